@@ -1,0 +1,10 @@
+// Tests run TypeScript through ts-jest without type checking: `npm test` type-checks the whole tree once with tsc.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  rootDir: __dirname,
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.json' }] },
+  testTimeout: 60000,
+};

@@ -1,0 +1,56 @@
+// The vocabulary every row ends in: one outcome, and a reason from a fixed list, as DESIGN.md's table gives them.
+
+export const OUTCOMES = ['provisioned', 'assigned', 'flagged', 'failed', 'rejected'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const FAILURE_REASONS = [
+  'user_not_found',
+  'usage_location_missing',
+  'insufficient_licenses',
+  'mutually_exclusive',
+  'dependency',
+  'forbidden',
+  'throttled',
+  'graph_error',
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+export const REJECTION_REASONS = [
+  'invalid_upn',
+  'duplicate',
+  'unknown_profile',
+  'unknown_sku',
+  'invalid_usage_location',
+  'calling_plan_not_allowed_hybrid',
+  'plan_not_available_in_country',
+  'missing_prerequisite',
+  // Not in DESIGN's table: a field other than the UPN or usage location that cannot be read (e.g. onPremisesPstn
+  // "maybe", skus not a list). Without it such a row would have to be guessed at or given a wrong reason.
+  'invalid_field',
+] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+export type Reason = FailureReason | RejectionReason | 'already_licensed' | 'no_calling_plan';
+
+/** Advisories never block; they are recorded in the report for the admin's next step. */
+export const ADVISORIES = {
+  communications_credits_recommended: 'E5 users are recommended Communications Credits (MCOPSTNC) as well.',
+  audio_conferencing_provider_switched: 'Assigning Audio Conferencing switches the user from a third-party conferencing provider to Microsoft.',
+  next_step_phone_number: 'Next step: assign the user a phone number (Teams admin center or Graph numberAssignments).',
+  usage_location_kept: 'The user already had a different usage location; it was kept.',
+} as const;
+export type Advisory = keyof typeof ADVISORIES;
+
+/** One row of the report. */
+export interface UserOutcome {
+  row: number;
+  userPrincipalName: string;
+  profile: string;
+  skus: string[];
+  outcome: Outcome;
+  reason: Reason | '';
+  message: string;
+  advisories: Advisory[];
+  assignedAt: string | null;
+  provisionedAt: string | null;
+}

@@ -1,0 +1,223 @@
+// Decides, before anything is written to Graph, what happens to each row: rejected (the row cannot be right),
+// failed (the tenant cannot satisfy it: no such user, no usage location, no seat), or a plan of what to write.
+// Two stages: validateRows needs only configuration; planBatch adds the tenant snapshot read in preflight.
+import { ADVISORIES, type Advisory, type FailureReason, type RejectionReason, type UserOutcome } from './outcomes';
+import { canonicalPartNumber, capabilitiesOf, PREREQUISITES, type Capability, type TenantCatalog } from './catalog';
+import { normaliseUsageLocation } from './countries';
+import type { InputRow } from './input';
+import { normaliseProfileName, type Profiles } from './profiles';
+import { isValidUpn, upnKey } from './upn';
+
+export interface ValidationOptions {
+  readonly profiles: Profiles;
+  readonly defaultProfile: string;
+  /** The request's or the blob folder's profile, used for rows that name none. */
+  readonly batchProfile?: string;
+}
+
+export interface RowRequest {
+  readonly row: number;
+  readonly userPrincipalName: string;
+  readonly profile: string;
+  readonly partNumbers: readonly string[];
+  readonly usageLocation?: string;
+  readonly hybrid: boolean;
+}
+
+interface Settled {
+  readonly row: number;
+  readonly userPrincipalName: string;
+  readonly profile: string;
+  readonly skus: readonly string[];
+  readonly message: string;
+}
+
+export interface RejectedRow extends Settled {
+  readonly kind: 'rejected';
+  readonly reason: RejectionReason;
+}
+
+export interface FailedRow extends Settled {
+  readonly kind: 'failed';
+  readonly reason: FailureReason;
+}
+
+export type ValidatedRow = { readonly kind: 'request'; readonly request: RowRequest } | RejectedRow;
+
+const CUSTOM_PROFILE = 'custom';
+
+export function validateRows(rows: readonly InputRow[], options: ValidationOptions): ValidatedRow[] {
+  const seen = new Map<string, number>();
+  return rows.map((r): ValidatedRow => {
+    const upn = r.userPrincipalName.trim();
+    const profileName = normaliseProfileName(r.profile ?? options.batchProfile ?? options.defaultProfile);
+    const shownProfile = r.skus && r.skus.length > 0 ? (r.profile ? profileName : CUSTOM_PROFILE) : profileName;
+    const rawSkus = r.skus && r.skus.length > 0 ? r.skus.map(canonicalPartNumber) : [...(options.profiles[profileName] ?? [])];
+    const skus = [...new Set(rawSkus)];
+    const reject = (reason: RejectionReason, message: string): RejectedRow => ({ kind: 'rejected', row: r.row, userPrincipalName: upn, profile: shownProfile, skus, reason, message });
+
+    if (r.problem?.reason === 'invalid_upn') return reject('invalid_upn', r.problem.message);
+    if (!isValidUpn(upn)) {
+      return reject('invalid_upn', upn.length === 0 ? `row ${r.row}: userPrincipalName is empty` : `row ${r.row}: "${clip(upn)}" is not a user principal name (name@domain)`);
+    }
+    const key = upnKey(upn);
+    const first = seen.get(key);
+    if (first !== undefined) return reject('duplicate', `row ${r.row}: ${upn} already appears in row ${first}; the first row is kept`);
+    seen.set(key, r.row);
+    if (r.problem) return reject(r.problem.reason, r.problem.message);
+    if (!(r.skus && r.skus.length > 0) && options.profiles[profileName] === undefined) {
+      return reject('unknown_profile', `row ${r.row}: profile "${clip(profileName)}" does not exist; known profiles: ${Object.keys(options.profiles).sort().join(', ')}`);
+    }
+    let usageLocation: string | undefined;
+    if (r.usageLocation !== undefined && r.usageLocation.trim() !== '') {
+      usageLocation = normaliseUsageLocation(r.usageLocation);
+      if (!usageLocation) return reject('invalid_usage_location', `row ${r.row}: usage location "${clip(r.usageLocation)}" is not an ISO 3166-1 two-letter country code (e.g. US, GB, DE)`);
+    }
+    return {
+      kind: 'request',
+      request: { row: r.row, userPrincipalName: upn, profile: shownProfile, partNumbers: skus, hybrid: r.onPremisesPstn === true, ...(usageLocation ? { usageLocation } : {}) },
+    };
+  });
+}
+
+function clip(s: string, n = 80): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+/** What Graph says about a user before anything is written. */
+export interface TenantUserState {
+  readonly id: string;
+  readonly usageLocation: string | null;
+  readonly skuIds: readonly string[];
+}
+
+export interface TenantSnapshot {
+  readonly catalog: TenantCatalog;
+  /** Users by UPN key (lower case); a UPN without an entry does not exist in the tenant. */
+  readonly users: ReadonlyMap<string, TenantUserState>;
+}
+
+export interface PlanOptions {
+  readonly defaultUsageLocation?: string;
+}
+
+export interface AssignmentPlan {
+  readonly kind: 'assign';
+  readonly row: number;
+  readonly userPrincipalName: string;
+  readonly profile: string;
+  readonly skus: readonly string[];
+  readonly userId: string;
+  /** SKUs the user does not hold yet; empty when the user is already licensed. */
+  readonly addSkuIds: readonly string[];
+  /** Set only when the user has no usage location. */
+  readonly setUsageLocation: string | null;
+  /** The row includes a Calling Plan, so Teams must be watched until it shows one. */
+  readonly pollTeams: boolean;
+  readonly advisories: readonly Advisory[];
+}
+
+export type PlannedRow = RejectedRow | FailedRow | AssignmentPlan;
+
+const CAPABILITY_NAMES: Readonly<Record<Capability, string>> = {
+  teams: 'Teams',
+  phoneSystem: 'Phone System (MCOEV, or a suite that includes it such as ENTERPRISEPREMIUM)',
+  callingPlan: 'a Calling Plan',
+  audioConferencing: 'Audio Conferencing',
+  audioConferencingPayPerMinute: 'Audio Conferencing pay-per-minute',
+  communicationsCredits: 'Communications Credits (MCOPSTNC / MCOPSTNPP)',
+  officeSuite: 'an Office suite',
+};
+
+export function planBatch(rows: readonly ValidatedRow[], tenant: TenantSnapshot, options: PlanOptions = {}): PlannedRow[] {
+  const seatsLeft = new Map(tenant.catalog.all().map((s) => [s.skuId.toLowerCase(), s.available]));
+  return rows.map((v): PlannedRow => (v.kind === 'rejected' ? v : planRow(v.request, tenant, options, seatsLeft)));
+}
+
+function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, seatsLeft: Map<string, number>): PlannedRow {
+  const settled = { row: req.row, userPrincipalName: req.userPrincipalName, profile: req.profile, skus: req.partNumbers };
+  const reject = (reason: RejectionReason, message: string): RejectedRow => ({ kind: 'rejected', ...settled, reason, message });
+  const failed = (reason: FailureReason, message: string): FailedRow => ({ kind: 'failed', ...settled, reason, message });
+  const where = `row ${req.row}`;
+
+  const unknown = req.partNumbers.filter((p) => !tenant.catalog.byPartNumber(p));
+  if (req.partNumbers.length === 0) return reject('unknown_sku', `${where}: no SKUs to assign`);
+  if (unknown.length > 0) {
+    return reject('unknown_sku', `${where}: the tenant has no subscription for ${unknown.join(', ')}; check the part number or buy the licence`);
+  }
+  const rowSkus = req.partNumbers.map((p) => tenant.catalog.byPartNumber(p)!);
+  const rowCaps = new Set<Capability>(rowSkus.flatMap((s) => [...s.capabilities]));
+  if (req.hybrid && rowCaps.has('callingPlan')) {
+    const plans = rowSkus.filter((s) => s.capabilities.has('callingPlan')).map((s) => s.partNumber);
+    return reject('calling_plan_not_allowed_hybrid', `${where}: users with on-premises PSTN connectivity get Phone System only, never a Calling Plan (${plans.join(', ')}); use the profile phone-system-only`);
+  }
+
+  const user = tenant.users.get(upnKey(req.userPrincipalName));
+  if (!user) return failed('user_not_found', `${where}: no user ${req.userPrincipalName} in the tenant; create the account first or fix the UPN`);
+
+  const effectiveLocation = user.usageLocation ?? req.usageLocation ?? options.defaultUsageLocation ?? null;
+  if (effectiveLocation) {
+    const blocked = rowSkus.filter((s) => s.notSoldIn.includes(effectiveLocation));
+    if (blocked.length > 0) {
+      return reject('plan_not_available_in_country', `${where}: ${blocked.map((s) => s.partNumber).join(', ')} is not available for usage location ${effectiveLocation}; use MCOPSTN1 or MCOPSTN2`);
+    }
+  }
+
+  const heldIds = new Set(user.skuIds.map((id) => id.toLowerCase()));
+  const heldCaps = new Set<Capability>();
+  for (const id of heldIds) for (const c of tenant.catalog.bySkuId(id)?.capabilities ?? capabilitiesOf([])) heldCaps.add(c);
+  const allCaps = new Set([...rowCaps, ...heldCaps]);
+  for (const cap of rowCaps) {
+    const needs = PREREQUISITES[cap];
+    if (needs && !allCaps.has(needs)) {
+      return reject('missing_prerequisite', `${where}: ${CAPABILITY_NAMES[cap]} needs ${CAPABILITY_NAMES[needs]}, which neither the row nor the user has`);
+    }
+  }
+
+  const missing = rowSkus.filter((s) => !heldIds.has(s.skuId.toLowerCase()));
+  if (missing.length > 0 && !effectiveLocation) {
+    return failed('usage_location_missing', `${where}: the user has no usage location and none was given; add a usageLocation column or configure DIALTONE_DEFAULT_USAGE_LOCATION`);
+  }
+  const short = missing.filter((s) => (seatsLeft.get(s.skuId.toLowerCase()) ?? 0) < 1);
+  if (short.length > 0) {
+    return failed('insufficient_licenses', `${where}: no seats left for ${short.map((s) => s.partNumber).join(', ')}; buy more licences and run the batch again`);
+  }
+  for (const s of missing) seatsLeft.set(s.skuId.toLowerCase(), (seatsLeft.get(s.skuId.toLowerCase()) ?? 0) - 1);
+
+  const advisories: Advisory[] = [];
+  if (user.usageLocation && req.usageLocation && user.usageLocation !== req.usageLocation) advisories.push('usage_location_kept');
+  const isE5 = [...rowSkus, ...[...heldIds].map((id) => tenant.catalog.bySkuId(id))].some((s) => s?.partNumber.startsWith('ENTERPRISEPREMIUM'));
+  if (isE5 && !allCaps.has('communicationsCredits')) advisories.push('communications_credits_recommended');
+  if (missing.some((s) => s.capabilities.has('audioConferencing') || s.capabilities.has('audioConferencingPayPerMinute'))) advisories.push('audio_conferencing_provider_switched');
+  if (rowCaps.has('callingPlan')) advisories.push('next_step_phone_number');
+
+  return {
+    kind: 'assign',
+    ...settled,
+    userId: user.id,
+    addSkuIds: missing.map((s) => s.skuId),
+    setUsageLocation: user.usageLocation ? null : effectiveLocation,
+    pollTeams: rowCaps.has('callingPlan'),
+    advisories,
+  };
+}
+
+/** The report row of a row that ended before any write. */
+export function settledOutcome(row: RejectedRow | FailedRow): UserOutcome {
+  return {
+    row: row.row,
+    userPrincipalName: row.userPrincipalName,
+    profile: row.profile,
+    skus: [...row.skus],
+    outcome: row.kind,
+    reason: row.reason,
+    message: row.message,
+    advisories: [],
+    assignedAt: null,
+    provisionedAt: null,
+  };
+}
+
+export function describeAdvisory(a: Advisory): string {
+  return ADVISORIES[a];
+}

@@ -1,0 +1,53 @@
+// Licence profiles: named lists of part numbers a row can ask for. Built in per DESIGN.md, overridable by
+// configuration. Validation returns every problem at once so a bad setting is fixed in one go.
+import { canonicalPartNumber } from './catalog';
+
+export type Profiles = Readonly<Record<string, readonly string[]>>;
+
+export const BUILT_IN_PROFILES: Profiles = {
+  'phone-domestic': ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
+  'phone-international': ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN2'],
+  'phone-system-only': ['ENTERPRISEPACK', 'MCOEV'],
+  'audio-conferencing': ['ENTERPRISEPACK', 'MCOMEETADV'],
+  'e5-phone-domestic': ['ENTERPRISEPREMIUM', 'MCOPSTN1'],
+};
+
+const PROFILE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const PART_NUMBER = /^[A-Z0-9_]{2,64}$/;
+
+/**
+ * Merges overrides (already JSON-parsed) over the built-in profiles. An override with an empty list removes a
+ * profile. Returns the problems found instead of throwing.
+ */
+export function mergeProfiles(overrides: unknown): { profiles: Profiles; problems: string[] } {
+  const problems: string[] = [];
+  const merged: Record<string, readonly string[]> = { ...BUILT_IN_PROFILES };
+  if (overrides === undefined || overrides === null) return { profiles: merged, problems };
+  if (typeof overrides !== 'object' || Array.isArray(overrides)) {
+    return { profiles: merged, problems: ['must be a JSON object mapping profile names to arrays of part numbers'] };
+  }
+  for (const [name, value] of Object.entries(overrides as Record<string, unknown>)) {
+    const key = name.trim().toLowerCase();
+    if (!PROFILE_NAME.test(key)) {
+      problems.push(`profile name "${name}" must be lower-case letters, digits, '.', '_' or '-'`);
+      continue;
+    }
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+      problems.push(`profile "${key}" must be an array of part numbers`);
+      continue;
+    }
+    const parts = (value as string[]).map(canonicalPartNumber);
+    const bad = parts.filter((p) => !PART_NUMBER.test(p));
+    if (bad.length > 0) {
+      problems.push(`profile "${key}" has invalid part numbers: ${bad.join(', ')}`);
+      continue;
+    }
+    if (parts.length === 0) delete merged[key];
+    else merged[key] = [...new Set(parts)];
+  }
+  return { profiles: merged, problems };
+}
+
+export function normaliseProfileName(name: string): string {
+  return name.trim().toLowerCase();
+}

@@ -1,0 +1,34 @@
+// Builds tenant snapshots for domain tests from part numbers and seat counts, the way preflight builds them from Graph.
+import { CATALOG, resolveTenantCatalog, type SubscribedSkuFacts } from '../../shared/domain/catalog';
+import type { TenantSnapshot, TenantUserState } from '../../shared/domain/planning';
+
+export function subscribed(seats: Record<string, number>, consumed: Record<string, number> = {}): SubscribedSkuFacts[] {
+  return Object.entries(seats).map(([part, enabled]) => ({
+    skuId: CATALOG.find((c) => c.partNumber === part)?.skuId ?? `00000000-0000-4000-8000-${part.length.toString().padStart(12, '0')}`,
+    skuPartNumber: part,
+    capabilityStatus: 'Enabled',
+    consumedUnits: consumed[part] ?? 0,
+    prepaidUnits: { enabled, warning: 0, suspended: 0 },
+  }));
+}
+
+export function skuIdOf(part: string): string {
+  const id = CATALOG.find((c) => c.partNumber === part)?.skuId;
+  if (!id) throw new Error(`no catalog id for ${part}`);
+  return id;
+}
+
+export function snapshot(
+  seats: Record<string, number>,
+  users: Record<string, { usageLocation?: string | null; skus?: string[] }>,
+): TenantSnapshot {
+  const catalog = resolveTenantCatalog(subscribed(seats));
+  const map = new Map<string, TenantUserState>();
+  let n = 0;
+  for (const [upn, u] of Object.entries(users)) {
+    map.set(upn.toLowerCase(), { id: `id-${++n}`, usageLocation: u.usageLocation ?? null, skuIds: (u.skus ?? []).map((p) => catalog.byPartNumber(p)!.skuId) });
+  }
+  return { catalog, users: map };
+}
+
+export const ALL_SKUS = Object.fromEntries(CATALOG.filter((c) => c.skuId).map((c) => [c.partNumber, 100]));

@@ -1,0 +1,77 @@
+import { nextPollAt, pollsUntilDeadline } from '../../shared/domain/polling';
+import { buildReport, csvCell, reportToCsv } from '../../shared/domain/report';
+import type { UserOutcome } from '../../shared/domain/outcomes';
+
+const t0 = new Date('2026-11-25T08:00:00Z');
+const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
+
+describe('polling policy', () => {
+  const deadline = at(24 * 60);
+
+  it('checks every 10 minutes in the first hour, then backs off to every 2 hours', () => {
+    expect(nextPollAt(t0, t0, deadline)).toEqual(at(10));
+    expect(nextPollAt(t0, at(10), deadline)).toEqual(at(20));
+    expect(nextPollAt(t0, at(61), deadline)).toEqual(at(75));
+    expect(nextPollAt(t0, at(200), deadline)).toEqual(at(210));
+    expect(nextPollAt(t0, at(400), deadline)).toEqual(at(480));
+  });
+
+  it('is a pure function of its arguments: the same inputs give the same time (replay-safe)', () => {
+    expect(nextPollAt(t0, at(123.4), deadline)).toEqual(nextPollAt(new Date(t0), new Date(at(123.4)), new Date(deadline)));
+  });
+
+  it('never schedules past the deadline, and stops at it', () => {
+    expect(nextPollAt(t0, at(24 * 60 - 1), deadline)).toEqual(deadline);
+    expect(nextPollAt(t0, deadline, deadline)).toBeNull();
+    expect(nextPollAt(t0, at(25 * 60), deadline)).toBeNull();
+  });
+
+  it('always moves forward', () => {
+    for (let m = 0; m < 24 * 60; m += 7) expect(nextPollAt(t0, at(m), deadline)!.getTime()).toBeGreaterThan(at(m).getTime());
+  });
+
+  it('costs at most 30 reads for a user never provisioned in 24 hours', () => {
+    expect(pollsUntilDeadline(t0, deadline)).toBeLessThanOrEqual(30);
+    expect(pollsUntilDeadline(t0, deadline)).toBeGreaterThan(20);
+  });
+});
+
+const user = (row: number, outcome: UserOutcome['outcome'], extra: Partial<UserOutcome> = {}): UserOutcome => ({
+  row,
+  userPrincipalName: `u${row}@c.com`,
+  profile: 'phone-domestic',
+  skus: ['ENTERPRISEPACK', 'MCOEV'],
+  outcome,
+  reason: '',
+  message: '',
+  advisories: [],
+  assignedAt: null,
+  provisionedAt: null,
+  ...extra,
+});
+
+describe('report', () => {
+  it('counts every outcome and sorts users by row', () => {
+    const r = buildReport({ batchId: 'b', source: 'http', startedAt: t0.toISOString(), finishedAt: null, deadline: null, users: [user(3, 'flagged'), user(1, 'provisioned'), user(2, 'rejected')] });
+    expect(r.users.map((u) => u.row)).toEqual([1, 2, 3]);
+    expect(r.counts).toEqual({ total: 3, provisioned: 1, assigned: 0, flagged: 1, failed: 0, rejected: 1 });
+  });
+
+  it.each(['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '\rx', '＝1'])('neutralises the formula start in %j', (v) => {
+    expect(csvCell(v).replace(/^"/, '').startsWith("'")).toBe(true);
+  });
+
+  it('quotes cells with separators, quotes and line breaks', () => {
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell('two\nlines')).toBe('"two\nlines"');
+    expect(csvCell(null)).toBe('');
+  });
+
+  it('writes a CSV with a header and one line per user, formula-safe in every field', () => {
+    const r = buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: [user(1, 'failed', { userPrincipalName: '=cmd@c.com', message: '+evil', reason: 'graph_error', advisories: ['next_step_phone_number'] })] });
+    const lines = reportToCsv(r).replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(lines[0]).toBe('row,userPrincipalName,profile,skus,outcome,reason,message,advisories,assignedAt,provisionedAt');
+    expect(lines[1]).toBe("1,'=cmd@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,failed,graph_error,'+evil,next_step_phone_number,,");
+  });
+});
