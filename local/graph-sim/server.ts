@@ -1,0 +1,360 @@
+// A Microsoft Graph tenant simulator on 127.0.0.1 over HTTPS (the real Graph client sends its bearer token only over
+// https). It speaks Graph's wire format for the endpoints dialtone uses, throttles as Graph documents, injects faults
+// on request, and records what it did so tests and benchmarks can check the app's behaviour from the outside.
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { generate } from 'selfsigned';
+import { RealClock, type Clock } from '../clock';
+import { LicensingError, SimTenant, type TenantFile } from './tenant';
+
+export interface FaultOptions {
+  /** Share of Graph requests (and $batch items) answered 503 or 504. */
+  errorRate?: number;
+  /** Share of top-level requests whose connection is reset. */
+  resetRate?: number;
+  /** Latency added to every top-level request, real milliseconds [min, max]. */
+  latencyMs?: readonly [number, number];
+  /** Until this time (clock ms), every throttle-able request gets 429 (a storm). */
+  throttleStormUntil?: number;
+}
+
+export interface SimulatorOptions {
+  tenant: TenantFile;
+  clock?: Clock;
+  port?: number;
+  /** Graph's throttling on (default) or off. */
+  throttling?: boolean;
+  faults?: FaultOptions;
+  /** Seed for the fault and latency generator, so a run can be repeated. */
+  seed?: number;
+}
+
+export type RequestKind = 'subscribedSkus' | 'getUser' | 'patchUser' | 'assignLicense' | 'teamsUserConfiguration' | 'batch' | 'other';
+
+export interface SimRecord {
+  requests: number;
+  byKind: Record<RequestKind, number>;
+  /** Requests per user (object id), by kind. */
+  byUser: Map<string, Partial<Record<RequestKind, number>>>;
+  /** Writes that changed the tenant. */
+  stateChangingWrites: { kind: 'assignLicense' | 'patchUser'; userId: string; at: number }[];
+  throttled: number;
+  faults: number;
+  resets: number;
+  /** First time each user's Teams configuration showed CallingPlan to a caller. */
+  callingPlanSeenAt: Map<string, number>;
+}
+
+interface SubRequest {
+  id: string;
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  dependsOn?: string[];
+}
+
+interface SubResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+const WRITE_LIMIT = 3000;
+const WRITE_WINDOW_MS = 150_000;
+const READ_WINDOW_MS = 10_000;
+
+export class GraphSimulator {
+  readonly tenant: SimTenant;
+  readonly clock: Clock;
+  readonly record: SimRecord;
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly writes: number[] = [];
+  private readonly reads: { at: number; units: number }[] = [];
+  private rng: () => number;
+  throttling: boolean;
+  faults: FaultOptions;
+  url = '';
+  caPem = '';
+
+  constructor(private readonly options: SimulatorOptions) {
+    this.clock = options.clock ?? new RealClock();
+    this.tenant = new SimTenant(options.tenant, this.clock.now());
+    this.throttling = options.throttling ?? true;
+    this.faults = options.faults ?? {};
+    this.rng = mulberry32(options.seed ?? 1);
+    this.record = { requests: 0, byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, faults: 0, resets: 0, callingPlanSeenAt: new Map() };
+  }
+
+  async start(): Promise<this> {
+    const pems = await generate([{ name: 'commonName', value: 'dialtone-graph-sim' }], {
+      keySize: 2048,
+      algorithm: 'sha256',
+      extensions: [
+        { name: 'basicConstraints', cA: true },
+        { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
+      ],
+    });
+    this.caPem = pems.cert;
+    const server = createServer({ key: pems.private, cert: pems.cert }, (req, res) => {
+      this.handle(req, res).catch((e: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, graphError('InternalServerError', e instanceof Error ? e.message : 'internal error'));
+        else res.destroy();
+      });
+    });
+    server.keepAliveTimeout = 5000;
+    server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    this.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://sim');
+    const body = await readBody(req);
+    if (url.pathname.startsWith('/_sim/')) return this.control(req.method ?? 'GET', url, body, res);
+
+    this.record.requests++;
+    const auth = req.headers['authorization'];
+    if (typeof auth !== 'string' || !/^Bearer\s+\S+/.test(auth)) {
+      return sendJson(res, 401, graphError('InvalidAuthenticationToken', 'Access token is empty.'));
+    }
+    const [lo, hi] = this.faults.latencyMs ?? [0, 0];
+    if (hi > 0) await sleep(lo + this.rng() * (hi - lo));
+    if ((this.faults.resetRate ?? 0) > 0 && this.rng() < (this.faults.resetRate ?? 0)) {
+      this.record.resets++;
+      req.socket.destroy();
+      return;
+    }
+    if (!url.pathname.startsWith('/v1.0/')) return sendJson(res, 400, graphError('BadRequest', 'Invalid version.'));
+    const path = url.pathname.slice('/v1.0'.length);
+    if (path === '/$batch' && req.method === 'POST') {
+      this.record.byKind.batch++;
+      return this.batch(body, res);
+    }
+    let parsed: unknown;
+    if (body.length > 0) {
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch {
+        return sendJson(res, 400, graphError('BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'));
+      }
+    }
+    const r = this.dispatch({ id: '0', method: req.method ?? 'GET', url: path + url.search, body: parsed, headers: headersOf(req) });
+    sendJson(res, r.status, r.body, r.headers);
+  }
+
+  /** One Graph request, top-level or inside a $batch: fault and throttle checks, then the route. */
+  private dispatch(sub: SubRequest): SubResponse {
+    const now = this.clock.now();
+    const rel = new URL(sub.url.startsWith('/') ? sub.url : `/${sub.url}`, 'https://sim');
+    const method = sub.method.toUpperCase();
+    const kind = routeKind(method, rel.pathname);
+    this.record.byKind[kind]++;
+    if ((this.faults.errorRate ?? 0) > 0 && this.rng() < (this.faults.errorRate ?? 0)) {
+      this.record.faults++;
+      const status = this.rng() < 0.5 ? 503 : 504;
+      return { status, headers: {}, body: graphError(status === 503 ? 'ServiceUnavailable' : 'GatewayTimeout', status === 503 ? 'Service is temporarily unavailable.' : 'The gateway timed out.') };
+    }
+    const throttled = this.throttle(method, kind, now);
+    if (throttled !== undefined) {
+      this.record.throttled++;
+      return { status: 429, headers: { 'Retry-After': String(throttled) }, body: graphError('TooManyRequests', 'Too many requests.') };
+    }
+    try {
+      return this.route(rel, sub.body, kind, now);
+    } catch (e) {
+      if (e instanceof LicensingError) return { status: e.status, headers: {}, body: graphError(e.code, e.message) };
+      throw e;
+    }
+  }
+
+  /** Seconds to wait, when the request is over Graph's limits. */
+  private throttle(method: string, kind: RequestKind, now: number): number | undefined {
+    if (this.faults.throttleStormUntil !== undefined && now < this.faults.throttleStormUntil) return Math.max(1, Math.ceil((this.faults.throttleStormUntil - now) / 1000));
+    if (!this.throttling || kind === 'other') return undefined;
+    const isWrite = method !== 'GET';
+    while (this.writes.length > 0 && this.writes[0]! <= now - WRITE_WINDOW_MS) this.writes.shift();
+    while (this.reads.length > 0 && this.reads[0]!.at <= now - READ_WINDOW_MS) this.reads.shift();
+    if (isWrite && this.writes.length >= WRITE_LIMIT) return Math.max(1, Math.ceil((this.writes[0]! + WRITE_WINDOW_MS - now) / 1000));
+    const users = this.tenant.userCount();
+    const readLimit = users < 50 ? 3500 : users <= 500 ? 5000 : 8000;
+    const cost = kind === 'subscribedSkus' ? 3 : kind === 'getUser' || kind === 'teamsUserConfiguration' ? 1 : 1;
+    const used = this.reads.reduce((a, r) => a + r.units, 0);
+    if (used + cost > readLimit) return Math.max(1, Math.ceil((this.reads[0]!.at + READ_WINDOW_MS - now) / 1000));
+    this.reads.push({ at: now, units: cost });
+    if (isWrite) this.writes.push(now);
+    return undefined;
+  }
+
+  private countUser(userId: string, kind: RequestKind): void {
+    const entry = this.record.byUser.get(userId) ?? {};
+    entry[kind] = (entry[kind] ?? 0) + 1;
+    this.record.byUser.set(userId, entry);
+  }
+
+  private route(url: URL, body: unknown, kind: RequestKind, now: number): SubResponse {
+    const ok = (b: unknown, status = 200): SubResponse => ({ status, headers: { 'Content-Type': 'application/json' }, body: b });
+    const path = decodeURIComponent(url.pathname);
+    const select = url.searchParams.get('$select')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const context = (what: string) => `https://graph.microsoft.com/v1.0/$metadata#${what}`;
+    switch (kind) {
+      case 'subscribedSkus':
+        return ok({ '@odata.context': context('subscribedSkus'), value: this.tenant.subscribedSkus() });
+      case 'getUser': {
+        const user = this.tenant.requireUser(path.slice('/users/'.length));
+        this.countUser(user.id, kind);
+        return ok({ '@odata.context': context(`users(${(select ?? []).join(',')})/$entity`), ...this.tenant.userResource(user, select, now) });
+      }
+      case 'patchUser': {
+        const user = this.tenant.requireUser(path.slice('/users/'.length));
+        this.countUser(user.id, kind);
+        if (typeof body !== 'object' || body === null) throw new LicensingError(400, 'BadRequest', 'Empty Payload. JSON content expected.');
+        const b = body as Record<string, unknown>;
+        if ('usageLocation' in b && this.tenant.setUsageLocation(user, b['usageLocation'])) this.record.stateChangingWrites.push({ kind: 'patchUser', userId: user.id, at: now });
+        return { status: 204, headers: {}, body: undefined };
+      }
+      case 'assignLicense': {
+        const user = this.tenant.requireUser(path.slice('/users/'.length, -'/assignLicense'.length));
+        this.countUser(user.id, kind);
+        const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+        const add = b['addLicenses'];
+        const remove = b['removeLicenses'];
+        if (!Array.isArray(add) || !Array.isArray(remove)) {
+          throw new LicensingError(400, 'Request_BadRequest', "One or more parameters of the function import 'assignLicense' are missing from the request payload. The missing parameters are: " + [!Array.isArray(add) ? 'addLicenses' : '', !Array.isArray(remove) ? 'removeLicenses' : ''].filter(Boolean).join(', ') + '.');
+        }
+        const addIds = add.map((l: unknown) => (typeof l === 'object' && l !== null && typeof (l as Record<string, unknown>)['skuId'] === 'string' ? ((l as Record<string, unknown>)['skuId'] as string) : ''));
+        if (addIds.some((id) => id === '') || remove.some((r) => typeof r !== 'string')) throw new LicensingError(400, 'Request_BadRequest', 'Invalid license assignment payload.');
+        if (this.tenant.assignLicense(user, addIds, remove as string[], now)) this.record.stateChangingWrites.push({ kind: 'assignLicense', userId: user.id, at: now });
+        return ok({ '@odata.context': context('users/$entity'), ...this.tenant.userResource(user, undefined, now) });
+      }
+      case 'teamsUserConfiguration': {
+        const user = this.tenant.requireUser(path.slice('/admin/teams/userConfigurations/'.length));
+        this.countUser(user.id, kind);
+        const config = this.tenant.teamsConfiguration(user, now);
+        if ((config['featureTypes'] as string[]).includes('CallingPlan') && !this.record.callingPlanSeenAt.has(user.id)) this.record.callingPlanSeenAt.set(user.id, now);
+        return ok({ '@odata.context': context('admin/teams/userConfigurations/$entity'), ...config });
+      }
+      default:
+        return { status: 400, headers: {}, body: graphError('BadRequest', `Resource not found for the segment '${path.split('/').filter(Boolean)[0] ?? ''}'.`) };
+    }
+  }
+
+  private batch(raw: Buffer, res: ServerResponse): void {
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return sendJson(res, 400, graphError('BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'));
+    }
+    const requests = (body as { requests?: unknown } | null)?.requests;
+    if (!Array.isArray(requests) || requests.length === 0) return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format.'));
+    if (requests.length > 20) return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. The number of requests in the batch exceeds the maximum of 20.'));
+    const subs: SubRequest[] = [];
+    for (const r of requests) {
+      const o = (r ?? {}) as Record<string, unknown>;
+      if (typeof o['id'] !== 'string' || typeof o['method'] !== 'string' || typeof o['url'] !== 'string') return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. Each request needs id, method and url.'));
+      subs.push({ id: o['id'], method: o['method'], url: o['url'], body: o['body'], ...(Array.isArray(o['dependsOn']) ? { dependsOn: o['dependsOn'] as string[] } : {}) });
+    }
+    if (new Set(subs.map((s) => s.id)).size !== subs.length) return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. Request ids must be unique.'));
+    const statuses = new Map<string, number>();
+    const responses = subs.map((s) => {
+      const failedDep = (s.dependsOn ?? []).find((d) => (statuses.get(d) ?? 424) >= 400);
+      const r: SubResponse = failedDep !== undefined ? { status: 424, headers: {}, body: graphError('FailedDependency', `Request ${s.id} depends on request ${failedDep}, which failed or is missing.`) } : this.dispatch(s);
+      statuses.set(s.id, r.status);
+      return { id: s.id, status: r.status, headers: r.headers, ...(r.body === undefined ? {} : { body: r.body }) };
+    });
+    sendJson(res, 200, { responses });
+  }
+
+  private control(method: string, url: URL, body: Buffer, res: ServerResponse): void {
+    if (url.pathname === '/_sim/clock') {
+      if (method === 'POST') {
+        const { offsetMs } = JSON.parse(body.toString('utf8') || '{}') as { offsetMs?: number };
+        const clock = this.clock as { setOffset?: (n: number) => void; offset?: number };
+        if (typeof offsetMs === 'number' && clock.setOffset) clock.setOffset(offsetMs);
+      }
+      const offset = (this.clock as { offset?: number }).offset ?? 0;
+      return sendJson(res, 200, { now: new Date(this.clock.now()).toISOString(), offsetMs: offset });
+    }
+    if (url.pathname === '/_sim/record') {
+      return sendJson(res, 200, { ...this.record, byUser: Object.fromEntries(this.record.byUser), callingPlanSeenAt: Object.fromEntries(this.record.callingPlanSeenAt) });
+    }
+    sendJson(res, 404, graphError('NotFound', 'unknown simulator control endpoint'));
+  }
+}
+
+function routeKind(method: string, path: string): RequestKind {
+  if (method === 'GET' && path === '/subscribedSkus') return 'subscribedSkus';
+  if (/^\/users\/[^/]+\/assignLicense$/.test(path)) return method === 'POST' ? 'assignLicense' : 'other';
+  if (/^\/users\/[^/]+$/.test(path)) return method === 'GET' ? 'getUser' : method === 'PATCH' ? 'patchUser' : 'other';
+  if (method === 'GET' && /^\/admin\/teams\/userConfigurations\/[^/]+$/.test(path)) return 'teamsUserConfiguration';
+  return 'other';
+}
+
+export function graphError(code: string, message: string): { error: Record<string, unknown> } {
+  const date = new Date().toISOString().replace(/\.\d{3}Z$/, '');
+  return { error: { code, message, innerError: { date, 'request-id': randomUUID(), 'client-request-id': randomUUID() } } };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, { ...headers, ...(payload ? { 'Content-Type': 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8' } : {}), 'request-id': randomUUID() });
+  res.end(payload);
+}
+
+const MAX_BODY = 4 * 1024 * 1024;
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new Error('request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function startGraphSimulator(options: SimulatorOptions): Promise<GraphSimulator> {
+  return new GraphSimulator(options).start();
+}

@@ -1,0 +1,254 @@
+// The Microsoft Graph adapter: the real @microsoft/microsoft-graph-client over HTTPS, authenticated with a
+// TokenCredential. It batches reads 20 to a $batch, retries throttled and transient items inside a batch (the
+// client's RetryHandler sees only the envelope), keeps writes under the app's own budget, and turns every Graph
+// error into the domain's GraphFailure.
+import type { AccessToken, TokenCredential } from '@azure/identity';
+import { Client, RetryHandlerOptions, type GraphRequest } from '@microsoft/microsoft-graph-client';
+import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+import { Agent } from 'undici';
+import type { SubscribedSkuFacts } from '../domain/catalog';
+import { classifyGraphError, type DirectoryUser, type GraphFailure, type GraphResult, type LicensingDirectory } from '../domain/directory';
+
+export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+const BATCH_SIZE = 20;
+const USER_SELECT = 'id,userPrincipalName,usageLocation,assignedLicenses,assignedPlans';
+
+export interface GraphAdapterOptions {
+  readonly baseUrl: string;
+  readonly credential: TokenCredential;
+  /** PEM of an extra CA to trust (a TLS-inspecting proxy, or the local simulator). */
+  readonly extraCaPem?: string | undefined;
+  /** The app's own write budget per second (Graph allows 3,000 writes per 150 s per app and tenant). */
+  readonly writesPerSecond?: number;
+  /** How many $batch requests one call keeps in flight. */
+  readonly batchConcurrency?: number;
+  /** Retries of a throttled or transient request (or $batch item) before it is given up as a transient failure. */
+  readonly retries?: number;
+  readonly requestTimeoutMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+interface BatchItem {
+  readonly id: string;
+  readonly method: 'GET' | 'POST' | 'PATCH';
+  readonly url: string;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+interface BatchItemResponse {
+  readonly status: number;
+  readonly headers?: Record<string, string>;
+  readonly body?: unknown;
+}
+
+/** Spaces writes evenly at the configured rate, across all callers of one adapter. */
+class WritePacer {
+  private next = 0;
+  constructor(
+    private readonly perSecond: number,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {}
+
+  async acquire(): Promise<void> {
+    const now = Date.now();
+    const slot = Math.max(now, this.next);
+    this.next = slot + 1000 / this.perSecond;
+    if (slot > now) await this.sleep(slot - now);
+  }
+}
+
+/** A token credential for the local Graph simulator, which checks only that a bearer token is present. */
+export class SimulatorTokenCredential implements TokenCredential {
+  async getToken(): Promise<AccessToken> {
+    return { token: 'local-simulator-token', expiresOnTimestamp: Date.now() + 3_600_000 };
+  }
+}
+
+export class GraphLicensingDirectory implements LicensingDirectory {
+  private readonly client: Client;
+  private readonly pacer: WritePacer;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly batchConcurrency: number;
+  private readonly retries: number;
+
+  constructor(options: GraphAdapterOptions) {
+    const base = new URL(options.baseUrl);
+    if (base.protocol !== 'https:') throw new Error('Graph base URL must use https: the Graph client sends its bearer token only over https');
+    const timeout = options.requestTimeoutMs ?? 30_000;
+    const dispatcher = new Agent({ headersTimeout: timeout, bodyTimeout: timeout, connections: 64, ...(options.extraCaPem ? { connect: { ca: options.extraCaPem } } : {}) });
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.pacer = new WritePacer(options.writesPerSecond ?? 18, this.sleep);
+    this.batchConcurrency = options.batchConcurrency ?? 4;
+    this.retries = options.retries ?? 6;
+    this.client = Client.initWithMiddleware({
+      authProvider: new TokenCredentialAuthenticationProvider(options.credential, { scopes: [GRAPH_SCOPE] }),
+      baseUrl: `${base.origin}${base.pathname.replace(/\/+$/, '')}/`,
+      defaultVersion: 'v1.0',
+      customHosts: new Set([base.hostname]),
+      fetchOptions: { dispatcher },
+    });
+  }
+
+  async listSubscribedSkus(): Promise<GraphResult<SubscribedSkuFacts[]>> {
+    const r = await this.withRetry(async () => (await this.api('/subscribedSkus').get()) as { value?: (SubscribedSkuFacts & { appliesTo?: string })[] });
+    return r.ok ? { ok: true, value: (r.value.value ?? []).filter((s) => s.appliesTo !== 'Company') } : r;
+  }
+
+  async readUsers(idsOrUpns: readonly string[]): Promise<Map<string, GraphResult<DirectoryUser>>> {
+    const items = idsOrUpns.map((u, i): BatchItem => ({ id: String(i), method: 'GET', url: `/users/${encodeURIComponent(u)}?$select=${USER_SELECT}` }));
+    const responses = await this.runBatches(items);
+    const out = new Map<string, GraphResult<DirectoryUser>>();
+    idsOrUpns.forEach((u, i) => {
+      const r = responses.get(String(i))!;
+      if ('ok' in r) {
+        out.set(u, r);
+        return;
+      }
+      const b = (r.body ?? {}) as { id?: string; userPrincipalName?: string; usageLocation?: string | null; assignedLicenses?: { skuId: string }[] };
+      out.set(u, { ok: true, value: { id: b.id ?? '', userPrincipalName: b.userPrincipalName ?? u, usageLocation: b.usageLocation ?? null, skuIds: (b.assignedLicenses ?? []).map((l) => l.skuId) } });
+    });
+    return out;
+  }
+
+  async setUsageLocation(userId: string, usageLocation: string): Promise<GraphResult<void>> {
+    return this.withRetry(async () => {
+      await this.pacer.acquire();
+      await this.api(`/users/${encodeURIComponent(userId)}`).patch({ usageLocation });
+    });
+  }
+
+  async assignLicenses(userId: string, addSkuIds: readonly string[]): Promise<GraphResult<void>> {
+    // Graph answers 200 with the user's default properties, which do not include the licences: nothing to read back.
+    const body = { addLicenses: addSkuIds.map((skuId) => ({ skuId, disabledPlans: [] })), removeLicenses: [] };
+    return this.withRetry(async () => {
+      await this.pacer.acquire();
+      await this.api(`/users/${encodeURIComponent(userId)}/assignLicense`).post(body);
+    });
+  }
+
+  /** A request with the client's own RetryHandler off: this adapter retries itself, with an injectable sleep. */
+  private api(path: string): GraphRequest {
+    return this.client.api(path).middlewareOptions([new RetryHandlerOptions(0, 0)]);
+  }
+
+  private async withRetry<T>(op: () => Promise<T>): Promise<GraphResult<T>> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return { ok: true, value: await op() };
+      } catch (e) {
+        const failure = toFailure(e);
+        if (!failure.transient || attempt >= this.retries) return failure;
+        await this.sleep(backoffMs(attempt, failure.retryAfterSeconds));
+      }
+    }
+  }
+
+  async readTeamsFeatures(userIds: readonly string[]): Promise<Map<string, GraphResult<string[]>>> {
+    const low = { 'x-ms-throttle-priority': 'low' };
+    const items = userIds.map((u, i): BatchItem => ({ id: String(i), method: 'GET', url: `/admin/teams/userConfigurations/${encodeURIComponent(u)}`, headers: low }));
+    const responses = await this.runBatches(items, low);
+    const out = new Map<string, GraphResult<string[]>>();
+    userIds.forEach((u, i) => {
+      const r = responses.get(String(i))!;
+      if ('ok' in r) {
+        out.set(u, r);
+        return;
+      }
+      const features = (r.body as { featureTypes?: unknown } | undefined)?.featureTypes;
+      out.set(u, { ok: true, value: Array.isArray(features) ? features.filter((f): f is string => typeof f === 'string') : [] });
+    });
+    return out;
+  }
+
+  /** Sends items in $batch requests of 20, a few at a time, and returns a success body or a failure per item id. */
+  private async runBatches(items: readonly BatchItem[], headers: Record<string, string> = {}): Promise<Map<string, BatchItemResponse | GraphFailure>> {
+    const out = new Map<string, BatchItemResponse | GraphFailure>();
+    const groups: BatchItem[][] = [];
+    for (let i = 0; i < items.length; i += BATCH_SIZE) groups.push(items.slice(i, i + BATCH_SIZE));
+    let next = 0;
+    const worker = async () => {
+      while (next < groups.length) {
+        const group = groups[next++]!;
+        for (const [id, r] of await this.runBatch(group, headers)) out.set(id, r);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.batchConcurrency, groups.length) }, worker));
+    return out;
+  }
+
+  private async runBatch(items: readonly BatchItem[], headers: Record<string, string>): Promise<Map<string, BatchItemResponse | GraphFailure>> {
+    const out = new Map<string, BatchItemResponse | GraphFailure>();
+    let pending = [...items];
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      let responses: { id: string; status: number; headers?: Record<string, string>; body?: unknown }[];
+      try {
+        const res = (await this.api('/$batch').headers(headers).post({ requests: pending })) as { responses?: typeof responses };
+        responses = res.responses ?? [];
+      } catch (e) {
+        const failure = toFailure(e);
+        if (failure.transient && attempt < this.retries) {
+          await this.sleep(backoffMs(attempt, failure.retryAfterSeconds));
+          continue;
+        }
+        for (const item of pending) out.set(item.id, failure);
+        return out;
+      }
+      const byId = new Map(responses.map((r) => [r.id, r]));
+      const retry: BatchItem[] = [];
+      let wait = 0;
+      for (const item of pending) {
+        const r = byId.get(item.id);
+        if (r && r.status < 300) {
+          out.set(item.id, r);
+          continue;
+        }
+        const failure = r ? itemFailure(r) : classifyGraphError(0, 'MissingResponse', 'the $batch response had no entry for this request');
+        if (failure.transient && attempt < this.retries) {
+          retry.push(item);
+          wait = Math.max(wait, backoffMs(attempt, failure.retryAfterSeconds));
+        } else out.set(item.id, failure);
+      }
+      pending = retry;
+      if (pending.length > 0) await this.sleep(wait);
+    }
+    return out;
+  }
+}
+
+function backoffMs(attempt: number, retryAfterSeconds: number | undefined): number {
+  if (retryAfterSeconds !== undefined) return retryAfterSeconds * 1000;
+  return Math.min(30_000, 500 * 2 ** attempt);
+}
+
+function retryAfterOf(headers: Record<string, string> | Headers | undefined): number | undefined {
+  if (!headers) return undefined;
+  const raw = headers instanceof Headers ? headers.get('retry-after') : (Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after')?.[1] ?? null);
+  if (raw === null) return undefined;
+  const n = Number(raw);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+function itemFailure(r: { status: number; headers?: Record<string, string>; body?: unknown }): GraphFailure {
+  const err = (r.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+  return classifyGraphError(r.status, err?.code ?? '', err?.message ?? `HTTP ${r.status}`, retryAfterOf(r.headers));
+}
+
+/** Normalises whatever the Graph client threw (GraphError, GraphClientError, network errors) into a GraphFailure. */
+export function toFailure(e: unknown): GraphFailure {
+  const err = e as { statusCode?: number; code?: string; message?: string; headers?: Headers; body?: unknown; name?: string };
+  const status = typeof err?.statusCode === 'number' && err.statusCode > 0 ? err.statusCode : 0;
+  let message = typeof err?.message === 'string' ? err.message : String(e);
+  let code = typeof err?.code === 'string' ? err.code : status === 0 ? 'NetworkError' : '';
+  if (status === 0 && !/^(NetworkError)$/.test(code)) code = 'NetworkError';
+  if (typeof err?.body === 'string' && err.body.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(err.body) as { error?: { code?: string; message?: string } };
+      message = parsed.error?.message ?? message;
+      code = parsed.error?.code ?? code;
+    } catch {
+      /* keep the client's message */
+    }
+  }
+  return classifyGraphError(status, code, message, retryAfterOf(err?.headers));
+}

@@ -1,0 +1,138 @@
+// The real Graph client and adapter, over HTTPS, against the simulator: no mocked fetch, no stubbed client.
+import { SkipAheadClock } from '../../local/clock';
+import type { GraphSimulator } from '../../local/graph-sim/server';
+import type { TenantFile } from '../../local/graph-sim/tenant';
+import { GraphLicensingDirectory } from '../../shared/adapters/graph';
+import type { GraphFailure, GraphResult } from '../../shared/domain/directory';
+import { simulatorWithAdapter } from '../support/graph';
+import { skuIdOf } from '../support/tenant';
+
+const tenant: TenantFile = {
+  skus: [
+    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 5000 },
+    { skuPartNumber: 'MCOEV', prepaidUnits: 10 },
+    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 1 },
+    { skuPartNumber: 'MCOPSTN2', prepaidUnits: 5 },
+  ],
+  users: [
+    { userPrincipalName: 'adele@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 60 },
+    { userPrincipalName: 'nolocation@contoso.com', usageLocation: null },
+    { userPrincipalName: 'second@contoso.com', usageLocation: 'US' },
+    { userPrincipalName: 'holder@contoso.com', usageLocation: 'US', assignedSkus: ['MCOEV', 'MCOPSTN1'] },
+    ...Array.from({ length: 45 }, (_, i) => ({ userPrincipalName: `bulk${i}@contoso.com`, usageLocation: 'US' })),
+  ],
+};
+
+let sim: GraphSimulator;
+let graph: GraphLicensingDirectory;
+let clock: SkipAheadClock;
+const slept: number[] = [];
+
+beforeEach(async () => {
+  clock = new SkipAheadClock();
+  slept.length = 0;
+  // The adapter's waits move the shared clock instead of the wall clock, so Retry-After of minutes costs nothing.
+  ({ sim, graph } = await simulatorWithAdapter({ tenant, clock }, { sleep: async (ms) => { slept.push(ms); clock.skipTo(clock.now() + ms); }, writesPerSecond: 100_000 }));
+});
+afterEach(() => sim.close());
+
+function failure<T>(r: GraphResult<T> | undefined): GraphFailure {
+  if (!r || r.ok) throw new Error(`expected a failure, got ${JSON.stringify(r)}`);
+  return r;
+}
+async function idOf(upn: string): Promise<string> {
+  const r = (await graph.readUsers([upn])).get(upn);
+  if (!r?.ok) throw new Error('no user');
+  return r.value.id;
+}
+
+describe('Graph adapter against the simulator', () => {
+  it('lists subscribed SKUs with seats and service plans', async () => {
+    const r = await graph.listSubscribedSkus();
+    if (!r.ok) throw new Error(r.message);
+    expect(r.value.map((s) => [s.skuPartNumber, s.prepaidUnits.enabled, s.consumedUnits])).toEqual([
+      ['ENTERPRISEPACK', 5000, 0],
+      ['MCOEV', 10, 1],
+      ['MCOPSTN1', 1, 1],
+      ['MCOPSTN2', 5, 0],
+    ]);
+    expect(r.value[1]!.servicePlans?.map((p) => p.servicePlanName)).toEqual(['MCOEV']);
+  });
+
+  it('reads users in $batch requests of at most 20, with usage location and licences; unknown users are user_not_found', async () => {
+    const upns = ['holder@contoso.com', 'ghost@contoso.com', ...Array.from({ length: 45 }, (_, i) => `BULK${i}@contoso.com`)];
+    const users = await graph.readUsers(upns);
+    expect(users.size).toBe(47);
+    expect(users.get('holder@contoso.com')).toMatchObject({ ok: true, value: { usageLocation: 'US', skuIds: [skuIdOf('MCOEV'), skuIdOf('MCOPSTN1')] } });
+    expect(failure(users.get('ghost@contoso.com'))).toMatchObject({ reason: 'user_not_found', transient: false, status: 404 });
+    expect(users.get('BULK44@contoso.com')).toMatchObject({ ok: true, value: { userPrincipalName: 'bulk44@contoso.com' } });
+    expect(sim.record.byKind.batch).toBe(3);
+    expect(sim.record.byKind.getUser).toBe(47);
+  });
+
+  it('sets usage location and assigns licences, sending both arrays', async () => {
+    const id = await idOf('nolocation@contoso.com');
+    expect(await graph.setUsageLocation(id, 'GB')).toEqual({ ok: true, value: undefined });
+    const r = await graph.assignLicenses(id, [skuIdOf('ENTERPRISEPACK')]);
+    expect(r).toEqual({ ok: true, value: undefined });
+    expect((await graph.readUsers([id])).get(id)).toMatchObject({ ok: true, value: { usageLocation: 'GB', skuIds: [skuIdOf('ENTERPRISEPACK')] } });
+  });
+
+  it('turns each Graph refusal into its domain reason, keeping Graph\'s message', async () => {
+    const second = await idOf('second@contoso.com');
+    expect(failure(await graph.assignLicenses(await idOf('nolocation@contoso.com'), [skuIdOf('ENTERPRISEPACK')]))).toMatchObject({ reason: 'usage_location_missing', message: 'License assignment cannot be done for user with invalid usage location.' });
+    expect(failure(await graph.assignLicenses(second, [skuIdOf('MCOEV'), skuIdOf('MCOPSTN1')]))).toMatchObject({ reason: 'insufficient_licenses', transient: false });
+    expect(failure(await graph.assignLicenses(second, [skuIdOf('MCOPSTN2')]))).toMatchObject({ reason: 'dependency' });
+    expect(failure(await graph.assignLicenses(await idOf('holder@contoso.com'), [skuIdOf('MCOPSTN2')]))).toMatchObject({ reason: 'mutually_exclusive' });
+    expect(failure(await graph.assignLicenses(second, ['11111111-1111-4111-8111-111111111111']))).toMatchObject({ reason: 'unknown_sku' });
+    expect(failure(await graph.assignLicenses('ghost@contoso.com', [skuIdOf('MCOEV')]))).toMatchObject({ reason: 'user_not_found', status: 404 });
+    expect(sim.record.stateChangingWrites).toEqual([]);
+  });
+
+  it('reports forbidden when Graph refuses the token', async () => {
+    const anonymous = new GraphLicensingDirectory({ baseUrl: sim.url, extraCaPem: sim.caPem, credential: { getToken: async () => ({ token: '', expiresOnTimestamp: Date.now() + 60_000 }) } });
+    expect(failure(await anonymous.listSubscribedSkus())).toMatchObject({ reason: 'forbidden', status: 401 });
+  });
+
+  it('marks Teams reads low priority, batches them, and returns featureTypes', async () => {
+    const adele = await idOf('adele@contoso.com');
+    await graph.assignLicenses(adele, [skuIdOf('ENTERPRISEPACK'), skuIdOf('MCOEV'), skuIdOf('MCOPSTN2')]);
+    clock.skipTo(clock.now() + 61 * 60_000);
+    const r = await graph.readTeamsFeatures([adele, 'no-such-id']);
+    expect(r.get(adele)).toEqual({ ok: true, value: ['Teams', 'PhoneSystem', 'CallingPlan'] });
+    expect(failure(r.get('no-such-id')).reason).toBe('user_not_found');
+  });
+
+  it('retries a 429 inside a $batch after its Retry-After', async () => {
+    sim.faults = { throttleStormUntil: clock.now() + 7_000 };
+    const users = await graph.readUsers(['adele@contoso.com', 'second@contoso.com']);
+    expect([...users.values()].every((u) => u.ok)).toBe(true);
+    expect(slept[0]).toBe(7_000);
+    expect(sim.record.throttled).toBe(2);
+  });
+
+  it('retries 503/504 for writes and reads, and reports a transient failure once retries run out', async () => {
+    sim.faults = { errorRate: 1 };
+    const f = failure(await graph.listSubscribedSkus());
+    expect(f).toMatchObject({ transient: true, reason: 'graph_error' });
+    expect([503, 504]).toContain(f.status);
+    expect(slept).toHaveLength(6);
+    sim.faults = { errorRate: 0.3 };
+    const ids = await Promise.all(['adele', 'second'].map((u) => idOf(`${u}@contoso.com`)));
+    for (const id of ids) expect((await graph.setUsageLocation(id, 'US')).ok).toBe(true);
+  });
+
+  it('finishes a burst of writes beyond the write quota with no request lost', async () => {
+    const id = await idOf('adele@contoso.com');
+    const results = await Promise.all(Array.from({ length: 3100 }, (_, i) => graph.setUsageLocation(id, i % 2 === 0 ? 'US' : 'CA')));
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(sim.record.throttled).toBeGreaterThan(0);
+    expect(slept.some((ms) => ms >= 100_000)).toBe(true);
+  });
+
+  it('classifies a refused connection as transient', async () => {
+    await sim.close();
+    const f = failure(await graph.listSubscribedSkus());
+    expect(f).toMatchObject({ transient: true, status: 0, reason: 'graph_error' });
+  });
+});

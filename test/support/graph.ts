@@ -1,0 +1,9 @@
+// Starts the Graph simulator and a real Graph adapter pointed at it, for integration tests.
+import { GraphLicensingDirectory, SimulatorTokenCredential, type GraphAdapterOptions } from '../../shared/adapters/graph';
+import { startGraphSimulator, type GraphSimulator, type SimulatorOptions } from '../../local/graph-sim/server';
+
+export async function simulatorWithAdapter(options: SimulatorOptions, adapter: Partial<GraphAdapterOptions> = {}): Promise<{ sim: GraphSimulator; graph: GraphLicensingDirectory }> {
+  const sim = await startGraphSimulator(options);
+  const graph = new GraphLicensingDirectory({ baseUrl: sim.url, credential: new SimulatorTokenCredential(), extraCaPem: sim.caPem, writesPerSecond: 1000, ...adapter });
+  return { sim, graph };
+}
