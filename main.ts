@@ -1,5 +1,54 @@
 // The composition root: the only place that reads configuration and registers functions. Each trigger, orchestrator
 // and activity gets a handler built from its dependencies here, so every piece can be tested without the host.
-import { loadConfig } from './shared/adapters/config';
+import { app } from '@azure/functions';
+import { ServiceBusClient } from '@azure/service-bus';
+import * as df from 'durable-functions';
+import { createBatchApi } from './functions/batches';
+import { createBlobIntake } from './functions/intake-blob';
+import { createActivities } from './orchestrations/activities';
+import { batchOrchestrator } from './orchestrations/batch';
+import { chunkOrchestrator } from './orchestrations/chunk';
+import * as names from './orchestrations/names';
+import { BlobBatchStore } from './shared/adapters/batch-store';
+import { loadConfig, type AppConfig } from './shared/adapters/config';
+import { ServiceBusFlagPublisher, StorageQueueFlagPublisher, type FlagPublisher } from './shared/adapters/flags';
+import { GraphLicensingDirectory, SimulatorTokenCredential } from './shared/adapters/graph';
+import { azureCredential, blobServiceFor, queueServiceFor } from './shared/adapters/storage';
 
-export const config = loadConfig();
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+}
+
+function flagPublisherFor(config: AppConfig): FlagPublisher {
+  const sb = config.serviceBus;
+  if (!sb) return new StorageQueueFlagPublisher(queueServiceFor(config).getQueueClient(config.flagsQueue));
+  const client = 'connectionString' in sb ? new ServiceBusClient(sb.connectionString) : new ServiceBusClient(sb.fullyQualifiedNamespace, azureCredential(config.managedIdentityClientId));
+  return new ServiceBusFlagPublisher(client.createSender(config.flagsQueue));
+}
+
+export function registerApp(config: AppConfig): void {
+  const store = new BlobBatchStore(blobServiceFor(config), config.reportsContainer);
+  // The local Graph simulator only checks that a bearer token is present; anywhere else the managed identity signs in.
+  const credential = isLoopback(config.graphBaseUrl) ? new SimulatorTokenCredential() : azureCredential(config.managedIdentityClientId);
+  const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem, writesPerSecond: config.graphWritesPerSecond });
+  const activities = createActivities({ graph, store, flags: flagPublisherFor(config), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation });
+  const api = createBatchApi({ config, store });
+  const client = df.input.durableClient();
+
+  app.http('batches-submit', { route: 'batches', methods: ['POST'], authLevel: 'function', extraInputs: [client], handler: api.submit });
+  app.http('batches-status', { route: 'batches/{batchId}', methods: ['GET'], authLevel: 'function', extraInputs: [client], handler: api.status });
+  app.http('batches-recheck', { route: 'batches/{batchId}/recheck', methods: ['POST'], authLevel: 'function', extraInputs: [client], handler: api.recheck });
+  app.storageBlob('batches-intake', { path: `${config.intakeContainer}/{name}`, connection: 'AzureWebJobsStorage', source: 'EventGrid', extraInputs: [client], handler: createBlobIntake(config) });
+
+  df.app.orchestration(names.BATCH_ORCHESTRATOR, batchOrchestrator);
+  df.app.orchestration(names.CHUNK_ORCHESTRATOR, chunkOrchestrator);
+  df.app.activity(names.PREFLIGHT_ACTIVITY, { handler: activities.preflight });
+  df.app.activity(names.LOAD_CHUNK_ACTIVITY, { handler: activities.loadChunk });
+  df.app.activity(names.ASSIGN_ACTIVITY, { handler: activities.assign });
+  df.app.activity(names.SAVE_CHUNK_ACTIVITY, { handler: activities.saveChunk });
+  df.app.activity(names.PROBE_TEAMS_ACTIVITY, { handler: activities.probeTeams });
+  df.app.activity(names.FINISH_ACTIVITY, { handler: activities.finish });
+}
+
+registerApp(loadConfig());

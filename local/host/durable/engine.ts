@@ -1,0 +1,616 @@
+// A small Durable Task engine for the local host. It drives the real durable-functions SDK the way the Durable
+// extension does: it keeps each instance's history, sends it to the registered orchestrator with the new events,
+// turns the actions it gets back into scheduled activities, timers and sub-orchestrations, and records their
+// results as history events with the ids the SDK expects (see ../../../../shared/notes in the design docs:
+// durable-protocol.md). Every instance is persisted after each episode; activities run at least once, so a crash
+// re-runs the activities whose results were not yet recorded. It also does what the SDK leaves to the host:
+// detecting an orchestrator whose code no longer matches its history.
+import { InvocationContext } from '@azure/functions';
+import type { Clock } from '../../clock';
+import type { FunctionRegistry } from '../functions-core';
+import { InstanceStore, type HistoryEvent, type InstanceState, type RuntimeStatus } from './store';
+
+export const EventType = {
+  ExecutionStarted: 0,
+  ExecutionCompleted: 1,
+  ExecutionFailed: 2,
+  ExecutionTerminated: 3,
+  TaskScheduled: 4,
+  TaskCompleted: 5,
+  TaskFailed: 6,
+  SubOrchestrationInstanceCreated: 7,
+  SubOrchestrationInstanceCompleted: 8,
+  SubOrchestrationInstanceFailed: 9,
+  TimerCreated: 10,
+  TimerFired: 11,
+  OrchestratorStarted: 12,
+  OrchestratorCompleted: 13,
+  EventRaised: 15,
+  ContinueAsNew: 16,
+} as const;
+
+const ActionType = {
+  CallActivity: 0,
+  CallActivityWithRetry: 1,
+  CallSubOrchestrator: 2,
+  CallSubOrchestratorWithRetry: 3,
+  ContinueAsNew: 4,
+  CreateTimer: 5,
+  WaitForExternalEvent: 6,
+  WhenAny: 11,
+  WhenAll: 12,
+} as const;
+
+/** Replay schema V2: compound actions, no long-timer splitting. */
+const SCHEMA_VERSION = 1;
+
+interface SdkAction {
+  actionType: number;
+  functionName?: string;
+  input?: unknown;
+  instanceId?: string;
+  fireAt?: string | Date;
+  isCanceled?: boolean;
+  retryOptions?: { firstRetryIntervalInMilliseconds: number; maxNumberOfAttempts: number; backoffCoefficient?: number; maxRetryIntervalInMilliseconds?: number };
+  compoundActions?: SdkAction[];
+}
+
+interface SdkOrchestratorState {
+  isDone: boolean;
+  actions: SdkAction[][];
+  output?: unknown;
+  error?: string;
+  customStatus?: unknown;
+}
+
+export interface EngineOptions {
+  readonly registry: FunctionRegistry;
+  readonly store: InstanceStore;
+  readonly clock: Clock;
+  readonly maxConcurrentActivities?: number;
+  readonly log?: (message: string) => void;
+}
+
+export class NonDeterminismError extends Error {}
+
+/** The activity's input as the worker hands it over: string inputs were JSON-stringified by the SDK. */
+function activityInput(input: unknown): unknown {
+  if (typeof input !== 'string') return input;
+  try {
+    return JSON.parse(input);
+  } catch {
+    return input;
+  }
+}
+
+function flattenActions(actions: SdkAction[][]): SdkAction[] {
+  const seen = new Set<SdkAction>();
+  const out: SdkAction[] = [];
+  const walk = (a: SdkAction) => {
+    if (seen.has(a)) return;
+    seen.add(a);
+    if (a.actionType === ActionType.WhenAll || a.actionType === ActionType.WhenAny) (a.compoundActions ?? []).forEach(walk);
+    else out.push(a);
+  };
+  for (const group of actions) for (const a of group) walk(a);
+  return out;
+}
+
+/** Actions that take a task id from the SDK's sequence counter. */
+function takesId(a: SdkAction): boolean {
+  return a.actionType !== ActionType.WaitForExternalEvent && a.actionType !== ActionType.ContinueAsNew;
+}
+
+function signature(a: SdkAction): string {
+  switch (a.actionType) {
+    case ActionType.CallActivity:
+    case ActionType.CallActivityWithRetry:
+      return `activity:${a.functionName ?? ''}`;
+    case ActionType.CallSubOrchestrator:
+    case ActionType.CallSubOrchestratorWithRetry:
+      return `orchestration:${a.functionName ?? ''}`;
+    case ActionType.CreateTimer:
+      return 'timer';
+    default:
+      return `action:${a.actionType}`;
+  }
+}
+
+function retryDelayMs(options: NonNullable<SdkAction['retryOptions']>, failures: number): number {
+  const base = options.firstRetryIntervalInMilliseconds * (options.backoffCoefficient ?? 1) ** (failures - 1);
+  return Math.min(base, options.maxRetryIntervalInMilliseconds && options.maxRetryIntervalInMilliseconds > 0 ? options.maxRetryIntervalInMilliseconds : Number.POSITIVE_INFINITY);
+}
+
+export class DurableEngine {
+  private readonly registry: FunctionRegistry;
+  private readonly store: InstanceStore;
+  private readonly clock: Clock;
+  private readonly log: (message: string) => void;
+  private readonly maxActivities: number;
+  /** Instances with events waiting for an episode, in arrival order. */
+  private readonly dirty = new Set<string>();
+  private readonly inboxes = new Map<string, HistoryEvent[]>();
+  private readonly activityQueue: { instanceId: string; execution: number; taskId: number; name: string; input: unknown }[] = [];
+  private runningActivities = 0;
+  private episodeLoop: Promise<void> | undefined;
+  private timerHandle: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly waiters = new Map<string, (() => void)[]>();
+
+  constructor(options: EngineOptions) {
+    this.registry = options.registry;
+    this.store = options.store;
+    this.clock = options.clock;
+    this.log = options.log ?? (() => {});
+    this.maxActivities = options.maxConcurrentActivities ?? 16;
+  }
+
+  /** Resumes every unfinished instance from disk: re-runs unrecorded activities, re-arms timers, delivers finished children. */
+  async recover(): Promise<void> {
+    for (const state of this.store.all()) {
+      if (!isRunning(state.runtimeStatus)) continue;
+      for (const a of state.pendingActivities) this.enqueueActivity(state.instanceId, state.execution, a.taskId, a.name, a.input);
+      for (const c of state.pendingChildren) {
+        const child = this.store.get(c.instanceId);
+        if (child && !isRunning(child.runtimeStatus)) this.deliverChildResult(state.instanceId, c.taskId, child);
+      }
+      if (state.inbox.length > 0) this.markDirty(state.instanceId);
+    }
+    this.scheduleTimerCheck();
+    this.pumpActivities();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timerHandle) clearTimeout(this.timerHandle);
+  }
+
+  /** Nothing to do but wait for a timer (or for nothing at all). */
+  isIdle(): boolean {
+    return this.dirty.size === 0 && this.runningActivities === 0 && this.activityQueue.length === 0 && this.episodeLoop === undefined;
+  }
+
+  nextTimerAt(): number | undefined {
+    let next: number | undefined;
+    for (const s of this.store.all()) {
+      if (!isRunning(s.runtimeStatus)) continue;
+      for (const t of s.pendingTimers) if (next === undefined || t.fireAt < next) next = t.fireAt;
+    }
+    return next;
+  }
+
+  startNew(name: string, instanceId: string, input: unknown, parent?: { instanceId: string; taskId: number }): InstanceState {
+    const existing = this.store.get(instanceId);
+    if (existing && isRunning(existing.runtimeStatus)) throw new Error(`instance ${instanceId} already exists and is ${existing.runtimeStatus}`);
+    if (!this.registry.get(name) || this.registry.get(name)!.trigger.type !== 'orchestrationTrigger') throw new Error(`no orchestrator named ${name}`);
+    const now = new Date(this.clock.now()).toISOString();
+    const state: InstanceState = {
+      instanceId,
+      name,
+      input: input === undefined ? null : input,
+      runtimeStatus: 'Pending',
+      createdTime: now,
+      lastUpdatedTime: now,
+      customStatus: null,
+      output: null,
+      execution: 0,
+      history: [],
+      inbox: [{ EventType: EventType.ExecutionStarted, EventId: -1, IsPlayed: false, Timestamp: now, Name: name, Input: JSON.stringify(input ?? null) }],
+      nextTaskId: 0,
+      scheduled: [],
+      actionIds: [],
+      pendingActivities: [],
+      pendingTimers: [],
+      pendingChildren: [],
+      retries: {},
+      ...(parent ? { parentInstanceId: parent.instanceId, parentTaskId: parent.taskId } : {}),
+    };
+    this.store.put(state);
+    this.markDirty(instanceId);
+    return state;
+  }
+
+  getStatus(instanceId: string): InstanceState | undefined {
+    return this.store.get(instanceId);
+  }
+
+  /** Queues an external event; it is persisted before this returns, so an accepted event is never lost. */
+  raiseEvent(instanceId: string, name: string, data: unknown): 'accepted' | 'not_found' | 'gone' {
+    const state = this.store.get(instanceId);
+    if (!state) return 'not_found';
+    if (!isRunning(state.runtimeStatus)) return 'gone';
+    state.inbox.push({ EventType: EventType.EventRaised, EventId: -1, IsPlayed: false, Timestamp: new Date(this.clock.now()).toISOString(), Name: name, Input: JSON.stringify(data ?? null) });
+    this.store.put(state);
+    this.markDirty(instanceId);
+    return 'accepted';
+  }
+
+  terminate(instanceId: string, reason: string): boolean {
+    const state = this.store.get(instanceId);
+    if (!state || !isRunning(state.runtimeStatus)) return false;
+    this.finish(state, 'Terminated', reason);
+    return true;
+  }
+
+  purge(instanceId: string): boolean {
+    return this.store.delete(instanceId);
+  }
+
+  /** Resolves when the instance reaches a terminal state. */
+  waitFor(instanceId: string): Promise<void> {
+    const s = this.store.get(instanceId);
+    if (s && !isRunning(s.runtimeStatus)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.waiters.get(instanceId) ?? [];
+      list.push(resolve);
+      this.waiters.set(instanceId, list);
+    });
+  }
+
+  /** Fires every timer that is due at the current time. Called by the clock loop and after a skip ahead. */
+  fireDueTimers(): void {
+    const now = this.clock.now();
+    for (const s of this.store.all()) {
+      if (!isRunning(s.runtimeStatus)) continue;
+      const due = s.pendingTimers.filter((t) => t.fireAt <= now && !t.delivered);
+      if (due.length === 0) continue;
+      for (const t of due) {
+        t.delivered = true;
+        this.pushEvent(s.instanceId, { EventType: EventType.TimerFired, EventId: -1, IsPlayed: false, Timestamp: new Date(now).toISOString(), TimerId: t.taskId, FireAt: new Date(t.fireAt).toISOString() }, s.execution);
+      }
+    }
+    this.scheduleTimerCheck();
+  }
+
+  scheduleTimerCheck(): void {
+    if (this.stopped) return;
+    if (this.timerHandle) clearTimeout(this.timerHandle);
+    const next = this.nextUndeliveredTimer();
+    if (next === undefined) return;
+    const wait = Math.max(0, Math.min(next - this.clock.now(), 1000));
+    this.timerHandle = setTimeout(() => this.fireDueTimers(), wait);
+  }
+
+  private nextUndeliveredTimer(): number | undefined {
+    let next: number | undefined;
+    for (const s of this.store.all()) {
+      if (!isRunning(s.runtimeStatus)) continue;
+      for (const t of s.pendingTimers) if (!t.delivered && (next === undefined || t.fireAt < next)) next = t.fireAt;
+    }
+    return next;
+  }
+
+  /** In-memory events (activity results, timers) for the instance's current execution. */
+  private pushEvent(instanceId: string, event: HistoryEvent, execution: number): void {
+    const tagged = { ...event, _execution: execution };
+    const inbox = this.inboxes.get(instanceId) ?? [];
+    inbox.push(tagged);
+    this.inboxes.set(instanceId, inbox);
+    this.markDirty(instanceId);
+  }
+
+  private markDirty(instanceId: string): void {
+    this.dirty.add(instanceId);
+    if (!this.episodeLoop) {
+      this.episodeLoop = this.runEpisodes().finally(() => {
+        this.episodeLoop = undefined;
+        if (this.dirty.size > 0 && !this.stopped) this.markDirty([...this.dirty][0]!);
+      });
+    }
+  }
+
+  private async runEpisodes(): Promise<void> {
+    await Promise.resolve();
+    while (this.dirty.size > 0 && !this.stopped) {
+      const instanceId = [...this.dirty][0]!;
+      this.dirty.delete(instanceId);
+      try {
+        const more = await this.runEpisode(instanceId);
+        if (more) this.dirty.add(instanceId);
+      } catch (e) {
+        this.log(`episode for ${instanceId} failed in the host: ${e instanceof Error ? e.stack : String(e)}`);
+      }
+    }
+  }
+
+  /** Runs one episode. Returns true when events are left for another episode. */
+  private async runEpisode(instanceId: string): Promise<boolean> {
+    const state = this.store.get(instanceId);
+    if (!state || !isRunning(state.runtimeStatus)) {
+      this.inboxes.delete(instanceId);
+      return false;
+    }
+    const memory = (this.inboxes.get(instanceId) ?? []).filter((e) => e['_execution'] === state.execution);
+    this.inboxes.delete(instanceId);
+    const candidates = [...state.inbox, ...memory.map(({ _execution: _x, ...e }) => e)];
+    if (candidates.length === 0) return false;
+    // An event that makes the SDK take a task id while it is processed (a failed retryable activity, a retry timer)
+    // goes into an episode of its own, first, so that the ids handed out here match the ones the SDK assigns.
+    const allocating = (e: HistoryEvent) => this.allocationFor(state, e) !== undefined;
+    let take = 1;
+    if (!allocating(candidates[0]!)) while (take < candidates.length && !allocating(candidates[take]!)) take++;
+    const events = candidates.slice(0, take);
+    const leftover = candidates.slice(take);
+    const persistedLeft = leftover.filter((e) => e.EventType === EventType.EventRaised || e.EventType === EventType.SubOrchestrationInstanceCompleted || e.EventType === EventType.SubOrchestrationInstanceFailed || e.EventType === EventType.ExecutionStarted);
+    const memoryLeft = leftover.filter((e) => !persistedLeft.includes(e));
+
+    const now = this.clock.now();
+    const nowIso = new Date(now).toISOString();
+    const newEvents: HistoryEvent[] = [{ EventType: EventType.OrchestratorStarted, EventId: -1, IsPlayed: false, Timestamp: nowIso }];
+    for (const e of events) newEvents.push({ ...e, IsPlayed: false });
+    const history = [...state.history.map((e) => ({ ...e, IsPlayed: true })), ...newEvents];
+
+    const appended: HistoryEvent[] = [];
+    const newActivities: InstanceState['pendingActivities'] = [];
+    const newChildren: { taskId: number; name: string; instanceId: string; input: unknown }[] = [];
+    // Ids the SDK takes while processing this episode's one allocating event.
+    for (const e of events) {
+      const alloc = this.allocationFor(state, e);
+      if (!alloc) continue;
+      const id = state.nextTaskId++;
+      if (alloc.kind === 'retry-timer') {
+        const fireAt = now + alloc.delayMs;
+        alloc.retry.timerId = id;
+        alloc.retry.failures++;
+        state.pendingTimers.push({ taskId: id, fireAt, retryKey: alloc.key });
+        appended.push({ EventType: EventType.TimerCreated, EventId: id, IsPlayed: false, Timestamp: nowIso, FireAt: new Date(fireAt).toISOString() });
+      } else {
+        alloc.retry.currentTaskId = id;
+        alloc.retry.timerId = undefined;
+        newActivities.push({ taskId: id, name: alloc.retry.name, input: alloc.retry.input });
+        appended.push({ EventType: EventType.TaskScheduled, EventId: id, IsPlayed: false, Timestamp: nowIso, Name: alloc.retry.name, Input: serialiseInput(alloc.retry.input) });
+      }
+    }
+    for (const e of events) this.consume(state, e);
+
+    const registration = this.registry.get(state.name);
+    if (!registration) throw new Error(`no orchestrator named ${state.name}`);
+    const context = new InvocationContext({ invocationId: `${instanceId}:${state.history.length}`, functionName: state.name, logHandler: () => {} });
+    const payload = {
+      history,
+      input: state.input,
+      instanceId,
+      isReplaying: state.history.length > 0,
+      parentInstanceId: state.parentInstanceId ?? '',
+      upperSchemaVersion: SCHEMA_VERSION,
+      longRunningTimerIntervalDuration: '3.00:00:00',
+      maximumShortTimerDuration: '6.00:00:00',
+      defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+    };
+    let result: SdkOrchestratorState;
+    let failure: string | undefined;
+    try {
+      result = (await registration.handler(payload, context)) as SdkOrchestratorState;
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      const marker = message.indexOf('$OutOfProcData$:');
+      if (marker >= 0) {
+        try {
+          result = JSON.parse(message.slice(marker + '$OutOfProcData$:'.length)) as SdkOrchestratorState;
+        } catch {
+          result = { isDone: false, actions: [] };
+        }
+        failure = result.error ?? message.slice(0, marker);
+      } else {
+        result = { isDone: false, actions: [] };
+        failure = message;
+      }
+    }
+
+    state.history = [...state.history, ...newEvents, ...appended];
+    state.inbox = persistedLeft;
+    if (memoryLeft.length > 0) {
+      const inbox = this.inboxes.get(instanceId) ?? [];
+      this.inboxes.set(instanceId, [...memoryLeft.map((e) => ({ ...e, _execution: state.execution })), ...inbox]);
+    }
+    if (result.customStatus !== undefined) state.customStatus = result.customStatus;
+    state.runtimeStatus = 'Running';
+    state.lastUpdatedTime = nowIso;
+
+    const actions = flattenActions(result.actions ?? []);
+    const idActions = actions.filter(takesId);
+    // The SDK does not check that history matches the code; the host does.
+    const mismatch = this.findMismatch(state, idActions, result.isDone || failure !== undefined);
+    if (mismatch) {
+      this.finish(state, 'Failed', `Non-deterministic orchestrator ${state.name} (instance ${instanceId}): ${mismatch}. The orchestrator code changed while this instance was running, or it used a non-deterministic API (Date.now, Math.random, I/O) to decide what to schedule.`);
+      return false;
+    }
+    if (failure !== undefined) {
+      this.finish(state, 'Failed', failure);
+      return false;
+    }
+
+    const continueAsNew = actions.find((a) => a.actionType === ActionType.ContinueAsNew);
+    for (let i = state.scheduled.length; i < idActions.length; i++) {
+      const a = idActions[i]!;
+      const id = state.nextTaskId++;
+      state.scheduled.push(signature(a));
+      state.actionIds.push(id);
+      switch (a.actionType) {
+        case ActionType.CallActivity:
+        case ActionType.CallActivityWithRetry: {
+          const input = activityInput(a.input);
+          if (a.actionType === ActionType.CallActivityWithRetry && a.retryOptions) {
+            state.retries[String(i)] = { name: a.functionName ?? '', input, options: a.retryOptions, failures: 0, currentTaskId: id };
+          }
+          newActivities.push({ taskId: id, name: a.functionName ?? '', input });
+          state.history.push({ EventType: EventType.TaskScheduled, EventId: id, IsPlayed: false, Timestamp: nowIso, Name: a.functionName, Input: serialiseInput(a.input) });
+          break;
+        }
+        case ActionType.CreateTimer: {
+          const fireAt = new Date(a.fireAt as string).getTime();
+          state.pendingTimers.push({ taskId: id, fireAt });
+          state.history.push({ EventType: EventType.TimerCreated, EventId: id, IsPlayed: false, Timestamp: nowIso, FireAt: new Date(fireAt).toISOString() });
+          break;
+        }
+        case ActionType.CallSubOrchestrator: {
+          const childId = a.instanceId || `${instanceId}:${id}`;
+          newChildren.push({ taskId: id, name: a.functionName ?? '', instanceId: childId, input: activityInput(a.input) });
+          state.pendingChildren.push({ taskId: id, instanceId: childId });
+          state.history.push({ EventType: EventType.SubOrchestrationInstanceCreated, EventId: id, IsPlayed: false, Timestamp: nowIso, Name: a.functionName, InstanceId: childId, Input: serialiseInput(a.input) });
+          break;
+        }
+        default:
+          this.finish(state, 'Failed', `the local host does not support action type ${a.actionType} (${signature(a)})`);
+          return false;
+      }
+    }
+    // A timer the orchestrator cancelled (it lost a Task.any) never fires.
+    idActions.forEach((a, i) => {
+      if (a.actionType === ActionType.CreateTimer && a.isCanceled) state.pendingTimers = state.pendingTimers.filter((t) => t.taskId !== state.actionIds[i]);
+    });
+    state.pendingActivities.push(...newActivities);
+    state.history.push({ EventType: EventType.OrchestratorCompleted, EventId: -1, IsPlayed: false, Timestamp: nowIso });
+
+    if (continueAsNew) {
+      const carried = state.inbox.filter((e) => e.EventType === EventType.EventRaised);
+      state.execution++;
+      state.input = activityInput(continueAsNew.input) ?? null;
+      state.history = [];
+      state.inbox = [{ EventType: EventType.ExecutionStarted, EventId: -1, IsPlayed: false, Timestamp: nowIso, Name: state.name, Input: JSON.stringify(state.input) }, ...carried];
+      state.nextTaskId = 0;
+      state.scheduled = [];
+      state.actionIds = [];
+      state.pendingActivities = [];
+      state.pendingTimers = [];
+      state.pendingChildren = [];
+      state.retries = {};
+      this.store.put(state);
+      this.inboxes.delete(instanceId);
+      return true;
+    }
+    if (result.isDone) {
+      state.output = result.output === undefined ? null : result.output;
+      this.finish(state, 'Completed');
+      return false;
+    }
+    this.store.put(state);
+    for (const c of newChildren) {
+      const existing = this.store.get(c.instanceId);
+      if (existing && !isRunning(existing.runtimeStatus)) this.deliverChildResult(instanceId, c.taskId, existing);
+      else if (!existing) this.startNew(c.name, c.instanceId, c.input, { instanceId, taskId: c.taskId });
+    }
+    for (const a of newActivities) this.enqueueActivity(instanceId, state.execution, a.taskId, a.name, a.input);
+    this.pumpActivities();
+    this.scheduleTimerCheck();
+    return state.inbox.length > 0 || (this.inboxes.get(instanceId)?.length ?? 0) > 0;
+  }
+
+  /** Whether processing this event makes the SDK take a task id (retry back-off timer, retried attempt). */
+  private allocationFor(state: InstanceState, e: HistoryEvent):
+    | { kind: 'retry-timer'; key: string; retry: InstanceState['retries'][string]; delayMs: number }
+    | { kind: 'retry-attempt'; key: string; retry: InstanceState['retries'][string] }
+    | undefined {
+    if (e.EventType === EventType.TaskFailed) {
+      for (const [key, r] of Object.entries(state.retries)) {
+        if (r.currentTaskId === e['TaskScheduledId'] && r.timerId === undefined) return { kind: 'retry-timer', key, retry: r, delayMs: retryDelayMs(r.options, r.failures + 1) };
+      }
+    }
+    if (e.EventType === EventType.TimerFired) {
+      for (const [key, r] of Object.entries(state.retries)) {
+        // After the last allowed attempt the SDK fails the task instead of taking an id for another attempt.
+        if (r.timerId === e['TimerId'] && r.failures < r.options.maxNumberOfAttempts) return { kind: 'retry-attempt', key, retry: r };
+      }
+    }
+    return undefined;
+  }
+
+  /** Removes what an event settles from the pending lists. */
+  private consume(state: InstanceState, e: HistoryEvent): void {
+    if (e.EventType === EventType.TaskCompleted || e.EventType === EventType.TaskFailed) {
+      state.pendingActivities = state.pendingActivities.filter((a) => a.taskId !== e['TaskScheduledId']);
+      if (e.EventType === EventType.TaskCompleted) {
+        for (const [key, r] of Object.entries(state.retries)) if (r.currentTaskId === e['TaskScheduledId']) delete state.retries[key];
+      }
+    } else if (e.EventType === EventType.TimerFired) {
+      state.pendingTimers = state.pendingTimers.filter((t) => t.taskId !== e['TimerId']);
+      for (const [key, r] of Object.entries(state.retries)) if (r.timerId === e['TimerId'] && r.failures >= r.options.maxNumberOfAttempts) delete state.retries[key];
+    } else if (e.EventType === EventType.SubOrchestrationInstanceCompleted || e.EventType === EventType.SubOrchestrationInstanceFailed) {
+      state.pendingChildren = state.pendingChildren.filter((c) => c.taskId !== e['TaskScheduledId']);
+    } else if (e.EventType === EventType.ExecutionStarted) {
+      state.runtimeStatus = 'Running';
+    }
+  }
+
+  private findMismatch(state: InstanceState, idActions: SdkAction[], ended: boolean): string | undefined {
+    const n = Math.min(state.scheduled.length, idActions.length);
+    for (let i = 0; i < n; i++) {
+      const now = signature(idActions[i]!);
+      if (now !== state.scheduled[i]) return `history has ${state.scheduled[i]} as task ${i + 1}, but the code now schedules ${now}`;
+    }
+    if (idActions.length < state.scheduled.length && !ended) return `history has ${state.scheduled.length} scheduled tasks, but the code now schedules only ${idActions.length}`;
+    return undefined;
+  }
+
+  private finish(state: InstanceState, status: RuntimeStatus, error?: string): void {
+    state.runtimeStatus = status;
+    state.lastUpdatedTime = new Date(this.clock.now()).toISOString();
+    if (error !== undefined) state.output = error;
+    state.pendingActivities = [];
+    state.pendingTimers = [];
+    state.inbox = [];
+    this.store.put(state);
+    this.inboxes.delete(state.instanceId);
+    if (status !== 'Completed') this.log(`orchestration ${state.name} ${state.instanceId} ${status}: ${error ?? ''}`);
+    if (state.parentInstanceId !== undefined && state.parentTaskId !== undefined) this.deliverChildResult(state.parentInstanceId, state.parentTaskId, state);
+    for (const resolve of this.waiters.get(state.instanceId) ?? []) resolve();
+    this.waiters.delete(state.instanceId);
+  }
+
+  private deliverChildResult(parentId: string, taskId: number, child: InstanceState): void {
+    const parent = this.store.get(parentId);
+    if (!parent || !isRunning(parent.runtimeStatus)) return;
+    if (!parent.pendingChildren.some((c) => c.taskId === taskId)) return;
+    if (parent.inbox.some((e) => e['TaskScheduledId'] === taskId && (e.EventType === EventType.SubOrchestrationInstanceCompleted || e.EventType === EventType.SubOrchestrationInstanceFailed))) return;
+    const ts = new Date(this.clock.now()).toISOString();
+    parent.inbox.push(
+      child.runtimeStatus === 'Completed'
+        ? { EventType: EventType.SubOrchestrationInstanceCompleted, EventId: -1, IsPlayed: false, Timestamp: ts, TaskScheduledId: taskId, Result: JSON.stringify(child.output ?? null) }
+        : { EventType: EventType.SubOrchestrationInstanceFailed, EventId: -1, IsPlayed: false, Timestamp: ts, TaskScheduledId: taskId, Reason: `sub-orchestration ${child.instanceId} ${child.runtimeStatus}: ${String(child.output)}`, Details: '' },
+    );
+    this.store.put(parent);
+    this.markDirty(parentId);
+  }
+
+  private enqueueActivity(instanceId: string, execution: number, taskId: number, name: string, input: unknown): void {
+    this.activityQueue.push({ instanceId, execution, taskId, name, input });
+  }
+
+  private pumpActivities(): void {
+    while (!this.stopped && this.runningActivities < this.maxActivities && this.activityQueue.length > 0) {
+      const job = this.activityQueue.shift()!;
+      this.runningActivities++;
+      void this.runActivity(job).finally(() => {
+        this.runningActivities--;
+        this.pumpActivities();
+      });
+    }
+  }
+
+  private async runActivity(job: { instanceId: string; execution: number; taskId: number; name: string; input: unknown }): Promise<void> {
+    const registration = this.registry.get(job.name);
+    const ts = () => new Date(this.clock.now()).toISOString();
+    let event: HistoryEvent;
+    if (!registration || registration.trigger.type !== 'activityTrigger') {
+      event = { EventType: EventType.TaskFailed, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Reason: `no activity named ${job.name}`, Details: '' };
+    } else {
+      const context = new InvocationContext({ invocationId: `${job.instanceId}:${job.taskId}`, functionName: job.name, logHandler: (level, ...args) => { if (level === 'error' || level === 'warning') this.log(`${job.name}: ${args.map(String).join(' ')}`); } });
+      try {
+        const output = await registration.handler(job.input, context);
+        event = { EventType: EventType.TaskCompleted, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Result: JSON.stringify(output ?? null) };
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        event = { EventType: EventType.TaskFailed, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Reason: err.message, Details: err.stack ?? '' };
+      }
+    }
+    if (!this.stopped) this.pushEvent(job.instanceId, event, job.execution);
+  }
+}
+
+function serialiseInput(input: unknown): string {
+  return typeof input === 'string' ? input : JSON.stringify(input ?? null);
+}
+
+export function isRunning(status: RuntimeStatus): boolean {
+  return status === 'Pending' || status === 'Running';
+}

@@ -1,0 +1,152 @@
+// The activities: every piece of I/O the orchestrations need (the batch store, Graph, the flags queue), built from
+// their dependencies so they can be tested against Azurite and the Graph simulator without the Functions host.
+import type { BatchStore } from '../shared/adapters/batch-store';
+import type { FlagMessage, FlagPublisher } from '../shared/adapters/flags';
+import { chunkAssignments, finalReport, type ChunkUserResult, type PlannedAssignment, type StoredPlan } from '../shared/domain/batch';
+import { resolveTenantCatalog } from '../shared/domain/catalog';
+import type { DirectoryUser, GraphFailure, GraphResult, LicensingDirectory } from '../shared/domain/directory';
+import { parseInput } from '../shared/domain/input';
+import { planBatch, validateRows, type FailedRow, type PlannedRow, type TenantUserState } from '../shared/domain/planning';
+import type { Profiles } from '../shared/domain/profiles';
+import { countOutcomes, type OutcomeCounts } from '../shared/domain/report';
+import { upnKey } from '../shared/domain/upn';
+import type { PreflightInput, PreflightResult, ProbeInput } from './contracts';
+
+export interface ActivityDeps {
+  readonly graph: LicensingDirectory;
+  readonly store: BatchStore;
+  readonly flags: FlagPublisher;
+  readonly profiles: Profiles;
+  readonly defaultProfile: string;
+  readonly defaultUsageLocation: string | undefined;
+  readonly now?: () => Date;
+}
+
+/** Thrown for a transient Graph failure so that callActivityWithRetry tries again. */
+export class TransientGraphError extends Error {
+  constructor(failure: GraphFailure) {
+    super(`${failure.reason}: HTTP ${failure.status} ${failure.code} ${failure.message}`);
+    this.name = 'TransientGraphError';
+  }
+}
+
+function emptyCounts(): OutcomeCounts {
+  return countOutcomes([]);
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const { graph, store, flags } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function failPlan(base: Omit<StoredPlan, 'rows' | 'error'>, message: string): Promise<PreflightResult> {
+    await store.savePlan({ ...base, error: message, rows: [] });
+    return { total: 0, chunks: 0, error: message, settled: emptyCounts() };
+  }
+
+  async function preflight(input: PreflightInput): Promise<PreflightResult> {
+    const base = { batchId: input.batchId, source: input.source, startedAt: input.startedAt, deadline: input.deadline, chunkSize: input.chunkSize };
+    const read = await store.readInput(input.input);
+    if (!read.ok) return failPlan(base, read.message);
+    const sourceName = input.source.startsWith('blob:') ? input.source.slice('blob:'.length) : 'request body';
+    const parsed = parseInput(read.bytes, sourceName, input.json ? { json: true } : undefined);
+    if (!parsed.ok) return failPlan(base, parsed.error.message);
+    const batchProfile = parsed.input.profile ?? input.profile;
+    const validated = validateRows(parsed.input.rows, { profiles: deps.profiles, defaultProfile: deps.defaultProfile, ...(batchProfile ? { batchProfile } : {}) });
+
+    const skus = await graph.listSubscribedSkus();
+    if (!skus.ok && skus.transient) throw new TransientGraphError(skus);
+    const requests = validated.flatMap((v) => (v.kind === 'request' ? [v.request.userPrincipalName] : []));
+    const reads = skus.ok ? await graph.readUsers(requests) : new Map<string, GraphResult<DirectoryUser>>();
+    const users = new Map<string, TenantUserState>();
+    const readFailures = new Map<string, GraphFailure>();
+    for (const [upn, r] of reads) {
+      if (r.ok) users.set(upnKey(upn), r.value);
+      else if (r.transient) throw new TransientGraphError(r);
+      else if (r.reason !== 'user_not_found') readFailures.set(upnKey(upn), r);
+    }
+    let rows: PlannedRow[] = planBatch(validated, { catalog: resolveTenantCatalog(skus.ok ? skus.value : []), users }, { ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}) });
+    rows = rows.map((r): PlannedRow => {
+      if (r.kind === 'rejected') return r;
+      const failure = !skus.ok ? skus : readFailures.get(upnKey(r.userPrincipalName));
+      if (!failure) return r;
+      const failed: FailedRow = { kind: 'failed', row: r.row, userPrincipalName: r.userPrincipalName, profile: r.profile, skus: r.skus, reason: failure.reason === 'unknown_sku' ? 'graph_error' : failure.reason, message: `row ${r.row}: Graph refused to read the tenant: ${failure.message}` };
+      return failed;
+    });
+    await store.savePlan({ ...base, rows });
+    const settled = countOutcomes(rows.filter((r) => r.kind !== 'assign').map((r) => ({ outcome: r.kind })), 0);
+    return { total: rows.length, chunks: chunkAssignments(rows, input.chunkSize).length, settled };
+  }
+
+  async function loadChunk(input: { batchId: string; chunk: number }): Promise<PlannedAssignment[]> {
+    const plan = await store.readPlan(input.batchId);
+    if (!plan) throw new Error(`no stored plan for batch ${input.batchId}`);
+    return chunkAssignments(plan.rows, plan.chunkSize)[input.chunk] ?? [];
+  }
+
+  /** Assigns one user's missing licences. Idempotent: it reads the user first and sends only what is still missing. */
+  async function assign(a: PlannedAssignment): Promise<ChunkUserResult> {
+    const failed = (f: GraphFailure): ChunkUserResult => {
+      if (f.transient) throw new TransientGraphError(f);
+      return { row: a.row, outcome: 'failed', reason: f.reason, message: f.message, assignedAt: null, provisionedAt: null };
+    };
+    const read = (await graph.readUsers([a.userId])).get(a.userId);
+    if (!read) throw new Error('Graph returned no answer for the user');
+    if (!read.ok) return failed(read);
+    const held = new Set(read.value.skuIds.map((s) => s.toLowerCase()));
+    const missing = a.addSkuIds.filter((s) => !held.has(s.toLowerCase()));
+    if (missing.length > 0 && !read.value.usageLocation) {
+      if (!a.setUsageLocation) return { row: a.row, outcome: 'failed', reason: 'usage_location_missing', message: 'the user has no usage location and none was given', assignedAt: null, provisionedAt: null };
+      const set = await graph.setUsageLocation(a.userId, a.setUsageLocation);
+      if (!set.ok) return failed(set);
+    }
+    if (missing.length > 0) {
+      const assigned = await graph.assignLicenses(a.userId, missing);
+      if (!assigned.ok) return failed(assigned);
+    }
+    const nothingToDo = a.addSkuIds.length === 0;
+    return { row: a.row, outcome: 'assigned', reason: nothingToDo ? 'already_licensed' : '', message: nothingToDo ? 'every licence in the row was already assigned' : '', assignedAt: null, provisionedAt: null };
+  }
+
+  async function saveChunk(input: { batchId: string; chunk: number; results: ChunkUserResult[] }): Promise<null> {
+    await store.saveChunk(input.batchId, input.chunk, input.results);
+    return null;
+  }
+
+  /** The users (by object id) whose Teams configuration now shows CallingPlan. */
+  async function probeTeams(input: ProbeInput): Promise<string[]> {
+    const features = await graph.readTeamsFeatures(input.userIds);
+    const found: string[] = [];
+    let transient: GraphFailure | undefined;
+    for (const [id, r] of features) {
+      if (r.ok && r.value.includes('CallingPlan')) found.push(id);
+      else if (!r.ok && r.transient) transient = r;
+    }
+    if (found.length === 0 && transient && [...features.values()].every((r) => !r.ok)) throw new TransientGraphError(transient);
+    return found;
+  }
+
+  async function finish(input: { batchId: string; finishedAt?: string }): Promise<OutcomeCounts> {
+    const plan = await store.readPlan(input.batchId);
+    if (!plan) throw new Error(`no stored plan for batch ${input.batchId}`);
+    const results = await store.readChunks(input.batchId);
+    const have = new Set(results.map((r) => r.row));
+    // A row whose chunk never recorded a result is reported, never dropped.
+    const missing: ChunkUserResult[] = plan.rows
+      .filter((r) => r.kind === 'assign' && !have.has(r.row))
+      .map((r) => ({ row: r.row, outcome: 'failed', reason: 'graph_error', message: 'no result was recorded for this row (its chunk failed); run the batch again', assignedAt: null, provisionedAt: null }));
+    const report = finalReport(plan, [...results, ...missing], input.finishedAt ?? now().toISOString());
+    await store.saveReport(report);
+    if (!(await store.isDone(input.batchId, 'flags'))) {
+      const toFlag: FlagMessage[] = report.users
+        .filter((u) => u.outcome === 'failed' || u.outcome === 'flagged')
+        .map((u) => ({ batchId: report.batchId, row: u.row, userPrincipalName: u.userPrincipalName, outcome: u.outcome as 'failed' | 'flagged', reason: u.reason, message: u.message }));
+      if (toFlag.length > 0) await flags.publish(toFlag);
+      await store.markDone(input.batchId, 'flags');
+    }
+    return report.counts;
+  }
+
+  return { preflight, loadChunk, assign, saveChunk, probeTeams, finish };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

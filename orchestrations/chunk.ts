@@ -1,0 +1,100 @@
+// One chunk of users: assign their licences a few at a time (each assignment retried on transient Graph errors),
+// then watch Teams on durable timers until every calling plan shows or the deadline passes. A `recheck` event
+// checks at once. The loop continues as new every few polls so the history stays short.
+import * as df from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+import type { ChunkUserResult, PlannedAssignment } from '../shared/domain/batch';
+import { nextPollAt } from '../shared/domain/polling';
+import { countOutcomes } from '../shared/domain/report';
+import type { ChunkInput, ChunkState, ChunkSummary } from './contracts';
+import { ASSIGN_ACTIVITY, LOAD_CHUNK_ACTIVITY, PROBE_TEAMS_ACTIVITY, RECHECK_EVENT, SAVE_CHUNK_ACTIVITY } from './names';
+
+/** Transient Graph failures (429, 5xx, resets) for one user: retried for about ten minutes before giving up. */
+export const GRAPH_RETRY = new df.RetryOptions(10_000, 6);
+GRAPH_RETRY.backoffCoefficient = 2;
+GRAPH_RETRY.maxRetryIntervalInMilliseconds = 300_000;
+
+export const STORE_RETRY = new df.RetryOptions(2_000, 5);
+STORE_RETRY.backoffCoefficient = 2;
+
+/** Polls between continue-as-new, which keeps each history bounded. */
+export const POLLS_PER_GENERATION = 8;
+
+type Settled<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** Waits for every task, keeping each one's result or failure (Task.all would stop at the first failure). */
+function* settleAll<T>(context: OrchestrationContext, tasks: Task[]): Generator<Task, Settled<T>[], unknown> {
+  try {
+    yield context.df.Task.all(tasks);
+  } catch {
+    // some failed; each is collected below
+  }
+  const out: Settled<T>[] = [];
+  for (const t of tasks) {
+    try {
+      out.push({ ok: true, value: (yield t) as T });
+    } catch (e) {
+      out.push({ ok: false, message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return out;
+}
+
+export const chunkOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput<ChunkInput>();
+  let state: ChunkState;
+  if (input.state) {
+    state = input.state;
+  } else {
+    const work = (yield context.df.callActivityWithRetry(LOAD_CHUNK_ACTIVITY, STORE_RETRY, { batchId: input.batchId, chunk: input.chunk })) as PlannedAssignment[];
+    const results: ChunkUserResult[] = [];
+    for (let i = 0; i < work.length; i += input.parallelism) {
+      const group = work.slice(i, i + input.parallelism);
+      const settled = yield* settleAll<ChunkUserResult>(context, group.map((w) => context.df.callActivityWithRetry(ASSIGN_ACTIVITY, GRAPH_RETRY, w)));
+      const at = context.df.currentUtcDateTime.toISOString();
+      settled.forEach((s, k) => {
+        const row = group[k]!.row;
+        if (s.ok) results.push({ ...s.value, assignedAt: s.value.outcome === 'assigned' ? at : null });
+        else results.push({ row, outcome: 'failed', reason: /^throttled\b/.test(s.message) ? 'throttled' : 'graph_error', message: `gave up after repeated transient Graph errors: ${s.message.split('\n')[0]!.trim()}`, assignedAt: null, provisionedAt: null });
+      });
+    }
+    const polled = new Set(work.filter((w) => w.pollTeams).map((w) => w.row));
+    const pending = results.filter((r) => r.outcome === 'assigned' && polled.has(r.row)).map((r) => ({ row: r.row, userId: work.find((w) => w.row === r.row)!.userId }));
+    state = { results, pending, assignedAt: context.df.currentUtcDateTime.toISOString(), polls: 0 };
+    yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { batchId: input.batchId, chunk: input.chunk, results: state.results });
+  }
+
+  const deadline = new Date(input.deadline);
+  let { results, pending, polls } = state;
+  while (pending.length > 0) {
+    const next = nextPollAt(new Date(state.assignedAt), context.df.currentUtcDateTime, deadline);
+    if (!next) break;
+    const timer = context.df.createTimer(next);
+    const recheck = context.df.waitForExternalEvent(RECHECK_EVENT);
+    const winner = (yield context.df.Task.any([timer, recheck])) as Task;
+    if (winner !== timer && !timer.isCompleted) timer.cancel();
+    const found = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { userIds: pending.map((p) => p.userId) })) as string[];
+    polls++;
+    if (found.length > 0) {
+      const seen = new Set(found);
+      const at = context.df.currentUtcDateTime.toISOString();
+      const done = new Set(pending.filter((p) => seen.has(p.userId)).map((p) => p.row));
+      results = results.map((r) => (done.has(r.row) ? { ...r, outcome: 'provisioned', provisionedAt: at } : r));
+      pending = pending.filter((p) => !done.has(p.row));
+      yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { batchId: input.batchId, chunk: input.chunk, results });
+    }
+    if (pending.length > 0 && polls % POLLS_PER_GENERATION === 0) {
+      const carried: ChunkInput = { ...input, state: { results, pending, assignedAt: state.assignedAt, polls } };
+      context.df.continueAsNew(carried);
+      return undefined;
+    }
+  }
+
+  if (pending.length > 0) {
+    const late = new Set(pending.map((p) => p.row));
+    results = results.map((r) => (late.has(r.row) ? { ...r, outcome: 'flagged', reason: 'no_calling_plan', message: `Teams showed no calling plan by the deadline (${input.deadline}); if it still has none, contact Microsoft support` } : r));
+    yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { batchId: input.batchId, chunk: input.chunk, results });
+  }
+  const summary: ChunkSummary = { chunk: input.chunk, counts: countOutcomes(results) };
+  return summary;
+};

@@ -1,0 +1,72 @@
+// What orchestrators and activities pass each other. Kept small and free of UPNs: rows travel as row numbers and
+// object ids; everything else stays in the batch store.
+import type { InputRef } from '../shared/adapters/batch-store';
+import type { ChunkUserResult, PlannedAssignment } from '../shared/domain/batch';
+import type { OutcomeCounts } from '../shared/domain/report';
+
+export interface BatchInput {
+  readonly batchId: string;
+  /** "http" or "blob:<container>/<name>": where the batch came from, for the report. */
+  readonly source: string;
+  readonly input: InputRef;
+  /** The request's or the blob folder's profile. */
+  readonly profile?: string;
+  /** The input is JSON (the HTTP body's content type said so). */
+  readonly json?: boolean;
+  readonly deadlineHours: number;
+  readonly chunkSize: number;
+  readonly parallelism: number;
+}
+
+export interface PreflightInput {
+  readonly batchId: string;
+  readonly source: string;
+  readonly input: InputRef;
+  readonly profile?: string;
+  readonly json?: boolean;
+  readonly startedAt: string;
+  readonly deadline: string;
+  readonly chunkSize: number;
+}
+
+export interface PreflightResult {
+  readonly total: number;
+  readonly chunks: number;
+  readonly error?: string;
+  /** Rows settled before any write (rejected, failed). */
+  readonly settled: OutcomeCounts;
+}
+
+export interface ChunkState {
+  readonly results: ChunkUserResult[];
+  /** Users still waiting for Teams to show a calling plan. */
+  readonly pending: { readonly row: number; readonly userId: string }[];
+  readonly assignedAt: string;
+  readonly polls: number;
+}
+
+export interface ChunkInput {
+  readonly batchId: string;
+  readonly chunk: number;
+  readonly deadline: string;
+  readonly parallelism: number;
+  readonly state?: ChunkState;
+}
+
+export interface ChunkSummary {
+  readonly chunk: number;
+  readonly counts: OutcomeCounts;
+}
+
+export interface BatchStatus {
+  readonly phase: 'preflight' | 'licensing' | 'reporting' | 'done';
+  readonly chunks: number;
+  readonly counts?: OutcomeCounts;
+  readonly error?: string;
+}
+
+export type AssignInput = PlannedAssignment;
+
+export interface ProbeInput {
+  readonly userIds: readonly string[];
+}

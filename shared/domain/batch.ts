@@ -1,0 +1,87 @@
+// The batch as it moves through the orchestration. Durable inputs and outputs carry only what a step needs, and no
+// UPNs or names: a chunk's work is a list of PlannedAssignment (row number, object id, SKU ids); the full rows live
+// in the batch's stored plan, and the report joins them back together at the end.
+import type { Reason, UserOutcome } from './outcomes';
+import type { AssignmentPlan, PlannedRow } from './planning';
+import { settledOutcome } from './planning';
+import { buildReport, type BatchReport } from './report';
+
+export interface PlannedAssignment {
+  readonly row: number;
+  readonly userId: string;
+  readonly addSkuIds: readonly string[];
+  readonly setUsageLocation: string | null;
+  readonly pollTeams: boolean;
+}
+
+/** Where a chunk has got to with one user. */
+export interface ChunkUserResult {
+  readonly row: number;
+  readonly outcome: 'assigned' | 'failed' | 'provisioned' | 'flagged';
+  readonly reason: Reason | '';
+  readonly message: string;
+  readonly assignedAt: string | null;
+  readonly provisionedAt: string | null;
+}
+
+export interface StoredPlan {
+  readonly batchId: string;
+  readonly source: string;
+  readonly startedAt: string;
+  readonly deadline: string;
+  readonly error?: string;
+  readonly rows: readonly PlannedRow[];
+  readonly chunkSize: number;
+}
+
+export function assignmentOf(p: AssignmentPlan): PlannedAssignment {
+  return { row: p.row, userId: p.userId, addSkuIds: [...p.addSkuIds], setUsageLocation: p.setUsageLocation, pollTeams: p.pollTeams };
+}
+
+/** The assignments of the plan, cut into chunks of at most `size`, in row order. */
+export function chunkAssignments(rows: readonly PlannedRow[], size: number): PlannedAssignment[][] {
+  const assignments = rows.filter((r): r is AssignmentPlan => r.kind === 'assign').map(assignmentOf);
+  const chunks: PlannedAssignment[][] = [];
+  for (let i = 0; i < assignments.length; i += size) chunks.push(assignments.slice(i, i + size));
+  return chunks;
+}
+
+/** The report rows: settled rows from the plan, chunk results for the rest; rows with no result yet are left out. */
+export function mergeOutcomes(plan: StoredPlan, results: readonly ChunkUserResult[]): UserOutcome[] {
+  const byRow = new Map(results.map((r) => [r.row, r]));
+  const out: UserOutcome[] = [];
+  for (const p of plan.rows) {
+    if (p.kind !== 'assign') {
+      out.push(settledOutcome(p));
+      continue;
+    }
+    const r = byRow.get(p.row);
+    if (!r) continue;
+    out.push({
+      row: p.row,
+      userPrincipalName: p.userPrincipalName,
+      profile: p.profile,
+      skus: [...p.skus],
+      outcome: r.outcome,
+      reason: r.reason,
+      message: r.message,
+      advisories: r.outcome === 'failed' ? [] : [...p.advisories],
+      assignedAt: r.assignedAt,
+      provisionedAt: r.provisionedAt,
+    });
+  }
+  return out;
+}
+
+export function finalReport(plan: StoredPlan, results: readonly ChunkUserResult[], finishedAt: string): BatchReport {
+  return buildReport({
+    batchId: plan.batchId,
+    source: plan.source,
+    startedAt: plan.startedAt,
+    finishedAt,
+    deadline: plan.deadline,
+    ...(plan.error ? { error: plan.error } : {}),
+    users: mergeOutcomes(plan, results),
+    total: plan.rows.length,
+  });
+}
