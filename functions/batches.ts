@@ -1,4 +1,6 @@
 // The HTTP API for HR systems: submit a batch (JSON or CSV), read its live report, ask for a Teams check now.
+// Success is the asynchronous pattern Durable Functions uses (202, Location, Retry-After), pointing at this API's
+// own status route rather than the extension's management URLs, which carry the system key.
 // Envelope problems are answered 400/413/415 as problem+json; problems in single rows never fail the request, they
 // become rejected rows in the report.
 import { randomUUID } from 'node:crypto';
@@ -74,7 +76,7 @@ export function createBatchApi(deps: BatchApiDeps) {
       return { status: 200, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), existing: true, runtimeStatus: again.runtimeStatus } };
     }
     context.log(`batch accepted: ${parsed.input.rows.length} rows`);
-    return { status: 202, headers: { Location: links(request, batchId).statusUrl, 'Retry-After': '10' }, jsonBody: { ...links(request, batchId), existing: false, rows: parsed.input.rows.length, durable: client.createHttpManagementPayload(batchId) } };
+    return { status: 202, headers: { Location: links(request, batchId).statusUrl, 'Retry-After': '10' }, jsonBody: { ...links(request, batchId), existing: false, rows: parsed.input.rows.length, instanceId: batchId } };
   }
 
   async function status(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

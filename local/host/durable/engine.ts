@@ -210,6 +210,10 @@ export class DurableEngine {
     return state;
   }
 
+  list(): InstanceState[] {
+    return this.store.all();
+  }
+
   getStatus(instanceId: string): InstanceState | undefined {
     return this.store.get(instanceId);
   }

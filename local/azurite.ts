@@ -1,0 +1,55 @@
+// Starts Azurite (the Azure Storage emulator, from npm) as a child process on ports chosen by the OS, in memory,
+// and returns its connection string. The process is stopped with the returned handle (and dies with its parent).
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface Azurite {
+  readonly blobPort: number;
+  readonly queuePort: number;
+  readonly connectionString: string;
+  stop(): Promise<void>;
+}
+
+const ACCOUNT = 'devstoreaccount1';
+// Azurite's well-known development key, published by Microsoft; not a secret.
+const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export async function startAzurite(timeoutMs = 20_000): Promise<Azurite> {
+  const entry = require.resolve('azurite/dist/src/azurite.js');
+  const child: ChildProcess = spawn(process.execPath, [entry, '--silent', '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--extentMemoryLimit', '1024', '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1', '--blobPort', '0', '--queuePort', '0', '--tablePort', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const ports = await new Promise<{ blob: number; queue: number }>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`Azurite did not start within ${timeoutMs} ms: ${out}`)), timeoutMs);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const blob = /Blob service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      const queue = /Queue service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (blob && queue) {
+        clearTimeout(timer);
+        resolve({ blob: Number(blob[1]), queue: Number(queue[1]) });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Azurite exited (${code}): ${out}`));
+    });
+  });
+  child.stdout?.removeAllListeners('data');
+  child.stdout?.resume();
+  child.stderr?.resume();
+  const connectionString = `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};BlobEndpoint=http://127.0.0.1:${ports.blob}/${ACCOUNT};QueueEndpoint=http://127.0.0.1:${ports.queue}/${ACCOUNT};`;
+  return {
+    blobPort: ports.blob,
+    queuePort: ports.queue,
+    connectionString,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

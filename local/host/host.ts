@@ -1,0 +1,131 @@
+// The local host: loads the compiled app through the worker contract, runs its orchestrations on the local durable
+// engine, serves its HTTP routes and the durable client endpoints, turns uploads into blob-trigger calls, and, with
+// the skip-ahead clock, jumps to the next durable timer whenever nothing else is running.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { Agent, fetch } from 'undici';
+import { RealClock, SkipAheadClock, type Clock } from '../clock';
+import { BlobWatcher } from './blob-watcher';
+import { DurableEngine } from './durable/engine';
+import { InstanceStore } from './durable/store';
+import { installFunctionsCore } from './functions-core';
+import { HostServer } from './server';
+
+export interface LocalHostOptions {
+  readonly stateDir: string;
+  readonly appPath: string;
+  readonly port?: number;
+  readonly functionKey?: string;
+  /** Skip ahead to the next timer when idle (simulated time), sharing the offset with the Graph simulator. */
+  readonly skipAhead?: boolean;
+  /** The Graph simulator's URL, whose /_sim/clock holds the shared time offset. */
+  readonly simulatorUrl?: string;
+  readonly simulatorCaPem?: string;
+  readonly log?: (message: string) => void;
+}
+
+export interface LocalHost {
+  readonly url: string;
+  readonly functionKey: string;
+  readonly engine: DurableEngine;
+  readonly clock: Clock;
+  stop(): Promise<void>;
+}
+
+export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
+  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  mkdirSync(options.stateDir, { recursive: true });
+  const registry = installFunctionsCore();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require(options.appPath);
+
+  const agent = options.simulatorCaPem ? new Agent({ connect: { ca: options.simulatorCaPem } }) : undefined;
+  let clock: Clock = new RealClock();
+  let syncClock = async () => {};
+  if (options.skipAhead) {
+    let offset = 0;
+    if (options.simulatorUrl) {
+      const r = await fetch(`${options.simulatorUrl}/_sim/clock`, { ...(agent ? { dispatcher: agent } : {}) });
+      offset = ((await r.json()) as { offsetMs: number }).offsetMs;
+    }
+    const skip = new SkipAheadClock(offset);
+    clock = skip;
+    syncClock = async () => {
+      if (!options.simulatorUrl) return;
+      await fetch(`${options.simulatorUrl}/_sim/clock`, { method: 'POST', body: JSON.stringify({ offsetMs: skip.offset }), ...(agent ? { dispatcher: agent } : {}) });
+    };
+  }
+
+  const store = new InstanceStore(options.stateDir);
+  const engine = new DurableEngine({ registry, store, clock, log });
+  const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
+  const server = new HostServer({ registry, engine, functionKey, taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone', log, ...(options.port !== undefined ? { port: options.port } : {}) });
+  const url = await server.start();
+  process.env['WEBSITE_HOSTNAME'] = new URL(url).host;
+
+  const blobTrigger = registry.byTrigger('blobTrigger')[0];
+  let watcher: BlobWatcher | undefined;
+  if (blobTrigger) {
+    const path = typeof blobTrigger.trigger['path'] === 'string' ? blobTrigger.trigger['path'] : '';
+    const containerName = path.split('/')[0] ?? '';
+    const connection = process.env[typeof blobTrigger.trigger['connection'] === 'string' ? blobTrigger.trigger['connection'] : 'AzureWebJobsStorage'] ?? '';
+    const container = BlobServiceClient.fromConnectionString(connection).getContainerClient(containerName);
+    watcher = new BlobWatcher(container, options.stateDir, async (blob, content) => {
+      await server.invoke(blobTrigger, content, {
+        blobTrigger: `${containerName}/${blob.name}`,
+        name: blob.name,
+        uri: blob.url,
+        properties: { eTag: blob.etag, length: blob.contentLength, contentType: blob.contentType, lastModified: blob.lastModified?.toISOString() },
+        metadata: {},
+      });
+    }, log);
+  }
+
+  await engine.recover();
+  watcher?.start();
+
+  let idleTicks = 0;
+  let skipping = false;
+  const idleLoop = options.skipAhead
+    ? setInterval(() => {
+        if (skipping) return;
+        idleTicks = engine.isIdle() && !server.busy && !(watcher?.busy ?? false) ? idleTicks + 1 : 0;
+        if (idleTicks < 3) return;
+        const next = engine.nextTimerAt();
+        if (next === undefined || next <= clock.now()) return;
+        skipping = true;
+        (clock as SkipAheadClock).skipTo(next);
+        syncClock()
+          .catch((e: unknown) => log(`clock sync with the Graph simulator failed: ${e instanceof Error ? e.message : String(e)}`))
+          .finally(() => {
+            engine.fireDueTimers();
+            skipping = false;
+            idleTicks = 0;
+          });
+      }, 10)
+    : undefined;
+
+  return {
+    url,
+    functionKey,
+    engine,
+    clock,
+    async stop() {
+      if (idleLoop) clearInterval(idleLoop);
+      watcher?.stop();
+      engine.stop();
+      await server.close();
+      await agent?.close();
+    },
+  };
+}
+
+export function readCaFile(path: string | undefined): string | undefined {
+  return path ? readFileSync(path, 'utf8') : undefined;
+}
+
+export function defaultStateDir(root: string): string {
+  return join(root, '.dialtone', 'host');
+}

@@ -1,0 +1,29 @@
+// The local host as a process (`node dist/local/host/main.js`), configured by environment like the Functions host:
+// the app's own settings, plus DIALTONE_HOST_STATE_DIR, DIALTONE_HOST_PORT, DIALTONE_LOCAL_FUNCTION_KEY,
+// DIALTONE_LOCAL_CLOCK=skip-ahead and DIALTONE_SIM_URL. Prints one READY line with its URL and function key.
+import { join } from 'node:path';
+import { readCaFile, startLocalHost } from './host';
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const stateDir = env['DIALTONE_HOST_STATE_DIR'];
+  if (!stateDir) throw new Error('DIALTONE_HOST_STATE_DIR is required');
+  const host = await startLocalHost({
+    stateDir,
+    appPath: join(__dirname, '..', '..', 'main.js'),
+    ...(env['DIALTONE_HOST_PORT'] ? { port: Number(env['DIALTONE_HOST_PORT']) } : {}),
+    ...(env['DIALTONE_LOCAL_FUNCTION_KEY'] ? { functionKey: env['DIALTONE_LOCAL_FUNCTION_KEY'] } : {}),
+    skipAhead: env['DIALTONE_LOCAL_CLOCK'] === 'skip-ahead',
+    ...(env['DIALTONE_SIM_URL'] ? { simulatorUrl: env['DIALTONE_SIM_URL'] } : {}),
+    ...(env['DIALTONE_GRAPH_EXTRA_CA_FILE'] ? { simulatorCaPem: readCaFile(env['DIALTONE_GRAPH_EXTRA_CA_FILE']) } : {}),
+  });
+  process.stdout.write(`DIALTONE_HOST_READY ${JSON.stringify({ url: host.url, functionKey: host.functionKey })}\n`);
+  const stop = () => void host.stop().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
