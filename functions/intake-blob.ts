@@ -10,7 +10,8 @@ import { BATCH_ORCHESTRATOR } from '../orchestrations/names';
 
 export function blobBatchId(name: string, etag: string): string {
   const slug = name.replace(/\.[^./]*$/, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'upload';
-  return `${slug}-${createHash('sha256').update(`${name}\n${etag}`).digest('hex').slice(0, 12)}`;
+  const tag = etag.replace(/"/g, '').toLowerCase();
+  return `${slug}-${createHash('sha256').update(`${name}\n${tag}`).digest('hex').slice(0, 12)}`;
 }
 
 export function profileFromBlobName(name: string): string | undefined {
