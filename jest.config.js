@@ -6,5 +6,6 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', transpilation: true }] },
-  testTimeout: 60000,
+  testTimeout: 120000,
+  maxWorkers: 2,
 };

@@ -1,7 +1,8 @@
 // The whole pipeline on one machine: Azurite, the Graph tenant simulator and the local host (as a child process, so
 // it can be killed and restarted like a real worker). Used by the CLI, the end-to-end tests and the benchmarks.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SkipAheadClock } from './clock';
@@ -54,7 +55,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
   const caFile = join(workDir, 'graph-sim-ca.pem');
   writeFileSync(caFile, sim.caPem);
-  const functionKey = (await import('node:crypto')).randomBytes(FUNCTION_KEY_BYTES).toString('base64url');
+  const functionKey = randomBytes(FUNCTION_KEY_BYTES).toString('base64url');
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     FUNCTIONS_WORKER_RUNTIME: 'node',
@@ -67,7 +68,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...(options.skipAhead === false ? {} : { DIALTONE_LOCAL_CLOCK: 'skip-ahead' }),
     ...options.settings,
   };
-  const script = options.hostScript ?? join(__dirname, 'host', 'main.js');
+  // Compiled, the host sits beside this file; from TypeScript sources (tests), it is the build's copy.
+  const beside = join(__dirname, 'host', 'main.js');
+  const script = options.hostScript ?? (existsSync(beside) ? beside : join(__dirname, '..', 'dist', 'local', 'host', 'main.js'));
 
   const launch = () =>
     new Promise<HostProcess>((resolve, reject) => {

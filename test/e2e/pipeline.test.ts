@@ -1,0 +1,155 @@
+// The product end to end: real Azurite, the Graph simulator over HTTPS, the local host running the app's real
+// registrations and orchestrations on the real durable-functions SDK, with simulated time skipping ahead.
+import { BlobServiceClient } from '@azure/storage-blob';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { startStack, type Stack } from '../../local/stack';
+import type { TenantFile } from '../../local/graph-sim/tenant';
+import { getBatch, outcomesByUpn, postBatch, uploadBlob, waitForReport } from '../support/e2e';
+
+function users(prefix: string): TenantFile['users'] {
+  return [
+    { userPrincipalName: `${prefix}-soon@contoso.com`, usageLocation: 'US', teamsProvisioningMinutes: 45 },
+    { userPrincipalName: `${prefix}-20h@contoso.com`, usageLocation: 'US', teamsProvisioningMinutes: 20 * 60 },
+    { userPrincipalName: `${prefix}-25h@contoso.com`, usageLocation: 'US', teamsProvisioningMinutes: 25 * 60 },
+    { userPrincipalName: `${prefix}-hybrid@contoso.com`, usageLocation: 'US' },
+    { userPrincipalName: `${prefix}-hybrid-cp@contoso.com`, usageLocation: 'US' },
+    { userPrincipalName: `${prefix}-noloc@contoso.com`, usageLocation: null },
+    { userPrincipalName: `${prefix}-seat1@contoso.com`, usageLocation: 'US' },
+    { userPrincipalName: `${prefix}-seat2@contoso.com`, usageLocation: 'US' },
+  ];
+}
+
+const tenant: TenantFile = {
+  skus: [
+    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 100 },
+    { skuPartNumber: 'MCOEV', prepaidUnits: 100 },
+    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 100 },
+    { skuPartNumber: 'MCOPSTN2', prepaidUnits: 3 },
+  ],
+  users: [...users('h'), ...users('c')],
+};
+
+const expected = (p: string) => ({
+  [`${p}-soon@contoso.com`]: 'provisioned',
+  [`${p}-20h@contoso.com`]: 'provisioned',
+  [`${p}-25h@contoso.com`]: 'flagged/no_calling_plan',
+  [`${p}-hybrid@contoso.com`]: 'assigned',
+  [`${p}-hybrid-cp@contoso.com`]: 'rejected/calling_plan_not_allowed_hybrid',
+  [`${p}-noloc@contoso.com`]: 'failed/usage_location_missing',
+  [`${p}-ghost@contoso.com`]: 'failed/user_not_found',
+  [`${p}-seat1@contoso.com`]: 'provisioned',
+  [`${p}-seat2@contoso.com`]: p === 'h' ? 'provisioned' : 'failed/insufficient_licenses',
+  'not-a-upn': 'rejected/invalid_upn',
+});
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ tenant });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('end to end through the local host', () => {
+  it('refuses a request without a function key with 401 and starts nothing', async () => {
+    const r = await postBatch(stack, { batchId: 'nokey', users: [{ userPrincipalName: 'h-soon@contoso.com' }] }, { key: null });
+    expect(r.status).toBe(401);
+    const wrong = await postBatch(stack, { batchId: 'nokey', users: [{ userPrincipalName: 'h-soon@contoso.com' }] }, { key: 'wrong' });
+    expect(wrong.status).toBe(401);
+    expect((await getBatch(stack, 'nokey')).status).toBe(404);
+  });
+
+  it('answers unusable envelopes with problem+json 400/413/415 naming the problem', async () => {
+    const notJson = await postBatch(stack, '{"users": [', {});
+    expect([notJson.status, notJson.headers.get('content-type')]).toEqual([400, 'application/problem+json']);
+    expect(notJson.body.detail).toMatch(/not valid JSON/);
+    expect((await postBatch(stack, { users: [] })).status).toBe(400);
+    expect((await postBatch(stack, 'x', { contentType: 'application/xml' })).status).toBe(415);
+    expect((await postBatch(stack, Buffer.alloc(21 * 1024 * 1024, 0x61), { contentType: 'text/plain' })).status).toBe(413);
+  });
+
+  it('licenses an HTTP JSON batch: every row gets its outcome and reason, 20 h is provisioned, 25 h is flagged', async () => {
+    const body = {
+      batchId: 'hr-http-1',
+      users: [
+        { userPrincipalName: 'h-soon@contoso.com' },
+        { userPrincipalName: 'h-20h@contoso.com' },
+        { userPrincipalName: 'h-25h@contoso.com' },
+        { userPrincipalName: 'h-hybrid@contoso.com', profile: 'phone-system-only', onPremisesPstn: true },
+        { userPrincipalName: 'h-hybrid-cp@contoso.com', onPremisesPstn: true },
+        { userPrincipalName: 'h-noloc@contoso.com' },
+        { userPrincipalName: 'h-ghost@contoso.com' },
+        { userPrincipalName: 'h-seat1@contoso.com', profile: 'phone-international' },
+        { userPrincipalName: 'h-seat2@contoso.com', profile: 'phone-international' },
+        { userPrincipalName: 'not-a-upn' },
+      ],
+    };
+    const accepted = await postBatch(stack, body);
+    expect(accepted.status).toBe(202);
+    expect(accepted.headers.get('location')).toBe(`${stack.host.url}/api/batches/hr-http-1`);
+    const report = await waitForReport(stack, 'hr-http-1');
+    expect(report.counts.total).toBe(10);
+    expect(report.users.map((u) => u.row)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(outcomesByUpn(report)).toEqual(expected('h'));
+    const byUpn = new Map(report.users.map((u) => [u.userPrincipalName, u]));
+    const late = byUpn.get('h-20h@contoso.com')!;
+    const hours = (new Date(late.provisionedAt!).getTime() - new Date(late.assignedAt!).getTime()) / 3_600_000;
+    expect(hours).toBeGreaterThanOrEqual(20);
+    expect(hours).toBeLessThanOrEqual(22);
+    expect(byUpn.get('h-soon@contoso.com')!.advisories).toContain('next_step_phone_number');
+  });
+
+  it('licenses an admin CSV upload the same way, and a second upload of the same file starts nothing new', async () => {
+    const csv = [
+      'User principal name;Profile;Hybrid;Usage location',
+      'c-soon@contoso.com;;;',
+      'c-20h@contoso.com;;;',
+      'c-25h@contoso.com;;;',
+      'c-hybrid@contoso.com;phone-system-only;yes;',
+      'c-hybrid-cp@contoso.com;;yes;',
+      'c-noloc@contoso.com;;;',
+      'c-ghost@contoso.com;;;',
+      'c-seat1@contoso.com;phone-international;;',
+      'c-seat2@contoso.com;phone-international;;',
+      'not-a-upn;;;',
+    ].join('\r\n');
+    const batchId = await uploadBlob(stack, 'onboarding.csv', `\uFEFF${csv}`);
+    const report = await waitForReport(stack, batchId);
+    expect(report.source).toBe('blob:license-requests/onboarding.csv');
+    // seat2 fails: the HTTP batch already took two of the three MCOPSTN2 seats
+    expect(outcomesByUpn(report)).toEqual(expected('c'));
+
+    const before = stack.sim.record.stateChangingWrites.length;
+    const again = await postBatch(stack, { batchId: 'hr-http-1', users: [{ userPrincipalName: 'h-soon@contoso.com' }] });
+    expect([again.status, again.body.existing]).toEqual([200, true]);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(stack.sim.record.stateChangingWrites.length).toBe(before);
+  });
+
+  it('publishes every failed and flagged user to the flags queue, once, with subject = outcome', async () => {
+    const queue = QueueServiceClient.fromConnectionString(stack.azurite.connectionString).getQueueClient('license-flags');
+    const messages: { subject: string; body: { batchId: string; userPrincipalName: string } }[] = [];
+    for (;;) {
+      const got = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 });
+      if (got.receivedMessageItems.length === 0) break;
+      for (const m of got.receivedMessageItems) messages.push(JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')));
+    }
+    const http = messages.filter((m) => m.body.batchId === 'hr-http-1');
+    expect(http.map((m) => `${m.subject}:${m.body.userPrincipalName}`).sort()).toEqual(['failed:h-ghost@contoso.com', 'failed:h-noloc@contoso.com', 'flagged:h-25h@contoso.com']);
+  });
+
+  it('writes report.json and a formula-safe report.csv to the reports container', async () => {
+    const reports = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('license-reports');
+    const json = JSON.parse((await reports.getBlobClient('hr-http-1/report.json').downloadToBuffer()).toString('utf8'));
+    expect(json.counts).toEqual({ total: 10, provisioned: 4, assigned: 1, flagged: 1, failed: 2, rejected: 2 });
+    const csv = (await reports.getBlobClient('hr-http-1/report.csv').downloadToBuffer()).toString('utf8');
+    expect(csv.split('\r\n').filter(Boolean)).toHaveLength(11);
+  });
+
+  it('ends the run with a report error for a file that is no input at all', async () => {
+    const batchId = await uploadBlob(stack, 'phone-domestic/photo.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x00, 0x1a]));
+    const report = await waitForReport(stack, batchId);
+    expect(report.error).toMatch(/NUL bytes/);
+    expect(report.counts.total).toBe(0);
+  });
+});

@@ -1,0 +1,52 @@
+// Helpers for end-to-end tests through the local host: submit batches the way users do and wait for reports.
+import { BlobServiceClient } from '@azure/storage-blob';
+import { blobBatchId } from '../../functions/intake-blob';
+import type { BatchReport } from '../../shared/domain/report';
+import type { Stack } from '../../local/stack';
+
+export async function postBatch(stack: Stack, body: unknown, opts: { key?: string | null; contentType?: string; query?: string } = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const key = opts.key === undefined ? stack.host.functionKey : opts.key;
+  const r = await fetch(`${stack.host.url}/api/batches${opts.query ?? ''}`, {
+    method: 'POST',
+    headers: { 'content-type': opts.contentType ?? 'application/json', ...(key ? { 'x-functions-key': key } : {}) },
+    body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: r.status, body: parsed, headers: r.headers };
+}
+
+export async function uploadBlob(stack: Stack, name: string, content: string | Buffer): Promise<string> {
+  const container = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('license-requests');
+  await container.createIfNotExists();
+  const r = await container.getBlockBlobClient(name).uploadData(typeof content === 'string' ? Buffer.from(content) : content);
+  return blobBatchId(name, r.etag ?? '');
+}
+
+export async function getBatch(stack: Stack, batchId: string): Promise<{ status: number; body: any }> {
+  const r = await fetch(`${stack.host.url}/api/batches/${encodeURIComponent(batchId)}`, { headers: { 'x-functions-key': stack.host.functionKey } });
+  return { status: r.status, body: r.status === 200 || r.status === 404 ? await r.json().catch(() => undefined) : await r.text() };
+}
+
+export async function waitForReport(stack: Stack, batchId: string, timeoutMs = 90_000): Promise<BatchReport & { runtimeStatus: string }> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      const r = await getBatch(stack, batchId);
+      if (r.status === 200 && r.body.finishedAt && r.body.runtimeStatus !== 'Running') return r.body;
+    } catch {
+      // the host may be restarting
+    }
+    await new Promise((res) => setTimeout(res, 150));
+  }
+  throw new Error(`batch ${batchId} did not finish in ${timeoutMs} ms`);
+}
+
+export function outcomesByUpn(report: BatchReport): Record<string, string> {
+  return Object.fromEntries(report.users.map((u) => [u.userPrincipalName.toLowerCase(), u.reason ? `${u.outcome}/${u.reason}` : u.outcome]));
+}
