@@ -1,0 +1,134 @@
+// The orchestrators driven through the real durable-functions SDK with hand-built histories, as the Durable
+// extension would replay them: what they schedule, and what they decide from what the activities returned.
+import { InvocationContext } from '@azure/functions';
+import { Orchestrator } from 'durable-functions/lib/src/orchestrations/Orchestrator';
+import { batchOrchestrator } from '../../orchestrations/batch';
+import { chunkOrchestrator, POLLS_PER_GENERATION } from '../../orchestrations/chunk';
+import type { BatchInput, ChunkInput } from '../../orchestrations/contracts';
+import type { ChunkUserResult } from '../../shared/domain/batch';
+
+const T0 = '2026-11-25T08:00:00.000Z';
+const at = (minutes: number) => new Date(Date.parse(T0) + minutes * 60_000).toISOString();
+let eventId = 0;
+const ev = (type: number, fields: Record<string, unknown> = {}, ts = T0) => ({ EventType: type, EventId: fields['EventId'] ?? -1, IsPlayed: false, Timestamp: ts, ...fields });
+const started = (input: unknown, ts = T0) => [ev(12, {}, ts), ev(0, { Name: 'x', Input: JSON.stringify(input) }, ts)];
+const scheduled = (name: string) => ev(4, { EventId: eventId++, Name: name });
+const completed = (id: number, result: unknown, ts = T0) => [ev(12, {}, ts), ev(5, { TaskScheduledId: id, Result: JSON.stringify(result) }, ts)];
+
+interface Action { actionType: number; functionName?: string; input?: any; instanceId?: string; fireAt?: string; compoundActions?: Action[] }
+async function replay(fn: typeof batchOrchestrator, history: unknown[], input: unknown): Promise<{ isDone: boolean; output: any; actions: Action[]; customStatus: any }> {
+  const handler = new Orchestrator(fn).listen();
+  const state = (await handler({ history, input, instanceId: 'b1', isReplaying: false, parentInstanceId: '', upperSchemaVersion: 1, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '6.00:00:00', defaultHttpAsyncRequestSleepTimeMillseconds: 30000 }, new InvocationContext())) as any;
+  const flat: Action[] = [];
+  const walk = (a: Action) => (a.compoundActions ? a.compoundActions.forEach(walk) : flat.push(a));
+  for (const group of state.actions) for (const a of group) walk(a);
+  return { isDone: state.isDone, output: state.output, actions: flat, customStatus: state.customStatus };
+}
+
+beforeEach(() => (eventId = 0));
+
+describe('batch orchestrator', () => {
+  const input: BatchInput = { batchId: 'b1', source: 'http', input: { container: 'c', name: 'n' }, deadlineHours: 24, chunkSize: 200, parallelism: 10 };
+
+  it('starts with preflight, passing the deadline computed from the orchestration clock', async () => {
+    const r = await replay(batchOrchestrator, started(input), input);
+    expect(r.actions).toHaveLength(1);
+    expect(r.actions[0]).toMatchObject({ actionType: 1, functionName: 'dialtone-preflight' });
+    expect(r.actions[0]!.input).toMatchObject({ batchId: 'b1', startedAt: T0, deadline: at(24 * 60), chunkSize: 200 });
+    expect(r.customStatus).toEqual({ phase: 'preflight', chunks: 0 });
+  });
+
+  it('fans out one sub-orchestration per chunk with deterministic instance ids', async () => {
+    const history = [...started(input), scheduled('dialtone-preflight'), ...completed(0, { total: 450, chunks: 3, settled: { total: 0 } })];
+    const r = await replay(batchOrchestrator, history, input);
+    const subs = r.actions.filter((a) => a.actionType === 2);
+    expect(subs.map((a) => a.instanceId)).toEqual(['b1:chunk-0', 'b1:chunk-1', 'b1:chunk-2']);
+    expect(subs[2]!.input).toEqual({ batchId: 'b1', chunk: 2, deadline: at(24 * 60), parallelism: 10 });
+    expect(r.customStatus).toMatchObject({ phase: 'licensing', chunks: 3 });
+  });
+
+  it('goes straight to the report when preflight found nothing to assign (or the input was unusable)', async () => {
+    const history = [...started(input), scheduled('dialtone-preflight'), ...completed(0, { total: 0, chunks: 0, error: 'no UPN column', settled: { total: 0 } })];
+    const r = await replay(batchOrchestrator, history, input);
+    expect(r.actions.map((a) => a.functionName)).toEqual(['dialtone-preflight', 'dialtone-finish']);
+  });
+});
+
+describe('chunk orchestrator', () => {
+  const input: ChunkInput = { batchId: 'b1', chunk: 0, deadline: at(24 * 60), parallelism: 2 };
+  const work = [
+    { row: 1, userId: 'u1', addSkuIds: ['s'], setUsageLocation: null, pollTeams: true },
+    { row: 2, userId: 'u2', addSkuIds: ['s'], setUsageLocation: 'US', pollTeams: true },
+    { row: 3, userId: 'u3', addSkuIds: [], setUsageLocation: null, pollTeams: false },
+  ];
+  const ok = (row: number, reason: '' | 'already_licensed' = ''): ChunkUserResult => ({ row, outcome: 'assigned', reason, message: '', assignedAt: null, provisionedAt: null });
+
+  it('assigns users a group of `parallelism` at a time', async () => {
+    const history = [...started(input), scheduled('dialtone-load-chunk'), ...completed(0, work)];
+    const r = await replay(chunkOrchestrator, history, input);
+    const assigns = r.actions.filter((a) => a.functionName === 'dialtone-assign');
+    expect(assigns.map((a) => a.input.row)).toEqual([1, 2]);
+  });
+
+  it('after assignment saves results, then waits on a timer 10 minutes out or a recheck event', async () => {
+    const history = [
+      ...started(input),
+      scheduled('dialtone-load-chunk'),
+      ...completed(0, work),
+      scheduled('dialtone-assign'),
+      scheduled('dialtone-assign'),
+      ...completed(1, ok(1)),
+      ev(5, { TaskScheduledId: 2, Result: JSON.stringify({ row: 2, outcome: 'failed', reason: 'insufficient_licenses', message: 'no seat', assignedAt: null, provisionedAt: null }) }),
+      scheduled('dialtone-assign'),
+      ...completed(3, ok(3, 'already_licensed')),
+      scheduled('dialtone-save-chunk'),
+      ...completed(4, null),
+    ];
+    const r = await replay(chunkOrchestrator, history, input);
+    const save = r.actions.find((a) => a.functionName === 'dialtone-save-chunk')!;
+    expect(save.input.results.map((x: any) => [x.row, x.outcome, x.assignedAt])).toEqual([
+      [1, 'assigned', T0],
+      [2, 'failed', null],
+      [3, 'assigned', T0],
+    ]);
+    const timer = r.actions.find((a) => a.actionType === 5)!;
+    expect(new Date(timer.fireAt!).toISOString()).toBe(at(10));
+    expect(r.actions.some((a) => a.actionType === 6 && (a as any).externalEventName === 'recheck')).toBe(true);
+  });
+
+  it('records users the probe finds as provisioned, and flags the rest at the deadline', async () => {
+    const state = { results: [ok(1), ok(2)].map((x) => ({ ...x, assignedAt: T0 })), pending: [{ row: 1, userId: 'u1' }, { row: 2, userId: 'u2' }], assignedAt: T0, polls: 1 };
+    const late: ChunkInput = { ...input, deadline: at(20), state };
+    // Poll at 20 minutes (the deadline) finds u1 only.
+    const history = [
+      ...started(late, at(10)),
+      ev(10, { EventId: 0, FireAt: at(20) }),
+      ev(12, {}, at(20)),
+      ev(11, { TimerId: 0, FireAt: at(20) }, at(20)),
+      ev(4, { EventId: 1, Name: 'dialtone-probe-teams' }),
+      ...completed(1, ['u1'], at(20)),
+      ev(4, { EventId: 2, Name: 'dialtone-save-chunk' }),
+      ...completed(2, null, at(20)),
+      ev(4, { EventId: 3, Name: 'dialtone-save-chunk' }),
+      ...completed(3, null, at(20)),
+    ];
+    const r = await replay(chunkOrchestrator, history, late);
+    expect(r.isDone).toBe(true);
+    const saves = r.actions.filter((a) => a.functionName === 'dialtone-save-chunk');
+    expect(saves.at(-1)!.input.results.map((x: any) => [x.row, x.outcome, x.reason, x.provisionedAt])).toEqual([
+      [1, 'provisioned', '', at(20)],
+      [2, 'flagged', 'no_calling_plan', null],
+    ]);
+    expect(r.output).toEqual({ chunk: 0, counts: { total: 2, provisioned: 1, assigned: 0, flagged: 1, failed: 0, rejected: 0 } });
+  });
+
+  it('continues as new every few polls so the history stays bounded', async () => {
+    const state = { results: [{ ...ok(1), assignedAt: T0 }], pending: [{ row: 1, userId: 'u1' }], assignedAt: T0, polls: POLLS_PER_GENERATION - 1 };
+    const s: ChunkInput = { ...input, state };
+    const history = [...started(s, at(60)), ev(10, { EventId: 0 }), ev(12, {}, at(70)), ev(11, { TimerId: 0, FireAt: at(70) }, at(70)), ev(4, { EventId: 1, Name: 'dialtone-probe-teams' }), ...completed(1, [], at(70))];
+    const r = await replay(chunkOrchestrator, history, s);
+    const can = r.actions.find((a) => a.actionType === 4)!;
+    expect(can.input.state.polls).toBe(POLLS_PER_GENERATION);
+    expect(can.input.state.pending).toEqual([{ row: 1, userId: 'u1' }]);
+  });
+});
