@@ -1,0 +1,17 @@
+// The domain stays pure: no Azure, Graph or Durable SDK, no environment. Orchestrators stay deterministic.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+const sources = (dir: string) => readdirSync(join(root, dir)).filter((f) => f.endsWith('.ts')).map((f) => [f, readFileSync(join(root, dir, f), 'utf8')] as const);
+
+describe('architecture', () => {
+  it.each(sources('shared/domain'))('shared/domain/%s imports no SDK and reads no environment', (_f, text) => {
+    expect(text).not.toMatch(/from ['"](@azure|@microsoft|durable-functions)/);
+    expect(text).not.toMatch(/process\.env/);
+  });
+
+  it.each(sources('orchestrations').filter(([f]) => f === 'batch.ts' || f === 'chunk.ts'))('orchestrations/%s uses no clock, randomness or I/O of its own', (_f, text) => {
+    expect(text).not.toMatch(/Date\.now|new Date\(\)|Math\.random|process\.env|from ['"]node:|\bfetch\(/);
+  });
+});
