@@ -133,3 +133,27 @@ export const DEVELOPMENT_STORAGE =
 
 /** The settings the app reads, for documentation and the deployment test. */
 export const SETTING_NAMES = Object.keys(schema.shape);
+
+/** Settings a deployment to Azure must set (the rest have defaults or are for local use). */
+export const AZURE_REQUIRED_SETTINGS = [
+  'AzureWebJobsStorage__blobServiceUri',
+  'AzureWebJobsStorage__queueServiceUri',
+  'AzureWebJobsStorage__clientId',
+  'AZURE_CLIENT_ID',
+  'ServiceBusConnection__fullyQualifiedNamespace',
+  'DIALTONE_TASK_HUB',
+  'DIALTONE_GRAPH_BASE_URL',
+  'DIALTONE_DEADLINE_HOURS',
+  'DIALTONE_DEFAULT_USAGE_LOCATION',
+  'DIALTONE_DEFAULT_PROFILE',
+  'DIALTONE_PROFILES',
+  'DIALTONE_CHUNK_SIZE',
+  'DIALTONE_ASSIGN_PARALLELISM',
+  'DIALTONE_GRAPH_WRITES_PER_SECOND',
+  'DIALTONE_INTAKE_CONTAINER',
+  'DIALTONE_REPORTS_CONTAINER',
+  'DIALTONE_FLAGS_QUEUE',
+] as const;
+
+/** Settings only a local run uses; a deployment to Azure leaves them out. */
+export const LOCAL_ONLY_SETTINGS = ['DIALTONE_GRAPH_EXTRA_CA_FILE', 'AzureWebJobsStorage', 'ServiceBusConnection'] as const;

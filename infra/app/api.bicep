@@ -1,0 +1,89 @@
+// The function app: Flex Consumption (FC1), Node 22, the user-assigned identity for everything, and an app setting
+// for every configuration key the app validates at start-up (shared/adapters/config.ts).
+param name string
+param planName string
+param location string
+param tags object
+param identityId string
+param identityClientId string
+param storageAccountName string
+param deploymentContainer string
+param applicationInsightsConnectionString string
+param serviceBusNamespaceFqdn string
+param defaultUsageLocation string
+param defaultProfile string
+param deadlineHours string
+param maximumInstanceCount int
+param instanceMemoryMB int = 2048
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: { tier: 'FlexConsumption', name: 'FC1' }
+  properties: { reserved: true }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identityId}': {} }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    siteConfig: { minTlsVersion: '1.2' }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainer}'
+          authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identityId }
+        }
+      }
+      scaleAndConcurrency: { maximumInstanceCount: maximumInstanceCount, instanceMemoryMB: instanceMemoryMB }
+      runtime: { name: 'node', version: '22' }
+    }
+  }
+
+  resource settings 'config' = {
+    name: 'appsettings'
+    properties: {
+      AzureWebJobsStorage__credential: 'managedidentity'
+      AzureWebJobsStorage__clientId: identityClientId
+      AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+      AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
+      AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
+      APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+      AZURE_CLIENT_ID: identityClientId
+      ServiceBusConnection__fullyQualifiedNamespace: serviceBusNamespaceFqdn
+      ServiceBusConnection__credential: 'managedidentity'
+      ServiceBusConnection__clientId: identityClientId
+      DIALTONE_TASK_HUB: 'dialtone'
+      DIALTONE_GRAPH_BASE_URL: 'https://graph.microsoft.com'
+      DIALTONE_DEADLINE_HOURS: deadlineHours
+      DIALTONE_DEFAULT_USAGE_LOCATION: defaultUsageLocation
+      DIALTONE_DEFAULT_PROFILE: defaultProfile
+      DIALTONE_PROFILES: ''
+      DIALTONE_CHUNK_SIZE: '200'
+      DIALTONE_ASSIGN_PARALLELISM: '10'
+      DIALTONE_GRAPH_WRITES_PER_SECOND: '18'
+      DIALTONE_INTAKE_CONTAINER: 'license-requests'
+      DIALTONE_REPORTS_CONTAINER: 'license-reports'
+      DIALTONE_FLAGS_QUEUE: 'license-flags'
+    }
+  }
+}
+
+output name string = functionApp.name
+output uri string = 'https://${functionApp.properties.defaultHostName}'

@@ -1,0 +1,73 @@
+// Storage for the app and for Durable Functions: shared keys off, the deployment package container, the intake
+// (license-requests) and report (license-reports) containers, the license-flags queue (used when Service Bus is not
+// configured), and an Event Grid system topic whose subscription to the blob trigger the post-deploy hook creates.
+param name string
+param location string
+param tags object
+param deploymentContainer string
+param systemTopicName string
+param intakeContainer string = 'license-requests'
+param reportsContainer string = 'license-reports'
+param flagsQueue string = 'license-flags'
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: { name: 'Standard_LRS' }
+  properties: {
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: { defaultAction: 'Allow', bypass: 'AzureServices' }
+  }
+
+  resource blobServices 'blobServices' = {
+    name: 'default'
+    properties: {
+      deleteRetentionPolicy: { enabled: true, days: 7 }
+    }
+
+    resource deployment 'containers' = {
+      name: deploymentContainer
+    }
+
+    resource intake 'containers' = {
+      name: intakeContainer
+    }
+
+    resource reports 'containers' = {
+      name: reportsContainer
+    }
+  }
+
+  resource queueServices 'queueServices' = {
+    name: 'default'
+
+    resource flags 'queues' = {
+      name: flagsQueue
+    }
+  }
+}
+
+resource systemTopic 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = {
+  name: systemTopicName
+  location: location
+  tags: tags
+  properties: {
+    source: storage.id
+    topicType: 'Microsoft.Storage.StorageAccounts'
+  }
+}
+
+output name string = storage.name
+output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output queueEndpoint string = storage.properties.primaryEndpoints.queue
+output tableEndpoint string = storage.properties.primaryEndpoints.table
+output systemTopicName string = systemTopic.name
+output intakeContainer string = intakeContainer
+output reportsContainer string = reportsContainer
+output flagsQueue string = flagsQueue

@@ -1,0 +1,143 @@
+// dialtone in Azure: a Flex Consumption function app (Node 22) with one user-assigned managed identity used for
+// everything (storage with shared keys off, Service Bus, Application Insights, Microsoft Graph), the intake and
+// report containers, the flags queue, an Event Grid system topic for the blob trigger, and, behind a parameter,
+// the Graph application permissions the identity needs.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; used to name every resource.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for every resource (Flex Consumption must be available there).')
+param location string
+
+@description('Object id of the deploying user or principal, given data access to the storage account for deployments. Set by azd.')
+param principalId string = ''
+
+@description('Grant the identity its Microsoft Graph application permissions. Needs a deployer who may grant app roles (Privileged Role Administrator or Global Administrator); otherwise grant them by hand (see README).')
+param grantGraphPermissions bool = false
+
+@description('ISO country code for users with no usage location whose row gives none. Empty: such rows fail usage_location_missing.')
+param defaultUsageLocation string = ''
+
+@description('Licence profile for rows that name none.')
+param defaultProfile string = 'phone-domestic'
+
+@description('Hours to wait for Teams to show a calling plan before flagging the user.')
+param deadlineHours string = '24'
+
+@description('Most instances Flex Consumption may scale out to.')
+param maximumInstanceCount int = 40
+
+var abbrs = loadJsonContent('abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var functionAppName = '${abbrs.webSitesFunctions}dialtone-${resourceToken}'
+var deploymentContainer = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: '${abbrs.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}dialtone-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    applicationInsightsName: '${abbrs.insightsComponents}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: '${abbrs.storageStorageAccounts}${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainer: deploymentContainer
+    systemTopicName: '${abbrs.eventGridDomainsTopics}dialtone-${resourceToken}'
+  }
+}
+
+module serviceBus 'app/servicebus.bicep' = {
+  name: 'servicebus'
+  scope: rg
+  params: {
+    name: '${abbrs.serviceBusNamespaces}dialtone-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module roles 'app/roles.bicep' = {
+  name: 'roles'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    serviceBusNamespaceName: serviceBus.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    identityPrincipalId: identity.outputs.principalId
+    deployerPrincipalId: principalId
+  }
+}
+
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  params: {
+    name: functionAppName
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    location: location
+    tags: union(tags, { 'azd-service-name': 'api' })
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    deploymentContainer: deploymentContainer
+    applicationInsightsConnectionString: monitoring.outputs.connectionString
+    serviceBusNamespaceFqdn: serviceBus.outputs.fullyQualifiedNamespace
+    defaultUsageLocation: defaultUsageLocation
+    defaultProfile: defaultProfile
+    deadlineHours: deadlineHours
+    maximumInstanceCount: maximumInstanceCount
+  }
+  dependsOn: [roles]
+}
+
+module graphPermissions 'app/graph-permissions.bicep' = if (grantGraphPermissions) {
+  name: 'graph-permissions'
+  scope: rg
+  params: {
+    identityPrincipalId: identity.outputs.principalId
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = api.outputs.name
+output AZURE_FUNCTION_URI string = api.outputs.uri
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = storage.outputs.systemTopicName
+output AZURE_SERVICEBUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
+output DIALTONE_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+output DIALTONE_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output DIALTONE_INTAKE_CONTAINER string = storage.outputs.intakeContainer
+output DIALTONE_REPORTS_CONTAINER string = storage.outputs.reportsContainer
+output DIALTONE_GRAPH_PERMISSIONS_GRANTED bool = grantGraphPermissions
