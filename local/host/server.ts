@@ -137,7 +137,12 @@ export class HostServer {
     let size = 0;
     for await (const c of req) {
       size += (c as Buffer).length;
-      if (size > MAX_BODY) return send(res, 413, { error: 'request body too large' });
+      if (size > MAX_BODY) {
+        // Stop reading and close the connection: the rest of the body is never read into memory.
+        const socket = req.socket;
+        res.on('finish', () => socket?.destroy());
+        return send(res, 413, { type: 'about:blank', title: 'Batch too large', status: 413, detail: 'the body is over 20 MiB; split the batch' }, { Connection: 'close', 'Content-Type': 'application/problem+json' });
+      }
       chunks.push(c as Buffer);
     }
     const body = Buffer.concat(chunks);

@@ -149,7 +149,7 @@ function parseCsvText(text: string, source: string, delimiter: ',' | ';'): Parse
       skip_records_with_empty_values: true,
       trim: true,
       to: MAX_INPUT_ROWS + 2,
-      max_record_size: 1024 * 1024,
+      max_record_size: 4 * 1024 * 1024,
     });
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);

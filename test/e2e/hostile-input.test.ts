@@ -1,0 +1,124 @@
+// Hostile and broken input through both intakes of the local host: generated CSVs, UPN lists and JSON bodies, huge,
+// binary and UTF-16 files, deep nesting, megabyte fields, formula payloads. Each gets a clear 4xx, rejected rows or
+// a report error; no function or orchestration crashes; every accepted row ends in the report exactly once.
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { startStack, type Stack } from '../../local/stack';
+import { getBatch, postBatch, uploadBlob, waitForReport } from '../support/e2e';
+
+const tenant = {
+  skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 50 }, { skuPartNumber: 'MCOEV', prepaidUnits: 50 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 50 }],
+  users: [{ userPrincipalName: 'real@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 10 }],
+};
+
+let stack: Stack;
+const hostLog: string[] = [];
+beforeAll(async () => {
+  stack = await startStack({ tenant, onHostLog: (l) => { hostLog.push(l); if (process.env['DIALTONE_TEST_VERBOSE']) console.log(l); } });
+});
+afterAll(() => stack?.stop());
+
+const formula = fc.constantFrom('=1+1', '+cmd|/c calc', '-2+3', '@SUM(A1:A2)', '\t=x', '=HYPERLINK("http://x","y")');
+const field = fc.oneof(fc.string({ maxLength: 30 }), formula, fc.constantFrom('real@contoso.com', 'phone-domestic', 'US', 'yes', 'MCOEV;MCOPSTN1'));
+
+async function expectSettles(batchId: string, rows: number) {
+  const report = await waitForReport(stack, batchId);
+  expect(report.counts.total).toBe(rows);
+  expect(report.users.map((u) => u.row)).toEqual(Array.from({ length: rows }, (_, i) => i + 1));
+  return report;
+}
+
+describe('hostile input', () => {
+  it('answers generated JSON bodies with 202 (every row then in the report once) or a 4xx problem', async () => {
+    const body = fc.oneof(
+      fc.record({ users: fc.array(fc.oneof(fc.record({ userPrincipalName: field, profile: field, usageLocation: field, onPremisesPstn: fc.oneof(fc.boolean(), field) }, { requiredKeys: [] }), fc.anything()), { maxLength: 12 }) }),
+      fc.anything(),
+    );
+    const samples = fc.sample(body, { numRuns: 30, seed: 7 });
+    const accepted: { id: string; rows: number }[] = [];
+    for (const [i, b] of samples.entries()) {
+      const payload = b !== null && typeof b === 'object' && !Array.isArray(b) && 'users' in b ? { ...(b as object), batchId: `fuzz-json-${i}` } : b;
+      const r = await postBatch(stack, JSON.stringify(payload) ?? 'undefined');
+      expect([202, 400, 413]).toContain(r.status);
+      if (r.status === 202) accepted.push({ id: `fuzz-json-${i}`, rows: r.body.rows });
+      else expect(r.headers.get('content-type')).toBe('application/problem+json');
+    }
+    expect(accepted.length).toBeGreaterThan(3);
+    for (const a of accepted) await expectSettles(a.id, a.rows);
+  });
+
+  it('answers generated CSVs and UPN lists, by HTTP and by upload, without losing a row', async () => {
+    const csv = fc.array(fc.tuple(field, field, field), { minLength: 1, maxLength: 10 }).map((rows) => 'userPrincipalName,profile,usageLocation\n' + rows.map((r) => r.map((c) => `"${c.replace(/"/g, '""')}"`).join(',')).join('\n'));
+    const list = fc.array(field.filter((s) => !/[,;\r\n]/.test(s) && s.trim() !== '' && !s.trim().startsWith('#')), { minLength: 1, maxLength: 10 }).map((l) => l.join('\n'));
+    let n = 0;
+    for (const text of [...fc.sample(csv, { numRuns: 8, seed: 3 }), ...fc.sample(list, { numRuns: 6, seed: 4 })]) {
+      const id = `fuzz-text-${n++}`;
+      const r = await postBatch(stack, text, { contentType: 'text/csv', query: `?batchId=${id}` });
+      expect([202, 400]).toContain(r.status);
+      if (r.status === 202) await expectSettles(id, r.body.rows);
+      const blobId = await uploadBlob(stack, `fuzz/upload-${n}.csv`, text);
+      const report = await waitForReport(stack, blobId);
+      if (r.status === 202) expect(report.counts.total).toBe(r.body.rows);
+      else expect(report.error).toBeTruthy();
+    }
+  });
+
+  it('refuses a 30 MiB body (413) and reports a 30 MiB upload as an error without reading it', async () => {
+    const big = Buffer.alloc(30 * 1024 * 1024, 'a@b.com\n');
+    expect((await postBatch(stack, big, { contentType: 'text/plain' })).status).toBe(413);
+    const id = await uploadBlob(stack, 'big.txt', big);
+    const report = await waitForReport(stack, id);
+    expect(report.error).toMatch(/over the limit of 20971520 bytes/);
+  });
+
+  it('refuses 100,000 rows (413 / report error) and binary data (400 / report error)', async () => {
+    const many = 'upn\n' + Array.from({ length: 100_000 }, (_, i) => `u${i}@contoso.com`).join('\n');
+    const r = await postBatch(stack, many, { contentType: 'text/csv' });
+    expect([r.status, r.body.detail]).toEqual([413, expect.stringMatching(/more than 50000 rows/)]);
+    expect((await waitForReport(stack, await uploadBlob(stack, 'many.csv', many))).error).toMatch(/more than 50000 rows/);
+    const binary = readFileSync(process.execPath).subarray(0, 4096);
+    expect((await postBatch(stack, binary, { contentType: 'text/csv' })).status).toBe(400);
+    expect((await waitForReport(stack, await uploadBlob(stack, 'tool.exe', binary))).error).toMatch(/not a text file/);
+  });
+
+  it('reads a UTF-16 file with a BOM, and survives deep nesting and a 1 MiB field', async () => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('UserPrincipalName,UsageLocation\r\nreal@contoso.com,US\r\n', 'utf16le')]);
+    const report = await waitForReport(stack, await uploadBlob(stack, 'excel-unicode.csv', utf16));
+    expect(report.users.map((u) => [u.userPrincipalName, u.outcome])).toEqual([['real@contoso.com', 'provisioned']]);
+
+    const deep = `{"batchId":"deep-1","users":${'['.repeat(50_000)}${']'.repeat(50_000)}}`;
+    const r = await postBatch(stack, deep);
+    expect(r.status).toBe(202);
+    expect((await expectSettles('deep-1', 1)).users[0]!.reason).toBe('invalid_upn');
+
+    const wide = `upn,profile\n${'x'.repeat(1024 * 1024)}@contoso.com,phone-domestic\n`;
+    const w = await postBatch(stack, wide, { contentType: 'text/csv', query: '?batchId=wide-1' });
+    expect(w.status).toBe(202);
+    const wideReport = await expectSettles('wide-1', 1);
+    expect(wideReport.users[0]!.reason).toBe('invalid_upn');
+    expect(wideReport.users[0]!.message.length).toBeLessThan(300);
+  });
+
+  it('neutralises formula payloads in every field of report.csv', async () => {
+    const users = ['=1+1@contoso.com', '+cmd@contoso.com', '-x@contoso.com', '@x@contoso.com'].map((u) => ({ userPrincipalName: u, profile: '=HYPERLINK("x")', usageLocation: '+1' }));
+    expect((await postBatch(stack, { batchId: 'formula-1', users })).status).toBe(202);
+    await expectSettles('formula-1', 4);
+    const reports = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('license-reports');
+    const csv = (await reports.getBlobClient('formula-1/report.csv').downloadToBuffer()).toString('utf8');
+    const cells = csv.replace(/^\uFEFF/, '').split('\r\n').slice(1).filter(Boolean).flatMap((line) => line.split(','));
+    for (const cell of cells) expect(cell.replace(/^"/, '')).not.toMatch(/^[=+\-@\t\r]/);
+  });
+
+  it('is still up, has kept its memory bounded, and never wrote a UPN, the function key or a token to its log', async () => {
+    expect((await fetch(`${stack.host.url}/admin/host/status`)).status).toBe(200);
+    expect((await getBatch(stack, 'formula-1')).status).toBe(200);
+    const status = readFileSync(`/proc/${stack.host.child.pid}/status`, 'utf8');
+    const peakKiB = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? '0');
+    expect(peakKiB).toBeLessThan(1024 * 1024);
+    const log = hostLog.join('\n');
+    expect(log).not.toContain('@contoso.com');
+    expect(log).not.toContain(stack.host.functionKey);
+    expect(log).not.toContain('local-simulator-token');
+  });
+});
