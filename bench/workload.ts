@@ -1,0 +1,55 @@
+// Generated tenants and batches for the chaos, load and throughput commands: repeatable (seeded), with the mix of
+// outcomes a real onboarding wave has.
+import type { TenantFile } from '../local/graph-sim/tenant';
+
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface Workload {
+  readonly tenant: TenantFile;
+  readonly rows: { userPrincipalName: string; usageLocation?: string }[];
+}
+
+/**
+ * `users` rows: most provisioned within `maxMinutes` (or on the given distribution), some never, a few with no usage
+ * location, a few not in the tenant, and the last few beyond the calling-plan seats.
+ */
+export function generateWorkload(users: number, options: { seed?: number; provisioningMinutes?: (r: () => number) => number | null } = {}): Workload {
+  const r = rng(options.seed ?? 42);
+  const minutes = options.provisioningMinutes ?? ((x) => (x() < 0.1 ? null : 5 + Math.floor(x() * 55)));
+  const tenantUsers: TenantFile['users'] = [];
+  const rows: Workload['rows'] = [];
+  for (let i = 0; i < users; i++) {
+    const upn = `hire${String(i).padStart(6, '0')}@contoso.com`;
+    const ghost = i % 97 === 13;
+    const noLocation = i % 89 === 7;
+    if (!ghost) tenantUsers.push({ userPrincipalName: upn, usageLocation: noLocation ? null : 'US', assignedSkus: [], teamsProvisioningMinutes: minutes(r) });
+    rows.push({ userPrincipalName: upn });
+  }
+  const planSeats = Math.max(1, users - Math.ceil(users * 0.02));
+  return {
+    tenant: {
+      skus: [
+        { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: users },
+        { skuPartNumber: 'MCOEV', prepaidUnits: users },
+        { skuPartNumber: 'MCOPSTN1', prepaidUnits: planSeats },
+      ],
+      users: tenantUsers,
+    },
+    rows,
+  };
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
