@@ -1,17 +1,9 @@
 // Generated tenants and batches for the chaos, load and throughput commands: repeatable (seeded), with the mix of
 // outcomes a real onboarding wave has.
 import type { TenantFile } from '../local/graph-sim/tenant';
+import { seededRandom } from '../local/random';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
 export interface Workload {
   readonly tenant: TenantFile;

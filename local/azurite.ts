@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface Azurite {
+  readonly pid: number | undefined;
   readonly blobPort: number;
   readonly queuePort: number;
   readonly connectionString: string;
@@ -42,6 +43,7 @@ export async function startAzurite(timeoutMs = 20_000): Promise<Azurite> {
   child.stderr?.resume();
   const connectionString = `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};BlobEndpoint=http://127.0.0.1:${ports.blob}/${ACCOUNT};QueueEndpoint=http://127.0.0.1:${ports.queue}/${ACCOUNT};`;
   return {
+    pid: child.pid,
     blobPort: ports.blob,
     queuePort: ports.queue,
     connectionString,

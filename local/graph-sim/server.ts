@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { generate } from 'selfsigned';
 import { RealClock, type Clock } from '../clock';
+import { seededRandom } from '../random';
 import { LicensingError, SimTenant, type TenantFile } from './tenant';
 
 export interface FaultOptions {
@@ -14,8 +15,13 @@ export interface FaultOptions {
   errorRate?: number;
   /** Share of top-level requests whose connection is reset. */
   resetRate?: number;
-  /** Latency added to every top-level request, real milliseconds [min, max]. */
+  /** Latency added to every top-level request, milliseconds [min, max]. */
   latencyMs?: readonly [number, number];
+  /**
+   * Apply the latency by moving the simulator's clock forward instead of waiting. Only meaningful for a client that
+   * sends one request at a time (the seed's sequential loop): its elapsed simulated time is then the sum of latencies.
+   */
+  latencyAdvancesClock?: boolean;
   /** Until this time (clock ms), every throttle-able request gets 429 (a storm). */
   throttleStormUntil?: number;
 }
@@ -85,7 +91,7 @@ export class GraphSimulator {
     this.tenant = new SimTenant(options.tenant, this.clock.now());
     this.throttling = options.throttling ?? true;
     this.faults = options.faults ?? {};
-    this.rng = mulberry32(options.seed ?? 1);
+    this.rng = seededRandom(options.seed ?? 1);
     this.record = { requests: 0, byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, faults: 0, resets: 0, callingPlanSeenAt: new Map() };
   }
 
@@ -138,7 +144,12 @@ export class GraphSimulator {
       return sendJson(res, 401, graphError('InvalidAuthenticationToken', 'Access token is empty.'));
     }
     const [lo, hi] = this.faults.latencyMs ?? [0, 0];
-    if (hi > 0) await sleep(lo + this.rng() * (hi - lo));
+    if (hi > 0) {
+      const latency = lo + this.rng() * (hi - lo);
+      const clock = this.clock as { skipTo?: (t: number) => void };
+      if (this.faults.latencyAdvancesClock && clock.skipTo) clock.skipTo(this.clock.now() + latency);
+      else await sleep(latency);
+    }
     if ((this.faults.resetRate ?? 0) > 0 && this.rng() < (this.faults.resetRate ?? 0)) {
       this.record.resets++;
       req.socket.destroy();
@@ -342,17 +353,6 @@ function headersOf(req: IncomingMessage): Record<string, string> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export async function startGraphSimulator(options: SimulatorOptions): Promise<GraphSimulator> {

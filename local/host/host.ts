@@ -24,6 +24,7 @@ export interface LocalHostOptions {
   readonly simulatorUrl?: string;
   readonly simulatorCaPem?: string;
   readonly log?: (message: string) => void;
+  readonly maxRunningOrchestrations?: number;
 }
 
 export interface LocalHost {
@@ -61,7 +62,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const store = new InstanceStore(options.stateDir);
   const engine = new DurableEngine({ registry, store, clock, log });
   const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
-  const server = new HostServer({ registry, engine, functionKey, taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone', log, ...(options.port !== undefined ? { port: options.port } : {}) });
+  const server = new HostServer({ registry, engine, functionKey, taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone', log, ...(options.maxRunningOrchestrations ? { maxRunningOrchestrations: options.maxRunningOrchestrations } : {}), ...(options.port !== undefined ? { port: options.port } : {}) });
   const url = await server.start();
   process.env['WEBSITE_HOSTNAME'] = new URL(url).host;
 

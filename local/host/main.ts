@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     ...(env['DIALTONE_HOST_PORT'] ? { port: Number(env['DIALTONE_HOST_PORT']) } : {}),
     ...(env['DIALTONE_LOCAL_FUNCTION_KEY'] ? { functionKey: env['DIALTONE_LOCAL_FUNCTION_KEY'] } : {}),
     skipAhead: env['DIALTONE_LOCAL_CLOCK'] === 'skip-ahead',
+    ...(env['DIALTONE_LOCAL_MAX_RUNNING'] ? { maxRunningOrchestrations: Number(env['DIALTONE_LOCAL_MAX_RUNNING']) } : {}),
     ...(env['DIALTONE_SIM_URL'] ? { simulatorUrl: env['DIALTONE_SIM_URL'] } : {}),
     ...(env['DIALTONE_GRAPH_EXTRA_CA_FILE'] ? { simulatorCaPem: readCaFile(env['DIALTONE_GRAPH_EXTRA_CA_FILE']) } : {}),
   });

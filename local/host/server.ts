@@ -15,8 +15,10 @@ export interface HostServerOptions {
   readonly taskHub: string;
   readonly port?: number;
   readonly log: (message: string) => void;
-  /** Refuse new requests with 503 + Retry-After beyond this many in flight. */
+  /** Refuse new requests with 429 + Retry-After beyond this many in flight (host.json http.maxOutstandingRequests). */
   readonly maxInFlight?: number;
+  /** Refuse new /api POSTs with 429 + Retry-After while this many orchestrations run (the host's dynamic throttle). */
+  readonly maxRunningOrchestrations?: number;
 }
 
 const MAX_BODY = 21 * 1024 * 1024;
@@ -130,8 +132,14 @@ export class HostServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
-    if ((this.options.maxInFlight ?? 200) < this.inFlight) {
-      return send(res, 503, { error: 'the host is busy; retry after the given seconds' }, { 'Retry-After': '2' });
+    // Like the Functions host's dynamic throttles: an overloaded host says so with 429 and Retry-After; it never
+    // accepts work it then drops.
+    const overloaded =
+      this.inFlight > (this.options.maxInFlight ?? 200) ||
+      (req.method === 'POST' && url.pathname.startsWith('/api/') && this.options.engine.runningCount() >= (this.options.maxRunningOrchestrations ?? 400));
+    if (overloaded) {
+      req.resume();
+      return send(res, 429, { type: 'about:blank', title: 'Too busy', status: 429, detail: 'the host is at capacity; retry after the given seconds' }, { 'Retry-After': '5', 'Content-Type': 'application/problem+json' });
     }
     const chunks: Buffer[] = [];
     let size = 0;

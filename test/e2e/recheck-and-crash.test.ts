@@ -10,6 +10,7 @@ describe('recheck', () => {
     stack = await startStack({
       tenant: { skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 5 }, { skuPartNumber: 'MCOEV', prepaidUnits: 5 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 5 }], users: [{ userPrincipalName: 'quick@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 0 }] },
       skipAhead: false,
+      settings: { DIALTONE_LOCAL_MAX_RUNNING: '2' },
     });
   });
   afterAll(() => stack?.stop());
@@ -25,6 +26,10 @@ describe('recheck', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 300));
+    // At capacity (a batch and its chunk running), the host refuses new work with 429 and Retry-After, starting nothing.
+    const busy = await postBatch(stack, { batchId: 'too-many', users: [{ userPrincipalName: 'quick@contoso.com' }] });
+    expect([busy.status, busy.headers.get('retry-after')]).toEqual([429, '5']);
+    expect((await getBatch(stack, 'too-many')).status).toBe(404);
     const r = await fetch(`${stack.host.url}/api/batches/recheck-1/recheck`, { method: 'POST', headers: { 'x-functions-key': stack.host.functionKey } });
     expect(r.status).toBe(202);
     expect(((await r.json()) as { chunksAsked: number }).chunksAsked).toBe(1);

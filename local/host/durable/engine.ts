@@ -210,6 +210,13 @@ export class DurableEngine {
     return state;
   }
 
+  /** Orchestration instances not yet finished. */
+  runningCount(): number {
+    let n = 0;
+    for (const s of this.store.all()) if (isRunning(s.runtimeStatus)) n++;
+    return n;
+  }
+
   list(): InstanceState[] {
     return this.store.all();
   }

@@ -1,0 +1,168 @@
+// `npm run bench -- [--users N] [--json]`: licences per minute against Graph's write quota, the cost of polling
+// Teams, and the local runtime's cost. The full pipeline (local host, simulator, Azurite) licenses a generated batch
+// with throttling on and every Graph request taking 150-400 ms; the seed's loop (three sequential assignLicense
+// calls per user) runs on the same tenant in this process for comparison. Prints a table, or one JSON object.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SkipAheadClock } from '../local/clock';
+import { startGraphSimulator } from '../local/graph-sim/server';
+import type { TenantFile } from '../local/graph-sim/tenant';
+import { startStack } from '../local/stack';
+import { GraphLicensingDirectory, SimulatorTokenCredential } from '../shared/adapters/graph';
+import type { BatchReport } from '../shared/domain/report';
+import { generateWorkload, percentile } from './workload';
+
+const QUOTA_PER_SECOND = 3000 / 150;
+const LATENCY: [number, number] = [150, 400];
+
+/** Most users within the first hour, a long tail to 30 hours, 2% never. */
+function skewedMinutes(r: () => number): number | null {
+  const x = r();
+  if (x < 0.02) return null;
+  if (x < 0.75) return 5 + r() * 55;
+  if (x < 0.93) return 60 + r() * 300;
+  return 360 * Math.exp(r() * Math.log(1800 / 360));
+}
+
+function peakRssKiB(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0');
+  } catch {
+    return 0;
+  }
+}
+
+/** The seed's PowerShell loop, on Graph: for each user, E3, Phone System and the calling plan, one call each. */
+async function sequentialBaseline(tenant: TenantFile, upns: readonly string[]): Promise<number> {
+  const clock = new SkipAheadClock();
+  const sim = await startGraphSimulator({ tenant, clock, throttling: true, faults: { latencyMs: LATENCY, latencyAdvancesClock: true } });
+  try {
+    const graph = new GraphLicensingDirectory({ baseUrl: sim.url, credential: new SimulatorTokenCredential(), extraCaPem: sim.caPem, writesPerSecond: 1_000_000, sleep: async (ms) => clock.skipTo(clock.now() + ms) });
+    const ids = ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'].map((p) => sim.tenant.skuByPart(p)!.skuId);
+    const start = clock.now();
+    for (const upn of upns) for (const id of ids) await graph.assignLicenses(upn, [id]); // errors silenced, as in the seed
+    const writes = sim.record.stateChangingWrites.filter((w) => w.kind === 'assignLicense');
+    return ((writes.at(-1)?.at ?? start) - start) / 1000;
+  } finally {
+    await sim.close();
+  }
+}
+
+function coldStartMs(runs: number): number {
+  const main = join(__dirname, '..', 'main.js');
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [main], { env: { ...process.env, AzureWebJobsStorage: 'UseDevelopmentStorage=true' }, stdio: 'ignore' });
+    if (r.status !== 0) throw new Error('loading main.js failed');
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return Math.round(percentile(times, 50));
+}
+
+function chart(points: number[], makespan: number, file: string): void {
+  const w = 720;
+  const h = 360;
+  const pad = 50;
+  const tMax = Math.max(makespan, 1) * 1.05;
+  const nMax = Math.max(points.length, QUOTA_PER_SECOND * tMax) * 1.02;
+  const x = (t: number) => pad + (t / tMax) * (w - 2 * pad);
+  const y = (n: number) => h - pad - (n / nMax) * (h - 2 * pad);
+  const steps = points.map((t, i) => `${x(t).toFixed(1)},${y(i + 1).toFixed(1)}`).join(' ');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="black"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" stroke="black"/>
+<line x1="${x(0)}" y1="${y(0)}" x2="${x(tMax)}" y2="${y(QUOTA_PER_SECOND * tMax)}" stroke="#c00" stroke-dasharray="6 4"/>
+<polyline fill="none" stroke="#06c" stroke-width="2" points="${steps}"/>
+<text x="${w / 2}" y="${h - 12}" text-anchor="middle">simulated seconds since the first licence</text>
+<text x="14" y="${h / 2}" transform="rotate(-90 14 ${h / 2})" text-anchor="middle">licences assigned (assignLicense writes)</text>
+<text x="${w - pad}" y="${pad - 8}" text-anchor="end" fill="#c00">Graph write quota: 3,000 per 150 s</text>
+<text x="${pad + 8}" y="${pad + 4}" fill="#06c">dialtone: ${points.length} in ${makespan.toFixed(0)} s</text>
+<text x="${pad}" y="${h - pad + 16}" text-anchor="middle">0</text><text x="${x(tMax / 1.05)}" y="${h - pad + 16}" text-anchor="middle">${(tMax / 1.05).toFixed(0)}</text>
+<text x="${pad - 6}" y="${y(points.length)}" text-anchor="end">${points.length}</text>
+</svg>\n`;
+  writeFileSync(file, svg);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { users: { type: 'string', default: '2000' }, json: { type: 'boolean', default: false }, chart: { type: 'string' }, seed: { type: 'string', default: '11' } } });
+  const users = Number(values.users);
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  const t0 = Date.now();
+  const workload = generateWorkload(users, { seed: Number(values.seed), provisioningMinutes: skewedMinutes });
+  log(`bench: ${users} users through the local stack (throttling on, ${LATENCY[0]}-${LATENCY[1]} ms per Graph request)…`);
+  const stack = await startStack({ tenant: workload.tenant, throttling: true, faults: { latencyMs: LATENCY }, settings: { DIALTONE_GRAPH_WRITES_PER_SECOND: '19' } });
+  let report: BatchReport;
+  let peak = 0;
+  let maxHistoryEvents = 0;
+  try {
+    const r = await fetch(`${stack.host.url}/api/batches`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': stack.host.functionKey }, body: JSON.stringify({ batchId: 'bench', users: workload.rows }) });
+    if (r.status !== 202) throw new Error(`submit answered ${r.status}`);
+    for (;;) {
+      const s = await fetch(`${stack.host.url}/api/batches/bench`, { headers: { 'x-functions-key': stack.host.functionKey } });
+      const body = (await s.json()) as BatchReport & { runtimeStatus?: string };
+      if (body.finishedAt && body.runtimeStatus !== 'Running') {
+        report = body;
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    peak = peakRssKiB(process.pid) + peakRssKiB(stack.host.child.pid) + peakRssKiB(stack.azurite.pid);
+    const dir = join(stack.workDir, 'host', 'instances');
+    for (const f of readdirSync(dir)) maxHistoryEvents = Math.max(maxHistoryEvents, (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { history: unknown[] }).history.length);
+  } finally {
+    await stack.stop();
+  }
+  const wallSeconds = (Date.now() - t0) / 1000;
+  const rec = stack.sim.record;
+  const assigns = rec.stateChangingWrites.filter((w) => w.kind === 'assignLicense').map((w) => w.at);
+  const first = Math.min(...assigns);
+  const assignmentMakespanSeconds = (Math.max(...assigns) - first) / 1000;
+  const writesNeeded = rec.stateChangingWrites.length;
+  const polled = report.users.filter((u) => u.assignedAt && u.skus.includes('MCOPSTN1'));
+  const reads = polled.map((u) => rec.byUser.get(sim(u.userPrincipalName))?.teamsUserConfiguration ?? 0);
+  function sim(upn: string): string {
+    return stack.sim.tenant.findUser(upn)!.id;
+  }
+  const never = polled.filter((u) => stack.sim.tenant.findUser(u.userPrincipalName)!.teamsProvisioningMinutes === null).map((u) => rec.byUser.get(sim(u.userPrincipalName))?.teamsUserConfiguration ?? 0);
+  const lags = report.users
+    .filter((u) => u.outcome === 'provisioned' && u.provisionedAt)
+    .map((u) => (Date.parse(u.provisionedAt!) - stack.sim.tenant.callingPlanVisibleAt(stack.sim.tenant.findUser(u.userPrincipalName)!)!) / 60_000);
+  log('bench: the seed’s sequential loop on the same tenant…');
+  const sequentialBaselineMakespanSeconds = await sequentialBaseline(workload.tenant, workload.rows.map((r) => r.userPrincipalName));
+  log('bench: cold start…');
+  const cold = coldStartMs(7);
+  const result = {
+    users,
+    writesNeeded,
+    assignmentMakespanSeconds: Math.round(assignmentMakespanSeconds * 10) / 10,
+    quotaUtilisation: Math.round((writesNeeded / QUOTA_PER_SECOND / assignmentMakespanSeconds) * 1000) / 1000,
+    sequentialBaselineMakespanSeconds: Math.round(sequentialBaselineMakespanSeconds),
+    speedupOverBaseline: Math.round((sequentialBaselineMakespanSeconds / assignmentMakespanSeconds) * 10) / 10,
+    graphRequests: rec.requests,
+    throttled: rec.throttled,
+    pollReadsPerUser: Math.round((reads.reduce((a, b) => a + b, 0) / Math.max(1, reads.length)) * 10) / 10,
+    pollReadsPerUserMax: Math.max(0, ...never, ...reads),
+    detectionLagP50Minutes: Math.round(percentile(lags, 50) * 10) / 10,
+    detectionLagP95Minutes: Math.round(percentile(lags, 95) * 10) / 10,
+    wallSeconds: Math.round(wallSeconds),
+    peakRssMiB: Math.round(peak / 1024),
+    maxHistoryEvents,
+    coldStartMs: cold,
+    outcomes: report.counts,
+  };
+  const chartFile = values.chart ?? join(__dirname, '..', '..', 'bench', `assigned-over-time-${users}.svg`);
+  chart(assigns.map((a) => (a - first) / 1000).sort((a, b) => a - b), assignmentMakespanSeconds, chartFile);
+  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    process.stdout.write(`\n${Object.entries(result).map(([k, v]) => `${k.padEnd(36)} ${typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n')}\nchart: ${chartFile}\n`);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
