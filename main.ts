@@ -1,7 +1,6 @@
 // The composition root: the only place that reads configuration and registers functions. Each trigger, orchestrator
 // and activity gets a handler built from its dependencies here, so every piece can be tested without the host.
 import { app } from '@azure/functions';
-import { ServiceBusClient } from '@azure/service-bus';
 import * as df from 'durable-functions';
 import { createBatchApi } from './functions/batches';
 import { createBlobIntake } from './functions/intake-blob';
@@ -11,7 +10,7 @@ import { chunkOrchestrator } from './orchestrations/chunk';
 import * as names from './orchestrations/names';
 import { BlobBatchStore } from './shared/adapters/batch-store';
 import { loadConfig, type AppConfig } from './shared/adapters/config';
-import { ServiceBusFlagPublisher, StorageQueueFlagPublisher, type FlagPublisher } from './shared/adapters/flags';
+import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublisher, type FlagPublisher } from './shared/adapters/flags';
 import { GraphLicensingDirectory, SimulatorTokenCredential } from './shared/adapters/graph';
 import { azureCredential, blobServiceFor, queueServiceFor } from './shared/adapters/storage';
 
@@ -22,9 +21,13 @@ function isLoopback(url: string): boolean {
 
 function flagPublisherFor(config: AppConfig): FlagPublisher {
   const sb = config.serviceBus;
-  if (!sb) return new StorageQueueFlagPublisher(queueServiceFor(config).getQueueClient(config.flagsQueue));
-  const client = 'connectionString' in sb ? new ServiceBusClient(sb.connectionString) : new ServiceBusClient(sb.fullyQualifiedNamespace, azureCredential(config.managedIdentityClientId));
-  return new ServiceBusFlagPublisher(client.createSender(config.flagsQueue));
+  if (!sb) return new DeferredFlagPublisher(() => new StorageQueueFlagPublisher(queueServiceFor(config).getQueueClient(config.flagsQueue)));
+  return new DeferredFlagPublisher(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { ServiceBusClient } = require('@azure/service-bus') as typeof import('@azure/service-bus');
+    const client = 'connectionString' in sb ? new ServiceBusClient(sb.connectionString) : new ServiceBusClient(sb.fullyQualifiedNamespace, azureCredential(config.managedIdentityClientId));
+    return new ServiceBusFlagPublisher(client.createSender(config.flagsQueue));
+  });
 }
 
 export function registerApp(config: AppConfig): void {

@@ -72,7 +72,10 @@ export function createBatchApi(deps: BatchApiDeps) {
     } catch (e) {
       // Another request with the same batchId started it first: that run is the one.
       const again = await client.getStatus(batchId).catch(() => undefined);
-      if (!again?.runtimeStatus) throw e;
+      if (!again?.runtimeStatus) {
+        context.warn(`could not start batch: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`);
+        return problem(503, 'Batch not started', 'the orchestration service did not accept the batch (busy or unavailable); nothing was started: send it again after the given seconds', { 'Retry-After': '10' });
+      }
       return { status: 200, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), existing: true, runtimeStatus: again.runtimeStatus } };
     }
     context.log(`batch accepted: ${parsed.input.rows.length} rows`);

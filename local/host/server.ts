@@ -17,7 +17,7 @@ export interface HostServerOptions {
   readonly log: (message: string) => void;
   /** Refuse new requests with 429 + Retry-After beyond this many in flight (host.json http.maxOutstandingRequests). */
   readonly maxInFlight?: number;
-  /** Refuse new /api POSTs with 429 + Retry-After while this many orchestrations run (the host's dynamic throttle). */
+  /** Refuse to start orchestrations (429 + Retry-After to the durable client) while this many run. */
   readonly maxRunningOrchestrations?: number;
 }
 
@@ -134,10 +134,7 @@ export class HostServer {
     const url = new URL(req.url ?? '/', this.url);
     // Like the Functions host's dynamic throttles: an overloaded host says so with 429 and Retry-After; it never
     // accepts work it then drops.
-    const overloaded =
-      this.inFlight > (this.options.maxInFlight ?? 200) ||
-      (req.method === 'POST' && url.pathname.startsWith('/api/') && this.options.engine.runningCount() >= (this.options.maxRunningOrchestrations ?? 400));
-    if (overloaded) {
+    if (this.inFlight > (this.options.maxInFlight ?? 200)) {
       req.resume();
       return send(res, 429, { type: 'about:blank', title: 'Too busy', status: 429, detail: 'the host is at capacity; retry after the given seconds' }, { 'Retry-After': '5', 'Content-Type': 'application/problem+json' });
     }
@@ -208,6 +205,9 @@ export class HostServer {
       }
     };
     if (parts[0] === 'orchestrators' && method === 'POST' && parts[1]) {
+      if (engine.runningCount() >= (this.options.maxRunningOrchestrations ?? 400)) {
+        return send(res, 429, { error: 'the local host is running as many orchestrations as it allows' }, { 'Retry-After': '5' });
+      }
       const instanceId = parts[2] ?? crypto.randomUUID();
       try {
         engine.startNew(parts[1], instanceId, parseBody());

@@ -40,6 +40,18 @@ export class ServiceBusFlagPublisher implements FlagPublisher {
   }
 }
 
+/** Builds the real publisher (and loads its SDK) only when the first flags are published. */
+export class DeferredFlagPublisher implements FlagPublisher {
+  private inner: FlagPublisher | undefined;
+
+  constructor(private readonly create: () => FlagPublisher) {}
+
+  publish(flags: readonly FlagMessage[]): Promise<void> {
+    this.inner ??= this.create();
+    return this.inner.publish(flags);
+  }
+}
+
 export class StorageQueueFlagPublisher implements FlagPublisher {
   private ready: Promise<unknown> | undefined;
 

@@ -26,9 +26,9 @@ describe('recheck', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 300));
-    // At capacity (a batch and its chunk running), the host refuses new work with 429 and Retry-After, starting nothing.
+    // At capacity (a batch and its chunk running), a new batch is refused with 503 and Retry-After, starting nothing.
     const busy = await postBatch(stack, { batchId: 'too-many', users: [{ userPrincipalName: 'quick@contoso.com' }] });
-    expect([busy.status, busy.headers.get('retry-after')]).toEqual([429, '5']);
+    expect([busy.status, busy.headers.get('retry-after'), busy.headers.get('content-type')]).toEqual([503, '10', 'application/problem+json']);
     expect((await getBatch(stack, 'too-many')).status).toBe(404);
     const r = await fetch(`${stack.host.url}/api/batches/recheck-1/recheck`, { method: 'POST', headers: { 'x-functions-key': stack.host.functionKey } });
     expect(r.status).toBe(202);
