@@ -2,7 +2,7 @@
 // it can be killed and restarted like a real worker). Used by the CLI, the end-to-end tests and the benchmarks.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SkipAheadClock } from './clock';
@@ -129,6 +129,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }
       await started.close();
       await azurite.stop();
+      // A folder this stack made for itself goes with it; one the caller named is the caller's.
+      if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
     },
   };
   return stack;
