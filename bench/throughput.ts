@@ -122,12 +122,10 @@ async function main(): Promise<void> {
   const first = Math.min(...assigns);
   const assignmentMakespanSeconds = (Math.max(...assigns) - first) / 1000;
   const writesNeeded = rec.stateChangingWrites.length;
+  const simId = (upn: string): string => stack.sim.tenant.findUser(upn)!.id;
   const polled = report.users.filter((u) => u.assignedAt && u.skus.includes('MCOPSTN1'));
-  const reads = polled.map((u) => rec.byUser.get(sim(u.userPrincipalName))?.teamsUserConfiguration ?? 0);
-  function sim(upn: string): string {
-    return stack.sim.tenant.findUser(upn)!.id;
-  }
-  const never = polled.filter((u) => stack.sim.tenant.findUser(u.userPrincipalName)!.teamsProvisioningMinutes === null).map((u) => rec.byUser.get(sim(u.userPrincipalName))?.teamsUserConfiguration ?? 0);
+  const reads = polled.map((u) => rec.byUser.get(simId(u.userPrincipalName))?.teamsUserConfiguration ?? 0);
+  const never = polled.filter((u) => stack.sim.tenant.findUser(u.userPrincipalName)!.teamsProvisioningMinutes === null).map((u) => rec.byUser.get(simId(u.userPrincipalName))?.teamsUserConfiguration ?? 0);
   const lags = report.users
     .filter((u) => u.outcome === 'provisioned' && u.provisionedAt)
     .map((u) => (Date.parse(u.provisionedAt!) - stack.sim.tenant.callingPlanVisibleAt(stack.sim.tenant.findUser(u.userPrincipalName)!)!) / 60_000);

@@ -148,5 +148,3 @@ export function createActivities(deps: ActivityDeps) {
 
   return { preflight, loadChunk, assign, saveChunk, probeTeams, finish };
 }
-
-export type Activities = ReturnType<typeof createActivities>;

@@ -3,7 +3,6 @@
 // the skip-ahead clock, jumps to the next durable timer whenever nothing else is running.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { Agent, fetch } from 'undici';
 import { RealClock, SkipAheadClock, type Clock } from '../clock';
@@ -125,8 +124,4 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
 export function readCaFile(path: string | undefined): string | undefined {
   return path ? readFileSync(path, 'utf8') : undefined;
-}
-
-export function defaultStateDir(root: string): string {
-  return join(root, '.dialtone', 'host');
 }

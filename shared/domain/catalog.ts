@@ -87,10 +87,6 @@ export function canonicalPartNumber(raw: string): string {
   return PART_NUMBER_ALIASES[p] ?? p;
 }
 
-export function catalogSku(partNumber: string): CatalogSku | undefined {
-  return CATALOG_BY_PART.get(canonicalPartNumber(partNumber));
-}
-
 /** A SKU as this tenant has it: ids and service plans from subscribedSkus, seats left. */
 export interface TenantSku {
   readonly skuId: string;

@@ -1,7 +1,7 @@
 // Decides, before anything is written to Graph, what happens to each row: rejected (the row cannot be right),
 // failed (the tenant cannot satisfy it: no such user, no usage location, no seat), or a plan of what to write.
 // Two stages: validateRows needs only configuration; planBatch adds the tenant snapshot read in preflight.
-import { ADVISORIES, type Advisory, type FailureReason, type RejectionReason, type UserOutcome } from './outcomes';
+import { type Advisory, type FailureReason, type RejectionReason, type UserOutcome } from './outcomes';
 import { canonicalPartNumber, capabilitiesOf, PREREQUISITES, type Capability, type TenantCatalog } from './catalog';
 import { normaliseUsageLocation } from './countries';
 import type { InputRow } from './input';
@@ -216,8 +216,4 @@ export function settledOutcome(row: RejectedRow | FailedRow): UserOutcome {
     assignedAt: null,
     provisionedAt: null,
   };
-}
-
-export function describeAdvisory(a: Advisory): string {
-  return ADVISORIES[a];
 }

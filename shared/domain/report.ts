@@ -1,6 +1,6 @@
 // The batch report: one document with every row's outcome, as JSON and as a CSV that a spreadsheet opens as text
 // (no formula injection: HR data travels through here into Excel).
-import { OUTCOMES, type Outcome, type UserOutcome } from './outcomes';
+import type { Outcome, UserOutcome } from './outcomes';
 
 export type OutcomeCounts = { total: number } & Record<Outcome, number>;
 
@@ -49,8 +49,4 @@ export function reportToCsv(report: BatchReport): string {
     );
   }
   return `\uFEFF${lines.join('\r\n')}\r\n`;
-}
-
-export function isOutcome(v: string): v is Outcome {
-  return (OUTCOMES as readonly string[]).includes(v);
 }
