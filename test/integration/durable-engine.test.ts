@@ -201,6 +201,27 @@ describe('local durable engine', () => {
     expect(calls).toEqual(['1:a', '1:b', '2:b']);
   });
 
+  it('creates a sub-orchestration on recovery when the host died after recording the parent but before creating the child', async () => {
+    const orchestrations = {
+      parent: function* (ctx: OrchestrationContext): Generator<unknown, unknown, unknown> {
+        return yield ctx.df.callSubOrchestrator('child', 21, 'kid-1');
+      },
+      child: function* (ctx: OrchestrationContext): Generator<unknown, unknown, unknown> {
+        return (yield ctx.df.callActivity('double', ctx.df.getInput<number>()));
+      },
+    };
+    const first = engineFor(registry(orchestrations, { double: () => new Promise<number>(() => {}) })); // never answers
+    first.engine.startNew('parent', 'p-crash', null);
+    for (let i = 0; i < 500 && !first.engine.getStatus('p-crash')?.pendingChildren.length; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(first.engine.getStatus('p-crash')!.pendingChildren).toHaveLength(1);
+    first.engine.stop();
+    first.engine.purge('kid-1'); // as if the child had never been written
+    const second = engineFor(registry(orchestrations, { double: async (n: number) => n * 2 }), first.dir, first.clock);
+    await second.engine.recover();
+    await drive(second.engine, second.clock, 'p-crash');
+    expect(second.engine.getStatus('p-crash')!.output).toBe(42);
+  });
+
   it('fails an instance whose orchestrator code no longer matches its history, with a clear error', async () => {
     let version = 1;
     const orchestrations = {

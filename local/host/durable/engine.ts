@@ -150,7 +150,9 @@ export class DurableEngine {
       for (const a of state.pendingActivities) this.enqueueActivity(state.instanceId, state.execution, a.taskId, a.name, a.input);
       for (const c of state.pendingChildren) {
         const child = this.store.get(c.instanceId);
-        if (child && !isRunning(child.runtimeStatus)) this.deliverChildResult(state.instanceId, c.taskId, child);
+        // A crash between recording the parent's episode and creating the child leaves no child: create it now.
+        if (!child) this.startNew(c.name, c.instanceId, c.input, { instanceId: state.instanceId, taskId: c.taskId });
+        else if (!isRunning(child.runtimeStatus)) this.deliverChildResult(state.instanceId, c.taskId, child);
       }
       if (state.inbox.length > 0) this.markDirty(state.instanceId);
     }
@@ -455,7 +457,7 @@ export class DurableEngine {
         case ActionType.CallSubOrchestrator: {
           const childId = a.instanceId || `${instanceId}:${id}`;
           newChildren.push({ taskId: id, name: a.functionName ?? '', instanceId: childId, input: activityInput(a.input) });
-          state.pendingChildren.push({ taskId: id, instanceId: childId });
+          state.pendingChildren.push({ taskId: id, instanceId: childId, name: a.functionName ?? '', input: activityInput(a.input) });
           state.history.push({ EventType: EventType.SubOrchestrationInstanceCreated, EventId: id, IsPlayed: false, Timestamp: nowIso, Name: a.functionName, InstanceId: childId, Input: serialiseInput(a.input) });
           break;
         }

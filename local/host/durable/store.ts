@@ -46,7 +46,7 @@ export interface InstanceState {
   actionIds: number[];
   pendingActivities: { taskId: number; name: string; input: unknown }[];
   pendingTimers: { taskId: number; fireAt: number; retryKey?: string; delivered?: boolean }[];
-  pendingChildren: { taskId: number; instanceId: string }[];
+  pendingChildren: { taskId: number; instanceId: string; name: string; input: unknown }[];
   retries: Record<string, RetryState>;
 }
 
