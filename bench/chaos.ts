@@ -3,6 +3,7 @@
 // killed with SIGKILL at random moments and restarted), then compares: nobody lost, no outcome changed, no seat
 // written twice.
 import { parseArgs } from 'node:util';
+import { finishedReport } from '../local/batch-client';
 import { startStack, type Stack } from '../local/stack';
 import { generateWorkload, rng } from './workload';
 import type { BatchReport } from '../shared/domain/report';
@@ -26,17 +27,6 @@ async function post(stack: Stack, body: unknown): Promise<void> {
   }
 }
 
-async function report(stack: Stack, batchId: string): Promise<BatchReport | undefined> {
-  try {
-    const r = await fetch(`${stack.host.url}/api/batches/${batchId}`, { headers: { 'x-functions-key': stack.host.functionKey } });
-    if (r.status !== 200) return undefined;
-    const body = (await r.json()) as BatchReport & { runtimeStatus?: string };
-    return body.finishedAt && body.runtimeStatus !== 'Running' ? body : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function runOnce(users: number, faulty: boolean, seed: number, log: (m: string) => void): Promise<RunResult> {
   const workload = generateWorkload(users, { seed });
   const stack = await startStack({ tenant: workload.tenant, ...(faulty ? { faults: { errorRate: 0.05, resetRate: 0.01, latencyMs: [2, 40] } } : {}) });
@@ -50,7 +40,7 @@ async function runOnce(users: number, faulty: boolean, seed: number, log: (m: st
     let nextCrash = started + 1500 + random() * 3000;
     let nextStorm = started + 2000 + random() * 4000;
     for (;;) {
-      const done = await report(stack, batchId);
+      const done = await finishedReport(stack.host, batchId);
       if (done) {
         const writes = new Map<string, number>();
         for (const w of stack.sim.record.stateChangingWrites) if (w.kind === 'assignLicense') writes.set(w.userId, (writes.get(w.userId) ?? 0) + 1);

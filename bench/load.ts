@@ -2,6 +2,7 @@
 // local host's intake for a while; then every accepted batch must complete with a full report, and every refusal
 // must carry a status and Retry-After (the client waits that long and tries again: nothing is dropped).
 import { parseArgs } from 'node:util';
+import { finishedReport } from '../local/batch-client';
 import { startStack } from '../local/stack';
 import type { TenantFile } from '../local/graph-sim/tenant';
 import { percentile } from './workload';
@@ -59,11 +60,9 @@ async function main(): Promise<void> {
     const deadline = Date.now() + 20 * 60_000;
     while (pending.size > 0 && Date.now() < deadline) {
       for (const id of [...pending].slice(0, 50)) {
-        const r = await fetch(`${stack.host.url}/api/batches/${id}`, { headers: { 'x-functions-key': stack.host.functionKey } });
-        if (r.status !== 200) continue;
-        const rep = (await r.json()) as { finishedAt?: string; runtimeStatus?: string; users?: unknown[] };
-        if (rep.finishedAt && rep.runtimeStatus !== 'Running') {
-          if (rep.users?.length !== perBatch) wrongRows++;
+        const rep = await finishedReport(stack.host, id);
+        if (rep) {
+          if (rep.users.length !== perBatch) wrongRows++;
           pending.delete(id);
         }
       }

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { SkipAheadClock } from '../local/clock';
 import { startGraphSimulator } from '../local/graph-sim/server';
 import type { TenantFile } from '../local/graph-sim/tenant';
+import { finishedReport } from '../local/batch-client';
 import { startStack } from '../local/stack';
 import { GraphLicensingDirectory, SimulatorTokenCredential } from '../shared/adapters/graph';
 import type { BatchReport } from '../shared/domain/report';
@@ -102,10 +103,9 @@ async function main(): Promise<void> {
     const r = await fetch(`${stack.host.url}/api/batches`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': stack.host.functionKey }, body: JSON.stringify({ batchId: 'bench', users: workload.rows }) });
     if (r.status !== 202) throw new Error(`submit answered ${r.status}`);
     for (;;) {
-      const s = await fetch(`${stack.host.url}/api/batches/bench`, { headers: { 'x-functions-key': stack.host.functionKey } });
-      const body = (await s.json()) as BatchReport & { runtimeStatus?: string };
-      if (body.finishedAt && body.runtimeStatus !== 'Running') {
-        report = body;
+      const done = await finishedReport(stack.host, 'bench');
+      if (done) {
+        report = done;
         break;
       }
       await new Promise((res) => setTimeout(res, 500));

@@ -10,6 +10,7 @@ import { blobBatchId } from '../functions/intake-blob';
 import { OUTCOMES } from '../shared/domain/outcomes';
 import { reportToCsv, type BatchReport } from '../shared/domain/report';
 import { tenantFileSchema, type TenantFile } from './graph-sim/tenant';
+import { isFinished, type LiveReport } from './batch-client';
 import { startStack, type Stack } from './stack';
 
 const USAGE = `usage:
@@ -36,12 +37,6 @@ function loadTenant(path: string | undefined): TenantFile {
   const parsed = tenantFileSchema.safeParse(raw);
   if (!parsed.success) throw new UsageError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
-}
-
-interface LiveReport extends Partial<BatchReport> {
-  runtimeStatus?: string;
-  phase?: string;
-  counts?: BatchReport['counts'] & { pending?: number };
 }
 
 function bar(done: number, total: number, width = 28): string {
@@ -86,9 +81,9 @@ async function waitForReport(stack: Stack, batchId: string, timeoutMs: number): 
           last = line;
         }
       }
-      if (live.finishedAt && live.runtimeStatus !== 'Running') {
+      if (isFinished(live)) {
         if (tty) process.stderr.write('\n');
-        return live as BatchReport;
+        return live;
       }
       if (live.runtimeStatus === 'Failed' || live.runtimeStatus === 'Terminated') throw new Error(`batch ${batchId} ${live.runtimeStatus}`);
     } else if (r.status !== 404) {

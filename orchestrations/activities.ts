@@ -30,17 +30,13 @@ export class TransientGraphError extends Error {
   }
 }
 
-function emptyCounts(): OutcomeCounts {
-  return countOutcomes([]);
-}
-
 export function createActivities(deps: ActivityDeps) {
   const { graph, store, flags } = deps;
   const now = deps.now ?? (() => new Date());
 
   async function failPlan(base: Omit<StoredPlan, 'rows' | 'error'>, message: string): Promise<PreflightResult> {
     await store.savePlan({ ...base, error: message, rows: [] });
-    return { total: 0, chunks: 0, error: message, settled: emptyCounts() };
+    return { total: 0, chunks: 0, error: message, settled: countOutcomes([]) };
   }
 
   async function preflight(input: PreflightInput): Promise<PreflightResult> {

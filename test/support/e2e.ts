@@ -2,6 +2,7 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { blobBatchId } from '../../functions/intake-blob';
 import type { BatchReport } from '../../shared/domain/report';
+import { finishedReport } from '../../local/batch-client';
 import type { Stack } from '../../local/stack';
 
 export async function postBatch(stack: Stack, body: unknown, opts: { key?: string | null; contentType?: string; query?: string } = {}): Promise<{ status: number; body: any; headers: Headers }> {
@@ -36,12 +37,8 @@ export async function getBatch(stack: Stack, batchId: string): Promise<{ status:
 export async function waitForReport(stack: Stack, batchId: string, timeoutMs = 90_000): Promise<BatchReport & { runtimeStatus: string }> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    try {
-      const r = await getBatch(stack, batchId);
-      if (r.status === 200 && r.body.finishedAt && r.body.runtimeStatus !== 'Running') return r.body;
-    } catch {
-      // the host may be restarting
-    }
+    const report = await finishedReport(stack.host, batchId);
+    if (report) return report as BatchReport & { runtimeStatus: string };
     await new Promise((res) => setTimeout(res, 150));
   }
   throw new Error(`batch ${batchId} did not finish in ${timeoutMs} ms`);

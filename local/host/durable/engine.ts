@@ -170,11 +170,12 @@ export class DurableEngine {
     return this.dirty.size === 0 && this.runningActivities === 0 && this.activityQueue.length === 0 && this.episodeLoop === undefined;
   }
 
+  /** When the earliest timer not yet handed to its instance is due. (A handed-over one means work is pending.) */
   nextTimerAt(): number | undefined {
     let next: number | undefined;
     for (const s of this.store.all()) {
       if (!isRunning(s.runtimeStatus)) continue;
-      for (const t of s.pendingTimers) if (next === undefined || t.fireAt < next) next = t.fireAt;
+      for (const t of s.pendingTimers) if (!t.delivered && (next === undefined || t.fireAt < next)) next = t.fireAt;
     }
     return next;
   }
@@ -276,19 +277,10 @@ export class DurableEngine {
   scheduleTimerCheck(): void {
     if (this.stopped) return;
     if (this.timerHandle) clearTimeout(this.timerHandle);
-    const next = this.nextUndeliveredTimer();
+    const next = this.nextTimerAt();
     if (next === undefined) return;
     const wait = Math.max(0, Math.min(next - this.clock.now(), 1000));
     this.timerHandle = setTimeout(() => this.fireDueTimers(), wait);
-  }
-
-  private nextUndeliveredTimer(): number | undefined {
-    let next: number | undefined;
-    for (const s of this.store.all()) {
-      if (!isRunning(s.runtimeStatus)) continue;
-      for (const t of s.pendingTimers) if (!t.delivered && (next === undefined || t.fireAt < next)) next = t.fireAt;
-    }
-    return next;
   }
 
   /** In-memory events (activity results, timers) for the instance's current execution. */

@@ -1,0 +1,27 @@
+// Reading a batch's report from a running host, the way the CLI, the benchmarks and the tests all need it.
+import type { BatchReport } from '../shared/domain/report';
+
+export interface HostAddress {
+  readonly url: string;
+  readonly functionKey: string;
+}
+
+/** The live report (`GET /api/batches/{id}`): counts may include `pending`, and the durable runtime status is added. */
+export type LiveReport = Partial<Omit<BatchReport, 'counts'>> & { runtimeStatus?: string; phase?: string; counts?: (BatchReport['counts'] & { pending?: number }) | null };
+
+/** A live report is final once it has a finish time and its orchestration is no longer running. */
+export function isFinished(report: LiveReport): report is LiveReport & BatchReport {
+  return Boolean(report.finishedAt) && report.runtimeStatus !== 'Running';
+}
+
+/** The final report, or undefined while the batch runs, when it is unknown, or when the host cannot be reached. */
+export async function finishedReport(host: HostAddress, batchId: string): Promise<(BatchReport & { runtimeStatus?: string }) | undefined> {
+  try {
+    const r = await fetch(`${host.url}/api/batches/${encodeURIComponent(batchId)}`, { headers: { 'x-functions-key': host.functionKey } });
+    if (r.status !== 200) return undefined;
+    const body = (await r.json()) as LiveReport;
+    return isFinished(body) ? body : undefined;
+  } catch {
+    return undefined; // the host may be restarting
+  }
+}
