@@ -4,7 +4,8 @@
 // licence that carries it is assigned, as it does in a real tenant.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { CATALOG, SERVICE_PLAN_IDS, canonicalPartNumber, capabilitiesOf, type Capability } from '../../shared/domain/catalog';
+import { builtInSku, SERVICE_PLAN_IDS, canonicalPartNumber, capabilitiesOf, type Capability } from '../../shared/domain/catalog';
+import { PUBLISHED_SKUS } from './published-skus';
 
 export const tenantFileSchema = z.object({
   tenantId: z.string().optional(),
@@ -49,8 +50,12 @@ export function stableGuid(seed: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+const PUBLISHED_BY_PART = new Map(PUBLISHED_SKUS.map((s) => [canonicalPartNumber(s.partNumber), s]));
+const PUBLISHED_PLAN_IDS = new Map(PUBLISHED_SKUS.flatMap((s) => s.servicePlans.map(([name, id]) => [name.toUpperCase(), id] as const)));
+
 export function planId(name: string): string {
-  return SERVICE_PLAN_IDS[name] ?? stableGuid(`plan:${name}`);
+  const upper = name.toUpperCase();
+  return SERVICE_PLAN_IDS[upper] ?? PUBLISHED_PLAN_IDS.get(upper) ?? stableGuid(`plan:${name}`);
 }
 
 export interface SimSku {
@@ -97,12 +102,14 @@ export class SimTenant {
     this.exclusive = t.mutuallyExclusive.map(([a, b]) => [a.toUpperCase(), b.toUpperCase()] as const);
     for (const s of t.skus) {
       const part = canonicalPartNumber(s.skuPartNumber);
-      const builtIn = CATALOG.find((c) => c.partNumber === part);
+      // Defaults from Microsoft's licensing table (published-skus.ts), else the built-in catalog's plans of note.
+      const published = PUBLISHED_BY_PART.get(part);
+      const builtIn = builtInSku(part);
       const units = typeof s.prepaidUnits === 'number' ? { enabled: s.prepaidUnits } : s.prepaidUnits;
       const sku: SimSku = {
-        skuId: (s.skuId ?? builtIn?.skuId ?? stableGuid(`sku:${part}`)).toLowerCase(),
+        skuId: (s.skuId ?? published?.skuId ?? builtIn?.skuId ?? stableGuid(`sku:${part}`)).toLowerCase(),
         skuPartNumber: s.skuPartNumber.trim().toUpperCase(),
-        servicePlans: (s.servicePlans ?? builtIn?.servicePlans ?? []).map((p) => p.toUpperCase()),
+        servicePlans: (s.servicePlans ?? published?.servicePlans.map(([name]) => name) ?? builtIn?.servicePlans ?? []).map((p) => p.toUpperCase()),
         enabled: units.enabled,
         warning: units.warning ?? 0,
         suspended: units.suspended ?? 0,

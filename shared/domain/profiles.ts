@@ -1,5 +1,6 @@
-// Licence profiles: named lists of part numbers a row can ask for. Built in per DESIGN.md, overridable by
-// configuration. Validation returns every problem at once so a bad setting is fixed in one go.
+// Licence profiles: named lists of part numbers a row can ask for. Built in per DESIGN.md (and, for today's suites,
+// per Microsoft's licensing table: see catalog.ts), overridable by configuration. Validation returns every problem
+// at once so a bad setting is fixed in one go.
 import { canonicalPartNumber } from './catalog';
 
 export type Profiles = Readonly<Record<string, readonly string[]>>;
@@ -10,10 +11,22 @@ export const BUILT_IN_PROFILES: Profiles = {
   'phone-system-only': ['ENTERPRISEPACK', 'MCOEV'],
   'audio-conferencing': ['ENTERPRISEPACK', 'MCOMEETADV'],
   'e5-phone-domestic': ['ENTERPRISEPREMIUM', 'MCOPSTN1'],
+  // Microsoft 365 E3/E5: E5 carries Phone System, so only the Calling Plan is added.
+  'm365-e3-phone-domestic': ['SPE_E3', 'MCOEV', 'MCOPSTN1'],
+  'm365-e5-phone-domestic': ['SPE_E5', 'MCOPSTN1'],
+  // "No Teams" suites: Phone System works only with a Teams licence beside the suite.
+  'm365-e3-no-teams-phone-domestic': ['Microsoft_365_E3_(no_Teams)', 'Microsoft_Teams_EEA_New', 'MCOEV', 'MCOPSTN1'],
+  'm365-e5-no-teams-phone-domestic': ['Microsoft_365_E5_(no_Teams)', 'Microsoft_Teams_EEA_New', 'MCOPSTN1'],
+  'o365-e3-no-teams-phone-domestic': ['Office_365_E3_(no_Teams)', 'Microsoft_Teams_EEA_New', 'MCOEV', 'MCOPSTN1'],
+  // Teams Phone with Calling Plan (Phone System and a domestic Calling Plan in one SKU) on a suite with Teams.
+  'teams-phone-with-calling-plan': ['ENTERPRISEPACK', 'MCOTEAMS_ESSENTIALS'],
 };
 
 const PROFILE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-const PART_NUMBER = /^[A-Z0-9_]{2,64}$/;
+// Upper-cased. The table's part numbers include parentheses, slashes, dots, commas and hyphens
+// (Microsoft_365_E5_(no_Teams), Office_365_w/o_Teams_Bundle_E5, Windows_365_Business_16_vCPU,_64_GB,_512_GB).
+// Spaces stay out: the one row that shows them ("Microsoft_365_ Business_ Premium_(no Teams)") reads as a typo.
+const PART_NUMBER = /^[A-Z0-9][A-Z0-9_()\/.,-]{1,99}$/;
 
 /**
  * Merges overrides (already JSON-parsed) over the built-in profiles. An override with an empty list removes a

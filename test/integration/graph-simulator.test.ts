@@ -18,7 +18,7 @@ const tenant: TenantFile = {
     { skuPartNumber: 'MCOPSTN1', prepaidUnits: 1 },
     { skuPartNumber: 'MCOPSTN2', prepaidUnits: 5 },
     { skuPartNumber: 'MCOMEETACPEA', prepaidUnits: 5 },
-    { skuPartNumber: 'MCOPSTNPP', prepaidUnits: 5 },
+    { skuPartNumber: 'MCOPSTNC', prepaidUnits: 5 },
   ],
   users: [
     { userPrincipalName: 'adele@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 120 },
@@ -149,7 +149,7 @@ describe('Graph simulator: licensing rules', () => {
     expect((await assign('e5@contoso.com', ['MCOPSTN2'])).status).toBe(200);
   });
 
-  it('refuses pay-per-minute conferencing without Communications Credits (MCOPSTNPP carries them)', async () => {
+  it('refuses pay-per-minute conferencing without Communications Credits (MCOPSTNC carries them)', async () => {
     expect((await assign('adele@contoso.com', ['MCOMEETACPEA'])).body.error.message).toMatch(/depends on the service plan/);
     expect((await assign('adele@contoso.com', ['MCOMEETACPEA', 'MCOPSTNC'])).status).toBe(200);
   });

@@ -1,10 +1,11 @@
 // Builds tenant snapshots for domain tests from part numbers and seat counts, the way preflight builds them from Graph.
+import { createHash } from 'node:crypto';
 import { CATALOG, resolveTenantCatalog, type SubscribedSkuFacts } from '../../shared/domain/catalog';
 import type { TenantSnapshot, TenantUserState } from '../../shared/domain/planning';
 
 export function subscribed(seats: Record<string, number>, consumed: Record<string, number> = {}): SubscribedSkuFacts[] {
   return Object.entries(seats).map(([part, enabled]) => ({
-    skuId: CATALOG.find((c) => c.partNumber === part)?.skuId ?? `00000000-0000-4000-8000-${part.length.toString().padStart(12, '0')}`,
+    skuId: CATALOG.find((c) => c.partNumber === part)?.skuId ?? `00000000-0000-4000-8000-${createHash('sha256').update(part).digest('hex').slice(0, 12)}`,
     skuPartNumber: part,
     capabilityStatus: 'Enabled',
     consumedUnits: consumed[part] ?? 0,

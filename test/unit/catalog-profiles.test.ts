@@ -2,15 +2,16 @@ import { canonicalPartNumber, resolveTenantCatalog } from '../../shared/domain/c
 import { BUILT_IN_PROFILES, mergeProfiles } from '../../shared/domain/profiles';
 
 describe('licence catalog', () => {
-  it('treats MCOPSTNPP and MCOPSTNC as one SKU, strips MSOnline tenant prefixes and upper-cases', () => {
-    expect(canonicalPartNumber('mcopstnpp')).toBe('MCOPSTNC');
+  it('keeps MCOPSTNPP its own part number, strips MSOnline tenant prefixes, upper-cases and resolves the table\'s spellings', () => {
+    expect(canonicalPartNumber('mcopstnpp')).toBe('MCOPSTNPP');
     expect(canonicalPartNumber('contoso:ENTERPRISEPACK ')).toBe('ENTERPRISEPACK');
     expect(canonicalPartNumber('MCOPSTN_5')).toBe('MCOPSTN5');
+    expect(canonicalPartNumber('MCOPSTN_6')).toBe('MCOPSTN6');
   });
 
   it("takes ids and service plans from the tenant's subscribedSkus over the built-in catalog", () => {
     const catalog = resolveTenantCatalog([
-      { skuId: 'aaaaaaaa-0000-4000-8000-000000000001', skuPartNumber: 'MCOPSTNPP', consumedUnits: 0, prepaidUnits: { enabled: 5 } },
+      { skuId: 'aaaaaaaa-0000-4000-8000-000000000001', skuPartNumber: 'MCOPSTNC', consumedUnits: 0, prepaidUnits: { enabled: 5 } },
       { skuId: 'aaaaaaaa-0000-4000-8000-000000000002', skuPartNumber: 'CUSTOM_SUITE', consumedUnits: 0, prepaidUnits: { enabled: 5 }, servicePlans: [{ servicePlanName: 'MCOEV' }, { servicePlanName: 'TEAMS1' }] },
     ]);
     expect(catalog.byPartNumber('MCOPSTNC')?.skuId).toBe('aaaaaaaa-0000-4000-8000-000000000001');
@@ -42,9 +43,21 @@ describe('licence catalog', () => {
 });
 
 describe('licence profiles', () => {
-  it('has the built-in profiles of DESIGN', () => {
+  it("has the built-in profiles of DESIGN and today's suites", () => {
     expect(BUILT_IN_PROFILES['phone-domestic']).toEqual(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']);
-    expect(Object.keys(BUILT_IN_PROFILES).sort()).toEqual(['audio-conferencing', 'e5-phone-domestic', 'phone-domestic', 'phone-international', 'phone-system-only']);
+    expect(Object.keys(BUILT_IN_PROFILES).sort()).toEqual([
+      'audio-conferencing',
+      'e5-phone-domestic',
+      'm365-e3-no-teams-phone-domestic',
+      'm365-e3-phone-domestic',
+      'm365-e5-no-teams-phone-domestic',
+      'm365-e5-phone-domestic',
+      'o365-e3-no-teams-phone-domestic',
+      'phone-domestic',
+      'phone-international',
+      'phone-system-only',
+      'teams-phone-with-calling-plan',
+    ]);
   });
 
   it('merges overrides: adds, replaces, removes with an empty list, canonicalises part numbers', () => {

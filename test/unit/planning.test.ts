@@ -100,7 +100,7 @@ describe('planning against the tenant', () => {
   });
 
   it('rejects MCOPSTN5 and MCOPSTN6 for US users, by the usage location that will be in force', () => {
-    const seats = { ...ALL_SKUS, MCOPSTN6: 10 };
+    const seats = { ...ALL_SKUS, MCOPSTN5: 10, MCOPSTN6: 10 };
     const tenant = snapshot(seats, { 'us@c.com': { usageLocation: 'US' }, 'new@c.com': {}, 'gb@c.com': { usageLocation: 'GB' }, 'kept@c.com': { usageLocation: 'US' } });
     const planned = plan(
       [
@@ -124,9 +124,9 @@ describe('planning against the tenant', () => {
     expect(planned[0]?.kind === 'rejected' && planned[0].message).toContain('Phone System');
   });
 
-  it('rejects pay-per-minute Audio Conferencing without Communications Credits (MCOPSTNPP is MCOPSTNC)', () => {
+  it('rejects pay-per-minute Audio Conferencing without Communications Credits (MCOPSTNC)', () => {
     const tenant = snapshot(ALL_SKUS, { 'a@c.com': { usageLocation: 'US' }, 'b@c.com': { usageLocation: 'US' } });
-    const planned = plan([row('a@c.com', { skus: ['ENTERPRISEPACK', 'MCOMEETACPEA'] }), row('b@c.com', { skus: ['ENTERPRISEPACK', 'MCOMEETACPEA', 'MCOPSTNPP'] })], tenant);
+    const planned = plan([row('a@c.com', { skus: ['ENTERPRISEPACK', 'MCOMEETACPEA'] }), row('b@c.com', { skus: ['ENTERPRISEPACK', 'MCOMEETACPEA', 'MCOPSTNC'] })], tenant);
     expect(reasons(planned)).toEqual(['rejected:missing_prerequisite', 'assign']);
   });
 
