@@ -38,6 +38,8 @@ export const ADVISORIES = {
   audio_conferencing_provider_switched: 'Assigning Audio Conferencing switches the user from a third-party conferencing provider to Microsoft.',
   next_step_phone_number: 'Next step: assign the user a phone number (Teams admin center or Graph numberAssignments).',
   usage_location_kept: 'The user already had a different usage location; it was kept.',
+  mcopstnpp_read_as_mcopstnc:
+    'The row names MCOPSTNPP, which this tenant does not have; it was read as Communications Credits (MCOPSTNC), the SKU the Teams docs call MCOPSTNPP. Microsoft\'s licensing table lists MCOPSTNPP as its own SKU (Skype for Business PSTN Usage Calling Plan).',
 } as const;
 export type Advisory = keyof typeof ADVISORIES;
 

@@ -2,7 +2,7 @@
 // failed (the tenant cannot satisfy it: no such user, no usage location, no seat), or a plan of what to write.
 // Two stages: validateRows needs only configuration; planBatch adds the tenant snapshot read in preflight.
 import { type Advisory, type FailureReason, type RejectionReason, type UserOutcome } from './outcomes';
-import { canonicalPartNumber, capabilitiesOf, PREREQUISITES, type Capability, type TenantCatalog } from './catalog';
+import { canonicalPartNumber, capabilitiesOf, PREREQUISITES, type Capability, type TenantCatalog, type TenantSku } from './catalog';
 import { normaliseUsageLocation } from './countries';
 import type { InputRow } from './input';
 import { normaliseProfileName, type Profiles } from './profiles';
@@ -120,12 +120,12 @@ export interface AssignmentPlan {
 export type PlannedRow = RejectedRow | FailedRow | AssignmentPlan;
 
 const CAPABILITY_NAMES: Readonly<Record<Capability, string>> = {
-  teams: 'Teams',
-  phoneSystem: 'Phone System (MCOEV, or a suite that includes it such as ENTERPRISEPREMIUM)',
+  teams: 'Teams (a suite with Teams such as SPE_E5 or ENTERPRISEPACK, or a Teams SKU such as Microsoft_Teams_EEA_New beside a "no Teams" suite)',
+  phoneSystem: 'Phone System (MCOEV, or a SKU that includes it such as SPE_E5, ENTERPRISEPREMIUM or MCOTEAMS_ESSENTIALS)',
   callingPlan: 'a Calling Plan',
   audioConferencing: 'Audio Conferencing',
   audioConferencingPayPerMinute: 'Audio Conferencing pay-per-minute',
-  communicationsCredits: 'Communications Credits (MCOPSTNC / MCOPSTNPP)',
+  communicationsCredits: 'Communications Credits (MCOPSTNC)',
   officeSuite: 'an Office suite',
 };
 
@@ -140,12 +140,24 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
   const failed = (reason: FailureReason, message: string): FailedRow => ({ kind: 'failed', ...settled, reason, message });
   const where = `row ${req.row}`;
 
-  const unknown = req.partNumbers.filter((p) => !tenant.catalog.byPartNumber(p));
   if (req.partNumbers.length === 0) return reject('unknown_sku', `${where}: no SKUs to assign`);
+  const lookups = req.partNumbers.map((p) => ({ p, found: tenant.catalog.lookup(p) }));
+  const unknown = lookups.filter((l) => l.found.kind === 'missing').map((l) => l.p);
   if (unknown.length > 0) {
     return reject('unknown_sku', `${where}: the tenant has no subscription for ${unknown.join(', ')}; check the part number or buy the licence`);
   }
-  const rowSkus = req.partNumbers.map((p) => tenant.catalog.byPartNumber(p)!);
+  for (const { p, found } of lookups) {
+    if (found.kind === 'ambiguous') {
+      return reject('unknown_sku', `${where}: ${p} matches ${found.skus.length} of the tenant's SKUs (skuIds ${found.skus.map((s) => s.skuId).join(', ')}); name the one meant by its skuId`);
+    }
+  }
+  const rowSkus: TenantSku[] = [];
+  let readAsCredits = false;
+  for (const { found } of lookups) {
+    if (found.kind !== 'found') continue;
+    if (found.readAs) readAsCredits = true;
+    if (!rowSkus.some((s) => s.skuId === found.sku.skuId)) rowSkus.push(found.sku);
+  }
   const rowCaps = new Set<Capability>(rowSkus.flatMap((s) => [...s.capabilities]));
   if (req.hybrid && rowCaps.has('callingPlan')) {
     const plans = rowSkus.filter((s) => s.capabilities.has('callingPlan')).map((s) => s.partNumber);
@@ -186,7 +198,8 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
 
   const advisories: Advisory[] = [];
   if (user.usageLocation && req.usageLocation && user.usageLocation !== req.usageLocation) advisories.push('usage_location_kept');
-  const isE5 = [...rowSkus, ...[...heldIds].map((id) => tenant.catalog.bySkuId(id))].some((s) => s?.partNumber.startsWith('ENTERPRISEPREMIUM'));
+  if (readAsCredits) advisories.push('mcopstnpp_read_as_mcopstnc');
+  const isE5 = [...rowSkus, ...[...heldIds].map((id) => tenant.catalog.bySkuId(id))].some((s) => s?.e5 === true);
   if (isE5 && !allCaps.has('communicationsCredits')) advisories.push('communications_credits_recommended');
   if (missing.some((s) => s.capabilities.has('audioConferencing') || s.capabilities.has('audioConferencingPayPerMinute'))) advisories.push('audio_conferencing_provider_switched');
   if (rowCaps.has('callingPlan')) advisories.push('next_step_phone_number');
