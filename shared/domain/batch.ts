@@ -1,6 +1,7 @@
 // The batch as it moves through the orchestration. Durable inputs and outputs carry only what a step needs, and no
 // UPNs or names: a chunk's work is a list of PlannedAssignment (row number, object id, SKU ids); the full rows live
 // in the batch's stored plan, and the report joins them back together at the end.
+import type { PlanEnablement } from './holdings';
 import type { Reason, UserOutcome } from './outcomes';
 import type { AssignmentPlan, PlannedRow } from './planning';
 import { settledOutcome } from './planning';
@@ -10,6 +11,8 @@ export interface PlannedAssignment {
   readonly row: number;
   readonly userId: string;
   readonly addSkuIds: readonly string[];
+  /** Service plans to switch on in SKUs the user holds directly (absent in plans stored before it existed). */
+  readonly enable?: readonly PlanEnablement[];
   readonly setUsageLocation: string | null;
   readonly pollTeams: boolean;
 }
@@ -35,7 +38,7 @@ export interface StoredPlan {
 }
 
 export function assignmentOf(p: AssignmentPlan): PlannedAssignment {
-  return { row: p.row, userId: p.userId, addSkuIds: [...p.addSkuIds], setUsageLocation: p.setUsageLocation, pollTeams: p.pollTeams };
+  return { row: p.row, userId: p.userId, addSkuIds: [...p.addSkuIds], ...(p.enable.length > 0 ? { enable: p.enable.map((e) => ({ skuId: e.skuId, planIds: [...e.planIds] })) } : {}), setUsageLocation: p.setUsageLocation, pollTeams: p.pollTeams };
 }
 
 /** The assignments of the plan, cut into chunks of at most `size`, in row order. */
@@ -64,7 +67,7 @@ export function mergeOutcomes(plan: StoredPlan, results: readonly ChunkUserResul
       skus: [...p.skus],
       outcome: r.outcome,
       reason: r.reason,
-      message: r.message,
+      message: r.message || (r.outcome === 'failed' ? '' : (p.note ?? '')),
       advisories: r.outcome === 'failed' ? [] : [...p.advisories],
       assignedAt: r.assignedAt,
       provisionedAt: r.provisionedAt,

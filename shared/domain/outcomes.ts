@@ -10,6 +10,10 @@ export const FAILURE_REASONS = [
   'mutually_exclusive',
   'dependency',
   'forbidden',
+  // Not in DESIGN's table: a service plan the row needs is switched off in a licence the user holds and dialtone
+  // cannot switch it on (the licence comes from a group), or the plan is suspended. Without it such a row would be
+  // reported already_licensed although the user has no phone line.
+  'plan_disabled',
   'throttled',
   'graph_error',
 ] as const;
@@ -40,6 +44,9 @@ export const ADVISORIES = {
   usage_location_kept: 'The user already had a different usage location; it was kept.',
   mcopstnpp_read_as_mcopstnc:
     'The row names MCOPSTNPP, which this tenant does not have; it was read as Communications Credits (MCOPSTNC), the SKU the Teams docs call MCOPSTNPP. Microsoft\'s licensing table lists MCOPSTNPP as its own SKU (Skype for Business PSTN Usage Calling Plan).',
+  licensed_by_group: 'A licence of the row comes only from a group the user belongs to: it goes away if the user leaves the group.',
+  group_licence_error: 'A group assignment of a licence of the row is in an error state; the message names the group and the error.',
+  plans_enabled: 'Service plans the row needs were switched off in a licence the user holds; they were switched on, the other disabled plans kept.',
 } as const;
 export type Advisory = keyof typeof ADVISORIES;
 

@@ -4,6 +4,7 @@
 import { type Advisory, type FailureReason, type RejectionReason, type UserOutcome } from './outcomes';
 import { canonicalPartNumber, capabilitiesOf, PREREQUISITES, type Capability, type TenantCatalog, type TenantSku } from './catalog';
 import { normaliseUsageLocation } from './countries';
+import { enabledPlanNames, holdingOf, unmetDependencies, type GroupLicenceError, type PlanEnablement, type PlanIds, type UserHoldings } from './holdings';
 import type { InputRow } from './input';
 import { normaliseProfileName, type Profiles } from './profiles';
 import { isValidUpn, upnKey } from './upn';
@@ -85,16 +86,17 @@ function clip(s: string, n = 80): string {
 }
 
 /** What Graph says about a user before anything is written. */
-export interface TenantUserState {
+export interface TenantUserState extends UserHoldings {
   readonly id: string;
   readonly usageLocation: string | null;
-  readonly skuIds: readonly string[];
 }
 
 export interface TenantSnapshot {
   readonly catalog: TenantCatalog;
   /** Users by UPN key (lower case); a UPN without an entry does not exist in the tenant. */
   readonly users: ReadonlyMap<string, TenantUserState>;
+  /** Service plan name → id from subscribedSkus (disabledPlans are ids); the catalog's defaults otherwise. */
+  readonly planIds?: PlanIds;
 }
 
 export interface PlanOptions {
@@ -110,6 +112,10 @@ export interface AssignmentPlan {
   readonly userId: string;
   /** SKUs the user does not hold yet; empty when the user is already licensed. */
   readonly addSkuIds: readonly string[];
+  /** SKUs the user holds directly with a needed plan switched off: added again with only the other plans disabled. */
+  readonly enable: readonly PlanEnablement[];
+  /** What the report's message says of a row that went ahead (a group licence in an error state). */
+  readonly note?: string;
   /** Set only when the user has no usage location. */
   readonly setUsageLocation: string | null;
   /** The row includes a Calling Plan, so Teams must be watched until it shows one. */
@@ -175,9 +181,10 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
     }
   }
 
-  const heldIds = new Set(user.skuIds.map((id) => id.toLowerCase()));
-  const heldCaps = new Set<Capability>();
-  for (const id of heldIds) for (const c of tenant.catalog.bySkuId(id)?.capabilities ?? capabilitiesOf([])) heldCaps.add(c);
+  const holdings = rowSkus.map((sku) => ({ sku, h: holdingOf(user, sku, tenant.planIds) }));
+  const skuOf = (id: string) => tenant.catalog.bySkuId(id);
+  const enabledNow = enabledPlanNames(user, skuOf, tenant.planIds);
+  const heldCaps = capabilitiesOf([...enabledNow]);
   const allCaps = new Set([...rowCaps, ...heldCaps]);
   for (const cap of rowCaps) {
     const needs = PREREQUISITES[cap];
@@ -186,8 +193,29 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
     }
   }
 
-  const missing = rowSkus.filter((s) => !heldIds.has(s.skuId.toLowerCase()));
-  if (missing.length > 0 && !effectiveLocation) {
+  const missing = holdings.filter((x) => x.h.kind === 'missing').map((x) => x.sku);
+  const enable: PlanEnablement[] = [];
+  const adding = new Set<string>(missing.flatMap((s) => s.servicePlans.map((p) => p.toUpperCase())));
+  for (const { sku, h } of holdings) {
+    if (h.kind !== 'disabled') continue;
+    enable.push({ skuId: sku.skuId, planIds: [...h.planIds] });
+    for (const p of h.plans) adding.add(p);
+  }
+  const unmet = unmetDependencies(adding, new Set([...enabledNow, ...adding]));
+  if (unmet.length > 0) {
+    const d = unmet[0]!;
+    return reject('missing_prerequisite', `${where}: service plan ${d.plan} needs one of the service plans ${d.needsOneOf.join(', ')} (a base licence such as ENTERPRISEPACK), which neither the row nor the user has switched on`);
+  }
+
+  for (const { sku, h } of holdings) {
+    if (h.kind === 'suspended') {
+      return failed('plan_disabled', `${where}: ${h.plans.join(', ')} of ${sku.partNumber} is ${h.status} for this user (its subscription is not active); renew the subscription or use another SKU that carries it`);
+    }
+    if (h.kind === 'disabled' && !h.direct) {
+      return failed('plan_disabled', `${where}: ${h.plans.join(', ')} is switched off in ${sku.partNumber}, which the user has only through group ${h.groups.join(', ')}; switch it on in the group's licence (a licence inherited from a group cannot be changed on the user)`);
+    }
+  }
+  if ((missing.length > 0 || enable.length > 0) && !effectiveLocation) {
     return failed('usage_location_missing', `${where}: the user has no usage location and none was given; add a usageLocation column or configure DIALTONE_DEFAULT_USAGE_LOCATION`);
   }
   const short = missing.filter((s) => (seatsLeft.get(s.skuId.toLowerCase()) ?? 0) < 1);
@@ -199,16 +227,23 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
   const advisories: Advisory[] = [];
   if (user.usageLocation && req.usageLocation && user.usageLocation !== req.usageLocation) advisories.push('usage_location_kept');
   if (readAsCredits) advisories.push('mcopstnpp_read_as_mcopstnc');
-  const isE5 = [...rowSkus, ...[...heldIds].map((id) => tenant.catalog.bySkuId(id))].some((s) => s?.e5 === true);
+  const isE5 = [...rowSkus, ...user.skuIds.map((id) => tenant.catalog.bySkuId(id))].some((s) => s?.e5 === true);
   if (isE5 && !allCaps.has('communicationsCredits')) advisories.push('communications_credits_recommended');
   if (missing.some((s) => s.capabilities.has('audioConferencing') || s.capabilities.has('audioConferencingPayPerMinute'))) advisories.push('audio_conferencing_provider_switched');
   if (rowCaps.has('callingPlan')) advisories.push('next_step_phone_number');
+  if (enable.length > 0) advisories.push('plans_enabled');
+  if (holdings.some((x) => x.h.kind === 'held' && x.h.byGroupOnly)) advisories.push('licensed_by_group');
+  const groupErrors: GroupLicenceError[] = holdings.flatMap((x) => (x.h.kind === 'held' || x.h.kind === 'missing' ? [...x.h.groupErrors] : []));
+  if (groupErrors.length > 0) advisories.push('group_licence_error');
+  const note = groupErrors.map((g) => `group ${g.groupId}'s assignment of ${tenant.catalog.bySkuId(g.skuId)?.partNumber ?? g.skuId} is in state ${g.state} (${g.error})`).join('; ');
 
   return {
     kind: 'assign',
     ...settled,
     userId: user.id,
     addSkuIds: missing.map((s) => s.skuId),
+    enable,
+    ...(note ? { note } : {}),
     setUsageLocation: user.usageLocation ? null : effectiveLocation,
     pollTeams: rowCaps.has('callingPlan'),
     advisories,
