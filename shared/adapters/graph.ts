@@ -1,17 +1,19 @@
 // The Microsoft Graph adapter: the real @microsoft/microsoft-graph-client over HTTPS, authenticated with a
 // TokenCredential. It batches reads 20 to a $batch, retries throttled and transient items inside a batch (the
 // client's RetryHandler sees only the envelope), keeps writes under the app's own budget, and turns every Graph
-// error into the domain's GraphFailure.
+// error into the domain's GraphFailure (a 401/403 naming the permission the app lacks).
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { Client, RetryHandlerOptions, type GraphRequest } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { Agent } from 'undici';
 import type { SubscribedSkuFacts } from '../domain/catalog';
-import { classifyGraphError, type DirectoryUser, type GraphFailure, type GraphResult, type LicensingDirectory } from '../domain/directory';
+import { classifyGraphError, missingPermissionMessage, type AssignOptions, type DirectoryUser, type GraphFailure, type GraphOperation, type GraphResult, type LicensingDirectory } from '../domain/directory';
+import type { AssignedLicence, AssignedPlan, LicenceAddition, LicenceAssignment } from '../domain/holdings';
 
 export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 const BATCH_SIZE = 20;
-const USER_SELECT = 'id,userPrincipalName,usageLocation,assignedLicenses,assignedPlans';
+// licenseAssignmentStates comes back only when $select-ed (user resource, Graph v1.0); it tells group from direct.
+const USER_SELECT = 'id,userPrincipalName,usageLocation,assignedLicenses,assignedPlans,licenseAssignmentStates';
 
 export interface GraphAdapterOptions {
   readonly baseUrl: string;
@@ -25,6 +27,12 @@ export interface GraphAdapterOptions {
   /** Retries of a throttled or transient request (or $batch item) before it is given up as a transient failure. */
   readonly retries?: number;
   readonly requestTimeoutMs?: number;
+  /**
+   * Waits before sending assignLicense again when Graph answers "invalid usage location" right after this run set
+   * it: replication lag between the PATCH and licensing, reported intermittently (Okta support; Partner-Center-
+   * DotNet-Samples issue 131). Default 2, 5, 10 and 20 seconds.
+   */
+  readonly usageLocationRetryDelaysMs?: readonly number[];
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
@@ -71,6 +79,7 @@ export class GraphLicensingDirectory implements LicensingDirectory {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly batchConcurrency: number;
   private readonly retries: number;
+  private readonly usageLocationDelays: readonly number[];
 
   constructor(options: GraphAdapterOptions) {
     const base = new URL(options.baseUrl);
@@ -81,6 +90,7 @@ export class GraphLicensingDirectory implements LicensingDirectory {
     this.pacer = new WritePacer(options.writesPerSecond ?? 18, this.sleep);
     this.batchConcurrency = options.batchConcurrency ?? 4;
     this.retries = options.retries ?? 6;
+    this.usageLocationDelays = options.usageLocationRetryDelaysMs ?? [2_000, 5_000, 10_000, 20_000];
     this.client = Client.initWithMiddleware({
       authProvider: new TokenCredentialAuthenticationProvider(options.credential, { scopes: [GRAPH_SCOPE] }),
       baseUrl: `${base.origin}${base.pathname.replace(/\/+$/, '')}/`,
@@ -91,40 +101,52 @@ export class GraphLicensingDirectory implements LicensingDirectory {
   }
 
   async listSubscribedSkus(): Promise<GraphResult<SubscribedSkuFacts[]>> {
-    const r = await this.withRetry(async () => (await this.api('/subscribedSkus').get()) as { value?: (SubscribedSkuFacts & { appliesTo?: string })[] });
+    const r = await this.withRetry('listSubscribedSkus', async () => (await this.api('/subscribedSkus').get()) as { value?: (SubscribedSkuFacts & { appliesTo?: string })[] });
     return r.ok ? { ok: true, value: (r.value.value ?? []).filter((s) => s.appliesTo !== 'Company') } : r;
   }
 
   async readUsers(idsOrUpns: readonly string[]): Promise<Map<string, GraphResult<DirectoryUser>>> {
     const items = idsOrUpns.map((u, i): BatchItem => ({ id: String(i), method: 'GET', url: `/users/${encodeURIComponent(u)}?$select=${USER_SELECT}` }));
-    const responses = await this.runBatches(items);
+    const responses = await this.runBatches('readUsers', items);
     const out = new Map<string, GraphResult<DirectoryUser>>();
     idsOrUpns.forEach((u, i) => {
       const r = responses.get(String(i))!;
-      if ('ok' in r) {
-        out.set(u, r);
-        return;
-      }
-      const b = (r.body ?? {}) as { id?: string; userPrincipalName?: string; usageLocation?: string | null; assignedLicenses?: { skuId: string }[] };
-      out.set(u, { ok: true, value: { id: b.id ?? '', userPrincipalName: b.userPrincipalName ?? u, usageLocation: b.usageLocation ?? null, skuIds: (b.assignedLicenses ?? []).map((l) => l.skuId) } });
+      out.set(u, 'ok' in r ? r : { ok: true, value: directoryUser(r.body, u) });
     });
     return out;
   }
 
   async setUsageLocation(userId: string, usageLocation: string): Promise<GraphResult<void>> {
-    return this.withRetry(async () => {
+    return this.withRetry('setUsageLocation', async () => {
       await this.pacer.acquire();
       await this.api(`/users/${encodeURIComponent(userId)}`).patch({ usageLocation });
     });
   }
 
-  async assignLicenses(userId: string, addSkuIds: readonly string[]): Promise<GraphResult<void>> {
+  async assignLicenses(userId: string, add: readonly (string | LicenceAddition)[], options: AssignOptions = {}): Promise<GraphResult<void>> {
+    // Graph refuses an assignLicense with nothing to add or remove (400 "No license changes provided"): send none.
+    if (add.length === 0) return { ok: true, value: undefined };
+    const addLicenses = add.map((a) => (typeof a === 'string' ? { skuId: a, disabledPlans: [] } : { skuId: a.skuId, disabledPlans: [...a.disabledPlanIds] }));
     // Graph answers 200 with the user's default properties, which do not include the licences: nothing to read back.
-    const body = { addLicenses: addSkuIds.map((skuId) => ({ skuId, disabledPlans: [] })), removeLicenses: [] };
-    return this.withRetry(async () => {
-      await this.pacer.acquire();
-      await this.api(`/users/${encodeURIComponent(userId)}/assignLicense`).post(body);
-    });
+    const body = { addLicenses, removeLicenses: [] };
+    const send = () =>
+      this.withRetry(
+        'assignLicenses',
+        async () => {
+          await this.pacer.acquire();
+          await this.api(`/users/${encodeURIComponent(userId)}/assignLicense`).post(body);
+        },
+        // Only a 429 is resent here: a throttled request was not processed. After a 5xx or a timeout the write may
+        // have landed, so the caller reads the user again before deciding what to send.
+        (f) => f.reason === 'throttled',
+      );
+    let r = await send();
+    for (const delay of options.usageLocationJustSet ? this.usageLocationDelays : []) {
+      if (r.ok || r.reason !== 'usage_location_missing') break;
+      await this.sleep(delay);
+      r = await send();
+    }
+    return r;
   }
 
   /** A request with the client's own RetryHandler off: this adapter retries itself, with an injectable sleep. */
@@ -132,13 +154,13 @@ export class GraphLicensingDirectory implements LicensingDirectory {
     return this.client.api(path).middlewareOptions([new RetryHandlerOptions(0, 0)]);
   }
 
-  private async withRetry<T>(op: () => Promise<T>): Promise<GraphResult<T>> {
+  private async withRetry<T>(operation: GraphOperation, op: () => Promise<T>, retryable: (f: GraphFailure) => boolean = (f) => f.transient): Promise<GraphResult<T>> {
     for (let attempt = 0; ; attempt++) {
       try {
         return { ok: true, value: await op() };
       } catch (e) {
-        const failure = toFailure(e);
-        if (!failure.transient || attempt >= this.retries) return failure;
+        const failure = namePermission(operation, toFailure(e));
+        if (!retryable(failure) || attempt >= this.retries) return failure;
         await this.sleep(backoffMs(attempt, failure.retryAfterSeconds));
       }
     }
@@ -147,22 +169,17 @@ export class GraphLicensingDirectory implements LicensingDirectory {
   async readTeamsFeatures(userIds: readonly string[]): Promise<Map<string, GraphResult<string[]>>> {
     const low = { 'x-ms-throttle-priority': 'low' };
     const items = userIds.map((u, i): BatchItem => ({ id: String(i), method: 'GET', url: `/admin/teams/userConfigurations/${encodeURIComponent(u)}`, headers: low }));
-    const responses = await this.runBatches(items, low);
+    const responses = await this.runBatches('readTeamsFeatures', items, low);
     const out = new Map<string, GraphResult<string[]>>();
     userIds.forEach((u, i) => {
       const r = responses.get(String(i))!;
-      if ('ok' in r) {
-        out.set(u, r);
-        return;
-      }
-      const features = (r.body as { featureTypes?: unknown } | undefined)?.featureTypes;
-      out.set(u, { ok: true, value: Array.isArray(features) ? features.filter((f): f is string => typeof f === 'string') : [] });
+      out.set(u, 'ok' in r ? r : teamsFeatures(r.body));
     });
     return out;
   }
 
   /** Sends items in $batch requests of 20, a few at a time, and returns a success body or a failure per item id. */
-  private async runBatches(items: readonly BatchItem[], headers: Record<string, string> = {}): Promise<Map<string, BatchItemResponse | GraphFailure>> {
+  private async runBatches(operation: GraphOperation, items: readonly BatchItem[], headers: Record<string, string> = {}): Promise<Map<string, BatchItemResponse | GraphFailure>> {
     const out = new Map<string, BatchItemResponse | GraphFailure>();
     const groups: BatchItem[][] = [];
     for (let i = 0; i < items.length; i += BATCH_SIZE) groups.push(items.slice(i, i + BATCH_SIZE));
@@ -170,7 +187,7 @@ export class GraphLicensingDirectory implements LicensingDirectory {
     const worker = async () => {
       while (next < groups.length) {
         const group = groups[next++]!;
-        for (const [id, r] of await this.runBatch(group, headers)) out.set(id, r);
+        for (const [id, r] of await this.runBatch(group, headers)) out.set(id, 'ok' in r ? namePermission(operation, r) : r);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.batchConcurrency, groups.length) }, worker));
@@ -214,6 +231,52 @@ export class GraphLicensingDirectory implements LicensingDirectory {
     }
     return out;
   }
+}
+
+/** A 401/403 says which permission the app lacks, so that the report and the flag can tell an admin what to grant. */
+function namePermission(operation: GraphOperation, f: GraphFailure): GraphFailure {
+  return f.reason === 'forbidden' ? { ...f, message: missingPermissionMessage(operation, f.status, f.message) } : f;
+}
+
+interface UserBody {
+  id?: string;
+  userPrincipalName?: string;
+  usageLocation?: string | null;
+  assignedLicenses?: { skuId?: string; disabledPlans?: string[] }[];
+  assignedPlans?: { servicePlanId?: string; capabilityStatus?: string }[];
+  licenseAssignmentStates?: { skuId?: string; assignedByGroup?: string | null; disabledPlans?: string[]; state?: string; error?: string | null }[];
+}
+
+function directoryUser(raw: unknown, asked: string): DirectoryUser {
+  const b = (raw ?? {}) as UserBody;
+  const licences: AssignedLicence[] = (b.assignedLicenses ?? []).filter((l) => typeof l.skuId === 'string').map((l) => ({ skuId: l.skuId!, disabledPlanIds: l.disabledPlans ?? [] }));
+  const plans: AssignedPlan[] = (b.assignedPlans ?? []).filter((p) => typeof p.servicePlanId === 'string').map((p) => ({ servicePlanId: p.servicePlanId!, capabilityStatus: p.capabilityStatus ?? 'Enabled' }));
+  const assignments: LicenceAssignment[] | undefined = b.licenseAssignmentStates
+    ?.filter((a) => typeof a.skuId === 'string')
+    .map((a) => ({ skuId: a.skuId!, assignedByGroup: a.assignedByGroup ?? null, disabledPlanIds: a.disabledPlans ?? [], state: a.state ?? 'Active', error: a.error && a.error !== 'None' ? a.error : null }));
+  return {
+    id: b.id ?? '',
+    userPrincipalName: b.userPrincipalName ?? asked,
+    usageLocation: b.usageLocation ?? null,
+    skuIds: licences.map((l) => l.skuId),
+    licences,
+    plans,
+    ...(assignments ? { assignments } : {}),
+  };
+}
+
+/**
+ * featureTypes of a teamsUserConfiguration. The documented v1.0 response wraps the object in "value"
+ * (teamsadministration-teamsuserconfiguration-get.md); the bare entity is read too. Without featureTypes the answer
+ * is an error: reading it as "no calling plan" would keep a user waiting until the deadline.
+ */
+export function teamsFeatures(raw: unknown): GraphResult<string[]> {
+  const body = (raw ?? {}) as { value?: unknown; featureTypes?: unknown };
+  const entity = (typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? body.value : body) as { featureTypes?: unknown };
+  if (!Array.isArray(entity.featureTypes)) {
+    return classifyGraphError(200, 'UnexpectedResponse', 'the Teams user configuration came back without featureTypes; the calling plan cannot be told from it');
+  }
+  return { ok: true, value: entity.featureTypes.filter((f): f is string => typeof f === 'string') };
 }
 
 function backoffMs(attempt: number, retryAfterSeconds: number | undefined): number {

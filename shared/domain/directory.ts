@@ -1,6 +1,7 @@
 // What dialtone needs from Microsoft Graph, as the domain sees it, and how Graph's refusals map onto the domain's
 // reasons. The Graph adapter implements LicensingDirectory; tests and orchestrations depend only on this.
 import type { SubscribedSkuFacts } from './catalog';
+import type { LicenceAddition } from './holdings';
 import type { FailureReason } from './outcomes';
 import type { TenantUserState } from './planning';
 
@@ -13,7 +14,7 @@ export interface GraphFailure {
   readonly reason: GraphFailureReason;
   readonly status: number;
   readonly code: string;
-  /** Graph's own message, kept for the report. */
+  /** Graph's own message, kept for the report (for 401/403, prefixed with the permission the app lacks). */
   readonly message: string;
   readonly retryAfterSeconds?: number;
 }
@@ -24,15 +25,63 @@ export interface DirectoryUser extends TenantUserState {
   readonly userPrincipalName: string;
 }
 
+export interface AssignOptions {
+  /**
+   * This run set the user's usage location just before: an "invalid usage location" answer is then most likely
+   * replication lag (the PATCH not yet seen by licensing) and is retried a few times with a delay.
+   */
+  readonly usageLocationJustSet?: boolean;
+}
+
 export interface LicensingDirectory {
   listSubscribedSkus(): Promise<GraphResult<SubscribedSkuFacts[]>>;
   /** Reads users by UPN or id; a user Graph does not have comes back as a user_not_found failure. */
   readUsers(idsOrUpns: readonly string[]): Promise<Map<string, GraphResult<DirectoryUser>>>;
   setUsageLocation(userId: string, usageLocation: string): Promise<GraphResult<void>>;
-  /** Adds licences (nothing is removed). */
-  assignLicenses(userId: string, addSkuIds: readonly string[]): Promise<GraphResult<void>>;
-  /** Teams' featureTypes per user id. */
+  /**
+   * Adds licences (nothing is removed); a bare skuId adds it with every plan enabled. Nothing to add sends nothing
+   * (Graph refuses an empty assignLicense). A 5xx or timeout is not resent here: the first may have landed, so the
+   * caller re-reads the user before trying again.
+   */
+  assignLicenses(userId: string, add: readonly (string | LicenceAddition)[], options?: AssignOptions): Promise<GraphResult<void>>;
+  /** Teams' featureTypes per user id; a response without featureTypes is a failure, never "no features". */
   readTeamsFeatures(userIds: readonly string[]): Promise<Map<string, GraphResult<string[]>>>;
+}
+
+/** The Graph calls dialtone makes, for naming the permission a 401/403 means is missing. */
+export type GraphOperation = 'listSubscribedSkus' | 'readUsers' | 'setUsageLocation' | 'assignLicenses' | 'readTeamsFeatures';
+
+/**
+ * Application permissions that allow each call, least privileged first, from each API page's permissions table in
+ * microsoftgraph/microsoft-graph-docs-contrib (api-reference/v1.0/api/<page>.md and its includes/permissions file).
+ */
+export const GRAPH_PERMISSIONS: Readonly<Record<GraphOperation, { readonly request: string; readonly permissions: readonly string[]; readonly doc: string }>> = {
+  // The page names LicenseAssignment.Read.All; one version of its generated include names Organization.Read.All as
+  // least privileged. Either works, and so does Directory.Read.All.
+  listSubscribedSkus: {
+    request: 'GET /subscribedSkus',
+    permissions: ['LicenseAssignment.Read.All', 'Organization.Read.All', 'Directory.Read.All'],
+    doc: 'https://learn.microsoft.com/graph/api/subscribedsku-list',
+  },
+  readUsers: { request: 'GET /users/{id}', permissions: ['User.Read.All', 'Directory.Read.All'], doc: 'https://learn.microsoft.com/graph/api/user-get' },
+  setUsageLocation: { request: 'PATCH /users/{id}', permissions: ['User.ReadWrite.All', 'Directory.ReadWrite.All'], doc: 'https://learn.microsoft.com/graph/api/user-update' },
+  assignLicenses: {
+    request: 'POST /users/{id}/assignLicense',
+    permissions: ['LicenseAssignment.ReadWrite.All', 'Directory.ReadWrite.All', 'User.ReadWrite.All'],
+    doc: 'https://learn.microsoft.com/graph/api/user-assignlicense',
+  },
+  readTeamsFeatures: {
+    request: 'GET /admin/teams/userConfigurations/{id}',
+    permissions: ['TeamsUserConfiguration.Read.All'],
+    doc: 'https://learn.microsoft.com/graph/api/teamsadministration-teamsuserconfiguration-get',
+  },
+};
+
+/** The sentence a report and a flag carry when Graph refuses a call for lack of permission. */
+export function missingPermissionMessage(operation: GraphOperation, status: number, graphMessage: string): string {
+  const p = GRAPH_PERMISSIONS[operation];
+  const which = p.permissions.length === 1 ? `the application permission ${p.permissions[0]!}` : `one of the application permissions ${p.permissions.join(', ')}`;
+  return `Graph answered ${status} to ${p.request}: the app's identity needs ${which}, with admin consent (${p.doc}). Graph said: ${graphMessage}`;
 }
 
 const MESSAGE_REASONS: readonly (readonly [RegExp, GraphFailureReason])[] = [
