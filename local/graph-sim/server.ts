@@ -24,6 +24,10 @@ export interface FaultOptions {
   latencyAdvancesClock?: boolean;
   /** Until this time (clock ms), every throttle-able request gets 429 (a storm). */
   throttleStormUntil?: number;
+  /** Share of assignLicense requests that are applied but answered 504 (the response lost on the way back). */
+  lostWriteResponseRate?: number;
+  /** For this long after a PATCH sets a usage location, assignLicense still answers "invalid usage location". */
+  usageLocationLagMs?: number;
 }
 
 export interface SimulatorOptions {
@@ -35,6 +39,11 @@ export interface SimulatorOptions {
   faults?: FaultOptions;
   /** Seed for the fault and latency generator, so a run can be repeated. */
   seed?: number;
+  /**
+   * The application permissions the app was granted. Unset: every call is allowed. Set: a call none of whose
+   * documented permissions is granted answers 403, as Graph does when consent is missing.
+   */
+  permissions?: readonly string[];
 }
 
 export type RequestKind = 'subscribedSkus' | 'getUser' | 'patchUser' | 'assignLicense' | 'teamsUserConfiguration' | 'batch' | 'other';
@@ -71,6 +80,28 @@ interface SubResponse {
 const WRITE_LIMIT = 3000;
 const WRITE_WINDOW_MS = 150_000;
 const READ_WINDOW_MS = 10_000;
+/** Graph's Teams service limit, concepts/throttling-limits.md: "Other GET API calls for Microsoft Teams", 30 rps per app per tenant. */
+const TEAMS_GET_LIMIT = 30;
+const TEAMS_WINDOW_MS = 1_000;
+
+/**
+ * Application permissions that allow each call, from each API page's permissions table (microsoft-graph-docs-contrib,
+ * api-reference/v1.0/includes/permissions/*-permissions.md).
+ */
+const ROUTE_PERMISSIONS: Readonly<Partial<Record<RequestKind, readonly string[]>>> = {
+  subscribedSkus: ['LicenseAssignment.Read.All', 'Organization.Read.All', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Organization.ReadWrite.All'],
+  getUser: ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+  patchUser: ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
+  assignLicense: ['LicenseAssignment.ReadWrite.All', 'Directory.ReadWrite.All', 'User.ReadWrite.All'],
+  teamsUserConfiguration: ['TeamsUserConfiguration.Read.All'],
+};
+
+/**
+ * Graph's answers when the app lacks a permission: the directory's (Microsoft identity platform docs, web API
+ * troubleshooting) and the Teams administration API's (a public test log of /admin/teams/userConfigurations).
+ */
+const DIRECTORY_FORBIDDEN = () => graphError('Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+const TEAMS_FORBIDDEN = () => graphError('Forbidden', 'Insufficient permission(s) for the request. API requires any of the following permission(s): TeamsUserConfiguration.Read.All.');
 
 export class GraphSimulator {
   readonly tenant: SimTenant;
@@ -80,6 +111,7 @@ export class GraphSimulator {
   private readonly sockets = new Set<Socket>();
   private readonly writes: number[] = [];
   private readonly reads: { at: number; units: number }[] = [];
+  private readonly teamsReads: number[] = [];
   private rng: () => number;
   throttling: boolean;
   faults: FaultOptions;
@@ -182,16 +214,27 @@ export class GraphSimulator {
     this.record.byKind[kind]++;
     if ((this.faults.errorRate ?? 0) > 0 && this.rng() < (this.faults.errorRate ?? 0)) {
       this.record.faults++;
-      const status = this.rng() < 0.5 ? 503 : 504;
-      return { status, headers: {}, body: graphError(status === 503 ? 'ServiceUnavailable' : 'GatewayTimeout', status === 503 ? 'Service is temporarily unavailable.' : 'The gateway timed out.') };
+      return unavailable(this.rng() < 0.5 ? 503 : 504);
+    }
+    const granted = this.options.permissions;
+    const needs = ROUTE_PERMISSIONS[kind];
+    if (granted && needs && !needs.some((p) => granted.includes(p))) {
+      return { status: 403, headers: {}, body: kind === 'teamsUserConfiguration' ? TEAMS_FORBIDDEN() : DIRECTORY_FORBIDDEN() };
     }
     const throttled = this.throttle(method, kind, now);
     if (throttled !== undefined) {
       this.record.throttled++;
-      return { status: 429, headers: { 'Retry-After': String(throttled) }, body: graphError('TooManyRequests', 'Too many requests.') };
+      // The generic 429 body of Graph's throttling guidance (an earlier version of concepts/throttling.md).
+      return { status: 429, headers: { 'Retry-After': String(throttled) }, body: graphError('TooManyRequests', 'Please retry again later.') };
     }
+    this.tenant.usageLocationLagMs = this.faults.usageLocationLagMs ?? 0;
     try {
-      return this.route(rel, sub.body, kind, now);
+      const r = this.route(rel, sub.body, kind, now);
+      if (kind === 'assignLicense' && r.status < 300 && (this.faults.lostWriteResponseRate ?? 0) > 0 && this.rng() < (this.faults.lostWriteResponseRate ?? 0)) {
+        this.record.faults++;
+        return unavailable(504);
+      }
+      return r;
     } catch (e) {
       if (e instanceof LicensingError) return { status: e.status, headers: {}, body: graphError(e.code, e.message) };
       throw e;
@@ -202,13 +245,20 @@ export class GraphSimulator {
   private throttle(method: string, kind: RequestKind, now: number): number | undefined {
     if (this.faults.throttleStormUntil !== undefined && now < this.faults.throttleStormUntil) return Math.max(1, Math.ceil((this.faults.throttleStormUntil - now) / 1000));
     if (!this.throttling || kind === 'other') return undefined;
+    if (kind === 'teamsUserConfiguration') {
+      // Teams has its own per-second limit; the identity resource units below do not cover /admin/teams/*.
+      while (this.teamsReads.length > 0 && this.teamsReads[0]! <= now - TEAMS_WINDOW_MS) this.teamsReads.shift();
+      if (this.teamsReads.length >= TEAMS_GET_LIMIT) return Math.max(1, Math.ceil((this.teamsReads[0]! + TEAMS_WINDOW_MS - now) / 1000));
+      this.teamsReads.push(now);
+      return undefined;
+    }
     const isWrite = method !== 'GET';
     while (this.writes.length > 0 && this.writes[0]! <= now - WRITE_WINDOW_MS) this.writes.shift();
     while (this.reads.length > 0 && this.reads[0]!.at <= now - READ_WINDOW_MS) this.reads.shift();
     if (isWrite && this.writes.length >= WRITE_LIMIT) return Math.max(1, Math.ceil((this.writes[0]! + WRITE_WINDOW_MS - now) / 1000));
     const users = this.tenant.userCount();
     const readLimit = users < 50 ? 3500 : users <= 500 ? 5000 : 8000;
-    const cost = kind === 'subscribedSkus' ? 3 : kind === 'getUser' || kind === 'teamsUserConfiguration' ? 1 : 1;
+    const cost = kind === 'subscribedSkus' ? 3 : 1;
     const used = this.reads.reduce((a, r) => a + r.units, 0);
     if (used + cost > readLimit) return Math.max(1, Math.ceil((this.reads[0]!.at + READ_WINDOW_MS - now) / 1000));
     this.reads.push({ at: now, units: cost });
@@ -240,7 +290,7 @@ export class GraphSimulator {
         this.countUser(user.id, kind);
         if (typeof body !== 'object' || body === null) throw new LicensingError(400, 'BadRequest', 'Empty Payload. JSON content expected.');
         const b = body as Record<string, unknown>;
-        if ('usageLocation' in b && this.tenant.setUsageLocation(user, b['usageLocation'])) this.record.stateChangingWrites.push({ kind: 'patchUser', userId: user.id, at: now });
+        if ('usageLocation' in b && this.tenant.setUsageLocation(user, b['usageLocation'], now)) this.record.stateChangingWrites.push({ kind: 'patchUser', userId: user.id, at: now });
         return { status: 204, headers: {}, body: undefined };
       }
       case 'assignLicense': {
@@ -252,17 +302,27 @@ export class GraphSimulator {
         if (!Array.isArray(add) || !Array.isArray(remove)) {
           throw new LicensingError(400, 'Request_BadRequest', "One or more parameters of the function import 'assignLicense' are missing from the request payload. The missing parameters are: " + [!Array.isArray(add) ? 'addLicenses' : '', !Array.isArray(remove) ? 'removeLicenses' : ''].filter(Boolean).join(', ') + '.');
         }
-        const addIds = add.map((l: unknown) => (typeof l === 'object' && l !== null && typeof (l as Record<string, unknown>)['skuId'] === 'string' ? ((l as Record<string, unknown>)['skuId'] as string) : ''));
-        if (addIds.some((id) => id === '') || remove.some((r) => typeof r !== 'string')) throw new LicensingError(400, 'Request_BadRequest', 'Invalid license assignment payload.');
-        if (this.tenant.assignLicense(user, addIds, remove as string[], now)) this.record.stateChangingWrites.push({ kind: 'assignLicense', userId: user.id, at: now });
+        const adds = add.map((l: unknown) => {
+          const o = (typeof l === 'object' && l !== null ? l : {}) as Record<string, unknown>;
+          const disabled = o['disabledPlans'] ?? [];
+          return { skuId: typeof o['skuId'] === 'string' ? o['skuId'] : '', disabledPlans: Array.isArray(disabled) && disabled.every((d) => typeof d === 'string') ? disabled : null };
+        });
+        if (adds.some((a) => a.skuId === '' || a.disabledPlans === null) || remove.some((r) => typeof r !== 'string')) throw new LicensingError(400, 'Request_BadRequest', 'Invalid license assignment payload.');
+        if (this.tenant.assignLicense(user, adds.map((a) => ({ skuId: a.skuId, disabledPlans: a.disabledPlans ?? [] })), remove as string[], now)) this.record.stateChangingWrites.push({ kind: 'assignLicense', userId: user.id, at: now });
         return ok({ '@odata.context': context('users/$entity'), ...this.tenant.userResource(user, undefined, now) });
       }
       case 'teamsUserConfiguration': {
         const user = this.tenant.requireUser(path.slice('/admin/teams/userConfigurations/'.length));
         this.countUser(user.id, kind);
+        const refused = user.teamsReadStatus ?? this.tenant.teamsReadStatus;
+        if (refused === 401) return { status: 401, headers: {}, body: graphError('InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.') };
+        if (refused === 403) return { status: 403, headers: {}, body: TEAMS_FORBIDDEN() };
+        // What Teams answers for a user not (yet) in Teams is undocumented: a 404 in Graph's error shape is assumed.
+        if (refused === 404) return { status: 404, headers: {}, body: graphError('NotFound', `User '${user.id}' was not found in Microsoft Teams.`) };
         const config = this.tenant.teamsConfiguration(user, now);
         if ((config['featureTypes'] as string[]).includes('CallingPlan') && !this.record.callingPlanSeenAt.has(user.id)) this.record.callingPlanSeenAt.set(user.id, now);
-        return ok({ '@odata.context': context('admin/teams/userConfigurations/$entity'), ...config });
+        // The documented v1.0 response wraps the entity in "value" (teamsadministration-teamsuserconfiguration-get.md).
+        return ok({ value: { '@odata.context': context('admin/teams/userConfigurations/$entity'), ...config } });
       }
       default:
         return { status: 400, headers: {}, body: graphError('BadRequest', `Resource not found for the segment '${path.split('/').filter(Boolean)[0] ?? ''}'.`) };
@@ -319,6 +379,11 @@ function routeKind(method: string, path: string): RequestKind {
   if (/^\/users\/[^/]+$/.test(path)) return method === 'GET' ? 'getUser' : method === 'PATCH' ? 'patchUser' : 'other';
   if (method === 'GET' && /^\/admin\/teams\/userConfigurations\/[^/]+$/.test(path)) return 'teamsUserConfiguration';
   return 'other';
+}
+
+/** 503 and 504 in Graph's error shape (concepts/errors.md: code serviceNotAvailable; a 504 "may occur together with 503"). */
+function unavailable(status: 503 | 504): SubResponse {
+  return { status, headers: status === 503 ? { 'Retry-After': '2' } : {}, body: graphError('serviceNotAvailable', 'The service is not available. Try the request again after a delay.') };
 }
 
 export function graphError(code: string, message: string): { error: Record<string, unknown> } {

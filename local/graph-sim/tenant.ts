@@ -1,11 +1,30 @@
-// The simulated tenant: SKUs with seats, users with usage location and licences, and Teams' view of each user.
-// Licensing semantics follow Graph's assignLicense (seats, usage location, service plan prerequisites, mutually
-// exclusive plans, unknown skuIds) with the error texts Graph returns; Teams shows a feature some time after the
-// licence that carries it is assigned, as it does in a real tenant.
+// The simulated tenant: SKUs with seats, users with usage location and licences (direct or through a group, with
+// service plans switched off), and Teams' view of each user. Licensing semantics follow Graph's assignLicense (seats,
+// usage location, service plan dependencies, mutually exclusive plans, unknown skuIds, nothing to change) with the
+// error texts Graph returns; Teams shows a feature some time after the licence that carries it is assigned, as it
+// does in a real tenant, and only while the plan is switched on.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { builtInSku, SERVICE_PLAN_IDS, canonicalPartNumber, capabilitiesOf, type Capability } from '../../shared/domain/catalog';
+import { SERVICE_PLAN_DEPENDENCIES, unmetDependencies } from '../../shared/domain/holdings';
 import { PUBLISHED_SKUS } from './published-skus';
+
+const heldSku = z.union([
+  z.string(),
+  z.object({
+    sku: z.string().min(1),
+    /** Service plan names switched off in this assignment. */
+    disabledPlans: z.array(z.string()).default([]),
+    /** The group the licence is inherited from (its display name); absent = assigned directly. */
+    viaGroup: z.string().min(1).optional(),
+    state: z.enum(['Active', 'ActiveWithError', 'Error']).default('Active'),
+    /** licenseAssignmentState.error for ActiveWithError / Error (default Other). */
+    error: z.enum(['CountViolation', 'MutuallyExclusiveViolation', 'DependencyViolation', 'ProhibitedInUsageLocationViolation', 'UniquenessViolation', 'Other']).optional(),
+  }),
+]);
+
+/** What Teams configuration reads answer instead of the configuration: 403 (consent missing) or 404 (not in Teams). */
+const teamsReadStatus = z.union([z.literal(401), z.literal(403), z.literal(404)]);
 
 export const tenantFileSchema = z.object({
   tenantId: z.string().optional(),
@@ -24,23 +43,19 @@ export const tenantFileSchema = z.object({
       userPrincipalName: z.string().min(3),
       id: z.string().optional(),
       usageLocation: z.string().length(2).nullable().default(null),
-      assignedSkus: z.array(z.string()).default([]),
+      assignedSkus: z.array(heldSku).default([]),
       teamsProvisioningMinutes: z.number().min(0).nullable().default(30),
+      teamsReadStatus: teamsReadStatus.optional(),
     }),
   ),
   /** Pairs of service plan names that cannot be held together. */
   mutuallyExclusive: z.array(z.tuple([z.string(), z.string()])).default([['MCOPSTN1', 'MCOPSTN2']]),
+  /** Every user's Teams configuration reads answer this status. */
+  teamsReadStatus: teamsReadStatus.optional(),
+  /** Service-plan dependencies beyond the documented ones: [plan, [needs any one of these plans]]. */
+  dependencies: z.array(z.tuple([z.string(), z.array(z.string()).min(1)])).default([]),
 });
 export type TenantFile = z.input<typeof tenantFileSchema>;
-
-/** Service plans that need another service plan, as Graph's dependency check has them. */
-const PLAN_DEPENDENCIES: Readonly<Record<string, readonly string[]>> = {
-  MCOPSTN1: ['MCOEV'],
-  MCOPSTN2: ['MCOEV'],
-  MCOPSTN5: ['MCOEV'],
-  MCOPSTN6: ['MCOEV'],
-  MCOMEETACPEA: ['MCOPSTNC'],
-};
 
 /** Minutes after assignment until Teams shows a feature other than CallingPlan. */
 export const DEFAULT_FEATURE_DELAY_MINUTES = 5;
@@ -69,14 +84,44 @@ export interface SimSku {
   consumedUnits: number;
 }
 
+/** One licence assignment: direct (group null) or inherited from a group, as licenseAssignmentStates lists them. */
+export interface SimAssignment {
+  /** Lower case. */
+  readonly skuId: string;
+  /** Group display name, or null for a direct assignment. */
+  readonly group: string | null;
+  /** Service plan names switched off. */
+  disabledPlans: Set<string>;
+  /** When each switched-on plan was switched on (ms). */
+  readonly planSince: Map<string, number>;
+  readonly state: 'Active' | 'ActiveWithError' | 'Error';
+  readonly error: string | null;
+  updatedAt: number;
+}
+
 export interface SimUser {
   readonly id: string;
   readonly userPrincipalName: string;
   usageLocation: string | null;
-  /** skuId (lower case) → when it was assigned (ms). */
-  readonly licences: Map<string, number>;
+  /** When this simulator last set the usage location (for the replication lag), ms. */
+  usageLocationSetAt: number | null;
+  readonly assignments: SimAssignment[];
   readonly teamsProvisioningMinutes: number | null;
+  readonly teamsReadStatus: 401 | 403 | 404 | undefined;
   readonly createdAt: number;
+}
+
+/** The SKU as the user effectively holds it: the union of its active assignments. */
+interface EffectiveLicence {
+  readonly skuId: string;
+  /** Plans switched off in every active assignment of the SKU. */
+  readonly disabledPlans: Set<string>;
+  /** Plan name → when it was first switched on in an active assignment. */
+  readonly planSince: Map<string, number>;
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
 }
 
 export class LicensingError extends Error {
@@ -95,11 +140,17 @@ export class SimTenant {
   private readonly users = new Map<string, SimUser>();
   private readonly byUpn = new Map<string, SimUser>();
   private readonly exclusive: readonly (readonly [string, string])[];
+  private readonly dependencies: readonly (readonly [string, readonly string[]])[];
+  readonly teamsReadStatus: 401 | 403 | 404 | undefined;
+  /** How long after a usage location is set that assignLicense still sees none (replication lag), ms. */
+  usageLocationLagMs = 0;
 
   constructor(file: TenantFile, now: number) {
     const t = tenantFileSchema.parse(file);
     this.tenantId = t.tenantId ?? stableGuid('tenant');
     this.exclusive = t.mutuallyExclusive.map(([a, b]) => [a.toUpperCase(), b.toUpperCase()] as const);
+    this.dependencies = [...SERVICE_PLAN_DEPENDENCIES, ...t.dependencies.map(([p, needs]) => [p.toUpperCase(), needs.map((n) => n.toUpperCase())] as const)];
+    this.teamsReadStatus = t.teamsReadStatus;
     for (const s of t.skus) {
       const part = canonicalPartNumber(s.skuPartNumber);
       // Defaults from Microsoft's licensing table (published-skus.ts), else the built-in catalog's plans of note.
@@ -123,22 +174,69 @@ export class SimTenant {
         id: u.id ?? stableGuid(`user:${u.userPrincipalName.toLowerCase()}`),
         userPrincipalName: u.userPrincipalName,
         usageLocation: u.usageLocation ? u.usageLocation.toUpperCase() : null,
-        licences: new Map(),
+        usageLocationSetAt: null,
+        assignments: [],
         teamsProvisioningMinutes: u.teamsProvisioningMinutes,
+        teamsReadStatus: u.teamsReadStatus,
         createdAt: now - 86_400_000,
       };
-      for (const part of u.assignedSkus) {
-        const sku = this.skuByPart(part);
-        if (!sku) throw new Error(`tenant file: user ${u.userPrincipalName} holds ${part}, which is not among the tenant's skus`);
-        user.licences.set(sku.skuId, now - 86_400_000 * 30);
+      for (const held of u.assignedSkus) {
+        const h = typeof held === 'string' ? { sku: held, disabledPlans: [], viaGroup: undefined, state: 'Active' as const, error: undefined } : held;
+        const sku = this.skuByPart(h.sku);
+        if (!sku) throw new Error(`tenant file: user ${u.userPrincipalName} holds ${h.sku}, which is not among the tenant's skus`);
+        const disabled = new Set(h.disabledPlans.map((p) => p.toUpperCase()));
+        const strange = [...disabled].filter((p) => !sku.servicePlans.includes(p));
+        if (strange.length > 0) throw new Error(`tenant file: user ${u.userPrincipalName}: ${strange.join(', ')} is not a service plan of ${h.sku} (${sku.servicePlans.join(', ')})`);
+        const since = now - 86_400_000 * 30;
+        user.assignments.push({
+          skuId: sku.skuId,
+          group: h.viaGroup ?? null,
+          disabledPlans: disabled,
+          planSince: new Map(sku.servicePlans.filter((p) => !disabled.has(p)).map((p) => [p, since])),
+          state: h.state,
+          error: h.state === 'Active' ? null : (h.error ?? 'Other'),
+          updatedAt: since,
+        });
       }
       this.users.set(user.id, user);
       this.byUpn.set(user.userPrincipalName.toLowerCase(), user);
     }
     for (const sku of this.skus.values()) {
-      const holders = [...this.users.values()].filter((u) => u.licences.has(sku.skuId)).length;
+      const holders = [...this.users.values()].filter((u) => this.licences(u).has(sku.skuId)).length;
       sku.consumedUnits = Math.max(sku.consumedUnits, holders);
     }
+  }
+
+  /**
+   * What the user effectively holds, by skuId. An assignment in state Error holds nothing (the licence was not
+   * applied: licenseassignmentstate.md); a user holding a SKU directly and through groups uses one seat (Entra
+   * licensing-groups-resolve-problems.md: such users "still consume only one license for that product").
+   */
+  licences(user: SimUser): Map<string, EffectiveLicence> {
+    const out = new Map<string, EffectiveLicence>();
+    for (const a of user.assignments) {
+      if (a.state === 'Error') continue;
+      const prev = out.get(a.skuId);
+      if (!prev) {
+        out.set(a.skuId, { skuId: a.skuId, disabledPlans: new Set(a.disabledPlans), planSince: new Map(a.planSince) });
+        continue;
+      }
+      for (const p of [...prev.disabledPlans]) if (!a.disabledPlans.has(p)) prev.disabledPlans.delete(p);
+      for (const [p, at] of a.planSince) prev.planSince.set(p, Math.min(at, prev.planSince.get(p) ?? at));
+    }
+    return out;
+  }
+
+  /** Names of the switched-on service plans of every SKU the user holds. */
+  private enabledPlans(licences: ReadonlyMap<string, EffectiveLicence>): Set<string> {
+    const on = new Set<string>();
+    for (const l of licences.values()) for (const p of this.skus.get(l.skuId)?.servicePlans ?? []) if (!l.disabledPlans.has(p)) on.add(p);
+    return on;
+  }
+
+  /** Plan name of a servicePlanId of the SKU, or undefined. */
+  private planNameOf(sku: SimSku, servicePlanId: string): string | undefined {
+    return sku.servicePlans.find((p) => planId(p).toLowerCase() === servicePlanId.toLowerCase());
   }
 
   skuByPart(part: string): SimSku | undefined {
@@ -161,64 +259,101 @@ export class SimTenant {
     return u;
   }
 
-  setUsageLocation(user: SimUser, location: unknown): boolean {
+  setUsageLocation(user: SimUser, location: unknown, now = 0): boolean {
     if (typeof location !== 'string' || !/^[A-Za-z]{2}$/.test(location)) {
       throw new LicensingError(400, 'Request_BadRequest', `Invalid value specified for property 'usageLocation' of resource 'User'.`);
     }
     const next = location.toUpperCase();
     const changed = user.usageLocation !== next;
+    if (changed) user.usageLocationSetAt = now;
     user.usageLocation = next;
     return changed;
   }
 
-  /** Applies assignLicense; returns whether anything changed. Throws LicensingError with Graph's texts. */
-  assignLicense(user: SimUser, add: readonly string[], remove: readonly string[], now: number): boolean {
-    if (add.length > 0 && !user.usageLocation) {
+  /**
+   * Applies assignLicense; returns whether anything changed. Throws LicensingError with Graph's texts. An added SKU
+   * the user already holds directly has its disabled plans replaced (how assignLicense switches plans on and off:
+   * user-assignlicense.md); that uses no seat.
+   */
+  assignLicense(user: SimUser, add: readonly { skuId: string; disabledPlans: readonly string[] }[], remove: readonly string[], now: number): boolean {
+    if (add.length === 0 && remove.length === 0) {
+      // msgraph-sdk-powershell issue 3286 records this answer to an assignLicense with both arrays empty.
+      throw new LicensingError(400, 'Request_BadRequest', 'No license changes provided. At least one license to add or remove must be specified.');
+    }
+    // "Invalid usage location" straight after a PATCH set it: replication lag (Okta support article; Partner-Center-
+    // DotNet-Samples issue 131). How long it lasts is not published; the simulator's fault option sets it.
+    const locationSeen = user.usageLocation !== null && (user.usageLocationSetAt === null || now >= user.usageLocationSetAt + this.usageLocationLagMs);
+    if (add.length > 0 && !locationSeen) {
       throw new LicensingError(400, 'Request_BadRequest', 'License assignment cannot be done for user with invalid usage location.');
     }
-    for (const id of [...add, ...remove]) {
+    for (const id of [...add.map((a) => a.skuId), ...remove]) {
       if (!this.skus.has(id.toLowerCase())) throw new LicensingError(400, 'Request_BadRequest', `License ${id} does not correspond to a valid company License.`);
     }
+    const direct = (skuId: string) => user.assignments.find((a) => a.group === null && a.skuId === skuId.toLowerCase());
     for (const id of remove) {
-      if (!user.licences.has(id.toLowerCase())) throw new LicensingError(400, 'Request_BadRequest', 'User does not have a corresponding license.');
-    }
-    const result = new Set(user.licences.keys());
-    for (const id of remove) result.delete(id.toLowerCase());
-    for (const id of add) result.add(id.toLowerCase());
-    const plans = new Set([...result].flatMap((id) => this.skus.get(id)!.servicePlans));
-    for (const plan of plans) {
-      const missing = (PLAN_DEPENDENCIES[plan] ?? []).filter((d) => !plans.has(d));
-      if (missing.length > 0) {
-        throw new LicensingError(400, 'Request_BadRequest', `License assignment failed because service plan ${planId(plan)} depends on the service plan(s) ${missing.map(planId).join(', ')}`);
+      if (!direct(id)) {
+        if (this.licences(user).has(id.toLowerCase())) {
+          // Entra licensing-group-advanced.md: an inherited licence cannot be removed from the user directly.
+          throw new LicensingError(400, 'Request_BadRequest', 'User license is inherited from a group membership and it cannot be removed directly from the user.');
+        }
+        throw new LicensingError(400, 'Request_BadRequest', 'User does not have a corresponding license.');
       }
+    }
+    const before = this.licences(user);
+    const next = user.assignments.filter((a) => !(a.group === null && remove.some((r) => r.toLowerCase() === a.skuId)));
+    const switchedOn = new Set<string>();
+    const changed = new Set<SimAssignment>();
+    for (const a of add) {
+      const sku = this.skus.get(a.skuId.toLowerCase())!;
+      // Unknown plan ids in disabledPlans are ignored here; what Graph answers to them is not recorded.
+      const disabled = new Set(a.disabledPlans.map((p) => this.planNameOf(sku, p)).filter((p): p is string => p !== undefined));
+      const existing = next.find((x) => x.group === null && x.skuId === sku.skuId);
+      const planSince = new Map(sku.servicePlans.filter((p) => !disabled.has(p)).map((p) => [p, existing?.planSince.get(p) ?? now]));
+      for (const p of sku.servicePlans) if (!disabled.has(p) && !(before.get(sku.skuId)?.planSince.has(p) ?? false)) switchedOn.add(p);
+      const replacement: SimAssignment = { skuId: sku.skuId, group: null, disabledPlans: disabled, planSince, state: 'Active', error: null, updatedAt: now };
+      if (existing && sameSet(existing.disabledPlans, disabled)) continue;
+      if (existing) next.splice(next.indexOf(existing), 1, replacement);
+      else next.push(replacement);
+      changed.add(replacement);
+    }
+    const after = this.licencesOf(next);
+    const plans = this.enabledPlans(after);
+    const unmet = unmetDependencies(switchedOn, plans, this.dependencies);
+    if (unmet.length > 0) {
+      const d = unmet[0]!;
+      throw new LicensingError(400, 'Request_BadRequest', `License assignment failed because service plan ${planId(d.plan)} depends on the service plan(s) ${d.needsOneOf.map(planId).join(', ')}`);
     }
     for (const [a, b] of this.exclusive) {
       if (plans.has(a) && plans.has(b)) throw new LicensingError(400, 'Request_BadRequest', `License assignment failed because service plans ${planId(a)}, ${planId(b)} are mutually exclusive.`);
     }
-    const added = [...result].filter((id) => !user.licences.has(id));
+    const added = [...after.keys()].filter((id) => !before.has(id));
+    const removed = [...before.keys()].filter((id) => !after.has(id));
     for (const id of added) {
       const sku = this.skus.get(id)!;
       const assignable = sku.capabilityStatus === 'Enabled' || sku.capabilityStatus === 'Warning' ? sku.enabled + sku.warning : 0;
       if (sku.consumedUnits + 1 > assignable) throw new LicensingError(400, 'Request_BadRequest', `Subscription with SKU ${sku.skuId} does not have any available licenses.`);
     }
-    const removed = remove.map((r) => r.toLowerCase());
-    for (const id of removed) {
-      user.licences.delete(id);
-      this.skus.get(id)!.consumedUnits--;
-    }
-    for (const id of added) {
-      user.licences.set(id, now);
-      this.skus.get(id)!.consumedUnits++;
-    }
-    return added.length > 0 || removed.length > 0;
+    for (const id of removed) this.skus.get(id)!.consumedUnits--;
+    for (const id of added) this.skus.get(id)!.consumedUnits++;
+    const wasChanged = changed.size > 0 || next.length !== user.assignments.length;
+    user.assignments.splice(0, user.assignments.length, ...next);
+    return wasChanged;
   }
 
+  private licencesOf(assignments: SimAssignment[]): Map<string, EffectiveLicence> {
+    return this.licences({ assignments } as SimUser);
+  }
+
+  /** When each capability was first switched on for the user (its plan enabled in a licence the user holds). */
   capabilitySince(user: SimUser): Map<Capability, number> {
     const since = new Map<Capability, number>();
-    for (const [skuId, at] of user.licences) {
-      for (const cap of capabilitiesOf(this.skus.get(skuId)?.servicePlans ?? [])) {
-        const prev = since.get(cap);
-        if (prev === undefined || at < prev) since.set(cap, at);
+    for (const l of this.licences(user).values()) {
+      for (const [plan, at] of l.planSince) {
+        if (l.disabledPlans.has(plan)) continue;
+        for (const cap of capabilitiesOf([plan])) {
+          const prev = since.get(cap);
+          if (prev === undefined || at < prev) since.set(cap, at);
+        }
       }
     }
     return since;
@@ -246,23 +381,42 @@ export class SimTenant {
   }
 
   userResource(user: SimUser, select: readonly string[] | undefined, now: number): Record<string, unknown> {
+    const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const licences = this.licences(user);
     const full: Record<string, unknown> = {
       id: user.id,
       userPrincipalName: user.userPrincipalName,
       displayName: user.userPrincipalName.split('@')[0],
       mail: user.userPrincipalName,
       usageLocation: user.usageLocation,
-      assignedLicenses: [...user.licences.keys()].map((skuId) => ({ disabledPlans: [], skuId })),
-      assignedPlans: [...user.licences].flatMap(([skuId, at]) =>
-        (this.skus.get(skuId)?.servicePlans ?? []).map((p) => ({ assignedDateTime: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'), capabilityStatus: 'Enabled', service: p.startsWith('MCO') ? 'MicrosoftCommunicationsOnline' : 'TeamspaceAPI', servicePlanId: planId(p) })),
-      ),
+      assignedLicenses: [...licences.values()].map((l) => ({ disabledPlans: [...l.disabledPlans].map(planId), skuId: l.skuId })),
+      // A plan switched off is listed with capabilityStatus Deleted (as admins report seeing it; the docs do not say);
+      // a plan of a suspended or locked-out subscription carries the subscription's status (assignedplan.md).
+      assignedPlans: [...licences.values()].flatMap((l) => {
+        const sku = this.skus.get(l.skuId);
+        const status = sku && sku.capabilityStatus !== 'Enabled' ? sku.capabilityStatus : 'Enabled';
+        return (sku?.servicePlans ?? []).map((p) => ({
+          assignedDateTime: iso(l.planSince.get(p) ?? now),
+          capabilityStatus: l.disabledPlans.has(p) ? 'Deleted' : status,
+          service: p.startsWith('MCO') ? 'MicrosoftCommunicationsOnline' : 'TeamspaceAPI',
+          servicePlanId: planId(p),
+        }));
+      }),
+      // licenseassignmentstate.md: one entry per direct or group assignment; assignedByGroup is the group's id.
+      licenseAssignmentStates: user.assignments.map((a) => ({
+        assignedByGroup: a.group === null ? null : stableGuid(`group:${a.group}`),
+        disabledPlans: [...a.disabledPlans].map(planId),
+        error: a.error,
+        lastUpdatedDateTime: iso(a.updatedAt),
+        skuId: a.skuId,
+        state: a.state,
+      })),
     };
     // Graph returns only a default set of properties unless $select asks; usageLocation and licences need $select.
     const defaults = ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'];
     const keys = select && select.length > 0 ? select : defaults;
     const out: Record<string, unknown> = {};
     for (const k of keys) out[k] = k in full ? full[k] : null;
-    void now;
     return out;
   }
 
@@ -278,7 +432,7 @@ export class SimTenant {
       telephoneNumbers: [],
       effectivePolicyAssignments: [],
       createdDateTime: new Date(user.createdAt).toISOString(),
-      modifiedDateTime: new Date(Math.max(user.createdAt, ...user.licences.values())).toISOString(),
+      modifiedDateTime: new Date(Math.max(user.createdAt, ...user.assignments.map((a) => a.updatedAt))).toISOString(),
     };
   }
 

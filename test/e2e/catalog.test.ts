@@ -30,7 +30,7 @@ afterAll(async () => {
 /** The part numbers a user holds in the simulator, sorted. */
 function held(upn: string): string[] {
   const user = stack.sim.tenant.findUser(upn);
-  return [...(user?.licences.keys() ?? [])].map((id) => stack.sim.tenant.skus.get(id)!.skuPartNumber).sort();
+  return [...(user ? stack.sim.tenant.licences(user).keys() : [])].map((id) => stack.sim.tenant.skus.get(id)!.skuPartNumber).sort();
 }
 
 describe('licences from Microsoft\'s table, end to end', () => {

@@ -81,7 +81,7 @@ describe('Graph adapter against the simulator', () => {
   it('turns each Graph refusal into its domain reason, keeping Graph\'s message', async () => {
     const second = await idOf('second@contoso.com');
     expect(failure(await graph.assignLicenses(await idOf('nolocation@contoso.com'), [skuIdOf('ENTERPRISEPACK')]))).toMatchObject({ reason: 'usage_location_missing', message: 'License assignment cannot be done for user with invalid usage location.' });
-    expect(failure(await graph.assignLicenses(second, [skuIdOf('MCOEV'), skuIdOf('MCOPSTN1')]))).toMatchObject({ reason: 'insufficient_licenses', transient: false });
+    expect(failure(await graph.assignLicenses(second, [skuIdOf('ENTERPRISEPACK'), skuIdOf('MCOEV'), skuIdOf('MCOPSTN1')]))).toMatchObject({ reason: 'insufficient_licenses', transient: false });
     expect(failure(await graph.assignLicenses(second, [skuIdOf('MCOPSTN2')]))).toMatchObject({ reason: 'dependency' });
     expect(failure(await graph.assignLicenses(await idOf('holder@contoso.com'), [skuIdOf('MCOPSTN2')]))).toMatchObject({ reason: 'mutually_exclusive' });
     expect(failure(await graph.assignLicenses(second, ['11111111-1111-4111-8111-111111111111']))).toMatchObject({ reason: 'unknown_sku' });

@@ -75,8 +75,10 @@ describe('Graph simulator: wire format', () => {
     const user = await call('GET', '/v1.0/users/e5@contoso.com?$select=id,userPrincipalName,usageLocation,assignedLicenses,assignedPlans');
     expectSameShape(user.body, doc('user-select.json'));
     expect(Object.keys(user.body).sort()).toEqual(Object.keys(doc('user-select.json')).sort());
+    // The documented response wraps the configuration in "value" (teamsadministration-teamsuserconfiguration-get.md).
     const cfg = await call('GET', `/v1.0/admin/teams/userConfigurations/${user.body.id}`);
     expectSameShape(cfg.body, doc('teamsUserConfiguration.json'));
+    expectSameShape(cfg.body.value, doc('teamsUserConfiguration.json')['value'] as Record<string, unknown>);
     const err = await assign('nolocation@contoso.com', ['ENTERPRISEPACK']);
     expectSameShape(err.body, doc('error.json'));
     expectSameShape(err.body.error, doc('error.json')['error'] as Record<string, unknown>);
@@ -139,8 +141,8 @@ describe('Graph simulator: licensing rules', () => {
   });
 
   it('refuses when no seat is left', async () => {
-    expect((await assign('adele@contoso.com', ['MCOEV', 'MCOPSTN1'])).status).toBe(200);
-    const r = await assign('second@contoso.com', ['MCOEV', 'MCOPSTN1']);
+    expect((await assign('adele@contoso.com', ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'])).status).toBe(200);
+    const r = await assign('second@contoso.com', ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']);
     expect(r.body.error.message).toBe(`Subscription with SKU ${skuIdOf('MCOPSTN1')} does not have any available licenses.`);
   });
 
@@ -171,7 +173,7 @@ describe('Graph simulator: Teams provisioning and time', () => {
     const e5 = (await call('GET', '/v1.0/users/e5@contoso.com')).body.id as string;
     await assign('adele@contoso.com', ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']);
     await assign('e5@contoso.com', ['MCOPSTN2']);
-    const features = async (id: string) => (await call('GET', `/v1.0/admin/teams/userConfigurations/${id}`)).body.featureTypes as string[];
+    const features = async (id: string) => (await call('GET', `/v1.0/admin/teams/userConfigurations/${id}`)).body.value.featureTypes as string[];
     expect(await features(adele)).toEqual(['Teams']);
     clock.skipTo(clock.now() + 6 * 60_000);
     expect(await features(adele)).toEqual(['Teams', 'PhoneSystem']);
