@@ -3,14 +3,15 @@
 import type { BatchStore } from '../shared/adapters/batch-store';
 import type { FlagMessage, FlagPublisher } from '../shared/adapters/flags';
 import { chunkAssignments, finalReport, type ChunkUserResult, type PlannedAssignment, type StoredPlan } from '../shared/domain/batch';
-import { resolveTenantCatalog } from '../shared/domain/catalog';
+import { resolveTenantCatalog, type SubscribedSkuFacts } from '../shared/domain/catalog';
 import type { DirectoryUser, GraphFailure, GraphResult, LicensingDirectory } from '../shared/domain/directory';
+import { enablementFor, type LicenceAddition } from '../shared/domain/holdings';
 import { parseInput } from '../shared/domain/input';
 import { planBatch, validateRows, type FailedRow, type PlannedRow, type TenantUserState } from '../shared/domain/planning';
 import type { Profiles } from '../shared/domain/profiles';
 import { countOutcomes, type OutcomeCounts } from '../shared/domain/report';
 import { upnKey } from '../shared/domain/upn';
-import type { PreflightInput, PreflightResult, ProbeInput } from './contracts';
+import type { PreflightInput, PreflightResult, ProbeInput, ProbeResult } from './contracts';
 
 export interface ActivityDeps {
   readonly graph: LicensingDirectory;
@@ -60,7 +61,8 @@ export function createActivities(deps: ActivityDeps) {
       else if (r.transient) throw new TransientGraphError(r);
       else if (r.reason !== 'user_not_found') readFailures.set(upnKey(upn), r);
     }
-    let rows: PlannedRow[] = planBatch(validated, { catalog: resolveTenantCatalog(skus.ok ? skus.value : []), users }, { ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}) });
+    const tenant = { catalog: resolveTenantCatalog(skus.ok ? skus.value : []), users, planIds: planIdsOf(skus.ok ? skus.value : []) };
+    let rows: PlannedRow[] = planBatch(validated, tenant, { ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}) });
     rows = rows.map((r): PlannedRow => {
       if (r.kind === 'rejected') return r;
       const failure = !skus.ok ? skus : readFailures.get(upnKey(r.userPrincipalName));
@@ -68,9 +70,13 @@ export function createActivities(deps: ActivityDeps) {
       const failed: FailedRow = { kind: 'failed', row: r.row, userPrincipalName: r.userPrincipalName, profile: r.profile, skus: r.skus, reason: failure.reason === 'unknown_sku' ? 'graph_error' : failure.reason, message: `row ${r.row}: Graph refused to read the tenant: ${failure.message}` };
       return failed;
     });
-    await store.savePlan({ ...base, rows });
+    // Graph refusing the app at the start of a batch (a permission not granted or not consented) is the batch's error,
+    // naming the permission, as well as each row's.
+    const refused = !skus.ok ? skus : [...readFailures.values()].find((f) => f.reason === 'forbidden');
+    const error = refused ? refused.message : undefined;
+    await store.savePlan({ ...base, rows, ...(error ? { error } : {}) });
     const settled = countOutcomes(rows.filter((r) => r.kind !== 'assign').map((r) => ({ outcome: r.kind })), 0);
-    return { total: rows.length, chunks: chunkAssignments(rows, input.chunkSize).length, settled };
+    return { total: rows.length, chunks: chunkAssignments(rows, input.chunkSize).length, settled, ...(error ? { error } : {}) };
   }
 
   async function loadChunk(input: { batchId: string; chunk: number }): Promise<PlannedAssignment[]> {
@@ -85,21 +91,30 @@ export function createActivities(deps: ActivityDeps) {
       if (f.transient) throw new TransientGraphError(f);
       return { row: a.row, outcome: 'failed', reason: f.reason, message: f.message, assignedAt: null, provisionedAt: null };
     };
+    // Every attempt starts from what Graph has now: after a 5xx or a timeout the previous assignLicense may have
+    // landed, and the durable retry of this activity must not send it twice.
     const read = (await graph.readUsers([a.userId])).get(a.userId);
     if (!read) throw new Error('Graph returned no answer for the user');
     if (!read.ok) return failed(read);
     const held = new Set(read.value.skuIds.map((s) => s.toLowerCase()));
     const missing = a.addSkuIds.filter((s) => !held.has(s.toLowerCase()));
-    if (missing.length > 0 && !read.value.usageLocation) {
+    const changes: (string | LicenceAddition)[] = [...missing];
+    for (const e of a.enable ?? []) {
+      const change = enablementFor(read.value, e);
+      if (change) changes.push(change);
+    }
+    let usageLocationJustSet = false;
+    if (changes.length > 0 && !read.value.usageLocation) {
       if (!a.setUsageLocation) return { row: a.row, outcome: 'failed', reason: 'usage_location_missing', message: 'the user has no usage location and none was given', assignedAt: null, provisionedAt: null };
       const set = await graph.setUsageLocation(a.userId, a.setUsageLocation);
       if (!set.ok) return failed(set);
+      usageLocationJustSet = true;
     }
-    if (missing.length > 0) {
-      const assigned = await graph.assignLicenses(a.userId, missing);
+    if (changes.length > 0) {
+      const assigned = await graph.assignLicenses(a.userId, changes, { usageLocationJustSet });
       if (!assigned.ok) return failed(assigned);
     }
-    const nothingToDo = a.addSkuIds.length === 0;
+    const nothingToDo = a.addSkuIds.length === 0 && (a.enable ?? []).length === 0;
     return { row: a.row, outcome: 'assigned', reason: nothingToDo ? 'already_licensed' : '', message: nothingToDo ? 'every licence in the row was already assigned' : '', assignedAt: null, provisionedAt: null };
   }
 
@@ -108,17 +123,19 @@ export function createActivities(deps: ActivityDeps) {
     return null;
   }
 
-  /** The users (by object id) whose Teams configuration now shows CallingPlan. */
-  async function probeTeams(input: ProbeInput): Promise<string[]> {
+  /** The users (by object id) whose Teams configuration now shows CallingPlan, and those Graph refuses to show. */
+  async function probeTeams(input: ProbeInput): Promise<ProbeResult> {
     const features = await graph.readTeamsFeatures(input.userIds);
     const found: string[] = [];
+    const refused: { userId: string; message: string }[] = [];
     let transient: GraphFailure | undefined;
     for (const [id, r] of features) {
       if (r.ok && r.value.includes('CallingPlan')) found.push(id);
+      else if (!r.ok && r.reason === 'forbidden') refused.push({ userId: id, message: r.message });
       else if (!r.ok && r.transient) transient = r;
     }
-    if (found.length === 0 && transient && [...features.values()].every((r) => !r.ok)) throw new TransientGraphError(transient);
-    return found;
+    if (found.length === 0 && refused.length === 0 && transient && [...features.values()].every((r) => !r.ok)) throw new TransientGraphError(transient);
+    return { found, refused };
   }
 
   async function finish(input: { batchId: string; finishedAt?: string }): Promise<OutcomeCounts> {
@@ -143,4 +160,11 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   return { preflight, loadChunk, assign, saveChunk, probeTeams, finish };
+}
+
+/** Service plan name → id as the tenant lists them (assignedLicenses' disabledPlans are ids). */
+function planIdsOf(skus: readonly SubscribedSkuFacts[]): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const s of skus) for (const p of s.servicePlans ?? []) if (p.servicePlanId) ids.set(p.servicePlanName.toUpperCase(), p.servicePlanId);
+  return ids;
 }

@@ -6,7 +6,7 @@ import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-f
 import type { ChunkUserResult, PlannedAssignment } from '../shared/domain/batch';
 import { nextPollAt } from '../shared/domain/polling';
 import { countOutcomes } from '../shared/domain/report';
-import type { ChunkInput, ChunkState, ChunkSummary } from './contracts';
+import type { ChunkInput, ChunkState, ChunkSummary, ProbeResult } from './contracts';
 import { ASSIGN_ACTIVITY, LOAD_CHUNK_ACTIVITY, PROBE_TEAMS_ACTIVITY, RECHECK_EVENT, SAVE_CHUNK_ACTIVITY } from './names';
 
 /** Transient Graph failures (429, 5xx, resets) for one user: retried for about ten minutes before giving up. */
@@ -38,6 +38,20 @@ function* settleAll<T>(context: OrchestrationContext, tasks: Task[]): Generator<
     }
   }
   return out;
+}
+
+/**
+ * A 401/403 on Teams reads (TeamsUserConfiguration.Read.All not granted or not consented) does not pass with time:
+ * those users stop waiting at once and fail `forbidden` with the message naming the permission.
+ */
+export function endRefusedWaits(results: ChunkUserResult[], pending: ChunkState['pending'], refused: ProbeResult['refused']): { results: ChunkUserResult[]; pending: ChunkState['pending'] } {
+  if (refused.length === 0) return { results, pending };
+  const byUser = new Map(refused.map((r) => [r.userId, r.message]));
+  const rows = new Map(pending.filter((p) => byUser.has(p.userId)).map((p) => [p.row, byUser.get(p.userId)!]));
+  return {
+    results: results.map((r) => (rows.has(r.row) ? { ...r, outcome: 'failed', reason: 'forbidden', message: `licences assigned, but Teams cannot be read to confirm the calling plan: ${rows.get(r.row)!}` } : r)),
+    pending: pending.filter((p) => !rows.has(p.row)),
+  };
 }
 
 export const chunkOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -73,7 +87,8 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     const recheck = context.df.waitForExternalEvent(RECHECK_EVENT);
     const winner = (yield context.df.Task.any([timer, recheck])) as Task;
     if (winner !== timer && !timer.isCompleted) timer.cancel();
-    const found = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { userIds: pending.map((p) => p.userId) })) as string[];
+    const probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { userIds: pending.map((p) => p.userId) })) as ProbeResult;
+    const found = probe.found;
     polls++;
     if (found.length > 0) {
       const seen = new Set(found);
@@ -81,6 +96,9 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
       const done = new Set(pending.filter((p) => seen.has(p.userId)).map((p) => p.row));
       results = results.map((r) => (done.has(r.row) ? { ...r, outcome: 'provisioned', provisionedAt: at } : r));
       pending = pending.filter((p) => !done.has(p.row));
+    }
+    ({ results, pending } = endRefusedWaits(results, pending, probe.refused));
+    if (found.length > 0 || probe.refused.length > 0) {
       yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { batchId: input.batchId, chunk: input.chunk, results });
     }
     if (pending.length > 0 && polls % POLLS_PER_GENERATION === 0) {

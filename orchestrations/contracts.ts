@@ -70,3 +70,10 @@ export type AssignInput = PlannedAssignment;
 export interface ProbeInput {
   readonly userIds: readonly string[];
 }
+
+export interface ProbeResult {
+  /** Users (object ids) whose Teams configuration shows CallingPlan. */
+  readonly found: string[];
+  /** Users whose Teams reads Graph refused (401/403): waiting will not change that. */
+  readonly refused: { readonly userId: string; readonly message: string }[];
+}

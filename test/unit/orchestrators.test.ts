@@ -106,7 +106,7 @@ describe('chunk orchestrator', () => {
       ev(12, {}, at(20)),
       ev(11, { TimerId: 0, FireAt: at(20) }, at(20)),
       ev(4, { EventId: 1, Name: 'dialtone-probe-teams' }),
-      ...completed(1, ['u1'], at(20)),
+      ...completed(1, { found: ['u1'], refused: [] }, at(20)),
       ev(4, { EventId: 2, Name: 'dialtone-save-chunk' }),
       ...completed(2, null, at(20)),
       ev(4, { EventId: 3, Name: 'dialtone-save-chunk' }),
@@ -122,10 +122,36 @@ describe('chunk orchestrator', () => {
     expect(r.output).toEqual({ chunk: 0, counts: { total: 2, provisioned: 1, assigned: 0, flagged: 1, failed: 0, rejected: 0 } });
   });
 
+  it('ends the wait at once for users whose Teams reads Graph refuses (403), failing them forbidden with the permission named', async () => {
+    const state = { results: [ok(1), ok(2)].map((x) => ({ ...x, assignedAt: T0 })), pending: [{ row: 1, userId: 'u1' }, { row: 2, userId: 'u2' }], assignedAt: T0, polls: 0 };
+    const s: ChunkInput = { ...input, deadline: at(24 * 60), state };
+    const refused = [{ userId: 'u1', message: 'Graph answered 403 to GET /admin/teams/userConfigurations/{id}: the app needs TeamsUserConfiguration.Read.All' }];
+    const history = [
+      ...started(s, at(0)),
+      ev(10, { EventId: 0, FireAt: at(10) }),
+      ev(12, {}, at(10)),
+      ev(11, { TimerId: 0, FireAt: at(10) }, at(10)),
+      ev(4, { EventId: 1, Name: 'dialtone-probe-teams' }),
+      ...completed(1, { found: [], refused }, at(10)),
+      ev(4, { EventId: 2, Name: 'dialtone-save-chunk' }),
+      ...completed(2, null, at(10)),
+    ];
+    const r = await replay(chunkOrchestrator, history, s);
+    const saves = r.actions.filter((a) => a.functionName === 'dialtone-save-chunk');
+    expect(saves.at(-1)!.input.results.map((x: any) => [x.row, x.outcome, x.reason])).toEqual([
+      [1, 'failed', 'forbidden'],
+      [2, 'assigned', ''],
+    ]);
+    expect(saves.at(-1)!.input.results[0].message).toMatch(/TeamsUserConfiguration\.Read\.All/);
+    // u2 keeps waiting: the next action is another timer, with one probe so far.
+    expect(r.isDone).toBe(false);
+    expect(r.actions.filter((a) => a.functionName === 'dialtone-probe-teams')).toHaveLength(1);
+  });
+
   it('continues as new every few polls so the history stays bounded', async () => {
     const state = { results: [{ ...ok(1), assignedAt: T0 }], pending: [{ row: 1, userId: 'u1' }], assignedAt: T0, polls: POLLS_PER_GENERATION - 1 };
     const s: ChunkInput = { ...input, state };
-    const history = [...started(s, at(60)), ev(10, { EventId: 0 }), ev(12, {}, at(70)), ev(11, { TimerId: 0, FireAt: at(70) }, at(70)), ev(4, { EventId: 1, Name: 'dialtone-probe-teams' }), ...completed(1, [], at(70))];
+    const history = [...started(s, at(60)), ev(10, { EventId: 0 }), ev(12, {}, at(70)), ev(11, { TimerId: 0, FireAt: at(70) }, at(70)), ev(4, { EventId: 1, Name: 'dialtone-probe-teams' }), ...completed(1, { found: [], refused: [] }, at(70))];
     const r = await replay(chunkOrchestrator, history, s);
     const can = r.actions.find((a) => a.actionType === 4)!;
     expect(can.input.state.polls).toBe(POLLS_PER_GENERATION);
