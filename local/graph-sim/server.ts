@@ -115,6 +115,8 @@ export class GraphSimulator {
   private rng: () => number;
   throttling: boolean;
   faults: FaultOptions;
+  /** The app's granted permissions (undefined: all); see SimulatorOptions.permissions. */
+  permissions: readonly string[] | undefined;
   url = '';
   caPem = '';
 
@@ -123,6 +125,7 @@ export class GraphSimulator {
     this.tenant = new SimTenant(options.tenant, this.clock.now());
     this.throttling = options.throttling ?? true;
     this.faults = options.faults ?? {};
+    this.permissions = options.permissions;
     this.rng = seededRandom(options.seed ?? 1);
     this.record = { requests: 0, byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, faults: 0, resets: 0, callingPlanSeenAt: new Map() };
   }
@@ -216,7 +219,7 @@ export class GraphSimulator {
       this.record.faults++;
       return unavailable(this.rng() < 0.5 ? 503 : 504);
     }
-    const granted = this.options.permissions;
+    const granted = this.permissions;
     const needs = ROUTE_PERMISSIONS[kind];
     if (granted && needs && !needs.some((p) => granted.includes(p))) {
       return { status: 403, headers: {}, body: kind === 'teamsUserConfiguration' ? TEAMS_FORBIDDEN() : DIRECTORY_FORBIDDEN() };

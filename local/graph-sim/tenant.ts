@@ -141,7 +141,8 @@ export class SimTenant {
   private readonly byUpn = new Map<string, SimUser>();
   private readonly exclusive: readonly (readonly [string, string])[];
   private readonly dependencies: readonly (readonly [string, readonly string[]])[];
-  readonly teamsReadStatus: 401 | 403 | 404 | undefined;
+  /** What every user's Teams configuration reads answer instead (the tenant file's teamsReadStatus; tests may change it). */
+  teamsReadStatus: 401 | 403 | 404 | undefined;
   /** How long after a usage location is set that assignLicense still sees none (replication lag), ms. */
   usageLocationLagMs = 0;
 
