@@ -303,7 +303,7 @@ export class GraphSimulator {
         const add = b['addLicenses'];
         const remove = b['removeLicenses'];
         if (!Array.isArray(add) || !Array.isArray(remove)) {
-          throw new LicensingError(400, 'Request_BadRequest', "One or more parameters of the function import 'assignLicense' are missing from the request payload. The missing parameters are: " + [!Array.isArray(add) ? 'addLicenses' : '', !Array.isArray(remove) ? 'removeLicenses' : ''].filter(Boolean).join(', ') + '.');
+          throw new LicensingError(400, 'Request_BadRequest', "One or more parameters of the operation 'assignLicense' are missing from the request payload. The missing parameters are: " + [!Array.isArray(add) ? 'addLicenses' : '', !Array.isArray(remove) ? 'removeLicenses' : ''].filter(Boolean).join(', ') + '.');
         }
         const adds = add.map((l: unknown) => {
           const o = (typeof l === 'object' && l !== null ? l : {}) as Record<string, unknown>;
