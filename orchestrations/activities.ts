@@ -63,8 +63,10 @@ export function createActivities(deps: ActivityDeps) {
     }
     const tenant = { catalog: resolveTenantCatalog(skus.ok ? skus.value : []), users, planIds: planIdsOf(skus.ok ? skus.value : []) };
     let rows: PlannedRow[] = planBatch(validated, tenant, { ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}) });
+    const rejectedByValidation = new Set(validated.filter((v) => v.kind === 'rejected').map((v) => v.row));
     rows = rows.map((r): PlannedRow => {
-      if (r.kind === 'rejected') return r;
+      // Without the tenant's SKUs every SKU would look unknown: only what validation rejected stays rejected.
+      if (r.kind === 'rejected' && (skus.ok || rejectedByValidation.has(r.row))) return r;
       const failure = !skus.ok ? skus : readFailures.get(upnKey(r.userPrincipalName));
       if (!failure) return r;
       const failed: FailedRow = { kind: 'failed', row: r.row, userPrincipalName: r.userPrincipalName, profile: r.profile, skus: r.skus, reason: failure.reason === 'unknown_sku' ? 'graph_error' : failure.reason, message: `row ${r.row}: Graph refused to read the tenant: ${failure.message}` };
