@@ -165,6 +165,21 @@ describe('6. service plan dependencies', () => {
   });
 });
 
+describe('6b. extra dependencies from the tenant file', () => {
+  it('are enforced like the documented ones', async () => {
+    const extra = await simulatorWithAdapter({ tenant: { ...tenant, dependencies: [['MCOPSTN1', ['MCOMEETADV']]] }, clock }, { writesPerSecond: 100_000 });
+    try {
+      const id = (await extra.graph.readUsers(['adele@contoso.com'])).get('adele@contoso.com');
+      if (!id?.ok) throw new Error('no user');
+      const f = failure(await extra.graph.assignLicenses(id.value.id, [skuIdOf('ENTERPRISEPACK'), skuIdOf('MCOEV'), skuIdOf('MCOPSTN1')]));
+      expect(f.message).toBe(`License assignment failed because service plan ${planId('MCOPSTN1')} depends on the service plan(s) ${planId('MCOMEETADV')}`);
+      expect((await extra.graph.assignLicenses(id.value.id, [skuIdOf('ENTERPRISEPREMIUM'), skuIdOf('MCOPSTN1')])).ok).toBe(true);
+    } finally {
+      await extra.sim.close();
+    }
+  });
+});
+
 describe('7. writes', () => {
   it('does not resend assignLicense after a 5xx (the write may have landed); the caller re-reads and sees it did', async () => {
     const adele = await user('adele@contoso.com');
