@@ -25,6 +25,7 @@ const tenant: TenantFile = {
     { userPrincipalName: 'lost1@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 30 },
     { userPrincipalName: 'lost2@contoso.com', usageLocation: null, teamsProvisioningMinutes: 30 },
     { userPrincipalName: 'start403@contoso.com', usageLocation: 'US' },
+    { userPrincipalName: 'notinteams@contoso.com', usageLocation: 'US', teamsReadStatus: 404 },
   ],
 };
 
@@ -55,6 +56,13 @@ describe('Graph as documented, end to end', () => {
     } finally {
       stack.sim.tenant.teamsReadStatus = undefined;
     }
+  });
+
+  it('a 404 on Teams reads (user not in Teams yet) keeps polling until the deadline, then flags', async () => {
+    expect((await postBatch(stack, { batchId: 'teams-404', users: [{ userPrincipalName: 'notinteams@contoso.com' }] })).status).toBe(202);
+    const report = await waitForReport(stack, 'teams-404');
+    expect(outcomesByUpn(report)).toEqual({ 'notinteams@contoso.com': 'flagged/no_calling_plan' });
+    expect(stack.sim.record.byUser.get(simUser('notinteams@contoso.com').id)?.teamsUserConfiguration).toBeGreaterThan(20);
   });
 
   it('an E5 user with Phone System switched off is never already_licensed: the plan is switched on (others kept off) and the calling plan follows', async () => {
