@@ -13,6 +13,7 @@ const tenant: TenantFile = {
     { skuPartNumber: 'ENTERPRISEPREMIUM', prepaidUnits: 10 },
     { skuPartNumber: 'MCOEV', prepaidUnits: 20 },
     { skuPartNumber: 'MCOPSTN1', prepaidUnits: 20 },
+    { skuPartNumber: 'MCOMEETADV', prepaidUnits: 5 },
   ],
   users: [
     { userPrincipalName: 'noconsent1@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 30 },
@@ -73,7 +74,7 @@ describe('Graph as documented, end to end', () => {
         { userPrincipalName: 'e5off-only@contoso.com', skus: ['ENTERPRISEPREMIUM'] },
         { userPrincipalName: 'e5group-off@contoso.com', profile: 'e5-phone-domestic' },
         { userPrincipalName: 'e5group@contoso.com', skus: ['ENTERPRISEPREMIUM'] },
-        { userPrincipalName: 'nobase@contoso.com', skus: ['MCOEV'] },
+        { userPrincipalName: 'nobase@contoso.com', skus: ['MCOMEETADV'] },
       ],
     };
     const seatsBefore = stack.sim.tenant.skus.get(skuIdOf('ENTERPRISEPREMIUM'))!.consumedUnits;
@@ -90,7 +91,7 @@ describe('Graph as documented, end to end', () => {
     expect(by['e5off@contoso.com']!.advisories).toContain('plans_enabled');
     expect(by['e5group@contoso.com']!.advisories).toContain('licensed_by_group');
     expect(by['e5group-off@contoso.com']!.message).toMatch(/MCOEV is switched off in ENTERPRISEPREMIUM, which the user has only through group/);
-    expect(by['nobase@contoso.com']!.message).toMatch(/MCOEV needs one of the service plans MCOSTANDARD, TEAMS1/);
+    expect(by['nobase@contoso.com']!.message).toMatch(/MCOMEETADV needs one of the service plans MCOSTANDARD, TEAMS1/);
     const licence = (upn: string) => stack.sim.tenant.licences(simUser(upn)).get(skuIdOf('ENTERPRISEPREMIUM'))!;
     expect([...licence('e5off@contoso.com').disabledPlans]).toEqual(['MCOSTANDARD']);
     expect([...licence('e5off-only@contoso.com').disabledPlans]).toEqual([]);
