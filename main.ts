@@ -42,7 +42,8 @@ export function registerApp(config: AppConfig): void {
   app.http('batches-submit', { route: 'batches', methods: ['POST'], authLevel: 'function', extraInputs: [client], handler: api.submit });
   app.http('batches-status', { route: 'batches/{batchId}', methods: ['GET'], authLevel: 'function', extraInputs: [client], handler: api.status });
   app.http('batches-recheck', { route: 'batches/{batchId}/recheck', methods: ['POST'], authLevel: 'function', extraInputs: [client], handler: api.recheck });
-  app.storageBlob('batches-intake', { path: `${config.intakeContainer}/{name}`, connection: 'AzureWebJobsStorage', source: 'EventGrid', extraInputs: [client], handler: createBlobIntake(config) });
+  // Uploads arrive as Event Grid BlobCreated events (the subscription calls /runtime/webhooks/eventgrid?functionName=batches-intake).
+  app.eventGrid('batches-intake', { extraInputs: [client], handler: createBlobIntake(config) });
 
   df.app.orchestration(names.BATCH_ORCHESTRATOR, batchOrchestrator);
   df.app.orchestration(names.CHUNK_ORCHESTRATOR, chunkOrchestrator);

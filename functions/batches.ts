@@ -6,34 +6,60 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import type { BatchStore } from '../shared/adapters/batch-store';
+import { newRunKey, type BatchStore } from '../shared/adapters/batch-store';
 import type { AppConfig } from '../shared/adapters/config';
 import { mergeOutcomes } from '../shared/domain/batch';
-import { MAX_INPUT_BYTES, parseInput } from '../shared/domain/input';
+import { BATCH_ID_RULE, MAX_INPUT_BYTES, isBatchId, parseInput } from '../shared/domain/input';
+import { isProfileName, normaliseProfileName } from '../shared/domain/profiles';
 import { countOutcomes } from '../shared/domain/report';
+import { errorText, shown } from '../shared/domain/text';
 import type { BatchInput, BatchStatus } from '../orchestrations/contracts';
 import { BATCH_ORCHESTRATOR, RECHECK_EVENT, chunkInstanceId } from '../orchestrations/names';
+import { callerOf, candidateInstances, instanceIdOf } from './callers';
+import { lookUpFirst, lookUpInstance, type InstanceLookup } from './instance-lookup';
 
 export interface BatchApiDeps {
   readonly config: AppConfig;
   readonly store: BatchStore;
 }
 
-const BATCH_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
 export function problem(status: number, title: string, detail: string, extra: Record<string, string> = {}): HttpResponseInit {
-  return { status, headers: { 'Content-Type': 'application/problem+json', ...extra }, jsonBody: { type: 'about:blank', title, status, detail } };
+  return { status, headers: { 'Content-Type': 'application/problem+json', ...extra }, jsonBody: { type: 'about:blank', title, status, detail: errorText(detail) } };
 }
+
+const unavailable = (what: string) =>
+  problem(503, 'Try again', `${what}: the orchestration service could not say whether the batch exists (busy or unavailable); nothing was started or changed: send it again after the given seconds`, { 'Retry-After': '10' });
+
+const forbidden = () => problem(403, 'Unknown caller', 'this function key belongs to no integration in DIALTONE_CALLERS; ask the operator to onboard it');
 
 function mediaType(request: HttpRequest): string {
   return (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-async function readCapped(request: HttpRequest): Promise<Buffer | undefined> {
+/**
+ * The body, or undefined when it is over the limit. A declared Content-Length over the limit is refused unread; a
+ * chunked body (no Content-Length) is read and counted as it streams and dropped the moment it passes the limit,
+ * so no more than the limit is ever held.
+ */
+export async function readCapped(request: Pick<HttpRequest, 'headers' | 'body'>, limit = MAX_INPUT_BYTES): Promise<Buffer | undefined> {
   const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_INPUT_BYTES) return undefined;
-  const body = Buffer.from(await request.arrayBuffer());
-  return body.length > MAX_INPUT_BYTES ? undefined : body;
+  if (declared > limit) return undefined;
+  const stream = request.body;
+  if (!stream) return Buffer.alloc(0);
+  const reader = (stream as ReadableStream<Uint8Array>).getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts);
 }
 
 function links(request: HttpRequest, batchId: string) {
@@ -42,72 +68,96 @@ function links(request: HttpRequest, batchId: string) {
   return { batchId, statusUrl: self, recheckUrl: `${self}/recheck` };
 }
 
+function existing(request: HttpRequest, batchId: string, found: InstanceLookup & { kind: 'found' }): HttpResponseInit {
+  return { status: 200, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), existing: true, runtimeStatus: found.status.runtimeStatus } };
+}
+
 export function createBatchApi(deps: BatchApiDeps) {
   const { config, store } = deps;
 
   async function submit(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const caller = callerOf(request, config.callers);
+    if (!caller) return forbidden();
     const type = mediaType(request);
     const json = type === 'application/json';
     if (!json && type !== 'text/csv' && type !== 'text/plain') {
-      return problem(415, 'Unsupported content type', `send application/json (DESIGN's batch body), text/csv or text/plain (one UPN per line); got "${type || 'none'}"`);
+      return problem(415, 'Unsupported content type', `send application/json (DESIGN's batch body), text/csv or text/plain (one UPN per line); got "${shown(type, 60) || 'none'}"`);
     }
     const body = await readCapped(request);
     if (!body) return problem(413, 'Batch too large', `the body is over ${MAX_INPUT_BYTES} bytes (20 MiB); split the batch`);
     const parsed = parseInput(body, 'request body', json ? { json: true } : undefined);
     if (!parsed.ok) return problem(parsed.error.code === 'too_many_rows' || parsed.error.code === 'too_large' ? 413 : 400, 'Unusable batch', parsed.error.message);
     const requested = parsed.input.batchId ?? request.query.get('batchId') ?? undefined;
-    if (requested !== undefined && !BATCH_ID.test(requested)) return problem(400, 'Invalid batchId', "batchId must be 1-100 characters of letters, digits, '.', '_' or '-'");
+    if (requested !== undefined && !isBatchId(requested)) return problem(400, 'Invalid batchId', `batchId must be ${BATCH_ID_RULE}`);
     const profile = parsed.input.profile ?? request.query.get('profile') ?? undefined;
+    if (profile !== undefined && profile.trim() !== '' && !isProfileName(normaliseProfileName(profile))) {
+      return problem(400, 'Invalid profile', `profile "${shown(profile, 64)}" is not a profile name: lower-case letters, digits, '.', '_' or '-', at most 64`);
+    }
     const batchId = requested ?? `b-${randomUUID()}`;
+    const instanceId = instanceIdOf(caller.name, batchId);
     const client = df.getClient(context);
 
-    const existing = await client.getStatus(batchId).catch(() => undefined);
-    if (existing?.runtimeStatus) {
-      return { status: 200, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), existing: true, runtimeStatus: existing.runtimeStatus } };
+    const before = await lookUpInstance(client, instanceId);
+    if (before.kind === 'unknown') {
+      context.warn(`batch status unknown, not starting: ${before.message}`);
+      return unavailable('not started');
     }
-    const ref = await store.saveInput(batchId, body);
-    const input: BatchInput = { batchId, source: 'http', input: ref, ...(profile ? { profile } : {}), ...(json ? { json } : {}), deadlineHours: config.deadlineHours, chunkSize: config.chunkSize, parallelism: config.assignParallelism };
+    // Any batch that exists, running or finished, is the one: a resubmission never starts it again.
+    if (before.kind === 'found') return existing(request, batchId, before);
+    const runKey = newRunKey(caller.name, batchId);
+    const ref = await store.saveInput(runKey, body);
+    const input: BatchInput = { batchId, runKey, source: 'http', input: ref, ...(profile ? { profile } : {}), ...(json ? { json } : {}), deadlineHours: config.deadlineHours, chunkSize: config.chunkSize, parallelism: config.assignParallelism };
     try {
-      await client.startNew(BATCH_ORCHESTRATOR, { instanceId: batchId, input });
+      await client.startNew(BATCH_ORCHESTRATOR, { instanceId, input });
     } catch (e) {
-      // Another request with the same batchId started it first: that run is the one.
-      const again = await client.getStatus(batchId).catch(() => undefined);
-      if (!again?.runtimeStatus) {
-        context.warn(`could not start batch: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`);
-        return problem(503, 'Batch not started', 'the orchestration service did not accept the batch (busy or unavailable); nothing was started: send it again after the given seconds', { 'Retry-After': '10' });
-      }
-      return { status: 200, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), existing: true, runtimeStatus: again.runtimeStatus } };
+      // Another request with the same batchId may have started it first: then that run is the one.
+      const again = await lookUpInstance(client, instanceId);
+      if (again.kind === 'found') return existing(request, batchId, again);
+      context.warn(`could not start batch: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`);
+      return problem(503, 'Batch not started', 'the orchestration service did not accept the batch (busy or unavailable); nothing was started: send it again after the given seconds', { 'Retry-After': '10' });
     }
     context.log(`batch accepted: ${parsed.input.rows.length} rows`);
     return { status: 202, headers: { Location: links(request, batchId).statusUrl, 'Retry-After': '10' }, jsonBody: { ...links(request, batchId), existing: false, rows: parsed.input.rows.length, instanceId: batchId } };
   }
 
-  async function status(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  /** The caller's batch by the id in the route: found, 404 (not the caller's, or no such batch) or 503. */
+  async function find(request: HttpRequest, context: InvocationContext) {
     const batchId = request.params['batchId'] ?? '';
-    if (!BATCH_ID.test(batchId)) return problem(404, 'Unknown batch', `no batch ${batchId}`);
+    const caller = callerOf(request, config.callers);
+    if (!caller) return { answer: forbidden() };
+    const notFound = { answer: problem(404, 'Unknown batch', `no batch ${shown(batchId, 100)}`) };
+    if (!isBatchId(batchId)) return notFound;
     const client = df.getClient(context);
-    const state = await client.getStatus(batchId).catch(() => undefined);
-    if (!state?.runtimeStatus) return problem(404, 'Unknown batch', `no batch ${batchId}`);
+    const r = await lookUpFirst(client, candidateInstances(caller, batchId));
+    if (r.kind === 'absent') return notFound;
+    if (r.kind === 'unknown') return { answer: unavailable('status unknown') };
+    return { batchId, client, instanceId: r.instanceId!, state: r.status };
+  }
+
+  async function status(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const f = await find(request, context);
+    if (f.answer) return f.answer;
+    const { batchId, state } = f;
     const custom = (state.customStatus ?? {}) as Partial<BatchStatus>;
-    const done = await store.readReport(batchId);
+    const runKey = (state.input as Partial<BatchInput> | undefined)?.runKey ?? batchId;
+    const done = await store.readReport(runKey);
     if (done) return { status: 200, jsonBody: { ...done, runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'done' } };
-    const plan = await store.readPlan(batchId);
+    const plan = await store.readPlan(runKey);
     if (!plan) return { status: 200, jsonBody: { batchId, runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'preflight', counts: null, users: [] } };
-    const users = mergeOutcomes(plan, await store.readChunks(batchId));
+    const users = mergeOutcomes(plan, await store.readChunks(runKey));
     const counts = { ...countOutcomes(users, plan.rows.length), pending: plan.rows.length - users.length };
     return { status: 200, jsonBody: { batchId, source: plan.source, startedAt: plan.startedAt, finishedAt: null, deadline: plan.deadline, ...(plan.error ? { error: plan.error } : {}), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'licensing', counts, users } };
   }
 
   async function recheck(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-    const batchId = request.params['batchId'] ?? '';
-    const client = df.getClient(context);
-    const state = BATCH_ID.test(batchId) ? await client.getStatus(batchId).catch(() => undefined) : undefined;
-    if (!state?.runtimeStatus) return problem(404, 'Unknown batch', `no batch ${batchId}`);
+    const f = await find(request, context);
+    if (f.answer) return f.answer;
+    const { batchId, client, instanceId, state } = f;
     const chunks = ((state.customStatus ?? {}) as Partial<BatchStatus>).chunks ?? 0;
     let asked = 0;
     for (let i = 0; i < chunks; i++) {
       try {
-        await client.raiseEvent(chunkInstanceId(batchId, i), RECHECK_EVENT, null);
+        await client.raiseEvent(chunkInstanceId(instanceId, i), RECHECK_EVENT, null);
         asked++;
       } catch {
         // a chunk that has finished has nothing to check

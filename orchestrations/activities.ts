@@ -10,6 +10,7 @@ import { parseInput } from '../shared/domain/input';
 import { planBatch, validateRows, type FailedRow, type PlannedRow, type TenantUserState } from '../shared/domain/planning';
 import type { Profiles } from '../shared/domain/profiles';
 import { countOutcomes, type OutcomeCounts } from '../shared/domain/report';
+import { errorText } from '../shared/domain/text';
 import { upnKey } from '../shared/domain/upn';
 import type { PreflightInput, PreflightResult, ProbeInput, ProbeResult } from './contracts';
 
@@ -26,7 +27,8 @@ export interface ActivityDeps {
 /** Thrown for a transient Graph failure so that callActivityWithRetry tries again. */
 export class TransientGraphError extends Error {
   constructor(failure: GraphFailure) {
-    super(`${failure.reason}: HTTP ${failure.status} ${failure.code} ${failure.message}`);
+    // Cut: the text travels through durable history and may end in a row's message or the batch's status.
+    super(errorText(`${failure.reason}: HTTP ${failure.status} ${failure.code} ${failure.message}`));
     this.name = 'TransientGraphError';
   }
 }
@@ -35,18 +37,19 @@ export function createActivities(deps: ActivityDeps) {
   const { graph, store, flags } = deps;
   const now = deps.now ?? (() => new Date());
 
-  async function failPlan(base: Omit<StoredPlan, 'rows' | 'error'>, message: string): Promise<PreflightResult> {
-    await store.savePlan({ ...base, error: message, rows: [] });
-    return { total: 0, chunks: 0, error: message, settled: countOutcomes([]) };
+  async function failPlan(runKey: string, base: Omit<StoredPlan, 'rows' | 'error'>, message: string): Promise<PreflightResult> {
+    const error = errorText(message);
+    await store.savePlan(runKey, { ...base, error, rows: [] });
+    return { total: 0, chunks: 0, error, settled: countOutcomes([]) };
   }
 
   async function preflight(input: PreflightInput): Promise<PreflightResult> {
     const base = { batchId: input.batchId, source: input.source, startedAt: input.startedAt, deadline: input.deadline, chunkSize: input.chunkSize };
     const read = await store.readInput(input.input);
-    if (!read.ok) return failPlan(base, read.message);
+    if (!read.ok) return failPlan(input.runKey, base, read.message);
     const sourceName = input.source.startsWith('blob:') ? input.source.slice('blob:'.length) : 'request body';
     const parsed = parseInput(read.bytes, sourceName, input.json ? { json: true } : undefined);
-    if (!parsed.ok) return failPlan(base, parsed.error.message);
+    if (!parsed.ok) return failPlan(input.runKey, base, parsed.error.message);
     const batchProfile = parsed.input.profile ?? input.profile;
     const validated = validateRows(parsed.input.rows, { profiles: deps.profiles, defaultProfile: deps.defaultProfile, ...(batchProfile ? { batchProfile } : {}) });
 
@@ -69,21 +72,21 @@ export function createActivities(deps: ActivityDeps) {
       if (r.kind === 'rejected' && (skus.ok || rejectedByValidation.has(r.row))) return r;
       const failure = !skus.ok ? skus : readFailures.get(upnKey(r.userPrincipalName));
       if (!failure) return r;
-      const failed: FailedRow = { kind: 'failed', row: r.row, userPrincipalName: r.userPrincipalName, profile: r.profile, skus: r.skus, reason: failure.reason === 'unknown_sku' ? 'graph_error' : failure.reason, message: `row ${r.row}: Graph refused to read the tenant: ${failure.message}` };
+      const failed: FailedRow = { kind: 'failed', row: r.row, userPrincipalName: r.userPrincipalName, profile: r.profile, skus: r.skus, reason: failure.reason === 'unknown_sku' ? 'graph_error' : failure.reason, message: errorText(`row ${r.row}: Graph refused to read the tenant: ${failure.message}`) };
       return failed;
     });
     // Graph refusing the app at the start of a batch (a permission not granted or not consented) is the batch's error,
     // naming the permission, as well as each row's.
     const refused = !skus.ok ? skus : [...readFailures.values()].find((f) => f.reason === 'forbidden');
-    const error = refused ? refused.message : undefined;
-    await store.savePlan({ ...base, rows, ...(error ? { error } : {}) });
+    const error = refused ? errorText(refused.message) : undefined;
+    await store.savePlan(input.runKey, { ...base, rows, ...(error ? { error } : {}) });
     const settled = countOutcomes(rows.filter((r) => r.kind !== 'assign').map((r) => ({ outcome: r.kind })), 0);
     return { total: rows.length, chunks: chunkAssignments(rows, input.chunkSize).length, settled, ...(error ? { error } : {}) };
   }
 
-  async function loadChunk(input: { batchId: string; chunk: number }): Promise<PlannedAssignment[]> {
-    const plan = await store.readPlan(input.batchId);
-    if (!plan) throw new Error(`no stored plan for batch ${input.batchId}`);
+  async function loadChunk(input: { runKey: string; chunk: number }): Promise<PlannedAssignment[]> {
+    const plan = await store.readPlan(input.runKey);
+    if (!plan) throw new Error(`no stored plan for run ${input.runKey}`);
     return chunkAssignments(plan.rows, plan.chunkSize)[input.chunk] ?? [];
   }
 
@@ -91,7 +94,7 @@ export function createActivities(deps: ActivityDeps) {
   async function assign(a: PlannedAssignment): Promise<ChunkUserResult> {
     const failed = (f: GraphFailure): ChunkUserResult => {
       if (f.transient) throw new TransientGraphError(f);
-      return { row: a.row, outcome: 'failed', reason: f.reason, message: f.message, assignedAt: null, provisionedAt: null };
+      return { row: a.row, outcome: 'failed', reason: f.reason, message: errorText(f.message), assignedAt: null, provisionedAt: null };
     };
     // Every attempt starts from what Graph has now: after a 5xx or a timeout the previous assignLicense may have
     // landed, and the durable retry of this activity must not send it twice.
@@ -120,8 +123,8 @@ export function createActivities(deps: ActivityDeps) {
     return { row: a.row, outcome: 'assigned', reason: nothingToDo ? 'already_licensed' : '', message: nothingToDo ? 'every licence in the row was already assigned' : '', assignedAt: null, provisionedAt: null };
   }
 
-  async function saveChunk(input: { batchId: string; chunk: number; results: ChunkUserResult[] }): Promise<null> {
-    await store.saveChunk(input.batchId, input.chunk, input.results);
+  async function saveChunk(input: { runKey: string; chunk: number; results: ChunkUserResult[] }): Promise<null> {
+    await store.saveChunk(input.runKey, input.chunk, input.results);
     return null;
   }
 
@@ -133,30 +136,30 @@ export function createActivities(deps: ActivityDeps) {
     let transient: GraphFailure | undefined;
     for (const [id, r] of features) {
       if (r.ok && r.value.includes('CallingPlan')) found.push(id);
-      else if (!r.ok && r.reason === 'forbidden') refused.push({ userId: id, message: r.message });
+      else if (!r.ok && r.reason === 'forbidden') refused.push({ userId: id, message: errorText(r.message) });
       else if (!r.ok && r.transient) transient = r;
     }
     if (found.length === 0 && refused.length === 0 && transient && [...features.values()].every((r) => !r.ok)) throw new TransientGraphError(transient);
     return { found, refused };
   }
 
-  async function finish(input: { batchId: string; finishedAt?: string }): Promise<OutcomeCounts> {
-    const plan = await store.readPlan(input.batchId);
-    if (!plan) throw new Error(`no stored plan for batch ${input.batchId}`);
-    const results = await store.readChunks(input.batchId);
+  async function finish(input: { batchId: string; runKey: string; finishedAt?: string }): Promise<OutcomeCounts> {
+    const plan = await store.readPlan(input.runKey);
+    if (!plan) throw new Error(`no stored plan for run ${input.runKey}`);
+    const results = await store.readChunks(input.runKey);
     const have = new Set(results.map((r) => r.row));
     // A row whose chunk never recorded a result is reported, never dropped.
     const missing: ChunkUserResult[] = plan.rows
       .filter((r) => r.kind === 'assign' && !have.has(r.row))
       .map((r) => ({ row: r.row, outcome: 'failed', reason: 'graph_error', message: 'no result was recorded for this row (its chunk failed); run the batch again', assignedAt: null, provisionedAt: null }));
     const report = finalReport(plan, [...results, ...missing], input.finishedAt ?? now().toISOString());
-    await store.saveReport(report);
-    if (!(await store.isDone(input.batchId, 'flags'))) {
+    await store.saveReport(input.runKey, report);
+    if (!(await store.isDone(input.runKey, 'flags'))) {
       const toFlag: FlagMessage[] = report.users
         .filter((u) => u.outcome === 'failed' || u.outcome === 'flagged')
         .map((u) => ({ batchId: report.batchId, row: u.row, userPrincipalName: u.userPrincipalName, outcome: u.outcome as 'failed' | 'flagged', reason: u.reason, message: u.message }));
       if (toFlag.length > 0) await flags.publish(toFlag);
-      await store.markDone(input.batchId, 'flags');
+      await store.markDone(input.runKey, 'flags');
     }
     return report.counts;
   }

@@ -17,10 +17,12 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
   const startedAt = context.df.currentUtcDateTime;
   const deadline = new Date(startedAt.getTime() + input.deadlineHours * 3_600_000).toISOString();
   const status = (s: BatchStatus) => context.df.setCustomStatus(s);
+  const runKey = input.runKey ?? input.batchId;
   status({ phase: 'preflight', chunks: 0 });
 
   const pre = (yield context.df.callActivityWithRetry(PREFLIGHT_ACTIVITY, STEP_RETRY, {
     batchId: input.batchId,
+    runKey,
     source: input.source,
     input: input.input,
     ...(input.profile ? { profile: input.profile } : {}),
@@ -33,7 +35,7 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
 
   if (pre.chunks > 0) {
     const chunks = Array.from({ length: pre.chunks }, (_, i) => {
-      const chunkInput: ChunkInput = { batchId: input.batchId, chunk: i, deadline, parallelism: input.parallelism };
+      const chunkInput: ChunkInput = { batchId: input.batchId, runKey, chunk: i, deadline, parallelism: input.parallelism };
       return context.df.callSubOrchestrator(CHUNK_ORCHESTRATOR, chunkInput, chunkInstanceId(context.df.instanceId, i));
     });
     try {
@@ -44,7 +46,7 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
   }
 
   status({ phase: 'reporting', chunks: pre.chunks, counts: pre.settled });
-  const counts = (yield context.df.callActivityWithRetry(FINISH_ACTIVITY, STEP_RETRY, { batchId: input.batchId, finishedAt: context.df.currentUtcDateTime.toISOString() })) as ReturnType<typeof countOutcomes>;
+  const counts = (yield context.df.callActivityWithRetry(FINISH_ACTIVITY, STEP_RETRY, { batchId: input.batchId, runKey, finishedAt: context.df.currentUtcDateTime.toISOString() })) as ReturnType<typeof countOutcomes>;
   status({ phase: 'done', chunks: pre.chunks, counts, ...(pre.error ? { error: pre.error } : {}) });
   return counts;
 };

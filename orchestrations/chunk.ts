@@ -56,11 +56,12 @@ export function endRefusedWaits(results: ChunkUserResult[], pending: ChunkState[
 
 export const chunkOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<ChunkInput>();
+  const runKey = input.runKey ?? input.batchId;
   let state: ChunkState;
   if (input.state) {
     state = input.state;
   } else {
-    const work = (yield context.df.callActivityWithRetry(LOAD_CHUNK_ACTIVITY, STORE_RETRY, { batchId: input.batchId, chunk: input.chunk })) as PlannedAssignment[];
+    const work = (yield context.df.callActivityWithRetry(LOAD_CHUNK_ACTIVITY, STORE_RETRY, { runKey, chunk: input.chunk })) as PlannedAssignment[];
     const results: ChunkUserResult[] = [];
     for (let i = 0; i < work.length; i += input.parallelism) {
       const group = work.slice(i, i + input.parallelism);
@@ -69,13 +70,13 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
       settled.forEach((s, k) => {
         const row = group[k]!.row;
         if (s.ok) results.push({ ...s.value, assignedAt: s.value.outcome === 'assigned' ? at : null });
-        else results.push({ row, outcome: 'failed', reason: /^throttled\b/.test(s.message) ? 'throttled' : 'graph_error', message: `gave up after repeated transient Graph errors: ${s.message.split('\n')[0]!.trim()}`, assignedAt: null, provisionedAt: null });
+        else results.push({ row, outcome: 'failed', reason: /^throttled\b/.test(s.message) ? 'throttled' : 'graph_error', message: `gave up after repeated transient Graph errors: ${s.message.split('\n')[0]!.trim().slice(0, 400)}`, assignedAt: null, provisionedAt: null });
       });
     }
     const polled = new Set(work.filter((w) => w.pollTeams).map((w) => w.row));
     const pending = results.filter((r) => r.outcome === 'assigned' && polled.has(r.row)).map((r) => ({ row: r.row, userId: work.find((w) => w.row === r.row)!.userId }));
     state = { results, pending, assignedAt: context.df.currentUtcDateTime.toISOString(), polls: 0 };
-    yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { batchId: input.batchId, chunk: input.chunk, results: state.results });
+    yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { runKey, chunk: input.chunk, results: state.results });
   }
 
   const deadline = new Date(input.deadline);
@@ -99,7 +100,7 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     }
     ({ results, pending } = endRefusedWaits(results, pending, probe.refused));
     if (found.length > 0 || probe.refused.length > 0) {
-      yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { batchId: input.batchId, chunk: input.chunk, results });
+      yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { runKey, chunk: input.chunk, results });
     }
     if (pending.length > 0 && polls % POLLS_PER_GENERATION === 0) {
       const carried: ChunkInput = { ...input, state: { results, pending, assignedAt: state.assignedAt, polls } };
@@ -111,7 +112,7 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
   if (pending.length > 0) {
     const late = new Set(pending.map((p) => p.row));
     results = results.map((r) => (late.has(r.row) ? { ...r, outcome: 'flagged', reason: 'no_calling_plan', message: `Teams showed no calling plan by the deadline (${input.deadline}); if it still has none, contact Microsoft support` } : r));
-    yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { batchId: input.batchId, chunk: input.chunk, results });
+    yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { runKey, chunk: input.chunk, results });
   }
   const summary: ChunkSummary = { chunk: input.chunk, counts: countOutcomes(results) };
   return summary;

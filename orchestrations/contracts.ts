@@ -1,11 +1,14 @@
 // What orchestrators and activities pass each other. Kept small and free of UPNs: rows travel as row numbers and
 // object ids; everything else stays in the batch store.
-import type { InputRef } from '../shared/adapters/batch-store';
+import type { InputRef, RunKey } from '../shared/adapters/batch-store';
 import type { ChunkUserResult, PlannedAssignment } from '../shared/domain/batch';
 import type { OutcomeCounts } from '../shared/domain/report';
 
 export interface BatchInput {
+  /** The id the caller sees (its own, or an upload's). */
   readonly batchId: string;
+  /** Where this run's blobs live (absent only in runs started before run keys existed, which used the batch id). */
+  readonly runKey?: RunKey;
   /** "http" or "blob:<container>/<name>": where the batch came from, for the report. */
   readonly source: string;
   readonly input: InputRef;
@@ -20,6 +23,7 @@ export interface BatchInput {
 
 export interface PreflightInput {
   readonly batchId: string;
+  readonly runKey: RunKey;
   readonly source: string;
   readonly input: InputRef;
   readonly profile?: string;
@@ -47,6 +51,7 @@ export interface ChunkState {
 
 export interface ChunkInput {
   readonly batchId: string;
+  readonly runKey?: RunKey;
   readonly chunk: number;
   readonly deadline: string;
   readonly parallelism: number;

@@ -1,5 +1,7 @@
-// Azurite has no Event Grid, so the local host notices uploads itself: it lists the intake container and calls the
-// app's blob trigger once for each new (name, ETag), as the Event Grid subscription does in Azure.
+// Azurite has no Event Grid, so the local host notices uploads itself: it lists the intake container and hands the
+// app's Event Grid trigger one BlobCreated event for each new (name, ETag), as the Event Grid subscription on the
+// storage account does in Azure. Like Event Grid it sends only the event; the app reads the blob itself.
+import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerClient } from '@azure/storage-blob';
@@ -23,7 +25,7 @@ export class BlobWatcher {
   constructor(
     private readonly container: ContainerClient,
     stateDir: string,
-    private readonly onUpload: (blob: UploadedBlob, content: Buffer) => Promise<void>,
+    private readonly onUpload: (blob: UploadedBlob) => Promise<void>,
     private readonly log: (message: string) => void,
     private readonly intervalMs = 250,
   ) {
@@ -59,11 +61,40 @@ export class BlobWatcher {
       const key = `${b.name}\n${b.properties.etag ?? ''}`;
       if (this.seen.has(key) || b.name.endsWith('/')) continue;
       const client = this.container.getBlobClient(b.name);
-      // Like the Functions host, hand the trigger the blob's content; inputs over the limit are refused by the app.
-      const content = (b.properties.contentLength ?? 0) > 32 * 1024 * 1024 ? Buffer.alloc(0) : await client.downloadToBuffer();
-      await this.onUpload({ name: b.name, etag: b.properties.etag ?? '', url: client.url, contentLength: b.properties.contentLength ?? content.length, contentType: b.properties.contentType, lastModified: b.properties.lastModified }, content);
+      await this.onUpload({ name: b.name, etag: b.properties.etag ?? '', url: client.url, contentLength: b.properties.contentLength ?? 0, contentType: b.properties.contentType, lastModified: b.properties.lastModified });
       this.seen.add(key);
       writeFileSync(this.seenFile, JSON.stringify([...this.seen]));
     }
   }
+}
+
+/**
+ * The event Event Grid delivers for an upload, in the Event Grid schema the Functions host hands to an Event Grid
+ * trigger (https://learn.microsoft.com/azure/event-grid/event-schema-blob-storage, "Microsoft.Storage.BlobCreated"):
+ * the subject names container and blob, `data.eTag` is the ETag without quotes, `data.contentLength` the size.
+ * Azurite has no resource ids or sequencers, so `topic` names a made-up local account and `sequencer` is a counter.
+ */
+export function blobCreatedEvent(account: string, container: string, blob: UploadedBlob, sequence: number): Record<string, unknown> {
+  const requestId = randomUUID();
+  return {
+    topic: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/Microsoft.Storage/storageAccounts/${account}`,
+    subject: `/blobServices/default/containers/${container}/blobs/${blob.name}`,
+    eventType: 'Microsoft.Storage.BlobCreated',
+    eventTime: (blob.lastModified ?? new Date()).toISOString(),
+    id: requestId,
+    data: {
+      api: 'PutBlob',
+      clientRequestId: randomUUID(),
+      requestId,
+      eTag: blob.etag.replace(/"/g, ''),
+      contentType: blob.contentType ?? 'application/octet-stream',
+      contentLength: blob.contentLength,
+      blobType: 'BlockBlob',
+      url: blob.url,
+      sequencer: String(sequence).padStart(48, '0'),
+      storageDiagnostics: { batchId: randomUUID() },
+    },
+    dataVersion: '',
+    metadataVersion: '1',
+  };
 }

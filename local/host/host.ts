@@ -1,12 +1,12 @@
 // The local host: loads the compiled app through the worker contract, runs its orchestrations on the local durable
-// engine, serves its HTTP routes and the durable client endpoints, turns uploads into blob-trigger calls, and, with
+// engine, serves its HTTP routes and the durable client endpoints, turns uploads into Event Grid events, and, with
 // the skip-ahead clock, jumps to the next durable timer whenever nothing else is running.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { Agent, fetch } from 'undici';
 import { RealClock, SkipAheadClock, type Clock } from '../clock';
-import { BlobWatcher } from './blob-watcher';
+import { BlobWatcher, blobCreatedEvent } from './blob-watcher';
 import { DurableEngine } from './durable/engine';
 import { InstanceStore } from './durable/store';
 import { installFunctionsCore } from './functions-core';
@@ -17,6 +17,8 @@ export interface LocalHostOptions {
   readonly appPath: string;
   readonly port?: number;
   readonly functionKey?: string;
+  /** More keys for the function routes (one per integration, as named host keys are in Azure). */
+  readonly extraFunctionKeys?: readonly string[];
   /** Skip ahead to the next timer when idle (simulated time), sharing the offset with the Graph simulator. */
   readonly skipAhead?: boolean;
   /** The Graph simulator's URL, whose /_sim/clock holds the shared time offset. */
@@ -61,25 +63,21 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const store = new InstanceStore(options.stateDir);
   const engine = new DurableEngine({ registry, store, clock, log });
   const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
-  const server = new HostServer({ registry, engine, functionKey, taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone', log, ...(options.maxRunningOrchestrations ? { maxRunningOrchestrations: options.maxRunningOrchestrations } : {}), ...(options.port !== undefined ? { port: options.port } : {}) });
+  const server = new HostServer({ registry, engine, functionKey, ...(options.extraFunctionKeys ? { extraFunctionKeys: options.extraFunctionKeys } : {}), taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone', log, ...(options.maxRunningOrchestrations ? { maxRunningOrchestrations: options.maxRunningOrchestrations } : {}), ...(options.port !== undefined ? { port: options.port } : {}) });
   const url = await server.start();
   process.env['WEBSITE_HOSTNAME'] = new URL(url).host;
 
-  const blobTrigger = registry.byTrigger('blobTrigger')[0];
+  // The Event Grid subscription of the deployment sends the intake container's BlobCreated events to the function
+  // named batches-intake; here the blob watcher stands in for it.
+  const uploadsTrigger = registry.byTrigger('eventGridTrigger')[0];
   let watcher: BlobWatcher | undefined;
-  if (blobTrigger) {
-    const path = typeof blobTrigger.trigger['path'] === 'string' ? blobTrigger.trigger['path'] : '';
-    const containerName = path.split('/')[0] ?? '';
-    const connection = process.env[typeof blobTrigger.trigger['connection'] === 'string' ? blobTrigger.trigger['connection'] : 'AzureWebJobsStorage'] ?? '';
-    const container = BlobServiceClient.fromConnectionString(connection).getContainerClient(containerName);
-    watcher = new BlobWatcher(container, options.stateDir, async (blob, content) => {
-      await server.invoke(blobTrigger, content, {
-        blobTrigger: `${containerName}/${blob.name}`,
-        name: blob.name,
-        uri: blob.url,
-        properties: { eTag: blob.etag, length: blob.contentLength, contentType: blob.contentType, lastModified: blob.lastModified?.toISOString() },
-        metadata: {},
-      });
+  if (uploadsTrigger) {
+    const containerName = process.env['DIALTONE_INTAKE_CONTAINER'] || 'license-requests';
+    const container = BlobServiceClient.fromConnectionString(process.env['AzureWebJobsStorage'] ?? '').getContainerClient(containerName);
+    let sequence = 0;
+    watcher = new BlobWatcher(container, options.stateDir, async (blob) => {
+      const event = blobCreatedEvent(container.accountName, containerName, blob, ++sequence);
+      await server.invoke(uploadsTrigger, event, { ...event });
     }, log);
   }
 

@@ -1,6 +1,6 @@
 // The local host as a process (`node dist/local/host/main.js`), configured by environment like the Functions host:
 // the app's own settings, plus DIALTONE_HOST_STATE_DIR, DIALTONE_HOST_PORT, DIALTONE_LOCAL_FUNCTION_KEY,
-// DIALTONE_LOCAL_CLOCK=skip-ahead and DIALTONE_SIM_URL. Prints one READY line with its URL and function key.
+// DIALTONE_LOCAL_EXTRA_KEYS (comma-separated), DIALTONE_LOCAL_CLOCK=skip-ahead and DIALTONE_SIM_URL. Prints one READY line with its URL and function key.
 import { join } from 'node:path';
 import { readCaFile, startLocalHost } from './host';
 
@@ -13,6 +13,7 @@ async function main(): Promise<void> {
     appPath: join(__dirname, '..', '..', 'main.js'),
     ...(env['DIALTONE_HOST_PORT'] ? { port: Number(env['DIALTONE_HOST_PORT']) } : {}),
     ...(env['DIALTONE_LOCAL_FUNCTION_KEY'] ? { functionKey: env['DIALTONE_LOCAL_FUNCTION_KEY'] } : {}),
+    ...(env['DIALTONE_LOCAL_EXTRA_KEYS'] ? { extraFunctionKeys: env['DIALTONE_LOCAL_EXTRA_KEYS'].split(',').filter(Boolean) } : {}),
     skipAhead: env['DIALTONE_LOCAL_CLOCK'] === 'skip-ahead',
     ...(env['DIALTONE_LOCAL_MAX_RUNNING'] ? { maxRunningOrchestrations: Number(env['DIALTONE_LOCAL_MAX_RUNNING']) } : {}),
     ...(env['DIALTONE_SIM_URL'] ? { simulatorUrl: env['DIALTONE_SIM_URL'] } : {}),

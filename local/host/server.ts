@@ -1,8 +1,11 @@
 // The local host's HTTP face: the app's `/api` routes (function keys checked as Azure checks them) and the Durable
-// extension's client endpoints (`/runtime/webhooks/durabletask/…`) that the real DurableClient calls.
+// extension's client endpoints (`/runtime/webhooks/durabletask/…`, always behind a key, as the Functions host puts
+// them behind the durabletask_extension system key), plus the extension's worker-facing RPC endpoint that the real
+// DurableClient calls. Every request must name this host in its Host header, so a web page that rebinds its own DNS
+// name to 127.0.0.1 cannot reach any of it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import type { DurableEngine } from './durable/engine';
 import type { InstanceState } from './durable/store';
@@ -12,6 +15,8 @@ export interface HostServerOptions {
   readonly registry: FunctionRegistry;
   readonly engine: DurableEngine;
   readonly functionKey: string;
+  /** More keys that open the function routes, like the named host keys given to each integration in Azure. */
+  readonly extraFunctionKeys?: readonly string[];
   readonly taskHub: string;
   readonly port?: number;
   readonly log: (message: string) => void;
@@ -23,12 +28,17 @@ export interface HostServerOptions {
 
 const MAX_BODY = 21 * 1024 * 1024;
 const WEBHOOK = '/runtime/webhooks/durabletask/';
+const RPC = '/_rpc/';
 
-function keyMatches(given: string | null | undefined, key: string): boolean {
+function keyMatches(given: string | null | undefined, keys: readonly string[]): boolean {
   if (!given) return false;
   const a = Buffer.from(given);
-  const b = Buffer.from(key);
-  return a.length === b.length && timingSafeEqual(a, b);
+  let ok = false;
+  for (const key of keys) {
+    const b = Buffer.from(key);
+    if (a.length === b.length && timingSafeEqual(a, b)) ok = true;
+  }
+  return ok;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -54,8 +64,18 @@ export class HostServer {
   private server: Server | undefined;
   private inFlight = 0;
   url = '';
+  /**
+   * The real extension serves the worker's DurableClient on a listener of its own (127.0.0.1:17071, no key). Here it
+   * shares the host's port, so its path carries a secret of this process instead: no route here opens without one.
+   */
+  private readonly rpcSecret = randomBytes(18).toString('base64url');
+  private allowedHosts = new Set<string>();
 
   constructor(private readonly options: HostServerOptions) {}
+
+  private get keys(): readonly string[] {
+    return [this.options.functionKey, ...(this.options.extraFunctionKeys ?? [])];
+  }
 
   get busy(): boolean {
     return this.inFlight > 0;
@@ -77,7 +97,9 @@ export class HostServer {
       server.listen(this.options.port ?? 0, '127.0.0.1', () => resolve());
     });
     this.server = server;
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const port = (server.address() as AddressInfo).port;
+    this.url = `http://127.0.0.1:${port}`;
+    this.allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
     return this.url;
   }
 
@@ -110,7 +132,7 @@ export class HostServer {
       },
       baseUrl: base,
       requiredQueryStringParameters: `code=${this.options.functionKey}`,
-      rpcBaseUrl: `${this.url}${WEBHOOK}`,
+      rpcBaseUrl: `${this.url}${RPC}${this.rpcSecret}/durabletask/`,
     };
   }
 
@@ -131,6 +153,12 @@ export class HostServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // DNS rebinding: a page on evil.example that resolves its name to 127.0.0.1 sends Host: evil.example. ASP.NET
+    // Core's host filtering answers such a request 400; so does this host, before reading anything.
+    if (!this.allowedHosts.has((req.headers.host ?? '').toLowerCase())) {
+      req.resume();
+      return send(res, 400, { type: 'about:blank', title: 'Bad Request - Invalid Hostname', status: 400, detail: 'this host answers only requests addressed to 127.0.0.1, localhost or [::1] with its port' }, { 'Content-Type': 'application/problem+json', Connection: 'close' });
+    }
     const url = new URL(req.url ?? '/', this.url);
     // Like the Functions host's dynamic throttles: an overloaded host says so with 429 and Retry-After; it never
     // accepts work it then drops.
@@ -138,20 +166,32 @@ export class HostServer {
       req.resume();
       return send(res, 429, { type: 'about:blank', title: 'Too busy', status: 429, detail: 'the host is at capacity; retry after the given seconds' }, { 'Retry-After': '5', 'Content-Type': 'application/problem+json' });
     }
+    const tooLarge = () => {
+      // Stop reading and close the connection: the rest of the body is never read into memory.
+      const socket = req.socket;
+      res.on('finish', () => socket?.destroy());
+      return send(res, 413, { type: 'about:blank', title: 'Batch too large', status: 413, detail: 'the body is over 20 MiB; split the batch' }, { Connection: 'close', 'Content-Type': 'application/problem+json' });
+    };
+    if (Number(req.headers['content-length'] ?? '0') > MAX_BODY) return tooLarge();
     const chunks: Buffer[] = [];
     let size = 0;
+    // A chunked body (no Content-Length) is counted as it arrives and refused the moment it passes the limit.
     for await (const c of req) {
       size += (c as Buffer).length;
-      if (size > MAX_BODY) {
-        // Stop reading and close the connection: the rest of the body is never read into memory.
-        const socket = req.socket;
-        res.on('finish', () => socket?.destroy());
-        return send(res, 413, { type: 'about:blank', title: 'Batch too large', status: 413, detail: 'the body is over 20 MiB; split the batch' }, { Connection: 'close', 'Content-Type': 'application/problem+json' });
-      }
+      if (size > MAX_BODY) return tooLarge();
       chunks.push(c as Buffer);
     }
     const body = Buffer.concat(chunks);
-    if (url.pathname.startsWith(WEBHOOK)) return this.webhook(req, res, url, body);
+    if (url.pathname.startsWith(WEBHOOK)) {
+      // Always the key, from loopback too: the Functions host has no exemption for local callers.
+      if (!keyMatches(url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined), [this.options.functionKey])) return send(res, 401, '');
+      return this.webhook(req, res, url, url.pathname.slice(WEBHOOK.length), body);
+    }
+    if (url.pathname.startsWith(RPC)) {
+      const [secret, service, ...rest] = url.pathname.slice(RPC.length).split('/');
+      if (service !== 'durabletask' || !keyMatches(secret, [this.rpcSecret])) return send(res, 401, '');
+      return this.webhook(req, res, url, rest.join('/'), body);
+    }
     if (url.pathname === '/admin/host/status') return send(res, 200, { state: 'Running' });
     if (url.pathname.startsWith('/api/')) return this.api(req, res, url, body);
     send(res, 404, { error: 'not found' });
@@ -175,7 +215,7 @@ export class HostServer {
     if (!matched) return send(res, pathMatched ? 405 : 404, pathMatched ? { error: 'method not allowed' } : { error: 'not found' });
     if ((matched.fn.trigger['authLevel'] ?? 'function') !== 'anonymous') {
       const given = (req.headers['x-functions-key'] as string | undefined) ?? url.searchParams.get('code');
-      if (!keyMatches(given, this.options.functionKey)) return send(res, 401, '', {});
+      if (!keyMatches(given, this.keys)) return send(res, 401, '', {});
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
@@ -191,10 +231,9 @@ export class HostServer {
     res.end(bytes);
   }
 
-  private webhook(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): void {
-    if (!keyMatches(url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined), this.options.functionKey) && !this.isLoopbackCaller(req)) return send(res, 401, '');
+  private webhook(req: IncomingMessage, res: ServerResponse, url: URL, path: string, body: Buffer): void {
     const engine = this.options.engine;
-    const parts = url.pathname.slice(WEBHOOK.length).split('/').map(decodeURIComponent);
+    const parts = path.split('/').map(decodeURIComponent);
     const method = (req.method ?? 'GET').toUpperCase();
     const parseBody = (): unknown => {
       if (body.length === 0) return undefined;
@@ -239,11 +278,5 @@ export class HostServer {
       return send(res, engine.terminate(id, url.searchParams.get('reason') ?? 'terminated') ? 202 : 410, undefined);
     }
     send(res, 404, { error: 'not supported by the local host' });
-  }
-
-  /** The real extension trusts the worker's own calls to its RPC endpoint; here that is a call from this machine. */
-  private isLoopbackCaller(req: IncomingMessage): boolean {
-    const a = req.socket.remoteAddress ?? '';
-    return a === '127.0.0.1' || a === '::1' || a === '::ffff:127.0.0.1';
   }
 }

@@ -1,5 +1,7 @@
 // Where a batch's data lives while it runs and after: the input, the plan, each chunk's results and the report, as
-// blobs under `<batchId>/` in the reports container. Durable payloads stay small because the rows live here.
+// blobs under the run's own folder (its run key) in the reports container. Durable payloads stay small because the
+// rows live here.
+import { randomBytes } from 'node:crypto';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { ChunkUserResult, StoredPlan } from '../domain/batch';
 import { MAX_INPUT_BYTES } from '../domain/input';
@@ -8,23 +10,39 @@ import { reportToCsv, type BatchReport } from '../domain/report';
 export interface InputRef {
   readonly container: string;
   readonly name: string;
+  /** The ETag the input had when the batch was accepted: the batch reads that version or none (If-Match). */
+  readonly etag?: string;
 }
 
 export type InputRead = { ok: true; bytes: Buffer } | { ok: false; message: string };
 
+/**
+ * Where one run of a batch keeps its blobs: `<owner>/<batchId>/<run>`, the run part unique to the run. A caller's id
+ * alone is never a folder, so a rerun, a restart after a purge or another caller with the same id never reads or
+ * overwrites another run's input, plan, chunks or report. Kept in the orchestration's input.
+ */
+export type RunKey = string;
+
 export interface BatchStore {
-  saveInput(batchId: string, bytes: Uint8Array): Promise<InputRef>;
-  /** Reads an input, refusing one over the input size limit before downloading it. */
+  /** Stores an HTTP batch's body once (If-None-Match: *): a second write to the same run fails instead of swapping it. */
+  saveInput(runKey: RunKey, bytes: Uint8Array): Promise<InputRef>;
+  /** Reads an input pinned to its ETag, refusing one over the input size limit without downloading it. */
   readInput(ref: InputRef): Promise<InputRead>;
-  savePlan(plan: StoredPlan): Promise<void>;
-  readPlan(batchId: string): Promise<StoredPlan | undefined>;
-  saveChunk(batchId: string, chunk: number, results: readonly ChunkUserResult[]): Promise<void>;
-  readChunks(batchId: string): Promise<ChunkUserResult[]>;
-  saveReport(report: BatchReport): Promise<void>;
-  readReport(batchId: string): Promise<BatchReport | undefined>;
-  /** Whether a one-time step (publishing flags) has been recorded as done for the batch. */
-  isDone(batchId: string, step: string): Promise<boolean>;
-  markDone(batchId: string, step: string): Promise<void>;
+  savePlan(runKey: RunKey, plan: StoredPlan): Promise<void>;
+  readPlan(runKey: RunKey): Promise<StoredPlan | undefined>;
+  saveChunk(runKey: RunKey, chunk: number, results: readonly ChunkUserResult[]): Promise<void>;
+  readChunks(runKey: RunKey): Promise<ChunkUserResult[]>;
+  saveReport(runKey: RunKey, report: BatchReport): Promise<void>;
+  readReport(runKey: RunKey): Promise<BatchReport | undefined>;
+  /** Whether a one-time step (publishing flags) has been recorded as done for the run. */
+  isDone(runKey: RunKey, step: string): Promise<boolean>;
+  markDone(runKey: RunKey, step: string): Promise<void>;
+}
+
+/** The quoted form Blob Storage's If-Match wants; Event Grid's `data.eTag` comes without quotes. */
+export function quotedEtag(etag: string): string {
+  const bare = etag.replace(/^W\//, '').replace(/"/g, '');
+  return `"${bare}"`;
 }
 
 export class BlobBatchStore implements BatchStore {
@@ -59,60 +77,84 @@ export class BlobBatchStore implements BatchStore {
     }
   }
 
-  async saveInput(batchId: string, bytes: Uint8Array): Promise<InputRef> {
-    const name = `${batchId}/_work/input`;
-    await (await this.container()).getBlockBlobClient(name).uploadData(bytes);
-    return { container: this.reportsContainer, name };
+  async saveInput(runKey: RunKey, bytes: Uint8Array): Promise<InputRef> {
+    const name = `${runKey}/_work/input`;
+    const r = await (await this.container()).getBlockBlobClient(name).uploadData(bytes, { conditions: { ifNoneMatch: '*' } });
+    return { container: this.reportsContainer, name, ...(r.etag ? { etag: r.etag } : {}) };
   }
 
   async readInput(ref: InputRef): Promise<InputRead> {
     const blob = (await this.container(ref.container)).getBlobClient(ref.name);
+    const tooBig = (n: number) => `${ref.name}: ${n} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file`;
     try {
-      const props = await blob.getProperties();
-      if ((props.contentLength ?? 0) > MAX_INPUT_BYTES) {
-        return { ok: false, message: `${ref.name}: ${props.contentLength} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file` };
+      const r = await blob.download(0, undefined, ref.etag ? { conditions: { ifMatch: quotedEtag(ref.etag) } } : {});
+      const body = r.readableStreamBody;
+      if ((r.contentLength ?? 0) > MAX_INPUT_BYTES) {
+        body?.destroy?.();
+        return { ok: false, message: tooBig(r.contentLength ?? 0) };
       }
-      return { ok: true, bytes: await blob.downloadToBuffer() };
+      // Counted while read as well: the declared length is not trusted to bound memory.
+      const parts: Buffer[] = [];
+      let size = 0;
+      if (body) {
+        for await (const c of body) {
+          size += (c as Buffer).length;
+          if (size > MAX_INPUT_BYTES) {
+            body.destroy?.();
+            return { ok: false, message: tooBig(size) };
+          }
+          parts.push(c as Buffer);
+        }
+      }
+      return { ok: true, bytes: Buffer.concat(parts) };
     } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return { ok: false, message: `${ref.name}: the input is gone from ${ref.container}` };
+      const status = (e as { statusCode?: number }).statusCode;
+      if (status === 404) return { ok: false, message: `${ref.name}: the input is gone from ${ref.container}` };
+      if (status === 412) return { ok: false, message: `${ref.name}: the file was replaced after this batch was accepted; the new version is a batch of its own` };
       throw e;
     }
   }
 
-  savePlan(plan: StoredPlan): Promise<void> {
-    return this.putJson(`${plan.batchId}/_work/plan.json`, plan);
+  savePlan(runKey: RunKey, plan: StoredPlan): Promise<void> {
+    return this.putJson(`${runKey}/_work/plan.json`, plan);
   }
 
-  readPlan(batchId: string): Promise<StoredPlan | undefined> {
-    return this.getJson<StoredPlan>(`${batchId}/_work/plan.json`);
+  readPlan(runKey: RunKey): Promise<StoredPlan | undefined> {
+    return this.getJson<StoredPlan>(`${runKey}/_work/plan.json`);
   }
 
-  saveChunk(batchId: string, chunk: number, results: readonly ChunkUserResult[]): Promise<void> {
-    return this.putJson(`${batchId}/_work/chunk-${String(chunk).padStart(5, '0')}.json`, results);
+  saveChunk(runKey: RunKey, chunk: number, results: readonly ChunkUserResult[]): Promise<void> {
+    return this.putJson(`${runKey}/_work/chunk-${String(chunk).padStart(5, '0')}.json`, results);
   }
 
-  async readChunks(batchId: string): Promise<ChunkUserResult[]> {
+  async readChunks(runKey: RunKey): Promise<ChunkUserResult[]> {
     const c = await this.container();
     const out: ChunkUserResult[] = [];
-    for await (const b of c.listBlobsFlat({ prefix: `${batchId}/_work/chunk-` })) out.push(...((await this.getJson<ChunkUserResult[]>(b.name)) ?? []));
+    for await (const b of c.listBlobsFlat({ prefix: `${runKey}/_work/chunk-` })) out.push(...((await this.getJson<ChunkUserResult[]>(b.name)) ?? []));
     return out;
   }
 
-  async saveReport(report: BatchReport): Promise<void> {
-    await this.putJson(`${report.batchId}/report.json`, report);
+  async saveReport(runKey: RunKey, report: BatchReport): Promise<void> {
+    await this.putJson(`${runKey}/report.json`, report);
     const csv = reportToCsv(report);
-    await (await this.container()).getBlockBlobClient(`${report.batchId}/report.csv`).upload(csv, Buffer.byteLength(csv), { blobHTTPHeaders: { blobContentType: 'text/csv; charset=utf-8' } });
+    await (await this.container()).getBlockBlobClient(`${runKey}/report.csv`).upload(csv, Buffer.byteLength(csv), { blobHTTPHeaders: { blobContentType: 'text/csv; charset=utf-8' } });
   }
 
-  readReport(batchId: string): Promise<BatchReport | undefined> {
-    return this.getJson<BatchReport>(`${batchId}/report.json`);
+  readReport(runKey: RunKey): Promise<BatchReport | undefined> {
+    return this.getJson<BatchReport>(`${runKey}/report.json`);
   }
 
-  async isDone(batchId: string, step: string): Promise<boolean> {
-    return (await this.container()).getBlobClient(`${batchId}/_work/${step}.done`).exists();
+  async isDone(runKey: RunKey, step: string): Promise<boolean> {
+    return (await this.container()).getBlobClient(`${runKey}/_work/${step}.done`).exists();
   }
 
-  async markDone(batchId: string, step: string): Promise<void> {
-    await (await this.container()).getBlockBlobClient(`${batchId}/_work/${step}.done`).upload('', 0);
+  async markDone(runKey: RunKey, step: string): Promise<void> {
+    await (await this.container()).getBlockBlobClient(`${runKey}/_work/${step}.done`).upload('', 0);
   }
+}
+
+/** A new run key for a batch of `owner` (a caller's name, or `uploads`): UTC time first so a folder lists in order. */
+export function newRunKey(owner: string, batchId: string, now: Date = new Date()): RunKey {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${owner}/${batchId}/${stamp}-${randomBytes(4).toString('hex')}`;
 }

@@ -24,7 +24,24 @@ export interface AppConfig {
   readonly serviceBus: { readonly fullyQualifiedNamespace: string } | { readonly connectionString: string } | undefined;
   readonly storage: { readonly connectionString: string } | { readonly blobServiceUri: string; readonly queueServiceUri: string; readonly clientId: string | undefined };
   readonly taskHub: string;
+  /** The integrations allowed to call the API, by the SHA-256 of their function key; undefined = one integration. */
+  readonly callers: CallerDirectory | undefined;
 }
+
+/** An integration (an HR system, an admin tool) and what it may see besides its own batches. */
+export interface Caller {
+  readonly name: string;
+  /** May read the batches that uploads to the intake container started. */
+  readonly readsUploads: boolean;
+}
+
+/** Callers by the lower-case hex SHA-256 of their function key. */
+export type CallerDirectory = ReadonlyMap<string, Caller>;
+
+/** A caller's name is a folder and part of an instance id: short, lower case, and never the uploads' own owner. */
+export const CALLER_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+export const UPLOADS_OWNER = 'uploads';
+export const SINGLE_CALLER = 'default';
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -58,6 +75,7 @@ const schema = z.object({
   AzureWebJobsStorage__blobServiceUri: optionalText.pipe(z.url().optional()),
   AzureWebJobsStorage__queueServiceUri: optionalText.pipe(z.url().optional()),
   AzureWebJobsStorage__clientId: optionalText,
+  DIALTONE_CALLERS: optionalText,
   DIALTONE_TASK_HUB: optionalText.pipe(z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,44}$/, 'must be 3-45 letters and digits, starting with a letter').optional()).transform((v) => v ?? 'dialtone'),
 });
 
@@ -81,8 +99,8 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
   }
   const merged = mergeProfiles(overrides);
   problems.push(...merged.problems.map((p) => `DIALTONE_PROFILES: ${p}`));
-  if (!merged.profiles[s.DIALTONE_DEFAULT_PROFILE]) {
-    problems.push(`DIALTONE_DEFAULT_PROFILE: "${s.DIALTONE_DEFAULT_PROFILE}" is not a profile; known: ${Object.keys(merged.profiles).sort().join(', ')}`);
+  if (!merged.profiles.has(s.DIALTONE_DEFAULT_PROFILE)) {
+    problems.push(`DIALTONE_DEFAULT_PROFILE: "${s.DIALTONE_DEFAULT_PROFILE}" is not a profile; known: ${[...merged.profiles.keys()].sort().join(', ')}`);
   }
   let ca: string | undefined;
   if (s.DIALTONE_GRAPH_EXTRA_CA_FILE) {
@@ -101,6 +119,7 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
   if (s.ServiceBusConnection__fullyQualifiedNamespace && s.ServiceBusConnection) {
     problems.push('ServiceBusConnection: set either ServiceBusConnection__fullyQualifiedNamespace (managed identity) or ServiceBusConnection (connection string), not both');
   }
+  const callers = s.DIALTONE_CALLERS ? parseCallers(s.DIALTONE_CALLERS, problems) : undefined;
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
   return {
     graphBaseUrl: s.DIALTONE_GRAPH_BASE_URL,
@@ -123,7 +142,41 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
         : undefined,
     storage,
     taskHub: s.DIALTONE_TASK_HUB,
+    callers,
   };
+}
+
+/** DIALTONE_CALLERS: `{ "<name>": { "keySha256": "<64 hex>", "uploads"?: true } }`, one entry per integration. */
+function parseCallers(text: string, problems: string[]): CallerDirectory | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    problems.push('DIALTONE_CALLERS: is not valid JSON');
+    return undefined;
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    problems.push('DIALTONE_CALLERS: must be a JSON object mapping caller names to { "keySha256": "…" }');
+    return undefined;
+  }
+  const byKey = new Map<string, Caller>();
+  for (const [name, entry] of Object.entries(raw as Record<string, unknown>)) {
+    const where = `DIALTONE_CALLERS.${name.slice(0, 40)}`;
+    if (!CALLER_NAME.test(name) || name === UPLOADS_OWNER) {
+      problems.push(`${where}: a caller name is 1-32 lower-case letters, digits or '-' (and not "${UPLOADS_OWNER}")`);
+      continue;
+    }
+    const e = entry as { keySha256?: unknown; uploads?: unknown } | null;
+    const hash = typeof e?.keySha256 === 'string' ? e.keySha256.toLowerCase() : '';
+    if (!/^[0-9a-f]{64}$/.test(hash)) {
+      problems.push(`${where}: keySha256 must be the SHA-256 of the caller's function key, as 64 hex digits`);
+      continue;
+    }
+    if (e?.uploads !== undefined && typeof e.uploads !== 'boolean') problems.push(`${where}: uploads must be true or false`);
+    if (byKey.has(hash)) problems.push(`${where}: has the same key as ${byKey.get(hash)!.name}; each caller needs a key of its own`);
+    byKey.set(hash, { name, readsUploads: e?.uploads === true });
+  }
+  return byKey;
 }
 
 /** Azurite's well-known development account (public, documented by Microsoft; not a secret). */

@@ -2,9 +2,24 @@
 // numbered rows. Whole-input problems (too big, binary, no UPN column) become one InputError; problems in a single
 // field stay on the row so that the row, and only the row, is rejected later.
 import { parse as parseCsv } from 'csv-parse/sync';
+import { isProfileName } from './profiles';
+import { errorText, shown } from './text';
 
 export const MAX_INPUT_BYTES = 20 * 1024 * 1024;
 export const MAX_INPUT_ROWS = 50_000;
+
+/**
+ * A batch id a caller may choose. Its blobs live in folders named after it, and Azure Storage drops a trailing dot
+ * of a path segment (Azurite keeps it): `hr-2026.` and `hr-2026` would be one folder in Azure. So the last character
+ * is never a dot, and `..` is refused too.
+ */
+export const BATCH_ID = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9_-])?$/;
+
+export function isBatchId(id: string): boolean {
+  return BATCH_ID.test(id) && !id.includes('..');
+}
+
+export const BATCH_ID_RULE = "1-100 letters, digits, '.', '_' or '-', starting with a letter or digit, not ending with '.' and without '..'";
 
 export type InputFormat = 'csv' | 'upn-list' | 'json';
 
@@ -62,7 +77,8 @@ export function decodeInput(bytes: Uint8Array, source: string): { ok: true; text
     return { ok: false, error: { code: 'encoding', message: `${source}: is not valid UTF-8 text; save it as UTF-8 (in Excel: "CSV UTF-8")` } };
   }
   let control = 0;
-  for (let i = 0; i < text.length && i < 65536; i++) {
+  // The whole text, not its first part: a control character deep in a file is as hidden as one at the start.
+  for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0 || (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d)) control++;
   }
@@ -74,19 +90,22 @@ export function decodeInput(bytes: Uint8Array, source: string): { ok: true; text
 
 type Column = 'upn' | 'profile' | 'skus' | 'usageLocation' | 'onPremisesPstn';
 
-const HEADER_ALIASES: Readonly<Record<string, Column>> = {
-  userprincipalname: 'upn',
-  upn: 'upn',
-  profile: 'profile',
-  skus: 'skus',
-  sku: 'skus',
-  usagelocation: 'usageLocation',
-  onpremisespstn: 'onPremisesPstn',
-  hybrid: 'onPremisesPstn',
-};
+// A Map, not an object: a header cell named `constructor` or `__proto__` must not find Object.prototype's members.
+const HEADER_ALIASES: ReadonlyMap<string, Column> = new Map([
+  ['userprincipalname', 'upn'],
+  ['upn', 'upn'],
+  ['profile', 'profile'],
+  ['skus', 'skus'],
+  ['sku', 'skus'],
+  ['usagelocation', 'usageLocation'],
+  ['onpremisespstn', 'onPremisesPstn'],
+  ['hybrid', 'onPremisesPstn'],
+]);
 
 export function headerColumn(header: string): Column | undefined {
-  return HEADER_ALIASES[header.trim().toLowerCase().replace(/[\s_]+/g, '')];
+  // No alias is longer than 20 characters once spaces and underscores go; a longer cell is never one.
+  if (header.length > 256) return undefined;
+  return HEADER_ALIASES.get(header.trim().toLowerCase().replace(/[\s_]+/g, ''));
 }
 
 const TRUE_WORDS = new Set(['true', 'yes', '1', 'y']);
@@ -153,14 +172,14 @@ function parseCsvText(text: string, source: string, delimiter: ',' | ';'): Parse
     });
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);
-    return fail('malformed', `${source}: is not valid CSV: ${detail}`);
+    return fail('malformed', errorText(`${source}: is not valid CSV: ${detail}`));
   }
   const header = records[0];
   if (!header) return fail('empty', `${source}: has no header row`);
   const columns = header.map((h) => headerColumn(h));
   const upnIndex = columns.indexOf('upn');
   if (upnIndex < 0) {
-    return fail('no_upn_column', `${source}: has no userPrincipalName column (also accepted: UPN, "User principal name"); found columns: ${header.slice(0, 20).join(', ')}`);
+    return fail('no_upn_column', `${source}: has no userPrincipalName column (also accepted: UPN, "User principal name"); found columns: ${header.slice(0, 20).map((h) => shown(h, 40)).join(', ')}`);
   }
   const body = records.slice(1);
   if (body.length > MAX_INPUT_ROWS) return fail('too_many_rows', `${source}: has more than ${MAX_INPUT_ROWS} rows; split the file`);
@@ -182,7 +201,7 @@ function parseCsvText(text: string, source: string, delimiter: ',' | ';'): Parse
       ...(usage ? { usageLocation: usage } : {}),
       ...(hybrid !== undefined ? { onPremisesPstn: hybrid } : {}),
       ...(hybridRaw !== undefined && hybrid === undefined
-        ? { problem: { reason: 'invalid_field', field: header[hIdx] ?? 'onPremisesPstn', message: `row ${i + 1}, field ${header[hIdx]}: "${truncate(hybridRaw)}" is not true/false/yes/no/1/0` } }
+        ? { problem: { reason: 'invalid_field', field: shown(header[hIdx] ?? 'onPremisesPstn', 40), message: `row ${i + 1}, field ${shown(header[hIdx] ?? 'onPremisesPstn', 40)}: "${truncate(hybridRaw)}" is not true/false/yes/no/1/0` } }
         : {}),
     };
   });
@@ -202,7 +221,7 @@ function parseUpnList(text: string, source: string): ParseOutcome {
 }
 
 function truncate(s: string, n = 80): string {
-  return s.length > n ? `${s.slice(0, n)}…` : s;
+  return shown(s, n);
 }
 
 function parseJsonText(text: string, source: string): ParseOutcome {
@@ -211,7 +230,7 @@ function parseJsonText(text: string, source: string): ParseOutcome {
     body = JSON.parse(text);
   } catch (e) {
     const detail = e instanceof RangeError ? 'nested too deeply' : e instanceof Error ? e.message : String(e);
-    return fail('malformed', `${source}: is not valid JSON: ${detail}`);
+    return fail('malformed', errorText(`${source}: is not valid JSON: ${detail}`));
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return fail('malformed', `${source}: expected a JSON object { "users": [ … ] }`);
@@ -222,11 +241,15 @@ function parseJsonText(text: string, source: string): ParseOutcome {
   if (users.length === 0) return fail('empty', `${source}: "users" is empty`);
   if (users.length > MAX_INPUT_ROWS) return fail('too_many_rows', `${source}: has more than ${MAX_INPUT_ROWS} users; split the batch`);
   const batchId = envelope['batchId'];
-  if (batchId !== undefined && (typeof batchId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(batchId))) {
-    return fail('malformed', `${source}: "batchId" must be 1-100 characters of letters, digits, '.', '_' or '-'`);
+  if (batchId !== undefined && (typeof batchId !== 'string' || !isBatchId(batchId))) {
+    return fail('malformed', `${source}: "batchId" must be ${BATCH_ID_RULE}`);
   }
   const profile = envelope['profile'];
   if (profile !== undefined && typeof profile !== 'string') return fail('malformed', `${source}: "profile" must be a string`);
+  // Every row without its own profile copies the batch's: a name that is not a profile name stops here, once.
+  if (typeof profile === 'string' && profile.trim() !== '' && !isProfileName(profile.trim().toLowerCase())) {
+    return fail('malformed', `${source}: "profile" "${shown(profile, 64)}" is not a profile name (lower-case letters, digits, '.', '_' or '-', at most 64)`);
+  }
   const rows = users.map((u, i) => jsonRow(u, i + 1));
   return { ok: true, input: { format: 'json', rows, ...(batchId ? { batchId } : {}), ...(profile ? { profile } : {}) } };
 }

@@ -6,7 +6,8 @@ import { canonicalPartNumber, capabilitiesOf, PREREQUISITES, type Capability, ty
 import { normaliseUsageLocation } from './countries';
 import { enabledPlanNames, holdingOf, unmetDependencies, type GroupLicenceError, type PlanEnablement, type PlanIds, type UserHoldings } from './holdings';
 import type { InputRow } from './input';
-import { normaliseProfileName, type Profiles } from './profiles';
+import { isProfileName, normaliseProfileName, PART_NUMBER, type Profiles } from './profiles';
+import { errorText, hasHiddenCharacters, shown } from './text';
 import { isValidUpn, upnKey } from './upn';
 
 export interface ValidationOptions {
@@ -46,28 +47,54 @@ export interface FailedRow extends Settled {
 export type ValidatedRow = { readonly kind: 'request'; readonly request: RowRequest } | RejectedRow;
 
 const CUSTOM_PROFILE = 'custom';
+/** More part numbers than any licence combination needs: a longer list is a mistake or an attack, not a request. */
+export const MAX_ROW_SKUS = 20;
 
 export function validateRows(rows: readonly InputRow[], options: ValidationOptions): ValidatedRow[] {
   const seen = new Map<string, number>();
+  const known = () => [...options.profiles.keys()].sort().join(', ');
   return rows.map((r): ValidatedRow => {
     const upn = r.userPrincipalName.trim();
     const profileName = normaliseProfileName(r.profile ?? options.batchProfile ?? options.defaultProfile);
-    const shownProfile = r.skus && r.skus.length > 0 ? (r.profile ? profileName : CUSTOM_PROFILE) : profileName;
-    const rawSkus = r.skus && r.skus.length > 0 ? r.skus.map(canonicalPartNumber) : [...(options.profiles[profileName] ?? [])];
+    const profileOk = isProfileName(profileName);
+    const ownSkus = r.skus && r.skus.length > 0 ? r.skus : undefined;
+    const shownProfile = ownSkus ? (r.profile ? shown(profileName, 64) : CUSTOM_PROFILE) : shown(profileName, 64);
+    const rawSkus = ownSkus ? ownSkus.slice(0, MAX_ROW_SKUS + 1).map(canonicalPartNumber) : [...((profileOk ? options.profiles.get(profileName) : undefined) ?? [])];
     const skus = [...new Set(rawSkus)];
-    const reject = (reason: RejectionReason, message: string): RejectedRow => ({ kind: 'rejected', row: r.row, userPrincipalName: upn, profile: shownProfile, skus, reason, message });
+    // Everything a rejected row keeps is cut and escaped: the plan and the report copy it once per row.
+    const reject = (reason: RejectionReason, message: string): RejectedRow => ({
+      kind: 'rejected',
+      row: r.row,
+      userPrincipalName: shown(upn),
+      profile: shownProfile,
+      skus: skus.slice(0, MAX_ROW_SKUS).map((s) => shown(s, 100)),
+      reason,
+      message: errorText(message),
+    });
 
     if (r.problem?.reason === 'invalid_upn') return reject('invalid_upn', r.problem.message);
     if (!isValidUpn(upn)) {
-      return reject('invalid_upn', upn.length === 0 ? `row ${r.row}: userPrincipalName is empty` : `row ${r.row}: "${clip(upn)}" is not a user principal name (name@domain)`);
+      if (upn.length === 0) return reject('invalid_upn', `row ${r.row}: userPrincipalName is empty`);
+      if (hasHiddenCharacters(upn)) return reject('invalid_upn', `row ${r.row}: "${clip(upn)}" holds control or text-direction characters (shown as \\u escapes), which could make a report show another user's name`);
+      return reject('invalid_upn', `row ${r.row}: "${clip(upn)}" is not a user principal name (name@domain)`);
     }
     const key = upnKey(upn);
     const first = seen.get(key);
     if (first !== undefined) return reject('duplicate', `row ${r.row}: ${upn} already appears in row ${first}; the first row is kept`);
     seen.set(key, r.row);
     if (r.problem) return reject(r.problem.reason, r.problem.message);
-    if (!(r.skus && r.skus.length > 0) && options.profiles[profileName] === undefined) {
-      return reject('unknown_profile', `row ${r.row}: profile "${clip(profileName)}" does not exist; known profiles: ${Object.keys(options.profiles).sort().join(', ')}`);
+    if (ownSkus) {
+      if (ownSkus.length > MAX_ROW_SKUS) return reject('invalid_field', `row ${r.row}: skus lists more than ${MAX_ROW_SKUS} part numbers`);
+      const bad = rawSkus.filter((p) => !PART_NUMBER.test(p));
+      if (bad.length > 0) return reject('unknown_sku', `row ${r.row}: ${bad.slice(0, 3).map((b) => `"${clip(b)}"`).join(', ')} is not a part number (letters, digits and _ ( ) / . , -, e.g. MCOPSTN1)`);
+    } else if (!profileOk) {
+      return reject('unknown_profile', `row ${r.row}: "${clip(profileName)}" is not a profile name (lower-case letters, digits, '.', '_' or '-', at most 64); known profiles: ${known()}`);
+    }
+    if (r.profile && !profileOk) {
+      return reject('unknown_profile', `row ${r.row}: "${clip(profileName)}" is not a profile name (lower-case letters, digits, '.', '_' or '-', at most 64)`);
+    }
+    if (!ownSkus && !options.profiles.has(profileName)) {
+      return reject('unknown_profile', `row ${r.row}: profile "${clip(profileName)}" does not exist; known profiles: ${known()}`);
     }
     let usageLocation: string | undefined;
     if (r.usageLocation !== undefined && r.usageLocation.trim() !== '') {
@@ -82,7 +109,7 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
 }
 
 function clip(s: string, n = 80): string {
-  return s.length > n ? `${s.slice(0, n)}…` : s;
+  return shown(s, n);
 }
 
 /** What Graph says about a user before anything is written. */

@@ -1,10 +1,9 @@
 // The product end to end: real Azurite, the Graph simulator over HTTPS, the local host running the app's real
 // registrations and orchestrations on the real durable-functions SDK, with simulated time skipping ahead.
-import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startStack, type Stack } from '../../local/stack';
 import type { TenantFile } from '../../local/graph-sim/tenant';
-import { getBatch, outcomesByUpn, postBatch, uploadBlob, waitForReport } from '../support/e2e';
+import { getBatch, outcomesByUpn, postBatch, readRunFile, uploadBlob, waitForReport } from '../support/e2e';
 
 function users(prefix: string): TenantFile['users'] {
   return [
@@ -139,10 +138,10 @@ describe('end to end through the local host', () => {
   });
 
   it('writes report.json and a formula-safe report.csv to the reports container', async () => {
-    const reports = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('license-reports');
-    const json = JSON.parse((await reports.getBlobClient('hr-http-1/report.json').downloadToBuffer()).toString('utf8'));
+    // The run's folder: <caller>/<batchId>/<run>; with DIALTONE_CALLERS unset the one caller is "default".
+    const json = JSON.parse(await readRunFile(stack, 'default', 'hr-http-1', 'report.json'));
     expect(json.counts).toEqual({ total: 10, provisioned: 4, assigned: 1, flagged: 1, failed: 2, rejected: 2 });
-    const csv = (await reports.getBlobClient('hr-http-1/report.csv').downloadToBuffer()).toString('utf8');
+    const csv = await readRunFile(stack, 'default', 'hr-http-1', 'report.csv');
     expect(csv.split('\r\n').filter(Boolean)).toHaveLength(11);
   });
 

@@ -47,3 +47,19 @@ export async function waitForReport(stack: Stack, batchId: string, timeoutMs = 9
 export function outcomesByUpn(report: BatchReport): Record<string, string> {
   return Object.fromEntries(report.users.map((u) => [u.userPrincipalName.toLowerCase(), u.reason ? `${u.outcome}/${u.reason}` : u.outcome]));
 }
+
+/** The run folders (run keys) of a batch in the reports container: `<owner>/<batchId>/<run>`, oldest first. */
+export async function runFolders(stack: Stack, owner: string, batchId: string): Promise<string[]> {
+  const reports = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('license-reports');
+  const runs = new Set<string>();
+  for await (const b of reports.listBlobsFlat({ prefix: `${owner}/${batchId}/` })) runs.add(b.name.split('/').slice(0, 3).join('/'));
+  return [...runs].sort();
+}
+
+/** A file of a batch's only run, e.g. `report.csv`. */
+export async function readRunFile(stack: Stack, owner: string, batchId: string, file: string): Promise<string> {
+  const runs = await runFolders(stack, owner, batchId);
+  if (runs.length !== 1) throw new Error(`expected one run of ${owner}/${batchId}, found ${runs.length}`);
+  const reports = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('license-reports');
+  return (await reports.getBlobClient(`${runs[0]}/${file}`).downloadToBuffer()).toString('utf8');
+}

@@ -98,7 +98,7 @@ describe("the licence catalog against Microsoft's licensing table", () => {
 
 describe('the built-in profiles', () => {
   it("name only SKUs of the catalog, and carry Teams wherever they carry Phone System, and Phone System with a Calling Plan", () => {
-    for (const [name, parts] of Object.entries(BUILT_IN_PROFILES)) {
+    for (const [name, parts] of [...BUILT_IN_PROFILES]) {
       const skus = parts.map((p) => builtInSku(p));
       expect([name, skus.every(Boolean)]).toEqual([name, true]);
       const caps = capabilitiesOf(skus.flatMap((s) => s!.servicePlans));
@@ -113,7 +113,7 @@ describe('the built-in profiles', () => {
     const noTeams = CATALOG.filter((s) => /no_Teams/i.test(s.partNumber));
     expect(noTeams.length).toBeGreaterThan(0);
     for (const s of noTeams) expect([s.partNumber, capabilitiesOf(s.servicePlans).has('teams')]).toEqual([s.partNumber, false]);
-    for (const [name, parts] of Object.entries(BUILT_IN_PROFILES).filter(([, parts]) => parts.some((p) => /no_Teams/i.test(p)))) {
+    for (const [name, parts] of [...BUILT_IN_PROFILES].filter(([, parts]) => parts.some((p) => /no_Teams/i.test(p)))) {
       expect([name, parts.includes('Microsoft_Teams_EEA_New')]).toEqual([name, true]);
     }
   });

@@ -6,7 +6,7 @@ describe('configuration', () => {
   it('has sensible defaults', () => {
     const c = loadConfig(base);
     expect(c).toMatchObject({ graphBaseUrl: 'https://graph.microsoft.com', deadlineHours: 24, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined, chunkSize: 200, intakeContainer: 'license-requests', reportsContainer: 'license-reports', flagsQueue: 'license-flags', serviceBus: undefined, taskHub: 'dialtone' });
-    expect(c.profiles['phone-domestic']).toEqual(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']);
+    expect(c.profiles.get('phone-domestic')).toEqual(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']);
   });
 
   it('reads every setting', () => {

@@ -60,8 +60,7 @@ describe('deployment (infra/ and azure.yaml, read as text)', () => {
     const hook = read('scripts/post-deploy.sh');
     expect(hook).toContain('systemKeys.blobs_extension');
     expect(hook).toContain('functionName=Host.Functions.batches-intake');
-    expect(read('main.ts')).toContain("app.storageBlob('batches-intake'");
-    expect(read('main.ts')).toContain("source: 'EventGrid'");
+    expect(read('main.ts')).toContain("app.eventGrid('batches-intake'");
   });
 
   it('outputs what azd and the hook read, in UPPER_SNAKE', () => {

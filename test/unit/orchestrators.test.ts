@@ -28,13 +28,13 @@ async function replay(fn: typeof batchOrchestrator, history: unknown[], input: u
 beforeEach(() => (eventId = 0));
 
 describe('batch orchestrator', () => {
-  const input: BatchInput = { batchId: 'b1', source: 'http', input: { container: 'c', name: 'n' }, deadlineHours: 24, chunkSize: 200, parallelism: 10 };
+  const input: BatchInput = { batchId: 'b1', runKey: 'default/b1/20261125T080000Z-0a1b2c3d', source: 'http', input: { container: 'c', name: 'n' }, deadlineHours: 24, chunkSize: 200, parallelism: 10 };
 
   it('starts with preflight, passing the deadline computed from the orchestration clock', async () => {
     const r = await replay(batchOrchestrator, started(input), input);
     expect(r.actions).toHaveLength(1);
     expect(r.actions[0]).toMatchObject({ actionType: 1, functionName: 'dialtone-preflight' });
-    expect(r.actions[0]!.input).toMatchObject({ batchId: 'b1', startedAt: T0, deadline: at(24 * 60), chunkSize: 200 });
+    expect(r.actions[0]!.input).toMatchObject({ batchId: 'b1', runKey: input.runKey, startedAt: T0, deadline: at(24 * 60), chunkSize: 200 });
     expect(r.customStatus).toEqual({ phase: 'preflight', chunks: 0 });
   });
 
@@ -43,7 +43,8 @@ describe('batch orchestrator', () => {
     const r = await replay(batchOrchestrator, history, input);
     const subs = r.actions.filter((a) => a.actionType === 2);
     expect(subs.map((a) => a.instanceId)).toEqual(['b1:chunk-0', 'b1:chunk-1', 'b1:chunk-2']);
-    expect(subs[2]!.input).toEqual({ batchId: 'b1', chunk: 2, deadline: at(24 * 60), parallelism: 10 });
+    // Each chunk works in the run's own folder, never in one named after the caller's batch id alone.
+    expect(subs[2]!.input).toEqual({ batchId: 'b1', runKey: input.runKey, chunk: 2, deadline: at(24 * 60), parallelism: 10 });
     expect(r.customStatus).toMatchObject({ phase: 'licensing', chunks: 3 });
   });
 

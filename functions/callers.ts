@@ -1,0 +1,31 @@
+// Which integration is calling, and which durable instance a batch id means for it. The Functions host checks the
+// function key but tells a Node worker nothing about which key it was (no key name reaches @azure/functions v4;
+// only App Service Authentication's x-ms-client-principal headers do, and only when that feature is on). The key
+// itself does reach the worker (the `x-functions-key` header or the `code` query parameter), so each integration
+// gets a host function key of its own, and DIALTONE_CALLERS maps the key's SHA-256 to the integration's name.
+// Batch ids are then namespaced by that name: one integration cannot read, recheck or pre-reserve another's batch.
+import { createHash } from 'node:crypto';
+import type { HttpRequest } from '@azure/functions';
+import { SINGLE_CALLER, UPLOADS_OWNER, type Caller, type CallerDirectory } from '../shared/adapters/config';
+
+/** The caller, or undefined when callers are configured and this key is not one of theirs. */
+export function callerOf(request: HttpRequest, callers: CallerDirectory | undefined): Caller | undefined {
+  if (!callers) return { name: SINGLE_CALLER, readsUploads: true };
+  const key = request.headers.get('x-functions-key') ?? request.query.get('code');
+  if (!key) return undefined;
+  return callers.get(createHash('sha256').update(key, 'utf8').digest('hex'));
+}
+
+/** The durable instance id of `owner`'s batch `batchId` ('~' appears in neither a caller name nor a batch id). */
+export function instanceIdOf(owner: string, batchId: string): string {
+  return `${owner}~${batchId}`;
+}
+
+export function uploadInstanceId(batchId: string): string {
+  return instanceIdOf(UPLOADS_OWNER, batchId);
+}
+
+/** The instances a caller may mean by a batch id, in the order they are looked up. */
+export function candidateInstances(caller: Caller, batchId: string): string[] {
+  return caller.readsUploads ? [instanceIdOf(caller.name, batchId), uploadInstanceId(batchId)] : [instanceIdOf(caller.name, batchId)];
+}
