@@ -157,7 +157,7 @@ export function createActivities(deps: ActivityDeps) {
     if (!(await store.isDone(input.runKey, 'flags'))) {
       const toFlag: FlagMessage[] = report.users
         .filter((u) => u.outcome === 'failed' || u.outcome === 'flagged')
-        .map((u) => ({ batchId: report.batchId, row: u.row, userPrincipalName: u.userPrincipalName, outcome: u.outcome as 'failed' | 'flagged', reason: u.reason, message: u.message }));
+        .map((u) => ({ batchId: report.batchId, run: input.runKey, row: u.row, userPrincipalName: u.userPrincipalName, outcome: u.outcome as 'failed' | 'flagged', reason: u.reason, message: u.message }));
       if (toFlag.length > 0) await flags.publish(toFlag);
       await store.markDone(input.runKey, 'flags');
     }

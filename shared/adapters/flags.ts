@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 
 export interface FlagMessage {
   readonly batchId: string;
+  /** The run's key (`<owner>/<batchId>/<run>`): two integrations' batches with one id, or two runs, never share ids. */
+  readonly run?: string;
   readonly row: number;
   readonly userPrincipalName: string;
   readonly outcome: 'failed' | 'flagged';
@@ -18,7 +20,7 @@ export interface FlagPublisher {
   publish(flags: readonly FlagMessage[]): Promise<void>;
 }
 
-/** The same batch and user always give the same id, so Service Bus drops a replayed message. */
+/** The same run (or batch) and user always give the same id, so Service Bus drops a replayed message. */
 export function flagMessageId(batchId: string, userPrincipalName: string): string {
   return createHash('sha256').update(`${batchId}\n${userPrincipalName.toLowerCase()}`).digest('hex').slice(0, 32);
 }
@@ -34,7 +36,7 @@ export class ServiceBusFlagPublisher implements FlagPublisher {
   async publish(flags: readonly FlagMessage[]): Promise<void> {
     for (let i = 0; i < flags.length; i += 100) {
       await this.sender.sendMessages(
-        flags.slice(i, i + 100).map((f) => ({ messageId: flagMessageId(f.batchId, f.userPrincipalName), subject: f.outcome, contentType: 'application/json', body: f, applicationProperties: { batchId: f.batchId, reason: f.reason } })),
+        flags.slice(i, i + 100).map((f) => ({ messageId: flagMessageId(f.run ?? f.batchId, f.userPrincipalName), subject: f.outcome, contentType: 'application/json', body: f, applicationProperties: { batchId: f.batchId, reason: f.reason } })),
       );
     }
   }
@@ -61,7 +63,7 @@ export class StorageQueueFlagPublisher implements FlagPublisher {
     this.ready ??= this.queue.createIfNotExists();
     await this.ready;
     for (const f of flags) {
-      const envelope = { messageId: flagMessageId(f.batchId, f.userPrincipalName), subject: f.outcome, body: f };
+      const envelope = { messageId: flagMessageId(f.run ?? f.batchId, f.userPrincipalName), subject: f.outcome, body: f };
       await this.queue.sendMessage(Buffer.from(JSON.stringify(envelope)).toString('base64'), { messageTimeToLive: -1 });
     }
   }

@@ -25,6 +25,8 @@ describe('Service Bus flag publisher', () => {
   it('gives a replay the same message ids (Service Bus duplicate detection drops them), whatever the UPN case', async () => {
     expect(flagMessageId('b1', 'USER1@contoso.com')).toBe(flagMessageId('b1', 'user1@contoso.com'));
     expect(flagMessageId('b1', 'user1@contoso.com')).not.toBe(flagMessageId('b2', 'user1@contoso.com'));
+    // Two integrations may both call a batch b1: their runs' keys keep the messages apart.
+    expect(flagMessageId('hr-a/b1/20261125T080000Z-00000001', 'user1@contoso.com')).not.toBe(flagMessageId('hr-b/b1/20261125T080000Z-00000002', 'user1@contoso.com'));
   });
 
   it('sends in batches of at most 100', async () => {
