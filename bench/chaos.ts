@@ -19,6 +19,11 @@ async function post(stack: Stack, body: unknown): Promise<void> {
     try {
       const r = await fetch(`${stack.host.url}/api/batches`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': stack.host.functionKey }, body: JSON.stringify(body) });
       if (r.status === 202 || r.status === 200) return;
+      // Busy, or the batch's state could not be read: wait as told and send the same batch again.
+      if (r.status === 503 || r.status === 429) {
+        await new Promise((res) => setTimeout(res, Number(r.headers.get('retry-after') ?? '1') * 1000));
+        continue;
+      }
       throw new Error(`submit answered ${r.status}: ${await r.text()}`);
     } catch (e) {
       if (e instanceof Error && e.message.startsWith('submit answered')) throw e;

@@ -91,7 +91,11 @@ export class HostServer {
         else res.destroy();
       });
     });
-    server.keepAliveTimeout = 5000;
+    // The app's own durable client keeps its connection to this server alive between calls. Node's agent and this
+    // server would each drop an idle connection after 5 s; when the worker's event loop was busy parsing a large
+    // batch for longer, the client reused a connection the server was closing and got ECONNRESET. The Functions host
+    // is another process and never shares the worker's event loop; a long idle timeout here keeps that true enough.
+    server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port ?? 0, '127.0.0.1', () => resolve());
