@@ -74,7 +74,11 @@ function raw(opts: { path: string; method?: string; host?: string; headers?: Rec
         const ok = req.write(chunk, (err) => (err ? res(false) : undefined));
         sent += chunk.length;
         if (ok) res(true);
-        else req.once('drain', () => res(true)).once('close', () => res(false));
+        else {
+          const onDrain = () => (req.off('close', onClose), res(true));
+          const onClose = () => (req.off('drain', onDrain), res(false));
+          req.once('drain', onDrain).once('close', onClose);
+        }
       });
     void (opts.body ? opts.body(write) : Promise.resolve()).then(() => {
       if (!closed) req.end();
