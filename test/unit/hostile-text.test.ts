@@ -118,7 +118,7 @@ describe('amplification: stored fields and messages are bounded', () => {
       expect(out.userPrincipalName.length).toBeLessThanOrEqual(MAX_SHOWN_CHARS + 1);
       expect(out.profile.length).toBeLessThanOrEqual(65);
       expect(out.skus.length).toBeLessThanOrEqual(MAX_ROW_SKUS);
-      expect(out.skus.every((s) => s.length <= 65)).toBe(true);
+      expect(out.skus.every((s) => s.length <= 101)).toBe(true);
       expect(out.message.length).toBeLessThanOrEqual(MAX_ERROR_CHARS + 1);
     }
   });
