@@ -16,6 +16,7 @@ let server: Server;
 let base = '';
 const seen: Seen[] = [];
 let statusAnswer: { status: number; body?: unknown } = { status: 404 };
+const logs: string[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -40,12 +41,13 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 beforeEach(() => {
   seen.length = 0;
+  logs.length = 0;
   statusAnswer = { status: 404 };
 });
 
 function context(): InvocationContext {
   const clientBinding = { type: 'durableClient', name: 'starter', direction: 'in' as const };
-  const ctx = new InvocationContext({ invocationId: 'test', functionName: 'test', options: { trigger: { type: 'httpTrigger', name: 'req' }, extraInputs: [clientBinding], extraOutputs: [] } });
+  const ctx = new InvocationContext({ invocationId: 'test', functionName: 'test', logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`), options: { trigger: { type: 'httpTrigger', name: 'req' }, extraInputs: [clientBinding], extraOutputs: [] } });
   ctx.extraInputs.set(clientBinding, { taskHubName: 'hub', creationUrls: {}, managementUrls: {}, rpcBaseUrl: `${base}/durabletask/` });
   return ctx;
 }
@@ -79,6 +81,7 @@ describe('starting a batch only when it definitely does not exist', () => {
     expect(r.headers['Retry-After']).toBe('10');
     expect(starts()).toHaveLength(0);
     expect(store.inputs).toHaveLength(0);
+    expect(logs).toEqual([expect.stringMatching(/^warning: batch status unknown, not starting: .*500/)]);
   });
 
   it('answers 200 "existing" for a completed batch and never starts it again', async () => {
