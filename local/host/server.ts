@@ -170,22 +170,41 @@ export class HostServer {
       req.resume();
       return send(res, 429, { type: 'about:blank', title: 'Too busy', status: 429, detail: 'the host is at capacity; retry after the given seconds' }, { 'Retry-After': '5', 'Content-Type': 'application/problem+json' });
     }
-    const tooLarge = () => {
-      // Stop reading and close the connection: the rest of the body is never read into memory.
+    const refuse = (received: number) => {
+      // Keep nothing more, but let the client finish sending (as Kestrel drains a refused body) so it reads the 413
+      // instead of a reset: all of a declared body up to 64 MiB, else 8 MiB more; then the connection is cut.
+      const declared = Number(req.headers['content-length']);
+      const drainLimit = Number.isFinite(declared) && declared <= 64 * 1024 * 1024 ? declared - received : 8 * 1024 * 1024;
       const socket = req.socket;
-      res.on('finish', () => socket?.destroy());
-      return send(res, 413, { type: 'about:blank', title: 'Batch too large', status: 413, detail: 'the body is over 20 MiB; split the batch' }, { Connection: 'close', 'Content-Type': 'application/problem+json' });
+      let drained = 0;
+      req.on('data', (c: Buffer) => {
+        drained += c.length;
+        if (drained > drainLimit) socket.destroy();
+      });
+      res.on('finish', () => (req.complete ? socket.destroy() : req.once('end', () => socket.destroy())));
+      req.resume();
+      // No "Connection: close": Node would then close the socket as soon as the answer is written, mid-upload.
+      return send(res, 413, { type: 'about:blank', title: 'Batch too large', status: 413, detail: 'the body is over 20 MiB; split the batch' }, { 'Content-Type': 'application/problem+json' });
     };
-    if (Number(req.headers['content-length'] ?? '0') > MAX_BODY) return tooLarge();
-    const chunks: Buffer[] = [];
-    let size = 0;
+    if (Number(req.headers['content-length'] ?? '0') > MAX_BODY) return refuse(0);
     // A chunked body (no Content-Length) is counted as it arrives and refused the moment it passes the limit.
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size > MAX_BODY) return tooLarge();
-      chunks.push(c as Buffer);
-    }
-    const body = Buffer.concat(chunks);
+    const read = await new Promise<{ body?: Buffer; size: number }>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const onData = (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_BODY) {
+          req.off('data', onData).off('end', onEnd);
+          chunks.length = 0;
+          return resolve({ size });
+        }
+        chunks.push(c);
+      };
+      const onEnd = () => resolve({ body: Buffer.concat(chunks), size });
+      req.on('data', onData).on('end', onEnd).once('error', reject);
+    });
+    if (!read.body) return refuse(read.size);
+    const body = read.body;
     if (url.pathname.startsWith(WEBHOOK)) {
       // Always the key, from loopback too: the Functions host has no exemption for local callers.
       if (!keyMatches(url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined), [this.options.functionKey])) return send(res, 401, '');
