@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import type { BatchStore } from '../shared/adapters/batch-store';
+import { charsetOf, type BatchStore } from '../shared/adapters/batch-store';
 import type { AppConfig } from '../shared/adapters/config';
 import { mergeOutcomes } from '../shared/domain/batch';
 import { MAX_INPUT_BYTES, parseInput } from '../shared/domain/input';
@@ -53,8 +53,13 @@ export function createBatchApi(deps: BatchApiDeps) {
     }
     const body = await readCapped(request);
     if (!body) return problem(413, 'Batch too large', `the body is over ${MAX_INPUT_BYTES} bytes (20 MiB); split the batch`);
-    const parsed = parseInput(body, 'request body', json ? { json: true } : undefined);
-    if (!parsed.ok) return problem(parsed.error.code === 'too_many_rows' || parsed.error.code === 'too_large' ? 413 : 400, 'Unusable batch', parsed.error.message);
+    const contentType = request.headers.get('content-type') ?? '';
+    const charset = charsetOf(contentType);
+    const parsed = parseInput(body, 'request body', { ...(json ? { json: true } : {}), ...(charset ? { charset } : {}) });
+    if (!parsed.ok) {
+      const code = parsed.error.code;
+      return problem(code === 'too_many_rows' || code === 'too_large' ? 413 : code === 'unsupported_charset' ? 415 : 400, 'Unusable batch', parsed.error.message);
+    }
     const requested = parsed.input.batchId ?? request.query.get('batchId') ?? undefined;
     if (requested !== undefined && !BATCH_ID.test(requested)) return problem(400, 'Invalid batchId', "batchId must be 1-100 characters of letters, digits, '.', '_' or '-'");
     const profile = parsed.input.profile ?? request.query.get('profile') ?? undefined;
@@ -65,7 +70,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     if (existing?.runtimeStatus) {
       return { status: 200, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), existing: true, runtimeStatus: existing.runtimeStatus } };
     }
-    const ref = await store.saveInput(batchId, body);
+    const ref = await store.saveInput(batchId, body, contentType);
     const input: BatchInput = { batchId, source: 'http', input: ref, ...(profile ? { profile } : {}), ...(json ? { json } : {}), deadlineHours: config.deadlineHours, chunkSize: config.chunkSize, parallelism: config.assignParallelism };
     try {
       await client.startNew(BATCH_ORCHESTRATOR, { instanceId: batchId, input });

@@ -10,10 +10,18 @@ export interface InputRef {
   readonly name: string;
 }
 
-export type InputRead = { ok: true; bytes: Buffer } | { ok: false; message: string };
+/** The input's bytes, and the charset its Content-Type declared (an HTTP body's, kept on the blob; or an upload's own). */
+export type InputRead = { ok: true; bytes: Buffer; charset?: string } | { ok: false; message: string };
+
+/** The `charset` parameter of a Content-Type (RFC 9110 §8.3), if any. */
+export function charsetOf(contentType: string | undefined | null): string | undefined {
+  const m = /;\s*charset\s*=\s*("?)([^";\s]+)\1/i.exec(contentType ?? '');
+  return m?.[2];
+}
 
 export interface BatchStore {
-  saveInput(batchId: string, bytes: Uint8Array): Promise<InputRef>;
+  /** Keeps the input with the Content-Type it came with, so that its declared charset is honoured when it is read. */
+  saveInput(batchId: string, bytes: Uint8Array, contentType?: string): Promise<InputRef>;
   /** Reads an input, refusing one over the input size limit before downloading it. */
   readInput(ref: InputRef): Promise<InputRead>;
   savePlan(plan: StoredPlan): Promise<void>;
@@ -59,9 +67,9 @@ export class BlobBatchStore implements BatchStore {
     }
   }
 
-  async saveInput(batchId: string, bytes: Uint8Array): Promise<InputRef> {
+  async saveInput(batchId: string, bytes: Uint8Array, contentType?: string): Promise<InputRef> {
     const name = `${batchId}/_work/input`;
-    await (await this.container()).getBlockBlobClient(name).uploadData(bytes);
+    await (await this.container()).getBlockBlobClient(name).uploadData(bytes, contentType ? { blobHTTPHeaders: { blobContentType: contentType } } : {});
     return { container: this.reportsContainer, name };
   }
 
@@ -72,7 +80,8 @@ export class BlobBatchStore implements BatchStore {
       if ((props.contentLength ?? 0) > MAX_INPUT_BYTES) {
         return { ok: false, message: `${ref.name}: ${props.contentLength} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file` };
       }
-      return { ok: true, bytes: await blob.downloadToBuffer() };
+      const charset = charsetOf(props.contentType);
+      return { ok: true, bytes: await blob.downloadToBuffer(), ...(charset ? { charset } : {}) };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return { ok: false, message: `${ref.name}: the input is gone from ${ref.container}` };
       throw e;

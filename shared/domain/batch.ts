@@ -5,7 +5,8 @@ import type { PlanEnablement } from './holdings';
 import type { Reason, UserOutcome } from './outcomes';
 import type { AssignmentPlan, PlannedRow } from './planning';
 import { settledOutcome } from './planning';
-import { buildReport, type BatchReport } from './report';
+import type { InputAdvisory } from './input';
+import { buildReport, type BatchReport, type InputDescription } from './report';
 
 export interface PlannedAssignment {
   readonly row: number;
@@ -33,6 +34,8 @@ export interface StoredPlan {
   readonly startedAt: string;
   readonly deadline: string;
   readonly error?: string;
+  readonly input?: InputDescription;
+  readonly advisories?: readonly InputAdvisory[];
   readonly rows: readonly PlannedRow[];
   readonly chunkSize: number;
 }
@@ -62,6 +65,8 @@ export function mergeOutcomes(plan: StoredPlan, results: readonly ChunkUserResul
     if (!r) continue;
     out.push({
       row: p.row,
+      ...(p.line !== undefined ? { line: p.line } : {}),
+      ...(p.displayName !== undefined ? { displayName: p.displayName } : {}),
       userPrincipalName: p.userPrincipalName,
       profile: p.profile,
       skus: [...p.skus],
@@ -84,6 +89,8 @@ export function finalReport(plan: StoredPlan, results: readonly ChunkUserResult[
     finishedAt,
     deadline: plan.deadline,
     ...(plan.error ? { error: plan.error } : {}),
+    ...(plan.input ? { input: plan.input } : {}),
+    ...(plan.advisories && plan.advisories.length > 0 ? { advisories: [...plan.advisories] } : {}),
     users: mergeOutcomes(plan, results),
     total: plan.rows.length,
   });

@@ -5,7 +5,7 @@ import { type Advisory, type FailureReason, type RejectionReason, type UserOutco
 import { canonicalPartNumber, capabilitiesOf, PREREQUISITES, type Capability, type TenantCatalog, type TenantSku } from './catalog';
 import { normaliseUsageLocation } from './countries';
 import { enabledPlanNames, holdingOf, unmetDependencies, type GroupLicenceError, type PlanEnablement, type PlanIds, type UserHoldings } from './holdings';
-import type { InputRow } from './input';
+import type { InputFormat, InputRow } from './input';
 import { normaliseProfileName, type Profiles } from './profiles';
 import { isValidUpn, upnKey } from './upn';
 
@@ -18,6 +18,8 @@ export interface ValidationOptions {
 
 export interface RowRequest {
   readonly row: number;
+  readonly line?: number;
+  readonly displayName?: string;
   readonly userPrincipalName: string;
   readonly profile: string;
   readonly partNumbers: readonly string[];
@@ -27,6 +29,8 @@ export interface RowRequest {
 
 interface Settled {
   readonly row: number;
+  readonly line?: number;
+  readonly displayName?: string;
   readonly userPrincipalName: string;
   readonly profile: string;
   readonly skus: readonly string[];
@@ -47,6 +51,15 @@ export type ValidatedRow = { readonly kind: 'request'; readonly request: RowRequ
 
 const CUSTOM_PROFILE = 'custom';
 
+/** How messages point at a row: its record number, and the file's line when the input has lines. */
+export function rowRef(r: { readonly row: number; readonly line?: number }): string {
+  return r.line !== undefined ? `row ${r.row} (line ${r.line})` : `row ${r.row}`;
+}
+
+function located(r: { readonly row: number; readonly line?: number; readonly displayName?: string }) {
+  return { row: r.row, ...(r.line !== undefined ? { line: r.line } : {}), ...(r.displayName !== undefined ? { displayName: r.displayName } : {}) };
+}
+
 export function validateRows(rows: readonly InputRow[], options: ValidationOptions): ValidatedRow[] {
   const seen = new Map<string, number>();
   return rows.map((r): ValidatedRow => {
@@ -55,28 +68,29 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
     const shownProfile = r.skus && r.skus.length > 0 ? (r.profile ? profileName : CUSTOM_PROFILE) : profileName;
     const rawSkus = r.skus && r.skus.length > 0 ? r.skus.map(canonicalPartNumber) : [...(options.profiles[profileName] ?? [])];
     const skus = [...new Set(rawSkus)];
-    const reject = (reason: RejectionReason, message: string): RejectedRow => ({ kind: 'rejected', row: r.row, userPrincipalName: upn, profile: shownProfile, skus, reason, message });
+    const reject = (reason: RejectionReason, message: string): RejectedRow => ({ kind: 'rejected', ...located(r), userPrincipalName: upn, profile: shownProfile, skus, reason, message });
+    const where = rowRef(r);
 
     if (r.problem?.reason === 'invalid_upn') return reject('invalid_upn', r.problem.message);
     if (!isValidUpn(upn)) {
-      return reject('invalid_upn', upn.length === 0 ? `row ${r.row}: userPrincipalName is empty` : `row ${r.row}: "${clip(upn)}" is not a user principal name (name@domain)`);
+      return reject('invalid_upn', upn.length === 0 ? `${where}: userPrincipalName is empty` : `${where}: "${clip(upn)}" is not a user principal name (name@domain)`);
     }
     const key = upnKey(upn);
     const first = seen.get(key);
-    if (first !== undefined) return reject('duplicate', `row ${r.row}: ${upn} already appears in row ${first}; the first row is kept`);
+    if (first !== undefined) return reject('duplicate', `${where}: ${upn} already appears in row ${first}; the first row is kept`);
     seen.set(key, r.row);
     if (r.problem) return reject(r.problem.reason, r.problem.message);
     if (!(r.skus && r.skus.length > 0) && options.profiles[profileName] === undefined) {
-      return reject('unknown_profile', `row ${r.row}: profile "${clip(profileName)}" does not exist; known profiles: ${Object.keys(options.profiles).sort().join(', ')}`);
+      return reject('unknown_profile', `${where}: profile "${clip(profileName)}" does not exist; known profiles: ${Object.keys(options.profiles).sort().join(', ')}`);
     }
     let usageLocation: string | undefined;
     if (r.usageLocation !== undefined && r.usageLocation.trim() !== '') {
       usageLocation = normaliseUsageLocation(r.usageLocation);
-      if (!usageLocation) return reject('invalid_usage_location', `row ${r.row}: usage location "${clip(r.usageLocation)}" is not an ISO 3166-1 two-letter country code (e.g. US, GB, DE)`);
+      if (!usageLocation) return reject('invalid_usage_location', `${where}: usage location "${clip(r.usageLocation)}" is not an ISO 3166-1 two-letter country code (e.g. US, GB, DE)`);
     }
     return {
       kind: 'request',
-      request: { row: r.row, userPrincipalName: upn, profile: shownProfile, partNumbers: skus, hybrid: r.onPremisesPstn === true, ...(usageLocation ? { usageLocation } : {}) },
+      request: { ...located(r), userPrincipalName: upn, profile: shownProfile, partNumbers: skus, hybrid: r.onPremisesPstn === true, ...(usageLocation ? { usageLocation } : {}) },
     };
   });
 }
@@ -101,11 +115,15 @@ export interface TenantSnapshot {
 
 export interface PlanOptions {
   readonly defaultUsageLocation?: string;
+  /** What the rows came from, so that messages say what to fix in that input. */
+  readonly input?: { readonly format: InputFormat; readonly usageLocationColumn?: string };
 }
 
 export interface AssignmentPlan {
   readonly kind: 'assign';
   readonly row: number;
+  readonly line?: number;
+  readonly displayName?: string;
   readonly userPrincipalName: string;
   readonly profile: string;
   readonly skus: readonly string[];
@@ -141,10 +159,10 @@ export function planBatch(rows: readonly ValidatedRow[], tenant: TenantSnapshot,
 }
 
 function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, seatsLeft: Map<string, number>): PlannedRow {
-  const settled = { row: req.row, userPrincipalName: req.userPrincipalName, profile: req.profile, skus: req.partNumbers };
+  const settled = { ...located(req), userPrincipalName: req.userPrincipalName, profile: req.profile, skus: req.partNumbers };
   const reject = (reason: RejectionReason, message: string): RejectedRow => ({ kind: 'rejected', ...settled, reason, message });
   const failed = (reason: FailureReason, message: string): FailedRow => ({ kind: 'failed', ...settled, reason, message });
-  const where = `row ${req.row}`;
+  const where = rowRef(req);
 
   if (req.partNumbers.length === 0) return reject('unknown_sku', `${where}: no SKUs to assign`);
   const lookups = req.partNumbers.map((p) => ({ p, found: tenant.catalog.lookup(p) }));
@@ -216,7 +234,7 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
     }
   }
   if ((missing.length > 0 || enable.length > 0) && !effectiveLocation) {
-    return failed('usage_location_missing', `${where}: the user has no usage location and none was given; add a usageLocation column or configure DIALTONE_DEFAULT_USAGE_LOCATION`);
+    return failed('usage_location_missing', `${where}: ${noUsageLocation(options.input)}`);
   }
   const short = missing.filter((s) => (seatsLeft.get(s.skuId.toLowerCase()) ?? 0) < 1);
   if (short.length > 0) {
@@ -250,10 +268,27 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
   };
 }
 
+/** What to do about a missing usage location, in the words of the input it came from. */
+function noUsageLocation(input: PlanOptions['input']): string {
+  const orDefault = 'or configure DIALTONE_DEFAULT_USAGE_LOCATION';
+  switch (input?.format) {
+    case 'csv':
+      return input.usageLocationColumn !== undefined
+        ? `the user has no usage location and the "${clip(input.usageLocationColumn, 40)}" cell is blank; fill in a two-letter country code (e.g. US, DE) ${orDefault}`
+        : `the user has no usage location and the file has no usage location column; add a "Usage location" column with two-letter country codes ${orDefault}`;
+    case 'json':
+      return `the user has no usage location and the request gives none; add "usageLocation" (a two-letter country code) to the user ${orDefault}`;
+    case 'upn-list':
+      return `the user has no usage location, and a list of UPNs cannot give one; set it on the user in the Microsoft 365 admin center, send a CSV with a "Usage location" column, ${orDefault}`;
+    default:
+      return `the user has no usage location and none was given; add a usage location to the row ${orDefault}`;
+  }
+}
+
 /** The report row of a row that ended before any write. */
 export function settledOutcome(row: RejectedRow | FailedRow): UserOutcome {
   return {
-    row: row.row,
+    ...located(row),
     userPrincipalName: row.userPrincipalName,
     profile: row.profile,
     skus: [...row.skus],
