@@ -8,9 +8,8 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import * as df from 'durable-functions';
 import { charsetOf, type BatchStore } from '../shared/adapters/batch-store';
 import type { AppConfig } from '../shared/adapters/config';
-import { mergeOutcomes } from '../shared/domain/batch';
+import { liveCounts, mergeOutcomes } from '../shared/domain/batch';
 import { MAX_INPUT_BYTES, parseInput } from '../shared/domain/input';
-import { countOutcomes } from '../shared/domain/report';
 import type { BatchInput, BatchStatus } from '../orchestrations/contracts';
 import { BATCH_ORCHESTRATOR, RECHECK_EVENT, chunkInstanceId } from '../orchestrations/names';
 
@@ -99,7 +98,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     const plan = await store.readPlan(batchId);
     if (!plan) return { status: 200, jsonBody: { batchId, runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'preflight', counts: null, users: [] } };
     const users = mergeOutcomes(plan, await store.readChunks(batchId));
-    const counts = { ...countOutcomes(users, plan.rows.length), pending: plan.rows.length - users.length };
+    const counts = liveCounts(plan, users);
     return { status: 200, jsonBody: { batchId, source: plan.source, startedAt: plan.startedAt, finishedAt: null, deadline: plan.deadline, ...(plan.error ? { error: plan.error } : {}), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'licensing', counts, users } };
   }
 

@@ -6,7 +6,7 @@ import type { Reason, UserOutcome } from './outcomes';
 import type { AssignmentPlan, PlannedRow } from './planning';
 import { settledOutcome } from './planning';
 import type { InputAdvisory } from './input';
-import { buildReport, type BatchReport, type InputDescription } from './report';
+import { buildReport, countOutcomes, type BatchReport, type InputDescription, type OutcomeCounts } from './report';
 
 export interface PlannedAssignment {
   readonly row: number;
@@ -79,6 +79,19 @@ export function mergeOutcomes(plan: StoredPlan, results: readonly ChunkUserResul
     });
   }
   return out;
+}
+
+/**
+ * Counts while a batch runs. `waiting` are users whose licences are assigned and who wait for Teams to show the calling
+ * plan: they are not counted as `assigned` (which, at the end, means "nothing to wait for"); `pending` have no result yet.
+ */
+export type LiveCounts = OutcomeCounts & { pending: number; waiting: number };
+
+export function liveCounts(plan: StoredPlan, users: readonly UserOutcome[]): LiveCounts {
+  const polled = new Set(plan.rows.filter((r) => r.kind === 'assign' && r.pollTeams).map((r) => r.row));
+  const waiting = users.filter((u) => u.outcome === 'assigned' && polled.has(u.row)).length;
+  const counts = countOutcomes(users, plan.rows.length);
+  return { ...counts, assigned: counts.assigned - waiting, pending: plan.rows.length - users.length, waiting };
 }
 
 export function finalReport(plan: StoredPlan, results: readonly ChunkUserResult[], finishedAt: string): BatchReport {
