@@ -3,13 +3,13 @@
 // own status route rather than the extension's management URLs, which carry the system key.
 // Envelope problems are answered 400/413/415 as problem+json; problems in single rows never fail the request, they
 // become rejected rows in the report.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { charsetOf, type BatchStore } from '../shared/adapters/batch-store';
 import type { AppConfig } from '../shared/adapters/config';
 import { liveCounts, mergeOutcomes } from '../shared/domain/batch';
-import { MAX_INPUT_BYTES, parseInput } from '../shared/domain/input';
+import { MAX_INPUT_BYTES, parseInput, type ParsedInput } from '../shared/domain/input';
 import type { BatchInput, BatchStatus } from '../orchestrations/contracts';
 import { BATCH_ORCHESTRATOR, RECHECK_EVENT, chunkInstanceId } from '../orchestrations/names';
 
@@ -41,6 +41,39 @@ function links(request: HttpRequest, batchId: string) {
   return { batchId, statusUrl: self, recheckUrl: `${self}/recheck` };
 }
 
+/**
+ * What makes two submissions the same batch: the rows as read (every field, not their line numbers, so a re-sent body
+ * with other whitespace or line endings is the same) and the batch profile.
+ */
+export function batchFingerprint(input: ParsedInput, profile: string | undefined): string {
+  const rows = input.rows.map(({ line: _line, ...rest }) => rest);
+  return createHash('sha256').update(JSON.stringify({ profile: profile ?? null, rows })).digest('base64url');
+}
+
+function isRunning(status: unknown): boolean {
+  return status === 'Running' || status === 'Pending' || status === 'ContinuedAsNew';
+}
+
+/** A batchId sent again: the same body is the same batch (200); a different one would be silently dropped, so 409. */
+function sameBatchAgain(request: HttpRequest, batchId: string, existing: { runtimeStatus?: unknown; input?: unknown }, fingerprint: string): HttpResponseInit {
+  const before = (existing.input as Partial<BatchInput> | undefined)?.fingerprint;
+  if (before !== undefined && before !== fingerprint) {
+    return problem(409, 'Batch id in use', `batch ${batchId} already exists with different rows; nothing was started. Send the new rows with another batchId (or none), or read batch ${batchId} at ${links(request, batchId).statusUrl}`);
+  }
+  return { status: 200, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), existing: true, runtimeStatus: existing.runtimeStatus } };
+}
+
+/** Every path under /api that no route takes, and every method a route does not take: problem+json like every other error. */
+export function createUnmatchedRoute(routes: readonly { readonly route: string; readonly methods: readonly string[] }[]) {
+  const patterns = routes.map((r) => ({ methods: r.methods, re: new RegExp(`^${r.route.split('/').map((seg) => (/^\{[^}]+\}$/.test(seg) ? '[^/]+' : seg.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))).join('/')}$`, 'i') }));
+  return async function unmatched(request: HttpRequest): Promise<HttpResponseInit> {
+    const path = new URL(request.url).pathname.replace(/^\/api\//, '').replace(/\/+$/, '');
+    const allowed = [...new Set(patterns.filter((p) => p.re.test(path)).flatMap((p) => p.methods))];
+    if (allowed.length > 0) return problem(405, 'Method not allowed', `${request.method} is not allowed on /api/${path}; use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') });
+    return problem(404, 'Not found', `there is nothing at /api/${path.slice(0, 200)}; the API is POST /api/batches, GET /api/batches/{batchId} and POST /api/batches/{batchId}/recheck`);
+  };
+}
+
 export function createBatchApi(deps: BatchApiDeps) {
   const { config, store } = deps;
 
@@ -48,7 +81,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     const type = mediaType(request);
     const json = type === 'application/json';
     if (!json && type !== 'text/csv' && type !== 'text/plain') {
-      return problem(415, 'Unsupported content type', `send application/json (DESIGN's batch body), text/csv or text/plain (one UPN per line); got "${type || 'none'}"`);
+      return problem(415, 'Unsupported content type', `send application/json ({ "users": [ { "userPrincipalName": … } ] }), text/csv or text/plain (one UPN per line); got "${type || 'none'}"`);
     }
     const body = await readCapped(request);
     if (!body) return problem(413, 'Batch too large', `the body is over ${MAX_INPUT_BYTES} bytes (20 MiB); split the batch`);
@@ -65,12 +98,11 @@ export function createBatchApi(deps: BatchApiDeps) {
     const batchId = requested ?? `b-${randomUUID()}`;
     const client = df.getClient(context);
 
+    const fingerprint = batchFingerprint(parsed.input, profile);
     const existing = await client.getStatus(batchId).catch(() => undefined);
-    if (existing?.runtimeStatus) {
-      return { status: 200, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), existing: true, runtimeStatus: existing.runtimeStatus } };
-    }
+    if (existing?.runtimeStatus) return sameBatchAgain(request, batchId, existing, fingerprint);
     const ref = await store.saveInput(batchId, body, contentType);
-    const input: BatchInput = { batchId, source: 'http', input: ref, ...(profile ? { profile } : {}), ...(json ? { json } : {}), deadlineHours: config.deadlineHours, chunkSize: config.chunkSize, parallelism: config.assignParallelism };
+    const input: BatchInput = { batchId, fingerprint, source: 'http', input: ref, ...(profile ? { profile } : {}), ...(json ? { json } : {}), deadlineHours: config.deadlineHours, chunkSize: config.chunkSize, parallelism: config.assignParallelism };
     try {
       await client.startNew(BATCH_ORCHESTRATOR, { instanceId: batchId, input });
     } catch (e) {
@@ -80,7 +112,7 @@ export function createBatchApi(deps: BatchApiDeps) {
         context.warn(`could not start batch: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`);
         return problem(503, 'Batch not started', 'the orchestration service did not accept the batch (busy or unavailable); nothing was started: send it again after the given seconds', { 'Retry-After': '10' });
       }
-      return { status: 200, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), existing: true, runtimeStatus: again.runtimeStatus } };
+      return sameBatchAgain(request, batchId, again, fingerprint);
     }
     context.log(`batch accepted: ${parsed.input.rows.length} rows`);
     return { status: 202, headers: { Location: links(request, batchId).statusUrl, 'Retry-After': '10' }, jsonBody: { ...links(request, batchId), existing: false, rows: parsed.input.rows.length, instanceId: batchId } };
@@ -107,6 +139,9 @@ export function createBatchApi(deps: BatchApiDeps) {
     const client = df.getClient(context);
     const state = BATCH_ID.test(batchId) ? await client.getStatus(batchId).catch(() => undefined) : undefined;
     if (!state?.runtimeStatus) return problem(404, 'Unknown batch', `no batch ${batchId}`);
+    if (!isRunning(state.runtimeStatus)) {
+      return problem(409, 'Batch finished', `batch ${batchId} has finished (${String(state.runtimeStatus)}); there is no wait to end early: read its report, or send the users again as a new batch`);
+    }
     const chunks = ((state.customStatus ?? {}) as Partial<BatchStatus>).chunks ?? 0;
     let asked = 0;
     for (let i = 0; i < chunks; i++) {

@@ -6,6 +6,8 @@ import type { OutcomeCounts } from '../shared/domain/report';
 
 export interface BatchInput {
   readonly batchId: string;
+  /** What the rows were (a hash), so that the same batchId sent again with other rows is refused, not dropped. */
+  readonly fingerprint?: string;
   /** "http" or "blob:<container>/<name>": where the batch came from, for the report. */
   readonly source: string;
   readonly input: InputRef;

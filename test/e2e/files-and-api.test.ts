@@ -90,3 +90,48 @@ describe('the files admins really have, end to end', () => {
     expect((await waitForReport(stack, 'noloc-json')).users[0]?.message).toMatch(/^row 1: .*add "usageLocation"/);
   });
 });
+
+describe('the HTTP API leaves no caller guessing', () => {
+  const call = async (method: string, path: string) => {
+    const r = await fetch(`${stack.host.url}${path}`, { method, headers: { 'x-functions-key': stack.host.functionKey } });
+    return { status: r.status, type: r.headers.get('content-type'), allow: r.headers.get('allow'), body: (await r.json()) as { title: string; detail: string; status: number } };
+  };
+
+  it('answers 409 when a batchId is sent again with other rows, and 200 for the same rows again', async () => {
+    const users = [{ userPrincipalName: 'zoe.mueller@contoso.com', usageLocation: 'DE' }];
+    expect((await postBatch(stack, { batchId: 'hr-resend', users })).status).toBe(202);
+    const same = await postBatch(stack, JSON.stringify({ users, batchId: 'hr-resend' }, null, 2));
+    expect([same.status, same.body.existing]).toEqual([200, true]);
+    const other = await postBatch(stack, { batchId: 'hr-resend', users: [...users, { userPrincipalName: 'jose.pena@contoso.com', usageLocation: 'ES' }] });
+    expect([other.status, other.headers.get('content-type'), other.body.status]).toEqual([409, 'application/problem+json', 409]);
+    expect(other.body.detail).toMatch(/^batch hr-resend already exists with different rows; nothing was started/);
+    expect((await waitForReport(stack, 'hr-resend')).counts.total).toBe(1);
+  });
+
+  it('answers 409 to a recheck of a finished batch', async () => {
+    expect((await postBatch(stack, { batchId: 'done-then-recheck', users: [{ userPrincipalName: 'jose.pena@contoso.com', usageLocation: 'ES' }] })).status).toBe(202);
+    await waitForReport(stack, 'done-then-recheck');
+    const r = await call('POST', '/api/batches/done-then-recheck/recheck');
+    expect([r.status, r.type, r.body.title]).toEqual([409, 'application/problem+json', 'Batch finished']);
+    expect(r.body.detail).toMatch(/^batch done-then-recheck has finished \(Completed\)/);
+  });
+
+  it('answers every error as problem+json, 404 and 405 included', async () => {
+    const unknownBatch = await call('GET', '/api/batches/no-such-batch');
+    expect([unknownBatch.status, unknownBatch.type]).toEqual([404, 'application/problem+json']);
+    const nowhere = await call('GET', '/api/frobnicate/x');
+    expect([nowhere.status, nowhere.type, nowhere.body.detail]).toEqual([404, 'application/problem+json', expect.stringMatching(/^there is nothing at \/api\/frobnicate\/x; the API is POST \/api\/batches/)]);
+    const wrongMethod = await call('GET', '/api/batches/some-batch/recheck');
+    expect([wrongMethod.status, wrongMethod.type, wrongMethod.allow, wrongMethod.body.detail]).toEqual([405, 'application/problem+json', 'POST', 'GET is not allowed on /api/batches/some-batch/recheck; use POST']);
+    expect((await call('DELETE', '/api/batches')).status).toBe(405);
+  });
+
+  it('counts JSON rows from 1 and names all of a row\'s problems, in words a user knows', async () => {
+    const r = await postBatch(stack, { batchId: 'bad-json-rows', users: [{ userPrincipalName: 'zoe.mueller@contoso.com' }, { userPrincipalName: 'jose.pena@contoso.com', skus: 'MCOEV', onPremisesPstn: 'perhaps' }] });
+    expect(r.status).toBe(202);
+    const report = await waitForReport(stack, 'bad-json-rows');
+    expect(report.users[1]).toMatchObject({ row: 2, outcome: 'rejected', reason: 'invalid_field', message: 'row 2 (users[1]): skus: must be an array of part numbers; onPremisesPstn: must be true or false' });
+    const type = await postBatch(stack, 'x', { contentType: 'application/xml' });
+    expect(type.body.detail).not.toMatch(/DESIGN|seed|source document/);
+  });
+});
