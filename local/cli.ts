@@ -272,6 +272,19 @@ async function host(args: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`host takes no file; got: ${positionals[0]} (to license a file: dialtone run <file>)`);
   const realTime = values['real-time'] === true;
+  // Ctrl-C is handled from the start (before the ready message, which a script may answer at once, and during
+  // start-up), and stays handled while the stack stops: a second Ctrl-C must not kill this process and orphan Azurite.
+  let stopRequested: () => void = () => undefined;
+  const stopAsked = new Promise<void>((resolveStop) => (stopRequested = resolveStop));
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write('stopping the local host, the simulator and Azurite…\n');
+    stopRequested();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const stack = await startStack({ tenant: loadTenant(values.tenant), skipAhead: !realTime, onHostLog: (l) => process.stderr.write(`host: ${l}\n`) });
   process.stdout.write(
     [
@@ -287,18 +300,7 @@ async function host(args: string[]): Promise<number> {
       '',
     ].join('\n'),
   );
-  // Handlers stay in place while the stack stops: a second Ctrl-C must not kill this process and orphan Azurite.
-  let stopping = false;
-  await new Promise<void>((resolveStop) => {
-    const onSignal = () => {
-      if (stopping) return;
-      stopping = true;
-      process.stderr.write('stopping the local host, the simulator and Azurite…\n');
-      resolveStop();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  await stopAsked;
   await stack.stop();
   return EXIT.ok;
 }

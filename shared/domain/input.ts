@@ -106,7 +106,7 @@ const CHARSET_LABELS: ReadonlyMap<string, InputEncoding> = new Map([
 function describeBinary(bytes: Uint8Array): string | undefined {
   const starts = (...sig: number[]) => sig.every((b, i) => bytes[i] === b);
   if (starts(0x50, 0x4b, 0x03, 0x04)) {
-    const head = Buffer.from(bytes.subarray(0, 65536)).toString('latin1');
+    const head = new TextDecoder('windows-1252').decode(bytes.subarray(0, 65536));
     if (head.includes('xl/')) return 'is an Excel workbook (.xlsx), not a CSV: open it in Excel and save it as "CSV UTF-8 (Comma delimited)"';
     if (head.includes('word/')) return 'is a Word document, not a CSV: put the users in a spreadsheet and save it as "CSV UTF-8"';
     return 'is a ZIP archive, not a CSV: unpack it and upload the CSV inside';
