@@ -4,10 +4,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'dist', 'local', 'cli.js');
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+const builtInProfileNames = () => {
+  const profiles: unknown = BUILT_IN_PROFILES;
+  return (profiles instanceof Map ? [...(profiles.keys() as Iterable<string>)] : Object.keys(profiles as object)).sort();
+};
 
 function dialtone(args: string[], cwd = root) {
   return spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
@@ -86,7 +91,7 @@ describe('usage', () => {
     [['run', 'a.csv', '--profile'], '--profile needs a value'],
     [['run', 'a.csv', '--deadline-hours', '-5'], '--deadline-hours must be a positive number of hours; got "-5"'],
     [['run', 'a.csv', '--timeout', 'soon'], '--timeout must be a positive number of seconds; got "soon"'],
-    [['run', 'local/samples/new-hires.csv', '--profile', 'gold'], "unknown profile 'gold'; known profiles: audio-conferencing, e5-phone-domestic, phone-domestic, phone-international, phone-system-only"],
+    [['run', 'local/samples/new-hires.csv', '--profile', 'gold'], `unknown profile 'gold'; known profiles: ${builtInProfileNames().join(', ')}`],
     [['run', 'a.csv', '--frobnicate'], 'unknown option --frobnicate'],
     [['run', 'missing.csv'], 'file not found: missing.csv'],
     [['host', 'a.csv'], 'host takes no file; got: a.csv (to license a file: dialtone run <file>)'],
