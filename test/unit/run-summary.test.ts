@@ -15,7 +15,7 @@ const user = (row: number, outcome: UserOutcome['outcome']): UserOutcome => ({ r
 
 describe('dialtone run output', () => {
   it('counts users waiting for Teams apart from assigned while the batch runs', () => {
-    const assign = (row: number, pollTeams: boolean) => ({ kind: 'assign' as const, row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], userId: `id${row}`, addSkuIds: [], setUsageLocation: null, pollTeams, advisories: [] });
+    const assign = (row: number, pollTeams: boolean) => ({ kind: 'assign' as const, row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], userId: `id${row}`, addSkuIds: [], setUsageLocation: null, enable: [], pollTeams, advisories: [] });
     const plan: StoredPlan = { batchId: 'b', source: 'x', startedAt: '', deadline: '', chunkSize: 10, rows: [assign(1, true), assign(2, true), assign(3, false), assign(4, true)] };
     expect(liveCounts(plan, [user(1, 'assigned'), user(2, 'provisioned'), user(3, 'assigned')])).toEqual({ total: 4, provisioned: 1, assigned: 1, flagged: 0, failed: 0, rejected: 0, pending: 1, waiting: 1 });
   });
