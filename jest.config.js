@@ -8,4 +8,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', transpilation: true }] },
   testTimeout: 120000,
   maxWorkers: 2,
+  // A temporary folder of the run's own, which must be empty when the run ends (nothing left behind).
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
 };

@@ -2,7 +2,7 @@
 // and activity gets a handler built from its dependencies here, so every piece can be tested without the host.
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
-import { createBatchApi } from './functions/batches';
+import { createBatchApi, createUnmatchedRoute } from './functions/batches';
 import { createBlobIntake } from './functions/intake-blob';
 import { createActivities } from './orchestrations/activities';
 import { batchOrchestrator } from './orchestrations/batch';
@@ -39,9 +39,15 @@ export function registerApp(config: AppConfig): void {
   const api = createBatchApi({ config, store });
   const client = df.input.durableClient();
 
-  app.http('batches-submit', { route: 'batches', methods: ['POST'], authLevel: 'function', extraInputs: [client], handler: api.submit });
-  app.http('batches-status', { route: 'batches/{batchId}', methods: ['GET'], authLevel: 'function', extraInputs: [client], handler: api.status });
-  app.http('batches-recheck', { route: 'batches/{batchId}/recheck', methods: ['POST'], authLevel: 'function', extraInputs: [client], handler: api.recheck });
+  const routes = [
+    { name: 'batches-submit', route: 'batches', methods: ['POST' as const], handler: api.submit },
+    { name: 'batches-status', route: 'batches/{batchId}', methods: ['GET' as const], handler: api.status },
+    { name: 'batches-recheck', route: 'batches/{batchId}/recheck', methods: ['POST' as const], handler: api.recheck },
+  ];
+  for (const r of routes) app.http(r.name, { route: r.route, methods: r.methods, authLevel: 'function', extraInputs: [client], handler: r.handler });
+  // Last, and last by name too: the Functions host tries routes in the alphabetical order of their functions' names
+  // (azure-functions-host#9876, azure-functions-nodejs-library#300), so this catch-all only gets what no route takes.
+  app.http('zz-unmatched-route', { route: '{*path}', methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'], authLevel: 'function', handler: createUnmatchedRoute(routes) });
   // Uploads arrive as Event Grid BlobCreated events (the subscription calls /runtime/webhooks/eventgrid?functionName=batches-intake).
   app.eventGrid('batches-intake', { extraInputs: [client], handler: createBlobIntake(config) });
 

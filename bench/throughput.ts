@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   const lags = report.users
     .filter((u) => u.outcome === 'provisioned' && u.provisionedAt)
     .map((u) => (Date.parse(u.provisionedAt!) - stack.sim.tenant.callingPlanVisibleAt(stack.sim.tenant.findUser(u.userPrincipalName)!)!) / 60_000);
-  log('bench: the seed’s sequential loop on the same tenant…');
+  log('bench: the PowerShell page’s sequential loop on the same tenant…');
   const sequentialBaselineMakespanSeconds = await sequentialBaseline(workload.tenant, workload.rows.map((r) => r.userPrincipalName));
   log('bench: cold start…');
   const cold = coldStartMs(7);

@@ -1,13 +1,20 @@
 #!/usr/bin/env node
-// Entry point of the `dialtone` command: builds the TypeScript once if this checkout has not been built yet.
-const { existsSync } = require('node:fs');
+// Entry point of the `dialtone` command (installed with `npm link` or `npm install -g .`, or run as
+// `npm run dialtone -- …`): builds the TypeScript first when dist/ is missing or older than the sources.
 const { join } = require('node:path');
 const { execFileSync } = require('node:child_process');
+const { needsBuild } = require('./stale-build');
 
 const root = join(__dirname, '..');
 const cli = join(root, 'dist', 'local', 'cli.js');
-if (!existsSync(cli)) {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
+if (needsBuild(root, cli)) {
+  process.stderr.write('dialtone: building (the sources are newer than dist/)…\n');
+  try {
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
+  } catch {
+    process.stderr.write('dialtone: the build failed (see above); run npm install in the dialtone folder first\n');
+    process.exit(1);
+  }
 }
 require(cli)
   .main(process.argv.slice(2))

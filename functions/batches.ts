@@ -3,20 +3,19 @@
 // own status route rather than the extension's management URLs, which carry the system key.
 // Envelope problems are answered 400/413/415 as problem+json; problems in single rows never fail the request, they
 // become rejected rows in the report.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { newRunKey, type BatchStore } from '../shared/adapters/batch-store';
+import { charsetOf, newRunKey, type BatchStore } from '../shared/adapters/batch-store';
 import type { AppConfig } from '../shared/adapters/config';
-import { mergeOutcomes } from '../shared/domain/batch';
-import { BATCH_ID_RULE, MAX_INPUT_BYTES, isBatchId, parseInput } from '../shared/domain/input';
+import { liveCounts, mergeOutcomes } from '../shared/domain/batch';
+import { BATCH_ID_RULE, MAX_INPUT_BYTES, isBatchId, parseInput, type ParsedInput } from '../shared/domain/input';
 import { isProfileName, normaliseProfileName } from '../shared/domain/profiles';
-import { countOutcomes } from '../shared/domain/report';
 import { errorText, shown } from '../shared/domain/text';
 import type { BatchInput, BatchStatus } from '../orchestrations/contracts';
 import { BATCH_ORCHESTRATOR, RECHECK_EVENT, chunkInstanceId } from '../orchestrations/names';
 import { callerOf, candidateInstances, instanceIdOf } from './callers';
-import { lookUpFirst, lookUpInstance, type InstanceLookup } from './instance-lookup';
+import { lookUpFirst, lookUpInstance } from './instance-lookup';
 
 export interface BatchApiDeps {
   readonly config: AppConfig;
@@ -68,8 +67,37 @@ function links(request: HttpRequest, batchId: string) {
   return { batchId, statusUrl: self, recheckUrl: `${self}/recheck` };
 }
 
-function existing(request: HttpRequest, batchId: string, found: InstanceLookup & { kind: 'found' }): HttpResponseInit {
-  return { status: 200, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), existing: true, runtimeStatus: found.status.runtimeStatus } };
+/**
+ * What makes two submissions the same batch: the rows as read (every field, not their line numbers, so a re-sent body
+ * with other whitespace or line endings is the same) and the batch profile.
+ */
+export function batchFingerprint(input: ParsedInput, profile: string | undefined): string {
+  const rows = input.rows.map(({ line: _line, ...rest }) => rest);
+  return createHash('sha256').update(JSON.stringify({ profile: profile ?? null, rows })).digest('base64url');
+}
+
+function isRunning(status: unknown): boolean {
+  return status === 'Running' || status === 'Pending' || status === 'ContinuedAsNew';
+}
+
+/** A batchId sent again: the same body is the same batch (200); a different one would be silently dropped, so 409. */
+function sameBatchAgain(request: HttpRequest, batchId: string, existing: { runtimeStatus?: unknown; input?: unknown }, fingerprint: string): HttpResponseInit {
+  const before = (existing.input as Partial<BatchInput> | undefined)?.fingerprint;
+  if (before !== undefined && before !== fingerprint) {
+    return problem(409, 'Batch id in use', `batch ${batchId} already exists with different rows; nothing was started. Send the new rows with another batchId (or none), or read batch ${batchId} at ${links(request, batchId).statusUrl}`);
+  }
+  return { status: 200, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), existing: true, runtimeStatus: existing.runtimeStatus } };
+}
+
+/** Every path under /api that no route takes, and every method a route does not take: problem+json like every other error. */
+export function createUnmatchedRoute(routes: readonly { readonly route: string; readonly methods: readonly string[] }[]) {
+  const patterns = routes.map((r) => ({ methods: r.methods, re: new RegExp(`^${r.route.split('/').map((seg) => (/^\{[^}]+\}$/.test(seg) ? '[^/]+' : seg.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))).join('/')}$`, 'i') }));
+  return async function unmatched(request: HttpRequest): Promise<HttpResponseInit> {
+    const path = new URL(request.url).pathname.replace(/^\/api\//, '').replace(/\/+$/, '');
+    const allowed = [...new Set(patterns.filter((p) => p.re.test(path)).flatMap((p) => p.methods))];
+    if (allowed.length > 0) return problem(405, 'Method not allowed', `${request.method} is not allowed on /api/${path}; use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') });
+    return problem(404, 'Not found', `there is nothing at /api/${path.slice(0, 200)}; the API is POST /api/batches, GET /api/batches/{batchId} and POST /api/batches/{batchId}/recheck`);
+  };
 }
 
 export function createBatchApi(deps: BatchApiDeps) {
@@ -81,12 +109,17 @@ export function createBatchApi(deps: BatchApiDeps) {
     const type = mediaType(request);
     const json = type === 'application/json';
     if (!json && type !== 'text/csv' && type !== 'text/plain') {
-      return problem(415, 'Unsupported content type', `send application/json (DESIGN's batch body), text/csv or text/plain (one UPN per line); got "${shown(type, 60) || 'none'}"`);
+      return problem(415, 'Unsupported content type', `send application/json ({ "users": [ { "userPrincipalName": … } ] }), text/csv or text/plain (one UPN per line); got "${shown(type, 60) || 'none'}"`);
     }
     const body = await readCapped(request);
     if (!body) return problem(413, 'Batch too large', `the body is over ${MAX_INPUT_BYTES} bytes (20 MiB); split the batch`);
-    const parsed = parseInput(body, 'request body', json ? { json: true } : undefined);
-    if (!parsed.ok) return problem(parsed.error.code === 'too_many_rows' || parsed.error.code === 'too_large' ? 413 : 400, 'Unusable batch', parsed.error.message);
+    const contentType = request.headers.get('content-type') ?? '';
+    const charset = charsetOf(contentType);
+    const parsed = parseInput(body, 'request body', { ...(json ? { json: true } : {}), ...(charset ? { charset } : {}) });
+    if (!parsed.ok) {
+      const code = parsed.error.code;
+      return problem(code === 'too_many_rows' || code === 'too_large' ? 413 : code === 'unsupported_charset' ? 415 : 400, 'Unusable batch', parsed.error.message);
+    }
     const requested = parsed.input.batchId ?? request.query.get('batchId') ?? undefined;
     if (requested !== undefined && !isBatchId(requested)) return problem(400, 'Invalid batchId', `batchId must be ${BATCH_ID_RULE}`);
     const profile = parsed.input.profile ?? request.query.get('profile') ?? undefined;
@@ -103,16 +136,17 @@ export function createBatchApi(deps: BatchApiDeps) {
       return unavailable('not started');
     }
     // Any batch that exists, running or finished, is the one: a resubmission never starts it again.
-    if (before.kind === 'found') return existing(request, batchId, before);
+    const fingerprint = batchFingerprint(parsed.input, profile);
+    if (before.kind === 'found') return sameBatchAgain(request, batchId, before.status, fingerprint);
     const runKey = newRunKey(caller.name, batchId);
-    const ref = await store.saveInput(runKey, body);
-    const input: BatchInput = { batchId, runKey, source: 'http', input: ref, ...(profile ? { profile } : {}), ...(json ? { json } : {}), deadlineHours: config.deadlineHours, chunkSize: config.chunkSize, parallelism: config.assignParallelism };
+    const ref = await store.saveInput(runKey, body, contentType);
+    const input: BatchInput = { batchId, runKey, fingerprint, source: 'http', input: ref, ...(profile ? { profile } : {}), ...(json ? { json } : {}), deadlineHours: config.deadlineHours, chunkSize: config.chunkSize, parallelism: config.assignParallelism };
     try {
       await client.startNew(BATCH_ORCHESTRATOR, { instanceId, input });
     } catch (e) {
       // Another request with the same batchId may have started it first: then that run is the one.
       const again = await lookUpInstance(client, instanceId);
-      if (again.kind === 'found') return existing(request, batchId, again);
+      if (again.kind === 'found') return sameBatchAgain(request, batchId, again.status, fingerprint);
       context.warn(`could not start batch: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`);
       return problem(503, 'Batch not started', 'the orchestration service did not accept the batch (busy or unavailable); nothing was started: send it again after the given seconds', { 'Retry-After': '10' });
     }
@@ -145,7 +179,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     const plan = await store.readPlan(runKey);
     if (!plan) return { status: 200, jsonBody: { batchId, runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'preflight', counts: null, users: [] } };
     const users = mergeOutcomes(plan, await store.readChunks(runKey));
-    const counts = { ...countOutcomes(users, plan.rows.length), pending: plan.rows.length - users.length };
+    const counts = liveCounts(plan, users);
     return { status: 200, jsonBody: { batchId, source: plan.source, startedAt: plan.startedAt, finishedAt: null, deadline: plan.deadline, ...(plan.error ? { error: plan.error } : {}), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'licensing', counts, users } };
   }
 
@@ -153,6 +187,9 @@ export function createBatchApi(deps: BatchApiDeps) {
     const f = await find(request, context);
     if (f.answer) return f.answer;
     const { batchId, client, instanceId, state } = f;
+    if (!isRunning(state.runtimeStatus)) {
+      return problem(409, 'Batch finished', `batch ${batchId} has finished (${String(state.runtimeStatus)}); there is no wait to end early: read its report, or send the users again as a new batch`);
+    }
     const chunks = ((state.customStatus ?? {}) as Partial<BatchStatus>).chunks ?? 0;
     let asked = 0;
     for (let i = 0; i < chunks; i++) {

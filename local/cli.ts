@@ -2,65 +2,115 @@
 // simulator and the local host, sends the file the way a user would (a .json file to the HTTP API, anything else
 // uploaded to the intake container), shows progress, and writes the report. `dialtone host` starts the same stack
 // and leaves it running for manual use.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { blobBatchId } from '../functions/intake-blob';
-import { OUTCOMES } from '../shared/domain/outcomes';
+import { mergeProfiles, normaliseProfileName, type Profiles } from '../shared/domain/profiles';
 import { reportToCsv, type BatchReport } from '../shared/domain/report';
 import { tenantFileSchema, type TenantFile } from './graph-sim/tenant';
 import { isFinished, type LiveReport } from './batch-client';
+import { DEMO_INTRO, exitCodeFor, progressLine, simulatedElapsed, summary } from './run-summary';
 import { startStack, type Stack } from './stack';
 
-const USAGE = `usage:
-  dialtone run <file> [--profile P] [--tenant tenant.json] [--out DIR] [--deadline-hours N]
-  dialtone host [--tenant tenant.json]
+/** Exit codes a script can act on. */
+export const EXIT = {
+  /** The run completed and every row was provisioned or assigned. */
+  ok: 0,
+  /** Anything else: the stack could not start, the batch did not finish, … */
+  error: 1,
+  /** The file is no input at all (the report holds the error and zero users). */
+  notInput: 2,
+  /** The run completed, but some rows need a person: failed, flagged, rejected (or cancelled). */
+  needsPerson: 3,
+  /** A wrong call (sysexits' EX_USAGE). */
+  usage: 64,
+} as const;
 
-  <file>   a CSV, a list of UPNs (one per line) or a JSON batch body
-  --tenant the simulated tenant (default: the bundled demo tenant)
-  --out    where report.json and report.csv go (default: ./dialtone-out)`;
+const HELP = `dialtone: gets every new hire a working Teams phone line. This command runs the whole pipeline on this machine:
+Azurite, a simulated Microsoft Graph tenant and the local Functions host.
 
-export const SAMPLES = join(__dirname, '..', '..', 'local', 'samples');
+usage:
+  dialtone run <file> [--profile P] [--tenant tenant.json] [--out DIR] [--deadline-hours N] [--timeout SECONDS]
+  dialtone run --demo [--out DIR]
+  dialtone host [--tenant tenant.json] [--real-time]
+  dialtone --help | --version
+
+  run    licenses the users in <file> (a CSV, Excel's Unicode Text, a list of UPNs, or a JSON batch body) against
+         the simulated tenant, shows progress, and writes report.json and report.csv
+  host   starts the same stack and leaves it running, for curl or Azure Storage Explorer; Ctrl-C stops it
+
+options:
+  --profile P         licence profile for rows that name none (default: DIALTONE_DEFAULT_PROFILE, phone-domestic)
+  --tenant FILE       the simulated tenant (default: the bundled demo tenant, built to show every outcome)
+  --out DIR           where report.json and report.csv go (default: ./dialtone-out)
+  --deadline-hours N  how long to wait for Teams to show a calling plan (default: 24; simulated time)
+  --timeout SECONDS   give up on the batch after this much real time (default: 600)
+  --demo              (run) the bundled sample file and demo tenant, explained; exits 0 once the run completes
+  --real-time         (host) run on the real clock instead of skipping ahead, to rehearse real polling and recheck
+
+exit codes:
+  0   the run completed and every row was provisioned or assigned
+  3   the run completed but some rows need a person (failed, flagged, rejected)
+  2   the file is no input (the report holds the error and zero users)
+  64  a usage error
+  1   anything else
+
+settings (environment variables, passed to the app as its configuration):
+  DIALTONE_DEFAULT_USAGE_LOCATION  country code for users who have none when the row gives none (e.g. US)
+  DIALTONE_DEFAULT_PROFILE         profile for rows that name none
+  DIALTONE_PROFILES                JSON profile overrides, e.g. {"sales":["SPE_E3","MCOEV"]}
+  DIALTONE_DEADLINE_HOURS          as --deadline-hours
+  DIALTONE_VERBOSE=1               show the local host's log
+`;
+
+/** The checkout's root: this file runs compiled, from dist/local/. */
+const ROOT = join(__dirname, '..', '..');
+export const SAMPLES = join(ROOT, 'local', 'samples');
+const DEMO_TENANT = join(SAMPLES, 'demo-tenant.json');
 
 class UsageError extends Error {}
 
+/**
+ * The folder the user ran the command from. \`npm run dialtone -- …\` runs scripts in the package's folder and keeps
+ * the caller's folder in INIT_CWD (npm's documented variable), so relative paths resolve where the user typed them.
+ */
+function userFolder(): string {
+  const viaNpm = process.env['npm_lifecycle_event'] === 'dialtone' ? process.env['INIT_CWD'] : undefined;
+  return viaNpm && existsSync(viaNpm) ? viaNpm : process.cwd();
+}
+
+const fromUser = (path: string) => (isAbsolute(path) ? path : resolve(userFolder(), path));
+
 function loadTenant(path: string | undefined): TenantFile {
-  const file = path ?? join(SAMPLES, 'demo-tenant.json');
-  if (!existsSync(file)) throw new UsageError(`tenant file not found: ${file}`);
+  const file = path ? fromUser(path) : DEMO_TENANT;
+  if (!existsSync(file)) throw new UsageError(`tenant file not found: ${path}`);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new UsageError(`${file}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw new UsageError(`${path ?? file}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
   const parsed = tenantFileSchema.safeParse(raw);
-  if (!parsed.success) throw new UsageError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new UsageError(`${path ?? file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 
-function bar(done: number, total: number, width = 28): string {
-  const filled = total > 0 ? Math.round((done / total) * width) : 0;
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-}
-
-function elapsed(fromIso: string | undefined, now: number): string {
-  if (!fromIso) return '';
-  const m = Math.max(0, Math.round((now - new Date(fromIso).getTime()) / 60_000));
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m simulated`;
-}
-
-function summaryTable(report: BatchReport): string {
-  const lines = ['', 'outcome       users', '------------  -----'];
-  for (const o of OUTCOMES) lines.push(`${o.padEnd(12)}  ${String(report.counts[o]).padStart(5)}`);
-  lines.push(`${'total'.padEnd(12)}  ${String(report.counts.total).padStart(5)}`);
-  const reasons = new Map<string, number>();
-  for (const u of report.users) if (u.reason) reasons.set(`${u.outcome}/${u.reason}`, (reasons.get(`${u.outcome}/${u.reason}`) ?? 0) + 1);
-  if (reasons.size > 0) {
-    lines.push('', 'reasons');
-    for (const [k, n] of [...reasons].sort()) lines.push(`  ${k.padEnd(44)} ${n}`);
+/** The profiles the app will know: the built-in ones with DIALTONE_PROFILES applied, as the app's configuration does. */
+function knownProfiles(): Profiles {
+  const raw = process.env['DIALTONE_PROFILES'];
+  let overrides: unknown = {};
+  if (raw) {
+    try {
+      overrides = JSON.parse(raw);
+    } catch {
+      throw new UsageError('DIALTONE_PROFILES is not valid JSON');
+    }
   }
-  return lines.join('\n');
+  const merged = mergeProfiles(overrides);
+  if (merged.problems.length > 0) throw new UsageError(`DIALTONE_PROFILES: ${merged.problems.join('; ')}`);
+  return merged.profiles;
 }
 
 async function waitForReport(stack: Stack, batchId: string, timeoutMs: number): Promise<BatchReport> {
@@ -68,21 +118,19 @@ async function waitForReport(stack: Stack, batchId: string, timeoutMs: number): 
   const tty = process.stderr.isTTY;
   let last = '';
   for (;;) {
-    if (Date.now() - started > timeoutMs) throw new Error(`batch ${batchId} did not finish within ${Math.round(timeoutMs / 1000)} s`);
+    if (Date.now() - started > timeoutMs) throw new Error(`batch ${batchId} did not finish within ${Math.round(timeoutMs / 1000)} s (--timeout)`);
     const r = await fetch(`${stack.host.url}/api/batches/${encodeURIComponent(batchId)}`, { headers: { 'x-functions-key': stack.host.functionKey } });
     if (r.status === 200) {
       const live = (await r.json()) as LiveReport;
-      const c = live.counts;
-      if (c) {
-        const settled = c.total - (c.pending ?? 0) - (live.finishedAt ? 0 : c.assigned);
-        const line = `${bar(settled, c.total)} ${settled}/${c.total}  provisioned ${c.provisioned} · assigned ${c.assigned} · flagged ${c.flagged} · failed ${c.failed} · rejected ${c.rejected}  ${elapsed(live.startedAt, stack.clock.now())}`;
+      if (live.counts) {
+        const line = progressLine(live.counts, Boolean(live.finishedAt), simulatedElapsed(live.startedAt, stack.clock.now()), tty ? (process.stderr.columns ?? 80) : 200);
         if (line !== last) {
-          process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+          process.stderr.write(tty ? `\r${line.padEnd(last.length)}` : `${line}\n`);
           last = line;
         }
       }
       if (isFinished(live)) {
-        if (tty) process.stderr.write('\n');
+        if (tty && last) process.stderr.write('\n');
         return live;
       }
       if (live.runtimeStatus === 'Failed' || live.runtimeStatus === 'Terminated') throw new Error(`batch ${batchId} ${live.runtimeStatus}`);
@@ -93,14 +141,16 @@ async function waitForReport(stack: Stack, batchId: string, timeoutMs: number): 
   }
 }
 
-async function submit(stack: Stack, file: string, profile: string | undefined): Promise<string> {
+class InputRefused extends Error {}
+
+async function submit(stack: Stack, file: string, shownAs: string, profile: string | undefined): Promise<string> {
   const bytes = readFileSync(file);
   if (file.toLowerCase().endsWith('.json')) {
     const url = new URL(`${stack.host.url}/api/batches`);
     if (profile) url.searchParams.set('profile', profile);
     const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': stack.host.functionKey }, body: bytes });
     const body = (await r.json()) as { batchId?: string; detail?: string };
-    if (r.status >= 400 || !body.batchId) return Promise.reject(new InputRefused(body.detail ?? `HTTP ${r.status}`));
+    if (r.status >= 400 || !body.batchId) throw new InputRefused((body.detail ?? `HTTP ${r.status}`).replace(/^request body:/, `${shownAs}:`));
     return body.batchId;
   }
   const name = profile ? `${profile}/${basename(file)}` : basename(file);
@@ -110,39 +160,98 @@ async function submit(stack: Stack, file: string, profile: string | undefined): 
   return blobBatchId(name, uploaded.etag ?? '');
 }
 
-class InputRefused extends Error {}
+/** `--deadline-hours -5` as `--deadline-hours=-5`, so that a negative number is refused as a number, not as a missing value. */
+function numbersJoined(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    if ((a === '--deadline-hours' || a === '--timeout') && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+function positiveNumber(option: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${option} must be a positive number of ${option === '--timeout' ? 'seconds' : 'hours'}; got "${value}"`);
+  return n;
+}
+
+/** The report as the user's own file would be named in it: the upload's blob path replaced by the path they typed. */
+function inUserTerms(report: BatchReport, uploadedAs: string, shownAs: string): BatchReport {
+  if (!report.error) return report;
+  return { ...report, error: report.error.split(uploadedAs).join(shownAs) };
+}
 
 async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { profile: { type: 'string' }, tenant: { type: 'string' }, out: { type: 'string' }, 'deadline-hours': { type: 'string' }, timeout: { type: 'string' } } });
-  const file = positionals[0];
-  if (!file) throw new UsageError('dialtone run needs a file');
-  if (!existsSync(file)) throw new UsageError(`file not found: ${file}`);
+  const { values, positionals } = parseArgs({
+    args: numbersJoined(args),
+    allowPositionals: true,
+    options: {
+      profile: { type: 'string' },
+      tenant: { type: 'string' },
+      out: { type: 'string' },
+      'deadline-hours': { type: 'string' },
+      timeout: { type: 'string' },
+      demo: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  const demo = values.demo === true;
+  if (demo && (positionals.length > 0 || values.tenant !== undefined)) throw new UsageError('run --demo uses the bundled sample file and tenant; give no file and no --tenant');
+  const [shownAs = demo ? join('local', 'samples', 'new-hires.csv') : undefined, second] = positionals;
+  if (!shownAs) throw new UsageError('run needs a file: dialtone run <file>');
+  if (second !== undefined) throw new UsageError(`run takes one file; got a second: ${second}`);
+  const deadline = positiveNumber('--deadline-hours', values['deadline-hours']);
+  const timeout = positiveNumber('--timeout', values.timeout) ?? 600;
+  if (values.profile !== undefined) {
+    const profiles = knownProfiles();
+    const name = normaliseProfileName(values.profile);
+    if (!profiles.has(name)) throw new UsageError(`unknown profile '${values.profile}'; known profiles: ${[...profiles.keys()].sort().join(', ')}`);
+  }
+  const file = demo ? join(SAMPLES, 'new-hires.csv') : fromUser(shownAs);
+  if (!existsSync(file)) throw new UsageError(`file not found: ${shownAs}`);
+  if (statSync(file).isDirectory()) throw new UsageError(`${shownAs} is a folder; give a file`);
   const tenant = loadTenant(values.tenant);
-  const out = resolve(values.out ?? 'dialtone-out');
-  const deadline = values['deadline-hours'];
-  if (deadline !== undefined && !(Number(deadline) > 0)) throw new UsageError('--deadline-hours must be a positive number');
+  const out = fromUser(values.out ?? 'dialtone-out');
+  if (demo) process.stderr.write(DEMO_INTRO);
+  else if (!values.tenant) process.stderr.write('against the bundled demo tenant (local/samples/demo-tenant.json); --tenant FILE for your own\n');
   process.stderr.write(`starting Azurite, the Graph tenant simulator (${tenant.users.length} users) and the local host…\n`);
-  const stack = await startStack({ tenant, settings: deadline ? { DIALTONE_DEADLINE_HOURS: deadline } : {}, onHostLog: (l) => process.env['DIALTONE_VERBOSE'] && process.stderr.write(`host: ${l}\n`) });
+  const stack = await startStack({
+    tenant,
+    settings: deadline ? { DIALTONE_DEADLINE_HOURS: String(deadline) } : {},
+    onHostLog: (l) => process.env['DIALTONE_VERBOSE'] && process.stderr.write(`host: ${l}\n`),
+  });
   try {
     let batchId: string;
     try {
-      batchId = await submit(stack, file, values.profile);
+      batchId = await submit(stack, file, shownAs, values.profile);
     } catch (e) {
       if (!(e instanceof InputRefused)) throw e;
-      const report: BatchReport = { batchId: '', source: 'http', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), deadline: null, error: e.message, counts: { total: 0, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0 }, users: [] };
+      const now = new Date().toISOString();
+      const report: BatchReport = { batchId: '', source: 'http', startedAt: now, finishedAt: now, deadline: null, error: e.message, counts: { total: 0, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0 }, users: [] };
       writeReport(out, report);
-      process.stderr.write(`${file}: ${e.message}\n`);
-      return 2;
+      process.stderr.write(`${e.message}\n`);
+      return EXIT.notInput;
     }
-    process.stderr.write(`batch ${batchId} submitted from ${file}\n`);
-    const report = await waitForReport(stack, batchId, Number(values.timeout ?? 600) * 1000);
+    process.stderr.write(`batch ${batchId} submitted from ${shownAs}; simulated time skips ahead whenever nothing else is running\n`);
+    const uploadedAs = `license-requests/${values.profile ? `${values.profile}/` : ''}${basename(file)}`;
+    const report = inUserTerms(await waitForReport(stack, batchId, timeout * 1000), uploadedAs, shownAs);
     writeReport(out, report);
     if (report.error) {
       process.stderr.write(`${report.error}\nreport: ${join(out, 'report.json')}\n`);
-      return 2;
+      return EXIT.notInput;
     }
-    process.stdout.write(`${summaryTable(report)}\n\nreport: ${join(out, 'report.json')} and ${join(out, 'report.csv')}\n`);
-    return 0;
+    process.stdout.write(`${summary(report)}\n\nreport: ${join(out, 'report.json')} and ${join(out, 'report.csv')}\n`);
+    return demo ? EXIT.ok : exitCodeFor(report);
   } finally {
     await stack.stop();
   }
@@ -156,8 +265,27 @@ function writeReport(out: string, report: BatchReport): void {
 }
 
 async function host(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { tenant: { type: 'string' } } });
-  const stack = await startStack({ tenant: loadTenant(values.tenant), onHostLog: (l) => process.stderr.write(`host: ${l}\n`) });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { tenant: { type: 'string' }, 'real-time': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) throw new UsageError(`host takes no file; got: ${positionals[0]} (to license a file: dialtone run <file>)`);
+  const realTime = values['real-time'] === true;
+  // Ctrl-C is handled from the start (before the ready message, which a script may answer at once, and during
+  // start-up), and stays handled while the stack stops: a second Ctrl-C must not kill this process and orphan Azurite.
+  let stopRequested: () => void = () => undefined;
+  const stopAsked = new Promise<void>((resolveStop) => (stopRequested = resolveStop));
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write('stopping the local host, the simulator and Azurite…\n');
+    stopRequested();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const stack = await startStack({ tenant: loadTenant(values.tenant), skipAhead: !realTime, onHostLog: (l) => process.stderr.write(`host: ${l}\n`) });
   process.stdout.write(
     [
       `local host:       ${stack.host.url}/api/batches`,
@@ -165,16 +293,29 @@ async function host(args: string[]): Promise<number> {
       `Graph simulator:  ${stack.sim.url}/v1.0`,
       `Azurite:          blob http://127.0.0.1:${stack.azurite.blobPort}, queue http://127.0.0.1:${stack.azurite.queuePort} (account devstoreaccount1)`,
       `drop files into:  license-requests (reports in license-reports, flags in the license-flags queue)`,
+      realTime
+        ? 'clock:            real time: Teams provisioning delays, polls and the deadline take as long as they say; POST …/recheck checks Teams now'
+        : 'clock:            skips ahead whenever nothing is running, so a simulated day passes in seconds (start with --real-time to rehearse real polling and recheck)',
       'Ctrl-C stops everything.',
       '',
     ].join('\n'),
   );
-  await new Promise<void>((resolveStop) => {
-    process.once('SIGINT', () => resolveStop());
-    process.once('SIGTERM', () => resolveStop());
-  });
+  await stopAsked;
   await stack.stop();
-  return 0;
+  return EXIT.ok;
+}
+
+/** One clear line for a usage error, from node:util's parseArgs errors too. */
+function usageLine(e: unknown): string | undefined {
+  if (e instanceof UsageError) return e.message;
+  const code = (e as { code?: string }).code;
+  const message = e instanceof Error ? e.message : '';
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const option = /'(--[a-z-]+)/.exec(message)?.[1] ?? 'an option';
+    return /ambiguous/.test(message) ? `${option} needs a value (a value starting with '-' is not one: ${option}=VALUE if you mean it)` : `${option} needs a value`;
+  }
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${/'([^']+)'/.exec(message)?.[1] ?? ''}`.trim();
+  return undefined;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -182,21 +323,29 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'run') return await run(rest);
     if (command === 'host') return await host(rest);
-    process.stderr.write(`${USAGE}\n`);
-    return command === undefined || command === '--help' || command === '-h' ? 0 : 64;
+    if (command === '--help' || command === '-h' || command === 'help') {
+      process.stdout.write(HELP);
+      return EXIT.ok;
+    }
+    if (command === '--version' || command === '-v' || command === 'version') {
+      process.stdout.write(`${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+      return EXIT.ok;
+    }
+    throw new UsageError(command === undefined ? 'a command is needed: run or host' : `unknown command '${command}' (known: run, host)`);
   } catch (e) {
-    if (e instanceof UsageError || (e instanceof TypeError && /Unknown option|Unexpected argument/.test(e.message))) {
-      process.stderr.write(`${e.message}\n${USAGE}\n`);
-      return 64;
+    const usage = usageLine(e);
+    if (usage !== undefined) {
+      process.stderr.write(`dialtone: ${usage}; dialtone --help shows how\n`);
+      return EXIT.usage;
     }
     process.stderr.write(`dialtone: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
+    return EXIT.error;
   }
 }
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
-    () => process.exit(1),
+    () => process.exit(EXIT.error),
   );
 }

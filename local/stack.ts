@@ -44,13 +44,24 @@ const FUNCTION_KEY_BYTES = 24;
 export async function startStack(options: StackOptions): Promise<Stack> {
   const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'dialtone-'));
   mkdirSync(workDir, { recursive: true });
+  // A folder this stack made for itself goes with it, also when the stack fails to start; one the caller named is the caller's.
+  const removeOwnFolder = () => {
+    if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
+  };
   const clock = new SkipAheadClock();
-  const azurite = await startAzurite();
+  let azurite: Azurite;
+  try {
+    azurite = await startAzurite();
+  } catch (e) {
+    removeOwnFolder();
+    throw e;
+  }
   let sim: GraphSimulator | undefined;
   try {
     sim = await startGraphSimulator({ tenant: options.tenant, clock, throttling: options.throttling ?? true, ...(options.faults ? { faults: options.faults } : {}) });
   } catch (e) {
     await azurite.stop();
+    removeOwnFolder();
     throw e;
   }
   const caFile = join(workDir, 'graph-sim-ca.pem');
@@ -100,6 +111,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   } catch (e) {
     await sim.close();
     await azurite.stop();
+    removeOwnFolder();
     throw e;
   }
   const started = sim;
@@ -129,8 +141,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }
       await started.close();
       await azurite.stop();
-      // A folder this stack made for itself goes with it; one the caller named is the caller's.
-      if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
+      removeOwnFolder();
     },
   };
   return stack;

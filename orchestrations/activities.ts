@@ -48,8 +48,10 @@ export function createActivities(deps: ActivityDeps) {
     const read = await store.readInput(input.input);
     if (!read.ok) return failPlan(input.runKey, base, read.message);
     const sourceName = input.source.startsWith('blob:') ? input.source.slice('blob:'.length) : 'request body';
-    const parsed = parseInput(read.bytes, sourceName, input.json ? { json: true } : undefined);
+    const parsed = parseInput(read.bytes, sourceName, { ...(input.json ? { json: true } : {}), ...(read.charset ? { charset: read.charset } : {}) });
     if (!parsed.ok) return failPlan(input.runKey, base, parsed.error.message);
+    const { format, encoding, delimiter, usageLocationColumn, advisories } = parsed.input;
+    const described = { ...base, input: { format, encoding, ...(delimiter ? { delimiter } : {}) }, advisories: [...advisories] };
     const batchProfile = parsed.input.profile ?? input.profile;
     const validated = validateRows(parsed.input.rows, { profiles: deps.profiles, defaultProfile: deps.defaultProfile, ...(batchProfile ? { batchProfile } : {}) });
 
@@ -65,21 +67,24 @@ export function createActivities(deps: ActivityDeps) {
       else if (r.reason !== 'user_not_found') readFailures.set(upnKey(upn), r);
     }
     const tenant = { catalog: resolveTenantCatalog(skus.ok ? skus.value : []), users, planIds: planIdsOf(skus.ok ? skus.value : []) };
-    let rows: PlannedRow[] = planBatch(validated, tenant, { ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}) });
+    let rows: PlannedRow[] = planBatch(validated, tenant, {
+      ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}),
+      input: { format, ...(usageLocationColumn !== undefined ? { usageLocationColumn } : {}) },
+    });
     const rejectedByValidation = new Set(validated.filter((v) => v.kind === 'rejected').map((v) => v.row));
     rows = rows.map((r): PlannedRow => {
       // Without the tenant's SKUs every SKU would look unknown: only what validation rejected stays rejected.
       if (r.kind === 'rejected' && (skus.ok || rejectedByValidation.has(r.row))) return r;
       const failure = !skus.ok ? skus : readFailures.get(upnKey(r.userPrincipalName));
       if (!failure) return r;
-      const failed: FailedRow = { kind: 'failed', row: r.row, userPrincipalName: r.userPrincipalName, profile: r.profile, skus: r.skus, reason: failure.reason === 'unknown_sku' ? 'graph_error' : failure.reason, message: errorText(`row ${r.row}: Graph refused to read the tenant: ${failure.message}`) };
+      const failed: FailedRow = { kind: 'failed', row: r.row, ...(r.line !== undefined ? { line: r.line } : {}), ...(r.displayName !== undefined ? { displayName: r.displayName } : {}), userPrincipalName: r.userPrincipalName, profile: r.profile, skus: r.skus, reason: failure.reason === 'unknown_sku' ? 'graph_error' : failure.reason, message: errorText(`row ${r.row}: Graph refused to read the tenant: ${failure.message}`) };
       return failed;
     });
     // Graph refusing the app at the start of a batch (a permission not granted or not consented) is the batch's error,
     // naming the permission, as well as each row's.
     const refused = !skus.ok ? skus : [...readFailures.values()].find((f) => f.reason === 'forbidden');
     const error = refused ? errorText(refused.message) : undefined;
-    await store.savePlan(input.runKey, { ...base, rows, ...(error ? { error } : {}) });
+    await store.savePlan(input.runKey, { ...described, rows, ...(error ? { error } : {}) });
     const settled = countOutcomes(rows.filter((r) => r.kind !== 'assign').map((r) => ({ outcome: r.kind })), 0);
     return { total: rows.length, chunks: chunkAssignments(rows, input.chunkSize).length, settled, ...(error ? { error } : {}) };
   }

@@ -9,6 +9,8 @@ export interface BatchInput {
   readonly batchId: string;
   /** Where this run's blobs live (absent only in runs started before run keys existed, which used the batch id). */
   readonly runKey?: RunKey;
+  /** What the rows were (a hash), so that the same batchId sent again with other rows is refused, not dropped. */
+  readonly fingerprint?: string;
   /** "http" or "blob:<container>/<name>": where the batch came from, for the report. */
   readonly source: string;
   readonly input: InputRef;

@@ -51,7 +51,14 @@ function routeRegex(route: string): RegExp {
   const pattern = route
     .replace(/^\/+|\/+$/g, '')
     .split('/')
-    .map((seg) => (/^\{[^}]+\}$/.test(seg) ? `(?<${seg.slice(1, -1).replace(/[:?].*$/, '')}>[^/]+)` : seg.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
+    .map((seg) =>
+      // {*name} is a catch-all: the rest of the path, slashes included (ASP.NET Core's route template syntax).
+      /^\{\*[^}]+\}$/.test(seg)
+        ? `(?<${seg.slice(2, -1)}>.*)`
+        : /^\{[^}]+\}$/.test(seg)
+          ? `(?<${seg.slice(1, -1).replace(/[:?].*$/, '')}>[^/]+)`
+          : seg.replace(/[.*+?^$()|[\]\\]/g, '\\$&'),
+    )
     .join('/');
   return new RegExp(`^${pattern}$`, 'i');
 }

@@ -14,7 +14,14 @@ export interface InputRef {
   readonly etag?: string;
 }
 
-export type InputRead = { ok: true; bytes: Buffer } | { ok: false; message: string };
+/** The input's bytes, and the charset its Content-Type declared (an HTTP body's, kept on the blob; or an upload's own). */
+export type InputRead = { ok: true; bytes: Buffer; charset?: string } | { ok: false; message: string };
+
+/** The `charset` parameter of a Content-Type (RFC 9110 §8.3), if any. */
+export function charsetOf(contentType: string | undefined | null): string | undefined {
+  const m = /;\s*charset\s*=\s*("?)([^";\s]+)\1/i.exec(contentType ?? '');
+  return m?.[2];
+}
 
 /**
  * Where one run of a batch keeps its blobs: `<owner>/<batchId>/<run>`, the run part unique to the run. A caller's id
@@ -24,8 +31,11 @@ export type InputRead = { ok: true; bytes: Buffer } | { ok: false; message: stri
 export type RunKey = string;
 
 export interface BatchStore {
-  /** Stores an HTTP batch's body once (If-None-Match: *): a second write to the same run fails instead of swapping it. */
-  saveInput(runKey: RunKey, bytes: Uint8Array): Promise<InputRef>;
+  /**
+   * Stores an HTTP batch's body once (If-None-Match: *): a second write to the same run fails instead of swapping it.
+   * Kept with the Content-Type it came with, so that its declared charset is honoured when it is read.
+   */
+  saveInput(runKey: RunKey, bytes: Uint8Array, contentType?: string): Promise<InputRef>;
   /** Reads an input pinned to its ETag, refusing one over the input size limit without downloading it. */
   readInput(ref: InputRef): Promise<InputRead>;
   savePlan(runKey: RunKey, plan: StoredPlan): Promise<void>;
@@ -77,9 +87,9 @@ export class BlobBatchStore implements BatchStore {
     }
   }
 
-  async saveInput(runKey: RunKey, bytes: Uint8Array): Promise<InputRef> {
+  async saveInput(runKey: RunKey, bytes: Uint8Array, contentType?: string): Promise<InputRef> {
     const name = `${runKey}/_work/input`;
-    const r = await (await this.container()).getBlockBlobClient(name).uploadData(bytes, { conditions: { ifNoneMatch: '*' } });
+    const r = await (await this.container()).getBlockBlobClient(name).uploadData(bytes, { conditions: { ifNoneMatch: '*' }, ...(contentType ? { blobHTTPHeaders: { blobContentType: contentType } } : {}) });
     return { container: this.reportsContainer, name, ...(r.etag ? { etag: r.etag } : {}) };
   }
 
@@ -106,7 +116,8 @@ export class BlobBatchStore implements BatchStore {
           parts.push(c as Buffer);
         }
       }
-      return { ok: true, bytes: Buffer.concat(parts) };
+      const charset = charsetOf(r.contentType);
+      return { ok: true, bytes: Buffer.concat(parts), ...(charset ? { charset } : {}) };
     } catch (e) {
       const status = (e as { statusCode?: number }).statusCode;
       if (status === 404) return { ok: false, message: `${ref.name}: the input is gone from ${ref.container}` };

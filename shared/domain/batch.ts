@@ -5,7 +5,8 @@ import type { PlanEnablement } from './holdings';
 import type { Reason, UserOutcome } from './outcomes';
 import type { AssignmentPlan, PlannedRow } from './planning';
 import { settledOutcome } from './planning';
-import { buildReport, type BatchReport } from './report';
+import type { InputAdvisory } from './input';
+import { buildReport, countOutcomes, type BatchReport, type InputDescription, type OutcomeCounts } from './report';
 
 export interface PlannedAssignment {
   readonly row: number;
@@ -33,6 +34,8 @@ export interface StoredPlan {
   readonly startedAt: string;
   readonly deadline: string;
   readonly error?: string;
+  readonly input?: InputDescription;
+  readonly advisories?: readonly InputAdvisory[];
   readonly rows: readonly PlannedRow[];
   readonly chunkSize: number;
 }
@@ -62,6 +65,8 @@ export function mergeOutcomes(plan: StoredPlan, results: readonly ChunkUserResul
     if (!r) continue;
     out.push({
       row: p.row,
+      ...(p.line !== undefined ? { line: p.line } : {}),
+      ...(p.displayName !== undefined ? { displayName: p.displayName } : {}),
       userPrincipalName: p.userPrincipalName,
       profile: p.profile,
       skus: [...p.skus],
@@ -76,6 +81,19 @@ export function mergeOutcomes(plan: StoredPlan, results: readonly ChunkUserResul
   return out;
 }
 
+/**
+ * Counts while a batch runs. `waiting` are users whose licences are assigned and who wait for Teams to show the calling
+ * plan: they are not counted as `assigned` (which, at the end, means "nothing to wait for"); `pending` have no result yet.
+ */
+export type LiveCounts = OutcomeCounts & { pending: number; waiting: number };
+
+export function liveCounts(plan: StoredPlan, users: readonly UserOutcome[]): LiveCounts {
+  const polled = new Set(plan.rows.filter((r) => r.kind === 'assign' && r.pollTeams).map((r) => r.row));
+  const waiting = users.filter((u) => u.outcome === 'assigned' && polled.has(u.row)).length;
+  const counts = countOutcomes(users, plan.rows.length);
+  return { ...counts, assigned: counts.assigned - waiting, pending: plan.rows.length - users.length, waiting };
+}
+
 export function finalReport(plan: StoredPlan, results: readonly ChunkUserResult[], finishedAt: string): BatchReport {
   return buildReport({
     batchId: plan.batchId,
@@ -84,6 +102,8 @@ export function finalReport(plan: StoredPlan, results: readonly ChunkUserResult[
     finishedAt,
     deadline: plan.deadline,
     ...(plan.error ? { error: plan.error } : {}),
+    ...(plan.input ? { input: plan.input } : {}),
+    ...(plan.advisories && plan.advisories.length > 0 ? { advisories: [...plan.advisories] } : {}),
     users: mergeOutcomes(plan, results),
     total: plan.rows.length,
   });

@@ -1,5 +1,5 @@
-// Turns what an HR system or an admin sends (CSV, the source document's plain UPN list, or DESIGN's JSON body) into
-// numbered rows. Whole-input problems (too big, binary, no UPN column) become one InputError; problems in a single
+// Turns what an HR system or an admin sends (a CSV or tab-delimited file as Excel saves it, a plain list of UPNs, or the
+// JSON batch body) into numbered rows, each with the physical line it came from. Whole-input problems (too big, binary, no UPN column) become one InputError; problems in a single
 // field stay on the row so that the row, and only the row, is rejected later.
 import { parse as parseCsv } from 'csv-parse/sync';
 import { isProfileName } from './profiles';
@@ -23,8 +23,21 @@ export const BATCH_ID_RULE = "1-100 letters, digits, '.', '_' or '-', starting w
 
 export type InputFormat = 'csv' | 'upn-list' | 'json';
 
+/** The text encodings an input may come in (the WHATWG Encoding Standard's names, which Node's TextDecoder uses). */
+export type InputEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+
+export type CsvDelimiter = ',' | ';' | '\t';
+
+/** Notes about the input as a whole, recorded in the report; they never block. */
+export const INPUT_ADVISORIES = {
+  input_decoded_windows_1252:
+    'The file was not UTF-8, so it was read as Windows-1252 (what Excel saves as "CSV" on Windows). Check accented names in the report; save as "CSV UTF-8" to be sure.',
+} as const;
+export type InputAdvisory = keyof typeof INPUT_ADVISORIES;
+
 export interface RowProblem {
   readonly reason: 'invalid_field' | 'invalid_upn';
+  /** The field (or fields, comma-separated) that cannot be read. */
   readonly field: string;
   readonly message: string;
 }
@@ -32,7 +45,10 @@ export interface RowProblem {
 export interface InputRow {
   /** 1-based position of the record in the input, header and comments excluded. */
   readonly row: number;
+  /** The physical line of the file where the record starts (1-based); absent for JSON. */
+  readonly line?: number;
   readonly userPrincipalName: string;
+  readonly displayName?: string;
   readonly profile?: string;
   readonly skus?: readonly string[];
   readonly usageLocation?: string;
@@ -40,7 +56,7 @@ export interface InputRow {
   readonly problem?: RowProblem;
 }
 
-export type InputErrorCode = 'too_large' | 'too_many_rows' | 'empty' | 'binary' | 'encoding' | 'no_upn_column' | 'malformed';
+export type InputErrorCode = 'too_large' | 'too_many_rows' | 'empty' | 'binary' | 'encoding' | 'unsupported_charset' | 'no_upn_column' | 'malformed';
 
 export interface InputError {
   readonly code: InputErrorCode;
@@ -49,6 +65,12 @@ export interface InputError {
 
 export interface ParsedInput {
   readonly format: InputFormat;
+  readonly encoding: InputEncoding;
+  /** The CSV's delimiter, for a CSV. */
+  readonly delimiter?: CsvDelimiter;
+  /** The CSV header of the usage location column as the file spells it, when the file has one. */
+  readonly usageLocationColumn?: string;
+  readonly advisories: readonly InputAdvisory[];
   readonly rows: InputRow[];
   readonly batchId?: string;
   readonly profile?: string;
@@ -56,25 +78,109 @@ export interface ParsedInput {
 
 export type ParseOutcome = { ok: true; input: ParsedInput } | { ok: false; error: InputError };
 
+export interface ParseHints {
+  /** The input is JSON (a `.json` name, or an `application/json` body). */
+  readonly json?: boolean;
+  /** The charset an HTTP body declared (`Content-Type: text/csv; charset=windows-1252`). */
+  readonly charset?: string;
+}
+
 const fail = (code: InputErrorCode, message: string): ParseOutcome => ({ ok: false, error: { code, message } });
 
-/** Decodes bytes as UTF-8 (BOM optional) or UTF-16 with a BOM; refuses binary data and other encodings. */
-export function decodeInput(bytes: Uint8Array, source: string): { ok: true; text: string } | { ok: false; error: InputError } {
-  if (bytes.length > MAX_INPUT_BYTES) {
-    return { ok: false, error: { code: 'too_large', message: `${source}: ${bytes.length} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file` } };
+export interface DecodedInput {
+  readonly text: string;
+  readonly encoding: InputEncoding;
+  readonly advisories: readonly InputAdvisory[];
+}
+
+/**
+ * Declared charsets as the WHATWG Encoding Standard maps their labels (https://encoding.spec.whatwg.org/#names-and-labels):
+ * iso-8859-1, latin1 and us-ascii are decoded as windows-1252, and "utf-16" means UTF-16LE.
+ */
+const CHARSET_LABELS: ReadonlyMap<string, InputEncoding> = new Map([
+  ['utf-8', 'utf-8'],
+  ['utf8', 'utf-8'],
+  ['unicode-1-1-utf-8', 'utf-8'],
+  ['windows-1252', 'windows-1252'],
+  ['cp1252', 'windows-1252'],
+  ['x-cp1252', 'windows-1252'],
+  ['iso-8859-1', 'windows-1252'],
+  ['iso8859-1', 'windows-1252'],
+  ['iso_8859-1', 'windows-1252'],
+  ['latin1', 'windows-1252'],
+  ['l1', 'windows-1252'],
+  ['us-ascii', 'windows-1252'],
+  ['ascii', 'windows-1252'],
+  ['utf-16', 'utf-16le'],
+  ['utf-16le', 'utf-16le'],
+  ['unicode', 'utf-16le'],
+  ['utf-16be', 'utf-16be'],
+]);
+
+/** Bytes that begin files people mistake for inputs, and what to tell them. */
+function describeBinary(bytes: Uint8Array): string | undefined {
+  const starts = (...sig: number[]) => sig.every((b, i) => bytes[i] === b);
+  if (starts(0x50, 0x4b, 0x03, 0x04)) {
+    const head = new TextDecoder('windows-1252').decode(bytes.subarray(0, 65536));
+    if (head.includes('xl/')) return 'is an Excel workbook (.xlsx), not a CSV: open it in Excel and save it as "CSV UTF-8 (Comma delimited)"';
+    if (head.includes('word/')) return 'is a Word document, not a CSV: put the users in a spreadsheet and save it as "CSV UTF-8"';
+    return 'is a ZIP archive, not a CSV: unpack it and upload the CSV inside';
   }
-  let text: string;
-  try {
-    if (bytes[0] === 0xff && bytes[1] === 0xfe) text = new TextDecoder('utf-16le', { fatal: true }).decode(bytes.subarray(2));
-    else if (bytes[0] === 0xfe && bytes[1] === 0xff) text = new TextDecoder('utf-16be', { fatal: true }).decode(bytes.subarray(2));
-    else {
-      if (bytes.includes(0)) {
-        return { ok: false, error: { code: 'binary', message: `${source}: contains NUL bytes, so it is not a text file (expected UTF-8 CSV, a UPN list or JSON)` } };
-      }
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  if (starts(0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1)) return 'is an Excel 97-2003 workbook (.xls) or another Office document, not a CSV: open it in Excel and save it as "CSV UTF-8 (Comma delimited)"';
+  if (starts(0x25, 0x50, 0x44, 0x46)) return 'is a PDF document, not a CSV: export the users from the system that made it as CSV';
+  if (starts(0x89, 0x50, 0x4e, 0x47) || starts(0xff, 0xd8, 0xff) || starts(0x47, 0x49, 0x46, 0x38)) return 'is a picture, not a CSV';
+  if (starts(0x1f, 0x8b)) return 'is a gzip archive, not a CSV: unpack it and upload the CSV inside';
+  return undefined;
+}
+
+/** Windows-1252 leaves five bytes undefined; the WHATWG decoder turns them into C1 controls, which no CSV holds. */
+const UNDEFINED_IN_1252 = /[\u0081\u008d\u008f\u0090\u009d]/;
+
+/**
+ * Decodes an input. A BOM decides first (as the WHATWG decode algorithm does, over any declared charset); then a
+ * declared charset; then UTF-8, and when the bytes are not valid UTF-8, Windows-1252 (what Excel's "CSV" is on Windows
+ * in most of Europe and the Americas) if that gives text. Known binary files are named for what they are.
+ */
+export function decodeInput(bytes: Uint8Array, source: string, charset?: string): { ok: true; decoded: DecodedInput } | { ok: false; error: InputError } {
+  const refuse = (code: InputErrorCode, message: string) => ({ ok: false as const, error: { code, message: `${source}: ${message}` } });
+  if (bytes.length > MAX_INPUT_BYTES) return refuse('too_large', `${bytes.length} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file`);
+  const binary = describeBinary(bytes);
+  if (binary) return refuse('binary', binary);
+  let declared: InputEncoding | undefined;
+  if (charset !== undefined && charset.trim() !== '') {
+    declared = CHARSET_LABELS.get(charset.trim().replace(/^"|"$/g, '').toLowerCase());
+    if (!declared) return refuse('unsupported_charset', `charset "${truncate(charset, 40)}" is not supported; send utf-8, utf-16 or windows-1252`);
+  }
+  const strict = (encoding: InputEncoding, from: Uint8Array): string | undefined => {
+    try {
+      return new TextDecoder(encoding, { fatal: true, ignoreBOM: true }).decode(from);
+    } catch {
+      return undefined;
     }
-  } catch {
-    return { ok: false, error: { code: 'encoding', message: `${source}: is not valid UTF-8 text; save it as UTF-8 (in Excel: "CSV UTF-8")` } };
+  };
+  let encoding: InputEncoding;
+  let text: string | undefined;
+  const advisories: InputAdvisory[] = [];
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) [encoding, text] = ['utf-16le', strict('utf-16le', bytes.subarray(2))];
+  else if (bytes[0] === 0xfe && bytes[1] === 0xff) [encoding, text] = ['utf-16be', strict('utf-16be', bytes.subarray(2))];
+  else if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) [encoding, text] = ['utf-8', strict('utf-8', bytes.subarray(3))];
+  else if (declared === 'utf-16le' || declared === 'utf-16be') [encoding, text] = [declared, strict(declared, bytes)];
+  else if (bytes.includes(0)) return refuse('binary', 'contains NUL bytes, so it is not a text file (expected a CSV, a list of UPNs or JSON)');
+  else if (declared === 'windows-1252') [encoding, text] = ['windows-1252', new TextDecoder('windows-1252').decode(bytes)];
+  else {
+    encoding = 'utf-8';
+    text = strict('utf-8', bytes);
+    if (text === undefined && declared === undefined) {
+      const latin = new TextDecoder('windows-1252').decode(bytes);
+      if (!UNDEFINED_IN_1252.test(latin)) {
+        [encoding, text] = ['windows-1252', latin];
+        advisories.push('input_decoded_windows_1252');
+      }
+    }
+  }
+  if (text === undefined || (encoding === 'windows-1252' && UNDEFINED_IN_1252.test(text))) {
+    const what = declared ? `is not valid ${declared} text, the charset it declared` : encoding === 'utf-8' ? 'is neither UTF-8 nor Windows-1252 text' : `is not valid ${encoding.toUpperCase()} text`;
+    return refuse('encoding', `${what}; save it as UTF-8 (in Excel: "CSV UTF-8")`);
   }
   let control = 0;
   // The whole text, not its first part: a control character deep in a file is as hidden as one at the start.
@@ -82,18 +188,17 @@ export function decodeInput(bytes: Uint8Array, source: string): { ok: true; text
     const c = text.charCodeAt(i);
     if (c === 0 || (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d)) control++;
   }
-  if (control > 0) {
-    return { ok: false, error: { code: 'binary', message: `${source}: contains control characters, so it is not a text file (expected UTF-8 CSV, a UPN list or JSON)` } };
-  }
-  return { ok: true, text };
+  if (control > 0) return refuse('binary', 'contains control characters, so it is not a text file (expected a CSV, a list of UPNs or JSON)');
+  return { ok: true, decoded: { text, encoding, advisories } };
 }
 
-type Column = 'upn' | 'profile' | 'skus' | 'usageLocation' | 'onPremisesPstn';
+type Column = 'upn' | 'displayName' | 'profile' | 'skus' | 'usageLocation' | 'onPremisesPstn';
 
 // A Map, not an object: a header cell named `constructor` or `__proto__` must not find Object.prototype's members.
 const HEADER_ALIASES: ReadonlyMap<string, Column> = new Map([
   ['userprincipalname', 'upn'],
   ['upn', 'upn'],
+  ['displayname', 'displayName'],
   ['profile', 'profile'],
   ['skus', 'skus'],
   ['sku', 'skus'],
@@ -126,21 +231,35 @@ export function splitSkuList(value: string): string[] {
 }
 
 /** Parses an input, choosing the format from its content (and a `.json` name or JSON content type). */
-export function parseInput(bytes: Uint8Array, source: string, hint?: { json?: boolean }): ParseOutcome {
-  const decoded = decodeInput(bytes, source);
+export function parseInput(bytes: Uint8Array, source: string, hints?: ParseHints): ParseOutcome {
+  const decoded = decodeInput(bytes, source, hints?.charset);
   if (!decoded.ok) return { ok: false, error: decoded.error };
-  const text = decoded.text.replace(/^\uFEFF/, '');
+  const { encoding, advisories } = decoded.decoded;
+  const text = decoded.decoded.text.replace(/^\uFEFF/, '');
   const trimmed = text.trimStart();
   if (trimmed.length === 0) return fail('empty', `${source}: is empty; expected a CSV with a userPrincipalName column, a list of UPNs, or JSON`);
-  if (hint?.json || trimmed.startsWith('{') || trimmed.startsWith('[')) return parseJsonText(text, source);
+  const meta = { encoding, advisories };
+  if (hints?.json || trimmed.startsWith('{') || trimmed.startsWith('[')) return parseJsonText(text, source, meta);
+  // Excel's convention: a first line "sep=;" names the delimiter (and is not the header).
+  const sep = /^sep=(.)[ \t]*(\r\n|\n|\r|$)/i.exec(text);
+  if (sep) {
+    const d = sep[1]!;
+    if (d !== ',' && d !== ';' && d !== '\t') return fail('malformed', `${source}: line 1: "sep=${d}" names a delimiter dialtone does not read; use sep=; or sep=,`);
+    return parseCsvText(text.slice(sep[0].length), source, d, 1, meta);
+  }
   const firstLine = firstMeaningfulLine(text);
   const delimiter = chooseDelimiter(firstLine);
-  if (delimiter !== undefined || headerColumn(firstLine) === 'upn') return parseCsvText(text, source, delimiter ?? ',');
-  return parseUpnList(text, source);
+  if (delimiter !== undefined || headerColumn(firstLine) === 'upn') return parseCsvText(text, source, delimiter ?? ',', 0, meta);
+  return parseUpnList(text, source, meta);
+}
+
+interface InputMeta {
+  readonly encoding: InputEncoding;
+  readonly advisories: readonly InputAdvisory[];
 }
 
 function firstMeaningfulLine(text: string): string {
-  for (const line of text.split(/\r\n|\n|\r/)) {
+  for (const line of text.split(/\r\n|\n|\r/, 1000)) {
     const t = line.trim();
     if (t.length > 0 && !t.startsWith('#')) return t;
   }
@@ -148,89 +267,120 @@ function firstMeaningfulLine(text: string): string {
 }
 
 /** The delimiter whose split of the header line yields a UPN column; a line with a delimiter but no UPN column still counts as CSV (so the error names the missing column). */
-function chooseDelimiter(headerLine: string): ',' | ';' | undefined {
-  const candidates: (',' | ';')[] = [',', ';'];
+function chooseDelimiter(headerLine: string): CsvDelimiter | undefined {
+  const candidates: CsvDelimiter[] = [',', ';', '\t'];
   for (const d of candidates) {
     if (headerLine.includes(d) && headerLine.split(d).some((h) => headerColumn(h.replace(/^"|"$/g, '')) === 'upn')) return d;
   }
-  if (headerLine.includes(',') || headerLine.includes(';')) return headerLine.split(';').length > headerLine.split(',').length ? ';' : ',';
-  return undefined;
+  const counts = candidates.map((d) => [d, headerLine.split(d).length - 1] as const).filter(([, n]) => n > 0);
+  counts.sort((a, b) => b[1] - a[1]);
+  return counts[0]?.[0];
 }
 
-function parseCsvText(text: string, source: string, delimiter: ',' | ';'): ParseOutcome {
-  let records: string[][];
+const NEWLINES = /\r\n|\n|\r/g;
+
+function countNewlines(s: string): number {
+  return s.match(NEWLINES)?.length ?? 0;
+}
+
+function parseCsvText(text: string, source: string, delimiter: CsvDelimiter, lineOffset: number, meta: InputMeta): ParseOutcome {
+  let records: { record: string[]; info: { lines: number }; raw: string }[];
   try {
     records = parseCsv(text, {
       delimiter,
       bom: true,
+      info: true,
+      raw: true,
       relax_column_count: true,
       skip_empty_lines: true,
       skip_records_with_empty_values: true,
       trim: true,
       to: MAX_INPUT_ROWS + 2,
       max_record_size: 4 * 1024 * 1024,
-    });
+    }) as unknown as typeof records;
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);
     return fail('malformed', errorText(`${source}: is not valid CSV: ${detail}`));
   }
-  const header = records[0];
-  if (!header) return fail('empty', `${source}: has no header row`);
+  // csv-parse reports the line a record ends on; a quoted cell may span lines, and skipped blank lines come first in raw.
+  const lineOf = (r: { info: { lines: number }; raw: string }) => lineOffset + r.info.lines - countNewlines(r.raw.replace(/^[\r\n]+|[\r\n]+$/g, ''));
+  const headerRecord = records[0];
+  if (!headerRecord) return fail('empty', `${source}: has no header row`);
+  const header = headerRecord.record;
   const columns = header.map((h) => headerColumn(h));
   const upnIndex = columns.indexOf('upn');
   if (upnIndex < 0) {
-    return fail('no_upn_column', `${source}: has no userPrincipalName column (also accepted: UPN, "User principal name"); found columns: ${header.slice(0, 20).map((h) => shown(h, 40)).join(', ')}`);
+    return fail('no_upn_column', `${source}: line ${lineOf(headerRecord)}: has no userPrincipalName column (also accepted: UPN, "User principal name"); found columns: ${header.slice(0, 20).map((h) => shown(h, 40)).join(', ')}`);
   }
   const body = records.slice(1);
   if (body.length > MAX_INPUT_ROWS) return fail('too_many_rows', `${source}: has more than ${MAX_INPUT_ROWS} rows; split the file`);
   if (body.length === 0) return fail('empty', `${source}: has a header but no rows`);
   const index = (c: Column) => columns.indexOf(c);
-  const [pIdx, sIdx, uIdx, hIdx] = [index('profile'), index('skus'), index('usageLocation'), index('onPremisesPstn')];
-  const rows = body.map((rec, i): InputRow => {
+  const [nIdx, pIdx, sIdx, uIdx, hIdx] = [index('displayName'), index('profile'), index('skus'), index('usageLocation'), index('onPremisesPstn')];
+  const rows = body.map((r, i): InputRow => {
+    const rec = r.record;
+    const line = lineOf(r);
     const cell = (idx: number): string | undefined => (idx >= 0 ? rec[idx] : undefined);
+    const displayName = cell(nIdx);
     const profile = cell(pIdx);
     const skus = cell(sIdx);
     const usage = cell(uIdx);
     const hybridRaw = cell(hIdx);
     const hybrid = hybridRaw === undefined ? undefined : parseBoolean(hybridRaw);
+    const problems: { field: string; message: string }[] = [];
+    if (hybridRaw !== undefined && hybrid === undefined) problems.push({ field: header[hIdx] ?? 'onPremisesPstn', message: `"${truncate(hybridRaw)}" is not true/false/yes/no/1/0` });
     return {
       row: i + 1,
+      line,
       userPrincipalName: cell(upnIndex) ?? '',
+      ...(displayName ? { displayName: truncate(displayName, 256) } : {}),
       ...(profile ? { profile } : {}),
       ...(skus ? { skus: splitSkuList(skus) } : {}),
       ...(usage ? { usageLocation: usage } : {}),
       ...(hybrid !== undefined ? { onPremisesPstn: hybrid } : {}),
-      ...(hybridRaw !== undefined && hybrid === undefined
-        ? { problem: { reason: 'invalid_field', field: shown(header[hIdx] ?? 'onPremisesPstn', 40), message: `row ${i + 1}, field ${shown(header[hIdx] ?? 'onPremisesPstn', 40)}: "${truncate(hybridRaw)}" is not true/false/yes/no/1/0` } }
-        : {}),
+      ...(problems.length > 0 ? { problem: rowProblem('invalid_field', `row ${i + 1} (line ${line})`, problems, 'field') } : {}),
     };
   });
-  return { ok: true, input: { format: 'csv', rows } };
+  return { ok: true, input: { format: 'csv', ...meta, delimiter, ...(uIdx >= 0 ? { usageLocationColumn: header[uIdx]! } : {}), rows } };
 }
 
-function parseUpnList(text: string, source: string): ParseOutcome {
+/** One problem for a row naming every field that cannot be read: `row 3 (line 4): field hybrid: "maybe" is …`. */
+function rowProblem(reason: RowProblem['reason'], where: string, problems: readonly { field: string; message: string }[], noun: 'field' | ''): RowProblem {
+  return {
+    reason,
+    field: problems.map((p) => p.field).join(', '),
+    message: `${where}: ${problems.map((p) => `${noun ? `${noun} ` : ''}${p.field}: ${p.message}`).join('; ')}`,
+  };
+}
+
+function parseUpnList(text: string, source: string, meta: InputMeta): ParseOutcome {
   const rows: InputRow[] = [];
-  for (const line of text.split(/\r\n|\n|\r/)) {
-    const t = line.trim();
+  let line = 0;
+  for (const raw of text.split(/\r\n|\n|\r/)) {
+    line++;
+    const t = raw.trim();
     if (t.length === 0 || t.startsWith('#')) continue;
     if (rows.length >= MAX_INPUT_ROWS) return fail('too_many_rows', `${source}: has more than ${MAX_INPUT_ROWS} UPNs; split the file`);
-    rows.push({ row: rows.length + 1, userPrincipalName: t });
+    rows.push({ row: rows.length + 1, line, userPrincipalName: t });
   }
   if (rows.length === 0) return fail('empty', `${source}: has only comments and blank lines`);
-  return { ok: true, input: { format: 'upn-list', rows } };
+  return { ok: true, input: { format: 'upn-list', ...meta, rows } };
 }
 
 function truncate(s: string, n = 80): string {
   return shown(s, n);
 }
 
-function parseJsonText(text: string, source: string): ParseOutcome {
+function parseJsonText(text: string, source: string, meta: InputMeta): ParseOutcome {
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch (e) {
-    const detail = e instanceof RangeError ? 'nested too deeply' : e instanceof Error ? e.message : String(e);
-    return fail('malformed', errorText(`${source}: is not valid JSON: ${detail}`));
+    if (e instanceof RangeError) return fail('malformed', `${source}: is not valid JSON: nested too deeply`);
+    const at = jsonSyntaxErrorAt(text);
+    const { line, column } = lineAndColumn(text, at);
+    const what = at >= text.length ? 'the text ends too early (a missing } or ] or ")' : `unexpected ${describeChar(text[at]!)}`;
+    return fail('malformed', errorText(`${source}: is not valid JSON: line ${line}, column ${column}: ${what}`));
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return fail('malformed', `${source}: expected a JSON object { "users": [ … ] }`);
@@ -251,29 +401,156 @@ function parseJsonText(text: string, source: string): ParseOutcome {
     return fail('malformed', `${source}: "profile" "${shown(profile, 64)}" is not a profile name (lower-case letters, digits, '.', '_' or '-', at most 64)`);
   }
   const rows = users.map((u, i) => jsonRow(u, i + 1));
-  return { ok: true, input: { format: 'json', rows, ...(batchId ? { batchId } : {}), ...(profile ? { profile } : {}) } };
+  return { ok: true, input: { format: 'json', ...meta, rows, ...(batchId ? { batchId } : {}), ...(profile ? { profile } : {}) } };
+}
+
+function describeChar(c: string): string {
+  if (c === '\n' || c === '\r') return 'end of line';
+  if (c === '"') return 'quote';
+  return `character '${c}'`;
+}
+
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const JSON_STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+
+/**
+ * The offset of the first JSON syntax error in `text` (text.length when it ends too early). Only run after JSON.parse
+ * failed: V8's messages give a position for some errors and none for others ("Unexpected token … is not valid JSON").
+ */
+export function jsonSyntaxErrorAt(text: string): number {
+  const stack: string[] = [];
+  let i = 0;
+  type Expect = 'value' | 'value-or-close' | 'key' | 'key-or-close' | 'colon' | 'comma-or-close' | 'end';
+  let expect = 'value' as Expect;
+  const afterValue = () => {
+    expect = stack.length === 0 ? 'end' : 'comma-or-close';
+  };
+  const sticky = (re: RegExp): number => {
+    re.lastIndex = i;
+    return re.test(text) ? re.lastIndex : -1;
+  };
+  for (;;) {
+    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+    if (i >= text.length) return expect === 'end' ? -1 : text.length;
+    const c = text[i]!;
+    if (expect === 'end') return i;
+    if (expect === 'colon') {
+      if (c !== ':') return i;
+      i++;
+      expect = 'value';
+      continue;
+    }
+    if (expect === 'comma-or-close') {
+      const top = stack[stack.length - 1];
+      if (c === ',') {
+        i++;
+        expect = top === '{' ? 'key' : 'value';
+      } else if ((c === '}' && top === '{') || (c === ']' && top === '[')) {
+        i++;
+        stack.pop();
+        afterValue();
+      } else return i;
+      continue;
+    }
+    if (expect === 'key' || expect === 'key-or-close') {
+      if (c === '}' && expect === 'key-or-close') {
+        i++;
+        stack.pop();
+        afterValue();
+        continue;
+      }
+      if (c !== '"') return i;
+      const end = sticky(JSON_STRING);
+      if (end < 0) return stringErrorAt(text, i);
+      i = end;
+      expect = 'colon';
+      continue;
+    }
+    // a value (or, after '[', the close)
+    if (c === ']' && expect === 'value-or-close') {
+      i++;
+      stack.pop();
+      afterValue();
+    } else if (c === '{' || c === '[') {
+      stack.push(c);
+      i++;
+      expect = c === '{' ? 'key-or-close' : 'value-or-close';
+    } else if (c === '"') {
+      const end = sticky(JSON_STRING);
+      if (end < 0) return stringErrorAt(text, i);
+      i = end;
+      afterValue();
+    } else if (text.startsWith('true', i) || text.startsWith('null', i)) {
+      i += 4;
+      afterValue();
+    } else if (text.startsWith('false', i)) {
+      i += 5;
+      afterValue();
+    } else {
+      const end = sticky(JSON_NUMBER);
+      if (end < 0) return i;
+      i = end;
+      afterValue();
+    }
+  }
+}
+
+/** Where a string starting at `start` goes wrong: a control character (a line break), a bad escape, or no closing quote. */
+function stringErrorAt(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) return i;
+    if (c < 0x20) return i;
+    if (c === 0x5c) {
+      const n = text[i + 1];
+      if (n === 'u') {
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) return i;
+        i += 5;
+      } else if (n !== undefined && '"\\/bfnrt'.includes(n)) i++;
+      else return i;
+    }
+  }
+  return text.length;
 }
 
 function jsonRow(u: unknown, row: number): InputRow {
+  const where = `row ${row} (users[${row - 1}])`;
   if (typeof u !== 'object' || u === null || Array.isArray(u)) {
-    return { row, userPrincipalName: '', problem: { reason: 'invalid_upn', field: 'users', message: `users[${row - 1}]: must be an object with a userPrincipalName` } };
+    return { row, userPrincipalName: '', problem: { reason: 'invalid_upn', field: 'users', message: `${where}: must be an object with a userPrincipalName` } };
   }
   const o = u as Record<string, unknown>;
   const upn = o['userPrincipalName'];
-  const where = (field: string) => `users[${row - 1}].${field}`;
-  const base = { row, userPrincipalName: typeof upn === 'string' ? upn.trim() : '' };
-  if (typeof upn !== 'string') return { ...base, problem: { reason: 'invalid_upn', field: 'userPrincipalName', message: `${where('userPrincipalName')}: must be a string` } };
-  const problem = (field: string, expected: string): InputRow => ({ ...base, problem: { reason: 'invalid_field', field, message: `${where(field)}: must be ${expected}` } });
-  const { profile, skus, usageLocation, onPremisesPstn } = o;
-  if (profile !== undefined && profile !== null && typeof profile !== 'string') return problem('profile', 'a string');
-  if (skus !== undefined && skus !== null && (!Array.isArray(skus) || skus.some((s) => typeof s !== 'string'))) return problem('skus', 'an array of part numbers');
-  if (usageLocation !== undefined && usageLocation !== null && typeof usageLocation !== 'string') return problem('usageLocation', 'a two-letter country code');
+  const { displayName, profile, skus, usageLocation, onPremisesPstn } = o;
+  const problems: { field: string; message: string }[] = [];
+  if (typeof upn !== 'string') problems.push({ field: 'userPrincipalName', message: upn === undefined ? 'is missing' : 'must be a string' });
+  if (displayName !== undefined && displayName !== null && typeof displayName !== 'string') problems.push({ field: 'displayName', message: 'must be a string' });
+  if (profile !== undefined && profile !== null && typeof profile !== 'string') problems.push({ field: 'profile', message: 'must be a string' });
+  if (skus !== undefined && skus !== null && (!Array.isArray(skus) || skus.some((s) => typeof s !== 'string'))) problems.push({ field: 'skus', message: 'must be an array of part numbers' });
+  if (usageLocation !== undefined && usageLocation !== null && typeof usageLocation !== 'string') problems.push({ field: 'usageLocation', message: 'must be a two-letter country code' });
   let hybrid: boolean | undefined;
   if (typeof onPremisesPstn === 'boolean') hybrid = onPremisesPstn;
   else if (typeof onPremisesPstn === 'string') {
     hybrid = parseBoolean(onPremisesPstn);
-    if (hybrid === undefined) return problem('onPremisesPstn', 'true or false');
-  } else if (onPremisesPstn !== undefined && onPremisesPstn !== null) return problem('onPremisesPstn', 'true or false');
+    if (hybrid === undefined) problems.push({ field: 'onPremisesPstn', message: 'must be true or false' });
+  } else if (onPremisesPstn !== undefined && onPremisesPstn !== null) problems.push({ field: 'onPremisesPstn', message: 'must be true or false' });
+  const base = { row, userPrincipalName: typeof upn === 'string' ? upn.trim() : '', ...(typeof displayName === 'string' && displayName.trim() ? { displayName: truncate(displayName.trim(), 256) } : {}) };
+  if (problems.length > 0) {
+    const reason = typeof upn !== 'string' ? 'invalid_upn' : 'invalid_field';
+    return { ...base, problem: rowProblem(reason, where, problems, '') };
+  }
   return {
     ...base,
     ...(typeof profile === 'string' && profile.trim() ? { profile: profile.trim() } : {}),

@@ -53,6 +53,10 @@ export type Advisory = keyof typeof ADVISORIES;
 /** One row of the report. */
 export interface UserOutcome {
   row: number;
+  /** The physical line of the input file where the row starts (absent for JSON). */
+  line?: number;
+  /** The person's name as the input gave it, to help find the row. */
+  displayName?: string;
   userPrincipalName: string;
   profile: string;
   skus: string[];

@@ -5,7 +5,7 @@ import { type Advisory, type FailureReason, type RejectionReason, type UserOutco
 import { canonicalPartNumber, capabilitiesOf, PREREQUISITES, type Capability, type TenantCatalog, type TenantSku } from './catalog';
 import { normaliseUsageLocation } from './countries';
 import { enabledPlanNames, holdingOf, unmetDependencies, type GroupLicenceError, type PlanEnablement, type PlanIds, type UserHoldings } from './holdings';
-import type { InputRow } from './input';
+import type { InputFormat, InputRow } from './input';
 import { isProfileName, normaliseProfileName, PART_NUMBER, type Profiles } from './profiles';
 import { errorText, hasHiddenCharacters, shown } from './text';
 import { isValidUpn, upnKey } from './upn';
@@ -19,6 +19,8 @@ export interface ValidationOptions {
 
 export interface RowRequest {
   readonly row: number;
+  readonly line?: number;
+  readonly displayName?: string;
   readonly userPrincipalName: string;
   readonly profile: string;
   readonly partNumbers: readonly string[];
@@ -28,6 +30,8 @@ export interface RowRequest {
 
 interface Settled {
   readonly row: number;
+  readonly line?: number;
+  readonly displayName?: string;
   readonly userPrincipalName: string;
   readonly profile: string;
   readonly skus: readonly string[];
@@ -50,6 +54,15 @@ const CUSTOM_PROFILE = 'custom';
 /** More part numbers than any licence combination needs: a longer list is a mistake or an attack, not a request. */
 export const MAX_ROW_SKUS = 20;
 
+/** How messages point at a row: its record number, and the file's line when the input has lines. */
+export function rowRef(r: { readonly row: number; readonly line?: number }): string {
+  return r.line !== undefined ? `row ${r.row} (line ${r.line})` : `row ${r.row}`;
+}
+
+function located(r: { readonly row: number; readonly line?: number; readonly displayName?: string }) {
+  return { row: r.row, ...(r.line !== undefined ? { line: r.line } : {}), ...(r.displayName !== undefined ? { displayName: r.displayName } : {}) };
+}
+
 export function validateRows(rows: readonly InputRow[], options: ValidationOptions): ValidatedRow[] {
   const seen = new Map<string, number>();
   const known = () => [...options.profiles.keys()].sort().join(', ');
@@ -61,10 +74,11 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
     const shownProfile = ownSkus ? (r.profile ? shown(profileName, 64) : CUSTOM_PROFILE) : shown(profileName, 64);
     const rawSkus = ownSkus ? ownSkus.slice(0, MAX_ROW_SKUS + 1).map(canonicalPartNumber) : [...((profileOk ? options.profiles.get(profileName) : undefined) ?? [])];
     const skus = [...new Set(rawSkus)];
+    const where = rowRef(r);
     // Everything a rejected row keeps is cut and escaped: the plan and the report copy it once per row.
     const reject = (reason: RejectionReason, message: string): RejectedRow => ({
       kind: 'rejected',
-      row: r.row,
+      ...located(r),
       userPrincipalName: shown(upn),
       profile: shownProfile,
       skus: skus.slice(0, MAX_ROW_SKUS).map((s) => shown(s, 100)),
@@ -74,36 +88,36 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
 
     if (r.problem?.reason === 'invalid_upn') return reject('invalid_upn', r.problem.message);
     if (!isValidUpn(upn)) {
-      if (upn.length === 0) return reject('invalid_upn', `row ${r.row}: userPrincipalName is empty`);
-      if (hasHiddenCharacters(upn)) return reject('invalid_upn', `row ${r.row}: "${clip(upn)}" holds control or text-direction characters (shown as \\u escapes), which could make a report show another user's name`);
-      return reject('invalid_upn', `row ${r.row}: "${clip(upn)}" is not a user principal name (name@domain)`);
+      if (upn.length === 0) return reject('invalid_upn', `${where}: userPrincipalName is empty`);
+      if (hasHiddenCharacters(upn)) return reject('invalid_upn', `${where}: "${clip(upn)}" holds control or text-direction characters (shown as \\u escapes), which could make a report show another user's name`);
+      return reject('invalid_upn', `${where}: "${clip(upn)}" is not a user principal name (name@domain)`);
     }
     const key = upnKey(upn);
     const first = seen.get(key);
-    if (first !== undefined) return reject('duplicate', `row ${r.row}: ${upn} already appears in row ${first}; the first row is kept`);
+    if (first !== undefined) return reject('duplicate', `${where}: ${upn} already appears in row ${first}; the first row is kept`);
     seen.set(key, r.row);
     if (r.problem) return reject(r.problem.reason, r.problem.message);
     if (ownSkus) {
-      if (ownSkus.length > MAX_ROW_SKUS) return reject('invalid_field', `row ${r.row}: skus lists more than ${MAX_ROW_SKUS} part numbers`);
+      if (ownSkus.length > MAX_ROW_SKUS) return reject('invalid_field', `${where}: skus lists more than ${MAX_ROW_SKUS} part numbers`);
       const bad = rawSkus.filter((p) => !PART_NUMBER.test(p));
-      if (bad.length > 0) return reject('unknown_sku', `row ${r.row}: ${bad.slice(0, 3).map((b) => `"${clip(b)}"`).join(', ')} is not a part number (letters, digits and _ ( ) / . , -, e.g. MCOPSTN1)`);
+      if (bad.length > 0) return reject('unknown_sku', `${where}: ${bad.slice(0, 3).map((b) => `"${clip(b)}"`).join(', ')} is not a part number (letters, digits and _ ( ) / . , -, e.g. MCOPSTN1)`);
     } else if (!profileOk) {
-      return reject('unknown_profile', `row ${r.row}: "${clip(profileName)}" is not a profile name (lower-case letters, digits, '.', '_' or '-', at most 64); known profiles: ${known()}`);
+      return reject('unknown_profile', `${where}: "${clip(profileName)}" is not a profile name (lower-case letters, digits, '.', '_' or '-', at most 64); known profiles: ${known()}`);
     }
     if (r.profile && !profileOk) {
-      return reject('unknown_profile', `row ${r.row}: "${clip(profileName)}" is not a profile name (lower-case letters, digits, '.', '_' or '-', at most 64)`);
+      return reject('unknown_profile', `${where}: "${clip(profileName)}" is not a profile name (lower-case letters, digits, '.', '_' or '-', at most 64)`);
     }
     if (!ownSkus && !options.profiles.has(profileName)) {
-      return reject('unknown_profile', `row ${r.row}: profile "${clip(profileName)}" does not exist; known profiles: ${known()}`);
+      return reject('unknown_profile', `${where}: profile "${clip(profileName)}" does not exist; known profiles: ${known()}`);
     }
     let usageLocation: string | undefined;
     if (r.usageLocation !== undefined && r.usageLocation.trim() !== '') {
       usageLocation = normaliseUsageLocation(r.usageLocation);
-      if (!usageLocation) return reject('invalid_usage_location', `row ${r.row}: usage location "${clip(r.usageLocation)}" is not an ISO 3166-1 two-letter country code (e.g. US, GB, DE)`);
+      if (!usageLocation) return reject('invalid_usage_location', `${where}: usage location "${clip(r.usageLocation)}" is not an ISO 3166-1 two-letter country code (e.g. US, GB, DE)`);
     }
     return {
       kind: 'request',
-      request: { row: r.row, userPrincipalName: upn, profile: shownProfile, partNumbers: skus, hybrid: r.onPremisesPstn === true, ...(usageLocation ? { usageLocation } : {}) },
+      request: { ...located(r), userPrincipalName: upn, profile: shownProfile, partNumbers: skus, hybrid: r.onPremisesPstn === true, ...(usageLocation ? { usageLocation } : {}) },
     };
   });
 }
@@ -128,11 +142,15 @@ export interface TenantSnapshot {
 
 export interface PlanOptions {
   readonly defaultUsageLocation?: string;
+  /** What the rows came from, so that messages say what to fix in that input. */
+  readonly input?: { readonly format: InputFormat; readonly usageLocationColumn?: string };
 }
 
 export interface AssignmentPlan {
   readonly kind: 'assign';
   readonly row: number;
+  readonly line?: number;
+  readonly displayName?: string;
   readonly userPrincipalName: string;
   readonly profile: string;
   readonly skus: readonly string[];
@@ -168,10 +186,10 @@ export function planBatch(rows: readonly ValidatedRow[], tenant: TenantSnapshot,
 }
 
 function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, seatsLeft: Map<string, number>): PlannedRow {
-  const settled = { row: req.row, userPrincipalName: req.userPrincipalName, profile: req.profile, skus: req.partNumbers };
+  const settled = { ...located(req), userPrincipalName: req.userPrincipalName, profile: req.profile, skus: req.partNumbers };
   const reject = (reason: RejectionReason, message: string): RejectedRow => ({ kind: 'rejected', ...settled, reason, message });
   const failed = (reason: FailureReason, message: string): FailedRow => ({ kind: 'failed', ...settled, reason, message });
-  const where = `row ${req.row}`;
+  const where = rowRef(req);
 
   if (req.partNumbers.length === 0) return reject('unknown_sku', `${where}: no SKUs to assign`);
   const lookups = req.partNumbers.map((p) => ({ p, found: tenant.catalog.lookup(p) }));
@@ -243,7 +261,7 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
     }
   }
   if ((missing.length > 0 || enable.length > 0) && !effectiveLocation) {
-    return failed('usage_location_missing', `${where}: the user has no usage location and none was given; add a usageLocation column or configure DIALTONE_DEFAULT_USAGE_LOCATION`);
+    return failed('usage_location_missing', `${where}: ${noUsageLocation(options.input)}`);
   }
   const short = missing.filter((s) => (seatsLeft.get(s.skuId.toLowerCase()) ?? 0) < 1);
   if (short.length > 0) {
@@ -277,10 +295,27 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
   };
 }
 
+/** What to do about a missing usage location, in the words of the input it came from. */
+function noUsageLocation(input: PlanOptions['input']): string {
+  const orDefault = 'or configure DIALTONE_DEFAULT_USAGE_LOCATION';
+  switch (input?.format) {
+    case 'csv':
+      return input.usageLocationColumn !== undefined
+        ? `the user has no usage location and the "${clip(input.usageLocationColumn, 40)}" cell is blank; fill in a two-letter country code (e.g. US, DE) ${orDefault}`
+        : `the user has no usage location and the file has no usage location column; add a "Usage location" column with two-letter country codes ${orDefault}`;
+    case 'json':
+      return `the user has no usage location and the request gives none; add "usageLocation" (a two-letter country code) to the user ${orDefault}`;
+    case 'upn-list':
+      return `the user has no usage location, and a list of UPNs cannot give one; set it on the user in the Microsoft 365 admin center, send a CSV with a "Usage location" column, ${orDefault}`;
+    default:
+      return `the user has no usage location and none was given; add a usage location to the row ${orDefault}`;
+  }
+}
+
 /** The report row of a row that ended before any write. */
 export function settledOutcome(row: RejectedRow | FailedRow): UserOutcome {
   return {
-    row: row.row,
+    ...located(row),
     userPrincipalName: row.userPrincipalName,
     profile: row.profile,
     skus: [...row.skus],

@@ -1,6 +1,14 @@
 // The batch report: one document with every row's outcome, as JSON and as a CSV that a spreadsheet opens as text
 // (no formula injection: HR data travels through here into Excel).
+import type { CsvDelimiter, InputAdvisory, InputEncoding, InputFormat } from './input';
 import type { Outcome, UserOutcome } from './outcomes';
+
+/** What the input was read as: helps an admin check that accented names came through. */
+export interface InputDescription {
+  readonly format: InputFormat;
+  readonly encoding: InputEncoding;
+  readonly delimiter?: CsvDelimiter;
+}
 
 export type OutcomeCounts = { total: number } & Record<Outcome, number>;
 
@@ -12,6 +20,9 @@ export interface BatchReport {
   deadline: string | null;
   /** Set when the input as a whole could not be used (no rows were read). */
   error?: string;
+  input?: InputDescription;
+  /** Notes about the input as a whole (e.g. it was read as Windows-1252); never blocking. */
+  advisories?: InputAdvisory[];
   counts: OutcomeCounts;
   users: UserOutcome[];
 }
@@ -28,7 +39,7 @@ export function buildReport(fields: Omit<BatchReport, 'counts' | 'users'> & { us
   return { ...rest, counts: countOutcomes(users, total ?? users.length), users };
 }
 
-export const REPORT_CSV_COLUMNS = ['row', 'userPrincipalName', 'profile', 'skus', 'outcome', 'reason', 'message', 'advisories', 'assignedAt', 'provisionedAt'] as const;
+export const REPORT_CSV_COLUMNS = ['row', 'line', 'displayName', 'userPrincipalName', 'profile', 'skus', 'outcome', 'reason', 'message', 'advisories', 'assignedAt (UTC)', 'provisionedAt (UTC)'] as const;
 
 const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 
@@ -36,16 +47,28 @@ const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 export function csvCell(value: string | number | null | undefined): string {
   let s = value === null || value === undefined ? '' : String(value);
   if (FORMULA_START.test(s)) s = `'${s}`;
-  return /[",\r\n;]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return /[",\r\n;\t]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** `2026-11-25 16:49:22`: the form Excel and LibreOffice read as a date and time in every locale (ISO's "T…Z" stays text). */
+export function spreadsheetTime(iso: string | null): string {
+  if (!iso) return '';
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z$/.exec(iso);
+  return m ? `${m[1]} ${m[2]}` : iso;
+}
+
+/**
+ * The report as CSV for a spreadsheet: UTF-8 with a BOM (so Excel reads it as UTF-8) and the input's own delimiter,
+ * so that an Excel whose list separator is ";" (most of Europe) opens the report of a ";" file in columns.
+ */
 export function reportToCsv(report: BatchReport): string {
-  const lines = [REPORT_CSV_COLUMNS.join(',')];
+  const d = report.input?.delimiter === ';' ? ';' : ',';
+  const lines = [REPORT_CSV_COLUMNS.join(d)];
   for (const u of report.users) {
     lines.push(
-      [u.row, u.userPrincipalName, u.profile, u.skus.join('+'), u.outcome, u.reason, u.message, u.advisories.join(' '), u.assignedAt, u.provisionedAt]
+      [u.row, u.line, u.displayName, u.userPrincipalName, u.profile, u.skus.join('+'), u.outcome, u.reason, u.message, u.advisories.join(' '), spreadsheetTime(u.assignedAt), spreadsheetTime(u.provisionedAt)]
         .map(csvCell)
-        .join(','),
+        .join(d),
     );
   }
   return `\uFEFF${lines.join('\r\n')}\r\n`;

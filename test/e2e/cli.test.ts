@@ -1,41 +1,130 @@
-// The `dialtone` command as a user runs it: the bundled demo, and a file that is no input at all.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// The `dialtone` command as a user runs it: the demo, exit codes a script can act on, usage errors that say what is
+// wrong in one line before anything starts, the user's own paths from any folder, and `dialtone host`'s clock.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'dist', 'local', 'cli.js');
+const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+const builtInProfileNames = () => {
+  const profiles: unknown = BUILT_IN_PROFILES;
+  return (profiles instanceof Map ? [...(profiles.keys() as Iterable<string>)] : Object.keys(profiles as object)).sort();
+};
 
-function dialtone(args: string[]) {
-  return spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+function dialtone(args: string[], cwd = root) {
+  return spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
 }
 
+const made: string[] = [];
+function folder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dialtone-cli-'));
+  made.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 describe('dialtone run', () => {
-  it('runs the bundled demo to a report with every outcome, and exits 0', () => {
-    const out = mkdtempSync(join(tmpdir(), 'dialtone-cli-'));
-    const r = dialtone(['run', 'local/samples/new-hires.csv', '--out', out]);
+  it('runs the demo explained: what it shows, every outcome, what to do next; exits 0 when it completes', () => {
+    const out = folder();
+    const r = dialtone(['run', '--demo', '--out', out]);
     expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/This is the demo: [\s\S]*built so that every outcome shows up/);
     expect(r.stdout).toMatch(/provisioned\s+3/);
+    expect(r.stdout).toMatch(/flagged\s+licences assigned, but Teams showed no calling plan by the deadline\n\s+→ check the user in the Teams admin center/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.counts).toEqual({ total: 17, provisioned: 3, assigned: 3, flagged: 1, failed: 3, rejected: 7 });
     expect(readFileSync(join(out, 'report.csv'), 'utf8').trim().split('\r\n')).toHaveLength(18);
   });
 
-  it('exits 2 with the message, and writes a report with the error and zero users, for a file that is no input', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dialtone-cli-'));
-    const file = join(dir, 'people.csv');
-    writeFileSync(file, 'name,email\nAdele,adele@contoso.com\n');
-    const r = dialtone(['run', file, '--out', dir]);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/no userPrincipalName column/);
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
-    expect([report.counts.total, report.users.length, report.error]).toEqual([0, 0, expect.stringMatching(/no userPrincipalName column/)]);
+  it('exits 0 when every row is provisioned or assigned, and 3 when a row needs a person', () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'tenant.json'), JSON.stringify({ skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 5 }, { skuPartNumber: 'MCOEV', prepaidUnits: 5 }], users: [{ userPrincipalName: 'a@contoso.com', usageLocation: 'US' }] }));
+    writeFileSync(join(dir, 'good.csv'), 'UPN,profile\na@contoso.com,phone-system-only\n');
+    writeFileSync(join(dir, 'mixed.txt'), 'a@contoso.com\nnot-a-upn\n');
+    const good = dialtone(['run', 'good.csv', '--tenant', 'tenant.json'], dir);
+    expect([good.status, good.stdout]).toEqual([0, expect.stringMatching(/assigned\s+1/)]);
+    const mixed = dialtone(['run', 'mixed.txt', '--tenant', 'tenant.json', '--profile', 'phone-system-only'], dir);
+    expect([mixed.status, mixed.stdout]).toEqual([3, expect.stringMatching(/rejected\s+1/)]);
+    expect(JSON.parse(readFileSync(join(dir, 'dialtone-out', 'report.json'), 'utf8')).users[1]).toMatchObject({ row: 2, line: 2, outcome: 'rejected', reason: 'invalid_upn' });
   });
 
-  it('explains its usage for a wrong call', () => {
-    const r = dialtone(['run']);
-    expect(r.status).toBe(64);
-    expect(r.stderr).toMatch(/usage:/);
+  it('through `npm run dialtone` from another folder: reads the file there, names it as typed, exits 2 for a workbook', () => {
+    const dir = folder();
+    copyFileSync(join(root, 'test', 'fixtures', 'inputs', 'workbook.xlsx'), join(dir, 'new-hires.xlsx'));
+    const r = spawnSync('npm', ['--prefix', root, 'run', '--silent', 'dialtone', '--', 'run', 'new-hires.xlsx'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^new-hires\.xlsx: is an Excel workbook \(\.xlsx\), not a CSV: open it in Excel and save it as "CSV UTF-8/m);
+    expect(r.stderr).not.toMatch(/license-requests\//);
+    const report = JSON.parse(readFileSync(join(dir, 'dialtone-out', 'report.json'), 'utf8'));
+    expect([report.counts.total, report.users.length, report.error]).toEqual([0, 0, expect.stringMatching(/^new-hires\.xlsx: is an Excel workbook/)]);
+  });
+
+  it('names line and column of a broken JSON file, and exits 2', () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'batch.json'), '{\n  "users": [\n    { "userPrincipalName": "a@contoso.com" },\n  ]\n}\n');
+    const r = dialtone(['run', 'batch.json'], dir);
+    expect([r.status, r.stderr]).toEqual([2, expect.stringMatching(/^batch\.json: is not valid JSON: line 4, column 3: unexpected character '\]'$/m)]);
+  });
+});
+
+describe('usage', () => {
+  it.each([
+    [['--help'], /^dialtone: gets every new hire/],
+    [['run', '--help'], /exit codes:\n\s+0 .*\n\s+3 .*\n\s+2 .*\n\s+64 .*\n\s+1 /],
+    [['host', '--help'], /DIALTONE_DEFAULT_USAGE_LOCATION[\s\S]*DIALTONE_VERBOSE/],
+    [['--version'], new RegExp(`^${version.replace(/\./g, '\\.')}\\n$`)],
+  ])('%j prints to stdout and exits 0', (args, text) => {
+    const r = dialtone(args);
+    expect([r.status, r.stdout]).toEqual([0, expect.stringMatching(text)]);
+  });
+
+  it.each([
+    [[], 'a command is needed: run or host'],
+    [['frobnicate'], "unknown command 'frobnicate' (known: run, host)"],
+    [['run'], 'run needs a file: dialtone run <file>'],
+    [['run', 'a.csv', 'b.csv'], 'run takes one file; got a second: b.csv'],
+    [['run', 'a.csv', '--profile'], '--profile needs a value'],
+    [['run', 'a.csv', '--deadline-hours', '-5'], '--deadline-hours must be a positive number of hours; got "-5"'],
+    [['run', 'a.csv', '--timeout', 'soon'], '--timeout must be a positive number of seconds; got "soon"'],
+    [['run', 'local/samples/new-hires.csv', '--profile', 'gold'], `unknown profile 'gold'; known profiles: ${builtInProfileNames().join(', ')}`],
+    [['run', 'a.csv', '--frobnicate'], 'unknown option --frobnicate'],
+    [['run', 'missing.csv'], 'file not found: missing.csv'],
+    [['host', 'a.csv'], 'host takes no file; got: a.csv (to license a file: dialtone run <file>)'],
+  ])('%j is a usage error: exit 64, one line, nothing started', (args, message) => {
+    const r = dialtone(args);
+    expect([r.status, r.stdout, r.stderr]).toEqual([64, '', `dialtone: ${message}; dialtone --help shows how\n`]);
+  });
+});
+
+describe('dialtone host', () => {
+  async function hostSays(args: string[]): Promise<{ code: number | null; stdout: string }> {
+    const child = spawn(process.execPath, [cli, 'host', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stderr.resume();
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes('Ctrl-C stops everything.')) resolve();
+      });
+      child.once('exit', (c) => reject(new Error(`host exited ${c} before it was ready: ${stdout}`)));
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      child.removeAllListeners('exit');
+      child.once('exit', (c) => resolve(c));
+      child.kill('SIGINT');
+    });
+    return { code, stdout };
+  }
+
+  it('says that its clock skips ahead, and runs on the real clock with --real-time', async () => {
+    const skip = await hostSays([]);
+    expect([skip.code, skip.stdout]).toEqual([0, expect.stringMatching(/clock: +skips ahead whenever nothing is running, so a simulated day passes in seconds \(start with --real-time/)]);
+    const real = await hostSays(['--real-time']);
+    expect([real.code, real.stdout]).toEqual([0, expect.stringMatching(/clock: +real time: Teams provisioning delays, polls and the deadline take as long as they say/)]);
   });
 });

@@ -1,6 +1,6 @@
 // The local durable engine driving the real durable-functions SDK: activities, retries, timers, external events,
 // sub-orchestrations, continueAsNew, custom status, persistence across a crash, and non-determinism detection.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as df from 'durable-functions';
@@ -26,7 +26,17 @@ function registry(orchestrations: Record<string, (ctx: OrchestrationContext) => 
   return r;
 }
 
-function engineFor(reg: FunctionRegistry, dir = mkdtempSync(join(tmpdir(), 'dialtone-engine-')), clock = new SkipAheadClock()) {
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+const engineDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'dialtone-engine-'));
+  made.push(d);
+  return d;
+};
+
+function engineFor(reg: FunctionRegistry, dir = engineDir(), clock = new SkipAheadClock()) {
   const logs: string[] = [];
   const engine = new DurableEngine({ registry: reg, store: new InstanceStore(dir), clock, log: (m) => logs.push(m) });
   return { engine, dir, clock, logs };

@@ -80,6 +80,18 @@ describe('planning against the tenant', () => {
     expect(reasons(plan([row('a@c.com')], tenant))).toEqual(['failed:usage_location_missing']);
   });
 
+  it.each([
+    [{ format: 'csv' as const, usageLocationColumn: 'Usage location' }, /^row 1 \(line 2\): the user has no usage location and the "Usage location" cell is blank; fill in/],
+    [{ format: 'csv' as const }, /^row 1 \(line 2\): .* the file has no usage location column; add a "Usage location" column/],
+    [{ format: 'json' as const }, /^row 1 \(line 2\): .* add "usageLocation" \(a two-letter country code\) to the user/],
+    [{ format: 'upn-list' as const }, /^row 1 \(line 2\): .* a list of UPNs cannot give one; set it on the user in the Microsoft 365 admin center/],
+  ])('says what to fix for usage_location_missing in the words of the input (%j)', (input, message) => {
+    const tenant = snapshot(ALL_SKUS, { 'a@c.com': {} });
+    const [p] = planBatch(validateRows([row1('a@c.com', { line: 2, displayName: 'Zoë' })], options), tenant, { input });
+    expect(p).toMatchObject({ kind: 'failed', reason: 'usage_location_missing', line: 2, displayName: 'Zoë', message: expect.stringMatching(message) });
+    expect(p?.kind === 'failed' && p.message).toMatch(/DIALTONE_DEFAULT_USAGE_LOCATION$/);
+  });
+
   it('needs no usage location when nothing is missing', () => {
     const tenant = snapshot(ALL_SKUS, { 'a@c.com': { skus: ['ENTERPRISEPACK', 'MCOEV'] } });
     expect(reasons(plan([row('a@c.com', { profile: 'phone-system-only' })], tenant))).toEqual(['assign']);

@@ -71,7 +71,22 @@ describe('report', () => {
   it('writes a CSV with a header and one line per user, formula-safe in every field', () => {
     const r = buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: [user(1, 'failed', { userPrincipalName: '=cmd@c.com', message: '+evil', reason: 'graph_error', advisories: ['next_step_phone_number'] })] });
     const lines = reportToCsv(r).replace(/^\uFEFF/, '').trim().split('\r\n');
-    expect(lines[0]).toBe('row,userPrincipalName,profile,skus,outcome,reason,message,advisories,assignedAt,provisionedAt');
-    expect(lines[1]).toBe("1,'=cmd@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,failed,graph_error,'+evil,next_step_phone_number,,");
+    expect(lines[0]).toBe('row,line,displayName,userPrincipalName,profile,skus,outcome,reason,message,advisories,assignedAt (UTC),provisionedAt (UTC)');
+    expect(lines[1]).toBe("1,,,'=cmd@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,failed,graph_error,'+evil,next_step_phone_number,,");
+  });
+
+  it("writes the report of a ';' file with ';', a UTF-8 BOM, the row's line and name, and times a spreadsheet reads as dates", () => {
+    const r = buildReport({
+      batchId: 'b',
+      source: 'x',
+      startedAt: '',
+      finishedAt: '',
+      deadline: '',
+      input: { format: 'csv', encoding: 'windows-1252', delimiter: ';' },
+      users: [user(1, 'provisioned', { line: 2, displayName: 'Zoë Müller', assignedAt: '2026-11-25T16:49:22.123Z', provisionedAt: '2026-11-25T17:19:00Z' })],
+    });
+    const csv = reportToCsv(r);
+    expect(csv.startsWith('\uFEFFrow;line;displayName;userPrincipalName;')).toBe(true);
+    expect(csv.split('\r\n')[1]).toMatch(/^1;2;Zoë Müller;.*;2026-11-25 16:49:22;2026-11-25 17:19:00$/);
   });
 });

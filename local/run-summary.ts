@@ -1,0 +1,86 @@
+// What `dialtone run` tells a person: the live progress line, the summary with what each outcome means and what an
+// admin does next, and the exit code a script acts on. Kept apart from the CLI's I/O so each piece is tested alone.
+import { OUTCOMES, type Outcome } from '../shared/domain/outcomes';
+import type { BatchReport, OutcomeCounts } from '../shared/domain/report';
+
+export const DEMO_INTRO = `This is the demo: the sample file goes to a simulated Microsoft 365 tenant (local/samples/demo-tenant.json)
+built so that every outcome shows up: some users get Teams calling at once, one only after 20 simulated hours, one
+never; some rows are refused before anything is written (bad UPN, unknown profile, a calling plan for a hybrid user,
+a plan not sold in the US), and some fail on the tenant (no such user, no usage location, no seats left).
+Simulated time skips ahead, so the 24 hours of waiting for Teams pass in seconds. Nothing leaves this machine.
+
+`;
+
+/** What each outcome means, and what an admin does about it. */
+export const OUTCOME_GUIDE: Readonly<Record<Outcome, { meaning: string; next: string }>> = {
+  provisioned: { meaning: 'licences assigned and Teams shows the calling plan', next: 'nothing; give the user a phone number if the report says so' },
+  assigned: { meaning: 'licences assigned, nothing to wait for (no calling plan in the row, or already licensed)', next: 'nothing' },
+  flagged: { meaning: 'licences assigned, but Teams showed no calling plan by the deadline', next: 'check the user in the Teams admin center; if it still has none, open a Microsoft support case' },
+  failed: { meaning: 'the row was fine, but the tenant or Graph refused it', next: 'fix what the message says (create the user, set a usage location, buy seats) and send the rows again' },
+  rejected: { meaning: 'the row itself is unusable; nothing was sent to Graph', next: 'correct the row in the file (the message names row, line and field) and send it again' },
+};
+
+/** 0 when every row was provisioned or assigned, 3 when some need a person. */
+export function exitCodeFor(report: Pick<BatchReport, 'counts'>): 0 | 3 {
+  const c = report.counts as OutcomeCounts & { cancelled?: number };
+  return c.failed + c.flagged + c.rejected + (c.cancelled ?? 0) > 0 ? 3 : 0;
+}
+
+export function simulatedElapsed(fromIso: string | undefined, now: number): string {
+  if (!fromIso) return '';
+  const m = Math.max(0, Math.round((now - new Date(fromIso).getTime()) / 60_000));
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m simulated`;
+}
+
+export type LiveCounts = OutcomeCounts & { pending?: number; waiting?: number };
+
+/**
+ * One progress line no wider than `width`: settled rows against the total, then the counts ("waiting for Teams" apart
+ * from "assigned"), then the simulated time; the parts that do not fit are left off from the end, the bar shrinks.
+ */
+export function progressLine(c: LiveCounts, finished: boolean, elapsed: string, width: number): string {
+  const waiting = finished ? 0 : (c.waiting ?? 0);
+  const settled = c.total - (c.pending ?? 0) - waiting;
+  const parts = [
+    `${settled}/${c.total} settled`,
+    ...(waiting > 0 ? [`waiting for Teams ${waiting}`] : []),
+    `provisioned ${c.provisioned}`,
+    `assigned ${c.assigned}`,
+    `flagged ${c.flagged}`,
+    `failed ${c.failed}`,
+    `rejected ${c.rejected}`,
+    ...(elapsed ? [elapsed] : []),
+  ];
+  const max = Math.max(10, width - 1);
+  let text = parts[0]!;
+  for (const p of parts.slice(1)) {
+    if (text.length + 3 + p.length > max) break;
+    text += ` · ${p}`;
+  }
+  const room = max - text.length - 3;
+  if (room >= 8) {
+    const inner = Math.min(28, room - 2);
+    const filled = c.total > 0 ? Math.round((settled / c.total) * inner) : 0;
+    return `[${'#'.repeat(filled)}${'.'.repeat(inner - filled)}] ${text}`;
+  }
+  return text.slice(0, max);
+}
+
+/** The table of outcomes and reasons, and for each outcome present what it means and what to do next. */
+export function summary(report: BatchReport): string {
+  const lines = ['', 'outcome       users', '------------  -----'];
+  for (const o of OUTCOMES) lines.push(`${o.padEnd(12)}  ${String(report.counts[o]).padStart(5)}`);
+  lines.push(`${'total'.padEnd(12)}  ${String(report.counts.total).padStart(5)}`);
+  const reasons = new Map<string, number>();
+  for (const u of report.users) if (u.reason) reasons.set(`${u.outcome}/${u.reason}`, (reasons.get(`${u.outcome}/${u.reason}`) ?? 0) + 1);
+  if (reasons.size > 0) {
+    lines.push('', 'reasons');
+    for (const [k, n] of [...reasons].sort()) lines.push(`  ${k.padEnd(44)} ${n}`);
+  }
+  const present = OUTCOMES.filter((o) => report.counts[o] > 0);
+  if (present.length > 0) {
+    lines.push('', 'what it means, and what to do next');
+    for (const o of present) lines.push(`  ${o.padEnd(12)} ${OUTCOME_GUIDE[o].meaning}`, `  ${''.padEnd(12)} → ${OUTCOME_GUIDE[o].next}`);
+  }
+  return lines.join('\n');
+}

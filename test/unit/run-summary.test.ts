@@ -1,0 +1,60 @@
+// What `dialtone run` shows and returns, and when `dialtone` rebuilds: the pieces without the stack.
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { liveCounts, type StoredPlan } from '../../shared/domain/batch';
+import type { UserOutcome } from '../../shared/domain/outcomes';
+import { exitCodeFor, progressLine, summary } from '../../local/run-summary';
+import { buildReport } from '../../shared/domain/report';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { needsBuild } = require('../../bin/stale-build') as { needsBuild: (root: string, built: string) => boolean };
+
+const counts = (c: Partial<Record<string, number>>) => ({ total: 17, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, ...c });
+const user = (row: number, outcome: UserOutcome['outcome']): UserOutcome => ({ row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], outcome, reason: '', message: '', advisories: [], assignedAt: null, provisionedAt: null });
+
+describe('dialtone run output', () => {
+  it('counts users waiting for Teams apart from assigned while the batch runs', () => {
+    const assign = (row: number, pollTeams: boolean) => ({ kind: 'assign' as const, row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], userId: `id${row}`, addSkuIds: [], setUsageLocation: null, enable: [], pollTeams, advisories: [] });
+    const plan: StoredPlan = { batchId: 'b', source: 'x', startedAt: '', deadline: '', chunkSize: 10, rows: [assign(1, true), assign(2, true), assign(3, false), assign(4, true)] };
+    expect(liveCounts(plan, [user(1, 'assigned'), user(2, 'provisioned'), user(3, 'assigned')])).toEqual({ total: 4, provisioned: 1, assigned: 1, flagged: 0, failed: 0, rejected: 0, pending: 1, waiting: 1 });
+  });
+
+  it.each([20, 40, 60, 80, 120, 200])('keeps the progress line within a terminal %i columns wide, waiting for Teams named', (width) => {
+    const line = progressLine({ ...counts({ provisioned: 2, assigned: 3, failed: 3, rejected: 7 }), pending: 0, waiting: 2 }, false, '12h05m simulated', width);
+    expect(line.length).toBeLessThan(width);
+    expect(line).toMatch(/15\/17 settled/);
+    if (width >= 80) expect(line).toMatch(/waiting for Teams 2 · provisioned 2 · assigned 3/);
+  });
+
+  it('exits 0 when every row is provisioned or assigned, 3 when some need a person', () => {
+    expect(exitCodeFor({ counts: counts({ total: 2, provisioned: 1, assigned: 1 }) })).toBe(0);
+    for (const o of ['failed', 'flagged', 'rejected', 'cancelled']) expect(exitCodeFor({ counts: counts({ total: 2, provisioned: 1, [o]: 1 }) })).toBe(3);
+  });
+
+  it('explains each outcome present and what to do next', () => {
+    const text = summary(buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: [user(1, 'flagged'), user(2, 'provisioned')] }));
+    expect(text).toMatch(/flagged\s+licences assigned, but Teams showed no calling plan by the deadline\n\s+→ check the user in the Teams admin center/);
+    expect(text).not.toMatch(/rejected\s+the row itself/);
+  });
+});
+
+describe('dialtone rebuilds a stale build', () => {
+  const root = mkdtempSync(join(tmpdir(), 'dialtone-stale-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('builds when dist is missing or older than any source, and not otherwise', () => {
+    mkdirSync(join(root, 'shared', 'domain'), { recursive: true });
+    mkdirSync(join(root, 'dist', 'local'), { recursive: true });
+    const source = join(root, 'shared', 'domain', 'input.ts');
+    const built = join(root, 'dist', 'local', 'cli.js');
+    writeFileSync(source, '');
+    expect(needsBuild(root, built)).toBe(true);
+    writeFileSync(built, '');
+    utimesSync(source, new Date('2026-01-01'), new Date('2026-01-01'));
+    utimesSync(built, new Date('2026-01-02'), new Date('2026-01-02'));
+    expect(needsBuild(root, built)).toBe(false);
+    utimesSync(source, new Date('2026-01-03'), new Date('2026-01-03'));
+    expect(needsBuild(root, built)).toBe(true);
+  });
+});
