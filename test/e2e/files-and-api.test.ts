@@ -26,9 +26,13 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** An upload's report.csv: uploads keep their runs under license-reports/uploads/<batchId>/<run>/. */
 async function reportCsv(batchId: string): Promise<string> {
-  const blob = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('license-reports').getBlobClient(`${batchId}/report.csv`);
-  return (await blob.downloadToBuffer()).toString('utf8');
+  const container = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('license-reports');
+  const names: string[] = [];
+  for await (const b of container.listBlobsFlat({ prefix: `uploads/${batchId}/` })) if (b.name.endsWith('/report.csv')) names.push(b.name);
+  expect(names).toHaveLength(1);
+  return (await container.getBlobClient(names[0]!).downloadToBuffer()).toString('utf8');
 }
 
 describe('the files admins really have, end to end', () => {

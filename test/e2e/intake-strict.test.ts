@@ -133,8 +133,11 @@ describe('batch ids and runs', () => {
   });
 
   it('never starts a finished batch again when it is sent again', async () => {
-    const again = await postBatch(stack, { batchId: 'shared-1', users: [{ userPrincipalName: 'c@contoso.com' }] });
+    // The same rows again: the finished run is the answer. Other rows under the same id: 409, nothing started.
+    const again = await postBatch(stack, { batchId: 'shared-1', users: [{ userPrincipalName: 'real@contoso.com' }] });
     expect([again.status, again.body.existing, again.body.runtimeStatus]).toEqual([200, true, 'Completed']);
+    const other = await postBatch(stack, { batchId: 'shared-1', users: [{ userPrincipalName: 'c@contoso.com' }] });
+    expect(other.status).toBe(409);
     expect(await runFolders(stack, 'hr-a', 'shared-1')).toHaveLength(1);
     expect((await waitForReport(stack, 'shared-1')).users.map((u) => u.userPrincipalName)).toEqual(['real@contoso.com']);
   });
