@@ -19,6 +19,8 @@ export interface StackOptions {
   readonly faults?: FaultOptions;
   readonly skipAhead?: boolean;
   readonly hostScript?: string;
+  /** `local`: the local durable engine (default). `extension`: the real Durable extension in the .NET host, on wall-clock time. */
+  readonly engine?: 'local' | 'extension';
   readonly onHostLog?: (line: string) => void;
 }
 
@@ -26,6 +28,8 @@ export interface HostProcess {
   readonly url: string;
   readonly functionKey: string;
   readonly child: ChildProcess;
+  /** The real-extension host's .NET process, killed with the Node process in a crash. */
+  readonly extensionPid?: number;
 }
 
 export interface Stack {
@@ -76,12 +80,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     DIALTONE_HOST_STATE_DIR: join(workDir, 'host'),
     DIALTONE_LOCAL_FUNCTION_KEY: functionKey,
     DIALTONE_SIM_URL: sim.url,
-    ...(options.skipAhead === false ? {} : { DIALTONE_LOCAL_CLOCK: 'skip-ahead' }),
+    // Durable timers on the real extension follow the wall clock: no skipping ahead there.
+    ...(options.skipAhead === false || options.engine === 'extension' ? {} : { DIALTONE_LOCAL_CLOCK: 'skip-ahead' }),
     ...options.settings,
   };
   // Compiled, the host sits beside this file; from TypeScript sources (tests), it is the build's copy.
-  const beside = join(__dirname, 'host', 'main.js');
-  const script = options.hostScript ?? (existsSync(beside) ? beside : join(__dirname, '..', 'dist', 'local', 'host', 'main.js'));
+  const folder = options.engine === 'extension' ? 'extension-host' : 'host';
+  const beside = join(__dirname, folder, 'main.js');
+  const script = options.hostScript ?? (existsSync(beside) ? beside : join(__dirname, '..', 'dist', 'local', folder, 'main.js'));
 
   const launch = () =>
     new Promise<HostProcess>((resolve, reject) => {
@@ -93,8 +99,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         const m = /DIALTONE_HOST_READY (\{.*\})/.exec(out);
         if (m) {
           child.stdout?.removeListener('data', onLine);
-          const ready = JSON.parse(m[1]!) as { url: string; functionKey: string };
-          resolve({ url: ready.url, functionKey: ready.functionKey, child });
+          const ready = JSON.parse(m[1]!) as { url: string; functionKey: string; extensionPid?: number };
+          resolve({ url: ready.url, functionKey: ready.functionKey, child, ...(ready.extensionPid ? { extensionPid: ready.extensionPid } : {}) });
         }
       };
       child.stdout?.on('data', onLine);
@@ -123,6 +129,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     host,
     async crashAndRestartHost() {
       const old = stack.host.child;
+      const dotnet = stack.host.extensionPid;
+      if (dotnet) await killAndWait(dotnet);
       await new Promise<void>((resolve) => {
         if (old.exitCode !== null || old.signalCode !== null) return resolve();
         old.once('exit', () => resolve());
@@ -136,13 +144,34 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         await new Promise<void>((resolve) => {
           child.once('exit', () => resolve());
           child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+          setTimeout(() => child.kill('SIGKILL'), options.engine === 'extension' ? 20_000 : 5000).unref();
         });
       }
+      if (stack.host.extensionPid) await killAndWait(stack.host.extensionPid);
       await started.close();
       await azurite.stop();
       removeOwnFolder();
     },
   };
   return stack;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGKILL to a process that is not our child (the .NET host is the Node host's child), then wait until it is gone. */
+async function killAndWait(pid: number): Promise<void> {
+  if (!alive(pid)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
 }

@@ -10,7 +10,12 @@ import type { BindingMetadata, FunctionRegistration, FunctionRegistry } from './
 
 export interface HostServerOptions {
   readonly registry: FunctionRegistry;
-  readonly engine: DurableEngine;
+  /** The local durable engine behind the webhook endpoints; absent when the real extension serves them. */
+  readonly engine?: DurableEngine;
+  /** The durableClient binding data, when the real extension provides it (its LocalHttpListener is the rpcBaseUrl). */
+  readonly clientData?: () => Record<string, unknown>;
+  /** Where `/runtime/webhooks/durabletask/…` is forwarded when there is no local engine (the extension's listener). */
+  readonly webhookTarget?: () => string | undefined;
   readonly functionKey: string;
   readonly taskHub: string;
   readonly port?: number;
@@ -98,6 +103,7 @@ export class HostServer {
 
   /** The durableClient binding data the real extension would hand to a client function. */
   clientData(): Record<string, unknown> {
+    if (this.options.clientData) return this.options.clientData();
     const base = `${this.url}${WEBHOOK.slice(0, -1)}`;
     const q = `taskHub=${this.options.taskHub}&connection=Storage&code=${this.options.functionKey}`;
     const inst = `${base}/instances/INSTANCEID`;
@@ -198,9 +204,10 @@ export class HostServer {
     res.end(bytes);
   }
 
-  private webhook(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): void {
+  private async webhook(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): Promise<void> {
     if (!keyMatches(url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined), this.options.functionKey) && !this.isLoopbackCaller(req)) return send(res, 401, '');
     const engine = this.options.engine;
+    if (!engine) return this.forwardWebhook(req, res, url, body);
     const parts = url.pathname.slice(WEBHOOK.length).split('/').map(decodeURIComponent);
     const method = (req.method ?? 'GET').toUpperCase();
     const parseBody = (): unknown => {
@@ -246,6 +253,21 @@ export class HostServer {
       return send(res, engine.terminate(id, url.searchParams.get('reason') ?? 'terminated') ? 202 : 410, undefined);
     }
     send(res, 404, { error: 'not supported by the local host' });
+  }
+
+  /** With the real extension, its management links point here; its own listener answers them. */
+  private async forwardWebhook(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): Promise<void> {
+    const target = this.options.webhookTarget?.();
+    if (!target) return send(res, 503, { error: 'the durable extension is not ready' }, { 'Retry-After': '5' });
+    const forwarded = new URL(`${url.pathname.slice(WEBHOOK.length)}${url.search}`, target);
+    const r = await fetch(forwarded, { method: req.method ?? 'GET', headers: { 'content-type': req.headers['content-type'] ?? 'application/json' }, ...(body.length > 0 ? { body } : {}) });
+    const out: Record<string, string> = {};
+    r.headers.forEach((v, k) => {
+      if (k !== 'transfer-encoding' && k !== 'content-length' && k !== 'connection') out[k] = v;
+    });
+    const bytes = Buffer.from(await r.arrayBuffer());
+    res.writeHead(r.status, out);
+    res.end(bytes);
   }
 
   /** The real extension trusts the worker's own calls to its RPC endpoint; here that is a call from this machine. */
