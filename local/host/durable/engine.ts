@@ -323,6 +323,8 @@ export class DurableEngine {
       this.inboxes.delete(instanceId);
       return false;
     }
+    // Events raised while this episode runs land in state.inbox after these: they are kept for the next episode.
+    const inboxTaken = state.inbox.length;
     const memory = (this.inboxes.get(instanceId) ?? []).filter((e) => e['_execution'] === state.execution);
     this.inboxes.delete(instanceId);
     const candidates = [...state.inbox, ...memory.map(({ _execution: _x, ...e }) => e)];
@@ -401,7 +403,7 @@ export class DurableEngine {
     }
 
     state.history = [...state.history, ...newEvents, ...appended];
-    state.inbox = persistedLeft;
+    state.inbox = [...persistedLeft, ...state.inbox.slice(inboxTaken)];
     if (memoryLeft.length > 0) {
       const inbox = this.inboxes.get(instanceId) ?? [];
       this.inboxes.set(instanceId, [...memoryLeft.map((e) => ({ ...e, _execution: state.execution })), ...inbox]);
@@ -466,6 +468,9 @@ export class DurableEngine {
     state.history.push({ EventType: EventType.OrchestratorCompleted, EventId: -1, IsPlayed: false, Timestamp: nowIso });
 
     if (continueAsNew) {
+      // As on the extension: events this generation received and did not wait for are gone with its history
+      // (preserveUnprocessedEvents = false for out-of-proc workers); events not yet delivered to it (raised while
+      // this episode ran) go to the new generation, as a queue message without an execution id would.
       const carried = state.inbox.filter((e) => e.EventType === EventType.EventRaised);
       state.execution++;
       state.input = activityInput(continueAsNew.input) ?? null;

@@ -1,0 +1,99 @@
+// Where the local durable engine must follow the real Durable extension rather than be more lenient: events across
+// continueAsNew, instance-id rules, startNew on existing ids, failure messages, large payloads. Each rule names the
+// extension source (Azure/azure-functions-durable-extension, v3.x) or DTFx behaviour it follows.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { OrchestrationContext } from 'durable-functions';
+import { Orchestrator } from 'durable-functions/lib/src/orchestrations/Orchestrator';
+import { SkipAheadClock } from '../../local/clock';
+import { DurableEngine } from '../../local/host/durable/engine';
+import { InstanceStore } from '../../local/host/durable/store';
+import { FunctionRegistry } from '../../local/host/functions-core';
+
+type Handler = (...args: any[]) => unknown;
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function setup(orchestrations: Record<string, (ctx: OrchestrationContext) => Generator<any, any, any>>, activities: Record<string, Handler> = {}, wrap?: (name: string, h: Handler) => Handler) {
+  const reg = new FunctionRegistry();
+  for (const [name, fn] of Object.entries(orchestrations)) {
+    const trigger = { type: 'orchestrationTrigger', name: 't', direction: 'in' as const };
+    const handler = new Orchestrator(fn as never).listen() as Handler;
+    reg.functions.set(name, { name, bindings: { t: trigger }, trigger, handler: wrap ? wrap(name, handler) : handler });
+  }
+  for (const [name, handler] of Object.entries(activities)) {
+    const trigger = { type: 'activityTrigger', name: 't', direction: 'in' as const };
+    reg.functions.set(name, { name, bindings: { t: trigger }, trigger, handler });
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'dialtone-rules-'));
+  dirs.push(dir);
+  const clock = new SkipAheadClock();
+  const logs: string[] = [];
+  const engine = new DurableEngine({ registry: reg, store: new InstanceStore(dir), clock, log: (m) => logs.push(m) });
+  const drive = async (id: string) => {
+    for (let i = 0; i < 500; i++) {
+      const s = engine.getStatus(id);
+      if (s && s.runtimeStatus !== 'Running' && s.runtimeStatus !== 'Pending') return s;
+      await new Promise((r) => setTimeout(r, 5));
+      if (engine.isIdle()) {
+        const next = engine.nextTimerAt();
+        if (next !== undefined) {
+          clock.skipTo(next);
+          engine.fireDueTimers();
+        }
+      }
+    }
+    throw new Error(`${id} did not finish`);
+  };
+  return { engine, logs, drive };
+}
+
+/** Generation 0 continues as new at once; generation 1 waits an hour for event `x`. */
+function* twoGenerations(ctx: OrchestrationContext): Generator<any, any, any> {
+  const n = ctx.df.getInput<number>();
+  if (n === 0) {
+    ctx.df.continueAsNew(1);
+    return undefined;
+  }
+  const timer = ctx.df.createTimer(new Date(ctx.df.currentUtcDateTime.getTime() + 3_600_000));
+  const event = ctx.df.waitForExternalEvent('x');
+  const winner = yield ctx.df.Task.any([timer, event]);
+  if (winner === event) {
+    timer.cancel();
+    return 'event';
+  }
+  return 'timeout';
+}
+
+describe('events across continueAsNew', () => {
+  it('discards an event that reached the generation that continued as new without being waited for', async () => {
+    // The extension's out-of-proc shim continues with preserveUnprocessedEvents = false
+    // (OutOfProcOrchestrationShim → IDurableOrchestrationContext.ContinueAsNew(input, false)).
+    const { engine, drive } = setup({ gen: twoGenerations });
+    engine.startNew('gen', 'can-1', 0);
+    expect(engine.raiseEvent('can-1', 'x', 'early')).toBe('accepted');
+    expect((await drive('can-1')).output).toBe('timeout');
+  });
+
+  it('delivers an event raised while an episode runs to the next episode, also across continueAsNew', async () => {
+    // A raised event is a queue message addressed to the instance without an execution id
+    // (DurableClient.RaiseEventInternalAsync sets ExecutionId = null), so the next work item, in the new
+    // generation, gets it. It must never be dropped by the episode that was running when it arrived.
+    let raised = false;
+    let engineRef: DurableEngine | undefined;
+    const { engine, drive } = setup({ gen: twoGenerations }, {}, (_name, h) => async (payload: unknown, ctx: unknown) => {
+      if (!raised) {
+        raised = true;
+        await new Promise((r) => setImmediate(r));
+        expect(engineRef!.raiseEvent('can-2', 'x', 'during')).toBe('accepted');
+      }
+      return h(payload, ctx);
+    });
+    engineRef = engine;
+    engine.startNew('gen', 'can-2', 0);
+    expect((await drive('can-2')).output).toBe('event');
+  });
+});
