@@ -10,10 +10,13 @@ import { SkipAheadClock } from '../../local/clock';
 import { DurableEngine } from '../../local/host/durable/engine';
 import { InstanceStore } from '../../local/host/durable/store';
 import { FunctionRegistry } from '../../local/host/functions-core';
+import { activityFailure } from '../../orchestrations/chunk';
 
 type Handler = (...args: any[]) => unknown;
 const dirs: string[] = [];
+const engines: DurableEngine[] = [];
 afterAll(() => {
+  for (const e of engines) e.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -33,6 +36,7 @@ function setup(orchestrations: Record<string, (ctx: OrchestrationContext) => Gen
   const clock = new SkipAheadClock();
   const logs: string[] = [];
   const engine = new DurableEngine({ registry: reg, store: new InstanceStore(dir), clock, log: (m) => logs.push(m) });
+  engines.push(engine);
   const drive = async (id: string) => {
     for (let i = 0; i < 500; i++) {
       const s = engine.getStatus(id);
@@ -95,5 +99,30 @@ describe('events across continueAsNew', () => {
     engineRef = engine;
     engine.startNew('gen', 'can-2', 0);
     expect((await drive('can-2')).output).toBe('event');
+  });
+});
+
+describe('failure messages', () => {
+  it("words a failed activity and orchestrator as the extension does, and the chunk orchestrator still reads the cause", async () => {
+    const { engine, drive } = setup(
+      {
+        main: function* (ctx) {
+          try {
+            yield ctx.df.callActivity('broken', null);
+          } catch (e) {
+            ctx.df.setCustomStatus((e as Error).message.split('\n')[0]);
+          }
+          yield ctx.df.callActivity('broken', null);
+        },
+      },
+      { broken: async () => Promise.reject(new Error('throttled: 429 from Graph')) },
+    );
+    engine.startNew('main', 'fail-1', null);
+    const s = await drive('fail-1');
+    // TaskActivityShim: "Activity function '<name>' failed: <message>"; the SDK adds " \n <details>".
+    expect(s.customStatus).toBe("Activity function 'broken' failed: throttled: 429 from Graph ");
+    // OutOfProcOrchestrationShim: "Orchestrator function '<name>' failed: <error>".
+    expect([s.runtimeStatus, String(s.output)]).toEqual(['Failed', expect.stringMatching(/^Orchestrator function 'main' failed: Activity function 'broken' failed: throttled: 429 from Graph/)]);
+    expect(activityFailure(String(s.customStatus))).toBe('throttled: 429 from Graph');
   });
 });

@@ -421,7 +421,8 @@ export class DurableEngine {
       return false;
     }
     if (failure !== undefined) {
-      this.finish(state, 'Failed', failure);
+      // The extension's wording (OutOfProcOrchestrationShim): "Orchestrator function '<name>' failed: <error>".
+      this.finish(state, 'Failed', `Orchestrator function '${state.name}' failed: ${failure}`);
       return false;
     }
 
@@ -574,7 +575,8 @@ export class DurableEngine {
     parent.inbox.push(
       child.runtimeStatus === 'Completed'
         ? { EventType: EventType.SubOrchestrationInstanceCompleted, EventId: -1, IsPlayed: false, Timestamp: ts, TaskScheduledId: taskId, Result: JSON.stringify(child.output ?? null) }
-        : { EventType: EventType.SubOrchestrationInstanceFailed, EventId: -1, IsPlayed: false, Timestamp: ts, TaskScheduledId: taskId, Reason: `sub-orchestration ${child.instanceId} ${child.runtimeStatus}: ${String(child.output)}`, Details: '' },
+        : // A failed child's reason reaches the parent as DTFx passes it: the child's own failure message.
+          { EventType: EventType.SubOrchestrationInstanceFailed, EventId: -1, IsPlayed: false, Timestamp: ts, TaskScheduledId: taskId, Reason: child.runtimeStatus === 'Failed' ? String(child.output) : `sub-orchestration ${child.instanceId} ${child.runtimeStatus}: ${String(child.output)}`, Details: '' },
     );
     this.store.put(parent);
     this.markDirty(parentId);
@@ -608,7 +610,8 @@ export class DurableEngine {
         event = { EventType: EventType.TaskCompleted, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Result: JSON.stringify(output ?? null) };
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
-        event = { EventType: EventType.TaskFailed, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Reason: err.message, Details: err.stack ?? '' };
+        // The extension's wording (TaskActivityShim): the orchestrator sees "Activity function '<name>' failed: <message>".
+        event = { EventType: EventType.TaskFailed, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Reason: `Activity function '${job.name}' failed: ${err.message}`, Details: err.stack ?? '' };
       }
     }
     if (!this.stopped) this.pushEvent(job.instanceId, event, job.execution);
