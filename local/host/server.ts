@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
-import type { DurableEngine } from './durable/engine';
+import { InstanceIdError, type DurableEngine } from './durable/engine';
 import type { InstanceState } from './durable/store';
 import type { BindingMetadata, FunctionRegistration, FunctionRegistry } from './functions-core';
 
@@ -226,7 +226,10 @@ export class HostServer {
       try {
         engine.startNew(parts[1], instanceId, parseBody());
       } catch (e) {
-        return send(res, 409, { error: e instanceof Error ? e.message : String(e) });
+        // As the extension's HttpApiHandler answers: an ArgumentException is 400, anything else 500.
+        const message = e instanceof Error ? e.message : String(e);
+        if (e instanceof InstanceIdError) return send(res, 400, { Message: 'One or more of the arguments submitted is incorrect', ExceptionMessage: message });
+        return send(res, 500, { Message: 'Something went wrong while processing your request', ExceptionMessage: message });
       }
       return send(res, 202, { id: instanceId });
     }

@@ -126,3 +126,43 @@ describe('failure messages', () => {
     expect(activityFailure(String(s.customStatus))).toBe('throttled: 429 from Graph');
   });
 });
+
+describe('startNew', () => {
+  const once = {
+    main: function* (ctx: OrchestrationContext): Generator<any, any, any> {
+      return yield ctx.df.callActivity('echo', ctx.df.getInput());
+    },
+    slow: function* (ctx: OrchestrationContext): Generator<any, any, any> {
+      yield ctx.df.createTimer(new Date(ctx.df.currentUtcDateTime.getTime() + 60_000));
+      return 'slow';
+    },
+  };
+
+  it("refuses instance ids the extension refuses (DurableClient.StartNewAsync), with the extension's messages", () => {
+    const { engine } = setup(once, { echo: async (x: unknown) => x });
+    const refused = (id: string) => {
+      try {
+        engine.startNew('main', id, null);
+        return 'accepted';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    expect(refused('@entity')).toMatch(/must not start with @/);
+    for (const bad of ['a/b', 'a\\b', 'a?b', 'a#b', 'a\u0001b', 'a\u007fb', 'a\u0085b']) expect([bad, refused(bad)]).toEqual([bad, expect.stringMatching(/must not contain \/, \\, #, \?, or control characters/)]);
+    expect(refused('x'.repeat(257))).toBe('Instance ID lengths must not exceed 256 characters.');
+    expect(refused('x'.repeat(256))).toBe('accepted');
+    expect(refused('batch-1:chunk-0 with spaces')).toBe('accepted');
+  });
+
+  it('replaces a finished instance, as the default OverridableExistingInstanceStates does, and refuses a running one', async () => {
+    const { engine, drive } = setup(once, { echo: async (x: unknown) => x });
+    engine.startNew('main', 'again', 'first');
+    expect((await drive('again')).output).toBe('first');
+    engine.startNew('main', 'again', 'second');
+    const second = await drive('again');
+    expect([second.output, second.history.filter((e) => e.EventType === 0).length]).toEqual(['second', 1]);
+    engine.startNew('slow', 'busy', null);
+    expect(() => engine.startNew('slow', 'busy', null)).toThrow(/^An Orchestration instance with the status (Pending|Running) already exists\.$/);
+  });
+});

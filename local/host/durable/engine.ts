@@ -119,6 +119,24 @@ function retryDelayMs(options: NonNullable<SdkAction['retryOptions']>, failures:
   return Math.min(base, options.maxRetryIntervalInMilliseconds && options.maxRetryIntervalInMilliseconds > 0 ? options.maxRetryIntervalInMilliseconds : Number.POSITIVE_INFINITY);
 }
 
+/** Raised for a startNew the extension would refuse as an argument error (its HTTP API answers 400). */
+export class InstanceIdError extends Error {}
+/** Raised for a startNew on an instance that is still running (DTFx OrchestrationAlreadyExistsException: HTTP 500). */
+export class InstanceExistsError extends Error {}
+
+/**
+ * The extension's instance-id rules (DurableClient.StartNewAsync): at most 256 characters, no leading '@', none of
+ * '/', '\\', '?', '#' or a control character. The messages are the extension's own (its ArgumentException for the
+ * character rules passes message and parameter name the other way round, which is what a caller sees).
+ */
+export function instanceIdProblem(instanceId: string): string | undefined {
+  if (instanceId.startsWith('@')) return "instanceId (Parameter 'Orchestration instance ids must not start with @.')";
+  // eslint-disable-next-line no-control-regex
+  if (/[/\\?#\u0000-\u001f\u007f-\u009f]/.test(instanceId)) return "instanceId (Parameter 'Orchestration instance ids must not contain /, \\, #, ?, or control characters.')";
+  if (instanceId.length > 256) return 'Instance ID lengths must not exceed 256 characters.';
+  return undefined;
+}
+
 export class DurableEngine {
   private readonly registry: FunctionRegistry;
   private readonly store: InstanceStore;
@@ -181,8 +199,14 @@ export class DurableEngine {
   }
 
   startNew(name: string, instanceId: string, input: unknown, parent?: { instanceId: string; taskId: number }): InstanceState {
+    if (!parent) {
+      const problem = instanceIdProblem(instanceId);
+      if (problem) throw new InstanceIdError(problem);
+    }
+    // The extension's default OverridableExistingInstanceStates (NonRunningStates): a completed, failed or
+    // terminated instance is replaced by the new one; a pending or running one is refused.
     const existing = this.store.get(instanceId);
-    if (existing && isRunning(existing.runtimeStatus)) throw new Error(`instance ${instanceId} already exists and is ${existing.runtimeStatus}`);
+    if (existing && isRunning(existing.runtimeStatus)) throw new InstanceExistsError(`An Orchestration instance with the status ${existing.runtimeStatus} already exists.`);
     if (!this.registry.get(name) || this.registry.get(name)!.trigger.type !== 'orchestrationTrigger') throw new Error(`no orchestrator named ${name}`);
     const now = new Date(this.clock.now()).toISOString();
     const state: InstanceState = {
