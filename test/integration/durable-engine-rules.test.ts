@@ -166,3 +166,38 @@ describe('startNew', () => {
     expect(() => engine.startNew('slow', 'busy', null)).toThrow(/^An Orchestration instance with the status (Pending|Running) already exists\.$/);
   });
 });
+
+describe('payload sizes', () => {
+  it('counts and logs every payload the Azure Storage provider would move to a blob (over ~45 KB)', async () => {
+    const big = 'x'.repeat(50 * 1024);
+    const { engine, logs, drive } = setup(
+      {
+        main: function* (ctx) {
+          const r = (yield ctx.df.callActivity('grow', 'small')) as string;
+          yield ctx.df.callActivity('grow', r);
+          return r.length;
+        },
+      },
+      { grow: async () => big },
+    );
+    engine.startNew('main', 'big-1', null);
+    expect((await drive('big-1')).output).toBe(big.length);
+    expect(engine.offloaded).toEqual({ input: 0, output: 0, activityInput: 1, activityResult: 2 });
+    expect(logs.filter((l) => /would move it to a blob/.test(l))).toHaveLength(3);
+  });
+
+  it('fails an orchestrator whose custom status is over 16 KB of UTF-16, as the extension does', async () => {
+    const { engine, drive } = setup({
+      main: function* (ctx) {
+        ctx.df.setCustomStatus('y'.repeat(8 * 1024)); // 16 KB of UTF-16: allowed
+        yield ctx.df.createTimer(new Date(ctx.df.currentUtcDateTime.getTime() + 1000));
+        ctx.df.setCustomStatus('y'.repeat(9 * 1024));
+        yield ctx.df.createTimer(new Date(ctx.df.currentUtcDateTime.getTime() + 1000));
+        return 'never';
+      },
+    });
+    engine.startNew('main', 'status-1', null);
+    const s = await drive('status-1');
+    expect([s.runtimeStatus, s.output]).toEqual(['Failed', "Orchestrator function 'main' failed: The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is 18 KB."]);
+  });
+});

@@ -119,6 +119,11 @@ function retryDelayMs(options: NonNullable<SdkAction['retryOptions']>, failures:
   return Math.min(base, options.maxRetryIntervalInMilliseconds && options.maxRetryIntervalInMilliseconds > 0 ? options.maxRetryIntervalInMilliseconds : Number.POSITIVE_INFINITY);
 }
 
+/** The Azure Storage provider compresses a message, input or output over about this size into a blob. */
+export const OFFLOAD_BYTES = 45 * 1024;
+/** The extension refuses a custom status whose UTF-16 JSON is over 16 KB (DurableOrchestrationContext.SetCustomStatus). */
+const MAX_CUSTOM_STATUS_KB = 16;
+
 /** Raised for a startNew the extension would refuse as an argument error (its HTTP API answers 400). */
 export class InstanceIdError extends Error {}
 /** Raised for a startNew on an instance that is still running (DTFx OrchestrationAlreadyExistsException: HTTP 500). */
@@ -152,6 +157,8 @@ export class DurableEngine {
   private timerHandle: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly waiters = new Map<string, (() => void)[]>();
+  /** Payloads that the Azure Storage provider would have moved to a blob (see OFFLOAD_BYTES), by kind. */
+  readonly offloaded = { input: 0, output: 0, activityInput: 0, activityResult: 0 };
 
   constructor(options: EngineOptions) {
     this.registry = options.registry;
@@ -231,8 +238,21 @@ export class DurableEngine {
       ...(parent ? { parentInstanceId: parent.instanceId, parentTaskId: parent.taskId } : {}),
     };
     this.store.put(state);
+    this.notePayload('input', name, JSON.stringify(state.input));
     this.markDirty(instanceId);
     return state;
+  }
+
+  /**
+   * The local engine keeps every payload inline; the Azure Storage provider compresses one over about 45 KB into a
+   * blob (a storage round trip and memory for each). Counted and logged (sizes and function names only) so that a
+   * test or benchmark shows where the real engine would pay for it.
+   */
+  private notePayload(kind: keyof DurableEngine['offloaded'], name: string, json: string): void {
+    const bytes = Buffer.byteLength(json, 'utf8');
+    if (bytes <= OFFLOAD_BYTES) return;
+    this.offloaded[kind]++;
+    this.log(`${kind} of ${name} is ${Math.round(bytes / 1024)} KB: the Azure Storage provider would move it to a blob (over ~45 KB)`);
   }
 
   /** Orchestration instances not yet finished. */
@@ -432,7 +452,12 @@ export class DurableEngine {
       const inbox = this.inboxes.get(instanceId) ?? [];
       this.inboxes.set(instanceId, [...memoryLeft.map((e) => ({ ...e, _execution: state.execution })), ...inbox]);
     }
-    if (result.customStatus !== undefined) state.customStatus = result.customStatus;
+    if (result.customStatus !== undefined && failure === undefined) {
+      // MessagePayloadDataConverter.Serialize(value, 16): the UTF-16 size, in whole KB, must not exceed 16.
+      const kb = Math.trunc(Buffer.byteLength(JSON.stringify(result.customStatus), 'utf16le') / 1024);
+      if (kb > MAX_CUSTOM_STATUS_KB) failure = `The UTF-16 size of the JSON-serialized payload must not exceed ${MAX_CUSTOM_STATUS_KB} KB. The current payload size is ${kb} KB.`;
+      else state.customStatus = result.customStatus;
+    }
     state.runtimeStatus = 'Running';
     state.lastUpdatedTime = nowIso;
 
@@ -464,6 +489,7 @@ export class DurableEngine {
             state.retries[String(i)] = { name: a.functionName ?? '', input, options: a.retryOptions, failures: 0, currentTaskId: id };
           }
           newActivities.push({ taskId: id, name: a.functionName ?? '', input });
+          this.notePayload('activityInput', a.functionName ?? '', serialiseInput(a.input));
           state.history.push({ EventType: EventType.TaskScheduled, EventId: id, IsPlayed: false, Timestamp: nowIso, Name: a.functionName, Input: serialiseInput(a.input) });
           break;
         }
@@ -499,6 +525,7 @@ export class DurableEngine {
       const carried = state.inbox.filter((e) => e.EventType === EventType.EventRaised);
       state.execution++;
       state.input = activityInput(continueAsNew.input) ?? null;
+      this.notePayload('input', state.name, JSON.stringify(state.input));
       state.history = [];
       state.inbox = [{ EventType: EventType.ExecutionStarted, EventId: -1, IsPlayed: false, Timestamp: nowIso, Name: state.name, Input: JSON.stringify(state.input) }, ...carried];
       state.nextTaskId = 0;
@@ -514,6 +541,7 @@ export class DurableEngine {
     }
     if (result.isDone) {
       state.output = result.output === undefined ? null : result.output;
+      this.notePayload('output', state.name, JSON.stringify(state.output));
       this.finish(state, 'Completed');
       return false;
     }
@@ -632,6 +660,7 @@ export class DurableEngine {
       try {
         const output = await registration.handler(job.input, context);
         event = { EventType: EventType.TaskCompleted, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Result: JSON.stringify(output ?? null) };
+        this.notePayload('activityResult', job.name, event['Result'] as string);
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
         // The extension's wording (TaskActivityShim): the orchestrator sees "Activity function '<name>' failed: <message>".
