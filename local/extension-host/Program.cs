@@ -20,8 +20,9 @@ var host = new HostBuilder()
     .UseContentRoot(AppContext.BaseDirectory)
     .ConfigureAppConfiguration(c =>
     {
-        c.AddEnvironmentVariables();
         c.AddJsonStream(HostJson.ToWebJobsConfiguration(settings.HostJsonPath));
+        // After host.json, as app settings override host.json in Azure (there as AzureFunctionsJobHost__…).
+        c.AddEnvironmentVariables();
     })
     .ConfigureLogging(l =>
     {

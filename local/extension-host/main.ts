@@ -62,7 +62,8 @@ async function main(): Promise<void> {
 
   const bridge = new NodeBridge(registry, log);
   const bridgeUrl = await bridge.start();
-  let client: Record<string, unknown> | undefined;
+  // Filled in once the .NET host is ready; the HTTP server starts first because the extension needs its URL.
+  const extension: { client?: Record<string, unknown> } = {};
   const functionKey = env['DIALTONE_LOCAL_FUNCTION_KEY'] ?? randomBytes(24).toString('base64url');
   const server = new HostServer({
     registry,
@@ -70,10 +71,10 @@ async function main(): Promise<void> {
     taskHub: env['DIALTONE_TASK_HUB'] ?? 'dialtone',
     log,
     clientData: () => {
-      if (!client) throw new Error('the durable extension is not ready');
-      return client;
+      if (!extension.client) throw new Error('the durable extension is not ready');
+      return extension.client;
     },
-    webhookTarget: () => (typeof client?.['rpcBaseUrl'] === 'string' ? client['rpcBaseUrl'] : undefined),
+    webhookTarget: () => (typeof extension.client?.['rpcBaseUrl'] === 'string' ? extension.client['rpcBaseUrl'] : undefined),
     ...(env['DIALTONE_HOST_PORT'] ? { port: Number(env['DIALTONE_HOST_PORT']) } : {}),
   });
   const url = await server.start();
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
     },
     log,
   );
-  client = dotnet.client;
+  extension.client = dotnet.client;
   dotnet.child.once('exit', (code, signal) => {
     log(`the .NET extension host exited (${code ?? signal})`);
     process.exit(1);

@@ -87,16 +87,16 @@ describe('events across continueAsNew', () => {
     // (DurableClient.RaiseEventInternalAsync sets ExecutionId = null), so the next work item, in the new
     // generation, gets it. It must never be dropped by the episode that was running when it arrived.
     let raised = false;
-    let engineRef: DurableEngine | undefined;
+    const ref: { engine?: DurableEngine } = {};
     const { engine, drive } = setup({ gen: twoGenerations }, {}, (_name, h) => async (payload: unknown, ctx: unknown) => {
       if (!raised) {
         raised = true;
         await new Promise((r) => setImmediate(r));
-        expect(engineRef!.raiseEvent('can-2', 'x', 'during')).toBe('accepted');
+        expect(ref.engine!.raiseEvent('can-2', 'x', 'during')).toBe('accepted');
       }
       return h(payload, ctx);
     });
-    engineRef = engine;
+    ref.engine = engine;
     engine.startNew('gen', 'can-2', 0);
     expect((await drive('can-2')).output).toBe('event');
   });

@@ -136,7 +136,6 @@ export class InstanceExistsError extends Error {}
  */
 export function instanceIdProblem(instanceId: string): string | undefined {
   if (instanceId.startsWith('@')) return "instanceId (Parameter 'Orchestration instance ids must not start with @.')";
-  // eslint-disable-next-line no-control-regex
   if (/[/\\?#\u0000-\u001f\u007f-\u009f]/.test(instanceId)) return "instanceId (Parameter 'Orchestration instance ids must not contain /, \\, #, ?, or control characters.')";
   if (instanceId.length > 256) return 'Instance ID lengths must not exceed 256 characters.';
   return undefined;
