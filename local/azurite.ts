@@ -15,7 +15,7 @@ const ACCOUNT = 'devstoreaccount1';
 // Azurite's well-known development key, published by Microsoft; not a secret.
 const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-export async function startAzurite(timeoutMs = 20_000): Promise<Azurite> {
+export async function startAzurite(timeoutMs = 60_000): Promise<Azurite> {
   const entry = require.resolve('azurite/dist/src/azurite.js');
   const child: ChildProcess = spawn(process.execPath, [entry, '--silent', '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--extentMemoryLimit', '1024', '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1', '--blobPort', '0', '--queuePort', '0', '--tablePort', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -40,6 +40,9 @@ export interface Stack {
   host: HostProcess;
   /** Kills the host with SIGKILL (no clean-up at all) and starts it again on the same state. */
   crashAndRestartHost(): Promise<void>;
+  /** Another worker process of the same app on the same storage and task hub (as a scaled-out function app). */
+  addWorker(): Promise<HostProcess>;
+  readonly workers: HostProcess[];
   stop(): Promise<void>;
 }
 
@@ -89,9 +92,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const beside = join(__dirname, folder, 'main.js');
   const script = options.hostScript ?? (existsSync(beside) ? beside : join(__dirname, '..', 'dist', 'local', folder, 'main.js'));
 
-  const launch = () =>
+  const launch = (extraEnv: Record<string, string> = {}) =>
     new Promise<HostProcess>((resolve, reject) => {
-      const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [script], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       const onLine = (d: Buffer) => {
         const text = d.toString();
@@ -121,7 +124,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     throw e;
   }
   const started = sim;
+  const stopHost = async (h: HostProcess) => {
+    const child = h.child;
+    if (child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), options.engine === 'extension' ? 20_000 : 5000).unref();
+      });
+    }
+    if (h.extensionPid) await killAndWait(h.extensionPid);
+  };
   const stack: Stack = {
+    workers: [],
+    async addWorker() {
+      // The local engine keeps its durable state in one process's folder; only the real extension shares a task hub.
+      if (options.engine !== 'extension') throw new Error('a second worker needs the real extension (engine: extension)');
+      // Its own state folder (the intake's bookkeeping), its own ports; the durable state is the shared task hub.
+      const worker = await launch({ DIALTONE_HOST_STATE_DIR: join(workDir, `host-${stack.workers.length + 2}`), DIALTONE_LOCAL_FUNCTION_KEY: functionKey });
+      stack.workers.push(worker);
+      return worker;
+    },
     azurite,
     sim: started,
     clock,
@@ -139,15 +162,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stack.host = await launch();
     },
     async stop() {
-      const child = stack.host.child;
-      if (child.exitCode === null && child.signalCode === null) {
-        await new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), options.engine === 'extension' ? 20_000 : 5000).unref();
-        });
-      }
-      if (stack.host.extensionPid) await killAndWait(stack.host.extensionPid);
+      await Promise.all([stack.host, ...stack.workers].map(stopHost));
       await started.close();
       await azurite.stop();
       removeOwnFolder();

@@ -26,6 +26,8 @@ const MAX_BODY = 64 * 1024 * 1024;
 export class NodeBridge {
   private server: Server | undefined;
   private invocations = 0;
+  /** Invocations this process ran for the extension, by kind. */
+  readonly counts = { orchestration: 0, activity: 0 };
 
   constructor(
     private readonly registry: FunctionRegistry,
@@ -84,6 +86,7 @@ export class NodeBridge {
     if (!fn || fn.trigger.type !== trigger) throw new Error(`the app registered no ${kind} named ${name}`);
     // The Functions host sends both payloads as JSON and the worker parses them before calling the handler.
     const input: unknown = JSON.parse(payload);
+    this.counts[kind]++;
     const context = new InvocationContext({
       invocationId: `${name}-${(++this.invocations).toString(36)}`,
       functionName: name,

@@ -74,6 +74,7 @@ async function main(): Promise<void> {
       if (!extension.client) throw new Error('the durable extension is not ready');
       return extension.client;
     },
+    status: () => ({ invocations: { ...bridge.counts } }),
     webhookTarget: () => (typeof extension.client?.['rpcBaseUrl'] === 'string' ? extension.client['rpcBaseUrl'] : undefined),
     ...(env['DIALTONE_HOST_PORT'] ? { port: Number(env['DIALTONE_HOST_PORT']) } : {}),
   });

@@ -16,6 +16,8 @@ export interface HostServerOptions {
   readonly clientData?: () => Record<string, unknown>;
   /** Where `/runtime/webhooks/durabletask/…` is forwarded when there is no local engine (the extension's listener). */
   readonly webhookTarget?: () => string | undefined;
+  /** Extra facts for `/admin/host/status` (the real-extension host reports the invocations it ran). */
+  readonly status?: () => Record<string, unknown>;
   readonly functionKey: string;
   readonly taskHub: string;
   readonly port?: number;
@@ -165,7 +167,7 @@ export class HostServer {
     }
     const body = Buffer.concat(chunks);
     if (url.pathname.startsWith(WEBHOOK)) return this.webhook(req, res, url, body);
-    if (url.pathname === '/admin/host/status') return send(res, 200, { state: 'Running' });
+    if (url.pathname === '/admin/host/status') return send(res, 200, { state: 'Running', ...this.options.status?.() });
     if (url.pathname.startsWith('/api/')) return this.api(req, res, url, body);
     send(res, 404, { error: 'not found' });
   }

@@ -85,6 +85,7 @@ async function durableStatus(stack: Stack, instanceId: string): Promise<{ runtim
 }
 
 interface Short {
+  readonly clientRules: string[];
   readonly reports: Record<string, BatchReport>;
   readonly resubmitSame: { status: number; existing: unknown };
   readonly recheck: { status: number; chunksAsked: unknown };
@@ -98,6 +99,45 @@ interface Big {
   readonly writesBeforeCrash: number;
   readonly assignWrites: Map<string, number>;
   readonly seconds: number;
+}
+
+/**
+ * The durable client's rules, asked of the extension's HTTP API directly (the JS client calls the same endpoints):
+ * instance ids it refuses, startNew on a running and on a failed instance, unknown ids, and an orchestrator that
+ * fails (its input is not a batch). One line per probe: what was asked, the status, and the error's message.
+ */
+async function clientRules(stack: Stack, runningId: string): Promise<string[]> {
+  const base = `${stack.host.url}/runtime/webhooks/durabletask`;
+  const code = `code=${encodeURIComponent(stack.host.functionKey)}`;
+  const ask = async (label: string, method: string, path: string, body?: string) => {
+    const r = await fetch(`${base}/${path}${path.includes('?') ? '&' : '?'}${code}`, { method, ...(body !== undefined ? { body, headers: { 'content-type': 'application/json' } } : {}) });
+    const text = await r.text();
+    let message = '';
+    try {
+      const parsed = JSON.parse(text) as { ExceptionMessage?: string };
+      message = parsed.ExceptionMessage ?? '';
+    } catch {
+      /* no JSON body */
+    }
+    return `${label} → ${r.status}${message ? ` ${message}` : ''}`;
+  };
+  const out: string[] = [];
+  for (const [label, id] of [['leading @', '%40probe'], ['#', 'a%23b'], ['?', 'a%3Fb'], ['backslash', 'a%5Cb'], ['control character', 'a%01b'], ['257 characters', 'x'.repeat(257)]] as const) {
+    out.push(await ask(`startNew with ${label}`, 'POST', `orchestrators/dialtone-batch/${id}`, 'null'));
+  }
+  out.push(await ask('startNew on a running instance', 'POST', `orchestrators/dialtone-batch/${encodeURIComponent(runningId)}`, 'null'));
+  out.push(await ask('getStatus of an unknown id', 'GET', 'instances/no-such-instance'));
+  out.push(await ask('raiseEvent to an unknown id', 'POST', 'instances/no-such-instance/raiseEvent/recheck', 'null'));
+  const started = await ask('startNew with a null input', 'POST', 'orchestrators/dialtone-batch/probe-failing', 'null');
+  out.push(started.replace(/ \{.*$/, ''));
+  const failed = await until('the probe to fail', 120_000, async () => {
+    const st = await durableStatus(stack, 'probe-failing');
+    return st && st.runtimeStatus !== 'Running' && st.runtimeStatus !== 'Pending' ? st : undefined;
+  });
+  out.push(`the orchestrator with a null input ends ${failed.runtimeStatus}: ${String((failed as { output?: unknown }).output).split('\n')[0]}`);
+  out.push(await ask('raiseEvent to a failed instance', 'POST', 'instances/probe-failing/raiseEvent/recheck', 'null'));
+  out.push((await ask('startNew on the failed instance', 'POST', 'orchestrators/dialtone-batch/probe-failing', 'null')).replace(/ \{.*$/, ''));
+  return out;
 }
 
 /** Every outcome, resubmission, recheck and continue-as-new, started together so that wall-clock waits overlap. */
@@ -115,6 +155,7 @@ async function runShort(stack: Stack, timeoutMs: number): Promise<Short> {
     const live = await getBatch(stack, 'waiting');
     return live.body?.users?.some((u: { userPrincipalName: string; outcome: string }) => u.userPrincipalName === 'w-never@contoso.com' && u.outcome === 'assigned') ? true : undefined;
   });
+  const rules = await clientRules(stack, 'waiting');
   const recheckOnce = () => fetch(`${stack.host.url}/api/batches/waiting/recheck`, { method: 'POST', headers: { 'x-functions-key': stack.host.functionKey } });
   const r = await recheckOnce();
   const recheck = { status: r.status, chunksAsked: ((await r.json()) as { chunksAsked?: unknown }).chunksAsked };
@@ -142,7 +183,7 @@ async function runShort(stack: Stack, timeoutMs: number): Promise<Short> {
   }
   const chunk = await durableStatus(stack, 'waiting:chunk-0');
   const waitingChunkPolls = (chunk?.input as { state?: { polls?: number } } | undefined)?.state?.polls ?? 0;
-  return { reports, resubmitSame, recheck, rechecksSent, waitingChunkPolls, seconds: Math.round((Date.now() - t0) / 1000) };
+  return { clientRules: rules, reports, resubmitSame, recheck, rechecksSent, waitingChunkPolls, seconds: Math.round((Date.now() - t0) / 1000) };
 }
 
 /** 1,000 users, with the worker killed (SIGKILL, the .NET host too) while they are being assigned, then restarted. */
@@ -174,7 +215,11 @@ describeOnExtension('the real Durable extension and the local engine give the sa
   };
 
   beforeAll(async () => {
-    const [extShort, extBig, locShort, locBig] = await Promise.all([start('extension', SHORT), start('extension', LONG), start('local', SHORT), start('local', LONG)]);
+    // One after the other: four stacks starting at once on a loaded 2-core machine keep each other from starting.
+    const extShort = await start('extension', SHORT);
+    const extBig = await start('extension', LONG);
+    const locShort = await start('local', SHORT);
+    const locBig = await start('local', LONG);
     const minutes = 15 * 60_000;
     [real, realBig, local, localBig] = await Promise.all([runShort(extShort, minutes), runBig(extBig, minutes), runShort(locShort, minutes), runBig(locBig, minutes)]);
     process.stderr.write(
@@ -204,6 +249,11 @@ describeOnExtension('the real Durable extension and the local engine give the sa
       expect(o.resubmitSame).toEqual({ status: 200, existing: true });
       expect(o.reports['resubmit-2']!.counts.total).toBe(RESUBMIT_USERS.length);
     }
+  });
+
+  it("follows the extension's durable client rules: refused ids, startNew on running and failed instances, unknown ids, failure text", () => {
+    process.stderr.write(`[conformance] durable client rules on the real extension:\n  ${real.clientRules.join('\n  ')}\n`);
+    expect(local.clientRules).toEqual(real.clientRules);
   });
 
   it('accepts a recheck while waiting', () => {
