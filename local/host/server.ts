@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
-import { InstanceIdError, type DurableEngine } from './durable/engine';
+import { InstanceExistsError, InstanceIdError, type DurableEngine } from './durable/engine';
 import type { InstanceState } from './durable/store';
 import type { BindingMetadata, FunctionRegistration, FunctionRegistry } from './functions-core';
 
@@ -210,7 +210,9 @@ export class HostServer {
     if (!keyMatches(url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined), this.options.functionKey) && !this.isLoopbackCaller(req)) return send(res, 401, '');
     const engine = this.options.engine;
     if (!engine) return this.forwardWebhook(req, res, url, body);
-    const parts = url.pathname.slice(WEBHOOK.length).split('/').map(decodeURIComponent);
+    // The extension routes on the path as sent, percent-encoding and all (HttpApiHandler matches
+    // RequestUri.AbsolutePath), and the JS client puts instance ids into URLs unencoded: `a b` is instance `a%20b`.
+    const parts = url.pathname.slice(WEBHOOK.length).split('/');
     const method = (req.method ?? 'GET').toUpperCase();
     const parseBody = (): unknown => {
       if (body.length === 0) return undefined;
@@ -228,9 +230,11 @@ export class HostServer {
       try {
         engine.startNew(parts[1], instanceId, parseBody());
       } catch (e) {
-        // As the extension's HttpApiHandler answers: an ArgumentException is 400, anything else 500.
+        // As the extension (3.19) answers: an id it refuses is 400 with its ArgumentException's message; an
+        // instance that is still running is 409 (observed by the conformance suite).
         const message = e instanceof Error ? e.message : String(e);
         if (e instanceof InstanceIdError) return send(res, 400, { Message: 'One or more of the arguments submitted is incorrect', ExceptionMessage: message });
+        if (e instanceof InstanceExistsError) return send(res, 409, { error: message });
         return send(res, 500, { Message: 'Something went wrong while processing your request', ExceptionMessage: message });
       }
       return send(res, 202, { id: instanceId });

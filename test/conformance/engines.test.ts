@@ -80,7 +80,7 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 }
 
 async function durableStatus(stack: Stack, instanceId: string): Promise<{ runtimeStatus: string; input: unknown } | undefined> {
-  const r = await fetch(`${stack.host.url}/runtime/webhooks/durabletask/instances/${encodeURIComponent(instanceId)}?code=${encodeURIComponent(stack.host.functionKey)}`);
+  const r = await fetch(`${stack.host.url}/runtime/webhooks/durabletask/instances/${instanceId}?code=${encodeURIComponent(stack.host.functionKey)}`);
   return r.status === 200 || r.status === 202 ? ((await r.json()) as { runtimeStatus: string; input: unknown }) : undefined;
 }
 
@@ -122,9 +122,12 @@ async function clientRules(stack: Stack, runningId: string): Promise<string[]> {
     return `${label} → ${r.status}${message ? ` ${message}` : ''}`;
   };
   const out: string[] = [];
-  for (const [label, id] of [['leading @', '%40probe'], ['#', 'a%23b'], ['?', 'a%3Fb'], ['backslash', 'a%5Cb'], ['control character', 'a%01b'], ['257 characters', 'x'.repeat(257)]] as const) {
+  // As the JS client sends them (it does not encode ids): '@' as is; '#', '?', '\\' and control characters can only
+  // travel percent-encoded, and the extension takes the encoded text as the id.
+  for (const [label, id] of [['leading @', '@probe'], ['encoded #', 'a%23b'], ['encoded ?', 'a%3Fb'], ['encoded backslash', 'a%5Cb'], ['encoded control character', 'a%01b'], ['257 characters', 'x'.repeat(257)]] as const) {
     out.push(await ask(`startNew with ${label}`, 'POST', `orchestrators/dialtone-batch/${id}`, 'null'));
   }
+  out.push(await ask('getStatus of the encoded id, as sent', 'GET', 'instances/a%23b').then((x) => x.replace(/ \{.*$/, '')));
   out.push(await ask('startNew on a running instance', 'POST', `orchestrators/dialtone-batch/${encodeURIComponent(runningId)}`, 'null'));
   out.push(await ask('getStatus of an unknown id', 'GET', 'instances/no-such-instance'));
   out.push(await ask('raiseEvent to an unknown id', 'POST', 'instances/no-such-instance/raiseEvent/recheck', 'null'));
