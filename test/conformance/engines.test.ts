@@ -223,13 +223,13 @@ describeOnExtension('the real Durable extension and the local engine give the sa
     const extBig = await start('extension', LONG);
     const locShort = await start('local', SHORT);
     const locBig = await start('local', LONG);
-    const minutes = 15 * 60_000;
+    const minutes = 25 * 60_000;
     [real, realBig, local, localBig] = await Promise.all([runShort(extShort, minutes), runBig(extBig, minutes), runShort(locShort, minutes), runBig(locBig, minutes)]);
     process.stderr.write(
       `[conformance] wall-clock seconds: real extension ${real.seconds} (short-deadline batches), ${realBig.seconds} (1,000 users with a crash); ` +
         `local engine ${local.seconds} and ${localBig.seconds} (skip-ahead clock)\n`,
     );
-  }, 20 * 60_000);
+  }, 35 * 60_000);
 
   afterAll(async () => {
     await Promise.all(stacks.map((s) => s.stop()));
