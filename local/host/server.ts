@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
-import { InstanceExistsError, InstanceIdError, type DurableEngine } from './durable/engine';
+import { InstanceExistsError, type DurableEngine } from './durable/engine';
 import type { InstanceState } from './durable/store';
 import type { BindingMetadata, FunctionRegistration, FunctionRegistry } from './functions-core';
 
@@ -210,9 +210,7 @@ export class HostServer {
     if (!keyMatches(url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined), this.options.functionKey) && !this.isLoopbackCaller(req)) return send(res, 401, '');
     const engine = this.options.engine;
     if (!engine) return this.forwardWebhook(req, res, url, body);
-    // The extension routes on the path as sent, percent-encoding and all (HttpApiHandler matches
-    // RequestUri.AbsolutePath), and the JS client puts instance ids into URLs unencoded: `a b` is instance `a%20b`.
-    const parts = url.pathname.slice(WEBHOOK.length).split('/');
+    const parts = url.pathname.slice(WEBHOOK.length).split('/').map(decodeURIComponent);
     const method = (req.method ?? 'GET').toUpperCase();
     const parseBody = (): unknown => {
       if (body.length === 0) return undefined;
@@ -230,11 +228,11 @@ export class HostServer {
       try {
         engine.startNew(parts[1], instanceId, parseBody());
       } catch (e) {
-        // As the extension (3.19) answers: an id it refuses is 400 with its ArgumentException's message; an
-        // instance that is still running is 409 (observed by the conformance suite).
+        // As the extension 3.19 answered in the conformance run: a running instance is 409 with this body. (Its HTTP
+        // API accepted every instance id tried there, '@', '#', '?', '\\', control characters and 257 characters
+        // included: DurableClient.StartNewAsync's id rules apply to .NET callers, not to this endpoint.)
         const message = e instanceof Error ? e.message : String(e);
-        if (e instanceof InstanceIdError) return send(res, 400, { Message: 'One or more of the arguments submitted is incorrect', ExceptionMessage: message });
-        if (e instanceof InstanceExistsError) return send(res, 409, { error: message });
+        if (e instanceof InstanceExistsError) return send(res, 409, { Message: message });
         return send(res, 500, { Message: 'Something went wrong while processing your request', ExceptionMessage: message });
       }
       return send(res, 202, { id: instanceId });

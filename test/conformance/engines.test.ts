@@ -122,8 +122,8 @@ async function clientRules(stack: Stack, runningId: string): Promise<string[]> {
     return `${label} → ${r.status}${message ? ` ${message}` : ''}`;
   };
   const out: string[] = [];
-  // As the JS client sends them (it does not encode ids): '@' as is; '#', '?', '\\' and control characters can only
-  // travel percent-encoded, and the extension takes the encoded text as the id.
+  // '@' as the JS client sends it (it does not encode ids); '#', '?', '\\' and control characters can only travel
+  // percent-encoded. The extension 3.19 decodes them and accepts them all, as it does 257 characters.
   for (const [label, id] of [['leading @', '@probe'], ['encoded #', 'a%23b'], ['encoded ?', 'a%3Fb'], ['encoded backslash', 'a%5Cb'], ['encoded control character', 'a%01b'], ['257 characters', 'x'.repeat(257)]] as const) {
     out.push(await ask(`startNew with ${label}`, 'POST', `orchestrators/dialtone-batch/${id}`, 'null'));
   }

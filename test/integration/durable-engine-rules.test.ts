@@ -138,21 +138,10 @@ describe('startNew', () => {
     },
   };
 
-  it("refuses instance ids the extension refuses (DurableClient.StartNewAsync), with the extension's messages", () => {
+  it("accepts the instance ids the extension's HTTP API accepted in the conformance run", () => {
+    // DurableClient.StartNewAsync refuses these for .NET callers; the HTTP API a Node app's client calls took them all.
     const { engine } = setup(once, { echo: async (x: unknown) => x });
-    const refused = (id: string) => {
-      try {
-        engine.startNew('main', id, null);
-        return 'accepted';
-      } catch (e) {
-        return (e as Error).message;
-      }
-    };
-    expect(refused('@entity')).toMatch(/must not start with @/);
-    for (const bad of ['a/b', 'a\\b', 'a?b', 'a#b', 'a\u0001b', 'a\u007fb', 'a\u0085b']) expect([bad, refused(bad)]).toEqual([bad, expect.stringMatching(/must not contain \/, \\, #, \?, or control characters/)]);
-    expect(refused('x'.repeat(257))).toBe('Instance ID lengths must not exceed 256 characters.');
-    expect(refused('x'.repeat(256))).toBe('accepted');
-    expect(refused('batch-1:chunk-0 with spaces')).toBe('accepted');
+    for (const id of ['@entity', 'a#b', 'a?b', 'a\\b', 'a\u0001b', 'x'.repeat(257)]) expect(engine.startNew('main', id, null).instanceId).toBe(id);
   });
 
   it('replaces a finished instance, as the default OverridableExistingInstanceStates does, and refuses a running one', async () => {

@@ -124,22 +124,8 @@ export const OFFLOAD_BYTES = 45 * 1024;
 /** The extension refuses a custom status whose UTF-16 JSON is over 16 KB (DurableOrchestrationContext.SetCustomStatus). */
 const MAX_CUSTOM_STATUS_KB = 16;
 
-/** Raised for a startNew the extension would refuse as an argument error (its HTTP API answers 400). */
-export class InstanceIdError extends Error {}
-/** Raised for a startNew on an instance that is still running (DTFx OrchestrationAlreadyExistsException: HTTP 500). */
+/** Raised for a startNew on an instance that is still running (the extension's HTTP API answers 409). */
 export class InstanceExistsError extends Error {}
-
-/**
- * The extension's instance-id rules (DurableClient.StartNewAsync): at most 256 characters, no leading '@', none of
- * '/', '\\', '?', '#' or a control character. The messages are the extension's own (its ArgumentException for the
- * character rules passes message and parameter name the other way round, which is what a caller sees).
- */
-export function instanceIdProblem(instanceId: string): string | undefined {
-  if (instanceId.startsWith('@')) return "instanceId (Parameter 'Orchestration instance ids must not start with @.')";
-  if (/[/\\?#\u0000-\u001f\u007f-\u009f]/.test(instanceId)) return "instanceId (Parameter 'Orchestration instance ids must not contain /, \\, #, ?, or control characters.')";
-  if (instanceId.length > 256) return 'Instance ID lengths must not exceed 256 characters.';
-  return undefined;
-}
 
 export class DurableEngine {
   private readonly registry: FunctionRegistry;
@@ -205,10 +191,6 @@ export class DurableEngine {
   }
 
   startNew(name: string, instanceId: string, input: unknown, parent?: { instanceId: string; taskId: number }): InstanceState {
-    if (!parent) {
-      const problem = instanceIdProblem(instanceId);
-      if (problem) throw new InstanceIdError(problem);
-    }
     // The extension's default OverridableExistingInstanceStates (NonRunningStates): a completed, failed or
     // terminated instance is replaced by the new one; a pending or running one is refused.
     const existing = this.store.get(instanceId);
