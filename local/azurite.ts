@@ -6,6 +6,7 @@ export interface Azurite {
   readonly pid: number | undefined;
   readonly blobPort: number;
   readonly queuePort: number;
+  readonly tablePort: number;
   readonly connectionString: string;
   stop(): Promise<void>;
 }
@@ -14,21 +15,22 @@ const ACCOUNT = 'devstoreaccount1';
 // Azurite's well-known development key, published by Microsoft; not a secret.
 const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-export async function startAzurite(timeoutMs = 20_000): Promise<Azurite> {
+export async function startAzurite(timeoutMs = 60_000): Promise<Azurite> {
   const entry = require.resolve('azurite/dist/src/azurite.js');
   const child: ChildProcess = spawn(process.execPath, [entry, '--silent', '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--extentMemoryLimit', '1024', '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1', '--blobPort', '0', '--queuePort', '0', '--tablePort', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const ports = await new Promise<{ blob: number; queue: number }>((resolve, reject) => {
+  const ports = await new Promise<{ blob: number; queue: number; table: number }>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`Azurite did not start within ${timeoutMs} ms: ${out}`)), timeoutMs);
     const onData = (d: Buffer) => {
       out += d.toString();
       const blob = /Blob service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
       const queue = /Queue service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (blob && queue) {
+      const table = /Table service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (blob && queue && table) {
         clearTimeout(timer);
-        resolve({ blob: Number(blob[1]), queue: Number(queue[1]) });
+        resolve({ blob: Number(blob[1]), queue: Number(queue[1]), table: Number(table[1]) });
       }
     };
     child.stdout?.on('data', onData);
@@ -41,11 +43,12 @@ export async function startAzurite(timeoutMs = 20_000): Promise<Azurite> {
   child.stdout?.removeAllListeners('data');
   child.stdout?.resume();
   child.stderr?.resume();
-  const connectionString = `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};BlobEndpoint=http://127.0.0.1:${ports.blob}/${ACCOUNT};QueueEndpoint=http://127.0.0.1:${ports.queue}/${ACCOUNT};`;
+  const connectionString = `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};BlobEndpoint=http://127.0.0.1:${ports.blob}/${ACCOUNT};QueueEndpoint=http://127.0.0.1:${ports.queue}/${ACCOUNT};TableEndpoint=http://127.0.0.1:${ports.table}/${ACCOUNT};`;
   return {
     pid: child.pid,
     blobPort: ports.blob,
     queuePort: ports.queue,
+    tablePort: ports.table,
     connectionString,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -34,7 +34,7 @@ Azurite, a simulated Microsoft Graph tenant and the local Functions host.
 usage:
   dialtone run <file> [--profile P] [--tenant tenant.json] [--out DIR] [--deadline-hours N] [--timeout SECONDS]
   dialtone run --demo [--out DIR]
-  dialtone host [--tenant tenant.json] [--real-time]
+  dialtone host [--tenant tenant.json] [--real-time] [--engine local|extension] [--deadline-hours N]
   dialtone --help | --version
 
   run    licenses the users in <file> (a CSV, Excel's Unicode Text, a list of UPNs, or a JSON batch body) against
@@ -265,13 +265,17 @@ function writeReport(out: string, report: BatchReport): void {
 }
 
 async function host(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { tenant: { type: 'string' }, 'real-time': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { tenant: { type: 'string' }, 'real-time': { type: 'boolean' }, engine: { type: 'string' }, 'deadline-hours': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT.ok;
   }
   if (positionals.length > 0) throw new UsageError(`host takes no file; got: ${positionals[0]} (to license a file: dialtone run <file>)`);
   const realTime = values['real-time'] === true;
+  const engine = values.engine ?? 'local';
+  if (engine !== 'local' && engine !== 'extension') throw new UsageError('--engine must be local (the local durable engine) or extension (the real Durable extension in a .NET host, on the wall clock; needs dotnet and `npm run extension-host:build`)');
+  const deadline = values['deadline-hours'];
+  if (deadline !== undefined && !(Number(deadline) > 0)) throw new UsageError('--deadline-hours must be a positive number');
   // Ctrl-C is handled from the start (before the ready message, which a script may answer at once, and during
   // start-up), and stays handled while the stack stops: a second Ctrl-C must not kill this process and orphan Azurite.
   let stopRequested: () => void = () => undefined;
@@ -285,9 +289,10 @@ async function host(args: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const stack = await startStack({ tenant: loadTenant(values.tenant), skipAhead: !realTime, onHostLog: (l) => process.stderr.write(`host: ${l}\n`) });
+  const stack = await startStack({ tenant: loadTenant(values.tenant), skipAhead: !realTime, engine, settings: deadline ? { DIALTONE_DEADLINE_HOURS: deadline } : {}, onHostLog: (l) => process.stderr.write(`host: ${l}\n`) });
   process.stdout.write(
     [
+      `engine:           ${engine === 'extension' ? 'the real Durable extension (local/extension-host), wall-clock timers' : 'the local durable engine, simulated time'}`,
       `local host:       ${stack.host.url}/api/batches`,
       `function key:     ${stack.host.functionKey}   (send as x-functions-key)`,
       `Graph simulator:  ${stack.sim.url}/v1.0`,

@@ -19,6 +19,8 @@ export interface StackOptions {
   readonly faults?: FaultOptions;
   readonly skipAhead?: boolean;
   readonly hostScript?: string;
+  /** `local`: the local durable engine (default). `extension`: the real Durable extension in the .NET host, on wall-clock time. */
+  readonly engine?: 'local' | 'extension';
   readonly onHostLog?: (line: string) => void;
 }
 
@@ -26,6 +28,8 @@ export interface HostProcess {
   readonly url: string;
   readonly functionKey: string;
   readonly child: ChildProcess;
+  /** The real-extension host's .NET process, killed with the Node process in a crash. */
+  readonly extensionPid?: number;
 }
 
 export interface Stack {
@@ -36,6 +40,9 @@ export interface Stack {
   host: HostProcess;
   /** Kills the host with SIGKILL (no clean-up at all) and starts it again on the same state. */
   crashAndRestartHost(): Promise<void>;
+  /** Another worker process of the same app on the same storage and task hub (as a scaled-out function app). */
+  addWorker(): Promise<HostProcess>;
+  readonly workers: HostProcess[];
   stop(): Promise<void>;
 }
 
@@ -76,16 +83,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     DIALTONE_HOST_STATE_DIR: join(workDir, 'host'),
     DIALTONE_LOCAL_FUNCTION_KEY: functionKey,
     DIALTONE_SIM_URL: sim.url,
-    ...(options.skipAhead === false ? {} : { DIALTONE_LOCAL_CLOCK: 'skip-ahead' }),
+    // Durable timers on the real extension follow the wall clock: no skipping ahead there.
+    ...(options.skipAhead === false || options.engine === 'extension' ? {} : { DIALTONE_LOCAL_CLOCK: 'skip-ahead' }),
     ...options.settings,
   };
   // Compiled, the host sits beside this file; from TypeScript sources (tests), it is the build's copy.
-  const beside = join(__dirname, 'host', 'main.js');
-  const script = options.hostScript ?? (existsSync(beside) ? beside : join(__dirname, '..', 'dist', 'local', 'host', 'main.js'));
+  const folder = options.engine === 'extension' ? 'extension-host' : 'host';
+  const beside = join(__dirname, folder, 'main.js');
+  const script = options.hostScript ?? (existsSync(beside) ? beside : join(__dirname, '..', 'dist', 'local', folder, 'main.js'));
 
-  const launch = () =>
+  const launch = (extraEnv: Record<string, string> = {}) =>
     new Promise<HostProcess>((resolve, reject) => {
-      const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [script], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       const onLine = (d: Buffer) => {
         const text = d.toString();
@@ -93,8 +102,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         const m = /DIALTONE_HOST_READY (\{.*\})/.exec(out);
         if (m) {
           child.stdout?.removeListener('data', onLine);
-          const ready = JSON.parse(m[1]!) as { url: string; functionKey: string };
-          resolve({ url: ready.url, functionKey: ready.functionKey, child });
+          const ready = JSON.parse(m[1]!) as { url: string; functionKey: string; extensionPid?: number };
+          resolve({ url: ready.url, functionKey: ready.functionKey, child, ...(ready.extensionPid ? { extensionPid: ready.extensionPid } : {}) });
         }
       };
       child.stdout?.on('data', onLine);
@@ -115,7 +124,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     throw e;
   }
   const started = sim;
+  const stopHost = async (h: HostProcess) => {
+    const child = h.child;
+    if (child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), options.engine === 'extension' ? 20_000 : 5000).unref();
+      });
+    }
+    if (h.extensionPid) await killAndWait(h.extensionPid);
+  };
   const stack: Stack = {
+    workers: [],
+    async addWorker() {
+      // The local engine keeps its durable state in one process's folder; only the real extension shares a task hub.
+      if (options.engine !== 'extension') throw new Error('a second worker needs the real extension (engine: extension)');
+      // Its own state folder (the intake's bookkeeping), its own ports; the durable state is the shared task hub.
+      const worker = await launch({ DIALTONE_HOST_STATE_DIR: join(workDir, `host-${stack.workers.length + 2}`), DIALTONE_LOCAL_FUNCTION_KEY: functionKey });
+      stack.workers.push(worker);
+      return worker;
+    },
     azurite,
     sim: started,
     clock,
@@ -123,6 +152,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     host,
     async crashAndRestartHost() {
       const old = stack.host.child;
+      const dotnet = stack.host.extensionPid;
+      if (dotnet) await killAndWait(dotnet);
       await new Promise<void>((resolve) => {
         if (old.exitCode !== null || old.signalCode !== null) return resolve();
         old.once('exit', () => resolve());
@@ -131,18 +162,31 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stack.host = await launch();
     },
     async stop() {
-      const child = stack.host.child;
-      if (child.exitCode === null && child.signalCode === null) {
-        await new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-        });
-      }
+      await Promise.all([stack.host, ...stack.workers].map(stopHost));
       await started.close();
       await azurite.stop();
       removeOwnFolder();
     },
   };
   return stack;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGKILL to a process that is not our child (the .NET host is the Node host's child), then wait until it is gone. */
+async function killAndWait(pid: number): Promise<void> {
+  if (!alive(pid)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
 }

@@ -54,6 +54,14 @@ export function endRefusedWaits(results: ChunkUserResult[], pending: ChunkState[
   };
 }
 
+/**
+ * The activity's own message from a failed task: the Durable extension reports it as
+ * "Activity function '<name>' failed: <message>" (TaskActivityShim), and the SDK appends " \n <details>".
+ */
+export function activityFailure(message: string): string {
+  return message.replace(/^Activity function '[^']*' failed: /, '').split('\n')[0]!.trim();
+}
+
 export const chunkOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<ChunkInput>();
   const runKey = input.runKey ?? input.batchId;
@@ -70,7 +78,10 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
       settled.forEach((s, k) => {
         const row = group[k]!.row;
         if (s.ok) results.push({ ...s.value, assignedAt: s.value.outcome === 'assigned' ? at : null });
-        else results.push({ row, outcome: 'failed', reason: /^throttled\b/.test(s.message) ? 'throttled' : 'graph_error', message: `gave up after repeated transient Graph errors: ${s.message.split('\n')[0]!.trim().slice(0, 400)}`, assignedAt: null, provisionedAt: null });
+        else {
+          const cause = activityFailure(s.message);
+          results.push({ row, outcome: 'failed', reason: /^throttled\b/.test(cause) ? 'throttled' : 'graph_error', message: `gave up after repeated transient Graph errors: ${cause.slice(0, 400)}`, assignedAt: null, provisionedAt: null });
+        }
       });
     }
     const polled = new Set(work.filter((w) => w.pollTeams).map((w) => w.row));

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContainerClient } from '@azure/storage-blob';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import type { FunctionRegistration, FunctionRegistry } from './functions-core';
 
 export interface UploadedBlob {
   readonly name: string;
@@ -97,4 +98,24 @@ export function blobCreatedEvent(account: string, container: string, blob: Uploa
     dataVersion: '',
     metadataVersion: '1',
   };
+}
+
+/**
+ * The stand-in for the deployment's Event Grid subscription, for either host: when the app registers an Event Grid
+ * trigger (batches-intake), watch the intake container and hand it one BlobCreated event per new upload.
+ */
+export function uploadEventsWatcher(
+  registry: FunctionRegistry,
+  stateDir: string,
+  invoke: (trigger: FunctionRegistration, event: Record<string, unknown>) => Promise<unknown>,
+  log: (message: string) => void,
+): BlobWatcher | undefined {
+  const trigger = registry.byTrigger('eventGridTrigger')[0];
+  if (!trigger) return undefined;
+  const containerName = process.env['DIALTONE_INTAKE_CONTAINER'] || 'license-requests';
+  const container = BlobServiceClient.fromConnectionString(process.env['AzureWebJobsStorage'] ?? '').getContainerClient(containerName);
+  let sequence = 0;
+  return new BlobWatcher(container, stateDir, async (blob) => {
+    await invoke(trigger, blobCreatedEvent(container.accountName, containerName, blob, ++sequence));
+  }, log);
 }

@@ -3,10 +3,9 @@
 // the skip-ahead clock, jumps to the next durable timer whenever nothing else is running.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { BlobServiceClient } from '@azure/storage-blob';
 import { Agent, fetch } from 'undici';
 import { RealClock, SkipAheadClock, type Clock } from '../clock';
-import { BlobWatcher, blobCreatedEvent } from './blob-watcher';
+import { uploadEventsWatcher } from './blob-watcher';
 import { DurableEngine } from './durable/engine';
 import { InstanceStore } from './durable/store';
 import { installFunctionsCore } from './functions-core';
@@ -69,17 +68,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
   // The Event Grid subscription of the deployment sends the intake container's BlobCreated events to the function
   // named batches-intake; here the blob watcher stands in for it.
-  const uploadsTrigger = registry.byTrigger('eventGridTrigger')[0];
-  let watcher: BlobWatcher | undefined;
-  if (uploadsTrigger) {
-    const containerName = process.env['DIALTONE_INTAKE_CONTAINER'] || 'license-requests';
-    const container = BlobServiceClient.fromConnectionString(process.env['AzureWebJobsStorage'] ?? '').getContainerClient(containerName);
-    let sequence = 0;
-    watcher = new BlobWatcher(container, options.stateDir, async (blob) => {
-      const event = blobCreatedEvent(container.accountName, containerName, blob, ++sequence);
-      await server.invoke(uploadsTrigger, event, { ...event });
-    }, log);
-  }
+  const watcher = uploadEventsWatcher(registry, options.stateDir, (trigger, event) => server.invoke(trigger, event, { ...event }), log);
 
   await engine.recover();
   watcher?.start();

@@ -7,13 +7,20 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
-import type { DurableEngine } from './durable/engine';
+import { InstanceExistsError, type DurableEngine } from './durable/engine';
 import type { InstanceState } from './durable/store';
 import type { BindingMetadata, FunctionRegistration, FunctionRegistry } from './functions-core';
 
 export interface HostServerOptions {
   readonly registry: FunctionRegistry;
-  readonly engine: DurableEngine;
+  /** The local durable engine behind the webhook endpoints; absent when the real extension serves them. */
+  readonly engine?: DurableEngine;
+  /** The durableClient binding data, when the real extension provides it (its LocalHttpListener is the rpcBaseUrl). */
+  readonly clientData?: () => Record<string, unknown>;
+  /** Where `/runtime/webhooks/durabletask/…` is forwarded when there is no local engine (the extension's listener). */
+  readonly webhookTarget?: () => string | undefined;
+  /** Extra facts for `/admin/host/status` (the real-extension host reports the invocations it ran). */
+  readonly status?: () => Record<string, unknown>;
   readonly functionKey: string;
   /** More keys that open the function routes, like the named host keys given to each integration in Azure. */
   readonly extraFunctionKeys?: readonly string[];
@@ -124,6 +131,7 @@ export class HostServer {
 
   /** The durableClient binding data the real extension would hand to a client function. */
   clientData(): Record<string, unknown> {
+    if (this.options.clientData) return this.options.clientData();
     const base = `${this.url}${WEBHOOK.slice(0, -1)}`;
     const q = `taskHub=${this.options.taskHub}&connection=Storage&code=${this.options.functionKey}`;
     const inst = `${base}/instances/INSTANCEID`;
@@ -222,7 +230,7 @@ export class HostServer {
       if (service !== 'durabletask' || !keyMatches(secret, [this.rpcSecret])) return send(res, 401, '');
       return this.webhook(req, res, url, rest.join('/'), body);
     }
-    if (url.pathname === '/admin/host/status') return send(res, 200, { state: 'Running' });
+    if (url.pathname === '/admin/host/status') return send(res, 200, { state: 'Running', ...this.options.status?.() });
     if (url.pathname.startsWith('/api/')) return this.api(req, res, url, body);
     send(res, 404, { error: 'not found' });
   }
@@ -261,8 +269,9 @@ export class HostServer {
     res.end(bytes);
   }
 
-  private webhook(req: IncomingMessage, res: ServerResponse, url: URL, path: string, body: Buffer): void {
+  private async webhook(req: IncomingMessage, res: ServerResponse, url: URL, path: string, body: Buffer): Promise<void> {
     const engine = this.options.engine;
+    if (!engine) return this.forwardWebhook(req, res, url, path, body);
     const parts = path.split('/').map(decodeURIComponent);
     const method = (req.method ?? 'GET').toUpperCase();
     const parseBody = (): unknown => {
@@ -281,7 +290,12 @@ export class HostServer {
       try {
         engine.startNew(parts[1], instanceId, parseBody());
       } catch (e) {
-        return send(res, 409, { error: e instanceof Error ? e.message : String(e) });
+        // As the extension 3.19 answered in the conformance run: a running instance is 409 with this body. (Its HTTP
+        // API accepted every instance id tried there, '@', '#', '?', '\\', control characters and 257 characters
+        // included: DurableClient.StartNewAsync's id rules apply to .NET callers, not to this endpoint.)
+        const message = e instanceof Error ? e.message : String(e);
+        if (e instanceof InstanceExistsError) return send(res, 409, { Message: message });
+        return send(res, 500, { Message: 'Something went wrong while processing your request', ExceptionMessage: message });
       }
       return send(res, 202, { id: instanceId });
     }
@@ -308,5 +322,20 @@ export class HostServer {
       return send(res, engine.terminate(id, url.searchParams.get('reason') ?? 'terminated') ? 202 : 410, undefined);
     }
     send(res, 404, { error: 'not supported by the local host' });
+  }
+
+  /** With the real extension, its management links point here; its own listener answers them. */
+  private async forwardWebhook(req: IncomingMessage, res: ServerResponse, url: URL, path: string, body: Buffer): Promise<void> {
+    const target = this.options.webhookTarget?.();
+    if (!target) return send(res, 503, { error: 'the durable extension is not ready' }, { 'Retry-After': '5' });
+    const forwarded = new URL(`${path}${url.search}`, target);
+    const r = await fetch(forwarded, { method: req.method ?? 'GET', headers: { 'content-type': req.headers['content-type'] ?? 'application/json' }, ...(body.length > 0 ? { body } : {}) });
+    const out: Record<string, string> = {};
+    r.headers.forEach((v, k) => {
+      if (k !== 'transfer-encoding' && k !== 'content-length' && k !== 'connection') out[k] = v;
+    });
+    const bytes = Buffer.from(await r.arrayBuffer());
+    res.writeHead(r.status, out);
+    res.end(bytes);
   }
 }

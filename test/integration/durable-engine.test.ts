@@ -131,7 +131,7 @@ describe('local durable engine', () => {
     const { engine, clock } = engineFor(reg);
     engine.startNew('main', 'f1', null);
     await drive(engine, clock, 'f1');
-    expect(engine.getStatus('f1')!.output).toMatch(/^caught: always/);
+    expect(engine.getStatus('f1')!.output).toMatch(/^caught: Activity function 'broken' failed: always/);
   });
 
   it('waits on durable timers and external events (Task.any), cancelling the losing timer', async () => {

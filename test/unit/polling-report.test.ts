@@ -30,6 +30,28 @@ describe('polling policy', () => {
     for (let m = 0; m < 24 * 60; m += 7) expect(nextPollAt(t0, at(m), deadline)!.getTime()).toBeGreaterThan(at(m).getTime());
   });
 
+  it('shrinks the grid with a shorter wait: a 3-minute deadline still checks as often as a 24-hour one', () => {
+    const short = at(3);
+    expect(pollsUntilDeadline(t0, short)).toBe(pollsUntilDeadline(t0, deadline));
+    // The first check comes after 10 minutes scaled by 3/1440: 1.25 seconds.
+    expect(nextPollAt(t0, t0, short)).toEqual(new Date(t0.getTime() + 1250));
+    for (let ms = 0; ms < 180_000; ms += 997) {
+      const next = nextPollAt(t0, new Date(t0.getTime() + ms), short)!;
+      expect(next.getTime()).toBeGreaterThan(t0.getTime() + ms);
+      expect(next.getTime()).toBeLessThanOrEqual(short.getTime());
+    }
+  });
+
+  it('keeps checks at least a second apart, and ends, however close the deadline', () => {
+    const tiny = new Date(t0.getTime() + 5_000);
+    expect(pollsUntilDeadline(t0, tiny)).toBeLessThanOrEqual(5);
+    expect(nextPollAt(t0, t0, new Date(t0.getTime() + 1))).toEqual(new Date(t0.getTime() + 1));
+  });
+
+  it('does not stretch a deadline beyond 24 hours: the grid stays in fixed minutes', () => {
+    expect(nextPollAt(t0, t0, at(48 * 60))).toEqual(at(10));
+  });
+
   it('costs at most 30 reads for a user never provisioned in 24 hours', () => {
     expect(pollsUntilDeadline(t0, deadline)).toBeLessThanOrEqual(30);
     expect(pollsUntilDeadline(t0, deadline)).toBeGreaterThan(20);

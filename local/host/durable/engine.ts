@@ -119,6 +119,14 @@ function retryDelayMs(options: NonNullable<SdkAction['retryOptions']>, failures:
   return Math.min(base, options.maxRetryIntervalInMilliseconds && options.maxRetryIntervalInMilliseconds > 0 ? options.maxRetryIntervalInMilliseconds : Number.POSITIVE_INFINITY);
 }
 
+/** The Azure Storage provider compresses a message, input or output over about this size into a blob. */
+export const OFFLOAD_BYTES = 45 * 1024;
+/** The extension refuses a custom status whose UTF-16 JSON is over 16 KB (DurableOrchestrationContext.SetCustomStatus). */
+const MAX_CUSTOM_STATUS_KB = 16;
+
+/** Raised for a startNew on an instance that is still running (the extension's HTTP API answers 409). */
+export class InstanceExistsError extends Error {}
+
 export class DurableEngine {
   private readonly registry: FunctionRegistry;
   private readonly store: InstanceStore;
@@ -134,6 +142,8 @@ export class DurableEngine {
   private timerHandle: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly waiters = new Map<string, (() => void)[]>();
+  /** Payloads that the Azure Storage provider would have moved to a blob (see OFFLOAD_BYTES), by kind. */
+  readonly offloaded = { input: 0, output: 0, activityInput: 0, activityResult: 0 };
 
   constructor(options: EngineOptions) {
     this.registry = options.registry;
@@ -181,8 +191,10 @@ export class DurableEngine {
   }
 
   startNew(name: string, instanceId: string, input: unknown, parent?: { instanceId: string; taskId: number }): InstanceState {
+    // The extension's default OverridableExistingInstanceStates (NonRunningStates): a completed, failed or
+    // terminated instance is replaced by the new one; a pending or running one is refused.
     const existing = this.store.get(instanceId);
-    if (existing && isRunning(existing.runtimeStatus)) throw new Error(`instance ${instanceId} already exists and is ${existing.runtimeStatus}`);
+    if (existing && isRunning(existing.runtimeStatus)) throw new InstanceExistsError(`An Orchestration instance with the status ${existing.runtimeStatus} already exists.`);
     if (!this.registry.get(name) || this.registry.get(name)!.trigger.type !== 'orchestrationTrigger') throw new Error(`no orchestrator named ${name}`);
     const now = new Date(this.clock.now()).toISOString();
     const state: InstanceState = {
@@ -207,8 +219,21 @@ export class DurableEngine {
       ...(parent ? { parentInstanceId: parent.instanceId, parentTaskId: parent.taskId } : {}),
     };
     this.store.put(state);
+    this.notePayload('input', name, JSON.stringify(state.input));
     this.markDirty(instanceId);
     return state;
+  }
+
+  /**
+   * The local engine keeps every payload inline; the Azure Storage provider compresses one over about 45 KB into a
+   * blob (a storage round trip and memory for each). Counted and logged (sizes and function names only) so that a
+   * test or benchmark shows where the real engine would pay for it.
+   */
+  private notePayload(kind: keyof DurableEngine['offloaded'], name: string, json: string): void {
+    const bytes = Buffer.byteLength(json, 'utf8');
+    if (bytes <= OFFLOAD_BYTES) return;
+    this.offloaded[kind]++;
+    this.log(`${kind} of ${name} is ${Math.round(bytes / 1024)} KB: the Azure Storage provider would move it to a blob (over ~45 KB)`);
   }
 
   /** Orchestration instances not yet finished. */
@@ -323,6 +348,8 @@ export class DurableEngine {
       this.inboxes.delete(instanceId);
       return false;
     }
+    // Events raised while this episode runs land in state.inbox after these: they are kept for the next episode.
+    const inboxTaken = state.inbox.length;
     const memory = (this.inboxes.get(instanceId) ?? []).filter((e) => e['_execution'] === state.execution);
     this.inboxes.delete(instanceId);
     const candidates = [...state.inbox, ...memory.map(({ _execution: _x, ...e }) => e)];
@@ -401,12 +428,17 @@ export class DurableEngine {
     }
 
     state.history = [...state.history, ...newEvents, ...appended];
-    state.inbox = persistedLeft;
+    state.inbox = [...persistedLeft, ...state.inbox.slice(inboxTaken)];
     if (memoryLeft.length > 0) {
       const inbox = this.inboxes.get(instanceId) ?? [];
       this.inboxes.set(instanceId, [...memoryLeft.map((e) => ({ ...e, _execution: state.execution })), ...inbox]);
     }
-    if (result.customStatus !== undefined) state.customStatus = result.customStatus;
+    if (result.customStatus !== undefined && failure === undefined) {
+      // MessagePayloadDataConverter.Serialize(value, 16): the UTF-16 size, in whole KB, must not exceed 16.
+      const kb = Math.trunc(Buffer.byteLength(JSON.stringify(result.customStatus), 'utf16le') / 1024);
+      if (kb > MAX_CUSTOM_STATUS_KB) failure = `The UTF-16 size of the JSON-serialized payload must not exceed ${MAX_CUSTOM_STATUS_KB} KB. The current payload size is ${kb} KB.`;
+      else state.customStatus = result.customStatus;
+    }
     state.runtimeStatus = 'Running';
     state.lastUpdatedTime = nowIso;
 
@@ -419,7 +451,8 @@ export class DurableEngine {
       return false;
     }
     if (failure !== undefined) {
-      this.finish(state, 'Failed', failure);
+      // The extension's wording (OutOfProcOrchestrationShim): "Orchestrator function '<name>' failed: <error>".
+      this.finish(state, 'Failed', `Orchestrator function '${state.name}' failed: ${failure}`);
       return false;
     }
 
@@ -437,6 +470,7 @@ export class DurableEngine {
             state.retries[String(i)] = { name: a.functionName ?? '', input, options: a.retryOptions, failures: 0, currentTaskId: id };
           }
           newActivities.push({ taskId: id, name: a.functionName ?? '', input });
+          this.notePayload('activityInput', a.functionName ?? '', serialiseInput(a.input));
           state.history.push({ EventType: EventType.TaskScheduled, EventId: id, IsPlayed: false, Timestamp: nowIso, Name: a.functionName, Input: serialiseInput(a.input) });
           break;
         }
@@ -466,9 +500,13 @@ export class DurableEngine {
     state.history.push({ EventType: EventType.OrchestratorCompleted, EventId: -1, IsPlayed: false, Timestamp: nowIso });
 
     if (continueAsNew) {
+      // As on the extension: events this generation received and did not wait for are gone with its history
+      // (preserveUnprocessedEvents = false for out-of-proc workers); events not yet delivered to it (raised while
+      // this episode ran) go to the new generation, as a queue message without an execution id would.
       const carried = state.inbox.filter((e) => e.EventType === EventType.EventRaised);
       state.execution++;
       state.input = activityInput(continueAsNew.input) ?? null;
+      this.notePayload('input', state.name, JSON.stringify(state.input));
       state.history = [];
       state.inbox = [{ EventType: EventType.ExecutionStarted, EventId: -1, IsPlayed: false, Timestamp: nowIso, Name: state.name, Input: JSON.stringify(state.input) }, ...carried];
       state.nextTaskId = 0;
@@ -484,6 +522,7 @@ export class DurableEngine {
     }
     if (result.isDone) {
       state.output = result.output === undefined ? null : result.output;
+      this.notePayload('output', state.name, JSON.stringify(state.output));
       this.finish(state, 'Completed');
       return false;
     }
@@ -569,7 +608,8 @@ export class DurableEngine {
     parent.inbox.push(
       child.runtimeStatus === 'Completed'
         ? { EventType: EventType.SubOrchestrationInstanceCompleted, EventId: -1, IsPlayed: false, Timestamp: ts, TaskScheduledId: taskId, Result: JSON.stringify(child.output ?? null) }
-        : { EventType: EventType.SubOrchestrationInstanceFailed, EventId: -1, IsPlayed: false, Timestamp: ts, TaskScheduledId: taskId, Reason: `sub-orchestration ${child.instanceId} ${child.runtimeStatus}: ${String(child.output)}`, Details: '' },
+        : // A failed child's reason reaches the parent as DTFx passes it: the child's own failure message.
+          { EventType: EventType.SubOrchestrationInstanceFailed, EventId: -1, IsPlayed: false, Timestamp: ts, TaskScheduledId: taskId, Reason: child.runtimeStatus === 'Failed' ? String(child.output) : `sub-orchestration ${child.instanceId} ${child.runtimeStatus}: ${String(child.output)}`, Details: '' },
     );
     this.store.put(parent);
     this.markDirty(parentId);
@@ -601,9 +641,11 @@ export class DurableEngine {
       try {
         const output = await registration.handler(job.input, context);
         event = { EventType: EventType.TaskCompleted, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Result: JSON.stringify(output ?? null) };
+        this.notePayload('activityResult', job.name, event['Result'] as string);
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
-        event = { EventType: EventType.TaskFailed, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Reason: err.message, Details: err.stack ?? '' };
+        // The extension's wording (TaskActivityShim): the orchestrator sees "Activity function '<name>' failed: <message>".
+        event = { EventType: EventType.TaskFailed, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Reason: `Activity function '${job.name}' failed: ${err.message}`, Details: err.stack ?? '' };
       }
     }
     if (!this.stopped) this.pushEvent(job.instanceId, event, job.execution);

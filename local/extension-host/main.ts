@@ -1,0 +1,127 @@
+// The app on the real Durable Functions extension, as a process (`node dist/local/extension-host/main.js`): loads
+// the compiled app through the worker contract, serves its HTTP routes and the intake like the local host, and
+// starts the .NET extension host (DialtoneExtensionHost) as its child, which runs the orchestrations and activities
+// by calling back into this process. Configured like the local host (DIALTONE_HOST_STATE_DIR, DIALTONE_HOST_PORT,
+// DIALTONE_LOCAL_FUNCTION_KEY) plus DIALTONE_EXTENSION_HOST_DLL (the built program; default: its Release build
+// beside the sources). Prints one READY line with its URL, function key and the .NET process id.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { uploadEventsWatcher } from '../host/blob-watcher';
+import { installFunctionsCore } from '../host/functions-core';
+import { HostServer } from '../host/server';
+import { bridgeFunctions, NodeBridge } from './bridge';
+
+const REPO = join(__dirname, '..', '..', '..');
+
+export function extensionHostDll(): string {
+  return process.env['DIALTONE_EXTENSION_HOST_DLL'] ?? join(REPO, 'local', 'extension-host', 'bin', 'Release', 'net10.0', 'DialtoneExtensionHost.dll');
+}
+
+function startDotnet(env: Record<string, string>, log: (m: string) => void): Promise<{ child: ChildProcess; client: Record<string, unknown> }> {
+  const dll = extensionHostDll();
+  if (!existsSync(dll)) throw new Error(`${dll} is missing: build it with \`npm run extension-host:build\``);
+  return new Promise((resolve, reject) => {
+    // stdin stays open as a pipe: when this process dies, the .NET host sees end of input and exits with it.
+    const child = spawn('dotnet', [dll], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /DIALTONE_EXTENSION_READY (\{.*\})\n/.exec(out);
+      if (m) {
+        child.stdout?.removeListener('data', onData);
+        // After READY, stdout carries only the extension's own HTTP listener's request log: shown when verbose.
+        child.stdout?.on('data', (x: Buffer) => {
+          if (process.env['DIALTONE_VERBOSE'] === '1') process.stderr.write(x);
+        });
+        resolve({ child, client: JSON.parse(m[1]!) as Record<string, unknown> });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (d: Buffer) => {
+      for (const line of d.toString().split('\n')) if (line.trim()) log(line);
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => reject(new Error(`the .NET extension host exited (${code ?? signal}) before it was ready:\n${out.slice(-4000)}`)));
+  });
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  const stateDir = env['DIALTONE_HOST_STATE_DIR'];
+  if (!stateDir) throw new Error('DIALTONE_HOST_STATE_DIR is required');
+  mkdirSync(stateDir, { recursive: true });
+  if (env['FUNCTIONS_WORKER_RUNTIME'] !== 'node') throw new Error('FUNCTIONS_WORKER_RUNTIME must be node');
+
+  const registry = installFunctionsCore();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require(join(__dirname, '..', '..', 'main.js'));
+
+  const bridge = new NodeBridge(registry, log);
+  const bridgeUrl = await bridge.start();
+  // Filled in once the .NET host is ready; the HTTP server starts first because the extension needs its URL.
+  const extension: { client?: Record<string, unknown> } = {};
+  const functionKey = env['DIALTONE_LOCAL_FUNCTION_KEY'] ?? randomBytes(24).toString('base64url');
+  const server = new HostServer({
+    registry,
+    functionKey,
+    taskHub: env['DIALTONE_TASK_HUB'] ?? 'dialtone',
+    log,
+    clientData: () => {
+      if (!extension.client) throw new Error('the durable extension is not ready');
+      return extension.client;
+    },
+    status: () => ({ invocations: { ...bridge.counts } }),
+    webhookTarget: () => (typeof extension.client?.['rpcBaseUrl'] === 'string' ? extension.client['rpcBaseUrl'] : undefined),
+    ...(env['DIALTONE_HOST_PORT'] ? { port: Number(env['DIALTONE_HOST_PORT']) } : {}),
+  });
+  const url = await server.start();
+  process.env['WEBSITE_HOSTNAME'] = new URL(url).host;
+
+  // The extension takes CONTAINER_NAME (or WEBSITE_INSTANCE_ID) to mean Linux Consumption/App Service and then writes
+  // its telemetry to stdout (DefaultPlatformInformation.GetOperatingSystem, InitializeLinuxLogging); this is neither.
+  const { CONTAINER_NAME: _c, WEBSITE_INSTANCE_ID: _w, WEBSITE_SKU: _s, ...inherited } = env as Record<string, string>;
+  const dotnet = await startDotnet(
+    {
+      ...inherited,
+      DIALTONE_BRIDGE_URL: bridgeUrl,
+      DIALTONE_BRIDGE_FUNCTIONS: JSON.stringify(bridgeFunctions(registry)),
+      DIALTONE_HOST_JSON: join(REPO, 'host.json'),
+      DIALTONE_WEBHOOK_BASE_URL: `${url}/runtime/webhooks/durabletask`,
+      DIALTONE_TASK_HUB: env['DIALTONE_TASK_HUB'] ?? 'dialtone',
+    },
+    log,
+  );
+  extension.client = dotnet.client;
+  dotnet.child.once('exit', (code, signal) => {
+    log(`the .NET extension host exited (${code ?? signal})`);
+    process.exit(1);
+  });
+
+  // Uploads: as the local host does it (Azurite has no Event Grid): BlobCreated events to the Event Grid trigger.
+  const watcher = uploadEventsWatcher(registry, stateDir, (trigger, event) => server.invoke(trigger, event, { ...event }), log);
+  watcher?.start();
+
+  process.stdout.write(`DIALTONE_HOST_READY ${JSON.stringify({ url, functionKey, extensionPid: dotnet.child.pid })}\n`);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    watcher?.stop();
+    dotnet.child.removeAllListeners('exit');
+    const done = () => void Promise.all([server.close(), bridge.close()]).then(() => process.exit(0));
+    if (dotnet.child.exitCode !== null || dotnet.child.signalCode !== null) return done();
+    dotnet.child.once('exit', done);
+    dotnet.child.kill('SIGTERM');
+    setTimeout(() => dotnet.child.kill('SIGKILL'), 15_000).unref();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Builds the real-extension host (local/extension-host, .NET 10) that the conformance tests run, when `dotnet` is on
+// the PATH. Without it, says plainly that those tests will be skipped, unless DIALTONE_REQUIRE_EXTENSION=1 (CI),
+// where that is a failure.
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const project = path.join(__dirname, '..', 'local', 'extension-host');
+const probe = spawnSync('dotnet', ['--version'], { encoding: 'utf8' });
+if (probe.error || probe.status !== 0) {
+  const message = 'dotnet is not on the PATH: the real-extension host cannot be built, and the conformance tests (test/conformance) will be skipped';
+  if (process.env.DIALTONE_REQUIRE_EXTENSION === '1') {
+    console.error(`${message}, but DIALTONE_REQUIRE_EXTENSION=1 requires them.`);
+    process.exit(1);
+  }
+  console.error(`[extension-host] ${message}.`);
+  process.exit(0);
+}
+const r = spawnSync('dotnet', ['build', project, '-c', 'Release', '--nologo', '-v', 'q', '-clp:ErrorsOnly'], { stdio: 'inherit' });
+process.exit(r.status ?? 1);

@@ -1,0 +1,282 @@
+// The same end-to-end scenarios on the real Durable Functions extension (the .NET host in local/extension-host) and
+// on the local durable engine, each with its own Azurite and Graph simulator on the same tenant and input: every
+// outcome, resubmission with the same and a new id, a recheck while waiting, a worker killed mid-run and restarted,
+// continue-as-new generations and a 1,000-user batch. Every row must end with the same outcome and reason on both.
+// The extension's durable timers follow the wall clock, so the deadline is minutes (the polling grid shrinks with it).
+import type { TenantFile } from '../../local/graph-sim/tenant';
+import { startStack, type Stack } from '../../local/stack';
+import { POLLS_PER_GENERATION } from '../../orchestrations/chunk';
+import type { BatchReport } from '../../shared/domain/report';
+import { getBatch, postBatch, waitForReport } from '../support/e2e';
+import { describeOnExtension } from '../support/extension';
+
+const QUICK = 0.1; // minutes until Teams shows the calling plan
+const BIG = 1000;
+
+const tenant: TenantFile = {
+  skus: [
+    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 2000 },
+    { skuPartNumber: 'MCOEV', prepaidUnits: 2000 },
+    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 2000 },
+    { skuPartNumber: 'MCOPSTN2', prepaidUnits: 1 },
+  ],
+  users: [
+    { userPrincipalName: 'a-soon@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: QUICK },
+    { userPrincipalName: 'a-never@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: null },
+    { userPrincipalName: 'a-hybrid@contoso.com', usageLocation: 'US' },
+    { userPrincipalName: 'a-hybrid-cp@contoso.com', usageLocation: 'US' },
+    { userPrincipalName: 'a-noloc@contoso.com', usageLocation: null },
+    { userPrincipalName: 'a-seat1@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: QUICK },
+    { userPrincipalName: 'a-seat2@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: QUICK },
+    ...Array.from({ length: 5 }, (_, i) => ({ userPrincipalName: `r${i}@contoso.com`, usageLocation: 'US', teamsProvisioningMinutes: QUICK })),
+    { userPrincipalName: 'w-never@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: null },
+    { userPrincipalName: 'w-soon@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 0.5 },
+    ...Array.from({ length: BIG }, (_, i) => ({ userPrincipalName: `b${i}@contoso.com`, usageLocation: i % 100 === 7 ? null : 'US', teamsProvisioningMinutes: QUICK })),
+  ],
+};
+
+const EVERY_OUTCOME = {
+  batchId: 'every-outcome',
+  users: [
+    { userPrincipalName: 'a-soon@contoso.com' },
+    { userPrincipalName: 'a-never@contoso.com' },
+    { userPrincipalName: 'a-hybrid@contoso.com', profile: 'phone-system-only', onPremisesPstn: true },
+    { userPrincipalName: 'a-hybrid-cp@contoso.com', onPremisesPstn: true },
+    { userPrincipalName: 'a-noloc@contoso.com' },
+    { userPrincipalName: 'a-ghost@contoso.com' },
+    { userPrincipalName: 'a-seat1@contoso.com', profile: 'phone-international' },
+    { userPrincipalName: 'a-seat2@contoso.com', profile: 'phone-international' },
+    { userPrincipalName: 'not-a-upn' },
+  ],
+};
+const EXPECTED_EVERY_OUTCOME = ['provisioned', 'flagged/no_calling_plan', 'assigned', 'rejected/calling_plan_not_allowed_hybrid', 'failed/usage_location_missing', 'failed/user_not_found', 'provisioned', 'failed/insufficient_licenses', 'rejected/invalid_upn'];
+const RESUBMIT_USERS = Array.from({ length: 5 }, (_, i) => ({ userPrincipalName: `r${i}@contoso.com` }));
+const BIG_USERS = Array.from({ length: BIG }, (_, i) => ({ userPrincipalName: `b${i}@contoso.com` }));
+
+const COMMON = {
+  // As an app setting overrides host.json in Azure (AzureFunctionsJobHost__…), here for the plain WebJobs host:
+  // idle queues are polled every second instead of backing off to five, so that short timers stay short.
+  AzureWebJobs__Extensions__DurableTask__StorageProvider__MaxQueuePollingInterval: '00:00:01',
+};
+/** The batches that wait for their deadline: 4.8 minutes. */
+const SHORT = { ...COMMON, DIALTONE_DEADLINE_HOURS: '0.08', DIALTONE_TASK_HUB: 'conformance' };
+/**
+ * The 1,000-user batch with its crash, on stacks of its own: its users all settle before the deadline, so it ends
+ * when they do, and the deadline (30 minutes) only has to be later than its assignments, which on a shared 2-core
+ * machine, with a worker killed and restarted in the middle, can take several minutes of wall-clock time.
+ */
+const LONG = { ...COMMON, DIALTONE_DEADLINE_HOURS: '0.5', DIALTONE_TASK_HUB: 'conformancebig' };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+async function durableStatus(stack: Stack, instanceId: string): Promise<{ runtimeStatus: string; input: unknown } | undefined> {
+  const r = await fetch(`${stack.host.url}/runtime/webhooks/durabletask/instances/${instanceId}?code=${encodeURIComponent(stack.host.functionKey)}`);
+  return r.status === 200 || r.status === 202 ? ((await r.json()) as { runtimeStatus: string; input: unknown }) : undefined;
+}
+
+interface Short {
+  readonly clientRules: string[];
+  readonly reports: Record<string, BatchReport>;
+  readonly resubmitSame: { status: number; existing: unknown };
+  readonly recheck: { status: number; chunksAsked: unknown };
+  readonly rechecksSent: number;
+  readonly waitingChunkPolls: number;
+  readonly seconds: number;
+}
+
+interface Big {
+  readonly report: BatchReport;
+  readonly writesBeforeCrash: number;
+  readonly assignWrites: Map<string, number>;
+  readonly seconds: number;
+}
+
+/**
+ * The durable client's rules, asked of the extension's HTTP API directly (the JS client calls the same endpoints):
+ * instance ids it refuses, startNew on a running and on a failed instance, unknown ids, and an orchestrator that
+ * fails (its input is not a batch). One line per probe: what was asked, the status, and the error's message.
+ */
+async function clientRules(stack: Stack, runningId: string): Promise<string[]> {
+  const base = `${stack.host.url}/runtime/webhooks/durabletask`;
+  const code = `code=${encodeURIComponent(stack.host.functionKey)}`;
+  const ask = async (label: string, method: string, path: string, body?: string) => {
+    const r = await fetch(`${base}/${path}${path.includes('?') ? '&' : '?'}${code}`, { method, ...(body !== undefined ? { body, headers: { 'content-type': 'application/json' } } : {}) });
+    const text = await r.text();
+    let message = '';
+    try {
+      const parsed = JSON.parse(text) as { ExceptionMessage?: string };
+      message = parsed.ExceptionMessage ?? '';
+    } catch {
+      /* no JSON body */
+    }
+    return `${label} → ${r.status}${message ? ` ${message}` : ''}`;
+  };
+  const out: string[] = [];
+  // '@' as the JS client sends it (it does not encode ids); '#', '?', '\\' and control characters can only travel
+  // percent-encoded. The extension 3.19 decodes them and accepts them all, as it does 257 characters.
+  for (const [label, id] of [['leading @', '@probe'], ['encoded #', 'a%23b'], ['encoded ?', 'a%3Fb'], ['encoded backslash', 'a%5Cb'], ['encoded control character', 'a%01b'], ['257 characters', 'x'.repeat(257)]] as const) {
+    out.push(await ask(`startNew with ${label}`, 'POST', `orchestrators/dialtone-batch/${id}`, 'null'));
+  }
+  out.push(await ask('getStatus of the encoded id, as sent', 'GET', 'instances/a%23b').then((x) => x.replace(/ \{.*$/, '')));
+  out.push(await ask('startNew on a running instance', 'POST', `orchestrators/dialtone-batch/${encodeURIComponent(runningId)}`, 'null'));
+  out.push(await ask('getStatus of an unknown id', 'GET', 'instances/no-such-instance'));
+  out.push(await ask('raiseEvent to an unknown id', 'POST', 'instances/no-such-instance/raiseEvent/recheck', 'null'));
+  const started = await ask('startNew with a null input', 'POST', 'orchestrators/dialtone-batch/probe-failing', 'null');
+  out.push(started.replace(/ \{.*$/, ''));
+  const failed = await until('the probe to fail', 120_000, async () => {
+    const st = await durableStatus(stack, 'probe-failing');
+    return st && st.runtimeStatus !== 'Running' && st.runtimeStatus !== 'Pending' ? st : undefined;
+  });
+  out.push(`the orchestrator with a null input ends ${failed.runtimeStatus}: ${String((failed as { output?: unknown }).output).split('\n')[0]}`);
+  out.push(await ask('raiseEvent to a failed instance', 'POST', 'instances/probe-failing/raiseEvent/recheck', 'null'));
+  out.push((await ask('startNew on the failed instance', 'POST', 'orchestrators/dialtone-batch/probe-failing', 'null')).replace(/ \{.*$/, ''));
+  return out;
+}
+
+/** Every outcome, resubmission, recheck and continue-as-new, started together so that wall-clock waits overlap. */
+async function runShort(stack: Stack, timeoutMs: number): Promise<Short> {
+  const t0 = Date.now();
+  for (const body of [EVERY_OUTCOME, { batchId: 'resubmit-1', users: RESUBMIT_USERS }, { batchId: 'waiting', users: [{ userPrincipalName: 'w-never@contoso.com' }, { userPrincipalName: 'w-soon@contoso.com' }] }]) {
+    const r = await postBatch(stack, body);
+    expect([body.batchId, r.status]).toEqual([body.batchId, 202]);
+  }
+  const same = await postBatch(stack, { batchId: 'resubmit-1', users: RESUBMIT_USERS });
+  const resubmitSame = { status: same.status, existing: same.body?.existing };
+
+  // A recheck while the waiting batch waits for Teams.
+  await until('the waiting batch to assign', timeoutMs, async () => {
+    const live = await getBatch(stack, 'waiting');
+    return live.body?.users?.some((u: { userPrincipalName: string; outcome: string }) => u.userPrincipalName === 'w-never@contoso.com' && u.outcome === 'assigned') ? true : undefined;
+  });
+  const rules = await clientRules(stack, 'waiting');
+  const recheckOnce = () => fetch(`${stack.host.url}/api/batches/waiting/recheck`, { method: 'POST', headers: { 'x-functions-key': stack.host.functionKey } });
+  const r = await recheckOnce();
+  const recheck = { status: r.status, chunksAsked: ((await r.json()) as { chunksAsked?: unknown }).chunksAsked };
+  // More rechecks while it waits: each is a check of Teams at once, so the chunk reaches several continue-as-new
+  // generations on the real extension too, however slowly its timers come round on a loaded machine. Some arrive
+  // while a generation continues as new, which is where the extension's event rules matter.
+  let rechecksSent = 1;
+  let waitingDone = false;
+  const pump = (async () => {
+    while (!waitingDone) {
+      await sleep(1500);
+      if (!waitingDone && (await recheckOnce().then((x) => x.status).catch(() => 0)) === 202) rechecksSent++;
+    }
+  })();
+
+  await waitForReport(stack, 'resubmit-1', timeoutMs);
+  expect((await postBatch(stack, { batchId: 'resubmit-2', users: RESUBMIT_USERS })).status).toBe(202);
+
+  const reports: Record<string, BatchReport> = {};
+  try {
+    for (const id of ['every-outcome', 'resubmit-1', 'resubmit-2', 'waiting']) reports[id] = await waitForReport(stack, id, timeoutMs);
+  } finally {
+    waitingDone = true;
+    await pump;
+  }
+  const chunk = await durableStatus(stack, 'waiting:chunk-0');
+  const waitingChunkPolls = (chunk?.input as { state?: { polls?: number } } | undefined)?.state?.polls ?? 0;
+  return { clientRules: rules, reports, resubmitSame, recheck, rechecksSent, waitingChunkPolls, seconds: Math.round((Date.now() - t0) / 1000) };
+}
+
+/** 1,000 users, with the worker killed (SIGKILL, the .NET host too) while they are being assigned, then restarted. */
+async function runBig(stack: Stack, timeoutMs: number): Promise<Big> {
+  const t0 = Date.now();
+  const assignWrites = () => stack.sim.record.stateChangingWrites.filter((w) => w.kind === 'assignLicense').length;
+  expect((await postBatch(stack, { batchId: 'big', users: BIG_USERS })).status).toBe(202);
+  await until('the big batch to start assigning', timeoutMs, async () => (assignWrites() >= 60 ? true : undefined));
+  const writesBeforeCrash = assignWrites();
+  await stack.crashAndRestartHost();
+  const report = await waitForReport(stack, 'big', timeoutMs);
+  const perUser = new Map<string, number>();
+  for (const w of stack.sim.record.stateChangingWrites) if (w.kind === 'assignLicense') perUser.set(w.userId, (perUser.get(w.userId) ?? 0) + 1);
+  return { report, writesBeforeCrash, assignWrites: perUser, seconds: Math.round((Date.now() - t0) / 1000) };
+}
+
+const rows = (report: BatchReport) => report.users.map((u) => `${u.row} ${u.userPrincipalName} ${u.outcome}${u.reason ? `/${u.reason}` : ''}`);
+
+describeOnExtension('the real Durable extension and the local engine give the same reports', () => {
+  let real: Short;
+  let local: Short;
+  let realBig: Big;
+  let localBig: Big;
+  const stacks: Stack[] = [];
+  const start = async (engine: 'extension' | 'local', settings: Record<string, string>) => {
+    const s = await startStack({ tenant, engine, settings });
+    stacks.push(s);
+    return s;
+  };
+
+  beforeAll(async () => {
+    // One after the other: four stacks starting at once on a loaded 2-core machine keep each other from starting.
+    const extShort = await start('extension', SHORT);
+    const extBig = await start('extension', LONG);
+    const locShort = await start('local', SHORT);
+    const locBig = await start('local', LONG);
+    const minutes = 25 * 60_000;
+    [real, realBig, local, localBig] = await Promise.all([runShort(extShort, minutes), runBig(extBig, minutes), runShort(locShort, minutes), runBig(locBig, minutes)]);
+    process.stderr.write(
+      `[conformance] wall-clock seconds: real extension ${real.seconds} (short-deadline batches), ${realBig.seconds} (1,000 users with a crash); ` +
+        `local engine ${local.seconds} and ${localBig.seconds} (skip-ahead clock)\n`,
+    );
+  }, 35 * 60_000);
+
+  afterAll(async () => {
+    await Promise.all(stacks.map((s) => s.stop()));
+  }, 60_000);
+
+  it('ends every row of every batch with the same outcome and reason on both engines', () => {
+    for (const id of Object.keys(local.reports)) {
+      expect([id, rows(real.reports[id]!)]).toEqual([id, rows(local.reports[id]!)]);
+      expect([id, real.reports[id]!.counts]).toEqual([id, local.reports[id]!.counts]);
+    }
+    expect(rows(realBig.report)).toEqual(rows(localBig.report));
+  });
+
+  it('covers every outcome, as the product contract says', () => {
+    for (const o of [real, local]) expect(o.reports['every-outcome']!.users.map((u) => (u.reason ? `${u.outcome}/${u.reason}` : u.outcome))).toEqual(EXPECTED_EVERY_OUTCOME);
+  });
+
+  it('answers a resubmission with the same id with the existing run, and runs a new id', () => {
+    for (const o of [real, local]) {
+      expect(o.resubmitSame).toEqual({ status: 200, existing: true });
+      expect(o.reports['resubmit-2']!.counts.total).toBe(RESUBMIT_USERS.length);
+    }
+  });
+
+  it("follows the extension's durable client rules: refused ids, startNew on running and failed instances, unknown ids, failure text", () => {
+    process.stderr.write(`[conformance] durable client rules on the real extension:\n  ${real.clientRules.join('\n  ')}\n`);
+    expect(local.clientRules).toEqual(real.clientRules);
+  });
+
+  it('accepts a recheck while waiting', () => {
+    expect(real.recheck).toEqual({ status: 202, chunksAsked: 1 });
+    expect(local.recheck).toEqual(real.recheck);
+  });
+
+  it('survives a worker killed mid-run: all 1,000 rows settle and no user is assigned twice', () => {
+    for (const o of [realBig, localBig]) {
+      expect(o.writesBeforeCrash).toBeLessThan(BIG);
+      expect(o.report.counts.total).toBe(BIG);
+      expect(new Set(o.report.users.map((u) => u.row)).size).toBe(BIG);
+      expect(Math.max(...o.assignWrites.values())).toBe(1);
+    }
+    expect(realBig.report.counts).toMatchObject({ failed: 10, provisioned: BIG - 10 });
+  });
+
+  it('continues the waiting chunk as new several times on both engines', () => {
+    process.stderr.write(`[conformance] the waiting chunk's last generation started after ${real.waitingChunkPolls} polls on the real extension (${real.rechecksSent} rechecks sent), ${local.waitingChunkPolls} on the local engine\n`);
+    expect(real.waitingChunkPolls).toBeGreaterThanOrEqual(2 * POLLS_PER_GENERATION);
+    expect(local.waitingChunkPolls).toBeGreaterThanOrEqual(2 * POLLS_PER_GENERATION);
+  });
+});

@@ -1,0 +1,192 @@
+// Where the local durable engine must follow the real Durable extension rather than be more lenient: events across
+// continueAsNew, instance-id rules, startNew on existing ids, failure messages, large payloads. Each rule names the
+// extension source (Azure/azure-functions-durable-extension, v3.x) or DTFx behaviour it follows.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { OrchestrationContext } from 'durable-functions';
+import { Orchestrator } from 'durable-functions/lib/src/orchestrations/Orchestrator';
+import { SkipAheadClock } from '../../local/clock';
+import { DurableEngine } from '../../local/host/durable/engine';
+import { InstanceStore } from '../../local/host/durable/store';
+import { FunctionRegistry } from '../../local/host/functions-core';
+import { activityFailure } from '../../orchestrations/chunk';
+
+type Handler = (...args: any[]) => unknown;
+const dirs: string[] = [];
+const engines: DurableEngine[] = [];
+afterAll(() => {
+  for (const e of engines) e.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function setup(orchestrations: Record<string, (ctx: OrchestrationContext) => Generator<any, any, any>>, activities: Record<string, Handler> = {}, wrap?: (name: string, h: Handler) => Handler) {
+  const reg = new FunctionRegistry();
+  for (const [name, fn] of Object.entries(orchestrations)) {
+    const trigger = { type: 'orchestrationTrigger', name: 't', direction: 'in' as const };
+    const handler = new Orchestrator(fn as never).listen() as Handler;
+    reg.functions.set(name, { name, bindings: { t: trigger }, trigger, handler: wrap ? wrap(name, handler) : handler });
+  }
+  for (const [name, handler] of Object.entries(activities)) {
+    const trigger = { type: 'activityTrigger', name: 't', direction: 'in' as const };
+    reg.functions.set(name, { name, bindings: { t: trigger }, trigger, handler });
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'dialtone-rules-'));
+  dirs.push(dir);
+  const clock = new SkipAheadClock();
+  const logs: string[] = [];
+  const engine = new DurableEngine({ registry: reg, store: new InstanceStore(dir), clock, log: (m) => logs.push(m) });
+  engines.push(engine);
+  const drive = async (id: string) => {
+    for (let i = 0; i < 500; i++) {
+      const s = engine.getStatus(id);
+      if (s && s.runtimeStatus !== 'Running' && s.runtimeStatus !== 'Pending') return s;
+      await new Promise((r) => setTimeout(r, 5));
+      if (engine.isIdle()) {
+        const next = engine.nextTimerAt();
+        if (next !== undefined) {
+          clock.skipTo(next);
+          engine.fireDueTimers();
+        }
+      }
+    }
+    throw new Error(`${id} did not finish`);
+  };
+  return { engine, logs, drive };
+}
+
+/** Generation 0 continues as new at once; generation 1 waits an hour for event `x`. */
+function* twoGenerations(ctx: OrchestrationContext): Generator<any, any, any> {
+  const n = ctx.df.getInput<number>();
+  if (n === 0) {
+    ctx.df.continueAsNew(1);
+    return undefined;
+  }
+  const timer = ctx.df.createTimer(new Date(ctx.df.currentUtcDateTime.getTime() + 3_600_000));
+  const event = ctx.df.waitForExternalEvent('x');
+  const winner = yield ctx.df.Task.any([timer, event]);
+  if (winner === event) {
+    timer.cancel();
+    return 'event';
+  }
+  return 'timeout';
+}
+
+describe('events across continueAsNew', () => {
+  it('discards an event that reached the generation that continued as new without being waited for', async () => {
+    // The extension's out-of-proc shim continues with preserveUnprocessedEvents = false
+    // (OutOfProcOrchestrationShim → IDurableOrchestrationContext.ContinueAsNew(input, false)).
+    const { engine, drive } = setup({ gen: twoGenerations });
+    engine.startNew('gen', 'can-1', 0);
+    expect(engine.raiseEvent('can-1', 'x', 'early')).toBe('accepted');
+    expect((await drive('can-1')).output).toBe('timeout');
+  });
+
+  it('delivers an event raised while an episode runs to the next episode, also across continueAsNew', async () => {
+    // A raised event is a queue message addressed to the instance without an execution id
+    // (DurableClient.RaiseEventInternalAsync sets ExecutionId = null), so the next work item, in the new
+    // generation, gets it. It must never be dropped by the episode that was running when it arrived.
+    let raised = false;
+    const ref: { engine?: DurableEngine } = {};
+    const { engine, drive } = setup({ gen: twoGenerations }, {}, (_name, h) => async (payload: unknown, ctx: unknown) => {
+      if (!raised) {
+        raised = true;
+        await new Promise((r) => setImmediate(r));
+        expect(ref.engine!.raiseEvent('can-2', 'x', 'during')).toBe('accepted');
+      }
+      return h(payload, ctx);
+    });
+    ref.engine = engine;
+    engine.startNew('gen', 'can-2', 0);
+    expect((await drive('can-2')).output).toBe('event');
+  });
+});
+
+describe('failure messages', () => {
+  it("words a failed activity and orchestrator as the extension does, and the chunk orchestrator still reads the cause", async () => {
+    const { engine, drive } = setup(
+      {
+        main: function* (ctx) {
+          try {
+            yield ctx.df.callActivity('broken', null);
+          } catch (e) {
+            ctx.df.setCustomStatus((e as Error).message.split('\n')[0]);
+          }
+          yield ctx.df.callActivity('broken', null);
+        },
+      },
+      { broken: async () => Promise.reject(new Error('throttled: 429 from Graph')) },
+    );
+    engine.startNew('main', 'fail-1', null);
+    const s = await drive('fail-1');
+    // TaskActivityShim: "Activity function '<name>' failed: <message>"; the SDK adds " \n <details>".
+    expect(s.customStatus).toBe("Activity function 'broken' failed: throttled: 429 from Graph ");
+    // OutOfProcOrchestrationShim: "Orchestrator function '<name>' failed: <error>".
+    expect([s.runtimeStatus, String(s.output)]).toEqual(['Failed', expect.stringMatching(/^Orchestrator function 'main' failed: Activity function 'broken' failed: throttled: 429 from Graph/)]);
+    expect(activityFailure(String(s.customStatus))).toBe('throttled: 429 from Graph');
+  });
+});
+
+describe('startNew', () => {
+  const once = {
+    main: function* (ctx: OrchestrationContext): Generator<any, any, any> {
+      return yield ctx.df.callActivity('echo', ctx.df.getInput());
+    },
+    slow: function* (ctx: OrchestrationContext): Generator<any, any, any> {
+      yield ctx.df.createTimer(new Date(ctx.df.currentUtcDateTime.getTime() + 60_000));
+      return 'slow';
+    },
+  };
+
+  it("accepts the instance ids the extension's HTTP API accepted in the conformance run", () => {
+    // DurableClient.StartNewAsync refuses these for .NET callers; the HTTP API a Node app's client calls took them all.
+    const { engine } = setup(once, { echo: async (x: unknown) => x });
+    for (const id of ['@entity', 'a#b', 'a?b', 'a\\b', 'a\u0001b', 'x'.repeat(257)]) expect(engine.startNew('main', id, null).instanceId).toBe(id);
+  });
+
+  it('replaces a finished instance, as the default OverridableExistingInstanceStates does, and refuses a running one', async () => {
+    const { engine, drive } = setup(once, { echo: async (x: unknown) => x });
+    engine.startNew('main', 'again', 'first');
+    expect((await drive('again')).output).toBe('first');
+    engine.startNew('main', 'again', 'second');
+    const second = await drive('again');
+    expect([second.output, second.history.filter((e) => e.EventType === 0).length]).toEqual(['second', 1]);
+    engine.startNew('slow', 'busy', null);
+    expect(() => engine.startNew('slow', 'busy', null)).toThrow(/^An Orchestration instance with the status (Pending|Running) already exists\.$/);
+  });
+});
+
+describe('payload sizes', () => {
+  it('counts and logs every payload the Azure Storage provider would move to a blob (over ~45 KB)', async () => {
+    const big = 'x'.repeat(50 * 1024);
+    const { engine, logs, drive } = setup(
+      {
+        main: function* (ctx) {
+          const r = (yield ctx.df.callActivity('grow', 'small')) as string;
+          yield ctx.df.callActivity('grow', r);
+          return r.length;
+        },
+      },
+      { grow: async () => big },
+    );
+    engine.startNew('main', 'big-1', null);
+    expect((await drive('big-1')).output).toBe(big.length);
+    expect(engine.offloaded).toEqual({ input: 0, output: 0, activityInput: 1, activityResult: 2 });
+    expect(logs.filter((l) => /would move it to a blob/.test(l))).toHaveLength(3);
+  });
+
+  it('fails an orchestrator whose custom status is over 16 KB of UTF-16, as the extension does', async () => {
+    const { engine, drive } = setup({
+      main: function* (ctx) {
+        ctx.df.setCustomStatus('y'.repeat(8 * 1024)); // 16 KB of UTF-16: allowed
+        yield ctx.df.createTimer(new Date(ctx.df.currentUtcDateTime.getTime() + 1000));
+        ctx.df.setCustomStatus('y'.repeat(9 * 1024));
+        yield ctx.df.createTimer(new Date(ctx.df.currentUtcDateTime.getTime() + 1000));
+        return 'never';
+      },
+    });
+    engine.startNew('main', 'status-1', null);
+    const s = await drive('status-1');
+    expect([s.runtimeStatus, s.output]).toEqual(['Failed', "Orchestrator function 'main' failed: The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is 18 KB."]);
+  });
+});
