@@ -30,9 +30,8 @@ resource packageStorage 'Microsoft.Storage/storageAccounts@2025-06-01' existing 
 // The HTTP API refuses batches over 20 MiB itself (shared/domain/input.ts MAX_INPUT_BYTES) with a clear message; the
 // host's own limit (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, in bytes; default 100 MB: "App settings reference for Azure
 // Functions", https://learn.microsoft.com/azure/azure-functions/functions-app-settings) is set 1 MiB above that, so
-// a body without Content-Length is cut by the host before it can grow far past the app's limit in memory.
-var maxInputBytes = 20 * 1024 * 1024
-var requestBodySizeLimit = maxInputBytes + 1024 * 1024
+// a body without Content-Length is cut by the host before it can grow far past the app's limit in memory. The
+// number is written out (20 MiB + 1 MiB = 22020096) so the compiled template shows it to the deployment test.
 
 resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
@@ -77,7 +76,7 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
       AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
       AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
       AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
-      FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: string(requestBodySizeLimit)
+      FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '22020096'
       APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
       AZURE_CLIENT_ID: identityClientId
