@@ -58,7 +58,7 @@ describe('configuration', () => {
         loadConfig({ ...base, ...env });
         return [];
       } catch (e) {
-        return (e as ConfigError).problems;
+        return [...(e as ConfigError).problems];
       }
     };
 
@@ -97,7 +97,7 @@ describe('configuration', () => {
   });
 
   describe('setting usage locations is an option (issue 11.14)', () => {
-    it('is on by default and reads true/false in any case (ARM's string() of a bool is True/False)', () => {
+    it('is on by default and reads true/false in any case (string() of a bool in ARM gives True/False)', () => {
       expect(loadConfig(base).setUsageLocation).toBe(true);
       expect(loadConfig({ ...base, DIALTONE_SET_USAGE_LOCATION: 'False' }).setUsageLocation).toBe(false);
       expect(loadConfig({ ...base, DIALTONE_SET_USAGE_LOCATION: 'true', DIALTONE_DEFAULT_USAGE_LOCATION: 'US' })).toMatchObject({ setUsageLocation: true, defaultUsageLocation: 'US' });

@@ -217,7 +217,8 @@ describe('Graph permissions: one list for the grant hook, the README and the doc
   it("README's permission table and by-hand script list exactly these permissions, each with its documentation link", () => {
     const readme = read('README.md');
     const table = readme.slice(readme.indexOf('| permission | when | used for | documented at |'));
-    const rows = table.split('\n').slice(2).filter((l) => l.startsWith('|')).map((l) => l.split('|').map((c) => c.trim()));
+    const lines = table.split('\n').slice(2).map((l) => l.trim());
+    const rows = lines.slice(0, lines.findIndex((l) => !l.startsWith('|'))).map((l) => l.split('|').map((c) => c.trim()));
     expect(rows.map((r) => r[1]!.replace(/`/g, ''))).toEqual(spec.permissions.map((p: Json) => p.permission));
     for (const [i, p] of spec.permissions.entries()) expect(rows[i]![4]).toContain(p.doc);
     const script = readme.slice(readme.indexOf('Connect-MgGraph'), readme.indexOf('```', readme.indexOf('Connect-MgGraph')));
