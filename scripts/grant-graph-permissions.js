@@ -79,8 +79,9 @@ async function untilReplicated(what, call, attempts = Number(process.env.DIALTON
     const message = r.body?.error?.message ?? '';
     const notYet = r.status === 404 || (r.status === 400 && /does not exist|not found|principal/i.test(message));
     if (!notYet || i >= attempts) throw new Error(`${what}: Graph answered ${r.status} ${r.body?.error?.code ?? ''} ${message}`.trim());
-    console.log(`${what}: the identity is not visible in Microsoft Graph yet (attempt ${i} of ${attempts}); retrying in 15 s`);
-    await sleep(15000);
+    const pause = Number(process.env.DIALTONE_GRANT_RETRY_SECONDS ?? 15);
+    console.log(`${what}: the identity is not visible in Microsoft Graph yet (attempt ${i} of ${attempts}); retrying in ${pause} s`);
+    await sleep(pause * 1000);
   }
 }
 
