@@ -12,6 +12,7 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { AZURE_REQUIRED_SETTINGS, LOCAL_ONLY_SETTINGS, SETTING_NAMES, loadConfig } from '../../shared/adapters/config';
+import { GRAPH_PERMISSIONS } from '../../shared/domain/directory';
 import { MAX_INPUT_BYTES } from '../../shared/domain/input';
 
 interface Problem { file: string; line: number; level: string; code: string; message: string }
@@ -195,6 +196,17 @@ describe('Graph permissions: one list for the grant hook, the README and the doc
   it('asks for the least privileged permission each call documents, User.ReadWrite.All only when usage locations are set', () => {
     expect(grant.wantedPermissions(true).map((p) => p.permission)).toEqual(['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.ReadWrite.All']);
     expect(grant.wantedPermissions(false).map((p) => p.permission)).toEqual(['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.Read.All']);
+  });
+
+  it("grants the least privileged permission the adapter's own table (GRAPH_PERMISSIONS) gives for every call the app makes", () => {
+    const first = (op: keyof typeof GRAPH_PERMISSIONS) => GRAPH_PERMISSIONS[op].permissions[0]!;
+    // With usage locations on, User.ReadWrite.All (for the PATCH) also reads users (user-get lists it as higher).
+    const calls = { true: ['listSubscribedSkus', 'setUsageLocation', 'assignLicenses', 'readTeamsFeatures'], false: ['listSubscribedSkus', 'readUsers', 'assignLicenses', 'readTeamsFeatures'] } as const;
+    for (const on of [true, false]) {
+      const granted = grant.wantedPermissions(on).map((p) => p.permission);
+      expect(granted.sort()).toEqual(calls[`${on}`].map(first).sort());
+      for (const op of calls[`${on}`]) expect(spec.permissions.find((p: Json) => p.permission === first(op)).doc).toBe(GRAPH_PERMISSIONS[op].doc);
+    }
   });
 
   it('grants what is missing, keeps what is held, and removes User.ReadWrite.All once usage locations are no longer set', () => {
