@@ -94,7 +94,11 @@ function checkInfra() {
     ['lint', '--pattern', 'infra/**/*.bicep'],
     ['build', '--pattern', 'infra/**/*.bicep', '--outdir', outDir],
   ]) {
-    const r = spawnSync(bicep, args, { cwd: ROOT, encoding: 'utf8', env: quietDotnetEnv() });
+    // The Bicep CLI keeps a .bicep cache in the temporary folder: give it one under the cache, so nothing is left in
+    // the system's (the test suite checks that).
+    const tmp = path.join(CACHE, 'tmp');
+    fs.mkdirSync(tmp, { recursive: true });
+    const r = spawnSync(bicep, args, { cwd: ROOT, encoding: 'utf8', env: { ...quietDotnetEnv(), TMPDIR: tmp, TMP: tmp, TEMP: tmp } });
     const found = parseDiagnostics(`${r.stdout}\n${r.stderr}`);
     problems.push(...found.filter((d) => d.level !== 'Info' && !ACCEPTED.has(d.code)));
     if (r.status !== 0 && found.length === 0) problems.push({ file: 'infra', line: 0, column: 0, level: 'Error', code: `bicep ${args[0]}`, message: `exited with ${r.status}: ${r.stdout}${r.stderr}`.trim() });
