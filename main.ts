@@ -14,11 +14,6 @@ import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublish
 import { GraphLicensingDirectory, SimulatorTokenCredential } from './shared/adapters/graph';
 import { azureCredential, blobServiceFor, queueServiceFor } from './shared/adapters/storage';
 
-function isLoopback(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
-}
-
 function flagPublisherFor(config: AppConfig): FlagPublisher {
   const sb = config.serviceBus;
   if (!sb) return new DeferredFlagPublisher(() => new StorageQueueFlagPublisher(queueServiceFor(config).getQueueClient(config.flagsQueue)));
@@ -33,9 +28,9 @@ function flagPublisherFor(config: AppConfig): FlagPublisher {
 export function registerApp(config: AppConfig): void {
   const store = new BlobBatchStore(blobServiceFor(config), config.reportsContainer);
   // The local Graph simulator only checks that a bearer token is present; anywhere else the managed identity signs in.
-  const credential = isLoopback(config.graphBaseUrl) ? new SimulatorTokenCredential() : azureCredential(config.managedIdentityClientId);
+  const credential = config.graphIsLocalSimulator ? new SimulatorTokenCredential() : azureCredential(config.managedIdentityClientId);
   const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem, writesPerSecond: config.graphWritesPerSecond });
-  const activities = createActivities({ graph, store, flags: flagPublisherFor(config), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation });
+  const activities = createActivities({ graph, store, flags: flagPublisherFor(config), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation });
   const api = createBatchApi({ config, store });
   const client = df.input.durableClient();
 

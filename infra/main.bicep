@@ -1,7 +1,10 @@
 // dialtone in Azure: a Flex Consumption function app (Node 22) with one user-assigned managed identity used for
-// everything (storage with shared keys off, Service Bus, Application Insights, Microsoft Graph), the intake and
-// report containers, the flags queue, an Event Grid system topic for the blob trigger, and, behind a parameter,
-// the Graph application permissions the identity needs.
+// everything (storage with shared keys off, Service Bus, Application Insights, Microsoft Graph), a data storage
+// account (task hub, intake and report containers, flags queue, an Event Grid system topic for uploads) and a
+// separate storage account for the deployment package. The identity's Microsoft Graph application permissions are
+// not granted here: the Graph Bicep extension needs a registry these machines cannot reach, and an app role
+// assignment to an identity created in the same deployment fails the first time (msgraph-bicep-types issue 193).
+// The azd postprovision hook (scripts/grant-graph-permissions.js) grants them once the identity exists.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -16,11 +19,11 @@ param location string
 @description('Object id of the deploying user or principal, given data access to the storage account for deployments. Set by azd.')
 param principalId string = ''
 
-@description('Grant the identity its Microsoft Graph application permissions. Needs a deployer who may grant app roles (Privileged Role Administrator or Global Administrator); otherwise grant them by hand (see README).')
-param grantGraphPermissions bool = false
-
 @description('ISO country code for users with no usage location whose row gives none. Empty: such rows fail usage_location_missing.')
 param defaultUsageLocation string = ''
+
+@description('Let the app set a usage location on users who have none (needs User.ReadWrite.All). Off: the identity gets User.Read.All and rows for users without a usage location fail usage_location_missing.')
+param setUsageLocation bool = true
 
 @description('Licence profile for rows that name none.')
 param defaultProfile string = 'phone-domestic'
@@ -37,7 +40,7 @@ var tags = { 'azd-env-name': environmentName }
 var functionAppName = '${abbrs.webSitesFunctions}dialtone-${resourceToken}'
 var deploymentContainer = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: '${abbrs.resourcesResourceGroups}${environmentName}'
   location: location
   tags: tags
@@ -71,8 +74,18 @@ module storage 'app/storage.bicep' = {
     name: '${abbrs.storageStorageAccounts}${resourceToken}'
     location: location
     tags: tags
-    deploymentContainer: deploymentContainer
     systemTopicName: '${abbrs.eventGridDomainsTopics}dialtone-${resourceToken}'
+  }
+}
+
+module packageStorage 'app/package-storage.bicep' = {
+  name: 'package-storage'
+  scope: rg
+  params: {
+    name: '${abbrs.storageStorageAccounts}pkg${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainer: deploymentContainer
   }
 }
 
@@ -90,7 +103,11 @@ module roles 'app/roles.bicep' = {
   name: 'roles'
   scope: rg
   params: {
-    storageAccountName: storage.outputs.name
+    dataStorageAccountName: storage.outputs.name
+    packageStorageAccountName: packageStorage.outputs.name
+    deploymentContainer: packageStorage.outputs.deploymentContainer
+    intakeContainer: storage.outputs.intakeContainer
+    reportsContainer: storage.outputs.reportsContainer
     serviceBusNamespaceName: serviceBus.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     identityPrincipalId: identity.outputs.principalId
@@ -109,23 +126,17 @@ module api 'app/api.bicep' = {
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.name
-    deploymentContainer: deploymentContainer
+    packageStorageAccountName: packageStorage.outputs.name
+    deploymentContainer: packageStorage.outputs.deploymentContainer
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     serviceBusNamespaceFqdn: serviceBus.outputs.fullyQualifiedNamespace
     defaultUsageLocation: defaultUsageLocation
+    setUsageLocation: setUsageLocation
     defaultProfile: defaultProfile
     deadlineHours: deadlineHours
     maximumInstanceCount: maximumInstanceCount
   }
   dependsOn: [roles]
-}
-
-module graphPermissions 'app/graph-permissions.bicep' = if (grantGraphPermissions) {
-  name: 'graph-permissions'
-  scope: rg
-  params: {
-    identityPrincipalId: identity.outputs.principalId
-  }
 }
 
 output AZURE_LOCATION string = location
@@ -134,10 +145,11 @@ output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = api.outputs.name
 output AZURE_FUNCTION_URI string = api.outputs.uri
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_PACKAGE_STORAGE_ACCOUNT_NAME string = packageStorage.outputs.name
 output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = storage.outputs.systemTopicName
 output AZURE_SERVICEBUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
 output DIALTONE_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output DIALTONE_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output DIALTONE_INTAKE_CONTAINER string = storage.outputs.intakeContainer
 output DIALTONE_REPORTS_CONTAINER string = storage.outputs.reportsContainer
-output DIALTONE_GRAPH_PERMISSIONS_GRANTED bool = grantGraphPermissions
+output DIALTONE_SET_USAGE_LOCATION bool = setUsageLocation

@@ -79,6 +79,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     FUNCTIONS_WORKER_RUNTIME: 'node',
     AzureWebJobsStorage: azurite.connectionString,
     DIALTONE_GRAPH_BASE_URL: sim.url,
+    // The app accepts a loopback Graph only when the local runtime says so (shared/adapters/config.ts).
+    DIALTONE_GRAPH_ALLOW_LOOPBACK: 'true',
     DIALTONE_GRAPH_EXTRA_CA_FILE: caFile,
     DIALTONE_HOST_STATE_DIR: join(workDir, 'host'),
     DIALTONE_LOCAL_FUNCTION_KEY: functionKey,

@@ -7,7 +7,7 @@ import { resolveTenantCatalog, type SubscribedSkuFacts } from '../shared/domain/
 import type { DirectoryUser, GraphFailure, GraphResult, LicensingDirectory } from '../shared/domain/directory';
 import { enablementFor, type LicenceAddition } from '../shared/domain/holdings';
 import { parseInput } from '../shared/domain/input';
-import { planBatch, validateRows, type FailedRow, type PlannedRow, type TenantUserState } from '../shared/domain/planning';
+import { USAGE_LOCATION_NOT_SET_HERE, planBatch, validateRows, type FailedRow, type PlannedRow, type TenantUserState } from '../shared/domain/planning';
 import type { Profiles } from '../shared/domain/profiles';
 import { countOutcomes, type OutcomeCounts } from '../shared/domain/report';
 import { errorText } from '../shared/domain/text';
@@ -21,6 +21,8 @@ export interface ActivityDeps {
   readonly profiles: Profiles;
   readonly defaultProfile: string;
   readonly defaultUsageLocation: string | undefined;
+  /** false: the app never PATCHes a user (its identity holds only User.Read.All); default true. */
+  readonly setUsageLocation?: boolean;
   readonly now?: () => Date;
 }
 
@@ -69,6 +71,7 @@ export function createActivities(deps: ActivityDeps) {
     const tenant = { catalog: resolveTenantCatalog(skus.ok ? skus.value : []), users, planIds: planIdsOf(skus.ok ? skus.value : []) };
     let rows: PlannedRow[] = planBatch(validated, tenant, {
       ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}),
+      setUsageLocation: deps.setUsageLocation !== false,
       input: { format, ...(usageLocationColumn !== undefined ? { usageLocationColumn } : {}) },
     });
     const rejectedByValidation = new Set(validated.filter((v) => v.kind === 'rejected').map((v) => v.row));
@@ -115,7 +118,10 @@ export function createActivities(deps: ActivityDeps) {
     }
     let usageLocationJustSet = false;
     if (changes.length > 0 && !read.value.usageLocation) {
-      if (!a.setUsageLocation) return { row: a.row, outcome: 'failed', reason: 'usage_location_missing', message: 'the user has no usage location and none was given', assignedAt: null, provisionedAt: null };
+      if (!a.setUsageLocation || deps.setUsageLocation === false) {
+        const message = deps.setUsageLocation === false ? USAGE_LOCATION_NOT_SET_HERE : 'the user has no usage location and none was given';
+        return { row: a.row, outcome: 'failed', reason: 'usage_location_missing', message, assignedAt: null, provisionedAt: null };
+      }
       const set = await graph.setUsageLocation(a.userId, a.setUsageLocation);
       if (!set.ok) return failed(set);
       usageLocationJustSet = true;

@@ -1,18 +1,31 @@
 #!/bin/sh
-# azd post-deploy hook: points the storage account's Event Grid system topic at the app's blob trigger, for uploads
-# to the intake container. Idempotent: re-running updates the same subscription.
+# azd post-deploy hook: subscribes the app's Event Grid-triggered intake function (batches-intake) to BlobCreated
+# events of the intake container, through the data storage account's Event Grid system topic. The webhook needs the
+# eventgrid_extension system key, which the Functions host creates only once the deployed app has started, so this
+# waits for it (up to about 5 minutes) instead of failing `azd up`. Idempotent: re-running updates the subscription.
 set -eu
 : "${AZURE_RESOURCE_GROUP:?run through azd (azd up / azd deploy)}"
 : "${AZURE_FUNCTION_APP_NAME:?}"
+: "${AZURE_FUNCTION_URI:?the azd output AZURE_FUNCTION_URI is missing: run azd provision}"
 : "${AZURE_EVENTGRID_SYSTEM_TOPIC_NAME:?}"
 container="${DIALTONE_INTAKE_CONTAINER:-license-requests}"
+attempts="${DIALTONE_KEY_WAIT_ATTEMPTS:-20}"
+pause="${DIALTONE_KEY_WAIT_SECONDS:-15}"
 
-key=$(az functionapp keys list --resource-group "$AZURE_RESOURCE_GROUP" --name "$AZURE_FUNCTION_APP_NAME" --query "systemKeys.blobs_extension" --output tsv)
+key=""
+i=1
+while [ "$i" -le "$attempts" ]; do
+  key=$(az functionapp keys list --resource-group "$AZURE_RESOURCE_GROUP" --name "$AZURE_FUNCTION_APP_NAME" --query "systemKeys.eventgrid_extension" --output tsv 2>/dev/null || true)
+  [ -n "$key" ] && break
+  echo "Waiting for the eventgrid_extension key of ${AZURE_FUNCTION_APP_NAME} (attempt ${i} of ${attempts})..."
+  sleep "$pause"
+  i=$((i + 1))
+done
 if [ -z "$key" ]; then
-  echo "The blobs_extension key does not exist yet; wait a minute and run: azd hooks run postdeploy" >&2
+  echo "The eventgrid_extension key still does not exist; check that the app started (Log stream), then run: azd hooks run postdeploy" >&2
   exit 1
 fi
-endpoint="https://${AZURE_FUNCTION_APP_NAME}.azurewebsites.net/runtime/webhooks/blobs?functionName=Host.Functions.batches-intake&code=${key}"
+endpoint="${AZURE_FUNCTION_URI%/}/runtime/webhooks/eventgrid?functionName=batches-intake&code=${key}"
 
 az eventgrid system-topic event-subscription create \
   --name dialtone-intake \
@@ -20,6 +33,7 @@ az eventgrid system-topic event-subscription create \
   --system-topic-name "$AZURE_EVENTGRID_SYSTEM_TOPIC_NAME" \
   --endpoint "$endpoint" \
   --endpoint-type webhook \
+  --event-delivery-schema eventgridschema \
   --included-event-types Microsoft.Storage.BlobCreated \
   --subject-begins-with "/blobServices/default/containers/${container}/" \
   --output none

@@ -1,5 +1,6 @@
-// The function app: Flex Consumption (FC1), Node 22, the user-assigned identity for everything, and an app setting
-// for every configuration key the app validates at start-up (shared/adapters/config.ts).
+// The function app: Flex Consumption (FC1), Node 22, the user-assigned identity for everything, the deployment
+// package in its own storage account, and an app setting for every configuration key the app validates at start-up
+// (shared/adapters/config.ts).
 param name string
 param planName string
 param location string
@@ -7,20 +8,32 @@ param tags object
 param identityId string
 param identityClientId string
 param storageAccountName string
+param packageStorageAccountName string
 param deploymentContainer string
 param applicationInsightsConnectionString string
 param serviceBusNamespaceFqdn string
 param defaultUsageLocation string
+param setUsageLocation bool
 param defaultProfile string
 param deadlineHours string
 param maximumInstanceCount int
 param instanceMemoryMB int = 2048
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
   name: storageAccountName
 }
 
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+resource packageStorage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
+  name: packageStorageAccountName
+}
+
+// The HTTP API refuses batches over 20 MiB itself (shared/domain/input.ts MAX_INPUT_BYTES) with a clear message; the
+// host's own limit (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, in bytes; default 100 MB: "App settings reference for Azure
+// Functions", https://learn.microsoft.com/azure/azure-functions/functions-app-settings) is set 1 MiB above that, so
+// a body without Content-Length is cut by the host before it can grow far past the app's limit in memory. The
+// number is written out (20 MiB + 1 MiB = 22020096) so the compiled template shows it to the deployment test.
+
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
   tags: tags
@@ -29,7 +42,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   properties: { reserved: true }
 }
 
-resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   name: name
   location: location
   tags: tags
@@ -46,7 +59,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       deployment: {
         storage: {
           type: 'blobContainer'
-          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainer}'
+          value: '${packageStorage.properties.primaryEndpoints.blob}${deploymentContainer}'
           authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identityId }
         }
       }
@@ -63,6 +76,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
       AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
       AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
+      FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '22020096'
       APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
       AZURE_CLIENT_ID: identityClientId
@@ -73,6 +87,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       DIALTONE_GRAPH_BASE_URL: 'https://graph.microsoft.com'
       DIALTONE_DEADLINE_HOURS: deadlineHours
       DIALTONE_DEFAULT_USAGE_LOCATION: defaultUsageLocation
+      DIALTONE_SET_USAGE_LOCATION: setUsageLocation ? 'true' : 'false'
       DIALTONE_DEFAULT_PROFILE: defaultProfile
       DIALTONE_PROFILES: ''
       DIALTONE_CHUNK_SIZE: '200'

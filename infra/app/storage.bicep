@@ -1,16 +1,17 @@
-// Storage for the app and for Durable Functions: shared keys off, the deployment package container, the intake
-// (license-requests) and report (license-reports) containers, the license-flags queue (used when Service Bus is not
-// configured), and an Event Grid system topic whose subscription to the blob trigger the post-deploy hook creates.
+// The data storage account: Durable Functions' task hub and the Functions host's own blobs (AzureWebJobsStorage),
+// the intake (license-requests) and report (license-reports) containers, the license-flags queue (used when Service
+// Bus is not configured), and an Event Grid system topic whose subscription to the intake function the post-deploy
+// hook creates. Shared keys off. The deployment package is NOT here (see package-storage.bicep): admins who may write
+// batches to this account must not be able to replace the code that runs as the Graph identity.
 param name string
 param location string
 param tags object
-param deploymentContainer string
 param systemTopicName string
 param intakeContainer string = 'license-requests'
 param reportsContainer string = 'license-reports'
 param flagsQueue string = 'license-flags'
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
   name: name
   location: location
   tags: tags
@@ -31,10 +32,6 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
       deleteRetentionPolicy: { enabled: true, days: 7 }
     }
 
-    resource deployment 'containers' = {
-      name: deploymentContainer
-    }
-
     resource intake 'containers' = {
       name: intakeContainer
     }
@@ -53,7 +50,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   }
 }
 
-resource systemTopic 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = {
+resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
   name: systemTopicName
   location: location
   tags: tags

@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   writeFileSync(caFile, sim.caPem);
   console.log(`Graph simulator listening on ${sim.url}/v1.0 (${sim.tenant.userCount()} users)`);
   console.log(`Its certificate authority: ${caFile} (DIALTONE_GRAPH_EXTRA_CA_FILE, or NODE_EXTRA_CA_CERTS for other tools)`);
+  console.log(`To point the app at it: DIALTONE_GRAPH_BASE_URL=${sim.url} DIALTONE_GRAPH_ALLOW_LOOPBACK=true (the app refuses a loopback Graph otherwise)`);
   console.log(`Record of requests: ${sim.url}/_sim/record`);
   const stop = () => void sim.close().then(() => process.exit(0));
   process.on('SIGINT', stop);

@@ -6,12 +6,17 @@ import { normaliseUsageLocation } from '../domain/countries';
 import { mergeProfiles, type Profiles } from '../domain/profiles';
 
 export interface AppConfig {
+  /** A Microsoft Graph cloud's service root, or the local simulator's when the local runtime allows loopback. */
   readonly graphBaseUrl: string;
+  /** The base URL is the local Graph simulator on loopback (DIALTONE_GRAPH_ALLOW_LOOPBACK, set by the local stack). */
+  readonly graphIsLocalSimulator: boolean;
   /** PEM of an extra certificate authority to trust for Graph (TLS-inspecting proxies; the local simulator). */
   readonly graphExtraCaPem: string | undefined;
   readonly managedIdentityClientId: string | undefined;
   readonly deadlineHours: number;
   readonly defaultUsageLocation: string | undefined;
+  /** The app may PATCH usageLocation on users who have none (needs User.ReadWrite.All); off: it never writes users. */
+  readonly setUsageLocation: boolean;
   readonly defaultProfile: string;
   readonly profiles: Profiles;
   readonly chunkSize: number;
@@ -50,17 +55,46 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Microsoft Graph's service root hosts, one per cloud ("Microsoft Graph national cloud deployments",
+ * https://learn.microsoft.com/graph/deployments): global, US Government L4, US Government L5 (DOD), China (21Vianet).
+ * The app sends its managed identity's Graph token to this host, so no other host is accepted.
+ */
+export const GRAPH_CLOUD_HOSTS: readonly string[] = ['graph.microsoft.com', 'graph.microsoft.us', 'dod-graph.microsoft.us', 'microsoftgraph.chinacloudapi.cn'];
+const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
+
 const CONTAINER = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const optionalText = z.string().trim().optional().transform((v) => (v === '' ? undefined : v));
 const intSetting = (def: number, min: number, max: number) =>
   optionalText.pipe(z.coerce.number<string | undefined>().int().min(min).max(max).optional()).transform((v) => v ?? def);
 
+const booleanSetting = (def: boolean) =>
+  optionalText.pipe(z.enum(['true', 'false', 'True', 'False', 'TRUE', 'FALSE'], { error: 'must be true or false' }).optional()).transform((v) => (v === undefined ? def : v.toLowerCase() === 'true'));
+
+/** Why a Graph base URL is refused, or undefined when it is a Graph cloud's root (or allowed loopback). */
+function graphBaseUrlProblem(value: string, allowLoopback: boolean): string | undefined {
+  const url = new URL(value);
+  const where = `${url.hostname}${url.port ? `:${url.port}` : ''}`;
+  if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
+    return 'must be a bare https://host (no path, query, fragment or credentials); the app adds /v1.0 itself';
+  }
+  if (LOOPBACK_HOSTS.includes(url.hostname)) {
+    return allowLoopback ? undefined : `${where} is loopback, which only the local runtime may use (it sets DIALTONE_GRAPH_ALLOW_LOOPBACK=true)`;
+  }
+  if (!GRAPH_CLOUD_HOSTS.includes(url.hostname) || url.port) {
+    return `${where} is not a Microsoft Graph cloud; use one of ${GRAPH_CLOUD_HOSTS.map((h) => `https://${h}`).join(', ')}`;
+  }
+  return undefined;
+}
+
 const schema = z.object({
   DIALTONE_GRAPH_BASE_URL: optionalText.pipe(z.url({ protocol: /^https$/ }).optional()).transform((v) => (v ?? 'https://graph.microsoft.com').replace(/\/+$/, '')),
+  DIALTONE_GRAPH_ALLOW_LOOPBACK: booleanSetting(false),
   DIALTONE_GRAPH_EXTRA_CA_FILE: optionalText,
   AZURE_CLIENT_ID: optionalText,
   DIALTONE_DEADLINE_HOURS: optionalText.pipe(z.coerce.number<string | undefined>().positive().max(168).optional()).transform((v) => v ?? 24),
   DIALTONE_DEFAULT_USAGE_LOCATION: optionalText.pipe(z.string().refine((v) => normaliseUsageLocation(v) !== undefined, 'must be an ISO 3166-1 two-letter country code').optional()).transform((v) => (v ? normaliseUsageLocation(v) : undefined)),
+  DIALTONE_SET_USAGE_LOCATION: booleanSetting(true),
   DIALTONE_DEFAULT_PROFILE: optionalText.transform((v) => (v ?? 'phone-domestic').toLowerCase()),
   DIALTONE_PROFILES: optionalText,
   DIALTONE_CHUNK_SIZE: intSetting(200, 1, 1000),
@@ -89,6 +123,11 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
     throw new ConfigError(problems);
   }
   const s = parsed.data;
+  const graphProblem = graphBaseUrlProblem(s.DIALTONE_GRAPH_BASE_URL, s.DIALTONE_GRAPH_ALLOW_LOOPBACK);
+  if (graphProblem) problems.push(`DIALTONE_GRAPH_BASE_URL: ${graphProblem}`);
+  if (!s.DIALTONE_SET_USAGE_LOCATION && s.DIALTONE_DEFAULT_USAGE_LOCATION) {
+    problems.push('DIALTONE_DEFAULT_USAGE_LOCATION: is set, but DIALTONE_SET_USAGE_LOCATION is false, so the app may not set usage locations; clear one of them');
+  }
   let overrides: unknown;
   if (s.DIALTONE_PROFILES) {
     try {
@@ -123,10 +162,12 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
   return {
     graphBaseUrl: s.DIALTONE_GRAPH_BASE_URL,
+    graphIsLocalSimulator: LOOPBACK_HOSTS.includes(new URL(s.DIALTONE_GRAPH_BASE_URL).hostname),
     graphExtraCaPem: ca,
     managedIdentityClientId: s.AZURE_CLIENT_ID,
     deadlineHours: s.DIALTONE_DEADLINE_HOURS,
     defaultUsageLocation: s.DIALTONE_DEFAULT_USAGE_LOCATION,
+    setUsageLocation: s.DIALTONE_SET_USAGE_LOCATION,
     defaultProfile: s.DIALTONE_DEFAULT_PROFILE,
     profiles: merged.profiles,
     chunkSize: s.DIALTONE_CHUNK_SIZE,
@@ -198,6 +239,7 @@ export const AZURE_REQUIRED_SETTINGS = [
   'DIALTONE_GRAPH_BASE_URL',
   'DIALTONE_DEADLINE_HOURS',
   'DIALTONE_DEFAULT_USAGE_LOCATION',
+  'DIALTONE_SET_USAGE_LOCATION',
   'DIALTONE_DEFAULT_PROFILE',
   'DIALTONE_PROFILES',
   'DIALTONE_CHUNK_SIZE',
@@ -209,4 +251,4 @@ export const AZURE_REQUIRED_SETTINGS = [
 ] as const;
 
 /** Settings only a local run uses; a deployment to Azure leaves them out. */
-export const LOCAL_ONLY_SETTINGS = ['DIALTONE_GRAPH_EXTRA_CA_FILE', 'AzureWebJobsStorage', 'ServiceBusConnection'] as const;
+export const LOCAL_ONLY_SETTINGS = ['DIALTONE_GRAPH_EXTRA_CA_FILE', 'DIALTONE_GRAPH_ALLOW_LOOPBACK', 'AzureWebJobsStorage', 'ServiceBusConnection'] as const;

@@ -10,7 +10,10 @@ import type { SubscribedSkuFacts } from '../domain/catalog';
 import { classifyGraphError, missingPermissionMessage, type AssignOptions, type DirectoryUser, type GraphFailure, type GraphOperation, type GraphResult, type LicensingDirectory } from '../domain/directory';
 import type { AssignedLicence, AssignedPlan, LicenceAddition, LicenceAssignment } from '../domain/holdings';
 
-export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+/** The token scope of the Graph cloud at this base URL: each national cloud has its own (learn.microsoft.com/graph/deployments). */
+export function graphScopeFor(baseUrl: string): string {
+  return `${new URL(baseUrl).origin}/.default`;
+}
 const BATCH_SIZE = 20;
 // licenseAssignmentStates comes back only when $select-ed (user resource, Graph v1.0); it tells group from direct.
 const USER_SELECT = 'id,userPrincipalName,usageLocation,assignedLicenses,assignedPlans,licenseAssignmentStates';
@@ -92,7 +95,7 @@ export class GraphLicensingDirectory implements LicensingDirectory {
     this.retries = options.retries ?? 6;
     this.usageLocationDelays = options.usageLocationRetryDelaysMs ?? [2_000, 5_000, 10_000, 20_000];
     this.client = Client.initWithMiddleware({
-      authProvider: new TokenCredentialAuthenticationProvider(options.credential, { scopes: [GRAPH_SCOPE] }),
+      authProvider: new TokenCredentialAuthenticationProvider(options.credential, { scopes: [graphScopeFor(options.baseUrl)] }),
       baseUrl: `${base.origin}${base.pathname.replace(/\/+$/, '')}/`,
       defaultVersion: 'v1.0',
       customHosts: new Set([base.hostname]),

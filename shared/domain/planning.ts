@@ -144,7 +144,13 @@ export interface PlanOptions {
   readonly defaultUsageLocation?: string;
   /** What the rows came from, so that messages say what to fix in that input. */
   readonly input?: { readonly format: InputFormat; readonly usageLocationColumn?: string };
+  /** false: usage locations are never set (the deployment holds only a read-only user permission); default true. */
+  readonly setUsageLocation?: boolean;
 }
+
+/** Why a user without a usage location cannot be licensed when the deployment does not set usage locations. */
+export const USAGE_LOCATION_NOT_SET_HERE =
+  'the user has no usage location, and this deployment does not set usage locations (DIALTONE_SET_USAGE_LOCATION=false); set it on the user in Entra ID, then send the row again';
 
 export interface AssignmentPlan {
   readonly kind: 'assign';
@@ -218,7 +224,8 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
   const user = tenant.users.get(upnKey(req.userPrincipalName));
   if (!user) return failed('user_not_found', `${where}: no user ${req.userPrincipalName} in the tenant; create the account first or fix the UPN`);
 
-  const effectiveLocation = user.usageLocation ?? req.usageLocation ?? options.defaultUsageLocation ?? null;
+  const mayAssignLocation = options.setUsageLocation !== false;
+  const effectiveLocation = user.usageLocation ?? (mayAssignLocation ? (req.usageLocation ?? options.defaultUsageLocation) : undefined) ?? null;
   if (effectiveLocation) {
     const blocked = rowSkus.filter((s) => s.notSoldIn.includes(effectiveLocation));
     if (blocked.length > 0) {
@@ -261,6 +268,7 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
     }
   }
   if ((missing.length > 0 || enable.length > 0) && !effectiveLocation) {
+    if (!mayAssignLocation) return failed('usage_location_missing', `${where}: ${USAGE_LOCATION_NOT_SET_HERE}`);
     return failed('usage_location_missing', `${where}: ${noUsageLocation(options.input)}`);
   }
   const short = missing.filter((s) => (seatsLeft.get(s.skuId.toLowerCase()) ?? 0) < 1);

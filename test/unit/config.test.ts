@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../shared/adapters/config';
+import { ConfigError, GRAPH_CLOUD_HOSTS, loadConfig } from '../../shared/adapters/config';
 
 const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 
@@ -12,6 +12,7 @@ describe('configuration', () => {
   it('reads every setting', () => {
     const c = loadConfig({
       DIALTONE_GRAPH_BASE_URL: 'https://127.0.0.1:8443/',
+      DIALTONE_GRAPH_ALLOW_LOOPBACK: 'true',
       DIALTONE_DEADLINE_HOURS: '12',
       DIALTONE_DEFAULT_USAGE_LOCATION: 'gb',
       DIALTONE_DEFAULT_PROFILE: 'Sales',
@@ -22,7 +23,7 @@ describe('configuration', () => {
       AzureWebJobsStorage__queueServiceUri: 'https://acct.queue.core.windows.net',
       AzureWebJobsStorage__clientId: 'cid',
     });
-    expect(c).toMatchObject({ graphBaseUrl: 'https://127.0.0.1:8443', deadlineHours: 12, defaultUsageLocation: 'GB', defaultProfile: 'sales', chunkSize: 50, serviceBus: { fullyQualifiedNamespace: 'contoso-sb.servicebus.windows.net' } });
+    expect(c).toMatchObject({ graphBaseUrl: 'https://127.0.0.1:8443', graphIsLocalSimulator: true, deadlineHours: 12, defaultUsageLocation: 'GB', defaultProfile: 'sales', chunkSize: 50, serviceBus: { fullyQualifiedNamespace: 'contoso-sb.servicebus.windows.net' } });
     expect(c.storage).toEqual({ blobServiceUri: 'https://acct.blob.core.windows.net', queueServiceUri: 'https://acct.queue.core.windows.net', clientId: 'cid' });
   });
 
@@ -49,5 +50,62 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, DIALTONE_GRAPH_EXTRA_CA_FILE: '/ca.pem' }, () => '-----BEGIN CERTIFICATE-----\n').graphExtraCaPem).toContain('BEGIN');
     expect(() => loadConfig({ ...base, DIALTONE_GRAPH_EXTRA_CA_FILE: '/ca.pem' }, () => 'hello')).toThrow(/not a PEM/);
     expect(() => loadConfig({ ...base, DIALTONE_GRAPH_EXTRA_CA_FILE: '/nope' }, () => { throw new Error('ENOENT'); })).toThrow(/cannot read \/nope/);
+  });
+
+  describe('Graph base URL: only a Graph cloud, the managed identity sends its token there (issue 11.13)', () => {
+    const problemsOf = (env: Record<string, string>): string[] => {
+      try {
+        loadConfig({ ...base, ...env });
+        return [];
+      } catch (e) {
+        return [...(e as ConfigError).problems];
+      }
+    };
+
+    it.each(['https://graph.microsoft.com', 'https://graph.microsoft.us/', 'https://dod-graph.microsoft.us', 'https://microsoftgraph.chinacloudapi.cn'])('accepts the national cloud root %s', (url) => {
+      const c = loadConfig({ ...base, DIALTONE_GRAPH_BASE_URL: url });
+      expect([c.graphBaseUrl, c.graphIsLocalSimulator]).toEqual([url.replace(/\/$/, ''), false]);
+    });
+
+    it('lists exactly the four Graph clouds of Microsoft\'s national cloud page', () => {
+      expect([...GRAPH_CLOUD_HOSTS].sort()).toEqual(['dod-graph.microsoft.us', 'graph.microsoft.com', 'graph.microsoft.us', 'microsoftgraph.chinacloudapi.cn']);
+    });
+
+    it.each([
+      ['https://evil.example', /evil\.example is not a Microsoft Graph cloud; use one of https:\/\/graph\.microsoft\.com/],
+      ['https://graph.microsoft.com.evil.example', /not a Microsoft Graph cloud/],
+      ['https://graph.microsoft.com:8443', /graph\.microsoft\.com:8443 is not a Microsoft Graph cloud/],
+      ['https://graph.microsoft.de', /not a Microsoft Graph cloud/],
+      ['https://graph.microsoft.com/v1.0', /must be a bare https:\/\/host/],
+      ['https://graph.microsoft.com/?x=1', /must be a bare https:\/\/host/],
+      ['https://user:pw@graph.microsoft.com', /must be a bare https:\/\/host/],
+      ['https://127.0.0.1:8443', /127\.0\.0\.1:8443 is loopback, which only the local runtime may use \(it sets DIALTONE_GRAPH_ALLOW_LOOPBACK=true\)/],
+      ['https://localhost:8443', /is loopback/],
+      ['https://[::1]:8443', /is loopback/],
+      ['http://graph.microsoft.com', /DIALTONE_GRAPH_BASE_URL/],
+    ])('refuses %s, saying why', (url, why) => {
+      const problems = problemsOf({ DIALTONE_GRAPH_BASE_URL: url });
+      expect(problems.filter((p) => p.startsWith('DIALTONE_GRAPH_BASE_URL'))).toHaveLength(1);
+      expect(problems.join('\n')).toMatch(why);
+    });
+
+    it('accepts loopback only with DIALTONE_GRAPH_ALLOW_LOOPBACK=true, and refuses a value that is not a boolean', () => {
+      expect(problemsOf({ DIALTONE_GRAPH_BASE_URL: 'https://localhost:9', DIALTONE_GRAPH_ALLOW_LOOPBACK: 'false' })).toHaveLength(1);
+      expect(loadConfig({ ...base, DIALTONE_GRAPH_BASE_URL: 'https://localhost:9', DIALTONE_GRAPH_ALLOW_LOOPBACK: 'true' }).graphIsLocalSimulator).toBe(true);
+      expect(problemsOf({ DIALTONE_GRAPH_ALLOW_LOOPBACK: 'yes' })).toEqual(['DIALTONE_GRAPH_ALLOW_LOOPBACK: must be true or false']);
+    });
+  });
+
+  describe('setting usage locations is an option (issue 11.14)', () => {
+    it('is on by default and reads true/false in any case (string() of a bool in ARM gives True/False)', () => {
+      expect(loadConfig(base).setUsageLocation).toBe(true);
+      expect(loadConfig({ ...base, DIALTONE_SET_USAGE_LOCATION: 'False' }).setUsageLocation).toBe(false);
+      expect(loadConfig({ ...base, DIALTONE_SET_USAGE_LOCATION: 'true', DIALTONE_DEFAULT_USAGE_LOCATION: 'US' })).toMatchObject({ setUsageLocation: true, defaultUsageLocation: 'US' });
+    });
+
+    it('refuses a default usage location the app would not be allowed to set', () => {
+      expect(() => loadConfig({ ...base, DIALTONE_SET_USAGE_LOCATION: 'false', DIALTONE_DEFAULT_USAGE_LOCATION: 'US' })).toThrow(/DIALTONE_DEFAULT_USAGE_LOCATION: is set, but DIALTONE_SET_USAGE_LOCATION is false/);
+      expect(() => loadConfig({ ...base, DIALTONE_SET_USAGE_LOCATION: 'off' })).toThrow(/DIALTONE_SET_USAGE_LOCATION: must be true or false/);
+    });
   });
 });

@@ -1,71 +1,428 @@
-// Bicep cannot be compiled on these machines, so the deployment is checked as text against what the app needs:
-// every setting it validates, every container and queue it uses, every role its identity needs.
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+// The deployment, checked against what the app needs. infra/ is compiled with the Bicep CLI from NuGet
+// (scripts/infra-check.js) and these tests read the ARM JSON that Azure would receive: every app setting the app
+// validates, the containers and queues it uses, each role assignment with its scope, the separate package account.
+// Without dotnet the compiled checks are skipped with a message; under CI they fail instead. The azd hooks and the
+// packaging are checked by running them (grant planning, the post-deploy hook against a recording `az`, the package
+// list).
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
 import { AZURE_REQUIRED_SETTINGS, LOCAL_ONLY_SETTINGS, SETTING_NAMES, loadConfig } from '../../shared/adapters/config';
+import { GRAPH_PERMISSIONS } from '../../shared/domain/directory';
+import { MAX_INPUT_BYTES } from '../../shared/domain/input';
 
+interface Problem { file: string; line: number; level: string; code: string; message: string }
+interface InfraCheck {
+  dotnetVersion(): string | undefined;
+  checkInfra(): { checked: string[]; problems: Problem[]; armDir: string };
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const infraCheck = require('../../scripts/infra-check.js') as InfraCheck;
+
+type Json = any;
 const root = join(__dirname, '..', '..');
 const read = (p: string) => readFileSync(join(root, p), 'utf8');
-const bicep = ['infra/main.bicep', ...readdirSync(join(root, 'infra/app')).map((f) => `infra/app/${f}`)].map(read).join('\n');
-const api = read('infra/app/api.bicep');
-const appSettings = new Map([...api.slice(api.indexOf("name: 'appsettings'")).matchAll(/^\s+([A-Za-z_][A-Za-z0-9_]*): (.+)$/gm)].filter((m) => m[2]!.trim() !== '{').map((m) => [m[1]!, m[2]!.trim()]));
+const ci = /^(1|true)$/i.test(process.env['CI'] ?? '');
+const dotnet = infraCheck.dotnetVersion();
+if (!dotnet && ci) throw new Error('CI must compile infra/: dotnet is not on the PATH (install the .NET SDK)');
+if (!dotnet) console.warn('deployment.test.ts: the compiled-template tests are SKIPPED because dotnet is not on the PATH (the Bicep CLI comes from NuGet); CI runs them.');
+const describeCompiled = dotnet ? describe : describe.skip;
 
-describe('deployment (infra/ and azure.yaml, read as text)', () => {
-  it('sets every configuration key the app requires in Azure as an app setting', () => {
-    for (const key of AZURE_REQUIRED_SETTINGS) expect([key, appSettings.has(key)]).toEqual([key, true]);
+/** Built-in role ids ("Azure built-in roles", learn.microsoft.com/azure/role-based-access-control/built-in-roles). */
+const ROLES: Record<string, string> = {
+  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': 'Storage Blob Data Owner',
+  'ba92f5b4-2d11-453d-a403-e96b0029c9fe': 'Storage Blob Data Contributor',
+  '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1': 'Storage Blob Data Reader',
+  '974c5e8b-45b9-4653-ba55-5f855dd0fb88': 'Storage Queue Data Contributor',
+  '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': 'Storage Table Data Contributor',
+  '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39': 'Azure Service Bus Data Sender',
+  '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
+};
+
+const resourcesOf = (template: Json): Json[] => (Array.isArray(template.resources) ? template.resources : Object.values(template.resources ?? {}));
+/** The template of each module deployed by main.bicep, by deployment name. */
+function modules(main: Json): Map<string, Json> {
+  return new Map(resourcesOf(main).filter((r) => r.type === 'Microsoft.Resources/deployments').map((r) => [String(r.name), r.properties.template]));
+}
+/** Resolves `[variables('a').b]` and `[variables('a')[copyIndex()]]` role expressions to role names. */
+function roleNames(template: Json, assignment: Json): string[] {
+  const expr = String(assignment.properties.roleDefinitionId);
+  const one = (ref: string): string => {
+    const m = /variables\('roleIds'\)\.(\w+)/.exec(ref);
+    const id = m ? template.variables.roleIds[m[1]!] : undefined;
+    return ROLES[id] ?? `unknown role ${ref}`;
+  };
+  const loop = /variables\('(\w+)'\)\[copyIndex\(\)\]/.exec(expr);
+  return loop ? (template.variables[loop[1]!] as string[]).map(one) : [one(expr)];
+}
+/** "principal → role @ scope" for every role assignment, scope written as account parameter[/container parameter]. */
+function roleAssignments(template: Json): string[] {
+  const out: string[] = [];
+  for (const r of resourcesOf(template).filter((x) => x.type === 'Microsoft.Authorization/roleAssignments')) {
+    const principal = /parameters\('(\w+)'\)/.exec(String(r.properties.principalId))?.[1];
+    const params = [...String(r.scope).matchAll(/parameters\('(\w+)'\)/g)].map((m) => m[1]);
+    const kind = /resourceId\('([^']+)'/.exec(String(r.scope))?.[1]?.split('/').pop();
+    for (const role of roleNames(template, r)) out.push(`${principal} → ${role} @ ${kind}:${params.join('/')}`);
+  }
+  return out.sort();
+}
+
+describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives it)', () => {
+  let arm: { main: Json; modules: Map<string, Json> };
+  let check: ReturnType<InfraCheck['checkInfra']>;
+  beforeAll(() => {
+    check = infraCheck.checkInfra();
+    const main = JSON.parse(readFileSync(join(check.armDir, 'main.json'), 'utf8'));
+    arm = { main, modules: modules(main) };
+  });
+  const settingsOf = () => {
+    const site = resourcesOf(arm.modules.get('api')).find((r) => r.type === 'Microsoft.Web/sites/config' && String(r.name).includes('appsettings'));
+    return site.properties as Record<string, string>;
+  };
+
+  it('compiles and lints every .bicep file with no error and no warning', () => {
+    const onDisk = (dir: string): string[] => readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? onDisk(`${dir}/${e.name}`) : e.name.endsWith('.bicep') ? [`${dir}/${e.name}`] : []));
+    expect(check.checked.map((f) => f.split('\\').join('/')).sort()).toEqual(onDisk('infra').sort());
+    expect(check.problems).toEqual([]);
   });
 
-  it('sets no key the app does not read (a typo would be silently ignored), local-only keys excepted', () => {
-    const platform = new Set(['AzureWebJobsStorage__credential', 'AzureWebJobsStorage__tableServiceUri', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', 'ServiceBusConnection__credential', 'ServiceBusConnection__clientId']);
-    for (const key of appSettings.keys()) expect([key, SETTING_NAMES.includes(key) || platform.has(key)]).toEqual([key, true]);
-    for (const key of LOCAL_ONLY_SETTINGS) expect(appSettings.has(key)).toBe(false);
+  it('needs no Bicep extension and no registry module (these machines and many pipelines cannot reach them)', () => {
+    const config = JSON.parse(read('infra/bicepconfig.json'));
+    expect([config.extensions, config.experimentalFeaturesEnabled]).toEqual([undefined, undefined]);
+    for (const f of check.checked) expect([f, /^\s*(extension|import)\s|'br[:/]/m.test(read(f))]).toEqual([f, false]);
   });
 
-  it('gives the app a configuration that passes its own start-up validation', () => {
+  it('sets every configuration key the app requires in Azure, no key it does not read, and no local-only key', () => {
+    const settings = settingsOf();
+    for (const key of AZURE_REQUIRED_SETTINGS) expect([key, key in settings]).toEqual([key, true]);
+    const platform = new Set(['AzureWebJobsStorage__credential', 'AzureWebJobsStorage__tableServiceUri', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', 'ServiceBusConnection__credential', 'ServiceBusConnection__clientId', 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT']);
+    for (const key of Object.keys(settings)) expect([key, SETTING_NAMES.includes(key) || platform.has(key)]).toEqual([key, true]);
+    for (const key of LOCAL_ONLY_SETTINGS) expect([key, key in settings]).toEqual([key, false]);
+  });
+
+  it("gives the app settings that pass its own start-up validation (the template's literal values, Azure-shaped placeholders for the rest)", () => {
     const env: Record<string, string> = {};
-    for (const [k, v] of appSettings) env[k] = /^'.*'$/.test(v) ? v.slice(1, -1) : k.endsWith('ServiceUri') ? `https://acct.${k.includes('blob') ? 'blob' : k.includes('queue') ? 'queue' : 'table'}.core.windows.net/` : k === 'ServiceBusConnection__fullyQualifiedNamespace' ? 'sb-x.servicebus.windows.net' : k === 'DIALTONE_DEADLINE_HOURS' ? '24' : k === 'DIALTONE_DEFAULT_PROFILE' ? 'phone-domestic' : k === 'DIALTONE_DEFAULT_USAGE_LOCATION' ? '' : 'x';
+    const placeholders: Record<string, string> = {
+      AzureWebJobsStorage__blobServiceUri: 'https://acct.blob.core.windows.net/',
+      AzureWebJobsStorage__queueServiceUri: 'https://acct.queue.core.windows.net/',
+      AzureWebJobsStorage__tableServiceUri: 'https://acct.table.core.windows.net/',
+      ServiceBusConnection__fullyQualifiedNamespace: 'sb-x.servicebus.windows.net',
+      DIALTONE_DEADLINE_HOURS: '24',
+      DIALTONE_DEFAULT_PROFILE: 'phone-domestic',
+      DIALTONE_DEFAULT_USAGE_LOCATION: '',
+      DIALTONE_SET_USAGE_LOCATION: 'true',
+    };
+    for (const [k, v] of Object.entries(settingsOf())) env[k] = v.startsWith('[') ? (placeholders[k] ?? 'x') : v;
     const config = loadConfig(env);
-    expect(config.storage).toMatchObject({ blobServiceUri: 'https://acct.blob.core.windows.net/' });
-    expect(config.serviceBus).toEqual({ fullyQualifiedNamespace: 'sb-x.servicebus.windows.net' });
+    expect(config).toMatchObject({ graphBaseUrl: 'https://graph.microsoft.com', graphIsLocalSimulator: false, taskHub: 'dialtone', serviceBus: { fullyQualifiedNamespace: 'sb-x.servicebus.windows.net' } });
   });
 
-  it('creates the containers and queues the app uses, with the names its defaults expect', () => {
-    const config = loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' });
-    for (const name of [config.intakeContainer, config.reportsContainer, config.flagsQueue]) expect(bicep).toContain(`'${name}'`);
-    expect(bicep).toMatch(/resource intake 'containers'/);
-    expect(bicep).toMatch(/resource reports 'containers'/);
-    expect(bicep).toMatch(/resource flags 'queues'/);
-    expect(bicep).toMatch(/resource queue 'queues'[\s\S]*requiresDuplicateDetection: true/);
-    expect(appSettings.get('DIALTONE_INTAKE_CONTAINER')).toBe(`'${config.intakeContainer}'`);
+  it('lets the Functions host cut an HTTP body just above the 20 MiB intake limit (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, bytes)', () => {
+    const limit = Number(settingsOf()['FUNCTIONS_REQUEST_BODY_SIZE_LIMIT']);
+    expect(limit).toBeGreaterThan(MAX_INPUT_BYTES);
+    expect(limit).toBeLessThanOrEqual(MAX_INPUT_BYTES + 1024 * 1024);
   });
 
-  it('grants the identity every role the app needs, and the Graph permissions behind a parameter', () => {
-    for (const role of ['b7e6dc6d-f1e8-4753-8033-0f276bb0955b', '974c5e8b-45b9-4653-ba55-5f855dd0fb88', '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3', '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39', '3913510d-42f4-4e42-8a64-420c390055eb']) expect(bicep).toContain(role);
-    for (const permission of ['LicenseAssignment.ReadWrite.All', 'User.ReadWrite.All', 'TeamsUserConfiguration.Read.All']) expect(read('infra/app/graph-permissions.bicep')).toContain(`'${permission}'`);
-    expect(read('infra/main.bicep')).toMatch(/param grantGraphPermissions bool = false/);
-    expect(read('infra/main.bicep')).toMatch(/module graphPermissions 'app\/graph-permissions.bicep' = if \(grantGraphPermissions\)/);
+  it('passes the usage-location option to the app and out to the grant hook', () => {
+    expect(settingsOf()['DIALTONE_SET_USAGE_LOCATION']).toContain("parameters('setUsageLocation')");
+    expect(arm.main.parameters.setUsageLocation).toMatchObject({ type: 'bool', defaultValue: true });
+    expect(arm.main.outputs.DIALTONE_SET_USAGE_LOCATION.value).toContain("parameters('setUsageLocation')");
   });
 
-  it('runs on Flex Consumption, Node 22, with shared keys off and one user-assigned identity', () => {
-    expect(api).toMatch(/name: 'FC1'/);
-    expect(api).toMatch(/runtime: \{ name: 'node', version: '22' \}/);
-    expect(bicep).toMatch(/allowSharedKeyAccess: false/);
-    expect(api).toMatch(/type: 'UserAssigned'/);
+  it('keeps the deployment package in its own storage account: the data account has only the intake and report containers', () => {
+    const containers = (name: string) => resourcesOf(arm.modules.get(name)).filter((r) => r.type === 'Microsoft.Storage/storageAccounts/blobServices/containers').map((r) => String(r.name));
+    expect(containers('storage')).toHaveLength(2);
+    expect(containers('storage').join()).toMatch(/intakeContainer.*reportsContainer/);
+    expect(containers('package-storage')).toHaveLength(1);
+    expect(containers('package-storage')[0]).toContain("parameters('deploymentContainer')");
+    const site = resourcesOf(arm.modules.get('api')).find((r) => r.type === 'Microsoft.Web/sites');
+    expect(site.properties.functionAppConfig.deployment.storage.value).toContain("parameters('packageStorageAccountName')");
+    for (const name of ['storage', 'package-storage']) {
+      const account = resourcesOf(arm.modules.get(name)).find((r) => r.type === 'Microsoft.Storage/storageAccounts');
+      expect([name, account.properties.allowSharedKeyAccess, account.properties.allowBlobPublicAccess]).toEqual([name, false, false]);
+    }
   });
 
-  it('declares the azd service and the post-deploy hook that subscribes the blob trigger to Event Grid', () => {
-    const azure = read('azure.yaml');
-    expect(azure).toMatch(/services:\s+api:\s+project: \.\s+language: ts\s+host: function/);
-    expect(azure).toMatch(/postdeploy:/);
-    const hook = read('scripts/post-deploy.sh');
-    expect(hook).toContain('systemKeys.blobs_extension');
-    expect(hook).toContain('functionName=Host.Functions.batches-intake');
-    expect(read('main.ts')).toContain("app.eventGrid('batches-intake'");
+  it('gives each principal its roles at the narrowest scope it needs, and nobody but the app a role on the package', () => {
+    expect(roleAssignments(arm.modules.get('roles'))).toEqual([
+      'deployerPrincipalId → Storage Blob Data Contributor @ containers:dataStorageAccountName/intakeContainer',
+      'deployerPrincipalId → Storage Blob Data Reader @ containers:dataStorageAccountName/reportsContainer',
+      'identityPrincipalId → Azure Service Bus Data Sender @ namespaces:serviceBusNamespaceName',
+      'identityPrincipalId → Monitoring Metrics Publisher @ components:applicationInsightsName',
+      'identityPrincipalId → Storage Blob Data Contributor @ containers:packageStorageAccountName/deploymentContainer',
+      'identityPrincipalId → Storage Blob Data Owner @ storageAccounts:dataStorageAccountName',
+      'identityPrincipalId → Storage Queue Data Contributor @ storageAccounts:dataStorageAccountName',
+      'identityPrincipalId → Storage Table Data Contributor @ storageAccounts:dataStorageAccountName',
+    ]);
   });
 
-  it('outputs what azd and the hook read, in UPPER_SNAKE', () => {
-    const outputs = [...read('infra/main.bicep').matchAll(/^output (\S+) /gm)].map((m) => m[1]!);
-    expect(outputs).toEqual(expect.arrayContaining(['AZURE_RESOURCE_GROUP', 'AZURE_FUNCTION_APP_NAME', 'AZURE_EVENTGRID_SYSTEM_TOPIC_NAME']));
+  it('runs on Flex Consumption, Node 22, one user-assigned identity, and grants no Graph permission in the template', () => {
+    const api = resourcesOf(arm.modules.get('api'));
+    expect(api.find((r) => r.type === 'Microsoft.Web/serverfarms').sku).toEqual({ tier: 'FlexConsumption', name: 'FC1' });
+    const site = api.find((r) => r.type === 'Microsoft.Web/sites');
+    expect(site.properties.functionAppConfig.runtime).toEqual({ name: 'node', version: '22' });
+    expect(site.identity.type).toBe('UserAssigned');
+    expect(JSON.stringify(arm.main)).not.toMatch(/Microsoft\.Graph|appRoleAssign/);
+  });
+
+  it('outputs what azd and the hooks read, in UPPER_SNAKE', () => {
+    const outputs = Object.keys(arm.main.outputs);
+    expect(outputs).toEqual(expect.arrayContaining(['AZURE_RESOURCE_GROUP', 'AZURE_FUNCTION_APP_NAME', 'AZURE_FUNCTION_URI', 'AZURE_EVENTGRID_SYSTEM_TOPIC_NAME', 'DIALTONE_IDENTITY_PRINCIPAL_ID', 'DIALTONE_SET_USAGE_LOCATION']));
     for (const o of outputs) expect(o).toMatch(/^[A-Z][A-Z0-9_]*$/);
+  });
+});
+
+describe('the containers and queue names the app expects', () => {
+  it('are the ones storage.bicep creates and api.bicep configures', () => {
+    const config = loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' });
+    const storage = read('infra/app/storage.bicep');
+    for (const name of [config.intakeContainer, config.reportsContainer, config.flagsQueue]) expect(storage).toContain(`'${name}'`);
+    expect(read('infra/app/api.bicep')).toContain(`DIALTONE_INTAKE_CONTAINER: '${config.intakeContainer}'`);
+    expect(read('infra/app/servicebus.bicep')).toMatch(/requiresDuplicateDetection: true/);
+  });
+});
+
+describe('Graph permissions: one list for the grant hook, the README and the docs (issues 11.14, 12.3)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const grant = require('../../scripts/grant-graph-permissions.js') as { planGrants(a: Json): Json; wantedPermissions(on: boolean): { permission: string }[] };
+  const spec = JSON.parse(read('infra/graph-permissions.json'));
+  const role = (value: string, i: number) => ({ id: `role-${i}`, value, allowedMemberTypes: ['Application'], isEnabled: true });
+  const graphRoles = ['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'Organization.Read.All', 'TeamsUserConfiguration.Read.All', 'User.Read.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'].map(role);
+
+  it('asks for the least privileged permission each call documents, User.ReadWrite.All only when usage locations are set', () => {
+    expect(grant.wantedPermissions(true).map((p) => p.permission)).toEqual(['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.ReadWrite.All']);
+    expect(grant.wantedPermissions(false).map((p) => p.permission)).toEqual(['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.Read.All']);
+  });
+
+  it("grants the least privileged permission the adapter's own table (GRAPH_PERMISSIONS) gives for every call the app makes", () => {
+    const first = (op: keyof typeof GRAPH_PERMISSIONS) => GRAPH_PERMISSIONS[op].permissions[0]!;
+    // With usage locations on, User.ReadWrite.All (for the PATCH) also reads users (user-get lists it as higher).
+    const calls = { true: ['listSubscribedSkus', 'setUsageLocation', 'assignLicenses', 'readTeamsFeatures'], false: ['listSubscribedSkus', 'readUsers', 'assignLicenses', 'readTeamsFeatures'] } as const;
+    for (const on of [true, false]) {
+      const granted = grant.wantedPermissions(on).map((p) => p.permission);
+      expect(granted.sort()).toEqual(calls[`${on}`].map(first).sort());
+      for (const op of calls[`${on}`]) expect(spec.permissions.find((p: Json) => p.permission === first(op)).doc).toBe(GRAPH_PERMISSIONS[op].doc);
+    }
+  });
+
+  it('grants what is missing, keeps what is held, and removes User.ReadWrite.All once usage locations are no longer set', () => {
+    const held = [{ id: 'a1', appRoleId: 'role-1' }, { id: 'a2', appRoleId: 'role-5' }, { id: 'a3', appRoleId: 'role-6' }];
+    const plan = grant.planGrants({ graphAppRoles: graphRoles, assignments: held, setUsageLocation: false });
+    expect(plan).toEqual({
+      grant: [{ permission: 'LicenseAssignment.Read.All', appRoleId: 'role-0' }, { permission: 'TeamsUserConfiguration.Read.All', appRoleId: 'role-3' }, { permission: 'User.Read.All', appRoleId: 'role-4' }],
+      kept: ['LicenseAssignment.ReadWrite.All'],
+      revoke: [{ permission: 'User.ReadWrite.All', assignmentId: 'a2' }],
+      missing: [],
+    });
+    expect(plan.revoke.map((r: Json) => r.permission)).not.toContain('Directory.ReadWrite.All');
+  });
+
+  it('falls back to Organization.Read.All where the tenant does not offer LicenseAssignment.Read.All, and names what is missing', () => {
+    const without = graphRoles.filter((r) => r.value !== 'LicenseAssignment.Read.All');
+    expect(grant.planGrants({ graphAppRoles: without, assignments: [], setUsageLocation: true }).grant.map((g: Json) => g.permission)).toContain('Organization.Read.All');
+    const bare = graphRoles.filter((r) => !r.value.startsWith('Teams'));
+    expect(grant.planGrants({ graphAppRoles: bare, assignments: [], setUsageLocation: true }).missing).toEqual(['TeamsUserConfiguration.Read.All']);
+  });
+
+  it("README's permission table and by-hand script list exactly these permissions, each with its documentation link", () => {
+    const readme = read('README.md');
+    const table = readme.slice(readme.indexOf('| permission | when | used for | documented at |'));
+    const lines = table.split('\n').slice(2).map((l) => l.trim());
+    const rows = lines.slice(0, lines.findIndex((l) => !l.startsWith('|'))).map((l) => l.split('|').map((c) => c.trim()));
+    expect(rows.map((r) => r[1]!.replace(/`/g, ''))).toEqual(spec.permissions.map((p: Json) => p.permission));
+    for (const [i, p] of spec.permissions.entries()) expect(rows[i]![4]).toContain(p.doc);
+    const script = readme.slice(readme.indexOf('Connect-MgGraph'), readme.indexOf('```', readme.indexOf('Connect-MgGraph')));
+    for (const p of spec.permissions) expect([p.permission, script.includes(`'${p.permission}'`)]).toEqual([p.permission, true]);
+  });
+});
+
+describe('the Graph grant hook (run against a recording az and a stand-in for the Graph calls it makes)', () => {
+  let dir: string;
+  let server: Server;
+  const seen: { method: string; url: string; auth: string | undefined; body: any }[] = [];
+  let assignmentReads = 0;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dialtone-grant-'));
+    server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        seen.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, body: text ? JSON.parse(text) : undefined });
+        const send = (status: number, body?: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(body === undefined ? '' : JSON.stringify(body));
+        };
+        if (req.method === 'GET' && req.url!.startsWith("/v1.0/servicePrincipals(appId='00000003-0000-0000-c000-000000000000')")) {
+          return send(200, { id: 'graph-sp', appRoles: ['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.Read.All', 'User.ReadWrite.All'].map((value, i) => ({ id: `role-${i}`, value, allowedMemberTypes: ['Application'], isEnabled: true })) });
+        }
+        if (req.method === 'GET' && req.url === '/v1.0/servicePrincipals/mi-1/appRoleAssignments') {
+          // A service principal created moments ago is not yet visible to Graph (msgraph-bicep-types issue 193):
+          // Graph's answer for an object it cannot find is 404 Request_ResourceNotFound.
+          if (++assignmentReads === 1) return send(404, { error: { code: 'Request_ResourceNotFound', message: "Resource 'mi-1' does not exist or one of its queried reference-property objects are not present." } });
+          return send(200, { value: [{ id: 'held-1', appRoleId: 'role-1', resourceId: 'graph-sp' }, { id: 'held-2', appRoleId: 'role-4', resourceId: 'graph-sp' }, { id: 'other', appRoleId: 'x', resourceId: 'another-api' }] });
+        }
+        if (req.method === 'POST' && req.url === '/v1.0/servicePrincipals/mi-1/appRoleAssignments') return send(201, { id: 'new', ...JSON.parse(text) });
+        if (req.method === 'DELETE' && req.url === '/v1.0/servicePrincipals/mi-1/appRoleAssignments/held-2') return send(204);
+        return send(400, { error: { code: 'Unexpected', message: `${req.method} ${req.url}` } });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    writeFileSync(join(dir, 'az'), `#!/bin/sh\nif [ "$1" = cloud ]; then echo 'http://127.0.0.1:${port}/'; else echo 'token-from-az'; fi\n`);
+    chmodSync(join(dir, 'az'), 0o755);
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const runHook = (env: Record<string, string>) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(root, 'scripts', 'grant-graph-permissions.js')], { env: { PATH: `${dir}:${process.env['PATH']}`, DIALTONE_GRANT_RETRY_SECONDS: '0', ...env } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+
+  it('without DIALTONE_GRANT_GRAPH_PERMISSIONS=true grants nothing and prints what to grant by hand', async () => {
+    const r = await runHook({ DIALTONE_IDENTITY_PRINCIPAL_ID: 'mi-1', DIALTONE_SET_USAGE_LOCATION: 'true' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('by hand');
+    expect(r.stdout).toContain('LicenseAssignment.Read.All, LicenseAssignment.ReadWrite.All, TeamsUserConfiguration.Read.All, User.ReadWrite.All');
+    expect(seen).toEqual([]);
+  });
+
+  it('waits until Graph sees the new identity, grants what is missing with the az token, and removes User.ReadWrite.All when usage locations are off', async () => {
+    const r = await runHook({ DIALTONE_GRANT_GRAPH_PERMISSIONS: 'true', DIALTONE_IDENTITY_PRINCIPAL_ID: 'mi-1', DIALTONE_SET_USAGE_LOCATION: 'false' });
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(assignmentReads).toBe(2);
+    expect(seen.every((c) => c.auth === 'Bearer token-from-az')).toBe(true);
+    const posts = seen.filter((c) => c.method === 'POST').map((c) => c.body);
+    expect(posts).toEqual([
+      { principalId: 'mi-1', resourceId: 'graph-sp', appRoleId: 'role-0' },
+      { principalId: 'mi-1', resourceId: 'graph-sp', appRoleId: 'role-2' },
+      { principalId: 'mi-1', resourceId: 'graph-sp', appRoleId: 'role-3' },
+    ]);
+    expect(seen.filter((c) => c.method === 'DELETE').map((c) => c.url)).toEqual(['/v1.0/servicePrincipals/mi-1/appRoleAssignments/held-2']);
+    expect(r.stdout).toContain('removed User.ReadWrite.All');
+  });
+});
+
+describe('the post-deploy hook (run against a recording az)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dialtone-hook-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** An `az` that records its arguments and has the key appear on the given call of `keys list`. */
+  function fakeAz(keyOnCall: number): void {
+    writeFileSync(
+      join(dir, 'az'),
+      `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/call-$(ls "${dir}" | grep -c '^call-')"\nif [ "$2" = keys ]; then n=$(ls "${dir}" | grep -c '^call-'); [ "$n" -ge ${keyOnCall} ] && echo 'k3y&x'; fi\nexit 0\n`,
+    );
+    chmodSync(join(dir, 'az'), 0o755);
+  }
+  const run = () =>
+    spawnSync('sh', [join(root, 'scripts', 'post-deploy.sh')], {
+      encoding: 'utf8',
+      env: { PATH: `${dir}:${process.env['PATH']}`, AZURE_RESOURCE_GROUP: 'rg-x', AZURE_FUNCTION_APP_NAME: 'func-x', AZURE_FUNCTION_URI: 'https://func-x.example.net/', AZURE_EVENTGRID_SYSTEM_TOPIC_NAME: 'evgt-x', DIALTONE_KEY_WAIT_ATTEMPTS: '4', DIALTONE_KEY_WAIT_SECONDS: '0' },
+    });
+  const calls = () => readdirSync(dir).filter((f) => f.startsWith('call-')).sort().map((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'));
+
+  it('waits for the eventgrid_extension key, then subscribes batches-intake with the URL from the azd output, quoted whole', () => {
+    fakeAz(3);
+    const r = run();
+    expect(r.status).toBe(0);
+    const all = calls();
+    expect(all.map((c) => c.slice(0, 2).join(' '))).toEqual(['functionapp keys', 'functionapp keys', 'functionapp keys', 'eventgrid system-topic']);
+    const create = all[3]!;
+    expect(create[create.indexOf('--endpoint') + 1]).toBe('https://func-x.example.net/runtime/webhooks/eventgrid?functionName=batches-intake&code=k3y&x');
+    expect(create[create.indexOf('--included-event-types') + 1]).toBe('Microsoft.Storage.BlobCreated');
+    expect(create[create.indexOf('--subject-begins-with') + 1]).toBe('/blobServices/default/containers/license-requests/');
+    expect(all[0]).toContain('systemKeys.eventgrid_extension');
+  });
+
+  it('fails with what to do when the key never appears, without creating a subscription', () => {
+    fakeAz(99);
+    const r = run();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/eventgrid_extension key still does not exist.*azd hooks run postdeploy/);
+    expect(calls().map((c) => c[0])).toEqual(['functionapp', 'functionapp', 'functionapp', 'functionapp']);
+  });
+
+  it('the Windows hook quotes the webhook URL for cmd.exe and waits the same way', () => {
+    const ps1 = read('scripts/post-deploy.ps1');
+    expect(ps1).toContain("$PSNativeCommandArgumentPassing = 'Legacy'");
+    expect(ps1).toContain('--endpoint "`"$endpoint`""');
+    expect(ps1).toContain("systemKeys.eventgrid_extension");
+    expect(ps1).toContain('$env:AZURE_FUNCTION_URI');
+    expect(ps1).toMatch(/for \(\$i = 1; \$i -le \$attempts; \$i\+\+\)/);
+  });
+
+  it('points at the intake function main.ts registers, and azure.yaml runs both hooks', () => {
+    // The webhook is the Event Grid extension's (/runtime/webhooks/eventgrid): batches-intake becomes an
+    // app.eventGrid function in the intake change, whose own test asserts that registration.
+    expect(read('main.ts')).toContain("app.eventGrid('batches-intake'");
+    const yaml = read('azure.yaml');
+    expect(yaml).toMatch(/postdeploy:[\s\S]*run: \.\/scripts\/post-deploy\.sh[\s\S]*run: \.\/scripts\/post-deploy\.ps1/);
+    expect(yaml).toMatch(/postprovision:[\s\S]*run: node \.\/scripts\/grant-graph-permissions\.js/);
+  });
+});
+
+describe('the deployment package (issue 11.17)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pkg = require('../../scripts/package.js') as { planPackage(): string[]; runtimeManifest(): Json; productionPackages(): string[] };
+  let files: string[];
+  beforeAll(() => {
+    files = pkg.planPackage();
+  });
+  const packages = () => new Set(files.filter((f) => f.startsWith('node_modules/')).map((f) => f.split('/').slice(0, f.startsWith('node_modules/@') ? 3 : 2).join('/')));
+
+  it('ships the compiled app, host.json and a package.json without dev or optional dependencies or scripts', () => {
+    expect(files).toEqual(expect.arrayContaining(['host.json', 'package.json', 'dist/main.js']));
+    const manifest = pkg.runtimeManifest();
+    expect([manifest.devDependencies, manifest.optionalDependencies, manifest.scripts]).toEqual([undefined, undefined, undefined]);
+    expect(manifest.main).toBe('dist/main.js');
+    expect(read('azure.yaml')).toMatch(/dist: \.azd-package/);
+  });
+
+  it('leaves out the local runtime, benchmarks, tests, sources, devDependencies and Core Tools', () => {
+    const manifest = JSON.parse(read('package.json'));
+    const shipped = packages();
+    const lock = JSON.parse(read('package-lock.json')).packages as Record<string, { dev?: boolean }>;
+    // A devDependency that a production package also depends on (@types/node, through @types/is-buffer) is installed
+    // by `npm install --omit=dev` too, and so shipped; everything only the tooling needs is not.
+    for (const dev of [...Object.keys(manifest.devDependencies), ...Object.keys(manifest.optionalDependencies ?? {})]) {
+      const onlyForDev = lock[`node_modules/${dev}`]?.dev === true || dev in (manifest.optionalDependencies ?? {});
+      expect([dev, shipped.has(`node_modules/${dev}`)]).toEqual([dev, !onlyForDev]);
+    }
+    for (const tool of ['typescript', 'jest', 'ts-jest', 'eslint', 'azurite', 'azure-functions-core-tools', 'fast-check']) expect([tool, shipped.has(`node_modules/${tool}`)]).toEqual([tool, false]);
+    expect([...shipped].sort()).toEqual(pkg.productionPackages().filter((p) => p.split('/').length <= (p.startsWith('node_modules/@') ? 3 : 2)).sort());
+    for (const dep of Object.keys(manifest.dependencies)) expect([dep, shipped.has(`node_modules/${dep}`)]).toEqual([dep, true]);
+    expect(files.filter((f) => /^(dist\/(local|bench|test)\/|test\/|bench\/|local\/|infra\/|scripts\/|\.ci\/)/.test(f) || (f.endsWith('.ts') && !f.startsWith('node_modules/')))).toEqual([]);
+  });
+
+  it('holds every module the shipped code requires', () => {
+    const shipped = new Set(files);
+    const missing: string[] = [];
+    for (const f of files.filter((x) => x.startsWith('dist/') && x.endsWith('.js'))) {
+      for (const m of readFileSync(join(root, f), 'utf8').matchAll(/require\("([^"]+)"\)/g)) {
+        const spec = m[1]!;
+        if (spec.startsWith('.')) {
+          const target = posix.normalize(posix.join(posix.dirname(f), spec));
+          if (![`${target}.js`, `${target}/index.js`, target].some((t) => shipped.has(t))) missing.push(`${f} → ${spec}`);
+        } else if (!spec.startsWith('node:') && !builtinModules.includes(spec)) {
+          const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+          if (!shipped.has(`node_modules/${name}/package.json`)) missing.push(`${f} → ${spec}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
   });
 });

@@ -66,6 +66,16 @@ describe('planning against the tenant', () => {
     expect(b?.kind === 'assign' && b.advisories).toContain('usage_location_kept');
   });
 
+  it('with usage locations not set by this deployment, never plans a PATCH: rows needing one fail usage_location_missing saying why', () => {
+    const tenant = snapshot(ALL_SKUS, { 'a@c.com': { usageLocation: null }, 'b@c.com': { usageLocation: 'CA' }, 'c@c.com': { usageLocation: null, skus: ['ENTERPRISEPACK', 'MCOEV'] } });
+    const rows = [row('a@c.com', { usageLocation: 'US' }), row('b@c.com', { usageLocation: 'US' }), row('c@c.com', { profile: 'phone-system-only' })];
+    const [a, b, c] = planBatch(validateRows(rows, options), tenant, { setUsageLocation: false });
+    expect(a).toMatchObject({ kind: 'failed', reason: 'usage_location_missing' });
+    expect(a?.kind === 'failed' && a.message).toBe('row 1: the user has no usage location, and this deployment does not set usage locations (DIALTONE_SET_USAGE_LOCATION=false); set it on the user in Entra ID, then send the row again');
+    expect(b).toMatchObject({ kind: 'assign', setUsageLocation: null });
+    expect(c).toMatchObject({ kind: 'assign', setUsageLocation: null, addSkuIds: [] });
+  });
+
   it('plans nothing to add for a user who already holds every SKU (already licensed)', () => {
     const tenant = snapshot(ALL_SKUS, { 'a@c.com': { usageLocation: 'US', skus: ['ENTERPRISEPACK', 'MCOEV'] } });
     expect(plan([row('a@c.com', { profile: 'phone-system-only' })], tenant)[0]).toMatchObject({ kind: 'assign', addSkuIds: [], pollTeams: false });
