@@ -328,7 +328,7 @@ function parseCsvText(text: string, source: string, delimiter: CsvDelimiter, lin
     const hybridRaw = cell(hIdx);
     const hybrid = hybridRaw === undefined ? undefined : parseBoolean(hybridRaw);
     const problems: { field: string; message: string }[] = [];
-    if (hybridRaw !== undefined && hybrid === undefined) problems.push({ field: header[hIdx] ?? 'onPremisesPstn', message: `"${truncate(hybridRaw)}" is not true/false/yes/no/1/0` });
+    if (hybridRaw !== undefined && hybrid === undefined) problems.push({ field: shown(header[hIdx] ?? 'onPremisesPstn', 40), message: `"${truncate(hybridRaw)}" is not true/false/yes/no/1/0` });
     return {
       row: i + 1,
       line,

@@ -68,7 +68,7 @@ describe('caller strings as keys', () => {
 
   it('reads a CSV whose headers are named constructor, __proto__ and toString', () => {
     const rows = rowsOf(parseInput(bytes('constructor,upn,__proto__,toString\nx,a@contoso.com,y,z\n'), 'x.csv'));
-    expect(rows).toEqual([{ row: 1, userPrincipalName: 'a@contoso.com' }]);
+    expect(rows).toEqual([{ row: 1, line: 2, userPrincipalName: 'a@contoso.com' }]);
   });
 });
 
