@@ -34,8 +34,11 @@ export interface Stack {
   readonly clock: SkipAheadClock;
   readonly workDir: string;
   host: HostProcess;
-  /** Kills the host with SIGKILL (no clean-up at all) and starts it again on the same state. */
-  crashAndRestartHost(): Promise<void>;
+  /**
+   * Kills the host with SIGKILL (no clean-up at all) and starts it again on the same state; `beforeRestart` runs
+   * while no host is running (a test can change the host's state folder there).
+   */
+  crashAndRestartHost(beforeRestart?: () => void): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -121,13 +124,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     clock,
     workDir,
     host,
-    async crashAndRestartHost() {
+    async crashAndRestartHost(beforeRestart) {
       const old = stack.host.child;
       await new Promise<void>((resolve) => {
         if (old.exitCode !== null || old.signalCode !== null) return resolve();
         old.once('exit', () => resolve());
         old.kill('SIGKILL');
       });
+      beforeRestart?.();
       stack.host = await launch();
     },
     async stop() {
