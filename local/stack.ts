@@ -2,7 +2,7 @@
 // it can be killed and restarted like a real worker). Used by the CLI, the end-to-end tests and the benchmarks.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SkipAheadClock } from './clock';
@@ -84,7 +84,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
   // Compiled, the host sits beside this file; from TypeScript sources (tests), it is the build's copy.
   const beside = join(__dirname, 'host', 'main.js');
-  const script = options.hostScript ?? (existsSync(beside) ? beside : join(__dirname, '..', 'dist', 'local', 'host', 'main.js'));
+  const script = options.hostScript ?? (existsSync(beside) ? beside : builtHostFor(join(__dirname, '..')));
 
   const launch = () =>
     new Promise<HostProcess>((resolve, reject) => {
@@ -149,4 +149,32 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     },
   };
   return stack;
+}
+
+/**
+ * The compiled host for a caller running from TypeScript sources (the tests). It refuses a missing or stale build, so
+ * an end-to-end test never runs yesterday's code: the build must be newer than every source file it compiles.
+ */
+function builtHostFor(root: string): string {
+  return freshBuild(root, join('local', 'host', 'main.js'));
+}
+
+/** `dist/<file>` under `root`, or an error saying to build when it is missing or older than a source file. */
+export function freshBuild(root: string, file: string): string {
+  const script = join(root, 'dist', file);
+  if (!existsSync(script)) throw new Error(`no build at ${script}: run \`npm run build\` before the end-to-end tests`);
+  const built = statSync(script).mtimeMs;
+  const newest = (dir: string): { file: string; at: number } => {
+    let best = { file: '', at: 0 };
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      const found = e.isDirectory() ? newest(path) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? { file: path, at: statSync(path).mtimeMs } : best;
+      if (found.at > best.at) best = found;
+    }
+    return best;
+  };
+  const sources = ['functions', 'orchestrations', 'shared', 'local'].map((d) => newest(join(root, d))).concat([{ file: join(root, 'main.ts'), at: statSync(join(root, 'main.ts')).mtimeMs }]);
+  const latest = sources.reduce((a, b) => (b.at > a.at ? b : a));
+  if (latest.at > built) throw new Error(`the build in dist/ is older than ${latest.file}: run \`npm run build\` before the end-to-end tests`);
+  return script;
 }
