@@ -1,7 +1,7 @@
 // `npm run chaos -- [--users N] [--json]`: the same generated batch twice through the local host and the Graph
 // simulator, once clean and once under faults (503/504, connection resets, 429 storms, latency spikes, and the host
 // killed with SIGKILL at random moments and restarted), then compares: nobody lost, no outcome changed, no seat
-// written twice.
+// written twice, and no assignLicense request sent twice for a user (even one that changed nothing).
 import { parseArgs } from 'node:util';
 import { finishedReport } from '../local/batch-client';
 import { startStack, type Stack } from '../local/stack';
@@ -10,7 +10,10 @@ import type { BatchReport } from '../shared/domain/report';
 
 interface RunResult {
   report: BatchReport;
+  /** State-changing assignLicense writes per user. */
   assignWrites: Map<string, number>;
+  /** Every assignLicense request that reached the tenant per user, including ones that changed nothing. */
+  assignRequests: Map<string, number>;
   crashes: number;
 }
 
@@ -49,7 +52,7 @@ async function runOnce(users: number, faulty: boolean, seed: number, log: (m: st
       if (done) {
         const writes = new Map<string, number>();
         for (const w of stack.sim.record.stateChangingWrites) if (w.kind === 'assignLicense') writes.set(w.userId, (writes.get(w.userId) ?? 0) + 1);
-        return { report: done, assignWrites: writes, crashes };
+        return { report: done, assignWrites: writes, assignRequests: new Map(stack.sim.record.assignLicenseRequests), crashes };
       }
       if (faulty && Date.now() >= nextCrash && crashes < maxCrashes) {
         crashes++;
@@ -86,7 +89,9 @@ async function main(): Promise<void> {
   const lostUsers = Array.from({ length: inputRows }, (_, i) => i + 1).filter((row) => !rowsSeen.has(row)).length;
   const outcomeMismatches = [...cleanByUpn].filter(([upn, o]) => faultyByUpn.get(upn) !== o).length;
   const extraSeatWrites = [...faulty.assignWrites.values()].reduce((a, n) => a + Math.max(0, n - 1), 0);
-  const result = { users, reportRows: faulty.report.users.length, lostUsers, outcomeMismatches, extraSeatWrites, crashes: faulty.crashes, wallSeconds: Math.round((Date.now() - t0) / 100) / 10, counts: faulty.report.counts };
+  // A repeated request that changed nothing is invisible in the state-changing count; count the requests too.
+  const repeatedWriteRequests = [...faulty.assignRequests.values()].reduce((a, n) => a + Math.max(0, n - 1), 0);
+  const result = { users, reportRows: faulty.report.users.length, lostUsers, outcomeMismatches, extraSeatWrites, repeatedWriteRequests, crashes: faulty.crashes, wallSeconds: Math.round((Date.now() - t0) / 100) / 10, counts: faulty.report.counts };
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     process.stdout.write(
@@ -97,6 +102,7 @@ async function main(): Promise<void> {
         `lostUsers           ${result.lostUsers}   (target 0)`,
         `outcomeMismatches   ${result.outcomeMismatches}   (target 0)`,
         `extraSeatWrites     ${result.extraSeatWrites}   (target 0)`,
+        `repeatedWriteRequests ${result.repeatedWriteRequests}   (target 0)`,
         `crashes             ${result.crashes}   (target ≥ 3)`,
         `wallSeconds         ${result.wallSeconds}`,
         `outcomes            ${JSON.stringify(result.counts)}`,
@@ -104,7 +110,7 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   }
-  process.exitCode = lostUsers === 0 && outcomeMismatches === 0 && extraSeatWrites === 0 && faulty.crashes >= 3 ? 0 : 1;
+  process.exitCode = lostUsers === 0 && outcomeMismatches === 0 && extraSeatWrites === 0 && repeatedWriteRequests === 0 && faulty.crashes >= 3 ? 0 : 1;
 }
 
 main().catch((e: unknown) => {

@@ -2,7 +2,7 @@
 // it can be killed and restarted like a real worker). Used by the CLI, the end-to-end tests and the benchmarks.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SkipAheadClock } from './clock';
@@ -38,8 +38,11 @@ export interface Stack {
   readonly clock: SkipAheadClock;
   readonly workDir: string;
   host: HostProcess;
-  /** Kills the host with SIGKILL (no clean-up at all) and starts it again on the same state. */
-  crashAndRestartHost(): Promise<void>;
+  /**
+   * Kills the host with SIGKILL (no clean-up at all) and starts it again on the same state; `beforeRestart` runs
+   * while no host is running (a test can change the host's state folder there).
+   */
+  crashAndRestartHost(beforeRestart?: () => void): Promise<void>;
   /** Another worker process of the same app on the same storage and task hub (as a scaled-out function app). */
   addWorker(): Promise<HostProcess>;
   readonly workers: HostProcess[];
@@ -92,7 +95,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   // Compiled, the host sits beside this file; from TypeScript sources (tests), it is the build's copy.
   const folder = options.engine === 'extension' ? 'extension-host' : 'host';
   const beside = join(__dirname, folder, 'main.js');
-  const script = options.hostScript ?? (existsSync(beside) ? beside : join(__dirname, '..', 'dist', 'local', folder, 'main.js'));
+  const script = options.hostScript ?? (existsSync(beside) ? beside : freshBuild(join(__dirname, '..'), join('local', folder, 'main.js')));
 
   const launch = (extraEnv: Record<string, string> = {}) =>
     new Promise<HostProcess>((resolve, reject) => {
@@ -152,7 +155,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     clock,
     workDir,
     host,
-    async crashAndRestartHost() {
+    async crashAndRestartHost(beforeRestart) {
       const old = stack.host.child;
       const dotnet = stack.host.extensionPid;
       if (dotnet) await killAndWait(dotnet);
@@ -161,6 +164,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         old.once('exit', () => resolve());
         old.kill('SIGKILL');
       });
+      beforeRestart?.();
       stack.host = await launch();
     },
     async stop() {
@@ -191,4 +195,24 @@ async function killAndWait(pid: number): Promise<void> {
     return;
   }
   for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** `dist/<file>` under `root`, or an error saying to build when it is missing or older than a source file. */
+export function freshBuild(root: string, file: string): string {
+  const script = join(root, 'dist', file);
+  if (!existsSync(script)) throw new Error(`no build at ${script}: run \`npm run build\` before the end-to-end tests`);
+  const built = statSync(script).mtimeMs;
+  const newest = (dir: string): { file: string; at: number } => {
+    let best = { file: '', at: 0 };
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      const found = e.isDirectory() ? newest(path) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? { file: path, at: statSync(path).mtimeMs } : best;
+      if (found.at > best.at) best = found;
+    }
+    return best;
+  };
+  const sources = ['functions', 'orchestrations', 'shared', 'local'].map((d) => newest(join(root, d))).concat([{ file: join(root, 'main.ts'), at: statSync(join(root, 'main.ts')).mtimeMs }]);
+  const latest = sources.reduce((a, b) => (b.at > a.at ? b : a));
+  if (latest.at > built) throw new Error(`the build in dist/ is older than ${latest.file}: run \`npm run build\` before the end-to-end tests`);
+  return script;
 }

@@ -28,6 +28,14 @@ export interface FaultOptions {
   lostWriteResponseRate?: number;
   /** For this long after a PATCH sets a usage location, assignLicense still answers "invalid usage location". */
   usageLocationLagMs?: number;
+  /**
+   * Hold the Nth assignLicense request (1-based): the tenant applies it, but the response waits until the caller's
+   * connection closes or `releaseHeldWrite()` is called. A test kills the host while `heldWrite` is pending, so the
+   * crash lands inside a write whose effect Graph kept but whose answer the app never saw (the case Durable's
+   * at-least-once activities must survive; Graph documents no idempotency key for assignLicense:
+   * https://learn.microsoft.com/graph/api/user-assignlicense).
+   */
+  holdAssignLicense?: number;
 }
 
 export interface SimulatorOptions {
@@ -50,6 +58,8 @@ export type RequestKind = 'subscribedSkus' | 'getUser' | 'patchUser' | 'assignLi
 
 export interface SimRecord {
   requests: number;
+  /** Every assignLicense request that reached the tenant, per user (object id), whether or not it changed anything. */
+  assignLicenseRequests: Map<string, number>;
   byKind: Record<RequestKind, number>;
   /** Requests per user (object id), by kind. */
   byUser: Map<string, Partial<Record<RequestKind, number>>>;
@@ -113,6 +123,11 @@ export class GraphSimulator {
   private readonly reads: { at: number; units: number }[] = [];
   private readonly teamsReads: number[] = [];
   private rng: () => number;
+  private assignLicenseSeen = 0;
+  private release: (() => void) | undefined;
+  private heldSignal: (userId: string) => void = () => {};
+  /** Resolves with the user's object id once the held assignLicense (FaultOptions.holdAssignLicense) has arrived. */
+  readonly heldWrite: Promise<string>;
   throttling: boolean;
   faults: FaultOptions;
   /** The app's granted permissions (undefined: all); see SimulatorOptions.permissions. */
@@ -127,7 +142,8 @@ export class GraphSimulator {
     this.faults = options.faults ?? {};
     this.permissions = options.permissions;
     this.rng = seededRandom(options.seed ?? 1);
-    this.record = { requests: 0, byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, faults: 0, resets: 0, callingPlanSeenAt: new Map() };
+    this.heldWrite = new Promise((resolve) => (this.heldSignal = resolve));
+    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, faults: 0, resets: 0, callingPlanSeenAt: new Map() };
   }
 
   async start(): Promise<this> {
@@ -205,7 +221,21 @@ export class GraphSimulator {
       }
     }
     const r = this.dispatch({ id: '0', method: req.method ?? 'GET', url: path + url.search, body: parsed, headers: headersOf(req) });
+    if (routeKind(req.method ?? 'GET', path) === 'assignLicense' && r.status < 300 && ++this.assignLicenseSeen === this.faults.holdAssignLicense) {
+      await new Promise<void>((resolve) => {
+        this.release = resolve;
+        res.once('close', () => resolve());
+        this.heldSignal(decodeURIComponent(path.split('/')[2] ?? ''));
+      });
+      this.release = undefined;
+      if (res.destroyed || res.writableEnded) return;
+    }
     sendJson(res, r.status, r.body, r.headers);
+  }
+
+  /** Sends the held assignLicense's response, if its caller is still there. */
+  releaseHeldWrite(): void {
+    this.release?.();
   }
 
   /** One Graph request, top-level or inside a $batch: fault and throttle checks, then the route. */
@@ -299,6 +329,7 @@ export class GraphSimulator {
       case 'assignLicense': {
         const user = this.tenant.requireUser(path.slice('/users/'.length, -'/assignLicense'.length));
         this.countUser(user.id, kind);
+        this.record.assignLicenseRequests.set(user.id, (this.record.assignLicenseRequests.get(user.id) ?? 0) + 1);
         const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
         const add = b['addLicenses'];
         const remove = b['removeLicenses'];
@@ -370,7 +401,7 @@ export class GraphSimulator {
       return sendJson(res, 200, { now: new Date(this.clock.now()).toISOString(), offsetMs: offset });
     }
     if (url.pathname === '/_sim/record') {
-      return sendJson(res, 200, { ...this.record, byUser: Object.fromEntries(this.record.byUser), callingPlanSeenAt: Object.fromEntries(this.record.callingPlanSeenAt) });
+      return sendJson(res, 200, { ...this.record, byUser: Object.fromEntries(this.record.byUser), assignLicenseRequests: Object.fromEntries(this.record.assignLicenseRequests), callingPlanSeenAt: Object.fromEntries(this.record.callingPlanSeenAt) });
     }
     sendJson(res, 404, graphError('NotFound', 'unknown simulator control endpoint'));
   }

@@ -4,10 +4,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freshBuild } from '../../local/stack';
 import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
 
 const root = join(__dirname, '..', '..');
-const cli = join(root, 'dist', 'local', 'cli.js');
+// The CLI runs from the build; a missing or stale build fails here, saying so.
+const cli = freshBuild(root, join('local', 'cli.js'));
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 const builtInProfileNames = () => {
   const profiles: unknown = BUILT_IN_PROFILES;

@@ -1,4 +1,4 @@
-// The domain stays pure: no Azure, Graph or Durable SDK, no environment. Orchestrators stay deterministic.
+// The domain stays pure: no Azure, Graph or Durable SDK, no environment, no clock. Orchestrators stay deterministic.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -9,6 +9,11 @@ describe('architecture', () => {
   it.each(sources('shared/domain'))('shared/domain/%s imports no SDK and reads no environment', (_f, text) => {
     expect(text).not.toMatch(/from ['"](@azure|@microsoft|durable-functions)/);
     expect(text).not.toMatch(/process\.env/);
+  });
+
+  // The domain runs inside orchestrators on replay: a time it needs is passed in (context.df.currentUtcDateTime).
+  it.each(sources('shared/domain'))('shared/domain/%s reads no clock and no randomness (replay-safe)', (_f, text) => {
+    expect(text).not.toMatch(/Date\.now|new Date\(\)|performance\.now|Math\.random|randomUUID/);
   });
 
   it.each(sources('orchestrations').filter(([f]) => f === 'batch.ts' || f === 'chunk.ts'))('orchestrations/%s uses no clock, randomness or I/O of its own', (_f, text) => {
