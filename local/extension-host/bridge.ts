@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvocationContext } from '@azure/functions';
 import type { FunctionRegistry } from '../host/functions-core';
+import { closeServer } from '../host/server';
 
 export interface BridgeFunction {
   readonly name: string;
@@ -74,9 +75,7 @@ export class NodeBridge {
   async close(): Promise<void> {
     const s = this.server;
     this.server = undefined;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    await closeServer(s);
   }
 
   /** One invocation; the answer is `{ ok: true, result }` or `{ ok: false, message, stack }` as JSON. */

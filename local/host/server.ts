@@ -124,9 +124,7 @@ export class HostServer {
   async close(): Promise<void> {
     const s = this.server;
     this.server = undefined;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    await closeServer(s);
   }
 
   /** The durableClient binding data the real extension would hand to a client function. */
@@ -338,4 +336,11 @@ export class HostServer {
     res.writeHead(r.status, out);
     res.end(bytes);
   }
+}
+
+/** Stops a local HTTP server at once: open keep-alive connections are closed rather than waited for. */
+export async function closeServer(s: Server | undefined): Promise<void> {
+  if (!s) return;
+  s.closeAllConnections();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
 }

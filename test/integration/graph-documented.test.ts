@@ -1,16 +1,14 @@
 // Issue 12: the adapter against the simulator, each behaviour checked against Microsoft's documented responses
 // (fixtures in test/fixtures/graph-docs). The real Graph client over HTTPS; waits move a shared skip-ahead clock.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import { planId, type TenantFile } from '../../local/graph-sim/tenant';
 import { teamsFeatures, type GraphLicensingDirectory } from '../../shared/adapters/graph';
 import type { GraphFailure, GraphResult } from '../../shared/domain/directory';
-import { simulatorWithAdapter } from '../support/graph';
+import { graphDoc, simulatorWithAdapter } from '../support/graph';
 import { skuIdOf } from '../support/tenant';
 
-const doc = (name: string) => JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'graph-docs', name), 'utf8')) as Record<string, unknown>;
+const doc = graphDoc;
 
 const tenant: TenantFile = {
   skus: [

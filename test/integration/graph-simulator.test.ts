@@ -1,14 +1,13 @@
 // The simulator speaks Graph's wire format and enforces Graph's licensing rules; driven over HTTPS with raw requests
 // so that what is checked is the wire, not the adapter.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { SkipAheadClock } from '../../local/clock';
 import { startGraphSimulator, type GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
+import { graphDoc } from '../support/graph';
 import { skuIdOf } from '../support/tenant';
 
-const doc = (name: string) => JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'graph-docs', name), 'utf8')) as Record<string, unknown>;
+const doc = graphDoc;
 
 const tenant: TenantFile = {
   skus: [
