@@ -47,6 +47,8 @@ export interface BatchStore {
   /** Whether a one-time step (publishing flags) has been recorded as done for the run. */
   isDone(runKey: RunKey, step: string): Promise<boolean>;
   markDone(runKey: RunKey, step: string): Promise<void>;
+  /** The steps recorded as done for the run whose names start with `prefix` (one listing, not one read per step). */
+  doneSteps(runKey: RunKey, prefix: string): Promise<Set<string>>;
 }
 
 /** The quoted form Blob Storage's If-Match wants; Event Grid's `data.eTag` comes without quotes. */
@@ -161,6 +163,13 @@ export class BlobBatchStore implements BatchStore {
 
   async markDone(runKey: RunKey, step: string): Promise<void> {
     await (await this.container()).getBlockBlobClient(`${runKey}/_work/${step}.done`).upload('', 0);
+  }
+
+  async doneSteps(runKey: RunKey, prefix: string): Promise<Set<string>> {
+    const folder = `${runKey}/_work/`;
+    const steps = new Set<string>();
+    for await (const b of (await this.container()).listBlobsFlat({ prefix: `${folder}${prefix}` })) if (b.name.endsWith('.done')) steps.add(b.name.slice(folder.length, -'.done'.length));
+    return steps;
   }
 }
 
