@@ -3,6 +3,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { QueueServiceClient } from '@azure/storage-queue';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { startStack, type Stack } from '../../local/stack';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { getBatch, outcomesByUpn, postBatch, readRunFile, uploadBlob, waitForReport } from '../support/e2e';
@@ -62,12 +63,15 @@ describe('end to end through the local host', () => {
   });
 
   it('answers unusable envelopes with problem+json 400/413/415 naming the problem', async () => {
-    const notJson = await postBatch(stack, '{"users": [', {});
-    expect([notJson.status, notJson.headers.get('content-type')]).toEqual([400, 'application/problem+json']);
-    expect(notJson.body.detail).toMatch(/not valid JSON/);
-    expect((await postBatch(stack, { users: [] })).status).toBe(400);
-    expect((await postBatch(stack, 'x', { contentType: 'application/xml' })).status).toBe(415);
-    expect((await postBatch(stack, Buffer.alloc(21 * 1024 * 1024, 0x61), { contentType: 'text/plain' })).status).toBe(413);
+    // RFC 9457: type (about:blank: the status says it all), title, status (the response's own) and detail.
+    const problem = async (r: Promise<{ status: number; body: any; headers: Headers }>, status: number, title: string, detail: RegExp) => {
+      const got = await r;
+      expect([got.status, got.headers.get('content-type'), got.body]).toEqual([status, 'application/problem+json', { type: 'about:blank', title, status, detail: expect.stringMatching(detail) }]);
+    };
+    await problem(postBatch(stack, '{"users": [', {}), 400, 'Unusable batch', /not valid JSON/);
+    await problem(postBatch(stack, { users: [] }), 400, 'Unusable batch', /no users|no rows|empty/i);
+    await problem(postBatch(stack, 'x', { contentType: 'application/xml' }), 415, 'Unsupported content type', /^send application\/json .* got "application\/xml"$/);
+    await problem(postBatch(stack, Buffer.alloc(21 * 1024 * 1024, 0x61), { contentType: 'text/plain' }), 413, 'Batch too large', /over 20971520 bytes \(20 MiB\); split the batch/);
   });
 
   it('licenses an HTTP JSON batch: every row gets its outcome and reason, 20 h is provisioned, 25 h is flagged', async () => {
@@ -179,12 +183,14 @@ describe('end to end through the local host', () => {
     expect(http.map((m) => `${m.subject}:${m.body.userPrincipalName}`).sort()).toEqual(['failed:h-ghost@contoso.com', 'failed:h-noloc@contoso.com', 'flagged:h-25h@contoso.com']);
   });
 
-  it('writes report.json and a formula-safe report.csv to the reports container', async () => {
+  // Formula safety, cell by cell, is proved in hostile-input.test.ts ("neutralises formula payloads…").
+  it('writes report.json and report.csv, the same rows in both, to the reports container', async () => {
     // The run's folder: <caller>/<batchId>/<run>; with DIALTONE_CALLERS unset the one caller is "default".
     const json = JSON.parse(await readRunFile(stack, 'default', 'hr-http-1', 'report.json'));
     expect(json.counts).toEqual({ total: 10, provisioned: 4, assigned: 1, flagged: 1, failed: 2, rejected: 2 });
-    const csv = await readRunFile(stack, 'default', 'hr-http-1', 'report.csv');
-    expect(csv.split('\r\n').filter(Boolean)).toHaveLength(11);
+    const [header, ...rows]: string[][] = parseCsv((await readRunFile(stack, 'default', 'hr-http-1', 'report.csv')).replace(/^\uFEFF/, ''));
+    const col = (name: string) => header!.indexOf(name);
+    expect(rows.map((r) => [r[col('row')], r[col('userPrincipalName')], r[col('outcome')], r[col('reason')]])).toEqual(json.users.map((u: { row: number; userPrincipalName: string; outcome: string; reason: string }) => [String(u.row), u.userPrincipalName, u.outcome, u.reason]));
   });
 
   it('ends the run with a report error for a file that is no input at all', async () => {
