@@ -99,7 +99,11 @@ export class BlobBatchStore implements BatchStore {
     const blob = (await this.container(ref.container)).getBlobClient(ref.name);
     const tooBig = (n: number) => `${ref.name}: ${n} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file`;
     try {
-      const r = await blob.download(0, undefined, ref.etag ? { conditions: { ifMatch: quotedEtag(ref.etag) } } : {});
+      const pinned = ref.etag ? { conditions: { ifMatch: quotedEtag(ref.etag) } } : {};
+      // Its length first (a HEAD): an input over the limit is refused before a byte of it is sent to us.
+      const props = await blob.getProperties(pinned);
+      if ((props.contentLength ?? 0) > MAX_INPUT_BYTES) return { ok: false, message: tooBig(props.contentLength ?? 0) };
+      const r = await blob.download(0, undefined, pinned);
       const body = r.readableStreamBody;
       if ((r.contentLength ?? 0) > MAX_INPUT_BYTES) {
         body?.destroy?.();
