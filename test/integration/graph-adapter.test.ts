@@ -2,7 +2,7 @@
 import { SkipAheadClock } from '../../local/clock';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
-import { GraphLicensingDirectory } from '../../shared/adapters/graph';
+import { GraphLicensingDirectory, SimulatorTokenCredential } from '../../shared/adapters/graph';
 import type { GraphFailure, GraphResult } from '../../shared/domain/directory';
 import { simulatorWithAdapter } from '../support/graph';
 import { skuIdOf } from '../support/tenant';
@@ -155,6 +155,49 @@ describe('Graph adapter against the simulator', () => {
     expect(sim.record.throttled).toBeGreaterThan(0);
     // The writes beyond 3,000 could only pass once the first left the 150 s window: the adapter waited that out.
     expect(clock.now() - start).toBeGreaterThanOrEqual(150_000);
+  });
+
+  it('paces writes at 18 a second by default: each write 1/18 s of simulated time after the last', async () => {
+    // Virtual time that moves only when this test moves it: the pacer's sleeps wait for the test, which moves the
+    // clock to the earliest slot asked for, releases that write, and moves on once it has reached the simulator. A
+    // pacer that let writes through early would put more than 18 into some second of this clock.
+    let virtual = Date.parse('2026-11-25T08:00:00Z');
+    const vclock = { now: () => virtual };
+    const { sim: vsim } = await simulatorWithAdapter({ tenant, clock: vclock });
+    const waiters: { at: number; release: () => void }[] = [];
+    try {
+      const paced = new GraphLicensingDirectory({ baseUrl: vsim.url, credential: new SimulatorTokenCredential(), extraCaPem: vsim.caPem, now: vclock.now, sleep: (ms) => new Promise<void>((release) => waiters.push({ at: virtual + ms, release })) });
+      const read = await paced.readUsers(Array.from({ length: 45 }, (_, i) => `bulk${i}@contoso.com`));
+      const bulk = [...read.values()].map((r) => (r.ok ? r.value.id : ''));
+      const writes = () => vsim.record.byKind.patchUser + vsim.record.byKind.assignLicense;
+      let done = false;
+      const all = Promise.all([...bulk.map((id) => paced.setUsageLocation(id, 'CA')), ...bulk.map((id) => paced.assignLicenses(id, [skuIdOf('ENTERPRISEPACK')]))]).finally(() => (done = true));
+      const tick = () => new Promise((r) => setTimeout(r, 5));
+      while (!done) {
+        // Every write not waiting for its slot has reached the simulator before the clock moves (one request each:
+        // this simulator injects no faults).
+        while (writes() < 90 - waiters.length && !done) await tick();
+        if (waiters.length === 0) {
+          await tick();
+          continue;
+        }
+        waiters.sort((a, b) => a.at - b.at);
+        const next = waiters.shift()!;
+        virtual = Math.max(virtual, next.at);
+        next.release();
+      }
+      const results = await all;
+      expect(results.filter((r) => !r.ok)).toEqual([]);
+      const at = vsim.record.stateChangingWrites.map((w) => w.at).sort((a, b) => a - b);
+      expect(at).toHaveLength(90);
+      // Each write at least 1/18 s after the one before (to a microsecond: the slots are k × 55.5… ms in floating
+      // point), so no second holds more than 18; and no slower than that: 90 writes span 89/18 s.
+      const gaps = at.slice(1).map((t, i) => t - at[i]!);
+      expect(Math.min(...gaps)).toBeGreaterThan(1000 / 18 - 0.001);
+      expect(at[89]! - at[0]!).toBeCloseTo((89 * 1000) / 18, 0);
+    } finally {
+      await vsim.close();
+    }
   });
 
   it('classifies a refused connection as transient', async () => {

@@ -5,7 +5,7 @@ const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 describe('configuration', () => {
   it('has sensible defaults', () => {
     const c = loadConfig(base);
-    expect(c).toMatchObject({ graphBaseUrl: 'https://graph.microsoft.com', deadlineHours: 24, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined, chunkSize: 200, intakeContainer: 'license-requests', reportsContainer: 'license-reports', flagsQueue: 'license-flags', serviceBus: undefined, taskHub: 'dialtone' });
+    expect(c).toMatchObject({ graphBaseUrl: 'https://graph.microsoft.com', deadlineHours: 24, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined, chunkSize: 200, assignParallelism: 10, graphWritesPerSecond: 18, intakeContainer: 'license-requests', reportsContainer: 'license-reports', flagsQueue: 'license-flags', serviceBus: undefined, taskHub: 'dialtone' });
     expect(c.profiles.get('phone-domestic')).toEqual(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']);
   });
 
