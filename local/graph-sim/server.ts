@@ -75,6 +75,8 @@ export interface SimRecord {
    * priority": low, normal or high; null when absent) and whether it came as an item of a $batch.
    */
   teamsReads: { priority: string | null; inBatch: boolean }[];
+  /** Every skuId any assignLicense asked to remove (dialtone never removes a licence: this stays empty). */
+  removeLicensesSent: string[];
 }
 
 interface SubRequest {
@@ -150,7 +152,7 @@ export class GraphSimulator {
     this.permissions = options.permissions;
     this.rng = seededRandom(options.seed ?? 1);
     this.heldWrite = new Promise((resolve) => (this.heldSignal = resolve));
-    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [] };
+    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], removeLicensesSent: [] };
   }
 
   async start(): Promise<this> {
@@ -349,6 +351,7 @@ export class GraphSimulator {
           const disabled = o['disabledPlans'] ?? [];
           return { skuId: typeof o['skuId'] === 'string' ? o['skuId'] : '', disabledPlans: Array.isArray(disabled) && disabled.every((d) => typeof d === 'string') ? disabled : null };
         });
+        this.record.removeLicensesSent.push(...remove.map(String));
         if (adds.some((a) => a.skuId === '' || a.disabledPlans === null) || remove.some((r) => typeof r !== 'string')) throw new LicensingError(400, 'Request_BadRequest', 'Invalid license assignment payload.');
         if (this.tenant.assignLicense(user, adds.map((a) => ({ skuId: a.skuId, disabledPlans: a.disabledPlans ?? [] })), remove as string[], now)) this.record.stateChangingWrites.push({ kind: 'assignLicense', userId: user.id, at: now });
         return ok({ '@odata.context': context('users/$entity'), ...this.tenant.userResource(user, undefined, now) });

@@ -34,7 +34,7 @@ const row = (n: number): AssignmentPlan => ({ kind: 'assign', row: n, userPrinci
 const noGraph = new Proxy({}, { get: (_t, name) => () => Promise.reject(new Error(`finish called Graph (${String(name)})`)) }) as LicensingDirectory;
 
 describe('flags on a storage queue', () => {
-  it('are published once across a crash between publishing and marking them done', async () => {
+  it('are published once across a crash between publishing and marking them done; a lost chunk\'s rows reach the report', async () => {
     const queue = queueService.getQueueClient('flags-crash');
     const runKey = newRunKey('hr-a', 'flags-crash');
     // Three rows whose chunk never recorded a result: the finish reports each failed (graph_error) and flags it.
@@ -57,6 +57,10 @@ describe('flags on a storage queue', () => {
     expect(after.map((m) => m.messageId)).toEqual([1, 2, 3].map((n) => flagMessageId(runKey, `flag${n}@contoso.com`)));
     expect(await store.isDone(runKey, 'flags')).toBe(true);
     expect(crashes).toBe(2);
+    // A chunk that never recorded a result (it failed outright) still reaches the report: each of its rows failed,
+    // saying why and what to do.
+    const report = await store.readReport(runKey);
+    expect(report?.users.map((u) => [u.row, u.outcome, u.reason, u.message])).toEqual([1, 2, 3].map((n) => [n, 'failed', 'graph_error', 'no result was recorded for this row (its chunk failed); run the batch again']));
   });
 
   it('sends only the messages a crash in the middle of publishing left unsent', async () => {
