@@ -55,7 +55,7 @@ exit codes:
   3   the run completed but some rows need a person (failed, flagged, rejected)
   2   the file is no input (the report holds the error and zero users)
   64  a usage error
-  1   anything else
+  1   anything else (also when stopped by Ctrl-C or SIGTERM, after stopping what it started)
 
 settings (environment variables, passed to the app as its configuration):
   DIALTONE_DEFAULT_USAGE_LOCATION  country code for users who have none when the row gives none (e.g. US)
