@@ -48,6 +48,14 @@ async function waitAs(host: { url: string; functionKey: string }, batchId: strin
 }
 const status = async (key: string, path: string, method = 'GET') => (await fetch(`${stack.host.url}${path}`, { method, headers: { 'x-functions-key': key } })).status;
 
+/** Integration A's finished batch only-a, made once and shared, so each test that reads it also runs alone. */
+let onlyARun: Promise<unknown> | undefined;
+const onlyA = () =>
+  (onlyARun ??= (async () => {
+    expect((await postBatch(stack, { batchId: 'only-a', users: [{ userPrincipalName: 'real@contoso.com' }] })).status).toBe(202);
+    await waitForReport(stack, 'only-a');
+  })());
+
 /** A raw request, so the Host header and the body's framing are exactly what the test says. */
 function raw(opts: { path: string; method?: string; host?: string; headers?: Record<string, string>; body?: (write: (chunk: Buffer) => Promise<boolean>) => Promise<void> }): Promise<{ status: number; text: string; sent: number }> {
   const url = new URL(stack.host.url);
@@ -99,8 +107,7 @@ describe('integrations see only their own batches (DIALTONE_CALLERS)', () => {
   });
 
   it('answers another integration 404 for a batch it did not create, for reading and for recheck', async () => {
-    expect((await postBatch(stack, { batchId: 'only-a', users: [{ userPrincipalName: 'real@contoso.com' }] })).status).toBe(202);
-    await waitForReport(stack, 'only-a');
+    await onlyA();
     expect(await status(KEY_B, '/api/batches/only-a')).toBe(404);
     expect(await status(KEY_B, '/api/batches/only-a/recheck', 'POST')).toBe(404);
     expect(await status(KEY_A, '/api/batches/only-a')).toBe(200);
@@ -108,6 +115,7 @@ describe('integrations see only their own batches (DIALTONE_CALLERS)', () => {
 
   it('refuses a key that opens the host but belongs to no integration (403), and one that opens nothing (401)', async () => {
     expect((await postBatch(stack, { users: [{ userPrincipalName: 'real@contoso.com' }] }, { key: KEY_STRANGER })).status).toBe(403);
+    await onlyA();
     expect(await status(KEY_STRANGER, '/api/batches/only-a')).toBe(403);
     expect(await status('not-a-key', '/api/batches/only-a')).toBe(401);
   });
@@ -170,6 +178,7 @@ describe('the local host is as strict as the Functions host', () => {
   });
 
   it('answers a request for another host name 400 (DNS rebinding), on the API and the durable routes', async () => {
+    await onlyA();
     const port = new URL(stack.host.url).port;
     for (const path of ['/api/batches/only-a', `/runtime/webhooks/durabletask/instances?code=${KEY_A}`, '/admin/host/status']) {
       expect((await raw({ path, host: `evil.example:${port}`, headers: { 'x-functions-key': KEY_A } })).status).toBe(400);
@@ -265,6 +274,7 @@ describe('hostile input stays small on its way through', () => {
   });
 
   it('is still up, with bounded peak memory, and never logged a UPN or a key', async () => {
+    await onlyA();
     expect((await getBatch(stack, 'only-a')).status).toBe(200);
     const peakKiB = peakMemoryKiB(stack.host.child.pid);
     expect(peakKiB).toBeGreaterThan(0);
