@@ -6,17 +6,29 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
+import type { DurableOrchestrationStatus } from 'durable-functions';
 import { charsetOf, type BatchStore } from '../shared/adapters/batch-store';
 import type { AppConfig } from '../shared/adapters/config';
-import { liveCounts, mergeOutcomes } from '../shared/domain/batch';
+import { liveCounts, mergeOutcomes, waitingRows } from '../shared/domain/batch';
+import { checkCallbackUrl } from '../shared/domain/callback';
+import { cancelledOutcome, isCancelled } from '../shared/domain/onboarding';
+import type { UserOutcome } from '../shared/domain/outcomes';
 import { MAX_INPUT_BYTES, parseInput, type ParsedInput } from '../shared/domain/input';
 import type { BatchInput, BatchStatus } from '../orchestrations/contracts';
-import { BATCH_ORCHESTRATOR, RECHECK_EVENT, chunkInstanceId } from '../orchestrations/names';
+import { BATCH_ORCHESTRATOR, CANCEL_EVENT, RECHECK_EVENT, chunkInstanceId, slotInstanceId } from '../orchestrations/names';
+import { upnKey } from '../shared/domain/upn';
 
 export interface BatchApiDeps {
   readonly config: AppConfig;
   readonly store: BatchStore;
 }
+
+const LIST_STATUSES = new Map<string, df.OrchestrationRuntimeStatus[]>([
+  ['running', [df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.ContinuedAsNew, df.OrchestrationRuntimeStatus.Suspended]],
+  ['completed', [df.OrchestrationRuntimeStatus.Completed, df.OrchestrationRuntimeStatus.Failed, df.OrchestrationRuntimeStatus.Terminated]],
+]);
+
+const RUNNING = new Set<string>(['Running', 'Pending', 'ContinuedAsNew', 'Suspended']);
 
 const BATCH_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -95,6 +107,12 @@ export function createBatchApi(deps: BatchApiDeps) {
     const requested = parsed.input.batchId ?? request.query.get('batchId') ?? undefined;
     if (requested !== undefined && !BATCH_ID.test(requested)) return problem(400, 'Invalid batchId', "batchId must be 1-100 characters of letters, digits, '.', '_' or '-'");
     const profile = parsed.input.profile ?? request.query.get('profile') ?? undefined;
+    let callbackUrl: string | undefined;
+    if (parsed.input.callbackUrl !== undefined) {
+      const checked = checkCallbackUrl(parsed.input.callbackUrl, { allowedHosts: config.callbackHosts, hasSecret: config.callbackSecret !== undefined, localRuntime: config.localRuntime });
+      if (!checked.ok) return problem(400, 'Callback refused', checked.message);
+      callbackUrl = checked.url;
+    }
     const batchId = requested ?? `b-${randomUUID()}`;
     const client = df.getClient(context);
 
@@ -102,7 +120,8 @@ export function createBatchApi(deps: BatchApiDeps) {
     const existing = await client.getStatus(batchId).catch(() => undefined);
     if (existing?.runtimeStatus) return sameBatchAgain(request, batchId, existing, fingerprint);
     const ref = await store.saveInput(batchId, body, contentType);
-    const input: BatchInput = { batchId, fingerprint, source: 'http', input: ref, ...(profile ? { profile } : {}), ...(json ? { json } : {}), deadlineHours: config.deadlineHours, chunkSize: config.chunkSize, parallelism: config.assignParallelism };
+    if (callbackUrl) await store.saveCallback(batchId, { url: callbackUrl, statusUrl: links(request, batchId).statusUrl, attempts: [] });
+    const input: BatchInput = { batchId, fingerprint, source: 'http', input: ref, ...(profile ? { profile } : {}), ...(json ? { json } : {}), deadlineHours: config.deadlineHours, chunkSize: config.chunkSize, parallelism: config.assignParallelism, ...(callbackUrl ? { callback: true } : {}) };
     try {
       await client.startNew(BATCH_ORCHESTRATOR, { instanceId: batchId, input });
     } catch (e) {
@@ -129,9 +148,21 @@ export function createBatchApi(deps: BatchApiDeps) {
     if (done) return { status: 200, jsonBody: { ...done, runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'done' } };
     const plan = await store.readPlan(batchId);
     if (!plan) return { status: 200, jsonBody: { batchId, runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'preflight', counts: null, users: [] } };
-    const users = mergeOutcomes(plan, await store.readChunks(batchId));
-    const counts = liveCounts(plan, users);
-    return { status: 200, jsonBody: { batchId, source: plan.source, startedAt: plan.startedAt, finishedAt: null, deadline: plan.deadline, ...(plan.error ? { error: plan.error } : {}), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'licensing', counts, users } };
+    const results = await store.readChunks(batchId);
+    const users = mergeOutcomes(plan, results);
+    // Rows waiting for their time (or their account) are shown with when they are due and count as scheduled; a
+    // waiting row whose cancellation is recorded will end cancelled (its slot honours it), so it is shown so now.
+    const cancellations = await store.readCancellations(batchId);
+    const cancelled: UserOutcome[] = [];
+    const waiting: (Omit<UserOutcome, 'outcome'> & { outcome: 'scheduled' })[] = [];
+    for (const w of waitingRows(plan, results)) {
+      if (isCancelled(cancellations, w.row)) cancelled.push(cancelledOutcome(w, cancellations));
+      else waiting.push({ row: w.row, userPrincipalName: w.userPrincipalName, profile: w.profile, skus: [...w.skus], outcome: 'scheduled', reason: '', message: `waiting until ${w.scheduledFor} (or for the account to exist)`, advisories: [], scheduledFor: w.scheduledFor, assignedAt: null, provisionedAt: null });
+    }
+    const settledUsers = [...users, ...cancelled];
+    const counts = { ...liveCounts(plan, settledUsers), pending: plan.rows.length - settledUsers.length - waiting.length, scheduled: waiting.length };
+    const all = [...settledUsers, ...waiting].sort((a, b) => a.row - b.row);
+    return { status: 200, jsonBody: { batchId, source: plan.source, startedAt: plan.startedAt, finishedAt: null, deadline: plan.deadline, ...(plan.error ? { error: plan.error } : {}), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'licensing', counts, users: all } };
   }
 
   async function recheck(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -155,5 +186,83 @@ export function createBatchApi(deps: BatchApiDeps) {
     return { status: 202, jsonBody: { batchId, chunksAsked: asked } };
   }
 
-  return { submit, status, recheck };
+  /**
+   * The batches, newest first, with their counts: `?status=running|completed` (completed includes batches that ended
+   * Failed or Terminated; each item says which) and `?top=N` (1-100, default 20). Read from the durable instance store
+   * (the extension's "get all instances" query, filtered by runtime status), so it costs no blob reads; a running
+   * batch's counts are those its orchestration last published, the batch's own URL has live ones.
+   */
+  async function list(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const wanted = request.query.get('status') ?? undefined;
+    const statuses = wanted === undefined ? undefined : LIST_STATUSES.get(wanted);
+    if (wanted !== undefined && !statuses) return problem(400, 'Invalid status', `status must be running or completed; got "${wanted.slice(0, 40)}"`);
+    const topText = request.query.get('top') ?? '20';
+    const top = /^\d{1,3}$/.test(topText) ? Number(topText) : NaN;
+    if (!(top >= 1 && top <= 100)) return problem(400, 'Invalid top', `top must be a whole number from 1 to 100; got "${topText.slice(0, 40)}"`);
+    const client = df.getClient(context);
+    let instances: DurableOrchestrationStatus[];
+    try {
+      instances = await client.getStatusBy(statuses ? { runtimeStatus: statuses } : {});
+    } catch (e) {
+      context.warn(`could not list batches: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`);
+      return problem(503, 'Batches not listed', 'the orchestration service did not answer; try again after the given seconds', { 'Retry-After': '10' });
+    }
+    const batches = instances
+      .filter((i) => i.name === BATCH_ORCHESTRATOR)
+      .sort((a, b) => new Date(b.createdTime).getTime() - new Date(a.createdTime).getTime() || (a.instanceId < b.instanceId ? -1 : 1))
+      .slice(0, top)
+      .map((i) => {
+        const custom = (i.customStatus ?? {}) as Partial<BatchStatus>;
+        const finished = i.runtimeStatus === df.OrchestrationRuntimeStatus.Completed;
+        const counts = finished && i.output && typeof i.output === 'object' ? i.output : (custom.counts ?? null);
+        return { ...links(request, i.instanceId), runtimeStatus: i.runtimeStatus, phase: custom.phase ?? null, createdTime: new Date(i.createdTime).toISOString(), lastUpdatedTime: new Date(i.lastUpdatedTime).toISOString(), counts };
+      });
+    return { status: 200, jsonBody: { batches } };
+  }
+
+  /**
+   * Cancels a running batch: rows not yet licensed end `cancelled`, rows already licensed keep their licences and end
+   * `assigned`, and the report is written. The request is recorded in the batch store first, so it is not lost if
+   * the event that wakes the orchestration is.
+   */
+  async function cancel(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const batchId = request.params['batchId'] ?? '';
+    const client = df.getClient(context);
+    const state = BATCH_ID.test(batchId) ? await client.getStatus(batchId).catch(() => undefined) : undefined;
+    if (!state?.runtimeStatus || state.name !== BATCH_ORCHESTRATOR) return problem(404, 'Unknown batch', `no batch ${batchId.slice(0, 100)}`);
+    if (!RUNNING.has(state.runtimeStatus)) return problem(409, 'Batch finished', `batch ${batchId} has finished (${state.runtimeStatus}); its report is final`);
+    await store.addCancellation(batchId, { batch: true });
+    await client.raiseEvent(batchId, CANCEL_EVENT, null);
+    const slots = ((state.customStatus ?? {}) as Partial<BatchStatus>).slots ?? 0;
+    for (let i = 0; i < slots; i++) await client.raiseEvent(slotInstanceId(batchId, i), CANCEL_EVENT, null).catch(() => undefined);
+    return { status: 202, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), cancelled: true } };
+  }
+
+  /** Cancels one row that is still waiting (an HR no-show): it ends `cancelled`, and nothing is assigned to it. */
+  async function cancelUser(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const batchId = request.params['batchId'] ?? '';
+    const upn = request.params['userPrincipalName'] ?? '';
+    const client = df.getClient(context);
+    const state = BATCH_ID.test(batchId) ? await client.getStatus(batchId).catch(() => undefined) : undefined;
+    if (!state?.runtimeStatus || state.name !== BATCH_ORCHESTRATOR) return problem(404, 'Unknown batch', `no batch ${batchId.slice(0, 100)}`);
+    if (!RUNNING.has(state.runtimeStatus)) return problem(409, 'Batch finished', `batch ${batchId} has finished (${state.runtimeStatus}); its report is final`);
+    const plan = await store.readPlan(batchId);
+    if (!plan) return problem(409, 'Batch not planned yet', 'the batch is still being read; try again after the given seconds', { 'Retry-After': '5' });
+    const row = plan.rows.find((r) => upnKey(r.userPrincipalName) === upnKey(upn));
+    if (!row) return problem(404, 'Unknown user', `batch ${batchId} has no row for ${upn.slice(0, 120)}`);
+    const result = (await store.readChunks(batchId)).find((r) => r.row === row.row);
+    const outcome = result?.outcome ?? (row.kind === 'rejected' || row.kind === 'failed' ? row.kind : undefined);
+    if (outcome === 'cancelled' || (!outcome && isCancelled(await store.readCancellations(batchId), row.row))) return { status: 200, jsonBody: { ...links(request, batchId), row: row.row, cancelled: true } };
+    if (outcome) return problem(409, 'Row already ended', `row ${row.row} already ended ${outcome}; licences already assigned are kept`);
+    if (row.kind !== 'scheduled') return problem(409, 'Row already being licensed', `row ${row.row} is being licensed now (it had no start date ahead); licences assigned are kept`);
+    await store.addCancellation(batchId, { row: row.row });
+    // Read after recording: a slot that took the row for licensing before it could see the cancellation has already
+    // removed it from its waiting list (see planSlot).
+    const stillWaiting = await store.readSlot(batchId, row.slot);
+    if (stillWaiting && !stillWaiting.waiting.some((w) => w.row === row.row)) return problem(409, 'Row already being licensed', `row ${row.row}'s time came and it is being licensed now; licences assigned are kept`);
+    await client.raiseEvent(slotInstanceId(batchId, row.slot), CANCEL_EVENT, null).catch(() => undefined);
+    return { status: 202, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), row: row.row, cancelled: true } };
+  }
+
+  return { submit, status, recheck, list, cancel, cancelUser };
 }

@@ -76,6 +76,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     DIALTONE_HOST_STATE_DIR: join(workDir, 'host'),
     DIALTONE_LOCAL_FUNCTION_KEY: functionKey,
     DIALTONE_SIM_URL: sim.url,
+    DIALTONE_LOCAL_RUNTIME: 'true',
     ...(options.skipAhead === false ? {} : { DIALTONE_LOCAL_CLOCK: 'skip-ahead' }),
     ...options.settings,
   };

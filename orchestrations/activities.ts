@@ -7,11 +7,14 @@ import { resolveTenantCatalog, type SubscribedSkuFacts } from '../shared/domain/
 import type { DirectoryUser, GraphFailure, GraphResult, LicensingDirectory } from '../shared/domain/directory';
 import { enablementFor, type LicenceAddition } from '../shared/domain/holdings';
 import { parseInput } from '../shared/domain/input';
-import { planBatch, validateRows, type FailedRow, type PlannedRow, type TenantUserState } from '../shared/domain/planning';
+import { cancelledOutcome, planOnboarding, type ScheduledRow, type StoredRow } from '../shared/domain/onboarding';
+import { validateRows, type FailedRow, type TenantUserState } from '../shared/domain/planning';
+import { DEFAULT_SCHEDULE, type ScheduleSettings } from '../shared/domain/schedule';
 import type { Profiles } from '../shared/domain/profiles';
 import { countOutcomes, type OutcomeCounts } from '../shared/domain/report';
 import { upnKey } from '../shared/domain/upn';
 import type { PreflightInput, PreflightResult, ProbeInput, ProbeResult } from './contracts';
+import { SLOT_CHUNK_BASE } from './names';
 
 export interface ActivityDeps {
   readonly graph: LicensingDirectory;
@@ -20,6 +23,8 @@ export interface ActivityDeps {
   readonly profiles: Profiles;
   readonly defaultProfile: string;
   readonly defaultUsageLocation: string | undefined;
+  /** How start dates are read (DIALTONE_TIME_ZONE, DIALTONE_LEAD_DAYS, DIALTONE_SCHEDULE_HORIZON_DAYS). */
+  readonly schedule?: ScheduleSettings;
   readonly now?: () => Date;
 }
 
@@ -37,7 +42,7 @@ export function createActivities(deps: ActivityDeps) {
 
   async function failPlan(base: Omit<StoredPlan, 'rows' | 'error'>, message: string): Promise<PreflightResult> {
     await store.savePlan({ ...base, error: message, rows: [] });
-    return { total: 0, chunks: 0, error: message, settled: countOutcomes([]) };
+    return { total: 0, chunks: 0, slots: 0, error: message, settled: countOutcomes([]) };
   }
 
   async function preflight(input: PreflightInput): Promise<PreflightResult> {
@@ -50,7 +55,7 @@ export function createActivities(deps: ActivityDeps) {
     const { format, encoding, delimiter, usageLocationColumn, advisories } = parsed.input;
     const described = { ...base, input: { format, encoding, ...(delimiter ? { delimiter } : {}) }, advisories: [...advisories] };
     const batchProfile = parsed.input.profile ?? input.profile;
-    const validated = validateRows(parsed.input.rows, { profiles: deps.profiles, defaultProfile: deps.defaultProfile, ...(batchProfile ? { batchProfile } : {}) });
+    const validated = validateRows(parsed.input.rows, { profiles: deps.profiles, defaultProfile: deps.defaultProfile, ...(batchProfile ? { batchProfile } : {}), schedule: { settings: deps.schedule ?? DEFAULT_SCHEDULE, now: new Date(input.startedAt) } });
 
     const skus = await graph.listSubscribedSkus();
     if (!skus.ok && skus.transient) throw new TransientGraphError(skus);
@@ -64,14 +69,16 @@ export function createActivities(deps: ActivityDeps) {
       else if (r.reason !== 'user_not_found') readFailures.set(upnKey(upn), r);
     }
     const tenant = { catalog: resolveTenantCatalog(skus.ok ? skus.value : []), users, planIds: planIdsOf(skus.ok ? skus.value : []) };
-    let rows: PlannedRow[] = planBatch(validated, tenant, {
+    const onboarding = planOnboarding(validated, tenant, {
       ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}),
       input: { format, ...(usageLocationColumn !== undefined ? { usageLocationColumn } : {}) },
-    });
+    }, new Date(input.startedAt));
+    const slots = skus.ok ? onboarding.slots : [];
     const rejectedByValidation = new Set(validated.filter((v) => v.kind === 'rejected').map((v) => v.row));
-    rows = rows.map((r): PlannedRow => {
+    const rows = onboarding.rows.map((r): StoredRow => {
       // Without the tenant's SKUs every SKU would look unknown: only what validation rejected stays rejected.
       if (r.kind === 'rejected' && (skus.ok || rejectedByValidation.has(r.row))) return r;
+      if (r.kind === 'scheduled' && skus.ok) return r;
       const failure = !skus.ok ? skus : readFailures.get(upnKey(r.userPrincipalName));
       if (!failure) return r;
       const failed: FailedRow = { kind: 'failed', row: r.row, ...(r.line !== undefined ? { line: r.line } : {}), ...(r.displayName !== undefined ? { displayName: r.displayName } : {}), userPrincipalName: r.userPrincipalName, profile: r.profile, skus: r.skus, reason: failure.reason === 'unknown_sku' ? 'graph_error' : failure.reason, message: `row ${r.row}: Graph refused to read the tenant: ${failure.message}` };
@@ -81,14 +88,20 @@ export function createActivities(deps: ActivityDeps) {
     // naming the permission, as well as each row's.
     const refused = !skus.ok ? skus : [...readFailures.values()].find((f) => f.reason === 'forbidden');
     const error = refused ? refused.message : undefined;
-    await store.savePlan({ ...described, rows, ...(error ? { error } : {}) });
-    const settled = countOutcomes(rows.filter((r) => r.kind !== 'assign').map((r) => ({ outcome: r.kind })), 0);
-    return { total: rows.length, chunks: chunkAssignments(rows, input.chunkSize).length, settled, ...(error ? { error } : {}) };
+    await store.savePlan({ ...described, rows, slots, ...(error ? { error } : {}) });
+    // Each slot keeps its own rows, so that a slot's rounds never read the whole plan.
+    const bySlot = slots.map((): ScheduledRow[] => []);
+    for (const r of rows) if (r.kind === 'scheduled') bySlot[r.slot]?.push(r);
+    for (const [i, at] of slots.entries()) await store.saveSlot(input.batchId, i, { at, waiting: bySlot[i] ?? [] });
+    const settled = countOutcomes(rows.flatMap((r) => (r.kind === 'rejected' || r.kind === 'failed' ? [{ outcome: r.kind }] : [])), 0);
+    return { total: rows.length, chunks: chunkAssignments(rows, input.chunkSize).length, slots: slots.length, settled, ...(error ? { error } : {}) };
   }
 
   async function loadChunk(input: { batchId: string; chunk: number }): Promise<PlannedAssignment[]> {
     const plan = await store.readPlan(input.batchId);
     if (!plan) throw new Error(`no stored plan for batch ${input.batchId}`);
+    // Rows licensed when their slot's time came were handed over in a work list of their own.
+    if (input.chunk >= SLOT_CHUNK_BASE) return (await store.readWork(input.batchId, input.chunk)) ?? [];
     return chunkAssignments(plan.rows, plan.chunkSize)[input.chunk] ?? [];
   }
 
@@ -150,10 +163,16 @@ export function createActivities(deps: ActivityDeps) {
     if (!plan) throw new Error(`no stored plan for batch ${input.batchId}`);
     const results = await store.readChunks(input.batchId);
     const have = new Set(results.map((r) => r.row));
-    // A row whose chunk never recorded a result is reported, never dropped.
+    const cancellations = await store.readCancellations(input.batchId);
+    // A row whose chunk never recorded a result is reported, never dropped; a waiting row of a cancelled batch (or a
+    // cancelled waiting row) was never licensed: it ends cancelled.
     const missing: ChunkUserResult[] = plan.rows
-      .filter((r) => r.kind === 'assign' && !have.has(r.row))
-      .map((r) => ({ row: r.row, outcome: 'failed', reason: 'graph_error', message: 'no result was recorded for this row (its chunk failed); run the batch again', assignedAt: null, provisionedAt: null }));
+      .filter((r) => (r.kind === 'assign' || r.kind === 'scheduled') && !have.has(r.row))
+      .map((r): ChunkUserResult =>
+        r.kind === 'scheduled' && (cancellations.batch || cancellations.rows.includes(r.row))
+          ? { row: r.row, outcome: 'cancelled', reason: '', message: cancelledOutcome(r, cancellations).message, assignedAt: null, provisionedAt: null }
+          : { row: r.row, outcome: 'failed', reason: 'graph_error', message: 'no result was recorded for this row (its chunk failed); run the batch again', assignedAt: null, provisionedAt: null },
+      );
     const report = finalReport(plan, [...results, ...missing], input.finishedAt ?? now().toISOString());
     await store.saveReport(report);
     if (!(await store.isDone(input.batchId, 'flags'))) {
@@ -170,7 +189,7 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 /** Service plan name → id as the tenant lists them (assignedLicenses' disabledPlans are ids). */
-function planIdsOf(skus: readonly SubscribedSkuFacts[]): Map<string, string> {
+export function planIdsOf(skus: readonly SubscribedSkuFacts[]): Map<string, string> {
   const ids = new Map<string, string>();
   for (const s of skus) for (const p of s.servicePlans ?? []) if (p.servicePlanId) ids.set(p.servicePlanName.toUpperCase(), p.servicePlanId);
   return ids;

@@ -18,6 +18,8 @@ export interface BatchInput {
   readonly deadlineHours: number;
   readonly chunkSize: number;
   readonly parallelism: number;
+  /** The batch asked for a callback (its URL is in the batch store, not in durable payloads). */
+  readonly callback?: boolean;
 }
 
 export interface PreflightInput {
@@ -34,6 +36,8 @@ export interface PreflightInput {
 export interface PreflightResult {
   readonly total: number;
   readonly chunks: number;
+  /** Slots that rows with a later start date (or a missing account) wait in. */
+  readonly slots: number;
   readonly error?: string;
   /** Rows settled before any write (rejected, failed). */
   readonly settled: OutcomeCounts;
@@ -61,8 +65,11 @@ export interface ChunkSummary {
 }
 
 export interface BatchStatus {
-  readonly phase: 'preflight' | 'licensing' | 'reporting' | 'done';
+  readonly phase: 'preflight' | 'licensing' | 'reporting' | 'notifying' | 'done';
   readonly chunks: number;
+  readonly slots?: number;
+  /** The batch was cancelled (POST …/cancel). */
+  readonly cancelled?: boolean;
   readonly counts?: OutcomeCounts;
   readonly error?: string;
 }

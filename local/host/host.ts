@@ -63,6 +63,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
   const server = new HostServer({ registry, engine, functionKey, taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone', log, ...(options.maxRunningOrchestrations ? { maxRunningOrchestrations: options.maxRunningOrchestrations } : {}), ...(options.port !== undefined ? { port: options.port } : {}) });
   const url = await server.start();
+  engine.clientData = () => server.clientData();
   process.env['WEBSITE_HOSTNAME'] = new URL(url).host;
 
   const blobTrigger = registry.byTrigger('blobTrigger')[0];

@@ -1,13 +1,28 @@
 // Where a batch's data lives while it runs and after: the input, the plan, each chunk's results and the report, as
 // blobs under `<batchId>/` in the reports container. Durable payloads stay small because the rows live here.
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
-import type { ChunkUserResult, StoredPlan } from '../domain/batch';
+import type { ChunkUserResult, PlannedAssignment, StoredPlan } from '../domain/batch';
+import { NO_CANCELLATIONS, type Cancellations, type ScheduledRow } from '../domain/onboarding';
+import type { CallbackAttempt } from '../domain/callback';
 import { MAX_INPUT_BYTES } from '../domain/input';
 import { reportToCsv, type BatchReport } from '../domain/report';
 
 export interface InputRef {
   readonly container: string;
   readonly name: string;
+}
+
+/** A batch's callback: where to send it, the status URL it names, and every attempt so far. */
+export interface CallbackRegistration {
+  readonly url: string;
+  readonly statusUrl: string;
+  readonly attempts: CallbackAttempt[];
+}
+
+/** A slot in the store: when it is due, and its rows still waiting (for their time, or their account). */
+export interface SlotState {
+  readonly at: string;
+  readonly waiting: readonly ScheduledRow[];
 }
 
 /** The input's bytes, and the charset its Content-Type declared (an HTTP body's, kept on the blob; or an upload's own). */
@@ -33,6 +48,25 @@ export interface BatchStore {
   /** Whether a one-time step (publishing flags) has been recorded as done for the batch. */
   isDone(batchId: string, step: string): Promise<boolean>;
   markDone(batchId: string, step: string): Promise<void>;
+  saveCallback(batchId: string, callback: CallbackRegistration): Promise<void>;
+  readCallback(batchId: string): Promise<CallbackRegistration | undefined>;
+  /** The assignments a slot's round handed to a chunk (rows planned when their time came). */
+  saveWork(batchId: string, chunk: number, work: readonly PlannedAssignment[]): Promise<void>;
+  readWork(batchId: string, chunk: number): Promise<PlannedAssignment[] | undefined>;
+  /** A slot's due time and the rows still waiting in it (written by preflight, then by each of the slot's rounds). */
+  saveSlot(batchId: string, slot: number, state: SlotState): Promise<void>;
+  readSlot(batchId: string, slot: number): Promise<SlotState | undefined>;
+  /** Adds to a batch's cancellations; concurrent requests are each kept (conditional writes on the blob's ETag). */
+  addCancellation(batchId: string, change: { batch: true } | { row: number }): Promise<Cancellations>;
+  readCancellations(batchId: string): Promise<Cancellations>;
+  /** Chunk numbers that have recorded results, and those whose work was stored. */
+  listChunkNumbers(batchId: string): Promise<{ results: number[]; work: number[] }>;
+}
+
+async function streamToBuffer(stream: NodeJS.ReadableStream | undefined): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  if (stream) for await (const c of stream) parts.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
+  return Buffer.concat(parts);
 }
 
 export class BlobBatchStore implements BatchStore {
@@ -123,5 +157,68 @@ export class BlobBatchStore implements BatchStore {
 
   async markDone(batchId: string, step: string): Promise<void> {
     await (await this.container()).getBlockBlobClient(`${batchId}/_work/${step}.done`).upload('', 0);
+  }
+
+  saveCallback(batchId: string, callback: CallbackRegistration): Promise<void> {
+    return this.putJson(`${batchId}/_work/callback.json`, callback);
+  }
+
+  readCallback(batchId: string): Promise<CallbackRegistration | undefined> {
+    return this.getJson<CallbackRegistration>(`${batchId}/_work/callback.json`);
+  }
+
+  saveWork(batchId: string, chunk: number, work: readonly PlannedAssignment[]): Promise<void> {
+    return this.putJson(`${batchId}/_work/work-${chunk}.json`, work);
+  }
+
+  readWork(batchId: string, chunk: number): Promise<PlannedAssignment[] | undefined> {
+    return this.getJson<PlannedAssignment[]>(`${batchId}/_work/work-${chunk}.json`);
+  }
+
+  saveSlot(batchId: string, slot: number, state: SlotState): Promise<void> {
+    return this.putJson(`${batchId}/_work/slot-${slot}.json`, state);
+  }
+
+  readSlot(batchId: string, slot: number): Promise<SlotState | undefined> {
+    return this.getJson<SlotState>(`${batchId}/_work/slot-${slot}.json`);
+  }
+
+  async addCancellation(batchId: string, change: { batch: true } | { row: number }): Promise<Cancellations> {
+    const blob = (await this.container()).getBlockBlobClient(`${batchId}/_work/cancellations.json`);
+    for (let attempt = 0; ; attempt++) {
+      let current: Cancellations = NO_CANCELLATIONS;
+      let etag: string | undefined;
+      try {
+        const got = await blob.download();
+        etag = got.etag;
+        current = JSON.parse((await streamToBuffer(got.readableStreamBody)).toString('utf8')) as Cancellations;
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+      }
+      const next: Cancellations = 'batch' in change ? { ...current, batch: true } : { ...current, rows: current.rows.includes(change.row) ? current.rows : [...current.rows, change.row] };
+      const body = JSON.stringify(next);
+      try {
+        await blob.upload(body, Buffer.byteLength(body), { conditions: etag ? { ifMatch: etag } : { ifNoneMatch: '*' }, blobHTTPHeaders: { blobContentType: 'application/json' } });
+        return next;
+      } catch (e) {
+        const status = (e as { statusCode?: number }).statusCode;
+        if ((status !== 412 && status !== 409) || attempt >= 10) throw e;
+      }
+    }
+  }
+
+  async readCancellations(batchId: string): Promise<Cancellations> {
+    return (await this.getJson<Cancellations>(`${batchId}/_work/cancellations.json`)) ?? NO_CANCELLATIONS;
+  }
+
+  async listChunkNumbers(batchId: string): Promise<{ results: number[]; work: number[] }> {
+    const c = await this.container();
+    const results: number[] = [];
+    const work: number[] = [];
+    for await (const b of c.listBlobsFlat({ prefix: `${batchId}/_work/` })) {
+      const m = /\/_work\/(chunk|work)-(\d+)\.json$/.exec(b.name);
+      if (m) (m[1] === 'chunk' ? results : work).push(Number(m[2]));
+    }
+    return { results, work };
   }
 }

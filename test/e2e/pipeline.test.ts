@@ -142,7 +142,7 @@ describe('end to end through the local host', () => {
   it('writes report.json and a formula-safe report.csv to the reports container', async () => {
     const reports = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('license-reports');
     const json = JSON.parse((await reports.getBlobClient('hr-http-1/report.json').downloadToBuffer()).toString('utf8'));
-    expect(json.counts).toEqual({ total: 10, provisioned: 4, assigned: 1, flagged: 1, failed: 2, rejected: 2 });
+    expect(json.counts).toEqual({ total: 10, provisioned: 4, assigned: 1, flagged: 1, failed: 2, rejected: 2, cancelled: 0 });
     const csv = (await reports.getBlobClient('hr-http-1/report.csv').downloadToBuffer()).toString('utf8');
     expect(csv.split('\r\n').filter(Boolean)).toHaveLength(11);
   });
