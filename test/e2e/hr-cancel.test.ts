@@ -62,15 +62,16 @@ describe('HR onboarding: cancellation', () => {
     // The row without a start date is licensed at once and then waits for Teams; the others wait for their day.
     const live = await until('the licensed row', async () => {
       const s = await getBatch(stack, 'cancel-1');
-      return s.body?.counts?.assigned === 1 ? s.body : undefined;
+      return s.body?.counts?.waiting === 1 ? s.body : undefined;
     });
-    expect(live.counts).toMatchObject({ scheduled: 3, assigned: 1 });
+    // Licensed and waiting for Teams: counted as `waiting` while the batch runs.
+    expect(live.counts).toMatchObject({ scheduled: 3, waiting: 1 });
     expect(live.users.find((u: { userPrincipalName: string }) => u.userPrincipalName === 'monday@contoso.com')).toMatchObject({ outcome: 'scheduled', scheduledFor: `${day(4)}T00:00:00.000Z` });
 
     expect((await post('cancel-1/users/NoShow%40contoso.com/cancel')).status).toBe(202);
     expect((await post('cancel-1/users/noshow%40contoso.com/cancel')).status).toBe(200);
     const afterNoShow = (await getBatch(stack, 'cancel-1')).body;
-    expect(afterNoShow.counts).toMatchObject({ scheduled: 2, cancelled: 1, assigned: 1 });
+    expect(afterNoShow.counts).toMatchObject({ scheduled: 2, cancelled: 1, waiting: 1 });
     expect(afterNoShow.users.find((u: { userPrincipalName: string }) => u.userPrincipalName === 'noshow@contoso.com')).toMatchObject({ outcome: 'cancelled' });
     const licensed = await post('cancel-1/users/today%40contoso.com/cancel');
     expect(licensed.status).toBe(409);
