@@ -6,7 +6,7 @@ import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-f
 import type { ChunkUserResult, PlannedAssignment } from '../shared/domain/batch';
 import { nextPollAt } from '../shared/domain/polling';
 import { countOutcomes } from '../shared/domain/report';
-import type { ChunkInput, ChunkState, ChunkSummary, ProbeResult } from './contracts';
+import type { AssignInput, ChunkInput, ChunkState, ChunkSummary, ProbeResult } from './contracts';
 import { ASSIGN_ACTIVITY, LOAD_CHUNK_ACTIVITY, PROBE_TEAMS_ACTIVITY, RECHECK_EVENT, SAVE_CHUNK_ACTIVITY } from './names';
 
 /** Transient Graph failures (429, 5xx, resets) for one user: retried for about ten minutes before giving up. */
@@ -73,7 +73,7 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     const results: ChunkUserResult[] = [];
     for (let i = 0; i < work.length; i += input.parallelism) {
       const group = work.slice(i, i + input.parallelism);
-      const settled = yield* settleAll<ChunkUserResult>(context, group.map((w) => context.df.callActivityWithRetry(ASSIGN_ACTIVITY, GRAPH_RETRY, w)));
+      const settled = yield* settleAll<ChunkUserResult>(context, group.map((w) => context.df.callActivityWithRetry(ASSIGN_ACTIVITY, GRAPH_RETRY, { ...w, runKey } satisfies AssignInput)));
       const at = context.df.currentUtcDateTime.toISOString();
       settled.forEach((s, k) => {
         const row = group[k]!.row;
