@@ -13,9 +13,8 @@ export const SLOT_ORCHESTRATOR = 'dialtone-slot';
 export const LOAD_SLOT_ACTIVITY = 'dialtone-load-slot';
 export const LIVE_IN_SLOT_ACTIVITY = 'dialtone-live-in-slot';
 export const PLAN_SLOT_ACTIVITY = 'dialtone-plan-slot';
-export const WRITES_SETTLED_ACTIVITY = 'dialtone-writes-settled';
 export const STOP_BATCH_ACTIVITY = 'dialtone-stop-batch';
-/** Raised on a batch and its slots when the batch or one of its rows is cancelled. */
+/** Raised on a batch, its slots and its chunks when the batch is cancelled, and on a slot when one of its rows is. */
 export const CANCEL_EVENT = 'cancel';
 export const RECHECK_EVENT = 'recheck';
 

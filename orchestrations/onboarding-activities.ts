@@ -1,6 +1,6 @@
 // The activities of HR onboarding: plan a slot's waiting rows when their time comes (seats and accounts read from
 // Graph then, not at submission), record cancellations, tell when a cancelled batch has no licence write in flight,
-// and stop a cancelled batch's remaining waits. Built from their dependencies like the other activities.
+// and ask a cancelled batch's chunks and slots to end their waits. Built from their dependencies like the other activities.
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { BatchStore, RunKey, SlotState } from '../shared/adapters/batch-store';
@@ -11,7 +11,7 @@ import { cancelledOutcome, planSlotRound } from '../shared/domain/onboarding';
 import type { AssignmentPlan, TenantUserState } from '../shared/domain/planning';
 import { upnKey } from '../shared/domain/upn';
 import { TransientGraphError, planIdsOf } from './activities';
-import { SLOT_CHUNK_BASE, slotChunkId, slotSettledChunkId } from './names';
+import { CANCEL_EVENT, slotChunkId, slotSettledChunkId } from './names';
 
 export interface OnboardingDeps {
   readonly graph: LicensingDirectory;
@@ -131,40 +131,26 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
   }
 
   /**
-   * Whether every licence write handed out so far has recorded its result: each row planned at preflight, and each
-   * row a slot handed to a chunk, has an outcome in the store.
-   */
-  async function writesSettled(input: { runKey: RunKey }): Promise<boolean> {
-    const plan = await store.readPlan(input.runKey);
-    if (!plan) throw new Error(`no stored plan for run ${input.runKey}`);
-    const have = new Set((await store.readChunks(input.runKey)).map((r) => r.row));
-    if (plan.rows.some((r) => r.kind === 'assign' && !have.has(r.row))) return false;
-    const { work } = await store.listChunkNumbers(input.runKey);
-    for (const id of work.filter((w) => w >= SLOT_CHUNK_BASE)) {
-      if (((await store.readWork(input.runKey, id)) ?? []).some((w) => !have.has(w.row))) return false;
-    }
-    return true;
-  }
-
-  /**
-   * Ends what a cancelled batch still runs: its chunks' Teams waits (their rows are licensed and end `assigned`) and
-   * its slots' waits. Called only once every licence write has recorded its result.
+   * Asks what a cancelled batch still runs to end its waits: its chunks' Teams waits (their rows are licensed and end
+   * `assigned`; a chunk still assigning sees the request when it starts to wait) and its slots' waits (their rows end
+   * `cancelled`). Orchestrations cannot raise events to other instances, so this activity does it with the durable
+   * client it binds. Events, not terminate: see batch.ts.
    */
   async function stopBatch(input: { batchInstanceId: string }, context: InvocationContext): Promise<number> {
     const client = df.getClient(context);
     const running = await client.getStatusBy({ runtimeStatus: [df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending] });
-    let stopped = 0;
+    let asked = 0;
     for (const i of running) {
       if (!i.instanceId.startsWith(`${input.batchInstanceId}:`) || /:callback$/.test(i.instanceId)) continue;
       try {
-        await client.terminate(i.instanceId, 'the batch was cancelled');
-        stopped++;
+        await client.raiseEvent(i.instanceId, CANCEL_EVENT, null);
+        asked++;
       } catch {
         // it ended by itself meanwhile
       }
     }
-    return stopped;
+    return asked;
   }
 
-  return { loadSlot, liveInSlot, planSlot, writesSettled, stopBatch };
+  return { loadSlot, liveInSlot, planSlot, stopBatch };
 }

@@ -50,7 +50,11 @@ export const slotOrchestrator: OrchestrationHandler = function* (context: Orches
     }
   } else {
     slotAt = new Date(input.slotAt!);
-    yield context.df.createTimer(new Date(input.checkAt!));
+    // A cancel (of the batch, or of a row) is honoured at once rather than at the next check.
+    const timer = context.df.createTimer(new Date(input.checkAt!));
+    const cancel = context.df.waitForExternalEvent(CANCEL_EVENT);
+    const winner = (yield context.df.Task.any([timer, cancel])) as Task;
+    if (winner !== timer && !timer.isCompleted) timer.cancel();
   }
 
   const now = context.df.currentUtcDateTime;
