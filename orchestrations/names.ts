@@ -13,8 +13,9 @@ export const SLOT_ORCHESTRATOR = 'dialtone-slot';
 export const LOAD_SLOT_ACTIVITY = 'dialtone-load-slot';
 export const LIVE_IN_SLOT_ACTIVITY = 'dialtone-live-in-slot';
 export const PLAN_SLOT_ACTIVITY = 'dialtone-plan-slot';
+export const WRITES_SETTLED_ACTIVITY = 'dialtone-writes-settled';
 export const STOP_BATCH_ACTIVITY = 'dialtone-stop-batch';
-/** Raised on a batch, its slots and its chunks when the batch is cancelled, and on a slot when one of its rows is. */
+/** Raised on a batch when it is cancelled, and by the batch on its chunks. */
 export const CANCEL_EVENT = 'cancel';
 export const RECHECK_EVENT = 'recheck';
 

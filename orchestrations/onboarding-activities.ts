@@ -1,6 +1,6 @@
 // The activities of HR onboarding: plan a slot's waiting rows when their time comes (seats and accounts read from
 // Graph then, not at submission), record cancellations, tell when a cancelled batch has no licence write in flight,
-// and ask a cancelled batch's chunks and slots to end their waits. Built from their dependencies like the other activities.
+// and ask a cancelled batch's chunks to end their Teams waits. Built from their dependencies like the other activities.
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { BatchStore, RunKey, SlotState } from '../shared/adapters/batch-store';
@@ -11,7 +11,7 @@ import { cancelledOutcome, planSlotRound } from '../shared/domain/onboarding';
 import type { AssignmentPlan, TenantUserState } from '../shared/domain/planning';
 import { upnKey } from '../shared/domain/upn';
 import { TransientGraphError, planIdsOf } from './activities';
-import { CANCEL_EVENT, slotChunkId, slotSettledChunkId } from './names';
+import { CANCEL_EVENT, SLOT_CHUNK_BASE, slotChunkId, slotSettledChunkId } from './names';
 
 export interface OnboardingDeps {
   readonly graph: LicensingDirectory;
@@ -55,7 +55,7 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
     return (await slotState(input.runKey, input.slot)).at;
   }
 
-  /** How many of a slot's waiting rows are not cancelled (a cancellation request woke the slot). */
+  /** How many of a slot's waiting rows are not cancelled (a waiting slot checks now and then). */
   async function liveInSlot(input: { runKey: RunKey; slot: number }): Promise<number> {
     const [slot, cancellations] = await Promise.all([slotState(input.runKey, input.slot), store.readCancellations(input.runKey)]);
     return cancellations.batch ? 0 : slot.waiting.filter((r) => !cancellations.rows.includes(r.row)).length;
@@ -131,19 +131,36 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
   }
 
   /**
-   * Asks what a cancelled batch still runs to end its waits: its chunks' Teams waits (their rows are licensed and end
-   * `assigned`; a chunk still assigning sees the request when it starts to wait) and its slots' waits (their rows end
-   * `cancelled`). Orchestrations cannot raise events to other instances, so this activity does it with the durable
-   * client it binds. Events, not terminate: see batch.ts.
+   * Whether every licence write handed out so far has recorded its result: each row planned at preflight, and each
+   * row a slot handed to a chunk, has an outcome in the store.
+   */
+  async function writesSettled(input: { runKey: RunKey }): Promise<boolean> {
+    const plan = await store.readPlan(input.runKey);
+    if (!plan) throw new Error(`no stored plan for run ${input.runKey}`);
+    const have = new Set((await store.readChunks(input.runKey)).map((r) => r.row));
+    if (plan.rows.some((r) => r.kind === 'assign' && !have.has(r.row))) return false;
+    const { work } = await store.listChunkNumbers(input.runKey);
+    for (const id of work.filter((w) => w >= SLOT_CHUNK_BASE)) {
+      if (((await store.readWork(input.runKey, id)) ?? []).some((w) => !have.has(w.row))) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Asks a cancelled batch's chunks to end their Teams waits (their rows are licensed and end `assigned`; a chunk still
+   * assigning sees the request when it starts to wait). Orchestrations cannot raise events to other instances, so this
+   * activity does it with the durable client it binds. Events, not terminate: see batch.ts. Slots get none (slot.ts).
    */
   async function stopBatch(input: { batchInstanceId: string }, context: InvocationContext): Promise<number> {
     const client = df.getClient(context);
     const running = await client.getStatusBy({ runtimeStatus: [df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending] });
+    // Each instance once: a query answered in pages may list one twice, and a second event raced with the first
+    // (observed on the real extension with Azurite) costs an aborted episode.
+    const ids = [...new Set(running.map((i) => i.instanceId))].filter((id) => id.startsWith(`${input.batchInstanceId}:chunk-`));
     let asked = 0;
-    for (const i of running) {
-      if (!i.instanceId.startsWith(`${input.batchInstanceId}:`) || /:callback$/.test(i.instanceId)) continue;
+    for (const id of ids) {
       try {
-        await client.raiseEvent(i.instanceId, CANCEL_EVENT, null);
+        await client.raiseEvent(id, CANCEL_EVENT, null);
         asked++;
       } catch {
         // it ended by itself meanwhile
@@ -152,5 +169,5 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
     return asked;
   }
 
-  return { loadSlot, liveInSlot, planSlot, stopBatch };
+  return { loadSlot, liveInSlot, planSlot, writesSettled, stopBatch };
 }
