@@ -202,7 +202,7 @@ describe('end to end through the local host', () => {
     await httpBatch();
     // The run's folder: <caller>/<batchId>/<run>; with DIALTONE_CALLERS unset the one caller is "default".
     const json = JSON.parse(await readRunFile(stack, 'default', 'hr-http-1', 'report.json'));
-    expect(json.counts).toEqual({ total: 10, provisioned: 4, assigned: 1, flagged: 1, failed: 2, rejected: 2 });
+    expect(json.counts).toEqual({ total: 10, provisioned: 4, assigned: 1, flagged: 1, failed: 2, rejected: 2, cancelled: 0 });
     const [header, ...rows]: string[][] = parseCsv((await readRunFile(stack, 'default', 'hr-http-1', 'report.csv')).replace(/^\uFEFF/, ''));
     const col = (name: string) => header!.indexOf(name);
     expect(rows.map((r) => [r[col('row')], r[col('userPrincipalName')], r[col('outcome')], r[col('reason')]])).toEqual(json.users.map((u: { row: number; userPrincipalName: string; outcome: string; reason: string }) => [String(u.row), u.userPrincipalName, u.outcome, u.reason]));

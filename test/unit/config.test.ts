@@ -35,6 +35,13 @@ describe('configuration', () => {
       AzureWebJobsStorage__clientId: 'cid',
       DIALTONE_CALLERS: JSON.stringify({ 'hr-a': { keySha256: 'A'.repeat(64), uploads: true } }),
       DIALTONE_TASK_HUB: 'hubA',
+      DIALTONE_TIME_ZONE: 'Europe/Berlin',
+      DIALTONE_LEAD_DAYS: '3',
+      DIALTONE_SCHEDULE_HORIZON_DAYS: '60',
+      DIALTONE_ACCOUNT_WAIT_HOURS: '6',
+      DIALTONE_CALLBACK_HOSTS: 'API.hr.example.com, hooks.example.net:8443',
+      DIALTONE_CALLBACK_SECRET: 's'.repeat(40),
+      DIALTONE_LOCAL_RUNTIME: 'true',
     };
     const byConnectionString = { ServiceBusConnection: 'Endpoint=sb://contoso-sb.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=x', AzureWebJobsStorage: 'UseDevelopmentStorage=true', DIALTONE_SET_USAGE_LOCATION: 'false' };
     expect(new Set([...Object.keys(byIdentity), ...Object.keys(byConnectionString)])).toEqual(new Set(SETTING_NAMES));
@@ -59,6 +66,11 @@ describe('configuration', () => {
       serviceBus: { fullyQualifiedNamespace: 'contoso-sb.servicebus.windows.net' },
       storage: { blobServiceUri: 'https://acct.blob.core.windows.net', queueServiceUri: 'https://acct.queue.core.windows.net', clientId: 'cid' },
       taskHub: 'hubA',
+      schedule: { timeZone: 'Europe/Berlin', leadDays: 3, horizonDays: 60 },
+      accountWaitHours: 6,
+      callbackHosts: ['api.hr.example.com', 'hooks.example.net:8443'],
+      callbackSecret: 's'.repeat(40),
+      localRuntime: true,
     });
     expect(profiles.get('sales')).toEqual(['STANDARDPACK', 'MCOEV']);
     expect([...(callers ?? new Map()).entries()]).toEqual([['a'.repeat(64), { name: 'hr-a', readsUploads: true }]]);
@@ -147,5 +159,19 @@ describe('configuration', () => {
       expect(() => loadConfig({ ...base, DIALTONE_SET_USAGE_LOCATION: 'false', DIALTONE_DEFAULT_USAGE_LOCATION: 'US' })).toThrow(/DIALTONE_DEFAULT_USAGE_LOCATION: is set, but DIALTONE_SET_USAGE_LOCATION is false/);
       expect(() => loadConfig({ ...base, DIALTONE_SET_USAGE_LOCATION: 'off' })).toThrow(/DIALTONE_SET_USAGE_LOCATION: must be true or false/);
     });
+  });
+
+  it('reads the HR onboarding settings: time zone, lead days, horizon, account wait, callback hosts and secret', () => {
+    expect(loadConfig(base)).toMatchObject({ schedule: { timeZone: 'UTC', leadDays: 1, horizonDays: 120 }, accountWaitHours: 24, callbackHosts: [], callbackSecret: undefined, localRuntime: false });
+    const secret = 'k'.repeat(40);
+    expect(
+      loadConfig({ ...base, DIALTONE_TIME_ZONE: 'Europe/Berlin', DIALTONE_LEAD_DAYS: '0', DIALTONE_SCHEDULE_HORIZON_DAYS: '30', DIALTONE_ACCOUNT_WAIT_HOURS: '48', DIALTONE_CALLBACK_HOSTS: ' HR.example.com , hooks.example.org:8443', DIALTONE_CALLBACK_SECRET: secret }),
+    ).toMatchObject({ schedule: { timeZone: 'Europe/Berlin', leadDays: 0, horizonDays: 30 }, accountWaitHours: 48, callbackHosts: ['hr.example.com', 'hooks.example.org:8443'], callbackSecret: secret });
+  });
+
+  it('names each bad HR onboarding setting', () => {
+    expect(() => loadConfig({ ...base, DIALTONE_TIME_ZONE: 'Mars/Base', DIALTONE_LEAD_DAYS: '-1', DIALTONE_CALLBACK_HOSTS: 'https://x.example.com/', DIALTONE_CALLBACK_SECRET: 'short' })).toThrow(
+      /DIALTONE_TIME_ZONE: must be an IANA time zone[\s\S]*DIALTONE_LEAD_DAYS[\s\S]*DIALTONE_CALLBACK_HOSTS[\s\S]*DIALTONE_CALLBACK_SECRET: must be at least 32 characters/,
+    );
   });
 });
