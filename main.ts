@@ -15,13 +15,13 @@ import * as names from './orchestrations/names';
 import { BlobBatchStore } from './shared/adapters/batch-store';
 import { HttpCallbackSender } from './shared/adapters/callback';
 import { loadConfig, type AppConfig } from './shared/adapters/config';
-import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublisher, type FlagPublisher } from './shared/adapters/flags';
+import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublisher, sentFlagLedgerIn, type FlagPublisher } from './shared/adapters/flags';
 import { GraphLicensingDirectory, SimulatorTokenCredential } from './shared/adapters/graph';
 import { azureCredential, blobServiceFor, queueServiceFor } from './shared/adapters/storage';
 
-function flagPublisherFor(config: AppConfig): FlagPublisher {
+function flagPublisherFor(config: AppConfig, store: BlobBatchStore): FlagPublisher {
   const sb = config.serviceBus;
-  if (!sb) return new DeferredFlagPublisher(() => new StorageQueueFlagPublisher(queueServiceFor(config).getQueueClient(config.flagsQueue)));
+  if (!sb) return new DeferredFlagPublisher(() => new StorageQueueFlagPublisher(queueServiceFor(config).getQueueClient(config.flagsQueue), sentFlagLedgerIn(store)));
   return new DeferredFlagPublisher(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { ServiceBusClient } = require('@azure/service-bus') as typeof import('@azure/service-bus');
@@ -35,7 +35,7 @@ export function registerApp(config: AppConfig): void {
   // The local Graph simulator only checks that a bearer token is present; anywhere else the managed identity signs in.
   const credential = config.graphIsLocalSimulator ? new SimulatorTokenCredential() : azureCredential(config.managedIdentityClientId);
   const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem, writesPerSecond: config.graphWritesPerSecond });
-  const activities = createActivities({ graph, store, flags: flagPublisherFor(config), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, schedule: config.schedule });
+  const activities = createActivities({ graph, store, flags: flagPublisherFor(config, store), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, schedule: config.schedule });
   const onboarding = createOnboardingActivities({ graph, store, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, accountWaitHours: config.accountWaitHours });
   const api = createBatchApi({ config, store });
   const client = df.input.durableClient();

@@ -70,6 +70,13 @@ export interface SimRecord {
   resets: number;
   /** First time each user's Teams configuration showed CallingPlan to a caller. */
   callingPlanSeenAt: Map<string, number>;
+  /**
+   * Every Teams user-configuration read: the `x-ms-throttle-priority` it carried (concepts/throttling.md, "Request
+   * priority": low, normal or high; null when absent) and whether it came as an item of a $batch.
+   */
+  teamsReads: { priority: string | null; inBatch: boolean }[];
+  /** Every skuId any assignLicense asked to remove (dialtone never removes a licence: this stays empty). */
+  removeLicensesSent: string[];
 }
 
 interface SubRequest {
@@ -79,6 +86,8 @@ interface SubRequest {
   headers?: Record<string, string>;
   body?: unknown;
   dependsOn?: string[];
+  /** An item of a $batch (json-batching.md: each item carries its own headers). */
+  inBatch?: boolean;
 }
 
 interface SubResponse {
@@ -143,7 +152,7 @@ export class GraphSimulator {
     this.permissions = options.permissions;
     this.rng = seededRandom(options.seed ?? 1);
     this.heldWrite = new Promise((resolve) => (this.heldSignal = resolve));
-    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, faults: 0, resets: 0, callingPlanSeenAt: new Map() };
+    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], removeLicensesSent: [] };
   }
 
   async start(): Promise<this> {
@@ -245,6 +254,7 @@ export class GraphSimulator {
     const method = sub.method.toUpperCase();
     const kind = routeKind(method, rel.pathname);
     this.record.byKind[kind]++;
+    if (kind === 'teamsUserConfiguration') this.record.teamsReads.push({ priority: sub.headers?.['x-ms-throttle-priority'] ?? null, inBatch: sub.inBatch === true });
     if ((this.faults.errorRate ?? 0) > 0 && this.rng() < (this.faults.errorRate ?? 0)) {
       this.record.faults++;
       return unavailable(this.rng() < 0.5 ? 503 : 504);
@@ -341,6 +351,7 @@ export class GraphSimulator {
           const disabled = o['disabledPlans'] ?? [];
           return { skuId: typeof o['skuId'] === 'string' ? o['skuId'] : '', disabledPlans: Array.isArray(disabled) && disabled.every((d) => typeof d === 'string') ? disabled : null };
         });
+        this.record.removeLicensesSent.push(...remove.map(String));
         if (adds.some((a) => a.skuId === '' || a.disabledPlans === null) || remove.some((r) => typeof r !== 'string')) throw new LicensingError(400, 'Request_BadRequest', 'Invalid license assignment payload.');
         if (this.tenant.assignLicense(user, adds.map((a) => ({ skuId: a.skuId, disabledPlans: a.disabledPlans ?? [] })), remove as string[], now)) this.record.stateChangingWrites.push({ kind: 'assignLicense', userId: user.id, at: now });
         return ok({ '@odata.context': context('users/$entity'), ...this.tenant.userResource(user, undefined, now) });
@@ -377,7 +388,8 @@ export class GraphSimulator {
     for (const r of requests) {
       const o = (r ?? {}) as Record<string, unknown>;
       if (typeof o['id'] !== 'string' || typeof o['method'] !== 'string' || typeof o['url'] !== 'string') return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. Each request needs id, method and url.'));
-      subs.push({ id: o['id'], method: o['method'], url: o['url'], body: o['body'], ...(Array.isArray(o['dependsOn']) ? { dependsOn: o['dependsOn'] as string[] } : {}) });
+      const headers = o['headers'] && typeof o['headers'] === 'object' ? Object.fromEntries(Object.entries(o['headers'] as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string').map(([k, v]) => [k.toLowerCase(), v])) : {};
+      subs.push({ id: o['id'], method: o['method'], url: o['url'], body: o['body'], headers, inBatch: true, ...(Array.isArray(o['dependsOn']) ? { dependsOn: o['dependsOn'] as string[] } : {}) });
     }
     if (new Set(subs.map((s) => s.id)).size !== subs.length) return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. Request ids must be unique.'));
     const statuses = new Map<string, number>();

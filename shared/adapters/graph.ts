@@ -37,6 +37,8 @@ export interface GraphAdapterOptions {
    */
   readonly usageLocationRetryDelaysMs?: readonly number[];
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The clock the write pacer reads (Date.now by default); a test gives the simulator's, with a matching sleep. */
+  readonly now?: () => number;
 }
 
 interface BatchItem {
@@ -59,10 +61,11 @@ class WritePacer {
   constructor(
     private readonly perSecond: number,
     private readonly sleep: (ms: number) => Promise<void>,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   async acquire(): Promise<void> {
-    const now = Date.now();
+    const now = this.clock();
     const slot = Math.max(now, this.next);
     this.next = slot + 1000 / this.perSecond;
     if (slot > now) await this.sleep(slot - now);
@@ -90,7 +93,7 @@ export class GraphLicensingDirectory implements LicensingDirectory {
     const timeout = options.requestTimeoutMs ?? 30_000;
     const dispatcher = new Agent({ headersTimeout: timeout, bodyTimeout: timeout, connections: 64, ...(options.extraCaPem ? { connect: { ca: options.extraCaPem } } : {}) });
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    this.pacer = new WritePacer(options.writesPerSecond ?? 18, this.sleep);
+    this.pacer = new WritePacer(options.writesPerSecond ?? 18, this.sleep, options.now);
     this.batchConcurrency = options.batchConcurrency ?? 4;
     this.retries = options.retries ?? 6;
     this.usageLocationDelays = options.usageLocationRetryDelaysMs ?? [2_000, 5_000, 10_000, 20_000];

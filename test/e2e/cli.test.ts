@@ -1,7 +1,7 @@
 // The `dialtone` command as a user runs it: the demo, exit codes a script can act on, usage errors that say what is
 // wrong in one line before anything starts, the user's own paths from any folder, and `dialtone host`'s clock.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshBuild } from '../../local/stack';
@@ -128,5 +128,55 @@ describe('dialtone host', () => {
     expect([skip.code, skip.stdout]).toEqual([0, expect.stringMatching(/clock: +skips ahead whenever nothing is running, so a simulated day passes in seconds \(start with --real-time/)]);
     const real = await hostSays(['--real-time']);
     expect([real.code, real.stdout]).toEqual([0, expect.stringMatching(/clock: +real time: Teams provisioning delays, polls and the deadline take as long as they say/)]);
+  });
+});
+
+describe('dialtone run stopped by a signal', () => {
+  /** Every process below `pid`, from the process table (Linux and macOS `ps`). */
+  function descendants(pid: number): number[] {
+    const table = spawnSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
+    const found: number[] = [];
+    for (let frontier = [pid]; frontier.length > 0; ) {
+      const next = table.filter(([, ppid]) => frontier.includes(ppid)).map(([p]) => p);
+      found.push(...next);
+      frontier = next;
+    }
+    return found;
+  }
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it.each([
+    ['while its batch runs', /batch \S+ submitted/],
+    ['while its stack starts', /starting Azurite/],
+  ])('SIGTERM %s: stops the host, the simulator and Azurite, removes its folder, exits 1', async (_when, cue) => {
+    const dir = folder();
+    const tmp = folder();
+    // A user whose calling plan never shows keeps the batch polling Teams for the whole (simulated) week.
+    writeFileSync(join(dir, 'tenant.json'), JSON.stringify({ skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 5 }, { skuPartNumber: 'MCOEV', prepaidUnits: 5 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 5 }], users: [{ userPrincipalName: 'a@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: null }] }));
+    writeFileSync(join(dir, 'hires.txt'), 'a@contoso.com\n');
+    const child = spawn(process.execPath, [cli, 'run', 'hires.txt', '--tenant', 'tenant.json', '--deadline-hours', '168'], { cwd: dir, env: { ...process.env, TMPDIR: tmp, TEMP: tmp, TMP: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (cue.test(stderr)) resolve();
+      });
+      void exited.then((code) => reject(new Error(`dialtone run exited ${code} before the cue: ${stderr}`)));
+    });
+    const started = descendants(child.pid!);
+    if (cue.source.startsWith('batch')) expect(started.length).toBeGreaterThanOrEqual(2); // the host and Azurite at least
+    child.kill('SIGTERM');
+    const code = await exited;
+    expect([code, stderr]).toEqual([1, expect.stringMatching(/dialtone: stopped by SIGTERM before the batch finished/)]);
+    expect(started.filter(alive)).toEqual([]);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 });

@@ -16,8 +16,17 @@ describe('polling policy', () => {
     expect(nextPollAt(t0, at(400), deadline)).toEqual(at(480));
   });
 
-  it('is a pure function of its arguments: the same inputs give the same time (replay-safe)', () => {
-    expect(nextPollAt(t0, at(123.4), deadline)).toEqual(nextPollAt(new Date(t0), new Date(at(123.4)), new Date(deadline)));
+  it("is a pure function of its arguments (replay-safe): the machine's clock never changes the answer", () => {
+    // An orchestrator replays with the times of its history, years after or before the machine's own clock: the
+    // answer must follow the arguments alone. Assignment dates far from today would move any answer read off Date.now.
+    // (That the domain never reads the clock at all is asserted in architecture.test.ts.)
+    for (const base of [new Date('1971-03-01T00:00:00Z'), t0, new Date('2190-06-30T23:59:00Z')]) {
+      const min = (m: number) => new Date(base.getTime() + m * 60_000);
+      const answers = Array.from({ length: 3 }, () => nextPollAt(base, min(123.4), min(24 * 60)));
+      // 10-minute steps to 60, then 15-minute steps: 75, 90, 105, 120, 135.
+      expect(answers).toEqual([min(135), min(135), min(135)]);
+      expect(pollsUntilDeadline(base, min(24 * 60))).toBe(pollsUntilDeadline(t0, deadline));
+    }
   });
 
   it('never schedules past the deadline, and stops at it', () => {
