@@ -57,6 +57,7 @@ async function main(): Promise<void> {
 
   const registry = installFunctionsCore();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
+  process.env['WEBSITE_AUTH_ENABLED'] = 'True'; // the local stand-in for App Service Authentication (host/easy-auth.ts)
   require(join(__dirname, '..', '..', 'main.js'));
 
   const bridge = new NodeBridge(registry, log);
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
   const watcher = uploadEventsWatcher(registry, stateDir, (trigger, event) => server.invoke(trigger, event, { ...event }), log);
   watcher?.start();
 
-  process.stdout.write(`DIALTONE_HOST_READY ${JSON.stringify({ url, functionKey, extensionPid: dotnet.child.pid })}\n`);
+  process.stdout.write(`DIALTONE_HOST_READY ${JSON.stringify({ url, functionKey, extensionPid: dotnet.child.pid, consoleUrl: `${url}${server.signIn.mintLink()}` })}\n`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;
