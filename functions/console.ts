@@ -118,7 +118,7 @@ function page(title: string, body: string, status = 200): HttpResponseInit {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
 <link rel="stylesheet" href="${CONSOLE_PATH}/assets/console.css">
-${body.includes('id="main"') ? `<script src="${CONSOLE_PATH}/assets/console.js" defer></script>` : ''}
+${body.includes('id="main"') ? `<script type="module" src="${CONSOLE_PATH}/assets/console.js"></script>` : ''}
 </head>
 <body>
 ${body}
