@@ -101,7 +101,7 @@ export function readClientPrincipal(header: string | null): { name: string; role
 }
 
 function withSecurityHeaders(init: HttpResponseInit): HttpResponseInit {
-  const headers = new Headers(init.headers as Record<string, string> | undefined);
+  const headers = new Headers(init.headers);
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) headers.set(k, v);
   return { ...init, headers: Object.fromEntries(headers) };
 }
@@ -188,7 +188,7 @@ export function createConsole(deps: ConsoleDeps) {
       }
       if (!handler) return withSecurityHeaders(problem(404, 'Not available', 'this version of the app has no such route'));
       const answer = await handler(actingAs(request, caller), context);
-      return withSecurityHeaders(answer as HttpResponseInit);
+      return withSecurityHeaders(answer);
     };
   }
 

@@ -30,7 +30,7 @@ const tenant: TenantFile = {
     { userPrincipalName: 'nestor.wilke@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 60 },
     { userPrincipalName: 'joni.sherman@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 45 },
   ],
-} as TenantFile;
+};
 
 const FINISHED_USERS = [
   { userPrincipalName: 'adele.vance@contoso.com' },
@@ -182,7 +182,7 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
   it('downloads report.csv, the same file the batch wrote to storage', async () => {
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: WAIT }), page.click('#download-csv')]);
     expect(download.suggestedFilename()).toBe('report.csv');
-    const csv = readFileSync((await download.path())!, 'utf8');
+    const csv = readFileSync((await download.path()), 'utf8');
     expect(csv).toBe(await readRunFile(stack, 'default', 'onboarding-2026-11', 'report.csv'));
     expect(csv.split(/\r?\n/).filter(Boolean)).toHaveLength(1 + finished.counts.total);
   });
@@ -211,7 +211,7 @@ describeWithBrowser('admin console in Chromium: a running batch', (executablePat
   beforeAll(async () => {
     // The real clock: the batch waits for Teams (first poll 10 minutes away) until the admin asks for a recheck.
     stack = await startStack({
-      tenant: { skus: SKUS, users: [{ userPrincipalName: 'quick@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 0 }, { userPrincipalName: 'slow@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: null }] } as TenantFile,
+      tenant: { skus: SKUS, users: [{ userPrincipalName: 'quick@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 0 }, { userPrincipalName: 'slow@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: null }] },
       skipAhead: false,
     });
     browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
