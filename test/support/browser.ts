@@ -26,7 +26,6 @@ export function describeWithBrowser(name: string, fn: (executablePath: string) =
     });
     return;
   }
-   
   console.warn(`SKIPPED "${name}": no Chromium found (apt-get install chromium, or set DIALTONE_CHROMIUM to its path)`);
   describe.skip(name, () => fn(''));
 }
