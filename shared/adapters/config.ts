@@ -226,7 +226,10 @@ export const DEVELOPMENT_STORAGE =
   'BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;';
 
 /** The settings the app reads, for documentation and the deployment test. */
-export const SETTING_NAMES = Object.keys(schema.shape);
+/** The admin console's settings (loadConsoleSettings; the unit test checks this list against its schema). */
+const CONSOLE_SETTINGS = ['DIALTONE_CONSOLE_ROLE', 'DIALTONE_CONSOLE_GROUP', 'DIALTONE_CONSOLE_CALLER'] as const;
+
+export const SETTING_NAMES = [...Object.keys(schema.shape), ...CONSOLE_SETTINGS];
 
 /** Settings a deployment to Azure must set (the rest have defaults or are for local use). */
 export const AZURE_REQUIRED_SETTINGS = [
