@@ -187,6 +187,38 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
     expect(csv.split(/\r?\n/).filter(Boolean)).toHaveLength(1 + finished.counts.total);
   });
 
+  it('is usable from the keyboard, labels every control, and fits the width at 200% zoom', async () => {
+    // 200% zoom of a 1280-pixel window: the page lays out in 640 CSS pixels, drawn with two device pixels each.
+    const zoomed = await browser.newContext({ viewport: { width: 640, height: 900 }, deviceScaleFactor: 2 });
+    const p = await zoomed.newPage();
+    await p.goto(await signInLink(stack));
+    await p.locator('#who').filter({ hasText: 'Signed in as' }).waitFor({ timeout: WAIT });
+    for (const view of ['#/batches/onboarding-2026-11', '#/upload', '#/']) {
+      await p.goto(`${stack.host.url}/api/console${view}`);
+      await p.locator('main h1').waitFor({ timeout: WAIT });
+      await p.locator('main p', { hasText: 'Loading' }).waitFor({ state: 'detached', timeout: WAIT });
+      const fits = await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+      expect([view, fits]).toEqual([view, true]);
+      const unlabelled = await p.evaluate(() =>
+        [...document.querySelectorAll('input, select, textarea')].filter((c) => !c.id || !document.querySelector(`label[for="${c.id}"]`)).map((c) => c.outerHTML),
+      );
+      expect([view, unlabelled]).toEqual([view, []]);
+    }
+    // Each view puts the keyboard focus on its content; Shift+Tab reaches the navigation, Enter follows a link, and
+    // the next view has the focus again.
+    await p.goto(`${stack.host.url}/api/console#/`);
+    await p.locator('#batches-body tr, #list-note').first().waitFor({ timeout: WAIT });
+    expect(await p.evaluate(() => document.activeElement?.id)).toBe('main');
+    await p.keyboard.press('Shift+Tab');
+    expect(await p.evaluate(() => document.activeElement?.textContent)).toBe('Upload a file');
+    await p.keyboard.press('Enter');
+    await p.locator('#upload-form').waitFor({ timeout: WAIT });
+    expect(await p.evaluate(() => document.activeElement?.id)).toBe('main');
+    await p.keyboard.press('Tab');
+    expect(await p.evaluate(() => document.activeElement?.id)).toBe('file');
+    await zoomed.close();
+  });
+
   it('uploads a CSV with a profile, which then runs to its report', async () => {
     await page.goto(`${stack.host.url}/api/console#/upload`);
     await page.locator('#file').setInputFiles({ name: 'new-hires.csv', mimeType: 'text/csv', buffer: Buffer.from('userPrincipalName,usageLocation\r\nnestor.wilke@contoso.com,US\r\njoni.sherman@contoso.com,US\r\n') });
