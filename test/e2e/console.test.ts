@@ -197,25 +197,23 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
       await p.goto(`${stack.host.url}/api/console${view}`);
       await p.locator('main h1').waitFor({ timeout: WAIT });
       await p.locator('main p', { hasText: 'Loading' }).waitFor({ state: 'detached', timeout: WAIT });
-      const fits = await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+      const fits = await p.evaluate('document.documentElement.scrollWidth <= window.innerWidth');
       expect([view, fits]).toEqual([view, true]);
-      const unlabelled = await p.evaluate(() =>
-        [...document.querySelectorAll('input, select, textarea')].filter((c) => !c.id || !document.querySelector(`label[for="${c.id}"]`)).map((c) => c.outerHTML),
-      );
+      const unlabelled = await p.evaluate(`[...document.querySelectorAll('input, select, textarea')].filter((c) => !c.id || !document.querySelector('label[for="' + c.id + '"]')).map((c) => c.outerHTML)`);
       expect([view, unlabelled]).toEqual([view, []]);
     }
     // Each view puts the keyboard focus on its content; Shift+Tab reaches the navigation, Enter follows a link, and
     // the next view has the focus again.
     await p.goto(`${stack.host.url}/api/console#/`);
-    await p.locator('#batches-body tr, #list-note').first().waitFor({ timeout: WAIT });
-    expect(await p.evaluate(() => document.activeElement?.id)).toBe('main');
+    await p.locator('main h1', { hasText: 'Batches' }).waitFor({ timeout: WAIT });
+    expect(await p.evaluate('document.activeElement?.id')).toBe('main');
     await p.keyboard.press('Shift+Tab');
-    expect(await p.evaluate(() => document.activeElement?.textContent)).toBe('Upload a file');
+    expect(await p.evaluate('document.activeElement?.textContent')).toBe('Upload a file');
     await p.keyboard.press('Enter');
     await p.locator('#upload-form').waitFor({ timeout: WAIT });
-    expect(await p.evaluate(() => document.activeElement?.id)).toBe('main');
+    expect(await p.evaluate('document.activeElement?.id')).toBe('main');
     await p.keyboard.press('Tab');
-    expect(await p.evaluate(() => document.activeElement?.id)).toBe('file');
+    expect(await p.evaluate('document.activeElement?.id')).toBe('file');
     await zoomed.close();
   });
 
@@ -253,7 +251,7 @@ describeWithBrowser('admin console in Chromium: a running batch', (executablePat
     await stack?.stop();
   });
 
-  it("shows a running batch's progress change after a recheck", async () => {
+  it("shows a running batch's progress change after a recheck, and cancels it", async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await page.goto(await signInLink(stack));
@@ -271,6 +269,12 @@ describeWithBrowser('admin console in Chromium: a running batch', (executablePat
     expect(await page.locator('#waiting-table tbody th').allTextContents()).toEqual(['slow@contoso.com']);
     expect(await page.locator('#rows-body tr[data-outcome="provisioned"] th.upn').allTextContents()).toEqual(['quick@contoso.com']);
     expect((await getBatch(stack, 'waiting-for-teams')).body.counts).toMatchObject({ provisioned: 1, waiting: 1 });
+    // Cancel asks for a confirmation, then posts to the batch's cancel route, which takes it.
+    await page.click('#cancel');
+    expect(await page.locator('#cancel').textContent()).toMatch(/^Confirm/);
+    await page.click('#cancel');
+    await page.locator('#announce', { hasText: 'The batch is being cancelled.' }).waitFor({ timeout: WAIT });
+    for (let phase = ''; phase !== 'reporting' && phase !== 'done'; await new Promise((r) => setTimeout(r, 100))) phase = String((await getBatch(stack, 'waiting-for-teams')).body.phase);
     await context.close();
   });
 });
