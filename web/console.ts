@@ -237,7 +237,7 @@ async function showList(): Promise<void> {
             { 'data-batch-id': b.batchId, 'data-status': RUNNING.has(b.runtimeStatus) ? 'running' : 'finished' },
             h('th', { scope: 'row' }, h('a', { href: `#/batches/${encodeURIComponent(b.batchId)}` }, b.batchId)),
             h('td', {}, b.upload ? 'file upload' : 'HTTP'),
-            h('td', {}, time(b.createdTime)),
+            h('td', { class: 'time' }, time(b.createdTime)),
             h('td', { 'data-field': 'status' }, statusText(b.runtimeStatus, b.phase)),
             ...countCells(b.counts),
           ),
