@@ -56,8 +56,8 @@ async function main(): Promise<void> {
   if (env['FUNCTIONS_WORKER_RUNTIME'] !== 'node') throw new Error('FUNCTIONS_WORKER_RUNTIME must be node');
 
   const registry = installFunctionsCore();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   process.env['WEBSITE_AUTH_ENABLED'] = 'True'; // the local stand-in for App Service Authentication (host/easy-auth.ts)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(join(__dirname, '..', '..', 'main.js'));
 
   const bridge = new NodeBridge(registry, log);
