@@ -1,6 +1,6 @@
 // The vocabulary every row ends in: one outcome, and a reason from a fixed list, as DESIGN.md's table gives them.
 
-export const OUTCOMES = ['provisioned', 'assigned', 'flagged', 'failed', 'rejected'] as const;
+export const OUTCOMES = ['provisioned', 'assigned', 'flagged', 'failed', 'rejected', 'cancelled'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export const FAILURE_REASONS = [
@@ -31,6 +31,7 @@ export const REJECTION_REASONS = [
   // Not in DESIGN's table: a field other than the UPN or usage location that cannot be read (e.g. onPremisesPstn
   // "maybe", skus not a list). Without it such a row would have to be guessed at or given a wrong reason.
   'invalid_field',
+  'invalid_start_date',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
@@ -64,6 +65,8 @@ export interface UserOutcome {
   reason: Reason | '';
   message: string;
   advisories: Advisory[];
+  /** When the row's licences are (or were) due, for a row with a start date that had to wait; null otherwise. */
+  scheduledFor?: string | null;
   assignedAt: string | null;
   provisionedAt: string | null;
 }

@@ -7,6 +7,7 @@ import { normaliseUsageLocation } from './countries';
 import { enabledPlanNames, holdingOf, unmetDependencies, type GroupLicenceError, type PlanEnablement, type PlanIds, type UserHoldings } from './holdings';
 import type { InputFormat, InputRow } from './input';
 import { isProfileName, normaliseProfileName, PART_NUMBER, type Profiles } from './profiles';
+import { effectiveDueAt, readStartDate, type ScheduleSettings } from './schedule';
 import { errorText, hasHiddenCharacters, shown } from './text';
 import { isValidUpn, upnKey } from './upn';
 
@@ -15,6 +16,8 @@ export interface ValidationOptions {
   readonly defaultProfile: string;
   /** The request's or the blob folder's profile, used for rows that name none. */
   readonly batchProfile?: string;
+  /** How start dates are read, and the batch's start time (horizon, rows whose time has come). */
+  readonly schedule?: { readonly settings: ScheduleSettings; readonly now: Date };
 }
 
 export interface RowRequest {
@@ -26,6 +29,8 @@ export interface RowRequest {
   readonly partNumbers: readonly string[];
   readonly usageLocation?: string;
   readonly hybrid: boolean;
+  /** For a row with a start date: when its licences are due (the batch's start when that time has passed). */
+  readonly scheduledFor?: string;
 }
 
 interface Settled {
@@ -115,9 +120,15 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
       usageLocation = normaliseUsageLocation(r.usageLocation);
       if (!usageLocation) return reject('invalid_usage_location', `${where}: usage location "${clip(r.usageLocation)}" is not an ISO 3166-1 two-letter country code (e.g. US, GB, DE)`);
     }
+    let scheduledFor: string | undefined;
+    if (r.startDate !== undefined && options.schedule) {
+      const reading = readStartDate(r.startDate, options.schedule.now, options.schedule.settings);
+      if (!reading.ok) return reject('invalid_start_date', `row ${r.row}, field startDate: ${reading.message}`);
+      scheduledFor = effectiveDueAt(reading, options.schedule.now).toISOString();
+    }
     return {
       kind: 'request',
-      request: { ...located(r), userPrincipalName: upn, profile: shownProfile, partNumbers: skus, hybrid: r.onPremisesPstn === true, ...(usageLocation ? { usageLocation } : {}) },
+      request: { ...located(r), userPrincipalName: upn, profile: shownProfile, partNumbers: skus, hybrid: r.onPremisesPstn === true, ...(usageLocation ? { usageLocation } : {}), ...(scheduledFor ? { scheduledFor } : {}) },
     };
   });
 }

@@ -39,7 +39,7 @@ describe('dialtone run', () => {
     expect(r.stdout).toMatch(/provisioned\s+3/);
     expect(r.stdout).toMatch(/flagged\s+licences assigned, but Teams showed no calling plan by the deadline\n\s+→ check the user in the Teams admin center/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    expect(report.counts).toEqual({ total: 17, provisioned: 3, assigned: 3, flagged: 1, failed: 3, rejected: 7 });
+    expect(report.counts).toEqual({ total: 17, provisioned: 3, assigned: 3, flagged: 1, failed: 3, rejected: 7, cancelled: 0 });
     expect(readFileSync(join(out, 'report.csv'), 'utf8').trim().split('\r\n')).toHaveLength(18);
   });
 
