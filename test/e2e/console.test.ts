@@ -41,16 +41,6 @@ const FINISHED_USERS = [
   { userPrincipalName: HOSTILE_UPN },
 ];
 
-/**
- * What this version of the app offers the console. The listing and cancel routes (issue 14) may not be in the build
- * yet; the page then falls back (open a batch by id, no cancel button), and these tests check that fallback instead.
- */
-async function features(page: Page, stack: Stack): Promise<{ list: boolean; cancel: boolean }> {
-  const r = await page.request.get(`${stack.host.url}/api/console/api/me`);
-  expect(r.status()).toBe(200);
-  return ((await r.json()) as { features: { list: boolean; cancel: boolean } }).features;
-}
-
 async function signInLink(stack: Stack): Promise<string> {
   const r = await fetch(`${stack.host.url}/.auth/local/links`, { method: 'POST', headers: { 'x-functions-key': stack.host.functionKey } });
   expect(r.status).toBe(201);
@@ -156,18 +146,6 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
     finished = await waitForReport(stack, 'onboarding-2026-11', WAIT);
     expect(finished.counts).toMatchObject({ total: 6, provisioned: 2, flagged: 2, failed: 1, rejected: 1 });
     await page.goto(`${stack.host.url}/api/console#/`);
-    if (!(await features(page, stack)).list) {
-      // Without the listing route: the page says so and opens a batch by its id, whose counts are the report's.
-      await page.locator('#list-note', { hasText: 'cannot list batches yet' }).waitFor({ timeout: WAIT });
-      expect(await page.locator('#batches').isHidden()).toBe(true);
-      await page.fill('#open-id', 'onboarding-2026-11');
-      await page.keyboard.press('Enter');
-      await page.locator('#facts [data-fact="status"] dd', { hasText: 'finished' }).waitFor({ timeout: WAIT });
-      for (const key of ['total', 'provisioned', 'assigned', 'flagged', 'failed', 'rejected'] as const) {
-        expect([key, await page.locator(`#counts [data-count="${key}"] dd`).textContent()]).toEqual([key, String(finished.counts[key])]);
-      }
-      return;
-    }
     const row = page.locator('#batches tr[data-batch-id="onboarding-2026-11"]');
     await row.waitFor({ timeout: WAIT });
     await row.locator('td[data-field="status"]', { hasText: 'finished' }).waitFor({ timeout: WAIT });
@@ -291,12 +269,6 @@ describeWithBrowser('admin console in Chromium: a running batch', (executablePat
     expect(await page.locator('#waiting-table tbody th').allTextContents()).toEqual(['slow@contoso.com']);
     expect(await page.locator('#rows-body tr[data-outcome="provisioned"] th.upn').allTextContents()).toEqual(['quick@contoso.com']);
     expect((await getBatch(stack, 'waiting-for-teams')).body.counts).toMatchObject({ provisioned: 1, waiting: 1 });
-    if (!(await features(page, stack)).cancel) {
-      // Without the cancel route the page offers no cancel button.
-      expect(await page.locator('#cancel').count()).toBe(0);
-      await context.close();
-      return;
-    }
     // Cancel asks for a confirmation, then posts to the batch's cancel route, which takes it.
     await page.click('#cancel');
     expect(await page.locator('#cancel').textContent()).toMatch(/^Confirm/);
