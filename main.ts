@@ -3,6 +3,7 @@
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { createBatchApi, createUnmatchedRoute } from './functions/batches';
+import { createConsole } from './functions/console';
 import { createBlobIntake } from './functions/intake-blob';
 import { createActivities } from './orchestrations/activities';
 import { batchOrchestrator } from './orchestrations/batch';
@@ -14,7 +15,7 @@ import { chunkOrchestrator } from './orchestrations/chunk';
 import * as names from './orchestrations/names';
 import { BlobBatchStore } from './shared/adapters/batch-store';
 import { HttpCallbackSender } from './shared/adapters/callback';
-import { loadConfig, type AppConfig } from './shared/adapters/config';
+import { loadConfig, loadConsoleSettings, type AppConfig } from './shared/adapters/config';
 import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublisher, sentFlagLedgerIn, type FlagPublisher } from './shared/adapters/flags';
 import { GraphLicensingDirectory, SimulatorTokenCredential } from './shared/adapters/graph';
 import { azureCredential, blobServiceFor, queueServiceFor } from './shared/adapters/storage';
@@ -49,6 +50,9 @@ export function registerApp(config: AppConfig): void {
     { name: 'batches-recheck', route: 'batches/{batchId}/recheck', methods: ['POST' as const], handler: api.recheck },
   ];
   for (const r of routes) app.http(r.name, { route: r.route, methods: r.methods, authLevel: 'function', extraInputs: [client], handler: r.handler });
+  // The admin console: anonymous at the host, each route checks the Entra sign-in itself, then calls the handlers above.
+  const adminConsole = createConsole({ api, settings: loadConsoleSettings(), callers: config.callers, profiles: [...config.profiles.keys()], defaultProfile: config.defaultProfile });
+  for (const r of adminConsole.routes) app.http(r.name, { route: r.route, methods: r.methods, authLevel: 'anonymous', extraInputs: [client], handler: r.handler });
   // Last, and last by name too: the Functions host tries routes in the alphabetical order of their functions' names
   // (azure-functions-host#9876, azure-functions-nodejs-library#300), so this catch-all only gets what no route takes.
   app.http('zz-unmatched-route', { route: '{*path}', methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'], authLevel: 'function', handler: createUnmatchedRoute(routes) });

@@ -319,6 +319,7 @@ async function host(args: string[]): Promise<number> {
       `engine:           ${engine === 'extension' ? 'the real Durable extension (local/extension-host), wall-clock timers' : 'the local durable engine, simulated time'}`,
       `local host:       ${stack.host.url}/api/batches`,
       `function key:     ${stack.host.functionKey}   (send as x-functions-key)`,
+      ...(stack.host.consoleUrl ? [`admin console:    ${stack.host.consoleUrl}   (a one-time sign-in link: open it in a browser on this machine)`] : []),
       `Graph simulator:  ${stack.sim.url}/v1.0`,
       `Azurite:          blob http://127.0.0.1:${stack.azurite.blobPort}, queue http://127.0.0.1:${stack.azurite.queuePort} (account devstoreaccount1)`,
       `drop files into:  license-requests (reports in license-reports, flags in the license-flags queue)`,

@@ -27,6 +27,8 @@ export interface StackOptions {
 export interface HostProcess {
   readonly url: string;
   readonly functionKey: string;
+  /** A one-time sign-in link for the admin console, made when the host started. */
+  readonly consoleUrl?: string;
   readonly child: ChildProcess;
   /** The real-extension host's .NET process, killed with the Node process in a crash. */
   readonly extensionPid?: number;
@@ -108,8 +110,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         const m = /DIALTONE_HOST_READY (\{.*\})/.exec(out);
         if (m) {
           child.stdout?.removeListener('data', onLine);
-          const ready = JSON.parse(m[1]!) as { url: string; functionKey: string; extensionPid?: number };
-          resolve({ url: ready.url, functionKey: ready.functionKey, child, ...(ready.extensionPid ? { extensionPid: ready.extensionPid } : {}) });
+          const ready = JSON.parse(m[1]!) as { url: string; functionKey: string; extensionPid?: number; consoleUrl?: string };
+          resolve({ url: ready.url, functionKey: ready.functionKey, child, ...(ready.extensionPid ? { extensionPid: ready.extensionPid } : {}), ...(ready.consoleUrl ? { consoleUrl: ready.consoleUrl } : {}) });
         }
       };
       child.stdout?.on('data', onLine);

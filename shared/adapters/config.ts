@@ -249,7 +249,10 @@ export const DEVELOPMENT_STORAGE =
   'BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;';
 
 /** The settings the app reads, for documentation and the deployment test. */
-export const SETTING_NAMES = Object.keys(schema.shape);
+/** The admin console's settings (loadConsoleSettings; the unit test checks this list against its schema). */
+const CONSOLE_SETTINGS = ['DIALTONE_CONSOLE_ROLE', 'DIALTONE_CONSOLE_GROUP', 'DIALTONE_CONSOLE_CALLER'] as const;
+
+export const SETTING_NAMES = [...Object.keys(schema.shape), ...CONSOLE_SETTINGS];
 
 /** Settings a deployment to Azure must set (the rest have defaults or are for local use). */
 export const AZURE_REQUIRED_SETTINGS = [
@@ -281,3 +284,35 @@ export const AZURE_REQUIRED_SETTINGS = [
 
 /** Settings only a local run uses; a deployment to Azure leaves them out. */
 export const LOCAL_ONLY_SETTINGS = ['DIALTONE_GRAPH_EXTRA_CA_FILE', 'DIALTONE_GRAPH_ALLOW_LOOPBACK', 'AzureWebJobsStorage', 'ServiceBusConnection', 'DIALTONE_LOCAL_RUNTIME'] as const;
+
+/** Who may open the admin console (functions/console.ts), and which integration it acts as. */
+export interface ConsoleSettings {
+  /**
+   * App Service Authentication is on (the platform sets WEBSITE_AUTH_ENABLED=True; Microsoft.Identity.Web's
+   * AppServicesAuthenticationInformation reads the same variable). Only then are X-MS-CLIENT-PRINCIPAL headers the
+   * platform's own: it removes any a client sends. The local host's stand-in for Easy Auth sets it too.
+   */
+  readonly signInEnabled: boolean;
+  /** The Entra app role (its value) a user needs; DIALTONE_CONSOLE_ROLE, default Dialtone.Admin. */
+  readonly role: string;
+  /** Or membership of this Entra group (object id) when the token carries group claims; DIALTONE_CONSOLE_GROUP. */
+  readonly group: string | undefined;
+  /** With DIALTONE_CALLERS: the integration whose batches the console shows and starts (default `console`). */
+  readonly caller: string | undefined;
+}
+
+const consoleSchema = z.object({
+  WEBSITE_AUTH_ENABLED: optionalText,
+  DIALTONE_CONSOLE_ROLE: optionalText.pipe(z.string().regex(/^[A-Za-z0-9._-]{1,120}$/, 'must be an app role value: letters, digits, . _ or -').optional()).transform((v) => v ?? 'Dialtone.Admin'),
+  DIALTONE_CONSOLE_GROUP: optionalText.pipe(z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be an Entra group object id (a GUID)').optional()).transform((v) => v?.toLowerCase()),
+  DIALTONE_CONSOLE_CALLER: optionalText.pipe(z.string().regex(CALLER_NAME, 'must be an integration name: 1-32 lower-case letters, digits or -').refine((v) => v !== UPLOADS_OWNER, `must not be "${UPLOADS_OWNER}"`).optional()),
+});
+
+export const CONSOLE_SETTING_NAMES = Object.keys(consoleSchema.shape).filter((k) => k !== 'WEBSITE_AUTH_ENABLED');
+
+export function loadConsoleSettings(env: Environment = process.env): ConsoleSettings {
+  const parsed = consoleSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const s = parsed.data;
+  return { signInEnabled: s.WEBSITE_AUTH_ENABLED?.toLowerCase() === 'true', role: s.DIALTONE_CONSOLE_ROLE, group: s.DIALTONE_CONSOLE_GROUP, caller: s.DIALTONE_CONSOLE_CALLER };
+}

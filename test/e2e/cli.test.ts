@@ -126,6 +126,8 @@ describe('dialtone host', () => {
   it('says that its clock skips ahead, and runs on the real clock with --real-time', async () => {
     const skip = await hostSays([]);
     expect([skip.code, skip.stdout]).toEqual([0, expect.stringMatching(/clock: +skips ahead whenever nothing is running, so a simulated day passes in seconds \(start with --real-time/)]);
+    // The admin console's one-time sign-in link (the local stand-in for Entra ID sign-in; see local/host/easy-auth.ts).
+    expect(skip.stdout).toMatch(/admin console: +http:\/\/127\.0\.0\.1:\d+\/\.auth\/login\/local\?token=[A-Za-z0-9_-]{32} +\(a one-time sign-in link/);
     const real = await hostSays(['--real-time']);
     expect([real.code, real.stdout]).toEqual([0, expect.stringMatching(/clock: +real time: Teams provisioning delays, polls and the deadline take as long as they say/)]);
   });
