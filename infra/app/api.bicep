@@ -75,6 +75,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       DIALTONE_DEFAULT_USAGE_LOCATION: defaultUsageLocation
       DIALTONE_DEFAULT_PROFILE: defaultProfile
       DIALTONE_PROFILES: ''
+      DIALTONE_PHONE_NUMBERS: 'row'
       DIALTONE_CHUNK_SIZE: '200'
       DIALTONE_ASSIGN_PARALLELISM: '10'
       DIALTONE_GRAPH_WRITES_PER_SECOND: '18'

@@ -2,6 +2,7 @@
 // per Microsoft's licensing table: see catalog.ts), overridable by configuration. Validation returns every problem
 // at once so a bad setting is fixed in one go.
 import { canonicalPartNumber } from './catalog';
+import { parsePhoneNumberPolicy, type PhoneNumberPolicy } from './phone-numbers';
 
 export type Profiles = Readonly<Record<string, readonly string[]>>;
 
@@ -28,25 +29,49 @@ const PROFILE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 // Spaces stay out: the one row that shows them ("Microsoft_365_ Business_ Premium_(no Teams)") reads as a typo.
 const PART_NUMBER = /^[A-Z0-9][A-Z0-9_()\/.,-]{1,99}$/;
 
+/** The phone number policy a profile sets for its rows, by profile name; profiles that set none are absent. */
+export type ProfilePhoneNumbers = Readonly<Record<string, PhoneNumberPolicy>>;
+
 /**
- * Merges overrides (already JSON-parsed) over the built-in profiles. An override with an empty list removes a
- * profile. Returns the problems found instead of throwing.
+ * Merges overrides (already JSON-parsed) over the built-in profiles. A profile is a list of part numbers, or
+ * `{ "skus": [...], "phoneNumbers": "row" | "pool" | "off" }` to set the phone number policy for its rows. An
+ * override with an empty list removes a profile. Returns the problems found instead of throwing.
  */
-export function mergeProfiles(overrides: unknown): { profiles: Profiles; problems: string[] } {
+export function mergeProfiles(overrides: unknown): { profiles: Profiles; phoneNumbers: ProfilePhoneNumbers; problems: string[] } {
   const problems: string[] = [];
   const merged: Record<string, readonly string[]> = { ...BUILT_IN_PROFILES };
-  if (overrides === undefined || overrides === null) return { profiles: merged, problems };
+  const phoneNumbers: Record<string, PhoneNumberPolicy> = {};
+  if (overrides === undefined || overrides === null) return { profiles: merged, phoneNumbers, problems };
   if (typeof overrides !== 'object' || Array.isArray(overrides)) {
-    return { profiles: merged, problems: ['must be a JSON object mapping profile names to arrays of part numbers'] };
+    return { profiles: merged, phoneNumbers, problems: ['must be a JSON object mapping profile names to arrays of part numbers'] };
   }
-  for (const [name, value] of Object.entries(overrides as Record<string, unknown>)) {
+  for (const [name, entry] of Object.entries(overrides as Record<string, unknown>)) {
     const key = name.trim().toLowerCase();
     if (!PROFILE_NAME.test(key)) {
       problems.push(`profile name "${name}" must be lower-case letters, digits, '.', '_' or '-'`);
       continue;
     }
+    let value: unknown = entry;
+    let policy: PhoneNumberPolicy | undefined;
+    if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) {
+      const o = entry as Record<string, unknown>;
+      const unknownKeys = Object.keys(o).filter((k) => k !== 'skus' && k !== 'phoneNumbers');
+      if (unknownKeys.length > 0) {
+        problems.push(`profile "${key}" has unknown keys ${unknownKeys.slice(0, 5).join(', ')}; expected "skus" and optionally "phoneNumbers"`);
+        continue;
+      }
+      value = o['skus'];
+      const raw = o['phoneNumbers'];
+      if (raw !== undefined) {
+        policy = typeof raw === 'string' ? parsePhoneNumberPolicy(raw) : undefined;
+        if (!policy) {
+          problems.push(`profile "${key}": "phoneNumbers" must be "row", "pool" or "off"`);
+          continue;
+        }
+      }
+    }
     if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-      problems.push(`profile "${key}" must be an array of part numbers`);
+      problems.push(value === entry ? `profile "${key}" must be an array of part numbers` : `profile "${key}": "skus" must be an array of part numbers`);
       continue;
     }
     const parts = (value as string[]).map(canonicalPartNumber);
@@ -55,10 +80,14 @@ export function mergeProfiles(overrides: unknown): { profiles: Profiles; problem
       problems.push(`profile "${key}" has invalid part numbers: ${bad.join(', ')}`);
       continue;
     }
+    delete phoneNumbers[key];
     if (parts.length === 0) delete merged[key];
-    else merged[key] = [...new Set(parts)];
+    else {
+      merged[key] = [...new Set(parts)];
+      if (policy) phoneNumbers[key] = policy;
+    }
   }
-  return { profiles: merged, problems };
+  return { profiles: merged, phoneNumbers, problems };
 }
 
 export function normaliseProfileName(name: string): string {
