@@ -243,22 +243,26 @@ const FILTER_FIELDS = new Set(['telephoneNumber', 'operatorId', 'numberType', 'a
  */
 export function parseFilter(filter: string): (r: Record<string, unknown>) => boolean {
   if (filter.length > 2000) throw new NumberRequestError(400, 'BadRequest', 'Invalid $filter: too long.');
-  const clauses = filter.split(/\s+and\s+/i).map((c) => c.trim());
-  const tests = clauses.map((clause) => {
-    const any = /^capabilities\/any\((\w+):\1\s+eq\s+'([^']*)'\)$/.exec(clause);
-    if (any) {
-      const want = any[2]!;
-      return (r: Record<string, unknown>) => Array.isArray(r['capabilities']) && (r['capabilities'] as unknown[]).includes(want);
+  // One clause at a time from the left, so that " and " or a doubled quote inside a literal stays in the literal.
+  const clause = /^\s*(?:capabilities\/any\((\w+):\1\s+eq\s+'((?:[^']|'')*)'\)|(\w+)\s+eq\s+(?:'((?:[^']|'')*)'|(null)))\s*(?:\band\b|$)/i;
+  const tests: ((r: Record<string, unknown>) => boolean)[] = [];
+  let rest = filter;
+  while (rest.trim() !== '') {
+    const m = clause.exec(rest);
+    if (!m || (m[3] !== undefined && !FILTER_FIELDS.has(m[3]))) throw new NumberRequestError(400, 'BadRequest', `Invalid $filter clause: ${rest.trim().slice(0, 100)}`);
+    rest = rest.slice(m[0].length);
+    if (m[2] !== undefined) {
+      const want = m[2].replace(/''/g, "'");
+      tests.push((r) => Array.isArray(r['capabilities']) && (r['capabilities'] as unknown[]).includes(want));
+      continue;
     }
-    const eq = /^(\w+)\s+eq\s+(?:'([^']*)'|(null))$/.exec(clause);
-    if (!eq || !FILTER_FIELDS.has(eq[1]!)) throw new NumberRequestError(400, 'BadRequest', `Invalid $filter clause: ${clause.slice(0, 100)}`);
-    const field = eq[1]!;
-    const value = eq[3] === 'null' ? null : eq[2]!;
-    // The docs' example filters numberType eq 'DirectRouting': enum values compare case-insensitively.
-    return (r: Record<string, unknown>) => {
+    const field = m[3]!;
+    const value = m[5] !== undefined ? null : m[4]!.replace(/''/g, "'");
+    // The docs' example filters numberType eq 'DirectRouting': values compare case-insensitively.
+    tests.push((r) => {
       const v = r[field];
       return value === null ? v === null : typeof v === 'string' && v.toLowerCase() === value.toLowerCase();
-    };
-  });
+    });
+  }
   return (r) => tests.every((t) => t(r));
 }

@@ -52,3 +52,41 @@ export function phoneNumberPolicyFor(profile: string, configured: PhoneNumberPol
 export function defaultNumberType(hybrid: boolean): NumberType {
   return hybrid ? 'directRouting' : 'callingPlan';
 }
+
+/** A number of the tenant as Graph's numberAssignments list shows it (the fields dialtone reads). */
+export interface TeamsNumber {
+  readonly telephoneNumber: string;
+  readonly numberType: string;
+  readonly isoCountryCode: string | null;
+  /** unassigned, userAssigned, … (numberassignment.md's assignmentStatus). */
+  readonly assignmentStatus: string;
+  readonly assignmentTargetId: string | null;
+  readonly activationState: string | null;
+  readonly locationId: string | null;
+}
+
+/** Where an assignNumber order stands (telephoneNumberLongRunningOperation.status and the number's statusDetail). */
+export interface NumberOrder {
+  readonly operationId: string;
+  /** notStarted, running, succeeded, failed, skipped; anything else Graph may add reads as `unknown`. */
+  readonly status: 'notStarted' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'unknown';
+  readonly detail: string | null;
+}
+
+export interface NumberRequest {
+  readonly telephoneNumber: string;
+  /** The user's object id. */
+  readonly userId: string;
+  readonly numberType: NumberType;
+  readonly locationId?: string;
+}
+
+/** A number a user holds, as Teams' user configuration lists it (telephoneNumbers, assignedTelephoneNumber). */
+export interface HeldNumber {
+  readonly telephoneNumber: string;
+  readonly assignmentCategory: string;
+}
+
+export function isFinished(order: NumberOrder): boolean {
+  return order.status === 'succeeded' || order.status === 'failed' || order.status === 'skipped';
+}
