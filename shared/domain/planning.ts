@@ -71,7 +71,9 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
     const upn = r.userPrincipalName.trim();
     const profileName = normaliseProfileName(r.profile ?? options.batchProfile ?? options.defaultProfile);
     const shownProfile = r.skus && r.skus.length > 0 ? (r.profile ? profileName : CUSTOM_PROFILE) : profileName;
-    const rawSkus = r.skus && r.skus.length > 0 ? r.skus.map(canonicalPartNumber) : [...(options.profiles[profileName] ?? [])];
+    // Own properties only: a row's profile "__proto__" or "constructor" must read as unknown, not as Object's members.
+    const profileSkus = Object.hasOwn(options.profiles, profileName) ? options.profiles[profileName] : undefined;
+    const rawSkus = r.skus && r.skus.length > 0 ? r.skus.map(canonicalPartNumber) : [...(profileSkus ?? [])];
     const skus = [...new Set(rawSkus)];
     const reject = (reason: RejectionReason, message: string): RejectedRow => ({ kind: 'rejected', ...located(r), userPrincipalName: upn, profile: shownProfile, skus, reason, message });
     const where = rowRef(r);
@@ -85,7 +87,7 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
     if (first !== undefined) return reject('duplicate', `${where}: ${upn} already appears in row ${first}; the first row is kept`);
     seen.set(key, r.row);
     if (r.problem) return reject(r.problem.reason, r.problem.message);
-    if (!(r.skus && r.skus.length > 0) && options.profiles[profileName] === undefined) {
+    if (!(r.skus && r.skus.length > 0) && profileSkus === undefined) {
       return reject('unknown_profile', `${where}: profile "${clip(profileName)}" does not exist; known profiles: ${Object.keys(options.profiles).sort().join(', ')}`);
     }
     let usageLocation: string | undefined;

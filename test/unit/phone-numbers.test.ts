@@ -118,3 +118,11 @@ describe('phone number policy', () => {
     ]);
   });
 });
+
+describe('profile names that are Object members', () => {
+  it('rejects a row whose profile is "__proto__" or "constructor" as unknown_profile instead of crashing (found by the pipeline property test)', () => {
+    const rows = rowsOf(parseInput(bytes('upn,profile\na@b.com,__proto__\nc@d.com,constructor\n'), 'x'));
+    const validated = validateRows(rows, { profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic' });
+    expect(validated.map((v) => v.kind === 'rejected' && v.reason)).toEqual(['unknown_profile', 'unknown_profile']);
+  });
+});
