@@ -2,6 +2,7 @@
 // JSON batch body) into numbered rows, each with the physical line it came from. Whole-input problems (too big, binary, no UPN column) become one InputError; problems in a single
 // field stay on the row so that the row, and only the row, is rejected later.
 import { parse as parseCsv } from 'csv-parse/sync';
+import { isEmergencyLocationId, normalisePhoneNumber, parseNumberType, type NumberType } from './phone-numbers';
 import { isProfileName } from './profiles';
 import { errorText, shown } from './text';
 
@@ -36,7 +37,7 @@ export const INPUT_ADVISORIES = {
 export type InputAdvisory = keyof typeof INPUT_ADVISORIES;
 
 export interface RowProblem {
-  readonly reason: 'invalid_field' | 'invalid_upn';
+  readonly reason: 'invalid_field' | 'invalid_upn' | 'invalid_phone_number';
   /** The field (or fields, comma-separated) that cannot be read. */
   readonly field: string;
   readonly message: string;
@@ -53,6 +54,10 @@ export interface InputRow {
   readonly skus?: readonly string[];
   readonly usageLocation?: string;
   readonly onPremisesPstn?: boolean;
+  /** E.164, '+' included. */
+  readonly phoneNumber?: string;
+  readonly numberType?: NumberType;
+  readonly emergencyLocationId?: string;
   readonly problem?: RowProblem;
 }
 
@@ -192,7 +197,7 @@ export function decodeInput(bytes: Uint8Array, source: string, charset?: string)
   return { ok: true, decoded: { text, encoding, advisories } };
 }
 
-type Column = 'upn' | 'displayName' | 'profile' | 'skus' | 'usageLocation' | 'onPremisesPstn';
+type Column = 'upn' | 'displayName' | 'profile' | 'skus' | 'usageLocation' | 'onPremisesPstn' | 'phoneNumber' | 'numberType' | 'emergencyLocationId';
 
 // A Map, not an object: a header cell named `constructor` or `__proto__` must not find Object.prototype's members.
 const HEADER_ALIASES: ReadonlyMap<string, Column> = new Map([
@@ -205,6 +210,11 @@ const HEADER_ALIASES: ReadonlyMap<string, Column> = new Map([
   ['usagelocation', 'usageLocation'],
   ['onpremisespstn', 'onPremisesPstn'],
   ['hybrid', 'onPremisesPstn'],
+  ['phonenumber', 'phoneNumber'],
+  ['telephonenumber', 'phoneNumber'],
+  ['numbertype', 'numberType'],
+  ['emergencylocationid', 'emergencyLocationId'],
+  ['locationid', 'emergencyLocationId'],
 ]);
 
 export function headerColumn(header: string): Column | undefined {
@@ -317,6 +327,7 @@ function parseCsvText(text: string, source: string, delimiter: CsvDelimiter, lin
   if (body.length === 0) return fail('empty', `${source}: has a header but no rows`);
   const index = (c: Column) => columns.indexOf(c);
   const [nIdx, pIdx, sIdx, uIdx, hIdx] = [index('displayName'), index('profile'), index('skus'), index('usageLocation'), index('onPremisesPstn')];
+  const [telIdx, typeIdx, locIdx] = [index('phoneNumber'), index('numberType'), index('emergencyLocationId')];
   const rows = body.map((r, i): InputRow => {
     const rec = r.record;
     const line = lineOf(r);
@@ -329,6 +340,8 @@ function parseCsvText(text: string, source: string, delimiter: CsvDelimiter, lin
     const hybrid = hybridRaw === undefined ? undefined : parseBoolean(hybridRaw);
     const problems: { field: string; message: string }[] = [];
     if (hybridRaw !== undefined && hybrid === undefined) problems.push({ field: shown(header[hIdx] ?? 'onPremisesPstn', 40), message: `"${truncate(hybridRaw)}" is not true/false/yes/no/1/0` });
+    const phone = phoneFields({ phoneNumber: cell(telIdx), numberType: cell(typeIdx), emergencyLocationId: cell(locIdx) }, (f) => shown(header[f === 'phoneNumber' ? telIdx : f === 'numberType' ? typeIdx : locIdx] ?? f, 40));
+    problems.push(...phone.problems);
     return {
       row: i + 1,
       line,
@@ -338,7 +351,8 @@ function parseCsvText(text: string, source: string, delimiter: CsvDelimiter, lin
       ...(skus ? { skus: splitSkuList(skus) } : {}),
       ...(usage ? { usageLocation: usage } : {}),
       ...(hybrid !== undefined ? { onPremisesPstn: hybrid } : {}),
-      ...(problems.length > 0 ? { problem: rowProblem('invalid_field', `row ${i + 1} (line ${line})`, problems, 'field') } : {}),
+      ...phone.fields,
+      ...(problems.length > 0 ? { problem: rowProblem(phone.badNumber ? 'invalid_phone_number' : 'invalid_field', `row ${i + 1} (line ${line})`, problems, 'field') } : {}),
     };
   });
   return { ok: true, input: { format: 'csv', ...meta, delimiter, ...(uIdx >= 0 ? { usageLocationColumn: header[uIdx]! } : {}), rows } };
@@ -533,7 +547,7 @@ function jsonRow(u: unknown, row: number): InputRow {
   }
   const o = u as Record<string, unknown>;
   const upn = o['userPrincipalName'];
-  const { displayName, profile, skus, usageLocation, onPremisesPstn } = o;
+  const { displayName, profile, skus, usageLocation, onPremisesPstn, phoneNumber, numberType, emergencyLocationId } = o;
   const problems: { field: string; message: string }[] = [];
   if (typeof upn !== 'string') problems.push({ field: 'userPrincipalName', message: upn === undefined ? 'is missing' : 'must be a string' });
   if (displayName !== undefined && displayName !== null && typeof displayName !== 'string') problems.push({ field: 'displayName', message: 'must be a string' });
@@ -546,9 +560,11 @@ function jsonRow(u: unknown, row: number): InputRow {
     hybrid = parseBoolean(onPremisesPstn);
     if (hybrid === undefined) problems.push({ field: 'onPremisesPstn', message: 'must be true or false' });
   } else if (onPremisesPstn !== undefined && onPremisesPstn !== null) problems.push({ field: 'onPremisesPstn', message: 'must be true or false' });
+  const phone = phoneFields({ phoneNumber, numberType, emergencyLocationId }, (f) => f);
+  problems.push(...phone.problems);
   const base = { row, userPrincipalName: typeof upn === 'string' ? upn.trim() : '', ...(typeof displayName === 'string' && displayName.trim() ? { displayName: truncate(displayName.trim(), 256) } : {}) };
   if (problems.length > 0) {
-    const reason = typeof upn !== 'string' ? 'invalid_upn' : 'invalid_field';
+    const reason = typeof upn !== 'string' ? 'invalid_upn' : phone.badNumber ? 'invalid_phone_number' : 'invalid_field';
     return { ...base, problem: rowProblem(reason, where, problems, '') };
   }
   return {
@@ -557,5 +573,44 @@ function jsonRow(u: unknown, row: number): InputRow {
     ...(Array.isArray(skus) && skus.length > 0 ? { skus: (skus as string[]).map((s) => s.trim()).filter(Boolean) } : {}),
     ...(typeof usageLocation === 'string' && usageLocation.trim() ? { usageLocation: usageLocation.trim() } : {}),
     ...(hybrid !== undefined ? { onPremisesPstn: hybrid } : {}),
+    ...phone.fields,
   };
+}
+
+interface PhoneFields {
+  phoneNumber?: string;
+  numberType?: NumberType;
+  emergencyLocationId?: string;
+}
+
+/**
+ * Reads a row's phone fields (blank means absent), naming each field with `name`. A number that is not E.164 sets
+ * `badNumber` (the row is then `invalid_phone_number`); an unknown number type or a location that is not an
+ * emergency location id is an ordinary field problem.
+ */
+function phoneFields(raw: { phoneNumber: unknown; numberType: unknown; emergencyLocationId: unknown }, name: (field: keyof PhoneFields) => string): { fields: PhoneFields; problems: { field: string; message: string }[]; badNumber: boolean } {
+  const fields: PhoneFields = {};
+  const problems: { field: string; message: string }[] = [];
+  let badNumber = false;
+  const present = (v: unknown) => v !== undefined && v !== null && !(typeof v === 'string' && v.trim() === '');
+  if (present(raw.phoneNumber)) {
+    const e164 = typeof raw.phoneNumber === 'string' ? normalisePhoneNumber(raw.phoneNumber) : undefined;
+    if (e164) fields.phoneNumber = e164;
+    else {
+      badNumber = true;
+      const shown = typeof raw.phoneNumber === 'string' ? `"${truncate(raw.phoneNumber.trim())}" is not` : 'must be';
+      problems.push({ field: name('phoneNumber'), message: `${shown} an E.164 number ('+', country code and number, up to 15 digits, e.g. "+14255550100")` });
+    }
+  }
+  if (present(raw.numberType)) {
+    const parsed = typeof raw.numberType === 'string' ? parseNumberType(raw.numberType) : undefined;
+    if (parsed) fields.numberType = parsed;
+    else problems.push({ field: name('numberType'), message: `${typeof raw.numberType === 'string' ? `"${truncate(raw.numberType.trim())}"` : 'it'} is not a number type; expected callingPlan, directRouting or operatorConnect` });
+  }
+  if (present(raw.emergencyLocationId)) {
+    const id = typeof raw.emergencyLocationId === 'string' ? raw.emergencyLocationId.trim() : undefined;
+    if (id && isEmergencyLocationId(id)) fields.emergencyLocationId = id.toLowerCase();
+    else problems.push({ field: name('emergencyLocationId'), message: `${id ? `"${truncate(id)}"` : 'it'} is not an emergency location id (a GUID, as Get-CsOnlineLisLocation shows it)` });
+  }
+  return { fields, problems, badNumber };
 }

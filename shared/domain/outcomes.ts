@@ -31,6 +31,8 @@ export const REJECTION_REASONS = [
   // Not in DESIGN's table: a field other than the UPN or usage location that cannot be read (e.g. onPremisesPstn
   // "maybe", skus not a list). Without it such a row would have to be guessed at or given a wrong reason.
   'invalid_field',
+  // A row's phone number that is not E.164 (DESIGN's table; issue 13).
+  'invalid_phone_number',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 

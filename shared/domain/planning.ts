@@ -6,6 +6,7 @@ import { canonicalPartNumber, capabilitiesOf, PREREQUISITES, type Capability, ty
 import { normaliseUsageLocation } from './countries';
 import { enabledPlanNames, holdingOf, unmetDependencies, type GroupLicenceError, type PlanEnablement, type PlanIds, type UserHoldings } from './holdings';
 import type { InputFormat, InputRow } from './input';
+import type { NumberType } from './phone-numbers';
 import { isProfileName, normaliseProfileName, PART_NUMBER, type Profiles } from './profiles';
 import { errorText, hasHiddenCharacters, shown } from './text';
 import { isValidUpn, upnKey } from './upn';
@@ -26,6 +27,10 @@ export interface RowRequest {
   readonly partNumbers: readonly string[];
   readonly usageLocation?: string;
   readonly hybrid: boolean;
+  /** The row's own number (E.164), its type and emergency location, when it gives them. */
+  readonly phoneNumber?: string;
+  readonly numberType?: NumberType;
+  readonly emergencyLocationId?: string;
 }
 
 interface Settled {
@@ -115,9 +120,22 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
       usageLocation = normaliseUsageLocation(r.usageLocation);
       if (!usageLocation) return reject('invalid_usage_location', `${where}: usage location "${clip(r.usageLocation)}" is not an ISO 3166-1 two-letter country code (e.g. US, GB, DE)`);
     }
+    if (r.onPremisesPstn === true && r.numberType !== undefined && r.numberType !== 'directRouting') {
+      return reject('calling_plan_not_allowed_hybrid', `${where}: a hybrid (on-premises PSTN) user takes a Direct Routing number, not a ${r.numberType} one; set numberType directRouting or leave it out`);
+    }
     return {
       kind: 'request',
-      request: { ...located(r), userPrincipalName: upn, profile: shownProfile, partNumbers: skus, hybrid: r.onPremisesPstn === true, ...(usageLocation ? { usageLocation } : {}) },
+      request: {
+        ...located(r),
+        userPrincipalName: upn,
+        profile: shownProfile,
+        partNumbers: skus,
+        hybrid: r.onPremisesPstn === true,
+        ...(usageLocation ? { usageLocation } : {}),
+        ...(r.phoneNumber ? { phoneNumber: r.phoneNumber } : {}),
+        ...(r.numberType ? { numberType: r.numberType } : {}),
+        ...(r.emergencyLocationId ? { emergencyLocationId: r.emergencyLocationId } : {}),
+      },
     };
   });
 }
