@@ -7,7 +7,7 @@ import { resolveTenantCatalog, type SubscribedSkuFacts } from '../shared/domain/
 import type { DirectoryUser, GraphFailure, GraphResult, LicensingDirectory } from '../shared/domain/directory';
 import { enablementFor, type LicenceAddition } from '../shared/domain/holdings';
 import { parseInput } from '../shared/domain/input';
-import { USAGE_LOCATION_NOT_SET_HERE, planBatch, validateRows, type FailedRow, type PlannedRow, type TenantUserState } from '../shared/domain/planning';
+import { USAGE_LOCATION_NOT_SET_HERE, planBatch, validateRows, type FailedRow, type PlanOptions, type PlannedRow, type TenantUserState } from '../shared/domain/planning';
 import type { Profiles } from '../shared/domain/profiles';
 import { countOutcomes, type OutcomeCounts } from '../shared/domain/report';
 import { errorText } from '../shared/domain/text';
@@ -23,6 +23,8 @@ export interface ActivityDeps {
   readonly defaultUsageLocation: string | undefined;
   /** false: the app never PATCHes a user (its identity holds only User.Read.All); default true. */
   readonly setUsageLocation?: boolean;
+  /** DIALTONE_PHONE_NUMBERS and the profiles that set their own policy (default: `row`, none). */
+  readonly phoneNumbers?: PlanOptions['phoneNumbers'];
   readonly now?: () => Date;
 }
 
@@ -72,6 +74,7 @@ export function createActivities(deps: ActivityDeps) {
     let rows: PlannedRow[] = planBatch(validated, tenant, {
       ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}),
       setUsageLocation: deps.setUsageLocation !== false,
+      ...(deps.phoneNumbers ? { phoneNumbers: deps.phoneNumbers } : {}),
       input: { format, ...(usageLocationColumn !== undefined ? { usageLocationColumn } : {}) },
     });
     const rejectedByValidation = new Set(validated.filter((v) => v.kind === 'rejected').map((v) => v.row));
@@ -139,14 +142,18 @@ export function createActivities(deps: ActivityDeps) {
     return null;
   }
 
-  /** The users (by object id) whose Teams configuration now shows CallingPlan, and those Graph refuses to show. */
+  /**
+   * The users (by object id) whose Teams configuration now shows CallingPlan (PhoneSystem for the phoneSystemOnly
+   * ones: a Direct Routing number needs only Phone System), and those Graph refuses to show.
+   */
   async function probeTeams(input: ProbeInput): Promise<ProbeResult> {
     const features = await graph.readTeamsFeatures(input.userIds);
+    const phoneSystemOnly = new Set(input.phoneSystemOnly ?? []);
     const found: string[] = [];
     const refused: { userId: string; message: string }[] = [];
     let transient: GraphFailure | undefined;
     for (const [id, r] of features) {
-      if (r.ok && r.value.includes('CallingPlan')) found.push(id);
+      if (r.ok && (r.value.includes('CallingPlan') || (phoneSystemOnly.has(id) && r.value.includes('PhoneSystem')))) found.push(id);
       else if (!r.ok && r.reason === 'forbidden') refused.push({ userId: id, message: errorText(r.message) });
       else if (!r.ok && r.transient) transient = r;
     }
@@ -168,7 +175,7 @@ export function createActivities(deps: ActivityDeps) {
     if (!(await store.isDone(input.runKey, 'flags'))) {
       const toFlag: FlagMessage[] = report.users
         .filter((u) => u.outcome === 'failed' || u.outcome === 'flagged')
-        .map((u) => ({ batchId: report.batchId, run: input.runKey, row: u.row, userPrincipalName: u.userPrincipalName, outcome: u.outcome as 'failed' | 'flagged', reason: u.reason, message: u.message }));
+        .map((u) => ({ batchId: report.batchId, run: input.runKey, row: u.row, userPrincipalName: u.userPrincipalName, outcome: u.outcome as 'failed' | 'flagged', reason: u.reason, message: u.message, phoneNumber: u.phoneNumber }));
       if (toFlag.length > 0) await flags.publish(toFlag);
       await store.markDone(input.runKey, 'flags');
     }

@@ -2,7 +2,8 @@
 // UPNs or names: a chunk's work is a list of PlannedAssignment (row number, object id, SKU ids); the full rows live
 // in the batch's stored plan, and the report joins them back together at the end.
 import type { PlanEnablement } from './holdings';
-import type { Reason, UserOutcome } from './outcomes';
+import type { Advisory, Reason, UserOutcome } from './outcomes';
+import type { PlannedNumber } from './phone-numbers';
 import type { AssignmentPlan, PlannedRow } from './planning';
 import { settledOutcome } from './planning';
 import type { InputAdvisory } from './input';
@@ -16,6 +17,9 @@ export interface PlannedAssignment {
   readonly enable?: readonly PlanEnablement[];
   readonly setUsageLocation: string | null;
   readonly pollTeams: boolean;
+  /** Teams must show Phone System (not a Calling Plan) before the number: a hybrid Direct Routing row. */
+  readonly waitFor?: 'PhoneSystem';
+  readonly number?: PlannedNumber;
 }
 
 /** Where a chunk has got to with one user. */
@@ -26,6 +30,12 @@ export interface ChunkUserResult {
   readonly message: string;
   readonly assignedAt: string | null;
   readonly provisionedAt: string | null;
+  /** The number the user holds after the number step (assigned, or kept), when there was one. */
+  readonly phoneNumber?: string;
+  /** When the number step confirmed the number in Teams. */
+  readonly numberedAt?: string;
+  /** Advisories the number step adds to the plan's (number_kept). */
+  readonly advisories?: readonly Advisory[];
 }
 
 export interface StoredPlan {
@@ -41,7 +51,7 @@ export interface StoredPlan {
 }
 
 export function assignmentOf(p: AssignmentPlan): PlannedAssignment {
-  return { row: p.row, userId: p.userId, addSkuIds: [...p.addSkuIds], ...(p.enable.length > 0 ? { enable: p.enable.map((e) => ({ skuId: e.skuId, planIds: [...e.planIds] })) } : {}), setUsageLocation: p.setUsageLocation, pollTeams: p.pollTeams };
+  return { row: p.row, userId: p.userId, addSkuIds: [...p.addSkuIds], ...(p.enable.length > 0 ? { enable: p.enable.map((e) => ({ skuId: e.skuId, planIds: [...e.planIds] })) } : {}), setUsageLocation: p.setUsageLocation, pollTeams: p.pollTeams, ...(p.waitFor ? { waitFor: p.waitFor } : {}), ...(p.number ? { number: p.number } : {}) };
 }
 
 /** The assignments of the plan, cut into chunks of at most `size`, in row order. */
@@ -73,9 +83,10 @@ export function mergeOutcomes(plan: StoredPlan, results: readonly ChunkUserResul
       outcome: r.outcome,
       reason: r.reason,
       message: r.message || (r.outcome === 'failed' ? '' : (p.note ?? '')),
-      advisories: r.outcome === 'failed' ? [] : [...p.advisories],
+      advisories: r.outcome === 'failed' ? [] : [...p.advisories, ...(r.advisories ?? [])],
       assignedAt: r.assignedAt,
       provisionedAt: r.provisionedAt,
+      phoneNumber: r.phoneNumber ?? null,
     });
   }
   return out;

@@ -90,3 +90,68 @@ export interface HeldNumber {
 export function isFinished(order: NumberOrder): boolean {
   return order.status === 'succeeded' || order.status === 'failed' || order.status === 'skipped';
 }
+
+/**
+ * The number a planned row is to get once Teams shows what the number needs: the row's own (`telephoneNumber` set)
+ * or one of the tenant's free numbers of `numberType` in `isoCountryCode` (from the pool).
+ */
+export interface PlannedNumber {
+  readonly telephoneNumber?: string;
+  readonly numberType: NumberType;
+  /** The pool's country (the user's usage location); null for a row's own number. */
+  readonly isoCountryCode: string | null;
+  readonly locationId?: string;
+}
+
+/** What Teams must show before a number of this type can be assigned (Teams' rules, as the simulator's refusal cites). */
+export function featureNeededFor(numberType: NumberType): 'CallingPlan' | 'PhoneSystem' {
+  return numberType === 'callingPlan' ? 'CallingPlan' : 'PhoneSystem';
+}
+
+/**
+ * The number a row gets under `policy`, or undefined. A row's own number is assigned under `row` and `pool`; the pool
+ * serves only rows that ask for a calling plan and are not hybrid (hybrid rows take Direct Routing numbers from the
+ * row only), in the user's usage location's country.
+ */
+export function planNumber(
+  row: { readonly phoneNumber?: string; readonly numberType?: NumberType; readonly emergencyLocationId?: string; readonly hybrid: boolean },
+  policy: PhoneNumberPolicy,
+  user: { readonly country: string | null; readonly asksForCallingPlan: boolean },
+): PlannedNumber | undefined {
+  if (policy === 'off') return undefined;
+  const location = row.emergencyLocationId ? { locationId: row.emergencyLocationId } : {};
+  if (row.phoneNumber) return { telephoneNumber: row.phoneNumber, numberType: row.numberType ?? defaultNumberType(row.hybrid), isoCountryCode: null, ...location };
+  if (policy !== 'pool' || row.hybrid || !user.asksForCallingPlan || !user.country) return undefined;
+  return { numberType: row.numberType ?? 'callingPlan', isoCountryCode: user.country, ...location };
+}
+
+/** A number's claim in storage: which run's row took it, and when. */
+export interface NumberClaim {
+  /** `<run key>#<row>`: the same row claiming again (a retried activity) finds its own claim. */
+  readonly owner: string;
+  readonly claimedAt: string;
+}
+
+/**
+ * How long a claim holds a number that Graph still lists as unassigned. A claim is made just before assignNumber,
+ * whose order finishes within minutes; a claim this old on a number nobody holds was left by a run that died between
+ * claiming and assigning (or failed without releasing it), and the number goes back to the pool.
+ */
+export const CLAIM_HOLD_MINUTES = 60;
+
+export function claimHasLapsed(claim: NumberClaim, now: Date): boolean {
+  const at = Date.parse(claim.claimedAt);
+  return !Number.isFinite(at) || now.getTime() - at >= CLAIM_HOLD_MINUTES * 60_000;
+}
+
+/** Why a row's number step ended without the number, in the report's words: what happened and what an admin does. */
+export const NUMBER_MESSAGES = {
+  noFreeNumber: (numberType: NumberType, country: string) =>
+    `licences assigned and Teams shows the calling plan, but the tenant has no free ${numberType} number in ${country} left; get more numbers (Teams admin center, Voice > Phone numbers), then assign one to the user there or send the row again`,
+  inUse: (telephoneNumber: string) =>
+    `licences assigned and Teams shows the calling plan, but ${telephoneNumber} belongs to another user; give the row a free number (or leave it out with DIALTONE_PHONE_NUMBERS=pool), or unassign it from the other user first, then send the row again`,
+  notInTenant: (telephoneNumber: string) =>
+    `licences assigned and Teams shows the calling plan, but the tenant has no number ${telephoneNumber}; acquire or port it (Teams admin center, Voice > Phone numbers), or correct the row, then send it again`,
+  failed: (telephoneNumber: string, detail: string) =>
+    `licences assigned and Teams shows the calling plan, but assigning ${telephoneNumber} failed: ${detail}; fix what Teams says, then assign the number in the Teams admin center or send the row again`,
+} as const;

@@ -6,7 +6,7 @@ import { canonicalPartNumber, capabilitiesOf, PREREQUISITES, type Capability, ty
 import { normaliseUsageLocation } from './countries';
 import { enabledPlanNames, holdingOf, unmetDependencies, type GroupLicenceError, type PlanEnablement, type PlanIds, type UserHoldings } from './holdings';
 import type { InputFormat, InputRow } from './input';
-import type { NumberType } from './phone-numbers';
+import { featureNeededFor, planNumber, type NumberType, type PhoneNumberPolicy, type PlannedNumber } from './phone-numbers';
 import { isProfileName, normaliseProfileName, PART_NUMBER, type Profiles } from './profiles';
 import { errorText, hasHiddenCharacters, shown } from './text';
 import { isValidUpn, upnKey } from './upn';
@@ -164,6 +164,8 @@ export interface PlanOptions {
   readonly input?: { readonly format: InputFormat; readonly usageLocationColumn?: string };
   /** false: usage locations are never set (the deployment holds only a read-only user permission); default true. */
   readonly setUsageLocation?: boolean;
+  /** Whether rows get phone numbers (DIALTONE_PHONE_NUMBERS, default `row`) and the profiles that set their own. */
+  readonly phoneNumbers?: { readonly policy: PhoneNumberPolicy; readonly byProfile: ReadonlyMap<string, PhoneNumberPolicy> };
 }
 
 /** Why a user without a usage location cannot be licensed when the deployment does not set usage locations. */
@@ -187,8 +189,12 @@ export interface AssignmentPlan {
   readonly note?: string;
   /** Set only when the user has no usage location. */
   readonly setUsageLocation: string | null;
-  /** The row includes a Calling Plan, so Teams must be watched until it shows one. */
+  /** The row includes a Calling Plan or gets a number, so Teams must be watched until it shows what they need. */
   readonly pollTeams: boolean;
+  /** Teams must show Phone System rather than a Calling Plan (a Direct Routing or Operator Connect number only). */
+  readonly waitFor?: 'PhoneSystem';
+  /** The phone number to assign once Teams shows it may be (absent: none). */
+  readonly number?: PlannedNumber;
   readonly advisories: readonly Advisory[];
 }
 
@@ -301,7 +307,14 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
   const isE5 = [...rowSkus, ...user.skuIds.map((id) => tenant.catalog.bySkuId(id))].some((s) => s?.e5 === true);
   if (isE5 && !allCaps.has('communicationsCredits')) advisories.push('communications_credits_recommended');
   if (missing.some((s) => s.capabilities.has('audioConferencing') || s.capabilities.has('audioConferencingPayPerMinute'))) advisories.push('audio_conferencing_provider_switched');
-  if (rowCaps.has('callingPlan')) advisories.push('next_step_phone_number');
+  const policy = options.phoneNumbers?.byProfile.get(req.profile) ?? options.phoneNumbers?.policy ?? 'row';
+  const number = planNumber(req, policy, { country: effectiveLocation, asksForCallingPlan: rowCaps.has('callingPlan') });
+  if (number) {
+    const needs = featureNeededFor(number.numberType) === 'CallingPlan' ? 'callingPlan' : 'phoneSystem';
+    if (!allCaps.has(needs)) {
+      return reject('missing_prerequisite', `${where}: a ${number.numberType} number needs ${CAPABILITY_NAMES[needs]}, which neither the row nor the user has`);
+    }
+  } else if (rowCaps.has('callingPlan')) advisories.push('next_step_phone_number');
   if (enable.length > 0) advisories.push('plans_enabled');
   if (holdings.some((x) => x.h.kind === 'held' && x.h.byGroupOnly)) advisories.push('licensed_by_group');
   const groupErrors: GroupLicenceError[] = holdings.flatMap((x) => (x.h.kind === 'held' || x.h.kind === 'missing' ? [...x.h.groupErrors] : []));
@@ -316,7 +329,9 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
     enable,
     ...(note ? { note } : {}),
     setUsageLocation: user.usageLocation ? null : effectiveLocation,
-    pollTeams: rowCaps.has('callingPlan'),
+    pollTeams: rowCaps.has('callingPlan') || number !== undefined,
+    ...(number && !rowCaps.has('callingPlan') && featureNeededFor(number.numberType) === 'PhoneSystem' ? { waitFor: 'PhoneSystem' as const } : {}),
+    ...(number ? { number } : {}),
     advisories,
   };
 }
@@ -351,5 +366,6 @@ export function settledOutcome(row: RejectedRow | FailedRow): UserOutcome {
     advisories: [],
     assignedAt: null,
     provisionedAt: null,
+    phoneNumber: null,
   };
 }

@@ -69,6 +69,7 @@ const user = (row: number, outcome: UserOutcome['outcome'], extra: Partial<UserO
   advisories: [],
   assignedAt: null,
   provisionedAt: null,
+  phoneNumber: null,
   ...extra,
 });
 

@@ -11,7 +11,7 @@ import { buildReport } from '../../shared/domain/report';
 const { needsBuild } = require('../../bin/stale-build') as { needsBuild: (root: string, built: string) => boolean };
 
 const counts = (c: Partial<Record<string, number>>) => ({ total: 17, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, ...c });
-const user = (row: number, outcome: UserOutcome['outcome']): UserOutcome => ({ row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], outcome, reason: '', message: '', advisories: [], assignedAt: null, provisionedAt: null });
+const user = (row: number, outcome: UserOutcome['outcome']): UserOutcome => ({ row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], outcome, reason: '', message: '', advisories: [], assignedAt: null, provisionedAt: null, phoneNumber: null });
 
 describe('dialtone run output', () => {
   it('counts users waiting for Teams apart from assigned while the batch runs', () => {
