@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import type { BatchStore } from '../shared/adapters/batch-store';
 import type { NumberClaims } from '../shared/adapters/number-claims';
 import { chunkAssignments } from '../shared/domain/batch';
-import type { GraphFailure, PhoneNumberDirectory } from '../shared/domain/directory';
-import { NUMBER_MESSAGES, isFinished, type NumberOrder, type TeamsNumber } from '../shared/domain/phone-numbers';
+import type { GraphFailure, GraphResult, PhoneNumberDirectory } from '../shared/domain/directory';
+import { NUMBER_MESSAGES, isFinished, type HeldNumber, type NumberOrder, type TeamsNumber } from '../shared/domain/phone-numbers';
 import { errorText } from '../shared/domain/text';
 import { TransientGraphError } from './activities';
 import type { ConfirmInput, NumberResult, NumberStart, NumberWork } from './number-contracts';
@@ -119,14 +119,14 @@ export function createNumberActivities(deps: NumberActivityDeps) {
    */
   async function confirmNumbers(input: ConfirmInput): Promise<NumberResult[]> {
     const succeeded = input.orders.filter((o) => o.state.status === 'succeeded');
-    const held = succeeded.length > 0 ? await graph.readHeldNumbers(succeeded.map((o) => o.userId)) : new Map();
+    const held = succeeded.length > 0 ? await graph.readHeldNumbers(succeeded.map((o) => o.userId)) : new Map<string, GraphResult<HeldNumber[]>>();
     const out: NumberResult[] = [];
     for (const o of input.orders) {
       const owner = claimOwner(input.runKey, o.row);
       if (o.state.status === 'succeeded') {
         const h = held.get(o.userId);
         if (h && !h.ok && h.transient) throw new TransientGraphError(h);
-        if (h?.ok && h.value.some((n: { telephoneNumber: string }) => n.telephoneNumber === o.telephoneNumber)) {
+        if (h?.ok && h.value.some((n) => n.telephoneNumber === o.telephoneNumber)) {
           out.push({ row: o.row, outcome: 'provisioned', reason: '', message: '', phoneNumber: o.telephoneNumber, numberedAt: now().toISOString() });
         } else {
           const why = h && !h.ok ? `Teams could not be read to confirm it: ${h.message}` : 'Teams does not list it on the user';

@@ -33,6 +33,8 @@ export type CsvDelimiter = ',' | ';' | '\t';
 export const INPUT_ADVISORIES = {
   input_decoded_windows_1252:
     'The file was not UTF-8, so it was read as Windows-1252 (what Excel saves as "CSV" on Windows). Check accented names in the report; save as "CSV UTF-8" to be sure.',
+  admin_export_phone_numbers_ignored:
+    'The file is the Microsoft 365 admin center\'s user export, whose "Phone number" column holds business phone numbers from Entra ID, not Teams numbers: it was ignored. To assign Teams numbers, add a "telephoneNumber" column.',
 } as const;
 export type InputAdvisory = keyof typeof INPUT_ADVISORIES;
 
@@ -217,6 +219,16 @@ const HEADER_ALIASES: ReadonlyMap<string, Column> = new Map([
   ['locationid', 'emergencyLocationId'],
 ]);
 
+/**
+ * The Microsoft 365 admin center's user export (Users > Active users > Export users): its "Phone number" is the
+ * user's business phone (Entra ID's businessPhones), beside "Mobile Phone", "Licenses" and "Object Id". Those three
+ * together say the file came from there.
+ */
+export function isAdminCenterExport(header: readonly string[]): boolean {
+  const names = new Set(header.map((h) => h.trim().toLowerCase().replace(/[\s_]+/g, '')));
+  return names.has('phonenumber') && names.has('mobilephone') && names.has('licenses') && names.has('objectid');
+}
+
 export function headerColumn(header: string): Column | undefined {
   // No alias is longer than 20 characters once spaces and underscores go; a longer cell is never one.
   if (header.length > 256) return undefined;
@@ -327,7 +339,11 @@ function parseCsvText(text: string, source: string, delimiter: CsvDelimiter, lin
   if (body.length === 0) return fail('empty', `${source}: has a header but no rows`);
   const index = (c: Column) => columns.indexOf(c);
   const [nIdx, pIdx, sIdx, uIdx, hIdx] = [index('displayName'), index('profile'), index('skus'), index('usageLocation'), index('onPremisesPstn')];
-  const [telIdx, typeIdx, locIdx] = [index('phoneNumber'), index('numberType'), index('emergencyLocationId')];
+  // The admin center's export has business numbers under "Phone number": neither rejected row by row nor assigned.
+  const adminExport = isAdminCenterExport(header) && header.some((h) => h.trim().toLowerCase() === 'phone number');
+  const telIdx = adminExport ? header.findIndex((h, k) => columns[k] === 'phoneNumber' && h.trim().toLowerCase() !== 'phone number') : index('phoneNumber');
+  const [typeIdx, locIdx] = [index('numberType'), index('emergencyLocationId')];
+  if (adminExport) meta = { ...meta, advisories: [...meta.advisories, 'admin_export_phone_numbers_ignored'] };
   const rows = body.map((r, i): InputRow => {
     const rec = r.record;
     const line = lineOf(r);

@@ -1,8 +1,9 @@
-import { parseInput, type ParseOutcome } from '../../shared/domain/input';
-import { isEmergencyLocationId, normalisePhoneNumber, parseNumberType, phoneNumberPolicyFor } from '../../shared/domain/phone-numbers';
-import { validateRows } from '../../shared/domain/planning';
+import { parseInput, type InputRow, type ParseOutcome } from '../../shared/domain/input';
+import { CLAIM_HOLD_MINUTES, claimHasLapsed, isEmergencyLocationId, normalisePhoneNumber, parseNumberType, phoneNumberPolicyFor } from '../../shared/domain/phone-numbers';
+import { planBatch, validateRows, type PlannedRow } from '../../shared/domain/planning';
 import { BUILT_IN_PROFILES, mergeProfiles } from '../../shared/domain/profiles';
 import { ConfigError, loadConfig } from '../../shared/adapters/config';
+import { ALL_SKUS, snapshot } from '../support/tenant';
 
 const bytes = (s: string) => Buffer.from(s, 'utf8');
 function rowsOf(r: ParseOutcome) {
@@ -124,5 +125,92 @@ describe('profile names that are Object members', () => {
     const rows = rowsOf(parseInput(bytes('upn,profile\na@b.com,__proto__\nc@d.com,constructor\n'), 'x'));
     const validated = validateRows(rows, { profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic' });
     expect(validated.map((v) => v.kind === 'rejected' && v.reason)).toEqual(['unknown_profile', 'unknown_profile']);
+  });
+});
+
+describe('which rows get a number, and what they wait for', () => {
+  const tenant = snapshot(ALL_SKUS, {
+    'a@c.com': { usageLocation: 'US' },
+    'h@c.com': { usageLocation: 'US' },
+    'x@c.com': { usageLocation: 'US' },
+    'nl@c.com': {},
+  });
+  const planned = (rows: InputRow[], policy: 'row' | 'pool' | 'off', byProfile = new Map<string, 'row' | 'pool' | 'off'>()) =>
+    planBatch(validateRows(rows, { profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic' }), tenant, { phoneNumbers: { policy, byProfile } });
+  const assign = (p: PlannedRow | undefined) => {
+    if (p?.kind !== 'assign') throw new Error(`expected an assignment, got ${JSON.stringify(p)}`);
+    return p;
+  };
+
+  it("assigns a row's own number under row and pool, and none under off; the pool serves only calling plan rows", () => {
+    const rows = (): InputRow[] => [
+      { row: 1, userPrincipalName: 'a@c.com', phoneNumber: '+14255550100', emergencyLocationId: LOCATION },
+      { row: 2, userPrincipalName: 'x@c.com' },
+    ];
+    const [own, none] = planned(rows(), 'row');
+    expect(assign(own).number).toEqual({ telephoneNumber: '+14255550100', numberType: 'callingPlan', isoCountryCode: null, locationId: LOCATION });
+    expect(assign(none).number).toBeUndefined();
+    expect(assign(none).advisories).toContain('next_step_phone_number');
+    const [, pooled] = planned(rows(), 'pool');
+    expect(assign(pooled)).toMatchObject({ pollTeams: true, number: { numberType: 'callingPlan', isoCountryCode: 'US' } });
+    expect(assign(pooled).advisories).not.toContain('next_step_phone_number');
+    expect(planned(rows(), 'off').map((p) => assign(p).number)).toEqual([undefined, undefined]);
+    const [, conferencing] = planned([rows()[0]!, { row: 2, userPrincipalName: 'x@c.com', profile: 'audio-conferencing' }], 'pool');
+    expect(assign(conferencing)).toMatchObject({ pollTeams: false });
+    expect(assign(conferencing).number).toBeUndefined();
+  });
+
+  it('lets a profile set its own policy over the configured one', () => {
+    const [p] = planned([{ row: 1, userPrincipalName: 'x@c.com', profile: 'phone-international' }], 'off', new Map([['phone-international', 'pool' as const]]));
+    expect(assign(p).number).toMatchObject({ isoCountryCode: 'US' });
+  });
+
+  it('gives a hybrid row its own Direct Routing number after Phone System shows, and never a pool number', () => {
+    const [own, pooled] = planned(
+      [
+        { row: 1, userPrincipalName: 'h@c.com', profile: 'phone-system-only', onPremisesPstn: true, phoneNumber: '+14255550150' },
+        { row: 2, userPrincipalName: 'x@c.com', profile: 'phone-system-only', onPremisesPstn: true },
+      ],
+      'pool',
+    );
+    expect(assign(own)).toMatchObject({ pollTeams: true, waitFor: 'PhoneSystem', number: { telephoneNumber: '+14255550150', numberType: 'directRouting' } });
+    expect(assign(pooled)).toMatchObject({ pollTeams: false });
+    expect(assign(pooled).number).toBeUndefined();
+  });
+
+  it('rejects a calling plan number for a row and user without a calling plan, before any write', () => {
+    const [p] = planned([{ row: 1, userPrincipalName: 'x@c.com', profile: 'phone-system-only', phoneNumber: '+14255550100', numberType: 'callingPlan' }], 'row');
+    expect(p).toMatchObject({ kind: 'rejected', reason: 'missing_prerequisite', message: expect.stringContaining('a callingPlan number needs a Calling Plan') });
+  });
+
+  it('lets a claim lapse only after CLAIM_HOLD_MINUTES, and treats an unreadable one as lapsed', () => {
+    const at = new Date('2026-11-25T12:00:00Z');
+    expect(claimHasLapsed({ owner: 'r#1', claimedAt: '2026-11-25T11:01:00Z' }, at)).toBe(false);
+    expect(claimHasLapsed({ owner: 'r#1', claimedAt: new Date(at.getTime() - CLAIM_HOLD_MINUTES * 60_000).toISOString() }, at)).toBe(true);
+    expect(claimHasLapsed({ owner: '', claimedAt: '' }, at)).toBe(true);
+  });
+});
+
+describe("the Microsoft 365 admin center's user export", () => {
+  it('ignores its "Phone number" column (business numbers, not Teams numbers) with an advisory, so no row is rejected for it', () => {
+    const header = 'Display name,First name,Last name,Licenses,Mobile Phone,Object Id,Phone number,Usage location,User principal name';
+    const r = parseInput(bytes(`${header}\nAdele Vance,Adele,Vance,contoso:ENTERPRISEPACK,,id1,(425) 555-0109,US,adelev@contoso.com\nAlex,Alex,W,,,id2,+1 425 555 0110,US,alexw@contoso.com\n`), 'export.csv');
+    expect(r.ok && r.input.advisories).toEqual(['admin_export_phone_numbers_ignored']);
+    expect(rowsOf(r).map((x) => [x.phoneNumber, x.problem])).toEqual([
+      [undefined, undefined],
+      [undefined, undefined],
+    ]);
+  });
+
+  it('still reads a "telephoneNumber" column added to that export', () => {
+    const header = 'Licenses,Mobile Phone,Object Id,Phone number,User principal name,telephoneNumber';
+    const r = parseInput(bytes(`${header}\n,,id1,(425) 555-0109,adelev@contoso.com,+14255550100\n`), 'export.csv');
+    expect(rowsOf(r)[0]!.phoneNumber).toBe('+14255550100');
+  });
+
+  it('reads "Phone number" in any other file as a Teams number to assign', () => {
+    const r = parseInput(bytes('User principal name,Phone number\nadelev@contoso.com,+1 425 555 0109\n'), 'hires.csv');
+    expect(r.ok && r.input.advisories).toEqual([]);
+    expect(rowsOf(r)[0]!.phoneNumber).toBe('+14255550109');
   });
 });
