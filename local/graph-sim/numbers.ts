@@ -68,6 +68,8 @@ export class SimNumberBook {
   /** Orders not finished yet: settle looks only at these. */
   private readonly pending = new Set<SimOperation>();
   private sequence = 0;
+  /** When each number's last successful order finished (simulated ms): what the benchmark measures numbers against. */
+  readonly assignedAt = new Map<string, number>();
 
   constructor(numbers: readonly Omit<SimNumber, 'activationState'>[]) {
     for (const n of numbers) {
@@ -148,6 +150,7 @@ export class SimNumberBook {
         continue;
       }
       op.status = 'succeeded';
+      this.assignedAt.set(op.telephoneNumber, op.finishesAt);
       n!.assignedTo = op.userId;
       n!.activationState = 'activated';
       if (op.locationId !== null) n!.locationId = op.locationId;
