@@ -4,6 +4,7 @@ import { startStack, type Stack } from '../../local/stack';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { outcomesByUpn, postBatch, readRunFile, waitForReport } from '../support/e2e';
 
+const LOCATION = '93cb8a70-b4af-41df-9928-d07607e21776';
 const US = (n: number) => `+1425555${String(n).padStart(4, '0')}`;
 const tenant: TenantFile = {
   skus: [
@@ -47,7 +48,7 @@ describe('phone numbers after the calling plan', () => {
       batchId: 'numbers',
       profile: 'phone-domestic',
       users: [
-        { userPrincipalName: 'own@contoso.com', phoneNumber: `tel:${US(101).slice(0, 5)} ${US(101).slice(5)}` },
+        { userPrincipalName: 'own@contoso.com', phoneNumber: `tel:${US(101).slice(0, 5)} ${US(101).slice(5)}`, emergencyLocationId: LOCATION },
         { userPrincipalName: 'pool@contoso.com' },
         { userPrincipalName: 'taken@contoso.com', phoneNumber: US(199) },
         { userPrincipalName: 'kept@contoso.com' },
@@ -79,7 +80,7 @@ describe('phone numbers after the calling plan', () => {
     expect(by.get('hybrid-pool@contoso.com')!.phoneNumber).toBeNull();
     // Teams' own record agrees: each number is held by the user the report names.
     const numbers = stack.sim.tenant.numbers;
-    expect(numbers.find(US(101))!.assignedTo).toBe(stack.sim.tenant.findUser('own@contoso.com')!.id);
+    expect(numbers.find(US(101))).toMatchObject({ assignedTo: stack.sim.tenant.findUser('own@contoso.com')!.id, locationId: LOCATION });
     expect(numbers.find(US(100))!.assignedTo).toBe(stack.sim.tenant.findUser('pool@contoso.com')!.id);
     expect(numbers.find(US(150))!.assignedTo).toBe(stack.sim.tenant.findUser('hybrid@contoso.com')!.id);
     expect(numbers.find(US(199))!.assignedTo).toBe(stack.sim.tenant.findUser('holder@contoso.com')!.id);
