@@ -6,7 +6,7 @@ import type { BatchStore } from '../shared/adapters/batch-store';
 import type { NumberClaims } from '../shared/adapters/number-claims';
 import { chunkAssignments } from '../shared/domain/batch';
 import type { GraphFailure, GraphResult, PhoneNumberDirectory } from '../shared/domain/directory';
-import { NUMBER_MESSAGES, isFinished, type HeldNumber, type NumberOrder, type TeamsNumber } from '../shared/domain/phone-numbers';
+import { NUMBER_MESSAGES, isFinished, normalisePhoneNumber, type HeldNumber, type NumberOrder, type TeamsNumber } from '../shared/domain/phone-numbers';
 import { errorText } from '../shared/domain/text';
 import { TransientGraphError } from './activities';
 import type { ConfirmInput, NumberResult, NumberStart, NumberWork } from './number-contracts';
@@ -85,6 +85,8 @@ export function createNumberActivities(deps: NumberActivityDeps) {
       const free = await graph.listFreeNumbers(w.number.numberType, country, POOL_PAGE);
       if (!free.ok) return done(refused(w.row, free, 'the tenant\'s free numbers could not be listed'));
       for (const candidate of poolOrder(free.value, owner)) {
+        // A listed number that is not E.164 (the docs' own examples are not always) is skipped, not ordered.
+        if (normalisePhoneNumber(candidate.telephoneNumber) !== candidate.telephoneNumber) continue;
         if (await claims.claim(candidate.telephoneNumber, owner, now(), true)) {
           chosen = candidate;
           break;

@@ -5,6 +5,7 @@ import { Orchestrator } from 'durable-functions/lib/src/orchestrations/Orchestra
 import type { OrchestrationHandler } from 'durable-functions';
 import { chunkOrchestrator } from '../../orchestrations/chunk';
 import type { ChunkInput } from '../../orchestrations/contracts';
+import type { ChunkUserResult } from '../../shared/domain/batch';
 import type { NumbersInput, NumberWork } from '../../orchestrations/number-contracts';
 import { numbersOrchestrator, ORDER_CHECK_SECONDS } from '../../orchestrations/numbers';
 
@@ -27,7 +28,7 @@ async function replay(fn: OrchestrationHandler, history: unknown[], input: unkno
 }
 
 describe('chunk orchestrator with phone numbers', () => {
-  const assigned = (row: number) => ({ row, outcome: 'assigned', reason: '', message: '', assignedAt: T0, provisionedAt: null });
+  const assigned = (row: number): ChunkUserResult => ({ row, outcome: 'assigned', reason: '', message: '', assignedAt: T0, provisionedAt: null });
   const state = { results: [assigned(1), assigned(2)], pending: [{ row: 1, userId: 'u1', number: true as const }, { row: 2, userId: 'u2', waitFor: 'PhoneSystem' as const, number: true as const }], assignedAt: T0, polls: 1 };
   const input: ChunkInput = { batchId: 'b1', runKey: 'default/b1/run', chunk: 0, deadline: at(24 * 3600), parallelism: 4, state };
   const firstPoll = at(600);
