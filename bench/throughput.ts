@@ -122,7 +122,8 @@ async function main(): Promise<void> {
   const assigns = rec.stateChangingWrites.filter((w) => w.kind === 'assignLicense').map((w) => w.at);
   const first = Math.min(...assigns);
   const assignmentMakespanSeconds = (Math.max(...assigns) - first) / 1000;
-  const writesNeeded = rec.stateChangingWrites.length;
+  // Graph's identity write quota: assignNumber counts in Teams' own limit instead (throttling-limits.md).
+  const writesNeeded = rec.stateChangingWrites.filter((w) => w.kind !== 'assignNumber').length;
   const simId = (upn: string): string => stack.sim.tenant.findUser(upn)!.id;
   const polled = report.users.filter((u) => u.assignedAt && u.skus.includes('MCOPSTN1'));
   const reads = polled.map((u) => rec.byUser.get(simId(u.userPrincipalName))?.teamsUserConfiguration ?? 0);
