@@ -6,12 +6,17 @@ import { createBatchApi, createUnmatchedRoute } from './functions/batches';
 import { createBlobIntake } from './functions/intake-blob';
 import { createActivities } from './orchestrations/activities';
 import { batchOrchestrator } from './orchestrations/batch';
+import { callbackOrchestrator } from './orchestrations/callback';
+import { createCallbackDelivery } from './orchestrations/callback-delivery';
+import { createOnboardingActivities } from './orchestrations/onboarding-activities';
+import { slotOrchestrator } from './orchestrations/slot';
 import { chunkOrchestrator } from './orchestrations/chunk';
 import { createNumberActivities } from './orchestrations/number-activities';
 import { numbersOrchestrator } from './orchestrations/numbers';
 import * as names from './orchestrations/names';
 import { BlobBatchStore } from './shared/adapters/batch-store';
 import { BlobNumberClaims } from './shared/adapters/number-claims';
+import { HttpCallbackSender } from './shared/adapters/callback';
 import { loadConfig, type AppConfig } from './shared/adapters/config';
 import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublisher, type FlagPublisher } from './shared/adapters/flags';
 import { GraphLicensingDirectory, SimulatorTokenCredential } from './shared/adapters/graph';
@@ -33,7 +38,8 @@ export function registerApp(config: AppConfig): void {
   // The local Graph simulator only checks that a bearer token is present; anywhere else the managed identity signs in.
   const credential = config.graphIsLocalSimulator ? new SimulatorTokenCredential() : azureCredential(config.managedIdentityClientId);
   const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem, writesPerSecond: config.graphWritesPerSecond });
-  const activities = createActivities({ graph, store, flags: flagPublisherFor(config), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers } });
+  const activities = createActivities({ graph, store, flags: flagPublisherFor(config), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, schedule: config.schedule, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers } });
+  const onboarding = createOnboardingActivities({ graph, store, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, accountWaitHours: config.accountWaitHours, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers } });
   const numbers = createNumberActivities({ graph, store, claims: new BlobNumberClaims(blobServiceFor(config), config.reportsContainer) });
   const api = createBatchApi({ config, store });
   const client = df.input.durableClient();
@@ -41,6 +47,9 @@ export function registerApp(config: AppConfig): void {
   const routes = [
     { name: 'batches-submit', route: 'batches', methods: ['POST' as const], handler: api.submit },
     { name: 'batches-status', route: 'batches/{batchId}', methods: ['GET' as const], handler: api.status },
+    { name: 'batches-list', route: 'batches', methods: ['GET' as const], handler: api.list },
+    { name: 'batches-cancel', route: 'batches/{batchId}/cancel', methods: ['POST' as const], handler: api.cancel },
+    { name: 'batches-cancel-user', route: 'batches/{batchId}/users/{userPrincipalName}/cancel', methods: ['POST' as const], handler: api.cancelUser },
     { name: 'batches-recheck', route: 'batches/{batchId}/recheck', methods: ['POST' as const], handler: api.recheck },
   ];
   for (const r of routes) app.http(r.name, { route: r.route, methods: r.methods, authLevel: 'function', extraInputs: [client], handler: r.handler });
@@ -63,6 +72,14 @@ export function registerApp(config: AppConfig): void {
   df.app.activity(names.START_NUMBER_ACTIVITY, { handler: numbers.startNumber });
   df.app.activity(names.READ_NUMBER_ORDERS_ACTIVITY, { handler: numbers.readOrders });
   df.app.activity(names.CONFIRM_NUMBERS_ACTIVITY, { handler: numbers.confirmNumbers });
+  df.app.orchestration(names.SLOT_ORCHESTRATOR, slotOrchestrator);
+  df.app.activity(names.LOAD_SLOT_ACTIVITY, { handler: onboarding.loadSlot });
+  df.app.activity(names.LIVE_IN_SLOT_ACTIVITY, { handler: onboarding.liveInSlot });
+  df.app.activity(names.PLAN_SLOT_ACTIVITY, { handler: onboarding.planSlot });
+  df.app.activity(names.WRITES_SETTLED_ACTIVITY, { handler: onboarding.writesSettled });
+  df.app.activity(names.STOP_BATCH_ACTIVITY, { handler: onboarding.stopBatch, extraInputs: [client] });
+  df.app.orchestration(names.CALLBACK_ORCHESTRATOR, callbackOrchestrator);
+  df.app.activity(names.DELIVER_CALLBACK_ACTIVITY, { handler: createCallbackDelivery({ store, sender: config.callbackSecret ? new HttpCallbackSender(config.callbackSecret) : undefined }) });
 }
 
 registerApp(loadConfig());

@@ -38,6 +38,28 @@ param deadlineHours string = '24'
 @description('Most instances Flex Consumption may scale out to.')
 param maximumInstanceCount int = 40
 
+@description('HR onboarding: IANA time zone in which a start date without a time is read.')
+param timeZone string = 'UTC'
+
+@description('HR onboarding: days before the start date on which licences are assigned (0-30).')
+param leadDays string = '1'
+
+@description('HR onboarding: start dates further ahead than this many days are rejected (1-366).')
+param scheduleHorizonDays string = '120'
+
+@description('HR onboarding: hours after its scheduled time that a row with a start date waits for its account to exist.')
+param accountWaitHours string = '24'
+
+@description('Hosts a batch\'s callbackUrl may name, comma-separated (host or host:port). Empty: no callbacks.')
+param callbackHosts string = ''
+
+@secure()
+@description('Secret the callbacks are signed with (at least 32 characters), when it is not kept in Key Vault. Prefer callbackSecretUri.')
+param callbackSecret string = ''
+
+@description('Key Vault secret URI (https://<vault>.vault.azure.net/secrets/<name>/) holding the callback secret; the app reads it as a Key Vault reference with its identity, which needs the Key Vault Secrets User role on that secret. Wins over callbackSecret.')
+param callbackSecretUri string = ''
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -140,6 +162,13 @@ module api 'app/api.bicep' = {
     defaultProfile: defaultProfile
     deadlineHours: deadlineHours
     maximumInstanceCount: maximumInstanceCount
+    timeZone: timeZone
+    leadDays: leadDays
+    scheduleHorizonDays: scheduleHorizonDays
+    accountWaitHours: accountWaitHours
+    callbackHosts: callbackHosts
+    callbackSecret: callbackSecret
+    callbackSecretUri: callbackSecretUri
   }
   dependsOn: [roles]
 }

@@ -239,7 +239,7 @@ async function run(args: string[]): Promise<number> {
     } catch (e) {
       if (!(e instanceof InputRefused)) throw e;
       const now = new Date().toISOString();
-      const report: BatchReport = { batchId: '', source: 'http', startedAt: now, finishedAt: now, deadline: null, error: e.message, counts: { total: 0, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0 }, users: [] };
+      const report: BatchReport = { batchId: '', source: 'http', startedAt: now, finishedAt: now, deadline: null, error: e.message, counts: { total: 0, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, cancelled: 0 }, users: [] };
       writeReport(out, report);
       process.stderr.write(`${e.message}\n`);
       return EXIT.notInput;

@@ -21,6 +21,7 @@ export const OUTCOME_GUIDE: Readonly<Record<Outcome, { meaning: string; next: st
   flagged: { meaning: 'licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned', next: 'see the reason below and the message; for no_calling_plan, check the user in the Teams admin center and, if it still has none, open a Microsoft support case' },
   failed: { meaning: 'the row was fine, but the tenant or Graph refused it', next: 'fix what the message says (create the user, set a usage location, buy seats) and send the rows again' },
   rejected: { meaning: 'the row itself is unusable; nothing was sent to Graph', next: 'correct the row in the file (the message names row, line and field) and send it again' },
+  cancelled: { meaning: 'the batch or the row was cancelled before its licences were assigned; nothing was assigned', next: 'nothing; send the row again if the hire comes after all' },
 };
 
 /** What an admin does about each phone number reason (the report's message says the same, for its row). */
@@ -32,7 +33,7 @@ export const NUMBER_REASON_GUIDE: Readonly<Record<string, string>> = {
 
 /** 0 when every row was provisioned or assigned, 3 when some need a person. */
 export function exitCodeFor(report: Pick<BatchReport, 'counts'>): 0 | 3 {
-  const c = report.counts as OutcomeCounts & { cancelled?: number };
+  const c = report.counts;
   return c.failed + c.flagged + c.rejected + (c.cancelled ?? 0) > 0 ? 3 : 0;
 }
 

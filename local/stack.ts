@@ -88,6 +88,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     DIALTONE_HOST_STATE_DIR: join(workDir, 'host'),
     DIALTONE_LOCAL_FUNCTION_KEY: functionKey,
     DIALTONE_SIM_URL: sim.url,
+    DIALTONE_LOCAL_RUNTIME: 'true',
     // Durable timers on the real extension follow the wall clock: no skipping ahead there.
     ...(options.skipAhead === false || options.engine === 'extension' ? {} : { DIALTONE_LOCAL_CLOCK: 'skip-ahead' }),
     ...options.settings,

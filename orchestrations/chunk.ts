@@ -6,9 +6,9 @@ import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-f
 import type { ChunkUserResult, PlannedAssignment } from '../shared/domain/batch';
 import { nextPollAt } from '../shared/domain/polling';
 import { countOutcomes } from '../shared/domain/report';
-import type { ChunkInput, ChunkState, ChunkSummary, ProbeResult } from './contracts';
+import type { AssignInput, ChunkInput, ChunkState, ChunkSummary, ProbeResult } from './contracts';
 import type { NumberResult, NumbersInput } from './number-contracts';
-import { ASSIGN_ACTIVITY, LOAD_CHUNK_ACTIVITY, NUMBERS_ORCHESTRATOR, PROBE_TEAMS_ACTIVITY, RECHECK_EVENT, SAVE_CHUNK_ACTIVITY, numbersInstanceId } from './names';
+import { ASSIGN_ACTIVITY, CANCEL_EVENT, LOAD_CHUNK_ACTIVITY, NUMBERS_ORCHESTRATOR, PROBE_TEAMS_ACTIVITY, RECHECK_EVENT, SAVE_CHUNK_ACTIVITY, numbersInstanceId } from './names';
 
 /** Transient Graph failures (429, 5xx, resets) for one user: retried for about ten minutes before giving up. */
 export const GRAPH_RETRY = new df.RetryOptions(10_000, 6);
@@ -74,7 +74,7 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     const results: ChunkUserResult[] = [];
     for (let i = 0; i < work.length; i += input.parallelism) {
       const group = work.slice(i, i + input.parallelism);
-      const settled = yield* settleAll<ChunkUserResult>(context, group.map((w) => context.df.callActivityWithRetry(ASSIGN_ACTIVITY, GRAPH_RETRY, w)));
+      const settled = yield* settleAll<ChunkUserResult>(context, group.map((w) => context.df.callActivityWithRetry(ASSIGN_ACTIVITY, GRAPH_RETRY, { ...w, runKey } satisfies AssignInput)));
       const at = context.df.currentUtcDateTime.toISOString();
       settled.forEach((s, k) => {
         const row = group[k]!.row;
@@ -103,8 +103,14 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     if (!next) break;
     const timer = context.df.createTimer(next);
     const recheck = context.df.waitForExternalEvent(RECHECK_EVENT);
-    const winner = (yield context.df.Task.any([timer, recheck])) as Task;
+    // The batch was cancelled: its licensed rows stop waiting for Teams and end assigned (as recorded).
+    const cancel = context.df.waitForExternalEvent(CANCEL_EVENT);
+    const winner = (yield context.df.Task.any([timer, recheck, cancel])) as Task;
     if (winner !== timer && !timer.isCompleted) timer.cancel();
+    if (winner === cancel) {
+      pending = [];
+      break;
+    }
     const phoneSystemOnly = pending.filter((p) => p.waitFor === 'PhoneSystem').map((p) => p.userId);
     const probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { userIds: pending.map((p) => p.userId), ...(phoneSystemOnly.length > 0 ? { phoneSystemOnly } : {}) })) as ProbeResult;
     const found = probe.found;

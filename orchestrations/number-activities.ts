@@ -9,6 +9,7 @@ import type { GraphFailure, GraphResult, PhoneNumberDirectory } from '../shared/
 import { NUMBER_MESSAGES, isFinished, normalisePhoneNumber, type HeldNumber, type NumberOrder, type TeamsNumber } from '../shared/domain/phone-numbers';
 import { errorText } from '../shared/domain/text';
 import { TransientGraphError } from './activities';
+import { SLOT_CHUNK_BASE } from './names';
 import type { ConfirmInput, NumberResult, NumberStart, NumberWork } from './number-contracts';
 
 export interface NumberActivityDeps {
@@ -51,7 +52,8 @@ export function createNumberActivities(deps: NumberActivityDeps) {
     const plan = await store.readPlan(input.runKey);
     if (!plan) throw new Error(`no stored plan for run ${input.runKey}`);
     const wanted = new Set(input.rows);
-    const work = chunkAssignments(plan.rows, plan.chunkSize)[input.chunk] ?? [];
+    // Rows licensed when their slot's time came are in a work list of their own, as the chunk loaded them.
+    const work = input.chunk >= SLOT_CHUNK_BASE ? ((await store.readWork(input.runKey, input.chunk)) ?? []) : (chunkAssignments(plan.rows, plan.chunkSize)[input.chunk] ?? []);
     return work.flatMap((w) => (wanted.has(w.row) && w.number ? [{ runKey: input.runKey, row: w.row, userId: w.userId, number: w.number }] : []));
   }
 

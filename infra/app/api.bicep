@@ -20,6 +20,20 @@ param defaultProfile string
 param deadlineHours string
 param maximumInstanceCount int
 param instanceMemoryMB int = 2048
+param timeZone string
+param leadDays string
+param scheduleHorizonDays string
+param accountWaitHours string
+param callbackHosts string
+@secure()
+param callbackSecret string
+param callbackSecretUri string
+
+// The callback secret never appears in the template's outputs: it is a Key Vault reference resolved by the platform
+// with the app's identity ("Use Key Vault references as app settings", learn.microsoft.com/azure/app-service/
+// app-service-key-vault-references: `@Microsoft.KeyVault(SecretUri=…)`, and a user-assigned identity named in the
+// site's keyVaultReferenceIdentity), or else the secure parameter's value.
+var callbackSecretSetting = empty(callbackSecretUri) ? callbackSecret : '@Microsoft.KeyVault(SecretUri=${callbackSecretUri})'
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
   name: storageAccountName
@@ -56,6 +70,7 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    keyVaultReferenceIdentity: identityId
     siteConfig: { minTlsVersion: '1.2' }
     functionAppConfig: {
       deployment: {
@@ -99,6 +114,12 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
       DIALTONE_INTAKE_CONTAINER: 'license-requests'
       DIALTONE_REPORTS_CONTAINER: 'license-reports'
       DIALTONE_FLAGS_QUEUE: 'license-flags'
+      DIALTONE_TIME_ZONE: timeZone
+      DIALTONE_LEAD_DAYS: leadDays
+      DIALTONE_SCHEDULE_HORIZON_DAYS: scheduleHorizonDays
+      DIALTONE_ACCOUNT_WAIT_HOURS: accountWaitHours
+      DIALTONE_CALLBACK_HOSTS: callbackHosts
+      DIALTONE_CALLBACK_SECRET: callbackSecretSetting
     }
   }
 }

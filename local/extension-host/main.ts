@@ -59,10 +59,10 @@ async function main(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(join(__dirname, '..', '..', 'main.js'));
 
-  const bridge = new NodeBridge(registry, log);
-  const bridgeUrl = await bridge.start();
   // Filled in once the .NET host is ready; the HTTP server starts first because the extension needs its URL.
   const extension: { client?: Record<string, unknown> } = {};
+  const bridge = new NodeBridge(registry, log, () => extension.client);
+  const bridgeUrl = await bridge.start();
   const functionKey = env['DIALTONE_LOCAL_FUNCTION_KEY'] ?? randomBytes(24).toString('base64url');
   const server = new HostServer({
     registry,

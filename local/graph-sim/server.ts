@@ -162,7 +162,7 @@ export class GraphSimulator {
 
   constructor(private readonly options: SimulatorOptions) {
     this.clock = options.clock ?? new RealClock();
-    this.tenant = new SimTenant(options.tenant, this.clock.now());
+    this.tenant = new SimTenant(options.tenant, this.clock.now(), () => this.clock.now());
     this.throttling = options.throttling ?? true;
     this.faults = options.faults ?? {};
     this.permissions = options.permissions;

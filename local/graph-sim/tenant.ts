@@ -47,6 +47,8 @@ export const tenantFileSchema = z.object({
       assignedSkus: z.array(heldSku).default([]),
       teamsProvisioningMinutes: z.number().min(0).nullable().default(30),
       teamsReadStatus: teamsReadStatus.optional(),
+      /** The account exists only this many minutes after the simulator starts (inbound provisioning creates it later). */
+      createdAfterMinutes: z.number().min(0).max(525_600).optional(),
     }),
   ),
   /** Pairs of service plan names that cannot be held together. */
@@ -121,6 +123,7 @@ export interface SimUser {
   readonly assignments: SimAssignment[];
   readonly teamsProvisioningMinutes: number | null;
   readonly teamsReadStatus: 401 | 403 | 404 | undefined;
+  /** When the account came (or comes) into existence; before that Graph does not find it. */
   readonly createdAt: number;
 }
 
@@ -160,7 +163,15 @@ export class SimTenant {
   usageLocationLagMs = 0;
   readonly numbers: SimNumberBook;
 
-  constructor(file: TenantFile, now: number) {
+  /**
+   * @param now the simulator's start, from which createdAfterMinutes counts
+   * @param clock the simulator's current time, which decides whether a later-created account exists yet
+   */
+  constructor(
+    file: TenantFile,
+    now: number,
+    private readonly clock: () => number = () => now,
+  ) {
     const t = tenantFileSchema.parse(file);
     this.tenantId = t.tenantId ?? stableGuid('tenant');
     this.exclusive = t.mutuallyExclusive.map(([a, b]) => [a.toUpperCase(), b.toUpperCase()] as const);
@@ -193,8 +204,9 @@ export class SimTenant {
         assignments: [],
         teamsProvisioningMinutes: u.teamsProvisioningMinutes,
         teamsReadStatus: u.teamsReadStatus,
-        createdAt: now - 86_400_000,
+        createdAt: u.createdAfterMinutes === undefined ? now - 86_400_000 : now + u.createdAfterMinutes * 60_000,
       };
+      if (u.createdAfterMinutes !== undefined && u.assignedSkus.length > 0) throw new Error(`tenant file: user ${u.userPrincipalName} is created later (createdAfterMinutes), so it cannot hold licences yet`);
       for (const held of u.assignedSkus) {
         const h = typeof held === 'string' ? { sku: held, disabledPlans: [], viaGroup: undefined, state: 'Active' as const, error: undefined } : held;
         const sku = this.skuByPart(h.sku);
@@ -270,9 +282,13 @@ export class SimTenant {
     return this.users.size;
   }
 
-  /** By object id or UPN, case-insensitively, as Graph resolves /users/{id | userPrincipalName}. */
+  /**
+   * By object id or UPN, case-insensitively, as Graph resolves /users/{id | userPrincipalName}. An account whose
+   * creation time has not come does not exist yet: Graph answers 404 for it like for any unknown user.
+   */
   findUser(idOrUpn: string): SimUser | undefined {
-    return this.users.get(idOrUpn.toLowerCase()) ?? this.byUpn.get(idOrUpn.toLowerCase());
+    const user = this.users.get(idOrUpn.toLowerCase()) ?? this.byUpn.get(idOrUpn.toLowerCase());
+    return user && user.createdAt <= this.clock() ? user : undefined;
   }
 
   requireUser(idOrUpn: string): SimUser {

@@ -64,6 +64,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
   const server = new HostServer({ registry, engine, functionKey, ...(options.extraFunctionKeys ? { extraFunctionKeys: options.extraFunctionKeys } : {}), taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone', log, ...(options.maxRunningOrchestrations ? { maxRunningOrchestrations: options.maxRunningOrchestrations } : {}), ...(options.port !== undefined ? { port: options.port } : {}) });
   const url = await server.start();
+  engine.clientData = () => server.clientData();
   process.env['WEBSITE_HOSTNAME'] = new URL(url).host;
 
   // The Event Grid subscription of the deployment sends the intake container's BlobCreated events to the function

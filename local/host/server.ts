@@ -297,8 +297,18 @@ export class HostServer {
       }
       return send(res, 202, { id: instanceId });
     }
-    if (parts[0] === 'instances' && parts[1] === undefined && method === 'GET') {
-      return send(res, 200, engine.list().map(statusBody));
+    if (parts[0] === 'instances' && !parts[1] && method === 'GET') {
+      // The extension's "get all instances status" query (durable-functions-http-api.md): runtimeStatus is a
+      // comma-separated list, createdTimeFrom/createdTimeTo bound the creation time. This host answers in one page.
+      const q = url.searchParams;
+      const statuses = q.get('runtimeStatus')?.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+      const from = q.get('createdTimeFrom') ? Date.parse(q.get('createdTimeFrom')!) : undefined;
+      const to = q.get('createdTimeTo') ? Date.parse(q.get('createdTimeTo')!) : undefined;
+      const matches = engine.list().filter((i) => {
+        const created = Date.parse(i.createdTime);
+        return (!statuses || statuses.includes(i.runtimeStatus.toLowerCase())) && (from === undefined || created >= from) && (to === undefined || created <= to);
+      });
+      return send(res, 200, matches.map(statusBody));
     }
     if (parts[0] !== 'instances' || !parts[1]) return send(res, 404, { error: 'not found' });
     const id = parts[1];

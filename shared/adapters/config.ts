@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { normaliseUsageLocation } from '../domain/countries';
 import { PHONE_NUMBER_POLICIES, type PhoneNumberPolicy } from '../domain/phone-numbers';
 import { mergeProfiles, type ProfilePhoneNumbers, type Profiles } from '../domain/profiles';
+import { isTimeZone, type ScheduleSettings } from '../domain/schedule';
 
 export interface AppConfig {
   /** A Microsoft Graph cloud's service root, or the local simulator's when the local runtime allows loopback. */
@@ -35,6 +36,16 @@ export interface AppConfig {
   readonly taskHub: string;
   /** The integrations allowed to call the API, by the SHA-256 of their function key; undefined = one integration. */
   readonly callers: CallerDirectory | undefined;
+  /** How start dates are read and scheduled (DIALTONE_TIME_ZONE, DIALTONE_LEAD_DAYS, DIALTONE_SCHEDULE_HORIZON_DAYS). */
+  readonly schedule: ScheduleSettings;
+  /** How long after its scheduled time a row with a start date waits for its account to exist. */
+  readonly accountWaitHours: number;
+  /** Hosts a batch's callbackUrl may name (lower case); empty = no callbacks. */
+  readonly callbackHosts: readonly string[];
+  /** The shared secret callbacks are signed with; without one no callback is sent. */
+  readonly callbackSecret: string | undefined;
+  /** The app runs on the local runtime (the local stack sets DIALTONE_LOCAL_RUNTIME): loopback callbacks allowed. */
+  readonly localRuntime: boolean;
 }
 
 /** An integration (an HR system, an admin tool) and what it may see besides its own batches. */
@@ -115,6 +126,13 @@ const schema = z.object({
   AzureWebJobsStorage__queueServiceUri: optionalText.pipe(z.url().optional()),
   AzureWebJobsStorage__clientId: optionalText,
   DIALTONE_CALLERS: optionalText,
+  DIALTONE_TIME_ZONE: optionalText.pipe(z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC').optional()).transform((v) => v ?? 'UTC'),
+  DIALTONE_LEAD_DAYS: intSetting(1, 0, 30),
+  DIALTONE_SCHEDULE_HORIZON_DAYS: intSetting(120, 1, 366),
+  DIALTONE_ACCOUNT_WAIT_HOURS: optionalText.pipe(z.coerce.number<string | undefined>().positive().max(168).optional()).transform((v) => v ?? 24),
+  DIALTONE_CALLBACK_HOSTS: optionalText.transform((v) => (v ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)).pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/, 'must be a comma-separated list of host names (api.hr.example.com)'))),
+  DIALTONE_CALLBACK_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters (a random secret shared with the HR system)').optional()),
+  DIALTONE_LOCAL_RUNTIME: optionalText.pipe(z.enum(['true', 'false']).optional()).transform((v) => v === 'true'),
   DIALTONE_TASK_HUB: optionalText.pipe(z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,44}$/, 'must be 3-45 letters and digits, starting with a letter').optional()).transform((v) => v ?? 'dialtone'),
 });
 
@@ -191,6 +209,11 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
     storage,
     taskHub: s.DIALTONE_TASK_HUB,
     callers,
+    schedule: { timeZone: s.DIALTONE_TIME_ZONE, leadDays: s.DIALTONE_LEAD_DAYS, horizonDays: s.DIALTONE_SCHEDULE_HORIZON_DAYS },
+    accountWaitHours: s.DIALTONE_ACCOUNT_WAIT_HOURS,
+    callbackHosts: s.DIALTONE_CALLBACK_HOSTS,
+    callbackSecret: s.DIALTONE_CALLBACK_SECRET,
+    localRuntime: s.DIALTONE_LOCAL_RUNTIME,
   };
 }
 
@@ -256,7 +279,13 @@ export const AZURE_REQUIRED_SETTINGS = [
   'DIALTONE_INTAKE_CONTAINER',
   'DIALTONE_REPORTS_CONTAINER',
   'DIALTONE_FLAGS_QUEUE',
+  'DIALTONE_TIME_ZONE',
+  'DIALTONE_LEAD_DAYS',
+  'DIALTONE_SCHEDULE_HORIZON_DAYS',
+  'DIALTONE_ACCOUNT_WAIT_HOURS',
+  'DIALTONE_CALLBACK_HOSTS',
+  'DIALTONE_CALLBACK_SECRET',
 ] as const;
 
 /** Settings only a local run uses; a deployment to Azure leaves them out. */
-export const LOCAL_ONLY_SETTINGS = ['DIALTONE_GRAPH_EXTRA_CA_FILE', 'DIALTONE_GRAPH_ALLOW_LOOPBACK', 'AzureWebJobsStorage', 'ServiceBusConnection'] as const;
+export const LOCAL_ONLY_SETTINGS = ['DIALTONE_GRAPH_EXTRA_CA_FILE', 'DIALTONE_GRAPH_ALLOW_LOOPBACK', 'AzureWebJobsStorage', 'ServiceBusConnection', 'DIALTONE_LOCAL_RUNTIME'] as const;

@@ -39,7 +39,7 @@ export const INPUT_ADVISORIES = {
 export type InputAdvisory = keyof typeof INPUT_ADVISORIES;
 
 export interface RowProblem {
-  readonly reason: 'invalid_field' | 'invalid_upn' | 'invalid_phone_number';
+  readonly reason: 'invalid_field' | 'invalid_upn' | 'invalid_phone_number' | 'invalid_start_date';
   /** The field (or fields, comma-separated) that cannot be read. */
   readonly field: string;
   readonly message: string;
@@ -60,6 +60,8 @@ export interface InputRow {
   readonly phoneNumber?: string;
   readonly numberType?: NumberType;
   readonly emergencyLocationId?: string;
+  /** The start date as sent; read (and refused if unreadable) when the batch is planned, which knows the time. */
+  readonly startDate?: string;
   readonly problem?: RowProblem;
 }
 
@@ -81,6 +83,8 @@ export interface ParsedInput {
   readonly rows: InputRow[];
   readonly batchId?: string;
   readonly profile?: string;
+  /** JSON only: where to call back when the batch is done (checked against the allow-list by the intake). */
+  readonly callbackUrl?: string;
 }
 
 export type ParseOutcome = { ok: true; input: ParsedInput } | { ok: false; error: InputError };
@@ -199,7 +203,7 @@ export function decodeInput(bytes: Uint8Array, source: string, charset?: string)
   return { ok: true, decoded: { text, encoding, advisories } };
 }
 
-type Column = 'upn' | 'displayName' | 'profile' | 'skus' | 'usageLocation' | 'onPremisesPstn' | 'phoneNumber' | 'numberType' | 'emergencyLocationId';
+type Column = 'upn' | 'displayName' | 'profile' | 'skus' | 'usageLocation' | 'onPremisesPstn' | 'phoneNumber' | 'numberType' | 'emergencyLocationId' | 'startDate';
 
 // A Map, not an object: a header cell named `constructor` or `__proto__` must not find Object.prototype's members.
 const HEADER_ALIASES: ReadonlyMap<string, Column> = new Map([
@@ -217,6 +221,9 @@ const HEADER_ALIASES: ReadonlyMap<string, Column> = new Map([
   ['numbertype', 'numberType'],
   ['emergencylocationid', 'emergencyLocationId'],
   ['locationid', 'emergencyLocationId'],
+  ['startdate', 'startDate'],
+  ['hiredate', 'startDate'],
+  ['employeehiredate', 'startDate'],
 ]);
 
 /**
@@ -338,7 +345,7 @@ function parseCsvText(text: string, source: string, delimiter: CsvDelimiter, lin
   if (body.length > MAX_INPUT_ROWS) return fail('too_many_rows', `${source}: has more than ${MAX_INPUT_ROWS} rows; split the file`);
   if (body.length === 0) return fail('empty', `${source}: has a header but no rows`);
   const index = (c: Column) => columns.indexOf(c);
-  const [nIdx, pIdx, sIdx, uIdx, hIdx] = [index('displayName'), index('profile'), index('skus'), index('usageLocation'), index('onPremisesPstn')];
+  const [nIdx, pIdx, sIdx, uIdx, hIdx, dIdx] = [index('displayName'), index('profile'), index('skus'), index('usageLocation'), index('onPremisesPstn'), index('startDate')];
   // The admin center's export has business numbers under "Phone number": neither rejected row by row nor assigned.
   const adminExport = isAdminCenterExport(header) && header.some((h) => h.trim().toLowerCase() === 'phone number');
   const telIdx = adminExport ? header.findIndex((h, k) => columns[k] === 'phoneNumber' && h.trim().toLowerCase() !== 'phone number') : index('phoneNumber');
@@ -353,6 +360,7 @@ function parseCsvText(text: string, source: string, delimiter: CsvDelimiter, lin
     const skus = cell(sIdx);
     const usage = cell(uIdx);
     const hybridRaw = cell(hIdx);
+    const startDate = cell(dIdx);
     const hybrid = hybridRaw === undefined ? undefined : parseBoolean(hybridRaw);
     const problems: { field: string; message: string }[] = [];
     if (hybridRaw !== undefined && hybrid === undefined) problems.push({ field: shown(header[hIdx] ?? 'onPremisesPstn', 40), message: `"${truncate(hybridRaw)}" is not true/false/yes/no/1/0` });
@@ -368,6 +376,7 @@ function parseCsvText(text: string, source: string, delimiter: CsvDelimiter, lin
       ...(usage ? { usageLocation: usage } : {}),
       ...(hybrid !== undefined ? { onPremisesPstn: hybrid } : {}),
       ...phone.fields,
+      ...(startDate ? { startDate } : {}),
       ...(problems.length > 0 ? { problem: rowProblem(phone.badNumber ? 'invalid_phone_number' : 'invalid_field', `row ${i + 1} (line ${line})`, problems, 'field') } : {}),
     };
   });
@@ -430,8 +439,10 @@ function parseJsonText(text: string, source: string, meta: InputMeta): ParseOutc
   if (typeof profile === 'string' && profile.trim() !== '' && !isProfileName(profile.trim().toLowerCase())) {
     return fail('malformed', `${source}: "profile" "${shown(profile, 64)}" is not a profile name (lower-case letters, digits, '.', '_' or '-', at most 64)`);
   }
+  const callbackUrl = envelope['callbackUrl'];
+  if (callbackUrl !== undefined && callbackUrl !== null && typeof callbackUrl !== 'string') return fail('malformed', `${source}: "callbackUrl" must be an https URL string`);
   const rows = users.map((u, i) => jsonRow(u, i + 1));
-  return { ok: true, input: { format: 'json', ...meta, rows, ...(batchId ? { batchId } : {}), ...(profile ? { profile } : {}) } };
+  return { ok: true, input: { format: 'json', ...meta, rows, ...(batchId ? { batchId } : {}), ...(profile ? { profile } : {}), ...(typeof callbackUrl === 'string' ? { callbackUrl } : {}) } };
 }
 
 function describeChar(c: string): string {
@@ -563,13 +574,14 @@ function jsonRow(u: unknown, row: number): InputRow {
   }
   const o = u as Record<string, unknown>;
   const upn = o['userPrincipalName'];
-  const { displayName, profile, skus, usageLocation, onPremisesPstn, phoneNumber, numberType, emergencyLocationId } = o;
+  const { displayName, profile, skus, usageLocation, onPremisesPstn, phoneNumber, numberType, emergencyLocationId, startDate } = o;
   const problems: { field: string; message: string }[] = [];
   if (typeof upn !== 'string') problems.push({ field: 'userPrincipalName', message: upn === undefined ? 'is missing' : 'must be a string' });
   if (displayName !== undefined && displayName !== null && typeof displayName !== 'string') problems.push({ field: 'displayName', message: 'must be a string' });
   if (profile !== undefined && profile !== null && typeof profile !== 'string') problems.push({ field: 'profile', message: 'must be a string' });
   if (skus !== undefined && skus !== null && (!Array.isArray(skus) || skus.some((s) => typeof s !== 'string'))) problems.push({ field: 'skus', message: 'must be an array of part numbers' });
   if (usageLocation !== undefined && usageLocation !== null && typeof usageLocation !== 'string') problems.push({ field: 'usageLocation', message: 'must be a two-letter country code' });
+  if (startDate !== undefined && startDate !== null && typeof startDate !== 'string') problems.push({ field: 'startDate', message: 'must be a date (2026-12-07) or a date-time with an offset, as a string' });
   let hybrid: boolean | undefined;
   if (typeof onPremisesPstn === 'boolean') hybrid = onPremisesPstn;
   else if (typeof onPremisesPstn === 'string') {
@@ -580,7 +592,7 @@ function jsonRow(u: unknown, row: number): InputRow {
   problems.push(...phone.problems);
   const base = { row, userPrincipalName: typeof upn === 'string' ? upn.trim() : '', ...(typeof displayName === 'string' && displayName.trim() ? { displayName: truncate(displayName.trim(), 256) } : {}) };
   if (problems.length > 0) {
-    const reason = typeof upn !== 'string' ? 'invalid_upn' : phone.badNumber ? 'invalid_phone_number' : 'invalid_field';
+    const reason = typeof upn !== 'string' ? 'invalid_upn' : phone.badNumber ? 'invalid_phone_number' : problems.every((p) => p.field === 'startDate') ? 'invalid_start_date' : 'invalid_field';
     return { ...base, problem: rowProblem(reason, where, problems, '') };
   }
   return {
@@ -590,6 +602,7 @@ function jsonRow(u: unknown, row: number): InputRow {
     ...(typeof usageLocation === 'string' && usageLocation.trim() ? { usageLocation: usageLocation.trim() } : {}),
     ...(hybrid !== undefined ? { onPremisesPstn: hybrid } : {}),
     ...phone.fields,
+    ...(typeof startDate === 'string' && startDate.trim() ? { startDate: startDate.trim() } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 // The vocabulary every row ends in: one outcome, and a reason from a fixed list, as DESIGN.md's table gives them.
 
-export const OUTCOMES = ['provisioned', 'assigned', 'flagged', 'failed', 'rejected'] as const;
+export const OUTCOMES = ['provisioned', 'assigned', 'flagged', 'failed', 'rejected', 'cancelled'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export const FAILURE_REASONS = [
@@ -33,6 +33,7 @@ export const REJECTION_REASONS = [
   'invalid_field',
   // A row's phone number that is not E.164 (DESIGN's table; issue 13).
   'invalid_phone_number',
+  'invalid_start_date',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
@@ -71,6 +72,8 @@ export interface UserOutcome {
   reason: Reason | '';
   message: string;
   advisories: Advisory[];
+  /** When the row's licences are (or were) due, for a row with a start date that had to wait; null otherwise. */
+  scheduledFor?: string | null;
   assignedAt: string | null;
   provisionedAt: string | null;
   /** The Teams phone number the user holds after the run (assigned by it, or kept), or null. */

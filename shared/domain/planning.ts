@@ -8,6 +8,7 @@ import { enabledPlanNames, holdingOf, unmetDependencies, type GroupLicenceError,
 import type { InputFormat, InputRow } from './input';
 import { featureNeededFor, planNumber, type NumberType, type PhoneNumberPolicy, type PlannedNumber } from './phone-numbers';
 import { isProfileName, normaliseProfileName, PART_NUMBER, type Profiles } from './profiles';
+import { effectiveDueAt, readStartDate, type ScheduleSettings } from './schedule';
 import { errorText, hasHiddenCharacters, shown } from './text';
 import { isValidUpn, upnKey } from './upn';
 
@@ -16,6 +17,8 @@ export interface ValidationOptions {
   readonly defaultProfile: string;
   /** The request's or the blob folder's profile, used for rows that name none. */
   readonly batchProfile?: string;
+  /** How start dates are read, and the batch's start time (horizon, rows whose time has come). */
+  readonly schedule?: { readonly settings: ScheduleSettings; readonly now: Date };
 }
 
 export interface RowRequest {
@@ -31,6 +34,8 @@ export interface RowRequest {
   readonly phoneNumber?: string;
   readonly numberType?: NumberType;
   readonly emergencyLocationId?: string;
+  /** For a row with a start date: when its licences are due (the batch's start when that time has passed). */
+  readonly scheduledFor?: string;
 }
 
 interface Settled {
@@ -123,6 +128,12 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
     if (r.onPremisesPstn === true && r.numberType !== undefined && r.numberType !== 'directRouting') {
       return reject('calling_plan_not_allowed_hybrid', `${where}: a hybrid (on-premises PSTN) user takes a Direct Routing number, not a ${r.numberType} one; set numberType directRouting or leave it out`);
     }
+    let scheduledFor: string | undefined;
+    if (r.startDate !== undefined && options.schedule) {
+      const reading = readStartDate(r.startDate, options.schedule.now, options.schedule.settings);
+      if (!reading.ok) return reject('invalid_start_date', `row ${r.row}, field startDate: ${reading.message}`);
+      scheduledFor = effectiveDueAt(reading, options.schedule.now).toISOString();
+    }
     return {
       kind: 'request',
       request: {
@@ -135,6 +146,7 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
         ...(r.phoneNumber ? { phoneNumber: r.phoneNumber } : {}),
         ...(r.numberType ? { numberType: r.numberType } : {}),
         ...(r.emergencyLocationId ? { emergencyLocationId: r.emergencyLocationId } : {}),
+        ...(scheduledFor ? { scheduledFor } : {}),
       },
     };
   });

@@ -40,7 +40,7 @@ describe('dialtone run', () => {
     expect(r.stdout).toMatch(/flagged\s+licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned\n\s+→ see the reason below/);
     expect(r.stdout).toMatch(/no_free_number → the pool has no free number/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    expect(report.counts).toEqual({ total: 17, provisioned: 3, assigned: 2, flagged: 2, failed: 3, rejected: 7 });
+    expect(report.counts).toEqual({ total: 17, provisioned: 3, assigned: 2, flagged: 2, failed: 3, rejected: 7, cancelled: 0 });
     const numbers = Object.fromEntries(report.users.filter((u: { phoneNumber: string | null }) => u.phoneNumber).map((u: { userPrincipalName: string; phoneNumber: string }) => [u.userPrincipalName, u.phoneNumber]));
     // The US and UK pools' numbers, and the hybrid row's own Direct Routing number.
     expect(numbers).toEqual({ 'AdeleV@contoso.com': expect.stringMatching(/^\+1425555010[01]$/), 'AlexW@contoso.com': '+442079460100', 'GradyA@contoso.com': '+14255550150' });

@@ -182,7 +182,7 @@ describe('end to end through the local host', () => {
   it('writes report.json and a formula-safe report.csv to the reports container', async () => {
     // The run's folder: <caller>/<batchId>/<run>; with DIALTONE_CALLERS unset the one caller is "default".
     const json = JSON.parse(await readRunFile(stack, 'default', 'hr-http-1', 'report.json'));
-    expect(json.counts).toEqual({ total: 10, provisioned: 4, assigned: 1, flagged: 1, failed: 2, rejected: 2 });
+    expect(json.counts).toEqual({ total: 10, provisioned: 4, assigned: 1, flagged: 1, failed: 2, rejected: 2, cancelled: 0 });
     const csv = await readRunFile(stack, 'default', 'hr-http-1', 'report.csv');
     expect(csv.split('\r\n').filter(Boolean)).toHaveLength(11);
   });

@@ -108,4 +108,18 @@ describe('configuration', () => {
       expect(() => loadConfig({ ...base, DIALTONE_SET_USAGE_LOCATION: 'off' })).toThrow(/DIALTONE_SET_USAGE_LOCATION: must be true or false/);
     });
   });
+
+  it('reads the HR onboarding settings: time zone, lead days, horizon, account wait, callback hosts and secret', () => {
+    expect(loadConfig(base)).toMatchObject({ schedule: { timeZone: 'UTC', leadDays: 1, horizonDays: 120 }, accountWaitHours: 24, callbackHosts: [], callbackSecret: undefined, localRuntime: false });
+    const secret = 'k'.repeat(40);
+    expect(
+      loadConfig({ ...base, DIALTONE_TIME_ZONE: 'Europe/Berlin', DIALTONE_LEAD_DAYS: '0', DIALTONE_SCHEDULE_HORIZON_DAYS: '30', DIALTONE_ACCOUNT_WAIT_HOURS: '48', DIALTONE_CALLBACK_HOSTS: ' HR.example.com , hooks.example.org:8443', DIALTONE_CALLBACK_SECRET: secret }),
+    ).toMatchObject({ schedule: { timeZone: 'Europe/Berlin', leadDays: 0, horizonDays: 30 }, accountWaitHours: 48, callbackHosts: ['hr.example.com', 'hooks.example.org:8443'], callbackSecret: secret });
+  });
+
+  it('names each bad HR onboarding setting', () => {
+    expect(() => loadConfig({ ...base, DIALTONE_TIME_ZONE: 'Mars/Base', DIALTONE_LEAD_DAYS: '-1', DIALTONE_CALLBACK_HOSTS: 'https://x.example.com/', DIALTONE_CALLBACK_SECRET: 'short' })).toThrow(
+      /DIALTONE_TIME_ZONE: must be an IANA time zone[\s\S]*DIALTONE_LEAD_DAYS[\s\S]*DIALTONE_CALLBACK_HOSTS[\s\S]*DIALTONE_CALLBACK_SECRET: must be at least 32 characters/,
+    );
+  });
 });

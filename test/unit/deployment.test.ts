@@ -116,10 +116,31 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
       DIALTONE_DEFAULT_USAGE_LOCATION: '',
       DIALTONE_SET_USAGE_LOCATION: 'true',
       DIALTONE_PHONE_NUMBERS: 'row',
+      DIALTONE_TIME_ZONE: 'UTC',
+      DIALTONE_LEAD_DAYS: '1',
+      DIALTONE_SCHEDULE_HORIZON_DAYS: '120',
+      DIALTONE_ACCOUNT_WAIT_HOURS: '24',
+      DIALTONE_CALLBACK_HOSTS: '',
+      DIALTONE_CALLBACK_SECRET: '',
     };
     for (const [k, v] of Object.entries(settingsOf())) env[k] = v.startsWith('[') ? (placeholders[k] ?? 'x') : v;
     const config = loadConfig(env);
     expect(config).toMatchObject({ graphBaseUrl: 'https://graph.microsoft.com', graphIsLocalSimulator: false, taskHub: 'dialtone', serviceBus: { fullyQualifiedNamespace: 'sb-x.servicebus.windows.net' } });
+  });
+
+  it('passes the HR onboarding settings through, the callback secret only as a secure parameter or a Key Vault reference', () => {
+    const settings = settingsOf();
+    const apiParams = arm.modules.get('api').parameters as Record<string, { type: string }>;
+    expect(apiParams['callbackSecret']?.type).toBe('securestring');
+    expect((arm.main.parameters as Record<string, { type: string }>)['callbackSecret']?.type).toBe('securestring');
+    for (const key of ['DIALTONE_TIME_ZONE', 'DIALTONE_LEAD_DAYS', 'DIALTONE_SCHEDULE_HORIZON_DAYS', 'DIALTONE_ACCOUNT_WAIT_HOURS', 'DIALTONE_CALLBACK_HOSTS']) expect(settings[key]).toMatch(/^\[parameters\('/);
+    expect(settings['DIALTONE_CALLBACK_SECRET']).toBe("[variables('callbackSecretSetting')]");
+    expect(JSON.stringify(arm.modules.get('api').variables['callbackSecretSetting'])).toMatch(/empty\(parameters\('callbackSecretUri'\)\), parameters\('callbackSecret'\), format\('@Microsoft\.KeyVault\(SecretUri=\{0\}\)'/);
+    // The platform resolves the reference with the app's user-assigned identity.
+    const site = resourcesOf(arm.modules.get('api')).find((r) => r.type === 'Microsoft.Web/sites');
+    expect(site.properties.keyVaultReferenceIdentity).toMatch(/identityId/);
+    // No output of any template carries it.
+    for (const template of [arm.main, ...arm.modules.values()]) expect(JSON.stringify(template.outputs ?? {})).not.toMatch(/callbackSecret/i);
   });
 
   it('lets the Functions host cut an HTTP body just above the 20 MiB intake limit (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, bytes)', () => {

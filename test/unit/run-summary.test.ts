@@ -10,14 +10,14 @@ import { buildReport } from '../../shared/domain/report';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { needsBuild } = require('../../bin/stale-build') as { needsBuild: (root: string, built: string) => boolean };
 
-const counts = (c: Partial<Record<string, number>>) => ({ total: 17, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, ...c });
+const counts = (c: Partial<Record<string, number>>) => ({ total: 17, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, cancelled: 0, ...c });
 const user = (row: number, outcome: UserOutcome['outcome']): UserOutcome => ({ row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], outcome, reason: '', message: '', advisories: [], assignedAt: null, provisionedAt: null, phoneNumber: null });
 
 describe('dialtone run output', () => {
   it('counts users waiting for Teams apart from assigned while the batch runs', () => {
     const assign = (row: number, pollTeams: boolean) => ({ kind: 'assign' as const, row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], userId: `id${row}`, addSkuIds: [], setUsageLocation: null, enable: [], pollTeams, advisories: [] });
     const plan: StoredPlan = { batchId: 'b', source: 'x', startedAt: '', deadline: '', chunkSize: 10, rows: [assign(1, true), assign(2, true), assign(3, false), assign(4, true)] };
-    expect(liveCounts(plan, [user(1, 'assigned'), user(2, 'provisioned'), user(3, 'assigned')])).toEqual({ total: 4, provisioned: 1, assigned: 1, flagged: 0, failed: 0, rejected: 0, pending: 1, waiting: 1 });
+    expect(liveCounts(plan, [user(1, 'assigned'), user(2, 'provisioned'), user(3, 'assigned')])).toEqual({ total: 4, provisioned: 1, assigned: 1, flagged: 0, failed: 0, rejected: 0, cancelled: 0, pending: 1, waiting: 1 });
   });
 
   it.each([20, 40, 60, 80, 120, 200])('keeps the progress line within a terminal %i columns wide, waiting for Teams named', (width) => {
