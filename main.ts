@@ -12,8 +12,11 @@ import { createCallbackDelivery } from './orchestrations/callback-delivery';
 import { createOnboardingActivities } from './orchestrations/onboarding-activities';
 import { slotOrchestrator } from './orchestrations/slot';
 import { chunkOrchestrator } from './orchestrations/chunk';
+import { createNumberActivities } from './orchestrations/number-activities';
+import { numbersOrchestrator } from './orchestrations/numbers';
 import * as names from './orchestrations/names';
 import { BlobBatchStore } from './shared/adapters/batch-store';
+import { BlobNumberClaims } from './shared/adapters/number-claims';
 import { HttpCallbackSender } from './shared/adapters/callback';
 import { loadConfig, loadConsoleSettings, type AppConfig } from './shared/adapters/config';
 import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublisher, sentFlagLedgerIn, type FlagPublisher } from './shared/adapters/flags';
@@ -36,8 +39,9 @@ export function registerApp(config: AppConfig): void {
   // The local Graph simulator only checks that a bearer token is present; anywhere else the managed identity signs in.
   const credential = config.graphIsLocalSimulator ? new SimulatorTokenCredential() : azureCredential(config.managedIdentityClientId);
   const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem, writesPerSecond: config.graphWritesPerSecond });
-  const activities = createActivities({ graph, store, flags: flagPublisherFor(config, store), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, schedule: config.schedule });
-  const onboarding = createOnboardingActivities({ graph, store, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, accountWaitHours: config.accountWaitHours });
+  const activities = createActivities({ graph, store, flags: flagPublisherFor(config, store), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, schedule: config.schedule, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers } });
+  const onboarding = createOnboardingActivities({ graph, store, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, accountWaitHours: config.accountWaitHours, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers } });
+  const numbers = createNumberActivities({ graph, store, claims: new BlobNumberClaims(blobServiceFor(config), config.reportsContainer) });
   const api = createBatchApi({ config, store });
   const client = df.input.durableClient();
 
@@ -67,6 +71,11 @@ export function registerApp(config: AppConfig): void {
   df.app.activity(names.SAVE_CHUNK_ACTIVITY, { handler: activities.saveChunk });
   df.app.activity(names.PROBE_TEAMS_ACTIVITY, { handler: activities.probeTeams });
   df.app.activity(names.FINISH_ACTIVITY, { handler: activities.finish });
+  df.app.orchestration(names.NUMBERS_ORCHESTRATOR, numbersOrchestrator);
+  df.app.activity(names.NUMBER_WORK_ACTIVITY, { handler: numbers.numberWork });
+  df.app.activity(names.START_NUMBER_ACTIVITY, { handler: numbers.startNumber });
+  df.app.activity(names.READ_NUMBER_ORDERS_ACTIVITY, { handler: numbers.readOrders });
+  df.app.activity(names.CONFIRM_NUMBERS_ACTIVITY, { handler: numbers.confirmNumbers });
   df.app.orchestration(names.SLOT_ORCHESTRATOR, slotOrchestrator);
   df.app.activity(names.LOAD_SLOT_ACTIVITY, { handler: onboarding.loadSlot });
   df.app.activity(names.LIVE_IN_SLOT_ACTIVITY, { handler: onboarding.liveInSlot });

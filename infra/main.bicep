@@ -25,6 +25,10 @@ param defaultUsageLocation string = ''
 @description('Let the app set a usage location on users who have none (needs User.ReadWrite.All). Off: the identity gets User.Read.All and rows for users without a usage location fail usage_location_missing.')
 param setUsageLocation bool = true
 
+@description('Teams phone numbers after the calling plan: row (assign the numbers rows give), pool (also give rows without one a free number of the tenant) or off. Anything but off grants TeamsTelephoneNumber.ReadWrite.All.')
+@allowed(['row', 'pool', 'off'])
+param phoneNumbers string = 'row'
+
 @description('Licence profile for rows that name none.')
 param defaultProfile string = 'phone-domestic'
 
@@ -166,6 +170,7 @@ module api 'app/api.bicep' = {
     serviceBusNamespaceFqdn: serviceBus.outputs.fullyQualifiedNamespace
     defaultUsageLocation: defaultUsageLocation
     setUsageLocation: setUsageLocation
+    phoneNumbers: phoneNumbers
     defaultProfile: defaultProfile
     deadlineHours: deadlineHours
     maximumInstanceCount: maximumInstanceCount
@@ -199,3 +204,4 @@ output DIALTONE_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output DIALTONE_INTAKE_CONTAINER string = storage.outputs.intakeContainer
 output DIALTONE_REPORTS_CONTAINER string = storage.outputs.reportsContainer
 output DIALTONE_SET_USAGE_LOCATION bool = setUsageLocation
+output DIALTONE_PHONE_NUMBERS string = phoneNumbers

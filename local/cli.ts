@@ -62,6 +62,7 @@ settings (environment variables, passed to the app as its configuration):
   DIALTONE_DEFAULT_PROFILE         profile for rows that name none
   DIALTONE_PROFILES                JSON profile overrides, e.g. {"sales":["SPE_E3","MCOEV"]}
   DIALTONE_DEADLINE_HOURS          as --deadline-hours
+  DIALTONE_PHONE_NUMBERS           row (assign the numbers rows give; default), pool (also free numbers of the tenant) or off
   DIALTONE_VERBOSE=1               show the local host's log
 `;
 
@@ -243,7 +244,8 @@ async function run(args: string[]): Promise<number> {
   interrupted.catch(() => undefined);
   const starting = startStack({
     tenant,
-    settings: deadline ? { DIALTONE_DEADLINE_HOURS: String(deadline) } : {},
+    // The demo draws numbers from its tenant's small pool unless DIALTONE_PHONE_NUMBERS says otherwise.
+    settings: { ...(deadline ? { DIALTONE_DEADLINE_HOURS: String(deadline) } : {}), ...(demo && !process.env['DIALTONE_PHONE_NUMBERS'] ? { DIALTONE_PHONE_NUMBERS: 'pool' } : {}) },
     onHostLog: (l) => process.env['DIALTONE_VERBOSE'] && process.stderr.write(`host: ${l}\n`),
   });
   let stack: Stack;

@@ -14,6 +14,8 @@ param applicationInsightsConnectionString string
 param serviceBusNamespaceFqdn string
 param defaultUsageLocation string
 param setUsageLocation bool
+@allowed(['row', 'pool', 'off'])
+param phoneNumbers string
 param defaultProfile string
 param deadlineHours string
 param maximumInstanceCount int
@@ -110,6 +112,7 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
       DIALTONE_SET_USAGE_LOCATION: setUsageLocation ? 'true' : 'false'
       DIALTONE_DEFAULT_PROFILE: defaultProfile
       DIALTONE_PROFILES: ''
+      DIALTONE_PHONE_NUMBERS: phoneNumbers
       DIALTONE_CHUNK_SIZE: '200'
       DIALTONE_ASSIGN_PARALLELISM: '10'
       DIALTONE_GRAPH_WRITES_PER_SECOND: '18'

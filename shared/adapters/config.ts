@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { normaliseUsageLocation } from '../domain/countries';
-import { mergeProfiles, type Profiles } from '../domain/profiles';
+import { PHONE_NUMBER_POLICIES, type PhoneNumberPolicy } from '../domain/phone-numbers';
+import { mergeProfiles, type ProfilePhoneNumbers, type Profiles } from '../domain/profiles';
 import { isTimeZone, type ScheduleSettings } from '../domain/schedule';
 
 export interface AppConfig {
@@ -20,6 +21,9 @@ export interface AppConfig {
   readonly setUsageLocation: boolean;
   readonly defaultProfile: string;
   readonly profiles: Profiles;
+  /** Whether users get a phone number: `row` (default), `pool` or `off`; profiles may set their own. */
+  readonly phoneNumbers: PhoneNumberPolicy;
+  readonly profilePhoneNumbers: ProfilePhoneNumbers;
   readonly chunkSize: number;
   readonly assignParallelism: number;
   /** Writes per second the app allows itself against Graph's 3,000 per 150 s per app and tenant. */
@@ -108,6 +112,7 @@ const schema = z.object({
   DIALTONE_SET_USAGE_LOCATION: booleanSetting(true),
   DIALTONE_DEFAULT_PROFILE: optionalText.transform((v) => (v ?? 'phone-domestic').toLowerCase()),
   DIALTONE_PROFILES: optionalText,
+  DIALTONE_PHONE_NUMBERS: optionalText.pipe(z.enum(PHONE_NUMBER_POLICIES, { message: 'must be row, pool or off' }).optional()).transform((v) => v ?? 'row'),
   DIALTONE_CHUNK_SIZE: intSetting(200, 1, 1000),
   DIALTONE_ASSIGN_PARALLELISM: intSetting(10, 1, 50),
   DIALTONE_GRAPH_WRITES_PER_SECOND: intSetting(18, 1, 20),
@@ -188,6 +193,8 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
     setUsageLocation: s.DIALTONE_SET_USAGE_LOCATION,
     defaultProfile: s.DIALTONE_DEFAULT_PROFILE,
     profiles: merged.profiles,
+    phoneNumbers: s.DIALTONE_PHONE_NUMBERS,
+    profilePhoneNumbers: merged.phoneNumbers,
     chunkSize: s.DIALTONE_CHUNK_SIZE,
     assignParallelism: s.DIALTONE_ASSIGN_PARALLELISM,
     graphWritesPerSecond: s.DIALTONE_GRAPH_WRITES_PER_SECOND,
@@ -268,6 +275,7 @@ export const AZURE_REQUIRED_SETTINGS = [
   'DIALTONE_SET_USAGE_LOCATION',
   'DIALTONE_DEFAULT_PROFILE',
   'DIALTONE_PROFILES',
+  'DIALTONE_PHONE_NUMBERS',
   'DIALTONE_CHUNK_SIZE',
   'DIALTONE_ASSIGN_PARALLELISM',
   'DIALTONE_GRAPH_WRITES_PER_SECOND',

@@ -14,6 +14,8 @@ export interface FlagMessage {
   readonly outcome: 'failed' | 'flagged';
   readonly reason: string;
   readonly message: string;
+  /** The Teams number the user holds (assigned or kept), or null: helpdesk sees which number a flag is about. */
+  readonly phoneNumber?: string | null;
 }
 
 export interface FlagPublisher {

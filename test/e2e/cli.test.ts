@@ -31,15 +31,20 @@ afterAll(() => {
 });
 
 describe('dialtone run', () => {
-  it('runs the demo explained: what it shows, every outcome, what to do next; exits 0 when it completes', () => {
+  it('runs the demo explained: what it shows, every outcome, numbers assigned (pool and Direct Routing) and one no_free_number, what to do next; exits 0 when it completes', () => {
     const out = folder();
     const r = dialtone(['run', '--demo', '--out', out]);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/This is the demo: [\s\S]*built so that every outcome shows up/);
     expect(r.stdout).toMatch(/provisioned\s+3/);
-    expect(r.stdout).toMatch(/flagged\s+licences assigned, but Teams showed no calling plan by the deadline\n\s+→ check the user in the Teams admin center/);
+    expect(r.stdout).toMatch(/flagged\s+licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned\n\s+→ see the reason below/);
+    expect(r.stdout).toMatch(/no_free_number → the pool has no free number/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    expect(report.counts).toEqual({ total: 17, provisioned: 3, assigned: 3, flagged: 1, failed: 3, rejected: 7, cancelled: 0 });
+    expect(report.counts).toEqual({ total: 17, provisioned: 3, assigned: 2, flagged: 2, failed: 3, rejected: 7, cancelled: 0 });
+    const numbers = Object.fromEntries(report.users.filter((u: { phoneNumber: string | null }) => u.phoneNumber).map((u: { userPrincipalName: string; phoneNumber: string }) => [u.userPrincipalName, u.phoneNumber]));
+    // The US and UK pools' numbers, and the hybrid row's own Direct Routing number.
+    expect(numbers).toEqual({ 'AdeleV@contoso.com': expect.stringMatching(/^\+1425555010[01]$/), 'AlexW@contoso.com': '+442079460100', 'GradyA@contoso.com': '+14255550150' });
+    expect(report.users.find((u: { userPrincipalName: string }) => u.userPrincipalName === 'HenriettaM@contoso.com')).toMatchObject({ outcome: 'flagged', reason: 'no_free_number' });
     expect(readFileSync(join(out, 'report.csv'), 'utf8').trim().split('\r\n')).toHaveLength(18);
   });
 
