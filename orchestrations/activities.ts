@@ -16,7 +16,7 @@ import type { Profiles } from '../shared/domain/profiles';
 import { countOutcomes, type OutcomeCounts } from '../shared/domain/report';
 import { errorText } from '../shared/domain/text';
 import { upnKey } from '../shared/domain/upn';
-import type { AssignInput, PreflightInput, PreflightResult, ProbeInput, ProbeResult } from './contracts';
+import type { AssignInput, FinishInput, PreflightInput, PreflightResult, ProbeInput, ProbeResult } from './contracts';
 import { SLOT_CHUNK_BASE } from './names';
 
 export interface ActivityDeps {
@@ -241,10 +241,23 @@ export function createActivities(deps: ActivityDeps) {
     return { found, refused };
   }
 
-  async function finish(input: { batchId: string; runKey: string; finishedAt?: string }): Promise<OutcomeCounts> {
+  async function finish(input: FinishInput): Promise<OutcomeCounts> {
     const plan = await store.readPlan(input.runKey);
     if (!plan) throw new Error(`no stored plan for run ${input.runKey}`);
-    const results = await store.readChunks(input.runKey);
+    const failedChunk = new Map((input.failedChunks ?? []).map((f) => [f.chunk, f.message]));
+    const chunkOfRow = new Map<number, { chunk: number; pollTeams: boolean }>();
+    chunkAssignments(plan.rows, plan.chunkSize).forEach((work, chunk) => work.forEach((w) => chunkOfRow.set(w.row, { chunk, pollTeams: w.pollTeams })));
+    const chunkFailed = (row: number) => {
+      const c = chunkOfRow.get(row);
+      const message = c === undefined ? undefined : failedChunk.get(c.chunk);
+      return message === undefined ? 'its chunk failed' : `its chunk failed: ${message}`;
+    };
+    // A failed chunk can leave rows licensed but never confirmed in Teams: a person must look at them.
+    const results = (await store.readChunks(input.runKey)).map((r): ChunkUserResult => {
+      const c = chunkOfRow.get(r.row);
+      if (r.outcome !== 'assigned' || !c?.pollTeams || !failedChunk.has(c.chunk)) return r;
+      return { ...r, outcome: 'flagged', reason: 'no_calling_plan', message: errorText(`licences assigned, but the wait for Teams stopped (${chunkFailed(r.row)}); check the user in the Teams admin center`) };
+    });
     const have = new Set(results.map((r) => r.row));
     const cancellations = await store.readCancellations(input.runKey);
     // A row whose chunk never recorded a result is reported, never dropped; a waiting row of a cancelled batch (or a
@@ -254,7 +267,7 @@ export function createActivities(deps: ActivityDeps) {
       .map((r): ChunkUserResult =>
         r.kind === 'scheduled' && (cancellations.batch || cancellations.rows.includes(r.row))
           ? { row: r.row, outcome: 'cancelled', reason: '', message: cancelledOutcome(r, cancellations).message, assignedAt: null, provisionedAt: null }
-          : { row: r.row, outcome: 'failed', reason: 'graph_error', message: 'no result was recorded for this row (its chunk failed); run the batch again', assignedAt: null, provisionedAt: null },
+          : { row: r.row, outcome: 'failed', reason: 'graph_error', message: errorText(`no result was recorded for this row (${chunkFailed(r.row)}); run the batch again`), assignedAt: null, provisionedAt: null },
       );
     const report = finalReport(plan, [...results, ...missing], input.finishedAt ?? now().toISOString());
     await store.saveReport(input.runKey, report);

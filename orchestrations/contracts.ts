@@ -105,3 +105,17 @@ export interface ProbeResult {
    */
   readonly deferredUntil?: string;
 }
+
+/** A chunk whose orchestration failed outright, with its failure's first line. */
+export interface FailedChunk {
+  readonly chunk: number;
+  readonly message: string;
+}
+
+export interface FinishInput {
+  readonly batchId: string;
+  readonly runKey: string;
+  readonly finishedAt?: string;
+  /** Chunks that failed outright: the rows they left without a result are reported with the chunk's failure. */
+  readonly failedChunks?: readonly FailedChunk[];
+}

@@ -48,6 +48,32 @@ describe('batch orchestrator', () => {
     expect(r.customStatus).toMatchObject({ phase: 'licensing', chunks: 3 });
   });
 
+  it('waits for every chunk when one fails while others run, then reports its rows with its failure (11.5)', async () => {
+    const sub = (id: number) => ev(7, { EventId: id, Name: 'dialtone-chunk', InstanceId: `b1:chunk-${id - 1}` });
+    const failedAt = at(5);
+    const untilFailure = [
+      ...started(input),
+      scheduled('dialtone-preflight'),
+      ...completed(0, { total: 400, chunks: 2, slots: 0, settled: { total: 0 } }),
+      sub(1),
+      sub(2),
+      ev(12, {}, failedAt),
+      ev(9, { TaskScheduledId: 2, Reason: "Orchestrator function 'dialtone-chunk' failed: storage unavailable", Details: 'storage unavailable' }, failedAt),
+    ];
+    const waiting = await replay(batchOrchestrator, untilFailure, input);
+    // chunk 1 failed, chunk 0 still runs: no report yet
+    expect(waiting.isDone).toBe(false);
+    expect(waiting.actions.some((a) => a.functionName === 'dialtone-finish')).toBe(false);
+
+    const history = [...untilFailure, ...completed(1, { chunk: 0, counts: { total: 200 } }, at(30)).map((e) => (e.EventType === 5 ? { ...e, EventType: 8 } : e))];
+    const r = await replay(batchOrchestrator, history, input);
+    const finish = r.actions.find((a) => a.functionName === 'dialtone-finish')!;
+    expect(finish.input.failedChunks).toHaveLength(1);
+    expect(finish.input.failedChunks[0].chunk).toBe(1);
+    expect(finish.input.failedChunks[0].message).toContain('storage unavailable');
+    expect(finish.input.finishedAt).toBe(at(30));
+  });
+
   it('goes straight to the report when preflight found nothing to assign (or the input was unusable)', async () => {
     const history = [...started(input), scheduled('dialtone-preflight'), ...completed(0, { total: 0, chunks: 0, error: 'no UPN column', settled: { total: 0 } })];
     const r = await replay(batchOrchestrator, history, input);
