@@ -206,7 +206,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     const waiting: (Omit<UserOutcome, 'outcome'> & { outcome: 'scheduled' })[] = [];
     for (const w of waitingRows(plan, results)) {
       if (isCancelled(cancellations, w.row)) cancelled.push(cancelledOutcome(w, cancellations));
-      else waiting.push({ row: w.row, userPrincipalName: w.userPrincipalName, profile: w.profile, skus: [...w.skus], outcome: 'scheduled', reason: '', message: `waiting until ${w.scheduledFor} (or for the account to exist)`, advisories: [], scheduledFor: w.scheduledFor, assignedAt: null, provisionedAt: null });
+      else waiting.push({ row: w.row, userPrincipalName: w.userPrincipalName, profile: w.profile, skus: [...w.skus], outcome: 'scheduled', reason: '', message: `waiting until ${w.scheduledFor} (or for the account to exist)`, advisories: [], scheduledFor: w.scheduledFor, assignedAt: null, provisionedAt: null, phoneNumber: null });
     }
     const settledUsers = [...users, ...cancelled];
     const counts = { ...liveCounts(plan, settledUsers), pending: plan.rows.length - settledUsers.length - waiting.length, scheduled: waiting.length };

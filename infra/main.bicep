@@ -25,6 +25,10 @@ param defaultUsageLocation string = ''
 @description('Let the app set a usage location on users who have none (needs User.ReadWrite.All). Off: the identity gets User.Read.All and rows for users without a usage location fail usage_location_missing.')
 param setUsageLocation bool = true
 
+@description('Teams phone numbers after the calling plan: row (assign the numbers rows give), pool (also give rows without one a free number of the tenant) or off. Anything but off grants TeamsTelephoneNumber.ReadWrite.All.')
+@allowed(['row', 'pool', 'off'])
+param phoneNumbers string = 'row'
+
 @description('Licence profile for rows that name none.')
 param defaultProfile string = 'phone-domestic'
 
@@ -55,6 +59,18 @@ param callbackSecret string = ''
 
 @description('Key Vault secret URI (https://<vault>.vault.azure.net/secrets/<name>/) holding the callback secret; the app reads it as a Key Vault reference with its identity, which needs the Key Vault Secrets User role on that secret. Wins over callbackSecret.')
 param callbackSecretUri string = ''
+
+@description('Client id of the Entra app registration the admin console signs in with (App Service Authentication). Empty: sign-in is off and the console stays closed.')
+param consoleClientId string = ''
+
+@description('The app role (its value) a user needs to open the admin console.')
+param consoleRole string = 'Dialtone.Admin'
+
+@description('Object id of an Entra group whose members may open the admin console (besides holders of the app role). Empty: the app role alone.')
+param consoleGroupId string = ''
+
+@description('With DIALTONE_CALLERS set: the integration whose batches the console shows and starts. Empty: console.')
+param consoleCaller string = ''
 
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -154,6 +170,7 @@ module api 'app/api.bicep' = {
     serviceBusNamespaceFqdn: serviceBus.outputs.fullyQualifiedNamespace
     defaultUsageLocation: defaultUsageLocation
     setUsageLocation: setUsageLocation
+    phoneNumbers: phoneNumbers
     defaultProfile: defaultProfile
     deadlineHours: deadlineHours
     maximumInstanceCount: maximumInstanceCount
@@ -164,6 +181,10 @@ module api 'app/api.bicep' = {
     callbackHosts: callbackHosts
     callbackSecret: callbackSecret
     callbackSecretUri: callbackSecretUri
+    consoleClientId: consoleClientId
+    consoleRole: consoleRole
+    consoleGroupId: consoleGroupId
+    consoleCaller: consoleCaller
   }
   dependsOn: [roles]
 }
@@ -173,6 +194,7 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = api.outputs.name
 output AZURE_FUNCTION_URI string = api.outputs.uri
+output DIALTONE_CONSOLE_URL string = '${api.outputs.uri}/api/console'
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_PACKAGE_STORAGE_ACCOUNT_NAME string = packageStorage.outputs.name
 output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = storage.outputs.systemTopicName
@@ -182,3 +204,4 @@ output DIALTONE_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output DIALTONE_INTAKE_CONTAINER string = storage.outputs.intakeContainer
 output DIALTONE_REPORTS_CONTAINER string = storage.outputs.reportsContainer
 output DIALTONE_SET_USAGE_LOCATION bool = setUsageLocation
+output DIALTONE_PHONE_NUMBERS string = phoneNumbers

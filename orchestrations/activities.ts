@@ -8,7 +8,7 @@ import type { DirectoryUser, GraphFailure, GraphResult, LicensingDirectory } fro
 import { enablementFor, type LicenceAddition } from '../shared/domain/holdings';
 import { parseInput } from '../shared/domain/input';
 import { cancelledMessage, cancelledOutcome, isCancelled, planOnboarding, type ScheduledRow, type StoredRow } from '../shared/domain/onboarding';
-import { USAGE_LOCATION_NOT_SET_HERE, validateRows, type FailedRow, type TenantUserState } from '../shared/domain/planning';
+import { USAGE_LOCATION_NOT_SET_HERE, validateRows, type FailedRow, type PlanOptions, type TenantUserState } from '../shared/domain/planning';
 import { DEFAULT_SCHEDULE, type ScheduleSettings } from '../shared/domain/schedule';
 import type { Profiles } from '../shared/domain/profiles';
 import { countOutcomes, type OutcomeCounts } from '../shared/domain/report';
@@ -26,6 +26,8 @@ export interface ActivityDeps {
   readonly defaultUsageLocation: string | undefined;
   /** false: the app never PATCHes a user (its identity holds only User.Read.All); default true. */
   readonly setUsageLocation?: boolean;
+  /** DIALTONE_PHONE_NUMBERS and the profiles that set their own policy (default: `row`, none). */
+  readonly phoneNumbers?: PlanOptions['phoneNumbers'];
   /** How start dates are read (DIALTONE_TIME_ZONE, DIALTONE_LEAD_DAYS, DIALTONE_SCHEDULE_HORIZON_DAYS). */
   readonly schedule?: ScheduleSettings;
   readonly now?: () => Date;
@@ -77,6 +79,7 @@ export function createActivities(deps: ActivityDeps) {
     const onboarding = planOnboarding(validated, tenant, {
       ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}),
       setUsageLocation: deps.setUsageLocation !== false,
+      ...(deps.phoneNumbers ? { phoneNumbers: deps.phoneNumbers } : {}),
       input: { format, ...(usageLocationColumn !== undefined ? { usageLocationColumn } : {}) },
     }, new Date(input.startedAt));
     const slots = skus.ok ? onboarding.slots : [];
@@ -170,14 +173,18 @@ export function createActivities(deps: ActivityDeps) {
     return null;
   }
 
-  /** The users (by object id) whose Teams configuration now shows CallingPlan, and those Graph refuses to show. */
+  /**
+   * The users (by object id) whose Teams configuration now shows CallingPlan (PhoneSystem for the phoneSystemOnly
+   * ones: a Direct Routing number needs only Phone System), and those Graph refuses to show.
+   */
   async function probeTeams(input: ProbeInput): Promise<ProbeResult> {
     const features = await graph.readTeamsFeatures(input.userIds);
+    const phoneSystemOnly = new Set(input.phoneSystemOnly ?? []);
     const found: string[] = [];
     const refused: { userId: string; message: string }[] = [];
     let transient: GraphFailure | undefined;
     for (const [id, r] of features) {
-      if (r.ok && r.value.includes('CallingPlan')) found.push(id);
+      if (r.ok && (r.value.includes('CallingPlan') || (phoneSystemOnly.has(id) && r.value.includes('PhoneSystem')))) found.push(id);
       else if (!r.ok && r.reason === 'forbidden') refused.push({ userId: id, message: errorText(r.message) });
       else if (!r.ok && r.transient) transient = r;
     }
@@ -205,7 +212,7 @@ export function createActivities(deps: ActivityDeps) {
     if (!(await store.isDone(input.runKey, 'flags'))) {
       const toFlag: FlagMessage[] = report.users
         .filter((u) => u.outcome === 'failed' || u.outcome === 'flagged')
-        .map((u) => ({ batchId: report.batchId, run: input.runKey, row: u.row, userPrincipalName: u.userPrincipalName, outcome: u.outcome as 'failed' | 'flagged', reason: u.reason, message: u.message }));
+        .map((u) => ({ batchId: report.batchId, run: input.runKey, row: u.row, userPrincipalName: u.userPrincipalName, outcome: u.outcome as 'failed' | 'flagged', reason: u.reason, message: u.message, phoneNumber: u.phoneNumber }));
       if (toFlag.length > 0) await flags.publish(toFlag);
       await store.markDone(input.runKey, 'flags');
     }

@@ -49,8 +49,8 @@ export interface PreflightResult {
 
 export interface ChunkState {
   readonly results: ChunkUserResult[];
-  /** Users still waiting for Teams to show a calling plan. */
-  readonly pending: { readonly row: number; readonly userId: string }[];
+  /** Users still waiting for Teams to show a calling plan (or Phone System), and whether a number follows. */
+  readonly pending: { readonly row: number; readonly userId: string; readonly waitFor?: 'PhoneSystem'; readonly number?: true }[];
   readonly assignedAt: string;
   readonly polls: number;
 }
@@ -88,10 +88,12 @@ export type AssignInput = PlannedAssignment & { readonly runKey?: RunKey };
 
 export interface ProbeInput {
   readonly userIds: readonly string[];
+  /** Of those, the users for whom Phone System is enough (Direct Routing numbers): CallingPlan is not awaited. */
+  readonly phoneSystemOnly?: readonly string[];
 }
 
 export interface ProbeResult {
-  /** Users (object ids) whose Teams configuration shows CallingPlan. */
+  /** Users (object ids) whose Teams configuration shows CallingPlan (or PhoneSystem, for phoneSystemOnly users). */
   readonly found: string[];
   /** Users whose Teams reads Graph refused (401/403): waiting will not change that. */
   readonly refused: { readonly userId: string; readonly message: string }[];

@@ -23,6 +23,18 @@ export function chunkInstanceId(batchInstanceId: string, chunk: number): string 
   return `${batchInstanceId}:chunk-${chunk}`;
 }
 
+// The phone number step (issue 13): its own sub-orchestration and activities, after Teams shows the calling plan.
+export const NUMBERS_ORCHESTRATOR = 'dialtone-numbers';
+export const NUMBER_WORK_ACTIVITY = 'dialtone-number-work';
+export const START_NUMBER_ACTIVITY = 'dialtone-number-start';
+export const READ_NUMBER_ORDERS_ACTIVITY = 'dialtone-number-orders';
+export const CONFIRM_NUMBERS_ACTIVITY = 'dialtone-number-confirm';
+
+/** One number step of a chunk: `polls` (the chunk's count of Teams checks) makes each one's id unique, across continue-as-new too. */
+export function numbersInstanceId(chunkInstanceId: string, polls: number): string {
+  return `${chunkInstanceId}:numbers-${polls}`;
+}
+
 export function callbackInstanceId(batchInstanceId: string): string {
   return `${batchInstanceId}:callback`;
 }

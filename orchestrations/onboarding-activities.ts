@@ -8,7 +8,7 @@ import { assignmentOf, type ChunkUserResult } from '../shared/domain/batch';
 import { resolveTenantCatalog } from '../shared/domain/catalog';
 import type { DirectoryUser, GraphFailure, GraphResult, LicensingDirectory } from '../shared/domain/directory';
 import { cancelledOutcome, planSlotRound } from '../shared/domain/onboarding';
-import type { AssignmentPlan, TenantUserState } from '../shared/domain/planning';
+import type { AssignmentPlan, PlanOptions, TenantUserState } from '../shared/domain/planning';
 import { upnKey } from '../shared/domain/upn';
 import { TransientGraphError, planIdsOf } from './activities';
 import { CANCEL_EVENT, SLOT_CHUNK_BASE, slotChunkId, slotSettledChunkId } from './names';
@@ -20,6 +20,8 @@ export interface OnboardingDeps {
   /** false: the app never PATCHes a user (its identity holds only User.Read.All); default true. */
   readonly setUsageLocation?: boolean;
   readonly accountWaitHours: number;
+  /** DIALTONE_PHONE_NUMBERS and the profiles' own, as the preflight plans with them (rows planned when their slot comes get numbers too). */
+  readonly phoneNumbers?: PlanOptions['phoneNumbers'];
 }
 
 export interface PlanSlotInput {
@@ -95,7 +97,7 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
       round = planSlotRound(
         waiting.filter((r) => !blocked.has(r)),
         { catalog: resolveTenantCatalog(skus.value), users, planIds: planIdsOf(skus.value) },
-        { ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}), setUsageLocation: deps.setUsageLocation !== false },
+        { ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}), setUsageLocation: deps.setUsageLocation !== false, ...(deps.phoneNumbers ? { phoneNumbers: deps.phoneNumbers } : {}) },
         now,
         deps.accountWaitHours,
         cancellations,

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   if (env['FUNCTIONS_WORKER_RUNTIME'] !== 'node') throw new Error('FUNCTIONS_WORKER_RUNTIME must be node');
 
   const registry = installFunctionsCore();
+  process.env['WEBSITE_AUTH_ENABLED'] = 'True'; // the local stand-in for App Service Authentication (host/easy-auth.ts)
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(join(__dirname, '..', '..', 'main.js'));
 
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
   const watcher = uploadEventsWatcher(registry, stateDir, (trigger, event) => server.invoke(trigger, event, { ...event }), log);
   watcher?.start();
 
-  process.stdout.write(`DIALTONE_HOST_READY ${JSON.stringify({ url, functionKey, extensionPid: dotnet.child.pid })}\n`);
+  process.stdout.write(`DIALTONE_HOST_READY ${JSON.stringify({ url, functionKey, extensionPid: dotnet.child.pid, consoleUrl: `${url}${server.signIn.mintLink()}` })}\n`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { builtInSku, SERVICE_PLAN_IDS, canonicalPartNumber, capabilitiesOf, type Capability } from '../../shared/domain/catalog';
 import { SERVICE_PLAN_DEPENDENCIES, unmetDependencies } from '../../shared/domain/holdings';
+import { SIM_NUMBER_TYPES, SimNumberBook } from './numbers';
 import { PUBLISHED_SKUS } from './published-skus';
 
 const heldSku = z.union([
@@ -56,6 +57,18 @@ export const tenantFileSchema = z.object({
   teamsReadStatus: teamsReadStatus.optional(),
   /** Service-plan dependencies beyond the documented ones: [plan, [needs any one of these plans]]. */
   dependencies: z.array(z.tuple([z.string(), z.array(z.string()).min(1)])).default([]),
+  /** The tenant's Teams phone numbers; assignedTo is the UPN of the user holding one, or null. */
+  numbers: z
+    .array(
+      z.object({
+        telephoneNumber: z.string().regex(/^\+?[1-9]\d{1,14}$/, 'must be E.164'),
+        numberType: z.enum(SIM_NUMBER_TYPES),
+        isoCountryCode: z.string().length(2).nullable().default(null),
+        assignedTo: z.string().nullable().default(null),
+        locationId: z.string().nullable().default(null),
+      }),
+    )
+    .default([]),
 });
 export type TenantFile = z.input<typeof tenantFileSchema>;
 
@@ -148,6 +161,7 @@ export class SimTenant {
   teamsReadStatus: 401 | 403 | 404 | undefined;
   /** How long after a usage location is set that assignLicense still sees none (replication lag), ms. */
   usageLocationLagMs = 0;
+  readonly numbers: SimNumberBook;
 
   /**
    * @param now the simulator's start, from which createdAfterMinutes counts
@@ -214,6 +228,13 @@ export class SimTenant {
       this.users.set(user.id, user);
       this.byUpn.set(user.userPrincipalName.toLowerCase(), user);
     }
+    this.numbers = new SimNumberBook(
+      t.numbers.map((n) => {
+        const holder = n.assignedTo === null ? null : this.byUpn.get(n.assignedTo.toLowerCase());
+        if (holder === undefined) throw new Error(`tenant file: number ${n.telephoneNumber} is assigned to ${n.assignedTo}, who is not among the tenant's users`);
+        return { telephoneNumber: n.telephoneNumber, numberType: n.numberType, isoCountryCode: n.isoCountryCode?.toUpperCase() ?? null, assignedTo: holder?.id ?? null, locationId: n.locationId };
+      }),
+    );
     for (const sku of this.skus.values()) {
       const holders = [...this.users.values()].filter((u) => this.licences(u).has(sku.skuId)).length;
       sku.consumedUnits = Math.max(sku.consumedUnits, holders);
@@ -446,11 +467,19 @@ export class SimTenant {
       accountType: 'user',
       featureTypes: features,
       isEnterpriseVoiceEnabled: features.includes('PhoneSystem'),
-      telephoneNumbers: [],
+      telephoneNumbers: this.numbers.heldBy(user.id),
       effectivePolicyAssignments: [],
       createdDateTime: new Date(user.createdAt).toISOString(),
       modifiedDateTime: new Date(Math.max(user.createdAt, ...user.assignments.map((a) => a.updatedAt))).toISOString(),
     };
+  }
+
+  /** Moves number assignment orders on to `now`, judging each against the user as Teams sees them when it finishes. */
+  settleNumberOrders(now: number): void {
+    this.numbers.settle(now, (userId, at) => {
+      const user = this.users.get(userId);
+      return user ? { exists: true, featureTypes: this.featureTypes(user, at), usageLocation: user.usageLocation } : { exists: false, featureTypes: [], usageLocation: null };
+    });
   }
 
   subscribedSkus(): Record<string, unknown>[] {

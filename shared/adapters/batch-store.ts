@@ -62,6 +62,8 @@ export interface BatchStore {
   /** Whether a one-time step (publishing flags) has been recorded as done for the run. */
   isDone(runKey: RunKey, step: string): Promise<boolean>;
   markDone(runKey: RunKey, step: string): Promise<void>;
+  /** The steps recorded as done for the run whose names start with `prefix` (one listing, not one read per step). */
+  doneSteps(runKey: RunKey, prefix: string): Promise<Set<string>>;
   saveCallback(runKey: RunKey, callback: CallbackRegistration): Promise<void>;
   readCallback(runKey: RunKey): Promise<CallbackRegistration | undefined>;
   /** The assignments a slot's round handed to a chunk (rows planned when their time came). */
@@ -131,7 +133,11 @@ export class BlobBatchStore implements BatchStore {
     const blob = (await this.container(ref.container)).getBlobClient(ref.name);
     const tooBig = (n: number) => `${ref.name}: ${n} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file`;
     try {
-      const r = await blob.download(0, undefined, ref.etag ? { conditions: { ifMatch: quotedEtag(ref.etag) } } : {});
+      const pinned = ref.etag ? { conditions: { ifMatch: quotedEtag(ref.etag) } } : {};
+      // Its length first (a HEAD): an input over the limit is refused before a byte of it is sent to us.
+      const props = await blob.getProperties(pinned);
+      if ((props.contentLength ?? 0) > MAX_INPUT_BYTES) return { ok: false, message: tooBig(props.contentLength ?? 0) };
+      const r = await blob.download(0, undefined, pinned);
       const body = r.readableStreamBody;
       if ((r.contentLength ?? 0) > MAX_INPUT_BYTES) {
         body?.destroy?.();
@@ -195,6 +201,13 @@ export class BlobBatchStore implements BatchStore {
 
   async markDone(runKey: RunKey, step: string): Promise<void> {
     await (await this.container()).getBlockBlobClient(`${runKey}/_work/${step}.done`).upload('', 0);
+  }
+
+  async doneSteps(runKey: RunKey, prefix: string): Promise<Set<string>> {
+    const folder = `${runKey}/_work/`;
+    const steps = new Set<string>();
+    for await (const b of (await this.container()).listBlobsFlat({ prefix: `${folder}${prefix}` })) if (b.name.endsWith('.done')) steps.add(b.name.slice(folder.length, -'.done'.length));
+    return steps;
   }
 
   saveCallback(runKey: RunKey, callback: CallbackRegistration): Promise<void> {

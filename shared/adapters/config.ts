@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { normaliseUsageLocation } from '../domain/countries';
-import { mergeProfiles, type Profiles } from '../domain/profiles';
+import { PHONE_NUMBER_POLICIES, type PhoneNumberPolicy } from '../domain/phone-numbers';
+import { mergeProfiles, type ProfilePhoneNumbers, type Profiles } from '../domain/profiles';
 import { isTimeZone, type ScheduleSettings } from '../domain/schedule';
 
 export interface AppConfig {
@@ -20,6 +21,9 @@ export interface AppConfig {
   readonly setUsageLocation: boolean;
   readonly defaultProfile: string;
   readonly profiles: Profiles;
+  /** Whether users get a phone number: `row` (default), `pool` or `off`; profiles may set their own. */
+  readonly phoneNumbers: PhoneNumberPolicy;
+  readonly profilePhoneNumbers: ProfilePhoneNumbers;
   readonly chunkSize: number;
   readonly assignParallelism: number;
   /** Writes per second the app allows itself against Graph's 3,000 per 150 s per app and tenant. */
@@ -108,6 +112,7 @@ const schema = z.object({
   DIALTONE_SET_USAGE_LOCATION: booleanSetting(true),
   DIALTONE_DEFAULT_PROFILE: optionalText.transform((v) => (v ?? 'phone-domestic').toLowerCase()),
   DIALTONE_PROFILES: optionalText,
+  DIALTONE_PHONE_NUMBERS: optionalText.pipe(z.enum(PHONE_NUMBER_POLICIES, { message: 'must be row, pool or off' }).optional()).transform((v) => v ?? 'row'),
   DIALTONE_CHUNK_SIZE: intSetting(200, 1, 1000),
   DIALTONE_ASSIGN_PARALLELISM: intSetting(10, 1, 50),
   DIALTONE_GRAPH_WRITES_PER_SECOND: intSetting(18, 1, 20),
@@ -188,6 +193,8 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
     setUsageLocation: s.DIALTONE_SET_USAGE_LOCATION,
     defaultProfile: s.DIALTONE_DEFAULT_PROFILE,
     profiles: merged.profiles,
+    phoneNumbers: s.DIALTONE_PHONE_NUMBERS,
+    profilePhoneNumbers: merged.phoneNumbers,
     chunkSize: s.DIALTONE_CHUNK_SIZE,
     assignParallelism: s.DIALTONE_ASSIGN_PARALLELISM,
     graphWritesPerSecond: s.DIALTONE_GRAPH_WRITES_PER_SECOND,
@@ -249,7 +256,10 @@ export const DEVELOPMENT_STORAGE =
   'BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;';
 
 /** The settings the app reads, for documentation and the deployment test. */
-export const SETTING_NAMES = Object.keys(schema.shape);
+/** The admin console's settings (loadConsoleSettings; the unit test checks this list against its schema). */
+const CONSOLE_SETTINGS = ['DIALTONE_CONSOLE_ROLE', 'DIALTONE_CONSOLE_GROUP', 'DIALTONE_CONSOLE_CALLER'] as const;
+
+export const SETTING_NAMES = [...Object.keys(schema.shape), ...CONSOLE_SETTINGS];
 
 /** Settings a deployment to Azure must set (the rest have defaults or are for local use). */
 export const AZURE_REQUIRED_SETTINGS = [
@@ -265,6 +275,7 @@ export const AZURE_REQUIRED_SETTINGS = [
   'DIALTONE_SET_USAGE_LOCATION',
   'DIALTONE_DEFAULT_PROFILE',
   'DIALTONE_PROFILES',
+  'DIALTONE_PHONE_NUMBERS',
   'DIALTONE_CHUNK_SIZE',
   'DIALTONE_ASSIGN_PARALLELISM',
   'DIALTONE_GRAPH_WRITES_PER_SECOND',
@@ -281,3 +292,35 @@ export const AZURE_REQUIRED_SETTINGS = [
 
 /** Settings only a local run uses; a deployment to Azure leaves them out. */
 export const LOCAL_ONLY_SETTINGS = ['DIALTONE_GRAPH_EXTRA_CA_FILE', 'DIALTONE_GRAPH_ALLOW_LOOPBACK', 'AzureWebJobsStorage', 'ServiceBusConnection', 'DIALTONE_LOCAL_RUNTIME'] as const;
+
+/** Who may open the admin console (functions/console.ts), and which integration it acts as. */
+export interface ConsoleSettings {
+  /**
+   * App Service Authentication is on (the platform sets WEBSITE_AUTH_ENABLED=True; Microsoft.Identity.Web's
+   * AppServicesAuthenticationInformation reads the same variable). Only then are X-MS-CLIENT-PRINCIPAL headers the
+   * platform's own: it removes any a client sends. The local host's stand-in for Easy Auth sets it too.
+   */
+  readonly signInEnabled: boolean;
+  /** The Entra app role (its value) a user needs; DIALTONE_CONSOLE_ROLE, default Dialtone.Admin. */
+  readonly role: string;
+  /** Or membership of this Entra group (object id) when the token carries group claims; DIALTONE_CONSOLE_GROUP. */
+  readonly group: string | undefined;
+  /** With DIALTONE_CALLERS: the integration whose batches the console shows and starts (default `console`). */
+  readonly caller: string | undefined;
+}
+
+const consoleSchema = z.object({
+  WEBSITE_AUTH_ENABLED: optionalText,
+  DIALTONE_CONSOLE_ROLE: optionalText.pipe(z.string().regex(/^[A-Za-z0-9._-]{1,120}$/, 'must be an app role value: letters, digits, . _ or -').optional()).transform((v) => v ?? 'Dialtone.Admin'),
+  DIALTONE_CONSOLE_GROUP: optionalText.pipe(z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be an Entra group object id (a GUID)').optional()).transform((v) => v?.toLowerCase()),
+  DIALTONE_CONSOLE_CALLER: optionalText.pipe(z.string().regex(CALLER_NAME, 'must be an integration name: 1-32 lower-case letters, digits or -').refine((v) => v !== UPLOADS_OWNER, `must not be "${UPLOADS_OWNER}"`).optional()),
+});
+
+export const CONSOLE_SETTING_NAMES = Object.keys(consoleSchema.shape).filter((k) => k !== 'WEBSITE_AUTH_ENABLED');
+
+export function loadConsoleSettings(env: Environment = process.env): ConsoleSettings {
+  const parsed = consoleSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const s = parsed.data;
+  return { signInEnabled: s.WEBSITE_AUTH_ENABLED?.toLowerCase() === 'true', role: s.DIALTONE_CONSOLE_ROLE, group: s.DIALTONE_CONSOLE_GROUP, caller: s.DIALTONE_CONSOLE_CALLER };
+}

@@ -83,6 +83,7 @@ export function cancelledOutcome(row: ScheduledRow | { row: number; userPrincipa
     ...('scheduledFor' in row ? { scheduledFor: row.scheduledFor } : {}),
     assignedAt: null,
     provisionedAt: null,
+    phoneNumber: null,
   };
 }
 

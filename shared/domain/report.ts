@@ -42,7 +42,7 @@ export function buildReport(fields: Omit<BatchReport, 'counts' | 'users'> & { us
   return { ...rest, counts: countOutcomes(users, total ?? users.length), users };
 }
 
-export const REPORT_CSV_COLUMNS = ['row', 'line', 'displayName', 'userPrincipalName', 'profile', 'skus', 'outcome', 'reason', 'message', 'advisories', 'scheduledFor (UTC)', 'assignedAt (UTC)', 'provisionedAt (UTC)'] as const;
+export const REPORT_CSV_COLUMNS = ['row', 'line', 'displayName', 'userPrincipalName', 'profile', 'skus', 'outcome', 'reason', 'message', 'advisories', 'scheduledFor (UTC)', 'assignedAt (UTC)', 'provisionedAt (UTC)', 'phoneNumber'] as const;
 
 const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 
@@ -69,7 +69,7 @@ export function reportToCsv(report: BatchReport): string {
   const lines = [REPORT_CSV_COLUMNS.join(d)];
   for (const u of report.users) {
     lines.push(
-      [u.row, u.line, u.displayName, u.userPrincipalName, u.profile, u.skus.join('+'), u.outcome, u.reason, u.message, u.advisories.join(' '), spreadsheetTime(u.scheduledFor ?? null), spreadsheetTime(u.assignedAt), spreadsheetTime(u.provisionedAt)]
+      [u.row, u.line, u.displayName, u.userPrincipalName, u.profile, u.skus.join('+'), u.outcome, u.reason, u.message, u.advisories.join(' '), spreadsheetTime(u.scheduledFor ?? null), spreadsheetTime(u.assignedAt), spreadsheetTime(u.provisionedAt), u.phoneNumber ?? null]
         .map(csvCell)
         .join(d),
     );

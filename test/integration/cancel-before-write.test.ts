@@ -10,7 +10,7 @@ import type { GraphSimulator } from '../../local/graph-sim/server';
 import { stableGuid } from '../../local/graph-sim/tenant';
 import { createActivities } from '../../orchestrations/activities';
 import { BlobBatchStore } from '../../shared/adapters/batch-store';
-import { StorageQueueFlagPublisher } from '../../shared/adapters/flags';
+import { StorageQueueFlagPublisher, sentFlagLedgerIn } from '../../shared/adapters/flags';
 import { simulatorWithAdapter } from '../support/graph';
 import { skuIdOf } from '../support/tenant';
 
@@ -35,7 +35,7 @@ beforeAll(async () => {
     },
   }));
   store = new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'license-reports');
-  const flags = new StorageQueueFlagPublisher(QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('flags'));
+  const flags = new StorageQueueFlagPublisher(QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('flags'), sentFlagLedgerIn(store));
   activities = createActivities({ graph, store, flags, profiles: new Map(), defaultProfile: 'phone-domestic', defaultUsageLocation: undefined });
 });
 

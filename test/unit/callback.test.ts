@@ -68,7 +68,7 @@ describe('callback retries', () => {
 });
 
 describe('callback body and signature', () => {
-  const user = (row: number, outcome: UserOutcome['outcome']): UserOutcome => ({ row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], outcome, reason: '', message: '', advisories: [], assignedAt: null, provisionedAt: null });
+  const user = (row: number, outcome: UserOutcome['outcome']): UserOutcome => ({ row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], outcome, reason: '', message: '', advisories: [], assignedAt: null, provisionedAt: null, phoneNumber: null });
 
   it('carries the counts and only the rows someone must look at', () => {
     const report = buildReport({ batchId: 'b1', source: 'http', startedAt: '', finishedAt: '', deadline: '', users: [user(1, 'provisioned'), user(2, 'failed'), user(3, 'flagged'), user(4, 'rejected'), user(5, 'cancelled')] });
