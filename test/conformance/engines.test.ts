@@ -62,10 +62,11 @@ const COMMON = {
   // idle queues are polled every second instead of backing off to five, so that short timers stay short.
   AzureWebJobs__Extensions__DurableTask__StorageProvider__MaxQueuePollingInterval: '00:00:01',
   // A message the killed worker had taken (an activity, an orchestrator episode) becomes visible to the restarted one
-  // after these, instead of the documented default of five minutes (host.json reference, durableTask.storageProvider
-  // controlQueueVisibilityTimeout / workItemQueueVisibilityTimeout). Still far longer than any activity here runs.
-  AzureWebJobs__Extensions__DurableTask__StorageProvider__ControlQueueVisibilityTimeout: '00:00:30',
-  AzureWebJobs__Extensions__DurableTask__StorageProvider__WorkItemQueueVisibilityTimeout: '00:00:30',
+  // after a minute, the least the extension accepts, instead of the documented default of five (host.json reference:
+  // durableTask.storageProvider controlQueueVisibilityTimeout, workItemQueueVisibilityTimeout). Activities here take
+  // seconds.
+  AzureWebJobs__Extensions__DurableTask__StorageProvider__ControlQueueVisibilityTimeout: '00:01:00',
+  AzureWebJobs__Extensions__DurableTask__StorageProvider__WorkItemQueueVisibilityTimeout: '00:01:00',
 };
 /** The batches that wait for their deadline: 3 minutes. */
 const SHORT = { ...COMMON, DIALTONE_DEADLINE_HOURS: '0.05', DIALTONE_TASK_HUB: 'conformance' };
