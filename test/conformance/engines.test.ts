@@ -75,7 +75,14 @@ const SHORT = { ...COMMON, DIALTONE_DEADLINE_HOURS: '0.05', DIALTONE_TASK_HUB: '
  * when they do, and the deadline (30 minutes) only has to be later than its assignments, which on a shared 2-core
  * machine, with a worker killed and restarted in the middle, can take several minutes of wall-clock time.
  */
-const LONG = { ...COMMON, DIALTONE_DEADLINE_HOURS: '0.5', DIALTONE_TASK_HUB: 'conformancebig' };
+const LONG = {
+  ...COMMON,
+  DIALTONE_DEADLINE_HOURS: '0.5',
+  DIALTONE_TASK_HUB: 'conformancebig',
+  // Twenty chunks of 50 rather than five of 200: more sub-orchestrations spread over the task hub's partitions, and
+  // each orchestrator episode replays a quarter of the history (the cost of a chunk's replays grows with its square).
+  DIALTONE_CHUNK_SIZE: '50',
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -46,6 +46,8 @@ describeOnExtension('two workers on one task hub', () => {
         DIALTONE_DEADLINE_HOURS: '0.5',
         DIALTONE_DEFAULT_USAGE_LOCATION: 'US',
         DIALTONE_TASK_HUB: 'twoworkers',
+        // Twenty chunks of 100: enough sub-orchestrations for both workers' partitions, each with a shorter history.
+        DIALTONE_CHUNK_SIZE: '100',
         AzureWebJobs__Extensions__DurableTask__StorageProvider__MaxQueuePollingInterval: '00:00:01',
       },
     });
