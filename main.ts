@@ -3,20 +3,29 @@
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { createBatchApi, createUnmatchedRoute } from './functions/batches';
+import { createConsole } from './functions/console';
 import { createBlobIntake } from './functions/intake-blob';
 import { createActivities } from './orchestrations/activities';
 import { batchOrchestrator } from './orchestrations/batch';
+import { callbackOrchestrator } from './orchestrations/callback';
+import { createCallbackDelivery } from './orchestrations/callback-delivery';
+import { createOnboardingActivities } from './orchestrations/onboarding-activities';
+import { slotOrchestrator } from './orchestrations/slot';
 import { chunkOrchestrator } from './orchestrations/chunk';
+import { createNumberActivities } from './orchestrations/number-activities';
+import { numbersOrchestrator } from './orchestrations/numbers';
 import * as names from './orchestrations/names';
 import { BlobBatchStore } from './shared/adapters/batch-store';
-import { loadConfig, type AppConfig } from './shared/adapters/config';
-import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublisher, type FlagPublisher } from './shared/adapters/flags';
+import { BlobNumberClaims } from './shared/adapters/number-claims';
+import { HttpCallbackSender } from './shared/adapters/callback';
+import { loadConfig, loadConsoleSettings, type AppConfig } from './shared/adapters/config';
+import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublisher, sentFlagLedgerIn, type FlagPublisher } from './shared/adapters/flags';
 import { GraphLicensingDirectory, SimulatorTokenCredential } from './shared/adapters/graph';
 import { azureCredential, blobServiceFor, queueServiceFor } from './shared/adapters/storage';
 
-function flagPublisherFor(config: AppConfig): FlagPublisher {
+function flagPublisherFor(config: AppConfig, store: BlobBatchStore): FlagPublisher {
   const sb = config.serviceBus;
-  if (!sb) return new DeferredFlagPublisher(() => new StorageQueueFlagPublisher(queueServiceFor(config).getQueueClient(config.flagsQueue)));
+  if (!sb) return new DeferredFlagPublisher(() => new StorageQueueFlagPublisher(queueServiceFor(config).getQueueClient(config.flagsQueue), sentFlagLedgerIn(store)));
   return new DeferredFlagPublisher(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { ServiceBusClient } = require('@azure/service-bus') as typeof import('@azure/service-bus');
@@ -30,16 +39,24 @@ export function registerApp(config: AppConfig): void {
   // The local Graph simulator only checks that a bearer token is present; anywhere else the managed identity signs in.
   const credential = config.graphIsLocalSimulator ? new SimulatorTokenCredential() : azureCredential(config.managedIdentityClientId);
   const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem, writesPerSecond: config.graphWritesPerSecond });
-  const activities = createActivities({ graph, store, flags: flagPublisherFor(config), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation });
+  const activities = createActivities({ graph, store, flags: flagPublisherFor(config, store), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, schedule: config.schedule, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers } });
+  const onboarding = createOnboardingActivities({ graph, store, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, accountWaitHours: config.accountWaitHours, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers } });
+  const numbers = createNumberActivities({ graph, store, claims: new BlobNumberClaims(blobServiceFor(config), config.reportsContainer) });
   const api = createBatchApi({ config, store });
   const client = df.input.durableClient();
 
   const routes = [
     { name: 'batches-submit', route: 'batches', methods: ['POST' as const], handler: api.submit },
     { name: 'batches-status', route: 'batches/{batchId}', methods: ['GET' as const], handler: api.status },
+    { name: 'batches-list', route: 'batches', methods: ['GET' as const], handler: api.list },
+    { name: 'batches-cancel', route: 'batches/{batchId}/cancel', methods: ['POST' as const], handler: api.cancel },
+    { name: 'batches-cancel-user', route: 'batches/{batchId}/users/{userPrincipalName}/cancel', methods: ['POST' as const], handler: api.cancelUser },
     { name: 'batches-recheck', route: 'batches/{batchId}/recheck', methods: ['POST' as const], handler: api.recheck },
   ];
   for (const r of routes) app.http(r.name, { route: r.route, methods: r.methods, authLevel: 'function', extraInputs: [client], handler: r.handler });
+  // The admin console: anonymous at the host, each route checks the Entra sign-in itself, then calls the handlers above.
+  const adminConsole = createConsole({ api, settings: loadConsoleSettings(), callers: config.callers, profiles: [...config.profiles.keys()], defaultProfile: config.defaultProfile });
+  for (const r of adminConsole.routes) app.http(r.name, { route: r.route, methods: r.methods, authLevel: 'anonymous', extraInputs: [client], handler: r.handler });
   // Last, and last by name too: the Functions host tries routes in the alphabetical order of their functions' names
   // (azure-functions-host#9876, azure-functions-nodejs-library#300), so this catch-all only gets what no route takes.
   app.http('zz-unmatched-route', { route: '{*path}', methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'], authLevel: 'function', handler: createUnmatchedRoute(routes) });
@@ -54,6 +71,19 @@ export function registerApp(config: AppConfig): void {
   df.app.activity(names.SAVE_CHUNK_ACTIVITY, { handler: activities.saveChunk });
   df.app.activity(names.PROBE_TEAMS_ACTIVITY, { handler: activities.probeTeams });
   df.app.activity(names.FINISH_ACTIVITY, { handler: activities.finish });
+  df.app.orchestration(names.NUMBERS_ORCHESTRATOR, numbersOrchestrator);
+  df.app.activity(names.NUMBER_WORK_ACTIVITY, { handler: numbers.numberWork });
+  df.app.activity(names.START_NUMBER_ACTIVITY, { handler: numbers.startNumber });
+  df.app.activity(names.READ_NUMBER_ORDERS_ACTIVITY, { handler: numbers.readOrders });
+  df.app.activity(names.CONFIRM_NUMBERS_ACTIVITY, { handler: numbers.confirmNumbers });
+  df.app.orchestration(names.SLOT_ORCHESTRATOR, slotOrchestrator);
+  df.app.activity(names.LOAD_SLOT_ACTIVITY, { handler: onboarding.loadSlot });
+  df.app.activity(names.LIVE_IN_SLOT_ACTIVITY, { handler: onboarding.liveInSlot });
+  df.app.activity(names.PLAN_SLOT_ACTIVITY, { handler: onboarding.planSlot });
+  df.app.activity(names.WRITES_SETTLED_ACTIVITY, { handler: onboarding.writesSettled });
+  df.app.activity(names.STOP_BATCH_ACTIVITY, { handler: onboarding.stopBatch, extraInputs: [client] });
+  df.app.orchestration(names.CALLBACK_ORCHESTRATOR, callbackOrchestrator);
+  df.app.activity(names.DELIVER_CALLBACK_ACTIVITY, { handler: createCallbackDelivery({ store, sender: config.callbackSecret ? new HttpCallbackSender(config.callbackSecret) : undefined }) });
 }
 
 registerApp(loadConfig());

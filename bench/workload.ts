@@ -14,7 +14,7 @@ export interface Workload {
  * `users` rows: most provisioned within `maxMinutes` (or on the given distribution), some never, a few with no usage
  * location, a few not in the tenant, and the last few beyond the calling-plan seats.
  */
-export function generateWorkload(users: number, options: { seed?: number; provisioningMinutes?: (r: () => number) => number | null } = {}): Workload {
+export function generateWorkload(users: number, options: { seed?: number; provisioningMinutes?: (r: () => number) => number | null; poolNumbers?: number } = {}): Workload {
   const r = rng(options.seed ?? 42);
   const minutes = options.provisioningMinutes ?? ((x) => (x() < 0.1 ? null : 5 + Math.floor(x() * 55)));
   const tenantUsers: TenantFile['users'] = [];
@@ -35,6 +35,8 @@ export function generateWorkload(users: number, options: { seed?: number; provis
         { skuPartNumber: 'MCOPSTN1', prepaidUnits: planSeats },
       ],
       users: tenantUsers,
+      // A pool of US calling plan numbers, for runs with DIALTONE_PHONE_NUMBERS=pool.
+      numbers: Array.from({ length: options.poolNumbers ?? 0 }, (_, i) => ({ telephoneNumber: `+1206${String(i).padStart(7, '0')}`, numberType: 'callingPlan' as const, isoCountryCode: 'US' })),
     },
     rows,
   };

@@ -6,14 +6,19 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { charsetOf, newRunKey, type BatchStore } from '../shared/adapters/batch-store';
-import type { AppConfig } from '../shared/adapters/config';
-import { liveCounts, mergeOutcomes } from '../shared/domain/batch';
+import type { DurableOrchestrationStatus } from 'durable-functions';
+import { charsetOf, newRunKey, type BatchStore, type RunKey } from '../shared/adapters/batch-store';
+import { UPLOADS_OWNER, type AppConfig, type Caller } from '../shared/adapters/config';
+import { liveCounts, mergeOutcomes, waitingRows } from '../shared/domain/batch';
+import { checkCallbackUrl } from '../shared/domain/callback';
 import { BATCH_ID_RULE, MAX_INPUT_BYTES, isBatchId, parseInput, type ParsedInput } from '../shared/domain/input';
+import { cancelledOutcome, isCancelled } from '../shared/domain/onboarding';
+import type { UserOutcome } from '../shared/domain/outcomes';
 import { isProfileName, normaliseProfileName } from '../shared/domain/profiles';
 import { errorText, shown } from '../shared/domain/text';
+import { isValidUpn, upnKey } from '../shared/domain/upn';
 import type { BatchInput, BatchStatus } from '../orchestrations/contracts';
-import { BATCH_ORCHESTRATOR, RECHECK_EVENT, chunkInstanceId } from '../orchestrations/names';
+import { BATCH_ORCHESTRATOR, CANCEL_EVENT, RECHECK_EVENT, chunkInstanceId } from '../orchestrations/names';
 import { callerOf, candidateInstances, instanceIdOf } from './callers';
 import { lookUpFirst, lookUpInstance } from './instance-lookup';
 
@@ -25,6 +30,13 @@ export interface BatchApiDeps {
 export function problem(status: number, title: string, detail: string, extra: Record<string, string> = {}): HttpResponseInit {
   return { status, headers: { 'Content-Type': 'application/problem+json', ...extra }, jsonBody: { type: 'about:blank', title, status, detail: errorText(detail) } };
 }
+
+const LIST_STATUSES = new Map<string, df.OrchestrationRuntimeStatus[]>([
+  ['running', [df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.ContinuedAsNew, df.OrchestrationRuntimeStatus.Suspended]],
+  ['completed', [df.OrchestrationRuntimeStatus.Completed, df.OrchestrationRuntimeStatus.Failed, df.OrchestrationRuntimeStatus.Terminated]],
+]);
+
+const RUNNING = new Set<string>(['Running', 'Pending', 'ContinuedAsNew', 'Suspended']);
 
 const unavailable = (what: string) =>
   problem(503, 'Try again', `${what}: the orchestration service could not say whether the batch exists (busy or unavailable); nothing was started or changed: send it again after the given seconds`, { 'Retry-After': '10' });
@@ -96,7 +108,7 @@ export function createUnmatchedRoute(routes: readonly { readonly route: string; 
     const path = new URL(request.url).pathname.replace(/^\/api\//, '').replace(/\/+$/, '');
     const allowed = [...new Set(patterns.filter((p) => p.re.test(path)).flatMap((p) => p.methods))];
     if (allowed.length > 0) return problem(405, 'Method not allowed', `${request.method} is not allowed on /api/${path}; use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') });
-    return problem(404, 'Not found', `there is nothing at /api/${path.slice(0, 200)}; the API is POST /api/batches, GET /api/batches/{batchId} and POST /api/batches/{batchId}/recheck`);
+    return problem(404, 'Not found', `there is nothing at /api/${path.slice(0, 200)}; the API is POST and GET /api/batches, GET /api/batches/{batchId}, POST /api/batches/{batchId}/recheck, POST /api/batches/{batchId}/cancel and POST /api/batches/{batchId}/users/{userPrincipalName}/cancel`);
   };
 }
 
@@ -126,6 +138,12 @@ export function createBatchApi(deps: BatchApiDeps) {
     if (profile !== undefined && profile.trim() !== '' && !isProfileName(normaliseProfileName(profile))) {
       return problem(400, 'Invalid profile', `profile "${shown(profile, 64)}" is not a profile name: lower-case letters, digits, '.', '_' or '-', at most 64`);
     }
+    let callbackUrl: string | undefined;
+    if (parsed.input.callbackUrl !== undefined) {
+      const checked = checkCallbackUrl(parsed.input.callbackUrl, { allowedHosts: config.callbackHosts, hasSecret: config.callbackSecret !== undefined, localRuntime: config.localRuntime });
+      if (!checked.ok) return problem(400, 'Callback refused', checked.message);
+      callbackUrl = checked.url;
+    }
     const batchId = requested ?? `b-${randomUUID()}`;
     const instanceId = instanceIdOf(caller.name, batchId);
     const client = df.getClient(context);
@@ -140,7 +158,8 @@ export function createBatchApi(deps: BatchApiDeps) {
     if (before.kind === 'found') return sameBatchAgain(request, batchId, before.status, fingerprint);
     const runKey = newRunKey(caller.name, batchId);
     const ref = await store.saveInput(runKey, body, contentType);
-    const input: BatchInput = { batchId, runKey, fingerprint, source: 'http', input: ref, ...(profile ? { profile } : {}), ...(json ? { json } : {}), deadlineHours: config.deadlineHours, chunkSize: config.chunkSize, parallelism: config.assignParallelism };
+    if (callbackUrl) await store.saveCallback(runKey, { url: callbackUrl, statusUrl: links(request, batchId).statusUrl, attempts: [] });
+    const input: BatchInput = { batchId, runKey, fingerprint, source: 'http', input: ref, ...(profile ? { profile } : {}), ...(json ? { json } : {}), deadlineHours: config.deadlineHours, chunkSize: config.chunkSize, parallelism: config.assignParallelism, ...(callbackUrl ? { callback: true } : {}) };
     try {
       await client.startNew(BATCH_ORCHESTRATOR, { instanceId, input });
     } catch (e) {
@@ -165,22 +184,34 @@ export function createBatchApi(deps: BatchApiDeps) {
     const r = await lookUpFirst(client, candidateInstances(caller, batchId));
     if (r.kind === 'absent') return notFound;
     if (r.kind === 'unknown') return { answer: unavailable('status unknown') };
-    return { batchId, client, instanceId: r.instanceId!, state: r.status };
+    const runKey: RunKey = (r.status.input as Partial<BatchInput> | undefined)?.runKey ?? batchId;
+    return { batchId, client, instanceId: r.instanceId!, state: r.status, runKey };
   }
 
   async function status(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const f = await find(request, context);
     if (f.answer) return f.answer;
-    const { batchId, state } = f;
+    const { batchId, state, runKey } = f;
     const custom = (state.customStatus ?? {}) as Partial<BatchStatus>;
-    const runKey = (state.input as Partial<BatchInput> | undefined)?.runKey ?? batchId;
     const done = await store.readReport(runKey);
     if (done) return { status: 200, jsonBody: { ...done, runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'done' } };
     const plan = await store.readPlan(runKey);
     if (!plan) return { status: 200, jsonBody: { batchId, runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'preflight', counts: null, users: [] } };
-    const users = mergeOutcomes(plan, await store.readChunks(runKey));
-    const counts = liveCounts(plan, users);
-    return { status: 200, jsonBody: { batchId, source: plan.source, startedAt: plan.startedAt, finishedAt: null, deadline: plan.deadline, ...(plan.error ? { error: plan.error } : {}), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'licensing', counts, users } };
+    const results = await store.readChunks(runKey);
+    const users = mergeOutcomes(plan, results);
+    // Rows waiting for their time (or their account) are shown with when they are due and count as scheduled; a
+    // waiting row whose cancellation is recorded will end cancelled (its slot honours it), so it is shown so now.
+    const cancellations = await store.readCancellations(runKey);
+    const cancelled: UserOutcome[] = [];
+    const waiting: (Omit<UserOutcome, 'outcome'> & { outcome: 'scheduled' })[] = [];
+    for (const w of waitingRows(plan, results)) {
+      if (isCancelled(cancellations, w.row)) cancelled.push(cancelledOutcome(w, cancellations));
+      else waiting.push({ row: w.row, userPrincipalName: w.userPrincipalName, profile: w.profile, skus: [...w.skus], outcome: 'scheduled', reason: '', message: `waiting until ${w.scheduledFor} (or for the account to exist)`, advisories: [], scheduledFor: w.scheduledFor, assignedAt: null, provisionedAt: null, phoneNumber: null });
+    }
+    const settledUsers = [...users, ...cancelled];
+    const counts = { ...liveCounts(plan, settledUsers), pending: plan.rows.length - settledUsers.length - waiting.length, scheduled: waiting.length };
+    const all = [...settledUsers, ...waiting].sort((a, b) => a.row - b.row);
+    return { status: 200, jsonBody: { batchId, source: plan.source, startedAt: plan.startedAt, finishedAt: null, deadline: plan.deadline, ...(plan.error ? { error: plan.error } : {}), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'licensing', counts, users: all } };
   }
 
   async function recheck(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -203,5 +234,108 @@ export function createBatchApi(deps: BatchApiDeps) {
     return { status: 202, jsonBody: { batchId, chunksAsked: asked } };
   }
 
-  return { submit, status, recheck };
+  /**
+   * The caller's batches, newest first, with their counts: `?status=running|completed` (completed includes batches
+   * that ended Failed or Terminated; each item says which) and `?top=N` (1-100, default 20). A caller sees only its
+   * own batches (and the uploads' when it may read them, as on the status route). Read from the durable instance
+   * store (the extension's "get all instances" query, filtered by runtime status), so it costs no blob reads; a
+   * running batch's counts are those its orchestration last published, the batch's own URL has live ones.
+   */
+  async function list(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const caller = callerOf(request, config.callers);
+    if (!caller) return forbidden();
+    const wanted = request.query.get('status') ?? undefined;
+    const statuses = wanted === undefined ? undefined : LIST_STATUSES.get(wanted);
+    if (wanted !== undefined && !statuses) return problem(400, 'Invalid status', `status must be running or completed; got "${shown(wanted, 40)}"`);
+    const topText = request.query.get('top') ?? '20';
+    const top = /^\d{1,3}$/.test(topText) ? Number(topText) : NaN;
+    if (!(top >= 1 && top <= 100)) return problem(400, 'Invalid top', `top must be a whole number from 1 to 100; got "${shown(topText, 40)}"`);
+    const client = df.getClient(context);
+    let instances: DurableOrchestrationStatus[];
+    try {
+      instances = await client.getStatusBy(statuses ? { runtimeStatus: statuses } : {});
+    } catch (e) {
+      context.warn(`could not list batches: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`);
+      return problem(503, 'Batches not listed', 'the orchestration service did not answer; try again after the given seconds', { 'Retry-After': '10' });
+    }
+    const batches = instances
+      .flatMap((i) => {
+        const owned = ownedBatch(caller, i.instanceId);
+        return i.name === BATCH_ORCHESTRATOR && owned ? [{ i, ...owned }] : [];
+      })
+      .sort((a, b) => new Date(b.i.createdTime).getTime() - new Date(a.i.createdTime).getTime() || (a.i.instanceId < b.i.instanceId ? -1 : 1))
+      .slice(0, top)
+      .map(({ i, batchId, upload }) => {
+        const custom = (i.customStatus ?? {}) as Partial<BatchStatus>;
+        const finished = i.runtimeStatus === df.OrchestrationRuntimeStatus.Completed;
+        const counts = finished && i.output && typeof i.output === 'object' ? i.output : (custom.counts ?? null);
+        return { ...links(request, batchId), ...(upload ? { upload: true } : {}), runtimeStatus: i.runtimeStatus, phase: custom.phase ?? null, createdTime: new Date(i.createdTime).toISOString(), lastUpdatedTime: new Date(i.lastUpdatedTime).toISOString(), counts };
+      });
+    return { status: 200, jsonBody: { batches } };
+  }
+
+  /**
+   * Cancels a running batch: rows not yet licensed end `cancelled`, rows already licensed keep their licences and end
+   * `assigned`, and the report is written. The request is recorded in the run's folder first, so it is not lost if
+   * the event that wakes the orchestration is, and every licence write checks that record just before it is sent.
+   */
+  async function cancel(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const f = await find(request, context);
+    if (f.answer) return f.answer;
+    const { batchId, client, instanceId, state, runKey } = f;
+    if (!RUNNING.has(String(state.runtimeStatus)) || (state.customStatus as Partial<BatchStatus> | null)?.phase === 'done') return problem(409, 'Batch finished', `batch ${batchId} has finished (${String(state.runtimeStatus)}); its report is final`);
+    await store.addCancellation(runKey, { batch: true });
+    try {
+      await client.raiseEvent(instanceId, CANCEL_EVENT, null);
+    } catch (e) {
+      context.warn(`cancel recorded, batch not woken: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`);
+      return problem(503, 'Cancellation recorded', `batch ${batchId}'s cancellation is recorded (no licence is written for it from now on), but the orchestration service did not take the event that ends its waits: send the cancel again after the given seconds`, { 'Retry-After': '10' });
+    }
+    // The batch asks its own chunks and slots to end their waits (one event each; see stopBatch).
+    context.log('batch cancellation accepted');
+    return { status: 202, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), cancelled: true } };
+  }
+
+  /** Cancels one row that is still waiting (an HR no-show): it ends `cancelled`, and nothing is assigned to it. */
+  async function cancelUser(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const upn = request.params['userPrincipalName'] ?? '';
+    if (!isValidUpn(upn)) return problem(400, 'Invalid user', `"${shown(upn, 120)}" is not a user principal name (name@domain, at most 113 characters); put the row's userPrincipalName in the path, URL-encoded`);
+    const f = await find(request, context);
+    if (f.answer) return f.answer;
+    const { batchId, state, runKey } = f;
+    if (!RUNNING.has(String(state.runtimeStatus)) || (state.customStatus as Partial<BatchStatus> | null)?.phase === 'done') return problem(409, 'Batch finished', `batch ${batchId} has finished (${String(state.runtimeStatus)}); its report is final`);
+    const plan = await store.readPlan(runKey);
+    if (!plan) return problem(409, 'Batch not planned yet', 'the batch is still being read; try again after the given seconds', { 'Retry-After': '5' });
+    const row = plan.rows.find((r) => upnKey(r.userPrincipalName) === upnKey(upn));
+    if (!row) return problem(404, 'Unknown user', `batch ${batchId} has no row for ${upn}`);
+    const result = (await store.readChunks(runKey)).find((r) => r.row === row.row);
+    const outcome = result?.outcome ?? (row.kind === 'rejected' || row.kind === 'failed' ? row.kind : undefined);
+    if (outcome === 'cancelled' || (!outcome && isCancelled(await store.readCancellations(runKey), row.row))) return { status: 200, jsonBody: { ...links(request, batchId), row: row.row, cancelled: true } };
+    if (outcome) return problem(409, 'Row already ended', `row ${row.row} already ended ${outcome}; licences already assigned are kept`);
+    if (row.kind !== 'scheduled') return problem(409, 'Row already being licensed', `row ${row.row} is being licensed now (it had no start date ahead); licences assigned are kept`);
+    await store.addCancellation(runKey, { row: row.row });
+    // Read after recording: a slot that took the row for licensing before it could see the cancellation has already
+    // removed it from its waiting list (see planSlot); the write itself still checks the record before it is sent.
+    const stillWaiting = await store.readSlot(runKey, row.slot);
+    if (stillWaiting && !stillWaiting.waiting.some((w) => w.row === row.row)) return problem(409, 'Row already being licensed', `row ${row.row}'s time came and it is being licensed now; licences assigned are kept`);
+    // The slot is not woken: it reads the cancellations when its time comes (and the status shows the row cancelled
+    // now). On the real extension (with Azurite) a slot that took a second cancel event after this one aborted an
+    // episode ("split brain") and stopped; the batch's own cancel stays the only event a slot gets.
+    context.log('row cancellation accepted');
+    return { status: 202, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), row: row.row, cancelled: true } };
+  }
+
+  return { submit, status, recheck, list, cancel, cancelUser };
+}
+
+/** The batch an instance id stands for, when it is one of `caller`'s (or an upload's it may read). */
+function ownedBatch(caller: Caller, instanceId: string): { batchId: string; upload: boolean } | undefined {
+  const cut = instanceId.indexOf('~');
+  if (cut < 0) return undefined;
+  const owner = instanceId.slice(0, cut);
+  const batchId = instanceId.slice(cut + 1);
+  if (!isBatchId(batchId)) return undefined;
+  if (owner === caller.name) return { batchId, upload: false };
+  if (owner === UPLOADS_OWNER && caller.readsUploads) return { batchId, upload: true };
+  return undefined;
 }

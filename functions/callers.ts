@@ -8,8 +8,20 @@ import { createHash } from 'node:crypto';
 import type { HttpRequest } from '@azure/functions';
 import { SINGLE_CALLER, UPLOADS_OWNER, type Caller, type CallerDirectory } from '../shared/adapters/config';
 
+// Requests the admin console passes on after checking its signed-in user (functions/console.ts): the caller it acts
+// as is attached to the request object itself, in this process, so no header or query a client sends can claim it.
+const delegated = new WeakMap<HttpRequest, Caller>();
+
+/** Marks `request` as made by the admin console on behalf of `caller` (after the console checked the sign-in). */
+export function actingAs(request: HttpRequest, caller: Caller): HttpRequest {
+  delegated.set(request, caller);
+  return request;
+}
+
 /** The caller, or undefined when callers are configured and this key is not one of theirs. */
 export function callerOf(request: HttpRequest, callers: CallerDirectory | undefined): Caller | undefined {
+  const onBehalf = delegated.get(request);
+  if (onBehalf) return onBehalf;
   if (!callers) return { name: SINGLE_CALLER, readsUploads: true };
   const key = request.headers.get('x-functions-key') ?? request.query.get('code');
   if (!key) return undefined;

@@ -25,6 +25,10 @@ param defaultUsageLocation string = ''
 @description('Let the app set a usage location on users who have none (needs User.ReadWrite.All). Off: the identity gets User.Read.All and rows for users without a usage location fail usage_location_missing.')
 param setUsageLocation bool = true
 
+@description('Teams phone numbers after the calling plan: row (assign the numbers rows give), pool (also give rows without one a free number of the tenant) or off. Anything but off grants TeamsTelephoneNumber.ReadWrite.All.')
+@allowed(['row', 'pool', 'off'])
+param phoneNumbers string = 'row'
+
 @description('Licence profile for rows that name none.')
 param defaultProfile string = 'phone-domestic'
 
@@ -33,6 +37,40 @@ param deadlineHours string = '24'
 
 @description('Most instances Flex Consumption may scale out to.')
 param maximumInstanceCount int = 40
+
+@description('HR onboarding: IANA time zone in which a start date without a time is read.')
+param timeZone string = 'UTC'
+
+@description('HR onboarding: days before the start date on which licences are assigned (0-30).')
+param leadDays string = '1'
+
+@description('HR onboarding: start dates further ahead than this many days are rejected (1-366).')
+param scheduleHorizonDays string = '120'
+
+@description('HR onboarding: hours after its scheduled time that a row with a start date waits for its account to exist.')
+param accountWaitHours string = '24'
+
+@description('Hosts a batch\'s callbackUrl may name, comma-separated (host or host:port). Empty: no callbacks.')
+param callbackHosts string = ''
+
+@secure()
+@description('Secret the callbacks are signed with (at least 32 characters), when it is not kept in Key Vault. Prefer callbackSecretUri.')
+param callbackSecret string = ''
+
+@description('Key Vault secret URI (https://<vault>.vault.azure.net/secrets/<name>/) holding the callback secret; the app reads it as a Key Vault reference with its identity, which needs the Key Vault Secrets User role on that secret. Wins over callbackSecret.')
+param callbackSecretUri string = ''
+
+@description('Client id of the Entra app registration the admin console signs in with (App Service Authentication). Empty: sign-in is off and the console stays closed.')
+param consoleClientId string = ''
+
+@description('The app role (its value) a user needs to open the admin console.')
+param consoleRole string = 'Dialtone.Admin'
+
+@description('Object id of an Entra group whose members may open the admin console (besides holders of the app role). Empty: the app role alone.')
+param consoleGroupId string = ''
+
+@description('With DIALTONE_CALLERS set: the integration whose batches the console shows and starts. Empty: console.')
+param consoleCaller string = ''
 
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -132,9 +170,21 @@ module api 'app/api.bicep' = {
     serviceBusNamespaceFqdn: serviceBus.outputs.fullyQualifiedNamespace
     defaultUsageLocation: defaultUsageLocation
     setUsageLocation: setUsageLocation
+    phoneNumbers: phoneNumbers
     defaultProfile: defaultProfile
     deadlineHours: deadlineHours
     maximumInstanceCount: maximumInstanceCount
+    timeZone: timeZone
+    leadDays: leadDays
+    scheduleHorizonDays: scheduleHorizonDays
+    accountWaitHours: accountWaitHours
+    callbackHosts: callbackHosts
+    callbackSecret: callbackSecret
+    callbackSecretUri: callbackSecretUri
+    consoleClientId: consoleClientId
+    consoleRole: consoleRole
+    consoleGroupId: consoleGroupId
+    consoleCaller: consoleCaller
   }
   dependsOn: [roles]
 }
@@ -144,6 +194,7 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = api.outputs.name
 output AZURE_FUNCTION_URI string = api.outputs.uri
+output DIALTONE_CONSOLE_URL string = '${api.outputs.uri}/api/console'
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_PACKAGE_STORAGE_ACCOUNT_NAME string = packageStorage.outputs.name
 output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = storage.outputs.systemTopicName
@@ -153,3 +204,4 @@ output DIALTONE_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output DIALTONE_INTAKE_CONTAINER string = storage.outputs.intakeContainer
 output DIALTONE_REPORTS_CONTAINER string = storage.outputs.reportsContainer
 output DIALTONE_SET_USAGE_LOCATION bool = setUsageLocation
+output DIALTONE_PHONE_NUMBERS string = phoneNumbers

@@ -22,9 +22,18 @@ export async function startAzurite(timeoutMs = 60_000): Promise<Azurite> {
   });
   const ports = await new Promise<{ blob: number; queue: number; table: number }>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`Azurite did not start within ${timeoutMs} ms: ${out}`)), timeoutMs);
+    let gaveUp = false;
+    // A slow start is given up on with its process: stopped, and waited for, before the error is reported.
+    const timer = setTimeout(() => {
+      gaveUp = true;
+      const slow = Object.assign(new Error(`Azurite did not start within ${timeoutMs} ms: ${out}`), { pid: child.pid });
+      child.removeAllListeners('exit');
+      child.once('exit', () => reject(slow));
+      if (!child.kill('SIGKILL')) reject(slow);
+    }, timeoutMs);
     const onData = (d: Buffer) => {
       out += d.toString();
+      if (gaveUp) return;
       const blob = /Blob service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
       const queue = /Queue service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
       const table = /Table service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);

@@ -55,13 +55,14 @@ exit codes:
   3   the run completed but some rows need a person (failed, flagged, rejected)
   2   the file is no input (the report holds the error and zero users)
   64  a usage error
-  1   anything else
+  1   anything else (also when stopped by Ctrl-C or SIGTERM, after stopping what it started)
 
 settings (environment variables, passed to the app as its configuration):
   DIALTONE_DEFAULT_USAGE_LOCATION  country code for users who have none when the row gives none (e.g. US)
   DIALTONE_DEFAULT_PROFILE         profile for rows that name none
   DIALTONE_PROFILES                JSON profile overrides, e.g. {"sales":["SPE_E3","MCOEV"]}
   DIALTONE_DEADLINE_HOURS          as --deadline-hours
+  DIALTONE_PHONE_NUMBERS           row (assign the numbers rows give; default), pool (also free numbers of the tenant) or off
   DIALTONE_VERBOSE=1               show the local host's log
 `;
 
@@ -142,6 +143,13 @@ async function waitForReport(stack: Stack, batchId: string, timeoutMs: number): 
 }
 
 class InputRefused extends Error {}
+
+/** The run was stopped by a signal before it finished. */
+class Interrupted extends Error {
+  constructor(signal: NodeJS.Signals) {
+    super(`stopped by ${signal} before the batch finished; the local host, the simulator and Azurite were stopped`);
+  }
+}
 
 async function submit(stack: Stack, file: string, shownAs: string, profile: string | undefined): Promise<string> {
   const bytes = readFileSync(file);
@@ -225,26 +233,44 @@ async function run(args: string[]): Promise<number> {
   if (demo) process.stderr.write(DEMO_INTRO);
   else if (!values.tenant) process.stderr.write('against the bundled demo tenant (local/samples/demo-tenant.json); --tenant FILE for your own\n');
   process.stderr.write(`starting Azurite, the Graph tenant simulator (${tenant.users.length} users) and the local host…\n`);
-  const stack = await startStack({
+  // SIGTERM (a CI job's or jest's timeout, `kill`) or Ctrl-C: stop the host, the simulator and Azurite, remove the
+  // stack's folder, and exit 1. Without this the default action kills only this process and orphans the others.
+  const interrupted = new Promise<never>((_resolve, reject) => {
+    const onSignal = (signal: NodeJS.Signals) => reject(new Interrupted(signal));
+    // Kept for the whole run: a second signal while the stack stops is ignored, not the end of this process.
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  interrupted.catch(() => undefined);
+  const starting = startStack({
     tenant,
-    settings: deadline ? { DIALTONE_DEADLINE_HOURS: String(deadline) } : {},
+    // The demo draws numbers from its tenant's small pool unless DIALTONE_PHONE_NUMBERS says otherwise.
+    settings: { ...(deadline ? { DIALTONE_DEADLINE_HOURS: String(deadline) } : {}), ...(demo && !process.env['DIALTONE_PHONE_NUMBERS'] ? { DIALTONE_PHONE_NUMBERS: 'pool' } : {}) },
     onHostLog: (l) => process.env['DIALTONE_VERBOSE'] && process.stderr.write(`host: ${l}\n`),
   });
+  let stack: Stack;
+  try {
+    stack = await Promise.race([starting, interrupted]);
+  } catch (e) {
+    // Stopped while starting: let the start finish (or fail), then stop what it started.
+    if (e instanceof Interrupted) await starting.then((s) => s.stop(), () => undefined);
+    throw e;
+  }
   try {
     let batchId: string;
     try {
-      batchId = await submit(stack, file, shownAs, values.profile);
+      batchId = await Promise.race([submit(stack, file, shownAs, values.profile), interrupted]);
     } catch (e) {
       if (!(e instanceof InputRefused)) throw e;
       const now = new Date().toISOString();
-      const report: BatchReport = { batchId: '', source: 'http', startedAt: now, finishedAt: now, deadline: null, error: e.message, counts: { total: 0, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0 }, users: [] };
+      const report: BatchReport = { batchId: '', source: 'http', startedAt: now, finishedAt: now, deadline: null, error: e.message, counts: { total: 0, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, cancelled: 0 }, users: [] };
       writeReport(out, report);
       process.stderr.write(`${e.message}\n`);
       return EXIT.notInput;
     }
     process.stderr.write(`batch ${batchId} submitted from ${shownAs}; simulated time skips ahead whenever nothing else is running\n`);
     const uploadedAs = `license-requests/${values.profile ? `${values.profile}/` : ''}${basename(file)}`;
-    const report = inUserTerms(await waitForReport(stack, batchId, timeout * 1000), uploadedAs, shownAs);
+    const report = inUserTerms(await Promise.race([waitForReport(stack, batchId, timeout * 1000), interrupted]), uploadedAs, shownAs);
     writeReport(out, report);
     if (report.error) {
       process.stderr.write(`${report.error}\nreport: ${join(out, 'report.json')}\n`);
@@ -295,6 +321,7 @@ async function host(args: string[]): Promise<number> {
       `engine:           ${engine === 'extension' ? 'the real Durable extension (local/extension-host), wall-clock timers' : 'the local durable engine, simulated time'}`,
       `local host:       ${stack.host.url}/api/batches`,
       `function key:     ${stack.host.functionKey}   (send as x-functions-key)`,
+      ...(stack.host.consoleUrl ? [`admin console:    ${stack.host.consoleUrl}   (a one-time sign-in link: open it in a browser on this machine)`] : []),
       `Graph simulator:  ${stack.sim.url}/v1.0`,
       `Azurite:          blob http://127.0.0.1:${stack.azurite.blobPort}, queue http://127.0.0.1:${stack.azurite.queuePort} (account devstoreaccount1)`,
       `drop files into:  license-requests (reports in license-reports, flags in the license-flags queue)`,

@@ -7,22 +7,33 @@ export const DEMO_INTRO = `This is the demo: the sample file goes to a simulated
 built so that every outcome shows up: some users get Teams calling at once, one only after 20 simulated hours, one
 never; some rows are refused before anything is written (bad UPN, unknown profile, a calling plan for a hybrid user,
 a plan not sold in the US), and some fail on the tenant (no such user, no usage location, no seats left).
+Once Teams shows the calling plan, users get a phone number from the tenant's small pool (the demo runs with
+DIALTONE_PHONE_NUMBERS=pool): the US and UK pools have numbers, Germany's has none; a hybrid user gets the Direct
+Routing number its row gives once Teams shows Phone System.
 Simulated time skips ahead, so the 24 hours of waiting for Teams pass in seconds. Nothing leaves this machine.
 
 `;
 
 /** What each outcome means, and what an admin does about it. */
 export const OUTCOME_GUIDE: Readonly<Record<Outcome, { meaning: string; next: string }>> = {
-  provisioned: { meaning: 'licences assigned and Teams shows the calling plan', next: 'nothing; give the user a phone number if the report says so' },
+  provisioned: { meaning: 'licences assigned, Teams shows the calling plan (or Phone System), and the phone number is assigned when one was to be', next: 'nothing; give the user a phone number if the report says so (next_step_phone_number)' },
   assigned: { meaning: 'licences assigned, nothing to wait for (no calling plan in the row, or already licensed)', next: 'nothing' },
-  flagged: { meaning: 'licences assigned, but Teams showed no calling plan by the deadline', next: 'check the user in the Teams admin center; if it still has none, open a Microsoft support case' },
+  flagged: { meaning: 'licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned', next: 'see the reason below and the message; for no_calling_plan, check the user in the Teams admin center and, if it still has none, open a Microsoft support case' },
   failed: { meaning: 'the row was fine, but the tenant or Graph refused it', next: 'fix what the message says (create the user, set a usage location, buy seats) and send the rows again' },
   rejected: { meaning: 'the row itself is unusable; nothing was sent to Graph', next: 'correct the row in the file (the message names row, line and field) and send it again' },
+  cancelled: { meaning: 'the batch or the row was cancelled before its licences were assigned; nothing was assigned', next: 'nothing; send the row again if the hire comes after all' },
+};
+
+/** What an admin does about each phone number reason (the report's message says the same, for its row). */
+export const NUMBER_REASON_GUIDE: Readonly<Record<string, string>> = {
+  no_free_number: 'the pool has no free number of that type in the user\'s country: get more numbers (Teams admin center, Voice > Phone numbers), then assign one or send the row again',
+  number_in_use: 'the row\'s number belongs to another user: give the row a free number, or unassign it from the other user first',
+  number_assignment_failed: 'Teams refused the number (the message holds its statusDetail): fix what it says, then assign the number in the Teams admin center or send the row again',
 };
 
 /** 0 when every row was provisioned or assigned, 3 when some need a person. */
 export function exitCodeFor(report: Pick<BatchReport, 'counts'>): 0 | 3 {
-  const c = report.counts as OutcomeCounts & { cancelled?: number };
+  const c = report.counts;
   return c.failed + c.flagged + c.rejected + (c.cancelled ?? 0) > 0 ? 3 : 0;
 }
 
@@ -81,6 +92,9 @@ export function summary(report: BatchReport): string {
   if (present.length > 0) {
     lines.push('', 'what it means, and what to do next');
     for (const o of present) lines.push(`  ${o.padEnd(12)} ${OUTCOME_GUIDE[o].meaning}`, `  ${''.padEnd(12)} → ${OUTCOME_GUIDE[o].next}`);
+    for (const [reason, next] of Object.entries(NUMBER_REASON_GUIDE)) if (report.users.some((u) => u.reason === reason)) lines.push(`  ${reason.padEnd(12)} → ${next}`);
+    const numbered = report.users.filter((u) => u.phoneNumber).length;
+    if (numbered > 0) lines.push(`  ${numbered} user(s) hold a Teams phone number now (the report's phoneNumber column)`);
   }
   return lines.join('\n');
 }

@@ -27,6 +27,8 @@ export interface StackOptions {
 export interface HostProcess {
   readonly url: string;
   readonly functionKey: string;
+  /** A one-time sign-in link for the admin console, made when the host started. */
+  readonly consoleUrl?: string;
   readonly child: ChildProcess;
   /** The real-extension host's .NET process, killed with the Node process in a crash. */
   readonly extensionPid?: number;
@@ -52,6 +54,11 @@ export interface Stack {
 const FUNCTION_KEY_BYTES = 24;
 
 export async function startStack(options: StackOptions): Promise<Stack> {
+  // First, before anything is started or made: a missing or stale build fails here with nothing to clean up.
+  // Compiled, the host sits beside this file; from TypeScript sources (tests), it is the build's copy.
+  const folder = options.engine === 'extension' ? 'extension-host' : 'host';
+  const beside = join(__dirname, folder, 'main.js');
+  const script = options.hostScript ?? (existsSync(beside) ? beside : freshBuild(join(__dirname, '..'), join('local', folder, 'main.js')));
   const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'dialtone-'));
   mkdirSync(workDir, { recursive: true });
   // A folder this stack made for itself goes with it, also when the stack fails to start; one the caller named is the caller's.
@@ -88,15 +95,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     DIALTONE_HOST_STATE_DIR: join(workDir, 'host'),
     DIALTONE_LOCAL_FUNCTION_KEY: functionKey,
     DIALTONE_SIM_URL: sim.url,
+    DIALTONE_LOCAL_RUNTIME: 'true',
     // Durable timers on the real extension follow the wall clock: no skipping ahead there.
     ...(options.skipAhead === false || options.engine === 'extension' ? {} : { DIALTONE_LOCAL_CLOCK: 'skip-ahead' }),
     ...options.settings,
   };
-  // Compiled, the host sits beside this file; from TypeScript sources (tests), it is the build's copy.
-  const folder = options.engine === 'extension' ? 'extension-host' : 'host';
-  const beside = join(__dirname, folder, 'main.js');
-  const script = options.hostScript ?? (existsSync(beside) ? beside : freshBuild(join(__dirname, '..'), join('local', folder, 'main.js')));
-
   const launch = (extraEnv: Record<string, string> = {}) =>
     new Promise<HostProcess>((resolve, reject) => {
       const child = spawn(process.execPath, [script], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -107,8 +110,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         const m = /DIALTONE_HOST_READY (\{.*\})/.exec(out);
         if (m) {
           child.stdout?.removeListener('data', onLine);
-          const ready = JSON.parse(m[1]!) as { url: string; functionKey: string; extensionPid?: number };
-          resolve({ url: ready.url, functionKey: ready.functionKey, child, ...(ready.extensionPid ? { extensionPid: ready.extensionPid } : {}) });
+          const ready = JSON.parse(m[1]!) as { url: string; functionKey: string; extensionPid?: number; consoleUrl?: string };
+          resolve({ url: ready.url, functionKey: ready.functionKey, child, ...(ready.extensionPid ? { extensionPid: ready.extensionPid } : {}), ...(ready.consoleUrl ? { consoleUrl: ready.consoleUrl } : {}) });
         }
       };
       child.stdout?.on('data', onLine);

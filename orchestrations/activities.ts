@@ -7,12 +7,15 @@ import { resolveTenantCatalog, type SubscribedSkuFacts } from '../shared/domain/
 import type { DirectoryUser, GraphFailure, GraphResult, LicensingDirectory } from '../shared/domain/directory';
 import { enablementFor, type LicenceAddition } from '../shared/domain/holdings';
 import { parseInput } from '../shared/domain/input';
-import { USAGE_LOCATION_NOT_SET_HERE, planBatch, validateRows, type FailedRow, type PlannedRow, type TenantUserState } from '../shared/domain/planning';
+import { cancelledMessage, cancelledOutcome, isCancelled, planOnboarding, type ScheduledRow, type StoredRow } from '../shared/domain/onboarding';
+import { USAGE_LOCATION_NOT_SET_HERE, validateRows, type FailedRow, type PlanOptions, type TenantUserState } from '../shared/domain/planning';
+import { DEFAULT_SCHEDULE, type ScheduleSettings } from '../shared/domain/schedule';
 import type { Profiles } from '../shared/domain/profiles';
 import { countOutcomes, type OutcomeCounts } from '../shared/domain/report';
 import { errorText } from '../shared/domain/text';
 import { upnKey } from '../shared/domain/upn';
-import type { PreflightInput, PreflightResult, ProbeInput, ProbeResult } from './contracts';
+import type { AssignInput, PreflightInput, PreflightResult, ProbeInput, ProbeResult } from './contracts';
+import { SLOT_CHUNK_BASE } from './names';
 
 export interface ActivityDeps {
   readonly graph: LicensingDirectory;
@@ -23,6 +26,10 @@ export interface ActivityDeps {
   readonly defaultUsageLocation: string | undefined;
   /** false: the app never PATCHes a user (its identity holds only User.Read.All); default true. */
   readonly setUsageLocation?: boolean;
+  /** DIALTONE_PHONE_NUMBERS and the profiles that set their own policy (default: `row`, none). */
+  readonly phoneNumbers?: PlanOptions['phoneNumbers'];
+  /** How start dates are read (DIALTONE_TIME_ZONE, DIALTONE_LEAD_DAYS, DIALTONE_SCHEDULE_HORIZON_DAYS). */
+  readonly schedule?: ScheduleSettings;
   readonly now?: () => Date;
 }
 
@@ -42,7 +49,7 @@ export function createActivities(deps: ActivityDeps) {
   async function failPlan(runKey: string, base: Omit<StoredPlan, 'rows' | 'error'>, message: string): Promise<PreflightResult> {
     const error = errorText(message);
     await store.savePlan(runKey, { ...base, error, rows: [] });
-    return { total: 0, chunks: 0, error, settled: countOutcomes([]) };
+    return { total: 0, chunks: 0, slots: 0, error, settled: countOutcomes([]) };
   }
 
   async function preflight(input: PreflightInput): Promise<PreflightResult> {
@@ -55,7 +62,7 @@ export function createActivities(deps: ActivityDeps) {
     const { format, encoding, delimiter, usageLocationColumn, advisories } = parsed.input;
     const described = { ...base, input: { format, encoding, ...(delimiter ? { delimiter } : {}) }, advisories: [...advisories] };
     const batchProfile = parsed.input.profile ?? input.profile;
-    const validated = validateRows(parsed.input.rows, { profiles: deps.profiles, defaultProfile: deps.defaultProfile, ...(batchProfile ? { batchProfile } : {}) });
+    const validated = validateRows(parsed.input.rows, { profiles: deps.profiles, defaultProfile: deps.defaultProfile, ...(batchProfile ? { batchProfile } : {}), schedule: { settings: deps.schedule ?? DEFAULT_SCHEDULE, now: new Date(input.startedAt) } });
 
     const skus = await graph.listSubscribedSkus();
     if (!skus.ok && skus.transient) throw new TransientGraphError(skus);
@@ -69,15 +76,18 @@ export function createActivities(deps: ActivityDeps) {
       else if (r.reason !== 'user_not_found') readFailures.set(upnKey(upn), r);
     }
     const tenant = { catalog: resolveTenantCatalog(skus.ok ? skus.value : []), users, planIds: planIdsOf(skus.ok ? skus.value : []) };
-    let rows: PlannedRow[] = planBatch(validated, tenant, {
+    const onboarding = planOnboarding(validated, tenant, {
       ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}),
       setUsageLocation: deps.setUsageLocation !== false,
+      ...(deps.phoneNumbers ? { phoneNumbers: deps.phoneNumbers } : {}),
       input: { format, ...(usageLocationColumn !== undefined ? { usageLocationColumn } : {}) },
-    });
+    }, new Date(input.startedAt));
+    const slots = skus.ok ? onboarding.slots : [];
     const rejectedByValidation = new Set(validated.filter((v) => v.kind === 'rejected').map((v) => v.row));
-    rows = rows.map((r): PlannedRow => {
+    const rows = onboarding.rows.map((r): StoredRow => {
       // Without the tenant's SKUs every SKU would look unknown: only what validation rejected stays rejected.
       if (r.kind === 'rejected' && (skus.ok || rejectedByValidation.has(r.row))) return r;
+      if (r.kind === 'scheduled' && skus.ok) return r;
       const failure = !skus.ok ? skus : readFailures.get(upnKey(r.userPrincipalName));
       if (!failure) return r;
       const failed: FailedRow = { kind: 'failed', row: r.row, ...(r.line !== undefined ? { line: r.line } : {}), ...(r.displayName !== undefined ? { displayName: r.displayName } : {}), userPrincipalName: r.userPrincipalName, profile: r.profile, skus: r.skus, reason: failure.reason === 'unknown_sku' ? 'graph_error' : failure.reason, message: errorText(`row ${r.row}: Graph refused to read the tenant: ${failure.message}`) };
@@ -87,19 +97,37 @@ export function createActivities(deps: ActivityDeps) {
     // naming the permission, as well as each row's.
     const refused = !skus.ok ? skus : [...readFailures.values()].find((f) => f.reason === 'forbidden');
     const error = refused ? errorText(refused.message) : undefined;
-    await store.savePlan(input.runKey, { ...described, rows, ...(error ? { error } : {}) });
-    const settled = countOutcomes(rows.filter((r) => r.kind !== 'assign').map((r) => ({ outcome: r.kind })), 0);
-    return { total: rows.length, chunks: chunkAssignments(rows, input.chunkSize).length, settled, ...(error ? { error } : {}) };
+    await store.savePlan(input.runKey, { ...described, rows, slots, ...(error ? { error } : {}) });
+    // Each slot keeps its own rows, so that a slot's rounds never read the whole plan.
+    const bySlot = slots.map((): ScheduledRow[] => []);
+    for (const r of rows) if (r.kind === 'scheduled') bySlot[r.slot]?.push(r);
+    for (const [i, at] of slots.entries()) await store.saveSlot(input.runKey, i, { at, waiting: bySlot[i] ?? [] });
+    const settled = countOutcomes(rows.flatMap((r) => (r.kind === 'rejected' || r.kind === 'failed' ? [{ outcome: r.kind }] : [])), 0);
+    return { total: rows.length, chunks: chunkAssignments(rows, input.chunkSize).length, slots: slots.length, settled, ...(error ? { error } : {}) };
   }
 
   async function loadChunk(input: { runKey: string; chunk: number }): Promise<PlannedAssignment[]> {
     const plan = await store.readPlan(input.runKey);
     if (!plan) throw new Error(`no stored plan for run ${input.runKey}`);
+    // Rows licensed when their slot's time came were handed over in a work list of their own.
+    if (input.chunk >= SLOT_CHUNK_BASE) return (await store.readWork(input.runKey, input.chunk)) ?? [];
     return chunkAssignments(plan.rows, plan.chunkSize)[input.chunk] ?? [];
   }
 
+  /**
+   * Whether the row's batch, or the row, was cancelled: read just before the first write for the row. A cancel recorded
+   * after this read and before Graph takes the write (a few milliseconds) is the one window left; that row ends
+   * `assigned` like any row licensed before the cancel, which is what the cancel route promises.
+   */
+  async function cancelledBeforeWrite(a: AssignInput): Promise<ChunkUserResult | undefined> {
+    if (!a.runKey) return undefined;
+    const c = await store.readCancellations(a.runKey);
+    if (!isCancelled(c, a.row)) return undefined;
+    return { row: a.row, outcome: 'cancelled', reason: '', message: cancelledMessage(c, a.row), assignedAt: null, provisionedAt: null };
+  }
+
   /** Assigns one user's missing licences. Idempotent: it reads the user first and sends only what is still missing. */
-  async function assign(a: PlannedAssignment): Promise<ChunkUserResult> {
+  async function assign(a: AssignInput): Promise<ChunkUserResult> {
     const failed = (f: GraphFailure): ChunkUserResult => {
       if (f.transient) throw new TransientGraphError(f);
       return { row: a.row, outcome: 'failed', reason: f.reason, message: errorText(f.message), assignedAt: null, provisionedAt: null };
@@ -115,6 +143,12 @@ export function createActivities(deps: ActivityDeps) {
     for (const e of a.enable ?? []) {
       const change = enablementFor(read.value, e);
       if (change) changes.push(change);
+    }
+    // Nothing missing means an earlier attempt's write landed (or there was nothing to do): the row is licensed, and a
+    // cancel that came since does not undo it. Otherwise a recorded cancel stops the row before anything is sent.
+    if (changes.length > 0) {
+      const cancelled = await cancelledBeforeWrite(a);
+      if (cancelled) return cancelled;
     }
     let usageLocationJustSet = false;
     if (changes.length > 0 && !read.value.usageLocation) {
@@ -139,14 +173,18 @@ export function createActivities(deps: ActivityDeps) {
     return null;
   }
 
-  /** The users (by object id) whose Teams configuration now shows CallingPlan, and those Graph refuses to show. */
+  /**
+   * The users (by object id) whose Teams configuration now shows CallingPlan (PhoneSystem for the phoneSystemOnly
+   * ones: a Direct Routing number needs only Phone System), and those Graph refuses to show.
+   */
   async function probeTeams(input: ProbeInput): Promise<ProbeResult> {
     const features = await graph.readTeamsFeatures(input.userIds);
+    const phoneSystemOnly = new Set(input.phoneSystemOnly ?? []);
     const found: string[] = [];
     const refused: { userId: string; message: string }[] = [];
     let transient: GraphFailure | undefined;
     for (const [id, r] of features) {
-      if (r.ok && r.value.includes('CallingPlan')) found.push(id);
+      if (r.ok && (r.value.includes('CallingPlan') || (phoneSystemOnly.has(id) && r.value.includes('PhoneSystem')))) found.push(id);
       else if (!r.ok && r.reason === 'forbidden') refused.push({ userId: id, message: errorText(r.message) });
       else if (!r.ok && r.transient) transient = r;
     }
@@ -159,16 +197,22 @@ export function createActivities(deps: ActivityDeps) {
     if (!plan) throw new Error(`no stored plan for run ${input.runKey}`);
     const results = await store.readChunks(input.runKey);
     const have = new Set(results.map((r) => r.row));
-    // A row whose chunk never recorded a result is reported, never dropped.
+    const cancellations = await store.readCancellations(input.runKey);
+    // A row whose chunk never recorded a result is reported, never dropped; a waiting row of a cancelled batch (or a
+    // cancelled waiting row) was never licensed: it ends cancelled.
     const missing: ChunkUserResult[] = plan.rows
-      .filter((r) => r.kind === 'assign' && !have.has(r.row))
-      .map((r) => ({ row: r.row, outcome: 'failed', reason: 'graph_error', message: 'no result was recorded for this row (its chunk failed); run the batch again', assignedAt: null, provisionedAt: null }));
+      .filter((r) => (r.kind === 'assign' || r.kind === 'scheduled') && !have.has(r.row))
+      .map((r): ChunkUserResult =>
+        r.kind === 'scheduled' && (cancellations.batch || cancellations.rows.includes(r.row))
+          ? { row: r.row, outcome: 'cancelled', reason: '', message: cancelledOutcome(r, cancellations).message, assignedAt: null, provisionedAt: null }
+          : { row: r.row, outcome: 'failed', reason: 'graph_error', message: 'no result was recorded for this row (its chunk failed); run the batch again', assignedAt: null, provisionedAt: null },
+      );
     const report = finalReport(plan, [...results, ...missing], input.finishedAt ?? now().toISOString());
     await store.saveReport(input.runKey, report);
     if (!(await store.isDone(input.runKey, 'flags'))) {
       const toFlag: FlagMessage[] = report.users
         .filter((u) => u.outcome === 'failed' || u.outcome === 'flagged')
-        .map((u) => ({ batchId: report.batchId, run: input.runKey, row: u.row, userPrincipalName: u.userPrincipalName, outcome: u.outcome as 'failed' | 'flagged', reason: u.reason, message: u.message }));
+        .map((u) => ({ batchId: report.batchId, run: input.runKey, row: u.row, userPrincipalName: u.userPrincipalName, outcome: u.outcome as 'failed' | 'flagged', reason: u.reason, message: u.message, phoneNumber: u.phoneNumber }));
       if (toFlag.length > 0) await flags.publish(toFlag);
       await store.markDone(input.runKey, 'flags');
     }
@@ -179,7 +223,7 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 /** Service plan name → id as the tenant lists them (assignedLicenses' disabledPlans are ids). */
-function planIdsOf(skus: readonly SubscribedSkuFacts[]): Map<string, string> {
+export function planIdsOf(skus: readonly SubscribedSkuFacts[]): Map<string, string> {
   const ids = new Map<string, string>();
   for (const s of skus) for (const p of s.servicePlans ?? []) if (p.servicePlanId) ids.set(p.servicePlanName.toUpperCase(), p.servicePlanId);
   return ids;

@@ -2,10 +2,11 @@
 // then the report and the flags. Deterministic: time comes only from context.df.currentUtcDateTime and every
 // decision from activity results.
 import * as df from 'durable-functions';
-import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import { countOutcomes } from '../shared/domain/report';
 import type { BatchInput, BatchStatus, ChunkInput, PreflightResult } from './contracts';
-import { CHUNK_ORCHESTRATOR, FINISH_ACTIVITY, PREFLIGHT_ACTIVITY, chunkInstanceId } from './names';
+import { CALLBACK_ORCHESTRATOR, CANCEL_EVENT, CHUNK_ORCHESTRATOR, FINISH_ACTIVITY, PREFLIGHT_ACTIVITY, SLOT_ORCHESTRATOR, STOP_BATCH_ACTIVITY, WRITES_SETTLED_ACTIVITY, callbackInstanceId, chunkInstanceId, slotInstanceId } from './names';
+import type { SlotInput } from './slot';
 
 /** Storage and Graph reads in preflight and finish: retried for about two minutes. */
 export const STEP_RETRY = new df.RetryOptions(5_000, 6);
@@ -18,6 +19,7 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
   const deadline = new Date(startedAt.getTime() + input.deadlineHours * 3_600_000).toISOString();
   const status = (s: BatchStatus) => context.df.setCustomStatus(s);
   const runKey = input.runKey ?? input.batchId;
+  const batchInstanceId = context.df.instanceId;
   status({ phase: 'preflight', chunks: 0 });
 
   const pre = (yield context.df.callActivityWithRetry(PREFLIGHT_ACTIVITY, STEP_RETRY, {
@@ -31,22 +33,62 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
     deadline,
     chunkSize: input.chunkSize,
   })) as PreflightResult;
-  status({ phase: 'licensing', chunks: pre.chunks, counts: pre.settled, ...(pre.error ? { error: pre.error } : {}) });
+  status({ phase: 'licensing', chunks: pre.chunks, slots: pre.slots, counts: pre.settled, ...(pre.error ? { error: pre.error } : {}) });
 
-  if (pre.chunks > 0) {
+  let cancelled = false;
+  let slots: Task[] = [];
+  if (pre.chunks > 0 || pre.slots > 0) {
     const chunks = Array.from({ length: pre.chunks }, (_, i) => {
       const chunkInput: ChunkInput = { batchId: input.batchId, runKey, chunk: i, deadline, parallelism: input.parallelism };
-      return context.df.callSubOrchestrator(CHUNK_ORCHESTRATOR, chunkInput, chunkInstanceId(context.df.instanceId, i));
+      return context.df.callSubOrchestrator(CHUNK_ORCHESTRATOR, chunkInput, chunkInstanceId(batchInstanceId, i));
     });
-    try {
-      yield context.df.Task.all(chunks);
-    } catch {
-      // A chunk that failed outright leaves its rows without a result; finish reports each of them as failed.
+    slots = Array.from({ length: pre.slots }, (_, i) => {
+      const slotInput: SlotInput = { batchId: input.batchId, runKey, batchInstanceId, slot: i, round: 0, deadlineHours: input.deadlineHours, parallelism: input.parallelism, chunkSize: input.chunkSize };
+      return context.df.callSubOrchestrator(SLOT_ORCHESTRATOR, slotInput, slotInstanceId(batchInstanceId, i));
+    });
+    // Task.any settles on the first child to finish, failed or not; Task.all fails on the first failure. Either way
+    // a chunk that failed outright leaves its rows without a result, and finish reports each of them as failed.
+    const cancel = context.df.waitForExternalEvent(CANCEL_EVENT);
+    const winner = (yield context.df.Task.any([context.df.Task.all([...chunks, ...slots]), cancel])) as Task;
+    if (winner === cancel) {
+      // Cancelled: rows not yet licensed end cancelled (every licence write checks the recorded cancel first, and a
+      // slot settles its rows as cancelled when its time comes). The chunks are asked to end their Teams waits, not
+      // terminated: on the real extension a terminated sub-orchestration reaches its parent as
+      // SubOrchestrationInstanceFailed with a reason and no details, which durable-functions 3.5 cannot read ("failed
+      // but we could not parse its exception data", TaskOrchestrationExecutor) and which fails the parent.
+      cancelled = true;
+      status({ phase: 'reporting', chunks: pre.chunks, slots: pre.slots, counts: pre.settled, cancelled });
+      yield context.df.callActivityWithRetry(STOP_BATCH_ACTIVITY, STEP_RETRY, { batchInstanceId });
+      // Licence writes under way finish and are recorded (those rows keep their licences and end assigned). At most
+      // ten minutes: a chunk that failed outright never records its rows (finish reports them as failed).
+      for (let check = 0; check < 20; check++) {
+        if ((yield context.df.callActivityWithRetry(WRITES_SETTLED_ACTIVITY, STEP_RETRY, { runKey })) as boolean) break;
+        yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + 30_000));
+      }
     }
   }
 
-  status({ phase: 'reporting', chunks: pre.chunks, counts: pre.settled });
+  status({ phase: 'reporting', chunks: pre.chunks, slots: pre.slots, counts: pre.settled, ...(cancelled ? { cancelled } : {}) });
   const counts = (yield context.df.callActivityWithRetry(FINISH_ACTIVITY, STEP_RETRY, { batchId: input.batchId, runKey, finishedAt: context.df.currentUtcDateTime.toISOString() })) as ReturnType<typeof countOutcomes>;
-  status({ phase: 'done', chunks: pre.chunks, counts, ...(pre.error ? { error: pre.error } : {}) });
+  if (input.callback) {
+    // The report is written; the HR system is told. Delivery retries for up to a day and never fails the batch.
+    status({ phase: 'notifying', chunks: pre.chunks, slots: pre.slots, counts, ...(pre.error ? { error: pre.error } : {}), ...(cancelled ? { cancelled } : {}) });
+    try {
+      yield context.df.callSubOrchestrator(CALLBACK_ORCHESTRATOR, { batchId: input.batchId, runKey }, callbackInstanceId(batchInstanceId));
+    } catch {
+      // Every attempt, and why it failed, is in the report's callback.
+    }
+  }
+  status({ phase: 'done', chunks: pre.chunks, slots: pre.slots, counts, ...(pre.error ? { error: pre.error } : {}), ...(cancelled ? { cancelled } : {}) });
+  if (cancelled && slots.length > 0) {
+    // The report is final. The instance itself ends when its slots have: on the real extension an orchestration
+    // whose sub-orchestrations are still open does not complete (its history stops after the last episode), and a
+    // slot takes no events (slot.ts), so each ends at its next check (SLOT_CHECK_HOURS) with its rows cancelled.
+    try {
+      yield context.df.Task.all(slots);
+    } catch {
+      // a slot that failed has nothing more to say: the report is written
+    }
+  }
   return counts;
 };

@@ -6,8 +6,9 @@ import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-f
 import type { ChunkUserResult, PlannedAssignment } from '../shared/domain/batch';
 import { nextPollAt } from '../shared/domain/polling';
 import { countOutcomes } from '../shared/domain/report';
-import type { ChunkInput, ChunkState, ChunkSummary, ProbeResult } from './contracts';
-import { ASSIGN_ACTIVITY, LOAD_CHUNK_ACTIVITY, PROBE_TEAMS_ACTIVITY, RECHECK_EVENT, SAVE_CHUNK_ACTIVITY } from './names';
+import type { AssignInput, ChunkInput, ChunkState, ChunkSummary, ProbeResult } from './contracts';
+import type { NumberResult, NumbersInput } from './number-contracts';
+import { ASSIGN_ACTIVITY, CANCEL_EVENT, LOAD_CHUNK_ACTIVITY, NUMBERS_ORCHESTRATOR, PROBE_TEAMS_ACTIVITY, RECHECK_EVENT, SAVE_CHUNK_ACTIVITY, numbersInstanceId } from './names';
 
 /** Transient Graph failures (429, 5xx, resets) for one user: retried for about ten minutes before giving up. */
 export const GRAPH_RETRY = new df.RetryOptions(10_000, 6);
@@ -23,7 +24,7 @@ export const POLLS_PER_GENERATION = 8;
 type Settled<T> = { ok: true; value: T } | { ok: false; message: string };
 
 /** Waits for every task, keeping each one's result or failure (Task.all would stop at the first failure). */
-function* settleAll<T>(context: OrchestrationContext, tasks: Task[]): Generator<Task, Settled<T>[], unknown> {
+export function* settleAll<T>(context: OrchestrationContext, tasks: Task[]): Generator<Task, Settled<T>[], unknown> {
   try {
     yield context.df.Task.all(tasks);
   } catch {
@@ -73,7 +74,7 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     const results: ChunkUserResult[] = [];
     for (let i = 0; i < work.length; i += input.parallelism) {
       const group = work.slice(i, i + input.parallelism);
-      const settled = yield* settleAll<ChunkUserResult>(context, group.map((w) => context.df.callActivityWithRetry(ASSIGN_ACTIVITY, GRAPH_RETRY, w)));
+      const settled = yield* settleAll<ChunkUserResult>(context, group.map((w) => context.df.callActivityWithRetry(ASSIGN_ACTIVITY, GRAPH_RETRY, { ...w, runKey } satisfies AssignInput)));
       const at = context.df.currentUtcDateTime.toISOString();
       settled.forEach((s, k) => {
         const row = group[k]!.row;
@@ -84,8 +85,13 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
         }
       });
     }
-    const polled = new Set(work.filter((w) => w.pollTeams).map((w) => w.row));
-    const pending = results.filter((r) => r.outcome === 'assigned' && polled.has(r.row)).map((r) => ({ row: r.row, userId: work.find((w) => w.row === r.row)!.userId }));
+    const polled = new Map(work.filter((w) => w.pollTeams).map((w) => [w.row, w]));
+    const pending = results
+      .filter((r) => r.outcome === 'assigned' && polled.has(r.row))
+      .map((r) => {
+        const w = polled.get(r.row)!;
+        return { row: r.row, userId: w.userId, ...(w.waitFor ? { waitFor: w.waitFor } : {}), ...(w.number ? { number: true as const } : {}) };
+      });
     state = { results, pending, assignedAt: context.df.currentUtcDateTime.toISOString(), polls: 0 };
     yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { runKey, chunk: input.chunk, results: state.results });
   }
@@ -97,9 +103,16 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     if (!next) break;
     const timer = context.df.createTimer(next);
     const recheck = context.df.waitForExternalEvent(RECHECK_EVENT);
-    const winner = (yield context.df.Task.any([timer, recheck])) as Task;
+    // The batch was cancelled: its licensed rows stop waiting for Teams and end assigned (as recorded).
+    const cancel = context.df.waitForExternalEvent(CANCEL_EVENT);
+    const winner = (yield context.df.Task.any([timer, recheck, cancel])) as Task;
     if (winner !== timer && !timer.isCompleted) timer.cancel();
-    const probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { userIds: pending.map((p) => p.userId) })) as ProbeResult;
+    if (winner === cancel) {
+      pending = [];
+      break;
+    }
+    const phoneSystemOnly = pending.filter((p) => p.waitFor === 'PhoneSystem').map((p) => p.userId);
+    const probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { userIds: pending.map((p) => p.userId), ...(phoneSystemOnly.length > 0 ? { phoneSystemOnly } : {}) })) as ProbeResult;
     const found = probe.found;
     polls++;
     if (found.length > 0) {
@@ -107,6 +120,20 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
       const at = context.df.currentUtcDateTime.toISOString();
       const done = new Set(pending.filter((p) => seen.has(p.userId)).map((p) => p.row));
       results = results.map((r) => (done.has(r.row) ? { ...r, outcome: 'provisioned', provisionedAt: at } : r));
+      // Users ready for their phone number get it now, in the number step's own orchestration.
+      const numbered = pending.filter((p) => p.number && done.has(p.row)).map((p) => p.row);
+      if (numbered.length > 0) {
+        const step: NumbersInput = { runKey, chunk: input.chunk, rows: numbered, parallelism: input.parallelism };
+        let numbers: NumberResult[];
+        try {
+          numbers = (yield context.df.callSubOrchestrator(NUMBERS_ORCHESTRATOR, step, numbersInstanceId(context.df.instanceId, polls))) as NumberResult[];
+        } catch (e) {
+          const cause = activityFailure(e instanceof Error ? e.message : String(e)).slice(0, 400);
+          numbers = numbered.map((row) => ({ row, outcome: 'flagged', reason: 'number_assignment_failed', message: `licences assigned and Teams shows the calling plan, but the number step failed: ${cause}; assign the number in the Teams admin center or send the row again` }));
+        }
+        const byRow = new Map(numbers.map((n) => [n.row, n]));
+        results = results.map((r) => (byRow.has(r.row) ? { ...r, ...byRow.get(r.row)! } : r));
+      }
       pending = pending.filter((p) => !done.has(p.row));
     }
     ({ results, pending } = endRefusedWaits(results, pending, probe.refused));

@@ -21,6 +21,8 @@ export interface BatchInput {
   readonly deadlineHours: number;
   readonly chunkSize: number;
   readonly parallelism: number;
+  /** The batch asked for a callback (its URL is in the batch store, not in durable payloads). */
+  readonly callback?: boolean;
 }
 
 export interface PreflightInput {
@@ -38,6 +40,8 @@ export interface PreflightInput {
 export interface PreflightResult {
   readonly total: number;
   readonly chunks: number;
+  /** Slots that rows with a later start date (or a missing account) wait in. */
+  readonly slots: number;
   readonly error?: string;
   /** Rows settled before any write (rejected, failed). */
   readonly settled: OutcomeCounts;
@@ -45,8 +49,8 @@ export interface PreflightResult {
 
 export interface ChunkState {
   readonly results: ChunkUserResult[];
-  /** Users still waiting for Teams to show a calling plan. */
-  readonly pending: { readonly row: number; readonly userId: string }[];
+  /** Users still waiting for Teams to show a calling plan (or Phone System), and whether a number follows. */
+  readonly pending: { readonly row: number; readonly userId: string; readonly waitFor?: 'PhoneSystem'; readonly number?: true }[];
   readonly assignedAt: string;
   readonly polls: number;
 }
@@ -66,20 +70,30 @@ export interface ChunkSummary {
 }
 
 export interface BatchStatus {
-  readonly phase: 'preflight' | 'licensing' | 'reporting' | 'done';
+  readonly phase: 'preflight' | 'licensing' | 'reporting' | 'notifying' | 'done';
   readonly chunks: number;
+  readonly slots?: number;
+  /** The batch was cancelled (POST …/cancel). */
+  readonly cancelled?: boolean;
   readonly counts?: OutcomeCounts;
   readonly error?: string;
 }
 
-export type AssignInput = PlannedAssignment;
+/**
+ * One user's assignment, and the run it belongs to: the activity reads the run's cancellations just before its first
+ * write, so a cancel that arrives after the row was handed to a chunk still stops it (absent in chunks started before
+ * run keys existed: no check).
+ */
+export type AssignInput = PlannedAssignment & { readonly runKey?: RunKey };
 
 export interface ProbeInput {
   readonly userIds: readonly string[];
+  /** Of those, the users for whom Phone System is enough (Direct Routing numbers): CallingPlan is not awaited. */
+  readonly phoneSystemOnly?: readonly string[];
 }
 
 export interface ProbeResult {
-  /** Users (object ids) whose Teams configuration shows CallingPlan. */
+  /** Users (object ids) whose Teams configuration shows CallingPlan (or PhoneSystem, for phoneSystemOnly users). */
   readonly found: string[];
   /** Users whose Teams reads Graph refused (401/403): waiting will not change that. */
   readonly refused: { readonly userId: string; readonly message: string }[];

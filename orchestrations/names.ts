@@ -7,8 +7,51 @@ export const ASSIGN_ACTIVITY = 'dialtone-assign';
 export const SAVE_CHUNK_ACTIVITY = 'dialtone-save-chunk';
 export const PROBE_TEAMS_ACTIVITY = 'dialtone-probe-teams';
 export const FINISH_ACTIVITY = 'dialtone-finish';
+export const CALLBACK_ORCHESTRATOR = 'dialtone-callback';
+export const DELIVER_CALLBACK_ACTIVITY = 'dialtone-deliver-callback';
+export const SLOT_ORCHESTRATOR = 'dialtone-slot';
+export const LOAD_SLOT_ACTIVITY = 'dialtone-load-slot';
+export const LIVE_IN_SLOT_ACTIVITY = 'dialtone-live-in-slot';
+export const PLAN_SLOT_ACTIVITY = 'dialtone-plan-slot';
+export const WRITES_SETTLED_ACTIVITY = 'dialtone-writes-settled';
+export const STOP_BATCH_ACTIVITY = 'dialtone-stop-batch';
+/** Raised on a batch when it is cancelled, and by the batch on its chunks. */
+export const CANCEL_EVENT = 'cancel';
 export const RECHECK_EVENT = 'recheck';
 
 export function chunkInstanceId(batchInstanceId: string, chunk: number): string {
   return `${batchInstanceId}:chunk-${chunk}`;
+}
+
+// The phone number step (issue 13): its own sub-orchestration and activities, after Teams shows the calling plan.
+export const NUMBERS_ORCHESTRATOR = 'dialtone-numbers';
+export const NUMBER_WORK_ACTIVITY = 'dialtone-number-work';
+export const START_NUMBER_ACTIVITY = 'dialtone-number-start';
+export const READ_NUMBER_ORDERS_ACTIVITY = 'dialtone-number-orders';
+export const CONFIRM_NUMBERS_ACTIVITY = 'dialtone-number-confirm';
+
+/** One number step of a chunk: `polls` (the chunk's count of Teams checks) makes each one's id unique, across continue-as-new too. */
+export function numbersInstanceId(chunkInstanceId: string, polls: number): string {
+  return `${chunkInstanceId}:numbers-${polls}`;
+}
+
+export function callbackInstanceId(batchInstanceId: string): string {
+  return `${batchInstanceId}:callback`;
+}
+
+/** A slot's first round waits for the slot's time; later rounds wait for accounts that do not exist yet. */
+export function slotInstanceId(batchInstanceId: string, slot: number, round = 0): string {
+  return round === 0 ? `${batchInstanceId}:slot-${slot}` : `${batchInstanceId}:slot-${slot}-r${round}`;
+}
+
+/** Chunk numbers for rows licensed when their slot's time came, apart from the preflight's chunks 0, 1, 2 … */
+export const SLOT_CHUNK_BASE = 1_000_000_000;
+
+export function slotChunkId(slot: number, round: number, part: number): number {
+  return SLOT_CHUNK_BASE + slot * 10_000_000 + round * 100_000 + part;
+}
+
+/** Where a slot's round records the rows it settled itself (cancelled, rejected, failed). */
+export function slotSettledChunkId(slot: number, round: number): number {
+  return slotChunkId(slot, round, 99_999);
 }

@@ -7,7 +7,7 @@
 // Runs only with DIALTONE_GRANT_GRAPH_PERMISSIONS=true (the signed-in az user must be allowed to grant app roles:
 // Privileged Role Administrator or Global Administrator); otherwise it prints what to grant by hand and succeeds.
 // Permissions this tool manages that are no longer wanted (User.ReadWrite.All after DIALTONE_SET_USAGE_LOCATION was
-// turned off) are removed. Graph calls: servicePrincipal-list-approleassignments, -post-approleassignments and
+// turned off, TeamsTelephoneNumber.ReadWrite.All after DIALTONE_PHONE_NUMBERS=off) are removed. Graph calls: servicePrincipal-list-approleassignments, -post-approleassignments and
 // -delete-approleassignments (learn.microsoft.com/graph/api/serviceprincipal-post-approleassignments).
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -15,22 +15,26 @@ const path = require('node:path');
 
 const SPEC = require(path.join(__dirname, '..', 'infra', 'graph-permissions.json'));
 
-/** The permission entries that apply when setting usage locations is on or off. */
-function wantedPermissions(setUsageLocation, spec = SPEC) {
-  return spec.permissions.filter((p) => p.when === 'always' || p.when === String(setUsageLocation));
+/**
+ * The permission entries that apply when setting usage locations is on or off, and with DIALTONE_PHONE_NUMBERS
+ * (`row`, `pool`: the number step runs; `off`: it never does).
+ */
+function wantedPermissions(setUsageLocation, spec = SPEC, phoneNumbers = 'row') {
+  const numbering = phoneNumbers !== 'off';
+  return spec.permissions.filter((p) => p.when === 'always' || p.when === String(setUsageLocation) || (p.when === 'numbering' && numbering));
 }
 
 /**
  * What to grant and revoke, from Graph's application roles and the identity's current assignments to Graph:
  * { grant: [{permission, appRoleId}], revoke: [{permission, assignmentId}], missing: [permission], kept: [permission] }.
  */
-function planGrants({ graphAppRoles, assignments, setUsageLocation, spec = SPEC }) {
+function planGrants({ graphAppRoles, assignments, setUsageLocation, phoneNumbers = 'row', spec = SPEC }) {
   const offered = new Map(graphAppRoles.filter((r) => (r.allowedMemberTypes ?? []).includes('Application') && r.isEnabled !== false).map((r) => [r.value, r.id]));
   const names = new Map([...offered].map(([name, id]) => [id, name]));
   const held = new Map(assignments.map((a) => [names.get(a.appRoleId), a.id]));
   const plan = { grant: [], revoke: [], missing: [], kept: [] };
   const wantedNames = new Set();
-  for (const p of wantedPermissions(setUsageLocation, spec)) {
+  for (const p of wantedPermissions(setUsageLocation, spec, phoneNumbers)) {
     const name = offered.has(p.permission) ? p.permission : p.orIfNotOffered && offered.has(p.orIfNotOffered) ? p.orIfNotOffered : undefined;
     if (!name) {
       plan.missing.push(p.permission);
@@ -87,8 +91,9 @@ async function untilReplicated(what, call, attempts = Number(process.env.DIALTON
 
 async function main() {
   const setUsageLocation = !/^false$/i.test(process.env.DIALTONE_SET_USAGE_LOCATION ?? 'true');
+  const phoneNumbers = (process.env.DIALTONE_PHONE_NUMBERS ?? 'row').trim().toLowerCase() || 'row';
   const principalId = process.env.DIALTONE_IDENTITY_PRINCIPAL_ID;
-  const wanted = wantedPermissions(setUsageLocation).map((p) => p.permission);
+  const wanted = wantedPermissions(setUsageLocation, SPEC, phoneNumbers).map((p) => p.permission);
   if (!/^true$/i.test(process.env.DIALTONE_GRANT_GRAPH_PERMISSIONS ?? '')) {
     console.log(
       `Microsoft Graph permissions were not granted (DIALTONE_GRANT_GRAPH_PERMISSIONS is not true). Grant these application permissions to the identity ${principalId ?? '(DIALTONE_IDENTITY_PRINCIPAL_ID)'} by hand (README, "Deploying to Azure"): ${wanted.join(', ')}.`,
@@ -101,7 +106,7 @@ async function main() {
   if (sp.status !== 200) throw new Error(`reading Microsoft Graph's service principal: ${sp.status} ${JSON.stringify(sp.body?.error ?? {})}`);
   const current = await untilReplicated('reading the identity\'s app roles', () => graph('GET', `/servicePrincipals/${principalId}/appRoleAssignments`));
   const assignments = (current.body.value ?? []).filter((a) => a.resourceId === sp.body.id);
-  const plan = planGrants({ graphAppRoles: sp.body.appRoles ?? [], assignments, setUsageLocation });
+  const plan = planGrants({ graphAppRoles: sp.body.appRoles ?? [], assignments, setUsageLocation, phoneNumbers });
   if (plan.missing.length > 0) throw new Error(`Microsoft Graph in this tenant offers no application permission named ${plan.missing.join(', ')}`);
   for (const g of plan.grant) {
     await untilReplicated(`granting ${g.permission}`, () => graph('POST', `/servicePrincipals/${principalId}/appRoleAssignments`, { principalId, resourceId: sp.body.id, appRoleId: g.appRoleId }));

@@ -14,10 +14,31 @@ param applicationInsightsConnectionString string
 param serviceBusNamespaceFqdn string
 param defaultUsageLocation string
 param setUsageLocation bool
+@allowed(['row', 'pool', 'off'])
+param phoneNumbers string
 param defaultProfile string
 param deadlineHours string
 param maximumInstanceCount int
 param instanceMemoryMB int = 2048
+param timeZone string
+param leadDays string
+param scheduleHorizonDays string
+param accountWaitHours string
+param callbackHosts string
+@secure()
+param callbackSecret string
+param callbackSecretUri string
+
+// The callback secret never appears in the template's outputs: it is a Key Vault reference resolved by the platform
+// with the app's identity ("Use Key Vault references as app settings", learn.microsoft.com/azure/app-service/
+// app-service-key-vault-references: `@Microsoft.KeyVault(SecretUri=…)`, and a user-assigned identity named in the
+// site's keyVaultReferenceIdentity), or else the secure parameter's value.
+var callbackSecretSetting = empty(callbackSecretUri) ? callbackSecret : '@Microsoft.KeyVault(SecretUri=${callbackSecretUri})'
+@description('Entra app registration (client id) for the admin console\'s sign-in; empty: no App Service Authentication.')
+param consoleClientId string = ''
+param consoleRole string = 'Dialtone.Admin'
+param consoleGroupId string = ''
+param consoleCaller string = ''
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
   name: storageAccountName
@@ -54,6 +75,7 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    keyVaultReferenceIdentity: identityId
     siteConfig: { minTlsVersion: '1.2' }
     functionAppConfig: {
       deployment: {
@@ -90,12 +112,51 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
       DIALTONE_SET_USAGE_LOCATION: setUsageLocation ? 'true' : 'false'
       DIALTONE_DEFAULT_PROFILE: defaultProfile
       DIALTONE_PROFILES: ''
+      DIALTONE_PHONE_NUMBERS: phoneNumbers
       DIALTONE_CHUNK_SIZE: '200'
       DIALTONE_ASSIGN_PARALLELISM: '10'
       DIALTONE_GRAPH_WRITES_PER_SECOND: '18'
       DIALTONE_INTAKE_CONTAINER: 'license-requests'
       DIALTONE_REPORTS_CONTAINER: 'license-reports'
       DIALTONE_FLAGS_QUEUE: 'license-flags'
+      DIALTONE_TIME_ZONE: timeZone
+      DIALTONE_LEAD_DAYS: leadDays
+      DIALTONE_SCHEDULE_HORIZON_DAYS: scheduleHorizonDays
+      DIALTONE_ACCOUNT_WAIT_HOURS: accountWaitHours
+      DIALTONE_CALLBACK_HOSTS: callbackHosts
+      DIALTONE_CALLBACK_SECRET: callbackSecretSetting
+      DIALTONE_CONSOLE_ROLE: consoleRole
+      DIALTONE_CONSOLE_GROUP: consoleGroupId
+      DIALTONE_CONSOLE_CALLER: consoleCaller
+    }
+  }
+
+  // App Service Authentication for the admin console (functions/console.ts): Entra ID sign-in with the given app
+  // registration; the platform then injects X-MS-CLIENT-PRINCIPAL and sets WEBSITE_AUTH_ENABLED, which the console
+  // requires ("Work with user identities in Azure App Service authentication"; Microsoft.Identity.Web's
+  // AppServicesAuthenticationInformation). Unauthenticated requests are let through (AllowAnonymous) because the
+  // HR API is called with function keys and Event Grid calls its webhook without a sign-in; the console's own
+  // routes send a visitor without one to /.auth/login/aad and check the app role (or group) themselves.
+  // allowedPrincipals.groups makes the platform refuse tokens of users outside the group as well.
+  resource auth 'config' = if (!empty(consoleClientId)) {
+    name: 'authsettingsV2'
+    properties: {
+      platform: { enabled: true }
+      globalValidation: { requireAuthentication: false, unauthenticatedClientAction: 'AllowAnonymous' }
+      httpSettings: { requireHttps: true }
+      identityProviders: {
+        azureActiveDirectory: {
+          enabled: true
+          registration: {
+            clientId: consoleClientId
+            openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+          }
+          validation: {
+            allowedAudiences: [consoleClientId, 'api://${consoleClientId}']
+            defaultAuthorizationPolicy: empty(consoleGroupId) ? {} : { allowedPrincipals: { groups: [consoleGroupId] } }
+          }
+        }
+      }
     }
   }
 }

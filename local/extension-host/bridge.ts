@@ -33,6 +33,12 @@ export class NodeBridge {
   constructor(
     private readonly registry: FunctionRegistry,
     private readonly log: (message: string) => void,
+    /**
+     * The durableClient binding data, for activities that declare a durableClient input (the Functions host resolves
+     * a function's input bindings whatever its trigger; learn.microsoft.com, azure-functions/durable/
+     * durable-functions-bindings, "Orchestration client"). Undefined until the extension is ready.
+     */
+    private readonly clientData: () => Record<string, unknown> | undefined = () => undefined,
   ) {}
 
   async start(): Promise<string> {
@@ -86,14 +92,24 @@ export class NodeBridge {
     // The Functions host sends both payloads as JSON and the worker parses them before calling the handler.
     const input: unknown = JSON.parse(payload);
     this.counts[kind]++;
+    const extraInputs = Object.values(fn.bindings)
+      .filter((b) => b.direction === 'in' && b !== fn.trigger)
+      .map((b) => ({ ...b }));
     const context = new InvocationContext({
       invocationId: `${name}-${(++this.invocations).toString(36)}`,
       functionName: name,
+      options: { trigger: { ...fn.trigger }, extraInputs, extraOutputs: [] },
       logHandler: (level, ...args) => {
         if (level === 'error' || level === 'warning') this.log(`[${name}] ${level}: ${args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ')}`);
       },
     });
     try {
+      for (const b of extraInputs) {
+        if (b.type !== 'durableClient' && b.type !== 'orchestrationClient') continue;
+        const client = this.clientData();
+        if (!client) throw new Error(`${name} binds a durable client, but the extension is not ready yet`);
+        context.extraInputs.set(b.name, client);
+      }
       const result = await fn.handler(input, context);
       return JSON.stringify({ ok: true, result: result ?? null });
     } catch (e) {

@@ -56,13 +56,14 @@ async function main(): Promise<void> {
   if (env['FUNCTIONS_WORKER_RUNTIME'] !== 'node') throw new Error('FUNCTIONS_WORKER_RUNTIME must be node');
 
   const registry = installFunctionsCore();
+  process.env['WEBSITE_AUTH_ENABLED'] = 'True'; // the local stand-in for App Service Authentication (host/easy-auth.ts)
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(join(__dirname, '..', '..', 'main.js'));
 
-  const bridge = new NodeBridge(registry, log);
-  const bridgeUrl = await bridge.start();
   // Filled in once the .NET host is ready; the HTTP server starts first because the extension needs its URL.
   const extension: { client?: Record<string, unknown> } = {};
+  const bridge = new NodeBridge(registry, log, () => extension.client);
+  const bridgeUrl = await bridge.start();
   const functionKey = env['DIALTONE_LOCAL_FUNCTION_KEY'] ?? randomBytes(24).toString('base64url');
   const server = new HostServer({
     registry,
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
   const watcher = uploadEventsWatcher(registry, stateDir, (trigger, event) => server.invoke(trigger, event, { ...event }), log);
   watcher?.start();
 
-  process.stdout.write(`DIALTONE_HOST_READY ${JSON.stringify({ url, functionKey, extensionPid: dotnet.child.pid })}\n`);
+  process.stdout.write(`DIALTONE_HOST_READY ${JSON.stringify({ url, functionKey, extensionPid: dotnet.child.pid, consoleUrl: `${url}${server.signIn.mintLink()}` })}\n`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;

@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { generate } from 'selfsigned';
 import { RealClock, type Clock } from '../clock';
 import { seededRandom } from '../random';
+import { NumberRequestError } from './numbers';
 import { LicensingError, SimTenant, type TenantFile } from './tenant';
 
 export interface FaultOptions {
@@ -54,7 +55,21 @@ export interface SimulatorOptions {
   permissions?: readonly string[];
 }
 
-export type RequestKind = 'subscribedSkus' | 'getUser' | 'patchUser' | 'assignLicense' | 'teamsUserConfiguration' | 'batch' | 'other';
+export type RequestKind =
+  | 'subscribedSkus'
+  | 'getUser'
+  | 'patchUser'
+  | 'assignLicense'
+  | 'teamsUserConfiguration'
+  | 'listNumbers'
+  | 'assignNumber'
+  | 'updateNumber'
+  | 'numberOperation'
+  | 'batch'
+  | 'other';
+
+/** The Teams administration calls: Graph's Teams service limit, not the identity one, applies to them. */
+const TEAMS_KINDS: ReadonlySet<RequestKind> = new Set(['teamsUserConfiguration', 'listNumbers', 'assignNumber', 'updateNumber', 'numberOperation']);
 
 export interface SimRecord {
   requests: number;
@@ -64,7 +79,7 @@ export interface SimRecord {
   /** Requests per user (object id), by kind. */
   byUser: Map<string, Partial<Record<RequestKind, number>>>;
   /** Writes that changed the tenant. */
-  stateChangingWrites: { kind: 'assignLicense' | 'patchUser'; userId: string; at: number }[];
+  stateChangingWrites: { kind: 'assignLicense' | 'patchUser' | 'assignNumber'; userId: string; at: number }[];
   throttled: number;
   /** The 429s above, by kind of request: Graph's write limit and its Teams read limit are counted apart. */
   throttledByKind: Partial<Record<RequestKind, number>>;
@@ -72,6 +87,13 @@ export interface SimRecord {
   resets: number;
   /** First time each user's Teams configuration showed CallingPlan to a caller. */
   callingPlanSeenAt: Map<string, number>;
+  /**
+   * Every Teams user-configuration read: the `x-ms-throttle-priority` it carried (concepts/throttling.md, "Request
+   * priority": low, normal or high; null when absent) and whether it came as an item of a $batch.
+   */
+  teamsReads: { priority: string | null; inBatch: boolean }[];
+  /** Every skuId any assignLicense asked to remove (dialtone never removes a licence: this stays empty). */
+  removeLicensesSent: string[];
 }
 
 interface SubRequest {
@@ -81,6 +103,8 @@ interface SubRequest {
   headers?: Record<string, string>;
   body?: unknown;
   dependsOn?: string[];
+  /** An item of a $batch (json-batching.md: each item carries its own headers). */
+  inBatch?: boolean;
 }
 
 interface SubResponse {
@@ -94,6 +118,8 @@ const WRITE_WINDOW_MS = 150_000;
 const READ_WINDOW_MS = 10_000;
 /** Graph's Teams service limit, concepts/throttling-limits.md: "Other GET API calls for Microsoft Teams", 30 rps per app per tenant. */
 const TEAMS_GET_LIMIT = 30;
+/** The same page: "Other API calls for Microsoft Teams", 30 rps per app per tenant (assignNumber, updateNumber). */
+const TEAMS_OTHER_LIMIT = 30;
 const TEAMS_WINDOW_MS = 1_000;
 
 /**
@@ -106,6 +132,10 @@ const ROUTE_PERMISSIONS: Readonly<Partial<Record<RequestKind, readonly string[]>
   patchUser: ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
   assignLicense: ['LicenseAssignment.ReadWrite.All', 'Directory.ReadWrite.All', 'User.ReadWrite.All'],
   teamsUserConfiguration: ['TeamsUserConfiguration.Read.All'],
+  listNumbers: ['TeamsTelephoneNumber.Read.All', 'TeamsTelephoneNumber.ReadWrite.All'],
+  numberOperation: ['TeamsTelephoneNumber.Read.All', 'TeamsTelephoneNumber.ReadWrite.All'],
+  assignNumber: ['TeamsTelephoneNumber.ReadWrite.All'],
+  updateNumber: ['TeamsTelephoneNumber.ReadWrite.All'],
 };
 
 /**
@@ -114,6 +144,9 @@ const ROUTE_PERMISSIONS: Readonly<Partial<Record<RequestKind, readonly string[]>
  */
 const DIRECTORY_FORBIDDEN = () => graphError('Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
 const TEAMS_FORBIDDEN = () => graphError('Forbidden', 'Insufficient permission(s) for the request. API requires any of the following permission(s): TeamsUserConfiguration.Read.All.');
+/** As a public log of a telephoneNumberManagement call answered it (code "forbidden", permissions comma-joined). */
+const NUMBERS_FORBIDDEN = (kind: RequestKind) =>
+  graphError('forbidden', `Insufficient permission(s) for the request. API requires any of the following permission(s): ${kind === 'listNumbers' || kind === 'numberOperation' ? 'TeamsTelephoneNumber.ReadWrite.All,TeamsTelephoneNumber.Read.All' : 'TeamsTelephoneNumber.ReadWrite.All'}.`);
 
 export class GraphSimulator {
   readonly tenant: SimTenant;
@@ -124,6 +157,7 @@ export class GraphSimulator {
   private readonly writes: number[] = [];
   private readonly reads: { at: number; units: number }[] = [];
   private readonly teamsReads: number[] = [];
+  private readonly teamsWrites: number[] = [];
   private rng: () => number;
   private assignLicenseSeen = 0;
   private release: (() => void) | undefined;
@@ -139,13 +173,13 @@ export class GraphSimulator {
 
   constructor(private readonly options: SimulatorOptions) {
     this.clock = options.clock ?? new RealClock();
-    this.tenant = new SimTenant(options.tenant, this.clock.now());
+    this.tenant = new SimTenant(options.tenant, this.clock.now(), () => this.clock.now());
     this.throttling = options.throttling ?? true;
     this.faults = options.faults ?? {};
     this.permissions = options.permissions;
     this.rng = seededRandom(options.seed ?? 1);
     this.heldWrite = new Promise((resolve) => (this.heldSignal = resolve));
-    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map() };
+    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], removeLicensesSent: [] };
   }
 
   async start(): Promise<this> {
@@ -247,6 +281,7 @@ export class GraphSimulator {
     const method = sub.method.toUpperCase();
     const kind = routeKind(method, rel.pathname);
     this.record.byKind[kind]++;
+    if (kind === 'teamsUserConfiguration') this.record.teamsReads.push({ priority: sub.headers?.['x-ms-throttle-priority'] ?? null, inBatch: sub.inBatch === true });
     if ((this.faults.errorRate ?? 0) > 0 && this.rng() < (this.faults.errorRate ?? 0)) {
       this.record.faults++;
       return unavailable(this.rng() < 0.5 ? 503 : 504);
@@ -254,7 +289,7 @@ export class GraphSimulator {
     const granted = this.permissions;
     const needs = ROUTE_PERMISSIONS[kind];
     if (granted && needs && !needs.some((p) => granted.includes(p))) {
-      return { status: 403, headers: {}, body: kind === 'teamsUserConfiguration' ? TEAMS_FORBIDDEN() : DIRECTORY_FORBIDDEN() };
+      return { status: 403, headers: {}, body: kind === 'teamsUserConfiguration' ? TEAMS_FORBIDDEN() : TEAMS_KINDS.has(kind) ? NUMBERS_FORBIDDEN(kind) : DIRECTORY_FORBIDDEN() };
     }
     const throttled = this.throttle(method, kind, now);
     if (throttled !== undefined) {
@@ -264,6 +299,7 @@ export class GraphSimulator {
       return { status: 429, headers: { 'Retry-After': String(throttled) }, body: graphError('TooManyRequests', 'Please retry again later.') };
     }
     this.tenant.usageLocationLagMs = this.faults.usageLocationLagMs ?? 0;
+    this.tenant.settleNumberOrders(now);
     try {
       const r = this.route(rel, sub.body, kind, now);
       if (kind === 'assignLicense' && r.status < 300 && (this.faults.lostWriteResponseRate ?? 0) > 0 && this.rng() < (this.faults.lostWriteResponseRate ?? 0)) {
@@ -272,7 +308,7 @@ export class GraphSimulator {
       }
       return r;
     } catch (e) {
-      if (e instanceof LicensingError) return { status: e.status, headers: {}, body: graphError(e.code, e.message) };
+      if (e instanceof LicensingError || e instanceof NumberRequestError) return { status: e.status, headers: {}, body: graphError(e.code, e.message) };
       throw e;
     }
   }
@@ -281,11 +317,13 @@ export class GraphSimulator {
   private throttle(method: string, kind: RequestKind, now: number): number | undefined {
     if (this.faults.throttleStormUntil !== undefined && now < this.faults.throttleStormUntil) return Math.max(1, Math.ceil((this.faults.throttleStormUntil - now) / 1000));
     if (!this.throttling || kind === 'other') return undefined;
-    if (kind === 'teamsUserConfiguration') {
-      // Teams has its own per-second limit; the identity resource units below do not cover /admin/teams/*.
-      while (this.teamsReads.length > 0 && this.teamsReads[0]! <= now - TEAMS_WINDOW_MS) this.teamsReads.shift();
-      if (this.teamsReads.length >= TEAMS_GET_LIMIT) return Math.max(1, Math.ceil((this.teamsReads[0]! + TEAMS_WINDOW_MS - now) / 1000));
-      this.teamsReads.push(now);
+    if (TEAMS_KINDS.has(kind)) {
+      // Teams has its own per-second limits, one for GETs and one for the rest; the identity resource units below do
+      // not cover /admin/teams/*.
+      const [window, limit] = method === 'GET' ? [this.teamsReads, TEAMS_GET_LIMIT] : [this.teamsWrites, TEAMS_OTHER_LIMIT];
+      while (window.length > 0 && window[0]! <= now - TEAMS_WINDOW_MS) window.shift();
+      if (window.length >= limit) return Math.max(1, Math.ceil((window[0]! + TEAMS_WINDOW_MS - now) / 1000));
+      window.push(now);
       return undefined;
     }
     const isWrite = method !== 'GET';
@@ -344,6 +382,7 @@ export class GraphSimulator {
           const disabled = o['disabledPlans'] ?? [];
           return { skuId: typeof o['skuId'] === 'string' ? o['skuId'] : '', disabledPlans: Array.isArray(disabled) && disabled.every((d) => typeof d === 'string') ? disabled : null };
         });
+        this.record.removeLicensesSent.push(...remove.map(String));
         if (adds.some((a) => a.skuId === '' || a.disabledPlans === null) || remove.some((r) => typeof r !== 'string')) throw new LicensingError(400, 'Request_BadRequest', 'Invalid license assignment payload.');
         if (this.tenant.assignLicense(user, adds.map((a) => ({ skuId: a.skuId, disabledPlans: a.disabledPlans ?? [] })), remove as string[], now)) this.record.stateChangingWrites.push({ kind: 'assignLicense', userId: user.id, at: now });
         return ok({ '@odata.context': context('users/$entity'), ...this.tenant.userResource(user, undefined, now) });
@@ -360,6 +399,36 @@ export class GraphSimulator {
         if ((config['featureTypes'] as string[]).includes('CallingPlan') && !this.record.callingPlanSeenAt.has(user.id)) this.record.callingPlanSeenAt.set(user.id, now);
         // The documented v1.0 response wraps the entity in "value" (teamsadministration-teamsuserconfiguration-get.md).
         return ok({ value: { '@odata.context': context('admin/teams/userConfigurations/$entity'), ...config } });
+      }
+      case 'listNumbers':
+        // An array in "value", as OData collections are: the docs' examples repeat "value" as an object (malformed JSON).
+        return ok({ '@odata.context': context('admin/teams/telephoneNumberManagement/numberAssignments'), value: this.tenant.numbers.list(url.searchParams) });
+      case 'assignNumber': {
+        const op = this.tenant.numbers.assign(body, now);
+        this.countUser(op.userId, kind);
+        this.record.stateChangingWrites.push({ kind: 'assignNumber', userId: op.userId, at: now });
+        // assignnumber.md: 202 Accepted, the operation's URL in Location, no body.
+        return { status: 202, headers: { Location: `${this.url}/v1.0/admin/teams/telephoneNumberManagement/operations('${op.id}')` }, body: undefined };
+      }
+      case 'updateNumber':
+        this.tenant.numbers.update(body);
+        return { status: 200, headers: {}, body: undefined };
+      case 'numberOperation': {
+        const m = /^\/admin\/teams\/telephoneNumberManagement\/operations(?:\('([^']+)'\)|\/([^/]+))$/.exec(path);
+        const op = this.tenant.numbers.operation(m?.[1] ?? m?.[2] ?? '');
+        if (!op) return { status: 404, headers: {}, body: graphError('NotFound', 'The operation was not found.') };
+        const number = this.tenant.numbers.find(op.telephoneNumber);
+        const resourceLocation = number ? `${this.url}/v1.0/admin/teams/telephoneNumberManagement/numberAssignments/${String(this.tenant.numbers.resource(number)['id'])}` : null;
+        // The documented response wraps the operation in "value" (teamsadministration-telephonenumberlongrunningoperation-get.md).
+        return ok({
+          value: {
+            '@odata.context': context('admin/teams/telephoneNumberManagement/operations/$entity'),
+            id: op.id,
+            createdDateTime: new Date(op.createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            status: op.status,
+            numbers: [{ resourceLocation, status: op.status, statusDetail: op.statusDetail }],
+          },
+        });
       }
       default:
         return { status: 400, headers: {}, body: graphError('BadRequest', `Resource not found for the segment '${path.split('/').filter(Boolean)[0] ?? ''}'.`) };
@@ -380,7 +449,8 @@ export class GraphSimulator {
     for (const r of requests) {
       const o = (r ?? {}) as Record<string, unknown>;
       if (typeof o['id'] !== 'string' || typeof o['method'] !== 'string' || typeof o['url'] !== 'string') return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. Each request needs id, method and url.'));
-      subs.push({ id: o['id'], method: o['method'], url: o['url'], body: o['body'], ...(Array.isArray(o['dependsOn']) ? { dependsOn: o['dependsOn'] as string[] } : {}) });
+      const headers = o['headers'] && typeof o['headers'] === 'object' ? Object.fromEntries(Object.entries(o['headers'] as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string').map(([k, v]) => [k.toLowerCase(), v])) : {};
+      subs.push({ id: o['id'], method: o['method'], url: o['url'], body: o['body'], headers, inBatch: true, ...(Array.isArray(o['dependsOn']) ? { dependsOn: o['dependsOn'] as string[] } : {}) });
     }
     if (new Set(subs.map((s) => s.id)).size !== subs.length) return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. Request ids must be unique.'));
     const statuses = new Map<string, number>();
@@ -415,6 +485,11 @@ function routeKind(method: string, path: string): RequestKind {
   if (/^\/users\/[^/]+\/assignLicense$/.test(path)) return method === 'POST' ? 'assignLicense' : 'other';
   if (/^\/users\/[^/]+$/.test(path)) return method === 'GET' ? 'getUser' : method === 'PATCH' ? 'patchUser' : 'other';
   if (method === 'GET' && /^\/admin\/teams\/userConfigurations\/[^/]+$/.test(path)) return 'teamsUserConfiguration';
+  const numbers = '/admin/teams/telephoneNumberManagement';
+  if (method === 'GET' && path === `${numbers}/numberAssignments`) return 'listNumbers';
+  if (method === 'POST' && path === `${numbers}/numberAssignments/assignNumber`) return 'assignNumber';
+  if (method === 'POST' && path === `${numbers}/numberAssignments/updateNumber`) return 'updateNumber';
+  if (method === 'GET' && /^\/admin\/teams\/telephoneNumberManagement\/operations(\('[^']+'\)|\/[^/]+)$/.test(path)) return 'numberOperation';
   return 'other';
 }
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { builtInSku, SERVICE_PLAN_IDS, canonicalPartNumber, capabilitiesOf, type Capability } from '../../shared/domain/catalog';
 import { SERVICE_PLAN_DEPENDENCIES, unmetDependencies } from '../../shared/domain/holdings';
+import { SIM_NUMBER_TYPES, SimNumberBook } from './numbers';
 import { PUBLISHED_SKUS } from './published-skus';
 
 const heldSku = z.union([
@@ -46,6 +47,8 @@ export const tenantFileSchema = z.object({
       assignedSkus: z.array(heldSku).default([]),
       teamsProvisioningMinutes: z.number().min(0).nullable().default(30),
       teamsReadStatus: teamsReadStatus.optional(),
+      /** The account exists only this many minutes after the simulator starts (inbound provisioning creates it later). */
+      createdAfterMinutes: z.number().min(0).max(525_600).optional(),
     }),
   ),
   /** Pairs of service plan names that cannot be held together. */
@@ -54,6 +57,18 @@ export const tenantFileSchema = z.object({
   teamsReadStatus: teamsReadStatus.optional(),
   /** Service-plan dependencies beyond the documented ones: [plan, [needs any one of these plans]]. */
   dependencies: z.array(z.tuple([z.string(), z.array(z.string()).min(1)])).default([]),
+  /** The tenant's Teams phone numbers; assignedTo is the UPN of the user holding one, or null. */
+  numbers: z
+    .array(
+      z.object({
+        telephoneNumber: z.string().regex(/^\+?[1-9]\d{1,14}$/, 'must be E.164'),
+        numberType: z.enum(SIM_NUMBER_TYPES),
+        isoCountryCode: z.string().length(2).nullable().default(null),
+        assignedTo: z.string().nullable().default(null),
+        locationId: z.string().nullable().default(null),
+      }),
+    )
+    .default([]),
 });
 export type TenantFile = z.input<typeof tenantFileSchema>;
 
@@ -108,6 +123,7 @@ export interface SimUser {
   readonly assignments: SimAssignment[];
   readonly teamsProvisioningMinutes: number | null;
   readonly teamsReadStatus: 401 | 403 | 404 | undefined;
+  /** When the account came (or comes) into existence; before that Graph does not find it. */
   readonly createdAt: number;
 }
 
@@ -145,8 +161,17 @@ export class SimTenant {
   teamsReadStatus: 401 | 403 | 404 | undefined;
   /** How long after a usage location is set that assignLicense still sees none (replication lag), ms. */
   usageLocationLagMs = 0;
+  readonly numbers: SimNumberBook;
 
-  constructor(file: TenantFile, now: number) {
+  /**
+   * @param now the simulator's start, from which createdAfterMinutes counts
+   * @param clock the simulator's current time, which decides whether a later-created account exists yet
+   */
+  constructor(
+    file: TenantFile,
+    now: number,
+    private readonly clock: () => number = () => now,
+  ) {
     const t = tenantFileSchema.parse(file);
     this.tenantId = t.tenantId ?? stableGuid('tenant');
     this.exclusive = t.mutuallyExclusive.map(([a, b]) => [a.toUpperCase(), b.toUpperCase()] as const);
@@ -179,8 +204,9 @@ export class SimTenant {
         assignments: [],
         teamsProvisioningMinutes: u.teamsProvisioningMinutes,
         teamsReadStatus: u.teamsReadStatus,
-        createdAt: now - 86_400_000,
+        createdAt: u.createdAfterMinutes === undefined ? now - 86_400_000 : now + u.createdAfterMinutes * 60_000,
       };
+      if (u.createdAfterMinutes !== undefined && u.assignedSkus.length > 0) throw new Error(`tenant file: user ${u.userPrincipalName} is created later (createdAfterMinutes), so it cannot hold licences yet`);
       for (const held of u.assignedSkus) {
         const h = typeof held === 'string' ? { sku: held, disabledPlans: [], viaGroup: undefined, state: 'Active' as const, error: undefined } : held;
         const sku = this.skuByPart(h.sku);
@@ -202,6 +228,13 @@ export class SimTenant {
       this.users.set(user.id, user);
       this.byUpn.set(user.userPrincipalName.toLowerCase(), user);
     }
+    this.numbers = new SimNumberBook(
+      t.numbers.map((n) => {
+        const holder = n.assignedTo === null ? null : this.byUpn.get(n.assignedTo.toLowerCase());
+        if (holder === undefined) throw new Error(`tenant file: number ${n.telephoneNumber} is assigned to ${n.assignedTo}, who is not among the tenant's users`);
+        return { telephoneNumber: n.telephoneNumber, numberType: n.numberType, isoCountryCode: n.isoCountryCode?.toUpperCase() ?? null, assignedTo: holder?.id ?? null, locationId: n.locationId };
+      }),
+    );
     for (const sku of this.skus.values()) {
       const holders = [...this.users.values()].filter((u) => this.licences(u).has(sku.skuId)).length;
       sku.consumedUnits = Math.max(sku.consumedUnits, holders);
@@ -249,9 +282,13 @@ export class SimTenant {
     return this.users.size;
   }
 
-  /** By object id or UPN, case-insensitively, as Graph resolves /users/{id | userPrincipalName}. */
+  /**
+   * By object id or UPN, case-insensitively, as Graph resolves /users/{id | userPrincipalName}. An account whose
+   * creation time has not come does not exist yet: Graph answers 404 for it like for any unknown user.
+   */
   findUser(idOrUpn: string): SimUser | undefined {
-    return this.users.get(idOrUpn.toLowerCase()) ?? this.byUpn.get(idOrUpn.toLowerCase());
+    const user = this.users.get(idOrUpn.toLowerCase()) ?? this.byUpn.get(idOrUpn.toLowerCase());
+    return user && user.createdAt <= this.clock() ? user : undefined;
   }
 
   requireUser(idOrUpn: string): SimUser {
@@ -430,11 +467,19 @@ export class SimTenant {
       accountType: 'user',
       featureTypes: features,
       isEnterpriseVoiceEnabled: features.includes('PhoneSystem'),
-      telephoneNumbers: [],
+      telephoneNumbers: this.numbers.heldBy(user.id),
       effectivePolicyAssignments: [],
       createdDateTime: new Date(user.createdAt).toISOString(),
       modifiedDateTime: new Date(Math.max(user.createdAt, ...user.assignments.map((a) => a.updatedAt))).toISOString(),
     };
+  }
+
+  /** Moves number assignment orders on to `now`, judging each against the user as Teams sees them when it finishes. */
+  settleNumberOrders(now: number): void {
+    this.numbers.settle(now, (userId, at) => {
+      const user = this.users.get(userId);
+      return user ? { exists: true, featureTypes: this.featureTypes(user, at), usageLocation: user.usageLocation } : { exists: false, featureTypes: [], usageLocation: null };
+    });
   }
 
   subscribedSkus(): Record<string, unknown>[] {

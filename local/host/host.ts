@@ -32,6 +32,8 @@ export interface LocalHost {
   readonly functionKey: string;
   readonly engine: DurableEngine;
   readonly clock: Clock;
+  /** A one-time sign-in link for the admin console (the local stand-in for Entra ID sign-in). */
+  consoleSignInUrl(): string;
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   mkdirSync(options.stateDir, { recursive: true });
   const registry = installFunctionsCore();
+  // The local stand-in for App Service Authentication (easy-auth.ts) sits in front of the app, as the platform does
+  // in Azure, where it also sets this variable.
+  process.env['WEBSITE_AUTH_ENABLED'] = 'True';
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(options.appPath);
 
@@ -62,8 +67,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const store = new InstanceStore(options.stateDir);
   const engine = new DurableEngine({ registry, store, clock, log });
   const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
-  const server = new HostServer({ registry, engine, functionKey, ...(options.extraFunctionKeys ? { extraFunctionKeys: options.extraFunctionKeys } : {}), taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone', log, ...(options.maxRunningOrchestrations ? { maxRunningOrchestrations: options.maxRunningOrchestrations } : {}), ...(options.port !== undefined ? { port: options.port } : {}) });
+  const server = new HostServer({ registry, engine, functionKey, ...(options.extraFunctionKeys ? { extraFunctionKeys: options.extraFunctionKeys } : {}), taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone', log, ...(options.maxRunningOrchestrations ? { maxRunningOrchestrations: options.maxRunningOrchestrations } : {}), ...(options.port !== undefined ? { port: options.port } : {}), ...(process.env['DIALTONE_CONSOLE_ROLE'] ? { consoleRole: process.env['DIALTONE_CONSOLE_ROLE'] } : {}) });
   const url = await server.start();
+  engine.clientData = () => server.clientData();
   process.env['WEBSITE_HOSTNAME'] = new URL(url).host;
 
   // The Event Grid subscription of the deployment sends the intake container's BlobCreated events to the function
@@ -99,6 +105,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     functionKey,
     engine,
     clock,
+    consoleSignInUrl: () => `${url}${server.signIn.mintLink()}`,
     async stop() {
       if (idleLoop) clearInterval(idleLoop);
       watcher?.stop();

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     ...(env['DIALTONE_SIM_URL'] ? { simulatorUrl: env['DIALTONE_SIM_URL'] } : {}),
     ...(env['DIALTONE_GRAPH_EXTRA_CA_FILE'] ? { simulatorCaPem: readCaFile(env['DIALTONE_GRAPH_EXTRA_CA_FILE']) } : {}),
   });
-  process.stdout.write(`DIALTONE_HOST_READY ${JSON.stringify({ url: host.url, functionKey: host.functionKey })}\n`);
+  process.stdout.write(`DIALTONE_HOST_READY ${JSON.stringify({ url: host.url, functionKey: host.functionKey, consoleUrl: host.consoleSignInUrl() })}\n`);
   const stop = () => void host.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

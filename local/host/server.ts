@@ -9,6 +9,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { InstanceExistsError, type DurableEngine } from './durable/engine';
 import type { InstanceState } from './durable/store';
+import { LocalSignIn } from './easy-auth';
 import type { BindingMetadata, FunctionRegistration, FunctionRegistry } from './functions-core';
 
 export interface HostServerOptions {
@@ -31,6 +32,8 @@ export interface HostServerOptions {
   readonly maxInFlight?: number;
   /** Refuse to start orchestrations (429 + Retry-After to the durable client) while this many run. */
   readonly maxRunningOrchestrations?: number;
+  /** The app role the local stand-in for App Service Authentication gives to whoever signs in (easy-auth.ts). */
+  readonly consoleRole?: string;
 }
 
 const MAX_BODY = 21 * 1024 * 1024;
@@ -84,8 +87,12 @@ export class HostServer {
    */
   private readonly rpcSecret = randomBytes(18).toString('base64url');
   private allowedHosts = new Set<string>();
+  /** Stands in for App Service Authentication in front of the app, as the platform is in front of it in Azure. */
+  readonly signIn: LocalSignIn;
 
-  constructor(private readonly options: HostServerOptions) {}
+  constructor(private readonly options: HostServerOptions) {
+    this.signIn = new LocalSignIn(options.consoleRole ?? 'Dialtone.Admin');
+  }
 
   private get keys(): readonly string[] {
     return [this.options.functionKey, ...(this.options.extraFunctionKeys ?? [])];
@@ -229,6 +236,11 @@ export class HostServer {
       return this.webhook(req, res, url, rest.join('/'), body);
     }
     if (url.pathname === '/admin/host/status') return send(res, 200, { state: 'Running', ...this.options.status?.() });
+    if (url.pathname.startsWith('/.auth/')) {
+      const keyOk = keyMatches(req.headers['x-functions-key'] as string | undefined, [this.options.functionKey]);
+      const a = this.signIn.answer((req.method ?? 'GET').toUpperCase(), url, keyOk, req.headers.cookie);
+      if (a) return send(res, a.status, a.body, a.headers);
+    }
     if (url.pathname.startsWith('/api/')) return this.api(req, res, url, body);
     send(res, 404, { error: 'not found' });
   }
@@ -253,8 +265,7 @@ export class HostServer {
       const given = (req.headers['x-functions-key'] as string | undefined) ?? url.searchParams.get('code');
       if (!keyMatches(given, this.keys)) return send(res, 401, '', {});
     }
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+    const headers = this.signIn.headersFor(req);
     const query: Record<string, string> = {};
     url.searchParams.forEach((v, k) => (query[k] = v));
     const request = new HttpRequest({ method, url: url.href, headers, query, params: matched.params, ...(body.length > 0 ? { body: { bytes: body } } : {}) });
@@ -297,8 +308,18 @@ export class HostServer {
       }
       return send(res, 202, { id: instanceId });
     }
-    if (parts[0] === 'instances' && parts[1] === undefined && method === 'GET') {
-      return send(res, 200, engine.list().map(statusBody));
+    if (parts[0] === 'instances' && !parts[1] && method === 'GET') {
+      // The extension's "get all instances status" query (durable-functions-http-api.md): runtimeStatus is a
+      // comma-separated list, createdTimeFrom/createdTimeTo bound the creation time. This host answers in one page.
+      const q = url.searchParams;
+      const statuses = q.get('runtimeStatus')?.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+      const from = q.get('createdTimeFrom') ? Date.parse(q.get('createdTimeFrom')!) : undefined;
+      const to = q.get('createdTimeTo') ? Date.parse(q.get('createdTimeTo')!) : undefined;
+      const matches = engine.list().filter((i) => {
+        const created = Date.parse(i.createdTime);
+        return (!statuses || statuses.includes(i.runtimeStatus.toLowerCase())) && (from === undefined || created >= from) && (to === undefined || created <= to);
+      });
+      return send(res, 200, matches.map(statusBody));
     }
     if (parts[0] !== 'instances' || !parts[1]) return send(res, 404, { error: 'not found' });
     const id = parts[1];

@@ -3,7 +3,9 @@
 // rows live here.
 import { randomBytes } from 'node:crypto';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
-import type { ChunkUserResult, StoredPlan } from '../domain/batch';
+import type { ChunkUserResult, PlannedAssignment, StoredPlan } from '../domain/batch';
+import { NO_CANCELLATIONS, type Cancellations, type ScheduledRow } from '../domain/onboarding';
+import type { CallbackAttempt } from '../domain/callback';
 import { MAX_INPUT_BYTES } from '../domain/input';
 import { reportToCsv, type BatchReport } from '../domain/report';
 
@@ -12,6 +14,19 @@ export interface InputRef {
   readonly name: string;
   /** The ETag the input had when the batch was accepted: the batch reads that version or none (If-Match). */
   readonly etag?: string;
+}
+
+/** A batch's callback: where to send it, the status URL it names, and every attempt so far. */
+export interface CallbackRegistration {
+  readonly url: string;
+  readonly statusUrl: string;
+  readonly attempts: CallbackAttempt[];
+}
+
+/** A slot in the store: when it is due, and its rows still waiting (for their time, or their account). */
+export interface SlotState {
+  readonly at: string;
+  readonly waiting: readonly ScheduledRow[];
 }
 
 /** The input's bytes, and the charset its Content-Type declared (an HTTP body's, kept on the blob; or an upload's own). */
@@ -47,12 +62,33 @@ export interface BatchStore {
   /** Whether a one-time step (publishing flags) has been recorded as done for the run. */
   isDone(runKey: RunKey, step: string): Promise<boolean>;
   markDone(runKey: RunKey, step: string): Promise<void>;
+  /** The steps recorded as done for the run whose names start with `prefix` (one listing, not one read per step). */
+  doneSteps(runKey: RunKey, prefix: string): Promise<Set<string>>;
+  saveCallback(runKey: RunKey, callback: CallbackRegistration): Promise<void>;
+  readCallback(runKey: RunKey): Promise<CallbackRegistration | undefined>;
+  /** The assignments a slot's round handed to a chunk (rows planned when their time came). */
+  saveWork(runKey: RunKey, chunk: number, work: readonly PlannedAssignment[]): Promise<void>;
+  readWork(runKey: RunKey, chunk: number): Promise<PlannedAssignment[] | undefined>;
+  /** A slot's due time and the rows still waiting in it (written by preflight, then by each of the slot's rounds). */
+  saveSlot(runKey: RunKey, slot: number, state: SlotState): Promise<void>;
+  readSlot(runKey: RunKey, slot: number): Promise<SlotState | undefined>;
+  /** Adds to a run's cancellations; concurrent requests are each kept (conditional writes on the blob's ETag). */
+  addCancellation(runKey: RunKey, change: { batch: true } | { row: number }): Promise<Cancellations>;
+  readCancellations(runKey: RunKey): Promise<Cancellations>;
+  /** Chunk numbers that have recorded results, and those whose work was stored. */
+  listChunkNumbers(runKey: RunKey): Promise<{ results: number[]; work: number[] }>;
 }
 
 /** The quoted form Blob Storage's If-Match wants; Event Grid's `data.eTag` comes without quotes. */
 export function quotedEtag(etag: string): string {
   const bare = etag.replace(/^W\//, '').replace(/"/g, '');
   return `"${bare}"`;
+}
+
+async function streamToBuffer(stream: NodeJS.ReadableStream | undefined): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  if (stream) for await (const c of stream) parts.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
+  return Buffer.concat(parts);
 }
 
 export class BlobBatchStore implements BatchStore {
@@ -97,7 +133,11 @@ export class BlobBatchStore implements BatchStore {
     const blob = (await this.container(ref.container)).getBlobClient(ref.name);
     const tooBig = (n: number) => `${ref.name}: ${n} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file`;
     try {
-      const r = await blob.download(0, undefined, ref.etag ? { conditions: { ifMatch: quotedEtag(ref.etag) } } : {});
+      const pinned = ref.etag ? { conditions: { ifMatch: quotedEtag(ref.etag) } } : {};
+      // Its length first (a HEAD): an input over the limit is refused before a byte of it is sent to us.
+      const props = await blob.getProperties(pinned);
+      if ((props.contentLength ?? 0) > MAX_INPUT_BYTES) return { ok: false, message: tooBig(props.contentLength ?? 0) };
+      const r = await blob.download(0, undefined, pinned);
       const body = r.readableStreamBody;
       if ((r.contentLength ?? 0) > MAX_INPUT_BYTES) {
         body?.destroy?.();
@@ -161,6 +201,76 @@ export class BlobBatchStore implements BatchStore {
 
   async markDone(runKey: RunKey, step: string): Promise<void> {
     await (await this.container()).getBlockBlobClient(`${runKey}/_work/${step}.done`).upload('', 0);
+  }
+
+  async doneSteps(runKey: RunKey, prefix: string): Promise<Set<string>> {
+    const folder = `${runKey}/_work/`;
+    const steps = new Set<string>();
+    for await (const b of (await this.container()).listBlobsFlat({ prefix: `${folder}${prefix}` })) if (b.name.endsWith('.done')) steps.add(b.name.slice(folder.length, -'.done'.length));
+    return steps;
+  }
+
+  saveCallback(runKey: RunKey, callback: CallbackRegistration): Promise<void> {
+    return this.putJson(`${runKey}/_work/callback.json`, callback);
+  }
+
+  readCallback(runKey: RunKey): Promise<CallbackRegistration | undefined> {
+    return this.getJson<CallbackRegistration>(`${runKey}/_work/callback.json`);
+  }
+
+  saveWork(runKey: RunKey, chunk: number, work: readonly PlannedAssignment[]): Promise<void> {
+    return this.putJson(`${runKey}/_work/work-${chunk}.json`, work);
+  }
+
+  readWork(runKey: RunKey, chunk: number): Promise<PlannedAssignment[] | undefined> {
+    return this.getJson<PlannedAssignment[]>(`${runKey}/_work/work-${chunk}.json`);
+  }
+
+  saveSlot(runKey: RunKey, slot: number, state: SlotState): Promise<void> {
+    return this.putJson(`${runKey}/_work/slot-${slot}.json`, state);
+  }
+
+  readSlot(runKey: RunKey, slot: number): Promise<SlotState | undefined> {
+    return this.getJson<SlotState>(`${runKey}/_work/slot-${slot}.json`);
+  }
+
+  async addCancellation(runKey: RunKey, change: { batch: true } | { row: number }): Promise<Cancellations> {
+    const blob = (await this.container()).getBlockBlobClient(`${runKey}/_work/cancellations.json`);
+    for (let attempt = 0; ; attempt++) {
+      let current: Cancellations = NO_CANCELLATIONS;
+      let etag: string | undefined;
+      try {
+        const got = await blob.download();
+        etag = got.etag;
+        current = JSON.parse((await streamToBuffer(got.readableStreamBody)).toString('utf8')) as Cancellations;
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+      }
+      const next: Cancellations = 'batch' in change ? { ...current, batch: true } : { ...current, rows: current.rows.includes(change.row) ? current.rows : [...current.rows, change.row] };
+      const body = JSON.stringify(next);
+      try {
+        await blob.upload(body, Buffer.byteLength(body), { conditions: etag ? { ifMatch: etag } : { ifNoneMatch: '*' }, blobHTTPHeaders: { blobContentType: 'application/json' } });
+        return next;
+      } catch (e) {
+        const status = (e as { statusCode?: number }).statusCode;
+        if ((status !== 412 && status !== 409) || attempt >= 10) throw e;
+      }
+    }
+  }
+
+  async readCancellations(runKey: RunKey): Promise<Cancellations> {
+    return (await this.getJson<Cancellations>(`${runKey}/_work/cancellations.json`)) ?? NO_CANCELLATIONS;
+  }
+
+  async listChunkNumbers(runKey: RunKey): Promise<{ results: number[]; work: number[] }> {
+    const c = await this.container();
+    const results: number[] = [];
+    const work: number[] = [];
+    for await (const b of c.listBlobsFlat({ prefix: `${runKey}/_work/` })) {
+      const m = /\/_work\/(chunk|work)-(\d+)\.json$/.exec(b.name);
+      if (m) (m[1] === 'chunk' ? results : work).push(Number(m[2]));
+    }
+    return { results, work };
   }
 }
 

@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { normaliseUsageLocation } from '../domain/countries';
-import { mergeProfiles, type Profiles } from '../domain/profiles';
+import { PHONE_NUMBER_POLICIES, type PhoneNumberPolicy } from '../domain/phone-numbers';
+import { mergeProfiles, type ProfilePhoneNumbers, type Profiles } from '../domain/profiles';
+import { isTimeZone, type ScheduleSettings } from '../domain/schedule';
 
 export interface AppConfig {
   /** A Microsoft Graph cloud's service root, or the local simulator's when the local runtime allows loopback. */
@@ -19,6 +21,9 @@ export interface AppConfig {
   readonly setUsageLocation: boolean;
   readonly defaultProfile: string;
   readonly profiles: Profiles;
+  /** Whether users get a phone number: `row` (default), `pool` or `off`; profiles may set their own. */
+  readonly phoneNumbers: PhoneNumberPolicy;
+  readonly profilePhoneNumbers: ProfilePhoneNumbers;
   readonly chunkSize: number;
   readonly assignParallelism: number;
   /** Writes per second the app allows itself against Graph's 3,000 per 150 s per app and tenant. */
@@ -31,6 +36,16 @@ export interface AppConfig {
   readonly taskHub: string;
   /** The integrations allowed to call the API, by the SHA-256 of their function key; undefined = one integration. */
   readonly callers: CallerDirectory | undefined;
+  /** How start dates are read and scheduled (DIALTONE_TIME_ZONE, DIALTONE_LEAD_DAYS, DIALTONE_SCHEDULE_HORIZON_DAYS). */
+  readonly schedule: ScheduleSettings;
+  /** How long after its scheduled time a row with a start date waits for its account to exist. */
+  readonly accountWaitHours: number;
+  /** Hosts a batch's callbackUrl may name (lower case); empty = no callbacks. */
+  readonly callbackHosts: readonly string[];
+  /** The shared secret callbacks are signed with; without one no callback is sent. */
+  readonly callbackSecret: string | undefined;
+  /** The app runs on the local runtime (the local stack sets DIALTONE_LOCAL_RUNTIME): loopback callbacks allowed. */
+  readonly localRuntime: boolean;
 }
 
 /** An integration (an HR system, an admin tool) and what it may see besides its own batches. */
@@ -97,6 +112,7 @@ const schema = z.object({
   DIALTONE_SET_USAGE_LOCATION: booleanSetting(true),
   DIALTONE_DEFAULT_PROFILE: optionalText.transform((v) => (v ?? 'phone-domestic').toLowerCase()),
   DIALTONE_PROFILES: optionalText,
+  DIALTONE_PHONE_NUMBERS: optionalText.pipe(z.enum(PHONE_NUMBER_POLICIES, { message: 'must be row, pool or off' }).optional()).transform((v) => v ?? 'row'),
   DIALTONE_CHUNK_SIZE: intSetting(200, 1, 1000),
   DIALTONE_ASSIGN_PARALLELISM: intSetting(10, 1, 50),
   DIALTONE_GRAPH_WRITES_PER_SECOND: intSetting(18, 1, 20),
@@ -110,6 +126,13 @@ const schema = z.object({
   AzureWebJobsStorage__queueServiceUri: optionalText.pipe(z.url().optional()),
   AzureWebJobsStorage__clientId: optionalText,
   DIALTONE_CALLERS: optionalText,
+  DIALTONE_TIME_ZONE: optionalText.pipe(z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC').optional()).transform((v) => v ?? 'UTC'),
+  DIALTONE_LEAD_DAYS: intSetting(1, 0, 30),
+  DIALTONE_SCHEDULE_HORIZON_DAYS: intSetting(120, 1, 366),
+  DIALTONE_ACCOUNT_WAIT_HOURS: optionalText.pipe(z.coerce.number<string | undefined>().positive().max(168).optional()).transform((v) => v ?? 24),
+  DIALTONE_CALLBACK_HOSTS: optionalText.transform((v) => (v ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)).pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/, 'must be a comma-separated list of host names (api.hr.example.com)'))),
+  DIALTONE_CALLBACK_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters (a random secret shared with the HR system)').optional()),
+  DIALTONE_LOCAL_RUNTIME: optionalText.pipe(z.enum(['true', 'false']).optional()).transform((v) => v === 'true'),
   DIALTONE_TASK_HUB: optionalText.pipe(z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,44}$/, 'must be 3-45 letters and digits, starting with a letter').optional()).transform((v) => v ?? 'dialtone'),
 });
 
@@ -170,6 +193,8 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
     setUsageLocation: s.DIALTONE_SET_USAGE_LOCATION,
     defaultProfile: s.DIALTONE_DEFAULT_PROFILE,
     profiles: merged.profiles,
+    phoneNumbers: s.DIALTONE_PHONE_NUMBERS,
+    profilePhoneNumbers: merged.phoneNumbers,
     chunkSize: s.DIALTONE_CHUNK_SIZE,
     assignParallelism: s.DIALTONE_ASSIGN_PARALLELISM,
     graphWritesPerSecond: s.DIALTONE_GRAPH_WRITES_PER_SECOND,
@@ -184,6 +209,11 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
     storage,
     taskHub: s.DIALTONE_TASK_HUB,
     callers,
+    schedule: { timeZone: s.DIALTONE_TIME_ZONE, leadDays: s.DIALTONE_LEAD_DAYS, horizonDays: s.DIALTONE_SCHEDULE_HORIZON_DAYS },
+    accountWaitHours: s.DIALTONE_ACCOUNT_WAIT_HOURS,
+    callbackHosts: s.DIALTONE_CALLBACK_HOSTS,
+    callbackSecret: s.DIALTONE_CALLBACK_SECRET,
+    localRuntime: s.DIALTONE_LOCAL_RUNTIME,
   };
 }
 
@@ -226,7 +256,10 @@ export const DEVELOPMENT_STORAGE =
   'BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;';
 
 /** The settings the app reads, for documentation and the deployment test. */
-export const SETTING_NAMES = Object.keys(schema.shape);
+/** The admin console's settings (loadConsoleSettings; the unit test checks this list against its schema). */
+const CONSOLE_SETTINGS = ['DIALTONE_CONSOLE_ROLE', 'DIALTONE_CONSOLE_GROUP', 'DIALTONE_CONSOLE_CALLER'] as const;
+
+export const SETTING_NAMES = [...Object.keys(schema.shape), ...CONSOLE_SETTINGS];
 
 /** Settings a deployment to Azure must set (the rest have defaults or are for local use). */
 export const AZURE_REQUIRED_SETTINGS = [
@@ -242,13 +275,52 @@ export const AZURE_REQUIRED_SETTINGS = [
   'DIALTONE_SET_USAGE_LOCATION',
   'DIALTONE_DEFAULT_PROFILE',
   'DIALTONE_PROFILES',
+  'DIALTONE_PHONE_NUMBERS',
   'DIALTONE_CHUNK_SIZE',
   'DIALTONE_ASSIGN_PARALLELISM',
   'DIALTONE_GRAPH_WRITES_PER_SECOND',
   'DIALTONE_INTAKE_CONTAINER',
   'DIALTONE_REPORTS_CONTAINER',
   'DIALTONE_FLAGS_QUEUE',
+  'DIALTONE_TIME_ZONE',
+  'DIALTONE_LEAD_DAYS',
+  'DIALTONE_SCHEDULE_HORIZON_DAYS',
+  'DIALTONE_ACCOUNT_WAIT_HOURS',
+  'DIALTONE_CALLBACK_HOSTS',
+  'DIALTONE_CALLBACK_SECRET',
 ] as const;
 
 /** Settings only a local run uses; a deployment to Azure leaves them out. */
-export const LOCAL_ONLY_SETTINGS = ['DIALTONE_GRAPH_EXTRA_CA_FILE', 'DIALTONE_GRAPH_ALLOW_LOOPBACK', 'AzureWebJobsStorage', 'ServiceBusConnection'] as const;
+export const LOCAL_ONLY_SETTINGS = ['DIALTONE_GRAPH_EXTRA_CA_FILE', 'DIALTONE_GRAPH_ALLOW_LOOPBACK', 'AzureWebJobsStorage', 'ServiceBusConnection', 'DIALTONE_LOCAL_RUNTIME'] as const;
+
+/** Who may open the admin console (functions/console.ts), and which integration it acts as. */
+export interface ConsoleSettings {
+  /**
+   * App Service Authentication is on (the platform sets WEBSITE_AUTH_ENABLED=True; Microsoft.Identity.Web's
+   * AppServicesAuthenticationInformation reads the same variable). Only then are X-MS-CLIENT-PRINCIPAL headers the
+   * platform's own: it removes any a client sends. The local host's stand-in for Easy Auth sets it too.
+   */
+  readonly signInEnabled: boolean;
+  /** The Entra app role (its value) a user needs; DIALTONE_CONSOLE_ROLE, default Dialtone.Admin. */
+  readonly role: string;
+  /** Or membership of this Entra group (object id) when the token carries group claims; DIALTONE_CONSOLE_GROUP. */
+  readonly group: string | undefined;
+  /** With DIALTONE_CALLERS: the integration whose batches the console shows and starts (default `console`). */
+  readonly caller: string | undefined;
+}
+
+const consoleSchema = z.object({
+  WEBSITE_AUTH_ENABLED: optionalText,
+  DIALTONE_CONSOLE_ROLE: optionalText.pipe(z.string().regex(/^[A-Za-z0-9._-]{1,120}$/, 'must be an app role value: letters, digits, . _ or -').optional()).transform((v) => v ?? 'Dialtone.Admin'),
+  DIALTONE_CONSOLE_GROUP: optionalText.pipe(z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be an Entra group object id (a GUID)').optional()).transform((v) => v?.toLowerCase()),
+  DIALTONE_CONSOLE_CALLER: optionalText.pipe(z.string().regex(CALLER_NAME, 'must be an integration name: 1-32 lower-case letters, digits or -').refine((v) => v !== UPLOADS_OWNER, `must not be "${UPLOADS_OWNER}"`).optional()),
+});
+
+export const CONSOLE_SETTING_NAMES = Object.keys(consoleSchema.shape).filter((k) => k !== 'WEBSITE_AUTH_ENABLED');
+
+export function loadConsoleSettings(env: Environment = process.env): ConsoleSettings {
+  const parsed = consoleSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const s = parsed.data;
+  return { signInEnabled: s.WEBSITE_AUTH_ENABLED?.toLowerCase() === 'true', role: s.DIALTONE_CONSOLE_ROLE, group: s.DIALTONE_CONSOLE_GROUP, caller: s.DIALTONE_CONSOLE_CALLER };
+}

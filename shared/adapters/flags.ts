@@ -14,6 +14,8 @@ export interface FlagMessage {
   readonly outcome: 'failed' | 'flagged';
   readonly reason: string;
   readonly message: string;
+  /** The Teams number the user holds (assigned or kept), or null: helpdesk sees which number a flag is about. */
+  readonly phoneNumber?: string | null;
 }
 
 export interface FlagPublisher {
@@ -54,17 +56,50 @@ export class DeferredFlagPublisher implements FlagPublisher {
   }
 }
 
+/** Where the storage-queue publisher records each message it has sent, per run (the batch store's `_work` folder). */
+export interface SentFlagLedger {
+  sentIds(run: string): Promise<Set<string>>;
+  recordSent(run: string, messageId: string): Promise<void>;
+}
+
+/**
+ * Azure Storage queues have no duplicate detection (Service Bus does: `requiresDuplicateDetection`), so this
+ * publisher keeps its own ledger: each message id is recorded right after its message is sent, and a replay (the
+ * finish activity run again after a crash between publishing and marking the flags done) sends only the ids not
+ * recorded. What this cannot close: a crash after a send and before its record sends that one message again; it
+ * carries the same `messageId` in its envelope, so a reader can drop it. Recording before sending would instead
+ * lose that user's flag, and a lost flag is a user nobody helps.
+ */
 export class StorageQueueFlagPublisher implements FlagPublisher {
   private ready: Promise<unknown> | undefined;
 
-  constructor(private readonly queue: QueueClient) {}
+  constructor(
+    private readonly queue: QueueClient,
+    private readonly ledger: SentFlagLedger,
+  ) {}
 
   async publish(flags: readonly FlagMessage[]): Promise<void> {
     this.ready ??= this.queue.createIfNotExists();
     await this.ready;
+    const sent = new Map<string, Set<string>>();
     for (const f of flags) {
-      const envelope = { messageId: flagMessageId(f.run ?? f.batchId, f.userPrincipalName), subject: f.outcome, body: f };
+      const run = f.run ?? f.batchId;
+      let ids = sent.get(run);
+      if (!ids) sent.set(run, (ids = await this.ledger.sentIds(run)));
+      const messageId = flagMessageId(run, f.userPrincipalName);
+      if (ids.has(messageId)) continue;
+      const envelope = { messageId, subject: f.outcome, body: f };
       await this.queue.sendMessage(Buffer.from(JSON.stringify(envelope)).toString('base64'), { messageTimeToLive: -1 });
+      await this.ledger.recordSent(run, messageId);
+      ids.add(messageId);
     }
   }
+}
+
+/** The ledger kept as `flag-<messageId>` steps of the run in the batch store. */
+export function sentFlagLedgerIn(store: { doneSteps(runKey: string, prefix: string): Promise<Set<string>>; markDone(runKey: string, step: string): Promise<void> }): SentFlagLedger {
+  return {
+    sentIds: async (run) => new Set([...(await store.doneSteps(run, 'flag-'))].map((step) => step.slice('flag-'.length))),
+    recordSent: (run, messageId) => store.markDone(run, `flag-${messageId}`),
+  };
 }

@@ -3,12 +3,13 @@
 // client's RetryHandler sees only the envelope), keeps writes under the app's own budget, and turns every Graph
 // error into the domain's GraphFailure (a 401/403 naming the permission the app lacks).
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { Client, RetryHandlerOptions, type GraphRequest } from '@microsoft/microsoft-graph-client';
+import { Client, ResponseType, RetryHandlerOptions, type GraphRequest } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { Agent } from 'undici';
 import type { SubscribedSkuFacts } from '../domain/catalog';
-import { classifyGraphError, missingPermissionMessage, type AssignOptions, type DirectoryUser, type GraphFailure, type GraphOperation, type GraphResult, type LicensingDirectory } from '../domain/directory';
+import { classifyGraphError, missingPermissionMessage, type AssignOptions, type DirectoryUser, type GraphFailure, type GraphOperation, type GraphResult, type LicensingDirectory, type PhoneNumberDirectory } from '../domain/directory';
 import type { AssignedLicence, AssignedPlan, LicenceAddition, LicenceAssignment } from '../domain/holdings';
+import { isFinished, type HeldNumber, type NumberOrder, type NumberRequest, type NumberType, type TeamsNumber } from '../domain/phone-numbers';
 
 /** The token scope of the Graph cloud at this base URL: each national cloud has its own (learn.microsoft.com/graph/deployments). */
 export function graphScopeFor(baseUrl: string): string {
@@ -37,7 +38,18 @@ export interface GraphAdapterOptions {
    */
   readonly usageLocationRetryDelaysMs?: readonly number[];
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The clock the write pacer reads (Date.now by default); a test gives the simulator's, with a matching sleep. */
+  readonly now?: () => number;
+  /**
+   * Waits between reads of an assignNumber operation, in order; when they run out, assignNumber returns the order
+   * unfinished for the caller to read again later. Default 2, 3, 5, 10, 20 and 30 seconds.
+   */
+  readonly numberOrderPollDelaysMs?: readonly number[];
 }
+
+const NUMBERS = '/admin/teams/telephoneNumberManagement';
+/** list-numberassignments.md: "maximum 1,000 entries allowed per query". */
+const NUMBERS_PAGE = 1000;
 
 interface BatchItem {
   readonly id: string;
@@ -59,10 +71,11 @@ class WritePacer {
   constructor(
     private readonly perSecond: number,
     private readonly sleep: (ms: number) => Promise<void>,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   async acquire(): Promise<void> {
-    const now = Date.now();
+    const now = this.clock();
     const slot = Math.max(now, this.next);
     this.next = slot + 1000 / this.perSecond;
     if (slot > now) await this.sleep(slot - now);
@@ -76,13 +89,14 @@ export class SimulatorTokenCredential implements TokenCredential {
   }
 }
 
-export class GraphLicensingDirectory implements LicensingDirectory {
+export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberDirectory {
   private readonly client: Client;
   private readonly pacer: WritePacer;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly batchConcurrency: number;
   private readonly retries: number;
   private readonly usageLocationDelays: readonly number[];
+  private readonly numberOrderDelays: readonly number[];
 
   constructor(options: GraphAdapterOptions) {
     const base = new URL(options.baseUrl);
@@ -90,10 +104,11 @@ export class GraphLicensingDirectory implements LicensingDirectory {
     const timeout = options.requestTimeoutMs ?? 30_000;
     const dispatcher = new Agent({ headersTimeout: timeout, bodyTimeout: timeout, connections: 64, ...(options.extraCaPem ? { connect: { ca: options.extraCaPem } } : {}) });
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    this.pacer = new WritePacer(options.writesPerSecond ?? 18, this.sleep);
+    this.pacer = new WritePacer(options.writesPerSecond ?? 18, this.sleep, options.now);
     this.batchConcurrency = options.batchConcurrency ?? 4;
     this.retries = options.retries ?? 6;
     this.usageLocationDelays = options.usageLocationRetryDelaysMs ?? [2_000, 5_000, 10_000, 20_000];
+    this.numberOrderDelays = options.numberOrderPollDelaysMs ?? [2_000, 3_000, 5_000, 10_000, 20_000, 30_000];
     this.client = Client.initWithMiddleware({
       authProvider: new TokenCredentialAuthenticationProvider(options.credential, { scopes: [graphScopeFor(options.baseUrl)] }),
       baseUrl: `${base.origin}${base.pathname.replace(/\/+$/, '')}/`,
@@ -177,6 +192,98 @@ export class GraphLicensingDirectory implements LicensingDirectory {
     userIds.forEach((u, i) => {
       const r = responses.get(String(i))!;
       out.set(u, 'ok' in r ? r : teamsFeatures(r.body));
+    });
+    return out;
+  }
+
+  async listFreeNumbers(numberType: NumberType, isoCountryCode: string, limit: number): Promise<GraphResult<TeamsNumber[]>> {
+    const filter = `assignmentStatus eq 'unassigned' and numberType eq '${numberType}' and isoCountryCode eq '${odataString(isoCountryCode)}'`;
+    const out: TeamsNumber[] = [];
+    // Paged with $skip, the only paging the docs describe; a short page is the last one.
+    for (let skip = 0; out.length < limit; skip += NUMBERS_PAGE) {
+      const page = await this.numbersPage(filter, NUMBERS_PAGE, skip);
+      if (!page.ok) return page;
+      out.push(...page.value.filter((n) => n.assignmentStatus === 'unassigned'));
+      if (page.value.length < NUMBERS_PAGE) break;
+    }
+    return { ok: true, value: out.slice(0, limit) };
+  }
+
+  async findNumber(telephoneNumber: string): Promise<GraphResult<TeamsNumber | null>> {
+    const page = await this.numbersPage(`telephoneNumber eq '${odataString(telephoneNumber)}'`, 1, 0);
+    return page.ok ? { ok: true, value: page.value.find((n) => n.telephoneNumber === telephoneNumber) ?? null } : page;
+  }
+
+  private async numbersPage(filter: string, top: number, skip: number): Promise<GraphResult<TeamsNumber[]>> {
+    // Encoded here: the client passes query values through as given, and a '+' of a number would arrive as a space.
+    const path = `${NUMBERS}/numberAssignments?$filter=${encodeURIComponent(filter)}&$top=${top}&$skip=${skip}`;
+    const r = await this.withRetry('listNumbers', async () => this.api(path).get() as Promise<unknown>);
+    if (!r.ok) return r;
+    const numbers = numberAssignments(r.value);
+    return numbers ? { ok: true, value: numbers } : classifyGraphError(200, 'UnexpectedResponse', 'the numberAssignments list came back without a "value" holding numbers');
+  }
+
+  async startNumberAssignment(request: NumberRequest): Promise<GraphResult<NumberOrder>> {
+    const body = {
+      telephoneNumber: request.telephoneNumber,
+      assignmentTargetId: request.userId,
+      numberType: request.numberType,
+      assignmentCategory: 'primary',
+      ...(request.locationId ? { locationId: request.locationId } : {}),
+    };
+    // Only a 429 is resent: after a 5xx or a timeout the order may have been taken, and a second order for the same
+    // number and user would fail as "already assigned"; the caller reads the number back instead.
+    const r = await this.withRetry(
+      'assignNumber',
+      async () => {
+        const res = (await this.api(`${NUMBERS}/numberAssignments/assignNumber`).responseType(ResponseType.RAW).post(body)) as Response;
+        if (!res.ok) throw new RawResponseFailure(await rawFailure(res));
+        await res.body?.cancel();
+        return res.headers.get('location');
+      },
+      (f) => f.reason === 'throttled',
+    );
+    if (!r.ok) return r;
+    const operationId = r.value ? operationIdOf(r.value) : undefined;
+    if (!operationId) return classifyGraphError(202, 'UnexpectedResponse', `assignNumber was accepted without a Location naming its operation (Location: ${String(r.value).slice(0, 200)})`);
+    return { ok: true, value: { operationId, status: 'notStarted', detail: null } };
+  }
+
+  async readNumberOrder(operationId: string): Promise<GraphResult<NumberOrder>> {
+    // Read from this adapter's own Graph base, by id, rather than following the Location to whatever host it names.
+    const r = await this.withRetry('readNumberOrder', async () => this.api(`${NUMBERS}/operations/${encodeURIComponent(operationId)}`).get() as Promise<unknown>);
+    if (!r.ok) return r;
+    const order = numberOrder(r.value, operationId);
+    return order ? { ok: true, value: order } : classifyGraphError(200, 'UnexpectedResponse', 'the number assignment operation came back without a status');
+  }
+
+  async assignNumber(request: NumberRequest): Promise<GraphResult<NumberOrder>> {
+    const started = await this.startNumberAssignment(request);
+    if (!started.ok) return started;
+    let order = started.value;
+    for (const delay of this.numberOrderDelays) {
+      await this.sleep(delay);
+      const read = await this.readNumberOrder(order.operationId);
+      if (!read.ok) return read;
+      order = read.value;
+      if (isFinished(order)) break;
+    }
+    return { ok: true, value: order };
+  }
+
+  async setEmergencyLocation(telephoneNumber: string, locationId: string): Promise<GraphResult<void>> {
+    return this.withRetry('updateNumber', async () => {
+      await this.api(`${NUMBERS}/numberAssignments/updateNumber`).post({ telephoneNumber, locationId });
+    });
+  }
+
+  async readHeldNumbers(userIds: readonly string[]): Promise<Map<string, GraphResult<HeldNumber[]>>> {
+    const items = userIds.map((u, i): BatchItem => ({ id: String(i), method: 'GET', url: `/admin/teams/userConfigurations/${encodeURIComponent(u)}` }));
+    const responses = await this.runBatches('readTeamsFeatures', items);
+    const out = new Map<string, GraphResult<HeldNumber[]>>();
+    userIds.forEach((u, i) => {
+      const r = responses.get(String(i))!;
+      out.set(u, 'ok' in r ? r : heldNumbers(r.body));
     });
     return out;
   }
@@ -282,6 +389,100 @@ export function teamsFeatures(raw: unknown): GraphResult<string[]> {
   return { ok: true, value: entity.featureTypes.filter((f): f is string => typeof f === 'string') };
 }
 
+/** A string inside an OData single-quoted literal: quotes doubled (OData ABNF), so a value cannot end the literal. */
+function odataString(s: string): string {
+  return s.replace(/'/g, "''");
+}
+
+/** The operation id from assignNumber's Location: `…/operations('{id}')` as documented, or `…/operations/{id}`. */
+export function operationIdOf(location: string): string | undefined {
+  const m = /\/operations(?:\('([^'\/]+)'\)|\/([^/?#'()]+))(?:[?#].*)?$/.exec(location);
+  return m?.[1] ?? m?.[2];
+}
+
+const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/**
+ * The numbers of a numberAssignments response. OData collections hold an array in "value"; the documented examples
+ * repeat "value" as an object (malformed: JSON.parse keeps the last), so a single object there is read as one
+ * number. Entries without a telephoneNumber are skipped. Undefined when there is no "value" at all.
+ */
+export function numberAssignments(raw: unknown): TeamsNumber[] | undefined {
+  const value = (raw as { value?: unknown } | null)?.value;
+  const entries = Array.isArray(value) ? (value as unknown[]) : typeof value === 'object' && value !== null ? [value] : undefined;
+  if (!entries) return undefined;
+  return entries.flatMap((e): TeamsNumber[] => {
+    const o = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>;
+    const number = text(o['telephoneNumber']);
+    if (!number) return [];
+    return [
+      {
+        // "always displayed with a '+' prefix" (numberassignment.md); the docs' own examples are not always E.164.
+        telephoneNumber: number.startsWith('+') ? number : `+${number}`,
+        numberType: text(o['numberType']) ?? '',
+        isoCountryCode: text(o['isoCountryCode'])?.toUpperCase() ?? null,
+        assignmentStatus: text(o['assignmentStatus']) ?? '',
+        assignmentTargetId: text(o['assignmentTargetId']),
+        activationState: text(o['activationState']),
+        locationId: text(o['locationId']),
+      },
+    ];
+  });
+}
+
+const ORDER_STATUSES = new Set(['notStarted', 'running', 'succeeded', 'failed', 'skipped']);
+
+/**
+ * An assignNumber operation: the documented response wraps it in "value" (telephonenumberlongrunningoperation-get.md);
+ * the bare entity is read too. The number's own status and statusDetail say why it failed.
+ */
+export function numberOrder(raw: unknown, operationId: string): NumberOrder | undefined {
+  const body = (raw ?? {}) as { value?: unknown };
+  const entity = (typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? body.value : body) as Record<string, unknown>;
+  const status = text(entity['status']);
+  if (!status) return undefined;
+  const numbers = Array.isArray(entity['numbers']) ? (entity['numbers'] as unknown[]) : [];
+  const details = numbers.map((n) => text((n as Record<string, unknown> | null)?.['statusDetail'] ?? null)).filter((d): d is string => d !== null && d !== '');
+  return { operationId, status: ORDER_STATUSES.has(status) ? (status as NumberOrder['status']) : 'unknown', detail: details.length > 0 ? details.join('; ').slice(0, 1000) : null };
+}
+
+/** telephoneNumbers of a teamsUserConfiguration (wrapped in "value" as documented, or bare). */
+export function heldNumbers(raw: unknown): GraphResult<HeldNumber[]> {
+  const body = (raw ?? {}) as { value?: unknown };
+  const entity = (typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? body.value : body) as Record<string, unknown>;
+  const list = entity['telephoneNumbers'];
+  if (!Array.isArray(list)) return classifyGraphError(200, 'UnexpectedResponse', 'the Teams user configuration came back without telephoneNumbers; the assignment cannot be confirmed from it');
+  return {
+    ok: true,
+    value: list.flatMap((n): HeldNumber[] => {
+      const o = (typeof n === 'object' && n !== null ? n : {}) as Record<string, unknown>;
+      const number = text(o['telephoneNumber']);
+      return number ? [{ telephoneNumber: number.startsWith('+') ? number : `+${number}`, assignmentCategory: text(o['assignmentCategory']) ?? 'primary' }] : [];
+    }),
+  };
+}
+
+/** A failure read from a raw response (ResponseType.RAW does not throw), thrown through withRetry. */
+class RawResponseFailure extends Error {
+  constructor(readonly failure: GraphFailure) {
+    super(failure.message);
+  }
+}
+
+/** A non-2xx raw response as the domain's failure, reading Graph's error body when there is one. */
+async function rawFailure(res: Response): Promise<GraphFailure> {
+  let code = '';
+  let message = `HTTP ${res.status}`;
+  try {
+    const body = (await res.json()) as { error?: { code?: string; message?: string } };
+    code = body.error?.code ?? code;
+    message = body.error?.message ?? message;
+  } catch {
+    /* no JSON body */
+  }
+  return classifyGraphError(res.status, code, message, retryAfterOf(res.headers));
+}
+
 function backoffMs(attempt: number, retryAfterSeconds: number | undefined): number {
   if (retryAfterSeconds !== undefined) return retryAfterSeconds * 1000;
   return Math.min(30_000, 500 * 2 ** attempt);
@@ -302,6 +503,7 @@ function itemFailure(r: { status: number; headers?: Record<string, string>; body
 
 /** Normalises whatever the Graph client threw (GraphError, GraphClientError, network errors) into a GraphFailure. */
 export function toFailure(e: unknown): GraphFailure {
+  if (e instanceof RawResponseFailure) return e.failure;
   const err = e as { statusCode?: number; code?: string; message?: string; headers?: Headers; body?: unknown; name?: string };
   const status = typeof err?.statusCode === 'number' && err.statusCode > 0 ? err.statusCode : 0;
   let message = typeof err?.message === 'string' ? err.message : String(e);

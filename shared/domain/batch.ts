@@ -2,8 +2,10 @@
 // UPNs or names: a chunk's work is a list of PlannedAssignment (row number, object id, SKU ids); the full rows live
 // in the batch's stored plan, and the report joins them back together at the end.
 import type { PlanEnablement } from './holdings';
-import type { Reason, UserOutcome } from './outcomes';
-import type { AssignmentPlan, PlannedRow } from './planning';
+import type { Advisory, Reason, UserOutcome } from './outcomes';
+import type { ScheduledRow, StoredRow } from './onboarding';
+import type { PlannedNumber } from './phone-numbers';
+import type { AssignmentPlan } from './planning';
 import { settledOutcome } from './planning';
 import type { InputAdvisory } from './input';
 import { buildReport, countOutcomes, type BatchReport, type InputDescription, type OutcomeCounts } from './report';
@@ -16,16 +18,28 @@ export interface PlannedAssignment {
   readonly enable?: readonly PlanEnablement[];
   readonly setUsageLocation: string | null;
   readonly pollTeams: boolean;
+  /** Teams must show Phone System (not a Calling Plan) before the number: a hybrid Direct Routing row. */
+  readonly waitFor?: 'PhoneSystem';
+  readonly number?: PlannedNumber;
 }
 
 /** Where a chunk has got to with one user. */
 export interface ChunkUserResult {
   readonly row: number;
-  readonly outcome: 'assigned' | 'failed' | 'provisioned' | 'flagged';
+  readonly outcome: 'assigned' | 'failed' | 'provisioned' | 'flagged' | 'rejected' | 'cancelled';
+  /**
+   * Advisories of a row planned in its slot (a row planned in preflight has them in the plan), and those the number
+   * step adds (number_kept).
+   */
+  readonly advisories?: readonly Advisory[];
   readonly reason: Reason | '';
   readonly message: string;
   readonly assignedAt: string | null;
   readonly provisionedAt: string | null;
+  /** The number the user holds after the number step (assigned, or kept), when there was one. */
+  readonly phoneNumber?: string;
+  /** When the number step confirmed the number in Teams. */
+  readonly numberedAt?: string;
 }
 
 export interface StoredPlan {
@@ -36,16 +50,18 @@ export interface StoredPlan {
   readonly error?: string;
   readonly input?: InputDescription;
   readonly advisories?: readonly InputAdvisory[];
-  readonly rows: readonly PlannedRow[];
+  readonly rows: readonly StoredRow[];
   readonly chunkSize: number;
+  /** Due hours (ISO) of the slots that rows with a later start date, or a missing account, wait in. */
+  readonly slots?: readonly string[];
 }
 
 export function assignmentOf(p: AssignmentPlan): PlannedAssignment {
-  return { row: p.row, userId: p.userId, addSkuIds: [...p.addSkuIds], ...(p.enable.length > 0 ? { enable: p.enable.map((e) => ({ skuId: e.skuId, planIds: [...e.planIds] })) } : {}), setUsageLocation: p.setUsageLocation, pollTeams: p.pollTeams };
+  return { row: p.row, userId: p.userId, addSkuIds: [...p.addSkuIds], ...(p.enable.length > 0 ? { enable: p.enable.map((e) => ({ skuId: e.skuId, planIds: [...e.planIds] })) } : {}), setUsageLocation: p.setUsageLocation, pollTeams: p.pollTeams, ...(p.waitFor ? { waitFor: p.waitFor } : {}), ...(p.number ? { number: p.number } : {}) };
 }
 
 /** The assignments of the plan, cut into chunks of at most `size`, in row order. */
-export function chunkAssignments(rows: readonly PlannedRow[], size: number): PlannedAssignment[][] {
+export function chunkAssignments(rows: readonly StoredRow[], size: number): PlannedAssignment[][] {
   const assignments = rows.filter((r): r is AssignmentPlan => r.kind === 'assign').map(assignmentOf);
   const chunks: PlannedAssignment[][] = [];
   for (let i = 0; i < assignments.length; i += size) chunks.push(assignments.slice(i, i + size));
@@ -57,12 +73,17 @@ export function mergeOutcomes(plan: StoredPlan, results: readonly ChunkUserResul
   const byRow = new Map(results.map((r) => [r.row, r]));
   const out: UserOutcome[] = [];
   for (const p of plan.rows) {
-    if (p.kind !== 'assign') {
+    if (p.kind === 'rejected' || p.kind === 'failed') {
       out.push(settledOutcome(p));
       continue;
     }
     const r = byRow.get(p.row);
     if (!r) continue;
+    if (p.kind === 'scheduled') {
+      // Its outcome came from its slot: settled there (cancelled, rejected, failed), or from the chunk that licensed it.
+      out.push({ row: p.row, userPrincipalName: p.userPrincipalName, profile: p.profile, skus: [...p.skus], outcome: r.outcome, reason: r.reason, message: r.message, advisories: [...(r.advisories ?? [])], scheduledFor: p.scheduledFor, assignedAt: r.assignedAt, provisionedAt: r.provisionedAt, phoneNumber: r.phoneNumber ?? null });
+      continue;
+    }
     out.push({
       row: p.row,
       ...(p.line !== undefined ? { line: p.line } : {}),
@@ -73,9 +94,10 @@ export function mergeOutcomes(plan: StoredPlan, results: readonly ChunkUserResul
       outcome: r.outcome,
       reason: r.reason,
       message: r.message || (r.outcome === 'failed' ? '' : (p.note ?? '')),
-      advisories: r.outcome === 'failed' ? [] : [...p.advisories],
+      advisories: r.outcome === 'failed' ? [] : [...p.advisories, ...(r.advisories ?? [])],
       assignedAt: r.assignedAt,
       provisionedAt: r.provisionedAt,
+      phoneNumber: r.phoneNumber ?? null,
     });
   }
   return out;
@@ -107,4 +129,10 @@ export function finalReport(plan: StoredPlan, results: readonly ChunkUserResult[
     users: mergeOutcomes(plan, results),
     total: plan.rows.length,
   });
+}
+
+/** Rows still waiting in a slot (no result yet), for the live status: each with its scheduledFor. */
+export function waitingRows(plan: StoredPlan, results: readonly ChunkUserResult[]): ScheduledRow[] {
+  const have = new Set(results.map((r) => r.row));
+  return plan.rows.filter((r): r is ScheduledRow => r.kind === 'scheduled' && !have.has(r.row));
 }

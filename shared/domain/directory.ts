@@ -3,6 +3,7 @@
 import type { SubscribedSkuFacts } from './catalog';
 import type { LicenceAddition } from './holdings';
 import type { FailureReason } from './outcomes';
+import type { HeldNumber, NumberOrder, NumberRequest, NumberType, TeamsNumber } from './phone-numbers';
 import type { TenantUserState } from './planning';
 
 export type GraphFailureReason = FailureReason | 'unknown_sku';
@@ -48,8 +49,24 @@ export interface LicensingDirectory {
   readTeamsFeatures(userIds: readonly string[]): Promise<Map<string, GraphResult<string[]>>>;
 }
 
+/** Teams phone numbers through Graph's telephoneNumberManagement (issue 13). */
+export interface PhoneNumberDirectory {
+  /** Free numbers of a type and country, in the order Graph lists them, at most `limit` (paged with $top/$skip). */
+  listFreeNumbers(numberType: NumberType, isoCountryCode: string, limit: number): Promise<GraphResult<TeamsNumber[]>>;
+  /** The tenant's record of one number, or null when the tenant has no such number. */
+  findNumber(telephoneNumber: string): Promise<GraphResult<TeamsNumber | null>>;
+  /** Sends assignNumber and returns its operation, not yet finished. */
+  startNumberAssignment(request: NumberRequest): Promise<GraphResult<NumberOrder>>;
+  readNumberOrder(operationId: string): Promise<GraphResult<NumberOrder>>;
+  /** Sends assignNumber and follows its operation until it finishes or the adapter's patience runs out (status then unfinished). */
+  assignNumber(request: NumberRequest): Promise<GraphResult<NumberOrder>>;
+  setEmergencyLocation(telephoneNumber: string, locationId: string): Promise<GraphResult<void>>;
+  /** Teams' telephoneNumbers per user id: the read-back that confirms an assignment. */
+  readHeldNumbers(userIds: readonly string[]): Promise<Map<string, GraphResult<HeldNumber[]>>>;
+}
+
 /** The Graph calls dialtone makes, for naming the permission a 401/403 means is missing. */
-export type GraphOperation = 'listSubscribedSkus' | 'readUsers' | 'setUsageLocation' | 'assignLicenses' | 'readTeamsFeatures';
+export type GraphOperation = 'listSubscribedSkus' | 'readUsers' | 'setUsageLocation' | 'assignLicenses' | 'readTeamsFeatures' | 'listNumbers' | 'assignNumber' | 'readNumberOrder' | 'updateNumber';
 
 /**
  * Application permissions that allow each call, least privileged first, from each API page's permissions table in
@@ -74,6 +91,26 @@ export const GRAPH_PERMISSIONS: Readonly<Record<GraphOperation, { readonly reque
     request: 'GET /admin/teams/userConfigurations/{id}',
     permissions: ['TeamsUserConfiguration.Read.All'],
     doc: 'https://learn.microsoft.com/graph/api/teamsadministration-teamsuserconfiguration-get',
+  },
+  listNumbers: {
+    request: 'GET /admin/teams/telephoneNumberManagement/numberAssignments',
+    permissions: ['TeamsTelephoneNumber.Read.All', 'TeamsTelephoneNumber.ReadWrite.All'],
+    doc: 'https://learn.microsoft.com/graph/api/teamsadministration-telephonenumbermanagementroot-list-numberassignments',
+  },
+  assignNumber: {
+    request: 'POST /admin/teams/telephoneNumberManagement/numberAssignments/assignNumber',
+    permissions: ['TeamsTelephoneNumber.ReadWrite.All'],
+    doc: 'https://learn.microsoft.com/graph/api/teamsadministration-numberassignment-assignnumber',
+  },
+  readNumberOrder: {
+    request: 'GET /admin/teams/telephoneNumberManagement/operations/{id}',
+    permissions: ['TeamsTelephoneNumber.Read.All', 'TeamsTelephoneNumber.ReadWrite.All'],
+    doc: 'https://learn.microsoft.com/graph/api/teamsadministration-telephonenumberlongrunningoperation-get',
+  },
+  updateNumber: {
+    request: 'POST /admin/teams/telephoneNumberManagement/numberAssignments/updateNumber',
+    permissions: ['TeamsTelephoneNumber.ReadWrite.All'],
+    doc: 'https://learn.microsoft.com/graph/api/teamsadministration-numberassignment-updatenumber',
   },
 };
 

@@ -2,6 +2,7 @@
 // JSON batch body) into numbered rows, each with the physical line it came from. Whole-input problems (too big, binary, no UPN column) become one InputError; problems in a single
 // field stay on the row so that the row, and only the row, is rejected later.
 import { parse as parseCsv } from 'csv-parse/sync';
+import { isEmergencyLocationId, normalisePhoneNumber, parseNumberType, type NumberType } from './phone-numbers';
 import { isProfileName } from './profiles';
 import { errorText, shown } from './text';
 
@@ -32,11 +33,13 @@ export type CsvDelimiter = ',' | ';' | '\t';
 export const INPUT_ADVISORIES = {
   input_decoded_windows_1252:
     'The file was not UTF-8, so it was read as Windows-1252 (what Excel saves as "CSV" on Windows). Check accented names in the report; save as "CSV UTF-8" to be sure.',
+  admin_export_phone_numbers_ignored:
+    'The file is the Microsoft 365 admin center\'s user export, whose "Phone number" column holds business phone numbers from Entra ID, not Teams numbers: it was ignored. To assign Teams numbers, add a "telephoneNumber" column.',
 } as const;
 export type InputAdvisory = keyof typeof INPUT_ADVISORIES;
 
 export interface RowProblem {
-  readonly reason: 'invalid_field' | 'invalid_upn';
+  readonly reason: 'invalid_field' | 'invalid_upn' | 'invalid_phone_number' | 'invalid_start_date';
   /** The field (or fields, comma-separated) that cannot be read. */
   readonly field: string;
   readonly message: string;
@@ -53,6 +56,12 @@ export interface InputRow {
   readonly skus?: readonly string[];
   readonly usageLocation?: string;
   readonly onPremisesPstn?: boolean;
+  /** E.164, '+' included. */
+  readonly phoneNumber?: string;
+  readonly numberType?: NumberType;
+  readonly emergencyLocationId?: string;
+  /** The start date as sent; read (and refused if unreadable) when the batch is planned, which knows the time. */
+  readonly startDate?: string;
   readonly problem?: RowProblem;
 }
 
@@ -74,6 +83,8 @@ export interface ParsedInput {
   readonly rows: InputRow[];
   readonly batchId?: string;
   readonly profile?: string;
+  /** JSON only: where to call back when the batch is done (checked against the allow-list by the intake). */
+  readonly callbackUrl?: string;
 }
 
 export type ParseOutcome = { ok: true; input: ParsedInput } | { ok: false; error: InputError };
@@ -192,7 +203,7 @@ export function decodeInput(bytes: Uint8Array, source: string, charset?: string)
   return { ok: true, decoded: { text, encoding, advisories } };
 }
 
-type Column = 'upn' | 'displayName' | 'profile' | 'skus' | 'usageLocation' | 'onPremisesPstn';
+type Column = 'upn' | 'displayName' | 'profile' | 'skus' | 'usageLocation' | 'onPremisesPstn' | 'phoneNumber' | 'numberType' | 'emergencyLocationId' | 'startDate';
 
 // A Map, not an object: a header cell named `constructor` or `__proto__` must not find Object.prototype's members.
 const HEADER_ALIASES: ReadonlyMap<string, Column> = new Map([
@@ -205,7 +216,25 @@ const HEADER_ALIASES: ReadonlyMap<string, Column> = new Map([
   ['usagelocation', 'usageLocation'],
   ['onpremisespstn', 'onPremisesPstn'],
   ['hybrid', 'onPremisesPstn'],
+  ['phonenumber', 'phoneNumber'],
+  ['telephonenumber', 'phoneNumber'],
+  ['numbertype', 'numberType'],
+  ['emergencylocationid', 'emergencyLocationId'],
+  ['locationid', 'emergencyLocationId'],
+  ['startdate', 'startDate'],
+  ['hiredate', 'startDate'],
+  ['employeehiredate', 'startDate'],
 ]);
+
+/**
+ * The Microsoft 365 admin center's user export (Users > Active users > Export users): its "Phone number" is the
+ * user's business phone (Entra ID's businessPhones), beside "Mobile Phone", "Licenses" and "Object Id". Those three
+ * together say the file came from there.
+ */
+export function isAdminCenterExport(header: readonly string[]): boolean {
+  const names = new Set(header.map((h) => h.trim().toLowerCase().replace(/[\s_]+/g, '')));
+  return names.has('phonenumber') && names.has('mobilephone') && names.has('licenses') && names.has('objectid');
+}
 
 export function headerColumn(header: string): Column | undefined {
   // No alias is longer than 20 characters once spaces and underscores go; a longer cell is never one.
@@ -316,7 +345,12 @@ function parseCsvText(text: string, source: string, delimiter: CsvDelimiter, lin
   if (body.length > MAX_INPUT_ROWS) return fail('too_many_rows', `${source}: has more than ${MAX_INPUT_ROWS} rows; split the file`);
   if (body.length === 0) return fail('empty', `${source}: has a header but no rows`);
   const index = (c: Column) => columns.indexOf(c);
-  const [nIdx, pIdx, sIdx, uIdx, hIdx] = [index('displayName'), index('profile'), index('skus'), index('usageLocation'), index('onPremisesPstn')];
+  const [nIdx, pIdx, sIdx, uIdx, hIdx, dIdx] = [index('displayName'), index('profile'), index('skus'), index('usageLocation'), index('onPremisesPstn'), index('startDate')];
+  // The admin center's export has business numbers under "Phone number": neither rejected row by row nor assigned.
+  const adminExport = isAdminCenterExport(header) && header.some((h) => h.trim().toLowerCase() === 'phone number');
+  const telIdx = adminExport ? header.findIndex((h, k) => columns[k] === 'phoneNumber' && h.trim().toLowerCase() !== 'phone number') : index('phoneNumber');
+  const [typeIdx, locIdx] = [index('numberType'), index('emergencyLocationId')];
+  if (adminExport) meta = { ...meta, advisories: [...meta.advisories, 'admin_export_phone_numbers_ignored'] };
   const rows = body.map((r, i): InputRow => {
     const rec = r.record;
     const line = lineOf(r);
@@ -326,9 +360,12 @@ function parseCsvText(text: string, source: string, delimiter: CsvDelimiter, lin
     const skus = cell(sIdx);
     const usage = cell(uIdx);
     const hybridRaw = cell(hIdx);
+    const startDate = cell(dIdx);
     const hybrid = hybridRaw === undefined ? undefined : parseBoolean(hybridRaw);
     const problems: { field: string; message: string }[] = [];
     if (hybridRaw !== undefined && hybrid === undefined) problems.push({ field: shown(header[hIdx] ?? 'onPremisesPstn', 40), message: `"${truncate(hybridRaw)}" is not true/false/yes/no/1/0` });
+    const phone = phoneFields({ phoneNumber: cell(telIdx), numberType: cell(typeIdx), emergencyLocationId: cell(locIdx) }, (f) => shown(header[f === 'phoneNumber' ? telIdx : f === 'numberType' ? typeIdx : locIdx] ?? f, 40));
+    problems.push(...phone.problems);
     return {
       row: i + 1,
       line,
@@ -338,7 +375,9 @@ function parseCsvText(text: string, source: string, delimiter: CsvDelimiter, lin
       ...(skus ? { skus: splitSkuList(skus) } : {}),
       ...(usage ? { usageLocation: usage } : {}),
       ...(hybrid !== undefined ? { onPremisesPstn: hybrid } : {}),
-      ...(problems.length > 0 ? { problem: rowProblem('invalid_field', `row ${i + 1} (line ${line})`, problems, 'field') } : {}),
+      ...phone.fields,
+      ...(startDate ? { startDate } : {}),
+      ...(problems.length > 0 ? { problem: rowProblem(phone.badNumber ? 'invalid_phone_number' : 'invalid_field', `row ${i + 1} (line ${line})`, problems, 'field') } : {}),
     };
   });
   return { ok: true, input: { format: 'csv', ...meta, delimiter, ...(uIdx >= 0 ? { usageLocationColumn: header[uIdx]! } : {}), rows } };
@@ -400,8 +439,10 @@ function parseJsonText(text: string, source: string, meta: InputMeta): ParseOutc
   if (typeof profile === 'string' && profile.trim() !== '' && !isProfileName(profile.trim().toLowerCase())) {
     return fail('malformed', `${source}: "profile" "${shown(profile, 64)}" is not a profile name (lower-case letters, digits, '.', '_' or '-', at most 64)`);
   }
+  const callbackUrl = envelope['callbackUrl'];
+  if (callbackUrl !== undefined && callbackUrl !== null && typeof callbackUrl !== 'string') return fail('malformed', `${source}: "callbackUrl" must be an https URL string`);
   const rows = users.map((u, i) => jsonRow(u, i + 1));
-  return { ok: true, input: { format: 'json', ...meta, rows, ...(batchId ? { batchId } : {}), ...(profile ? { profile } : {}) } };
+  return { ok: true, input: { format: 'json', ...meta, rows, ...(batchId ? { batchId } : {}), ...(profile ? { profile } : {}), ...(typeof callbackUrl === 'string' ? { callbackUrl } : {}) } };
 }
 
 function describeChar(c: string): string {
@@ -533,22 +574,25 @@ function jsonRow(u: unknown, row: number): InputRow {
   }
   const o = u as Record<string, unknown>;
   const upn = o['userPrincipalName'];
-  const { displayName, profile, skus, usageLocation, onPremisesPstn } = o;
+  const { displayName, profile, skus, usageLocation, onPremisesPstn, phoneNumber, numberType, emergencyLocationId, startDate } = o;
   const problems: { field: string; message: string }[] = [];
   if (typeof upn !== 'string') problems.push({ field: 'userPrincipalName', message: upn === undefined ? 'is missing' : 'must be a string' });
   if (displayName !== undefined && displayName !== null && typeof displayName !== 'string') problems.push({ field: 'displayName', message: 'must be a string' });
   if (profile !== undefined && profile !== null && typeof profile !== 'string') problems.push({ field: 'profile', message: 'must be a string' });
   if (skus !== undefined && skus !== null && (!Array.isArray(skus) || skus.some((s) => typeof s !== 'string'))) problems.push({ field: 'skus', message: 'must be an array of part numbers' });
   if (usageLocation !== undefined && usageLocation !== null && typeof usageLocation !== 'string') problems.push({ field: 'usageLocation', message: 'must be a two-letter country code' });
+  if (startDate !== undefined && startDate !== null && typeof startDate !== 'string') problems.push({ field: 'startDate', message: 'must be a date (2026-12-07) or a date-time with an offset, as a string' });
   let hybrid: boolean | undefined;
   if (typeof onPremisesPstn === 'boolean') hybrid = onPremisesPstn;
   else if (typeof onPremisesPstn === 'string') {
     hybrid = parseBoolean(onPremisesPstn);
     if (hybrid === undefined) problems.push({ field: 'onPremisesPstn', message: 'must be true or false' });
   } else if (onPremisesPstn !== undefined && onPremisesPstn !== null) problems.push({ field: 'onPremisesPstn', message: 'must be true or false' });
+  const phone = phoneFields({ phoneNumber, numberType, emergencyLocationId }, (f) => f);
+  problems.push(...phone.problems);
   const base = { row, userPrincipalName: typeof upn === 'string' ? upn.trim() : '', ...(typeof displayName === 'string' && displayName.trim() ? { displayName: truncate(displayName.trim(), 256) } : {}) };
   if (problems.length > 0) {
-    const reason = typeof upn !== 'string' ? 'invalid_upn' : 'invalid_field';
+    const reason = typeof upn !== 'string' ? 'invalid_upn' : phone.badNumber ? 'invalid_phone_number' : problems.every((p) => p.field === 'startDate') ? 'invalid_start_date' : 'invalid_field';
     return { ...base, problem: rowProblem(reason, where, problems, '') };
   }
   return {
@@ -557,5 +601,45 @@ function jsonRow(u: unknown, row: number): InputRow {
     ...(Array.isArray(skus) && skus.length > 0 ? { skus: (skus as string[]).map((s) => s.trim()).filter(Boolean) } : {}),
     ...(typeof usageLocation === 'string' && usageLocation.trim() ? { usageLocation: usageLocation.trim() } : {}),
     ...(hybrid !== undefined ? { onPremisesPstn: hybrid } : {}),
+    ...phone.fields,
+    ...(typeof startDate === 'string' && startDate.trim() ? { startDate: startDate.trim() } : {}),
   };
+}
+
+interface PhoneFields {
+  phoneNumber?: string;
+  numberType?: NumberType;
+  emergencyLocationId?: string;
+}
+
+/**
+ * Reads a row's phone fields (blank means absent), naming each field with `name`. A number that is not E.164 sets
+ * `badNumber` (the row is then `invalid_phone_number`); an unknown number type or a location that is not an
+ * emergency location id is an ordinary field problem.
+ */
+function phoneFields(raw: { phoneNumber: unknown; numberType: unknown; emergencyLocationId: unknown }, name: (field: keyof PhoneFields) => string): { fields: PhoneFields; problems: { field: string; message: string }[]; badNumber: boolean } {
+  const fields: PhoneFields = {};
+  const problems: { field: string; message: string }[] = [];
+  let badNumber = false;
+  const present = (v: unknown) => v !== undefined && v !== null && !(typeof v === 'string' && v.trim() === '');
+  if (present(raw.phoneNumber)) {
+    const e164 = typeof raw.phoneNumber === 'string' ? normalisePhoneNumber(raw.phoneNumber) : undefined;
+    if (e164) fields.phoneNumber = e164;
+    else {
+      badNumber = true;
+      const shown = typeof raw.phoneNumber === 'string' ? `"${truncate(raw.phoneNumber.trim())}" is not` : 'must be';
+      problems.push({ field: name('phoneNumber'), message: `${shown} an E.164 number ('+', country code and number, up to 15 digits, e.g. "+14255550100")` });
+    }
+  }
+  if (present(raw.numberType)) {
+    const parsed = typeof raw.numberType === 'string' ? parseNumberType(raw.numberType) : undefined;
+    if (parsed) fields.numberType = parsed;
+    else problems.push({ field: name('numberType'), message: `${typeof raw.numberType === 'string' ? `"${truncate(raw.numberType.trim())}"` : 'it'} is not a number type; expected callingPlan, directRouting or operatorConnect` });
+  }
+  if (present(raw.emergencyLocationId)) {
+    const id = typeof raw.emergencyLocationId === 'string' ? raw.emergencyLocationId.trim() : undefined;
+    if (id && isEmergencyLocationId(id)) fields.emergencyLocationId = id.toLowerCase();
+    else problems.push({ field: name('emergencyLocationId'), message: `${id ? `"${truncate(id)}"` : 'it'} is not an emergency location id (a GUID, as Get-CsOnlineLisLocation shows it)` });
+  }
+  return { fields, problems, badNumber };
 }

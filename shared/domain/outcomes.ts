@@ -1,6 +1,6 @@
 // The vocabulary every row ends in: one outcome, and a reason from a fixed list, as DESIGN.md's table gives them.
 
-export const OUTCOMES = ['provisioned', 'assigned', 'flagged', 'failed', 'rejected'] as const;
+export const OUTCOMES = ['provisioned', 'assigned', 'flagged', 'failed', 'rejected', 'cancelled'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export const FAILURE_REASONS = [
@@ -31,10 +31,17 @@ export const REJECTION_REASONS = [
   // Not in DESIGN's table: a field other than the UPN or usage location that cannot be read (e.g. onPremisesPstn
   // "maybe", skus not a list). Without it such a row would have to be guessed at or given a wrong reason.
   'invalid_field',
+  // A row's phone number that is not E.164 (DESIGN's table; issue 13).
+  'invalid_phone_number',
+  'invalid_start_date',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
-export type Reason = FailureReason | RejectionReason | 'already_licensed' | 'no_calling_plan';
+/** Why a licensed user is `flagged`: Teams showed no calling plan, or the phone number could not be assigned. */
+export const FLAG_REASONS = ['no_calling_plan', 'no_free_number', 'number_in_use', 'number_assignment_failed'] as const;
+export type FlagReason = (typeof FLAG_REASONS)[number];
+
+export type Reason = FailureReason | RejectionReason | FlagReason | 'already_licensed';
 
 /** Advisories never block; they are recorded in the report for the admin's next step. */
 export const ADVISORIES = {
@@ -47,6 +54,7 @@ export const ADVISORIES = {
   licensed_by_group: 'A licence of the row comes only from a group the user belongs to: it goes away if the user leaves the group.',
   group_licence_error: 'A group assignment of a licence of the row is in an error state; the message names the group and the error.',
   plans_enabled: 'Service plans the row needs were switched off in a licence the user holds; they were switched on, the other disabled plans kept.',
+  number_kept: 'The user already had a primary phone number in Teams; it was kept and no other number was assigned.',
 } as const;
 export type Advisory = keyof typeof ADVISORIES;
 
@@ -64,6 +72,10 @@ export interface UserOutcome {
   reason: Reason | '';
   message: string;
   advisories: Advisory[];
+  /** When the row's licences are (or were) due, for a row with a start date that had to wait; null otherwise. */
+  scheduledFor?: string | null;
   assignedAt: string | null;
   provisionedAt: string | null;
+  /** The Teams phone number the user holds after the run (assigned by it, or kept), or null. */
+  phoneNumber: string | null;
 }

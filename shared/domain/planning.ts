@@ -6,7 +6,9 @@ import { canonicalPartNumber, capabilitiesOf, PREREQUISITES, type Capability, ty
 import { normaliseUsageLocation } from './countries';
 import { enabledPlanNames, holdingOf, unmetDependencies, type GroupLicenceError, type PlanEnablement, type PlanIds, type UserHoldings } from './holdings';
 import type { InputFormat, InputRow } from './input';
+import { featureNeededFor, planNumber, type NumberType, type PhoneNumberPolicy, type PlannedNumber } from './phone-numbers';
 import { isProfileName, normaliseProfileName, PART_NUMBER, type Profiles } from './profiles';
+import { effectiveDueAt, readStartDate, type ScheduleSettings } from './schedule';
 import { errorText, hasHiddenCharacters, shown } from './text';
 import { isValidUpn, upnKey } from './upn';
 
@@ -15,6 +17,8 @@ export interface ValidationOptions {
   readonly defaultProfile: string;
   /** The request's or the blob folder's profile, used for rows that name none. */
   readonly batchProfile?: string;
+  /** How start dates are read, and the batch's start time (horizon, rows whose time has come). */
+  readonly schedule?: { readonly settings: ScheduleSettings; readonly now: Date };
 }
 
 export interface RowRequest {
@@ -26,6 +30,12 @@ export interface RowRequest {
   readonly partNumbers: readonly string[];
   readonly usageLocation?: string;
   readonly hybrid: boolean;
+  /** The row's own number (E.164), its type and emergency location, when it gives them. */
+  readonly phoneNumber?: string;
+  readonly numberType?: NumberType;
+  readonly emergencyLocationId?: string;
+  /** For a row with a start date: when its licences are due (the batch's start when that time has passed). */
+  readonly scheduledFor?: string;
 }
 
 interface Settled {
@@ -115,9 +125,29 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
       usageLocation = normaliseUsageLocation(r.usageLocation);
       if (!usageLocation) return reject('invalid_usage_location', `${where}: usage location "${clip(r.usageLocation)}" is not an ISO 3166-1 two-letter country code (e.g. US, GB, DE)`);
     }
+    if (r.onPremisesPstn === true && r.numberType !== undefined && r.numberType !== 'directRouting') {
+      return reject('calling_plan_not_allowed_hybrid', `${where}: a hybrid (on-premises PSTN) user takes a Direct Routing number, not a ${r.numberType} one; set numberType directRouting or leave it out`);
+    }
+    let scheduledFor: string | undefined;
+    if (r.startDate !== undefined && options.schedule) {
+      const reading = readStartDate(r.startDate, options.schedule.now, options.schedule.settings);
+      if (!reading.ok) return reject('invalid_start_date', `row ${r.row}, field startDate: ${reading.message}`);
+      scheduledFor = effectiveDueAt(reading, options.schedule.now).toISOString();
+    }
     return {
       kind: 'request',
-      request: { ...located(r), userPrincipalName: upn, profile: shownProfile, partNumbers: skus, hybrid: r.onPremisesPstn === true, ...(usageLocation ? { usageLocation } : {}) },
+      request: {
+        ...located(r),
+        userPrincipalName: upn,
+        profile: shownProfile,
+        partNumbers: skus,
+        hybrid: r.onPremisesPstn === true,
+        ...(usageLocation ? { usageLocation } : {}),
+        ...(r.phoneNumber ? { phoneNumber: r.phoneNumber } : {}),
+        ...(r.numberType ? { numberType: r.numberType } : {}),
+        ...(r.emergencyLocationId ? { emergencyLocationId: r.emergencyLocationId } : {}),
+        ...(scheduledFor ? { scheduledFor } : {}),
+      },
     };
   });
 }
@@ -146,6 +176,8 @@ export interface PlanOptions {
   readonly input?: { readonly format: InputFormat; readonly usageLocationColumn?: string };
   /** false: usage locations are never set (the deployment holds only a read-only user permission); default true. */
   readonly setUsageLocation?: boolean;
+  /** Whether rows get phone numbers (DIALTONE_PHONE_NUMBERS, default `row`) and the profiles that set their own. */
+  readonly phoneNumbers?: { readonly policy: PhoneNumberPolicy; readonly byProfile: ReadonlyMap<string, PhoneNumberPolicy> };
 }
 
 /** Why a user without a usage location cannot be licensed when the deployment does not set usage locations. */
@@ -169,8 +201,12 @@ export interface AssignmentPlan {
   readonly note?: string;
   /** Set only when the user has no usage location. */
   readonly setUsageLocation: string | null;
-  /** The row includes a Calling Plan, so Teams must be watched until it shows one. */
+  /** The row includes a Calling Plan or gets a number, so Teams must be watched until it shows what they need. */
   readonly pollTeams: boolean;
+  /** Teams must show Phone System rather than a Calling Plan (a Direct Routing or Operator Connect number only). */
+  readonly waitFor?: 'PhoneSystem';
+  /** The phone number to assign once Teams shows it may be (absent: none). */
+  readonly number?: PlannedNumber;
   readonly advisories: readonly Advisory[];
 }
 
@@ -283,7 +319,14 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
   const isE5 = [...rowSkus, ...user.skuIds.map((id) => tenant.catalog.bySkuId(id))].some((s) => s?.e5 === true);
   if (isE5 && !allCaps.has('communicationsCredits')) advisories.push('communications_credits_recommended');
   if (missing.some((s) => s.capabilities.has('audioConferencing') || s.capabilities.has('audioConferencingPayPerMinute'))) advisories.push('audio_conferencing_provider_switched');
-  if (rowCaps.has('callingPlan')) advisories.push('next_step_phone_number');
+  const policy = options.phoneNumbers?.byProfile.get(req.profile) ?? options.phoneNumbers?.policy ?? 'row';
+  const number = planNumber(req, policy, { country: effectiveLocation, asksForCallingPlan: rowCaps.has('callingPlan') });
+  if (number) {
+    const needs = featureNeededFor(number.numberType) === 'CallingPlan' ? 'callingPlan' : 'phoneSystem';
+    if (!allCaps.has(needs)) {
+      return reject('missing_prerequisite', `${where}: a ${number.numberType} number needs ${CAPABILITY_NAMES[needs]}, which neither the row nor the user has`);
+    }
+  } else if (rowCaps.has('callingPlan')) advisories.push('next_step_phone_number');
   if (enable.length > 0) advisories.push('plans_enabled');
   if (holdings.some((x) => x.h.kind === 'held' && x.h.byGroupOnly)) advisories.push('licensed_by_group');
   const groupErrors: GroupLicenceError[] = holdings.flatMap((x) => (x.h.kind === 'held' || x.h.kind === 'missing' ? [...x.h.groupErrors] : []));
@@ -298,7 +341,9 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
     enable,
     ...(note ? { note } : {}),
     setUsageLocation: user.usageLocation ? null : effectiveLocation,
-    pollTeams: rowCaps.has('callingPlan'),
+    pollTeams: rowCaps.has('callingPlan') || number !== undefined,
+    ...(number && !rowCaps.has('callingPlan') && featureNeededFor(number.numberType) === 'PhoneSystem' ? { waitFor: 'PhoneSystem' as const } : {}),
+    ...(number ? { number } : {}),
     advisories,
   };
 }
@@ -333,5 +378,6 @@ export function settledOutcome(row: RejectedRow | FailedRow): UserOutcome {
     advisories: [],
     assignedAt: null,
     provisionedAt: null,
+    phoneNumber: null,
   };
 }

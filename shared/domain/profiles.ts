@@ -4,6 +4,7 @@
 // Profiles are a Map: the names come from callers (rows, requests, folders), and a plain object would answer
 // `constructor`, `toString` or `__proto__` with Object.prototype's members.
 import { canonicalPartNumber } from './catalog';
+import { parsePhoneNumberPolicy, type PhoneNumberPolicy } from './phone-numbers';
 import { shown } from './text';
 
 export type Profiles = ReadonlyMap<string, readonly string[]>;
@@ -36,25 +37,49 @@ export function isProfileName(name: string): boolean {
   return PROFILE_NAME.test(name);
 }
 
+/** The phone number policy a profile sets for its rows, by profile name; profiles that set none are absent. */
+export type ProfilePhoneNumbers = ReadonlyMap<string, PhoneNumberPolicy>;
+
 /**
- * Merges overrides (already JSON-parsed) over the built-in profiles. An override with an empty list removes a
- * profile. Returns the problems found instead of throwing.
+ * Merges overrides (already JSON-parsed) over the built-in profiles. A profile is a list of part numbers, or
+ * `{ "skus": [...], "phoneNumbers": "row" | "pool" | "off" }` to set the phone number policy for its rows. An
+ * override with an empty list removes a profile. Returns the problems found instead of throwing.
  */
-export function mergeProfiles(overrides: unknown): { profiles: Profiles; problems: string[] } {
+export function mergeProfiles(overrides: unknown): { profiles: Profiles; phoneNumbers: ProfilePhoneNumbers; problems: string[] } {
   const problems: string[] = [];
   const merged = new Map<string, readonly string[]>(BUILT_IN_PROFILES);
-  if (overrides === undefined || overrides === null) return { profiles: merged, problems };
+  const phoneNumbers = new Map<string, PhoneNumberPolicy>();
+  if (overrides === undefined || overrides === null) return { profiles: merged, phoneNumbers, problems };
   if (typeof overrides !== 'object' || Array.isArray(overrides)) {
-    return { profiles: merged, problems: ['must be a JSON object mapping profile names to arrays of part numbers'] };
+    return { profiles: merged, phoneNumbers, problems: ['must be a JSON object mapping profile names to arrays of part numbers'] };
   }
-  for (const [name, value] of Object.entries(overrides as Record<string, unknown>)) {
+  for (const [name, entry] of Object.entries(overrides as Record<string, unknown>)) {
     const key = name.trim().toLowerCase();
     if (!PROFILE_NAME.test(key)) {
       problems.push(`profile name "${shown(name, 80)}" must be lower-case letters, digits, '.', '_' or '-' (at most 64)`);
       continue;
     }
+    let value: unknown = entry;
+    let policy: PhoneNumberPolicy | undefined;
+    if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) {
+      const o = entry as Record<string, unknown>;
+      const unknownKeys = Object.keys(o).filter((k) => k !== 'skus' && k !== 'phoneNumbers');
+      if (unknownKeys.length > 0) {
+        problems.push(`profile "${key}" has unknown keys ${unknownKeys.slice(0, 5).map((k) => `"${shown(k, 40)}"`).join(', ')}; expected "skus" and optionally "phoneNumbers"`);
+        continue;
+      }
+      value = o['skus'];
+      const raw = o['phoneNumbers'];
+      if (raw !== undefined) {
+        policy = typeof raw === 'string' ? parsePhoneNumberPolicy(raw) : undefined;
+        if (!policy) {
+          problems.push(`profile "${key}": "phoneNumbers" must be "row", "pool" or "off"`);
+          continue;
+        }
+      }
+    }
     if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-      problems.push(`profile "${key}" must be an array of part numbers`);
+      problems.push(value === entry ? `profile "${key}" must be an array of part numbers` : `profile "${key}": "skus" must be an array of part numbers`);
       continue;
     }
     const parts = (value as string[]).map(canonicalPartNumber);
@@ -63,10 +88,14 @@ export function mergeProfiles(overrides: unknown): { profiles: Profiles; problem
       problems.push(`profile "${key}" has invalid part numbers: ${bad.slice(0, 10).map((b) => shown(b, 80)).join(', ')}`);
       continue;
     }
+    phoneNumbers.delete(key);
     if (parts.length === 0) merged.delete(key);
-    else merged.set(key, [...new Set(parts)]);
+    else {
+      merged.set(key, [...new Set(parts)]);
+      if (policy) phoneNumbers.set(key, policy);
+    }
   }
-  return { profiles: merged, problems };
+  return { profiles: merged, phoneNumbers, problems };
 }
 
 export function normaliseProfileName(name: string): string {

@@ -1,6 +1,7 @@
 // The batch report: one document with every row's outcome, as JSON and as a CSV that a spreadsheet opens as text
 // (no formula injection: HR data travels through here into Excel).
 import type { CsvDelimiter, InputAdvisory, InputEncoding, InputFormat } from './input';
+import type { CallbackRecord } from './callback';
 import type { Outcome, UserOutcome } from './outcomes';
 
 /** What the input was read as: helps an admin check that accented names came through. */
@@ -23,23 +24,25 @@ export interface BatchReport {
   input?: InputDescription;
   /** Notes about the input as a whole (e.g. it was read as Windows-1252); never blocking. */
   advisories?: InputAdvisory[];
+  /** The batch asked for a callback: where to, and every attempt to deliver it. */
+  callback?: CallbackRecord;
   counts: OutcomeCounts;
   users: UserOutcome[];
 }
 
 export function countOutcomes(users: readonly Pick<UserOutcome, 'outcome'>[], total = users.length): OutcomeCounts {
-  const counts = { total, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0 };
+  const counts = { total, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, cancelled: 0 };
   for (const u of users) counts[u.outcome]++;
   return counts;
 }
 
 export function buildReport(fields: Omit<BatchReport, 'counts' | 'users'> & { users: UserOutcome[]; total?: number }): BatchReport {
-  const users = [...fields.users].sort((a, b) => a.row - b.row);
+  const users = [...fields.users].sort((a, b) => a.row - b.row).map((u) => ({ ...u, scheduledFor: u.scheduledFor ?? null }));
   const { total, ...rest } = fields;
   return { ...rest, counts: countOutcomes(users, total ?? users.length), users };
 }
 
-export const REPORT_CSV_COLUMNS = ['row', 'line', 'displayName', 'userPrincipalName', 'profile', 'skus', 'outcome', 'reason', 'message', 'advisories', 'assignedAt (UTC)', 'provisionedAt (UTC)'] as const;
+export const REPORT_CSV_COLUMNS = ['row', 'line', 'displayName', 'userPrincipalName', 'profile', 'skus', 'outcome', 'reason', 'message', 'advisories', 'scheduledFor (UTC)', 'assignedAt (UTC)', 'provisionedAt (UTC)', 'phoneNumber'] as const;
 
 const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 
@@ -66,7 +69,7 @@ export function reportToCsv(report: BatchReport): string {
   const lines = [REPORT_CSV_COLUMNS.join(d)];
   for (const u of report.users) {
     lines.push(
-      [u.row, u.line, u.displayName, u.userPrincipalName, u.profile, u.skus.join('+'), u.outcome, u.reason, u.message, u.advisories.join(' '), spreadsheetTime(u.assignedAt), spreadsheetTime(u.provisionedAt)]
+      [u.row, u.line, u.displayName, u.userPrincipalName, u.profile, u.skus.join('+'), u.outcome, u.reason, u.message, u.advisories.join(' '), spreadsheetTime(u.scheduledFor ?? null), spreadsheetTime(u.assignedAt), spreadsheetTime(u.provisionedAt), u.phoneNumber ?? null]
         .map(csvCell)
         .join(d),
     );

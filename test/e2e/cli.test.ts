@@ -1,7 +1,7 @@
 // The `dialtone` command as a user runs it: the demo, exit codes a script can act on, usage errors that say what is
 // wrong in one line before anything starts, the user's own paths from any folder, and `dialtone host`'s clock.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshBuild } from '../../local/stack';
@@ -31,15 +31,20 @@ afterAll(() => {
 });
 
 describe('dialtone run', () => {
-  it('runs the demo explained: what it shows, every outcome, what to do next; exits 0 when it completes', () => {
+  it('runs the demo explained: what it shows, every outcome, numbers assigned (pool and Direct Routing) and one no_free_number, what to do next; exits 0 when it completes', () => {
     const out = folder();
     const r = dialtone(['run', '--demo', '--out', out]);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/This is the demo: [\s\S]*built so that every outcome shows up/);
     expect(r.stdout).toMatch(/provisioned\s+3/);
-    expect(r.stdout).toMatch(/flagged\s+licences assigned, but Teams showed no calling plan by the deadline\n\s+→ check the user in the Teams admin center/);
+    expect(r.stdout).toMatch(/flagged\s+licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned\n\s+→ see the reason below/);
+    expect(r.stdout).toMatch(/no_free_number → the pool has no free number/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    expect(report.counts).toEqual({ total: 17, provisioned: 3, assigned: 3, flagged: 1, failed: 3, rejected: 7 });
+    expect(report.counts).toEqual({ total: 17, provisioned: 3, assigned: 2, flagged: 2, failed: 3, rejected: 7, cancelled: 0 });
+    const numbers = Object.fromEntries(report.users.filter((u: { phoneNumber: string | null }) => u.phoneNumber).map((u: { userPrincipalName: string; phoneNumber: string }) => [u.userPrincipalName, u.phoneNumber]));
+    // The US and UK pools' numbers, and the hybrid row's own Direct Routing number.
+    expect(numbers).toEqual({ 'AdeleV@contoso.com': expect.stringMatching(/^\+1425555010[01]$/), 'AlexW@contoso.com': '+442079460100', 'GradyA@contoso.com': '+14255550150' });
+    expect(report.users.find((u: { userPrincipalName: string }) => u.userPrincipalName === 'HenriettaM@contoso.com')).toMatchObject({ outcome: 'flagged', reason: 'no_free_number' });
     expect(readFileSync(join(out, 'report.csv'), 'utf8').trim().split('\r\n')).toHaveLength(18);
   });
 
@@ -126,7 +131,59 @@ describe('dialtone host', () => {
   it('says that its clock skips ahead, and runs on the real clock with --real-time', async () => {
     const skip = await hostSays([]);
     expect([skip.code, skip.stdout]).toEqual([0, expect.stringMatching(/clock: +skips ahead whenever nothing is running, so a simulated day passes in seconds \(start with --real-time/)]);
+    // The admin console's one-time sign-in link (the local stand-in for Entra ID sign-in; see local/host/easy-auth.ts).
+    expect(skip.stdout).toMatch(/admin console: +http:\/\/127\.0\.0\.1:\d+\/\.auth\/login\/local\?token=[A-Za-z0-9_-]{32} +\(a one-time sign-in link/);
     const real = await hostSays(['--real-time']);
     expect([real.code, real.stdout]).toEqual([0, expect.stringMatching(/clock: +real time: Teams provisioning delays, polls and the deadline take as long as they say/)]);
+  });
+});
+
+describe('dialtone run stopped by a signal', () => {
+  /** Every process below `pid`, from the process table (Linux and macOS `ps`). */
+  function descendants(pid: number): number[] {
+    const table = spawnSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
+    const found: number[] = [];
+    for (let frontier = [pid]; frontier.length > 0; ) {
+      const next = table.filter(([, ppid]) => frontier.includes(ppid)).map(([p]) => p);
+      found.push(...next);
+      frontier = next;
+    }
+    return found;
+  }
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it.each([
+    ['while its batch runs', /batch \S+ submitted/],
+    ['while its stack starts', /starting Azurite/],
+  ])('SIGTERM %s: stops the host, the simulator and Azurite, removes its folder, exits 1', async (_when, cue) => {
+    const dir = folder();
+    const tmp = folder();
+    // A user whose calling plan never shows keeps the batch polling Teams for the whole (simulated) week.
+    writeFileSync(join(dir, 'tenant.json'), JSON.stringify({ skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 5 }, { skuPartNumber: 'MCOEV', prepaidUnits: 5 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 5 }], users: [{ userPrincipalName: 'a@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: null }] }));
+    writeFileSync(join(dir, 'hires.txt'), 'a@contoso.com\n');
+    const child = spawn(process.execPath, [cli, 'run', 'hires.txt', '--tenant', 'tenant.json', '--deadline-hours', '168'], { cwd: dir, env: { ...process.env, TMPDIR: tmp, TEMP: tmp, TMP: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (cue.test(stderr)) resolve();
+      });
+      void exited.then((code) => reject(new Error(`dialtone run exited ${code} before the cue: ${stderr}`)));
+    });
+    const started = descendants(child.pid!);
+    if (cue.source.startsWith('batch')) expect(started.length).toBeGreaterThanOrEqual(2); // the host and Azurite at least
+    child.kill('SIGTERM');
+    const code = await exited;
+    expect([code, stderr]).toEqual([1, expect.stringMatching(/dialtone: stopped by SIGTERM before the batch finished/)]);
+    expect(started.filter(alive)).toEqual([]);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 });

@@ -17,16 +17,12 @@ describe('recheck', () => {
   afterAll(() => stack?.stop());
 
   it('checks Teams at once instead of waiting for the next poll', async () => {
-    const t0 = Date.now();
     expect((await postBatch(stack, { batchId: 'recheck-1', users: [{ userPrincipalName: 'quick@contoso.com' }] })).status).toBe(202);
-    // wait until the chunk has assigned and is waiting on its first poll timer (10 minutes away on the real clock)
-    for (;;) {
-      const live = await getBatch(stack, 'recheck-1');
-      if (live.status === 200 && live.body.users?.[0]?.outcome === 'assigned') break;
-      if (Date.now() - t0 > 30_000) throw new Error('never assigned');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await new Promise((r) => setTimeout(r, 300));
+    // Wait (bounded by jest's timeout, not by a clock here) until the chunk has assigned: it then waits on its first
+    // poll timer, 10 minutes away on the real clock.
+    while ((await getBatch(stack, 'recheck-1')).body?.users?.[0]?.outcome !== 'assigned') await new Promise((r) => setTimeout(r, 100));
+    // Teams has not been asked yet: the only read that can come before the 10-minute timer is the recheck's.
+    expect(stack.sim.record.byKind.teamsUserConfiguration).toBe(0);
     // At capacity (a batch and its chunk running), a new batch is refused with 503 and Retry-After, starting nothing.
     const busy = await postBatch(stack, { batchId: 'too-many', users: [{ userPrincipalName: 'quick@contoso.com' }] });
     expect([busy.status, busy.headers.get('retry-after'), busy.headers.get('content-type')]).toEqual([503, '10', 'application/problem+json']);
@@ -36,6 +32,8 @@ describe('recheck', () => {
     expect(((await r.json()) as { chunksAsked: number }).chunksAsked).toBe(1);
     const report = await waitForReport(stack, 'recheck-1', 30_000);
     expect(report.users[0]).toMatchObject({ outcome: 'provisioned' });
+    // One Teams read, the recheck's, saw the calling plan.
+    expect([stack.sim.record.byKind.teamsUserConfiguration, stack.sim.record.callingPlanSeenAt.size]).toEqual([1, 1]);
     // The first poll timer is 10 minutes after the assignment: a calling plan seen before then was seen by the recheck.
     expect(Date.parse(report.users[0]!.provisionedAt!) - Date.parse(report.users[0]!.assignedAt!)).toBeLessThan(10 * 60_000);
     const unknown = await fetch(`${stack.host.url}/api/batches/nope/recheck`, { method: 'POST', headers: { 'x-functions-key': stack.host.functionKey } });

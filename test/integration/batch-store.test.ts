@@ -1,6 +1,8 @@
 // The batch store against Azurite: an HTTP batch's input is written once per run (If-None-Match: *), an input is
 // read as the version the batch was accepted with (If-Match with the event's or the upload's ETag), and an input
 // over the limit is refused without being downloaded whole.
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type Azurite } from '../../local/azurite';
 import { BlobBatchStore, newRunKey } from '../../shared/adapters/batch-store';
@@ -49,7 +51,34 @@ describe('batch store', () => {
   it('refuses an input over the limit from its length, not by downloading it', async () => {
     const intake = service.getContainerClient('license-requests');
     const big = await intake.getBlockBlobClient('big.txt').uploadData(Buffer.alloc(MAX_INPUT_BYTES + 1, 'a'));
-    const read = await store.readInput({ container: 'license-requests', name: 'big.txt', etag: big.etag! });
-    expect(read).toEqual({ ok: false, message: `big.txt: ${MAX_INPUT_BYTES + 1} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file` });
+    const small = await intake.getBlockBlobClient('small.txt').uploadData(Buffer.from('a@contoso.com\n'));
+    // The store talks to Azurite through a recording proxy: every request, and how many body bytes came back.
+    const seen: { method: string; path: string; bodyBytes: number }[] = [];
+    const proxy = createServer((req, res) => {
+      const upstream = httpRequest({ host: '127.0.0.1', port: azurite.blobPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        const entry = { method: req.method ?? '', path: decodeURIComponent((req.url ?? '').split('?')[0]!), bodyBytes: 0 };
+        seen.push(entry);
+        answer.on('data', (c: Buffer) => (entry.bodyBytes += c.length));
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (proxy.address() as AddressInfo).port;
+      const viaProxy = new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString.replace(/BlobEndpoint=http:\/\/127\.0\.0\.1:\d+/, `BlobEndpoint=http://127.0.0.1:${port}`)), 'license-reports');
+      const read = await viaProxy.readInput({ container: 'license-requests', name: 'big.txt', etag: big.etag! });
+      expect(read).toEqual({ ok: false, message: `big.txt: ${MAX_INPUT_BYTES + 1} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file` });
+      const ofBig = seen.filter((r) => r.path.endsWith('/license-requests/big.txt'));
+      expect(ofBig).toEqual([{ method: 'HEAD', path: expect.any(String), bodyBytes: 0 }]);
+      // The same path reads a small input whole: one HEAD, one GET with its bytes (so the proxy sees a download).
+      const readSmall = await viaProxy.readInput({ container: 'license-requests', name: 'small.txt', etag: small.etag! });
+      expect(readSmall.ok && readSmall.bytes.toString()).toBe('a@contoso.com\n');
+      expect(seen.filter((r) => r.path.endsWith('/small.txt')).map((r) => [r.method, r.bodyBytes])).toEqual([['HEAD', 0], ['GET', 14]]);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 });

@@ -2,7 +2,7 @@
 import { SkipAheadClock } from '../../local/clock';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
-import { GraphLicensingDirectory } from '../../shared/adapters/graph';
+import { GraphLicensingDirectory, SimulatorTokenCredential } from '../../shared/adapters/graph';
 import type { GraphFailure, GraphResult } from '../../shared/domain/directory';
 import { simulatorWithAdapter } from '../support/graph';
 import { skuIdOf } from '../support/tenant';
@@ -98,9 +98,21 @@ describe('Graph adapter against the simulator', () => {
     const adele = await idOf('adele@contoso.com');
     await graph.assignLicenses(adele, [skuIdOf('ENTERPRISEPACK'), skuIdOf('MCOEV'), skuIdOf('MCOPSTN2')]);
     clock.skipTo(clock.now() + 61 * 60_000);
+    const batchesBefore = sim.record.byKind.batch;
     const r = await graph.readTeamsFeatures([adele, 'no-such-id']);
     expect(r.get(adele)).toEqual({ ok: true, value: ['Teams', 'PhoneSystem', 'CallingPlan'] });
     expect(failure(r.get('no-such-id')).reason).toBe('user_not_found');
+    // Both reads went as items of one $batch, each with the priority header Graph documents (throttling.md: low
+    // priority requests are throttled first, so polling never crowds out the licence writes).
+    expect(sim.record.byKind.batch - batchesBefore).toBe(1);
+    expect(sim.record.teamsReads).toEqual([{ priority: 'low', inBatch: true }, { priority: 'low', inBatch: true }]);
+    // 25 users (under Teams' 30 reads a second): two $batch requests (20 and 5), every item low priority.
+    sim.record.teamsReads.length = 0;
+    const bulk = await Promise.all(Array.from({ length: 25 }, (_, i) => idOf(`bulk${i}@contoso.com`)));
+    const before25 = sim.record.byKind.batch;
+    expect((await graph.readTeamsFeatures(bulk)).size).toBe(25);
+    expect(sim.record.byKind.batch - before25).toBe(2);
+    expect(sim.record.teamsReads).toEqual(Array.from({ length: 25 }, () => ({ priority: 'low', inBatch: true })));
   });
 
   it('retries a 429 inside a $batch after its Retry-After', async () => {
@@ -111,15 +123,28 @@ describe('Graph adapter against the simulator', () => {
     expect(sim.record.throttled).toBe(2);
   });
 
-  it('retries 503/504 for writes and reads, and reports a transient failure once retries run out', async () => {
+  it('retries 503/504 for reads and usage-location writes, sends an assignLicense once after a 5xx, and reports a transient failure once retries run out', async () => {
+    const ids = await Promise.all(['adele', 'second'].map((u) => idOf(`${u}@contoso.com`)));
+    // Every request fails: a read and a PATCH are each sent 7 times (1 + 6 retries), then given up. An assignLicense
+    // answered 5xx may have landed, so the adapter does not resend it blindly: the assign activity reads the user
+    // again first (e2e/graph-documented.test.ts: "re-reads the user after a lost assignLicense response…").
     sim.faults = { errorRate: 1 };
     const f = failure(await graph.listSubscribedSkus());
     expect(f).toMatchObject({ transient: true, reason: 'graph_error' });
     expect([503, 504]).toContain(f.status);
-    expect(slept).toHaveLength(6);
-    sim.faults = { errorRate: 0.3 };
-    const ids = await Promise.all(['adele', 'second'].map((u) => idOf(`${u}@contoso.com`)));
-    for (const id of ids) expect((await graph.setUsageLocation(id, 'US')).ok).toBe(true);
+    expect(failure(await graph.setUsageLocation(ids[0]!, 'US'))).toMatchObject({ transient: true, reason: 'graph_error' });
+    expect(failure(await graph.assignLicenses(ids[0]!, [skuIdOf('ENTERPRISEPACK')]))).toMatchObject({ transient: true, reason: 'graph_error' });
+    expect([sim.record.byKind.subscribedSkus, sim.record.byKind.patchUser, sim.record.byKind.assignLicense]).toEqual([7, 7, 1]);
+    expect([slept.length, sim.record.faults, sim.record.stateChangingWrites]).toEqual([12, 15, []]);
+    // Some requests fail: each write is sent again until it passes; the simulator saw one request per fault more.
+    sim.faults = { errorRate: 0.5 };
+    const faultsBefore = sim.record.faults;
+    const patchesBefore = sim.record.byKind.patchUser;
+    for (const id of ids) expect(await graph.setUsageLocation(id, 'CA')).toEqual({ ok: true, value: undefined });
+    const faults = sim.record.faults - faultsBefore;
+    expect(faults).toBeGreaterThan(0); // the seeded fault generator fails some of these: the retry path ran
+    expect(sim.record.byKind.patchUser - patchesBefore).toBe(ids.length + faults);
+    expect(sim.record.stateChangingWrites.map((w) => [w.kind, w.userId])).toEqual(ids.map((id) => ['patchUser', id]));
   });
 
   it('finishes a burst of writes beyond the write quota with no request lost', async () => {
@@ -130,6 +155,49 @@ describe('Graph adapter against the simulator', () => {
     expect(sim.record.throttled).toBeGreaterThan(0);
     // The writes beyond 3,000 could only pass once the first left the 150 s window: the adapter waited that out.
     expect(clock.now() - start).toBeGreaterThanOrEqual(150_000);
+  });
+
+  it('paces writes at 18 a second by default: each write 1/18 s of simulated time after the last', async () => {
+    // Virtual time that moves only when this test moves it: the pacer's sleeps wait for the test, which moves the
+    // clock to the earliest slot asked for, releases that write, and moves on once it has reached the simulator. A
+    // pacer that let writes through early would put more than 18 into some second of this clock.
+    let virtual = Date.parse('2026-11-25T08:00:00Z');
+    const vclock = { now: () => virtual };
+    const { sim: vsim } = await simulatorWithAdapter({ tenant, clock: vclock });
+    const waiters: { at: number; release: () => void }[] = [];
+    try {
+      const paced = new GraphLicensingDirectory({ baseUrl: vsim.url, credential: new SimulatorTokenCredential(), extraCaPem: vsim.caPem, now: vclock.now, sleep: (ms) => new Promise<void>((release) => waiters.push({ at: virtual + ms, release })) });
+      const read = await paced.readUsers(Array.from({ length: 45 }, (_, i) => `bulk${i}@contoso.com`));
+      const bulk = [...read.values()].map((r) => (r.ok ? r.value.id : ''));
+      const writes = () => vsim.record.byKind.patchUser + vsim.record.byKind.assignLicense;
+      let done = false;
+      const all = Promise.all([...bulk.map((id) => paced.setUsageLocation(id, 'CA')), ...bulk.map((id) => paced.assignLicenses(id, [skuIdOf('ENTERPRISEPACK')]))]).finally(() => (done = true));
+      const tick = () => new Promise((r) => setTimeout(r, 5));
+      while (!done) {
+        // Every write not waiting for its slot has reached the simulator before the clock moves (one request each:
+        // this simulator injects no faults).
+        while (writes() < 90 - waiters.length && !done) await tick();
+        if (waiters.length === 0) {
+          await tick();
+          continue;
+        }
+        waiters.sort((a, b) => a.at - b.at);
+        const next = waiters.shift()!;
+        virtual = Math.max(virtual, next.at);
+        next.release();
+      }
+      const results = await all;
+      expect(results.filter((r) => !r.ok)).toEqual([]);
+      const at = vsim.record.stateChangingWrites.map((w) => w.at).sort((a, b) => a - b);
+      expect(at).toHaveLength(90);
+      // Each write at least 1/18 s after the one before (to a microsecond: the slots are k × 55.5… ms in floating
+      // point), so no second holds more than 18; and no slower than that: 90 writes span 89/18 s.
+      const gaps = at.slice(1).map((t, i) => t - at[i]!);
+      expect(Math.min(...gaps)).toBeGreaterThan(1000 / 18 - 0.001);
+      expect(at[89]! - at[0]!).toBeCloseTo((89 * 1000) / 18, 0);
+    } finally {
+      await vsim.close();
+    }
   });
 
   it('classifies a refused connection as transient', async () => {

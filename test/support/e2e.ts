@@ -1,4 +1,5 @@
 // Helpers for end-to-end tests through the local host: submit batches the way users do and wait for reports.
+import { readFileSync } from 'node:fs';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { blobBatchId } from '../../functions/intake-blob';
 import type { BatchReport } from '../../shared/domain/report';
@@ -62,4 +63,16 @@ export async function readRunFile(stack: Stack, owner: string, batchId: string, 
   if (runs.length !== 1) throw new Error(`expected one run of ${owner}/${batchId}, found ${runs.length}`);
   const reports = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('license-reports');
   return (await reports.getBlobClient(`${runs[0]}/${file}`).downloadToBuffer()).toString('utf8');
+}
+
+/**
+ * A process's peak resident memory in KiB (`VmHWM` in /proc/<pid>/status, Linux's high-water mark). Throws when the
+ * value cannot be read, so a memory check can never pass for want of a number.
+ */
+export function peakMemoryKiB(pid: number | undefined): number {
+  if (pid === undefined) throw new Error('no process id to read the peak memory of');
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+  if (!m) throw new Error(`no VmHWM line in /proc/${pid}/status`);
+  return Number(m[1]);
 }

@@ -1,30 +1,82 @@
-import { ConfigError, GRAPH_CLOUD_HOSTS, loadConfig } from '../../shared/adapters/config';
+import { ConfigError, DEVELOPMENT_STORAGE, GRAPH_CLOUD_HOSTS, SETTING_NAMES, loadConfig } from '../../shared/adapters/config';
 
 const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 
 describe('configuration', () => {
   it('has sensible defaults', () => {
     const c = loadConfig(base);
-    expect(c).toMatchObject({ graphBaseUrl: 'https://graph.microsoft.com', deadlineHours: 24, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined, chunkSize: 200, intakeContainer: 'license-requests', reportsContainer: 'license-reports', flagsQueue: 'license-flags', serviceBus: undefined, taskHub: 'dialtone' });
+    expect(c).toMatchObject({ graphBaseUrl: 'https://graph.microsoft.com', deadlineHours: 24, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined, chunkSize: 200, assignParallelism: 10, graphWritesPerSecond: 18, intakeContainer: 'license-requests', reportsContainer: 'license-reports', flagsQueue: 'license-flags', serviceBus: undefined, taskHub: 'dialtone' });
     expect(c.profiles.get('phone-domestic')).toEqual(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']);
   });
 
   it('reads every setting', () => {
-    const c = loadConfig({
+    // Two configurations, because some settings exclude each other (Service Bus and storage by identity or by
+    // connection string; a default usage location needs DIALTONE_SET_USAGE_LOCATION on). Together they set every
+    // setting config.ts reads, each to a value other than its default; a new setting fails here until it is added.
+    const byIdentity = {
       DIALTONE_GRAPH_BASE_URL: 'https://127.0.0.1:8443/',
       DIALTONE_GRAPH_ALLOW_LOOPBACK: 'true',
+      DIALTONE_GRAPH_EXTRA_CA_FILE: '/etc/ca.pem',
+      AZURE_CLIENT_ID: 'mi-client-id',
       DIALTONE_DEADLINE_HOURS: '12',
       DIALTONE_DEFAULT_USAGE_LOCATION: 'gb',
+      DIALTONE_SET_USAGE_LOCATION: 'TRUE',
       DIALTONE_DEFAULT_PROFILE: 'Sales',
       DIALTONE_PROFILES: '{"sales":["STANDARDPACK","MCOEV"]}',
       DIALTONE_CHUNK_SIZE: '50',
+      DIALTONE_ASSIGN_PARALLELISM: '7',
+      DIALTONE_GRAPH_WRITES_PER_SECOND: '5',
+      DIALTONE_INTAKE_CONTAINER: 'hr-intake',
+      DIALTONE_REPORTS_CONTAINER: 'hr-reports',
+      DIALTONE_FLAGS_QUEUE: 'hr-flags',
       ServiceBusConnection__fullyQualifiedNamespace: 'contoso-sb.servicebus.windows.net',
       AzureWebJobsStorage__blobServiceUri: 'https://acct.blob.core.windows.net',
       AzureWebJobsStorage__queueServiceUri: 'https://acct.queue.core.windows.net',
       AzureWebJobsStorage__clientId: 'cid',
+      DIALTONE_CALLERS: JSON.stringify({ 'hr-a': { keySha256: 'A'.repeat(64), uploads: true } }),
+      DIALTONE_TASK_HUB: 'hubA',
+      DIALTONE_TIME_ZONE: 'Europe/Berlin',
+      DIALTONE_LEAD_DAYS: '3',
+      DIALTONE_SCHEDULE_HORIZON_DAYS: '60',
+      DIALTONE_ACCOUNT_WAIT_HOURS: '6',
+      DIALTONE_CALLBACK_HOSTS: 'API.hr.example.com, hooks.example.net:8443',
+      DIALTONE_CALLBACK_SECRET: 's'.repeat(40),
+      DIALTONE_LOCAL_RUNTIME: 'true',
+    };
+    const byConnectionString = { ServiceBusConnection: 'Endpoint=sb://contoso-sb.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=x', AzureWebJobsStorage: 'UseDevelopmentStorage=true', DIALTONE_SET_USAGE_LOCATION: 'false' };
+    expect(new Set([...Object.keys(byIdentity), ...Object.keys(byConnectionString)])).toEqual(new Set(SETTING_NAMES));
+
+    const c = loadConfig(byIdentity, (path) => (path === '/etc/ca.pem' ? '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' : ''));
+    const { profiles, callers, ...rest } = c;
+    expect(rest).toEqual({
+      graphBaseUrl: 'https://127.0.0.1:8443',
+      graphIsLocalSimulator: true,
+      graphExtraCaPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+      managedIdentityClientId: 'mi-client-id',
+      deadlineHours: 12,
+      defaultUsageLocation: 'GB',
+      setUsageLocation: true,
+      defaultProfile: 'sales',
+      chunkSize: 50,
+      assignParallelism: 7,
+      graphWritesPerSecond: 5,
+      intakeContainer: 'hr-intake',
+      reportsContainer: 'hr-reports',
+      flagsQueue: 'hr-flags',
+      serviceBus: { fullyQualifiedNamespace: 'contoso-sb.servicebus.windows.net' },
+      storage: { blobServiceUri: 'https://acct.blob.core.windows.net', queueServiceUri: 'https://acct.queue.core.windows.net', clientId: 'cid' },
+      taskHub: 'hubA',
+      schedule: { timeZone: 'Europe/Berlin', leadDays: 3, horizonDays: 60 },
+      accountWaitHours: 6,
+      callbackHosts: ['api.hr.example.com', 'hooks.example.net:8443'],
+      callbackSecret: 's'.repeat(40),
+      localRuntime: true,
     });
-    expect(c).toMatchObject({ graphBaseUrl: 'https://127.0.0.1:8443', graphIsLocalSimulator: true, deadlineHours: 12, defaultUsageLocation: 'GB', defaultProfile: 'sales', chunkSize: 50, serviceBus: { fullyQualifiedNamespace: 'contoso-sb.servicebus.windows.net' } });
-    expect(c.storage).toEqual({ blobServiceUri: 'https://acct.blob.core.windows.net', queueServiceUri: 'https://acct.queue.core.windows.net', clientId: 'cid' });
+    expect(profiles.get('sales')).toEqual(['STANDARDPACK', 'MCOEV']);
+    expect([...(callers ?? new Map()).entries()]).toEqual([['a'.repeat(64), { name: 'hr-a', readsUploads: true }]]);
+
+    const other = loadConfig(byConnectionString);
+    expect([other.serviceBus, other.storage, other.setUsageLocation]).toEqual([{ connectionString: byConnectionString.ServiceBusConnection }, { connectionString: DEVELOPMENT_STORAGE }, false]);
   });
 
   it('fails with one message naming every bad setting', () => {
@@ -107,5 +159,19 @@ describe('configuration', () => {
       expect(() => loadConfig({ ...base, DIALTONE_SET_USAGE_LOCATION: 'false', DIALTONE_DEFAULT_USAGE_LOCATION: 'US' })).toThrow(/DIALTONE_DEFAULT_USAGE_LOCATION: is set, but DIALTONE_SET_USAGE_LOCATION is false/);
       expect(() => loadConfig({ ...base, DIALTONE_SET_USAGE_LOCATION: 'off' })).toThrow(/DIALTONE_SET_USAGE_LOCATION: must be true or false/);
     });
+  });
+
+  it('reads the HR onboarding settings: time zone, lead days, horizon, account wait, callback hosts and secret', () => {
+    expect(loadConfig(base)).toMatchObject({ schedule: { timeZone: 'UTC', leadDays: 1, horizonDays: 120 }, accountWaitHours: 24, callbackHosts: [], callbackSecret: undefined, localRuntime: false });
+    const secret = 'k'.repeat(40);
+    expect(
+      loadConfig({ ...base, DIALTONE_TIME_ZONE: 'Europe/Berlin', DIALTONE_LEAD_DAYS: '0', DIALTONE_SCHEDULE_HORIZON_DAYS: '30', DIALTONE_ACCOUNT_WAIT_HOURS: '48', DIALTONE_CALLBACK_HOSTS: ' HR.example.com , hooks.example.org:8443', DIALTONE_CALLBACK_SECRET: secret }),
+    ).toMatchObject({ schedule: { timeZone: 'Europe/Berlin', leadDays: 0, horizonDays: 30 }, accountWaitHours: 48, callbackHosts: ['hr.example.com', 'hooks.example.org:8443'], callbackSecret: secret });
+  });
+
+  it('names each bad HR onboarding setting', () => {
+    expect(() => loadConfig({ ...base, DIALTONE_TIME_ZONE: 'Mars/Base', DIALTONE_LEAD_DAYS: '-1', DIALTONE_CALLBACK_HOSTS: 'https://x.example.com/', DIALTONE_CALLBACK_SECRET: 'short' })).toThrow(
+      /DIALTONE_TIME_ZONE: must be an IANA time zone[\s\S]*DIALTONE_LEAD_DAYS[\s\S]*DIALTONE_CALLBACK_HOSTS[\s\S]*DIALTONE_CALLBACK_SECRET: must be at least 32 characters/,
+    );
   });
 });

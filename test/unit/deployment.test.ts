@@ -115,16 +115,44 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
       DIALTONE_DEFAULT_PROFILE: 'phone-domestic',
       DIALTONE_DEFAULT_USAGE_LOCATION: '',
       DIALTONE_SET_USAGE_LOCATION: 'true',
+      DIALTONE_PHONE_NUMBERS: 'row',
+      DIALTONE_TIME_ZONE: 'UTC',
+      DIALTONE_LEAD_DAYS: '1',
+      DIALTONE_SCHEDULE_HORIZON_DAYS: '120',
+      DIALTONE_ACCOUNT_WAIT_HOURS: '24',
+      DIALTONE_CALLBACK_HOSTS: '',
+      DIALTONE_CALLBACK_SECRET: '',
     };
     for (const [k, v] of Object.entries(settingsOf())) env[k] = v.startsWith('[') ? (placeholders[k] ?? 'x') : v;
     const config = loadConfig(env);
     expect(config).toMatchObject({ graphBaseUrl: 'https://graph.microsoft.com', graphIsLocalSimulator: false, taskHub: 'dialtone', serviceBus: { fullyQualifiedNamespace: 'sb-x.servicebus.windows.net' } });
   });
 
+  it('passes the HR onboarding settings through, the callback secret only as a secure parameter or a Key Vault reference', () => {
+    const settings = settingsOf();
+    const apiParams = arm.modules.get('api').parameters as Record<string, { type: string }>;
+    expect(apiParams['callbackSecret']?.type).toBe('securestring');
+    expect((arm.main.parameters as Record<string, { type: string }>)['callbackSecret']?.type).toBe('securestring');
+    for (const key of ['DIALTONE_TIME_ZONE', 'DIALTONE_LEAD_DAYS', 'DIALTONE_SCHEDULE_HORIZON_DAYS', 'DIALTONE_ACCOUNT_WAIT_HOURS', 'DIALTONE_CALLBACK_HOSTS']) expect(settings[key]).toMatch(/^\[parameters\('/);
+    expect(settings['DIALTONE_CALLBACK_SECRET']).toBe("[variables('callbackSecretSetting')]");
+    expect(JSON.stringify(arm.modules.get('api').variables['callbackSecretSetting'])).toMatch(/empty\(parameters\('callbackSecretUri'\)\), parameters\('callbackSecret'\), format\('@Microsoft\.KeyVault\(SecretUri=\{0\}\)'/);
+    // The platform resolves the reference with the app's user-assigned identity.
+    const site = resourcesOf(arm.modules.get('api')).find((r) => r.type === 'Microsoft.Web/sites');
+    expect(site.properties.keyVaultReferenceIdentity).toMatch(/identityId/);
+    // No output of any template carries it.
+    for (const template of [arm.main, ...arm.modules.values()]) expect(JSON.stringify(template.outputs ?? {})).not.toMatch(/callbackSecret/i);
+  });
+
   it('lets the Functions host cut an HTTP body just above the 20 MiB intake limit (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, bytes)', () => {
     const limit = Number(settingsOf()['FUNCTIONS_REQUEST_BODY_SIZE_LIMIT']);
     expect(limit).toBeGreaterThan(MAX_INPUT_BYTES);
     expect(limit).toBeLessThanOrEqual(MAX_INPUT_BYTES + 1024 * 1024);
+  });
+
+  it('passes the phone number policy to the app and out to the grant hook', () => {
+    expect(settingsOf()['DIALTONE_PHONE_NUMBERS']).toContain("parameters('phoneNumbers')");
+    expect(arm.main.parameters.phoneNumbers).toMatchObject({ type: 'string', defaultValue: 'row', allowedValues: ['row', 'pool', 'off'] });
+    expect(arm.main.outputs.DIALTONE_PHONE_NUMBERS.value).toContain("parameters('phoneNumbers')");
   });
 
   it('passes the usage-location option to the app and out to the grant hook', () => {
@@ -188,14 +216,22 @@ describe('the containers and queue names the app expects', () => {
 
 describe('Graph permissions: one list for the grant hook, the README and the docs (issues 11.14, 12.3)', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const grant = require('../../scripts/grant-graph-permissions.js') as { planGrants(a: Json): Json; wantedPermissions(on: boolean): { permission: string }[] };
+  const grant = require('../../scripts/grant-graph-permissions.js') as { planGrants(a: Json): Json; wantedPermissions(on: boolean, spec?: Json, phoneNumbers?: string): { permission: string }[] };
   const spec = JSON.parse(read('infra/graph-permissions.json'));
   const role = (value: string, i: number) => ({ id: `role-${i}`, value, allowedMemberTypes: ['Application'], isEnabled: true });
   const graphRoles = ['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'Organization.Read.All', 'TeamsUserConfiguration.Read.All', 'User.Read.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'].map(role);
 
-  it('asks for the least privileged permission each call documents, User.ReadWrite.All only when usage locations are set', () => {
-    expect(grant.wantedPermissions(true).map((p) => p.permission)).toEqual(['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.ReadWrite.All']);
-    expect(grant.wantedPermissions(false).map((p) => p.permission)).toEqual(['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.Read.All']);
+  it('asks for the least privileged permission each call documents, User.ReadWrite.All only when usage locations are set, TeamsTelephoneNumber.ReadWrite.All only when numbering is on', () => {
+    expect(grant.wantedPermissions(true, spec, 'off').map((p) => p.permission)).toEqual(['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.ReadWrite.All']);
+    expect(grant.wantedPermissions(false, spec, 'off').map((p) => p.permission)).toEqual(['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.Read.All']);
+    for (const policy of ['row', 'pool']) expect(grant.wantedPermissions(true, spec, policy).map((p) => p.permission)).toEqual(['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.ReadWrite.All', 'TeamsTelephoneNumber.ReadWrite.All']);
+    // The default, as in the app (DIALTONE_PHONE_NUMBERS=row).
+    expect(grant.wantedPermissions(true).map((p) => p.permission)).toContain('TeamsTelephoneNumber.ReadWrite.All');
+  });
+
+  it('covers every number call with the one permission the adapter table lists for all of them', () => {
+    for (const op of ['listNumbers', 'assignNumber', 'readNumberOrder', 'updateNumber'] as const) expect([op, GRAPH_PERMISSIONS[op].permissions]).toEqual([op, expect.arrayContaining(['TeamsTelephoneNumber.ReadWrite.All'])]);
+    expect(spec.permissions.find((p: Json) => p.permission === 'TeamsTelephoneNumber.ReadWrite.All').doc).toBe(GRAPH_PERMISSIONS.assignNumber.doc);
   });
 
   it("grants the least privileged permission the adapter's own table (GRAPH_PERMISSIONS) gives for every call the app makes", () => {
@@ -203,7 +239,7 @@ describe('Graph permissions: one list for the grant hook, the README and the doc
     // With usage locations on, User.ReadWrite.All (for the PATCH) also reads users (user-get lists it as higher).
     const calls = { true: ['listSubscribedSkus', 'setUsageLocation', 'assignLicenses', 'readTeamsFeatures'], false: ['listSubscribedSkus', 'readUsers', 'assignLicenses', 'readTeamsFeatures'] } as const;
     for (const on of [true, false]) {
-      const granted = grant.wantedPermissions(on).map((p) => p.permission);
+      const granted = grant.wantedPermissions(on, spec, 'off').map((p) => p.permission);
       expect(granted.sort()).toEqual(calls[`${on}`].map(first).sort());
       for (const op of calls[`${on}`]) expect(spec.permissions.find((p: Json) => p.permission === first(op)).doc).toBe(GRAPH_PERMISSIONS[op].doc);
     }
@@ -211,7 +247,7 @@ describe('Graph permissions: one list for the grant hook, the README and the doc
 
   it('grants what is missing, keeps what is held, and removes User.ReadWrite.All once usage locations are no longer set', () => {
     const held = [{ id: 'a1', appRoleId: 'role-1' }, { id: 'a2', appRoleId: 'role-5' }, { id: 'a3', appRoleId: 'role-6' }];
-    const plan = grant.planGrants({ graphAppRoles: graphRoles, assignments: held, setUsageLocation: false });
+    const plan = grant.planGrants({ graphAppRoles: graphRoles, assignments: held, setUsageLocation: false, phoneNumbers: 'off' });
     expect(plan).toEqual({
       grant: [{ permission: 'LicenseAssignment.Read.All', appRoleId: 'role-0' }, { permission: 'TeamsUserConfiguration.Read.All', appRoleId: 'role-3' }, { permission: 'User.Read.All', appRoleId: 'role-4' }],
       kept: ['LicenseAssignment.ReadWrite.All'],
@@ -225,7 +261,7 @@ describe('Graph permissions: one list for the grant hook, the README and the doc
     const without = graphRoles.filter((r) => r.value !== 'LicenseAssignment.Read.All');
     expect(grant.planGrants({ graphAppRoles: without, assignments: [], setUsageLocation: true }).grant.map((g: Json) => g.permission)).toContain('Organization.Read.All');
     const bare = graphRoles.filter((r) => !r.value.startsWith('Teams'));
-    expect(grant.planGrants({ graphAppRoles: bare, assignments: [], setUsageLocation: true }).missing).toEqual(['TeamsUserConfiguration.Read.All']);
+    expect(grant.planGrants({ graphAppRoles: bare, assignments: [], setUsageLocation: true }).missing).toEqual(['TeamsUserConfiguration.Read.All', 'TeamsTelephoneNumber.ReadWrite.All']);
   });
 
   it("README's permission table and by-hand script list exactly these permissions, each with its documentation link", () => {
@@ -290,15 +326,15 @@ describe('the Graph grant hook (run against a recording az and a stand-in for th
     });
 
   it('without DIALTONE_GRANT_GRAPH_PERMISSIONS=true grants nothing and prints what to grant by hand', async () => {
-    const r = await runHook({ DIALTONE_IDENTITY_PRINCIPAL_ID: 'mi-1', DIALTONE_SET_USAGE_LOCATION: 'true' });
+    const r = await runHook({ DIALTONE_IDENTITY_PRINCIPAL_ID: 'mi-1', DIALTONE_SET_USAGE_LOCATION: 'true', DIALTONE_PHONE_NUMBERS: 'pool' });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('by hand');
-    expect(r.stdout).toContain('LicenseAssignment.Read.All, LicenseAssignment.ReadWrite.All, TeamsUserConfiguration.Read.All, User.ReadWrite.All');
+    expect(r.stdout).toContain('LicenseAssignment.Read.All, LicenseAssignment.ReadWrite.All, TeamsUserConfiguration.Read.All, User.ReadWrite.All, TeamsTelephoneNumber.ReadWrite.All.');
     expect(seen).toEqual([]);
   });
 
   it('waits until Graph sees the new identity, grants what is missing with the az token, and removes User.ReadWrite.All when usage locations are off', async () => {
-    const r = await runHook({ DIALTONE_GRANT_GRAPH_PERMISSIONS: 'true', DIALTONE_IDENTITY_PRINCIPAL_ID: 'mi-1', DIALTONE_SET_USAGE_LOCATION: 'false' });
+    const r = await runHook({ DIALTONE_GRANT_GRAPH_PERMISSIONS: 'true', DIALTONE_IDENTITY_PRINCIPAL_ID: 'mi-1', DIALTONE_SET_USAGE_LOCATION: 'false', DIALTONE_PHONE_NUMBERS: 'off' });
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect(assignmentReads).toBe(2);
     expect(seen.every((c) => c.auth === 'Bearer token-from-az')).toBe(true);

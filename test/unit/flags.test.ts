@@ -22,7 +22,9 @@ describe('Service Bus flag publisher', () => {
     ]);
   });
 
-  it('gives a replay the same message ids (Service Bus duplicate detection drops them), whatever the UPN case', async () => {
+  // No broker here: that Service Bus drops a repeated message id rests on the queue's requiresDuplicateDetection
+  // (asserted on the Bicep in deployment.test.ts). What this proves is the id it keys on.
+  it('gives a replayed flag the same message id whatever the UPN case, and another batch or run another id', async () => {
     expect(flagMessageId('b1', 'USER1@contoso.com')).toBe(flagMessageId('b1', 'user1@contoso.com'));
     expect(flagMessageId('b1', 'user1@contoso.com')).not.toBe(flagMessageId('b2', 'user1@contoso.com'));
     // Two integrations may both call a batch b1: their runs' keys keep the messages apart.

@@ -14,9 +14,10 @@ function errorOf(r: ParseOutcome) {
 }
 
 describe('input parsing', () => {
-  it('reads the Microsoft 365 admin center user export, taking UPN and usage location from its columns', () => {
+  it('reads the Microsoft 365 admin center user export, taking UPN and usage location from its columns; its "Phone number" (business phones) is ignored, with an advisory', () => {
     const r = parseInput(fixture('admin-center-export.csv'), 'export.csv');
     expect(r.ok && r.input.format).toBe('csv');
+    expect(r.ok && r.input.advisories).toEqual(['admin_export_phone_numbers_ignored']);
     expect(rowsOf(r)).toEqual([
       { row: 1, line: 2, displayName: 'Adele Vance', userPrincipalName: 'AdeleV@contoso.com', usageLocation: 'US' },
       { row: 2, line: 3, displayName: 'Vance, Alex', userPrincipalName: 'AlexW@contoso.com', usageLocation: 'FR' },

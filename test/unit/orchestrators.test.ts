@@ -120,7 +120,7 @@ describe('chunk orchestrator', () => {
       [1, 'provisioned', '', at(20)],
       [2, 'flagged', 'no_calling_plan', null],
     ]);
-    expect(r.output).toEqual({ chunk: 0, counts: { total: 2, provisioned: 1, assigned: 0, flagged: 1, failed: 0, rejected: 0 } });
+    expect(r.output).toEqual({ chunk: 0, counts: { total: 2, provisioned: 1, assigned: 0, flagged: 1, failed: 0, rejected: 0, cancelled: 0 } });
   });
 
   it('ends the wait at once for users whose Teams reads Graph refuses (403), failing them forbidden with the permission named', async () => {

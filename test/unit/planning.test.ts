@@ -1,7 +1,8 @@
 import type { InputRow } from '../../shared/domain/input';
 import { planBatch, validateRows, type PlannedRow } from '../../shared/domain/planning';
 import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
-import { ALL_SKUS, skuIdOf, snapshot } from '../support/tenant';
+import { resolveTenantCatalog } from '../../shared/domain/catalog';
+import { ALL_SKUS, skuIdOf, snapshot, subscribed } from '../support/tenant';
 
 const options = { profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic' };
 let n = 0;
@@ -167,9 +168,26 @@ describe('planning against the tenant', () => {
   });
 
   it('counts enabled plus warning units, minus consumed; suspended SKUs give no seats', () => {
-    const tenant = snapshot({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }, { 'a@c.com': { usageLocation: 'US' } });
-    const mcopstn1 = tenant.catalog.byPartNumber('MCOPSTN1')!;
-    expect(mcopstn1.available).toBe(10);
+    // subscribedSkus as Graph lists it: warning units (a subscription past its end, still usable) count; consumed
+    // units are taken; a Suspended SKU gives no seat whatever its units say.
+    const skus = (facts: Partial<Record<'ENTERPRISEPACK' | 'MCOEV' | 'MCOPSTN1', { status: string; consumed: number; enabled: number; warning: number; suspended: number }>>) =>
+      subscribed({ ENTERPRISEPACK: 100, MCOEV: 100, MCOPSTN1: 100 }).map((s) => {
+        const f = facts[s.skuPartNumber as 'ENTERPRISEPACK'];
+        return f ? { ...s, capabilityStatus: f.status, consumedUnits: f.consumed, prepaidUnits: { enabled: f.enabled, warning: f.warning, suspended: f.suspended } } : s;
+      });
+    const tenantWith = (facts: Parameters<typeof skus>[0]) => {
+      const base = snapshot({}, { 'a@c.com': { usageLocation: 'US' }, 'b@c.com': { usageLocation: 'US' }, 'c@c.com': { usageLocation: 'US' } });
+      return { ...base, catalog: resolveTenantCatalog(skus(facts)) };
+    };
+    const three = () => [row('a@c.com'), row('b@c.com'), row('c@c.com')];
+    // 1 enabled + 2 warning - 1 consumed = 2 seats: the third user in input order fails, naming the SKU.
+    const warning = plan(three(), tenantWith({ MCOPSTN1: { status: 'Warning', consumed: 1, enabled: 1, warning: 2, suspended: 0 } }));
+    expect(reasons(warning)).toEqual(['assign', 'assign', 'failed:insufficient_licenses']);
+    expect(warning[2]?.kind === 'failed' && warning[2].message).toContain('MCOPSTN1');
+    // Without the warning units there would be none: enabled 3, consumed 3.
+    expect(reasons(plan(three(), tenantWith({ MCOPSTN1: { status: 'Enabled', consumed: 3, enabled: 3, warning: 0, suspended: 0 } })))).toEqual(['failed:insufficient_licenses', 'failed:insufficient_licenses', 'failed:insufficient_licenses']);
+    // Suspended: 50 enabled units, none consumed, still no seat.
+    expect(reasons(plan(three(), tenantWith({ MCOEV: { status: 'Suspended', consumed: 0, enabled: 50, warning: 0, suspended: 50 } })))).toEqual(['failed:insufficient_licenses', 'failed:insufficient_licenses', 'failed:insufficient_licenses']);
   });
 
   it('records advisories: E5 without Communications Credits, Audio Conferencing provider switch, phone number next', () => {

@@ -16,8 +16,17 @@ describe('polling policy', () => {
     expect(nextPollAt(t0, at(400), deadline)).toEqual(at(480));
   });
 
-  it('is a pure function of its arguments: the same inputs give the same time (replay-safe)', () => {
-    expect(nextPollAt(t0, at(123.4), deadline)).toEqual(nextPollAt(new Date(t0), new Date(at(123.4)), new Date(deadline)));
+  it("is a pure function of its arguments (replay-safe): the machine's clock never changes the answer", () => {
+    // An orchestrator replays with the times of its history, years after or before the machine's own clock: the
+    // answer must follow the arguments alone. Assignment dates far from today would move any answer read off Date.now.
+    // (That the domain never reads the clock at all is asserted in architecture.test.ts.)
+    for (const base of [new Date('1971-03-01T00:00:00Z'), t0, new Date('2190-06-30T23:59:00Z')]) {
+      const min = (m: number) => new Date(base.getTime() + m * 60_000);
+      const answers = Array.from({ length: 3 }, () => nextPollAt(base, min(123.4), min(24 * 60)));
+      // 10-minute steps to 60, then 15-minute steps: 75, 90, 105, 120, 135.
+      expect(answers).toEqual([min(135), min(135), min(135)]);
+      expect(pollsUntilDeadline(base, min(24 * 60))).toBe(pollsUntilDeadline(t0, deadline));
+    }
   });
 
   it('never schedules past the deadline, and stops at it', () => {
@@ -69,6 +78,7 @@ const user = (row: number, outcome: UserOutcome['outcome'], extra: Partial<UserO
   advisories: [],
   assignedAt: null,
   provisionedAt: null,
+  phoneNumber: null,
   ...extra,
 });
 
@@ -76,7 +86,14 @@ describe('report', () => {
   it('counts every outcome and sorts users by row', () => {
     const r = buildReport({ batchId: 'b', source: 'http', startedAt: t0.toISOString(), finishedAt: null, deadline: null, users: [user(3, 'flagged'), user(1, 'provisioned'), user(2, 'rejected')] });
     expect(r.users.map((u) => u.row)).toEqual([1, 2, 3]);
-    expect(r.counts).toEqual({ total: 3, provisioned: 1, assigned: 0, flagged: 1, failed: 0, rejected: 1 });
+    expect(r.counts).toEqual({ total: 3, provisioned: 1, assigned: 0, flagged: 1, failed: 0, rejected: 1, cancelled: 0 });
+  });
+
+  it('counts cancelled rows and gives every row its scheduledFor (null when it never waited)', () => {
+    const r = buildReport({ batchId: 'b', source: 'http', startedAt: t0.toISOString(), finishedAt: null, deadline: null, users: [user(1, 'cancelled', { scheduledFor: '2026-12-06T00:00:00.000Z' }), user(2, 'assigned')] });
+    expect(r.counts).toMatchObject({ total: 2, cancelled: 1, assigned: 1 });
+    expect(r.users.map((u) => u.scheduledFor)).toEqual(['2026-12-06T00:00:00.000Z', null]);
+    expect(reportToCsv(r)).toContain('cancelled,,,,2026-12-06 00:00:00,,');
   });
 
   it.each(['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '\rx', '＝1'])('neutralises the formula start in %j', (v) => {
@@ -91,10 +108,12 @@ describe('report', () => {
   });
 
   it('writes a CSV with a header and one line per user, formula-safe in every field', () => {
-    const r = buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: [user(1, 'failed', { userPrincipalName: '=cmd@c.com', message: '+evil', reason: 'graph_error', advisories: ['next_step_phone_number'] })] });
+    const r = buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: [user(1, 'failed', { userPrincipalName: '=cmd@c.com', message: '+evil', reason: 'graph_error', advisories: ['next_step_phone_number'] }), user(2, 'provisioned', { phoneNumber: '+14255550100' })] });
     const lines = reportToCsv(r).replace(/^\uFEFF/, '').trim().split('\r\n');
-    expect(lines[0]).toBe('row,line,displayName,userPrincipalName,profile,skus,outcome,reason,message,advisories,assignedAt (UTC),provisionedAt (UTC)');
-    expect(lines[1]).toBe("1,,,'=cmd@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,failed,graph_error,'+evil,next_step_phone_number,,");
+    expect(lines[0]).toBe('row,line,displayName,userPrincipalName,profile,skus,outcome,reason,message,advisories,scheduledFor (UTC),assignedAt (UTC),provisionedAt (UTC),phoneNumber');
+    expect(lines[1]).toBe("1,,,'=cmd@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,failed,graph_error,'+evil,next_step_phone_number,,,,");
+    // The number is shown as text: a leading '+' would make a spreadsheet read it as a formula.
+    expect(lines[2]).toBe("2,,,u2@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,provisioned,,,,,,,'+14255550100");
   });
 
   it("writes the report of a ';' file with ';', a UTF-8 BOM, the row's line and name, and times a spreadsheet reads as dates", () => {
@@ -109,6 +128,6 @@ describe('report', () => {
     });
     const csv = reportToCsv(r);
     expect(csv.startsWith('\uFEFFrow;line;displayName;userPrincipalName;')).toBe(true);
-    expect(csv.split('\r\n')[1]).toMatch(/^1;2;Zoë Müller;.*;2026-11-25 16:49:22;2026-11-25 17:19:00$/);
+    expect(csv.split('\r\n')[1]).toMatch(/^1;2;Zoë Müller;.*;2026-11-25 16:49:22;2026-11-25 17:19:00;$/);
   });
 });

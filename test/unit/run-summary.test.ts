@@ -10,14 +10,14 @@ import { buildReport } from '../../shared/domain/report';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { needsBuild } = require('../../bin/stale-build') as { needsBuild: (root: string, built: string) => boolean };
 
-const counts = (c: Partial<Record<string, number>>) => ({ total: 17, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, ...c });
-const user = (row: number, outcome: UserOutcome['outcome']): UserOutcome => ({ row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], outcome, reason: '', message: '', advisories: [], assignedAt: null, provisionedAt: null });
+const counts = (c: Partial<Record<string, number>>) => ({ total: 17, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, cancelled: 0, ...c });
+const user = (row: number, outcome: UserOutcome['outcome']): UserOutcome => ({ row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], outcome, reason: '', message: '', advisories: [], assignedAt: null, provisionedAt: null, phoneNumber: null });
 
 describe('dialtone run output', () => {
   it('counts users waiting for Teams apart from assigned while the batch runs', () => {
     const assign = (row: number, pollTeams: boolean) => ({ kind: 'assign' as const, row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], userId: `id${row}`, addSkuIds: [], setUsageLocation: null, enable: [], pollTeams, advisories: [] });
     const plan: StoredPlan = { batchId: 'b', source: 'x', startedAt: '', deadline: '', chunkSize: 10, rows: [assign(1, true), assign(2, true), assign(3, false), assign(4, true)] };
-    expect(liveCounts(plan, [user(1, 'assigned'), user(2, 'provisioned'), user(3, 'assigned')])).toEqual({ total: 4, provisioned: 1, assigned: 1, flagged: 0, failed: 0, rejected: 0, pending: 1, waiting: 1 });
+    expect(liveCounts(plan, [user(1, 'assigned'), user(2, 'provisioned'), user(3, 'assigned')])).toEqual({ total: 4, provisioned: 1, assigned: 1, flagged: 0, failed: 0, rejected: 0, cancelled: 0, pending: 1, waiting: 1 });
   });
 
   it.each([20, 40, 60, 80, 120, 200])('keeps the progress line within a terminal %i columns wide, waiting for Teams named', (width) => {
@@ -34,8 +34,18 @@ describe('dialtone run output', () => {
 
   it('explains each outcome present and what to do next', () => {
     const text = summary(buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: [user(1, 'flagged'), user(2, 'provisioned')] }));
-    expect(text).toMatch(/flagged\s+licences assigned, but Teams showed no calling plan by the deadline\n\s+→ check the user in the Teams admin center/);
+    expect(text).toMatch(/flagged\s+licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned\n\s+→ see the reason below and the message; for no_calling_plan, check the user in the Teams admin center/);
     expect(text).not.toMatch(/rejected\s+the row itself/);
+    expect(text).not.toMatch(/no_free_number →/);
+  });
+
+  it('says what to do about each phone number reason present, and how many users hold a number', () => {
+    const numbered = { ...user(2, 'provisioned'), phoneNumber: '+14255550100' };
+    const noNumber = { ...user(1, 'flagged'), reason: 'no_free_number' as const };
+    const text = summary(buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: [noNumber, numbered] }));
+    expect(text).toMatch(/no_free_number → the pool has no free number of that type in the user's country: get more numbers/);
+    expect(text).not.toMatch(/number_in_use →/);
+    expect(text).toContain('1 user(s) hold a Teams phone number now');
   });
 });
 

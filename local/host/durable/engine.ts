@@ -128,6 +128,13 @@ const MAX_CUSTOM_STATUS_KB = 16;
 export class InstanceExistsError extends Error {}
 
 export class DurableEngine {
+  /**
+   * The durableClient binding data, for activities that declare a durableClient input. The Functions host resolves
+   * a function's input bindings whatever its trigger, and the durable client ("orchestration client") binding is an
+   * ordinary input binding (learn.microsoft.com, azure-functions/durable/durable-functions-bindings, "Orchestration
+   * client"), so an activity may declare one too. Set by the host once its HTTP endpoint exists.
+   */
+  clientData: (() => Record<string, unknown>) | undefined;
   private readonly registry: FunctionRegistry;
   private readonly store: InstanceStore;
   private readonly clock: Clock;
@@ -637,7 +644,18 @@ export class DurableEngine {
     if (!registration || registration.trigger.type !== 'activityTrigger') {
       event = { EventType: EventType.TaskFailed, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Reason: `no activity named ${job.name}`, Details: '' };
     } else {
-      const context = new InvocationContext({ invocationId: `${job.instanceId}:${job.taskId}`, functionName: job.name, logHandler: (level, ...args) => { if (level === 'error' || level === 'warning') this.log(`${job.name}: ${args.map(String).join(' ')}`); } });
+      const extraInputs = Object.values(registration.bindings)
+        .filter((b) => b.direction === 'in' && b !== registration.trigger)
+        .map((b) => ({ ...b }));
+      const context = new InvocationContext({
+        invocationId: `${job.instanceId}:${job.taskId}`,
+        functionName: job.name,
+        options: { trigger: { ...registration.trigger }, extraInputs, extraOutputs: [] },
+        logHandler: (level, ...args) => {
+          if (level === 'error' || level === 'warning') this.log(`${job.name}: ${args.map(String).join(' ')}`);
+        },
+      });
+      for (const b of extraInputs) if ((b.type === 'durableClient' || b.type === 'orchestrationClient') && this.clientData) context.extraInputs.set(b.name, this.clientData());
       try {
         const output = await registration.handler(job.input, context);
         event = { EventType: EventType.TaskCompleted, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Result: JSON.stringify(output ?? null) };

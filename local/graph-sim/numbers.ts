@@ -1,0 +1,271 @@
+// The simulated tenant's Teams phone numbers and their assignment orders, as Graph's telephoneNumberManagement
+// serves them (microsoft-graph-docs-contrib, api-reference/v1.0: teamsadministration-numberassignment-assignnumber.md,
+// -updatenumber.md, teamsadministration-telephonenumbermanagementroot-list-numberassignments.md,
+// teamsadministration-telephonenumberlongrunningoperation-get.md and the resources of the same names).
+// assignNumber is "an asynchronous order": the number changes hands only when its operation finishes, a few
+// simulated seconds later, and whether it can is decided then (so two orders for one number race as they would).
+// Where the docs are silent (the statusDetail texts, what is refused synchronously), the choices are said beside them.
+import { createHash } from 'node:crypto';
+
+export const SIM_NUMBER_TYPES = ['callingPlan', 'directRouting', 'operatorConnect'] as const;
+export type SimNumberType = (typeof SIM_NUMBER_TYPES)[number];
+
+export interface SimNumber {
+  /** '+' and digits: "The recorded telephone number is always displayed with a '+' prefix" (numberassignment.md). */
+  readonly telephoneNumber: string;
+  readonly numberType: SimNumberType;
+  readonly isoCountryCode: string | null;
+  /** Object id of the user holding it, or null. */
+  assignedTo: string | null;
+  locationId: string | null;
+  activationState: 'activated' | 'assignmentPending' | 'assignmentFailed';
+}
+
+export interface SimOperation {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly telephoneNumber: string;
+  readonly userId: string;
+  readonly numberType: SimNumberType;
+  readonly locationId: string | null;
+  /** When it leaves notStarted, and when it finishes (ms). */
+  readonly startsAt: number;
+  readonly finishesAt: number;
+  status: 'notStarted' | 'running' | 'succeeded' | 'failed';
+  statusDetail: string | null;
+}
+
+/** How long an order stays notStarted, then running (simulated ms). Real orders take seconds to minutes; not published. */
+export const OPERATION_QUEUE_MS = 1_000;
+export const OPERATION_RUN_MS = 4_000;
+
+/** What the tenant can tell about a user when an order finishes. */
+export interface NumberTargetView {
+  readonly exists: boolean;
+  readonly featureTypes: readonly string[];
+  readonly usageLocation: string | null;
+}
+
+export class NumberRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** '+' prefixed, as Graph records it; assignNumber's own example sends the number without one ("12061234567"). */
+export function recordedNumber(raw: string): string {
+  const t = raw.trim();
+  return t.startsWith('+') ? t : `+${t}`;
+}
+
+export class SimNumberBook {
+  private readonly numbers = new Map<string, SimNumber>();
+  private readonly operations = new Map<string, SimOperation>();
+  /** Orders not finished yet: settle looks only at these. */
+  private readonly pending = new Set<SimOperation>();
+  private sequence = 0;
+  /** When each number's last successful order finished (simulated ms): what the benchmark measures numbers against. */
+  readonly assignedAt = new Map<string, number>();
+
+  constructor(numbers: readonly Omit<SimNumber, 'activationState'>[]) {
+    for (const n of numbers) {
+      const number = recordedNumber(n.telephoneNumber);
+      if (this.numbers.has(number)) throw new Error(`tenant file: number ${number} is listed twice`);
+      this.numbers.set(number, { ...n, telephoneNumber: number, activationState: 'activated' });
+    }
+  }
+
+  get size(): number {
+    return this.numbers.size;
+  }
+
+  /** Numbers held by the user, as teamsUserConfiguration's telephoneNumbers (assignedTelephoneNumber) lists them. */
+  heldBy(userId: string): { telephoneNumber: string; assignmentCategory: 'primary' }[] {
+    return [...this.numbers.values()].filter((n) => n.assignedTo === userId && n.activationState === 'activated').map((n) => ({ telephoneNumber: n.telephoneNumber, assignmentCategory: 'primary' }));
+  }
+
+  find(telephoneNumber: string): SimNumber | undefined {
+    return this.numbers.get(recordedNumber(telephoneNumber));
+  }
+
+  /** Starts an order. Malformed bodies are refused at once (400); everything about the tenant is decided when it runs. */
+  assign(body: unknown, now: number): SimOperation {
+    const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+    // The docs mark telephoneNumber, assignmentTargetId and numberType "Mandatory"; the error text is not documented.
+    const missing = ['telephoneNumber', 'assignmentTargetId', 'numberType'].filter((k) => {
+      const v = b[k];
+      return typeof v !== 'string' || v.trim() === '';
+    });
+    if (missing.length > 0) throw new NumberRequestError(400, 'BadRequest', `Missing mandatory parameter(s): ${missing.join(', ')}.`);
+    const numberType = b['numberType'] as string;
+    if (!(SIM_NUMBER_TYPES as readonly string[]).includes(numberType)) throw new NumberRequestError(400, 'BadRequest', `Invalid value '${numberType}' for parameter numberType.`);
+    const category = b['assignmentCategory'];
+    if (category !== undefined && category !== null && category !== 'primary' && category !== 'private' && category !== 'alternate') {
+      throw new NumberRequestError(400, 'BadRequest', `Invalid value ${JSON.stringify(category).slice(0, 40)} for parameter assignmentCategory.`);
+    }
+    const locationId = b['locationId'];
+    if (locationId !== undefined && locationId !== null && typeof locationId !== 'string') throw new NumberRequestError(400, 'BadRequest', 'Invalid value for parameter locationId.');
+    const telephoneNumber = recordedNumber(b['telephoneNumber'] as string);
+    const id = Buffer.from(`Assignment|${createHash('sha256').update(`${telephoneNumber}|${++this.sequence}`).digest('hex').slice(0, 32)}`).toString('base64url');
+    const op: SimOperation = {
+      id,
+      createdAt: now,
+      telephoneNumber,
+      userId: (b['assignmentTargetId'] as string).trim().toLowerCase(),
+      numberType: numberType as SimNumberType,
+      locationId: typeof locationId === 'string' && locationId !== '' ? locationId : null,
+      startsAt: now + OPERATION_QUEUE_MS,
+      finishesAt: now + OPERATION_QUEUE_MS + OPERATION_RUN_MS,
+      status: 'notStarted',
+      statusDetail: null,
+    };
+    this.operations.set(id, op);
+    this.pending.add(op);
+    const n = this.numbers.get(telephoneNumber);
+    if (n && n.assignedTo === null && n.activationState !== 'assignmentPending') n.activationState = 'assignmentPending';
+    return op;
+  }
+
+  /** Moves every order on to `now`, finishing them in the order they finish; `view` tells about the target user then. */
+  settle(now: number, view: (userId: string, at: number) => NumberTargetView): void {
+    if (this.pending.size === 0) return;
+    const due = [...this.pending].sort((a, b) => a.finishesAt - b.finishesAt);
+    for (const op of due) {
+      if (now < op.startsAt) continue;
+      if (now < op.finishesAt) {
+        op.status = 'running';
+        continue;
+      }
+      this.pending.delete(op);
+      const refusal = this.refusal(op, view(op.userId, op.finishesAt));
+      const n = this.numbers.get(op.telephoneNumber);
+      if (refusal) {
+        op.status = 'failed';
+        op.statusDetail = refusal;
+        if (n && n.assignedTo === null && !this.pendingFor(op.telephoneNumber, op.id)) n.activationState = 'activated';
+        continue;
+      }
+      op.status = 'succeeded';
+      this.assignedAt.set(op.telephoneNumber, op.finishesAt);
+      n!.assignedTo = op.userId;
+      n!.activationState = 'activated';
+      if (op.locationId !== null) n!.locationId = op.locationId;
+    }
+  }
+
+  private pendingFor(number: string, except: string): boolean {
+    return [...this.pending].some((o) => o.id !== except && o.telephoneNumber === number);
+  }
+
+  /**
+   * Why Teams would refuse the order, or undefined. The conditions are Teams' documented rules for assigning numbers
+   * (Microsoft Teams docs, "Assign, change, or remove a phone number for a user": a Calling Plan number needs the
+   * user's Calling Plan licence and a usage location in the number's country; Direct Routing needs Phone System);
+   * the texts are this simulator's own, as Graph's statusDetail texts are not published.
+   */
+  private refusal(op: SimOperation, user: NumberTargetView): string | undefined {
+    const n = this.numbers.get(op.telephoneNumber);
+    if (!n) return `The telephone number ${op.telephoneNumber} was not found in the tenant.`;
+    if (!user.exists) return `The assignment target ${op.userId} was not found.`;
+    if (n.assignedTo !== null && n.assignedTo !== op.userId) return `The telephone number ${op.telephoneNumber} is already assigned to another user.`;
+    if (n.numberType !== op.numberType) return `The telephone number ${op.telephoneNumber} is a ${n.numberType} number, not ${op.numberType}.`;
+    if (n.assignedTo === op.userId) return undefined;
+    if (this.heldBy(op.userId).length > 0) return 'The user already has a primary telephone number assigned.';
+    if (n.numberType === 'callingPlan') {
+      if (!user.featureTypes.includes('CallingPlan')) return 'The user does not have a Calling Plan enabled in Microsoft Teams yet.';
+      if (n.isoCountryCode !== null && user.usageLocation !== n.isoCountryCode) return `The user's usage location ${user.usageLocation ?? 'none'} does not match the number's country ${n.isoCountryCode}.`;
+    } else if (!user.featureTypes.includes('PhoneSystem')) return 'The user does not have Phone System enabled in Microsoft Teams yet.';
+    return undefined;
+  }
+
+  operation(id: string): SimOperation | undefined {
+    return this.operations.get(id);
+  }
+
+  /** updateNumber: locationId '' clears it, null or absent keeps it (updatenumber.md). */
+  update(body: unknown): void {
+    const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+    if (typeof b['telephoneNumber'] !== 'string' || b['telephoneNumber'].trim() === '') throw new NumberRequestError(400, 'BadRequest', 'Missing mandatory parameter(s): telephoneNumber.');
+    const n = this.find(b['telephoneNumber']);
+    // Not documented: a number the tenant does not have is answered 404 in Graph's error shape.
+    if (!n) throw new NumberRequestError(404, 'NotFound', `The telephone number ${recordedNumber(b['telephoneNumber'])} was not found in the tenant.`);
+    const location = b['locationId'];
+    if (location !== undefined && location !== null && typeof location !== 'string') throw new NumberRequestError(400, 'BadRequest', 'Invalid value for parameter locationId.');
+    if (typeof location === 'string') n.locationId = location === '' ? null : location;
+  }
+
+  /** The list, filtered and paged as list-numberassignments.md describes ($top default 500, at most 1,000; $skip). */
+  list(query: URLSearchParams): Record<string, unknown>[] {
+    const topRaw = query.get('$top') ?? query.get('$Top');
+    const skipRaw = query.get('$skip') ?? query.get('$Skip');
+    const top = topRaw === null ? 500 : Number(topRaw);
+    const skip = skipRaw === null ? 0 : Number(skipRaw);
+    // The docs say 1,000 at most but not what a larger $top answers; a 400 is assumed.
+    if (!Number.isInteger(top) || top < 0 || top > 1000) throw new NumberRequestError(400, 'BadRequest', `Invalid value '${topRaw}' for $top; it must be between 0 and 1000.`);
+    if (!Number.isInteger(skip) || skip < 0) throw new NumberRequestError(400, 'BadRequest', `Invalid value '${skipRaw}' for $skip.`);
+    const filter = query.get('$filter');
+    const test = filter ? parseFilter(filter) : () => true;
+    const all = [...this.numbers.values()].map((n) => this.resource(n)).filter(test);
+    return all.slice(skip, skip + top);
+  }
+
+  resource(n: SimNumber): Record<string, unknown> {
+    const assigned = n.assignedTo !== null;
+    return {
+      id: Buffer.from(`${createHash('sha256').update('tenant-numbers').digest('hex').slice(0, 32)}|${n.telephoneNumber}`).toString('base64url'),
+      telephoneNumber: n.telephoneNumber,
+      operatorId: null,
+      numberType: n.numberType,
+      activationState: n.activationState,
+      capabilities: ['userAssignment'],
+      locationId: n.locationId,
+      civicAddressId: null,
+      networkSiteId: null,
+      assignmentTargetId: n.assignedTo,
+      assignmentCategory: assigned ? 'primary' : null,
+      portInStatus: null,
+      assignmentStatus: assigned ? 'userAssigned' : 'unassigned',
+      isoCountryCode: n.isoCountryCode,
+      city: null,
+      numberSource: 'online',
+      supportedCustomerActions: ['locationUpdate'],
+      reverseNumberLookupOptions: [],
+    };
+  }
+}
+
+const FILTER_FIELDS = new Set(['telephoneNumber', 'operatorId', 'numberType', 'activationState', 'locationId', 'civicAddressId', 'networkSiteId', 'assignmentTargetId', 'assignmentCategory', 'portInStatus', 'assignmentStatus', 'isoCountryCode', 'numberSource']);
+
+/**
+ * `field eq 'value'` clauses joined by `and`, and `capabilities/any(c:c eq 'x')`, the forms list-numberassignments.md
+ * shows ("All fields from the number assignments can be filtered except id and city"). Anything else is a 400.
+ */
+export function parseFilter(filter: string): (r: Record<string, unknown>) => boolean {
+  if (filter.length > 2000) throw new NumberRequestError(400, 'BadRequest', 'Invalid $filter: too long.');
+  // One clause at a time from the left, so that " and " or a doubled quote inside a literal stays in the literal.
+  const clause = /^\s*(?:capabilities\/any\((\w+):\1\s+eq\s+'((?:[^']|'')*)'\)|(\w+)\s+eq\s+(?:'((?:[^']|'')*)'|(null)))\s*(?:\band\b|$)/i;
+  const tests: ((r: Record<string, unknown>) => boolean)[] = [];
+  let rest = filter;
+  while (rest.trim() !== '') {
+    const m = clause.exec(rest);
+    if (!m || (m[3] !== undefined && !FILTER_FIELDS.has(m[3]))) throw new NumberRequestError(400, 'BadRequest', `Invalid $filter clause: ${rest.trim().slice(0, 100)}`);
+    rest = rest.slice(m[0].length);
+    if (m[2] !== undefined) {
+      const want = m[2].replace(/''/g, "'");
+      tests.push((r) => Array.isArray(r['capabilities']) && (r['capabilities'] as unknown[]).includes(want));
+      continue;
+    }
+    const field = m[3]!;
+    const value = m[5] !== undefined ? null : m[4]!.replace(/''/g, "'");
+    // The docs' example filters numberType eq 'DirectRouting': values compare case-insensitively.
+    tests.push((r) => {
+      const v = r[field];
+      return value === null ? v === null : typeof v === 'string' && v.toLowerCase() === value.toLowerCase();
+    });
+  }
+  return (r) => tests.every((t) => t(r));
+}

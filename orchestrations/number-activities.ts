@@ -1,0 +1,155 @@
+// The phone number step's activities: pick and claim the number, send assignNumber, read its operation, and confirm
+// the result from Teams' own record of the user (telephoneNumbers) before the row counts as provisioned.
+// Every activity may run again after a crash or a retry: each starts from what Graph and the claims show now.
+import { createHash } from 'node:crypto';
+import type { BatchStore } from '../shared/adapters/batch-store';
+import type { NumberClaims } from '../shared/adapters/number-claims';
+import { chunkAssignments } from '../shared/domain/batch';
+import type { GraphFailure, GraphResult, PhoneNumberDirectory } from '../shared/domain/directory';
+import { NUMBER_MESSAGES, isFinished, normalisePhoneNumber, type HeldNumber, type NumberOrder, type TeamsNumber } from '../shared/domain/phone-numbers';
+import { errorText } from '../shared/domain/text';
+import { TransientGraphError } from './activities';
+import { SLOT_CHUNK_BASE } from './names';
+import type { ConfirmInput, NumberResult, NumberStart, NumberWork } from './number-contracts';
+
+export interface NumberActivityDeps {
+  readonly graph: PhoneNumberDirectory;
+  readonly store: BatchStore;
+  readonly claims: NumberClaims;
+  readonly now?: () => Date;
+}
+
+/** Free numbers read per pick: one page of the list (list-numberassignments.md: at most 1,000 per query). */
+const POOL_PAGE = 1000;
+
+/** Who holds a claim: the run and the row (a retry of the same row finds its own claim). */
+export function claimOwner(runKey: string, row: number): string {
+  return `${runKey}#${row}`;
+}
+
+/**
+ * The pool's free numbers in the order one owner tries them: the list turned by a hash of the owner, so that users
+ * picking at the same moment start at different numbers instead of all contending for the first.
+ */
+export function poolOrder(free: readonly TeamsNumber[], owner: string): TeamsNumber[] {
+  if (free.length === 0) return [];
+  const start = createHash('sha256').update(owner).digest().readUInt32BE(0) % free.length;
+  return [...free.slice(start), ...free.slice(0, start)];
+}
+
+export function createNumberActivities(deps: NumberActivityDeps) {
+  const { graph, store, claims } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  const flagged = (row: number, reason: NumberResult['reason'], message: string): NumberResult => ({ row, outcome: 'flagged', reason, message: errorText(message) });
+  const refused = (row: number, f: GraphFailure, what: string): NumberResult => {
+    if (f.transient) throw new TransientGraphError(f);
+    return flagged(row, 'number_assignment_failed', `licences assigned and Teams shows the calling plan, but ${what}: ${f.message}`);
+  };
+
+  /** The rows' number work from the stored plan (the orchestration passes row numbers only). */
+  async function numberWork(input: { runKey: string; chunk: number; rows: readonly number[] }): Promise<NumberWork[]> {
+    const plan = await store.readPlan(input.runKey);
+    if (!plan) throw new Error(`no stored plan for run ${input.runKey}`);
+    const wanted = new Set(input.rows);
+    // Rows licensed when their slot's time came are in a work list of their own, as the chunk loaded them.
+    const work = input.chunk >= SLOT_CHUNK_BASE ? ((await store.readWork(input.runKey, input.chunk)) ?? []) : (chunkAssignments(plan.rows, plan.chunkSize)[input.chunk] ?? []);
+    return work.flatMap((w) => (wanted.has(w.row) && w.number ? [{ runKey: input.runKey, row: w.row, userId: w.userId, number: w.number }] : []));
+  }
+
+  /** Settles a row at once (a number kept, in use, none free) or sends its assignNumber order. */
+  async function startNumber(w: NumberWork): Promise<NumberStart> {
+    const done = (result: NumberResult): NumberStart => ({ kind: 'done', result });
+    const owner = claimOwner(w.runKey, w.row);
+    const held = (await graph.readHeldNumbers([w.userId])).get(w.userId);
+    if (!held) throw new Error('Graph returned no answer for the user');
+    if (!held.ok) return done(refused(w.row, held, 'Teams could not be read for the user\'s numbers'));
+    const primary = held.value.find((n) => n.assignmentCategory.toLowerCase() === 'primary');
+    if (primary) {
+      // Already the row's number (an earlier attempt's order landed), or a number the user had before: kept either way.
+      const same = primary.telephoneNumber === w.number.telephoneNumber;
+      return done({ row: w.row, outcome: 'provisioned', reason: '', message: '', phoneNumber: primary.telephoneNumber, numberedAt: now().toISOString(), ...(same ? {} : { advisories: ['number_kept'] }) });
+    }
+
+    let chosen: TeamsNumber | undefined;
+    if (w.number.telephoneNumber) {
+      const found = await graph.findNumber(w.number.telephoneNumber);
+      if (!found.ok) return done(refused(w.row, found, `the tenant's number ${w.number.telephoneNumber} could not be read`));
+      if (!found.value) return done(flagged(w.row, 'number_assignment_failed', NUMBER_MESSAGES.notInTenant(w.number.telephoneNumber)));
+      const holder = found.value.assignmentTargetId;
+      if (holder && holder.toLowerCase() !== w.userId.toLowerCase()) return done(flagged(w.row, 'number_in_use', NUMBER_MESSAGES.inUse(w.number.telephoneNumber)));
+      if (!(await claims.claim(found.value.telephoneNumber, owner, now(), !holder))) {
+        return done(flagged(w.row, 'number_in_use', NUMBER_MESSAGES.inUse(w.number.telephoneNumber)));
+      }
+      chosen = found.value;
+    } else {
+      const country = w.number.isoCountryCode ?? '';
+      const free = await graph.listFreeNumbers(w.number.numberType, country, POOL_PAGE);
+      if (!free.ok) return done(refused(w.row, free, 'the tenant\'s free numbers could not be listed'));
+      for (const candidate of poolOrder(free.value, owner)) {
+        // A listed number that is not E.164 (the docs' own examples are not always) is skipped, not ordered.
+        if (normalisePhoneNumber(candidate.telephoneNumber) !== candidate.telephoneNumber) continue;
+        if (await claims.claim(candidate.telephoneNumber, owner, now(), true)) {
+          chosen = candidate;
+          break;
+        }
+      }
+      if (!chosen) return done(flagged(w.row, 'no_free_number', NUMBER_MESSAGES.noFreeNumber(w.number.numberType, country)));
+    }
+
+    const order = await graph.startNumberAssignment({ telephoneNumber: chosen.telephoneNumber, userId: w.userId, numberType: w.number.numberType, ...(w.number.locationId ? { locationId: w.number.locationId } : {}) });
+    if (!order.ok) {
+      // A transient failure keeps the claim: the order may have been taken, and the retry finds the claim its own.
+      if (!order.transient) await claims.release(chosen.telephoneNumber, owner);
+      return done(refused(w.row, order, `assigning ${chosen.telephoneNumber} was refused`));
+    }
+    return { kind: 'ordered', order: { row: w.row, userId: w.userId, telephoneNumber: chosen.telephoneNumber, numberType: w.number.numberType, operationId: order.value.operationId } };
+  }
+
+  /** Where each order stands now; an order that cannot be read this time stays as it was (unknown, read again later). */
+  async function readOrders(input: { operationIds: readonly string[] }): Promise<Pick<NumberOrder, 'operationId' | 'status' | 'detail'>[]> {
+    const out: Pick<NumberOrder, 'operationId' | 'status' | 'detail'>[] = [];
+    for (const id of input.operationIds) {
+      const r = await graph.readNumberOrder(id);
+      if (r.ok) out.push({ operationId: id, status: r.value.status, detail: r.value.detail });
+      else if (!r.transient) out.push({ operationId: id, status: 'failed', detail: errorText(`its operation could not be read: ${r.message}`) });
+    }
+    return out;
+  }
+
+  /**
+   * Ends each order's row: a succeeded order counts only once Teams lists the number on the user; a failed one gives
+   * its number back to the pool; one that never finished keeps its claim (it may still finish) and is flagged.
+   */
+  async function confirmNumbers(input: ConfirmInput): Promise<NumberResult[]> {
+    const succeeded = input.orders.filter((o) => o.state.status === 'succeeded');
+    const held = succeeded.length > 0 ? await graph.readHeldNumbers(succeeded.map((o) => o.userId)) : new Map<string, GraphResult<HeldNumber[]>>();
+    const out: NumberResult[] = [];
+    for (const o of input.orders) {
+      const owner = claimOwner(input.runKey, o.row);
+      if (o.state.status === 'succeeded') {
+        const h = held.get(o.userId);
+        if (h && !h.ok && h.transient) throw new TransientGraphError(h);
+        if (h?.ok && h.value.some((n) => n.telephoneNumber === o.telephoneNumber)) {
+          out.push({ row: o.row, outcome: 'provisioned', reason: '', message: '', phoneNumber: o.telephoneNumber, numberedAt: now().toISOString() });
+        } else {
+          const why = h && !h.ok ? `Teams could not be read to confirm it: ${h.message}` : 'Teams does not list it on the user';
+          out.push(flagged(o.row, 'number_assignment_failed', NUMBER_MESSAGES.failed(o.telephoneNumber, `its order succeeded but ${why}; check the user in the Teams admin center`)));
+        }
+        continue;
+      }
+      if (isFinished({ operationId: o.operationId, ...o.state })) {
+        await claims.release(o.telephoneNumber, owner);
+        const detail = o.state.detail ?? `the order ended ${o.state.status} without a reason`;
+        // Graph's statusDetail texts are not published, so a failed order is never read as number_in_use: a row's
+        // number held by someone else is found before the order (findNumber), and anything else is the order's own.
+        out.push(flagged(o.row, 'number_assignment_failed', NUMBER_MESSAGES.failed(o.telephoneNumber, detail)));
+        continue;
+      }
+      out.push(flagged(o.row, 'number_assignment_failed', NUMBER_MESSAGES.failed(o.telephoneNumber, `its order (operation ${o.operationId}) was still ${o.state.status} after ${input.followedMinutes} minutes`)));
+    }
+    return out;
+  }
+
+  return { numberWork, startNumber, readOrders, confirmNumbers };
+}

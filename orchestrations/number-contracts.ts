@@ -1,0 +1,41 @@
+// What the phone number step's orchestration and activities pass each other: row numbers, object ids, numbers and
+// operation ids, never UPNs (a phone number is the admin's data about the tenant, not a name).
+import type { ChunkUserResult } from '../shared/domain/batch';
+import type { NumberOrder, NumberType, PlannedNumber } from '../shared/domain/phone-numbers';
+
+export interface NumbersInput {
+  readonly runKey: string;
+  readonly chunk: number;
+  /** Rows whose users Teams now shows ready for their number. */
+  readonly rows: readonly number[];
+  readonly parallelism: number;
+}
+
+/** One user's number step, as the start activity takes it. */
+export interface NumberWork {
+  readonly runKey: string;
+  readonly row: number;
+  readonly userId: string;
+  readonly number: PlannedNumber;
+}
+
+/** An assignNumber order sent and not yet followed to its end. */
+export interface SentOrder {
+  readonly row: number;
+  readonly userId: string;
+  readonly telephoneNumber: string;
+  readonly numberType: NumberType;
+  readonly operationId: string;
+}
+
+/** What the number step changes in a row's result. */
+export type NumberResult = Pick<ChunkUserResult, 'row' | 'outcome' | 'reason' | 'message' | 'phoneNumber' | 'numberedAt' | 'advisories'> & { readonly outcome: 'provisioned' | 'flagged' };
+
+export type NumberStart = { readonly kind: 'done'; readonly result: NumberResult } | { readonly kind: 'ordered'; readonly order: SentOrder };
+
+export interface ConfirmInput {
+  readonly runKey: string;
+  readonly orders: readonly (SentOrder & { readonly state: Pick<NumberOrder, 'status' | 'detail'> })[];
+  /** How long the orders were followed, for the message of one that never finished. */
+  readonly followedMinutes: number;
+}

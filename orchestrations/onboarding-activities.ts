@@ -1,0 +1,175 @@
+// The activities of HR onboarding: plan a slot's waiting rows when their time comes (seats and accounts read from
+// Graph then, not at submission), record cancellations, tell when a cancelled batch has no licence write in flight,
+// and ask a cancelled batch's chunks to end their Teams waits. Built from their dependencies like the other activities.
+import type { InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { BatchStore, RunKey, SlotState } from '../shared/adapters/batch-store';
+import { assignmentOf, type ChunkUserResult } from '../shared/domain/batch';
+import { resolveTenantCatalog } from '../shared/domain/catalog';
+import type { DirectoryUser, GraphFailure, GraphResult, LicensingDirectory } from '../shared/domain/directory';
+import { cancelledOutcome, planSlotRound } from '../shared/domain/onboarding';
+import type { AssignmentPlan, PlanOptions, TenantUserState } from '../shared/domain/planning';
+import { upnKey } from '../shared/domain/upn';
+import { TransientGraphError, planIdsOf } from './activities';
+import { CANCEL_EVENT, SLOT_CHUNK_BASE, slotChunkId, slotSettledChunkId } from './names';
+
+export interface OnboardingDeps {
+  readonly graph: LicensingDirectory;
+  readonly store: BatchStore;
+  readonly defaultUsageLocation: string | undefined;
+  /** false: the app never PATCHes a user (its identity holds only User.Read.All); default true. */
+  readonly setUsageLocation?: boolean;
+  readonly accountWaitHours: number;
+  /** DIALTONE_PHONE_NUMBERS and the profiles' own, as the preflight plans with them (rows planned when their slot comes get numbers too). */
+  readonly phoneNumbers?: PlanOptions['phoneNumbers'];
+}
+
+export interface PlanSlotInput {
+  readonly runKey: RunKey;
+  readonly slot: number;
+  readonly round: number;
+  /** The orchestration's time (the local runtime's clock skips ahead; activities must not read their own). */
+  readonly now: string;
+  /** Rows per chunk handed out. */
+  readonly chunkSize: number;
+}
+
+export interface PlanSlotResult {
+  /** Chunks handed rows to license now. */
+  readonly chunks: number[];
+  /** Rows still waiting for their account. */
+  readonly waiting: number;
+  /** The last moment any of them may still appear (ISO), when some wait. */
+  readonly waitUntil: string | null;
+}
+
+export function createOnboardingActivities(deps: OnboardingDeps) {
+  const { graph, store } = deps;
+
+  async function slotState(runKey: RunKey, slot: number): Promise<SlotState> {
+    const saved = await store.readSlot(runKey, slot);
+    if (!saved) throw new Error(`run ${runKey} has no slot ${slot}`);
+    return saved;
+  }
+
+  /** When a slot is due. */
+  async function loadSlot(input: { runKey: RunKey; slot: number }): Promise<string> {
+    return (await slotState(input.runKey, input.slot)).at;
+  }
+
+  /** How many of a slot's waiting rows are not cancelled (a waiting slot checks now and then). */
+  async function liveInSlot(input: { runKey: RunKey; slot: number }): Promise<number> {
+    const [slot, cancellations] = await Promise.all([slotState(input.runKey, input.slot), store.readCancellations(input.runKey)]);
+    return cancellations.batch ? 0 : slot.waiting.filter((r) => !cancellations.rows.includes(r.row)).length;
+  }
+
+  async function planSlot(input: PlanSlotInput): Promise<PlanSlotResult> {
+    const now = new Date(input.now);
+    const slot = await slotState(input.runKey, input.slot);
+    const waiting = slot.waiting;
+    const cancellations = await store.readCancellations(input.runKey);
+    const live = waiting.filter((r) => !cancellations.batch && !cancellations.rows.includes(r.row));
+
+    const skus = live.length > 0 ? await graph.listSubscribedSkus() : { ok: true as const, value: [] };
+    if (!skus.ok && skus.transient) throw new TransientGraphError(skus);
+    const reads = skus.ok && live.length > 0 ? await graph.readUsers(live.map((r) => r.userPrincipalName)) : new Map<string, GraphResult<DirectoryUser>>();
+    const users = new Map<string, TenantUserState>();
+    const readFailures = new Map<string, GraphFailure>();
+    for (const [upn, r] of reads) {
+      if (r.ok) users.set(upnKey(upn), r.value);
+      else if (r.transient) throw new TransientGraphError(r);
+      else if (r.reason !== 'user_not_found') readFailures.set(upnKey(upn), r);
+    }
+
+    const results: ChunkUserResult[] = [];
+    const settle = (row: number, outcome: ChunkUserResult['outcome'], reason: ChunkUserResult['reason'], message: string) => results.push({ row, outcome, reason, message, assignedAt: null, provisionedAt: null });
+    let round: ReturnType<typeof planSlotRound>;
+    if (!skus.ok) {
+      for (const r of live) settle(r.row, 'failed', skus.reason === 'unknown_sku' ? 'graph_error' : skus.reason, `row ${r.row}: Graph refused to read the tenant's subscriptions when the row's time came: ${skus.message}`);
+      const liveRows = new Set(live.map((r) => r.row));
+      round = { planned: [], cancelled: waiting.filter((r) => !liveRows.has(r.row)), stillWaiting: [] };
+    } else {
+      const blocked = new Set(live.filter((r) => readFailures.has(upnKey(r.userPrincipalName))));
+      for (const r of blocked) {
+        const f = readFailures.get(upnKey(r.userPrincipalName))!;
+        settle(r.row, 'failed', f.reason === 'unknown_sku' ? 'graph_error' : f.reason, `row ${r.row}: Graph refused to read the user: ${f.message}`);
+      }
+      round = planSlotRound(
+        waiting.filter((r) => !blocked.has(r)),
+        { catalog: resolveTenantCatalog(skus.value), users, planIds: planIdsOf(skus.value) },
+        { ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}), setUsageLocation: deps.setUsageLocation !== false, ...(deps.phoneNumbers ? { phoneNumbers: deps.phoneNumbers } : {}) },
+        now,
+        deps.accountWaitHours,
+        cancellations,
+      );
+    }
+    for (const r of round.cancelled) {
+      const c = cancelledOutcome(r, cancellations);
+      settle(r.row, 'cancelled', '', c.message);
+    }
+    const assign: AssignmentPlan[] = [];
+    for (const p of round.planned) {
+      if (p.kind === 'assign') assign.push(p);
+      else settle(p.row, p.kind, p.reason, p.message);
+    }
+    // The slot's waiting list is saved before cancellations are read again, so that a row cancellation either is
+    // seen here or finds the row gone from the list (and is refused): nothing is handed out for a cancelled row.
+    await store.saveSlot(input.runKey, input.slot, { at: slot.at, waiting: round.stillWaiting });
+    const latest = assign.length > 0 ? await store.readCancellations(input.runKey) : cancellations;
+    const chunks: number[] = [];
+    const toAssign = assign.filter((p) => {
+      if (!latest.batch && !latest.rows.includes(p.row)) return true;
+      settle(p.row, 'cancelled', '', cancelledOutcome(p, latest).message);
+      return false;
+    });
+    for (let i = 0; i * input.chunkSize < toAssign.length; i++) {
+      const id = slotChunkId(input.slot, input.round, i);
+      await store.saveWork(input.runKey, id, toAssign.slice(i * input.chunkSize, (i + 1) * input.chunkSize).map(assignmentOf));
+      chunks.push(id);
+    }
+    if (results.length > 0) await store.saveChunk(input.runKey, slotSettledChunkId(input.slot, input.round), results);
+    const until = round.stillWaiting.reduce((m, r) => Math.max(m, Date.parse(r.scheduledFor) + deps.accountWaitHours * 3_600_000), 0);
+    return { chunks, waiting: round.stillWaiting.length, waitUntil: until > 0 ? new Date(until).toISOString() : null };
+  }
+
+  /**
+   * Whether every licence write handed out so far has recorded its result: each row planned at preflight, and each
+   * row a slot handed to a chunk, has an outcome in the store.
+   */
+  async function writesSettled(input: { runKey: RunKey }): Promise<boolean> {
+    const plan = await store.readPlan(input.runKey);
+    if (!plan) throw new Error(`no stored plan for run ${input.runKey}`);
+    const have = new Set((await store.readChunks(input.runKey)).map((r) => r.row));
+    if (plan.rows.some((r) => r.kind === 'assign' && !have.has(r.row))) return false;
+    const { work } = await store.listChunkNumbers(input.runKey);
+    for (const id of work.filter((w) => w >= SLOT_CHUNK_BASE)) {
+      if (((await store.readWork(input.runKey, id)) ?? []).some((w) => !have.has(w.row))) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Asks a cancelled batch's chunks to end their Teams waits (their rows are licensed and end `assigned`; a chunk still
+   * assigning sees the request when it starts to wait). Orchestrations cannot raise events to other instances, so this
+   * activity does it with the durable client it binds. Events, not terminate: see batch.ts. Slots get none (slot.ts).
+   */
+  async function stopBatch(input: { batchInstanceId: string }, context: InvocationContext): Promise<number> {
+    const client = df.getClient(context);
+    const running = await client.getStatusBy({ runtimeStatus: [df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending] });
+    // Each instance once: a query answered in pages may list one twice, and a second event raced with the first
+    // (observed on the real extension with Azurite) costs an aborted episode.
+    const ids = [...new Set(running.map((i) => i.instanceId))].filter((id) => id.startsWith(`${input.batchInstanceId}:chunk-`));
+    let asked = 0;
+    for (const id of ids) {
+      try {
+        await client.raiseEvent(id, CANCEL_EVENT, null);
+        asked++;
+      } catch {
+        // it ended by itself meanwhile
+      }
+    }
+    return asked;
+  }
+
+  return { loadSlot, liveInSlot, planSlot, writesSettled, stopBatch };
+}

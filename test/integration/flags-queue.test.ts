@@ -1,0 +1,84 @@
+// Flags on the storage queue (the publisher used without Service Bus) against Azurite: a storage queue keeps every
+// message it is sent (it has no duplicate detection, unlike Service Bus), so a finish activity run again after a
+// crash between publishing and marking the flags done must send nothing twice. The crash is made real by a store
+// whose first `markDone('flags')` throws, as a worker dying at that point leaves the step unrecorded.
+import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { startAzurite, type Azurite } from '../../local/azurite';
+import { createActivities } from '../../orchestrations/activities';
+import { BlobBatchStore, newRunKey, type BatchStore } from '../../shared/adapters/batch-store';
+import { StorageQueueFlagPublisher, flagMessageId, sentFlagLedgerIn } from '../../shared/adapters/flags';
+import type { LicensingDirectory } from '../../shared/domain/directory';
+import type { AssignmentPlan } from '../../shared/domain/planning';
+import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
+
+let azurite: Azurite;
+let store: BlobBatchStore;
+let queueService: QueueServiceClient;
+beforeAll(async () => {
+  azurite = await startAzurite();
+  store = new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'license-reports');
+  queueService = QueueServiceClient.fromConnectionString(azurite.connectionString);
+});
+afterAll(() => azurite?.stop());
+
+/** Every message on the queue, read without taking any (peek shows at most 32; these tests stay under that). */
+async function queued(queue: QueueClient): Promise<{ messageId: string; body: { userPrincipalName: string } }[]> {
+  const peeked = await queue.peekMessages({ numberOfMessages: 32 });
+  return peeked.peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')));
+}
+
+const row = (n: number): AssignmentPlan => ({ kind: 'assign', row: n, userPrincipalName: `flag${n}@contoso.com`, profile: 'phone-domestic', skus: ['ENTERPRISEPACK'], userId: `id-${n}`, addSkuIds: ['sku'], enable: [], setUsageLocation: null, pollTeams: false, advisories: [] });
+
+/** The finish activity never touches Graph; any call here is a defect. */
+const noGraph = new Proxy({}, { get: (_t, name) => () => Promise.reject(new Error(`finish called Graph (${String(name)})`)) }) as LicensingDirectory;
+
+describe('flags on a storage queue', () => {
+  it('are published once across a crash between publishing and marking them done; a lost chunk\'s rows reach the report', async () => {
+    const queue = queueService.getQueueClient('flags-crash');
+    const runKey = newRunKey('hr-a', 'flags-crash');
+    // Three rows whose chunk never recorded a result: the finish reports each failed (graph_error) and flags it.
+    await store.savePlan(runKey, { batchId: 'flags-crash', source: 'http', startedAt: '2026-11-25T08:00:00.000Z', deadline: '2026-11-26T08:00:00.000Z', chunkSize: 200, rows: [row(1), row(2), row(3)] });
+    let crashes = 0;
+    const crashingStore: BatchStore = Object.assign(Object.create(store) as BatchStore, {
+      markDone: async (key: string, step: string) => {
+        if (step === 'flags' && crashes++ === 0) throw new Error('worker died before the flags were marked done');
+        return store.markDone(key, step);
+      },
+    });
+    const activities = createActivities({ graph: noGraph, store: crashingStore, flags: new StorageQueueFlagPublisher(queue, sentFlagLedgerIn(store)), profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined });
+
+    await expect(activities.finish({ batchId: 'flags-crash', runKey })).rejects.toThrow(/worker died/);
+    expect((await queued(queue)).map((m) => m.body.userPrincipalName)).toEqual(['flag1@contoso.com', 'flag2@contoso.com', 'flag3@contoso.com']);
+    // The durable retry (or replay) runs the finish again.
+    await activities.finish({ batchId: 'flags-crash', runKey });
+    const after = await queued(queue);
+    expect(after.map((m) => m.body.userPrincipalName)).toEqual(['flag1@contoso.com', 'flag2@contoso.com', 'flag3@contoso.com']);
+    expect(after.map((m) => m.messageId)).toEqual([1, 2, 3].map((n) => flagMessageId(runKey, `flag${n}@contoso.com`)));
+    expect(await store.isDone(runKey, 'flags')).toBe(true);
+    expect(crashes).toBe(2);
+    // A chunk that never recorded a result (it failed outright) still reaches the report: each of its rows failed,
+    // saying why and what to do.
+    const report = await store.readReport(runKey);
+    expect(report?.users.map((u) => [u.row, u.outcome, u.reason, u.message])).toEqual([1, 2, 3].map((n) => [n, 'failed', 'graph_error', 'no result was recorded for this row (its chunk failed); run the batch again']));
+  });
+
+  it('sends only the messages a crash in the middle of publishing left unsent', async () => {
+    const queue = queueService.getQueueClient('flags-midway');
+    const run = newRunKey('hr-a', 'flags-midway');
+    const flags = [1, 2, 3, 4].map((n) => ({ batchId: 'flags-midway', run, row: n, userPrincipalName: `mid${n}@contoso.com`, outcome: 'failed' as const, reason: 'user_not_found', message: 'm' }));
+    await queue.createIfNotExists();
+    // The worker dies while sending the third message (the queue never got it).
+    let sends = 0;
+    const dying = new Proxy(queue, {
+      get: (target, name, receiver) => {
+        if (name !== 'sendMessage') return Reflect.get(target, name, receiver) as unknown;
+        return (...args: Parameters<QueueClient['sendMessage']>) => (++sends === 3 ? Promise.reject(new Error('worker died mid-send')) : target.sendMessage(...args));
+      },
+    });
+    await expect(new StorageQueueFlagPublisher(dying, sentFlagLedgerIn(store)).publish(flags)).rejects.toThrow(/mid-send/);
+    expect((await queued(queue)).map((m) => m.body.userPrincipalName)).toEqual(['mid1@contoso.com', 'mid2@contoso.com']);
+    await new StorageQueueFlagPublisher(queue, sentFlagLedgerIn(store)).publish(flags);
+    expect((await queued(queue)).map((m) => m.body.userPrincipalName)).toEqual(['mid1@contoso.com', 'mid2@contoso.com', 'mid3@contoso.com', 'mid4@contoso.com']);
+  });
+});

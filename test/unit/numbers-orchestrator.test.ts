@@ -1,0 +1,112 @@
+// The phone number step's orchestration, and the chunk handing users to it, driven through the real durable-functions
+// SDK with hand-built histories as the Durable extension would replay them.
+import { InvocationContext } from '@azure/functions';
+import { Orchestrator } from 'durable-functions/lib/src/orchestrations/Orchestrator';
+import type { OrchestrationHandler } from 'durable-functions';
+import { chunkOrchestrator } from '../../orchestrations/chunk';
+import type { ChunkInput } from '../../orchestrations/contracts';
+import type { ChunkUserResult } from '../../shared/domain/batch';
+import type { NumbersInput, NumberWork } from '../../orchestrations/number-contracts';
+import { numbersOrchestrator, ORDER_CHECK_SECONDS } from '../../orchestrations/numbers';
+
+const T0 = '2026-11-25T08:00:00.000Z';
+const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOString();
+const ev = (type: number, fields: Record<string, unknown> = {}, ts = T0) => ({ EventType: type, EventId: fields['EventId'] ?? -1, IsPlayed: false, Timestamp: ts, ...fields });
+const started = (input: unknown, ts = T0) => [ev(12, {}, ts), ev(0, { Name: 'x', Input: JSON.stringify(input) }, ts)];
+const scheduled = (id: number, name: string, ts = T0) => ev(4, { EventId: id, Name: name }, ts);
+const completed = (id: number, result: unknown, ts = T0) => [ev(12, {}, ts), ev(5, { TaskScheduledId: id, Result: JSON.stringify(result) }, ts)];
+const timer = (id: number, fireAt: string) => [ev(10, { EventId: id, FireAt: fireAt }), ev(12, {}, fireAt), ev(11, { TimerId: id, FireAt: fireAt }, fireAt)];
+
+interface Action { actionType: number; functionName?: string; input?: any; instanceId?: string; fireAt?: string; compoundActions?: Action[] }
+async function replay(fn: OrchestrationHandler, history: unknown[], input: unknown, instanceId = 'b1:chunk-0'): Promise<{ isDone: boolean; output: any; actions: Action[] }> {
+  const handler = new Orchestrator(fn).listen();
+  const state = (await handler({ history, input, instanceId, isReplaying: false, parentInstanceId: '', upperSchemaVersion: 1, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '6.00:00:00', defaultHttpAsyncRequestSleepTimeMillseconds: 30000 }, new InvocationContext())) as any;
+  const flat: Action[] = [];
+  const walk = (a: Action) => (a.compoundActions ? a.compoundActions.forEach(walk) : flat.push(a));
+  for (const group of state.actions) for (const a of group) walk(a);
+  return { isDone: state.isDone, output: state.output, actions: flat };
+}
+
+describe('chunk orchestrator with phone numbers', () => {
+  const assigned = (row: number): ChunkUserResult => ({ row, outcome: 'assigned', reason: '', message: '', assignedAt: T0, provisionedAt: null });
+  const state = { results: [assigned(1), assigned(2)], pending: [{ row: 1, userId: 'u1', number: true as const }, { row: 2, userId: 'u2', waitFor: 'PhoneSystem' as const, number: true as const }], assignedAt: T0, polls: 1 };
+  const input: ChunkInput = { batchId: 'b1', runKey: 'default/b1/run', chunk: 0, deadline: at(24 * 3600), parallelism: 4, state };
+  const firstPoll = at(600);
+  const untilProbe = [...started(input), ...timer(0, firstPoll), scheduled(1, 'dialtone-probe-teams', firstPoll)];
+
+  it('asks Teams for Phone System only for Direct Routing rows, and hands the users it finds to the number step', async () => {
+    const probe = (await replay(chunkOrchestrator, [...started(input), ...timer(0, firstPoll)], input)).actions.find((a) => a.functionName === 'dialtone-probe-teams')!;
+    expect(probe.input).toEqual({ userIds: ['u1', 'u2'], phoneSystemOnly: ['u2'] });
+    const r = await replay(chunkOrchestrator, [...untilProbe, ...completed(1, { found: ['u1'], refused: [] }, firstPoll)], input);
+    const step = r.actions.find((a) => a.actionType === 2)!;
+    expect(step).toMatchObject({ functionName: 'dialtone-numbers', instanceId: 'b1:chunk-0:numbers-2' });
+    expect(step.input).toEqual({ runKey: 'default/b1/run', chunk: 0, rows: [1], parallelism: 4 });
+  });
+
+  it("merges the number step's outcome into the row: provisioned with its number, or flagged with the reason", async () => {
+    const numbered = { row: 1, outcome: 'flagged', reason: 'no_free_number', message: 'no free callingPlan number in US' };
+    const history = [...untilProbe, ...completed(1, { found: ['u1', 'u2'], refused: [] }, firstPoll), ev(7, { EventId: 2, Name: 'dialtone-numbers' }), ...completed(2, [numbered, { row: 2, outcome: 'provisioned', reason: '', message: '', phoneNumber: '+14255550150', numberedAt: firstPoll }], firstPoll).map((e) => (e.EventType === 5 ? { ...e, EventType: 8 } : e))];
+    const r = await replay(chunkOrchestrator, history, input);
+    const save = r.actions.find((a) => a.functionName === 'dialtone-save-chunk')!;
+    expect(save.input.results.map((x: any) => [x.row, x.outcome, x.reason, x.provisionedAt, x.phoneNumber ?? null])).toEqual([
+      [1, 'flagged', 'no_free_number', firstPoll, null],
+      [2, 'provisioned', '', firstPoll, '+14255550150'],
+    ]);
+  });
+
+  it('flags the rows of a number step that failed outright instead of failing the chunk', async () => {
+    const history = [...untilProbe, ...completed(1, { found: ['u1'], refused: [] }, firstPoll), ev(7, { EventId: 2, Name: 'dialtone-numbers' }), ev(12, {}, firstPoll), ev(9, { TaskScheduledId: 2, Reason: 'boom', Details: 'x' }, firstPoll)];
+    const r = await replay(chunkOrchestrator, history, input);
+    const save = r.actions.find((a) => a.functionName === 'dialtone-save-chunk')!;
+    expect(save.input.results[0]).toMatchObject({ row: 1, outcome: 'flagged', reason: 'number_assignment_failed' });
+  });
+});
+
+describe('number step orchestrator', () => {
+  const input: NumbersInput = { runKey: 'default/b1/run', chunk: 0, rows: [1, 2], parallelism: 2 };
+  const work: NumberWork[] = [
+    { runKey: input.runKey, row: 1, userId: 'u1', number: { numberType: 'callingPlan', isoCountryCode: 'US' } },
+    { runKey: input.runKey, row: 2, userId: 'u2', number: { telephoneNumber: '+14255550150', numberType: 'directRouting', isoCountryCode: null } },
+  ];
+  const order = { row: 1, userId: 'u1', telephoneNumber: '+14255550100', numberType: 'callingPlan', operationId: 'op1' };
+  const kept = { row: 2, outcome: 'provisioned', reason: '', message: '', phoneNumber: '+14255550199', advisories: ['number_kept'] };
+  const untilOrders = [...started(input), scheduled(0, 'dialtone-number-work'), ...completed(0, work), scheduled(1, 'dialtone-number-start'), scheduled(2, 'dialtone-number-start'), ...completed(1, { kind: 'ordered', order }), ev(5, { TaskScheduledId: 2, Result: JSON.stringify({ kind: 'done', result: kept }) })];
+
+  it('starts the users a group at a time, then follows the open orders on a durable timer', async () => {
+    const first = await replay(numbersOrchestrator, [...started(input), scheduled(0, 'dialtone-number-work'), ...completed(0, work)], input);
+    expect(first.actions.filter((a) => a.functionName === 'dialtone-number-start').map((a) => a.input.row)).toEqual([1, 2]);
+    const r = await replay(numbersOrchestrator, untilOrders, input);
+    expect(new Date(r.actions.find((a) => a.actionType === 5)!.fireAt!).toISOString()).toBe(at(ORDER_CHECK_SECONDS[0]!));
+  });
+
+  it('confirms a finished order from Teams and returns every row once', async () => {
+    const fired = at(ORDER_CHECK_SECONDS[0]!);
+    const history = [...untilOrders, ...timer(3, fired), scheduled(4, 'dialtone-number-orders', fired), ...completed(4, [{ operationId: 'op1', status: 'succeeded', detail: null }], fired), scheduled(5, 'dialtone-number-confirm', fired), ...completed(5, [{ row: 1, outcome: 'provisioned', reason: '', message: '', phoneNumber: '+14255550100' }], fired)];
+    const read = (await replay(numbersOrchestrator, history.slice(0, history.findIndex((e: any) => e.Name === 'dialtone-number-orders')), input)).actions.find((a) => a.functionName === 'dialtone-number-orders')!;
+    expect(read.input).toEqual({ operationIds: ['op1'] });
+    const r = await replay(numbersOrchestrator, history, input);
+    expect(r.actions.find((a) => a.functionName === 'dialtone-number-confirm')!.input).toEqual({ runKey: input.runKey, orders: [{ ...order, state: { status: 'succeeded', detail: null } }], followedMinutes: 0 });
+    expect(r.isDone).toBe(true);
+    expect(r.output.map((x: any) => [x.row, x.outcome, x.phoneNumber])).toEqual([
+      [2, 'provisioned', '+14255550199'],
+      [1, 'provisioned', '+14255550100'],
+    ]);
+  });
+
+  it('gives up following an order after the last check and hands it to confirm as it last stood', async () => {
+    const history: unknown[] = [...untilOrders];
+    let id = 3;
+    let clock = 0;
+    for (const seconds of ORDER_CHECK_SECONDS) {
+      clock += seconds;
+      history.push(...timer(id++, at(clock)), scheduled(id, 'dialtone-number-orders', at(clock)), ...completed(id++, [{ operationId: 'op1', status: 'running', detail: null }], at(clock)));
+    }
+    const r = await replay(numbersOrchestrator, history, input);
+    const confirm = r.actions.find((a) => a.functionName === 'dialtone-number-confirm')!;
+    expect(confirm.input.orders[0].state).toEqual({ status: 'running', detail: null });
+    expect(confirm.input.followedMinutes).toBe(Math.round(clock / 60));
+    // One timer per check and no more: the last action is the confirmation.
+    expect(r.actions.filter((a) => a.actionType === 5)).toHaveLength(ORDER_CHECK_SECONDS.length);
+    expect(r.actions.at(-1)!.functionName).toBe('dialtone-number-confirm');
+  });
+});
