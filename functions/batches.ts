@@ -108,7 +108,7 @@ export function createUnmatchedRoute(routes: readonly { readonly route: string; 
     const path = new URL(request.url).pathname.replace(/^\/api\//, '').replace(/\/+$/, '');
     const allowed = [...new Set(patterns.filter((p) => p.re.test(path)).flatMap((p) => p.methods))];
     if (allowed.length > 0) return problem(405, 'Method not allowed', `${request.method} is not allowed on /api/${path}; use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') });
-    return problem(404, 'Not found', `there is nothing at /api/${path.slice(0, 200)}; the API is POST and GET /api/batches, GET /api/batches/{batchId}, POST /api/batches/{batchId}/recheck, POST /api/batches/{batchId}/cancel and POST /api/batches/{batchId}/users/{userPrincipalName}/cancel`);
+    return problem(404, 'Not found', `there is nothing at /api/${path.slice(0, 200)}; the API is POST /api/batches, GET /api/batches (the list), GET /api/batches/{batchId}, POST /api/batches/{batchId}/recheck, POST /api/batches/{batchId}/cancel and POST /api/batches/{batchId}/users/{userPrincipalName}/cancel`);
   };
 }
 

@@ -84,9 +84,14 @@ async function main(): Promise<void> {
   // The extension takes CONTAINER_NAME (or WEBSITE_INSTANCE_ID) to mean Linux Consumption/App Service and then writes
   // its telemetry to stdout (DefaultPlatformInformation.GetOperatingSystem, InitializeLinuxLogging); this is neither.
   const { CONTAINER_NAME: _c, WEBSITE_INSTANCE_ID: _w, WEBSITE_SKU: _s, ...inherited } = env as Record<string, string>;
+  // The .NET runtime keeps its diagnostic IPC files (clr-debug-pipe-*, dotnet-diagnostic-*) in TMPDIR and removes them
+  // only on a clean exit; a worker killed with SIGKILL would leave them behind. They go to the host's state folder.
+  const dotnetTmp = join(stateDir, 'dotnet-tmp');
+  mkdirSync(dotnetTmp, { recursive: true });
   const dotnet = await startDotnet(
     {
       ...inherited,
+      TMPDIR: dotnetTmp,
       DIALTONE_BRIDGE_URL: bridgeUrl,
       DIALTONE_BRIDGE_FUNCTIONS: JSON.stringify(bridgeFunctions(registry)),
       DIALTONE_HOST_JSON: join(REPO, 'host.json'),

@@ -81,6 +81,8 @@ export interface SimRecord {
   /** Writes that changed the tenant. */
   stateChangingWrites: { kind: 'assignLicense' | 'patchUser' | 'assignNumber'; userId: string; at: number }[];
   throttled: number;
+  /** The 429s above, by kind of request: Graph's write limit and its Teams read limit are counted apart. */
+  throttledByKind: Partial<Record<RequestKind, number>>;
   faults: number;
   resets: number;
   /** First time each user's Teams configuration showed CallingPlan to a caller. */
@@ -177,7 +179,7 @@ export class GraphSimulator {
     this.permissions = options.permissions;
     this.rng = seededRandom(options.seed ?? 1);
     this.heldWrite = new Promise((resolve) => (this.heldSignal = resolve));
-    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], removeLicensesSent: [] };
+    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], removeLicensesSent: [] };
   }
 
   async start(): Promise<this> {
@@ -292,6 +294,7 @@ export class GraphSimulator {
     const throttled = this.throttle(method, kind, now);
     if (throttled !== undefined) {
       this.record.throttled++;
+      this.record.throttledByKind[kind] = (this.record.throttledByKind[kind] ?? 0) + 1;
       // The generic 429 body of Graph's throttling guidance (an earlier version of concepts/throttling.md).
       return { status: 429, headers: { 'Retry-After': String(throttled) }, body: graphError('TooManyRequests', 'Please retry again later.') };
     }

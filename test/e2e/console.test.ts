@@ -2,7 +2,8 @@
 // from other sites), and, in a real Chromium, what an admin sees and does: a finished batch listed with its counts,
 // a running batch's progress changing after a recheck, flagged rows filtered, report.csv downloaded, a file uploaded
 // that then runs, and a hostile UPN shown as text. Each view is screenshotted into docs/ for the README.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startStack, type Stack } from '../../local/stack';
@@ -10,7 +11,17 @@ import type { TenantFile } from '../../local/graph-sim/tenant';
 import { describeWithBrowser } from '../support/browser';
 import { getBatch, postBatch, readRunFile, waitForReport } from '../support/e2e';
 
-const DOCS = join(__dirname, '..', '..', 'docs');
+// The screenshots land in docs/ only when asked (`npm run screenshots`), so that a plain test run leaves the tracked
+// tree as it found it; otherwise they go to a folder of this test's own that is removed at the end.
+const UPDATE_DOCS = process.env.DIALTONE_UPDATE_SCREENSHOTS === '1';
+let shotsFolder: string | undefined;
+function shots(): string {
+  shotsFolder ??= UPDATE_DOCS ? join(__dirname, '..', '..', 'docs') : mkdtempSync(join(tmpdir(), 'dialtone-console-shots-'));
+  return shotsFolder;
+}
+afterAll(() => {
+  if (!UPDATE_DOCS && shotsFolder) rmSync(shotsFolder, { recursive: true, force: true });
+});
 const HOSTILE_UPN = '<img src=x onerror=alert(1)>@contoso.com';
 const WAIT = 90_000;
 
@@ -122,7 +133,7 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
   const dialogs: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(DOCS, { recursive: true });
+    mkdirSync(shots(), { recursive: true });
     stack = await startStack({ tenant });
     browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
     context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
@@ -152,7 +163,7 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
     for (const key of ['total', 'provisioned', 'assigned', 'flagged', 'failed', 'rejected'] as const) {
       expect([key, await row.locator(`td[data-count="${key}"]`).textContent()]).toEqual([key, String(finished.counts[key])]);
     }
-    await page.screenshot({ path: join(DOCS, 'console-batches.png'), fullPage: true });
+    await page.screenshot({ path: join(shots(), 'console-batches.png'), fullPage: true });
   });
 
   it('shows a hostile UPN from the input as text: no img element, no dialog', async () => {
@@ -176,7 +187,7 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
     const flaggedUpns = finished.users.filter((u) => u.outcome === 'flagged').map((u) => u.userPrincipalName);
     expect(await shown.locator('th.upn').allTextContents()).toEqual(flaggedUpns);
     expect(await shown.first().locator('td').nth(4).textContent()).toMatch(/Teams admin center/);
-    await page.screenshot({ path: join(DOCS, 'console-batch.png'), fullPage: true });
+    await page.screenshot({ path: join(shots(), 'console-batch.png'), fullPage: true });
   });
 
   it('downloads report.csv, the same file the batch wrote to storage', async () => {
@@ -222,7 +233,7 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
     await page.locator('#file').setInputFiles({ name: 'new-hires.csv', mimeType: 'text/csv', buffer: Buffer.from('userPrincipalName,usageLocation\r\nnestor.wilke@contoso.com,US\r\njoni.sherman@contoso.com,US\r\n') });
     await page.selectOption('#profile', 'phone-domestic');
     await page.locator('#chosen', { hasText: 'new-hires.csv' }).waitFor({ timeout: WAIT });
-    await page.screenshot({ path: join(DOCS, 'console-upload.png'), fullPage: true });
+    await page.screenshot({ path: join(shots(), 'console-upload.png'), fullPage: true });
     await page.click('#start');
     await page.waitForURL(/#\/batches\/.+/, { timeout: WAIT });
     const batchId = decodeURIComponent(new URL(page.url()).hash.replace('#/batches/', ''));
@@ -261,7 +272,7 @@ describeWithBrowser('admin console in Chromium: a running batch', (executablePat
     await page.locator('#counts [data-count="waiting"] dd', { hasText: '2' }).waitFor({ timeout: WAIT });
     expect(await page.locator('#waiting-table tbody th').allTextContents()).toEqual(['quick@contoso.com', 'slow@contoso.com']);
     expect(await page.locator('#facts [data-fact="status"] dd').textContent()).toMatch(/^running/);
-    await page.screenshot({ path: join(DOCS, 'console-running.png'), fullPage: true });
+    await page.screenshot({ path: join(shots(), 'console-running.png'), fullPage: true });
     await page.click('#recheck');
     // The page refreshes itself: quick's calling plan is live at the recheck, slow's never is.
     await page.locator('#counts [data-count="provisioned"] dd', { hasText: '1' }).waitFor({ timeout: WAIT });

@@ -79,11 +79,13 @@ describe('HR routes act only on the caller\'s own batches', () => {
     // hr-a's "hires" still runs (ann waits, bob is cancelled); hr-b's ends with cy cancelled.
     const mine = await getBatch(stack, 'hires');
     expect([mine.body.runtimeStatus, mine.body.counts.scheduled, mine.body.counts.cancelled]).toEqual(['Running', 1, 1]);
+    // Its report is final at once (the instance itself ends with its slot, at the slot's next check).
     let bReport: any;
-    for (let i = 0; i < 600 && bReport?.runtimeStatus !== 'Completed'; i++) {
+    for (let i = 0; i < 600 && bReport?.phase !== 'done'; i++) {
       bReport = (await call(KEY_B, 'batches/hires')).body;
-      if (bReport.runtimeStatus !== 'Completed') await new Promise((r) => setTimeout(r, 150));
+      if (bReport.phase !== 'done') await new Promise((r) => setTimeout(r, 150));
     }
+    expect([bReport.phase, typeof bReport.finishedAt]).toEqual(['done', 'string']);
     expect(bReport.users.map((u: any) => `${u.userPrincipalName} ${u.outcome}`)).toEqual(['cy@contoso.com cancelled']);
     expect((await call(KEY_A, 'batches/hires/cancel', 'POST')).status).toBe(202);
   });

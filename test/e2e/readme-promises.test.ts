@@ -182,6 +182,6 @@ describe('the 202 contract', () => {
     expect([live.body.finishedAt, live.body.counts]).toEqual([null, expect.objectContaining({ total: 3, pending: 2, rejected: 1, assigned: 0 })]);
     held.sim.releaseHeldWrite();
     const report = await waitForReport(held, batchId);
-    expect(report.counts).toEqual({ total: 3, provisioned: 0, assigned: 2, flagged: 0, failed: 0, rejected: 1 });
+    expect(report.counts).toEqual({ total: 3, provisioned: 0, assigned: 2, flagged: 0, failed: 0, rejected: 1, cancelled: 0 });
   });
 });

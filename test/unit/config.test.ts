@@ -1,4 +1,4 @@
-import { ConfigError, DEVELOPMENT_STORAGE, GRAPH_CLOUD_HOSTS, SETTING_NAMES, loadConfig } from '../../shared/adapters/config';
+import { ConfigError, DEVELOPMENT_STORAGE, GRAPH_CLOUD_HOSTS, SETTING_NAMES, loadConfig, loadConsoleSettings } from '../../shared/adapters/config';
 
 const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 
@@ -22,7 +22,7 @@ describe('configuration', () => {
       DIALTONE_DEFAULT_USAGE_LOCATION: 'gb',
       DIALTONE_SET_USAGE_LOCATION: 'TRUE',
       DIALTONE_DEFAULT_PROFILE: 'Sales',
-      DIALTONE_PROFILES: '{"sales":["STANDARDPACK","MCOEV"]}',
+      DIALTONE_PROFILES: '{"sales":{"skus":["STANDARDPACK","MCOEV"],"phoneNumbers":"off"}}',
       DIALTONE_CHUNK_SIZE: '50',
       DIALTONE_ASSIGN_PARALLELISM: '7',
       DIALTONE_GRAPH_WRITES_PER_SECOND: '5',
@@ -44,12 +44,16 @@ describe('configuration', () => {
       DIALTONE_CALLBACK_HOSTS: 'API.hr.example.com, hooks.example.net:8443',
       DIALTONE_CALLBACK_SECRET: 's'.repeat(40),
       DIALTONE_LOCAL_RUNTIME: 'true',
+      DIALTONE_PHONE_NUMBERS: 'pool',
     };
+    // The admin console's settings are read on their own (loadConsoleSettings), but they are settings all the same.
+    const consoleSettings = { DIALTONE_CONSOLE_ROLE: 'Telephony.Admin', DIALTONE_CONSOLE_GROUP: '0f6b1e4c-1b3a-4d5e-9f00-123456789abc', DIALTONE_CONSOLE_CALLER: 'admins' };
     const byConnectionString = { ServiceBusConnection: 'Endpoint=sb://contoso-sb.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=x', AzureWebJobsStorage: 'UseDevelopmentStorage=true', DIALTONE_SET_USAGE_LOCATION: 'false' };
-    expect(new Set([...Object.keys(byIdentity), ...Object.keys(byConnectionString)])).toEqual(new Set(SETTING_NAMES));
+    expect(new Set([...Object.keys(byIdentity), ...Object.keys(consoleSettings), ...Object.keys(byConnectionString)])).toEqual(new Set(SETTING_NAMES));
+    expect(loadConsoleSettings(consoleSettings)).toEqual({ signInEnabled: false, role: 'Telephony.Admin', group: '0f6b1e4c-1b3a-4d5e-9f00-123456789abc', caller: 'admins' });
 
     const c = loadConfig(byIdentity, (path) => (path === '/etc/ca.pem' ? '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' : ''));
-    const { profiles, callers, ...rest } = c;
+    const { profiles, callers, profilePhoneNumbers, ...rest } = c;
     expect(rest).toEqual({
       graphBaseUrl: 'https://127.0.0.1:8443',
       graphIsLocalSimulator: true,
@@ -75,8 +79,10 @@ describe('configuration', () => {
       callbackHosts: ['api.hr.example.com', 'hooks.example.net:8443'],
       callbackSecret: 's'.repeat(40),
       localRuntime: true,
+      phoneNumbers: 'pool',
     });
     expect(profiles.get('sales')).toEqual(['STANDARDPACK', 'MCOEV']);
+    expect([...profilePhoneNumbers.entries()]).toEqual([['sales', 'off']]);
     expect([...(callers ?? new Map()).entries()]).toEqual([['a'.repeat(64), { name: 'hr-a', readsUploads: true }]]);
 
     const other = loadConfig(byConnectionString);
