@@ -124,7 +124,7 @@ describe('the HTTP API leaves no caller guessing', () => {
     const unknownBatch = await call('GET', '/api/batches/no-such-batch');
     expect([unknownBatch.status, unknownBatch.type]).toEqual([404, 'application/problem+json']);
     const nowhere = await call('GET', '/api/frobnicate/x');
-    expect([nowhere.status, nowhere.type, nowhere.body.detail]).toEqual([404, 'application/problem+json', expect.stringMatching(/^there is nothing at \/api\/frobnicate\/x; the API is POST and GET \/api\/batches, GET \/api\/batches\/\{batchId\}/)]);
+    expect([nowhere.status, nowhere.type, nowhere.body.detail]).toEqual([404, 'application/problem+json', expect.stringMatching(/^there is nothing at \/api\/frobnicate\/x; the API is POST \/api\/batches, GET \/api\/batches \(the list\), GET \/api\/batches\/\{batchId\}, .*\/cancel$/)]);
     const wrongMethod = await call('GET', '/api/batches/some-batch/recheck');
     expect([wrongMethod.status, wrongMethod.type, wrongMethod.allow, wrongMethod.body.detail]).toEqual([405, 'application/problem+json', 'POST', 'GET is not allowed on /api/batches/some-batch/recheck; use POST']);
     expect((await call('DELETE', '/api/batches')).status).toBe(405);
