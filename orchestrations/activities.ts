@@ -92,13 +92,7 @@ export function createActivities(deps: ActivityDeps) {
     if (!skus.ok && skus.transient) throw new TransientGraphError(skus);
     const requests = validated.flatMap((v) => (v.kind === 'request' ? [v.request.userPrincipalName] : []));
     const reads = skus.ok ? await graph.readUsers(requests) : new Map<string, GraphResult<DirectoryUser>>();
-    const users = new Map<string, TenantUserState>();
-    const readFailures = new Map<string, GraphFailure>();
-    for (const [upn, r] of reads) {
-      if (r.ok) users.set(upnKey(upn), r.value);
-      else if (r.transient) throw new TransientGraphError(r);
-      else if (r.reason !== 'user_not_found') readFailures.set(upnKey(upn), r);
-    }
+    const { users, readFailures } = usersFromReads(reads);
     const tenant = { catalog: resolveTenantCatalog(skus.ok ? skus.value : []), users, planIds: planIdsOf(skus.ok ? skus.value : []) };
     const onboarding = planOnboarding(validated, tenant, {
       ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}),
@@ -285,6 +279,21 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 /** Service plan name → id as the tenant lists them (assignedLicenses' disabledPlans are ids). */
+/**
+ * The users Graph read, keyed by UPN, and the reads it refused for a reason other than "not found"; a transient
+ * failure throws so that the activity is retried. Preflight and a slot's planning read the tenant the same way.
+ */
+export function usersFromReads(reads: ReadonlyMap<string, GraphResult<DirectoryUser>>): { users: Map<string, TenantUserState>; readFailures: Map<string, GraphFailure> } {
+  const users = new Map<string, TenantUserState>();
+  const readFailures = new Map<string, GraphFailure>();
+  for (const [upn, r] of reads) {
+    if (r.ok) users.set(upnKey(upn), r.value);
+    else if (r.transient) throw new TransientGraphError(r);
+    else if (r.reason !== 'user_not_found') readFailures.set(upnKey(upn), r);
+  }
+  return { users, readFailures };
+}
+
 export function planIdsOf(skus: readonly SubscribedSkuFacts[]): Map<string, string> {
   const ids = new Map<string, string>();
   for (const s of skus) for (const p of s.servicePlans ?? []) if (p.servicePlanId) ids.set(p.servicePlanName.toUpperCase(), p.servicePlanId);

@@ -6,11 +6,11 @@ import * as df from 'durable-functions';
 import type { BatchStore, RunKey, SlotState } from '../shared/adapters/batch-store';
 import { assignmentOf, type ChunkUserResult } from '../shared/domain/batch';
 import { resolveTenantCatalog } from '../shared/domain/catalog';
-import type { DirectoryUser, GraphFailure, GraphResult, LicensingDirectory } from '../shared/domain/directory';
+import type { DirectoryUser, GraphResult, LicensingDirectory } from '../shared/domain/directory';
 import { cancelledOutcome, planSlotRound } from '../shared/domain/onboarding';
-import type { AssignmentPlan, PlanOptions, TenantUserState } from '../shared/domain/planning';
+import type { AssignmentPlan, PlanOptions } from '../shared/domain/planning';
 import { upnKey } from '../shared/domain/upn';
-import { TransientGraphError, planIdsOf } from './activities';
+import { TransientGraphError, planIdsOf, usersFromReads } from './activities';
 import { CANCEL_EVENT, SLOT_CHUNK_BASE, slotChunkId, slotSettledChunkId } from './names';
 
 export interface OnboardingDeps {
@@ -73,13 +73,7 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
     const skus = live.length > 0 ? await graph.listSubscribedSkus() : { ok: true as const, value: [] };
     if (!skus.ok && skus.transient) throw new TransientGraphError(skus);
     const reads = skus.ok && live.length > 0 ? await graph.readUsers(live.map((r) => r.userPrincipalName)) : new Map<string, GraphResult<DirectoryUser>>();
-    const users = new Map<string, TenantUserState>();
-    const readFailures = new Map<string, GraphFailure>();
-    for (const [upn, r] of reads) {
-      if (r.ok) users.set(upnKey(upn), r.value);
-      else if (r.transient) throw new TransientGraphError(r);
-      else if (r.reason !== 'user_not_found') readFailures.set(upnKey(upn), r);
-    }
+    const { users, readFailures } = usersFromReads(reads);
 
     const results: ChunkUserResult[] = [];
     const settle = (row: number, outcome: ChunkUserResult['outcome'], reason: ChunkUserResult['reason'], message: string) => results.push({ row, outcome, reason, message, assignedAt: null, provisionedAt: null });
