@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { Agent, fetch } from 'undici';
+import { followClock } from '../../shared/adapters/app-time';
 import { RealClock, SkipAheadClock, type Clock } from '../clock';
 import { uploadEventsWatcher } from './blob-watcher';
 import { DurableEngine } from './durable/engine';
@@ -58,6 +59,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
     const skip = new SkipAheadClock(offset);
     clock = skip;
+    // The app's Graph budgets count the host's time, not the wall clock (shared/adapters/app-time.ts).
+    followClock(() => skip.now());
     syncClock = async () => {
       if (!options.simulatorUrl) return;
       await fetch(`${options.simulatorUrl}/_sim/clock`, { method: 'POST', body: JSON.stringify({ offsetMs: skip.offset }), ...(agent ? { dispatcher: agent } : {}) });
