@@ -92,6 +92,11 @@ export interface SimRecord {
    * priority": low, normal or high; null when absent) and whether it came as an item of a $batch.
    */
   teamsReads: { priority: string | null; inBatch: boolean }[];
+  /**
+   * When each Teams user-configuration read arrived (clock ms, simulated time), throttled ones included: the app's
+   * Teams read rate over any window, which Graph limits per app and tenant (throttling-limits.md, Teams service limits).
+   */
+  teamsReadTimes: number[];
   /** Every skuId any assignLicense asked to remove (dialtone never removes a licence: this stays empty). */
   removeLicensesSent: string[];
 }
@@ -179,7 +184,7 @@ export class GraphSimulator {
     this.permissions = options.permissions;
     this.rng = seededRandom(options.seed ?? 1);
     this.heldWrite = new Promise((resolve) => (this.heldSignal = resolve));
-    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], removeLicensesSent: [] };
+    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], teamsReadTimes: [], removeLicensesSent: [] };
   }
 
   async start(): Promise<this> {
@@ -235,7 +240,8 @@ export class GraphSimulator {
       const latency = lo + this.rng() * (hi - lo);
       const clock = this.clock as { skipTo?: (t: number) => void };
       if (this.faults.latencyAdvancesClock && clock.skipTo) clock.skipTo(this.clock.now() + latency);
-      else await sleep(latency);
+      // Simulated milliseconds, at the shared clock's rate (local/clock.ts): the latency passes R times faster at rate R.
+      else await (this.clock.sleep ? this.clock.sleep(latency) : sleep(latency));
     }
     if ((this.faults.resetRate ?? 0) > 0 && this.rng() < (this.faults.resetRate ?? 0)) {
       this.record.resets++;
@@ -281,7 +287,10 @@ export class GraphSimulator {
     const method = sub.method.toUpperCase();
     const kind = routeKind(method, rel.pathname);
     this.record.byKind[kind]++;
-    if (kind === 'teamsUserConfiguration') this.record.teamsReads.push({ priority: sub.headers?.['x-ms-throttle-priority'] ?? null, inBatch: sub.inBatch === true });
+    if (kind === 'teamsUserConfiguration') {
+      this.record.teamsReads.push({ priority: sub.headers?.['x-ms-throttle-priority'] ?? null, inBatch: sub.inBatch === true });
+      this.record.teamsReadTimes.push(now);
+    }
     if ((this.faults.errorRate ?? 0) > 0 && this.rng() < (this.faults.errorRate ?? 0)) {
       this.record.faults++;
       return unavailable(this.rng() < 0.5 ? 503 : 504);
@@ -471,7 +480,9 @@ export class GraphSimulator {
         if (typeof offsetMs === 'number' && clock.setOffset) clock.setOffset(offsetMs);
       }
       const offset = (this.clock as { offset?: number }).offset ?? 0;
-      return sendJson(res, 200, { now: new Date(this.clock.now()).toISOString(), offsetMs: offset });
+      // The host builds its own clock from these, so that both count one simulated time (local/clock.ts).
+      const epoch = (this.clock as { epoch?: number }).epoch ?? 0;
+      return sendJson(res, 200, { now: new Date(this.clock.now()).toISOString(), offsetMs: offset, rate: this.clock.rate ?? 1, epoch });
     }
     if (url.pathname === '/_sim/record') {
       return sendJson(res, 200, { ...this.record, byUser: Object.fromEntries(this.record.byUser), assignLicenseRequests: Object.fromEntries(this.record.assignLicenseRequests), callingPlanSeenAt: Object.fromEntries(this.record.callingPlanSeenAt) });

@@ -2,12 +2,13 @@
 // engine, serves its HTTP routes and the durable client endpoints, turns uploads into Event Grid events, and, with
 // the skip-ahead clock, jumps to the next durable timer whenever nothing else is running.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { followClock } from '../../shared/adapters/app-time';
 import { RealClock, SkipAheadClock, type Clock } from '../clock';
 import { uploadEventsWatcher } from './blob-watcher';
-import { DurableEngine } from './durable/engine';
+import { activityScope, DurableEngine } from './durable/engine';
 import { InstanceStore } from './durable/store';
 import { installFunctionsCore } from './functions-core';
 import { HostServer } from './server';
@@ -19,7 +20,10 @@ export interface LocalHostOptions {
   readonly functionKey?: string;
   /** More keys for the function routes (one per integration, as named host keys are in Azure). */
   readonly extraFunctionKeys?: readonly string[];
-  /** Skip ahead to the next timer when idle (simulated time), sharing the offset with the Graph simulator. */
+  /**
+   * Skip ahead to the next timer when idle (simulated time), sharing the offset, and the rate at which simulated time
+   * runs while work is in flight, with the Graph simulator (local/clock.ts).
+   */
   readonly skipAhead?: boolean;
   /** The Graph simulator's URL, whose /_sim/clock holds the shared time offset. */
   readonly simulatorUrl?: string;
@@ -51,16 +55,41 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const agent = options.simulatorCaPem ? new Agent({ connect: { ca: options.simulatorCaPem } }) : undefined;
   let clock: Clock = new RealClock();
   let syncClock = async () => {};
+  // Activities sleeping on the app's time (write pacing, a read budget's slot, a Graph retry's back-off): with the
+  // skip-ahead clock they only wait on the clock, so when every running activity sleeps so (and nothing else runs),
+  // time skips to the earliest wake-up, as it does to the next durable timer.
+  // Counted by activity, so that an activity whose other branch waits on a Graph request is not taken for idle twice
+  // over (a sleep outside any activity, e.g. in an HTTP function, makes nothing idle: the server is busy then).
+  const sleepers = new Set<{ until: number; owner: string | undefined; wake: () => void }>();
+  const sleepingActivities = () => {
+    const owners = new Set<string>();
+    for (const s of sleepers) if (s.owner !== undefined) owners.add(s.owner);
+    return owners.size;
+  };
   if (options.skipAhead) {
-    let offset = 0;
+    let shared = { offsetMs: 0, rate: 1, epoch: Date.now() };
     if (options.simulatorUrl) {
       const r = await fetch(`${options.simulatorUrl}/_sim/clock`, { ...(agent ? { dispatcher: agent } : {}) });
-      offset = ((await r.json()) as { offsetMs: number }).offsetMs;
+      shared = { ...shared, ...((await r.json()) as Partial<typeof shared>) };
     }
-    const skip = new SkipAheadClock(offset);
+    const skip = new SkipAheadClock(shared.offsetMs, shared.rate, shared.epoch);
     clock = skip;
-    // The app's Graph budgets count the host's time, not the wall clock (shared/adapters/app-time.ts).
-    followClock(() => skip.now());
+    // The app's Graph budgets, write pacing and retry waits count the host's time at its rate, not the wall clock
+    // (shared/adapters/app-time.ts).
+    followClock(
+      () => skip.now(),
+      (ms) =>
+        new Promise<void>((resolve) => {
+          const sleeper = { until: skip.now() + Math.max(0, ms), owner: activityScope.getStore(), wake: () => {} };
+          const handle = setTimeout(() => sleeper.wake(), Math.max(0, ms) / skip.rate);
+          sleeper.wake = () => {
+            clearTimeout(handle);
+            sleepers.delete(sleeper);
+            resolve();
+          };
+          sleepers.add(sleeper);
+        }),
+    );
     syncClock = async () => {
       if (!options.simulatorUrl) return;
       await fetch(`${options.simulatorUrl}/_sim/clock`, { method: 'POST', body: JSON.stringify({ offsetMs: skip.offset }), ...(agent ? { dispatcher: agent } : {}) });
@@ -68,7 +97,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   }
 
   const store = new InstanceStore(options.stateDir);
-  const engine = new DurableEngine({ registry, store, clock, log });
+  // The largest durable message so far, for benchmarks (payload-stats.json beside the instance files; sizes and
+  // function names only).
+  const onLargestPayload = (bytes: number, what: string) => writeFileSync(join(options.stateDir, 'payload-stats.json'), JSON.stringify({ maxPayloadBytes: bytes, largest: what }));
+  const engine = new DurableEngine({ registry, store, clock, log, onLargestPayload });
   const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
   const server = new HostServer({ registry, engine, functionKey, ...(options.extraFunctionKeys ? { extraFunctionKeys: options.extraFunctionKeys } : {}), taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone', log, ...(options.maxRunningOrchestrations ? { maxRunningOrchestrations: options.maxRunningOrchestrations } : {}), ...(options.port !== undefined ? { port: options.port } : {}), ...(process.env['DIALTONE_CONSOLE_ROLE'] ? { consoleRole: process.env['DIALTONE_CONSOLE_ROLE'] } : {}) });
   const url = await server.start();
@@ -87,15 +119,19 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const idleLoop = options.skipAhead
     ? setInterval(() => {
         if (skipping) return;
-        idleTicks = engine.isIdle() && !server.busy && !(watcher?.busy ?? false) ? idleTicks + 1 : 0;
+        idleTicks = engine.isIdle(sleepingActivities()) && !server.busy && !(watcher?.busy ?? false) ? idleTicks + 1 : 0;
         if (idleTicks < 3) return;
-        const next = engine.nextTimerAt();
+        const timer = engine.nextTimerAt();
+        let wake: number | undefined;
+        for (const s of sleepers) if (wake === undefined || s.until < wake) wake = s.until;
+        const next = timer === undefined ? wake : wake === undefined ? timer : Math.min(timer, wake);
         if (next === undefined || next <= clock.now()) return;
         skipping = true;
         (clock as SkipAheadClock).skipTo(next);
         syncClock()
           .catch((e: unknown) => log(`clock sync with the Graph simulator failed: ${e instanceof Error ? e.message : String(e)}`))
           .finally(() => {
+            for (const s of [...sleepers]) if (s.until <= clock.now()) s.wake();
             engine.fireDueTimers();
             skipping = false;
             idleTicks = 0;
