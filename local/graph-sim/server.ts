@@ -95,6 +95,8 @@ export interface SimRecord {
   /**
    * When each Teams user-configuration read arrived (clock ms, simulated time), throttled ones included: the app's
    * Teams read rate over any window, which Graph limits per app and tenant (throttling-limits.md, Teams service limits).
+   * Stamped when the request reached the simulator, before its simulated latency: the rate at which the app sends,
+   * not the spread of the latency the simulator draws (up to 250 ms either way between two requests).
    */
   teamsReadTimes: number[];
   /** Every skuId any assignLicense asked to remove (dialtone never removes a licence: this stays empty). */
@@ -110,6 +112,8 @@ interface SubRequest {
   dependsOn?: string[];
   /** An item of a $batch (json-batching.md: each item carries its own headers). */
   inBatch?: boolean;
+  /** When the HTTP request that carried it reached the simulator (clock ms), before its simulated latency. */
+  arrivedAt?: number;
 }
 
 interface SubResponse {
@@ -231,6 +235,7 @@ export class GraphSimulator {
     if (url.pathname.startsWith('/_sim/')) return this.control(req.method ?? 'GET', url, body, res);
 
     this.record.requests++;
+    const arrivedAt = this.clock.now();
     const auth = req.headers['authorization'];
     if (typeof auth !== 'string' || !/^Bearer\s+\S+/.test(auth)) {
       return sendJson(res, 401, graphError('InvalidAuthenticationToken', 'Access token is empty.'));
@@ -252,7 +257,7 @@ export class GraphSimulator {
     const path = url.pathname.slice('/v1.0'.length);
     if (path === '/$batch' && req.method === 'POST') {
       this.record.byKind.batch++;
-      return this.batch(body, res);
+      return this.batch(body, res, arrivedAt);
     }
     let parsed: unknown;
     if (body.length > 0) {
@@ -262,7 +267,7 @@ export class GraphSimulator {
         return sendJson(res, 400, graphError('BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'));
       }
     }
-    const r = this.dispatch({ id: '0', method: req.method ?? 'GET', url: path + url.search, body: parsed, headers: headersOf(req) });
+    const r = this.dispatch({ id: '0', method: req.method ?? 'GET', url: path + url.search, body: parsed, headers: headersOf(req), arrivedAt });
     if (routeKind(req.method ?? 'GET', path) === 'assignLicense' && r.status < 300 && ++this.assignLicenseSeen === this.faults.holdAssignLicense) {
       await new Promise<void>((resolve) => {
         this.release = resolve;
@@ -289,7 +294,7 @@ export class GraphSimulator {
     this.record.byKind[kind]++;
     if (kind === 'teamsUserConfiguration') {
       this.record.teamsReads.push({ priority: sub.headers?.['x-ms-throttle-priority'] ?? null, inBatch: sub.inBatch === true });
-      this.record.teamsReadTimes.push(now);
+      this.record.teamsReadTimes.push(sub.arrivedAt ?? now);
     }
     if ((this.faults.errorRate ?? 0) > 0 && this.rng() < (this.faults.errorRate ?? 0)) {
       this.record.faults++;
@@ -444,7 +449,7 @@ export class GraphSimulator {
     }
   }
 
-  private batch(raw: Buffer, res: ServerResponse): void {
+  private batch(raw: Buffer, res: ServerResponse, arrivedAt: number): void {
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));
@@ -459,7 +464,7 @@ export class GraphSimulator {
       const o = (r ?? {}) as Record<string, unknown>;
       if (typeof o['id'] !== 'string' || typeof o['method'] !== 'string' || typeof o['url'] !== 'string') return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. Each request needs id, method and url.'));
       const headers = o['headers'] && typeof o['headers'] === 'object' ? Object.fromEntries(Object.entries(o['headers'] as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string').map(([k, v]) => [k.toLowerCase(), v])) : {};
-      subs.push({ id: o['id'], method: o['method'], url: o['url'], body: o['body'], headers, inBatch: true, ...(Array.isArray(o['dependsOn']) ? { dependsOn: o['dependsOn'] as string[] } : {}) });
+      subs.push({ id: o['id'], method: o['method'], url: o['url'], body: o['body'], headers, inBatch: true, arrivedAt, ...(Array.isArray(o['dependsOn']) ? { dependsOn: o['dependsOn'] as string[] } : {}) });
     }
     if (new Set(subs.map((s) => s.id)).size !== subs.length) return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. Request ids must be unique.'));
     const statuses = new Map<string, number>();

@@ -12,10 +12,8 @@ export interface AppTime {
   sleep(ms: number): Promise<void>;
 }
 
-const wallClock: AppTime = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
-};
+const sleepOnWallClock = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+const wallClock: AppTime = { now: () => Date.now(), sleep: sleepOnWallClock };
 
 let current: AppTime = wallClock;
 
@@ -30,5 +28,5 @@ export const appTime: AppTime = {
  * clock's milliseconds; without it the app sleeps on the wall clock (a clock that runs at the wall clock's speed).
  */
 export function followClock(now: () => number, sleep?: (ms: number) => Promise<void>): void {
-  current = { now, sleep: sleep ?? wallClock.sleep };
+  current = { now, sleep: sleep ?? sleepOnWallClock };
 }
