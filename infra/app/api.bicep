@@ -39,6 +39,8 @@ param consoleClientId string = ''
 param consoleRole string = 'Dialtone.Admin'
 param consoleGroupId string = ''
 param consoleCaller string = ''
+@description('DIALTONE_CALLERS in its short form (name:sha256[:uploads],…); kept here so that a deployment does not remove it.')
+param callers string = ''
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
   name: storageAccountName
@@ -130,6 +132,7 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
       DIALTONE_CONSOLE_ROLE: consoleRole
       DIALTONE_CONSOLE_GROUP: consoleGroupId
       DIALTONE_CONSOLE_CALLER: consoleCaller
+      DIALTONE_CALLERS: callers
     }
   }
 

@@ -122,6 +122,7 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
       DIALTONE_ACCOUNT_WAIT_HOURS: '24',
       DIALTONE_CALLBACK_HOSTS: '',
       DIALTONE_CALLBACK_SECRET: '',
+      DIALTONE_CALLERS: '',
     };
     for (const [k, v] of Object.entries(settingsOf())) env[k] = v.startsWith('[') ? (placeholders[k] ?? 'x') : v;
     const config = loadConfig(env);
