@@ -8,7 +8,7 @@ import { Agent, fetch } from 'undici';
 import { followClock } from '../../shared/adapters/app-time';
 import { RealClock, SkipAheadClock, type Clock } from '../clock';
 import { uploadEventsWatcher } from './blob-watcher';
-import { activityScope, DurableEngine } from './durable/engine';
+import { DurableEngine } from './durable/engine';
 import { InstanceStore } from './durable/store';
 import { installFunctionsCore } from './functions-core';
 import { HostServer } from './server';
@@ -58,14 +58,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   // Activities sleeping on the app's time (write pacing, a read budget's slot, a Graph retry's back-off): with the
   // skip-ahead clock they only wait on the clock, so when every running activity sleeps so (and nothing else runs),
   // time skips to the earliest wake-up, as it does to the next durable timer.
-  // Counted by activity, so that an activity whose other branch waits on a Graph request is not taken for idle twice
-  // over (a sleep outside any activity, e.g. in an HTTP function, makes nothing idle: the server is busy then).
-  const sleepers = new Set<{ until: number; owner: string | undefined; wake: () => void }>();
-  const sleepingActivities = () => {
-    const owners = new Set<string>();
-    for (const s of sleepers) if (s.owner !== undefined) owners.add(s.owner);
-    return owners.size;
-  };
+  // Each sleep counts as one activity asleep. Limit: the sleeps are not attributed to activities (AsyncLocalStorage
+  // would, but on Node 20 it turns on promise hooks for the whole process, which cost the host several times over on
+  // await-heavy code), so an activity whose $batch workers sleep on a retry's back-off while another of its workers
+  // waits on Graph can let time skip to that back-off's end early. The app's activities otherwise sleep one at a time
+  // (a write's slot, a read slice's slot), and a sleep in an HTTP function skips nothing: the server is busy then.
+  const sleepers = new Set<{ until: number; wake: () => void }>();
   if (options.skipAhead) {
     let shared = { offsetMs: 0, rate: 1, epoch: Date.now() };
     if (options.simulatorUrl) {
@@ -80,7 +78,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       () => skip.now(),
       (ms) =>
         new Promise<void>((resolve) => {
-          const sleeper = { until: skip.now() + Math.max(0, ms), owner: activityScope.getStore(), wake: () => {} };
+          const sleeper = { until: skip.now() + Math.max(0, ms), wake: () => {} };
           const handle = setTimeout(() => sleeper.wake(), Math.max(0, ms) / skip.rate);
           sleeper.wake = () => {
             clearTimeout(handle);
@@ -119,7 +117,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const idleLoop = options.skipAhead
     ? setInterval(() => {
         if (skipping) return;
-        idleTicks = engine.isIdle(sleepingActivities()) && !server.busy && !(watcher?.busy ?? false) ? idleTicks + 1 : 0;
+        idleTicks = engine.isIdle(sleepers.size) && !server.busy && !(watcher?.busy ?? false) ? idleTicks + 1 : 0;
         if (idleTicks < 3) return;
         const timer = engine.nextTimerAt();
         let wake: number | undefined;

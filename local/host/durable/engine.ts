@@ -5,7 +5,6 @@
 // Every instance is persisted after each episode; activities run at least once, so a crash
 // re-runs the activities whose results were not yet recorded. It also does what the SDK leaves to the host:
 // detecting an orchestrator whose code no longer matches its history.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { InvocationContext } from '@azure/functions';
 import type { Clock } from '../../clock';
 import type { FunctionRegistry } from '../functions-core';
@@ -63,9 +62,6 @@ interface SdkOrchestratorState {
   error?: string;
   customStatus?: unknown;
 }
-
-/** Which activity execution the running code belongs to (its instance and task id), so the host can tell who sleeps. */
-export const activityScope = new AsyncLocalStorage<string>();
 
 export interface EngineOptions {
   readonly registry: FunctionRegistry;
@@ -681,7 +677,7 @@ export class DurableEngine {
       });
       for (const b of extraInputs) if ((b.type === 'durableClient' || b.type === 'orchestrationClient') && this.clientData) context.extraInputs.set(b.name, this.clientData());
       try {
-        const output = await activityScope.run(`${job.instanceId}:${job.execution}:${job.taskId}`, () => registration.handler(job.input, context));
+        const output = await registration.handler(job.input, context);
         event = { EventType: EventType.TaskCompleted, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Result: JSON.stringify(output ?? null) };
         this.notePayload('activityResult', job.name, event['Result'] as string);
       } catch (e) {
