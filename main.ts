@@ -21,6 +21,7 @@ import { HttpCallbackSender } from './shared/adapters/callback';
 import { loadConfig, loadConsoleSettings, type AppConfig } from './shared/adapters/config';
 import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublisher, sentFlagLedgerIn, type FlagPublisher } from './shared/adapters/flags';
 import { GraphLicensingDirectory, SimulatorTokenCredential } from './shared/adapters/graph';
+import { BlobRateLedger, WriteBudget } from './shared/adapters/graph-budget';
 import { azureCredential, blobServiceFor, queueServiceFor } from './shared/adapters/storage';
 
 function flagPublisherFor(config: AppConfig, store: BlobBatchStore): FlagPublisher {
@@ -38,8 +39,12 @@ export function registerApp(config: AppConfig): void {
   const store = new BlobBatchStore(blobServiceFor(config), config.reportsContainer);
   // The local Graph simulator only checks that a bearer token is present; anywhere else the managed identity signs in.
   const credential = config.graphIsLocalSimulator ? new SimulatorTokenCredential() : azureCredential(config.managedIdentityClientId);
-  const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem, writesPerSecond: config.graphWritesPerSecond });
-  const activities = createActivities({ graph, store, flags: flagPublisherFor(config, store), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, schedule: config.schedule, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers } });
+  // One write budget and one Teams read budget for every instance of the app (shared/adapters/graph-budget.ts).
+  const budgets = blobServiceFor(config).getContainerClient(config.budgetContainer);
+  const writeBudget = new WriteBudget(new BlobRateLedger(budgets, 'graph-writes.json', config.graphWritesPerSecond));
+  const teamsReads = new BlobRateLedger(budgets, 'teams-reads.json', config.teamsReadsPerSecond);
+  const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem, writeBudget });
+  const activities = createActivities({ graph, store, flags: flagPublisherFor(config, store), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, schedule: config.schedule, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers }, teamsReads });
   const onboarding = createOnboardingActivities({ graph, store, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, accountWaitHours: config.accountWaitHours, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers } });
   const numbers = createNumberActivities({ graph, store, claims: new BlobNumberClaims(blobServiceFor(config), config.reportsContainer) });
   const api = createBatchApi({ config, store });

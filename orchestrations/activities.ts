@@ -1,6 +1,8 @@
 // The activities: every piece of I/O the orchestrations need (the batch store, Graph, the flags queue), built from
 // their dependencies so they can be tested against Azurite and the Graph simulator without the Functions host.
+import { appTime, type AppTime } from '../shared/adapters/app-time';
 import type { BatchStore } from '../shared/adapters/batch-store';
+import type { RateLedger } from '../shared/adapters/graph-budget';
 import type { FlagMessage, FlagPublisher } from '../shared/adapters/flags';
 import { chunkAssignments, finalReport, type ChunkUserResult, type PlannedAssignment, type StoredPlan } from '../shared/domain/batch';
 import { resolveTenantCatalog, type SubscribedSkuFacts } from '../shared/domain/catalog';
@@ -14,7 +16,7 @@ import type { Profiles } from '../shared/domain/profiles';
 import { countOutcomes, type OutcomeCounts } from '../shared/domain/report';
 import { errorText } from '../shared/domain/text';
 import { upnKey } from '../shared/domain/upn';
-import type { AssignInput, PreflightInput, PreflightResult, ProbeInput, ProbeResult } from './contracts';
+import type { AssignInput, FinishInput, PreflightInput, PreflightResult, ProbeInput, ProbeResult } from './contracts';
 import { SLOT_CHUNK_BASE } from './names';
 
 export interface ActivityDeps {
@@ -31,6 +33,27 @@ export interface ActivityDeps {
   /** How start dates are read (DIALTONE_TIME_ZONE, DIALTONE_LEAD_DAYS, DIALTONE_SCHEDULE_HORIZON_DAYS). */
   readonly schedule?: ScheduleSettings;
   readonly now?: () => Date;
+  /** The app's Teams read budget, shared by every instance (graph-budget.ts); without it, reads are not paced. */
+  readonly teamsReads?: RateLedger;
+  /** The clock the read budget's waits follow (a test's virtual clock; the wall clock otherwise). */
+  readonly time?: AppTime;
+}
+
+/** A check whose reads would start further out than this is handed back to the orchestration as a durable timer. */
+export const MAX_BUDGET_WAIT_IN_ACTIVITY_MS = 10_000;
+/** Added to each slice's slot in the read budget: room for a slice sent late or answered slowly. */
+export const TEAMS_SLICE_GUARD_MS = 500;
+/** A slice is sent no later than this after its slot starts; later, its reads are reserved again. */
+export const TEAMS_SLICE_LATE_MS = 250;
+
+/**
+ * Teams reads sent together (one $batch) at their slots in the read budget: Graph's $batch limit of 20 requests, and
+ * no more than keeps any one second under Graph's 30 Teams GETs per second (throttling-limits.md, Teams service
+ * limits) when the next slice follows at the budget's pace. At the default 10/s: 20 reads every 2.5 seconds.
+ */
+export function teamsReadsPerSlice(perSecond: number): number {
+  if (!Number.isFinite(perSecond)) return 20;
+  return Math.max(1, Math.min(20, 30 - Math.ceil(perSecond)));
 }
 
 /** Thrown for a transient Graph failure so that callActivityWithRetry tries again. */
@@ -44,7 +67,8 @@ export class TransientGraphError extends Error {
 
 export function createActivities(deps: ActivityDeps) {
   const { graph, store, flags } = deps;
-  const now = deps.now ?? (() => new Date());
+  const time = deps.time ?? appTime;
+  const now = deps.now ?? (() => new Date(time.now()));
 
   async function failPlan(runKey: string, base: Omit<StoredPlan, 'rows' | 'error'>, message: string): Promise<PreflightResult> {
     const error = errorText(message);
@@ -172,7 +196,32 @@ export function createActivities(deps: ActivityDeps) {
    * ones: a Direct Routing number needs only Phone System), and those Graph refuses to show.
    */
   async function probeTeams(input: ProbeInput): Promise<ProbeResult> {
-    const features = await graph.readTeamsFeatures(input.userIds);
+    const userIds = input.userIds;
+    if (userIds.length === 0) return { found: [], refused: [] };
+    const perSecond = deps.teamsReads?.perSecond ?? Number.POSITIVE_INFINITY;
+    const slice = teamsReadsPerSlice(perSecond);
+    const slices = Math.ceil(userIds.length / slice);
+    // Each slice owns a slot of slice/perSecond seconds plus a guard, and is sent within TEAMS_SLICE_LATE_MS of the
+    // slot's start or reserved again: sends are then at least (slot - lateness) apart, so no window of Graph's sees
+    // more than the budget, also when a timer fires late (on Azure, by up to the queue polling interval) or a request
+    // is slow.
+    const slotMs = deps.teamsReads ? (slice * 1000) / perSecond + TEAMS_SLICE_GUARD_MS : 0;
+    const reserve = (n: number) => deps.teamsReads!.reserve(n * (slotMs / 1000) * perSecond);
+    let start = input.reservedAt ? Date.parse(input.reservedAt) : time.now();
+    if (deps.teamsReads && (!input.reservedAt || !Number.isFinite(start) || time.now() > start + TEAMS_SLICE_LATE_MS)) {
+      // No reservation yet, or a deferred check that came back after its slots began: those slots are given up and
+      // the reads reserved again behind everyone else's.
+      start = await reserve(slices);
+      // Far out: the orchestration waits on a durable timer instead of this activity holding a worker.
+      if (start - time.now() > MAX_BUDGET_WAIT_IN_ACTIVITY_MS) return { found: [], refused: [], deferredUntil: new Date(start).toISOString() };
+    }
+    const features = new Map<string, GraphResult<string[]>>();
+    for (let k = 0, i = 0; i < userIds.length; k++, i += slice) {
+      if (deps.teamsReads && time.now() > start + k * slotMs + TEAMS_SLICE_LATE_MS) start = (await reserve(slices - k)) - k * slotMs;
+      const wait = start + k * slotMs - time.now();
+      if (wait > 0) await time.sleep(wait);
+      for (const [id, r] of await graph.readTeamsFeatures(userIds.slice(i, i + slice))) features.set(id, r);
+    }
     const phoneSystemOnly = new Set(input.phoneSystemOnly ?? []);
     const found: string[] = [];
     const refused: { userId: string; message: string }[] = [];
@@ -186,10 +235,23 @@ export function createActivities(deps: ActivityDeps) {
     return { found, refused };
   }
 
-  async function finish(input: { batchId: string; runKey: string; finishedAt?: string }): Promise<OutcomeCounts> {
+  async function finish(input: FinishInput): Promise<OutcomeCounts> {
     const plan = await store.readPlan(input.runKey);
     if (!plan) throw new Error(`no stored plan for run ${input.runKey}`);
-    const results = await store.readChunks(input.runKey);
+    const failedChunk = new Map((input.failedChunks ?? []).map((f) => [f.chunk, f.message]));
+    const chunkOfRow = new Map<number, { chunk: number; pollTeams: boolean }>();
+    chunkAssignments(plan.rows, plan.chunkSize).forEach((work, chunk) => work.forEach((w) => chunkOfRow.set(w.row, { chunk, pollTeams: w.pollTeams })));
+    const chunkFailed = (row: number) => {
+      const c = chunkOfRow.get(row);
+      const message = c === undefined ? undefined : failedChunk.get(c.chunk);
+      return message === undefined ? 'its chunk failed' : `its chunk failed: ${message}`;
+    };
+    // A failed chunk can leave rows licensed but never confirmed in Teams: a person must look at them.
+    const results = (await store.readChunks(input.runKey)).map((r): ChunkUserResult => {
+      const c = chunkOfRow.get(r.row);
+      if (r.outcome !== 'assigned' || !c?.pollTeams || !failedChunk.has(c.chunk)) return r;
+      return { ...r, outcome: 'flagged', reason: 'no_calling_plan', message: errorText(`licences assigned, but the wait for Teams stopped (${chunkFailed(r.row)}); check the user in the Teams admin center`) };
+    });
     const have = new Set(results.map((r) => r.row));
     const cancellations = await store.readCancellations(input.runKey);
     // A row whose chunk never recorded a result is reported, never dropped; a waiting row of a cancelled batch (or a
@@ -199,7 +261,7 @@ export function createActivities(deps: ActivityDeps) {
       .map((r): ChunkUserResult =>
         r.kind === 'scheduled' && (cancellations.batch || cancellations.rows.includes(r.row))
           ? { row: r.row, outcome: 'cancelled', reason: '', message: cancelledOutcome(r, cancellations).message, assignedAt: null, provisionedAt: null }
-          : { row: r.row, outcome: 'failed', reason: 'graph_error', message: 'no result was recorded for this row (its chunk failed); run the batch again', assignedAt: null, provisionedAt: null },
+          : { row: r.row, outcome: 'failed', reason: 'graph_error', message: errorText(`no result was recorded for this row (${chunkFailed(r.row)}); run the batch again`), assignedAt: null, provisionedAt: null },
       );
     const report = finalReport(plan, [...results, ...missing], input.finishedAt ?? now().toISOString());
     await store.saveReport(input.runKey, report);

@@ -4,7 +4,8 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import { countOutcomes } from '../shared/domain/report';
-import type { BatchInput, BatchStatus, ChunkInput, PreflightResult } from './contracts';
+import type { BatchInput, BatchStatus, ChunkInput, FailedChunk, FinishInput, PreflightResult } from './contracts';
+import { activityFailure } from './chunk';
 import { CALLBACK_ORCHESTRATOR, CANCEL_EVENT, CHUNK_ORCHESTRATOR, FINISH_ACTIVITY, PREFLIGHT_ACTIVITY, SLOT_ORCHESTRATOR, STOP_BATCH_ACTIVITY, WRITES_SETTLED_ACTIVITY, callbackInstanceId, chunkInstanceId, slotInstanceId } from './names';
 import type { SlotInput } from './slot';
 
@@ -12,6 +13,12 @@ import type { SlotInput } from './slot';
 export const STEP_RETRY = new df.RetryOptions(5_000, 6);
 STEP_RETRY.backoffCoefficient = 2;
 STEP_RETRY.maxRetryIntervalInMilliseconds = 60_000;
+
+/** A failed chunk's own message, first line, cut to fit a report row. */
+function chunkFailure(error: unknown): string {
+  const text = activityFailure(error instanceof Error ? error.message : String(error));
+  return text.length > 300 ? `${text.slice(0, 299)}…` : text;
+}
 
 export const batchOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<BatchInput>();
@@ -37,6 +44,7 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
 
   let cancelled = false;
   let slots: Task[] = [];
+  const failedChunks: FailedChunk[] = [];
   if (pre.chunks > 0 || pre.slots > 0) {
     const chunks = Array.from({ length: pre.chunks }, (_, i) => {
       const chunkInput: ChunkInput = { batchId: input.batchId, runKey, chunk: i, deadline, parallelism: input.parallelism };
@@ -46,10 +54,23 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
       const slotInput: SlotInput = { batchId: input.batchId, runKey, batchInstanceId, slot: i, round: 0, deadlineHours: input.deadlineHours, parallelism: input.parallelism, chunkSize: input.chunkSize };
       return context.df.callSubOrchestrator(SLOT_ORCHESTRATOR, slotInput, slotInstanceId(batchInstanceId, i));
     });
-    // Task.any settles on the first child to finish, failed or not; Task.all fails on the first failure. Either way
-    // a chunk that failed outright leaves its rows without a result, and finish reports each of them as failed.
+    // Every child settles before the report (issue 11.5): Task.all fails at the first failure (durable-js
+    // WhenAllTask) while the others still assign or poll, so after a failure the batch waits again for those still
+    // running, as many times as children fail. A chunk that failed outright leaves rows without a result: finish
+    // reports each of them as failed, with the chunk's failure. A cancel ends the wait at any point.
     const cancel = context.df.waitForExternalEvent(CANCEL_EVENT);
-    const winner = (yield context.df.Task.any([context.df.Task.all([...chunks, ...slots]), cancel])) as Task;
+    const chunkOf = new Map<Task, number>(chunks.map((t, i) => [t, i]));
+    let running: Task[] = [...chunks, ...slots];
+    let winner: Task | undefined;
+    while (running.length > 0) {
+      winner = (yield context.df.Task.any([context.df.Task.all(running), cancel])) as Task;
+      if (winner === cancel) break;
+      for (const t of running) {
+        const chunk = chunkOf.get(t);
+        if (t.isFaulted && chunk !== undefined) failedChunks.push({ chunk, message: chunkFailure(t.result) });
+      }
+      running = running.filter((t) => !t.isCompleted && !t.isFaulted);
+    }
     if (winner === cancel) {
       // Cancelled: rows not yet licensed end cancelled (every licence write checks the recorded cancel first, and a
       // slot settles its rows as cancelled when its time comes). The chunks are asked to end their Teams waits, not
@@ -69,7 +90,8 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
   }
 
   status({ phase: 'reporting', chunks: pre.chunks, slots: pre.slots, counts: pre.settled, ...(cancelled ? { cancelled } : {}) });
-  const counts = (yield context.df.callActivityWithRetry(FINISH_ACTIVITY, STEP_RETRY, { batchId: input.batchId, runKey, finishedAt: context.df.currentUtcDateTime.toISOString() })) as ReturnType<typeof countOutcomes>;
+  const finish: FinishInput = { batchId: input.batchId, runKey, finishedAt: context.df.currentUtcDateTime.toISOString(), ...(failedChunks.length > 0 ? { failedChunks } : {}) };
+  const counts = (yield context.df.callActivityWithRetry(FINISH_ACTIVITY, STEP_RETRY, finish)) as ReturnType<typeof countOutcomes>;
   if (input.callback) {
     // The report is written; the HR system is told. Delivery retries for up to a day and never fails the batch.
     status({ phase: 'notifying', chunks: pre.chunks, slots: pre.slots, counts, ...(pre.error ? { error: pre.error } : {}), ...(cancelled ? { cancelled } : {}) });

@@ -6,7 +6,7 @@ import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-f
 import type { ChunkUserResult, PlannedAssignment } from '../shared/domain/batch';
 import { nextPollAt } from '../shared/domain/polling';
 import { countOutcomes } from '../shared/domain/report';
-import type { AssignInput, ChunkInput, ChunkState, ChunkSummary, ProbeResult } from './contracts';
+import type { AssignInput, ChunkInput, ChunkState, ChunkSummary, ProbeInput, ProbeResult } from './contracts';
 import type { NumberResult, NumbersInput } from './number-contracts';
 import { ASSIGN_ACTIVITY, CANCEL_EVENT, LOAD_CHUNK_ACTIVITY, NUMBERS_ORCHESTRATOR, PROBE_TEAMS_ACTIVITY, RECHECK_EVENT, SAVE_CHUNK_ACTIVITY, numbersInstanceId } from './names';
 
@@ -17,6 +17,9 @@ GRAPH_RETRY.maxRetryIntervalInMilliseconds = 300_000;
 
 export const STORE_RETRY = new df.RetryOptions(2_000, 5);
 STORE_RETRY.backoffCoefficient = 2;
+
+/** Times one check waits for its slots in the shared Teams read budget before it counts as a poll that read nothing. */
+export const MAX_DEFERRALS = 4;
 
 /** Polls between continue-as-new, which keeps each history bounded. */
 export const POLLS_PER_GENERATION = 8;
@@ -112,7 +115,27 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
       break;
     }
     const phoneSystemOnly = pending.filter((p) => p.waitFor === 'PhoneSystem').map((p) => p.userId);
-    const probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { userIds: pending.map((p) => p.userId), ...(phoneSystemOnly.length > 0 ? { phoneSystemOnly } : {}) })) as ProbeResult;
+    const check: ProbeInput = { userIds: pending.map((p) => p.userId), ...(phoneSystemOnly.length > 0 ? { phoneSystemOnly } : {}) };
+    let probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, check)) as ProbeResult;
+    // The shared Teams read budget has no room soon: the check's slots start at deferredUntil. Wait for them on a
+    // durable timer (a cancel still ends the wait) and check with the reservation; a check that comes back late
+    // reserves again, so this is bounded by the deferrals' count, not by time.
+    let cancelled = false;
+    for (let d = 0; probe.deferredUntil && d < MAX_DEFERRALS; d++) {
+      const slots = context.df.createTimer(new Date(probe.deferredUntil));
+      const stop = context.df.waitForExternalEvent(CANCEL_EVENT);
+      const first = (yield context.df.Task.any([slots, stop])) as Task;
+      if (first === stop) {
+        if (!slots.isCompleted) slots.cancel();
+        cancelled = true;
+        break;
+      }
+      probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { ...check, reservedAt: probe.deferredUntil } satisfies ProbeInput)) as ProbeResult;
+    }
+    if (cancelled) {
+      pending = [];
+      break;
+    }
     const found = probe.found;
     polls++;
     if (found.length > 0) {

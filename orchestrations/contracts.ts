@@ -90,6 +90,8 @@ export interface ProbeInput {
   readonly userIds: readonly string[];
   /** Of those, the users for whom Phone System is enough (Direct Routing numbers): CallingPlan is not awaited. */
   readonly phoneSystemOnly?: readonly string[];
+  /** The start of the slots a deferred check reserved in the Teams read budget (its `deferredUntil`). */
+  readonly reservedAt?: string;
 }
 
 export interface ProbeResult {
@@ -97,4 +99,23 @@ export interface ProbeResult {
   readonly found: string[];
   /** Users whose Teams reads Graph refused (401/403): waiting will not change that. */
   readonly refused: { readonly userId: string; readonly message: string }[];
+  /**
+   * Set when nothing was read: the check's slots in the shared Teams read budget start then. The orchestration waits
+   * on a durable timer and checks again with `reservedAt` set to it.
+   */
+  readonly deferredUntil?: string;
+}
+
+/** A chunk whose orchestration failed outright, with its failure's first line. */
+export interface FailedChunk {
+  readonly chunk: number;
+  readonly message: string;
+}
+
+export interface FinishInput {
+  readonly batchId: string;
+  readonly runKey: string;
+  readonly finishedAt?: string;
+  /** Chunks that failed outright: the rows they left without a result are reported with the chunk's failure. */
+  readonly failedChunks?: readonly FailedChunk[];
 }

@@ -120,6 +120,8 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
       DIALTONE_CHUNK_SIZE: '200'
       DIALTONE_ASSIGN_PARALLELISM: '10'
       DIALTONE_GRAPH_WRITES_PER_SECOND: '18'
+      DIALTONE_TEAMS_READS_PER_SECOND: '10'
+      DIALTONE_BUDGET_CONTAINER: 'dialtone-budgets'
       DIALTONE_INTAKE_CONTAINER: 'license-requests'
       DIALTONE_REPORTS_CONTAINER: 'license-reports'
       DIALTONE_FLAGS_QUEUE: 'license-flags'

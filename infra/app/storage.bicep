@@ -1,5 +1,6 @@
 // The data storage account: Durable Functions' task hub and the Functions host's own blobs (AzureWebJobsStorage),
-// the intake (license-requests) and report (license-reports) containers, the license-flags queue (used when Service
+// the intake (license-requests) and report (license-reports) containers, the app's shared Graph budgets
+// (dialtone-budgets: one small ledger blob each for Graph writes and Teams reads), the license-flags queue (used when Service
 // Bus is not configured), and an Event Grid system topic whose subscription to the intake function the post-deploy
 // hook creates. Shared keys off. The deployment package is NOT here (see package-storage.bicep): admins who may write
 // batches to this account must not be able to replace the code that runs as the Graph identity.
@@ -9,6 +10,7 @@ param tags object
 param systemTopicName string
 param intakeContainer string = 'license-requests'
 param reportsContainer string = 'license-reports'
+param budgetContainer string = 'dialtone-budgets'
 param flagsQueue string = 'license-flags'
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
@@ -39,6 +41,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
     resource reports 'containers' = {
       name: reportsContainer
     }
+
+    resource budgets 'containers' = {
+      name: budgetContainer
+    }
   }
 
   resource queueServices 'queueServices' = {
@@ -67,4 +73,5 @@ output tableEndpoint string = storage.properties.primaryEndpoints.table
 output systemTopicName string = systemTopic.name
 output intakeContainer string = intakeContainer
 output reportsContainer string = reportsContainer
+output budgetContainer string = budgetContainer
 output flagsQueue string = flagsQueue

@@ -26,8 +26,12 @@ export interface AppConfig {
   readonly profilePhoneNumbers: ProfilePhoneNumbers;
   readonly chunkSize: number;
   readonly assignParallelism: number;
-  /** Writes per second the app allows itself against Graph's 3,000 per 150 s per app and tenant. */
+  /** Writes per second the whole app (every instance together) allows itself against Graph's 3,000 per 150 s. */
   readonly graphWritesPerSecond: number;
+  /** Teams reads per second for the whole app, against Graph's 30 per second per app and tenant for Teams GETs. */
+  readonly teamsReadsPerSecond: number;
+  /** Where the shared budgets' ledgers live (one small blob each). */
+  readonly budgetContainer: string;
   readonly intakeContainer: string;
   readonly reportsContainer: string;
   readonly flagsQueue: string;
@@ -116,6 +120,8 @@ const schema = z.object({
   DIALTONE_CHUNK_SIZE: intSetting(200, 1, 1000),
   DIALTONE_ASSIGN_PARALLELISM: intSetting(10, 1, 50),
   DIALTONE_GRAPH_WRITES_PER_SECOND: intSetting(18, 1, 20),
+  DIALTONE_TEAMS_READS_PER_SECOND: intSetting(10, 1, 30),
+  DIALTONE_BUDGET_CONTAINER: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid blob container name').optional()).transform((v) => v ?? 'dialtone-budgets'),
   DIALTONE_INTAKE_CONTAINER: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid blob container name').optional()).transform((v) => v ?? 'license-requests'),
   DIALTONE_REPORTS_CONTAINER: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid blob container name').optional()).transform((v) => v ?? 'license-reports'),
   DIALTONE_FLAGS_QUEUE: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid queue name').optional()).transform((v) => v ?? 'license-flags'),
@@ -198,6 +204,8 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
     chunkSize: s.DIALTONE_CHUNK_SIZE,
     assignParallelism: s.DIALTONE_ASSIGN_PARALLELISM,
     graphWritesPerSecond: s.DIALTONE_GRAPH_WRITES_PER_SECOND,
+    teamsReadsPerSecond: s.DIALTONE_TEAMS_READS_PER_SECOND,
+    budgetContainer: s.DIALTONE_BUDGET_CONTAINER,
     intakeContainer: s.DIALTONE_INTAKE_CONTAINER,
     reportsContainer: s.DIALTONE_REPORTS_CONTAINER,
     flagsQueue: s.DIALTONE_FLAGS_QUEUE,
@@ -299,6 +307,8 @@ export const AZURE_REQUIRED_SETTINGS = [
   'DIALTONE_CHUNK_SIZE',
   'DIALTONE_ASSIGN_PARALLELISM',
   'DIALTONE_GRAPH_WRITES_PER_SECOND',
+  'DIALTONE_TEAMS_READS_PER_SECOND',
+  'DIALTONE_BUDGET_CONTAINER',
   'DIALTONE_INTAKE_CONTAINER',
   'DIALTONE_REPORTS_CONTAINER',
   'DIALTONE_FLAGS_QUEUE',

@@ -26,6 +26,8 @@ export interface GraphAdapterOptions {
   readonly extraCaPem?: string | undefined;
   /** The app's own write budget per second (Graph allows 3,000 writes per 150 s per app and tenant). */
   readonly writesPerSecond?: number;
+  /** The write budget shared by every instance of the app (graph-budget.ts); without it, this process paces alone. */
+  readonly writeBudget?: { acquire(): Promise<void> };
   /** How many $batch requests one call keeps in flight. */
   readonly batchConcurrency?: number;
   /** Retries of a throttled or transient request (or $batch item) before it is given up as a transient failure. */
@@ -91,7 +93,7 @@ export class SimulatorTokenCredential implements TokenCredential {
 
 export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberDirectory {
   private readonly client: Client;
-  private readonly pacer: WritePacer;
+  private readonly pacer: { acquire(): Promise<void> };
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly batchConcurrency: number;
   private readonly retries: number;
@@ -104,7 +106,7 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
     const timeout = options.requestTimeoutMs ?? 30_000;
     const dispatcher = new Agent({ headersTimeout: timeout, bodyTimeout: timeout, connections: 64, ...(options.extraCaPem ? { connect: { ca: options.extraCaPem } } : {}) });
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    this.pacer = new WritePacer(options.writesPerSecond ?? 18, this.sleep, options.now);
+    this.pacer = options.writeBudget ?? new WritePacer(options.writesPerSecond ?? 18, this.sleep, options.now);
     this.batchConcurrency = options.batchConcurrency ?? 4;
     this.retries = options.retries ?? 6;
     this.usageLocationDelays = options.usageLocationRetryDelaysMs ?? [2_000, 5_000, 10_000, 20_000];

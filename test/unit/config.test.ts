@@ -5,7 +5,7 @@ const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 describe('configuration', () => {
   it('has sensible defaults', () => {
     const c = loadConfig(base);
-    expect(c).toMatchObject({ graphBaseUrl: 'https://graph.microsoft.com', deadlineHours: 24, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined, chunkSize: 200, assignParallelism: 10, graphWritesPerSecond: 18, intakeContainer: 'license-requests', reportsContainer: 'license-reports', flagsQueue: 'license-flags', serviceBus: undefined, taskHub: 'dialtone' });
+    expect(c).toMatchObject({ graphBaseUrl: 'https://graph.microsoft.com', deadlineHours: 24, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined, chunkSize: 200, assignParallelism: 10, graphWritesPerSecond: 18, teamsReadsPerSecond: 10, budgetContainer: 'dialtone-budgets', intakeContainer: 'license-requests', reportsContainer: 'license-reports', flagsQueue: 'license-flags', serviceBus: undefined, taskHub: 'dialtone' });
     expect(c.profiles.get('phone-domestic')).toEqual(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']);
   });
 
@@ -26,6 +26,8 @@ describe('configuration', () => {
       DIALTONE_CHUNK_SIZE: '50',
       DIALTONE_ASSIGN_PARALLELISM: '7',
       DIALTONE_GRAPH_WRITES_PER_SECOND: '5',
+      DIALTONE_TEAMS_READS_PER_SECOND: '4',
+      DIALTONE_BUDGET_CONTAINER: 'hr-budgets',
       DIALTONE_INTAKE_CONTAINER: 'hr-intake',
       DIALTONE_REPORTS_CONTAINER: 'hr-reports',
       DIALTONE_FLAGS_QUEUE: 'hr-flags',
@@ -64,6 +66,8 @@ describe('configuration', () => {
       chunkSize: 50,
       assignParallelism: 7,
       graphWritesPerSecond: 5,
+      teamsReadsPerSecond: 4,
+      budgetContainer: 'hr-budgets',
       intakeContainer: 'hr-intake',
       reportsContainer: 'hr-reports',
       flagsQueue: 'hr-flags',

@@ -169,10 +169,10 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
     expect(arm.main.outputs.DIALTONE_SET_USAGE_LOCATION.value).toContain("parameters('setUsageLocation')");
   });
 
-  it('keeps the deployment package in its own storage account: the data account has only the intake and report containers', () => {
+  it('keeps the deployment package in its own storage account: the data account has only the intake, report and budget containers', () => {
     const containers = (name: string) => resourcesOf(arm.modules.get(name)).filter((r) => r.type === 'Microsoft.Storage/storageAccounts/blobServices/containers').map((r) => String(r.name));
-    expect(containers('storage')).toHaveLength(2);
-    expect(containers('storage').join()).toMatch(/intakeContainer.*reportsContainer/);
+    expect(containers('storage')).toHaveLength(3);
+    expect(containers('storage').join()).toMatch(/intakeContainer.*reportsContainer.*budgetContainer/);
     expect(containers('package-storage')).toHaveLength(1);
     expect(containers('package-storage')[0]).toContain("parameters('deploymentContainer')");
     const site = resourcesOf(arm.modules.get('api')).find((r) => r.type === 'Microsoft.Web/sites');

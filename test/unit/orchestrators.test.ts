@@ -48,6 +48,32 @@ describe('batch orchestrator', () => {
     expect(r.customStatus).toMatchObject({ phase: 'licensing', chunks: 3 });
   });
 
+  it('waits for every chunk when one fails while others run, then reports its rows with its failure (11.5)', async () => {
+    const sub = (id: number) => ev(7, { EventId: id, Name: 'dialtone-chunk', InstanceId: `b1:chunk-${id - 1}` });
+    const failedAt = at(5);
+    const untilFailure = [
+      ...started(input),
+      scheduled('dialtone-preflight'),
+      ...completed(0, { total: 400, chunks: 2, slots: 0, settled: { total: 0 } }),
+      sub(1),
+      sub(2),
+      ev(12, {}, failedAt),
+      ev(9, { TaskScheduledId: 2, Reason: "Orchestrator function 'dialtone-chunk' failed: storage unavailable", Details: 'storage unavailable' }, failedAt),
+    ];
+    const waiting = await replay(batchOrchestrator, untilFailure, input);
+    // chunk 1 failed, chunk 0 still runs: no report yet
+    expect(waiting.isDone).toBe(false);
+    expect(waiting.actions.some((a) => a.functionName === 'dialtone-finish')).toBe(false);
+
+    const history = [...untilFailure, ...completed(1, { chunk: 0, counts: { total: 200 } }, at(30)).map((e) => (e.EventType === 5 ? { ...e, EventType: 8 } : e))];
+    const r = await replay(batchOrchestrator, history, input);
+    const finish = r.actions.find((a) => a.functionName === 'dialtone-finish')!;
+    expect(finish.input.failedChunks).toHaveLength(1);
+    expect(finish.input.failedChunks[0].chunk).toBe(1);
+    expect(finish.input.failedChunks[0].message).toContain('storage unavailable');
+    expect(finish.input.finishedAt).toBe(at(30));
+  });
+
   it('goes straight to the report when preflight found nothing to assign (or the input was unusable)', async () => {
     const history = [...started(input), scheduled('dialtone-preflight'), ...completed(0, { total: 0, chunks: 0, error: 'no UPN column', settled: { total: 0 } })];
     const r = await replay(batchOrchestrator, history, input);
@@ -147,6 +173,68 @@ describe('chunk orchestrator', () => {
     // u2 keeps waiting: the next action is another timer, with one probe so far.
     expect(r.isDone).toBe(false);
     expect(r.actions.filter((a) => a.functionName === 'dialtone-probe-teams')).toHaveLength(1);
+  });
+
+  it('waits on a durable timer for its slots in the shared Teams read budget, then checks with the reservation', async () => {
+    const state = { results: [ok(1), ok(2)].map((x) => ({ ...x, assignedAt: T0 })), pending: [{ row: 1, userId: 'u1' }, { row: 2, userId: 'u2' }], assignedAt: T0, polls: 0 };
+    const s: ChunkInput = { ...input, state };
+    const slots = new Date(Date.parse(at(10)) + 45_000).toISOString();
+    const first = [
+      ...started(s, at(0)),
+      ev(10, { EventId: 0, FireAt: at(10) }),
+      ev(12, {}, at(10)),
+      ev(11, { TimerId: 0, FireAt: at(10) }, at(10)),
+      ev(4, { EventId: 1, Name: 'dialtone-probe-teams' }),
+      ...completed(1, { found: [], refused: [], deferredUntil: slots }, at(10)),
+    ];
+    const waiting = await replay(chunkOrchestrator, first, s);
+    // the deferred check read nothing: the chunk waits for its slots (or a cancel), and has not counted a poll
+    const timer = waiting.actions.filter((a) => a.actionType === 5).at(-1)!;
+    expect(new Date(timer.fireAt!).toISOString()).toBe(slots);
+    expect(waiting.actions.some((a) => a.actionType === 6 && (a as any).externalEventName === 'cancel')).toBe(true);
+    expect(waiting.actions.filter((a) => a.functionName === 'dialtone-probe-teams')).toHaveLength(1);
+
+    const history = [
+      ...first,
+      ev(10, { EventId: 2, FireAt: slots }),
+      ev(12, {}, slots),
+      ev(11, { TimerId: 2, FireAt: slots }, slots),
+      ev(4, { EventId: 3, Name: 'dialtone-probe-teams' }),
+      ...completed(3, { found: ['u1'], refused: [] }, slots),
+      ev(4, { EventId: 4, Name: 'dialtone-save-chunk' }),
+      ...completed(4, null, slots),
+    ];
+    const r = await replay(chunkOrchestrator, history, s);
+    const probes = r.actions.filter((a) => a.functionName === 'dialtone-probe-teams');
+    expect(probes.map((p) => p.input.reservedAt)).toEqual([undefined, slots]);
+    expect(probes[1]!.input.userIds).toEqual(['u1', 'u2']);
+    const saves = r.actions.filter((a) => a.functionName === 'dialtone-save-chunk');
+    expect(saves.at(-1)!.input.results.map((x: any) => [x.row, x.outcome])).toEqual([
+      [1, 'provisioned'],
+      [2, 'assigned'],
+    ]);
+    expect(r.isDone).toBe(false);
+  });
+
+  it('ends a wait for read-budget slots when the batch is cancelled: the licensed rows end assigned', async () => {
+    const state = { results: [{ ...ok(1), assignedAt: T0 }], pending: [{ row: 1, userId: 'u1' }], assignedAt: T0, polls: 0 };
+    const s: ChunkInput = { ...input, state };
+    const slots = new Date(Date.parse(at(10)) + 45_000).toISOString();
+    const history = [
+      ...started(s, at(0)),
+      ev(10, { EventId: 0, FireAt: at(10) }),
+      ev(12, {}, at(10)),
+      ev(11, { TimerId: 0, FireAt: at(10) }, at(10)),
+      ev(4, { EventId: 1, Name: 'dialtone-probe-teams' }),
+      ...completed(1, { found: [], refused: [], deferredUntil: slots }, at(10)),
+      ev(10, { EventId: 2, FireAt: slots }),
+      ev(12, {}, at(10)),
+      ev(15, { Name: 'cancel', Input: JSON.stringify(null) }, at(10)),
+    ];
+    const r = await replay(chunkOrchestrator, history, s);
+    expect(r.isDone).toBe(true);
+    expect(r.actions.filter((a) => a.functionName === 'dialtone-probe-teams')).toHaveLength(1);
+    expect(r.output).toEqual({ chunk: 0, counts: { total: 1, provisioned: 0, assigned: 1, flagged: 0, failed: 0, rejected: 0, cancelled: 0 } });
   });
 
   it('continues as new every few polls so the history stays bounded', async () => {

@@ -1,0 +1,126 @@
+// The app-wide Graph budgets on real Azurite: several instances (ledger objects) sharing one blob never get
+// overlapping reservations, and writes paced through them stay at the rate in every window, counted in the
+// budget's own time (a virtual clock that moves only when someone sleeps, so nothing here depends on the machine).
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { startAzurite, type Azurite } from '../../local/azurite';
+import type { AppTime } from '../../shared/adapters/app-time';
+import { BlobRateLedger, WriteBudget } from '../../shared/adapters/graph-budget';
+import { createActivities } from '../../orchestrations/activities';
+import type { ProbeResult } from '../../orchestrations/contracts';
+import { BlobBatchStore } from '../../shared/adapters/batch-store';
+import { DeferredFlagPublisher } from '../../shared/adapters/flags';
+import type { GraphResult, LicensingDirectory } from '../../shared/domain/directory';
+import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
+
+/** Time that stands still until a sleep moves it to the sleeper's wake-up time (the earliest sleeper first). */
+function virtualTime(start: number): AppTime & { runUntil<T>(work: Promise<T>): Promise<T> } {
+  let now = start;
+  const sleepers: { at: number; resolve: () => void }[] = [];
+  return {
+    now: () => now,
+    sleep(ms: number) {
+      return new Promise<void>((resolve) => sleepers.push({ at: now + Math.max(0, ms), resolve }));
+    },
+    /** Wakes sleepers in time order, one at a time, until the work is done (storage round trips run meanwhile). */
+    async runUntil<T>(work: Promise<T>): Promise<T> {
+      let done = false;
+      const result = work.finally(() => (done = true));
+      while (!done) {
+        await new Promise((r) => setTimeout(r, 10));
+        if (sleepers.length === 0) continue;
+        sleepers.sort((x, y) => x.at - y.at);
+        const s = sleepers.shift()!;
+        now = Math.max(now, s.at);
+        s.resolve();
+      }
+      return result;
+    },
+  };
+}
+
+describe('shared Graph budgets in blob storage', () => {
+  let azurite: Azurite;
+  let container: ContainerClient;
+  beforeAll(async () => {
+    azurite = await startAzurite();
+    container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('dialtone-budgets');
+  });
+  afterAll(() => azurite?.stop());
+
+  it('gives racing instances disjoint reservations that together keep the rate', async () => {
+    const t0 = Date.parse('2026-11-25T08:00:00Z');
+    const time = virtualTime(t0);
+    const instances = [0, 1, 2, 3].map(() => new BlobRateLedger(container, 'race.json', 10, time));
+    // the losers of a race back off (a short sleep) before reading the ledger again
+    const starts = await time.runUntil(Promise.all(Array.from({ length: 40 }, (_, i) => instances[i % 4]!.reserve(5))));
+    // 40 reservations of 5 reads at 10/s: back to back, half a second each, none shared, from t0 on.
+    expect([...starts].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => t0 + i * 500));
+  });
+
+  it('paces the writes of two instances together at the shared rate in every one-second window', async () => {
+    const t0 = Date.parse('2026-11-25T09:00:00Z');
+    const time = virtualTime(t0);
+    const budgets = [0, 1].map(() => new WriteBudget(new BlobRateLedger(container, 'writes.json', 18, time), time));
+    const sentAt: number[] = [];
+    await time.runUntil(Promise.all(Array.from({ length: 120 }, (_, i) => budgets[i % 2]!.acquire().then(() => sentAt.push(time.now())))));
+    expect(sentAt).toHaveLength(120);
+    const sorted = sentAt.sort((a, b) => a - b);
+    for (const t of sorted) expect(sorted.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(18);
+    // and it uses the budget: 120 writes at 18/s take 6.6 s of budget time, not more than a second over
+    expect(sorted.at(-1)! - t0).toBeLessThan(120 / 18 * 1000 + 1000);
+  });
+
+  it('keeps the Teams reads of chunks on two instances within the read budget in every 10 s, late timers and slow answers included', async () => {
+    const t0 = Date.parse('2026-11-25T10:00:00Z');
+    const time = virtualTime(t0);
+    const store = new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'license-reports');
+    // The check publishes no flags; a publisher that is created only when used, and fails then, proves it.
+    const flags = new DeferredFlagPublisher(() => {
+      throw new Error('a Teams check published flags');
+    });
+    // Graph as the budget sees it: each $batch answers after 150-400 ms (seeded), and a read counts when it arrives.
+    let seed = 7;
+    const readAt: number[] = [];
+    const readUsers: string[] = [];
+    const graph = {
+      async readTeamsFeatures(ids: readonly string[]) {
+        seed = (seed * 48271) % 2147483647;
+        await time.sleep(150 + (seed % 250));
+        for (const id of ids) {
+          readAt.push(time.now());
+          readUsers.push(id);
+        }
+        return new Map<string, GraphResult<string[]>>(ids.map((id) => [id, { ok: true, value: ['Teams', 'CallingPlan'] }]));
+      },
+    } as unknown as LicensingDirectory;
+    const instances = [0, 1].map(() => createActivities({ graph, store, flags, profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined, teamsReads: new BlobRateLedger(container, 'teams-reads.json', 10, time), time }));
+    const chunks = 5;
+    const perChunk = 60;
+    const usersOf = (c: number) => Array.from({ length: perChunk }, (_, i) => `id-${c * perChunk + i + 1}`);
+    // Each chunk checks once, as its orchestration would: a deferred check comes back on its timer, chunk 3's a
+    // second late (its slots have begun: the reads are reserved again), then checks with the reservation.
+    let deferrals = 0;
+    const check = async (c: number): Promise<ProbeResult> => {
+      const activities = instances[c % 2]!;
+      let r = await activities.probeTeams({ userIds: usersOf(c) });
+      for (let d = 0; r.deferredUntil && d < 3; d++) {
+        deferrals++;
+        const due = Date.parse(r.deferredUntil) + (c === 3 && d === 0 ? 1000 : 0);
+        if (due > time.now()) await time.sleep(due - time.now());
+        r = await activities.probeTeams({ userIds: usersOf(c), reservedAt: r.deferredUntil });
+      }
+      return r;
+    };
+    const results = await time.runUntil(Promise.all(Array.from({ length: chunks }, (_, c) => check(c))));
+    // some checks were deferred (300 reads at 10/s take half a minute), and every one ended with its reads done
+    expect(deferrals).toBeGreaterThan(0);
+    expect(results.map((r) => [r.found.length, r.deferredUntil])).toEqual(Array.from({ length: chunks }, () => [perChunk, undefined]));
+    // every pending user read exactly once
+    expect([...readUsers].sort()).toEqual(Array.from({ length: chunks * perChunk }, (_, i) => `id-${i + 1}`).sort());
+    const sorted = [...readAt].sort((a, b) => a - b);
+    const most = (windowMs: number) => Math.max(...sorted.map((t) => sorted.filter((u) => u >= t && u < t + windowMs).length));
+    expect(most(10_000)).toBeLessThanOrEqual(100);
+    expect(most(1_000)).toBeLessThanOrEqual(20);
+  });
+});
+
