@@ -198,7 +198,7 @@ async function main(): Promise<void> {
     graphRequests: rec.requests,
     graphRequestsPerUser: Math.round((graphRequestsCounted / users) * 10) / 10,
     // Simulated time: the simulator stamps each Teams configuration read with the shared clock.
-    teamsReadsPerSecondMax: maxInWindow(rec.teamsReadTimes, 10_000) / 10,
+    teamsReadsPerSecondMax: maxInWindow(rec.teamsReads.map((r) => r.at), 10_000) / 10,
     throttled: rec.throttled,
     throttledByKind: rec.throttledByKind,
     pollReadsPerUser: Math.round((reads.reduce((a, b) => a + b, 0) / Math.max(1, reads.length)) * 10) / 10,

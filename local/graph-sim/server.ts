@@ -89,16 +89,10 @@ export interface SimRecord {
   callingPlanSeenAt: Map<string, number>;
   /**
    * Every Teams user-configuration read: the `x-ms-throttle-priority` it carried (concepts/throttling.md, "Request
-   * priority": low, normal or high; null when absent) and whether it came as an item of a $batch.
+   * priority": low, normal or high; null when absent), whether it came as an item of a $batch, and when it arrived
+   * (clock ms, throttled ones included): the app's Teams read rate.
    */
-  teamsReads: { priority: string | null; inBatch: boolean }[];
-  /**
-   * When each Teams user-configuration read arrived (clock ms, simulated time), throttled ones included: the app's
-   * Teams read rate over any window, which Graph limits per app and tenant (throttling-limits.md, Teams service limits).
-   * Stamped when the request reached the simulator, before its simulated latency: the rate at which the app sends,
-   * not the spread of the latency the simulator draws (up to 250 ms either way between two requests).
-   */
-  teamsReadTimes: number[];
+  teamsReads: { priority: string | null; inBatch: boolean; at: number }[];
   /** Every skuId any assignLicense asked to remove (dialtone never removes a licence: this stays empty). */
   removeLicensesSent: string[];
 }
@@ -188,7 +182,7 @@ export class GraphSimulator {
     this.permissions = options.permissions;
     this.rng = seededRandom(options.seed ?? 1);
     this.heldWrite = new Promise((resolve) => (this.heldSignal = resolve));
-    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], teamsReadTimes: [], removeLicensesSent: [] };
+    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], removeLicensesSent: [] };
   }
 
   async start(): Promise<this> {
@@ -292,10 +286,9 @@ export class GraphSimulator {
     const method = sub.method.toUpperCase();
     const kind = routeKind(method, rel.pathname);
     this.record.byKind[kind]++;
-    if (kind === 'teamsUserConfiguration') {
-      this.record.teamsReads.push({ priority: sub.headers?.['x-ms-throttle-priority'] ?? null, inBatch: sub.inBatch === true });
-      this.record.teamsReadTimes.push(sub.arrivedAt ?? now);
-    }
+    // Stamped when the request reached the simulator, before its simulated latency: the rate at which the app sends,
+    // not the spread of the latency the simulator draws (up to 250 ms either way between two requests).
+    if (kind === 'teamsUserConfiguration') this.record.teamsReads.push({ priority: sub.headers?.['x-ms-throttle-priority'] ?? null, inBatch: sub.inBatch === true, at: sub.arrivedAt ?? now });
     if ((this.faults.errorRate ?? 0) > 0 && this.rng() < (this.faults.errorRate ?? 0)) {
       this.record.faults++;
       return unavailable(this.rng() < 0.5 ? 503 : 504);

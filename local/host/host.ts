@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
-import { followClock } from '../../shared/adapters/app-time';
+import { installAppTime } from '../../shared/adapters/app-time';
 import { RealClock, SkipAheadClock, type Clock } from '../clock';
 import { uploadEventsWatcher } from './blob-watcher';
 import { DurableEngine } from './durable/engine';
@@ -55,15 +55,6 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const agent = options.simulatorCaPem ? new Agent({ connect: { ca: options.simulatorCaPem } }) : undefined;
   let clock: Clock = new RealClock();
   let syncClock = async () => {};
-  // Activities sleeping on the app's time (write pacing, a read budget's slot, a Graph retry's back-off): with the
-  // skip-ahead clock they only wait on the clock, so when every running activity sleeps so (and nothing else runs),
-  // time skips to the earliest wake-up, as it does to the next durable timer.
-  // Each sleep counts as one activity asleep. Limit: the sleeps are not attributed to activities (AsyncLocalStorage
-  // would, but on Node 20 it turns on promise hooks for the whole process, which cost the host several times over on
-  // await-heavy code), so an activity whose $batch workers sleep on a retry's back-off while another of its workers
-  // waits on Graph can let time skip to that back-off's end early. The app's activities otherwise sleep one at a time
-  // (a write's slot, a read slice's slot), and a sleep in an HTTP function skips nothing: the server is busy then.
-  const sleepers = new Set<{ until: number; wake: () => void }>();
   if (options.skipAhead) {
     let shared = { offsetMs: 0, rate: 1, epoch: Date.now() };
     if (options.simulatorUrl) {
@@ -72,14 +63,29 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
     const skip = new SkipAheadClock(shared.offsetMs, shared.rate, shared.epoch);
     clock = skip;
-    // The app's Graph budgets, write pacing and retry waits count the host's time at its rate, not the wall clock
-    // (shared/adapters/app-time.ts).
-    followClock(
-      () => skip.now(),
-      (ms) =>
+    syncClock = async () => {
+      if (!options.simulatorUrl) return;
+      await fetch(`${options.simulatorUrl}/_sim/clock`, { method: 'POST', body: JSON.stringify({ offsetMs: skip.offset }), ...(agent ? { dispatcher: agent } : {}) });
+    };
+  }
+
+  // The app's Graph budgets, write pacing and retry waits count the host's time at its rate, not the wall clock
+  // (shared/adapters/app-time.ts). With the skip-ahead clock, an activity that only waits on the clock (a budget's
+  // slot, a retry's back-off) counts as idle: when every running activity waits so, time skips to the earliest wake-up
+  // instead of spending it on the wall clock.
+  // Each sleep counts as one activity asleep. Limit: sleeps are not attributed to activities (AsyncLocalStorage would,
+  // but on Node 20 it turns on promise hooks for the whole process, several times slower on await-heavy code), so an
+  // activity whose $batch workers sleep on a retry's back-off while another of its workers waits on Graph can let time
+  // skip to that back-off's end early. The app's activities otherwise sleep one at a time (a write's slot, a read
+  // slice's slot), and a sleep in an HTTP function skips nothing: the server is busy then.
+  const sleepers = new Set<{ until: number; wake: () => void }>();
+  if (options.skipAhead) {
+    installAppTime({
+      now: () => clock.now(),
+      sleep: (ms) =>
         new Promise<void>((resolve) => {
-          const sleeper = { until: skip.now() + Math.max(0, ms), wake: () => {} };
-          const handle = setTimeout(() => sleeper.wake(), Math.max(0, ms) / skip.rate);
+          const sleeper = { until: clock.now() + Math.max(0, ms), wake: () => {} };
+          const handle = setTimeout(() => sleeper.wake(), Math.max(0, ms) / (clock.rate ?? 1));
           sleeper.wake = () => {
             clearTimeout(handle);
             sleepers.delete(sleeper);
@@ -87,11 +93,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
           };
           sleepers.add(sleeper);
         }),
-    );
-    syncClock = async () => {
-      if (!options.simulatorUrl) return;
-      await fetch(`${options.simulatorUrl}/_sim/clock`, { method: 'POST', body: JSON.stringify({ offsetMs: skip.offset }), ...(agent ? { dispatcher: agent } : {}) });
-    };
+    });
   }
 
   const store = new InstanceStore(options.stateDir);

@@ -78,10 +78,10 @@ describe('a batch through the local stack at time rate 10', () => {
     expect(maxInWindow(writes, 10_000)).toBeLessThanOrEqual(WRITES_PER_SECOND * 10 + 2);
     // Every Teams configuration read, throttled ones included: the app's read budget, in simulated time. Enough reads
     // that a budget kept on the wall clock (ten times faster here) would show.
-    expect(rec.teamsReadTimes.length).toBeGreaterThan(users * 3);
+    expect(rec.teamsReads.length).toBeGreaterThan(users * 3);
     // Each slice of 20 owns 2 s of the budget plus a 0.5 s guard (orchestrations/activities.ts), so the ceiling holds
     // exactly, with the slack of 4 slices in 10 s.
-    expect(maxInWindow(rec.teamsReadTimes, 10_000)).toBeLessThanOrEqual(TEAMS_READS_PER_SECOND * 10);
+    expect(maxInWindow(rec.teamsReads.map((r) => r.at), 10_000)).toBeLessThanOrEqual(TEAMS_READS_PER_SECOND * 10);
     expect(rec.throttledByKind.assignLicense ?? 0).toBe(0);
     expect(rec.throttledByKind.teamsUserConfiguration ?? 0).toBe(0);
     // The users Teams never provisions were still checked until the 2 simulated hours ran out, which the stack got

@@ -191,10 +191,7 @@ export class DurableEngine {
     if (this.timerHandle) clearTimeout(this.timerHandle);
   }
 
-  /**
-   * Nothing to do but wait for a timer (or for nothing at all). `asleep` running activities only wait on the clock
-   * (the host knows which: they sleep through the app's time), so they count as waiting too.
-   */
+  /** Nothing to do but wait for a timer (or for nothing at all); `asleep` running activities only wait on the clock. */
   isIdle(asleep = 0): boolean {
     return this.dirty.size === 0 && this.runningActivities <= asleep && this.activityQueue.length === 0 && this.episodeLoop === undefined;
   }
