@@ -21,6 +21,7 @@ import { HttpCallbackSender } from './shared/adapters/callback';
 import { loadConfig, loadConsoleSettings, type AppConfig } from './shared/adapters/config';
 import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublisher, sentFlagLedgerIn, type FlagPublisher } from './shared/adapters/flags';
 import { GraphLicensingDirectory, SimulatorTokenCredential } from './shared/adapters/graph';
+import { appTime } from './shared/adapters/app-time';
 import { BlobRateLedger, WriteBudget } from './shared/adapters/graph-budget';
 import { azureCredential, blobServiceFor, queueServiceFor } from './shared/adapters/storage';
 
@@ -43,7 +44,8 @@ export function registerApp(config: AppConfig): void {
   const budgets = blobServiceFor(config).getContainerClient(config.budgetContainer);
   const writeBudget = new WriteBudget(new BlobRateLedger(budgets, 'graph-writes.json', config.graphWritesPerSecond));
   const teamsReads = new BlobRateLedger(budgets, 'teams-reads.json', config.teamsReadsPerSecond);
-  const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem, writeBudget });
+  // Its retry waits follow the app's time (the wall clock in Azure; the local stack's faster clock locally).
+  const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem, writeBudget, sleep: (ms) => appTime.sleep(ms), now: () => appTime.now() });
   const activities = createActivities({ graph, store, flags: flagPublisherFor(config, store), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, schedule: config.schedule, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers }, teamsReads });
   const onboarding = createOnboardingActivities({ graph, store, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, accountWaitHours: config.accountWaitHours, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers } });
   const numbers = createNumberActivities({ graph, store, claims: new BlobNumberClaims(blobServiceFor(config), config.reportsContainer), teamsReads });

@@ -1,7 +1,10 @@
-// `npm run bench -- [--users N] [--json]`: licences per minute against Graph's write quota, the cost of polling
-// Teams, and the local runtime's cost. The full pipeline (local host, simulator, Azurite) licenses a generated batch
-// with throttling on and every Graph request taking 150-400 ms; the seed's loop (three sequential assignLicense
-// calls per user) runs on the same tenant in this process for comparison. Prints a table, or one JSON object.
+// `npm run bench -- [--users N] [--batches K] [--time-rate R] [--deadline-hours H] [--no-baseline] [--json]`:
+// licences per minute against Graph's write quota, the app's Teams read rate and detection lag, the size of durable
+// messages, and the local runtime's cost. The full pipeline (local host, simulator, Azurite) licenses K generated
+// batches of N users at once with throttling on and every Graph request taking 150-400 ms (simulated); the seed's
+// loop (three sequential assignLicense calls per user) runs on the same tenant in this process for comparison. With
+// --time-rate R the whole local stack runs R simulated seconds per wall-clock second while work is in flight
+// (local/clock.ts). Prints a table, or one JSON object.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +16,7 @@ import { finishedReport } from '../local/batch-client';
 import { startStack } from '../local/stack';
 import { GraphLicensingDirectory, SimulatorTokenCredential } from '../shared/adapters/graph';
 import type { BatchReport } from '../shared/domain/report';
-import { generateWorkload, percentile } from './workload';
+import { generateWorkload, maxInWindow, percentile } from './workload';
 
 const QUOTA_PER_SECOND = 3000 / 150;
 const LATENCY: [number, number] = [150, 400];
@@ -88,35 +91,74 @@ function chart(points: number[], makespan: number, file: string): void {
   writeFileSync(file, svg);
 }
 
+function sumCounts(all: readonly BatchReport['counts'][]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of all) for (const [k, v] of Object.entries(c)) if (typeof v === 'number') out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { users: { type: 'string', default: '2000' }, json: { type: 'boolean', default: false }, chart: { type: 'string' }, seed: { type: 'string', default: '11' } } });
-  const users = Number(values.users);
+  const { values } = parseArgs({
+    options: {
+      users: { type: 'string', default: '2000' },
+      batches: { type: 'string', default: '1' },
+      'time-rate': { type: 'string', default: '1' },
+      'deadline-hours': { type: 'string', default: '24' },
+      'no-baseline': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      chart: { type: 'string' },
+      seed: { type: 'string', default: '11' },
+    },
+  });
+  const perBatch = Number(values.users);
+  const batches = Number(values.batches);
+  const timeRate = Number(values['time-rate']);
+  const deadlineHours = Number(values['deadline-hours']);
+  if (!Number.isInteger(perBatch) || perBatch < 1) throw new Error(`--users must be a whole number above 0, got ${values.users}`);
+  if (!Number.isInteger(batches) || batches < 1) throw new Error(`--batches must be a whole number above 0, got ${values.batches}`);
+  if (!(timeRate > 0)) throw new Error(`--time-rate must be a number above 0, got ${values['time-rate']}`);
+  if (!(deadlineHours > 0)) throw new Error(`--deadline-hours must be a number above 0, got ${values['deadline-hours']}`);
+  const users = perBatch * batches;
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const t0 = Date.now();
   // Every row also gets a number from the tenant's pool once Teams shows its calling plan (issue 13).
   const workload = generateWorkload(users, { seed: Number(values.seed), provisioningMinutes: skewedMinutes, poolNumbers: users });
-  log(`bench: ${users} users through the local stack (throttling on, ${LATENCY[0]}-${LATENCY[1]} ms per Graph request)…`);
-  const stack = await startStack({ tenant: workload.tenant, throttling: true, faults: { latencyMs: LATENCY }, settings: { DIALTONE_GRAPH_WRITES_PER_SECOND: '19', DIALTONE_PHONE_NUMBERS: 'pool' } });
-  let report: BatchReport;
-  let peak = 0;
+  log(`bench: ${batches} batch(es) of ${perBatch} users through the local stack (throttling on, ${LATENCY[0]}-${LATENCY[1]} ms per Graph request, time rate ${timeRate}, deadline ${deadlineHours} h)…`);
+  // Room for every chunk orchestration of every batch at once (the local host refuses new ones past this, as 503).
+  const maxRunning = String(Math.max(400, batches * (Math.ceil(perBatch / 200) + 2) + 10));
+  const stack = await startStack({ tenant: workload.tenant, throttling: true, faults: { latencyMs: LATENCY }, timeRate, settings: { DIALTONE_GRAPH_WRITES_PER_SECOND: '19', DIALTONE_PHONE_NUMBERS: 'pool', DIALTONE_DEADLINE_HOURS: String(deadlineHours), DIALTONE_LOCAL_MAX_RUNNING: maxRunning } });
+  const reports: BatchReport[] = [];
+  const peaks = { bench: 0, host: 0, azurite: 0 };
   let maxHistoryEvents = 0;
+  let payload = { maxPayloadBytes: 0, largest: '' };
   try {
-    const r = await fetch(`${stack.host.url}/api/batches`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': stack.host.functionKey }, body: JSON.stringify({ batchId: 'bench', users: workload.rows }) });
-    if (r.status !== 202) throw new Error(`submit answered ${r.status}`);
-    for (;;) {
-      const done = await finishedReport(stack.host, 'bench');
-      if (done) {
-        report = done;
-        break;
-      }
-      await new Promise((res) => setTimeout(res, 500));
+    const ids = Array.from({ length: batches }, (_, b) => (batches === 1 ? 'bench' : `bench-${b + 1}`));
+    for (const [b, batchId] of ids.entries()) {
+      const rows = workload.rows.slice(b * perBatch, (b + 1) * perBatch);
+      const r = await fetch(`${stack.host.url}/api/batches`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': stack.host.functionKey }, body: JSON.stringify({ batchId, users: rows }) });
+      if (r.status !== 202) throw new Error(`submit of ${batchId} answered ${r.status}: ${(await r.text()).slice(0, 500)}`);
     }
-    peak = peakRssKiB(process.pid) + peakRssKiB(stack.host.child.pid) + peakRssKiB(stack.azurite.pid);
+    for (const batchId of ids) {
+      for (;;) {
+        const done = await finishedReport(stack.host, batchId);
+        if (done) {
+          reports.push(done);
+          log(`bench: ${batchId} finished after ${Math.round((Date.now() - t0) / 1000)} s of wall time`);
+          break;
+        }
+        await new Promise((res) => setTimeout(res, 1000));
+      }
+    }
+    peaks.bench = peakRssKiB(process.pid);
+    peaks.host = peakRssKiB(stack.host.child.pid);
+    peaks.azurite = peakRssKiB(stack.azurite.pid);
     const dir = join(stack.workDir, 'host', 'instances');
     for (const f of readdirSync(dir)) maxHistoryEvents = Math.max(maxHistoryEvents, (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { history: unknown[] }).history.length);
+    payload = JSON.parse(readFileSync(join(stack.workDir, 'host', 'payload-stats.json'), 'utf8')) as typeof payload;
   } finally {
     await stack.stop();
   }
+  const report = { users: reports.flatMap((r) => r.users), counts: sumCounts(reports.map((r) => r.counts)) };
   const wallSeconds = (Date.now() - t0) / 1000;
   const rec = stack.sim.record;
   const assigns = rec.stateChangingWrites.filter((w) => w.kind === 'assignLicense').map((w) => w.at);
@@ -136,19 +178,29 @@ async function main(): Promise<void> {
     .filter((u) => u.outcome === 'provisioned' && u.phoneNumber)
     .map((u) => (stack.sim.tenant.numbers.assignedAt.get(u.phoneNumber!)! - stack.sim.tenant.callingPlanVisibleAt(stack.sim.tenant.findUser(u.userPrincipalName)!)!) / 60_000);
   const numbers = report.users.filter((u) => u.phoneNumber).map((u) => u.phoneNumber!);
-  log('bench: the PowerShell page’s sequential loop on the same tenant…');
-  const sequentialBaselineMakespanSeconds = await sequentialBaseline(workload.tenant, workload.rows.map((r) => r.userPrincipalName));
+  // Every Graph request the app made, a $batch's items counted as the requests they are (the $batch itself not).
+  const graphRequestsCounted = Object.entries(rec.byKind).filter(([k]) => k !== 'batch').reduce((a, [, n]) => a + n, 0);
+  const baseline = !values['no-baseline'];
+  if (baseline) log('bench: the PowerShell page’s sequential loop on the same tenant…');
+  const sequentialBaselineMakespanSeconds = baseline ? await sequentialBaseline(workload.tenant, workload.rows.map((r) => r.userPrincipalName)) : Number.NaN;
   log('bench: cold start…');
   const cold = coldStartMs(7);
   const result = {
     users,
+    batches,
+    timeRate,
+    deadlineHours,
     writesNeeded,
     assignmentMakespanSeconds: Math.round(assignmentMakespanSeconds * 10) / 10,
     quotaUtilisation: Math.round((writesNeeded / QUOTA_PER_SECOND / assignmentMakespanSeconds) * 1000) / 1000,
     sequentialBaselineMakespanSeconds: Math.round(sequentialBaselineMakespanSeconds),
     speedupOverBaseline: Math.round((sequentialBaselineMakespanSeconds / assignmentMakespanSeconds) * 10) / 10,
     graphRequests: rec.requests,
+    graphRequestsPerUser: Math.round((graphRequestsCounted / users) * 10) / 10,
+    // Simulated time: the simulator stamps each Teams configuration read with the shared clock.
+    teamsReadsPerSecondMax: maxInWindow(rec.teamsReads.map((r) => r.at), 10_000) / 10,
     throttled: rec.throttled,
+    throttledByKind: rec.throttledByKind,
     pollReadsPerUser: Math.round((reads.reduce((a, b) => a + b, 0) / Math.max(1, reads.length)) * 10) / 10,
     pollReadsPerUserMax: Math.max(0, ...never, ...reads),
     detectionLagP50Minutes: Math.round(percentile(lags, 50) * 10) / 10,
@@ -157,11 +209,15 @@ async function main(): Promise<void> {
     numbersGivenTwice: numbers.length - new Set(numbers).size,
     timeToNumberP50Minutes: Math.round(percentile(toNumber, 50) * 10) / 10,
     timeToNumberP95Minutes: Math.round(percentile(toNumber, 95) * 10) / 10,
+    maxDurablePayloadBytes: payload.maxPayloadBytes,
+    largestDurablePayload: payload.largest,
     wallSeconds: Math.round(wallSeconds),
-    peakRssMiB: Math.round(peak / 1024),
+    peakRssMiB: Math.round((peaks.bench + peaks.host + peaks.azurite) / 1024),
+    peakRssMiBByProcess: { benchAndSimulator: Math.round(peaks.bench / 1024), host: Math.round(peaks.host / 1024), azurite: Math.round(peaks.azurite / 1024) },
     maxHistoryEvents,
     coldStartMs: cold,
     outcomes: report.counts,
+    reportRows: report.users.length,
   };
   const chartFile = values.chart ?? join(__dirname, '..', '..', 'bench', `assigned-over-time-${users}.svg`);
   chart(assigns.map((a) => (a - first) / 1000).sort((a, b) => a - b), assignmentMakespanSeconds, chartFile);

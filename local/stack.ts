@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SkipAheadClock } from './clock';
+import { checkRate, SkipAheadClock } from './clock';
 import { startAzurite, type Azurite } from './azurite';
 import { startGraphSimulator, type FaultOptions, type GraphSimulator } from './graph-sim/server';
 import type { TenantFile } from './graph-sim/tenant';
@@ -18,6 +18,12 @@ export interface StackOptions {
   readonly throttling?: boolean;
   readonly faults?: FaultOptions;
   readonly skipAhead?: boolean;
+  /**
+   * Simulated milliseconds per wall-clock millisecond while work is in flight, for the whole stack (the host's timers,
+   * the simulator's latency and throttling windows, the app's pacing and retry waits: local/clock.ts). 1 by default;
+   * only with the skip-ahead clock on the local engine (the real extension's timers follow the wall clock).
+   */
+  readonly timeRate?: number;
   readonly hostScript?: string;
   /** `local`: the local durable engine (default). `extension`: the real Durable extension in the .NET host, on wall-clock time. */
   readonly engine?: 'local' | 'extension';
@@ -54,6 +60,11 @@ export interface Stack {
 const FUNCTION_KEY_BYTES = 24;
 
 export async function startStack(options: StackOptions): Promise<Stack> {
+  const wallClockOnly = options.skipAhead === false || options.engine === 'extension';
+  if (options.timeRate !== undefined && options.timeRate !== 1) {
+    checkRate(options.timeRate, 'startStack');
+    if (wallClockOnly) throw new Error('startStack: a time rate other than 1 needs the skip-ahead clock on the local engine (the real extension and the real clock follow the wall clock)');
+  }
   // First, before anything is started or made: a missing or stale build fails here with nothing to clean up.
   // Compiled, the host sits beside this file; from TypeScript sources (tests), it is the build's copy.
   const folder = options.engine === 'extension' ? 'extension-host' : 'host';
@@ -65,7 +76,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const removeOwnFolder = () => {
     if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
   };
-  const clock = new SkipAheadClock();
+  const clock = new SkipAheadClock(0, options.timeRate ?? 1);
   let azurite: Azurite;
   try {
     azurite = await startAzurite();

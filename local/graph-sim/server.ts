@@ -106,6 +106,8 @@ interface SubRequest {
   dependsOn?: string[];
   /** An item of a $batch (json-batching.md: each item carries its own headers). */
   inBatch?: boolean;
+  /** When the HTTP request that carried it reached the simulator (clock ms), before its simulated latency. */
+  arrivedAt?: number;
 }
 
 interface SubResponse {
@@ -227,6 +229,7 @@ export class GraphSimulator {
     if (url.pathname.startsWith('/_sim/')) return this.control(req.method ?? 'GET', url, body, res);
 
     this.record.requests++;
+    const arrivedAt = this.clock.now();
     const auth = req.headers['authorization'];
     if (typeof auth !== 'string' || !/^Bearer\s+\S+/.test(auth)) {
       return sendJson(res, 401, graphError('InvalidAuthenticationToken', 'Access token is empty.'));
@@ -236,7 +239,8 @@ export class GraphSimulator {
       const latency = lo + this.rng() * (hi - lo);
       const clock = this.clock as { skipTo?: (t: number) => void };
       if (this.faults.latencyAdvancesClock && clock.skipTo) clock.skipTo(this.clock.now() + latency);
-      else await sleep(latency);
+      // Simulated milliseconds, at the shared clock's rate (local/clock.ts): the latency passes R times faster at rate R.
+      else await (this.clock.sleep ? this.clock.sleep(latency) : sleep(latency));
     }
     if ((this.faults.resetRate ?? 0) > 0 && this.rng() < (this.faults.resetRate ?? 0)) {
       this.record.resets++;
@@ -247,7 +251,7 @@ export class GraphSimulator {
     const path = url.pathname.slice('/v1.0'.length);
     if (path === '/$batch' && req.method === 'POST') {
       this.record.byKind.batch++;
-      return this.batch(body, res);
+      return this.batch(body, res, arrivedAt);
     }
     let parsed: unknown;
     if (body.length > 0) {
@@ -257,7 +261,7 @@ export class GraphSimulator {
         return sendJson(res, 400, graphError('BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'));
       }
     }
-    const r = this.dispatch({ id: '0', method: req.method ?? 'GET', url: path + url.search, body: parsed, headers: headersOf(req) });
+    const r = this.dispatch({ id: '0', method: req.method ?? 'GET', url: path + url.search, body: parsed, headers: headersOf(req), arrivedAt });
     if (routeKind(req.method ?? 'GET', path) === 'assignLicense' && r.status < 300 && ++this.assignLicenseSeen === this.faults.holdAssignLicense) {
       await new Promise<void>((resolve) => {
         this.release = resolve;
@@ -282,7 +286,9 @@ export class GraphSimulator {
     const method = sub.method.toUpperCase();
     const kind = routeKind(method, rel.pathname);
     this.record.byKind[kind]++;
-    if (kind === 'teamsUserConfiguration') this.record.teamsReads.push({ priority: sub.headers?.['x-ms-throttle-priority'] ?? null, inBatch: sub.inBatch === true, at: now });
+    // Stamped when the request reached the simulator, before its simulated latency: the rate at which the app sends,
+    // not the spread of the latency the simulator draws (up to 250 ms either way between two requests).
+    if (kind === 'teamsUserConfiguration') this.record.teamsReads.push({ priority: sub.headers?.['x-ms-throttle-priority'] ?? null, inBatch: sub.inBatch === true, at: sub.arrivedAt ?? now });
     if ((this.faults.errorRate ?? 0) > 0 && this.rng() < (this.faults.errorRate ?? 0)) {
       this.record.faults++;
       return unavailable(this.rng() < 0.5 ? 503 : 504);
@@ -436,7 +442,7 @@ export class GraphSimulator {
     }
   }
 
-  private batch(raw: Buffer, res: ServerResponse): void {
+  private batch(raw: Buffer, res: ServerResponse, arrivedAt: number): void {
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));
@@ -451,7 +457,7 @@ export class GraphSimulator {
       const o = (r ?? {}) as Record<string, unknown>;
       if (typeof o['id'] !== 'string' || typeof o['method'] !== 'string' || typeof o['url'] !== 'string') return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. Each request needs id, method and url.'));
       const headers = o['headers'] && typeof o['headers'] === 'object' ? Object.fromEntries(Object.entries(o['headers'] as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string').map(([k, v]) => [k.toLowerCase(), v])) : {};
-      subs.push({ id: o['id'], method: o['method'], url: o['url'], body: o['body'], headers, inBatch: true, ...(Array.isArray(o['dependsOn']) ? { dependsOn: o['dependsOn'] as string[] } : {}) });
+      subs.push({ id: o['id'], method: o['method'], url: o['url'], body: o['body'], headers, inBatch: true, arrivedAt, ...(Array.isArray(o['dependsOn']) ? { dependsOn: o['dependsOn'] as string[] } : {}) });
     }
     if (new Set(subs.map((s) => s.id)).size !== subs.length) return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. Request ids must be unique.'));
     const statuses = new Map<string, number>();
@@ -472,7 +478,9 @@ export class GraphSimulator {
         if (typeof offsetMs === 'number' && clock.setOffset) clock.setOffset(offsetMs);
       }
       const offset = (this.clock as { offset?: number }).offset ?? 0;
-      return sendJson(res, 200, { now: new Date(this.clock.now()).toISOString(), offsetMs: offset });
+      // The host builds its own clock from these, so that both count one simulated time (local/clock.ts).
+      const epoch = (this.clock as { epoch?: number }).epoch ?? 0;
+      return sendJson(res, 200, { now: new Date(this.clock.now()).toISOString(), offsetMs: offset, rate: this.clock.rate ?? 1, epoch });
     }
     if (url.pathname === '/_sim/record') {
       return sendJson(res, 200, { ...this.record, byUser: Object.fromEntries(this.record.byUser), assignLicenseRequests: Object.fromEntries(this.record.assignLicenseRequests), callingPlanSeenAt: Object.fromEntries(this.record.callingPlanSeenAt) });

@@ -2,7 +2,8 @@
 // engine, serves its HTTP routes and the durable client endpoints, turns uploads into Event Grid events, and, with
 // the skip-ahead clock, jumps to the next durable timer whenever nothing else is running.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { installAppTime } from '../../shared/adapters/app-time';
 import { RealClock, SkipAheadClock, type Clock } from '../clock';
@@ -19,7 +20,10 @@ export interface LocalHostOptions {
   readonly functionKey?: string;
   /** More keys for the function routes (one per integration, as named host keys are in Azure). */
   readonly extraFunctionKeys?: readonly string[];
-  /** Skip ahead to the next timer when idle (simulated time), sharing the offset with the Graph simulator. */
+  /**
+   * Skip ahead to the next timer when idle (simulated time), sharing the offset, and the rate at which simulated time
+   * runs while work is in flight, with the Graph simulator (local/clock.ts).
+   */
   readonly skipAhead?: boolean;
   /** The Graph simulator's URL, whose /_sim/clock holds the shared time offset. */
   readonly simulatorUrl?: string;
@@ -52,12 +56,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   let clock: Clock = new RealClock();
   let syncClock = async () => {};
   if (options.skipAhead) {
-    let offset = 0;
+    let shared = { offsetMs: 0, rate: 1, epoch: Date.now() };
     if (options.simulatorUrl) {
       const r = await fetch(`${options.simulatorUrl}/_sim/clock`, { ...(agent ? { dispatcher: agent } : {}) });
-      offset = ((await r.json()) as { offsetMs: number }).offsetMs;
+      shared = { ...shared, ...((await r.json()) as Partial<typeof shared>) };
     }
-    const skip = new SkipAheadClock(offset);
+    const skip = new SkipAheadClock(shared.offsetMs, shared.rate, shared.epoch);
     clock = skip;
     syncClock = async () => {
       if (!options.simulatorUrl) return;
@@ -65,9 +69,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     };
   }
 
-  // The app's Graph budgets count the host's time, not the wall clock (shared/adapters/app-time.ts). With the
-  // skip-ahead clock, an activity that only waits for a budget's slot counts as idle: when every running activity
-  // waits so, time skips to the earliest wake-up instead of spending it on the wall clock.
+  // The app's Graph budgets, write pacing and retry waits count the host's time at its rate, not the wall clock
+  // (shared/adapters/app-time.ts). With the skip-ahead clock, an activity that only waits on the clock (a budget's
+  // slot, a retry's back-off) counts as idle: when every running activity waits so, time skips to the earliest wake-up
+  // instead of spending it on the wall clock.
+  // Each sleep counts as one activity asleep. Limit: sleeps are not attributed to activities (AsyncLocalStorage would,
+  // but on Node 20 it turns on promise hooks for the whole process, several times slower on await-heavy code), so an
+  // activity whose $batch workers sleep on a retry's back-off while another of its workers waits on Graph can let time
+  // skip to that back-off's end early. The app's activities otherwise sleep one at a time (a write's slot, a read
+  // slice's slot), and a sleep in an HTTP function skips nothing: the server is busy then.
   const sleepers = new Set<{ until: number; wake: () => void }>();
   if (options.skipAhead) {
     installAppTime({
@@ -75,7 +85,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       sleep: (ms) =>
         new Promise<void>((resolve) => {
           const sleeper = { until: clock.now() + Math.max(0, ms), wake: () => {} };
-          const handle = setTimeout(() => sleeper.wake(), Math.max(0, ms));
+          const handle = setTimeout(() => sleeper.wake(), Math.max(0, ms) / (clock.rate ?? 1));
           sleeper.wake = () => {
             clearTimeout(handle);
             sleepers.delete(sleeper);
@@ -87,7 +97,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   }
 
   const store = new InstanceStore(options.stateDir);
-  const engine = new DurableEngine({ registry, store, clock, log });
+  // The largest durable message so far, for benchmarks (payload-stats.json beside the instance files; sizes and
+  // function names only).
+  const onLargestPayload = (bytes: number, what: string) => writeFileSync(join(options.stateDir, 'payload-stats.json'), JSON.stringify({ maxPayloadBytes: bytes, largest: what }));
+  const engine = new DurableEngine({ registry, store, clock, log, onLargestPayload });
   const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
   const server = new HostServer({ registry, engine, functionKey, ...(options.extraFunctionKeys ? { extraFunctionKeys: options.extraFunctionKeys } : {}), taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone', log, ...(options.maxRunningOrchestrations ? { maxRunningOrchestrations: options.maxRunningOrchestrations } : {}), ...(options.port !== undefined ? { port: options.port } : {}), ...(process.env['DIALTONE_CONSOLE_ROLE'] ? { consoleRole: process.env['DIALTONE_CONSOLE_ROLE'] } : {}) });
   const url = await server.start();

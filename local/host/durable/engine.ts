@@ -69,6 +69,8 @@ export interface EngineOptions {
   readonly clock: Clock;
   readonly maxConcurrentActivities?: number;
   readonly log?: (message: string) => void;
+  /** Told each time a durable message larger than any before is exchanged (its size in bytes and what it was). */
+  readonly onLargestPayload?: (bytes: number, what: string) => void;
 }
 
 /** The activity's input as the worker hands it over: string inputs were JSON-stringified by the SDK. */
@@ -151,6 +153,12 @@ export class DurableEngine {
   private readonly waiters = new Map<string, (() => void)[]>();
   /** Payloads that the Azure Storage provider would have moved to a blob (see OFFLOAD_BYTES), by kind. */
   readonly offloaded = { input: 0, output: 0, activityInput: 0, activityResult: 0 };
+  /**
+   * The largest input, output, activity input or result, or raised event any instance exchanged, in bytes of JSON
+   * (benchmarks report it: the Azure Storage provider moves any message over about 45 KB to a blob).
+   */
+  maxPayloadBytes = 0;
+  private readonly onLargestPayload: ((bytes: number, what: string) => void) | undefined;
 
   constructor(options: EngineOptions) {
     this.registry = options.registry;
@@ -158,6 +166,7 @@ export class DurableEngine {
     this.clock = options.clock;
     this.log = options.log ?? (() => {});
     this.maxActivities = options.maxConcurrentActivities ?? 16;
+    this.onLargestPayload = options.onLargestPayload;
   }
 
   /** Resumes every unfinished instance from disk: re-runs unrecorded activities, re-arms timers, delivers finished children. */
@@ -236,8 +245,13 @@ export class DurableEngine {
    * blob (a storage round trip and memory for each). Counted and logged (sizes and function names only) so that a
    * test or benchmark shows where the real engine would pay for it.
    */
-  private notePayload(kind: keyof DurableEngine['offloaded'], name: string, json: string): void {
+  private notePayload(kind: keyof DurableEngine['offloaded'] | 'event', name: string, json: string): void {
     const bytes = Buffer.byteLength(json, 'utf8');
+    if (bytes > this.maxPayloadBytes) {
+      this.maxPayloadBytes = bytes;
+      this.onLargestPayload?.(bytes, `${kind} of ${name}`);
+    }
+    if (kind === 'event') return;
     if (bytes <= OFFLOAD_BYTES) return;
     this.offloaded[kind]++;
     this.log(`${kind} of ${name} is ${Math.round(bytes / 1024)} KB: the Azure Storage provider would move it to a blob (over ~45 KB)`);
@@ -263,7 +277,9 @@ export class DurableEngine {
     const state = this.store.get(instanceId);
     if (!state) return 'not_found';
     if (!isRunning(state.runtimeStatus)) return 'gone';
-    state.inbox.push({ EventType: EventType.EventRaised, EventId: -1, IsPlayed: false, Timestamp: new Date(this.clock.now()).toISOString(), Name: name, Input: JSON.stringify(data ?? null) });
+    const event = JSON.stringify(data ?? null);
+    this.notePayload('event', name, event);
+    state.inbox.push({ EventType: EventType.EventRaised, EventId: -1, IsPlayed: false, Timestamp: new Date(this.clock.now()).toISOString(), Name: name, Input: event });
     this.store.put(state);
     this.markDirty(instanceId);
     return 'accepted';
@@ -311,7 +327,8 @@ export class DurableEngine {
     if (this.timerHandle) clearTimeout(this.timerHandle);
     const next = this.nextTimerAt();
     if (next === undefined) return;
-    const wait = Math.max(0, Math.min(next - this.clock.now(), 1000));
+    // Simulated milliseconds to wall-clock ones at the clock's rate (local/clock.ts).
+    const wait = Math.max(0, Math.min((next - this.clock.now()) / (this.clock.rate ?? 1), 1000));
     this.timerHandle = setTimeout(() => this.fireDueTimers(), wait);
   }
 
