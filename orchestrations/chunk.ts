@@ -65,6 +65,12 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
   let state: ChunkState;
   if (input.state) {
     state = input.state;
+    if (Array.isArray((state as unknown as { pending: unknown }).pending)) {
+      // Carried by a version that kept the rows in the input (it saved every change to the store too): count the
+      // pending rows from the store, which a save without changes answers.
+      const progress = (yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { ...ref, results: [] } satisfies SaveChunkInput)) as ChunkProgress;
+      state = { assignedAt: state.assignedAt, pending: progress.pending, lastCheckAt: null, polls: state.polls };
+    }
   } else {
     const size = (yield context.df.callActivityWithRetry(LOAD_CHUNK_ACTIVITY, STORE_RETRY, ref)) as number;
     let pending = 0;

@@ -160,6 +160,14 @@ describe('chunk orchestrator', () => {
     expect(r.continuedAsNew).toEqual({ ...input, state: { assignedAt: T0, pending: 2, lastCheckAt: at(420), polls: POLLS_PER_GENERATION } });
   });
 
+  it('takes over a generation carried by the earlier version (rows in the input): pending counted from the store', async () => {
+    const state = { results: [{ ...ok(1), assignedAt: T0 }], pending: [{ row: 1, userId: 'u1' }], assignedAt: T0, polls: 3 } as unknown as ChunkInput['state'];
+    const r = await drive(chunkOrchestrator, { ...input, state }, { start: at(30), answer: tenant({ size: 1, pending: 1, foundAt: at(31) }) });
+    // its last check's time was not carried: it checks at once, then on the schedule
+    expect(names(r)).toEqual(['dialtone-save-chunk', 'dialtone-chunk-signals', 'dialtone-probe-teams', `timer@${at(32)}`, 'dialtone-probe-teams', 'dialtone-settle-chunk']);
+    expect(r.scheduled[0]!.input).toEqual({ runKey, chunk: 0, results: [] });
+  });
+
   it('honours a recheck recorded in the store at the start of a generation (its event was dropped by continue-as-new)', async () => {
     const state = { assignedAt: T0, pending: 2, lastCheckAt: at(400), polls: 8 };
     const recorded = new Date(Date.parse(at(400)) + 20_000).toISOString();
