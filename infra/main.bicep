@@ -69,7 +69,10 @@ param consoleRole string = 'Dialtone.Admin'
 @description('Object id of an Entra group whose members may open the admin console (besides holders of the app role). Empty: the app role alone.')
 param consoleGroupId string = ''
 
-@description('With DIALTONE_CALLERS set: the integration whose batches the console shows and starts. Empty: console.')
+@description('The HR integrations and the SHA-256 of each one\'s function key: name:sha256[:uploads], comma-separated (README, "Onboarding and revoking an HR system"). Empty: every key holder is one integration.')
+param callers string = ''
+
+@description('With callers set: the integration whose batches the console shows and starts. Empty: console.')
 param consoleCaller string = ''
 
 var abbrs = loadJsonContent('abbreviations.json')
@@ -185,6 +188,7 @@ module api 'app/api.bicep' = {
     consoleRole: consoleRole
     consoleGroupId: consoleGroupId
     consoleCaller: consoleCaller
+    callers: callers
   }
   dependsOn: [roles]
 }

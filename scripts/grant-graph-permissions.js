@@ -17,24 +17,36 @@ const SPEC = require(path.join(__dirname, '..', 'infra', 'graph-permissions.json
 
 /**
  * The permission entries that apply when setting usage locations is on or off, and with DIALTONE_PHONE_NUMBERS
- * (`row`, `pool`: the number step runs; `off`: it never does).
+ * (`row`, `pool`: the number step runs; `off`: it never does) or a profile of infra/profiles.json that turns the
+ * number step on for its rows (`{"skus": […], "phoneNumbers": "row" | "pool"}`).
  */
-function wantedPermissions(setUsageLocation, spec = SPEC, phoneNumbers = 'row') {
-  const numbering = phoneNumbers !== 'off';
+function wantedPermissions(setUsageLocation, spec = SPEC, phoneNumbers = 'row', profiles = {}) {
+  const numbering = phoneNumbers !== 'off' || profileNumbering(profiles);
   return spec.permissions.filter((p) => p.when === 'always' || p.when === String(setUsageLocation) || (p.when === 'numbering' && numbering));
+}
+
+/** Whether any profile override asks for phone numbers (whatever DIALTONE_PHONE_NUMBERS says). */
+function profileNumbering(profiles) {
+  if (typeof profiles !== 'object' || profiles === null) return false;
+  return Object.values(profiles).some((p) => typeof p === 'object' && p !== null && !Array.isArray(p) && typeof p.phoneNumbers === 'string' && p.phoneNumbers.trim().toLowerCase() !== 'off');
+}
+
+/** infra/profiles.json: the profile overrides the Bicep deploys as DIALTONE_PROFILES. */
+function deployedProfiles() {
+  return JSON.parse(require('node:fs').readFileSync(path.join(__dirname, '..', 'infra', 'profiles.json'), 'utf8'));
 }
 
 /**
  * What to grant and revoke, from Graph's application roles and the identity's current assignments to Graph:
  * { grant: [{permission, appRoleId}], revoke: [{permission, assignmentId}], missing: [permission], kept: [permission] }.
  */
-function planGrants({ graphAppRoles, assignments, setUsageLocation, phoneNumbers = 'row', spec = SPEC }) {
+function planGrants({ graphAppRoles, assignments, setUsageLocation, phoneNumbers = 'row', profiles = {}, spec = SPEC }) {
   const offered = new Map(graphAppRoles.filter((r) => (r.allowedMemberTypes ?? []).includes('Application') && r.isEnabled !== false).map((r) => [r.value, r.id]));
   const names = new Map([...offered].map(([name, id]) => [id, name]));
   const held = new Map(assignments.map((a) => [names.get(a.appRoleId), a.id]));
   const plan = { grant: [], revoke: [], missing: [], kept: [] };
   const wantedNames = new Set();
-  for (const p of wantedPermissions(setUsageLocation, spec, phoneNumbers)) {
+  for (const p of wantedPermissions(setUsageLocation, spec, phoneNumbers, profiles)) {
     const name = offered.has(p.permission) ? p.permission : p.orIfNotOffered && offered.has(p.orIfNotOffered) ? p.orIfNotOffered : undefined;
     if (!name) {
       plan.missing.push(p.permission);
@@ -92,8 +104,9 @@ async function untilReplicated(what, call, attempts = Number(process.env.DIALTON
 async function main() {
   const setUsageLocation = !/^false$/i.test(process.env.DIALTONE_SET_USAGE_LOCATION ?? 'true');
   const phoneNumbers = (process.env.DIALTONE_PHONE_NUMBERS ?? 'row').trim().toLowerCase() || 'row';
+  const profiles = deployedProfiles();
   const principalId = process.env.DIALTONE_IDENTITY_PRINCIPAL_ID;
-  const wanted = wantedPermissions(setUsageLocation, SPEC, phoneNumbers).map((p) => p.permission);
+  const wanted = wantedPermissions(setUsageLocation, SPEC, phoneNumbers, profiles).map((p) => p.permission);
   if (!/^true$/i.test(process.env.DIALTONE_GRANT_GRAPH_PERMISSIONS ?? '')) {
     console.log(
       `Microsoft Graph permissions were not granted (DIALTONE_GRANT_GRAPH_PERMISSIONS is not true). Grant these application permissions to the identity ${principalId ?? '(DIALTONE_IDENTITY_PRINCIPAL_ID)'} by hand (README, "Deploying to Azure"): ${wanted.join(', ')}.`,
@@ -106,7 +119,7 @@ async function main() {
   if (sp.status !== 200) throw new Error(`reading Microsoft Graph's service principal: ${sp.status} ${JSON.stringify(sp.body?.error ?? {})}`);
   const current = await untilReplicated('reading the identity\'s app roles', () => graph('GET', `/servicePrincipals/${principalId}/appRoleAssignments`));
   const assignments = (current.body.value ?? []).filter((a) => a.resourceId === sp.body.id);
-  const plan = planGrants({ graphAppRoles: sp.body.appRoles ?? [], assignments, setUsageLocation, phoneNumbers });
+  const plan = planGrants({ graphAppRoles: sp.body.appRoles ?? [], assignments, setUsageLocation, phoneNumbers, profiles });
   if (plan.missing.length > 0) throw new Error(`Microsoft Graph in this tenant offers no application permission named ${plan.missing.join(', ')}`);
   for (const g of plan.grant) {
     await untilReplicated(`granting ${g.permission}`, () => graph('POST', `/servicePrincipals/${principalId}/appRoleAssignments`, { principalId, resourceId: sp.body.id, appRoleId: g.appRoleId }));

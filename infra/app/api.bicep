@@ -39,6 +39,8 @@ param consoleClientId string = ''
 param consoleRole string = 'Dialtone.Admin'
 param consoleGroupId string = ''
 param consoleCaller string = ''
+@description('DIALTONE_CALLERS in its short form (name:sha256[:uploads],…); kept here so that a deployment does not remove it.')
+param callers string = ''
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
   name: storageAccountName
@@ -111,7 +113,9 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
       DIALTONE_DEFAULT_USAGE_LOCATION: defaultUsageLocation
       DIALTONE_SET_USAGE_LOCATION: setUsageLocation ? 'true' : 'false'
       DIALTONE_DEFAULT_PROFILE: defaultProfile
-      DIALTONE_PROFILES: ''
+      // The profile overrides live in infra/profiles.json, so that every deployment carries them (a value set by hand
+      // would be removed by the next one: this resource writes the settings whole). The app checks it at start-up.
+      DIALTONE_PROFILES: loadTextContent('../profiles.json')
       DIALTONE_PHONE_NUMBERS: phoneNumbers
       DIALTONE_CHUNK_SIZE: '200'
       DIALTONE_ASSIGN_PARALLELISM: '10'
@@ -130,6 +134,7 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
       DIALTONE_CONSOLE_ROLE: consoleRole
       DIALTONE_CONSOLE_GROUP: consoleGroupId
       DIALTONE_CONSOLE_CALLER: consoleCaller
+      DIALTONE_CALLERS: callers
     }
   }
 

@@ -256,7 +256,7 @@ export class HostServer {
       pathMatched = true;
       const methods = (fn.trigger['methods'] as string[] | undefined) ?? ['GET', 'POST'];
       if (methods.map((x) => x.toUpperCase()).includes(method)) {
-        matched = { fn, params: Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)])) };
+        matched = { fn, params: Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodePathSegment(v)])) };
         break;
       }
     }
@@ -281,7 +281,7 @@ export class HostServer {
   private async webhook(req: IncomingMessage, res: ServerResponse, url: URL, path: string, body: Buffer): Promise<void> {
     const engine = this.options.engine;
     if (!engine) return this.forwardWebhook(req, res, url, path, body);
-    const parts = path.split('/').map(decodeURIComponent);
+    const parts = path.split('/').map(decodePathSegment);
     const method = (req.method ?? 'GET').toUpperCase();
     const parseBody = (): unknown => {
       if (body.length === 0) return undefined;
@@ -364,4 +364,23 @@ export async function closeServer(s: Server | undefined): Promise<void> {
   if (!s) return;
   s.closeAllConnections();
   await new Promise<void>((resolve) => s.close(() => resolve()));
+}
+
+/**
+ * A route value as ASP.NET Core hands it to a function: percent-decoded, with a malformed escape (`%zz`, a lone `%`,
+ * bytes that are not UTF-8) left as it was written instead of failing the request (its UrlDecoder copies an invalid
+ * sequence through unchanged; dotnet/aspnetcore src/Shared/UrlDecoder). decodeURIComponent would throw and answer 500.
+ */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+      try {
+        return decodeURIComponent(run);
+      } catch {
+        return run;
+      }
+    });
+  }
 }

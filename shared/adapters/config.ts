@@ -225,14 +225,22 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
   };
 }
 
-/** DIALTONE_CALLERS: `{ "<name>": { "keySha256": "<64 hex>", "uploads"?: true } }`, one entry per integration. */
+/**
+ * DIALTONE_CALLERS: `{ "<name>": { "keySha256": "<64 hex>", "uploads"?: true } }`, one entry per integration, or the
+ * same as `<name>:<64 hex>[:uploads]` entries separated by commas. The short form has no quotes, so it passes through
+ * an azd environment value into the deployment's parameters file (azd substitutes values into that JSON unescaped),
+ * and the Bicep sets it with the other app settings: set by hand, the next `azd provision` would remove it.
+ */
 function parseCallers(text: string, problems: string[]): CallerDirectory | undefined {
   let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    problems.push('DIALTONE_CALLERS: is not valid JSON');
-    return undefined;
+  if (!text.trimStart().startsWith('{')) raw = callerList(text);
+  else {
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      problems.push('DIALTONE_CALLERS: is not valid JSON');
+      return undefined;
+    }
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     problems.push('DIALTONE_CALLERS: must be a JSON object mapping caller names to { "keySha256": "…" }');
@@ -256,6 +264,17 @@ function parseCallers(text: string, problems: string[]): CallerDirectory | undef
     byKey.set(hash, { name, readsUploads: e?.uploads === true });
   }
   return byKey;
+}
+
+/** The short form `name:sha256[:uploads],…` read as the JSON form's object (parseCallers then checks each entry). */
+function callerList(text: string): Record<string, { keySha256: string; uploads?: unknown }> {
+  const entries = new Map<string, { keySha256: string; uploads?: unknown }>();
+  for (const item of text.split(',').map((t) => t.trim()).filter((t) => t.length > 0)) {
+    const [name = '', keySha256 = '', flag, ...rest] = item.split(':').map((t) => t.trim());
+    // An unknown third part or a fourth one reaches parseCallers as an uploads value that is not a boolean.
+    entries.set(name, { keySha256, ...(flag === undefined ? {} : { uploads: flag === 'uploads' && rest.length === 0 ? true : flag }) });
+  }
+  return Object.fromEntries(entries);
 }
 
 /** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
@@ -283,6 +302,7 @@ export const AZURE_REQUIRED_SETTINGS = [
   'DIALTONE_SET_USAGE_LOCATION',
   'DIALTONE_DEFAULT_PROFILE',
   'DIALTONE_PROFILES',
+  'DIALTONE_CALLERS',
   'DIALTONE_PHONE_NUMBERS',
   'DIALTONE_CHUNK_SIZE',
   'DIALTONE_ASSIGN_PARALLELISM',

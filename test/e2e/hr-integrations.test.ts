@@ -119,6 +119,15 @@ describe('hostile values on the HR routes', () => {
     expect(r.body.detail.length).toBeLessThan(300);
   });
 
+  it('answers a malformed percent escape in the path as any unknown batch id or bad UPN, on every batch route (no 500)', async () => {
+    const cases = [['batches/hr%zz', 'GET', 404], ['batches/hr%', 'GET', 404], ['batches/hr%E0%A4%A/recheck', 'POST', 404], ['batches/hr%zz/cancel', 'POST', 404], ['batches/hr-1/users/ann%zz/cancel', 'POST', 400]] as const;
+    for (const [path, method, status] of cases) {
+      const r = await call(KEY_A, path, method);
+      expect([path, r.status]).toEqual([path, status]);
+      expect(r.body.detail.length).toBeLessThan(300);
+    }
+  });
+
   it('answers a batch id that cannot be one 404 on both cancel routes, without echoing it whole', async () => {
     const long = 'x'.repeat(3_000);
     for (const path of [`batches/${long}/cancel`, `batches/${long}/users/ann%40contoso.com/cancel`]) {

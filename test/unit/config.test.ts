@@ -89,6 +89,27 @@ describe('configuration', () => {
     expect([other.serviceBus, other.storage, other.setUsageLocation]).toEqual([{ connectionString: byConnectionString.ServiceBusConnection }, { connectionString: DEVELOPMENT_STORAGE }, false]);
   });
 
+  it('reads DIALTONE_CALLERS in its short form (name:sha256[:uploads], the form azd passes to the Bicep) as the JSON form', () => {
+    const [a, b] = ['A'.repeat(64), 'b'.repeat(64)];
+    const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
+    const short = loadConfig({ ...base, DIALTONE_CALLERS: ` workday:${a} , it-admin:${b}:uploads` }).callers;
+    const json = loadConfig({ ...base, DIALTONE_CALLERS: JSON.stringify({ workday: { keySha256: a }, 'it-admin': { keySha256: b, uploads: true } }) }).callers;
+    expect([...(short ?? new Map()).entries()]).toEqual([...(json ?? new Map()).entries()]);
+    expect([...(short ?? new Map()).values()]).toEqual([{ name: 'workday', readsUploads: false }, { name: 'it-admin', readsUploads: true }]);
+    const problems = (value: string): string => {
+      try {
+        loadConfig({ ...base, DIALTONE_CALLERS: value });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    };
+    expect(problems(`workday`)).toMatch(/DIALTONE_CALLERS\.workday: keySha256 must be the SHA-256/);
+    expect(problems(`Workday:${a}`)).toMatch(/DIALTONE_CALLERS\.Workday: a caller name is/);
+    expect(problems(`workday:${a}:upload`)).toMatch(/DIALTONE_CALLERS\.workday: uploads must be true or false/);
+    expect(problems(`workday:${a},hr:${a}`)).toMatch(/has the same key as workday/);
+  });
+
   it('fails with one message naming every bad setting', () => {
     let error: unknown;
     try {

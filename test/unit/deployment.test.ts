@@ -80,8 +80,11 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
     arm = { main, modules: modules(main) };
   });
   const settingsOf = () => {
-    const site = resourcesOf(arm.modules.get('api')).find((r) => r.type === 'Microsoft.Web/sites/config' && String(r.name).includes('appsettings'));
-    return site.properties as Record<string, string>;
+    const api = arm.modules.get('api');
+    const site = resourcesOf(api).find((r) => r.type === 'Microsoft.Web/sites/config' && String(r.name).includes('appsettings'));
+    // A file's text that Bicep loaded at build time (loadTextContent) stands in the template as a variable.
+    const loaded = (v: string) => /^\[variables\('(\$fxv#\d+)'\)\]$/.exec(v)?.[1];
+    return Object.fromEntries(Object.entries(site.properties as Record<string, string>).map(([k, v]) => [k, loaded(v) ? (api.variables[loaded(v)!] as string) : v]));
   };
 
   it('compiles and lints every .bicep file with no error and no warning', () => {
@@ -104,6 +107,10 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
     for (const key of LOCAL_ONLY_SETTINGS) expect([key, key in settings]).toEqual([key, false]);
   });
 
+  it('deploys the profile overrides of infra/profiles.json as DIALTONE_PROFILES, so a deployment never removes them', () => {
+    expect(settingsOf()['DIALTONE_PROFILES']).toBe(read('infra/profiles.json'));
+  });
+
   it("gives the app settings that pass its own start-up validation (the template's literal values, Azure-shaped placeholders for the rest)", () => {
     const env: Record<string, string> = {};
     const placeholders: Record<string, string> = {
@@ -122,6 +129,7 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
       DIALTONE_ACCOUNT_WAIT_HOURS: '24',
       DIALTONE_CALLBACK_HOSTS: '',
       DIALTONE_CALLBACK_SECRET: '',
+      DIALTONE_CALLERS: '',
     };
     for (const [k, v] of Object.entries(settingsOf())) env[k] = v.startsWith('[') ? (placeholders[k] ?? 'x') : v;
     const config = loadConfig(env);
@@ -216,7 +224,7 @@ describe('the containers and queue names the app expects', () => {
 
 describe('Graph permissions: one list for the grant hook, the README and the docs (issues 11.14, 12.3)', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const grant = require('../../scripts/grant-graph-permissions.js') as { planGrants(a: Json): Json; wantedPermissions(on: boolean, spec?: Json, phoneNumbers?: string): { permission: string }[] };
+  const grant = require('../../scripts/grant-graph-permissions.js') as { planGrants(a: Json): Json; wantedPermissions(on: boolean, spec?: Json, phoneNumbers?: string, profiles?: Json): { permission: string }[] };
   const spec = JSON.parse(read('infra/graph-permissions.json'));
   const role = (value: string, i: number) => ({ id: `role-${i}`, value, allowedMemberTypes: ['Application'], isEnabled: true });
   const graphRoles = ['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'Organization.Read.All', 'TeamsUserConfiguration.Read.All', 'User.Read.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'].map(role);
@@ -227,6 +235,16 @@ describe('Graph permissions: one list for the grant hook, the README and the doc
     for (const policy of ['row', 'pool']) expect(grant.wantedPermissions(true, spec, policy).map((p) => p.permission)).toEqual(['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.ReadWrite.All', 'TeamsTelephoneNumber.ReadWrite.All']);
     // The default, as in the app (DIALTONE_PHONE_NUMBERS=row).
     expect(grant.wantedPermissions(true).map((p) => p.permission)).toContain('TeamsTelephoneNumber.ReadWrite.All');
+  });
+
+  it('grants the number permission when numbering is off for the app but a profile of infra/profiles.json turns it on', () => {
+    const numbers = (profiles: Json) => grant.wantedPermissions(true, spec, 'off', profiles).map((p) => p.permission).includes('TeamsTelephoneNumber.ReadWrite.All');
+    expect(numbers({ sales: { skus: ['ENTERPRISEPACK', 'MCOEV'], phoneNumbers: 'pool' } })).toBe(true);
+    expect(numbers({ sales: { skus: ['ENTERPRISEPACK'], phoneNumbers: 'row' }, plain: ['MCOEV'] })).toBe(true);
+    expect(numbers({ sales: { skus: ['ENTERPRISEPACK'], phoneNumbers: 'off' }, plain: ['MCOEV'] })).toBe(false);
+    expect(numbers({})).toBe(false);
+    const plan = grant.planGrants({ graphAppRoles: [...graphRoles, role('TeamsTelephoneNumber.ReadWrite.All', 99)], assignments: [], setUsageLocation: true, phoneNumbers: 'off', profiles: { sales: { skus: ['MCOEV'], phoneNumbers: 'pool' } } });
+    expect(plan.grant.map((g: Json) => g.permission)).toContain('TeamsTelephoneNumber.ReadWrite.All');
   });
 
   it('covers every number call with the one permission the adapter table lists for all of them', () => {
