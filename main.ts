@@ -46,7 +46,7 @@ export function registerApp(config: AppConfig): void {
   const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem, writeBudget });
   const activities = createActivities({ graph, store, flags: flagPublisherFor(config, store), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, schedule: config.schedule, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers }, teamsReads });
   const onboarding = createOnboardingActivities({ graph, store, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, accountWaitHours: config.accountWaitHours, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers } });
-  const numbers = createNumberActivities({ graph, store, claims: new BlobNumberClaims(blobServiceFor(config), config.reportsContainer) });
+  const numbers = createNumberActivities({ graph, store, claims: new BlobNumberClaims(blobServiceFor(config), config.reportsContainer), teamsReads });
   const api = createBatchApi({ config, store });
   const client = df.input.durableClient();
 

@@ -3,6 +3,7 @@
 // Every activity may run again after a crash or a retry: each starts from what Graph and the claims show now.
 import { createHash } from 'node:crypto';
 import type { BatchStore } from '../shared/adapters/batch-store';
+import { takeSlots, type RateLedger } from '../shared/adapters/graph-budget';
 import type { NumberClaims } from '../shared/adapters/number-claims';
 import { chunkAssignments } from '../shared/domain/batch';
 import type { GraphFailure, GraphResult, PhoneNumberDirectory } from '../shared/domain/directory';
@@ -17,7 +18,16 @@ export interface NumberActivityDeps {
   readonly store: BatchStore;
   readonly claims: NumberClaims;
   readonly now?: () => Date;
+  /**
+   * The app's Teams read budget (graph-budget.ts). Every GET of this step is a Teams GET under Graph's 30 per second
+   * per app (the user's numbers, the number list, an order's operation), so each takes a slot as the calling-plan
+   * checks do; without it, reads are not paced.
+   */
+  readonly teamsReads?: RateLedger;
 }
+
+/** Teams reads sent together after one wait for their slots (Graph's $batch limit). */
+const READS_PER_SLOT_GROUP = 20;
 
 /** Free numbers read per pick: one page of the list (list-numberassignments.md: at most 1,000 per query). */
 const POOL_PAGE = 1000;
@@ -40,6 +50,7 @@ export function poolOrder(free: readonly TeamsNumber[], owner: string): TeamsNum
 export function createNumberActivities(deps: NumberActivityDeps) {
   const { graph, store, claims } = deps;
   const now = deps.now ?? (() => new Date());
+  const readSlots = (n: number) => takeSlots(deps.teamsReads, n);
 
   const flagged = (row: number, reason: NumberResult['reason'], message: string): NumberResult => ({ row, outcome: 'flagged', reason, message: errorText(message) });
   const refused = (row: number, f: GraphFailure, what: string): NumberResult => {
@@ -61,6 +72,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
   async function startNumber(w: NumberWork): Promise<NumberStart> {
     const done = (result: NumberResult): NumberStart => ({ kind: 'done', result });
     const owner = claimOwner(w.runKey, w.row);
+    await readSlots(1);
     const held = (await graph.readHeldNumbers([w.userId])).get(w.userId);
     if (!held) throw new Error('Graph returned no answer for the user');
     if (!held.ok) return done(refused(w.row, held, 'Teams could not be read for the user\'s numbers'));
@@ -73,6 +85,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
 
     let chosen: TeamsNumber | undefined;
     if (w.number.telephoneNumber) {
+      await readSlots(1);
       const found = await graph.findNumber(w.number.telephoneNumber);
       if (!found.ok) return done(refused(w.row, found, `the tenant's number ${w.number.telephoneNumber} could not be read`));
       if (!found.value) return done(flagged(w.row, 'number_assignment_failed', NUMBER_MESSAGES.notInTenant(w.number.telephoneNumber)));
@@ -84,6 +97,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
       chosen = found.value;
     } else {
       const country = w.number.isoCountryCode ?? '';
+      await readSlots(1);
       const free = await graph.listFreeNumbers(w.number.numberType, country, POOL_PAGE);
       if (!free.ok) return done(refused(w.row, free, 'the tenant\'s free numbers could not be listed'));
       for (const candidate of poolOrder(free.value, owner)) {
@@ -109,7 +123,8 @@ export function createNumberActivities(deps: NumberActivityDeps) {
   /** Where each order stands now; an order that cannot be read this time stays as it was (unknown, read again later). */
   async function readOrders(input: { operationIds: readonly string[] }): Promise<Pick<NumberOrder, 'operationId' | 'status' | 'detail'>[]> {
     const out: Pick<NumberOrder, 'operationId' | 'status' | 'detail'>[] = [];
-    for (const id of input.operationIds) {
+    for (const [i, id] of input.operationIds.entries()) {
+      if (i % READS_PER_SLOT_GROUP === 0) await readSlots(Math.min(READS_PER_SLOT_GROUP, input.operationIds.length - i));
       const r = await graph.readNumberOrder(id);
       if (r.ok) out.push({ operationId: id, status: r.value.status, detail: r.value.detail });
       else if (!r.transient) out.push({ operationId: id, status: 'failed', detail: errorText(`its operation could not be read: ${r.message}`) });
@@ -123,7 +138,12 @@ export function createNumberActivities(deps: NumberActivityDeps) {
    */
   async function confirmNumbers(input: ConfirmInput): Promise<NumberResult[]> {
     const succeeded = input.orders.filter((o) => o.state.status === 'succeeded');
-    const held = succeeded.length > 0 ? await graph.readHeldNumbers(succeeded.map((o) => o.userId)) : new Map<string, GraphResult<HeldNumber[]>>();
+    const held = new Map<string, GraphResult<HeldNumber[]>>();
+    for (let i = 0; i < succeeded.length; i += READS_PER_SLOT_GROUP) {
+      const group = succeeded.slice(i, i + READS_PER_SLOT_GROUP);
+      await readSlots(group.length);
+      for (const [userId, r] of await graph.readHeldNumbers(group.map((o) => o.userId))) held.set(userId, r);
+    }
     const out: NumberResult[] = [];
     for (const o of input.orders) {
       const owner = claimOwner(input.runKey, o.row);

@@ -89,9 +89,10 @@ export interface SimRecord {
   callingPlanSeenAt: Map<string, number>;
   /**
    * Every Teams user-configuration read: the `x-ms-throttle-priority` it carried (concepts/throttling.md, "Request
-   * priority": low, normal or high; null when absent) and whether it came as an item of a $batch.
+   * priority": low, normal or high; null when absent), whether it came as an item of a $batch, and when it arrived
+   * (clock ms, throttled ones included): the app's Teams read rate.
    */
-  teamsReads: { priority: string | null; inBatch: boolean }[];
+  teamsReads: { priority: string | null; inBatch: boolean; at: number }[];
   /** Every skuId any assignLicense asked to remove (dialtone never removes a licence: this stays empty). */
   removeLicensesSent: string[];
 }
@@ -281,7 +282,7 @@ export class GraphSimulator {
     const method = sub.method.toUpperCase();
     const kind = routeKind(method, rel.pathname);
     this.record.byKind[kind]++;
-    if (kind === 'teamsUserConfiguration') this.record.teamsReads.push({ priority: sub.headers?.['x-ms-throttle-priority'] ?? null, inBatch: sub.inBatch === true });
+    if (kind === 'teamsUserConfiguration') this.record.teamsReads.push({ priority: sub.headers?.['x-ms-throttle-priority'] ?? null, inBatch: sub.inBatch === true, at: now });
     if ((this.faults.errorRate ?? 0) > 0 && this.rng() < (this.faults.errorRate ?? 0)) {
       this.record.faults++;
       return unavailable(this.rng() < 0.5 ? 503 : 504);

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { Agent, fetch } from 'undici';
-import { followClock } from '../../shared/adapters/app-time';
+import { installAppTime } from '../../shared/adapters/app-time';
 import { RealClock, SkipAheadClock, type Clock } from '../clock';
 import { uploadEventsWatcher } from './blob-watcher';
 import { DurableEngine } from './durable/engine';
@@ -59,12 +59,31 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
     const skip = new SkipAheadClock(offset);
     clock = skip;
-    // The app's Graph budgets count the host's time, not the wall clock (shared/adapters/app-time.ts).
-    followClock(() => skip.now());
     syncClock = async () => {
       if (!options.simulatorUrl) return;
       await fetch(`${options.simulatorUrl}/_sim/clock`, { method: 'POST', body: JSON.stringify({ offsetMs: skip.offset }), ...(agent ? { dispatcher: agent } : {}) });
     };
+  }
+
+  // The app's Graph budgets count the host's time, not the wall clock (shared/adapters/app-time.ts). With the
+  // skip-ahead clock, an activity that only waits for a budget's slot counts as idle: when every running activity
+  // waits so, time skips to the earliest wake-up instead of spending it on the wall clock.
+  const sleepers = new Set<{ until: number; wake: () => void }>();
+  if (options.skipAhead) {
+    installAppTime({
+      now: () => clock.now(),
+      sleep: (ms) =>
+        new Promise<void>((resolve) => {
+          const sleeper = { until: clock.now() + Math.max(0, ms), wake: () => {} };
+          const handle = setTimeout(() => sleeper.wake(), Math.max(0, ms));
+          sleeper.wake = () => {
+            clearTimeout(handle);
+            sleepers.delete(sleeper);
+            resolve();
+          };
+          sleepers.add(sleeper);
+        }),
+    });
   }
 
   const store = new InstanceStore(options.stateDir);
@@ -87,15 +106,19 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const idleLoop = options.skipAhead
     ? setInterval(() => {
         if (skipping) return;
-        idleTicks = engine.isIdle() && !server.busy && !(watcher?.busy ?? false) ? idleTicks + 1 : 0;
+        idleTicks = engine.isIdle(sleepers.size) && !server.busy && !(watcher?.busy ?? false) ? idleTicks + 1 : 0;
         if (idleTicks < 3) return;
-        const next = engine.nextTimerAt();
+        const timer = engine.nextTimerAt();
+        let wake: number | undefined;
+        for (const s of sleepers) if (wake === undefined || s.until < wake) wake = s.until;
+        const next = timer === undefined ? wake : wake === undefined ? timer : Math.min(timer, wake);
         if (next === undefined || next <= clock.now()) return;
         skipping = true;
         (clock as SkipAheadClock).skipTo(next);
         syncClock()
           .catch((e: unknown) => log(`clock sync with the Graph simulator failed: ${e instanceof Error ? e.message : String(e)}`))
           .finally(() => {
+            for (const s of [...sleepers]) if (s.until <= clock.now()) s.wake();
             engine.fireDueTimers();
             skipping = false;
             idleTicks = 0;

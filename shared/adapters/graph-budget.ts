@@ -153,3 +153,15 @@ export class WriteBudget {
     }
   }
 }
+
+/**
+ * Waits in the caller for n consecutive slots of a ledger, then returns: for Teams reads too few to be worth a durable
+ * timer (the number step's reads of a user's numbers, the free-number list and order status: at most 20 at a time).
+ * Without a ledger it returns at once.
+ */
+export async function takeSlots(ledger: RateLedger | undefined, n: number, time: AppTime = appTime): Promise<void> {
+  if (!ledger || n <= 0) return;
+  const start = await ledger.reserve(n);
+  const wait = start - time.now();
+  if (wait > 0) await time.sleep(wait);
+}

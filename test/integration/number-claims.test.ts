@@ -97,6 +97,24 @@ describe('the number step against the simulator', () => {
     expect(sim.record.byKind.assignNumber).toBe(1);
   });
 
+  it("takes a slot of the app's Teams read budget for every Teams GET of the number step", async () => {
+    let reserved = 0;
+    const teamsReads = { perSecond: 10, reserve: (n: number) => ((reserved += n), Promise.resolve(Date.now())) };
+    const acts = createNumberActivities({ graph, claims, store: new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'unused'), now: () => now, teamsReads });
+    const teamsGets = () => sim.record.byKind.teamsUserConfiguration + sim.record.byKind.listNumbers + sim.record.byKind.numberOperation;
+    const before = teamsGets();
+    const step = await acts.startNumber({ runKey: 'run-d', row: 1, userId: id('live@contoso.com'), number: pool });
+    if (step.kind !== 'ordered') throw new Error(`expected an order, got ${JSON.stringify(step)}`);
+    clock.skipTo(clock.now() + 60_000);
+    const states = await acts.readOrders({ operationIds: [step.order.operationId] });
+    await acts.confirmNumbers({ runKey: 'run-d', orders: [{ ...step.order, state: states[0]! }], followedMinutes: 1 });
+    const own = await acts.startNumber({ runKey: 'run-d', row: 2, userId: id('live2@contoso.com'), number: { ...pool, telephoneNumber: '+14255550100' } });
+    expect(own.kind).toBe('done');
+    // the user's numbers, the free list, the order, the read back; then the second row's numbers and its number
+    expect(teamsGets() - before).toBe(6);
+    expect(reserved).toBe(teamsGets() - before);
+  });
+
   it('gives the number back when its order fails, so the next row gets it', async () => {
     const acts = activities();
     const step = await acts.startNumber({ runKey: 'run-c', row: 1, userId: id('noplan@contoso.com'), number: pool });

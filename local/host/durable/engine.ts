@@ -182,9 +182,9 @@ export class DurableEngine {
     if (this.timerHandle) clearTimeout(this.timerHandle);
   }
 
-  /** Nothing to do but wait for a timer (or for nothing at all). */
-  isIdle(): boolean {
-    return this.dirty.size === 0 && this.runningActivities === 0 && this.activityQueue.length === 0 && this.episodeLoop === undefined;
+  /** Nothing to do but wait for a timer (or for nothing at all); `asleep` running activities only wait on the clock. */
+  isIdle(asleep = 0): boolean {
+    return this.dirty.size === 0 && this.runningActivities <= asleep && this.activityQueue.length === 0 && this.episodeLoop === undefined;
   }
 
   /** When the earliest timer not yet handed to its instance is due. (A handed-over one means work is pending.) */
