@@ -70,11 +70,9 @@ describe('crash and resume', () => {
   const heldNth = 8;
   let stack: Stack;
   beforeAll(async () => {
-    // One chunk: its never-provisioned users are checked up to 142 times in the day (polling by budget, issue 17.1),
-    // and on this stack each round of checks of several chunks queues behind the read budget's slots on the wall clock
-    // (2.5 s each at 10/s) while the skip-ahead clock cannot move; one chunk's rounds never wait. ~180 s measured here
-    // under a load of 10 (the crash lands inside one chunk's writes either way).
-    stack = await startStack({ tenant, faults: { latencyMs: [60, 120], holdAssignLicense: heldNth }, settings: { DIALTONE_CHUNK_SIZE: '60', DIALTONE_ASSIGN_PARALLELISM: '2' } });
+    // Its never-provisioned users are checked up to 142 times in the day (polling by budget, issue 17.1): the report
+    // came after ~125 s here under a load of 10, so it is waited for up to 4 minutes.
+    stack = await startStack({ tenant, faults: { latencyMs: [60, 120], holdAssignLicense: heldNth }, settings: { DIALTONE_CHUNK_SIZE: '15', DIALTONE_ASSIGN_PARALLELISM: '2' } });
   });
   afterAll(() => stack?.stop());
 
