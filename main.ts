@@ -77,6 +77,8 @@ export function registerApp(config: AppConfig): void {
   df.app.activity(names.ASSIGN_ACTIVITY, { handler: activities.assign });
   df.app.activity(names.SAVE_CHUNK_ACTIVITY, { handler: activities.saveChunk });
   df.app.activity(names.PROBE_TEAMS_ACTIVITY, { handler: activities.probeTeams });
+  df.app.activity(names.SETTLE_CHUNK_ACTIVITY, { handler: activities.settleChunk });
+  df.app.activity(names.CHUNK_SIGNALS_ACTIVITY, { handler: activities.chunkSignals });
   df.app.activity(names.FINISH_ACTIVITY, { handler: activities.finish });
   df.app.orchestration(names.NUMBERS_ORCHESTRATOR, numbersOrchestrator);
   df.app.activity(names.NUMBER_WORK_ACTIVITY, { handler: numbers.numberWork });

@@ -7,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { DurableOrchestrationStatus } from 'durable-functions';
+import { appTime } from '../shared/adapters/app-time';
 import { charsetOf, newRunKey, type BatchStore, type RunKey } from '../shared/adapters/batch-store';
 import { UPLOADS_OWNER, type AppConfig, type Caller } from '../shared/adapters/config';
 import { liveCounts, mergeOutcomes, waitingRows } from '../shared/domain/batch';
@@ -217,11 +218,14 @@ export function createBatchApi(deps: BatchApiDeps) {
   async function recheck(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const f = await find(request, context);
     if (f.answer) return f.answer;
-    const { batchId, client, instanceId, state } = f;
+    const { batchId, client, instanceId, state, runKey } = f;
     if (!isRunning(state.runtimeStatus)) {
       return problem(409, 'Batch finished', `batch ${batchId} has finished (${String(state.runtimeStatus)}); there is no wait to end early: read its report, or send the users again as a new batch`);
     }
     const chunks = ((state.customStatus ?? {}) as Partial<BatchStatus>).chunks ?? 0;
+    // The record is what counts: the extension drops an event that a chunk had not processed when it continued as new,
+    // and each chunk reads this at the start of every generation. The events only wake the chunks that wait now.
+    await store.requestRecheck(runKey, new Date(appTime.now()).toISOString());
     let asked = 0;
     for (let i = 0; i < chunks; i++) {
       try {

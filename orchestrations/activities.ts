@@ -16,7 +16,7 @@ import type { Profiles } from '../shared/domain/profiles';
 import { countOutcomes, type OutcomeCounts } from '../shared/domain/report';
 import { errorText } from '../shared/domain/text';
 import { upnKey } from '../shared/domain/upn';
-import type { AssignInput, FinishInput, PreflightInput, PreflightResult, ProbeInput, ProbeResult } from './contracts';
+import type { AssignInput, ChunkProgress, ChunkRef, ChunkSignals, FinishInput, PreflightInput, PreflightResult, ProbeInput, ProbeResult, SaveChunkInput, SettleChunkInput, TeamsCheck, TeamsSeen } from './contracts';
 import { SLOT_CHUNK_BASE } from './names';
 
 export interface ActivityDeps {
@@ -124,12 +124,52 @@ export function createActivities(deps: ActivityDeps) {
     return { total: rows.length, chunks: chunkAssignments(rows, input.chunkSize).length, slots: slots.length, settled, ...(error ? { error } : {}) };
   }
 
-  async function loadChunk(input: { runKey: string; chunk: number }): Promise<PlannedAssignment[]> {
-    const plan = await store.readPlan(input.runKey);
-    if (!plan) throw new Error(`no stored plan for run ${input.runKey}`);
+  /**
+   * A chunk's work (what each of its users needs), read once per process and kept for its assignments and checks: a
+   * preflight chunk's from the plan (split once per run), a slot's from its own work list. A few runs and chunks at a
+   * time; the store is the truth, this only saves reads.
+   */
+  const planChunks = new Map<string, Promise<PlannedAssignment[][]>>();
+  const slotWork = new Map<string, Promise<PlannedAssignment[]>>();
+  function remember<T>(cache: Map<string, Promise<T>>, key: string, limit: number, read: () => Promise<T>): Promise<T> {
+    let p = cache.get(key);
+    if (!p) {
+      p = read();
+      p.catch(() => cache.delete(key));
+      cache.set(key, p);
+      if (cache.size > limit) cache.delete(cache.keys().next().value!);
+    }
+    return p;
+  }
+  async function chunkWork(ref: ChunkRef): Promise<PlannedAssignment[]> {
     // Rows licensed when their slot's time came were handed over in a work list of their own.
-    if (input.chunk >= SLOT_CHUNK_BASE) return (await store.readWork(input.runKey, input.chunk)) ?? [];
-    return chunkAssignments(plan.rows, plan.chunkSize)[input.chunk] ?? [];
+    if (ref.chunk >= SLOT_CHUNK_BASE) return remember(slotWork, `${ref.runKey}\u0000${ref.chunk}`, 16, async () => (await store.readWork(ref.runKey, ref.chunk)) ?? []);
+    const chunks = await remember(planChunks, ref.runKey, 2, async () => {
+      const plan = await store.readPlan(ref.runKey);
+      if (!plan) throw new Error(`no stored plan for run ${ref.runKey}`);
+      return chunkAssignments(plan.rows, plan.chunkSize);
+    });
+    return chunks[ref.chunk] ?? [];
+  }
+
+  /** How many users the chunk has (the rows stay in the store). */
+  async function loadChunk(input: ChunkRef): Promise<number> {
+    return (await chunkWork(input)).length;
+  }
+
+  /** The chunk's users still waiting for Teams: rows it polls whose stored outcome is still `assigned`. */
+  function pendingOf(work: readonly PlannedAssignment[], results: readonly ChunkUserResult[]): PlannedAssignment[] {
+    const assigned = new Set(results.filter((r) => r.outcome === 'assigned').map((r) => r.row));
+    return work.filter((w) => w.pollTeams && assigned.has(w.row));
+  }
+
+  /** Merges changed rows into the stored chunk (one writer: the chunk's orchestration calls one activity at a time). */
+  async function mergeChunk(ref: ChunkRef, change: (byRow: Map<number, ChunkUserResult>) => void): Promise<ChunkUserResult[]> {
+    const byRow = new Map((await store.readChunk(ref.runKey, ref.chunk)).map((r) => [r.row, r]));
+    change(byRow);
+    const merged = [...byRow.values()].sort((a, b) => a.row - b.row);
+    await store.saveChunk(ref.runKey, ref.chunk, merged);
+    return merged;
   }
 
   /**
@@ -137,15 +177,16 @@ export function createActivities(deps: ActivityDeps) {
    * after this read and before Graph takes the write (a few milliseconds) is the one window left; that row ends
    * `assigned` like any row licensed before the cancel, which is what the cancel route promises.
    */
-  async function cancelledBeforeWrite(a: AssignInput): Promise<ChunkUserResult | undefined> {
-    if (!a.runKey) return undefined;
-    const c = await store.readCancellations(a.runKey);
+  async function cancelledBeforeWrite(runKey: string, a: PlannedAssignment): Promise<ChunkUserResult | undefined> {
+    const c = await store.readCancellations(runKey);
     if (!isCancelled(c, a.row)) return undefined;
     return { row: a.row, outcome: 'cancelled', reason: '', message: cancelledMessage(c, a.row), assignedAt: null, provisionedAt: null };
   }
 
   /** Assigns one user's missing licences. Idempotent: it reads the user first and sends only what is still missing. */
-  async function assign(a: AssignInput): Promise<ChunkUserResult> {
+  async function assign(input: AssignInput): Promise<ChunkUserResult> {
+    const a = (await chunkWork(input))[input.index];
+    if (!a) throw new Error(`chunk ${input.chunk} of run ${input.runKey} has no user at position ${input.index}`);
     const failed = (f: GraphFailure): ChunkUserResult => {
       if (f.transient) throw new TransientGraphError(f);
       return { row: a.row, outcome: 'failed', reason: f.reason, message: errorText(f.message), assignedAt: null, provisionedAt: null };
@@ -165,7 +206,7 @@ export function createActivities(deps: ActivityDeps) {
     // Nothing missing means an earlier attempt's write landed (or there was nothing to do): the row is licensed, and a
     // cancel that came since does not undo it. Otherwise a recorded cancel stops the row before anything is sent.
     if (changes.length > 0) {
-      const cancelled = await cancelledBeforeWrite(a);
+      const cancelled = await cancelledBeforeWrite(input.runKey, a);
       if (cancelled) return cancelled;
     }
     let usageLocationJustSet = false;
@@ -186,16 +227,28 @@ export function createActivities(deps: ActivityDeps) {
     return { row: a.row, outcome: 'assigned', reason: nothingToDo ? 'already_licensed' : '', message: nothingToDo ? 'every licence in the row was already assigned' : '', assignedAt: null, provisionedAt: null };
   }
 
-  async function saveChunk(input: { runKey: string; chunk: number; results: ChunkUserResult[] }): Promise<null> {
-    await store.saveChunk(input.runKey, input.chunk, input.results);
-    return null;
+  /** Merges a group's results (or the number step's changes) into the stored chunk; answers how many still wait for Teams. */
+  async function saveChunk(input: SaveChunkInput): Promise<ChunkProgress> {
+    const work = await chunkWork(input);
+    const merged = await mergeChunk(input, (byRow) => {
+      for (const r of input.results ?? []) byRow.set(r.row, r);
+      for (const g of input.gaveUp ?? []) {
+        const w = work[g.index];
+        if (w) byRow.set(w.row, { row: w.row, outcome: 'failed', reason: g.reason, message: errorText(g.message), assignedAt: null, provisionedAt: null });
+      }
+      for (const n of input.numbers ?? []) {
+        const r = byRow.get(n.row);
+        if (r) byRow.set(n.row, { ...r, ...n });
+      }
+    });
+    return { pending: pendingOf(work, merged).length };
   }
 
   /**
    * The users (by object id) whose Teams configuration now shows CallingPlan (PhoneSystem for the phoneSystemOnly
    * ones: a Direct Routing number needs only Phone System), and those Graph refuses to show.
    */
-  async function probeTeams(input: ProbeInput): Promise<ProbeResult> {
+  async function checkTeams(input: TeamsCheck): Promise<TeamsSeen> {
     const userIds = input.userIds;
     if (userIds.length === 0) return { found: [], refused: [] };
     const perSecond = deps.teamsReads?.perSecond ?? Number.POSITIVE_INFINITY;
@@ -233,6 +286,57 @@ export function createActivities(deps: ActivityDeps) {
     }
     if (found.length === 0 && refused.length === 0 && transient && [...features.values()].every((r) => !r.ok)) throw new TransientGraphError(transient);
     return { found, refused };
+  }
+
+  /**
+   * One Teams check of a chunk: its pending users are the rows it polls whose stored outcome is still `assigned`; those
+   * Teams shows ready are recorded as provisioned (at the orchestration's time of the check), those Graph refuses to
+   * show (401/403: waiting will not change that) as failed `forbidden`, naming the permission. Idempotent: a retried
+   * check reads again only who is still pending.
+   */
+  async function probeTeams(input: ProbeInput): Promise<ProbeResult> {
+    const work = await chunkWork(input);
+    const pending = pendingOf(work, await store.readChunk(input.runKey, input.chunk));
+    if (pending.length === 0) return { pending: 0, found: 0, refused: 0, numbered: [] };
+    const phoneSystemOnly = pending.filter((p) => p.waitFor === 'PhoneSystem').map((p) => p.userId);
+    const seen = await checkTeams({ userIds: pending.map((p) => p.userId), ...(phoneSystemOnly.length > 0 ? { phoneSystemOnly } : {}), ...(input.reservedAt ? { reservedAt: input.reservedAt } : {}) });
+    if (seen.deferredUntil) return { pending: pending.length, found: 0, refused: 0, numbered: [], deferredUntil: seen.deferredUntil };
+    const found = new Set(seen.found);
+    const refused = new Map(seen.refused.map((r) => [r.userId, r.message]));
+    const ready = pending.filter((p) => found.has(p.userId));
+    const denied = pending.filter((p) => !found.has(p.userId) && refused.has(p.userId));
+    if (ready.length > 0 || denied.length > 0) {
+      await mergeChunk(input, (byRow) => {
+        for (const p of ready) {
+          const r = byRow.get(p.row);
+          if (r) byRow.set(p.row, { ...r, outcome: 'provisioned', provisionedAt: input.at });
+        }
+        for (const p of denied) {
+          const r = byRow.get(p.row);
+          if (r) byRow.set(p.row, { ...r, outcome: 'failed', reason: 'forbidden', message: errorText(`licences assigned, but Teams cannot be read to confirm the calling plan: ${refused.get(p.userId)!}`) });
+        }
+      });
+    }
+    return { pending: pending.length - ready.length - denied.length, found: ready.length, refused: denied.length, numbered: ready.filter((p) => p.number).map((p) => p.row) };
+  }
+
+  /** A chunk's end: at the deadline its users still pending are flagged (a cancelled chunk's stay assigned). Its counts. */
+  async function settleChunk(input: SettleChunkInput): Promise<OutcomeCounts> {
+    const work = await chunkWork(input);
+    const results = await store.readChunk(input.runKey, input.chunk);
+    const late = input.cancelled ? [] : pendingOf(work, results);
+    if (late.length === 0) return countOutcomes(results);
+    const message = `Teams showed no calling plan by the deadline (${input.deadline}); if it still has none, contact Microsoft support`;
+    const rows = new Set(late.map((p) => p.row));
+    return countOutcomes(await mergeChunk(input, (byRow) => {
+      for (const row of rows) byRow.set(row, { ...byRow.get(row)!, outcome: 'flagged', reason: 'no_calling_plan', message });
+    }));
+  }
+
+  /** What the store holds for a chunk's generation to honour: the latest recheck request and a batch cancel. */
+  async function chunkSignals(input: { runKey: string }): Promise<ChunkSignals> {
+    const [recheckRequestedAt, cancellations] = await Promise.all([store.recheckRequestedAt(input.runKey), store.readCancellations(input.runKey)]);
+    return { recheckRequestedAt, cancelled: cancellations.batch };
   }
 
   async function finish(input: FinishInput): Promise<OutcomeCounts> {
@@ -275,7 +379,7 @@ export function createActivities(deps: ActivityDeps) {
     return report.counts;
   }
 
-  return { preflight, loadChunk, assign, saveChunk, probeTeams, finish };
+  return { preflight, loadChunk, assign, saveChunk, checkTeams, probeTeams, settleChunk, chunkSignals, finish };
 }
 
 /** Service plan name → id as the tenant lists them (assignedLicenses' disabledPlans are ids). */

@@ -1,14 +1,17 @@
 // One chunk of users: assign their licences a few at a time (each assignment retried on transient Graph errors),
-// then watch Teams on durable timers until every calling plan shows or the deadline passes. A `recheck` event
-// checks at once. The loop continues as new every few polls so the history stays short.
+// then watch Teams on durable timers until every calling plan shows or the deadline passes, continuing as new every
+// few checks so the history stays short. Messages carry references (run, chunk, position) and counts: the rows and
+// their results live in the batch store, where activities read and merge them, so no message grows with the chunk
+// (issue 11.7). A recheck (an event, and a record in the store that survives continue-as-new, issue 11.6) brings the
+// next check forward, never to within the floor of the last one; a cancel (event, and the store's record) ends the wait.
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
-import type { ChunkUserResult, PlannedAssignment } from '../shared/domain/batch';
-import { nextPollAt } from '../shared/domain/polling';
-import { countOutcomes } from '../shared/domain/report';
-import type { AssignInput, ChunkInput, ChunkState, ChunkSummary, ProbeInput, ProbeResult } from './contracts';
+import type { ChunkUserResult } from '../shared/domain/batch';
+import { nextCheckAt, recheckAt } from '../shared/domain/polling';
+import type { OutcomeCounts } from '../shared/domain/report';
+import type { AssignInput, ChunkInput, ChunkProgress, ChunkSignals, ChunkState, ChunkSummary, GaveUp, ProbeInput, ProbeResult, SaveChunkInput, SettleChunkInput } from './contracts';
 import type { NumberResult, NumbersInput } from './number-contracts';
-import { ASSIGN_ACTIVITY, CANCEL_EVENT, LOAD_CHUNK_ACTIVITY, NUMBERS_ORCHESTRATOR, PROBE_TEAMS_ACTIVITY, RECHECK_EVENT, SAVE_CHUNK_ACTIVITY, numbersInstanceId } from './names';
+import { ASSIGN_ACTIVITY, CANCEL_EVENT, CHUNK_SIGNALS_ACTIVITY, LOAD_CHUNK_ACTIVITY, NUMBERS_ORCHESTRATOR, PROBE_TEAMS_ACTIVITY, RECHECK_EVENT, SAVE_CHUNK_ACTIVITY, SETTLE_CHUNK_ACTIVITY, numbersInstanceId } from './names';
 
 /** Transient Graph failures (429, 5xx, resets) for one user: retried for about ten minutes before giving up. */
 export const GRAPH_RETRY = new df.RetryOptions(10_000, 6);
@@ -20,6 +23,9 @@ STORE_RETRY.backoffCoefficient = 2;
 
 /** Times one check waits for its slots in the shared Teams read budget before it counts as a poll that read nothing. */
 export const MAX_DEFERRALS = 4;
+
+/** Users handed to one number step: its result (a row each, messages up to ~500 characters) stays far below 45 KB. */
+export const NUMBERS_PER_STEP = 25;
 
 /** Polls between continue-as-new, which keeps each history bounded. */
 export const POLLS_PER_GENERATION = 8;
@@ -45,20 +51,6 @@ export function* settleAll<T>(context: OrchestrationContext, tasks: Task[]): Gen
 }
 
 /**
- * A 401/403 on Teams reads (TeamsUserConfiguration.Read.All not granted or not consented) does not pass with time:
- * those users stop waiting at once and fail `forbidden` with the message naming the permission.
- */
-export function endRefusedWaits(results: ChunkUserResult[], pending: ChunkState['pending'], refused: ProbeResult['refused']): { results: ChunkUserResult[]; pending: ChunkState['pending'] } {
-  if (refused.length === 0) return { results, pending };
-  const byUser = new Map(refused.map((r) => [r.userId, r.message]));
-  const rows = new Map(pending.filter((p) => byUser.has(p.userId)).map((p) => [p.row, byUser.get(p.userId)!]));
-  return {
-    results: results.map((r) => (rows.has(r.row) ? { ...r, outcome: 'failed', reason: 'forbidden', message: `licences assigned, but Teams cannot be read to confirm the calling plan: ${rows.get(r.row)!}` } : r)),
-    pending: pending.filter((p) => !rows.has(p.row)),
-  };
-}
-
-/**
  * The activity's own message from a failed task: the Durable extension reports it as
  * "Activity function '<name>' failed: <message>" (TaskActivityShim), and the SDK appends " \n <details>".
  */
@@ -68,113 +60,141 @@ export function activityFailure(message: string): string {
 
 export const chunkOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<ChunkInput>();
-  const runKey = input.runKey ?? input.batchId;
+  const ref = { runKey: input.runKey ?? input.batchId, chunk: input.chunk };
+  const now = () => context.df.currentUtcDateTime;
   let state: ChunkState;
   if (input.state) {
     state = input.state;
+    if (Array.isArray((state as unknown as { pending: unknown }).pending)) {
+      // Carried by a version that kept the rows in the input (it saved every change to the store too): count the
+      // pending rows from the store, which a save without changes answers.
+      const progress = (yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { ...ref, results: [] } satisfies SaveChunkInput)) as ChunkProgress;
+      state = { assignedAt: state.assignedAt, pending: progress.pending, lastCheckAt: null, polls: state.polls };
+    }
   } else {
-    const work = (yield context.df.callActivityWithRetry(LOAD_CHUNK_ACTIVITY, STORE_RETRY, { runKey, chunk: input.chunk })) as PlannedAssignment[];
-    const results: ChunkUserResult[] = [];
-    for (let i = 0; i < work.length; i += input.parallelism) {
-      const group = work.slice(i, i + input.parallelism);
-      const settled = yield* settleAll<ChunkUserResult>(context, group.map((w) => context.df.callActivityWithRetry(ASSIGN_ACTIVITY, GRAPH_RETRY, { ...w, runKey } satisfies AssignInput)));
-      const at = context.df.currentUtcDateTime.toISOString();
+    const size = (yield context.df.callActivityWithRetry(LOAD_CHUNK_ACTIVITY, STORE_RETRY, ref)) as number;
+    let pending = 0;
+    for (let i = 0; i < size; i += input.parallelism) {
+      const indexes = Array.from({ length: Math.min(input.parallelism, size - i) }, (_, k) => i + k);
+      const settled = yield* settleAll<ChunkUserResult>(context, indexes.map((index) => context.df.callActivityWithRetry(ASSIGN_ACTIVITY, GRAPH_RETRY, { ...ref, index } satisfies AssignInput)));
+      const at = now().toISOString();
+      const results: ChunkUserResult[] = [];
+      const gaveUp: GaveUp[] = [];
       settled.forEach((s, k) => {
-        const row = group[k]!.row;
         if (s.ok) results.push({ ...s.value, assignedAt: s.value.outcome === 'assigned' ? at : null });
         else {
           const cause = activityFailure(s.message);
-          results.push({ row, outcome: 'failed', reason: /^throttled\b/.test(cause) ? 'throttled' : 'graph_error', message: `gave up after repeated transient Graph errors: ${cause.slice(0, 400)}`, assignedAt: null, provisionedAt: null });
+          gaveUp.push({ index: indexes[k]!, reason: /^throttled\b/.test(cause) ? 'throttled' : 'graph_error', message: `gave up after repeated transient Graph errors: ${cause.slice(0, 400)}` });
         }
       });
+      // Each group's results are merged into the store as they come: only these few rows travel.
+      const save: SaveChunkInput = { ...ref, results, ...(gaveUp.length > 0 ? { gaveUp } : {}) };
+      pending = ((yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, save)) as ChunkProgress).pending;
     }
-    const polled = new Map(work.filter((w) => w.pollTeams).map((w) => [w.row, w]));
-    const pending = results
-      .filter((r) => r.outcome === 'assigned' && polled.has(r.row))
-      .map((r) => {
-        const w = polled.get(r.row)!;
-        return { row: r.row, userId: w.userId, ...(w.waitFor ? { waitFor: w.waitFor } : {}), ...(w.number ? { number: true as const } : {}) };
-      });
-    state = { results, pending, assignedAt: context.df.currentUtcDateTime.toISOString(), polls: 0 };
-    yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { runKey, chunk: input.chunk, results: state.results });
+    state = { assignedAt: now().toISOString(), pending, lastCheckAt: null, polls: 0 };
   }
 
+  const assignedAt = new Date(state.assignedAt);
   const deadline = new Date(input.deadline);
-  let { results, pending, polls } = state;
-  while (pending.length > 0) {
-    const next = nextPollAt(new Date(state.assignedAt), context.df.currentUtcDateTime, deadline);
-    if (!next) break;
-    const timer = context.df.createTimer(next);
-    const recheck = context.df.waitForExternalEvent(RECHECK_EVENT);
-    // The batch was cancelled: its licensed rows stop waiting for Teams and end assigned (as recorded).
-    const cancel = context.df.waitForExternalEvent(CANCEL_EVENT);
-    const winner = (yield context.df.Task.any([timer, recheck, cancel])) as Task;
-    if (winner !== timer && !timer.isCompleted) timer.cancel();
-    if (winner === cancel) {
-      pending = [];
+  let { pending, polls } = state;
+  let lastCheckAt = state.lastCheckAt ? new Date(state.lastCheckAt) : null;
+  let recheckDue = state.recheckDue === true;
+  let cancelled = false;
+  if (pending > 0) {
+    // The extension drops events that a generation had not processed when it continued as new: the requests are
+    // also recorded in the store, and read here at the start of every generation.
+    const signals = (yield context.df.callActivityWithRetry(CHUNK_SIGNALS_ACTIVITY, STORE_RETRY, { runKey: ref.runKey })) as ChunkSignals;
+    if (signals.cancelled) cancelled = true;
+    if (signals.recheckRequestedAt && Date.parse(signals.recheckRequestedAt) > (lastCheckAt ?? assignedAt).getTime()) recheckDue = true;
+  }
+  // One waiter of each kind per generation, replaced only once it has fired: an event that arrives while a check runs
+  // completes this waiter and is seen at the next wait (the SDK hands an event to the newest open waiter of its name,
+  // which would otherwise be one whose race was already lost). A Task.any built with a child that has already
+  // completed never completes from it (durable-js WhenAnyTask), so completed waiters are looked at before each wait.
+  let recheck: Task | undefined;
+  let cancel: Task | undefined;
+  while (pending > 0 && !cancelled) {
+    if (cancel?.isCompleted) {
+      cancelled = true;
       break;
     }
-    const phoneSystemOnly = pending.filter((p) => p.waitFor === 'PhoneSystem').map((p) => p.userId);
-    const check: ProbeInput = { userIds: pending.map((p) => p.userId), ...(phoneSystemOnly.length > 0 ? { phoneSystemOnly } : {}) };
-    let probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, check)) as ProbeResult;
+    if (recheck?.isCompleted) {
+      recheck = undefined;
+      recheckDue = true;
+    }
+    const next = (recheckDue ? recheckAt(assignedAt, lastCheckAt, now(), deadline) : null) ?? nextCheckAt(assignedAt, lastCheckAt, deadline);
+    if (!next) {
+      // The last check was within the floor of the deadline: no read is left, but the rows are flagged at the
+      // deadline, not before it (a cancel still ends the wait).
+      if (now().getTime() < deadline.getTime()) {
+        cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
+        const end = context.df.createTimer(deadline);
+        if ((yield context.df.Task.any([end, cancel])) === cancel) {
+          if (!end.isCompleted) end.cancel();
+          cancelled = true;
+        }
+      }
+      break;
+    }
+    if (next.getTime() > now().getTime()) {
+      recheck ??= context.df.waitForExternalEvent(RECHECK_EVENT);
+      cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
+      const timer = context.df.createTimer(next);
+      const winner = (yield context.df.Task.any([timer, recheck, cancel])) as Task;
+      if (winner !== timer) {
+        if (!timer.isCompleted) timer.cancel();
+        // the top of the loop takes the recheck or the cancel
+        continue;
+      }
+    }
+    let checkAt = now();
+    let probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { ...ref, at: checkAt.toISOString() } satisfies ProbeInput)) as ProbeResult;
     // The shared Teams read budget has no room soon: the check's slots start at deferredUntil. Wait for them on a
     // durable timer (a cancel still ends the wait) and check with the reservation; a check that comes back late
     // reserves again, so this is bounded by the deferrals' count, not by time.
-    let cancelled = false;
     for (let d = 0; probe.deferredUntil && d < MAX_DEFERRALS; d++) {
+      cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
+      if (cancel.isCompleted) break;
       const slots = context.df.createTimer(new Date(probe.deferredUntil));
-      const stop = context.df.waitForExternalEvent(CANCEL_EVENT);
-      const first = (yield context.df.Task.any([slots, stop])) as Task;
-      if (first === stop) {
+      if ((yield context.df.Task.any([slots, cancel])) === cancel) {
         if (!slots.isCompleted) slots.cancel();
-        cancelled = true;
         break;
       }
-      probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { ...check, reservedAt: probe.deferredUntil } satisfies ProbeInput)) as ProbeResult;
+      checkAt = now();
+      probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { ...ref, at: checkAt.toISOString(), reservedAt: probe.deferredUntil } satisfies ProbeInput)) as ProbeResult;
     }
-    if (cancelled) {
-      pending = [];
+    if (cancel?.isCompleted) {
+      cancelled = true;
       break;
     }
-    const found = probe.found;
     polls++;
-    if (found.length > 0) {
-      const seen = new Set(found);
-      const at = context.df.currentUtcDateTime.toISOString();
-      const done = new Set(pending.filter((p) => seen.has(p.userId)).map((p) => p.row));
-      results = results.map((r) => (done.has(r.row) ? { ...r, outcome: 'provisioned', provisionedAt: at } : r));
-      // Users ready for their phone number get it now, in the number step's own orchestration.
-      const numbered = pending.filter((p) => p.number && done.has(p.row)).map((p) => p.row);
-      if (numbered.length > 0) {
-        const step: NumbersInput = { runKey, chunk: input.chunk, rows: numbered, parallelism: input.parallelism };
-        let numbers: NumberResult[];
-        try {
-          numbers = (yield context.df.callSubOrchestrator(NUMBERS_ORCHESTRATOR, step, numbersInstanceId(context.df.instanceId, polls))) as NumberResult[];
-        } catch (e) {
-          const cause = activityFailure(e instanceof Error ? e.message : String(e)).slice(0, 400);
-          numbers = numbered.map((row) => ({ row, outcome: 'flagged', reason: 'number_assignment_failed', message: `licences assigned and Teams shows the calling plan, but the number step failed: ${cause}; assign the number in the Teams admin center or send the row again` }));
-        }
-        const byRow = new Map(numbers.map((n) => [n.row, n]));
-        results = results.map((r) => (byRow.has(r.row) ? { ...r, ...byRow.get(r.row)! } : r));
+    lastCheckAt = checkAt;
+    recheckDue = false;
+    pending = probe.pending;
+    // Users ready for their phone number get it now, in the number step's own orchestration, a few at a time: its
+    // output (one result per row) stays small whatever the chunk's size.
+    for (let part = 0; part * NUMBERS_PER_STEP < probe.numbered.length; part++) {
+      const rows = probe.numbered.slice(part * NUMBERS_PER_STEP, (part + 1) * NUMBERS_PER_STEP);
+      const step: NumbersInput = { runKey: ref.runKey, chunk: input.chunk, rows, parallelism: input.parallelism };
+      let numbers: NumberResult[];
+      try {
+        numbers = (yield context.df.callSubOrchestrator(NUMBERS_ORCHESTRATOR, step, numbersInstanceId(context.df.instanceId, polls, part))) as NumberResult[];
+      } catch (e) {
+        const cause = activityFailure(e instanceof Error ? e.message : String(e)).slice(0, 400);
+        numbers = rows.map((row) => ({ row, outcome: 'flagged', reason: 'number_assignment_failed', message: `licences assigned and Teams shows the calling plan, but the number step failed: ${cause}; assign the number in the Teams admin center or send the row again` }));
       }
-      pending = pending.filter((p) => !done.has(p.row));
+      yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { ...ref, numbers } satisfies SaveChunkInput);
     }
-    ({ results, pending } = endRefusedWaits(results, pending, probe.refused));
-    if (found.length > 0 || probe.refused.length > 0) {
-      yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { runKey, chunk: input.chunk, results });
-    }
-    if (pending.length > 0 && polls % POLLS_PER_GENERATION === 0) {
-      const carried: ChunkInput = { ...input, state: { results, pending, assignedAt: state.assignedAt, polls } };
+    if (pending > 0 && polls % POLLS_PER_GENERATION === 0) {
+      const carried: ChunkInput = { ...input, state: { assignedAt: state.assignedAt, pending, lastCheckAt: lastCheckAt.toISOString(), polls, ...(recheck?.isCompleted ? { recheckDue: true } : {}) } };
       context.df.continueAsNew(carried);
       return undefined;
     }
   }
 
-  if (pending.length > 0) {
-    const late = new Set(pending.map((p) => p.row));
-    results = results.map((r) => (late.has(r.row) ? { ...r, outcome: 'flagged', reason: 'no_calling_plan', message: `Teams showed no calling plan by the deadline (${input.deadline}); if it still has none, contact Microsoft support` } : r));
-    yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { runKey, chunk: input.chunk, results });
-  }
-  const summary: ChunkSummary = { chunk: input.chunk, counts: countOutcomes(results) };
+  // At the deadline the users still pending are flagged; a cancelled chunk's licensed rows end assigned (as recorded).
+  const settle: SettleChunkInput = { ...ref, deadline: input.deadline, ...(cancelled ? { cancelled: true as const } : {}) };
+  const counts = (yield context.df.callActivityWithRetry(SETTLE_CHUNK_ACTIVITY, STORE_RETRY, settle)) as OutcomeCounts;
+  const summary: ChunkSummary = { chunk: input.chunk, counts };
   return summary;
 };

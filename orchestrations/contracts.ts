@@ -1,8 +1,9 @@
 // What orchestrators and activities pass each other. Kept small and free of UPNs: rows travel as row numbers and
 // object ids; everything else stays in the batch store.
 import type { InputRef, RunKey } from '../shared/adapters/batch-store';
-import type { ChunkUserResult, PlannedAssignment } from '../shared/domain/batch';
+import type { ChunkUserResult } from '../shared/domain/batch';
 import type { OutcomeCounts } from '../shared/domain/report';
+import type { NumberResult } from './number-contracts';
 
 export interface BatchInput {
   /** The id the caller sees (its own, or an upload's). */
@@ -47,12 +48,17 @@ export interface PreflightResult {
   readonly settled: OutcomeCounts;
 }
 
+/** What a chunk orchestration carries across continue-as-new: counts and times, never rows (those are in the store). */
 export interface ChunkState {
-  readonly results: ChunkUserResult[];
-  /** Users still waiting for Teams to show a calling plan (or Phone System), and whether a number follows. */
-  readonly pending: { readonly row: number; readonly userId: string; readonly waitFor?: 'PhoneSystem'; readonly number?: true }[];
   readonly assignedAt: string;
+  /** How many of the chunk's users still wait for Teams to show a calling plan (or Phone System). */
+  readonly pending: number;
+  /** When Teams was last read for them (null before the first check). */
+  readonly lastCheckAt: string | null;
+  /** Checks so far, over every generation (the number step's instance ids count on it). */
   readonly polls: number;
+  /** A recheck arrived and has not been honoured yet. */
+  readonly recheckDue?: boolean;
 }
 
 export interface ChunkInput {
@@ -62,6 +68,13 @@ export interface ChunkInput {
   readonly deadline: string;
   readonly parallelism: number;
   readonly state?: ChunkState;
+}
+
+/** A chunk in the batch store: activities read and merge its rows themselves, so no message grows with the chunk. */
+export interface ChunkRef {
+  /** The run's folder (the batch id only in runs started before run keys existed). */
+  readonly runKey: RunKey;
+  readonly chunk: number;
 }
 
 export interface ChunkSummary {
@@ -80,30 +93,82 @@ export interface BatchStatus {
 }
 
 /**
- * One user's assignment, and the run it belongs to: the activity reads the run's cancellations just before its first
- * write, so a cancel that arrives after the row was handed to a chunk still stops it (absent in chunks started before
- * run keys existed: no check).
+ * One user's assignment, by position in the chunk's stored work. The activity reads the row there, and reads the run's
+ * cancellations just before its first write, so a cancel that arrives after the row was handed to a chunk still stops
+ * it.
  */
-export type AssignInput = PlannedAssignment & { readonly runKey?: RunKey };
+export interface AssignInput extends ChunkRef {
+  readonly index: number;
+}
 
-export interface ProbeInput {
-  readonly userIds: readonly string[];
-  /** Of those, the users for whom Phone System is enough (Direct Routing numbers): CallingPlan is not awaited. */
-  readonly phoneSystemOnly?: readonly string[];
+/** A user whose assignment failed after every retry, by position in the chunk's work. */
+export interface GaveUp {
+  readonly index: number;
+  readonly reason: 'throttled' | 'graph_error';
+  readonly message: string;
+}
+
+export interface SaveChunkInput extends ChunkRef {
+  /** Only the results that changed (one group of assignments); the activity merges them into the stored chunk. */
+  readonly results?: readonly ChunkUserResult[];
+  readonly gaveUp?: readonly GaveUp[];
+  /** What the number step changed in the rows it handled (merged onto the stored rows). */
+  readonly numbers?: readonly NumberResult[];
+}
+
+export interface ChunkProgress {
+  /** The chunk's users still waiting for Teams. */
+  readonly pending: number;
+}
+
+/** Reads Teams for the chunk's pending users (found in the store) and records what it saw there. */
+export interface ProbeInput extends ChunkRef {
+  /** The orchestration's time of the check, recorded as provisionedAt. */
+  readonly at: string;
   /** The start of the slots a deferred check reserved in the Teams read budget (its `deferredUntil`). */
   readonly reservedAt?: string;
 }
 
-export interface ProbeResult {
-  /** Users (object ids) whose Teams configuration shows CallingPlan (or PhoneSystem, for phoneSystemOnly users). */
-  readonly found: string[];
-  /** Users whose Teams reads Graph refused (401/403): waiting will not change that. */
-  readonly refused: { readonly userId: string; readonly message: string }[];
+export interface ProbeResult extends ChunkProgress {
+  /** Users Teams now shows ready (recorded as provisioned in the store). */
+  readonly found: number;
+  /** Users whose Teams reads Graph refused (401/403; recorded as failed `forbidden`): waiting will not change that. */
+  readonly refused: number;
+  /** Of the users found, the rows whose phone number step follows (row numbers only). */
+  readonly numbered: readonly number[];
   /**
    * Set when nothing was read: the check's slots in the shared Teams read budget start then. The orchestration waits
    * on a durable timer and checks again with `reservedAt` set to it.
    */
   readonly deferredUntil?: string;
+}
+
+/** Who to read and how, for one Teams check (the activity's inner step; not a durable message). */
+export interface TeamsCheck {
+  readonly userIds: readonly string[];
+  /** Of those, the users for whom Phone System is enough (Direct Routing numbers): CallingPlan is not awaited. */
+  readonly phoneSystemOnly?: readonly string[];
+  readonly reservedAt?: string;
+}
+
+export interface TeamsSeen {
+  readonly found: string[];
+  readonly refused: { readonly userId: string; readonly message: string }[];
+  readonly deferredUntil?: string;
+}
+
+/** The chunk's end: at the deadline its pending users are flagged; a cancelled chunk's stay assigned as recorded. */
+export interface SettleChunkInput extends ChunkRef {
+  readonly deadline: string;
+  readonly cancelled?: true;
+}
+
+/** What a chunk reads at the start of each generation: requests recorded in the store, which no continue-as-new loses. */
+export interface ChunkSignals {
+  /** The latest recheck request for the run (POST …/recheck), if any. */
+  readonly recheckRequestedAt: string | null;
+  /** The whole batch was cancelled. */
+  readonly cancelled: boolean;
 }
 
 /** A chunk whose orchestration failed outright, with its failure's first line. */

@@ -6,6 +6,8 @@ export const LOAD_CHUNK_ACTIVITY = 'dialtone-load-chunk';
 export const ASSIGN_ACTIVITY = 'dialtone-assign';
 export const SAVE_CHUNK_ACTIVITY = 'dialtone-save-chunk';
 export const PROBE_TEAMS_ACTIVITY = 'dialtone-probe-teams';
+export const SETTLE_CHUNK_ACTIVITY = 'dialtone-settle-chunk';
+export const CHUNK_SIGNALS_ACTIVITY = 'dialtone-chunk-signals';
 export const FINISH_ACTIVITY = 'dialtone-finish';
 export const CALLBACK_ORCHESTRATOR = 'dialtone-callback';
 export const DELIVER_CALLBACK_ACTIVITY = 'dialtone-deliver-callback';
@@ -30,9 +32,12 @@ export const START_NUMBER_ACTIVITY = 'dialtone-number-start';
 export const READ_NUMBER_ORDERS_ACTIVITY = 'dialtone-number-orders';
 export const CONFIRM_NUMBERS_ACTIVITY = 'dialtone-number-confirm';
 
-/** One number step of a chunk: `polls` (the chunk's count of Teams checks) makes each one's id unique, across continue-as-new too. */
-export function numbersInstanceId(chunkInstanceId: string, polls: number): string {
-  return `${chunkInstanceId}:numbers-${polls}`;
+/**
+ * One number step of a chunk: `polls` (the chunk's count of Teams checks) makes each one's id unique, across
+ * continue-as-new too; `part` numbers the steps of one check when its users are handed over a few at a time.
+ */
+export function numbersInstanceId(chunkInstanceId: string, polls: number, part = 0): string {
+  return part === 0 ? `${chunkInstanceId}:numbers-${polls}` : `${chunkInstanceId}:numbers-${polls}-${part}`;
 }
 
 export function callbackInstanceId(batchInstanceId: string): string {

@@ -56,6 +56,14 @@ export interface BatchStore {
   savePlan(runKey: RunKey, plan: StoredPlan): Promise<void>;
   readPlan(runKey: RunKey): Promise<StoredPlan | undefined>;
   saveChunk(runKey: RunKey, chunk: number, results: readonly ChunkUserResult[]): Promise<void>;
+  /** One chunk's stored results (empty before any). */
+  readChunk(runKey: RunKey, chunk: number): Promise<ChunkUserResult[]>;
+  /**
+   * Records that someone asked the run to check Teams now (POST …/recheck). Kept here, not only in a durable event:
+   * the extension discards events an orchestration had not processed when it continued as new.
+   */
+  requestRecheck(runKey: RunKey, at: string): Promise<void>;
+  recheckRequestedAt(runKey: RunKey): Promise<string | null>;
   readChunks(runKey: RunKey): Promise<ChunkUserResult[]>;
   saveReport(runKey: RunKey, report: BatchReport): Promise<void>;
   readReport(runKey: RunKey): Promise<BatchReport | undefined>;
@@ -116,7 +124,10 @@ export class BlobBatchStore implements BatchStore {
   private async getJson<T>(name: string): Promise<T | undefined> {
     const blob = (await this.container()).getBlobClient(name);
     try {
-      return JSON.parse((await blob.downloadToBuffer()).toString('utf8')) as T;
+      // One GET, one version of the blob: downloadToBuffer reads the size first and then ranges, which fails when the
+      // blob is replaced in between (a chunk's results are merged and rewritten while the status route reads them).
+      const r = await blob.download();
+      return JSON.parse((await streamToBuffer(r.readableStreamBody)).toString('utf8')) as T;
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
       throw e;
@@ -176,6 +187,18 @@ export class BlobBatchStore implements BatchStore {
 
   saveChunk(runKey: RunKey, chunk: number, results: readonly ChunkUserResult[]): Promise<void> {
     return this.putJson(`${runKey}/_work/chunk-${String(chunk).padStart(5, '0')}.json`, results);
+  }
+
+  async readChunk(runKey: RunKey, chunk: number): Promise<ChunkUserResult[]> {
+    return (await this.getJson<ChunkUserResult[]>(`${runKey}/_work/chunk-${String(chunk).padStart(5, '0')}.json`)) ?? [];
+  }
+
+  requestRecheck(runKey: RunKey, at: string): Promise<void> {
+    return this.putJson(`${runKey}/_work/recheck.json`, { requestedAt: at });
+  }
+
+  async recheckRequestedAt(runKey: RunKey): Promise<string | null> {
+    return (await this.getJson<{ requestedAt?: string }>(`${runKey}/_work/recheck.json`))?.requestedAt ?? null;
   }
 
   async readChunks(runKey: RunKey): Promise<ChunkUserResult[]> {

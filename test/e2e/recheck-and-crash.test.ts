@@ -19,9 +19,9 @@ describe('recheck', () => {
   it('checks Teams at once instead of waiting for the next poll', async () => {
     expect((await postBatch(stack, { batchId: 'recheck-1', users: [{ userPrincipalName: 'quick@contoso.com' }] })).status).toBe(202);
     // Wait (bounded by jest's timeout, not by a clock here) until the chunk has assigned: it then waits on its first
-    // poll timer, 10 minutes away on the real clock.
+    // check's timer, a minute away on the real clock.
     while ((await getBatch(stack, 'recheck-1')).body?.users?.[0]?.outcome !== 'assigned') await new Promise((r) => setTimeout(r, 100));
-    // Teams has not been asked yet: the only read that can come before the 10-minute timer is the recheck's.
+    // Teams has not been asked yet: the only read that can come before the one-minute timer is the recheck's.
     expect(stack.sim.record.byKind.teamsUserConfiguration).toBe(0);
     // At capacity (a batch and its chunk running), a new batch is refused with 503 and Retry-After, starting nothing.
     const busy = await postBatch(stack, { batchId: 'too-many', users: [{ userPrincipalName: 'quick@contoso.com' }] });
@@ -34,8 +34,8 @@ describe('recheck', () => {
     expect(report.users[0]).toMatchObject({ outcome: 'provisioned' });
     // One Teams read, the recheck's, saw the calling plan.
     expect([stack.sim.record.byKind.teamsUserConfiguration, stack.sim.record.callingPlanSeenAt.size]).toEqual([1, 1]);
-    // The first poll timer is 10 minutes after the assignment: a calling plan seen before then was seen by the recheck.
-    expect(Date.parse(report.users[0]!.provisionedAt!) - Date.parse(report.users[0]!.assignedAt!)).toBeLessThan(10 * 60_000);
+    // The first scheduled check is a minute after the assignment: a calling plan seen before then was seen by the recheck.
+    expect(Date.parse(report.users[0]!.provisionedAt!) - Date.parse(report.users[0]!.assignedAt!)).toBeLessThan(60_000);
     const unknown = await fetch(`${stack.host.url}/api/batches/nope/recheck`, { method: 'POST', headers: { 'x-functions-key': stack.host.functionKey } });
     expect(unknown.status).toBe(404);
   });
@@ -70,6 +70,8 @@ describe('crash and resume', () => {
   const heldNth = 8;
   let stack: Stack;
   beforeAll(async () => {
+    // Its never-provisioned users are checked up to 142 times in the day (polling by budget, issue 17.1): the report
+    // came after ~125 s here under a load of 10, so it is waited for up to 4 minutes.
     stack = await startStack({ tenant, faults: { latencyMs: [60, 120], holdAssignLicense: heldNth }, settings: { DIALTONE_CHUNK_SIZE: '15', DIALTONE_ASSIGN_PARALLELISM: '2' } });
   });
   afterAll(() => stack?.stop());
@@ -83,7 +85,7 @@ describe('crash and resume', () => {
     await stack.crashAndRestartHost();
     expect(requestsAtKill).toBeGreaterThanOrEqual(heldNth);
     expect(requestsAtKill).toBeLessThan(licensed.length);
-    const report = await waitForReport(stack, 'crash-1', 120_000);
+    const report = await waitForReport(stack, 'crash-1', 240_000);
     expect(report.counts.total).toBe(n);
     expect(report.users.map((u) => u.row)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(new Map(Object.entries(outcomesByUpn(report)))).toEqual(expected);
@@ -94,5 +96,5 @@ describe('crash and resume', () => {
     // The seats Graph counts as used: one per licensed user, none twice.
     const consumed = Object.fromEntries(stack.sim.tenant.subscribedSkus().map((s) => [s['skuPartNumber'], s['consumedUnits']]));
     expect(consumed).toEqual({ ENTERPRISEPACK: licensed.length, MCOEV: licensed.length, MCOPSTN1: licensed.length });
-  });
+  }, 300_000);
 });

@@ -12,7 +12,7 @@ import { InstanceStore } from '../../local/host/durable/store';
 import { FunctionRegistry } from '../../local/host/functions-core';
 import { TransientGraphError } from '../../orchestrations/activities';
 import { activityFailure, chunkOrchestrator } from '../../orchestrations/chunk';
-import { ASSIGN_ACTIVITY, CHUNK_ORCHESTRATOR, LOAD_CHUNK_ACTIVITY, SAVE_CHUNK_ACTIVITY } from '../../orchestrations/names';
+import { ASSIGN_ACTIVITY, CHUNK_ORCHESTRATOR, LOAD_CHUNK_ACTIVITY, SAVE_CHUNK_ACTIVITY, SETTLE_CHUNK_ACTIVITY } from '../../orchestrations/names';
 
 type Handler = (...args: any[]) => unknown;
 const dirs: string[] = [];
@@ -132,28 +132,27 @@ describe('failure messages', () => {
 describe('a write Graph keeps throttling', () => {
   it('fails that row throttled once every retry is spent, and the chunk goes on with the others', async () => {
     let attempts = 0;
-    const saved: unknown[][] = [];
-    const row = (n: number) => ({ row: n, userId: `u${n}`, addSkuIds: ['s'], setUsageLocation: null, pollTeams: false });
+    const saved: { results: unknown[]; gaveUp?: unknown[] }[] = [];
     const { engine, drive } = setup({ [CHUNK_ORCHESTRATOR]: chunkOrchestrator }, {
-      [LOAD_CHUNK_ACTIVITY]: async () => [row(1), row(2)],
-      [ASSIGN_ACTIVITY]: async (w: { row: number }) => {
-        if (w.row === 2) return { row: 2, outcome: 'assigned', reason: '', message: '', assignedAt: null, provisionedAt: null };
+      // The chunk's two users stay in the store; the orchestration sends positions.
+      [LOAD_CHUNK_ACTIVITY]: async () => 2,
+      [ASSIGN_ACTIVITY]: async (a: { index: number }) => {
+        if (a.index === 1) return { row: 2, outcome: 'assigned', reason: '', message: '', assignedAt: null, provisionedAt: null };
         attempts++;
         throw new TransientGraphError({ ok: false, transient: true, reason: 'throttled', status: 429, code: 'TooManyRequests', message: 'Please retry again later.' });
       },
-      [SAVE_CHUNK_ACTIVITY]: async (input: { results: unknown[] }) => {
-        saved.push(input.results);
-        return null;
+      [SAVE_CHUNK_ACTIVITY]: async (input: { results: unknown[]; gaveUp?: unknown[] }) => {
+        saved.push(input);
+        return { pending: 0 };
       },
+      [SETTLE_CHUNK_ACTIVITY]: async () => ({ total: 2 }),
     });
     engine.startNew(CHUNK_ORCHESTRATOR, 'throttled-1', { batchId: 'b', runKey: 'default/b/r', chunk: 0, deadline: '2026-11-26T08:00:00.000Z', parallelism: 10 });
     expect((await drive('throttled-1')).runtimeStatus).toBe('Completed');
     // callActivityWithRetry's 6 attempts (orchestrations/chunk.ts GRAPH_RETRY), then the row is given up, not dropped.
     expect(attempts).toBe(6);
-    expect(saved[0]).toEqual([
-      { row: 1, outcome: 'failed', reason: 'throttled', message: expect.stringMatching(/^gave up after repeated transient Graph errors: throttled: HTTP 429 TooManyRequests Please retry again later\./), assignedAt: null, provisionedAt: null },
-      { row: 2, outcome: 'assigned', reason: '', message: '', assignedAt: expect.any(String), provisionedAt: null },
-    ]);
+    expect(saved[0]!.results).toEqual([{ row: 2, outcome: 'assigned', reason: '', message: '', assignedAt: expect.any(String), provisionedAt: null }]);
+    expect(saved[0]!.gaveUp).toEqual([{ index: 0, reason: 'throttled', message: expect.stringMatching(/^gave up after repeated transient Graph errors: throttled: HTTP 429 TooManyRequests Please retry again later\./) }]);
   });
 });
 

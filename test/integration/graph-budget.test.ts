@@ -6,7 +6,7 @@ import { startAzurite, type Azurite } from '../../local/azurite';
 import type { AppTime } from '../../shared/adapters/app-time';
 import { BlobRateLedger, WriteBudget } from '../../shared/adapters/graph-budget';
 import { createActivities } from '../../orchestrations/activities';
-import type { ProbeResult } from '../../orchestrations/contracts';
+import type { TeamsSeen } from '../../orchestrations/contracts';
 import { BlobBatchStore } from '../../shared/adapters/batch-store';
 import { DeferredFlagPublisher } from '../../shared/adapters/flags';
 import type { GraphResult, LicensingDirectory } from '../../shared/domain/directory';
@@ -100,14 +100,14 @@ describe('shared Graph budgets in blob storage', () => {
     // Each chunk checks once, as its orchestration would: a deferred check comes back on its timer, chunk 3's a
     // second late (its slots have begun: the reads are reserved again), then checks with the reservation.
     let deferrals = 0;
-    const check = async (c: number): Promise<ProbeResult> => {
+    const check = async (c: number): Promise<TeamsSeen> => {
       const activities = instances[c % 2]!;
-      let r = await activities.probeTeams({ userIds: usersOf(c) });
+      let r = await activities.checkTeams({ userIds: usersOf(c) });
       for (let d = 0; r.deferredUntil && d < 3; d++) {
         deferrals++;
         const due = Date.parse(r.deferredUntil) + (c === 3 && d === 0 ? 1000 : 0);
         if (due > time.now()) await time.sleep(due - time.now());
-        r = await activities.probeTeams({ userIds: usersOf(c), reservedAt: r.deferredUntil });
+        r = await activities.checkTeams({ userIds: usersOf(c), reservedAt: r.deferredUntil });
       }
       return r;
     };

@@ -5,7 +5,6 @@ import { Orchestrator } from 'durable-functions/lib/src/orchestrations/Orchestra
 import type { OrchestrationHandler } from 'durable-functions';
 import { chunkOrchestrator } from '../../orchestrations/chunk';
 import type { ChunkInput } from '../../orchestrations/contracts';
-import type { ChunkUserResult } from '../../shared/domain/batch';
 import type { NumbersInput, NumberWork } from '../../orchestrations/number-contracts';
 import { numbersOrchestrator, ORDER_CHECK_SECONDS } from '../../orchestrations/numbers';
 
@@ -28,37 +27,34 @@ async function replay(fn: OrchestrationHandler, history: unknown[], input: unkno
 }
 
 describe('chunk orchestrator with phone numbers', () => {
-  const assigned = (row: number): ChunkUserResult => ({ row, outcome: 'assigned', reason: '', message: '', assignedAt: T0, provisionedAt: null });
-  const state = { results: [assigned(1), assigned(2)], pending: [{ row: 1, userId: 'u1', number: true as const }, { row: 2, userId: 'u2', waitFor: 'PhoneSystem' as const, number: true as const }], assignedAt: T0, polls: 1 };
+  const state = { assignedAt: T0, pending: 2, lastCheckAt: null, polls: 1 };
   const input: ChunkInput = { batchId: 'b1', runKey: 'default/b1/run', chunk: 0, deadline: at(24 * 3600), parallelism: 4, state };
-  const firstPoll = at(600);
-  const untilProbe = [...started(input), ...timer(0, firstPoll), scheduled(1, 'dialtone-probe-teams', firstPoll)];
+  const firstPoll = at(60);
+  const untilProbe = [...started(input), scheduled(0, 'dialtone-chunk-signals'), ...completed(0, { recheckRequestedAt: null, cancelled: false }), ...timer(1, firstPoll), scheduled(2, 'dialtone-probe-teams', firstPoll)];
+  // The probe activity finds who waits for what in the store (Phone System only for Direct Routing rows: see
+  // test/integration/chunk-store.test.ts) and answers with the rows whose number step follows.
+  const probed = { pending: 1, found: 1, refused: 0, numbered: [1] };
 
-  it('asks Teams for Phone System only for Direct Routing rows, and hands the users it finds to the number step', async () => {
-    const probe = (await replay(chunkOrchestrator, [...started(input), ...timer(0, firstPoll)], input)).actions.find((a) => a.functionName === 'dialtone-probe-teams')!;
-    expect(probe.input).toEqual({ userIds: ['u1', 'u2'], phoneSystemOnly: ['u2'] });
-    const r = await replay(chunkOrchestrator, [...untilProbe, ...completed(1, { found: ['u1'], refused: [] }, firstPoll)], input);
+  it('hands the rows Teams shows ready to the number step, by row number', async () => {
+    const r = await replay(chunkOrchestrator, [...untilProbe, ...completed(2, probed, firstPoll)], input);
     const step = r.actions.find((a) => a.actionType === 2)!;
     expect(step).toMatchObject({ functionName: 'dialtone-numbers', instanceId: 'b1:chunk-0:numbers-2' });
     expect(step.input).toEqual({ runKey: 'default/b1/run', chunk: 0, rows: [1], parallelism: 4 });
   });
 
-  it("merges the number step's outcome into the row: provisioned with its number, or flagged with the reason", async () => {
+  it("hands the number step's outcome to the store, which merges it into the row", async () => {
     const numbered = { row: 1, outcome: 'flagged', reason: 'no_free_number', message: 'no free callingPlan number in US' };
-    const history = [...untilProbe, ...completed(1, { found: ['u1', 'u2'], refused: [] }, firstPoll), ev(7, { EventId: 2, Name: 'dialtone-numbers' }), ...completed(2, [numbered, { row: 2, outcome: 'provisioned', reason: '', message: '', phoneNumber: '+14255550150', numberedAt: firstPoll }], firstPoll).map((e) => (e.EventType === 5 ? { ...e, EventType: 8 } : e))];
+    const history = [...untilProbe, ...completed(2, probed, firstPoll), ev(7, { EventId: 3, Name: 'dialtone-numbers' }), ...completed(3, [numbered], firstPoll).map((e) => (e.EventType === 5 ? { ...e, EventType: 8 } : e))];
     const r = await replay(chunkOrchestrator, history, input);
     const save = r.actions.find((a) => a.functionName === 'dialtone-save-chunk')!;
-    expect(save.input.results.map((x: any) => [x.row, x.outcome, x.reason, x.provisionedAt, x.phoneNumber ?? null])).toEqual([
-      [1, 'flagged', 'no_free_number', firstPoll, null],
-      [2, 'provisioned', '', firstPoll, '+14255550150'],
-    ]);
+    expect(save.input).toEqual({ runKey: 'default/b1/run', chunk: 0, numbers: [numbered] });
   });
 
   it('flags the rows of a number step that failed outright instead of failing the chunk', async () => {
-    const history = [...untilProbe, ...completed(1, { found: ['u1'], refused: [] }, firstPoll), ev(7, { EventId: 2, Name: 'dialtone-numbers' }), ev(12, {}, firstPoll), ev(9, { TaskScheduledId: 2, Reason: 'boom', Details: 'x' }, firstPoll)];
+    const history = [...untilProbe, ...completed(2, probed, firstPoll), ev(7, { EventId: 3, Name: 'dialtone-numbers' }), ev(12, {}, firstPoll), ev(9, { TaskScheduledId: 3, Reason: 'boom', Details: 'x' }, firstPoll)];
     const r = await replay(chunkOrchestrator, history, input);
     const save = r.actions.find((a) => a.functionName === 'dialtone-save-chunk')!;
-    expect(save.input.results[0]).toMatchObject({ row: 1, outcome: 'flagged', reason: 'number_assignment_failed' });
+    expect(save.input.numbers[0]).toMatchObject({ row: 1, outcome: 'flagged', reason: 'number_assignment_failed' });
   });
 });
 

@@ -3,7 +3,9 @@
 import { InvocationContext } from '@azure/functions';
 import { Orchestrator } from 'durable-functions/lib/src/orchestrations/Orchestrator';
 import { batchOrchestrator } from '../../orchestrations/batch';
-import { chunkOrchestrator, POLLS_PER_GENERATION } from '../../orchestrations/chunk';
+import { chunkOrchestrator, NUMBERS_PER_STEP, POLLS_PER_GENERATION } from '../../orchestrations/chunk';
+import { pollsUntilDeadline } from '../../shared/domain/polling';
+import { drive, type Answer, type DrivenAction, type DriveResult } from '../support/orchestration-driver';
 import type { BatchInput, ChunkInput } from '../../orchestrations/contracts';
 import type { ChunkUserResult } from '../../shared/domain/batch';
 
@@ -82,168 +84,192 @@ describe('batch orchestrator', () => {
 });
 
 describe('chunk orchestrator', () => {
-  const input: ChunkInput = { batchId: 'b1', chunk: 0, deadline: at(24 * 60), parallelism: 2 };
-  const work = [
-    { row: 1, userId: 'u1', addSkuIds: ['s'], setUsageLocation: null, pollTeams: true },
-    { row: 2, userId: 'u2', addSkuIds: ['s'], setUsageLocation: 'US', pollTeams: true },
-    { row: 3, userId: 'u3', addSkuIds: [], setUsageLocation: null, pollTeams: false },
-  ];
-  const ok = (row: number, reason: '' | 'already_licensed' = ''): ChunkUserResult => ({ row, outcome: 'assigned', reason, message: '', assignedAt: null, provisionedAt: null });
+  const runKey = 'default/b1/20261125T080000Z-0a1b2c3d';
+  const input: ChunkInput = { batchId: 'b1', runKey, chunk: 0, deadline: at(24 * 60), parallelism: 2 };
+  const ok = (row: number): ChunkUserResult => ({ row, outcome: 'assigned', reason: '', message: '', assignedAt: null, provisionedAt: null });
 
-  it('assigns users a group of `parallelism` at a time', async () => {
-    const history = [...started(input), scheduled('dialtone-load-chunk'), ...completed(0, work)];
-    const r = await replay(chunkOrchestrator, history, input);
-    const assigns = r.actions.filter((a) => a.functionName === 'dialtone-assign');
-    expect(assigns.map((a) => a.input.row)).toEqual([1, 2]);
+  /**
+   * The chunk's activities as the batch store would answer them: `size` users, all waiting for Teams after assignment
+   * until `foundAt` (a check at or after that time finds every one); the store's recheck record and cancel as given.
+   */
+  function tenant(o: { size: number; pending?: number; foundAt?: string; recheckRequestedAt?: string | null; cancelled?: boolean; deferUntil?: (now: string, reservedAt?: string) => string | undefined; numbered?: boolean }) {
+    let pending = o.pending ?? 0;
+    return (a: DrivenAction, now: string): Answer => {
+      switch (a.functionName) {
+        case 'dialtone-load-chunk':
+          return { result: o.size };
+        case 'dialtone-assign':
+          return { result: ok(a.input.index + 1) };
+        case 'dialtone-save-chunk':
+          pending += (a.input.results ?? []).filter((r: ChunkUserResult) => r.outcome === 'assigned').length;
+          return { result: { pending } };
+        case 'dialtone-chunk-signals':
+          return { result: { recheckRequestedAt: o.recheckRequestedAt ?? null, cancelled: o.cancelled ?? false } };
+        case 'dialtone-probe-teams': {
+          const deferredUntil = o.deferUntil?.(now, a.input.reservedAt);
+          if (deferredUntil) return { result: { pending, found: 0, refused: 0, numbered: [], deferredUntil } };
+          if (o.foundAt && Date.parse(now) >= Date.parse(o.foundAt)) {
+            const found = pending;
+            pending = 0;
+            return { result: { pending: 0, found, refused: 0, numbered: o.numbered ? Array.from({ length: found }, (_, i) => i + 1) : [] } };
+          }
+          return { result: { pending, found: 0, refused: 0, numbered: [] } };
+        }
+        case 'dialtone-numbers':
+          return { result: a.input.rows.map((row: number) => ({ row, outcome: 'provisioned', reason: '', message: '', phoneNumber: '+14255550100', numberedAt: now })) };
+        case 'dialtone-settle-chunk':
+          return { result: { total: o.size } };
+        default:
+          throw new Error(`unexpected ${a.functionName}`);
+      }
+    };
+  }
+  const names = (r: DriveResult) => r.scheduled.map((a) => (a.actionType === 5 ? `timer@${new Date(a.fireAt!).toISOString()}` : a.functionName));
+  const probes = (r: DriveResult) => r.scheduled.filter((a) => a.functionName === 'dialtone-probe-teams');
+
+  it('assigns users by position a group of `parallelism` at a time, merging each group into the store, then checks a minute later', async () => {
+    const r = await drive(chunkOrchestrator, input, { start: T0, answer: tenant({ size: 3, foundAt: at(1) }) });
+    expect(names(r)).toEqual(['dialtone-load-chunk', 'dialtone-assign', 'dialtone-assign', 'dialtone-save-chunk', 'dialtone-assign', 'dialtone-save-chunk', 'dialtone-chunk-signals', `timer@${at(1)}`, 'dialtone-probe-teams', 'dialtone-settle-chunk']);
+    // Only references travel: the run, the chunk and a position; the save carries only its group's rows.
+    expect(r.scheduled[1]!.input).toEqual({ runKey, chunk: 0, index: 0 });
+    const saves = r.scheduled.filter((a) => a.functionName === 'dialtone-save-chunk');
+    expect(saves.map((x) => x.input.results.map((y: ChunkUserResult) => [y.row, y.assignedAt]))).toEqual([[[1, T0], [2, T0]], [[3, T0]]]);
+    expect(probes(r)[0]!.input).toEqual({ runKey, chunk: 0, at: at(1) });
+    expect(r.output).toEqual({ chunk: 0, counts: { total: 3 } });
   });
 
-  it('after assignment saves results, then waits on a timer 10 minutes out or a recheck event', async () => {
-    const history = [
-      ...started(input),
-      scheduled('dialtone-load-chunk'),
-      ...completed(0, work),
-      scheduled('dialtone-assign'),
-      scheduled('dialtone-assign'),
-      ...completed(1, ok(1)),
-      ev(5, { TaskScheduledId: 2, Result: JSON.stringify({ row: 2, outcome: 'failed', reason: 'insufficient_licenses', message: 'no seat', assignedAt: null, provisionedAt: null }) }),
-      scheduled('dialtone-assign'),
-      ...completed(3, ok(3, 'already_licensed')),
-      scheduled('dialtone-save-chunk'),
-      ...completed(4, null),
-    ];
-    const r = await replay(chunkOrchestrator, history, input);
-    const save = r.actions.find((a) => a.functionName === 'dialtone-save-chunk')!;
-    expect(save.input.results.map((x: any) => [x.row, x.outcome, x.assignedAt])).toEqual([
-      [1, 'assigned', T0],
-      [2, 'failed', null],
-      [3, 'assigned', T0],
-    ]);
-    const timer = r.actions.find((a) => a.actionType === 5)!;
-    expect(new Date(timer.fireAt!).toISOString()).toBe(at(10));
-    expect(r.actions.some((a) => a.actionType === 6 && (a as any).externalEventName === 'recheck')).toBe(true);
+  it('checks as often as the schedule allows (every minute at first, less often later) and flags at the deadline, continuing as new with counts only', async () => {
+    const deadline = at(24 * 60);
+    const r = await drive(chunkOrchestrator, { ...input, deadline }, { start: T0, answer: tenant({ size: 2 }), followContinueAsNew: true });
+    const times = probes(r).map((p) => (Date.parse(p.input.at) - Date.parse(T0)) / 60_000);
+    expect(times.slice(0, 22)).toEqual([...Array.from({ length: 20 }, (_, i) => i + 1), 22, 24]);
+    expect(times.filter((t) => t > 60 && t <= 180).slice(0, 2)).toEqual([64, 68]);
+    expect(times.filter((t) => t > 180 && t <= 360).slice(0, 2)).toEqual([190, 200]);
+    expect(times.filter((t) => t > 360).slice(0, 2)).toEqual([380, 400]);
+    expect(times.at(-1)).toBe(24 * 60);
+    expect(times.length).toBe(pollsUntilDeadline(new Date(T0), new Date(deadline)));
+    // every minute for 20 minutes, then every 2, 4, 10 and 20: far fewer than one a minute over the day
+    expect(times.length).toBeLessThan(160);
+    expect(r.generations).toBe(Math.ceil(times.length / POLLS_PER_GENERATION));
+    expect(r.scheduled.at(-1)).toMatchObject({ functionName: 'dialtone-settle-chunk', input: { runKey, chunk: 0, deadline } });
   });
 
-  it('records users the probe finds as provisioned, and flags the rest at the deadline', async () => {
-    const state = { results: [ok(1), ok(2)].map((x) => ({ ...x, assignedAt: T0 })), pending: [{ row: 1, userId: 'u1' }, { row: 2, userId: 'u2' }], assignedAt: T0, polls: 1 };
-    const late: ChunkInput = { ...input, deadline: at(20), state };
-    // Poll at 20 minutes (the deadline) finds u1 only.
-    const history = [
-      ...started(late, at(10)),
-      ev(10, { EventId: 0, FireAt: at(20) }),
-      ev(12, {}, at(20)),
-      ev(11, { TimerId: 0, FireAt: at(20) }, at(20)),
-      ev(4, { EventId: 1, Name: 'dialtone-probe-teams' }),
-      ...completed(1, { found: ['u1'], refused: [] }, at(20)),
-      ev(4, { EventId: 2, Name: 'dialtone-save-chunk' }),
-      ...completed(2, null, at(20)),
-      ev(4, { EventId: 3, Name: 'dialtone-save-chunk' }),
-      ...completed(3, null, at(20)),
-    ];
-    const r = await replay(chunkOrchestrator, history, late);
-    expect(r.isDone).toBe(true);
-    const saves = r.actions.filter((a) => a.functionName === 'dialtone-save-chunk');
-    expect(saves.at(-1)!.input.results.map((x: any) => [x.row, x.outcome, x.reason, x.provisionedAt])).toEqual([
-      [1, 'provisioned', '', at(20)],
-      [2, 'flagged', 'no_calling_plan', null],
-    ]);
-    expect(r.output).toEqual({ chunk: 0, counts: { total: 2, provisioned: 1, assigned: 0, flagged: 1, failed: 0, rejected: 0, cancelled: 0 } });
+  it('carries counts and times across continue-as-new, never rows', async () => {
+    const state = { assignedAt: T0, pending: 2, lastCheckAt: at(400), polls: POLLS_PER_GENERATION - 1 };
+    const r = await drive(chunkOrchestrator, { ...input, state }, { start: at(400), answer: tenant({ size: 2, pending: 2 }) });
+    expect(r.continuedAsNew).toEqual({ ...input, state: { assignedAt: T0, pending: 2, lastCheckAt: at(420), polls: POLLS_PER_GENERATION } });
   });
 
-  it('ends the wait at once for users whose Teams reads Graph refuses (403), failing them forbidden with the permission named', async () => {
-    const state = { results: [ok(1), ok(2)].map((x) => ({ ...x, assignedAt: T0 })), pending: [{ row: 1, userId: 'u1' }, { row: 2, userId: 'u2' }], assignedAt: T0, polls: 0 };
-    const s: ChunkInput = { ...input, deadline: at(24 * 60), state };
-    const refused = [{ userId: 'u1', message: 'Graph answered 403 to GET /admin/teams/userConfigurations/{id}: the app needs TeamsUserConfiguration.Read.All' }];
-    const history = [
-      ...started(s, at(0)),
-      ev(10, { EventId: 0, FireAt: at(10) }),
-      ev(12, {}, at(10)),
-      ev(11, { TimerId: 0, FireAt: at(10) }, at(10)),
-      ev(4, { EventId: 1, Name: 'dialtone-probe-teams' }),
-      ...completed(1, { found: [], refused }, at(10)),
-      ev(4, { EventId: 2, Name: 'dialtone-save-chunk' }),
-      ...completed(2, null, at(10)),
-    ];
-    const r = await replay(chunkOrchestrator, history, s);
-    const saves = r.actions.filter((a) => a.functionName === 'dialtone-save-chunk');
-    expect(saves.at(-1)!.input.results.map((x: any) => [x.row, x.outcome, x.reason])).toEqual([
-      [1, 'failed', 'forbidden'],
-      [2, 'assigned', ''],
-    ]);
-    expect(saves.at(-1)!.input.results[0].message).toMatch(/TeamsUserConfiguration\.Read\.All/);
-    // u2 keeps waiting: the next action is another timer, with one probe so far.
-    expect(r.isDone).toBe(false);
-    expect(r.actions.filter((a) => a.functionName === 'dialtone-probe-teams')).toHaveLength(1);
+  it('takes over a generation carried by the earlier version (rows in the input): pending counted from the store', async () => {
+    const state = { results: [{ ...ok(1), assignedAt: T0 }], pending: [{ row: 1, userId: 'u1' }], assignedAt: T0, polls: 3 } as unknown as ChunkInput['state'];
+    const r = await drive(chunkOrchestrator, { ...input, state }, { start: at(30), answer: tenant({ size: 1, pending: 1, foundAt: at(31) }) });
+    // its last check's time was not carried: it checks at once, then on the schedule
+    expect(names(r)).toEqual(['dialtone-save-chunk', 'dialtone-chunk-signals', 'dialtone-probe-teams', `timer@${at(32)}`, 'dialtone-probe-teams', 'dialtone-settle-chunk']);
+    expect(r.scheduled[0]!.input).toEqual({ runKey, chunk: 0, results: [] });
+  });
+
+  it('honours a recheck recorded in the store at the start of a generation (its event was dropped by continue-as-new)', async () => {
+    const state = { assignedAt: T0, pending: 2, lastCheckAt: at(400), polls: 8 };
+    const recorded = new Date(Date.parse(at(400)) + 20_000).toISOString();
+    const r = await drive(chunkOrchestrator, { ...input, state }, { start: at(400.5), answer: tenant({ size: 2, pending: 2, foundAt: at(401), recheckRequestedAt: recorded }) });
+    // not at 420 on the schedule: at the floor, a minute after the last check
+    expect(names(r)).toEqual(['dialtone-chunk-signals', `timer@${at(401)}`, 'dialtone-probe-teams', 'dialtone-settle-chunk']);
+    // a record older than the last check was honoured already
+    const old = await drive(chunkOrchestrator, { ...input, state }, { start: at(400.5), answer: tenant({ size: 2, pending: 2, foundAt: at(401), recheckRequestedAt: at(399) }) });
+    expect(names(old).slice(0, 3)).toEqual(['dialtone-chunk-signals', `timer@${at(420)}`, 'dialtone-probe-teams']);
+  });
+
+  it('keeps a recheck that arrives while a check runs (one waiter per generation), and folds it into one check a minute after the last', async () => {
+    const state = { assignedAt: T0, pending: 2, lastCheckAt: at(380), polls: 8 };
+    const answer = tenant({ size: 2, pending: 2, foundAt: at(401) });
+    let raised = 0;
+    const r = await drive(chunkOrchestrator, { ...input, state }, {
+      start: at(390),
+      answer: (a, now) => {
+        const out = answer(a, now);
+        // the recheck lands while the first probe (at 400) runs
+        if (a.functionName === 'dialtone-probe-teams' && raised++ === 0) return { ...out, raiseBefore: [{ name: 'recheck' }] };
+        return out;
+      },
+    });
+    expect(probes(r).map((p) => p.input.at)).toEqual([at(400), at(401)]);
+    expect(names(r)).toContain(`timer@${at(401)}`);
+    expect(names(r)).not.toContain(`timer@${at(420)}`);
+  });
+
+  it('ends a wait early for a recheck, but never checks twice within the floor', async () => {
+    const state = { assignedAt: T0, pending: 2, lastCheckAt: at(400), polls: 8 };
+    let waits = 0;
+    const r = await drive(chunkOrchestrator, { ...input, state }, {
+      start: at(400),
+      answer: tenant({ size: 2, pending: 2, foundAt: at(401) }),
+      // first wait: a recheck right after the last check (within the floor); second: the floor's timer fires
+      beforeTimer: () => (waits++ === 0 ? [{ name: 'recheck' }] : undefined),
+    });
+    expect(names(r)).toEqual(['dialtone-chunk-signals', `timer@${at(420)}`, `timer@${at(401)}`, 'dialtone-probe-teams', 'dialtone-settle-chunk']);
+    expect(probes(r)[0]!.input.at).toBe(at(401));
+  });
+
+  it('carries a recheck that arrived during the last check of a generation into the next one', async () => {
+    const state = { assignedAt: T0, pending: 2, lastCheckAt: at(380), polls: POLLS_PER_GENERATION - 1 };
+    const answer = tenant({ size: 2, pending: 2 });
+    const r = await drive(chunkOrchestrator, { ...input, state }, { start: at(390), answer: (a, now) => ({ ...answer(a, now), ...(a.functionName === 'dialtone-probe-teams' ? { raiseBefore: [{ name: 'recheck' }] } : {}) }) });
+    expect((r.continuedAsNew as ChunkInput).state).toEqual({ assignedAt: T0, pending: 2, lastCheckAt: at(400), polls: POLLS_PER_GENERATION, recheckDue: true });
   });
 
   it('waits on a durable timer for its slots in the shared Teams read budget, then checks with the reservation', async () => {
-    const state = { results: [ok(1), ok(2)].map((x) => ({ ...x, assignedAt: T0 })), pending: [{ row: 1, userId: 'u1' }, { row: 2, userId: 'u2' }], assignedAt: T0, polls: 0 };
-    const s: ChunkInput = { ...input, state };
-    const slots = new Date(Date.parse(at(10)) + 45_000).toISOString();
-    const first = [
-      ...started(s, at(0)),
-      ev(10, { EventId: 0, FireAt: at(10) }),
-      ev(12, {}, at(10)),
-      ev(11, { TimerId: 0, FireAt: at(10) }, at(10)),
-      ev(4, { EventId: 1, Name: 'dialtone-probe-teams' }),
-      ...completed(1, { found: [], refused: [], deferredUntil: slots }, at(10)),
-    ];
-    const waiting = await replay(chunkOrchestrator, first, s);
-    // the deferred check read nothing: the chunk waits for its slots (or a cancel), and has not counted a poll
-    const timer = waiting.actions.filter((a) => a.actionType === 5).at(-1)!;
-    expect(new Date(timer.fireAt!).toISOString()).toBe(slots);
-    expect(waiting.actions.some((a) => a.actionType === 6 && (a as any).externalEventName === 'cancel')).toBe(true);
-    expect(waiting.actions.filter((a) => a.functionName === 'dialtone-probe-teams')).toHaveLength(1);
+    const slots = new Date(Date.parse(at(1)) + 45_000).toISOString();
+    const state = { assignedAt: T0, pending: 2, lastCheckAt: null, polls: 0 };
+    const r = await drive(chunkOrchestrator, { ...input, state }, { start: T0, answer: tenant({ size: 2, pending: 2, foundAt: at(1), deferUntil: (_now, reservedAt) => (reservedAt ? undefined : slots) }) });
+    expect(names(r)).toEqual(['dialtone-chunk-signals', `timer@${at(1)}`, 'dialtone-probe-teams', `timer@${slots}`, 'dialtone-probe-teams', 'dialtone-settle-chunk']);
+    expect(probes(r).map((p) => p.input.reservedAt)).toEqual([undefined, slots]);
+  });
 
-    const history = [
-      ...first,
-      ev(10, { EventId: 2, FireAt: slots }),
-      ev(12, {}, slots),
-      ev(11, { TimerId: 2, FireAt: slots }, slots),
-      ev(4, { EventId: 3, Name: 'dialtone-probe-teams' }),
-      ...completed(3, { found: ['u1'], refused: [] }, slots),
-      ev(4, { EventId: 4, Name: 'dialtone-save-chunk' }),
-      ...completed(4, null, slots),
-    ];
-    const r = await replay(chunkOrchestrator, history, s);
-    const probes = r.actions.filter((a) => a.functionName === 'dialtone-probe-teams');
-    expect(probes.map((p) => p.input.reservedAt)).toEqual([undefined, slots]);
-    expect(probes[1]!.input.userIds).toEqual(['u1', 'u2']);
-    const saves = r.actions.filter((a) => a.functionName === 'dialtone-save-chunk');
-    expect(saves.at(-1)!.input.results.map((x: any) => [x.row, x.outcome])).toEqual([
-      [1, 'provisioned'],
-      [2, 'assigned'],
-    ]);
-    expect(r.isDone).toBe(false);
+  it('never checks earlier than the budget allows: a deferred check moves later, and the next one counts from it', async () => {
+    const slots = at(3.5);
+    const state = { assignedAt: T0, pending: 2, lastCheckAt: null, polls: 0 };
+    const r = await drive(chunkOrchestrator, { ...input, state }, { start: T0, answer: tenant({ size: 2, pending: 2, deferUntil: (now, reservedAt) => (!reservedAt && Date.parse(now) < Date.parse(slots) ? slots : undefined) }) });
+    const reads = probes(r).filter((p) => p.input.reservedAt || Date.parse(p.input.at) >= Date.parse(slots)).map((p) => p.input.at);
+    // the grid's checks at 2 and 3 minutes were taken by the deferral; the next is a minute after the read, not at 4
+    expect(reads.slice(0, 3)).toEqual([slots, at(4.5), at(5.5)]);
   });
 
   it('ends a wait for read-budget slots when the batch is cancelled: the licensed rows end assigned', async () => {
-    const state = { results: [{ ...ok(1), assignedAt: T0 }], pending: [{ row: 1, userId: 'u1' }], assignedAt: T0, polls: 0 };
-    const s: ChunkInput = { ...input, state };
-    const slots = new Date(Date.parse(at(10)) + 45_000).toISOString();
-    const history = [
-      ...started(s, at(0)),
-      ev(10, { EventId: 0, FireAt: at(10) }),
-      ev(12, {}, at(10)),
-      ev(11, { TimerId: 0, FireAt: at(10) }, at(10)),
-      ev(4, { EventId: 1, Name: 'dialtone-probe-teams' }),
-      ...completed(1, { found: [], refused: [], deferredUntil: slots }, at(10)),
-      ev(10, { EventId: 2, FireAt: slots }),
-      ev(12, {}, at(10)),
-      ev(15, { Name: 'cancel', Input: JSON.stringify(null) }, at(10)),
-    ];
-    const r = await replay(chunkOrchestrator, history, s);
-    expect(r.isDone).toBe(true);
-    expect(r.actions.filter((a) => a.functionName === 'dialtone-probe-teams')).toHaveLength(1);
-    expect(r.output).toEqual({ chunk: 0, counts: { total: 1, provisioned: 0, assigned: 1, flagged: 0, failed: 0, rejected: 0, cancelled: 0 } });
+    const slots = new Date(Date.parse(at(1)) + 45_000).toISOString();
+    const state = { assignedAt: T0, pending: 1, lastCheckAt: null, polls: 0 };
+    let timers = 0;
+    const r = await drive(chunkOrchestrator, { ...input, state }, { start: T0, answer: tenant({ size: 1, pending: 1, deferUntil: () => slots }), beforeTimer: () => (timers++ === 1 ? [{ name: 'cancel' }] : undefined) });
+    expect(probes(r)).toHaveLength(1);
+    expect(r.scheduled.at(-1)).toMatchObject({ functionName: 'dialtone-settle-chunk', input: { cancelled: true } });
   });
 
-  it('continues as new every few polls so the history stays bounded', async () => {
-    const state = { results: [{ ...ok(1), assignedAt: T0 }], pending: [{ row: 1, userId: 'u1' }], assignedAt: T0, polls: POLLS_PER_GENERATION - 1 };
-    const s: ChunkInput = { ...input, state };
-    const history = [...started(s, at(60)), ev(10, { EventId: 0 }), ev(12, {}, at(70)), ev(11, { TimerId: 0, FireAt: at(70) }, at(70)), ev(4, { EventId: 1, Name: 'dialtone-probe-teams' }), ...completed(1, { found: [], refused: [] }, at(70))];
-    const r = await replay(chunkOrchestrator, history, s);
-    const can = r.actions.find((a) => a.actionType === 4)!;
-    expect(can.input.state.polls).toBe(POLLS_PER_GENERATION);
-    expect(can.input.state.pending).toEqual([{ row: 1, userId: 'u1' }]);
+  it('ends the wait without a check when the store records the batch as cancelled (its event dropped by continue-as-new)', async () => {
+    const state = { assignedAt: T0, pending: 1, lastCheckAt: at(30), polls: 8 };
+    const r = await drive(chunkOrchestrator, { ...input, state }, { start: at(30), answer: tenant({ size: 1, pending: 1, cancelled: true }) });
+    expect(names(r)).toEqual(['dialtone-chunk-signals', 'dialtone-settle-chunk']);
+    expect(r.scheduled.at(-1)!.input).toEqual({ runKey, chunk: 0, deadline: input.deadline, cancelled: true });
+  });
+
+  it('scales the schedule and the floor with a short deadline: a 3-minute wait still checks several times', async () => {
+    const deadline = new Date(Date.parse(T0) + 3 * 60_000).toISOString();
+    const r = await drive(chunkOrchestrator, { ...input, deadline }, { start: T0, answer: tenant({ size: 1 }), followContinueAsNew: true });
+    const times = probes(r).map((p) => Date.parse(p.input.at));
+    expect(times.length).toBeGreaterThanOrEqual(5);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1_000);
+    expect(r.scheduled.at(-1)).toMatchObject({ functionName: 'dialtone-settle-chunk' });
+  });
+
+  it('hands the users Teams shows ready to the number step a few at a time, and merges each step into the store', async () => {
+    const state = { assignedAt: T0, pending: 60, lastCheckAt: null, polls: 0 };
+    const answer = tenant({ size: 60, pending: 60, foundAt: at(1), numbered: true });
+    const r = await drive(chunkOrchestrator, { ...input, state }, { start: T0, answer });
+    const steps = r.scheduled.filter((a) => a.actionType === 2);
+    expect(steps.map((x) => [x.instanceId, x.input.rows.length])).toEqual([
+      ['b1:chunk-0:numbers-1', NUMBERS_PER_STEP],
+      ['b1:chunk-0:numbers-1-1', NUMBERS_PER_STEP],
+      ['b1:chunk-0:numbers-1-2', 60 - 2 * NUMBERS_PER_STEP],
+    ]);
+    const saves = r.scheduled.filter((a) => a.functionName === 'dialtone-save-chunk');
+    expect(saves.map((x) => x.input.numbers.length)).toEqual([NUMBERS_PER_STEP, NUMBERS_PER_STEP, 60 - 2 * NUMBERS_PER_STEP]);
   });
 });

@@ -1,4 +1,4 @@
-import { nextPollAt, pollsUntilDeadline } from '../../shared/domain/polling';
+import { MIN_CHECK_INTERVAL_MS, minCheckIntervalMs, nextCheckAt, nextPollAt, pollsUntilDeadline, recheckAt } from '../../shared/domain/polling';
 import { buildReport, csvCell, reportToCsv } from '../../shared/domain/report';
 import type { UserOutcome } from '../../shared/domain/outcomes';
 
@@ -8,62 +8,82 @@ const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
 describe('polling policy', () => {
   const deadline = at(24 * 60);
 
-  it('checks every 10 minutes in the first hour, then backs off to every 2 hours', () => {
-    expect(nextPollAt(t0, t0, deadline)).toEqual(at(10));
-    expect(nextPollAt(t0, at(10), deadline)).toEqual(at(20));
-    expect(nextPollAt(t0, at(61), deadline)).toEqual(at(75));
-    expect(nextPollAt(t0, at(200), deadline)).toEqual(at(210));
-    expect(nextPollAt(t0, at(400), deadline)).toEqual(at(480));
+  it('allows a check every minute for 20 minutes, then every 2 to an hour, 4 to 3 hours, 10 to 6 hours and 20 after', () => {
+    expect(nextCheckAt(t0, null, deadline)).toEqual(at(1));
+    expect(nextCheckAt(t0, at(1), deadline)).toEqual(at(2));
+    expect(nextCheckAt(t0, at(20), deadline)).toEqual(at(22));
+    expect(nextCheckAt(t0, at(60), deadline)).toEqual(at(64));
+    expect(nextCheckAt(t0, at(180), deadline)).toEqual(at(190));
+    expect(nextCheckAt(t0, at(360), deadline)).toEqual(at(380));
+  });
+
+  it('never checks a user twice within a minute: a check the budget delayed moves the next one too', () => {
+    // the budget moved the check due at 2 minutes to 2.9: the next is at 3.9, not at 3
+    expect(nextCheckAt(t0, at(2.9), deadline)).toEqual(at(3.9));
+    for (let m = 0; m < 24 * 60; m += 0.7) {
+      const next = nextCheckAt(t0, at(m), deadline);
+      if (next) expect(next.getTime() - at(m).getTime()).toBeGreaterThanOrEqual(MIN_CHECK_INTERVAL_MS);
+    }
+  });
+
+  it('runs a recheck at once, or a minute after the last check when that was sooner (rechecks fold into one check)', () => {
+    expect(recheckAt(t0, at(400), at(430), deadline)).toEqual(at(430));
+    expect(recheckAt(t0, at(400), at(400.25), deadline)).toEqual(at(401));
+    expect(recheckAt(t0, null, at(0.5), deadline)).toEqual(at(0.5));
+    expect(recheckAt(t0, at(24 * 60 - 0.5), at(24 * 60 - 0.25), deadline)).toBeNull();
   });
 
   it("is a pure function of its arguments (replay-safe): the machine's clock never changes the answer", () => {
     // An orchestrator replays with the times of its history, years after or before the machine's own clock: the
-    // answer must follow the arguments alone. Assignment dates far from today would move any answer read off Date.now.
-    // (That the domain never reads the clock at all is asserted in architecture.test.ts.)
+    // answer must follow the arguments alone. (That the domain never reads the clock is asserted in architecture.test.ts.)
     for (const base of [new Date('1971-03-01T00:00:00Z'), t0, new Date('2190-06-30T23:59:00Z')]) {
       const min = (m: number) => new Date(base.getTime() + m * 60_000);
-      const answers = Array.from({ length: 3 }, () => nextPollAt(base, min(123.4), min(24 * 60)));
-      // 10-minute steps to 60, then 15-minute steps: 75, 90, 105, 120, 135.
-      expect(answers).toEqual([min(135), min(135), min(135)]);
+      const answers = Array.from({ length: 3 }, () => nextCheckAt(base, min(123.4), min(24 * 60)));
+      // 4-minute steps from 60 to 180: the grid says 124, the floor a minute after 123.4
+      expect(answers).toEqual([min(124.4), min(124.4), min(124.4)]);
       expect(pollsUntilDeadline(base, min(24 * 60))).toBe(pollsUntilDeadline(t0, deadline));
     }
   });
 
-  it('never schedules past the deadline, and stops at it', () => {
-    expect(nextPollAt(t0, at(24 * 60 - 1), deadline)).toEqual(deadline);
-    expect(nextPollAt(t0, deadline, deadline)).toBeNull();
-    expect(nextPollAt(t0, at(25 * 60), deadline)).toBeNull();
+  it('never schedules past the deadline, checks at it, and stops there', () => {
+    expect(nextCheckAt(t0, at(24 * 60 - 5), deadline)).toEqual(deadline);
+    expect(nextCheckAt(t0, deadline, deadline)).toBeNull();
+    expect(nextCheckAt(t0, at(25 * 60), deadline)).toBeNull();
+    // a check half a minute before the deadline was the last one (the floor)
+    expect(nextCheckAt(t0, at(24 * 60 - 0.5), deadline)).toBeNull();
   });
 
   it('always moves forward', () => {
     for (let m = 0; m < 24 * 60; m += 7) expect(nextPollAt(t0, at(m), deadline)!.getTime()).toBeGreaterThan(at(m).getTime());
   });
 
-  it('shrinks the grid with a shorter wait: a 3-minute deadline still checks as often as a 24-hour one', () => {
+  it('shrinks the grid and the floor with a shorter wait: a 3-minute deadline still checks several times, a second apart at least', () => {
     const short = at(3);
-    expect(pollsUntilDeadline(t0, short)).toBe(pollsUntilDeadline(t0, deadline));
-    // The first check comes after 10 minutes scaled by 3/1440: 1.25 seconds.
-    expect(nextPollAt(t0, t0, short)).toEqual(new Date(t0.getTime() + 1250));
-    for (let ms = 0; ms < 180_000; ms += 997) {
-      const next = nextPollAt(t0, new Date(t0.getTime() + ms), short)!;
-      expect(next.getTime()).toBeGreaterThan(t0.getTime() + ms);
+    expect(minCheckIntervalMs(t0, short)).toBe(1_000);
+    expect(minCheckIntervalMs(t0, at(12 * 60))).toBe(30_000);
+    expect(pollsUntilDeadline(t0, short)).toBeGreaterThanOrEqual(5);
+    let last: Date | null = null;
+    for (let next = nextCheckAt(t0, last, short); next; next = nextCheckAt(t0, last, short)) {
+      if (last) expect(next.getTime() - last.getTime()).toBeGreaterThanOrEqual(1_000);
       expect(next.getTime()).toBeLessThanOrEqual(short.getTime());
+      last = next;
     }
   });
 
   it('keeps checks at least a second apart, and ends, however close the deadline', () => {
     const tiny = new Date(t0.getTime() + 5_000);
     expect(pollsUntilDeadline(t0, tiny)).toBeLessThanOrEqual(5);
-    expect(nextPollAt(t0, t0, new Date(t0.getTime() + 1))).toEqual(new Date(t0.getTime() + 1));
+    expect(nextCheckAt(t0, null, new Date(t0.getTime() + 1))).toEqual(new Date(t0.getTime() + 1));
   });
 
-  it('does not stretch a deadline beyond 24 hours: the grid stays in fixed minutes', () => {
-    expect(nextPollAt(t0, t0, at(48 * 60))).toEqual(at(10));
+  it('does not stretch a deadline beyond 24 hours: the grid and the floor stay in fixed minutes', () => {
+    expect(nextCheckAt(t0, null, at(48 * 60))).toEqual(at(1));
+    expect(minCheckIntervalMs(t0, at(48 * 60))).toBe(MIN_CHECK_INTERVAL_MS);
   });
 
-  it('costs at most 30 reads for a user never provisioned in 24 hours', () => {
-    expect(pollsUntilDeadline(t0, deadline)).toBeLessThanOrEqual(30);
-    expect(pollsUntilDeadline(t0, deadline)).toBeGreaterThan(20);
+  it('costs a user never provisioned in 24 hours at most 142 reads (the read budget decides how many happen)', () => {
+    // 20 + 20 + 30 + 18 + 54: every minute to 20, every 2 to 60, every 4 to 180, every 10 to 360, every 20 to 1440
+    expect(pollsUntilDeadline(t0, deadline)).toBe(142);
   });
 });
 
