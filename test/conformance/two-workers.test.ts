@@ -2,6 +2,7 @@
 // queue partitions between them, as between instances of a scaled-out function app), run one 2,000-user batch:
 // nobody is lost, both workers do the work, and the Graph writes of both together stay within Graph's limit for
 // the app (3,000 per 150 s), as the simulator records them. Every user needs two writes (usage location, licence).
+import { maxInWindow } from '../../bench/workload';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { startStack, type HostProcess, type Stack } from '../../local/stack';
 import { postBatch, waitForReport } from '../support/e2e';
@@ -19,17 +20,6 @@ const tenant: TenantFile = {
   ],
   users: Array.from({ length: USERS }, (_, i) => ({ userPrincipalName: `t${i}@contoso.com`, usageLocation: null, teamsProvisioningMinutes: 0.1 })),
 };
-
-/** The most writes in any window of the given length. */
-function busiestWindow(times: number[], windowMs: number): number {
-  const t = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; j < t.length; j++) {
-    while (t[j]! - t[i]! >= windowMs) i++;
-    best = Math.max(best, j - i + 1);
-  }
-  return best;
-}
 
 async function invocations(h: HostProcess): Promise<{ orchestration: number; activity: number }> {
   const r = await fetch(`${h.url}/admin/host/status`);
@@ -69,7 +59,7 @@ describeOnExtension('two workers on one task hub', () => {
 
     const [first, second] = [await invocations(stack.host), await invocations(stack.workers[0]!)];
     const writes = stack.sim.record.stateChangingWrites;
-    const busiest = busiestWindow(writes.map((w) => w.at), WINDOW_MS);
+    const busiest = maxInWindow(writes.map((w) => w.at), WINDOW_MS);
     const span = (Math.max(...writes.map((w) => w.at)) - Math.min(...writes.map((w) => w.at))) / 1000;
     process.stderr.write(
       `[two workers] ${USERS} users in ${seconds} s; activities run: ${first.activity} and ${second.activity}, orchestrator episodes: ${first.orchestration} and ${second.orchestration}; ` +
@@ -81,8 +71,8 @@ describeOnExtension('two workers on one task hub', () => {
     expect(busiest).toBeLessThanOrEqual(WRITE_LIMIT);
     // The budgets are the app's, not each worker's: both together write at most Graph's average 20/s over any 10 s
     // (each pacing itself at 18/s would reach twice that), and read Teams at most at the read budget's 10/s.
-    expect(busiestWindow(writes.map((w) => w.at), 10_000)).toBeLessThanOrEqual(200);
-    expect(busiestWindow(stack.sim.record.teamsReads.map((r) => r.at), 10_000)).toBeLessThanOrEqual(100);
+    expect(maxInWindow(writes.map((w) => w.at), 10_000)).toBeLessThanOrEqual(200);
+    expect(maxInWindow(stack.sim.record.teamsReads.map((r) => r.at), 10_000)).toBeLessThanOrEqual(100);
     // Graph never had to refuse a write or a Teams read: the app's shared budgets kept both workers under the limits.
     expect(stack.sim.record.throttledByKind).toEqual({});
   }, 20 * 60_000);

@@ -2,20 +2,15 @@
 // be licensed once the cancellation is recorded. The assign activity reads the run's cancellations just before its
 // first write; against real Azurite and the Graph simulator over HTTPS, a recorded cancel means no write reaches Graph,
 // while a row whose write already landed (a retried activity) stays assigned.
-import { QueueServiceClient } from '@azure/storage-queue';
-import { BlobServiceClient } from '@azure/storage-blob';
-import { startAzurite, type Azurite } from '../../local/azurite';
-import { SkipAheadClock } from '../../local/clock';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import { stableGuid } from '../../local/graph-sim/tenant';
-import { createActivities } from '../../orchestrations/activities';
-import { BlobBatchStore } from '../../shared/adapters/batch-store';
+import type { createActivities } from '../../orchestrations/activities';
+import { startActivitiesStack, type ActivitiesStack } from '../support/activities';
+import type { BlobBatchStore } from '../../shared/adapters/batch-store';
 import { SLOT_CHUNK_BASE } from '../../orchestrations/names';
-import { StorageQueueFlagPublisher, sentFlagLedgerIn } from '../../shared/adapters/flags';
-import { simulatorWithAdapter } from '../support/graph';
 import { skuIdOf } from '../support/tenant';
 
-let azurite: Azurite;
+let stack: ActivitiesStack;
 let sim: GraphSimulator;
 let activities: ReturnType<typeof createActivities>;
 let store: BlobBatchStore;
@@ -32,25 +27,14 @@ async function assignment(row: number, upn: string, runKey: string) {
 const writesFor = (upn: string) => sim.record.stateChangingWrites.filter((w) => w.userId === userId(upn)).length;
 
 beforeAll(async () => {
-  azurite = await startAzurite();
-  let graph;
-  ({ sim, graph } = await simulatorWithAdapter({
-    clock: new SkipAheadClock(),
-    throttling: false,
-    tenant: {
-      skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 }],
-      users: ['a', 'b', 'c', 'd', 'e'].map((u) => ({ userPrincipalName: `${u}@contoso.com`, usageLocation: 'US' })),
-    },
-  }));
-  store = new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'license-reports');
-  const flags = new StorageQueueFlagPublisher(QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('flags'), sentFlagLedgerIn(store));
-  activities = createActivities({ graph, store, flags, profiles: new Map(), defaultProfile: 'phone-domestic', defaultUsageLocation: undefined });
+  stack = await startActivitiesStack({
+    skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 }],
+    users: ['a', 'b', 'c', 'd', 'e'].map((u) => ({ userPrincipalName: `${u}@contoso.com`, usageLocation: 'US' })),
+  });
+  ({ sim, store, activities } = stack);
 });
 
-afterAll(async () => {
-  await sim?.close();
-  await azurite?.stop();
-});
+afterAll(() => stack?.stop());
 
 describe('a licence write checks the run\'s cancellations just before it is sent', () => {
   it('sends nothing for any row of a batch whose cancellation is recorded', async () => {

@@ -2,20 +2,15 @@
 // references (run, chunk, position) and counts, and these activities read the rows and merge results in the batch
 // store, so what a chunk learns is recorded there and never travels whole in a durable message. Also the records a
 // chunk reads at the start of each generation (issue 11.6): a recheck request and a batch cancel.
-import { QueueServiceClient } from '@azure/storage-queue';
-import { BlobServiceClient } from '@azure/storage-blob';
-import { startAzurite, type Azurite } from '../../local/azurite';
-import { SkipAheadClock } from '../../local/clock';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import { stableGuid } from '../../local/graph-sim/tenant';
-import { createActivities } from '../../orchestrations/activities';
+import type { createActivities } from '../../orchestrations/activities';
+import { startActivitiesStack, type ActivitiesStack } from '../support/activities';
 import { SLOT_CHUNK_BASE } from '../../orchestrations/names';
-import { BlobBatchStore } from '../../shared/adapters/batch-store';
-import { StorageQueueFlagPublisher, sentFlagLedgerIn } from '../../shared/adapters/flags';
+import type { BlobBatchStore } from '../../shared/adapters/batch-store';
 import type { ChunkUserResult, PlannedAssignment } from '../../shared/domain/batch';
-import { simulatorWithAdapter } from '../support/graph';
 
-let azurite: Azurite;
+let stack: ActivitiesStack;
 let sim: GraphSimulator;
 let activities: ReturnType<typeof createActivities>;
 let store: BlobBatchStore;
@@ -33,31 +28,20 @@ const T = '2026-11-25T08:00:00.000Z';
 const T1 = '2026-11-25T08:01:00.000Z';
 
 beforeAll(async () => {
-  azurite = await startAzurite();
-  let graph;
-  ({ sim, graph } = await simulatorWithAdapter({
-    clock: new SkipAheadClock(),
-    throttling: false,
-    tenant: {
-      skus: [{ skuPartNumber: 'ENTERPRISEPREMIUM', prepaidUnits: 10 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 10 }],
-      users: [
-        { userPrincipalName: 'ready@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPREMIUM', 'MCOPSTN1'], teamsProvisioningMinutes: 0 },
-        { userPrincipalName: 'direct@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPREMIUM'], teamsProvisioningMinutes: 0 },
-        { userPrincipalName: 'never@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPREMIUM', 'MCOPSTN1'], teamsProvisioningMinutes: null },
-        { userPrincipalName: 'refused@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPREMIUM', 'MCOPSTN1'], teamsReadStatus: 403 },
-        { userPrincipalName: 'gaveup@contoso.com', usageLocation: 'US' },
-      ],
-    },
-  }));
-  store = new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'license-reports');
-  const flags = new StorageQueueFlagPublisher(QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('flags'), sentFlagLedgerIn(store));
-  activities = createActivities({ graph, store, flags, profiles: new Map(), defaultProfile: 'phone-domestic', defaultUsageLocation: undefined });
+  stack = await startActivitiesStack({
+    skus: [{ skuPartNumber: 'ENTERPRISEPREMIUM', prepaidUnits: 10 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 10 }],
+    users: [
+      { userPrincipalName: 'ready@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPREMIUM', 'MCOPSTN1'], teamsProvisioningMinutes: 0 },
+      { userPrincipalName: 'direct@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPREMIUM'], teamsProvisioningMinutes: 0 },
+      { userPrincipalName: 'never@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPREMIUM', 'MCOPSTN1'], teamsProvisioningMinutes: null },
+      { userPrincipalName: 'refused@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPREMIUM', 'MCOPSTN1'], teamsReadStatus: 403 },
+      { userPrincipalName: 'gaveup@contoso.com', usageLocation: 'US' },
+    ],
+  });
+  ({ sim, store, activities } = stack);
 });
 
-afterAll(async () => {
-  await sim?.close();
-  await azurite?.stop();
-});
+afterAll(() => stack?.stop());
 
 describe("a chunk's rows live in the store; activities merge into them", () => {
   const run = 'hr/refs/20261125T080000Z-0001';
