@@ -16,5 +16,8 @@ if (probe.error || probe.status !== 0) {
   console.error(`[extension-host] ${message}.`);
   process.exit(0);
 }
-const r = spawnSync('dotnet', ['build', project, '-c', 'Release', '--nologo', '-v', 'q', '-clp:ErrorsOnly'], { stdio: 'inherit' });
+// MSBuild leaves two empty folders in the temporary folder on every build: give it one of its own under obj/.
+const tmp = path.join(project, 'obj', 'tmp');
+require('node:fs').mkdirSync(tmp, { recursive: true });
+const r = spawnSync('dotnet', ['build', project, '-c', 'Release', '--nologo', '-v', 'q', '-clp:ErrorsOnly'], { stdio: 'inherit', env: { ...process.env, TMPDIR: tmp } });
 process.exit(r.status ?? 1);
