@@ -1,6 +1,6 @@
 // The activities: every piece of I/O the orchestrations need (the batch store, Graph, the flags queue), built from
 // their dependencies so they can be tested against Azurite and the Graph simulator without the Functions host.
-import { appTime, type AppTime } from '../shared/adapters/app-time';
+import { appTime, sleepUntil, type AppTime } from '../shared/adapters/app-time';
 import type { BatchStore } from '../shared/adapters/batch-store';
 import type { RateLedger } from '../shared/adapters/graph-budget';
 import type { FlagMessage, FlagPublisher } from '../shared/adapters/flags';
@@ -271,8 +271,7 @@ export function createActivities(deps: ActivityDeps) {
     const features = new Map<string, GraphResult<string[]>>();
     for (let k = 0, i = 0; i < userIds.length; k++, i += slice) {
       if (deps.teamsReads && time.now() > start + k * slotMs + TEAMS_SLICE_LATE_MS) start = (await reserve(slices - k)) - k * slotMs;
-      const wait = start + k * slotMs - time.now();
-      if (wait > 0) await time.sleep(wait);
+      await sleepUntil(time, start + k * slotMs);
       for (const [id, r] of await graph.readTeamsFeatures(userIds.slice(i, i + slice))) features.set(id, r);
     }
     const phoneSystemOnly = new Set(input.phoneSystemOnly ?? []);

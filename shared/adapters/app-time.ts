@@ -28,3 +28,9 @@ export const appTime: AppTime = {
 export function installAppTime(time: AppTime): void {
   current = time;
 }
+
+/** Waits until `at` (epoch ms) in this time; returns at once when it has passed. */
+export async function sleepUntil(time: AppTime, at: number): Promise<void> {
+  const wait = at - time.now();
+  if (wait > 0) await time.sleep(wait);
+}

@@ -18,7 +18,7 @@
 // (a reservation is only as large as the writes already waiting). The budget's rates stay under Graph's limits by a
 // margin that absorbs this: 18 writes/s against 20, 10 Teams reads/s against 30.
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
-import { appTime, type AppTime } from './app-time';
+import { appTime, sleepUntil, type AppTime } from './app-time';
 
 /** Reserves slots at a fixed rate in a ledger every instance of the app shares. */
 export interface RateLedger {
@@ -126,8 +126,7 @@ export class WriteBudget {
       this.waiting.push(resolve);
       void this.reserveForWaiting();
     });
-    const wait = slot - this.time.now();
-    if (wait > 0) await this.time.sleep(wait);
+    await sleepUntil(this.time, slot);
   }
 
   private async reserveForWaiting(): Promise<void> {
@@ -161,7 +160,5 @@ export class WriteBudget {
  */
 export async function takeSlots(ledger: RateLedger | undefined, n: number, time: AppTime = appTime): Promise<void> {
   if (!ledger || n <= 0) return;
-  const start = await ledger.reserve(n);
-  const wait = start - time.now();
-  if (wait > 0) await time.sleep(wait);
+  await sleepUntil(time, await ledger.reserve(n));
 }
