@@ -259,4 +259,28 @@ describe('local durable engine', () => {
     expect(engine.getStatus('x1')).toMatchObject({ runtimeStatus: 'Failed' });
     expect(String(engine.getStatus('x1')!.output)).toContain('boom');
   });
+
+  it('counts as idle when queued activities wait for slots that activities sleeping on the clock hold, and not before', async () => {
+    const release: (() => void)[] = [];
+    const reg = registry(
+      { fan: function* (ctx) { return yield ctx.df.Task.all([1, 2, 3].map((n) => ctx.df.callActivity('sleepy', n))); } },
+      { sleepy: (n: number) => new Promise((resolve) => release.push(() => resolve(n))) },
+    );
+    const clock = new SkipAheadClock();
+    const engine = new DurableEngine({ registry: reg, store: new InstanceStore(engineDir()), clock, log: () => {}, maxConcurrentActivities: 2 });
+    engine.startNew('fan', 'q1', null);
+    for (let i = 0; i < 200 && release.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(release).toHaveLength(2); // two slots, the third activity queued
+    // Both running activities sleep on the clock: the queued one cannot start before one wakes.
+    expect(engine.isIdle(2)).toBe(true);
+    // One of them is doing real work: it can finish and free a slot at any moment.
+    expect(engine.isIdle(1)).toBe(false);
+    release.shift()!();
+    for (let i = 0; i < 200 && release.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    // The third has started in the freed slot; with only one sleeping, the engine is busy.
+    expect(engine.isIdle(1)).toBe(false);
+    while (release.length) release.shift()!();
+    await drive(engine, clock, 'q1');
+    expect(engine.getStatus('q1')!.output).toEqual([1, 2, 3]);
+  });
 });

@@ -193,7 +193,10 @@ export class DurableEngine {
 
   /** Nothing to do but wait for a timer (or for nothing at all); `asleep` running activities only wait on the clock. */
   isIdle(asleep = 0): boolean {
-    return this.dirty.size === 0 && this.runningActivities <= asleep && this.activityQueue.length === 0 && this.episodeLoop === undefined;
+    // Queued activities wait for a free slot; when every slot is held by an activity that only sleeps on the clock,
+    // nothing can start before one of them wakes, so the queue does not keep time from skipping to that wake.
+    const queueBlocked = this.activityQueue.length === 0 || this.runningActivities >= this.maxActivities;
+    return this.dirty.size === 0 && this.runningActivities <= asleep && queueBlocked && this.episodeLoop === undefined;
   }
 
   /** When the earliest timer not yet handed to its instance is due. (A handed-over one means work is pending.) */
