@@ -1,5 +1,14 @@
-// Starts Azurite (the Azure Storage emulator, from npm) as a child process on ports chosen by the OS, in memory,
-// and returns its connection string. The process is stopped with the returned handle (and dies with its parent).
+// Starts Azurite (the Azure Storage emulator, from npm) as a child process on ports chosen by the OS, in memory or
+// in a given folder, and returns its connection string. The process is stopped with the returned handle (and dies
+// with its parent).
+//
+// In memory, every blob write is an extent of its own, and Azurite's blob garbage collector (every 10 minutes of
+// wall time, BlobGCManager) deletes the superseded ones one by one from a LokiJS collection whose index is rebuilt at
+// each deletion (Collection.findAndRemove → ensureAllIndexes): quadratic in the writes of those 10 minutes. After a
+// few thousand overwrites (the budgets' ledgers, chunk merges) it held Azurite's event loop for minutes, every request
+// waiting (seen in a 2,000-user bench run; azurite 3.35.0). On disk, writes are appended to shared extent files of up
+// to 64 MB, so the collector has a handful of extents to look at. Long runs (the local stack) use a folder; short
+// tests stay in memory.
 import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface Azurite {
@@ -15,9 +24,10 @@ const ACCOUNT = 'devstoreaccount1';
 // Azurite's well-known development key, published by Microsoft; not a secret.
 const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-export async function startAzurite(timeoutMs = 60_000): Promise<Azurite> {
+export async function startAzurite(timeoutMs = 60_000, options: { folder?: string } = {}): Promise<Azurite> {
   const entry = require.resolve('azurite/dist/src/azurite.js');
-  const child: ChildProcess = spawn(process.execPath, [entry, '--silent', '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--extentMemoryLimit', '1024', '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1', '--blobPort', '0', '--queuePort', '0', '--tablePort', '0'], {
+  const persistence = options.folder ? ['--location', options.folder] : ['--inMemoryPersistence', '--extentMemoryLimit', '1024'];
+  const child: ChildProcess = spawn(process.execPath, [entry, '--silent', ...persistence, '--disableTelemetry', '--skipApiVersionCheck', '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1', '--blobPort', '0', '--queuePort', '0', '--tablePort', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const ports = await new Promise<{ blob: number; queue: number; table: number }>((resolve, reject) => {

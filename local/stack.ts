@@ -73,13 +73,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'dialtone-'));
   mkdirSync(workDir, { recursive: true });
   // A folder this stack made for itself goes with it, also when the stack fails to start; one the caller named is the caller's.
+  // Azurite keeps its data on disk here (local/azurite.ts says why), and it goes with the stack in every case.
+  const azuriteDir = join(workDir, 'azurite');
   const removeOwnFolder = () => {
-    if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
+    rmSync(options.workDir ? azuriteDir : workDir, { recursive: true, force: true });
   };
   const clock = new SkipAheadClock(0, options.timeRate ?? 1);
   let azurite: Azurite;
   try {
-    azurite = await startAzurite();
+    azurite = await startAzurite(undefined, { folder: azuriteDir });
   } catch (e) {
     removeOwnFolder();
     throw e;
