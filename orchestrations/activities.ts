@@ -41,6 +41,13 @@ export interface ActivityDeps {
 
 /** A check whose reads would start further out than this is handed back to the orchestration as a durable timer. */
 export const MAX_BUDGET_WAIT_IN_ACTIVITY_MS = 10_000;
+/**
+ * A deferred check's timer fires this long before its slots start, and the activity waits the rest. Without it, a
+ * timer that fired a little late (on Azure, by the queue's polling interval; locally, by a stall) found its slots
+ * begun, gave them up and reserved again behind everyone else, further out than it could wait, and was deferred
+ * again: with many chunks reserving, checks went round without reading, and the slots they gave up were lost to all.
+ */
+export const TEAMS_DEFER_LEAD_MS = 5_000;
 /** Added to each slice's slot in the read budget: room for a slice sent late or answered slowly. */
 export const TEAMS_SLICE_GUARD_MS = 500;
 /** A slice is sent no later than this after its slot starts; later, its reads are reserved again. */
@@ -266,7 +273,7 @@ export function createActivities(deps: ActivityDeps) {
       // the reads reserved again behind everyone else's.
       start = await reserve(slices);
       // Far out: the orchestration waits on a durable timer instead of this activity holding a worker.
-      if (start - time.now() > MAX_BUDGET_WAIT_IN_ACTIVITY_MS) return { found: [], refused: [], deferredUntil: new Date(start).toISOString() };
+      if (start - time.now() > MAX_BUDGET_WAIT_IN_ACTIVITY_MS) return { found: [], refused: [], deferredUntil: new Date(start).toISOString(), resumeAt: new Date(start - TEAMS_DEFER_LEAD_MS).toISOString() };
     }
     const features = new Map<string, GraphResult<string[]>>();
     for (let k = 0, i = 0; i < userIds.length; k++, i += slice) {
@@ -299,7 +306,7 @@ export function createActivities(deps: ActivityDeps) {
     if (pending.length === 0) return { pending: 0, found: 0, refused: 0, numbered: [] };
     const phoneSystemOnly = pending.filter((p) => p.waitFor === 'PhoneSystem').map((p) => p.userId);
     const seen = await checkTeams({ userIds: pending.map((p) => p.userId), ...(phoneSystemOnly.length > 0 ? { phoneSystemOnly } : {}), ...(input.reservedAt ? { reservedAt: input.reservedAt } : {}) });
-    if (seen.deferredUntil) return { pending: pending.length, found: 0, refused: 0, numbered: [], deferredUntil: seen.deferredUntil };
+    if (seen.deferredUntil) return { pending: pending.length, found: 0, refused: 0, numbered: [], deferredUntil: seen.deferredUntil, ...(seen.resumeAt ? { resumeAt: seen.resumeAt } : {}) };
     const found = new Set(seen.found);
     const refused = new Map(seen.refused.map((r) => [r.userId, r.message]));
     const ready = pending.filter((p) => found.has(p.userId));

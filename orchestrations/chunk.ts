@@ -149,13 +149,13 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     }
     let checkAt = now();
     let probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { ...ref, at: checkAt.toISOString() } satisfies ProbeInput)) as ProbeResult;
-    // The shared Teams read budget has no room soon: the check's slots start at deferredUntil. Wait for them on a
-    // durable timer (a cancel still ends the wait) and check with the reservation; a check that comes back late
-    // reserves again, so this is bounded by the deferrals' count, not by time.
+    // The shared Teams read budget has no room soon: the check's slots start at deferredUntil. Wait on a durable timer
+    // until a little before them (resumeAt; a cancel still ends the wait) and check with the reservation; a check
+    // that comes back after its slots began reserves again, so this is bounded by the deferrals' count, not by time.
     for (let d = 0; probe.deferredUntil && d < MAX_DEFERRALS; d++) {
       cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
       if (cancel.isCompleted) break;
-      const slots = context.df.createTimer(new Date(probe.deferredUntil));
+      const slots = context.df.createTimer(new Date(probe.resumeAt ?? probe.deferredUntil));
       if ((yield context.df.Task.any([slots, cancel])) === cancel) {
         if (!slots.isCompleted) slots.cancel();
         break;

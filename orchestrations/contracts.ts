@@ -138,9 +138,15 @@ export interface ProbeResult extends ChunkProgress {
   readonly numbered: readonly number[];
   /**
    * Set when nothing was read: the check's slots in the shared Teams read budget start then. The orchestration waits
-   * on a durable timer and checks again with `reservedAt` set to it.
+   * on a durable timer until `resumeAt` and checks again with `reservedAt` set to it.
    */
   readonly deferredUntil?: string;
+  /**
+   * When the deferred check's timer should fire: a little before its slots, so that a timer or an activity that runs
+   * late still finds them ahead (absent in results recorded before it existed: the timer then fires at
+   * `deferredUntil`).
+   */
+  readonly resumeAt?: string;
 }
 
 /** Who to read and how, for one Teams check (the activity's inner step; not a durable message). */
@@ -155,6 +161,7 @@ export interface TeamsSeen {
   readonly found: string[];
   readonly refused: { readonly userId: string; readonly message: string }[];
   readonly deferredUntil?: string;
+  readonly resumeAt?: string;
 }
 
 /** The chunk's end: at the deadline its pending users are flagged; a cancelled chunk's stay assigned as recorded. */

@@ -92,7 +92,7 @@ describe('chunk orchestrator', () => {
    * The chunk's activities as the batch store would answer them: `size` users, all waiting for Teams after assignment
    * until `foundAt` (a check at or after that time finds every one); the store's recheck record and cancel as given.
    */
-  function tenant(o: { size: number; pending?: number; foundAt?: string; recheckRequestedAt?: string | null; cancelled?: boolean; deferUntil?: (now: string, reservedAt?: string) => string | undefined; numbered?: boolean }) {
+  function tenant(o: { size: number; pending?: number; foundAt?: string; recheckRequestedAt?: string | null; cancelled?: boolean; deferUntil?: (now: string, reservedAt?: string) => string | undefined; resumeLeadMs?: number; numbered?: boolean }) {
     let pending = o.pending ?? 0;
     return (a: DrivenAction, now: string): Answer => {
       switch (a.functionName) {
@@ -107,7 +107,7 @@ describe('chunk orchestrator', () => {
           return { result: { recheckRequestedAt: o.recheckRequestedAt ?? null, cancelled: o.cancelled ?? false } };
         case 'dialtone-probe-teams': {
           const deferredUntil = o.deferUntil?.(now, a.input.reservedAt);
-          if (deferredUntil) return { result: { pending, found: 0, refused: 0, numbered: [], deferredUntil } };
+          if (deferredUntil) return { result: { pending, found: 0, refused: 0, numbered: [], deferredUntil, ...(o.resumeLeadMs ? { resumeAt: new Date(Date.parse(deferredUntil) - o.resumeLeadMs).toISOString() } : {}) } };
           if (o.foundAt && Date.parse(now) >= Date.parse(o.foundAt)) {
             const found = pending;
             pending = 0;
@@ -222,6 +222,15 @@ describe('chunk orchestrator', () => {
     const state = { assignedAt: T0, pending: 2, lastCheckAt: null, polls: 0 };
     const r = await drive(chunkOrchestrator, { ...input, state }, { start: T0, answer: tenant({ size: 2, pending: 2, foundAt: at(1), deferUntil: (_now, reservedAt) => (reservedAt ? undefined : slots) }) });
     expect(names(r)).toEqual(['dialtone-chunk-signals', `timer@${at(1)}`, 'dialtone-probe-teams', `timer@${slots}`, 'dialtone-probe-teams', 'dialtone-settle-chunk']);
+    expect(probes(r).map((p) => p.input.reservedAt)).toEqual([undefined, slots]);
+  });
+
+  it('wakes a little before its reserved slots when the check says when (resumeAt), and checks with the reservation', async () => {
+    const slots = new Date(Date.parse(at(1)) + 45_000).toISOString();
+    const resume = new Date(Date.parse(slots) - 5_000).toISOString();
+    const state = { assignedAt: T0, pending: 2, lastCheckAt: null, polls: 0 };
+    const r = await drive(chunkOrchestrator, { ...input, state }, { start: T0, answer: tenant({ size: 2, pending: 2, foundAt: at(1), deferUntil: (_now, reservedAt) => (reservedAt ? undefined : slots), resumeLeadMs: 5_000 }) });
+    expect(names(r)).toEqual(['dialtone-chunk-signals', `timer@${at(1)}`, 'dialtone-probe-teams', `timer@${resume}`, 'dialtone-probe-teams', 'dialtone-settle-chunk']);
     expect(probes(r).map((p) => p.input.reservedAt)).toEqual([undefined, slots]);
   });
 
