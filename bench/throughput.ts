@@ -1,10 +1,11 @@
-// `npm run bench -- [--users N] [--batches K] [--time-rate R] [--deadline-hours H] [--no-baseline] [--json]`:
+// `npm run bench -- [--users N] [--batches K] [--time-rate R] [--fixed-rate] [--deadline-hours H] [--no-baseline] [--host-log] [--json]`:
 // licences per minute against Graph's write quota, the app's Teams read rate and detection lag, the size of durable
 // messages, and the local runtime's cost. The full pipeline (local host, simulator, Azurite) licenses K generated
 // batches of N users at once with throttling on and every Graph request taking 150-400 ms (simulated); the seed's
 // loop (three sequential assignLicense calls per user) runs on the same tenant in this process for comparison. With
-// --time-rate R the whole local stack runs R simulated seconds per wall-clock second while work is in flight
-// (local/clock.ts). Prints a table, or one JSON object.
+// --time-rate R the whole local stack runs up to R simulated seconds per wall-clock second while work is in flight
+// (local/clock.ts; the host's governor lowers it while its event loop lags, unless --fixed-rate). --host-log prints
+// the host's log. Prints a table, or one JSON object.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -105,6 +106,8 @@ async function main(): Promise<void> {
       'time-rate': { type: 'string', default: '1' },
       'deadline-hours': { type: 'string', default: '24' },
       'no-baseline': { type: 'boolean', default: false },
+      'fixed-rate': { type: 'boolean', default: false },
+      'host-log': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       chart: { type: 'string' },
       seed: { type: 'string', default: '11' },
@@ -126,7 +129,19 @@ async function main(): Promise<void> {
   log(`bench: ${batches} batch(es) of ${perBatch} users through the local stack (throttling on, ${LATENCY[0]}-${LATENCY[1]} ms per Graph request, time rate ${timeRate}, deadline ${deadlineHours} h)…`);
   // Room for every chunk orchestration of every batch at once (the local host refuses new ones past this, as 503).
   const maxRunning = String(Math.max(400, batches * (Math.ceil(perBatch / 200) + 2) + 10));
-  const stack = await startStack({ tenant: workload.tenant, throttling: true, faults: { latencyMs: LATENCY }, timeRate, settings: { DIALTONE_GRAPH_WRITES_PER_SECOND: '19', DIALTONE_PHONE_NUMBERS: 'pool', DIALTONE_DEADLINE_HOURS: String(deadlineHours), DIALTONE_LOCAL_MAX_RUNNING: maxRunning } });
+  const stack = await startStack({
+    tenant: workload.tenant,
+    throttling: true,
+    faults: { latencyMs: LATENCY },
+    timeRate,
+    ...(values['host-log'] ? { onHostLog: (l: string) => log(`host: ${l}`) } : {}),
+    settings: { DIALTONE_GRAPH_WRITES_PER_SECOND: '19', DIALTONE_PHONE_NUMBERS: 'pool', DIALTONE_DEADLINE_HOURS: String(deadlineHours), DIALTONE_LOCAL_MAX_RUNNING: maxRunning, ...(values['fixed-rate'] ? { DIALTONE_LOCAL_RATE_GOVERNOR: 'off' } : {}) },
+  });
+  // The rate the host's governor allowed (local/clock.ts), sampled each second of wall time while the batches ran.
+  const rates: number[] = [];
+  const sampler = setInterval(() => rates.push(stack.clock.rate), 1000);
+  const simStart = stack.clock.now();
+  const wallStart = Date.now();
   const reports: BatchReport[] = [];
   const peaks = { bench: 0, host: 0, azurite: 0 };
   let maxHistoryEvents = 0;
@@ -149,6 +164,7 @@ async function main(): Promise<void> {
         await new Promise((res) => setTimeout(res, 1000));
       }
     }
+    clearInterval(sampler);
     peaks.bench = peakRssKiB(process.pid);
     peaks.host = peakRssKiB(stack.host.child.pid);
     peaks.azurite = peakRssKiB(stack.azurite.pid);
@@ -156,8 +172,11 @@ async function main(): Promise<void> {
     for (const f of readdirSync(dir)) maxHistoryEvents = Math.max(maxHistoryEvents, (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { history: unknown[] }).history.length);
     payload = JSON.parse(readFileSync(join(stack.workDir, 'host', 'payload-stats.json'), 'utf8')) as typeof payload;
   } finally {
+    clearInterval(sampler);
     await stack.stop();
   }
+  const runWallSeconds = (Date.now() - wallStart) / 1000;
+  const simulatedHours = (stack.clock.now() - simStart) / 3_600_000;
   const report = { users: reports.flatMap((r) => r.users), counts: sumCounts(reports.map((r) => r.counts)) };
   const wallSeconds = (Date.now() - t0) / 1000;
   const rec = stack.sim.record;
@@ -189,6 +208,11 @@ async function main(): Promise<void> {
     users,
     batches,
     timeRate,
+    // What the governor let the rate be while work was in flight (min and mean of per-second samples), and how much
+    // simulated time the batches took per wall-clock second, skips included.
+    timeRateGoverned: { min: Math.round(Math.min(timeRate, ...rates) * 10) / 10, mean: Math.round((rates.reduce((a, b) => a + b, 0) / Math.max(1, rates.length)) * 10) / 10 },
+    simulatedHours: Math.round(simulatedHours * 10) / 10,
+    simulatedSecondsPerWallSecond: Math.round((simulatedHours * 3600) / runWallSeconds),
     deadlineHours,
     writesNeeded,
     assignmentMakespanSeconds: Math.round(assignmentMakespanSeconds * 10) / 10,

@@ -33,29 +33,56 @@ export function checkRate(rate: number, where: string): number {
   return rate;
 }
 
+/** What two processes exchange to count one simulated time: now = epoch + offsetMs + (wall - epoch) × rate. */
+export interface ClockState {
+  offsetMs: number;
+  rate: number;
+  epoch: number;
+}
+
 export class SkipAheadClock implements Clock {
-  readonly rate: number;
+  private currentRate: number;
+  /** The latest time this clock has given: it never gives an earlier one (a rate lowered elsewhere may lag here). */
+  private last = 0;
 
   constructor(
     private offsetMs = 0,
     rate = 1,
     /** Wall-clock time from which the rate applies. */
-    readonly epoch = Date.now(),
+    private epochMs = Date.now(),
   ) {
-    this.rate = checkRate(rate, 'SkipAheadClock');
+    this.currentRate = checkRate(rate, 'SkipAheadClock');
+  }
+
+  get rate(): number {
+    return this.currentRate;
+  }
+
+  get epoch(): number {
+    return this.epochMs;
   }
 
   now(): number {
     const real = Date.now();
-    return real + (real - this.epoch) * (this.rate - 1) + this.offsetMs;
+    const t = this.epochMs + this.offsetMs + (real - this.epochMs) * this.currentRate;
+    if (t > this.last) this.last = t;
+    return this.last;
   }
 
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms) / this.rate));
+  /** Waits `ms` of this clock's time, also when the rate changes meanwhile. */
+  async sleep(ms: number): Promise<void> {
+    const until = this.now() + Math.max(0, ms);
+    for (let left = until - this.now(); left > 0; left = until - this.now()) {
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, left / this.currentRate)));
+    }
   }
 
   get offset(): number {
     return this.offsetMs;
+  }
+
+  state(): ClockState {
+    return { offsetMs: this.offsetMs, rate: this.currentRate, epoch: this.epochMs };
   }
 
   /** Moves time forward to `t` (never backwards). */
@@ -67,4 +94,38 @@ export class SkipAheadClock implements Clock {
   setOffset(offsetMs: number): void {
     if (offsetMs > this.offsetMs) this.offsetMs = offsetMs;
   }
+
+  /** From now on time runs `rate` times the wall clock; what has passed stays passed. */
+  setRate(rate: number): void {
+    checkRate(rate, 'SkipAheadClock.setRate');
+    const t = this.now();
+    const real = Date.now();
+    this.epochMs = real;
+    this.offsetMs = t - real;
+    this.currentRate = rate;
+  }
+
+  /** Takes another process's clock (its rate, epoch and offset); time here still never runs backwards. */
+  setState(state: ClockState): void {
+    checkRate(state.rate, 'SkipAheadClock.setState');
+    this.epochMs = state.epoch;
+    this.offsetMs = state.offsetMs;
+    this.currentRate = state.rate;
+  }
+}
+
+/**
+ * Keeps simulated time from running ahead of the work. At rate R, a stall of the host's event loop of d wall-clock ms
+ * is R·d simulated ms in which nothing the host owes happens (a budget slot's send, a timer's episode), so on a busy
+ * machine a fast rate measures the machine, not the app. Given the event loop's delays over a window, this picks the
+ * rate for the next one: halved while the host's stalls (90th percentile, in simulated ms) exceed `stallMs`, raised by
+ * a quarter while they stay under 40% of it, never above `maxRate` nor below 1.
+ */
+export function governedRate(current: number, maxRate: number, delaysMs: readonly number[], stallMs = 100): number {
+  if (delaysMs.length === 0) return current;
+  const sorted = [...delaysMs].sort((a, b) => a - b);
+  const p90 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.9))]!;
+  if (p90 * current > stallMs) return Math.max(1, current / 2);
+  if (p90 * current < stallMs * 0.4) return Math.min(maxRate, current * 1.25);
+  return current;
 }

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { generate } from 'selfsigned';
-import { RealClock, type Clock } from '../clock';
+import { RealClock, type Clock, type ClockState } from '../clock';
 import { seededRandom } from '../random';
 import { NumberRequestError } from './numbers';
 import { LicensingError, SimTenant, type TenantFile } from './tenant';
@@ -473,9 +473,11 @@ export class GraphSimulator {
   private control(method: string, url: URL, body: Buffer, res: ServerResponse): void {
     if (url.pathname === '/_sim/clock') {
       if (method === 'POST') {
-        const { offsetMs } = JSON.parse(body.toString('utf8') || '{}') as { offsetMs?: number };
-        const clock = this.clock as { setOffset?: (n: number) => void; offset?: number };
-        if (typeof offsetMs === 'number' && clock.setOffset) clock.setOffset(offsetMs);
+        const { offsetMs, rate, epoch } = JSON.parse(body.toString('utf8') || '{}') as { offsetMs?: number; rate?: number; epoch?: number };
+        const clock = this.clock as { setOffset?: (n: number) => void; setState?: (s: ClockState) => void; offset?: number };
+        // The local host's governor changes the rate (local/clock.ts: governedRate) and sends the whole clock.
+        if (typeof offsetMs === 'number' && typeof rate === 'number' && typeof epoch === 'number' && clock.setState) clock.setState({ offsetMs, rate, epoch });
+        else if (typeof offsetMs === 'number' && clock.setOffset) clock.setOffset(offsetMs);
       }
       const offset = (this.clock as { offset?: number }).offset ?? 0;
       // The host builds its own clock from these, so that both count one simulated time (local/clock.ts).

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { installAppTime } from '../../shared/adapters/app-time';
-import { RealClock, SkipAheadClock, type Clock } from '../clock';
+import { governedRate, RealClock, SkipAheadClock, type Clock } from '../clock';
 import { uploadEventsWatcher } from './blob-watcher';
 import { DurableEngine } from './durable/engine';
 import { InstanceStore } from './durable/store';
@@ -42,6 +42,13 @@ export interface LocalHost {
   stop(): Promise<void>;
 }
 
+interface Sleeper {
+  until: number;
+  handle?: NodeJS.Timeout;
+  wake(): void;
+  arm(): void;
+}
+
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   mkdirSync(options.stateDir, { recursive: true });
@@ -63,9 +70,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
     const skip = new SkipAheadClock(shared.offsetMs, shared.rate, shared.epoch);
     clock = skip;
-    syncClock = async () => {
-      if (!options.simulatorUrl) return;
-      await fetch(`${options.simulatorUrl}/_sim/clock`, { method: 'POST', body: JSON.stringify({ offsetMs: skip.offset }), ...(agent ? { dispatcher: agent } : {}) });
+    // One POST at a time, each with the clock as it is when sent, so the simulator never takes an older state last.
+    let syncing: Promise<void> = Promise.resolve();
+    syncClock = () => {
+      if (!options.simulatorUrl) return Promise.resolve();
+      const post = async () => {
+        await fetch(`${options.simulatorUrl}/_sim/clock`, { method: 'POST', body: JSON.stringify(skip.state()), ...(agent ? { dispatcher: agent } : {}) });
+      };
+      syncing = syncing.catch(() => {}).then(post);
+      return syncing;
     };
   }
 
@@ -78,20 +91,30 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   // activity whose $batch workers sleep on a retry's back-off while another of its workers waits on Graph can let time
   // skip to that back-off's end early. The app's activities otherwise sleep one at a time (a write's slot, a read
   // slice's slot), and a sleep in an HTTP function skips nothing: the server is busy then.
-  const sleepers = new Set<{ until: number; wake: () => void }>();
+  // A sleeper's wall-clock timer is armed at the rate of the moment and armed again when the rate changes (the
+  // governor below); it wakes only once its simulated time has come.
+  const sleepers = new Set<Sleeper>();
   if (options.skipAhead) {
     installAppTime({
       now: () => clock.now(),
       sleep: (ms) =>
         new Promise<void>((resolve) => {
-          const sleeper = { until: clock.now() + Math.max(0, ms), wake: () => {} };
-          const handle = setTimeout(() => sleeper.wake(), Math.max(0, ms) / (clock.rate ?? 1));
-          sleeper.wake = () => {
-            clearTimeout(handle);
-            sleepers.delete(sleeper);
-            resolve();
+          const sleeper: Sleeper = {
+            until: clock.now() + Math.max(0, ms),
+            wake: () => {
+              clearTimeout(sleeper.handle);
+              sleepers.delete(sleeper);
+              resolve();
+            },
+            arm: () => {
+              clearTimeout(sleeper.handle);
+              const left = sleeper.until - clock.now();
+              if (left <= 0) return sleeper.wake();
+              sleeper.handle = setTimeout(() => sleeper.arm(), Math.max(1, left / (clock.rate ?? 1)));
+            },
           };
           sleepers.add(sleeper);
+          sleeper.arm();
         }),
     });
   }
@@ -116,8 +139,32 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
   let idleTicks = 0;
   let skipping = false;
+  // The rate governor (local/clock.ts: governedRate): with a rate above 1, the host measures how late its own 10 ms
+  // tick runs (its event loop's delay) and lowers or raises the shared rate each second, never above the rate it
+  // was started with. DIALTONE_LOCAL_RATE_GOVERNOR=off keeps the rate fixed.
+  const skip = clock instanceof SkipAheadClock ? clock : undefined;
+  const maxRate = skip?.rate ?? 1;
+  const governed = skip !== undefined && maxRate > 1 && process.env['DIALTONE_LOCAL_RATE_GOVERNOR'] !== 'off';
+  const delays: number[] = [];
+  let lastTick = performance.now();
+  let windowStart = lastTick;
+  const govern = (t: number) => {
+    if (!governed || t - windowStart < 1000) return;
+    const next = governedRate(skip.rate, maxRate, delays);
+    delays.length = 0;
+    windowStart = t;
+    if (next === skip.rate) return;
+    skip.setRate(next);
+    for (const s of [...sleepers]) s.arm();
+    engine.scheduleTimerCheck();
+    syncClock().catch((e: unknown) => log(`clock sync with the Graph simulator failed: ${e instanceof Error ? e.message : String(e)}`));
+  };
   const idleLoop = options.skipAhead
     ? setInterval(() => {
+        const t = performance.now();
+        delays.push(Math.max(0, t - lastTick - 10));
+        lastTick = t;
+        govern(t);
         if (skipping) return;
         idleTicks = engine.isIdle(sleepers.size) && !server.busy && !(watcher?.busy ?? false) ? idleTicks + 1 : 0;
         if (idleTicks < 3) return;
@@ -127,7 +174,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         const next = timer === undefined ? wake : wake === undefined ? timer : Math.min(timer, wake);
         if (next === undefined || next <= clock.now()) return;
         skipping = true;
-        (clock as SkipAheadClock).skipTo(next);
+        skip!.skipTo(next);
         syncClock()
           .catch((e: unknown) => log(`clock sync with the Graph simulator failed: ${e instanceof Error ? e.message : String(e)}`))
           .finally(() => {

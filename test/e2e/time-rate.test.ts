@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateWorkload, maxInWindow } from '../../bench/workload';
-import { checkRate, SkipAheadClock } from '../../local/clock';
+import { checkRate, governedRate, SkipAheadClock } from '../../local/clock';
 import { startStack, type Stack } from '../../local/stack';
 import { postBatch, waitForReport } from '../support/e2e';
 
@@ -34,6 +34,71 @@ describe('the local clock rate', () => {
     clock.setOffset(0);
     expect(clock.offset).toBe(after);
   });
+
+  it('changes rate without a jump, takes another clock without running backwards, and sleeps through a change', async () => {
+    let wall = 1_000_000;
+    const now = jest.spyOn(Date, 'now').mockImplementation(() => wall);
+    try {
+      const clock = new SkipAheadClock(0, 10, wall);
+      wall += 1000;
+      expect(clock.now()).toBe(1_000_000 + 10_000);
+      clock.setRate(2);
+      expect(clock.now()).toBe(1_010_000);
+      wall += 1000;
+      expect(clock.now()).toBe(1_012_000);
+      // A state from before the change (another process that has not heard of it yet): time holds until it catches up.
+      clock.setState({ offsetMs: 0, rate: 1, epoch: 1_000_000 });
+      expect(clock.now()).toBe(1_012_000);
+      wall += 20_000;
+      expect(clock.now()).toBe(1_022_000);
+      expect(clock.state()).toEqual({ offsetMs: 0, rate: 1, epoch: 1_000_000 });
+    } finally {
+      now.mockRestore();
+    }
+    const clock = new SkipAheadClock(0, 50);
+    const start = clock.now();
+    const slept = clock.sleep(2000);
+    clock.setRate(1); // 40 ms of wall time at the old rate; now 2 s
+    const wallStart = Date.now();
+    await slept;
+    expect(clock.now() - start).toBeGreaterThanOrEqual(2000);
+    expect(Date.now() - wallStart).toBeGreaterThan(1000); // it did not wake at the old rate's 40 ms
+  });
+
+  it('governs the rate by the host’s stalls in simulated time: halves, raises by a quarter, stays within 1 and the maximum', () => {
+    const quiet = Array.from({ length: 100 }, () => 0.5);
+    const stalled = Array.from({ length: 100 }, (_, i) => (i % 5 === 0 ? 50 : 0.5)); // one tick in five 50 ms late
+    expect(governedRate(16, 16, stalled)).toBe(8);
+    expect(governedRate(1.5, 16, stalled)).toBe(1.5); // 75 simulated ms at 1.5: within what is allowed
+    expect(governedRate(1.5, 16, Array.from({ length: 100 }, () => 200))).toBe(1); // never below 1
+    expect(governedRate(8, 16, quiet)).toBe(10);
+    expect(governedRate(16, 16, quiet)).toBe(16);
+    expect(governedRate(8, 16, [])).toBe(8);
+    // 3 ms late at rate 16 is 48 simulated ms: between 40% of the 100 ms allowed and all of it, so the rate holds.
+    expect(governedRate(16, 16, Array.from({ length: 100 }, () => 3))).toBe(16);
+  });
+
+  it('is lowered by the local host while its event loop stalls, shared with the simulator, and raised again after', async () => {
+    const stack = await startStack({ tenant: { skus: [], users: [] }, timeRate: 16 });
+    try {
+      const pid = stack.host.child.pid!;
+      // Stop the host for 150 ms out of every 200, for 3 s: its 10 ms tick runs up to 150 ms late.
+      for (let i = 0; i < 15; i++) {
+        process.kill(pid, 'SIGSTOP');
+        await new Promise((r) => setTimeout(r, 150));
+        process.kill(pid, 'SIGCONT');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise((r) => setTimeout(r, 300)); // the host's clock reaches the simulator
+      const lowered = stack.clock.rate;
+      expect(lowered).toBeLessThan(16);
+      expect(lowered).toBeGreaterThanOrEqual(1);
+      for (let i = 0; i < 100 && stack.clock.rate <= lowered; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(stack.clock.rate).toBeGreaterThan(lowered);
+    } finally {
+      await stack.stop();
+    }
+  }, 60_000);
 
   it('is refused on the real extension, whose timers follow the wall clock', async () => {
     await expect(startStack({ tenant: { skus: [], users: [] }, engine: 'extension', timeRate: 10 })).rejects.toThrow(/a time rate other than 1 needs the skip-ahead clock/);
