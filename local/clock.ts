@@ -121,7 +121,7 @@ export class SkipAheadClock implements Clock {
  * rate for the next one: halved while the host's stalls (90th percentile, in simulated ms) exceed `stallMs`, raised by
  * a quarter while they stay under 40% of it, never above `maxRate` nor below 1.
  */
-export function governedRate(current: number, maxRate: number, delaysMs: readonly number[], stallMs = 100): number {
+export function governedRate(current: number, maxRate: number, delaysMs: readonly number[], stallMs = 200): number {
   if (delaysMs.length === 0) return current;
   const sorted = [...delaysMs].sort((a, b) => a - b);
   const p90 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.9))]!;

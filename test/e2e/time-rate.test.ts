@@ -69,13 +69,13 @@ describe('the local clock rate', () => {
     const quiet = Array.from({ length: 100 }, () => 0.5);
     const stalled = Array.from({ length: 100 }, (_, i) => (i % 5 === 0 ? 50 : 0.5)); // one tick in five 50 ms late
     expect(governedRate(16, 16, stalled)).toBe(8);
-    expect(governedRate(1.5, 16, stalled)).toBe(1.5); // 75 simulated ms at 1.5: within what is allowed
+    expect(governedRate(3, 16, stalled)).toBe(3); // 150 simulated ms at 3: within the 200 allowed, over 40% of it
     expect(governedRate(1.5, 16, Array.from({ length: 100 }, () => 200))).toBe(1); // never below 1
     expect(governedRate(8, 16, quiet)).toBe(10);
     expect(governedRate(16, 16, quiet)).toBe(16);
     expect(governedRate(8, 16, [])).toBe(8);
-    // 3 ms late at rate 16 is 48 simulated ms: between 40% of the 100 ms allowed and all of it, so the rate holds.
-    expect(governedRate(16, 16, Array.from({ length: 100 }, () => 3))).toBe(16);
+    // 8 ms late at rate 16 is 128 simulated ms: between 40% of the 200 ms allowed and all of it, so the rate holds.
+    expect(governedRate(16, 16, Array.from({ length: 100 }, () => 8))).toBe(16);
   });
 
   it('is lowered by the local host while its event loop stalls, shared with the simulator, and raised again after', async () => {
