@@ -142,6 +142,8 @@ async function main(): Promise<void> {
   const sampler = setInterval(() => rates.push(stack.clock.rate), 1000);
   const simStart = stack.clock.now();
   const wallStart = Date.now();
+  let runWallSeconds = Number.NaN;
+  let simulatedHours = Number.NaN;
   const reports: BatchReport[] = [];
   const peaks = { bench: 0, host: 0, azurite: 0 };
   let maxHistoryEvents = 0;
@@ -165,6 +167,8 @@ async function main(): Promise<void> {
       }
     }
     clearInterval(sampler);
+    runWallSeconds = (Date.now() - wallStart) / 1000;
+    simulatedHours = (stack.clock.now() - simStart) / 3_600_000;
     peaks.bench = peakRssKiB(process.pid);
     peaks.host = peakRssKiB(stack.host.child.pid);
     peaks.azurite = peakRssKiB(stack.azurite.pid);
@@ -175,8 +179,6 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     await stack.stop();
   }
-  const runWallSeconds = (Date.now() - wallStart) / 1000;
-  const simulatedHours = (stack.clock.now() - simStart) / 3_600_000;
   const report = { users: reports.flatMap((r) => r.users), counts: sumCounts(reports.map((r) => r.counts)) };
   const wallSeconds = (Date.now() - t0) / 1000;
   const rec = stack.sim.record;

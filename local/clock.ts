@@ -63,10 +63,15 @@ export class SkipAheadClock implements Clock {
   }
 
   now(): number {
-    const real = Date.now();
-    const t = this.epochMs + this.offsetMs + (real - this.epochMs) * this.currentRate;
+    const t = this.formula();
     if (t > this.last) this.last = t;
     return this.last;
+  }
+
+  /** Time by the epoch, offset and rate, before holding at the latest time given. */
+  private formula(): number {
+    const real = Date.now();
+    return this.epochMs + this.offsetMs + (real - this.epochMs) * this.currentRate;
   }
 
   /** Waits `ms` of this clock's time, also when the rate changes meanwhile. */
@@ -87,7 +92,7 @@ export class SkipAheadClock implements Clock {
 
   /** Moves time forward to `t` (never backwards). */
   skipTo(t: number): void {
-    const gap = t - this.now();
+    const gap = t - this.formula();
     if (gap > 0) this.offsetMs += gap;
   }
 

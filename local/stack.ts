@@ -81,6 +81,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const clock = new SkipAheadClock(0, options.timeRate ?? 1);
   let azurite: Azurite;
   try {
+    rmSync(azuriteDir, { recursive: true, force: true }); // a stack that died without stop() in a named folder left it
     azurite = await startAzurite(undefined, { folder: azuriteDir });
   } catch (e) {
     removeOwnFolder();
@@ -110,7 +111,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     DIALTONE_SIM_URL: sim.url,
     DIALTONE_LOCAL_RUNTIME: 'true',
     // Durable timers on the real extension follow the wall clock: no skipping ahead there.
-    ...(options.skipAhead === false || options.engine === 'extension' ? {} : { DIALTONE_LOCAL_CLOCK: 'skip-ahead' }),
+    ...(options.skipAhead === false || options.engine === 'extension' ? {} : { DIALTONE_LOCAL_CLOCK: 'skip-ahead', DIALTONE_LOCAL_TIME_RATE: String(options.timeRate ?? 1) }),
     ...options.settings,
   };
   const launch = (extraEnv: Record<string, string> = {}) =>

@@ -160,7 +160,9 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
         if (!slots.isCompleted) slots.cancel();
         break;
       }
-      checkAt = now();
+      // The reads happen at the reserved slots, not at the early wake-up: that is the check's time (provisionedAt, and
+      // where the next check's minute counts from).
+      checkAt = new Date(Math.max(now().getTime(), Date.parse(probe.deferredUntil)));
       probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { ...ref, at: checkAt.toISOString(), reservedAt: probe.deferredUntil } satisfies ProbeInput)) as ProbeResult;
     }
     if (cancel?.isCompleted) {

@@ -30,6 +30,8 @@ export interface LocalHostOptions {
   readonly simulatorCaPem?: string;
   readonly log?: (message: string) => void;
   readonly maxRunningOrchestrations?: number;
+  /** The time rate the stack asked for: the governor's ceiling (DIALTONE_LOCAL_TIME_RATE; the simulator's rate when absent). */
+  readonly maxRate?: number;
 }
 
 export interface LocalHost {
@@ -140,29 +142,33 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   let idleTicks = 0;
   let skipping = false;
   // The rate governor (local/clock.ts: governedRate): with a rate above 1, the host measures how late its own 10 ms
-  // tick runs (its event loop's delay) and lowers or raises the shared rate each second, never above the rate it
-  // was started with. DIALTONE_LOCAL_RATE_GOVERNOR=off keeps the rate fixed.
+  // tick runs (its event loop's delay) and lowers or raises the shared rate each second, never above the rate the
+  // stack asked for (options.maxRate; a restarted host starts from the simulator's current rate but keeps that
+  // ceiling). DIALTONE_LOCAL_RATE_GOVERNOR=off keeps the rate fixed. The clock is sent to the simulator every
+  // window, so a failed send is made good a second later.
   const skip = clock instanceof SkipAheadClock ? clock : undefined;
-  const maxRate = skip?.rate ?? 1;
+  const maxRate = Math.max(skip?.rate ?? 1, options.maxRate ?? 1);
   const governed = skip !== undefined && maxRate > 1 && process.env['DIALTONE_LOCAL_RATE_GOVERNOR'] !== 'off';
   const delays: number[] = [];
   let lastTick = performance.now();
   let windowStart = lastTick;
+  const syncFailed = (e: unknown) => log(`clock sync with the Graph simulator failed: ${e instanceof Error ? e.message : String(e)}`);
   const govern = (t: number) => {
-    if (!governed || t - windowStart < 1000) return;
+    if (!skip || !governed || skipping || t - windowStart < 1000) return;
     const next = governedRate(skip.rate, maxRate, delays);
     delays.length = 0;
     windowStart = t;
-    if (next === skip.rate) return;
-    skip.setRate(next);
-    for (const s of [...sleepers]) s.arm();
-    engine.scheduleTimerCheck();
-    syncClock().catch((e: unknown) => log(`clock sync with the Graph simulator failed: ${e instanceof Error ? e.message : String(e)}`));
+    if (next !== skip.rate) {
+      skip.setRate(next);
+      for (const s of [...sleepers]) s.arm();
+      engine.scheduleTimerCheck();
+    }
+    syncClock().catch(syncFailed);
   };
   const idleLoop = options.skipAhead
     ? setInterval(() => {
         const t = performance.now();
-        delays.push(Math.max(0, t - lastTick - 10));
+        if (governed) delays.push(Math.max(0, t - lastTick - 10));
         lastTick = t;
         govern(t);
         if (skipping) return;
@@ -172,13 +178,20 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         let wake: number | undefined;
         for (const s of sleepers) if (wake === undefined || s.until < wake) wake = s.until;
         const next = timer === undefined ? wake : wake === undefined ? timer : Math.min(timer, wake);
-        if (next === undefined || next <= clock.now()) return;
+        if (next === undefined) return;
+        if (next <= clock.now()) {
+          // Due already (a sleeper whose wall-clock timer has not fired yet): wake it rather than wait for the timer.
+          for (const s of [...sleepers]) s.arm();
+          return;
+        }
         skipping = true;
         skip!.skipTo(next);
         syncClock()
-          .catch((e: unknown) => log(`clock sync with the Graph simulator failed: ${e instanceof Error ? e.message : String(e)}`))
+          .catch(syncFailed)
           .finally(() => {
-            for (const s of [...sleepers]) if (s.until <= clock.now()) s.wake();
+            // Every sleeper is armed again for the time now left to it: the due ones wake, the others' wall-clock
+            // timers no longer count the time that was skipped.
+            for (const s of [...sleepers]) s.arm();
             engine.fireDueTimers();
             skipping = false;
             idleTicks = 0;

@@ -1,6 +1,6 @@
 // The local host as a process (`node dist/local/host/main.js`), configured by environment like the Functions host:
 // the app's own settings, plus DIALTONE_HOST_STATE_DIR, DIALTONE_HOST_PORT, DIALTONE_LOCAL_FUNCTION_KEY,
-// DIALTONE_LOCAL_EXTRA_KEYS (comma-separated), DIALTONE_LOCAL_CLOCK=skip-ahead and DIALTONE_SIM_URL. Prints one READY line with its URL and function key.
+// DIALTONE_LOCAL_EXTRA_KEYS (comma-separated), DIALTONE_LOCAL_CLOCK=skip-ahead, DIALTONE_LOCAL_TIME_RATE (the rate governor's ceiling) and DIALTONE_SIM_URL. Prints one READY line with its URL and function key.
 import { join } from 'node:path';
 import { readCaFile, startLocalHost } from './host';
 
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     skipAhead: env['DIALTONE_LOCAL_CLOCK'] === 'skip-ahead',
     ...(env['DIALTONE_LOCAL_MAX_RUNNING'] ? { maxRunningOrchestrations: Number(env['DIALTONE_LOCAL_MAX_RUNNING']) } : {}),
     ...(env['DIALTONE_SIM_URL'] ? { simulatorUrl: env['DIALTONE_SIM_URL'] } : {}),
+    ...(env['DIALTONE_LOCAL_TIME_RATE'] ? { maxRate: Number(env['DIALTONE_LOCAL_TIME_RATE']) } : {}),
     ...(env['DIALTONE_GRAPH_EXTRA_CA_FILE'] ? { simulatorCaPem: readCaFile(env['DIALTONE_GRAPH_EXTRA_CA_FILE']) } : {}),
   });
   process.stdout.write(`DIALTONE_HOST_READY ${JSON.stringify({ url: host.url, functionKey: host.functionKey, consoleUrl: host.consoleSignInUrl() })}\n`);

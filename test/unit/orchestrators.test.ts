@@ -232,6 +232,8 @@ describe('chunk orchestrator', () => {
     const r = await drive(chunkOrchestrator, { ...input, state }, { start: T0, answer: tenant({ size: 2, pending: 2, foundAt: at(1), deferUntil: (_now, reservedAt) => (reservedAt ? undefined : slots), resumeLeadMs: 5_000 }) });
     expect(names(r)).toEqual(['dialtone-chunk-signals', `timer@${at(1)}`, 'dialtone-probe-teams', `timer@${resume}`, 'dialtone-probe-teams', 'dialtone-settle-chunk']);
     expect(probes(r).map((p) => p.input.reservedAt)).toEqual([undefined, slots]);
+    // the check's time is when its reads happen (the slots), not the early wake-up
+    expect(probes(r)[1]!.input.at).toBe(slots);
   });
 
   it('never checks earlier than the budget allows: a deferred check moves later, and the next one counts from it', async () => {
