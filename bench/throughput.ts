@@ -191,9 +191,15 @@ async function main(): Promise<void> {
   const polled = report.users.filter((u) => u.assignedAt && u.skus.includes('MCOPSTN1'));
   const reads = polled.map((u) => rec.byUser.get(simId(u.userPrincipalName))?.teamsUserConfiguration ?? 0);
   const never = polled.filter((u) => stack.sim.tenant.findUser(u.userPrincipalName)!.teamsProvisioningMinutes === null).map((u) => rec.byUser.get(simId(u.userPrincipalName))?.teamsUserConfiguration ?? 0);
-  const lags = report.users
+  const lagOf = report.users
     .filter((u) => u.outcome === 'provisioned' && u.provisionedAt)
-    .map((u) => (Date.parse(u.provisionedAt!) - stack.sim.tenant.callingPlanVisibleAt(stack.sim.tenant.findUser(u.userPrincipalName)!)!) / 60_000);
+    .map((u) => {
+      const user = stack.sim.tenant.findUser(u.userPrincipalName)!;
+      return { lag: (Date.parse(u.provisionedAt!) - stack.sim.tenant.callingPlanVisibleAt(user)!) / 60_000, teamsMinutes: user.teamsProvisioningMinutes ?? 0 };
+    });
+  const lags = lagOf.map((l) => l.lag);
+  // The lag by when Teams provisioned the user (the schedule checks less often as the wait grows).
+  const lagP95Where = (from: number, to: number) => Math.round(percentile(lagOf.filter((l) => l.teamsMinutes >= from && l.teamsMinutes < to).map((l) => l.lag), 95) * 10) / 10;
   // From Teams showing the calling plan to the number's order finishing in Teams (detection lag included).
   const toNumber = report.users
     .filter((u) => u.outcome === 'provisioned' && u.phoneNumber)
@@ -231,6 +237,7 @@ async function main(): Promise<void> {
     pollReadsPerUserMax: Math.max(0, ...never, ...reads),
     detectionLagP50Minutes: Math.round(percentile(lags, 50) * 10) / 10,
     detectionLagP95Minutes: Math.round(percentile(lags, 95) * 10) / 10,
+    detectionLagP95MinutesByTeamsDelay: { under1h: lagP95Where(0, 60), from1to6h: lagP95Where(60, 360), over6h: lagP95Where(360, Number.POSITIVE_INFINITY) },
     numbersAssigned: toNumber.length,
     numbersGivenTwice: numbers.length - new Set(numbers).size,
     timeToNumberP50Minutes: Math.round(percentile(toNumber, 50) * 10) / 10,
