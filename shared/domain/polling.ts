@@ -14,8 +14,8 @@ export const POLL_SCHEDULE: readonly (readonly [number, number])[] = [
   [20, 1],
   [60, 2],
   [180, 4],
-  [360, 10],
-  [Number.POSITIVE_INFINITY, 20],
+  [360, 5],
+  [Number.POSITIVE_INFINITY, 10],
 ];
 
 /** The wait the schedule is written for; a shorter one scales the grid and the floor down. */

@@ -8,13 +8,13 @@ const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
 describe('polling policy', () => {
   const deadline = at(24 * 60);
 
-  it('allows a check every minute for 20 minutes, then every 2 to an hour, 4 to 3 hours, 10 to 6 hours and 20 after', () => {
+  it('allows a check every minute for 20 minutes, then every 2 to an hour, 4 to 3 hours, 5 to 6 hours and 10 after', () => {
     expect(nextCheckAt(t0, null, deadline)).toEqual(at(1));
     expect(nextCheckAt(t0, at(1), deadline)).toEqual(at(2));
     expect(nextCheckAt(t0, at(20), deadline)).toEqual(at(22));
     expect(nextCheckAt(t0, at(60), deadline)).toEqual(at(64));
-    expect(nextCheckAt(t0, at(180), deadline)).toEqual(at(190));
-    expect(nextCheckAt(t0, at(360), deadline)).toEqual(at(380));
+    expect(nextCheckAt(t0, at(180), deadline)).toEqual(at(185));
+    expect(nextCheckAt(t0, at(360), deadline)).toEqual(at(370));
   });
 
   it('never checks a user twice within a minute: a check the budget delayed moves the next one too', () => {
@@ -81,9 +81,9 @@ describe('polling policy', () => {
     expect(minCheckIntervalMs(t0, at(48 * 60))).toBe(MIN_CHECK_INTERVAL_MS);
   });
 
-  it('costs a user never provisioned in 24 hours at most 142 reads (the read budget decides how many happen)', () => {
-    // 20 + 20 + 30 + 18 + 54: every minute to 20, every 2 to 60, every 4 to 180, every 10 to 360, every 20 to 1440
-    expect(pollsUntilDeadline(t0, deadline)).toBe(142);
+  it('costs a user never provisioned in 24 hours at most 214 reads (the read budget decides how many happen)', () => {
+    // 20 + 20 + 30 + 36 + 108: every minute to 20, every 2 to 60, every 4 to 180, every 5 to 360, every 10 to 1440
+    expect(pollsUntilDeadline(t0, deadline)).toBe(214);
   });
 });
 
