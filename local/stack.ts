@@ -117,10 +117,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const launch = (extraEnv: Record<string, string> = {}) =>
     new Promise<HostProcess>((resolve, reject) => {
       const child = spawn(process.execPath, [script], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // What the host printed: its standard output until the READY line, and the last of its log for an error
+      // message (kept short: a long run's log went on growing in this process otherwise).
       let out = '';
+      let tail = '';
       const onLine = (d: Buffer) => {
         const text = d.toString();
         out += text;
+        tail = (tail + text).slice(-4000);
         const m = /DIALTONE_HOST_READY (\{.*\})/.exec(out);
         if (m) {
           child.stdout?.removeListener('data', onLine);
@@ -131,9 +135,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       child.stdout?.on('data', onLine);
       child.stderr?.on('data', (d: Buffer) => {
         for (const line of d.toString().split('\n')) if (line.trim()) options.onHostLog?.(line);
-        out += d.toString();
+        tail = (tail + d.toString()).slice(-4000);
       });
-      child.once('exit', (code, signal) => reject(new Error(`the local host exited (${code ?? signal}) before it was ready:\n${out.slice(-4000)}`)));
+      child.once('exit', (code, signal) => reject(new Error(`the local host exited (${code ?? signal}) before it was ready:\n${tail}`)));
     });
 
   let host: HostProcess;
