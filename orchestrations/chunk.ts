@@ -32,6 +32,15 @@ export const POLLS_PER_GENERATION = 8;
 
 type Settled<T> = { ok: true; value: T } | { ok: false; message: string };
 
+/** Waits until the deadline, unless a cancel comes first (then true). At once when the deadline has passed. */
+function* untilDeadline(context: OrchestrationContext, deadline: Date, cancel: Task): Generator<Task, boolean, unknown> {
+  if (context.df.currentUtcDateTime.getTime() >= deadline.getTime()) return false;
+  const end = context.df.createTimer(deadline);
+  if ((yield context.df.Task.any([end, cancel])) !== cancel) return false;
+  if (!end.isCompleted) end.cancel();
+  return true;
+}
+
 /** Waits for every task, keeping each one's result or failure (Task.all would stop at the first failure). */
 export function* settleAll<T>(context: OrchestrationContext, tasks: Task[]): Generator<Task, Settled<T>[], unknown> {
   try {
@@ -126,14 +135,8 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     if (!next) {
       // The last check was within the floor of the deadline: no read is left, but the rows are flagged at the
       // deadline, not before it (a cancel still ends the wait).
-      if (now().getTime() < deadline.getTime()) {
-        cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
-        const end = context.df.createTimer(deadline);
-        if ((yield context.df.Task.any([end, cancel])) === cancel) {
-          if (!end.isCompleted) end.cancel();
-          cancelled = true;
-        }
-      }
+      cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
+      if (yield* untilDeadline(context, deadline, cancel)) cancelled = true;
       break;
     }
     if (next.getTime() > now().getTime()) {
@@ -152,9 +155,16 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     // The shared Teams read budget has no room soon: the check's slots start at deferredUntil. Wait on a durable timer
     // until a little before them (resumeAt; a cancel still ends the wait) and check with the reservation; a check
     // that comes back after its slots began reserves again, so this is bounded by the deferrals' count, not by time.
+    let afterDeadline = false;
     for (let d = 0; probe.deferredUntil && d < MAX_DEFERRALS; d++) {
       cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
       if (cancel.isCompleted) break;
+      // Reads the budget can only give after the deadline would hold the report back by up to a whole round of the
+      // budget (for 50,000 users, over an hour): the chunk ends at its deadline instead (below).
+      if (Date.parse(probe.deferredUntil) >= deadline.getTime()) {
+        afterDeadline = true;
+        break;
+      }
       const slots = context.df.createTimer(new Date(probe.resumeAt ?? probe.deferredUntil));
       if ((yield context.df.Task.any([slots, cancel])) === cancel) {
         if (!slots.isCompleted) slots.cancel();
@@ -167,6 +177,13 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     }
     if (cancel?.isCompleted) {
       cancelled = true;
+      break;
+    }
+    if (afterDeadline) {
+      // No read is left before the deadline: the rows are flagged at the deadline, not before it (a cancel still
+      // ends the wait).
+      cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
+      if (yield* untilDeadline(context, deadline, cancel)) cancelled = true;
       break;
     }
     polls++;

@@ -236,6 +236,15 @@ describe('chunk orchestrator', () => {
     expect(probes(r)[1]!.input.at).toBe(slots);
   });
 
+  it('ends at its deadline when the budget can give a check its reads only after it: no waiting past the deadline', async () => {
+    const deadline = at(30);
+    const state = { assignedAt: T0, pending: 2, lastCheckAt: at(28), polls: 20 };
+    // the budget's next room is 40 minutes after assignment, 10 past the deadline
+    const r = await drive(chunkOrchestrator, { ...input, deadline, state }, { start: at(28), answer: tenant({ size: 2, pending: 2, deferUntil: () => at(40) }) });
+    expect(names(r).slice(2)).toEqual(['dialtone-probe-teams', `timer@${deadline}`, 'dialtone-settle-chunk']);
+    expect(r.scheduled.at(-1)).toMatchObject({ functionName: 'dialtone-settle-chunk', input: { deadline } });
+  });
+
   it('never checks earlier than the budget allows: a deferred check moves later, and the next one counts from it', async () => {
     const slots = at(3.5);
     const state = { assignedAt: T0, pending: 2, lastCheckAt: null, polls: 0 };
