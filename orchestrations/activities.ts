@@ -46,6 +46,11 @@ export const MAX_BUDGET_WAIT_IN_ACTIVITY_MS = 10_000;
  * timer that fired a little late (on Azure, by the queue's polling interval; locally, by a stall) found its slots
  * begun, gave them up and reserved again behind everyone else, further out than it could wait, and was deferred
  * again: with many chunks reserving, checks went round without reading, and the slots they gave up were lost to all.
+ * Azure: a durable timer is a queue message that becomes visible at its due time (Microsoft Learn,
+ * durable-functions-timers.md, "Timer limitations"), and the Azure Storage provider polls its queues with a back-off
+ * up to `maxQueuePollingInterval`, 30 s by default (durable-functions-host-json-settings.md; AzureStorageOptions.
+ * MaxQueuePollingInterval), so a timer can fire seconds late on a quiet task hub. The lead covers the common case;
+ * a later one still reserves again, bounded by MAX_DEFERRALS.
  */
 export const TEAMS_DEFER_LEAD_MS = 5_000;
 /** Added to each slice's slot in the read budget: room for a slice sent late or answered slowly. */
