@@ -78,6 +78,7 @@ export function registerApp(config: AppConfig): void {
   df.app.activity(names.SAVE_CHUNK_ACTIVITY, { handler: activities.saveChunk });
   df.app.activity(names.PROBE_TEAMS_ACTIVITY, { handler: activities.probeTeams });
   df.app.activity(names.SETTLE_CHUNK_ACTIVITY, { handler: activities.settleChunk });
+  df.app.activity(names.RELEASE_READS_ACTIVITY, { handler: activities.releaseReads });
   df.app.activity(names.CHUNK_SIGNALS_ACTIVITY, { handler: activities.chunkSignals });
   df.app.activity(names.FINISH_ACTIVITY, { handler: activities.finish });
   df.app.orchestration(names.NUMBERS_ORCHESTRATOR, numbersOrchestrator);

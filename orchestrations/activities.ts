@@ -16,7 +16,7 @@ import type { Profiles } from '../shared/domain/profiles';
 import { countOutcomes, type OutcomeCounts } from '../shared/domain/report';
 import { errorText } from '../shared/domain/text';
 import { upnKey } from '../shared/domain/upn';
-import type { AssignInput, ChunkProgress, ChunkRef, ChunkSignals, FinishInput, PreflightInput, PreflightResult, ProbeInput, ProbeResult, SaveChunkInput, SettleChunkInput, TeamsCheck, TeamsSeen } from './contracts';
+import type { AssignInput, ChunkProgress, ChunkRef, ChunkSignals, FinishInput, PreflightInput, PreflightResult, ProbeInput, ProbeResult, ReleaseReadsInput, SaveChunkInput, SettleChunkInput, TeamsCheck, TeamsSeen } from './contracts';
 import { SLOT_CHUNK_BASE } from './names';
 
 export interface ActivityDeps {
@@ -278,7 +278,7 @@ export function createActivities(deps: ActivityDeps) {
       // the reads reserved again behind everyone else's.
       start = await reserve(slices);
       // Far out: the orchestration waits on a durable timer instead of this activity holding a worker.
-      if (start - time.now() > MAX_BUDGET_WAIT_IN_ACTIVITY_MS) return { found: [], refused: [], deferredUntil: new Date(start).toISOString(), resumeAt: new Date(start - TEAMS_DEFER_LEAD_MS).toISOString() };
+      if (start - time.now() > MAX_BUDGET_WAIT_IN_ACTIVITY_MS) return { found: [], refused: [], deferredUntil: new Date(start).toISOString(), resumeAt: new Date(start - TEAMS_DEFER_LEAD_MS).toISOString(), reservedUntil: new Date(start + slices * slotMs).toISOString() };
     }
     const features = new Map<string, GraphResult<string[]>>();
     for (let k = 0, i = 0; i < userIds.length; k++, i += slice) {
@@ -311,7 +311,7 @@ export function createActivities(deps: ActivityDeps) {
     if (pending.length === 0) return { pending: 0, found: 0, refused: 0, numbered: [] };
     const phoneSystemOnly = pending.filter((p) => p.waitFor === 'PhoneSystem').map((p) => p.userId);
     const seen = await checkTeams({ userIds: pending.map((p) => p.userId), ...(phoneSystemOnly.length > 0 ? { phoneSystemOnly } : {}), ...(input.reservedAt ? { reservedAt: input.reservedAt } : {}) });
-    if (seen.deferredUntil) return { pending: pending.length, found: 0, refused: 0, numbered: [], deferredUntil: seen.deferredUntil, ...(seen.resumeAt ? { resumeAt: seen.resumeAt } : {}) };
+    if (seen.deferredUntil) return { pending: pending.length, found: 0, refused: 0, numbered: [], deferredUntil: seen.deferredUntil, ...(seen.resumeAt ? { resumeAt: seen.resumeAt } : {}), ...(seen.reservedUntil ? { reservedUntil: seen.reservedUntil } : {}) };
     const found = new Set(seen.found);
     const refused = new Map(seen.refused.map((r) => [r.userId, r.message]));
     const ready = pending.filter((p) => found.has(p.userId));
@@ -329,6 +329,24 @@ export function createActivities(deps: ActivityDeps) {
       });
     }
     return { pending: pending.length - ready.length - denied.length, found: ready.length, refused: denied.length, numbered: ready.filter((p) => p.number).map((p) => p.row) };
+  }
+
+  /**
+   * Gives a deferred check's slots back to the Teams read budget when its chunk will not use them (it ends at its
+   * deadline before them, or was cancelled): number steps and other checks reserving after it take them instead of
+   * waiting behind them. Keyed by chunk and slots, so a retry gives nothing twice. Best effort: if the ledger cannot
+   * be written the slots stay unused, as they would have, and the chunk goes on.
+   */
+  async function releaseReads(input: ReleaseReadsInput): Promise<boolean> {
+    const from = Date.parse(input.from);
+    const until = Date.parse(input.until);
+    if (!deps.teamsReads || !Number.isFinite(from) || !Number.isFinite(until)) return false;
+    try {
+      await deps.teamsReads.release(`${input.runKey}/${input.chunk}/${input.from}`, from, until);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** A chunk's end: at the deadline its users still pending are flagged (a cancelled chunk's stay assigned). Its counts. */
@@ -390,7 +408,7 @@ export function createActivities(deps: ActivityDeps) {
     return report.counts;
   }
 
-  return { preflight, loadChunk, assign, saveChunk, checkTeams, probeTeams, settleChunk, chunkSignals, finish };
+  return { preflight, loadChunk, assign, saveChunk, checkTeams, probeTeams, releaseReads, settleChunk, chunkSignals, finish };
 }
 
 /** Service plan name → id as the tenant lists them (assignedLicenses' disabledPlans are ids). */

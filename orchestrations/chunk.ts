@@ -9,9 +9,9 @@ import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-f
 import type { ChunkUserResult } from '../shared/domain/batch';
 import { nextCheckAt, recheckAt } from '../shared/domain/polling';
 import type { OutcomeCounts } from '../shared/domain/report';
-import type { AssignInput, ChunkInput, ChunkProgress, ChunkSignals, ChunkState, ChunkSummary, GaveUp, ProbeInput, ProbeResult, SaveChunkInput, SettleChunkInput } from './contracts';
+import type { AssignInput, ChunkInput, ChunkProgress, ChunkSignals, ChunkState, ChunkSummary, GaveUp, ProbeInput, ProbeResult, ReleaseReadsInput, SaveChunkInput, SettleChunkInput } from './contracts';
 import type { NumberResult, NumbersInput } from './number-contracts';
-import { ASSIGN_ACTIVITY, CANCEL_EVENT, CHUNK_SIGNALS_ACTIVITY, LOAD_CHUNK_ACTIVITY, NUMBERS_ORCHESTRATOR, PROBE_TEAMS_ACTIVITY, RECHECK_EVENT, SAVE_CHUNK_ACTIVITY, SETTLE_CHUNK_ACTIVITY, numbersInstanceId } from './names';
+import { ASSIGN_ACTIVITY, CANCEL_EVENT, CHUNK_SIGNALS_ACTIVITY, LOAD_CHUNK_ACTIVITY, NUMBERS_ORCHESTRATOR, PROBE_TEAMS_ACTIVITY, RECHECK_EVENT, RELEASE_READS_ACTIVITY, SAVE_CHUNK_ACTIVITY, SETTLE_CHUNK_ACTIVITY, numbersInstanceId } from './names';
 
 /** Transient Graph failures (429, 5xx, resets) for one user: retried for about ten minutes before giving up. */
 export const GRAPH_RETRY = new df.RetryOptions(10_000, 6);
@@ -174,6 +174,13 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
       // where the next check's minute counts from).
       checkAt = new Date(Math.max(now().getTime(), Date.parse(probe.deferredUntil)));
       probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { ...ref, at: checkAt.toISOString(), reservedAt: probe.deferredUntil } satisfies ProbeInput)) as ProbeResult;
+    }
+    // Still deferred here, the check will not run on its slots: the chunk ends at its deadline before them, is
+    // cancelled, or was deferred MAX_DEFERRALS times (a poll that read nothing). The slots go back to the budget now,
+    // so that the number steps and checks behind them do not wait for slots nobody uses (results recorded before
+    // `reservedUntil` existed give nothing back, which keeps their histories replaying as recorded).
+    if (probe.deferredUntil && probe.reservedUntil) {
+      yield context.df.callActivityWithRetry(RELEASE_READS_ACTIVITY, STORE_RETRY, { ...ref, from: probe.deferredUntil, until: probe.reservedUntil } satisfies ReleaseReadsInput);
     }
     if (cancel?.isCompleted) {
       cancelled = true;

@@ -147,6 +147,17 @@ export interface ProbeResult extends ChunkProgress {
    * `deferredUntil`).
    */
   readonly resumeAt?: string;
+  /**
+   * Where the deferred check's reserved slots end: with `deferredUntil`, what a chunk that will not use them (it ends
+   * at its deadline, or is cancelled) gives back to the budget (absent in results recorded before it existed).
+   */
+  readonly reservedUntil?: string;
+}
+
+/** Slots of the Teams read budget that a chunk's deferred check reserved and will not use (given back). */
+export interface ReleaseReadsInput extends ChunkRef {
+  readonly from: string;
+  readonly until: string;
 }
 
 /** Who to read and how, for one Teams check (the activity's inner step; not a durable message). */
@@ -162,6 +173,7 @@ export interface TeamsSeen {
   readonly refused: { readonly userId: string; readonly message: string }[];
   readonly deferredUntil?: string;
   readonly resumeAt?: string;
+  readonly reservedUntil?: string;
 }
 
 /** The chunk's end: at the deadline its pending users are flagged; a cancelled chunk's stay assigned as recorded. */

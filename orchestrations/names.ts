@@ -7,6 +7,7 @@ export const ASSIGN_ACTIVITY = 'dialtone-assign';
 export const SAVE_CHUNK_ACTIVITY = 'dialtone-save-chunk';
 export const PROBE_TEAMS_ACTIVITY = 'dialtone-probe-teams';
 export const SETTLE_CHUNK_ACTIVITY = 'dialtone-settle-chunk';
+export const RELEASE_READS_ACTIVITY = 'dialtone-release-teams-reads';
 export const CHUNK_SIGNALS_ACTIVITY = 'dialtone-chunk-signals';
 export const FINISH_ACTIVITY = 'dialtone-finish';
 export const CALLBACK_ORCHESTRATOR = 'dialtone-callback';

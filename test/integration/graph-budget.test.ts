@@ -99,7 +99,7 @@ describe('shared Graph budgets in blob storage', () => {
     let reservations = 0;
     const ledger = () => {
       const l = new BlobRateLedger(container, ledgerName, 10, time);
-      return { perSecond: l.perSecond, reserve: (n: number) => (reservations++, l.reserve(n)) };
+      return { perSecond: l.perSecond, reserve: (n: number) => (reservations++, l.reserve(n)), release: l.release.bind(l) };
     };
     const instances = [0, 1].map(() => createActivities({ graph, store, flags, profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined, teamsReads: ledger(), time }));
     const chunks = 5;
@@ -144,6 +144,64 @@ describe('shared Graph budgets in blob storage', () => {
     expect(deferrals).toBeGreaterThan(0);
     expect(reservations).toBe(chunks);
     expect(most(10_000)).toBeLessThanOrEqual(100);
+  });
+  it('gives slots back across instances: never two holders of one slot, whatever the races and retried releases', async () => {
+    const t0 = Date.parse('2026-11-26T08:00:00Z');
+    const time = virtualTime(t0);
+    const instances = [0, 1, 2, 3].map(() => new BlobRateLedger(container, 'release-race.json', 10, time));
+    // Each holder takes n slots (a tenth of a second each); odd holders give theirs back, twice (an activity retried).
+    const held: { key: string; from: number; end: number }[] = [];
+    const returned = new Set<string>();
+    await time.runUntil(
+      Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          const ledger = instances[i % 4]!;
+          const n = 5 + (i % 7) * 10;
+          const from = await ledger.reserve(n);
+          const slots = { key: `k${i}`, from, end: from + n * 100 };
+          held.push(slots);
+          if (i % 2 === 1) {
+            await Promise.all([ledger.release(slots.key, slots.from, slots.end), instances[(i + 1) % 4]!.release(slots.key, slots.from, slots.end)]);
+            returned.add(slots.key);
+          }
+        }),
+      ),
+    );
+    // What is still held (never given back) never overlaps; slots taken from given-back ones overlap only those.
+    const kept = held.filter((h) => !returned.has(h.key)).sort((a, b) => a.from - b.from);
+    for (let i = 1; i < kept.length; i++) expect(kept[i]!.from).toBeGreaterThanOrEqual(kept[i - 1]!.end);
+    // and some reservations did take given-back slots: the queue's end is short of the sum of all reservations
+    const state = JSON.parse((await container.getBlockBlobClient('release-race.json').downloadToBuffer()).toString()) as { nextFreeAt: number };
+    const total = held.reduce((a, h) => a + (h.end - h.from), 0);
+    expect(state.nextFreeAt - t0).toBeLessThan(total);
+  });
+
+  it('lets a number step take the slots a chunk ending at its deadline gave back, on another instance', async () => {
+    const t0 = Date.parse('2026-11-26T09:00:00Z');
+    const time = virtualTime(t0);
+    const store = new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'license-reports');
+    const flags = new DeferredFlagPublisher(() => {
+      throw new Error('unused');
+    });
+    const graph = { readTeamsFeatures: () => Promise.reject(new Error('a deferred check must not read')) } as unknown as LicensingDirectory;
+    const [a, b] = [0, 1].map(() => new BlobRateLedger(container, 'release-deadline.json', 10, time));
+    // Others have the next ten minutes; this chunk's check of 400 users is deferred behind them.
+    await a!.reserve(6_000);
+    const activities = createActivities({ graph, store, flags, profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined, teamsReads: a!, time });
+    const seen = await activities.checkTeams({ userIds: Array.from({ length: 400 }, (_, i) => `id-${i}`) });
+    expect(seen.deferredUntil).toBe(new Date(t0 + 600_000).toISOString());
+    // 20 slices of 20 reads, each 2 s plus its guard
+    expect(Date.parse(seen.reservedUntil!) - Date.parse(seen.deferredUntil!)).toBe(20 * 2_500);
+    // Before the give-back, a number step's 3 reads would wait behind the check.
+    const probe = new BlobRateLedger(container, 'release-deadline.json', 10, time);
+    expect(await probe.reserve(0)).toBe(Date.parse(seen.reservedUntil!));
+    // The chunk ends at its deadline instead: it gives the slots back (twice: the activity was retried).
+    const release = { runKey: 'run-r', chunk: 4, from: seen.deferredUntil!, until: seen.reservedUntil! };
+    expect(await activities.releaseReads(release)).toBe(true);
+    expect(await activities.releaseReads(release)).toBe(true);
+    time.now = () => t0 + 600_000 - 30_000;
+    const taken = await time.runUntil(Promise.all([b!.reserve(3), b!.reserve(3)]));
+    expect([...taken].sort((x, y) => x - y)).toEqual([t0 + 600_000, t0 + 600_300]);
   });
 });
 

@@ -99,7 +99,7 @@ describe('the number step against the simulator', () => {
 
   it("takes a slot of the app's Teams read budget for every Teams GET of the number step", async () => {
     let reserved = 0;
-    const teamsReads = { perSecond: 10, reserve: (n: number) => ((reserved += n), Promise.resolve(Date.now())) };
+    const teamsReads = { perSecond: 10, reserve: (n: number) => ((reserved += n), Promise.resolve(Date.now())), release: () => Promise.resolve() };
     const acts = createNumberActivities({ graph, claims, store: new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'unused'), now: () => now, teamsReads });
     const teamsGets = () => sim.record.byKind.teamsUserConfiguration + sim.record.byKind.listNumbers + sim.record.byKind.numberOperation;
     const before = teamsGets();

@@ -3,7 +3,7 @@
 import { InvocationContext } from '@azure/functions';
 import { Orchestrator } from 'durable-functions/lib/src/orchestrations/Orchestrator';
 import { batchOrchestrator } from '../../orchestrations/batch';
-import { chunkOrchestrator, NUMBERS_PER_STEP, POLLS_PER_GENERATION } from '../../orchestrations/chunk';
+import { chunkOrchestrator, MAX_DEFERRALS, NUMBERS_PER_STEP, POLLS_PER_GENERATION } from '../../orchestrations/chunk';
 import { pollsUntilDeadline } from '../../shared/domain/polling';
 import { drive, type Answer, type DrivenAction, type DriveResult } from '../support/orchestration-driver';
 import type { BatchInput, ChunkInput } from '../../orchestrations/contracts';
@@ -92,7 +92,7 @@ describe('chunk orchestrator', () => {
    * The chunk's activities as the batch store would answer them: `size` users, all waiting for Teams after assignment
    * until `foundAt` (a check at or after that time finds every one); the store's recheck record and cancel as given.
    */
-  function tenant(o: { size: number; pending?: number; foundAt?: string; recheckRequestedAt?: string | null; cancelled?: boolean; deferUntil?: (now: string, reservedAt?: string) => string | undefined; resumeLeadMs?: number; numbered?: boolean }) {
+  function tenant(o: { size: number; pending?: number; foundAt?: string; recheckRequestedAt?: string | null; cancelled?: boolean; deferUntil?: (now: string, reservedAt?: string) => string | undefined; resumeLeadMs?: number; reservedMs?: number; numbered?: boolean }) {
     let pending = o.pending ?? 0;
     return (a: DrivenAction, now: string): Answer => {
       switch (a.functionName) {
@@ -107,7 +107,7 @@ describe('chunk orchestrator', () => {
           return { result: { recheckRequestedAt: o.recheckRequestedAt ?? null, cancelled: o.cancelled ?? false } };
         case 'dialtone-probe-teams': {
           const deferredUntil = o.deferUntil?.(now, a.input.reservedAt);
-          if (deferredUntil) return { result: { pending, found: 0, refused: 0, numbered: [], deferredUntil, ...(o.resumeLeadMs ? { resumeAt: new Date(Date.parse(deferredUntil) - o.resumeLeadMs).toISOString() } : {}) } };
+          if (deferredUntil) return { result: { pending, found: 0, refused: 0, numbered: [], deferredUntil, ...(o.resumeLeadMs ? { resumeAt: new Date(Date.parse(deferredUntil) - o.resumeLeadMs).toISOString() } : {}), ...(o.reservedMs ? { reservedUntil: new Date(Date.parse(deferredUntil) + o.reservedMs).toISOString() } : {}) } };
           if (o.foundAt && Date.parse(now) >= Date.parse(o.foundAt)) {
             const found = pending;
             pending = 0;
@@ -119,6 +119,8 @@ describe('chunk orchestrator', () => {
           return { result: a.input.rows.map((row: number) => ({ row, outcome: 'provisioned', reason: '', message: '', phoneNumber: '+14255550100', numberedAt: now })) };
         case 'dialtone-settle-chunk':
           return { result: { total: o.size } };
+        case 'dialtone-release-teams-reads':
+          return { result: true };
         default:
           throw new Error(`unexpected ${a.functionName}`);
       }
@@ -236,6 +238,8 @@ describe('chunk orchestrator', () => {
     expect(probes(r)[1]!.input.at).toBe(slots);
   });
 
+  // (The check's result here has no reservedUntil, as recorded before it existed: nothing is given back, so such
+  // histories replay as they were recorded.)
   it('ends at its deadline when the budget can give a check its reads only after it: no waiting past the deadline', async () => {
     const deadline = at(30);
     const state = { assignedAt: T0, pending: 2, lastCheckAt: at(28), polls: 20 };
@@ -243,6 +247,39 @@ describe('chunk orchestrator', () => {
     const r = await drive(chunkOrchestrator, { ...input, deadline, state }, { start: at(28), answer: tenant({ size: 2, pending: 2, deferUntil: () => at(40) }) });
     expect(names(r).slice(2)).toEqual(['dialtone-probe-teams', `timer@${deadline}`, 'dialtone-settle-chunk']);
     expect(r.scheduled.at(-1)).toMatchObject({ functionName: 'dialtone-settle-chunk', input: { deadline } });
+  });
+
+  it('gives the slots of a check it will not make back to the read budget at once, then ends at its deadline', async () => {
+    const deadline = at(30);
+    const state = { assignedAt: T0, pending: 2, lastCheckAt: at(28), polls: 20 };
+    const r = await drive(chunkOrchestrator, { ...input, deadline, state }, { start: at(28), answer: tenant({ size: 2, pending: 2, deferUntil: () => at(40), reservedMs: 5_000 }) });
+    // given back before the wait for the deadline, so that number steps reserving meanwhile can take them
+    expect(names(r).slice(2)).toEqual(['dialtone-probe-teams', 'dialtone-release-teams-reads', `timer@${deadline}`, 'dialtone-settle-chunk']);
+    expect(r.scheduled.find((a) => a.functionName === 'dialtone-release-teams-reads')!.input).toEqual({ runKey, chunk: 0, from: at(40), until: new Date(Date.parse(at(40)) + 5_000).toISOString() });
+  });
+
+  it('gives back the slots it waited for when the batch is cancelled during the wait', async () => {
+    const slots = new Date(Date.parse(at(1)) + 45_000).toISOString();
+    const state = { assignedAt: T0, pending: 1, lastCheckAt: null, polls: 0 };
+    let timers = 0;
+    const r = await drive(chunkOrchestrator, { ...input, state }, { start: T0, answer: tenant({ size: 1, pending: 1, deferUntil: () => slots, reservedMs: 2_500 }), beforeTimer: () => (timers++ === 1 ? [{ name: 'cancel' }] : undefined) });
+    expect(names(r).slice(-2)).toEqual(['dialtone-release-teams-reads', 'dialtone-settle-chunk']);
+    expect(r.scheduled.find((a) => a.functionName === 'dialtone-release-teams-reads')!.input).toMatchObject({ from: slots });
+    expect(r.scheduled.at(-1)).toMatchObject({ functionName: 'dialtone-settle-chunk', input: { cancelled: true } });
+  });
+
+  it('gives back the last slots of a check deferred every time it was allowed to wait (a poll that read nothing)', async () => {
+    const state = { assignedAt: T0, pending: 1, lastCheckAt: null, polls: 0 };
+    // every check, the reserved one too, is told its slots are 40 s on (as when each timer fires after its slots began)
+    const r = await drive(chunkOrchestrator, { ...input, state }, { start: T0, answer: tenant({ size: 1, pending: 1, foundAt: at(10), deferUntil: (now) => (Date.parse(now) < Date.parse(at(10)) ? new Date(Date.parse(now) + 40_000).toISOString() : undefined), reservedMs: 2_500 }) });
+    const oneCheck = ['dialtone-probe-teams', ...Array.from({ length: MAX_DEFERRALS }, () => [expect.stringMatching(/^timer@/), 'dialtone-probe-teams']).flat(), 'dialtone-release-teams-reads'];
+    expect(names(r).slice(2, 2 + oneCheck.length)).toEqual(oneCheck);
+    // what goes back is the last reservation, the one no check will read
+    const lastProbe = probes(r)[MAX_DEFERRALS]!;
+    const release = r.scheduled.find((a) => a.functionName === 'dialtone-release-teams-reads')!;
+    expect(release.input.from).toBe(new Date(Date.parse(lastProbe.input.at) + 40_000).toISOString());
+    // only a check left deferred gives slots back: every release follows such a probe directly
+    names(r).forEach((n, i, all) => n === 'dialtone-release-teams-reads' && expect(all[i - 1]).toBe('dialtone-probe-teams'));
   });
 
   it('never checks earlier than the budget allows: a deferred check moves later, and the next one counts from it', async () => {
