@@ -81,6 +81,17 @@ function links(request: HttpRequest, batchId: string) {
 }
 
 /**
+ * A batch as the list and the status route's summary view show it, from its durable status only: counts are the final
+ * ones once it completed, else those its orchestration last published (preflight's, until the report).
+ */
+function summaryOf(request: HttpRequest, batchId: string, i: DurableOrchestrationStatus, upload: boolean) {
+  const custom = (i.customStatus ?? {}) as Partial<BatchStatus>;
+  const finished = i.runtimeStatus === df.OrchestrationRuntimeStatus.Completed;
+  const counts = finished && i.output && typeof i.output === 'object' ? i.output : (custom.counts ?? null);
+  return { ...links(request, batchId), ...(upload ? { upload: true } : {}), runtimeStatus: i.runtimeStatus, phase: custom.phase ?? null, createdTime: new Date(i.createdTime).toISOString(), lastUpdatedTime: new Date(i.lastUpdatedTime).toISOString(), counts };
+}
+
+/**
  * What makes two submissions the same batch: the rows as read (every field, not their line numbers, so a re-sent body
  * with other whitespace or line endings is the same) and the batch profile.
  */
@@ -190,9 +201,14 @@ export function createBatchApi(deps: BatchApiDeps) {
   }
 
   async function status(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const view = request.query.get('view') ?? 'full';
+    if (view !== 'full' && view !== 'summary') return problem(400, 'Invalid view', `view must be full or summary; got "${shown(view, 40)}"`);
     const f = await find(request, context);
     if (f.answer) return f.answer;
-    const { batchId, state, runKey } = f;
+    const { batchId, state, runKey, instanceId } = f;
+    // The summary is what the batch list says of it, from the durable instance store alone: no blob is read, however
+    // large the batch (the full view reads the plan and every chunk: for 50,000 rows about 250 blobs and 20 MB).
+    if (view === 'summary') return { status: 200, jsonBody: summaryOf(request, batchId, state, instanceId.startsWith(`${UPLOADS_OWNER}~`)) };
     const custom = (state.customStatus ?? {}) as Partial<BatchStatus>;
     const done = await store.readReport(runKey);
     if (done) return { status: 200, jsonBody: { ...done, runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'done' } };
@@ -269,12 +285,7 @@ export function createBatchApi(deps: BatchApiDeps) {
       })
       .sort((a, b) => new Date(b.i.createdTime).getTime() - new Date(a.i.createdTime).getTime() || (a.i.instanceId < b.i.instanceId ? -1 : 1))
       .slice(0, top)
-      .map(({ i, batchId, upload }) => {
-        const custom = (i.customStatus ?? {}) as Partial<BatchStatus>;
-        const finished = i.runtimeStatus === df.OrchestrationRuntimeStatus.Completed;
-        const counts = finished && i.output && typeof i.output === 'object' ? i.output : (custom.counts ?? null);
-        return { ...links(request, batchId), ...(upload ? { upload: true } : {}), runtimeStatus: i.runtimeStatus, phase: custom.phase ?? null, createdTime: new Date(i.createdTime).toISOString(), lastUpdatedTime: new Date(i.lastUpdatedTime).toISOString(), counts };
-      });
+      .map(({ i, batchId, upload }) => summaryOf(request, batchId, i, upload));
     return { status: 200, jsonBody: { batches } };
   }
 

@@ -25,3 +25,28 @@ export async function finishedReport(host: HostAddress, batchId: string): Promis
     return undefined; // the host may be restarting
   }
 }
+
+/** The summary view (`?view=summary`): the batch's durable status, without rows; undefined when it cannot be read. */
+export async function batchSummary(host: HostAddress, batchId: string): Promise<{ runtimeStatus?: string; phase?: string | null } | undefined> {
+  try {
+    const r = await fetch(`${host.url}/api/batches/${encodeURIComponent(batchId)}?view=summary`, { headers: { 'x-functions-key': host.functionKey } });
+    return r.status === 200 ? ((await r.json()) as { runtimeStatus?: string; phase?: string | null }) : undefined;
+  } catch {
+    return undefined; // the host may be restarting
+  }
+}
+
+/**
+ * Waits for a batch's final report, asking for its summary every `everyMs` and for the whole report only once the
+ * summary says it is done (for a big batch the whole report is many megabytes to build and to read).
+ */
+export async function awaitFinishedReport(host: HostAddress, batchId: string, everyMs = 1000): Promise<BatchReport & { runtimeStatus?: string }> {
+  for (;;) {
+    const s = await batchSummary(host, batchId);
+    if (s && (s.phase === 'done' || (s.runtimeStatus !== undefined && !['Running', 'Pending', 'ContinuedAsNew'].includes(s.runtimeStatus)))) {
+      const done = await finishedReport(host, batchId);
+      if (done) return done;
+    }
+    await new Promise((res) => setTimeout(res, everyMs));
+  }
+}

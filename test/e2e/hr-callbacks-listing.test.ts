@@ -114,4 +114,23 @@ describe('HR callbacks and listing', () => {
     const noKey = await fetch(`${stack.host.url}/api/batches`);
     expect(noKey.status).toBe(401);
   });
+
+  it('answers a batch’s summary view (no rows, no blob read) as the list shows it, and refuses an unknown view', async () => {
+    const get = async (path: string) => {
+      const res = await fetch(`${stack.host.url}/api/batches${path}`, { headers: { 'x-functions-key': stack.host.functionKey } });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const listed = (await get('')).body.batches.find((b: { batchId: string }) => b.batchId === 'cb-1');
+    const summary = await get('/cb-1?view=summary');
+    expect(summary.status).toBe(200);
+    expect(summary.body).toEqual(listed);
+    expect(summary.body).not.toHaveProperty('users');
+    expect(summary.body).toMatchObject({ runtimeStatus: 'Completed', phase: 'done', counts: { total: 3, provisioned: 1, failed: 2 } });
+    // the full view is the default, and can be asked for by name
+    expect((await get('/cb-1?view=full')).body.users).toHaveLength(3);
+    const bad = await get('/cb-1?view=rows');
+    expect(bad.status).toBe(400);
+    expect(bad.body.detail).toContain('view must be full or summary');
+    expect((await get('/no-such-batch?view=summary')).status).toBe(404);
+  });
 });
