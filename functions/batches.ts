@@ -201,10 +201,10 @@ export function createBatchApi(deps: BatchApiDeps) {
   }
 
   async function status(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-    const view = request.query.get('view') ?? 'full';
-    if (view !== 'full' && view !== 'summary') return problem(400, 'Invalid view', `view must be full or summary; got "${shown(view, 40)}"`);
     const f = await find(request, context);
     if (f.answer) return f.answer;
+    const view = request.query.get('view') ?? 'full';
+    if (view !== 'full' && view !== 'summary') return problem(400, 'Invalid view', `view must be full or summary; got "${shown(view, 40)}"`);
     const { batchId, state, runKey, instanceId } = f;
     // The summary is what the batch list says of it, from the durable instance store alone: no blob is read, however
     // large the batch (the full view reads the plan and every chunk: for 50,000 rows about 250 blobs and 20 MB).

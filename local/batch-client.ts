@@ -26,26 +26,33 @@ export async function finishedReport(host: HostAddress, batchId: string): Promis
   }
 }
 
-/** The summary view (`?view=summary`): the batch's durable status, without rows; undefined when it cannot be read. */
-export async function batchSummary(host: HostAddress, batchId: string): Promise<{ runtimeStatus?: string; phase?: string | null } | undefined> {
+/** The summary view (`?view=summary`): the batch's durable status, without rows. */
+export type BatchSummary = { status: number; runtimeStatus?: string; phase?: string | null };
+
+/** The summary view, or undefined when the host cannot be reached (it may be restarting). */
+export async function batchSummary(host: HostAddress, batchId: string): Promise<BatchSummary | undefined> {
   try {
     const r = await fetch(`${host.url}/api/batches/${encodeURIComponent(batchId)}?view=summary`, { headers: { 'x-functions-key': host.functionKey } });
-    return r.status === 200 ? ((await r.json()) as { runtimeStatus?: string; phase?: string | null }) : undefined;
+    return r.status === 200 ? { status: 200, ...((await r.json()) as { runtimeStatus?: string; phase?: string | null }) } : { status: r.status };
   } catch {
-    return undefined; // the host may be restarting
+    return undefined;
   }
 }
 
 /**
- * Waits for a batch's final report, asking for its summary every `everyMs` and for the whole report only once the
- * summary says it is done (for a big batch the whole report is many megabytes to build and to read).
+ * Waits for a batch's final report, asking for its summary every `everyMs` and for the whole report only once its
+ * orchestration has completed (for a big batch the whole report is many megabytes to build and to read). Throws when
+ * the batch ended otherwise (Failed, Terminated: there is no report) or the host does not know it.
  */
 export async function awaitFinishedReport(host: HostAddress, batchId: string, everyMs = 1000): Promise<BatchReport & { runtimeStatus?: string }> {
   for (;;) {
     const s = await batchSummary(host, batchId);
-    if (s && (s.phase === 'done' || (s.runtimeStatus !== undefined && !['Running', 'Pending', 'ContinuedAsNew'].includes(s.runtimeStatus)))) {
+    if (s && [401, 403, 404].includes(s.status)) throw new Error(`batch ${batchId}: the status route answered ${s.status}`);
+    if (s?.runtimeStatus === 'Completed') {
       const done = await finishedReport(host, batchId);
       if (done) return done;
+    } else if (s?.runtimeStatus && ['Failed', 'Terminated', 'Canceled'].includes(s.runtimeStatus)) {
+      throw new Error(`batch ${batchId} ended ${s.runtimeStatus}: it has no report`);
     }
     await new Promise((res) => setTimeout(res, everyMs));
   }

@@ -338,7 +338,9 @@ export function createActivities(deps: ActivityDeps) {
    * be written the slots stay unused, as they would have, and the chunk goes on.
    */
   async function releaseReads(input: ReleaseReadsInput): Promise<boolean> {
-    const from = Date.parse(input.from);
+    // The times travelled as ISO strings, cut to whole milliseconds: the slots began up to 1 ms after `from` (a rate
+    // that does not divide 1,000 gives fractions), so what is given back starts a millisecond later, never earlier.
+    const from = Date.parse(input.from) + 1;
     const until = Date.parse(input.until);
     if (!deps.teamsReads || !Number.isFinite(from) || !Number.isFinite(until)) return false;
     try {

@@ -52,7 +52,7 @@ export interface LedgerState {
 }
 
 const MAX_CONFLICT_RETRIES = 50;
-/** Given-back intervals kept at most (each about 100 bytes in the blob); beyond it the soonest to end are forgotten. */
+/** Given-back intervals kept at most (each about 100 bytes in the blob); beyond it, slots given back are not taken. */
 export const MAX_RETURNED = 500;
 const MAX_KEY_LENGTH = 200;
 
@@ -81,10 +81,10 @@ export function releaseIn(state: LedgerState | undefined, now: number, key: stri
   const start = Math.max(now, from);
   key = key.slice(0, MAX_KEY_LENGTH);
   if (returned.some((r) => r.key === key) || !(end > start) || start >= state.nextFreeAt) return undefined;
-  const added = [...returned, { key, from: start, end: Math.min(end, state.nextFreeAt) }].sort((a, b) => a.from - b.from);
-  // Too many: forget those that end soonest (their slots are lost to all, as they were before they could be given back).
-  const kept = added.length > MAX_RETURNED ? [...added].sort((a, b) => b.end - a.end).slice(0, MAX_RETURNED).sort((a, b) => a.from - b.from) : added;
-  return { nextFreeAt: state.nextFreeAt, returned: kept };
+  // Full: these slots are not taken back (lost to all, as before they could be given back). Forgetting an interval
+  // already listed instead would forget its key too, and a retry of its release would give its taken slots again.
+  if (returned.length >= MAX_RETURNED) return undefined;
+  return { nextFreeAt: state.nextFreeAt, returned: [...returned, { key, from: start, end: Math.min(end, state.nextFreeAt) }].sort((a, b) => a.from - b.from) };
 }
 
 export class BlobRateLedger implements RateLedger {

@@ -199,9 +199,11 @@ describe('shared Graph budgets in blob storage', () => {
     const release = { runKey: 'run-r', chunk: 4, from: seen.deferredUntil!, until: seen.reservedUntil! };
     expect(await activities.releaseReads(release)).toBe(true);
     expect(await activities.releaseReads(release)).toBe(true);
+    const returned = (JSON.parse((await container.getBlockBlobClient('release-deadline.json').downloadToBuffer()).toString()) as { returned: unknown[] }).returned;
+    expect(returned).toEqual([{ key: `run-r/4/${seen.deferredUntil!}`, from: t0 + 600_001, end: Date.parse(seen.reservedUntil!) }]);
     time.now = () => t0 + 600_000 - 30_000;
     const taken = await time.runUntil(Promise.all([b!.reserve(3), b!.reserve(3)]));
-    expect([...taken].sort((x, y) => x - y)).toEqual([t0 + 600_000, t0 + 600_300]);
+    expect([...taken].sort((x, y) => x - y)).toEqual([t0 + 600_001, t0 + 600_301]);
   });
 });
 

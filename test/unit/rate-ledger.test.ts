@@ -48,13 +48,16 @@ describe('rate ledger', () => {
     expect(releaseIn(undefined, T0, 'none', T0, T0 + 1_000)).toBeUndefined();
   });
 
-  it('forgets given-back slots once their end has passed, and keeps at most MAX_RETURNED (the latest ending)', () => {
+  it('forgets given-back slots once their end has passed, and takes no more than MAX_RETURNED (a new one is not taken)', () => {
     let s = reserveIn(undefined, T0, (MAX_RETURNED + 10) * 1_000).next;
-    for (let i = 0; i < MAX_RETURNED + 10; i++) s = releaseIn(s, T0, `k${i}`, T0 + i * 1_000, T0 + i * 1_000 + 500)!;
+    for (let i = 0; i < MAX_RETURNED; i++) s = releaseIn(s, T0, `k${i}`, T0 + i * 1_000, T0 + i * 1_000 + 500)!;
     expect(s.returned).toHaveLength(MAX_RETURNED);
-    expect(s.returned![0]!.key).toBe('k10');
+    // full: the next is refused, and every key listed stays listed (a retried release still changes nothing)
+    expect(releaseIn(s, T0, 'one-more', T0 + MAX_RETURNED * 1_000, T0 + MAX_RETURNED * 1_000 + 500)).toBeUndefined();
+    expect(releaseIn(s, T0, 'k0', T0, T0 + 500)).toBeUndefined();
     const later = reserveIn(s, T0 + 100_000, 100).next;
     expect(later.returned!.every((r) => r.end > T0 + 100_000)).toBe(true);
+    expect(later.returned!.length).toBeLessThan(MAX_RETURNED);
   });
 
   it('does the same in one process (LocalRateLedger): a number step takes a chunk’s given-back slots', async () => {
