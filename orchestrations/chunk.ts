@@ -7,7 +7,7 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { ChunkUserResult } from '../shared/domain/batch';
-import { nextCheckAt, recheckAt } from '../shared/domain/polling';
+import { nextCheckAt, recheckAt, tooLateToCheck } from '../shared/domain/polling';
 import type { OutcomeCounts } from '../shared/domain/report';
 import type { AssignInput, ChunkInput, ChunkProgress, ChunkSignals, ChunkState, ChunkSummary, GaveUp, ProbeInput, ProbeResult, ReleaseReadsInput, SaveChunkInput, SettleChunkInput } from './contracts';
 import type { NumberResult, NumbersInput } from './number-contracts';
@@ -150,6 +150,7 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
         continue;
       }
     }
+    if (tooLateToCheck(assignedAt, now(), deadline)) break;
     let checkAt = now();
     let probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { ...ref, at: checkAt.toISOString() } satisfies ProbeInput)) as ProbeResult;
     // The shared Teams read budget has no room soon: the check's slots start at deferredUntil. Wait on a durable timer

@@ -67,6 +67,16 @@ export function nextCheckAt(assignedAt: Date, lastCheckAt: Date | null, deadline
 }
 
 /**
+ * Whether a check that comes due at `now` is too late to start: the deadline has passed by more than the floor (a
+ * minute at 24 hours; a timer set for the deadline fires a little after it, and that last check still runs). A chunk
+ * that gets there late (its number steps took the time, or its host was busy) ends instead: its pending rows are
+ * flagged as of the deadline, as DESIGN.md says, rather than checked, numbered and checked again for hours after it.
+ */
+export function tooLateToCheck(assignedAt: Date, now: Date, deadline: Date): boolean {
+  return now.getTime() > deadline.getTime() + minCheckIntervalMs(assignedAt, deadline);
+}
+
+/**
  * When a recheck asked for at `now` runs: at once, or at the floor after the last check when that was more recent
  * (rechecks within the floor of a check are folded into one check then, never a second read within the floor); null
  * when that would be past the deadline.

@@ -282,6 +282,18 @@ describe('chunk orchestrator', () => {
     names(r).forEach((n, i, all) => n === 'dialtone-release-teams-reads' && expect(all[i - 1]).toBe('dialtone-probe-teams'));
   });
 
+  it('starts no check once the deadline is more than the floor behind it (number steps or a busy host made it late): it settles', async () => {
+    const day = 24 * 60;
+    const deadline = at(day);
+    const state = { assignedAt: T0, pending: 2, lastCheckAt: at(day - 20), polls: 8 };
+    // its next check was due 10 minutes before the deadline; the chunk gets to it two hours after the deadline
+    const late = await drive(chunkOrchestrator, { ...input, deadline, state }, { start: at(day + 120), answer: tenant({ size: 2, pending: 2, foundAt: at(0) }) });
+    expect(names(late)).toEqual(['dialtone-chunk-signals', 'dialtone-settle-chunk']);
+    // within the floor (a minute) of the deadline, as when a timer set for it fires a little late, the check still runs
+    const onTime = await drive(chunkOrchestrator, { ...input, deadline, state }, { start: at(day + 0.5), answer: tenant({ size: 2, pending: 2, foundAt: at(0) }) });
+    expect(names(onTime)).toEqual(['dialtone-chunk-signals', 'dialtone-probe-teams', 'dialtone-settle-chunk']);
+  });
+
   it('never checks earlier than the budget allows: a deferred check moves later, and the next one counts from it', async () => {
     const slots = at(3.5);
     const state = { assignedAt: T0, pending: 2, lastCheckAt: null, polls: 0 };

@@ -1,4 +1,4 @@
-import { MIN_CHECK_INTERVAL_MS, minCheckIntervalMs, nextCheckAt, nextPollAt, pollsUntilDeadline, recheckAt } from '../../shared/domain/polling';
+import { MIN_CHECK_INTERVAL_MS, minCheckIntervalMs, nextCheckAt, nextPollAt, pollsUntilDeadline, recheckAt, tooLateToCheck } from '../../shared/domain/polling';
 import { buildReport, csvCell, reportToCsv } from '../../shared/domain/report';
 import type { UserOutcome } from '../../shared/domain/outcomes';
 
@@ -51,6 +51,16 @@ describe('polling policy', () => {
     expect(nextCheckAt(t0, at(25 * 60), deadline)).toBeNull();
     // a check half a minute before the deadline was the last one (the floor)
     expect(nextCheckAt(t0, at(24 * 60 - 0.5), deadline)).toBeNull();
+  });
+
+  it('starts no check more than the floor after the deadline (a late chunk ends instead), scaled with a short wait', () => {
+    const a = new Date('2026-11-25T08:00:00Z');
+    const deadline = new Date(a.getTime() + 24 * 3_600_000);
+    expect(tooLateToCheck(a, new Date(deadline.getTime() + 60_000), deadline)).toBe(false);
+    expect(tooLateToCheck(a, new Date(deadline.getTime() + 60_001), deadline)).toBe(true);
+    expect(tooLateToCheck(a, new Date(deadline.getTime() - 3_600_000), deadline)).toBe(false);
+    const short = new Date(a.getTime() + 3 * 60_000);
+    expect(tooLateToCheck(a, new Date(short.getTime() + 2_000), short)).toBe(true);
   });
 
   it('always moves forward', () => {
