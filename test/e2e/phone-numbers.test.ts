@@ -1,5 +1,6 @@
 // Phone numbers end to end (issue 13): the local host, Azurite and the Graph simulator, with DIALTONE_PHONE_NUMBERS
 // =pool. Teams provisioning times in the tenant order who is ready first, so each expectation is fixed, not a race.
+import { BlobServiceClient } from '@azure/storage-blob';
 import { startStack, type Stack } from '../../local/stack';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { outcomesByUpn, postBatch, readRunFile, waitForReport } from '../support/e2e';
@@ -90,6 +91,12 @@ describe('phone numbers after the calling plan', () => {
     expect(csv.split('\r\n')[0]).toMatch(/,phoneNumber$/);
     // A leading '+' is shown as text in a spreadsheet, not read as a formula.
     expect(csv).toContain(`'${US(101)}`);
+    // The number step's Teams reads took their own share of the read budget (a ledger of their own, so they never
+    // queue behind the checks' reservations); the checks took theirs.
+    const budgets = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('dialtone-budgets');
+    const ledger = async (name: string) => JSON.parse((await budgets.getBlockBlobClient(name).downloadToBuffer()).toString()) as { nextFreeAt: number };
+    expect((await ledger('teams-number-reads.json')).nextFreeAt).toBeGreaterThan(0);
+    expect((await ledger('teams-reads.json')).nextFreeAt).toBeGreaterThan(0);
   }, 240_000);
 
   it('gives no number twice when two batches draw from one pool at once', async () => {
