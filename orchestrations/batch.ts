@@ -40,7 +40,10 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
     deadline,
     chunkSize: input.chunkSize,
   })) as PreflightResult;
-  status({ phase: 'licensing', chunks: pre.chunks, slots: pre.slots, counts: pre.settled, ...(pre.error ? { error: pre.error } : {}) });
+  // Published while it runs (the batch list and the summary view show it): every row in `total`, and the rows settled
+  // before any write; the chunks' outcomes come with the report.
+  const settled = { ...pre.settled, total: pre.total };
+  status({ phase: 'licensing', chunks: pre.chunks, slots: pre.slots, counts: settled, ...(pre.error ? { error: pre.error } : {}) });
 
   let cancelled = false;
   let slots: Task[] = [];
@@ -78,7 +81,7 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
       // SubOrchestrationInstanceFailed with a reason and no details, which durable-functions 3.5 cannot read ("failed
       // but we could not parse its exception data", TaskOrchestrationExecutor) and which fails the parent.
       cancelled = true;
-      status({ phase: 'reporting', chunks: pre.chunks, slots: pre.slots, counts: pre.settled, cancelled });
+      status({ phase: 'reporting', chunks: pre.chunks, slots: pre.slots, counts: settled, cancelled });
       yield context.df.callActivityWithRetry(STOP_BATCH_ACTIVITY, STEP_RETRY, { batchInstanceId });
       // Licence writes under way finish and are recorded (those rows keep their licences and end assigned). At most
       // ten minutes: a chunk that failed outright never records its rows (finish reports them as failed).
@@ -89,7 +92,7 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
     }
   }
 
-  status({ phase: 'reporting', chunks: pre.chunks, slots: pre.slots, counts: pre.settled, ...(cancelled ? { cancelled } : {}) });
+  status({ phase: 'reporting', chunks: pre.chunks, slots: pre.slots, counts: settled, ...(cancelled ? { cancelled } : {}) });
   const finish: FinishInput = { batchId: input.batchId, runKey, finishedAt: context.df.currentUtcDateTime.toISOString(), ...(failedChunks.length > 0 ? { failedChunks } : {}) };
   const counts = (yield context.df.callActivityWithRetry(FINISH_ACTIVITY, STEP_RETRY, finish)) as ReturnType<typeof countOutcomes>;
   if (input.callback) {

@@ -47,7 +47,8 @@ describe('batch orchestrator', () => {
     expect(subs.map((a) => a.instanceId)).toEqual(['b1:chunk-0', 'b1:chunk-1', 'b1:chunk-2']);
     // Each chunk works in the run's own folder, never in one named after the caller's batch id alone.
     expect(subs[2]!.input).toEqual({ batchId: 'b1', runKey: input.runKey, chunk: 2, deadline: at(24 * 60), parallelism: 10 });
-    expect(r.customStatus).toMatchObject({ phase: 'licensing', chunks: 3 });
+    // what the batch list and the summary view show while it runs: every row in the total, none settled yet
+    expect(r.customStatus).toMatchObject({ phase: 'licensing', chunks: 3, counts: { total: 450 } });
   });
 
   it('waits for every chunk when one fails while others run, then reports its rows with its failure (11.5)', async () => {
