@@ -7,7 +7,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type Azurite } from '../../local/azurite';
 import { createActivities } from '../../orchestrations/activities';
 import { BlobBatchStore, newRunKey, type BatchStore } from '../../shared/adapters/batch-store';
-import { StorageQueueFlagPublisher, flagMessageId, sentFlagLedgerIn } from '../../shared/adapters/flags';
+import { FLAG_SENDS_AT_ONCE, StorageQueueFlagPublisher, flagMessageId, sentFlagLedgerIn } from '../../shared/adapters/flags';
 import type { LicensingDirectory } from '../../shared/domain/directory';
 import type { AssignmentPlan } from '../../shared/domain/planning';
 import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
@@ -77,8 +77,52 @@ describe('flags on a storage queue', () => {
       },
     });
     await expect(new StorageQueueFlagPublisher(dying, sentFlagLedgerIn(store)).publish(flags)).rejects.toThrow(/mid-send/);
-    expect((await queued(queue)).map((m) => m.body.userPrincipalName)).toEqual(['mid1@contoso.com', 'mid2@contoso.com']);
+    // Sends go a few at a time: the ones that were under way beside the failed one were sent and recorded.
+    const before = (await queued(queue)).map((m) => m.body.userPrincipalName);
+    expect(before).not.toContain('mid3@contoso.com');
+    expect(before.length).toBeGreaterThanOrEqual(2);
     await new StorageQueueFlagPublisher(queue, sentFlagLedgerIn(store)).publish(flags);
-    expect((await queued(queue)).map((m) => m.body.userPrincipalName)).toEqual(['mid1@contoso.com', 'mid2@contoso.com', 'mid3@contoso.com', 'mid4@contoso.com']);
+    // The replay sent only what was missing: every user once.
+    expect((await queued(queue)).map((m) => m.body.userPrincipalName).sort()).toEqual(['mid1@contoso.com', 'mid2@contoso.com', 'mid3@contoso.com', 'mid4@contoso.com']);
+  });
+
+  it('sends many flags a few at a time, each once, and no new send after a failure', async () => {
+    const queue = queueService.getQueueClient('flags-many');
+    const run = newRunKey('hr-a', 'flags-many');
+    const flags = Array.from({ length: 100 }, (_, i) => ({ batchId: 'flags-many', run, row: i + 1, userPrincipalName: `many${i + 1}@contoso.com`, outcome: 'flagged' as const, reason: 'no_calling_plan', message: 'm' }));
+    await queue.createIfNotExists();
+    let inFlight = 0;
+    let most = 0;
+    let sends = 0;
+    const watched = new Proxy(queue, {
+      get: (target, name, receiver) => {
+        if (name !== 'sendMessage') return Reflect.get(target, name, receiver) as unknown;
+        return async (...args: Parameters<QueueClient['sendMessage']>) => {
+          sends++;
+          most = Math.max(most, ++inFlight);
+          try {
+            if (sends === 60) throw new Error('queue refused');
+            return await target.sendMessage(...args);
+          } finally {
+            inFlight--;
+          }
+        };
+      },
+    });
+    await expect(new StorageQueueFlagPublisher(watched, sentFlagLedgerIn(store)).publish(flags)).rejects.toThrow(/refused/);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(FLAG_SENDS_AT_ONCE);
+    // after the failure, only the sends already under way went on
+    expect(sends).toBeLessThan(60 + FLAG_SENDS_AT_ONCE);
+    await new StorageQueueFlagPublisher(queue, sentFlagLedgerIn(store)).publish(flags);
+    // every message, taken off the queue 32 at a time (a peek sees 32 at most)
+    const names: string[] = [];
+    for (;;) {
+      const got = (await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 })).receivedMessageItems;
+      if (got.length === 0) break;
+      for (const m of got) names.push((JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { body: { userPrincipalName: string } }).body.userPrincipalName);
+    }
+    expect(names).toHaveLength(100);
+    expect(new Set(names).size).toBe(100);
   });
 });
