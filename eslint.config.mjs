@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '*.js', '*.mjs', 'bin/**', 'scripts/**'] },
+  { ignores: ['dist/**', 'dist-bench*/**', 'node_modules/**', 'coverage/**', '*.js', '*.mjs', 'bin/**', 'scripts/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
