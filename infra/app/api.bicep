@@ -121,6 +121,7 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
       DIALTONE_ASSIGN_PARALLELISM: '10'
       DIALTONE_GRAPH_WRITES_PER_SECOND: '18'
       DIALTONE_TEAMS_READS_PER_SECOND: '10'
+      DIALTONE_NUMBER_READS_PER_SECOND: '5'
       DIALTONE_BUDGET_CONTAINER: 'dialtone-budgets'
       DIALTONE_INTAKE_CONTAINER: 'license-requests'
       DIALTONE_REPORTS_CONTAINER: 'license-reports'

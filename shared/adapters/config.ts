@@ -30,6 +30,8 @@ export interface AppConfig {
   readonly graphWritesPerSecond: number;
   /** Teams reads per second for the whole app, against Graph's 30 per second per app and tenant for Teams GETs. */
   readonly teamsReadsPerSecond: number;
+  /** Teams reads per second of the number step (a user's numbers, the free list, an order), beside the checks' budget. */
+  readonly numberReadsPerSecond: number;
   /** Where the shared budgets' ledgers live (one small blob each). */
   readonly budgetContainer: string;
   readonly intakeContainer: string;
@@ -121,6 +123,7 @@ const schema = z.object({
   DIALTONE_ASSIGN_PARALLELISM: intSetting(10, 1, 50),
   DIALTONE_GRAPH_WRITES_PER_SECOND: intSetting(18, 1, 20),
   DIALTONE_TEAMS_READS_PER_SECOND: intSetting(10, 1, 30),
+  DIALTONE_NUMBER_READS_PER_SECOND: intSetting(5, 1, 29),
   DIALTONE_BUDGET_CONTAINER: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid blob container name').optional()).transform((v) => v ?? 'dialtone-budgets'),
   DIALTONE_INTAKE_CONTAINER: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid blob container name').optional()).transform((v) => v ?? 'license-requests'),
   DIALTONE_REPORTS_CONTAINER: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid blob container name').optional()).transform((v) => v ?? 'license-reports'),
@@ -188,6 +191,9 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
     problems.push('ServiceBusConnection: set either ServiceBusConnection__fullyQualifiedNamespace (managed identity) or ServiceBusConnection (connection string), not both');
   }
   const callers = s.DIALTONE_CALLERS ? parseCallers(s.DIALTONE_CALLERS, problems) : undefined;
+  if (s.DIALTONE_TEAMS_READS_PER_SECOND + s.DIALTONE_NUMBER_READS_PER_SECOND > 30) {
+    problems.push(`DIALTONE_NUMBER_READS_PER_SECOND: with DIALTONE_TEAMS_READS_PER_SECOND it must stay within Graph's 30 Teams GETs a second per app and tenant (${s.DIALTONE_TEAMS_READS_PER_SECOND} + ${s.DIALTONE_NUMBER_READS_PER_SECOND})`);
+  }
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
   return {
     graphBaseUrl: s.DIALTONE_GRAPH_BASE_URL,
@@ -205,6 +211,7 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
     assignParallelism: s.DIALTONE_ASSIGN_PARALLELISM,
     graphWritesPerSecond: s.DIALTONE_GRAPH_WRITES_PER_SECOND,
     teamsReadsPerSecond: s.DIALTONE_TEAMS_READS_PER_SECOND,
+    numberReadsPerSecond: s.DIALTONE_NUMBER_READS_PER_SECOND,
     budgetContainer: s.DIALTONE_BUDGET_CONTAINER,
     intakeContainer: s.DIALTONE_INTAKE_CONTAINER,
     reportsContainer: s.DIALTONE_REPORTS_CONTAINER,
@@ -308,6 +315,7 @@ export const AZURE_REQUIRED_SETTINGS = [
   'DIALTONE_ASSIGN_PARALLELISM',
   'DIALTONE_GRAPH_WRITES_PER_SECOND',
   'DIALTONE_TEAMS_READS_PER_SECOND',
+  'DIALTONE_NUMBER_READS_PER_SECOND',
   'DIALTONE_BUDGET_CONTAINER',
   'DIALTONE_INTAKE_CONTAINER',
   'DIALTONE_REPORTS_CONTAINER',

@@ -27,20 +27,6 @@
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { appTime, sleepUntil, type AppTime } from './app-time';
 
-/**
- * The share of the Teams read budget kept for the number step's reads (a user's numbers, the free list, an order's
- * status: four or so per numbered user). They get a ledger of their own: in one queue with the checks, each of them
- * waited behind every check reserved before it, for 50,000 rows up to an hour and a half per read, four reads in a
- * row per user. A tenth: 1 a second of the default 10, which numbers 25 users in about 100 s, while the checks keep 9.
- */
-export const NUMBER_READS_SHARE = 0.1;
-
-/** The Teams read budget split between the checks and the number step; together never more than the budget. */
-export function teamsReadRates(perSecond: number): { checks: number; numbers: number } {
-  const numbers = perSecond * NUMBER_READS_SHARE;
-  return { checks: perSecond - numbers, numbers };
-}
-
 /** Reserves slots at a fixed rate in a ledger every instance of the app shares. */
 export interface RateLedger {
   readonly perSecond: number;

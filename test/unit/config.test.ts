@@ -5,7 +5,7 @@ const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 describe('configuration', () => {
   it('has sensible defaults', () => {
     const c = loadConfig(base);
-    expect(c).toMatchObject({ graphBaseUrl: 'https://graph.microsoft.com', deadlineHours: 24, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined, chunkSize: 200, assignParallelism: 10, graphWritesPerSecond: 18, teamsReadsPerSecond: 10, budgetContainer: 'dialtone-budgets', intakeContainer: 'license-requests', reportsContainer: 'license-reports', flagsQueue: 'license-flags', serviceBus: undefined, taskHub: 'dialtone' });
+    expect(c).toMatchObject({ graphBaseUrl: 'https://graph.microsoft.com', deadlineHours: 24, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined, chunkSize: 200, assignParallelism: 10, graphWritesPerSecond: 18, teamsReadsPerSecond: 10, numberReadsPerSecond: 5, budgetContainer: 'dialtone-budgets', intakeContainer: 'license-requests', reportsContainer: 'license-reports', flagsQueue: 'license-flags', serviceBus: undefined, taskHub: 'dialtone' });
     expect(c.profiles.get('phone-domestic')).toEqual(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']);
   });
 
@@ -27,6 +27,7 @@ describe('configuration', () => {
       DIALTONE_ASSIGN_PARALLELISM: '7',
       DIALTONE_GRAPH_WRITES_PER_SECOND: '5',
       DIALTONE_TEAMS_READS_PER_SECOND: '4',
+      DIALTONE_NUMBER_READS_PER_SECOND: '3',
       DIALTONE_BUDGET_CONTAINER: 'hr-budgets',
       DIALTONE_INTAKE_CONTAINER: 'hr-intake',
       DIALTONE_REPORTS_CONTAINER: 'hr-reports',
@@ -67,6 +68,7 @@ describe('configuration', () => {
       assignParallelism: 7,
       graphWritesPerSecond: 5,
       teamsReadsPerSecond: 4,
+      numberReadsPerSecond: 3,
       budgetContainer: 'hr-budgets',
       intakeContainer: 'hr-intake',
       reportsContainer: 'hr-reports',
@@ -87,6 +89,12 @@ describe('configuration', () => {
 
     const other = loadConfig(byConnectionString);
     expect([other.serviceBus, other.storage, other.setUsageLocation]).toEqual([{ connectionString: byConnectionString.ServiceBusConnection }, { connectionString: DEVELOPMENT_STORAGE }, false]);
+  });
+
+  it('keeps the checks\' and the number step\'s Teams read budgets within Graph\'s 30 a second together, naming both', () => {
+    expect(loadConfig({ ...base, DIALTONE_TEAMS_READS_PER_SECOND: '25', DIALTONE_NUMBER_READS_PER_SECOND: '5' }).numberReadsPerSecond).toBe(5);
+    expect(() => loadConfig({ ...base, DIALTONE_TEAMS_READS_PER_SECOND: '26', DIALTONE_NUMBER_READS_PER_SECOND: '5' })).toThrow(/DIALTONE_NUMBER_READS_PER_SECOND: with DIALTONE_TEAMS_READS_PER_SECOND it must stay within Graph's 30 Teams GETs a second per app and tenant \(26 \+ 5\)/);
+    expect(() => loadConfig({ ...base, DIALTONE_NUMBER_READS_PER_SECOND: '0' })).toThrow(/DIALTONE_NUMBER_READS_PER_SECOND/);
   });
 
   it('reads DIALTONE_CALLERS in its short form (name:sha256[:uploads], the form azd passes to the Bicep) as the JSON form', () => {

@@ -1,6 +1,6 @@
 // The read and write budgets' ledger arithmetic (graph-budget.ts): reservations queue at the rate, and slots given back
 // are taken by the next reservations that fit, once each, whatever the retries.
-import { LocalRateLedger, MAX_RETURNED, NUMBER_READS_SHARE, releaseIn, reserveIn, teamsReadRates, type LedgerState } from '../../shared/adapters/graph-budget';
+import { LocalRateLedger, MAX_RETURNED, releaseIn, reserveIn, type LedgerState } from '../../shared/adapters/graph-budget';
 
 const T0 = Date.parse('2026-11-26T08:00:00Z');
 
@@ -68,15 +68,5 @@ describe('rate ledger', () => {
     now += 1_000;
     expect(await ledger.reserve(20)).toBe(T0 + 1_000);
     expect(await ledger.reserve(20)).toBe(T0 + 3_000);
-  });
-
-  it('splits the Teams read budget between the checks and the number step, never more than the budget together', () => {
-    for (const total of [1, 10, 12.5, 29]) {
-      const r = teamsReadRates(total);
-      expect(r.checks + r.numbers).toBeCloseTo(total, 9);
-      expect(r.numbers).toBeCloseTo(total * NUMBER_READS_SHARE, 9);
-      expect(r.numbers).toBeGreaterThan(0);
-    }
-    expect(teamsReadRates(10)).toEqual({ checks: 9, numbers: 1 });
   });
 });
