@@ -66,8 +66,9 @@ export interface SentFlagLedger {
  * Azure Storage queues have no duplicate detection (Service Bus does: `requiresDuplicateDetection`), so this
  * publisher keeps its own ledger: each message id is recorded right after its message is sent, and a replay (the
  * finish activity run again after a crash between publishing and marking the flags done) sends only the ids not
- * recorded. What this cannot close: a crash after a send and before its record sends that one message again; it
- * carries the same `messageId` in its envelope, so a reader can drop it. Recording before sending would instead
+ * recorded. What this cannot close: a crash after a send and before its record sends that message again (up to
+ * FLAG_SENDS_AT_ONCE of them, the sends under way); each carries the same `messageId` in its envelope, so a reader
+ * can drop it. Recording before sending would instead
  * lose that user's flag, and a lost flag is a user nobody helps.
  */
 /** Flags sent to a storage queue at once (each send then its ledger record). */
