@@ -50,7 +50,7 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
   const failedChunks: FailedChunk[] = [];
   if (pre.chunks > 0 || pre.slots > 0) {
     const chunks = Array.from({ length: pre.chunks }, (_, i) => {
-      const chunkInput: ChunkInput = { batchId: input.batchId, runKey, chunk: i, deadline, parallelism: input.parallelism };
+      const chunkInput: ChunkInput = { batchId: input.batchId, runKey, chunk: i, deadline, parallelism: input.parallelism, stopsLate: true };
       return context.df.callSubOrchestrator(CHUNK_ORCHESTRATOR, chunkInput, chunkInstanceId(batchInstanceId, i));
     });
     slots = Array.from({ length: pre.slots }, (_, i) => {

@@ -139,6 +139,10 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
       if (yield* untilDeadline(context, deadline, cancel)) cancelled = true;
       break;
     }
+    // A check already overdue when the chunk gets to it (its number steps or a busy host took the time) is not started
+    // once the deadline is more than the floor behind: the pending rows are flagged as of the deadline. A check whose
+    // timer fired late, the deadline's own included, still runs.
+    if (input.stopsLate && next.getTime() <= now().getTime() && tooLateToCheck(assignedAt, now(), deadline)) break;
     if (next.getTime() > now().getTime()) {
       recheck ??= context.df.waitForExternalEvent(RECHECK_EVENT);
       cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
@@ -150,7 +154,6 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
         continue;
       }
     }
-    if (tooLateToCheck(assignedAt, now(), deadline)) break;
     let checkAt = now();
     let probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { ...ref, at: checkAt.toISOString() } satisfies ProbeInput)) as ProbeResult;
     // The shared Teams read budget has no room soon: the check's slots start at deferredUntil. Wait on a durable timer

@@ -68,6 +68,12 @@ export interface ChunkInput {
   readonly deadline: string;
   readonly parallelism: number;
   readonly state?: ChunkState;
+  /**
+   * Set by batches and slots that start chunks from this version on: a check that comes due more than the floor after
+   * the deadline is not started (tooLateToCheck). Chunks started before it keep checking late, as their histories
+   * recorded, so that they replay unchanged.
+   */
+  readonly stopsLate?: true;
 }
 
 /** A chunk in the batch store: activities read and merge its rows themselves, so no message grows with the chunk. */

@@ -63,7 +63,7 @@ export const slotOrchestrator: OrchestrationHandler = function* (context: Orches
   const r = (yield context.df.callActivityWithRetry(PLAN_SLOT_ACTIVITY, SLOT_RETRY, planInput)) as PlanSlotResult;
   const deadline = new Date(now.getTime() + input.deadlineHours * 3_600_000).toISOString();
   const tasks: Task[] = r.chunks.map((chunk) => {
-    const chunkInput: ChunkInput = { batchId: input.batchId, runKey: input.runKey, chunk, deadline, parallelism: input.parallelism };
+    const chunkInput: ChunkInput = { batchId: input.batchId, runKey: input.runKey, chunk, deadline, parallelism: input.parallelism, stopsLate: true };
     return context.df.callSubOrchestrator(CHUNK_ORCHESTRATOR, chunkInput, chunkInstanceId(input.batchInstanceId, chunk));
   });
   const nextAt = r.waiting > 0 && r.waitUntil ? nextAccountCheckAt(slotAt, input.round, now, new Date(r.waitUntil)) : null;

@@ -67,10 +67,10 @@ export function nextCheckAt(assignedAt: Date, lastCheckAt: Date | null, deadline
 }
 
 /**
- * Whether a check that comes due at `now` is too late to start: the deadline has passed by more than the floor (a
- * minute at 24 hours; a timer set for the deadline fires a little after it, and that last check still runs). A chunk
- * that gets there late (its number steps took the time, or its host was busy) ends instead: its pending rows are
- * flagged as of the deadline, as DESIGN.md says, rather than checked, numbered and checked again for hours after it.
+ * Whether an overdue check found at `now` is too late to start: the deadline has passed by more than the floor (a
+ * minute at 24 hours). A chunk that gets to such a check late (its number steps took the time, or its host was busy)
+ * ends instead: its pending rows are flagged as of the deadline, as DESIGN.md says, rather than checked, numbered and
+ * checked again for hours after it. (A check whose timer fired late is not asked about: it runs.)
  */
 export function tooLateToCheck(assignedAt: Date, now: Date, deadline: Date): boolean {
   return now.getTime() > deadline.getTime() + minCheckIntervalMs(assignedAt, deadline);

@@ -70,8 +70,9 @@ describe('crash and resume', () => {
   const heldNth = 8;
   let stack: Stack;
   beforeAll(async () => {
-    // Its never-provisioned users are checked up to 142 times in the day (polling by budget, issue 17.1): the report
-    // came after ~125 s here under a load of 10, so it is waited for up to 4 minutes.
+    // Its never-provisioned users are checked up to 214 times in the day (polling by budget, issue 17.1): the report
+    // came after ~125 s here under a load of 10 and after 186-193 s beside two benchmarks (and once not within 240 s
+    // during a CI run beside them), so it is waited for up to 7 minutes.
     stack = await startStack({ tenant, faults: { latencyMs: [60, 120], holdAssignLicense: heldNth }, settings: { DIALTONE_CHUNK_SIZE: '15', DIALTONE_ASSIGN_PARALLELISM: '2' } });
   });
   afterAll(() => stack?.stop());
@@ -85,7 +86,7 @@ describe('crash and resume', () => {
     await stack.crashAndRestartHost();
     expect(requestsAtKill).toBeGreaterThanOrEqual(heldNth);
     expect(requestsAtKill).toBeLessThan(licensed.length);
-    const report = await waitForReport(stack, 'crash-1', 240_000);
+    const report = await waitForReport(stack, 'crash-1', 420_000);
     expect(report.counts.total).toBe(n);
     expect(report.users.map((u) => u.row)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(new Map(Object.entries(outcomesByUpn(report)))).toEqual(expected);
@@ -96,5 +97,5 @@ describe('crash and resume', () => {
     // The seats Graph counts as used: one per licensed user, none twice.
     const consumed = Object.fromEntries(stack.sim.tenant.subscribedSkus().map((s) => [s['skuPartNumber'], s['consumedUnits']]));
     expect(consumed).toEqual({ ENTERPRISEPACK: licensed.length, MCOEV: licensed.length, MCOPSTN1: licensed.length });
-  }, 300_000);
+  }, 480_000);
 });

@@ -33,6 +33,8 @@ export interface DriveOptions {
   /** Called before a timer fires: events returned are raised instead (at `now`), and the timer stays pending. */
   readonly beforeTimer?: (fireAt: string, now: string) => readonly RaisedEvent[] | undefined;
   readonly maxSteps?: number;
+  /** Timers fire this long after their due time (as Azure's queue polling can make them); default 0. */
+  readonly timerLateMs?: number;
   /** Start the next generation with the continue-as-new input (a fresh history, as the extension does) until done. */
   readonly followContinueAsNew?: boolean;
 }
@@ -145,7 +147,8 @@ async function driveOne(fn: OrchestrationHandler, input: unknown, options: Drive
         for (const e of raised) completions.push(ev(15, { Name: e.name, Input: JSON.stringify(e.input ?? null) }, now));
       } else {
         pendingTimers.delete(next[0]);
-        if (Date.parse(next[1]) > Date.parse(now)) now = next[1];
+        const firedAt = Date.parse(next[1]) + (options.timerLateMs ?? 0);
+        if (firedAt > Date.parse(now)) now = new Date(firedAt).toISOString();
         completions.push(ev(11, { TimerId: next[0], FireAt: next[1] }, now));
       }
     }

@@ -46,7 +46,7 @@ describe('batch orchestrator', () => {
     const subs = r.actions.filter((a) => a.actionType === 2);
     expect(subs.map((a) => a.instanceId)).toEqual(['b1:chunk-0', 'b1:chunk-1', 'b1:chunk-2']);
     // Each chunk works in the run's own folder, never in one named after the caller's batch id alone.
-    expect(subs[2]!.input).toEqual({ batchId: 'b1', runKey: input.runKey, chunk: 2, deadline: at(24 * 60), parallelism: 10 });
+    expect(subs[2]!.input).toEqual({ batchId: 'b1', runKey: input.runKey, chunk: 2, deadline: at(24 * 60), parallelism: 10, stopsLate: true });
     // what the batch list and the summary view show while it runs: every row in the total, none settled yet
     expect(r.customStatus).toMatchObject({ phase: 'licensing', chunks: 3, counts: { total: 450 } });
   });
@@ -283,16 +283,29 @@ describe('chunk orchestrator', () => {
     names(r).forEach((n, i, all) => n === 'dialtone-release-teams-reads' && expect(all[i - 1]).toBe('dialtone-probe-teams'));
   });
 
-  it('starts no check once the deadline is more than the floor behind it (number steps or a busy host made it late): it settles', async () => {
+  it('starts no overdue check once the deadline is more than the floor behind (number steps or a busy host made it late): it settles', async () => {
     const day = 24 * 60;
     const deadline = at(day);
     const state = { assignedAt: T0, pending: 2, lastCheckAt: at(day - 20), polls: 8 };
+    const chunk = { ...input, deadline, state, stopsLate: true as const };
     // its next check was due 10 minutes before the deadline; the chunk gets to it two hours after the deadline
-    const late = await drive(chunkOrchestrator, { ...input, deadline, state }, { start: at(day + 120), answer: tenant({ size: 2, pending: 2, foundAt: at(0) }) });
+    const late = await drive(chunkOrchestrator, chunk, { start: at(day + 120), answer: tenant({ size: 2, pending: 2, foundAt: at(0) }) });
     expect(names(late)).toEqual(['dialtone-chunk-signals', 'dialtone-settle-chunk']);
-    // within the floor (a minute) of the deadline, as when a timer set for it fires a little late, the check still runs
-    const onTime = await drive(chunkOrchestrator, { ...input, deadline, state }, { start: at(day + 0.5), answer: tenant({ size: 2, pending: 2, foundAt: at(0) }) });
+    // within the floor (a minute) of the deadline the overdue check still runs
+    const onTime = await drive(chunkOrchestrator, chunk, { start: at(day + 0.5), answer: tenant({ size: 2, pending: 2, foundAt: at(0) }) });
     expect(names(onTime)).toEqual(['dialtone-chunk-signals', 'dialtone-probe-teams', 'dialtone-settle-chunk']);
+    // a chunk started before this rule (no stopsLate) checks late as its history recorded, so that it replays unchanged
+    const old = await drive(chunkOrchestrator, { ...chunk, stopsLate: undefined }, { start: at(day + 120), answer: tenant({ size: 2, pending: 2, foundAt: at(0) }) });
+    expect(names(old)).toEqual(['dialtone-chunk-signals', 'dialtone-probe-teams', 'dialtone-settle-chunk']);
+  });
+
+  it('still makes the check at the deadline when its timer fires late, however late (the floor is for overdue checks only)', async () => {
+    const deadline = at(3); // a 3-minute wait: the floor scales down to a second
+    const state = { assignedAt: T0, pending: 1, lastCheckAt: at(2.9), polls: 8 };
+    // every timer fires 30 s late (30 floors): the last check's, due just before the deadline, fires 25 s after it
+    const r = await drive(chunkOrchestrator, { ...input, deadline, state, stopsLate: true }, { start: at(2.9), answer: tenant({ size: 1, pending: 1 }), timerLateMs: 30_000 });
+    expect(names(r)).toEqual(['dialtone-chunk-signals', expect.stringMatching(/^timer@/), 'dialtone-probe-teams', 'dialtone-settle-chunk']);
+    expect(Date.parse(probes(r)[0]!.input.at)).toBeGreaterThan(Date.parse(deadline) + 20_000);
   });
 
   it('never checks earlier than the budget allows: a deferred check moves later, and the next one counts from it', async () => {
