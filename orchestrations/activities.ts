@@ -35,6 +35,8 @@ export interface ActivityDeps {
   readonly now?: () => Date;
   /** The app's Teams read budget, shared by every instance (graph-budget.ts); without it, reads are not paced. */
   readonly teamsReads?: RateLedger;
+  /** The number step's read budget beside it (DIALTONE_NUMBER_READS_PER_SECOND): slices leave room for its reads. */
+  readonly numberReadsPerSecond?: number;
   /** The clock the read budget's waits follow (a test's virtual clock; the wall clock otherwise). */
   readonly time?: AppTime;
 }
@@ -59,13 +61,14 @@ export const TEAMS_SLICE_GUARD_MS = 500;
 export const TEAMS_SLICE_LATE_MS = 250;
 
 /**
- * Teams reads sent together (one $batch) at their slots in the read budget: Graph's $batch limit of 20 requests, and
- * no more than keeps any one second under Graph's 30 Teams GETs per second (throttling-limits.md, Teams service
- * limits) when the next slice follows at the budget's pace. At the default 10/s: 20 reads every 2.5 seconds.
+ * Teams reads sent together (one $batch) at their slots in the read budget: Graph's $batch limit of 20, and no more than
+ * keeps any one second under Graph's 30 Teams GETs per second (throttling-limits.md, Teams service limits) when the
+ * next slice follows at the budget's pace and the number step's reads go beside it at theirs (`besidePerSecond`). At
+ * the defaults (10/s for the checks, 5/s for the number step): 15 reads every 2 seconds.
  */
-export function teamsReadsPerSlice(perSecond: number): number {
+export function teamsReadsPerSlice(perSecond: number, besidePerSecond = 0): number {
   if (!Number.isFinite(perSecond)) return 20;
-  return Math.max(1, Math.min(20, 30 - Math.ceil(perSecond)));
+  return Math.max(1, Math.min(20, 30 - Math.ceil(perSecond) - Math.ceil(besidePerSecond)));
 }
 
 /** Thrown for a transient Graph failure so that callActivityWithRetry tries again. */
@@ -264,7 +267,7 @@ export function createActivities(deps: ActivityDeps) {
     const userIds = input.userIds;
     if (userIds.length === 0) return { found: [], refused: [] };
     const perSecond = deps.teamsReads?.perSecond ?? Number.POSITIVE_INFINITY;
-    const slice = teamsReadsPerSlice(perSecond);
+    const slice = teamsReadsPerSlice(perSecond, deps.numberReadsPerSecond ?? 0);
     const slices = Math.ceil(userIds.length / slice);
     // Each slice owns a slot of slice/perSecond seconds plus a guard, and is sent within TEAMS_SLICE_LATE_MS of the
     // slot's start or reserved again: sends are then at least (slot - lateness) apart, so no window of Graph's sees
@@ -333,7 +336,7 @@ export function createActivities(deps: ActivityDeps) {
 
   /**
    * Gives a deferred check's slots back to the Teams read budget when its chunk will not use them (it ends at its
-   * deadline before them, or was cancelled): number steps and other checks reserving after it take them instead of
+   * deadline before them, or was cancelled): other checks reserving after it take them instead of
    * waiting behind them. Keyed by chunk and slots, so a retry gives nothing twice. Best effort: if the ledger cannot
    * be written the slots stay unused, as they would have, and the chunk goes on.
    */

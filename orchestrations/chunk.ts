@@ -181,7 +181,7 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     }
     // Still deferred here, the check will not run on its slots: the chunk ends at its deadline before them, is
     // cancelled, or was deferred MAX_DEFERRALS times (a poll that read nothing). The slots go back to the budget now,
-    // so that the number steps and checks behind them do not wait for slots nobody uses (results recorded before
+    // so that the checks behind them do not wait for slots nobody uses (results recorded before
     // `reservedUntil` existed give nothing back, which keeps their histories replaying as recorded).
     if (probe.deferredUntil && probe.reservedUntil) {
       yield context.df.callActivityWithRetry(RELEASE_READS_ACTIVITY, STORE_RETRY, { ...ref, from: probe.deferredUntil, until: probe.reservedUntil } satisfies ReleaseReadsInput);

@@ -19,15 +19,20 @@ export interface NumberActivityDeps {
   readonly claims: NumberClaims;
   readonly now?: () => Date;
   /**
-   * The app's Teams read budget (graph-budget.ts). Every GET of this step is a Teams GET under Graph's 30 per second
-   * per app (the user's numbers, the number list, an order's operation), so each takes a slot as the calling-plan
-   * checks do; without it, reads are not paced.
+   * The number step's Teams read budget (graph-budget.ts; DIALTONE_NUMBER_READS_PER_SECOND, beside the checks'). Every
+   * GET of this step is a Teams GET under Graph's 30 per second per app (the user's numbers, the number list, an
+   * order's operation), so each takes a slot; without it, reads are not paced.
    */
   readonly teamsReads?: RateLedger;
 }
 
-/** Teams reads sent together after one wait for their slots (Graph's $batch limit). */
-const READS_PER_SLOT_GROUP = 20;
+/**
+ * Teams reads sent together after one wait for their slots: Graph's $batch limit of 20, and no more than a second of
+ * the step's budget, so that a group and a slice of the checks' budget beside it stay within Graph's 30 a second.
+ */
+export function numberReadsPerGroup(perSecond: number): number {
+  return Number.isFinite(perSecond) ? Math.max(1, Math.min(20, Math.floor(perSecond))) : 20;
+}
 
 /** Free numbers read per pick: one page of the list (list-numberassignments.md: at most 1,000 per query). */
 const POOL_PAGE = 1000;
@@ -51,6 +56,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
   const { graph, store, claims } = deps;
   const now = deps.now ?? (() => new Date());
   const readSlots = (n: number) => takeSlots(deps.teamsReads, n);
+  const READS_PER_SLOT_GROUP = numberReadsPerGroup(deps.teamsReads?.perSecond ?? Number.POSITIVE_INFINITY);
 
   const flagged = (row: number, reason: NumberResult['reason'], message: string): NumberResult => ({ row, outcome: 'flagged', reason, message: errorText(message) });
   const refused = (row: number, f: GraphFailure, what: string): NumberResult => {

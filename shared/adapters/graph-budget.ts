@@ -16,8 +16,8 @@
 // Slots a caller reserved and will not use can be given back (`release`, under a key): the blob then also holds
 // `returned: [{ key, from, end }]`, and a later reservation that fits in one of them takes its front instead of going
 // to the back of the queue. This matters for the Teams reads: a chunk that ends at its deadline (or is cancelled)
-// while its check waits for slots an hour out would otherwise leave them unused, and every number step behind it
-// would wait that hour (seen with 50,000 rows). A given-back interval stays listed under its key until its end has
+// while its check waits for slots an hour out would otherwise leave them unused, and every reservation made after it
+// would queue behind them (seen with 50,000 rows). A given-back interval stays listed under its key until its end has
 // passed, so an activity retried after it gave the slots back does not give them twice.
 //
 // Limits, said plainly: instances' clocks differ by their skew (Azure keeps them NTP-synced, well under a second), a
@@ -237,7 +237,7 @@ export class WriteBudget {
 
 /**
  * Waits in the caller for n consecutive slots of a ledger, then returns: for Teams reads too few to be worth a durable
- * timer (the number step's reads of a user's numbers, the free-number list and order status: at most 20 at a time).
+ * timer (the number step's reads of a user's numbers, the free-number list and order status, from its own budget).
  * Without a ledger it returns at once.
  */
 export async function takeSlots(ledger: RateLedger | undefined, n: number, time: AppTime = appTime): Promise<void> {

@@ -176,7 +176,7 @@ describe('shared Graph budgets in blob storage', () => {
     expect(state.nextFreeAt - t0).toBeLessThan(total);
   });
 
-  it('lets a number step take the slots a chunk ending at its deadline gave back, on another instance', async () => {
+  it('lets the next reservation take the slots a chunk ending at its deadline gave back, on another instance', async () => {
     const t0 = Date.parse('2026-11-26T09:00:00Z');
     const time = virtualTime(t0);
     const store = new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'license-reports');
@@ -192,7 +192,7 @@ describe('shared Graph budgets in blob storage', () => {
     expect(seen.deferredUntil).toBe(new Date(t0 + 600_000).toISOString());
     // 20 slices of 20 reads, each 2 s plus its guard
     expect(Date.parse(seen.reservedUntil!) - Date.parse(seen.deferredUntil!)).toBe(20 * 2_500);
-    // Before the give-back, a number step's 3 reads would wait behind the check.
+    // Before the give-back, a reservation of 3 reads would wait behind the check.
     const probe = new BlobRateLedger(container, 'release-deadline.json', 10, time);
     expect(await probe.reserve(0)).toBe(Date.parse(seen.reservedUntil!));
     // The chunk ends at its deadline instead: it gives the slots back (twice: the activity was retried).

@@ -1,5 +1,7 @@
 // The read and write budgets' ledger arithmetic (graph-budget.ts): reservations queue at the rate, and slots given back
 // are taken by the next reservations that fit, once each, whatever the retries.
+import { teamsReadsPerSlice } from '../../orchestrations/activities';
+import { numberReadsPerGroup } from '../../orchestrations/number-activities';
 import { LocalRateLedger, MAX_RETURNED, releaseIn, reserveIn, type LedgerState } from '../../shared/adapters/graph-budget';
 
 const T0 = Date.parse('2026-11-26T08:00:00Z');
@@ -60,7 +62,7 @@ describe('rate ledger', () => {
     expect(later.returned!.length).toBeLessThan(MAX_RETURNED);
   });
 
-  it('does the same in one process (LocalRateLedger): a number step takes a chunk’s given-back slots', async () => {
+  it('does the same in one process (LocalRateLedger): the next reservation takes a chunk’s given-back slots', async () => {
     let now = T0;
     const ledger = new LocalRateLedger(10, { now: () => now, sleep: () => Promise.resolve() });
     const check = await ledger.reserve(36_000); // an hour of reads at 10 a second
@@ -68,5 +70,19 @@ describe('rate ledger', () => {
     now += 1_000;
     expect(await ledger.reserve(20)).toBe(T0 + 1_000);
     expect(await ledger.reserve(20)).toBe(T0 + 3_000);
+  });
+
+  it('cuts the checks\' slices and the number step\'s groups so that both budgets together stay within Graph\'s 30 a second', () => {
+    // in any second: one slice (the next one is more than a second later) and up to two groups of number reads (a
+    // group is a second of their budget; one may be late)
+    expect(teamsReadsPerSlice(10)).toBe(20);
+    expect(teamsReadsPerSlice(10, 5)).toBe(15);
+    expect(numberReadsPerGroup(5)).toBe(5);
+    for (const [checks, numbers] of [[10, 5], [20, 10], [25, 5], [1, 1], [12, 3]] as const) {
+      expect(teamsReadsPerSlice(checks, numbers) + 2 * numberReadsPerGroup(numbers)).toBeLessThanOrEqual(30);
+      expect(teamsReadsPerSlice(checks, numbers)).toBeGreaterThanOrEqual(1);
+    }
+    expect(numberReadsPerGroup(Number.POSITIVE_INFINITY)).toBe(20);
+    expect(numberReadsPerGroup(0.5)).toBe(1);
   });
 });
