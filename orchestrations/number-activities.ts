@@ -56,7 +56,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
   const { graph, store, claims } = deps;
   const now = deps.now ?? (() => new Date());
   const readSlots = (n: number) => takeSlots(deps.teamsReads, n);
-  const READS_PER_SLOT_GROUP = numberReadsPerGroup(deps.teamsReads?.perSecond ?? Number.POSITIVE_INFINITY);
+  const readsPerGroup = numberReadsPerGroup(deps.teamsReads?.perSecond ?? Number.POSITIVE_INFINITY);
 
   const flagged = (row: number, reason: NumberResult['reason'], message: string): NumberResult => ({ row, outcome: 'flagged', reason, message: errorText(message) });
   const refused = (row: number, f: GraphFailure, what: string): NumberResult => {
@@ -130,7 +130,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
   async function readOrders(input: { operationIds: readonly string[] }): Promise<Pick<NumberOrder, 'operationId' | 'status' | 'detail'>[]> {
     const out: Pick<NumberOrder, 'operationId' | 'status' | 'detail'>[] = [];
     for (const [i, id] of input.operationIds.entries()) {
-      if (i % READS_PER_SLOT_GROUP === 0) await readSlots(Math.min(READS_PER_SLOT_GROUP, input.operationIds.length - i));
+      if (i % readsPerGroup === 0) await readSlots(Math.min(readsPerGroup, input.operationIds.length - i));
       const r = await graph.readNumberOrder(id);
       if (r.ok) out.push({ operationId: id, status: r.value.status, detail: r.value.detail });
       else if (!r.transient) out.push({ operationId: id, status: 'failed', detail: errorText(`its operation could not be read: ${r.message}`) });
@@ -145,8 +145,8 @@ export function createNumberActivities(deps: NumberActivityDeps) {
   async function confirmNumbers(input: ConfirmInput): Promise<NumberResult[]> {
     const succeeded = input.orders.filter((o) => o.state.status === 'succeeded');
     const held = new Map<string, GraphResult<HeldNumber[]>>();
-    for (let i = 0; i < succeeded.length; i += READS_PER_SLOT_GROUP) {
-      const group = succeeded.slice(i, i + READS_PER_SLOT_GROUP);
+    for (let i = 0; i < succeeded.length; i += readsPerGroup) {
+      const group = succeeded.slice(i, i + readsPerGroup);
       await readSlots(group.length);
       for (const [userId, r] of await graph.readHeldNumbers(group.map((o) => o.userId))) held.set(userId, r);
     }

@@ -4,6 +4,7 @@
 import type { ServiceBusMessage } from '@azure/service-bus';
 import type { QueueClient } from '@azure/storage-queue';
 import { createHash } from 'node:crypto';
+import { eachAtMost } from './at-once';
 
 export interface FlagMessage {
   readonly batchId: string;
@@ -100,22 +101,11 @@ export class StorageQueueFlagPublisher implements FlagPublisher {
     // batch took the finish activity many minutes. Each message is still recorded right after its own send; after a
     // failure no new send starts, and the ones under way end before the failure is thrown (so a retry of the activity
     // does not race them).
-    let next = 0;
-    let failure: { error: unknown } | undefined;
-    const worker = async (): Promise<void> => {
-      while (!failure && next < todo.length) {
-        const { run, messageId, flag } = todo[next++]!;
-        try {
-          const envelope = { messageId, subject: flag.outcome, body: flag };
-          await this.queue.sendMessage(Buffer.from(JSON.stringify(envelope)).toString('base64'), { messageTimeToLive: -1 });
-          await this.ledger.recordSent(run, messageId);
-        } catch (error) {
-          failure ??= { error };
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(FLAG_SENDS_AT_ONCE, todo.length) }, worker));
-    if (failure) throw failure.error;
+    await eachAtMost(todo, FLAG_SENDS_AT_ONCE, async ({ run, messageId, flag }) => {
+      const envelope = { messageId, subject: flag.outcome, body: flag };
+      await this.queue.sendMessage(Buffer.from(JSON.stringify(envelope)).toString('base64'), { messageTimeToLive: -1 });
+      await this.ledger.recordSent(run, messageId);
+    });
   }
 }
 

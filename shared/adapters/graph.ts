@@ -10,6 +10,7 @@ import type { SubscribedSkuFacts } from '../domain/catalog';
 import { classifyGraphError, missingPermissionMessage, type AssignOptions, type DirectoryUser, type GraphFailure, type GraphOperation, type GraphResult, type LicensingDirectory, type PhoneNumberDirectory } from '../domain/directory';
 import type { AssignedLicence, AssignedPlan, LicenceAddition, LicenceAssignment } from '../domain/holdings';
 import { isFinished, type HeldNumber, type NumberOrder, type NumberRequest, type NumberType, type TeamsNumber } from '../domain/phone-numbers';
+import { eachAtMost } from './at-once';
 
 /** The token scope of the Graph cloud at this base URL: each national cloud has its own (learn.microsoft.com/graph/deployments). */
 export function graphScopeFor(baseUrl: string): string {
@@ -295,14 +296,9 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
     const out = new Map<string, BatchItemResponse | GraphFailure>();
     const groups: BatchItem[][] = [];
     for (let i = 0; i < items.length; i += BATCH_SIZE) groups.push(items.slice(i, i + BATCH_SIZE));
-    let next = 0;
-    const worker = async () => {
-      while (next < groups.length) {
-        const group = groups[next++]!;
-        for (const [id, r] of await this.runBatch(group, headers)) out.set(id, 'ok' in r ? namePermission(operation, r) : r);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.batchConcurrency, groups.length) }, worker));
+    await eachAtMost(groups, this.batchConcurrency, async (group) => {
+      for (const [id, r] of await this.runBatch(group, headers)) out.set(id, 'ok' in r ? namePermission(operation, r) : r);
+    });
     return out;
   }
 
