@@ -10,7 +10,7 @@ import type { DurableOrchestrationStatus } from 'durable-functions';
 import { appTime } from '../shared/adapters/app-time';
 import { charsetOf, newRunKey, type BatchStore, type RunKey } from '../shared/adapters/batch-store';
 import { UPLOADS_OWNER, type AppConfig, type Caller } from '../shared/adapters/config';
-import { liveCounts, mergeOutcomes, waitingRows } from '../shared/domain/batch';
+import { liveCounts, mergeOutcomes, recheckOutlook, waitingRows } from '../shared/domain/batch';
 import { checkCallbackUrl } from '../shared/domain/callback';
 import { BATCH_ID_RULE, MAX_INPUT_BYTES, isBatchId, parseInput, type ParsedInput } from '../shared/domain/input';
 import { cancelledOutcome, isCancelled } from '../shared/domain/onboarding';
@@ -238,6 +238,13 @@ export function createBatchApi(deps: BatchApiDeps) {
     if (!isRunning(state.runtimeStatus)) {
       return problem(409, 'Batch finished', `batch ${batchId} has finished (${String(state.runtimeStatus)}); there is no wait to end early: read its report, or send the users again as a new batch`);
     }
+    // Who waits for Teams now, and who may still come to wait, from the plan and the chunks' results (the same reads
+    // as the live report: a recheck is a person's action, not a poll).
+    const plan = await store.readPlan(runKey);
+    const outlook = plan ? recheckOutlook(plan, mergeOutcomes(plan, await store.readChunks(runKey))) : { waiting: 0, coming: 0 };
+    if (plan && outlook.waiting === 0 && outlook.coming === 0) {
+      return problem(409, 'Nothing to recheck', `batch ${batchId} has no row waiting for Teams and none that will: every row has its outcome or needs no calling plan; the batch is finishing its report`);
+    }
     const chunks = ((state.customStatus ?? {}) as Partial<BatchStatus>).chunks ?? 0;
     // The record is what counts: the extension drops an event that a chunk had not processed when it continued as new,
     // and each chunk reads this at the start of every generation. The events only wake the chunks that wait now.
@@ -251,7 +258,15 @@ export function createBatchApi(deps: BatchApiDeps) {
         // a chunk that has finished has nothing to check
       }
     }
-    return { status: 202, jsonBody: { batchId, chunksAsked: asked } };
+    const checksRequested = outlook.waiting;
+    const message = !plan
+      ? `nobody waits for Teams yet: batch ${batchId} is still being planned; its rows are checked within a minute of their licences, so there is nothing to hurry yet`
+      : checksRequested === 0
+        ? `nobody waits for Teams yet: ${outlook.coming} row(s) of batch ${batchId} are still being licensed or wait for their start date; each is checked within a minute of its licences`
+        : `Teams will be checked now for the ${checksRequested} user(s) of batch ${batchId} waiting for their calling plan (within the app's Teams read budget, and at most once a minute)`;
+    const why = !plan ? { reason: 'still_planning' } : checksRequested === 0 ? { reason: 'still_assigning' } : {};
+    context.log(`recheck asked: ${checksRequested} waiting, ${asked} chunk(s) woken`);
+    return { status: 202, jsonBody: { batchId, checksRequested, ...why, message, chunksAsked: asked } };
   }
 
   /**

@@ -389,7 +389,8 @@ async function showBatch(batchId: string): Promise<void> {
       recheck.addEventListener('click', () => {
         void (async () => {
           const a = await call(`/batches/${encodeURIComponent(batchId)}/recheck`, { method: 'POST' });
-          announce(a.status === 202 ? 'Asked Teams to check the waiting users now.' : `Recheck refused: ${problemText(a)}`);
+          const said = (a.body as { message?: unknown } | null)?.message;
+          announce(a.status === 202 ? (typeof said === 'string' ? said : 'Asked Teams to check the waiting users now.') : `Recheck refused: ${problemText(a)}`);
           await refresh();
         })();
       });

@@ -116,6 +116,18 @@ export function liveCounts(plan: StoredPlan, users: readonly UserOutcome[]): Liv
   return { ...counts, assigned: counts.assigned - waiting, pending: plan.rows.length - users.length, waiting };
 }
 
+/**
+ * What a recheck can do for a running batch: `waiting`, users licensed and waiting for Teams to show their plan (the
+ * ones a recheck checks now); `coming`, rows with no outcome yet (being licensed, or waiting for their start date or
+ * account) that will be checked after their licences.
+ */
+export function recheckOutlook(plan: StoredPlan, users: readonly UserOutcome[]): { waiting: number; coming: number } {
+  const settled = new Set(users.map((u) => u.row));
+  // A scheduled row's plan is made when its time comes: it may come to wait for Teams.
+  const coming = plan.rows.filter((r) => !settled.has(r.row) && ((r.kind === 'assign' && r.pollTeams) || r.kind === 'scheduled')).length;
+  return { waiting: liveCounts(plan, users).waiting, coming };
+}
+
 export function finalReport(plan: StoredPlan, results: readonly ChunkUserResult[], finishedAt: string): BatchReport {
   return buildReport({
     batchId: plan.batchId,

@@ -180,6 +180,9 @@ describe('the 202 contract', () => {
     await held.sim.heldWrite;
     const live = await getBatch(held, batchId);
     expect([live.body.finishedAt, live.body.counts]).toEqual([null, expect.objectContaining({ total: 3, pending: 2, rejected: 1, assigned: 0 })]);
+    // Phone System alone is not waited for in Teams: a recheck has nothing to do for this batch, and says so.
+    const recheck = await fetch(`${statusUrl}/recheck`, { method: 'POST', headers: { 'x-functions-key': held.host.functionKey } });
+    expect([recheck.status, ((await recheck.json()) as { title: string }).title]).toEqual([409, 'Nothing to recheck']);
     held.sim.releaseHeldWrite();
     const report = await waitForReport(held, batchId);
     expect(report.counts).toEqual({ total: 3, provisioned: 0, assigned: 2, flagged: 0, failed: 0, rejected: 1, cancelled: 0 });

@@ -12,12 +12,24 @@ describe('recheck', () => {
       tenant: { skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 5 }, { skuPartNumber: 'MCOEV', prepaidUnits: 5 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 5 }], users: [{ userPrincipalName: 'quick@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 0 }] },
       skipAhead: false,
       settings: { DIALTONE_LOCAL_MAX_RUNNING: '2' },
+      // The first licence write is held, so that a recheck can be asked while the batch is still licensing.
+      faults: { holdAssignLicense: 1 },
     });
   });
   afterAll(() => stack?.stop());
+  const recheck = async (batchId: string) => {
+    const r = await fetch(`${stack.host.url}/api/batches/${batchId}/recheck`, { method: 'POST', headers: { 'x-functions-key': stack.host.functionKey } });
+    return { status: r.status, body: (await r.json()) as { checksRequested?: number; chunksAsked?: number; reason?: string; message?: string; detail?: string } };
+  };
 
   it('checks Teams at once instead of waiting for the next poll', async () => {
     expect((await postBatch(stack, { batchId: 'recheck-1', users: [{ userPrincipalName: 'quick@contoso.com' }] })).status).toBe(202);
+    // Asked while the licence write is in Graph's hands: nobody waits for Teams yet, and the answer says so.
+    await stack.sim.heldWrite;
+    const early = await recheck('recheck-1');
+    expect([early.status, early.body.checksRequested, early.body.reason]).toEqual([202, 0, 'still_assigning']);
+    expect(early.body.message).toMatch(/^nobody waits for Teams yet: 1 row\(s\) of batch recheck-1 are still being licensed/);
+    stack.sim.releaseHeldWrite();
     // Wait (bounded by jest's timeout, not by a clock here) until the chunk has assigned: it then waits on its first
     // check's timer, a minute away on the real clock.
     while ((await getBatch(stack, 'recheck-1')).body?.users?.[0]?.outcome !== 'assigned') await new Promise((r) => setTimeout(r, 100));
@@ -27,17 +39,18 @@ describe('recheck', () => {
     const busy = await postBatch(stack, { batchId: 'too-many', users: [{ userPrincipalName: 'quick@contoso.com' }] });
     expect([busy.status, busy.headers.get('retry-after'), busy.headers.get('content-type')]).toEqual([503, '10', 'application/problem+json']);
     expect((await getBatch(stack, 'too-many')).status).toBe(404);
-    const r = await fetch(`${stack.host.url}/api/batches/recheck-1/recheck`, { method: 'POST', headers: { 'x-functions-key': stack.host.functionKey } });
-    expect(r.status).toBe(202);
-    expect(((await r.json()) as { chunksAsked: number }).chunksAsked).toBe(1);
+    const asked = await recheck('recheck-1');
+    expect([asked.status, asked.body.checksRequested, asked.body.chunksAsked, asked.body.reason]).toEqual([202, 1, 1, undefined]);
+    expect(asked.body.message).toMatch(/^Teams will be checked now for the 1 user\(s\) of batch recheck-1 waiting for their calling plan/);
     const report = await waitForReport(stack, 'recheck-1', 30_000);
     expect(report.users[0]).toMatchObject({ outcome: 'provisioned' });
     // One Teams read, the recheck's, saw the calling plan.
     expect([stack.sim.record.byKind.teamsUserConfiguration, stack.sim.record.callingPlanSeenAt.size]).toEqual([1, 1]);
     // The first scheduled check is a minute after the assignment: a calling plan seen before then was seen by the recheck.
     expect(Date.parse(report.users[0]!.provisionedAt!) - Date.parse(report.users[0]!.assignedAt!)).toBeLessThan(60_000);
-    const unknown = await fetch(`${stack.host.url}/api/batches/nope/recheck`, { method: 'POST', headers: { 'x-functions-key': stack.host.functionKey } });
-    expect(unknown.status).toBe(404);
+    // Finished: nothing can be rechecked.
+    expect((await recheck('recheck-1')).status).toBe(409);
+    expect((await recheck('nope')).status).toBe(404);
   });
 });
 

@@ -2,7 +2,7 @@
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { liveCounts, type StoredPlan } from '../../shared/domain/batch';
+import { liveCounts, recheckOutlook, type StoredPlan } from '../../shared/domain/batch';
 import type { UserOutcome } from '../../shared/domain/outcomes';
 import { exitCodeFor, progressLine, summary } from '../../local/run-summary';
 import { buildReport } from '../../shared/domain/report';
@@ -18,6 +18,15 @@ describe('dialtone run output', () => {
     const assign = (row: number, pollTeams: boolean) => ({ kind: 'assign' as const, row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], userId: `id${row}`, addSkuIds: [], setUsageLocation: null, enable: [], pollTeams, advisories: [] });
     const plan: StoredPlan = { batchId: 'b', source: 'x', startedAt: '', deadline: '', chunkSize: 10, rows: [assign(1, true), assign(2, true), assign(3, false), assign(4, true)] };
     expect(liveCounts(plan, [user(1, 'assigned'), user(2, 'provisioned'), user(3, 'assigned')])).toEqual({ total: 4, provisioned: 1, assigned: 1, flagged: 0, failed: 0, rejected: 0, cancelled: 0, pending: 1, waiting: 1 });
+  });
+
+  it('tells a recheck who waits for Teams now and who may still come to wait', () => {
+    const assign = (row: number, pollTeams: boolean) => ({ kind: 'assign' as const, row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], userId: `id${row}`, addSkuIds: [], setUsageLocation: null, enable: [], pollTeams, advisories: [] });
+    const scheduled = { kind: 'scheduled' as const, row: 5, userPrincipalName: 'u5@c.com', profile: 'p', skus: [], scheduledFor: '2026-12-10T00:00:00.000Z', slot: 0 };
+    const plan = { batchId: 'b', source: 'x', startedAt: '', deadline: '', chunkSize: 10, rows: [assign(1, true), assign(2, true), assign(3, false), assign(4, true), scheduled] } as unknown as StoredPlan;
+    // 1 waits; 4 (to be polled) and the scheduled row 5 may still come to wait; 3 is never polled; 2 is done.
+    expect(recheckOutlook(plan, [user(1, 'assigned'), user(2, 'provisioned')])).toEqual({ waiting: 1, coming: 2 });
+    expect(recheckOutlook(plan, [user(1, 'provisioned'), user(2, 'provisioned'), user(4, 'flagged'), user(5, 'cancelled')])).toEqual({ waiting: 0, coming: 0 });
   });
 
   it.each([20, 40, 60, 80, 120, 200])('keeps the progress line within a terminal %i columns wide, waiting for Teams named', (width) => {
