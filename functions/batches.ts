@@ -181,7 +181,7 @@ export function createBatchApi(deps: BatchApiDeps) {
       context.warn(`could not start batch: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`);
       return problem(503, 'Batch not started', 'the orchestration service did not accept the batch (busy or unavailable); nothing was started: send it again after the given seconds', { 'Retry-After': '10' });
     }
-    context.log(`batch accepted: ${parsed.input.rows.length} rows`);
+    context.log(`batch ${batchId} accepted: ${parsed.input.rows.length} rows from ${caller.name}`);
     return { status: 202, headers: { Location: links(request, batchId).statusUrl, 'Retry-After': '10' }, jsonBody: { ...links(request, batchId), existing: false, rows: parsed.input.rows.length, instanceId: batchId } };
   }
 

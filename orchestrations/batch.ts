@@ -20,11 +20,36 @@ function chunkFailure(error: unknown): string {
   return text.length > 300 ? `${text.slice(0, 299)}…` : text;
 }
 
+/** One log line for a batch entering a phase: its id, and the counts known then (never a user). */
+export function phaseLine(batchId: string, s: BatchStatus): string {
+  const counts = s.counts ? Object.entries(s.counts).filter(([k, n]) => k !== 'total' && n > 0).map(([k, n]) => `${n} ${k}`) : [];
+  const total = s.counts ? `${s.counts.total} rows` : undefined;
+  switch (s.phase) {
+    case 'preflight':
+      return `batch ${batchId}: planning (reading the tenant)`;
+    case 'licensing':
+      return `batch ${batchId}: licensing ${[total, `${s.chunks} chunk(s)`, ...(s.slots ? [`${s.slots} start-date slot(s)`] : []), ...(counts.length > 0 ? [`settled at planning: ${counts.join(', ')}`] : [])].filter(Boolean).join(', ')}${s.error ? ` (error: ${s.error})` : ''}`;
+    case 'reporting':
+      return `batch ${batchId}: writing the report${s.cancelled ? ' (cancelled)' : ''}`;
+    case 'notifying':
+      return `batch ${batchId}: calling back`;
+    case 'done':
+      return `batch ${batchId} finished${s.cancelled ? ' (cancelled)' : ''}: ${[total, ...counts].filter(Boolean).join(', ')}`;
+  }
+}
+
 export const batchOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<BatchInput>();
   const startedAt = context.df.currentUtcDateTime;
   const deadline = new Date(startedAt.getTime() + input.deadlineHours * 3_600_000).toISOString();
-  const status = (s: BatchStatus) => context.df.setCustomStatus(s);
+  // Each phase also goes to the log once (not again on replay), with the batch id and counts only: a person
+  // following the host's log sees the batch move and end without any personal data.
+  let lastPhase: BatchStatus['phase'] | undefined;
+  const status = (s: BatchStatus) => {
+    context.df.setCustomStatus(s);
+    if (s.phase !== lastPhase && !context.df.isReplaying) context.log(phaseLine(input.batchId, s));
+    lastPhase = s.phase;
+  };
   const runKey = input.runKey ?? input.batchId;
   const batchInstanceId = context.df.instanceId;
   status({ phase: 'preflight', chunks: 0 });

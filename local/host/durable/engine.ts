@@ -426,7 +426,15 @@ export class DurableEngine {
 
     const registration = this.registry.get(state.name);
     if (!registration) throw new Error(`no orchestrator named ${state.name}`);
-    const context = new InvocationContext({ invocationId: `${instanceId}:${state.history.length}`, functionName: state.name, logHandler: () => {} });
+    // What an orchestrator logs (the batch's phases; it logs only when not replaying) reaches the host's log, as the
+    // Functions host sends it to its logger; trace and debug stay out, as at the host's default level.
+    const context = new InvocationContext({
+      invocationId: `${instanceId}:${state.history.length}`,
+      functionName: state.name,
+      logHandler: (level, ...args) => {
+        if (level !== 'trace' && level !== 'debug') this.log(`${state.name}: ${args.map(String).join(' ')}`);
+      },
+    });
     const payload = {
       history,
       input: state.input,

@@ -1,0 +1,41 @@
+// The local host's log is something a person can follow: a line when a batch is accepted (its id and rows), one per
+// phase, one when it finishes (its counts), each once however often the orchestration replays, and no personal data.
+import { startStack, type Stack } from '../../local/stack';
+import { postBatch, waitForReport } from '../support/e2e';
+
+describe("the host's log", () => {
+  let stack: Stack;
+  const lines: string[] = [];
+  const users = ['ada.lovelace@contoso.com', 'grace.hopper@contoso.com', 'alan.turing@contoso.com'];
+  beforeAll(async () => {
+    stack = await startStack({
+      tenant: {
+        skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 5 }, { skuPartNumber: 'MCOEV', prepaidUnits: 5 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 5 }],
+        users: [
+          { userPrincipalName: users[0]!, usageLocation: 'US', teamsProvisioningMinutes: 30 },
+          { userPrincipalName: users[1]!, usageLocation: 'US', teamsProvisioningMinutes: null },
+        ],
+      },
+      settings: { DIALTONE_DEADLINE_HOURS: '2' },
+      onHostLog: (l) => lines.push(l),
+    });
+  });
+  afterAll(() => stack?.stop());
+
+  it('says when a batch is accepted, enters each phase and finishes, once each, naming no user', async () => {
+    expect((await postBatch(stack, { batchId: 'log-1', users: users.map((userPrincipalName) => ({ userPrincipalName })) })).status).toBe(202);
+    const report = await waitForReport(stack, 'log-1');
+    expect(report.counts).toMatchObject({ total: 3, provisioned: 1, flagged: 1, failed: 1 });
+    const about = lines.filter((l) => /\blog-1\b/.test(l));
+    const once = (re: RegExp) => expect(about.filter((l) => re.test(l))).toHaveLength(1);
+    once(/batch log-1 accepted: 3 rows from /);
+    once(/batch log-1: planning/);
+    once(/batch log-1: licensing 3 rows, 1 chunk\(s\), settled at planning: 1 failed/);
+    once(/batch log-1: writing the report/);
+    once(/batch log-1 finished: 3 rows, 1 provisioned, 1 flagged, 1 failed$/);
+    for (const u of users) {
+      expect(lines.join('\n')).not.toContain(u);
+      expect(lines.join('\n').toLowerCase()).not.toContain(u.split('@')[0]!);
+    }
+  });
+});
