@@ -132,6 +132,7 @@ const SHELL = `<a class="skip" href="#main">Skip to the content</a>
 <header class="top">
 <p class="brand">dialtone console</p>
 <nav aria-label="Console"><ul><li><a href="#/">Batches</a></li><li><a href="#/upload">Upload a file</a></li></ul></nav>
+<p class="clock" id="clock" hidden></p>
 <p class="who" id="who"></p>
 </header>
 <main id="main" tabindex="-1"><p>Loading…</p></main>

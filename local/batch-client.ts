@@ -1,6 +1,13 @@
 // Reading a batch's report from a running host, the way the CLI, the benchmarks and the tests all need it.
 import type { BatchReport } from '../shared/domain/report';
 
+/**
+ * The local host's current time, on every response it sends. Its clock can run ahead of the wall clock (simulated
+ * time), and it is the time start dates, deadlines and every time in a report are read against; HTTP's `Date` stays
+ * the wall clock, as HTTP defines it. The local runtime's own header: Azure's Functions host sends none.
+ */
+export const HOST_TIME_HEADER = 'X-Dialtone-Time';
+
 export interface HostAddress {
   readonly url: string;
   readonly functionKey: string;

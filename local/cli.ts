@@ -2,7 +2,7 @@
 // simulator and the local host, sends the file the way a user would (a .json file to the HTTP API, anything else
 // uploaded to the intake container), shows progress, and writes the report. `dialtone host` starts the same stack
 // and leaves it running for manual use.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -10,8 +10,8 @@ import { blobBatchId } from '../functions/intake-blob';
 import { mergeProfiles, normaliseProfileName, type Profiles } from '../shared/domain/profiles';
 import { reportToCsv, type BatchReport } from '../shared/domain/report';
 import { tenantFileSchema, type TenantFile } from './graph-sim/tenant';
-import { isFinished, type LiveReport } from './batch-client';
-import { DEMO_INTRO, exitCodeFor, progressLine, simulatedElapsed, summary } from './run-summary';
+import { HOST_TIME_HEADER, isFinished, type LiveReport } from './batch-client';
+import { DEMO_INTRO, exitCodeFor, hostTimeText, progressLine, simulatedElapsed, summary } from './run-summary';
 import { startStack, type Stack } from './stack';
 
 /** Exit codes a script can act on. */
@@ -34,12 +34,14 @@ Azurite, a simulated Microsoft Graph tenant and the local Functions host.
 usage:
   dialtone run <file> [--profile P] [--tenant tenant.json] [--out DIR] [--deadline-hours N] [--timeout SECONDS]
   dialtone run --demo [--out DIR]
-  dialtone host [--tenant tenant.json] [--real-time] [--engine local|extension] [--deadline-hours N]
+  dialtone host [--tenant tenant.json] [--state DIR | --throw-away] [--port N] [--real-time] [--engine local|extension]
+                [--deadline-hours N]
   dialtone --help | --version
 
   run    licenses the users in <file> (a CSV, Excel's Unicode Text, a list of UPNs, or a JSON batch body) against
          the simulated tenant, shows progress, and writes report.json and report.csv
-  host   starts the same stack and leaves it running, for curl or Azure Storage Explorer; Ctrl-C stops it
+  host   starts the same stack and leaves it running, for curl or Azure Storage Explorer; Ctrl-C stops it and keeps
+         its state (batches, reports, the function key, the simulated tenant and clock) for the next start
 
 options:
   --profile P         licence profile for rows that name none (default: DIALTONE_DEFAULT_PROFILE, phone-domestic)
@@ -49,6 +51,9 @@ options:
   --timeout SECONDS   give up on the batch after this much real time (default: 600)
   --demo              (run) the bundled sample file and demo tenant, explained; exits 0 once the run completes
   --real-time         (host) run on the real clock instead of skipping ahead, to rehearse real polling and recheck
+  --state DIR         (host) where its state is kept across restarts (default: ./.dialtone/host)
+  --throw-away        (host) keep nothing: a fresh stack, deleted when it stops (as dialtone run does)
+  --port N            (host) the API's port (default: a free one)
 
 exit codes:
   0   the run completed and every row was provisioned or assigned
@@ -64,6 +69,7 @@ settings (environment variables, passed to the app as its configuration):
   DIALTONE_DEADLINE_HOURS          as --deadline-hours
   DIALTONE_PHONE_NUMBERS           row (assign the numbers rows give; default), pool (also free numbers of the tenant) or off
   DIALTONE_VERBOSE=1               show the local host's log
+  DIALTONE_LOCAL_FUNCTION_KEY      (host) a fixed function key instead of a new random one (or the state folder's)
 `;
 
 /** The checkout's root: this file runs compiled, from dist/local/. */
@@ -124,7 +130,10 @@ async function waitForReport(stack: Stack, batchId: string, timeoutMs: number): 
     if (r.status === 200) {
       const live = (await r.json()) as LiveReport;
       if (live.counts) {
-        const line = progressLine(live.counts, Boolean(live.finishedAt), simulatedElapsed(live.startedAt, stack.clock.now()), tty ? (process.stderr.columns ?? 80) : 200);
+        // The host's own time (its header), which start dates and the deadline are read against.
+        const hostNow = Date.parse(r.headers.get(HOST_TIME_HEADER) ?? '') || stack.clock.now();
+        const when = [simulatedElapsed(live.startedAt, hostNow), `host time ${hostTimeText(hostNow, Date.now())}`].filter(Boolean).join(', ');
+        const line = progressLine(live.counts, Boolean(live.finishedAt), when, tty ? (process.stderr.columns ?? 80) : 200);
         if (line !== last) {
           process.stderr.write(tty ? `\r${line.padEnd(last.length)}` : `${line}\n`);
           last = line;
@@ -291,7 +300,7 @@ function writeReport(out: string, report: BatchReport): void {
 }
 
 async function host(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { tenant: { type: 'string' }, 'real-time': { type: 'boolean' }, engine: { type: 'string' }, 'deadline-hours': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { tenant: { type: 'string' }, 'real-time': { type: 'boolean' }, engine: { type: 'string' }, 'deadline-hours': { type: 'string' }, state: { type: 'string' }, 'throw-away': { type: 'boolean' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT.ok;
@@ -302,6 +311,15 @@ async function host(args: string[]): Promise<number> {
   if (engine !== 'local' && engine !== 'extension') throw new UsageError('--engine must be local (the local durable engine) or extension (the real Durable extension in a .NET host, on the wall clock; needs dotnet and `npm run extension-host:build`)');
   const deadline = values['deadline-hours'];
   if (deadline !== undefined && !(Number(deadline) > 0)) throw new UsageError('--deadline-hours must be a positive number');
+  const throwAway = values['throw-away'] === true;
+  if (throwAway && values.state !== undefined) throw new UsageError('--throw-away keeps nothing, --state keeps everything: give one of them');
+  // Batches, reports, the function key and the simulated tenant are kept in the state folder across restarts, unless
+  // the host is a throw-away one (then everything goes with it, as with `dialtone run`).
+  const state = throwAway ? undefined : fromUser(values.state ?? join('.dialtone', 'host'));
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new UsageError(`--port must be a port number from 1 to 65535; got "${values.port}"`);
+  const fixedKey = process.env['DIALTONE_LOCAL_FUNCTION_KEY'];
+  if (fixedKey !== undefined && !/^[A-Za-z0-9_-]{16,128}$/.test(fixedKey)) throw new UsageError('DIALTONE_LOCAL_FUNCTION_KEY must be 16 to 128 letters, digits, _ or -');
   // Ctrl-C is handled from the start (before the ready message, which a script may answer at once, and during
   // start-up), and stays handled while the stack stops: a second Ctrl-C must not kill this process and orphan Azurite.
   let stopRequested: () => void = () => undefined;
@@ -315,7 +333,17 @@ async function host(args: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const stack = await startStack({ tenant: loadTenant(values.tenant), skipAhead: !realTime, engine, settings: deadline ? { DIALTONE_DEADLINE_HOURS: deadline } : {}, onHostLog: (l) => process.stderr.write(`host: ${l}\n`) });
+  const releaseState = state ? claimStateFolder(state) : () => undefined;
+  const stack = await startStack({
+    tenant: loadTenant(values.tenant),
+    skipAhead: !realTime,
+    engine,
+    settings: deadline ? { DIALTONE_DEADLINE_HOURS: deadline } : {},
+    onHostLog: (l) => process.stderr.write(`host: ${l}\n`),
+    ...(state ? { workDir: state, keepState: true } : {}),
+    ...(port !== undefined ? { hostPort: port } : {}),
+    ...(fixedKey ? { functionKey: fixedKey } : {}),
+  });
   process.stdout.write(
     [
       `engine:           ${engine === 'extension' ? 'the real Durable extension (local/extension-host), wall-clock timers' : 'the local durable engine, simulated time'}`,
@@ -328,13 +356,39 @@ async function host(args: string[]): Promise<number> {
       realTime
         ? 'clock:            real time: Teams provisioning delays, polls and the deadline take as long as they say; POST …/recheck checks Teams now'
         : 'clock:            skips ahead whenever nothing is running, so a simulated day passes in seconds (start with --real-time to rehearse real polling and recheck)',
+      `host time:        ${hostTimeText(stack.clock.now(), Date.now())}   (start dates and deadlines are read against it; every answer carries it as ${HOST_TIME_HEADER})`,
+      state
+        ? `state:            ${state}   (batches, reports, the key and the simulated tenant are kept there across restarts; delete the folder to start afresh)`
+        : 'state:            thrown away when the host stops (--throw-away)',
       'Ctrl-C stops everything.',
       '',
     ].join('\n'),
   );
   await stopAsked;
   await stack.stop();
+  releaseState();
   return EXIT.ok;
+}
+
+/**
+ * One host at a time in a state folder (two would share Azurite's files and the instance store): a lock file with this
+ * process's id, taken over when the process that wrote it is gone. Returns what gives it back.
+ */
+function claimStateFolder(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, 'host.pid');
+  if (existsSync(lock)) {
+    const pid = Number(readFileSync(lock, 'utf8').trim());
+    let alive = false;
+    try {
+      alive = Number.isInteger(pid) && pid > 0 && pid !== process.pid && process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (alive) throw new UsageError(`another dialtone host (process ${pid}) uses the state folder ${dir}; stop it, or give another --state`);
+  }
+  writeFileSync(lock, String(process.pid));
+  return () => rmSync(lock, { force: true });
 }
 
 /** One clear line for a usage error, from node:util's parseArgs errors too. */

@@ -43,6 +43,22 @@ export function simulatedElapsed(fromIso: string | undefined, now: number): stri
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m simulated`;
 }
 
+/**
+ * The local host's time as a person reads it: "2026-12-15 10:00 UTC (+9 d)", the offset from the wall clock when it is
+ * a minute or more (the skip-ahead clock runs ahead while nothing else runs), "(the wall clock)" otherwise.
+ */
+export function hostTimeText(hostNow: number, wallNow: number): string {
+  const at = `${new Date(hostNow).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const ahead = Math.round((hostNow - wallNow) / 60_000);
+  if (Math.abs(ahead) < 1) return `${at} (the wall clock)`;
+  const sign = ahead > 0 ? '+' : '-';
+  const m = Math.abs(ahead);
+  const d = Math.floor(m / 1440);
+  const h = Math.floor((m % 1440) / 60);
+  const offset = d > 0 ? `${d} d${h > 0 ? ` ${h} h` : ''}` : h > 0 ? `${h} h${m % 60 > 0 ? ` ${m % 60} min` : ''}` : `${m} min`;
+  return `${at} (${sign}${offset})`;
+}
+
 export type LiveCounts = OutcomeCounts & { pending?: number; waiting?: number };
 
 /**

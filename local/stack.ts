@@ -1,14 +1,14 @@
 // The whole pipeline on one machine: Azurite, the Graph tenant simulator and the local host (as a child process, so
 // it can be killed and restarted like a real worker). Used by the CLI, the end-to-end tests and the benchmarks.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkRate, SkipAheadClock } from './clock';
 import { startAzurite, type Azurite } from './azurite';
 import { startGraphSimulator, type FaultOptions, type GraphSimulator } from './graph-sim/server';
-import type { TenantFile } from './graph-sim/tenant';
+import type { TenantFile, TenantSnapshot } from './graph-sim/tenant';
 
 export interface StackOptions {
   readonly tenant: TenantFile;
@@ -28,7 +28,39 @@ export interface StackOptions {
   /** `local`: the local durable engine (default). `extension`: the real Durable extension in the .NET host, on wall-clock time. */
   readonly engine?: 'local' | 'extension';
   readonly onHostLog?: (line: string) => void;
+  /**
+   * Keep everything in `workDir` across stops and starts: Azurite's data, the host's durable state, the function key,
+   * the clock's lead over the wall clock and what the app did to the simulated tenant. Nothing is deleted at start
+   * or stop (`dialtone host --state DIR`); without it the stack's data goes with the stack.
+   */
+  readonly keepState?: boolean;
+  /** The host's port (a free one by default). */
+  readonly hostPort?: number;
+  /** The host's function key (a new random one by default, or the one a kept state folder holds). */
+  readonly functionKey?: string;
 }
+
+/** What a kept state folder remembers beside Azurite's data and the host's instances (stack-state.json). */
+interface KeptState {
+  /** The tenant file the state was made with: another one would not match what the state says happened. */
+  readonly tenantSha256: string;
+  readonly functionKey: string;
+  /** How far the stack's clock ran ahead of the wall clock when it stopped, ms. */
+  readonly aheadMs: number;
+}
+
+const KEPT_STATE = 'stack-state.json';
+const KEPT_TENANT = 'graph-sim-state.json';
+
+function readKeptState(workDir: string, tenant: TenantFile): KeptState | undefined {
+  const file = join(workDir, KEPT_STATE);
+  if (!existsSync(file)) return undefined;
+  const kept = JSON.parse(readFileSync(file, 'utf8')) as KeptState;
+  if (kept.tenantSha256 !== tenantHash(tenant)) throw new Error(`the state folder ${workDir} was made with another tenant file: start with that tenant file, or give another --state folder (or delete this one)`);
+  return kept;
+}
+
+const tenantHash = (tenant: TenantFile) => createHash('sha256').update(JSON.stringify(tenant)).digest('hex');
 
 export interface HostProcess {
   readonly url: string;
@@ -70,18 +102,25 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const folder = options.engine === 'extension' ? 'extension-host' : 'host';
   const beside = join(__dirname, folder, 'main.js');
   const script = options.hostScript ?? (existsSync(beside) ? beside : freshBuild(join(__dirname, '..'), join('local', folder, 'main.js')));
+  if (options.keepState && !options.workDir) throw new Error('startStack: keepState needs a workDir');
   const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'dialtone-'));
   mkdirSync(workDir, { recursive: true });
+  const kept = options.keepState ? readKeptState(workDir, options.tenant) : undefined;
+  if (kept && wallClockOnly && kept.aheadMs > 60_000) {
+    throw new Error(`the state folder ${workDir} keeps simulated time ${Math.round(kept.aheadMs / 3_600_000)} h ahead of the wall clock, and the wall clock cannot go back to it: start without --real-time, or give another --state folder`);
+  }
   // A folder this stack made for itself goes with it, also when the stack fails to start; one the caller named is the caller's.
   // Azurite keeps its data on disk here (local/azurite.ts says why), and it goes with the stack in every case.
   const azuriteDir = join(workDir, 'azurite');
   const removeOwnFolder = () => {
-    rmSync(options.workDir ? azuriteDir : workDir, { recursive: true, force: true });
+    if (!options.keepState) rmSync(options.workDir ? azuriteDir : workDir, { recursive: true, force: true });
   };
-  const clock = new SkipAheadClock(0, options.timeRate ?? 1);
+  // A kept state's clock stands as far ahead of the wall clock as when it stopped: its durable timers keep their time.
+  const clock = new SkipAheadClock(kept?.aheadMs ?? 0, options.timeRate ?? 1);
   let azurite: Azurite;
   try {
-    rmSync(azuriteDir, { recursive: true, force: true }); // a stack that died without stop() in a named folder left it
+    // a stack that died without stop() in a named folder left it
+    if (!options.keepState) rmSync(azuriteDir, { recursive: true, force: true });
     azurite = await startAzurite(undefined, { folder: azuriteDir });
   } catch (e) {
     removeOwnFolder();
@@ -95,9 +134,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     removeOwnFolder();
     throw e;
   }
+  const keptTenant = join(workDir, KEPT_TENANT);
+  if (options.keepState && existsSync(keptTenant)) sim.tenant.restore(JSON.parse(readFileSync(keptTenant, 'utf8')) as TenantSnapshot);
   const caFile = join(workDir, 'graph-sim-ca.pem');
   writeFileSync(caFile, sim.caPem);
-  const functionKey = randomBytes(FUNCTION_KEY_BYTES).toString('base64url');
+  const functionKey = options.functionKey ?? kept?.functionKey ?? randomBytes(FUNCTION_KEY_BYTES).toString('base64url');
+  const keepState = () => {
+    if (!options.keepState) return;
+    writeFileSync(keptTenant, JSON.stringify(started.tenant.snapshot()));
+    const state: KeptState = { tenantSha256: tenantHash(options.tenant), functionKey, aheadMs: Math.max(0, clock.now() - Date.now()) };
+    writeFileSync(join(workDir, KEPT_STATE), JSON.stringify(state, null, 2), { mode: 0o600 });
+  };
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     FUNCTIONS_WORKER_RUNTIME: 'node',
@@ -108,6 +155,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     DIALTONE_GRAPH_EXTRA_CA_FILE: caFile,
     DIALTONE_HOST_STATE_DIR: join(workDir, 'host'),
     DIALTONE_LOCAL_FUNCTION_KEY: functionKey,
+    ...(options.hostPort !== undefined ? { DIALTONE_HOST_PORT: String(options.hostPort) } : {}),
     DIALTONE_SIM_URL: sim.url,
     DIALTONE_LOCAL_RUNTIME: 'true',
     // Durable timers on the real extension follow the wall clock: no skipping ahead there.
@@ -167,7 +215,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // The local engine keeps its durable state in one process's folder; only the real extension shares a task hub.
       if (options.engine !== 'extension') throw new Error('a second worker needs the real extension (engine: extension)');
       // Its own state folder (the intake's bookkeeping), its own ports; the durable state is the shared task hub.
-      const worker = await launch({ DIALTONE_HOST_STATE_DIR: join(workDir, `host-${stack.workers.length + 2}`), DIALTONE_LOCAL_FUNCTION_KEY: functionKey });
+      const worker = await launch({ DIALTONE_HOST_STATE_DIR: join(workDir, `host-${stack.workers.length + 2}`), DIALTONE_LOCAL_FUNCTION_KEY: functionKey, DIALTONE_HOST_PORT: '' });
       stack.workers.push(worker);
       return worker;
     },
@@ -190,6 +238,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     },
     async stop() {
       await Promise.all([stack.host, ...stack.workers].map(stopHost));
+      keepState();
       await started.close();
       await azurite.stop();
       removeOwnFolder();

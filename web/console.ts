@@ -152,8 +152,23 @@ async function call(path: string, init: RequestInit = {}): Promise<Answer> {
   const r = await fetch(`${API}${path}`, { ...init, headers, credentials: 'same-origin', cache: 'no-store' });
   const type = r.headers.get('content-type') ?? '';
   const body: unknown = type.includes('json') ? await r.json().catch(() => null) : await r.text();
+  showHostTime(r.headers.get('X-Dialtone-Time'));
   if (r.status === 401) signedOut();
   return { status: r.status, body };
+}
+
+/**
+ * The local host's time, which it sends with every answer (Azure sends none, and then nothing is shown): its clock
+ * skips ahead while idle, and start dates, deadlines and the report's times are all read against it.
+ */
+function showHostTime(iso: string | null): void {
+  const el = document.getElementById('clock');
+  const at = iso ? Date.parse(iso) : NaN;
+  if (!el || Number.isNaN(at)) return;
+  const hours = Math.round((at - Date.now()) / 3_600_000);
+  const ahead = hours >= 48 ? `+${Math.round(hours / 24)} d` : hours >= 1 ? `+${hours} h` : '';
+  el.textContent = `${ahead ? 'simulated time' : 'host time'}: ${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC${ahead ? ` (${ahead})` : ''}`;
+  el.hidden = false;
 }
 
 function problemText(a: Answer): string {

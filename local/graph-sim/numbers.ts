@@ -62,6 +62,13 @@ export function recordedNumber(raw: string): string {
   return t.startsWith('+') ? t : `+${t}`;
 }
 
+export interface NumberBookSnapshot {
+  readonly numbers: SimNumber[];
+  readonly operations: (SimOperation & { pending: boolean })[];
+  readonly sequence: number;
+  readonly assignedAt: [string, number][];
+}
+
 export class SimNumberBook {
   private readonly numbers = new Map<string, SimNumber>();
   private readonly operations = new Map<string, SimOperation>();
@@ -81,6 +88,25 @@ export class SimNumberBook {
 
   get size(): number {
     return this.numbers.size;
+  }
+
+  /** Everything an order or an assignment changed, as JSON, for a local host whose state outlives it (SimTenant.snapshot). */
+  snapshot(): NumberBookSnapshot {
+    return { numbers: [...this.numbers.values()].map((n) => ({ ...n })), operations: [...this.operations.values()].map((o) => ({ ...o, pending: this.pending.has(o) })), sequence: this.sequence, assignedAt: [...this.assignedAt] };
+  }
+
+  restore(s: NumberBookSnapshot): void {
+    this.numbers.clear();
+    for (const n of s.numbers) this.numbers.set(n.telephoneNumber, { ...n });
+    this.operations.clear();
+    this.pending.clear();
+    for (const { pending, ...o } of s.operations) {
+      this.operations.set(o.id, o);
+      if (pending) this.pending.add(o);
+    }
+    this.sequence = s.sequence;
+    this.assignedAt.clear();
+    for (const [n, at] of s.assignedAt) this.assignedAt.set(n, at);
   }
 
   /** Numbers held by the user, as teamsUserConfiguration's telephoneNumbers (assignedTelephoneNumber) lists them. */

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { builtInSku, SERVICE_PLAN_IDS, canonicalPartNumber, capabilitiesOf, type Capability } from '../../shared/domain/catalog';
 import { SERVICE_PLAN_DEPENDENCIES, unmetDependencies } from '../../shared/domain/holdings';
-import { SIM_NUMBER_TYPES, SimNumberBook } from './numbers';
+import { SIM_NUMBER_TYPES, SimNumberBook, type NumberBookSnapshot } from './numbers';
 import { PUBLISHED_SKUS } from './published-skus';
 
 const heldSku = z.union([
@@ -150,6 +150,18 @@ export class LicensingError extends Error {
   }
 }
 
+export interface TenantSnapshot {
+  readonly users: {
+    readonly id: string;
+    readonly usageLocation: string | null;
+    readonly usageLocationSetAt: number | null;
+    readonly createdAt: number;
+    readonly assignments: (Omit<SimAssignment, 'disabledPlans' | 'planSince'> & { disabledPlans: string[]; planSince: [string, number][] })[];
+  }[];
+  readonly consumedUnits: [string, number][];
+  readonly numbers: NumberBookSnapshot;
+}
+
 export class SimTenant {
   readonly tenantId: string;
   readonly skus = new Map<string, SimSku>();
@@ -239,6 +251,43 @@ export class SimTenant {
       const holders = [...this.users.values()].filter((u) => this.licences(u).has(sku.skuId)).length;
       sku.consumedUnits = Math.max(sku.consumedUnits, holders);
     }
+  }
+
+  /**
+   * The tenant as the app has changed it (usage locations, licences, seats, numbers and orders), as JSON: a local host
+   * started with a state folder keeps its batches across restarts, and its tenant must not forget what they did. The
+   * tenant file still says who exists; this says what has happened to them since.
+   */
+  snapshot(): TenantSnapshot {
+    return {
+      users: [...this.users.values()].map((u) => ({
+        id: u.id,
+        usageLocation: u.usageLocation,
+        usageLocationSetAt: u.usageLocationSetAt,
+        createdAt: u.createdAt,
+        assignments: u.assignments.map((a) => ({ ...a, disabledPlans: [...a.disabledPlans], planSince: [...a.planSince] })),
+      })),
+      consumedUnits: [...this.skus.values()].map((k) => [k.skuId, k.consumedUnits]),
+      numbers: this.numbers.snapshot(),
+    };
+  }
+
+  /** Takes back a snapshot of this tenant (the same tenant file); users or SKUs it does not know are an error. */
+  restore(s: TenantSnapshot): void {
+    for (const saved of s.users) {
+      const u = this.users.get(saved.id);
+      if (!u) throw new Error(`the saved tenant state names a user (${saved.id}) that the tenant file does not`);
+      u.usageLocation = saved.usageLocation;
+      u.usageLocationSetAt = saved.usageLocationSetAt;
+      (u as { createdAt: number }).createdAt = saved.createdAt;
+      u.assignments.splice(0, u.assignments.length, ...saved.assignments.map((a) => ({ ...a, disabledPlans: new Set(a.disabledPlans), planSince: new Map(a.planSince) })));
+    }
+    for (const [skuId, consumed] of s.consumedUnits) {
+      const sku = this.skus.get(skuId);
+      if (!sku) throw new Error(`the saved tenant state names a SKU (${skuId}) that the tenant file does not`);
+      sku.consumedUnits = consumed;
+    }
+    this.numbers.restore(s.numbers);
   }
 
   /**

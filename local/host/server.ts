@@ -9,6 +9,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { InstanceExistsError, type DurableEngine } from './durable/engine';
 import type { InstanceState } from './durable/store';
+import { HOST_TIME_HEADER } from '../batch-client';
 import { LocalSignIn } from './easy-auth';
 import type { BindingMetadata, FunctionRegistration, FunctionRegistry } from './functions-core';
 
@@ -34,7 +35,11 @@ export interface HostServerOptions {
   readonly maxRunningOrchestrations?: number;
   /** The app role the local stand-in for App Service Authentication gives to whoever signs in (easy-auth.ts). */
   readonly consoleRole?: string;
+  /** The host's time (the skip-ahead clock's; the wall clock by default), sent as X-Dialtone-Time on every response. */
+  readonly now?: () => number;
 }
+
+
 
 const MAX_BODY = 21 * 1024 * 1024;
 const WEBHOOK = '/runtime/webhooks/durabletask/';
@@ -183,6 +188,7 @@ export class HostServer {
       req.resume();
       return send(res, 400, { type: 'about:blank', title: 'Bad Request - Invalid Hostname', status: 400, detail: 'this host answers only requests addressed to 127.0.0.1, localhost or [::1] with its port' }, { 'Content-Type': 'application/problem+json', Connection: 'close' });
     }
+    res.setHeader(HOST_TIME_HEADER, new Date((this.options.now ?? Date.now)()).toISOString());
     const url = new URL(req.url ?? '/', this.url);
     // Like the Functions host's dynamic throttles: an overloaded host says so with 429 and Retry-After; it never
     // accepts work it then drops.

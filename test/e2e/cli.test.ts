@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freshBuild } from '../../local/stack';
 import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
@@ -15,6 +16,14 @@ const builtInProfileNames = () => {
   const profiles: unknown = BUILT_IN_PROFILES;
   return (profiles instanceof Map ? [...(profiles.keys() as Iterable<string>)] : Object.keys(profiles as object)).sort();
 };
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 function dialtone(args: string[], cwd = root) {
   return spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
@@ -109,8 +118,8 @@ describe('usage', () => {
 });
 
 describe('dialtone host', () => {
-  async function hostSays(args: string[]): Promise<{ code: number | null; stdout: string }> {
-    const child = spawn(process.execPath, [cli, 'host', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  async function hostSays(args: string[], onReady: (stdout: string) => Promise<void> = async () => {}, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string }> {
+    const child = spawn(process.execPath, [cli, 'host', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     child.stderr.resume();
     await new Promise<void>((resolve, reject) => {
@@ -120,6 +129,7 @@ describe('dialtone host', () => {
       });
       child.once('exit', (c) => reject(new Error(`host exited ${c} before it was ready: ${stdout}`)));
     });
+    await onReady(stdout);
     const code = await new Promise<number | null>((resolve) => {
       child.removeAllListeners('exit');
       child.once('exit', (c) => resolve(c));
@@ -129,12 +139,68 @@ describe('dialtone host', () => {
   }
 
   it('says that its clock skips ahead, and runs on the real clock with --real-time', async () => {
-    const skip = await hostSays([]);
+    const skip = await hostSays(['--throw-away']);
     expect([skip.code, skip.stdout]).toEqual([0, expect.stringMatching(/clock: +skips ahead whenever nothing is running, so a simulated day passes in seconds \(start with --real-time/)]);
     // The admin console's one-time sign-in link (the local stand-in for Entra ID sign-in; see local/host/easy-auth.ts).
     expect(skip.stdout).toMatch(/admin console: +http:\/\/127\.0\.0\.1:\d+\/\.auth\/login\/local\?token=[A-Za-z0-9_-]{32} +\(a one-time sign-in link/);
-    const real = await hostSays(['--real-time']);
+    const real = await hostSays(['--real-time', '--throw-away']);
     expect([real.code, real.stdout]).toEqual([0, expect.stringMatching(/clock: +real time: Teams provisioning delays, polls and the deadline take as long as they say/)]);
+    expect(real.stdout).toMatch(/host time: +\d{4}-\d\d-\d\d \d\d:\d\d UTC \(the wall clock\)/);
+    expect(real.stdout).toMatch(/state: +thrown away when the host stops/);
+  });
+
+  it('keeps its batches, reports, key, port and simulated time in --state across a Ctrl-C and a new start', async () => {
+    const state = join(folder(), 'state');
+    const port = await freePort();
+    const tenant = join(folder(), 'tenant.json');
+    writeFileSync(tenant, JSON.stringify({ skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 5 }, { skuPartNumber: 'MCOEV', prepaidUnits: 5 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 5 }], users: [{ userPrincipalName: 'a@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 90 }] }));
+    const key = (out: string) => /function key: +(\S+)/.exec(out)?.[1] ?? '';
+    let report: { counts?: unknown; finishedAt?: string } = {};
+    let hostTimeBefore = 0;
+    const first = await hostSays(['--state', state, '--port', String(port), '--tenant', tenant], async (out) => {
+      expect(out).toContain(`local host:       http://127.0.0.1:${port}/api/batches`);
+      const post = await fetch(`http://127.0.0.1:${port}/api/batches`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': key(out) }, body: JSON.stringify({ batchId: 'kept-1', users: [{ userPrincipalName: 'a@contoso.com' }] }) });
+      expect(post.status).toBe(202);
+      for (;;) {
+        const r = await fetch(`http://127.0.0.1:${port}/api/batches/kept-1`, { headers: { 'x-functions-key': key(out) } });
+        report = (await r.json()) as typeof report;
+        hostTimeBefore = Date.parse(r.headers.get('x-dialtone-time')!);
+        if (report.finishedAt) break;
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    });
+    expect(first.code).toBe(0);
+    expect(report.counts).toMatchObject({ provisioned: 1 });
+    const second = await hostSays(['--state', state, '--port', String(port), '--tenant', tenant], async (out) => {
+      const r = await fetch(`http://127.0.0.1:${port}/api/batches/kept-1`, { headers: { 'x-functions-key': key(out) } });
+      expect([r.status, await r.json()]).toEqual([200, expect.objectContaining({ counts: report.counts, finishedAt: report.finishedAt })]);
+      // The clock went on from where it stood (the user was provisioned 90 simulated minutes after the licence).
+      expect(Date.parse(r.headers.get('x-dialtone-time')!)).toBeGreaterThanOrEqual(hostTimeBefore);
+      // The simulated tenant remembers the licences: sending the user again buys nothing.
+      const again = await fetch(`http://127.0.0.1:${port}/api/batches`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': key(out) }, body: JSON.stringify({ batchId: 'kept-2', users: [{ userPrincipalName: 'a@contoso.com' }] }) });
+      expect(again.status).toBe(202);
+      for (;;) {
+        const b = (await (await fetch(`http://127.0.0.1:${port}/api/batches/kept-2`, { headers: { 'x-functions-key': key(out) } })).json()) as { finishedAt?: string; users?: { reason: string }[] };
+        if (b.finishedAt) {
+          expect(b.users?.[0]?.reason).toBe('already_licensed');
+          break;
+        }
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    });
+    expect(second.code).toBe(0);
+    expect(key(second.stdout)).toBe(key(first.stdout));
+    // Another tenant file does not match what the state says happened: refused, before anything starts.
+    const other = join(folder(), 'other.json');
+    writeFileSync(other, JSON.stringify({ skus: [], users: [] }));
+    const refused = dialtone(['host', '--state', state, '--tenant', other]);
+    expect([refused.status, refused.stderr]).toEqual([1, expect.stringMatching(/was made with another tenant file/)]);
+  });
+
+  it('takes a fixed function key from DIALTONE_LOCAL_FUNCTION_KEY', async () => {
+    const fixed = 'a-fixed-key-for-my-hr-system-0123';
+    const r = await hostSays(['--throw-away'], async () => {}, { DIALTONE_LOCAL_FUNCTION_KEY: fixed });
+    expect(r.stdout).toContain(`function key:     ${fixed}`);
   });
 });
 

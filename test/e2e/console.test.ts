@@ -163,6 +163,8 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
     for (const key of ['total', 'provisioned', 'assigned', 'flagged', 'failed', 'rejected'] as const) {
       expect([key, await row.locator(`td[data-count="${key}"]`).textContent()]).toEqual([key, String(finished.counts[key])]);
     }
+    // The batch waited a simulated day for Teams: the header shows the host's time, ahead of the wall clock.
+    expect(await page.locator('#clock').textContent()).toMatch(/^simulated time: \d{4}-\d\d-\d\d \d\d:\d\d UTC \(\+\d+ [hd]\)$/);
     await page.screenshot({ path: join(shots(), 'console-batches.png'), fullPage: true });
   });
 

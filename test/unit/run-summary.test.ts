@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveCounts, recheckOutlook, type StoredPlan } from '../../shared/domain/batch';
 import type { UserOutcome } from '../../shared/domain/outcomes';
-import { exitCodeFor, progressLine, summary } from '../../local/run-summary';
+import { exitCodeFor, hostTimeText, progressLine, summary } from '../../local/run-summary';
 import { buildReport } from '../../shared/domain/report';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -27,6 +27,14 @@ describe('dialtone run output', () => {
     // 1 waits; 4 (to be polled) and the scheduled row 5 may still come to wait; 3 is never polled; 2 is done.
     expect(recheckOutlook(plan, [user(1, 'assigned'), user(2, 'provisioned')])).toEqual({ waiting: 1, coming: 2 });
     expect(recheckOutlook(plan, [user(1, 'provisioned'), user(2, 'provisioned'), user(4, 'flagged'), user(5, 'cancelled')])).toEqual({ waiting: 0, coming: 0 });
+  });
+
+  it("says the host's time and how far it runs ahead of the wall clock", () => {
+    const wall = Date.parse('2026-12-06T10:00:00Z');
+    expect(hostTimeText(wall + 20_000, wall)).toBe('2026-12-06 10:00 UTC (the wall clock)');
+    expect(hostTimeText(wall + 9 * 86_400_000 + 3 * 3_600_000, wall)).toBe('2026-12-15 13:00 UTC (+9 d 3 h)');
+    expect(hostTimeText(wall + 90 * 60_000, wall)).toBe('2026-12-06 11:30 UTC (+1 h 30 min)');
+    expect(hostTimeText(wall + 5 * 60_000, wall)).toBe('2026-12-06 10:05 UTC (+5 min)');
   });
 
   it.each([20, 40, 60, 80, 120, 200])('keeps the progress line within a terminal %i columns wide, waiting for Teams named', (width) => {
