@@ -10,6 +10,7 @@ import { SINGLE_CALLER, type Caller, type CallerDirectory, type ConsoleSettings 
 import { reportToCsv, type BatchReport } from '../shared/domain/report';
 import { actingAs } from './callers';
 import { problem } from './batches';
+import { ADVISORIES } from '../shared/domain/outcomes';
 
 /** The HR API's handlers the console passes requests on to; the listing and cancel routes may not exist yet. */
 export interface ConsoleApi {
@@ -222,7 +223,7 @@ export function createConsole(deps: ConsoleDeps) {
     if ('answer' in admitted) return withSecurityHeaders(admitted.answer);
     return withSecurityHeaders({
       status: 200,
-      jsonBody: { name: admitted.user.name, integration: caller.name, features: { list: api.list !== undefined, cancel: api.cancel !== undefined, cancelUser: api.cancelUser !== undefined }, profiles: [...deps.profiles].sort(), defaultProfile: deps.defaultProfile },
+      jsonBody: { name: admitted.user.name, integration: caller.name, features: { list: api.list !== undefined, cancel: api.cancel !== undefined, cancelUser: api.cancelUser !== undefined }, profiles: [...deps.profiles].sort(), defaultProfile: deps.defaultProfile, advisories: ADVISORIES },
     });
   }
 

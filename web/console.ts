@@ -24,6 +24,7 @@ interface Row {
   scheduledFor?: string | null;
   assignedAt: string | null;
   provisionedAt: string | null;
+  phoneNumber?: string | null;
 }
 
 interface Batch {
@@ -54,6 +55,8 @@ interface Me {
   features: { list: boolean; cancel: boolean; cancelUser: boolean };
   profiles: string[];
   defaultProfile: string;
+  /** What each advisory code means, in the app's words (older apps send none: the code is shown). */
+  advisories?: Record<string, string>;
 }
 
 /** What each outcome means for the admin, and the next step; some reasons have a more precise one. */
@@ -157,6 +160,11 @@ async function call(path: string, init: RequestInit = {}): Promise<Answer> {
   return { status: r.status, body };
 }
 
+/** How far the app's clock stands ahead of this browser's (the local host's simulated time; 0 in Azure). */
+let hostAheadMs = 0;
+/** Now, by the app's clock: what a running batch's times are measured against. */
+const appNow = (): number => Date.now() + hostAheadMs;
+
 /**
  * The local host's time, which it sends with every answer (Azure sends none, and then nothing is shown): its clock
  * skips ahead while idle, and start dates, deadlines and the report's times are all read against it.
@@ -164,7 +172,9 @@ async function call(path: string, init: RequestInit = {}): Promise<Answer> {
 function showHostTime(iso: string | null): void {
   const el = document.getElementById('clock');
   const at = iso ? Date.parse(iso) : NaN;
-  if (!el || Number.isNaN(at)) return;
+  if (Number.isNaN(at)) return;
+  hostAheadMs = at - Date.now();
+  if (!el) return;
   const hours = Math.round((at - Date.now()) / 3_600_000);
   const ahead = hours >= 48 ? `+${Math.round(hours / 24)} d` : hours >= 1 ? `+${hours} h` : '';
   el.textContent = `${ahead ? 'simulated time' : 'host time'}: ${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC${ahead ? ` (${ahead})` : ''}`;
@@ -198,8 +208,13 @@ function pollAgain(fn: () => Promise<void>): void {
 // ---------------------------------------------------------------------------------------------------------------
 // The batches, newest first.
 
-function countCells(counts: Counts | null): HTMLTableCellElement[] {
-  return COUNT_KEYS.map((k) => h('td', { 'data-count': k, class: 'num' }, counts ? String(counts[k] ?? 0) : '—'));
+function countCells(counts: Counts | null, keys: readonly CountKey[]): HTMLTableCellElement[] {
+  return keys.map((k) => h('td', { 'data-count': k, class: 'num' }, counts ? String(counts[k] ?? 0) : '—'));
+}
+
+/** The count columns worth a column in the list: the total, and each count that some listed batch has. */
+function countColumns(batches: readonly ListedBatch[]): CountKey[] {
+  return COUNT_KEYS.filter((k) => k === 'total' || batches.some((b) => (b.counts?.[k] ?? 0) > 0));
 }
 
 function openByIdForm(): HTMLFormElement {
@@ -220,9 +235,10 @@ async function showList(): Promise<void> {
     'table',
     { id: 'batches' },
     h('caption', {}, 'Batches, newest first'),
-    h('thead', {}, h('tr', {}, ...['Batch', 'Source', 'Started', 'Status', ...COUNT_KEYS].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}),
     body,
   );
+  const head = table.querySelector('thead')!;
   const note = h('p', { id: 'list-note' });
   main().replaceChildren(h('h1', {}, 'Batches'), note, h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Batches table' }, table), openByIdForm());
 
@@ -245,6 +261,10 @@ async function showList(): Promise<void> {
     if (text !== lastShown) {
       lastShown = text;
       note.textContent = batches.length === 0 ? 'No batches yet: upload a file to start one.' : running ? 'Updates by itself while a batch runs.' : '';
+      // Only the counts these batches have get a column (a count none of them has would be a column of zeros), so that
+      // the list fits the page without scrolling sideways.
+      const keys = countColumns(batches);
+      head.replaceChildren(h('tr', {}, ...['Batch', 'Source', 'Started', 'Status', ...keys].map((c) => h('th', { scope: 'col' }, c))));
       body.replaceChildren(
         ...batches.map((b) =>
           h(
@@ -254,7 +274,7 @@ async function showList(): Promise<void> {
             h('td', {}, b.upload ? 'file upload' : 'HTTP'),
             h('td', { class: 'time' }, time(b.createdTime)),
             h('td', { 'data-field': 'status' }, statusText(b.runtimeStatus, b.phase)),
-            ...countCells(b.counts),
+            ...countCells(b.counts, keys),
           ),
         ),
       );
@@ -287,6 +307,11 @@ function nextStep(u: Row, outcome: string): string {
   return REASON_STEP[u.reason] ?? NEXT_STEP[outcome] ?? '';
 }
 
+/**
+ * The rows provisioned over time, on axes drawn from the batch's own times: from its start (or its first licence) to
+ * the last of its deadline, its rows' provisioning, its end (or, while it runs, now by the app's clock) and, for rows
+ * licensed later on their start date, their own deadline.
+ */
 function chart(b: Batch, waiting: number): SVGSVGElement {
   const W = 640;
   const H = 260;
@@ -294,16 +319,23 @@ function chart(b: Batch, waiting: number): SVGSVGElement {
   const right = 24;
   const top = 20;
   const bottom = 40;
-  const start = b.startedAt ? new Date(b.startedAt).getTime() : NaN;
-  const deadline = b.deadline ? new Date(b.deadline).getTime() : NaN;
-  const times = b.users.map((u) => (u.provisionedAt ? new Date(u.provisionedAt).getTime() : NaN)).filter((t) => !Number.isNaN(t)).sort((x, y) => x - y);
+  const ms = (iso: string | null | undefined) => (iso ? new Date(iso).getTime() : NaN);
+  const started = ms(b.startedAt);
+  const deadline = ms(b.deadline);
+  const times = b.users.map((u) => ms(u.provisionedAt)).filter((t) => !Number.isNaN(t)).sort((x, y) => x - y);
   const c = b.counts ?? {};
-  const goal = Math.max(1, (c.provisioned ?? 0) + (c.flagged ?? 0) + waiting + (c.pending ?? 0));
-  const end = Math.max(Number.isNaN(deadline) ? start + 3_600_000 : deadline, times[times.length - 1] ?? start, start + 60_000);
-  const x = (t: number) => left + ((t - start) / (end - start)) * (W - left - right);
+  const goal = Math.max(1, (c.provisioned ?? 0) + (c.flagged ?? 0) + waiting + (c.pending ?? 0) + (c.scheduled ?? 0));
+  const waitMs = Number.isNaN(deadline) || Number.isNaN(started) ? 0 : deadline - started;
+  // Rows with a start date get their licences later, and their own deadline as long after that as the batch's.
+  const later = b.users.filter((u) => u.scheduledFor).map((u) => ms(u.assignedAt ?? u.scheduledFor) + waitMs).filter((t) => !Number.isNaN(t));
+  const lineEnd = b.finishedAt ? ms(b.finishedAt) : appNow();
+  const start = Math.min(started, ...b.users.map((u) => ms(u.assignedAt)).filter((t) => !Number.isNaN(t)));
+  const known = [deadline, lineEnd, ...times, ...later, start + 60_000].filter((t) => !Number.isNaN(t));
+  const end = Math.max(...known);
+  const x = (t: number) => left + ((Math.min(Math.max(t, start), end) - start) / (end - start)) * (W - left - right);
   const y = (n: number) => top + (1 - n / goal) * (H - top - bottom);
   const titleId = `chart-title-${b.batchId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': titleId, class: 'chart', id: 'chart', focusable: 'false' });
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': titleId, class: 'chart', id: 'chart', focusable: 'false', 'data-start': new Date(Number.isNaN(start) ? 0 : start).toISOString(), 'data-end': new Date(Number.isNaN(end) ? 0 : end).toISOString() });
   const summary = Number.isNaN(start)
     ? 'No rows have been planned yet.'
     : `${times.length} of ${goal} rows with a calling plan provisioned${Number.isNaN(deadline) ? '' : `; deadline ${time(b.deadline)}`}`;
@@ -313,19 +345,26 @@ function chart(b: Batch, waiting: number): SVGSVGElement {
   svg.appendChild(s('line', { x1: left, y1: y(0), x2: left, y2: y(goal), class: 'axis' }));
   svg.appendChild(s('text', { x: left - 6, y: y(goal) + 4, 'text-anchor': 'end', class: 'label' }, String(goal)));
   svg.appendChild(s('text', { x: left - 6, y: y(0) + 4, 'text-anchor': 'end', class: 'label' }, '0'));
-  svg.appendChild(s('text', { x: left, y: H - 12, class: 'label' }, time(b.startedAt)));
+  svg.appendChild(s('text', { x: left, y: H - 12, class: 'label' }, time(new Date(start).toISOString())));
+  svg.appendChild(s('text', { x: W - right, y: H - 12, 'text-anchor': 'end', class: 'label' }, time(new Date(end).toISOString())));
   let d = `M ${x(start)} ${y(0)}`;
   times.forEach((t, i) => (d += ` H ${x(t)} V ${y(i + 1)}`));
-  // The line runs to the end of the batch, or, while it runs, to now (no further than the deadline).
-  const lineEnd = b.finishedAt ? new Date(b.finishedAt).getTime() : Date.now();
-  d += ` H ${x(Math.min(end, Math.max(times[times.length - 1] ?? start, lineEnd)))}`;
+  // The line runs to the end of the batch or, while it runs, to now by the app's clock.
+  d += ` H ${x(Math.max(times[times.length - 1] ?? start, lineEnd))}`;
   svg.appendChild(s('path', { d, class: 'provisioned' }));
   if (!Number.isNaN(deadline)) {
     svg.appendChild(s('line', { x1: x(deadline), y1: top - 8, x2: x(deadline), y2: y(0), class: 'deadline' }));
     svg.appendChild(s('text', { x: x(deadline) - 4, y: top + 4, 'text-anchor': 'end', class: 'label' }, 'deadline'));
-    svg.appendChild(s('text', { x: W - right, y: H - 12, 'text-anchor': 'end', class: 'label' }, time(b.deadline)));
   }
   return svg;
+}
+
+/** What the chart shows, in words that hold for the batch at hand. */
+function chartNote(b: Batch): string {
+  const scheduled = b.users.some((u) => u.scheduledFor);
+  return scheduled
+    ? "The line counts rows as Teams shows their calling plan. The dashed line is the deadline of the rows licensed when the batch started; rows with a start date were licensed on their day and have a deadline of their own, as long after their licences; rows still waiting at their deadline are flagged."
+    : 'The line counts rows as Teams shows their calling plan; the dashed line is the deadline, after which rows still waiting are flagged.';
 }
 
 function countsList(counts: Counts | null): HTMLDListElement {
@@ -366,7 +405,7 @@ async function showBatch(batchId: string): Promise<void> {
     if (!batch) return;
     const wanted = filter.value;
     const cancellable = me?.features.cancelUser === true && RUNNING.has(batch.runtimeStatus ?? '') && batch.users.some((u) => u.outcome === 'scheduled');
-    rowsHead.replaceChildren(h('tr', {}, ...['Row', 'User', 'Outcome', 'Reason', 'Message', 'What to do', ...(cancellable ? ['Action'] : [])].map((c) => h('th', { scope: 'col' }, c))));
+    rowsHead.replaceChildren(h('tr', {}, ...['Row', 'User', 'Outcome', 'Reason', 'Message', 'Phone number', 'Advisories', 'What to do', ...(cancellable ? ['Action'] : [])].map((c) => h('th', { scope: 'col' }, c))));
     rowsBody.replaceChildren(
       ...batch.users
         .filter((u) => !wanted || shownOutcome(u, waitingSet) === wanted)
@@ -382,7 +421,9 @@ async function showBatch(batchId: string): Promise<void> {
             h('td', {}, outcome),
             h('td', {}, u.reason || '—'),
             h('td', { class: 'message' }, u.message || (outcome === 'scheduled' && u.scheduledFor ? `licences on ${time(u.scheduledFor)}` : '')),
-            h('td', {}, nextStep(u, outcome)),
+            h('td', { class: 'phone', 'data-field': 'phone' }, u.phoneNumber ?? '—'),
+            h('td', { class: 'advisories', 'data-field': 'advisories' }, u.advisories.length === 0 ? '—' : h('ul', {}, ...u.advisories.map((a) => h('li', { 'data-advisory': a }, me?.advisories?.[a] ?? a)))),
+            h('td', { 'data-field': 'next' }, nextStep(u, outcome)),
             cancellable ? h('td', {}, button) : null,
           );
         }),
@@ -437,7 +478,7 @@ async function showBatch(batchId: string): Promise<void> {
   };
 
   const drawWaiting = (b: Batch, rows: Row[]): void => {
-    const now = Date.now();
+    const now = appNow();
     const deadline = b.deadline ? new Date(b.deadline).getTime() : NaN;
     const content: Child[] = [h('h2', { id: 'waiting-h' }, 'Waiting for Teams')];
     if (rows.length === 0) content.push(h('p', {}, RUNNING.has(b.runtimeStatus ?? '') ? 'Nobody is waiting for Teams right now.' : 'The batch has finished: nobody is waiting.'));
@@ -499,7 +540,7 @@ async function showBatch(batchId: string): Promise<void> {
       waitingSet = new Set(waiting.map((u) => u.row));
       drawActions(b);
       drawWaiting(b, waiting);
-      chartBox.replaceChildren(h('h2', { id: 'chart-h' }, 'Rows provisioned over time'), chart(b, b.counts?.waiting ?? 0), h('p', { class: 'chart-note' }, 'The line counts rows as Teams shows their calling plan; the dashed line is the deadline, after which rows still waiting are flagged.'));
+      chartBox.replaceChildren(h('h2', { id: 'chart-h' }, 'Rows provisioned over time'), chart(b, b.counts?.waiting ?? 0), h('p', { class: 'chart-note', id: 'chart-note' }, chartNote(b)));
       const present = new Map<string, number>();
       for (const u of b.users) present.set(shownOutcome(u, waitingSet), (present.get(shownOutcome(u, waitingSet)) ?? 0) + 1);
       const keep = filter.value;

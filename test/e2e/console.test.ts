@@ -40,7 +40,10 @@ const tenant: TenantFile = {
     { userPrincipalName: 'lynne.robbins@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: null },
     { userPrincipalName: 'nestor.wilke@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 60 },
     { userPrincipalName: 'joni.sherman@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 45 },
+    { userPrincipalName: 'patti.fernandez@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 20 },
+    { userPrincipalName: 'isaiah.langer@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 30 },
   ],
+  numbers: [{ telephoneNumber: '+14255550100', numberType: 'callingPlan', isoCountryCode: 'US', assignedTo: null, locationId: null }],
 };
 
 const FINISHED_USERS = [
@@ -160,9 +163,12 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
     const row = page.locator('#batches tr[data-batch-id="onboarding-2026-11"]');
     await row.waitFor({ timeout: WAIT });
     await row.locator('td[data-field="status"]', { hasText: 'finished' }).waitFor({ timeout: WAIT });
+    // A count that no listed batch has gets no column (a column of zeros would only widen the table).
     for (const key of ['total', 'provisioned', 'assigned', 'flagged', 'failed', 'rejected'] as const) {
-      expect([key, await row.locator(`td[data-count="${key}"]`).textContent()]).toEqual([key, String(finished.counts[key])]);
+      const cell = row.locator(`td[data-count="${key}"]`);
+      expect([key, (await cell.count()) === 0 ? '0' : await cell.textContent()]).toEqual([key, String(finished.counts[key])]);
     }
+    expect(await page.locator('#batches thead th').allTextContents()).toEqual(['Batch', 'Source', 'Started', 'Status', 'total', 'provisioned', 'flagged', 'failed', 'rejected']);
     // The batch waited a simulated day for Teams: the header shows the host's time, ahead of the wall clock.
     expect(await page.locator('#clock').textContent()).toMatch(/^simulated time: \d{4}-\d\d-\d\d \d\d:\d\d UTC \(\+\d+ [hd]\)$/);
     await page.screenshot({ path: join(shots(), 'console-batches.png'), fullPage: true });
@@ -188,7 +194,7 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
     expect(outcomes).toEqual(['flagged', 'flagged']);
     const flaggedUpns = finished.users.filter((u) => u.outcome === 'flagged').map((u) => u.userPrincipalName);
     expect(await shown.locator('th.upn').allTextContents()).toEqual(flaggedUpns);
-    expect(await shown.first().locator('td').nth(4).textContent()).toMatch(/Teams admin center/);
+    expect(await shown.first().locator('td[data-field="next"]').textContent()).toMatch(/Teams admin center/);
     await page.screenshot({ path: join(shots(), 'console-batch.png'), fullPage: true });
   });
 
@@ -244,6 +250,48 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
     expect(report.counts).toMatchObject({ total: 2, provisioned: 2 });
     expect(report.users.map((u) => u.profile)).toEqual(['phone-domestic', 'phone-domestic']);
     expect(await page.locator('#counts [data-count="provisioned"] dd').textContent()).toBe('2');
+  });
+
+  it('fits its data: chart axes from the batch, a caption true for rows with a start date, numbers and advisories in the rows, no sideways scrolling at common widths', async () => {
+    // Three days after the host's own time (its clock has run ahead of the wall clock by now).
+    const hostNow = Date.parse((await fetch(`${stack.host.url}/api/batches/onboarding-2026-11`, { headers: { 'x-functions-key': stack.host.functionKey } })).headers.get('x-dialtone-time')!);
+    const startDate = new Date(hostNow + 3 * 86_400_000).toISOString().slice(0, 10);
+    const users = [{ userPrincipalName: 'patti.fernandez@contoso.com', phoneNumber: '+14255550100' }, { userPrincipalName: 'isaiah.langer@contoso.com', startDate }];
+    expect((await postBatch(stack, { batchId: 'fits-1', profile: 'phone-domestic', users })).status).toBe(202);
+    const report = await waitForReport(stack, 'fits-1', WAIT);
+    expect(report.users.map((u) => [u.outcome, u.phoneNumber, Boolean(u.scheduledFor)])).toEqual([['provisioned', '+14255550100', false], ['provisioned', null, true]]);
+    for (const width of [1280, 1400, 1920]) {
+      const wide = await browser.newContext({ viewport: { width, height: 900 } });
+      const p = await wide.newPage();
+      await p.goto(await signInLink(stack));
+      await p.locator('#who').filter({ hasText: 'Signed in as' }).waitFor({ timeout: WAIT });
+      for (const view of ['#/', '#/batches/fits-1', '#/batches/onboarding-2026-11']) {
+        await p.goto(`${stack.host.url}/api/console${view}`);
+        await p.locator(view === '#/' ? '#batches tr[data-batch-id="fits-1"]' : '#rows-body tr').first().waitFor({ timeout: WAIT });
+        const overflowing = await p.evaluate(`[...document.querySelectorAll('.scroll')].filter((r) => r.scrollWidth > r.clientWidth + 1).map((r) => r.getAttribute('aria-label') + ' ' + r.scrollWidth + '>' + r.clientWidth)`);
+        expect([width, view, overflowing, await p.evaluate('document.documentElement.scrollWidth <= window.innerWidth')]).toEqual([width, view, [], true]);
+      }
+      if (width === 1400) {
+        await p.goto(`${stack.host.url}/api/console#/batches/fits-1`);
+        await p.locator('#rows-body tr').first().waitFor({ timeout: WAIT });
+        const headers = await p.locator('#rows thead th').allTextContents();
+        expect(headers).toEqual(expect.arrayContaining(['Phone number', 'Advisories']));
+        expect(await p.locator('#rows-body tr[data-row="1"] td[data-field="phone"]').textContent()).toBe('+14255550100');
+        // Every point of the line, and the deadline, lies on the axes, which run from the batch's start to past its last provisioning.
+        const chart = await p.evaluate(`(() => { const svg = document.getElementById('chart'); const d = svg.querySelector('path.provisioned').getAttribute('d'); const xs = [...d.matchAll(/[MH] ([0-9.]+)/g)].map((m) => Number(m[1])); return { xs, deadline: Number(svg.querySelector('line.deadline').getAttribute('x1')), end: svg.getAttribute('data-end') }; })()`) as { xs: number[]; deadline: number; end: string };
+        for (const x of [...chart.xs, chart.deadline]) expect(x).toBeGreaterThanOrEqual(48);
+        for (const x of [...chart.xs, chart.deadline]) expect(x).toBeLessThanOrEqual(616);
+        expect(Date.parse(chart.end)).toBeGreaterThanOrEqual(Math.max(...report.users.map((u) => Date.parse(u.provisionedAt!))));
+        // The scheduled row was provisioned days after the batch's deadline: the line reaches it, not the axis' end before it.
+        expect(Math.max(...chart.xs)).toBeGreaterThan(chart.deadline);
+        expect(await p.locator('#chart-note').textContent()).toMatch(/rows with a start date were licensed on their day and have a deadline of their own/);
+        await p.screenshot({ path: join(shots(), 'console-batch-scheduled.png'), fullPage: true });
+        await p.goto(`${stack.host.url}/api/console#/batches/onboarding-2026-11`);
+        await p.locator('#rows-body tr').first().waitFor({ timeout: WAIT });
+        expect(await p.locator('#rows-body li[data-advisory="next_step_phone_number"]').first().textContent()).toMatch(/^Next step: assign the user a phone number/);
+      }
+      await wide.close();
+    }
   });
 });
 
