@@ -278,7 +278,7 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
         expect(headers).toEqual(expect.arrayContaining(['Phone number', 'Advisories']));
         expect(await p.locator('#rows-body tr[data-row="1"] td[data-field="phone"]').textContent()).toBe('+14255550100');
         // Every point of the line, and the deadline, lies on the axes, which run from the batch's start to past its last provisioning.
-        const chart = await p.evaluate(`(() => { const svg = document.getElementById('chart'); const d = svg.querySelector('path.provisioned').getAttribute('d'); const xs = [...d.matchAll(/[MH] ([0-9.]+)/g)].map((m) => Number(m[1])); return { xs, deadline: Number(svg.querySelector('line.deadline').getAttribute('x1')), end: svg.getAttribute('data-end') }; })()`) as { xs: number[]; deadline: number; end: string };
+        const chart = await p.evaluate<{ xs: number[]; deadline: number; end: string }>(`(() => { const svg = document.getElementById('chart'); const d = svg.querySelector('path.provisioned').getAttribute('d'); const xs = [...d.matchAll(/[MH] ([0-9.]+)/g)].map((m) => Number(m[1])); return { xs, deadline: Number(svg.querySelector('line.deadline').getAttribute('x1')), end: svg.getAttribute('data-end') }; })()`);
         for (const x of [...chart.xs, chart.deadline]) expect(x).toBeGreaterThanOrEqual(48);
         for (const x of [...chart.xs, chart.deadline]) expect(x).toBeLessThanOrEqual(616);
         expect(Date.parse(chart.end)).toBeGreaterThanOrEqual(Math.max(...report.users.map((u) => Date.parse(u.provisionedAt!))));
