@@ -102,7 +102,7 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
   it('sets every configuration key the app requires in Azure, no key it does not read, and no local-only key', () => {
     const settings = settingsOf();
     for (const key of AZURE_REQUIRED_SETTINGS) expect([key, key in settings]).toEqual([key, true]);
-    const platform = new Set(['AzureWebJobsStorage__credential', 'AzureWebJobsStorage__tableServiceUri', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', 'ServiceBusConnection__credential', 'ServiceBusConnection__clientId', 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT']);
+    const platform = new Set(['AZURE_AUTHORITY_HOST', 'AzureWebJobsStorage__credential', 'AzureWebJobsStorage__tableServiceUri', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', 'ServiceBusConnection__credential', 'ServiceBusConnection__clientId', 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT']);
     for (const key of Object.keys(settings)) expect([key, SETTING_NAMES.includes(key) || platform.has(key)]).toEqual([key, true]);
     for (const key of LOCAL_ONLY_SETTINGS) expect([key, key in settings]).toEqual([key, false]);
   });
@@ -123,6 +123,7 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
       DIALTONE_DEFAULT_USAGE_LOCATION: '',
       DIALTONE_SET_USAGE_LOCATION: 'true',
       DIALTONE_PHONE_NUMBERS: 'row',
+      DIALTONE_GRAPH_BASE_URL: 'https://graph.microsoft.com',
       DIALTONE_TIME_ZONE: 'UTC',
       DIALTONE_LEAD_DAYS: '1',
       DIALTONE_SCHEDULE_HORIZON_DAYS: '120',
@@ -157,10 +158,45 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
     expect(limit).toBeLessThanOrEqual(MAX_INPUT_BYTES + 1024 * 1024);
   });
 
-  it('passes the phone number policy to the app and out to the grant hook', () => {
+  it('passes the phone number policy to the app and out to the grant hook: row by default in the global cloud, off in national clouds', () => {
     expect(settingsOf()['DIALTONE_PHONE_NUMBERS']).toContain("parameters('phoneNumbers')");
-    expect(arm.main.parameters.phoneNumbers).toMatchObject({ type: 'string', defaultValue: 'row', allowedValues: ['row', 'pool', 'off'] });
-    expect(arm.main.outputs.DIALTONE_PHONE_NUMBERS.value).toContain("parameters('phoneNumbers')");
+    expect(arm.main.parameters.phoneNumbers).toMatchObject({ type: 'string', defaultValue: '', allowedValues: ['', 'row', 'pool', 'off'] });
+    expect(arm.main.variables.effectivePhoneNumbers).toMatch(/not\(empty\(parameters\('phoneNumbers'\)\)\), parameters\('phoneNumbers'\), if\(equals\(variables\('effectiveGraphBaseUrl'\), 'https:\/\/graph\.microsoft\.com'\), 'row', 'off'\)/);
+    expect(JSON.stringify(resourcesOf(arm.main).find((r) => r.name === 'api').properties.parameters.phoneNumbers)).toContain("variables('effectivePhoneNumbers')");
+    expect(arm.main.outputs.DIALTONE_PHONE_NUMBERS.value).toBe("[variables('effectivePhoneNumbers')]");
+    expect(read('infra/main.parameters.json')).toContain('"${DIALTONE_PHONE_NUMBERS=}"');
+  });
+
+  it("takes Microsoft Graph's root and Entra ID's authority from the cloud the deployment targets", () => {
+    expect(arm.main.variables.graphByCloud).toEqual({ AzureCloud: 'https://graph.microsoft.com', AzureUSGovernment: 'https://graph.microsoft.us', AzureChinaCloud: 'https://microsoftgraph.chinacloudapi.cn' });
+    expect(arm.main.variables.effectiveGraphBaseUrl).toBe("[if(empty(parameters('graphBaseUrl')), variables('graphByCloud')[environment().name], parameters('graphBaseUrl'))]");
+    const params = resourcesOf(arm.main).find((r) => r.name === 'api').properties.parameters;
+    expect([params.graphBaseUrl.value, params.authorityHost.value]).toEqual(["[variables('effectiveGraphBaseUrl')]", '[environment().authentication.loginEndpoint]']);
+    expect([settingsOf()['DIALTONE_GRAPH_BASE_URL'], settingsOf()['AZURE_AUTHORITY_HOST']]).toEqual(["[parameters('graphBaseUrl')]", "[parameters('authorityHost')]"]);
+    expect(JSON.stringify(arm.modules.get('api'))).not.toContain('https://graph.microsoft.com');
+    // Each cloud's root is one the app accepts at start-up.
+    for (const url of Object.values(arm.main.variables.graphByCloud as Record<string, string>)) expect(loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', DIALTONE_GRAPH_BASE_URL: url, DIALTONE_PHONE_NUMBERS: 'off' }).graphBaseUrl).toBe(url);
+  });
+
+  it('keeps one always-ready instance for the durable group by default (Microsoft\'s recommendation for Durable Functions on Flex Consumption)', () => {
+    expect(arm.main.parameters.durableAlwaysReadyInstances).toMatchObject({ type: 'int', defaultValue: 1, minValue: 0 });
+    const site = resourcesOf(arm.modules.get('api')).find((r) => r.type === 'Microsoft.Web/sites');
+    expect(site.properties.functionAppConfig.scaleAndConcurrency.alwaysReady).toBe("[if(greater(parameters('durableAlwaysReadyInstances'), 0), createArray(createObject('name', 'durable', 'instanceCount', parameters('durableAlwaysReadyInstances'))), createArray())]");
+    expect(read('infra/main.parameters.json')).toContain('"${DIALTONE_DURABLE_ALWAYS_READY=1}"');
+  });
+
+  it('turns off basic publishing credentials on SCM and FTP', () => {
+    const policies = resourcesOf(arm.modules.get('api')).filter((r) => r.type === 'Microsoft.Web/sites/basicPublishingCredentialsPolicies');
+    expect(policies.map((r) => [String(r.name).replace(/^.*'(\w+)'\)\]$/, '$1'), r.properties.allow]).sort()).toEqual([['ftp', false], ['scm', false]]);
+  });
+
+  it('has the platform authenticate only (no built-in authorization policy, so the app\'s role-or-group rule decides) and keeps no tokens', () => {
+    const auth = resourcesOf(arm.modules.get('api')).find((r) => r.type === 'Microsoft.Web/sites/config' && String(r.name).includes('authsettingsV2'));
+    expect(auth.properties.login).toEqual({ tokenStore: { enabled: false } });
+    expect(auth.properties.globalValidation).toEqual({ requireAuthentication: false, unauthenticatedClientAction: 'AllowAnonymous' });
+    const aad = auth.properties.identityProviders.azureActiveDirectory;
+    expect(aad.validation.defaultAuthorizationPolicy).toBeUndefined();
+    expect(JSON.stringify(auth)).not.toMatch(/allowedPrincipals|allowedApplications|authorizationPolicy/i);
   });
 
   it('passes the usage-location option to the app and out to the grant hook', () => {
