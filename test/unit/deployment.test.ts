@@ -421,7 +421,7 @@ describe('the post-deploy hook (run against a recording az)', () => {
   const run = () =>
     spawnSync('sh', [join(root, 'scripts', 'post-deploy.sh')], {
       encoding: 'utf8',
-      env: { PATH: `${dir}:${process.env['PATH']}`, AZURE_RESOURCE_GROUP: 'rg-x', AZURE_FUNCTION_APP_NAME: 'func-x', AZURE_FUNCTION_URI: 'https://func-x.example.net/', AZURE_EVENTGRID_SYSTEM_TOPIC_NAME: 'evgt-x', DIALTONE_KEY_WAIT_ATTEMPTS: '4', DIALTONE_KEY_WAIT_SECONDS: '0' },
+      env: { PATH: `${dir}:${process.env['PATH']}`, AZURE_RESOURCE_GROUP: 'rg-x', AZURE_FUNCTION_APP_NAME: 'func-x', AZURE_FUNCTION_URI: 'https://func-x.example.net/', AZURE_EVENTGRID_SYSTEM_TOPIC_NAME: 'evgt-x', DIALTONE_KEY_WAIT_ATTEMPTS: '4', DIALTONE_KEY_WAIT_SECONDS: '0', DIALTONE_SKIP_DOCTOR: '1' },
     });
   const calls = () => readdirSync(dir).filter((f) => f.startsWith('call-')).sort().map((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'));
 
@@ -444,6 +444,40 @@ describe('the post-deploy hook (run against a recording az)', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/eventgrid_extension key still does not exist.*azd hooks run postdeploy/);
     expect(calls().map((c) => c[0])).toEqual(['functionapp', 'functionapp', 'functionapp', 'functionapp']);
+  });
+
+  it("ends by printing the app's health table with the default function key, and reports failed checks without failing azd", async () => {
+    fakeAz(1);
+    // The app's answers, as functions/health.ts gives them (test/e2e/health.test.ts checks those on the local stack):
+    // here only the hook's part is under test, so a loopback server answers for the deployed app.
+    const keys: string[] = [];
+    const report = { type: 'urn:dialtone:health:failed', title: 'Some of what the app needs is not usable', status: 503, detail: '1 of 2 checks failed: graph-subscribed-skus', problems: [{ type: 'urn:dialtone:health:missing-access', title: 'x', status: 403, detail: 'Graph answered 403', check: 'graph-subscribed-skus', missing: 'the Microsoft Graph application permission LicenseAssignment.Read.All', grant: 'azd hooks run postprovision' }], checks: [{ check: 'graph-token', ok: true, ms: 3 }, { check: 'graph-subscribed-skus', ok: false, ms: 9, problem: { type: 'urn:dialtone:health:missing-access', title: 'x', status: 403, detail: 'Graph answered 403', check: 'graph-subscribed-skus', missing: 'the Microsoft Graph application permission LicenseAssignment.Read.All', grant: 'azd hooks run postprovision' } }] };
+    const app = createServer((req, res) => {
+      if (req.url === '/api/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      keys.push(String(req.headers['x-functions-key']));
+      res.writeHead(503, { 'content-type': 'application/problem+json' }).end(JSON.stringify(report));
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(app.address() as AddressInfo).port}/`;
+      const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn('sh', [join(root, 'scripts', 'post-deploy.sh')], { env: { PATH: `${dir}:${process.env['PATH']}`, AZURE_RESOURCE_GROUP: 'rg-x', AZURE_FUNCTION_APP_NAME: 'func-x', AZURE_FUNCTION_URI: url, AZURE_EVENTGRID_SYSTEM_TOPIC_NAME: 'evgt-x', DIALTONE_KEY_WAIT_ATTEMPTS: '1', DIALTONE_KEY_WAIT_SECONDS: '0' } });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (status) => resolve({ status, stdout, stderr }));
+      });
+      expect(r.status).toBe(0);
+      expect(calls().map((c) => c.slice(0, 2).join(' '))).toEqual(['functionapp keys', 'eventgrid system-topic', 'functionapp keys']);
+      expect(calls()[2]).toContain('functionKeys.default');
+      expect(keys).toEqual(['k3y&x']);
+      expect(r.stdout).toMatch(/^graph-subscribed-skus\s+FAILED\s+9 ms\s+the Microsoft Graph application permission LicenseAssignment\.Read\.All$/m);
+      expect(r.stdout).toMatch(/^graph-token\s+ok\s+3 ms$/m);
+      expect(r.stderr).toContain('Some health checks failed (above)');
+    } finally {
+      await new Promise((resolve) => app.close(resolve));
+    }
   });
 
   it('the Windows hook quotes the webhook URL for cmd.exe and waits the same way', () => {
