@@ -98,7 +98,7 @@ export function registerApp(config: AppConfig): void {
   app.http('health', { route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: health.liveness });
   app.http('health-deep', { route: 'health/deep', methods: ['GET'], authLevel: 'function', extraInputs: [client], handler: health.deep });
   // The admin console: anonymous at the host, each route checks the Entra sign-in itself, then calls the handlers above.
-  const adminConsole = createConsole({ api, settings: loadConsoleSettings(), callers: config.callers, profiles: [...config.profiles.keys()], defaultProfile: config.defaultProfile });
+  const adminConsole = createConsole({ api, settings: loadConsoleSettings(), callers: config.callers, profiles: [...config.profiles.keys()], defaultProfile: config.defaultProfile, health: health.deepReport });
   for (const r of adminConsole.routes) app.http(r.name, { route: r.route, methods: r.methods, authLevel: 'anonymous', extraInputs: [client], handler: r.handler });
   // Last, and last by name too: the Functions host tries routes in the alphabetical order of their functions' names
   // (azure-functions-host#9876, azure-functions-nodejs-library#300), so this catch-all only gets what no route takes.

@@ -40,7 +40,7 @@ export async function probeTaskHub(context: InvocationContext): Promise<void> {
   }
 }
 
-export function createHealth(run: (context: InvocationContext) => Promise<HealthCheck[]>): { liveness: HttpHandler; deep: HttpHandler; deepReport(context: InvocationContext): Promise<HealthReport> } {
+export function createHealth(run: (context: InvocationContext) => Promise<HealthCheck[]>): { liveness: HttpHandler; deep: HttpHandler; deepReport: (context: InvocationContext) => Promise<HealthReport> } {
   const noStore = { 'Cache-Control': 'no-store' };
   const deepReport = async (context: InvocationContext) => healthReport(await run(context));
   return {

@@ -106,6 +106,15 @@ describe('console routes', () => {
     expect(seen).toEqual(['status:console', 'status:console']);
   });
 
+  it('give the deep health check to a signed-in admin only', async () => {
+    const report = { status: 'ok', checks: [{ check: 'graph-token', ok: true, ms: 1 }] };
+    const c = createConsole({ api: { submit: handler('submit'), status: handler('status'), recheck: handler('recheck') }, settings: { signInEnabled: true, role: 'Dialtone.Admin', group: undefined, caller: 'console' }, callers: new Map(), profiles: ['phone-domestic'], defaultProfile: 'phone-domestic', health: async () => report });
+    const status = async (headers: Record<string, string>) => (await route(c, 'console-health')(request(headers), ctx)) as { status: number; jsonBody?: unknown };
+    expect((await status({})).status).toBe(401);
+    expect((await status({ 'x-ms-client-principal': principal([{ typ: 'roles', val: 'Someone.Else' }]) })).status).toBe(403);
+    expect(await status({ 'x-ms-client-principal': principal([{ typ: 'roles', val: 'Dialtone.Admin' }]) })).toMatchObject({ status: 200, jsonBody: report });
+  });
+
   it('answer 404 for a route this version of the app lacks (listing, cancel)', async () => {
     const r = await route(build(true), 'console-batches-list')(request({ 'x-ms-client-principal': principal([{ typ: 'roles', val: 'Dialtone.Admin' }]) }), ctx);
     expect((r as { status: number }).status).toBe(404);
