@@ -5,7 +5,7 @@
 // packaging are checked by running them (grant planning, the post-deploy hook against a recording `az`, the package
 // list).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { builtinModules } from 'node:module';
@@ -530,6 +530,22 @@ describe('the deployment package (issue 11.17)', () => {
     expect([...shipped].sort()).toEqual(pkg.productionPackages().filter((p) => p.split('/').length <= (p.startsWith('node_modules/@') ? 3 : 2)).sort());
     for (const dep of Object.keys(manifest.dependencies)) expect([dep, shipped.has(`node_modules/${dep}`)]).toEqual([dep, true]);
     expect(files.filter((f) => /^(dist\/(local|bench|test)\/|test\/|bench\/|local\/|infra\/|scripts\/|\.ci\/)/.test(f) || (f.endsWith('.ts') && !f.startsWith('node_modules/')))).toEqual([]);
+  });
+
+  it("refuses to stage a package whose installed version is not package-lock.json's, and keeps package.json's overrides", () => {
+    const check = (require('../../scripts/package.js') as { checkInstalledVersions(root: string): void }).checkInstalledVersions; // eslint-disable-line @typescript-eslint/no-require-imports
+    const dir = mkdtempSync(join(tmpdir(), 'dialtone-package-'));
+    try {
+      writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ lockfileVersion: 3, packages: { '': {}, 'node_modules/uuid': { version: '11.1.1' }, 'node_modules/jest': { version: '30.5.2', dev: true } } }));
+      mkdirSync(join(dir, 'node_modules', 'uuid'), { recursive: true });
+      writeFileSync(join(dir, 'node_modules', 'uuid', 'package.json'), JSON.stringify({ name: 'uuid', version: '11.1.1' }));
+      expect(() => check(dir)).not.toThrow();
+      writeFileSync(join(dir, 'node_modules', 'uuid', 'package.json'), JSON.stringify({ name: 'uuid', version: '8.3.2' }));
+      expect(() => check(dir)).toThrow('node_modules does not match package-lock.json: node_modules/uuid 8.3.2 (package-lock.json: 11.1.1); run `npm ci` first');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(pkg.runtimeManifest().overrides).toEqual(JSON.parse(read('package.json')).overrides);
   });
 
   it('holds every module the shipped code requires', () => {
