@@ -4,6 +4,7 @@ import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { createBatchApi, createUnmatchedRoute } from './functions/batches';
 import { createConsole } from './functions/console';
+import { createHealth, probeTaskHub } from './functions/health';
 import { createBlobIntake } from './functions/intake-blob';
 import { createActivities } from './orchestrations/activities';
 import { batchOrchestrator } from './orchestrations/batch';
@@ -21,6 +22,7 @@ import { HttpCallbackSender } from './shared/adapters/callback';
 import { loadConfig, loadConsoleSettings, type AppConfig } from './shared/adapters/config';
 import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublisher, sentFlagLedgerIn, type FlagPublisher } from './shared/adapters/flags';
 import { GraphLicensingDirectory, SimulatorTokenCredential } from './shared/adapters/graph';
+import { runHealthChecks, type FlagSink } from './shared/adapters/health';
 import { appTime } from './shared/adapters/app-time';
 import { BlobRateLedger, WriteBudget } from './shared/adapters/graph-budget';
 import { azureCredential, blobServiceFor, queueServiceFor } from './shared/adapters/storage';
@@ -34,6 +36,16 @@ function flagPublisherFor(config: AppConfig, store: BlobBatchStore): FlagPublish
     const client = 'connectionString' in sb ? new ServiceBusClient(sb.connectionString) : new ServiceBusClient(sb.fullyQualifiedNamespace, azureCredential(config.managedIdentityClientId));
     return new ServiceBusFlagPublisher(client.createSender(config.flagsQueue));
   });
+}
+
+/** What the deep health check sends its probe through: the flags' own queue or Service Bus queue. */
+function flagSinkFor(config: AppConfig): FlagSink {
+  const sb = config.serviceBus;
+  if (!sb) return { kind: 'storageQueue', queue: queueServiceFor(config).getQueueClient(config.flagsQueue) };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ServiceBusClient } = require('@azure/service-bus') as typeof import('@azure/service-bus');
+  const client = 'connectionString' in sb ? new ServiceBusClient(sb.connectionString) : new ServiceBusClient(sb.fullyQualifiedNamespace, azureCredential(config.managedIdentityClientId));
+  return { kind: 'serviceBus', sender: client.createSender(config.flagsQueue), queue: config.flagsQueue };
 }
 
 export function registerApp(config: AppConfig): void {
@@ -65,8 +77,28 @@ export function registerApp(config: AppConfig): void {
     { name: 'batches-recheck', route: 'batches/{batchId}/recheck', methods: ['POST' as const], handler: api.recheck },
   ];
   for (const r of routes) app.http(r.name, { route: r.route, methods: r.methods, authLevel: 'function', extraInputs: [client], handler: r.handler });
+  // Liveness for anyone; the deep check (every dependency, with what is missing) for key holders.
+  let flagSink: FlagSink | undefined;
+  const numbering = config.phoneNumbers !== 'off' || [...config.profilePhoneNumbers.values()].some((p) => p !== 'off');
+  const health = createHealth((context) =>
+    runHealthChecks({
+      graphBaseUrl: config.graphBaseUrl,
+      credential,
+      graph,
+      numbering,
+      containers: [
+        { client: blobServiceFor(config).getContainerClient(config.reportsContainer), writes: true },
+        { client: budgets, writes: true },
+        { client: blobServiceFor(config).getContainerClient(config.intakeContainer), writes: false },
+      ],
+      flags: (flagSink ??= flagSinkFor(config)),
+      taskHub: () => probeTaskHub(context),
+    }),
+  );
+  app.http('health', { route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: health.liveness });
+  app.http('health-deep', { route: 'health/deep', methods: ['GET'], authLevel: 'function', extraInputs: [client], handler: health.deep });
   // The admin console: anonymous at the host, each route checks the Entra sign-in itself, then calls the handlers above.
-  const adminConsole = createConsole({ api, settings: loadConsoleSettings(), callers: config.callers, profiles: [...config.profiles.keys()], defaultProfile: config.defaultProfile });
+  const adminConsole = createConsole({ api, settings: loadConsoleSettings(), callers: config.callers, profiles: [...config.profiles.keys()], defaultProfile: config.defaultProfile, health: health.deepReport });
   for (const r of adminConsole.routes) app.http(r.name, { route: r.route, methods: r.methods, authLevel: 'anonymous', extraInputs: [client], handler: r.handler });
   // Last, and last by name too: the Functions host tries routes in the alphabetical order of their functions' names
   // (azure-functions-host#9876, azure-functions-nodejs-library#300), so this catch-all only gets what no route takes.

@@ -30,6 +30,8 @@ export interface ConsoleDeps {
   readonly defaultProfile: string;
   /** Where the compiled page script and style sheet are (dist/web); read once, at the first request. */
   readonly assetsDir?: string;
+  /** The deployment's deep health check (functions/health.ts), shown on the console's home page. */
+  readonly health?: (context: InvocationContext) => Promise<unknown>;
 }
 
 /** The page's own URL; every console route lives under it (host.json's routePrefix is `api`). */
@@ -242,6 +244,14 @@ export function createConsole(deps: ConsoleDeps) {
     return withSecurityHeaders({ status: 200, headers: { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': disposition }, body: reportToCsv(body) });
   }
 
+  /** The deep health check for a signed-in admin: the same document as /api/health/deep, always with status 200. */
+  async function health(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const admitted = admit(request, false);
+    if ('answer' in admitted) return withSecurityHeaders(admitted.answer);
+    if (!deps.health) return withSecurityHeaders(problem(404, 'Not available', 'this version of the app has no health check'));
+    return withSecurityHeaders({ status: 200, headers: { 'Cache-Control': 'no-store' }, jsonBody: await deps.health(context) });
+  }
+
   /** The console's routes, for main.ts to register (anonymous at the host: each one checks the sign-in itself). */
   const routes = [
     { name: 'console-page', route: 'console', methods: ['GET' as const], handler: consolePage },
@@ -254,6 +264,7 @@ export function createConsole(deps: ConsoleDeps) {
     { name: 'console-batches-cancel', route: 'console/api/batches/{batchId}/cancel', methods: ['POST' as const], handler: delegate(api.cancel, { write: true }) },
     { name: 'console-batches-cancel-user', route: 'console/api/batches/{batchId}/users/{userPrincipalName}/cancel', methods: ['POST' as const], handler: delegate(api.cancelUser, { write: true }) },
     { name: 'console-batches-report', route: 'console/api/batches/{batchId}/report/{format}', methods: ['GET' as const], handler: report },
+    { name: 'console-health', route: 'console/api/health', methods: ['GET' as const], handler: health },
   ];
-  return { routes, consolePage, asset, me, report };
+  return { routes, consolePage, asset, me, report, health };
 }

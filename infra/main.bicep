@@ -25,9 +25,16 @@ param defaultUsageLocation string = ''
 @description('Let the app set a usage location on users who have none (needs User.ReadWrite.All). Off: the identity gets User.Read.All and rows for users without a usage location fail usage_location_missing.')
 param setUsageLocation bool = true
 
-@description('Teams phone numbers after the calling plan: row (assign the numbers rows give), pool (also give rows without one a free number of the tenant) or off. Anything but off grants TeamsTelephoneNumber.ReadWrite.All.')
-@allowed(['row', 'pool', 'off'])
-param phoneNumbers string = 'row'
+@description('Teams phone numbers after the calling plan: row (assign the numbers rows give), pool (also give rows without one a free number of the tenant) or off. Anything but off grants TeamsTelephoneNumber.ReadWrite.All. Empty: row in the global cloud, off in national clouds, where Graph has no number APIs (the app refuses to start with numbering on there).')
+@allowed(['', 'row', 'pool', 'off'])
+param phoneNumbers string = ''
+
+@description('Microsoft Graph service root. Empty: the one of the cloud this deployment targets (global, US Government L4, China); set https://dod-graph.microsoft.us for US Government L5 (DOD), which shares its Azure cloud with L4.')
+param graphBaseUrl string = ''
+
+@description('Always-ready instances for the durable group (orchestrators, activities, entities) on Flex Consumption; Microsoft recommends 1 for Durable Functions. 0: scale from zero (slower to resume timers and queued work).')
+@minValue(0)
+param durableAlwaysReadyInstances int = 1
 
 @description('Licence profile for rows that name none.')
 param defaultProfile string = 'phone-domestic'
@@ -74,6 +81,19 @@ param callers string = ''
 
 @description('With callers set: the integration whose batches the console shows and starts. Empty: console.')
 param consoleCaller string = ''
+
+// Microsoft Graph's service root per Azure cloud ("National cloud deployments", learn.microsoft.com/graph/deployments).
+// environment() names the cloud but carries no Microsoft Graph endpoint (its `graph` is the retired Azure AD Graph).
+// An unknown cloud fails the deployment at this lookup, unless graphBaseUrl says where Graph is.
+var graphByCloud = {
+  AzureCloud: 'https://graph.microsoft.com'
+  AzureUSGovernment: 'https://graph.microsoft.us'
+  AzureChinaCloud: 'https://microsoftgraph.chinacloudapi.cn'
+}
+var effectiveGraphBaseUrl = empty(graphBaseUrl) ? graphByCloud[environment().name] : graphBaseUrl
+// The Teams telephone number APIs exist in the global service only (each page's national cloud table, e.g.
+// learn.microsoft.com/graph/api/teamsadministration-numberassignment-assignnumber).
+var effectivePhoneNumbers = !empty(phoneNumbers) ? phoneNumbers : (effectiveGraphBaseUrl == 'https://graph.microsoft.com' ? 'row' : 'off')
 
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -173,7 +193,10 @@ module api 'app/api.bicep' = {
     serviceBusNamespaceFqdn: serviceBus.outputs.fullyQualifiedNamespace
     defaultUsageLocation: defaultUsageLocation
     setUsageLocation: setUsageLocation
-    phoneNumbers: phoneNumbers
+    phoneNumbers: effectivePhoneNumbers
+    graphBaseUrl: effectiveGraphBaseUrl
+    authorityHost: environment().authentication.loginEndpoint
+    durableAlwaysReadyInstances: durableAlwaysReadyInstances
     defaultProfile: defaultProfile
     deadlineHours: deadlineHours
     maximumInstanceCount: maximumInstanceCount
@@ -208,4 +231,5 @@ output DIALTONE_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output DIALTONE_INTAKE_CONTAINER string = storage.outputs.intakeContainer
 output DIALTONE_REPORTS_CONTAINER string = storage.outputs.reportsContainer
 output DIALTONE_SET_USAGE_LOCATION bool = setUsageLocation
-output DIALTONE_PHONE_NUMBERS string = phoneNumbers
+output DIALTONE_PHONE_NUMBERS string = effectivePhoneNumbers
+output DIALTONE_GRAPH_BASE_URL string = effectiveGraphBaseUrl

@@ -13,6 +13,7 @@ import { tenantFileSchema, type TenantFile } from './graph-sim/tenant';
 import { HOST_TIME_HEADER, isFinished, type LiveReport } from './batch-client';
 import { DEMO_INTRO, exitCodeFor, hostTimeText, progressLine, simulatedElapsed, summary } from './run-summary';
 import { startStack, type Stack } from './stack';
+import { doctor, DoctorUsageError } from './doctor';
 
 /** Exit codes a script can act on. */
 export const EXIT = {
@@ -36,12 +37,15 @@ usage:
   dialtone run --demo [--out DIR]
   dialtone host [--tenant tenant.json] [--state DIR | --throw-away] [--port N] [--real-time] [--engine local|extension]
                 [--deadline-hours N]
+  dialtone doctor --url URL [--key KEY]
   dialtone --help | --version
 
   run    licenses the users in <file> (a CSV, Excel's Unicode Text, a list of UPNs, or a JSON batch body) against
          the simulated tenant, shows progress, and writes report.json and report.csv
   host   starts the same stack and leaves it running, for curl or Azure Storage Explorer; Ctrl-C stops it and keeps
          its state (batches, reports, the function key, the simulated tenant and clock) for the next start
+  doctor asks a deployed app (or a local host) at URL for its health: one line per dependency, what is missing and
+         the command that grants it; KEY is its function key (or DIALTONE_FUNCTION_KEY); exits 1 if a check failed
 
 options:
   --profile P         licence profile for rows that name none (default: DIALTONE_DEFAULT_PROFILE, phone-domestic)
@@ -393,7 +397,7 @@ function claimStateFolder(dir: string): () => void {
 
 /** One clear line for a usage error, from node:util's parseArgs errors too. */
 function usageLine(e: unknown): string | undefined {
-  if (e instanceof UsageError) return e.message;
+  if (e instanceof UsageError || e instanceof DoctorUsageError) return e.message;
   const code = (e as { code?: string }).code;
   const message = e instanceof Error ? e.message : '';
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
@@ -409,6 +413,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'run') return await run(rest);
     if (command === 'host') return await host(rest);
+    if (command === 'doctor') return await doctor(rest);
     if (command === '--help' || command === '-h' || command === 'help') {
       process.stdout.write(HELP);
       return EXIT.ok;
@@ -417,7 +422,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
       return EXIT.ok;
     }
-    throw new UsageError(command === undefined ? 'a command is needed: run or host' : `unknown command '${command}' (known: run, host)`);
+    throw new UsageError(command === undefined ? 'a command is needed: run, host or doctor' : `unknown command '${command}' (known: run, host, doctor)`);
   } catch (e) {
     const usage = usageLine(e);
     if (usage !== undefined) {

@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-// `npm run package` (azd runs it after `npm run build`, then zips the folder azure.yaml names as `dist`): stages the
-// deployment package with only what the app needs at run time: host.json, a package.json without devDependencies,
-// optionalDependencies or scripts, the compiled app without dist/local (the local runtime and simulator) and
-// dist/bench, and node_modules holding only the production packages of package-lock.json (no devDependencies, and
-// not the optional Azure Functions Core Tools package, whose installer downloads the whole Functions host).
+// Stages the folder azd deploys (.azd-package/, the folder azure.yaml names as `dist`). azd's package step for a Node
+// service runs only the `build` script and then zips the `dist` folder (docs/deploying.md says how azd packages and
+// which source files say so); it never runs a `package` script, so azure.yaml runs this one as the service's
+// `prepackage` hook (`npm run package`: the build, then this). The folder holds only what the app needs at run
+// time: host.json, a package.json without devDependencies, optionalDependencies or scripts (its `overrides` kept), the
+// compiled app without dist/local (the local runtime and simulator), dist/bench and dist/test, and node_modules with
+// only the production packages of package-lock.json, each checked to be the version the lockfile records (overrides
+// included), so the deployed app runs on exactly the tree `npm ci` installed. No devDependencies, and not the
+// optional Azure Functions Core Tools package, whose installer downloads the whole Functions host. azure.yaml sets
+// `remoteBuild: false`, so azd keeps node_modules in the zip and Azure runs no build of its own.
 // `node scripts/package.js --list` prints what would be packaged without copying anything.
 'use strict';
 const fs = require('node:fs');
@@ -25,31 +30,46 @@ function walk(dir, rel, skip = () => false) {
   return out;
 }
 
-/** Folders under node_modules of the packages npm installs with `--omit=dev --omit=optional`, per the lockfile. */
-function productionPackages(root = ROOT) {
+function lockedPackages(root) {
   const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8'));
   if (!lock.packages) throw new Error('package-lock.json has no "packages" map (lockfileVersion 2 or later is needed)');
-  return Object.entries(lock.packages)
-    .filter(([key, meta]) => key.startsWith('node_modules/') && !meta.dev && !meta.optional && !meta.devOptional && !meta.link)
+  return Object.entries(lock.packages).filter(([key, meta]) => key.startsWith('node_modules/') && !meta.dev && !meta.optional && !meta.devOptional && !meta.link);
+}
+
+/** Folders under node_modules of the packages npm installs with `--omit=dev --omit=optional`, per the lockfile. */
+function productionPackages(root = ROOT) {
+  return lockedPackages(root)
     .map(([key]) => key)
     .sort();
+}
+
+/** Each production package installed at the version package-lock.json records (where `overrides` already apply). */
+function checkInstalledVersions(root = ROOT) {
+  const wrong = [];
+  for (const [key, meta] of lockedPackages(root)) {
+    const manifest = path.join(root, key, 'package.json');
+    if (!fs.existsSync(manifest)) throw new Error(`${key} is in package-lock.json but not installed: run \`npm ci\` first`);
+    const installed = JSON.parse(fs.readFileSync(manifest, 'utf8')).version;
+    if (installed !== meta.version) wrong.push(`${key} ${installed} (package-lock.json: ${meta.version})`);
+  }
+  if (wrong.length > 0) throw new Error(`node_modules does not match package-lock.json: ${wrong.join(', ')}; run \`npm ci\` first`);
 }
 
 /** The package.json the deployed app gets: what the Functions host and npm read at run time, nothing else. */
 function runtimeManifest(root = ROOT) {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-  const { name, version, private: isPrivate, description, license, main, engines, dependencies } = pkg;
-  return { name, version, private: isPrivate, description, license, main, engines, dependencies };
+  const { name, version, private: isPrivate, description, license, main, engines, dependencies, overrides } = pkg;
+  return { name, version, private: isPrivate, description, license, main, engines, dependencies, ...(overrides ? { overrides } : {}) };
 }
 
 /** Every file of the package, as paths relative to the package root (package.json is written, not copied). */
 function planPackage(root = ROOT) {
   if (!fs.existsSync(path.join(root, 'dist', 'main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first');
+  checkInstalledVersions(root);
   const files = ['host.json', 'package.json'];
   files.push(...walk(path.join(root, 'dist'), 'dist', (r, e) => DIST_EXCLUDED.some((x) => `${r}/`.startsWith(x)) || (e.isFile() && r.endsWith('.tsbuildinfo'))));
   for (const pkgDir of productionPackages(root)) {
     const abs = path.join(root, pkgDir);
-    if (!fs.existsSync(abs)) throw new Error(`${pkgDir} is in package-lock.json but not installed: run \`npm ci\` first`);
     // Nested node_modules are packages of their own in the lockfile, listed (or left out) on their own.
     files.push(...walk(abs, pkgDir, (r, e) => e.isDirectory() && (e.name === 'node_modules' || e.name === '.bin')));
   }
@@ -68,7 +88,7 @@ function writePackage(out = OUT, root = ROOT) {
   return files;
 }
 
-module.exports = { planPackage, productionPackages, runtimeManifest, writePackage, OUT };
+module.exports = { planPackage, productionPackages, checkInstalledVersions, runtimeManifest, writePackage, OUT };
 
 if (require.main === module) {
   try {

@@ -36,3 +36,14 @@ az eventgrid system-topic event-subscription create `
   --output none
 if ($LASTEXITCODE -ne 0) { throw "az eventgrid system-topic event-subscription create failed ($LASTEXITCODE)" }
 Write-Host "Uploads to $container now start batches on $($env:AZURE_FUNCTION_APP_NAME)."
+
+if ($env:DIALTONE_SKIP_DOCTOR -eq '1') { exit 0 }
+$fkey = az functionapp keys list --resource-group $env:AZURE_RESOURCE_GROUP --name $env:AZURE_FUNCTION_APP_NAME --query 'functionKeys.default' --output tsv 2>$null
+if ($LASTEXITCODE -ne 0 -or -not $fkey) {
+  Write-Warning "No default function key to run the health check with; run it later: npm run dialtone -- doctor --url $($env:AZURE_FUNCTION_URI) --key <key>"
+  exit 0
+}
+$env:DIALTONE_FUNCTION_KEY = $fkey
+node (Join-Path $PSScriptRoot '..' 'bin' 'dialtone.js') doctor --url $env:AZURE_FUNCTION_URI
+if ($LASTEXITCODE -ne 0) { Write-Warning "Some health checks failed (above): grant what they name, then check again: npm run dialtone -- doctor --url $($env:AZURE_FUNCTION_URI) --key <key>" }
+exit 0

@@ -228,6 +228,32 @@ function openByIdForm(): HTMLFormElement {
   return form;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// The deployment's health: the app's deep check (every dependency proven by a harmless call), once per visit.
+
+interface HealthCheckView {
+  check: string;
+  ok: boolean;
+  problem?: { detail?: string; missing?: string; grant?: string };
+}
+
+function healthSection(): HTMLElement {
+  const note = h('p', { id: 'health-note' }, 'Checking what the app needs…');
+  const section = h('section', { id: 'health', 'aria-labelledby': 'health-title' }, h('h2', { id: 'health-title' }, 'Health'), note);
+  void call('/health').then((a) => {
+    if (a.status === 404) return void (note.textContent = 'This version of the app has no health check.');
+    if (a.status !== 200) return void (note.textContent = `The health check could not run: ${problemText(a)}`);
+    const checks = (a.body as { checks?: HealthCheckView[] }).checks ?? [];
+    const failed = checks.filter((c) => !c.ok);
+    note.textContent = failed.length === 0 ? `All ${checks.length} checks passed.` : `${failed.length} of ${checks.length} checks failed; what is missing and how to grant it is below.`;
+    const rows = checks.map((c) => h('tr', { 'data-check': c.check, 'data-ok': String(c.ok) }, h('th', { scope: 'row' }, c.check), h('td', {}, c.ok ? 'ok' : 'failed'), h('td', {}, c.problem?.missing ?? '')));
+    const table = h('table', { id: 'health-checks' }, h('caption', {}, 'What the app needs, each proven by a harmless call'), h('thead', {}, h('tr', {}, ...['Check', 'Result', 'Missing'].map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, ...rows));
+    const fixes = failed.map((c) => h('li', {}, h('strong', {}, c.check), `: ${c.problem?.detail ?? 'failed'}`, ...(c.problem?.grant ? [h('br'), 'Grant: ', h('code', {}, c.problem.grant)] : [])));
+    append(section, [h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Health checks table' }, table), fixes.length > 0 && h('ul', { id: 'health-fixes' }, ...fixes)]);
+  });
+  return section;
+}
+
 async function showList(): Promise<void> {
   lastShown = '';
   const body = h('tbody', { id: 'batches-body' });
@@ -240,7 +266,7 @@ async function showList(): Promise<void> {
   );
   const head = table.querySelector('thead')!;
   const note = h('p', { id: 'list-note' });
-  main().replaceChildren(h('h1', {}, 'Batches'), note, h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Batches table' }, table), openByIdForm());
+  main().replaceChildren(h('h1', {}, 'Batches'), note, h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Batches table' }, table), openByIdForm(), healthSection());
 
   const refresh = async (): Promise<void> => {
     if (!document.body.contains(body)) return;

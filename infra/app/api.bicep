@@ -14,8 +14,13 @@ param applicationInsightsConnectionString string
 param serviceBusNamespaceFqdn string
 param defaultUsageLocation string
 param setUsageLocation bool
-@allowed(['row', 'pool', 'off'])
+@description('row, pool or off (main.bicep resolves an empty choice by cloud; the app checks the value at start-up).')
 param phoneNumbers string
+@description('Microsoft Graph service root of the cloud (main.bicep picks it from environment()).')
+param graphBaseUrl string
+@description('Entra ID authority host of the cloud (environment().authentication.loginEndpoint).')
+param authorityHost string
+param durableAlwaysReadyInstances int = 1
 param defaultProfile string
 param deadlineHours string
 param maximumInstanceCount int
@@ -87,7 +92,14 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
           authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identityId }
         }
       }
-      scaleAndConcurrency: { maximumInstanceCount: maximumInstanceCount, instanceMemoryMB: instanceMemoryMB }
+      // One always-ready instance for the durable group: Microsoft's recommendation for Durable Functions on Flex
+      // Consumption (learn.microsoft.com/azure/azure-functions/durable/durable-functions-azure-storage-provider,
+      // "Flex Consumption plan"), so that timers and queued work resume without waiting for a cold start.
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+        alwaysReady: durableAlwaysReadyInstances > 0 ? [{ name: 'durable', instanceCount: durableAlwaysReadyInstances }] : []
+      }
       runtime: { name: 'node', version: '22' }
     }
   }
@@ -108,7 +120,10 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
       ServiceBusConnection__credential: 'managedidentity'
       ServiceBusConnection__clientId: identityClientId
       DIALTONE_TASK_HUB: 'dialtone'
-      DIALTONE_GRAPH_BASE_URL: 'https://graph.microsoft.com'
+      DIALTONE_GRAPH_BASE_URL: graphBaseUrl
+      // The cloud's Entra ID authority, which @azure/identity's credentials read from AZURE_AUTHORITY_HOST (its README,
+      // "Cloud configuration"). The managed identity endpoint needs none; DefaultAzureCredential (no client id) uses it.
+      AZURE_AUTHORITY_HOST: authorityHost
       DIALTONE_DEADLINE_HOURS: deadlineHours
       DIALTONE_DEFAULT_USAGE_LOCATION: defaultUsageLocation
       DIALTONE_SET_USAGE_LOCATION: setUsageLocation ? 'true' : 'false'
@@ -144,14 +159,19 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   // requires ("Work with user identities in Azure App Service authentication"; Microsoft.Identity.Web's
   // AppServicesAuthenticationInformation). Unauthenticated requests are let through (AllowAnonymous) because the
   // HR API is called with function keys and Event Grid calls its webhook without a sign-in; the console's own
-  // routes send a visitor without one to /.auth/login/aad and check the app role (or group) themselves.
-  // allowedPrincipals.groups makes the platform refuse tokens of users outside the group as well.
+  // routes send a visitor without one to /.auth/login/aad and check the app role or the group themselves
+  // (functions/console.ts). No built-in authorization policy: the platform would refuse, before the app runs, a
+  // signed-in user outside allowedPrincipals.groups who holds the app role ("Use a built-in authorization policy",
+  // learn.microsoft.com/azure/app-service/configure-authentication-provider-aad), so the platform only authenticates.
+  // The token store is off: the app reads only the injected principal, never the user's tokens (/.auth/me), so no
+  // tokens are kept ("Token store", learn.microsoft.com/azure/app-service/overview-authentication-authorization).
   resource auth 'config' = if (!empty(consoleClientId)) {
     name: 'authsettingsV2'
     properties: {
       platform: { enabled: true }
       globalValidation: { requireAuthentication: false, unauthenticatedClientAction: 'AllowAnonymous' }
       httpSettings: { requireHttps: true }
+      login: { tokenStore: { enabled: false } }
       identityProviders: {
         azureActiveDirectory: {
           enabled: true
@@ -161,12 +181,26 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
           }
           validation: {
             allowedAudiences: [consoleClientId, 'api://${consoleClientId}']
-            defaultAuthorizationPolicy: empty(consoleGroupId) ? {} : { allowedPrincipals: { groups: [consoleGroupId] } }
           }
         }
       }
     }
   }
+}
+
+// No basic (user name and password) publishing on the SCM and FTP endpoints: azd deploys with an Entra token
+// ("Disable basic authentication in App Service deployments", learn.microsoft.com/azure/app-service/
+// configure-basic-auth-disable).
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: { allow: false }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: { allow: false }
 }
 
 output name string = functionApp.name

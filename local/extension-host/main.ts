@@ -3,17 +3,32 @@
 // starts the .NET extension host (DialtoneExtensionHost) as its child, which runs the orchestrations and activities
 // by calling back into this process. Configured like the local host (DIALTONE_HOST_STATE_DIR, DIALTONE_HOST_PORT,
 // DIALTONE_LOCAL_FUNCTION_KEY) plus DIALTONE_EXTENSION_HOST_DLL (the built program; default: its Release build
-// beside the sources). Prints one READY line with its URL, function key and the .NET process id.
+// beside the sources) and DIALTONE_APP_ROOT (the app folder to load, as the Functions host's script root: an unpacked
+// deployment package; default: this repository's build). Prints one READY line with its URL, function key and the
+// .NET process id.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { uploadEventsWatcher } from '../host/blob-watcher';
 import { installFunctionsCore } from '../host/functions-core';
 import { HostServer } from '../host/server';
 import { bridgeFunctions, NodeBridge } from './bridge';
 
 const REPO = join(__dirname, '..', '..', '..');
+
+/**
+ * The app the worker loads: the `main` file named by the package.json of the app's root folder, and the root's
+ * host.json ("Folder structure" and "Registering a function" in learn.microsoft.com/azure/azure-functions/
+ * functions-reference-node). From an unpacked package, the app resolves its modules from that folder's node_modules.
+ */
+function appRoot(): { main: string; hostJson: string } {
+  const root = process.env['DIALTONE_APP_ROOT'];
+  if (!root) return { main: join(__dirname, '..', '..', 'main.js'), hostJson: join(REPO, 'host.json') };
+  const main = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main?: unknown }).main;
+  if (typeof main !== 'string' || /[*?{]/.test(main)) throw new Error(`${root}/package.json: "main" must name one file here (got ${JSON.stringify(main)})`);
+  return { main: join(root, main), hostJson: join(root, 'host.json') };
+}
 
 export function extensionHostDll(): string {
   return process.env['DIALTONE_EXTENSION_HOST_DLL'] ?? join(REPO, 'local', 'extension-host', 'bin', 'Release', 'net10.0', 'DialtoneExtensionHost.dll');
@@ -57,8 +72,10 @@ async function main(): Promise<void> {
 
   const registry = installFunctionsCore();
   process.env['WEBSITE_AUTH_ENABLED'] = 'True'; // the local stand-in for App Service Authentication (host/easy-auth.ts)
+  const app = appRoot();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require(join(__dirname, '..', '..', 'main.js'));
+  require(app.main);
+  if (env['DIALTONE_APP_ROOT']) log(`app: ${app.main}, durable-functions from ${require.resolve('durable-functions/package.json', { paths: [dirname(app.main)] })}`);
 
   // Filled in once the .NET host is ready; the HTTP server starts first because the extension needs its URL.
   const extension: { client?: Record<string, unknown> } = {};
@@ -94,7 +111,7 @@ async function main(): Promise<void> {
       TMPDIR: dotnetTmp,
       DIALTONE_BRIDGE_URL: bridgeUrl,
       DIALTONE_BRIDGE_FUNCTIONS: JSON.stringify(bridgeFunctions(registry)),
-      DIALTONE_HOST_JSON: join(REPO, 'host.json'),
+      DIALTONE_HOST_JSON: app.hostJson,
       DIALTONE_WEBHOOK_BASE_URL: `${url}/runtime/webhooks/durabletask`,
       DIALTONE_TASK_HUB: env['DIALTONE_TASK_HUB'] ?? 'dialtone',
     },

@@ -83,6 +83,15 @@ export class ConfigError extends Error {
  */
 export const GRAPH_CLOUD_HOSTS: readonly string[] = ['graph.microsoft.com', 'graph.microsoft.us', 'dod-graph.microsoft.us', 'microsoftgraph.chinacloudapi.cn'];
 const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
+/**
+ * The one cloud with the Teams telephone number APIs: each of their pages lists the global service only in its
+ * national cloud table (learn.microsoft.com/graph/api/teamsadministration-numberassignment-assignnumber and
+ * its list, get and operation pages).
+ */
+const NUMBER_API_HOST = 'graph.microsoft.com';
+/** Service Bus namespace suffixes of the Azure clouds (environment().suffixes.serviceBusEndpoint in each). */
+const SERVICE_BUS_SUFFIXES = ['servicebus.windows.net', 'servicebus.usgovcloudapi.net', 'servicebus.chinacloudapi.cn'];
+const isServiceBusNamespace = (v: string) => SERVICE_BUS_SUFFIXES.some((x) => v.endsWith(`.${x}`) && /^[A-Za-z0-9-]+$/.test(v.slice(0, -x.length - 1)));
 
 const CONTAINER = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const optionalText = z.string().trim().optional().transform((v) => (v === '' ? undefined : v));
@@ -128,7 +137,7 @@ const schema = z.object({
   DIALTONE_INTAKE_CONTAINER: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid blob container name').optional()).transform((v) => v ?? 'license-requests'),
   DIALTONE_REPORTS_CONTAINER: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid blob container name').optional()).transform((v) => v ?? 'license-reports'),
   DIALTONE_FLAGS_QUEUE: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid queue name').optional()).transform((v) => v ?? 'license-flags'),
-  ServiceBusConnection__fullyQualifiedNamespace: optionalText.pipe(z.string().regex(/^[A-Za-z0-9-]+\.servicebus\.windows\.net$/, 'must look like <name>.servicebus.windows.net').optional()),
+  ServiceBusConnection__fullyQualifiedNamespace: optionalText.pipe(z.string().refine(isServiceBusNamespace, `must look like <name>.${SERVICE_BUS_SUFFIXES[0]} (in a national cloud: <name>.${SERVICE_BUS_SUFFIXES.slice(1).join(' or <name>.')})`).optional()),
   ServiceBusConnection: optionalText,
   AzureWebJobsStorage: optionalText,
   AzureWebJobsStorage__blobServiceUri: optionalText.pipe(z.url().optional()),
@@ -170,6 +179,13 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
   }
   const merged = mergeProfiles(overrides);
   problems.push(...merged.problems.map((p) => `DIALTONE_PROFILES: ${p}`));
+  const graphHost = graphProblem ? undefined : new URL(s.DIALTONE_GRAPH_BASE_URL).hostname;
+  if (graphHost && graphHost !== NUMBER_API_HOST && !LOOPBACK_HOSTS.includes(graphHost)) {
+    const numbering = [...(s.DIALTONE_PHONE_NUMBERS !== 'off' ? [`DIALTONE_PHONE_NUMBERS is ${s.DIALTONE_PHONE_NUMBERS}`] : []), ...[...merged.phoneNumbers].filter(([, p]) => p !== 'off').map(([name, p]) => `profile "${name}" has phoneNumbers ${p}`)];
+    if (numbering.length > 0) {
+      problems.push(`DIALTONE_PHONE_NUMBERS: ${numbering.join('; ')}, but ${graphHost} has no Teams telephone number APIs (Microsoft Graph offers them in the global service only); set DIALTONE_PHONE_NUMBERS=off (azd env set DIALTONE_PHONE_NUMBERS off) and no profile phoneNumbers in this cloud`);
+    }
+  }
   if (!merged.profiles.has(s.DIALTONE_DEFAULT_PROFILE)) {
     problems.push(`DIALTONE_DEFAULT_PROFILE: "${s.DIALTONE_DEFAULT_PROFILE}" is not a profile; known: ${[...merged.profiles.keys()].sort().join(', ')}`);
   }

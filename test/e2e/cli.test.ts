@@ -100,8 +100,8 @@ describe('usage', () => {
   });
 
   it.each([
-    [[], 'a command is needed: run or host'],
-    [['frobnicate'], "unknown command 'frobnicate' (known: run, host)"],
+    [[], 'a command is needed: run, host or doctor'],
+    [['frobnicate'], "unknown command 'frobnicate' (known: run, host, doctor)"],
     [['run'], 'run needs a file: dialtone run <file>'],
     [['run', 'a.csv', 'b.csv'], 'run takes one file; got a second: b.csv'],
     [['run', 'a.csv', '--profile'], '--profile needs a value'],

@@ -5,6 +5,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { QueueServiceClient } from '@azure/storage-queue';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startStack, type Stack } from '../../local/stack';
 import type { TenantFile } from '../../local/graph-sim/tenant';
@@ -172,6 +174,28 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
     // The batch waited a simulated day for Teams: the header shows the host's time, ahead of the wall clock.
     expect(await page.locator('#clock').textContent()).toMatch(/^simulated time: \d{4}-\d\d-\d\d \d\d:\d\d UTC \(\+\d+ [hd]\)$/);
     await page.screenshot({ path: join(shots(), 'console-batches.png'), fullPage: true });
+  });
+
+  it("shows the deployment's health on the home page: every check, and for a missing permission what it is and what grants it", async () => {
+    // As infra/app/storage.bicep provisions them in Azure (locally the app makes them on first use).
+    const blobs = BlobServiceClient.fromConnectionString(stack.azurite.connectionString);
+    for (const c of ['license-requests', 'license-reports', 'dialtone-budgets']) await blobs.getContainerClient(c).createIfNotExists();
+    await QueueServiceClient.fromConnectionString(stack.azurite.connectionString).getQueueClient('license-flags').createIfNotExists();
+    // The simulator's permission switch: Graph's documented 403 for the SKU list, which needs LicenseAssignment.Read.All.
+    stack.sim.permissions = ['LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.ReadWrite.All', 'TeamsTelephoneNumber.ReadWrite.All'];
+    try {
+      // A fresh load: the home page runs the check once per visit, and an earlier test left it open.
+      await page.goto(`${stack.host.url}/api/console#/`);
+      await page.reload();
+      await page.locator('#health-checks tr[data-check="task-hub"]').waitFor({ timeout: WAIT });
+      expect(await page.locator('#health-checks tbody th').allTextContents()).toEqual(['graph-token', 'graph-subscribed-skus', 'graph-teams-configuration', 'graph-phone-numbers', 'blob-license-reports', 'blob-dialtone-budgets', 'blob-license-requests', 'flags', 'task-hub']);
+      expect(await page.locator('#health-checks tr[data-ok="false"] th').allTextContents()).toEqual(['graph-subscribed-skus']);
+      expect(await page.locator('#health-checks tr[data-check="graph-subscribed-skus"] td').allTextContents()).toEqual(['failed', 'the Microsoft Graph application permission LicenseAssignment.Read.All']);
+      expect(await page.locator('#health-note').textContent()).toBe('1 of 9 checks failed; what is missing and how to grant it is below.');
+      expect(await page.locator('#health-fixes code').allTextContents()).toEqual([expect.stringContaining('azd hooks run postprovision')]);
+    } finally {
+      stack.sim.permissions = undefined;
+    }
   });
 
   it('shows a hostile UPN from the input as text: no img element, no dialog', async () => {

@@ -153,9 +153,22 @@ describe('configuration', () => {
       }
     };
 
-    it.each(['https://graph.microsoft.com', 'https://graph.microsoft.us/', 'https://dod-graph.microsoft.us', 'https://microsoftgraph.chinacloudapi.cn'])('accepts the national cloud root %s', (url) => {
-      const c = loadConfig({ ...base, DIALTONE_GRAPH_BASE_URL: url });
+    it.each(['https://graph.microsoft.com', 'https://graph.microsoft.us/', 'https://dod-graph.microsoft.us', 'https://microsoftgraph.chinacloudapi.cn'])('accepts the national cloud root %s (with numbering off outside the global service)', (url) => {
+      const c = loadConfig({ ...base, DIALTONE_GRAPH_BASE_URL: url, DIALTONE_PHONE_NUMBERS: 'off' });
       expect([c.graphBaseUrl, c.graphIsLocalSimulator]).toEqual([url.replace(/\/$/, ''), false]);
+    });
+
+    it.each(['https://graph.microsoft.us', 'https://dod-graph.microsoft.us', 'https://microsoftgraph.chinacloudapi.cn'])('refuses to start with numbering on in %s, where Graph has no number APIs, naming the setting and the profile', (url) => {
+      expect(problemsOf({ DIALTONE_GRAPH_BASE_URL: url })).toEqual([expect.stringMatching(/^DIALTONE_PHONE_NUMBERS: DIALTONE_PHONE_NUMBERS is row, but .* has no Teams telephone number APIs .*global service only.*azd env set DIALTONE_PHONE_NUMBERS off/)]);
+      const problems = problemsOf({ DIALTONE_GRAPH_BASE_URL: url, DIALTONE_PHONE_NUMBERS: 'off', DIALTONE_PROFILES: JSON.stringify({ sales: { skus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'], phoneNumbers: 'pool' } }) });
+      expect(problems).toEqual([expect.stringMatching(/^DIALTONE_PHONE_NUMBERS: profile "sales" has phoneNumbers pool, but/)]);
+      // The global service and the local simulator keep numbering.
+      expect(loadConfig({ ...base, DIALTONE_PHONE_NUMBERS: 'pool' }).phoneNumbers).toBe('pool');
+    });
+
+    it('accepts the Service Bus namespace of each Azure cloud and nothing else', () => {
+      for (const ns of ['sb-x.servicebus.windows.net', 'sb-x.servicebus.usgovcloudapi.net', 'sb-x.servicebus.chinacloudapi.cn']) expect(loadConfig({ ...base, ServiceBusConnection__fullyQualifiedNamespace: ns }).serviceBus).toEqual({ fullyQualifiedNamespace: ns });
+      for (const ns of ['sb-x.servicebus.windows.net.evil.example', 'a.b.servicebus.windows.net', 'sb-x.example.net']) expect(problemsOf({ ServiceBusConnection__fullyQualifiedNamespace: ns })).toEqual([expect.stringMatching(/^ServiceBusConnection__fullyQualifiedNamespace: must look like <name>\.servicebus\.windows\.net/)]);
     });
 
     it('lists exactly the four Graph clouds of Microsoft\'s national cloud page', () => {

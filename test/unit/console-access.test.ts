@@ -73,8 +73,8 @@ describe('console routes', () => {
     seen.push(`${name}:${callerOf(request, new Map())?.name ?? 'none'}`);
     return { status: 200, jsonBody: { ok: true } };
   };
-  const build = (signInEnabled: boolean) =>
-    createConsole({ api: { submit: handler('submit'), status: handler('status'), recheck: handler('recheck') }, settings: { signInEnabled, role: 'Dialtone.Admin', group: undefined, caller: 'console' }, callers: new Map(), profiles: ['phone-domestic'], defaultProfile: 'phone-domestic' });
+  const build = (signInEnabled: boolean, group?: string) =>
+    createConsole({ api: { submit: handler('submit'), status: handler('status'), recheck: handler('recheck') }, settings: { signInEnabled, role: 'Dialtone.Admin', group, caller: 'console' }, callers: new Map(), profiles: ['phone-domestic'], defaultProfile: 'phone-domestic' });
   const route = (c: ReturnType<typeof build>, name: string) => c.routes.find((r) => r.name === name)!.handler;
   const request = (headers: Record<string, string>, method = 'GET') => new HttpRequest({ method, url: 'https://dialtone.example/api/console/api/batches/b1', headers, params: { batchId: 'b1' } });
   const ctx = {} as never;
@@ -94,6 +94,25 @@ describe('console routes', () => {
     const allowed = await route(c, 'console-batches-status')(request({ 'x-ms-client-principal': principal([{ typ: 'roles', val: 'Dialtone.Admin' }]) }), ctx);
     expect((allowed as { status: number }).status).toBe(200);
     expect(seen).toEqual(['status:console']);
+  });
+
+  it('with a console group, let in the app role or the group, as README says: the platform only authenticates (no allowedPrincipals policy in infra/app/api.bicep, deployment.test.ts), so the app decides', async () => {
+    const group = 'a1b2c3d4-0000-4000-8000-000000000001';
+    const c = build(true, group);
+    const statusFor = async (claims: { typ: string; val: string }[]) => ((await route(c, 'console-batches-status')(request({ 'x-ms-client-principal': principal(claims) }), ctx)) as { status: number }).status;
+    expect(await statusFor([{ typ: 'roles', val: 'Dialtone.Admin' }, { typ: 'groups', val: '00000000-0000-4000-8000-00000000beef' }])).toBe(200);
+    expect(await statusFor([{ typ: 'groups', val: group.toUpperCase() }])).toBe(200);
+    expect(await statusFor([{ typ: 'roles', val: 'Someone.Else' }, { typ: 'groups', val: '00000000-0000-4000-8000-00000000beef' }])).toBe(403);
+    expect(seen).toEqual(['status:console', 'status:console']);
+  });
+
+  it('give the deep health check to a signed-in admin only', async () => {
+    const report = { status: 'ok', checks: [{ check: 'graph-token', ok: true, ms: 1 }] };
+    const c = createConsole({ api: { submit: handler('submit'), status: handler('status'), recheck: handler('recheck') }, settings: { signInEnabled: true, role: 'Dialtone.Admin', group: undefined, caller: 'console' }, callers: new Map(), profiles: ['phone-domestic'], defaultProfile: 'phone-domestic', health: async () => report });
+    const status = async (headers: Record<string, string>) => (await route(c, 'console-health')(request(headers), ctx)) as { status: number; jsonBody?: unknown };
+    expect((await status({})).status).toBe(401);
+    expect((await status({ 'x-ms-client-principal': principal([{ typ: 'roles', val: 'Someone.Else' }]) })).status).toBe(403);
+    expect(await status({ 'x-ms-client-principal': principal([{ typ: 'roles', val: 'Dialtone.Admin' }]) })).toMatchObject({ status: 200, jsonBody: report });
   });
 
   it('answer 404 for a route this version of the app lacks (listing, cancel)', async () => {

@@ -5,7 +5,7 @@
 // packaging are checked by running them (grant planning, the post-deploy hook against a recording `az`, the package
 // list).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { builtinModules } from 'node:module';
@@ -102,7 +102,7 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
   it('sets every configuration key the app requires in Azure, no key it does not read, and no local-only key', () => {
     const settings = settingsOf();
     for (const key of AZURE_REQUIRED_SETTINGS) expect([key, key in settings]).toEqual([key, true]);
-    const platform = new Set(['AzureWebJobsStorage__credential', 'AzureWebJobsStorage__tableServiceUri', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', 'ServiceBusConnection__credential', 'ServiceBusConnection__clientId', 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT']);
+    const platform = new Set(['AZURE_AUTHORITY_HOST', 'AzureWebJobsStorage__credential', 'AzureWebJobsStorage__tableServiceUri', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', 'ServiceBusConnection__credential', 'ServiceBusConnection__clientId', 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT']);
     for (const key of Object.keys(settings)) expect([key, SETTING_NAMES.includes(key) || platform.has(key)]).toEqual([key, true]);
     for (const key of LOCAL_ONLY_SETTINGS) expect([key, key in settings]).toEqual([key, false]);
   });
@@ -123,6 +123,7 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
       DIALTONE_DEFAULT_USAGE_LOCATION: '',
       DIALTONE_SET_USAGE_LOCATION: 'true',
       DIALTONE_PHONE_NUMBERS: 'row',
+      DIALTONE_GRAPH_BASE_URL: 'https://graph.microsoft.com',
       DIALTONE_TIME_ZONE: 'UTC',
       DIALTONE_LEAD_DAYS: '1',
       DIALTONE_SCHEDULE_HORIZON_DAYS: '120',
@@ -157,10 +158,45 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
     expect(limit).toBeLessThanOrEqual(MAX_INPUT_BYTES + 1024 * 1024);
   });
 
-  it('passes the phone number policy to the app and out to the grant hook', () => {
+  it('passes the phone number policy to the app and out to the grant hook: row by default in the global cloud, off in national clouds', () => {
     expect(settingsOf()['DIALTONE_PHONE_NUMBERS']).toContain("parameters('phoneNumbers')");
-    expect(arm.main.parameters.phoneNumbers).toMatchObject({ type: 'string', defaultValue: 'row', allowedValues: ['row', 'pool', 'off'] });
-    expect(arm.main.outputs.DIALTONE_PHONE_NUMBERS.value).toContain("parameters('phoneNumbers')");
+    expect(arm.main.parameters.phoneNumbers).toMatchObject({ type: 'string', defaultValue: '', allowedValues: ['', 'row', 'pool', 'off'] });
+    expect(arm.main.variables.effectivePhoneNumbers).toMatch(/not\(empty\(parameters\('phoneNumbers'\)\)\), parameters\('phoneNumbers'\), if\(equals\(variables\('effectiveGraphBaseUrl'\), 'https:\/\/graph\.microsoft\.com'\), 'row', 'off'\)/);
+    expect(JSON.stringify(resourcesOf(arm.main).find((r) => r.name === 'api').properties.parameters.phoneNumbers)).toContain("variables('effectivePhoneNumbers')");
+    expect(arm.main.outputs.DIALTONE_PHONE_NUMBERS.value).toBe("[variables('effectivePhoneNumbers')]");
+    expect(read('infra/main.parameters.json')).toContain('"${DIALTONE_PHONE_NUMBERS=}"');
+  });
+
+  it("takes Microsoft Graph's root and Entra ID's authority from the cloud the deployment targets", () => {
+    expect(arm.main.variables.graphByCloud).toEqual({ AzureCloud: 'https://graph.microsoft.com', AzureUSGovernment: 'https://graph.microsoft.us', AzureChinaCloud: 'https://microsoftgraph.chinacloudapi.cn' });
+    expect(arm.main.variables.effectiveGraphBaseUrl).toBe("[if(empty(parameters('graphBaseUrl')), variables('graphByCloud')[environment().name], parameters('graphBaseUrl'))]");
+    const params = resourcesOf(arm.main).find((r) => r.name === 'api').properties.parameters;
+    expect([params.graphBaseUrl.value, params.authorityHost.value]).toEqual(["[variables('effectiveGraphBaseUrl')]", '[environment().authentication.loginEndpoint]']);
+    expect([settingsOf()['DIALTONE_GRAPH_BASE_URL'], settingsOf()['AZURE_AUTHORITY_HOST']]).toEqual(["[parameters('graphBaseUrl')]", "[parameters('authorityHost')]"]);
+    expect(JSON.stringify(arm.modules.get('api'))).not.toContain('https://graph.microsoft.com');
+    // Each cloud's root is one the app accepts at start-up.
+    for (const url of Object.values(arm.main.variables.graphByCloud as Record<string, string>)) expect(loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', DIALTONE_GRAPH_BASE_URL: url, DIALTONE_PHONE_NUMBERS: 'off' }).graphBaseUrl).toBe(url);
+  });
+
+  it('keeps one always-ready instance for the durable group by default (Microsoft\'s recommendation for Durable Functions on Flex Consumption)', () => {
+    expect(arm.main.parameters.durableAlwaysReadyInstances).toMatchObject({ type: 'int', defaultValue: 1, minValue: 0 });
+    const site = resourcesOf(arm.modules.get('api')).find((r) => r.type === 'Microsoft.Web/sites');
+    expect(site.properties.functionAppConfig.scaleAndConcurrency.alwaysReady).toBe("[if(greater(parameters('durableAlwaysReadyInstances'), 0), createArray(createObject('name', 'durable', 'instanceCount', parameters('durableAlwaysReadyInstances'))), createArray())]");
+    expect(read('infra/main.parameters.json')).toContain('"${DIALTONE_DURABLE_ALWAYS_READY=1}"');
+  });
+
+  it('turns off basic publishing credentials on SCM and FTP', () => {
+    const policies = resourcesOf(arm.modules.get('api')).filter((r) => r.type === 'Microsoft.Web/sites/basicPublishingCredentialsPolicies');
+    expect(policies.map((r) => [String(r.name).replace(/^.*'(\w+)'\)\]$/, '$1'), r.properties.allow]).sort()).toEqual([['ftp', false], ['scm', false]]);
+  });
+
+  it('has the platform authenticate only (no built-in authorization policy, so the app\'s role-or-group rule decides) and keeps no tokens', () => {
+    const auth = resourcesOf(arm.modules.get('api')).find((r) => r.type === 'Microsoft.Web/sites/config' && String(r.name).includes('authsettingsV2'));
+    expect(auth.properties.login).toEqual({ tokenStore: { enabled: false } });
+    expect(auth.properties.globalValidation).toEqual({ requireAuthentication: false, unauthenticatedClientAction: 'AllowAnonymous' });
+    const aad = auth.properties.identityProviders.azureActiveDirectory;
+    expect(aad.validation.defaultAuthorizationPolicy).toBeUndefined();
+    expect(JSON.stringify(auth)).not.toMatch(/allowedPrincipals|allowedApplications|authorizationPolicy/i);
   });
 
   it('passes the usage-location option to the app and out to the grant hook', () => {
@@ -385,7 +421,7 @@ describe('the post-deploy hook (run against a recording az)', () => {
   const run = () =>
     spawnSync('sh', [join(root, 'scripts', 'post-deploy.sh')], {
       encoding: 'utf8',
-      env: { PATH: `${dir}:${process.env['PATH']}`, AZURE_RESOURCE_GROUP: 'rg-x', AZURE_FUNCTION_APP_NAME: 'func-x', AZURE_FUNCTION_URI: 'https://func-x.example.net/', AZURE_EVENTGRID_SYSTEM_TOPIC_NAME: 'evgt-x', DIALTONE_KEY_WAIT_ATTEMPTS: '4', DIALTONE_KEY_WAIT_SECONDS: '0' },
+      env: { PATH: `${dir}:${process.env['PATH']}`, AZURE_RESOURCE_GROUP: 'rg-x', AZURE_FUNCTION_APP_NAME: 'func-x', AZURE_FUNCTION_URI: 'https://func-x.example.net/', AZURE_EVENTGRID_SYSTEM_TOPIC_NAME: 'evgt-x', DIALTONE_KEY_WAIT_ATTEMPTS: '4', DIALTONE_KEY_WAIT_SECONDS: '0', DIALTONE_SKIP_DOCTOR: '1' },
     });
   const calls = () => readdirSync(dir).filter((f) => f.startsWith('call-')).sort().map((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'));
 
@@ -408,6 +444,40 @@ describe('the post-deploy hook (run against a recording az)', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/eventgrid_extension key still does not exist.*azd hooks run postdeploy/);
     expect(calls().map((c) => c[0])).toEqual(['functionapp', 'functionapp', 'functionapp', 'functionapp']);
+  });
+
+  it("ends by printing the app's health table with the default function key, and reports failed checks without failing azd", async () => {
+    fakeAz(1);
+    // The app's answers, as functions/health.ts gives them (test/e2e/health.test.ts checks those on the local stack):
+    // here only the hook's part is under test, so a loopback server answers for the deployed app.
+    const keys: string[] = [];
+    const report = { type: 'urn:dialtone:health:failed', title: 'Some of what the app needs is not usable', status: 503, detail: '1 of 2 checks failed: graph-subscribed-skus', problems: [{ type: 'urn:dialtone:health:missing-access', title: 'x', status: 403, detail: 'Graph answered 403', check: 'graph-subscribed-skus', missing: 'the Microsoft Graph application permission LicenseAssignment.Read.All', grant: 'azd hooks run postprovision' }], checks: [{ check: 'graph-token', ok: true, ms: 3 }, { check: 'graph-subscribed-skus', ok: false, ms: 9, problem: { type: 'urn:dialtone:health:missing-access', title: 'x', status: 403, detail: 'Graph answered 403', check: 'graph-subscribed-skus', missing: 'the Microsoft Graph application permission LicenseAssignment.Read.All', grant: 'azd hooks run postprovision' } }] };
+    const app = createServer((req, res) => {
+      if (req.url === '/api/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      keys.push(String(req.headers['x-functions-key']));
+      res.writeHead(503, { 'content-type': 'application/problem+json' }).end(JSON.stringify(report));
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(app.address() as AddressInfo).port}/`;
+      const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn('sh', [join(root, 'scripts', 'post-deploy.sh')], { env: { PATH: `${dir}:${process.env['PATH']}`, AZURE_RESOURCE_GROUP: 'rg-x', AZURE_FUNCTION_APP_NAME: 'func-x', AZURE_FUNCTION_URI: url, AZURE_EVENTGRID_SYSTEM_TOPIC_NAME: 'evgt-x', DIALTONE_KEY_WAIT_ATTEMPTS: '1', DIALTONE_KEY_WAIT_SECONDS: '0' } });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (status) => resolve({ status, stdout, stderr }));
+      });
+      expect(r.status).toBe(0);
+      expect(calls().map((c) => c.slice(0, 2).join(' '))).toEqual(['functionapp keys', 'eventgrid system-topic', 'functionapp keys']);
+      expect(calls()[2]).toContain('functionKeys.default');
+      expect(keys).toEqual(['k3y&x']);
+      expect(r.stdout).toMatch(/^graph-subscribed-skus\s+FAILED\s+9 ms\s+the Microsoft Graph application permission LicenseAssignment\.Read\.All$/m);
+      expect(r.stdout).toMatch(/^graph-token\s+ok\s+3 ms$/m);
+      expect(r.stderr).toContain('Some health checks failed (above)');
+    } finally {
+      await new Promise((resolve) => app.close(resolve));
+    }
   });
 
   it('the Windows hook quotes the webhook URL for cmd.exe and waits the same way', () => {
@@ -460,6 +530,22 @@ describe('the deployment package (issue 11.17)', () => {
     expect([...shipped].sort()).toEqual(pkg.productionPackages().filter((p) => p.split('/').length <= (p.startsWith('node_modules/@') ? 3 : 2)).sort());
     for (const dep of Object.keys(manifest.dependencies)) expect([dep, shipped.has(`node_modules/${dep}`)]).toEqual([dep, true]);
     expect(files.filter((f) => /^(dist\/(local|bench|test)\/|test\/|bench\/|local\/|infra\/|scripts\/|\.ci\/)/.test(f) || (f.endsWith('.ts') && !f.startsWith('node_modules/')))).toEqual([]);
+  });
+
+  it("refuses to stage a package whose installed version is not package-lock.json's, and keeps package.json's overrides", () => {
+    const check = (require('../../scripts/package.js') as { checkInstalledVersions(root: string): void }).checkInstalledVersions; // eslint-disable-line @typescript-eslint/no-require-imports
+    const dir = mkdtempSync(join(tmpdir(), 'dialtone-package-'));
+    try {
+      writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ lockfileVersion: 3, packages: { '': {}, 'node_modules/uuid': { version: '11.1.1' }, 'node_modules/jest': { version: '30.5.2', dev: true } } }));
+      mkdirSync(join(dir, 'node_modules', 'uuid'), { recursive: true });
+      writeFileSync(join(dir, 'node_modules', 'uuid', 'package.json'), JSON.stringify({ name: 'uuid', version: '11.1.1' }));
+      expect(() => check(dir)).not.toThrow();
+      writeFileSync(join(dir, 'node_modules', 'uuid', 'package.json'), JSON.stringify({ name: 'uuid', version: '8.3.2' }));
+      expect(() => check(dir)).toThrow('node_modules does not match package-lock.json: node_modules/uuid 8.3.2 (package-lock.json: 11.1.1); run `npm ci` first');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(pkg.runtimeManifest().overrides).toEqual(JSON.parse(read('package.json')).overrides);
   });
 
   it('holds every module the shipped code requires', () => {
