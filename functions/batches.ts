@@ -10,11 +10,12 @@ import type { DurableOrchestrationStatus } from 'durable-functions';
 import { appTime } from '../shared/adapters/app-time';
 import { charsetOf, newRunKey, type BatchStore, type RunKey } from '../shared/adapters/batch-store';
 import { UPLOADS_OWNER, type AppConfig, type Caller } from '../shared/adapters/config';
-import { liveCounts, mergeOutcomes, waitingRows } from '../shared/domain/batch';
+import { liveCounts, liveUsers, mergeOutcomes, waitingRows } from '../shared/domain/batch';
 import { checkCallbackUrl } from '../shared/domain/callback';
 import { BATCH_ID_RULE, MAX_INPUT_BYTES, isBatchId, parseInput, type ParsedInput } from '../shared/domain/input';
 import { cancelledOutcome, isCancelled } from '../shared/domain/onboarding';
 import type { UserOutcome } from '../shared/domain/outcomes';
+import { seatsBought } from '../shared/domain/report';
 import { isProfileName, normaliseProfileName } from '../shared/domain/profiles';
 import { errorText, shown } from '../shared/domain/text';
 import { isValidUpn, upnKey } from '../shared/domain/upn';
@@ -223,12 +224,12 @@ export function createBatchApi(deps: BatchApiDeps) {
     const waiting: (Omit<UserOutcome, 'outcome'> & { outcome: 'scheduled' })[] = [];
     for (const w of waitingRows(plan, results)) {
       if (isCancelled(cancellations, w.row)) cancelled.push(cancelledOutcome(w, cancellations));
-      else waiting.push({ row: w.row, userPrincipalName: w.userPrincipalName, profile: w.profile, skus: [...w.skus], outcome: 'scheduled', reason: '', message: `waiting until ${w.scheduledFor} (or for the account to exist)`, advisories: [], scheduledFor: w.scheduledFor, assignedAt: null, provisionedAt: null, phoneNumber: null });
+      else waiting.push({ row: w.row, userPrincipalName: w.userPrincipalName, profile: w.profile, skus: [...w.skus], addedSkus: [], outcome: 'scheduled', reason: '', message: `waiting until ${w.scheduledFor} (or for the account to exist)`, advisories: [], scheduledFor: w.scheduledFor, assignedAt: null, provisionedAt: null, phoneNumber: null });
     }
     const settledUsers = [...users, ...cancelled];
     const counts = { ...liveCounts(plan, settledUsers), pending: plan.rows.length - settledUsers.length - waiting.length, scheduled: waiting.length };
-    const all = [...settledUsers, ...waiting].sort((a, b) => a.row - b.row);
-    return { status: 200, jsonBody: { batchId, source: plan.source, startedAt: plan.startedAt, finishedAt: null, deadline: plan.deadline, ...(plan.error ? { error: plan.error } : {}), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'licensing', counts, users: all } };
+    const all = [...liveUsers(plan, settledUsers), ...waiting].sort((a, b) => a.row - b.row);
+    return { status: 200, jsonBody: { batchId, source: plan.source, startedAt: plan.startedAt, finishedAt: null, deadline: plan.deadline, ...(plan.error ? { error: plan.error } : {}), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'licensing', counts, bought: seatsBought(settledUsers), users: all } };
   }
 
   async function recheck(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

@@ -239,7 +239,19 @@ export function createActivities(deps: ActivityDeps) {
       if (!assigned.ok) return failed(assigned);
     }
     const nothingToDo = a.addSkuIds.length === 0 && (a.enable ?? []).length === 0;
-    return { row: a.row, outcome: 'assigned', reason: nothingToDo ? 'already_licensed' : '', message: nothingToDo ? 'every licence in the row was already assigned' : '', assignedAt: null, provisionedAt: null };
+    // addedSkus is what the plan found missing and the user now holds: also when an earlier attempt's write landed
+    // and this one found nothing left to send.
+    const said = [nothingToDo ? 'the user\'s licences already give everything the row needs; nothing was bought' : '', a.advice?.note ?? ''].filter(Boolean).join('; ');
+    return {
+      row: a.row,
+      outcome: 'assigned',
+      reason: nothingToDo ? 'already_licensed' : '',
+      message: said,
+      ...(a.addedSkus && a.addedSkus.length > 0 ? { addedSkus: [...a.addedSkus] } : {}),
+      ...(a.advice && a.advice.advisories.length > 0 ? { advisories: [...a.advice.advisories] } : {}),
+      assignedAt: null,
+      provisionedAt: null,
+    };
   }
 
   /** Merges a group's results (or the number step's changes) into the stored chunk; answers how many still wait for Teams. */
@@ -253,7 +265,8 @@ export function createActivities(deps: ActivityDeps) {
       }
       for (const n of input.numbers ?? []) {
         const r = byRow.get(n.row);
-        if (r) byRow.set(n.row, { ...r, ...n });
+        // A slot-planned row's advisories are in its result: the number step's are added to them, not put in their place.
+        if (r) byRow.set(n.row, { ...r, ...n, ...(n.advisories && r.advisories ? { advisories: [...r.advisories, ...n.advisories] } : {}) });
       }
     });
     return { pending: pendingOf(work, merged).length };

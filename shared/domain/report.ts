@@ -27,7 +27,24 @@ export interface BatchReport {
   /** The batch asked for a callback: where to, and every attempt to deliver it. */
   callback?: CallbackRecord;
   counts: OutcomeCounts;
+  /** Seats this run bought, by part number: each row's addedSkus counted (docs/licence-needs.md). */
+  bought?: SeatsBought;
   users: UserOutcome[];
+}
+
+/** Seats bought per part number, in the order first met. */
+export type SeatsBought = Record<string, number>;
+
+export function seatsBought(users: readonly Pick<UserOutcome, 'addedSkus'>[]): SeatsBought {
+  const bought: SeatsBought = {};
+  for (const u of users) for (const sku of u.addedSkus ?? []) bought[sku] = (bought[sku] ?? 0) + 1;
+  return bought;
+}
+
+/** "bought 3 × MCOPSTN1, 1 × MCOEV", or "bought nothing": the cost of a run in one line. */
+export function boughtText(bought: SeatsBought | undefined): string {
+  const parts = Object.entries(bought ?? {}).map(([sku, n]) => `${n} × ${sku}`);
+  return parts.length > 0 ? `bought ${parts.join(', ')}` : 'bought nothing';
 }
 
 export function countOutcomes(users: readonly Pick<UserOutcome, 'outcome'>[], total = users.length): OutcomeCounts {
@@ -37,12 +54,12 @@ export function countOutcomes(users: readonly Pick<UserOutcome, 'outcome'>[], to
 }
 
 export function buildReport(fields: Omit<BatchReport, 'counts' | 'users'> & { users: UserOutcome[]; total?: number }): BatchReport {
-  const users = [...fields.users].sort((a, b) => a.row - b.row).map((u) => ({ ...u, scheduledFor: u.scheduledFor ?? null }));
+  const users = [...fields.users].sort((a, b) => a.row - b.row).map((u) => ({ ...u, addedSkus: [...(u.addedSkus ?? [])], scheduledFor: u.scheduledFor ?? null }));
   const { total, ...rest } = fields;
-  return { ...rest, counts: countOutcomes(users, total ?? users.length), users };
+  return { ...rest, counts: countOutcomes(users, total ?? users.length), bought: seatsBought(users), users };
 }
 
-export const REPORT_CSV_COLUMNS = ['row', 'line', 'displayName', 'userPrincipalName', 'profile', 'skus', 'outcome', 'reason', 'message', 'advisories', 'scheduledFor (UTC)', 'assignedAt (UTC)', 'provisionedAt (UTC)', 'phoneNumber'] as const;
+export const REPORT_CSV_COLUMNS = ['row', 'line', 'displayName', 'userPrincipalName', 'profile', 'skus', 'addedSkus', 'outcome', 'reason', 'message', 'advisories', 'scheduledFor (UTC)', 'assignedAt (UTC)', 'provisionedAt (UTC)', 'phoneNumber'] as const;
 
 const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 
@@ -69,7 +86,7 @@ export function reportToCsv(report: BatchReport): string {
   const lines = [REPORT_CSV_COLUMNS.join(d)];
   for (const u of report.users) {
     lines.push(
-      [u.row, u.line, u.displayName, u.userPrincipalName, u.profile, u.skus.join('+'), u.outcome, u.reason, u.message, u.advisories.join(' '), spreadsheetTime(u.scheduledFor ?? null), spreadsheetTime(u.assignedAt), spreadsheetTime(u.provisionedAt), u.phoneNumber ?? null]
+      [u.row, u.line, u.displayName, u.userPrincipalName, u.profile, u.skus.join('+'), (u.addedSkus ?? []).join('+'), u.outcome, u.reason, u.message, u.advisories.join(' '), spreadsheetTime(u.scheduledFor ?? null), spreadsheetTime(u.assignedAt), spreadsheetTime(u.provisionedAt), u.phoneNumber ?? null]
         .map(csvCell)
         .join(d),
     );
