@@ -211,6 +211,8 @@ export function createActivities(deps: ActivityDeps) {
     const read = (await graph.readUsers([a.userId])).get(a.userId);
     if (!read) throw new Error('Graph returned no answer for the user');
     if (!read.ok) return failed(read);
+    // Planned as a member; a guest now (the account was replaced or changed since): nothing is written.
+    if (read.value.userType?.toLowerCase() === 'guest') return { row: a.row, outcome: 'failed', reason: 'guest_account', message: 'the account is a guest account (userType Guest) now; dialtone does not license guests', assignedAt: null, provisionedAt: null };
     const held = new Set(read.value.skuIds.map((s) => s.toLowerCase()));
     const missing = a.addSkuIds.filter((s) => !held.has(s.toLowerCase()));
     const changes: (string | LicenceAddition)[] = [...missing];

@@ -44,6 +44,8 @@ export const tenantFileSchema = z.object({
       userPrincipalName: z.string().min(3),
       id: z.string().optional(),
       usageLocation: z.string().length(2).nullable().default(null),
+      /** Graph's userType; invited guests are Guest. */
+      userType: z.enum(['Member', 'Guest']).default('Member'),
       assignedSkus: z.array(heldSku).default([]),
       teamsProvisioningMinutes: z.number().min(0).nullable().default(30),
       teamsReadStatus: teamsReadStatus.optional(),
@@ -117,6 +119,7 @@ export interface SimAssignment {
 export interface SimUser {
   readonly id: string;
   readonly userPrincipalName: string;
+  readonly userType: 'Member' | 'Guest';
   usageLocation: string | null;
   /** When this simulator last set the usage location (for the replication lag), ms. */
   usageLocationSetAt: number | null;
@@ -199,6 +202,7 @@ export class SimTenant {
       const user: SimUser = {
         id: u.id ?? stableGuid(`user:${u.userPrincipalName.toLowerCase()}`),
         userPrincipalName: u.userPrincipalName,
+        userType: u.userType,
         usageLocation: u.usageLocation ? u.usageLocation.toUpperCase() : null,
         usageLocationSetAt: null,
         assignments: [],
@@ -426,6 +430,7 @@ export class SimTenant {
       userPrincipalName: user.userPrincipalName,
       displayName: user.userPrincipalName.split('@')[0],
       mail: user.userPrincipalName,
+      userType: user.userType,
       usageLocation: user.usageLocation,
       assignedLicenses: [...licences.values()].map((l) => ({ disabledPlans: [...l.disabledPlans].map(planId), skuId: l.skuId })),
       // A plan switched off is listed with capabilityStatus Deleted (as admins report seeing it; the docs do not say);

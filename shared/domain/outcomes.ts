@@ -5,6 +5,8 @@ export type Outcome = (typeof OUTCOMES)[number];
 
 export const FAILURE_REASONS = [
   'user_not_found',
+  // The user is a guest (userType Guest): paid licences are never assigned to guests.
+  'guest_account',
   'usage_location_missing',
   'insufficient_licenses',
   'mutually_exclusive',

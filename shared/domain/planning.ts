@@ -160,6 +160,16 @@ function clip(s: string, n = 80): string {
 export interface TenantUserState extends UserHoldings {
   readonly id: string;
   readonly usageLocation: string | null;
+  /** Graph's userType: Member or Guest (absent when not read). */
+  readonly userType?: string;
+}
+
+/**
+ * A guest account: userType Guest, or, when userType was not read, a UPN of the #EXT# form Entra gives invited
+ * guests (Graph user resource, userType). Guests are never licensed here.
+ */
+export function isGuest(user: Pick<TenantUserState, 'userType'>, userPrincipalName: string): boolean {
+  return user.userType !== undefined ? user.userType.toLowerCase() === 'guest' : userPrincipalName.toUpperCase().includes('#EXT#');
 }
 
 export interface TenantSnapshot {
@@ -264,6 +274,9 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
 
   const user = tenant.users.get(upnKey(req.userPrincipalName));
   if (!user) return failed('user_not_found', `${where}: no user ${req.userPrincipalName} in the tenant; create the account first or fix the UPN`);
+  if (isGuest(user, req.userPrincipalName)) {
+    return failed('guest_account', `${where}: ${req.userPrincipalName} is a guest account (userType Guest); dialtone does not license guests. Licence the person's account in their own organisation, or, if they are an employee, send the row with their member account's UPN`);
+  }
 
   const mayAssignLocation = options.setUsageLocation !== false;
   const effectiveLocation = user.usageLocation ?? (mayAssignLocation ? (req.usageLocation ?? options.defaultUsageLocation) : undefined) ?? null;

@@ -19,7 +19,11 @@ const SKUS = ['ENTERPRISEPREMIUM', 'SPE_E5', 'SPB', 'ENTERPRISEPACK', 'Microsoft
 const tenant: TenantFile = {
   skus: SKUS.map((skuPartNumber) => ({ skuPartNumber, prepaidUnits: 10 })),
   // Teams shows the calling plan 10 simulated hours after it is assigned: long enough to see the rows wait.
-  users: Object.entries(HOLDING).map(([userPrincipalName, assignedSkus]) => ({ userPrincipalName, usageLocation: 'US', assignedSkus, teamsProvisioningMinutes: 600 })),
+  users: [
+    ...Object.entries(HOLDING).map(([userPrincipalName, assignedSkus]) => ({ userPrincipalName, usageLocation: 'US', assignedSkus, teamsProvisioningMinutes: 600 })),
+    { userPrincipalName: 'ann_fabrikam.com#EXT#@contoso.onmicrosoft.com', userType: 'Guest' as const, usageLocation: null },
+    { userPrincipalName: 'member@contoso.com', userType: 'Member' as const, usageLocation: null, teamsProvisioningMinutes: 30 },
+  ],
 };
 
 let stack: Stack;
@@ -86,5 +90,23 @@ describe('licences by need, end to end', () => {
     const csv = (await readRunFile(stack, 'default', 'needs-1', 'report.csv')).replace(/^\uFEFF/, '').split('\r\n');
     expect(csv[0]).toContain(',skus,addedSkus,outcome,');
     expect(csv.find((l) => l.includes('o365e5@contoso.com'))).toContain(',ENTERPRISEPACK+MCOEV+MCOPSTN1,MCOPSTN1,provisioned,');
+  });
+
+  it('never licenses a guest: the row fails guest_account with what to do, and Graph receives no write for it', async () => {
+    const guest = 'ann_fabrikam.com#EXT#@contoso.onmicrosoft.com';
+    const before = consumed();
+    const accepted = await postBatch(stack, { batchId: 'guests-1', profile: 'phone-domestic', users: [{ userPrincipalName: guest, usageLocation: 'GB' }, { userPrincipalName: 'member@contoso.com', usageLocation: 'US' }] });
+    expect(accepted.status).toBe(202);
+    const report = await waitForReport(stack, 'guests-1', 120_000);
+    expect(outcomesByUpn(report)).toEqual({ [guest.toLowerCase()]: 'failed/guest_account', 'member@contoso.com': 'provisioned' });
+    const row = report.users.find((u) => u.userPrincipalName === guest)!;
+    expect(row.message).toMatch(/is a guest account \(userType Guest\); dialtone does not license guests/);
+    expect(row.addedSkus).toEqual([]);
+    const user = stack.sim.tenant.findUser(guest)!;
+    expect(stack.sim.record.stateChangingWrites.filter((w) => w.userId === user.id)).toEqual([]);
+    expect(user.usageLocation).toBeNull();
+    expect(held(guest)).toEqual([]);
+    // Only the member's seats were taken.
+    expect(consumed()).toEqual({ ...before, ENTERPRISEPACK: before.ENTERPRISEPACK! + 1, MCOEV: before.MCOEV! + 1, MCOPSTN1: before.MCOPSTN1! + 1 });
   });
 });
