@@ -143,6 +143,11 @@ export function createBatchApi(deps: BatchApiDeps) {
     const parsed = parseInput(body, 'request body', { ...(json ? { json: true } : {}), ...(charset ? { charset } : {}) });
     if (!parsed.ok) {
       const code = parsed.error.code;
+      if (code === 'unknown_field') {
+        // Strict JSON (docs/strict-json.md): each unknown field by path, with the known name it is closest to.
+        const refused = problem(400, 'Unknown fields', parsed.error.message);
+        return { ...refused, jsonBody: { ...(refused.jsonBody as object), unknownFields: parsed.error.fields ?? [] } };
+      }
       return problem(code === 'too_many_rows' || code === 'too_large' ? 413 : code === 'unsupported_charset' ? 415 : 400, 'Unusable batch', parsed.error.message);
     }
     const requested = parsed.input.batchId ?? request.query.get('batchId') ?? undefined;

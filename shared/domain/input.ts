@@ -65,11 +65,19 @@ export interface InputRow {
   readonly problem?: RowProblem;
 }
 
-export type InputErrorCode = 'too_large' | 'too_many_rows' | 'empty' | 'binary' | 'encoding' | 'unsupported_charset' | 'no_upn_column' | 'malformed';
+export type InputErrorCode = 'too_large' | 'too_many_rows' | 'empty' | 'binary' | 'encoding' | 'unsupported_charset' | 'no_upn_column' | 'malformed' | 'unknown_field';
+
+/** A field a JSON batch has that dialtone does not know: where (`users[0].startdate`), and the known name it is closest to. */
+export interface UnknownField {
+  readonly path: string;
+  readonly closest?: string;
+}
 
 export interface InputError {
   readonly code: InputErrorCode;
   readonly message: string;
+  /** For unknown_field: each unknown field (the first MAX_UNKNOWN_FIELDS of them). */
+  readonly fields?: readonly UnknownField[];
 }
 
 export interface ParsedInput {
@@ -410,6 +418,97 @@ function truncate(s: string, n = 80): string {
   return shown(s, n);
 }
 
+/** The fields of a JSON batch (docs/strict-json.md). Strict: any other field refuses the whole batch. */
+export const JSON_BATCH_FIELDS: readonly string[] = ['batchId', 'profile', 'callbackUrl', 'users'];
+
+/**
+ * The fields of a JSON batch's user, exactly as spelled here: each CSV column's name and its aliases, in camelCase
+ * (hireDate and employeeHireDate for startDate, upn for userPrincipalName, …), each mapped to its canonical name.
+ */
+export const JSON_USER_FIELDS: ReadonlyMap<string, string> = new Map([
+  ['userPrincipalName', 'userPrincipalName'],
+  ['upn', 'userPrincipalName'],
+  ['displayName', 'displayName'],
+  ['profile', 'profile'],
+  ['skus', 'skus'],
+  ['sku', 'skus'],
+  ['usageLocation', 'usageLocation'],
+  ['onPremisesPstn', 'onPremisesPstn'],
+  ['hybrid', 'onPremisesPstn'],
+  ['phoneNumber', 'phoneNumber'],
+  ['telephoneNumber', 'phoneNumber'],
+  ['numberType', 'numberType'],
+  ['emergencyLocationId', 'emergencyLocationId'],
+  ['locationId', 'emergencyLocationId'],
+  ['startDate', 'startDate'],
+  ['hireDate', 'startDate'],
+  ['employeeHireDate', 'startDate'],
+]);
+
+/** How many unknown fields an error lists: a 50,000-row batch with one wrong key per user is told about the first few. */
+export const MAX_UNKNOWN_FIELDS = 20;
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * The known name `name` is most likely a misspelling of: the same letters in another case or with spaces and
+ * underscores, else the nearest within a few edits (a third of its length, at least 1); undefined when none is near.
+ */
+export function closestName(name: string, known: Iterable<string>): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[\s_-]+/g, '');
+  const n = norm(name);
+  if (n.length === 0 || name.length > 100) return undefined;
+  let best: { name: string; d: number } | undefined;
+  for (const k of known) {
+    const d = norm(k) === n ? 0 : editDistance(n, norm(k));
+    if (!best || d < best.d) best = { name: k, d };
+  }
+  return best && best.d <= Math.max(1, Math.floor(n.length / 3)) ? best.name : undefined;
+}
+
+/** One line per unknown field: `users[0].startdate: unknown field; did you mean startDate?`. */
+export function unknownFieldsText(fields: readonly UnknownField[], more: number): string {
+  const lines = fields.map((f) => `${f.path}: unknown field${f.closest ? `; did you mean ${f.closest}?` : ''}`);
+  return `${lines.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+}
+
+/** A JSON path segment for a key: `.name`, or `["odd key"]` when it is not a plain name. */
+function keyPath(parent: string, key: string): string {
+  const k = shown(key, 60);
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${parent}${parent ? '.' : ''}${k}` : `${parent}[${JSON.stringify(k)}]`;
+}
+
+/** The unknown fields of a batch's envelope and users, the first MAX_UNKNOWN_FIELDS of them, and how many more. */
+function unknownFieldsOf(envelope: Record<string, unknown>): { fields: UnknownField[]; more: number } {
+  const fields: UnknownField[] = [];
+  let more = 0;
+  const note = (path: string, key: string, known: Iterable<string>) => {
+    if (fields.length >= MAX_UNKNOWN_FIELDS) {
+      more++;
+      return;
+    }
+    const closest = closestName(key, known);
+    fields.push({ path: keyPath(path, key), ...(closest ? { closest } : {}) });
+  };
+  for (const key of Object.keys(envelope)) if (!JSON_BATCH_FIELDS.includes(key)) note('', key, JSON_BATCH_FIELDS);
+  const users = envelope['users'];
+  if (Array.isArray(users)) {
+    users.forEach((u, i) => {
+      if (typeof u !== 'object' || u === null || Array.isArray(u)) return;
+      for (const key of Object.keys(u)) if (!JSON_USER_FIELDS.has(key)) note(`users[${i}]`, key, JSON_USER_FIELDS.keys());
+    });
+  }
+  return { fields, more };
+}
+
 function parseJsonText(text: string, source: string, meta: InputMeta): ParseOutcome {
   let body: unknown;
   try {
@@ -425,6 +524,21 @@ function parseJsonText(text: string, source: string, meta: InputMeta): ParseOutc
     return fail('malformed', `${source}: expected a JSON object { "users": [ … ] }`);
   }
   const envelope = body as Record<string, unknown>;
+  // Strict (docs/strict-json.md): a misspelt field is refused with its path, never ignored (a "startdate" ignored
+  // would license the hire days early).
+  const unknown = unknownFieldsOf(envelope);
+  if (unknown.fields.length > 0) {
+    const batchHint = JSON_BATCH_FIELDS.join(', ');
+    const userHint = [...new Set(JSON_USER_FIELDS.keys())].join(', ');
+    return {
+      ok: false,
+      error: {
+        code: 'unknown_field',
+        message: errorText(`${source}: ${unknownFieldsText(unknown.fields, unknown.more)}. Nothing was licensed: fix the field names and send the batch again (a batch has ${batchHint}; a user has ${userHint})`),
+        fields: unknown.fields,
+      },
+    };
+  }
   const users = envelope['users'];
   if (!Array.isArray(users)) return fail('malformed', `${source}: "users" must be an array of { "userPrincipalName": … } objects`);
   if (users.length === 0) return fail('empty', `${source}: "users" is empty`);
@@ -451,7 +565,7 @@ function describeChar(c: string): string {
   return `character '${c}'`;
 }
 
-function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;
   let lineStart = 0;
   for (let i = 0; i < offset && i < text.length; i++) {
@@ -572,10 +686,19 @@ function jsonRow(u: unknown, row: number): InputRow {
   if (typeof u !== 'object' || u === null || Array.isArray(u)) {
     return { row, userPrincipalName: '', problem: { reason: 'invalid_upn', field: 'users', message: `${where}: must be an object with a userPrincipalName` } };
   }
-  const o = u as Record<string, unknown>;
+  // Aliases read as their field; one field given twice under two names is the row's problem.
+  const o: Record<string, unknown> = {};
+  const twice: string[] = [];
+  for (const [key, value] of Object.entries(u as Record<string, unknown>)) {
+    const field = JSON_USER_FIELDS.get(key);
+    if (!field) continue;
+    if (field in o) twice.push(field);
+    o[field] = value;
+  }
   const upn = o['userPrincipalName'];
   const { displayName, profile, skus, usageLocation, onPremisesPstn, phoneNumber, numberType, emergencyLocationId, startDate } = o;
   const problems: { field: string; message: string }[] = [];
+  for (const field of new Set(twice)) problems.push({ field, message: `is given twice, under two of its names (${[...JSON_USER_FIELDS].filter(([, f]) => f === field).map(([k]) => k).join(', ')}); give it once` });
   if (typeof upn !== 'string') problems.push({ field: 'userPrincipalName', message: upn === undefined ? 'is missing' : 'must be a string' });
   if (displayName !== undefined && displayName !== null && typeof displayName !== 'string') problems.push({ field: 'displayName', message: 'must be a string' });
   if (profile !== undefined && profile !== null && typeof profile !== 'string') problems.push({ field: 'profile', message: 'must be a string' });
