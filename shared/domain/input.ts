@@ -503,7 +503,7 @@ function unknownFieldsOf(envelope: Record<string, unknown>): { fields: UnknownFi
   if (Array.isArray(users)) {
     (users as unknown[]).forEach((u, i) => {
       if (typeof u !== 'object' || u === null || Array.isArray(u)) return;
-      for (const key of Object.keys(u as Record<string, unknown>)) if (!JSON_USER_FIELDS.has(key)) note(`users[${i}]`, key, JSON_USER_FIELDS.keys());
+      for (const key of Object.keys(u)) if (!JSON_USER_FIELDS.has(key)) note(`users[${i}]`, key, JSON_USER_FIELDS.keys());
     });
   }
   return { fields, more };
