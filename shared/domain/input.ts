@@ -474,10 +474,14 @@ export function closestName(name: string, known: Iterable<string>): string | und
   return best && best.d <= Math.max(1, Math.floor(n.length / 3)) ? best.name : undefined;
 }
 
-/** One line per unknown field: `users[0].startdate: unknown field; did you mean startDate?`. */
+/** How many unknown fields a message spells out (the problem's unknownFields lists up to MAX_UNKNOWN_FIELDS). */
+const SHOWN_UNKNOWN_FIELDS = 5;
+
+/** `users[0].startdate: unknown field; did you mean startDate?` for the first few, then how many more. */
 export function unknownFieldsText(fields: readonly UnknownField[], more: number): string {
-  const lines = fields.map((f) => `${f.path}: unknown field${f.closest ? `; did you mean ${f.closest}?` : ''}`);
-  return `${lines.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+  const lines = fields.slice(0, SHOWN_UNKNOWN_FIELDS).map((f) => `${f.path}: unknown field${f.closest ? `; did you mean ${f.closest}?` : ''}`);
+  const rest = more + Math.max(0, fields.length - SHOWN_UNKNOWN_FIELDS);
+  return `${lines.join('; ')}${rest > 0 ? `; and ${rest} more unknown field(s)` : ''}`;
 }
 
 /** A JSON path segment for a key: `.name`, or `["odd key"]` when it is not a plain name. */
@@ -715,7 +719,7 @@ function jsonRow(u: unknown, row: number): InputRow {
   problems.push(...phone.problems);
   const base = { row, userPrincipalName: typeof upn === 'string' ? upn.trim() : '', ...(typeof displayName === 'string' && displayName.trim() ? { displayName: truncate(displayName.trim(), 256) } : {}) };
   if (problems.length > 0) {
-    const reason = typeof upn !== 'string' ? 'invalid_upn' : phone.badNumber ? 'invalid_phone_number' : problems.every((p) => p.field === 'startDate') ? 'invalid_start_date' : 'invalid_field';
+    const reason = typeof upn !== 'string' ? 'invalid_upn' : phone.badNumber ? 'invalid_phone_number' : twice.length === 0 && problems.every((p) => p.field === 'startDate') ? 'invalid_start_date' : 'invalid_field';
     return { ...base, problem: rowProblem(reason, where, problems, '') };
   }
   return {
