@@ -15,7 +15,7 @@ import { checkCallbackUrl } from '../shared/domain/callback';
 import { BATCH_ID_RULE, MAX_INPUT_BYTES, isBatchId, parseInput, type ParsedInput } from '../shared/domain/input';
 import { cancelledOutcome, isCancelled } from '../shared/domain/onboarding';
 import type { UserOutcome } from '../shared/domain/outcomes';
-import { seatsBought } from '../shared/domain/report';
+import { fileNotes, seatsBought } from '../shared/domain/report';
 import { isProfileName, normaliseProfileName } from '../shared/domain/profiles';
 import { errorText, shown } from '../shared/domain/text';
 import { isValidUpn, upnKey } from '../shared/domain/upn';
@@ -217,7 +217,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     if (view === 'summary') return { status: 200, jsonBody: summaryOf(request, batchId, state, instanceId.startsWith(`${UPLOADS_OWNER}~`)) };
     const custom = (state.customStatus ?? {}) as Partial<BatchStatus>;
     const done = await store.readReport(runKey);
-    if (done) return { status: 200, jsonBody: { ...done, runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'done' } };
+    if (done) return { status: 200, jsonBody: { ...done, fileNotes: fileNotes(done), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'done' } };
     const plan = await store.readPlan(runKey);
     if (!plan) return { status: 200, jsonBody: { batchId, runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'preflight', counts: null, users: [] } };
     const results = await store.readChunks(runKey);
@@ -234,7 +234,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     const settledUsers = [...users, ...cancelled];
     const counts = { ...liveCounts(plan, settledUsers), pending: plan.rows.length - settledUsers.length - waiting.length, scheduled: waiting.length };
     const all = [...liveUsers(plan, settledUsers), ...waiting].sort((a, b) => a.row - b.row);
-    return { status: 200, jsonBody: { batchId, source: plan.source, startedAt: plan.startedAt, finishedAt: null, deadline: plan.deadline, ...(plan.error ? { error: plan.error } : {}), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'licensing', counts, bought: seatsBought(settledUsers), users: all } };
+    return { status: 200, jsonBody: { batchId, source: plan.source, startedAt: plan.startedAt, finishedAt: null, deadline: plan.deadline, ...(plan.error ? { error: plan.error } : {}), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'licensing', counts, bought: seatsBought(settledUsers), fileNotes: fileNotes({ ...(plan.advisories ? { advisories: [...plan.advisories] } : {}), ...(plan.inputNotes ? { inputNotes: [...plan.inputNotes] } : {}) }), users: all } };
   }
 
   async function recheck(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

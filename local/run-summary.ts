@@ -1,7 +1,7 @@
 // What `dialtone run` tells a person: the live progress line, the summary with what each outcome means and what an
 // admin does next, and the exit code a script acts on. Kept apart from the CLI's I/O so each piece is tested alone.
 import { OUTCOMES, type Outcome } from '../shared/domain/outcomes';
-import { boughtText, seatsBought, type BatchReport, type OutcomeCounts } from '../shared/domain/report';
+import { boughtText, fileNotes, seatsBought, type BatchReport, type OutcomeCounts } from '../shared/domain/report';
 
 export const DEMO_INTRO = `This is the demo: the sample file goes to a simulated Microsoft 365 tenant (local/samples/demo-tenant.json)
 built so that every outcome shows up: some users get Teams calling at once, one only after 20 simulated hours, one
@@ -83,6 +83,8 @@ export function summary(report: BatchReport): string {
   for (const o of OUTCOMES) lines.push(`${o.padEnd(12)}  ${String(report.counts[o]).padStart(5)}`);
   lines.push(`${'total'.padEnd(12)}  ${String(report.counts.total).padStart(5)}`);
   lines.push('', `licences: ${boughtText(report.bought ?? seatsBought(report.users))} (each row's addedSkus in report.csv)`);
+  const notes = fileNotes(report);
+  if (notes.length > 0) lines.push('', 'about the file', ...notes.map((n) => `  ${n}`));
   const reasons = new Map<string, number>();
   for (const u of report.users) if (u.reason) reasons.set(`${u.outcome}/${u.reason}`, (reasons.get(`${u.outcome}/${u.reason}`) ?? 0) + 1);
   if (reasons.size > 0) {

@@ -99,7 +99,8 @@ export function createActivities(deps: ActivityDeps) {
     const parsed = parseInput(read.bytes, sourceName, { ...(input.json ? { json: true } : {}), ...(read.charset ? { charset: read.charset } : {}) });
     if (!parsed.ok) return failPlan(input.runKey, base, parsed.error.message);
     const { format, encoding, delimiter, usageLocationColumn, advisories } = parsed.input;
-    const described = { ...base, input: { format, encoding, ...(delimiter ? { delimiter } : {}) }, advisories: [...advisories] };
+    const notes = parsed.input.notes ?? [];
+    const described = { ...base, input: { format, encoding, ...(delimiter ? { delimiter } : {}) }, advisories: [...advisories], ...(notes.length > 0 ? { inputNotes: [...notes] } : {}) };
     const batchProfile = parsed.input.profile ?? input.profile;
     const validated = validateRows(parsed.input.rows, { profiles: deps.profiles, defaultProfile: deps.defaultProfile, ...(batchProfile ? { batchProfile } : {}), schedule: { settings: deps.schedule ?? DEFAULT_SCHEDULE, now: new Date(input.startedAt) } });
 

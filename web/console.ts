@@ -40,8 +40,8 @@ interface Batch {
   counts: Counts | null;
   /** Seats bought so far, by part number. */
   bought?: Record<string, number>;
-  /** Notes about the input file as a whole (encoding, columns read or not), by code. */
-  advisories?: string[];
+  /** Notes about the input file as a whole (encoding, columns read or not), as sentences. */
+  fileNotes?: string[];
   users: Row[];
 }
 
@@ -490,7 +490,7 @@ async function showBatch(batchId: string): Promise<void> {
           ['Finished', b.finishedAt ? time(b.finishedAt) : 'not yet'],
           ['Status', statusText(b.runtimeStatus, b.phase)],
           ['Bought', boughtText(b.bought)],
-          ...(b.advisories ?? []).map((a) => ['File', a] as const),
+          ...(b.fileNotes ?? []).map((n) => ['File', n] as const),
         ] as const).map(([k, v]) => h('div', { 'data-fact': k.toLowerCase() }, h('dt', {}, k), h('dd', {}, v))),
       );
       countsBox.replaceChildren(h('h2', { id: 'counts-h' }, 'Counts'), countsList(b.counts));

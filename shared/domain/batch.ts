@@ -59,6 +59,8 @@ export interface StoredPlan {
   readonly error?: string;
   readonly input?: InputDescription;
   readonly advisories?: readonly InputAdvisory[];
+  /** Notes about the input naming what they are about (ParsedInput.notes). */
+  readonly inputNotes?: readonly string[];
   readonly rows: readonly StoredRow[];
   readonly chunkSize: number;
   /** Due hours (ISO) of the slots that rows with a later start date, or a missing account, wait in. */
@@ -160,6 +162,7 @@ export function finalReport(plan: StoredPlan, results: readonly ChunkUserResult[
     ...(plan.error ? { error: plan.error } : {}),
     ...(plan.input ? { input: plan.input } : {}),
     ...(plan.advisories && plan.advisories.length > 0 ? { advisories: [...plan.advisories] } : {}),
+    ...(plan.inputNotes && plan.inputNotes.length > 0 ? { inputNotes: [...plan.inputNotes] } : {}),
     users: mergeOutcomes(plan, results),
     total: plan.rows.length,
   });

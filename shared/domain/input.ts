@@ -33,6 +33,8 @@ export type CsvDelimiter = ',' | ';' | '\t';
 export const INPUT_ADVISORIES = {
   input_decoded_windows_1252:
     'The file was not UTF-8, so it was read as Windows-1252 (what Excel saves as "CSV" on Windows). Check accented names in the report; save as "CSV UTF-8" to be sure.',
+  powershell_type_line_skipped:
+    'The file\'s first line is the "#TYPE …" line Windows PowerShell 5.1\'s Export-Csv writes; it was read past (Export-Csv -NoTypeInformation leaves it out).',
   admin_export_phone_numbers_ignored:
     'The file is the Microsoft 365 admin center\'s user export, whose "Phone number" column holds business phone numbers from Entra ID, not Teams numbers: it was ignored. To assign Teams numbers, add a "telephoneNumber" column.',
 } as const;
@@ -88,6 +90,8 @@ export interface ParsedInput {
   /** The CSV header of the usage location column as the file spells it, when the file has one. */
   readonly usageLocationColumn?: string;
   readonly advisories: readonly InputAdvisory[];
+  /** Notes about the input naming what they are about (a column not read whose name is near one that is). */
+  readonly notes?: readonly string[];
   readonly rows: InputRow[];
   readonly batchId?: string;
   readonly profile?: string;
@@ -244,6 +248,9 @@ export function isAdminCenterExport(header: readonly string[]): boolean {
   return names.has('phonenumber') && names.has('mobilephone') && names.has('licenses') && names.has('objectid');
 }
 
+/** The columns a CSV may have, as the docs spell them: what a near miss is compared with. */
+const CSV_COLUMN_NAMES = ['userPrincipalName', 'UPN', 'displayName', 'profile', 'skus', 'usageLocation', 'onPremisesPstn', 'hybrid', 'phoneNumber', 'telephoneNumber', 'numberType', 'emergencyLocationId', 'locationId', 'startDate', 'hireDate', 'employeeHireDate'];
+
 export function headerColumn(header: string): Column | undefined {
   // No alias is longer than 20 characters once spaces and underscores go; a longer cell is never one.
   if (header.length > 256) return undefined;
@@ -275,19 +282,24 @@ export function parseInput(bytes: Uint8Array, source: string, hints?: ParseHints
   const text = decoded.decoded.text.replace(/^\uFEFF/, '');
   const trimmed = text.trimStart();
   if (trimmed.length === 0) return fail('empty', `${source}: is empty; expected a CSV with a userPrincipalName column, a list of UPNs, or JSON`);
-  const meta = { encoding, advisories };
-  if (hints?.json || trimmed.startsWith('{') || trimmed.startsWith('[')) return parseJsonText(text, source, meta);
+  if (hints?.json || trimmed.startsWith('{') || trimmed.startsWith('[')) return parseJsonText(text, source, { encoding, advisories });
+  // Windows PowerShell 5.1's Export-Csv writes "#TYPE System.Management.Automation.PSCustomObject" (or the object's
+  // type) above the header unless told -NoTypeInformation (Export-Csv's documentation); it is read past.
+  const typeLine = /^#TYPE [^\r\n]*(\r\n|\n|\r|$)/i.exec(text);
+  const csvText = typeLine ? text.slice(typeLine[0].length) : text;
+  const skipped = typeLine ? 1 : 0;
+  const csvMeta = { encoding, advisories: typeLine ? [...advisories, 'powershell_type_line_skipped' as const] : advisories };
   // Excel's convention: a first line "sep=;" names the delimiter (and is not the header).
-  const sep = /^sep=(.)[ \t]*(\r\n|\n|\r|$)/i.exec(text);
+  const sep = /^sep=(.)[ \t]*(\r\n|\n|\r|$)/i.exec(csvText);
   if (sep) {
     const d = sep[1]!;
-    if (d !== ',' && d !== ';' && d !== '\t') return fail('malformed', `${source}: line 1: "sep=${d}" names a delimiter dialtone does not read; use sep=; or sep=,`);
-    return parseCsvText(text.slice(sep[0].length), source, d, 1, meta);
+    if (d !== ',' && d !== ';' && d !== '\t') return fail('malformed', `${source}: line ${skipped + 1}: "sep=${d}" names a delimiter dialtone does not read; use sep=; or sep=,`);
+    return parseCsvText(csvText.slice(sep[0].length), source, d, skipped + 1, csvMeta);
   }
-  const firstLine = firstMeaningfulLine(text);
+  const firstLine = firstMeaningfulLine(csvText);
   const delimiter = chooseDelimiter(firstLine);
-  if (delimiter !== undefined || headerColumn(firstLine) === 'upn') return parseCsvText(text, source, delimiter ?? ',', 0, meta);
-  return parseUpnList(text, source, meta);
+  if (delimiter !== undefined || headerColumn(firstLine) === 'upn') return parseCsvText(csvText, source, delimiter ?? ',', skipped, csvMeta);
+  return parseUpnList(text, source, { encoding, advisories });
 }
 
 interface InputMeta {
@@ -359,6 +371,12 @@ function parseCsvText(text: string, source: string, delimiter: CsvDelimiter, lin
   const telIdx = adminExport ? header.findIndex((h, k) => columns[k] === 'phoneNumber' && h.trim().toLowerCase() !== 'phone number') : index('phoneNumber');
   const [typeIdx, locIdx] = [index('numberType'), index('emergencyLocationId')];
   if (adminExport) meta = { ...meta, advisories: [...meta.advisories, 'admin_export_phone_numbers_ignored'] };
+  // Extra columns are fine (exports carry dozens), but one whose name is nearly a column dialtone reads is named.
+  const nearMisses = header.flatMap((h, k) => {
+    if (columns[k] !== undefined || h.trim() === '') return [];
+    const closest = closestName(h.trim(), CSV_COLUMN_NAMES);
+    return closest ? [`column "${shown(h.trim(), 40)}" (line ${lineOf(headerRecord)}) was not read; did you mean ${closest}?`] : [];
+  });
   const rows = body.map((r, i): InputRow => {
     const rec = r.record;
     const line = lineOf(r);
@@ -388,7 +406,7 @@ function parseCsvText(text: string, source: string, delimiter: CsvDelimiter, lin
       ...(problems.length > 0 ? { problem: rowProblem(phone.badNumber ? 'invalid_phone_number' : 'invalid_field', `row ${i + 1} (line ${line})`, problems, 'field') } : {}),
     };
   });
-  return { ok: true, input: { format: 'csv', ...meta, delimiter, ...(uIdx >= 0 ? { usageLocationColumn: header[uIdx]! } : {}), rows } };
+  return { ok: true, input: { format: 'csv', ...meta, delimiter, ...(uIdx >= 0 ? { usageLocationColumn: header[uIdx]! } : {}), ...(nearMisses.length > 0 ? { notes: nearMisses.slice(0, 10) } : {}), rows } };
 }
 
 /** One problem for a row naming every field that cannot be read: `row 3 (line 4): field hybrid: "maybe" is …`. */
