@@ -400,14 +400,23 @@ export function createActivities(deps: ActivityDeps) {
       const message = c === undefined ? undefined : failedChunk.get(c.chunk);
       return message === undefined ? 'its chunk failed' : `its chunk failed: ${message}`;
     };
-    // A failed chunk can leave rows licensed but never confirmed in Teams: a person must look at them.
+    const cancellations = await store.readCancellations(input.runKey);
+    // Rows of a cancelled batch that were licensed and still wait for Teams (planned at preflight, or in a slot).
+    const waitedFor = new Set([...chunkOfRow].filter(([, c]) => c.pollTeams).map(([row]) => row));
+    if (cancellations.batch) {
+      const { work } = await store.listChunkNumbers(input.runKey);
+      for (const id of work.filter((w) => w >= SLOT_CHUNK_BASE)) for (const w of (await store.readWork(input.runKey, id)) ?? []) if (w.pollTeams) waitedFor.add(w.row);
+    }
+    // A failed chunk can leave rows licensed but never confirmed in Teams: a person must look at them. A cancelled
+    // batch stops waiting: its licensed rows stay assigned (the licences are not taken back), and say so.
     const results = (await store.readChunks(input.runKey)).map((r): ChunkUserResult => {
       const c = chunkOfRow.get(r.row);
-      if (r.outcome !== 'assigned' || !c?.pollTeams || !failedChunk.has(c.chunk)) return r;
-      return { ...r, outcome: 'flagged', reason: 'no_calling_plan', message: errorText(`licences assigned, but the wait for Teams stopped (${chunkFailed(r.row)}); check the user in the Teams admin center`) };
+      if (r.outcome !== 'assigned' || !waitedFor.has(r.row)) return r;
+      if (c && failedChunk.has(c.chunk)) return { ...r, outcome: 'flagged', reason: 'no_calling_plan', message: errorText(`licences assigned, but the wait for Teams stopped (${chunkFailed(r.row)}); check the user in the Teams admin center`) };
+      if (!cancellations.batch) return r;
+      return { ...r, message: errorText([r.message, 'licences assigned; the batch was cancelled before Teams confirmed the calling plan, so it was not waited for: check the user in the Teams admin center (the licences were kept)'].filter(Boolean).join('; ')) };
     });
     const have = new Set(results.map((r) => r.row));
-    const cancellations = await store.readCancellations(input.runKey);
     // A row whose chunk never recorded a result is reported, never dropped; a waiting row of a cancelled batch (or a
     // cancelled waiting row) was never licensed: it ends cancelled.
     const missing: ChunkUserResult[] = plan.rows
