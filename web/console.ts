@@ -363,7 +363,7 @@ async function showBatch(batchId: string): Promise<void> {
     if (!batch) return;
     const wanted = filter.value;
     const cancellable = me?.features.cancelUser === true && RUNNING.has(batch.runtimeStatus ?? '') && batch.users.some((u) => u.outcome === 'scheduled');
-    rowsHead.replaceChildren(h('tr', {}, ...['Row', 'User', 'Outcome', 'Bought', 'Reason', 'Message', 'What to do', ...(cancellable ? ['Action'] : [])].map((c) => h('th', { scope: 'col' }, c))));
+    rowsHead.replaceChildren(h('tr', {}, ...['Row', 'User', 'Outcome', 'Reason', 'Message', 'What to do', 'Bought', ...(cancellable ? ['Action'] : [])].map((c) => h('th', { scope: 'col' }, c))));
     rowsBody.replaceChildren(
       ...batch.users
         .filter((u) => !wanted || shownOutcome(u, waitingSet) === wanted)
@@ -377,10 +377,10 @@ async function showBatch(batchId: string): Promise<void> {
             h('td', { class: 'num' }, String(u.row)),
             h('th', { scope: 'row', class: 'upn' }, u.userPrincipalName, u.displayName ? h('span', { class: 'name' }, u.displayName) : null),
             h('td', {}, outcome),
-            h('td', { class: 'skus' }, (u.addedSkus ?? []).join(', ') || '—'),
             h('td', {}, u.reason || '—'),
             h('td', { class: 'message' }, u.message || (outcome === 'scheduled' && u.scheduledFor ? `licences on ${time(u.scheduledFor)}` : '')),
             h('td', {}, nextStep(u, outcome)),
+            h('td', { class: 'skus' }, (u.addedSkus ?? []).join(', ') || '—'),
             cancellable ? h('td', {}, button) : null,
           );
         }),
