@@ -23,6 +23,9 @@ const tenant: TenantFile = {
     ...Object.entries(HOLDING).map(([userPrincipalName, assignedSkus]) => ({ userPrincipalName, usageLocation: 'US', assignedSkus, teamsProvisioningMinutes: 600 })),
     { userPrincipalName: 'ann_fabrikam.com#EXT#@contoso.onmicrosoft.com', userType: 'Guest' as const, usageLocation: null },
     { userPrincipalName: 'member@contoso.com', userType: 'Member' as const, usageLocation: null, teamsProvisioningMinutes: 30 },
+    // userType decides, not the UPN's form: a guest with a plain UPN, and a guest converted to a member (its UPN keeps #EXT#).
+    { userPrincipalName: 'vendor@contoso.com', userType: 'Guest' as const, usageLocation: 'US' },
+    { userPrincipalName: 'bo_fabrikam.com#EXT#@contoso.onmicrosoft.com', userType: 'Member' as const, usageLocation: 'US', teamsProvisioningMinutes: 30 },
   ],
 };
 
@@ -95,10 +98,11 @@ describe('licences by need, end to end', () => {
   it('never licenses a guest: the row fails guest_account with what to do, and Graph receives no write for it', async () => {
     const guest = 'ann_fabrikam.com#EXT#@contoso.onmicrosoft.com';
     const before = consumed();
-    const accepted = await postBatch(stack, { batchId: 'guests-1', profile: 'phone-domestic', users: [{ userPrincipalName: guest, usageLocation: 'GB' }, { userPrincipalName: 'member@contoso.com', usageLocation: 'US' }] });
+    const converted = 'bo_fabrikam.com#EXT#@contoso.onmicrosoft.com';
+    const accepted = await postBatch(stack, { batchId: 'guests-1', profile: 'phone-domestic', users: [{ userPrincipalName: guest, usageLocation: 'GB' }, { userPrincipalName: 'member@contoso.com', usageLocation: 'US' }, { userPrincipalName: 'vendor@contoso.com' }, { userPrincipalName: converted }] });
     expect(accepted.status).toBe(202);
     const report = await waitForReport(stack, 'guests-1', 120_000);
-    expect(outcomesByUpn(report)).toEqual({ [guest.toLowerCase()]: 'failed/guest_account', 'member@contoso.com': 'provisioned' });
+    expect(outcomesByUpn(report)).toEqual({ [guest.toLowerCase()]: 'failed/guest_account', 'member@contoso.com': 'provisioned', 'vendor@contoso.com': 'failed/guest_account', [converted.toLowerCase()]: 'provisioned' });
     const row = report.users.find((u) => u.userPrincipalName === guest)!;
     expect(row.message).toMatch(/is a guest account \(userType Guest\); dialtone does not license guests/);
     expect(row.addedSkus).toEqual([]);
@@ -106,7 +110,8 @@ describe('licences by need, end to end', () => {
     expect(stack.sim.record.stateChangingWrites.filter((w) => w.userId === user.id)).toEqual([]);
     expect(user.usageLocation).toBeNull();
     expect(held(guest)).toEqual([]);
-    // Only the member's seats were taken.
-    expect(consumed()).toEqual({ ...before, ENTERPRISEPACK: before.ENTERPRISEPACK! + 1, MCOEV: before.MCOEV! + 1, MCOPSTN1: before.MCOPSTN1! + 1 });
+    expect(held('vendor@contoso.com')).toEqual([]);
+    // Only the members' seats were taken.
+    expect(consumed()).toEqual({ ...before, ENTERPRISEPACK: before.ENTERPRISEPACK! + 2, MCOEV: before.MCOEV! + 2, MCOPSTN1: before.MCOPSTN1! + 2 });
   });
 });
