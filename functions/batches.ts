@@ -10,11 +10,12 @@ import type { DurableOrchestrationStatus } from 'durable-functions';
 import { appTime } from '../shared/adapters/app-time';
 import { charsetOf, newRunKey, type BatchStore, type RunKey } from '../shared/adapters/batch-store';
 import { UPLOADS_OWNER, type AppConfig, type Caller } from '../shared/adapters/config';
-import { liveCounts, mergeOutcomes, recheckOutlook, waitingRows } from '../shared/domain/batch';
+import { liveCounts, liveUsers, mergeOutcomes, recheckOutlook, waitingRows } from '../shared/domain/batch';
 import { checkCallbackUrl } from '../shared/domain/callback';
 import { BATCH_ID_RULE, MAX_INPUT_BYTES, isBatchId, parseInput, type ParsedInput } from '../shared/domain/input';
 import { cancelledOutcome, isCancelled } from '../shared/domain/onboarding';
 import type { UserOutcome } from '../shared/domain/outcomes';
+import { fileNotes, seatsBought } from '../shared/domain/report';
 import { isProfileName, normaliseProfileName } from '../shared/domain/profiles';
 import { errorText, shown } from '../shared/domain/text';
 import { isValidUpn, upnKey } from '../shared/domain/upn';
@@ -142,6 +143,11 @@ export function createBatchApi(deps: BatchApiDeps) {
     const parsed = parseInput(body, 'request body', { ...(json ? { json: true } : {}), ...(charset ? { charset } : {}) });
     if (!parsed.ok) {
       const code = parsed.error.code;
+      if (code === 'unknown_field') {
+        // Strict JSON (docs/strict-json.md): each unknown field by path, with the known name it is closest to.
+        const refused = problem(400, 'Unknown fields', parsed.error.message);
+        return { ...refused, jsonBody: { ...(refused.jsonBody as object), unknownFields: parsed.error.fields ?? [] } };
+      }
       return problem(code === 'too_many_rows' || code === 'too_large' ? 413 : code === 'unsupported_charset' ? 415 : 400, 'Unusable batch', parsed.error.message);
     }
     const requested = parsed.input.batchId ?? request.query.get('batchId') ?? undefined;
@@ -211,7 +217,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     if (view === 'summary') return { status: 200, jsonBody: summaryOf(request, batchId, state, instanceId.startsWith(`${UPLOADS_OWNER}~`)) };
     const custom = (state.customStatus ?? {}) as Partial<BatchStatus>;
     const done = await store.readReport(runKey);
-    if (done) return { status: 200, jsonBody: { ...done, runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'done' } };
+    if (done) return { status: 200, jsonBody: { ...done, fileNotes: fileNotes(done), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'done' } };
     const plan = await store.readPlan(runKey);
     if (!plan) return { status: 200, jsonBody: { batchId, runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'preflight', counts: null, users: [] } };
     const results = await store.readChunks(runKey);
@@ -223,12 +229,12 @@ export function createBatchApi(deps: BatchApiDeps) {
     const waiting: (Omit<UserOutcome, 'outcome'> & { outcome: 'scheduled' })[] = [];
     for (const w of waitingRows(plan, results)) {
       if (isCancelled(cancellations, w.row)) cancelled.push(cancelledOutcome(w, cancellations));
-      else waiting.push({ row: w.row, userPrincipalName: w.userPrincipalName, profile: w.profile, skus: [...w.skus], outcome: 'scheduled', reason: '', message: `waiting until ${w.scheduledFor} (or for the account to exist)`, advisories: [], scheduledFor: w.scheduledFor, assignedAt: null, provisionedAt: null, phoneNumber: null });
+      else waiting.push({ row: w.row, userPrincipalName: w.userPrincipalName, profile: w.profile, skus: [...w.skus], addedSkus: [], outcome: 'scheduled', reason: '', message: `waiting until ${w.scheduledFor} (or for the account to exist)`, advisories: [], scheduledFor: w.scheduledFor, assignedAt: null, provisionedAt: null, phoneNumber: null });
     }
     const settledUsers = [...users, ...cancelled];
     const counts = { ...liveCounts(plan, settledUsers), pending: plan.rows.length - settledUsers.length - waiting.length, scheduled: waiting.length };
-    const all = [...settledUsers, ...waiting].sort((a, b) => a.row - b.row);
-    return { status: 200, jsonBody: { batchId, source: plan.source, startedAt: plan.startedAt, finishedAt: null, deadline: plan.deadline, ...(plan.error ? { error: plan.error } : {}), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'licensing', counts, users: all } };
+    const all = [...liveUsers(plan, settledUsers), ...waiting].sort((a, b) => a.row - b.row);
+    return { status: 200, jsonBody: { batchId, source: plan.source, startedAt: plan.startedAt, finishedAt: null, deadline: plan.deadline, ...(plan.error ? { error: plan.error } : {}), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'licensing', counts, bought: seatsBought(settledUsers), fileNotes: fileNotes({ ...(plan.advisories ? { advisories: [...plan.advisories] } : {}), ...(plan.inputNotes ? { inputNotes: [...plan.inputNotes] } : {}) }), users: all } };
   }
 
   async function recheck(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

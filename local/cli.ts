@@ -9,7 +9,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { blobBatchId } from '../functions/intake-blob';
 import { mergeProfiles, normaliseProfileName, type Profiles } from '../shared/domain/profiles';
 import { reportToCsv, type BatchReport } from '../shared/domain/report';
-import { tenantFileSchema, type TenantFile } from './graph-sim/tenant';
+import { readTenantFile, type TenantFile } from './graph-sim/tenant';
 import { HOST_TIME_HEADER, isFinished, type LiveReport } from './batch-client';
 import { DEMO_INTRO, exitCodeFor, hostTimeText, progressLine, simulatedElapsed, summary } from './run-summary';
 import { startStack, type Stack } from './stack';
@@ -97,15 +97,9 @@ const fromUser = (path: string) => (isAbsolute(path) ? path : resolve(userFolder
 function loadTenant(path: string | undefined): TenantFile {
   const file = path ? fromUser(path) : DEMO_TENANT;
   if (!existsSync(file)) throw new UsageError(`tenant file not found: ${path}`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`${path ?? file}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  const parsed = tenantFileSchema.safeParse(raw);
-  if (!parsed.success) throw new UsageError(`${path ?? file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  const read = readTenantFile(readFileSync(file, 'utf8'), path ?? file);
+  if (!read.ok) throw new UsageError(read.message);
+  return read.tenant;
 }
 
 /** The profiles the app will know: the built-in ones with DIALTONE_PROFILES applied, as the app's configuration does. */

@@ -99,7 +99,8 @@ export function createActivities(deps: ActivityDeps) {
     const parsed = parseInput(read.bytes, sourceName, { ...(input.json ? { json: true } : {}), ...(read.charset ? { charset: read.charset } : {}) });
     if (!parsed.ok) return failPlan(input.runKey, base, parsed.error.message);
     const { format, encoding, delimiter, usageLocationColumn, advisories } = parsed.input;
-    const described = { ...base, input: { format, encoding, ...(delimiter ? { delimiter } : {}) }, advisories: [...advisories] };
+    const notes = parsed.input.notes ?? [];
+    const described = { ...base, input: { format, encoding, ...(delimiter ? { delimiter } : {}) }, advisories: [...advisories], ...(notes.length > 0 ? { inputNotes: [...notes] } : {}) };
     const batchProfile = parsed.input.profile ?? input.profile;
     const validated = validateRows(parsed.input.rows, { profiles: deps.profiles, defaultProfile: deps.defaultProfile, ...(batchProfile ? { batchProfile } : {}), schedule: { settings: deps.schedule ?? DEFAULT_SCHEDULE, now: new Date(input.startedAt) } });
 
@@ -211,6 +212,8 @@ export function createActivities(deps: ActivityDeps) {
     const read = (await graph.readUsers([a.userId])).get(a.userId);
     if (!read) throw new Error('Graph returned no answer for the user');
     if (!read.ok) return failed(read);
+    // Planned as a member; a guest now (the account was replaced or changed since): nothing is written.
+    if (read.value.userType?.toLowerCase() === 'guest') return { row: a.row, outcome: 'failed', reason: 'guest_account', message: 'the account is a guest account (userType Guest) now; dialtone does not license guests', assignedAt: null, provisionedAt: null };
     const held = new Set(read.value.skuIds.map((s) => s.toLowerCase()));
     const missing = a.addSkuIds.filter((s) => !held.has(s.toLowerCase()));
     const changes: (string | LicenceAddition)[] = [...missing];
@@ -239,7 +242,19 @@ export function createActivities(deps: ActivityDeps) {
       if (!assigned.ok) return failed(assigned);
     }
     const nothingToDo = a.addSkuIds.length === 0 && (a.enable ?? []).length === 0;
-    return { row: a.row, outcome: 'assigned', reason: nothingToDo ? 'already_licensed' : '', message: nothingToDo ? 'every licence in the row was already assigned' : '', assignedAt: null, provisionedAt: null };
+    // addedSkus is what the plan found missing and the user now holds: also when an earlier attempt's write landed
+    // and this one found nothing left to send.
+    const said = [nothingToDo ? 'the user\'s licences already give everything the row needs; nothing was bought' : '', a.advice?.note ?? ''].filter(Boolean).join('; ');
+    return {
+      row: a.row,
+      outcome: 'assigned',
+      reason: nothingToDo ? 'already_licensed' : '',
+      message: said,
+      ...(a.addedSkus && a.addedSkus.length > 0 ? { addedSkus: [...a.addedSkus] } : {}),
+      ...(a.advice && a.advice.advisories.length > 0 ? { advisories: [...a.advice.advisories] } : {}),
+      assignedAt: null,
+      provisionedAt: null,
+    };
   }
 
   /** Merges a group's results (or the number step's changes) into the stored chunk; answers how many still wait for Teams. */
@@ -253,7 +268,8 @@ export function createActivities(deps: ActivityDeps) {
       }
       for (const n of input.numbers ?? []) {
         const r = byRow.get(n.row);
-        if (r) byRow.set(n.row, { ...r, ...n });
+        // A slot-planned row's advisories are in its result: the number step's are added to them, not put in their place.
+        if (r) byRow.set(n.row, { ...r, ...n, ...(n.advisories && r.advisories ? { advisories: [...r.advisories, ...n.advisories] } : {}) });
       }
     });
     return { pending: pendingOf(work, merged).length };
@@ -384,14 +400,23 @@ export function createActivities(deps: ActivityDeps) {
       const message = c === undefined ? undefined : failedChunk.get(c.chunk);
       return message === undefined ? 'its chunk failed' : `its chunk failed: ${message}`;
     };
-    // A failed chunk can leave rows licensed but never confirmed in Teams: a person must look at them.
+    const cancellations = await store.readCancellations(input.runKey);
+    // Rows of a cancelled batch that were licensed and still wait for Teams (planned at preflight, or in a slot).
+    const waitedFor = new Set([...chunkOfRow].filter(([, c]) => c.pollTeams).map(([row]) => row));
+    if (cancellations.batch) {
+      const { work } = await store.listChunkNumbers(input.runKey);
+      for (const id of work.filter((w) => w >= SLOT_CHUNK_BASE)) for (const w of (await store.readWork(input.runKey, id)) ?? []) if (w.pollTeams) waitedFor.add(w.row);
+    }
+    // A failed chunk can leave rows licensed but never confirmed in Teams: a person must look at them. A cancelled
+    // batch stops waiting: its licensed rows stay assigned (the licences are not taken back), and say so.
     const results = (await store.readChunks(input.runKey)).map((r): ChunkUserResult => {
       const c = chunkOfRow.get(r.row);
-      if (r.outcome !== 'assigned' || !c?.pollTeams || !failedChunk.has(c.chunk)) return r;
-      return { ...r, outcome: 'flagged', reason: 'no_calling_plan', message: errorText(`licences assigned, but the wait for Teams stopped (${chunkFailed(r.row)}); check the user in the Teams admin center`) };
+      if (r.outcome !== 'assigned' || !waitedFor.has(r.row)) return r;
+      if (c && failedChunk.has(c.chunk)) return { ...r, outcome: 'flagged', reason: 'no_calling_plan', message: errorText(`licences assigned, but the wait for Teams stopped (${chunkFailed(r.row)}); check the user in the Teams admin center`) };
+      if (!cancellations.batch) return r;
+      return { ...r, message: errorText([r.message, 'licences assigned; the batch was cancelled before Teams confirmed the calling plan, so it was not waited for: check the user in the Teams admin center (the licences were kept)'].filter(Boolean).join('; ')) };
     });
     const have = new Set(results.map((r) => r.row));
-    const cancellations = await store.readCancellations(input.runKey);
     // A row whose chunk never recorded a result is reported, never dropped; a waiting row of a cancelled batch (or a
     // cancelled waiting row) was never licensed: it ends cancelled.
     const missing: ChunkUserResult[] = plan.rows

@@ -118,7 +118,7 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
     });
     for (let i = 0; i * input.chunkSize < toAssign.length; i++) {
       const id = slotChunkId(input.slot, input.round, i);
-      await store.saveWork(input.runKey, id, toAssign.slice(i * input.chunkSize, (i + 1) * input.chunkSize).map(assignmentOf));
+      await store.saveWork(input.runKey, id, toAssign.slice(i * input.chunkSize, (i + 1) * input.chunkSize).map((p) => assignmentOf(p, true)));
       chunks.push(id);
     }
     if (results.length > 0) await store.saveChunk(input.runKey, slotSettledChunkId(input.slot, input.round), results);

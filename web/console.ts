@@ -17,6 +17,8 @@ interface Row {
   userPrincipalName: string;
   profile: string;
   skus: string[];
+  /** Part numbers this run assigned to the user. */
+  addedSkus?: string[];
   outcome: string;
   reason: string;
   message: string;
@@ -37,6 +39,10 @@ interface Batch {
   runtimeStatus?: string;
   phase?: string;
   counts: Counts | null;
+  /** Seats bought so far, by part number. */
+  bought?: Record<string, number>;
+  /** Notes about the input file as a whole (encoding, columns read or not), as sentences. */
+  fileNotes?: string[];
   users: Row[];
 }
 
@@ -318,11 +324,17 @@ const CALLING_PLAN = /^(MCOPSTN(?!C$|PP$)|MCOTEAMS_ESSENTIALS$)/;
 
 /**
  * Rows whose licences are assigned and who wait for Teams to show the calling plan. The status API counts them
- * (`counts.waiting`) and lists them as `assigned` with no `provisionedAt`; the rows holding a calling plan are they.
+ * (`counts.waiting`) and lists them as `waiting` (an older app listed them as `assigned` with no `provisionedAt`).
  */
 function waitingRows(b: Batch): Row[] {
   if (!RUNNING.has(b.runtimeStatus ?? '') || !(b.counts?.waiting ?? 0)) return [];
-  return b.users.filter((u) => u.outcome === 'assigned' && !u.reason && u.assignedAt && !u.provisionedAt && u.skus.some((k) => CALLING_PLAN.test(k)));
+  return b.users.filter((u) => u.outcome === 'waiting' || (u.outcome === 'assigned' && !u.reason && u.assignedAt && !u.provisionedAt && u.skus.some((k) => CALLING_PLAN.test(k))));
+}
+
+/** "3 × MCOPSTN1, 1 × MCOEV": the seats a batch bought (the report's bought), or "nothing". */
+function boughtText(bought: Record<string, number> | undefined): string {
+  const parts = Object.entries(bought ?? {}).map(([sku, n]) => `${n} × ${sku}`);
+  return parts.length > 0 ? parts.join(', ') : 'nothing';
 }
 
 function shownOutcome(u: Row, waiting: ReadonlySet<number>): string {
@@ -431,7 +443,7 @@ async function showBatch(batchId: string): Promise<void> {
     if (!batch) return;
     const wanted = filter.value;
     const cancellable = me?.features.cancelUser === true && RUNNING.has(batch.runtimeStatus ?? '') && batch.users.some((u) => u.outcome === 'scheduled');
-    rowsHead.replaceChildren(h('tr', {}, ...['Row', 'User', 'Outcome', 'Reason', 'Message', 'Phone number', 'Advisories', 'What to do', ...(cancellable ? ['Action'] : [])].map((c) => h('th', { scope: 'col' }, c))));
+    rowsHead.replaceChildren(h('tr', {}, ...['Row', 'User', 'Outcome', 'Reason', 'Message', 'Phone number', 'Advisories', 'What to do', 'Bought', ...(cancellable ? ['Action'] : [])].map((c) => h('th', { scope: 'col' }, c))));
     rowsBody.replaceChildren(
       ...batch.users
         .filter((u) => !wanted || shownOutcome(u, waitingSet) === wanted)
@@ -450,6 +462,7 @@ async function showBatch(batchId: string): Promise<void> {
             h('td', { class: 'phone', 'data-field': 'phone' }, u.phoneNumber ?? '—'),
             h('td', { class: 'advisories', 'data-field': 'advisories' }, u.advisories.length === 0 ? '—' : h('ul', {}, ...u.advisories.map((a) => h('li', { 'data-advisory': a }, me?.advisories?.[a] ?? a)))),
             h('td', { 'data-field': 'next' }, nextStep(u, outcome)),
+            h('td', { class: 'skus', 'data-field': 'bought' }, (u.addedSkus ?? []).join(', ') || '—'),
             cancellable ? h('td', {}, button) : null,
           );
         }),
@@ -559,6 +572,8 @@ async function showBatch(batchId: string): Promise<void> {
           ['Deadline', time(b.deadline)],
           ['Finished', b.finishedAt ? time(b.finishedAt) : 'not yet'],
           ['Status', statusText(b.runtimeStatus, b.phase)],
+          ['Bought', boughtText(b.bought)],
+          ...(b.fileNotes ?? []).map((n) => ['File', n] as const),
         ] as const).map(([k, v]) => h('div', { 'data-fact': k.toLowerCase() }, h('dt', {}, k), h('dd', {}, v))),
       );
       countsBox.replaceChildren(h('h2', { id: 'counts-h' }, 'Counts'), countsList(b.counts));

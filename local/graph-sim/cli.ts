@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startGraphSimulator } from './server';
-import { tenantFileSchema } from './tenant';
+import { readTenantFile } from './tenant';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { tenant: { type: 'string' }, port: { type: 'string' }, 'no-throttling': { type: 'boolean' } } });
   if (!values.tenant) throw new Error('usage: npm run graph-sim -- --tenant FILE [--port N] [--no-throttling]');
-  const parsed = tenantFileSchema.safeParse(JSON.parse(readFileSync(values.tenant, 'utf8')));
-  if (!parsed.success) throw new Error(`${values.tenant}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const sim = await startGraphSimulator({ tenant: parsed.data, ...(values.port ? { port: Number(values.port) } : {}), throttling: !values['no-throttling'] });
+  const read = readTenantFile(readFileSync(values.tenant, 'utf8'), values.tenant);
+  if (!read.ok) throw new Error(read.message);
+  const sim = await startGraphSimulator({ tenant: read.tenant, ...(values.port ? { port: Number(values.port) } : {}), throttling: !values['no-throttling'] });
   const caFile = join(tmpdir(), `dialtone-graph-sim-${process.pid}.pem`);
   writeFileSync(caFile, sim.caPem);
   console.log(`Graph simulator listening on ${sim.url}/v1.0 (${sim.tenant.userCount()} users)`);

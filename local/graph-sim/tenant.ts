@@ -7,12 +7,13 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { builtInSku, SERVICE_PLAN_IDS, canonicalPartNumber, capabilitiesOf, type Capability } from '../../shared/domain/catalog';
 import { SERVICE_PLAN_DEPENDENCIES, unmetDependencies } from '../../shared/domain/holdings';
+import { closestName, jsonSyntaxErrorAt, lineAndColumn } from '../../shared/domain/input';
 import { SIM_NUMBER_TYPES, SimNumberBook, type NumberBookSnapshot } from './numbers';
 import { PUBLISHED_SKUS } from './published-skus';
 
 const heldSku = z.union([
   z.string(),
-  z.object({
+  z.strictObject({
     sku: z.string().min(1),
     /** Service plan names switched off in this assignment. */
     disabledPlans: z.array(z.string()).default([]),
@@ -27,23 +28,25 @@ const heldSku = z.union([
 /** What Teams configuration reads answer instead of the configuration: 403 (consent missing) or 404 (not in Teams). */
 const teamsReadStatus = z.union([z.literal(401), z.literal(403), z.literal(404)]);
 
-export const tenantFileSchema = z.object({
+export const tenantFileSchema = z.strictObject({
   tenantId: z.string().optional(),
   skus: z.array(
-    z.object({
+    z.strictObject({
       skuPartNumber: z.string().min(1),
       skuId: z.string().optional(),
-      prepaidUnits: z.union([z.number().int().min(0), z.object({ enabled: z.number().int().min(0), warning: z.number().int().min(0).optional(), suspended: z.number().int().min(0).optional() })]),
+      prepaidUnits: z.union([z.number().int().min(0), z.strictObject({ enabled: z.number().int().min(0), warning: z.number().int().min(0).optional(), suspended: z.number().int().min(0).optional() })]),
       consumedUnits: z.number().int().min(0).default(0),
       capabilityStatus: z.enum(['Enabled', 'Warning', 'Suspended', 'Deleted', 'LockedOut']).optional(),
       servicePlans: z.array(z.string()).optional(),
     }),
   ),
   users: z.array(
-    z.object({
+    z.strictObject({
       userPrincipalName: z.string().min(3),
       id: z.string().optional(),
       usageLocation: z.string().length(2).nullable().default(null),
+      /** Graph's userType; invited guests are Guest. */
+      userType: z.enum(['Member', 'Guest']).default('Member'),
       assignedSkus: z.array(heldSku).default([]),
       teamsProvisioningMinutes: z.number().min(0).nullable().default(30),
       teamsReadStatus: teamsReadStatus.optional(),
@@ -60,7 +63,7 @@ export const tenantFileSchema = z.object({
   /** The tenant's Teams phone numbers; assignedTo is the UPN of the user holding one, or null. */
   numbers: z
     .array(
-      z.object({
+      z.strictObject({
         telephoneNumber: z.string().regex(/^\+?[1-9]\d{1,14}$/, 'must be E.164'),
         numberType: z.enum(SIM_NUMBER_TYPES),
         isoCountryCode: z.string().length(2).nullable().default(null),
@@ -71,6 +74,39 @@ export const tenantFileSchema = z.object({
     .default([]),
 });
 export type TenantFile = z.input<typeof tenantFileSchema>;
+
+/** Every field name a tenant file may use, at any level: what an unknown field is compared with. */
+const TENANT_FILE_FIELDS = ['tenantId', 'skus', 'users', 'mutuallyExclusive', 'teamsReadStatus', 'dependencies', 'numbers', 'skuPartNumber', 'skuId', 'prepaidUnits', 'enabled', 'warning', 'suspended', 'consumedUnits', 'capabilityStatus', 'servicePlans', 'userPrincipalName', 'id', 'usageLocation', 'userType', 'assignedSkus', 'sku', 'disabledPlans', 'viaGroup', 'state', 'error', 'teamsProvisioningMinutes', 'createdAfterMinutes', 'telephoneNumber', 'numberType', 'isoCountryCode', 'assignedTo', 'locationId'];
+
+/**
+ * Reads a tenant file as strictly as the app reads a JSON batch (docs/strict-json.md): malformed JSON is named by line
+ * and column, and a field the simulator does not know refuses the file, naming its path and the closest known name
+ * (a misspelt "teamsProvisioningMinute" would otherwise silently give the default).
+ */
+export function readTenantFile(text: string, name: string): { ok: true; tenant: z.output<typeof tenantFileSchema> } | { ok: false; message: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch {
+    const body = text.replace(/^\uFEFF/, '');
+    const at = jsonSyntaxErrorAt(body);
+    const { line, column } = lineAndColumn(body, at);
+    return { ok: false, message: `${name}: not valid JSON: line ${line}, column ${column}${at >= body.length ? ': the text ends too early' : ''}` };
+  }
+  const parsed = tenantFileSchema.safeParse(raw);
+  if (parsed.success) return { ok: true, tenant: parsed.data };
+  const problems = parsed.error.issues.flatMap((i) => {
+    const at = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    if (i.code === 'unrecognized_keys') {
+      return i.keys.map((k) => {
+        const closest = closestName(k, TENANT_FILE_FIELDS);
+        return `${at ? `${at}.` : ''}${k}: unknown field${closest ? `; did you mean ${closest}?` : ''}`;
+      });
+    }
+    return [`${at || '(top)'}: ${i.message}`];
+  });
+  return { ok: false, message: `${name}: ${problems.join('; ')}` };
+}
 
 /** Minutes after assignment until Teams shows a feature other than CallingPlan. */
 export const DEFAULT_FEATURE_DELAY_MINUTES = 5;
@@ -117,6 +153,7 @@ export interface SimAssignment {
 export interface SimUser {
   readonly id: string;
   readonly userPrincipalName: string;
+  readonly userType: 'Member' | 'Guest';
   usageLocation: string | null;
   /** When this simulator last set the usage location (for the replication lag), ms. */
   usageLocationSetAt: number | null;
@@ -211,6 +248,7 @@ export class SimTenant {
       const user: SimUser = {
         id: u.id ?? stableGuid(`user:${u.userPrincipalName.toLowerCase()}`),
         userPrincipalName: u.userPrincipalName,
+        userType: u.userType,
         usageLocation: u.usageLocation ? u.usageLocation.toUpperCase() : null,
         usageLocationSetAt: null,
         assignments: [],
@@ -475,6 +513,7 @@ export class SimTenant {
       userPrincipalName: user.userPrincipalName,
       displayName: user.userPrincipalName.split('@')[0],
       mail: user.userPrincipalName,
+      userType: user.userType,
       usageLocation: user.usageLocation,
       assignedLicenses: [...licences.values()].map((l) => ({ disabledPlans: [...l.disabledPlans].map(planId), skuId: l.skuId })),
       // A plan switched off is listed with capabilityStatus Deleted (as admins report seeing it; the docs do not say);

@@ -18,7 +18,8 @@ export function graphScopeFor(baseUrl: string): string {
 }
 const BATCH_SIZE = 20;
 // licenseAssignmentStates comes back only when $select-ed (user resource, Graph v1.0); it tells group from direct.
-const USER_SELECT = 'id,userPrincipalName,usageLocation,assignedLicenses,assignedPlans,licenseAssignmentStates';
+// userType (Member or Guest) also only when $select-ed: guests are never licensed.
+const USER_SELECT = 'id,userPrincipalName,userType,usageLocation,assignedLicenses,assignedPlans,licenseAssignmentStates';
 
 export interface GraphAdapterOptions {
   readonly baseUrl: string;
@@ -349,6 +350,7 @@ function namePermission(operation: GraphOperation, f: GraphFailure): GraphFailur
 interface UserBody {
   id?: string;
   userPrincipalName?: string;
+  userType?: string | null;
   usageLocation?: string | null;
   assignedLicenses?: { skuId?: string; disabledPlans?: string[] }[];
   assignedPlans?: { servicePlanId?: string; capabilityStatus?: string }[];
@@ -366,6 +368,7 @@ function directoryUser(raw: unknown, asked: string): DirectoryUser {
     id: b.id ?? '',
     userPrincipalName: b.userPrincipalName ?? asked,
     usageLocation: b.usageLocation ?? null,
+    ...(typeof b.userType === 'string' ? { userType: b.userType } : {}),
     skuIds: licences.map((l) => l.skuId),
     licences,
     plans,

@@ -14,6 +14,13 @@ export interface PlannedAssignment {
   readonly row: number;
   readonly userId: string;
   readonly addSkuIds: readonly string[];
+  /** addSkuIds by part number, for the report's addedSkus (absent in work stored before it existed). */
+  readonly addedSkus?: readonly string[];
+  /**
+   * What the report says of a row planned when its slot's time came (a row planned in preflight has it in the stored
+   * plan): its advisories and the message's note.
+   */
+  readonly advice?: { readonly advisories: readonly Advisory[]; readonly note?: string };
   /** Service plans to switch on in SKUs the user holds directly (absent in plans stored before it existed). */
   readonly enable?: readonly PlanEnablement[];
   readonly setUsageLocation: string | null;
@@ -34,6 +41,8 @@ export interface ChunkUserResult {
   readonly advisories?: readonly Advisory[];
   readonly reason: Reason | '';
   readonly message: string;
+  /** Part numbers this run assigned to the user (absent: none, or a result stored before it existed). */
+  readonly addedSkus?: readonly string[];
   readonly assignedAt: string | null;
   readonly provisionedAt: string | null;
   /** The number the user holds after the number step (assigned, or kept), when there was one. */
@@ -50,19 +59,23 @@ export interface StoredPlan {
   readonly error?: string;
   readonly input?: InputDescription;
   readonly advisories?: readonly InputAdvisory[];
+  /** Notes about the input naming what they are about (ParsedInput.notes). */
+  readonly inputNotes?: readonly string[];
   readonly rows: readonly StoredRow[];
   readonly chunkSize: number;
   /** Due hours (ISO) of the slots that rows with a later start date, or a missing account, wait in. */
   readonly slots?: readonly string[];
 }
 
-export function assignmentOf(p: AssignmentPlan): PlannedAssignment {
-  return { row: p.row, userId: p.userId, addSkuIds: [...p.addSkuIds], ...(p.enable.length > 0 ? { enable: p.enable.map((e) => ({ skuId: e.skuId, planIds: [...e.planIds] })) } : {}), setUsageLocation: p.setUsageLocation, pollTeams: p.pollTeams, ...(p.waitFor ? { waitFor: p.waitFor } : {}), ...(p.number ? { number: p.number } : {}) };
+/** The chunk's work for a planned row; `inSlot` when planned as its slot's time came (its advice travels with it). */
+export function assignmentOf(p: AssignmentPlan, inSlot = false): PlannedAssignment {
+  const advice = inSlot && (p.advisories.length > 0 || p.note) ? { advice: { advisories: [...p.advisories], ...(p.note ? { note: p.note } : {}) } } : {};
+  return { row: p.row, userId: p.userId, addSkuIds: [...p.addSkuIds], ...(p.addedSkus && p.addedSkus.length > 0 ? { addedSkus: [...p.addedSkus] } : {}), ...advice, ...(p.enable.length > 0 ? { enable: p.enable.map((e) => ({ skuId: e.skuId, planIds: [...e.planIds] })) } : {}), setUsageLocation: p.setUsageLocation, pollTeams: p.pollTeams, ...(p.waitFor ? { waitFor: p.waitFor } : {}), ...(p.number ? { number: p.number } : {}) };
 }
 
 /** The assignments of the plan, cut into chunks of at most `size`, in row order. */
 export function chunkAssignments(rows: readonly StoredRow[], size: number): PlannedAssignment[][] {
-  const assignments = rows.filter((r): r is AssignmentPlan => r.kind === 'assign').map(assignmentOf);
+  const assignments = rows.filter((r): r is AssignmentPlan => r.kind === 'assign').map((r) => assignmentOf(r));
   const chunks: PlannedAssignment[][] = [];
   for (let i = 0; i < assignments.length; i += size) chunks.push(assignments.slice(i, i + size));
   return chunks;
@@ -81,7 +94,7 @@ export function mergeOutcomes(plan: StoredPlan, results: readonly ChunkUserResul
     if (!r) continue;
     if (p.kind === 'scheduled') {
       // Its outcome came from its slot: settled there (cancelled, rejected, failed), or from the chunk that licensed it.
-      out.push({ row: p.row, userPrincipalName: p.userPrincipalName, profile: p.profile, skus: [...p.skus], outcome: r.outcome, reason: r.reason, message: r.message, advisories: [...(r.advisories ?? [])], scheduledFor: p.scheduledFor, assignedAt: r.assignedAt, provisionedAt: r.provisionedAt, phoneNumber: r.phoneNumber ?? null });
+      out.push({ row: p.row, userPrincipalName: p.userPrincipalName, profile: p.profile, skus: [...p.skus], addedSkus: [...(r.addedSkus ?? [])], outcome: r.outcome, reason: r.reason, message: r.message, advisories: [...(r.advisories ?? [])], scheduledFor: p.scheduledFor, assignedAt: r.assignedAt, provisionedAt: r.provisionedAt, phoneNumber: r.phoneNumber ?? null });
       continue;
     }
     out.push({
@@ -91,9 +104,10 @@ export function mergeOutcomes(plan: StoredPlan, results: readonly ChunkUserResul
       userPrincipalName: p.userPrincipalName,
       profile: p.profile,
       skus: [...p.skus],
+      addedSkus: [...(r.addedSkus ?? (licensed(r.outcome) ? (p.addedSkus ?? []) : []))],
       outcome: r.outcome,
       reason: r.reason,
-      message: r.message || (r.outcome === 'failed' ? '' : (p.note ?? '')),
+      message: r.outcome === 'failed' ? r.message : [r.message, p.note].filter(Boolean).join('; '),
       advisories: r.outcome === 'failed' ? [] : [...p.advisories, ...(r.advisories ?? [])],
       assignedAt: r.assignedAt,
       provisionedAt: r.provisionedAt,
@@ -103,14 +117,24 @@ export function mergeOutcomes(plan: StoredPlan, results: readonly ChunkUserResul
   return out;
 }
 
+/** Outcomes that mean the row's licences were assigned. */
+function licensed(outcome: ChunkUserResult['outcome']): boolean {
+  return outcome === 'assigned' || outcome === 'provisioned' || outcome === 'flagged';
+}
+
 /**
  * Counts while a batch runs. `waiting` are users whose licences are assigned and who wait for Teams to show the calling
  * plan: they are not counted as `assigned` (which, at the end, means "nothing to wait for"); `pending` have no result yet.
  */
 export type LiveCounts = OutcomeCounts & { pending: number; waiting: number };
 
+/** Rows licensed and watched in Teams: while the batch runs, `assigned` for them means waiting for Teams. */
+function polledRows(plan: StoredPlan): Set<number> {
+  return new Set(plan.rows.filter((r) => r.kind === 'assign' && r.pollTeams).map((r) => r.row));
+}
+
 export function liveCounts(plan: StoredPlan, users: readonly UserOutcome[]): LiveCounts {
-  const polled = new Set(plan.rows.filter((r) => r.kind === 'assign' && r.pollTeams).map((r) => r.row));
+  const polled = polledRows(plan);
   const waiting = users.filter((u) => u.outcome === 'assigned' && polled.has(u.row)).length;
   const counts = countOutcomes(users, plan.rows.length);
   return { ...counts, assigned: counts.assigned - waiting, pending: plan.rows.length - users.length, waiting };
@@ -128,6 +152,18 @@ export function recheckOutlook(plan: StoredPlan, users: readonly UserOutcome[]):
   return { waiting: liveCounts(plan, users).waiting, coming };
 }
 
+/** A row of the live status: `waiting` while its licences are assigned and Teams does not show them yet. */
+export type LiveUserOutcome = Omit<UserOutcome, 'outcome' | 'reason'> & { outcome: UserOutcome['outcome'] | 'waiting'; reason: UserOutcome['reason'] };
+
+/**
+ * The rows as the live status shows them, matching liveCounts: a licensed row that waits for Teams is `waiting` (with
+ * no reason yet; `assigned` means, at the end, that there was nothing to wait for), and every row has addedSkus.
+ */
+export function liveUsers(plan: StoredPlan, users: readonly UserOutcome[]): LiveUserOutcome[] {
+  const polled = polledRows(plan);
+  return users.map((u) => ({ ...u, addedSkus: [...(u.addedSkus ?? [])], ...(u.outcome === 'assigned' && polled.has(u.row) ? { outcome: 'waiting' as const, reason: '' as const } : {}) }));
+}
+
 export function finalReport(plan: StoredPlan, results: readonly ChunkUserResult[], finishedAt: string): BatchReport {
   return buildReport({
     batchId: plan.batchId,
@@ -138,6 +174,7 @@ export function finalReport(plan: StoredPlan, results: readonly ChunkUserResult[
     ...(plan.error ? { error: plan.error } : {}),
     ...(plan.input ? { input: plan.input } : {}),
     ...(plan.advisories && plan.advisories.length > 0 ? { advisories: [...plan.advisories] } : {}),
+    ...(plan.inputNotes && plan.inputNotes.length > 0 ? { inputNotes: [...plan.inputNotes] } : {}),
     users: mergeOutcomes(plan, results),
     total: plan.rows.length,
   });

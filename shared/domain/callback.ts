@@ -2,7 +2,7 @@
 // so a batch cannot make the app call anywhere it likes), what is sent when the batch is done, and how long and how
 // often delivery is tried. Signing and sending are the adapter's (shared/adapters/callback.ts).
 import type { UserOutcome } from './outcomes';
-import type { BatchReport, OutcomeCounts } from './report';
+import { seatsBought, type BatchReport, type OutcomeCounts, type SeatsBought } from './report';
 
 export const MAX_CALLBACK_URL_LENGTH = 2048;
 
@@ -59,11 +59,13 @@ export interface CallbackPayload {
   readonly batchId: string;
   readonly statusUrl: string;
   readonly counts: OutcomeCounts;
+  /** Seats the run bought, by part number (the report's bought). */
+  readonly bought: SeatsBought;
   readonly users: UserOutcome[];
 }
 
 export function callbackPayload(report: BatchReport, statusUrl: string): CallbackPayload {
-  return { batchId: report.batchId, statusUrl, counts: report.counts, users: report.users.filter((u) => u.outcome === 'failed' || u.outcome === 'flagged') };
+  return { batchId: report.batchId, statusUrl, counts: report.counts, bought: report.bought ?? seatsBought(report.users), users: report.users.filter((u) => u.outcome === 'failed' || u.outcome === 'flagged') };
 }
 
 /** One delivery attempt, as the report records it. */

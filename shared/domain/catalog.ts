@@ -14,11 +14,20 @@ export type Capability =
   | 'communicationsCredits'
   | 'officeSuite';
 
+/**
+ * The kinds of Calling Plan a profile may ask for. A user who holds a plan of the kind asked for (or Domestic and
+ * International when Domestic is asked for) has that need met: the table's domestic plans with minutes (120, 240) are
+ * domestic plans too.
+ */
+export type CallingPlanKind = 'domestic' | 'international' | 'payAsYouGo' | 'regional';
+
 export interface ServicePlanCapability {
   /** The service plan's name as subscribedSkus gives it; null where the table gives none (matched by id only). */
   readonly name: string | null;
   readonly id: string;
   readonly capability: Capability;
+  /** For a Calling Plan: which kind (from the plan's name in the table). */
+  readonly kind?: CallingPlanKind;
 }
 
 /**
@@ -39,19 +48,19 @@ export const SERVICE_PLANS: readonly ServicePlanCapability[] = [
   { name: 'MCOEVSMB', id: 'ed777b71-af04-42ca-9798-84344c66f7c6', capability: 'phoneSystem' },
   // Teams Phone Mobile: Phone System with the number from a mobile operator, no Calling Plan.
   { name: 'MCOFMC1', id: 'cb22fbd7-ed7d-4786-a27a-e4cd617b69c0', capability: 'phoneSystem' },
-  { name: 'MCOPSTN1', id: '4ed3ff63-69d7-4fb7-b984-5aec7f605ca8', capability: 'callingPlan' },
-  { name: 'MCOPSTN2', id: '5a10155d-f5c1-411a-a8ec-e99aae125390', capability: 'callingPlan' },
+  { name: 'MCOPSTN1', id: '4ed3ff63-69d7-4fb7-b984-5aec7f605ca8', capability: 'callingPlan', kind: 'domestic' },
+  { name: 'MCOPSTN2', id: '5a10155d-f5c1-411a-a8ec-e99aae125390', capability: 'callingPlan', kind: 'international' },
   // The plan of MCOPSTNPP, "Skype for Business PSTN Usage Calling Plan" in the table: a usage-billed calling plan.
-  { name: 'MCOPSTN3', id: '6b340437-d6f9-4dc5-8cc2-99163f7f83d6', capability: 'callingPlan' },
-  { name: 'MCOPSTN5', id: '54a152dc-90de-4996-93d2-bc47e670fc06', capability: 'callingPlan' },
-  { name: 'MCOPSTN6', id: '346d83bf-6fe6-42ca-b424-b9300d2e21bf', capability: 'callingPlan' },
-  { name: 'MCOPSTN8', id: '16935b20-87c0-4908-934a-22aa267d0d26', capability: 'callingPlan' },
-  { name: 'MCOPSTN_PAYG_1', id: '156a1efe-17cd-4b03-9f17-2eb512298fb3', capability: 'callingPlan' },
-  { name: 'MCOPSTN1_GOV', id: '3c8a8792-7866-409b-bb61-1b20ace0368b', capability: 'callingPlan' },
-  { name: 'MCOPSTNEAU', id: '7861360b-dc3b-4eba-a3fc-0d323a035746', capability: 'callingPlan' },
-  { name: 'PSTN5_US', id: '1346d5e6-15a6-4b88-9693-806ff7296a7a', capability: 'callingPlan' },
+  { name: 'MCOPSTN3', id: '6b340437-d6f9-4dc5-8cc2-99163f7f83d6', capability: 'callingPlan', kind: 'payAsYouGo' },
+  { name: 'MCOPSTN5', id: '54a152dc-90de-4996-93d2-bc47e670fc06', capability: 'callingPlan', kind: 'domestic' },
+  { name: 'MCOPSTN6', id: '346d83bf-6fe6-42ca-b424-b9300d2e21bf', capability: 'callingPlan', kind: 'domestic' },
+  { name: 'MCOPSTN8', id: '16935b20-87c0-4908-934a-22aa267d0d26', capability: 'callingPlan', kind: 'domestic' },
+  { name: 'MCOPSTN_PAYG_1', id: '156a1efe-17cd-4b03-9f17-2eb512298fb3', capability: 'callingPlan', kind: 'payAsYouGo' },
+  { name: 'MCOPSTN1_GOV', id: '3c8a8792-7866-409b-bb61-1b20ace0368b', capability: 'callingPlan', kind: 'domestic' },
+  { name: 'MCOPSTNEAU', id: '7861360b-dc3b-4eba-a3fc-0d323a035746', capability: 'callingPlan', kind: 'regional' },
+  { name: 'PSTN5_US', id: '1346d5e6-15a6-4b88-9693-806ff7296a7a', capability: 'callingPlan', kind: 'domestic' },
   // "Skype for Business PSTN Calling Domestic Small" (a second MCOPSTN5 SKU): the table gives no string name.
-  { name: null, id: '9a0125a5-c8f8-4526-b231-49e2abe0ebce', capability: 'callingPlan' },
+  { name: null, id: '9a0125a5-c8f8-4526-b231-49e2abe0ebce', capability: 'callingPlan', kind: 'domestic' },
   { name: 'MCOMEETADV', id: '3e26ee1f-8a5f-4d52-aee2-b81ce45c8f40', capability: 'audioConferencing' },
   { name: 'MCOMEETADV_GOV', id: 'f544b08d-1645-4287-82de-8d91f37c02a1', capability: 'audioConferencing' },
   { name: 'MCOMEETADV_AR_GCCHigh', id: 'f1e3613f-3818-4254-9b5e-f02d803384e0', capability: 'audioConferencing' },
@@ -82,6 +91,12 @@ export interface CatalogSku {
   readonly notSoldIn: readonly string[];
   /** An E5 suite: its users are recommended Communications Credits. */
   readonly e5?: true;
+  /**
+   * The Teams SKU sold beside a "no Teams" suite (Microsoft Teams Enterprise / EEA): bought instead of a whole suite
+   * when a user's suite qualifies but lacks Teams (Teams/includes/eea-teams-licensing.md in
+   * MicrosoftDocs/OfficeDocs-SkypeForBusiness).
+   */
+  readonly teamsBesideSuite?: true;
 }
 
 const O365 = ['MCOSTANDARD'];
@@ -95,6 +110,7 @@ export const CATALOG: readonly CatalogSku[] = [
   { partNumber: 'SPE_E3', productName: 'Microsoft 365 E3', skuId: '05e9a617-0261-4cee-bb44-138d3ef5d965', servicePlans: ['TEAMS1', ...O365], notSoldIn: [] },
   { partNumber: 'SPE_E5', productName: 'Microsoft 365 E5', skuId: '06ebc4ee-1bb5-47dd-8120-11324bc54e06', servicePlans: ['MCOMEETADV', 'MCOEV', 'TEAMS1', ...O365], notSoldIn: [], e5: true },
   { partNumber: 'SPE_E5_NOPSTNCONF', productName: 'Microsoft 365 E5 without Audio Conferencing', skuId: 'cd2925a3-5076-4233-8931-638a8c94f773', servicePlans: ['MCOEV', 'TEAMS1', ...O365], notSoldIn: [], e5: true },
+  { partNumber: 'SPB', productName: 'Microsoft 365 Business Premium', skuId: 'cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46', servicePlans: ['TEAMS1', ...O365], notSoldIn: [] },
   { partNumber: 'SPE_E5_CALLINGMINUTES', productName: 'Microsoft 365 E5 with Calling Minutes', skuId: 'a91fc4e0-65e5-4266-aa76-4037509c1626', servicePlans: ['MCOMEETADV', 'MCOPSTN8', 'MCOEV', 'TEAMS1', ...O365], notSoldIn: [], e5: true },
   // "No Teams" suites (sold since 2024): Phone System and Audio Conferencing need a Teams SKU beside them.
   { partNumber: 'Office_365_E3_(no_Teams)', productName: 'Office 365 E3 (no Teams)', skuId: '46c3a859-c90d-40b3-9551-6178a48d5c18', servicePlans: [...O365], notSoldIn: [] },
@@ -102,7 +118,7 @@ export const CATALOG: readonly CatalogSku[] = [
   { partNumber: 'Microsoft_365_E3_(no_Teams)', productName: 'Microsoft 365 E3 (no Teams)', skuId: 'dcf0408c-aaec-446c-afd4-43e3683943ea', servicePlans: [...O365], notSoldIn: [] },
   { partNumber: 'Microsoft_365_E5_(no_Teams)', productName: 'Microsoft 365 E5 (no Teams)', skuId: '18a4bd3f-0b5b-4887-b04f-61dd0ee15f5e', servicePlans: ['MCOMEETADV', 'MCOEV', ...O365], notSoldIn: [], e5: true },
   // The Teams SKU for those suites. The table lists no "Microsoft Teams Enterprise" row; this is its Teams row.
-  { partNumber: 'Microsoft_Teams_EEA_New', productName: 'Microsoft Teams EEA', skuId: '7e74bd05-2c47-404e-829a-ba95c66fe8e5', servicePlans: ['TEAMS1'], notSoldIn: [] },
+  { partNumber: 'Microsoft_Teams_EEA_New', productName: 'Microsoft Teams EEA', skuId: '7e74bd05-2c47-404e-829a-ba95c66fe8e5', servicePlans: ['TEAMS1'], notSoldIn: [], teamsBesideSuite: true },
   // Phone System and Calling Plans.
   { partNumber: 'MCOEV', productName: 'Microsoft Teams Phone Standard', skuId: 'e43b5b99-8dfb-405f-9987-dc307f34bcbd', servicePlans: ['MCOEV'], notSoldIn: [] },
   { partNumber: 'MCOEVSMB_1', productName: 'Microsoft Teams Phone Standard for Small and Medium Business', skuId: 'aa6791d3-bb09-4bc2-afed-c30c3fe26032', servicePlans: ['MCOEVSMB'], notSoldIn: [] },
@@ -166,11 +182,41 @@ export type ServicePlanRef = string | { readonly servicePlanName: string; readon
 export function capabilitiesOf(servicePlans: readonly ServicePlanRef[]): Set<Capability> {
   const caps = new Set<Capability>();
   for (const plan of servicePlans) {
-    const { servicePlanName, servicePlanId } = typeof plan === 'string' ? { servicePlanName: plan, servicePlanId: undefined } : plan;
-    const known = (servicePlanId ? PLAN_BY_ID.get(servicePlanId.toLowerCase()) : undefined) ?? PLAN_BY_NAME.get(servicePlanName.toUpperCase());
+    const known = planOf(plan);
     if (known) caps.add(known.capability);
   }
   return caps;
+}
+
+/**
+ * What a phone line needs, each met by service plans rather than by a part number (docs/licence-needs.md): a
+ * qualifying suite (one that carries Skype for Business Online Plan 2, MCOSTANDARD, as every Office 365 and
+ * Microsoft 365 enterprise and business suite of the table does, with or without Teams), Teams, Phone System, a
+ * Calling Plan of a kind, Audio Conferencing (or its pay-per-minute form) and Communications Credits.
+ */
+export type Need = 'suite' | 'teams' | 'phoneSystem' | `callingPlan:${CallingPlanKind}` | 'audioConferencing' | 'audioConferencingPayPerMinute' | 'communicationsCredits';
+
+function planOf(plan: ServicePlanRef): ServicePlanCapability | undefined {
+  const { servicePlanName, servicePlanId } = typeof plan === 'string' ? { servicePlanName: plan, servicePlanId: undefined } : plan;
+  return (servicePlanId ? PLAN_BY_ID.get(servicePlanId.toLowerCase()) : undefined) ?? PLAN_BY_NAME.get(servicePlanName.toUpperCase());
+}
+
+/** The needs a set of service plans meets. */
+export function needsOf(servicePlans: readonly ServicePlanRef[]): Set<Need> {
+  const needs = new Set<Need>();
+  for (const plan of servicePlans) {
+    const known = planOf(plan);
+    if (!known) continue;
+    if (known.capability === 'officeSuite') needs.add('suite');
+    else if (known.capability === 'callingPlan') needs.add(`callingPlan:${known.kind ?? 'domestic'}`);
+    else needs.add(known.capability);
+  }
+  return needs;
+}
+
+/** Whether what a user holds meets a need: the same need, or a Domestic and International plan for a Domestic one. */
+export function needMet(need: Need, held: ReadonlySet<Need>): boolean {
+  return held.has(need) || (need === 'callingPlan:domestic' && held.has('callingPlan:international'));
 }
 
 /** A SKU as this tenant has it: ids and service plans from subscribedSkus, seats left. */
@@ -182,8 +228,12 @@ export interface TenantSku {
   /** Seats that can still be assigned: enabled + warning − consumed, never below zero. */
   readonly available: number;
   readonly capabilities: ReadonlySet<Capability>;
+  /** What the SKU stands for in a profile, and what it gives a user who holds it. */
+  readonly needs: ReadonlySet<Need>;
   readonly notSoldIn: readonly string[];
   readonly e5: boolean;
+  /** The Teams SKU sold beside a "no Teams" suite (CatalogSku.teamsBesideSuite). */
+  readonly teamsBesideSuite: boolean;
 }
 
 export interface SubscribedSkuFacts {
@@ -272,8 +322,10 @@ export function resolveTenantCatalog(subscribed: readonly SubscribedSkuFacts[]):
       servicePlans: plans,
       available: Math.max(0, seats),
       capabilities: capabilitiesOf(listed ?? plans),
+      needs: needsOf(listed ?? plans),
       notSoldIn: builtIn?.notSoldIn ?? [],
       e5: builtIn?.e5 === true,
+      teamsBesideSuite: builtIn?.teamsBesideSuite === true,
     };
   });
   return new TenantCatalog(skus);

@@ -4,7 +4,7 @@
 // plan needs a base plan), which planning checks before any write and the tenant simulator enforces.
 // Sources: Graph resources user.md (assignedLicenses, assignedPlans, licenseAssignmentStates), assignedlicense.md,
 // assignedplan.md, licenseassignmentstate.md; Entra licensing-groups-resolve-problems.md and licensing-group-advanced.md.
-import { capabilitiesOf, SERVICE_PLAN_IDS, type TenantSku } from './catalog';
+import { capabilitiesOf, needsOf, SERVICE_PLAN_IDS, type Need, type TenantSku } from './catalog';
 
 /** One entry of licenseAssignmentStates: a direct assignment (assignedByGroup null) or one inherited from a group. */
 export interface LicenceAssignment {
@@ -136,6 +136,40 @@ export function enabledPlanNames(user: UserHoldings, skuOf: (skuId: string) => P
     for (const p of sku.servicePlans) if (!disabled.has((planIdOf(p, planIds) ?? '').toLowerCase())) on.add(p.toUpperCase());
   }
   return on;
+}
+
+/** Assignment states in which a licence gives its plans (licenseassignmentstate.md: Active, ActiveWithError, Disabled, Error). */
+const GIVING_STATES = new Set(['active', 'activewitherror']);
+
+/**
+ * The needs the user's licences meet now, each with the part numbers that meet it: over every SKU the user holds,
+ * directly or through a group, leaving out a licence whose every assignment is in the Error or Disabled state, a
+ * plan switched off for the user (disabledPlans), and a plan whose assignedPlans entries are all suspended, locked
+ * out or deleted.
+ */
+export function metNeeds(user: UserHoldings, skuOf: (skuId: string) => Pick<TenantSku, 'partNumber' | 'servicePlans'> | undefined, planIds?: PlanIds): Map<Need, string[]> {
+  const met = new Map<Need, string[]>();
+  for (const skuId of user.skuIds) {
+    const sku = skuOf(skuId);
+    if (!sku) continue;
+    const id = skuId.toLowerCase();
+    const states = (user.assignments ?? []).filter((a) => a.skuId.toLowerCase() === id);
+    if (states.length > 0 && !states.some((a) => GIVING_STATES.has(a.state.toLowerCase()))) continue;
+    const licence = user.licences?.find((l) => l.skuId.toLowerCase() === id);
+    const disabled = new Set((licence?.disabledPlanIds ?? []).map((p) => p.toLowerCase()));
+    for (const plan of sku.servicePlans) {
+      const pid = (planIdOf(plan, planIds) ?? '').toLowerCase();
+      if (pid && disabled.has(pid)) continue;
+      const entries = (user.plans ?? []).filter((e) => e.servicePlanId.toLowerCase() === pid);
+      if (entries.length > 0 && !entries.some((e) => LIVE_PLAN_STATUS.has(e.capabilityStatus.toLowerCase()))) continue;
+      for (const need of needsOf([plan])) {
+        const by = met.get(need) ?? [];
+        if (!by.includes(sku.partNumber)) by.push(sku.partNumber);
+        met.set(need, by);
+      }
+    }
+  }
+  return met;
 }
 
 /**

@@ -33,6 +33,8 @@ export type CsvDelimiter = ',' | ';' | '\t';
 export const INPUT_ADVISORIES = {
   input_decoded_windows_1252:
     'The file was not UTF-8, so it was read as Windows-1252 (what Excel saves as "CSV" on Windows). Check accented names in the report; save as "CSV UTF-8" to be sure.',
+  powershell_type_line_skipped:
+    'The file\'s first line is the "#TYPE …" line Windows PowerShell 5.1\'s Export-Csv writes; it was read past (Export-Csv -NoTypeInformation leaves it out).',
   admin_export_phone_numbers_ignored:
     'The file is the Microsoft 365 admin center\'s user export, whose "Phone number" column holds business phone numbers from Entra ID, not Teams numbers: it was ignored. To assign Teams numbers, add a "telephoneNumber" column.',
 } as const;
@@ -65,11 +67,19 @@ export interface InputRow {
   readonly problem?: RowProblem;
 }
 
-export type InputErrorCode = 'too_large' | 'too_many_rows' | 'empty' | 'binary' | 'encoding' | 'unsupported_charset' | 'no_upn_column' | 'malformed';
+export type InputErrorCode = 'too_large' | 'too_many_rows' | 'empty' | 'binary' | 'encoding' | 'unsupported_charset' | 'no_upn_column' | 'malformed' | 'unknown_field';
+
+/** A field a JSON batch has that dialtone does not know: where (`users[0].startdate`), and the known name it is closest to. */
+export interface UnknownField {
+  readonly path: string;
+  readonly closest?: string;
+}
 
 export interface InputError {
   readonly code: InputErrorCode;
   readonly message: string;
+  /** For unknown_field: each unknown field (the first MAX_UNKNOWN_FIELDS of them). */
+  readonly fields?: readonly UnknownField[];
 }
 
 export interface ParsedInput {
@@ -80,6 +90,8 @@ export interface ParsedInput {
   /** The CSV header of the usage location column as the file spells it, when the file has one. */
   readonly usageLocationColumn?: string;
   readonly advisories: readonly InputAdvisory[];
+  /** Notes about the input naming what they are about (a column not read whose name is near one that is). */
+  readonly notes?: readonly string[];
   readonly rows: InputRow[];
   readonly batchId?: string;
   readonly profile?: string;
@@ -236,6 +248,9 @@ export function isAdminCenterExport(header: readonly string[]): boolean {
   return names.has('phonenumber') && names.has('mobilephone') && names.has('licenses') && names.has('objectid');
 }
 
+/** The columns a CSV may have, as the docs spell them: what a near miss is compared with. */
+const CSV_COLUMN_NAMES = ['userPrincipalName', 'UPN', 'displayName', 'profile', 'skus', 'usageLocation', 'onPremisesPstn', 'hybrid', 'phoneNumber', 'telephoneNumber', 'numberType', 'emergencyLocationId', 'locationId', 'startDate', 'hireDate', 'employeeHireDate'];
+
 export function headerColumn(header: string): Column | undefined {
   // No alias is longer than 20 characters once spaces and underscores go; a longer cell is never one.
   if (header.length > 256) return undefined;
@@ -267,19 +282,24 @@ export function parseInput(bytes: Uint8Array, source: string, hints?: ParseHints
   const text = decoded.decoded.text.replace(/^\uFEFF/, '');
   const trimmed = text.trimStart();
   if (trimmed.length === 0) return fail('empty', `${source}: is empty; expected a CSV with a userPrincipalName column, a list of UPNs, or JSON`);
-  const meta = { encoding, advisories };
-  if (hints?.json || trimmed.startsWith('{') || trimmed.startsWith('[')) return parseJsonText(text, source, meta);
+  if (hints?.json || trimmed.startsWith('{') || trimmed.startsWith('[')) return parseJsonText(text, source, { encoding, advisories });
+  // Windows PowerShell 5.1's Export-Csv writes "#TYPE System.Management.Automation.PSCustomObject" (or the object's
+  // type) above the header unless told -NoTypeInformation (Export-Csv's documentation); it is read past.
+  const typeLine = /^#TYPE [^\r\n]*(\r\n|\n|\r|$)/i.exec(text);
+  const csvText = typeLine ? text.slice(typeLine[0].length) : text;
+  const skipped = typeLine ? 1 : 0;
+  const csvMeta = { encoding, advisories: typeLine ? [...advisories, 'powershell_type_line_skipped' as const] : advisories };
   // Excel's convention: a first line "sep=;" names the delimiter (and is not the header).
-  const sep = /^sep=(.)[ \t]*(\r\n|\n|\r|$)/i.exec(text);
+  const sep = /^sep=(.)[ \t]*(\r\n|\n|\r|$)/i.exec(csvText);
   if (sep) {
     const d = sep[1]!;
-    if (d !== ',' && d !== ';' && d !== '\t') return fail('malformed', `${source}: line 1: "sep=${d}" names a delimiter dialtone does not read; use sep=; or sep=,`);
-    return parseCsvText(text.slice(sep[0].length), source, d, 1, meta);
+    if (d !== ',' && d !== ';' && d !== '\t') return fail('malformed', `${source}: line ${skipped + 1}: "sep=${d}" names a delimiter dialtone does not read; use sep=; or sep=,`);
+    return parseCsvText(csvText.slice(sep[0].length), source, d, skipped + 1, csvMeta);
   }
-  const firstLine = firstMeaningfulLine(text);
+  const firstLine = firstMeaningfulLine(csvText);
   const delimiter = chooseDelimiter(firstLine);
-  if (delimiter !== undefined || headerColumn(firstLine) === 'upn') return parseCsvText(text, source, delimiter ?? ',', 0, meta);
-  return parseUpnList(text, source, meta);
+  if (delimiter !== undefined || headerColumn(firstLine) === 'upn') return parseCsvText(csvText, source, delimiter ?? ',', skipped, csvMeta);
+  return parseUpnList(text, source, { encoding, advisories });
 }
 
 interface InputMeta {
@@ -351,6 +371,12 @@ function parseCsvText(text: string, source: string, delimiter: CsvDelimiter, lin
   const telIdx = adminExport ? header.findIndex((h, k) => columns[k] === 'phoneNumber' && h.trim().toLowerCase() !== 'phone number') : index('phoneNumber');
   const [typeIdx, locIdx] = [index('numberType'), index('emergencyLocationId')];
   if (adminExport) meta = { ...meta, advisories: [...meta.advisories, 'admin_export_phone_numbers_ignored'] };
+  // Extra columns are fine (exports carry dozens), but one whose name is nearly a column dialtone reads is named.
+  const nearMisses = header.flatMap((h, k) => {
+    if (columns[k] !== undefined || h.trim() === '') return [];
+    const closest = closestName(h.trim(), CSV_COLUMN_NAMES);
+    return closest ? [`column "${shown(h.trim(), 40)}" (line ${lineOf(headerRecord)}) was not read; did you mean ${closest}?`] : [];
+  });
   const rows = body.map((r, i): InputRow => {
     const rec = r.record;
     const line = lineOf(r);
@@ -380,7 +406,7 @@ function parseCsvText(text: string, source: string, delimiter: CsvDelimiter, lin
       ...(problems.length > 0 ? { problem: rowProblem(phone.badNumber ? 'invalid_phone_number' : 'invalid_field', `row ${i + 1} (line ${line})`, problems, 'field') } : {}),
     };
   });
-  return { ok: true, input: { format: 'csv', ...meta, delimiter, ...(uIdx >= 0 ? { usageLocationColumn: header[uIdx]! } : {}), rows } };
+  return { ok: true, input: { format: 'csv', ...meta, delimiter, ...(uIdx >= 0 ? { usageLocationColumn: header[uIdx]! } : {}), ...(nearMisses.length > 0 ? { notes: nearMisses.slice(0, 10) } : {}), rows } };
 }
 
 /** One problem for a row naming every field that cannot be read: `row 3 (line 4): field hybrid: "maybe" is …`. */
@@ -410,6 +436,101 @@ function truncate(s: string, n = 80): string {
   return shown(s, n);
 }
 
+/** The fields of a JSON batch (docs/strict-json.md). Strict: any other field refuses the whole batch. */
+export const JSON_BATCH_FIELDS: readonly string[] = ['batchId', 'profile', 'callbackUrl', 'users'];
+
+/**
+ * The fields of a JSON batch's user, exactly as spelled here: each CSV column's name and its aliases, in camelCase
+ * (hireDate and employeeHireDate for startDate, upn for userPrincipalName, …), each mapped to its canonical name.
+ */
+export const JSON_USER_FIELDS: ReadonlyMap<string, string> = new Map([
+  ['userPrincipalName', 'userPrincipalName'],
+  ['upn', 'userPrincipalName'],
+  ['displayName', 'displayName'],
+  ['profile', 'profile'],
+  ['skus', 'skus'],
+  ['sku', 'skus'],
+  ['usageLocation', 'usageLocation'],
+  ['onPremisesPstn', 'onPremisesPstn'],
+  ['hybrid', 'onPremisesPstn'],
+  ['phoneNumber', 'phoneNumber'],
+  ['telephoneNumber', 'phoneNumber'],
+  ['numberType', 'numberType'],
+  ['emergencyLocationId', 'emergencyLocationId'],
+  ['locationId', 'emergencyLocationId'],
+  ['startDate', 'startDate'],
+  ['hireDate', 'startDate'],
+  ['employeeHireDate', 'startDate'],
+]);
+
+/** How many unknown fields an error lists: a 50,000-row batch with one wrong key per user is told about the first few. */
+export const MAX_UNKNOWN_FIELDS = 20;
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * The known name `name` is most likely a misspelling of: the same letters in another case or with spaces and
+ * underscores, else the nearest within a few edits (a third of its length, at least 1); undefined when none is near.
+ */
+export function closestName(name: string, known: Iterable<string>): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[\s_-]+/g, '');
+  const n = norm(name);
+  if (n.length === 0 || name.length > 100) return undefined;
+  let best: { name: string; d: number } | undefined;
+  for (const k of known) {
+    const d = norm(k) === n ? 0 : editDistance(n, norm(k));
+    if (!best || d < best.d) best = { name: k, d };
+  }
+  return best && best.d <= Math.max(1, Math.floor(n.length / 3)) ? best.name : undefined;
+}
+
+/** How many unknown fields a message spells out (the problem's unknownFields lists up to MAX_UNKNOWN_FIELDS). */
+const SHOWN_UNKNOWN_FIELDS = 5;
+
+/** `users[0].startdate: unknown field; did you mean startDate?` for the first few, then how many more. */
+export function unknownFieldsText(fields: readonly UnknownField[], more: number): string {
+  const lines = fields.slice(0, SHOWN_UNKNOWN_FIELDS).map((f) => `${f.path}: unknown field${f.closest ? `; did you mean ${f.closest}?` : ''}`);
+  const rest = more + Math.max(0, fields.length - SHOWN_UNKNOWN_FIELDS);
+  return `${lines.join('; ')}${rest > 0 ? `; and ${rest} more unknown field(s)` : ''}`;
+}
+
+/** A JSON path segment for a key: `.name`, or `["odd key"]` when it is not a plain name. */
+function keyPath(parent: string, key: string): string {
+  const k = shown(key, 60);
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${parent}${parent ? '.' : ''}${k}` : `${parent}[${JSON.stringify(k)}]`;
+}
+
+/** The unknown fields of a batch's envelope and users, the first MAX_UNKNOWN_FIELDS of them, and how many more. */
+function unknownFieldsOf(envelope: Record<string, unknown>): { fields: UnknownField[]; more: number } {
+  const fields: UnknownField[] = [];
+  let more = 0;
+  const note = (path: string, key: string, known: Iterable<string>) => {
+    if (fields.length >= MAX_UNKNOWN_FIELDS) {
+      more++;
+      return;
+    }
+    const closest = closestName(key, known);
+    fields.push({ path: keyPath(path, key), ...(closest ? { closest } : {}) });
+  };
+  for (const key of Object.keys(envelope)) if (!JSON_BATCH_FIELDS.includes(key)) note('', key, JSON_BATCH_FIELDS);
+  const users = envelope['users'];
+  if (Array.isArray(users)) {
+    (users as unknown[]).forEach((u, i) => {
+      if (typeof u !== 'object' || u === null || Array.isArray(u)) return;
+      for (const key of Object.keys(u)) if (!JSON_USER_FIELDS.has(key)) note(`users[${i}]`, key, JSON_USER_FIELDS.keys());
+    });
+  }
+  return { fields, more };
+}
+
 function parseJsonText(text: string, source: string, meta: InputMeta): ParseOutcome {
   let body: unknown;
   try {
@@ -425,6 +546,21 @@ function parseJsonText(text: string, source: string, meta: InputMeta): ParseOutc
     return fail('malformed', `${source}: expected a JSON object { "users": [ … ] }`);
   }
   const envelope = body as Record<string, unknown>;
+  // Strict (docs/strict-json.md): a misspelt field is refused with its path, never ignored (a "startdate" ignored
+  // would license the hire days early).
+  const unknown = unknownFieldsOf(envelope);
+  if (unknown.fields.length > 0) {
+    const batchHint = JSON_BATCH_FIELDS.join(', ');
+    const userHint = [...new Set(JSON_USER_FIELDS.keys())].join(', ');
+    return {
+      ok: false,
+      error: {
+        code: 'unknown_field',
+        message: errorText(`${source}: ${unknownFieldsText(unknown.fields, unknown.more)}. Nothing was licensed: fix the field names and send the batch again (a batch has ${batchHint}; a user has ${userHint})`),
+        fields: unknown.fields,
+      },
+    };
+  }
   const users = envelope['users'];
   if (!Array.isArray(users)) return fail('malformed', `${source}: "users" must be an array of { "userPrincipalName": … } objects`);
   if (users.length === 0) return fail('empty', `${source}: "users" is empty`);
@@ -451,7 +587,7 @@ function describeChar(c: string): string {
   return `character '${c}'`;
 }
 
-function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;
   let lineStart = 0;
   for (let i = 0; i < offset && i < text.length; i++) {
@@ -572,10 +708,19 @@ function jsonRow(u: unknown, row: number): InputRow {
   if (typeof u !== 'object' || u === null || Array.isArray(u)) {
     return { row, userPrincipalName: '', problem: { reason: 'invalid_upn', field: 'users', message: `${where}: must be an object with a userPrincipalName` } };
   }
-  const o = u as Record<string, unknown>;
+  // Aliases read as their field; one field given twice under two names is the row's problem.
+  const o: Record<string, unknown> = {};
+  const twice: string[] = [];
+  for (const [key, value] of Object.entries(u as Record<string, unknown>)) {
+    const field = JSON_USER_FIELDS.get(key);
+    if (!field) continue;
+    if (field in o) twice.push(field);
+    o[field] = value;
+  }
   const upn = o['userPrincipalName'];
   const { displayName, profile, skus, usageLocation, onPremisesPstn, phoneNumber, numberType, emergencyLocationId, startDate } = o;
   const problems: { field: string; message: string }[] = [];
+  for (const field of new Set(twice)) problems.push({ field, message: `is given twice, under two of its names (${[...JSON_USER_FIELDS].filter(([, f]) => f === field).map(([k]) => k).join(', ')}); give it once` });
   if (typeof upn !== 'string') problems.push({ field: 'userPrincipalName', message: upn === undefined ? 'is missing' : 'must be a string' });
   if (displayName !== undefined && displayName !== null && typeof displayName !== 'string') problems.push({ field: 'displayName', message: 'must be a string' });
   if (profile !== undefined && profile !== null && typeof profile !== 'string') problems.push({ field: 'profile', message: 'must be a string' });
@@ -592,7 +737,7 @@ function jsonRow(u: unknown, row: number): InputRow {
   problems.push(...phone.problems);
   const base = { row, userPrincipalName: typeof upn === 'string' ? upn.trim() : '', ...(typeof displayName === 'string' && displayName.trim() ? { displayName: truncate(displayName.trim(), 256) } : {}) };
   if (problems.length > 0) {
-    const reason = typeof upn !== 'string' ? 'invalid_upn' : phone.badNumber ? 'invalid_phone_number' : problems.every((p) => p.field === 'startDate') ? 'invalid_start_date' : 'invalid_field';
+    const reason = typeof upn !== 'string' ? 'invalid_upn' : phone.badNumber ? 'invalid_phone_number' : twice.length === 0 && problems.every((p) => p.field === 'startDate') ? 'invalid_start_date' : 'invalid_field';
     return { ...base, problem: rowProblem(reason, where, problems, '') };
   }
   return {

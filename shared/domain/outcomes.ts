@@ -5,6 +5,8 @@ export type Outcome = (typeof OUTCOMES)[number];
 
 export const FAILURE_REASONS = [
   'user_not_found',
+  // The user is a guest (userType Guest): paid licences are never assigned to guests.
+  'guest_account',
   'usage_location_missing',
   'insufficient_licenses',
   'mutually_exclusive',
@@ -55,6 +57,8 @@ export const ADVISORIES = {
   group_licence_error: 'A group assignment of a licence of the row is in an error state; the message names the group and the error.',
   plans_enabled: 'Service plans the row needs were switched off in a licence the user holds; they were switched on, the other disabled plans kept.',
   number_kept: 'The user already had a primary phone number in Teams; it was kept and no other number was assigned.',
+  already_covered: 'A licence of the row was not bought: the user\'s licences already give what it stands for; the message names the licence that does.',
+  teams_beside_suite: 'The user\'s suite qualifies but has no Teams ("no Teams" suite): the Teams licence sold beside such suites was bought instead of another suite.',
 } as const;
 export type Advisory = keyof typeof ADVISORIES;
 
@@ -68,6 +72,11 @@ export interface UserOutcome {
   userPrincipalName: string;
   profile: string;
   skus: string[];
+  /**
+   * Part numbers this run assigned to the user; [] when none (the report always has it; absent only in rows built
+   * before the report, which buildReport fills in).
+   */
+  addedSkus?: string[];
   outcome: Outcome;
   reason: Reason | '';
   message: string;

@@ -2,9 +2,9 @@
 // failed (the tenant cannot satisfy it: no such user, no usage location, no seat), or a plan of what to write.
 // Two stages: validateRows needs only configuration; planBatch adds the tenant snapshot read in preflight.
 import { type Advisory, type FailureReason, type RejectionReason, type UserOutcome } from './outcomes';
-import { canonicalPartNumber, capabilitiesOf, PREREQUISITES, type Capability, type TenantCatalog, type TenantSku } from './catalog';
+import { canonicalPartNumber, capabilitiesOf, needMet, PREREQUISITES, type Capability, type Need, type TenantCatalog, type TenantSku } from './catalog';
 import { normaliseUsageLocation } from './countries';
-import { enabledPlanNames, holdingOf, unmetDependencies, type GroupLicenceError, type PlanEnablement, type PlanIds, type UserHoldings } from './holdings';
+import { enabledPlanNames, holdingOf, metNeeds, unmetDependencies, type GroupLicenceError, type Holding, type PlanEnablement, type PlanIds, type UserHoldings } from './holdings';
 import type { InputFormat, InputRow } from './input';
 import { featureNeededFor, planNumber, type NumberType, type PhoneNumberPolicy, type PlannedNumber } from './phone-numbers';
 import { isProfileName, normaliseProfileName, PART_NUMBER, type Profiles } from './profiles';
@@ -160,6 +160,16 @@ function clip(s: string, n = 80): string {
 export interface TenantUserState extends UserHoldings {
   readonly id: string;
   readonly usageLocation: string | null;
+  /** Graph's userType: Member or Guest (absent when not read). */
+  readonly userType?: string;
+}
+
+/**
+ * A guest account: userType Guest, or, when userType was not read, a UPN of the #EXT# form Entra gives invited
+ * guests (Graph user resource, userType). Guests are never licensed here.
+ */
+export function isGuest(user: Pick<TenantUserState, 'userType'>, userPrincipalName: string): boolean {
+  return user.userType !== undefined ? user.userType.toLowerCase() === 'guest' : userPrincipalName.toUpperCase().includes('#EXT#');
 }
 
 export interface TenantSnapshot {
@@ -193,8 +203,13 @@ export interface AssignmentPlan {
   readonly profile: string;
   readonly skus: readonly string[];
   readonly userId: string;
-  /** SKUs the user does not hold yet; empty when the user is already licensed. */
+  /** SKUs to buy for the user: those whose needs the user's licences do not meet yet; empty when nothing is missing. */
   readonly addSkuIds: readonly string[];
+  /**
+   * The same SKUs by part number, in the same order: what the report's addedSkus says this run bought (absent in
+   * plans stored before it existed).
+   */
+  readonly addedSkus?: readonly string[];
   /** SKUs the user holds directly with a needed plan switched off: added again with only the other plans disabled. */
   readonly enable: readonly PlanEnablement[];
   /** What the report's message says of a row that went ahead (a group licence in an error state). */
@@ -259,6 +274,9 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
 
   const user = tenant.users.get(upnKey(req.userPrincipalName));
   if (!user) return failed('user_not_found', `${where}: no user ${req.userPrincipalName} in the tenant; create the account first or fix the UPN`);
+  if (isGuest(user, req.userPrincipalName)) {
+    return failed('guest_account', `${where}: ${req.userPrincipalName} is a guest account (userType Guest); dialtone does not license guests. Licence the person's account in their own organisation, or, if they are an employee, send the row with their member account's UPN`);
+  }
 
   const mayAssignLocation = options.setUsageLocation !== false;
   const effectiveLocation = user.usageLocation ?? (mayAssignLocation ? (req.usageLocation ?? options.defaultUsageLocation) : undefined) ?? null;
@@ -281,10 +299,10 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
     }
   }
 
-  const missing = holdings.filter((x) => x.h.kind === 'missing').map((x) => x.sku);
+  const { buy: missing, covered, besideSuite, active } = chooseSkus(holdings, metNeeds(user, skuOf, tenant.planIds), tenant.catalog);
   const enable: PlanEnablement[] = [];
   const adding = new Set<string>(missing.flatMap((s) => s.servicePlans.map((p) => p.toUpperCase())));
-  for (const { sku, h } of holdings) {
+  for (const { sku, h } of active) {
     if (h.kind !== 'disabled') continue;
     enable.push({ skuId: sku.skuId, planIds: [...h.planIds] });
     for (const p of h.plans) adding.add(p);
@@ -295,7 +313,7 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
     return reject('missing_prerequisite', `${where}: service plan ${d.plan} needs one of the service plans ${d.needsOneOf.join(', ')} (a base licence such as ENTERPRISEPACK), which neither the row nor the user has switched on`);
   }
 
-  for (const { sku, h } of holdings) {
+  for (const { sku, h } of active) {
     if (h.kind === 'suspended') {
       return failed('plan_disabled', `${where}: ${h.plans.join(', ')} of ${sku.partNumber} is ${h.status} for this user (its subscription is not active); renew the subscription or use another SKU that carries it`);
     }
@@ -331,13 +349,20 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
   if (holdings.some((x) => x.h.kind === 'held' && x.h.byGroupOnly)) advisories.push('licensed_by_group');
   const groupErrors: GroupLicenceError[] = holdings.flatMap((x) => (x.h.kind === 'held' || x.h.kind === 'missing' ? [...x.h.groupErrors] : []));
   if (groupErrors.length > 0) advisories.push('group_licence_error');
-  const note = groupErrors.map((g) => `group ${g.groupId}'s assignment of ${tenant.catalog.bySkuId(g.skuId)?.partNumber ?? g.skuId} is in state ${g.state} (${g.error})`).join('; ');
+  if (covered.length > 0) advisories.push('already_covered');
+  if (besideSuite.length > 0) advisories.push('teams_beside_suite');
+  const note = [
+    ...covered.map((c) => `${c.sku.partNumber} not bought: already covered by ${c.by.join(', ')}`),
+    ...besideSuite.map((b) => `${b.instead.partNumber} bought instead of ${b.sku.partNumber}: the user's ${b.suites.join(', ')} has no Teams`),
+    ...groupErrors.map((g) => `group ${g.groupId}'s assignment of ${tenant.catalog.bySkuId(g.skuId)?.partNumber ?? g.skuId} is in state ${g.state} (${g.error})`),
+  ].join('; ');
 
   return {
     kind: 'assign',
     ...settled,
     userId: user.id,
     addSkuIds: missing.map((s) => s.skuId),
+    addedSkus: missing.map((s) => s.partNumber),
     enable,
     ...(note ? { note } : {}),
     setUsageLocation: user.usageLocation ? null : effectiveLocation,
@@ -346,6 +371,54 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
     ...(number ? { number } : {}),
     advisories,
   };
+}
+
+interface Choice {
+  /** SKUs to buy, each once, in the row's order. */
+  readonly buy: TenantSku[];
+  /** Row SKUs not bought because the user's licences meet every need they stand for, with the SKUs that do. */
+  readonly covered: { readonly sku: TenantSku; readonly by: string[] }[];
+  /** Suites not bought because the user's own suite qualifies and lacks only Teams: the Teams SKU is bought instead. */
+  readonly besideSuite: { readonly sku: TenantSku; readonly instead: TenantSku; readonly suites: string[] }[];
+  /** Row SKUs still in play (not covered): their holdings decide plans to switch on, and failures. */
+  readonly active: { readonly sku: TenantSku; readonly h: Holding }[];
+}
+
+/**
+ * Which of the row's SKUs to buy (docs/licence-needs.md). Each SKU stands for the needs its service plans meet; one
+ * whose every need the user's enabled plans already meet is not bought, whichever SKU meets them (Phone System
+ * through E5, the suite and Teams through Microsoft 365 E5 or Business Premium). A suite of the row whose only unmet
+ * need is Teams (the user holds a "no Teams" suite) becomes the tenant's Teams SKU for such suites, when the tenant
+ * has one with a seat. A SKU whose plans meet no known need (not a Teams licence) is bought as written.
+ */
+function chooseSkus(holdings: readonly { sku: TenantSku; h: Holding }[], met: ReadonlyMap<Need, readonly string[]>, catalog: TenantCatalog): Choice {
+  const held = new Set(met.keys());
+  const byOf = (needs: Iterable<Need>) => [...new Set([...needs].flatMap((n) => met.get(n) ?? (n === 'callingPlan:domestic' ? (met.get('callingPlan:international') ?? []) : [])))];
+  const choice: Choice = { buy: [], covered: [], besideSuite: [], active: [] };
+  const buy = (sku: TenantSku) => {
+    if (!choice.buy.some((b) => b.skuId === sku.skuId)) choice.buy.push(sku);
+  };
+  for (const x of holdings) {
+    const needs = [...x.sku.needs];
+    const unmet = needs.filter((n) => !needMet(n, held));
+    if (x.h.kind !== 'held' && needs.length > 0 && unmet.length === 0) {
+      choice.covered.push({ sku: x.sku, by: byOf(needs) });
+      continue;
+    }
+    choice.active.push(x);
+    if (x.h.kind !== 'missing') continue;
+    if (unmet.length === 1 && unmet[0] === 'teams' && x.sku.needs.has('suite')) {
+      const teams = catalog.all().filter((s) => s.teamsBesideSuite);
+      const instead = teams.find((s) => s.available > 0) ?? teams[0];
+      if (instead) {
+        choice.besideSuite.push({ sku: x.sku, instead, suites: byOf(['suite']) });
+        buy(instead);
+        continue;
+      }
+    }
+    buy(x.sku);
+  }
+  return choice;
 }
 
 /** What to do about a missing usage location, in the words of the input it came from. */

@@ -1,6 +1,6 @@
 // The batch report: one document with every row's outcome, as JSON and as a CSV that a spreadsheet opens as text
 // (no formula injection: HR data travels through here into Excel).
-import type { CsvDelimiter, InputAdvisory, InputEncoding, InputFormat } from './input';
+import { INPUT_ADVISORIES, type CsvDelimiter, type InputAdvisory, type InputEncoding, type InputFormat } from './input';
 import type { CallbackRecord } from './callback';
 import type { Outcome, UserOutcome } from './outcomes';
 
@@ -24,10 +24,34 @@ export interface BatchReport {
   input?: InputDescription;
   /** Notes about the input as a whole (e.g. it was read as Windows-1252); never blocking. */
   advisories?: InputAdvisory[];
+  /** Notes about the input that name what they are about (a column not read whose name is near one that is). */
+  inputNotes?: string[];
   /** The batch asked for a callback: where to, and every attempt to deliver it. */
   callback?: CallbackRecord;
   counts: OutcomeCounts;
+  /** Seats this run bought, by part number: each row's addedSkus counted (docs/licence-needs.md). */
+  bought?: SeatsBought;
   users: UserOutcome[];
+}
+
+/** Seats bought per part number, in the order first met. */
+export type SeatsBought = Record<string, number>;
+
+export function seatsBought(users: readonly Pick<UserOutcome, 'addedSkus'>[]): SeatsBought {
+  const bought: SeatsBought = {};
+  for (const u of users) for (const sku of u.addedSkus ?? []) bought[sku] = (bought[sku] ?? 0) + 1;
+  return bought;
+}
+
+/** What the report says about the input file as a whole, as sentences: its advisories' texts, then its notes. */
+export function fileNotes(report: Pick<BatchReport, 'advisories' | 'inputNotes'>): string[] {
+  return [...(report.advisories ?? []).map((a) => INPUT_ADVISORIES[a] ?? a), ...(report.inputNotes ?? [])];
+}
+
+/** "bought 3 × MCOPSTN1, 1 × MCOEV", or "bought nothing": the cost of a run in one line. */
+export function boughtText(bought: SeatsBought | undefined): string {
+  const parts = Object.entries(bought ?? {}).map(([sku, n]) => `${n} × ${sku}`);
+  return parts.length > 0 ? `bought ${parts.join(', ')}` : 'bought nothing';
 }
 
 export function countOutcomes(users: readonly Pick<UserOutcome, 'outcome'>[], total = users.length): OutcomeCounts {
@@ -37,12 +61,12 @@ export function countOutcomes(users: readonly Pick<UserOutcome, 'outcome'>[], to
 }
 
 export function buildReport(fields: Omit<BatchReport, 'counts' | 'users'> & { users: UserOutcome[]; total?: number }): BatchReport {
-  const users = [...fields.users].sort((a, b) => a.row - b.row).map((u) => ({ ...u, scheduledFor: u.scheduledFor ?? null }));
+  const users = [...fields.users].sort((a, b) => a.row - b.row).map((u) => ({ ...u, addedSkus: [...(u.addedSkus ?? [])], scheduledFor: u.scheduledFor ?? null }));
   const { total, ...rest } = fields;
-  return { ...rest, counts: countOutcomes(users, total ?? users.length), users };
+  return { ...rest, counts: countOutcomes(users, total ?? users.length), bought: seatsBought(users), users };
 }
 
-export const REPORT_CSV_COLUMNS = ['row', 'line', 'displayName', 'userPrincipalName', 'profile', 'skus', 'outcome', 'reason', 'message', 'advisories', 'scheduledFor (UTC)', 'assignedAt (UTC)', 'provisionedAt (UTC)', 'phoneNumber'] as const;
+export const REPORT_CSV_COLUMNS = ['row', 'line', 'displayName', 'userPrincipalName', 'profile', 'skus', 'addedSkus', 'outcome', 'reason', 'message', 'advisories', 'scheduledFor (UTC)', 'assignedAt (UTC)', 'provisionedAt (UTC)', 'phoneNumber'] as const;
 
 const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 
@@ -67,9 +91,15 @@ export function spreadsheetTime(iso: string | null): string {
 export function reportToCsv(report: BatchReport): string {
   const d = report.input?.delimiter === ';' ? ';' : ',';
   const lines = [REPORT_CSV_COLUMNS.join(d)];
+  // What concerns the file as a whole comes first, in a row of its own with no row number: a refused file's error (so
+  // that a spreadsheet shows why there are no rows), and each note about the input (docs/strict-json.md).
+  const fileRow = (reason: string, message: string) => REPORT_CSV_COLUMNS.map((c) => (c === 'outcome' ? 'file' : c === 'reason' ? reason : c === 'message' ? message : '')).map(csvCell).join(d);
+  if (report.error) lines.push(fileRow('input_refused', report.error));
+  for (const a of report.advisories ?? []) lines.push(fileRow(a, INPUT_ADVISORIES[a] ?? a));
+  for (const n of report.inputNotes ?? []) lines.push(fileRow('column_not_read', n));
   for (const u of report.users) {
     lines.push(
-      [u.row, u.line, u.displayName, u.userPrincipalName, u.profile, u.skus.join('+'), u.outcome, u.reason, u.message, u.advisories.join(' '), spreadsheetTime(u.scheduledFor ?? null), spreadsheetTime(u.assignedAt), spreadsheetTime(u.provisionedAt), u.phoneNumber ?? null]
+      [u.row, u.line, u.displayName, u.userPrincipalName, u.profile, u.skus.join('+'), (u.addedSkus ?? []).join('+'), u.outcome, u.reason, u.message, u.advisories.join(' '), spreadsheetTime(u.scheduledFor ?? null), spreadsheetTime(u.assignedAt), spreadsheetTime(u.provisionedAt), u.phoneNumber ?? null]
         .map(csvCell)
         .join(d),
     );

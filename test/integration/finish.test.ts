@@ -42,4 +42,25 @@ describe('finish', () => {
     expect(report.users[2]!.message).toContain('storage unavailable');
     expect(report.users[3]!.message).toContain('storage unavailable');
   });
+
+  it("says of a cancelled batch's licensed rows that Teams was not waited for, and only of those that waited", async () => {
+    const store = new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'license-reports');
+    const flags = new StorageQueueFlagPublisher(QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('license-flags'), sentFlagLedgerIn(store));
+    const activities = createActivities({ graph: {} as LicensingDirectory, store, flags, profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined });
+    const run = 'caller/f2/r1';
+    await store.savePlan(run, { batchId: 'f2', source: 'http', startedAt: 'x', deadline: 'y', chunkSize: 3, rows: [row(1, true), row(2, false), row(3, true)] });
+    await store.saveChunk(run, 0, [
+      { row: 1, outcome: 'assigned', reason: '', message: '', assignedAt: 'a', provisionedAt: null },
+      { row: 2, outcome: 'assigned', reason: '', message: '', assignedAt: 'a', provisionedAt: null },
+      { row: 3, outcome: 'provisioned', reason: '', message: '', assignedAt: 'a', provisionedAt: 'p' },
+    ]);
+    await store.addCancellation(run, { batch: true });
+    await activities.finish({ batchId: 'f2', runKey: run, finishedAt: 'z' });
+    const report = (await store.readReport(run))!;
+    expect(report.users.map((u) => [u.outcome, u.message])).toEqual([
+      ['assigned', 'licences assigned; the batch was cancelled before Teams confirmed the calling plan, so it was not waited for: check the user in the Teams admin center (the licences were kept)'],
+      ['assigned', ''],
+      ['provisioned', ''],
+    ]);
+  });
 });

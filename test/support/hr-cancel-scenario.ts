@@ -132,6 +132,8 @@ export async function runCancelScenario(stack: Stack, receiver: CallbackReceiver
   const row = (upn: string) => report.users.find((u) => u.userPrincipalName === upn)!;
   expect(row('noshow@contoso.com').message).toContain('the row was cancelled');
   expect(row('monday@contoso.com').message).toContain('the batch was cancelled');
+  // Licensed, waiting for Teams when the batch was cancelled: the row says the wait was not finished.
+  expect(row('today@contoso.com').message).toContain('the batch was cancelled before Teams confirmed the calling plan');
   expect(row('later@contoso.com').scheduledFor).toBe(`${day(8)}T00:00:00.000Z`);
   expect(report.counts).toMatchObject({ total: 4, assigned: 1, cancelled: 3 });
 

@@ -47,8 +47,28 @@ describe('pipeline properties', () => {
 
   it('gives every JSON user exactly one result', () => {
     const user = fc.record({ userPrincipalName: fc.oneof(upnish, fc.integer()), profile: fc.option(field), usageLocation: fc.option(field), skus: fc.option(fc.array(field)), onPremisesPstn: fc.option(fc.oneof(fc.boolean(), field)) }, { requiredKeys: [] });
-    const body = fc.record({ users: fc.array(fc.oneof(user, fc.anything()), { minLength: 1, maxLength: 40 }), profile: fc.constantFrom('phone-domestic', 'nope') }, { requiredKeys: ['users'] });
+    // Anything but an object with fields of its own: those are the strict rule's (below).
+    const junk = fc.anything().filter((v) => typeof v !== 'object' || v === null || Array.isArray(v) || Object.keys(v).length === 0);
+    const body = fc.record({ users: fc.array(fc.oneof(user, junk), { minLength: 1, maxLength: 40 }), profile: fc.constantFrom('phone-domestic', 'nope') }, { requiredKeys: ['users'] });
     fc.assert(fc.property(body, (b) => runPipeline(Buffer.from(JSON.stringify(b)), b.users.length)), { numRuns: 200 });
+  });
+
+  it('refuses a JSON batch whole when any user has a field dialtone does not know, naming it (docs/strict-json.md)', () => {
+    const known = new Set(['userPrincipalName', 'upn', 'displayName', 'profile', 'skus', 'sku', 'usageLocation', 'onPremisesPstn', 'hybrid', 'phoneNumber', 'telephoneNumber', 'numberType', 'emergencyLocationId', 'locationId', 'startDate', 'hireDate', 'employeeHireDate']);
+    const stranger = fc.string({ minLength: 1, maxLength: 20 }).filter((k) => !known.has(k) && k !== '__proto__');
+    const body = fc.tuple(fc.array(fc.record({ userPrincipalName: upnish }), { minLength: 1, maxLength: 10 }), stranger, fc.nat()).map(([users, key, at]) => {
+      const i = at % users.length;
+      return { users: users.map((u, k) => (k === i ? { ...u, [key]: 'x' } : u)), i };
+    });
+    fc.assert(
+      fc.property(body, ({ users, i }) => {
+        const parsed = parseInput(Buffer.from(JSON.stringify({ users })), 'input');
+        expect(parsed.ok).toBe(false);
+        expect(!parsed.ok && parsed.error.code).toBe('unknown_field');
+        expect(!parsed.ok && parsed.error.fields?.[0]?.path.startsWith(`users[${i}]`)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('gives every UPN-list line exactly one result', () => {

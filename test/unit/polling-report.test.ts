@@ -138,12 +138,12 @@ describe('report', () => {
   });
 
   it('writes a CSV with a header and one line per user, formula-safe in every field', () => {
-    const r = buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: [user(1, 'failed', { userPrincipalName: '=cmd@c.com', message: '+evil', reason: 'graph_error', advisories: ['next_step_phone_number'] }), user(2, 'provisioned', { phoneNumber: '+14255550100' })] });
+    const r = buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: [user(1, 'failed', { userPrincipalName: '=cmd@c.com', message: '+evil', reason: 'graph_error', advisories: ['next_step_phone_number'] }), user(2, 'provisioned', { phoneNumber: '+14255550100', addedSkus: ['MCOEV', 'MCOPSTN1'] })] });
     const lines = reportToCsv(r).replace(/^\uFEFF/, '').trim().split('\r\n');
-    expect(lines[0]).toBe('row,line,displayName,userPrincipalName,profile,skus,outcome,reason,message,advisories,scheduledFor (UTC),assignedAt (UTC),provisionedAt (UTC),phoneNumber');
-    expect(lines[1]).toBe("1,,,'=cmd@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,failed,graph_error,'+evil,next_step_phone_number,,,,");
+    expect(lines[0]).toBe('row,line,displayName,userPrincipalName,profile,skus,addedSkus,outcome,reason,message,advisories,scheduledFor (UTC),assignedAt (UTC),provisionedAt (UTC),phoneNumber');
+    expect(lines[1]).toBe("1,,,'=cmd@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,,failed,graph_error,'+evil,next_step_phone_number,,,,");
     // The number is shown as text: a leading '+' would make a spreadsheet read it as a formula.
-    expect(lines[2]).toBe("2,,,u2@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,provisioned,,,,,,,'+14255550100");
+    expect(lines[2]).toBe("2,,,u2@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,MCOEV+MCOPSTN1,provisioned,,,,,,,'+14255550100");
   });
 
   it("writes the report of a ';' file with ';', a UTF-8 BOM, the row's line and name, and times a spreadsheet reads as dates", () => {

@@ -49,6 +49,23 @@ describe('dialtone run output', () => {
     for (const o of ['failed', 'flagged', 'rejected', 'cancelled']) expect(exitCodeFor({ counts: counts({ total: 2, provisioned: 1, [o]: 1 }) })).toBe(3);
   });
 
+  it('lists the rows that need a person, each with what to do for its reason, up to 20, then how many more', () => {
+    const why = (row: number, outcome: UserOutcome['outcome'], reason: UserOutcome['reason']): UserOutcome => ({ ...user(row, outcome), reason, line: row + 1 });
+    const few = summary(buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: [why(1, 'failed', 'guest_account'), user(2, 'provisioned'), why(3, 'rejected', 'duplicate'), why(4, 'flagged', 'no_free_number'), user(5, 'cancelled')] }));
+    expect(few).toContain(
+      [
+        'rows that need a person',
+        "  row 1 (line 2) u1@c.com: failed/guest_account → guests are never licensed: licence the person in their own organisation, or send their member account's UPN",
+        '  row 3 (line 4) u3@c.com: rejected/duplicate → the UPN appears earlier in the file; remove the later row',
+        "  row 4 (line 5) u4@c.com: flagged/no_free_number → the pool has no free number of that type in the user's country: get more numbers (Teams admin center, Voice > Phone numbers), then assign one or send the row again",
+        '  row 5 u5@c.com: cancelled → nothing; send the row again if the hire comes after all',
+      ].join('\n'),
+    );
+    const many = summary(buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: Array.from({ length: 23 }, (_, i) => why(i + 1, 'failed', 'user_not_found')) }));
+    expect(many.match(/^ {2}row \d+/gm)).toHaveLength(20);
+    expect(many).toMatch(/ {2}row 20 \(line 21\) u20@c\.com: failed\/user_not_found → create the account, or correct the UPN, then send the row again\n {2}and 3 more: see report\.csv$/);
+  });
+
   it('explains each outcome present and what to do next', () => {
     const text = summary(buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: [user(1, 'flagged'), user(2, 'provisioned')] }));
     expect(text).toMatch(/flagged\s+licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned\n\s+→ see the reason below and the message; for no_calling_plan, check the user in the Teams admin center/);
