@@ -9,9 +9,9 @@ import * as df from 'durable-functions';
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import { appTime } from '../shared/adapters/app-time';
 import { charsetOf, newRunKey, type BatchStore, type RunKey } from '../shared/adapters/batch-store';
-import { UPLOADS_OWNER, type AppConfig, type Caller } from '../shared/adapters/config';
+import { UPLOADS_OWNER, callbackSecretSetting, type AppConfig, type Caller } from '../shared/adapters/config';
 import { liveCounts, mergeOutcomes, waitingRows } from '../shared/domain/batch';
-import { checkCallbackUrl } from '../shared/domain/callback';
+import { checkCallbackUrl, type CallbackPolicy } from '../shared/domain/callback';
 import { BATCH_ID_RULE, MAX_INPUT_BYTES, isBatchId, parseInput, type ParsedInput } from '../shared/domain/input';
 import { cancelledOutcome, isCancelled } from '../shared/domain/onboarding';
 import type { UserOutcome } from '../shared/domain/outcomes';
@@ -20,7 +20,7 @@ import { errorText, shown } from '../shared/domain/text';
 import { isValidUpn, upnKey } from '../shared/domain/upn';
 import type { BatchInput, BatchStatus } from '../orchestrations/contracts';
 import { BATCH_ORCHESTRATOR, CANCEL_EVENT, RECHECK_EVENT, chunkInstanceId } from '../orchestrations/names';
-import { callerOf, candidateInstances, instanceIdOf } from './callers';
+import { callerOf as callerFor, candidateInstances, instanceIdOf } from './callers';
 import { lookUpFirst, lookUpInstance } from './instance-lookup';
 
 export interface BatchApiDeps {
@@ -126,9 +126,21 @@ export function createUnmatchedRoute(routes: readonly { readonly route: string; 
 
 export function createBatchApi(deps: BatchApiDeps) {
   const { config, store } = deps;
+  const callerOf = (request: HttpRequest) => callerFor(request, config.callers, config.singleCaller);
+
+  /** The calling integration's own callback hosts and secret (never another integration's). */
+  function callbackPolicyFor(caller: Caller): CallbackPolicy {
+    const own = config.callers !== undefined;
+    return {
+      allowedHosts: caller.callbackHosts,
+      hasSecret: config.callbackSecrets.has(caller.name),
+      localRuntime: config.localRuntime,
+      ...(own ? { hostsSetting: `${caller.name}'s callbackHosts in DIALTONE_CALLERS`, secretSetting: callbackSecretSetting(caller.name) } : {}),
+    };
+  }
 
   async function submit(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-    const caller = callerOf(request, config.callers);
+    const caller = callerOf(request);
     if (!caller) return forbidden();
     const type = mediaType(request);
     const json = type === 'application/json';
@@ -152,7 +164,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     }
     let callbackUrl: string | undefined;
     if (parsed.input.callbackUrl !== undefined) {
-      const checked = checkCallbackUrl(parsed.input.callbackUrl, { allowedHosts: config.callbackHosts, hasSecret: config.callbackSecret !== undefined, localRuntime: config.localRuntime });
+      const checked = checkCallbackUrl(parsed.input.callbackUrl, callbackPolicyFor(caller));
       if (!checked.ok) return problem(400, 'Callback refused', checked.message);
       callbackUrl = checked.url;
     }
@@ -170,7 +182,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     if (before.kind === 'found') return sameBatchAgain(request, batchId, before.status, fingerprint);
     const runKey = newRunKey(caller.name, batchId);
     const ref = await store.saveInput(runKey, body, contentType);
-    if (callbackUrl) await store.saveCallback(runKey, { url: callbackUrl, statusUrl: links(request, batchId).statusUrl, attempts: [] });
+    if (callbackUrl) await store.saveCallback(runKey, { integration: caller.name, url: callbackUrl, statusUrl: links(request, batchId).statusUrl, attempts: [] });
     const input: BatchInput = { batchId, runKey, fingerprint, source: 'http', input: ref, ...(profile ? { profile } : {}), ...(json ? { json } : {}), deadlineHours: config.deadlineHours, chunkSize: config.chunkSize, parallelism: config.assignParallelism, ...(callbackUrl ? { callback: true } : {}) };
     try {
       await client.startNew(BATCH_ORCHESTRATOR, { instanceId, input });
@@ -188,7 +200,7 @@ export function createBatchApi(deps: BatchApiDeps) {
   /** The caller's batch by the id in the route: found, 404 (not the caller's, or no such batch) or 503. */
   async function find(request: HttpRequest, context: InvocationContext) {
     const batchId = request.params['batchId'] ?? '';
-    const caller = callerOf(request, config.callers);
+    const caller = callerOf(request);
     if (!caller) return { answer: forbidden() };
     const notFound = { answer: problem(404, 'Unknown batch', `no batch ${shown(batchId, 100)}`) };
     if (!isBatchId(batchId)) return notFound;
@@ -262,7 +274,7 @@ export function createBatchApi(deps: BatchApiDeps) {
    * running batch's counts are those its orchestration last published, the batch's own URL has live ones.
    */
   async function list(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-    const caller = callerOf(request, config.callers);
+    const caller = callerOf(request);
     if (!caller) return forbidden();
     const wanted = request.query.get('status') ?? undefined;
     const statuses = wanted === undefined ? undefined : LIST_STATUSES.get(wanted);

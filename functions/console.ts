@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { SINGLE_CALLER, type Caller, type CallerDirectory, type ConsoleSettings } from '../shared/adapters/config';
+import { CONSOLE_OWNER, type Caller, type CallerDirectory, type ConsoleSettings } from '../shared/adapters/config';
 import { reportToCsv, type BatchReport } from '../shared/domain/report';
-import { actingAs } from './callers';
+import { ONE_CALLER, actingAs } from './callers';
 import { problem } from './batches';
 
 /** The HR API's handlers the console passes requests on to; the listing and cancel routes may not exist yet. */
@@ -56,8 +56,9 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  * operator points the console at that integration's name.
  */
 export function consoleCallerFor(callers: CallerDirectory | undefined, settings: ConsoleSettings): Caller {
-  if (!callers) return { name: SINGLE_CALLER, readsUploads: true };
-  return { name: settings.caller ?? 'console', readsUploads: true };
+  if (!callers) return ONE_CALLER;
+  // Admins read and manage uploads and may use every profile; the console asks for no callbacks.
+  return { name: settings.caller ?? CONSOLE_OWNER, readsUploads: true, managesUploads: true, callbackHosts: [], rights: { ownSkus: true } };
 }
 
 export interface ConsoleUser {

@@ -18,6 +18,8 @@ export interface InputRef {
 
 /** A batch's callback: where to send it, the status URL it names, and every attempt so far. */
 export interface CallbackRegistration {
+  /** The integration that asked for it: its secret signs it (absent in registrations from before per-integration secrets: `default`). */
+  readonly integration?: string;
   readonly url: string;
   readonly statusUrl: string;
   readonly attempts: CallbackAttempt[];

@@ -1,6 +1,8 @@
 // Sends a batch's callback: one signed POST per attempt. The receiver checks
-// X-Dialtone-Signature = "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)) with the shared
-// DIALTONE_CALLBACK_SECRET, and X-Dialtone-Timestamp (Unix seconds) against its own clock to refuse replays.
+// X-Dialtone-Signature = "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)) with its own integration's
+// secret (DIALTONE_CALLBACK_SECRET_<NAME>; no other integration has it), X-Dialtone-Timestamp (Unix seconds) against
+// its own clock to refuse replays, and that the body names its integration and the URL it was called on
+// (shared/domain/callback.ts, CallbackPayload).
 // Redirects are not followed: a redirect could lead the app to a host the allow-list does not name.
 import { createHmac } from 'node:crypto';
 
@@ -18,24 +20,28 @@ export interface DeliveryResult {
 }
 
 export interface CallbackSender {
-  send(url: string, body: string): Promise<DeliveryResult>;
+  /** Sends `body` to `url` signed with `integration`'s secret; undefined when that integration has none. */
+  send(url: string, body: string, integration: string): Promise<DeliveryResult | undefined>;
 }
 
 export class HttpCallbackSender implements CallbackSender {
   constructor(
-    private readonly secret: string,
+    /** Each integration's secret, by its name. */
+    private readonly secrets: ReadonlyMap<string, string>,
     private readonly timeoutMs = 30_000,
     private readonly now: () => number = Date.now,
   ) {}
 
-  async send(url: string, body: string): Promise<DeliveryResult> {
+  async send(url: string, body: string, integration: string): Promise<DeliveryResult | undefined> {
+    const secret = this.secrets.get(integration);
+    if (secret === undefined) return undefined;
     const timestamp = String(Math.floor(this.now() / 1000));
     try {
       const res = await fetch(url, {
         method: 'POST',
         redirect: 'manual',
         signal: AbortSignal.timeout(this.timeoutMs),
-        headers: { 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'dialtone-callback', [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signCallback(this.secret, timestamp, body) },
+        headers: { 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'dialtone-callback', [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signCallback(secret, timestamp, body) },
         body,
       });
       // The answer's body is not needed; dropping it frees the connection without reading what may be large.

@@ -72,8 +72,8 @@ describe('callback body and signature', () => {
 
   it('carries the counts and only the rows someone must look at', () => {
     const report = buildReport({ batchId: 'b1', source: 'http', startedAt: '', finishedAt: '', deadline: '', users: [user(1, 'provisioned'), user(2, 'failed'), user(3, 'flagged'), user(4, 'rejected'), user(5, 'cancelled')] });
-    const payload = callbackPayload(report, 'https://app/api/batches/b1');
-    expect(payload).toMatchObject({ batchId: 'b1', statusUrl: 'https://app/api/batches/b1', counts: { total: 5, failed: 1, flagged: 1 } });
+    const payload = callbackPayload(report, { integration: 'workday', runKey: 'workday/b1/20261125T100000Z-0a1b2c3d', url: 'https://hr.example.com/cb', statusUrl: 'https://app/api/batches/b1' });
+    expect(payload).toMatchObject({ integration: 'workday', batchId: 'b1', run: '20261125T100000Z-0a1b2c3d', callbackUrl: 'https://hr.example.com/cb', statusUrl: 'https://app/api/batches/b1', counts: { total: 5, failed: 1, flagged: 1 } });
     expect(payload.users.map((u) => u.row)).toEqual([2, 3]);
   });
 
@@ -98,10 +98,10 @@ describe('callback body and signature', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cb`;
-      const sender = new HttpCallbackSender(SECRET, 5_000, () => 1_764_064_800_000);
-      expect(await sender.send(url, '{"batchId":"b1"}')).toEqual({ status: 500, delivered: false, message: 'HTTP 500' });
-      expect(await sender.send(url, '{"batchId":"b1"}')).toEqual({ status: 302, delivered: false, message: 'HTTP 302: redirects are not followed' });
-      expect(await sender.send(url, '{"batchId":"b1"}')).toEqual({ status: 204, delivered: true, message: 'delivered' });
+      const sender = new HttpCallbackSender(new Map([['workday', SECRET]]), 5_000, () => 1_764_064_800_000);
+      expect(await sender.send(url, '{"batchId":"b1"}', 'workday')).toEqual({ status: 500, delivered: false, message: 'HTTP 500' });
+      expect(await sender.send(url, '{"batchId":"b1"}', 'workday')).toEqual({ status: 302, delivered: false, message: 'HTTP 302: redirects are not followed' });
+      expect(await sender.send(url, '{"batchId":"b1"}', 'workday')).toEqual({ status: 204, delivered: true, message: 'delivered' });
       expect(seen).toHaveLength(3);
       expect(seen[2]!.headers['x-dialtone-timestamp']).toBe('1764064800');
       expect(seen[2]!.headers['x-dialtone-signature']).toBe('sha256=c3fdff5c8180f511d74cbf636fbc507c6defd07063082f7c72cfd00bb0eaba20');
@@ -116,7 +116,7 @@ describe('callback body and signature', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as AddressInfo).port;
     await new Promise<void>((r) => server.close(() => r()));
-    const r = await new HttpCallbackSender(SECRET, 2_000).send(`http://127.0.0.1:${port}/cb`, '{}');
+    const r = await new HttpCallbackSender(new Map([['workday', SECRET]]), 2_000).send(`http://127.0.0.1:${port}/cb`, '{}', 'workday');
     expect(r).toEqual({ status: null, delivered: false, message: expect.stringContaining('ECONNREFUSED') });
   });
 });
