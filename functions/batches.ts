@@ -183,7 +183,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     const runKey = newRunKey(caller.name, batchId);
     const ref = await store.saveInput(runKey, body, contentType);
     if (callbackUrl) await store.saveCallback(runKey, { integration: caller.name, url: callbackUrl, statusUrl: links(request, batchId).statusUrl, attempts: [] });
-    const input: BatchInput = { batchId, runKey, fingerprint, source: 'http', input: ref, ...(profile ? { profile } : {}), ...(json ? { json } : {}), deadlineHours: config.deadlineHours, chunkSize: config.chunkSize, parallelism: config.assignParallelism, ...(callbackUrl ? { callback: true } : {}) };
+    const input: BatchInput = { batchId, runKey, fingerprint, source: 'http', input: ref, ...(profile ? { profile } : {}), ...(json ? { json } : {}), deadlineHours: config.deadlineHours, chunkSize: config.chunkSize, parallelism: config.assignParallelism, ...(callbackUrl ? { callback: true } : {}), rights: caller.rights, caller: caller.name };
     try {
       await client.startNew(BATCH_ORCHESTRATOR, { instanceId, input });
     } catch (e) {
@@ -197,15 +197,19 @@ export function createBatchApi(deps: BatchApiDeps) {
     return { status: 202, headers: { Location: links(request, batchId).statusUrl, 'Retry-After': '10' }, jsonBody: { ...links(request, batchId), existing: false, rows: parsed.input.rows.length, instanceId: batchId } };
   }
 
-  /** The caller's batch by the id in the route: found, 404 (not the caller's, or no such batch) or 503. */
-  async function find(request: HttpRequest, context: InvocationContext) {
+  /**
+   * The caller's batch by the id in the route: found, 404 (not the caller's, or no such batch) or 503. `manage`: the
+   * route changes the batch, so an upload's batch is found only for a caller that manages uploads (reading is not
+   * enough).
+   */
+  async function find(request: HttpRequest, context: InvocationContext, access: 'read' | 'manage' = 'read') {
     const batchId = request.params['batchId'] ?? '';
     const caller = callerOf(request);
     if (!caller) return { answer: forbidden() };
     const notFound = { answer: problem(404, 'Unknown batch', `no batch ${shown(batchId, 100)}`) };
     if (!isBatchId(batchId)) return notFound;
     const client = df.getClient(context);
-    const r = await lookUpFirst(client, candidateInstances(caller, batchId));
+    const r = await lookUpFirst(client, candidateInstances(caller, batchId, access));
     if (r.kind === 'absent') return notFound;
     if (r.kind === 'unknown') return { answer: unavailable('status unknown') };
     const runKey: RunKey = (r.status.input as Partial<BatchInput> | undefined)?.runKey ?? batchId;
@@ -244,7 +248,7 @@ export function createBatchApi(deps: BatchApiDeps) {
   }
 
   async function recheck(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-    const f = await find(request, context);
+    const f = await find(request, context, 'manage');
     if (f.answer) return f.answer;
     const { batchId, client, instanceId, state, runKey } = f;
     if (!isRunning(state.runtimeStatus)) {
@@ -307,7 +311,7 @@ export function createBatchApi(deps: BatchApiDeps) {
    * the event that wakes the orchestration is, and every licence write checks that record just before it is sent.
    */
   async function cancel(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-    const f = await find(request, context);
+    const f = await find(request, context, 'manage');
     if (f.answer) return f.answer;
     const { batchId, client, instanceId, state, runKey } = f;
     if (!RUNNING.has(String(state.runtimeStatus)) || (state.customStatus as Partial<BatchStatus> | null)?.phase === 'done') return problem(409, 'Batch finished', `batch ${batchId} has finished (${String(state.runtimeStatus)}); its report is final`);
@@ -327,7 +331,7 @@ export function createBatchApi(deps: BatchApiDeps) {
   async function cancelUser(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const upn = request.params['userPrincipalName'] ?? '';
     if (!isValidUpn(upn)) return problem(400, 'Invalid user', `"${shown(upn, 120)}" is not a user principal name (name@domain, at most 113 characters); put the row's userPrincipalName in the path, URL-encoded`);
-    const f = await find(request, context);
+    const f = await find(request, context, 'manage');
     if (f.answer) return f.answer;
     const { batchId, state, runKey } = f;
     if (!RUNNING.has(String(state.runtimeStatus)) || (state.customStatus as Partial<BatchStatus> | null)?.phase === 'done') return problem(409, 'Batch finished', `batch ${batchId} has finished (${String(state.runtimeStatus)}); its report is final`);

@@ -88,6 +88,8 @@ export function createBlobIntake(config: AppConfig) {
       deadlineHours: config.deadlineHours,
       chunkSize: config.chunkSize,
       parallelism: config.assignParallelism,
+      rights: config.uploadRights,
+      caller: 'an upload',
     };
     await client.startNew(BATCH_ORCHESTRATOR, { instanceId, input });
     context.log(`batch ${batchId} started from an upload`);

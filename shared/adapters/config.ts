@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { normaliseUsageLocation } from '../domain/countries';
+import type { RowRights } from '../domain/entitlements';
 import { PHONE_NUMBER_POLICIES, type PhoneNumberPolicy } from '../domain/phone-numbers';
 import { mergeProfiles, type ProfilePhoneNumbers, type Profiles } from '../domain/profiles';
 import { isTimeZone, type ScheduleSettings } from '../domain/schedule';
@@ -74,13 +75,7 @@ export interface Caller {
   readonly rights: RowRights;
 }
 
-/** What an integration's (or the uploads') rows may ask for; see shared/domain/entitlements.ts. */
-export interface RowRights {
-  /** Profiles its rows may use; undefined: every profile. */
-  readonly profiles?: readonly string[];
-  /** Whether a row may list its own `skus` (then only Teams phone and meeting SKUs, or DIALTONE_EXTRA_ROW_SKUS). */
-  readonly ownSkus: boolean;
-}
+export type { RowRights };
 
 /** Callers by the lower-case hex SHA-256 of their function key. */
 export type CallerDirectory = ReadonlyMap<string, Caller>;
