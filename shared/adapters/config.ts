@@ -41,6 +41,8 @@ export interface AppConfig {
   readonly serviceBus: { readonly fullyQualifiedNamespace: string } | { readonly connectionString: string } | undefined;
   readonly storage: { readonly connectionString: string } | { readonly blobServiceUri: string; readonly queueServiceUri: string; readonly clientId: string | undefined };
   readonly taskHub: string;
+  /** The data storage account's name: an upload's Event Grid event must come from its topic. */
+  readonly dataAccount: string;
   /** The integrations allowed to call the API, by the SHA-256 of their function key; undefined = one integration. */
   readonly callers: CallerDirectory | undefined;
   /** How start dates are read and scheduled (DIALTONE_TIME_ZONE, DIALTONE_LEAD_DAYS, DIALTONE_SCHEDULE_HORIZON_DAYS). */
@@ -266,6 +268,7 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
         : undefined,
     storage,
     taskHub: s.DIALTONE_TASK_HUB,
+    dataAccount: storageAccountName(storage),
     callers,
     schedule: { timeZone: s.DIALTONE_TIME_ZONE, leadDays: s.DIALTONE_LEAD_DAYS, horizonDays: s.DIALTONE_SCHEDULE_HORIZON_DAYS },
     accountWaitHours: s.DIALTONE_ACCOUNT_WAIT_HOURS,
@@ -355,6 +358,14 @@ function callerList(text: string): Record<string, Record<string, unknown>> {
     entries.set(name, entry);
   }
   return Object.fromEntries(entries);
+}
+
+/** The account a storage setting names: AccountName= of a connection string, else the first label of the blob host. */
+export function storageAccountName(storage: AppConfig['storage']): string {
+  if ('connectionString' in storage) return /(?:^|;)\s*AccountName=([^;]+)/i.exec(storage.connectionString)?.[1] ?? '';
+  const url = new URL(storage.blobServiceUri);
+  // Azurite and other emulators put the account in the path (http://127.0.0.1:10000/devstoreaccount1).
+  return /^\d+\.\d+\.\d+\.\d+$|^localhost$/.test(url.hostname) ? (url.pathname.split('/')[1] ?? '') : (url.hostname.split('.')[0] ?? '');
 }
 
 /** A secret setting's value, or undefined when it is unset or blank. */

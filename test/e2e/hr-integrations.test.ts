@@ -23,7 +23,8 @@ beforeAll(async () => {
     settings: {
       DIALTONE_LOCAL_FUNCTION_KEY: KEY_A,
       DIALTONE_LOCAL_EXTRA_KEYS: `${KEY_B},${KEY_STRANGER}`,
-      DIALTONE_CALLERS: JSON.stringify({ 'hr-a': { keySha256: sha(KEY_A), uploads: true }, 'hr-b': { keySha256: sha(KEY_B) } }),
+      // hr-a reads uploads (not manages them) and may list its rows' own skus; hr-b may do neither.
+      DIALTONE_CALLERS: JSON.stringify({ 'hr-a': { keySha256: sha(KEY_A), uploads: true, skus: true }, 'hr-b': { keySha256: sha(KEY_B) } }),
     },
   });
 });
@@ -88,6 +89,47 @@ describe('HR routes act only on the caller\'s own batches', () => {
     expect([bReport.phase, typeof bReport.finishedAt]).toEqual(['done', 'string']);
     expect(bReport.users.map((u: any) => `${u.userPrincipalName} ${u.outcome}`)).toEqual(['cy@contoso.com cancelled']);
     expect((await call(KEY_A, 'batches/hires/cancel', 'POST')).status).toBe(202);
+  });
+});
+
+// One legitimate integration trying to harm another or to spend the tenant's money. The cross-integration callback is
+// in callbacks-per-integration.test.ts (it needs a receiver and secrets), the `..` event subject in
+// integration/intake-functions.test.ts (the local host delivers events only for real uploads), and the oversized
+// Retry-After in integration/graph-adapter.test.ts.
+describe('hostile callers', () => {
+  it('rejects own skus that are not Teams phone or meeting SKUs, and every own sku of an integration not allowed any (sku_not_allowed, nothing sent to Graph)', async () => {
+    const users = (p: string) => [{ userPrincipalName: 'ann@contoso.com', skus: ['SPE_E5'] }, { userPrincipalName: 'bob@contoso.com', skus: ['Microsoft_365_Copilot', 'MCOEV'] }, { userPrincipalName: 'cy@contoso.com', profile: p }];
+    const writesBefore = stack.sim.record.byKind.assignLicense;
+    expect((await postBatch(stack, { batchId: 'own-skus', users: users('phone-system-only') })).status).toBe(202);
+    expect((await postBatch(stack, { batchId: 'own-skus', users: [{ userPrincipalName: 'dee@contoso.com', skus: ['MCOEV'] }] }, { key: KEY_B })).status).toBe(202);
+    const a = await waitForReport(stack, 'own-skus');
+    expect(a.users.map((u) => `${u.userPrincipalName} ${u.outcome}${u.reason ? `/${u.reason}` : ''}`)).toEqual(['ann@contoso.com rejected/sku_not_allowed', 'bob@contoso.com rejected/sku_not_allowed', expect.stringMatching(/^cy@contoso.com (assigned|provisioned)/)]);
+    expect(a.users[1]!.message).toContain('MICROSOFT_365_COPILOT is not a Teams phone or meeting SKU');
+    let b: any;
+    for (let i = 0; i < 600 && b?.phase !== 'done'; i++) {
+      b = (await call(KEY_B, 'batches/own-skus')).body;
+      if (b.phase !== 'done') await new Promise((r) => setTimeout(r, 150));
+    }
+    expect(b.users.map((u: any) => `${u.outcome}/${u.reason}`)).toEqual(['rejected/sku_not_allowed']);
+    expect(b.users[0].message).toBe('row 1: hr-b may not list its own skus; name a profile or ask the operator to allow its own skus');
+    // Only cy's licences were written.
+    expect(stack.sim.record.byKind.assignLicense - writesBefore).toBe(1);
+  });
+
+  it("lets an integration that only reads uploads read an upload's batch but not cancel it, a row of it, or recheck it", async () => {
+    const day = new Date(stack.clock.now() + 5 * DAY).toISOString().slice(0, 10);
+    const running = await uploadBlob(stack, 'phone-system-only/later.csv', `userPrincipalName,startDate\nann@contoso.com,${day}\n`);
+    let seen = await call(KEY_A, `batches/${running}`);
+    for (let i = 0; i < 600 && seen.body?.counts?.scheduled !== 1; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      seen = await call(KEY_A, `batches/${running}`);
+    }
+    expect([seen.status, seen.body.counts.scheduled]).toEqual([200, 1]);
+    expect((await call(KEY_A, `batches/${running}/cancel`, 'POST')).status).toBe(404);
+    expect((await call(KEY_A, `batches/${running}/recheck`, 'POST')).status).toBe(404);
+    expect((await call(KEY_A, `batches/${running}/users/ann%40contoso.com/cancel`, 'POST')).status).toBe(404);
+    const still = await call(KEY_A, `batches/${running}`);
+    expect([still.body.runtimeStatus, still.body.counts.scheduled, still.body.counts.cancelled]).toEqual(['Running', 1, 0]);
   });
 });
 

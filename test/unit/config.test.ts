@@ -78,6 +78,7 @@ describe('configuration', () => {
       serviceBus: { fullyQualifiedNamespace: 'contoso-sb.servicebus.windows.net' },
       storage: { blobServiceUri: 'https://acct.blob.core.windows.net', queueServiceUri: 'https://acct.queue.core.windows.net', clientId: 'cid' },
       taskHub: 'hubA',
+      dataAccount: 'acct',
       schedule: { timeZone: 'Europe/Berlin', leadDays: 3, horizonDays: 60 },
       accountWaitHours: 6,
       singleCaller: { name: 'default', readsUploads: true, managesUploads: true, callbackHosts: [], rights: { ownSkus: true } },
