@@ -22,6 +22,7 @@ import type { BatchInput, BatchStatus } from '../orchestrations/contracts';
 import { BATCH_ORCHESTRATOR, CANCEL_EVENT, RECHECK_EVENT, chunkInstanceId } from '../orchestrations/names';
 import { callerOf as callerFor, candidateInstances, instanceIdOf } from './callers';
 import { lookUpFirst, lookUpInstance } from './instance-lookup';
+import { queryInstances, type InstanceSummary } from './instance-query';
 
 export interface BatchApiDeps {
   readonly config: AppConfig;
@@ -84,9 +85,9 @@ function links(request: HttpRequest, batchId: string) {
  * A batch as the list and the status route's summary view show it, from its durable status only: counts are the final
  * ones once it completed, else those its orchestration last published (preflight's, until the report).
  */
-function summaryOf(request: HttpRequest, batchId: string, i: DurableOrchestrationStatus, upload: boolean) {
+function summaryOf(request: HttpRequest, batchId: string, i: Pick<DurableOrchestrationStatus, 'customStatus' | 'runtimeStatus' | 'output' | 'createdTime' | 'lastUpdatedTime'> | InstanceSummary, upload: boolean) {
   const custom = (i.customStatus ?? {}) as Partial<BatchStatus>;
-  const finished = i.runtimeStatus === df.OrchestrationRuntimeStatus.Completed;
+  const finished = String(i.runtimeStatus) === 'Completed';
   const counts = finished && i.output && typeof i.output === 'object' ? i.output : (custom.counts ?? null);
   return { ...links(request, batchId), ...(upload ? { upload: true } : {}), runtimeStatus: i.runtimeStatus, phase: custom.phase ?? null, createdTime: new Date(i.createdTime).toISOString(), lastUpdatedTime: new Date(i.lastUpdatedTime).toISOString(), counts };
 }
@@ -127,6 +128,7 @@ export function createUnmatchedRoute(routes: readonly { readonly route: string; 
 export function createBatchApi(deps: BatchApiDeps) {
   const { config, store } = deps;
   const callerOf = (request: HttpRequest) => callerFor(request, config.callers, config.singleCaller);
+  const listRate = new CallerRate(config.listPerMinute);
 
   /** The calling integration's own callback hosts and secret (never another integration's). */
   function callbackPolicyFor(caller: Caller): CallbackPolicy {
@@ -271,38 +273,70 @@ export function createBatchApi(deps: BatchApiDeps) {
   }
 
   /**
-   * The caller's batches, newest first, with their counts: `?status=running|completed` (completed includes batches
-   * that ended Failed or Terminated; each item says which) and `?top=N` (1-100, default 20). A caller sees only its
-   * own batches (and the uploads' when it may read them, as on the status route). Read from the durable instance
-   * store (the extension's "get all instances" query, filtered by runtime status), so it costs no blob reads; a
-   * running batch's counts are those its orchestration last published, the batch's own URL has live ones.
+   * The caller's batches with their counts, a page at a time: `?status=running|completed` (completed includes batches
+   * that ended Failed or Terminated; each item says which), `?top=N` (1-100, default 20), `?prefix=` (batch ids that
+   * start so), `?createdFrom=` and `?createdTo=` (ISO 8601 date-times), and `?continuationToken=` (the last page's
+   * `continuationToken`). A caller sees only its own batches, then the uploads' when it may read them, as on the
+   * status route. Read from the durable instance store with the extension's prefix query (functions/instance-query.ts),
+   * so a call reads at most LIST_PAGES_PER_CALL pages of it whatever the task hub holds; each page is newest first, and
+   * pages follow the store's order (instance ids). Past DIALTONE_LIST_PER_MINUTE calls a minute a caller gets 429.
    */
   async function list(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const caller = callerOf(request);
     if (!caller) return forbidden();
+    const wait = listRate.take(caller.name, Date.now());
+    if (wait > 0) return problem(429, 'Too many requests', `more than ${config.listPerMinute} batch lists a minute for ${caller.name}; try again after the given seconds`, { 'Retry-After': String(wait) });
     const wanted = request.query.get('status') ?? undefined;
     const statuses = wanted === undefined ? undefined : LIST_STATUSES.get(wanted);
     if (wanted !== undefined && !statuses) return problem(400, 'Invalid status', `status must be running or completed; got "${shown(wanted, 40)}"`);
     const topText = request.query.get('top') ?? '20';
     const top = /^\d{1,3}$/.test(topText) ? Number(topText) : NaN;
     if (!(top >= 1 && top <= 100)) return problem(400, 'Invalid top', `top must be a whole number from 1 to 100; got "${shown(topText, 40)}"`);
+    const prefix = request.query.get('prefix') ?? '';
+    if (!/^[A-Za-z0-9._-]{0,100}$/.test(prefix)) return problem(400, 'Invalid prefix', `prefix must be the start of a batch id (letters, digits, '.', '_' or '-', at most 100); got "${shown(prefix, 40)}"`);
+    const window: { from?: Date; to?: Date } = {};
+    for (const [name, key] of [['createdFrom', 'from'], ['createdTo', 'to']] as const) {
+      const text = request.query.get(name);
+      if (text === null) continue;
+      const at = ISO_DATE_TIME.test(text) ? new Date(text) : new Date(NaN);
+      if (Number.isNaN(at.getTime())) return problem(400, `Invalid ${name}`, `${name} must be an ISO 8601 date-time with an offset (2026-12-01T00:00:00Z); got "${shown(text, 40)}"`);
+      window[key] = at;
+    }
+    if (window.from && window.to && window.from > window.to) return problem(400, 'Invalid window', 'createdFrom is after createdTo');
+    const owners = caller.readsUploads ? [caller.name, UPLOADS_OWNER] : [caller.name];
+    const tokenText = request.query.get('continuationToken');
+    let state: ListPosition = { phase: 0, skip: 0 };
+    if (tokenText !== null) {
+      const read = readListToken(tokenText, owners.length);
+      if (!read) return problem(400, 'Invalid continuationToken', 'continuationToken is not one this list returned; start again without it');
+      state = read;
+    }
     const client = df.getClient(context);
-    let instances: DurableOrchestrationStatus[];
+    const found: { i: InstanceSummary; batchId: string; upload: boolean }[] = [];
     try {
-      instances = await client.getStatusBy(statuses ? { runtimeStatus: statuses } : {});
+      for (let pages = 0; state.phase < owners.length && found.length < top && pages < LIST_PAGES_PER_CALL; pages++) {
+        const owner = owners[state.phase]!;
+        const page = await queryInstances(client, { prefix: instanceIdOf(owner, prefix), top: LIST_PAGE_SIZE, ...(statuses ? { runtimeStatus: statuses } : {}), ...(window.from ? { createdFrom: window.from } : {}), ...(window.to ? { createdTo: window.to } : {}), ...(state.token ? { continuation: state.token } : {}) });
+        const batches = page.instances.flatMap((i) => {
+          const owned = ownedBatch(caller, i.instanceId);
+          return i.name === BATCH_ORCHESTRATOR && owned ? [{ i, ...owned }] : [];
+        });
+        const available = batches.slice(state.skip);
+        const taken = available.slice(0, top - found.length);
+        found.push(...taken);
+        if (taken.length < available.length) state = { ...state, skip: state.skip + taken.length };
+        else if (page.continuation) state = { phase: state.phase, token: page.continuation, skip: 0 };
+        else state = { phase: state.phase + 1, skip: 0 };
+      }
     } catch (e) {
       context.warn(`could not list batches: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`);
       return problem(503, 'Batches not listed', 'the orchestration service did not answer; try again after the given seconds', { 'Retry-After': '10' });
     }
-    const batches = instances
-      .flatMap((i) => {
-        const owned = ownedBatch(caller, i.instanceId);
-        return i.name === BATCH_ORCHESTRATOR && owned ? [{ i, ...owned }] : [];
-      })
+    const batches = found
       .sort((a, b) => new Date(b.i.createdTime).getTime() - new Date(a.i.createdTime).getTime() || (a.i.instanceId < b.i.instanceId ? -1 : 1))
-      .slice(0, top)
       .map(({ i, batchId, upload }) => summaryOf(request, batchId, i, upload));
-    return { status: 200, jsonBody: { batches } };
+    const continuationToken = state.phase < owners.length ? listToken(state) : undefined;
+    return { status: 200, jsonBody: { batches, ...(continuationToken ? { continuationToken } : {}) } };
   }
 
   /**
@@ -357,6 +391,56 @@ export function createBatchApi(deps: BatchApiDeps) {
   }
 
   return { submit, status, recheck, list, cancel, cancelUser };
+}
+
+/** Instances read per query of the store, and pages read per list call at most (a call reads at most 500). */
+const LIST_PAGE_SIZE = 100;
+const LIST_PAGES_PER_CALL = 5;
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Where a list goes on: which owner's instances (its own, then the uploads'), the store's token, batches already given. */
+interface ListPosition {
+  readonly phase: number;
+  readonly token?: string;
+  readonly skip: number;
+}
+
+function listToken(p: ListPosition): string {
+  return Buffer.from(JSON.stringify({ p: p.phase, ...(p.token ? { t: p.token } : {}), s: p.skip }), 'utf8').toString('base64url');
+}
+
+function readListToken(text: string, phases: number): ListPosition | undefined {
+  if (text.length > 4096 || !/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
+  try {
+    const v = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as { p?: unknown; t?: unknown; s?: unknown };
+    if (!Number.isInteger(v.p) || (v.p as number) < 0 || (v.p as number) >= phases || !Number.isInteger(v.s) || (v.s as number) < 0 || (v.s as number) > LIST_PAGE_SIZE) return undefined;
+    if (v.t !== undefined && typeof v.t !== 'string') return undefined;
+    return { phase: v.p as number, skip: v.s as number, ...(typeof v.t === 'string' ? { token: v.t } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A per-caller rate for the batch list: `perMinute` calls a minute, refilled continuously (a token bucket). Kept in
+ * this instance's memory: with several instances of the app, each allows its own share.
+ */
+export class CallerRate {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(private readonly perMinute: number) {}
+
+  /** Takes one call for `caller` at `now` (ms): 0 when allowed, else the whole seconds until one is. */
+  take(caller: string, now: number): number {
+    const b = this.buckets.get(caller) ?? { tokens: this.perMinute, at: now };
+    const tokens = Math.min(this.perMinute, b.tokens + ((now - b.at) * this.perMinute) / 60_000);
+    if (tokens >= 1) {
+      this.buckets.set(caller, { tokens: tokens - 1, at: now });
+      return 0;
+    }
+    this.buckets.set(caller, { tokens, at: now });
+    return Math.max(1, Math.ceil(((1 - tokens) * 60_000) / this.perMinute / 1000));
+  }
 }
 
 /** The batch an instance id stands for, when it is one of `caller`'s (or an upload's it may read). */

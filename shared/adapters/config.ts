@@ -41,6 +41,8 @@ export interface AppConfig {
   readonly serviceBus: { readonly fullyQualifiedNamespace: string } | { readonly connectionString: string } | undefined;
   readonly storage: { readonly connectionString: string } | { readonly blobServiceUri: string; readonly queueServiceUri: string; readonly clientId: string | undefined };
   readonly taskHub: string;
+  /** Batch lists a minute per caller (GET /api/batches); past it, 429 with Retry-After. */
+  readonly listPerMinute: number;
   /** The data storage account's name: an upload's Event Grid event must come from its topic. */
   readonly dataAccount: string;
   /** The integrations allowed to call the API, by the SHA-256 of their function key; undefined = one integration. */
@@ -167,6 +169,7 @@ const schema = z.object({
   DIALTONE_ACCOUNT_WAIT_HOURS: optionalText.pipe(z.coerce.number<string | undefined>().positive().max(168).optional()).transform((v) => v ?? 24),
   DIALTONE_CALLBACK_HOSTS: optionalText.transform((v) => (v ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)).pipe(z.array(z.string().regex(CALLBACK_HOST_RULE, 'must be a comma-separated list of host names (api.hr.example.com)'))),
   DIALTONE_CALLBACK_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters (a random secret shared with the HR system)').optional()),
+  DIALTONE_LIST_PER_MINUTE: intSetting(60, 1, 6000),
   DIALTONE_UPLOAD_PROFILES: optionalText.transform((v) => (v === undefined ? undefined : v.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean))),
   DIALTONE_UPLOAD_SKUS: booleanSetting(true),
   DIALTONE_EXTRA_ROW_SKUS: optionalText.transform((v) => (v ?? '').split(',').map((p) => p.trim().toUpperCase()).filter(Boolean)).pipe(z.array(z.string().regex(/^[A-Z0-9_()/.,-]{1,100}$/, 'must be a comma-separated list of part numbers (MCOEV,MCOPSTN1)'))),
@@ -269,6 +272,7 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
     storage,
     taskHub: s.DIALTONE_TASK_HUB,
     dataAccount: storageAccountName(storage),
+    listPerMinute: s.DIALTONE_LIST_PER_MINUTE,
     callers,
     schedule: { timeZone: s.DIALTONE_TIME_ZONE, leadDays: s.DIALTONE_LEAD_DAYS, horizonDays: s.DIALTONE_SCHEDULE_HORIZON_DAYS },
     accountWaitHours: s.DIALTONE_ACCOUNT_WAIT_HOURS,
