@@ -61,7 +61,9 @@ export function registerApp(config: AppConfig): void {
     { name: 'batches-status', route: 'batches/{batchId}', methods: ['GET' as const], handler: api.status },
     { name: 'batches-list', route: 'batches', methods: ['GET' as const], handler: api.list },
     { name: 'batches-cancel', route: 'batches/{batchId}/cancel', methods: ['POST' as const], handler: api.cancel },
-    { name: 'batches-cancel-user', route: 'batches/{batchId}/users/{userPrincipalName}/cancel', methods: ['POST' as const], handler: api.cancelUser },
+    // A row by its number, or by its UPN in the body: a UPN never goes in a URL (request logs and telemetry keep URLs).
+    { name: 'batches-cancel-row', route: 'batches/{batchId}/rows/{row}/cancel', methods: ['POST' as const], handler: api.cancelRow },
+    { name: 'batches-cancel-user', route: 'batches/{batchId}/users/cancel', methods: ['POST' as const], handler: api.cancelUser },
     { name: 'batches-recheck', route: 'batches/{batchId}/recheck', methods: ['POST' as const], handler: api.recheck },
   ];
   for (const r of routes) app.http(r.name, { route: r.route, methods: r.methods, authLevel: 'function', extraInputs: [client], handler: r.handler });

@@ -10,7 +10,7 @@ import type { DurableOrchestrationStatus } from 'durable-functions';
 import { appTime } from '../shared/adapters/app-time';
 import { charsetOf, newRunKey, type BatchStore, type RunKey } from '../shared/adapters/batch-store';
 import { UPLOADS_OWNER, callbackSecretSetting, type AppConfig, type Caller } from '../shared/adapters/config';
-import { liveCounts, mergeOutcomes, waitingRows } from '../shared/domain/batch';
+import { liveCounts, mergeOutcomes, waitingRows, type StoredPlan } from '../shared/domain/batch';
 import { checkCallbackUrl, type CallbackPolicy } from '../shared/domain/callback';
 import { BATCH_ID_RULE, MAX_INPUT_BYTES, isBatchId, parseInput, type ParsedInput } from '../shared/domain/input';
 import { cancelledOutcome, isCancelled } from '../shared/domain/onboarding';
@@ -20,7 +20,7 @@ import { errorText, shown } from '../shared/domain/text';
 import { isValidUpn, upnKey } from '../shared/domain/upn';
 import type { BatchInput, BatchStatus } from '../orchestrations/contracts';
 import { BATCH_ORCHESTRATOR, CANCEL_EVENT, RECHECK_EVENT, chunkInstanceId } from '../orchestrations/names';
-import { callerOf as callerFor, candidateInstances, instanceIdOf } from './callers';
+import { callerOf as callerFor, candidateInstances, instanceIdOf, isDelegated } from './callers';
 import { lookUpFirst, lookUpInstance } from './instance-lookup';
 import { queryInstances, type InstanceSummary } from './instance-query';
 
@@ -121,7 +121,7 @@ export function createUnmatchedRoute(routes: readonly { readonly route: string; 
     const path = new URL(request.url).pathname.replace(/^\/api\//, '').replace(/\/+$/, '');
     const allowed = [...new Set(patterns.filter((p) => p.re.test(path)).flatMap((p) => p.methods))];
     if (allowed.length > 0) return problem(405, 'Method not allowed', `${request.method} is not allowed on /api/${path}; use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') });
-    return problem(404, 'Not found', `there is nothing at /api/${path.slice(0, 200)}; the API is POST /api/batches, GET /api/batches (the list), GET /api/batches/{batchId}, POST /api/batches/{batchId}/recheck, POST /api/batches/{batchId}/cancel and POST /api/batches/{batchId}/users/{userPrincipalName}/cancel`);
+    return problem(404, 'Not found', `there is nothing at /api/${path.slice(0, 200)}; the API is POST /api/batches, GET /api/batches (the list), GET /api/batches/{batchId}, POST /api/batches/{batchId}/recheck, POST /api/batches/{batchId}/cancel, POST /api/batches/{batchId}/rows/{row}/cancel and POST /api/batches/{batchId}/users/cancel`);
   };
 }
 
@@ -284,7 +284,8 @@ export function createBatchApi(deps: BatchApiDeps) {
   async function list(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const caller = callerOf(request);
     if (!caller) return forbidden();
-    const wait = listRate.take(caller.name, Date.now());
+    // Key holders only: the console's page polls the list while a batch runs, for admins the platform signed in.
+    const wait = isDelegated(request) ? 0 : listRate.take(caller.name, Date.now());
     if (wait > 0) return problem(429, 'Too many requests', `more than ${config.listPerMinute} batch lists a minute for ${caller.name}; try again after the given seconds`, { 'Retry-After': String(wait) });
     const wanted = request.query.get('status') ?? undefined;
     const statuses = wanted === undefined ? undefined : LIST_STATUSES.get(wanted);
@@ -361,18 +362,41 @@ export function createBatchApi(deps: BatchApiDeps) {
     return { status: 202, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), cancelled: true } };
   }
 
-  /** Cancels one row that is still waiting (an HR no-show): it ends `cancelled`, and nothing is assigned to it. */
+  /**
+   * Cancels one row that is still waiting (an HR no-show): it ends `cancelled`, and nothing is assigned to it. The
+   * row is named by its number in the path (`rows/{row}/cancel`) or by its UPN in the body (`users/cancel`,
+   * `{ "userPrincipalName": … }`): a UPN is personal data and never goes in a URL, which request logs and telemetry keep.
+   */
+  async function cancelRow(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const text = request.params['row'] ?? '';
+    const number = /^[1-9]\d{0,5}$/.test(text) ? Number(text) : NaN;
+    if (Number.isNaN(number)) return problem(400, 'Invalid row', `"${shown(text, 40)}" is not a row number (the row's "row" in the report, counted from 1)`);
+    return cancelOne(request, context, (rows) => rows.find((r) => r.row === number), `row ${number}`);
+  }
+
   async function cancelUser(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-    const upn = request.params['userPrincipalName'] ?? '';
-    if (!isValidUpn(upn)) return problem(400, 'Invalid user', `"${shown(upn, 120)}" is not a user principal name (name@domain, at most 113 characters); put the row's userPrincipalName in the path, URL-encoded`);
+    if (mediaType(request) !== 'application/json') return problem(415, 'Unsupported content type', 'send application/json: { "userPrincipalName": "…" }');
+    const body = await readCapped(request, 4096);
+    let upn: unknown;
+    try {
+      upn = body ? (JSON.parse(body.toString('utf8')) as { userPrincipalName?: unknown } | null)?.userPrincipalName : undefined;
+    } catch {
+      return problem(400, 'Invalid body', 'the body is not JSON; send { "userPrincipalName": "…" }');
+    }
+    if (typeof upn !== 'string') return problem(400, 'Invalid user', 'send { "userPrincipalName": "…" }: the body has no userPrincipalName string');
+    if (!isValidUpn(upn)) return problem(400, 'Invalid user', `"${shown(upn, 120)}" is not a user principal name (name@domain, at most 113 characters)`);
+    return cancelOne(request, context, (rows) => rows.find((r) => upnKey(r.userPrincipalName) === upnKey(upn)), upn);
+  }
+
+  async function cancelOne(request: HttpRequest, context: InvocationContext, pick: (rows: StoredPlan['rows']) => StoredPlan['rows'][number] | undefined, named: string): Promise<HttpResponseInit> {
     const f = await find(request, context, 'manage');
     if (f.answer) return f.answer;
     const { batchId, state, runKey } = f;
     if (!RUNNING.has(String(state.runtimeStatus)) || (state.customStatus as Partial<BatchStatus> | null)?.phase === 'done') return problem(409, 'Batch finished', `batch ${batchId} has finished (${String(state.runtimeStatus)}); its report is final`);
     const plan = await store.readPlan(runKey);
     if (!plan) return problem(409, 'Batch not planned yet', 'the batch is still being read; try again after the given seconds', { 'Retry-After': '5' });
-    const row = plan.rows.find((r) => upnKey(r.userPrincipalName) === upnKey(upn));
-    if (!row) return problem(404, 'Unknown user', `batch ${batchId} has no row for ${upn}`);
+    const row = pick(plan.rows);
+    if (!row) return problem(404, 'Unknown row', `batch ${batchId} has no row for ${named}`);
     const result = (await store.readChunks(runKey)).find((r) => r.row === row.row);
     const outcome = result?.outcome ?? (row.kind === 'rejected' || row.kind === 'failed' ? row.kind : undefined);
     if (outcome === 'cancelled' || (!outcome && isCancelled(await store.readCancellations(runKey), row.row))) return { status: 200, jsonBody: { ...links(request, batchId), row: row.row, cancelled: true } };
@@ -390,7 +414,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     return { status: 202, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), row: row.row, cancelled: true } };
   }
 
-  return { submit, status, recheck, list, cancel, cancelUser };
+  return { submit, status, recheck, list, cancel, cancelRow, cancelUser };
 }
 
 /** Instances read per query of the store, and pages read per list call at most (a call reads at most 500). */

@@ -18,6 +18,11 @@ export function actingAs(request: HttpRequest, caller: Caller): HttpRequest {
   return request;
 }
 
+/** Whether the admin console passes this request on for a signed-in admin (not a key holder). */
+export function isDelegated(request: HttpRequest): boolean {
+  return delegated.has(request);
+}
+
 /** Without DIALTONE_CALLERS: the one integration every key holder is (reads and manages uploads, every profile). */
 export const ONE_CALLER: Caller = { name: SINGLE_CALLER, readsUploads: true, managesUploads: true, callbackHosts: [], rights: { ownSkus: true } };
 

@@ -18,7 +18,8 @@ export interface ConsoleApi {
   readonly recheck: HttpHandler;
   readonly list?: HttpHandler;
   readonly cancel?: HttpHandler;
-  readonly cancelUser?: HttpHandler;
+  /** Cancels one waiting row by its number (POST …/rows/{row}/cancel). */
+  readonly cancelRow?: HttpHandler;
 }
 
 export interface ConsoleDeps {
@@ -222,7 +223,7 @@ export function createConsole(deps: ConsoleDeps) {
     if ('answer' in admitted) return withSecurityHeaders(admitted.answer);
     return withSecurityHeaders({
       status: 200,
-      jsonBody: { name: admitted.user.name, integration: caller.name, features: { list: api.list !== undefined, cancel: api.cancel !== undefined, cancelUser: api.cancelUser !== undefined }, profiles: [...deps.profiles].sort(), defaultProfile: deps.defaultProfile },
+      jsonBody: { name: admitted.user.name, integration: caller.name, features: { list: api.list !== undefined, cancel: api.cancel !== undefined, cancelUser: api.cancelRow !== undefined }, profiles: [...deps.profiles].sort(), defaultProfile: deps.defaultProfile },
     });
   }
 
@@ -251,7 +252,7 @@ export function createConsole(deps: ConsoleDeps) {
     { name: 'console-batches-status', route: 'console/api/batches/{batchId}', methods: ['GET' as const], handler: delegate(api.status) },
     { name: 'console-batches-recheck', route: 'console/api/batches/{batchId}/recheck', methods: ['POST' as const], handler: delegate(api.recheck, { write: true }) },
     { name: 'console-batches-cancel', route: 'console/api/batches/{batchId}/cancel', methods: ['POST' as const], handler: delegate(api.cancel, { write: true }) },
-    { name: 'console-batches-cancel-user', route: 'console/api/batches/{batchId}/users/{userPrincipalName}/cancel', methods: ['POST' as const], handler: delegate(api.cancelUser, { write: true }) },
+    { name: 'console-batches-cancel-row', route: 'console/api/batches/{batchId}/rows/{row}/cancel', methods: ['POST' as const], handler: delegate(api.cancelRow, { write: true }) },
     { name: 'console-batches-report', route: 'console/api/batches/{batchId}/report/{format}', methods: ['GET' as const], handler: report },
   ];
   return { routes, consolePage, asset, me, report };
