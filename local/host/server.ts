@@ -124,6 +124,7 @@ export class HostServer {
     this.server = server;
     const port = (server.address() as AddressInfo).port;
     this.url = `http://127.0.0.1:${port}`;
+    this.signIn.port = port;
     this.allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
     return this.url;
   }
