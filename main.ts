@@ -99,7 +99,7 @@ export function registerApp(config: AppConfig): void {
   df.app.activity(names.WRITES_SETTLED_ACTIVITY, { handler: onboarding.writesSettled });
   df.app.activity(names.STOP_BATCH_ACTIVITY, { handler: onboarding.stopBatch, extraInputs: [client] });
   df.app.orchestration(names.CALLBACK_ORCHESTRATOR, callbackOrchestrator);
-  df.app.activity(names.DELIVER_CALLBACK_ACTIVITY, { handler: createCallbackDelivery({ store, sender: new HttpCallbackSender(config.callbackSecrets) }) });
+  df.app.activity(names.DELIVER_CALLBACK_ACTIVITY, { handler: createCallbackDelivery({ store, sender: new HttpCallbackSender(config.callbackSecrets, undefined, undefined, config.localRuntime) }) });
 }
 
 registerApp(loadConfig());
