@@ -37,7 +37,7 @@ function flagPublisherFor(config: AppConfig, store: BlobBatchStore): FlagPublish
 }
 
 export function registerApp(config: AppConfig): void {
-  const store = new BlobBatchStore(blobServiceFor(config), config.reportsContainer);
+  const store = new BlobBatchStore(blobServiceFor(config), config.reportsContainer, config.privateContainer);
   // The local Graph simulator only checks that a bearer token is present; anywhere else the managed identity signs in.
   const credential = config.graphIsLocalSimulator ? new SimulatorTokenCredential() : azureCredential(config.managedIdentityClientId);
   // One write budget and two Teams read budgets (the checks' and the number step's) for every instance of the app

@@ -37,6 +37,8 @@ export interface AppConfig {
   readonly budgetContainer: string;
   readonly intakeContainer: string;
   readonly reportsContainer: string;
+  /** Raw inputs and callback registrations: a container people are not given (shared/adapters/batch-store.ts). */
+  readonly privateContainer: string;
   readonly flagsQueue: string;
   readonly serviceBus: { readonly fullyQualifiedNamespace: string } | { readonly connectionString: string } | undefined;
   readonly storage: { readonly connectionString: string } | { readonly blobServiceUri: string; readonly queueServiceUri: string; readonly clientId: string | undefined };
@@ -155,6 +157,7 @@ const schema = z.object({
   DIALTONE_BUDGET_CONTAINER: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid blob container name').optional()).transform((v) => v ?? 'dialtone-budgets'),
   DIALTONE_INTAKE_CONTAINER: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid blob container name').optional()).transform((v) => v ?? 'license-requests'),
   DIALTONE_REPORTS_CONTAINER: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid blob container name').optional()).transform((v) => v ?? 'license-reports'),
+  DIALTONE_PRIVATE_CONTAINER: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid blob container name').optional()).transform((v) => v ?? 'dialtone-private'),
   DIALTONE_FLAGS_QUEUE: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid queue name').optional()).transform((v) => v ?? 'license-flags'),
   ServiceBusConnection__fullyQualifiedNamespace: optionalText.pipe(z.string().regex(/^[A-Za-z0-9-]+\.servicebus\.windows\.net$/, 'must look like <name>.servicebus.windows.net').optional()),
   ServiceBusConnection: optionalText,
@@ -239,6 +242,7 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
   } else if (s.DIALTONE_CALLBACK_SECRET) callbackSecrets.set(SINGLE_CALLER, s.DIALTONE_CALLBACK_SECRET);
   const uploadProfiles = s.DIALTONE_UPLOAD_PROFILES;
   for (const p of uploadProfiles ?? []) if (!known.has(p)) problems.push(`DIALTONE_UPLOAD_PROFILES: "${p.slice(0, 64)}" is not a profile; known: ${[...known].sort().join(', ')}`);
+  if (new Set([s.DIALTONE_PRIVATE_CONTAINER, s.DIALTONE_REPORTS_CONTAINER, s.DIALTONE_INTAKE_CONTAINER]).size < 3) problems.push('DIALTONE_PRIVATE_CONTAINER: must differ from the reports and intake containers, which people are given');
   if (s.DIALTONE_TEAMS_READS_PER_SECOND + s.DIALTONE_NUMBER_READS_PER_SECOND > 30) {
     problems.push(`DIALTONE_NUMBER_READS_PER_SECOND: with DIALTONE_TEAMS_READS_PER_SECOND it must stay within Graph's 30 Teams GETs a second per app and tenant (${s.DIALTONE_TEAMS_READS_PER_SECOND} + ${s.DIALTONE_NUMBER_READS_PER_SECOND})`);
   }
@@ -263,6 +267,7 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
     budgetContainer: s.DIALTONE_BUDGET_CONTAINER,
     intakeContainer: s.DIALTONE_INTAKE_CONTAINER,
     reportsContainer: s.DIALTONE_REPORTS_CONTAINER,
+    privateContainer: s.DIALTONE_PRIVATE_CONTAINER,
     flagsQueue: s.DIALTONE_FLAGS_QUEUE,
     serviceBus: s.ServiceBusConnection__fullyQualifiedNamespace
       ? { fullyQualifiedNamespace: s.ServiceBusConnection__fullyQualifiedNamespace }
