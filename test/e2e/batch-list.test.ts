@@ -82,6 +82,13 @@ describe('the batch list', () => {
     expect(r.body.detail).toMatch(detail);
   });
 
+  it("answers a missing or wrong key with the host's empty 401 (no problem document)", async () => {
+    for (const headers of [{}, { 'x-functions-key': 'not-a-key' }] as Record<string, string>[]) {
+      const r = await fetch(`${stack.host.url}/api/batches`, { headers });
+      expect([r.status, await r.text(), r.headers.get('content-type')]).toEqual([401, '', null]);
+    }
+  });
+
   it('answers 429 with Retry-After past the caller\'s rate, and only to that caller', async () => {
     let limited: Awaited<ReturnType<typeof list>> | undefined;
     for (let i = 0; i < 60 && !limited; i++) {
