@@ -75,6 +75,9 @@ param callers string = ''
 @description('With callers set: the integration whose batches the console shows and starts. Empty: console.')
 param consoleCaller string = ''
 
+@description('Put the app on a virtual network with private endpoints for both storage accounts and Service Bus (Premium), and their public network access off (infra/app/network.bicep).')
+param privateNetworking bool = false
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -116,6 +119,7 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     systemTopicName: '${abbrs.eventGridDomainsTopics}dialtone-${resourceToken}'
+    publicNetworkAccess: privateNetworking ? 'Disabled' : 'Enabled'
   }
 }
 
@@ -127,6 +131,7 @@ module packageStorage 'app/package-storage.bicep' = {
     location: location
     tags: tags
     deploymentContainer: deploymentContainer
+    publicNetworkAccess: privateNetworking ? 'Disabled' : 'Enabled'
   }
 }
 
@@ -137,6 +142,20 @@ module serviceBus 'app/servicebus.bicep' = {
     name: '${abbrs.serviceBusNamespaces}dialtone-${resourceToken}'
     location: location
     tags: tags
+    privateNetworking: privateNetworking
+  }
+}
+
+module network 'app/network.bicep' = if (privateNetworking) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: 'vnet-dialtone-${resourceToken}'
+    location: location
+    tags: tags
+    dataStorageAccountName: storage.outputs.name
+    packageStorageAccountName: packageStorage.outputs.name
+    serviceBusNamespaceName: serviceBus.outputs.name
   }
 }
 
@@ -189,6 +208,7 @@ module api 'app/api.bicep' = {
     consoleGroupId: consoleGroupId
     consoleCaller: consoleCaller
     callers: callers
+    subnetId: privateNetworking ? network!.outputs.appSubnetId : ''
   }
   dependsOn: [roles]
 }
