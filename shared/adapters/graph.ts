@@ -482,11 +482,14 @@ async function rawFailure(res: Response): Promise<GraphFailure> {
 }
 
 /**
- * The longest Retry-After this adapter waits out inside an activity. A longer one (Graph has sent an hour) would hold
- * the activity past its timeout, and a wait over 2^31 ms overflows Node's timer into 1 ms; instead the failure goes
- * back as it is (transient), for the orchestration's durable retry, which waits on a timer that costs nothing.
+ * The longest Retry-After this adapter waits out inside an activity: one window of Graph's longest documented quota
+ * (the directory's 3,000 writes per 150 seconds, "Microsoft Graph service-specific throttling limits",
+ * https://learn.microsoft.com/graph/throttling-limits), which a burst beyond the quota is told to wait. A longer one
+ * (Graph has sent an hour) would hold the activity past its timeout, and a wait over 2^31 ms overflows Node's timer
+ * into 1 ms; instead the failure goes back as it is (transient), for the orchestration's durable retry, which waits
+ * on a timer that costs nothing.
  */
-export const MAX_RETRY_AFTER_SECONDS = 120;
+export const MAX_RETRY_AFTER_SECONDS = 150;
 
 function waitsTooLong(failure: GraphFailure): boolean {
   return failure.retryAfterSeconds !== undefined && failure.retryAfterSeconds > MAX_RETRY_AFTER_SECONDS;
