@@ -232,11 +232,19 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
     // Each integration signs with its own secret and names its own hosts: a shared pair would let one integration
     // send another's receiver a validly signed callback.
     if (s.DIALTONE_CALLBACK_HOSTS.length > 0) problems.push('DIALTONE_CALLBACK_HOSTS: with DIALTONE_CALLERS each integration names its own callback hosts (its "callbackHosts", or @host in the short form); clear this shared list');
-    if (s.DIALTONE_CALLBACK_SECRET) problems.push(`DIALTONE_CALLBACK_SECRET: with DIALTONE_CALLERS each integration has its own secret (${callbackSecretSetting('<name>')}); clear this shared one`);
+    // DIALTONE_CALLBACK_SECRET may hold every integration's secret as one JSON object (one Key Vault secret, which
+    // the Bicep's callbackSecretUri makes a Key Vault reference); a single string would be shared, and is refused.
+    const perCaller = s.DIALTONE_CALLBACK_SECRET ? secretsByCaller(s.DIALTONE_CALLBACK_SECRET) : {};
+    if (perCaller === undefined) problems.push(`DIALTONE_CALLBACK_SECRET: with DIALTONE_CALLERS each integration has its own secret (${callbackSecretSetting('<name>')}, or here a JSON object { "<name>": "<secret>" }); a single secret would be shared by every integration`);
+    const names = new Set([...callers.values()].map((c) => c.name));
+    for (const name of Object.keys(perCaller ?? {})) if (!names.has(name)) problems.push(`DIALTONE_CALLBACK_SECRET: "${name.slice(0, 40)}" is no integration of DIALTONE_CALLERS`);
     for (const caller of callers.values()) {
       const setting = callbackSecretSetting(caller.name);
-      const secret = optionalSecret(env[setting]);
-      if (secret !== undefined && secret.length < 32) problems.push(`${setting}: must be at least 32 characters (a random secret shared with ${caller.name} only)`);
+      const own = optionalSecret(env[setting]);
+      const listed = perCaller?.[caller.name];
+      if (own !== undefined && listed !== undefined) problems.push(`${setting}: ${caller.name}'s secret is also in DIALTONE_CALLBACK_SECRET; keep one`);
+      const secret = own ?? listed;
+      if (secret !== undefined && secret.length < 32) problems.push(`${own !== undefined ? setting : `DIALTONE_CALLBACK_SECRET.${caller.name}`}: must be at least 32 characters (a random secret shared with ${caller.name} only)`);
       else if (secret !== undefined) callbackSecrets.set(caller.name, secret);
     }
   } else if (s.DIALTONE_CALLBACK_SECRET) callbackSecrets.set(SINGLE_CALLER, s.DIALTONE_CALLBACK_SECRET);
@@ -375,6 +383,18 @@ export function storageAccountName(storage: AppConfig['storage']): string {
   const url = new URL(storage.blobServiceUri);
   // Azurite and other emulators put the account in the path (http://127.0.0.1:10000/devstoreaccount1).
   return /^\d+\.\d+\.\d+\.\d+$|^localhost$/.test(url.hostname) ? (url.pathname.split('/')[1] ?? '') : (url.hostname.split('.')[0] ?? '');
+}
+
+/** DIALTONE_CALLBACK_SECRET as `{ "<integration>": "<secret>" }`, or undefined when it is not such an object. */
+function secretsByCaller(text: string): Record<string, string> | undefined {
+  if (!text.trimStart().startsWith('{')) return undefined;
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) return undefined;
+    return v as Record<string, string>;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A secret setting's value, or undefined when it is unset or blank. */

@@ -249,6 +249,11 @@ describe('callbacks per integration', () => {
     expect([...(c.callers ?? new Map()).values()].map((x) => [x.name, x.callbackHosts])).toEqual([['hr-a', ['hr-a.example.com']], ['hr-b', ['hr-b.example.com']]]);
   });
 
+  it('reads every integration\'s secret from one JSON object in DIALTONE_CALLBACK_SECRET (one Key Vault secret the Bicep references)', () => {
+    const c = loadConfig({ ...base, DIALTONE_CALLERS: callers, DIALTONE_CALLBACK_SECRET: JSON.stringify({ 'hr-a': 'x'.repeat(32), 'hr-b': 'y'.repeat(32) }) });
+    expect([...c.callbackSecrets]).toEqual([['hr-a', 'x'.repeat(32)], ['hr-b', 'y'.repeat(32)]]);
+  });
+
   it('refuses the shared secret and hosts beside DIALTONE_CALLERS, and a short per-integration secret, naming each setting', () => {
     const problems = (env: Record<string, string>) => {
       try {
@@ -258,7 +263,9 @@ describe('callbacks per integration', () => {
       }
       return '';
     };
-    expect(problems({ DIALTONE_CALLBACK_SECRET: 's'.repeat(40) })).toMatch(/DIALTONE_CALLBACK_SECRET: with DIALTONE_CALLERS each integration has its own secret \(DIALTONE_CALLBACK_SECRET_<NAME>\)/);
+    expect(problems({ DIALTONE_CALLBACK_SECRET: 's'.repeat(40) })).toMatch(/DIALTONE_CALLBACK_SECRET: with DIALTONE_CALLERS each integration has its own secret \(DIALTONE_CALLBACK_SECRET_<NAME>, or here a JSON object/);
+    expect(problems({ DIALTONE_CALLBACK_SECRET: JSON.stringify({ 'hr-c': 'c'.repeat(32) }) })).toMatch(/DIALTONE_CALLBACK_SECRET: "hr-c" is no integration of DIALTONE_CALLERS/);
+    expect(problems({ DIALTONE_CALLBACK_SECRET: JSON.stringify({ 'hr-a': 'short', 'hr-b': 'y'.repeat(32) }) })).toMatch(/DIALTONE_CALLBACK_SECRET\.hr-a: must be at least 32 characters/);
     expect(problems({ DIALTONE_CALLBACK_HOSTS: 'hr.example.com' })).toMatch(/DIALTONE_CALLBACK_HOSTS: with DIALTONE_CALLERS each integration names its own callback hosts/);
     expect(problems({ DIALTONE_CALLBACK_SECRET_HR_B: 'short' })).toMatch(/DIALTONE_CALLBACK_SECRET_HR_B: must be at least 32 characters/);
   });
