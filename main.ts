@@ -49,7 +49,7 @@ function flagSinkFor(config: AppConfig): FlagSink {
 }
 
 export function registerApp(config: AppConfig): void {
-  const store = new BlobBatchStore(blobServiceFor(config), config.reportsContainer);
+  const store = new BlobBatchStore(blobServiceFor(config), config.reportsContainer, config.privateContainer);
   // The local Graph simulator only checks that a bearer token is present; anywhere else the managed identity signs in.
   const credential = config.graphIsLocalSimulator ? new SimulatorTokenCredential() : azureCredential(config.managedIdentityClientId);
   // One write budget and two Teams read budgets (the checks' and the number step's) for every instance of the app
@@ -62,7 +62,7 @@ export function registerApp(config: AppConfig): void {
   const numberReads = new BlobRateLedger(budgets, 'teams-number-reads.json', config.numberReadsPerSecond);
   // Its retry waits follow the app's time (the wall clock in Azure; the local stack's faster clock locally).
   const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem, writeBudget, sleep: (ms) => appTime.sleep(ms), now: () => appTime.now() });
-  const activities = createActivities({ graph, store, flags: flagPublisherFor(config, store), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, schedule: config.schedule, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers }, teamsReads, numberReadsPerSecond: config.numberReadsPerSecond });
+  const activities = createActivities({ graph, store, flags: flagPublisherFor(config, store), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, schedule: config.schedule, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers }, teamsReads, numberReadsPerSecond: config.numberReadsPerSecond, extraRowSkus: config.extraRowSkus });
   const onboarding = createOnboardingActivities({ graph, store, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, accountWaitHours: config.accountWaitHours, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers } });
   const numbers = createNumberActivities({ graph, store, claims: new BlobNumberClaims(blobServiceFor(config), config.reportsContainer), teamsReads: numberReads });
   const api = createBatchApi({ config, store });
@@ -73,7 +73,9 @@ export function registerApp(config: AppConfig): void {
     { name: 'batches-status', route: 'batches/{batchId}', methods: ['GET' as const], handler: api.status },
     { name: 'batches-list', route: 'batches', methods: ['GET' as const], handler: api.list },
     { name: 'batches-cancel', route: 'batches/{batchId}/cancel', methods: ['POST' as const], handler: api.cancel },
-    { name: 'batches-cancel-user', route: 'batches/{batchId}/users/{userPrincipalName}/cancel', methods: ['POST' as const], handler: api.cancelUser },
+    // A row by its number, or by its UPN in the body: a UPN never goes in a URL (request logs and telemetry keep URLs).
+    { name: 'batches-cancel-row', route: 'batches/{batchId}/rows/{row}/cancel', methods: ['POST' as const], handler: api.cancelRow },
+    { name: 'batches-cancel-user', route: 'batches/{batchId}/users/cancel', methods: ['POST' as const], handler: api.cancelUser },
     { name: 'batches-recheck', route: 'batches/{batchId}/recheck', methods: ['POST' as const], handler: api.recheck },
   ];
   for (const r of routes) app.http(r.name, { route: r.route, methods: r.methods, authLevel: 'function', extraInputs: [client], handler: r.handler });
@@ -129,7 +131,7 @@ export function registerApp(config: AppConfig): void {
   df.app.activity(names.WRITES_SETTLED_ACTIVITY, { handler: onboarding.writesSettled });
   df.app.activity(names.STOP_BATCH_ACTIVITY, { handler: onboarding.stopBatch, extraInputs: [client] });
   df.app.orchestration(names.CALLBACK_ORCHESTRATOR, callbackOrchestrator);
-  df.app.activity(names.DELIVER_CALLBACK_ACTIVITY, { handler: createCallbackDelivery({ store, sender: config.callbackSecret ? new HttpCallbackSender(config.callbackSecret) : undefined }) });
+  df.app.activity(names.DELIVER_CALLBACK_ACTIVITY, { handler: createCallbackDelivery({ store, sender: new HttpCallbackSender(config.callbackSecrets, undefined, undefined, config.localRuntime) }) });
 }
 
 registerApp(loadConfig());

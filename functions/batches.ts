@@ -9,9 +9,9 @@ import * as df from 'durable-functions';
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import { appTime } from '../shared/adapters/app-time';
 import { charsetOf, newRunKey, type BatchStore, type RunKey } from '../shared/adapters/batch-store';
-import { UPLOADS_OWNER, type AppConfig, type Caller } from '../shared/adapters/config';
-import { liveCounts, liveUsers, mergeOutcomes, recheckOutlook, waitingRows } from '../shared/domain/batch';
-import { checkCallbackUrl } from '../shared/domain/callback';
+import { UPLOADS_OWNER, callbackSecretSetting, type AppConfig, type Caller } from '../shared/adapters/config';
+import { liveCounts, liveUsers, mergeOutcomes, recheckOutlook, waitingRows, type StoredPlan } from '../shared/domain/batch';
+import { checkCallbackUrl, type CallbackPolicy } from '../shared/domain/callback';
 import { BATCH_ID_RULE, MAX_INPUT_BYTES, isBatchId, parseInput, type ParsedInput } from '../shared/domain/input';
 import { cancelledOutcome, isCancelled } from '../shared/domain/onboarding';
 import type { UserOutcome } from '../shared/domain/outcomes';
@@ -21,8 +21,9 @@ import { errorText, shown } from '../shared/domain/text';
 import { isValidUpn, upnKey } from '../shared/domain/upn';
 import type { BatchInput, BatchStatus } from '../orchestrations/contracts';
 import { BATCH_ORCHESTRATOR, CANCEL_EVENT, RECHECK_EVENT, chunkInstanceId } from '../orchestrations/names';
-import { callerOf, candidateInstances, instanceIdOf } from './callers';
+import { callerOf as callerFor, candidateInstances, instanceIdOf, isDelegated } from './callers';
 import { lookUpFirst, lookUpInstance } from './instance-lookup';
+import { queryInstances, type InstanceSummary } from './instance-query';
 
 export interface BatchApiDeps {
   readonly config: AppConfig;
@@ -85,9 +86,9 @@ function links(request: HttpRequest, batchId: string) {
  * A batch as the list and the status route's summary view show it, from its durable status only: counts are the final
  * ones once it completed, else those its orchestration last published (preflight's, until the report).
  */
-function summaryOf(request: HttpRequest, batchId: string, i: DurableOrchestrationStatus, upload: boolean) {
+function summaryOf(request: HttpRequest, batchId: string, i: Pick<DurableOrchestrationStatus, 'customStatus' | 'runtimeStatus' | 'output' | 'createdTime' | 'lastUpdatedTime'> | InstanceSummary, upload: boolean) {
   const custom = (i.customStatus ?? {}) as Partial<BatchStatus>;
-  const finished = i.runtimeStatus === df.OrchestrationRuntimeStatus.Completed;
+  const finished = String(i.runtimeStatus) === 'Completed';
   const counts = finished && i.output && typeof i.output === 'object' ? i.output : (custom.counts ?? null);
   return { ...links(request, batchId), ...(upload ? { upload: true } : {}), runtimeStatus: i.runtimeStatus, phase: custom.phase ?? null, createdTime: new Date(i.createdTime).toISOString(), lastUpdatedTime: new Date(i.lastUpdatedTime).toISOString(), counts };
 }
@@ -121,15 +122,28 @@ export function createUnmatchedRoute(routes: readonly { readonly route: string; 
     const path = new URL(request.url).pathname.replace(/^\/api\//, '').replace(/\/+$/, '');
     const allowed = [...new Set(patterns.filter((p) => p.re.test(path)).flatMap((p) => p.methods))];
     if (allowed.length > 0) return problem(405, 'Method not allowed', `${request.method} is not allowed on /api/${path}; use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') });
-    return problem(404, 'Not found', `there is nothing at /api/${path.slice(0, 200)}; the API is POST /api/batches, GET /api/batches (the list), GET /api/batches/{batchId}, POST /api/batches/{batchId}/recheck, POST /api/batches/{batchId}/cancel and POST /api/batches/{batchId}/users/{userPrincipalName}/cancel`);
+    return problem(404, 'Not found', `there is nothing at /api/${path.slice(0, 200)}; the API is POST /api/batches, GET /api/batches (the list), GET /api/batches/{batchId}, POST /api/batches/{batchId}/recheck, POST /api/batches/{batchId}/cancel, POST /api/batches/{batchId}/rows/{row}/cancel and POST /api/batches/{batchId}/users/cancel`);
   };
 }
 
 export function createBatchApi(deps: BatchApiDeps) {
   const { config, store } = deps;
+  const callerOf = (request: HttpRequest) => callerFor(request, config.callers, config.singleCaller);
+  const listRate = new CallerRate(config.listPerMinute);
+
+  /** The calling integration's own callback hosts and secret (never another integration's). */
+  function callbackPolicyFor(caller: Caller): CallbackPolicy {
+    const own = config.callers !== undefined;
+    return {
+      allowedHosts: caller.callbackHosts,
+      hasSecret: config.callbackSecrets.has(caller.name),
+      localRuntime: config.localRuntime,
+      ...(own ? { hostsSetting: `${caller.name}'s callbackHosts in DIALTONE_CALLERS`, secretSetting: callbackSecretSetting(caller.name) } : {}),
+    };
+  }
 
   async function submit(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-    const caller = callerOf(request, config.callers);
+    const caller = callerOf(request);
     if (!caller) return forbidden();
     const type = mediaType(request);
     const json = type === 'application/json';
@@ -158,7 +172,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     }
     let callbackUrl: string | undefined;
     if (parsed.input.callbackUrl !== undefined) {
-      const checked = checkCallbackUrl(parsed.input.callbackUrl, { allowedHosts: config.callbackHosts, hasSecret: config.callbackSecret !== undefined, localRuntime: config.localRuntime });
+      const checked = checkCallbackUrl(parsed.input.callbackUrl, callbackPolicyFor(caller));
       if (!checked.ok) return problem(400, 'Callback refused', checked.message);
       callbackUrl = checked.url;
     }
@@ -176,8 +190,8 @@ export function createBatchApi(deps: BatchApiDeps) {
     if (before.kind === 'found') return sameBatchAgain(request, batchId, before.status, fingerprint);
     const runKey = newRunKey(caller.name, batchId);
     const ref = await store.saveInput(runKey, body, contentType);
-    if (callbackUrl) await store.saveCallback(runKey, { url: callbackUrl, statusUrl: links(request, batchId).statusUrl, attempts: [] });
-    const input: BatchInput = { batchId, runKey, fingerprint, source: 'http', input: ref, ...(profile ? { profile } : {}), ...(json ? { json } : {}), deadlineHours: config.deadlineHours, chunkSize: config.chunkSize, parallelism: config.assignParallelism, ...(callbackUrl ? { callback: true } : {}) };
+    if (callbackUrl) await store.saveCallback(runKey, { integration: caller.name, url: callbackUrl, statusUrl: links(request, batchId).statusUrl, attempts: [] });
+    const input: BatchInput = { batchId, runKey, fingerprint, source: 'http', input: ref, ...(profile ? { profile } : {}), ...(json ? { json } : {}), deadlineHours: config.deadlineHours, chunkSize: config.chunkSize, parallelism: config.assignParallelism, ...(callbackUrl ? { callback: true } : {}), rights: caller.rights, caller: caller.name };
     try {
       await client.startNew(BATCH_ORCHESTRATOR, { instanceId, input });
     } catch (e) {
@@ -191,15 +205,19 @@ export function createBatchApi(deps: BatchApiDeps) {
     return { status: 202, headers: { Location: links(request, batchId).statusUrl, 'Retry-After': '10' }, jsonBody: { ...links(request, batchId), existing: false, rows: parsed.input.rows.length, instanceId: batchId } };
   }
 
-  /** The caller's batch by the id in the route: found, 404 (not the caller's, or no such batch) or 503. */
-  async function find(request: HttpRequest, context: InvocationContext) {
+  /**
+   * The caller's batch by the id in the route: found, 404 (not the caller's, or no such batch) or 503. `manage`: the
+   * route changes the batch, so an upload's batch is found only for a caller that manages uploads (reading is not
+   * enough).
+   */
+  async function find(request: HttpRequest, context: InvocationContext, access: 'read' | 'manage' = 'read') {
     const batchId = request.params['batchId'] ?? '';
-    const caller = callerOf(request, config.callers);
+    const caller = callerOf(request);
     if (!caller) return { answer: forbidden() };
     const notFound = { answer: problem(404, 'Unknown batch', `no batch ${shown(batchId, 100)}`) };
     if (!isBatchId(batchId)) return notFound;
     const client = df.getClient(context);
-    const r = await lookUpFirst(client, candidateInstances(caller, batchId));
+    const r = await lookUpFirst(client, candidateInstances(caller, batchId, access));
     if (r.kind === 'absent') return notFound;
     if (r.kind === 'unknown') return { answer: unavailable('status unknown') };
     const runKey: RunKey = (r.status.input as Partial<BatchInput> | undefined)?.runKey ?? batchId;
@@ -238,7 +256,7 @@ export function createBatchApi(deps: BatchApiDeps) {
   }
 
   async function recheck(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-    const f = await find(request, context);
+    const f = await find(request, context, 'manage');
     if (f.answer) return f.answer;
     const { batchId, client, instanceId, state, runKey } = f;
     if (!isRunning(state.runtimeStatus)) {
@@ -276,38 +294,71 @@ export function createBatchApi(deps: BatchApiDeps) {
   }
 
   /**
-   * The caller's batches, newest first, with their counts: `?status=running|completed` (completed includes batches
-   * that ended Failed or Terminated; each item says which) and `?top=N` (1-100, default 20). A caller sees only its
-   * own batches (and the uploads' when it may read them, as on the status route). Read from the durable instance
-   * store (the extension's "get all instances" query, filtered by runtime status), so it costs no blob reads; a
-   * running batch's counts are those its orchestration last published, the batch's own URL has live ones.
+   * The caller's batches with their counts, a page at a time: `?status=running|completed` (completed includes batches
+   * that ended Failed or Terminated; each item says which), `?top=N` (1-100, default 20), `?prefix=` (batch ids that
+   * start so), `?createdFrom=` and `?createdTo=` (ISO 8601 date-times), and `?continuationToken=` (the last page's
+   * `continuationToken`). A caller sees only its own batches, then the uploads' when it may read them, as on the
+   * status route. Read from the durable instance store with the extension's prefix query (functions/instance-query.ts),
+   * so a call reads at most LIST_PAGES_PER_CALL pages of it whatever the task hub holds; each page is newest first, and
+   * pages follow the store's order (instance ids). Past DIALTONE_LIST_PER_MINUTE calls a minute a caller gets 429.
    */
   async function list(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-    const caller = callerOf(request, config.callers);
+    const caller = callerOf(request);
     if (!caller) return forbidden();
+    // Key holders only: the console's page polls the list while a batch runs, for admins the platform signed in.
+    const wait = isDelegated(request) ? 0 : listRate.take(caller.name, Date.now());
+    if (wait > 0) return problem(429, 'Too many requests', `more than ${config.listPerMinute} batch lists a minute for ${caller.name}; try again after the given seconds`, { 'Retry-After': String(wait) });
     const wanted = request.query.get('status') ?? undefined;
     const statuses = wanted === undefined ? undefined : LIST_STATUSES.get(wanted);
     if (wanted !== undefined && !statuses) return problem(400, 'Invalid status', `status must be running or completed; got "${shown(wanted, 40)}"`);
     const topText = request.query.get('top') ?? '20';
     const top = /^\d{1,3}$/.test(topText) ? Number(topText) : NaN;
     if (!(top >= 1 && top <= 100)) return problem(400, 'Invalid top', `top must be a whole number from 1 to 100; got "${shown(topText, 40)}"`);
+    const prefix = request.query.get('prefix') ?? '';
+    if (!/^[A-Za-z0-9._-]{0,100}$/.test(prefix)) return problem(400, 'Invalid prefix', `prefix must be the start of a batch id (letters, digits, '.', '_' or '-', at most 100); got "${shown(prefix, 40)}"`);
+    const window: { from?: Date; to?: Date } = {};
+    for (const [name, key] of [['createdFrom', 'from'], ['createdTo', 'to']] as const) {
+      const text = request.query.get(name);
+      if (text === null) continue;
+      const at = ISO_DATE_TIME.test(text) ? new Date(text) : new Date(NaN);
+      if (Number.isNaN(at.getTime())) return problem(400, `Invalid ${name}`, `${name} must be an ISO 8601 date-time with an offset (2026-12-01T00:00:00Z); got "${shown(text, 40)}"`);
+      window[key] = at;
+    }
+    if (window.from && window.to && window.from > window.to) return problem(400, 'Invalid window', 'createdFrom is after createdTo');
+    const owners = caller.readsUploads ? [caller.name, UPLOADS_OWNER] : [caller.name];
+    const tokenText = request.query.get('continuationToken');
+    let state: ListPosition = { phase: 0, skip: 0 };
+    if (tokenText !== null) {
+      const read = readListToken(tokenText, owners.length);
+      if (!read) return problem(400, 'Invalid continuationToken', 'continuationToken is not one this list returned; start again without it');
+      state = read;
+    }
     const client = df.getClient(context);
-    let instances: DurableOrchestrationStatus[];
+    const found: { i: InstanceSummary; batchId: string; upload: boolean }[] = [];
     try {
-      instances = await client.getStatusBy(statuses ? { runtimeStatus: statuses } : {});
+      for (let pages = 0; state.phase < owners.length && found.length < top && pages < LIST_PAGES_PER_CALL; pages++) {
+        const owner = owners[state.phase]!;
+        const page = await queryInstances(client, { prefix: instanceIdOf(owner, prefix), top: LIST_PAGE_SIZE, ...(statuses ? { runtimeStatus: statuses } : {}), ...(window.from ? { createdFrom: window.from } : {}), ...(window.to ? { createdTo: window.to } : {}), ...(state.token ? { continuation: state.token } : {}) });
+        const batches = page.instances.flatMap((i) => {
+          const owned = ownedBatch(caller, i.instanceId);
+          return i.name === BATCH_ORCHESTRATOR && owned ? [{ i, ...owned }] : [];
+        });
+        const available = batches.slice(state.skip);
+        const taken = available.slice(0, top - found.length);
+        found.push(...taken);
+        if (taken.length < available.length) state = { ...state, skip: state.skip + taken.length };
+        else if (page.continuation) state = { phase: state.phase, token: page.continuation, skip: 0 };
+        else state = { phase: state.phase + 1, skip: 0 };
+      }
     } catch (e) {
       context.warn(`could not list batches: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`);
       return problem(503, 'Batches not listed', 'the orchestration service did not answer; try again after the given seconds', { 'Retry-After': '10' });
     }
-    const batches = instances
-      .flatMap((i) => {
-        const owned = ownedBatch(caller, i.instanceId);
-        return i.name === BATCH_ORCHESTRATOR && owned ? [{ i, ...owned }] : [];
-      })
+    const batches = found
       .sort((a, b) => new Date(b.i.createdTime).getTime() - new Date(a.i.createdTime).getTime() || (a.i.instanceId < b.i.instanceId ? -1 : 1))
-      .slice(0, top)
       .map(({ i, batchId, upload }) => summaryOf(request, batchId, i, upload));
-    return { status: 200, jsonBody: { batches } };
+    const continuationToken = state.phase < owners.length ? listToken(state) : undefined;
+    return { status: 200, jsonBody: { batches, ...(continuationToken ? { continuationToken } : {}) } };
   }
 
   /**
@@ -316,7 +367,7 @@ export function createBatchApi(deps: BatchApiDeps) {
    * the event that wakes the orchestration is, and every licence write checks that record just before it is sent.
    */
   async function cancel(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-    const f = await find(request, context);
+    const f = await find(request, context, 'manage');
     if (f.answer) return f.answer;
     const { batchId, client, instanceId, state, runKey } = f;
     if (!RUNNING.has(String(state.runtimeStatus)) || (state.customStatus as Partial<BatchStatus> | null)?.phase === 'done') return problem(409, 'Batch finished', `batch ${batchId} has finished (${String(state.runtimeStatus)}); its report is final`);
@@ -332,18 +383,41 @@ export function createBatchApi(deps: BatchApiDeps) {
     return { status: 202, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), cancelled: true } };
   }
 
-  /** Cancels one row that is still waiting (an HR no-show): it ends `cancelled`, and nothing is assigned to it. */
+  /**
+   * Cancels one row that is still waiting (an HR no-show): it ends `cancelled`, and nothing is assigned to it. The
+   * row is named by its number in the path (`rows/{row}/cancel`) or by its UPN in the body (`users/cancel`,
+   * `{ "userPrincipalName": … }`): a UPN is personal data and never goes in a URL, which request logs and telemetry keep.
+   */
+  async function cancelRow(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const text = request.params['row'] ?? '';
+    const number = /^[1-9]\d{0,5}$/.test(text) ? Number(text) : NaN;
+    if (Number.isNaN(number)) return problem(400, 'Invalid row', `"${shown(text, 40)}" is not a row number (the row's "row" in the report, counted from 1)`);
+    return cancelOne(request, context, (rows) => rows.find((r) => r.row === number), `row ${number}`);
+  }
+
   async function cancelUser(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-    const upn = request.params['userPrincipalName'] ?? '';
-    if (!isValidUpn(upn)) return problem(400, 'Invalid user', `"${shown(upn, 120)}" is not a user principal name (name@domain, at most 113 characters); put the row's userPrincipalName in the path, URL-encoded`);
-    const f = await find(request, context);
+    if (mediaType(request) !== 'application/json') return problem(415, 'Unsupported content type', 'send application/json: { "userPrincipalName": "…" }');
+    const body = await readCapped(request, 4096);
+    let upn: unknown;
+    try {
+      upn = body ? (JSON.parse(body.toString('utf8')) as { userPrincipalName?: unknown } | null)?.userPrincipalName : undefined;
+    } catch {
+      return problem(400, 'Invalid body', 'the body is not JSON; send { "userPrincipalName": "…" }');
+    }
+    if (typeof upn !== 'string') return problem(400, 'Invalid user', 'send { "userPrincipalName": "…" }: the body has no userPrincipalName string');
+    if (!isValidUpn(upn)) return problem(400, 'Invalid user', `"${shown(upn, 120)}" is not a user principal name (name@domain, at most 113 characters)`);
+    return cancelOne(request, context, (rows) => rows.find((r) => upnKey(r.userPrincipalName) === upnKey(upn)), upn);
+  }
+
+  async function cancelOne(request: HttpRequest, context: InvocationContext, pick: (rows: StoredPlan['rows']) => StoredPlan['rows'][number] | undefined, named: string): Promise<HttpResponseInit> {
+    const f = await find(request, context, 'manage');
     if (f.answer) return f.answer;
     const { batchId, state, runKey } = f;
     if (!RUNNING.has(String(state.runtimeStatus)) || (state.customStatus as Partial<BatchStatus> | null)?.phase === 'done') return problem(409, 'Batch finished', `batch ${batchId} has finished (${String(state.runtimeStatus)}); its report is final`);
     const plan = await store.readPlan(runKey);
     if (!plan) return problem(409, 'Batch not planned yet', 'the batch is still being read; try again after the given seconds', { 'Retry-After': '5' });
-    const row = plan.rows.find((r) => upnKey(r.userPrincipalName) === upnKey(upn));
-    if (!row) return problem(404, 'Unknown user', `batch ${batchId} has no row for ${upn}`);
+    const row = pick(plan.rows);
+    if (!row) return problem(404, 'Unknown row', `batch ${batchId} has no row for ${named}`);
     const result = (await store.readChunks(runKey)).find((r) => r.row === row.row);
     const outcome = result?.outcome ?? (row.kind === 'rejected' || row.kind === 'failed' ? row.kind : undefined);
     if (outcome === 'cancelled' || (!outcome && isCancelled(await store.readCancellations(runKey), row.row))) return { status: 200, jsonBody: { ...links(request, batchId), row: row.row, cancelled: true } };
@@ -361,7 +435,57 @@ export function createBatchApi(deps: BatchApiDeps) {
     return { status: 202, headers: { Location: links(request, batchId).statusUrl }, jsonBody: { ...links(request, batchId), row: row.row, cancelled: true } };
   }
 
-  return { submit, status, recheck, list, cancel, cancelUser };
+  return { submit, status, recheck, list, cancel, cancelRow, cancelUser };
+}
+
+/** Instances read per query of the store, and pages read per list call at most (a call reads at most 500). */
+const LIST_PAGE_SIZE = 100;
+const LIST_PAGES_PER_CALL = 5;
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Where a list goes on: which owner's instances (its own, then the uploads'), the store's token, batches already given. */
+interface ListPosition {
+  readonly phase: number;
+  readonly token?: string;
+  readonly skip: number;
+}
+
+function listToken(p: ListPosition): string {
+  return Buffer.from(JSON.stringify({ p: p.phase, ...(p.token ? { t: p.token } : {}), s: p.skip }), 'utf8').toString('base64url');
+}
+
+function readListToken(text: string, phases: number): ListPosition | undefined {
+  if (text.length > 4096 || !/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
+  try {
+    const v = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as { p?: unknown; t?: unknown; s?: unknown };
+    if (!Number.isInteger(v.p) || (v.p as number) < 0 || (v.p as number) >= phases || !Number.isInteger(v.s) || (v.s as number) < 0 || (v.s as number) > LIST_PAGE_SIZE) return undefined;
+    if (v.t !== undefined && typeof v.t !== 'string') return undefined;
+    return { phase: v.p as number, skip: v.s as number, ...(typeof v.t === 'string' ? { token: v.t } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A per-caller rate for the batch list: `perMinute` calls a minute, refilled continuously (a token bucket). Kept in
+ * this instance's memory: with several instances of the app, each allows its own share.
+ */
+export class CallerRate {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(private readonly perMinute: number) {}
+
+  /** Takes one call for `caller` at `now` (ms): 0 when allowed, else the whole seconds until one is. */
+  take(caller: string, now: number): number {
+    const b = this.buckets.get(caller) ?? { tokens: this.perMinute, at: now };
+    const tokens = Math.min(this.perMinute, b.tokens + ((now - b.at) * this.perMinute) / 60_000);
+    if (tokens >= 1) {
+      this.buckets.set(caller, { tokens: tokens - 1, at: now });
+      return 0;
+    }
+    this.buckets.set(caller, { tokens, at: now });
+    return Math.max(1, Math.ceil(((1 - tokens) * 60_000) / this.perMinute / 1000));
+  }
 }
 
 /** The batch an instance id stands for, when it is one of `caller`'s (or an upload's it may read). */

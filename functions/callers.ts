@@ -18,11 +18,22 @@ export function actingAs(request: HttpRequest, caller: Caller): HttpRequest {
   return request;
 }
 
-/** The caller, or undefined when callers are configured and this key is not one of theirs. */
-export function callerOf(request: HttpRequest, callers: CallerDirectory | undefined): Caller | undefined {
+/** Whether the admin console passes this request on for a signed-in admin (not a key holder). */
+export function isDelegated(request: HttpRequest): boolean {
+  return delegated.has(request);
+}
+
+/** Without DIALTONE_CALLERS: the one integration every key holder is (reads and manages uploads, every profile). */
+export const ONE_CALLER: Caller = { name: SINGLE_CALLER, readsUploads: true, managesUploads: true, callbackHosts: [], rights: { ownSkus: true } };
+
+/**
+ * The caller, or undefined when callers are configured and this key is not one of theirs. `single` is the one
+ * integration when DIALTONE_CALLERS is not set (AppConfig.singleCaller, with DIALTONE_CALLBACK_HOSTS).
+ */
+export function callerOf(request: HttpRequest, callers: CallerDirectory | undefined, single: Caller = ONE_CALLER): Caller | undefined {
   const onBehalf = delegated.get(request);
   if (onBehalf) return onBehalf;
-  if (!callers) return { name: SINGLE_CALLER, readsUploads: true };
+  if (!callers) return single;
   const key = request.headers.get('x-functions-key') ?? request.query.get('code');
   if (!key) return undefined;
   return callers.get(createHash('sha256').update(key, 'utf8').digest('hex'));
@@ -37,7 +48,11 @@ export function uploadInstanceId(batchId: string): string {
   return instanceIdOf(UPLOADS_OWNER, batchId);
 }
 
-/** The instances a caller may mean by a batch id, in the order they are looked up. */
-export function candidateInstances(caller: Caller, batchId: string): string[] {
-  return caller.readsUploads ? [instanceIdOf(caller.name, batchId), uploadInstanceId(batchId)] : [instanceIdOf(caller.name, batchId)];
+/**
+ * The instances a caller may mean by a batch id, in the order they are looked up: its own, then an upload's when it
+ * may read them (`manage`: when the route changes the batch, only a caller that manages uploads gets them).
+ */
+export function candidateInstances(caller: Caller, batchId: string, access: 'read' | 'manage' = 'read'): string[] {
+  const uploads = access === 'manage' ? caller.managesUploads : caller.readsUploads;
+  return uploads ? [instanceIdOf(caller.name, batchId), uploadInstanceId(batchId)] : [instanceIdOf(caller.name, batchId)];
 }

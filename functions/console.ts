@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { SINGLE_CALLER, type Caller, type CallerDirectory, type ConsoleSettings } from '../shared/adapters/config';
+import { CONSOLE_OWNER, type Caller, type CallerDirectory, type ConsoleSettings } from '../shared/adapters/config';
 import { reportToCsv, type BatchReport } from '../shared/domain/report';
-import { actingAs } from './callers';
+import { ONE_CALLER, actingAs } from './callers';
 import { problem } from './batches';
 import { ADVISORIES } from '../shared/domain/outcomes';
 
@@ -19,7 +19,8 @@ export interface ConsoleApi {
   readonly recheck: HttpHandler;
   readonly list?: HttpHandler;
   readonly cancel?: HttpHandler;
-  readonly cancelUser?: HttpHandler;
+  /** Cancels one waiting row by its number (POST …/rows/{row}/cancel). */
+  readonly cancelRow?: HttpHandler;
 }
 
 export interface ConsoleDeps {
@@ -59,8 +60,9 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  * operator points the console at that integration's name.
  */
 export function consoleCallerFor(callers: CallerDirectory | undefined, settings: ConsoleSettings): Caller {
-  if (!callers) return { name: SINGLE_CALLER, readsUploads: true };
-  return { name: settings.caller ?? 'console', readsUploads: true };
+  if (!callers) return ONE_CALLER;
+  // Admins read and manage uploads and may use every profile; the console asks for no callbacks.
+  return { name: settings.caller ?? CONSOLE_OWNER, readsUploads: true, managesUploads: true, callbackHosts: [], rights: { ownSkus: true } };
 }
 
 export interface ConsoleUser {
@@ -225,7 +227,7 @@ export function createConsole(deps: ConsoleDeps) {
     if ('answer' in admitted) return withSecurityHeaders(admitted.answer);
     return withSecurityHeaders({
       status: 200,
-      jsonBody: { name: admitted.user.name, integration: caller.name, features: { list: api.list !== undefined, cancel: api.cancel !== undefined, cancelUser: api.cancelUser !== undefined }, profiles: [...deps.profiles].sort(), defaultProfile: deps.defaultProfile, advisories: ADVISORIES },
+      jsonBody: { name: admitted.user.name, integration: caller.name, features: { list: api.list !== undefined, cancel: api.cancel !== undefined, cancelUser: api.cancelRow !== undefined }, profiles: [...deps.profiles].sort(), defaultProfile: deps.defaultProfile, advisories: ADVISORIES },
     });
   }
 
@@ -262,7 +264,7 @@ export function createConsole(deps: ConsoleDeps) {
     { name: 'console-batches-status', route: 'console/api/batches/{batchId}', methods: ['GET' as const], handler: delegate(api.status) },
     { name: 'console-batches-recheck', route: 'console/api/batches/{batchId}/recheck', methods: ['POST' as const], handler: delegate(api.recheck, { write: true }) },
     { name: 'console-batches-cancel', route: 'console/api/batches/{batchId}/cancel', methods: ['POST' as const], handler: delegate(api.cancel, { write: true }) },
-    { name: 'console-batches-cancel-user', route: 'console/api/batches/{batchId}/users/{userPrincipalName}/cancel', methods: ['POST' as const], handler: delegate(api.cancelUser, { write: true }) },
+    { name: 'console-batches-cancel-row', route: 'console/api/batches/{batchId}/rows/{row}/cancel', methods: ['POST' as const], handler: delegate(api.cancelRow, { write: true }) },
     { name: 'console-batches-report', route: 'console/api/batches/{batchId}/report/{format}', methods: ['GET' as const], handler: report },
     { name: 'console-health', route: 'console/api/health', methods: ['GET' as const], handler: health },
   ];

@@ -39,18 +39,33 @@ export interface BlobCreated {
   readonly contentLength: number;
 }
 
-/** The upload an event announces, or why the event is not one this function handles. */
-export function blobCreatedIn(event: unknown, container: string): { ok: true; blob: BlobCreated } | { ok: false; why: string } {
-  const e = (event ?? {}) as { eventType?: unknown; type?: unknown; subject?: unknown; data?: unknown };
+/**
+ * The upload an event announces, or why the event is not one this function handles. The webhook's key is the only
+ * thing between a caller and this function, so the event is checked as far as it can be: its topic (Event Grid
+ * schema; `source` in CloudEvents) must be the app's own data account, and its subject a plain blob path, without
+ * `.` or `..` segments, backslashes or percent escapes, each of which could make the name mean another blob
+ * (Azure Storage resolves `a/../b` as `b`; "Naming and referencing containers, blobs, and metadata",
+ * https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata).
+ */
+export function blobCreatedIn(event: unknown, container: string, account?: string): { ok: true; blob: BlobCreated } | { ok: false; why: string } {
+  const e = (event ?? {}) as { eventType?: unknown; type?: unknown; subject?: unknown; data?: unknown; topic?: unknown; source?: unknown };
   // Event Grid schema has eventType; the CloudEvents 1.0 schema has type. Both carry the same subject and data.
   const type = typeof e.eventType === 'string' ? e.eventType : e.type;
   if (type !== BLOB_CREATED) return { ok: false, why: `event type ${shown(String(type), 60)} is not ${BLOB_CREATED}` };
+  if (account !== undefined) {
+    const topic = typeof e.topic === 'string' ? e.topic : typeof e.source === 'string' ? e.source : '';
+    const named = /\/providers\/Microsoft\.Storage\/storageAccounts\/([^/]+)$/i.exec(topic)?.[1];
+    if (named?.toLowerCase() !== account.toLowerCase()) return { ok: false, why: `the event's topic is not the data account ${account}` };
+  }
   const prefix = `/blobServices/default/containers/${container}/blobs/`;
   const subject = typeof e.subject === 'string' ? e.subject : '';
   if (!subject.startsWith(prefix)) return { ok: false, why: `the blob is not in the ${container} container` };
   const name = subject.slice(prefix.length);
   const data = (e.data ?? {}) as { eTag?: unknown; contentLength?: unknown; api?: unknown };
   if (!name || name.endsWith('/')) return { ok: false, why: 'the blob is a folder marker' };
+  if (name.includes('\\') || name.includes('%') || name.split('/').some((seg) => seg === '.' || seg === '..' || seg === '')) {
+    return { ok: false, why: `the blob path ${shown(name, 120)} has an empty, "." or ".." segment, a backslash or a percent sign` };
+  }
   // Data Lake (hierarchical namespace) accounts announce an empty CreateFile before the data is flushed.
   if (data.api === 'CreateFile') return { ok: false, why: 'CreateFile announces a file before its data is written (FlushWithClose follows)' };
   if (typeof data.eTag !== 'string' || data.eTag === '') return { ok: false, why: 'the event has no data.eTag' };
@@ -61,7 +76,7 @@ export function blobCreatedIn(event: unknown, container: string): { ok: true; bl
 
 export function createBlobIntake(config: AppConfig) {
   return async function intake(event: EventGridEvent, context: InvocationContext): Promise<void> {
-    const created = blobCreatedIn(event, config.intakeContainer);
+    const created = blobCreatedIn(event, config.intakeContainer, config.dataAccount);
     if (!created.ok) {
       context.log(`event ignored: ${created.why}`);
       return;
@@ -88,6 +103,8 @@ export function createBlobIntake(config: AppConfig) {
       deadlineHours: config.deadlineHours,
       chunkSize: config.chunkSize,
       parallelism: config.assignParallelism,
+      rights: config.uploadRights,
+      caller: 'an upload',
     };
     await client.startNew(BATCH_ORCHESTRATOR, { instanceId, input });
     context.log(`batch ${batchId} started from an upload`);

@@ -76,7 +76,7 @@ param consoleRole string = 'Dialtone.Admin'
 @description('Object id of an Entra group whose members may open the admin console (besides holders of the app role). Empty: the app role alone.')
 param consoleGroupId string = ''
 
-@description('The HR integrations and the SHA-256 of each one\'s function key: name:sha256[:uploads], comma-separated (README, "Onboarding and revoking an HR system"). Empty: every key holder is one integration.')
+@description('The HR integrations, the SHA-256 of each one\'s function key and what each may do: name:sha256[:uploads|:uploads-manage][:skus][:profiles=p+p][@host+host:port], comma-separated (README, "Onboarding and revoking an HR system"). Empty: every key holder is one integration.')
 param callers string = ''
 
 @description('With callers set: the integration whose batches the console shows and starts. Empty: console.')
@@ -94,6 +94,8 @@ var effectiveGraphBaseUrl = empty(graphBaseUrl) ? graphByCloud[environment().nam
 // The Teams telephone number APIs exist in the global service only (each page's national cloud table, e.g.
 // learn.microsoft.com/graph/api/teamsadministration-numberassignment-assignnumber).
 var effectivePhoneNumbers = !empty(phoneNumbers) ? phoneNumbers : (effectiveGraphBaseUrl == 'https://graph.microsoft.com' ? 'row' : 'off')
+@description('Put the app on a virtual network with private endpoints for both storage accounts and Service Bus (Premium), and their public network access off (infra/app/network.bicep).')
+param privateNetworking bool = false
 
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -136,6 +138,7 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     systemTopicName: '${abbrs.eventGridDomainsTopics}dialtone-${resourceToken}'
+    publicNetworkAccess: privateNetworking ? 'Disabled' : 'Enabled'
   }
 }
 
@@ -147,6 +150,7 @@ module packageStorage 'app/package-storage.bicep' = {
     location: location
     tags: tags
     deploymentContainer: deploymentContainer
+    publicNetworkAccess: privateNetworking ? 'Disabled' : 'Enabled'
   }
 }
 
@@ -157,6 +161,20 @@ module serviceBus 'app/servicebus.bicep' = {
     name: '${abbrs.serviceBusNamespaces}dialtone-${resourceToken}'
     location: location
     tags: tags
+    privateNetworking: privateNetworking
+  }
+}
+
+module network 'app/network.bicep' = if (privateNetworking) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: 'vnet-dialtone-${resourceToken}'
+    location: location
+    tags: tags
+    dataStorageAccountName: storage.outputs.name
+    packageStorageAccountName: packageStorage.outputs.name
+    serviceBusNamespaceName: serviceBus.outputs.name
   }
 }
 
@@ -212,6 +230,7 @@ module api 'app/api.bicep' = {
     consoleGroupId: consoleGroupId
     consoleCaller: consoleCaller
     callers: callers
+    subnetId: privateNetworking ? network!.outputs.appSubnetId : ''
   }
   dependsOn: [roles]
 }

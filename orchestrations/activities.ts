@@ -7,6 +7,7 @@ import type { FlagMessage, FlagPublisher } from '../shared/adapters/flags';
 import { chunkAssignments, finalReport, type ChunkUserResult, type PlannedAssignment, type StoredPlan } from '../shared/domain/batch';
 import { resolveTenantCatalog, type SubscribedSkuFacts } from '../shared/domain/catalog';
 import type { DirectoryUser, GraphFailure, GraphResult, LicensingDirectory } from '../shared/domain/directory';
+import { enforceRights } from '../shared/domain/entitlements';
 import { enablementFor, type LicenceAddition } from '../shared/domain/holdings';
 import { parseInput } from '../shared/domain/input';
 import { cancelledMessage, cancelledOutcome, isCancelled, planOnboarding, type ScheduledRow, type StoredRow } from '../shared/domain/onboarding';
@@ -39,6 +40,8 @@ export interface ActivityDeps {
   readonly numberReadsPerSecond?: number;
   /** The clock the read budget's waits follow (a test's virtual clock; the wall clock otherwise). */
   readonly time?: AppTime;
+  /** Part numbers a row's own skus may name besides the Teams phone and meeting SKUs (DIALTONE_EXTRA_ROW_SKUS). */
+  readonly extraRowSkus?: readonly string[];
 }
 
 /** A check whose reads would start further out than this is handed back to the orchestration as a durable timer. */
@@ -102,7 +105,9 @@ export function createActivities(deps: ActivityDeps) {
     const notes = parsed.input.notes ?? [];
     const described = { ...base, input: { format, encoding, ...(delimiter ? { delimiter } : {}) }, advisories: [...advisories], ...(notes.length > 0 ? { inputNotes: [...notes] } : {}) };
     const batchProfile = parsed.input.profile ?? input.profile;
-    const validated = validateRows(parsed.input.rows, { profiles: deps.profiles, defaultProfile: deps.defaultProfile, ...(batchProfile ? { batchProfile } : {}), schedule: { settings: deps.schedule ?? DEFAULT_SCHEDULE, now: new Date(input.startedAt) } });
+    const checked = validateRows(parsed.input.rows, { profiles: deps.profiles, defaultProfile: deps.defaultProfile, ...(batchProfile ? { batchProfile } : {}), schedule: { settings: deps.schedule ?? DEFAULT_SCHEDULE, now: new Date(input.startedAt) } });
+    // Profiles and own skus the batch's integration may not use are rejected before Graph is read (entitlements.ts).
+    const validated = input.rights ? enforceRights(checked, parsed.input.rows, input.rights, input.caller ?? 'this integration', deps.extraRowSkus) : checked;
 
     const skus = await graph.listSubscribedSkus();
     if (!skus.ok && skus.transient) throw new TransientGraphError(skus);

@@ -64,6 +64,8 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
     startedAt: startedAt.toISOString(),
     deadline,
     chunkSize: input.chunkSize,
+    ...(input.rights ? { rights: input.rights } : {}),
+    ...(input.caller ? { caller: input.caller } : {}),
   })) as PreflightResult;
   // Published while it runs (the batch list and the summary view show it): every row in `total`, and the rows settled
   // before any write; the chunks' outcomes come with the report.

@@ -2,14 +2,15 @@
 // answer) in the batch's callback registration and in the report's `callback`. Delivery is at least once: an
 // activity re-run after a crash may send again, so receivers deduplicate by batchId.
 import type { BatchStore } from '../shared/adapters/batch-store';
+import { SINGLE_CALLER, callbackSecretSetting } from '../shared/adapters/config';
 import type { CallbackSender } from '../shared/adapters/callback';
 import { callbackPayload, shownUrl, type CallbackAttempt } from '../shared/domain/callback';
 import type { DeliverCallbackInput, DeliverCallbackResult } from './callback';
 
 export interface CallbackDeliveryDeps {
   readonly store: BatchStore;
-  /** Undefined when the app has no DIALTONE_CALLBACK_SECRET: nothing unsigned is ever sent. */
-  readonly sender: CallbackSender | undefined;
+  /** Signs with the registration's integration's own secret; nothing unsigned is ever sent. */
+  readonly sender: CallbackSender;
 }
 
 export function createCallbackDelivery(deps: CallbackDeliveryDeps) {
@@ -26,12 +27,16 @@ export function createCallbackDelivery(deps: CallbackDeliveryDeps) {
     if (earlier) {
       // This activity ran before and recorded its attempt (the host stopped before the orchestration heard back).
       attempt = earlier;
-    } else if (!sender) {
-      attempt = { attempt: input.attempt, at: input.at, status: null, delivered: false, message: 'not sent: the app has no DIALTONE_CALLBACK_SECRET to sign callbacks with' };
-      stop = true;
     } else {
-      const result = await sender.send(registration.url, JSON.stringify(callbackPayload(report, registration.statusUrl)));
-      attempt = { attempt: input.attempt, at: input.at, ...result };
+      const integration = registration.integration ?? SINGLE_CALLER;
+      const body = JSON.stringify(callbackPayload(report, { integration, runKey: input.runKey, url: registration.url, statusUrl: registration.statusUrl }));
+      const result = await sender.send(registration.url, body, integration);
+      if (result) attempt = { attempt: input.attempt, at: input.at, ...result };
+      else {
+        const setting = integration === SINGLE_CALLER ? 'DIALTONE_CALLBACK_SECRET' : callbackSecretSetting(integration);
+        attempt = { attempt: input.attempt, at: input.at, status: null, delivered: false, message: `not sent: the app has no ${setting} to sign ${integration}'s callbacks with` };
+        stop = true;
+      }
     }
     const attempts = earlier ? registration.attempts : [...registration.attempts, attempt];
     await store.saveCallback(input.runKey, { ...registration, attempts });

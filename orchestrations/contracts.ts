@@ -2,6 +2,7 @@
 // object ids; everything else stays in the batch store.
 import type { InputRef, RunKey } from '../shared/adapters/batch-store';
 import type { ChunkUserResult } from '../shared/domain/batch';
+import type { RowRights } from '../shared/domain/entitlements';
 import type { OutcomeCounts } from '../shared/domain/report';
 import type { NumberResult } from './number-contracts';
 
@@ -24,6 +25,10 @@ export interface BatchInput {
   readonly parallelism: number;
   /** The batch asked for a callback (its URL is in the batch store, not in durable payloads). */
   readonly callback?: boolean;
+  /** What its rows may ask for, as its integration (or the uploads) could when it was accepted; absent: anything. */
+  readonly rights?: RowRights;
+  /** The integration, for messages of rows it may not ask for. */
+  readonly caller?: string;
 }
 
 export interface PreflightInput {
@@ -36,6 +41,8 @@ export interface PreflightInput {
   readonly startedAt: string;
   readonly deadline: string;
   readonly chunkSize: number;
+  readonly rights?: RowRights;
+  readonly caller?: string;
 }
 
 export interface PreflightResult {

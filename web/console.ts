@@ -450,7 +450,7 @@ async function showBatch(batchId: string): Promise<void> {
         .map((u) => {
           const outcome = shownOutcome(u, waitingSet);
           const button = cancellable && outcome === 'scheduled' ? h('button', { type: 'button', 'data-upn': u.userPrincipalName }, 'Cancel row') : null;
-          button?.addEventListener('click', () => void cancelRow(u.userPrincipalName));
+          button?.addEventListener('click', () => void cancelRow(u.row, u.userPrincipalName));
           return h(
             'tr',
             { 'data-outcome': outcome, 'data-row': String(u.row) },
@@ -470,8 +470,9 @@ async function showBatch(batchId: string): Promise<void> {
   };
   filter.addEventListener('change', drawRows);
 
-  const cancelRow = async (upn: string): Promise<void> => {
-    const a = await call(`/batches/${encodeURIComponent(batchId)}/users/${encodeURIComponent(upn)}/cancel`, { method: 'POST' });
+  // By row number: a UPN never goes in a URL.
+  const cancelRow = async (row: number, upn: string): Promise<void> => {
+    const a = await call(`/batches/${encodeURIComponent(batchId)}/rows/${row}/cancel`, { method: 'POST' });
     announce(a.status === 202 || a.status === 200 ? `Row ${upn} cancelled.` : `The row was not cancelled: ${problemText(a)}`);
     await refresh();
   };

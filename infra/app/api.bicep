@@ -47,6 +47,9 @@ param consoleCaller string = ''
 @description('DIALTONE_CALLERS in its short form (name:sha256[:uploads],…); kept here so that a deployment does not remove it.')
 param callers string = ''
 
+@description('With private networking: the subnet (network.bicep) the app\'s outbound traffic goes through. Empty: none.')
+param subnetId string = ''
+
 resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
   name: storageAccountName
 }
@@ -83,6 +86,7 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identityId
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
     siteConfig: { minTlsVersion: '1.2' }
     functionAppConfig: {
       deployment: {

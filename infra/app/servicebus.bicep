@@ -4,15 +4,18 @@ param name string
 param location string
 param tags object
 param queueName string = 'license-flags'
+@description('Private networking (network.bicep): Premium (private endpoints need it) with public network access off.')
+param privateNetworking bool = false
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2026-01-01' = {
   name: name
   location: location
   tags: tags
-  sku: { name: 'Standard', tier: 'Standard' }
+  sku: privateNetworking ? { name: 'Premium', tier: 'Premium', capacity: 1 } : { name: 'Standard', tier: 'Standard' }
   properties: {
     disableLocalAuth: true
     minimumTlsVersion: '1.2'
+    publicNetworkAccess: privateNetworking ? 'Disabled' : 'Enabled'
   }
 
   resource queue 'queues' = {

@@ -12,6 +12,9 @@ param intakeContainer string = 'license-requests'
 param reportsContainer string = 'license-reports'
 param budgetContainer string = 'dialtone-budgets'
 param flagsQueue string = 'license-flags'
+@description('Disabled with private networking (network.bicep): the account is then reached through its private endpoints only.')
+@allowed(['Enabled', 'Disabled'])
+param publicNetworkAccess string = 'Enabled'
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
   name: name
@@ -24,8 +27,8 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
     allowSharedKeyAccess: false
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
-    networkAcls: { defaultAction: 'Allow', bypass: 'AzureServices' }
+    publicNetworkAccess: publicNetworkAccess
+    networkAcls: { defaultAction: publicNetworkAccess == 'Enabled' ? 'Allow' : 'Deny', bypass: 'AzureServices' }
   }
 
   resource blobServices 'blobServices' = {

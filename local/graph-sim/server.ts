@@ -307,6 +307,11 @@ export class GraphSimulator {
     }
     this.tenant.usageLocationLagMs = this.faults.usageLocationLagMs ?? 0;
     this.tenant.settleNumberOrders(now);
+    if (kind === 'assignLicense' || kind === 'patchUser') {
+      // A write role scoped to an administrative unit (the tenant file's administrativeUnit) covers its members only.
+      const target = this.tenant.findUser(decodeURIComponent(rel.pathname.split('/')[2] ?? ''));
+      if (target && !this.tenant.inWriteScope(target)) return { status: 403, headers: {}, body: DIRECTORY_FORBIDDEN() };
+    }
     try {
       const r = this.route(rel, sub.body, kind, now);
       if (kind === 'assignLicense' && r.status < 300 && (this.faults.lostWriteResponseRate ?? 0) > 0 && this.rng() < (this.faults.lostWriteResponseRate ?? 0)) {

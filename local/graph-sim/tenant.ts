@@ -60,6 +60,13 @@ export const tenantFileSchema = z.strictObject({
   teamsReadStatus: teamsReadStatus.optional(),
   /** Service-plan dependencies beyond the documented ones: [plan, [needs any one of these plans]]. */
   dependencies: z.array(z.tuple([z.string(), z.array(z.string()).min(1)])).default([]),
+  /**
+   * The app holds its write role (License Administrator) scoped to this administrative unit instead of tenant-wide
+   * application permissions: assignLicense and usage-location writes to a user who is not a member are refused 403,
+   * as Graph refuses a role holder outside its unit ("Assign Microsoft Entra roles with administrative unit scope":
+   * the role's permissions apply only to members of the unit). Reads are not scoped.
+   */
+  administrativeUnit: z.object({ members: z.array(z.string().min(3)) }).optional(),
   /** The tenant's Teams phone numbers; assignedTo is the UPN of the user holding one, or null. */
   numbers: z
     .array(
@@ -206,6 +213,8 @@ export class SimTenant {
   private readonly byUpn = new Map<string, SimUser>();
   private readonly exclusive: readonly (readonly [string, string])[];
   private readonly dependencies: readonly (readonly [string, readonly string[]])[];
+  /** The administrative unit's members (lower-case UPNs) when the app's write role is scoped to it. */
+  private readonly unitMembers: ReadonlySet<string> | undefined;
   /** What every user's Teams configuration reads answer instead (the tenant file's teamsReadStatus; tests may change it). */
   teamsReadStatus: 401 | 403 | 404 | undefined;
   /** How long after a usage location is set that assignLicense still sees none (replication lag), ms. */
@@ -226,6 +235,7 @@ export class SimTenant {
     this.exclusive = t.mutuallyExclusive.map(([a, b]) => [a.toUpperCase(), b.toUpperCase()] as const);
     this.dependencies = [...SERVICE_PLAN_DEPENDENCIES, ...t.dependencies.map(([p, needs]) => [p.toUpperCase(), needs.map((n) => n.toUpperCase())] as const)];
     this.teamsReadStatus = t.teamsReadStatus;
+    this.unitMembers = t.administrativeUnit ? new Set(t.administrativeUnit.members.map((m) => m.toLowerCase())) : undefined;
     for (const s of t.skus) {
       const part = canonicalPartNumber(s.skuPartNumber);
       // Defaults from Microsoft's licensing table (published-skus.ts), else the built-in catalog's plans of note.
@@ -373,6 +383,11 @@ export class SimTenant {
    * By object id or UPN, case-insensitively, as Graph resolves /users/{id | userPrincipalName}. An account whose
    * creation time has not come does not exist yet: Graph answers 404 for it like for any unknown user.
    */
+  /** Whether the app may write to `user`: always, unless its role is scoped to an administrative unit it is not in. */
+  inWriteScope(user: SimUser): boolean {
+    return !this.unitMembers || this.unitMembers.has(user.userPrincipalName.toLowerCase());
+  }
+
   findUser(idOrUpn: string): SimUser | undefined {
     const user = this.users.get(idOrUpn.toLowerCase()) ?? this.byUpn.get(idOrUpn.toLowerCase());
     return user && user.createdAt <= this.clock() ? user : undefined;

@@ -4,14 +4,20 @@
 // authentication", learn.microsoft.com). Here there is no Entra ID: the host holding the local function key is
 // trusted, so `dialtone host` prints a one-time sign-in link; opening it sets an HttpOnly, SameSite=Strict session
 // cookie (no key is ever kept in the browser), and requests carrying that cookie get a principal with the console's
-// app role. What this stand-in does not do: real Entra sign-in, token validation, group claims, the token store
-// (/.auth/me) or refresh; sessions live only as long as the host process.
+// app role. A link works for LINK_MINUTES and a session ends after SESSION_IDLE_MINUTES without a request (Easy
+// Auth's own session lasts as its cookie and token do; these bounds are this stand-in's). The cookie's name carries
+// the port: browsers keep cookies per host, not per port, so two local hosts on one machine would otherwise share
+// one cookie name. What this stand-in does not do: real Entra sign-in, token validation, group claims, the token
+// store (/.auth/me) or refresh; sessions live only as long as the host process.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 const COOKIE = 'dialtone_console_session';
 const MAX_SESSIONS = 1000;
 const MAX_LINKS = 1000;
+/** How long a sign-in link works, and how long a session lasts without a request. */
+export const LINK_MINUTES = 10;
+export const SESSION_IDLE_MINUTES = 60;
 
 export interface SignInAnswer {
   readonly status: number;
@@ -30,17 +36,30 @@ function text(status: number, body: string, headers: Record<string, string> = {}
 }
 
 export class LocalSignIn {
-  private readonly links = new Set<string>();
-  private readonly sessions = new Set<string>();
+  /** Links by token, with when each stops working; sessions by id, with their last request. */
+  private readonly links = new Map<string, number>();
+  private readonly sessions = new Map<string, number>();
+  /** The host's port, once it listens: part of the cookie's name. */
+  port: number | undefined;
 
-  /** `role`: the app role the console asks for (DIALTONE_CONSOLE_ROLE), given to everyone signed in here. */
-  constructor(private readonly role: string) {}
+  /**
+   * `role`: the app role the console asks for (DIALTONE_CONSOLE_ROLE), given to everyone signed in here. `now`: the
+   * wall clock (not the local stack's faster app time: a person's link and session follow real minutes).
+   */
+  constructor(
+    private readonly role: string,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  /** A new sign-in path (`/.auth/login/local?token=…`) that works once. */
+  get cookieName(): string {
+    return this.port === undefined ? COOKIE : `${COOKIE}_${this.port}`;
+  }
+
+  /** A new sign-in path (`/.auth/login/local?token=…`) that works once, for LINK_MINUTES. */
   mintLink(): string {
-    if (this.links.size >= MAX_LINKS) this.links.delete(this.links.values().next().value!);
+    if (this.links.size >= MAX_LINKS) this.links.delete(this.links.keys().next().value!);
     const token = randomBytes(24).toString('base64url');
-    this.links.add(token);
+    this.links.set(token, this.now() + LINK_MINUTES * 60_000);
     return `/.auth/login/local?token=${token}`;
   }
 
@@ -48,15 +67,16 @@ export class LocalSignIn {
   answer(method: string, url: URL, keyOk: boolean, cookieHeader: string | undefined): SignInAnswer | undefined {
     if (url.pathname === '/.auth/login/local' && method === 'GET') {
       const given = url.searchParams.get('token') ?? '';
-      const token = [...this.links].find((t) => sameSecret(t, given));
-      if (!token) return text(401, 'This sign-in link is unknown or was already used. Start `dialtone host` again, or POST /.auth/local/links with the function key (x-functions-key) for a new one.');
-      this.links.delete(token);
-      if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.values().next().value!);
+      const token = [...this.links.keys()].find((t) => sameSecret(t, given));
+      const expired = token !== undefined && this.links.get(token)! <= this.now();
+      if (token) this.links.delete(token);
+      if (!token || expired) return text(401, `This sign-in link is unknown, was already used or is older than ${LINK_MINUTES} minutes. Start \`dialtone host\` again, or POST /.auth/local/links with the function key (x-functions-key) for a new one.`);
+      if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
       const session = randomBytes(32).toString('base64url');
-      this.sessions.add(session);
+      this.sessions.set(session, this.now());
       // No Secure flag: the local host speaks plain HTTP on loopback. HttpOnly keeps it from scripts; Strict keeps
       // other sites' pages from sending it.
-      return { status: 302, headers: { Location: '/api/console', 'Set-Cookie': `${COOKIE}=${session}; Path=/; HttpOnly; SameSite=Strict`, 'Cache-Control': 'no-store' }, body: '' };
+      return { status: 302, headers: { Location: '/api/console', 'Set-Cookie': `${this.cookieName}=${session}; Path=/; HttpOnly; SameSite=Strict`, 'Cache-Control': 'no-store' }, body: '' };
     }
     if (url.pathname === '/.auth/login/aad') {
       return text(401, 'There is no Entra ID sign-in on the local host. Open the one-time console link `dialtone host` printed, or POST /.auth/local/links with the function key (x-functions-key) for a new one.');
@@ -68,18 +88,26 @@ export class LocalSignIn {
     if (url.pathname === '/.auth/logout') {
       const session = this.sessionOf(cookieHeader);
       if (session) this.sessions.delete(session);
-      return text(200, 'Signed out of the dialtone console.', { 'Set-Cookie': `${COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0` });
+      return text(200, 'Signed out of the dialtone console.', { 'Set-Cookie': `${this.cookieName}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0` });
     }
     return undefined;
   }
 
+  /** The live session the cookie names (its idle time restarts), or undefined; an idle one is ended. */
   private sessionOf(cookieHeader: string | undefined): string | undefined {
+    const now = this.now();
     for (const part of (cookieHeader ?? '').split(';')) {
       const [name, ...rest] = part.trim().split('=');
-      if (name !== COOKIE) continue;
+      if (name !== this.cookieName) continue;
       const value = rest.join('=');
-      const found = [...this.sessions].find((s) => sameSecret(s, value));
-      if (found) return found;
+      const found = [...this.sessions.keys()].find((s) => sameSecret(s, value));
+      if (!found) continue;
+      if (now - this.sessions.get(found)! > SESSION_IDLE_MINUTES * 60_000) {
+        this.sessions.delete(found);
+        continue;
+      }
+      this.sessions.set(found, now);
+      return found;
     }
     return undefined;
   }

@@ -129,6 +129,7 @@ export class HostServer {
     this.server = server;
     const port = (server.address() as AddressInfo).port;
     this.url = `http://127.0.0.1:${port}`;
+    this.signIn.port = port;
     this.allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
     return this.url;
   }
@@ -316,16 +317,29 @@ export class HostServer {
     }
     if (parts[0] === 'instances' && !parts[1] && method === 'GET') {
       // The extension's "get all instances status" query (durable-functions-http-api.md): runtimeStatus is a
-      // comma-separated list, createdTimeFrom/createdTimeTo bound the creation time. This host answers in one page.
+      // comma-separated list, createdTimeFrom/createdTimeTo bound the creation time, instanceIdPrefix the id, `top`
+      // the page size; a further page is asked for with the x-ms-continuation-token header the last one returned.
+      // Here the token is the position in the instance-id order (the Azure Storage provider's order too: its
+      // Instances table is keyed by instance id); the extension's own tokens are opaque, and nothing may read them.
       const q = url.searchParams;
       const statuses = q.get('runtimeStatus')?.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
       const from = q.get('createdTimeFrom') ? Date.parse(q.get('createdTimeFrom')!) : undefined;
       const to = q.get('createdTimeTo') ? Date.parse(q.get('createdTimeTo')!) : undefined;
-      const matches = engine.list().filter((i) => {
-        const created = Date.parse(i.createdTime);
-        return (!statuses || statuses.includes(i.runtimeStatus.toLowerCase())) && (from === undefined || created >= from) && (to === undefined || created <= to);
-      });
-      return send(res, 200, matches.map(statusBody));
+      const prefix = q.get('instanceIdPrefix') ?? '';
+      const top = Number(q.get('top') ?? '0');
+      const after = req.headers['x-ms-continuation-token'];
+      const matches = engine
+        .list()
+        .filter((i) => {
+          const created = Date.parse(i.createdTime);
+          return i.instanceId.startsWith(prefix) && (!statuses || statuses.includes(i.runtimeStatus.toLowerCase())) && (from === undefined || created >= from) && (to === undefined || created <= to);
+        })
+        .sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0))
+        .filter((i) => typeof after !== 'string' || i.instanceId > Buffer.from(after, 'base64url').toString('utf8'));
+      const page = top > 0 ? matches.slice(0, top) : matches;
+      const more: Record<string, string> = page.length < matches.length ? { 'x-ms-continuation-token': Buffer.from(page[page.length - 1]!.instanceId, 'utf8').toString('base64url') } : {};
+      const showInput = q.get('showInput') !== 'false';
+      return send(res, 200, page.map((i) => (showInput ? statusBody(i) : { ...statusBody(i), input: null })), more);
     }
     if (parts[0] !== 'instances' || !parts[1]) return send(res, 404, { error: 'not found' });
     const id = parts[1];

@@ -18,6 +18,8 @@ export interface InputRef {
 
 /** A batch's callback: where to send it, the status URL it names, and every attempt so far. */
 export interface CallbackRegistration {
+  /** The integration that asked for it: its secret signs it (absent in registrations from before per-integration secrets: `default`). */
+  readonly integration?: string;
   readonly url: string;
   readonly statusUrl: string;
   readonly attempts: CallbackAttempt[];
@@ -99,30 +101,40 @@ async function streamToBuffer(stream: NodeJS.ReadableStream | undefined): Promis
   return Buffer.concat(parts);
 }
 
-export class BlobBatchStore implements BatchStore {
-  private ready: Promise<void> | undefined;
+/** The container that keeps what people who read reports must not: raw inputs and callback registrations. */
+export const DEFAULT_PRIVATE_CONTAINER = 'dialtone-private';
 
+export class BlobBatchStore implements BatchStore {
+  private readonly ready = new Map<string, Promise<void>>();
+
+  /**
+   * `privateContainer` holds each run's raw input (an HR system's body, every field it sent) and its callback
+   * registration (the receiver's URL, which may carry the receiver's own token): people are given read access to the
+   * reports container, never to this one (infra/app/roles.bicep), and only the app's identity reads it.
+   */
   constructor(
     private readonly service: BlobServiceClient,
     private readonly reportsContainer: string,
+    private readonly privateContainer: string = DEFAULT_PRIVATE_CONTAINER,
   ) {}
 
   private async container(name = this.reportsContainer): Promise<ContainerClient> {
     const c = this.service.getContainerClient(name);
-    if (name === this.reportsContainer) {
-      this.ready ??= c.createIfNotExists().then(() => undefined);
-      await this.ready;
+    if (name === this.reportsContainer || name === this.privateContainer) {
+      let ready = this.ready.get(name);
+      if (!ready) this.ready.set(name, (ready = c.createIfNotExists().then(() => undefined)));
+      await ready;
     }
     return c;
   }
 
-  private async putJson(name: string, value: unknown): Promise<void> {
+  private async putJson(name: string, value: unknown, container = this.reportsContainer): Promise<void> {
     const body = JSON.stringify(value);
-    await (await this.container()).getBlockBlobClient(name).upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+    await (await this.container(container)).getBlockBlobClient(name).upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
   }
 
-  private async getJson<T>(name: string): Promise<T | undefined> {
-    const blob = (await this.container()).getBlobClient(name);
+  private async getJson<T>(name: string, container = this.reportsContainer): Promise<T | undefined> {
+    const blob = (await this.container(container)).getBlobClient(name);
     try {
       // One GET, one version of the blob: downloadToBuffer reads the size first and then ranges, which fails when the
       // blob is replaced in between (a chunk's results are merged and rewritten while the status route reads them).
@@ -136,8 +148,8 @@ export class BlobBatchStore implements BatchStore {
 
   async saveInput(runKey: RunKey, bytes: Uint8Array, contentType?: string): Promise<InputRef> {
     const name = `${runKey}/_work/input`;
-    const r = await (await this.container()).getBlockBlobClient(name).uploadData(bytes, { conditions: { ifNoneMatch: '*' }, ...(contentType ? { blobHTTPHeaders: { blobContentType: contentType } } : {}) });
-    return { container: this.reportsContainer, name, ...(r.etag ? { etag: r.etag } : {}) };
+    const r = await (await this.container(this.privateContainer)).getBlockBlobClient(name).uploadData(bytes, { conditions: { ifNoneMatch: '*' }, ...(contentType ? { blobHTTPHeaders: { blobContentType: contentType } } : {}) });
+    return { container: this.privateContainer, name, ...(r.etag ? { etag: r.etag } : {}) };
   }
 
   async readInput(ref: InputRef): Promise<InputRead> {
@@ -234,11 +246,12 @@ export class BlobBatchStore implements BatchStore {
   }
 
   saveCallback(runKey: RunKey, callback: CallbackRegistration): Promise<void> {
-    return this.putJson(`${runKey}/_work/callback.json`, callback);
+    return this.putJson(`${runKey}/callback.json`, callback, this.privateContainer);
   }
 
-  readCallback(runKey: RunKey): Promise<CallbackRegistration | undefined> {
-    return this.getJson<CallbackRegistration>(`${runKey}/_work/callback.json`);
+  /** The registration, or one a run from before the private container kept beside its report. */
+  async readCallback(runKey: RunKey): Promise<CallbackRegistration | undefined> {
+    return (await this.getJson<CallbackRegistration>(`${runKey}/callback.json`, this.privateContainer)) ?? (await this.getJson<CallbackRegistration>(`${runKey}/_work/callback.json`));
   }
 
   saveWork(runKey: RunKey, chunk: number, work: readonly PlannedAssignment[]): Promise<void> {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { normaliseUsageLocation } from '../domain/countries';
+import type { RowRights } from '../domain/entitlements';
 import { PHONE_NUMBER_POLICIES, type PhoneNumberPolicy } from '../domain/phone-numbers';
 import { mergeProfiles, type ProfilePhoneNumbers, type Profiles } from '../domain/profiles';
 import { isTimeZone, type ScheduleSettings } from '../domain/schedule';
@@ -36,20 +37,33 @@ export interface AppConfig {
   readonly budgetContainer: string;
   readonly intakeContainer: string;
   readonly reportsContainer: string;
+  /** Raw inputs and callback registrations: a container people are not given (shared/adapters/batch-store.ts). */
+  readonly privateContainer: string;
   readonly flagsQueue: string;
   readonly serviceBus: { readonly fullyQualifiedNamespace: string } | { readonly connectionString: string } | undefined;
   readonly storage: { readonly connectionString: string } | { readonly blobServiceUri: string; readonly queueServiceUri: string; readonly clientId: string | undefined };
   readonly taskHub: string;
+  /** Batch lists a minute per caller (GET /api/batches); past it, 429 with Retry-After. */
+  readonly listPerMinute: number;
+  /** The data storage account's name: an upload's Event Grid event must come from its topic. */
+  readonly dataAccount: string;
   /** The integrations allowed to call the API, by the SHA-256 of their function key; undefined = one integration. */
   readonly callers: CallerDirectory | undefined;
   /** How start dates are read and scheduled (DIALTONE_TIME_ZONE, DIALTONE_LEAD_DAYS, DIALTONE_SCHEDULE_HORIZON_DAYS). */
   readonly schedule: ScheduleSettings;
   /** How long after its scheduled time a row with a start date waits for its account to exist. */
   readonly accountWaitHours: number;
-  /** Hosts a batch's callbackUrl may name (lower case); empty = no callbacks. */
-  readonly callbackHosts: readonly string[];
-  /** The shared secret callbacks are signed with; without one no callback is sent. */
-  readonly callbackSecret: string | undefined;
+  /** The caller when DIALTONE_CALLERS is not set: every key holder is this one integration. */
+  readonly singleCaller: Caller;
+  /**
+   * Each integration's callback signing secret, by caller name: DIALTONE_CALLBACK_SECRET_<NAME> (or, without
+   * DIALTONE_CALLERS, DIALTONE_CALLBACK_SECRET for the single caller). An integration without one gets no callback.
+   */
+  readonly callbackSecrets: ReadonlyMap<string, string>;
+  /** What rows of file uploads may ask for (DIALTONE_UPLOAD_PROFILES, DIALTONE_UPLOAD_SKUS). */
+  readonly uploadRights: RowRights;
+  /** Part numbers a row's own `skus` may name besides the Teams phone and meeting SKUs (DIALTONE_EXTRA_ROW_SKUS). */
+  readonly extraRowSkus: readonly string[];
   /** The app runs on the local runtime (the local stack sets DIALTONE_LOCAL_RUNTIME): loopback callbacks allowed. */
   readonly localRuntime: boolean;
 }
@@ -59,7 +73,15 @@ export interface Caller {
   readonly name: string;
   /** May read the batches that uploads to the intake container started. */
   readonly readsUploads: boolean;
+  /** May also cancel and recheck them (`uploads-manage`); implies readsUploads. */
+  readonly managesUploads: boolean;
+  /** Hosts its batches' callbackUrl may name (lower case, `host` or `host:port`); empty: no callbacks. */
+  readonly callbackHosts: readonly string[];
+  /** The profiles and own SKUs its rows may ask for. */
+  readonly rights: RowRights;
 }
+
+export type { RowRights };
 
 /** Callers by the lower-case hex SHA-256 of their function key. */
 export type CallerDirectory = ReadonlyMap<string, Caller>;
@@ -68,6 +90,13 @@ export type CallerDirectory = ReadonlyMap<string, Caller>;
 export const CALLER_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 export const UPLOADS_OWNER = 'uploads';
 export const SINGLE_CALLER = 'default';
+/** The admin console's own integration name (functions/console.ts): no key of DIALTONE_CALLERS may take it. */
+export const CONSOLE_OWNER = 'console';
+
+/** The app setting that holds an integration's callback secret (a value, or a Key Vault reference). */
+export function callbackSecretSetting(caller: string): string {
+  return `DIALTONE_CALLBACK_SECRET_${caller.toUpperCase().replace(/-/g, '_')}`;
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -93,6 +122,7 @@ const NUMBER_API_HOST = 'graph.microsoft.com';
 const SERVICE_BUS_SUFFIXES = ['servicebus.windows.net', 'servicebus.usgovcloudapi.net', 'servicebus.chinacloudapi.cn'];
 const isServiceBusNamespace = (v: string) => SERVICE_BUS_SUFFIXES.some((x) => v.endsWith(`.${x}`) && /^[A-Za-z0-9-]+$/.test(v.slice(0, -x.length - 1)));
 
+const CALLBACK_HOST_RULE = /^[a-z0-9.-]+(:\d{1,5})?$/;
 const CONTAINER = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const optionalText = z.string().trim().optional().transform((v) => (v === '' ? undefined : v));
 const intSetting = (def: number, min: number, max: number) =>
@@ -136,6 +166,7 @@ const schema = z.object({
   DIALTONE_BUDGET_CONTAINER: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid blob container name').optional()).transform((v) => v ?? 'dialtone-budgets'),
   DIALTONE_INTAKE_CONTAINER: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid blob container name').optional()).transform((v) => v ?? 'license-requests'),
   DIALTONE_REPORTS_CONTAINER: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid blob container name').optional()).transform((v) => v ?? 'license-reports'),
+  DIALTONE_PRIVATE_CONTAINER: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid blob container name').optional()).transform((v) => v ?? 'dialtone-private'),
   DIALTONE_FLAGS_QUEUE: optionalText.pipe(z.string().regex(CONTAINER, 'must be a valid queue name').optional()).transform((v) => v ?? 'license-flags'),
   ServiceBusConnection__fullyQualifiedNamespace: optionalText.pipe(z.string().refine(isServiceBusNamespace, `must look like <name>.${SERVICE_BUS_SUFFIXES[0]} (in a national cloud: <name>.${SERVICE_BUS_SUFFIXES.slice(1).join(' or <name>.')})`).optional()),
   ServiceBusConnection: optionalText,
@@ -148,8 +179,12 @@ const schema = z.object({
   DIALTONE_LEAD_DAYS: intSetting(1, 0, 30),
   DIALTONE_SCHEDULE_HORIZON_DAYS: intSetting(120, 1, 366),
   DIALTONE_ACCOUNT_WAIT_HOURS: optionalText.pipe(z.coerce.number<string | undefined>().positive().max(168).optional()).transform((v) => v ?? 24),
-  DIALTONE_CALLBACK_HOSTS: optionalText.transform((v) => (v ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)).pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/, 'must be a comma-separated list of host names (api.hr.example.com)'))),
+  DIALTONE_CALLBACK_HOSTS: optionalText.transform((v) => (v ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)).pipe(z.array(z.string().regex(CALLBACK_HOST_RULE, 'must be a comma-separated list of host names (api.hr.example.com)'))),
   DIALTONE_CALLBACK_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters (a random secret shared with the HR system)').optional()),
+  DIALTONE_LIST_PER_MINUTE: intSetting(60, 1, 6000),
+  DIALTONE_UPLOAD_PROFILES: optionalText.transform((v) => (v === undefined ? undefined : v.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean))),
+  DIALTONE_UPLOAD_SKUS: booleanSetting(true),
+  DIALTONE_EXTRA_ROW_SKUS: optionalText.transform((v) => (v ?? '').split(',').map((p) => p.trim().toUpperCase()).filter(Boolean)).pipe(z.array(z.string().regex(/^[A-Z0-9_()/.,-]{1,100}$/, 'must be a comma-separated list of part numbers (MCOEV,MCOPSTN1)'))),
   DIALTONE_LOCAL_RUNTIME: optionalText.pipe(z.enum(['true', 'false']).optional()).transform((v) => v === 'true'),
   DIALTONE_TASK_HUB: optionalText.pipe(z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,44}$/, 'must be 3-45 letters and digits, starting with a letter').optional()).transform((v) => v ?? 'dialtone'),
 });
@@ -206,7 +241,32 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
   if (s.ServiceBusConnection__fullyQualifiedNamespace && s.ServiceBusConnection) {
     problems.push('ServiceBusConnection: set either ServiceBusConnection__fullyQualifiedNamespace (managed identity) or ServiceBusConnection (connection string), not both');
   }
-  const callers = s.DIALTONE_CALLERS ? parseCallers(s.DIALTONE_CALLERS, problems) : undefined;
+  const known = new Set(merged.profiles.keys());
+  const callers = s.DIALTONE_CALLERS ? parseCallers(s.DIALTONE_CALLERS, known, problems) : undefined;
+  const callbackSecrets = new Map<string, string>();
+  if (callers) {
+    // Each integration signs with its own secret and names its own hosts: a shared pair would let one integration
+    // send another's receiver a validly signed callback.
+    if (s.DIALTONE_CALLBACK_HOSTS.length > 0) problems.push('DIALTONE_CALLBACK_HOSTS: with DIALTONE_CALLERS each integration names its own callback hosts (its "callbackHosts", or @host in the short form); clear this shared list');
+    // DIALTONE_CALLBACK_SECRET may hold every integration's secret as one JSON object (one Key Vault secret, which
+    // the Bicep's callbackSecretUri makes a Key Vault reference); a single string would be shared, and is refused.
+    const perCaller = s.DIALTONE_CALLBACK_SECRET ? secretsByCaller(s.DIALTONE_CALLBACK_SECRET) : {};
+    if (perCaller === undefined) problems.push(`DIALTONE_CALLBACK_SECRET: with DIALTONE_CALLERS each integration has its own secret (${callbackSecretSetting('<name>')}, or here a JSON object { "<name>": "<secret>" }); a single secret would be shared by every integration`);
+    const names = new Set([...callers.values()].map((c) => c.name));
+    for (const name of Object.keys(perCaller ?? {})) if (!names.has(name)) problems.push(`DIALTONE_CALLBACK_SECRET: "${name.slice(0, 40)}" is no integration of DIALTONE_CALLERS`);
+    for (const caller of callers.values()) {
+      const setting = callbackSecretSetting(caller.name);
+      const own = optionalSecret(env[setting]);
+      const listed = perCaller?.[caller.name];
+      if (own !== undefined && listed !== undefined) problems.push(`${setting}: ${caller.name}'s secret is also in DIALTONE_CALLBACK_SECRET; keep one`);
+      const secret = own ?? listed;
+      if (secret !== undefined && secret.length < 32) problems.push(`${own !== undefined ? setting : `DIALTONE_CALLBACK_SECRET.${caller.name}`}: must be at least 32 characters (a random secret shared with ${caller.name} only)`);
+      else if (secret !== undefined) callbackSecrets.set(caller.name, secret);
+    }
+  } else if (s.DIALTONE_CALLBACK_SECRET) callbackSecrets.set(SINGLE_CALLER, s.DIALTONE_CALLBACK_SECRET);
+  const uploadProfiles = s.DIALTONE_UPLOAD_PROFILES;
+  for (const p of uploadProfiles ?? []) if (!known.has(p)) problems.push(`DIALTONE_UPLOAD_PROFILES: "${p.slice(0, 64)}" is not a profile; known: ${[...known].sort().join(', ')}`);
+  if (new Set([s.DIALTONE_PRIVATE_CONTAINER, s.DIALTONE_REPORTS_CONTAINER, s.DIALTONE_INTAKE_CONTAINER]).size < 3) problems.push('DIALTONE_PRIVATE_CONTAINER: must differ from the reports and intake containers, which people are given');
   if (s.DIALTONE_TEAMS_READS_PER_SECOND + s.DIALTONE_NUMBER_READS_PER_SECOND > 30) {
     problems.push(`DIALTONE_NUMBER_READS_PER_SECOND: with DIALTONE_TEAMS_READS_PER_SECOND it must stay within Graph's 30 Teams GETs a second per app and tenant (${s.DIALTONE_TEAMS_READS_PER_SECOND} + ${s.DIALTONE_NUMBER_READS_PER_SECOND})`);
   }
@@ -231,6 +291,7 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
     budgetContainer: s.DIALTONE_BUDGET_CONTAINER,
     intakeContainer: s.DIALTONE_INTAKE_CONTAINER,
     reportsContainer: s.DIALTONE_REPORTS_CONTAINER,
+    privateContainer: s.DIALTONE_PRIVATE_CONTAINER,
     flagsQueue: s.DIALTONE_FLAGS_QUEUE,
     serviceBus: s.ServiceBusConnection__fullyQualifiedNamespace
       ? { fullyQualifiedNamespace: s.ServiceBusConnection__fullyQualifiedNamespace }
@@ -239,22 +300,30 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
         : undefined,
     storage,
     taskHub: s.DIALTONE_TASK_HUB,
+    dataAccount: storageAccountName(storage),
+    listPerMinute: s.DIALTONE_LIST_PER_MINUTE,
     callers,
     schedule: { timeZone: s.DIALTONE_TIME_ZONE, leadDays: s.DIALTONE_LEAD_DAYS, horizonDays: s.DIALTONE_SCHEDULE_HORIZON_DAYS },
     accountWaitHours: s.DIALTONE_ACCOUNT_WAIT_HOURS,
-    callbackHosts: s.DIALTONE_CALLBACK_HOSTS,
-    callbackSecret: s.DIALTONE_CALLBACK_SECRET,
+    singleCaller: { name: SINGLE_CALLER, readsUploads: true, managesUploads: true, callbackHosts: s.DIALTONE_CALLBACK_HOSTS, rights: { ownSkus: true } },
+    callbackSecrets,
+    uploadRights: { ...(uploadProfiles ? { profiles: uploadProfiles } : {}), ownSkus: s.DIALTONE_UPLOAD_SKUS },
+    extraRowSkus: s.DIALTONE_EXTRA_ROW_SKUS,
     localRuntime: s.DIALTONE_LOCAL_RUNTIME,
   };
 }
 
 /**
- * DIALTONE_CALLERS: `{ "<name>": { "keySha256": "<64 hex>", "uploads"?: true } }`, one entry per integration, or the
- * same as `<name>:<64 hex>[:uploads]` entries separated by commas. The short form has no quotes, so it passes through
- * an azd environment value into the deployment's parameters file (azd substitutes values into that JSON unescaped),
- * and the Bicep sets it with the other app settings: set by hand, the next `azd provision` would remove it.
+ * DIALTONE_CALLERS: `{ "<name>": { "keySha256": "<64 hex>", "uploads"?: true | "read" | "manage", "callbackHosts"?:
+ * ["host[:port]"], "profiles"?: ["<profile>"], "skus"?: true } }`, one entry per integration, or the same as
+ * `<name>:<64 hex>[:uploads|:uploads-manage][:skus][:profiles=<p>+<p>][@host+host:port]` entries separated by
+ * commas. The short form has no quotes, so it passes through an azd environment value into the deployment's
+ * parameters file (azd substitutes values into that JSON unescaped), and the Bicep sets it with the other app
+ * settings: set by hand, the next `azd provision` would remove it. `uploads` (or `read`) lets the integration read
+ * the uploads' batches, `manage` also cancel and recheck them; `profiles` limits the profiles its rows may use (all
+ * by default); `skus` lets its rows list their own part numbers (off by default).
  */
-function parseCallers(text: string, problems: string[]): CallerDirectory | undefined {
+function parseCallers(text: string, profiles: ReadonlySet<string>, problems: string[]): CallerDirectory | undefined {
   let raw: unknown;
   if (!text.trimStart().startsWith('{')) raw = callerList(text);
   else {
@@ -272,32 +341,82 @@ function parseCallers(text: string, problems: string[]): CallerDirectory | undef
   const byKey = new Map<string, Caller>();
   for (const [name, entry] of Object.entries(raw as Record<string, unknown>)) {
     const where = `DIALTONE_CALLERS.${name.slice(0, 40)}`;
-    if (!CALLER_NAME.test(name) || name === UPLOADS_OWNER) {
-      problems.push(`${where}: a caller name is 1-32 lower-case letters, digits or '-' (and not "${UPLOADS_OWNER}")`);
+    if (!CALLER_NAME.test(name) || name === UPLOADS_OWNER || name === CONSOLE_OWNER) {
+      // "console" is the admin console's own integration: a key named so would share the console's batches.
+      problems.push(`${where}: a caller name is 1-32 lower-case letters, digits or '-' (and not "${UPLOADS_OWNER}" or "${CONSOLE_OWNER}", which are the uploads' and the console's own)`);
       continue;
     }
-    const e = entry as { keySha256?: unknown; uploads?: unknown } | null;
-    const hash = typeof e?.keySha256 === 'string' ? e.keySha256.toLowerCase() : '';
+    const e = (entry ?? {}) as { keySha256?: unknown; uploads?: unknown; callbackHosts?: unknown; profiles?: unknown; skus?: unknown };
+    const unknown = Object.keys(e).filter((k) => !['keySha256', 'uploads', 'callbackHosts', 'profiles', 'skus'].includes(k));
+    if (unknown.length > 0) problems.push(`${where}: unknown field ${unknown.slice(0, 3).map((k) => `"${k.slice(0, 40)}"`).join(', ')}; known: keySha256, uploads, callbackHosts, profiles, skus`);
+    const hash = typeof e.keySha256 === 'string' ? e.keySha256.toLowerCase() : '';
     if (!/^[0-9a-f]{64}$/.test(hash)) {
       problems.push(`${where}: keySha256 must be the SHA-256 of the caller's function key, as 64 hex digits`);
       continue;
     }
-    if (e?.uploads !== undefined && typeof e.uploads !== 'boolean') problems.push(`${where}: uploads must be true or false`);
+    const uploads = e.uploads === true ? 'read' : e.uploads;
+    if (uploads !== undefined && uploads !== false && uploads !== 'read' && uploads !== 'manage') problems.push(`${where}: uploads must be true, "read" or "manage"`);
+    const hosts = e.callbackHosts ?? [];
+    const hostList = Array.isArray(hosts) ? hosts.map((h) => (typeof h === 'string' ? h.trim().toLowerCase() : '')) : [];
+    if (!Array.isArray(hosts) || hostList.some((h) => !CALLBACK_HOST_RULE.test(h))) problems.push(`${where}: callbackHosts must be a list of host names, each with an optional :port (hr.example.com)`);
+    const allowed = e.profiles;
+    const profileList = Array.isArray(allowed) ? allowed.map((p) => (typeof p === 'string' ? p.trim().toLowerCase() : '')) : undefined;
+    if (allowed !== undefined && (!profileList || profileList.length === 0)) problems.push(`${where}: profiles must be a non-empty list of profile names (leave it out for every profile)`);
+    for (const p of profileList ?? []) if (!profiles.has(p)) problems.push(`${where}: profile "${p.slice(0, 64)}" does not exist; known: ${[...profiles].sort().join(', ')}`);
+    if (e.skus !== undefined && typeof e.skus !== 'boolean') problems.push(`${where}: skus must be true or false`);
     if (byKey.has(hash)) problems.push(`${where}: has the same key as ${byKey.get(hash)!.name}; each caller needs a key of its own`);
-    byKey.set(hash, { name, readsUploads: e?.uploads === true });
+    const rights: RowRights = { ...(profileList && profileList.length > 0 ? { profiles: profileList } : {}), ownSkus: e.skus === true };
+    byKey.set(hash, { name, readsUploads: uploads === 'read' || uploads === 'manage', managesUploads: uploads === 'manage', callbackHosts: hostList, rights });
   }
   return byKey;
 }
 
-/** The short form `name:sha256[:uploads],…` read as the JSON form's object (parseCallers then checks each entry). */
-function callerList(text: string): Record<string, { keySha256: string; uploads?: unknown }> {
-  const entries = new Map<string, { keySha256: string; uploads?: unknown }>();
+/** The short form (see parseCallers) read as the JSON form's object; parseCallers then checks each entry. */
+function callerList(text: string): Record<string, Record<string, unknown>> {
+  const entries = new Map<string, Record<string, unknown>>();
   for (const item of text.split(',').map((t) => t.trim()).filter((t) => t.length > 0)) {
-    const [name = '', keySha256 = '', flag, ...rest] = item.split(':').map((t) => t.trim());
-    // An unknown third part or a fourth one reaches parseCallers as an uploads value that is not a boolean.
-    entries.set(name, { keySha256, ...(flag === undefined ? {} : { uploads: flag === 'uploads' && rest.length === 0 ? true : flag }) });
+    const at = item.indexOf('@');
+    const head = at < 0 ? item : item.slice(0, at);
+    const [name = '', keySha256 = '', ...flags] = head.split(':').map((t) => t.trim());
+    const entry: Record<string, unknown> = { keySha256 };
+    if (at >= 0) entry['callbackHosts'] = item.slice(at + 1).split('+').map((h) => h.trim());
+    for (const flag of flags) {
+      if (flag === 'uploads') entry['uploads'] = 'read';
+      else if (flag === 'uploads-manage') entry['uploads'] = 'manage';
+      else if (flag === 'skus') entry['skus'] = true;
+      else if (flag.startsWith('profiles=')) entry['profiles'] = flag.slice('profiles='.length).split('+');
+      // Anything else reaches parseCallers as a value it refuses, naming the entry.
+      else entry['uploads'] = flag;
+    }
+    entries.set(name, entry);
   }
   return Object.fromEntries(entries);
+}
+
+/** The account a storage setting names: AccountName= of a connection string, else the first label of the blob host. */
+export function storageAccountName(storage: AppConfig['storage']): string {
+  if ('connectionString' in storage) return /(?:^|;)\s*AccountName=([^;]+)/i.exec(storage.connectionString)?.[1] ?? '';
+  const url = new URL(storage.blobServiceUri);
+  // Azurite and other emulators put the account in the path (http://127.0.0.1:10000/devstoreaccount1).
+  return /^\d+\.\d+\.\d+\.\d+$|^localhost$/.test(url.hostname) ? (url.pathname.split('/')[1] ?? '') : (url.hostname.split('.')[0] ?? '');
+}
+
+/** DIALTONE_CALLBACK_SECRET as `{ "<integration>": "<secret>" }`, or undefined when it is not such an object. */
+function secretsByCaller(text: string): Record<string, string> | undefined {
+  if (!text.trimStart().startsWith('{')) return undefined;
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) return undefined;
+    return v as Record<string, string>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A secret setting's value, or undefined when it is unset or blank. */
+function optionalSecret(value: string | undefined): string | undefined {
+  const v = value?.trim();
+  return v ? v : undefined;
 }
 
 /** Azurite's well-known development account (public, documented by Microsoft; not a secret). */

@@ -182,7 +182,7 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
         return { ok: true, value: await op() };
       } catch (e) {
         const failure = namePermission(operation, toFailure(e));
-        if (!retryable(failure) || attempt >= this.retries) return failure;
+        if (!retryable(failure) || attempt >= this.retries || waitsTooLong(failure)) return failure;
         await this.sleep(backoffMs(attempt, failure.retryAfterSeconds));
       }
     }
@@ -313,7 +313,7 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
         responses = res.responses ?? [];
       } catch (e) {
         const failure = toFailure(e);
-        if (failure.transient && attempt < this.retries) {
+        if (failure.transient && attempt < this.retries && !waitsTooLong(failure)) {
           await this.sleep(backoffMs(attempt, failure.retryAfterSeconds));
           continue;
         }
@@ -330,7 +330,7 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
           continue;
         }
         const failure = r ? itemFailure(r) : classifyGraphError(0, 'MissingResponse', 'the $batch response had no entry for this request');
-        if (failure.transient && attempt < this.retries) {
+        if (failure.transient && attempt < this.retries && !waitsTooLong(failure)) {
           retry.push(item);
           wait = Math.max(wait, backoffMs(attempt, failure.retryAfterSeconds));
         } else out.set(item.id, failure);
@@ -482,6 +482,20 @@ async function rawFailure(res: Response): Promise<GraphFailure> {
     /* no JSON body */
   }
   return classifyGraphError(res.status, code, message, retryAfterOf(res.headers));
+}
+
+/**
+ * The longest Retry-After this adapter waits out inside an activity: one window of Graph's longest documented quota
+ * (the directory's 3,000 writes per 150 seconds, "Microsoft Graph service-specific throttling limits",
+ * https://learn.microsoft.com/graph/throttling-limits), which a burst beyond the quota is told to wait. A longer one
+ * (Graph has sent an hour) would hold the activity past its timeout, and a wait over 2^31 ms overflows Node's timer
+ * into 1 ms; instead the failure goes back as it is (transient), for the orchestration's durable retry, which waits
+ * on a timer that costs nothing.
+ */
+export const MAX_RETRY_AFTER_SECONDS = 150;
+
+function waitsTooLong(failure: GraphFailure): boolean {
+  return failure.retryAfterSeconds !== undefined && failure.retryAfterSeconds > MAX_RETRY_AFTER_SECONDS;
 }
 
 function backoffMs(attempt: number, retryAfterSeconds: number | undefined): number {

@@ -10,12 +10,15 @@ export const MAX_CALLBACK_URL_LENGTH = 2048;
 export const CALLBACK_RETRY_HOURS = 24;
 
 export interface CallbackPolicy {
-  /** DIALTONE_CALLBACK_HOSTS, lower case, each a host name with an optional port. */
+  /** The calling integration's hosts, lower case, each a host name with an optional port. */
   readonly allowedHosts: readonly string[];
-  /** Whether a signing secret is configured (DIALTONE_CALLBACK_SECRET): no secret, no callback. */
+  /** Whether the integration has a signing secret of its own: no secret, no callback. */
   readonly hasSecret: boolean;
   /** The local runtime (DIALTONE_LOCAL_RUNTIME): loopback receivers are allowed, over http too. */
   readonly localRuntime: boolean;
+  /** Where the operator sets the hosts and the secret, for messages (default: the single integration's settings). */
+  readonly hostsSetting?: string;
+  readonly secretSetting?: string;
 }
 
 export type CallbackUrlCheck = { ok: true; url: string } | { ok: false; message: string };
@@ -38,12 +41,13 @@ export function checkCallbackUrl(raw: unknown, policy: CallbackPolicy): Callback
   const loopback = isLoopback(url.hostname);
   if (loopback && !policy.localRuntime) return { ok: false, message: `"callbackUrl" names a loopback host (${url.hostname}), which only the local runtime calls` };
   if (url.protocol !== 'https:' && !(loopback && url.protocol === 'http:')) return { ok: false, message: '"callbackUrl" must use https' };
-  if (!policy.hasSecret) return { ok: false, message: 'callbacks are off: the app has no DIALTONE_CALLBACK_SECRET to sign them with; ask the operator to set it, or leave out "callbackUrl" and poll the status URL' };
+  const hostsSetting = policy.hostsSetting ?? 'DIALTONE_CALLBACK_HOSTS';
+  if (!policy.hasSecret) return { ok: false, message: `callbacks are off: the app has no ${policy.secretSetting ?? 'DIALTONE_CALLBACK_SECRET'} to sign them with; ask the operator to set it, or leave out "callbackUrl" and poll the status URL` };
   if (!loopback) {
     const host = url.host.toLowerCase();
     const allowed = policy.allowedHosts.some((h) => h === host || (!h.includes(':') && h === url.hostname.toLowerCase() && url.port === ''));
     if (!allowed) {
-      return { ok: false, message: `"callbackUrl" host ${clip(host)} is not in DIALTONE_CALLBACK_HOSTS${policy.allowedHosts.length === 0 ? ' (empty: no callback host is allowed)' : ''}; ask the operator to add it` };
+      return { ok: false, message: `"callbackUrl" host ${clip(host)} is not in ${hostsSetting}${policy.allowedHosts.length === 0 ? ' (empty: no callback host is allowed)' : ''}; ask the operator to add it` };
     }
   }
   url.hash = '';
@@ -54,9 +58,18 @@ function clip(s: string, n = 100): string {
   return s.length > n ? `${s.slice(0, n)}…` : s;
 }
 
-/** What the HR system receives when its batch is done: the counts, and the rows someone has to look at. */
+/**
+ * What the HR system receives when its batch is done: the counts, and the rows someone has to look at. The body is
+ * what the signature covers, so it names what a receiver must check besides the signature: the integration the
+ * callback was made for, its batch and run, and the URL it was sent to (a receiver refuses one that names another
+ * integration or another URL, even when the secret is shared by mistake).
+ */
 export interface CallbackPayload {
+  readonly integration: string;
   readonly batchId: string;
+  /** The run of the batch (a batch id sent again with the same rows is the same run): deduplicate by it. */
+  readonly run: string;
+  readonly callbackUrl: string;
   readonly statusUrl: string;
   readonly counts: OutcomeCounts;
   /** Seats the run bought, by part number (the report's bought). */
@@ -64,8 +77,22 @@ export interface CallbackPayload {
   readonly users: UserOutcome[];
 }
 
-export function callbackPayload(report: BatchReport, statusUrl: string): CallbackPayload {
-  return { batchId: report.batchId, statusUrl, counts: report.counts, bought: report.bought ?? seatsBought(report.users), users: report.users.filter((u) => u.outcome === 'failed' || u.outcome === 'flagged') };
+/** The run's own part of a run key (`<owner>/<batchId>/<run>`), or the whole key for runs from before run keys. */
+export function runOf(runKey: string): string {
+  return runKey.slice(runKey.lastIndexOf('/') + 1);
+}
+
+export function callbackPayload(report: BatchReport, target: { readonly integration: string; readonly runKey: string; readonly url: string; readonly statusUrl: string }): CallbackPayload {
+  return {
+    integration: target.integration,
+    batchId: report.batchId,
+    run: runOf(target.runKey),
+    callbackUrl: target.url,
+    statusUrl: target.statusUrl,
+    counts: report.counts,
+    bought: report.bought ?? seatsBought(report.users),
+    users: report.users.filter((u) => u.outcome === 'failed' || u.outcome === 'flagged'),
+  };
 }
 
 /** One delivery attempt, as the report records it. */

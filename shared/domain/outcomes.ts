@@ -36,6 +36,8 @@ export const REJECTION_REASONS = [
   // A row's phone number that is not E.164 (DESIGN's table; issue 13).
   'invalid_phone_number',
   'invalid_start_date',
+  // A profile or own skus the row's integration (or the uploads) may not use (shared/domain/entitlements.ts).
+  'sku_not_allowed',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 

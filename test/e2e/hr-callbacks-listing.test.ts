@@ -95,7 +95,7 @@ describe('HR callbacks and listing', () => {
     expect(body.users.map((u) => `${u.userPrincipalName} ${u.outcome}/${u.reason}`).sort()).toEqual(['bob@contoso.com failed/usage_location_missing', 'ghost@contoso.com failed/user_not_found']);
   });
 
-  it('lists batches newest first with their counts, filtered by status and cut at top', async () => {
+  it('lists batches newest first with their counts, filtered by status, a page of top at a time', async () => {
     expect((await postBatch(stack, { batchId: 'list-2', users: [{ userPrincipalName: 'ann@contoso.com' }] })).status).toBe(202);
     await waitForReport(stack, 'list-2');
     const get = async (query: string) => {
@@ -106,7 +106,14 @@ describe('HR callbacks and listing', () => {
     expect(all.status).toBe(200);
     expect(all.body.batches.map((b: { batchId: string }) => b.batchId)).toEqual(['list-2', 'cb-1']);
     expect(all.body.batches[1]).toMatchObject({ batchId: 'cb-1', runtimeStatus: 'Completed', phase: 'done', statusUrl: `${stack.host.url}/api/batches/cb-1`, counts: { total: 3, provisioned: 1, failed: 2 } });
-    expect((await get('?status=completed&top=1')).body.batches.map((b: { batchId: string }) => b.batchId)).toEqual(['list-2']);
+    // A page of one, then the rest by its continuation token (pages follow the instance store's order).
+    const first = await get('?status=completed&top=1');
+    expect(first.body.batches).toHaveLength(1);
+    const rest = await get(`?status=completed&top=1&continuationToken=${first.body.continuationToken}`);
+    expect([...first.body.batches, ...rest.body.batches].map((b: { batchId: string }) => b.batchId).sort()).toEqual(['cb-1', 'list-2']);
+    // The list ends where a page has no token (a page may come back with fewer batches than top, even none).
+    const end = rest.body.continuationToken ? await get(`?status=completed&top=1&continuationToken=${rest.body.continuationToken}`) : rest;
+    expect([end.body.batches.length > 0 ? 'more' : 'none', end.body.continuationToken]).toEqual(['none', undefined]);
     expect((await get('?status=running')).body.batches).toEqual([]);
     expect((await get('?status=sleeping')).status).toBe(400);
     expect((await get('?top=0')).status).toBe(400);

@@ -23,14 +23,15 @@ beforeAll(async () => {
     settings: {
       DIALTONE_LOCAL_FUNCTION_KEY: KEY_A,
       DIALTONE_LOCAL_EXTRA_KEYS: `${KEY_B},${KEY_STRANGER}`,
-      DIALTONE_CALLERS: JSON.stringify({ 'hr-a': { keySha256: sha(KEY_A), uploads: true }, 'hr-b': { keySha256: sha(KEY_B) } }),
+      // hr-a reads uploads (not manages them) and may list its rows' own skus; hr-b may do neither.
+      DIALTONE_CALLERS: JSON.stringify({ 'hr-a': { keySha256: sha(KEY_A), uploads: true, skus: true }, 'hr-b': { keySha256: sha(KEY_B) } }),
     },
   });
 });
 afterAll(() => stack?.stop());
 
-async function call(key: string, path: string, method = 'GET'): Promise<{ status: number; body: any }> {
-  const r = await fetch(`${stack.host.url}/api/${path}`, { method, headers: { 'x-functions-key': key } });
+async function call(key: string, path: string, method = 'GET', body?: unknown): Promise<{ status: number; body: any }> {
+  const r = await fetch(`${stack.host.url}/api/${path}`, { method, headers: { 'x-functions-key': key, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
   return { status: r.status, body: (await r.json().catch(() => undefined)) as any };
 }
 const ids = (r: { body: any }) => (r.body.batches as { batchId: string; upload?: boolean }[]).map((b) => `${b.batchId}${b.upload ? ' (upload)' : ''}`);
@@ -62,17 +63,18 @@ describe('HR routes act only on the caller\'s own batches', () => {
 
   it('answers another integration 404 for cancelling a batch or a row it did not create, and leaves the batch running', async () => {
     expect((await call(KEY_A, 'batches/b-only/cancel', 'POST')).status).toBe(404);
-    expect((await call(KEY_A, 'batches/b-only/users/dee%40contoso.com/cancel', 'POST')).status).toBe(404);
+    expect((await call(KEY_A, 'batches/b-only/users/cancel', 'POST', { userPrincipalName: 'dee@contoso.com' })).status).toBe(404);
+    expect((await call(KEY_A, 'batches/b-only/rows/1/cancel', 'POST')).status).toBe(404);
     expect((await call(KEY_STRANGER, 'batches/hires/cancel', 'POST')).status).toBe(403);
     // hr-b's "hires" holds cy only: ann is not its row, whatever hr-a's "hires" holds.
-    const notTheirs = await call(KEY_B, 'batches/hires/users/ann%40contoso.com/cancel', 'POST');
+    const notTheirs = await call(KEY_B, 'batches/hires/users/cancel', 'POST', { userPrincipalName: 'ann@contoso.com' });
     expect([notTheirs.status, notTheirs.body.detail]).toEqual([404, 'batch hires has no row for ann@contoso.com']);
     const still = await call(KEY_B, 'batches/b-only');
     expect([still.body.runtimeStatus, still.body.counts.scheduled, still.body.counts.cancelled]).toEqual(['Running', 1, 0]);
   });
 
   it('cancels the caller\'s own batch of a shared id and nobody else\'s', async () => {
-    const row = await call(KEY_A, 'batches/hires/users/BOB%40contoso.com/cancel', 'POST');
+    const row = await call(KEY_A, 'batches/hires/users/cancel', 'POST', { userPrincipalName: 'BOB@contoso.com' });
     expect([row.status, row.body.row, row.body.cancelled]).toEqual([202, 2, true]);
     const b = await call(KEY_B, 'batches/hires/cancel', 'POST');
     expect([b.status, b.body.cancelled]).toEqual([202, true]);
@@ -88,6 +90,48 @@ describe('HR routes act only on the caller\'s own batches', () => {
     expect([bReport.phase, typeof bReport.finishedAt]).toEqual(['done', 'string']);
     expect(bReport.users.map((u: any) => `${u.userPrincipalName} ${u.outcome}`)).toEqual(['cy@contoso.com cancelled']);
     expect((await call(KEY_A, 'batches/hires/cancel', 'POST')).status).toBe(202);
+  });
+});
+
+// One legitimate integration trying to harm another or to spend the tenant's money. The cross-integration callback is
+// in callbacks-per-integration.test.ts (it needs a receiver and secrets), the `..` event subject in
+// integration/intake-functions.test.ts (the local host delivers events only for real uploads), and the oversized
+// Retry-After in integration/graph-adapter.test.ts.
+describe('hostile callers', () => {
+  it('rejects own skus that are not Teams phone or meeting SKUs, and every own sku of an integration not allowed any (sku_not_allowed, nothing sent to Graph)', async () => {
+    const users = (p: string) => [{ userPrincipalName: 'ann@contoso.com', skus: ['SPE_E5'] }, { userPrincipalName: 'bob@contoso.com', skus: ['Microsoft_365_Copilot', 'MCOEV'] }, { userPrincipalName: 'cy@contoso.com', profile: p }];
+    const writesBefore = stack.sim.record.byKind.assignLicense;
+    expect((await postBatch(stack, { batchId: 'own-skus', users: users('phone-system-only') })).status).toBe(202);
+    expect((await postBatch(stack, { batchId: 'own-skus', users: [{ userPrincipalName: 'dee@contoso.com', skus: ['MCOEV'] }] }, { key: KEY_B })).status).toBe(202);
+    const a = await waitForReport(stack, 'own-skus');
+    expect(a.users.map((u) => `${u.userPrincipalName} ${u.outcome}${u.reason ? `/${u.reason}` : ''}`)).toEqual(['ann@contoso.com rejected/sku_not_allowed', 'bob@contoso.com rejected/sku_not_allowed', expect.stringMatching(/^cy@contoso.com (assigned|provisioned)/)]);
+    expect(a.users[1]!.message).toContain('MICROSOFT_365_COPILOT is not a Teams phone or meeting SKU');
+    let b: any;
+    for (let i = 0; i < 600 && b?.phase !== 'done'; i++) {
+      b = (await call(KEY_B, 'batches/own-skus')).body;
+      if (b.phase !== 'done') await new Promise((r) => setTimeout(r, 150));
+    }
+    expect(b.users.map((u: any) => `${u.outcome}/${u.reason}`)).toEqual(['rejected/sku_not_allowed']);
+    expect(b.users[0].message).toBe('row 1: hr-b may not list its own skus; name a profile or ask the operator to allow its own skus');
+    // Only cy's licences were written.
+    expect(stack.sim.record.byKind.assignLicense - writesBefore).toBe(1);
+  });
+
+  it("lets an integration that only reads uploads read an upload's batch but not cancel it, a row of it, or recheck it", async () => {
+    const day = new Date(stack.clock.now() + 5 * DAY).toISOString().slice(0, 10);
+    const running = await uploadBlob(stack, 'phone-system-only/later.csv', `userPrincipalName,startDate\nann@contoso.com,${day}\n`);
+    let seen = await call(KEY_A, `batches/${running}`);
+    for (let i = 0; i < 600 && seen.body?.counts?.scheduled !== 1; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      seen = await call(KEY_A, `batches/${running}`);
+    }
+    expect([seen.status, seen.body.counts.scheduled]).toEqual([200, 1]);
+    expect((await call(KEY_A, `batches/${running}/cancel`, 'POST')).status).toBe(404);
+    expect((await call(KEY_A, `batches/${running}/recheck`, 'POST')).status).toBe(404);
+    expect((await call(KEY_A, `batches/${running}/rows/1/cancel`, 'POST')).status).toBe(404);
+    expect((await call(KEY_A, `batches/${running}/users/cancel`, 'POST', { userPrincipalName: 'ann@contoso.com' })).status).toBe(404);
+    const still = await call(KEY_A, `batches/${running}`);
+    expect([still.body.runtimeStatus, still.body.counts.scheduled, still.body.counts.cancelled]).toEqual(['Running', 1, 0]);
   });
 });
 
@@ -112,15 +156,15 @@ describe('hostile values on the HR routes', () => {
     ['not-a-upn', /"not-a-upn" is not a user principal name/],
     ['ann@contoso.com\u202e', /\\u202e/],
     ['<script>@contoso.com', /is not a user principal name/],
-  ])('refuses the row %# in the path with a 400 that stays short', async (upn, detail) => {
-    const r = await call(KEY_A, `batches/hires/users/${encodeURIComponent(upn)}/cancel`, 'POST');
+  ])('refuses the user %# in the body with a 400 that stays short', async (upn, detail) => {
+    const r = await call(KEY_A, 'batches/hires/users/cancel', 'POST', { userPrincipalName: upn });
     expect(r.status).toBe(400);
     expect(r.body.detail).toMatch(detail);
     expect(r.body.detail.length).toBeLessThan(300);
   });
 
   it('answers a malformed percent escape in the path as any unknown batch id or bad UPN, on every batch route (no 500)', async () => {
-    const cases = [['batches/hr%zz', 'GET', 404], ['batches/hr%', 'GET', 404], ['batches/hr%E0%A4%A/recheck', 'POST', 404], ['batches/hr%zz/cancel', 'POST', 404], ['batches/hr-1/users/ann%zz/cancel', 'POST', 400]] as const;
+    const cases = [['batches/hr%zz', 'GET', 404], ['batches/hr%', 'GET', 404], ['batches/hr%E0%A4%A/recheck', 'POST', 404], ['batches/hr%zz/cancel', 'POST', 404], ['batches/hr-1/rows/1%zz/cancel', 'POST', 400]] as const;
     for (const [path, method, status] of cases) {
       const r = await call(KEY_A, path, method);
       expect([path, r.status]).toEqual([path, status]);
@@ -128,9 +172,16 @@ describe('hostile values on the HR routes', () => {
     }
   });
 
+  it('never takes a UPN in a URL: the old path form is no route, and a row is named by number or in the body', async () => {
+    const r = await call(KEY_A, 'batches/hires/users/ann%40contoso.com/cancel', 'POST');
+    expect(r.status).toBe(404);
+    expect(r.body.detail).not.toContain('ann@contoso.com');
+    for (const bad of ['0', '-1', 'ann@contoso.com', '1.5', '9999999']) expect([bad, (await call(KEY_A, `batches/hires/rows/${encodeURIComponent(bad)}/cancel`, 'POST')).status]).toEqual([bad, 400]);
+  });
+
   it('answers a batch id that cannot be one 404 on both cancel routes, without echoing it whole', async () => {
     const long = 'x'.repeat(3_000);
-    for (const path of [`batches/${long}/cancel`, `batches/${long}/users/ann%40contoso.com/cancel`]) {
+    for (const path of [`batches/${long}/cancel`, `batches/${long}/rows/1/cancel`]) {
       const r = await call(KEY_A, path, 'POST');
       expect(r.status).toBe(404);
       expect(r.body.detail.length).toBeLessThan(200);

@@ -35,6 +35,27 @@ describe('batch store', () => {
     expect(read.ok && read.bytes.toString()).toBe('first');
   });
 
+  it('keeps raw inputs and callback registrations (receiver URLs with their tokens) out of the reports container people read', async () => {
+    const run = newRunKey('hr-a', 'private');
+    const ref = await store.saveInput(run, Buffer.from('userPrincipalName\nann@contoso.com'));
+    await store.saveCallback(run, { integration: 'hr-a', url: 'https://hr.example.com/cb?token=secret', statusUrl: 'https://app/api/batches/private', attempts: [] });
+    const names = async (container: string) => {
+      const out: string[] = [];
+      await service.getContainerClient(container).createIfNotExists();
+      for await (const b of service.getContainerClient(container).listBlobsFlat({ prefix: `${run}/` })) out.push(b.name.slice(run.length + 1));
+      return out.sort();
+    };
+    expect(ref.container).toBe('dialtone-private');
+    expect(await names('dialtone-private')).toEqual(['_work/input', 'callback.json']);
+    expect(await names('license-reports')).toEqual([]);
+    expect((await store.readCallback(run))?.url).toBe('https://hr.example.com/cb?token=secret');
+    // A run registered before the private container still has its callback.
+    const old = newRunKey('hr-a', 'legacy');
+    const legacy = { url: 'https://hr.example.com/old', statusUrl: 's', attempts: [] };
+    await service.getContainerClient('license-reports').getBlockBlobClient(`${old}/_work/callback.json`).upload(JSON.stringify(legacy), JSON.stringify(legacy).length);
+    expect(await store.readCallback(old)).toEqual(legacy);
+  });
+
   it('reads an upload pinned to the ETag of its event, and refuses a replaced one', async () => {
     const intake = service.getContainerClient('license-requests');
     await intake.createIfNotExists();

@@ -47,7 +47,7 @@ async function storeWithReport(batchId: string): Promise<BlobBatchStore> {
 describe('callback delivery', () => {
   it('records every attempt, does not send an attempt twice, and ends delivered', async () => {
     const store = await storeWithReport('cbd-1');
-    const deliver = createCallbackDelivery({ store, sender: new HttpCallbackSender('s'.repeat(32), 5_000) });
+    const deliver = createCallbackDelivery({ store, sender: new HttpCallbackSender(new Map([['default', 's'.repeat(32)]]), 5_000, Date.now, true) });
     answers.push(500);
     calls = 0;
     expect(await deliver({ runKey: rk('cbd-1'), attempt: 1, at: '2026-11-25T11:00:00.000Z', last: false })).toEqual({ delivered: false, stop: false });
@@ -64,7 +64,7 @@ describe('callback delivery', () => {
 
   it('gives up when the last attempt fails', async () => {
     const store = await storeWithReport('cbd-2');
-    const deliver = createCallbackDelivery({ store, sender: new HttpCallbackSender('s'.repeat(32), 5_000) });
+    const deliver = createCallbackDelivery({ store, sender: new HttpCallbackSender(new Map([['default', 's'.repeat(32)]]), 5_000, Date.now, true) });
     answers.push(503);
     expect(await deliver({ runKey: rk('cbd-2'), attempt: 30, at: '2026-11-26T10:59:00.000Z', last: true })).toEqual({ delivered: false, stop: false });
     expect((await store.readReport(rk('cbd-2')))?.callback).toMatchObject({ state: 'gave_up', attempts: [{ attempt: 30, status: 503 }] });
@@ -73,9 +73,20 @@ describe('callback delivery', () => {
   it('sends nothing without a signing secret, and says so in the report', async () => {
     const store = await storeWithReport('cbd-3');
     calls = 0;
-    const deliver = createCallbackDelivery({ store, sender: undefined });
+    const deliver = createCallbackDelivery({ store, sender: new HttpCallbackSender(new Map()) });
     expect(await deliver({ runKey: rk('cbd-3'), attempt: 1, at: '2026-11-25T11:00:00.000Z', last: false })).toEqual({ delivered: false, stop: true });
     expect(calls).toBe(0);
     expect((await store.readReport(rk('cbd-3')))?.callback).toMatchObject({ state: 'gave_up', attempts: [{ status: null, message: expect.stringContaining('DIALTONE_CALLBACK_SECRET') }] });
+  });
+
+  it("signs with the registration's own integration's secret, never another's, and sends nothing for an integration without one", async () => {
+    const store = await storeWithReport('cbd-4');
+    const registration = await store.readCallback(rk('cbd-4'));
+    await store.saveCallback(rk('cbd-4'), { ...registration!, integration: 'hr-b' });
+    calls = 0;
+    const deliver = createCallbackDelivery({ store, sender: new HttpCallbackSender(new Map([['hr-a', 'a'.repeat(32)]]), 5_000, Date.now, true) });
+    expect(await deliver({ runKey: rk('cbd-4'), attempt: 1, at: '2026-11-25T11:00:00.000Z', last: false })).toEqual({ delivered: false, stop: true });
+    expect(calls).toBe(0);
+    expect((await store.readReport(rk('cbd-4')))?.callback).toMatchObject({ state: 'gave_up', attempts: [{ status: null, message: expect.stringContaining('DIALTONE_CALLBACK_SECRET_HR_B') }] });
   });
 });

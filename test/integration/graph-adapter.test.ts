@@ -2,7 +2,7 @@
 import { SkipAheadClock } from '../../local/clock';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
-import { GraphLicensingDirectory, SimulatorTokenCredential } from '../../shared/adapters/graph';
+import { GraphLicensingDirectory, MAX_RETRY_AFTER_SECONDS, SimulatorTokenCredential } from '../../shared/adapters/graph';
 import type { GraphFailure, GraphResult } from '../../shared/domain/directory';
 import { simulatorWithAdapter } from '../support/graph';
 import { skuIdOf } from '../support/tenant';
@@ -121,6 +121,22 @@ describe('Graph adapter against the simulator', () => {
     expect([...users.values()].every((u) => u.ok)).toBe(true);
     expect(slept[0]).toBe(7_000);
     expect(sim.record.throttled).toBe(2);
+  });
+
+  it('does not wait out a Retry-After over two minutes (an hour, or past 2^31 ms): it gives the failure back as transient at once, for the durable retry', async () => {
+    sim.faults = { throttleStormUntil: clock.now() + 3_600_000 };
+    const skus = failure(await graph.listSubscribedSkus());
+    expect(skus).toMatchObject({ status: 429, transient: true, retryAfterSeconds: 3_600 });
+    const users = await graph.readUsers(['adele@contoso.com']);
+    expect(failure(users.get('adele@contoso.com'))).toMatchObject({ status: 429, transient: true });
+    expect(slept).toEqual([]);
+    sim.faults = { throttleStormUntil: clock.now() + 3_000_000_000 };
+    expect(failure(await graph.listSubscribedSkus())).toMatchObject({ status: 429, transient: true, retryAfterSeconds: 3_000_000 });
+    expect(slept).toEqual([]);
+    // Up to the cap it is still waited out in the activity.
+    sim.faults = { throttleStormUntil: clock.now() + MAX_RETRY_AFTER_SECONDS * 1000 };
+    expect((await graph.listSubscribedSkus()).ok).toBe(true);
+    expect(slept).toEqual([MAX_RETRY_AFTER_SECONDS * 1000]);
   });
 
   it('retries 503/504 for reads and usage-location writes, sends an assignLicense once after a 5xx, and reports a transient failure once retries run out', async () => {

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { createBatchApi, readCapped } from '../../functions/batches';
-import { createBlobIntake } from '../../functions/intake-blob';
+import { blobCreatedIn, createBlobIntake } from '../../functions/intake-blob';
 import type { BatchStore, InputRef } from '../../shared/adapters/batch-store';
 import { loadConfig, type AppConfig } from '../../shared/adapters/config';
 
@@ -132,7 +132,7 @@ describe('starting a batch only when it definitely does not exist', () => {
 describe('uploads as Event Grid BlobCreated events', () => {
   const event = (name: string, extra: Record<string, unknown> = {}) => ({
     id: 'e1',
-    topic: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct',
+    topic: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/devstoreaccount1',
     subject: `/blobServices/default/containers/license-requests/blobs/${name}`,
     eventType: 'Microsoft.Storage.BlobCreated',
     eventTime: '2026-11-25T08:00:00Z',
@@ -171,6 +171,17 @@ describe('uploads as Event Grid BlobCreated events', () => {
     await intake(event('folder/'), context());
     await intake(event('a.csv', { api: 'CreateFile', contentLength: 0 }), context());
     expect(seen).toHaveLength(0);
+  });
+
+  it('ignores an event from another account\'s topic, and subjects with ".", ".." or empty segments, backslashes or percent escapes', async () => {
+    await intake({ ...event('a.csv'), topic: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/attacker' }, context());
+    await intake({ ...event('a.csv'), topic: '' }, context());
+    for (const name of ['phone-domestic/../../license-reports/x.csv', '../x.csv', 'a/./b.csv', 'a//b.csv', 'a\\..\\b.csv', 'a%2F..%2Fb.csv']) await intake(event(name), context());
+    expect(seen).toHaveLength(0);
+    expect(blobCreatedIn(event('a/../b.csv'), 'license-requests', 'devstoreaccount1')).toEqual({ ok: false, why: expect.stringContaining('has an empty, "." or ".." segment') });
+    expect(blobCreatedIn(event('a.csv'), 'license-requests', 'other')).toEqual({ ok: false, why: "the event's topic is not the data account other" });
+    // The same event from the data account, with a plain path, is taken.
+    expect(blobCreatedIn(event('phone-domestic/a.b.csv'), 'license-requests', 'DevStoreAccount1')).toMatchObject({ ok: true });
   });
 });
 

@@ -79,8 +79,8 @@ const userId = (upn: string) => stableGuid(`user:${upn.toLowerCase()}`);
 
 /** Runs the scenario on `stack` (started with CANCEL_TENANT and CANCEL_SETTINGS) and checks every step. */
 export async function runCancelScenario(stack: Stack, receiver: CallbackReceiver, timeoutMs: number): Promise<BatchReport> {
-  const post = async (path: string) => {
-    const r = await fetch(`${stack.host.url}/api/batches/${path}`, { method: 'POST', headers: { 'x-functions-key': stack.host.functionKey } });
+  const post = async (path: string, body?: unknown) => {
+    const r = await fetch(`${stack.host.url}/api/batches/${path}`, { method: 'POST', headers: { 'x-functions-key': stack.host.functionKey, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
     return { status: r.status, body: (await r.json().catch(() => undefined)) as any };
   };
   const running = async () => ((await (await fetch(`${stack.host.url}/runtime/webhooks/durabletask/instances?runtimeStatus=Running,Pending&code=${stack.host.functionKey}`)).json()) as { instanceId: string }[]).map((i) => i.instanceId).filter((id) => id.startsWith('default~cancel-1')).sort();
@@ -105,15 +105,17 @@ export async function runCancelScenario(stack: Stack, receiver: CallbackReceiver
   expect(live.counts).toMatchObject({ scheduled: 3, waiting: 1 });
   expect(live.users.find((u: { userPrincipalName: string }) => u.userPrincipalName === 'monday@contoso.com')).toMatchObject({ outcome: 'scheduled', scheduledFor: `${day(4)}T00:00:00.000Z` });
 
-  expect((await post('cancel-1/users/NoShow%40contoso.com/cancel')).status).toBe(202);
-  expect((await post('cancel-1/users/noshow%40contoso.com/cancel')).status).toBe(200);
+  // A row by its UPN in the body (never in the URL), or by its number.
+  expect((await post('cancel-1/users/cancel', { userPrincipalName: 'NoShow@contoso.com' })).status).toBe(202);
+  expect((await post('cancel-1/rows/3/cancel')).status).toBe(200);
   const afterNoShow = (await getBatch(stack, 'cancel-1')).body;
   expect(afterNoShow.counts).toMatchObject({ scheduled: 2, cancelled: 1, waiting: 1 });
   expect(afterNoShow.users.find((u: { userPrincipalName: string }) => u.userPrincipalName === 'noshow@contoso.com')).toMatchObject({ outcome: 'cancelled' });
-  const licensed = await post('cancel-1/users/today%40contoso.com/cancel');
+  const licensed = await post('cancel-1/rows/1/cancel');
   expect(licensed.status).toBe(409);
   expect(licensed.body.detail).toContain('licences');
-  expect((await post('cancel-1/users/stranger%40contoso.com/cancel')).status).toBe(404);
+  expect((await post('cancel-1/users/cancel', { userPrincipalName: 'stranger@contoso.com' })).status).toBe(404);
+  expect((await post('cancel-1/rows/9/cancel')).status).toBe(404);
 
   // Before the cancel: the batch, its chunk and its slots run (the filter below sees them).
   const before = await running();

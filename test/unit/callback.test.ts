@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpCallbackSender, signCallback } from '../../shared/adapters/callback';
+import { HttpCallbackSender, isPublicAddress, signCallback } from '../../shared/adapters/callback';
 import { callbackPayload, checkCallbackUrl, nextCallbackAttemptAt, shownUrl, type CallbackPolicy } from '../../shared/domain/callback';
 import { buildReport } from '../../shared/domain/report';
 import type { UserOutcome } from '../../shared/domain/outcomes';
@@ -72,8 +72,8 @@ describe('callback body and signature', () => {
 
   it('carries the counts and only the rows someone must look at', () => {
     const report = buildReport({ batchId: 'b1', source: 'http', startedAt: '', finishedAt: '', deadline: '', users: [user(1, 'provisioned'), user(2, 'failed'), user(3, 'flagged'), user(4, 'rejected'), user(5, 'cancelled')] });
-    const payload = callbackPayload(report, 'https://app/api/batches/b1');
-    expect(payload).toMatchObject({ batchId: 'b1', statusUrl: 'https://app/api/batches/b1', counts: { total: 5, failed: 1, flagged: 1 } });
+    const payload = callbackPayload(report, { integration: 'workday', runKey: 'workday/b1/20261125T100000Z-0a1b2c3d', url: 'https://hr.example.com/cb', statusUrl: 'https://app/api/batches/b1' });
+    expect(payload).toMatchObject({ integration: 'workday', batchId: 'b1', run: '20261125T100000Z-0a1b2c3d', callbackUrl: 'https://hr.example.com/cb', statusUrl: 'https://app/api/batches/b1', counts: { total: 5, failed: 1, flagged: 1 } });
     expect(payload.users.map((u) => u.row)).toEqual([2, 3]);
   });
 
@@ -98,10 +98,10 @@ describe('callback body and signature', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cb`;
-      const sender = new HttpCallbackSender(SECRET, 5_000, () => 1_764_064_800_000);
-      expect(await sender.send(url, '{"batchId":"b1"}')).toEqual({ status: 500, delivered: false, message: 'HTTP 500' });
-      expect(await sender.send(url, '{"batchId":"b1"}')).toEqual({ status: 302, delivered: false, message: 'HTTP 302: redirects are not followed' });
-      expect(await sender.send(url, '{"batchId":"b1"}')).toEqual({ status: 204, delivered: true, message: 'delivered' });
+      const sender = new HttpCallbackSender(new Map([['workday', SECRET]]), 5_000, () => 1_764_064_800_000, true);
+      expect(await sender.send(url, '{"batchId":"b1"}', 'workday')).toEqual({ status: 500, delivered: false, message: 'HTTP 500' });
+      expect(await sender.send(url, '{"batchId":"b1"}', 'workday')).toEqual({ status: 302, delivered: false, message: 'HTTP 302: redirects are not followed' });
+      expect(await sender.send(url, '{"batchId":"b1"}', 'workday')).toEqual({ status: 204, delivered: true, message: 'delivered' });
       expect(seen).toHaveLength(3);
       expect(seen[2]!.headers['x-dialtone-timestamp']).toBe('1764064800');
       expect(seen[2]!.headers['x-dialtone-signature']).toBe('sha256=c3fdff5c8180f511d74cbf636fbc507c6defd07063082f7c72cfd00bb0eaba20');
@@ -116,7 +116,37 @@ describe('callback body and signature', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as AddressInfo).port;
     await new Promise<void>((r) => server.close(() => r()));
-    const r = await new HttpCallbackSender(SECRET, 2_000).send(`http://127.0.0.1:${port}/cb`, '{}');
+    const r = await new HttpCallbackSender(new Map([['workday', SECRET]]), 2_000, Date.now, true).send(`http://127.0.0.1:${port}/cb`, '{}', 'workday');
     expect(r).toEqual({ status: null, delivered: false, message: expect.stringContaining('ECONNREFUSED') });
+  });
+
+  it('outside the local runtime, connects to no loopback, private or link-local address, by literal or by a name that resolves to one', async () => {
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      res.writeHead(200).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const sender = new HttpCallbackSender(new Map([['workday', SECRET]]), 5_000);
+      expect(await sender.send(`http://127.0.0.1:${port}/cb`, '{}', 'workday')).toEqual({ status: null, delivered: false, message: 'not sent: 127.0.0.1 is not a public address' });
+      expect(await sender.send(`http://[::1]:${port}/cb`, '{}', 'workday')).toMatchObject({ delivered: false, message: 'not sent: ::1 is not a public address' });
+      // "localhost" resolves to loopback: refused by the lookup the connection itself makes.
+      expect(await sender.send(`http://localhost:${port}/cb`, '{}', 'workday')).toMatchObject({ status: null, delivered: false, message: expect.stringMatching(/^not sent: the callback host resolves to (127\.0\.0\.1|::1), which is not a public address$/) });
+      expect(requests).toBe(0);
+      // The local runtime's sender reaches the same receiver.
+      expect(await new HttpCallbackSender(new Map([['workday', SECRET]]), 5_000, Date.now, true).send(`http://localhost:${port}/cb`, '{}', 'workday')).toMatchObject({ delivered: true });
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it.each([
+    ['10.1.2.3', false], ['172.16.0.1', false], ['192.168.1.1', false], ['169.254.169.254', false], ['100.64.0.1', false], ['0.0.0.0', false], ['127.0.0.1', false],
+    ['::1', false], ['fe80::1', false], ['fd00::1', false], ['::ffff:10.0.0.1', false], ['::ffff:169.254.169.254', false], ['64:ff9b::a00:1', false],
+    ['20.50.2.1', true], ['2603:1030::1', true], ['::ffff:20.50.2.1', true], ['not-an-ip', false],
+  ])('classifies %s as public: %s', (address, ok) => {
+    expect(isPublicAddress(address)).toBe(ok);
   });
 });

@@ -31,29 +31,33 @@ describe('configuration', () => {
       DIALTONE_BUDGET_CONTAINER: 'hr-budgets',
       DIALTONE_INTAKE_CONTAINER: 'hr-intake',
       DIALTONE_REPORTS_CONTAINER: 'hr-reports',
+      DIALTONE_PRIVATE_CONTAINER: 'hr-private',
       DIALTONE_FLAGS_QUEUE: 'hr-flags',
       ServiceBusConnection__fullyQualifiedNamespace: 'contoso-sb.servicebus.windows.net',
       AzureWebJobsStorage__blobServiceUri: 'https://acct.blob.core.windows.net',
       AzureWebJobsStorage__queueServiceUri: 'https://acct.queue.core.windows.net',
       AzureWebJobsStorage__clientId: 'cid',
-      DIALTONE_CALLERS: JSON.stringify({ 'hr-a': { keySha256: 'A'.repeat(64), uploads: true } }),
+      DIALTONE_CALLERS: JSON.stringify({ 'hr-a': { keySha256: 'A'.repeat(64), uploads: 'manage', callbackHosts: ['API.hr.example.com', 'hooks.example.net:8443'], profiles: ['sales'], skus: true } }),
       DIALTONE_TASK_HUB: 'hubA',
       DIALTONE_TIME_ZONE: 'Europe/Berlin',
       DIALTONE_LEAD_DAYS: '3',
       DIALTONE_SCHEDULE_HORIZON_DAYS: '60',
       DIALTONE_ACCOUNT_WAIT_HOURS: '6',
-      DIALTONE_CALLBACK_HOSTS: 'API.hr.example.com, hooks.example.net:8443',
-      DIALTONE_CALLBACK_SECRET: 's'.repeat(40),
+      DIALTONE_LIST_PER_MINUTE: '30',
+      DIALTONE_UPLOAD_PROFILES: 'Sales',
+      DIALTONE_UPLOAD_SKUS: 'false',
+      DIALTONE_EXTRA_ROW_SKUS: 'mcostandard, Microsoft_Teams_EEA_New',
       DIALTONE_LOCAL_RUNTIME: 'true',
       DIALTONE_PHONE_NUMBERS: 'pool',
     };
     // The admin console's settings are read on their own (loadConsoleSettings), but they are settings all the same.
     const consoleSettings = { DIALTONE_CONSOLE_ROLE: 'Telephony.Admin', DIALTONE_CONSOLE_GROUP: '0f6b1e4c-1b3a-4d5e-9f00-123456789abc', DIALTONE_CONSOLE_CALLER: 'admins' };
-    const byConnectionString = { ServiceBusConnection: 'Endpoint=sb://contoso-sb.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=x', AzureWebJobsStorage: 'UseDevelopmentStorage=true', DIALTONE_SET_USAGE_LOCATION: 'false' };
+    const byConnectionString = { ServiceBusConnection: 'Endpoint=sb://contoso-sb.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=x', AzureWebJobsStorage: 'UseDevelopmentStorage=true', DIALTONE_SET_USAGE_LOCATION: 'false', DIALTONE_CALLBACK_HOSTS: 'API.hr.example.com, hooks.example.net:8443', DIALTONE_CALLBACK_SECRET: 's'.repeat(40) };
     expect(new Set([...Object.keys(byIdentity), ...Object.keys(consoleSettings), ...Object.keys(byConnectionString)])).toEqual(new Set(SETTING_NAMES));
     expect(loadConsoleSettings(consoleSettings)).toEqual({ signInEnabled: false, role: 'Telephony.Admin', group: '0f6b1e4c-1b3a-4d5e-9f00-123456789abc', caller: 'admins' });
 
-    const c = loadConfig(byIdentity, (path) => (path === '/etc/ca.pem' ? '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' : ''));
+    // An integration's own callback secret: a setting named after it (DIALTONE_CALLBACK_SECRET_<NAME>).
+    const c = loadConfig({ ...byIdentity, DIALTONE_CALLBACK_SECRET_HR_A: 'a'.repeat(40) }, (path) => (path === '/etc/ca.pem' ? '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' : ''));
     const { profiles, callers, profilePhoneNumbers, ...rest } = c;
     expect(rest).toEqual({
       graphBaseUrl: 'https://127.0.0.1:8443',
@@ -72,23 +76,30 @@ describe('configuration', () => {
       budgetContainer: 'hr-budgets',
       intakeContainer: 'hr-intake',
       reportsContainer: 'hr-reports',
+      privateContainer: 'hr-private',
       flagsQueue: 'hr-flags',
       serviceBus: { fullyQualifiedNamespace: 'contoso-sb.servicebus.windows.net' },
       storage: { blobServiceUri: 'https://acct.blob.core.windows.net', queueServiceUri: 'https://acct.queue.core.windows.net', clientId: 'cid' },
       taskHub: 'hubA',
+      dataAccount: 'acct',
+      listPerMinute: 30,
       schedule: { timeZone: 'Europe/Berlin', leadDays: 3, horizonDays: 60 },
       accountWaitHours: 6,
-      callbackHosts: ['api.hr.example.com', 'hooks.example.net:8443'],
-      callbackSecret: 's'.repeat(40),
+      singleCaller: { name: 'default', readsUploads: true, managesUploads: true, callbackHosts: [], rights: { ownSkus: true } },
+      callbackSecrets: new Map([['hr-a', 'a'.repeat(40)]]),
+      uploadRights: { profiles: ['sales'], ownSkus: false },
+      extraRowSkus: ['MCOSTANDARD', 'MICROSOFT_TEAMS_EEA_NEW'],
       localRuntime: true,
       phoneNumbers: 'pool',
     });
     expect(profiles.get('sales')).toEqual(['STANDARDPACK', 'MCOEV']);
     expect([...profilePhoneNumbers.entries()]).toEqual([['sales', 'off']]);
-    expect([...(callers ?? new Map()).entries()]).toEqual([['a'.repeat(64), { name: 'hr-a', readsUploads: true }]]);
+    expect([...(callers ?? new Map()).entries()]).toEqual([['a'.repeat(64), { name: 'hr-a', readsUploads: true, managesUploads: true, callbackHosts: ['api.hr.example.com', 'hooks.example.net:8443'], rights: { profiles: ['sales'], ownSkus: true } }]]);
 
     const other = loadConfig(byConnectionString);
     expect([other.serviceBus, other.storage, other.setUsageLocation]).toEqual([{ connectionString: byConnectionString.ServiceBusConnection }, { connectionString: DEVELOPMENT_STORAGE }, false]);
+    // Without DIALTONE_CALLERS, the one integration has the shared hosts and secret.
+    expect([other.singleCaller.callbackHosts, [...other.callbackSecrets]]).toEqual([['api.hr.example.com', 'hooks.example.net:8443'], [['default', 's'.repeat(40)]]]);
   });
 
   it('keeps the checks\' and the number step\'s Teams read budgets within Graph\'s 30 a second together, naming both', () => {
@@ -103,7 +114,15 @@ describe('configuration', () => {
     const short = loadConfig({ ...base, DIALTONE_CALLERS: ` workday:${a} , it-admin:${b}:uploads` }).callers;
     const json = loadConfig({ ...base, DIALTONE_CALLERS: JSON.stringify({ workday: { keySha256: a }, 'it-admin': { keySha256: b, uploads: true } }) }).callers;
     expect([...(short ?? new Map()).entries()]).toEqual([...(json ?? new Map()).entries()]);
-    expect([...(short ?? new Map()).values()]).toEqual([{ name: 'workday', readsUploads: false }, { name: 'it-admin', readsUploads: true }]);
+    expect([...(short ?? new Map()).values()]).toEqual([
+      { name: 'workday', readsUploads: false, managesUploads: false, callbackHosts: [], rights: { ownSkus: false } },
+      { name: 'it-admin', readsUploads: true, managesUploads: false, callbackHosts: [], rights: { ownSkus: false } },
+    ]);
+    // Every option in the short form: managing uploads, own SKUs, a list of profiles, callback hosts (with a port).
+    const full = loadConfig({ ...base, DIALTONE_CALLERS: `workday:${a}:uploads-manage:skus:profiles=phone-domestic+phone-international@hr.example.com+hooks.example.org:8443` }).callers;
+    const fullJson = loadConfig({ ...base, DIALTONE_CALLERS: JSON.stringify({ workday: { keySha256: a, uploads: 'manage', skus: true, profiles: ['phone-domestic', 'phone-international'], callbackHosts: ['hr.example.com', 'hooks.example.org:8443'] } }) }).callers;
+    expect([...(full ?? new Map()).values()]).toEqual([{ name: 'workday', readsUploads: true, managesUploads: true, callbackHosts: ['hr.example.com', 'hooks.example.org:8443'], rights: { profiles: ['phone-domestic', 'phone-international'], ownSkus: true } }]);
+    expect([...(full ?? new Map()).entries()]).toEqual([...(fullJson ?? new Map()).entries()]);
     const problems = (value: string): string => {
       try {
         loadConfig({ ...base, DIALTONE_CALLERS: value });
@@ -114,7 +133,12 @@ describe('configuration', () => {
     };
     expect(problems(`workday`)).toMatch(/DIALTONE_CALLERS\.workday: keySha256 must be the SHA-256/);
     expect(problems(`Workday:${a}`)).toMatch(/DIALTONE_CALLERS\.Workday: a caller name is/);
-    expect(problems(`workday:${a}:upload`)).toMatch(/DIALTONE_CALLERS\.workday: uploads must be true or false/);
+    expect(problems(`workday:${a}:upload`)).toMatch(/DIALTONE_CALLERS\.workday: uploads must be true, "read" or "manage"/);
+    expect(problems(`workday:${a}:profiles=gold`)).toMatch(/DIALTONE_CALLERS\.workday: profile "gold" does not exist/);
+    expect(problems(`workday:${a}@https://hr.example.com`)).toMatch(/DIALTONE_CALLERS\.workday: callbackHosts must be a list of host names/);
+    expect(problems(JSON.stringify({ workday: { keySha256: a, callbackSecret: 'x' } }))).toMatch(/DIALTONE_CALLERS\.workday: unknown field "callbackSecret"/);
+    // The console's and the uploads' own names: an integration named so would share their batches.
+    expect(problems(`console:${a}`)).toMatch(/DIALTONE_CALLERS\.console: a caller name is .*not "uploads" or "console"/);
     expect(problems(`workday:${a},hr:${a}`)).toMatch(/has the same key as workday/);
   });
 
@@ -214,16 +238,48 @@ describe('configuration', () => {
   });
 
   it('reads the HR onboarding settings: time zone, lead days, horizon, account wait, callback hosts and secret', () => {
-    expect(loadConfig(base)).toMatchObject({ schedule: { timeZone: 'UTC', leadDays: 1, horizonDays: 120 }, accountWaitHours: 24, callbackHosts: [], callbackSecret: undefined, localRuntime: false });
+    expect(loadConfig(base)).toMatchObject({ schedule: { timeZone: 'UTC', leadDays: 1, horizonDays: 120 }, accountWaitHours: 24, singleCaller: { callbackHosts: [] }, callbackSecrets: new Map(), localRuntime: false });
     const secret = 'k'.repeat(40);
     expect(
       loadConfig({ ...base, DIALTONE_TIME_ZONE: 'Europe/Berlin', DIALTONE_LEAD_DAYS: '0', DIALTONE_SCHEDULE_HORIZON_DAYS: '30', DIALTONE_ACCOUNT_WAIT_HOURS: '48', DIALTONE_CALLBACK_HOSTS: ' HR.example.com , hooks.example.org:8443', DIALTONE_CALLBACK_SECRET: secret }),
-    ).toMatchObject({ schedule: { timeZone: 'Europe/Berlin', leadDays: 0, horizonDays: 30 }, accountWaitHours: 48, callbackHosts: ['hr.example.com', 'hooks.example.org:8443'], callbackSecret: secret });
+    ).toMatchObject({ schedule: { timeZone: 'Europe/Berlin', leadDays: 0, horizonDays: 30 }, accountWaitHours: 48, singleCaller: { callbackHosts: ['hr.example.com', 'hooks.example.org:8443'] }, callbackSecrets: new Map([['default', secret]]) });
   });
 
   it('names each bad HR onboarding setting', () => {
     expect(() => loadConfig({ ...base, DIALTONE_TIME_ZONE: 'Mars/Base', DIALTONE_LEAD_DAYS: '-1', DIALTONE_CALLBACK_HOSTS: 'https://x.example.com/', DIALTONE_CALLBACK_SECRET: 'short' })).toThrow(
       /DIALTONE_TIME_ZONE: must be an IANA time zone[\s\S]*DIALTONE_LEAD_DAYS[\s\S]*DIALTONE_CALLBACK_HOSTS[\s\S]*DIALTONE_CALLBACK_SECRET: must be at least 32 characters/,
     );
+  });
+});
+
+describe('callbacks per integration', () => {
+  const [a, b] = ['a'.repeat(64), 'b'.repeat(64)];
+  const callers = `hr-a:${a}@hr-a.example.com,hr-b:${b}@hr-b.example.com`;
+
+  it("gives each integration its own secret (DIALTONE_CALLBACK_SECRET_<NAME>, a value or a Key Vault reference the platform resolves) and its own hosts", () => {
+    const c = loadConfig({ ...base, DIALTONE_CALLERS: callers, DIALTONE_CALLBACK_SECRET_HR_A: 'x'.repeat(32), DIALTONE_CALLBACK_SECRET_HR_B: 'y'.repeat(32) });
+    expect([...c.callbackSecrets]).toEqual([['hr-a', 'x'.repeat(32)], ['hr-b', 'y'.repeat(32)]]);
+    expect([...(c.callers ?? new Map()).values()].map((x) => [x.name, x.callbackHosts])).toEqual([['hr-a', ['hr-a.example.com']], ['hr-b', ['hr-b.example.com']]]);
+  });
+
+  it('reads every integration\'s secret from one JSON object in DIALTONE_CALLBACK_SECRET (one Key Vault secret the Bicep references)', () => {
+    const c = loadConfig({ ...base, DIALTONE_CALLERS: callers, DIALTONE_CALLBACK_SECRET: JSON.stringify({ 'hr-a': 'x'.repeat(32), 'hr-b': 'y'.repeat(32) }) });
+    expect([...c.callbackSecrets]).toEqual([['hr-a', 'x'.repeat(32)], ['hr-b', 'y'.repeat(32)]]);
+  });
+
+  it('refuses the shared secret and hosts beside DIALTONE_CALLERS, and a short per-integration secret, naming each setting', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig({ ...base, DIALTONE_CALLERS: callers, ...env });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    };
+    expect(problems({ DIALTONE_CALLBACK_SECRET: 's'.repeat(40) })).toMatch(/DIALTONE_CALLBACK_SECRET: with DIALTONE_CALLERS each integration has its own secret \(DIALTONE_CALLBACK_SECRET_<NAME>, or here a JSON object/);
+    expect(problems({ DIALTONE_CALLBACK_SECRET: JSON.stringify({ 'hr-c': 'c'.repeat(32) }) })).toMatch(/DIALTONE_CALLBACK_SECRET: "hr-c" is no integration of DIALTONE_CALLERS/);
+    expect(problems({ DIALTONE_CALLBACK_SECRET: JSON.stringify({ 'hr-a': 'short', 'hr-b': 'y'.repeat(32) }) })).toMatch(/DIALTONE_CALLBACK_SECRET\.hr-a: must be at least 32 characters/);
+    expect(problems({ DIALTONE_CALLBACK_HOSTS: 'hr.example.com' })).toMatch(/DIALTONE_CALLBACK_HOSTS: with DIALTONE_CALLERS each integration names its own callback hosts/);
+    expect(problems({ DIALTONE_CALLBACK_SECRET_HR_B: 'short' })).toMatch(/DIALTONE_CALLBACK_SECRET_HR_B: must be at least 32 characters/);
   });
 });

@@ -50,20 +50,20 @@ describe('console settings', () => {
 });
 
 describe('the integration the console acts as', () => {
-  const callers: CallerDirectory = new Map([['f'.repeat(64), { name: 'workday', readsUploads: false }]]);
+  const callers: CallerDirectory = new Map([['f'.repeat(64), { name: 'workday', readsUploads: false, managesUploads: false, callbackHosts: [], rights: { ownSkus: false } }]]);
   const settings = { signInEnabled: true, role: 'Dialtone.Admin', group: undefined, caller: undefined };
 
   it('is the one integration without DIALTONE_CALLERS, and `console` (reading uploads) with it', () => {
-    expect(consoleCallerFor(undefined, settings)).toEqual({ name: 'default', readsUploads: true });
-    expect(consoleCallerFor(callers, settings)).toEqual({ name: 'console', readsUploads: true });
-    expect(consoleCallerFor(callers, { ...settings, caller: 'workday' })).toEqual({ name: 'workday', readsUploads: true });
+    expect(consoleCallerFor(undefined, settings)).toMatchObject({ name: 'default', readsUploads: true, managesUploads: true });
+    expect(consoleCallerFor(callers, settings)).toMatchObject({ name: 'console', readsUploads: true, managesUploads: true });
+    expect(consoleCallerFor(callers, { ...settings, caller: 'workday' })).toMatchObject({ name: 'workday', readsUploads: true });
   });
 
   it('is attached to the request object, not to anything a client can send', () => {
     const forged = new HttpRequest({ method: 'GET', url: 'http://localhost/api/batches', headers: { 'x-ms-client-principal': principal([{ typ: 'roles', val: 'Dialtone.Admin' }]) } });
     expect(callerOf(forged, callers)).toBeUndefined();
-    const passed = actingAs(new HttpRequest({ method: 'GET', url: 'http://localhost/api/batches' }), { name: 'console', readsUploads: true });
-    expect(callerOf(passed, callers)).toEqual({ name: 'console', readsUploads: true });
+    const passed = actingAs(new HttpRequest({ method: 'GET', url: 'http://localhost/api/batches' }), consoleCallerFor(callers, settings));
+    expect(callerOf(passed, callers)).toMatchObject({ name: 'console', readsUploads: true });
   });
 });
 

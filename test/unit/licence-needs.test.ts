@@ -167,7 +167,7 @@ describe('what the report says was bought', () => {
     expect(csv[1]).toContain(',ENTERPRISEPACK+MCOEV+MCOPSTN1,MCOPSTN1,provisioned,');
     expect(report.users[0]!.message).toBe('ENTERPRISEPACK not bought: already covered by ENTERPRISEPREMIUM; MCOEV not bought: already covered by ENTERPRISEPREMIUM');
     expect(summary(report)).toContain('licences: bought 6 × MCOPSTN1, 4 × MCOEV, 1 × MICROSOFT_TEAMS_EEA_NEW, 1 × ENTERPRISEPACK');
-    expect(callbackPayload(report, 'https://x/status').bought).toEqual(report.bought);
+    expect(callbackPayload(report, { integration: 'hr', runKey: 'hr/b/r1', url: 'https://hr.example/cb', statusUrl: 'https://x/status' }).bought).toEqual(report.bought);
   });
 
   it('gives [] to rows that bought nothing, and keeps what a row bought before Teams refused to be read', () => {
