@@ -20,7 +20,8 @@ import { BlobNumberClaims } from './shared/adapters/number-claims';
 import { HttpCallbackSender } from './shared/adapters/callback';
 import { loadConfig, loadConsoleSettings, type AppConfig } from './shared/adapters/config';
 import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublisher, sentFlagLedgerIn, type FlagPublisher } from './shared/adapters/flags';
-import { GraphLicensingDirectory, SimulatorTokenCredential } from './shared/adapters/graph';
+import { GraphLicensingDirectory } from './shared/adapters/graph';
+import { graphCredential } from './shared/adapters/graph-credential';
 import { appTime } from './shared/adapters/app-time';
 import { BlobRateLedger, WriteBudget } from './shared/adapters/graph-budget';
 import { azureCredential, blobServiceFor, queueServiceFor } from './shared/adapters/storage';
@@ -38,8 +39,8 @@ function flagPublisherFor(config: AppConfig, store: BlobBatchStore): FlagPublish
 
 export function registerApp(config: AppConfig): void {
   const store = new BlobBatchStore(blobServiceFor(config), config.reportsContainer);
-  // The local Graph simulator only checks that a bearer token is present; anywhere else the managed identity signs in.
-  const credential = config.graphIsLocalSimulator ? new SimulatorTokenCredential() : azureCredential(config.managedIdentityClientId);
+  // The managed identity in Azure, or an app registration against its authority (shared/adapters/graph-credential.ts).
+  const credential = graphCredential(config.graphSignIn, config.graphExtraCaPem);
   // One write budget and two Teams read budgets (the checks' and the number step's) for every instance of the app
   // (shared/adapters/graph-budget.ts).
   const budgets = blobServiceFor(config).getContainerClient(config.budgetContainer);

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { builtInSku, SERVICE_PLAN_IDS, canonicalPartNumber, capabilitiesOf, type Capability } from '../../shared/domain/catalog';
 import { SERVICE_PLAN_DEPENDENCIES, unmetDependencies } from '../../shared/domain/holdings';
+import { identityFileSchema } from './authority';
 import { SIM_NUMBER_TYPES, SimNumberBook } from './numbers';
 import { PUBLISHED_SKUS } from './published-skus';
 
@@ -69,6 +70,8 @@ export const tenantFileSchema = z.object({
       }),
     )
     .default([]),
+  /** The tenant's Entra ID: app registrations with their granted permissions, admins with their roles (authority.ts). */
+  identity: identityFileSchema.optional(),
 });
 export type TenantFile = z.input<typeof tenantFileSchema>;
 

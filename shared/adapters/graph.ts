@@ -2,7 +2,7 @@
 // TokenCredential. It batches reads 20 to a $batch, retries throttled and transient items inside a batch (the
 // client's RetryHandler sees only the envelope), keeps writes under the app's own budget, and turns every Graph
 // error into the domain's GraphFailure (a 401/403 naming the permission the app lacks).
-import type { AccessToken, TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { Client, ResponseType, RetryHandlerOptions, type GraphRequest } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { Agent } from 'undici';
@@ -23,7 +23,7 @@ const USER_SELECT = 'id,userPrincipalName,usageLocation,assignedLicenses,assigne
 export interface GraphAdapterOptions {
   readonly baseUrl: string;
   readonly credential: TokenCredential;
-  /** PEM of an extra CA to trust (a TLS-inspecting proxy, or the local simulator). */
+  /** PEM of an extra CA to trust (a TLS-inspecting proxy, or the local stack's). */
   readonly extraCaPem?: string | undefined;
   /** The app's own write budget per second (Graph allows 3,000 writes per 150 s per app and tenant). */
   readonly writesPerSecond?: number;
@@ -82,13 +82,6 @@ class WritePacer {
     const slot = Math.max(now, this.next);
     this.next = slot + 1000 / this.perSecond;
     if (slot > now) await this.sleep(slot - now);
-  }
-}
-
-/** A token credential for the local Graph simulator, which checks only that a bearer token is present. */
-export class SimulatorTokenCredential implements TokenCredential {
-  async getToken(): Promise<AccessToken> {
-    return { token: 'local-simulator-token', expiresOnTimestamp: Date.now() + 3_600_000 };
   }
 }
 
