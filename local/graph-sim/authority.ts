@@ -227,7 +227,8 @@ export class SimAuthority {
       this.issued.app++;
       return this.tokenResponse(this.sign({ aud: resource.aud, idtyp: 'app', appid: app.clientId, appidacr: form.has('client_assertion') ? '2' : '1', oid: stableId(`sp:${app.clientId}`), roles: [...app.roles] }));
     }
-    if (grant === 'urn:ietf:params:oauth:grant-type:device_code') {
+    // The v2 device-code page names the URN; MSAL sends the short form, which Entra also takes.
+    if (grant === 'urn:ietf:params:oauth:grant-type:device_code' || grant === 'device_code') {
       const code = this.deviceCodes.get(form.get('device_code') ?? '');
       if (!code || code.clientId !== clientId || code.redeemed) return oauthError(400, 'invalid_grant', 70000, 'Provided grant is invalid or malformed.');
       if (this.now() > code.expiresAt) return oauthError(400, 'expired_token', 70020, 'The provided value for the input parameter device_code is expired.');
