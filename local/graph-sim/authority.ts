@@ -300,10 +300,11 @@ export class SimAuthority {
     } catch {
       return oauthError(400, 'invalid_request', 900144, 'The request body must contain user_code and userPrincipalName.');
     }
-    const code = [...this.deviceCodes.values()].find((c) => c.userCode === String(fields['user_code'] ?? '').toUpperCase() && !c.redeemed && c.expiresAt >= this.now());
+    const field = (k: string) => (typeof fields[k] === 'string' ? fields[k] : '');
+    const code = [...this.deviceCodes.values()].find((c) => c.userCode === field('user_code').toUpperCase() && !c.redeemed && c.expiresAt >= this.now());
     if (!code) return oauthError(400, 'invalid_grant', 70000, 'The code you entered has expired or is not valid.');
-    const admin = this.admins.get(String(fields['userPrincipalName'] ?? '').toLowerCase());
-    if (!admin) return oauthError(400, 'invalid_grant', 50034, `The user account ${String(fields['userPrincipalName'] ?? '').slice(0, 100)} does not exist in the ${this.tenantId} directory.`);
+    const admin = this.admins.get(field('userPrincipalName').toLowerCase());
+    if (!admin) return oauthError(400, 'invalid_grant', 50034, `The user account ${field('userPrincipalName').slice(0, 100)} does not exist in the ${this.tenantId} directory.`);
     code.signedIn = admin;
     return json(200, { signedIn: admin.userPrincipalName });
   }
