@@ -87,6 +87,8 @@ export interface SimRecord {
   throttled: number;
   /** The 429s above, by kind of request: Graph's write limit and its Teams read limit are counted apart. */
   throttledByKind: Partial<Record<RequestKind, number>>;
+  /** Requests refused 403 for want of a permission (or, delegated, a directory role), by kind. */
+  forbiddenByKind: Partial<Record<RequestKind, number>>;
   faults: number;
   resets: number;
   /** First time each user's Teams configuration showed CallingPlan to a caller. */
@@ -176,7 +178,7 @@ export class GraphSimulator {
     this.authority = new SimAuthority(this.tenant.tenantId, options.tenant.identity, this.initialGrant);
     this.rng = seededRandom(options.seed ?? 1);
     this.heldWrite = new Promise((resolve) => (this.heldSignal = resolve));
-    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], removeLicensesSent: [] };
+    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, forbiddenByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], removeLicensesSent: [] };
   }
 
   async start(): Promise<this> {
@@ -310,6 +312,7 @@ export class GraphSimulator {
     }
     const refused = kind in ENDPOINT_PERMISSIONS ? (sub.claims ? refusal(kind as PermissionKind, sub.claims, (c) => this.authority.rolesOf(c)) : { why: 'permission' }) : undefined;
     if (refused) {
+      this.record.forbiddenByKind[kind] = (this.record.forbiddenByKind[kind] ?? 0) + 1;
       return { status: 403, headers: {}, body: kind === 'teamsUserConfiguration' ? TEAMS_FORBIDDEN() : TEAMS_KINDS.has(kind) ? NUMBERS_FORBIDDEN(kind) : DIRECTORY_FORBIDDEN() };
     }
     const throttled = this.throttle(method, kind, now);
