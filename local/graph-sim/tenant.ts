@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { builtInSku, SERVICE_PLAN_IDS, canonicalPartNumber, capabilitiesOf, type Capability } from '../../shared/domain/catalog';
 import { SERVICE_PLAN_DEPENDENCIES, unmetDependencies } from '../../shared/domain/holdings';
 import { identityFileSchema } from './authority';
-import { SIM_NUMBER_TYPES, SimNumberBook } from './numbers';
+import { SIM_ACTIVATION_STATES, SIM_NUMBER_CAPABILITIES, SIM_NUMBER_TYPES, SimNumberBook } from './numbers';
 import { PUBLISHED_SKUS } from './published-skus';
 
 const heldSku = z.union([
@@ -67,9 +67,14 @@ export const tenantFileSchema = z.object({
         isoCountryCode: z.string().length(2).nullable().default(null),
         assignedTo: z.string().nullable().default(null),
         locationId: z.string().nullable().default(null),
+        /** What the number may be assigned to, as Graph names it (numberassignment.md); default userAssignment. */
+        capabilities: z.array(z.enum(SIM_NUMBER_CAPABILITIES)).default(['userAssignment']),
+        activationState: z.enum(SIM_ACTIVATION_STATES).default('activated'),
       }),
     )
     .default([]),
+  /** Minutes after a number order succeeds before Teams' user configuration lists the number (default 0). */
+  numberReadBackDelayMinutes: z.number().min(0).max(1440).default(0),
   /** The tenant's Entra ID: app registrations with their granted permissions, admins with their roles (authority.ts). */
   identity: identityFileSchema.optional(),
 });
@@ -235,9 +240,10 @@ export class SimTenant {
       t.numbers.map((n) => {
         const holder = n.assignedTo === null ? null : this.byUpn.get(n.assignedTo.toLowerCase());
         if (holder === undefined) throw new Error(`tenant file: number ${n.telephoneNumber} is assigned to ${n.assignedTo}, who is not among the tenant's users`);
-        return { telephoneNumber: n.telephoneNumber, numberType: n.numberType, isoCountryCode: n.isoCountryCode?.toUpperCase() ?? null, assignedTo: holder?.id ?? null, locationId: n.locationId };
+        return { telephoneNumber: n.telephoneNumber, numberType: n.numberType, isoCountryCode: n.isoCountryCode?.toUpperCase() ?? null, assignedTo: holder?.id ?? null, locationId: n.locationId, capabilities: n.capabilities, activationState: n.activationState };
       }),
     );
+    this.numbers.readBackDelayMs = t.numberReadBackDelayMinutes * 60_000;
     for (const sku of this.skus.values()) {
       const holders = [...this.users.values()].filter((u) => this.licences(u).has(sku.skuId)).length;
       sku.consumedUnits = Math.max(sku.consumedUnits, holders);
@@ -470,7 +476,7 @@ export class SimTenant {
       accountType: 'user',
       featureTypes: features,
       isEnterpriseVoiceEnabled: features.includes('PhoneSystem'),
-      telephoneNumbers: this.numbers.heldBy(user.id),
+      telephoneNumbers: this.numbers.heldBy(user.id, now),
       effectivePolicyAssignments: [],
       createdDateTime: new Date(user.createdAt).toISOString(),
       modifiedDateTime: new Date(Math.max(user.createdAt, ...user.assignments.map((a) => a.updatedAt))).toISOString(),

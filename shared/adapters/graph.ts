@@ -9,7 +9,7 @@ import { Agent } from 'undici';
 import type { SubscribedSkuFacts } from '../domain/catalog';
 import { classifyGraphError, missingPermissionMessage, type AssignOptions, type DirectoryUser, type GraphFailure, type GraphOperation, type GraphResult, type LicensingDirectory, type PhoneNumberDirectory } from '../domain/directory';
 import type { AssignedLicence, AssignedPlan, LicenceAddition, LicenceAssignment } from '../domain/holdings';
-import { isFinished, type HeldNumber, type NumberOrder, type NumberRequest, type NumberType, type TeamsNumber } from '../domain/phone-numbers';
+import { isFinished, userAssignable, type HeldNumber, type NumberOrder, type NumberRequest, type NumberType, type TeamsNumber } from '../domain/phone-numbers';
 import { eachAtMost } from './at-once';
 
 /** The token scope of the Graph cloud at this base URL: each national cloud has its own (learn.microsoft.com/graph/deployments). */
@@ -193,13 +193,15 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
   }
 
   async listFreeNumbers(numberType: NumberType, isoCountryCode: string, limit: number): Promise<GraphResult<TeamsNumber[]>> {
-    const filter = `assignmentStatus eq 'unassigned' and numberType eq '${numberType}' and isoCountryCode eq '${odataString(isoCountryCode)}'`;
+    // Only numbers a user may have: the list page's example for user numbers filters on capabilities
+    // (`capabilities/any(c:c eq 'userAssignment')`), and an activation or update still pending or failed is not ready.
+    const filter = `assignmentStatus eq 'unassigned' and numberType eq '${numberType}' and isoCountryCode eq '${odataString(isoCountryCode)}' and activationState eq 'activated' and capabilities/any(c:c eq 'userAssignment')`;
     const out: TeamsNumber[] = [];
     // Paged with $skip, the only paging the docs describe; a short page is the last one.
     for (let skip = 0; out.length < limit; skip += NUMBERS_PAGE) {
       const page = await this.numbersPage(filter, NUMBERS_PAGE, skip);
       if (!page.ok) return page;
-      out.push(...page.value.filter((n) => n.assignmentStatus === 'unassigned'));
+      out.push(...page.value.filter((n) => n.assignmentStatus === 'unassigned' && userAssignable(n)));
       if (page.value.length < NUMBERS_PAGE) break;
     }
     return { ok: true, value: out.slice(0, limit) };
@@ -416,6 +418,7 @@ export function numberAssignments(raw: unknown): TeamsNumber[] | undefined {
         assignmentTargetId: text(o['assignmentTargetId']),
         activationState: text(o['activationState']),
         locationId: text(o['locationId']),
+        capabilities: Array.isArray(o['capabilities']) ? (o['capabilities'] as unknown[]).filter((c): c is string => typeof c === 'string') : [],
       },
     ];
   });

@@ -45,7 +45,7 @@ describe('Graph adapter: Teams phone numbers against the simulator', () => {
   it('lists free numbers of a type and country, paging past 1,000 with $skip, and finds one number', async () => {
     const free = value(await graph.listFreeNumbers('callingPlan', 'US', 1400));
     expect(free).toHaveLength(1400);
-    expect(free[0]).toEqual({ telephoneNumber: '+12060000001', numberType: 'callingPlan', isoCountryCode: 'US', assignmentStatus: 'unassigned', assignmentTargetId: null, activationState: 'activated', locationId: null });
+    expect(free[0]).toEqual({ telephoneNumber: '+12060000001', numberType: 'callingPlan', isoCountryCode: 'US', assignmentStatus: 'unassigned', assignmentTargetId: null, activationState: 'activated', locationId: null, capabilities: ['userAssignment'] });
     expect(new Set(free.map((n) => n.telephoneNumber)).size).toBe(1400);
     expect(sim.record.byKind.listNumbers).toBe(2);
     expect(value(await graph.listFreeNumbers('callingPlan', 'GB', 10)).map((n) => n.telephoneNumber)).toEqual(['+442079460001']);
