@@ -19,6 +19,8 @@ export interface AppConfig {
   readonly defaultUsageLocation: string | undefined;
   /** The app may PATCH usageLocation on users who have none (needs User.ReadWrite.All); off: it never writes users. */
   readonly setUsageLocation: boolean;
+  /** A plan switched off in a group-held licence is switched on by a direct assignment of the same product (one seat). */
+  readonly directForGroupPlans: boolean;
   readonly defaultProfile: string;
   readonly profiles: Profiles;
   /** Whether users get a phone number: `row` (default), `pool` or `off`; profiles may set their own. */
@@ -144,6 +146,7 @@ const schema = z.object({
   DIALTONE_DEADLINE_HOURS: optionalText.pipe(z.coerce.number<string | undefined>().positive().max(168).optional()).transform((v) => v ?? 24),
   DIALTONE_DEFAULT_USAGE_LOCATION: optionalText.pipe(z.string().refine((v) => normaliseUsageLocation(v) !== undefined, 'must be an ISO 3166-1 two-letter country code').optional()).transform((v) => (v ? normaliseUsageLocation(v) : undefined)),
   DIALTONE_SET_USAGE_LOCATION: booleanSetting(true),
+  DIALTONE_DIRECT_FOR_GROUP_PLANS: booleanSetting(false),
   DIALTONE_DEFAULT_PROFILE: optionalText.transform((v) => (v ?? 'phone-domestic').toLowerCase()),
   DIALTONE_PROFILES: optionalText,
   DIALTONE_PHONE_NUMBERS: optionalText.pipe(z.enum(PHONE_NUMBER_POLICIES, { message: 'must be row, pool or off' }).optional()).transform((v) => v ?? 'row'),
@@ -241,6 +244,7 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
     deadlineHours: s.DIALTONE_DEADLINE_HOURS,
     defaultUsageLocation: s.DIALTONE_DEFAULT_USAGE_LOCATION,
     setUsageLocation: s.DIALTONE_SET_USAGE_LOCATION,
+    directForGroupPlans: s.DIALTONE_DIRECT_FOR_GROUP_PLANS,
     defaultProfile: s.DIALTONE_DEFAULT_PROFILE,
     profiles: merged.profiles,
     phoneNumbers: s.DIALTONE_PHONE_NUMBERS,

@@ -46,6 +46,7 @@ describe('configuration', () => {
       DIALTONE_CALLBACK_SECRET: 's'.repeat(40),
       DIALTONE_LOCAL_RUNTIME: 'true',
       DIALTONE_PHONE_NUMBERS: 'pool',
+      DIALTONE_DIRECT_FOR_GROUP_PLANS: 'true',
     };
     // The admin console's settings are read on their own (loadConsoleSettings), but they are settings all the same.
     const consoleSettings = { DIALTONE_CONSOLE_ROLE: 'Telephony.Admin', DIALTONE_CONSOLE_GROUP: '0f6b1e4c-1b3a-4d5e-9f00-123456789abc', DIALTONE_CONSOLE_CALLER: 'admins' };
@@ -63,6 +64,7 @@ describe('configuration', () => {
       deadlineHours: 12,
       defaultUsageLocation: 'GB',
       setUsageLocation: true,
+      directForGroupPlans: true,
       defaultProfile: 'sales',
       chunkSize: 50,
       assignParallelism: 7,
