@@ -36,7 +36,7 @@ async function runWithout(i: number): Promise<{ outcome: string; error: string |
   const before = { ...stack.sim.record.forbiddenByKind };
   expect((await postBatch(stack, { batchId: `without-${i}`, profile: 'phone-domestic', users: [{ userPrincipalName: upn(i), usageLocation: 'US' }] })).status).toBe(202);
   const report = await waitForReport(stack, `without-${i}`, 300_000);
-  const refused = Object.entries(stack.sim.record.forbiddenByKind).filter(([k, n]) => n! > (before[k as keyof typeof before] ?? 0)).map(([k]) => k).sort();
+  const refused = Object.entries(stack.sim.record.forbiddenByKind).filter(([k, n]) => n > (before[k as keyof typeof before] ?? 0)).map(([k]) => k).sort();
   const row = report.users[0]!;
   return { outcome: outcomesByUpn(report)[upn(i)]!, error: report.error, message: row.message ?? '', refused, number: row.phoneNumber ?? null };
 }
