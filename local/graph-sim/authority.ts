@@ -117,6 +117,7 @@ const OTHER_RESOURCES = ['https://management.azure.com', 'https://storage.azure.
 const TOKEN_LIFETIME_S = 3600;
 const DEVICE_CODE_LIFETIME_S = 900;
 
+/** A GUID made from a seed, the same on every run (ids of the simulated tenant's objects). */
 export function stableId(seed: string): string {
   const h = createHash('sha256').update(seed).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
@@ -137,12 +138,12 @@ export class SimAuthority {
   /** The simulator's https origin; set when it listens. */
   url = '';
 
+  readonly tenantId: string;
+
   /**
    * @param defaultRoles what the default app is granted (infra/graph-permissions.json's list for the settings in
    *   force: permissions.ts); also the roles of a listed app without its own `roles`
    */
-  readonly tenantId: string;
-
   constructor(
     tenantId: string,
     file: IdentityFile | undefined,
@@ -167,11 +168,6 @@ export class SimAuthority {
       this.defaultApp = app;
     }
     for (const a of f.admins) this.admins.set(a.userPrincipalName.toLowerCase(), { id: stableId(`admin:${a.userPrincipalName.toLowerCase()}`), userPrincipalName: a.userPrincipalName, directoryRoles: [...a.directoryRoles] });
-  }
-
-  /** The authority URL an @azure/identity credential is given as its authorityHost (the tenant is added by MSAL). */
-  get authorityHost(): string {
-    return this.url;
   }
 
   private get base(): string {
@@ -225,7 +221,7 @@ export class SimAuthority {
       const resource = resourceOf(form.get('scope') ?? '', this.url);
       if ('error' in resource) return resource.error;
       this.issued.app++;
-      return this.tokenResponse(this.sign({ aud: resource.aud, idtyp: 'app', appid: app.clientId, appidacr: form.has('client_assertion') ? '2' : '1', oid: stableId(`sp:${app.clientId}`), roles: [...app.roles] }));
+      return json(200, this.sign({ aud: resource.aud, idtyp: 'app', appid: app.clientId, appidacr: form.has('client_assertion') ? '2' : '1', oid: stableId(`sp:${app.clientId}`), roles: [...app.roles] }));
     }
     // The v2 device-code page names the URN; MSAL sends the short form, which Entra also takes.
     if (grant === 'urn:ietf:params:oauth:grant-type:device_code' || grant === 'device_code') {
@@ -327,10 +323,6 @@ export class SimAuthority {
     const nowS = Math.floor(this.now() / 1000);
     const token = this.jws({ ...claims, iss: `https://sts.windows.net/${this.tenantId}/`, iat: nowS, nbf: nowS, exp: nowS + TOKEN_LIFETIME_S, tid: this.tenantId, ver: '1.0' });
     return { token_type: 'Bearer', expires_in: TOKEN_LIFETIME_S, ext_expires_in: TOKEN_LIFETIME_S, access_token: token };
-  }
-
-  private tokenResponse(t: ReturnType<SimAuthority['sign']>): AuthorityResponse {
-    return json(200, t);
   }
 
   private jws(payload: Record<string, unknown>): string {

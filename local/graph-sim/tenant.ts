@@ -3,11 +3,10 @@
 // usage location, service plan dependencies, mutually exclusive plans, unknown skuIds, nothing to change) with the
 // error texts Graph returns; Teams shows a feature some time after the licence that carries it is assigned, as it
 // does in a real tenant, and only while the plan is switched on.
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { builtInSku, SERVICE_PLAN_IDS, canonicalPartNumber, capabilitiesOf, type Capability } from '../../shared/domain/catalog';
 import { SERVICE_PLAN_DEPENDENCIES, unmetDependencies } from '../../shared/domain/holdings';
-import { identityFileSchema } from './authority';
+import { identityFileSchema, stableId } from './authority';
 import { SIM_ACTIVATION_STATES, SIM_NUMBER_CAPABILITIES, SIM_NUMBER_TYPES, SimNumberBook } from './numbers';
 import { PUBLISHED_SKUS } from './published-skus';
 
@@ -83,10 +82,8 @@ export type TenantFile = z.input<typeof tenantFileSchema>;
 /** Minutes after assignment until Teams shows a feature other than CallingPlan. */
 export const DEFAULT_FEATURE_DELAY_MINUTES = 5;
 
-export function stableGuid(seed: string): string {
-  const h = createHash('sha256').update(seed).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
+/** A GUID made from a seed, the same on every run (authority.ts makes the ids of the tenant's apps and admins alike). */
+export const stableGuid = stableId;
 
 const PUBLISHED_BY_PART = new Map(PUBLISHED_SKUS.map((s) => [canonicalPartNumber(s.partNumber), s]));
 const PUBLISHED_PLAN_IDS = new Map(PUBLISHED_SKUS.flatMap((s) => s.servicePlans.map(([name, id]) => [name.toUpperCase(), id] as const)));
