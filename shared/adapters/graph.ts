@@ -338,8 +338,15 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
 
 /** A 401/403 says which permission the app lacks, so that the report and the flag can tell an admin what to grant. */
 function namePermission(operation: GraphOperation, f: GraphFailure): GraphFailure {
-  return f.reason === 'forbidden' ? { ...f, message: missingPermissionMessage(operation, f.status, f.message) } : f;
+  return f.reason === 'forbidden' && f.code !== SIGN_IN_FAILED ? { ...f, message: missingPermissionMessage(operation, f.status, f.message) } : f;
 }
+
+const SIGN_IN_FAILED = 'SignInFailed';
+/**
+ * The identity platform's answers that no retry changes: a wrong secret or certificate, an unknown app, tenant or
+ * resource (OAuth error codes with an AADSTS code: learn.microsoft.com/entra/identity-platform/reference-error-codes).
+ */
+const SIGN_IN_REFUSED = /\b(invalid_client|unauthorized_client|invalid_grant|invalid_resource|invalid_request|invalid_scope)\b[\s\S]*AADSTS\d+/;
 
 interface UserBody {
   id?: string;
@@ -501,6 +508,10 @@ export function toFailure(e: unknown): GraphFailure {
   const err = e as { statusCode?: number; code?: string; message?: string; headers?: Headers; body?: unknown; name?: string };
   const status = typeof err?.statusCode === 'number' && err.statusCode > 0 ? err.statusCode : 0;
   let message = typeof err?.message === 'string' ? err.message : String(e);
+  // The credential could not get a token at all: Graph never saw the request, and retrying cannot help.
+  if (status === 0 && SIGN_IN_REFUSED.test(message)) {
+    return { ok: false, status: 0, code: SIGN_IN_FAILED, reason: 'forbidden', transient: false, message: `the app could not sign in for a Graph token; check its sign-in settings (AZURE_TENANT_ID, AZURE_CLIENT_ID and its secret or certificate, AZURE_AUTHORITY_HOST) or its managed identity. Entra ID said: ${message.slice(0, 800)}` };
+  }
   let code = typeof err?.code === 'string' ? err.code : status === 0 ? 'NetworkError' : '';
   if (status === 0 && !/^(NetworkError)$/.test(code)) code = 'NetworkError';
   if (typeof err?.body === 'string' && err.body.startsWith('{')) {

@@ -102,6 +102,12 @@ describe('app-only tokens', () => {
     const wrong = graphCredential({ kind: 'appRegistration', tenantId: sim.authority.tenantId, clientId: app.clientId, secret: 'not-the-secret', authorityHost: sim.url, instanceDiscovery: false }, sim.caPem);
     await expect(wrong.getToken(`${sim.url}/.default`)).rejects.toThrow(/AADSTS7000215/);
     expect(sim.authority.issued.app).toBe(0);
+    // Through the adapter: a failure that no retry mends, saying the app could not sign in; Graph saw nothing.
+    const graph = new GraphLicensingDirectory({ baseUrl: sim.url, credential: wrong, extraCaPem: sim.caPem, sleep: async () => undefined });
+    const f = failure(await graph.listSubscribedSkus());
+    expect(f).toMatchObject({ status: 0, code: 'SignInFailed', reason: 'forbidden', transient: false });
+    expect(f.message).toMatch(/^the app could not sign in for a Graph token; .* Entra ID said: .*AADSTS7000215/);
+    expect(sim.record.requests).toBe(0);
   });
 
   it('signs in with a certificate (ClientCertificateCredential) and refuses one the app does not have', async () => {
