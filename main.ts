@@ -21,7 +21,8 @@ import { BlobNumberClaims } from './shared/adapters/number-claims';
 import { HttpCallbackSender } from './shared/adapters/callback';
 import { loadConfig, loadConsoleSettings, type AppConfig } from './shared/adapters/config';
 import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublisher, sentFlagLedgerIn, type FlagPublisher } from './shared/adapters/flags';
-import { GraphLicensingDirectory, SimulatorTokenCredential } from './shared/adapters/graph';
+import { GraphLicensingDirectory } from './shared/adapters/graph';
+import { graphCredential } from './shared/adapters/graph-credential';
 import { runHealthChecks, type FlagSink } from './shared/adapters/health';
 import { appTime } from './shared/adapters/app-time';
 import { BlobRateLedger, WriteBudget } from './shared/adapters/graph-budget';
@@ -50,8 +51,8 @@ function flagSinkFor(config: AppConfig): FlagSink {
 
 export function registerApp(config: AppConfig): void {
   const store = new BlobBatchStore(blobServiceFor(config), config.reportsContainer, config.privateContainer);
-  // The local Graph simulator only checks that a bearer token is present; anywhere else the managed identity signs in.
-  const credential = config.graphIsLocalSimulator ? new SimulatorTokenCredential() : azureCredential(config.managedIdentityClientId);
+  // The managed identity in Azure, or an app registration against its authority (shared/adapters/graph-credential.ts).
+  const credential = graphCredential(config.graphSignIn, config.graphExtraCaPem);
   // One write budget and two Teams read budgets (the checks' and the number step's) for every instance of the app
   // (shared/adapters/graph-budget.ts).
   const budgets = blobServiceFor(config).getContainerClient(config.budgetContainer);
@@ -62,8 +63,8 @@ export function registerApp(config: AppConfig): void {
   const numberReads = new BlobRateLedger(budgets, 'teams-number-reads.json', config.numberReadsPerSecond);
   // Its retry waits follow the app's time (the wall clock in Azure; the local stack's faster clock locally).
   const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem, writeBudget, sleep: (ms) => appTime.sleep(ms), now: () => appTime.now() });
-  const activities = createActivities({ graph, store, flags: flagPublisherFor(config, store), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, schedule: config.schedule, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers }, teamsReads, numberReadsPerSecond: config.numberReadsPerSecond, extraRowSkus: config.extraRowSkus });
-  const onboarding = createOnboardingActivities({ graph, store, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, accountWaitHours: config.accountWaitHours, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers } });
+  const activities = createActivities({ graph, store, flags: flagPublisherFor(config, store), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, schedule: config.schedule, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers }, directForGroupPlans: config.directForGroupPlans, teamsReads, numberReadsPerSecond: config.numberReadsPerSecond, extraRowSkus: config.extraRowSkus });
+  const onboarding = createOnboardingActivities({ graph, store, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, accountWaitHours: config.accountWaitHours, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers }, directForGroupPlans: config.directForGroupPlans });
   const numbers = createNumberActivities({ graph, store, claims: new BlobNumberClaims(blobServiceFor(config), config.reportsContainer), teamsReads: numberReads });
   const api = createBatchApi({ config, store });
   const client = df.input.durableClient();

@@ -15,7 +15,8 @@ import { startGraphSimulator } from '../local/graph-sim/server';
 import type { TenantFile } from '../local/graph-sim/tenant';
 import { awaitFinishedReport } from '../local/batch-client';
 import { startStack } from '../local/stack';
-import { GraphLicensingDirectory, SimulatorTokenCredential } from '../shared/adapters/graph';
+import { GraphLicensingDirectory } from '../shared/adapters/graph';
+import { graphCredential } from '../shared/adapters/graph-credential';
 import type { BatchReport } from '../shared/domain/report';
 import { generateWorkload, maxInWindow, percentile } from './workload';
 
@@ -45,7 +46,7 @@ async function sequentialBaseline(tenant: TenantFile, upns: readonly string[]): 
   const clock = new SkipAheadClock();
   const sim = await startGraphSimulator({ tenant, clock, throttling: true, faults: { latencyMs: LATENCY, latencyAdvancesClock: true } });
   try {
-    const graph = new GraphLicensingDirectory({ baseUrl: sim.url, credential: new SimulatorTokenCredential(), extraCaPem: sim.caPem, writesPerSecond: 1_000_000, sleep: async (ms) => clock.skipTo(clock.now() + ms) });
+    const graph = new GraphLicensingDirectory({ baseUrl: sim.url, credential: graphCredential({ kind: 'appRegistration', tenantId: sim.authority.tenantId, clientId: sim.authority.defaultApp.clientId, secret: sim.authority.defaultApp.secret ?? '', authorityHost: sim.url, instanceDiscovery: false }, sim.caPem), extraCaPem: sim.caPem, writesPerSecond: 1_000_000, sleep: async (ms) => clock.skipTo(clock.now() + ms) });
     const ids = ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'].map((p) => sim.tenant.skuByPart(p)!.skuId);
     const start = clock.now();
     for (const upn of upns) for (const id of ids) await graph.assignLicenses(upn, [id]); // errors silenced, as in the seed

@@ -128,7 +128,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
   let sim: GraphSimulator | undefined;
   try {
-    sim = await startGraphSimulator({ tenant: options.tenant, clock, throttling: options.throttling ?? true, ...(options.faults ? { faults: options.faults } : {}) });
+    // Its Entra ID grants the app exactly infra/graph-permissions.json's list for these settings (permissions.ts).
+    sim = await startGraphSimulator({ tenant: options.tenant, clock, throttling: options.throttling ?? true, appSettings: options.settings ?? {}, ...(options.faults ? { faults: options.faults } : {}) });
   } catch (e) {
     await azurite.stop();
     removeOwnFolder();
@@ -145,14 +146,30 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const state: KeptState = { tenantSha256: tenantHash(options.tenant), functionKey, aheadMs: Math.max(0, clock.now() - Date.now()) };
     writeFileSync(join(workDir, KEPT_STATE), JSON.stringify(state, null, 2), { mode: 0o600 });
   };
+  const inherited = { ...(process.env as Record<string, string>) };
+  // The app signs in only as the tenant's app below, never with a credential of this machine's environment.
+  for (const k of ['AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_USERNAME', 'AZURE_PASSWORD']) delete inherited[k];
+  const app = sim.authority.defaultApp;
+  if (app.secret === undefined) {
+    await sim.close();
+    await azurite.stop();
+    removeOwnFolder();
+    throw new Error('startStack: the tenant file\'s first app (identity.apps) needs a secret: the local stack signs the app in with it');
+  }
   const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
+    ...inherited,
     FUNCTIONS_WORKER_RUNTIME: 'node',
     AzureWebJobsStorage: azurite.connectionString,
     DIALTONE_GRAPH_BASE_URL: sim.url,
     // The app accepts a loopback Graph only when the local runtime says so (shared/adapters/config.ts).
     DIALTONE_GRAPH_ALLOW_LOOPBACK: 'true',
     DIALTONE_GRAPH_EXTRA_CA_FILE: caFile,
+    // The app registration the app signs in as, at the simulator's authority (shared/adapters/graph-credential.ts):
+    // @azure/identity's own variable names, the same a deployment outside Azure would set.
+    AZURE_TENANT_ID: sim.authority.tenantId,
+    AZURE_CLIENT_ID: app.clientId,
+    AZURE_CLIENT_SECRET: app.secret,
+    AZURE_AUTHORITY_HOST: sim.url,
     DIALTONE_HOST_STATE_DIR: join(workDir, 'host'),
     DIALTONE_LOCAL_FUNCTION_KEY: functionKey,
     ...(options.hostPort !== undefined ? { DIALTONE_HOST_PORT: String(options.hostPort) } : {}),

@@ -31,6 +31,8 @@ export interface ActivityDeps {
   readonly setUsageLocation?: boolean;
   /** DIALTONE_PHONE_NUMBERS and the profiles that set their own policy (default: `row`, none). */
   readonly phoneNumbers?: PlanOptions['phoneNumbers'];
+  /** DIALTONE_DIRECT_FOR_GROUP_PLANS (PlanOptions.directForGroupPlans). */
+  readonly directForGroupPlans?: boolean;
   /** How start dates are read (DIALTONE_TIME_ZONE, DIALTONE_LEAD_DAYS, DIALTONE_SCHEDULE_HORIZON_DAYS). */
   readonly schedule?: ScheduleSettings;
   readonly now?: () => Date;
@@ -119,6 +121,7 @@ export function createActivities(deps: ActivityDeps) {
       ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}),
       setUsageLocation: deps.setUsageLocation !== false,
       ...(deps.phoneNumbers ? { phoneNumbers: deps.phoneNumbers } : {}),
+      ...(deps.directForGroupPlans ? { directForGroupPlans: true } : {}),
       input: { format, ...(usageLocationColumn !== undefined ? { usageLocationColumn } : {}) },
     }, new Date(input.startedAt));
     const slots = skus.ok ? onboarding.slots : [];

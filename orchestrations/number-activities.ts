@@ -7,7 +7,7 @@ import { takeSlots, type RateLedger } from '../shared/adapters/graph-budget';
 import type { NumberClaims } from '../shared/adapters/number-claims';
 import { chunkAssignments } from '../shared/domain/batch';
 import type { GraphFailure, GraphResult, PhoneNumberDirectory } from '../shared/domain/directory';
-import { NUMBER_MESSAGES, isFinished, normalisePhoneNumber, type HeldNumber, type NumberOrder, type TeamsNumber } from '../shared/domain/phone-numbers';
+import { NUMBER_MESSAGES, isFinished, normalisePhoneNumber, userAssignable, type HeldNumber, type NumberOrder, type TeamsNumber } from '../shared/domain/phone-numbers';
 import { errorText } from '../shared/domain/text';
 import { TransientGraphError } from './activities';
 import { SLOT_CHUNK_BASE } from './names';
@@ -97,6 +97,8 @@ export function createNumberActivities(deps: NumberActivityDeps) {
       if (!found.value) return done(flagged(w.row, 'number_assignment_failed', NUMBER_MESSAGES.notInTenant(w.number.telephoneNumber)));
       const holder = found.value.assignmentTargetId;
       if (holder && holder.toLowerCase() !== w.userId.toLowerCase()) return done(flagged(w.row, 'number_in_use', NUMBER_MESSAGES.inUse(w.number.telephoneNumber)));
+      // A number for conferences or voice applications only (or not activated) never goes to a user.
+      if (!holder && !userAssignable(found.value)) return done(flagged(w.row, 'number_assignment_failed', NUMBER_MESSAGES.notForUsers(found.value.telephoneNumber, found.value.capabilities, found.value.activationState)));
       if (!(await claims.claim(found.value.telephoneNumber, owner, now(), !holder))) {
         return done(flagged(w.row, 'number_in_use', NUMBER_MESSAGES.inUse(w.number.telephoneNumber)));
       }
@@ -158,8 +160,12 @@ export function createNumberActivities(deps: NumberActivityDeps) {
         if (h && !h.ok && h.transient) throw new TransientGraphError(h);
         if (h?.ok && h.value.some((n) => n.telephoneNumber === o.telephoneNumber)) {
           out.push({ row: o.row, outcome: 'provisioned', reason: '', message: '', phoneNumber: o.telephoneNumber, numberedAt: now().toISOString() });
+        } else if (h?.ok && input.retryReadBack) {
+          // Graph documents no consistency between the number's order and Teams' view of the user: read again later.
+          out.push({ row: o.row, outcome: 'flagged', reason: 'number_assignment_failed', message: '', readBackPending: true });
         } else {
-          const why = h && !h.ok ? `Teams could not be read to confirm it: ${h.message}` : 'Teams does not list it on the user';
+          const later = input.readBackMinutes !== undefined ? ` ${input.readBackMinutes} minutes after its order succeeded` : '';
+          const why = h && !h.ok ? `Teams could not be read to confirm it: ${h.message}` : `Teams does not list it on the user${later}`;
           out.push(flagged(o.row, 'number_assignment_failed', NUMBER_MESSAGES.failed(o.telephoneNumber, `its order succeeded but ${why}; check the user in the Teams admin center`)));
         }
         continue;

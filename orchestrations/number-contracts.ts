@@ -29,7 +29,11 @@ export interface SentOrder {
 }
 
 /** What the number step changes in a row's result. */
-export type NumberResult = Pick<ChunkUserResult, 'row' | 'outcome' | 'reason' | 'message' | 'phoneNumber' | 'numberedAt' | 'advisories'> & { readonly outcome: 'provisioned' | 'flagged' };
+export type NumberResult = Pick<ChunkUserResult, 'row' | 'outcome' | 'reason' | 'message' | 'phoneNumber' | 'numberedAt' | 'advisories'> & {
+  readonly outcome: 'provisioned' | 'flagged';
+  /** Its order succeeded but Teams does not list the number on the user yet: read it back again later (not a result). */
+  readonly readBackPending?: boolean;
+};
 
 export type NumberStart = { readonly kind: 'done'; readonly result: NumberResult } | { readonly kind: 'ordered'; readonly order: SentOrder };
 
@@ -38,4 +42,8 @@ export interface ConfirmInput {
   readonly orders: readonly (SentOrder & { readonly state: Pick<NumberOrder, 'status' | 'detail'> })[];
   /** How long the orders were followed, for the message of one that never finished. */
   readonly followedMinutes: number;
+  /** A succeeded order whose number Teams does not list yet comes back readBackPending instead of flagged. */
+  readonly retryReadBack?: boolean;
+  /** On the last read-back: how long after the orders Teams was read back, for the message. */
+  readonly readBackMinutes?: number;
 }

@@ -15,6 +15,13 @@ import { CONFIRM_NUMBERS_ACTIVITY, NUMBER_WORK_ACTIVITY, READ_NUMBER_ORDERS_ACTI
  */
 export const ORDER_CHECK_SECONDS: readonly number[] = [5, 10, 15, 30, 60, 120, 300, 660];
 
+/**
+ * Seconds to wait before each further read-back of a number whose order succeeded but which Teams does not list on
+ * the user yet (Graph documents no consistency between telephoneNumberManagement and userConfigurations). About 9
+ * minutes in all, then the row is flagged.
+ */
+export const READ_BACK_SECONDS: readonly number[] = [10, 20, 30, 60, 120, 300];
+
 type OrderState = Pick<NumberOrder, 'status' | 'detail'>;
 
 export const numbersOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -43,13 +50,23 @@ export const numbersOrchestrator: OrchestrationHandler = function* (context: Orc
     for (const r of read) states.set(r.operationId, { status: r.status, detail: r.detail });
   }
 
-  if (orders.length > 0) {
+  let confirming = orders.map((o) => ({ ...o, state: states.get(o.operationId)! }));
+  const followedMinutes = Math.round((context.df.currentUtcDateTime.getTime() - started) / 60_000);
+  const readBackFrom = context.df.currentUtcDateTime.getTime();
+  for (let attempt = 0; confirming.length > 0; attempt++) {
+    const last = attempt >= READ_BACK_SECONDS.length;
     const confirm: ConfirmInput = {
       runKey: input.runKey,
-      orders: orders.map((o) => ({ ...o, state: states.get(o.operationId)! })),
-      followedMinutes: Math.round((context.df.currentUtcDateTime.getTime() - started) / 60_000),
+      orders: confirming,
+      followedMinutes,
+      ...(last ? { readBackMinutes: Math.round((context.df.currentUtcDateTime.getTime() - readBackFrom) / 60_000) } : { retryReadBack: true }),
     };
-    results.push(...((yield context.df.callActivityWithRetry(CONFIRM_NUMBERS_ACTIVITY, GRAPH_RETRY, confirm)) as NumberResult[]));
+    const confirmed = (yield context.df.callActivityWithRetry(CONFIRM_NUMBERS_ACTIVITY, GRAPH_RETRY, confirm)) as NumberResult[];
+    // A history recorded before read-backs were retried has no readBackPending: it replays as one confirmation.
+    const again = new Set(confirmed.filter((r) => r.readBackPending).map((r) => r.row));
+    results.push(...confirmed.filter((r) => !r.readBackPending));
+    confirming = confirming.filter((o) => again.has(o.row));
+    if (confirming.length > 0) yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + READ_BACK_SECONDS[attempt]! * 1000));
   }
   return results;
 };

@@ -22,6 +22,8 @@ export interface OnboardingDeps {
   readonly accountWaitHours: number;
   /** DIALTONE_PHONE_NUMBERS and the profiles' own, as the preflight plans with them (rows planned when their slot comes get numbers too). */
   readonly phoneNumbers?: PlanOptions['phoneNumbers'];
+  /** DIALTONE_DIRECT_FOR_GROUP_PLANS (PlanOptions.directForGroupPlans). */
+  readonly directForGroupPlans?: boolean;
 }
 
 export interface PlanSlotInput {
@@ -91,7 +93,7 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
       round = planSlotRound(
         waiting.filter((r) => !blocked.has(r)),
         { catalog: resolveTenantCatalog(skus.value), users, planIds: planIdsOf(skus.value) },
-        { ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}), setUsageLocation: deps.setUsageLocation !== false, ...(deps.phoneNumbers ? { phoneNumbers: deps.phoneNumbers } : {}) },
+        { ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}), setUsageLocation: deps.setUsageLocation !== false, ...(deps.phoneNumbers ? { phoneNumbers: deps.phoneNumbers } : {}), ...(deps.directForGroupPlans ? { directForGroupPlans: true } : {}) },
         now,
         deps.accountWaitHours,
         cancellations,

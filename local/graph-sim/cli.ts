@@ -18,6 +18,8 @@ async function main(): Promise<void> {
   console.log(`Graph simulator listening on ${sim.url}/v1.0 (${sim.tenant.userCount()} users)`);
   console.log(`Its certificate authority: ${caFile} (DIALTONE_GRAPH_EXTRA_CA_FILE, or NODE_EXTRA_CA_CERTS for other tools)`);
   console.log(`To point the app at it: DIALTONE_GRAPH_BASE_URL=${sim.url} DIALTONE_GRAPH_ALLOW_LOOPBACK=true (the app refuses a loopback Graph otherwise)`);
+  const app = sim.authority.defaultApp;
+  console.log(`Its Entra ID: AZURE_AUTHORITY_HOST=${sim.url} AZURE_TENANT_ID=${sim.authority.tenantId} AZURE_CLIENT_ID=${app.clientId}${app.secret !== undefined ? ` AZURE_CLIENT_SECRET=${app.secret}` : ''} (granted: ${app.roles.join(', ')})`);
   console.log(`Record of requests: ${sim.url}/_sim/record`);
   const stop = () => void sim.close().then(() => process.exit(0));
   process.on('SIGINT', stop);

@@ -9,6 +9,11 @@ import { createHash } from 'node:crypto';
 
 export const SIM_NUMBER_TYPES = ['callingPlan', 'directRouting', 'operatorConnect'] as const;
 export type SimNumberType = (typeof SIM_NUMBER_TYPES)[number];
+/** numberassignment.md's capabilities: what a number may be assigned to. */
+export const SIM_NUMBER_CAPABILITIES = ['userAssignment', 'conferenceAssignment', 'voiceApplicationAssignment'] as const;
+/** numberassignment.md's activationState values. */
+export const SIM_ACTIVATION_STATES = ['activated', 'assignmentPending', 'assignmentFailed', 'updatePending', 'updateFailed'] as const;
+export type SimActivationState = (typeof SIM_ACTIVATION_STATES)[number];
 
 export interface SimNumber {
   /** '+' and digits: "The recorded telephone number is always displayed with a '+' prefix" (numberassignment.md). */
@@ -18,7 +23,8 @@ export interface SimNumber {
   /** Object id of the user holding it, or null. */
   assignedTo: string | null;
   locationId: string | null;
-  activationState: 'activated' | 'assignmentPending' | 'assignmentFailed';
+  activationState: SimActivationState;
+  readonly capabilities: readonly string[];
 }
 
 export interface SimOperation {
@@ -77,12 +83,17 @@ export class SimNumberBook {
   private sequence = 0;
   /** When each number's last successful order finished (simulated ms): what the benchmark measures numbers against. */
   readonly assignedAt = new Map<string, number>();
+  /**
+   * How long after an order succeeds Teams' user configuration still does not list the number (simulated ms). Graph
+   * documents no consistency between telephoneNumberManagement and userConfigurations; 0 by default.
+   */
+  readBackDelayMs = 0;
 
-  constructor(numbers: readonly Omit<SimNumber, 'activationState'>[]) {
+  constructor(numbers: readonly (Omit<SimNumber, 'activationState' | 'capabilities'> & { activationState?: SimActivationState; capabilities?: readonly string[] })[]) {
     for (const n of numbers) {
       const number = recordedNumber(n.telephoneNumber);
       if (this.numbers.has(number)) throw new Error(`tenant file: number ${number} is listed twice`);
-      this.numbers.set(number, { ...n, telephoneNumber: number, activationState: 'activated' });
+      this.numbers.set(number, { ...n, telephoneNumber: number, activationState: n.activationState ?? 'activated', capabilities: [...(n.capabilities ?? ['userAssignment'])] });
     }
   }
 
@@ -109,9 +120,13 @@ export class SimNumberBook {
     for (const [n, at] of s.assignedAt) this.assignedAt.set(n, at);
   }
 
-  /** Numbers held by the user, as teamsUserConfiguration's telephoneNumbers (assignedTelephoneNumber) lists them. */
-  heldBy(userId: string): { telephoneNumber: string; assignmentCategory: 'primary' }[] {
-    return [...this.numbers.values()].filter((n) => n.assignedTo === userId && n.activationState === 'activated').map((n) => ({ telephoneNumber: n.telephoneNumber, assignmentCategory: 'primary' }));
+  /**
+   * Numbers held by the user, as teamsUserConfiguration's telephoneNumbers (assignedTelephoneNumber) lists them; with
+   * `seenAt`, as Teams' user view shows them then (a number assigned less than readBackDelayMs ago is not there yet).
+   */
+  heldBy(userId: string, seenAt?: number): { telephoneNumber: string; assignmentCategory: 'primary' }[] {
+    const visible = (n: SimNumber) => seenAt === undefined || seenAt >= (this.assignedAt.get(n.telephoneNumber) ?? -Infinity) + this.readBackDelayMs;
+    return [...this.numbers.values()].filter((n) => n.assignedTo === userId && n.activationState === 'activated' && visible(n)).map((n) => ({ telephoneNumber: n.telephoneNumber, assignmentCategory: 'primary' }));
   }
 
   find(telephoneNumber: string): SimNumber | undefined {
@@ -152,7 +167,7 @@ export class SimNumberBook {
     this.operations.set(id, op);
     this.pending.add(op);
     const n = this.numbers.get(telephoneNumber);
-    if (n && n.assignedTo === null && n.activationState !== 'assignmentPending') n.activationState = 'assignmentPending';
+    if (n && n.assignedTo === null && n.activationState === 'activated') n.activationState = 'assignmentPending';
     return op;
   }
 
@@ -172,7 +187,7 @@ export class SimNumberBook {
       if (refusal) {
         op.status = 'failed';
         op.statusDetail = refusal;
-        if (n && n.assignedTo === null && !this.pendingFor(op.telephoneNumber, op.id)) n.activationState = 'activated';
+        if (n && n.assignedTo === null && n.activationState === 'assignmentPending' && !this.pendingFor(op.telephoneNumber, op.id)) n.activationState = 'activated';
         continue;
       }
       op.status = 'succeeded';
@@ -200,6 +215,10 @@ export class SimNumberBook {
     if (n.assignedTo !== null && n.assignedTo !== op.userId) return `The telephone number ${op.telephoneNumber} is already assigned to another user.`;
     if (n.numberType !== op.numberType) return `The telephone number ${op.telephoneNumber} is a ${n.numberType} number, not ${op.numberType}.`;
     if (n.assignedTo === op.userId) return undefined;
+    // numberassignment.md: capabilities say what a number may be assigned to; a conference or voice-application number
+    // is never a user's. The texts are this simulator's own.
+    if (!n.capabilities.includes('userAssignment')) return `The telephone number ${op.telephoneNumber} cannot be assigned to a user; its capabilities are ${n.capabilities.join(', ') || 'none'}.`;
+    if (n.activationState !== 'activated' && n.activationState !== 'assignmentPending') return `The telephone number ${op.telephoneNumber} is not activated (${n.activationState}).`;
     if (this.heldBy(op.userId).length > 0) return 'The user already has a primary telephone number assigned.';
     if (n.numberType === 'callingPlan') {
       if (!user.featureTypes.includes('CallingPlan')) return 'The user does not have a Calling Plan enabled in Microsoft Teams yet.';
@@ -247,7 +266,7 @@ export class SimNumberBook {
       operatorId: null,
       numberType: n.numberType,
       activationState: n.activationState,
-      capabilities: ['userAssignment'],
+      capabilities: [...n.capabilities],
       locationId: n.locationId,
       civicAddressId: null,
       networkSiteId: null,

@@ -8,7 +8,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { generate } from 'selfsigned';
 import { RealClock, type Clock, type ClockState } from '../clock';
 import { seededRandom } from '../random';
+import { SimAuthority, type TokenClaims } from './authority';
 import { NumberRequestError } from './numbers';
+import { defaultGrant, ENDPOINT_PERMISSIONS, refusal, type PermissionKind } from './permissions';
 import { LicensingError, SimTenant, type TenantFile } from './tenant';
 
 export interface FaultOptions {
@@ -49,10 +51,12 @@ export interface SimulatorOptions {
   /** Seed for the fault and latency generator, so a run can be repeated. */
   seed?: number;
   /**
-   * The application permissions the app was granted. Unset: every call is allowed. Set: a call none of whose
-   * documented permissions is granted answers 403, as Graph does when consent is missing.
+   * The application permissions granted to the tenant's first app (authority.ts): unset, exactly those of
+   * infra/graph-permissions.json for `appSettings` (permissions.ts, defaultGrant). Graph reads them from the token.
    */
   permissions?: readonly string[];
+  /** The app settings in force (DIALTONE_SET_USAGE_LOCATION, DIALTONE_PHONE_NUMBERS, DIALTONE_PROFILES), for the default grant. */
+  appSettings?: Readonly<Record<string, string | undefined>>;
 }
 
 export type RequestKind =
@@ -83,6 +87,8 @@ export interface SimRecord {
   throttled: number;
   /** The 429s above, by kind of request: Graph's write limit and its Teams read limit are counted apart. */
   throttledByKind: Partial<Record<RequestKind, number>>;
+  /** Requests refused 403 for want of a permission (or, delegated, a directory role), by kind. */
+  forbiddenByKind: Partial<Record<RequestKind, number>>;
   faults: number;
   resets: number;
   /** First time each user's Teams configuration showed CallingPlan to a caller. */
@@ -108,6 +114,8 @@ interface SubRequest {
   inBatch?: boolean;
   /** When the HTTP request that carried it reached the simulator (clock ms), before its simulated latency. */
   arrivedAt?: number;
+  /** The validated token of the HTTP request that carried it ($batch items are authorised with the envelope's). */
+  claims?: TokenClaims;
 }
 
 interface SubResponse {
@@ -124,22 +132,6 @@ const TEAMS_GET_LIMIT = 30;
 /** The same page: "Other API calls for Microsoft Teams", 30 rps per app per tenant (assignNumber, updateNumber). */
 const TEAMS_OTHER_LIMIT = 30;
 const TEAMS_WINDOW_MS = 1_000;
-
-/**
- * Application permissions that allow each call, from each API page's permissions table (microsoft-graph-docs-contrib,
- * api-reference/v1.0/includes/permissions/*-permissions.md).
- */
-const ROUTE_PERMISSIONS: Readonly<Partial<Record<RequestKind, readonly string[]>>> = {
-  subscribedSkus: ['LicenseAssignment.Read.All', 'Organization.Read.All', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Organization.ReadWrite.All'],
-  getUser: ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
-  patchUser: ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
-  assignLicense: ['LicenseAssignment.ReadWrite.All', 'Directory.ReadWrite.All', 'User.ReadWrite.All'],
-  teamsUserConfiguration: ['TeamsUserConfiguration.Read.All'],
-  listNumbers: ['TeamsTelephoneNumber.Read.All', 'TeamsTelephoneNumber.ReadWrite.All'],
-  numberOperation: ['TeamsTelephoneNumber.Read.All', 'TeamsTelephoneNumber.ReadWrite.All'],
-  assignNumber: ['TeamsTelephoneNumber.ReadWrite.All'],
-  updateNumber: ['TeamsTelephoneNumber.ReadWrite.All'],
-};
 
 /**
  * Graph's answers when the app lacks a permission: the directory's (Microsoft identity platform docs, web API
@@ -169,8 +161,11 @@ export class GraphSimulator {
   readonly heldWrite: Promise<string>;
   throttling: boolean;
   faults: FaultOptions;
-  /** The app's granted permissions (undefined: all); see SimulatorOptions.permissions. */
-  permissions: readonly string[] | undefined;
+  /** The tenant's Entra ID on this same port: the authority that issues the tokens Graph checks here. */
+  readonly authority: SimAuthority;
+  /** How far this Graph's clock runs ahead of the authority's when it checks a token's expiry (a clock-skew fault). */
+  tokenClockAheadMs = 0;
+  private readonly initialGrant: readonly string[];
   url = '';
   caPem = '';
 
@@ -179,10 +174,11 @@ export class GraphSimulator {
     this.tenant = new SimTenant(options.tenant, this.clock.now(), () => this.clock.now());
     this.throttling = options.throttling ?? true;
     this.faults = options.faults ?? {};
-    this.permissions = options.permissions;
+    this.initialGrant = options.permissions ?? defaultGrant(options.appSettings);
+    this.authority = new SimAuthority(this.tenant.tenantId, options.tenant.identity, this.initialGrant);
     this.rng = seededRandom(options.seed ?? 1);
     this.heldWrite = new Promise((resolve) => (this.heldSignal = resolve));
-    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], removeLicensesSent: [] };
+    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, forbiddenByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], removeLicensesSent: [] };
   }
 
   async start(): Promise<this> {
@@ -212,6 +208,7 @@ export class GraphSimulator {
     });
     this.server = server;
     this.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.authority.url = this.url;
     return this;
   }
 
@@ -227,6 +224,10 @@ export class GraphSimulator {
     const url = new URL(req.url ?? '/', 'https://sim');
     const body = await readBody(req);
     if (url.pathname.startsWith('/_sim/')) return this.control(req.method ?? 'GET', url, body, res);
+    if (SimAuthority.handles(url.pathname)) {
+      const a = this.authority.handle(req.method ?? 'GET', url.pathname, body);
+      return sendJson(res, a.status, a.body, a.headers);
+    }
 
     this.record.requests++;
     const arrivedAt = this.clock.now();
@@ -234,6 +235,10 @@ export class GraphSimulator {
     if (typeof auth !== 'string' || !/^Bearer\s+\S+/.test(auth)) {
       return sendJson(res, 401, graphError('InvalidAuthenticationToken', 'Access token is empty.'));
     }
+    // Graph validates the token before anything else: signature, audience, lifetime (401 InvalidAuthenticationToken).
+    const token = this.authority.check(auth.replace(/^Bearer\s+/, '').trim(), this.tokenClockAheadMs);
+    if (!token.ok) return sendJson(res, 401, graphError('InvalidAuthenticationToken', token.message));
+    const claims = token.claims;
     const [lo, hi] = this.faults.latencyMs ?? [0, 0];
     if (hi > 0) {
       const latency = lo + this.rng() * (hi - lo);
@@ -251,7 +256,7 @@ export class GraphSimulator {
     const path = url.pathname.slice('/v1.0'.length);
     if (path === '/$batch' && req.method === 'POST') {
       this.record.byKind.batch++;
-      return this.batch(body, res, arrivedAt);
+      return this.batch(body, res, arrivedAt, claims);
     }
     let parsed: unknown;
     if (body.length > 0) {
@@ -261,7 +266,7 @@ export class GraphSimulator {
         return sendJson(res, 400, graphError('BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'));
       }
     }
-    const r = this.dispatch({ id: '0', method: req.method ?? 'GET', url: path + url.search, body: parsed, headers: headersOf(req), arrivedAt });
+    const r = this.dispatch({ id: '0', method: req.method ?? 'GET', url: path + url.search, body: parsed, headers: headersOf(req), arrivedAt, claims });
     if (routeKind(req.method ?? 'GET', path) === 'assignLicense' && r.status < 300 && ++this.assignLicenseSeen === this.faults.holdAssignLicense) {
       await new Promise<void>((resolve) => {
         this.release = resolve;
@@ -272,6 +277,18 @@ export class GraphSimulator {
       if (res.destroyed || res.writableEnded) return;
     }
     sendJson(res, r.status, r.body, r.headers);
+  }
+
+  /**
+   * The application permissions of the tenant's first app. Setting them changes the grant for tokens issued from now
+   * on (a token keeps the roles it was issued with until it expires, as Graph's do); undefined restores the first grant.
+   */
+  get permissions(): readonly string[] {
+    return this.authority.defaultApp.roles;
+  }
+
+  set permissions(roles: readonly string[] | undefined) {
+    this.authority.defaultApp.roles = [...(roles ?? this.initialGrant)];
   }
 
   /** Sends the held assignLicense's response, if its caller is still there. */
@@ -293,9 +310,9 @@ export class GraphSimulator {
       this.record.faults++;
       return unavailable(this.rng() < 0.5 ? 503 : 504);
     }
-    const granted = this.permissions;
-    const needs = ROUTE_PERMISSIONS[kind];
-    if (granted && needs && !needs.some((p) => granted.includes(p))) {
+    const refused = kind in ENDPOINT_PERMISSIONS ? (sub.claims ? refusal(kind as PermissionKind, sub.claims, (c) => this.authority.rolesOf(c)) : { why: 'permission' }) : undefined;
+    if (refused) {
+      this.record.forbiddenByKind[kind] = (this.record.forbiddenByKind[kind] ?? 0) + 1;
       return { status: 403, headers: {}, body: kind === 'teamsUserConfiguration' ? TEAMS_FORBIDDEN() : TEAMS_KINDS.has(kind) ? NUMBERS_FORBIDDEN(kind) : DIRECTORY_FORBIDDEN() };
     }
     const throttled = this.throttle(method, kind, now);
@@ -447,7 +464,7 @@ export class GraphSimulator {
     }
   }
 
-  private batch(raw: Buffer, res: ServerResponse, arrivedAt: number): void {
+  private batch(raw: Buffer, res: ServerResponse, arrivedAt: number, claims: TokenClaims): void {
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));
@@ -462,7 +479,7 @@ export class GraphSimulator {
       const o = (r ?? {}) as Record<string, unknown>;
       if (typeof o['id'] !== 'string' || typeof o['method'] !== 'string' || typeof o['url'] !== 'string') return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. Each request needs id, method and url.'));
       const headers = o['headers'] && typeof o['headers'] === 'object' ? Object.fromEntries(Object.entries(o['headers'] as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string').map(([k, v]) => [k.toLowerCase(), v])) : {};
-      subs.push({ id: o['id'], method: o['method'], url: o['url'], body: o['body'], headers, inBatch: true, arrivedAt, ...(Array.isArray(o['dependsOn']) ? { dependsOn: o['dependsOn'] as string[] } : {}) });
+      subs.push({ id: o['id'], method: o['method'], url: o['url'], body: o['body'], headers, inBatch: true, arrivedAt, claims, ...(Array.isArray(o['dependsOn']) ? { dependsOn: o['dependsOn'] as string[] } : {}) });
     }
     if (new Set(subs.map((s) => s.id)).size !== subs.length) return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. Request ids must be unique.'));
     const statuses = new Map<string, number>();

@@ -3,12 +3,12 @@
 // usage location, service plan dependencies, mutually exclusive plans, unknown skuIds, nothing to change) with the
 // error texts Graph returns; Teams shows a feature some time after the licence that carries it is assigned, as it
 // does in a real tenant, and only while the plan is switched on.
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { builtInSku, SERVICE_PLAN_IDS, canonicalPartNumber, capabilitiesOf, type Capability } from '../../shared/domain/catalog';
 import { SERVICE_PLAN_DEPENDENCIES, unmetDependencies } from '../../shared/domain/holdings';
 import { closestName, jsonSyntaxErrorAt, lineAndColumn } from '../../shared/domain/input';
-import { SIM_NUMBER_TYPES, SimNumberBook, type NumberBookSnapshot } from './numbers';
+import { identityFileSchema, stableId } from './authority';
+import { SIM_ACTIVATION_STATES, SIM_NUMBER_CAPABILITIES, SIM_NUMBER_TYPES, SimNumberBook, type NumberBookSnapshot } from './numbers';
 import { PUBLISHED_SKUS } from './published-skus';
 
 const heldSku = z.union([
@@ -76,9 +76,16 @@ export const tenantFileSchema = z.strictObject({
         isoCountryCode: z.string().length(2).nullable().default(null),
         assignedTo: z.string().nullable().default(null),
         locationId: z.string().nullable().default(null),
+        /** What the number may be assigned to, as Graph names it (numberassignment.md); default userAssignment. */
+        capabilities: z.array(z.enum(SIM_NUMBER_CAPABILITIES)).default(['userAssignment']),
+        activationState: z.enum(SIM_ACTIVATION_STATES).default('activated'),
       }),
     )
     .default([]),
+  /** Minutes after a number order succeeds before Teams' user configuration lists the number (default 0). */
+  numberReadBackDelayMinutes: z.number().min(0).max(1440).default(0),
+  /** The tenant's Entra ID: app registrations with their granted permissions, admins with their roles (authority.ts). */
+  identity: identityFileSchema.optional(),
 });
 export type TenantFile = z.input<typeof tenantFileSchema>;
 
@@ -118,10 +125,8 @@ export function readTenantFile(text: string, name: string): { ok: true; tenant: 
 /** Minutes after assignment until Teams shows a feature other than CallingPlan. */
 export const DEFAULT_FEATURE_DELAY_MINUTES = 5;
 
-export function stableGuid(seed: string): string {
-  const h = createHash('sha256').update(seed).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
+/** A GUID made from a seed, the same on every run (authority.ts makes the ids of the tenant's apps and admins alike). */
+export const stableGuid = stableId;
 
 const PUBLISHED_BY_PART = new Map(PUBLISHED_SKUS.map((s) => [canonicalPartNumber(s.partNumber), s]));
 const PUBLISHED_PLAN_IDS = new Map(PUBLISHED_SKUS.flatMap((s) => s.servicePlans.map(([name, id]) => [name.toUpperCase(), id] as const)));
@@ -292,9 +297,10 @@ export class SimTenant {
       t.numbers.map((n) => {
         const holder = n.assignedTo === null ? null : this.byUpn.get(n.assignedTo.toLowerCase());
         if (holder === undefined) throw new Error(`tenant file: number ${n.telephoneNumber} is assigned to ${n.assignedTo}, who is not among the tenant's users`);
-        return { telephoneNumber: n.telephoneNumber, numberType: n.numberType, isoCountryCode: n.isoCountryCode?.toUpperCase() ?? null, assignedTo: holder?.id ?? null, locationId: n.locationId };
+        return { telephoneNumber: n.telephoneNumber, numberType: n.numberType, isoCountryCode: n.isoCountryCode?.toUpperCase() ?? null, assignedTo: holder?.id ?? null, locationId: n.locationId, capabilities: n.capabilities, activationState: n.activationState };
       }),
     );
+    this.numbers.readBackDelayMs = t.numberReadBackDelayMinutes * 60_000;
     for (const sku of this.skus.values()) {
       const holders = [...this.users.values()].filter((u) => this.licences(u).has(sku.skuId)).length;
       sku.consumedUnits = Math.max(sku.consumedUnits, holders);
@@ -570,7 +576,7 @@ export class SimTenant {
       accountType: 'user',
       featureTypes: features,
       isEnterpriseVoiceEnabled: features.includes('PhoneSystem'),
-      telephoneNumbers: this.numbers.heldBy(user.id),
+      telephoneNumbers: this.numbers.heldBy(user.id, now),
       effectivePolicyAssignments: [],
       createdDateTime: new Date(user.createdAt).toISOString(),
       modifiedDateTime: new Date(Math.max(user.createdAt, ...user.assignments.map((a) => a.updatedAt))).toISOString(),

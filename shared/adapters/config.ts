@@ -9,17 +9,19 @@ import { mergeProfiles, type ProfilePhoneNumbers, type Profiles } from '../domai
 import { isTimeZone, type ScheduleSettings } from '../domain/schedule';
 
 export interface AppConfig {
-  /** A Microsoft Graph cloud's service root, or the local simulator's when the local runtime allows loopback. */
+  /** A Microsoft Graph cloud's service root, or a loopback one when the local runtime allows it. */
   readonly graphBaseUrl: string;
-  /** The base URL is the local Graph simulator on loopback (DIALTONE_GRAPH_ALLOW_LOOPBACK, set by the local stack). */
-  readonly graphIsLocalSimulator: boolean;
-  /** PEM of an extra certificate authority to trust for Graph (TLS-inspecting proxies; the local simulator). */
+  /** How the app signs in for its Graph tokens: the managed identity, or an app registration (graph-credential.ts). */
+  readonly graphSignIn: GraphSignIn;
+  /** PEM of an extra certificate authority to trust for Graph and its authority (TLS-inspecting proxies; the local stack). */
   readonly graphExtraCaPem: string | undefined;
   readonly managedIdentityClientId: string | undefined;
   readonly deadlineHours: number;
   readonly defaultUsageLocation: string | undefined;
   /** The app may PATCH usageLocation on users who have none (needs User.ReadWrite.All); off: it never writes users. */
   readonly setUsageLocation: boolean;
+  /** A plan switched off in a group-held licence is switched on by a direct assignment of the same product (one seat). */
+  readonly directForGroupPlans: boolean;
   readonly defaultProfile: string;
   readonly profiles: Profiles;
   /** Whether users get a phone number: `row` (default), `pool` or `off`; profiles may set their own. */
@@ -67,6 +69,25 @@ export interface AppConfig {
   /** The app runs on the local runtime (the local stack sets DIALTONE_LOCAL_RUNTIME): loopback callbacks allowed. */
   readonly localRuntime: boolean;
 }
+
+/**
+ * The app's Graph sign-in. In Azure its managed identity (AZURE_CLIENT_ID names a user-assigned one); elsewhere an
+ * app registration with a client secret or certificate, @azure/identity's own variable names (AZURE_TENANT_ID,
+ * AZURE_CLIENT_ID, AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, AZURE_AUTHORITY_HOST).
+ */
+export type GraphSignIn =
+  | { readonly kind: 'managedIdentity'; readonly clientId: string | undefined }
+  | {
+      readonly kind: 'appRegistration';
+      readonly tenantId: string;
+      readonly clientId: string;
+      readonly secret?: string;
+      readonly certificatePath?: string;
+      /** The Entra authority's https origin (a national cloud's, or the local stack's). */
+      readonly authorityHost: string;
+      /** MSAL's instance discovery, which only Microsoft's own authorities answer. */
+      readonly instanceDiscovery: boolean;
+    };
 
 /** An integration (an HR system, an admin tool) and what it may see besides its own batches. */
 export interface Caller {
@@ -121,6 +142,11 @@ const NUMBER_API_HOST = 'graph.microsoft.com';
 /** Service Bus namespace suffixes of the Azure clouds (environment().suffixes.serviceBusEndpoint in each). */
 const SERVICE_BUS_SUFFIXES = ['servicebus.windows.net', 'servicebus.usgovcloudapi.net', 'servicebus.chinacloudapi.cn'];
 const isServiceBusNamespace = (v: string) => SERVICE_BUS_SUFFIXES.some((x) => v.endsWith(`.${x}`) && /^[A-Za-z0-9-]+$/.test(v.slice(0, -x.length - 1)));
+/**
+ * Microsoft Entra's authority hosts, one per cloud ("National clouds", learn.microsoft.com/entra/identity-platform/
+ * authentication-national-cloud): global, US Government, China (21Vianet). MSAL discovers their instances itself.
+ */
+export const AUTHORITY_HOSTS: readonly string[] = ['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn'];
 
 const CALLBACK_HOST_RULE = /^[a-z0-9.-]+(:\d{1,5})?$/;
 const CONTAINER = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
@@ -152,9 +178,14 @@ const schema = z.object({
   DIALTONE_GRAPH_ALLOW_LOOPBACK: booleanSetting(false),
   DIALTONE_GRAPH_EXTRA_CA_FILE: optionalText,
   AZURE_CLIENT_ID: optionalText,
+  AZURE_TENANT_ID: optionalText.pipe(z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be the tenant id (a GUID)').optional()),
+  AZURE_CLIENT_SECRET: optionalText,
+  AZURE_CLIENT_CERTIFICATE_PATH: optionalText,
+  AZURE_AUTHORITY_HOST: optionalText,
   DIALTONE_DEADLINE_HOURS: optionalText.pipe(z.coerce.number<string | undefined>().positive().max(168).optional()).transform((v) => v ?? 24),
   DIALTONE_DEFAULT_USAGE_LOCATION: optionalText.pipe(z.string().refine((v) => normaliseUsageLocation(v) !== undefined, 'must be an ISO 3166-1 two-letter country code').optional()).transform((v) => (v ? normaliseUsageLocation(v) : undefined)),
   DIALTONE_SET_USAGE_LOCATION: booleanSetting(true),
+  DIALTONE_DIRECT_FOR_GROUP_PLANS: booleanSetting(false),
   DIALTONE_DEFAULT_PROFILE: optionalText.transform((v) => (v ?? 'phone-domestic').toLowerCase()),
   DIALTONE_PROFILES: optionalText,
   DIALTONE_PHONE_NUMBERS: optionalText.pipe(z.enum(PHONE_NUMBER_POLICIES, { message: 'must be row, pool or off' }).optional()).transform((v) => v ?? 'row'),
@@ -233,6 +264,14 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
       problems.push(`DIALTONE_GRAPH_EXTRA_CA_FILE: cannot read ${s.DIALTONE_GRAPH_EXTRA_CA_FILE}`);
     }
   }
+  if (s.AZURE_CLIENT_CERTIFICATE_PATH) {
+    try {
+      const pem = readFile(s.AZURE_CLIENT_CERTIFICATE_PATH);
+      if (!pem.includes('PRIVATE KEY') || !pem.includes('BEGIN CERTIFICATE')) problems.push('AZURE_CLIENT_CERTIFICATE_PATH: must be a PEM file holding the private key and its certificate');
+    } catch {
+      problems.push(`AZURE_CLIENT_CERTIFICATE_PATH: cannot read ${s.AZURE_CLIENT_CERTIFICATE_PATH}`);
+    }
+  }
   let storage: AppConfig['storage'] | undefined;
   if (s.AzureWebJobsStorage) storage = { connectionString: s.AzureWebJobsStorage === 'UseDevelopmentStorage=true' ? DEVELOPMENT_STORAGE : s.AzureWebJobsStorage };
   else if (s.AzureWebJobsStorage__blobServiceUri && s.AzureWebJobsStorage__queueServiceUri) {
@@ -267,18 +306,21 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
   const uploadProfiles = s.DIALTONE_UPLOAD_PROFILES;
   for (const p of uploadProfiles ?? []) if (!known.has(p)) problems.push(`DIALTONE_UPLOAD_PROFILES: "${p.slice(0, 64)}" is not a profile; known: ${[...known].sort().join(', ')}`);
   if (new Set([s.DIALTONE_PRIVATE_CONTAINER, s.DIALTONE_REPORTS_CONTAINER, s.DIALTONE_INTAKE_CONTAINER]).size < 3) problems.push('DIALTONE_PRIVATE_CONTAINER: must differ from the reports and intake containers, which people are given');
+  const graphSignIn = graphSignInOf(s, problems);
   if (s.DIALTONE_TEAMS_READS_PER_SECOND + s.DIALTONE_NUMBER_READS_PER_SECOND > 30) {
     problems.push(`DIALTONE_NUMBER_READS_PER_SECOND: with DIALTONE_TEAMS_READS_PER_SECOND it must stay within Graph's 30 Teams GETs a second per app and tenant (${s.DIALTONE_TEAMS_READS_PER_SECOND} + ${s.DIALTONE_NUMBER_READS_PER_SECOND})`);
   }
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
   return {
     graphBaseUrl: s.DIALTONE_GRAPH_BASE_URL,
-    graphIsLocalSimulator: LOOPBACK_HOSTS.includes(new URL(s.DIALTONE_GRAPH_BASE_URL).hostname),
+    graphSignIn,
     graphExtraCaPem: ca,
-    managedIdentityClientId: s.AZURE_CLIENT_ID,
+    // With an app registration AZURE_CLIENT_ID is the registration's, not a managed identity's.
+    managedIdentityClientId: graphSignIn.kind === 'managedIdentity' ? s.AZURE_CLIENT_ID : undefined,
     deadlineHours: s.DIALTONE_DEADLINE_HOURS,
     defaultUsageLocation: s.DIALTONE_DEFAULT_USAGE_LOCATION,
     setUsageLocation: s.DIALTONE_SET_USAGE_LOCATION,
+    directForGroupPlans: s.DIALTONE_DIRECT_FOR_GROUP_PLANS,
     defaultProfile: s.DIALTONE_DEFAULT_PROFILE,
     profiles: merged.profiles,
     phoneNumbers: s.DIALTONE_PHONE_NUMBERS,
@@ -310,6 +352,44 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
     uploadRights: { ...(uploadProfiles ? { profiles: uploadProfiles } : {}), ownSkus: s.DIALTONE_UPLOAD_SKUS },
     extraRowSkus: s.DIALTONE_EXTRA_ROW_SKUS,
     localRuntime: s.DIALTONE_LOCAL_RUNTIME,
+  };
+}
+
+/** The Graph sign-in the settings describe, or the managed identity; a problem for each setting that does not fit. */
+function graphSignInOf(s: z.infer<typeof schema>, problems: string[]): GraphSignIn {
+  if (s.AZURE_CLIENT_SECRET === undefined && s.AZURE_CLIENT_CERTIFICATE_PATH === undefined) {
+    if (s.AZURE_AUTHORITY_HOST !== undefined) problems.push('AZURE_AUTHORITY_HOST: is set, but neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is; a managed identity needs no authority');
+    return { kind: 'managedIdentity', clientId: s.AZURE_CLIENT_ID };
+  }
+  if (s.AZURE_CLIENT_SECRET !== undefined && s.AZURE_CLIENT_CERTIFICATE_PATH !== undefined) problems.push('AZURE_CLIENT_SECRET: set either it or AZURE_CLIENT_CERTIFICATE_PATH, not both');
+  if (!s.AZURE_TENANT_ID) problems.push('AZURE_TENANT_ID: an app registration (AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH) needs its tenant id');
+  if (!s.AZURE_CLIENT_ID) problems.push("AZURE_CLIENT_ID: an app registration (AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH) needs its application (client) id");
+  let authorityHost = 'https://login.microsoftonline.com';
+  let known = true;
+  if (s.AZURE_AUTHORITY_HOST !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(s.AZURE_AUTHORITY_HOST);
+    } catch {
+      problems.push('AZURE_AUTHORITY_HOST: is not a URL');
+    }
+    if (url) {
+      known = AUTHORITY_HOSTS.includes(url.hostname) && !url.port;
+      if (url.protocol !== 'https:' || url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) problems.push('AZURE_AUTHORITY_HOST: must be a bare https://host, the authority without the tenant');
+      else if (LOOPBACK_HOSTS.includes(url.hostname) ? !s.DIALTONE_GRAPH_ALLOW_LOOPBACK : !known) {
+        problems.push(`AZURE_AUTHORITY_HOST: ${url.host} is not a Microsoft Entra authority; use one of ${AUTHORITY_HOSTS.map((h) => `https://${h}`).join(', ')} (loopback only on the local runtime)`);
+      }
+      authorityHost = url.origin;
+    }
+  }
+  return {
+    kind: 'appRegistration',
+    tenantId: s.AZURE_TENANT_ID ?? '',
+    clientId: s.AZURE_CLIENT_ID ?? '',
+    ...(s.AZURE_CLIENT_SECRET !== undefined ? { secret: s.AZURE_CLIENT_SECRET } : {}),
+    ...(s.AZURE_CLIENT_CERTIFICATE_PATH !== undefined ? { certificatePath: s.AZURE_CLIENT_CERTIFICATE_PATH } : {}),
+    authorityHost,
+    instanceDiscovery: known,
   };
 }
 
@@ -465,6 +545,9 @@ export const AZURE_REQUIRED_SETTINGS = [
 
 /** Settings only a local run uses; a deployment to Azure leaves them out. */
 export const LOCAL_ONLY_SETTINGS = ['DIALTONE_GRAPH_EXTRA_CA_FILE', 'DIALTONE_GRAPH_ALLOW_LOOPBACK', 'AzureWebJobsStorage', 'ServiceBusConnection', 'DIALTONE_LOCAL_RUNTIME'] as const;
+
+/** Settings of a Graph sign-in with an app registration instead of the managed identity (a deployment to Azure leaves them out). */
+export const APP_REGISTRATION_SETTINGS = ['AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_AUTHORITY_HOST'] as const;
 
 /** Who may open the admin console (functions/console.ts), and which integration it acts as. */
 export interface ConsoleSettings {

@@ -2,14 +2,14 @@
 // TokenCredential. It batches reads 20 to a $batch, retries throttled and transient items inside a batch (the
 // client's RetryHandler sees only the envelope), keeps writes under the app's own budget, and turns every Graph
 // error into the domain's GraphFailure (a 401/403 naming the permission the app lacks).
-import type { AccessToken, TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { Client, ResponseType, RetryHandlerOptions, type GraphRequest } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { Agent } from 'undici';
 import type { SubscribedSkuFacts } from '../domain/catalog';
 import { classifyGraphError, missingPermissionMessage, type AssignOptions, type DirectoryUser, type GraphFailure, type GraphOperation, type GraphResult, type LicensingDirectory, type PhoneNumberDirectory } from '../domain/directory';
 import type { AssignedLicence, AssignedPlan, LicenceAddition, LicenceAssignment } from '../domain/holdings';
-import { isFinished, type HeldNumber, type NumberOrder, type NumberRequest, type NumberType, type TeamsNumber } from '../domain/phone-numbers';
+import { isFinished, userAssignable, type HeldNumber, type NumberOrder, type NumberRequest, type NumberType, type TeamsNumber } from '../domain/phone-numbers';
 import { eachAtMost } from './at-once';
 
 /** The token scope of the Graph cloud at this base URL: each national cloud has its own (learn.microsoft.com/graph/deployments). */
@@ -24,7 +24,7 @@ const USER_SELECT = 'id,userPrincipalName,userType,usageLocation,assignedLicense
 export interface GraphAdapterOptions {
   readonly baseUrl: string;
   readonly credential: TokenCredential;
-  /** PEM of an extra CA to trust (a TLS-inspecting proxy, or the local simulator). */
+  /** PEM of an extra CA to trust (a TLS-inspecting proxy, or the local stack's). */
   readonly extraCaPem?: string | undefined;
   /** The app's own write budget per second (Graph allows 3,000 writes per 150 s per app and tenant). */
   readonly writesPerSecond?: number;
@@ -83,13 +83,6 @@ class WritePacer {
     const slot = Math.max(now, this.next);
     this.next = slot + 1000 / this.perSecond;
     if (slot > now) await this.sleep(slot - now);
-  }
-}
-
-/** A token credential for the local Graph simulator, which checks only that a bearer token is present. */
-export class SimulatorTokenCredential implements TokenCredential {
-  async getToken(): Promise<AccessToken> {
-    return { token: 'local-simulator-token', expiresOnTimestamp: Date.now() + 3_600_000 };
   }
 }
 
@@ -201,13 +194,15 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
   }
 
   async listFreeNumbers(numberType: NumberType, isoCountryCode: string, limit: number): Promise<GraphResult<TeamsNumber[]>> {
-    const filter = `assignmentStatus eq 'unassigned' and numberType eq '${numberType}' and isoCountryCode eq '${odataString(isoCountryCode)}'`;
+    // Only numbers a user may have: the list page's example for user numbers filters on capabilities
+    // (`capabilities/any(c:c eq 'userAssignment')`), and an activation or update still pending or failed is not ready.
+    const filter = `assignmentStatus eq 'unassigned' and numberType eq '${numberType}' and isoCountryCode eq '${odataString(isoCountryCode)}' and activationState eq 'activated' and capabilities/any(c:c eq 'userAssignment')`;
     const out: TeamsNumber[] = [];
     // Paged with $skip, the only paging the docs describe; a short page is the last one.
     for (let skip = 0; out.length < limit; skip += NUMBERS_PAGE) {
       const page = await this.numbersPage(filter, NUMBERS_PAGE, skip);
       if (!page.ok) return page;
-      out.push(...page.value.filter((n) => n.assignmentStatus === 'unassigned'));
+      out.push(...page.value.filter((n) => n.assignmentStatus === 'unassigned' && userAssignable(n)));
       if (page.value.length < NUMBERS_PAGE) break;
     }
     return { ok: true, value: out.slice(0, limit) };
@@ -344,8 +339,15 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
 
 /** A 401/403 says which permission the app lacks, so that the report and the flag can tell an admin what to grant. */
 function namePermission(operation: GraphOperation, f: GraphFailure): GraphFailure {
-  return f.reason === 'forbidden' ? { ...f, message: missingPermissionMessage(operation, f.status, f.message) } : f;
+  return f.reason === 'forbidden' && f.code !== SIGN_IN_FAILED ? { ...f, message: missingPermissionMessage(operation, f.status, f.message) } : f;
 }
+
+const SIGN_IN_FAILED = 'SignInFailed';
+/**
+ * The identity platform's answers that no retry changes: a wrong secret or certificate, an unknown app, tenant or
+ * resource (OAuth error codes with an AADSTS code: learn.microsoft.com/entra/identity-platform/reference-error-codes).
+ */
+const SIGN_IN_REFUSED = /\b(invalid_client|unauthorized_client|invalid_grant|invalid_resource|invalid_request|invalid_scope)\b[\s\S]*AADSTS\d+/;
 
 interface UserBody {
   id?: string;
@@ -426,6 +428,7 @@ export function numberAssignments(raw: unknown): TeamsNumber[] | undefined {
         assignmentTargetId: text(o['assignmentTargetId']),
         activationState: text(o['activationState']),
         locationId: text(o['locationId']),
+        capabilities: Array.isArray(o['capabilities']) ? (o['capabilities'] as unknown[]).filter((c): c is string => typeof c === 'string') : [],
       },
     ];
   });
@@ -522,6 +525,10 @@ export function toFailure(e: unknown): GraphFailure {
   const err = e as { statusCode?: number; code?: string; message?: string; headers?: Headers; body?: unknown; name?: string };
   const status = typeof err?.statusCode === 'number' && err.statusCode > 0 ? err.statusCode : 0;
   let message = typeof err?.message === 'string' ? err.message : String(e);
+  // The credential could not get a token at all: Graph never saw the request, and retrying cannot help.
+  if (status === 0 && SIGN_IN_REFUSED.test(message)) {
+    return { ok: false, status: 0, code: SIGN_IN_FAILED, reason: 'forbidden', transient: false, message: `the app could not sign in for a Graph token; check its sign-in settings (AZURE_TENANT_ID, AZURE_CLIENT_ID and its secret or certificate, AZURE_AUTHORITY_HOST) or its managed identity. Entra ID said: ${message.slice(0, 800)}` };
+  }
   let code = typeof err?.code === 'string' ? err.code : status === 0 ? 'NetworkError' : '';
   if (status === 0 && !/^(NetworkError)$/.test(code)) code = 'NetworkError';
   if (typeof err?.body === 'string' && err.body.startsWith('{')) {

@@ -114,9 +114,14 @@ export const GRAPH_PERMISSIONS: Readonly<Record<GraphOperation, { readonly reque
   },
 };
 
-/** The sentence a report and a flag carry when Graph refuses a call for lack of permission. */
+/**
+ * The sentence a report and a flag carry when Graph refuses a call: for lack of permission (403), or because it did
+ * not accept the token at all (401 InvalidAuthenticationToken: expired, or issued for another resource or tenant),
+ * which no permission fixes.
+ */
 export function missingPermissionMessage(operation: GraphOperation, status: number, graphMessage: string): string {
   const p = GRAPH_PERMISSIONS[operation];
+  if (status === 401) return `Graph answered 401 to ${p.request}: it did not accept the app's token (expired, or issued for another resource or tenant); check the app's sign-in (its identity, tenant and Graph cloud). Graph said: ${graphMessage}`;
   const which = p.permissions.length === 1 ? `the application permission ${p.permissions[0]!}` : `one of the application permissions ${p.permissions.join(', ')}`;
   return `Graph answered ${status} to ${p.request}: the app's identity needs ${which}, with admin consent (${p.doc}). Graph said: ${graphMessage}`;
 }

@@ -58,6 +58,8 @@ export const ADVISORIES = {
   licensed_by_group: 'A licence of the row comes only from a group the user belongs to: it goes away if the user leaves the group.',
   group_licence_error: 'A group assignment of a licence of the row is in an error state; the message names the group and the error.',
   plans_enabled: 'Service plans the row needs were switched off in a licence the user holds; they were switched on, the other disabled plans kept.',
+  direct_beside_group:
+    'Service plans the row needs were switched off in a licence the user has only through a group: the same product was assigned to the user directly with them switched on (DIALTONE_DIRECT_FOR_GROUP_PLANS); a direct and a group licence of one product use one seat, and the direct one stays if the user leaves the group.',
   number_kept: 'The user already had a primary phone number in Teams; it was kept and no other number was assigned.',
   already_covered: 'A licence of the row was not bought: the user\'s licences already give what it stands for; the message names the licence that does.',
   teams_beside_suite: 'The user\'s suite qualifies but has no Teams ("no Teams" suite): the Teams licence sold beside such suites was bought instead of another suite.',

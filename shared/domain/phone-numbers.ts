@@ -63,6 +63,20 @@ export interface TeamsNumber {
   readonly assignmentTargetId: string | null;
   readonly activationState: string | null;
   readonly locationId: string | null;
+  /**
+   * What the number may be assigned to (numberassignment.md: userAssignment, conferenceAssignment,
+   * voiceApplicationAssignment, …); empty when Graph did not say.
+   */
+  readonly capabilities: readonly string[];
+}
+
+/**
+ * Whether a number may go to a user: its capabilities include userAssignment and it is activated (the list page's
+ * example for user numbers filters `capabilities/any(c:c eq 'userAssignment')`; a number whose activation or update is
+ * pending or failed is not ready to assign).
+ */
+export function userAssignable(n: Pick<TeamsNumber, 'capabilities' | 'activationState'>): boolean {
+  return n.capabilities.includes('userAssignment') && (n.activationState === null || n.activationState === 'activated');
 }
 
 /** Where an assignNumber order stands (telephoneNumberLongRunningOperation.status and the number's statusDetail). */
@@ -152,6 +166,8 @@ export const NUMBER_MESSAGES = {
     `licences assigned and Teams shows the calling plan, but ${telephoneNumber} belongs to another user; give the row a free number (or leave it out with DIALTONE_PHONE_NUMBERS=pool), or unassign it from the other user first, then send the row again`,
   notInTenant: (telephoneNumber: string) =>
     `licences assigned and Teams shows the calling plan, but the tenant has no number ${telephoneNumber}; acquire or port it (Teams admin center, Voice > Phone numbers), or correct the row, then send it again`,
+  notForUsers: (telephoneNumber: string, capabilities: readonly string[], activationState: string | null) =>
+    `licences assigned and Teams shows the calling plan, but ${telephoneNumber} cannot be assigned to a user (${capabilities.includes('userAssignment') ? `its activation state is ${activationState ?? 'unknown'}` : `it is for ${capabilities.length > 0 ? capabilities.join(', ') : 'no assignment'} only`}); give the row a user number (Teams admin center, Voice > Phone numbers), then send it again`,
   failed: (telephoneNumber: string, detail: string) =>
     `licences assigned and Teams shows the calling plan, but assigning ${telephoneNumber} failed: ${detail}; fix what Teams says, then assign the number in the Teams admin center or send the row again`,
 } as const;

@@ -188,6 +188,11 @@ export interface PlanOptions {
   readonly setUsageLocation?: boolean;
   /** Whether rows get phone numbers (DIALTONE_PHONE_NUMBERS, default `row`) and the profiles that set their own. */
   readonly phoneNumbers?: { readonly policy: PhoneNumberPolicy; readonly byProfile: ReadonlyMap<string, PhoneNumberPolicy> };
+  /**
+   * DIALTONE_DIRECT_FOR_GROUP_PLANS: a needed plan switched off in a licence the user has only through a group is
+   * switched on by assigning the same product directly (no extra seat); default false (the row fails plan_disabled).
+   */
+  readonly directForGroupPlans?: boolean;
 }
 
 /** Why a user without a usage location cannot be licensed when the deployment does not set usage locations. */
@@ -317,8 +322,15 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
     if (h.kind === 'suspended') {
       return failed('plan_disabled', `${where}: ${h.plans.join(', ')} of ${sku.partNumber} is ${h.status} for this user (its subscription is not active); renew the subscription or use another SKU that carries it`);
     }
-    if (h.kind === 'disabled' && !h.direct) {
-      return failed('plan_disabled', `${where}: ${h.plans.join(', ')} is switched off in ${sku.partNumber}, which the user has only through group ${h.groups.join(', ')}; switch it on in the group's licence (a licence inherited from a group cannot be changed on the user)`);
+    if (h.kind === 'disabled' && !h.direct && !options.directForGroupPlans) {
+      // Microsoft's group licensing docs (licensing-group-advanced.md, "Direct licenses coexist with group licenses"): an
+      // inherited licence cannot be changed on the user, but the same product may be assigned directly beside it to
+      // enable more of its services for that user alone, and several licences of one product use one seat; or the
+      // user joins another group whose licence enables them.
+      return failed(
+        'plan_disabled',
+        `${where}: ${h.plans.join(', ')} is switched off in ${sku.partNumber}, which the user has only through group ${h.groups.join(', ')}, and a licence inherited from a group cannot be changed on the user. Assign ${sku.partNumber} to the user directly as well, with ${h.plans.join(', ')} switched on (a direct and a group licence of one product use one seat; DIALTONE_DIRECT_FOR_GROUP_PLANS=true lets dialtone do this), or add the user to a group whose ${sku.partNumber} licence switches it on; then send the row again`,
+      );
     }
   }
   if ((missing.length > 0 || enable.length > 0) && !effectiveLocation) {
@@ -346,6 +358,7 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
     }
   } else if (rowCaps.has('callingPlan')) advisories.push('next_step_phone_number');
   if (enable.length > 0) advisories.push('plans_enabled');
+  if (holdings.some((x) => x.h.kind === 'disabled' && !x.h.direct)) advisories.push('direct_beside_group');
   if (holdings.some((x) => x.h.kind === 'held' && x.h.byGroupOnly)) advisories.push('licensed_by_group');
   const groupErrors: GroupLicenceError[] = holdings.flatMap((x) => (x.h.kind === 'held' || x.h.kind === 'missing' ? [...x.h.groupErrors] : []));
   if (groupErrors.length > 0) advisories.push('group_licence_error');

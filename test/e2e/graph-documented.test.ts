@@ -118,7 +118,9 @@ describe('Graph as documented, end to end', () => {
   });
 
   it('a 403 from Graph at the start of a batch names the missing permission in the report error and in each flag', async () => {
+    // A token carries the roles granted when it was issued: the app's next sign-in (a new instance) gets the new grant.
     stack.sim.permissions = ['User.Read.All', 'User.ReadWrite.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All'];
+    await stack.crashAndRestartHost();
     try {
       expect((await postBatch(stack, { batchId: 'start-403', users: [{ userPrincipalName: 'start403@contoso.com' }] })).status).toBe(202);
       const report = await waitForReport(stack, 'start-403');
@@ -126,6 +128,7 @@ describe('Graph as documented, end to end', () => {
       expect(outcomesByUpn(report)).toEqual({ 'start403@contoso.com': 'failed/forbidden' });
     } finally {
       stack.sim.permissions = undefined;
+      await stack.crashAndRestartHost();
     }
     const queue = QueueServiceClient.fromConnectionString(stack.azurite.connectionString).getQueueClient('license-flags');
     const messages: { subject: string; body: { batchId: string; reason: string; message: string } }[] = [];

@@ -2,9 +2,9 @@
 import { SkipAheadClock } from '../../local/clock';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
-import { GraphLicensingDirectory, MAX_RETRY_AFTER_SECONDS, SimulatorTokenCredential } from '../../shared/adapters/graph';
+import { GraphLicensingDirectory, MAX_RETRY_AFTER_SECONDS } from '../../shared/adapters/graph';
 import type { GraphFailure, GraphResult } from '../../shared/domain/directory';
-import { simulatorWithAdapter } from '../support/graph';
+import { simCredential, simulatorWithAdapter } from '../support/graph';
 import { skuIdOf } from '../support/tenant';
 
 const tenant: TenantFile = {
@@ -182,7 +182,7 @@ describe('Graph adapter against the simulator', () => {
     const { sim: vsim } = await simulatorWithAdapter({ tenant, clock: vclock });
     const waiters: { at: number; release: () => void }[] = [];
     try {
-      const paced = new GraphLicensingDirectory({ baseUrl: vsim.url, credential: new SimulatorTokenCredential(), extraCaPem: vsim.caPem, now: vclock.now, sleep: (ms) => new Promise<void>((release) => waiters.push({ at: virtual + ms, release })) });
+      const paced = new GraphLicensingDirectory({ baseUrl: vsim.url, credential: simCredential(vsim), extraCaPem: vsim.caPem, now: vclock.now, sleep: (ms) => new Promise<void>((release) => waiters.push({ at: virtual + ms, release })) });
       const read = await paced.readUsers(Array.from({ length: 45 }, (_, i) => `bulk${i}@contoso.com`));
       const bulk = [...read.values()].map((r) => (r.ok ? r.value.id : ''));
       const writes = () => vsim.record.byKind.patchUser + vsim.record.byKind.assignLicense;

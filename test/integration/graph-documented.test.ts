@@ -5,7 +5,7 @@ import type { GraphSimulator } from '../../local/graph-sim/server';
 import { planId, type TenantFile } from '../../local/graph-sim/tenant';
 import { teamsFeatures, type GraphLicensingDirectory } from '../../shared/adapters/graph';
 import type { GraphFailure, GraphResult } from '../../shared/domain/directory';
-import { graphDoc, simulatorWithAdapter } from '../support/graph';
+import { adapterFor, appToken, graphDoc, simulatorWithAdapter } from '../support/graph';
 import { skuIdOf } from '../support/tenant';
 
 const doc = graphDoc;
@@ -57,10 +57,17 @@ async function user(upn: string) {
   if (!r?.ok) throw new Error(`no user ${upn}`);
   return r.value;
 }
+const tokens = new WeakMap<GraphSimulator, Promise<string>>();
+/** The simulator's app-only token, fetched once per simulator. */
+function tokenFor(s: GraphSimulator): Promise<string> {
+  if (!tokens.has(s)) tokens.set(s, appToken(s));
+  return tokens.get(s)!;
+}
+
 async function raw(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const agent = new Agent({ connect: { ca: sim.caPem } });
   try {
-    const res = await fetch(`${sim.url}${path}`, { method, dispatcher: agent, headers: { authorization: 'Bearer x', 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const res = await fetch(`${sim.url}${path}`, { method, dispatcher: agent, headers: { authorization: `Bearer ${await tokenFor(sim)}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   } finally {
@@ -101,11 +108,15 @@ describe('2. Teams read refusals', () => {
 
 describe('3. permissions', () => {
   it('a 403 from Graph names the permission the call needs, as the docs list it', async () => {
+    // A token carries the roles granted when it was issued: each grant below is read by a newly signed-in adapter.
     sim.permissions = ['User.ReadWrite.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All'];
+    graph = adapterFor(sim, { writesPerSecond: 100_000 });
     const skus = failure(await graph.listSubscribedSkus());
     expect(skus).toMatchObject({ reason: 'forbidden', status: 403, code: 'Authorization_RequestDenied' });
     expect(skus.message).toMatch(/GET \/subscribedSkus: the app's identity needs one of the application permissions LicenseAssignment\.Read\.All, Organization\.Read\.All, Directory\.Read\.All/);
     sim.permissions = ['Organization.Read.All'];
+    expect(failure(await graph.listSubscribedSkus()).status).toBe(403);
+    graph = adapterFor(sim, { writesPerSecond: 100_000 });
     expect((await graph.listSubscribedSkus()).ok).toBe(true);
     const read = failure((await graph.readUsers(['adele@contoso.com'])).get('adele@contoso.com'));
     expect(read.message).toMatch(/GET \/users\/\{id\}: the app's identity needs one of the application permissions User\.Read\.All/);
@@ -219,7 +230,7 @@ describe('8. the Teams service limit', () => {
       still.t += 2_000;
       const agent = new Agent({ connect: { ca: s.sim.caPem } });
       const batch = async () => {
-        const res = await fetch(`${s.sim.url}/v1.0/$batch`, { method: 'POST', dispatcher: agent, headers: { authorization: 'Bearer x', 'content-type': 'application/json' }, body: JSON.stringify({ requests: userIds.slice(0, 20).map((id, i) => ({ id: String(i), method: 'GET', url: `/admin/teams/userConfigurations/${id}` })) }) });
+        const res = await fetch(`${s.sim.url}/v1.0/$batch`, { method: 'POST', dispatcher: agent, headers: { authorization: `Bearer ${await tokenFor(s.sim)}`, 'content-type': 'application/json' }, body: JSON.stringify({ requests: userIds.slice(0, 20).map((id, i) => ({ id: String(i), method: 'GET', url: `/admin/teams/userConfigurations/${id}` })) }) });
         return ((await res.json()) as { responses: { status: number; headers: Record<string, string> }[] }).responses;
       };
       const first = await batch();

@@ -6,6 +6,7 @@ import { Agent, fetch } from 'undici';
 import { SkipAheadClock } from '../../local/clock';
 import { startGraphSimulator, type GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
+import { appToken, simCredential } from '../support/graph';
 import { skuIdOf } from '../support/tenant';
 
 const DIR = join(__dirname, '..', 'fixtures', 'graph-errors');
@@ -38,9 +39,11 @@ const tenant: TenantFile = {
 
 let sim: GraphSimulator;
 let agent: Agent;
+let token: string;
 beforeAll(async () => {
   sim = await startGraphSimulator({ tenant, clock: new SkipAheadClock() });
   agent = new Agent({ connect: { ca: sim.caPem } });
+  token = await appToken(sim);
 });
 afterAll(async () => {
   await sim.close();
@@ -52,25 +55,49 @@ interface Answer {
   error: { code: string; message: string };
 }
 async function call(method: string, path: string, body?: unknown, auth = true): Promise<Answer> {
-  const res = await fetch(`${sim.url}${path}`, { method, dispatcher: agent, headers: { ...(auth ? { authorization: 'Bearer x' } : {}), 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
+  const res = await fetch(`${sim.url}${path}`, { method, dispatcher: agent, headers: { ...(auth ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
   return { status: res.status, error: ((await res.json()) as { error: Answer['error'] }).error };
 }
 const assign = (user: string, add: string[], remove: string[] = []) => call('POST', `/v1.0/users/${user}/assignLicense`, { addLicenses: add.map((skuId) => ({ skuId, disabledPlans: [] })), removeLicenses: remove });
-const userId = async (upn: string) => ((await (await fetch(`${sim.url}/v1.0/users/${upn}`, { dispatcher: agent, headers: { authorization: 'Bearer x' } })).json()) as { id: string }).id;
+const userId = async (upn: string) => ((await (await fetch(`${sim.url}/v1.0/users/${upn}`, { dispatcher: agent, headers: { authorization: `Bearer ${token}` } })).json()) as { id: string }).id;
 async function batchItem(requests: unknown[], id: string): Promise<Answer> {
-  const res = await fetch(`${sim.url}/v1.0/$batch`, { method: 'POST', dispatcher: agent, headers: { authorization: 'Bearer x', 'content-type': 'application/json' }, body: JSON.stringify({ requests }) });
+  const res = await fetch(`${sim.url}/v1.0/$batch`, { method: 'POST', dispatcher: agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ requests }) });
   const item = ((await res.json()) as { responses: { id: string; status: number; body: { error: Answer['error'] } }[] }).responses.find((r) => r.id === id)!;
   return { status: item.status, error: item.body.error };
+}
+
+/** Calls with another bearer token for a while. */
+async function withToken<T>(other: string, f: () => Promise<T>): Promise<T> {
+  const saved = token;
+  token = other;
+  try {
+    return await f();
+  } finally {
+    token = saved;
+  }
 }
 
 /** How to make the simulator produce each error. */
 const PRODUCERS: Record<string, () => Promise<Answer>> = {
   'no-token': () => call('GET', '/v1.0/subscribedSkus', undefined, false),
-  'invalid-audience': async () => call('GET', `/v1.0/admin/teams/userConfigurations/${await userId('badaudience@contoso.com')}`),
+  // A token the authority issued for another resource (Azure Storage), sent to Graph.
+  'invalid-audience': async () => withToken((await simCredential(sim).getToken('https://storage.azure.com/.default'))!.token, () => call('GET', '/v1.0/subscribedSkus')),
+  // The tenant file's teamsReadStatus 401 answers the same.
+  'invalid-audience-teams': async () => call('GET', `/v1.0/admin/teams/userConfigurations/${await userId('badaudience@contoso.com')}`),
+  // A token whose lifetime has passed by Graph's clock.
+  'expired-token': async () => {
+    sim.tokenClockAheadMs = 2 * 3_600_000;
+    try {
+      return await call('GET', '/v1.0/subscribedSkus');
+    } finally {
+      sim.tokenClockAheadMs = 0;
+    }
+  },
+  // The grant changes for tokens issued after it: a new token without any permission subscribedSkus accepts.
   'directory-forbidden': async () => {
     sim.permissions = ['User.Read.All'];
     try {
-      return await call('GET', '/v1.0/subscribedSkus');
+      return await withToken(await appToken(sim), () => call('GET', '/v1.0/subscribedSkus'));
     } finally {
       sim.permissions = undefined;
     }

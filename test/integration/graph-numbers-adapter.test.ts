@@ -21,6 +21,11 @@ const tenant: TenantFile = {
   numbers: [
     ...Array.from({ length: 1500 }, (_, i) => ({ telephoneNumber: `+1206${String(i).padStart(7, '0')}`, numberType: 'callingPlan' as const, isoCountryCode: 'US', assignedTo: i === 0 ? 'live@contoso.com' : null })),
     { telephoneNumber: '+442079460001', numberType: 'callingPlan', isoCountryCode: 'GB' },
+    // Canadian numbers: only the last may go to a user (capabilities and activation state, as Graph names them).
+    { telephoneNumber: '+16135550100', numberType: 'callingPlan', isoCountryCode: 'CA', capabilities: ['conferenceAssignment'] },
+    { telephoneNumber: '+16135550101', numberType: 'callingPlan', isoCountryCode: 'CA', capabilities: ['voiceApplicationAssignment'] },
+    { telephoneNumber: '+16135550102', numberType: 'callingPlan', isoCountryCode: 'CA', activationState: 'updatePending' },
+    { telephoneNumber: '+16135550103', numberType: 'callingPlan', isoCountryCode: 'CA', capabilities: ['conferenceAssignment', 'userAssignment'] },
   ],
 };
 
@@ -45,7 +50,7 @@ describe('Graph adapter: Teams phone numbers against the simulator', () => {
   it('lists free numbers of a type and country, paging past 1,000 with $skip, and finds one number', async () => {
     const free = value(await graph.listFreeNumbers('callingPlan', 'US', 1400));
     expect(free).toHaveLength(1400);
-    expect(free[0]).toEqual({ telephoneNumber: '+12060000001', numberType: 'callingPlan', isoCountryCode: 'US', assignmentStatus: 'unassigned', assignmentTargetId: null, activationState: 'activated', locationId: null });
+    expect(free[0]).toEqual({ telephoneNumber: '+12060000001', numberType: 'callingPlan', isoCountryCode: 'US', assignmentStatus: 'unassigned', assignmentTargetId: null, activationState: 'activated', locationId: null, capabilities: ['userAssignment'] });
     expect(new Set(free.map((n) => n.telephoneNumber)).size).toBe(1400);
     expect(sim.record.byKind.listNumbers).toBe(2);
     expect(value(await graph.listFreeNumbers('callingPlan', 'GB', 10)).map((n) => n.telephoneNumber)).toEqual(['+442079460001']);
@@ -54,6 +59,16 @@ describe('Graph adapter: Teams phone numbers against the simulator', () => {
     expect(value(await graph.findNumber('+19999999999'))).toBeNull();
     // A quote in a value cannot end the OData literal.
     expect(value(await graph.findNumber("+1' or numberType eq 'callingPlan"))).toBeNull();
+  });
+
+  it("lists as free only numbers a user may have: userAssignment among their capabilities and activated, as the list page's example filters", async () => {
+    const free = value(await graph.listFreeNumbers('callingPlan', 'CA', 10));
+    expect(free.map((n) => [n.telephoneNumber, n.capabilities])).toEqual([['+16135550103', ['conferenceAssignment', 'userAssignment']]]);
+    // The conference-only number is still found by its number, with what it may be assigned to.
+    expect(value(await graph.findNumber('+16135550100'))).toMatchObject({ capabilities: ['conferenceAssignment'], activationState: 'activated' });
+    // And Teams refuses to give it to a user.
+    const order = value(await graph.assignNumber({ telephoneNumber: '+16135550100', userId: await idOf('live@contoso.com'), numberType: 'callingPlan' }));
+    expect(order).toMatchObject({ status: 'failed', detail: expect.stringMatching(/cannot be assigned to a user/) });
   });
 
   it('assigns a number, follows its operation to the end, sets the emergency location, and reads it back from Teams', async () => {

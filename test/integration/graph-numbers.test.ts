@@ -5,6 +5,7 @@ import { Agent, fetch } from 'undici';
 import type { Clock } from '../../local/clock';
 import { startGraphSimulator, type GraphSimulator, type SimulatorOptions } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
+import { appToken } from '../support/graph';
 
 const BASE = '/v1.0/admin/teams/telephoneNumberManagement';
 const LOCATION = '93cb8a70-b4af-41df-9928-d07607e21776';
@@ -46,16 +47,19 @@ let sim: GraphSimulator;
 let clock: ManualClock;
 let agent: Agent;
 
+let token: string;
+
 async function start(options: Partial<SimulatorOptions> = {}): Promise<void> {
   sim = await startGraphSimulator({ tenant, clock, ...options });
   agent = new Agent({ connect: { ca: sim.caPem } });
+  token = await appToken(sim);
 }
 
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(path.startsWith('https:') ? path : `${sim.url}${path}`, {
     method,
     dispatcher: agent,
-    headers: { authorization: 'Bearer x', 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();

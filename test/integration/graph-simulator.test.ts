@@ -4,7 +4,7 @@ import { Agent, fetch } from 'undici';
 import { SkipAheadClock } from '../../local/clock';
 import { startGraphSimulator, type GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
-import { graphDoc } from '../support/graph';
+import { appToken, graphDoc } from '../support/graph';
 import { skuIdOf } from '../support/tenant';
 
 const doc = graphDoc;
@@ -30,12 +30,13 @@ const tenant: TenantFile = {
 let sim: GraphSimulator;
 let clock: SkipAheadClock;
 let agent: Agent;
+let token: string;
 
 async function call(method: string, path: string, body?: unknown, auth = true): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${sim.url}${path}`, {
     method,
     dispatcher: agent,
-    headers: { ...(auth ? { authorization: 'Bearer x' } : {}), 'content-type': 'application/json' },
+    headers: { ...(auth ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -47,6 +48,7 @@ beforeEach(async () => {
   clock = new SkipAheadClock();
   sim = await startGraphSimulator({ tenant, clock });
   agent = new Agent({ connect: { ca: sim.caPem } });
+  token = await appToken(sim);
 });
 afterEach(async () => {
   await sim.close();

@@ -1,4 +1,4 @@
-import { ConfigError, DEVELOPMENT_STORAGE, GRAPH_CLOUD_HOSTS, SETTING_NAMES, loadConfig, loadConsoleSettings } from '../../shared/adapters/config';
+import { APP_REGISTRATION_SETTINGS, ConfigError, DEVELOPMENT_STORAGE, GRAPH_CLOUD_HOSTS, SETTING_NAMES, loadConfig, loadConsoleSettings } from '../../shared/adapters/config';
 
 const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 
@@ -49,11 +49,12 @@ describe('configuration', () => {
       DIALTONE_EXTRA_ROW_SKUS: 'mcostandard, Microsoft_Teams_EEA_New',
       DIALTONE_LOCAL_RUNTIME: 'true',
       DIALTONE_PHONE_NUMBERS: 'pool',
+      DIALTONE_DIRECT_FOR_GROUP_PLANS: 'true',
     };
     // The admin console's settings are read on their own (loadConsoleSettings), but they are settings all the same.
     const consoleSettings = { DIALTONE_CONSOLE_ROLE: 'Telephony.Admin', DIALTONE_CONSOLE_GROUP: '0f6b1e4c-1b3a-4d5e-9f00-123456789abc', DIALTONE_CONSOLE_CALLER: 'admins' };
     const byConnectionString = { ServiceBusConnection: 'Endpoint=sb://contoso-sb.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=x', AzureWebJobsStorage: 'UseDevelopmentStorage=true', DIALTONE_SET_USAGE_LOCATION: 'false', DIALTONE_CALLBACK_HOSTS: 'API.hr.example.com, hooks.example.net:8443', DIALTONE_CALLBACK_SECRET: 's'.repeat(40) };
-    expect(new Set([...Object.keys(byIdentity), ...Object.keys(consoleSettings), ...Object.keys(byConnectionString)])).toEqual(new Set(SETTING_NAMES));
+    expect(new Set([...Object.keys(byIdentity), ...Object.keys(consoleSettings), ...Object.keys(byConnectionString), ...APP_REGISTRATION_SETTINGS])).toEqual(new Set(SETTING_NAMES));
     expect(loadConsoleSettings(consoleSettings)).toEqual({ signInEnabled: false, role: 'Telephony.Admin', group: '0f6b1e4c-1b3a-4d5e-9f00-123456789abc', caller: 'admins' });
 
     // An integration's own callback secret: a setting named after it (DIALTONE_CALLBACK_SECRET_<NAME>).
@@ -61,12 +62,13 @@ describe('configuration', () => {
     const { profiles, callers, profilePhoneNumbers, ...rest } = c;
     expect(rest).toEqual({
       graphBaseUrl: 'https://127.0.0.1:8443',
-      graphIsLocalSimulator: true,
+      graphSignIn: { kind: 'managedIdentity', clientId: 'mi-client-id' },
       graphExtraCaPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
       managedIdentityClientId: 'mi-client-id',
       deadlineHours: 12,
       defaultUsageLocation: 'GB',
       setUsageLocation: true,
+      directForGroupPlans: true,
       defaultProfile: 'sales',
       chunkSize: 50,
       assignParallelism: 7,
@@ -179,7 +181,7 @@ describe('configuration', () => {
 
     it.each(['https://graph.microsoft.com', 'https://graph.microsoft.us/', 'https://dod-graph.microsoft.us', 'https://microsoftgraph.chinacloudapi.cn'])('accepts the national cloud root %s (with numbering off outside the global service)', (url) => {
       const c = loadConfig({ ...base, DIALTONE_GRAPH_BASE_URL: url, DIALTONE_PHONE_NUMBERS: 'off' });
-      expect([c.graphBaseUrl, c.graphIsLocalSimulator]).toEqual([url.replace(/\/$/, ''), false]);
+      expect(c.graphBaseUrl).toBe(url.replace(/\/$/, ''));
     });
 
     it.each(['https://graph.microsoft.us', 'https://dod-graph.microsoft.us', 'https://microsoftgraph.chinacloudapi.cn'])('refuses to start with numbering on in %s, where Graph has no number APIs, naming the setting and the profile', (url) => {
@@ -219,8 +221,52 @@ describe('configuration', () => {
 
     it('accepts loopback only with DIALTONE_GRAPH_ALLOW_LOOPBACK=true, and refuses a value that is not a boolean', () => {
       expect(problemsOf({ DIALTONE_GRAPH_BASE_URL: 'https://localhost:9', DIALTONE_GRAPH_ALLOW_LOOPBACK: 'false' })).toHaveLength(1);
-      expect(loadConfig({ ...base, DIALTONE_GRAPH_BASE_URL: 'https://localhost:9', DIALTONE_GRAPH_ALLOW_LOOPBACK: 'true' }).graphIsLocalSimulator).toBe(true);
+      expect(loadConfig({ ...base, DIALTONE_GRAPH_BASE_URL: 'https://localhost:9', DIALTONE_GRAPH_ALLOW_LOOPBACK: 'true' }).graphBaseUrl).toBe('https://localhost:9');
       expect(problemsOf({ DIALTONE_GRAPH_ALLOW_LOOPBACK: 'yes' })).toEqual(['DIALTONE_GRAPH_ALLOW_LOOPBACK: must be true or false']);
+    });
+  });
+
+  describe('Graph sign-in: the managed identity, or an app registration at an Entra authority', () => {
+    const tenantId = '0f6b1e4c-1b3a-4d5e-9f00-123456789abc';
+    const registration = { AZURE_TENANT_ID: tenantId, AZURE_CLIENT_ID: 'app-id', AZURE_CLIENT_SECRET: 'sec' };
+    const problemsOf = (env: Record<string, string>): string[] => {
+      try {
+        loadConfig({ ...base, ...env }, () => {
+          throw new Error('no such file');
+        });
+        return [];
+      } catch (e) {
+        return [...(e as ConfigError).problems];
+      }
+    };
+
+    it('uses the managed identity when no secret or certificate is set', () => {
+      expect(loadConfig({ ...base, AZURE_CLIENT_ID: 'mi' })).toMatchObject({ graphSignIn: { kind: 'managedIdentity', clientId: 'mi' }, managedIdentityClientId: 'mi' });
+    });
+
+    it("signs in as an app registration at Microsoft's authority by default, with instance discovery", () => {
+      const c = loadConfig({ ...base, ...registration });
+      expect(c.graphSignIn).toEqual({ kind: 'appRegistration', tenantId, clientId: 'app-id', secret: 'sec', authorityHost: 'https://login.microsoftonline.com', instanceDiscovery: true });
+      expect(c.managedIdentityClientId).toBeUndefined();
+      expect(loadConfig({ ...base, ...registration, AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us/' }).graphSignIn).toMatchObject({ authorityHost: 'https://login.microsoftonline.us', instanceDiscovery: true });
+    });
+
+    it('takes a loopback authority only on the local runtime, and then without instance discovery', () => {
+      const local = { ...base, ...registration, AZURE_AUTHORITY_HOST: 'https://127.0.0.1:8443' };
+      expect(problemsOf(local)).toEqual([expect.stringMatching(/^AZURE_AUTHORITY_HOST: 127\.0\.0\.1:8443 is not a Microsoft Entra authority/)]);
+      expect(loadConfig({ ...local, DIALTONE_GRAPH_ALLOW_LOOPBACK: 'true' }).graphSignIn).toMatchObject({ authorityHost: 'https://127.0.0.1:8443', instanceDiscovery: false });
+    });
+
+    it('names every setting that does not fit', () => {
+      expect(problemsOf({ AZURE_CLIENT_SECRET: 's', AZURE_CLIENT_CERTIFICATE_PATH: '/nope.pem', AZURE_AUTHORITY_HOST: 'https://login.evil.example/tenant' })).toEqual([
+        'AZURE_CLIENT_CERTIFICATE_PATH: cannot read /nope.pem',
+        'AZURE_CLIENT_SECRET: set either it or AZURE_CLIENT_CERTIFICATE_PATH, not both',
+        'AZURE_TENANT_ID: an app registration (AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH) needs its tenant id',
+        'AZURE_CLIENT_ID: an app registration (AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH) needs its application (client) id',
+        'AZURE_AUTHORITY_HOST: must be a bare https://host, the authority without the tenant',
+      ]);
+      expect(problemsOf({ AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.com' })).toEqual(['AZURE_AUTHORITY_HOST: is set, but neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is; a managed identity needs no authority']);
+      expect(problemsOf({ AZURE_TENANT_ID: 'contoso' })).toEqual(['AZURE_TENANT_ID: must be the tenant id (a GUID)']);
     });
   });
 

@@ -134,7 +134,7 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
     };
     for (const [k, v] of Object.entries(settingsOf())) env[k] = v.startsWith('[') ? (placeholders[k] ?? 'x') : v;
     const config = loadConfig(env);
-    expect(config).toMatchObject({ graphBaseUrl: 'https://graph.microsoft.com', graphIsLocalSimulator: false, taskHub: 'dialtone', serviceBus: { fullyQualifiedNamespace: 'sb-x.servicebus.windows.net' } });
+    expect(config).toMatchObject({ graphBaseUrl: 'https://graph.microsoft.com', graphSignIn: { kind: 'managedIdentity' }, taskHub: 'dialtone', serviceBus: { fullyQualifiedNamespace: 'sb-x.servicebus.windows.net' } });
   });
 
   it('passes the HR onboarding settings through, the callback secret only as a secure parameter or a Key Vault reference', () => {

@@ -14,7 +14,7 @@ describe('reading Graph telephone number answers', () => {
 
   it('skips entries without a number, and reads a body without "value" as no list at all', () => {
     expect(numberAssignments({ value: [null, 7, { numberType: 'callingPlan' }, { telephoneNumber: '+1425' }] })).toEqual([
-      { telephoneNumber: '+1425', numberType: '', isoCountryCode: null, assignmentStatus: '', assignmentTargetId: null, activationState: null, locationId: null },
+      { telephoneNumber: '+1425', numberType: '', isoCountryCode: null, assignmentStatus: '', assignmentTargetId: null, activationState: null, locationId: null, capabilities: [] },
     ]);
     expect(numberAssignments({})).toBeUndefined();
     expect(numberAssignments(null)).toBeUndefined();

@@ -57,6 +57,25 @@ describe('what a user really holds', () => {
     expect(p.kind !== 'assign' && p.message).toMatch(new RegExp(`MCOEV is switched off in ENTERPRISEPREMIUM, which the user has only through group ${GROUP}`));
   });
 
+  it("says what Microsoft's group licensing docs give: a direct assignment of the same product (one seat) or a group that enables it", () => {
+    const t = tenantWith({ skuIds: [E5], licences: [{ skuId: E5, disabledPlanIds: [MCOEV] }], assignments: [viaGroup(E5, [MCOEV])] });
+    const p = planOne(t, { profile: 'e5-phone-domestic' });
+    const message = p.kind !== 'assign' ? p.message : '';
+    expect(message).toMatch(/a licence inherited from a group cannot be changed on the user\. Assign ENTERPRISEPREMIUM to the user directly as well, with MCOEV switched on \(a direct and a group licence of one product use one seat; DIALTONE_DIRECT_FOR_GROUP_PLANS=true lets dialtone do this\), or add the user to a group whose ENTERPRISEPREMIUM licence switches it on/);
+    expect(message).not.toMatch(/switch it on in the group's licence/);
+  });
+
+  it('with DIALTONE_DIRECT_FOR_GROUP_PLANS, assigns the group-held product directly with the plan on: no seat bought, the other plans kept off', () => {
+    const t = tenantWith({ skuIds: [E5], licences: [{ skuId: E5, disabledPlanIds: [MCOEV, MCOSTANDARD] }], assignments: [viaGroup(E5, [MCOEV, MCOSTANDARD])] });
+    const [v] = validateRows([{ row: 1, userPrincipalName: 'a@c.com', profile: 'e5-phone-domestic' }], { profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic' });
+    const p = assignment(planBatch([v!], t, { directForGroupPlans: true })[0]!);
+    expect(p.addSkuIds).toEqual([skuIdOf('MCOPSTN1')]);
+    expect(p.enable).toEqual([{ skuId: E5, planIds: [MCOEV] }]);
+    expect(p.advisories).toEqual(expect.arrayContaining(['plans_enabled', 'direct_beside_group']));
+    // What the assign step sends for it: E5 again, directly, with only the other disabled plan off.
+    expect(enablementFor(t.users.get('a@c.com')!, p.enable[0]!)).toEqual({ skuId: E5, disabledPlanIds: [MCOSTANDARD] });
+  });
+
   it('counts a licence held only through a group as held, with the licensed_by_group advisory', () => {
     const t = tenantWith({ skuIds: [E5], licences: [{ skuId: E5, disabledPlanIds: [] }], assignments: [viaGroup(E5)] });
     const p = assignment(planOne(t, { skus: ['ENTERPRISEPREMIUM'] }));

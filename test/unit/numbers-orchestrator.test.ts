@@ -6,7 +6,7 @@ import type { OrchestrationHandler } from 'durable-functions';
 import { chunkOrchestrator } from '../../orchestrations/chunk';
 import type { ChunkInput } from '../../orchestrations/contracts';
 import type { NumbersInput, NumberWork } from '../../orchestrations/number-contracts';
-import { numbersOrchestrator, ORDER_CHECK_SECONDS } from '../../orchestrations/numbers';
+import { numbersOrchestrator, ORDER_CHECK_SECONDS, READ_BACK_SECONDS } from '../../orchestrations/numbers';
 
 const T0 = '2026-11-25T08:00:00.000Z';
 const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOString();
@@ -81,11 +81,42 @@ describe('number step orchestrator', () => {
     const read = (await replay(numbersOrchestrator, history.slice(0, history.findIndex((e: any) => e.Name === 'dialtone-number-orders')), input)).actions.find((a) => a.functionName === 'dialtone-number-orders')!;
     expect(read.input).toEqual({ operationIds: ['op1'] });
     const r = await replay(numbersOrchestrator, history, input);
-    expect(r.actions.find((a) => a.functionName === 'dialtone-number-confirm')!.input).toEqual({ runKey: input.runKey, orders: [{ ...order, state: { status: 'succeeded', detail: null } }], followedMinutes: 0 });
+    expect(r.actions.find((a) => a.functionName === 'dialtone-number-confirm')!.input).toEqual({ runKey: input.runKey, orders: [{ ...order, state: { status: 'succeeded', detail: null } }], followedMinutes: 0, retryReadBack: true });
     expect(r.isDone).toBe(true);
     expect(r.output.map((x: any) => [x.row, x.outcome, x.phoneNumber])).toEqual([
       [2, 'provisioned', '+14255550199'],
       [1, 'provisioned', '+14255550100'],
+    ]);
+  });
+
+  it('reads a succeeded order\'s number back from Teams again on durable timers, for a bounded time, before it is flagged', async () => {
+    const fired = at(ORDER_CHECK_SECONDS[0]!);
+    const pending = { row: 1, outcome: 'flagged', reason: 'number_assignment_failed', message: '', readBackPending: true };
+    const history: unknown[] = [...untilOrders, ...timer(3, fired), scheduled(4, 'dialtone-number-orders', fired), ...completed(4, [{ operationId: 'op1', status: 'succeeded', detail: null }], fired), scheduled(5, 'dialtone-number-confirm', fired), ...completed(5, [pending], fired)];
+    let id = 6;
+    let clock = ORDER_CHECK_SECONDS[0]!;
+    const confirms: any[] = [];
+    for (const seconds of READ_BACK_SECONDS) {
+      const r = await replay(numbersOrchestrator, history, input);
+      expect(r.isDone).toBe(false);
+      // The next read-back waits on a durable timer, and asks only for the orders still unconfirmed.
+      expect(new Date(r.actions.at(-1)!.fireAt!).toISOString()).toBe(at(clock + seconds));
+      clock += seconds;
+      history.push(...timer(id++, at(clock)), scheduled(id, 'dialtone-number-confirm', at(clock)));
+      confirms.push((await replay(numbersOrchestrator, history, input)).actions.at(-1)!.input);
+      history.push(...completed(id++, [pending], at(clock)));
+    }
+    expect(confirms.slice(0, -1).every((c) => c.retryReadBack === true && c.orders.length === 1)).toBe(true);
+    // The last one flags: no retryReadBack, and how long Teams was read back for the message.
+    expect(confirms.at(-1)).toMatchObject({ readBackMinutes: Math.round(READ_BACK_SECONDS.reduce((a, b) => a + b, 0) / 60) });
+    expect(confirms.at(-1).retryReadBack).toBeUndefined();
+    const flaggedAtLast = { row: 1, outcome: 'flagged', reason: 'number_assignment_failed', message: 'Teams does not list it' };
+    history.splice(history.length - 2, 2, ...completed(id - 1, [flaggedAtLast], at(clock)));
+    const done = await replay(numbersOrchestrator, history, input);
+    expect(done.isDone).toBe(true);
+    expect(done.output.map((x: any) => [x.row, x.outcome])).toEqual([
+      [2, 'provisioned'],
+      [1, 'flagged'],
     ]);
   });
 
