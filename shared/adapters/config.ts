@@ -355,41 +355,44 @@ export function loadConfig(env: Environment = process.env, readFile: (path: stri
   };
 }
 
+/**
+ * The Entra authority host AZURE_AUTHORITY_HOST names (its origin, and whether it is one of Entra's own clouds), or
+ * the global one when it is unset; a problem when it is not a bare https host of Entra (loopback only locally).
+ */
+function authorityOf(s: z.infer<typeof schema>, problems: string[]): { host: string; known: boolean } {
+  if (s.AZURE_AUTHORITY_HOST === undefined) return { host: 'https://login.microsoftonline.com', known: true };
+  let url: URL;
+  try {
+    url = new URL(s.AZURE_AUTHORITY_HOST);
+  } catch {
+    problems.push('AZURE_AUTHORITY_HOST: is not a URL');
+    return { host: 'https://login.microsoftonline.com', known: true };
+  }
+  const known = AUTHORITY_HOSTS.includes(url.hostname) && !url.port;
+  if (url.protocol !== 'https:' || url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) problems.push('AZURE_AUTHORITY_HOST: must be a bare https://host, the authority without the tenant');
+  else if (LOOPBACK_HOSTS.includes(url.hostname) ? !s.DIALTONE_GRAPH_ALLOW_LOOPBACK : !known) {
+    problems.push(`AZURE_AUTHORITY_HOST: ${url.host} is not a Microsoft Entra authority; use one of ${AUTHORITY_HOSTS.map((h) => `https://${h}`).join(', ')} (loopback only on the local runtime)`);
+  }
+  return { host: url.origin, known };
+}
+
 /** The Graph sign-in the settings describe, or the managed identity; a problem for each setting that does not fit. */
 function graphSignInOf(s: z.infer<typeof schema>, problems: string[]): GraphSignIn {
-  if (s.AZURE_CLIENT_SECRET === undefined && s.AZURE_CLIENT_CERTIFICATE_PATH === undefined) {
-    if (s.AZURE_AUTHORITY_HOST !== undefined) problems.push('AZURE_AUTHORITY_HOST: is set, but neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is; a managed identity needs no authority');
-    return { kind: 'managedIdentity', clientId: s.AZURE_CLIENT_ID };
-  }
+  // The deployment sets the cloud's authority (infra/app/api.bicep); a managed identity gets its tokens from the
+  // platform's endpoint and does not use it, so it is only checked to be one of Entra's.
+  const authority = authorityOf(s, problems);
+  if (s.AZURE_CLIENT_SECRET === undefined && s.AZURE_CLIENT_CERTIFICATE_PATH === undefined) return { kind: 'managedIdentity', clientId: s.AZURE_CLIENT_ID };
   if (s.AZURE_CLIENT_SECRET !== undefined && s.AZURE_CLIENT_CERTIFICATE_PATH !== undefined) problems.push('AZURE_CLIENT_SECRET: set either it or AZURE_CLIENT_CERTIFICATE_PATH, not both');
   if (!s.AZURE_TENANT_ID) problems.push('AZURE_TENANT_ID: an app registration (AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH) needs its tenant id');
   if (!s.AZURE_CLIENT_ID) problems.push("AZURE_CLIENT_ID: an app registration (AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH) needs its application (client) id");
-  let authorityHost = 'https://login.microsoftonline.com';
-  let known = true;
-  if (s.AZURE_AUTHORITY_HOST !== undefined) {
-    let url: URL | undefined;
-    try {
-      url = new URL(s.AZURE_AUTHORITY_HOST);
-    } catch {
-      problems.push('AZURE_AUTHORITY_HOST: is not a URL');
-    }
-    if (url) {
-      known = AUTHORITY_HOSTS.includes(url.hostname) && !url.port;
-      if (url.protocol !== 'https:' || url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) problems.push('AZURE_AUTHORITY_HOST: must be a bare https://host, the authority without the tenant');
-      else if (LOOPBACK_HOSTS.includes(url.hostname) ? !s.DIALTONE_GRAPH_ALLOW_LOOPBACK : !known) {
-        problems.push(`AZURE_AUTHORITY_HOST: ${url.host} is not a Microsoft Entra authority; use one of ${AUTHORITY_HOSTS.map((h) => `https://${h}`).join(', ')} (loopback only on the local runtime)`);
-      }
-      authorityHost = url.origin;
-    }
-  }
   return {
     kind: 'appRegistration',
     tenantId: s.AZURE_TENANT_ID ?? '',
     clientId: s.AZURE_CLIENT_ID ?? '',
     ...(s.AZURE_CLIENT_SECRET !== undefined ? { secret: s.AZURE_CLIENT_SECRET } : {}),
     ...(s.AZURE_CLIENT_CERTIFICATE_PATH !== undefined ? { certificatePath: s.AZURE_CLIENT_CERTIFICATE_PATH } : {}),
-    authorityHost,
-    instanceDiscovery: known,
+    authorityHost: authority.host,
+    instanceDiscovery: authority.known,
   };
 }
 

@@ -260,12 +260,16 @@ describe('configuration', () => {
     it('names every setting that does not fit', () => {
       expect(problemsOf({ AZURE_CLIENT_SECRET: 's', AZURE_CLIENT_CERTIFICATE_PATH: '/nope.pem', AZURE_AUTHORITY_HOST: 'https://login.evil.example/tenant' })).toEqual([
         'AZURE_CLIENT_CERTIFICATE_PATH: cannot read /nope.pem',
+        'AZURE_AUTHORITY_HOST: must be a bare https://host, the authority without the tenant',
         'AZURE_CLIENT_SECRET: set either it or AZURE_CLIENT_CERTIFICATE_PATH, not both',
         'AZURE_TENANT_ID: an app registration (AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH) needs its tenant id',
         'AZURE_CLIENT_ID: an app registration (AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH) needs its application (client) id',
-        'AZURE_AUTHORITY_HOST: must be a bare https://host, the authority without the tenant',
       ]);
-      expect(problemsOf({ AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.com' })).toEqual(['AZURE_AUTHORITY_HOST: is set, but neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is; a managed identity needs no authority']);
+      // The deployment sets the cloud's authority (environment().authentication.loginEndpoint, with its slash) beside
+      // the managed identity, which does not use it: accepted when it is Entra's, refused otherwise.
+      expect(problemsOf({ AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us/' })).toEqual([]);
+      expect(loadConfig({ ...base, AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us/' }).graphSignIn.kind).toBe('managedIdentity');
+      expect(problemsOf({ AZURE_AUTHORITY_HOST: 'https://login.evil.example' })).toEqual([expect.stringMatching(/^AZURE_AUTHORITY_HOST: login\.evil\.example is not a Microsoft Entra authority/)]);
       expect(problemsOf({ AZURE_TENANT_ID: 'contoso' })).toEqual(['AZURE_TENANT_ID: must be the tenant id (a GUID)']);
     });
   });
