@@ -183,7 +183,12 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
     await QueueServiceClient.fromConnectionString(stack.azurite.connectionString).getQueueClient('license-flags').createIfNotExists();
     // The simulator's permission switch: Graph's documented 403 for the SKU list, which needs LicenseAssignment.Read.All.
     stack.sim.permissions = ['LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.ReadWrite.All', 'TeamsTelephoneNumber.ReadWrite.All'];
+    // A token keeps the roles it was issued with, as Graph's do: the app signs in again (a new host process, so the
+    // console signs in again too).
+    await stack.crashAndRestartHost();
     try {
+      await page.goto(await signInLink(stack));
+      await page.locator('#who').filter({ hasText: 'Signed in as' }).waitFor({ timeout: WAIT });
       // A fresh load: the home page runs the check once per visit, and an earlier test left it open.
       await page.goto(`${stack.host.url}/api/console#/`);
       await page.reload();
@@ -195,6 +200,9 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
       expect(await page.locator('#health-fixes code').allTextContents()).toEqual([expect.stringContaining('azd hooks run postprovision')]);
     } finally {
       stack.sim.permissions = undefined;
+      await stack.crashAndRestartHost();
+      await page.goto(await signInLink(stack));
+      await page.locator('#who').filter({ hasText: 'Signed in as' }).waitFor({ timeout: WAIT });
     }
   });
 
