@@ -64,7 +64,9 @@ describe('health', () => {
     ['TeamsUserConfiguration.Read.All', 'graph-teams-configuration'],
     ['TeamsTelephoneNumber.ReadWrite.All', 'graph-phone-numbers'],
   ])('without %s fails %s alone, as problem+json naming the permission and the command that grants it', async (permission, check) => {
+    // A token keeps the roles it was issued with (as Graph's do): the app signs in again after the grant changed.
     stack.sim.permissions = ALL.filter((p) => p !== permission);
+    await stack.crashAndRestartHost();
     const r = await deep();
     expect([r.status, r.type, failed(r.body)]).toEqual([503, 'application/problem+json', [check]]);
     expect(r.body).toMatchObject({ type: 'urn:dialtone:health:failed', status: 503, detail: `1 of 9 checks failed: ${check}` });
@@ -76,6 +78,24 @@ describe('health', () => {
     expect(out.join('')).toMatch(new RegExp(`^${check}\\s+FAILED\\s+\\d+ ms\\s+the Microsoft Graph application permission ${permission.replace(/\./g, '\\.')}$`, 'm'));
     expect(out.join('')).toMatch(/grant: azd env set DIALTONE_GRANT_GRAPH_PERMISSIONS true && azd hooks run postprovision/);
     stack.sim.permissions = ALL;
+    await stack.crashAndRestartHost();
+  });
+
+  it('fails graph-token when the app cannot sign in, and every Graph check with it, naming what Entra ID answered', async () => {
+    // The secret the host signs in with is no longer the app's (as after a rotation that missed the app's settings).
+    const app = stack.sim.authority.defaultApp as { secret: string | undefined };
+    const secret = app.secret;
+    app.secret = 'rotated-elsewhere';
+    try {
+      await stack.crashAndRestartHost();
+      const r = await deep();
+      expect([r.status, failed(r.body)]).toEqual([503, ['graph-token', 'graph-subscribed-skus', 'graph-teams-configuration', 'graph-phone-numbers']]);
+      expect(r.body.problems?.[0]).toMatchObject({ check: 'graph-token', detail: expect.stringMatching(/no Microsoft Graph token .*Invalid client secret/s) });
+    } finally {
+      app.secret = secret;
+      await stack.crashAndRestartHost();
+    }
+    expect(failed((await deep()).body)).toEqual([]);
   });
 
   it('fails a storage check alone when its container or queue is gone, and passes again once it is back', async () => {
