@@ -124,6 +124,8 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
       DIALTONE_SET_USAGE_LOCATION: 'true',
       DIALTONE_PHONE_NUMBERS: 'row',
       DIALTONE_GRAPH_BASE_URL: 'https://graph.microsoft.com',
+      // environment().authentication.loginEndpoint in the global cloud.
+      AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.com/',
       DIALTONE_TIME_ZONE: 'UTC',
       DIALTONE_LEAD_DAYS: '1',
       DIALTONE_SCHEDULE_HORIZON_DAYS: '120',
