@@ -62,6 +62,7 @@ async function main(): Promise<void> {
 
   // Filled in once the .NET host is ready; the HTTP server starts first because the extension needs its URL.
   const extension: { client?: Record<string, unknown> } = {};
+  let dotnetPid: number | undefined;
   const bridge = new NodeBridge(registry, log, () => extension.client);
   const bridgeUrl = await bridge.start();
   const functionKey = env['DIALTONE_LOCAL_FUNCTION_KEY'] ?? randomBytes(24).toString('base64url');
@@ -74,7 +75,9 @@ async function main(): Promise<void> {
       if (!extension.client) throw new Error('the durable extension is not ready');
       return extension.client;
     },
-    status: () => ({ invocations: { ...bridge.counts } }),
+    // Which engine this is, the .NET process that runs it and what the bridge ran for it: the conformance tests read
+    // these to prove a scenario ran on the real extension (the local host answers engine: 'local' and no bridge).
+    status: () => ({ engine: 'extension', extensionPid: dotnetPid, invocations: { ...bridge.counts } }),
     webhookTarget: () => (typeof extension.client?.['rpcBaseUrl'] === 'string' ? extension.client['rpcBaseUrl'] : undefined),
     ...(env['DIALTONE_HOST_PORT'] ? { port: Number(env['DIALTONE_HOST_PORT']) } : {}),
   });
@@ -101,6 +104,7 @@ async function main(): Promise<void> {
     log,
   );
   extension.client = dotnet.client;
+  dotnetPid = dotnet.child.pid;
   dotnet.child.once('exit', (code, signal) => {
     log(`the .NET extension host exited (${code ?? signal})`);
     process.exit(1);

@@ -127,7 +127,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const onLargestPayload = (bytes: number, what: string) => writeFileSync(join(options.stateDir, 'payload-stats.json'), JSON.stringify({ maxPayloadBytes: bytes, largest: what }));
   const engine = new DurableEngine({ registry, store, clock, log, onLargestPayload });
   const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
-  const server = new HostServer({ registry, engine, functionKey, ...(options.extraFunctionKeys ? { extraFunctionKeys: options.extraFunctionKeys } : {}), taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone', log, ...(options.maxRunningOrchestrations ? { maxRunningOrchestrations: options.maxRunningOrchestrations } : {}), ...(options.port !== undefined ? { port: options.port } : {}), ...(process.env['DIALTONE_CONSOLE_ROLE'] ? { consoleRole: process.env['DIALTONE_CONSOLE_ROLE'] } : {}) });
+  const server = new HostServer({ registry, engine, functionKey, ...(options.extraFunctionKeys ? { extraFunctionKeys: options.extraFunctionKeys } : {}), taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone', log, status: () => ({ engine: 'local', engineRuns: { ...engine.counts } }), ...(options.maxRunningOrchestrations ? { maxRunningOrchestrations: options.maxRunningOrchestrations } : {}), ...(options.port !== undefined ? { port: options.port } : {}), ...(process.env['DIALTONE_CONSOLE_ROLE'] ? { consoleRole: process.env['DIALTONE_CONSOLE_ROLE'] } : {}) });
   const url = await server.start();
   engine.clientData = () => server.clientData();
   process.env['WEBSITE_HOSTNAME'] = new URL(url).host;

@@ -151,6 +151,11 @@ export class DurableEngine {
   private timerHandle: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly waiters = new Map<string, (() => void)[]>();
+  /**
+   * Orchestrator episodes and activities this engine ran, by kind: the local host reports them as its own in
+   * `/admin/host/status`, so a conformance test can tell which engine ran a scenario.
+   */
+  readonly counts = { orchestration: 0, activity: 0 };
   /** Payloads that the Azure Storage provider would have moved to a blob (see OFFLOAD_BYTES), by kind. */
   readonly offloaded = { input: 0, output: 0, activityInput: 0, activityResult: 0 };
   /**
@@ -440,6 +445,7 @@ export class DurableEngine {
     };
     let result: SdkOrchestratorState;
     let failure: string | undefined;
+    this.counts.orchestration++;
     try {
       result = (await registration.handler(payload, context)) as SdkOrchestratorState;
     } catch (e) {
@@ -680,6 +686,7 @@ export class DurableEngine {
         },
       });
       for (const b of extraInputs) if ((b.type === 'durableClient' || b.type === 'orchestrationClient') && this.clientData) context.extraInputs.set(b.name, this.clientData());
+      this.counts.activity++;
       try {
         const output = await registration.handler(job.input, context);
         event = { EventType: EventType.TaskCompleted, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Result: JSON.stringify(output ?? null) };
