@@ -159,3 +159,62 @@ export class HostLog {
     return troubling.length;
   }
 }
+
+const ISO_TIME = /\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?/g;
+const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+/** Keys whose values are times or ids, which differ between engines by nature. */
+const TIME_OR_ID_KEY = /(?:At|Time|deadline|^id|Id|runKey|run|etag)$/;
+
+/**
+ * A report (or any JSON) with its times and ids taken out: every key that names a time or an id, and every ISO time
+ * or GUID inside a string, replaced by a marker, so that two engines' reports can be compared whole.
+ */
+export function withoutTimesAndIds(value: unknown, key = ''): unknown {
+  if (value === null || value === undefined) return value;
+  if (TIME_OR_ID_KEY.test(key) && (typeof value === 'string' || typeof value === 'number')) return '<time-or-id>';
+  if (typeof value === 'string') return value.replace(ISO_TIME, '<time>').replace(GUID, '<guid>');
+  if (Array.isArray(value)) return value.map((v) => withoutTimesAndIds(v));
+  if (typeof value === 'object') return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, withoutTimesAndIds(v, k)]));
+  return value;
+}
+
+/** What Graph saw of a stack's run, as the simulator recorded it, by user principal name. */
+export interface GraphView {
+  /** Requests per user, by kind (kinds with none left out), but for `excludeKinds`. */
+  readonly perUser: Record<string, Record<string, number>>;
+  /** Writes that changed the tenant, per user and kind. */
+  readonly changesPerUser: Record<string, Record<string, number>>;
+  readonly writes: number;
+  readonly reads: number;
+  /** Every request, by kind. */
+  readonly byKind: Record<string, number>;
+  /** Licences in use at the end, by SKU part number. */
+  readonly consumedUnits: Record<string, number>;
+}
+
+const WRITE_KINDS = new Set(['patchUser', 'assignLicense', 'assignNumber', 'updateNumber']);
+
+/** The simulator's record of a stack as a GraphView; `excludeKinds` leaves kinds out of perUser (the kinds that follow time). */
+export function graphView(stack: Stack, upns: readonly string[], excludeKinds: readonly string[] = []): GraphView {
+  const record = stack.sim.record;
+  const perUser: Record<string, Record<string, number>> = {};
+  const changesPerUser: Record<string, Record<string, number>> = {};
+  const byId = new Map<string, string>();
+  for (const upn of upns) {
+    const user = stack.sim.tenant.findUser(upn);
+    if (!user) continue;
+    byId.set(user.id, upn);
+    const kinds = Object.entries(record.byUser.get(user.id) ?? {}).filter(([k, n]) => (n ?? 0) > 0 && !excludeKinds.includes(k));
+    if (kinds.length > 0) perUser[upn] = Object.fromEntries(kinds.sort(([a], [b]) => a.localeCompare(b))) as Record<string, number>;
+  }
+  for (const w of record.stateChangingWrites) {
+    const upn = byId.get(w.userId) ?? `id:${w.userId}`;
+    const c = (changesPerUser[upn] ??= {});
+    c[w.kind] = (c[w.kind] ?? 0) + 1;
+  }
+  const byKind = Object.fromEntries(Object.entries(record.byKind).filter(([, n]) => n > 0)) as Record<string, number>;
+  const writes = Object.entries(record.byKind).reduce((s, [k, n]) => s + (WRITE_KINDS.has(k) ? n : 0), 0);
+  const reads = Object.entries(record.byKind).reduce((s, [k, n]) => s + (!WRITE_KINDS.has(k) && k !== 'batch' ? n : 0), 0);
+  const consumedUnits = Object.fromEntries([...stack.sim.tenant.skus.values()].map((s) => [s.skuPartNumber, s.consumedUnits]).sort(([a], [b]) => String(a).localeCompare(String(b))));
+  return { perUser, changesPerUser, writes, reads, byKind, consumedUnits };
+}
