@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { uploadEventsWatcher } from '../host/blob-watcher';
 import { installFunctionsCore } from '../host/functions-core';
@@ -100,6 +101,13 @@ async function main(): Promise<void> {
       DIALTONE_HOST_JSON: join(REPO, 'host.json'),
       DIALTONE_WEBHOOK_BASE_URL: `${url}/runtime/webhooks/durabletask`,
       DIALTONE_TASK_HUB: env['DIALTONE_TASK_HUB'] ?? 'dialtone',
+      // A worker name of its own. The Azure Storage provider names a worker by its machine (Environment.MachineName)
+      // unless these two App Service variables are set (AzureStorageDurabilityProviderFactory in
+      // Azure/azure-functions-durable-extension), and it owns control-queue partitions by that name: two workers on
+      // one machine then both took the same partitions and ran the same instances' episodes ("Split brain detected").
+      // In Azure every instance is a machine of its own; here every process gets a name of its own.
+      WEBSITE_CURRENT_STAMPNAME: 'dialtone-local',
+      RoleInstanceId: `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
     },
     log,
   );

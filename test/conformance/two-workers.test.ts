@@ -34,6 +34,8 @@ const tenant: TenantFile = {
 };
 
 interface Run {
+  readonly stack: Stack;
+  readonly log: HostLog;
   readonly seconds: number;
   readonly busiest: number;
   readonly writes: number;
@@ -67,13 +69,12 @@ async function twoWorkers(taskHub: string, perWorker: [Record<string, string>, R
   expect((await postBatch(stack, { batchId: 'two-workers', users: Array.from({ length: USERS }, (_, i) => ({ userPrincipalName: `t${i}@contoso.com` })) })).status).toBe(202);
   const report = await waitForReport(stack, 'two-workers', 12 * 60_000);
   const seconds = Math.round((Date.now() - t0) / 1000);
-  await expectTaskHubEnded(stack, 2 * 60_000);
-  await expectEngineRan(stack, 'extension', { everyWorkerActive: true });
-  log.expectClean();
   const activities: number[] = [];
   for (const h of [stack.host, ...stack.workers]) activities.push(((await (await fetch(`${h.url}/admin/host/status`)).json()) as { invocations: { activity: number } }).invocations.activity);
   const writes = stack.sim.record.stateChangingWrites;
   return {
+    stack,
+    log,
     seconds,
     busiest: maxInWindow(
       writes.map((w) => w.at),
@@ -92,8 +93,12 @@ describeOnExtension('two workers on one task hub', () => {
   let shared: Run;
   let control: Run;
   beforeAll(async () => {
-    // Side by side: the control's own budget containers make each worker pace alone at 3/s.
-    [shared, control] = await Promise.all([twoWorkers('twoworkers', [{}, {}], stacks), twoWorkers('twoworkerscontrol', [{ DIALTONE_BUDGET_CONTAINER: 'budget-worker-1' }, { DIALTONE_BUDGET_CONTAINER: 'budget-worker-2' }], stacks)]);
+    // Side by side: the control's own budget containers make each worker pace alone at 3/s. Both end before a
+    // failure of either is thrown, so that nothing is left running against a stopped stack.
+    const [a, b] = await Promise.allSettled([twoWorkers('twoworkers', [{}, {}], stacks), twoWorkers('twoworkerscontrol', [{ DIALTONE_BUDGET_CONTAINER: 'budget-worker-1' }, { DIALTONE_BUDGET_CONTAINER: 'budget-worker-2' }], stacks)]);
+    if (a.status === 'rejected') throw a.reason;
+    if (b.status === 'rejected') throw b.reason;
+    [shared, control] = [a.value, b.value];
     for (const [name, r] of [['one shared budget', shared], ['control, each worker its own', control]] as const) {
       process.stderr.write(
         `[two workers] ${name}: ${USERS} users in ${r.seconds} s; activities run: ${r.activities.join(' and ')}; ${r.writes} writes, at most ${r.busiest} in any ${WINDOW_MS / 1000} s (bound ${BOUND}); budget_ledger_unavailable: ${r.ledgerUnavailable}\n`,
@@ -101,6 +106,14 @@ describeOnExtension('two workers on one task hub', () => {
     }
   }, 20 * 60_000);
   afterAll(() => Promise.all(stacks.map((s) => s.stop())), 60_000);
+
+  it('ran on the real extension, both workers, every instance Completed, no error, split brain, aborted function or message out of order', async () => {
+    for (const r of [shared, control]) {
+      await expectEngineRan(r.stack, 'extension', { everyWorkerActive: true });
+      await expectTaskHubEnded(r.stack, 2 * 60_000);
+      r.log.expectClean();
+    }
+  });
 
   it('runs the batch on both workers with nobody lost, in both runs', () => {
     for (const r of [shared, control]) {

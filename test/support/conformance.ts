@@ -129,6 +129,21 @@ export async function expectTaskHubEnded(stack: Stack, timeoutMs: number, opts: 
  */
 export const EXTENSION_TROUBLE = /^\[extension-host\] (?:Error|Critical) |split.?brain|FunctionAborted|out of order|^bridge: |^episode for .* failed in the host/i;
 
+/** WebJobs' "Executed '…' (Failed" line for a function (named by its name, or its short name Functions.<name>). */
+function executedFailed(l: string, name: string): boolean {
+  return l.startsWith(`[extension-host] Error Function.${name}: Executed '${name}' (Failed`) || l.startsWith(`[extension-host] Error Function.${name}: Executed 'Functions.${name}' (Failed`);
+}
+
+/** The lines the extension logs for an activity that exceeded functionTimeout (and nothing else of it). */
+function timeoutLine(l: string, activity: string): boolean {
+  return (
+    l.startsWith(`[extension-host] Error Function.${activity}: Timeout value of `) ||
+    executedFailed(l, activity) ||
+    (l.startsWith(`[extension-host] Error Function.${activity}.User: `) && l.includes(`Function '${activity} (Activity)' failed with an error. Reason: `) && l.includes('Timeout value of ')) ||
+    (l.startsWith('[extension-host] Error Host.Results: ') && l.includes('Timeout value of ') && l.includes(`Functions.${activity}`))
+  );
+}
+
 /** Collects a stack's host log (StackOptions.onHostLog) and names the lines that fail a scenario. */
 export class HostLog {
   readonly lines: string[] = [];
@@ -144,15 +159,17 @@ export class HostLog {
    * Fails with the troubling lines (at most 30) when there are any, but for an orchestrator the scenario fails on
    * purpose (`failedOrchestrator`: its name): the extension's FunctionFailed line for it, when the instance is not one
    * of the app's own (theirs start with `appInstancePrefix`), and the host's "Executed … (Failed" and Host.Results
-   * lines that name the function. Returns how many lines were accepted so.
+   * lines that name the function; and for an activity a scenario makes exceed functionTimeout on purpose
+   * (`timedOutActivity`), the lines of its timeout. Returns how many lines were accepted so.
    */
-  expectClean(failedOrchestrator?: { name: string; appInstancePrefix: string }): number {
+  expectClean(failedOrchestrator?: { name: string; appInstancePrefix: string }, timedOutActivity?: string): number {
     const f = failedOrchestrator;
     const accepted = (l: string) =>
-      f !== undefined &&
-      ((l.includes(`Function '${f.name} (Orchestrator)' failed with an error`) && !l.includes(f.appInstancePrefix)) ||
-        l.startsWith(`[extension-host] Error Function.${f.name}: Executed '${f.name}' (Failed`) ||
-        (l.startsWith('[extension-host] Error Host.Results: ') && l.endsWith(`executing function: ${f.name})`)));
+      (f !== undefined &&
+        ((l.includes(`Function '${f.name} (Orchestrator)' failed with an error`) && !l.includes(f.appInstancePrefix)) ||
+          executedFailed(l, f.name) ||
+          (l.startsWith('[extension-host] Error Host.Results: ') && l.endsWith(`executing function: ${f.name})`)))) ||
+      (timedOutActivity !== undefined && timeoutLine(l, timedOutActivity));
     const troubling = this.trouble();
     const bad = troubling.filter((l) => !accepted(l));
     if (bad.length > 0) throw new Error(`the extension host logged ${bad.length} troubling line(s):\n${bad.slice(0, 30).join('\n')}`);
