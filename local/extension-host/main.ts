@@ -62,8 +62,7 @@ async function main(): Promise<void> {
   require(join(__dirname, '..', '..', 'main.js'));
 
   // Filled in once the .NET host is ready; the HTTP server starts first because the extension needs its URL.
-  const extension: { client?: Record<string, unknown> } = {};
-  let dotnetPid: number | undefined;
+  const extension: { client?: Record<string, unknown>; pid?: number } = {};
   const bridge = new NodeBridge(registry, log, () => extension.client);
   const bridgeUrl = await bridge.start();
   const functionKey = env['DIALTONE_LOCAL_FUNCTION_KEY'] ?? randomBytes(24).toString('base64url');
@@ -78,7 +77,7 @@ async function main(): Promise<void> {
     },
     // Which engine this is, the .NET process that runs it and what the bridge ran for it: the conformance tests read
     // these to prove a scenario ran on the real extension (the local host answers engine: 'local' and no bridge).
-    status: () => ({ engine: 'extension', extensionPid: dotnetPid, invocations: { ...bridge.counts } }),
+    status: () => ({ engine: 'extension', extensionPid: extension.pid, invocations: { ...bridge.counts } }),
     webhookTarget: () => (typeof extension.client?.['rpcBaseUrl'] === 'string' ? extension.client['rpcBaseUrl'] : undefined),
     ...(env['DIALTONE_HOST_PORT'] ? { port: Number(env['DIALTONE_HOST_PORT']) } : {}),
   });
@@ -112,7 +111,7 @@ async function main(): Promise<void> {
     log,
   );
   extension.client = dotnet.client;
-  dotnetPid = dotnet.child.pid;
+  extension.pid = dotnet.child.pid;
   dotnet.child.once('exit', (code, signal) => {
     log(`the .NET extension host exited (${code ?? signal})`);
     process.exit(1);

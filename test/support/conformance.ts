@@ -136,11 +136,12 @@ function executedFailed(l: string, name: string): boolean {
 
 /** The lines the extension logs for an activity that exceeded functionTimeout (and nothing else of it). */
 function timeoutLine(l: string, activity: string): boolean {
+  const shortName = `(?:Functions\\.)?${activity.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
   return (
-    l.startsWith(`[extension-host] Error Function.${activity}: Timeout value of `) ||
+    new RegExp(`^\\[extension-host\\] Error Function\\.${shortName}: Timeout value of \\S+ exceeded by function '${shortName}'`).test(l) ||
     executedFailed(l, activity) ||
-    (l.startsWith(`[extension-host] Error Function.${activity}.User: `) && l.includes(`Function '${activity} (Activity)' failed with an error. Reason: `) && l.includes('Timeout value of ')) ||
-    (l.startsWith('[extension-host] Error Host.Results: ') && l.includes('Timeout value of ') && l.includes(`Functions.${activity}`))
+    new RegExp(`^\\[extension-host\\] Error Function\\.${shortName}\\.User: .*Function '${shortName} \\(Activity\\)' failed with an error\\. Reason: Microsoft\\.Azure\\.WebJobs\\.Host\\.FunctionTimeoutException$`).test(l) ||
+    new RegExp(`^\\[extension-host\\] Error Host\\.Results: +\\(FunctionTimeoutException: Timeout value of \\S+ was exceeded by function: ${shortName}\\)$`).test(l)
   );
 }
 
@@ -222,7 +223,7 @@ export function graphView(stack: Stack, upns: readonly string[], excludeKinds: r
     if (!user) continue;
     byId.set(user.id, upn);
     const kinds = Object.entries(record.byUser.get(user.id) ?? {}).filter(([k, n]) => (n ?? 0) > 0 && !excludeKinds.includes(k));
-    if (kinds.length > 0) perUser[upn] = Object.fromEntries(kinds.sort(([a], [b]) => a.localeCompare(b))) as Record<string, number>;
+    if (kinds.length > 0) perUser[upn] = Object.fromEntries(kinds.sort(([a], [b]) => a.localeCompare(b)));
   }
   for (const w of record.stateChangingWrites) {
     const upn = byId.get(w.userId) ?? `id:${w.userId}`;
