@@ -56,7 +56,9 @@ export function registerApp(config: AppConfig): void {
   // One write budget and two Teams read budgets (the checks' and the number step's) for every instance of the app
   // (shared/adapters/graph-budget.ts).
   const budgets = blobServiceFor(config).getContainerClient(config.budgetContainer);
-  const writeBudget = new WriteBudget(new BlobRateLedger(budgets, 'graph-writes.json', config.graphWritesPerSecond));
+  // When the ledger cannot be used, writes wait and it is asked again (never paced by this instance alone); each time
+  // is a warning in the app's log (Application Insights traces in Azure) named budget_ledger_unavailable, with its count.
+  const writeBudget = new WriteBudget(new BlobRateLedger(budgets, 'graph-writes.json', config.graphWritesPerSecond), appTime, (e) => console.warn(`${e.name} count=${e.count} retry_in_ms=${e.waitMs}: ${e.error}`));
   const teamsReads = new BlobRateLedger(budgets, 'teams-reads.json', config.teamsReadsPerSecond);
   // The number step's reads have a budget of their own beside the checks' (together within Graph's 30/s): queued with
   // the checks, each of them waited behind every check reserved before it, for 50,000 rows up to an hour and a half.

@@ -83,8 +83,11 @@ export interface Stack {
    * while no host is running (a test can change the host's state folder there).
    */
   crashAndRestartHost(beforeRestart?: () => void): Promise<void>;
-  /** Another worker process of the same app on the same storage and task hub (as a scaled-out function app). */
-  addWorker(): Promise<HostProcess>;
+  /**
+   * Another worker process of the same app on the same storage and task hub (as a scaled-out function app), with
+   * `settings` over the stack's own (a test can give it, say, a budget container of its own).
+   */
+  addWorker(settings?: Record<string, string>): Promise<HostProcess>;
   readonly workers: HostProcess[];
   stop(): Promise<void>;
 }
@@ -228,11 +231,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
   const stack: Stack = {
     workers: [],
-    async addWorker() {
+    async addWorker(settings = {}) {
       // The local engine keeps its durable state in one process's folder; only the real extension shares a task hub.
       if (options.engine !== 'extension') throw new Error('a second worker needs the real extension (engine: extension)');
       // Its own state folder (the intake's bookkeeping), its own ports; the durable state is the shared task hub.
-      const worker = await launch({ DIALTONE_HOST_STATE_DIR: join(workDir, `host-${stack.workers.length + 2}`), DIALTONE_LOCAL_FUNCTION_KEY: functionKey, DIALTONE_HOST_PORT: '' });
+      const worker = await launch({ ...settings, DIALTONE_HOST_STATE_DIR: join(workDir, `host-${stack.workers.length + 2}`), DIALTONE_LOCAL_FUNCTION_KEY: functionKey, DIALTONE_HOST_PORT: '' });
       stack.workers.push(worker);
       return worker;
     },

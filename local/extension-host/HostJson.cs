@@ -19,6 +19,29 @@ internal static partial class HostJson
         return new MemoryStream(Encoding.UTF8.GetBytes(wrapped.ToJsonString()));
     }
 
+    /// <summary>
+    /// host.json's functionTimeout, or the app setting AzureFunctionsJobHost__functionTimeout that overrides it (as app
+    /// settings override host.json in Azure: learn.microsoft.com/azure/azure-functions/functions-host-json#override-hostjson-values);
+    /// null when neither is set or it is -1 (no limit).
+    /// </summary>
+    public static TimeSpan? FunctionTimeout(string hostJsonPath)
+    {
+        var text = Environment.GetEnvironmentVariable("AzureFunctionsJobHost__functionTimeout");
+        if (string.IsNullOrEmpty(text))
+        {
+            text = JsonNode.Parse(File.ReadAllText(hostJsonPath))?["functionTimeout"]?.GetValue<string>();
+        }
+
+        if (string.IsNullOrEmpty(text) || text.Trim() == "-1")
+        {
+            return null;
+        }
+
+        return TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var t) && t > TimeSpan.Zero
+            ? t
+            : throw new InvalidOperationException($"{hostJsonPath}: functionTimeout '{text}' is not a time span (hh:mm:ss)");
+    }
+
     [GeneratedRegex("%([A-Za-z0-9_]+)%")]
     private static partial Regex Setting();
 }

@@ -1,9 +1,13 @@
 // The small services a plain WebJobs host lacks and the Functions host provides: the list of function types, the
 // webhook URL the extension puts into management links, the durable client binding data for the Node side, and a
 // log sink on stderr.
+using System.Runtime.ExceptionServices;
 using Microsoft.Azure.WebJobs;
 using Microsoft.Azure.WebJobs.Extensions.DurableTask;
+using Microsoft.Azure.WebJobs.Host;
 using Microsoft.Azure.WebJobs.Host.Config;
+using Microsoft.Azure.WebJobs.Host.Timers;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Dialtone.ExtensionHost;
@@ -60,6 +64,37 @@ internal sealed class StderrLoggerProvider(bool verbose) : ILoggerProvider
             }
 
             Console.Error.WriteLine($"[extension-host] {logLevel} {category}: {formatter(state, exception)}{(exception is null ? string.Empty : $" ({exception.GetType().Name}: {exception.Message})")}");
+        }
+    }
+}
+
+/// <summary>
+/// What happens after a function exceeded functionTimeout. The invocation has already failed with WebJobs'
+/// FunctionTimeoutException ("Timeout value of … was exceeded by function: Functions.x"), which the extension records
+/// as the activity's failure. The Functions host then restarts the language worker that ran it
+/// (WebScriptHostExceptionHandler in Azure/azure-functions-host: "A function timeout has occurred. Restarting worker
+/// process executing invocationId …"); WebJobs' default handler would end this process instead. Here the Node worker
+/// is this host's parent and cannot be restarted: the warning is logged the same, and the abandoned invocation runs on
+/// in Node until it ends, its answer dropped.
+/// </summary>
+internal sealed class WorkerRestartExceptionHandlerFactory(ILoggerFactory loggers) : IWebJobsExceptionHandlerFactory
+{
+    public IWebJobsExceptionHandler Create(IHost jobHost) => new Handler(loggers.CreateLogger("Host.Function.Timeout"));
+
+    private sealed class Handler(ILogger logger) : IWebJobsExceptionHandler
+    {
+        public Task OnTimeoutExceptionAsync(ExceptionDispatchInfo exceptionInfo, TimeSpan timeoutGracePeriod)
+        {
+            var id = (exceptionInfo.SourceException as FunctionTimeoutException)?.InstanceId.ToString() ?? "unknown";
+            logger.LogWarning("A function timeout has occurred. The worker process executing invocationId '{InvocationId}' is not restarted here (the Node side is this host's parent).", id);
+            return Task.CompletedTask;
+        }
+
+        public Task OnUnhandledExceptionAsync(ExceptionDispatchInfo exceptionInfo)
+        {
+            logger.LogCritical(exceptionInfo.SourceException, "An unhandled exception has occurred. Host is shutting down.");
+            exceptionInfo.Throw();
+            return Task.CompletedTask;
         }
     }
 }

@@ -6,7 +6,9 @@
 using Dialtone.ExtensionHost;
 using Microsoft.Azure.WebJobs;
 using Microsoft.Azure.WebJobs.Extensions.DurableTask;
+using Microsoft.Azure.WebJobs.Host;
 using Microsoft.Azure.WebJobs.Host.Config;
+using Microsoft.Azure.WebJobs.Host.Timers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -16,6 +18,7 @@ var settings = HostSettings.FromEnvironment();
 Dispatch.Bridge = new NodeBridge(settings.BridgeUrl);
 
 var functionsType = FunctionTypeBuilder.Build(settings.Functions);
+var functionTimeout = HostJson.FunctionTimeout(settings.HostJsonPath);
 var host = new HostBuilder()
     .UseContentRoot(AppContext.BaseDirectory)
     .ConfigureAppConfiguration(c =>
@@ -33,6 +36,19 @@ var host = new HostBuilder()
     .ConfigureServices(s =>
     {
         s.AddSingleton<ITypeLocator>(new FixedTypeLocator(functionsType, typeof(ClientCapture)));
+        // host.json's functionTimeout, enforced as the Functions host has WebJobs enforce it: the invocation fails with
+        // WebJobs' FunctionTimeoutException, and the exception handler stands in for the host's worker restart.
+        if (functionTimeout is { } timeout)
+        {
+            s.Configure<JobHostFunctionTimeoutOptions>(o =>
+            {
+                o.Timeout = timeout;
+                o.ThrowOnTimeout = true;
+                o.TimeoutWhileDebugging = true;
+            });
+        }
+
+        s.AddSingleton<IWebJobsExceptionHandlerFactory, WorkerRestartExceptionHandlerFactory>();
 #pragma warning disable CS0618 // IWebHookProvider is marked "not ready for public consumption"; the Functions host implements it and the extension reads it.
         s.AddSingleton<IWebHookProvider>(new FixedWebHookProvider(settings.WebhookBaseUrl));
 #pragma warning restore CS0618

@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { uploadEventsWatcher } from '../host/blob-watcher';
 import { installFunctionsCore } from '../host/functions-core';
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
   if (env['DIALTONE_APP_ROOT']) log(`app: ${app.main}, durable-functions from ${require.resolve('durable-functions/package.json', { paths: [dirname(app.main)] })}`);
 
   // Filled in once the .NET host is ready; the HTTP server starts first because the extension needs its URL.
-  const extension: { client?: Record<string, unknown> } = {};
+  const extension: { client?: Record<string, unknown>; pid?: number } = {};
   const bridge = new NodeBridge(registry, log, () => extension.client);
   const bridgeUrl = await bridge.start();
   const functionKey = env['DIALTONE_LOCAL_FUNCTION_KEY'] ?? randomBytes(24).toString('base64url');
@@ -91,7 +92,9 @@ async function main(): Promise<void> {
       if (!extension.client) throw new Error('the durable extension is not ready');
       return extension.client;
     },
-    status: () => ({ invocations: { ...bridge.counts } }),
+    // Which engine this is, the .NET process that runs it and what the bridge ran for it: the conformance tests read
+    // these to prove a scenario ran on the real extension (the local host answers engine: 'local' and no bridge).
+    status: () => ({ engine: 'extension', extensionPid: extension.pid, invocations: { ...bridge.counts } }),
     webhookTarget: () => (typeof extension.client?.['rpcBaseUrl'] === 'string' ? extension.client['rpcBaseUrl'] : undefined),
     ...(env['DIALTONE_HOST_PORT'] ? { port: Number(env['DIALTONE_HOST_PORT']) } : {}),
   });
@@ -114,10 +117,18 @@ async function main(): Promise<void> {
       DIALTONE_HOST_JSON: app.hostJson,
       DIALTONE_WEBHOOK_BASE_URL: `${url}/runtime/webhooks/durabletask`,
       DIALTONE_TASK_HUB: env['DIALTONE_TASK_HUB'] ?? 'dialtone',
+      // A worker name of its own. The Azure Storage provider names a worker by its machine (Environment.MachineName)
+      // unless these two App Service variables are set (AzureStorageDurabilityProviderFactory in
+      // Azure/azure-functions-durable-extension), and it owns control-queue partitions by that name: two workers on
+      // one machine then both took the same partitions and ran the same instances' episodes ("Split brain detected").
+      // In Azure every instance is a machine of its own; here every process gets a name of its own.
+      WEBSITE_CURRENT_STAMPNAME: 'dialtone-local',
+      RoleInstanceId: `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
     },
     log,
   );
   extension.client = dotnet.client;
+  extension.pid = dotnet.child.pid;
   dotnet.child.once('exit', (code, signal) => {
     log(`the .NET extension host exited (${code ?? signal})`);
     process.exit(1);

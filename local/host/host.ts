@@ -3,7 +3,7 @@
 // the skip-ahead clock, jumps to the next durable timer whenever nothing else is running.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { installAppTime } from '../../shared/adapters/app-time';
 import { governedRate, RealClock, SkipAheadClock, type Clock } from '../clock';
@@ -125,9 +125,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   // The largest durable message so far, for benchmarks (payload-stats.json beside the instance files; sizes and
   // function names only).
   const onLargestPayload = (bytes: number, what: string) => writeFileSync(join(options.stateDir, 'payload-stats.json'), JSON.stringify({ maxPayloadBytes: bytes, largest: what }));
-  const engine = new DurableEngine({ registry, store, clock, log, onLargestPayload });
+  const timeoutMs = functionTimeoutMs(join(dirname(options.appPath), '..', 'host.json'));
+  const engine = new DurableEngine({ registry, store, clock, log, onLargestPayload, ...(timeoutMs !== undefined ? { functionTimeoutMs: timeoutMs } : {}) });
   const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
-  const server = new HostServer({ registry, engine, functionKey, now: () => clock.now(), ...(options.extraFunctionKeys ? { extraFunctionKeys: options.extraFunctionKeys } : {}), taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone', log, ...(options.maxRunningOrchestrations ? { maxRunningOrchestrations: options.maxRunningOrchestrations } : {}), ...(options.port !== undefined ? { port: options.port } : {}), ...(process.env['DIALTONE_CONSOLE_ROLE'] ? { consoleRole: process.env['DIALTONE_CONSOLE_ROLE'] } : {}) });
+  const server = new HostServer({ registry, engine, functionKey, now: () => clock.now(), ...(options.extraFunctionKeys ? { extraFunctionKeys: options.extraFunctionKeys } : {}), taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone', log, status: () => ({ engine: 'local', engineRuns: { ...engine.counts } }), ...(options.maxRunningOrchestrations ? { maxRunningOrchestrations: options.maxRunningOrchestrations } : {}), ...(options.port !== undefined ? { port: options.port } : {}), ...(process.env['DIALTONE_CONSOLE_ROLE'] ? { consoleRole: process.env['DIALTONE_CONSOLE_ROLE'] } : {}) });
   const url = await server.start();
   engine.clientData = () => server.clientData();
   process.env['WEBSITE_HOSTNAME'] = new URL(url).host;
@@ -213,6 +214,27 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       await agent?.close();
     },
   };
+}
+
+/**
+ * host.json's functionTimeout in ms, or the app setting AzureFunctionsJobHost__functionTimeout that overrides it (as
+ * app settings override host.json in Azure: learn.microsoft.com/azure/azure-functions/functions-host-json#override-hostjson-values);
+ * undefined when neither is set, it is -1 (no limit) or there is no host.json. The real-extension host reads the same
+ * (local/extension-host/HostJson.cs).
+ */
+export function functionTimeoutMs(hostJsonPath: string, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  let text = env['AzureFunctionsJobHost__functionTimeout'];
+  if (!text) {
+    try {
+      text = (JSON.parse(readFileSync(hostJsonPath, 'utf8')) as { functionTimeout?: string }).functionTimeout;
+    } catch {
+      return undefined;
+    }
+  }
+  if (!text || text.trim() === '-1') return undefined;
+  const m = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})$/.exec(text.trim());
+  if (!m) throw new Error(`${hostJsonPath}: functionTimeout '${text}' is not a time span (hh:mm:ss)`);
+  return (((Number(m[1] ?? 0) * 24 + Number(m[2])) * 60 + Number(m[3])) * 60 + Number(m[4])) * 1000;
 }
 
 export function readCaFile(path: string | undefined): string | undefined {

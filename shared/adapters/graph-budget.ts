@@ -186,21 +186,37 @@ export class LocalRateLedger implements RateLedger {
   }
 }
 
+/** The name under which each time the write budget could not use its ledger is logged and counted. */
+export const LEDGER_UNAVAILABLE = 'budget_ledger_unavailable';
+
+/** Back-off before asking an unusable ledger again: doubling from half a second up to 30 s, with jitter. */
+export function ledgerBackoffMs(failures: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(30_000, 500 * 2 ** Math.min(Math.max(failures - 1, 0), 6));
+  return ceiling / 2 + random() * (ceiling / 2);
+}
+
 /**
  * Paces one process's Graph writes within the shared ledger: writes that are waiting are reserved together (at most
  * one second's worth per reservation), and each one goes at its own slot.
+ *
+ * It fails closed: when the ledger cannot be used (its storage unreachable, or the blob contended past its retries),
+ * no write goes out on this process's own pace, because several instances each pacing alone write at a multiple of
+ * the app's budget exactly when contention is high. The writes wait, the reservation is asked again after a back-off
+ * (ledgerBackoffMs), and every such failure is counted (`ledgerUnavailable`) and reported through `onLedgerUnavailable`
+ * under the name budget_ledger_unavailable. A write that waits too long ends with its activity's timeout
+ * (host.json functionTimeout) and is retried by the orchestration, as any failed write is.
  */
 export class WriteBudget {
   private readonly waiting: ((slot: number) => void)[] = [];
   private reserving = false;
-  private readonly fallback: LocalRateLedger;
+  /** How many times a reservation failed because the ledger could not be used (budget_ledger_unavailable). */
+  ledgerUnavailable = 0;
 
   constructor(
     private readonly ledger: RateLedger,
     private readonly time: AppTime = appTime,
-  ) {
-    this.fallback = new LocalRateLedger(ledger.perSecond, time);
-  }
+    private readonly onLedgerUnavailable: (event: { name: typeof LEDGER_UNAVAILABLE; count: number; waitMs: number; error: string }) => void = () => {},
+  ) {}
 
   /** Resolves when this write may be sent. */
   async acquire(): Promise<void> {
@@ -215,17 +231,23 @@ export class WriteBudget {
     if (this.reserving) return;
     this.reserving = true;
     try {
+      let failures = 0;
       while (this.waiting.length > 0) {
-        const block = this.waiting.splice(0, Math.max(1, Math.ceil(this.ledger.perSecond)));
+        const size = Math.min(this.waiting.length, Math.max(1, Math.ceil(this.ledger.perSecond)));
         let start: number;
         try {
-          start = await this.ledger.reserve(block.length);
-        } catch {
-          // The ledger's storage is unreachable: this process keeps its own pace rather than stopping every write
-          // (what each process did before the ledger). Several instances may then exceed Graph's quota together;
-          // the 429s that follow are honoured and retried.
-          start = await this.fallback.reserve(block.length);
+          start = await this.ledger.reserve(size);
+          failures = 0;
+        } catch (e) {
+          failures++;
+          this.ledgerUnavailable++;
+          const waitMs = ledgerBackoffMs(failures);
+          // The error's message names the storage failure (a status, a code); no personal data reaches it.
+          this.onLedgerUnavailable({ name: LEDGER_UNAVAILABLE, count: this.ledgerUnavailable, waitMs: Math.round(waitMs), error: (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 200) });
+          await this.time.sleep(waitMs);
+          continue;
         }
+        const block = this.waiting.splice(0, size);
         const interval = 1000 / this.ledger.perSecond;
         block.forEach((resolve, i) => resolve(start + i * interval));
       }

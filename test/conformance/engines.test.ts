@@ -4,6 +4,9 @@
 // continue-as-new generations and a 1,000-user batch. Every row must end with the same outcome and reason on both.
 // The extension's durable timers follow the wall clock, so the deadline is minutes (the polling grid shrinks with it).
 // Four stacks (the short batches and the 1,000-user batch, on each engine) start together and run side by side.
+// Each stack must prove which engine ran it (the extension's .NET process and the bridge's invocations, or the local
+// engine and no bridge), end every instance of its task hub Completed (but the probes failed on purpose) and log no
+// error, split brain, aborted function or message out of order (test/support/conformance.ts).
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { startStack, type Stack } from '../../local/stack';
 import { instanceIdOf } from '../../functions/callers';
@@ -12,6 +15,7 @@ import { chunkInstanceId } from '../../orchestrations/names';
 import { SINGLE_CALLER } from '../../shared/adapters/config';
 import type { BatchReport } from '../../shared/domain/report';
 import { getBatch, postBatch, waitForReport } from '../support/e2e';
+import { expectEngineRan, expectTaskHubEnded, graphView, HostLog, withoutTimesAndIds, type GraphView, type InstanceSummary } from '../support/conformance';
 import { describeOnExtension } from '../support/extension';
 
 const QUICK = 0.1; // minutes until Teams shows the calling plan
@@ -105,7 +109,21 @@ async function durableStatus(stack: Stack, instanceId: string): Promise<{ runtim
   return r.status === 200 || r.status === 202 ? ((await r.json()) as { runtimeStatus: string; input: unknown }) : undefined;
 }
 
+/**
+ * The Teams checks follow the wall clock (and the rechecks sent), so they are counted but not compared per user; nor
+ * are the $batch requests that carry them (20 checks to a request, as many as are due together).
+ */
+const TIMED_KINDS = ['teamsUserConfiguration'];
+const ALL_UPNS = tenant.users.map((u) => u.userPrincipalName);
+
+/** What Graph saw that does not follow the clock: every count but the Teams checks and their $batch envelopes. */
+function comparable(v: GraphView): unknown {
+  const { teamsUserConfiguration: checks = 0, batch: _envelopes, ...byKind } = v.byKind;
+  return { ...v, byKind, reads: v.reads - checks };
+}
+
 interface Short {
+  readonly graph: GraphView;
   readonly clientRules: string[];
   readonly reports: Record<string, BatchReport>;
   readonly resubmitSame: { status: number; existing: unknown };
@@ -116,15 +134,36 @@ interface Short {
   /** Whether the waiting chunk's current generation was started by continue-as-new (its input carries state). */
   readonly waitingChunkContinued: boolean;
   readonly seconds: number;
+  readonly ended: Ended;
+}
+
+/** How a stack ended: its engine's runs, its task hub's instances and how many troubling log lines were accepted. */
+interface Ended {
+  readonly runs: { orchestration: number; activity: number };
+  readonly instances: InstanceSummary[];
+  readonly acceptedLogLines: number;
+}
+
+/** The durable client probes of clientRules start these instances, each failing on purpose (its input is null). */
+const PROBE_COUNT = 7;
+const isProbe = (id: string) => !id.startsWith(`${SINGLE_CALLER}~`);
+
+async function settle(stack: Stack, engine: 'extension' | 'local', log: HostLog, probes: boolean): Promise<Ended> {
+  const instances = await expectTaskHubEnded(stack, 5 * 60_000, probes ? { failedOnPurpose: isProbe, failedCount: PROBE_COUNT } : {});
+  const runs = await expectEngineRan(stack, engine);
+  const acceptedLogLines = log.expectClean(probes ? { name: 'dialtone-batch', appInstancePrefix: `${SINGLE_CALLER}~` } : undefined);
+  return { runs, instances, acceptedLogLines };
 }
 
 interface Big {
+  readonly graph: GraphView;
   readonly report: BatchReport;
   readonly writesBeforeCrash: number;
   readonly assignWrites: Map<string, number>;
   readonly seconds: number;
   /** Seconds until the crash, for the restart, and from the restart to the report. */
   readonly phases: [number, number, number];
+  readonly ended: Ended;
 }
 
 /**
@@ -170,7 +209,7 @@ async function clientRules(stack: Stack, runningId: string): Promise<string[]> {
 }
 
 /** Every outcome, resubmission, recheck and continue-as-new, started together so that wall-clock waits overlap. */
-async function runShort(stack: Stack, timeoutMs: number): Promise<Short> {
+async function runShort(stack: Stack, engine: 'extension' | 'local', log: HostLog, timeoutMs: number): Promise<Short> {
   const t0 = Date.now();
   for (const body of [EVERY_OUTCOME, { batchId: 'resubmit-1', users: RESUBMIT_USERS }, { batchId: 'waiting', users: [{ userPrincipalName: 'w-never@contoso.com' }, { userPrincipalName: 'w-soon@contoso.com' }] }]) {
     const r = await postBatch(stack, body);
@@ -215,11 +254,12 @@ async function runShort(stack: Stack, timeoutMs: number): Promise<Short> {
   const waitingChunkContinued = (chunk?.input as { state?: unknown } | undefined)?.state !== undefined;
   const neverUser = stack.sim.tenant.requireUser('w-never@contoso.com').id;
   const neverUserChecks = stack.sim.record.byUser.get(neverUser)?.teamsUserConfiguration ?? 0;
-  return { clientRules: rules, reports, resubmitSame, recheck, rechecksSent, neverUserChecks, waitingChunkContinued, seconds: Math.round((Date.now() - t0) / 1000) };
+  const ended = await settle(stack, engine, log, true);
+  return { graph: graphView(stack, ALL_UPNS, TIMED_KINDS), clientRules: rules, reports, resubmitSame, recheck, rechecksSent, neverUserChecks, waitingChunkContinued, seconds: Math.round((Date.now() - t0) / 1000), ended };
 }
 
 /** 1,000 users, with the worker killed (SIGKILL, the .NET host too) while they are being assigned, then restarted. */
-async function runBig(stack: Stack, timeoutMs: number): Promise<Big> {
+async function runBig(stack: Stack, engine: 'extension' | 'local', log: HostLog, timeoutMs: number): Promise<Big> {
   const t0 = Date.now();
   const assignWrites = () => stack.sim.record.stateChangingWrites.filter((w) => w.kind === 'assignLicense').length;
   expect((await postBatch(stack, { batchId: 'big', users: BIG_USERS })).status).toBe(202);
@@ -233,7 +273,8 @@ async function runBig(stack: Stack, timeoutMs: number): Promise<Big> {
   const perUser = new Map<string, number>();
   for (const w of stack.sim.record.stateChangingWrites) if (w.kind === 'assignLicense') perUser.set(w.userId, (perUser.get(w.userId) ?? 0) + 1);
   const secs = (a: number, b: number) => Math.round((b - a) / 1000);
-  return { report, writesBeforeCrash, assignWrites: perUser, seconds: secs(t0, t3), phases: [secs(t0, t1), secs(t1, t2), secs(t2, t3)] };
+  const ended = await settle(stack, engine, log, false);
+  return { graph: graphView(stack, BIG_USERS.map((u) => u.userPrincipalName)), report, writesBeforeCrash, assignWrites: perUser, seconds: secs(t0, t3), phases: [secs(t0, t1), secs(t1, t2), secs(t2, t3)], ended };
 }
 
 const rows = (report: BatchReport) => report.users.map((u) => `${u.row} ${u.userPrincipalName} ${u.outcome}${u.reason ? `/${u.reason}` : ''}`);
@@ -244,22 +285,17 @@ describeOnExtension('the real Durable extension and the local engine give the sa
   let realBig: Big;
   let localBig: Big;
   const stacks: Stack[] = [];
-  const start = async (engine: 'extension' | 'local', settings: Record<string, string>) => {
-    const s = await startStack({ tenant, engine, settings });
+  const start = async (engine: 'extension' | 'local', settings: Record<string, string>, run: (s: Stack, engine: 'extension' | 'local', log: HostLog, timeoutMs: number) => Promise<Short | Big>) => {
+    const log = new HostLog();
+    const s = await startStack({ tenant, engine, settings, onHostLog: log.onHostLog });
     stacks.push(s);
-    return s;
+    return run(s, engine, log, 20 * 60_000);
   };
 
   beforeAll(async () => {
     // Each scenario starts as soon as its own stack is up, so that one stack's start overlaps another's wall-clock waits.
     const t0 = Date.now();
-    const minutes = 20 * 60_000;
-    [real, realBig, local, localBig] = await Promise.all([
-      start('extension', SHORT).then((s) => runShort(s, minutes)),
-      start('extension', LONG).then((s) => runBig(s, minutes)),
-      start('local', SHORT).then((s) => runShort(s, minutes)),
-      start('local', LONG).then((s) => runBig(s, minutes)),
-    ]);
+    [real, realBig, local, localBig] = (await Promise.all([start('extension', SHORT, runShort), start('extension', LONG, runBig), start('local', SHORT, runShort), start('local', LONG, runBig)])) as [Short, Big, Short, Big];
     process.stderr.write(
       `[conformance] wall-clock seconds: real extension ${real.seconds} (short-deadline batches), ${realBig.seconds} (1,000 users with a crash: ${realBig.phases.join(' + ')}); ` +
         `local engine ${local.seconds} and ${localBig.seconds} (${localBig.phases.join(' + ')}, skip-ahead clock); ${Math.round((Date.now() - t0) / 1000)} in all\n`,
@@ -270,12 +306,44 @@ describeOnExtension('the real Durable extension and the local engine give the sa
     await Promise.all(stacks.map((s) => s.stop()));
   }, 60_000);
 
+  it('ran each stack on its own engine, ended every instance as expected and logged no trouble', () => {
+    process.stderr.write(
+      `[conformance] runs (orchestrator episodes/activities): real extension ${real.ended.runs.orchestration}/${real.ended.runs.activity} and ${realBig.ended.runs.orchestration}/${realBig.ended.runs.activity} (after the restart) through the bridge; ` +
+        `local engine ${local.ended.runs.orchestration}/${local.ended.runs.activity} and ${localBig.ended.runs.orchestration}/${localBig.ended.runs.activity}; ` +
+        `instances: ${[real, realBig, local, localBig].map((o) => o.ended.instances.length).join(', ')}; log lines of the failed probes: ${real.ended.acceptedLogLines} on the extension\n`,
+    );
+    // settle() asserted all of it as each stack ended; the same instances on both engines, by id and status.
+    const ids = (o: { ended: Ended }) => o.ended.instances.map((i) => `${i.instanceId} ${i.name} ${i.runtimeStatus}`).sort();
+    expect(ids(real)).toEqual(ids(local));
+    expect(ids(realBig)).toEqual(ids(localBig));
+    expect(real.ended.acceptedLogLines).toBeGreaterThan(0);
+    expect(local.ended.acceptedLogLines).toBe(0);
+  });
+
   it('ends every row of every batch with the same outcome and reason on both engines', () => {
     for (const id of Object.keys(local.reports)) {
       expect([id, rows(real.reports[id]!)]).toEqual([id, rows(local.reports[id]!)]);
       expect([id, real.reports[id]!.counts]).toEqual([id, local.reports[id]!.counts]);
     }
     expect(rows(realBig.report)).toEqual(rows(localBig.report));
+  });
+
+  it('gives whole reports that are equal but for times and ids', () => {
+    for (const id of Object.keys(local.reports)) expect([id, withoutTimesAndIds(real.reports[id])]).toEqual([id, withoutTimesAndIds(local.reports[id])]);
+    expect(withoutTimesAndIds(realBig.report)).toEqual(withoutTimesAndIds(localBig.report));
+  });
+
+  it('shows Graph the same run on both engines: requests per user by kind, writes, reads, licences in use', () => {
+    process.stderr.write(
+      `[conformance] what Graph saw: real extension ${real.graph.writes} writes, ${real.graph.reads} reads (${real.graph.byKind['teamsUserConfiguration'] ?? 0} Teams checks); local engine ${local.graph.writes} and ${local.graph.reads} (${local.graph.byKind['teamsUserConfiguration'] ?? 0}); ` +
+        `1,000 users with a crash: ${realBig.graph.writes} writes, ${realBig.graph.reads} reads on the extension, ${localBig.graph.writes} and ${localBig.graph.reads} locally\n`,
+    );
+    expect(comparable(real.graph)).toEqual(comparable(local.graph));
+    // With a worker killed, the requests in flight at that moment are made again after the restart, and the moment
+    // differs between engines: what changed the tenant, per user, and the licences in use must still be the same.
+    expect(realBig.graph.changesPerUser).toEqual(localBig.graph.changesPerUser);
+    expect(realBig.graph.consumedUnits).toEqual(localBig.graph.consumedUnits);
+    expect(Object.keys(realBig.graph.changesPerUser)).toHaveLength(BIG - 10);
   });
 
   it('covers every outcome, as the product contract says', () => {

@@ -71,6 +71,26 @@ export interface EngineOptions {
   readonly log?: (message: string) => void;
   /** Told each time a durable message larger than any before is exchanged (its size in bytes and what it was). */
   readonly onLargestPayload?: (bytes: number, what: string) => void;
+  /** host.json's functionTimeout in ms (functionTimeoutMs in local/host/host.ts): an activity that runs longer fails. */
+  readonly functionTimeoutMs?: number;
+}
+
+/** A time span as .NET writes one (TimeSpan's "c" format, whole seconds): 00:00:15, 1.02:00:00. */
+export function timeSpanText(ms: number): string {
+  const total = Math.floor(ms / 1000);
+  const days = Math.floor(total / 86_400);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const hms = `${two(Math.floor((total % 86_400) / 3600))}:${two(Math.floor((total % 3600) / 60))}:${two(total % 60)}`;
+  return days > 0 ? `${days}.${hms}` : hms;
+}
+
+/**
+ * The failure of a function that ran past functionTimeout, in the words of the WebJobs host the Functions host is
+ * built on (FunctionTimeoutException: "Timeout value of {timeout} was exceeded by function: {short name}"; the
+ * Functions host names functions "Functions.<name>"), which the real extension records as the activity's failure.
+ */
+export function functionTimeoutMessage(timeoutMs: number, name: string): string {
+  return `Timeout value of ${timeSpanText(timeoutMs)} was exceeded by function: Functions.${name}`;
 }
 
 /** The activity's input as the worker hands it over: string inputs were JSON-stringified by the SDK. */
@@ -151,6 +171,11 @@ export class DurableEngine {
   private timerHandle: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly waiters = new Map<string, (() => void)[]>();
+  /**
+   * Orchestrator episodes and activities this engine ran, by kind: the local host reports them as its own in
+   * `/admin/host/status`, so a conformance test can tell which engine ran a scenario.
+   */
+  readonly counts = { orchestration: 0, activity: 0 };
   /** Payloads that the Azure Storage provider would have moved to a blob (see OFFLOAD_BYTES), by kind. */
   readonly offloaded = { input: 0, output: 0, activityInput: 0, activityResult: 0 };
   /**
@@ -159,8 +184,10 @@ export class DurableEngine {
    */
   maxPayloadBytes = 0;
   private readonly onLargestPayload: ((bytes: number, what: string) => void) | undefined;
+  private readonly functionTimeoutMs: number | undefined;
 
   constructor(options: EngineOptions) {
+    this.functionTimeoutMs = options.functionTimeoutMs;
     this.registry = options.registry;
     this.store = options.store;
     this.clock = options.clock;
@@ -448,6 +475,7 @@ export class DurableEngine {
     };
     let result: SdkOrchestratorState;
     let failure: string | undefined;
+    this.counts.orchestration++;
     try {
       result = (await registration.handler(payload, context)) as SdkOrchestratorState;
     } catch (e) {
@@ -688,8 +716,9 @@ export class DurableEngine {
         },
       });
       for (const b of extraInputs) if ((b.type === 'durableClient' || b.type === 'orchestrationClient') && this.clientData) context.extraInputs.set(b.name, this.clientData());
+      this.counts.activity++;
       try {
-        const output = await registration.handler(job.input, context);
+        const output = await this.withinFunctionTimeout(job.name, Promise.resolve(registration.handler(job.input, context)));
         event = { EventType: EventType.TaskCompleted, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Result: JSON.stringify(output ?? null) };
         this.notePayload('activityResult', job.name, event['Result'] as string);
       } catch (e) {
@@ -699,6 +728,33 @@ export class DurableEngine {
       }
     }
     if (!this.stopped) this.pushEvent(job.instanceId, event, job.execution);
+  }
+
+  /**
+   * The activity's result, or its failure once functionTimeout has passed. Counted on the wall clock, not the host's
+   * (which may skip ahead or run faster than real time: an activity's own waits follow that clock, and a limit on it
+   * would end activities that took seconds of real time). In Azure the Functions host then restarts the worker that
+   * ran it, which ends the invocation; here it cannot be stopped, so it runs on and its result is dropped.
+   */
+  private withinFunctionTimeout<T>(name: string, work: Promise<T>): Promise<T> {
+    const limit = this.functionTimeoutMs;
+    if (limit === undefined) return work;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.log(`Timeout value of ${timeSpanText(limit)} exceeded by function 'Functions.${name}'. The worker is not restarted here: the invocation runs on, its result dropped.`);
+        reject(new Error(functionTimeoutMessage(limit, name)));
+      }, limit);
+      work.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          reject(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    });
   }
 }
 
