@@ -269,6 +269,15 @@ export function createBatchApi(deps: BatchApiDeps) {
     if (plan && outlook.waiting === 0 && outlook.coming === 0) {
       return problem(409, 'Nothing to recheck', `batch ${batchId} has no row waiting for Teams and none that will: every row has its outcome or needs no calling plan; the batch is finishing its report`);
     }
+    const checksRequested = outlook.waiting;
+    const why = !plan ? 'still_planning' : checksRequested === 0 ? 'still_assigning' : undefined;
+    if (why) {
+      // Nobody waits yet: nothing is recorded or woken (each row's first check follows its licences within a minute).
+      const message = why === 'still_planning'
+        ? `nobody waits for Teams yet: batch ${batchId} is still being planned; its rows are checked within a minute of their licences, so there is nothing to hurry yet`
+        : `nobody waits for Teams yet: ${outlook.coming} row(s) of batch ${batchId} are still being licensed or wait for their start date; each is checked within a minute of its licences`;
+      return { status: 202, jsonBody: { batchId, checksRequested: 0, reason: why, message, chunksAsked: 0 } };
+    }
     const chunks = ((state.customStatus ?? {}) as Partial<BatchStatus>).chunks ?? 0;
     // The record is what counts: the extension drops an event that a chunk had not processed when it continued as new,
     // and each chunk reads this at the start of every generation. The events only wake the chunks that wait now.
@@ -282,15 +291,9 @@ export function createBatchApi(deps: BatchApiDeps) {
         // a chunk that has finished has nothing to check
       }
     }
-    const checksRequested = outlook.waiting;
-    const message = !plan
-      ? `nobody waits for Teams yet: batch ${batchId} is still being planned; its rows are checked within a minute of their licences, so there is nothing to hurry yet`
-      : checksRequested === 0
-        ? `nobody waits for Teams yet: ${outlook.coming} row(s) of batch ${batchId} are still being licensed or wait for their start date; each is checked within a minute of its licences`
-        : `Teams will be checked now for the ${checksRequested} user(s) of batch ${batchId} waiting for their calling plan (within the app's Teams read budget, and at most once a minute)`;
-    const why = !plan ? { reason: 'still_planning' } : checksRequested === 0 ? { reason: 'still_assigning' } : {};
+    const message = `Teams will be checked now for the ${checksRequested} user(s) of batch ${batchId} waiting for their calling plan (within the app's Teams read budget, and at most once a minute)`;
     context.log(`recheck asked: ${checksRequested} waiting, ${asked} chunk(s) woken`);
-    return { status: 202, jsonBody: { batchId, checksRequested, ...why, message, chunksAsked: asked } };
+    return { status: 202, jsonBody: { batchId, checksRequested, message, chunksAsked: asked } };
   }
 
   /**

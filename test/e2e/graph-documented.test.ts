@@ -32,7 +32,9 @@ const tenant: TenantFile = {
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ tenant });
+  // Rows here name a suite as their own skus (ENTERPRISEPREMIUM): the operator's list widens a row's own part numbers
+  // beyond Teams phone and meeting SKUs to it.
+  stack = await startStack({ tenant, settings: { DIALTONE_EXTRA_ROW_SKUS: 'ENTERPRISEPREMIUM' } });
 });
 afterAll(async () => {
   await stack?.stop();

@@ -30,9 +30,9 @@ describe('recheck', () => {
     expect([early.status, early.body.checksRequested, early.body.reason]).toEqual([202, 0, 'still_assigning']);
     expect(early.body.message).toMatch(/^nobody waits for Teams yet: 1 row\(s\) of batch recheck-1 are still being licensed/);
     stack.sim.releaseHeldWrite();
-    // Wait (bounded by jest's timeout, not by a clock here) until the chunk has assigned: it then waits on its first
+    // Wait (bounded by jest's timeout, not by a clock here) until the chunk has assigned (the live row reads waiting): it then waits on its first
     // check's timer, a minute away on the real clock.
-    while ((await getBatch(stack, 'recheck-1')).body?.users?.[0]?.outcome !== 'assigned') await new Promise((r) => setTimeout(r, 100));
+    while ((await getBatch(stack, 'recheck-1')).body?.users?.[0]?.outcome !== 'waiting') await new Promise((r) => setTimeout(r, 100));
     // Teams has not been asked yet: the only read that can come before the one-minute timer is the recheck's.
     expect(stack.sim.record.byKind.teamsUserConfiguration).toBe(0);
     // At capacity (a batch and its chunk running), a new batch is refused with 503 and Retry-After, starting nothing.

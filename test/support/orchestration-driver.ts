@@ -57,7 +57,7 @@ const ev = (type: number, fields: Record<string, unknown>, ts: string) => ({ Eve
 
 async function replay(fn: OrchestrationHandler, history: unknown[], input: unknown, instanceId: string) {
   const handler = new Orchestrator(fn).listen();
-  const state = (await handler({ history, input, instanceId, isReplaying: false, parentInstanceId: '', upperSchemaVersion: 1, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '6.00:00:00', defaultHttpAsyncRequestSleepTimeMillseconds: 30000 }, new InvocationContext())) as { isDone: boolean; output: unknown; actions: DrivenAction[][]; error?: string };
+  const state = (await handler({ history, input, instanceId, isReplaying: false, parentInstanceId: '', upperSchemaVersion: 1, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '6.00:00:00', defaultHttpAsyncRequestSleepTimeMillseconds: 30000 }, new InvocationContext({ logHandler: () => {} }))) as { isDone: boolean; output: unknown; actions: DrivenAction[][]; error?: string };
   // A task yielded again inside a new Task.all/any (the batch waits again for the chunks still running) appears again
   // in the compound action: each action object counts once, in the order first scheduled.
   const flat: DrivenAction[] = [];

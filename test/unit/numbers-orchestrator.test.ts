@@ -19,7 +19,7 @@ const timer = (id: number, fireAt: string) => [ev(10, { EventId: id, FireAt: fir
 interface Action { actionType: number; functionName?: string; input?: any; instanceId?: string; fireAt?: string; compoundActions?: Action[] }
 async function replay(fn: OrchestrationHandler, history: unknown[], input: unknown, instanceId = 'b1:chunk-0'): Promise<{ isDone: boolean; output: any; actions: Action[] }> {
   const handler = new Orchestrator(fn).listen();
-  const state = (await handler({ history, input, instanceId, isReplaying: false, parentInstanceId: '', upperSchemaVersion: 1, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '6.00:00:00', defaultHttpAsyncRequestSleepTimeMillseconds: 30000 }, new InvocationContext())) as any;
+  const state = (await handler({ history, input, instanceId, isReplaying: false, parentInstanceId: '', upperSchemaVersion: 1, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '6.00:00:00', defaultHttpAsyncRequestSleepTimeMillseconds: 30000 }, new InvocationContext({ logHandler: () => {} }))) as any;
   const flat: Action[] = [];
   const walk = (a: Action) => (a.compoundActions ? a.compoundActions.forEach(walk) : flat.push(a));
   for (const group of state.actions) for (const a of group) walk(a);

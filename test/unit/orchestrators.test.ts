@@ -20,7 +20,7 @@ const completed = (id: number, result: unknown, ts = T0) => [ev(12, {}, ts), ev(
 interface Action { actionType: number; functionName?: string; input?: any; instanceId?: string; fireAt?: string; compoundActions?: Action[] }
 async function replay(fn: typeof batchOrchestrator, history: unknown[], input: unknown): Promise<{ isDone: boolean; output: any; actions: Action[]; customStatus: any }> {
   const handler = new Orchestrator(fn).listen();
-  const state = (await handler({ history, input, instanceId: 'b1', isReplaying: false, parentInstanceId: '', upperSchemaVersion: 1, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '6.00:00:00', defaultHttpAsyncRequestSleepTimeMillseconds: 30000 }, new InvocationContext())) as any;
+  const state = (await handler({ history, input, instanceId: 'b1', isReplaying: false, parentInstanceId: '', upperSchemaVersion: 1, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '6.00:00:00', defaultHttpAsyncRequestSleepTimeMillseconds: 30000 }, new InvocationContext({ logHandler: () => {} }))) as any;
   const flat: Action[] = [];
   const walk = (a: Action) => (a.compoundActions ? a.compoundActions.forEach(walk) : flat.push(a));
   for (const group of state.actions) for (const a of group) walk(a);
