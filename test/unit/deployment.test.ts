@@ -133,10 +133,42 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
       DIALTONE_CALLBACK_HOSTS: '',
       DIALTONE_CALLBACK_SECRET: '',
       DIALTONE_CALLERS: '',
+      // The template's own defaults for these (the next test checks they are the app's).
+      DIALTONE_UPLOAD_PROFILES: String(arm.main.parameters.uploadProfiles?.defaultValue),
+      DIALTONE_UPLOAD_SKUS: String(arm.main.parameters.uploadSkus?.defaultValue),
+      DIALTONE_EXTRA_ROW_SKUS: String(arm.main.parameters.extraRowSkus?.defaultValue),
+      DIALTONE_LIST_PER_MINUTE: String(arm.main.parameters.listPerMinute?.defaultValue),
+      DIALTONE_PRIVATE_CONTAINER: String(arm.main.parameters.privateContainer?.defaultValue),
     };
     for (const [k, v] of Object.entries(settingsOf())) env[k] = v.startsWith('[') ? (placeholders[k] ?? 'x') : v;
     const config = loadConfig(env);
     expect(config).toMatchObject({ graphBaseUrl: 'https://graph.microsoft.com', graphSignIn: { kind: 'managedIdentity' }, taskHub: 'dialtone', serviceBus: { fullyQualifiedNamespace: 'sb-x.servicebus.windows.net' } });
+  });
+
+  it('passes the upload rights, row SKUs, listing rate and private container through from azd, with the app\'s defaults, so a deployment does not wipe them', () => {
+    const settings = settingsOf();
+    const passed: Record<string, [string, string]> = {
+      DIALTONE_UPLOAD_PROFILES: ['uploadProfiles', '${DIALTONE_UPLOAD_PROFILES=}'],
+      DIALTONE_UPLOAD_SKUS: ['uploadSkus', '${DIALTONE_UPLOAD_SKUS=true}'],
+      DIALTONE_EXTRA_ROW_SKUS: ['extraRowSkus', '${DIALTONE_EXTRA_ROW_SKUS=}'],
+      DIALTONE_LIST_PER_MINUTE: ['listPerMinute', '${DIALTONE_LIST_PER_MINUTE=60}'],
+      DIALTONE_PRIVATE_CONTAINER: ['privateContainer', '${DIALTONE_PRIVATE_CONTAINER=dialtone-private}'],
+    };
+    const parameters = JSON.parse(read('infra/main.parameters.json')).parameters;
+    const api = resourcesOf(arm.main).find((r) => r.name === 'api').properties.parameters;
+    for (const [key, [param, azd]] of Object.entries(passed)) {
+      expect([key, settings[key]]).toEqual([key, expect.stringContaining(`parameters('${param}')`)]);
+      expect([key, api[param]?.value]).toEqual([key, `[parameters('${param}')]`]);
+      expect([key, parameters[param]?.value]).toEqual([key, azd]);
+    }
+    // Each default (the template's, and azd's when the variable is unset) is the app's own.
+    const defaults = loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' });
+    const fromTemplate = loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ...Object.fromEntries(Object.entries(passed).map(([key, [param]]) => [key, String(arm.main.parameters[param].defaultValue)])) });
+    for (const field of ['uploadRights', 'extraRowSkus', 'listPerMinute', 'privateContainer'] as const) expect([field, fromTemplate[field]]).toEqual([field, defaults[field]]);
+    const fromAzd = loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ...Object.fromEntries(Object.entries(passed).map(([key, [, azd]]) => [key, /=(.*)\}$/.exec(azd)![1]!])) });
+    for (const field of ['uploadRights', 'extraRowSkus', 'listPerMinute', 'privateContainer'] as const) expect([field, fromAzd[field]]).toEqual([field, defaults[field]]);
+    // A value set through azd reaches the app as the app reads it.
+    expect(loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', DIALTONE_UPLOAD_SKUS: 'false', DIALTONE_LIST_PER_MINUTE: '120' })).toMatchObject({ uploadRights: { ownSkus: false }, listPerMinute: 120 });
   });
 
   it('passes the HR onboarding settings through, the callback secret only as a secure parameter or a Key Vault reference', () => {
