@@ -82,6 +82,25 @@ param callers string = ''
 @description('With callers set: the integration whose batches the console shows and starts. Empty: console.')
 param consoleCaller string = ''
 
+// The app's defaults for these (shared/adapters/config.ts) are repeated here: the site's settings are written whole at
+// every deployment, so a value set by hand in Azure would be removed by the next one unless it comes from azd.
+@description('Profiles the rows of uploaded files may ask for, comma-separated (DIALTONE_UPLOAD_PROFILES). Empty: every profile.')
+param uploadProfiles string = ''
+
+@description('Whether rows of uploaded files may list their own skus (DIALTONE_UPLOAD_SKUS).')
+param uploadSkus bool = true
+
+@description('Part numbers a row\'s own skus may name besides the Teams phone and meeting SKUs, comma-separated (DIALTONE_EXTRA_ROW_SKUS).')
+param extraRowSkus string = ''
+
+@description('Batch listings (GET /api/batches) a caller may make per minute before it is answered 429 (DIALTONE_LIST_PER_MINUTE).')
+@minValue(1)
+@maxValue(6000)
+param listPerMinute int = 60
+
+@description('The data account\'s container for raw inputs and callback registrations, which people are not granted (DIALTONE_PRIVATE_CONTAINER).')
+param privateContainer string = 'dialtone-private'
+
 // Microsoft Graph's service root per Azure cloud ("National cloud deployments", learn.microsoft.com/graph/deployments).
 // environment() names the cloud but carries no Microsoft Graph endpoint (its `graph` is the retired Azure AD Graph).
 // An unknown cloud fails the deployment at this lookup, unless graphBaseUrl says where Graph is.
@@ -230,6 +249,11 @@ module api 'app/api.bicep' = {
     consoleGroupId: consoleGroupId
     consoleCaller: consoleCaller
     callers: callers
+    uploadProfiles: uploadProfiles
+    uploadSkus: uploadSkus
+    extraRowSkus: extraRowSkus
+    listPerMinute: listPerMinute
+    privateContainer: privateContainer
     subnetId: privateNetworking ? network!.outputs.appSubnetId : ''
   }
   dependsOn: [roles]

@@ -15,6 +15,8 @@ export interface StackOptions {
   /** Where host state and the simulator's CA file go; a fresh temporary folder by default. */
   readonly workDir?: string;
   readonly settings?: Record<string, string>;
+  /** The application permissions the simulated Entra ID grants the app; by default those of `settings` (defaultGrant). */
+  readonly graphPermissions?: readonly string[];
   readonly throttling?: boolean;
   readonly faults?: FaultOptions;
   readonly skipAhead?: boolean;
@@ -132,7 +134,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let sim: GraphSimulator | undefined;
   try {
     // Its Entra ID grants the app exactly infra/graph-permissions.json's list for these settings (permissions.ts).
-    sim = await startGraphSimulator({ tenant: options.tenant, clock, throttling: options.throttling ?? true, appSettings: options.settings ?? {}, ...(options.faults ? { faults: options.faults } : {}) });
+    sim = await startGraphSimulator({ tenant: options.tenant, clock, throttling: options.throttling ?? true, appSettings: options.settings ?? {}, ...(options.graphPermissions ? { permissions: options.graphPermissions } : {}), ...(options.faults ? { faults: options.faults } : {}) });
   } catch (e) {
     await azurite.stop();
     removeOwnFolder();

@@ -46,6 +46,11 @@ param consoleGroupId string = ''
 param consoleCaller string = ''
 @description('DIALTONE_CALLERS in its short form (name:sha256[:uploads],…); kept here so that a deployment does not remove it.')
 param callers string = ''
+param uploadProfiles string = ''
+param uploadSkus bool = true
+param extraRowSkus string = ''
+param listPerMinute int = 60
+param privateContainer string = 'dialtone-private'
 
 @description('With private networking: the subnet (network.bicep) the app\'s outbound traffic goes through. Empty: none.')
 param subnetId string = ''
@@ -155,6 +160,11 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
       DIALTONE_CONSOLE_GROUP: consoleGroupId
       DIALTONE_CONSOLE_CALLER: consoleCaller
       DIALTONE_CALLERS: callers
+      DIALTONE_UPLOAD_PROFILES: uploadProfiles
+      DIALTONE_UPLOAD_SKUS: uploadSkus ? 'true' : 'false'
+      DIALTONE_EXTRA_ROW_SKUS: extraRowSkus
+      DIALTONE_LIST_PER_MINUTE: string(listPerMinute)
+      DIALTONE_PRIVATE_CONTAINER: privateContainer
     }
   }
 

@@ -122,10 +122,12 @@ function repoRoot(): string {
 /**
  * The application permissions infra/graph-permissions.json grants for these app settings: the same choice the azd
  * hook makes (scripts/grant-graph-permissions.js, wantedPermissions), so the tenant grants what a deployment would.
+ * DIALTONE_GRAPH_SCOPE (the hook's setting, not the app's) picks the administrative-unit grant: the reads only, the
+ * writes coming from the role the tenant file's administrativeUnit stands for.
  */
 export function defaultGrant(settings: Readonly<Record<string, string | undefined>> = {}): string[] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const grant = require(join(repoRoot(), 'scripts', 'grant-graph-permissions.js')) as { wantedPermissions(setUsageLocation: boolean, spec?: unknown, phoneNumbers?: string, profiles?: unknown): { permission: string }[] };
+  const grant = require(join(repoRoot(), 'scripts', 'grant-graph-permissions.js')) as { wantedPermissions(setUsageLocation: boolean, spec?: unknown, phoneNumbers?: string, profiles?: unknown, scope?: string): { permission: string }[] };
   const setUsageLocation = (settings['DIALTONE_SET_USAGE_LOCATION'] ?? 'true').trim().toLowerCase() !== 'false';
   let profiles: unknown = {};
   try {
@@ -133,5 +135,6 @@ export function defaultGrant(settings: Readonly<Record<string, string | undefine
   } catch {
     /* the app refuses invalid profiles itself */
   }
-  return grant.wantedPermissions(setUsageLocation, undefined, (settings['DIALTONE_PHONE_NUMBERS'] ?? 'row').trim().toLowerCase(), profiles).map((p) => p.permission);
+  const scope = (settings['DIALTONE_GRAPH_SCOPE'] ?? '').trim().toLowerCase() || 'tenant';
+  return grant.wantedPermissions(setUsageLocation, undefined, (settings['DIALTONE_PHONE_NUMBERS'] ?? 'row').trim().toLowerCase(), profiles, scope).map((p) => p.permission);
 }

@@ -310,7 +310,13 @@ export class GraphSimulator {
       this.record.faults++;
       return unavailable(this.rng() < 0.5 ? 503 : 504);
     }
-    const refused = kind in ENDPOINT_PERMISSIONS ? (sub.claims ? refusal(kind as PermissionKind, sub.claims, (c) => this.authority.rolesOf(c)) : { why: 'permission' }) : undefined;
+    let refused = kind in ENDPOINT_PERMISSIONS ? (sub.claims ? refusal(kind as PermissionKind, sub.claims, (c) => this.authority.rolesOf(c)) : { why: 'permission' }) : undefined;
+    if (refused && sub.claims?.idtyp === 'app' && (kind === 'assignLicense' || kind === 'patchUser')) {
+      // Without a tenant-wide write permission, the app's License Administrator role at the administrative unit's
+      // scope (the tenant file's administrativeUnit) covers writes to the unit's members, and only theirs.
+      const target = this.tenant.findUser(decodeURIComponent(rel.pathname.split('/')[2] ?? ''));
+      if (target && this.tenant.inUnitRoleScope(target)) refused = undefined;
+    }
     if (refused) {
       this.record.forbiddenByKind[kind] = (this.record.forbiddenByKind[kind] ?? 0) + 1;
       return { status: 403, headers: {}, body: kind === 'teamsUserConfiguration' ? TEAMS_FORBIDDEN() : TEAMS_KINDS.has(kind) ? NUMBERS_FORBIDDEN(kind) : DIRECTORY_FORBIDDEN() };
@@ -324,11 +330,6 @@ export class GraphSimulator {
     }
     this.tenant.usageLocationLagMs = this.faults.usageLocationLagMs ?? 0;
     this.tenant.settleNumberOrders(now);
-    if (kind === 'assignLicense' || kind === 'patchUser') {
-      // A write role scoped to an administrative unit (the tenant file's administrativeUnit) covers its members only.
-      const target = this.tenant.findUser(decodeURIComponent(rel.pathname.split('/')[2] ?? ''));
-      if (target && !this.tenant.inWriteScope(target)) return { status: 403, headers: {}, body: DIRECTORY_FORBIDDEN() };
-    }
     try {
       const r = this.route(rel, sub.body, kind, now);
       if (kind === 'assignLicense' && r.status < 300 && (this.faults.lostWriteResponseRate ?? 0) > 0 && this.rng() < (this.faults.lostWriteResponseRate ?? 0)) {

@@ -61,10 +61,12 @@ export const tenantFileSchema = z.strictObject({
   /** Service-plan dependencies beyond the documented ones: [plan, [needs any one of these plans]]. */
   dependencies: z.array(z.tuple([z.string(), z.array(z.string()).min(1)])).default([]),
   /**
-   * The app holds its write role (License Administrator) scoped to this administrative unit instead of tenant-wide
-   * application permissions: assignLicense and usage-location writes to a user who is not a member are refused 403,
-   * as Graph refuses a role holder outside its unit ("Assign Microsoft Entra roles with administrative unit scope":
-   * the role's permissions apply only to members of the unit). Reads are not scoped.
+   * The app's identity holds License Administrator at the scope of this administrative unit (the grant hook's
+   * DIALTONE_GRAPH_SCOPE=administrative-unit, docs/least-privilege.md): assignLicense and usage-location writes to a
+   * member are allowed through the role even without a tenant-wide write permission; to anyone else they need that
+   * permission, and without it Graph answers 403 ("Assign Microsoft Entra roles with administrative unit scope": the
+   * role's permissions apply only to members of the unit). A tenant-wide application permission still reaches every
+   * user, as in Entra. Reads are not scoped.
    */
   administrativeUnit: z.object({ members: z.array(z.string().min(3)) }).optional(),
   /** The tenant's Teams phone numbers; assignedTo is the UPN of the user holding one, or null. */
@@ -389,9 +391,9 @@ export class SimTenant {
    * By object id or UPN, case-insensitively, as Graph resolves /users/{id | userPrincipalName}. An account whose
    * creation time has not come does not exist yet: Graph answers 404 for it like for any unknown user.
    */
-  /** Whether the app may write to `user`: always, unless its role is scoped to an administrative unit it is not in. */
-  inWriteScope(user: SimUser): boolean {
-    return !this.unitMembers || this.unitMembers.has(user.userPrincipalName.toLowerCase());
+  /** Whether the app's License Administrator role at the administrative unit's scope covers `user` (a member). */
+  inUnitRoleScope(user: SimUser): boolean {
+    return this.unitMembers !== undefined && this.unitMembers.has(user.userPrincipalName.toLowerCase());
   }
 
   findUser(idOrUpn: string): SimUser | undefined {

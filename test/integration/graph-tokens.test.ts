@@ -178,3 +178,40 @@ describe('delegated tokens: the permission in scp and the signed-in person\'s di
     expect(failure(await lic.listSubscribedSkus())).toMatchObject({ status: 403, code: 'Authorization_RequestDenied' });
   });
 });
+
+describe('an app holding License Administrator at an administrative unit\'s scope (the tenant file\'s administrativeUnit)', () => {
+  const unitTenant: TenantFile = {
+    skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 }],
+    users: [
+      { userPrincipalName: 'hire@contoso.com', usageLocation: null },
+      { userPrincipalName: 'ceo@contoso.com', usageLocation: null },
+    ],
+    administrativeUnit: { members: ['hire@contoso.com'] },
+  };
+  /** Sets a usage location and assigns a licence to each user with this grant: what Graph answered each write. */
+  async function writes(permissions: readonly string[]): Promise<Record<string, (number | undefined)[]>> {
+    const s = await startGraphSimulator({ tenant: unitTenant, clock: new SkipAheadClock(), throttling: false, permissions });
+    try {
+      const graph = adapterFor(s, noWait);
+      const out: Record<string, (number | undefined)[]> = {};
+      for (const upn of ['hire@contoso.com', 'ceo@contoso.com']) {
+        const id = s.tenant.findUser(upn)!.id;
+        const status = (r: GraphResult<void>) => (r.ok ? 200 : r.status);
+        out[upn] = [status(await graph.setUsageLocation(id, 'US')), status(await graph.assignLicenses(id, [skuIdOf('ENTERPRISEPACK')]))];
+      }
+      return out;
+    } finally {
+      await s.close();
+    }
+  }
+
+  it('with the hook\'s unit-mode grant (reads only) writes to members through the role and is refused 403 for anyone else', async () => {
+    const grant = defaultGrant({ DIALTONE_GRAPH_SCOPE: 'administrative-unit', DIALTONE_PHONE_NUMBERS: 'off' });
+    expect(grant).toEqual(['LicenseAssignment.Read.All', 'TeamsUserConfiguration.Read.All', 'User.Read.All']);
+    expect(await writes(grant)).toEqual({ 'hire@contoso.com': [200, 200], 'ceo@contoso.com': [403, 403] });
+  });
+
+  it('with the tenant-wide write permissions reaches every user, as an application permission does in Entra', async () => {
+    expect(await writes(defaultGrant({ DIALTONE_PHONE_NUMBERS: 'off' }))).toEqual({ 'hire@contoso.com': [200, 200], 'ceo@contoso.com': [200, 200] });
+  });
+});

@@ -133,10 +133,42 @@ describeCompiled('infra/ compiled with the Bicep CLI (ARM JSON as Azure receives
       DIALTONE_CALLBACK_HOSTS: '',
       DIALTONE_CALLBACK_SECRET: '',
       DIALTONE_CALLERS: '',
+      // The template's own defaults for these (the next test checks they are the app's).
+      DIALTONE_UPLOAD_PROFILES: String(arm.main.parameters.uploadProfiles?.defaultValue),
+      DIALTONE_UPLOAD_SKUS: String(arm.main.parameters.uploadSkus?.defaultValue),
+      DIALTONE_EXTRA_ROW_SKUS: String(arm.main.parameters.extraRowSkus?.defaultValue),
+      DIALTONE_LIST_PER_MINUTE: String(arm.main.parameters.listPerMinute?.defaultValue),
+      DIALTONE_PRIVATE_CONTAINER: String(arm.main.parameters.privateContainer?.defaultValue),
     };
     for (const [k, v] of Object.entries(settingsOf())) env[k] = v.startsWith('[') ? (placeholders[k] ?? 'x') : v;
     const config = loadConfig(env);
     expect(config).toMatchObject({ graphBaseUrl: 'https://graph.microsoft.com', graphSignIn: { kind: 'managedIdentity' }, taskHub: 'dialtone', serviceBus: { fullyQualifiedNamespace: 'sb-x.servicebus.windows.net' } });
+  });
+
+  it('passes the upload rights, row SKUs, listing rate and private container through from azd, with the app\'s defaults, so a deployment does not wipe them', () => {
+    const settings = settingsOf();
+    const passed: Record<string, [string, string]> = {
+      DIALTONE_UPLOAD_PROFILES: ['uploadProfiles', '${DIALTONE_UPLOAD_PROFILES=}'],
+      DIALTONE_UPLOAD_SKUS: ['uploadSkus', '${DIALTONE_UPLOAD_SKUS=true}'],
+      DIALTONE_EXTRA_ROW_SKUS: ['extraRowSkus', '${DIALTONE_EXTRA_ROW_SKUS=}'],
+      DIALTONE_LIST_PER_MINUTE: ['listPerMinute', '${DIALTONE_LIST_PER_MINUTE=60}'],
+      DIALTONE_PRIVATE_CONTAINER: ['privateContainer', '${DIALTONE_PRIVATE_CONTAINER=dialtone-private}'],
+    };
+    const parameters = JSON.parse(read('infra/main.parameters.json')).parameters;
+    const api = resourcesOf(arm.main).find((r) => r.name === 'api').properties.parameters;
+    for (const [key, [param, azd]] of Object.entries(passed)) {
+      expect([key, settings[key]]).toEqual([key, expect.stringContaining(`parameters('${param}')`)]);
+      expect([key, api[param]?.value]).toEqual([key, `[parameters('${param}')]`]);
+      expect([key, parameters[param]?.value]).toEqual([key, azd]);
+    }
+    // Each default (the template's, and azd's when the variable is unset) is the app's own.
+    const defaults = loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' });
+    const fromTemplate = loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ...Object.fromEntries(Object.entries(passed).map(([key, [param]]) => [key, String(arm.main.parameters[param].defaultValue)])) });
+    for (const field of ['uploadRights', 'extraRowSkus', 'listPerMinute', 'privateContainer'] as const) expect([field, fromTemplate[field]]).toEqual([field, defaults[field]]);
+    const fromAzd = loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ...Object.fromEntries(Object.entries(passed).map(([key, [, azd]]) => [key, /=(.*)\}$/.exec(azd)![1]!])) });
+    for (const field of ['uploadRights', 'extraRowSkus', 'listPerMinute', 'privateContainer'] as const) expect([field, fromAzd[field]]).toEqual([field, defaults[field]]);
+    // A value set through azd reaches the app as the app reads it.
+    expect(loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', DIALTONE_UPLOAD_SKUS: 'false', DIALTONE_LIST_PER_MINUTE: '120' })).toMatchObject({ uploadRights: { ownSkus: false }, listPerMinute: 120 });
   });
 
   it('passes the HR onboarding settings through, the callback secret only as a secure parameter or a Key Vault reference', () => {
@@ -402,6 +434,159 @@ describe('the Graph grant hook (run against a recording az and a stand-in for th
     ]);
     expect(seen.filter((c) => c.method === 'DELETE').map((c) => c.url)).toEqual(['/v1.0/servicePrincipals/mi-1/appRoleAssignments/held-2']);
     expect(r.stdout).toContain('removed User.ReadWrite.All');
+  });
+});
+
+describe('the Graph grant hook with DIALTONE_GRAPH_SCOPE=administrative-unit (recording az, stand-in Graph)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const grant = require('../../scripts/grant-graph-permissions.js') as { wantedPermissions(on: boolean, spec?: Json, phoneNumbers?: string, profiles?: Json, scope?: string): { permission: string }[]; graphScope(env: Record<string, string>): Json };
+  const UNIT = '11111111-2222-3333-4444-555555555555';
+  const LICENSE_ADMIN = '4d6ac14f-3453-41d0-bef9-a3e0c569773a';
+  const APP_ROLES = ['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.Read.All', 'User.ReadWrite.All', 'TeamsTelephoneNumber.ReadWrite.All'];
+  let dir: string;
+  let server: Server;
+  let seen: { method: string; url: string; body: any }[] = [];
+  /** The tenant as the stand-in answers it: the units that exist and the directory role assignments. */
+  let units: string[] = [];
+  let roleAssignments: Json[] = [];
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dialtone-grant-au-'));
+    server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        const url = decodeURIComponent(req.url!);
+        const body = text ? JSON.parse(text) : undefined;
+        seen.push({ method: req.method!, url, body });
+        const send = (status: number, b?: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(b === undefined ? '' : JSON.stringify(b));
+        };
+        if (req.method === 'GET' && url.startsWith("/v1.0/servicePrincipals(appId='00000003-0000-0000-c000-000000000000')")) {
+          return send(200, { id: 'graph-sp', appRoles: APP_ROLES.map((value, i) => ({ id: `role-${i}`, value, allowedMemberTypes: ['Application'], isEnabled: true })) });
+        }
+        // Held today: the tenant-wide grant of the default option.
+        if (req.method === 'GET' && url === '/v1.0/servicePrincipals/mi-1/appRoleAssignments') {
+          return send(200, { value: [0, 1, 2, 4].map((i) => ({ id: `held-${i}`, appRoleId: `role-${i}`, resourceId: 'graph-sp' })) });
+        }
+        if (req.method === 'POST' && url === '/v1.0/servicePrincipals/mi-1/appRoleAssignments') return send(201, { id: 'new', ...body });
+        if (req.method === 'DELETE' && url.startsWith('/v1.0/servicePrincipals/mi-1/appRoleAssignments/held-')) return send(204);
+        const unit = /^\/v1\.0\/directory\/administrativeUnits\/([^?]+)\?\$select=id,displayName$/.exec(url);
+        if (req.method === 'GET' && unit) {
+          return units.includes(unit[1]!) ? send(200, { id: unit[1], displayName: 'New hires' }) : send(404, { error: { code: 'Request_ResourceNotFound', message: `Resource '${unit[1]}' does not exist or one of its queried reference-property objects are not present.` } });
+        }
+        const filter = /^\/v1\.0\/roleManagement\/directory\/roleAssignments\?\$filter=principalId eq '([^']+)' and roleDefinitionId eq '([^']+)'$/.exec(url);
+        if (req.method === 'GET' && filter) return send(200, { value: roleAssignments.filter((a) => a.principalId === filter[1] && a.roleDefinitionId === filter[2]) });
+        if (req.method === 'POST' && url === '/v1.0/roleManagement/directory/roleAssignments') {
+          const created = { id: `ra-${roleAssignments.length + 1}`, ...body };
+          roleAssignments.push(created);
+          return send(201, created);
+        }
+        return send(400, { error: { code: 'Unexpected', message: `${req.method} ${url}` } });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    writeFileSync(join(dir, 'az'), `#!/bin/sh\nif [ "$1" = cloud ]; then echo 'http://127.0.0.1:${port}/'; else echo 'token-from-az'; fi\n`);
+    chmodSync(join(dir, 'az'), 0o755);
+  });
+  beforeEach(() => {
+    seen = [];
+    units = [UNIT];
+    roleAssignments = [{ id: 'other-role', principalId: 'mi-1', roleDefinitionId: 'fe930be7-5e62-47db-91af-98c3a49a38b1', directoryScopeId: '/' }];
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const runHook = (env: Record<string, string>) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(root, 'scripts', 'grant-graph-permissions.js')], { env: { PATH: `${dir}:${process.env['PATH']}`, DIALTONE_GRANT_RETRY_SECONDS: '0', DIALTONE_GRANT_GRAPH_PERMISSIONS: 'true', DIALTONE_IDENTITY_PRINCIPAL_ID: 'mi-1', DIALTONE_GRAPH_SCOPE: 'administrative-unit', ...env } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  const writes = () => seen.filter((c) => c.method !== 'GET').map((c) => `${c.method} ${c.url}`);
+
+  it('wants only the read permissions, whatever the usage-location setting, and the number permission only while numbering is on', () => {
+    const wanted = (on: boolean, numbers: string) => grant.wantedPermissions(on, undefined, numbers, {}, 'administrative-unit').map((p) => p.permission);
+    for (const on of [true, false]) {
+      expect(wanted(on, 'off')).toEqual(['LicenseAssignment.Read.All', 'TeamsUserConfiguration.Read.All', 'User.Read.All']);
+      expect(wanted(on, 'pool')).toEqual(['LicenseAssignment.Read.All', 'TeamsUserConfiguration.Read.All', 'User.Read.All', 'TeamsTelephoneNumber.ReadWrite.All']);
+    }
+    expect(() => grant.wantedPermissions(true, undefined, 'off', {}, 'unit')).toThrow(/DIALTONE_GRAPH_SCOPE: "unit" is not one of tenant, administrative-unit/);
+  });
+
+  it('refuses a missing, malformed or unknown scope setting with what to set', () => {
+    expect(grant.graphScope({})).toEqual({ scope: 'tenant' });
+    expect(grant.graphScope({ DIALTONE_GRAPH_SCOPE: 'Administrative-Unit', DIALTONE_ADMINISTRATIVE_UNIT_ID: UNIT.toUpperCase() })).toEqual({ scope: 'administrative-unit', unitId: UNIT });
+    expect(() => grant.graphScope({ DIALTONE_GRAPH_SCOPE: 'administrative-unit' })).toThrow(/DIALTONE_ADMINISTRATIVE_UNIT_ID is not set/);
+    expect(() => grant.graphScope({ DIALTONE_GRAPH_SCOPE: 'administrative-unit', DIALTONE_ADMINISTRATIVE_UNIT_ID: 'New hires' })).toThrow(/not an object id/);
+    expect(() => grant.graphScope({ DIALTONE_GRAPH_SCOPE: 'au' })).toThrow(/DIALTONE_GRAPH_SCOPE: "au"/);
+  });
+
+  it('assigns License Administrator at the unit scope first, grants the reads, then removes the tenant-wide writes, saying each', async () => {
+    const r = await runHook({ DIALTONE_ADMINISTRATIVE_UNIT_ID: UNIT, DIALTONE_SET_USAGE_LOCATION: 'true', DIALTONE_PHONE_NUMBERS: 'off' });
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(seen.filter((c) => c.url.includes('roleManagement') || c.url.includes('administrativeUnits')).map((c) => `${c.method} ${c.url}`)).toEqual([
+      `GET /v1.0/directory/administrativeUnits/${UNIT}?$select=id,displayName`,
+      `GET /v1.0/roleManagement/directory/roleAssignments?$filter=principalId eq 'mi-1' and roleDefinitionId eq '${LICENSE_ADMIN}'`,
+      'POST /v1.0/roleManagement/directory/roleAssignments',
+    ]);
+    expect(seen.find((c) => c.method === 'POST' && c.url.includes('roleManagement'))!.body).toEqual({ principalId: 'mi-1', roleDefinitionId: LICENSE_ADMIN, directoryScopeId: `/administrativeUnits/${UNIT}` });
+    expect(writes()).toEqual([
+      'POST /v1.0/roleManagement/directory/roleAssignments',
+      'POST /v1.0/servicePrincipals/mi-1/appRoleAssignments',
+      'DELETE /v1.0/servicePrincipals/mi-1/appRoleAssignments/held-1',
+      'DELETE /v1.0/servicePrincipals/mi-1/appRoleAssignments/held-4',
+    ]);
+    // The one grant is User.Read.All; neither tenant-wide write is ever granted.
+    expect(seen.filter((c) => c.method === 'POST' && c.url.endsWith('appRoleAssignments')).map((c) => APP_ROLES[Number(c.body.appRoleId.slice(5))])).toEqual(['User.Read.All']);
+    expect(r.stdout).toContain(`assigned License Administrator at the scope of administrative unit ${UNIT} (New hires)`);
+    expect(r.stdout).toContain('removed LicenseAssignment.ReadWrite.All (tenant-wide; not needed with License Administrator at the unit\'s scope)');
+    expect(r.stdout).toContain('removed User.ReadWrite.All');
+    // The other directory role the identity holds is not touched.
+    expect(roleAssignments.map((a) => a.id)).toEqual(['other-role', 'ra-2']);
+  });
+
+  it('does not assign the role twice: a second run finds it and keeps it', async () => {
+    expect((await runHook({ DIALTONE_ADMINISTRATIVE_UNIT_ID: UNIT, DIALTONE_PHONE_NUMBERS: 'off' })).status).toBe(0);
+    seen = [];
+    const again = await runHook({ DIALTONE_ADMINISTRATIVE_UNIT_ID: UNIT, DIALTONE_PHONE_NUMBERS: 'off' });
+    expect([again.status, again.stderr]).toEqual([0, '']);
+    expect(writes().filter((w) => w.includes('roleManagement'))).toEqual([]);
+    expect(roleAssignments.filter((a) => a.roleDefinitionId === LICENSE_ADMIN)).toHaveLength(1);
+    expect(again.stdout).toContain(`License Administrator at the scope of administrative unit ${UNIT} (New hires): already assigned, kept`);
+  });
+
+  it('says so, and removes nothing, when the identity also holds License Administrator tenant-wide', async () => {
+    roleAssignments.push({ id: 'wide', principalId: 'mi-1', roleDefinitionId: LICENSE_ADMIN, directoryScopeId: '/' });
+    const r = await runHook({ DIALTONE_ADMINISTRATIVE_UNIT_ID: UNIT, DIALTONE_PHONE_NUMBERS: 'off' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/also holds License Administrator tenant-wide .*does not remove it/);
+    expect(roleAssignments.map((a) => a.id)).toContain('wide');
+    expect(writes().filter((w) => w.startsWith('DELETE') && w.includes('roleManagement'))).toEqual([]);
+  });
+
+  it('fails clearly, changing nothing, when the unit id is missing or names no unit', async () => {
+    const missing = await runHook({ DIALTONE_PHONE_NUMBERS: 'off' });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('DIALTONE_ADMINISTRATIVE_UNIT_ID is not set');
+    expect(seen).toEqual([]);
+    units = [];
+    const unknown = await runHook({ DIALTONE_ADMINISTRATIVE_UNIT_ID: UNIT, DIALTONE_PHONE_NUMBERS: 'off' });
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain(`this tenant has no administrative unit ${UNIT} (Graph answered 404)`);
+    expect(writes()).toEqual([]);
+  });
+
+  it('without DIALTONE_GRANT_GRAPH_PERMISSIONS=true prints the reads and the role assignment to make by hand', async () => {
+    const r = await runHook({ DIALTONE_GRANT_GRAPH_PERMISSIONS: '', DIALTONE_ADMINISTRATIVE_UNIT_ID: UNIT, DIALTONE_PHONE_NUMBERS: 'row' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`LicenseAssignment.Read.All, TeamsUserConfiguration.Read.All, User.Read.All, TeamsTelephoneNumber.ReadWrite.All and assign it the directory role License Administrator (role template ${LICENSE_ADMIN}) at the scope of administrative unit ${UNIT}`);
+    expect(seen).toEqual([]);
   });
 });
 
