@@ -6,17 +6,20 @@
 // against the simulator's authority: local/stack.ts graphSignInSettings), rather than through the Functions host. The
 // host's only way into the preflight is a batch's orchestration, which goes on to write; a plan endpoint there would be
 // new surface of the deployed app for a command of this machine. Called directly, the plan needs no Azurite and no
-// host, and every request it can make is one of GraphLicensingDirectory's reads, which the simulator records by kind.
+// host, and every request it can make is one of GraphLicensingDirectory's reads, which the simulator records by kind
+// (the test also grants the app read permissions only, and gets the same plan).
 import { planBatch, TransientGraphError, type BatchPlanning } from '../orchestrations/activities';
 import { POOL_PAGE } from '../orchestrations/number-activities';
 import { DEVELOPMENT_STORAGE, loadConfig, type Environment } from '../shared/adapters/config';
 import { GraphLicensingDirectory } from '../shared/adapters/graph';
 import { graphCredential } from '../shared/adapters/graph-credential';
 import { resolveTenantCatalog } from '../shared/domain/catalog';
+import type { GraphFailure } from '../shared/domain/directory';
 import { normalisePhoneNumber, NUMBER_MESSAGES, ownNumberProblem, type NumberType } from '../shared/domain/phone-numbers';
 import { csvCell, fileNotes, spreadsheetTime, type BatchReport, type InputDescription } from '../shared/domain/report';
 import { MAX_INPUT_BYTES } from '../shared/domain/input';
 import type { StoredRow } from '../shared/domain/onboarding';
+import { errorText } from '../shared/domain/text';
 import { SkipAheadClock } from './clock';
 import { startGraphSimulator, type GraphSimulator } from './graph-sim/server';
 import type { TenantFile } from './graph-sim/tenant';
@@ -91,6 +94,8 @@ export interface PlanFileOptions {
   readonly profile?: string;
   /** The app's settings (DIALTONE_*), as the local host would get them. */
   readonly settings: Environment;
+  /** The application permissions the simulated Entra ID grants the app; by default those of `settings` (defaultGrant). */
+  readonly graphPermissions?: readonly string[];
   /** Sees the simulator while it runs (a test reads what it recorded). */
   readonly onSimulator?: (sim: GraphSimulator) => void;
 }
@@ -102,7 +107,7 @@ export async function planFile(options: PlanFileOptions): Promise<FilePlan> {
     return { file: options.shownAs, plannedAt: new Date().toISOString(), phoneNumbers: options.settings['DIALTONE_PHONE_NUMBERS'] ?? 'row', error, counts: emptyCounts(), skus: [], numberPools: [], rows: [] };
   }
   const clock = new SkipAheadClock(0, 1);
-  const sim = await startGraphSimulator({ tenant: options.tenant, clock, throttling: true, appSettings: options.settings });
+  const sim = await startGraphSimulator({ tenant: options.tenant, clock, throttling: true, appSettings: options.settings, ...(options.graphPermissions ? { permissions: options.graphPermissions } : {}) });
   try {
     options.onSimulator?.(sim);
     const caFile = '(the simulator\'s certificate authority)';
@@ -178,12 +183,21 @@ async function planNumbers(planned: Extract<BatchPlanning, { ok: true }>, rows: 
   const numbered = planned.rows.flatMap((r, i) => (r.kind === 'assign' && r.number ? [{ i, plan: r, number: r.number }] : []));
   if (numbered.length === 0) return [];
   const held = await graph.readHeldNumbers(numbered.map((n) => n.plan.userId));
-  const pools = new Map<string, { pool: PlanPool; free: string[]; needed: number }>();
+  const pools = new Map<string, { pool: PlanPool; free: string[]; needed: number; refused?: GraphFailure }>();
   const taken = new Set<string>();
   const update = (i: number, change: Partial<PlanRow>) => (rows[i] = { ...rows[i]!, ...change });
   for (const { i, plan, number } of numbered) {
+    // What Graph refused is flagged as the number step flags it (number-activities.ts): the licences would be
+    // assigned, the number would not.
+    const refused = (what: string, f: GraphFailure) => {
+      if (f.transient) throw new TransientGraphError(f);
+      update(i, { outcome: 'flagged', reason: 'number_assignment_failed', message: errorText(`licences assigned and Teams shows the calling plan, but ${what}: ${f.message}`) });
+    };
     const h = held.get(plan.userId);
-    if (h && !h.ok && h.transient) throw new TransientGraphError(h);
+    if (h && !h.ok) {
+      refused('Teams could not be read for the user\'s numbers', h);
+      continue;
+    }
     const primary = h?.ok ? h.value.find((n) => n.assignmentCategory.toLowerCase() === 'primary') : undefined;
     if (primary) {
       update(i, { phoneNumber: primary.telephoneNumber, numberFrom: 'kept' });
@@ -192,7 +206,7 @@ async function planNumbers(planned: Extract<BatchPlanning, { ok: true }>, rows: 
     if (number.telephoneNumber) {
       const found = await graph.findNumber(number.telephoneNumber);
       if (!found.ok) {
-        update(i, { message: `${number.telephoneNumber} could not be checked: ${found.message}` });
+        refused(`the tenant's number ${number.telephoneNumber} could not be read`, found);
         continue;
       }
       const problem = ownNumberProblem(number.telephoneNumber, found.value, plan.userId) ?? (taken.has(number.telephoneNumber) ? { reason: 'number_in_use' as const, message: NUMBER_MESSAGES.inUse(number.telephoneNumber) } : undefined);
@@ -205,11 +219,17 @@ async function planNumbers(planned: Extract<BatchPlanning, { ok: true }>, rows: 
     let pool = pools.get(key);
     if (!pool) {
       const free = await graph.listFreeNumbers(number.numberType, country, POOL_PAGE);
+      if (!free.ok && free.transient) throw new TransientGraphError(free);
+      // A listed number that is not E.164 is skipped, as the number step skips it.
       const numbers = free.ok ? free.value.map((n) => n.telephoneNumber).filter((t) => normalisePhoneNumber(t) === t) : [];
-      pool = { pool: { numberType: number.numberType, isoCountryCode: country, needed: 0, free: numbers.length }, free: numbers, needed: 0 };
+      pool = { pool: { numberType: number.numberType, isoCountryCode: country, needed: 0, free: numbers.length }, free: numbers, needed: 0, ...(free.ok ? {} : { refused: free }) };
       pools.set(key, pool);
     }
     pool.needed++;
+    if (pool.refused) {
+      refused('the tenant\'s free numbers could not be listed', pool.refused);
+      continue;
+    }
     const next = pool.free.find((t) => !taken.has(t));
     if (next) {
       taken.add(next);

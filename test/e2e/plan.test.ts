@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planCommand } from '../../local/cli';
 import type { GraphSimulator } from '../../local/graph-sim/server';
-import type { FilePlan } from '../../local/plan';
+import { planFile, type FilePlan } from '../../local/plan';
+import { readTenantFile } from '../../local/graph-sim/tenant';
 import { freshBuild } from '../../local/stack';
 
 const root = join(__dirname, '..', '..');
@@ -90,6 +91,23 @@ describe('dialtone plan', () => {
     expect(byUpn.get('AlexW@contoso.com')).toMatchObject({ phoneNumber: '+442079460100', numberFrom: 'pool', setUsageLocation: 'GB' });
     expect(byUpn.get('HenriettaM@contoso.com')).toMatchObject({ outcome: 'flagged', reason: 'no_free_number' });
     expect(plan.numberPools).toContainEqual({ numberType: 'callingPlan', isoCountryCode: 'DE', needed: 1, free: 0 });
+  });
+
+  it('needs only read permissions: granted nothing else, the plan is the same; without the numbers\' read permission, pool rows are flagged naming it', async () => {
+    const tenant = readTenantFile(readFileSync(join(root, 'local', 'samples', 'demo-tenant.json'), 'utf8'), 'demo-tenant.json');
+    if (!tenant.ok) throw new Error(tenant.message);
+    const bytes = readFileSync(join(root, 'local', 'samples', 'new-hires.csv'));
+    const settings = { DIALTONE_PHONE_NUMBERS: 'pool' };
+    const plan = (graphPermissions?: readonly string[]) => planFile({ tenant: tenant.tenant, bytes, shownAs: 'new-hires.csv', json: false, settings, ...(graphPermissions ? { graphPermissions } : {}) });
+    const rowsOf = (p: FilePlan) => p.rows.map(({ outcome, reason, addedSkus, phoneNumber }) => ({ outcome, reason, addedSkus, phoneNumber }));
+    const reads = ['LicenseAssignment.Read.All', 'User.Read.All', 'TeamsUserConfiguration.Read.All', 'TeamsTelephoneNumber.Read.All'];
+    const full = await plan();
+    const readOnly = await plan(reads);
+    expect(rowsOf(readOnly)).toEqual(rowsOf(full));
+    expect(readOnly.error).toBeUndefined();
+    const noNumbers = await plan(reads.filter((p) => p !== 'TeamsTelephoneNumber.Read.All'));
+    const adele = noNumbers.rows.find((r) => r.userPrincipalName === 'AdeleV@contoso.com')!;
+    expect(adele).toMatchObject({ outcome: 'flagged', reason: 'number_assignment_failed', addedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'], message: expect.stringMatching(/TeamsTelephoneNumber\.Read\.All/) });
   });
 
   describe('as a script runs it (the build)', () => {
