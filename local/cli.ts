@@ -14,6 +14,8 @@ import { HOST_TIME_HEADER, isFinished, type LiveReport } from './batch-client';
 import { DEMO_INTRO, exitCodeFor, hostTimeText, progressLine, simulatedElapsed, summary } from './run-summary';
 import { startStack, type Stack } from './stack';
 import { doctor, DoctorUsageError } from './doctor';
+import { needsPerson, planFile, planSummary, planToCsv, type FilePlan } from './plan';
+import type { GraphSimulator } from './graph-sim/server';
 
 /** Exit codes a script can act on. */
 export const EXIT = {
@@ -35,6 +37,8 @@ Azurite, a simulated Microsoft Graph tenant and the local Functions host.
 usage:
   dialtone run <file> [--profile P] [--tenant tenant.json] [--out DIR] [--deadline-hours N] [--timeout SECONDS]
   dialtone run --demo [--out DIR]
+  dialtone plan <file> [--profile P] [--tenant tenant.json] [--out DIR]
+  dialtone plan --demo [--out DIR]
   dialtone host [--tenant tenant.json] [--state DIR | --throw-away] [--port N] [--real-time] [--engine local|extension]
                 [--deadline-hours N]
   dialtone doctor --url URL [--key KEY]
@@ -42,6 +46,9 @@ usage:
 
   run    licenses the users in <file> (a CSV, Excel's Unicode Text, a list of UPNs, or a JSON batch body) against
          the simulated tenant, shows progress, and writes report.json and report.csv
+  plan   what run would do, before anything is written: reads the tenant only (no Azurite, no host) and writes
+         plan.json and plan.csv: per row what would be bought (addedSkus), rejected or failed and why, the number it
+         would take, or that it waits for its start date; per SKU the seats needed and free
   host   starts the same stack and leaves it running, for curl or Azure Storage Explorer; Ctrl-C stops it and keeps
          its state (batches, reports, the function key, the simulated tenant and clock) for the next start
   doctor asks a deployed app (or a local host) at URL for its health: one line per dependency, what is missing and
@@ -53,16 +60,18 @@ options:
   --out DIR           where report.json and report.csv go (default: ./dialtone-out)
   --deadline-hours N  how long to wait for Teams to show a calling plan (default: 24; simulated time)
   --timeout SECONDS   give up on the batch after this much real time (default: 600)
-  --demo              (run) the bundled sample file and demo tenant, explained; exits 0 once the run completes
+  --out DIR           (plan) where plan.json and plan.csv go (default: ./dialtone-out)
+  --demo              (run) the bundled sample file and demo tenant, explained; exits 0 once the run completes;
+                      (plan) the same file and tenant, planned
   --real-time         (host) run on the real clock instead of skipping ahead, to rehearse real polling and recheck
   --state DIR         (host) where its state is kept across restarts (default: ./.dialtone/host)
   --throw-away        (host) keep nothing: a fresh stack, deleted when it stops (as dialtone run does)
   --port N            (host) the API's port (default: a free one)
 
 exit codes:
-  0   the run completed and every row was provisioned or assigned
-  3   the run completed but some rows need a person (failed, flagged, rejected)
-  2   the file is no input (the report holds the error and zero users)
+  0   the run completed and every row was provisioned or assigned (plan: every row would be, now or at its start)
+  3   the run completed but some rows need a person (failed, flagged, rejected; plan: would need one)
+  2   the file is no input (the report, or the plan, holds the error and zero users)
   64  a usage error
   1   anything else (also when stopped by Ctrl-C or SIGTERM, after stopping what it started)
 
@@ -290,6 +299,53 @@ async function run(args: string[]): Promise<number> {
   }
 }
 
+/**
+ * `dialtone plan`: the preflight alone against a simulator of the tenant, reads only (local/plan.ts). `onSimulator`
+ * sees the simulator while it runs (a test checks it recorded no write).
+ */
+export async function planCommand(args: string[], onSimulator?: (sim: GraphSimulator) => void): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { profile: { type: 'string' }, tenant: { type: 'string' }, out: { type: 'string' }, demo: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  const demo = values.demo === true;
+  if (demo && (positionals.length > 0 || values.tenant !== undefined)) throw new UsageError('plan --demo uses the bundled sample file and tenant; give no file and no --tenant');
+  const [shownAs = demo ? join('local', 'samples', 'new-hires.csv') : undefined, second] = positionals;
+  if (!shownAs) throw new UsageError('plan needs a file: dialtone plan <file>');
+  if (second !== undefined) throw new UsageError(`plan takes one file; got a second: ${second}`);
+  if (values.profile !== undefined) {
+    const profiles = knownProfiles();
+    if (!profiles.has(normaliseProfileName(values.profile))) throw new UsageError(`unknown profile '${values.profile}'; known profiles: ${[...profiles.keys()].sort().join(', ')}`);
+  }
+  const file = demo ? join(SAMPLES, 'new-hires.csv') : fromUser(shownAs);
+  if (!existsSync(file)) throw new UsageError(`file not found: ${shownAs}`);
+  if (statSync(file).isDirectory()) throw new UsageError(`${shownAs} is a folder; give a file`);
+  const tenant = loadTenant(values.tenant);
+  const out = fromUser(values.out ?? 'dialtone-out');
+  if (!values.tenant && !demo) process.stderr.write('against the bundled demo tenant (local/samples/demo-tenant.json); --tenant FILE for your own\n');
+  // The app's own settings from this environment, as the local host gets them (its sign-in is the simulator's app).
+  const settings: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('DIALTONE_') && v !== undefined) settings[k] = v;
+  // As run --demo: the demo draws numbers from its tenant's small pool unless DIALTONE_PHONE_NUMBERS says otherwise.
+  if (demo && !settings['DIALTONE_PHONE_NUMBERS']) settings['DIALTONE_PHONE_NUMBERS'] = 'pool';
+  const plan = await planFile({ tenant, bytes: readFileSync(file), shownAs, json: file.toLowerCase().endsWith('.json'), ...(values.profile ? { profile: values.profile } : {}), settings, ...(onSimulator ? { onSimulator } : {}) });
+  writePlan(out, plan);
+  const written = `plan: ${join(out, 'plan.json')} and ${join(out, 'plan.csv')}`;
+  if (plan.error && plan.rows.length === 0) {
+    process.stderr.write(`${plan.error}\n${written}\n`);
+    return EXIT.notInput;
+  }
+  process.stdout.write(`${planSummary(plan)}\n\n${written}\n`);
+  return needsPerson(plan) ? EXIT.needsPerson : EXIT.ok;
+}
+
+function writePlan(out: string, plan: FilePlan): void {
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+  writeFileSync(join(out, 'plan.csv'), planToCsv(plan));
+}
+
 function writeReport(out: string, report: BatchReport): void {
   mkdirSync(out, { recursive: true });
   const { runtimeStatus: _r, phase: _p, ...clean } = report as BatchReport & { runtimeStatus?: string; phase?: string };
@@ -406,6 +462,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'run') return await run(rest);
+    if (command === 'plan') return await planCommand(rest);
     if (command === 'host') return await host(rest);
     if (command === 'doctor') return await doctor(rest);
     if (command === '--help' || command === '-h' || command === 'help') {
@@ -416,7 +473,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
       return EXIT.ok;
     }
-    throw new UsageError(command === undefined ? 'a command is needed: run, host or doctor' : `unknown command '${command}' (known: run, host, doctor)`);
+    throw new UsageError(command === undefined ? 'a command is needed: run, plan, host or doctor' : `unknown command '${command}' (known: run, plan, host, doctor)`);
   } catch (e) {
     const usage = usageLine(e);
     if (usage !== undefined) {

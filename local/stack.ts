@@ -94,6 +94,27 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * The settings that point the app at the simulator and sign it in as the tenant file's first app, at the simulator's
+ * authority: the local host gets them, and `dialtone plan` loads the app's configuration from them.
+ */
+export function graphSignInSettings(sim: GraphSimulator, caFile: string): Record<string, string> {
+  const app = sim.authority.defaultApp;
+  if (app.secret === undefined) throw new Error('the tenant file\'s first app (identity.apps) needs a secret: the local stack signs the app in with it');
+  return {
+    DIALTONE_GRAPH_BASE_URL: sim.url,
+    // The app accepts a loopback Graph only when the local runtime says so (shared/adapters/config.ts).
+    DIALTONE_GRAPH_ALLOW_LOOPBACK: 'true',
+    DIALTONE_GRAPH_EXTRA_CA_FILE: caFile,
+    // The app registration the app signs in as, at the simulator's authority (shared/adapters/graph-credential.ts):
+    // @azure/identity's own variable names, the same a deployment outside Azure would set.
+    AZURE_TENANT_ID: sim.authority.tenantId,
+    AZURE_CLIENT_ID: app.clientId,
+    AZURE_CLIENT_SECRET: app.secret,
+    AZURE_AUTHORITY_HOST: sim.url,
+  };
+}
+
 const FUNCTION_KEY_BYTES = 24;
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -165,16 +186,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...inherited,
     FUNCTIONS_WORKER_RUNTIME: 'node',
     AzureWebJobsStorage: azurite.connectionString,
-    DIALTONE_GRAPH_BASE_URL: sim.url,
-    // The app accepts a loopback Graph only when the local runtime says so (shared/adapters/config.ts).
-    DIALTONE_GRAPH_ALLOW_LOOPBACK: 'true',
-    DIALTONE_GRAPH_EXTRA_CA_FILE: caFile,
-    // The app registration the app signs in as, at the simulator's authority (shared/adapters/graph-credential.ts):
-    // @azure/identity's own variable names, the same a deployment outside Azure would set.
-    AZURE_TENANT_ID: sim.authority.tenantId,
-    AZURE_CLIENT_ID: app.clientId,
-    AZURE_CLIENT_SECRET: app.secret,
-    AZURE_AUTHORITY_HOST: sim.url,
+    ...graphSignInSettings(sim, caFile),
     DIALTONE_HOST_STATE_DIR: join(workDir, 'host'),
     DIALTONE_LOCAL_FUNCTION_KEY: functionKey,
     ...(options.hostPort !== undefined ? { DIALTONE_HOST_PORT: String(options.hostPort) } : {}),

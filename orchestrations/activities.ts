@@ -7,7 +7,7 @@ import type { FlagMessage, FlagPublisher } from '../shared/adapters/flags';
 import { chunkAssignments, finalReport, type ChunkUserResult, type PlannedAssignment, type StoredPlan } from '../shared/domain/batch';
 import { resolveTenantCatalog, type SubscribedSkuFacts } from '../shared/domain/catalog';
 import type { DirectoryUser, GraphFailure, GraphResult, LicensingDirectory } from '../shared/domain/directory';
-import { enforceRights } from '../shared/domain/entitlements';
+import { enforceRights, type RowRights } from '../shared/domain/entitlements';
 import { enablementFor, type LicenceAddition } from '../shared/domain/holdings';
 import { parseInput } from '../shared/domain/input';
 import { cancelledMessage, cancelledOutcome, isCancelled, planOnboarding, type ScheduledRow, type StoredRow } from '../shared/domain/onboarding';
@@ -101,44 +101,19 @@ export function createActivities(deps: ActivityDeps) {
     const read = await store.readInput(input.input);
     if (!read.ok) return failPlan(input.runKey, base, read.message);
     const sourceName = input.source.startsWith('blob:') ? input.source.slice('blob:'.length) : 'request body';
-    const parsed = parseInput(read.bytes, sourceName, { ...(input.json ? { json: true } : {}), ...(read.charset ? { charset: read.charset } : {}) });
-    if (!parsed.ok) return failPlan(input.runKey, base, parsed.error.message);
-    const { format, encoding, delimiter, usageLocationColumn, advisories } = parsed.input;
-    const notes = parsed.input.notes ?? [];
-    const described = { ...base, input: { format, encoding, ...(delimiter ? { delimiter } : {}) }, advisories: [...advisories], ...(notes.length > 0 ? { inputNotes: [...notes] } : {}) };
-    const batchProfile = parsed.input.profile ?? input.profile;
-    const checked = validateRows(parsed.input.rows, { profiles: deps.profiles, defaultProfile: deps.defaultProfile, ...(batchProfile ? { batchProfile } : {}), schedule: { settings: deps.schedule ?? DEFAULT_SCHEDULE, now: new Date(input.startedAt) } });
-    // Profiles and own skus the batch's integration may not use are rejected before Graph is read (entitlements.ts).
-    const validated = input.rights ? enforceRights(checked, parsed.input.rows, input.rights, input.caller ?? 'this integration', deps.extraRowSkus) : checked;
-
-    const skus = await graph.listSubscribedSkus();
-    if (!skus.ok && skus.transient) throw new TransientGraphError(skus);
-    const requests = validated.flatMap((v) => (v.kind === 'request' ? [v.request.userPrincipalName] : []));
-    const reads = skus.ok ? await graph.readUsers(requests) : new Map<string, GraphResult<DirectoryUser>>();
-    const { users, readFailures } = usersFromReads(reads);
-    const tenant = { catalog: resolveTenantCatalog(skus.ok ? skus.value : []), users, planIds: planIdsOf(skus.ok ? skus.value : []) };
-    const onboarding = planOnboarding(validated, tenant, {
-      ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}),
-      setUsageLocation: deps.setUsageLocation !== false,
-      ...(deps.phoneNumbers ? { phoneNumbers: deps.phoneNumbers } : {}),
-      ...(deps.directForGroupPlans ? { directForGroupPlans: true } : {}),
-      input: { format, ...(usageLocationColumn !== undefined ? { usageLocationColumn } : {}) },
-    }, new Date(input.startedAt));
-    const slots = skus.ok ? onboarding.slots : [];
-    const rejectedByValidation = new Set(validated.filter((v) => v.kind === 'rejected').map((v) => v.row));
-    const rows = onboarding.rows.map((r): StoredRow => {
-      // Without the tenant's SKUs every SKU would look unknown: only what validation rejected stays rejected.
-      if (r.kind === 'rejected' && (skus.ok || rejectedByValidation.has(r.row))) return r;
-      if (r.kind === 'scheduled' && skus.ok) return r;
-      const failure = !skus.ok ? skus : readFailures.get(upnKey(r.userPrincipalName));
-      if (!failure) return r;
-      const failed: FailedRow = { kind: 'failed', row: r.row, ...(r.line !== undefined ? { line: r.line } : {}), ...(r.displayName !== undefined ? { displayName: r.displayName } : {}), userPrincipalName: r.userPrincipalName, profile: r.profile, skus: r.skus, reason: failure.reason === 'unknown_sku' ? 'graph_error' : failure.reason, message: errorText(`row ${r.row}: Graph refused to read the tenant: ${failure.message}`) };
-      return failed;
+    const planned = await planBatch(deps, {
+      bytes: read.bytes,
+      sourceName,
+      startedAt: input.startedAt,
+      ...(read.charset ? { charset: read.charset } : {}),
+      ...(input.json ? { json: true } : {}),
+      ...(input.profile ? { profile: input.profile } : {}),
+      ...(input.rights ? { rights: input.rights } : {}),
+      ...(input.caller ? { caller: input.caller } : {}),
     });
-    // Graph refusing the app at the start of a batch (a permission not granted or not consented) is the batch's error,
-    // naming the permission, as well as each row's.
-    const refused = !skus.ok ? skus : [...readFailures.values()].find((f) => f.reason === 'forbidden');
-    const error = refused ? errorText(refused.message) : undefined;
+    if (!planned.ok) return failPlan(input.runKey, base, planned.message);
+    const { rows, slots, error } = planned;
+    const described = { ...base, ...planned.described };
     await store.savePlan(input.runKey, { ...described, rows, slots, ...(error ? { error } : {}) });
     // Each slot keeps its own rows, so that a slot's rounds never read the whole plan.
     const bySlot = slots.map((): ScheduledRow[] => []);
@@ -447,6 +422,85 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   return { preflight, loadChunk, assign, saveChunk, checkTeams, probeTeams, releaseReads, settleChunk, chunkSignals, finish };
+}
+
+/** What planBatch needs of the app's configuration: the activities' own dependencies, Graph read only. */
+export type BatchPlanningDeps = Pick<ActivityDeps, 'graph' | 'profiles' | 'defaultProfile' | 'defaultUsageLocation' | 'setUsageLocation' | 'phoneNumbers' | 'directForGroupPlans' | 'schedule' | 'extraRowSkus'>;
+
+export interface BatchPlanningInput {
+  /** The input file's bytes, and the charset its upload declared (if any). */
+  readonly bytes: Uint8Array;
+  readonly charset?: string;
+  /** How errors name the input: the blob's path, or "request body". */
+  readonly sourceName: string;
+  readonly json?: boolean;
+  readonly profile?: string;
+  readonly rights?: RowRights;
+  readonly caller?: string;
+  /** The batch's start (ISO): start dates and the schedule are read against it. */
+  readonly startedAt: string;
+}
+
+export type BatchPlanning =
+  | { readonly ok: false; readonly message: string }
+  | {
+      readonly ok: true;
+      /** How the input was read (format, encoding…), as the stored plan records it. */
+      readonly described: Pick<StoredPlan, 'input' | 'advisories' | 'inputNotes'>;
+      readonly rows: StoredRow[];
+      readonly slots: string[];
+      /** The batch's error: Graph refused to read the tenant (naming the permission). */
+      readonly error?: string;
+      /** The tenant's SKUs as Graph listed them (empty when it could not). */
+      readonly skus: readonly SubscribedSkuFacts[];
+    };
+
+/**
+ * The preflight's reading and planning, without storing anything: parses and validates the input, reads the tenant
+ * (its SKUs and the rows' users, reads only) and plans every row. The preflight stores what it returns; `dialtone
+ * plan` shows it. A transient Graph failure throws TransientGraphError.
+ */
+export async function planBatch(deps: BatchPlanningDeps, input: BatchPlanningInput): Promise<BatchPlanning> {
+  const { graph } = deps;
+  const parsed = parseInput(input.bytes, input.sourceName, { ...(input.json ? { json: true } : {}), ...(input.charset ? { charset: input.charset } : {}) });
+  if (!parsed.ok) return { ok: false, message: parsed.error.message };
+  const { format, encoding, delimiter, usageLocationColumn, advisories } = parsed.input;
+  const notes = parsed.input.notes ?? [];
+  const described = { input: { format, encoding, ...(delimiter ? { delimiter } : {}) }, advisories: [...advisories], ...(notes.length > 0 ? { inputNotes: [...notes] } : {}) };
+  const batchProfile = parsed.input.profile ?? input.profile;
+  const checked = validateRows(parsed.input.rows, { profiles: deps.profiles, defaultProfile: deps.defaultProfile, ...(batchProfile ? { batchProfile } : {}), schedule: { settings: deps.schedule ?? DEFAULT_SCHEDULE, now: new Date(input.startedAt) } });
+  // Profiles and own skus the batch's integration may not use are rejected before Graph is read (entitlements.ts).
+  const validated = input.rights ? enforceRights(checked, parsed.input.rows, input.rights, input.caller ?? 'this integration', deps.extraRowSkus) : checked;
+
+  const skus = await graph.listSubscribedSkus();
+  if (!skus.ok && skus.transient) throw new TransientGraphError(skus);
+  const requests = validated.flatMap((v) => (v.kind === 'request' ? [v.request.userPrincipalName] : []));
+  const reads = skus.ok ? await graph.readUsers(requests) : new Map<string, GraphResult<DirectoryUser>>();
+  const { users, readFailures } = usersFromReads(reads);
+  const tenant = { catalog: resolveTenantCatalog(skus.ok ? skus.value : []), users, planIds: planIdsOf(skus.ok ? skus.value : []) };
+  const onboarding = planOnboarding(validated, tenant, {
+    ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}),
+    setUsageLocation: deps.setUsageLocation !== false,
+    ...(deps.phoneNumbers ? { phoneNumbers: deps.phoneNumbers } : {}),
+    ...(deps.directForGroupPlans ? { directForGroupPlans: true } : {}),
+    input: { format, ...(usageLocationColumn !== undefined ? { usageLocationColumn } : {}) },
+  }, new Date(input.startedAt));
+  const slots = skus.ok ? onboarding.slots : [];
+  const rejectedByValidation = new Set(validated.filter((v) => v.kind === 'rejected').map((v) => v.row));
+  const rows = onboarding.rows.map((r): StoredRow => {
+    // Without the tenant's SKUs every SKU would look unknown: only what validation rejected stays rejected.
+    if (r.kind === 'rejected' && (skus.ok || rejectedByValidation.has(r.row))) return r;
+    if (r.kind === 'scheduled' && skus.ok) return r;
+    const failure = !skus.ok ? skus : readFailures.get(upnKey(r.userPrincipalName));
+    if (!failure) return r;
+    const failed: FailedRow = { kind: 'failed', row: r.row, ...(r.line !== undefined ? { line: r.line } : {}), ...(r.displayName !== undefined ? { displayName: r.displayName } : {}), userPrincipalName: r.userPrincipalName, profile: r.profile, skus: r.skus, reason: failure.reason === 'unknown_sku' ? 'graph_error' : failure.reason, message: errorText(`row ${r.row}: Graph refused to read the tenant: ${failure.message}`) };
+    return failed;
+  });
+  // Graph refusing the app at the start of a batch (a permission not granted or not consented) is the batch's error,
+  // naming the permission, as well as each row's.
+  const refused = !skus.ok ? skus : [...readFailures.values()].find((f) => f.reason === 'forbidden');
+  const error = refused ? errorText(refused.message) : undefined;
+  return { ok: true, described, rows, slots, skus: skus.ok ? skus.value : [], ...(error ? { error } : {}) };
 }
 
 /** Service plan name → id as the tenant lists them (assignedLicenses' disabledPlans are ids). */

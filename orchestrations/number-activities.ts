@@ -7,7 +7,7 @@ import { takeSlots, type RateLedger } from '../shared/adapters/graph-budget';
 import type { NumberClaims } from '../shared/adapters/number-claims';
 import { chunkAssignments } from '../shared/domain/batch';
 import type { GraphFailure, GraphResult, PhoneNumberDirectory } from '../shared/domain/directory';
-import { NUMBER_MESSAGES, isFinished, normalisePhoneNumber, userAssignable, type HeldNumber, type NumberOrder, type TeamsNumber } from '../shared/domain/phone-numbers';
+import { NUMBER_MESSAGES, isFinished, normalisePhoneNumber, ownNumberProblem, type HeldNumber, type NumberOrder, type TeamsNumber } from '../shared/domain/phone-numbers';
 import { errorText } from '../shared/domain/text';
 import { TransientGraphError } from './activities';
 import { SLOT_CHUNK_BASE } from './names';
@@ -35,7 +35,7 @@ export function numberReadsPerGroup(perSecond: number): number {
 }
 
 /** Free numbers read per pick: one page of the list (list-numberassignments.md: at most 1,000 per query). */
-const POOL_PAGE = 1000;
+export const POOL_PAGE = 1000;
 
 /** Who holds a claim: the run and the row (a retry of the same row finds its own claim). */
 export function claimOwner(runKey: string, row: number): string {
@@ -94,11 +94,9 @@ export function createNumberActivities(deps: NumberActivityDeps) {
       await readSlots(1);
       const found = await graph.findNumber(w.number.telephoneNumber);
       if (!found.ok) return done(refused(w.row, found, `the tenant's number ${w.number.telephoneNumber} could not be read`));
-      if (!found.value) return done(flagged(w.row, 'number_assignment_failed', NUMBER_MESSAGES.notInTenant(w.number.telephoneNumber)));
+      const problem = ownNumberProblem(w.number.telephoneNumber, found.value, w.userId);
+      if (problem || !found.value) return done(flagged(w.row, problem?.reason ?? 'number_assignment_failed', problem?.message ?? NUMBER_MESSAGES.notInTenant(w.number.telephoneNumber)));
       const holder = found.value.assignmentTargetId;
-      if (holder && holder.toLowerCase() !== w.userId.toLowerCase()) return done(flagged(w.row, 'number_in_use', NUMBER_MESSAGES.inUse(w.number.telephoneNumber)));
-      // A number for conferences or voice applications only (or not activated) never goes to a user.
-      if (!holder && !userAssignable(found.value)) return done(flagged(w.row, 'number_assignment_failed', NUMBER_MESSAGES.notForUsers(found.value.telephoneNumber, found.value.capabilities, found.value.activationState)));
       if (!(await claims.claim(found.value.telephoneNumber, owner, now(), !holder))) {
         return done(flagged(w.row, 'number_in_use', NUMBER_MESSAGES.inUse(w.number.telephoneNumber)));
       }

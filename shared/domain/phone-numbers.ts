@@ -139,6 +139,20 @@ export function planNumber(
   return { numberType: row.numberType ?? 'callingPlan', isoCountryCode: user.country, ...location };
 }
 
+/**
+ * Why a row's own number, as the tenant lists it (`found`, null when it has none such), cannot go to the user
+ * `userId`: not the tenant's, another user's, or not for users; undefined when it can. The number step checks this
+ * before it claims the number, and `dialtone plan` before any write.
+ */
+export function ownNumberProblem(telephoneNumber: string, found: TeamsNumber | null, userId: string): { readonly reason: 'number_assignment_failed' | 'number_in_use'; readonly message: string } | undefined {
+  if (!found) return { reason: 'number_assignment_failed', message: NUMBER_MESSAGES.notInTenant(telephoneNumber) };
+  const holder = found.assignmentTargetId;
+  if (holder && holder.toLowerCase() !== userId.toLowerCase()) return { reason: 'number_in_use', message: NUMBER_MESSAGES.inUse(telephoneNumber) };
+  // A number for conferences or voice applications only (or not activated) never goes to a user.
+  if (!holder && !userAssignable(found)) return { reason: 'number_assignment_failed', message: NUMBER_MESSAGES.notForUsers(found.telephoneNumber, found.capabilities, found.activationState) };
+  return undefined;
+}
+
 /** A number's claim in storage: which run's row took it, and when. */
 export interface NumberClaim {
   /** `<run key>#<row>`: the same row claiming again (a retried activity) finds its own claim. */

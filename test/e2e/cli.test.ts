@@ -93,6 +93,7 @@ describe('usage', () => {
     [['--help'], /^dialtone: gets every new hire/],
     [['run', '--help'], /exit codes:\n\s+0 .*\n\s+3 .*\n\s+2 .*\n\s+64 .*\n\s+1 /],
     [['host', '--help'], /DIALTONE_DEFAULT_USAGE_LOCATION[\s\S]*DIALTONE_VERBOSE/],
+    [['plan', '--help'], /dialtone plan <file> \[--profile P\] \[--tenant tenant\.json\] \[--out DIR\]\n[\s\S]*plan\s+what run would do, before anything is written/],
     [['--version'], new RegExp(`^${version.replace(/\./g, '\\.')}\\n$`)],
   ])('%j prints to stdout and exits 0', (args, text) => {
     const r = dialtone(args);
@@ -100,8 +101,8 @@ describe('usage', () => {
   });
 
   it.each([
-    [[], 'a command is needed: run, host or doctor'],
-    [['frobnicate'], "unknown command 'frobnicate' (known: run, host, doctor)"],
+    [[], 'a command is needed: run, plan, host or doctor'],
+    [['frobnicate'], "unknown command 'frobnicate' (known: run, plan, host, doctor)"],
     [['run'], 'run needs a file: dialtone run <file>'],
     [['run', 'a.csv', 'b.csv'], 'run takes one file; got a second: b.csv'],
     [['run', 'a.csv', '--profile'], '--profile needs a value'],
