@@ -84,7 +84,7 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
       const slotInput: SlotInput = { batchId: input.batchId, runKey, batchInstanceId, slot: i, round: 0, deadlineHours: input.deadlineHours, parallelism: input.parallelism, chunkSize: input.chunkSize };
       return context.df.callSubOrchestrator(SLOT_ORCHESTRATOR, slotInput, slotInstanceId(batchInstanceId, i));
     });
-    // Every child settles before the report (issue 11.5): Task.all fails at the first failure (durable-js
+    // Every child settles before the report: Task.all fails at the first failure (durable-js
     // WhenAllTask) while the others still assign or poll, so after a failure the batch waits again for those still
     // running, as many times as children fail. A chunk that failed outright leaves rows without a result: finish
     // reports each of them as failed, with the chunk's failure. A cancel ends the wait at any point.

@@ -1,4 +1,4 @@
-// The phone number step of a chunk, for the users Teams has just shown ready (issue 13): start each user's order a
+// The phone number step of a chunk, for the users Teams has just shown ready: start each user's order a
 // few at a time, follow the orders on durable timers until each finishes (assignNumber is asynchronous: 202 and an
 // operation), then confirm from Teams. Its own orchestration, so the chunk only hands it row numbers and merges what
 // it returns. Deterministic: time only from context.df.currentUtcDateTime.

@@ -1,4 +1,5 @@
-// The vocabulary every row ends in: one outcome, and a reason from a fixed list, as DESIGN.md's table gives them.
+// The vocabulary every row ends in: one outcome, and a reason from a fixed list, as README.md's "Outcomes" table
+// gives them.
 
 export const OUTCOMES = ['provisioned', 'assigned', 'flagged', 'failed', 'rejected', 'cancelled'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -12,7 +13,7 @@ export const FAILURE_REASONS = [
   'mutually_exclusive',
   'dependency',
   'forbidden',
-  // Not in DESIGN's table: a service plan the row needs is switched off in a licence the user holds and dialtone
+  // A service plan the row needs is switched off in a licence the user holds and dialtone
   // cannot switch it on (the licence comes from a group), or the plan is suspended. Without it such a row would be
   // reported already_licensed although the user has no phone line.
   'plan_disabled',
@@ -30,10 +31,10 @@ export const REJECTION_REASONS = [
   'calling_plan_not_allowed_hybrid',
   'plan_not_available_in_country',
   'missing_prerequisite',
-  // Not in DESIGN's table: a field other than the UPN or usage location that cannot be read (e.g. onPremisesPstn
+  // A field other than the UPN or usage location that cannot be read (e.g. onPremisesPstn
   // "maybe", skus not a list). Without it such a row would have to be guessed at or given a wrong reason.
   'invalid_field',
-  // A row's phone number that is not E.164 (DESIGN's table; issue 13).
+  // A row's phone number that is not E.164 (README.md, "Phone numbers").
   'invalid_phone_number',
   'invalid_start_date',
   // A profile or own skus the row's integration (or the uploads) may not use (shared/domain/entitlements.ts).

@@ -1,6 +1,6 @@
-// Licence profiles: named lists of part numbers a row can ask for. Built in per DESIGN.md (and, for today's suites,
-// per Microsoft's licensing table: see catalog.ts), overridable by configuration. Validation returns every problem
-// at once so a bad setting is fixed in one go.
+// Licence profiles: named lists of part numbers a row can ask for. Built in (README.md, "Licence profiles"; for
+// today's suites, per Microsoft's licensing table: see catalog.ts), overridable by configuration. Validation returns
+// every problem at once so a bad setting is fixed in one go.
 // Profiles are a Map: the names come from callers (rows, requests, folders), and a plain object would answer
 // `constructor`, `toString` or `__proto__` with Object.prototype's members.
 import { canonicalPartNumber } from './catalog';

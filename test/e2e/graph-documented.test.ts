@@ -1,4 +1,4 @@
-// Issue 12 end to end: the product against a simulated tenant that behaves as Graph documents. Teams reads refused
+// End to end: the product against a simulated tenant that behaves as Graph documents. Teams reads refused
 // (403) end the wait within one poll; an E5 user with Phone System switched off never comes back already_licensed;
 // a 403 at the start of a batch names the missing permission; a write whose response was lost is not sent twice.
 import { QueueServiceClient } from '@azure/storage-queue';

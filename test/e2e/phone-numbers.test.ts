@@ -1,4 +1,4 @@
-// Phone numbers end to end (issue 13): the local host, Azurite and the Graph simulator, with DIALTONE_PHONE_NUMBERS
+// Phone numbers end to end: the local host, Azurite and the Graph simulator, with DIALTONE_PHONE_NUMBERS
 // =pool. Teams provisioning times in the tenant order who is ready first, so each expectation is fixed, not a race.
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startStack, type Stack } from '../../local/stack';

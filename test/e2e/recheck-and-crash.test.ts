@@ -83,7 +83,7 @@ describe('crash and resume', () => {
   const heldNth = 8;
   let stack: Stack;
   beforeAll(async () => {
-    // Its never-provisioned users are checked up to 214 times in the day (polling by budget, issue 17.1): the report
+    // Its never-provisioned users are checked up to 214 times in the day (polling by budget): the report
     // came after ~125 s here under a load of 10 and after 186-193 s beside two benchmarks (and once not within 240 s
     // during a CI run beside them), so it is waited for up to 7 minutes.
     stack = await startStack({ tenant, faults: { latencyMs: [60, 120], holdAssignLicense: heldNth }, settings: { DIALTONE_CHUNK_SIZE: '15', DIALTONE_ASSIGN_PARALLELISM: '2' } });

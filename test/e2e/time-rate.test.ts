@@ -1,4 +1,4 @@
-// The local stack run faster than the wall clock (issue 17.3): one rate for the host's timers, the simulator's
+// The local stack run faster than the wall clock: one rate for the host's timers, the simulator's
 // latency and throttling windows and the app's write pacing, read budget and retry waits. Checked by counts in the
 // simulator's record, in simulated time: at rate 4 the app's writes and Teams reads stay within its budgets (no
 // write refused), and a batch gets through its simulated hours with every row settled. Rate 4, not
@@ -174,7 +174,8 @@ describe(`a batch through the local stack at time rate ${RATE}`, () => {
     const never = report.users.filter((u) => stack.sim.tenant.findUser(u.userPrincipalName)?.teamsProvisioningMinutes === null && u.skus.includes('MCOPSTN1'));
     expect(never.length).toBeGreaterThan(0);
     for (const u of never) expect(u.outcome).toBe('flagged');
-    // Recorded for the bench (maxDurablePayloadBytes); issue 11.7's bound on it is tested with the chunk's payloads.
+    // Recorded for the bench (maxDurablePayloadBytes); the 45,000-byte bound on it is tested with the chunk's
+    // payloads (test/unit/durable-payloads.test.ts).
     expect(payload.maxPayloadBytes).toBeGreaterThan(0);
     expect(payload.largest).toMatch(/^(input|output|activityInput|activityResult|event) of dialtone-/);
   }, 900_000);

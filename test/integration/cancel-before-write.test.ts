@@ -1,4 +1,4 @@
-// The cancel-versus-write race (issue 14): a row handed to a chunk before its batch (or the row) was cancelled must not
+// The cancel-versus-write race: a row handed to a chunk before its batch (or the row) was cancelled must not
 // be licensed once the cancellation is recorded. The assign activity reads the run's cancellations just before its
 // first write; against real Azurite and the Graph simulator over HTTPS, a recorded cancel means no write reaches Graph,
 // while a row whose write already landed (a retried activity) stays assigned.

@@ -1,7 +1,7 @@
-// The chunk's activities against real Azurite and the Graph simulator over HTTPS (issue 11.7): the orchestration sends
+// The chunk's activities against real Azurite and the Graph simulator over HTTPS: the orchestration sends
 // references (run, chunk, position) and counts, and these activities read the rows and merge results in the batch
 // store, so what a chunk learns is recorded there and never travels whole in a durable message. Also the records a
-// chunk reads at the start of each generation (issue 11.6): a recheck request and a batch cancel.
+// chunk reads at the start of each generation: a recheck request and a batch cancel.
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import { stableGuid } from '../../local/graph-sim/tenant';
 import type { createActivities } from '../../orchestrations/activities';

@@ -1,4 +1,4 @@
-// Issue 12: the adapter against the simulator, each behaviour checked against Microsoft's documented responses
+// The adapter against the simulator, each behaviour checked against Microsoft's documented responses
 // (fixtures in test/fixtures/graph-docs). The real Graph client over HTTPS; waits move a shared skip-ahead clock.
 import { Agent, fetch } from 'undici';
 import type { GraphSimulator } from '../../local/graph-sim/server';

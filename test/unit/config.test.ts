@@ -169,7 +169,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...base, DIALTONE_GRAPH_EXTRA_CA_FILE: '/nope' }, () => { throw new Error('ENOENT'); })).toThrow(/cannot read \/nope/);
   });
 
-  describe('Graph base URL: only a Graph cloud, the managed identity sends its token there (issue 11.13)', () => {
+  describe('Graph base URL: only a Graph cloud, the managed identity sends its token there', () => {
     const problemsOf = (env: Record<string, string>): string[] => {
       try {
         loadConfig({ ...base, ...env });
@@ -274,7 +274,7 @@ describe('configuration', () => {
     });
   });
 
-  describe('setting usage locations is an option (issue 11.14)', () => {
+  describe('setting usage locations is an option', () => {
     it('is on by default and reads true/false in any case (string() of a bool in ARM gives True/False)', () => {
       expect(loadConfig(base).setUsageLocation).toBe(true);
       expect(loadConfig({ ...base, DIALTONE_SET_USAGE_LOCATION: 'False' }).setUsageLocation).toBe(false);

@@ -292,7 +292,7 @@ describe('the containers and queue names the app expects', () => {
   });
 });
 
-describe('Graph permissions: one list for the grant hook, the README and the docs (issues 11.14, 12.3)', () => {
+describe('Graph permissions: one list for the grant hook, the README and the docs', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const grant = require('../../scripts/grant-graph-permissions.js') as { planGrants(a: Json): Json; wantedPermissions(on: boolean, spec?: Json, phoneNumbers?: string, profiles?: Json): { permission: string }[] };
   const spec = JSON.parse(read('infra/graph-permissions.json'));
@@ -686,7 +686,7 @@ describe('the post-deploy hook (run against a recording az)', () => {
   });
 });
 
-describe('the deployment package (issue 11.17)', () => {
+describe('the deployment package', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pkg = require('../../scripts/package.js') as { planPackage(): string[]; runtimeManifest(): Json; productionPackages(): string[] };
   let files: string[];

@@ -1,4 +1,4 @@
-// Issue 11.7: no durable message of a 10,000-user batch over 45,000 bytes (above about 45 KB the Azure Storage
+// No durable message of a 10,000-user batch over 45,000 bytes (above about 45 KB the Azure Storage
 // provider moves a message to a blob: a storage round trip and memory for each). The orchestrators are driven through
 // the real durable-functions SDK (test/support/orchestration-driver.ts), every input, result, continue-as-new input and
 // output measured, with the activities answering as the store would at the worst sizes the settings allow: the largest

@@ -1,5 +1,5 @@
 // What a user really holds decides what planning writes: disabled plans, group licences, suspended plans and the
-// documented service-plan dependencies (issue 12, items 5 and 6).
+// documented service-plan dependencies.
 import { SERVICE_PLAN_IDS } from '../../shared/domain/catalog';
 import { enablementFor, unmetDependencies, type LicenceAssignment } from '../../shared/domain/holdings';
 import { planBatch, validateRows, type AssignmentPlan, type PlannedRow, type TenantSnapshot, type TenantUserState } from '../../shared/domain/planning';

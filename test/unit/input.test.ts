@@ -123,7 +123,7 @@ describe('input parsing', () => {
 });
 
 // Fixtures made by test/fixtures/inputs/make-excel-fixtures.py, byte for byte as Excel saves these files.
-describe('the files admins really have (issue 15)', () => {
+describe('the files admins really have', () => {
   it('reads Excel\'s Windows "CSV" (Windows-1252, semicolons) with accented names, and says it was read as Windows-1252', () => {
     const r = parseInput(fixture('excel-windows-1252.csv'), 'people.csv');
     if (!r.ok) throw new Error(r.error.message);

@@ -1,7 +1,8 @@
 // A small Durable Task engine for the local host. It drives the real durable-functions SDK the way the Durable
 // extension does: it keeps each instance's history, sends it to the registered orchestrator with the new events,
 // turns the actions it gets back into scheduled activities, timers and sub-orchestrations, and records their
-// results as history events with the ids the SDK expects (the facts are in the design notes' durable-protocol.md).
+// results as history events with the ids the SDK expects (docs/conformance.md compares it, scenario by scenario,
+// with the real Durable extension).
 // Every instance is persisted after each episode; activities run at least once, so a crash
 // re-runs the activities whose results were not yet recorded. It also does what the SDK leaves to the host:
 // detecting an orchestrator whose code no longer matches its history.
