@@ -277,6 +277,9 @@ async function showList(): Promise<void> {
   const refresh = async (): Promise<void> => {
     if (!document.body.contains(body)) return;
     const a = await call('/batches?top=50');
+    // The view may have been left (or shown anew) while the answer was on its way: a stale answer must neither draw
+    // into a table no longer shown nor take `lastShown`, which would keep the current view from drawing the same list.
+    if (!document.body.contains(body)) return;
     if (a.status === 404) {
       table.hidden = true;
       note.textContent = 'This version of the app cannot list batches yet: open a batch by its id below.';
@@ -313,7 +316,8 @@ async function showList(): Promise<void> {
     }
     if (running) pollAgain(refresh);
   };
-  await refresh();
+  // Drawn now, filled when the answer comes: the view (and the keyboard focus on it) does not wait for the app.
+  void refresh();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -552,6 +556,7 @@ async function showBatch(batchId: string): Promise<void> {
   const refresh = async (): Promise<void> => {
     if (!document.body.contains(rowsBody)) return;
     const a = await call(`/batches/${encodeURIComponent(batchId)}`);
+    if (!document.body.contains(rowsBody)) return; // left while the answer was on its way (see the list's refresh)
     if (a.status !== 200) {
       error.hidden = false;
       error.textContent = a.status === 404 ? `There is no batch ${batchId} that this console may see.` : `The batch could not be read: ${problemText(a)}`;
@@ -592,7 +597,8 @@ async function showBatch(batchId: string): Promise<void> {
     }
     if (running) pollAgain(refresh);
   };
-  await refresh();
+  // Drawn now, filled when the answer comes: the view (and the keyboard focus on it) does not wait for the app.
+  void refresh();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
