@@ -218,10 +218,10 @@ async function runShort(stack: Stack, engine: 'extension' | 'local', log: HostLo
   const same = await postBatch(stack, { batchId: 'resubmit-1', users: RESUBMIT_USERS });
   const resubmitSame = { status: same.status, existing: same.body?.existing };
 
-  // A recheck while the waiting batch waits for Teams.
+  // A recheck while the waiting batch waits for Teams (its live row reads waiting).
   await until('the waiting batch to assign', timeoutMs, async () => {
     const live = await getBatch(stack, 'waiting');
-    return live.body?.users?.some((u: { userPrincipalName: string; outcome: string }) => u.userPrincipalName === 'w-never@contoso.com' && u.outcome === 'assigned') ? true : undefined;
+    return live.body?.users?.some((u: { userPrincipalName: string; outcome: string }) => u.userPrincipalName === 'w-never@contoso.com' && u.outcome === 'waiting') ? true : undefined;
   });
   const recheckOnce = () => fetch(`${stack.host.url}/api/batches/waiting/recheck`, { method: 'POST', headers: { 'x-functions-key': stack.host.functionKey } });
   const r = await recheckOnce();
