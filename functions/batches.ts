@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { DurableOrchestrationStatus } from 'durable-functions';
-import { appTime } from '../shared/adapters/app-time';
+import { wallClock, type AppTime } from '../shared/adapters/app-time';
 import { charsetOf, newRunKey, type BatchStore, type RunKey } from '../shared/adapters/batch-store';
 import { UPLOADS_OWNER, callbackSecretSetting, type AppConfig, type Caller } from '../shared/adapters/config';
 import { liveCounts, liveUsers, mergeOutcomes, recheckOutlook, waitingRows, type StoredPlan } from '../shared/domain/batch';
@@ -28,6 +28,8 @@ import { queryInstances, type InstanceSummary } from './instance-query';
 export interface BatchApiDeps {
   readonly config: AppConfig;
   readonly store: BatchStore;
+  /** The app's time (shared/adapters/app-time.ts): the wall clock unless the host gives its own. */
+  readonly time?: AppTime;
 }
 
 export function problem(status: number, title: string, detail: string, extra: Record<string, string> = {}): HttpResponseInit {
@@ -128,6 +130,7 @@ export function createUnmatchedRoute(routes: readonly { readonly route: string; 
 
 export function createBatchApi(deps: BatchApiDeps) {
   const { config, store } = deps;
+  const time = deps.time ?? wallClock;
   const callerOf = (request: HttpRequest) => callerFor(request, config.callers, config.singleCaller);
   const listRate = new CallerRate(config.listPerMinute);
 
@@ -281,7 +284,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     const chunks = ((state.customStatus ?? {}) as Partial<BatchStatus>).chunks ?? 0;
     // The record is what counts: the extension drops an event that a chunk had not processed when it continued as new,
     // and each chunk reads this at the start of every generation. The events only wake the chunks that wait now.
-    await store.requestRecheck(runKey, new Date(appTime.now()).toISOString());
+    await store.requestRecheck(runKey, new Date(time.now()).toISOString());
     let asked = 0;
     for (let i = 0; i < chunks; i++) {
       try {

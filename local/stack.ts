@@ -315,7 +315,7 @@ export function freshBuild(root: string, file: string): string {
     }
     return best;
   };
-  const sources = ['functions', 'orchestrations', 'shared', 'local'].map((d) => newest(join(root, d))).concat([{ file: join(root, 'main.ts'), at: statSync(join(root, 'main.ts')).mtimeMs }]);
+  const sources = ['functions', 'orchestrations', 'shared', 'local'].map((d) => newest(join(root, d))).concat(['main.ts', 'app.ts'].map((f) => ({ file: join(root, f), at: statSync(join(root, f)).mtimeMs })));
   const latest = sources.reduce((a, b) => (b.at > a.at ? b : a));
   if (latest.at > built) throw new Error(`the build in dist/ is older than ${latest.file}: run \`npm run build\` before the end-to-end tests`);
   return script;

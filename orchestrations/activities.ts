@@ -1,6 +1,6 @@
 // The activities: every piece of I/O the orchestrations need (the batch store, Graph, the flags queue), built from
 // their dependencies so they can be tested against Azurite and the Graph simulator without the Functions host.
-import { appTime, sleepUntil, type AppTime } from '../shared/adapters/app-time';
+import { sleepUntil, wallClock, type AppTime } from '../shared/adapters/app-time';
 import type { BatchStore } from '../shared/adapters/batch-store';
 import type { RateLedger } from '../shared/adapters/graph-budget';
 import type { FlagMessage, FlagPublisher } from '../shared/adapters/flags';
@@ -87,7 +87,7 @@ export class TransientGraphError extends Error {
 
 export function createActivities(deps: ActivityDeps) {
   const { graph, store, flags } = deps;
-  const time = deps.time ?? appTime;
+  const time = deps.time ?? wallClock;
   const now = deps.now ?? (() => new Date(time.now()));
 
   async function failPlan(runKey: string, base: Omit<StoredPlan, 'rows' | 'error'>, message: string): Promise<PreflightResult> {

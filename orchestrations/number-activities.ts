@@ -2,6 +2,7 @@
 // the result from Teams' own record of the user (telephoneNumbers) before the row counts as provisioned.
 // Every activity may run again after a crash or a retry: each starts from what Graph and the claims show now.
 import { createHash } from 'node:crypto';
+import { wallClock, type AppTime } from '../shared/adapters/app-time';
 import type { BatchStore } from '../shared/adapters/batch-store';
 import { takeSlots, type RateLedger } from '../shared/adapters/graph-budget';
 import type { NumberClaims } from '../shared/adapters/number-claims';
@@ -24,6 +25,8 @@ export interface NumberActivityDeps {
    * order's operation), so each takes a slot; without it, reads are not paced.
    */
   readonly teamsReads?: RateLedger;
+  /** The clock the read budget's waits follow (the app's time; the wall clock when none is given). */
+  readonly time?: AppTime;
 }
 
 /**
@@ -55,7 +58,7 @@ export function poolOrder(free: readonly TeamsNumber[], owner: string): TeamsNum
 export function createNumberActivities(deps: NumberActivityDeps) {
   const { graph, store, claims } = deps;
   const now = deps.now ?? (() => new Date());
-  const readSlots = (n: number) => takeSlots(deps.teamsReads, n);
+  const readSlots = (n: number) => takeSlots(deps.teamsReads, n, deps.time ?? wallClock);
   const readsPerGroup = numberReadsPerGroup(deps.teamsReads?.perSecond ?? Number.POSITIVE_INFINITY);
 
   const flagged = (row: number, reason: NumberResult['reason'], message: string): NumberResult => ({ row, outcome: 'flagged', reason, message: errorText(message) });

@@ -5,7 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Agent, fetch } from 'undici';
-import { installAppTime } from '../../shared/adapters/app-time';
+import type { registerApp } from '../../app';
+import { wallClock, type AppTime } from '../../shared/adapters/app-time';
+import { loadConfig } from '../../shared/adapters/config';
 import { governedRate, RealClock, SkipAheadClock, type Clock } from '../clock';
 import { uploadEventsWatcher } from './blob-watcher';
 import { DurableEngine } from './durable/engine';
@@ -15,6 +17,7 @@ import { HostServer } from './server';
 
 export interface LocalHostOptions {
   readonly stateDir: string;
+  /** The compiled composition root (app.js): the host registers the app itself, with its own clock. */
   readonly appPath: string;
   readonly port?: number;
   readonly functionKey?: string;
@@ -58,8 +61,6 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   // The local stand-in for App Service Authentication (easy-auth.ts) sits in front of the app, as the platform does
   // in Azure, where it also sets this variable.
   process.env['WEBSITE_AUTH_ENABLED'] = 'True';
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require(options.appPath);
 
   const agent = options.simulatorCaPem ? new Agent({ connect: { ca: options.simulatorCaPem } }) : undefined;
   let clock: Clock = new RealClock();
@@ -85,9 +86,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   }
 
   // The app's Graph budgets, write pacing and retry waits count the host's time at its rate, not the wall clock
-  // (shared/adapters/app-time.ts). With the skip-ahead clock, an activity that only waits on the clock (a budget's
-  // slot, a retry's back-off) counts as idle: when every running activity waits so, time skips to the earliest wake-up
-  // instead of spending it on the wall clock.
+  // (shared/adapters/app-time.ts): the host registers the app with this time. With the skip-ahead clock, an activity
+  // that only waits on the clock (a budget's slot, a retry's back-off) counts as idle: when every running activity
+  // waits so, time skips to the earliest wake-up instead of spending it on the wall clock.
   // Each sleep counts as one activity asleep. Limit: sleeps are not attributed to activities (AsyncLocalStorage would,
   // but on Node 20 it turns on promise hooks for the whole process, several times slower on await-heavy code), so an
   // activity whose $batch workers sleep on a retry's back-off while another of its workers waits on Graph can let time
@@ -96,8 +97,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   // A sleeper's wall-clock timer is armed at the rate of the moment and armed again when the rate changes (the
   // governor below); it wakes only once its simulated time has come.
   const sleepers = new Set<Sleeper>();
+  let appTime: AppTime = wallClock;
   if (options.skipAhead) {
-    installAppTime({
+    appTime = {
       now: () => clock.now(),
       sleep: (ms) =>
         new Promise<void>((resolve) => {
@@ -118,8 +120,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
           sleepers.add(sleeper);
           sleeper.arm();
         }),
-    });
+    };
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require(options.appPath) as { registerApp: typeof registerApp }).registerApp(loadConfig(), appTime);
 
   const store = new InstanceStore(options.stateDir);
   // The largest durable message so far, for benchmarks (payload-stats.json beside the instance files; sizes and

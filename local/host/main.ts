@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   if (!stateDir) throw new Error('DIALTONE_HOST_STATE_DIR is required');
   const host = await startLocalHost({
     stateDir,
-    appPath: join(__dirname, '..', '..', 'main.js'),
+    appPath: join(__dirname, '..', '..', 'app.js'),
     ...(env['DIALTONE_HOST_PORT'] ? { port: Number(env['DIALTONE_HOST_PORT']) } : {}),
     ...(env['DIALTONE_LOCAL_FUNCTION_KEY'] ? { functionKey: env['DIALTONE_LOCAL_FUNCTION_KEY'] } : {}),
     ...(env['DIALTONE_LOCAL_EXTRA_KEYS'] ? { extraFunctionKeys: env['DIALTONE_LOCAL_EXTRA_KEYS'].split(',').filter(Boolean) } : {}),

@@ -25,7 +25,7 @@
 // unless given back (write reservations are only as large as the writes already waiting). The budget's rates stay
 // under Graph's limits by a margin that absorbs this: 18 writes/s against 20, 10 Teams reads/s against 30.
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
-import { appTime, sleepUntil, type AppTime } from './app-time';
+import { sleepUntil, type AppTime } from './app-time';
 
 /** Reserves slots at a fixed rate in a ledger every instance of the app shares. */
 export interface RateLedger {
@@ -95,7 +95,7 @@ export class BlobRateLedger implements RateLedger {
     private readonly container: ContainerClient,
     blobName: string,
     readonly perSecond: number,
-    private readonly time: AppTime = appTime,
+    private readonly time: AppTime,
   ) {
     if (!(perSecond > 0)) throw new Error('a rate ledger needs a positive rate');
     this.blob = container.getBlockBlobClient(blobName);
@@ -171,7 +171,7 @@ export class LocalRateLedger implements RateLedger {
   private state: LedgerState | undefined;
   constructor(
     readonly perSecond: number,
-    private readonly time: AppTime = appTime,
+    private readonly time: AppTime,
   ) {}
 
   reserve(n: number): Promise<number> {
@@ -214,7 +214,7 @@ export class WriteBudget {
 
   constructor(
     private readonly ledger: RateLedger,
-    private readonly time: AppTime = appTime,
+    private readonly time: AppTime,
     private readonly onLedgerUnavailable: (event: { name: typeof LEDGER_UNAVAILABLE; count: number; waitMs: number; error: string }) => void = () => {},
   ) {}
 
@@ -262,7 +262,7 @@ export class WriteBudget {
  * timer (the number step's reads of a user's numbers, the free-number list and order status, from its own budget).
  * Without a ledger it returns at once.
  */
-export async function takeSlots(ledger: RateLedger | undefined, n: number, time: AppTime = appTime): Promise<void> {
+export async function takeSlots(ledger: RateLedger | undefined, n: number, time: AppTime): Promise<void> {
   if (!ledger || n <= 0) return;
   await sleepUntil(time, await ledger.reserve(n));
 }

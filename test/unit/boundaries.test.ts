@@ -1,4 +1,4 @@
-// The boundary `npm run lint` enforces: product code (main.ts, functions/, orchestrations/, shared/, web/) never
+// The boundary `npm run lint` enforces: product code (main.ts, app.ts, functions/, orchestrations/, shared/, web/) never
 // imports the local runtime, the benchmarks or the tests. These run the project's own ESLint configuration on a
 // violation given as the text of a real product file (so the type-checked project finds it), and on the same text
 // given as a file of local/, where it is allowed.

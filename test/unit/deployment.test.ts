@@ -676,10 +676,10 @@ describe('the post-deploy hook (run against a recording az)', () => {
     expect(ps1).toMatch(/for \(\$i = 1; \$i -le \$attempts; \$i\+\+\)/);
   });
 
-  it('points at the intake function main.ts registers, and azure.yaml runs both hooks', () => {
+  it('points at the intake function app.ts registers, and azure.yaml runs both hooks', () => {
     // The webhook is the Event Grid extension's (/runtime/webhooks/eventgrid): batches-intake becomes an
     // app.eventGrid function in the intake change, whose own test asserts that registration.
-    expect(read('main.ts')).toContain("app.eventGrid('batches-intake'");
+    expect(read('app.ts')).toContain("app.eventGrid('batches-intake'");
     const yaml = read('azure.yaml');
     expect(yaml).toMatch(/postdeploy:[\s\S]*run: \.\/scripts\/post-deploy\.sh[\s\S]*run: \.\/scripts\/post-deploy\.ps1/);
     expect(yaml).toMatch(/postprovision:[\s\S]*run: node \.\/scripts\/grant-graph-permissions\.js/);
