@@ -10,12 +10,12 @@ import type { DurableOrchestrationStatus } from 'durable-functions';
 import { wallClock, type AppTime } from '../shared/adapters/app-time';
 import { charsetOf, newRunKey, type BatchStore, type RunKey } from '../shared/adapters/batch-store';
 import { UPLOADS_OWNER, callbackSecretSetting, type AppConfig, type Caller } from '../shared/adapters/config';
-import { liveCounts, liveUsers, mergeOutcomes, recheckOutlook, waitingRows, type StoredPlan } from '../shared/domain/batch';
+import { mergeOutcomes, recheckOutlook, type StoredPlan } from '../shared/domain/batch';
+import { OPEN_RUNTIME_STATUSES, isBatchOpen, liveReport } from '../shared/domain/batch-view';
 import { checkCallbackUrl, type CallbackPolicy } from '../shared/domain/callback';
 import { BATCH_ID_RULE, MAX_INPUT_BYTES, isBatchId, parseInput, type ParsedInput } from '../shared/domain/input';
-import { cancelledOutcome, isCancelled } from '../shared/domain/onboarding';
-import type { UserOutcome } from '../shared/domain/outcomes';
-import { fileNotes, seatsBought } from '../shared/domain/report';
+import { isCancelled } from '../shared/domain/onboarding';
+import { fileNotes } from '../shared/domain/report';
 import { isProfileName, normaliseProfileName } from '../shared/domain/profiles';
 import { errorText, shown } from '../shared/domain/text';
 import { isValidUpn, upnKey } from '../shared/domain/upn';
@@ -37,11 +37,10 @@ export function problem(status: number, title: string, detail: string, extra: Re
 }
 
 const LIST_STATUSES = new Map<string, df.OrchestrationRuntimeStatus[]>([
-  ['running', [df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.ContinuedAsNew, df.OrchestrationRuntimeStatus.Suspended]],
+  // The open statuses of the one rule (shared/domain/batch-view.ts): the extension's enum spells them as they read.
+  ['running', OPEN_RUNTIME_STATUSES.map((s) => s as df.OrchestrationRuntimeStatus)],
   ['completed', [df.OrchestrationRuntimeStatus.Completed, df.OrchestrationRuntimeStatus.Failed, df.OrchestrationRuntimeStatus.Terminated]],
 ]);
-
-const RUNNING = new Set<string>(['Running', 'Pending', 'ContinuedAsNew', 'Suspended']);
 
 const unavailable = (what: string) =>
   problem(503, 'Try again', `${what}: the orchestration service could not say whether the batch exists (busy or unavailable); nothing was started or changed: send it again after the given seconds`, { 'Retry-After': '10' });
@@ -102,10 +101,6 @@ function summaryOf(request: HttpRequest, batchId: string, i: Pick<DurableOrchest
 export function batchFingerprint(input: ParsedInput, profile: string | undefined): string {
   const rows = input.rows.map(({ line: _line, ...rest }) => rest);
   return createHash('sha256').update(JSON.stringify({ profile: profile ?? null, rows })).digest('base64url');
-}
-
-function isRunning(status: unknown): boolean {
-  return status === 'Running' || status === 'Pending' || status === 'ContinuedAsNew';
 }
 
 /** A batchId sent again: the same body is the same batch (200); a different one would be silently dropped, so 409. */
@@ -241,28 +236,16 @@ export function createBatchApi(deps: BatchApiDeps) {
     if (done) return { status: 200, jsonBody: { ...done, fileNotes: fileNotes(done), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'done' } };
     const plan = await store.readPlan(runKey);
     if (!plan) return { status: 200, jsonBody: { batchId, runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'preflight', counts: null, users: [] } };
-    const results = await store.readChunks(runKey);
-    const users = mergeOutcomes(plan, results);
-    // Rows waiting for their time (or their account) are shown with when they are due and count as scheduled; a
-    // waiting row whose cancellation is recorded will end cancelled (its slot honours it), so it is shown so now.
-    const cancellations = await store.readCancellations(runKey);
-    const cancelled: UserOutcome[] = [];
-    const waiting: (Omit<UserOutcome, 'outcome'> & { outcome: 'scheduled' })[] = [];
-    for (const w of waitingRows(plan, results)) {
-      if (isCancelled(cancellations, w.row)) cancelled.push(cancelledOutcome(w, cancellations));
-      else waiting.push({ row: w.row, userPrincipalName: w.userPrincipalName, profile: w.profile, skus: [...w.skus], addedSkus: [], outcome: 'scheduled', reason: '', message: `waiting until ${w.scheduledFor} (or for the account to exist)`, advisories: [], scheduledFor: w.scheduledFor, assignedAt: null, provisionedAt: null, phoneNumber: null });
-    }
-    const settledUsers = [...users, ...cancelled];
-    const counts = { ...liveCounts(plan, settledUsers), pending: plan.rows.length - settledUsers.length - waiting.length, scheduled: waiting.length };
-    const all = [...liveUsers(plan, settledUsers), ...waiting].sort((a, b) => a.row - b.row);
-    return { status: 200, jsonBody: { batchId, source: plan.source, startedAt: plan.startedAt, finishedAt: null, deadline: plan.deadline, ...(plan.error ? { error: plan.error } : {}), runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'licensing', counts, bought: seatsBought(settledUsers), fileNotes: fileNotes({ ...(plan.advisories ? { advisories: [...plan.advisories] } : {}), ...(plan.inputNotes ? { inputNotes: [...plan.inputNotes] } : {}) }), users: all } };
+    // The live report (shared/domain/batch-view.ts), with the durable status beside its head.
+    const { counts, bought, fileNotes: notes, users, ...head } = liveReport(plan, await store.readChunks(runKey), await store.readCancellations(runKey));
+    return { status: 200, jsonBody: { ...head, runtimeStatus: state.runtimeStatus, phase: custom.phase ?? 'licensing', counts, bought, fileNotes: notes, users } };
   }
 
   async function recheck(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const f = await find(request, context, 'manage');
     if (f.answer) return f.answer;
     const { batchId, client, instanceId, state, runKey } = f;
-    if (!isRunning(state.runtimeStatus)) {
+    if (!isBatchOpen(state)) {
       return problem(409, 'Batch finished', `batch ${batchId} has finished (${String(state.runtimeStatus)}); there is no wait to end early: read its report, or send the users again as a new batch`);
     }
     // Who waits for Teams now, and who may still come to wait, from the plan and the chunks' results (the same reads
@@ -376,7 +359,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     const f = await find(request, context, 'manage');
     if (f.answer) return f.answer;
     const { batchId, client, instanceId, state, runKey } = f;
-    if (!RUNNING.has(String(state.runtimeStatus)) || (state.customStatus as Partial<BatchStatus> | null)?.phase === 'done') return problem(409, 'Batch finished', `batch ${batchId} has finished (${String(state.runtimeStatus)}); its report is final`);
+    if (!isBatchOpen(state)) return problem(409, 'Batch finished', `batch ${batchId} has finished (${String(state.runtimeStatus)}); its report is final`);
     await store.addCancellation(runKey, { batch: true });
     try {
       await client.raiseEvent(instanceId, CANCEL_EVENT, null);
@@ -419,7 +402,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     const f = await find(request, context, 'manage');
     if (f.answer) return f.answer;
     const { batchId, state, runKey } = f;
-    if (!RUNNING.has(String(state.runtimeStatus)) || (state.customStatus as Partial<BatchStatus> | null)?.phase === 'done') return problem(409, 'Batch finished', `batch ${batchId} has finished (${String(state.runtimeStatus)}); its report is final`);
+    if (!isBatchOpen(state)) return problem(409, 'Batch finished', `batch ${batchId} has finished (${String(state.runtimeStatus)}); its report is final`);
     const plan = await store.readPlan(runKey);
     if (!plan) return problem(409, 'Batch not planned yet', 'the batch is still being read; try again after the given seconds', { 'Retry-After': '5' });
     const row = pick(plan.rows);

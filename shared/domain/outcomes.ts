@@ -93,3 +93,21 @@ export interface UserOutcome {
   /** The Teams phone number the user holds after the run (assigned by it, or kept), or null. */
   phoneNumber: string | null;
 }
+
+/** How many rows ended in each outcome, of `total` rows: the counts the report, the callback and the CLI give. */
+export type OutcomeCounts = { total: number } & Record<Outcome, number>;
+
+export function countOutcomes(users: readonly Pick<UserOutcome, 'outcome'>[], total = users.length): OutcomeCounts {
+  const counts = { total, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, cancelled: 0 };
+  for (const u of users) counts[u.outcome]++;
+  return counts;
+}
+
+/** Seats bought per part number, in the order first met. */
+export type SeatsBought = Record<string, number>;
+
+export function seatsBought(users: readonly Pick<UserOutcome, 'addedSkus'>[]): SeatsBought {
+  const bought: SeatsBought = {};
+  for (const u of users) for (const sku of u.addedSkus ?? []) bought[sku] = (bought[sku] ?? 0) + 1;
+  return bought;
+}

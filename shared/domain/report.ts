@@ -2,7 +2,10 @@
 // (no formula injection: HR data travels through here into Excel).
 import { INPUT_ADVISORIES, type CsvDelimiter, type InputAdvisory, type InputEncoding, type InputFormat } from './input';
 import type { CallbackRecord } from './callback';
-import type { Outcome, UserOutcome } from './outcomes';
+import { countOutcomes, seatsBought, type OutcomeCounts, type SeatsBought, type UserOutcome } from './outcomes';
+
+// The counts and seats live with the outcomes (the callback takes them too); imported from here as well.
+export { countOutcomes, seatsBought, type OutcomeCounts, type SeatsBought };
 
 /** What the input was read as: helps an admin check that accented names came through. */
 export interface InputDescription {
@@ -10,8 +13,6 @@ export interface InputDescription {
   readonly encoding: InputEncoding;
   readonly delimiter?: CsvDelimiter;
 }
-
-export type OutcomeCounts = { total: number } & Record<Outcome, number>;
 
 export interface BatchReport {
   batchId: string;
@@ -34,15 +35,6 @@ export interface BatchReport {
   users: UserOutcome[];
 }
 
-/** Seats bought per part number, in the order first met. */
-export type SeatsBought = Record<string, number>;
-
-export function seatsBought(users: readonly Pick<UserOutcome, 'addedSkus'>[]): SeatsBought {
-  const bought: SeatsBought = {};
-  for (const u of users) for (const sku of u.addedSkus ?? []) bought[sku] = (bought[sku] ?? 0) + 1;
-  return bought;
-}
-
 /** What the report says about the input file as a whole, as sentences: its advisories' texts, then its notes. */
 export function fileNotes(report: Pick<BatchReport, 'advisories' | 'inputNotes'>): string[] {
   return [...(report.advisories ?? []).map((a) => INPUT_ADVISORIES[a] ?? a), ...(report.inputNotes ?? [])];
@@ -52,12 +44,6 @@ export function fileNotes(report: Pick<BatchReport, 'advisories' | 'inputNotes'>
 export function boughtText(bought: SeatsBought | undefined): string {
   const parts = Object.entries(bought ?? {}).map(([sku, n]) => `${n} × ${sku}`);
   return parts.length > 0 ? `bought ${parts.join(', ')}` : 'bought nothing';
-}
-
-export function countOutcomes(users: readonly Pick<UserOutcome, 'outcome'>[], total = users.length): OutcomeCounts {
-  const counts = { total, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, cancelled: 0 };
-  for (const u of users) counts[u.outcome]++;
-  return counts;
 }
 
 export function buildReport(fields: Omit<BatchReport, 'counts' | 'users'> & { users: UserOutcome[]; total?: number }): BatchReport {

@@ -129,6 +129,53 @@ describe('starting a batch only when it definitely does not exist', () => {
   });
 });
 
+// One rule for whether a batch is open (shared/domain/batch-view.ts): a Suspended orchestration is resumed later and
+// keeps what is sent to it meanwhile (Microsoft Learn, "Manage instances in Durable Functions"), so a recheck and a
+// cancel are taken for it, and refused (409) once it has ended. The recheck refused a Suspended batch as finished.
+describe('a suspended batch is open; an ended one is not', () => {
+  /** A batch of one row licensed and waiting for Teams in its only chunk; records the rechecks and cancels asked. */
+  class OpenBatchStore {
+    readonly asked: string[] = [];
+    readPlan() {
+      return Promise.resolve({ batchId: 'hr-1', source: 'http', startedAt: '2026-11-25T00:00:00.000Z', deadline: '2026-11-27T00:00:00.000Z', chunkSize: 1, rows: [{ kind: 'assign', row: 1, userPrincipalName: 'a@contoso.com', profile: 'phone-domestic', skus: ['MCOEV'], userId: 'u1', addSkuIds: [], enable: [], setUsageLocation: null, pollTeams: true, advisories: [] }] });
+    }
+    readChunks() {
+      return Promise.resolve([{ row: 1, outcome: 'assigned', reason: '', message: 'licensed', assignedAt: '2026-11-25T00:01:00.000Z', provisionedAt: null }]);
+    }
+    requestRecheck(_runKey: string, at: string) {
+      this.asked.push(`recheck ${at}`);
+      return Promise.resolve();
+    }
+    addCancellation(_runKey: string, c: { batch?: boolean }) {
+      this.asked.push(`cancel ${JSON.stringify(c)}`);
+      return Promise.resolve();
+    }
+  }
+  const instance = (runtimeStatus: string) => ({ status: 200, body: { name: 'dialtone-batch', instanceId: 'hr-a~hr-1', runtimeStatus, input: { runKey: 'hr-a/hr-1/r' }, customStatus: { phase: 'licensing', chunks: 1 }, output: null, createdTime: '2026-11-25T00:00:00Z', lastUpdatedTime: '2026-11-25T01:00:00Z' } });
+  const action = (what: 'recheck' | 'cancel') => new HttpRequest({ method: 'POST', url: `https://app.example/api/batches/hr-1/${what}`, headers: { 'x-functions-key': KEY_A }, params: { batchId: 'hr-1' } });
+  const now = Date.parse('2026-11-25T02:00:00.000Z');
+  const time = { now: () => now, sleep: () => Promise.resolve() };
+
+  it('takes a recheck and a cancel for a Suspended batch, and records the recheck at the app time', async () => {
+    const store = new OpenBatchStore();
+    const api = createBatchApi({ config, store: store as unknown as BatchStore, time });
+    statusAnswer = instance('Suspended');
+    const recheck = await api.recheck(action('recheck'), context());
+    const cancel = await api.cancel(action('cancel'), context());
+    expect([recheck.status, (recheck.jsonBody as { checksRequested: number }).checksRequested, cancel.status]).toEqual([202, 1, 202]);
+    expect(store.asked).toEqual(['recheck 2026-11-25T02:00:00.000Z', 'cancel {"batch":true}']);
+  });
+
+  it.each(['Completed', 'Failed', 'Terminated'])('refuses both for a %s batch (409), changing nothing', async (runtimeStatus) => {
+    const store = new OpenBatchStore();
+    const api = createBatchApi({ config, store: store as unknown as BatchStore, time });
+    statusAnswer = instance(runtimeStatus);
+    const answers = [await api.recheck(action('recheck'), context()), await api.cancel(action('cancel'), context())];
+    expect(answers.map((a) => [a.status, (a.jsonBody as { title: string }).title])).toEqual([[409, 'Batch finished'], [409, 'Batch finished']]);
+    expect(store.asked).toEqual([]);
+  });
+});
+
 describe('uploads as Event Grid BlobCreated events', () => {
   const event = (name: string, extra: Record<string, unknown> = {}) => ({
     id: 'e1',
