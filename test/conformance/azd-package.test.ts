@@ -14,6 +14,7 @@ import { startStack, type Stack } from '../../local/stack';
 import { createDeployableZip, extractZip, frameworkPackage, readAzdService, readZip, resolveFunctionAppRemoteBuild, runServiceHook, type AzdService } from '../support/azd';
 import { outcomesByUpn, postBatch, waitForReport } from '../support/e2e';
 import { describeOnExtension } from '../support/extension';
+import { tenantSkus } from '../support/tenant';
 
 const repo = join(__dirname, '..', '..');
 const lock = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; dev?: boolean; optional?: boolean; devOptional?: boolean }> };
@@ -136,11 +137,7 @@ describe('the zip azd builds from a fresh clone', () => {
 
 const QUICK = 0.1; // minutes until Teams shows the calling plan
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 10 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }),
   users: [
     { userPrincipalName: 'p-soon@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: QUICK },
     { userPrincipalName: 'p-hybrid@contoso.com', usageLocation: 'US' },

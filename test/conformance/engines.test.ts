@@ -17,17 +17,13 @@ import type { BatchReport } from '../../shared/domain/report';
 import { getBatch, postBatch, waitForReport } from '../support/e2e';
 import { expectEngineRan, expectTaskHubEnded, graphView, HostLog, withoutTimesAndIds, type GraphView, type InstanceSummary } from '../support/conformance';
 import { describeOnExtension } from '../support/extension';
+import { tenantSkus } from '../support/tenant';
 
 const QUICK = 0.1; // minutes until Teams shows the calling plan
 const BIG = 1000;
 
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 2000 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 2000 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 2000 },
-    { skuPartNumber: 'MCOPSTN2', prepaidUnits: 1 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 2000, MCOEV: 2000, MCOPSTN1: 2000, MCOPSTN2: 1 }),
   users: [
     { userPrincipalName: 'a-soon@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: QUICK },
     { userPrincipalName: 'a-never@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: null },

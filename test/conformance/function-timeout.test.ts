@@ -15,13 +15,10 @@ import type { BatchReport } from '../../shared/domain/report';
 import { postBatch, waitForReport } from '../support/e2e';
 import { expectEngineRan, expectTaskHubEnded, HostLog, withoutTimesAndIds } from '../support/conformance';
 import { describeOnExtension } from '../support/extension';
+import { tenantSkus } from '../support/tenant';
 
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 10 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }),
   users: [
     { userPrincipalName: 'slow@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 0.1 },
     { userPrincipalName: 'quick@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 0.1 },

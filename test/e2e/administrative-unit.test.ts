@@ -6,11 +6,12 @@ import { startStack, type Stack } from '../../local/stack';
 import { defaultGrant } from '../../local/graph-sim/permissions';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { outcomesByUpn, postBatch, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 const SETTINGS = { DIALTONE_DEFAULT_USAGE_LOCATION: 'US' };
 const UNIT_GRANT = defaultGrant({ ...SETTINGS, DIALTONE_GRAPH_SCOPE: 'administrative-unit' });
 const tenant: TenantFile = {
-  skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 }, { skuPartNumber: 'MCOEV', prepaidUnits: 10 }],
+  skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10 }),
   users: [
     { userPrincipalName: 'hire@contoso.com', usageLocation: 'US' },
     { userPrincipalName: 'hire-nolocation@contoso.com', usageLocation: null },

@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { startStack, type Stack } from '../../local/stack';
 import { postBatch, uploadBlob, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 const KEY_A = randomBytes(24).toString('base64url');
 const KEY_B = randomBytes(24).toString('base64url');
@@ -12,7 +13,7 @@ const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
-    tenant: { skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 50 }, { skuPartNumber: 'MCOEV', prepaidUnits: 50 }], users: [{ userPrincipalName: 'ann@contoso.com', usageLocation: 'US' }] },
+    tenant: { skus: tenantSkus({ ENTERPRISEPACK: 50, MCOEV: 50 }), users: [{ userPrincipalName: 'ann@contoso.com', usageLocation: 'US' }] },
     settings: {
       DIALTONE_LOCAL_FUNCTION_KEY: KEY_A,
       DIALTONE_LOCAL_EXTRA_KEYS: KEY_B,

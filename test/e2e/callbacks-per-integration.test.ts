@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { startStack, type Stack } from '../../local/stack';
 import { postBatch, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 type Verifier = (headers: IncomingHttpHeaders, rawBody: string, me: { secret: string; integration: string; url: string }) => { batchId: string; run: string; integration: string } | null;
 
@@ -47,7 +48,7 @@ beforeAll(async () => {
   urlB = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hr-b/callback`;
   stack = await startStack({
     tenant: {
-      skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 }, { skuPartNumber: 'MCOEV', prepaidUnits: 10 }],
+      skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10 }),
       users: [{ userPrincipalName: 'ann@contoso.com', usageLocation: 'US' }, { userPrincipalName: 'bob@contoso.com', usageLocation: 'US' }],
     },
     settings: {

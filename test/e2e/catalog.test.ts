@@ -3,19 +3,12 @@
 import { startStack, type Stack } from '../../local/stack';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { outcomesByUpn, postBatch, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 const upns = ['e5', 'noteams', 'noteams-profile', 'pp', 'credits'].map((p) => `${p}@contoso.com`);
 
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'SPE_E5', prepaidUnits: 10 },
-    { skuPartNumber: 'Microsoft_365_E5_(no_Teams)', prepaidUnits: 10 },
-    { skuPartNumber: 'Microsoft_Teams_EEA_New', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOPSTNPP', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOPSTNC', prepaidUnits: 10 },
-  ],
+  skus: tenantSkus({ SPE_E5: 10, 'Microsoft_365_E5_(no_Teams)': 10, Microsoft_Teams_EEA_New: 10, MCOEV: 10, MCOPSTN1: 10, MCOPSTNPP: 10, MCOPSTNC: 10 }),
   users: upns.map((userPrincipalName) => ({ userPrincipalName, usageLocation: 'US', teamsProvisioningMinutes: 30 })),
 };
 

@@ -7,6 +7,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freshBuild } from '../../local/stack';
 import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
+import { tenantSkus } from '../support/tenant';
 
 const root = join(__dirname, '..', '..');
 // The CLI runs from the build; a missing or stale build fails here, saying so.
@@ -59,7 +60,7 @@ describe('dialtone run', () => {
 
   it('exits 0 when every row is provisioned or assigned, and 3 when a row needs a person', () => {
     const dir = folder();
-    writeFileSync(join(dir, 'tenant.json'), JSON.stringify({ skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 5 }, { skuPartNumber: 'MCOEV', prepaidUnits: 5 }], users: [{ userPrincipalName: 'a@contoso.com', usageLocation: 'US' }] }));
+    writeFileSync(join(dir, 'tenant.json'), JSON.stringify({ skus: tenantSkus({ ENTERPRISEPACK: 5, MCOEV: 5 }), users: [{ userPrincipalName: 'a@contoso.com', usageLocation: 'US' }] }));
     writeFileSync(join(dir, 'good.csv'), 'UPN,profile\na@contoso.com,phone-system-only\n');
     writeFileSync(join(dir, 'mixed.txt'), 'a@contoso.com\nnot-a-upn\n');
     const good = dialtone(['run', 'good.csv', '--tenant', 'tenant.json'], dir);
@@ -154,7 +155,7 @@ describe('dialtone host', () => {
     const state = join(folder(), 'state');
     const port = await freePort();
     const tenant = join(folder(), 'tenant.json');
-    writeFileSync(tenant, JSON.stringify({ skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 5 }, { skuPartNumber: 'MCOEV', prepaidUnits: 5 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 5 }], users: [{ userPrincipalName: 'a@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 90 }] }));
+    writeFileSync(tenant, JSON.stringify({ skus: tenantSkus({ ENTERPRISEPACK: 5, MCOEV: 5, MCOPSTN1: 5 }), users: [{ userPrincipalName: 'a@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 90 }] }));
     const key = (out: string) => /function key: +(\S+)/.exec(out)?.[1] ?? '';
     let report: { counts?: unknown; finishedAt?: string } = {};
     let hostTimeBefore = 0;
@@ -233,7 +234,7 @@ describe('dialtone run stopped by a signal', () => {
     const dir = folder();
     const tmp = folder();
     // A user whose calling plan never shows keeps the batch polling Teams for the whole (simulated) week.
-    writeFileSync(join(dir, 'tenant.json'), JSON.stringify({ skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 5 }, { skuPartNumber: 'MCOEV', prepaidUnits: 5 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 5 }], users: [{ userPrincipalName: 'a@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: null }] }));
+    writeFileSync(join(dir, 'tenant.json'), JSON.stringify({ skus: tenantSkus({ ENTERPRISEPACK: 5, MCOEV: 5, MCOPSTN1: 5 }), users: [{ userPrincipalName: 'a@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: null }] }));
     writeFileSync(join(dir, 'hires.txt'), 'a@contoso.com\n');
     const child = spawn(process.execPath, [cli, 'run', 'hires.txt', '--tenant', 'tenant.json', '--deadline-hours', '168'], { cwd: dir, env: { ...process.env, TMPDIR: tmp, TEMP: tmp, TMP: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';

@@ -7,14 +7,12 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { startStack, type Stack } from '../../local/stack';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { postBatch, uploadBlob, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '..', 'fixtures', 'inputs', name));
 
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 100 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 100 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 100, MCOEV: 100 }),
   users: ['zoe.mueller', 'francois.lefevre', 'jose.pena', 'lukasz.zolc', 'sakura.kobayashi', 'noloc'].map((u) => ({ userPrincipalName: `${u}@contoso.com`, usageLocation: null })),
 };
 

@@ -5,16 +5,10 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { startStack, type Stack } from '../../local/stack';
 import { planId, type TenantFile } from '../../local/graph-sim/tenant';
 import { outcomesByUpn, postBatch, waitForReport } from '../support/e2e';
-import { skuIdOf } from '../support/tenant';
+import { skuIdOf, tenantSkus } from '../support/tenant';
 
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 20 },
-    { skuPartNumber: 'ENTERPRISEPREMIUM', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 20 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 20 },
-    { skuPartNumber: 'MCOMEETADV', prepaidUnits: 5 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 20, ENTERPRISEPREMIUM: 10, MCOEV: 20, MCOPSTN1: 20, MCOMEETADV: 5 }),
   users: [
     { userPrincipalName: 'noconsent1@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 30 },
     { userPrincipalName: 'noconsent2@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 30 },

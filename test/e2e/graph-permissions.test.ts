@@ -6,16 +6,13 @@ import { startStack, type Stack } from '../../local/stack';
 import { defaultGrant } from '../../local/graph-sim/permissions';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { outcomesByUpn, postBatch, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 const SETTINGS = { DIALTONE_PHONE_NUMBERS: 'pool' };
 const RUNS = ['none', 'LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.ReadWrite.All', 'TeamsTelephoneNumber.ReadWrite.All'];
 const upn = (i: number) => `hire${i}@contoso.com`;
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 20 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 20 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 20 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 20, MCOEV: 20, MCOPSTN1: 20 }),
   users: RUNS.map((_, i) => ({ userPrincipalName: upn(i), usageLocation: null, teamsProvisioningMinutes: 30 })),
   numbers: RUNS.map((_, i) => ({ telephoneNumber: `+1425555010${i}`, numberType: 'callingPlan' as const, isoCountryCode: 'US' })),
 };

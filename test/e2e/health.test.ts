@@ -8,12 +8,13 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { startStack, type Stack } from '../../local/stack';
 import { doctor } from '../../local/doctor';
 import type { HealthReport } from '../../functions/health';
+import { tenantSkus } from '../support/tenant';
 
 const ALL = ['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.ReadWrite.All', 'TeamsTelephoneNumber.ReadWrite.All'];
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ tenant: { skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 1 }], users: [] } });
+  stack = await startStack({ tenant: { skus: tenantSkus({ ENTERPRISEPACK: 1 }), users: [] } });
   // In Azure the template provisions the containers and the queue (infra/app/storage.bicep); locally the app makes
   // them on first use, so a fresh stack is given them here as a deployment would have them.
   const blobs = BlobServiceClient.fromConnectionString(stack.azurite.connectionString);

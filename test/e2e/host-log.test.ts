@@ -2,6 +2,7 @@
 // phase, one when it finishes (its counts), each once however often the orchestration replays, and no personal data.
 import { startStack, type Stack } from '../../local/stack';
 import { postBatch, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 describe("the host's log", () => {
   let stack: Stack;
@@ -10,7 +11,7 @@ describe("the host's log", () => {
   beforeAll(async () => {
     stack = await startStack({
       tenant: {
-        skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 5 }, { skuPartNumber: 'MCOEV', prepaidUnits: 5 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 5 }],
+        skus: tenantSkus({ ENTERPRISEPACK: 5, MCOEV: 5, MCOPSTN1: 5 }),
         users: [
           { userPrincipalName: users[0]!, usageLocation: 'US', teamsProvisioningMinutes: 30 },
           { userPrincipalName: users[1]!, usageLocation: 'US', teamsProvisioningMinutes: null },

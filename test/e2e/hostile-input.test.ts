@@ -7,9 +7,10 @@ import { startStack, type Stack } from '../../local/stack';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { getBatch, peakMemoryKiB, postBatch, readRunFile, uploadBlob, waitForReport } from '../support/e2e';
 import { JSON_USER_FIELDS } from '../../shared/domain/input';
+import { tenantSkus } from '../support/tenant';
 
 const tenant = {
-  skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 50 }, { skuPartNumber: 'MCOEV', prepaidUnits: 50 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 50 }],
+  skus: tenantSkus({ ENTERPRISEPACK: 50, MCOEV: 50, MCOPSTN1: 50 }),
   users: [{ userPrincipalName: 'real@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 10 }],
 };
 

@@ -6,6 +6,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startStack, type Stack } from '../../local/stack';
 import { postBatch, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 const SECRET = 'e2e-callback-secret-0123456789abcdef';
 
@@ -36,11 +37,7 @@ beforeAll(async () => {
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/dialtone/callback`;
   stack = await startStack({
     tenant: {
-      skus: [
-        { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 },
-        { skuPartNumber: 'MCOEV', prepaidUnits: 10 },
-        { skuPartNumber: 'MCOPSTN1', prepaidUnits: 10 },
-      ],
+      skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }),
       users: [
         { userPrincipalName: 'ann@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 30 },
         { userPrincipalName: 'bob@contoso.com', usageLocation: null },

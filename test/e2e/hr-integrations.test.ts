@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { startStack, type Stack } from '../../local/stack';
 import { getBatch, postBatch, uploadBlob, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 const KEY_A = randomBytes(24).toString('base64url');
 const KEY_B = randomBytes(24).toString('base64url');
@@ -17,7 +18,7 @@ beforeAll(async () => {
   stack = await startStack({
     skipAhead: false,
     tenant: {
-      skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 20 }, { skuPartNumber: 'MCOEV', prepaidUnits: 20 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 20 }],
+      skus: tenantSkus({ ENTERPRISEPACK: 20, MCOEV: 20, MCOPSTN1: 20 }),
       users: ['ann', 'bob', 'cy', 'dee'].map((u) => ({ userPrincipalName: `${u}@contoso.com`, usageLocation: 'US', teamsProvisioningMinutes: 0 })),
     },
     settings: {

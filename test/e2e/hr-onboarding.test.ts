@@ -5,6 +5,7 @@
 import { stableGuid } from '../../local/graph-sim/tenant';
 import { startStack, type Stack } from '../../local/stack';
 import { outcomesByUpn, postBatch, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 const DAY = 86_400_000;
 const userId = (upn: string) => stableGuid(`user:${upn.toLowerCase()}`);
@@ -13,11 +14,7 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
     tenant: {
-      skus: [
-        { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 },
-        { skuPartNumber: 'MCOEV', prepaidUnits: 10 },
-        { skuPartNumber: 'MCOPSTN1', prepaidUnits: 10 },
-      ],
+      skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }),
       users: [
         { userPrincipalName: 'start3a@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 45 },
         { userPrincipalName: 'start3b@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 45 },

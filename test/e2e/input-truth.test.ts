@@ -9,14 +9,11 @@ import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { freshBuild, startStack, type Stack } from '../../local/stack';
 import { getBatch, outcomesByUpn, postBatch, uploadBlob, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 const DAY = 86_400_000;
 const tenant = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 20 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 20 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 20 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 20, MCOEV: 20, MCOPSTN1: 20 }),
   users: ['hire', 'ps1', 'ps2', 'later'].map((u) => ({ userPrincipalName: `${u}@contoso.com`, usageLocation: 'US', teamsProvisioningMinutes: 30 })),
 };
 

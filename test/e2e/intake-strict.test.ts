@@ -9,6 +9,7 @@ import { finishedReport } from '../../local/batch-client';
 import { startStack, type Stack } from '../../local/stack';
 import type { BatchReport } from '../../shared/domain/report';
 import { getBatch, peakMemoryKiB, postBatch, readRunFile, runFolders, uploadBlob, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 const KEY_A = randomBytes(24).toString('base64url');
 const KEY_B = randomBytes(24).toString('base64url');
@@ -16,7 +17,7 @@ const KEY_STRANGER = randomBytes(24).toString('base64url');
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 
 const tenant = {
-  skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 50 }, { skuPartNumber: 'MCOEV', prepaidUnits: 50 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 50 }],
+  skus: tenantSkus({ ENTERPRISEPACK: 50, MCOEV: 50, MCOPSTN1: 50 }),
   users: ['real', 'b', 'c'].map((u) => ({ userPrincipalName: `${u}@contoso.com`, usageLocation: 'US', teamsProvisioningMinutes: 10 })),
 };
 

@@ -5,16 +5,11 @@
 import { startStack, type Stack } from '../../local/stack';
 import { planId, type TenantFile } from '../../local/graph-sim/tenant';
 import { outcomesByUpn, postBatch, waitForReport } from '../support/e2e';
-import { skuIdOf } from '../support/tenant';
+import { skuIdOf, tenantSkus } from '../support/tenant';
 
 const N = (n: number) => `+142555501${String(n).padStart(2, '0')}`;
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 20 },
-    { skuPartNumber: 'ENTERPRISEPREMIUM', prepaidUnits: 5 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 20 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 20 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 20, ENTERPRISEPREMIUM: 5, MCOEV: 20, MCOPSTN1: 20 }),
   users: [
     { userPrincipalName: 'first@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 30 },
     { userPrincipalName: 'second@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 40 },

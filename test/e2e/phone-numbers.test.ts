@@ -4,15 +4,12 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { startStack, type Stack } from '../../local/stack';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { outcomesByUpn, postBatch, readRunFile, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 const LOCATION = '93cb8a70-b4af-41df-9928-d07607e21776';
 const US = (n: number) => `+1425555${String(n).padStart(4, '0')}`;
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 100 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 100 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 100 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 100, MCOEV: 100, MCOPSTN1: 100 }),
   users: [
     { userPrincipalName: 'own@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 30 },
     { userPrincipalName: 'pool@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 90 },

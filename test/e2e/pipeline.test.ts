@@ -7,6 +7,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { startStack, type Stack } from '../../local/stack';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { getBatch, outcomesByUpn, postBatch, readRunFile, uploadBlob, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 function users(prefix: string): TenantFile['users'] {
   return [
@@ -22,12 +23,7 @@ function users(prefix: string): TenantFile['users'] {
 }
 
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 100 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 100 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 100 },
-    { skuPartNumber: 'MCOPSTN2', prepaidUnits: 3 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 100, MCOEV: 100, MCOPSTN1: 100, MCOPSTN2: 3 }),
   users: [...users('h'), ...users('c'), { userPrincipalName: 'r-once@contoso.com', usageLocation: 'US' }, { userPrincipalName: 'r-after@contoso.com', usageLocation: 'US' }],
 };
 

@@ -9,6 +9,7 @@ import type { GraphSimulator } from '../../local/graph-sim/server';
 import { planFile, type FilePlan } from '../../local/plan';
 import { readTenantFile } from '../../local/graph-sim/tenant';
 import { freshBuild } from '../../local/stack';
+import { tenantSkus } from '../support/tenant';
 
 const root = join(__dirname, '..', '..');
 
@@ -116,7 +117,7 @@ describe('dialtone plan', () => {
 
     it('exits 0 when every row would be assigned (a row with a later start date waits; the build\'s --demo), 3 when one would need a person, 2 for a file that is no input, 64 for a usage error', () => {
       const dir = folder();
-      writeFileSync(join(dir, 'tenant.json'), JSON.stringify({ skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 5 }, { skuPartNumber: 'MCOEV', prepaidUnits: 5 }], users: [{ userPrincipalName: 'a@contoso.com', usageLocation: 'US' }, { userPrincipalName: 'b@contoso.com', usageLocation: 'US' }] }));
+      writeFileSync(join(dir, 'tenant.json'), JSON.stringify({ skus: tenantSkus({ ENTERPRISEPACK: 5, MCOEV: 5 }), users: [{ userPrincipalName: 'a@contoso.com', usageLocation: 'US' }, { userPrincipalName: 'b@contoso.com', usageLocation: 'US' }] }));
       const later = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
       writeFileSync(join(dir, 'good.csv'), `UPN,profile,startDate\na@contoso.com,phone-system-only,\nb@contoso.com,phone-system-only,${later}\n`);
       writeFileSync(join(dir, 'mixed.txt'), 'a@contoso.com\n=cmd()@x\n');

@@ -10,15 +10,10 @@ import { join } from 'node:path';
 import { startStack, type Stack } from '../../local/stack';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { getBatch, outcomesByUpn, postBatch, uploadBlob, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 50 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 50 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 50 },
-    { skuPartNumber: 'MCOPSTN2', prepaidUnits: 50 },
-    { skuPartNumber: 'MCOMEETADV', prepaidUnits: 50 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 50, MCOEV: 50, MCOPSTN1: 50, MCOPSTN2: 50, MCOMEETADV: 50 }),
   users: [
     ...['fold1', 'fold2', 'query1', 'rr-cp', 'rr-ps', 'keys1', 'upnfree1'].map((u) => ({ userPrincipalName: `${u}@contoso.com`, usageLocation: 'US', teamsProvisioningMinutes: 30 })),
     { userPrincipalName: 'kept@contoso.com', usageLocation: 'GB' },

@@ -4,12 +4,13 @@
 import { startStack, type Stack } from '../../local/stack';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { getBatch, outcomesByUpn, postBatch, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 describe('recheck', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
-      tenant: { skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 5 }, { skuPartNumber: 'MCOEV', prepaidUnits: 5 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 5 }], users: [{ userPrincipalName: 'quick@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 0 }] },
+      tenant: { skus: tenantSkus({ ENTERPRISEPACK: 5, MCOEV: 5, MCOPSTN1: 5 }), users: [{ userPrincipalName: 'quick@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 0 }] },
       skipAhead: false,
       settings: { DIALTONE_LOCAL_MAX_RUNNING: '2' },
       // The first licence write is held, so that a recheck can be asked while the batch is still licensing.

@@ -4,12 +4,10 @@
 import { startStack, type Stack } from '../../local/stack';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { outcomesByUpn, postBatch, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
 
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 10 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10 }),
   users: [
     { userPrincipalName: 'located@contoso.com', usageLocation: 'US' },
     { userPrincipalName: 'unlocated@contoso.com', usageLocation: null },

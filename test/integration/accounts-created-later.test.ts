@@ -6,6 +6,7 @@ import type { GraphSimulator } from '../../local/graph-sim/server';
 import { SimTenant } from '../../local/graph-sim/tenant';
 import type { GraphLicensingDirectory } from '../../shared/adapters/graph';
 import { simulatorWithAdapter } from '../support/graph';
+import { tenantSkus } from '../support/tenant';
 
 let sim: GraphSimulator;
 let graph: GraphLicensingDirectory;
@@ -16,7 +17,7 @@ beforeAll(async () => {
     clock,
     throttling: false,
     tenant: {
-      skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 5 }],
+      skus: tenantSkus({ ENTERPRISEPACK: 5 }),
       users: [
         { userPrincipalName: 'here@contoso.com', usageLocation: 'US' },
         { userPrincipalName: 'newhire@contoso.com', usageLocation: 'US', createdAfterMinutes: 120 },
@@ -48,6 +49,6 @@ describe('accounts created after the simulator starts', () => {
   });
 
   it('refuses a tenant file that gives licences to an account not created yet', () => {
-    expect(() => new SimTenant({ skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 1 }], users: [{ userPrincipalName: 'x@contoso.com', createdAfterMinutes: 5, assignedSkus: ['ENTERPRISEPACK'] }] }, 0)).toThrow(/created later/);
+    expect(() => new SimTenant({ skus: tenantSkus({ ENTERPRISEPACK: 1 }), users: [{ userPrincipalName: 'x@contoso.com', createdAfterMinutes: 5, assignedSkus: ['ENTERPRISEPACK'] }] }, 0)).toThrow(/created later/);
   });
 });

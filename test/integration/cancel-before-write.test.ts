@@ -8,7 +8,7 @@ import type { createActivities } from '../../orchestrations/activities';
 import { startActivitiesStack, type ActivitiesStack } from '../support/activities';
 import type { BlobBatchStore } from '../../shared/adapters/batch-store';
 import { SLOT_CHUNK_BASE } from '../../orchestrations/names';
-import { skuIdOf } from '../support/tenant';
+import { skuIdOf, tenantSkus } from '../support/tenant';
 
 let stack: ActivitiesStack;
 let sim: GraphSimulator;
@@ -28,7 +28,7 @@ const writesFor = (upn: string) => sim.record.stateChangingWrites.filter((w) => 
 
 beforeAll(async () => {
   stack = await startActivitiesStack({
-    skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 }],
+    skus: tenantSkus({ ENTERPRISEPACK: 10 }),
     users: ['a', 'b', 'c', 'd', 'e'].map((u) => ({ userPrincipalName: `${u}@contoso.com`, usageLocation: 'US' })),
   });
   ({ sim, store, activities } = stack);

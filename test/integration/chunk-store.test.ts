@@ -9,6 +9,7 @@ import { startActivitiesStack, type ActivitiesStack } from '../support/activitie
 import { SLOT_CHUNK_BASE } from '../../orchestrations/names';
 import type { BlobBatchStore } from '../../shared/adapters/batch-store';
 import type { ChunkUserResult, PlannedAssignment } from '../../shared/domain/batch';
+import { tenantSkus } from '../support/tenant';
 
 let stack: ActivitiesStack;
 let sim: GraphSimulator;
@@ -29,7 +30,7 @@ const T1 = '2026-11-25T08:01:00.000Z';
 
 beforeAll(async () => {
   stack = await startActivitiesStack({
-    skus: [{ skuPartNumber: 'ENTERPRISEPREMIUM', prepaidUnits: 10 }, { skuPartNumber: 'MCOPSTN1', prepaidUnits: 10 }],
+    skus: tenantSkus({ ENTERPRISEPREMIUM: 10, MCOPSTN1: 10 }),
     users: [
       { userPrincipalName: 'ready@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPREMIUM', 'MCOPSTN1'], teamsProvisioningMinutes: 0 },
       { userPrincipalName: 'direct@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPREMIUM'], teamsProvisioningMinutes: 0 },

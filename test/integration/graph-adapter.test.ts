@@ -5,15 +5,10 @@ import type { TenantFile } from '../../local/graph-sim/tenant';
 import { GraphLicensingDirectory, MAX_RETRY_AFTER_SECONDS } from '../../shared/adapters/graph';
 import type { GraphFailure, GraphResult } from '../../shared/domain/directory';
 import { simCredential, simulatorWithAdapter } from '../support/graph';
-import { skuIdOf } from '../support/tenant';
+import { skuIdOf, tenantSkus } from '../support/tenant';
 
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 5000 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 1 },
-    { skuPartNumber: 'MCOPSTN2', prepaidUnits: 5 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 5000, MCOEV: 10, MCOPSTN1: 1, MCOPSTN2: 5 }),
   users: [
     { userPrincipalName: 'adele@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 60 },
     { userPrincipalName: 'nolocation@contoso.com', usageLocation: null },

@@ -6,17 +6,12 @@ import { planId, type TenantFile } from '../../local/graph-sim/tenant';
 import { teamsFeatures, type GraphLicensingDirectory } from '../../shared/adapters/graph';
 import type { GraphFailure, GraphResult } from '../../shared/domain/directory';
 import { adapterFor, appToken, graphDoc, simulatorWithAdapter } from '../support/graph';
-import { skuIdOf } from '../support/tenant';
+import { skuIdOf, tenantSkus } from '../support/tenant';
 
 const doc = graphDoc;
 
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 },
-    { skuPartNumber: 'ENTERPRISEPREMIUM', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 10 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 10, ENTERPRISEPREMIUM: 10, MCOEV: 10, MCOPSTN1: 10 }),
   users: [
     { userPrincipalName: 'adele@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 0 },
     { userPrincipalName: 'nolocation@contoso.com', usageLocation: null },

@@ -7,7 +7,7 @@ import { SkipAheadClock } from '../../local/clock';
 import { startGraphSimulator, type GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { appToken, simCredential } from '../support/graph';
-import { skuIdOf } from '../support/tenant';
+import { skuIdOf, tenantSkus } from '../support/tenant';
 
 const DIR = join(__dirname, '..', 'fixtures', 'graph-errors');
 interface ErrorFixture {
@@ -19,13 +19,7 @@ interface ErrorFixture {
 const fixture = (name: string) => JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8')) as ErrorFixture;
 
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 },
-    { skuPartNumber: 'ENTERPRISEPREMIUM', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 0 },
-    { skuPartNumber: 'MCOPSTN2', prepaidUnits: 5 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 10, ENTERPRISEPREMIUM: 10, MCOEV: 10, MCOPSTN1: 0, MCOPSTN2: 5 }),
   users: [
     { userPrincipalName: 'adele@contoso.com', usageLocation: 'US' },
     { userPrincipalName: 'nolocation@contoso.com', usageLocation: null },

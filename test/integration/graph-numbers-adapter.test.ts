@@ -5,14 +5,11 @@ import type { TenantFile } from '../../local/graph-sim/tenant';
 import { GraphLicensingDirectory } from '../../shared/adapters/graph';
 import type { GraphResult } from '../../shared/domain/directory';
 import { simulatorWithAdapter } from '../support/graph';
+import { tenantSkus } from '../support/tenant';
 
 const LOCATION = '93cb8a70-b4af-41df-9928-d07607e21776';
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 10 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }),
   users: [
     { userPrincipalName: 'live@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'] },
     { userPrincipalName: 'waiting@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPACK', 'MCOEV'] },

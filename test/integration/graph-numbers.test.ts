@@ -6,17 +6,14 @@ import type { Clock } from '../../local/clock';
 import { startGraphSimulator, type GraphSimulator, type SimulatorOptions } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { appToken } from '../support/graph';
+import { tenantSkus } from '../support/tenant';
 
 const BASE = '/v1.0/admin/teams/telephoneNumberManagement';
 const LOCATION = '93cb8a70-b4af-41df-9928-d07607e21776';
 const usPool = Array.from({ length: 1200 }, (_, i) => ({ telephoneNumber: `+1206${String(i).padStart(7, '0')}`, numberType: 'callingPlan' as const, isoCountryCode: 'US' }));
 
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 10 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }),
   users: [
     { userPrincipalName: 'live@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'] },
     { userPrincipalName: 'waiting@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 60 },

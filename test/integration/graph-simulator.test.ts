@@ -5,20 +5,12 @@ import { SkipAheadClock } from '../../local/clock';
 import { startGraphSimulator, type GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { appToken, graphDoc } from '../support/graph';
-import { skuIdOf } from '../support/tenant';
+import { skuIdOf, tenantSkus } from '../support/tenant';
 
 const doc = graphDoc;
 
 const tenant: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 },
-    { skuPartNumber: 'ENTERPRISEPREMIUM', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 1 },
-    { skuPartNumber: 'MCOPSTN2', prepaidUnits: 5 },
-    { skuPartNumber: 'MCOMEETACPEA', prepaidUnits: 5 },
-    { skuPartNumber: 'MCOPSTNC', prepaidUnits: 5 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 10, ENTERPRISEPREMIUM: 10, MCOEV: 10, MCOPSTN1: 1, MCOPSTN2: 5, MCOMEETACPEA: 5, MCOPSTNC: 5 }),
   users: [
     { userPrincipalName: 'adele@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 120 },
     { userPrincipalName: 'nolocation@contoso.com', usageLocation: null },

@@ -17,12 +17,12 @@ import { GraphLicensingDirectory } from '../../shared/adapters/graph';
 import { graphCredential } from '../../shared/adapters/graph-credential';
 import type { GraphFailure, GraphResult } from '../../shared/domain/directory';
 import { adapterFor, simCredential } from '../support/graph';
-import { skuIdOf } from '../support/tenant';
+import { skuIdOf, tenantSkus } from '../support/tenant';
 
 const APP = '5b1f4d1e-0c3a-4b55-9a7e-2f64c3e1a001';
 
 const tenant: TenantFile = {
-  skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 }],
+  skus: tenantSkus({ ENTERPRISEPACK: 10 }),
   users: [{ userPrincipalName: 'adele@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 0 }],
   identity: {
     admins: [
@@ -181,7 +181,7 @@ describe('delegated tokens: the permission in scp and the signed-in person\'s di
 
 describe('an app holding License Administrator at an administrative unit\'s scope (the tenant file\'s administrativeUnit)', () => {
   const unitTenant: TenantFile = {
-    skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 }],
+    skus: tenantSkus({ ENTERPRISEPACK: 10 }),
     users: [
       { userPrincipalName: 'hire@contoso.com', usageLocation: null },
       { userPrincipalName: 'ceo@contoso.com', usageLocation: null },

@@ -12,6 +12,7 @@ import type { GraphLicensingDirectory } from '../../shared/adapters/graph';
 import { BlobNumberClaims } from '../../shared/adapters/number-claims';
 import { CLAIM_HOLD_MINUTES } from '../../shared/domain/phone-numbers';
 import { simulatorWithAdapter } from '../support/graph';
+import { tenantSkus } from '../support/tenant';
 
 const T0 = new Date('2026-11-25T12:00:00Z');
 const later = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
@@ -55,11 +56,7 @@ describe('number claims in storage', () => {
 
 describe('the number step against the simulator', () => {
   const tenant: TenantFile = {
-    skus: [
-      { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 },
-      { skuPartNumber: 'MCOEV', prepaidUnits: 10 },
-      { skuPartNumber: 'MCOPSTN1', prepaidUnits: 10 },
-    ],
+    skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }),
     users: [
       { userPrincipalName: 'live@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'] },
       { userPrincipalName: 'live2@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'] },

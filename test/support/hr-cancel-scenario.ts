@@ -13,16 +13,13 @@ import { stableGuid } from '../../local/graph-sim/tenant';
 import type { Stack } from '../../local/stack';
 import type { BatchReport } from '../../shared/domain/report';
 import { getBatch, outcomesByUpn, postBatch } from './e2e';
+import { tenantSkus } from './tenant';
 
 const DAY = 86_400_000;
 export const CALLBACK_SECRET = 'hr-cancel-callback-secret-0123456789';
 
 export const CANCEL_TENANT: TenantFile = {
-  skus: [
-    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOEV', prepaidUnits: 10 },
-    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 10 },
-  ],
+  skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }),
   users: [
     { userPrincipalName: 'today@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 600 },
     { userPrincipalName: 'monday@contoso.com', usageLocation: 'US' },

@@ -1,7 +1,9 @@
-// Builds tenant snapshots for domain tests from part numbers and seat counts, the way preflight builds them from Graph.
+// Builds tenants for tests from part numbers and seat counts: snapshots for domain tests, the way preflight builds them
+// from Graph, and the skus of a simulator tenant file (local/graph-sim/tenant.ts).
 import { createHash } from 'node:crypto';
 import { CATALOG, resolveTenantCatalog, type SubscribedSkuFacts } from '../../shared/domain/catalog';
 import type { TenantSnapshot, TenantUserState } from '../../shared/domain/planning';
+import type { TenantFile } from '../../local/graph-sim/tenant';
 
 export function subscribed(seats: Record<string, number>, consumed: Record<string, number> = {}): SubscribedSkuFacts[] {
   return Object.entries(seats).map(([part, enabled]) => ({
@@ -33,3 +35,8 @@ export function snapshot(
 }
 
 export const ALL_SKUS = Object.fromEntries(CATALOG.filter((c) => c.skuId).map((c) => [c.partNumber, 100]));
+
+/** A simulator tenant file's skus: `seats` prepaid units of each part number, none consumed, in the order given. */
+export function tenantSkus(seats: Record<string, number>): TenantFile['skus'] {
+  return Object.entries(seats).map(([skuPartNumber, prepaidUnits]) => ({ skuPartNumber, prepaidUnits }));
+}
