@@ -5,7 +5,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OrchestrationContext } from 'durable-functions';
-import { Orchestrator } from 'durable-functions/lib/src/orchestrations/Orchestrator';
 import { SkipAheadClock } from '../../local/clock';
 import { DurableEngine } from '../../local/host/durable/engine';
 import { InstanceStore } from '../../local/host/durable/store';
@@ -13,6 +12,7 @@ import { FunctionRegistry } from '../../local/host/functions-core';
 import { TransientGraphError } from '../../orchestrations/activities';
 import { activityFailure, chunkOrchestrator } from '../../orchestrations/chunk';
 import { ASSIGN_ACTIVITY, CHUNK_ORCHESTRATOR, LOAD_CHUNK_ACTIVITY, SAVE_CHUNK_ACTIVITY, SETTLE_CHUNK_ACTIVITY } from '../../orchestrations/names';
+import { orchestratorHandler } from '../support/durable-sdk';
 
 type Handler = (...args: any[]) => unknown;
 const dirs: string[] = [];
@@ -26,7 +26,7 @@ function setup(orchestrations: Record<string, (ctx: OrchestrationContext) => Gen
   const reg = new FunctionRegistry();
   for (const [name, fn] of Object.entries(orchestrations)) {
     const trigger = { type: 'orchestrationTrigger', name: 't', direction: 'in' as const };
-    const handler = new Orchestrator(fn as never).listen() as Handler;
+    const handler = orchestratorHandler(fn as never) as Handler;
     reg.functions.set(name, { name, bindings: { t: trigger }, trigger, handler: wrap ? wrap(name, handler) : handler });
   }
   for (const [name, handler] of Object.entries(activities)) {

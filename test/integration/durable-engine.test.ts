@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
-import { Orchestrator } from 'durable-functions/lib/src/orchestrations/Orchestrator';
 import { SkipAheadClock } from '../../local/clock';
 import { DurableEngine } from '../../local/host/durable/engine';
 import { InstanceStore } from '../../local/host/durable/store';
 import { FunctionRegistry } from '../../local/host/functions-core';
+import { orchestratorHandler } from '../support/durable-sdk';
 
 type Handler = (...args: any[]) => unknown;
 
@@ -17,7 +17,7 @@ function registry(orchestrations: Record<string, (ctx: OrchestrationContext) => 
   const r = new FunctionRegistry();
   for (const [name, fn] of Object.entries(orchestrations)) {
     const trigger = { type: 'orchestrationTrigger', name: 't', direction: 'in' as const };
-    r.functions.set(name, { name, bindings: { t: trigger }, trigger, handler: new Orchestrator(fn as never).listen() });
+    r.functions.set(name, { name, bindings: { t: trigger }, trigger, handler: orchestratorHandler(fn as never) });
   }
   for (const [name, handler] of Object.entries(activities)) {
     const trigger = { type: 'activityTrigger', name: 't', direction: 'in' as const };

@@ -2,20 +2,11 @@
 // history, append what the orchestrator scheduled and what completed (activity results from the test, timers fired in
 // time order), replay again, until it finishes or continues as new. Tests then assert on what was scheduled, in
 // order, and on the size of every message exchanged (inputs, results, the continue-as-new input, the output).
-import { InvocationContext } from '@azure/functions';
 import type { OrchestrationHandler } from 'durable-functions';
-import { Orchestrator } from 'durable-functions/lib/src/orchestrations/Orchestrator';
+import { flatActions, replay as replayState, type ReplayedAction } from './durable-sdk';
+import { ev } from './history';
 
-export interface DrivenAction {
-  actionType: number;
-  functionName?: string;
-  input?: any;
-  instanceId?: string;
-  fireAt?: string;
-  externalEventName?: string;
-  isCanceled?: boolean;
-  compoundActions?: DrivenAction[];
-}
+export type DrivenAction = ReplayedAction;
 
 /** An activity's or sub-orchestration's answer: a result, or a failure; `raiseBefore` lands first (events raised meanwhile). */
 export type Answer = { result: unknown; raiseBefore?: readonly RaisedEvent[] } | { fail: string; raiseBefore?: readonly RaisedEvent[] };
@@ -53,24 +44,11 @@ export interface DriveResult {
   readonly generations?: number;
 }
 
-const ev = (type: number, fields: Record<string, unknown>, ts: string) => ({ EventType: type, EventId: -1, IsPlayed: false, Timestamp: ts, ...fields });
-
 async function replay(fn: OrchestrationHandler, history: unknown[], input: unknown, instanceId: string) {
-  const handler = new Orchestrator(fn).listen();
-  const state = (await handler({ history, input, instanceId, isReplaying: false, parentInstanceId: '', upperSchemaVersion: 1, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '6.00:00:00', defaultHttpAsyncRequestSleepTimeMillseconds: 30000 }, new InvocationContext({ logHandler: () => {} }))) as { isDone: boolean; output: unknown; actions: DrivenAction[][]; error?: string };
+  const state = await replayState(fn, history, input, instanceId);
   // A task yielded again inside a new Task.all/any (the batch waits again for the chunks still running) appears again
   // in the compound action: each action object counts once, in the order first scheduled.
-  const flat: DrivenAction[] = [];
-  const seen = new Set<DrivenAction>();
-  const walk = (a: DrivenAction): void => {
-    if (a.compoundActions) a.compoundActions.forEach(walk);
-    else if (!seen.has(a)) {
-      seen.add(a);
-      flat.push(a);
-    }
-  };
-  for (const group of state.actions) for (const a of group) walk(a);
-  return { ...state, flat };
+  return { ...state, flat: flatActions(state.actions, true) };
 }
 
 export async function drive(fn: OrchestrationHandler, input: unknown, options: DriveOptions): Promise<DriveResult> {

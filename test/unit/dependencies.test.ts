@@ -2,6 +2,7 @@
 // overrides both to 11.1.1; these tests show the packages get it and still behave as before: durable-functions'
 // deterministic GUIDs (context.df.newGuid, replayed from history) are byte for byte what uuid 9 produced.
 import { createRequire } from 'node:module';
+import { deterministicGuid } from '../support/durable-sdk';
 
 const versionSeenBy = (pkg: string): string => {
   const from = createRequire(require.resolve(`${pkg}/package.json`));
@@ -16,7 +17,5 @@ it('@azure/msal-node and durable-functions load uuid 11.1.1 or later', () => {
 });
 
 it("keeps durable-functions' deterministic GUIDs identical to the ones uuid 9.0.1 produced (recorded value)", () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { GuidManager } = require('durable-functions/lib/src/util/GuidManager') as { GuidManager: { UrlNamespaceValue: string; createDeterministicGuid(ns: string, name: string): string } };
-  expect(GuidManager.createDeterministicGuid(GuidManager.UrlNamespaceValue, 'instance-1:0')).toBe('16b6d569-0026-5ae9-9577-7f54bd19ba60');
+  expect(deterministicGuid('instance-1:0')).toBe('16b6d569-0026-5ae9-9577-7f54bd19ba60');
 });

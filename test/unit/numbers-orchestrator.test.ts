@@ -1,29 +1,25 @@
 // The phone number step's orchestration, and the chunk handing users to it, driven through the real durable-functions
 // SDK with hand-built histories as the Durable extension would replay them.
-import { InvocationContext } from '@azure/functions';
-import { Orchestrator } from 'durable-functions/lib/src/orchestrations/Orchestrator';
 import type { OrchestrationHandler } from 'durable-functions';
 import { chunkOrchestrator } from '../../orchestrations/chunk';
 import type { ChunkInput } from '../../orchestrations/contracts';
 import type { NumbersInput, NumberWork } from '../../orchestrations/number-contracts';
 import { numbersOrchestrator, ORDER_CHECK_SECONDS, READ_BACK_SECONDS } from '../../orchestrations/numbers';
+import { flatActions, replay as replayState, type ReplayedAction } from '../support/durable-sdk';
+import * as history from '../support/history';
 
 const T0 = '2026-11-25T08:00:00.000Z';
 const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOString();
-const ev = (type: number, fields: Record<string, unknown> = {}, ts = T0) => ({ EventType: type, EventId: fields['EventId'] ?? -1, IsPlayed: false, Timestamp: ts, ...fields });
-const started = (input: unknown, ts = T0) => [ev(12, {}, ts), ev(0, { Name: 'x', Input: JSON.stringify(input) }, ts)];
-const scheduled = (id: number, name: string, ts = T0) => ev(4, { EventId: id, Name: name }, ts);
-const completed = (id: number, result: unknown, ts = T0) => [ev(12, {}, ts), ev(5, { TaskScheduledId: id, Result: JSON.stringify(result) }, ts)];
-const timer = (id: number, fireAt: string) => [ev(10, { EventId: id, FireAt: fireAt }), ev(12, {}, fireAt), ev(11, { TimerId: id, FireAt: fireAt }, fireAt)];
+const ev = (type: number, fields: Record<string, unknown> = {}, ts = T0) => history.ev(type, fields, ts);
+const started = (input: unknown, ts = T0) => history.started(input, ts);
+const scheduled = (id: number, name: string, ts = T0) => history.scheduled(id, name, ts);
+const completed = (id: number, result: unknown, ts = T0) => history.completed(id, result, ts);
+const timer = (id: number, fireAt: string) => history.timer(id, fireAt, T0);
 
-interface Action { actionType: number; functionName?: string; input?: any; instanceId?: string; fireAt?: string; compoundActions?: Action[] }
-async function replay(fn: OrchestrationHandler, history: unknown[], input: unknown, instanceId = 'b1:chunk-0'): Promise<{ isDone: boolean; output: any; actions: Action[] }> {
-  const handler = new Orchestrator(fn).listen();
-  const state = (await handler({ history, input, instanceId, isReplaying: false, parentInstanceId: '', upperSchemaVersion: 1, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '6.00:00:00', defaultHttpAsyncRequestSleepTimeMillseconds: 30000 }, new InvocationContext({ logHandler: () => {} }))) as any;
-  const flat: Action[] = [];
-  const walk = (a: Action) => (a.compoundActions ? a.compoundActions.forEach(walk) : flat.push(a));
-  for (const group of state.actions) for (const a of group) walk(a);
-  return { isDone: state.isDone, output: state.output, actions: flat };
+type Action = ReplayedAction;
+async function replay(fn: OrchestrationHandler, events: unknown[], input: unknown, instanceId = 'b1:chunk-0'): Promise<{ isDone: boolean; output: any; actions: Action[] }> {
+  const state = await replayState(fn, events, input, instanceId);
+  return { isDone: state.isDone, output: state.output, actions: flatActions(state.actions) };
 }
 
 describe('chunk orchestrator with phone numbers', () => {

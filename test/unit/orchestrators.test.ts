@@ -1,30 +1,26 @@
 // The orchestrators driven through the real durable-functions SDK with hand-built histories, as the Durable
 // extension would replay them: what they schedule, and what they decide from what the activities returned.
-import { InvocationContext } from '@azure/functions';
-import { Orchestrator } from 'durable-functions/lib/src/orchestrations/Orchestrator';
 import { batchOrchestrator } from '../../orchestrations/batch';
 import { chunkOrchestrator, MAX_DEFERRALS, NUMBERS_PER_STEP, POLLS_PER_GENERATION } from '../../orchestrations/chunk';
 import { pollsUntilDeadline } from '../../shared/domain/polling';
 import { drive, type Answer, type DrivenAction, type DriveResult } from '../support/orchestration-driver';
+import { flatActions, replay as replayState, type ReplayedAction } from '../support/durable-sdk';
+import * as history from '../support/history';
 import type { BatchInput, ChunkInput } from '../../orchestrations/contracts';
 import type { ChunkUserResult } from '../../shared/domain/batch';
 
 const T0 = '2026-11-25T08:00:00.000Z';
 const at = (minutes: number) => new Date(Date.parse(T0) + minutes * 60_000).toISOString();
 let eventId = 0;
-const ev = (type: number, fields: Record<string, unknown> = {}, ts = T0) => ({ EventType: type, EventId: fields['EventId'] ?? -1, IsPlayed: false, Timestamp: ts, ...fields });
-const started = (input: unknown, ts = T0) => [ev(12, {}, ts), ev(0, { Name: 'x', Input: JSON.stringify(input) }, ts)];
-const scheduled = (name: string) => ev(4, { EventId: eventId++, Name: name });
-const completed = (id: number, result: unknown, ts = T0) => [ev(12, {}, ts), ev(5, { TaskScheduledId: id, Result: JSON.stringify(result) }, ts)];
+const ev = (type: number, fields: Record<string, unknown> = {}, ts = T0) => history.ev(type, fields, ts);
+const started = (input: unknown, ts = T0) => history.started(input, ts);
+const scheduled = (name: string) => history.scheduled(eventId++, name, T0);
+const completed = (id: number, result: unknown, ts = T0) => history.completed(id, result, ts);
 
-interface Action { actionType: number; functionName?: string; input?: any; instanceId?: string; fireAt?: string; compoundActions?: Action[] }
-async function replay(fn: typeof batchOrchestrator, history: unknown[], input: unknown): Promise<{ isDone: boolean; output: any; actions: Action[]; customStatus: any }> {
-  const handler = new Orchestrator(fn).listen();
-  const state = (await handler({ history, input, instanceId: 'b1', isReplaying: false, parentInstanceId: '', upperSchemaVersion: 1, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '6.00:00:00', defaultHttpAsyncRequestSleepTimeMillseconds: 30000 }, new InvocationContext({ logHandler: () => {} }))) as any;
-  const flat: Action[] = [];
-  const walk = (a: Action) => (a.compoundActions ? a.compoundActions.forEach(walk) : flat.push(a));
-  for (const group of state.actions) for (const a of group) walk(a);
-  return { isDone: state.isDone, output: state.output, actions: flat, customStatus: state.customStatus };
+type Action = ReplayedAction;
+async function replay(fn: typeof batchOrchestrator, events: unknown[], input: unknown): Promise<{ isDone: boolean; output: any; actions: Action[]; customStatus: any }> {
+  const state = await replayState(fn, events, input, 'b1');
+  return { isDone: state.isDone, output: state.output, actions: flatActions(state.actions), customStatus: state.customStatus };
 }
 
 beforeEach(() => (eventId = 0));
