@@ -16,7 +16,7 @@ export const OUTCOME_GUIDE: Readonly<Record<Outcome, OutcomeWords>> = {
   provisioned: { meaning: 'licences assigned, Teams shows the calling plan (or Phone System), and the phone number is assigned when one was to be', next: 'nothing; give the user a phone number if the report says so (next_step_phone_number)' },
   assigned: { meaning: 'licences assigned, nothing to wait for (no calling plan in the row, or already licensed)', next: 'nothing' },
   flagged: { meaning: 'licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned', next: 'see the reason below and the message; for no_calling_plan, check the user in the Teams admin center and, if it still has none, open a Microsoft support case' },
-  failed: { meaning: 'the row was fine, but the tenant or Graph refused it', next: 'fix what the message says (create the user, set a usage location, buy seats) and send the rows again' },
+  failed: { meaning: 'the row was fine, but the tenant or Graph refused it', next: 'fix what the message says (create the account, set a usage location, buy seats, grant the permission) and send the rows again' },
   rejected: { meaning: 'the row itself is unusable; nothing was sent to Graph', next: 'correct the row in the file (the message names row, line and field) and send it again' },
   cancelled: { meaning: 'the batch or the row was cancelled before its licences were assigned; nothing was assigned', next: 'nothing; send the row again if the hire comes after all' },
 };
@@ -69,7 +69,7 @@ export const REASON_GUIDE: Readonly<Record<ActionReason, string>> = {
   sku_not_allowed: 'the row\'s integration may not use that profile or list its own part numbers: use a profile it may use, or ask the operator to allow it (DIALTONE_CALLERS)',
   no_calling_plan: 'check the user in the Teams admin center; if there is still no calling plan, open a Microsoft support case',
   no_free_number: 'the pool has no free number of that type in the user\'s country: get more numbers (Teams admin center, Voice > Phone numbers), then assign one or send the row again',
-  number_in_use: 'the row\'s number belongs to another user: give the row a free number, or unassign it from the other user first',
+  number_in_use: 'the row\'s number belongs to another user: give the row a free number (or leave it out under DIALTONE_PHONE_NUMBERS=pool), or unassign it from the other user first, then send the row again',
   number_assignment_failed: 'Teams refused the number (the message holds its statusDetail): fix what it says, then assign the number in the Teams admin center or send the row again',
 };
 
