@@ -155,7 +155,7 @@ export function createConsole(deps: ConsoleDeps) {
   /** Who is signed in and allowed, or the answer for someone who is not. */
   function admit(request: HttpRequest, asPage: boolean): Admission {
     if (!settings.signInEnabled) {
-      const detail = 'the console opens only behind App Service Authentication (Entra ID sign-in), which is off for this app: deploy with consoleClientId (see README, "The admin console")';
+      const detail = 'the console opens only behind App Service Authentication (Entra ID sign-in), which is off for this app: deploy with consoleClientId (see docs/console.md)';
       return { answer: asPage ? page('dialtone console: sign-in is off', `<main id="content"><h1>Sign-in is not set up</h1><p>${detail}</p></main>`, 503) : problem(503, 'Sign-in is off', detail) };
     }
     const principal = readClientPrincipal(request.headers.get('x-ms-client-principal'));

@@ -15,7 +15,7 @@ export interface OutcomeWords {
 export const OUTCOME_GUIDE: Readonly<Record<Outcome, OutcomeWords>> = {
   provisioned: { meaning: 'licences assigned, Teams shows the calling plan (or Phone System), and the phone number is assigned when one was to be', next: 'nothing; give the user a phone number if the report says so (next_step_phone_number)' },
   assigned: { meaning: 'licences assigned, nothing to wait for (no calling plan in the row, or already licensed)', next: 'nothing' },
-  flagged: { meaning: 'licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned', next: 'see the reason below and the message; for no_calling_plan, check the user in the Teams admin center and, if it still has none, open a Microsoft support case' },
+  flagged: { meaning: 'licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned', next: 'see the row\'s reason and message; for no_calling_plan, check the user in the Teams admin center and, if it still has none, open a Microsoft support case' },
   failed: { meaning: 'the row was fine, but the tenant or Graph refused it', next: 'fix what the message says (create the account, set a usage location, buy seats, grant the permission) and send the rows again' },
   rejected: { meaning: 'the row itself is unusable; nothing was sent to Graph', next: 'correct the row in the file (the message names row, line and field) and send it again' },
   cancelled: { meaning: 'the batch or the row was cancelled before its licences were assigned; nothing was assigned', next: 'nothing; send the row again if the hire comes after all' },
