@@ -453,7 +453,7 @@ async function showBatch(batchId: string): Promise<void> {
             h('td', { class: 'message' }, u.message || (outcome === 'scheduled' && u.scheduledFor ? `licences on ${time(u.scheduledFor)}` : '')),
             h('td', { class: 'phone', 'data-field': 'phone' }, u.phoneNumber ?? '—'),
             h('td', { class: 'advisories', 'data-field': 'advisories' }, u.advisories.length === 0 ? '—' : h('ul', {}, ...u.advisories.map((a) => h('li', { 'data-advisory': a }, me?.advisories?.[a] ?? a)))),
-            h('td', { 'data-field': 'next' }, nextStep(u, outcome)),
+            h('td', { class: 'next', 'data-field': 'next' }, nextStep(u, outcome)),
             h('td', { class: 'skus', 'data-field': 'bought' }, (u.addedSkus ?? []).join(', ') || '—'),
             cancellable ? h('td', {}, button) : null,
           );
