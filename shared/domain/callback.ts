@@ -2,8 +2,7 @@
 // so a batch cannot make the app call anywhere it likes), what is sent when the batch is done, and how long and how
 // often delivery is tried. Signing and sending are the adapter's (shared/adapters/callback.ts).
 import { nextStepFor } from './outcome-guide';
-import type { UserOutcome } from './outcomes';
-import { seatsBought, type BatchReport, type OutcomeCounts, type SeatsBought } from './report';
+import { seatsBought, type OutcomeCounts, type SeatsBought, type UserOutcome } from './outcomes';
 
 export const MAX_CALLBACK_URL_LENGTH = 2048;
 
@@ -84,7 +83,15 @@ export function runOf(runKey: string): string {
   return runKey.slice(runKey.lastIndexOf('/') + 1);
 }
 
-export function callbackPayload(report: BatchReport, target: { readonly integration: string; readonly runKey: string; readonly url: string; readonly statusUrl: string }): CallbackPayload {
+/** The report's parts a callback carries (structural, so this module does not import the report that names it). */
+export interface ReportForCallback {
+  readonly batchId: string;
+  readonly counts: OutcomeCounts;
+  readonly bought?: SeatsBought;
+  readonly users: readonly UserOutcome[];
+}
+
+export function callbackPayload(report: ReportForCallback, target: { readonly integration: string; readonly runKey: string; readonly url: string; readonly statusUrl: string }): CallbackPayload {
   return {
     integration: target.integration,
     batchId: report.batchId,

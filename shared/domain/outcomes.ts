@@ -93,3 +93,15 @@ export interface UserOutcome {
   /** The Teams phone number the user holds after the run (assigned by it, or kept), or null. */
   phoneNumber: string | null;
 }
+
+/** Rows per outcome, and the total. */
+export type OutcomeCounts = { total: number } & Record<Outcome, number>;
+
+/** Seats bought per part number, in the order first met. */
+export type SeatsBought = Record<string, number>;
+
+export function seatsBought(users: readonly Pick<UserOutcome, 'addedSkus'>[]): SeatsBought {
+  const bought: SeatsBought = {};
+  for (const u of users) for (const sku of u.addedSkus ?? []) bought[sku] = (bought[sku] ?? 0) + 1;
+  return bought;
+}

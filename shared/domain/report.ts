@@ -2,7 +2,7 @@
 // (no formula injection: HR data travels through here into Excel).
 import { INPUT_ADVISORIES, type CsvDelimiter, type InputAdvisory, type InputEncoding, type InputFormat } from './input';
 import type { CallbackRecord } from './callback';
-import type { Outcome, UserOutcome } from './outcomes';
+import { seatsBought, type OutcomeCounts, type SeatsBought, type UserOutcome } from './outcomes';
 
 /** What the input was read as: helps an admin check that accented names came through. */
 export interface InputDescription {
@@ -11,7 +11,9 @@ export interface InputDescription {
   readonly delimiter?: CsvDelimiter;
 }
 
-export type OutcomeCounts = { total: number } & Record<Outcome, number>;
+// The counts and the seats bought live with the outcomes, so that the callback (which the report names) takes them
+// without importing the report: no import cycle between report.ts and callback.ts.
+export { seatsBought, type OutcomeCounts, type SeatsBought } from './outcomes';
 
 export interface BatchReport {
   batchId: string;
@@ -34,14 +36,6 @@ export interface BatchReport {
   users: UserOutcome[];
 }
 
-/** Seats bought per part number, in the order first met. */
-export type SeatsBought = Record<string, number>;
-
-export function seatsBought(users: readonly Pick<UserOutcome, 'addedSkus'>[]): SeatsBought {
-  const bought: SeatsBought = {};
-  for (const u of users) for (const sku of u.addedSkus ?? []) bought[sku] = (bought[sku] ?? 0) + 1;
-  return bought;
-}
 
 /** What the report says about the input file as a whole, as sentences: its advisories' texts, then its notes. */
 export function fileNotes(report: Pick<BatchReport, 'advisories' | 'inputNotes'>): string[] {
