@@ -62,12 +62,20 @@ function validatorFor(): (schema: Json, value: unknown) => string[] {
   };
 }
 
+/** An example's value, its own or the shared one its $ref names (#/components/examples/…). */
+function exampleValue(ex: Json): unknown {
+  if (typeof ex.$ref !== 'string') return ex.value;
+  const shared = doc.components.examples?.[String(ex.$ref).replace('#/components/examples/', '')];
+  if (!shared) throw new Error(`no example ${String(ex.$ref)}`);
+  return shared.value;
+}
+
 /** Every example in the document, with the schema it must fit and where it is. */
 function examples(): { where: string; schema: Json; value: unknown }[] {
   const found: { where: string; schema: Json; value: unknown }[] = [];
   const media = (where: string, content: Json) => {
     for (const [type, m] of Object.entries((content ?? {}) as Record<string, Json>)) {
-      for (const [name, ex] of Object.entries((m.examples ?? {}) as Record<string, Json>)) found.push({ where: `${where} ${type} ${name}`, schema: m.schema, value: ex.value });
+      for (const [name, ex] of Object.entries((m.examples ?? {}) as Record<string, Json>)) found.push({ where: `${where} ${type} ${name}`, schema: m.schema, value: exampleValue(ex) });
     }
   };
   const operations = [...Object.entries(doc.paths as Record<string, Json>), ...Object.entries((doc.webhooks ?? {}) as Record<string, Json>)];
