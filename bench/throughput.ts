@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   const users = perBatch * batches;
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const t0 = Date.now();
-  // Every row also gets a number from the tenant's pool once Teams shows its calling plan (README.md, "Phone numbers").
+  // Every row also gets a number from the tenant's pool once Teams shows its calling plan (docs/phone-numbers.md).
   const workload = generateWorkload(users, { seed: Number(values.seed), provisioningMinutes: skewedMinutes, poolNumbers: users });
   log(`bench: ${batches} batch(es) of ${perBatch} users through the local stack (throttling on, ${LATENCY[0]}-${LATENCY[1]} ms per Graph request, time rate ${timeRate}, deadline ${deadlineHours} h)…`);
   // Room for every chunk orchestration of every batch at once (the local host refuses new ones past this, as 503).

@@ -10,6 +10,7 @@ import { CONSOLE_OWNER, type Caller, type CallerDirectory, type ConsoleSettings 
 import { reportToCsv, type BatchReport } from '../shared/domain/report';
 import { ONE_CALLER, actingAs } from './callers';
 import { problem } from './batches';
+import { LIVE_STATE_GUIDE, OUTCOME_GUIDE, REASON_GUIDE } from '../shared/domain/outcome-guide';
 import { ADVISORIES } from '../shared/domain/outcomes';
 
 /** The HR API's handlers the console passes requests on to; the listing and cancel routes may not exist yet. */
@@ -154,7 +155,7 @@ export function createConsole(deps: ConsoleDeps) {
   /** Who is signed in and allowed, or the answer for someone who is not. */
   function admit(request: HttpRequest, asPage: boolean): Admission {
     if (!settings.signInEnabled) {
-      const detail = 'the console opens only behind App Service Authentication (Entra ID sign-in), which is off for this app: deploy with consoleClientId (see README, "The admin console")';
+      const detail = 'the console opens only behind App Service Authentication (Entra ID sign-in), which is off for this app: deploy with consoleClientId (see docs/console.md)';
       return { answer: asPage ? page('dialtone console: sign-in is off', `<main id="content"><h1>Sign-in is not set up</h1><p>${detail}</p></main>`, 503) : problem(503, 'Sign-in is off', detail) };
     }
     const principal = readClientPrincipal(request.headers.get('x-ms-client-principal'));
@@ -227,7 +228,7 @@ export function createConsole(deps: ConsoleDeps) {
     if ('answer' in admitted) return withSecurityHeaders(admitted.answer);
     return withSecurityHeaders({
       status: 200,
-      jsonBody: { name: admitted.user.name, integration: caller.name, features: { list: api.list !== undefined, cancel: api.cancel !== undefined, cancelUser: api.cancelRow !== undefined }, profiles: [...deps.profiles].sort(), defaultProfile: deps.defaultProfile, advisories: ADVISORIES },
+      jsonBody: { name: admitted.user.name, integration: caller.name, features: { list: api.list !== undefined, cancel: api.cancel !== undefined, cancelUser: api.cancelRow !== undefined }, profiles: [...deps.profiles].sort(), defaultProfile: deps.defaultProfile, advisories: ADVISORIES, guide: { outcomes: { ...OUTCOME_GUIDE, ...LIVE_STATE_GUIDE }, reasons: REASON_GUIDE } },
     });
   }
 

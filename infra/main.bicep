@@ -76,7 +76,7 @@ param consoleRole string = 'Dialtone.Admin'
 @description('Object id of an Entra group whose members may open the admin console (besides holders of the app role). Empty: the app role alone.')
 param consoleGroupId string = ''
 
-@description('The HR integrations, the SHA-256 of each one\'s function key and what each may do: name:sha256[:uploads|:uploads-manage][:skus][:profiles=p+p][@host+host:port], comma-separated (README, "Onboarding and revoking an HR system"). Empty: every key holder is one integration.')
+@description('The HR integrations, the SHA-256 of each one\'s function key and what each may do: name:sha256[:uploads|:uploads-manage][:skus][:profiles=p+p][@host+host:port], comma-separated (docs/http-api.md, "Onboarding and revoking an HR system"). Empty: every key holder is one integration.')
 param callers string = ''
 
 @description('With callers set: the integration whose batches the console shows and starts. Empty: console.')

@@ -1,6 +1,8 @@
 // What `dialtone run` tells a person: the live progress line, the summary with what each outcome means and what an
-// admin does next, and the exit code a script acts on. Kept apart from the CLI's I/O so each piece is tested alone.
-import { OUTCOMES, type Outcome, type Reason } from '../shared/domain/outcomes';
+// admin does next (shared/domain/outcome-guide.ts, the words every surface uses), and the exit code a script acts on.
+// Kept apart from the CLI's I/O so each piece is tested alone.
+import { NUMBER_REASONS, OUTCOME_GUIDE, REASON_GUIDE, nextStepFor } from '../shared/domain/outcome-guide';
+import { OUTCOMES } from '../shared/domain/outcomes';
 import { boughtText, fileNotes, seatsBought, type BatchReport, type OutcomeCounts } from '../shared/domain/report';
 
 export const DEMO_INTRO = `This is the demo: the sample file goes to a simulated Microsoft 365 tenant (local/samples/demo-tenant.json)
@@ -14,56 +16,6 @@ Simulated time skips ahead, so the 24 hours of waiting for Teams pass in seconds
 
 `;
 
-/** What each outcome means, and what an admin does about it. */
-export const OUTCOME_GUIDE: Readonly<Record<Outcome, { meaning: string; next: string }>> = {
-  provisioned: { meaning: 'licences assigned, Teams shows the calling plan (or Phone System), and the phone number is assigned when one was to be', next: 'nothing; give the user a phone number if the report says so (next_step_phone_number)' },
-  assigned: { meaning: 'licences assigned, nothing to wait for (no calling plan in the row, or already licensed)', next: 'nothing' },
-  flagged: { meaning: 'licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned', next: 'see the reason below and the message; for no_calling_plan, check the user in the Teams admin center and, if it still has none, open a Microsoft support case' },
-  failed: { meaning: 'the row was fine, but the tenant or Graph refused it', next: 'fix what the message says (create the user, set a usage location, buy seats) and send the rows again' },
-  rejected: { meaning: 'the row itself is unusable; nothing was sent to Graph', next: 'correct the row in the file (the message names row, line and field) and send it again' },
-  cancelled: { meaning: 'the batch or the row was cancelled before its licences were assigned; nothing was assigned', next: 'nothing; send the row again if the hire comes after all' },
-};
-
-/** What an admin does about each phone number reason (the report's message says the same, for its row). */
-export const NUMBER_REASON_GUIDE: Readonly<Record<string, string>> = {
-  no_free_number: 'the pool has no free number of that type in the user\'s country: get more numbers (Teams admin center, Voice > Phone numbers), then assign one or send the row again',
-  number_in_use: 'the row\'s number belongs to another user: give the row a free number, or unassign it from the other user first',
-  number_assignment_failed: 'Teams refused the number (the message holds its statusDetail): fix what it says, then assign the number in the Teams admin center or send the row again',
-};
-
-/**
- * What a person does about each reason a row needs one (every failure, rejection and flag reason: the type makes a
- * new reason add its line here). The row's message says what is wrong for that row.
- */
-export const REASON_GUIDE: Readonly<Record<Exclude<Reason, 'already_licensed'>, string>> = {
-  user_not_found: 'create the account, or correct the UPN, then send the row again',
-  guest_account: 'guests are never licensed: licence the person in their own organisation, or send their member account\'s UPN',
-  usage_location_missing: 'give the row a usage location (a two-letter country code), set it on the user, or set DIALTONE_DEFAULT_USAGE_LOCATION; then send the row again',
-  insufficient_licenses: 'buy more seats of the SKU the message names (or free some), then send the row again',
-  mutually_exclusive: 'the user holds a licence that cannot be held with the row\'s (the message names both): remove one, or use another profile',
-  dependency: 'a licence of the row needs a service plan the user lacks (the message names it): add the base licence first, then send the row again',
-  forbidden: 'grant the app the Graph permission the message names (admin consent), then send the row again',
-  plan_disabled: 'switch the service plan on in the licence the message names (in the group\'s licence for a group licence), or renew the subscription',
-  throttled: 'Graph was busy for too long: send the row again later',
-  graph_error: 'Graph answered with an error (the message holds it): send the row again; if it repeats, check the user in the admin center',
-  invalid_upn: 'correct the userPrincipalName (name@domain) in the file',
-  duplicate: 'the UPN appears earlier in the file; remove the later row',
-  unknown_profile: 'use a profile the message lists, or configure one (DIALTONE_PROFILES)',
-  unknown_sku: 'correct the part number, or buy the licence the message names',
-  invalid_usage_location: 'use a two-letter ISO country code (US, GB, DE)',
-  calling_plan_not_allowed_hybrid: 'a hybrid (on-premises PSTN) user gets Phone System only: use the profile phone-system-only',
-  plan_not_available_in_country: 'that calling plan is not sold in the user\'s country: use MCOPSTN1 or MCOPSTN2',
-  missing_prerequisite: 'add the licence the message says is needed (e.g. Phone System for a Calling Plan) to the row or the user',
-  invalid_field: 'correct the field the message names in the file',
-  invalid_phone_number: 'give the number in E.164 form (+ country code and number, e.g. +14255550100)',
-  invalid_start_date: 'give the start date as 2026-12-07 (or a date-time with an offset), within the horizon the message gives',
-  sku_not_allowed: 'the row\'s integration may not use that profile or list its own part numbers: use a profile it may use, or ask the operator to allow it (DIALTONE_CALLERS)',
-  no_calling_plan: 'check the user in the Teams admin center; if there is still no calling plan, open a Microsoft support case',
-  no_free_number: NUMBER_REASON_GUIDE['no_free_number']!,
-  number_in_use: NUMBER_REASON_GUIDE['number_in_use']!,
-  number_assignment_failed: NUMBER_REASON_GUIDE['number_assignment_failed']!,
-};
-
 /** How many rows needing a person the summary lists by name; the rest are in report.csv. */
 export const LISTED_ROWS = 20;
 
@@ -71,7 +23,7 @@ export const LISTED_ROWS = 20;
 export function rowsNeedingAPerson(report: Pick<BatchReport, 'users'>): string[] {
   const needy = report.users.filter((u) => u.outcome === 'failed' || u.outcome === 'flagged' || u.outcome === 'rejected' || u.outcome === 'cancelled');
   const lines = needy.slice(0, LISTED_ROWS).map((u) => {
-    const what = u.outcome === 'cancelled' ? OUTCOME_GUIDE.cancelled.next : u.reason && u.reason !== 'already_licensed' ? REASON_GUIDE[u.reason] : OUTCOME_GUIDE[u.outcome].next;
+    const what = nextStepFor(u);
     return `  row ${u.row}${u.line !== undefined ? ` (line ${u.line})` : ''} ${u.userPrincipalName}: ${u.outcome}${u.reason ? `/${u.reason}` : ''} → ${what}`;
   });
   if (needy.length > LISTED_ROWS) lines.push(`  and ${needy.length - LISTED_ROWS} more: see report.csv`);
@@ -158,7 +110,7 @@ export function summary(report: BatchReport): string {
   if (present.length > 0) {
     lines.push('', 'what it means, and what to do next');
     for (const o of present) lines.push(`  ${o.padEnd(12)} ${OUTCOME_GUIDE[o].meaning}`, `  ${''.padEnd(12)} → ${OUTCOME_GUIDE[o].next}`);
-    for (const [reason, next] of Object.entries(NUMBER_REASON_GUIDE)) if (report.users.some((u) => u.reason === reason)) lines.push(`  ${reason.padEnd(12)} → ${next}`);
+    for (const reason of NUMBER_REASONS) if (report.users.some((u) => u.reason === reason)) lines.push(`  ${reason.padEnd(12)} → ${REASON_GUIDE[reason]}`);
     const numbered = report.users.filter((u) => u.phoneNumber).length;
     if (numbered > 0) lines.push(`  ${numbered} user(s) hold a Teams phone number now (the report's phoneNumber column)`);
   }

@@ -2,7 +2,7 @@
 // then watch Teams on durable timers until every calling plan shows or the deadline passes, continuing as new every
 // few checks so the history stays short. Messages carry references (run, chunk, position) and counts: the rows and
 // their results live in the batch store, where activities read and merge them, so no message grows with the chunk
-// (README.md, "Operations"). A recheck (an event, and a record in the store that survives continue-as-new) brings the
+// (docs/architecture.md, "Durable messages carry references"). A recheck (an event, and a record in the store that survives continue-as-new) brings the
 // next check forward, never to within the floor of the last one; a cancel (event, and the store's record) ends the wait.
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';

@@ -26,7 +26,7 @@ export function chunkInstanceId(batchInstanceId: string, chunk: number): string 
   return `${batchInstanceId}:chunk-${chunk}`;
 }
 
-// The phone number step (README.md, "Phone numbers"): its own sub-orchestration and activities, after Teams shows
+// The phone number step (docs/phone-numbers.md): its own sub-orchestration and activities, after Teams shows
 // the calling plan.
 export const NUMBERS_ORCHESTRATOR = 'dialtone-numbers';
 export const NUMBER_WORK_ACTIVITY = 'dialtone-number-work';

@@ -167,7 +167,7 @@ async function main() {
   const roleLine = unitId ? ` and assign it the directory role ${role.name} (role template ${role.roleTemplateId}) at the scope of administrative unit ${unitId} (directoryScopeId /administrativeUnits/${unitId}; docs/least-privilege.md)` : '';
   if (!/^true$/i.test(process.env.DIALTONE_GRANT_GRAPH_PERMISSIONS ?? '')) {
     console.log(
-      `Microsoft Graph permissions were not granted (DIALTONE_GRANT_GRAPH_PERMISSIONS is not true). Grant these application permissions to the identity ${principalId ?? '(DIALTONE_IDENTITY_PRINCIPAL_ID)'} by hand (README, "Deploying to Azure"): ${wanted.join(', ')}${roleLine}.`,
+      `Microsoft Graph permissions were not granted (DIALTONE_GRANT_GRAPH_PERMISSIONS is not true). Grant these application permissions to the identity ${principalId ?? '(DIALTONE_IDENTITY_PRINCIPAL_ID)'} by hand (docs/deploying.md, "Step by step"): ${wanted.join(', ')}${roleLine}.`,
     );
     return;
   }

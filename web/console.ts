@@ -63,27 +63,13 @@ interface Me {
   defaultProfile: string;
   /** What each advisory code means, in the app's words (older apps send none: the code is shown). */
   advisories?: Record<string, string>;
+  /**
+   * What each outcome (and live state: waiting, scheduled, pending) means and what to do next, and the next step for
+   * each reason: the app's one outcome guide (shared/domain/outcome-guide.ts), so the page says what the CLI, the
+   * callback and docs/outcomes.md say. Older apps send none: the column stays empty.
+   */
+  guide?: { outcomes: Record<string, { meaning: string; next: string }>; reasons: Record<string, string> };
 }
-
-/** What each outcome means for the admin, and the next step; some reasons have a more precise one. */
-const NEXT_STEP: Record<string, string> = {
-  provisioned: 'Nothing. Give the user a phone number if the report says so.',
-  assigned: 'Nothing.',
-  waiting: 'Nothing yet: Teams can take up to 24 hours to show the calling plan.',
-  scheduled: 'Nothing: licences are assigned shortly before the start date.',
-  flagged: 'Check the user in the Teams admin center; if there is still no calling plan, open a Microsoft support case.',
-  failed: 'Fix what the message says, then send the row again.',
-  rejected: 'Correct the row in the file (the message names row, line and field) and send it again.',
-  cancelled: 'Nothing was assigned; send the row again if the person still starts.',
-};
-const REASON_STEP: Record<string, string> = {
-  user_not_found: 'Create the account (or correct the UPN), then send the row again.',
-  usage_location_missing: 'Give the row a usage location (or set DIALTONE_DEFAULT_USAGE_LOCATION), then send it again.',
-  insufficient_licenses: 'Buy more seats of the SKU the message names, or free some, then send the row again.',
-  forbidden: 'Grant the app the Graph permission the message names, then send the row again.',
-  no_calling_plan: NEXT_STEP['flagged']!,
-  throttled: 'Graph was busy for too long: send the row again later.',
-};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Building the page: elements and text only.
@@ -345,8 +331,10 @@ function shownOutcome(u: Row, waiting: ReadonlySet<number>): string {
   return waiting.has(u.row) ? 'waiting' : u.outcome;
 }
 
+/** The guide's next step for the row (its reason's, else its shown outcome's), as a sentence. */
 function nextStep(u: Row, outcome: string): string {
-  return REASON_STEP[u.reason] ?? NEXT_STEP[outcome] ?? '';
+  const step = (outcome !== 'cancelled' ? me?.guide?.reasons[u.reason] : undefined) ?? me?.guide?.outcomes[outcome]?.next ?? '';
+  return step ? `${step[0]!.toUpperCase()}${step.slice(1)}.` : '';
 }
 
 /**
@@ -465,7 +453,7 @@ async function showBatch(batchId: string): Promise<void> {
             h('td', { class: 'message' }, u.message || (outcome === 'scheduled' && u.scheduledFor ? `licences on ${time(u.scheduledFor)}` : '')),
             h('td', { class: 'phone', 'data-field': 'phone' }, u.phoneNumber ?? '—'),
             h('td', { class: 'advisories', 'data-field': 'advisories' }, u.advisories.length === 0 ? '—' : h('ul', {}, ...u.advisories.map((a) => h('li', { 'data-advisory': a }, me?.advisories?.[a] ?? a)))),
-            h('td', { 'data-field': 'next' }, nextStep(u, outcome)),
+            h('td', { class: 'next', 'data-field': 'next' }, nextStep(u, outcome)),
             h('td', { class: 'skus', 'data-field': 'bought' }, (u.addedSkus ?? []).join(', ') || '—'),
             cancellable ? h('td', {}, button) : null,
           );

@@ -50,7 +50,7 @@ export interface HealthDependencies {
   readonly taskHub: () => Promise<void>;
 }
 
-const GRANT_GRAPH = 'azd env set DIALTONE_GRANT_GRAPH_PERMISSIONS true && azd hooks run postprovision (needs Privileged Role Administrator; or the by-hand script in README, "Deploying to Azure")';
+const GRANT_GRAPH = 'azd env set DIALTONE_GRANT_GRAPH_PERMISSIONS true && azd hooks run postprovision (needs Privileged Role Administrator; or the by-hand script in docs/deploying.md)';
 const grantRole = (role: string, scope: string) =>
   `azd provision (infra/app/roles.bicep assigns it), or: az role assignment create --assignee-object-id "$(azd env get-value DIALTONE_IDENTITY_PRINCIPAL_ID)" --assignee-principal-type ServicePrincipal --role "${role}" --scope ${scope}`;
 const DATA_ACCOUNT = '"$(az storage account show --name "$(azd env get-value AZURE_STORAGE_ACCOUNT_NAME)" --query id --output tsv)"';

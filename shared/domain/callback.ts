@@ -1,6 +1,7 @@
 // The callback an HR system can ask for instead of polling: which URLs it may name (an allow-list an operator sets,
 // so a batch cannot make the app call anywhere it likes), what is sent when the batch is done, and how long and how
 // often delivery is tried. Signing and sending are the adapter's (shared/adapters/callback.ts).
+import { nextStepFor } from './outcome-guide';
 import { seatsBought, type OutcomeCounts, type SeatsBought, type UserOutcome } from './outcomes';
 
 export const MAX_CALLBACK_URL_LENGTH = 2048;
@@ -73,7 +74,8 @@ export interface CallbackPayload {
   readonly counts: OutcomeCounts;
   /** Seats the run bought, by part number (the report's bought). */
   readonly bought: SeatsBought;
-  readonly users: UserOutcome[];
+  /** The failed and flagged rows, each with `next`: what an admin does about it (shared/domain/outcome-guide.ts). */
+  readonly users: (UserOutcome & { readonly next: string })[];
 }
 
 /** The run's own part of a run key (`<owner>/<batchId>/<run>`), or the whole key for runs from before run keys. */
@@ -98,7 +100,7 @@ export function callbackPayload(report: ReportForCallback, target: { readonly in
     statusUrl: target.statusUrl,
     counts: report.counts,
     bought: report.bought ?? seatsBought(report.users),
-    users: report.users.filter((u) => u.outcome === 'failed' || u.outcome === 'flagged'),
+    users: report.users.filter((u) => u.outcome === 'failed' || u.outcome === 'flagged').map((u) => ({ ...u, next: nextStepFor(u) })),
   };
 }
 

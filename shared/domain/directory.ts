@@ -49,7 +49,7 @@ export interface LicensingDirectory {
   readTeamsFeatures(userIds: readonly string[]): Promise<Map<string, GraphResult<string[]>>>;
 }
 
-/** Teams phone numbers through Graph's telephoneNumberManagement (README.md, "Phone numbers"). */
+/** Teams phone numbers through Graph's telephoneNumberManagement (docs/phone-numbers.md). */
 export interface PhoneNumberDirectory {
   /** Free numbers of a type and country, in the order Graph lists them, at most `limit` (paged with $top/$skip). */
   listFreeNumbers(numberType: NumberType, isoCountryCode: string, limit: number): Promise<GraphResult<TeamsNumber[]>>;

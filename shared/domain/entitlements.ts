@@ -3,8 +3,8 @@
 // only where the operator allows that, and then only SKUs that give Teams phone or meeting capabilities (Phone
 // System, a Calling Plan, Audio Conferencing, Communications Credits: every capability plan of the SKU in the catalog
 // is one of those), unless the operator's own list widens it. Anything else is rejected `sku_not_allowed` before
-// anything is read from or written to Graph. Applied to the validated rows, before planning (docs/ and README,
-// "Who may assign what").
+// anything is read from or written to Graph. Applied to the validated rows, before planning (docs/http-api.md,
+// "Onboarding and revoking an HR system").
 import { CATALOG, SERVICE_PLANS, canonicalPartNumber, type Capability } from './catalog';
 import type { InputRow } from './input';
 import type { RejectedRow, ValidatedRow } from './planning';

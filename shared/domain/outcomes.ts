@@ -1,5 +1,5 @@
-// The vocabulary every row ends in: one outcome, and a reason from a fixed list, as README.md's "Outcomes" table
-// gives them.
+// The vocabulary every row ends in: one outcome, and a reason from a fixed list, as docs/outcomes.md's tables
+// give them (their words: outcome-guide.ts).
 
 export const OUTCOMES = ['provisioned', 'assigned', 'flagged', 'failed', 'rejected', 'cancelled'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -34,7 +34,7 @@ export const REJECTION_REASONS = [
   // A field other than the UPN or usage location that cannot be read (e.g. onPremisesPstn
   // "maybe", skus not a list). Without it such a row would have to be guessed at or given a wrong reason.
   'invalid_field',
-  // A row's phone number that is not E.164 (README.md, "Phone numbers").
+  // A row's phone number that is not E.164 (docs/phone-numbers.md).
   'invalid_phone_number',
   'invalid_start_date',
   // A profile or own skus the row's integration (or the uploads) may not use (shared/domain/entitlements.ts).

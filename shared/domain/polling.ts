@@ -69,7 +69,7 @@ export function nextCheckAt(assignedAt: Date, lastCheckAt: Date | null, deadline
 /**
  * Whether an overdue check found at `now` is too late to start: the deadline has passed by more than the floor (a
  * minute at 24 hours). A chunk that gets to such a check late (its number steps took the time, or its host was busy)
- * ends instead: its pending rows are flagged as of the deadline (README.md, "Operations"), rather than checked,
+ * ends instead: its pending rows are flagged as of the deadline (docs/architecture.md, "Polling Teams"), rather than checked,
  * numbered and checked again for hours after it. (A check whose timer fired late is not asked about: it runs.)
  */
 export function tooLateToCheck(assignedAt: Date, now: Date, deadline: Date): boolean {

@@ -1,4 +1,4 @@
-// Licence profiles: named lists of part numbers a row can ask for. Built in (README.md, "Licence profiles"; for
+// Licence profiles: named lists of part numbers a row can ask for. Built in (docs/licence-profiles.md; for
 // today's suites, per Microsoft's licensing table: see catalog.ts), overridable by configuration. Validation returns
 // every problem at once so a bad setting is fixed in one go.
 // Profiles are a Map: the names come from callers (rows, requests, folders), and a plain object would answer

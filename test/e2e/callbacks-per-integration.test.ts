@@ -1,7 +1,7 @@
 // Callbacks per integration on the local stack: each integration signs with its own secret and names its own hosts,
 // and the signed body names the integration, batch, run and URL. Integration A posting a batch with B's batch id and
-// B's receiver URL (the forgery a shared secret allowed) reaches B's receiver, which refuses it with README's own
-// verifier, while B's own callback passes it. The verifier is the function in README.md, read from the file.
+// B's receiver URL (the forgery a shared secret allowed) reaches B's receiver, which refuses it with docs/http-api.md's
+// verifier, while B's own callback passes it. The verifier is the function in docs/http-api.md, read from the file.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -14,11 +14,11 @@ import { tenantSkus } from '../support/tenant';
 
 type Verifier = (headers: IncomingHttpHeaders, rawBody: string, me: { secret: string; integration: string; url: string }) => { batchId: string; run: string; integration: string } | null;
 
-/** README's callback verifier, as an HR integrator copies it. */
+/** docs/http-api.md's callback verifier, as an HR integrator copies it. */
 export function readmeVerifier(): Verifier {
-  const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
-  const block = [...readme.matchAll(/```js\n([\s\S]*?)\n\s*```/g)].find((m) => m[1]!.includes('function fromDialtone'));
-  if (!block) throw new Error('README.md has no js block with fromDialtone');
+  const doc = readFileSync(join(__dirname, '../../docs/http-api.md'), 'utf8');
+  const block = [...doc.matchAll(/```js\n([\s\S]*?)\n\s*```/g)].find((m) => m[1]!.includes('function fromDialtone'));
+  if (!block) throw new Error('docs/http-api.md has no js block with fromDialtone');
   const code = block[1]!.replace(/^ {2}/gm, '');
   // Run as a receiver would run it: a script of its own with Node's require, not part of this test's code.
   return new Script(`${code}\nfromDialtone;`).runInNewContext({ require, Buffer, Date, JSON, Math }) as Verifier;
@@ -105,7 +105,7 @@ describe('callbacks per integration', () => {
     expect(body!.run).not.toBe((JSON.parse(forged.body) as { run: string }).run);
   });
 
-  it("README's verifier refuses a stale timestamp, another URL and a bad signature", () => {
+  it("docs/http-api.md's verifier refuses a stale timestamp, another URL and a bad signature", () => {
     const body = JSON.stringify({ integration: 'hr-b', batchId: 'x', run: 'r', callbackUrl: urlB });
     const sign = (ts: string, b: string) => `sha256=${createHmac('sha256', SECRET_B).update(`${ts}.${b}`).digest('hex')}`;
     const now = String(Math.floor(Date.now() / 1000));

@@ -47,7 +47,7 @@ describe('dialtone run', () => {
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/This is the demo: [\s\S]*built so that every outcome shows up/);
     expect(r.stdout).toMatch(/provisioned\s+3/);
-    expect(r.stdout).toMatch(/flagged\s+licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned\n\s+→ see the reason below/);
+    expect(r.stdout).toMatch(/flagged\s+licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned\n\s+→ see the row's reason and message/);
     expect(r.stdout).toMatch(/no_free_number → the pool has no free number/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.counts).toEqual({ total: 17, provisioned: 3, assigned: 2, flagged: 2, failed: 3, rejected: 7, cancelled: 0 });

@@ -1,7 +1,7 @@
 // The admin console on the local stack: who may open it (the local stand-in for Easy Auth, forged principals, requests
 // from other sites), and, in a real Chromium, what an admin sees and does: a finished batch listed with its counts,
 // a running batch's progress changing after a recheck, flagged rows filtered, report.csv downloaded, a file uploaded
-// that then runs, and a hostile UPN shown as text. Each view is screenshotted into docs/ for the README.
+// that then runs, and a hostile UPN shown as text. Each view is screenshotted into docs/ for docs/console.md.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

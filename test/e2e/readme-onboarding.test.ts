@@ -1,4 +1,4 @@
-// README's onboarding steps, run as written with bash: `az` and `azd` are stand-ins on PATH that record every
+// The onboarding steps of docs/http-api.md ("Onboarding and revoking an HR system"), run as written with bash: `az` and `azd` are stand-ins on PATH that record every
 // argument and the request body they were given (no Azure here). The key is made first, in a file only its owner
 // reads; it is in no program's arguments; Azure gets it in the body; and the DIALTONE_CALLERS value the block sets
 // names the SHA-256 of that very key, which the app's own configuration then takes as the integration's.
@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { loadConfig } from '../../shared/adapters/config';
 
 function readmeBlock(marker: string): string {
-  const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
-  const block = [...readme.matchAll(/```sh\n([\s\S]*?)\n\s*```/g)].find((m) => m[1]!.includes(marker));
-  if (!block) throw new Error(`README.md has no sh block with ${marker}`);
+  const doc = readFileSync(join(__dirname, '../../docs/http-api.md'), 'utf8');
+  const block = [...doc.matchAll(/```sh\n([\s\S]*?)\n\s*```/g)].find((m) => m[1]!.includes(marker));
+  if (!block) throw new Error(`docs/http-api.md has no sh block with ${marker}`);
   return block[1]!.replace(/^ {3}/gm, '');
 }
 
@@ -26,7 +26,7 @@ fs.appendFileSync(process.env.STAND_IN_LOG, JSON.stringify({ tool: require('path
 if (args[0] === 'functionapp' && args[1] === 'show') process.stdout.write('/subscriptions/0000/resourceGroups/rg-dialtone/providers/Microsoft.Web/sites/func-dialtone\\n');
 `;
 
-describe("README's onboarding steps", () => {
+describe("docs/http-api.md's onboarding steps", () => {
   let dir = '';
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'readme-onboarding-'));

@@ -1,4 +1,4 @@
-// What the README promises users, each proved end to end through the local host: the profile from the upload's
+// What the docs promise users (docs/testing.md's claims), each proved end to end through the local host: the profile from the upload's
 // folder and from ?profile=, a rerun with a new batchId, the function key on every route (also as ?code=) with no
 // Durable management URL in any answer, the 202 contract, no UPN in the host's persisted durable state, the Graph
 // refusals that reach the report, a usage location kept without a PATCH, no licence ever removed, and a host that
@@ -36,7 +36,7 @@ afterAll(() => stack?.stop());
 const idOf = (upn: string) => stack.sim.tenant.findUser(upn)!.id;
 const requestsOf = (upn: string) => stack.sim.record.byUser.get(idOf(upn)) ?? {};
 
-describe('README promises, end to end', () => {
+describe('the docs\' promises, end to end', () => {
   it('takes the profile from the upload folder (license-requests/<profile>/) and from ?profile=; a row naming its own wins', async () => {
     const upload = await waitForReport(stack, await uploadBlob(stack, 'phone-system-only/hires.csv', 'upn,profile\nfold1@contoso.com,\nfold2@contoso.com,phone-domestic\n'));
     expect(upload.users.map((u) => [u.userPrincipalName, u.profile, u.skus.join('+'), u.outcome])).toEqual([

@@ -43,7 +43,7 @@ describe('licence catalog', () => {
 });
 
 describe('licence profiles', () => {
-  it("has the built-in profiles of the README and today's suites", () => {
+  it("has the built-in profiles of docs/licence-profiles.md and today's suites", () => {
     expect(BUILT_IN_PROFILES.get('phone-domestic')).toEqual(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']);
     expect([...BUILT_IN_PROFILES.keys()].sort()).toEqual([
       'audio-conferencing',

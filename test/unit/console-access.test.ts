@@ -96,7 +96,7 @@ describe('console routes', () => {
     expect(seen).toEqual(['status:console']);
   });
 
-  it('with a console group, let in the app role or the group, as README says: the platform only authenticates (no allowedPrincipals policy in infra/app/api.bicep, deployment.test.ts), so the app decides', async () => {
+  it('with a console group, let in the app role or the group, as docs/console.md says: the platform only authenticates (no allowedPrincipals policy in infra/app/api.bicep, deployment.test.ts), so the app decides', async () => {
     const group = 'a1b2c3d4-0000-4000-8000-000000000001';
     const c = build(true, group);
     const statusFor = async (claims: { typ: string; val: string }[]) => ((await route(c, 'console-batches-status')(request({ 'x-ms-client-principal': principal(claims) }), ctx)) as { status: number }).status;

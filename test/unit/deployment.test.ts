@@ -292,7 +292,7 @@ describe('the containers and queue names the app expects', () => {
   });
 });
 
-describe('Graph permissions: one list for the grant hook, the README and the docs', () => {
+describe('Graph permissions: one list for the grant hook and the docs', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const grant = require('../../scripts/grant-graph-permissions.js') as { planGrants(a: Json): Json; wantedPermissions(on: boolean, spec?: Json, phoneNumbers?: string, profiles?: Json): { permission: string }[] };
   const spec = JSON.parse(read('infra/graph-permissions.json'));
@@ -352,14 +352,15 @@ describe('Graph permissions: one list for the grant hook, the README and the doc
     expect(grant.planGrants({ graphAppRoles: bare, assignments: [], setUsageLocation: true }).missing).toEqual(['TeamsUserConfiguration.Read.All', 'TeamsTelephoneNumber.ReadWrite.All']);
   });
 
-  it("README's permission table and by-hand script list exactly these permissions, each with its documentation link", () => {
-    const readme = read('README.md');
-    const table = readme.slice(readme.indexOf('| permission | when | used for | documented at |'));
+  it("docs/security.md's permission table and docs/deploying.md's by-hand script list exactly these permissions, each with its documentation link", () => {
+    const security = read('docs/security.md');
+    const table = security.slice(security.indexOf('| permission | when | used for | documented at |'));
     const lines = table.split('\n').slice(2).map((l) => l.trim());
     const rows = lines.slice(0, lines.findIndex((l) => !l.startsWith('|'))).map((l) => l.split('|').map((c) => c.trim()));
     expect(rows.map((r) => r[1]!.replace(/`/g, ''))).toEqual(spec.permissions.map((p: Json) => p.permission));
     for (const [i, p] of spec.permissions.entries()) expect(rows[i]![4]).toContain(p.doc);
-    const script = readme.slice(readme.indexOf('Connect-MgGraph'), readme.indexOf('```', readme.indexOf('Connect-MgGraph')));
+    const deploying = read('docs/deploying.md');
+    const script = deploying.slice(deploying.indexOf('Connect-MgGraph'), deploying.indexOf('```', deploying.indexOf('Connect-MgGraph')));
     for (const p of spec.permissions) expect([p.permission, script.includes(`'${p.permission}'`)]).toEqual([p.permission, true]);
   });
 });

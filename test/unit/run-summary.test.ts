@@ -68,7 +68,7 @@ describe('dialtone run output', () => {
 
   it('explains each outcome present and what to do next', () => {
     const text = summary(buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: [user(1, 'flagged'), user(2, 'provisioned')] }));
-    expect(text).toMatch(/flagged\s+licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned\n\s+→ see the reason below and the message; for no_calling_plan, check the user in the Teams admin center/);
+    expect(text).toMatch(/flagged\s+licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned\n\s+→ see the row's reason and message; for no_calling_plan, check the user in the Teams admin center/);
     expect(text).not.toMatch(/rejected\s+the row itself/);
     expect(text).not.toMatch(/no_free_number →/);
   });
