@@ -1,13 +1,17 @@
 // The local host as a process (`node dist/local/host/main.js`), configured by environment like the Functions host:
 // the app's own settings, plus DIALTONE_HOST_STATE_DIR, DIALTONE_HOST_PORT, DIALTONE_LOCAL_FUNCTION_KEY,
-// DIALTONE_LOCAL_EXTRA_KEYS (comma-separated), DIALTONE_LOCAL_CLOCK=skip-ahead, DIALTONE_LOCAL_TIME_RATE (the rate governor's ceiling) and DIALTONE_SIM_URL. Prints one READY line with its URL and function key.
+// DIALTONE_LOCAL_EXTRA_KEYS (comma-separated), DIALTONE_LOCAL_CLOCK=skip-ahead, DIALTONE_LOCAL_TIME_RATE (the rate governor's ceiling), DIALTONE_SIM_URL and DIALTONE_LOCAL_GRAPH_TOKENS=parent (Graph tokens from the parent process over IPC). Prints one READY line with its URL and function key.
 import { join } from 'node:path';
+import { installGraphCredential } from '../../shared/adapters/graph-credential';
 import { readCaFile, startLocalHost } from './host';
+import { ParentProcessCredential } from './parent-credential';
 
 async function main(): Promise<void> {
   const env = process.env;
   const stateDir = env['DIALTONE_HOST_STATE_DIR'];
   if (!stateDir) throw new Error('DIALTONE_HOST_STATE_DIR is required');
+  // A run from an admin's workstation: Graph tokens come from the dialtone process, where the admin signed in.
+  if (env['DIALTONE_LOCAL_GRAPH_TOKENS'] === 'parent') installGraphCredential(new ParentProcessCredential());
   const host = await startLocalHost({
     stateDir,
     appPath: join(__dirname, '..', '..', 'main.js'),

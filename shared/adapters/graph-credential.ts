@@ -7,11 +7,23 @@ import type { TokenCredential } from '@azure/identity';
 import type { GraphSignIn } from './config';
 import { azureCredential } from './storage';
 
+let installed: TokenCredential | undefined;
+
+/**
+ * For the local host only: the credential the app's Graph calls use from now on, whatever the settings say. A run from
+ * an admin's workstation signs the admin in once in the `dialtone` process (local/sign-in.ts) and the host asks that
+ * process for each token (local/host/parent-credential.ts), as installAppTime (app-time.ts) gives the host its clock.
+ */
+export function installGraphCredential(credential: TokenCredential): void {
+  installed = credential;
+}
+
 /**
  * @param extraCaPem a certificate authority to trust beside Node's own (a TLS-inspecting proxy in front of both Graph
  *   and the authority, or the local stack's); TLS settings replace the default list, so the defaults are kept too
  */
 export function graphCredential(signIn: GraphSignIn, extraCaPem?: string): TokenCredential {
+  if (installed) return installed;
   if (signIn.kind === 'managedIdentity') return azureCredential(signIn.clientId);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const identity = require('@azure/identity') as typeof import('@azure/identity');

@@ -1,0 +1,188 @@
+// Your own tenant from your workstation (docs/workstation.md), with the simulator standing in for the tenant and its
+// Entra ID: `dialtone run --tenant-id … --sign-in device-code` signs the admin in through the device-code flow (the
+// test enters the code at the simulator's verification page, as the admin would at microsoft.com/devicelogin), is
+// killed with everything it started in the middle of the Teams wait, as a laptop that stops, and `dialtone resume`
+// finishes it with no Graph write repeated. `dialtone status` shows where it stands; `dialtone setup` prints the app
+// registration. The other sign-ins: certificate against the simulator, azure-cli and browser as far as they can be.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, fetch } from 'undici';
+import { SkipAheadClock } from '../../local/clock';
+import { startGraphSimulator, type GraphSimulator } from '../../local/graph-sim/server';
+import type { TenantFile } from '../../local/graph-sim/tenant';
+import { freshBuild } from '../../local/stack';
+
+const root = join(__dirname, '..', '..');
+const cli = freshBuild(root, join('local', 'cli.js'));
+const ADMIN = 'admin@contoso.com';
+const TENANT_ID = '2f6c3a1e-5d4b-4c7a-9e8f-0a1b2c3d4e5f';
+
+const tenant: TenantFile = {
+  tenantId: TENANT_ID,
+  skus: [
+    { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: 10 },
+    { skuPartNumber: 'MCOEV', prepaidUnits: 10 },
+    { skuPartNumber: 'MCOPSTN1', prepaidUnits: 10 },
+  ],
+  users: [
+    // Teams shows the calling plan at once for one, a minute after assignment for the other two: the run is stopped
+    // while it waits for them.
+    { userPrincipalName: 'adele@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 0 },
+    { userPrincipalName: 'alex@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 1 },
+    { userPrincipalName: 'grady@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 1 },
+  ],
+  identity: { admins: [{ userPrincipalName: ADMIN, directoryRoles: ['License Administrator', 'Teams Communications Administrator'] }, { userPrincipalName: 'reader@contoso.com', directoryRoles: ['Global Reader'] }] },
+};
+
+const made: string[] = [];
+function folder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dialtone-ws-'));
+  made.push(dir);
+  return dir;
+}
+
+let sim: GraphSimulator;
+let agent: Agent;
+let env: Record<string, string>;
+let work: string;
+const running = new Set<ChildProcess>();
+
+beforeAll(async () => {
+  // The tenant's clock is the wall clock, as the run's is (a workstation run never skips ahead).
+  sim = await startGraphSimulator({ tenant, clock: new SkipAheadClock(), throttling: false });
+  agent = new Agent({ connect: { ca: sim.caPem } });
+  work = folder();
+  writeFileSync(join(work, 'ca.pem'), sim.caPem);
+  writeFileSync(join(work, 'hires.csv'), 'userPrincipalName,profile\nadele@contoso.com,phone-domestic\nalex@contoso.com,phone-domestic\ngrady@contoso.com,phone-domestic\n');
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && !k.startsWith('DIALTONE_') && !k.startsWith('AZURE_'))) as Record<string, string>;
+  env = {
+    ...inherited,
+    // The simulator stands in for Graph and Entra ID: the app's own settings for another Graph and authority.
+    DIALTONE_GRAPH_BASE_URL: sim.url,
+    DIALTONE_GRAPH_ALLOW_LOOPBACK: 'true',
+    DIALTONE_GRAPH_EXTRA_CA_FILE: join(work, 'ca.pem'),
+    AZURE_AUTHORITY_HOST: sim.url,
+    // A short wait for Teams (the poll schedule shrinks with it), so that the test takes minutes, not a day.
+    DIALTONE_DEADLINE_HOURS: '0.25',
+    HOME: work,
+  };
+});
+
+afterAll(async () => {
+  for (const c of running) if (c.pid && c.exitCode === null && c.signalCode === null) killGroup(c);
+  await agent?.close();
+  await sim?.close();
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    /* gone already */
+  }
+}
+
+/** `dialtone …` in a process group of its own (so that the test can stop it with all it started, as a machine stops). */
+function start(args: string[], signInAs?: string): { child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null>; codes: string[] } {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: work, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let out = '';
+  let err = '';
+  const codes: string[] = [];
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+    // The device code's message, as Entra words it: open the page and enter the code. The admin does so.
+    for (const m of err.matchAll(/open the page (\S+) and enter the code (\S+) to authenticate/g)) {
+      if (codes.includes(m[2]!) || !signInAs) continue;
+      codes.push(m[2]!);
+      void fetch(m[1]!, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_code: m[2], userPrincipalName: signInAs }) }).then((r) => r.text());
+    }
+  });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, out: () => out, err: () => err, exit, codes };
+}
+
+function dialtone(args: string[], extraEnv: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [cli, ...args], { cwd: work, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 120_000 });
+}
+
+async function until(what: string, ok: () => boolean, timeoutMs = 120_000): Promise<void> {
+  const started = Date.now();
+  while (!ok()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const writesOf = (s: GraphSimulator) => ({ assignLicense: s.record.byKind.assignLicense, patchUser: s.record.byKind.patchUser, assignNumber: s.record.byKind.assignNumber, perUser: Object.fromEntries(s.record.assignLicenseRequests), changed: s.record.stateChangingWrites.length });
+
+describe('dialtone run --tenant-id … --sign-in device-code, stopped in the Teams wait, finished by dialtone resume', () => {
+  it('signs the admin in with the device code, is killed while it waits for Teams, and resume finishes it with no write repeated; status shows where it stands', async () => {
+    const state = join(work, 'state');
+    const out = join(work, 'out');
+    const clientId = sim.authority.defaultApp.clientId;
+    const first = start(['run', 'hires.csv', '--tenant-id', TENANT_ID, '--sign-in', 'device-code', '--client-id', clientId, '--state', state, '--out', out], ADMIN);
+    // Signed in through the device-code flow: the simulator issued a user token after the code was entered.
+    await until('the device code', () => first.codes.length === 1, 60_000);
+    await until('the licences to be assigned and Teams to be checked', () => sim.record.byKind.assignLicense >= 3 && sim.record.byKind.teamsUserConfiguration >= 3 && Object.keys(JSON.parse(readFileSync(join(state, 'run.json'), 'utf8')).lastSeen ?? {}).length > 0, 120_000);
+    expect(sim.authority.issued.user).toBeGreaterThanOrEqual(1);
+    expect(sim.authority.issued.app).toBe(0);
+    // Every write was the admin's: Graph refused none (the admin's roles and the app's delegated scopes allow them).
+    expect(sim.record.forbiddenByKind).toEqual({});
+    // In the middle of the Teams wait: two users are still waiting for their calling plan. A few seconds more so that
+    // what the host recorded is on disk, then the run and everything it started are killed at once.
+    expect(sim.record.callingPlanSeenAt.size).toBeLessThan(3);
+    await new Promise((r) => setTimeout(r, 7000));
+    expect(first.child.exitCode).toBeNull();
+    killGroup(first.child);
+    await first.exit;
+    const before = writesOf(sim);
+    // Each user's licences were asked for once, and every write changed the tenant.
+    expect(Object.values(before.perUser)).toEqual([1, 1, 1]);
+    expect(first.err()).toMatch(/batch \S+ submitted from hires\.csv; Ctrl-C stops it here, and dialtone resume --state/);
+
+    // Where it stands, from the state folder alone: no sign-in, nothing started.
+    const stopped = dialtone(['status', '--state', state]);
+    expect(stopped.stderr).toBe('');
+    expect(stopped.status).toBe(0);
+    expect(stopped.stdout).toMatch(new RegExp(`tenant:\\s+${TENANT_ID} \\(sign-in: device-code, app ${clientId}\\)`));
+    expect(stopped.stdout).toMatch(/file:\s+hires\.csv/);
+    expect(stopped.stdout).toMatch(/status:\s+stopped: dialtone resume goes on/);
+    expect(stopped.stdout).toMatch(/last seen: \d{4}-\d\d-\d\dT/);
+    // What the host had recorded: a Teams check under way (done again when the run goes on) or the next timer.
+    expect(stopped.stdout).toMatch(/(in flight: probe-teams|next timer: \d{4}-\d\d-\d\dT[\d:.]+Z)/);
+    expect(stopped.stdout).toContain(`go on:     dialtone resume --state ${state}`);
+    // A new run may not take the folder of one that has not finished.
+    const again = dialtone(['run', 'hires.csv', '--tenant-id', TENANT_ID, '--sign-in', 'device-code', '--client-id', clientId, '--state', state]);
+    expect([again.status, again.stderr]).toEqual([64, expect.stringContaining('holds a run that has not finished')]);
+
+    // The machine is off until Teams has shown every calling plan: the run's next check is then past due.
+    const lastWrite = Math.max(...sim.record.stateChangingWrites.map((w) => w.at));
+    await until('Teams to show every calling plan', () => sim.clock.now() > lastWrite + 65_000, 120_000);
+    const second = start(['resume', '--state', state], ADMIN);
+    const code = await second.exit;
+    expect([code, second.err()]).toEqual([0, expect.stringMatching(/resuming batch \S+ \(hires\.csv\); steps already recorded are not done again/)]);
+    // The admin signed in again (tokens are kept in memory only).
+    expect(second.codes).toHaveLength(1);
+    expect(second.out()).toMatch(/provisioned\s+3/);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { counts: Record<string, number> };
+    expect(report.counts).toMatchObject({ total: 3, provisioned: 3 });
+    // No write repeated: the simulator saw the same licence and user writes as before the stop, and Teams was read again.
+    expect(writesOf(sim)).toEqual(before);
+    expect(sim.record.callingPlanSeenAt.size).toBe(3);
+
+    const finished = dialtone(['status', '--state', state]);
+    expect(finished.stdout).toMatch(/status:\s+finished \S+ \(exit code 0\)/);
+    expect(finished.stdout).toContain(`report:    ${join(out, 'report.json')}`);
+    const resumedAgain = dialtone(['resume', '--state', state]);
+    expect([resumedAgain.status, resumedAgain.stderr]).toEqual([64, expect.stringContaining('has finished (exit code 0)')]);
+    // What stays on the machine: the state folder (no token in it) and the report.
+    const record = readFileSync(join(state, 'run.json'), 'utf8');
+    expect(record).not.toMatch(/eyJ[\w-]+\.eyJ/);
+    expect(existsSync(join(state, 'azurite'))).toBe(true);
+  }, 420_000);
+});
