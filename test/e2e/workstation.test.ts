@@ -8,7 +8,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generate } from 'selfsigned';
 import { Agent, fetch } from 'undici';
+import { defaultGrant } from '../../local/graph-sim/permissions';
 import { SkipAheadClock } from '../../local/clock';
 import { startGraphSimulator, type GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
@@ -86,8 +88,8 @@ function killGroup(child: ChildProcess): void {
 }
 
 /** `dialtone …` in a process group of its own (so that the test can stop it with all it started, as a machine stops). */
-function start(args: string[], signInAs?: string): { child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null>; codes: string[] } {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: work, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(args: string[], signInAs?: string, extraEnv: Record<string, string> = {}): { child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null>; codes: string[] } {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: work, env: { ...env, ...extraEnv }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let out = '';
   let err = '';
@@ -106,6 +108,7 @@ function start(args: string[], signInAs?: string): { child: ChildProcess; out: (
   return { child, out: () => out, err: () => err, exit, codes };
 }
 
+/** `dialtone …` waited for synchronously: only for commands that send nothing to the simulator, which runs in this process. */
 function dialtone(args: string[], extraEnv: Record<string, string> = {}) {
   return spawnSync(process.execPath, [cli, ...args], { cwd: work, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 120_000 });
 }
@@ -185,4 +188,94 @@ describe('dialtone run --tenant-id … --sign-in device-code, stopped in the Tea
     expect(record).not.toMatch(/eyJ[\w-]+\.eyJ/);
     expect(existsSync(join(state, 'azurite'))).toBe(true);
   }, 420_000);
+});
+
+describe('dialtone setup', () => {
+  it('prints the admin\'s own app registration: a public client with the delegated permissions the app needs, the directory roles that suffice, and the Azure CLI commands that create it', () => {
+    const r = dialtone(['setup', '--tenant-id', TENANT_ID]);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/allow public client flows:\s+yes/);
+    expect(r.stdout).toMatch(/redirect URI:\s+http:\/\/localhost/);
+    // Exactly the permissions a deployment's identity gets for the same settings, here as delegated ones.
+    const listed = r.stdout.split('delegated permissions (admin consent granted):\n')[1]!.split('\n\n')[0]!.trim().split(/\s+/);
+    expect(listed).toEqual(defaultGrant({}));
+    // The first set of roles is the one the run above signed in with, and Graph refused it nothing.
+    expect(r.stdout).toMatch(/directory roles you need[^\n]*\n {2}License Administrator \+ Teams Communications Administrator\n {2}User Administrator \+ Teams Administrator\n {2}Global Administrator\n/);
+    expect(r.stdout).toContain(`az login --tenant ${TENANT_ID} && app=$(az ad app create --display-name "dialtone (workstation)" --sign-in-audience AzureADMyOrg --is-fallback-public-client true --public-client-redirect-uris http://localhost`);
+    for (const p of listed) expect(r.stdout).toContain(`oauth2PermissionScopes[?value=='${p}'].id`);
+    expect(r.stdout).toContain('az ad app permission admin-consent --id $app');
+    // Without phone numbers the number permission is neither asked for nor needed.
+    const off = dialtone(['setup'], { DIALTONE_PHONE_NUMBERS: 'off' });
+    expect(off.stdout).not.toContain('TeamsTelephoneNumber');
+  });
+});
+
+describe('the other sign-ins, and the options', () => {
+  it('plans with the app registration\'s certificate (ClientCertificateCredential) against the simulated tenant, reads only', async () => {
+    const pems = await generate([{ name: 'commonName', value: 'dialtone-workstation' }], { keySize: 2048, algorithm: 'sha256' });
+    const app = '6c2e8f40-1d3b-4a5c-8e7f-9a0b1c2d3e4f';
+    const certSim = await startGraphSimulator({ tenant: { ...tenant, identity: { apps: [{ clientId: app, certificate: pems.cert, publicClient: false }] } }, clock: new SkipAheadClock(), throttling: false });
+    try {
+      const dir = folder();
+      writeFileSync(join(dir, 'ca.pem'), certSim.caPem);
+      writeFileSync(join(dir, 'app.pem'), `${pems.private}\n${pems.cert}`);
+      const r = start(['plan', 'hires.csv', '--tenant-id', TENANT_ID, '--sign-in', 'certificate', '--client-id', app, '--certificate', join(dir, 'app.pem'), '--out', join(dir, 'out')], undefined, { DIALTONE_GRAPH_BASE_URL: certSim.url, AZURE_AUTHORITY_HOST: certSim.url, DIALTONE_GRAPH_EXTRA_CA_FILE: join(dir, 'ca.pem') });
+      expect([await r.exit, r.err()]).toEqual([0, expect.stringContaining('signing in to tenant')]);
+      expect(r.out()).toMatch(/plan for hires\.csv: nothing was written/);
+      const plan = JSON.parse(readFileSync(join(dir, 'out', 'plan.json'), 'utf8')) as { counts: Record<string, number> };
+      expect(plan.counts).toMatchObject({ total: 3, assign: 3 });
+      expect([certSim.authority.issued.app, certSim.authority.issued.user]).toEqual([1, 0]);
+      expect(certSim.record.stateChangingWrites).toEqual([]);
+      expect(certSim.record.byKind.assignLicense + certSim.record.byKind.patchUser).toBe(0);
+    } finally {
+      await certSim.close();
+    }
+  }, 120_000);
+
+  it('a device code the admin declines ends the sign-in with a clear error, and nothing is asked of Graph', async () => {
+    const requests = sim.record.requests;
+    const run = start(['plan', 'hires.csv', '--tenant-id', TENANT_ID, '--sign-in', 'device-code', '--client-id', sim.authority.defaultApp.clientId, '--out', folder()]);
+    await until('the device code', () => /enter the code (\S+) to authenticate/.test(run.err()), 60_000);
+    const [, uri, code] = /open the page (\S+) and enter the code (\S+) to authenticate/.exec(run.err())!;
+    const declined = await fetch(uri!, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_code: code, decline: true }) });
+    expect(declined.status).toBe(200);
+    expect(await run.exit).toBe(1);
+    expect(run.err()).toMatch(new RegExp(`dialtone: could not sign in to tenant ${TENANT_ID} with --sign-in device-code: .*authorization_declined`));
+    expect(sim.record.requests).toBe(requests);
+  }, 120_000);
+
+  it('azure-cli: signs in through the Azure CLI (its own app, so no --client-id), and says so clearly when the Azure CLI is not there', () => {
+    // Microsoft's own Graph and authority (the defaults); the Azure CLI is asked for the token and nothing is sent.
+    const real = { DIALTONE_GRAPH_BASE_URL: '', AZURE_AUTHORITY_HOST: '', DIALTONE_GRAPH_ALLOW_LOOPBACK: '', DIALTONE_GRAPH_EXTRA_CA_FILE: '', PATH: join(process.execPath, '..') };
+    const r = dialtone(['plan', 'hires.csv', '--tenant-id', TENANT_ID, '--sign-in', 'azure-cli'], real);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`dialtone: could not sign in to tenant ${TENANT_ID} with --sign-in azure-cli \\(is the Azure CLI installed, and signed in to this tenant with az login --tenant …\\?\\): .*Azure CLI`));
+    const withApp = dialtone(['plan', 'hires.csv', '--tenant-id', TENANT_ID, '--sign-in', 'azure-cli', '--client-id', sim.authority.defaultApp.clientId], real);
+    expect([withApp.status, withApp.stderr]).toEqual([64, expect.stringContaining("--sign-in azure-cli signs in as the Azure CLI's own app (az login); --client-id does not apply to it")]);
+  });
+
+  it('browser: needs a desktop browser, and says to use the device code where there is no display', () => {
+    if (process.platform !== 'linux') return;
+    const r = dialtone(['run', 'hires.csv', '--tenant-id', TENANT_ID, '--sign-in', 'browser', '--client-id', sim.authority.defaultApp.clientId, '--state', join(folder(), 's')], { DISPLAY: '', WAYLAND_DISPLAY: '' });
+    expect([r.status, r.stderr]).toEqual([64, expect.stringContaining('--sign-in browser needs a desktop browser on this machine, and there is no display here (no DISPLAY or WAYLAND_DISPLAY); use --sign-in device-code')]);
+  });
+
+  it.each([
+    [['run', 'hires.csv', '--tenant-id', TENANT_ID, '--sign-in', 'device-code'], '--sign-in device-code needs --client-id: the application (client) id of your own app registration (dialtone setup prints how to make it)'],
+    [['plan', 'hires.csv', '--sign-in', 'device-code', '--client-id', '6c2e8f40-1d3b-4a5c-8e7f-9a0b1c2d3e4f'], '--sign-in needs --tenant-id'],
+    [['run', 'hires.csv', '--tenant-id', 'common', '--client-id', '6c2e8f40-1d3b-4a5c-8e7f-9a0b1c2d3e4f'], "--tenant-id must be your tenant's id (a GUID) or one of its domains (contoso.onmicrosoft.com); got \"common\""],
+    [['run', 'hires.csv', '--tenant-id', TENANT_ID, '--sign-in', 'password', '--client-id', '6c2e8f40-1d3b-4a5c-8e7f-9a0b1c2d3e4f'], '--sign-in must be one of device-code, browser, azure-cli, certificate; got "password"'],
+    [['run', 'hires.csv', '--tenant-id', TENANT_ID, '--client-id', 'dialtone'], '--client-id must be an application (client) id, a GUID; got "dialtone"'],
+    [['plan', 'hires.csv', '--tenant-id', TENANT_ID, '--sign-in', 'certificate', '--client-id', '6c2e8f40-1d3b-4a5c-8e7f-9a0b1c2d3e4f'], '--sign-in certificate needs --certificate FILE'],
+    [['run', 'hires.csv', '--tenant-id', TENANT_ID, '--client-id', '6c2e8f40-1d3b-4a5c-8e7f-9a0b1c2d3e4f', '--tenant', 'local/samples/demo-tenant.json'], '--tenant FILE and --demo are for the simulated tenant; with --tenant-id dialtone runs against your own tenant'],
+    [['run', 'nothere.csv', '--tenant-id', TENANT_ID, '--client-id', '6c2e8f40-1d3b-4a5c-8e7f-9a0b1c2d3e4f'], 'file not found: nothere.csv'],
+    [['status', '--state', 'no-such-folder'], 'no run is kept in'],
+    [['resume', '--state', 'no-such-folder'], 'no run is kept in'],
+    [['resume', 'hires.csv', '--state', 'x'], 'resume takes no file (the state folder knows it); got: hires.csv'],
+  ])('refuses %j before anything starts: one line saying what is wrong', (args, message) => {
+    const r = dialtone(args);
+    expect(r.status).toBe(64);
+    expect(r.stderr).toContain(`dialtone: ${message}`);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
 });
