@@ -28,6 +28,8 @@ async function main(): Promise<void> {
   const stop = () => void host.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // The dialtone process that holds the admin's sign-in is gone: no token will come, so this host stops too.
+  if (env['DIALTONE_LOCAL_GRAPH_TOKENS'] === 'parent') process.on('disconnect', stop);
 }
 
 main().catch((e: unknown) => {
