@@ -5,7 +5,7 @@
 // finishes it with no Graph write repeated. `dialtone status` shows where it stands; `dialtone setup` prints the app
 // registration. The other sign-ins: certificate against the simulator, azure-cli and browser as far as they can be.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
@@ -34,6 +34,8 @@ const tenant: TenantFile = {
     { userPrincipalName: 'adele@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 0 },
     { userPrincipalName: 'alex@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 1 },
     { userPrincipalName: 'grady@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 1 },
+    // For the run stopped by Ctrl-C: Teams never shows the plan within the test.
+    { userPrincipalName: 'megan@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 600 },
   ],
   identity: { admins: [{ userPrincipalName: ADMIN, directoryRoles: ['License Administrator', 'Teams Communications Administrator'] }, { userPrincipalName: 'reader@contoso.com', directoryRoles: ['Global Reader'] }] },
 };
@@ -113,6 +115,20 @@ function dialtone(args: string[], extraEnv: Record<string, string> = {}) {
   return spawnSync(process.execPath, [cli, ...args], { cwd: work, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 120_000 });
 }
 
+/** Processes (Linux) whose command line or environment names the folder: the host and Azurite of a run. */
+function processesUsing(dir: string): number[] {
+  const found: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const text = `${readFileSync(`/proc/${pid}/cmdline`, 'utf8')}\0${readFileSync(`/proc/${pid}/environ`, 'utf8')}`;
+      if (text.includes(dir)) found.push(Number(pid));
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return found;
+}
+
 async function until(what: string, ok: () => boolean, timeoutMs = 120_000): Promise<void> {
   const started = Date.now();
   while (!ok()) {
@@ -188,6 +204,27 @@ describe('dialtone run --tenant-id … --sign-in device-code, stopped in the Tea
     expect(record).not.toMatch(/eyJ[\w-]+\.eyJ/);
     expect(existsSync(join(state, 'azurite'))).toBe(true);
   }, 420_000);
+});
+
+describe('dialtone run --tenant-id … stopped by Ctrl-C', () => {
+  it('stops the host and Azurite, keeps the state, says how to go on, and gives the folder back', async () => {
+    const state = join(work, 'state-ctrl-c');
+    writeFileSync(join(work, 'megan.csv'), 'userPrincipalName,profile\nmegan@contoso.com,phone-domestic\n');
+    const run = start(['run', 'megan.csv', '--tenant-id', TENANT_ID, '--sign-in', 'device-code', '--client-id', sim.authority.defaultApp.clientId, '--state', state, '--out', join(work, 'out-ctrl-c')], ADMIN);
+    await until('the batch to be submitted', () => /batch \S+ submitted from megan\.csv/.test(run.err()), 120_000);
+    await until('Teams to be checked', () => (JSON.parse(readFileSync(join(state, 'run.json'), 'utf8')) as { lastSeen?: { counts?: { waiting?: number } } }).lastSeen?.counts?.waiting === 1, 120_000);
+    // The host and Azurite run on the folder (the check below would find them).
+    if (process.platform === 'linux') expect(processesUsing(state).length).toBeGreaterThanOrEqual(2);
+    // Ctrl-C reaches the dialtone process alone here (a terminal would send it to the whole group).
+    process.kill(run.child.pid!, 'SIGINT');
+    expect(await run.exit).toBe(1);
+    expect(run.err()).toContain(`dialtone: stopped; the run's state is kept in ${state}: dialtone resume --state ${state} goes on, dialtone status --state ${state} shows where it stands`);
+    expect(existsSync(join(state, 'host.pid'))).toBe(false);
+    if (process.platform === 'linux') expect(processesUsing(state)).toEqual([]);
+    const st = dialtone(['status', '--state', state]);
+    expect(st.stdout).toMatch(/status:\s+stopped: dialtone resume goes on/);
+    expect(st.stdout).toMatch(/waiting for Teams 1/);
+  }, 300_000);
 });
 
 describe('dialtone setup', () => {
