@@ -458,7 +458,12 @@ export async function main(argv: string[]): Promise<number> {
     // (It imports this module: required here, not above, so that neither module loads half of the other.)
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const workstation = () => require('./workstation') as typeof import('./workstation');
-    const onTenant = rest.some((a) => /^--(tenant-id|sign-in|client-id)(=|$)/.test(a));
+    const help = rest.some((a) => a === '--help' || a === '-h');
+    if (help && ['resume', 'status', 'setup'].includes(command ?? '')) {
+      process.stdout.write(HELP);
+      return EXIT.ok;
+    }
+    const onTenant = !help && rest.some((a) => /^--(tenant-id|sign-in|client-id)(=|$)/.test(a));
     if (command === 'run' && onTenant) return await workstation().workstationRun(rest);
     if (command === 'plan' && onTenant) return await workstation().workstationPlan(rest);
     if (command === 'resume') return await workstation().resume(rest);

@@ -281,6 +281,17 @@ describe('the other sign-ins, and the options', () => {
     expect(sim.record.requests).toBe(requests);
   }, 120_000);
 
+  it('plans as an admin who may only read (Global Reader): a delegated plan needs no write role, and writes nothing', async () => {
+    const dir = folder();
+    const changed = sim.record.stateChangingWrites.length;
+    const run = start(['plan', 'hires.csv', '--tenant-id', TENANT_ID, '--sign-in', 'device-code', '--client-id', sim.authority.defaultApp.clientId, '--out', dir], 'reader@contoso.com');
+    expect([await run.exit, run.codes]).toEqual([0, [expect.any(String)]]);
+    const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as { counts: Record<string, number> };
+    expect(plan.counts.total).toBe(3);
+    expect(sim.record.forbiddenByKind).toEqual({});
+    expect(sim.record.stateChangingWrites.length).toBe(changed);
+  }, 120_000);
+
   it('azure-cli: signs in through the Azure CLI (its own app, so no --client-id), and says so clearly when the Azure CLI is not there', () => {
     // Microsoft's own Graph and authority (the defaults); the Azure CLI is asked for the token and nothing is sent.
     const real = { DIALTONE_GRAPH_BASE_URL: '', AZURE_AUTHORITY_HOST: '', DIALTONE_GRAPH_ALLOW_LOOPBACK: '', DIALTONE_GRAPH_EXTRA_CA_FILE: '', PATH: join(process.execPath, '..') };
@@ -309,6 +320,7 @@ describe('the other sign-ins, and the options', () => {
     [['status', '--state', 'no-such-folder'], 'no run is kept in'],
     [['resume', '--state', 'no-such-folder'], 'no run is kept in'],
     [['resume', 'hires.csv', '--state', 'x'], 'resume takes no file (the state folder knows it); got: hires.csv'],
+    [['resume', '--state', 'x', '--client-id', '6c2e8f40-1d3b-4a5c-8e7f-9a0b1c2d3e4f'], 'unknown option --client-id'],
   ])('refuses %j before anything starts: one line saying what is wrong', (args, message) => {
     const r = dialtone(args);
     expect(r.status).toBe(64);
