@@ -265,7 +265,8 @@ export async function workstationRun(args: string[]): Promise<number> {
   const state = fromUser(values.state ?? defaultStateFolder(signIn.tenantId));
   const existing = existsSync(state) ? readRecord(state) : undefined;
   if (existing && existing.status !== 'finished') throw new WorkstationUsageError(`the state folder ${state} holds a run that has not finished (batch ${existing.batchId ?? 'not yet submitted'} of ${existing.file}): dialtone resume --state ${state} goes on with it, dialtone status --state ${state} shows it; or give another --state`);
-  if (existing) throw new WorkstationUsageError(`the state folder ${state} holds a finished run (${existing.file}); delete the folder, or give another --state`);
+  // A finished run's folder takes the next run (its batch stays in the folder's storage; its report is in its --out).
+  if (existing) process.stderr.write(`the previous run in ${state} (${existing.file}) had finished; its report is in ${existing.out}\n`);
   const env = { ...process.env, ...(deadline ? { DIALTONE_DEADLINE_HOURS: String(deadline) } : {}) };
   const target = workstationTarget(env);
   const release = claimStateFolder(state);

@@ -203,7 +203,13 @@ describe('dialtone run --tenant-id … --sign-in device-code, stopped in the Tea
     const record = readFileSync(join(state, 'run.json'), 'utf8');
     expect(record).not.toMatch(/eyJ[\w-]+\.eyJ/);
     expect(existsSync(join(state, 'azurite'))).toBe(true);
-  }, 420_000);
+
+    // The folder of a finished run takes the next one: a user who already holds the licences gets nothing bought.
+    writeFileSync(join(work, 'adele.csv'), 'userPrincipalName,profile\nadele@contoso.com,phone-domestic\n');
+    const next = start(['run', 'adele.csv', '--tenant-id', TENANT_ID, '--sign-in', 'device-code', '--client-id', clientId, '--state', state, '--out', join(work, 'out-next')], ADMIN);
+    expect([await next.exit, next.err()]).toEqual([0, expect.stringContaining(`the previous run in ${state} (hires.csv) had finished; its report is in ${out}`)]);
+    expect(writesOf(sim)).toEqual(before);
+  }, 480_000);
 });
 
 describe('dialtone run --tenant-id … stopped by Ctrl-C', () => {
