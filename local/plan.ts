@@ -7,7 +7,8 @@
 // host's only way into the preflight is a batch's orchestration, which goes on to write; a plan endpoint there would be
 // new surface of the deployed app for a command of this machine. Called directly, the plan needs no Azurite and no
 // host, and every request it can make is one of GraphLicensingDirectory's reads, which the simulator records by kind
-// (the test also grants the app read permissions only, and gets the same plan).
+// (the test also grants the app read permissions only, and gets the same plan). Against an admin's own tenant
+// (planOnTenant, `dialtone plan --tenant-id`: local/workstation.ts) it is the same planning, signed in as the admin.
 import { planBatch, TransientGraphError, type BatchPlanning } from '../orchestrations/activities';
 import { POOL_PAGE } from '../orchestrations/number-activities';
 import type { TokenCredential } from '@azure/identity';
