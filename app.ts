@@ -23,6 +23,7 @@ import { HttpCallbackSender } from './shared/adapters/callback';
 import { loadConsoleSettings, type AppConfig } from './shared/adapters/config';
 import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublisher, sentFlagLedgerIn, type FlagPublisher } from './shared/adapters/flags';
 import { GraphLicensingDirectory } from './shared/adapters/graph';
+import type { TokenCredential } from '@azure/identity';
 import { graphCredential } from './shared/adapters/graph-credential';
 import { runHealthChecks, type FlagSink } from './shared/adapters/health';
 import type { AppTime } from './shared/adapters/app-time';
@@ -50,10 +51,19 @@ function flagSinkFor(config: AppConfig): FlagSink {
   return { kind: 'serviceBus', sender: client.createSender(config.flagsQueue), queue: config.flagsQueue };
 }
 
-export function registerApp(config: AppConfig, time: AppTime): void {
+/** What a host other than Azure's may hand the app instead of building it from the settings. */
+export interface AppOverrides {
+  /**
+   * The credential Graph's calls use: the local host of a run from an admin's workstation asks the `dialtone`
+   * process, where the admin signed in, for each token (local/host/parent-credential.ts).
+   */
+  readonly graphCredential?: TokenCredential;
+}
+
+export function registerApp(config: AppConfig, time: AppTime, overrides: AppOverrides = {}): void {
   const store = new BlobBatchStore(blobServiceFor(config), config.reportsContainer, config.privateContainer);
   // The managed identity in Azure, or an app registration against its authority (shared/adapters/graph-credential.ts).
-  const credential = graphCredential(config.graphSignIn, config.graphExtraCaPem);
+  const credential = overrides.graphCredential ?? graphCredential(config.graphSignIn, config.graphExtraCaPem);
   // One write budget and two Teams read budgets (the checks' and the number step's) for every instance of the app
   // (shared/adapters/graph-budget.ts).
   const budgets = blobServiceFor(config).getContainerClient(config.budgetContainer);

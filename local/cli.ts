@@ -2,7 +2,7 @@
 // simulator and the local host, sends the file the way a user would (a .json file to the HTTP API, anything else
 // uploaded to the intake container), shows progress, and writes the report. `dialtone host` starts the same stack
 // and leaves it running for manual use.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -16,6 +16,8 @@ import { startStack, type Stack } from './stack';
 import { doctor, DoctorUsageError } from './doctor';
 import { needsPerson, planFile, planSummary, planToCsv, type FilePlan } from './plan';
 import type { GraphSimulator } from './graph-sim/server';
+import { claimStateFolder, StateFolderBusy } from './state-folder';
+import { SignInUsageError } from './sign-in';
 
 /** Exit codes a script can act on. */
 export const EXIT = {
@@ -42,6 +44,9 @@ usage:
   dialtone host [--tenant tenant.json] [--state DIR | --throw-away] [--port N] [--real-time] [--engine local|extension]
                 [--deadline-hours N]
   dialtone doctor --url URL [--key KEY]
+  dialtone run|plan <file> --tenant-id T --sign-in device-code|browser|azure-cli|certificate [--client-id C]
+                [--certificate PEM] [--state DIR] [--profile P] [--out DIR] [--deadline-hours N]
+  dialtone resume [--state DIR] | dialtone status [--state DIR] | dialtone setup [--tenant-id T]
   dialtone --help | --version
 
   run    licenses the users in <file> (a CSV, Excel's Unicode Text, a list of UPNs, or a JSON batch body) against
@@ -51,6 +56,10 @@ usage:
          would take, or that it waits for its start date; per SKU the seats needed and free
   host   starts the same stack and leaves it running, for curl or Azure Storage Explorer; Ctrl-C stops it and keeps
          its state (batches, reports, the function key, the simulated tenant and clock) for the next start
+  with --tenant-id, run and plan work on your own tenant, signed in as you through your own app registration
+         (dialtone setup prints it); a run keeps its state in --state DIR (default ~/.dialtone/<tenant>), so that
+         resume goes on after the process or the machine stopped, and status shows where it stands
+         (docs/workstation.md)
   doctor asks a deployed app (or a local host) at URL for its health: one line per dependency, what is missing and
          the command that grants it; KEY is its function key (or DIALTONE_FUNCTION_KEY); exits 1 if a check failed
 
@@ -101,7 +110,7 @@ function userFolder(): string {
   return viaNpm && existsSync(viaNpm) ? viaNpm : process.cwd();
 }
 
-const fromUser = (path: string) => (isAbsolute(path) ? path : resolve(userFolder(), path));
+export const fromUser = (path: string) => (isAbsolute(path) ? path : resolve(userFolder(), path));
 
 function loadTenant(path: string | undefined): TenantFile {
   const file = path ? fromUser(path) : DEMO_TENANT;
@@ -112,7 +121,7 @@ function loadTenant(path: string | undefined): TenantFile {
 }
 
 /** The profiles the app will know: the built-in ones with DIALTONE_PROFILES applied, as the app's configuration does. */
-function knownProfiles(): Profiles {
+export function knownProfiles(): Profiles {
   const raw = process.env['DIALTONE_PROFILES'];
   let overrides: unknown = {};
   if (raw) {
@@ -127,7 +136,11 @@ function knownProfiles(): Profiles {
   return merged.profiles;
 }
 
-async function waitForReport(stack: Stack, batchId: string, timeoutMs: number): Promise<BatchReport> {
+/** What waitForReport and submit need of a stack: the host, its clock, and Azurite for uploads (a workstation run's too). */
+export type RunningStack = Pick<Stack, 'host'> & { readonly clock: { now(): number } } & { readonly azurite: Pick<Stack['azurite'], 'connectionString'> };
+
+/** Waits for the batch's report, showing progress; `onLive` sees each live report (a workstation run records it). */
+export async function waitForReport(stack: Pick<RunningStack, 'host' | 'clock'>, batchId: string, timeoutMs: number, onLive?: (live: LiveReport, hostNow: number) => void): Promise<BatchReport> {
   const started = Date.now();
   const tty = process.stderr.isTTY;
   let last = '';
@@ -139,6 +152,7 @@ async function waitForReport(stack: Stack, batchId: string, timeoutMs: number): 
       if (live.counts) {
         // The host's own time (its header), which start dates and the deadline are read against.
         const hostNow = Date.parse(r.headers.get(HOST_TIME_HEADER) ?? '') || stack.clock.now();
+        onLive?.(live, hostNow);
         const when = [simulatedElapsed(live.startedAt, hostNow), `host time ${hostTimeText(hostNow, Date.now())}`].filter(Boolean).join(', ');
         const line = progressLine(live.counts, Boolean(live.finishedAt), when, tty ? (process.stderr.columns ?? 80) : 200);
         if (line !== last) {
@@ -158,7 +172,7 @@ async function waitForReport(stack: Stack, batchId: string, timeoutMs: number): 
   }
 }
 
-class InputRefused extends Error {}
+export class InputRefused extends Error {}
 
 /** The run was stopped by a signal before it finished. */
 class Interrupted extends Error {
@@ -167,7 +181,7 @@ class Interrupted extends Error {
   }
 }
 
-async function submit(stack: Stack, file: string, shownAs: string, profile: string | undefined): Promise<string> {
+export async function submit(stack: RunningStack, file: string, shownAs: string, profile: string | undefined): Promise<string> {
   const bytes = readFileSync(file);
   if (file.toLowerCase().endsWith('.json')) {
     const url = new URL(`${stack.host.url}/api/batches`);
@@ -185,7 +199,7 @@ async function submit(stack: Stack, file: string, shownAs: string, profile: stri
 }
 
 /** `--deadline-hours -5` as `--deadline-hours=-5`, so that a negative number is refused as a number, not as a missing value. */
-function numbersJoined(args: readonly string[]): string[] {
+export function numbersJoined(args: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -198,7 +212,7 @@ function numbersJoined(args: readonly string[]): string[] {
   return out;
 }
 
-function positiveNumber(option: string, value: string | undefined): number | undefined {
+export function positiveNumber(option: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${option} must be a positive number of ${option === '--timeout' ? 'seconds' : 'hours'}; got "${value}"`);
@@ -206,7 +220,7 @@ function positiveNumber(option: string, value: string | undefined): number | und
 }
 
 /** The report as the user's own file would be named in it: the upload's blob path replaced by the path they typed. */
-function inUserTerms(report: BatchReport, uploadedAs: string, shownAs: string): BatchReport {
+export function inUserTerms(report: BatchReport, uploadedAs: string, shownAs: string): BatchReport {
   if (!report.error) return report;
   return { ...report, error: report.error.split(uploadedAs).join(shownAs) };
 }
@@ -340,13 +354,13 @@ export async function planCommand(args: string[], onSimulator?: (sim: GraphSimul
   return needsPerson(plan) ? EXIT.needsPerson : EXIT.ok;
 }
 
-function writePlan(out: string, plan: FilePlan): void {
+export function writePlan(out: string, plan: FilePlan): void {
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
   writeFileSync(join(out, 'plan.csv'), planToCsv(plan));
 }
 
-function writeReport(out: string, report: BatchReport): void {
+export function writeReport(out: string, report: BatchReport): void {
   mkdirSync(out, { recursive: true });
   const { runtimeStatus: _r, phase: _p, ...clean } = report as BatchReport & { runtimeStatus?: string; phase?: string };
   writeFileSync(join(out, 'report.json'), `${JSON.stringify(clean, null, 2)}\n`);
@@ -424,30 +438,9 @@ async function host(args: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-/**
- * One host at a time in a state folder (two would share Azurite's files and the instance store): a lock file with this
- * process's id, taken over when the process that wrote it is gone. Returns what gives it back.
- */
-function claimStateFolder(dir: string): () => void {
-  mkdirSync(dir, { recursive: true });
-  const lock = join(dir, 'host.pid');
-  if (existsSync(lock)) {
-    const pid = Number(readFileSync(lock, 'utf8').trim());
-    let alive = false;
-    try {
-      alive = Number.isInteger(pid) && pid > 0 && pid !== process.pid && process.kill(pid, 0);
-    } catch {
-      alive = false;
-    }
-    if (alive) throw new UsageError(`another dialtone host (process ${pid}) uses the state folder ${dir}; stop it, or give another --state`);
-  }
-  writeFileSync(lock, String(process.pid));
-  return () => rmSync(lock, { force: true });
-}
-
 /** One clear line for a usage error, from node:util's parseArgs errors too. */
 function usageLine(e: unknown): string | undefined {
-  if (e instanceof UsageError || e instanceof DoctorUsageError) return e.message;
+  if (e instanceof UsageError || e instanceof DoctorUsageError || e instanceof StateFolderBusy || e instanceof SignInUsageError || (e instanceof Error && e.name === 'WorkstationUsageError')) return e.message;
   const code = (e as { code?: string }).code;
   const message = e instanceof Error ? e.message : '';
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
@@ -461,6 +454,21 @@ function usageLine(e: unknown): string | undefined {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    // Your own tenant from your workstation (local/workstation.ts), loaded only when asked for.
+    // (It imports this module: required here, not above, so that neither module loads half of the other.)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const workstation = () => require('./workstation') as typeof import('./workstation');
+    const help = rest.some((a) => a === '--help' || a === '-h');
+    if (help && ['resume', 'status', 'setup'].includes(command ?? '')) {
+      process.stdout.write(HELP);
+      return EXIT.ok;
+    }
+    const onTenant = !help && rest.some((a) => /^--(tenant-id|sign-in|client-id)(=|$)/.test(a));
+    if (command === 'run' && onTenant) return await workstation().workstationRun(rest);
+    if (command === 'plan' && onTenant) return await workstation().workstationPlan(rest);
+    if (command === 'resume') return await workstation().resume(rest);
+    if (command === 'status') return workstation().status(rest);
+    if (command === 'setup') return workstation().setup(rest);
     if (command === 'run') return await run(rest);
     if (command === 'plan') return await planCommand(rest);
     if (command === 'host') return await host(rest);
@@ -473,7 +481,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
       return EXIT.ok;
     }
-    throw new UsageError(command === undefined ? 'a command is needed: run, plan, host or doctor' : `unknown command '${command}' (known: run, plan, host, doctor)`);
+    throw new UsageError(command === undefined ? 'a command is needed: run, plan, resume, status, setup, host or doctor' : `unknown command '${command}' (known: run, plan, resume, status, setup, host, doctor)`);
   } catch (e) {
     const usage = usageLine(e);
     if (usage !== undefined) {

@@ -7,10 +7,12 @@
 // host's only way into the preflight is a batch's orchestration, which goes on to write; a plan endpoint there would be
 // new surface of the deployed app for a command of this machine. Called directly, the plan needs no Azurite and no
 // host, and every request it can make is one of GraphLicensingDirectory's reads, which the simulator records by kind
-// (the test also grants the app read permissions only, and gets the same plan).
+// (the test also grants the app read permissions only, and gets the same plan). Against an admin's own tenant
+// (planOnTenant, `dialtone plan --tenant-id`: local/workstation.ts) it is the same planning, signed in as the admin.
 import { planBatch, TransientGraphError, type BatchPlanning } from '../orchestrations/activities';
 import { POOL_PAGE } from '../orchestrations/number-activities';
-import { DEVELOPMENT_STORAGE, loadConfig, type Environment } from '../shared/adapters/config';
+import type { TokenCredential } from '@azure/identity';
+import { DEVELOPMENT_STORAGE, loadConfig, type AppConfig, type Environment } from '../shared/adapters/config';
 import { GraphLicensingDirectory } from '../shared/adapters/graph';
 import { graphCredential } from '../shared/adapters/graph-credential';
 import { resolveTenantCatalog } from '../shared/domain/catalog';
@@ -100,12 +102,20 @@ export interface PlanFileOptions {
   readonly onSimulator?: (sim: GraphSimulator) => void;
 }
 
+/** What is planned, whatever tenant it is planned against. */
+type PlanInput = Pick<PlanFileOptions, 'bytes' | 'shownAs' | 'json' | 'profile'>;
+
+/** A file over the input limit is no input: planned as nothing, saying why. */
+function tooBig(options: PlanInput, phoneNumbers: string): FilePlan | undefined {
+  if (options.bytes.length <= MAX_INPUT_BYTES) return undefined;
+  const error = `${options.shownAs}: ${options.bytes.length} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file`;
+  return { file: options.shownAs, plannedAt: new Date().toISOString(), phoneNumbers, error, counts: emptyCounts(), skus: [], numberPools: [], rows: [] };
+}
+
 /** Plans the file against a simulator of `tenant`, started for it and stopped after. */
 export async function planFile(options: PlanFileOptions): Promise<FilePlan> {
-  if (options.bytes.length > MAX_INPUT_BYTES) {
-    const error = `${options.shownAs}: ${options.bytes.length} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file`;
-    return { file: options.shownAs, plannedAt: new Date().toISOString(), phoneNumbers: options.settings['DIALTONE_PHONE_NUMBERS'] ?? 'row', error, counts: emptyCounts(), skus: [], numberPools: [], rows: [] };
-  }
+  const refused = tooBig(options, options.settings['DIALTONE_PHONE_NUMBERS'] ?? 'row');
+  if (refused) return refused;
   const clock = new SkipAheadClock(0, 1);
   const sim = await startGraphSimulator({ tenant: options.tenant, clock, throttling: true, appSettings: options.settings, ...(options.graphPermissions ? { permissions: options.graphPermissions } : {}) });
   try {
@@ -117,18 +127,28 @@ export async function planFile(options: PlanFileOptions): Promise<FilePlan> {
       if (path === caFile) return sim.caPem;
       throw new Error(`not read: ${path}`);
     });
-    const credential = graphCredential(config.graphSignIn, config.graphExtraCaPem);
-    const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem });
-    const phoneNumbers = { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers };
-    const startedAt = new Date(clock.now()).toISOString();
-    const planned = await planBatch(
-      { graph, profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, phoneNumbers, directForGroupPlans: config.directForGroupPlans, schedule: config.schedule, extraRowSkus: config.extraRowSkus },
-      { bytes: options.bytes, sourceName: options.shownAs, startedAt, ...(options.json ? { json: true } : {}), ...(options.profile ? { profile: options.profile } : {}) },
-    );
-    return await describe(planned, graph, { file: options.shownAs, plannedAt: startedAt, phoneNumbers: config.phoneNumbers });
+    return await planWith(config, graphCredential(config.graphSignIn, config.graphExtraCaPem), options, new Date(clock.now()).toISOString());
   } finally {
     await sim.close();
   }
+}
+
+/**
+ * Plans the file against the tenant `config` names (a real one, from an admin's workstation), signed in with
+ * `credential` (the admin's own sign-in: local/sign-in.ts). Reads only, as against the simulator.
+ */
+export async function planOnTenant(options: PlanInput & { readonly config: AppConfig; readonly credential: TokenCredential }): Promise<FilePlan> {
+  return tooBig(options, options.config.phoneNumbers) ?? (await planWith(options.config, options.credential, options, new Date().toISOString()));
+}
+
+async function planWith(config: AppConfig, credential: TokenCredential, options: PlanInput, startedAt: string): Promise<FilePlan> {
+  const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem });
+  const phoneNumbers = { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers };
+  const planned = await planBatch(
+    { graph, profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, phoneNumbers, directForGroupPlans: config.directForGroupPlans, schedule: config.schedule, extraRowSkus: config.extraRowSkus },
+    { bytes: options.bytes, sourceName: options.shownAs, startedAt, ...(options.json ? { json: true } : {}), ...(options.profile ? { profile: options.profile } : {}) },
+  );
+  return await describe(planned, graph, { file: options.shownAs, plannedAt: startedAt, phoneNumbers: config.phoneNumbers });
 }
 
 const emptyCounts = (): FilePlan['counts'] => ({ total: 0, assign: 0, wait: 0, rejected: 0, failed: 0, flagged: 0 });

@@ -196,31 +196,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...(options.skipAhead === false || options.engine === 'extension' ? {} : { DIALTONE_LOCAL_CLOCK: 'skip-ahead', DIALTONE_LOCAL_TIME_RATE: String(options.timeRate ?? 1) }),
     ...options.settings,
   };
-  const launch = (extraEnv: Record<string, string> = {}) =>
-    new Promise<HostProcess>((resolve, reject) => {
-      const child = spawn(process.execPath, [script], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-      // What the host printed: its standard output until the READY line, and the last of its log for an error
-      // message (kept short: a long run's log went on growing in this process otherwise).
-      let out = '';
-      let tail = '';
-      const onLine = (d: Buffer) => {
-        const text = d.toString();
-        out += text;
-        tail = (tail + text).slice(-4000);
-        const m = /DIALTONE_HOST_READY (\{.*\})/.exec(out);
-        if (m) {
-          child.stdout?.removeListener('data', onLine);
-          const ready = JSON.parse(m[1]!) as { url: string; functionKey: string; extensionPid?: number; consoleUrl?: string };
-          resolve({ url: ready.url, functionKey: ready.functionKey, child, ...(ready.extensionPid ? { extensionPid: ready.extensionPid } : {}), ...(ready.consoleUrl ? { consoleUrl: ready.consoleUrl } : {}) });
-        }
-      };
-      child.stdout?.on('data', onLine);
-      child.stderr?.on('data', (d: Buffer) => {
-        for (const line of d.toString().split('\n')) if (line.trim()) options.onHostLog?.(line);
-        tail = (tail + d.toString()).slice(-4000);
-      });
-      child.once('exit', (code, signal) => reject(new Error(`the local host exited (${code ?? signal}) before it was ready:\n${tail}`)));
-    });
+  const launch = (extraEnv: Record<string, string> = {}) => launchHostProcess(script, { ...env, ...extraEnv }, options.onHostLog);
 
   let host: HostProcess;
   try {
@@ -279,6 +255,37 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     },
   };
   return stack;
+}
+
+/**
+ * Starts the local host (or the real extension's host) as a child process and resolves once it prints its READY line.
+ * `ipc`: with a Node IPC channel (a workstation run serves the host its Graph tokens over it: local/sign-in.ts).
+ */
+export function launchHostProcess(script: string, env: Record<string, string>, onHostLog?: (line: string) => void, ipc = false): Promise<HostProcess> {
+  return new Promise<HostProcess>((resolve, reject) => {
+    const child = spawn(process.execPath, [script], { env, stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
+    // What the host printed: its standard output until the READY line, and the last of its log for an error
+    // message (kept short: a long run's log went on growing in this process otherwise).
+    let out = '';
+    let tail = '';
+    const onLine = (d: Buffer) => {
+      const text = d.toString();
+      out += text;
+      tail = (tail + text).slice(-4000);
+      const m = /DIALTONE_HOST_READY (\{.*\})/.exec(out);
+      if (m) {
+        child.stdout?.removeListener('data', onLine);
+        const ready = JSON.parse(m[1]!) as { url: string; functionKey: string; extensionPid?: number; consoleUrl?: string };
+        resolve({ url: ready.url, functionKey: ready.functionKey, child, ...(ready.extensionPid ? { extensionPid: ready.extensionPid } : {}), ...(ready.consoleUrl ? { consoleUrl: ready.consoleUrl } : {}) });
+      }
+    };
+    child.stdout?.on('data', onLine);
+    child.stderr?.on('data', (d: Buffer) => {
+      for (const line of d.toString().split('\n')) if (line.trim()) onHostLog?.(line);
+      tail = (tail + d.toString()).slice(-4000);
+    });
+    child.once('exit', (code, signal) => reject(new Error(`the local host exited (${code ?? signal}) before it was ready:\n${tail}`)));
+  });
 }
 
 function alive(pid: number): boolean {

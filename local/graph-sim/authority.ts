@@ -12,7 +12,8 @@
 //   POST /{tenant}/oauth2/v2.0/devicecode                  (v2-oauth2-device-code.md)
 //   POST /devicelogin  {user_code, userPrincipalName}      the sign-in a person does in a browser, as one request
 // Tokens are RS256 JWTs shaped as Graph's (v1.0 access tokens: aud https://graph.microsoft.com, tid, oid, appid,
-// `roles` for app-only, `scp` and the user for delegated: access-token-claims-reference.md).
+// `roles` for app-only; `scp`, the user and the user's directory roles (`wids`) for delegated:
+// access-token-claims-reference.md).
 // Not like Entra: no passwords, MFA or consent prompts (the person signing in is named in the request), no key
 // rollover, and tokens are opaque to no one (a test may read them). Token times follow the wall clock, as MSAL's do.
 import { createHash, createVerify, constants, generateKeyPairSync, randomBytes, randomUUID, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
@@ -37,6 +38,20 @@ export const DIRECTORY_ROLES = [
 ] as const;
 export type DirectoryRole = (typeof DIRECTORY_ROLES)[number];
 
+/** Each role's template id, from the same reference's table: what a user token's `wids` claim lists. */
+export const ROLE_TEMPLATE_IDS: Readonly<Record<DirectoryRole, string>> = {
+  'Global Administrator': '62e90394-69f5-4237-9190-012177145e10',
+  'Global Reader': 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
+  'Directory Readers': '88d8e3e3-8f55-4a1e-953a-9b9898b8876b',
+  'Directory Writers': '9360feb5-f418-4baa-8175-e2a00bac4301',
+  'User Administrator': 'fe930be7-5e62-47db-91af-98c3a49a38b1',
+  'License Administrator': '4d6ac14f-3453-41d0-bef9-a3e0c569773a',
+  'Teams Administrator': '69091246-20e8-4a56-aa4d-066075b2a7a8',
+  'Teams Communications Administrator': 'baf37b3a-610e-45da-9e62-d9d1e5e8914b',
+  'Teams Communications Support Engineer': 'f70938a0-fc10-4177-9e90-2178f8765737',
+  'Helpdesk Administrator': '729827e3-9c14-49f7-bb1b-9608f156bbb8',
+};
+
 /** The tenant file's `identity`: the app registrations and the admins who may sign in. */
 export const identityFileSchema = z
   .object({
@@ -53,6 +68,11 @@ export const identityFileSchema = z
           roles: z.array(z.string()).optional(),
           /** Graph delegated permissions consented for the app; absent: the same names as its roles. */
           delegated: z.array(z.string()).optional(),
+          /**
+           * "Allow public client flows" (the registration's isFallbackPublicClient): without it Entra refuses a device
+           * code's token request for want of a client secret. Absent: allowed (tenant files older than this field).
+           */
+          publicClient: z.boolean().optional(),
         }),
       )
       .default([]),
@@ -70,6 +90,7 @@ export interface SimApp {
   /** Granted application permissions; a change applies to tokens issued after it, as in Entra. */
   roles: string[];
   delegated: string[];
+  readonly publicClient: boolean;
 }
 
 export interface SimAdmin {
@@ -92,6 +113,8 @@ export interface TokenClaims {
   readonly roles?: string[];
   readonly scp?: string;
   readonly upn?: string;
+  /** A user token's directory roles at sign-in, by template id (access-token-claims-reference.md: wids). */
+  readonly wids?: string[];
 }
 
 export interface AuthorityResponse {
@@ -109,6 +132,8 @@ interface DeviceCode {
   readonly userCode: string;
   readonly expiresAt: number;
   signedIn: SimAdmin | undefined;
+  /** The person declined the sign-in at the verification page. */
+  declined: boolean;
   redeemed: boolean;
 }
 
@@ -158,12 +183,12 @@ export class SimAuthority {
     this.keyId = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64url').slice(0, 27);
     for (const a of f.apps) {
       const roles = a.roles ?? [...defaultRoles];
-      this.apps.set(a.clientId.toLowerCase(), { clientId: a.clientId.toLowerCase(), displayName: a.displayName, secret: a.secret, certificate: a.certificate ? new X509Certificate(a.certificate) : undefined, roles: [...roles], delegated: [...(a.delegated ?? roles)] });
+      this.apps.set(a.clientId.toLowerCase(), { clientId: a.clientId.toLowerCase(), displayName: a.displayName, secret: a.secret, certificate: a.certificate ? new X509Certificate(a.certificate) : undefined, roles: [...roles], delegated: [...(a.delegated ?? roles)], publicClient: a.publicClient ?? true });
     }
     const first = [...this.apps.values()][0];
     if (first) this.defaultApp = first;
     else {
-      const app = { clientId: stableId('app:dialtone'), displayName: 'dialtone', secret: randomBytes(30).toString('base64url'), certificate: undefined, roles: [...defaultRoles], delegated: [...defaultRoles] };
+      const app = { clientId: stableId('app:dialtone'), displayName: 'dialtone', secret: randomBytes(30).toString('base64url'), certificate: undefined, roles: [...defaultRoles], delegated: [...defaultRoles], publicClient: true };
       this.apps.set(app.clientId, app);
       this.defaultApp = app;
     }
@@ -225,9 +250,15 @@ export class SimAuthority {
     }
     // The v2 device-code page names the URN; MSAL sends the short form, which Entra also takes.
     if (grant === 'urn:ietf:params:oauth:grant-type:device_code' || grant === 'device_code') {
+      // The errors the device-code page lists: bad_verification_code, expired_token, authorization_declined,
+      // authorization_pending (learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code#expected-errors),
+      // with the AADSTS codes of Entra's error reference (reference-error-codes: 70016, 70018, 70019, 65004).
+      if (!app.publicClient) return oauthError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
       const code = this.deviceCodes.get(form.get('device_code') ?? '');
-      if (!code || code.clientId !== clientId || code.redeemed) return oauthError(400, 'invalid_grant', 70000, 'Provided grant is invalid or malformed.');
-      if (this.now() > code.expiresAt) return oauthError(400, 'expired_token', 70020, 'The provided value for the input parameter device_code is expired.');
+      if (!code) return oauthError(400, 'bad_verification_code', 70018, 'Invalid verification code due to User typing in wrong user code for device code flow. Authorization is not approved.');
+      if (code.clientId !== clientId || code.redeemed) return oauthError(400, 'invalid_grant', 70000, 'Provided grant is invalid or malformed.');
+      if (this.now() > code.expiresAt) return oauthError(400, 'expired_token', 70019, 'Verification code expired. Have the user retry the sign-in.');
+      if (code.declined) return oauthError(400, 'authorization_declined', 65004, 'User declined to consent to access the app.');
       if (!code.signedIn) return oauthError(400, 'authorization_pending', 70016, 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.');
       code.redeemed = true;
       return this.userTokens(app, code.signedIn, code.scopes);
@@ -282,12 +313,15 @@ export class SimAuthority {
     if ('error' in resource) return resource.error;
     const deviceCode = randomBytes(32).toString('base64url');
     const userCode = randomBytes(6).toString('hex').toUpperCase().slice(0, 9);
-    this.deviceCodes.set(deviceCode, { clientId, scopes, userCode, expiresAt: this.now() + DEVICE_CODE_LIFETIME_S * 1000, signedIn: undefined, redeemed: false });
+    this.deviceCodes.set(deviceCode, { clientId, scopes, userCode, expiresAt: this.now() + DEVICE_CODE_LIFETIME_S * 1000, signedIn: undefined, declined: false, redeemed: false });
     const verificationUri = `${this.url}/devicelogin`;
     return json(200, { device_code: deviceCode, user_code: userCode, verification_uri: verificationUri, expires_in: DEVICE_CODE_LIFETIME_S, interval: 1, message: `To sign in, use a web browser to open the page ${verificationUri} and enter the code ${userCode} to authenticate.` });
   }
 
-  /** The person's half of the device-code flow: `{ user_code, userPrincipalName }` as JSON or a form. */
+  /**
+   * The person's half of the device-code flow, standing in for the verification page (microsoft.com/devicelogin):
+   * `{ user_code, userPrincipalName }` as JSON or a form signs in; `{ user_code, decline: "true" }` declines.
+   */
   private deviceLogin(body: Buffer): AuthorityResponse {
     const text = body.toString('utf8');
     let fields: Record<string, unknown>;
@@ -299,6 +333,10 @@ export class SimAuthority {
     const field = (k: string) => (typeof fields[k] === 'string' ? fields[k] : '');
     const code = [...this.deviceCodes.values()].find((c) => c.userCode === field('user_code').toUpperCase() && !c.redeemed && c.expiresAt >= this.now());
     if (!code) return oauthError(400, 'invalid_grant', 70000, 'The code you entered has expired or is not valid.');
+    if (fields['decline'] === true || field('decline') === 'true') {
+      code.declined = true;
+      return json(200, { declined: true });
+    }
     const admin = this.admins.get(field('userPrincipalName').toLowerCase());
     if (!admin) return oauthError(400, 'invalid_grant', 50034, `The user account ${field('userPrincipalName').slice(0, 100)} does not exist in the ${this.tenantId} directory.`);
     code.signedIn = admin;
@@ -315,7 +353,7 @@ export class SimAuthority {
     // MSAL builds the signed-in account from the ID token and client_info (uid.utid); it does not verify the ID token.
     const idToken = this.jws({ aud: app.clientId, iss: `${this.base}/v2.0`, iat: nowS, nbf: nowS, exp: nowS + TOKEN_LIFETIME_S, tid: this.tenantId, oid: admin.id, sub: admin.id, preferred_username: admin.userPrincipalName, name: admin.userPrincipalName.split('@')[0], ver: '2.0' });
     const clientInfo = Buffer.from(JSON.stringify({ uid: admin.id, utid: this.tenantId })).toString('base64url');
-    const access = this.sign({ aud: resource.aud, idtyp: 'user', appid: app.clientId, appidacr: '0', oid: admin.id, scp: app.delegated.join(' '), upn: admin.userPrincipalName });
+    const access = this.sign({ aud: resource.aud, idtyp: 'user', appid: app.clientId, appidacr: '0', oid: admin.id, scp: app.delegated.join(' '), upn: admin.userPrincipalName, wids: admin.directoryRoles.map((r) => ROLE_TEMPLATE_IDS[r]) });
     return json(200, { ...access, refresh_token: refresh, id_token: idToken, client_info: clientInfo, scope: scopes.join(' ') });
   }
 
@@ -348,7 +386,10 @@ export class SimAuthority {
     return { ok: true, claims: c };
   }
 
-  /** The directory roles of the signed-in admin a delegated token names (Graph checks them server-side). */
+  /**
+   * The directory roles of the signed-in admin a delegated token names, as they are now: Graph decides on the roles
+   * the person holds when the call is made (the token's `wids` says what they were at sign-in).
+   */
   rolesOf(claims: TokenClaims): readonly DirectoryRole[] {
     return [...this.admins.values()].find((a) => a.id === claims.oid)?.directoryRoles ?? [];
   }

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { TokenCredential } from '@azure/identity';
 import { Agent, fetch } from 'undici';
 import type { registerApp } from '../../app';
 import { wallClock, type AppTime } from '../../shared/adapters/app-time';
@@ -35,6 +36,8 @@ export interface LocalHostOptions {
   readonly maxRunningOrchestrations?: number;
   /** The time rate the stack asked for: the governor's ceiling (DIALTONE_LOCAL_TIME_RATE; the simulator's rate when absent). */
   readonly maxRate?: number;
+  /** Graph tokens from elsewhere than the settings (a workstation run's `dialtone` process): registerApp's override. */
+  readonly graphCredential?: TokenCredential;
 }
 
 export interface LocalHost {
@@ -123,7 +126,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     };
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require(options.appPath) as { registerApp: typeof registerApp }).registerApp(loadConfig(), appTime);
+  (require(options.appPath) as { registerApp: typeof registerApp }).registerApp(loadConfig(), appTime, options.graphCredential ? { graphCredential: options.graphCredential } : {});
 
   const store = new InstanceStore(options.stateDir);
   // The largest durable message so far, for benchmarks (payload-stats.json beside the instance files; sizes and

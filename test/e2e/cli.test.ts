@@ -102,8 +102,8 @@ describe('usage', () => {
   });
 
   it.each([
-    [[], 'a command is needed: run, plan, host or doctor'],
-    [['frobnicate'], "unknown command 'frobnicate' (known: run, plan, host, doctor)"],
+    [[], 'a command is needed: run, plan, resume, status, setup, host or doctor'],
+    [['frobnicate'], "unknown command 'frobnicate' (known: run, plan, resume, status, setup, host, doctor)"],
     [['run'], 'run needs a file: dialtone run <file>'],
     [['run', 'a.csv', 'b.csv'], 'run takes one file; got a second: b.csv'],
     [['run', 'a.csv', '--profile'], '--profile needs a value'],
