@@ -5,8 +5,9 @@
 // (bench/README.md, "Cold start"). The SDKs the handlers load on their first invocation (wiring.ts) stay out of it and
 // are required from the package's node_modules then, so they are neither read nor compiled at start. Names are kept
 // (identifiers are not minified), so a stack trace in Application Insights still names the function it came from.
-// `@azure/functions-core` is left out too: the Azure Functions Node.js worker provides it at run time
-// (https://learn.microsoft.com/azure/azure-functions/functions-reference-node).
+// `@azure/functions-core` is left out too: it is no npm package but a module the Azure Functions Node.js worker
+// provides at run time, which a bundle must leave external (the library's maintainers in
+// https://github.com/Azure/azure-functions-nodejs-library/issues/201).
 // `node scripts/bundle.js OUT_FILE` writes the bundle of dist/main.js to OUT_FILE.
 'use strict';
 const path = require('node:path');
