@@ -1,85 +1,47 @@
 // The composition root: the only place that registers functions. Each trigger, orchestrator and activity gets a
-// handler built from its dependencies here, so every piece can be tested without the host. The configuration and the
-// app's time come in: main.ts (what the Functions host loads) gives the wall clock, the local host its own clock.
+// handler built from its dependencies (wiring.ts), so every piece can be tested without the host. The configuration
+// and the app's time come in: main.ts (what the Functions host loads) gives the wall clock, the local host its own.
+import { join } from 'node:path';
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
-import { createBatchApi, createUnmatchedRoute } from './functions/batches';
+import { createUnmatchedRoute } from './functions/batches';
 import { createConsole } from './functions/console';
-import { createHealth, probeTaskHub } from './functions/health';
+import { createHealth } from './functions/health';
 import { createBlobIntake } from './functions/intake-blob';
-import { createActivities } from './orchestrations/activities';
 import { batchOrchestrator } from './orchestrations/batch';
 import { callbackOrchestrator } from './orchestrations/callback';
-import { createCallbackDelivery } from './orchestrations/callback-delivery';
-import { createOnboardingActivities } from './orchestrations/onboarding-activities';
 import { slotOrchestrator } from './orchestrations/slot';
 import { chunkOrchestrator } from './orchestrations/chunk';
-import { createNumberActivities } from './orchestrations/number-activities';
 import { numbersOrchestrator } from './orchestrations/numbers';
 import * as names from './orchestrations/names';
-import { BlobBatchStore } from './shared/adapters/batch-store';
-import { BlobNumberClaims } from './shared/adapters/number-claims';
-import { HttpCallbackSender } from './shared/adapters/callback';
-import { loadConsoleSettings, type AppConfig } from './shared/adapters/config';
-import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublisher, sentFlagLedgerIn, type FlagPublisher } from './shared/adapters/flags';
-import { GraphLicensingDirectory } from './shared/adapters/graph';
-import type { TokenCredential } from '@azure/identity';
-import { graphCredential } from './shared/adapters/graph-credential';
-import { runHealthChecks, type FlagSink } from './shared/adapters/health';
 import type { AppTime } from './shared/adapters/app-time';
-import { BlobRateLedger, WriteBudget } from './shared/adapters/graph-budget';
-import { azureCredential, blobServiceFor, queueServiceFor } from './shared/adapters/storage';
+import { loadConsoleSettings, type AppConfig } from './shared/adapters/config';
+import type { AppOverrides, Wiring } from './wiring';
 
-function flagPublisherFor(config: AppConfig, store: BlobBatchStore): FlagPublisher {
-  const sb = config.serviceBus;
-  if (!sb) return new DeferredFlagPublisher(() => new StorageQueueFlagPublisher(queueServiceFor(config).getQueueClient(config.flagsQueue), sentFlagLedgerIn(store)));
-  return new DeferredFlagPublisher(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { ServiceBusClient } = require('@azure/service-bus') as typeof import('@azure/service-bus');
-    const client = 'connectionString' in sb ? new ServiceBusClient(sb.connectionString) : new ServiceBusClient(sb.fullyQualifiedNamespace, azureCredential(config.managedIdentityClientId));
-    return new ServiceBusFlagPublisher(client.createSender(config.flagsQueue));
-  });
-}
+export type { AppOverrides } from './wiring';
 
-/** What the deep health check sends its probe through: the flags' own queue or Service Bus queue. */
-function flagSinkFor(config: AppConfig): FlagSink {
-  const sb = config.serviceBus;
-  if (!sb) return { kind: 'storageQueue', queue: queueServiceFor(config).getQueueClient(config.flagsQueue) };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { ServiceBusClient } = require('@azure/service-bus') as typeof import('@azure/service-bus');
-  const client = 'connectionString' in sb ? new ServiceBusClient(sb.connectionString) : new ServiceBusClient(sb.fullyQualifiedNamespace, azureCredential(config.managedIdentityClientId));
-  return { kind: 'serviceBus', sender: client.createSender(config.flagsQueue), queue: config.flagsQueue };
-}
-
-/** What a host other than Azure's may hand the app instead of building it from the settings. */
-export interface AppOverrides {
-  /**
-   * The credential Graph's calls use: the local host of a run from an admin's workstation asks the `dialtone`
-   * process, where the admin signed in, for each token (local/host/parent-credential.ts).
-   */
-  readonly graphCredential?: TokenCredential;
+/**
+ * An object of handlers, each of which runs the real one built by `build` (once, on the first call of any of them):
+ * registering a function needs its handler, not what the handler runs on.
+ */
+function onFirstCall<T, K extends keyof T>(build: () => T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const key of keys) out[key] = ((...args: unknown[]) => (build()[key] as (...a: unknown[]) => unknown)(...args)) as T[K];
+  return out;
 }
 
 export function registerApp(config: AppConfig, time: AppTime, overrides: AppOverrides = {}): void {
-  const store = new BlobBatchStore(blobServiceFor(config), config.reportsContainer, config.privateContainer);
-  // The managed identity in Azure, or an app registration against its authority (shared/adapters/graph-credential.ts).
-  const credential = overrides.graphCredential ?? graphCredential(config.graphSignIn, config.graphExtraCaPem);
-  // One write budget and two Teams read budgets (the checks' and the number step's) for every instance of the app
-  // (shared/adapters/graph-budget.ts).
-  const budgets = blobServiceFor(config).getContainerClient(config.budgetContainer);
-  // When the ledger cannot be used, writes wait and it is asked again (never paced by this instance alone); each time
-  // is a warning in the app's log (Application Insights traces in Azure) named budget_ledger_unavailable, with its count.
-  const writeBudget = new WriteBudget(new BlobRateLedger(budgets, 'graph-writes.json', config.graphWritesPerSecond, time), time, (e) => console.warn(`${e.name} count=${e.count} retry_in_ms=${e.waitMs}: ${e.error}`));
-  const teamsReads = new BlobRateLedger(budgets, 'teams-reads.json', config.teamsReadsPerSecond, time);
-  // The number step's reads have a budget of their own beside the checks' (together within Graph's 30/s): queued with
-  // the checks, each of them waited behind every check reserved before it, for 50,000 rows up to an hour and a half.
-  const numberReads = new BlobRateLedger(budgets, 'teams-number-reads.json', config.numberReadsPerSecond, time);
-  // Its retry waits follow the app's time (the wall clock in Azure; the local stack's faster clock locally).
-  const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem, writeBudget, sleep: (ms) => time.sleep(ms), now: () => time.now() });
-  const activities = createActivities({ graph, store, flags: flagPublisherFor(config, store), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, schedule: config.schedule, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers }, directForGroupPlans: config.directForGroupPlans, teamsReads, numberReadsPerSecond: config.numberReadsPerSecond, extraRowSkus: config.extraRowSkus, time });
-  const onboarding = createOnboardingActivities({ graph, store, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, accountWaitHours: config.accountWaitHours, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers }, directForGroupPlans: config.directForGroupPlans });
-  const numbers = createNumberActivities({ graph, store, claims: new BlobNumberClaims(blobServiceFor(config), config.reportsContainer), teamsReads: numberReads, time });
-  const api = createBatchApi({ config, store, time });
+  // Storage, Graph and callback clients (wiring.ts) are built at the first invocation, not here: a cold start then
+  // loads the Functions and Durable libraries only (bench/README.md, "Cold start"). A bad setting still stops the app
+  // here, when loadConfig reads it.
+  let wiring: Wiring | undefined;
+  const wired = (): Wiring =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (wiring ??= (require('./wiring') as typeof import('./wiring')).wireApp(config, time, overrides));
+  const api = onFirstCall(() => wired().api, ['submit', 'status', 'list', 'cancel', 'cancelRow', 'cancelUser', 'recheck']);
+  const activities = onFirstCall(() => wired().activities, ['preflight', 'loadChunk', 'assign', 'saveChunk', 'probeTeams', 'settleChunk', 'releaseReads', 'chunkSignals', 'finish']);
+  const onboarding = onFirstCall(() => wired().onboarding, ['loadSlot', 'liveInSlot', 'planSlot', 'writesSettled', 'stopBatch']);
+  const numbers = onFirstCall(() => wired().numbers, ['numberWork', 'startNumber', 'readOrders', 'confirmNumbers']);
   const client = df.input.durableClient();
 
   const routes = [
@@ -94,27 +56,11 @@ export function registerApp(config: AppConfig, time: AppTime, overrides: AppOver
   ];
   for (const r of routes) app.http(r.name, { route: r.route, methods: r.methods, authLevel: 'function', extraInputs: [client], handler: r.handler });
   // Liveness for anyone; the deep check (every dependency, with what is missing) for key holders.
-  let flagSink: FlagSink | undefined;
-  const numbering = config.phoneNumbers !== 'off' || [...config.profilePhoneNumbers.values()].some((p) => p !== 'off');
-  const health = createHealth((context) =>
-    runHealthChecks({
-      graphBaseUrl: config.graphBaseUrl,
-      credential,
-      graph,
-      numbering,
-      containers: [
-        { client: blobServiceFor(config).getContainerClient(config.reportsContainer), writes: true },
-        { client: budgets, writes: true },
-        { client: blobServiceFor(config).getContainerClient(config.intakeContainer), writes: false },
-      ],
-      flags: (flagSink ??= flagSinkFor(config)),
-      taskHub: () => probeTaskHub(context),
-    }),
-  );
+  const health = createHealth((context) => wired().healthChecks(context));
   app.http('health', { route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: health.liveness });
   app.http('health-deep', { route: 'health/deep', methods: ['GET'], authLevel: 'function', extraInputs: [client], handler: health.deep });
   // The admin console: anonymous at the host, each route checks the Entra sign-in itself, then calls the handlers above.
-  const adminConsole = createConsole({ api, settings: loadConsoleSettings(), callers: config.callers, profiles: [...config.profiles.keys()], defaultProfile: config.defaultProfile, health: health.deepReport });
+  const adminConsole = createConsole({ api, settings: loadConsoleSettings(), callers: config.callers, profiles: [...config.profiles.keys()], defaultProfile: config.defaultProfile, health: health.deepReport, assetsDir: join(__dirname, 'web') });
   for (const r of adminConsole.routes) app.http(r.name, { route: r.route, methods: r.methods, authLevel: 'anonymous', extraInputs: [client], handler: r.handler });
   // Last, and last by name too: the Functions host tries routes in the alphabetical order of their functions' names
   // (azure-functions-host#9876, azure-functions-nodejs-library#300), so this catch-all only gets what no route takes.
@@ -145,6 +91,5 @@ export function registerApp(config: AppConfig, time: AppTime, overrides: AppOver
   df.app.activity(names.WRITES_SETTLED_ACTIVITY, { handler: onboarding.writesSettled });
   df.app.activity(names.STOP_BATCH_ACTIVITY, { handler: onboarding.stopBatch, extraInputs: [client] });
   df.app.orchestration(names.CALLBACK_ORCHESTRATOR, callbackOrchestrator);
-  df.app.activity(names.DELIVER_CALLBACK_ACTIVITY, { handler: createCallbackDelivery({ store, sender: new HttpCallbackSender(config.callbackSecrets, undefined, undefined, config.localRuntime) }) });
+  df.app.activity(names.DELIVER_CALLBACK_ACTIVITY, { handler: (input: Parameters<Wiring['deliverCallback']>[0]) => wired().deliverCallback(input) });
 }
-

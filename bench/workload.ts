@@ -49,6 +49,17 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 /** The highest number of `times` (ms) that fall in any window of `windowMs`, by a sliding window over them sorted. */
+/** The most counts in any `seconds` consecutive whole seconds of a per-second tally (second -> count). */
+export function maxInSeconds(bySecond: ReadonlyMap<number, number>, seconds: number): number {
+  let best = 0;
+  for (const start of bySecond.keys()) {
+    let sum = 0;
+    for (let s = start; s < start + seconds; s++) sum += bySecond.get(s) ?? 0;
+    best = Math.max(best, sum);
+  }
+  return best;
+}
+
 export function maxInWindow(times: readonly number[], windowMs: number): number {
   const sorted = [...times].sort((a, b) => a - b);
   let best = 0;

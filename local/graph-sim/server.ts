@@ -57,6 +57,8 @@ export interface SimulatorOptions {
   permissions?: readonly string[];
   /** The app settings in force (DIALTONE_SET_USAGE_LOCATION, DIALTONE_PHONE_NUMBERS, DIALTONE_PROFILES), for the default grant. */
   appSettings?: Readonly<Record<string, string | undefined>>;
+  /** Teams reads whose detail the record keeps (TEAMS_READS_KEPT by default); past them, only counts. */
+  teamsReadsKept?: number;
 }
 
 export type RequestKind =
@@ -94,14 +96,26 @@ export interface SimRecord {
   /** First time each user's Teams configuration showed CallingPlan to a caller. */
   callingPlanSeenAt: Map<string, number>;
   /**
-   * Every Teams user-configuration read: the `x-ms-throttle-priority` it carried (concepts/throttling.md, "Request
-   * priority": low, normal or high; null when absent), whether it came as an item of a $batch, and when it arrived
-   * (clock ms, throttled ones included): the app's Teams read rate.
+   * Each Teams user-configuration read, up to the first TEAMS_READS_KEPT (byKind.teamsUserConfiguration counts them
+   * all): the `x-ms-throttle-priority` it carried (concepts/throttling.md, "Request priority": low, normal or high;
+   * null when absent), whether it came as an item of a $batch, and when it arrived (clock ms, throttled ones
+   * included): the app's Teams read rate.
    */
   teamsReads: { priority: string | null; inBatch: boolean; at: number }[];
+  /**
+   * Teams user-configuration reads per simulated second (the clock's ms / 1000, floored): the read rate of a run of
+   * any size, in memory bounded by its length rather than by its number of requests.
+   */
+  teamsReadsBySecond: Map<number, number>;
   /** Every skuId any assignLicense asked to remove (dialtone never removes a licence: this stays empty). */
   removeLicensesSent: string[];
 }
+
+/**
+ * Teams reads whose detail (priority, $batch or not, time) is kept, one entry each; past it only the counts grow, so
+ * the record of a 50,000-row run stays small (bench/README.md).
+ */
+export const TEAMS_READS_KEPT = 100_000;
 
 interface SubRequest {
   id: string;
@@ -178,7 +192,7 @@ export class GraphSimulator {
     this.authority = new SimAuthority(this.tenant.tenantId, options.tenant.identity, this.initialGrant);
     this.rng = seededRandom(options.seed ?? 1);
     this.heldWrite = new Promise((resolve) => (this.heldSignal = resolve));
-    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, forbiddenByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], removeLicensesSent: [] };
+    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, forbiddenByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], teamsReadsBySecond: new Map(), removeLicensesSent: [] };
   }
 
   async start(): Promise<this> {
@@ -305,7 +319,12 @@ export class GraphSimulator {
     this.record.byKind[kind]++;
     // Stamped when the request reached the simulator, before its simulated latency: the rate at which the app sends,
     // not the spread of the latency the simulator draws (up to 250 ms either way between two requests).
-    if (kind === 'teamsUserConfiguration') this.record.teamsReads.push({ priority: sub.headers?.['x-ms-throttle-priority'] ?? null, inBatch: sub.inBatch === true, at: sub.arrivedAt ?? now });
+    if (kind === 'teamsUserConfiguration') {
+      const at = sub.arrivedAt ?? now;
+      const second = Math.floor(at / 1000);
+      this.record.teamsReadsBySecond.set(second, (this.record.teamsReadsBySecond.get(second) ?? 0) + 1);
+      if (this.record.teamsReads.length < (this.options.teamsReadsKept ?? TEAMS_READS_KEPT)) this.record.teamsReads.push({ priority: sub.headers?.['x-ms-throttle-priority'] ?? null, inBatch: sub.inBatch === true, at });
+    }
     if ((this.faults.errorRate ?? 0) > 0 && this.rng() < (this.faults.errorRate ?? 0)) {
       this.record.faults++;
       return unavailable(this.rng() < 0.5 ? 503 : 504);
@@ -508,7 +527,7 @@ export class GraphSimulator {
       return sendJson(res, 200, { now: new Date(this.clock.now()).toISOString(), offsetMs: offset, rate: this.clock.rate ?? 1, epoch });
     }
     if (url.pathname === '/_sim/record') {
-      return sendJson(res, 200, { ...this.record, byUser: Object.fromEntries(this.record.byUser), assignLicenseRequests: Object.fromEntries(this.record.assignLicenseRequests), callingPlanSeenAt: Object.fromEntries(this.record.callingPlanSeenAt) });
+      return sendJson(res, 200, { ...this.record, byUser: Object.fromEntries(this.record.byUser), assignLicenseRequests: Object.fromEntries(this.record.assignLicenseRequests), callingPlanSeenAt: Object.fromEntries(this.record.callingPlanSeenAt), teamsReadsBySecond: Object.fromEntries(this.record.teamsReadsBySecond) });
     }
     sendJson(res, 404, graphError('NotFound', 'unknown simulator control endpoint'));
   }

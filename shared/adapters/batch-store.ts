@@ -8,6 +8,7 @@ import { NO_CANCELLATIONS, type Cancellations, type ScheduledRow } from '../doma
 import type { CallbackAttempt } from '../domain/callback';
 import { MAX_INPUT_BYTES } from '../domain/input';
 import { reportToCsv, type BatchReport } from '../domain/report';
+import { eachAtMost } from './at-once';
 
 export interface InputRef {
   readonly container: string;
@@ -71,9 +72,12 @@ export interface BatchStore {
   readReport(runKey: RunKey): Promise<BatchReport | undefined>;
   /** Whether a one-time step (publishing flags) has been recorded as done for the run. */
   isDone(runKey: RunKey, step: string): Promise<boolean>;
-  markDone(runKey: RunKey, step: string): Promise<void>;
+  /** Records a one-time step as done, with a short text kept beside it (the message ids of a group of flags sent). */
+  markDone(runKey: RunKey, step: string, detail?: string): Promise<void>;
   /** The steps recorded as done for the run whose names start with `prefix` (one listing, not one read per step). */
   doneSteps(runKey: RunKey, prefix: string): Promise<Set<string>>;
+  /** Those steps with the text each was recorded with ('' for none): the listing, then one read per step. */
+  doneStepDetails(runKey: RunKey, prefix: string): Promise<Map<string, string>>;
   saveCallback(runKey: RunKey, callback: CallbackRegistration): Promise<void>;
   readCallback(runKey: RunKey): Promise<CallbackRegistration | undefined>;
   /** The assignments a slot's round handed to a chunk (rows planned when their time came). */
@@ -234,8 +238,8 @@ export class BlobBatchStore implements BatchStore {
     return (await this.container()).getBlobClient(`${runKey}/_work/${step}.done`).exists();
   }
 
-  async markDone(runKey: RunKey, step: string): Promise<void> {
-    await (await this.container()).getBlockBlobClient(`${runKey}/_work/${step}.done`).upload('', 0);
+  async markDone(runKey: RunKey, step: string, detail = ''): Promise<void> {
+    await (await this.container()).getBlockBlobClient(`${runKey}/_work/${step}.done`).upload(detail, Buffer.byteLength(detail));
   }
 
   async doneSteps(runKey: RunKey, prefix: string): Promise<Set<string>> {
@@ -243,6 +247,16 @@ export class BlobBatchStore implements BatchStore {
     const steps = new Set<string>();
     for await (const b of (await this.container()).listBlobsFlat({ prefix: `${folder}${prefix}` })) if (b.name.endsWith('.done')) steps.add(b.name.slice(folder.length, -'.done'.length));
     return steps;
+  }
+
+  async doneStepDetails(runKey: RunKey, prefix: string): Promise<Map<string, string>> {
+    const container = await this.container();
+    const details = new Map<string, string>();
+    await eachAtMost([...(await this.doneSteps(runKey, prefix))], 8, async (step) => {
+      const got = await container.getBlobClient(`${runKey}/_work/${step}.done`).download();
+      details.set(step, (await streamToBuffer(got.readableStreamBody)).toString('utf8'));
+    });
+    return details;
   }
 
   saveCallback(runKey: RunKey, callback: CallbackRegistration): Promise<void> {

@@ -57,24 +57,29 @@ export class DeferredFlagPublisher implements FlagPublisher {
   }
 }
 
-/** Where the storage-queue publisher records each message it has sent, per run (the batch store's `_work` folder). */
+/** Where the storage-queue publisher records the messages it has sent, per run (the batch store's `_work` folder). */
 export interface SentFlagLedger {
   sentIds(run: string): Promise<Set<string>>;
-  recordSent(run: string, messageId: string): Promise<void>;
+  /** One record for a group of messages sent (their ids), not one per message. */
+  recordSent(run: string, messageIds: readonly string[]): Promise<void>;
 }
+
+/** Flags sent to a storage queue at once (each its own message: the reader's format is one user a message). */
+export const FLAG_SENDS_AT_ONCE = 16;
+/** Flags whose sending one ledger record covers. */
+export const FLAGS_PER_RECORD = 100;
 
 /**
  * Azure Storage queues have no duplicate detection (Service Bus does: `requiresDuplicateDetection`), so this
- * publisher keeps its own ledger: each message id is recorded right after its message is sent, and a replay (the
- * finish activity run again after a crash between publishing and marking the flags done) sends only the ids not
- * recorded. What this cannot close: a crash after a send and before its record sends that message again (up to
- * FLAG_SENDS_AT_ONCE of them, the sends under way); each carries the same `messageId` in its envelope, so a reader
- * can drop it. Recording before sending would instead
- * lose that user's flag, and a lost flag is a user nobody helps.
+ * publisher keeps its own ledger: after each group of up to FLAGS_PER_RECORD messages is sent, one record names them,
+ * and a replay (the finish activity run again after a crash between publishing and marking the flags done) sends only
+ * the ids not recorded. When a send fails, the messages of its group that were sent are recorded before the failure
+ * is thrown, so a retry sends just the rest. What this cannot close: a worker that dies in the middle of a group
+ * leaves that group unrecorded, and a replay sends its sent messages again (up to FLAGS_PER_RECORD); each carries the
+ * same `messageId` in its envelope, so a reader can drop it. Recording before sending would instead lose that user's
+ * flag, and a lost flag is a user nobody helps. One record per flag (as before) made the local stack's storage
+ * emulator slower with every flag of a 50,000-row batch (bench/README.md).
  */
-/** Flags sent to a storage queue at once (each send then its ledger record). */
-export const FLAG_SENDS_AT_ONCE = 16;
-
 export class StorageQueueFlagPublisher implements FlagPublisher {
   private ready: Promise<unknown> | undefined;
 
@@ -87,7 +92,7 @@ export class StorageQueueFlagPublisher implements FlagPublisher {
     this.ready ??= this.queue.createIfNotExists();
     await this.ready;
     const sent = new Map<string, Set<string>>();
-    const todo: { run: string; messageId: string; flag: FlagMessage }[] = [];
+    const todo = new Map<string, { messageId: string; flag: FlagMessage }[]>();
     for (const f of flags) {
       const run = f.run ?? f.batchId;
       let ids = sent.get(run);
@@ -95,24 +100,45 @@ export class StorageQueueFlagPublisher implements FlagPublisher {
       const messageId = flagMessageId(run, f.userPrincipalName);
       if (ids.has(messageId)) continue;
       ids.add(messageId);
-      todo.push({ run, messageId, flag: f });
+      const list = todo.get(run) ?? [];
+      list.push({ messageId, flag: f });
+      todo.set(run, list);
     }
-    // A few sends at a time: one after another, each a queue write and a ledger write, 40,000 flags of a 50,000-row
-    // batch took the finish activity many minutes. Each message is still recorded right after its own send; after a
-    // failure no new send starts, and the ones under way end before the failure is thrown (so a retry of the activity
-    // does not race them).
-    await eachAtMost(todo, FLAG_SENDS_AT_ONCE, async ({ run, messageId, flag }) => {
-      const envelope = { messageId, subject: flag.outcome, body: flag };
-      await this.queue.sendMessage(Buffer.from(JSON.stringify(envelope)).toString('base64'), { messageTimeToLive: -1 });
-      await this.ledger.recordSent(run, messageId);
-    });
+    for (const [run, list] of todo) {
+      for (let i = 0; i < list.length; i += FLAGS_PER_RECORD) {
+        const group = list.slice(i, i + FLAGS_PER_RECORD);
+        const done: string[] = [];
+        // A few sends at a time; after a failure no new send starts, and the ones under way end before the sent ones
+        // are recorded and the failure is thrown (so a retry of the activity neither races them nor repeats them).
+        try {
+          await eachAtMost(group, FLAG_SENDS_AT_ONCE, async ({ messageId, flag }) => {
+            const envelope = { messageId, subject: flag.outcome, body: flag };
+            await this.queue.sendMessage(Buffer.from(JSON.stringify(envelope)).toString('base64'), { messageTimeToLive: -1 });
+            done.push(messageId);
+          });
+        } finally {
+          if (done.length > 0) await this.ledger.recordSent(run, done);
+        }
+      }
+    }
   }
 }
 
-/** The ledger kept as `flag-<messageId>` steps of the run in the batch store. */
-export function sentFlagLedgerIn(store: { doneSteps(runKey: string, prefix: string): Promise<Set<string>>; markDone(runKey: string, step: string): Promise<void> }): SentFlagLedger {
+/**
+ * The ledger kept as `flagsent-<first id>` steps of the run in the batch store, each naming its group's message ids;
+ * `flag-<messageId>` steps (one per message, as runs recorded before groups) are read too.
+ */
+export function sentFlagLedgerIn(store: {
+  doneSteps(runKey: string, prefix: string): Promise<Set<string>>;
+  doneStepDetails(runKey: string, prefix: string): Promise<Map<string, string>>;
+  markDone(runKey: string, step: string, detail?: string): Promise<void>;
+}): SentFlagLedger {
   return {
-    sentIds: async (run) => new Set([...(await store.doneSteps(run, 'flag-'))].map((step) => step.slice('flag-'.length))),
-    recordSent: (run, messageId) => store.markDone(run, `flag-${messageId}`),
+    sentIds: async (run) => {
+      const ids = new Set([...(await store.doneSteps(run, 'flag-'))].map((step) => step.slice('flag-'.length)));
+      for (const detail of (await store.doneStepDetails(run, 'flagsent-')).values()) for (const id of detail.split('\n')) if (id) ids.add(id);
+      return ids;
+    },
+    recordSent: (run, messageIds) => store.markDone(run, `flagsent-${messageIds[0]}`, messageIds.join('\n')),
   };
 }

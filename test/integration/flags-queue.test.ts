@@ -7,7 +7,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type Azurite } from '../../local/azurite';
 import { createActivities } from '../../orchestrations/activities';
 import { BlobBatchStore, newRunKey, type BatchStore } from '../../shared/adapters/batch-store';
-import { FLAG_SENDS_AT_ONCE, StorageQueueFlagPublisher, flagMessageId, sentFlagLedgerIn } from '../../shared/adapters/flags';
+import { FLAGS_PER_RECORD, FLAG_SENDS_AT_ONCE, StorageQueueFlagPublisher, flagMessageId, sentFlagLedgerIn } from '../../shared/adapters/flags';
 import type { LicensingDirectory } from '../../shared/domain/directory';
 import type { AssignmentPlan } from '../../shared/domain/planning';
 import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
@@ -21,6 +21,24 @@ beforeAll(async () => {
   queueService = QueueServiceClient.fromConnectionString(azurite.connectionString);
 });
 afterAll(() => azurite?.stop());
+
+/** Every message on the queue, taken off it 32 at a time (a peek sees 32 at most). */
+async function drained(queue: QueueClient): Promise<{ messageId: string; body: { userPrincipalName: string } }[]> {
+  const all: { messageId: string; body: { userPrincipalName: string } }[] = [];
+  for (;;) {
+    const got = (await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 })).receivedMessageItems;
+    if (got.length === 0) return all;
+    for (const m of got) all.push(JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')));
+  }
+}
+
+/** The run's ledger records of sent flags (blobs under its `_work` folder). */
+async function ledgerRecords(run: string): Promise<string[]> {
+  const names: string[] = [];
+  const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('license-reports');
+  for await (const b of container.listBlobsFlat({ prefix: `${run}/_work/flag` })) names.push(b.name.slice(`${run}/_work/`.length));
+  return names;
+}
 
 /** Every message on the queue, read without taking any (peek shows at most 32; these tests stay under that). */
 async function queued(queue: QueueClient): Promise<{ messageId: string; body: { userPrincipalName: string } }[]> {
@@ -133,5 +151,53 @@ describe('flags on a storage queue', () => {
     }
     expect(names).toHaveLength(100);
     expect(new Set(names).size).toBe(100);
+  });
+
+  it('records sent flags a group at a time (one ledger record per group, not per flag), each user once across a replay', async () => {
+    const queue = queueService.getQueueClient('flags-groups');
+    const run = newRunKey('hr-a', 'flags-groups');
+    const count = 2 * FLAGS_PER_RECORD + 50;
+    const flags = Array.from({ length: count }, (_, i) => ({ batchId: 'flags-groups', run, row: i + 1, userPrincipalName: `group${i + 1}@contoso.com`, outcome: 'failed' as const, reason: 'user_not_found', message: 'm' }));
+    await new StorageQueueFlagPublisher(queue, sentFlagLedgerIn(store)).publish(flags);
+    const records = await ledgerRecords(run);
+    expect(records).toHaveLength(3);
+    expect(records.every((r) => r.startsWith('flagsent-'))).toBe(true);
+    // The replay finds every message recorded and sends none.
+    await new StorageQueueFlagPublisher(queue, sentFlagLedgerIn(store)).publish(flags);
+    const names = (await drained(queue)).map((m) => m.body.userPrincipalName);
+    expect(names).toHaveLength(count);
+    expect(new Set(names).size).toBe(count);
+    expect(await ledgerRecords(run)).toHaveLength(3);
+  });
+
+  it('a worker that dies before recording a group sends that group again, never loses a flag, and the copies carry the same message id', async () => {
+    const queue = queueService.getQueueClient('flags-died');
+    const run = newRunKey('hr-a', 'flags-died');
+    const count = FLAGS_PER_RECORD + 10;
+    const flags = Array.from({ length: count }, (_, i) => ({ batchId: 'flags-died', run, row: i + 1, userPrincipalName: `died${i + 1}@contoso.com`, outcome: 'flagged' as const, reason: 'no_calling_plan', message: 'm' }));
+    // The first group is sent, then the worker dies before its record is written (no `finally` runs in a dead process:
+    // the record's write itself fails here).
+    const ledger = sentFlagLedgerIn(store);
+    let records = 0;
+    const dying = { ...ledger, recordSent: (r: string, ids: readonly string[]) => (records++ === 0 ? Promise.reject(new Error('worker died before the record')) : ledger.recordSent(r, ids)) };
+    await expect(new StorageQueueFlagPublisher(queue, dying).publish(flags)).rejects.toThrow(/before the record/);
+    await new StorageQueueFlagPublisher(queue, sentFlagLedgerIn(store)).publish(flags);
+    const got = await drained(queue);
+    // Every user at least once; the first group twice, as the same message ids (a reader drops the copies).
+    expect(new Set(got.map((m) => m.body.userPrincipalName)).size).toBe(count);
+    expect(got).toHaveLength(count + FLAGS_PER_RECORD);
+    expect(new Set(got.map((m) => m.messageId)).size).toBe(count);
+    // A third run sends nothing.
+    await new StorageQueueFlagPublisher(queue, sentFlagLedgerIn(store)).publish(flags);
+    expect(await drained(queue)).toHaveLength(0);
+  });
+
+  it('honours the per-flag records of runs published before groups', async () => {
+    const queue = queueService.getQueueClient('flags-legacy');
+    const run = newRunKey('hr-a', 'flags-legacy');
+    const flags = [1, 2, 3].map((n) => ({ batchId: 'flags-legacy', run, row: n, userPrincipalName: `legacy${n}@contoso.com`, outcome: 'failed' as const, reason: 'user_not_found', message: 'm' }));
+    await store.markDone(run, `flag-${flagMessageId(run, 'legacy1@contoso.com')}`);
+    await new StorageQueueFlagPublisher(queue, sentFlagLedgerIn(store)).publish(flags);
+    expect((await drained(queue)).map((m) => m.body.userPrincipalName).sort()).toEqual(['legacy2@contoso.com', 'legacy3@contoso.com']);
   });
 });

@@ -46,7 +46,7 @@ describe('product code never imports local/, bench/ or test/', () => {
 /** Every TypeScript file of the product (web/ is a browser bundle of its own and imports nothing of the app). */
 function productFiles(): string[] {
   const walk = (dir: string): string[] => readdirSync(join(root, dir)).flatMap((f) => (statSync(join(root, dir, f)).isDirectory() ? walk(join(dir, f)) : f.endsWith('.ts') ? [join(dir, f)] : []));
-  return ['main.ts', 'app.ts', ...['functions', 'orchestrations', 'shared'].flatMap(walk)];
+  return ['main.ts', 'app.ts', 'wiring.ts', ...['functions', 'orchestrations', 'shared'].flatMap(walk)];
 }
 
 /** The product's own modules each file imports (type-only imports and re-exports too), as paths from the root. */

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join, normalize } from 'node:path';
 
 const root = join(__dirname, '..', '..');
-const ROOTS = ['main.ts', 'functions/', 'orchestrations/', 'shared/', 'local/', 'bench/'];
+const ROOTS = ['main.ts', 'app.ts', 'wiring.ts', 'functions/', 'orchestrations/', 'shared/', 'local/', 'bench/'];
 
 /** Each module and the modules it imports (relative imports only; packages are not the house). */
 export function importGraph(files: readonly string[], read: (path: string) => string, exists: (path: string) => boolean): Map<string, string[]> {
