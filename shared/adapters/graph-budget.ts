@@ -203,8 +203,12 @@ export function ledgerBackoffMs(failures: number, random: () => number = Math.ra
  * no write goes out on this process's own pace, because several instances each pacing alone write at a multiple of
  * the app's budget exactly when contention is high. The writes wait, the reservation is asked again after a back-off
  * (ledgerBackoffMs), and every such failure is counted (`ledgerUnavailable`) and reported through `onLedgerUnavailable`
- * under the name budget_ledger_unavailable. A write that waits too long ends with its activity's timeout
- * (host.json functionTimeout) and is retried by the orchestration, as any failed write is.
+ * under the name budget_ledger_unavailable.
+ *
+ * The licence writes do not wait here for long: the assign activity books its row's slots first (`book`) and, when
+ * they are not soon, hands the row back to its orchestration, which waits on a durable timer (docs/conformance.md, "No
+ * activity waits long for a write slot"). `acquire` paces the writes that book nothing: a resend after a 429 or after
+ * the usage location's replication lag, and callers without the activity (benchmarks, tests).
  */
 export class WriteBudget {
   private readonly waiting: ((slot: number) => void)[] = [];
