@@ -2,7 +2,7 @@
 // their dependencies so they can be tested against Azurite and the Graph simulator without the Functions host.
 import { sleepUntil, wallClock, type AppTime } from '../shared/adapters/app-time';
 import type { BatchStore } from '../shared/adapters/batch-store';
-import type { RateLedger } from '../shared/adapters/graph-budget';
+import type { RateLedger, WriteBudget } from '../shared/adapters/graph-budget';
 import type { FlagMessage, FlagPublisher } from '../shared/adapters/flags';
 import { chunkAssignments, finalReport, type ChunkUserResult, type PlannedAssignment, type StoredPlan } from '../shared/domain/batch';
 import { resolveTenantCatalog, type SubscribedSkuFacts } from '../shared/domain/catalog';
@@ -17,7 +17,7 @@ import type { Profiles } from '../shared/domain/profiles';
 import { countOutcomes, type OutcomeCounts } from '../shared/domain/report';
 import { errorText } from '../shared/domain/text';
 import { upnKey } from '../shared/domain/upn';
-import type { AssignInput, ChunkProgress, ChunkRef, ChunkSignals, FinishInput, PreflightInput, PreflightResult, ProbeInput, ProbeResult, ReleaseReadsInput, SaveChunkInput, SettleChunkInput, TeamsCheck, TeamsSeen } from './contracts';
+import type { AssignAnswer, AssignInput, ChunkProgress, ChunkRef, ChunkSignals, FinishInput, PreflightInput, PreflightResult, ProbeInput, ProbeResult, ReleaseReadsInput, SaveChunkInput, SettleChunkInput, TeamsCheck, TeamsSeen, WriteDeferred } from './contracts';
 import { SLOT_CHUNK_BASE } from './names';
 
 export interface ActivityDeps {
@@ -36,6 +36,11 @@ export interface ActivityDeps {
   /** How start dates are read (DIALTONE_TIME_ZONE, DIALTONE_LEAD_DAYS, DIALTONE_SCHEDULE_HORIZON_DAYS). */
   readonly schedule?: ScheduleSettings;
   readonly now?: () => Date;
+  /**
+   * The app's write budget, shared by every instance (graph-budget.ts): the assign activity takes its rows' write slots
+   * from it and hands a row back when they are not soon. Without it, the Graph adapter paces the writes as they go.
+   */
+  readonly writeBudget?: WriteSlots;
   /** The app's Teams read budget, shared by every instance (graph-budget.ts); without it, reads are not paced. */
   readonly teamsReads?: RateLedger;
   /** The number step's read budget beside it (DIALTONE_NUMBER_READS_PER_SECOND): slices leave room for its reads. */
@@ -45,6 +50,26 @@ export interface ActivityDeps {
   /** Part numbers a row's own skus may name besides the Teams phone and meeting SKUs (DIALTONE_EXTRA_ROW_SKUS). */
   readonly extraRowSkus?: readonly string[];
 }
+
+/** What the assign activity needs of the write budget. */
+export type WriteSlots = Pick<WriteBudget, 'book' | 'perSecond'>;
+
+/**
+ * Write slots that start within this are waited for inside the assign activity; further out, the row is handed back to
+ * the orchestration, which waits on a durable timer (WriteDeferred). A few seconds: a durable timer costs history
+ * events and queue messages and can fire late by the queue's polling interval (see TEAMS_DEFER_LEAD_MS), while a wait
+ * this short holds the worker no longer than a slow Graph answer does and stays far inside any functionTimeout
+ * (host.json; docs/conformance.md).
+ */
+export const MAX_WRITE_WAIT_IN_ACTIVITY_MS = 5_000;
+/** A deferred row's timer fires this long before its write slots, and the activity waits the rest (at most the above). */
+export const WRITE_DEFER_LEAD_MS = 2_000;
+/**
+ * A reserved write slot is still written on this long after it began (a timer that fired late); later, the row reserves
+ * again. Graph counts writes over 150 s (throttling-limits.md); writes up to 2 s late put at most 2 s of the budget's
+ * writes (36 at 18/s) into a window, far inside the margin between the budget (2,700 per 150 s) and Graph's 3,000.
+ */
+export const WRITE_SLOT_LATE_MS = 2_000;
 
 /** A check whose reads would start further out than this is handed back to the orchestration as a durable timer. */
 export const MAX_BUDGET_WAIT_IN_ACTIVITY_MS = 10_000;
@@ -182,8 +207,32 @@ export function createActivities(deps: ActivityDeps) {
     return { row: a.row, outcome: 'cancelled', reason: '', message: cancelledMessage(c, a.row), assignedAt: null, provisionedAt: null };
   }
 
+  /**
+   * n consecutive write slots for a row: those it reserved on an earlier call (AssignInput.writeSlotAt) while they are
+   * still usable, else new ones. Slots that start within MAX_WRITE_WAIT_IN_ACTIVITY_MS are the row's to write on now;
+   * later ones are kept for it and handed back (WriteDeferred), as is a ledger that cannot be used (nothing reserved,
+   * asked again after its back-off).
+   */
+  async function bookWrites(budget: WriteSlots, input: AssignInput, row: number, n: number): Promise<{ at: number; interval: number } | WriteDeferred> {
+    const interval = 1000 / budget.perSecond;
+    const deferrals = input.deferrals ?? 0;
+    const kept = input.writeSlotAt ? Date.parse(input.writeSlotAt) : Number.NaN;
+    const handBack = (at: number, slotsFor: number): WriteDeferred => ({ deferred: true, row, resumeAt: new Date(Math.max(time.now(), at - WRITE_DEFER_LEAD_MS)).toISOString(), writeSlotAt: new Date(at).toISOString(), writeSlots: slotsFor });
+    // Kept slots are used while they have not begun more than WRITE_SLOT_LATE_MS ago (and are enough: a row that now
+    // needs one write more than when it reserved takes new ones; the kept ones go unused, as a reservation left does).
+    if (Number.isFinite(kept) && time.now() <= kept + WRITE_SLOT_LATE_MS && (input.writeSlots ?? 1) >= n) {
+      if (kept - time.now() > MAX_WRITE_WAIT_IN_ACTIVITY_MS) return handBack(kept, input.writeSlots ?? 1);
+      return { at: kept, interval };
+    }
+    const booked = await budget.book(n, MAX_WRITE_WAIT_IN_ACTIVITY_MS, deferrals);
+    if ('retryAt' in booked) return { deferred: true, row, resumeAt: new Date(booked.retryAt).toISOString() };
+    // Whole milliseconds, rounded up: a slot of a rate that does not divide 1,000 starts at a fraction, never earlier.
+    if ('deferredUntil' in booked) return handBack(Math.ceil(booked.deferredUntil), n);
+    return { at: booked.at, interval };
+  }
+
   /** Assigns one user's missing licences. Idempotent: it reads the user first and sends only what is still missing. */
-  async function assign(input: AssignInput): Promise<ChunkUserResult> {
+  async function assign(input: AssignInput): Promise<AssignAnswer> {
     const a = (await chunkWork(input))[input.index];
     if (!a) throw new Error(`chunk ${input.chunk} of run ${input.runKey} has no user at position ${input.index}`);
     const failed = (f: GraphFailure): ChunkUserResult => {
@@ -210,18 +259,28 @@ export function createActivities(deps: ActivityDeps) {
       const cancelled = await cancelledBeforeWrite(input.runKey, a);
       if (cancelled) return cancelled;
     }
+    const setsLocation = changes.length > 0 && !read.value.usageLocation;
+    if (setsLocation && (!a.setUsageLocation || deps.setUsageLocation === false)) {
+      const message = deps.setUsageLocation === false ? USAGE_LOCATION_NOT_SET_HERE : 'the user has no usage location and none was given';
+      return { row: a.row, outcome: 'failed', reason: 'usage_location_missing', message, assignedAt: null, provisionedAt: null };
+    }
+    // The row's writes take their slots in the app's write budget first: slots soon are waited for here, later ones
+    // are handed back to the orchestration, which comes back on a durable timer (no long wait holds a worker).
+    let slots: { at: number; interval: number } | undefined;
+    if (changes.length > 0 && deps.writeBudget) {
+      const booked = await bookWrites(deps.writeBudget, input, a.row, setsLocation ? 2 : 1);
+      if ('deferred' in booked) return booked;
+      slots = booked;
+    }
     let usageLocationJustSet = false;
-    if (changes.length > 0 && !read.value.usageLocation) {
-      if (!a.setUsageLocation || deps.setUsageLocation === false) {
-        const message = deps.setUsageLocation === false ? USAGE_LOCATION_NOT_SET_HERE : 'the user has no usage location and none was given';
-        return { row: a.row, outcome: 'failed', reason: 'usage_location_missing', message, assignedAt: null, provisionedAt: null };
-      }
-      const set = await graph.setUsageLocation(a.userId, a.setUsageLocation);
+    if (setsLocation) {
+      const set = await graph.setUsageLocation(a.userId, a.setUsageLocation!, slots ? { slotAt: slots.at } : {});
       if (!set.ok) return failed(set);
       usageLocationJustSet = true;
     }
     if (changes.length > 0) {
-      const assigned = await graph.assignLicenses(a.userId, changes, { usageLocationJustSet });
+      const slotAt = slots ? slots.at + (setsLocation ? slots.interval : 0) : undefined;
+      const assigned = await graph.assignLicenses(a.userId, changes, { usageLocationJustSet, ...(slotAt !== undefined ? { slotAt } : {}) });
       if (!assigned.ok) return failed(assigned);
     }
     const nothingToDo = a.addSkuIds.length === 0 && (a.enable ?? []).length === 0;

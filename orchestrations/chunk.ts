@@ -9,7 +9,7 @@ import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-f
 import type { ChunkUserResult } from '../shared/domain/batch';
 import { nextCheckAt, recheckAt, tooLateToCheck } from '../shared/domain/polling';
 import type { OutcomeCounts } from '../shared/domain/report';
-import type { AssignInput, ChunkInput, ChunkProgress, ChunkSignals, ChunkState, ChunkSummary, GaveUp, ProbeInput, ProbeResult, ReleaseReadsInput, SaveChunkInput, SettleChunkInput } from './contracts';
+import type { AssignAnswer, AssignInput, ChunkInput, ChunkProgress, ChunkSignals, ChunkState, ChunkSummary, GaveUp, ProbeInput, ProbeResult, ReleaseReadsInput, SaveChunkInput, SettleChunkInput } from './contracts';
 import type { NumberResult, NumbersInput } from './number-contracts';
 import { ASSIGN_ACTIVITY, CANCEL_EVENT, CHUNK_SIGNALS_ACTIVITY, LOAD_CHUNK_ACTIVITY, NUMBERS_ORCHESTRATOR, PROBE_TEAMS_ACTIVITY, RECHECK_EVENT, RELEASE_READS_ACTIVITY, SAVE_CHUNK_ACTIVITY, SETTLE_CHUNK_ACTIVITY, numbersInstanceId } from './names';
 
@@ -67,6 +67,51 @@ export function activityFailure(message: string): string {
   return message.replace(/^Activity function '[^']*' failed: /, '').split('\n')[0]!.trim();
 }
 
+/** Times one row's assignment may be handed back for lack of a write slot before the row gives up as throttled. */
+export const MAX_WRITE_DEFERRALS = 20;
+
+/**
+ * One group's assignments. A row the write budget has no slot for soon comes back deferred (nothing written): it waits
+ * on a durable timer until its resumeAt, then is called again with the slots it reserved, so no activity waits long
+ * for the budget. Rows due together are called together; the answers are in the order of `indexes`.
+ */
+function* assignGroup(context: OrchestrationContext, ref: { runKey: string; chunk: number }, indexes: readonly number[]): Generator<Task, (Settled<ChunkUserResult> | { gaveUp: GaveUp })[], unknown> {
+  const out = new Map<number, Settled<ChunkUserResult> | { gaveUp: GaveUp }>();
+  let due: AssignInput[] = indexes.map((index) => ({ ...ref, index }));
+  let waiting: { input: AssignInput; resumeAt: number }[] = [];
+  while (due.length > 0 || waiting.length > 0) {
+    if (due.length === 0) {
+      const next = Math.min(...waiting.map((w) => w.resumeAt));
+      if (next > context.df.currentUtcDateTime.getTime()) yield context.df.createTimer(new Date(next));
+      // Once the timer has fired, the rows due at its time are due, even if the episode's clock reads a little earlier
+      // (its start time is not the timer's, and is kept to whole milliseconds).
+      const now = Math.max(context.df.currentUtcDateTime.getTime(), next);
+      due = waiting.filter((w) => w.resumeAt <= now).map((w) => w.input);
+      waiting = waiting.filter((w) => w.resumeAt > now);
+    }
+    const calls = due;
+    due = [];
+    const settled = yield* settleAll<AssignAnswer>(context, calls.map((c) => context.df.callActivityWithRetry(ASSIGN_ACTIVITY, GRAPH_RETRY, c)));
+    settled.forEach((s, k) => {
+      const call = calls[k]!;
+      if (!s.ok || !('deferred' in s.value)) {
+        out.set(call.index, s as Settled<ChunkUserResult>);
+        return;
+      }
+      const deferrals = (call.deferrals ?? 0) + 1;
+      if (deferrals > MAX_WRITE_DEFERRALS) {
+        out.set(call.index, { gaveUp: { index: call.index, reason: 'throttled', message: `gave up: the app's Graph write budget had no slot for this row in ${MAX_WRITE_DEFERRALS} tries; run the batch again` } });
+        return;
+      }
+      const d = s.value;
+      const input: AssignInput = { ...ref, index: call.index, deferrals, ...(d.writeSlotAt ? { writeSlotAt: d.writeSlotAt, writeSlots: d.writeSlots ?? 1 } : {}) };
+      const resumeAt = Date.parse(d.resumeAt);
+      waiting.push({ input, resumeAt: Number.isFinite(resumeAt) ? resumeAt : context.df.currentUtcDateTime.getTime() });
+    });
+  }
+  return indexes.map((index) => out.get(index)!);
+}
+
 export const chunkOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<ChunkInput>();
   const ref = { runKey: input.runKey ?? input.batchId, chunk: input.chunk };
@@ -85,12 +130,13 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     let pending = 0;
     for (let i = 0; i < size; i += input.parallelism) {
       const indexes = Array.from({ length: Math.min(input.parallelism, size - i) }, (_, k) => i + k);
-      const settled = yield* settleAll<ChunkUserResult>(context, indexes.map((index) => context.df.callActivityWithRetry(ASSIGN_ACTIVITY, GRAPH_RETRY, { ...ref, index } satisfies AssignInput)));
+      const settled = yield* assignGroup(context, ref, indexes);
       const at = now().toISOString();
       const results: ChunkUserResult[] = [];
       const gaveUp: GaveUp[] = [];
       settled.forEach((s, k) => {
-        if (s.ok) results.push({ ...s.value, assignedAt: s.value.outcome === 'assigned' ? at : null });
+        if ('gaveUp' in s) gaveUp.push(s.gaveUp);
+        else if (s.ok) results.push({ ...s.value, assignedAt: s.value.outcome === 'assigned' ? at : null });
         else {
           const cause = activityFailure(s.message);
           gaveUp.push({ index: indexes[k]!, reason: /^throttled\b/.test(cause) ? 'throttled' : 'graph_error', message: `gave up after repeated transient Graph errors: ${cause.slice(0, 400)}` });

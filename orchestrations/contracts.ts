@@ -112,7 +112,31 @@ export interface BatchStatus {
  */
 export interface AssignInput extends ChunkRef {
   readonly index: number;
+  /**
+   * Write slots this row reserved in the app's write budget on an earlier call that handed back WriteDeferred: where
+   * they start (ISO) and how many. The activity writes on them when they are still ahead (or only just begun).
+   */
+  readonly writeSlotAt?: string;
+  readonly writeSlots?: number;
+  /** How many times the row's call was handed back for lack of a write slot (for the ledger's back-off). */
+  readonly deferrals?: number;
 }
+
+/**
+ * The assign activity's answer when the app's write budget has no slot for the row soon: nothing was written, and the
+ * orchestration calls it again on a durable timer at `resumeAt`. With `writeSlotAt` the slots are reserved and kept
+ * for the row (pass them back); without, the budget's ledger could not be used and nothing is reserved.
+ */
+export interface WriteDeferred {
+  readonly deferred: true;
+  readonly row: number;
+  readonly resumeAt: string;
+  readonly writeSlotAt?: string;
+  readonly writeSlots?: number;
+}
+
+/** What one assign call answers: the row's result, or a hand-back until its write slots come. */
+export type AssignAnswer = ChunkUserResult | WriteDeferred;
 
 /** A user whose assignment failed after every retry, by position in the chunk's work. */
 export interface GaveUp {

@@ -39,6 +39,11 @@ export interface FaultOptions {
    * https://learn.microsoft.com/graph/api/user-assignlicense).
    */
   holdAssignLicense?: number;
+  /**
+   * Answer the first N assignLicense requests for these users (by user principal name) 503, without applying them: a
+   * test knows exactly how often each row's write fails and can count the durable retries it takes.
+   */
+  failAssignLicenseFor?: Readonly<Record<string, number>>;
 }
 
 export interface SimulatorOptions {
@@ -169,6 +174,8 @@ export class GraphSimulator {
   private readonly teamsWrites: number[] = [];
   private rng: () => number;
   private assignLicenseSeen = 0;
+  /** assignLicense requests failed so far per user id (FaultOptions.failAssignLicenseFor). */
+  private readonly assignLicenseFailed = new Map<string, number>();
   private release: (() => void) | undefined;
   private heldSignal: (userId: string) => void = () => {};
   /** Resolves with the user's object id once the held assignLicense (FaultOptions.holdAssignLicense) has arrived. */
@@ -328,6 +335,15 @@ export class GraphSimulator {
     if ((this.faults.errorRate ?? 0) > 0 && this.rng() < (this.faults.errorRate ?? 0)) {
       this.record.faults++;
       return unavailable(this.rng() < 0.5 ? 503 : 504);
+    }
+    if (kind === 'assignLicense' && this.faults.failAssignLicenseFor) {
+      const user = this.tenant.findUser(decodeURIComponent(rel.pathname.split('/')[2] ?? ''));
+      const times = user ? Object.entries(this.faults.failAssignLicenseFor).find(([upn]) => upn.toLowerCase() === user.userPrincipalName.toLowerCase())?.[1] ?? 0 : 0;
+      if (user && (this.assignLicenseFailed.get(user.id) ?? 0) < times) {
+        this.assignLicenseFailed.set(user.id, (this.assignLicenseFailed.get(user.id) ?? 0) + 1);
+        this.record.faults++;
+        return unavailable(503);
+      }
     }
     let refused = kind in ENDPOINT_PERMISSIONS ? (sub.claims ? refusal(kind as PermissionKind, sub.claims, (c) => this.authority.rolesOf(c)) : { why: 'permission' }) : undefined;
     if (refused && sub.claims?.idtyp === 'app' && (kind === 'assignLicense' || kind === 'patchUser')) {

@@ -203,8 +203,12 @@ export function ledgerBackoffMs(failures: number, random: () => number = Math.ra
  * no write goes out on this process's own pace, because several instances each pacing alone write at a multiple of
  * the app's budget exactly when contention is high. The writes wait, the reservation is asked again after a back-off
  * (ledgerBackoffMs), and every such failure is counted (`ledgerUnavailable`) and reported through `onLedgerUnavailable`
- * under the name budget_ledger_unavailable. A write that waits too long ends with its activity's timeout
- * (host.json functionTimeout) and is retried by the orchestration, as any failed write is.
+ * under the name budget_ledger_unavailable.
+ *
+ * The licence writes do not wait here for long: the assign activity books its row's slots first (`book`) and, when
+ * they are not soon, hands the row back to its orchestration, which waits on a durable timer (docs/conformance.md, "No
+ * activity waits long for a write slot"). `acquire` paces the writes that book nothing: a resend after a 429 or after
+ * the usage location's replication lag, and callers without the activity (benchmarks, tests).
  */
 export class WriteBudget {
   private readonly waiting: ((slot: number) => void)[] = [];
@@ -217,6 +221,31 @@ export class WriteBudget {
     private readonly time: AppTime,
     private readonly onLedgerUnavailable: (event: { name: typeof LEDGER_UNAVAILABLE; count: number; waitMs: number; error: string }) => void = () => {},
   ) {}
+
+  get perSecond(): number {
+    return this.ledger.perSecond;
+  }
+
+  /**
+   * For a caller that must not wait long (an activity: see the assign activity in orchestrations/activities.ts): reserves
+   * n consecutive write slots in the shared ledger and answers when they start (`at`, epoch ms) if that is within
+   * `maxWaitMs`; otherwise the reservation is kept and handed back (`deferredUntil`) for the caller to come back to on a
+   * durable timer. When the ledger cannot be used, nothing is reserved and the caller is told when to ask again
+   * (`retryAt`, after the same back-off as the waiting writes); the failure is counted and reported as
+   * budget_ledger_unavailable like theirs. It never waits itself.
+   */
+  async book(n: number, maxWaitMs: number, failuresSoFar = 0): Promise<{ at: number } | { deferredUntil: number } | { retryAt: number }> {
+    let start: number;
+    try {
+      start = await this.ledger.reserve(n);
+    } catch (e) {
+      this.ledgerUnavailable++;
+      const waitMs = ledgerBackoffMs(failuresSoFar + 1);
+      this.onLedgerUnavailable({ name: LEDGER_UNAVAILABLE, count: this.ledgerUnavailable, waitMs: Math.round(waitMs), error: firstLine(e) });
+      return { retryAt: this.time.now() + waitMs };
+    }
+    return start - this.time.now() > maxWaitMs ? { deferredUntil: start } : { at: start };
+  }
 
   /** Resolves when this write may be sent. */
   async acquire(): Promise<void> {
@@ -242,8 +271,7 @@ export class WriteBudget {
           failures++;
           this.ledgerUnavailable++;
           const waitMs = ledgerBackoffMs(failures);
-          // The error's message names the storage failure (a status, a code); no personal data reaches it.
-          this.onLedgerUnavailable({ name: LEDGER_UNAVAILABLE, count: this.ledgerUnavailable, waitMs: Math.round(waitMs), error: (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 200) });
+          this.onLedgerUnavailable({ name: LEDGER_UNAVAILABLE, count: this.ledgerUnavailable, waitMs: Math.round(waitMs), error: firstLine(e) });
           await this.time.sleep(waitMs);
           continue;
         }
@@ -255,6 +283,11 @@ export class WriteBudget {
       this.reserving = false;
     }
   }
+}
+
+/** A storage error's first line, cut: it names the failure (a status, a code); no personal data reaches it. */
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 200);
 }
 
 /**

@@ -7,7 +7,7 @@ import { Client, ResponseType, RetryHandlerOptions, type GraphRequest } from '@m
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { Agent } from 'undici';
 import type { SubscribedSkuFacts } from '../domain/catalog';
-import { classifyGraphError, missingPermissionMessage, type AssignOptions, type DirectoryUser, type GraphFailure, type GraphOperation, type GraphResult, type LicensingDirectory, type PhoneNumberDirectory } from '../domain/directory';
+import { classifyGraphError, missingPermissionMessage, type AssignOptions, type WriteOptions, type DirectoryUser, type GraphFailure, type GraphOperation, type GraphResult, type LicensingDirectory, type PhoneNumberDirectory } from '../domain/directory';
 import type { AssignedLicence, AssignedPlan, LicenceAddition, LicenceAssignment } from '../domain/holdings';
 import { isFinished, userAssignable, type HeldNumber, type NumberOrder, type NumberRequest, type NumberType, type TeamsNumber } from '../domain/phone-numbers';
 import { eachAtMost } from './at-once';
@@ -90,6 +90,7 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
   private readonly client: Client;
   private readonly pacer: { acquire(): Promise<void> };
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly clock: () => number;
   private readonly batchConcurrency: number;
   private readonly retries: number;
   private readonly usageLocationDelays: readonly number[];
@@ -101,6 +102,7 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
     const timeout = options.requestTimeoutMs ?? 30_000;
     const dispatcher = new Agent({ headersTimeout: timeout, bodyTimeout: timeout, connections: 64, ...(options.extraCaPem ? { connect: { ca: options.extraCaPem } } : {}) });
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.clock = options.now ?? Date.now;
     this.pacer = options.writeBudget ?? new WritePacer(options.writesPerSecond ?? 18, this.sleep, options.now);
     this.batchConcurrency = options.batchConcurrency ?? 4;
     this.retries = options.retries ?? 6;
@@ -131,11 +133,26 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
     return out;
   }
 
-  async setUsageLocation(userId: string, usageLocation: string): Promise<GraphResult<void>> {
+  async setUsageLocation(userId: string, usageLocation: string, options: WriteOptions = {}): Promise<GraphResult<void>> {
+    const slot = this.writeSlot(options);
     return this.withRetry('setUsageLocation', async () => {
-      await this.pacer.acquire();
+      await slot();
       await this.api(`/users/${encodeURIComponent(userId)}`).patch({ usageLocation });
     });
+  }
+
+  /**
+   * Waits for a write's turn: the slot the caller reserved (WriteOptions.slotAt) for the first send, the budget's next
+   * slot for every other.
+   */
+  private writeSlot(options: WriteOptions): () => Promise<void> {
+    let reserved = options.slotAt;
+    return async () => {
+      if (reserved === undefined) return this.pacer.acquire();
+      const wait = reserved - this.clock();
+      reserved = undefined;
+      if (wait > 0) await this.sleep(wait);
+    };
   }
 
   async assignLicenses(userId: string, add: readonly (string | LicenceAddition)[], options: AssignOptions = {}): Promise<GraphResult<void>> {
@@ -144,11 +161,12 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
     const addLicenses = add.map((a) => (typeof a === 'string' ? { skuId: a, disabledPlans: [] } : { skuId: a.skuId, disabledPlans: [...a.disabledPlanIds] }));
     // Graph answers 200 with the user's default properties, which do not include the licences: nothing to read back.
     const body = { addLicenses, removeLicenses: [] };
+    const slot = this.writeSlot(options);
     const send = () =>
       this.withRetry(
         'assignLicenses',
         async () => {
-          await this.pacer.acquire();
+          await slot();
           await this.api(`/users/${encodeURIComponent(userId)}/assignLicense`).post(body);
         },
         // Only a 429 is resent here: a throttled request was not processed. After a 5xx or a timeout the write may

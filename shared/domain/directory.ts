@@ -26,7 +26,16 @@ export interface DirectoryUser extends TenantUserState {
   readonly userPrincipalName: string;
 }
 
-export interface AssignOptions {
+export interface WriteOptions {
+  /**
+   * A slot (epoch ms) the caller already reserved for this write in the app's shared write budget: the write is sent
+   * at it, without taking another. A resend (after a 429, or after the usage location's replication lag) takes a slot
+   * of its own as any write does.
+   */
+  readonly slotAt?: number;
+}
+
+export interface AssignOptions extends WriteOptions {
   /**
    * This run set the user's usage location just before: an "invalid usage location" answer is then most likely
    * replication lag (the PATCH not yet seen by licensing) and is retried a few times with a delay.
@@ -38,7 +47,7 @@ export interface LicensingDirectory {
   listSubscribedSkus(): Promise<GraphResult<SubscribedSkuFacts[]>>;
   /** Reads users by UPN or id; a user Graph does not have comes back as a user_not_found failure. */
   readUsers(idsOrUpns: readonly string[]): Promise<Map<string, GraphResult<DirectoryUser>>>;
-  setUsageLocation(userId: string, usageLocation: string): Promise<GraphResult<void>>;
+  setUsageLocation(userId: string, usageLocation: string, options?: WriteOptions): Promise<GraphResult<void>>;
   /**
    * Adds licences (nothing is removed); a bare skuId adds it with every plan enabled. Nothing to add sends nothing
    * (Graph refuses an empty assignLicense). A 5xx or timeout is not resent here: the first may have landed, so the

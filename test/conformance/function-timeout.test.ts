@@ -5,10 +5,18 @@
 // "Activity function '…' failed: …"); the local engine must do the same. The durable retry policy then runs it again,
 // the write Graph had kept is found, and the row ends as it would have: the same failure texts, the same number of
 // tries and the same report on both engines.
+//
+// On the same stacks, a second batch finds the app's write budget taken for the next 40 s by another instance (the test
+// reserves it in the shared ledger blob), far beyond the 15 s limit. No activity may wait for its slots: each row is
+// handed back with its slots reserved, the chunk waits on a durable timer, and every row is licensed on its slot with
+// no activity timing out, the same on both engines.
+import { BlobServiceClient } from '@azure/storage-blob';
+import { BlobRateLedger } from '../../shared/adapters/graph-budget';
+import { stableGuid } from '../../local/graph-sim/tenant';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { startStack, type Stack } from '../../local/stack';
 import { instanceIdOf } from '../../functions/callers';
-import { chunkInstanceId, ASSIGN_ACTIVITY } from '../../orchestrations/names';
+import { chunkInstanceId, ASSIGN_ACTIVITY, PROBE_TEAMS_ACTIVITY } from '../../orchestrations/names';
 import { SINGLE_CALLER } from '../../shared/adapters/config';
 import { EventType } from '../../local/host/durable/engine';
 import type { BatchReport } from '../../shared/domain/report';
@@ -17,11 +25,22 @@ import { expectEngineRan, expectTaskHubEnded, HostLog, withoutTimesAndIds } from
 import { describeOnExtension } from '../support/extension';
 import { tenantSkus } from '../support/tenant';
 
+const STARVED = ['starved1@contoso.com', 'starved2@contoso.com', 'starved3@contoso.com'];
+/** How long the write budget is taken by "another instance" before the starved batch, ms: well past the limit. */
+const STARVED_MS = 40_000;
+/** A row whose licence write Graph answers 503 (not applied) FLAKY_FAILS times before it takes it. */
+const FLAKY = 'flaky@contoso.com';
+const FLAKY_FAILS = 2;
+/** The app's default write budget (DIALTONE_GRAPH_WRITES_PER_SECOND). */
+const WRITES_PER_SECOND = 18;
+
 const tenant: TenantFile = {
   skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }),
   users: [
     { userPrincipalName: 'slow@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 0.1 },
     { userPrincipalName: 'quick@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 0.1 },
+    ...STARVED.map((userPrincipalName) => ({ userPrincipalName, usageLocation: 'US', teamsProvisioningMinutes: 0.1 })),
+    { userPrincipalName: FLAKY, usageLocation: 'US', teamsProvisioningMinutes: 0.1 },
   ],
 };
 
@@ -34,6 +53,30 @@ interface Outcome {
   readonly failures: string[];
   readonly assignTries: number;
   readonly assignLicenseRequests: number;
+  readonly starved: Starved;
+  readonly flaky: Flaky;
+}
+
+interface Flaky {
+  readonly report: BatchReport;
+  readonly failures: string[];
+  readonly assignTries: number;
+  /** Licence writes Graph applied for the row (its failed ones were not). */
+  readonly appliedWrites: number;
+}
+
+interface Starved {
+  readonly report: BatchReport;
+  readonly failures: string[];
+  /** How many times the chunk called the assign activity. */
+  readonly assignTries: number;
+  /** Timers that fired while the chunk assigned (before its first Teams check). */
+  readonly timers: number;
+  /** Assign answers that handed a row back ("not before", WriteDeferred) instead of writing. */
+  readonly handedBack: number;
+  /** When the other instance's stretch of the budget ended, and when Graph took each row's write (the simulator's clock). */
+  readonly stretchEnd: number;
+  readonly writesAt: number[];
 }
 
 interface HistoryEvent {
@@ -41,6 +84,59 @@ interface HistoryEvent {
   Reason?: string;
   Name?: string;
   FunctionName?: string;
+  Input?: string;
+  Result?: unknown;
+}
+
+const is = (e: HistoryEvent, name: keyof typeof EventType) => e.EventType === name || e.EventType === EventType[name];
+
+async function chunkHistory(stack: Stack, batchId: string, index = 0): Promise<HistoryEvent[]> {
+  const chunk = chunkInstanceId(instanceIdOf(SINGLE_CALLER, batchId), index);
+  const r = await fetch(`${stack.host.url}/runtime/webhooks/durabletask/instances/${encodeURIComponent(chunk)}?showHistory=true&showHistoryOutput=true&showInput=true&code=${encodeURIComponent(stack.host.functionKey)}`);
+  return ((await r.json()) as { historyEvents?: HistoryEvent[] }).historyEvents ?? [];
+}
+
+/** The flaky batch: Graph fails its one row's licence write FLAKY_FAILS times, and the durable retry policy runs it again. */
+async function runFlaky(stack: Stack, engine: 'extension' | 'local'): Promise<Flaky> {
+  expect((await postBatch(stack, { batchId: 'flaky', users: [{ userPrincipalName: FLAKY }] })).status).toBe(202);
+  const report = await waitForReport(stack, 'flaky', 8 * 60_000);
+  await expectTaskHubEnded(stack, 3 * 60_000);
+  const history = await chunkHistory(stack, 'flaky');
+  const failures = history.filter((e) => is(e, 'TaskFailed')).map((e) => String(e.Reason).split('\n')[0]!);
+  const assignTries = engine === 'extension' ? history.filter((e) => (is(e, 'TaskCompleted') || is(e, 'TaskFailed')) && e.FunctionName === ASSIGN_ACTIVITY).length : history.filter((e) => is(e, 'TaskScheduled') && e.Name === ASSIGN_ACTIVITY).length;
+  // The simulator records a request for the user only once it passes the fault (the ones it failed never reached the
+  // tenant): the write Graph applied.
+  const flaky = stableGuid(`user:${FLAKY}`);
+  return { report, failures, assignTries, appliedWrites: stack.sim.record.stateChangingWrites.filter((w) => w.userId === flaky && w.kind === 'assignLicense').length };
+}
+
+/** The starved batch: the write budget taken for STARVED_MS by another instance just before it is sent. */
+async function runStarved(stack: Stack, engine: 'extension' | 'local'): Promise<Starved> {
+  const budgets = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('dialtone-budgets');
+  await budgets.createIfNotExists();
+  const other = new BlobRateLedger(budgets, 'graph-writes.json', WRITES_PER_SECOND);
+  const stretchEnd = (await other.reserve((WRITES_PER_SECOND * STARVED_MS) / 1000)) + STARVED_MS;
+  expect((await postBatch(stack, { batchId: 'starved', users: STARVED.map((userPrincipalName) => ({ userPrincipalName })) })).status).toBe(202);
+  const report = await waitForReport(stack, 'starved', 8 * 60_000);
+  await expectTaskHubEnded(stack, 3 * 60_000);
+  // Two rows a chunk (DIALTONE_CHUNK_SIZE): the three rows are in two chunks.
+  const histories = [await chunkHistory(stack, 'starved', 0), await chunkHistory(stack, 'starved', 1)];
+  const history = histories.flat();
+  const failures = history.filter((e) => is(e, 'TaskFailed')).map((e) => String(e.Reason).split('\n')[0]!);
+  // The extension folds each TaskScheduled into its answer (naming the function there), and each TimerCreated into its
+  // TimerFired; the local engine lists them raw.
+  const assignCalls = engine === 'extension' ? history.filter((e) => (is(e, 'TaskCompleted') || is(e, 'TaskFailed')) && e.FunctionName === ASSIGN_ACTIVITY) : history.filter((e) => is(e, 'TaskScheduled') && e.Name === ASSIGN_ACTIVITY);
+  const timers = histories
+    .map((h) => {
+      const firstProbe = h.findIndex((e) => e.Name === PROBE_TEAMS_ACTIVITY || e.FunctionName === PROBE_TEAMS_ACTIVITY);
+      return h.slice(0, firstProbe < 0 ? h.length : firstProbe).filter((e) => is(e, 'TimerFired')).length;
+    })
+    .reduce((a, b) => a + b, 0);
+  const ids = new Set(STARVED.map((u) => stableGuid(`user:${u}`)));
+  const writesAt = stack.sim.record.stateChangingWrites.filter((w) => ids.has(w.userId) && w.kind === 'assignLicense').map((w) => w.at);
+  // Only the assign activity answers `deferred: true` (its results are in both histories, as a string or as JSON).
+  const handedBack = history.filter((e) => is(e, 'TaskCompleted') && /"deferred":\s*true/.test(typeof e.Result === 'string' ? e.Result : JSON.stringify(e.Result ?? null))).length;
+  return { report, failures, assignTries: assignCalls.length, timers, handedBack, stretchEnd, writesAt };
 }
 
 async function run(engine: 'extension' | 'local', stacks: Stack[], log: HostLog): Promise<Outcome> {
@@ -48,7 +144,10 @@ async function run(engine: 'extension' | 'local', stacks: Stack[], log: HostLog)
     tenant,
     engine,
     onHostLog: log.onHostLog,
-    faults: { holdAssignLicense: 1 },
+    faults: { holdAssignLicense: 1, failAssignLicenseFor: { [FLAKY]: FLAKY_FAILS } },
+    // Both on the wall clock: the local engine's skip-ahead clock would jump over an activity's wait for its slots, and
+    // the wait the starved batch must not make would pass unseen there.
+    skipAhead: false,
     settings: {
       AzureFunctionsJobHost__functionTimeout: TIMEOUT,
       DIALTONE_DEADLINE_HOURS: '0.08',
@@ -63,10 +162,7 @@ async function run(engine: 'extension' | 'local', stacks: Stack[], log: HostLog)
   const report = await waitForReport(stack, 'timeout', 10 * 60_000);
   await expectTaskHubEnded(stack, 3 * 60_000);
   await expectEngineRan(stack, engine);
-  const chunk = chunkInstanceId(instanceIdOf(SINGLE_CALLER, 'timeout'), 0);
-  const r = await fetch(`${stack.host.url}/runtime/webhooks/durabletask/instances/${encodeURIComponent(chunk)}?showHistory=true&showHistoryOutput=true&code=${encodeURIComponent(stack.host.functionKey)}`);
-  const history = ((await r.json()) as { historyEvents?: HistoryEvent[] }).historyEvents ?? [];
-  const is = (e: HistoryEvent, name: keyof typeof EventType) => e.EventType === name || e.EventType === EventType[name];
+  const history = await chunkHistory(stack, 'timeout');
   const failures = history.filter((e) => is(e, 'TaskFailed')).map((e) => String(e.Reason).split('\n')[0]!);
   // The extension's HTTP API folds each TaskScheduled into the TaskCompleted or TaskFailed that answers it (naming
   // the function there: DurableClient in Azure/azure-functions-durable-extension); the local engine lists them raw.
@@ -74,7 +170,8 @@ async function run(engine: 'extension' | 'local', stacks: Stack[], log: HostLog)
     engine === 'extension'
       ? history.filter((e) => (is(e, 'TaskCompleted') || is(e, 'TaskFailed')) && e.FunctionName === ASSIGN_ACTIVITY).length
       : history.filter((e) => is(e, 'TaskScheduled') && e.Name === ASSIGN_ACTIVITY).length;
-  return { report, failures, assignTries, assignLicenseRequests: [...stack.sim.record.assignLicenseRequests.values()].reduce((a, b) => a + b, 0) };
+  const assignLicenseRequests = [...stack.sim.record.assignLicenseRequests.values()].reduce((a, b) => a + b, 0);
+  return { report, failures, assignTries, assignLicenseRequests, starved: await runStarved(stack, engine), flaky: await runFlaky(stack, engine) };
 }
 
 describeOnExtension("host.json's functionTimeout on both engines", () => {
@@ -110,8 +207,51 @@ describeOnExtension("host.json's functionTimeout on both engines", () => {
     expect(real.report.users.map((u) => u.outcome)).toEqual(['provisioned', 'provisioned']);
   });
 
-  it('logged nothing troubling on the extension but the timeout itself', () => {
-    expect(logs.extension.expectClean(undefined, ASSIGN_ACTIVITY)).toBeGreaterThan(0);
+  describe('a batch that finds the write budget taken for longer than functionTimeout', () => {
+    it('completes on both engines with every row licensed and no activity failed or timed out', () => {
+      for (const o of [real, local]) {
+        expect(o.starved.failures).toEqual([]);
+        expect(o.starved.report.users.map((u) => u.outcome)).toEqual(['provisioned', 'provisioned', 'provisioned']);
+      }
+      expect(withoutTimesAndIds(local.starved.report)).toEqual(withoutTimesAndIds(real.starved.report));
+    });
+
+    it('waited on durable timers: its rows were handed back and called again, not held in an activity', () => {
+      for (const o of [real, local]) {
+        // every row handed back at least once, and called again (handed back, then written on its slots) after a
+        // timer in each chunk before its first Teams check
+        expect(o.starved.handedBack).toBeGreaterThanOrEqual(STARVED.length);
+        expect(o.starved.assignTries).toBeGreaterThanOrEqual(2 * STARVED.length);
+        expect(o.starved.timers).toBeGreaterThanOrEqual(2);
+      }
+    });
+
+    it('wrote each row once, on its slots after the other instance\'s stretch of the budget', () => {
+      for (const o of [real, local]) {
+        expect(o.starved.writesAt).toHaveLength(STARVED.length);
+        // the simulator's clock is the wall clock on both stacks here; a second of slack for the two clocks' reads
+        for (const at of o.starved.writesAt) expect(at).toBeGreaterThanOrEqual(o.starved.stretchEnd - 1_000);
+      }
+    });
+  });
+
+  describe('an activity that fails and is retried under the durable retry policy (Graph answers 503)', () => {
+    it('fails with the same text, is retried the same number of times and ends the same on both engines', () => {
+      // Two spaces after "failed:": the extension takes the message from the host's RpcException text with the space
+      // after "Exception:" (OutOfProcExceptionHelpers); the local engine says the same.
+      const text = `Activity function '${ASSIGN_ACTIVITY}' failed:  graph_error: HTTP 503 serviceNotAvailable The service is not available. Try the request again after a delay.`;
+      expect(real.flaky.failures).toEqual(Array.from({ length: FLAKY_FAILS }, () => text));
+      expect(local.flaky.failures).toEqual(real.flaky.failures);
+      expect(real.flaky.assignTries).toBe(FLAKY_FAILS + 1);
+      expect(local.flaky.assignTries).toBe(real.flaky.assignTries);
+      expect([real.flaky.appliedWrites, local.flaky.appliedWrites]).toEqual([1, 1]);
+      expect(real.flaky.report.users.map((u) => u.outcome)).toEqual(['provisioned']);
+      expect(withoutTimesAndIds(local.flaky.report)).toEqual(withoutTimesAndIds(real.flaky.report));
+    });
+  });
+
+  it('logged nothing troubling on the extension but the timeout itself and the failures Graph caused', () => {
+    expect(logs.extension.expectClean(undefined, ASSIGN_ACTIVITY, { name: ASSIGN_ACTIVITY, instanceId: chunkInstanceId(instanceIdOf(SINGLE_CALLER, 'flaky'), 0), times: FLAKY_FAILS })).toBeGreaterThan(0);
     expect(logs.local.expectClean()).toBe(0);
   });
 });

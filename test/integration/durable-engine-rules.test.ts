@@ -121,10 +121,11 @@ describe('failure messages', () => {
     );
     engine.startNew('main', 'fail-1', null);
     const s = await drive('fail-1');
-    // TaskActivityShim: "Activity function '<name>' failed: <message>"; the SDK adds " \n <details>".
-    expect(s.customStatus).toBe("Activity function 'broken' failed: throttled: 429 from Graph ");
+    // TaskActivityShim: "Activity function '<name>' failed: <message>", the message as OutOfProcExceptionHelpers takes it
+    // from the host's RpcException text (with the space after "Exception:"); the SDK adds " \n <details>".
+    expect(s.customStatus).toBe("Activity function 'broken' failed:  throttled: 429 from Graph ");
     // OutOfProcOrchestrationShim: "Orchestrator function '<name>' failed: <error>".
-    expect([s.runtimeStatus, String(s.output)]).toEqual(['Failed', expect.stringMatching(/^Orchestrator function 'main' failed: Activity function 'broken' failed: throttled: 429 from Graph/)]);
+    expect([s.runtimeStatus, String(s.output)]).toEqual(['Failed', expect.stringMatching(/^Orchestrator function 'main' failed: Activity function 'broken' failed: {2}throttled: 429 from Graph/)]);
     expect(activityFailure(String(s.customStatus))).toBe('throttled: 429 from Graph');
   });
 });

@@ -1,12 +1,12 @@
 // The orchestrators driven through the real durable-functions SDK with hand-built histories, as the Durable
 // extension would replay them: what they schedule, and what they decide from what the activities returned.
 import { batchOrchestrator } from '../../orchestrations/batch';
-import { chunkOrchestrator, MAX_DEFERRALS, NUMBERS_PER_STEP, POLLS_PER_GENERATION } from '../../orchestrations/chunk';
+import { chunkOrchestrator, MAX_DEFERRALS, MAX_WRITE_DEFERRALS, NUMBERS_PER_STEP, POLLS_PER_GENERATION } from '../../orchestrations/chunk';
 import { pollsUntilDeadline } from '../../shared/domain/polling';
 import { drive, type Answer, type DrivenAction, type DriveResult } from '../support/orchestration-driver';
 import { flatActions, replay as replayState, type ReplayedAction } from '../support/durable-sdk';
 import * as history from '../support/history';
-import type { BatchInput, ChunkInput } from '../../orchestrations/contracts';
+import type { AssignInput, BatchInput, ChunkInput } from '../../orchestrations/contracts';
 import type { ChunkUserResult } from '../../shared/domain/batch';
 
 const T0 = '2026-11-25T08:00:00.000Z';
@@ -89,14 +89,14 @@ describe('chunk orchestrator', () => {
    * The chunk's activities as the batch store would answer them: `size` users, all waiting for Teams after assignment
    * until `foundAt` (a check at or after that time finds every one); the store's recheck record and cancel as given.
    */
-  function tenant(o: { size: number; pending?: number; foundAt?: string; recheckRequestedAt?: string | null; cancelled?: boolean; deferUntil?: (now: string, reservedAt?: string) => string | undefined; resumeLeadMs?: number; reservedMs?: number; numbered?: boolean }) {
+  function tenant(o: { size: number; pending?: number; foundAt?: string; recheckRequestedAt?: string | null; cancelled?: boolean; deferUntil?: (now: string, reservedAt?: string) => string | undefined; resumeLeadMs?: number; reservedMs?: number; numbered?: boolean; assign?: (input: any, now: string) => unknown }) {
     let pending = o.pending ?? 0;
     return (a: DrivenAction, now: string): Answer => {
       switch (a.functionName) {
         case 'dialtone-load-chunk':
           return { result: o.size };
         case 'dialtone-assign':
-          return { result: ok(a.input.index + 1) };
+          return { result: o.assign?.(a.input, now) ?? ok(a.input.index + 1) };
         case 'dialtone-save-chunk':
           pending += (a.input.results ?? []).filter((r: ChunkUserResult) => r.outcome === 'assigned').length;
           return { result: { pending } };
@@ -135,6 +135,54 @@ describe('chunk orchestrator', () => {
     expect(saves.map((x) => x.input.results.map((y: ChunkUserResult) => [y.row, y.assignedAt]))).toEqual([[[1, T0], [2, T0]], [[3, T0]]]);
     expect(probes(r)[0]!.input).toEqual({ runKey, chunk: 0, at: at(1) });
     expect(r.output).toEqual({ chunk: 0, counts: { total: 3 } });
+  });
+
+  describe('when the write budget has no slot for a row soon', () => {
+    const slotAt = new Date(Date.parse(T0) + 60_000).toISOString();
+    const resumeAt = new Date(Date.parse(T0) + 58_000).toISOString();
+    const assigns = (r: DriveResult) => r.scheduled.filter((a) => a.functionName === 'dialtone-assign').map((a) => a.input);
+
+    it('waits on a durable timer until the row\'s resumeAt, then calls it again with the slots it reserved', async () => {
+      // the second row is handed back on its first call, with its slot a minute out
+      const assign = (i: AssignInput) => (i.index === 1 && !i.writeSlotAt ? { deferred: true, row: 2, resumeAt, writeSlotAt: slotAt, writeSlots: 1 } : undefined);
+      const r = await drive(chunkOrchestrator, input, { start: T0, answer: tenant({ size: 3, foundAt: at(3), assign }) });
+      expect(names(r).slice(0, 7)).toEqual(['dialtone-load-chunk', 'dialtone-assign', 'dialtone-assign', `timer@${resumeAt}`, 'dialtone-assign', 'dialtone-save-chunk', 'dialtone-assign']);
+      expect(assigns(r)).toEqual([
+        { runKey, chunk: 0, index: 0 },
+        { runKey, chunk: 0, index: 1 },
+        { runKey, chunk: 0, index: 1, deferrals: 1, writeSlotAt: slotAt, writeSlots: 1 },
+        { runKey, chunk: 0, index: 2 },
+      ]);
+      // both rows of the group are saved together once the second is written, in their order
+      const saves = r.scheduled.filter((a) => a.functionName === 'dialtone-save-chunk');
+      expect(saves[0]!.input.results.map((y: ChunkUserResult) => [y.row, y.assignedAt])).toEqual([[1, resumeAt], [2, resumeAt]]);
+      expect(r.output).toEqual({ chunk: 0, counts: { total: 3 } });
+    });
+
+    it('calls a row handed back without slots (the budget\'s ledger unavailable) again at its resumeAt, without a reservation', async () => {
+      const assign = (i: AssignInput) => (i.index === 0 && !i.deferrals ? { deferred: true, row: 1, resumeAt } : undefined);
+      const r = await drive(chunkOrchestrator, input, { start: T0, answer: tenant({ size: 1, foundAt: at(3), assign }) });
+      expect(names(r).slice(0, 5)).toEqual(['dialtone-load-chunk', 'dialtone-assign', `timer@${resumeAt}`, 'dialtone-assign', 'dialtone-save-chunk']);
+      expect(assigns(r)[1]).toEqual({ runKey, chunk: 0, index: 0, deferrals: 1 });
+    });
+
+    it(`gives the row up as throttled after ${MAX_WRITE_DEFERRALS} hand-backs, and goes on with the chunk`, async () => {
+      let n = 0;
+      const assign = (i: AssignInput, now: string) => (i.index === 0 ? { deferred: true, row: 1, resumeAt: new Date(Date.parse(now) + 30_000 + n++).toISOString(), writeSlotAt: new Date(Date.parse(now) + 32_000).toISOString(), writeSlots: 1 } : undefined);
+      const r = await drive(chunkOrchestrator, input, { start: T0, answer: tenant({ size: 2, foundAt: at(30), assign }) });
+      expect(assigns(r).filter((a) => a.index === 0)).toHaveLength(MAX_WRITE_DEFERRALS + 1);
+      const save = r.scheduled.find((a) => a.functionName === 'dialtone-save-chunk')!;
+      expect(save.input.results.map((y: ChunkUserResult) => y.row)).toEqual([2]);
+      expect(save.input.gaveUp).toEqual([{ index: 0, reason: 'throttled', message: `gave up: the app's Graph write budget had no slot for this row in ${MAX_WRITE_DEFERRALS} tries; run the batch again` }]);
+    });
+
+    it('wakes for each handed-back row at its own time: rows due later are not called early', async () => {
+      const later = new Date(Date.parse(T0) + 120_000).toISOString();
+      const assign = (i: AssignInput) => (i.writeSlotAt ? undefined : i.index === 0 ? { deferred: true, row: 1, resumeAt, writeSlotAt: slotAt, writeSlots: 1 } : { deferred: true, row: 2, resumeAt: later, writeSlotAt: later, writeSlots: 1 });
+      const r = await drive(chunkOrchestrator, input, { start: T0, answer: tenant({ size: 2, foundAt: at(5), assign }) });
+      expect(names(r).slice(0, 7)).toEqual(['dialtone-load-chunk', 'dialtone-assign', 'dialtone-assign', `timer@${resumeAt}`, 'dialtone-assign', `timer@${later}`, 'dialtone-assign']);
+      expect(assigns(r).slice(2).map((a) => [a.index, a.writeSlotAt])).toEqual([[0, slotAt], [1, later]]);
+    });
   });
 
   it('checks as often as the schedule allows (every minute at first, less often later) and flags at the deadline, continuing as new with counts only', async () => {

@@ -97,3 +97,35 @@ describe('the write budget when its ledger cannot be used', () => {
     expect(ledgerBackoffMs(1, () => 0)).toBe(250);
   });
 });
+
+describe('the write budget for a caller that must not wait (WriteBudget.book)', () => {
+  it('answers a slot within the wait it allows, hands a later one back with the reservation kept, and never waits itself', async () => {
+    const t0 = Date.parse('2026-12-07T10:00:00Z');
+    const time = virtualTime(t0);
+    const ledger = new FlakyLedger(1, 0, time);
+    const budget = new WriteBudget(ledger, time);
+    expect(await budget.book(1, 5_000)).toEqual({ at: t0 });
+    expect(await budget.book(2, 5_000)).toEqual({ at: t0 + 1_000 });
+    await ledger.reserve(10); // another instance takes ten seconds of the budget
+    expect(await budget.book(1, 5_000)).toEqual({ deferredUntil: t0 + 13_000 });
+    // the handed-back slot stays reserved: the next caller is behind it
+    expect(await budget.book(1, 60_000)).toEqual({ at: t0 + 14_000 });
+    expect(time.now()).toBe(t0);
+  });
+
+  it('reserves nothing while the ledger cannot be used: it says when to ask again (the back-off), and counts and reports the failure', async () => {
+    const t0 = Date.parse('2026-12-07T11:00:00Z');
+    const time = virtualTime(t0);
+    const events: { name: string; count: number; waitMs: number }[] = [];
+    const budget = new WriteBudget(new FlakyLedger(1, 2, time), time, (e) => events.push(e));
+    const first = await budget.book(1, 5_000, 0);
+    const second = await budget.book(1, 5_000, 3);
+    expect(events.map((e) => [e.name, e.count])).toEqual([[LEDGER_UNAVAILABLE, 1], [LEDGER_UNAVAILABLE, 2]]);
+    expect(budget.ledgerUnavailable).toBe(2);
+    // the back-off follows the caller's count of earlier failures (0.5 s ceiling for the first, 4 s for the fourth)
+    expect('retryAt' in first && first.retryAt - t0).toBeLessThanOrEqual(500);
+    expect('retryAt' in second && second.retryAt - t0).toBeGreaterThanOrEqual(2_000);
+    expect(await budget.book(1, 5_000)).toEqual({ at: t0 });
+    expect(time.now()).toBe(t0);
+  });
+});

@@ -725,7 +725,13 @@ export class DurableEngine {
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
         // The extension's wording (TaskActivityShim): the orchestrator sees "Activity function '<name>' failed: <message>".
-        event = { EventType: EventType.TaskFailed, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Reason: `Activity function '${job.name}' failed: ${err.message}`, Details: err.stack ?? '' };
+        // The message of an error the Node function threw is what the extension's OutOfProcExceptionHelpers takes from
+        // the host's RpcException text ("Result: Failure\nException: <message>\nStack: …"): everything between
+        // "\nException:" and "\nStack:", the space after the colon included, so the reason reads "failed:  <message>"
+        // (two spaces; seen on the real extension in test/conformance/function-timeout.test.ts). A timeout is the
+        // host's own exception and keeps its message as it is.
+        const message = err instanceof FunctionTimeoutError ? err.message : ` ${err.message}`;
+        event = { EventType: EventType.TaskFailed, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Reason: `Activity function '${job.name}' failed: ${message}`, Details: err.stack ?? '' };
       }
     }
     if (!this.stopped) this.pushEvent(job.instanceId, event, job.execution);
@@ -743,7 +749,7 @@ export class DurableEngine {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.log(`Timeout value of ${timeSpanText(limit)} exceeded by function 'Functions.${name}'. The worker is not restarted here: the invocation runs on, its result dropped.`);
-        reject(new Error(functionTimeoutMessage(limit, name)));
+        reject(new FunctionTimeoutError(functionTimeoutMessage(limit, name)));
       }, limit);
       work.then(
         (v) => {
@@ -758,6 +764,9 @@ export class DurableEngine {
     });
   }
 }
+
+/** WebJobs' FunctionTimeoutException, as the local engine raises it (its message is the host's, not the worker's). */
+class FunctionTimeoutError extends Error {}
 
 function serialiseInput(input: unknown): string {
   return typeof input === 'string' ? input : JSON.stringify(input ?? null);
