@@ -335,7 +335,7 @@ export function createActivities(deps: ActivityDeps) {
     if (!input.reservedAt && input.freshMs !== undefined) {
       const assignedAt = new Map(results.map((r) => [r.row, r.assignedAt ? Date.parse(r.assignedAt) : Number.NaN]));
       const earliest = Math.min(...pending.map((p) => assignedAt.get(p.row) ?? Number.NaN).filter(Number.isFinite), Date.parse(input.at));
-      const answer = await sweeper.answer({ key: `${input.runKey}\u0000${input.chunk}`, pending: pending.length, earliestAssignedAt: earliest, at: Date.parse(input.at), freshMs: input.freshMs, ...(input.recheck ? { recheck: true } : {}), ...(input.teamsList ? { mode: input.teamsList } : {}) });
+      const answer = await sweeper.answer({ run: input.runKey, key: String(input.chunk), pending: pending.length, earliestAssignedAt: earliest, at: Date.parse(input.at), freshMs: input.freshMs, ...(input.recheck ? { recheck: true } : {}), ...(input.teamsList ? { mode: input.teamsList } : {}) });
       learned = answer.learned;
       seen = answer.how === 'swept' ? seenIn(answer.features, check) : await checkTeams(check);
     } else seen = await checkTeams(check);

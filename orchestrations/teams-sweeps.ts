@@ -20,7 +20,9 @@ export const SWEEP_PAGE_SIZE = 999;
 const KEPT_SWEEPS = 4;
 
 export interface SweepRequest {
-  /** The asking chunk (run and chunk), so that its demand counts once. */
+  /** The asking chunk's run: the users a sweep would answer for are counted over the run's chunks due about now. */
+  readonly run: string;
+  /** The asking chunk (within its run), so that its demand counts once. */
   readonly key: string;
   readonly pending: number;
   /** The earliest assignment among the pending users (ms): where a filtered sweep starts. */
@@ -59,7 +61,7 @@ export function createTeamsSweeper(deps: SweeperDeps) {
   let mode: TeamsListMode | undefined;
   const pages: { filtered?: number; unfiltered?: number } = {};
   let sweeps: Sweep[] = [];
-  const demand = new Map<string, { pending: number; at: number }>();
+  const demand = new Map<string, { run: string; pending: number; at: number }>();
 
   /** Waits for page k's slot in the Teams read budget, one page at a time (pages follow each other's next links). */
   async function pace(): Promise<void> {
@@ -100,9 +102,10 @@ export function createTeamsSweeper(deps: SweeperDeps) {
     const now = time.now();
     mode = tighterMode(mode, req.mode);
     const before = req.mode;
-    demand.set(req.key, { pending: req.pending, at: now });
+    // A recheck reads its users itself: it adds nothing to what a sweep would answer.
+    if (!req.recheck) demand.set(`${req.run}\u0000${req.key}`, { run: req.run, pending: req.pending, at: now });
     for (const [k, d] of demand) if (d.at < now - 2 * req.freshMs) demand.delete(k);
-    const wanted = [...demand.values()].reduce((a, d) => a + d.pending, 0);
+    const wanted = [...demand.values()].reduce((a, d) => a + (d.run === req.run ? d.pending : 0), 0);
     const learned = () => (mode !== before && mode !== undefined ? { learned: mode } : {});
     for (;;) {
       const filtered = mode !== 'unfiltered' && mode !== 'perUser';

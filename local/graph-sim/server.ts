@@ -40,10 +40,11 @@ export interface FaultOptions {
    */
   holdAssignLicense?: number;
   /**
-   * Answer every $filter on the Teams user configurations' list with 400, as Graph would for a property it does not
-   * filter on: the list's page documents $filter without naming the properties it takes, so a deployment may meet this.
+   * Query options of the Teams user configurations' list answered 400 although its page documents them, as Graph
+   * answers an option it does not take for a resource (the page does not say which properties $filter or $select
+   * take, nor how large a $top may be, so a deployment may meet this).
    */
-  teamsListFilterRefused?: boolean;
+  teamsListRefuses?: readonly ('$filter' | '$select' | '$top')[];
 }
 
 export interface SimulatorOptions {
@@ -497,6 +498,7 @@ export class GraphSimulator {
       if (!k.startsWith('$')) continue;
       const name = k.toLowerCase();
       if (!TEAMS_LIST_OPTIONS.has(name)) return bad(`Query option '${k}' is not allowed. The allowed query options are $select, $filter, $top, $expand and $orderBy.`);
+      if ((this.faults.teamsListRefuses as readonly string[] | undefined)?.includes(name)) return bad(`Query option '${k}' is not supported for this resource.`);
       options.set(name, v);
     }
     if (options.has('$expand') || options.has('$orderby')) return { status: 501, headers: {}, body: graphError('NotImplemented', 'The Graph simulator does not implement $expand or $orderBy on this list.') };
@@ -511,7 +513,7 @@ export class GraphSimulator {
     if (filter !== undefined) {
       const m = /^\s*(createdDateTime|modifiedDateTime)\s+(ge|gt|le|lt)\s+(\d{4}-\d{2}-\d{2}T[\d:.]+Z)\s*$/.exec(filter);
       const at = m ? Date.parse(m[3]!) : Number.NaN;
-      if (this.faults.teamsListFilterRefused || !m || !Number.isFinite(at)) return bad(`Invalid filter clause: the filter '${filter.slice(0, 200)}' is not supported on this resource.`);
+      if (!m || !Number.isFinite(at)) return bad(`Invalid filter clause: the filter '${filter.slice(0, 200)}' is not supported on this resource.`);
       const prop = m[1]!;
       const op = m[2]!;
       const value = (u: SimUser) => (prop === 'createdDateTime' ? u.createdAt : this.tenant.teamsModifiedAt(u, now));

@@ -109,10 +109,12 @@ describe('the list of Teams user configurations', () => {
     }
     expect((await raw('/v1.0/admin/teams/userConfigurations?$select=id,displayName')).status).toBe(400);
     expect((await raw('/v1.0/admin/teams/userConfigurations?$filter=userPrincipalName eq \'u1@contoso.com\'')).status).toBe(400);
-    sim.faults = { teamsListFilterRefused: true };
+    sim.faults = { teamsListRefuses: ['$filter'] };
     expect(failure(await graph.listTeamsFeatures({ since: clock.t, top: 999, maxPages: 5 }))).toMatchObject({ status: 400, transient: false });
-    // The same list without the filter is still answered.
+    // The same list without the filter is still answered; with $top refused too, no sweep is.
     expect(swept(await graph.listTeamsFeatures({ top: 999, maxPages: 5 })).complete).toBe(true);
+    sim.faults = { teamsListRefuses: ['$filter', '$top'] };
+    expect(failure(await graph.listTeamsFeatures({ top: 999, maxPages: 5 }))).toMatchObject({ status: 400 });
   });
 
   it('needs TeamsUserConfiguration.Read.All, and a 403 names it', async () => {
