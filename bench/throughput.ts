@@ -224,8 +224,15 @@ async function main(): Promise<void> {
     speedupOverBaseline: Math.round((sequentialBaselineMakespanSeconds / assignmentMakespanSeconds) * 10) / 10,
     graphRequests: rec.requests,
     graphRequestsPerUser: Math.round((graphRequestsCounted / users) * 10) / 10,
-    // Simulated time: the simulator stamps each Teams configuration read with the shared clock.
+    // Simulated time: the simulator stamps each Teams configuration read with the shared clock; a page of a sweep of
+    // the Teams list is one read, whatever the number of users it answers for.
     teamsReadsPerSecondMax: maxInWindow(rec.teamsReads.map((r) => r.at), 10_000) / 10,
+    // Every Teams user configuration request (the checks' per-user reads and list pages, and the number step's reads of
+    // a user's numbers), the list's pages among them, and per user whose calling plan was waited for.
+    teamsReadRequests: rec.teamsReads.length,
+    teamsListPages: rec.teamsReads.filter((r) => r.list).length,
+    teamsReadRequestsPerPolledUser: Math.round((rec.teamsReads.length / Math.max(1, polled.length)) * 100) / 100,
+    teamsListRefused: rec.teamsListRefused,
     throttled: rec.throttled,
     throttledByKind: rec.throttledByKind,
     pollReadsPerUser: Math.round((reads.reduce((a, b) => a + b, 0) / Math.max(1, reads.length)) * 10) / 10,

@@ -107,6 +107,8 @@ export interface SimRecord {
    * (`list`: true), whatever the number of users it answers for.
    */
   teamsReads: { priority: string | null; inBatch: boolean; at: number; list?: true }[];
+  /** Requests for the Teams list answered 400 for their query (an option or a filter it does not take). */
+  teamsListRefused: number;
   /** Every skuId any assignLicense asked to remove (dialtone never removes a licence: this stays empty). */
   removeLicensesSent: string[];
 }
@@ -192,7 +194,7 @@ export class GraphSimulator {
     this.authority = new SimAuthority(this.tenant.tenantId, options.tenant.identity, this.initialGrant);
     this.rng = seededRandom(options.seed ?? 1);
     this.heldWrite = new Promise((resolve) => (this.heldSignal = resolve));
-    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, teamsUserConfigurationList: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, forbiddenByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], removeLicensesSent: [] };
+    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, teamsUserConfigurationList: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, forbiddenByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], teamsListRefused: 0, removeLicensesSent: [] };
   }
 
   async start(): Promise<this> {
@@ -492,7 +494,10 @@ export class GraphSimulator {
    * $orderBy are documented but not needed by dialtone: the simulator answers 501 rather than pretend to them.
    */
   private teamsList(url: URL, now: number): SubResponse {
-    const bad = (message: string): SubResponse => ({ status: 400, headers: {}, body: graphError('BadRequest', message) });
+    const bad = (message: string): SubResponse => {
+      this.record.teamsListRefused++;
+      return { status: 400, headers: {}, body: graphError('BadRequest', message) };
+    };
     const options = new Map<string, string>();
     for (const [k, v] of url.searchParams) {
       if (!k.startsWith('$')) continue;

@@ -5,7 +5,7 @@
 // teamsadministration-teamsadminroot-list-userconfigurations.md) but not which properties $filter takes, so what
 // Graph refuses is remembered here and only ever tightens: a refused filter leaves the unfiltered sweep, a refused
 // sweep leaves the per-user reads. Pure: the orchestration carries the memory across continue-as-new
-// (docs/architecture.md, "Teams checks").
+// (docs/teams-checks.md).
 
 /** What Graph is known to accept for the list, most useful first. */
 export type TeamsListMode = 'filtered' | 'unfiltered' | 'perUser';
