@@ -212,6 +212,7 @@ async function main(): Promise<void> {
   const numbers = report.users.filter((u) => u.phoneNumber).map((u) => u.phoneNumber!);
   // Every Graph request the app made, a $batch's items counted as the requests they are (the $batch itself not).
   const graphRequestsCounted = Object.entries(rec.byKind).filter(([k]) => k !== 'batch').reduce((a, [, n]) => a + n, 0);
+  const teamsReadRequests = rec.byKind.teamsUserConfiguration + rec.byKind.teamsUserConfigurationList;
   const baseline = !values['no-baseline'];
   if (baseline) log('bench: the PowerShell page’s sequential loop on the same tenant…');
   const sequentialBaselineMakespanSeconds = baseline ? await sequentialBaseline(workload.tenant, workload.rows.map((r) => r.userPrincipalName)) : Number.NaN;
@@ -235,10 +236,17 @@ async function main(): Promise<void> {
     speedupOverBaseline: Math.round((sequentialBaselineMakespanSeconds / assignmentMakespanSeconds) * 10) / 10,
     graphRequests: rec.requests,
     graphRequestsPerUser: Math.round((graphRequestsCounted / users) * 10) / 10,
-    // Simulated time: the simulator stamps each Teams configuration read with the shared clock.
+    // Simulated time: the simulator stamps each Teams configuration read with the shared clock; a page of a sweep of
+    // the Teams list is one read, whatever the number of users it answers for.
     // Exact from each read's time while the simulator kept them all; from its per-second tally past that (whole
     // seconds: a window can then read up to a second's worth lower than the exact one).
-    teamsReadsPerSecondMax: (rec.teamsReads.length === rec.byKind.teamsUserConfiguration ? maxInWindow(rec.teamsReads.map((r) => r.at), 10_000) : maxInSeconds(rec.teamsReadsBySecond, 10)) / 10,
+    teamsReadsPerSecondMax: (rec.teamsReads.length === teamsReadRequests ? maxInWindow(rec.teamsReads.map((r) => r.at), 10_000) : maxInSeconds(rec.teamsReadsBySecond, 10)) / 10,
+    // Every Teams user configuration request (the checks' per-user reads and list pages, and the number step's reads of
+    // a user's numbers), the list's pages among them, and per user whose calling plan was waited for.
+    teamsReadRequests,
+    teamsListPages: rec.byKind.teamsUserConfigurationList,
+    teamsReadRequestsPerPolledUser: Math.round((teamsReadRequests / Math.max(1, polled.length)) * 100) / 100,
+    teamsListRefused: rec.teamsListRefused,
     throttled: rec.throttled,
     throttledByKind: rec.throttledByKind,
     pollReadsPerUser: Math.round((reads.reduce((a, b) => a + b, 0) / Math.max(1, reads.length)) * 10) / 10,

@@ -16,9 +16,11 @@ import { DEFAULT_SCHEDULE, type ScheduleSettings } from '../shared/domain/schedu
 import type { Profiles } from '../shared/domain/profiles';
 import { countOutcomes, type OutcomeCounts } from '../shared/domain/report';
 import { errorText } from '../shared/domain/text';
+import type { TeamsListMode } from '../shared/domain/teams-reads';
 import { upnKey } from '../shared/domain/upn';
 import type { AssignAnswer, AssignInput, ChunkProgress, ChunkRef, ChunkSignals, FinishInput, PreflightInput, PreflightResult, ProbeInput, ProbeResult, ReleaseReadsInput, SaveChunkInput, SettleChunkInput, TeamsCheck, TeamsSeen, WriteDeferred } from './contracts';
 import { SLOT_CHUNK_BASE } from './names';
+import { createTeamsSweeper } from './teams-sweeps';
 
 export interface ActivityDeps {
   readonly graph: LicensingDirectory;
@@ -101,6 +103,11 @@ export function teamsReadsPerSlice(perSecond: number, besidePerSecond = 0): numb
   return Math.max(1, Math.min(20, 30 - Math.ceil(perSecond) - Math.ceil(besidePerSecond)));
 }
 
+/** Teams shows the user ready: CallingPlan, or PhoneSystem where that is enough (a Direct Routing number). */
+function ready(featureTypes: readonly string[], phoneSystemOnly: boolean): boolean {
+  return featureTypes.includes('CallingPlan') || (phoneSystemOnly && featureTypes.includes('PhoneSystem'));
+}
+
 /** Thrown for a transient Graph failure so that callActivityWithRetry tries again. */
 export class TransientGraphError extends Error {
   constructor(failure: GraphFailure) {
@@ -114,6 +121,7 @@ export function createActivities(deps: ActivityDeps) {
   const { graph, store, flags } = deps;
   const time = deps.time ?? wallClock;
   const now = deps.now ?? (() => new Date(time.now()));
+  const sweeper = createTeamsSweeper({ graph, time, ...(deps.teamsReads ? { teamsReads: deps.teamsReads } : {}), maxWaitMs: MAX_BUDGET_WAIT_IN_ACTIVITY_MS });
 
   async function failPlan(runKey: string, base: Omit<StoredPlan, 'rows' | 'error'>, message: string): Promise<PreflightResult> {
     const error = errorText(message);
@@ -352,12 +360,18 @@ export function createActivities(deps: ActivityDeps) {
     const refused: { userId: string; message: string }[] = [];
     let transient: GraphFailure | undefined;
     for (const [id, r] of features) {
-      if (r.ok && (r.value.includes('CallingPlan') || (phoneSystemOnly.has(id) && r.value.includes('PhoneSystem')))) found.push(id);
+      if (r.ok && ready(r.value, phoneSystemOnly.has(id))) found.push(id);
       else if (!r.ok && r.reason === 'forbidden') refused.push({ userId: id, message: errorText(r.message) });
       else if (!r.ok && r.transient) transient = r;
     }
     if (found.length === 0 && refused.length === 0 && transient && [...features.values()].every((r) => !r.ok)) throw new TransientGraphError(transient);
     return { found, refused };
+  }
+
+  /** The check's users a sweep saw ready; those it did not list (not in Teams yet, or unchanged) stay pending. */
+  function seenIn(features: ReadonlyMap<string, string[]>, input: TeamsCheck): TeamsSeen {
+    const phoneSystemOnly = new Set(input.phoneSystemOnly ?? []);
+    return { found: input.userIds.filter((id) => ready(features.get(id) ?? [], phoneSystemOnly.has(id))), refused: [] };
   }
 
   /**
@@ -368,11 +382,24 @@ export function createActivities(deps: ActivityDeps) {
    */
   async function probeTeams(input: ProbeInput): Promise<ProbeResult> {
     const work = await chunkWork(input);
-    const pending = pendingOf(work, await store.readChunk(input.runKey, input.chunk));
+    const results = await store.readChunk(input.runKey, input.chunk);
+    const pending = pendingOf(work, results);
     if (pending.length === 0) return { pending: 0, found: 0, refused: 0, numbered: [] };
     const phoneSystemOnly = pending.filter((p) => p.waitFor === 'PhoneSystem').map((p) => p.userId);
-    const seen = await checkTeams({ userIds: pending.map((p) => p.userId), ...(phoneSystemOnly.length > 0 ? { phoneSystemOnly } : {}), ...(input.reservedAt ? { reservedAt: input.reservedAt } : {}) });
-    if (seen.deferredUntil) return { pending: pending.length, found: 0, refused: 0, numbered: [], deferredUntil: seen.deferredUntil, ...(seen.resumeAt ? { resumeAt: seen.resumeAt } : {}), ...(seen.reservedUntil ? { reservedUntil: seen.reservedUntil } : {}) };
+    const check: TeamsCheck = { userIds: pending.map((p) => p.userId), ...(phoneSystemOnly.length > 0 ? { phoneSystemOnly } : {}), ...(input.reservedAt ? { reservedAt: input.reservedAt } : {}) };
+    // A check that holds slots of the read budget (deferred earlier) reads per user on them; otherwise a sweep of the
+    // Teams list may answer it (teams-sweeps.ts), when the chunk's orchestration asked for one (freshMs).
+    let learned: TeamsListMode | undefined;
+    let seen: TeamsSeen;
+    if (!input.reservedAt && input.freshMs !== undefined) {
+      const assignedAt = new Map(results.map((r) => [r.row, r.assignedAt ? Date.parse(r.assignedAt) : Number.NaN]));
+      const earliest = Math.min(...pending.map((p) => assignedAt.get(p.row) ?? Number.NaN).filter(Number.isFinite), Date.parse(input.at));
+      const answer = await sweeper.answer({ run: input.runKey, key: String(input.chunk), pending: pending.length, earliestAssignedAt: earliest, at: Date.parse(input.at), freshMs: input.freshMs, ...(input.recheck ? { recheck: true } : {}), ...(input.teamsList ? { mode: input.teamsList } : {}) });
+      learned = answer.learned;
+      seen = answer.how === 'swept' ? seenIn(answer.features, check) : await checkTeams(check);
+    } else seen = await checkTeams(check);
+    const list = learned ? { teamsList: learned } : {};
+    if (seen.deferredUntil) return { pending: pending.length, found: 0, refused: 0, numbered: [], deferredUntil: seen.deferredUntil, ...(seen.resumeAt ? { resumeAt: seen.resumeAt } : {}), ...(seen.reservedUntil ? { reservedUntil: seen.reservedUntil } : {}), ...list };
     const found = new Set(seen.found);
     const refused = new Map(seen.refused.map((r) => [r.userId, r.message]));
     const ready = pending.filter((p) => found.has(p.userId));
@@ -389,7 +416,7 @@ export function createActivities(deps: ActivityDeps) {
         }
       });
     }
-    return { pending: pending.length - ready.length - denied.length, found: ready.length, refused: denied.length, numbered: ready.filter((p) => p.number).map((p) => p.row) };
+    return { pending: pending.length - ready.length - denied.length, found: ready.length, refused: denied.length, numbered: ready.filter((p) => p.number).map((p) => p.row), ...list };
   }
 
   /**

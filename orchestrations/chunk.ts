@@ -7,7 +7,8 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { ChunkUserResult } from '../shared/domain/batch';
-import { nextCheckAt, recheckAt, tooLateToCheck } from '../shared/domain/polling';
+import { minCheckIntervalMs, nextCheckAt, recheckAt, tooLateToCheck } from '../shared/domain/polling';
+import { tighterMode } from '../shared/domain/teams-reads';
 import type { OutcomeCounts } from '../shared/domain/report';
 import type { AssignAnswer, AssignInput, ChunkInput, ChunkProgress, ChunkSignals, ChunkState, ChunkSummary, GaveUp, ProbeInput, ProbeResult, ReleaseReadsInput, SaveChunkInput, SettleChunkInput } from './contracts';
 import type { NumberResult, NumbersInput } from './number-contracts';
@@ -154,6 +155,7 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
   let { pending, polls } = state;
   let lastCheckAt = state.lastCheckAt ? new Date(state.lastCheckAt) : null;
   let recheckDue = state.recheckDue === true;
+  let teamsList = state.teamsList;
   let cancelled = false;
   if (pending > 0) {
     // The extension drops events that a generation had not processed when it continued as new: the requests are
@@ -177,7 +179,8 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
       recheck = undefined;
       recheckDue = true;
     }
-    const next = (recheckDue ? recheckAt(assignedAt, lastCheckAt, now(), deadline) : null) ?? nextCheckAt(assignedAt, lastCheckAt, deadline);
+    const rechecked = recheckDue ? recheckAt(assignedAt, lastCheckAt, now(), deadline) : null;
+    const next = rechecked ?? nextCheckAt(assignedAt, lastCheckAt, deadline);
     if (!next) {
       // The last check was within the floor of the deadline: no read is left, but the rows are flagged at the
       // deadline, not before it (a cancel still ends the wait).
@@ -201,7 +204,11 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
       }
     }
     let checkAt = now();
-    let probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { ...ref, at: checkAt.toISOString() } satisfies ProbeInput)) as ProbeResult;
+    // A sweep of the Teams list made up to half the floor between checks before this one may answer it; a recheck
+    // reads the chunk's users one by one; what Graph refused of the list is remembered (shared/domain/teams-reads.ts).
+    const sweep = { freshMs: minCheckIntervalMs(assignedAt, deadline) / 2, ...(rechecked ? { recheck: true as const } : {}), ...(teamsList ? { teamsList } : {}) };
+    let probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { ...ref, at: checkAt.toISOString(), ...sweep } satisfies ProbeInput)) as ProbeResult;
+    teamsList = tighterMode(teamsList, probe.teamsList);
     // The shared Teams read budget has no room soon: the check's slots start at deferredUntil. Wait on a durable timer
     // until a little before them (resumeAt; a cancel still ends the wait) and check with the reservation; a check
     // that comes back after its slots began reserves again, so this is bounded by the deferrals' count, not by time.
@@ -224,6 +231,7 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
       // where the next check's minute counts from).
       checkAt = new Date(Math.max(now().getTime(), Date.parse(probe.deferredUntil)));
       probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { ...ref, at: checkAt.toISOString(), reservedAt: probe.deferredUntil } satisfies ProbeInput)) as ProbeResult;
+      teamsList = tighterMode(teamsList, probe.teamsList);
     }
     // Still deferred here, the check will not run on its slots: the chunk ends at its deadline before them, is
     // cancelled, or was deferred MAX_DEFERRALS times (a poll that read nothing). The slots go back to the budget now,
@@ -262,7 +270,7 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
       yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { ...ref, numbers } satisfies SaveChunkInput);
     }
     if (pending > 0 && polls % POLLS_PER_GENERATION === 0) {
-      const carried: ChunkInput = { ...input, state: { assignedAt: state.assignedAt, pending, lastCheckAt: lastCheckAt.toISOString(), polls, ...(recheck?.isCompleted ? { recheckDue: true } : {}) } };
+      const carried: ChunkInput = { ...input, state: { assignedAt: state.assignedAt, pending, lastCheckAt: lastCheckAt.toISOString(), polls, ...(recheck?.isCompleted ? { recheckDue: true } : {}), ...(teamsList ? { teamsList } : {}) } };
       context.df.continueAsNew(carried);
       return undefined;
     }

@@ -3,6 +3,7 @@
 import type { InputRef, RunKey } from '../shared/adapters/batch-store';
 import type { ChunkUserResult } from '../shared/domain/batch';
 import type { RowRights } from '../shared/domain/entitlements';
+import type { TeamsListMode } from '../shared/domain/teams-reads';
 import type { OutcomeCounts } from '../shared/domain/report';
 import type { NumberResult } from './number-contracts';
 
@@ -66,6 +67,8 @@ export interface ChunkState {
   readonly polls: number;
   /** A recheck arrived and has not been honoured yet. */
   readonly recheckDue?: boolean;
+  /** What Graph refused of the Teams list, as learned by this chunk's checks. */
+  readonly teamsList?: TeamsListMode;
 }
 
 export interface ChunkInput {
@@ -164,9 +167,17 @@ export interface ProbeInput extends ChunkRef {
   readonly at: string;
   /** The start of the slots a deferred check reserved in the Teams read budget (its `deferredUntil`). */
   readonly reservedAt?: string;
+  /** How old a sweep of the Teams list may be and still answer this check (ms; absent: sweeps are not used). */
+  readonly freshMs?: number;
+  /** The check was brought forward by a recheck: the chunk's users are read one by one. */
+  readonly recheck?: true;
+  /** What the chunk remembers Graph refused of the Teams list (shared/domain/teams-reads.ts). */
+  readonly teamsList?: TeamsListMode;
 }
 
 export interface ProbeResult extends ChunkProgress {
+  /** What this check found Graph refuses of the Teams list: the chunk remembers it for its later checks. */
+  readonly teamsList?: TeamsListMode;
   /** Users Teams now shows ready (recorded as provisioned in the store). */
   readonly found: number;
   /** Users whose Teams reads Graph refused (401/403; recorded as failed `forbidden`): waiting will not change that. */

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DirectoryRole, TokenClaims } from './authority';
 
-export type PermissionKind = 'subscribedSkus' | 'getUser' | 'patchUser' | 'assignLicense' | 'teamsUserConfiguration' | 'listNumbers' | 'assignNumber' | 'updateNumber' | 'numberOperation';
+export type PermissionKind = 'subscribedSkus' | 'getUser' | 'patchUser' | 'assignLicense' | 'teamsUserConfiguration' | 'teamsUserConfigurationList' | 'listNumbers' | 'assignNumber' | 'updateNumber' | 'numberOperation';
 
 interface EndpointRule {
   /** The Graph page whose permissions table this follows (microsoft-graph-docs-contrib, api-reference/v1.0). */
@@ -66,6 +66,14 @@ export const ENDPOINT_PERMISSIONS: Readonly<Record<PermissionKind, EndpointRule>
   // includes/permissions/teamsadministration-teamsuserconfiguration-get-permissions.md: TeamsUserConfiguration.Read.All only.
   teamsUserConfiguration: {
     doc: 'https://learn.microsoft.com/graph/api/teamsadministration-teamsuserconfiguration-get',
+    application: ['TeamsUserConfiguration.Read.All'],
+    delegated: ['TeamsUserConfiguration.Read.All'],
+    roles: TEAMS_READERS,
+  },
+  // teamsadministration-teamsadminroot-list-userconfigurations.md (its permissions include): the same permission as the
+  // single read, TeamsUserConfiguration.Read.All, the only one of its family in the permissions reference.
+  teamsUserConfigurationList: {
+    doc: 'https://learn.microsoft.com/graph/api/teamsadministration-teamsadminroot-list-userconfigurations',
     application: ['TeamsUserConfiguration.Read.All'],
     delegated: ['TeamsUserConfiguration.Read.All'],
     roles: TEAMS_READERS,

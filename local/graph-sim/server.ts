@@ -11,7 +11,7 @@ import { seededRandom } from '../random';
 import { SimAuthority, type TokenClaims } from './authority';
 import { NumberRequestError } from './numbers';
 import { defaultGrant, ENDPOINT_PERMISSIONS, refusal, type PermissionKind } from './permissions';
-import { LicensingError, SimTenant, type TenantFile } from './tenant';
+import { LicensingError, SimTenant, type SimUser, type TenantFile } from './tenant';
 
 export interface FaultOptions {
   /** Share of Graph requests (and $batch items) answered 503 or 504. */
@@ -44,6 +44,12 @@ export interface FaultOptions {
    * test knows exactly how often each row's write fails and can count the durable retries it takes.
    */
   failAssignLicenseFor?: Readonly<Record<string, number>>;
+  /**
+   * Query options of the Teams user configurations' list answered 400 although its page documents them, as Graph
+   * answers an option it does not take for a resource (the page does not say which properties $filter or $select
+   * take, nor how large a $top may be, so a deployment may meet this).
+   */
+  teamsListRefuses?: readonly ('$filter' | '$select' | '$top')[];
 }
 
 export interface SimulatorOptions {
@@ -72,6 +78,7 @@ export type RequestKind =
   | 'patchUser'
   | 'assignLicense'
   | 'teamsUserConfiguration'
+  | 'teamsUserConfigurationList'
   | 'listNumbers'
   | 'assignNumber'
   | 'updateNumber'
@@ -80,7 +87,7 @@ export type RequestKind =
   | 'other';
 
 /** The Teams administration calls: Graph's Teams service limit, not the identity one, applies to them. */
-const TEAMS_KINDS: ReadonlySet<RequestKind> = new Set(['teamsUserConfiguration', 'listNumbers', 'assignNumber', 'updateNumber', 'numberOperation']);
+const TEAMS_KINDS: ReadonlySet<RequestKind> = new Set(['teamsUserConfiguration', 'teamsUserConfigurationList', 'listNumbers', 'assignNumber', 'updateNumber', 'numberOperation']);
 
 export interface SimRecord {
   requests: number;
@@ -101,17 +108,20 @@ export interface SimRecord {
   /** First time each user's Teams configuration showed CallingPlan to a caller. */
   callingPlanSeenAt: Map<string, number>;
   /**
-   * Each Teams user-configuration read, up to the first TEAMS_READS_KEPT (byKind.teamsUserConfiguration counts them
-   * all): the `x-ms-throttle-priority` it carried (concepts/throttling.md, "Request priority": low, normal or high;
-   * null when absent), whether it came as an item of a $batch, and when it arrived (clock ms, throttled ones
-   * included): the app's Teams read rate.
+   * Each Teams user-configuration read, up to the first TEAMS_READS_KEPT (byKind.teamsUserConfiguration and
+   * byKind.teamsUserConfigurationList count them all): the `x-ms-throttle-priority` it carried (concepts/throttling.md,
+   * "Request priority": low, normal or high; null when absent), whether it came as an item of a $batch, and when it
+   * arrived (clock ms, throttled ones included): the app's Teams read rate. A page of the list form counts as one read
+   * (`list`: true), whatever the number of users it answers for.
    */
-  teamsReads: { priority: string | null; inBatch: boolean; at: number }[];
+  teamsReads: { priority: string | null; inBatch: boolean; at: number; list?: true }[];
   /**
-   * Teams user-configuration reads per simulated second (the clock's ms / 1000, floored): the read rate of a run of
-   * any size, in memory bounded by its length rather than by its number of requests.
+   * Teams user-configuration reads (per user and list pages) per simulated second (the clock's ms / 1000, floored):
+   * the read rate of a run of any size, in memory bounded by its length rather than by its number of requests.
    */
   teamsReadsBySecond: Map<number, number>;
+  /** Requests for the Teams list answered 400 for their query (an option or a filter it does not take). */
+  teamsListRefused: number;
   /** Every skuId any assignLicense asked to remove (dialtone never removes a licence: this stays empty). */
   removeLicensesSent: string[];
 }
@@ -151,6 +161,12 @@ const TEAMS_GET_LIMIT = 30;
 /** The same page: "Other API calls for Microsoft Teams", 30 rps per app per tenant (assignNumber, updateNumber). */
 const TEAMS_OTHER_LIMIT = 30;
 const TEAMS_WINDOW_MS = 1_000;
+/** The list's documented query options (teamsadministration-teamsadminroot-list-userconfigurations.md), and the simulator's own $skiptoken. */
+const TEAMS_LIST_OPTIONS: ReadonlySet<string> = new Set(['$select', '$filter', '$top', '$expand', '$orderby', '$skiptoken']);
+/** The teamsUserConfiguration resource's properties (teamsadministration-teamsuserconfiguration.md, v1.0). */
+const TEAMS_CONFIGURATION_PROPERTIES: ReadonlySet<string> = new Set(['accountType', 'createdDateTime', 'effectivePolicyAssignments', 'featureTypes', 'id', 'isEnterpriseVoiceEnabled', 'modifiedDateTime', 'telephoneNumbers', 'tenantId', 'userPrincipalName']);
+const TEAMS_LIST_DEFAULT_PAGE = 100;
+const TEAMS_LIST_MAX_PAGE = 999;
 
 /**
  * Graph's answers when the app lacks a permission: the directory's (Microsoft identity platform docs, web API
@@ -199,7 +215,7 @@ export class GraphSimulator {
     this.authority = new SimAuthority(this.tenant.tenantId, options.tenant.identity, this.initialGrant);
     this.rng = seededRandom(options.seed ?? 1);
     this.heldWrite = new Promise((resolve) => (this.heldSignal = resolve));
-    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, forbiddenByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], teamsReadsBySecond: new Map(), removeLicensesSent: [] };
+    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, teamsUserConfigurationList: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, forbiddenByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], teamsReadsBySecond: new Map(), teamsListRefused: 0, removeLicensesSent: [] };
   }
 
   async start(): Promise<this> {
@@ -326,11 +342,11 @@ export class GraphSimulator {
     this.record.byKind[kind]++;
     // Stamped when the request reached the simulator, before its simulated latency: the rate at which the app sends,
     // not the spread of the latency the simulator draws (up to 250 ms either way between two requests).
-    if (kind === 'teamsUserConfiguration') {
+    if (kind === 'teamsUserConfiguration' || kind === 'teamsUserConfigurationList') {
       const at = sub.arrivedAt ?? now;
       const second = Math.floor(at / 1000);
       this.record.teamsReadsBySecond.set(second, (this.record.teamsReadsBySecond.get(second) ?? 0) + 1);
-      if (this.record.teamsReads.length < (this.options.teamsReadsKept ?? TEAMS_READS_KEPT)) this.record.teamsReads.push({ priority: sub.headers?.['x-ms-throttle-priority'] ?? null, inBatch: sub.inBatch === true, at });
+      if (this.record.teamsReads.length < (this.options.teamsReadsKept ?? TEAMS_READS_KEPT)) this.record.teamsReads.push({ priority: sub.headers?.['x-ms-throttle-priority'] ?? null, inBatch: sub.inBatch === true, at, ...(kind === 'teamsUserConfigurationList' ? { list: true as const } : {}) });
     }
     if ((this.faults.errorRate ?? 0) > 0 && this.rng() < (this.faults.errorRate ?? 0)) {
       this.record.faults++;
@@ -354,7 +370,7 @@ export class GraphSimulator {
     }
     if (refused) {
       this.record.forbiddenByKind[kind] = (this.record.forbiddenByKind[kind] ?? 0) + 1;
-      return { status: 403, headers: {}, body: kind === 'teamsUserConfiguration' ? TEAMS_FORBIDDEN() : TEAMS_KINDS.has(kind) ? NUMBERS_FORBIDDEN(kind) : DIRECTORY_FORBIDDEN() };
+      return { status: 403, headers: {}, body: kind === 'teamsUserConfiguration' || kind === 'teamsUserConfigurationList' ? TEAMS_FORBIDDEN() : TEAMS_KINDS.has(kind) ? NUMBERS_FORBIDDEN(kind) : DIRECTORY_FORBIDDEN() };
     }
     const throttled = this.throttle(method, kind, now);
     if (throttled !== undefined) {
@@ -465,6 +481,8 @@ export class GraphSimulator {
         // The documented v1.0 response wraps the entity in "value" (teamsadministration-teamsuserconfiguration-get.md).
         return ok({ value: { '@odata.context': context('admin/teams/userConfigurations/$entity'), ...config } });
       }
+      case 'teamsUserConfigurationList':
+        return this.teamsList(url, now);
       case 'listNumbers':
         // An array in "value", as OData collections are: the docs' examples repeat "value" as an object (malformed JSON).
         return ok({ '@odata.context': context('admin/teams/telephoneNumberManagement/numberAssignments'), value: this.tenant.numbers.list(url.searchParams) });
@@ -498,6 +516,73 @@ export class GraphSimulator {
       default:
         return { status: 400, headers: {}, body: graphError('BadRequest', `Resource not found for the segment '${path.split('/').filter(Boolean)[0] ?? ''}'.`) };
     }
+  }
+
+  /**
+   * GET /admin/teams/userConfigurations (teamsadministration-teamsadminroot-list-userconfigurations.md): the tenant's
+   * Teams users in pages, each page one request (and one Teams GET against the 30 per second), the next one at
+   * @odata.nextLink. The page documents $select, $filter, $top, $expand and $orderBy; any other query option is
+   * answered 400 (Graph's OData layer refuses options an endpoint does not allow). Not documented, so chosen here:
+   * 100 entries without $top and at most 999 with it (the directory's own largest page), the users in object id
+   * order, a $skiptoken of the simulator's own in the next link, and $filter on createdDateTime and modifiedDateTime
+   * compared with a timestamp only (anything else is 400, as for a property Graph does not filter on). $expand and
+   * $orderBy are documented but not needed by dialtone: the simulator answers 501 rather than pretend to them.
+   */
+  private teamsList(url: URL, now: number): SubResponse {
+    const bad = (message: string): SubResponse => {
+      this.record.teamsListRefused++;
+      return { status: 400, headers: {}, body: graphError('BadRequest', message) };
+    };
+    const options = new Map<string, string>();
+    for (const [k, v] of url.searchParams) {
+      if (!k.startsWith('$')) continue;
+      const name = k.toLowerCase();
+      if (!TEAMS_LIST_OPTIONS.has(name)) return bad(`Query option '${k}' is not allowed. The allowed query options are $select, $filter, $top, $expand and $orderBy.`);
+      if ((this.faults.teamsListRefuses as readonly string[] | undefined)?.includes(name)) return bad(`Query option '${k}' is not supported for this resource.`);
+      options.set(name, v);
+    }
+    if (options.has('$expand') || options.has('$orderby')) return { status: 501, headers: {}, body: graphError('NotImplemented', 'The Graph simulator does not implement $expand or $orderBy on this list.') };
+    const select = options.get('$select')?.split(',').map((p) => p.trim()).filter(Boolean);
+    const unknown = select?.find((p) => !TEAMS_CONFIGURATION_PROPERTIES.has(p));
+    if (unknown !== undefined) return bad(`Could not find a property named '${unknown}' on type 'microsoft.graph.teamsAdministration.teamsUserConfiguration'.`);
+    const topText = options.get('$top');
+    const top = topText === undefined ? TEAMS_LIST_DEFAULT_PAGE : Number(topText);
+    if (!Number.isInteger(top) || top < 1) return bad(`Invalid value '${topText ?? ''}' for query option $top.`);
+    let test: ((u: SimUser) => boolean) | undefined;
+    const filter = options.get('$filter');
+    if (filter !== undefined) {
+      const m = /^\s*(createdDateTime|modifiedDateTime)\s+(ge|gt|le|lt)\s+(\d{4}-\d{2}-\d{2}T[\d:.]+Z)\s*$/.exec(filter);
+      const at = m ? Date.parse(m[3]!) : Number.NaN;
+      if (!m || !Number.isFinite(at)) return bad(`Invalid filter clause: the filter '${filter.slice(0, 200)}' is not supported on this resource.`);
+      const prop = m[1]!;
+      const op = m[2]!;
+      const value = (u: SimUser) => (prop === 'createdDateTime' ? u.createdAt : this.tenant.teamsModifiedAt(u, now));
+      test = (u) => (op === 'ge' ? value(u) >= at : op === 'gt' ? value(u) > at : op === 'le' ? value(u) <= at : value(u) < at);
+    }
+    const after = options.get('$skiptoken');
+    const size = Math.min(top, TEAMS_LIST_MAX_PAGE);
+    const page: SimUser[] = [];
+    let more = false;
+    for (const u of this.tenant.teamsUsers(now)) {
+      if (after !== undefined && u.id <= after) continue;
+      if (test && !test(u)) continue;
+      if (page.length === size) {
+        more = true;
+        break;
+      }
+      page.push(u);
+    }
+    const value = page.map((u) => {
+      const config = this.tenant.teamsConfiguration(u, now);
+      if ((config['featureTypes'] as string[]).includes('CallingPlan') && !this.record.callingPlanSeenAt.has(u.id)) this.record.callingPlanSeenAt.set(u.id, now);
+      return select ? Object.fromEntries(select.map((p) => [p, config[p] ?? null])) : config;
+    });
+    const context = `https://graph.microsoft.com/v1.0/$metadata#admin/teams/userConfigurations${select ? `(${select.join(',')})` : ''}`;
+    const next = new URLSearchParams([...url.searchParams].filter(([k]) => k.toLowerCase() !== '$skiptoken'));
+    if (more) next.set('$skiptoken', page[page.length - 1]!.id);
+    // The query kept as sent, with '$' unescaped as Graph's own next links show it.
+    const nextLink = more ? `${this.url}/v1.0/admin/teams/userConfigurations?${next.toString().replace(/%24/g, '$')}` : undefined;
+    return { status: 200, headers: { 'Content-Type': 'application/json' }, body: { '@odata.context': context, value, ...(nextLink ? { '@odata.nextLink': nextLink } : {}) } };
   }
 
   private batch(raw: Buffer, res: ServerResponse, arrivedAt: number, claims: TokenClaims): void {
@@ -554,6 +639,7 @@ function routeKind(method: string, path: string): RequestKind {
   if (/^\/users\/[^/]+\/assignLicense$/.test(path)) return method === 'POST' ? 'assignLicense' : 'other';
   if (/^\/users\/[^/]+$/.test(path)) return method === 'GET' ? 'getUser' : method === 'PATCH' ? 'patchUser' : 'other';
   if (method === 'GET' && /^\/admin\/teams\/userConfigurations\/[^/]+$/.test(path)) return 'teamsUserConfiguration';
+  if (method === 'GET' && path === '/admin/teams/userConfigurations') return 'teamsUserConfigurationList';
   const numbers = '/admin/teams/telephoneNumberManagement';
   if (method === 'GET' && path === `${numbers}/numberAssignments`) return 'listNumbers';
   if (method === 'POST' && path === `${numbers}/numberAssignments/assignNumber`) return 'assignNumber';

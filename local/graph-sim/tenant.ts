@@ -126,6 +126,8 @@ export function readTenantFile(text: string, name: string): { ok: true; tenant: 
 
 /** Minutes after assignment until Teams shows a feature other than CallingPlan. */
 export const DEFAULT_FEATURE_DELAY_MINUTES = 5;
+/** The capabilities featureTypes shows DEFAULT_FEATURE_DELAY_MINUTES after their licence (featureTypes below). */
+const FEATURE_CAPABILITIES: ReadonlySet<string> = new Set(['audioConferencing', 'audioConferencingPayPerMinute', 'phoneSystem']);
 
 /** A GUID made from a seed, the same on every run (authority.ts makes the ids of the tenant's apps and admins alike). */
 export const stableGuid = stableId;
@@ -581,9 +583,33 @@ export class SimTenant {
       telephoneNumbers: this.numbers.heldBy(user.id, now),
       effectivePolicyAssignments: [],
       createdDateTime: new Date(user.createdAt).toISOString(),
-      modifiedDateTime: new Date(Math.max(user.createdAt, ...user.assignments.map((a) => a.updatedAt))).toISOString(),
+      modifiedDateTime: new Date(this.teamsModifiedAt(user, now)).toISOString(),
     };
   }
+
+  /**
+   * When the user's Teams configuration last changed by `now`: "The system updates this value each time the user's
+   * details are changed" (teamsUserConfiguration resource, v1.0): the account's creation, a licence change, and each
+   * feature as it came to show in featureTypes.
+   */
+  teamsModifiedAt(user: SimUser, now: number): number {
+    const shown: number[] = [];
+    for (const [cap, at] of this.capabilitySince(user)) {
+      const minutes = cap === 'teams' ? 0 : cap === 'callingPlan' ? user.teamsProvisioningMinutes : FEATURE_CAPABILITIES.has(cap) ? DEFAULT_FEATURE_DELAY_MINUTES : null;
+      if (minutes !== null && at + minutes * 60_000 <= now) shown.push(at + minutes * 60_000);
+    }
+    return Math.max(user.createdAt, ...user.assignments.map((a) => a.updatedAt), ...shown);
+  }
+
+  /**
+   * The users the Teams list answers for at `now` ("all Teams users who belong to a tenant"), in object id order:
+   * those that exist, less the ones whose reads say they are not in Teams (teamsReadStatus 404).
+   */
+  teamsUsers(now: number): SimUser[] {
+    if (!this.teamsOrder || this.teamsOrder.size !== this.users.size) this.teamsOrder = { size: this.users.size, users: [...this.users.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) };
+    return this.teamsOrder.users.filter((u) => u.createdAt <= now && u.teamsReadStatus !== 404);
+  }
+  private teamsOrder: { size: number; users: SimUser[] } | undefined;
 
   /** Moves number assignment orders on to `now`, judging each against the user as Teams sees them when it finishes. */
   settleNumberOrders(now: number): void {

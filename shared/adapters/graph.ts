@@ -7,7 +7,7 @@ import { Client, ResponseType, RetryHandlerOptions, type GraphRequest } from '@m
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { Agent } from 'undici';
 import type { SubscribedSkuFacts } from '../domain/catalog';
-import { classifyGraphError, missingPermissionMessage, type AssignOptions, type WriteOptions, type DirectoryUser, type GraphFailure, type GraphOperation, type GraphResult, type LicensingDirectory, type PhoneNumberDirectory } from '../domain/directory';
+import { classifyGraphError, missingPermissionMessage, type AssignOptions, type WriteOptions, type TeamsListOptions, type TeamsSweep, type DirectoryUser, type GraphFailure, type GraphOperation, type GraphResult, type LicensingDirectory, type PhoneNumberDirectory } from '../domain/directory';
 import type { AssignedLicence, AssignedPlan, LicenceAddition, LicenceAssignment } from '../domain/holdings';
 import { isFinished, userAssignable, type HeldNumber, type NumberOrder, type NumberRequest, type NumberType, type TeamsNumber } from '../domain/phone-numbers';
 import { eachAtMost } from './at-once';
@@ -88,6 +88,7 @@ class WritePacer {
 
 export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberDirectory {
   private readonly client: Client;
+  private readonly origin: string;
   private readonly pacer: { acquire(): Promise<void> };
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly clock: () => number;
@@ -98,6 +99,7 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
 
   constructor(options: GraphAdapterOptions) {
     const base = new URL(options.baseUrl);
+    this.origin = base.origin;
     if (base.protocol !== 'https:') throw new Error('Graph base URL must use https: the Graph client sends its bearer token only over https');
     const timeout = options.requestTimeoutMs ?? 30_000;
     const dispatcher = new Agent({ headersTimeout: timeout, bodyTimeout: timeout, connections: 64, ...(options.extraCaPem ? { connect: { ca: options.extraCaPem } } : {}) });
@@ -209,6 +211,43 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
       out.set(u, 'ok' in r ? r : teamsFeatures(r.body));
     });
     return out;
+  }
+
+  /**
+   * One sweep of the list form of the Teams user configurations (teamsadministration-teamsadminroot-list-
+   * userconfigurations.md): id and featureTypes only ($select), `top` to a page, following @odata.nextLink, and only
+   * the configurations modified since `since` when given (a $filter on modifiedDateTime). Each page is one request;
+   * `beforePage(k)` is awaited before page k is sent (the read budget's pacing). Stops after `maxPages` pages with
+   * `complete: false`. A page Graph refuses ends the sweep with its failure (a 400: the query is not accepted).
+   */
+  async listTeamsFeatures(options: TeamsListOptions): Promise<GraphResult<TeamsSweep>> {
+    const low = { 'x-ms-throttle-priority': 'low' };
+    const query = [`$select=id,featureTypes`, `$top=${options.top}`, ...(options.since !== undefined ? [`$filter=${encodeURIComponent(`modifiedDateTime ge ${new Date(options.since).toISOString()}`)}`] : [])];
+    let next: string | undefined = `/admin/teams/userConfigurations?${query.join('&')}`;
+    const features = new Map<string, string[]>();
+    let pages = 0;
+    while (next !== undefined) {
+      if (pages >= options.maxPages) return { ok: true, value: { features, pages, complete: false } };
+      await options.beforePage?.(pages);
+      const path: string = next;
+      const r = await this.withRetry('listTeamsFeatures', async () => (await this.api(path).headers(low).get()) as unknown);
+      pages++;
+      if (!r.ok) return r;
+      const body = (r.value ?? {}) as { value?: unknown; '@odata.nextLink'?: unknown };
+      if (!Array.isArray(body.value)) return classifyGraphError(200, 'UnexpectedResponse', 'the userConfigurations list came back without a "value" array');
+      for (const entry of body.value as unknown[]) {
+        const o = (typeof entry === 'object' && entry !== null ? entry : {}) as { id?: unknown; featureTypes?: unknown };
+        if (typeof o.id !== 'string') continue;
+        // An entry without featureTypes cannot say the calling plan is missing: the user is left to a per-user read.
+        if (Array.isArray(o.featureTypes)) features.set(o.id, o.featureTypes.filter((f): f is string => typeof f === 'string'));
+      }
+      const link = body['@odata.nextLink'];
+      if (link === undefined || link === null) next = undefined;
+      else if (typeof link === 'string' && new URL(link).origin === this.origin) next = link;
+      // The token goes only to this adapter's own Graph: a next link elsewhere ends the sweep unfinished.
+      else return { ok: true, value: { features, pages, complete: false } };
+    }
+    return { ok: true, value: { features, pages, complete: true } };
   }
 
   async listFreeNumbers(numberType: NumberType, isoCountryCode: string, limit: number): Promise<GraphResult<TeamsNumber[]>> {

@@ -56,6 +56,27 @@ export interface LicensingDirectory {
   assignLicenses(userId: string, add: readonly (string | LicenceAddition)[], options?: AssignOptions): Promise<GraphResult<void>>;
   /** Teams' featureTypes per user id; a response without featureTypes is a failure, never "no features". */
   readTeamsFeatures(userIds: readonly string[]): Promise<Map<string, GraphResult<string[]>>>;
+  /** One sweep of the Teams user configurations' list form (absent: this directory reads per user only). */
+  listTeamsFeatures?(options: TeamsListOptions): Promise<GraphResult<TeamsSweep>>;
+}
+
+export interface TeamsListOptions {
+  /** Only configurations modified at or after this time (ms), by $filter; absent: every configuration. */
+  readonly since?: number;
+  /** Entries asked for per page ($top). */
+  readonly top: number;
+  /** Pages read at most; the sweep comes back `complete: false` when there were more. */
+  readonly maxPages: number;
+  /** Awaited before page k (0-based) is sent: where the read budget paces the pages. */
+  readonly beforePage?: (k: number) => Promise<void>;
+}
+
+/** What one sweep saw: featureTypes by user id, for the users listed. */
+export interface TeamsSweep {
+  readonly features: Map<string, string[]>;
+  readonly pages: number;
+  /** Every page was read (false: cut short at maxPages, or at a next link to another host). */
+  readonly complete: boolean;
 }
 
 /** Teams phone numbers through Graph's telephoneNumberManagement (docs/phone-numbers.md). */
@@ -75,7 +96,7 @@ export interface PhoneNumberDirectory {
 }
 
 /** The Graph calls dialtone makes, for naming the permission a 401/403 means is missing. */
-export type GraphOperation = 'listSubscribedSkus' | 'readUsers' | 'setUsageLocation' | 'assignLicenses' | 'readTeamsFeatures' | 'listNumbers' | 'assignNumber' | 'readNumberOrder' | 'updateNumber';
+export type GraphOperation = 'listSubscribedSkus' | 'readUsers' | 'setUsageLocation' | 'assignLicenses' | 'readTeamsFeatures' | 'listTeamsFeatures' | 'listNumbers' | 'assignNumber' | 'readNumberOrder' | 'updateNumber';
 
 /**
  * Application permissions that allow each call, least privileged first, from each API page's permissions table in
@@ -100,6 +121,12 @@ export const GRAPH_PERMISSIONS: Readonly<Record<GraphOperation, { readonly reque
     request: 'GET /admin/teams/userConfigurations/{id}',
     permissions: ['TeamsUserConfiguration.Read.All'],
     doc: 'https://learn.microsoft.com/graph/api/teamsadministration-teamsuserconfiguration-get',
+  },
+  // The list's page documents the same permission family as the single read: TeamsUserConfiguration.Read.All.
+  listTeamsFeatures: {
+    request: 'GET /admin/teams/userConfigurations',
+    permissions: ['TeamsUserConfiguration.Read.All'],
+    doc: 'https://learn.microsoft.com/graph/api/teamsadministration-teamsadminroot-list-userconfigurations',
   },
   listNumbers: {
     request: 'GET /admin/teams/telephoneNumberManagement/numberAssignments',

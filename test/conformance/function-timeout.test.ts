@@ -12,6 +12,7 @@
 // no activity timing out, the same on both engines.
 import { BlobServiceClient } from '@azure/storage-blob';
 import { BlobRateLedger } from '../../shared/adapters/graph-budget';
+import { wallClock } from '../../shared/adapters/app-time';
 import { stableGuid } from '../../local/graph-sim/tenant';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { startStack, type Stack } from '../../local/stack';
@@ -114,7 +115,8 @@ async function runFlaky(stack: Stack, engine: 'extension' | 'local'): Promise<Fl
 async function runStarved(stack: Stack, engine: 'extension' | 'local'): Promise<Starved> {
   const budgets = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('dialtone-budgets');
   await budgets.createIfNotExists();
-  const other = new BlobRateLedger(budgets, 'graph-writes.json', WRITES_PER_SECOND);
+  // These stacks run on the wall clock (no skip-ahead), as the app's ledgers then do.
+  const other = new BlobRateLedger(budgets, 'graph-writes.json', WRITES_PER_SECOND, wallClock);
   const stretchEnd = (await other.reserve((WRITES_PER_SECOND * STARVED_MS) / 1000)) + STARVED_MS;
   expect((await postBatch(stack, { batchId: 'starved', users: STARVED.map((userPrincipalName) => ({ userPrincipalName })) })).status).toBe(202);
   const report = await waitForReport(stack, 'starved', 8 * 60_000);

@@ -133,7 +133,8 @@ describe('chunk orchestrator', () => {
     expect(r.scheduled[1]!.input).toEqual({ runKey, chunk: 0, index: 0 });
     const saves = r.scheduled.filter((a) => a.functionName === 'dialtone-save-chunk');
     expect(saves.map((x) => x.input.results.map((y: ChunkUserResult) => [y.row, y.assignedAt]))).toEqual([[[1, T0], [2, T0]], [[3, T0]]]);
-    expect(probes(r)[0]!.input).toEqual({ runKey, chunk: 0, at: at(1) });
+    // freshMs: a sweep of the Teams list made up to half the floor (a minute for a 24-hour wait) before may answer it.
+    expect(probes(r)[0]!.input).toEqual({ runKey, chunk: 0, at: at(1), freshMs: 30_000 });
     expect(r.output).toEqual({ chunk: 0, counts: { total: 3 } });
   });
 
@@ -262,6 +263,36 @@ describe('chunk orchestrator', () => {
     const answer = tenant({ size: 2, pending: 2 });
     const r = await drive(chunkOrchestrator, { ...input, state }, { start: at(395), answer: (a, now) => ({ ...answer(a, now), ...(a.functionName === 'dialtone-probe-teams' ? { raiseBefore: [{ name: 'recheck' }] } : {}) }) });
     expect((r.continuedAsNew as ChunkInput).state).toEqual({ assignedAt: T0, pending: 2, lastCheckAt: at(400), polls: POLLS_PER_GENERATION, recheckDue: true });
+  });
+
+  it('remembers what Graph refused of the Teams list for its later checks, across continue-as-new', async () => {
+    const state = { assignedAt: T0, pending: 2, lastCheckAt: at(330), polls: POLLS_PER_GENERATION - 3 };
+    const answer = tenant({ size: 2, pending: 2 });
+    let n = 0;
+    const r = await drive(chunkOrchestrator, { ...input, state }, {
+      start: at(330),
+      // the first check learns that Graph refuses the filter, the second that it refuses the list: it only tightens
+      answer: (a, now) => {
+        const out = answer(a, now);
+        if (a.functionName !== 'dialtone-probe-teams') return out;
+        const learned = [{ teamsList: 'unfiltered' }, { teamsList: 'perUser' }, { teamsList: 'unfiltered' }][n++];
+        return { result: { ...(out as { result: object }).result, ...learned } };
+      },
+    });
+    expect(probes(r).map((p) => p.input.teamsList)).toEqual([undefined, 'unfiltered', 'perUser']);
+    expect((r.continuedAsNew as ChunkInput).state).toEqual({ assignedAt: T0, pending: 2, lastCheckAt: at(345), polls: POLLS_PER_GENERATION, teamsList: 'perUser' });
+    const next = await drive(chunkOrchestrator, r.continuedAsNew, { start: at(345), answer: tenant({ size: 2, pending: 2, foundAt: at(350) }) });
+    expect(probes(next).map((p) => p.input.teamsList)).toEqual(['perUser']);
+  });
+
+  it('marks a check brought forward by a recheck (read per user), and only that one', async () => {
+    const state = { assignedAt: T0, pending: 2, lastCheckAt: at(400), polls: 8 };
+    const recorded = new Date(Date.parse(at(400)) + 20_000).toISOString();
+    const r = await drive(chunkOrchestrator, { ...input, state }, { start: at(400.5), answer: tenant({ size: 2, pending: 2, foundAt: at(410), recheckRequestedAt: recorded }) });
+    expect(probes(r).map((p) => [p.input.at, p.input.recheck])).toEqual([
+      [at(401), true],
+      [at(410), undefined],
+    ]);
   });
 
   it('waits on a durable timer for its slots in the shared Teams read budget, then checks with the reservation', async () => {
