@@ -26,7 +26,8 @@ export type { AppOverrides } from './wiring';
  */
 function onFirstCall<T, K extends keyof T>(build: () => T, keys: readonly K[]): Pick<T, K> {
   const out = {} as Pick<T, K>;
-  for (const key of keys) out[key] = ((...args: unknown[]) => (build()[key] as (...a: unknown[]) => unknown)(...args)) as T[K];
+  for (const key of keys)
+    out[key] = ((...args: unknown[]) => (build()[key] as (...a: unknown[]) => unknown)(...args)) as T[K];
   return out;
 }
 
@@ -38,9 +39,28 @@ export function registerApp(config: AppConfig, time: AppTime, overrides: AppOver
   const wired = (): Wiring =>
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     (wiring ??= (require('./wiring') as typeof import('./wiring')).wireApp(config, time, overrides));
-  const api = onFirstCall(() => wired().api, ['submit', 'status', 'list', 'cancel', 'cancelRow', 'cancelUser', 'recheck']);
-  const activities = onFirstCall(() => wired().activities, ['preflight', 'loadChunk', 'assign', 'saveChunk', 'probeTeams', 'settleChunk', 'releaseReads', 'chunkSignals', 'finish']);
-  const onboarding = onFirstCall(() => wired().onboarding, ['loadSlot', 'liveInSlot', 'planSlot', 'writesSettled', 'stopBatch']);
+  const api = onFirstCall(
+    () => wired().api,
+    ['submit', 'status', 'list', 'cancel', 'cancelRow', 'cancelUser', 'recheck'],
+  );
+  const activities = onFirstCall(
+    () => wired().activities,
+    [
+      'preflight',
+      'loadChunk',
+      'assign',
+      'saveChunk',
+      'probeTeams',
+      'settleChunk',
+      'releaseReads',
+      'chunkSignals',
+      'finish',
+    ],
+  );
+  const onboarding = onFirstCall(
+    () => wired().onboarding,
+    ['loadSlot', 'liveInSlot', 'planSlot', 'writesSettled', 'stopBatch'],
+  );
   const numbers = onFirstCall(() => wired().numbers, ['numberWork', 'startNumber', 'readOrders', 'confirmNumbers']);
   const client = df.input.durableClient();
 
@@ -50,21 +70,64 @@ export function registerApp(config: AppConfig, time: AppTime, overrides: AppOver
     { name: 'batches-list', route: 'batches', methods: ['GET' as const], handler: api.list },
     { name: 'batches-cancel', route: 'batches/{batchId}/cancel', methods: ['POST' as const], handler: api.cancel },
     // A row by its number, or by its UPN in the body: a UPN never goes in a URL (request logs and telemetry keep URLs).
-    { name: 'batches-cancel-row', route: 'batches/{batchId}/rows/{row}/cancel', methods: ['POST' as const], handler: api.cancelRow },
-    { name: 'batches-cancel-user', route: 'batches/{batchId}/users/cancel', methods: ['POST' as const], handler: api.cancelUser },
+    {
+      name: 'batches-cancel-row',
+      route: 'batches/{batchId}/rows/{row}/cancel',
+      methods: ['POST' as const],
+      handler: api.cancelRow,
+    },
+    {
+      name: 'batches-cancel-user',
+      route: 'batches/{batchId}/users/cancel',
+      methods: ['POST' as const],
+      handler: api.cancelUser,
+    },
     { name: 'batches-recheck', route: 'batches/{batchId}/recheck', methods: ['POST' as const], handler: api.recheck },
   ];
-  for (const r of routes) app.http(r.name, { route: r.route, methods: r.methods, authLevel: 'function', extraInputs: [client], handler: r.handler });
+  for (const r of routes)
+    app.http(r.name, {
+      route: r.route,
+      methods: r.methods,
+      authLevel: 'function',
+      extraInputs: [client],
+      handler: r.handler,
+    });
   // Liveness for anyone; the deep check (every dependency, with what is missing) for key holders.
   const health = createHealth((context) => wired().healthChecks(context));
   app.http('health', { route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: health.liveness });
-  app.http('health-deep', { route: 'health/deep', methods: ['GET'], authLevel: 'function', extraInputs: [client], handler: health.deep });
+  app.http('health-deep', {
+    route: 'health/deep',
+    methods: ['GET'],
+    authLevel: 'function',
+    extraInputs: [client],
+    handler: health.deep,
+  });
   // The admin console: anonymous at the host, each route checks the Entra sign-in itself, then calls the handlers above.
-  const adminConsole = createConsole({ api, settings: loadConsoleSettings(), callers: config.callers, profiles: [...config.profiles.keys()], defaultProfile: config.defaultProfile, health: health.deepReport, assetsDir: join(__dirname, 'web') });
-  for (const r of adminConsole.routes) app.http(r.name, { route: r.route, methods: r.methods, authLevel: 'anonymous', extraInputs: [client], handler: r.handler });
+  const adminConsole = createConsole({
+    api,
+    settings: loadConsoleSettings(),
+    callers: config.callers,
+    profiles: [...config.profiles.keys()],
+    defaultProfile: config.defaultProfile,
+    health: health.deepReport,
+    assetsDir: join(__dirname, 'web'),
+  });
+  for (const r of adminConsole.routes)
+    app.http(r.name, {
+      route: r.route,
+      methods: r.methods,
+      authLevel: 'anonymous',
+      extraInputs: [client],
+      handler: r.handler,
+    });
   // Last, and last by name too: the Functions host tries routes in the alphabetical order of their functions' names
   // (azure-functions-host#9876, azure-functions-nodejs-library#300), so this catch-all only gets what no route takes.
-  app.http('zz-unmatched-route', { route: '{*path}', methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'], authLevel: 'function', handler: createUnmatchedRoute(routes) });
+  app.http('zz-unmatched-route', {
+    route: '{*path}',
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+    authLevel: 'function',
+    handler: createUnmatchedRoute(routes),
+  });
   // Uploads arrive as Event Grid BlobCreated events (the subscription calls /runtime/webhooks/eventgrid?functionName=batches-intake).
   app.eventGrid('batches-intake', { extraInputs: [client], handler: createBlobIntake(config) });
 
@@ -91,5 +154,7 @@ export function registerApp(config: AppConfig, time: AppTime, overrides: AppOver
   df.app.activity(names.WRITES_SETTLED_ACTIVITY, { handler: onboarding.writesSettled });
   df.app.activity(names.STOP_BATCH_ACTIVITY, { handler: onboarding.stopBatch, extraInputs: [client] });
   df.app.orchestration(names.CALLBACK_ORCHESTRATOR, callbackOrchestrator);
-  df.app.activity(names.DELIVER_CALLBACK_ACTIVITY, { handler: (input: Parameters<Wiring['deliverCallback']>[0]) => wired().deliverCallback(input) });
+  df.app.activity(names.DELIVER_CALLBACK_ACTIVITY, {
+    handler: (input: Parameters<Wiring['deliverCallback']>[0]) => wired().deliverCallback(input),
+  });
 }

@@ -1,8 +1,12 @@
 // Type-checked lint for the whole project; generated output and dependencies are not linted.
 import tseslint from 'typescript-eslint';
 
-const environmentRule = { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Read the environment only in shared/adapters/config.ts, local/ and bench/.' };
-const boundary = 'Product code (main.ts, app.ts, wiring.ts, functions/, orchestrations/, shared/, web/) never imports local/, bench/ or test/.';
+const environmentRule = {
+  selector: "MemberExpression[object.name='process'][property.name='env']",
+  message: 'Read the environment only in shared/adapters/config.ts, local/ and bench/.',
+};
+const boundary =
+  'Product code (main.ts, app.ts, wiring.ts, functions/, orchestrations/, shared/, web/) never imports local/, bench/ or test/.';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'dist-bench*/**', 'node_modules/**', 'coverage/**', '*.js', '*.mjs', 'bin/**', 'scripts/**'] },
@@ -21,11 +25,25 @@ export default tseslint.config(
   {
     files: ['main.ts', 'app.ts', 'wiring.ts', 'functions/**', 'orchestrations/**', 'shared/**', 'web/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/local', '**/local/**', '**/bench', '**/bench/**', '**/test', '**/test/**'], message: boundary }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/local', '**/local/**', '**/bench', '**/bench/**', '**/test', '**/test/**'],
+              message: boundary,
+            },
+          ],
+        },
+      ],
       'no-restricted-syntax': [
         'error',
         environmentRule,
-        { selector: "CallExpression[callee.name='require'] > Literal.arguments:first-child[value=/(^|\\/)(local|bench|test)(\\/|$)/]", message: boundary },
+        {
+          selector:
+            "CallExpression[callee.name='require'] > Literal.arguments:first-child[value=/(^|\\/)(local|bench|test)(\\/|$)/]",
+          message: boundary,
+        },
         { selector: 'ImportExpression > Literal.source[value=/(^|\\/)(local|bench|test)(\\/|$)/]', message: boundary },
       ],
     },

@@ -14,7 +14,13 @@ import { BlobBatchStore } from './shared/adapters/batch-store';
 import { BlobNumberClaims } from './shared/adapters/number-claims';
 import { HttpCallbackSender } from './shared/adapters/callback';
 import type { AppConfig } from './shared/adapters/config';
-import { DeferredFlagPublisher, ServiceBusFlagPublisher, StorageQueueFlagPublisher, sentFlagLedgerIn, type FlagPublisher } from './shared/adapters/flags';
+import {
+  DeferredFlagPublisher,
+  ServiceBusFlagPublisher,
+  StorageQueueFlagPublisher,
+  sentFlagLedgerIn,
+  type FlagPublisher,
+} from './shared/adapters/flags';
 import { GraphLicensingDirectory } from './shared/adapters/graph';
 import { graphCredential } from './shared/adapters/graph-credential';
 import { runHealthChecks, type FlagSink } from './shared/adapters/health';
@@ -24,11 +30,21 @@ import { azureCredential, blobServiceFor, queueServiceFor } from './shared/adapt
 
 function flagPublisherFor(config: AppConfig, store: BlobBatchStore): FlagPublisher {
   const sb = config.serviceBus;
-  if (!sb) return new DeferredFlagPublisher(() => new StorageQueueFlagPublisher(queueServiceFor(config).getQueueClient(config.flagsQueue), sentFlagLedgerIn(store)));
+  if (!sb)
+    return new DeferredFlagPublisher(
+      () =>
+        new StorageQueueFlagPublisher(
+          queueServiceFor(config).getQueueClient(config.flagsQueue),
+          sentFlagLedgerIn(store),
+        ),
+    );
   return new DeferredFlagPublisher(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { ServiceBusClient } = require('@azure/service-bus') as typeof import('@azure/service-bus');
-    const client = 'connectionString' in sb ? new ServiceBusClient(sb.connectionString) : new ServiceBusClient(sb.fullyQualifiedNamespace, azureCredential(config.managedIdentityClientId));
+    const client =
+      'connectionString' in sb
+        ? new ServiceBusClient(sb.connectionString)
+        : new ServiceBusClient(sb.fullyQualifiedNamespace, azureCredential(config.managedIdentityClientId));
     return new ServiceBusFlagPublisher(client.createSender(config.flagsQueue));
   });
 }
@@ -39,7 +55,10 @@ function flagSinkFor(config: AppConfig): FlagSink {
   if (!sb) return { kind: 'storageQueue', queue: queueServiceFor(config).getQueueClient(config.flagsQueue) };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { ServiceBusClient } = require('@azure/service-bus') as typeof import('@azure/service-bus');
-  const client = 'connectionString' in sb ? new ServiceBusClient(sb.connectionString) : new ServiceBusClient(sb.fullyQualifiedNamespace, azureCredential(config.managedIdentityClientId));
+  const client =
+    'connectionString' in sb
+      ? new ServiceBusClient(sb.connectionString)
+      : new ServiceBusClient(sb.fullyQualifiedNamespace, azureCredential(config.managedIdentityClientId));
   return { kind: 'serviceBus', sender: client.createSender(config.flagsQueue), queue: config.flagsQueue };
 }
 
@@ -63,16 +82,57 @@ export function wireApp(config: AppConfig, time: AppTime, overrides: AppOverride
   const budgets = blobServiceFor(config).getContainerClient(config.budgetContainer);
   // When the ledger cannot be used, writes wait and it is asked again (never paced by this instance alone); each time
   // is a warning in the app's log (Application Insights traces in Azure) named budget_ledger_unavailable, with its count.
-  const writeBudget = new WriteBudget(new BlobRateLedger(budgets, 'graph-writes.json', config.graphWritesPerSecond, time), time, (e) => console.warn(`${e.name} count=${e.count} retry_in_ms=${e.waitMs}: ${e.error}`));
+  const writeBudget = new WriteBudget(
+    new BlobRateLedger(budgets, 'graph-writes.json', config.graphWritesPerSecond, time),
+    time,
+    (e) => console.warn(`${e.name} count=${e.count} retry_in_ms=${e.waitMs}: ${e.error}`),
+  );
   const teamsReads = new BlobRateLedger(budgets, 'teams-reads.json', config.teamsReadsPerSecond, time);
   // The number step's reads have a budget of their own beside the checks' (together within Graph's 30/s): queued with
   // the checks, each of them waited behind every check reserved before it, for 50,000 rows up to an hour and a half.
   const numberReads = new BlobRateLedger(budgets, 'teams-number-reads.json', config.numberReadsPerSecond, time);
   // Its retry waits follow the app's time (the wall clock in Azure; the local stack's faster clock locally).
-  const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem, writeBudget, sleep: (ms) => time.sleep(ms), now: () => time.now() });
-  const activities = createActivities({ graph, store, flags: flagPublisherFor(config, store), profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, schedule: config.schedule, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers }, directForGroupPlans: config.directForGroupPlans, writeBudget, teamsReads, numberReadsPerSecond: config.numberReadsPerSecond, extraRowSkus: config.extraRowSkus, time });
-  const onboarding = createOnboardingActivities({ graph, store, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, accountWaitHours: config.accountWaitHours, phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers }, directForGroupPlans: config.directForGroupPlans });
-  const numbers = createNumberActivities({ graph, store, claims: new BlobNumberClaims(blobServiceFor(config), config.reportsContainer), teamsReads: numberReads, time });
+  const graph = new GraphLicensingDirectory({
+    baseUrl: config.graphBaseUrl,
+    credential,
+    extraCaPem: config.graphExtraCaPem,
+    writeBudget,
+    sleep: (ms) => time.sleep(ms),
+    now: () => time.now(),
+  });
+  const activities = createActivities({
+    graph,
+    store,
+    flags: flagPublisherFor(config, store),
+    profiles: config.profiles,
+    defaultProfile: config.defaultProfile,
+    defaultUsageLocation: config.defaultUsageLocation,
+    setUsageLocation: config.setUsageLocation,
+    schedule: config.schedule,
+    phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers },
+    directForGroupPlans: config.directForGroupPlans,
+    writeBudget,
+    teamsReads,
+    numberReadsPerSecond: config.numberReadsPerSecond,
+    extraRowSkus: config.extraRowSkus,
+    time,
+  });
+  const onboarding = createOnboardingActivities({
+    graph,
+    store,
+    defaultUsageLocation: config.defaultUsageLocation,
+    setUsageLocation: config.setUsageLocation,
+    accountWaitHours: config.accountWaitHours,
+    phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers },
+    directForGroupPlans: config.directForGroupPlans,
+  });
+  const numbers = createNumberActivities({
+    graph,
+    store,
+    claims: new BlobNumberClaims(blobServiceFor(config), config.reportsContainer),
+    teamsReads: numberReads,
+    time,
+  });
   const api = createBatchApi({ config, store, time });
   // Liveness for anyone; the deep check (every dependency, with what is missing) for key holders.
   let flagSink: FlagSink | undefined;
@@ -91,6 +151,9 @@ export function wireApp(config: AppConfig, time: AppTime, overrides: AppOverride
       flags: (flagSink ??= flagSinkFor(config)),
       taskHub: () => probeTaskHub(context),
     });
-  const deliverCallback = createCallbackDelivery({ store, sender: new HttpCallbackSender(config.callbackSecrets, undefined, undefined, config.localRuntime) });
+  const deliverCallback = createCallbackDelivery({
+    store,
+    sender: new HttpCallbackSender(config.callbackSecrets, undefined, undefined, config.localRuntime),
+  });
   return { api, activities, onboarding, numbers, healthChecks, deliverCallback };
 }

@@ -20,7 +20,11 @@ interface RunResult {
 async function post(stack: Stack, body: unknown): Promise<void> {
   for (;;) {
     try {
-      const r = await fetch(`${stack.host.url}/api/batches`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': stack.host.functionKey }, body: JSON.stringify(body) });
+      const r = await fetch(`${stack.host.url}/api/batches`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-functions-key': stack.host.functionKey },
+        body: JSON.stringify(body),
+      });
       if (r.status === 202 || r.status === 200) return;
       // Busy, or the batch's state could not be read: wait as told and send the same batch again.
       if (r.status === 503 || r.status === 429) {
@@ -37,7 +41,10 @@ async function post(stack: Stack, body: unknown): Promise<void> {
 
 async function runOnce(users: number, faulty: boolean, seed: number, log: (m: string) => void): Promise<RunResult> {
   const workload = generateWorkload(users, { seed });
-  const stack = await startStack({ tenant: workload.tenant, ...(faulty ? { faults: { errorRate: 0.05, resetRate: 0.01, latencyMs: [2, 40] } } : {}) });
+  const stack = await startStack({
+    tenant: workload.tenant,
+    ...(faulty ? { faults: { errorRate: 0.05, resetRate: 0.01, latencyMs: [2, 40] } } : {}),
+  });
   const random = rng(seed + 1);
   let crashes = 0;
   const maxCrashes = 3 + Math.floor(random() * 2);
@@ -51,17 +58,29 @@ async function runOnce(users: number, faulty: boolean, seed: number, log: (m: st
       const done = await finishedReport(stack.host, batchId);
       if (done) {
         const writes = new Map<string, number>();
-        for (const w of stack.sim.record.stateChangingWrites) if (w.kind === 'assignLicense') writes.set(w.userId, (writes.get(w.userId) ?? 0) + 1);
-        return { report: done, assignWrites: writes, assignRequests: new Map(stack.sim.record.assignLicenseRequests), crashes };
+        for (const w of stack.sim.record.stateChangingWrites)
+          if (w.kind === 'assignLicense') writes.set(w.userId, (writes.get(w.userId) ?? 0) + 1);
+        return {
+          report: done,
+          assignWrites: writes,
+          assignRequests: new Map(stack.sim.record.assignLicenseRequests),
+          crashes,
+        };
       }
       if (faulty && Date.now() >= nextCrash && crashes < maxCrashes) {
         crashes++;
-        log(`  SIGKILL ${crashes} after ${((Date.now() - started) / 1000).toFixed(1)} s (${stack.sim.record.stateChangingWrites.length} writes so far)`);
+        log(
+          `  SIGKILL ${crashes} after ${((Date.now() - started) / 1000).toFixed(1)} s (${stack.sim.record.stateChangingWrites.length} writes so far)`,
+        );
         await stack.crashAndRestartHost();
         nextCrash = Date.now() + 2000 + random() * 6000;
       }
       if (faulty && Date.now() >= nextStorm) {
-        stack.sim.faults = { ...stack.sim.faults, throttleStormUntil: stack.clock.now() + 3000 + random() * 5000, latencyMs: random() < 0.5 ? [100, 600] : [2, 40] };
+        stack.sim.faults = {
+          ...stack.sim.faults,
+          throttleStormUntil: stack.clock.now() + 3000 + random() * 5000,
+          latencyMs: random() < 0.5 ? [100, 600] : [2, 40],
+        };
         nextStorm = Date.now() + 5000 + random() * 8000;
       }
       if (Date.now() - started > 30 * 60_000) throw new Error('the run did not finish in 30 minutes');
@@ -73,7 +92,13 @@ async function runOnce(users: number, faulty: boolean, seed: number, log: (m: st
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { users: { type: 'string', default: '1000' }, json: { type: 'boolean', default: false }, seed: { type: 'string', default: '7' } } });
+  const { values } = parseArgs({
+    options: {
+      users: { type: 'string', default: '1000' },
+      json: { type: 'boolean', default: false },
+      seed: { type: 'string', default: '7' },
+    },
+  });
   const users = Number(values.users);
   const seed = Number(values.seed);
   const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -91,7 +116,17 @@ async function main(): Promise<void> {
   const extraSeatWrites = [...faulty.assignWrites.values()].reduce((a, n) => a + Math.max(0, n - 1), 0);
   // A repeated request that changed nothing is invisible in the state-changing count; count the requests too.
   const repeatedWriteRequests = [...faulty.assignRequests.values()].reduce((a, n) => a + Math.max(0, n - 1), 0);
-  const result = { users, reportRows: faulty.report.users.length, lostUsers, outcomeMismatches, extraSeatWrites, repeatedWriteRequests, crashes: faulty.crashes, wallSeconds: Math.round((Date.now() - t0) / 100) / 10, counts: faulty.report.counts };
+  const result = {
+    users,
+    reportRows: faulty.report.users.length,
+    lostUsers,
+    outcomeMismatches,
+    extraSeatWrites,
+    repeatedWriteRequests,
+    crashes: faulty.crashes,
+    wallSeconds: Math.round((Date.now() - t0) / 100) / 10,
+    counts: faulty.report.counts,
+  };
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     process.stdout.write(
@@ -110,7 +145,14 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   }
-  process.exitCode = lostUsers === 0 && outcomeMismatches === 0 && extraSeatWrites === 0 && repeatedWriteRequests === 0 && faulty.crashes >= 3 ? 0 : 1;
+  process.exitCode =
+    lostUsers === 0 &&
+    outcomeMismatches === 0 &&
+    extraSeatWrites === 0 &&
+    repeatedWriteRequests === 0 &&
+    faulty.crashes >= 3
+      ? 0
+      : 1;
 }
 
 main().catch((e: unknown) => {

@@ -8,14 +8,28 @@ import type { TenantFile } from '../local/graph-sim/tenant';
 import { percentile } from './workload';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { clients: { type: 'string', default: '50' }, seconds: { type: 'string', default: '60' }, users: { type: 'string', default: '100' }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      clients: { type: 'string', default: '50' },
+      seconds: { type: 'string', default: '60' },
+      users: { type: 'string', default: '100' },
+      json: { type: 'boolean', default: false },
+    },
+  });
   const clients = Number(values.clients);
   const seconds = Number(values.seconds);
   const perBatch = Number(values.users);
   // Users who already hold their licences: the load is on the intake and the orchestration, not on Graph's quota.
   const tenant: TenantFile = {
-    skus: [{ skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: perBatch }, { skuPartNumber: 'MCOEV', prepaidUnits: perBatch }],
-    users: Array.from({ length: perBatch }, (_, i) => ({ userPrincipalName: `staff${i}@contoso.com`, usageLocation: 'US', assignedSkus: ['ENTERPRISEPACK', 'MCOEV'] })),
+    skus: [
+      { skuPartNumber: 'ENTERPRISEPACK', prepaidUnits: perBatch },
+      { skuPartNumber: 'MCOEV', prepaidUnits: perBatch },
+    ],
+    users: Array.from({ length: perBatch }, (_, i) => ({
+      userPrincipalName: `staff${i}@contoso.com`,
+      usageLocation: 'US',
+      assignedSkus: ['ENTERPRISEPACK', 'MCOEV'],
+    })),
   };
   const stack = await startStack({ tenant, throttling: true, settings: { DIALTONE_LOCAL_MAX_RUNNING: '60' } });
   const t0 = Date.now();
@@ -26,7 +40,12 @@ async function main(): Promise<void> {
   let errors = 0;
   const statuses: Record<string, number> = {};
   let seq = 0;
-  const body = (id: string) => JSON.stringify({ batchId: id, profile: 'phone-system-only', users: tenant.users.map((u) => ({ userPrincipalName: u.userPrincipalName })) });
+  const body = (id: string) =>
+    JSON.stringify({
+      batchId: id,
+      profile: 'phone-system-only',
+      users: tenant.users.map((u) => ({ userPrincipalName: u.userPrincipalName })),
+    });
   const until = t0 + seconds * 1000;
   try {
     await Promise.all(
@@ -35,7 +54,11 @@ async function main(): Promise<void> {
           const id = `load-${c}-${seq++}`;
           const start = Date.now();
           try {
-            const r = await fetch(`${stack.host.url}/api/batches`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': stack.host.functionKey }, body: body(id) });
+            const r = await fetch(`${stack.host.url}/api/batches`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', 'x-functions-key': stack.host.functionKey },
+              body: body(id),
+            });
             await r.arrayBuffer();
             latencies.push(Date.now() - start);
             statuses[r.status] = (statuses[r.status] ?? 0) + 1;
@@ -44,7 +67,9 @@ async function main(): Promise<void> {
               refused++;
               const after = Number(r.headers.get('retry-after'));
               if (!(after > 0)) refusedWithoutRetryAfter++;
-              await new Promise((res) => setTimeout(res, Math.min(Math.max(after, 1) * 1000, Math.max(0, until - Date.now()))));
+              await new Promise((res) =>
+                setTimeout(res, Math.min(Math.max(after, 1) * 1000, Math.max(0, until - Date.now()))),
+              );
             } else errors++;
           } catch {
             errors++;
@@ -53,7 +78,9 @@ async function main(): Promise<void> {
       }),
     );
     const submitSeconds = (Date.now() - t0) / 1000;
-    process.stderr.write(`load: ${accepted.length} batches accepted, ${refused} refused in ${submitSeconds.toFixed(0)} s; waiting for every accepted batch to finish…\n`);
+    process.stderr.write(
+      `load: ${accepted.length} batches accepted, ${refused} refused in ${submitSeconds.toFixed(0)} s; waiting for every accepted batch to finish…\n`,
+    );
     let incomplete = 0;
     let wrongRows = 0;
     const pending = new Set(accepted);

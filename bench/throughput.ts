@@ -44,9 +44,30 @@ function peakRssKiB(pid: number | undefined): number {
 /** The seed's PowerShell loop, on Graph: for each user, E3, Phone System and the calling plan, one call each. */
 async function sequentialBaseline(tenant: TenantFile, upns: readonly string[]): Promise<number> {
   const clock = new SkipAheadClock();
-  const sim = await startGraphSimulator({ tenant, clock, throttling: true, faults: { latencyMs: LATENCY, latencyAdvancesClock: true } });
+  const sim = await startGraphSimulator({
+    tenant,
+    clock,
+    throttling: true,
+    faults: { latencyMs: LATENCY, latencyAdvancesClock: true },
+  });
   try {
-    const graph = new GraphLicensingDirectory({ baseUrl: sim.url, credential: graphCredential({ kind: 'appRegistration', tenantId: sim.authority.tenantId, clientId: sim.authority.defaultApp.clientId, secret: sim.authority.defaultApp.secret ?? '', authorityHost: sim.url, instanceDiscovery: false }, sim.caPem), extraCaPem: sim.caPem, writesPerSecond: 1_000_000, sleep: async (ms) => clock.skipTo(clock.now() + ms) });
+    const graph = new GraphLicensingDirectory({
+      baseUrl: sim.url,
+      credential: graphCredential(
+        {
+          kind: 'appRegistration',
+          tenantId: sim.authority.tenantId,
+          clientId: sim.authority.defaultApp.clientId,
+          secret: sim.authority.defaultApp.secret ?? '',
+          authorityHost: sim.url,
+          instanceDiscovery: false,
+        },
+        sim.caPem,
+      ),
+      extraCaPem: sim.caPem,
+      writesPerSecond: 1_000_000,
+      sleep: async (ms) => clock.skipTo(clock.now() + ms),
+    });
     const ids = ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'].map((p) => sim.tenant.skuByPart(p)!.skuId);
     const start = clock.now();
     for (const upn of upns) for (const id of ids) await graph.assignLicenses(upn, [id]); // errors silenced, as in the seed
@@ -67,12 +88,17 @@ function coldStartMs(runs: number, file?: string): number {
   if (!main) {
     main = join(__dirname, 'cold-start', 'main.js');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (require(join(__dirname, '..', '..', 'scripts', 'bundle.js')) as { bundleApp(out: string, entry: string): string }).bundleApp(main, join(__dirname, '..', 'main.js'));
+    (
+      require(join(__dirname, '..', '..', 'scripts', 'bundle.js')) as { bundleApp(out: string, entry: string): string }
+    ).bundleApp(main, join(__dirname, '..', 'main.js'));
   }
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [main], { env: { ...process.env, AzureWebJobsStorage: 'UseDevelopmentStorage=true' }, stdio: 'ignore' });
+    const r = spawnSync(process.execPath, [main], {
+      env: { ...process.env, AzureWebJobsStorage: 'UseDevelopmentStorage=true' },
+      stdio: 'ignore',
+    });
     if (r.status !== 0) throw new Error(`loading ${main} failed`);
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
@@ -128,16 +154,25 @@ async function main(): Promise<void> {
   const batches = Number(values.batches);
   const timeRate = Number(values['time-rate']);
   const deadlineHours = Number(values['deadline-hours']);
-  if (!Number.isInteger(perBatch) || perBatch < 1) throw new Error(`--users must be a whole number above 0, got ${values.users}`);
-  if (!Number.isInteger(batches) || batches < 1) throw new Error(`--batches must be a whole number above 0, got ${values.batches}`);
+  if (!Number.isInteger(perBatch) || perBatch < 1)
+    throw new Error(`--users must be a whole number above 0, got ${values.users}`);
+  if (!Number.isInteger(batches) || batches < 1)
+    throw new Error(`--batches must be a whole number above 0, got ${values.batches}`);
   if (!(timeRate > 0)) throw new Error(`--time-rate must be a number above 0, got ${values['time-rate']}`);
-  if (!(deadlineHours > 0)) throw new Error(`--deadline-hours must be a number above 0, got ${values['deadline-hours']}`);
+  if (!(deadlineHours > 0))
+    throw new Error(`--deadline-hours must be a number above 0, got ${values['deadline-hours']}`);
   const users = perBatch * batches;
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const t0 = Date.now();
   // Every row also gets a number from the tenant's pool once Teams shows its calling plan (docs/phone-numbers.md).
-  const workload = generateWorkload(users, { seed: Number(values.seed), provisioningMinutes: skewedMinutes, poolNumbers: users });
-  log(`bench: ${batches} batch(es) of ${perBatch} users through the local stack (throttling on, ${LATENCY[0]}-${LATENCY[1]} ms per Graph request, time rate ${timeRate}, deadline ${deadlineHours} h)…`);
+  const workload = generateWorkload(users, {
+    seed: Number(values.seed),
+    provisioningMinutes: skewedMinutes,
+    poolNumbers: users,
+  });
+  log(
+    `bench: ${batches} batch(es) of ${perBatch} users through the local stack (throttling on, ${LATENCY[0]}-${LATENCY[1]} ms per Graph request, time rate ${timeRate}, deadline ${deadlineHours} h)…`,
+  );
   // Room for every chunk orchestration of every batch at once (the local host refuses new ones past this, as 503).
   const maxRunning = String(Math.max(400, batches * (Math.ceil(perBatch / 200) + 2) + 10));
   const stack = await startStack({
@@ -146,7 +181,13 @@ async function main(): Promise<void> {
     faults: { latencyMs: LATENCY },
     timeRate,
     ...(values['host-log'] ? { onHostLog: (l: string) => log(`host: ${l}`) } : {}),
-    settings: { DIALTONE_GRAPH_WRITES_PER_SECOND: '19', DIALTONE_PHONE_NUMBERS: 'pool', DIALTONE_DEADLINE_HOURS: String(deadlineHours), DIALTONE_LOCAL_MAX_RUNNING: maxRunning, ...(values['fixed-rate'] ? { DIALTONE_LOCAL_RATE_GOVERNOR: 'off' } : {}) },
+    settings: {
+      DIALTONE_GRAPH_WRITES_PER_SECOND: '19',
+      DIALTONE_PHONE_NUMBERS: 'pool',
+      DIALTONE_DEADLINE_HOURS: String(deadlineHours),
+      DIALTONE_LOCAL_MAX_RUNNING: maxRunning,
+      ...(values['fixed-rate'] ? { DIALTONE_LOCAL_RATE_GOVERNOR: 'off' } : {}),
+    },
   });
   // The rate the host's governor allowed (local/clock.ts), sampled each second of wall time while the batches ran.
   const rates: number[] = [];
@@ -163,8 +204,13 @@ async function main(): Promise<void> {
     const ids = Array.from({ length: batches }, (_, b) => (batches === 1 ? 'bench' : `bench-${b + 1}`));
     for (const [b, batchId] of ids.entries()) {
       const rows = workload.rows.slice(b * perBatch, (b + 1) * perBatch);
-      const r = await fetch(`${stack.host.url}/api/batches`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': stack.host.functionKey }, body: JSON.stringify({ batchId, users: rows }) });
-      if (r.status !== 202) throw new Error(`submit of ${batchId} answered ${r.status}: ${(await r.text()).slice(0, 500)}`);
+      const r = await fetch(`${stack.host.url}/api/batches`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-functions-key': stack.host.functionKey },
+        body: JSON.stringify({ batchId, users: rows }),
+      });
+      if (r.status !== 202)
+        throw new Error(`submit of ${batchId} answered ${r.status}: ${(await r.text()).slice(0, 500)}`);
     }
     for (const batchId of ids) {
       // The summary view costs no blob read; the whole report (for 50,000 rows ~20 MB) is asked for once it is done.
@@ -178,7 +224,11 @@ async function main(): Promise<void> {
     peaks.host = peakRssKiB(stack.host.child.pid);
     peaks.azurite = peakRssKiB(stack.azurite.pid);
     const dir = join(stack.workDir, 'host', 'instances');
-    for (const f of readdirSync(dir)) maxHistoryEvents = Math.max(maxHistoryEvents, (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { history: unknown[] }).history.length);
+    for (const f of readdirSync(dir))
+      maxHistoryEvents = Math.max(
+        maxHistoryEvents,
+        (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { history: unknown[] }).history.length,
+      );
     payload = JSON.parse(readFileSync(join(stack.workDir, 'host', 'payload-stats.json'), 'utf8')) as typeof payload;
   } finally {
     clearInterval(sampler);
@@ -195,27 +245,50 @@ async function main(): Promise<void> {
   const simId = (upn: string): string => stack.sim.tenant.findUser(upn)!.id;
   const polled = report.users.filter((u) => u.assignedAt && u.skus.includes('MCOPSTN1'));
   const reads = polled.map((u) => rec.byUser.get(simId(u.userPrincipalName))?.teamsUserConfiguration ?? 0);
-  const never = polled.filter((u) => stack.sim.tenant.findUser(u.userPrincipalName)!.teamsProvisioningMinutes === null).map((u) => rec.byUser.get(simId(u.userPrincipalName))?.teamsUserConfiguration ?? 0);
+  const never = polled
+    .filter((u) => stack.sim.tenant.findUser(u.userPrincipalName)!.teamsProvisioningMinutes === null)
+    .map((u) => rec.byUser.get(simId(u.userPrincipalName))?.teamsUserConfiguration ?? 0);
   const lagOf = report.users
     .filter((u) => u.outcome === 'provisioned' && u.provisionedAt)
     .map((u) => {
       const user = stack.sim.tenant.findUser(u.userPrincipalName)!;
-      return { lag: (Date.parse(u.provisionedAt!) - stack.sim.tenant.callingPlanVisibleAt(user)!) / 60_000, teamsMinutes: user.teamsProvisioningMinutes ?? 0 };
+      return {
+        lag: (Date.parse(u.provisionedAt!) - stack.sim.tenant.callingPlanVisibleAt(user)!) / 60_000,
+        teamsMinutes: user.teamsProvisioningMinutes ?? 0,
+      };
     });
   const lags = lagOf.map((l) => l.lag);
   // The lag by when Teams provisioned the user (the schedule checks less often as the wait grows).
-  const lagP95Where = (from: number, to: number) => Math.round(percentile(lagOf.filter((l) => l.teamsMinutes >= from && l.teamsMinutes < to).map((l) => l.lag), 95) * 10) / 10;
+  const lagP95Where = (from: number, to: number) =>
+    Math.round(
+      percentile(
+        lagOf.filter((l) => l.teamsMinutes >= from && l.teamsMinutes < to).map((l) => l.lag),
+        95,
+      ) * 10,
+    ) / 10;
   // From Teams showing the calling plan to the number's order finishing in Teams (detection lag included).
   const toNumber = report.users
     .filter((u) => u.outcome === 'provisioned' && u.phoneNumber)
-    .map((u) => (stack.sim.tenant.numbers.assignedAt.get(u.phoneNumber!)! - stack.sim.tenant.callingPlanVisibleAt(stack.sim.tenant.findUser(u.userPrincipalName)!)!) / 60_000);
+    .map(
+      (u) =>
+        (stack.sim.tenant.numbers.assignedAt.get(u.phoneNumber!)! -
+          stack.sim.tenant.callingPlanVisibleAt(stack.sim.tenant.findUser(u.userPrincipalName)!)!) /
+        60_000,
+    );
   const numbers = report.users.filter((u) => u.phoneNumber).map((u) => u.phoneNumber!);
   // Every Graph request the app made, a $batch's items counted as the requests they are (the $batch itself not).
-  const graphRequestsCounted = Object.entries(rec.byKind).filter(([k]) => k !== 'batch').reduce((a, [, n]) => a + n, 0);
+  const graphRequestsCounted = Object.entries(rec.byKind)
+    .filter(([k]) => k !== 'batch')
+    .reduce((a, [, n]) => a + n, 0);
   const teamsReadRequests = rec.byKind.teamsUserConfiguration + rec.byKind.teamsUserConfigurationList;
   const baseline = !values['no-baseline'];
   if (baseline) log('bench: the PowerShell page’s sequential loop on the same tenant…');
-  const sequentialBaselineMakespanSeconds = baseline ? await sequentialBaseline(workload.tenant, workload.rows.map((r) => r.userPrincipalName)) : Number.NaN;
+  const sequentialBaselineMakespanSeconds = baseline
+    ? await sequentialBaseline(
+        workload.tenant,
+        workload.rows.map((r) => r.userPrincipalName),
+      )
+    : Number.NaN;
   log('bench: cold start…');
   const cold = coldStartMs(7);
   const coldUnbundled = coldStartMs(7, join(__dirname, '..', 'main.js'));
@@ -225,7 +298,10 @@ async function main(): Promise<void> {
     timeRate,
     // What the governor let the rate be while work was in flight (min and mean of per-second samples), and how much
     // simulated time the batches took per wall-clock second, skips included.
-    timeRateGoverned: { min: Math.round(Math.min(timeRate, ...rates) * 10) / 10, mean: Math.round((rates.reduce((a, b) => a + b, 0) / Math.max(1, rates.length)) * 10) / 10 },
+    timeRateGoverned: {
+      min: Math.round(Math.min(timeRate, ...rates) * 10) / 10,
+      mean: Math.round((rates.reduce((a, b) => a + b, 0) / Math.max(1, rates.length)) * 10) / 10,
+    },
     simulatedHours: Math.round(simulatedHours * 10) / 10,
     simulatedSecondsPerWallSecond: Math.round((simulatedHours * 3600) / runWallSeconds),
     deadlineHours,
@@ -240,7 +316,13 @@ async function main(): Promise<void> {
     // the Teams list is one read, whatever the number of users it answers for.
     // Exact from each read's time while the simulator kept them all; from its per-second tally past that (whole
     // seconds: a window can then read up to a second's worth lower than the exact one).
-    teamsReadsPerSecondMax: (rec.teamsReads.length === teamsReadRequests ? maxInWindow(rec.teamsReads.map((r) => r.at), 10_000) : maxInSeconds(rec.teamsReadsBySecond, 10)) / 10,
+    teamsReadsPerSecondMax:
+      (rec.teamsReads.length === teamsReadRequests
+        ? maxInWindow(
+            rec.teamsReads.map((r) => r.at),
+            10_000,
+          )
+        : maxInSeconds(rec.teamsReadsBySecond, 10)) / 10,
     // Every Teams user configuration request (the checks' per-user reads and list pages, and the number step's reads of
     // a user's numbers), the list's pages among them, and per user whose calling plan was waited for.
     teamsReadRequests,
@@ -253,7 +335,11 @@ async function main(): Promise<void> {
     pollReadsPerUserMax: Math.max(0, ...never, ...reads),
     detectionLagP50Minutes: Math.round(percentile(lags, 50) * 10) / 10,
     detectionLagP95Minutes: Math.round(percentile(lags, 95) * 10) / 10,
-    detectionLagP95MinutesByTeamsDelay: { under1h: lagP95Where(0, 60), from1to6h: lagP95Where(60, 360), over6h: lagP95Where(360, Number.POSITIVE_INFINITY) },
+    detectionLagP95MinutesByTeamsDelay: {
+      under1h: lagP95Where(0, 60),
+      from1to6h: lagP95Where(60, 360),
+      over6h: lagP95Where(360, Number.POSITIVE_INFINITY),
+    },
     numbersAssigned: toNumber.length,
     numbersGivenTwice: numbers.length - new Set(numbers).size,
     timeToNumberP50Minutes: Math.round(percentile(toNumber, 50) * 10) / 10,
@@ -262,7 +348,11 @@ async function main(): Promise<void> {
     largestDurablePayload: payload.largest,
     wallSeconds: Math.round(wallSeconds),
     peakRssMiB: Math.round((peaks.bench + peaks.host + peaks.azurite) / 1024),
-    peakRssMiBByProcess: { benchAndSimulator: Math.round(peaks.bench / 1024), host: Math.round(peaks.host / 1024), azurite: Math.round(peaks.azurite / 1024) },
+    peakRssMiBByProcess: {
+      benchAndSimulator: Math.round(peaks.bench / 1024),
+      host: Math.round(peaks.host / 1024),
+      azurite: Math.round(peaks.azurite / 1024),
+    },
     maxHistoryEvents,
     coldStartMs: cold,
     coldStartUnbundledMs: coldUnbundled,
@@ -270,10 +360,18 @@ async function main(): Promise<void> {
     reportRows: report.users.length,
   };
   const chartFile = values.chart ?? join(__dirname, '..', '..', 'bench', `assigned-over-time-${users}.svg`);
-  chart(assigns.map((a) => (a - first) / 1000).sort((a, b) => a - b), assignmentMakespanSeconds, chartFile);
+  chart(
+    assigns.map((a) => (a - first) / 1000).sort((a, b) => a - b),
+    assignmentMakespanSeconds,
+    chartFile,
+  );
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
-    process.stdout.write(`\n${Object.entries(result).map(([k, v]) => `${k.padEnd(36)} ${typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n')}\nchart: ${chartFile}\n`);
+    process.stdout.write(
+      `\n${Object.entries(result)
+        .map(([k, v]) => `${k.padEnd(36)} ${typeof v === 'object' ? JSON.stringify(v) : v}`)
+        .join('\n')}\nchart: ${chartFile}\n`,
+    );
   }
 }
 

@@ -14,7 +14,10 @@ export interface Workload {
  * `users` rows: most provisioned within `maxMinutes` (or on the given distribution), some never, a few with no usage
  * location, a few not in the tenant, and the last few beyond the calling-plan seats.
  */
-export function generateWorkload(users: number, options: { seed?: number; provisioningMinutes?: (r: () => number) => number | null; poolNumbers?: number } = {}): Workload {
+export function generateWorkload(
+  users: number,
+  options: { seed?: number; provisioningMinutes?: (r: () => number) => number | null; poolNumbers?: number } = {},
+): Workload {
   const r = rng(options.seed ?? 42);
   const minutes = options.provisioningMinutes ?? ((x) => (x() < 0.1 ? null : 5 + Math.floor(x() * 55)));
   const tenantUsers: TenantFile['users'] = [];
@@ -23,7 +26,13 @@ export function generateWorkload(users: number, options: { seed?: number; provis
     const upn = `hire${String(i).padStart(6, '0')}@contoso.com`;
     const ghost = i % 97 === 13;
     const noLocation = i % 89 === 7;
-    if (!ghost) tenantUsers.push({ userPrincipalName: upn, usageLocation: noLocation ? null : 'US', assignedSkus: [], teamsProvisioningMinutes: minutes(r) });
+    if (!ghost)
+      tenantUsers.push({
+        userPrincipalName: upn,
+        usageLocation: noLocation ? null : 'US',
+        assignedSkus: [],
+        teamsProvisioningMinutes: minutes(r),
+      });
     rows.push({ userPrincipalName: upn });
   }
   const planSeats = Math.max(1, users - Math.ceil(users * 0.02));
@@ -36,7 +45,11 @@ export function generateWorkload(users: number, options: { seed?: number; provis
       ],
       users: tenantUsers,
       // A pool of US calling plan numbers, for runs with DIALTONE_PHONE_NUMBERS=pool.
-      numbers: Array.from({ length: options.poolNumbers ?? 0 }, (_, i) => ({ telephoneNumber: `+1206${String(i).padStart(7, '0')}`, numberType: 'callingPlan' as const, isoCountryCode: 'US' })),
+      numbers: Array.from({ length: options.poolNumbers ?? 0 }, (_, i) => ({
+        telephoneNumber: `+1206${String(i).padStart(7, '0')}`,
+        numberType: 'callingPlan' as const,
+        isoCountryCode: 'US',
+      })),
     },
     rows,
   };

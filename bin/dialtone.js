@@ -10,7 +10,10 @@ const cli = join(root, 'dist', 'local', 'cli.js');
 if (needsBuild(root, cli)) {
   process.stderr.write('dialtone: building (the sources are newer than dist/)…\n');
   try {
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
+      stdio: 'inherit',
+      cwd: root,
+    });
   } catch {
     process.stderr.write('dialtone: the build failed (see above); run npm install in the dialtone folder first\n');
     process.exit(1);

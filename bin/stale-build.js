@@ -4,7 +4,19 @@ const { existsSync, readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 
 /** The folders and files tsconfig.build.json compiles. */
-const SOURCES = ['main.ts', 'app.ts', 'wiring.ts', 'functions', 'orchestrations', 'shared', 'local', 'bench', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+const SOURCES = [
+  'main.ts',
+  'app.ts',
+  'wiring.ts',
+  'functions',
+  'orchestrations',
+  'shared',
+  'local',
+  'bench',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'package.json',
+];
 
 function newestMtime(path) {
   if (!existsSync(path)) return 0;

@@ -24,13 +24,23 @@ export function isDelegated(request: HttpRequest): boolean {
 }
 
 /** Without DIALTONE_CALLERS: the one integration every key holder is (reads and manages uploads, every profile). */
-export const ONE_CALLER: Caller = { name: SINGLE_CALLER, readsUploads: true, managesUploads: true, callbackHosts: [], rights: { ownSkus: true } };
+export const ONE_CALLER: Caller = {
+  name: SINGLE_CALLER,
+  readsUploads: true,
+  managesUploads: true,
+  callbackHosts: [],
+  rights: { ownSkus: true },
+};
 
 /**
  * The caller, or undefined when callers are configured and this key is not one of theirs. `single` is the one
  * integration when DIALTONE_CALLERS is not set (AppConfig.singleCaller, with DIALTONE_CALLBACK_HOSTS).
  */
-export function callerOf(request: HttpRequest, callers: CallerDirectory | undefined, single: Caller = ONE_CALLER): Caller | undefined {
+export function callerOf(
+  request: HttpRequest,
+  callers: CallerDirectory | undefined,
+  single: Caller = ONE_CALLER,
+): Caller | undefined {
   const onBehalf = delegated.get(request);
   if (onBehalf) return onBehalf;
   if (!callers) return single;
@@ -54,5 +64,7 @@ export function uploadInstanceId(batchId: string): string {
  */
 export function candidateInstances(caller: Caller, batchId: string, access: 'read' | 'manage' = 'read'): string[] {
   const uploads = access === 'manage' ? caller.managesUploads : caller.readsUploads;
-  return uploads ? [instanceIdOf(caller.name, batchId), uploadInstanceId(batchId)] : [instanceIdOf(caller.name, batchId)];
+  return uploads
+    ? [instanceIdOf(caller.name, batchId), uploadInstanceId(batchId)]
+    : [instanceIdOf(caller.name, batchId)];
 }

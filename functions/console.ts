@@ -43,7 +43,8 @@ export const CONSOLE_PATH = '/api/console';
  * Sent with every console answer. No inline script or style is allowed (the page has none), nothing from another
  * origin, no framing; report values reach the page only as text (web/console.ts never uses innerHTML).
  */
-export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
@@ -63,7 +64,13 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 export function consoleCallerFor(callers: CallerDirectory | undefined, settings: ConsoleSettings): Caller {
   if (!callers) return ONE_CALLER;
   // Admins read and manage uploads and may use every profile; the console asks for no callbacks.
-  return { name: settings.caller ?? CONSOLE_OWNER, readsUploads: true, managesUploads: true, callbackHosts: [], rights: { ownSkus: true } };
+  return {
+    name: settings.caller ?? CONSOLE_OWNER,
+    readsUploads: true,
+    managesUploads: true,
+    callbackHosts: [],
+    rights: { ownSkus: true },
+  };
 }
 
 export interface ConsoleUser {
@@ -87,7 +94,9 @@ const NAME_CLAIMS = ['name', 'preferred_username', 'http://schemas.xmlsoap.org/w
  * name_typ, role_typ }` ("Work with user identities in Azure App Service authentication", learn.microsoft.com,
  * "Decode the client principal header"). Undefined when absent or unreadable.
  */
-export function readClientPrincipal(header: string | null): { name: string; roles: string[]; groups: string[] } | undefined {
+export function readClientPrincipal(
+  header: string | null,
+): { name: string; roles: string[]; groups: string[] } | undefined {
   if (!header || header.length > 64 * 1024) return undefined;
   let p: ClientPrincipal;
   try {
@@ -102,8 +111,13 @@ export function readClientPrincipal(header: string | null): { name: string; role
   });
   const roleTypes = new Set([...ROLE_CLAIMS, ...(typeof p.role_typ === 'string' ? [p.role_typ] : [])]);
   const nameTypes = [...(typeof p.name_typ === 'string' ? [p.name_typ] : []), ...NAME_CLAIMS];
-  const name = nameTypes.map((t) => claims.find((c) => c.typ === t)?.val).find((v) => v !== undefined) ?? 'signed-in user';
-  return { name, roles: claims.filter((c) => roleTypes.has(c.typ)).map((c) => c.val), groups: claims.filter((c) => c.typ === 'groups').map((c) => c.val.toLowerCase()) };
+  const name =
+    nameTypes.map((t) => claims.find((c) => c.typ === t)?.val).find((v) => v !== undefined) ?? 'signed-in user';
+  return {
+    name,
+    roles: claims.filter((c) => roleTypes.has(c.typ)).map((c) => c.val),
+    groups: claims.filter((c) => c.typ === 'groups').map((c) => c.val.toLowerCase()),
+  };
 }
 
 function withSecurityHeaders(init: HttpResponseInit): HttpResponseInit {
@@ -144,7 +158,10 @@ const SHELL = `<a class="skip" href="#main">Skip to the content</a>
 <main id="main" tabindex="-1"><p>Loading…</p></main>
 <div class="live" id="announce" role="status" aria-live="polite"></div>`;
 
-const ASSETS: Readonly<Record<string, string>> = { 'console.js': 'text/javascript; charset=utf-8', 'console.css': 'text/css; charset=utf-8' };
+const ASSETS: Readonly<Record<string, string>> = {
+  'console.js': 'text/javascript; charset=utf-8',
+  'console.css': 'text/css; charset=utf-8',
+};
 
 export function createConsole(deps: ConsoleDeps) {
   const { api, settings } = deps;
@@ -155,18 +172,43 @@ export function createConsole(deps: ConsoleDeps) {
   /** Who is signed in and allowed, or the answer for someone who is not. */
   function admit(request: HttpRequest, asPage: boolean): Admission {
     if (!settings.signInEnabled) {
-      const detail = 'the console opens only behind App Service Authentication (Entra ID sign-in), which is off for this app: deploy with consoleClientId (see docs/console.md)';
-      return { answer: asPage ? page('dialtone console: sign-in is off', `<main id="content"><h1>Sign-in is not set up</h1><p>${detail}</p></main>`, 503) : problem(503, 'Sign-in is off', detail) };
+      const detail =
+        'the console opens only behind App Service Authentication (Entra ID sign-in), which is off for this app: deploy with consoleClientId (see docs/console.md)';
+      return {
+        answer: asPage
+          ? page(
+              'dialtone console: sign-in is off',
+              `<main id="content"><h1>Sign-in is not set up</h1><p>${detail}</p></main>`,
+              503,
+            )
+          : problem(503, 'Sign-in is off', detail),
+      };
     }
     const principal = readClientPrincipal(request.headers.get('x-ms-client-principal'));
     if (!principal) {
-      if (asPage) return { answer: { status: 302, headers: { Location: `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(CONSOLE_PATH)}` } } };
+      if (asPage)
+        return {
+          answer: {
+            status: 302,
+            headers: { Location: `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(CONSOLE_PATH)}` },
+          },
+        };
       return { answer: problem(401, 'Not signed in', `sign in at ${CONSOLE_PATH} first`) };
     }
-    const allowed = principal.roles.includes(settings.role) || (settings.group !== undefined && principal.groups.includes(settings.group));
+    const allowed =
+      principal.roles.includes(settings.role) ||
+      (settings.group !== undefined && principal.groups.includes(settings.group));
     if (!allowed) {
       const detail = `your account is signed in but has neither the app role ${settings.role}${settings.group ? ' nor membership of the console group' : ''}; ask an administrator to assign it`;
-      return { answer: asPage ? page('dialtone console: not allowed', `<main id="content"><h1>Not allowed</h1><p>${detail.replace(/[<>&"]/g, '')}</p></main>`, 403) : problem(403, 'Not allowed', detail) };
+      return {
+        answer: asPage
+          ? page(
+              'dialtone console: not allowed',
+              `<main id="content"><h1>Not allowed</h1><p>${detail.replace(/[<>&"]/g, '')}</p></main>`,
+              403,
+            )
+          : problem(403, 'Not allowed', detail),
+      };
     }
     return { user: { name: principal.name } };
   }
@@ -179,7 +221,11 @@ export function createConsole(deps: ConsoleDeps) {
   function crossSite(request: HttpRequest): HttpResponseInit | undefined {
     const site = request.headers.get('sec-fetch-site');
     if (request.headers.get('x-dialtone-console') !== '1' || (site !== null && site !== 'same-origin')) {
-      return problem(403, 'Not from the console', 'state-changing console requests are accepted only from the console page itself');
+      return problem(
+        403,
+        'Not from the console',
+        'state-changing console requests are accepted only from the console page itself',
+      );
     }
     return undefined;
   }
@@ -193,7 +239,8 @@ export function createConsole(deps: ConsoleDeps) {
         const refused = crossSite(request);
         if (refused) return withSecurityHeaders(refused);
       }
-      if (!handler) return withSecurityHeaders(problem(404, 'Not available', 'this version of the app has no such route'));
+      if (!handler)
+        return withSecurityHeaders(problem(404, 'Not available', 'this version of the app has no such route'));
       const answer = await handler(actingAs(request, caller), context);
       return withSecurityHeaders(answer);
     };
@@ -215,7 +262,9 @@ export function createConsole(deps: ConsoleDeps) {
       try {
         bytes = readFileSync(join(assetsDir, file));
       } catch {
-        return withSecurityHeaders(problem(500, 'Console not built', `${file} is missing from the package: run npm run build`));
+        return withSecurityHeaders(
+          problem(500, 'Console not built', `${file} is missing from the package: run npm run build`),
+        );
       }
       assetCache.set(file, bytes);
     }
@@ -228,7 +277,19 @@ export function createConsole(deps: ConsoleDeps) {
     if ('answer' in admitted) return withSecurityHeaders(admitted.answer);
     return withSecurityHeaders({
       status: 200,
-      jsonBody: { name: admitted.user.name, integration: caller.name, features: { list: api.list !== undefined, cancel: api.cancel !== undefined, cancelUser: api.cancelRow !== undefined }, profiles: [...deps.profiles].sort(), defaultProfile: deps.defaultProfile, advisories: ADVISORIES, guide: { outcomes: { ...OUTCOME_GUIDE, ...LIVE_STATE_GUIDE }, reasons: REASON_GUIDE } },
+      jsonBody: {
+        name: admitted.user.name,
+        integration: caller.name,
+        features: {
+          list: api.list !== undefined,
+          cancel: api.cancel !== undefined,
+          cancelUser: api.cancelRow !== undefined,
+        },
+        profiles: [...deps.profiles].sort(),
+        defaultProfile: deps.defaultProfile,
+        advisories: ADVISORIES,
+        guide: { outcomes: { ...OUTCOME_GUIDE, ...LIVE_STATE_GUIDE }, reasons: REASON_GUIDE },
+      },
     });
   }
 
@@ -237,22 +298,44 @@ export function createConsole(deps: ConsoleDeps) {
     const format = request.params['format'];
     const admitted = admit(request, false);
     if ('answer' in admitted) return withSecurityHeaders(admitted.answer);
-    if (format !== 'csv' && format !== 'json') return withSecurityHeaders(problem(404, 'Not found', 'the report is report/csv or report/json'));
+    if (format !== 'csv' && format !== 'json')
+      return withSecurityHeaders(problem(404, 'Not found', 'the report is report/csv or report/json'));
     const answer = (await api.status(actingAs(request, caller), context)) as HttpResponseInit;
     if (answer.status !== 200) return withSecurityHeaders(answer);
-    const { runtimeStatus: _r, phase: _p, ...body } = answer.jsonBody as BatchReport & { runtimeStatus?: unknown; phase?: unknown };
-    if (!body.finishedAt) return withSecurityHeaders(problem(409, 'Batch running', `batch ${body.batchId} is still running: its report is written when it finishes`));
+    const {
+      runtimeStatus: _r,
+      phase: _p,
+      ...body
+    } = answer.jsonBody as BatchReport & { runtimeStatus?: unknown; phase?: unknown };
+    if (!body.finishedAt)
+      return withSecurityHeaders(
+        problem(409, 'Batch running', `batch ${body.batchId} is still running: its report is written when it finishes`),
+      );
     const disposition = `attachment; filename="report.${format}"`;
-    if (format === 'json') return withSecurityHeaders({ status: 200, headers: { 'Content-Type': 'application/json; charset=utf-8', 'Content-Disposition': disposition }, body: JSON.stringify(body, null, 2) });
-    return withSecurityHeaders({ status: 200, headers: { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': disposition }, body: reportToCsv(body) });
+    if (format === 'json')
+      return withSecurityHeaders({
+        status: 200,
+        headers: { 'Content-Type': 'application/json; charset=utf-8', 'Content-Disposition': disposition },
+        body: JSON.stringify(body, null, 2),
+      });
+    return withSecurityHeaders({
+      status: 200,
+      headers: { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': disposition },
+      body: reportToCsv(body),
+    });
   }
 
   /** The deep health check for a signed-in admin: the same document as /api/health/deep, always with status 200. */
   async function health(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const admitted = admit(request, false);
     if ('answer' in admitted) return withSecurityHeaders(admitted.answer);
-    if (!deps.health) return withSecurityHeaders(problem(404, 'Not available', 'this version of the app has no health check'));
-    return withSecurityHeaders({ status: 200, headers: { 'Cache-Control': 'no-store' }, jsonBody: await deps.health(context) });
+    if (!deps.health)
+      return withSecurityHeaders(problem(404, 'Not available', 'this version of the app has no health check'));
+    return withSecurityHeaders({
+      status: 200,
+      headers: { 'Cache-Control': 'no-store' },
+      jsonBody: await deps.health(context),
+    });
   }
 
   /** The console's routes, for main.ts to register (anonymous at the host: each one checks the sign-in itself). */
@@ -260,13 +343,48 @@ export function createConsole(deps: ConsoleDeps) {
     { name: 'console-page', route: 'console', methods: ['GET' as const], handler: consolePage },
     { name: 'console-asset', route: 'console/assets/{file}', methods: ['GET' as const], handler: asset },
     { name: 'console-me', route: 'console/api/me', methods: ['GET' as const], handler: me },
-    { name: 'console-batches-list', route: 'console/api/batches', methods: ['GET' as const], handler: delegate(api.list) },
-    { name: 'console-batches-submit', route: 'console/api/batches', methods: ['POST' as const], handler: delegate(api.submit, { write: true }) },
-    { name: 'console-batches-status', route: 'console/api/batches/{batchId}', methods: ['GET' as const], handler: delegate(api.status) },
-    { name: 'console-batches-recheck', route: 'console/api/batches/{batchId}/recheck', methods: ['POST' as const], handler: delegate(api.recheck, { write: true }) },
-    { name: 'console-batches-cancel', route: 'console/api/batches/{batchId}/cancel', methods: ['POST' as const], handler: delegate(api.cancel, { write: true }) },
-    { name: 'console-batches-cancel-row', route: 'console/api/batches/{batchId}/rows/{row}/cancel', methods: ['POST' as const], handler: delegate(api.cancelRow, { write: true }) },
-    { name: 'console-batches-report', route: 'console/api/batches/{batchId}/report/{format}', methods: ['GET' as const], handler: report },
+    {
+      name: 'console-batches-list',
+      route: 'console/api/batches',
+      methods: ['GET' as const],
+      handler: delegate(api.list),
+    },
+    {
+      name: 'console-batches-submit',
+      route: 'console/api/batches',
+      methods: ['POST' as const],
+      handler: delegate(api.submit, { write: true }),
+    },
+    {
+      name: 'console-batches-status',
+      route: 'console/api/batches/{batchId}',
+      methods: ['GET' as const],
+      handler: delegate(api.status),
+    },
+    {
+      name: 'console-batches-recheck',
+      route: 'console/api/batches/{batchId}/recheck',
+      methods: ['POST' as const],
+      handler: delegate(api.recheck, { write: true }),
+    },
+    {
+      name: 'console-batches-cancel',
+      route: 'console/api/batches/{batchId}/cancel',
+      methods: ['POST' as const],
+      handler: delegate(api.cancel, { write: true }),
+    },
+    {
+      name: 'console-batches-cancel-row',
+      route: 'console/api/batches/{batchId}/rows/{row}/cancel',
+      methods: ['POST' as const],
+      handler: delegate(api.cancelRow, { write: true }),
+    },
+    {
+      name: 'console-batches-report',
+      route: 'console/api/batches/{batchId}/report/{format}',
+      methods: ['GET' as const],
+      handler: report,
+    },
     { name: 'console-health', route: 'console/api/health', methods: ['GET' as const], handler: health },
   ];
   return { routes, consolePage, asset, me, report, health };

@@ -40,7 +40,11 @@ export async function probeTaskHub(context: InvocationContext): Promise<void> {
   }
 }
 
-export function createHealth(run: (context: InvocationContext) => Promise<HealthCheck[]>): { liveness: HttpHandler; deep: HttpHandler; deepReport: (context: InvocationContext) => Promise<HealthReport> } {
+export function createHealth(run: (context: InvocationContext) => Promise<HealthCheck[]>): {
+  liveness: HttpHandler;
+  deep: HttpHandler;
+  deepReport: (context: InvocationContext) => Promise<HealthReport>;
+} {
   const noStore = { 'Cache-Control': 'no-store' };
   const deepReport = async (context: InvocationContext) => healthReport(await run(context));
   return {
@@ -49,7 +53,11 @@ export function createHealth(run: (context: InvocationContext) => Promise<Health
     deep: async (_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
       const report = await deepReport(context);
       if (report.status === 'ok') return { status: 200, headers: noStore, jsonBody: report };
-      return { status: 503, headers: { ...noStore, 'Content-Type': 'application/problem+json' }, body: JSON.stringify(report) };
+      return {
+        status: 503,
+        headers: { ...noStore, 'Content-Type': 'application/problem+json' },
+        body: JSON.stringify(report),
+      };
     },
   };
 }

@@ -24,7 +24,10 @@ export async function lookUpInstance(client: DurableClient, instanceId: string):
 }
 
 /** The first of `instanceIds` that exists; absent only when each one is definitely absent. */
-export async function lookUpFirst(client: DurableClient, instanceIds: readonly string[]): Promise<InstanceLookup & { instanceId?: string }> {
+export async function lookUpFirst(
+  client: DurableClient,
+  instanceIds: readonly string[],
+): Promise<InstanceLookup & { instanceId?: string }> {
   for (const id of instanceIds) {
     const r = await lookUpInstance(client, id);
     if (r.kind !== 'absent') return { ...r, instanceId: id };

@@ -44,7 +44,8 @@ function queryUrl(client: DurableClient, q: InstanceQuery): string {
   const data = (client as unknown as { clientData?: ClientData }).clientData ?? {};
   let url: URL;
   if (data.rpcBaseUrl) url = new URL('instances/', data.rpcBaseUrl);
-  else if (data.managementUrls?.statusQueryGetUri && data.managementUrls.id) url = new URL(data.managementUrls.statusQueryGetUri.replace(data.managementUrls.id, ''));
+  else if (data.managementUrls?.statusQueryGetUri && data.managementUrls.id)
+    url = new URL(data.managementUrls.statusQueryGetUri.replace(data.managementUrls.id, ''));
   else throw new Error('the durable client binding gives no URL to query instances with');
   url.searchParams.set('instanceIdPrefix', q.prefix);
   url.searchParams.set('top', String(q.top));
@@ -56,7 +57,10 @@ function queryUrl(client: DurableClient, q: InstanceQuery): string {
 }
 
 export async function queryInstances(client: DurableClient, q: InstanceQuery): Promise<InstancePage> {
-  const res = await fetch(queryUrl(client, q), { headers: q.continuation ? { 'x-ms-continuation-token': q.continuation } : {}, signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(queryUrl(client, q), {
+    headers: q.continuation ? { 'x-ms-continuation-token': q.continuation } : {},
+    signal: AbortSignal.timeout(30_000),
+  });
   if (res.status !== 200) {
     await res.body?.cancel().catch(() => undefined);
     throw new Error(`the instance query was answered HTTP ${res.status}`);

@@ -22,7 +22,12 @@ export const BLOB_CREATED = 'Microsoft.Storage.BlobCreated';
 
 /** The batch id of an upload: a readable slug of its name and a hash of name and ETag. */
 export function blobBatchId(name: string, etag: string): string {
-  const slug = name.replace(/\.[^./]*$/, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'upload';
+  const slug =
+    name
+      .replace(/\.[^./]*$/, '')
+      .replace(/[^A-Za-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'upload';
   const tag = etag.replace(/"/g, '').toLowerCase();
   return `${slug}-${createHash('sha256').update(`${name}\n${tag}`).digest('hex').slice(0, 12)}`;
 }
@@ -47,15 +52,27 @@ export interface BlobCreated {
  * (Azure Storage resolves `a/../b` as `b`; "Naming and referencing containers, blobs, and metadata",
  * https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata).
  */
-export function blobCreatedIn(event: unknown, container: string, account?: string): { ok: true; blob: BlobCreated } | { ok: false; why: string } {
-  const e = (event ?? {}) as { eventType?: unknown; type?: unknown; subject?: unknown; data?: unknown; topic?: unknown; source?: unknown };
+export function blobCreatedIn(
+  event: unknown,
+  container: string,
+  account?: string,
+): { ok: true; blob: BlobCreated } | { ok: false; why: string } {
+  const e = (event ?? {}) as {
+    eventType?: unknown;
+    type?: unknown;
+    subject?: unknown;
+    data?: unknown;
+    topic?: unknown;
+    source?: unknown;
+  };
   // Event Grid schema has eventType; the CloudEvents 1.0 schema has type. Both carry the same subject and data.
   const type = typeof e.eventType === 'string' ? e.eventType : e.type;
   if (type !== BLOB_CREATED) return { ok: false, why: `event type ${shown(String(type), 60)} is not ${BLOB_CREATED}` };
   if (account !== undefined) {
     const topic = typeof e.topic === 'string' ? e.topic : typeof e.source === 'string' ? e.source : '';
     const named = /\/providers\/Microsoft\.Storage\/storageAccounts\/([^/]+)$/i.exec(topic)?.[1];
-    if (named?.toLowerCase() !== account.toLowerCase()) return { ok: false, why: `the event's topic is not the data account ${account}` };
+    if (named?.toLowerCase() !== account.toLowerCase())
+      return { ok: false, why: `the event's topic is not the data account ${account}` };
   }
   const prefix = `/blobServices/default/containers/${container}/blobs/`;
   const subject = typeof e.subject === 'string' ? e.subject : '';
@@ -63,14 +80,23 @@ export function blobCreatedIn(event: unknown, container: string, account?: strin
   const name = subject.slice(prefix.length);
   const data = (e.data ?? {}) as { eTag?: unknown; contentLength?: unknown; api?: unknown };
   if (!name || name.endsWith('/')) return { ok: false, why: 'the blob is a folder marker' };
-  if (name.includes('\\') || name.includes('%') || name.split('/').some((seg) => seg === '.' || seg === '..' || seg === '')) {
-    return { ok: false, why: `the blob path ${shown(name, 120)} has an empty, "." or ".." segment, a backslash or a percent sign` };
+  if (
+    name.includes('\\') ||
+    name.includes('%') ||
+    name.split('/').some((seg) => seg === '.' || seg === '..' || seg === '')
+  ) {
+    return {
+      ok: false,
+      why: `the blob path ${shown(name, 120)} has an empty, "." or ".." segment, a backslash or a percent sign`,
+    };
   }
   // Data Lake (hierarchical namespace) accounts announce an empty CreateFile before the data is flushed.
-  if (data.api === 'CreateFile') return { ok: false, why: 'CreateFile announces a file before its data is written (FlushWithClose follows)' };
+  if (data.api === 'CreateFile')
+    return { ok: false, why: 'CreateFile announces a file before its data is written (FlushWithClose follows)' };
   if (typeof data.eTag !== 'string' || data.eTag === '') return { ok: false, why: 'the event has no data.eTag' };
   const contentLength = typeof data.contentLength === 'number' ? data.contentLength : Number.NaN;
-  if (!Number.isFinite(contentLength) || contentLength < 0) return { ok: false, why: 'the event has no data.contentLength' };
+  if (!Number.isFinite(contentLength) || contentLength < 0)
+    return { ok: false, why: 'the event has no data.contentLength' };
   return { ok: true, blob: { name, etag: data.eTag, contentLength } };
 }
 
@@ -91,7 +117,8 @@ export function createBlobIntake(config: AppConfig) {
       return;
     }
     // Throwing makes Event Grid deliver the event again later; an unknown state must never start a finished batch again.
-    if (existing.kind === 'unknown') throw new Error(`could not tell whether batch ${batchId} exists: ${existing.message}`);
+    if (existing.kind === 'unknown')
+      throw new Error(`could not tell whether batch ${batchId} exists: ${existing.message}`);
     const profile = profileFromBlobName(name);
     const input: BatchInput = {
       batchId,

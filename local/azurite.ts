@@ -26,10 +26,34 @@ const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZ
 
 export async function startAzurite(timeoutMs = 60_000, options: { folder?: string } = {}): Promise<Azurite> {
   const entry = require.resolve('azurite/dist/src/azurite.js');
-  const persistence = options.folder ? ['--location', options.folder] : ['--inMemoryPersistence', '--extentMemoryLimit', '1024'];
-  const child: ChildProcess = spawn(process.execPath, [entry, '--silent', ...persistence, '--disableTelemetry', '--skipApiVersionCheck', '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1', '--blobPort', '0', '--queuePort', '0', '--tablePort', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const persistence = options.folder
+    ? ['--location', options.folder]
+    : ['--inMemoryPersistence', '--extentMemoryLimit', '1024'];
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      entry,
+      '--silent',
+      ...persistence,
+      '--disableTelemetry',
+      '--skipApiVersionCheck',
+      '--blobHost',
+      '127.0.0.1',
+      '--queueHost',
+      '127.0.0.1',
+      '--tableHost',
+      '127.0.0.1',
+      '--blobPort',
+      '0',
+      '--queuePort',
+      '0',
+      '--tablePort',
+      '0',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const ports = await new Promise<{ blob: number; queue: number; table: number }>((resolve, reject) => {
     let out = '';
     let gaveUp = false;

@@ -14,7 +14,11 @@ export interface HostAddress {
 }
 
 /** The live report (`GET /api/batches/{id}`): counts may include `pending`, and the durable runtime status is added. */
-export type LiveReport = Partial<Omit<BatchReport, 'counts'>> & { runtimeStatus?: string; phase?: string; counts?: (BatchReport['counts'] & { pending?: number }) | null };
+export type LiveReport = Partial<Omit<BatchReport, 'counts'>> & {
+  runtimeStatus?: string;
+  phase?: string;
+  counts?: (BatchReport['counts'] & { pending?: number }) | null;
+};
 
 /** A live report is final once it has a finish time and its orchestration is no longer running. */
 export function isFinished(report: LiveReport): report is LiveReport & BatchReport {
@@ -22,9 +26,14 @@ export function isFinished(report: LiveReport): report is LiveReport & BatchRepo
 }
 
 /** The final report, or undefined while the batch runs, when it is unknown, or when the host cannot be reached. */
-export async function finishedReport(host: HostAddress, batchId: string): Promise<(BatchReport & { runtimeStatus?: string }) | undefined> {
+export async function finishedReport(
+  host: HostAddress,
+  batchId: string,
+): Promise<(BatchReport & { runtimeStatus?: string }) | undefined> {
   try {
-    const r = await fetch(`${host.url}/api/batches/${encodeURIComponent(batchId)}`, { headers: { 'x-functions-key': host.functionKey } });
+    const r = await fetch(`${host.url}/api/batches/${encodeURIComponent(batchId)}`, {
+      headers: { 'x-functions-key': host.functionKey },
+    });
     if (r.status !== 200) return undefined;
     const body = (await r.json()) as LiveReport;
     return isFinished(body) ? body : undefined;
@@ -39,8 +48,12 @@ export type BatchSummary = { status: number; runtimeStatus?: string; phase?: str
 /** The summary view, or undefined when the host cannot be reached (it may be restarting). */
 export async function batchSummary(host: HostAddress, batchId: string): Promise<BatchSummary | undefined> {
   try {
-    const r = await fetch(`${host.url}/api/batches/${encodeURIComponent(batchId)}?view=summary`, { headers: { 'x-functions-key': host.functionKey } });
-    return r.status === 200 ? { status: 200, ...((await r.json()) as { runtimeStatus?: string; phase?: string | null }) } : { status: r.status };
+    const r = await fetch(`${host.url}/api/batches/${encodeURIComponent(batchId)}?view=summary`, {
+      headers: { 'x-functions-key': host.functionKey },
+    });
+    return r.status === 200
+      ? { status: 200, ...((await r.json()) as { runtimeStatus?: string; phase?: string | null }) }
+      : { status: r.status };
   } catch {
     return undefined;
   }
@@ -51,10 +64,15 @@ export async function batchSummary(host: HostAddress, batchId: string): Promise<
  * orchestration has completed (for a big batch the whole report is many megabytes to build and to read). Throws when
  * the batch ended otherwise (Failed, Terminated: there is no report) or the host does not know it.
  */
-export async function awaitFinishedReport(host: HostAddress, batchId: string, everyMs = 1000): Promise<BatchReport & { runtimeStatus?: string }> {
+export async function awaitFinishedReport(
+  host: HostAddress,
+  batchId: string,
+  everyMs = 1000,
+): Promise<BatchReport & { runtimeStatus?: string }> {
   for (;;) {
     const s = await batchSummary(host, batchId);
-    if (s && [401, 403, 404].includes(s.status)) throw new Error(`batch ${batchId}: the status route answered ${s.status}`);
+    if (s && [401, 403, 404].includes(s.status))
+      throw new Error(`batch ${batchId}: the status route answered ${s.status}`);
     if (s?.runtimeStatus === 'Completed') {
       const done = await finishedReport(host, batchId);
       if (done) return done;

@@ -137,24 +137,41 @@ export function knownProfiles(): Profiles {
 }
 
 /** What waitForReport and submit need of a stack: the host, its clock, and Azurite for uploads (a workstation run's too). */
-export type RunningStack = Pick<Stack, 'host'> & { readonly clock: { now(): number } } & { readonly azurite: Pick<Stack['azurite'], 'connectionString'> };
+export type RunningStack = Pick<Stack, 'host'> & { readonly clock: { now(): number } } & {
+  readonly azurite: Pick<Stack['azurite'], 'connectionString'>;
+};
 
 /** Waits for the batch's report, showing progress; `onLive` sees each live report (a workstation run records it). */
-export async function waitForReport(stack: Pick<RunningStack, 'host' | 'clock'>, batchId: string, timeoutMs: number, onLive?: (live: LiveReport, hostNow: number) => void): Promise<BatchReport> {
+export async function waitForReport(
+  stack: Pick<RunningStack, 'host' | 'clock'>,
+  batchId: string,
+  timeoutMs: number,
+  onLive?: (live: LiveReport, hostNow: number) => void,
+): Promise<BatchReport> {
   const started = Date.now();
   const tty = process.stderr.isTTY;
   let last = '';
   for (;;) {
-    if (Date.now() - started > timeoutMs) throw new Error(`batch ${batchId} did not finish within ${Math.round(timeoutMs / 1000)} s (--timeout)`);
-    const r = await fetch(`${stack.host.url}/api/batches/${encodeURIComponent(batchId)}`, { headers: { 'x-functions-key': stack.host.functionKey } });
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`batch ${batchId} did not finish within ${Math.round(timeoutMs / 1000)} s (--timeout)`);
+    const r = await fetch(`${stack.host.url}/api/batches/${encodeURIComponent(batchId)}`, {
+      headers: { 'x-functions-key': stack.host.functionKey },
+    });
     if (r.status === 200) {
       const live = (await r.json()) as LiveReport;
       if (live.counts) {
         // The host's own time (its header), which start dates and the deadline are read against.
         const hostNow = Date.parse(r.headers.get(HOST_TIME_HEADER) ?? '') || stack.clock.now();
         onLive?.(live, hostNow);
-        const when = [simulatedElapsed(live.startedAt, hostNow), `host time ${hostTimeText(hostNow, Date.now())}`].filter(Boolean).join(', ');
-        const line = progressLine(live.counts, Boolean(live.finishedAt), when, tty ? (process.stderr.columns ?? 80) : 200);
+        const when = [simulatedElapsed(live.startedAt, hostNow), `host time ${hostTimeText(hostNow, Date.now())}`]
+          .filter(Boolean)
+          .join(', ');
+        const line = progressLine(
+          live.counts,
+          Boolean(live.finishedAt),
+          when,
+          tty ? (process.stderr.columns ?? 80) : 200,
+        );
         if (line !== last) {
           process.stderr.write(tty ? `\r${line.padEnd(last.length)}` : `${line}\n`);
           last = line;
@@ -164,7 +181,8 @@ export async function waitForReport(stack: Pick<RunningStack, 'host' | 'clock'>,
         if (tty && last) process.stderr.write('\n');
         return live;
       }
-      if (live.runtimeStatus === 'Failed' || live.runtimeStatus === 'Terminated') throw new Error(`batch ${batchId} ${live.runtimeStatus}`);
+      if (live.runtimeStatus === 'Failed' || live.runtimeStatus === 'Terminated')
+        throw new Error(`batch ${batchId} ${live.runtimeStatus}`);
     } else if (r.status !== 404) {
       throw new Error(`status request failed: HTTP ${r.status} ${await r.text()}`);
     }
@@ -181,18 +199,30 @@ class Interrupted extends Error {
   }
 }
 
-export async function submit(stack: RunningStack, file: string, shownAs: string, profile: string | undefined): Promise<string> {
+export async function submit(
+  stack: RunningStack,
+  file: string,
+  shownAs: string,
+  profile: string | undefined,
+): Promise<string> {
   const bytes = readFileSync(file);
   if (file.toLowerCase().endsWith('.json')) {
     const url = new URL(`${stack.host.url}/api/batches`);
     if (profile) url.searchParams.set('profile', profile);
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': stack.host.functionKey }, body: bytes });
+    const r = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-functions-key': stack.host.functionKey },
+      body: bytes,
+    });
     const body = (await r.json()) as { batchId?: string; detail?: string };
-    if (r.status >= 400 || !body.batchId) throw new InputRefused((body.detail ?? `HTTP ${r.status}`).replace(/^request body:/, `${shownAs}:`));
+    if (r.status >= 400 || !body.batchId)
+      throw new InputRefused((body.detail ?? `HTTP ${r.status}`).replace(/^request body:/, `${shownAs}:`));
     return body.batchId;
   }
   const name = profile ? `${profile}/${basename(file)}` : basename(file);
-  const container = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('license-requests');
+  const container = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient(
+    'license-requests',
+  );
   await container.createIfNotExists();
   const uploaded = await container.getBlockBlobClient(name).uploadData(bytes);
   return blobBatchId(name, uploaded.etag ?? '');
@@ -215,7 +245,10 @@ export function numbersJoined(args: readonly string[]): string[] {
 export function positiveNumber(option: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${option} must be a positive number of ${option === '--timeout' ? 'seconds' : 'hours'}; got "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new UsageError(
+      `${option} must be a positive number of ${option === '--timeout' ? 'seconds' : 'hours'}; got "${value}"`,
+    );
   return n;
 }
 
@@ -244,7 +277,8 @@ async function run(args: string[]): Promise<number> {
     return EXIT.ok;
   }
   const demo = values.demo === true;
-  if (demo && (positionals.length > 0 || values.tenant !== undefined)) throw new UsageError('run --demo uses the bundled sample file and tenant; give no file and no --tenant');
+  if (demo && (positionals.length > 0 || values.tenant !== undefined))
+    throw new UsageError('run --demo uses the bundled sample file and tenant; give no file and no --tenant');
   const [shownAs = demo ? join('local', 'samples', 'new-hires.csv') : undefined, second] = positionals;
   if (!shownAs) throw new UsageError('run needs a file: dialtone run <file>');
   if (second !== undefined) throw new UsageError(`run takes one file; got a second: ${second}`);
@@ -253,7 +287,10 @@ async function run(args: string[]): Promise<number> {
   if (values.profile !== undefined) {
     const profiles = knownProfiles();
     const name = normaliseProfileName(values.profile);
-    if (!profiles.has(name)) throw new UsageError(`unknown profile '${values.profile}'; known profiles: ${[...profiles.keys()].sort().join(', ')}`);
+    if (!profiles.has(name))
+      throw new UsageError(
+        `unknown profile '${values.profile}'; known profiles: ${[...profiles.keys()].sort().join(', ')}`,
+      );
   }
   const file = demo ? join(SAMPLES, 'new-hires.csv') : fromUser(shownAs);
   if (!existsSync(file)) throw new UsageError(`file not found: ${shownAs}`);
@@ -261,8 +298,13 @@ async function run(args: string[]): Promise<number> {
   const tenant = loadTenant(values.tenant);
   const out = fromUser(values.out ?? 'dialtone-out');
   if (demo) process.stderr.write(DEMO_INTRO);
-  else if (!values.tenant) process.stderr.write('against the bundled demo tenant (local/samples/demo-tenant.json); --tenant FILE for your own\n');
-  process.stderr.write(`starting Azurite, the Graph tenant simulator (${tenant.users.length} users) and the local host…\n`);
+  else if (!values.tenant)
+    process.stderr.write(
+      'against the bundled demo tenant (local/samples/demo-tenant.json); --tenant FILE for your own\n',
+    );
+  process.stderr.write(
+    `starting Azurite, the Graph tenant simulator (${tenant.users.length} users) and the local host…\n`,
+  );
   // SIGTERM (a CI job's or jest's timeout, `kill`) or Ctrl-C: stop the host, the simulator and Azurite, remove the
   // stack's folder, and exit 1. Without this the default action kills only this process and orphans the others.
   const interrupted = new Promise<never>((_resolve, reject) => {
@@ -275,7 +317,10 @@ async function run(args: string[]): Promise<number> {
   const starting = startStack({
     tenant,
     // The demo draws numbers from its tenant's small pool unless DIALTONE_PHONE_NUMBERS says otherwise.
-    settings: { ...(deadline ? { DIALTONE_DEADLINE_HOURS: String(deadline) } : {}), ...(demo && !process.env['DIALTONE_PHONE_NUMBERS'] ? { DIALTONE_PHONE_NUMBERS: 'pool' } : {}) },
+    settings: {
+      ...(deadline ? { DIALTONE_DEADLINE_HOURS: String(deadline) } : {}),
+      ...(demo && !process.env['DIALTONE_PHONE_NUMBERS'] ? { DIALTONE_PHONE_NUMBERS: 'pool' } : {}),
+    },
     onHostLog: (l) => process.env['DIALTONE_VERBOSE'] && process.stderr.write(`host: ${l}\n`),
   });
   let stack: Stack;
@@ -283,7 +328,11 @@ async function run(args: string[]): Promise<number> {
     stack = await Promise.race([starting, interrupted]);
   } catch (e) {
     // Stopped while starting: let the start finish (or fail), then stop what it started.
-    if (e instanceof Interrupted) await starting.then((s) => s.stop(), () => undefined);
+    if (e instanceof Interrupted)
+      await starting.then(
+        (s) => s.stop(),
+        () => undefined,
+      );
     throw e;
   }
   try {
@@ -293,14 +342,29 @@ async function run(args: string[]): Promise<number> {
     } catch (e) {
       if (!(e instanceof InputRefused)) throw e;
       const now = new Date().toISOString();
-      const report: BatchReport = { batchId: '', source: 'http', startedAt: now, finishedAt: now, deadline: null, error: e.message, counts: { total: 0, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, cancelled: 0 }, users: [] };
+      const report: BatchReport = {
+        batchId: '',
+        source: 'http',
+        startedAt: now,
+        finishedAt: now,
+        deadline: null,
+        error: e.message,
+        counts: { total: 0, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, cancelled: 0 },
+        users: [],
+      };
       writeReport(out, report);
       process.stderr.write(`${e.message}\n`);
       return EXIT.notInput;
     }
-    process.stderr.write(`batch ${batchId} submitted from ${shownAs}; simulated time skips ahead whenever nothing else is running\n`);
+    process.stderr.write(
+      `batch ${batchId} submitted from ${shownAs}; simulated time skips ahead whenever nothing else is running\n`,
+    );
     const uploadedAs = `license-requests/${values.profile ? `${values.profile}/` : ''}${basename(file)}`;
-    const report = inUserTerms(await Promise.race([waitForReport(stack, batchId, timeout * 1000), interrupted]), uploadedAs, shownAs);
+    const report = inUserTerms(
+      await Promise.race([waitForReport(stack, batchId, timeout * 1000), interrupted]),
+      uploadedAs,
+      shownAs,
+    );
     writeReport(out, report);
     if (report.error) {
       process.stderr.write(`${report.error}\nreport: ${join(out, 'report.json')}\n`);
@@ -318,32 +382,57 @@ async function run(args: string[]): Promise<number> {
  * sees the simulator while it runs (a test checks it recorded no write).
  */
 export async function planCommand(args: string[], onSimulator?: (sim: GraphSimulator) => void): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { profile: { type: 'string' }, tenant: { type: 'string' }, out: { type: 'string' }, demo: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      profile: { type: 'string' },
+      tenant: { type: 'string' },
+      out: { type: 'string' },
+      demo: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT.ok;
   }
   const demo = values.demo === true;
-  if (demo && (positionals.length > 0 || values.tenant !== undefined)) throw new UsageError('plan --demo uses the bundled sample file and tenant; give no file and no --tenant');
+  if (demo && (positionals.length > 0 || values.tenant !== undefined))
+    throw new UsageError('plan --demo uses the bundled sample file and tenant; give no file and no --tenant');
   const [shownAs = demo ? join('local', 'samples', 'new-hires.csv') : undefined, second] = positionals;
   if (!shownAs) throw new UsageError('plan needs a file: dialtone plan <file>');
   if (second !== undefined) throw new UsageError(`plan takes one file; got a second: ${second}`);
   if (values.profile !== undefined) {
     const profiles = knownProfiles();
-    if (!profiles.has(normaliseProfileName(values.profile))) throw new UsageError(`unknown profile '${values.profile}'; known profiles: ${[...profiles.keys()].sort().join(', ')}`);
+    if (!profiles.has(normaliseProfileName(values.profile)))
+      throw new UsageError(
+        `unknown profile '${values.profile}'; known profiles: ${[...profiles.keys()].sort().join(', ')}`,
+      );
   }
   const file = demo ? join(SAMPLES, 'new-hires.csv') : fromUser(shownAs);
   if (!existsSync(file)) throw new UsageError(`file not found: ${shownAs}`);
   if (statSync(file).isDirectory()) throw new UsageError(`${shownAs} is a folder; give a file`);
   const tenant = loadTenant(values.tenant);
   const out = fromUser(values.out ?? 'dialtone-out');
-  if (!values.tenant && !demo) process.stderr.write('against the bundled demo tenant (local/samples/demo-tenant.json); --tenant FILE for your own\n');
+  if (!values.tenant && !demo)
+    process.stderr.write(
+      'against the bundled demo tenant (local/samples/demo-tenant.json); --tenant FILE for your own\n',
+    );
   // The app's own settings from this environment, as the local host gets them (its sign-in is the simulator's app).
   const settings: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (k.startsWith('DIALTONE_') && v !== undefined) settings[k] = v;
   // As run --demo: the demo draws numbers from its tenant's small pool unless DIALTONE_PHONE_NUMBERS says otherwise.
   if (demo && !settings['DIALTONE_PHONE_NUMBERS']) settings['DIALTONE_PHONE_NUMBERS'] = 'pool';
-  const plan = await planFile({ tenant, bytes: readFileSync(file), shownAs, json: file.toLowerCase().endsWith('.json'), ...(values.profile ? { profile: values.profile } : {}), settings, ...(onSimulator ? { onSimulator } : {}) });
+  const plan = await planFile({
+    tenant,
+    bytes: readFileSync(file),
+    shownAs,
+    json: file.toLowerCase().endsWith('.json'),
+    ...(values.profile ? { profile: values.profile } : {}),
+    settings,
+    ...(onSimulator ? { onSimulator } : {}),
+  });
   writePlan(out, plan);
   const written = `plan: ${join(out, 'plan.json')} and ${join(out, 'plan.csv')}`;
   if (plan.error && plan.rows.length === 0) {
@@ -368,26 +457,47 @@ export function writeReport(out: string, report: BatchReport): void {
 }
 
 async function host(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { tenant: { type: 'string' }, 'real-time': { type: 'boolean' }, engine: { type: 'string' }, 'deadline-hours': { type: 'string' }, state: { type: 'string' }, 'throw-away': { type: 'boolean' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      tenant: { type: 'string' },
+      'real-time': { type: 'boolean' },
+      engine: { type: 'string' },
+      'deadline-hours': { type: 'string' },
+      state: { type: 'string' },
+      'throw-away': { type: 'boolean' },
+      port: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT.ok;
   }
-  if (positionals.length > 0) throw new UsageError(`host takes no file; got: ${positionals[0]} (to license a file: dialtone run <file>)`);
+  if (positionals.length > 0)
+    throw new UsageError(`host takes no file; got: ${positionals[0]} (to license a file: dialtone run <file>)`);
   const realTime = values['real-time'] === true;
   const engine = values.engine ?? 'local';
-  if (engine !== 'local' && engine !== 'extension') throw new UsageError('--engine must be local (the local durable engine) or extension (the real Durable extension in a .NET host, on the wall clock; needs dotnet and `npm run extension-host:build`)');
+  if (engine !== 'local' && engine !== 'extension')
+    throw new UsageError(
+      '--engine must be local (the local durable engine) or extension (the real Durable extension in a .NET host, on the wall clock; needs dotnet and `npm run extension-host:build`)',
+    );
   const deadline = values['deadline-hours'];
-  if (deadline !== undefined && !(Number(deadline) > 0)) throw new UsageError('--deadline-hours must be a positive number');
+  if (deadline !== undefined && !(Number(deadline) > 0))
+    throw new UsageError('--deadline-hours must be a positive number');
   const throwAway = values['throw-away'] === true;
-  if (throwAway && values.state !== undefined) throw new UsageError('--throw-away keeps nothing, --state keeps everything: give one of them');
+  if (throwAway && values.state !== undefined)
+    throw new UsageError('--throw-away keeps nothing, --state keeps everything: give one of them');
   // Batches, reports, the function key and the simulated tenant are kept in the state folder across restarts, unless
   // the host is a throw-away one (then everything goes with it, as with `dialtone run`).
   const state = throwAway ? undefined : fromUser(values.state ?? join('.dialtone', 'host'));
   const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new UsageError(`--port must be a port number from 1 to 65535; got "${values.port}"`);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535))
+    throw new UsageError(`--port must be a port number from 1 to 65535; got "${values.port}"`);
   const fixedKey = process.env['DIALTONE_LOCAL_FUNCTION_KEY'];
-  if (fixedKey !== undefined && !/^[A-Za-z0-9_-]{16,128}$/.test(fixedKey)) throw new UsageError('DIALTONE_LOCAL_FUNCTION_KEY must be 16 to 128 letters, digits, _ or -');
+  if (fixedKey !== undefined && !/^[A-Za-z0-9_-]{16,128}$/.test(fixedKey))
+    throw new UsageError('DIALTONE_LOCAL_FUNCTION_KEY must be 16 to 128 letters, digits, _ or -');
   // Ctrl-C is handled from the start (before the ready message, which a script may answer at once, and during
   // start-up), and stays handled while the stack stops: a second Ctrl-C must not kill this process and orphan Azurite.
   let stopRequested: () => void = () => undefined;
@@ -417,7 +527,11 @@ async function host(args: string[]): Promise<number> {
       `engine:           ${engine === 'extension' ? 'the real Durable extension (local/extension-host), wall-clock timers' : 'the local durable engine, simulated time'}`,
       `local host:       ${stack.host.url}/api/batches`,
       `function key:     ${stack.host.functionKey}   (send as x-functions-key)`,
-      ...(stack.host.consoleUrl ? [`admin console:    ${stack.host.consoleUrl}   (a one-time sign-in link: open it in a browser on this machine)`] : []),
+      ...(stack.host.consoleUrl
+        ? [
+            `admin console:    ${stack.host.consoleUrl}   (a one-time sign-in link: open it in a browser on this machine)`,
+          ]
+        : []),
       `Graph simulator:  ${stack.sim.url}/v1.0`,
       `Azurite:          blob http://127.0.0.1:${stack.azurite.blobPort}, queue http://127.0.0.1:${stack.azurite.queuePort} (account devstoreaccount1)`,
       `drop files into:  license-requests (reports in license-reports, flags in the license-flags queue)`,
@@ -440,12 +554,21 @@ async function host(args: string[]): Promise<number> {
 
 /** One clear line for a usage error, from node:util's parseArgs errors too. */
 function usageLine(e: unknown): string | undefined {
-  if (e instanceof UsageError || e instanceof DoctorUsageError || e instanceof StateFolderBusy || e instanceof SignInUsageError || (e instanceof Error && e.name === 'WorkstationUsageError')) return e.message;
+  if (
+    e instanceof UsageError ||
+    e instanceof DoctorUsageError ||
+    e instanceof StateFolderBusy ||
+    e instanceof SignInUsageError ||
+    (e instanceof Error && e.name === 'WorkstationUsageError')
+  )
+    return e.message;
   const code = (e as { code?: string }).code;
   const message = e instanceof Error ? e.message : '';
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     const option = /'(--[a-z-]+)/.exec(message)?.[1] ?? 'an option';
-    return /ambiguous/.test(message) ? `${option} needs a value (a value starting with '-' is not one: ${option}=VALUE if you mean it)` : `${option} needs a value`;
+    return /ambiguous/.test(message)
+      ? `${option} needs a value (a value starting with '-' is not one: ${option}=VALUE if you mean it)`
+      : `${option} needs a value`;
   }
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${/'([^']+)'/.exec(message)?.[1] ?? ''}`.trim();
   return undefined;
@@ -478,10 +601,16 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.ok;
     }
     if (command === '--version' || command === '-v' || command === 'version') {
-      process.stdout.write(`${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+      process.stdout.write(
+        `${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`,
+      );
       return EXIT.ok;
     }
-    throw new UsageError(command === undefined ? 'a command is needed: run, plan, resume, status, setup, host or doctor' : `unknown command '${command}' (known: run, plan, resume, status, setup, host, doctor)`);
+    throw new UsageError(
+      command === undefined
+        ? 'a command is needed: run, plan, resume, status, setup, host or doctor'
+        : `unknown command '${command}' (known: run, plan, resume, status, setup, host, doctor)`,
+    );
   } catch (e) {
     const usage = usageLine(e);
     if (usage !== undefined) {

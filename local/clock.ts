@@ -29,7 +29,8 @@ export class RealClock implements Clock {
 
 /** A clock rate must be a finite number above 0 (and no more than 1,000: beyond that a millisecond timer is too coarse). */
 export function checkRate(rate: number, where: string): number {
-  if (!Number.isFinite(rate) || !(rate > 0) || rate > 1000) throw new Error(`${where}: the time rate must be a number above 0 and at most 1000, got ${String(rate)}`);
+  if (!Number.isFinite(rate) || !(rate > 0) || rate > 1000)
+    throw new Error(`${where}: the time rate must be a number above 0 and at most 1000, got ${String(rate)}`);
   return rate;
 }
 

@@ -17,7 +17,12 @@ import { GraphLicensingDirectory } from '../shared/adapters/graph';
 import { graphCredential } from '../shared/adapters/graph-credential';
 import { resolveTenantCatalog } from '../shared/domain/catalog';
 import type { GraphFailure } from '../shared/domain/directory';
-import { normalisePhoneNumber, NUMBER_MESSAGES, ownNumberProblem, type NumberType } from '../shared/domain/phone-numbers';
+import {
+  normalisePhoneNumber,
+  NUMBER_MESSAGES,
+  ownNumberProblem,
+  type NumberType,
+} from '../shared/domain/phone-numbers';
 import { csvCell, fileNotes, spreadsheetTime, type BatchReport, type InputDescription } from '../shared/domain/report';
 import { MAX_INPUT_BYTES } from '../shared/domain/input';
 import type { StoredRow } from '../shared/domain/onboarding';
@@ -109,7 +114,16 @@ type PlanInput = Pick<PlanFileOptions, 'bytes' | 'shownAs' | 'json' | 'profile'>
 function tooBig(options: PlanInput, phoneNumbers: string): FilePlan | undefined {
   if (options.bytes.length <= MAX_INPUT_BYTES) return undefined;
   const error = `${options.shownAs}: ${options.bytes.length} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file`;
-  return { file: options.shownAs, plannedAt: new Date().toISOString(), phoneNumbers, error, counts: emptyCounts(), skus: [], numberPools: [], rows: [] };
+  return {
+    file: options.shownAs,
+    plannedAt: new Date().toISOString(),
+    phoneNumbers,
+    error,
+    counts: emptyCounts(),
+    skus: [],
+    numberPools: [],
+    rows: [],
+  };
 }
 
 /** Plans the file against a simulator of `tenant`, started for it and stopped after. */
@@ -117,17 +131,33 @@ export async function planFile(options: PlanFileOptions): Promise<FilePlan> {
   const refused = tooBig(options, options.settings['DIALTONE_PHONE_NUMBERS'] ?? 'row');
   if (refused) return refused;
   const clock = new SkipAheadClock(0, 1);
-  const sim = await startGraphSimulator({ tenant: options.tenant, clock, throttling: true, appSettings: options.settings, ...(options.graphPermissions ? { permissions: options.graphPermissions } : {}) });
+  const sim = await startGraphSimulator({
+    tenant: options.tenant,
+    clock,
+    throttling: true,
+    appSettings: options.settings,
+    ...(options.graphPermissions ? { permissions: options.graphPermissions } : {}),
+  });
   try {
     options.onSimulator?.(sim);
-    const caFile = '(the simulator\'s certificate authority)';
+    const caFile = "(the simulator's certificate authority)";
     // The configuration needs a storage account; the plan never uses one (no store, no ledger, no queue).
-    const env: Environment = { AzureWebJobsStorage: DEVELOPMENT_STORAGE, ...options.settings, ...graphSignInSettings(sim, caFile), DIALTONE_LOCAL_RUNTIME: 'true' };
+    const env: Environment = {
+      AzureWebJobsStorage: DEVELOPMENT_STORAGE,
+      ...options.settings,
+      ...graphSignInSettings(sim, caFile),
+      DIALTONE_LOCAL_RUNTIME: 'true',
+    };
     const config = loadConfig(env, (path) => {
       if (path === caFile) return sim.caPem;
       throw new Error(`not read: ${path}`);
     });
-    return await planWith(config, graphCredential(config.graphSignIn, config.graphExtraCaPem), options, new Date(clock.now()).toISOString());
+    return await planWith(
+      config,
+      graphCredential(config.graphSignIn, config.graphExtraCaPem),
+      options,
+      new Date(clock.now()).toISOString(),
+    );
   } finally {
     await sim.close();
   }
@@ -137,35 +167,97 @@ export async function planFile(options: PlanFileOptions): Promise<FilePlan> {
  * Plans the file against the tenant `config` names (a real one, from an admin's workstation), signed in with
  * `credential` (the admin's own sign-in: local/sign-in.ts). Reads only, as against the simulator.
  */
-export async function planOnTenant(options: PlanInput & { readonly config: AppConfig; readonly credential: TokenCredential }): Promise<FilePlan> {
-  return tooBig(options, options.config.phoneNumbers) ?? (await planWith(options.config, options.credential, options, new Date().toISOString()));
+export async function planOnTenant(
+  options: PlanInput & { readonly config: AppConfig; readonly credential: TokenCredential },
+): Promise<FilePlan> {
+  return (
+    tooBig(options, options.config.phoneNumbers) ??
+    (await planWith(options.config, options.credential, options, new Date().toISOString()))
+  );
 }
 
-async function planWith(config: AppConfig, credential: TokenCredential, options: PlanInput, startedAt: string): Promise<FilePlan> {
-  const graph = new GraphLicensingDirectory({ baseUrl: config.graphBaseUrl, credential, extraCaPem: config.graphExtraCaPem });
+async function planWith(
+  config: AppConfig,
+  credential: TokenCredential,
+  options: PlanInput,
+  startedAt: string,
+): Promise<FilePlan> {
+  const graph = new GraphLicensingDirectory({
+    baseUrl: config.graphBaseUrl,
+    credential,
+    extraCaPem: config.graphExtraCaPem,
+  });
   const phoneNumbers = { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers };
   const planned = await planBatch(
-    { graph, profiles: config.profiles, defaultProfile: config.defaultProfile, defaultUsageLocation: config.defaultUsageLocation, setUsageLocation: config.setUsageLocation, phoneNumbers, directForGroupPlans: config.directForGroupPlans, schedule: config.schedule, extraRowSkus: config.extraRowSkus },
-    { bytes: options.bytes, sourceName: options.shownAs, startedAt, ...(options.json ? { json: true } : {}), ...(options.profile ? { profile: options.profile } : {}) },
+    {
+      graph,
+      profiles: config.profiles,
+      defaultProfile: config.defaultProfile,
+      defaultUsageLocation: config.defaultUsageLocation,
+      setUsageLocation: config.setUsageLocation,
+      phoneNumbers,
+      directForGroupPlans: config.directForGroupPlans,
+      schedule: config.schedule,
+      extraRowSkus: config.extraRowSkus,
+    },
+    {
+      bytes: options.bytes,
+      sourceName: options.shownAs,
+      startedAt,
+      ...(options.json ? { json: true } : {}),
+      ...(options.profile ? { profile: options.profile } : {}),
+    },
   );
-  return await describe(planned, graph, { file: options.shownAs, plannedAt: startedAt, phoneNumbers: config.phoneNumbers });
+  return await describe(planned, graph, {
+    file: options.shownAs,
+    plannedAt: startedAt,
+    phoneNumbers: config.phoneNumbers,
+  });
 }
 
 const emptyCounts = (): FilePlan['counts'] => ({ total: 0, assign: 0, wait: 0, rejected: 0, failed: 0, flagged: 0 });
 
-function baseRow(r: StoredRow): Omit<PlanRow, 'outcome' | 'reason' | 'message' | 'addedSkus' | 'setUsageLocation' | 'scheduledFor' | 'phoneNumber' | 'numberFrom'> {
-  return { row: r.row, line: r.line ?? null, displayName: r.displayName ?? null, userPrincipalName: r.userPrincipalName, profile: r.profile, skus: [...r.skus] };
+function baseRow(
+  r: StoredRow,
+): Omit<
+  PlanRow,
+  'outcome' | 'reason' | 'message' | 'addedSkus' | 'setUsageLocation' | 'scheduledFor' | 'phoneNumber' | 'numberFrom'
+> {
+  return {
+    row: r.row,
+    line: r.line ?? null,
+    displayName: r.displayName ?? null,
+    userPrincipalName: r.userPrincipalName,
+    profile: r.profile,
+    skus: [...r.skus],
+  };
 }
 
 /** The plan as the user reads it: each row's outcome, the seats per SKU, and the numbers (read from Teams, reads only). */
-async function describe(planned: BatchPlanning, graph: GraphLicensingDirectory, head: Pick<FilePlan, 'file' | 'plannedAt' | 'phoneNumbers'>): Promise<FilePlan> {
-  if (!planned.ok) return { ...head, error: planned.message, counts: emptyCounts(), skus: [], numberPools: [], rows: [] };
+async function describe(
+  planned: BatchPlanning,
+  graph: GraphLicensingDirectory,
+  head: Pick<FilePlan, 'file' | 'plannedAt' | 'phoneNumbers'>,
+): Promise<FilePlan> {
+  if (!planned.ok)
+    return { ...head, error: planned.message, counts: emptyCounts(), skus: [], numberPools: [], rows: [] };
   const rows: PlanRow[] = planned.rows.map((r): PlanRow => {
     const none = { addedSkus: [], setUsageLocation: null, scheduledFor: null, phoneNumber: null, numberFrom: null };
-    if (r.kind === 'rejected' || r.kind === 'failed') return { ...baseRow(r), ...none, outcome: r.kind, reason: r.reason, message: r.message };
-    if (r.kind === 'scheduled') return { ...baseRow(r), ...none, outcome: 'wait', reason: '', message: '', scheduledFor: r.scheduledFor };
+    if (r.kind === 'rejected' || r.kind === 'failed')
+      return { ...baseRow(r), ...none, outcome: r.kind, reason: r.reason, message: r.message };
+    if (r.kind === 'scheduled')
+      return { ...baseRow(r), ...none, outcome: 'wait', reason: '', message: '', scheduledFor: r.scheduledFor };
     const own = r.number?.telephoneNumber;
-    return { ...baseRow(r), ...none, outcome: 'assign', reason: '', message: r.note ?? '', addedSkus: [...(r.addedSkus ?? [])], setUsageLocation: r.setUsageLocation, ...(own ? { phoneNumber: own, numberFrom: 'row' as const } : {}) };
+    return {
+      ...baseRow(r),
+      ...none,
+      outcome: 'assign',
+      reason: '',
+      message: r.note ?? '',
+      addedSkus: [...(r.addedSkus ?? [])],
+      setUsageLocation: r.setUsageLocation,
+      ...(own ? { phoneNumber: own, numberFrom: 'row' as const } : {}),
+    };
   });
   const numberPools = await planNumbers(planned, rows, graph);
 
@@ -199,8 +291,14 @@ async function describe(planned: BatchPlanning, graph: GraphLicensingDirectory, 
  * the pool's free numbers here in row order; the run hands the same free numbers out in an order of its own
  * (number-activities.ts poolOrder), and a run at the same time may take some of them first. Rows in `rows` are updated.
  */
-async function planNumbers(planned: Extract<BatchPlanning, { ok: true }>, rows: PlanRow[], graph: GraphLicensingDirectory): Promise<PlanPool[]> {
-  const numbered = planned.rows.flatMap((r, i) => (r.kind === 'assign' && r.number ? [{ i, plan: r, number: r.number }] : []));
+async function planNumbers(
+  planned: Extract<BatchPlanning, { ok: true }>,
+  rows: PlanRow[],
+  graph: GraphLicensingDirectory,
+): Promise<PlanPool[]> {
+  const numbered = planned.rows.flatMap((r, i) =>
+    r.kind === 'assign' && r.number ? [{ i, plan: r, number: r.number }] : [],
+  );
   if (numbered.length === 0) return [];
   const held = await graph.readHeldNumbers(numbered.map((n) => n.plan.userId));
   const pools = new Map<string, { pool: PlanPool; free: string[]; needed: number; refused?: GraphFailure }>();
@@ -211,11 +309,15 @@ async function planNumbers(planned: Extract<BatchPlanning, { ok: true }>, rows: 
     // assigned, the number would not.
     const refused = (what: string, f: GraphFailure) => {
       if (f.transient) throw new TransientGraphError(f);
-      update(i, { outcome: 'flagged', reason: 'number_assignment_failed', message: errorText(`licences assigned and Teams shows the calling plan, but ${what}: ${f.message}`) });
+      update(i, {
+        outcome: 'flagged',
+        reason: 'number_assignment_failed',
+        message: errorText(`licences assigned and Teams shows the calling plan, but ${what}: ${f.message}`),
+      });
     };
     const h = held.get(plan.userId);
     if (h && !h.ok) {
-      refused('Teams could not be read for the user\'s numbers', h);
+      refused("Teams could not be read for the user's numbers", h);
       continue;
     }
     const primary = h?.ok ? h.value.find((n) => n.assignmentCategory.toLowerCase() === 'primary') : undefined;
@@ -229,7 +331,11 @@ async function planNumbers(planned: Extract<BatchPlanning, { ok: true }>, rows: 
         refused(`the tenant's number ${number.telephoneNumber} could not be read`, found);
         continue;
       }
-      const problem = ownNumberProblem(number.telephoneNumber, found.value, plan.userId) ?? (taken.has(number.telephoneNumber) ? { reason: 'number_in_use' as const, message: NUMBER_MESSAGES.inUse(number.telephoneNumber) } : undefined);
+      const problem =
+        ownNumberProblem(number.telephoneNumber, found.value, plan.userId) ??
+        (taken.has(number.telephoneNumber)
+          ? { reason: 'number_in_use' as const, message: NUMBER_MESSAGES.inUse(number.telephoneNumber) }
+          : undefined);
       taken.add(number.telephoneNumber);
       if (problem) update(i, { outcome: 'flagged', reason: problem.reason, message: problem.message });
       continue;
@@ -241,20 +347,32 @@ async function planNumbers(planned: Extract<BatchPlanning, { ok: true }>, rows: 
       const free = await graph.listFreeNumbers(number.numberType, country, POOL_PAGE);
       if (!free.ok && free.transient) throw new TransientGraphError(free);
       // A listed number that is not E.164 is skipped, as the number step skips it.
-      const numbers = free.ok ? free.value.map((n) => n.telephoneNumber).filter((t) => normalisePhoneNumber(t) === t) : [];
-      pool = { pool: { numberType: number.numberType, isoCountryCode: country, needed: 0, free: numbers.length }, free: numbers, needed: 0, ...(free.ok ? {} : { refused: free }) };
+      const numbers = free.ok
+        ? free.value.map((n) => n.telephoneNumber).filter((t) => normalisePhoneNumber(t) === t)
+        : [];
+      pool = {
+        pool: { numberType: number.numberType, isoCountryCode: country, needed: 0, free: numbers.length },
+        free: numbers,
+        needed: 0,
+        ...(free.ok ? {} : { refused: free }),
+      };
       pools.set(key, pool);
     }
     pool.needed++;
     if (pool.refused) {
-      refused('the tenant\'s free numbers could not be listed', pool.refused);
+      refused("the tenant's free numbers could not be listed", pool.refused);
       continue;
     }
     const next = pool.free.find((t) => !taken.has(t));
     if (next) {
       taken.add(next);
       update(i, { phoneNumber: next, numberFrom: 'pool' });
-    } else update(i, { outcome: 'flagged', reason: 'no_free_number', message: NUMBER_MESSAGES.noFreeNumber(number.numberType, country) });
+    } else
+      update(i, {
+        outcome: 'flagged',
+        reason: 'no_free_number',
+        message: NUMBER_MESSAGES.noFreeNumber(number.numberType, country),
+      });
   }
   return [...pools.values()].map((p) => ({ ...p.pool, needed: p.needed }));
 }
@@ -264,17 +382,54 @@ export function needsPerson(plan: FilePlan): boolean {
   return plan.counts.rejected + plan.counts.failed + plan.counts.flagged > 0;
 }
 
-export const PLAN_CSV_COLUMNS = ['row', 'line', 'displayName', 'userPrincipalName', 'profile', 'skus', 'addedSkus', 'outcome', 'reason', 'message', 'setUsageLocation', 'scheduledFor (UTC)', 'phoneNumber', 'numberFrom'] as const;
+export const PLAN_CSV_COLUMNS = [
+  'row',
+  'line',
+  'displayName',
+  'userPrincipalName',
+  'profile',
+  'skus',
+  'addedSkus',
+  'outcome',
+  'reason',
+  'message',
+  'setUsageLocation',
+  'scheduledFor (UTC)',
+  'phoneNumber',
+  'numberFrom',
+] as const;
 
 /** The plan's rows as CSV, safe for spreadsheets as report.csv is (csvCell, a BOM, the input's own delimiter). */
 export function planToCsv(plan: FilePlan): string {
   const d = plan.input?.delimiter === ';' ? ';' : ',';
   const lines = [PLAN_CSV_COLUMNS.join(d)];
-  const fileRow = (reason: string, message: string) => PLAN_CSV_COLUMNS.map((c) => (c === 'outcome' ? 'file' : c === 'reason' ? reason : c === 'message' ? message : '')).map(csvCell).join(d);
+  const fileRow = (reason: string, message: string) =>
+    PLAN_CSV_COLUMNS.map((c) => (c === 'outcome' ? 'file' : c === 'reason' ? reason : c === 'message' ? message : ''))
+      .map(csvCell)
+      .join(d);
   if (plan.error) lines.push(fileRow(plan.rows.length === 0 ? 'input_refused' : 'graph_refused', plan.error));
   for (const n of fileNotes(plan)) lines.push(fileRow('note', n));
   for (const r of plan.rows) {
-    lines.push([r.row, r.line, r.displayName, r.userPrincipalName, r.profile, r.skus.join('+'), r.addedSkus.join('+'), r.outcome, r.reason, r.message, r.setUsageLocation, spreadsheetTime(r.scheduledFor), r.phoneNumber, r.numberFrom].map(csvCell).join(d));
+    lines.push(
+      [
+        r.row,
+        r.line,
+        r.displayName,
+        r.userPrincipalName,
+        r.profile,
+        r.skus.join('+'),
+        r.addedSkus.join('+'),
+        r.outcome,
+        r.reason,
+        r.message,
+        r.setUsageLocation,
+        spreadsheetTime(r.scheduledFor),
+        r.phoneNumber,
+        r.numberFrom,
+      ]
+        .map(csvCell)
+        .join(d),
+    );
   }
   return `\uFEFF${lines.join('\r\n')}\r\n`;
 }
@@ -283,22 +438,36 @@ export function planToCsv(plan: FilePlan): string {
 export function planSummary(plan: FilePlan): string {
   const c = plan.counts;
   const lines = [`plan for ${plan.file}: nothing was written`, '', 'would         users', '------------  -----'];
-  const label: Record<PlannedOutcome, string> = { assign: 'assign', wait: 'wait (start)', rejected: 'be rejected', failed: 'fail', flagged: 'be flagged' };
-  for (const o of ['assign', 'wait', 'rejected', 'failed', 'flagged'] as const) lines.push(`${label[o].padEnd(12)}  ${String(c[o]).padStart(5)}`);
+  const label: Record<PlannedOutcome, string> = {
+    assign: 'assign',
+    wait: 'wait (start)',
+    rejected: 'be rejected',
+    failed: 'fail',
+    flagged: 'be flagged',
+  };
+  for (const o of ['assign', 'wait', 'rejected', 'failed', 'flagged'] as const)
+    lines.push(`${label[o].padEnd(12)}  ${String(c[o]).padStart(5)}`);
   lines.push(`${'total'.padEnd(12)}  ${String(c.total).padStart(5)}`);
   lines.push('', plan.skus.length === 0 ? 'licences: none to buy' : 'licences to buy (seats needed / free now)');
   for (const s of plan.skus) lines.push(`  ${s.partNumber.padEnd(36)} ${String(s.needed).padStart(5)} / ${s.free}`);
-  if (c.wait > 0) lines.push(`  (rows waiting for their start date take their seats when their time comes: not counted here)`);
+  if (c.wait > 0)
+    lines.push(`  (rows waiting for their start date take their seats when their time comes: not counted here)`);
   const fromPool = plan.rows.filter((r) => r.numberFrom === 'pool').length;
   const own = plan.rows.filter((r) => r.numberFrom === 'row' && r.outcome === 'assign').length;
   if (plan.numberPools.length > 0 || own > 0) {
     lines.push('', `numbers: ${own} of the rows' own, ${fromPool} from the pool`);
-    for (const p of plan.numberPools) lines.push(`  pool ${p.numberType} ${p.isoCountryCode}: ${p.needed} needed, ${p.free} free`);
+    for (const p of plan.numberPools)
+      lines.push(`  pool ${p.numberType} ${p.isoCountryCode}: ${p.needed} needed, ${p.free} free`);
   }
   const notes = fileNotes(plan);
   if (notes.length > 0) lines.push('', 'about the file', ...notes.map((n) => `  ${n}`));
   const needy = plan.rows.filter((r) => r.outcome === 'rejected' || r.outcome === 'failed' || r.outcome === 'flagged');
-  if (needy.length > 0) lines.push('', 'rows that would need a person', ...needy.map((r) => `  row ${r.row} (${r.outcome}, ${r.reason}): ${r.message}`));
+  if (needy.length > 0)
+    lines.push(
+      '',
+      'rows that would need a person',
+      ...needy.map((r) => `  row ${r.row} (${r.outcome}, ${r.reason}): ${r.message}`),
+    );
   if (plan.error) lines.push('', `Graph: ${plan.error}`);
   return lines.join('\n');
 }

@@ -21,7 +21,9 @@ export const LISTED_ROWS = 20;
 
 /** The rows a person must look at (failed, flagged, rejected, cancelled), each with what to do, at most LISTED_ROWS. */
 export function rowsNeedingAPerson(report: Pick<BatchReport, 'users'>): string[] {
-  const needy = report.users.filter((u) => u.outcome === 'failed' || u.outcome === 'flagged' || u.outcome === 'rejected' || u.outcome === 'cancelled');
+  const needy = report.users.filter(
+    (u) => u.outcome === 'failed' || u.outcome === 'flagged' || u.outcome === 'rejected' || u.outcome === 'cancelled',
+  );
   const lines = needy.slice(0, LISTED_ROWS).map((u) => {
     const what = nextStepFor(u);
     return `  row ${u.row}${u.line !== undefined ? ` (line ${u.line})` : ''} ${u.userPrincipalName}: ${u.outcome}${u.reason ? `/${u.reason}` : ''} → ${what}`;
@@ -54,7 +56,8 @@ export function hostTimeText(hostNow: number, wallNow: number): string {
   const m = Math.abs(ahead);
   const d = Math.floor(m / 1440);
   const h = Math.floor((m % 1440) / 60);
-  const offset = d > 0 ? `${d} d${h > 0 ? ` ${h} h` : ''}` : h > 0 ? `${h} h${m % 60 > 0 ? ` ${m % 60} min` : ''}` : `${m} min`;
+  const offset =
+    d > 0 ? `${d} d${h > 0 ? ` ${h} h` : ''}` : h > 0 ? `${h} h${m % 60 > 0 ? ` ${m % 60} min` : ''}` : `${m} min`;
   return `${at} (${sign}${offset})`;
 }
 
@@ -97,11 +100,15 @@ export function summary(report: BatchReport): string {
   const lines = ['', 'outcome       users', '------------  -----'];
   for (const o of OUTCOMES) lines.push(`${o.padEnd(12)}  ${String(report.counts[o]).padStart(5)}`);
   lines.push(`${'total'.padEnd(12)}  ${String(report.counts.total).padStart(5)}`);
-  lines.push('', `licences: ${boughtText(report.bought ?? seatsBought(report.users))} (each row's addedSkus in report.csv)`);
+  lines.push(
+    '',
+    `licences: ${boughtText(report.bought ?? seatsBought(report.users))} (each row's addedSkus in report.csv)`,
+  );
   const notes = fileNotes(report);
   if (notes.length > 0) lines.push('', 'about the file', ...notes.map((n) => `  ${n}`));
   const reasons = new Map<string, number>();
-  for (const u of report.users) if (u.reason) reasons.set(`${u.outcome}/${u.reason}`, (reasons.get(`${u.outcome}/${u.reason}`) ?? 0) + 1);
+  for (const u of report.users)
+    if (u.reason) reasons.set(`${u.outcome}/${u.reason}`, (reasons.get(`${u.outcome}/${u.reason}`) ?? 0) + 1);
   if (reasons.size > 0) {
     lines.push('', 'reasons');
     for (const [k, n] of [...reasons].sort()) lines.push(`  ${k.padEnd(44)} ${n}`);
@@ -109,10 +116,13 @@ export function summary(report: BatchReport): string {
   const present = OUTCOMES.filter((o) => report.counts[o] > 0);
   if (present.length > 0) {
     lines.push('', 'what it means, and what to do next');
-    for (const o of present) lines.push(`  ${o.padEnd(12)} ${OUTCOME_GUIDE[o].meaning}`, `  ${''.padEnd(12)} → ${OUTCOME_GUIDE[o].next}`);
-    for (const reason of NUMBER_REASONS) if (report.users.some((u) => u.reason === reason)) lines.push(`  ${reason.padEnd(12)} → ${REASON_GUIDE[reason]}`);
+    for (const o of present)
+      lines.push(`  ${o.padEnd(12)} ${OUTCOME_GUIDE[o].meaning}`, `  ${''.padEnd(12)} → ${OUTCOME_GUIDE[o].next}`);
+    for (const reason of NUMBER_REASONS)
+      if (report.users.some((u) => u.reason === reason)) lines.push(`  ${reason.padEnd(12)} → ${REASON_GUIDE[reason]}`);
     const numbered = report.users.filter((u) => u.phoneNumber).length;
-    if (numbered > 0) lines.push(`  ${numbered} user(s) hold a Teams phone number now (the report's phoneNumber column)`);
+    if (numbered > 0)
+      lines.push(`  ${numbered} user(s) hold a Teams phone number now (the report's phoneNumber column)`);
   }
   const needy = rowsNeedingAPerson(report);
   if (needy.length > 0) lines.push('', 'rows that need a person', ...needy);

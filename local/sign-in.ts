@@ -11,7 +11,13 @@ import { rootCertificates } from 'node:tls';
 import { existsSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { TokenCredential } from '@azure/identity';
-import { AUTHORITY_HOSTS, DEVELOPMENT_STORAGE, loadConfig, type AppConfig, type Environment } from '../shared/adapters/config';
+import {
+  AUTHORITY_HOSTS,
+  DEVELOPMENT_STORAGE,
+  loadConfig,
+  type AppConfig,
+  type Environment,
+} from '../shared/adapters/config';
 import { graphScopeFor } from '../shared/adapters/graph';
 import type { TokenAnswer, TokenRequest } from './host/parent-credential';
 
@@ -35,21 +41,47 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TENANT = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]+(\.[a-z0-9-]+)+)$/i;
 
 /** The sign-in options as given, checked: a clear error for each that does not fit. */
-export function signInFrom(options: { tenantId?: string | undefined; signIn?: string | undefined; clientId?: string | undefined; certificate?: string | undefined }): WorkstationSignIn {
+export function signInFrom(options: {
+  tenantId?: string | undefined;
+  signIn?: string | undefined;
+  clientId?: string | undefined;
+  certificate?: string | undefined;
+}): WorkstationSignIn {
   const { tenantId, signIn, clientId, certificate } = options;
-  if (!tenantId) throw new SignInUsageError('--sign-in needs --tenant-id (your tenant\'s id or a verified domain such as contoso.onmicrosoft.com)');
-  if (!TENANT.test(tenantId) || ['common', 'organizations', 'consumers'].includes(tenantId.toLowerCase())) throw new SignInUsageError(`--tenant-id must be your tenant's id (a GUID) or one of its domains (contoso.onmicrosoft.com); got "${tenantId.slice(0, 80)}"`);
+  if (!tenantId)
+    throw new SignInUsageError(
+      "--sign-in needs --tenant-id (your tenant's id or a verified domain such as contoso.onmicrosoft.com)",
+    );
+  if (!TENANT.test(tenantId) || ['common', 'organizations', 'consumers'].includes(tenantId.toLowerCase()))
+    throw new SignInUsageError(
+      `--tenant-id must be your tenant's id (a GUID) or one of its domains (contoso.onmicrosoft.com); got "${tenantId.slice(0, 80)}"`,
+    );
   const method = (signIn ?? 'device-code') as SignInMethod;
-  if (!SIGN_IN_METHODS.includes(method)) throw new SignInUsageError(`--sign-in must be one of ${SIGN_IN_METHODS.join(', ')}; got "${String(signIn).slice(0, 40)}"`);
+  if (!SIGN_IN_METHODS.includes(method))
+    throw new SignInUsageError(
+      `--sign-in must be one of ${SIGN_IN_METHODS.join(', ')}; got "${String(signIn).slice(0, 40)}"`,
+    );
   if (method === 'azure-cli') {
-    if (clientId !== undefined) throw new SignInUsageError('--sign-in azure-cli signs in as the Azure CLI\'s own app (az login); --client-id does not apply to it');
+    if (clientId !== undefined)
+      throw new SignInUsageError(
+        "--sign-in azure-cli signs in as the Azure CLI's own app (az login); --client-id does not apply to it",
+      );
     if (certificate !== undefined) throw new SignInUsageError('--certificate is for --sign-in certificate only');
     return { tenantId, method };
   }
-  if (!clientId) throw new SignInUsageError(`--sign-in ${method} needs --client-id: the application (client) id of your own app registration (dialtone setup prints how to make it)`);
-  if (!GUID.test(clientId)) throw new SignInUsageError(`--client-id must be an application (client) id, a GUID; got "${clientId.slice(0, 80)}"`);
+  if (!clientId)
+    throw new SignInUsageError(
+      `--sign-in ${method} needs --client-id: the application (client) id of your own app registration (dialtone setup prints how to make it)`,
+    );
+  if (!GUID.test(clientId))
+    throw new SignInUsageError(
+      `--client-id must be an application (client) id, a GUID; got "${clientId.slice(0, 80)}"`,
+    );
   if (method === 'certificate') {
-    if (!certificate) throw new SignInUsageError('--sign-in certificate needs --certificate FILE: a PEM file with the app registration\'s private key and certificate');
+    if (!certificate)
+      throw new SignInUsageError(
+        "--sign-in certificate needs --certificate FILE: a PEM file with the app registration's private key and certificate",
+      );
     if (!existsSync(certificate)) throw new SignInUsageError(`--certificate: file not found: ${certificate}`);
     return { tenantId, method, clientId, certificatePath: certificate };
   }
@@ -78,13 +110,21 @@ export function workstationTarget(env: Environment = process.env): WorkstationTa
   for (const [k, v] of Object.entries(env)) if (k.startsWith('DIALTONE_') && v !== undefined) settings[k] = v;
   const authority = env['AZURE_AUTHORITY_HOST'];
   // The configuration needs a storage account to load; the host gets its own (Azurite in the state folder).
-  const config = loadConfig({ AzureWebJobsStorage: DEVELOPMENT_STORAGE, ...settings, ...(authority ? { AZURE_AUTHORITY_HOST: authority } : {}) });
+  const config = loadConfig({
+    AzureWebJobsStorage: DEVELOPMENT_STORAGE,
+    ...settings,
+    ...(authority ? { AZURE_AUTHORITY_HOST: authority } : {}),
+  });
   const authorityHost = authority ? new URL(authority).origin : 'https://login.microsoftonline.com';
   return { config, settings, authorityHost, instanceDiscovery: AUTHORITY_HOSTS.includes(new URL(authorityHost).host) };
 }
 
 /** The admin's credential; `prompt` shows the device code's message (where to go, which code to enter). */
-export function workstationCredential(signIn: WorkstationSignIn, target: WorkstationTarget, prompt: (message: string) => void): TokenCredential {
+export function workstationCredential(
+  signIn: WorkstationSignIn,
+  target: WorkstationTarget,
+  prompt: (message: string) => void,
+): TokenCredential {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const identity = require('@azure/identity') as typeof import('@azure/identity');
   const ca = target.config.graphExtraCaPem;
@@ -98,24 +138,50 @@ export function workstationCredential(signIn: WorkstationSignIn, target: Worksta
     case 'device-code':
       // learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code: the person opens the verification page on
       // any device, enters the code and signs in; the credential polls the token endpoint meanwhile.
-      return new identity.DeviceCodeCredential({ ...common, clientId: signIn.clientId!, userPromptCallback: (info) => prompt(info.message) });
+      return new identity.DeviceCodeCredential({
+        ...common,
+        clientId: signIn.clientId!,
+        userPromptCallback: (info) => prompt(info.message),
+      });
     case 'browser':
       // The system browser, answering on http://localhost (the redirect URI `dialtone setup` registers).
       if (process.platform === 'linux' && !process.env['DISPLAY'] && !process.env['WAYLAND_DISPLAY']) {
-        throw new SignInUsageError('--sign-in browser needs a desktop browser on this machine, and there is no display here (no DISPLAY or WAYLAND_DISPLAY); use --sign-in device-code and sign in from any browser');
+        throw new SignInUsageError(
+          '--sign-in browser needs a desktop browser on this machine, and there is no display here (no DISPLAY or WAYLAND_DISPLAY); use --sign-in device-code and sign in from any browser',
+        );
       }
-      return new identity.InteractiveBrowserCredential({ ...common, clientId: signIn.clientId!, redirectUri: 'http://localhost' });
+      return new identity.InteractiveBrowserCredential({
+        ...common,
+        clientId: signIn.clientId!,
+        redirectUri: 'http://localhost',
+      });
     case 'azure-cli':
-      if (!target.instanceDiscovery) throw new SignInUsageError('--sign-in azure-cli signs in through Entra ID\'s own authority only; AZURE_AUTHORITY_HOST names another');
+      if (!target.instanceDiscovery)
+        throw new SignInUsageError(
+          "--sign-in azure-cli signs in through Entra ID's own authority only; AZURE_AUTHORITY_HOST names another",
+        );
       return new identity.AzureCliCredential({ tenantId: signIn.tenantId });
     case 'certificate':
       // An app-only sign-in with the app registration's certificate: the app's own application permissions, no person.
-      return new identity.ClientCertificateCredential(signIn.tenantId, signIn.clientId!, { certificatePath: signIn.certificatePath! }, { authorityHost: common.authorityHost, disableInstanceDiscovery: common.disableInstanceDiscovery, ...(ca ? { tlsOptions: { ca: [...rootCertificates, ca] } } : {}) });
+      return new identity.ClientCertificateCredential(
+        signIn.tenantId,
+        signIn.clientId!,
+        { certificatePath: signIn.certificatePath! },
+        {
+          authorityHost: common.authorityHost,
+          disableInstanceDiscovery: common.disableInstanceDiscovery,
+          ...(ca ? { tlsOptions: { ca: [...rootCertificates, ca] } } : {}),
+        },
+      );
   }
 }
 
 /** Signs in now, before anything else starts: one token for Graph, or an error saying what to do. */
-export async function signInNow(credential: TokenCredential, signIn: WorkstationSignIn, target: WorkstationTarget): Promise<void> {
+export async function signInNow(
+  credential: TokenCredential,
+  signIn: WorkstationSignIn,
+  target: WorkstationTarget,
+): Promise<void> {
   try {
     const token = await credential.getToken(graphScopeFor(target.config.graphBaseUrl));
     if (!token) throw new Error('no token was given');
@@ -127,7 +193,9 @@ export async function signInNow(credential: TokenCredential, signIn: Workstation
         : signIn.method === 'browser'
           ? ' (could a browser be opened? --sign-in device-code works from any browser)'
           : '';
-    throw new SignInFailed(`could not sign in to tenant ${signIn.tenantId} with --sign-in ${signIn.method}${hint}: ${why.split('\n')[0]}`);
+    throw new SignInFailed(
+      `could not sign in to tenant ${signIn.tenantId} with --sign-in ${signIn.method}${hint}: ${why.split('\n')[0]}`,
+    );
   }
 }
 
@@ -146,8 +214,12 @@ export function serveTokens(child: ChildProcess, credential: TokenCredential): v
       if (child.connected) child.send({ type: 'dialtone-token', id, ...a } satisfies TokenAnswer);
     };
     credential.getToken(request.scopes, request.claims ? { claims: request.claims } : {}).then(
-      (t) => (t ? answer({ token: t.token, expiresOnTimestamp: t.expiresOnTimestamp }) : answer({ error: 'the sign-in gave no token' })),
-      (e: unknown) => answer({ error: `the admin's sign-in failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` }),
+      (t) =>
+        t
+          ? answer({ token: t.token, expiresOnTimestamp: t.expiresOnTimestamp })
+          : answer({ error: 'the sign-in gave no token' }),
+      (e: unknown) =>
+        answer({ error: `the admin's sign-in failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` }),
     );
   });
 }

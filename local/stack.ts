@@ -2,7 +2,16 @@
 // it can be killed and restarted like a real worker). Used by the CLI, the end-to-end tests and the benchmarks.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkRate, SkipAheadClock } from './clock';
@@ -58,7 +67,10 @@ function readKeptState(workDir: string, tenant: TenantFile): KeptState | undefin
   const file = join(workDir, KEPT_STATE);
   if (!existsSync(file)) return undefined;
   const kept = JSON.parse(readFileSync(file, 'utf8')) as KeptState;
-  if (kept.tenantSha256 !== tenantHash(tenant)) throw new Error(`the state folder ${workDir} was made with another tenant file: start with that tenant file, or give another --state folder (or delete this one)`);
+  if (kept.tenantSha256 !== tenantHash(tenant))
+    throw new Error(
+      `the state folder ${workDir} was made with another tenant file: start with that tenant file, or give another --state folder (or delete this one)`,
+    );
   return kept;
 }
 
@@ -100,7 +112,10 @@ export interface Stack {
  */
 export function graphSignInSettings(sim: GraphSimulator, caFile: string): Record<string, string> {
   const app = sim.authority.defaultApp;
-  if (app.secret === undefined) throw new Error('the tenant file\'s first app (identity.apps) needs a secret: the local stack signs the app in with it');
+  if (app.secret === undefined)
+    throw new Error(
+      "the tenant file's first app (identity.apps) needs a secret: the local stack signs the app in with it",
+    );
   return {
     DIALTONE_GRAPH_BASE_URL: sim.url,
     // The app accepts a loopback Graph only when the local runtime says so (shared/adapters/config.ts).
@@ -121,19 +136,26 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const wallClockOnly = options.skipAhead === false || options.engine === 'extension';
   if (options.timeRate !== undefined && options.timeRate !== 1) {
     checkRate(options.timeRate, 'startStack');
-    if (wallClockOnly) throw new Error('startStack: a time rate other than 1 needs the skip-ahead clock on the local engine (the real extension and the real clock follow the wall clock)');
+    if (wallClockOnly)
+      throw new Error(
+        'startStack: a time rate other than 1 needs the skip-ahead clock on the local engine (the real extension and the real clock follow the wall clock)',
+      );
   }
   // First, before anything is started or made: a missing or stale build fails here with nothing to clean up.
   // Compiled, the host sits beside this file; from TypeScript sources (tests), it is the build's copy.
   const folder = options.engine === 'extension' ? 'extension-host' : 'host';
   const beside = join(__dirname, folder, 'main.js');
-  const script = options.hostScript ?? (existsSync(beside) ? beside : freshBuild(join(__dirname, '..'), join('local', folder, 'main.js')));
+  const script =
+    options.hostScript ??
+    (existsSync(beside) ? beside : freshBuild(join(__dirname, '..'), join('local', folder, 'main.js')));
   if (options.keepState && !options.workDir) throw new Error('startStack: keepState needs a workDir');
   const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'dialtone-'));
   mkdirSync(workDir, { recursive: true });
   const kept = options.keepState ? readKeptState(workDir, options.tenant) : undefined;
   if (kept && wallClockOnly && kept.aheadMs > 60_000) {
-    throw new Error(`the state folder ${workDir} keeps simulated time ${Math.round(kept.aheadMs / 3_600_000)} h ahead of the wall clock, and the wall clock cannot go back to it: start without --real-time, or give another --state folder`);
+    throw new Error(
+      `the state folder ${workDir} keeps simulated time ${Math.round(kept.aheadMs / 3_600_000)} h ahead of the wall clock, and the wall clock cannot go back to it: start without --real-time, or give another --state folder`,
+    );
   }
   // A folder this stack made for itself goes with it, also when the stack fails to start; one the caller named is the caller's.
   // Azurite keeps its data on disk here (local/azurite.ts says why), and it goes with the stack in every case.
@@ -155,32 +177,53 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let sim: GraphSimulator | undefined;
   try {
     // Its Entra ID grants the app exactly infra/graph-permissions.json's list for these settings (permissions.ts).
-    sim = await startGraphSimulator({ tenant: options.tenant, clock, throttling: options.throttling ?? true, appSettings: options.settings ?? {}, ...(options.graphPermissions ? { permissions: options.graphPermissions } : {}), ...(options.faults ? { faults: options.faults } : {}) });
+    sim = await startGraphSimulator({
+      tenant: options.tenant,
+      clock,
+      throttling: options.throttling ?? true,
+      appSettings: options.settings ?? {},
+      ...(options.graphPermissions ? { permissions: options.graphPermissions } : {}),
+      ...(options.faults ? { faults: options.faults } : {}),
+    });
   } catch (e) {
     await azurite.stop();
     removeOwnFolder();
     throw e;
   }
   const keptTenant = join(workDir, KEPT_TENANT);
-  if (options.keepState && existsSync(keptTenant)) sim.tenant.restore(JSON.parse(readFileSync(keptTenant, 'utf8')) as TenantSnapshot);
+  if (options.keepState && existsSync(keptTenant))
+    sim.tenant.restore(JSON.parse(readFileSync(keptTenant, 'utf8')) as TenantSnapshot);
   const caFile = join(workDir, 'graph-sim-ca.pem');
   writeFileSync(caFile, sim.caPem);
   const functionKey = options.functionKey ?? kept?.functionKey ?? randomBytes(FUNCTION_KEY_BYTES).toString('base64url');
   const keepState = () => {
     if (!options.keepState) return;
     writeFileSync(keptTenant, JSON.stringify(started.tenant.snapshot()));
-    const state: KeptState = { tenantSha256: tenantHash(options.tenant), functionKey, aheadMs: Math.max(0, clock.now() - Date.now()) };
+    const state: KeptState = {
+      tenantSha256: tenantHash(options.tenant),
+      functionKey,
+      aheadMs: Math.max(0, clock.now() - Date.now()),
+    };
     writeFileSync(join(workDir, KEPT_STATE), JSON.stringify(state, null, 2), { mode: 0o600 });
   };
   const inherited = { ...(process.env as Record<string, string>) };
   // The app signs in only as the tenant's app below, never with a credential of this machine's environment.
-  for (const k of ['AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_USERNAME', 'AZURE_PASSWORD']) delete inherited[k];
+  for (const k of [
+    'AZURE_CLIENT_CERTIFICATE_PATH',
+    'AZURE_CLIENT_CERTIFICATE_PASSWORD',
+    'AZURE_FEDERATED_TOKEN_FILE',
+    'AZURE_USERNAME',
+    'AZURE_PASSWORD',
+  ])
+    delete inherited[k];
   const app = sim.authority.defaultApp;
   if (app.secret === undefined) {
     await sim.close();
     await azurite.stop();
     removeOwnFolder();
-    throw new Error('startStack: the tenant file\'s first app (identity.apps) needs a secret: the local stack signs the app in with it');
+    throw new Error(
+      "startStack: the tenant file's first app (identity.apps) needs a secret: the local stack signs the app in with it",
+    );
   }
   const env: Record<string, string> = {
     ...inherited,
@@ -193,10 +236,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     DIALTONE_SIM_URL: sim.url,
     DIALTONE_LOCAL_RUNTIME: 'true',
     // Durable timers on the real extension follow the wall clock: no skipping ahead there.
-    ...(options.skipAhead === false || options.engine === 'extension' ? {} : { DIALTONE_LOCAL_CLOCK: 'skip-ahead', DIALTONE_LOCAL_TIME_RATE: String(options.timeRate ?? 1) }),
+    ...(options.skipAhead === false || options.engine === 'extension'
+      ? {}
+      : { DIALTONE_LOCAL_CLOCK: 'skip-ahead', DIALTONE_LOCAL_TIME_RATE: String(options.timeRate ?? 1) }),
     ...options.settings,
   };
-  const launch = (extraEnv: Record<string, string> = {}) => launchHostProcess(script, { ...env, ...extraEnv }, options.onHostLog);
+  const launch = (extraEnv: Record<string, string> = {}) =>
+    launchHostProcess(script, { ...env, ...extraEnv }, options.onHostLog);
 
   let host: HostProcess;
   try {
@@ -223,9 +269,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     workers: [],
     async addWorker(settings = {}) {
       // The local engine keeps its durable state in one process's folder; only the real extension shares a task hub.
-      if (options.engine !== 'extension') throw new Error('a second worker needs the real extension (engine: extension)');
+      if (options.engine !== 'extension')
+        throw new Error('a second worker needs the real extension (engine: extension)');
       // Its own state folder (the intake's bookkeeping), its own ports; the durable state is the shared task hub.
-      const worker = await launch({ ...settings, DIALTONE_HOST_STATE_DIR: join(workDir, `host-${stack.workers.length + 2}`), DIALTONE_LOCAL_FUNCTION_KEY: functionKey, DIALTONE_HOST_PORT: '' });
+      const worker = await launch({
+        ...settings,
+        DIALTONE_HOST_STATE_DIR: join(workDir, `host-${stack.workers.length + 2}`),
+        DIALTONE_LOCAL_FUNCTION_KEY: functionKey,
+        DIALTONE_HOST_PORT: '',
+      });
       stack.workers.push(worker);
       return worker;
     },
@@ -261,9 +313,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
  * Starts the local host (or the real extension's host) as a child process and resolves once it prints its READY line.
  * `ipc`: with a Node IPC channel (a workstation run serves the host its Graph tokens over it: local/sign-in.ts).
  */
-export function launchHostProcess(script: string, env: Record<string, string>, onHostLog?: (line: string) => void, ipc = false): Promise<HostProcess> {
+export function launchHostProcess(
+  script: string,
+  env: Record<string, string>,
+  onHostLog?: (line: string) => void,
+  ipc = false,
+): Promise<HostProcess> {
   return new Promise<HostProcess>((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { env, stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script], {
+      env,
+      stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    });
     // What the host printed: its standard output until the READY line, and the last of its log for an error
     // message (kept short: a long run's log went on growing in this process otherwise).
     let out = '';
@@ -275,8 +335,19 @@ export function launchHostProcess(script: string, env: Record<string, string>, o
       const m = /DIALTONE_HOST_READY (\{.*\})/.exec(out);
       if (m) {
         child.stdout?.removeListener('data', onLine);
-        const ready = JSON.parse(m[1]!) as { url: string; functionKey: string; extensionPid?: number; consoleUrl?: string };
-        resolve({ url: ready.url, functionKey: ready.functionKey, child, ...(ready.extensionPid ? { extensionPid: ready.extensionPid } : {}), ...(ready.consoleUrl ? { consoleUrl: ready.consoleUrl } : {}) });
+        const ready = JSON.parse(m[1]!) as {
+          url: string;
+          functionKey: string;
+          extensionPid?: number;
+          consoleUrl?: string;
+        };
+        resolve({
+          url: ready.url,
+          functionKey: ready.functionKey,
+          child,
+          ...(ready.extensionPid ? { extensionPid: ready.extensionPid } : {}),
+          ...(ready.consoleUrl ? { consoleUrl: ready.consoleUrl } : {}),
+        });
       }
     };
     child.stdout?.on('data', onLine);
@@ -284,7 +355,9 @@ export function launchHostProcess(script: string, env: Record<string, string>, o
       for (const line of d.toString().split('\n')) if (line.trim()) onHostLog?.(line);
       tail = (tail + d.toString()).slice(-4000);
     });
-    child.once('exit', (code, signal) => reject(new Error(`the local host exited (${code ?? signal}) before it was ready:\n${tail}`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`the local host exited (${code ?? signal}) before it was ready:\n${tail}`)),
+    );
   });
 }
 
@@ -317,13 +390,22 @@ export function freshBuild(root: string, file: string): string {
     let best = { file: '', at: 0 };
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, e.name);
-      const found = e.isDirectory() ? newest(path) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? { file: path, at: statSync(path).mtimeMs } : best;
+      const found = e.isDirectory()
+        ? newest(path)
+        : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')
+          ? { file: path, at: statSync(path).mtimeMs }
+          : best;
       if (found.at > best.at) best = found;
     }
     return best;
   };
-  const sources = ['functions', 'orchestrations', 'shared', 'local'].map((d) => newest(join(root, d))).concat(['main.ts', 'app.ts'].map((f) => ({ file: join(root, f), at: statSync(join(root, f)).mtimeMs })));
+  const sources = ['functions', 'orchestrations', 'shared', 'local']
+    .map((d) => newest(join(root, d)))
+    .concat(['main.ts', 'app.ts'].map((f) => ({ file: join(root, f), at: statSync(join(root, f)).mtimeMs })));
   const latest = sources.reduce((a, b) => (b.at > a.at ? b : a));
-  if (latest.at > built) throw new Error(`the build in dist/ is older than ${latest.file}: run \`npm run build\` before the end-to-end tests`);
+  if (latest.at > built)
+    throw new Error(
+      `the build in dist/ is older than ${latest.file}: run \`npm run build\` before the end-to-end tests`,
+    );
   return script;
 }

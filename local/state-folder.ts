@@ -21,7 +21,10 @@ export function claimStateFolder(dir: string): () => void {
     } catch {
       alive = false;
     }
-    if (alive) throw new StateFolderBusy(`another dialtone process (${pid}) uses the state folder ${dir}; stop it, or give another --state`);
+    if (alive)
+      throw new StateFolderBusy(
+        `another dialtone process (${pid}) uses the state folder ${dir}; stop it, or give another --state`,
+      );
   }
   writeFileSync(lock, String(process.pid));
   return () => rmSync(lock, { force: true });

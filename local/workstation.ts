@@ -21,11 +21,33 @@ import { defaultGrant, ENDPOINT_PERMISSIONS } from './graph-sim/permissions';
 import type { DirectoryRole } from './graph-sim/authority';
 import { startAzurite } from './azurite';
 import type { LiveReport } from './batch-client';
-import { EXIT, fromUser, InputRefused, inUserTerms, knownProfiles, numbersJoined, positiveNumber, submit, waitForReport, writePlan, writeReport, type RunningStack } from './cli';
+import {
+  EXIT,
+  fromUser,
+  InputRefused,
+  inUserTerms,
+  knownProfiles,
+  numbersJoined,
+  positiveNumber,
+  submit,
+  waitForReport,
+  writePlan,
+  writeReport,
+  type RunningStack,
+} from './cli';
 import { RealClock } from './clock';
 import { needsPerson, planOnTenant, planSummary } from './plan';
 import { exitCodeFor, progressLine, summary, type LiveCounts } from './run-summary';
-import { serveTokens, signInFrom, signInNow, SIGN_IN_METHODS, workstationCredential, workstationTarget, type WorkstationSignIn, type WorkstationTarget } from './sign-in';
+import {
+  serveTokens,
+  signInFrom,
+  signInNow,
+  SIGN_IN_METHODS,
+  workstationCredential,
+  workstationTarget,
+  type WorkstationSignIn,
+  type WorkstationTarget,
+} from './sign-in';
 import { freshBuild, launchHostProcess } from './stack';
 import { claimStateFolder } from './state-folder';
 
@@ -76,7 +98,9 @@ function writeRecord(state: string, record: RunRecord): void {
 /** The settings a run keeps for resume: the app's own, without anything that looks like a secret. */
 function keptSettings(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && (k.startsWith('DIALTONE_') || k === 'AZURE_AUTHORITY_HOST') && !/SECRET|_KEY$|KEYS$/.test(k)) out[k] = v;
+  for (const [k, v] of Object.entries(env))
+    if (v !== undefined && (k.startsWith('DIALTONE_') || k === 'AZURE_AUTHORITY_HOST') && !/SECRET|_KEY$|KEYS$/.test(k))
+      out[k] = v;
   return out;
 }
 
@@ -87,18 +111,32 @@ const signInOptions = {
   certificate: { type: 'string' },
 } as const;
 
-function signInOf(values: { 'tenant-id'?: string | undefined; 'sign-in'?: string | undefined; 'client-id'?: string | undefined; certificate?: string | undefined }): WorkstationSignIn {
-  return signInFrom({ tenantId: values['tenant-id'], signIn: values['sign-in'], clientId: values['client-id'], certificate: values.certificate === undefined ? undefined : fromUser(values.certificate) });
+function signInOf(values: {
+  'tenant-id'?: string | undefined;
+  'sign-in'?: string | undefined;
+  'client-id'?: string | undefined;
+  certificate?: string | undefined;
+}): WorkstationSignIn {
+  return signInFrom({
+    tenantId: values['tenant-id'],
+    signIn: values['sign-in'],
+    clientId: values['client-id'],
+    certificate: values.certificate === undefined ? undefined : fromUser(values.certificate),
+  });
 }
 
 function checkProfile(profile: string | undefined): void {
   if (profile === undefined) return;
   const profiles = knownProfiles();
-  if (!profiles.has(normaliseProfileName(profile))) throw new WorkstationUsageError(`unknown profile '${profile}'; known profiles: ${[...profiles.keys()].sort().join(', ')}`);
+  if (!profiles.has(normaliseProfileName(profile)))
+    throw new WorkstationUsageError(
+      `unknown profile '${profile}'; known profiles: ${[...profiles.keys()].sort().join(', ')}`,
+    );
 }
 
 function inputFile(shownAs: string | undefined, second: string | undefined, command: string): string {
-  if (!shownAs) throw new WorkstationUsageError(`${command} needs a file: dialtone ${command} <file> --tenant-id T --sign-in …`);
+  if (!shownAs)
+    throw new WorkstationUsageError(`${command} needs a file: dialtone ${command} <file> --tenant-id T --sign-in …`);
   if (second !== undefined) throw new WorkstationUsageError(`${command} takes one file; got a second: ${second}`);
   const file = fromUser(shownAs);
   if (!existsSync(file)) throw new WorkstationUsageError(`file not found: ${shownAs}`);
@@ -110,8 +148,21 @@ const prompt = (message: string) => process.stderr.write(`${message}\n`);
 
 /** `dialtone plan FILE --tenant-id T --sign-in …`: the plan against the admin's own tenant, reads only. */
 export async function workstationPlan(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...signInOptions, profile: { type: 'string' }, out: { type: 'string' }, tenant: { type: 'string' }, demo: { type: 'boolean' } } });
-  if (values.tenant !== undefined || values.demo) throw new WorkstationUsageError('--tenant FILE and --demo are for the simulated tenant; with --tenant-id dialtone plans against your own tenant');
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...signInOptions,
+      profile: { type: 'string' },
+      out: { type: 'string' },
+      tenant: { type: 'string' },
+      demo: { type: 'boolean' },
+    },
+  });
+  if (values.tenant !== undefined || values.demo)
+    throw new WorkstationUsageError(
+      '--tenant FILE and --demo are for the simulated tenant; with --tenant-id dialtone plans against your own tenant',
+    );
   const signIn = signInOf(values);
   const [shownAs, second] = positionals;
   const file = inputFile(shownAs, second, 'plan');
@@ -121,7 +172,14 @@ export async function workstationPlan(args: string[]): Promise<number> {
   process.stderr.write(`signing in to tenant ${signIn.tenantId} (${signIn.method})…\n`);
   await signInNow(credential, signIn, target);
   const out = fromUser(values.out ?? 'dialtone-out');
-  const plan = await planOnTenant({ config: target.config, credential, bytes: readFileSync(file), shownAs: shownAs!, json: file.toLowerCase().endsWith('.json'), ...(values.profile ? { profile: values.profile } : {}) });
+  const plan = await planOnTenant({
+    config: target.config,
+    credential,
+    bytes: readFileSync(file),
+    shownAs: shownAs!,
+    json: file.toLowerCase().endsWith('.json'),
+    ...(values.profile ? { profile: values.profile } : {}),
+  });
   writePlan(out, plan);
   const written = `plan: ${join(out, 'plan.json')} and ${join(out, 'plan.csv')}`;
   if (plan.error && plan.rows.length === 0) {
@@ -137,13 +195,29 @@ interface WorkstationStack extends RunningStack {
   stop(): Promise<void>;
 }
 
-async function startWorkstationStack(state: string, record: RunRecord, credential: TokenCredential, target: WorkstationTarget): Promise<WorkstationStack> {
+async function startWorkstationStack(
+  state: string,
+  record: RunRecord,
+  credential: TokenCredential,
+  target: WorkstationTarget,
+): Promise<WorkstationStack> {
   const beside = join(__dirname, 'host', 'main.js');
   const script = existsSync(beside) ? beside : freshBuild(join(__dirname, '..'), join('local', 'host', 'main.js'));
   const azurite = await startAzurite(undefined, { folder: join(state, 'azurite') });
   const inherited = { ...(process.env as Record<string, string>) };
   // The host signs in only through the admin's sign-in below, never with a credential of this machine's environment.
-  for (const k of ['AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_USERNAME', 'AZURE_PASSWORD', 'AZURE_TENANT_ID', 'AZURE_CLIENT_ID', 'AZURE_AUTHORITY_HOST']) delete inherited[k];
+  for (const k of [
+    'AZURE_CLIENT_SECRET',
+    'AZURE_CLIENT_CERTIFICATE_PATH',
+    'AZURE_CLIENT_CERTIFICATE_PASSWORD',
+    'AZURE_FEDERATED_TOKEN_FILE',
+    'AZURE_USERNAME',
+    'AZURE_PASSWORD',
+    'AZURE_TENANT_ID',
+    'AZURE_CLIENT_ID',
+    'AZURE_AUTHORITY_HOST',
+  ])
+    delete inherited[k];
   const env: Record<string, string> = {
     ...inherited,
     ...target.settings,
@@ -156,7 +230,12 @@ async function startWorkstationStack(state: string, record: RunRecord, credentia
   };
   let host;
   try {
-    host = await launchHostProcess(script, env, (l) => process.env['DIALTONE_VERBOSE'] && process.stderr.write(`host: ${l}\n`), true);
+    host = await launchHostProcess(
+      script,
+      env,
+      (l) => process.env['DIALTONE_VERBOSE'] && process.stderr.write(`host: ${l}\n`),
+      true,
+    );
   } catch (e) {
     await azurite.stop();
     throw e;
@@ -187,7 +266,13 @@ class Stopped extends Error {}
  * Starts the stack for `record`, submits the file when the run has no batch yet, waits for the report and writes it.
  * Stopped by a signal, it stops the stack, keeps the state and says how to go on.
  */
-async function drive(state: string, record: RunRecord, credential: TokenCredential, target: WorkstationTarget, timeoutS: number): Promise<number> {
+async function drive(
+  state: string,
+  record: RunRecord,
+  credential: TokenCredential,
+  target: WorkstationTarget,
+  timeoutS: number,
+): Promise<number> {
   const stopAsked = new Promise<never>((_resolve, reject) => {
     const onSignal = () => reject(new Stopped());
     process.on('SIGINT', onSignal);
@@ -200,8 +285,14 @@ async function drive(state: string, record: RunRecord, credential: TokenCredenti
   try {
     stack = await Promise.race([starting, stopAsked]);
   } catch (e) {
-    if (e instanceof Stopped) await starting.then((s) => s.stop(), () => undefined);
-    throw e instanceof Stopped ? new Error(`stopped before the run went on; the state is kept: dialtone resume --state ${state}`) : e;
+    if (e instanceof Stopped)
+      await starting.then(
+        (s) => s.stop(),
+        () => undefined,
+      );
+    throw e instanceof Stopped
+      ? new Error(`stopped before the run went on; the state is kept: dialtone resume --state ${state}`)
+      : e;
   }
   const keep = () => writeRecord(state, record);
   try {
@@ -211,7 +302,16 @@ async function drive(state: string, record: RunRecord, credential: TokenCredenti
       } catch (e) {
         if (!(e instanceof InputRefused)) throw e;
         const now = new Date().toISOString();
-        writeReport(record.out, { batchId: '', source: 'http', startedAt: now, finishedAt: now, deadline: null, error: e.message, counts: { total: 0, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, cancelled: 0 }, users: [] });
+        writeReport(record.out, {
+          batchId: '',
+          source: 'http',
+          startedAt: now,
+          finishedAt: now,
+          deadline: null,
+          error: e.message,
+          counts: { total: 0, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, cancelled: 0 },
+          users: [],
+        });
         Object.assign(record, { status: 'finished', finishedAt: now, exitCode: EXIT.notInput });
         keep();
         process.stderr.write(`${e.message}\n`);
@@ -219,33 +319,52 @@ async function drive(state: string, record: RunRecord, credential: TokenCredenti
       }
       record.status = 'running';
       keep();
-      process.stderr.write(`batch ${record.batchId} submitted from ${record.file}; Ctrl-C stops it here, and dialtone resume --state ${state} goes on\n`);
+      process.stderr.write(
+        `batch ${record.batchId} submitted from ${record.file}; Ctrl-C stops it here, and dialtone resume --state ${state} goes on\n`,
+      );
     } else {
       record.status = 'running';
       keep();
-      process.stderr.write(`resuming batch ${record.batchId} (${record.file}); steps already recorded are not done again\n`);
+      process.stderr.write(
+        `resuming batch ${record.batchId} (${record.file}); steps already recorded are not done again\n`,
+      );
     }
     let lastKept = '';
     const onLive = (live: LiveReport) => {
       const seen = JSON.stringify([live.counts, live.phase, live.runtimeStatus]);
       if (seen === lastKept) return;
       lastKept = seen;
-      record.lastSeen = { at: new Date().toISOString(), counts: live.counts ?? null, ...(live.phase ? { phase: live.phase } : {}), ...(live.runtimeStatus ? { runtimeStatus: live.runtimeStatus } : {}) };
+      record.lastSeen = {
+        at: new Date().toISOString(),
+        counts: live.counts ?? null,
+        ...(live.phase ? { phase: live.phase } : {}),
+        ...(live.runtimeStatus ? { runtimeStatus: live.runtimeStatus } : {}),
+      };
       keep();
     };
     const uploadedAs = `license-requests/${record.profile ? `${record.profile}/` : ''}${basename(record.path)}`;
-    const report: BatchReport = inUserTerms(await Promise.race([waitForReport(stack, record.batchId, timeoutS * 1000, onLive), stopAsked]), uploadedAs, record.file);
+    const report: BatchReport = inUserTerms(
+      await Promise.race([waitForReport(stack, record.batchId, timeoutS * 1000, onLive), stopAsked]),
+      uploadedAs,
+      record.file,
+    );
     writeReport(record.out, report);
     const code = report.error ? EXIT.notInput : exitCodeFor(report);
     Object.assign(record, { status: 'finished', finishedAt: new Date().toISOString(), exitCode: code });
     keep();
     if (report.error) process.stderr.write(`${report.error}\nreport: ${join(record.out, 'report.json')}\n`);
-    else process.stdout.write(`${summary(report)}\n\nreport: ${join(record.out, 'report.json')} and ${join(record.out, 'report.csv')}\n`);
+    else
+      process.stdout.write(
+        `${summary(report)}\n\nreport: ${join(record.out, 'report.json')} and ${join(record.out, 'report.csv')}\n`,
+      );
     return code;
   } catch (e) {
     record.status = 'stopped';
     keep();
-    if (e instanceof Stopped) throw new Error(`stopped; the run's state is kept in ${state}: dialtone resume --state ${state} goes on, dialtone status --state ${state} shows where it stands`);
+    if (e instanceof Stopped)
+      throw new Error(
+        `stopped; the run's state is kept in ${state}: dialtone resume --state ${state} goes on, dialtone status --state ${state} shows where it stands`,
+      );
     throw e;
   } finally {
     await stack.stop();
@@ -254,8 +373,24 @@ async function drive(state: string, record: RunRecord, credential: TokenCredenti
 
 /** `dialtone run FILE --tenant-id T --sign-in …`: a run against the admin's own tenant, its state in a folder. */
 export async function workstationRun(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: numbersJoined(args), allowPositionals: true, options: { ...signInOptions, profile: { type: 'string' }, out: { type: 'string' }, state: { type: 'string' }, 'deadline-hours': { type: 'string' }, timeout: { type: 'string' }, tenant: { type: 'string' }, demo: { type: 'boolean' } } });
-  if (values.tenant !== undefined || values.demo) throw new WorkstationUsageError('--tenant FILE and --demo are for the simulated tenant; with --tenant-id dialtone runs against your own tenant');
+  const { values, positionals } = parseArgs({
+    args: numbersJoined(args),
+    allowPositionals: true,
+    options: {
+      ...signInOptions,
+      profile: { type: 'string' },
+      out: { type: 'string' },
+      state: { type: 'string' },
+      'deadline-hours': { type: 'string' },
+      timeout: { type: 'string' },
+      tenant: { type: 'string' },
+      demo: { type: 'boolean' },
+    },
+  });
+  if (values.tenant !== undefined || values.demo)
+    throw new WorkstationUsageError(
+      '--tenant FILE and --demo are for the simulated tenant; with --tenant-id dialtone runs against your own tenant',
+    );
   const signIn = signInOf(values);
   const [shownAs, second] = positionals;
   const file = inputFile(shownAs, second, 'run');
@@ -264,9 +399,15 @@ export async function workstationRun(args: string[]): Promise<number> {
   const timeout = positiveNumber('--timeout', values.timeout) ?? Number.POSITIVE_INFINITY;
   const state = fromUser(values.state ?? defaultStateFolder(signIn.tenantId));
   const existing = existsSync(state) ? readRecord(state) : undefined;
-  if (existing && existing.status !== 'finished') throw new WorkstationUsageError(`the state folder ${state} holds a run that has not finished (batch ${existing.batchId ?? 'not yet submitted'} of ${existing.file}): dialtone resume --state ${state} goes on with it, dialtone status --state ${state} shows it; or give another --state`);
+  if (existing && existing.status !== 'finished')
+    throw new WorkstationUsageError(
+      `the state folder ${state} holds a run that has not finished (batch ${existing.batchId ?? 'not yet submitted'} of ${existing.file}): dialtone resume --state ${state} goes on with it, dialtone status --state ${state} shows it; or give another --state`,
+    );
   // A finished run's folder takes the next run (its batch stays in the folder's storage; its report is in its --out).
-  if (existing) process.stderr.write(`the previous run in ${state} (${existing.file}) had finished; its report is in ${existing.out}\n`);
+  if (existing)
+    process.stderr.write(
+      `the previous run in ${state} (${existing.file}) had finished; its report is in ${existing.out}\n`,
+    );
   const env = { ...process.env, ...(deadline ? { DIALTONE_DEADLINE_HOURS: String(deadline) } : {}) };
   const target = workstationTarget(env);
   const release = claimStateFolder(state);
@@ -300,28 +441,58 @@ function stateFrom(values: { state?: string | undefined; 'tenant-id'?: string | 
   const root = join(homedir(), '.dialtone');
   const folders = existsSync(root) ? readdirSync(root).filter((f) => existsSync(join(root, f, RECORD))) : [];
   if (folders.length === 1) return join(root, folders[0]!);
-  throw new WorkstationUsageError(`${command} needs --state DIR (or --tenant-id T for ~/.dialtone/<tenant>)${folders.length > 1 ? `; runs kept here: ${folders.join(', ')}` : ''}`);
+  throw new WorkstationUsageError(
+    `${command} needs --state DIR (or --tenant-id T for ~/.dialtone/<tenant>)${folders.length > 1 ? `; runs kept here: ${folders.join(', ')}` : ''}`,
+  );
 }
 
 /** `dialtone resume [--state DIR]`: goes on with the run kept in the state folder, after signing the admin in again. */
 export async function resume(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { state: { type: 'string' }, 'tenant-id': { type: 'string' }, certificate: { type: 'string' }, timeout: { type: 'string' } } });
-  if (positionals.length > 0) throw new WorkstationUsageError(`resume takes no file (the state folder knows it); got: ${positionals[0]}`);
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      state: { type: 'string' },
+      'tenant-id': { type: 'string' },
+      certificate: { type: 'string' },
+      timeout: { type: 'string' },
+    },
+  });
+  if (positionals.length > 0)
+    throw new WorkstationUsageError(`resume takes no file (the state folder knows it); got: ${positionals[0]}`);
   const state = stateFrom(values, 'resume');
   const record = existsSync(state) ? readRecord(state) : undefined;
-  if (!record) throw new WorkstationUsageError(`no run is kept in ${state} (no ${RECORD}); start one with dialtone run FILE --tenant-id T --sign-in …`);
-  if (record.status === 'finished') throw new WorkstationUsageError(`the run in ${state} has finished (exit code ${record.exitCode}); its report is in ${record.out}`);
-  if (record.batchId === null) throw new WorkstationUsageError(`the run in ${state} stopped before its batch was submitted, so nothing was written to the tenant: delete the folder and run it again with dialtone run`);
+  if (!record)
+    throw new WorkstationUsageError(
+      `no run is kept in ${state} (no ${RECORD}); start one with dialtone run FILE --tenant-id T --sign-in …`,
+    );
+  if (record.status === 'finished')
+    throw new WorkstationUsageError(
+      `the run in ${state} has finished (exit code ${record.exitCode}); its report is in ${record.out}`,
+    );
+  if (record.batchId === null)
+    throw new WorkstationUsageError(
+      `the run in ${state} stopped before its batch was submitted, so nothing was written to the tenant: delete the folder and run it again with dialtone run`,
+    );
   const timeout = positiveNumber('--timeout', values.timeout) ?? Number.POSITIVE_INFINITY;
   // The certificate's file may have moved; everything else is as the run started.
-  const signIn: WorkstationSignIn = values.certificate !== undefined ? signInFrom({ ...record.signIn, signIn: record.signIn.method, certificate: fromUser(values.certificate) }) : record.signIn;
+  const signIn: WorkstationSignIn =
+    values.certificate !== undefined
+      ? signInFrom({ ...record.signIn, signIn: record.signIn.method, certificate: fromUser(values.certificate) })
+      : record.signIn;
   // The run's own settings (the environment's secrets, which were not kept, come from the environment again).
-  const secrets = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && k.startsWith('DIALTONE_') && /SECRET|_KEY$|KEYS$/.test(k)));
+  const secrets = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k, v]) => v !== undefined && k.startsWith('DIALTONE_') && /SECRET|_KEY$|KEYS$/.test(k),
+    ),
+  );
   const target = workstationTarget({ ...secrets, ...record.settings });
   const release = claimStateFolder(state);
   try {
     const credential = workstationCredential(signIn, target, prompt);
-    process.stderr.write(`signing in to tenant ${signIn.tenantId} again (${signIn.method}; tokens are kept in memory only)…\n`);
+    process.stderr.write(
+      `signing in to tenant ${signIn.tenantId} again (${signIn.method}; tokens are kept in memory only)…\n`,
+    );
     await signInNow(credential, signIn, target);
     return await drive(state, { ...record, signIn }, credential, target, timeout);
   } finally {
@@ -331,7 +502,11 @@ export async function resume(args: string[]): Promise<number> {
 
 /** `dialtone status [--state DIR]`: where the kept run stands, from its state folder alone (no sign-in, nothing started). */
 export function status(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { state: { type: 'string' }, 'tenant-id': { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { state: { type: 'string' }, 'tenant-id': { type: 'string' } },
+  });
   if (positionals.length > 0) throw new WorkstationUsageError(`status takes no file; got: ${positionals[0]}`);
   const state = stateFrom(values, 'status');
   const record = existsSync(state) ? readRecord(state) : undefined;
@@ -352,8 +527,14 @@ export function status(args: string[]): number {
   }
   if (record.status !== 'finished') {
     const { timer, inFlight } = pendingWork(state);
-    if (inFlight.length > 0) lines.push(`in flight: ${[...new Set(inFlight)].join(', ')} (recorded as started, not as done: done again when the run goes on)`);
-    if (timer !== undefined) lines.push(`next timer: ${new Date(timer).toISOString()}${timer <= Date.now() ? ' (past due: it fires as soon as the run goes on)' : ''}`);
+    if (inFlight.length > 0)
+      lines.push(
+        `in flight: ${[...new Set(inFlight)].join(', ')} (recorded as started, not as done: done again when the run goes on)`,
+      );
+    if (timer !== undefined)
+      lines.push(
+        `next timer: ${new Date(timer).toISOString()}${timer <= Date.now() ? ' (past due: it fires as soon as the run goes on)' : ''}`,
+      );
   }
   if (record.status === 'finished') lines.push(`report:    ${join(record.out, 'report.json')} and report.csv`);
   else if (!running && record.batchId) lines.push(`go on:     dialtone resume --state ${state}`);
@@ -385,7 +566,11 @@ function pendingWork(state: string): { timer: number | undefined; inFlight: stri
   for (const f of readdirSync(dir)) {
     if (!f.endsWith('.json')) continue;
     try {
-      const s = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { runtimeStatus: string; pendingTimers?: { fireAt: number }[]; pendingActivities?: { name: string }[] };
+      const s = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
+        runtimeStatus: string;
+        pendingTimers?: { fireAt: number }[];
+        pendingActivities?: { name: string }[];
+      };
       if (s.runtimeStatus !== 'Running' && s.runtimeStatus !== 'Pending') continue;
       for (const t of s.pendingTimers ?? []) if (next === undefined || t.fireAt < next) next = t.fireAt;
       for (const a of s.pendingActivities ?? []) inFlight.push(a.name.replace(/^dialtone-/, ''));
@@ -401,20 +586,36 @@ function pendingWork(state: string): { timer: number | undefined; inFlight: stri
  * simulator's reading of who may call it (graph-sim/permissions.ts, after Entra's roles reference).
  */
 export function rolesNeeded(kinds: readonly (keyof typeof ENDPOINT_PERMISSIONS)[]): DirectoryRole[][] {
-  const choices: DirectoryRole[][] = [['License Administrator', 'Teams Communications Administrator'], ['User Administrator', 'Teams Administrator'], ['Global Administrator']];
+  const choices: DirectoryRole[][] = [
+    ['License Administrator', 'Teams Communications Administrator'],
+    ['User Administrator', 'Teams Administrator'],
+    ['Global Administrator'],
+  ];
   return choices.filter((set) => kinds.every((k) => ENDPOINT_PERMISSIONS[k].roles.some((r) => set.includes(r))));
 }
 
 /** `dialtone setup`: the admin's own app registration, printed with the commands that create it (Azure CLI). */
 export function setup(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { name: { type: 'string' }, 'tenant-id': { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { name: { type: 'string' }, 'tenant-id': { type: 'string' } },
+  });
   if (positionals.length > 0) throw new WorkstationUsageError(`setup takes no file; got: ${positionals[0]}`);
   const name = values.name ?? 'dialtone (workstation)';
-  if (!/^[\w .()-]{1,80}$/.test(name)) throw new WorkstationUsageError('--name must be 1 to 80 letters, digits, spaces, dots, dashes or brackets');
+  if (!/^[\w .()-]{1,80}$/.test(name))
+    throw new WorkstationUsageError('--name must be 1 to 80 letters, digits, spaces, dots, dashes or brackets');
   const settings = keptSettings(process.env);
   const scopes = defaultGrant(settings);
   const numbering = scopes.includes('TeamsTelephoneNumber.ReadWrite.All');
-  const kinds: (keyof typeof ENDPOINT_PERMISSIONS)[] = ['subscribedSkus', 'getUser', 'assignLicense', 'teamsUserConfiguration', ...(scopes.includes('User.ReadWrite.All') ? (['patchUser'] as const) : []), ...(numbering ? (['listNumbers', 'assignNumber', 'numberOperation'] as const) : [])];
+  const kinds: (keyof typeof ENDPOINT_PERMISSIONS)[] = [
+    'subscribedSkus',
+    'getUser',
+    'assignLicense',
+    'teamsUserConfiguration',
+    ...(scopes.includes('User.ReadWrite.All') ? (['patchUser'] as const) : []),
+    ...(numbering ? (['listNumbers', 'assignNumber', 'numberOperation'] as const) : []),
+  ];
   const roles = rolesNeeded(kinds);
   const tenant = values['tenant-id'] ? ` --tenant ${values['tenant-id']}` : '';
   const lines = [
@@ -437,7 +638,10 @@ export function setup(args: string[]): number {
     `  ${tenant ? `az login${tenant} && ` : ''}app=$(az ad app create --display-name "${name}" --sign-in-audience AzureADMyOrg --is-fallback-public-client true --public-client-redirect-uris http://localhost --query appId -o tsv)`,
     '  az ad sp create --id $app',
     '  graph=00000003-0000-0000-c000-000000000000',
-    ...scopes.map((s) => `  az ad app permission add --id $app --api $graph --api-permissions $(az ad sp show --id $graph --query "oauth2PermissionScopes[?value=='${s}'].id" -o tsv)=Scope`),
+    ...scopes.map(
+      (s) =>
+        `  az ad app permission add --id $app --api $graph --api-permissions $(az ad sp show --id $graph --query "oauth2PermissionScopes[?value=='${s}'].id" -o tsv)=Scope`,
+    ),
     '  az ad app permission admin-consent --id $app',
     '  echo $app   # your --client-id',
     '',

@@ -4,21 +4,57 @@ import { sleepUntil, wallClock, type AppTime } from '../shared/adapters/app-time
 import type { BatchStore } from '../shared/adapters/batch-store';
 import type { RateLedger, WriteBudget } from '../shared/adapters/graph-budget';
 import type { FlagMessage, FlagPublisher } from '../shared/adapters/flags';
-import { chunkAssignments, finalReport, type ChunkUserResult, type PlannedAssignment, type StoredPlan } from '../shared/domain/batch';
+import {
+  chunkAssignments,
+  finalReport,
+  type ChunkUserResult,
+  type PlannedAssignment,
+  type StoredPlan,
+} from '../shared/domain/batch';
 import { resolveTenantCatalog, type SubscribedSkuFacts } from '../shared/domain/catalog';
 import type { DirectoryUser, GraphFailure, GraphResult, LicensingDirectory } from '../shared/domain/directory';
 import { enforceRights, type RowRights } from '../shared/domain/entitlements';
 import { enablementFor, type LicenceAddition } from '../shared/domain/holdings';
 import { parseInput } from '../shared/domain/input';
-import { cancelledMessage, cancelledOutcome, isCancelled, planOnboarding, type ScheduledRow, type StoredRow } from '../shared/domain/onboarding';
-import { USAGE_LOCATION_NOT_SET_HERE, validateRows, type FailedRow, type PlanOptions, type TenantUserState } from '../shared/domain/planning';
+import {
+  cancelledMessage,
+  cancelledOutcome,
+  isCancelled,
+  planOnboarding,
+  type ScheduledRow,
+  type StoredRow,
+} from '../shared/domain/onboarding';
+import {
+  USAGE_LOCATION_NOT_SET_HERE,
+  validateRows,
+  type FailedRow,
+  type PlanOptions,
+  type TenantUserState,
+} from '../shared/domain/planning';
 import { DEFAULT_SCHEDULE, type ScheduleSettings } from '../shared/domain/schedule';
 import type { Profiles } from '../shared/domain/profiles';
 import { countOutcomes, type OutcomeCounts } from '../shared/domain/report';
 import { errorText } from '../shared/domain/text';
 import type { TeamsListMode } from '../shared/domain/teams-reads';
 import { upnKey } from '../shared/domain/upn';
-import type { AssignAnswer, AssignInput, ChunkProgress, ChunkRef, ChunkSignals, FinishInput, PreflightInput, PreflightResult, ProbeInput, ProbeResult, ReleaseReadsInput, SaveChunkInput, SettleChunkInput, TeamsCheck, TeamsSeen, WriteDeferred } from './contracts';
+import type {
+  AssignAnswer,
+  AssignInput,
+  ChunkProgress,
+  ChunkRef,
+  ChunkSignals,
+  FinishInput,
+  PreflightInput,
+  PreflightResult,
+  ProbeInput,
+  ProbeResult,
+  ReleaseReadsInput,
+  SaveChunkInput,
+  SettleChunkInput,
+  TeamsCheck,
+  TeamsSeen,
+  WriteDeferred,
+} from './contracts';
 import { SLOT_CHUNK_BASE } from './names';
 import { createTeamsSweeper } from './teams-sweeps';
 
@@ -121,16 +157,31 @@ export function createActivities(deps: ActivityDeps) {
   const { graph, store, flags } = deps;
   const time = deps.time ?? wallClock;
   const now = deps.now ?? (() => new Date(time.now()));
-  const sweeper = createTeamsSweeper({ graph, time, ...(deps.teamsReads ? { teamsReads: deps.teamsReads } : {}), maxWaitMs: MAX_BUDGET_WAIT_IN_ACTIVITY_MS });
+  const sweeper = createTeamsSweeper({
+    graph,
+    time,
+    ...(deps.teamsReads ? { teamsReads: deps.teamsReads } : {}),
+    maxWaitMs: MAX_BUDGET_WAIT_IN_ACTIVITY_MS,
+  });
 
-  async function failPlan(runKey: string, base: Omit<StoredPlan, 'rows' | 'error'>, message: string): Promise<PreflightResult> {
+  async function failPlan(
+    runKey: string,
+    base: Omit<StoredPlan, 'rows' | 'error'>,
+    message: string,
+  ): Promise<PreflightResult> {
     const error = errorText(message);
     await store.savePlan(runKey, { ...base, error, rows: [] });
     return { total: 0, chunks: 0, slots: 0, error, settled: countOutcomes([]) };
   }
 
   async function preflight(input: PreflightInput): Promise<PreflightResult> {
-    const base = { batchId: input.batchId, source: input.source, startedAt: input.startedAt, deadline: input.deadline, chunkSize: input.chunkSize };
+    const base = {
+      batchId: input.batchId,
+      source: input.source,
+      startedAt: input.startedAt,
+      deadline: input.deadline,
+      chunkSize: input.chunkSize,
+    };
     const read = await store.readInput(input.input);
     if (!read.ok) return failPlan(input.runKey, base, read.message);
     const sourceName = input.source.startsWith('blob:') ? input.source.slice('blob:'.length) : 'request body';
@@ -152,8 +203,17 @@ export function createActivities(deps: ActivityDeps) {
     const bySlot = slots.map((): ScheduledRow[] => []);
     for (const r of rows) if (r.kind === 'scheduled') bySlot[r.slot]?.push(r);
     for (const [i, at] of slots.entries()) await store.saveSlot(input.runKey, i, { at, waiting: bySlot[i] ?? [] });
-    const settled = countOutcomes(rows.flatMap((r) => (r.kind === 'rejected' || r.kind === 'failed' ? [{ outcome: r.kind }] : [])), 0);
-    return { total: rows.length, chunks: chunkAssignments(rows, input.chunkSize).length, slots: slots.length, settled, ...(error ? { error } : {}) };
+    const settled = countOutcomes(
+      rows.flatMap((r) => (r.kind === 'rejected' || r.kind === 'failed' ? [{ outcome: r.kind }] : [])),
+      0,
+    );
+    return {
+      total: rows.length,
+      chunks: chunkAssignments(rows, input.chunkSize).length,
+      slots: slots.length,
+      settled,
+      ...(error ? { error } : {}),
+    };
   }
 
   /**
@@ -175,7 +235,13 @@ export function createActivities(deps: ActivityDeps) {
   }
   async function chunkWork(ref: ChunkRef): Promise<PlannedAssignment[]> {
     // Rows licensed when their slot's time came were handed over in a work list of their own.
-    if (ref.chunk >= SLOT_CHUNK_BASE) return remember(slotWork, `${ref.runKey}\u0000${ref.chunk}`, 16, async () => (await store.readWork(ref.runKey, ref.chunk)) ?? []);
+    if (ref.chunk >= SLOT_CHUNK_BASE)
+      return remember(
+        slotWork,
+        `${ref.runKey}\u0000${ref.chunk}`,
+        16,
+        async () => (await store.readWork(ref.runKey, ref.chunk)) ?? [],
+      );
     const chunks = await remember(planChunks, ref.runKey, 2, async () => {
       const plan = await store.readPlan(ref.runKey);
       if (!plan) throw new Error(`no stored plan for run ${ref.runKey}`);
@@ -196,7 +262,10 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   /** Merges changed rows into the stored chunk (one writer: the chunk's orchestration calls one activity at a time). */
-  async function mergeChunk(ref: ChunkRef, change: (byRow: Map<number, ChunkUserResult>) => void): Promise<ChunkUserResult[]> {
+  async function mergeChunk(
+    ref: ChunkRef,
+    change: (byRow: Map<number, ChunkUserResult>) => void,
+  ): Promise<ChunkUserResult[]> {
     const byRow = new Map((await store.readChunk(ref.runKey, ref.chunk)).map((r) => [r.row, r]));
     change(byRow);
     const merged = [...byRow.values()].sort((a, b) => a.row - b.row);
@@ -212,7 +281,14 @@ export function createActivities(deps: ActivityDeps) {
   async function cancelledBeforeWrite(runKey: string, a: PlannedAssignment): Promise<ChunkUserResult | undefined> {
     const c = await store.readCancellations(runKey);
     if (!isCancelled(c, a.row)) return undefined;
-    return { row: a.row, outcome: 'cancelled', reason: '', message: cancelledMessage(c, a.row), assignedAt: null, provisionedAt: null };
+    return {
+      row: a.row,
+      outcome: 'cancelled',
+      reason: '',
+      message: cancelledMessage(c, a.row),
+      assignedAt: null,
+      provisionedAt: null,
+    };
   }
 
   /**
@@ -221,11 +297,22 @@ export function createActivities(deps: ActivityDeps) {
    * later ones are kept for it and handed back (WriteDeferred), as is a ledger that cannot be used (nothing reserved,
    * asked again after its back-off).
    */
-  async function bookWrites(budget: WriteSlots, input: AssignInput, row: number, n: number): Promise<{ at: number; interval: number } | WriteDeferred> {
+  async function bookWrites(
+    budget: WriteSlots,
+    input: AssignInput,
+    row: number,
+    n: number,
+  ): Promise<{ at: number; interval: number } | WriteDeferred> {
     const interval = 1000 / budget.perSecond;
     const deferrals = input.deferrals ?? 0;
     const kept = input.writeSlotAt ? Date.parse(input.writeSlotAt) : Number.NaN;
-    const handBack = (at: number, slotsFor: number): WriteDeferred => ({ deferred: true, row, resumeAt: new Date(Math.max(time.now(), at - WRITE_DEFER_LEAD_MS)).toISOString(), writeSlotAt: new Date(at).toISOString(), writeSlots: slotsFor });
+    const handBack = (at: number, slotsFor: number): WriteDeferred => ({
+      deferred: true,
+      row,
+      resumeAt: new Date(Math.max(time.now(), at - WRITE_DEFER_LEAD_MS)).toISOString(),
+      writeSlotAt: new Date(at).toISOString(),
+      writeSlots: slotsFor,
+    });
     // Kept slots are used while they have not begun more than WRITE_SLOT_LATE_MS ago (and are enough: a row that now
     // needs one write more than when it reserved takes new ones; the kept ones go unused, as a reservation left does).
     if (Number.isFinite(kept) && time.now() <= kept + WRITE_SLOT_LATE_MS && (input.writeSlots ?? 1) >= n) {
@@ -245,7 +332,14 @@ export function createActivities(deps: ActivityDeps) {
     if (!a) throw new Error(`chunk ${input.chunk} of run ${input.runKey} has no user at position ${input.index}`);
     const failed = (f: GraphFailure): ChunkUserResult => {
       if (f.transient) throw new TransientGraphError(f);
-      return { row: a.row, outcome: 'failed', reason: f.reason, message: errorText(f.message), assignedAt: null, provisionedAt: null };
+      return {
+        row: a.row,
+        outcome: 'failed',
+        reason: f.reason,
+        message: errorText(f.message),
+        assignedAt: null,
+        provisionedAt: null,
+      };
     };
     // Every attempt starts from what Graph has now: after a 5xx or a timeout the previous assignLicense may have
     // landed, and the durable retry of this activity must not send it twice.
@@ -253,7 +347,15 @@ export function createActivities(deps: ActivityDeps) {
     if (!read) throw new Error('Graph returned no answer for the user');
     if (!read.ok) return failed(read);
     // Planned as a member; a guest now (the account was replaced or changed since): nothing is written.
-    if (read.value.userType?.toLowerCase() === 'guest') return { row: a.row, outcome: 'failed', reason: 'guest_account', message: 'the account is a guest account (userType Guest) now; dialtone does not license guests', assignedAt: null, provisionedAt: null };
+    if (read.value.userType?.toLowerCase() === 'guest')
+      return {
+        row: a.row,
+        outcome: 'failed',
+        reason: 'guest_account',
+        message: 'the account is a guest account (userType Guest) now; dialtone does not license guests',
+        assignedAt: null,
+        provisionedAt: null,
+      };
     const held = new Set(read.value.skuIds.map((s) => s.toLowerCase()));
     const missing = a.addSkuIds.filter((s) => !held.has(s.toLowerCase()));
     const changes: (string | LicenceAddition)[] = [...missing];
@@ -269,8 +371,18 @@ export function createActivities(deps: ActivityDeps) {
     }
     const setsLocation = changes.length > 0 && !read.value.usageLocation;
     if (setsLocation && (!a.setUsageLocation || deps.setUsageLocation === false)) {
-      const message = deps.setUsageLocation === false ? USAGE_LOCATION_NOT_SET_HERE : 'the user has no usage location and none was given';
-      return { row: a.row, outcome: 'failed', reason: 'usage_location_missing', message, assignedAt: null, provisionedAt: null };
+      const message =
+        deps.setUsageLocation === false
+          ? USAGE_LOCATION_NOT_SET_HERE
+          : 'the user has no usage location and none was given';
+      return {
+        row: a.row,
+        outcome: 'failed',
+        reason: 'usage_location_missing',
+        message,
+        assignedAt: null,
+        provisionedAt: null,
+      };
     }
     // The row's writes take their slots in the app's write budget first: slots soon are waited for here, later ones
     // are handed back to the orchestration, which comes back on a durable timer (no long wait holds a worker).
@@ -288,13 +400,21 @@ export function createActivities(deps: ActivityDeps) {
     }
     if (changes.length > 0) {
       const slotAt = slots ? slots.at + (setsLocation ? slots.interval : 0) : undefined;
-      const assigned = await graph.assignLicenses(a.userId, changes, { usageLocationJustSet, ...(slotAt !== undefined ? { slotAt } : {}) });
+      const assigned = await graph.assignLicenses(a.userId, changes, {
+        usageLocationJustSet,
+        ...(slotAt !== undefined ? { slotAt } : {}),
+      });
       if (!assigned.ok) return failed(assigned);
     }
     const nothingToDo = a.addSkuIds.length === 0 && (a.enable ?? []).length === 0;
     // addedSkus is what the plan found missing and the user now holds: also when an earlier attempt's write landed
     // and this one found nothing left to send.
-    const said = [nothingToDo ? 'the user\'s licences already give everything the row needs; nothing was bought' : '', a.advice?.note ?? ''].filter(Boolean).join('; ');
+    const said = [
+      nothingToDo ? "the user's licences already give everything the row needs; nothing was bought" : '',
+      a.advice?.note ?? '',
+    ]
+      .filter(Boolean)
+      .join('; ');
     return {
       row: a.row,
       outcome: 'assigned',
@@ -314,12 +434,25 @@ export function createActivities(deps: ActivityDeps) {
       for (const r of input.results ?? []) byRow.set(r.row, r);
       for (const g of input.gaveUp ?? []) {
         const w = work[g.index];
-        if (w) byRow.set(w.row, { row: w.row, outcome: 'failed', reason: g.reason, message: errorText(g.message), assignedAt: null, provisionedAt: null });
+        if (w)
+          byRow.set(w.row, {
+            row: w.row,
+            outcome: 'failed',
+            reason: g.reason,
+            message: errorText(g.message),
+            assignedAt: null,
+            provisionedAt: null,
+          });
       }
       for (const n of input.numbers ?? []) {
         const r = byRow.get(n.row);
         // A slot-planned row's advisories are in its result: the number step's are added to them, not put in their place.
-        if (r) byRow.set(n.row, { ...r, ...n, ...(n.advisories && r.advisories ? { advisories: [...r.advisories, ...n.advisories] } : {}) });
+        if (r)
+          byRow.set(n.row, {
+            ...r,
+            ...n,
+            ...(n.advisories && r.advisories ? { advisories: [...r.advisories, ...n.advisories] } : {}),
+          });
       }
     });
     return { pending: pendingOf(work, merged).length };
@@ -347,11 +480,19 @@ export function createActivities(deps: ActivityDeps) {
       // the reads reserved again behind everyone else's.
       start = await reserve(slices);
       // Far out: the orchestration waits on a durable timer instead of this activity holding a worker.
-      if (start - time.now() > MAX_BUDGET_WAIT_IN_ACTIVITY_MS) return { found: [], refused: [], deferredUntil: new Date(start).toISOString(), resumeAt: new Date(start - TEAMS_DEFER_LEAD_MS).toISOString(), reservedUntil: new Date(start + slices * slotMs).toISOString() };
+      if (start - time.now() > MAX_BUDGET_WAIT_IN_ACTIVITY_MS)
+        return {
+          found: [],
+          refused: [],
+          deferredUntil: new Date(start).toISOString(),
+          resumeAt: new Date(start - TEAMS_DEFER_LEAD_MS).toISOString(),
+          reservedUntil: new Date(start + slices * slotMs).toISOString(),
+        };
     }
     const features = new Map<string, GraphResult<string[]>>();
     for (let k = 0, i = 0; i < userIds.length; k++, i += slice) {
-      if (deps.teamsReads && time.now() > start + k * slotMs + TEAMS_SLICE_LATE_MS) start = (await reserve(slices - k)) - k * slotMs;
+      if (deps.teamsReads && time.now() > start + k * slotMs + TEAMS_SLICE_LATE_MS)
+        start = (await reserve(slices - k)) - k * slotMs;
       await sleepUntil(time, start + k * slotMs);
       for (const [id, r] of await graph.readTeamsFeatures(userIds.slice(i, i + slice))) features.set(id, r);
     }
@@ -364,7 +505,8 @@ export function createActivities(deps: ActivityDeps) {
       else if (!r.ok && r.reason === 'forbidden') refused.push({ userId: id, message: errorText(r.message) });
       else if (!r.ok && r.transient) transient = r;
     }
-    if (found.length === 0 && refused.length === 0 && transient && [...features.values()].every((r) => !r.ok)) throw new TransientGraphError(transient);
+    if (found.length === 0 && refused.length === 0 && transient && [...features.values()].every((r) => !r.ok))
+      throw new TransientGraphError(transient);
     return { found, refused };
   }
 
@@ -386,20 +528,46 @@ export function createActivities(deps: ActivityDeps) {
     const pending = pendingOf(work, results);
     if (pending.length === 0) return { pending: 0, found: 0, refused: 0, numbered: [] };
     const phoneSystemOnly = pending.filter((p) => p.waitFor === 'PhoneSystem').map((p) => p.userId);
-    const check: TeamsCheck = { userIds: pending.map((p) => p.userId), ...(phoneSystemOnly.length > 0 ? { phoneSystemOnly } : {}), ...(input.reservedAt ? { reservedAt: input.reservedAt } : {}) };
+    const check: TeamsCheck = {
+      userIds: pending.map((p) => p.userId),
+      ...(phoneSystemOnly.length > 0 ? { phoneSystemOnly } : {}),
+      ...(input.reservedAt ? { reservedAt: input.reservedAt } : {}),
+    };
     // A check that holds slots of the read budget (deferred earlier) reads per user on them; otherwise a sweep of the
     // Teams list may answer it (teams-sweeps.ts), when the chunk's orchestration asked for one (freshMs).
     let learned: TeamsListMode | undefined;
     let seen: TeamsSeen;
     if (!input.reservedAt && input.freshMs !== undefined) {
       const assignedAt = new Map(results.map((r) => [r.row, r.assignedAt ? Date.parse(r.assignedAt) : Number.NaN]));
-      const earliest = Math.min(...pending.map((p) => assignedAt.get(p.row) ?? Number.NaN).filter(Number.isFinite), Date.parse(input.at));
-      const answer = await sweeper.answer({ run: input.runKey, key: String(input.chunk), pending: pending.length, earliestAssignedAt: earliest, at: Date.parse(input.at), freshMs: input.freshMs, ...(input.recheck ? { recheck: true } : {}), ...(input.teamsList ? { mode: input.teamsList } : {}) });
+      const earliest = Math.min(
+        ...pending.map((p) => assignedAt.get(p.row) ?? Number.NaN).filter(Number.isFinite),
+        Date.parse(input.at),
+      );
+      const answer = await sweeper.answer({
+        run: input.runKey,
+        key: String(input.chunk),
+        pending: pending.length,
+        earliestAssignedAt: earliest,
+        at: Date.parse(input.at),
+        freshMs: input.freshMs,
+        ...(input.recheck ? { recheck: true } : {}),
+        ...(input.teamsList ? { mode: input.teamsList } : {}),
+      });
       learned = answer.learned;
       seen = answer.how === 'swept' ? seenIn(answer.features, check) : await checkTeams(check);
     } else seen = await checkTeams(check);
     const list = learned ? { teamsList: learned } : {};
-    if (seen.deferredUntil) return { pending: pending.length, found: 0, refused: 0, numbered: [], deferredUntil: seen.deferredUntil, ...(seen.resumeAt ? { resumeAt: seen.resumeAt } : {}), ...(seen.reservedUntil ? { reservedUntil: seen.reservedUntil } : {}), ...list };
+    if (seen.deferredUntil)
+      return {
+        pending: pending.length,
+        found: 0,
+        refused: 0,
+        numbered: [],
+        deferredUntil: seen.deferredUntil,
+        ...(seen.resumeAt ? { resumeAt: seen.resumeAt } : {}),
+        ...(seen.reservedUntil ? { reservedUntil: seen.reservedUntil } : {}),
+        ...list,
+      };
     const found = new Set(seen.found);
     const refused = new Map(seen.refused.map((r) => [r.userId, r.message]));
     const ready = pending.filter((p) => found.has(p.userId));
@@ -412,11 +580,25 @@ export function createActivities(deps: ActivityDeps) {
         }
         for (const p of denied) {
           const r = byRow.get(p.row);
-          if (r) byRow.set(p.row, { ...r, outcome: 'failed', reason: 'forbidden', message: errorText(`licences assigned, but Teams cannot be read to confirm the calling plan: ${refused.get(p.userId)!}`) });
+          if (r)
+            byRow.set(p.row, {
+              ...r,
+              outcome: 'failed',
+              reason: 'forbidden',
+              message: errorText(
+                `licences assigned, but Teams cannot be read to confirm the calling plan: ${refused.get(p.userId)!}`,
+              ),
+            });
         }
       });
     }
-    return { pending: pending.length - ready.length - denied.length, found: ready.length, refused: denied.length, numbered: ready.filter((p) => p.number).map((p) => p.row), ...list };
+    return {
+      pending: pending.length - ready.length - denied.length,
+      found: ready.length,
+      refused: denied.length,
+      numbered: ready.filter((p) => p.number).map((p) => p.row),
+      ...list,
+    };
   }
 
   /**
@@ -447,14 +629,20 @@ export function createActivities(deps: ActivityDeps) {
     if (late.length === 0) return countOutcomes(results);
     const message = `Teams showed no calling plan by the deadline (${input.deadline}); if it still has none, contact Microsoft support`;
     const rows = new Set(late.map((p) => p.row));
-    return countOutcomes(await mergeChunk(input, (byRow) => {
-      for (const row of rows) byRow.set(row, { ...byRow.get(row)!, outcome: 'flagged', reason: 'no_calling_plan', message });
-    }));
+    return countOutcomes(
+      await mergeChunk(input, (byRow) => {
+        for (const row of rows)
+          byRow.set(row, { ...byRow.get(row)!, outcome: 'flagged', reason: 'no_calling_plan', message });
+      }),
+    );
   }
 
   /** What the store holds for a chunk's generation to honour: the latest recheck request and a batch cancel. */
   async function chunkSignals(input: { runKey: string }): Promise<ChunkSignals> {
-    const [recheckRequestedAt, cancellations] = await Promise.all([store.recheckRequestedAt(input.runKey), store.readCancellations(input.runKey)]);
+    const [recheckRequestedAt, cancellations] = await Promise.all([
+      store.recheckRequestedAt(input.runKey),
+      store.readCancellations(input.runKey),
+    ]);
     return { recheckRequestedAt, cancelled: cancellations.batch };
   }
 
@@ -463,7 +651,9 @@ export function createActivities(deps: ActivityDeps) {
     if (!plan) throw new Error(`no stored plan for run ${input.runKey}`);
     const failedChunk = new Map((input.failedChunks ?? []).map((f) => [f.chunk, f.message]));
     const chunkOfRow = new Map<number, { chunk: number; pollTeams: boolean }>();
-    chunkAssignments(plan.rows, plan.chunkSize).forEach((work, chunk) => work.forEach((w) => chunkOfRow.set(w.row, { chunk, pollTeams: w.pollTeams })));
+    chunkAssignments(plan.rows, plan.chunkSize).forEach((work, chunk) =>
+      work.forEach((w) => chunkOfRow.set(w.row, { chunk, pollTeams: w.pollTeams })),
+    );
     const chunkFailed = (row: number) => {
       const c = chunkOfRow.get(row);
       const message = c === undefined ? undefined : failedChunk.get(c.chunk);
@@ -474,16 +664,35 @@ export function createActivities(deps: ActivityDeps) {
     const waitedFor = new Set([...chunkOfRow].filter(([, c]) => c.pollTeams).map(([row]) => row));
     if (cancellations.batch) {
       const { work } = await store.listChunkNumbers(input.runKey);
-      for (const id of work.filter((w) => w >= SLOT_CHUNK_BASE)) for (const w of (await store.readWork(input.runKey, id)) ?? []) if (w.pollTeams) waitedFor.add(w.row);
+      for (const id of work.filter((w) => w >= SLOT_CHUNK_BASE))
+        for (const w of (await store.readWork(input.runKey, id)) ?? []) if (w.pollTeams) waitedFor.add(w.row);
     }
     // A failed chunk can leave rows licensed but never confirmed in Teams: a person must look at them. A cancelled
     // batch stops waiting: its licensed rows stay assigned (the licences are not taken back), and say so.
     const results = (await store.readChunks(input.runKey)).map((r): ChunkUserResult => {
       const c = chunkOfRow.get(r.row);
       if (r.outcome !== 'assigned' || !waitedFor.has(r.row)) return r;
-      if (c && failedChunk.has(c.chunk)) return { ...r, outcome: 'flagged', reason: 'no_calling_plan', message: errorText(`licences assigned, but the wait for Teams stopped (${chunkFailed(r.row)}); check the user in the Teams admin center`) };
+      if (c && failedChunk.has(c.chunk))
+        return {
+          ...r,
+          outcome: 'flagged',
+          reason: 'no_calling_plan',
+          message: errorText(
+            `licences assigned, but the wait for Teams stopped (${chunkFailed(r.row)}); check the user in the Teams admin center`,
+          ),
+        };
       if (!cancellations.batch) return r;
-      return { ...r, message: errorText([r.message, 'licences assigned; the batch was cancelled before Teams confirmed the calling plan, so it was not waited for: check the user in the Teams admin center (the licences were kept)'].filter(Boolean).join('; ')) };
+      return {
+        ...r,
+        message: errorText(
+          [
+            r.message,
+            'licences assigned; the batch was cancelled before Teams confirmed the calling plan, so it was not waited for: check the user in the Teams admin center (the licences were kept)',
+          ]
+            .filter(Boolean)
+            .join('; '),
+        ),
+      };
     });
     const have = new Set(results.map((r) => r.row));
     // A row whose chunk never recorded a result is reported, never dropped; a waiting row of a cancelled batch (or a
@@ -492,26 +701,71 @@ export function createActivities(deps: ActivityDeps) {
       .filter((r) => (r.kind === 'assign' || r.kind === 'scheduled') && !have.has(r.row))
       .map((r): ChunkUserResult =>
         r.kind === 'scheduled' && (cancellations.batch || cancellations.rows.includes(r.row))
-          ? { row: r.row, outcome: 'cancelled', reason: '', message: cancelledOutcome(r, cancellations).message, assignedAt: null, provisionedAt: null }
-          : { row: r.row, outcome: 'failed', reason: 'graph_error', message: errorText(`no result was recorded for this row (${chunkFailed(r.row)}); run the batch again`), assignedAt: null, provisionedAt: null },
+          ? {
+              row: r.row,
+              outcome: 'cancelled',
+              reason: '',
+              message: cancelledOutcome(r, cancellations).message,
+              assignedAt: null,
+              provisionedAt: null,
+            }
+          : {
+              row: r.row,
+              outcome: 'failed',
+              reason: 'graph_error',
+              message: errorText(`no result was recorded for this row (${chunkFailed(r.row)}); run the batch again`),
+              assignedAt: null,
+              provisionedAt: null,
+            },
       );
     const report = finalReport(plan, [...results, ...missing], input.finishedAt ?? now().toISOString());
     await store.saveReport(input.runKey, report);
     if (!(await store.isDone(input.runKey, 'flags'))) {
       const toFlag: FlagMessage[] = report.users
         .filter((u) => u.outcome === 'failed' || u.outcome === 'flagged')
-        .map((u) => ({ batchId: report.batchId, run: input.runKey, row: u.row, userPrincipalName: u.userPrincipalName, outcome: u.outcome as 'failed' | 'flagged', reason: u.reason, message: u.message, phoneNumber: u.phoneNumber }));
+        .map((u) => ({
+          batchId: report.batchId,
+          run: input.runKey,
+          row: u.row,
+          userPrincipalName: u.userPrincipalName,
+          outcome: u.outcome as 'failed' | 'flagged',
+          reason: u.reason,
+          message: u.message,
+          phoneNumber: u.phoneNumber,
+        }));
       if (toFlag.length > 0) await flags.publish(toFlag);
       await store.markDone(input.runKey, 'flags');
     }
     return report.counts;
   }
 
-  return { preflight, loadChunk, assign, saveChunk, checkTeams, probeTeams, releaseReads, settleChunk, chunkSignals, finish };
+  return {
+    preflight,
+    loadChunk,
+    assign,
+    saveChunk,
+    checkTeams,
+    probeTeams,
+    releaseReads,
+    settleChunk,
+    chunkSignals,
+    finish,
+  };
 }
 
 /** What planBatch needs of the app's configuration: the activities' own dependencies, Graph read only. */
-export type BatchPlanningDeps = Pick<ActivityDeps, 'graph' | 'profiles' | 'defaultProfile' | 'defaultUsageLocation' | 'setUsageLocation' | 'phoneNumbers' | 'directForGroupPlans' | 'schedule' | 'extraRowSkus'>;
+export type BatchPlanningDeps = Pick<
+  ActivityDeps,
+  | 'graph'
+  | 'profiles'
+  | 'defaultProfile'
+  | 'defaultUsageLocation'
+  | 'setUsageLocation'
+  | 'phoneNumbers'
+  | 'directForGroupPlans'
+  | 'schedule'
+  | 'extraRowSkus'
+>;
 
 export interface BatchPlanningInput {
   /** The input file's bytes, and the charset its upload declared (if any). */
@@ -548,29 +802,52 @@ export type BatchPlanning =
  */
 export async function planBatch(deps: BatchPlanningDeps, input: BatchPlanningInput): Promise<BatchPlanning> {
   const { graph } = deps;
-  const parsed = parseInput(input.bytes, input.sourceName, { ...(input.json ? { json: true } : {}), ...(input.charset ? { charset: input.charset } : {}) });
+  const parsed = parseInput(input.bytes, input.sourceName, {
+    ...(input.json ? { json: true } : {}),
+    ...(input.charset ? { charset: input.charset } : {}),
+  });
   if (!parsed.ok) return { ok: false, message: parsed.error.message };
   const { format, encoding, delimiter, usageLocationColumn, advisories } = parsed.input;
   const notes = parsed.input.notes ?? [];
-  const described = { input: { format, encoding, ...(delimiter ? { delimiter } : {}) }, advisories: [...advisories], ...(notes.length > 0 ? { inputNotes: [...notes] } : {}) };
+  const described = {
+    input: { format, encoding, ...(delimiter ? { delimiter } : {}) },
+    advisories: [...advisories],
+    ...(notes.length > 0 ? { inputNotes: [...notes] } : {}),
+  };
   const batchProfile = parsed.input.profile ?? input.profile;
-  const checked = validateRows(parsed.input.rows, { profiles: deps.profiles, defaultProfile: deps.defaultProfile, ...(batchProfile ? { batchProfile } : {}), schedule: { settings: deps.schedule ?? DEFAULT_SCHEDULE, now: new Date(input.startedAt) } });
+  const checked = validateRows(parsed.input.rows, {
+    profiles: deps.profiles,
+    defaultProfile: deps.defaultProfile,
+    ...(batchProfile ? { batchProfile } : {}),
+    schedule: { settings: deps.schedule ?? DEFAULT_SCHEDULE, now: new Date(input.startedAt) },
+  });
   // Profiles and own skus the batch's integration may not use are rejected before Graph is read (entitlements.ts).
-  const validated = input.rights ? enforceRights(checked, parsed.input.rows, input.rights, input.caller ?? 'this integration', deps.extraRowSkus) : checked;
+  const validated = input.rights
+    ? enforceRights(checked, parsed.input.rows, input.rights, input.caller ?? 'this integration', deps.extraRowSkus)
+    : checked;
 
   const skus = await graph.listSubscribedSkus();
   if (!skus.ok && skus.transient) throw new TransientGraphError(skus);
   const requests = validated.flatMap((v) => (v.kind === 'request' ? [v.request.userPrincipalName] : []));
   const reads = skus.ok ? await graph.readUsers(requests) : new Map<string, GraphResult<DirectoryUser>>();
   const { users, readFailures } = usersFromReads(reads);
-  const tenant = { catalog: resolveTenantCatalog(skus.ok ? skus.value : []), users, planIds: planIdsOf(skus.ok ? skus.value : []) };
-  const onboarding = planOnboarding(validated, tenant, {
-    ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}),
-    setUsageLocation: deps.setUsageLocation !== false,
-    ...(deps.phoneNumbers ? { phoneNumbers: deps.phoneNumbers } : {}),
-    ...(deps.directForGroupPlans ? { directForGroupPlans: true } : {}),
-    input: { format, ...(usageLocationColumn !== undefined ? { usageLocationColumn } : {}) },
-  }, new Date(input.startedAt));
+  const tenant = {
+    catalog: resolveTenantCatalog(skus.ok ? skus.value : []),
+    users,
+    planIds: planIdsOf(skus.ok ? skus.value : []),
+  };
+  const onboarding = planOnboarding(
+    validated,
+    tenant,
+    {
+      ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}),
+      setUsageLocation: deps.setUsageLocation !== false,
+      ...(deps.phoneNumbers ? { phoneNumbers: deps.phoneNumbers } : {}),
+      ...(deps.directForGroupPlans ? { directForGroupPlans: true } : {}),
+      input: { format, ...(usageLocationColumn !== undefined ? { usageLocationColumn } : {}) },
+    },
+    new Date(input.startedAt),
+  );
   const slots = skus.ok ? onboarding.slots : [];
   const rejectedByValidation = new Set(validated.filter((v) => v.kind === 'rejected').map((v) => v.row));
   const rows = onboarding.rows.map((r): StoredRow => {
@@ -579,7 +856,17 @@ export async function planBatch(deps: BatchPlanningDeps, input: BatchPlanningInp
     if (r.kind === 'scheduled' && skus.ok) return r;
     const failure = !skus.ok ? skus : readFailures.get(upnKey(r.userPrincipalName));
     if (!failure) return r;
-    const failed: FailedRow = { kind: 'failed', row: r.row, ...(r.line !== undefined ? { line: r.line } : {}), ...(r.displayName !== undefined ? { displayName: r.displayName } : {}), userPrincipalName: r.userPrincipalName, profile: r.profile, skus: r.skus, reason: failure.reason === 'unknown_sku' ? 'graph_error' : failure.reason, message: errorText(`row ${r.row}: Graph refused to read the tenant: ${failure.message}`) };
+    const failed: FailedRow = {
+      kind: 'failed',
+      row: r.row,
+      ...(r.line !== undefined ? { line: r.line } : {}),
+      ...(r.displayName !== undefined ? { displayName: r.displayName } : {}),
+      userPrincipalName: r.userPrincipalName,
+      profile: r.profile,
+      skus: r.skus,
+      reason: failure.reason === 'unknown_sku' ? 'graph_error' : failure.reason,
+      message: errorText(`row ${r.row}: Graph refused to read the tenant: ${failure.message}`),
+    };
     return failed;
   });
   // Graph refusing the app at the start of a batch (a permission not granted or not consented) is the batch's error,
@@ -594,7 +881,10 @@ export async function planBatch(deps: BatchPlanningDeps, input: BatchPlanningInp
  * The users Graph read, keyed by UPN, and the reads it refused for a reason other than "not found"; a transient
  * failure throws so that the activity is retried. Preflight and a slot's planning read the tenant the same way.
  */
-export function usersFromReads(reads: ReadonlyMap<string, GraphResult<DirectoryUser>>): { users: Map<string, TenantUserState>; readFailures: Map<string, GraphFailure> } {
+export function usersFromReads(reads: ReadonlyMap<string, GraphResult<DirectoryUser>>): {
+  users: Map<string, TenantUserState>;
+  readFailures: Map<string, GraphFailure>;
+} {
   const users = new Map<string, TenantUserState>();
   const readFailures = new Map<string, GraphFailure>();
   for (const [upn, r] of reads) {
@@ -607,6 +897,8 @@ export function usersFromReads(reads: ReadonlyMap<string, GraphResult<DirectoryU
 
 export function planIdsOf(skus: readonly SubscribedSkuFacts[]): Map<string, string> {
   const ids = new Map<string, string>();
-  for (const s of skus) for (const p of s.servicePlans ?? []) if (p.servicePlanId) ids.set(p.servicePlanName.toUpperCase(), p.servicePlanId);
+  for (const s of skus)
+    for (const p of s.servicePlans ?? [])
+      if (p.servicePlanId) ids.set(p.servicePlanName.toUpperCase(), p.servicePlanId);
   return ids;
 }

@@ -6,7 +6,19 @@ import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-f
 import { countOutcomes } from '../shared/domain/report';
 import type { BatchInput, BatchStatus, ChunkInput, FailedChunk, FinishInput, PreflightResult } from './contracts';
 import { activityFailure } from './chunk';
-import { CALLBACK_ORCHESTRATOR, CANCEL_EVENT, CHUNK_ORCHESTRATOR, FINISH_ACTIVITY, PREFLIGHT_ACTIVITY, SLOT_ORCHESTRATOR, STOP_BATCH_ACTIVITY, WRITES_SETTLED_ACTIVITY, callbackInstanceId, chunkInstanceId, slotInstanceId } from './names';
+import {
+  CALLBACK_ORCHESTRATOR,
+  CANCEL_EVENT,
+  CHUNK_ORCHESTRATOR,
+  FINISH_ACTIVITY,
+  PREFLIGHT_ACTIVITY,
+  SLOT_ORCHESTRATOR,
+  STOP_BATCH_ACTIVITY,
+  WRITES_SETTLED_ACTIVITY,
+  callbackInstanceId,
+  chunkInstanceId,
+  slotInstanceId,
+} from './names';
 import type { SlotInput } from './slot';
 
 /** Storage and Graph reads in preflight and finish: retried for about two minutes. */
@@ -22,7 +34,11 @@ function chunkFailure(error: unknown): string {
 
 /** One log line for a batch entering a phase: its id, and the counts known then (never a user). */
 export function phaseLine(batchId: string, s: BatchStatus): string {
-  const counts = s.counts ? Object.entries(s.counts).filter(([k, n]) => k !== 'total' && n > 0).map(([k, n]) => `${n} ${k}`) : [];
+  const counts = s.counts
+    ? Object.entries(s.counts)
+        .filter(([k, n]) => k !== 'total' && n > 0)
+        .map(([k, n]) => `${n} ${k}`)
+    : [];
   const total = s.counts ? `${s.counts.total} rows` : undefined;
   switch (s.phase) {
     case 'preflight':
@@ -70,18 +86,40 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
   // Published while it runs (the batch list and the summary view show it): every row in `total`, and the rows settled
   // before any write; the chunks' outcomes come with the report.
   const settled = { ...pre.settled, total: pre.total };
-  status({ phase: 'licensing', chunks: pre.chunks, slots: pre.slots, counts: settled, ...(pre.error ? { error: pre.error } : {}) });
+  status({
+    phase: 'licensing',
+    chunks: pre.chunks,
+    slots: pre.slots,
+    counts: settled,
+    ...(pre.error ? { error: pre.error } : {}),
+  });
 
   let cancelled = false;
   let slots: Task[] = [];
   const failedChunks: FailedChunk[] = [];
   if (pre.chunks > 0 || pre.slots > 0) {
     const chunks = Array.from({ length: pre.chunks }, (_, i) => {
-      const chunkInput: ChunkInput = { batchId: input.batchId, runKey, chunk: i, deadline, parallelism: input.parallelism, stopsLate: true };
+      const chunkInput: ChunkInput = {
+        batchId: input.batchId,
+        runKey,
+        chunk: i,
+        deadline,
+        parallelism: input.parallelism,
+        stopsLate: true,
+      };
       return context.df.callSubOrchestrator(CHUNK_ORCHESTRATOR, chunkInput, chunkInstanceId(batchInstanceId, i));
     });
     slots = Array.from({ length: pre.slots }, (_, i) => {
-      const slotInput: SlotInput = { batchId: input.batchId, runKey, batchInstanceId, slot: i, round: 0, deadlineHours: input.deadlineHours, parallelism: input.parallelism, chunkSize: input.chunkSize };
+      const slotInput: SlotInput = {
+        batchId: input.batchId,
+        runKey,
+        batchInstanceId,
+        slot: i,
+        round: 0,
+        deadlineHours: input.deadlineHours,
+        parallelism: input.parallelism,
+        chunkSize: input.chunkSize,
+      };
       return context.df.callSubOrchestrator(SLOT_ORCHESTRATOR, slotInput, slotInstanceId(batchInstanceId, i));
     });
     // Every child settles before the report: Task.all fails at the first failure (durable-js
@@ -119,19 +157,50 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
     }
   }
 
-  status({ phase: 'reporting', chunks: pre.chunks, slots: pre.slots, counts: settled, ...(cancelled ? { cancelled } : {}) });
-  const finish: FinishInput = { batchId: input.batchId, runKey, finishedAt: context.df.currentUtcDateTime.toISOString(), ...(failedChunks.length > 0 ? { failedChunks } : {}) };
-  const counts = (yield context.df.callActivityWithRetry(FINISH_ACTIVITY, STEP_RETRY, finish)) as ReturnType<typeof countOutcomes>;
+  status({
+    phase: 'reporting',
+    chunks: pre.chunks,
+    slots: pre.slots,
+    counts: settled,
+    ...(cancelled ? { cancelled } : {}),
+  });
+  const finish: FinishInput = {
+    batchId: input.batchId,
+    runKey,
+    finishedAt: context.df.currentUtcDateTime.toISOString(),
+    ...(failedChunks.length > 0 ? { failedChunks } : {}),
+  };
+  const counts = (yield context.df.callActivityWithRetry(FINISH_ACTIVITY, STEP_RETRY, finish)) as ReturnType<
+    typeof countOutcomes
+  >;
   if (input.callback) {
     // The report is written; the HR system is told. Delivery retries for up to a day and never fails the batch.
-    status({ phase: 'notifying', chunks: pre.chunks, slots: pre.slots, counts, ...(pre.error ? { error: pre.error } : {}), ...(cancelled ? { cancelled } : {}) });
+    status({
+      phase: 'notifying',
+      chunks: pre.chunks,
+      slots: pre.slots,
+      counts,
+      ...(pre.error ? { error: pre.error } : {}),
+      ...(cancelled ? { cancelled } : {}),
+    });
     try {
-      yield context.df.callSubOrchestrator(CALLBACK_ORCHESTRATOR, { batchId: input.batchId, runKey }, callbackInstanceId(batchInstanceId));
+      yield context.df.callSubOrchestrator(
+        CALLBACK_ORCHESTRATOR,
+        { batchId: input.batchId, runKey },
+        callbackInstanceId(batchInstanceId),
+      );
     } catch {
       // Every attempt, and why it failed, is in the report's callback.
     }
   }
-  status({ phase: 'done', chunks: pre.chunks, slots: pre.slots, counts, ...(pre.error ? { error: pre.error } : {}), ...(cancelled ? { cancelled } : {}) });
+  status({
+    phase: 'done',
+    chunks: pre.chunks,
+    slots: pre.slots,
+    counts,
+    ...(pre.error ? { error: pre.error } : {}),
+    ...(cancelled ? { cancelled } : {}),
+  });
   if (cancelled && slots.length > 0) {
     // The report is final. The instance itself ends when its slots have: on the real extension an orchestration
     // whose sub-orchestrations are still open does not complete (its history stops after the last episode), and a

@@ -29,12 +29,25 @@ export function createCallbackDelivery(deps: CallbackDeliveryDeps) {
       attempt = earlier;
     } else {
       const integration = registration.integration ?? SINGLE_CALLER;
-      const body = JSON.stringify(callbackPayload(report, { integration, runKey: input.runKey, url: registration.url, statusUrl: registration.statusUrl }));
+      const body = JSON.stringify(
+        callbackPayload(report, {
+          integration,
+          runKey: input.runKey,
+          url: registration.url,
+          statusUrl: registration.statusUrl,
+        }),
+      );
       const result = await sender.send(registration.url, body, integration);
       if (result) attempt = { attempt: input.attempt, at: input.at, ...result };
       else {
         const setting = integration === SINGLE_CALLER ? 'DIALTONE_CALLBACK_SECRET' : callbackSecretSetting(integration);
-        attempt = { attempt: input.attempt, at: input.at, status: null, delivered: false, message: `not sent: the app has no ${setting} to sign ${integration}'s callbacks with` };
+        attempt = {
+          attempt: input.attempt,
+          at: input.at,
+          status: null,
+          delivered: false,
+          message: `not sent: the app has no ${setting} to sign ${integration}'s callbacks with`,
+        };
         stop = true;
       }
     }

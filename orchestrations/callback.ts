@@ -38,8 +38,17 @@ export const callbackOrchestrator: OrchestrationHandler = function* (context: Or
   for (let attempt = 1; ; attempt++) {
     const now = context.df.currentUtcDateTime;
     const next = nextCallbackAttemptAt(first, attempt, now);
-    const deliver: DeliverCallbackInput = { runKey: input.runKey ?? input.batchId, attempt, at: now.toISOString(), last: next === null };
-    const result = (yield context.df.callActivityWithRetry(DELIVER_CALLBACK_ACTIVITY, CALLBACK_STORE_RETRY, deliver)) as DeliverCallbackResult;
+    const deliver: DeliverCallbackInput = {
+      runKey: input.runKey ?? input.batchId,
+      attempt,
+      at: now.toISOString(),
+      last: next === null,
+    };
+    const result = (yield context.df.callActivityWithRetry(
+      DELIVER_CALLBACK_ACTIVITY,
+      CALLBACK_STORE_RETRY,
+      deliver,
+    )) as DeliverCallbackResult;
     if (result.delivered || result.stop || next === null) return { delivered: result.delivered, attempts: attempt };
     yield context.df.createTimer(next);
   }

@@ -10,9 +10,35 @@ import type { ChunkUserResult } from '../shared/domain/batch';
 import { minCheckIntervalMs, nextCheckAt, recheckAt, tooLateToCheck } from '../shared/domain/polling';
 import { tighterMode } from '../shared/domain/teams-reads';
 import type { OutcomeCounts } from '../shared/domain/report';
-import type { AssignAnswer, AssignInput, ChunkInput, ChunkProgress, ChunkSignals, ChunkState, ChunkSummary, GaveUp, ProbeInput, ProbeResult, ReleaseReadsInput, SaveChunkInput, SettleChunkInput } from './contracts';
+import type {
+  AssignAnswer,
+  AssignInput,
+  ChunkInput,
+  ChunkProgress,
+  ChunkSignals,
+  ChunkState,
+  ChunkSummary,
+  GaveUp,
+  ProbeInput,
+  ProbeResult,
+  ReleaseReadsInput,
+  SaveChunkInput,
+  SettleChunkInput,
+} from './contracts';
 import type { NumberResult, NumbersInput } from './number-contracts';
-import { ASSIGN_ACTIVITY, CANCEL_EVENT, CHUNK_SIGNALS_ACTIVITY, LOAD_CHUNK_ACTIVITY, NUMBERS_ORCHESTRATOR, PROBE_TEAMS_ACTIVITY, RECHECK_EVENT, RELEASE_READS_ACTIVITY, SAVE_CHUNK_ACTIVITY, SETTLE_CHUNK_ACTIVITY, numbersInstanceId } from './names';
+import {
+  ASSIGN_ACTIVITY,
+  CANCEL_EVENT,
+  CHUNK_SIGNALS_ACTIVITY,
+  LOAD_CHUNK_ACTIVITY,
+  NUMBERS_ORCHESTRATOR,
+  PROBE_TEAMS_ACTIVITY,
+  RECHECK_EVENT,
+  RELEASE_READS_ACTIVITY,
+  SAVE_CHUNK_ACTIVITY,
+  SETTLE_CHUNK_ACTIVITY,
+  numbersInstanceId,
+} from './names';
 
 /** Transient Graph failures (429, 5xx, resets) for one user: retried for about ten minutes before giving up. */
 export const GRAPH_RETRY = new df.RetryOptions(10_000, 6);
@@ -34,7 +60,11 @@ export const POLLS_PER_GENERATION = 8;
 type Settled<T> = { ok: true; value: T } | { ok: false; message: string };
 
 /** Waits until the deadline, unless a cancel comes first (then true). At once when the deadline has passed. */
-function* untilDeadline(context: OrchestrationContext, deadline: Date, cancel: Task): Generator<Task, boolean, unknown> {
+function* untilDeadline(
+  context: OrchestrationContext,
+  deadline: Date,
+  cancel: Task,
+): Generator<Task, boolean, unknown> {
   if (context.df.currentUtcDateTime.getTime() >= deadline.getTime()) return false;
   const end = context.df.createTimer(deadline);
   if ((yield context.df.Task.any([end, cancel])) !== cancel) return false;
@@ -65,7 +95,10 @@ export function* settleAll<T>(context: OrchestrationContext, tasks: Task[]): Gen
  * "Activity function '<name>' failed: <message>" (TaskActivityShim), and the SDK appends " \n <details>".
  */
 export function activityFailure(message: string): string {
-  return message.replace(/^Activity function '[^']*' failed: /, '').split('\n')[0]!.trim();
+  return message
+    .replace(/^Activity function '[^']*' failed: /, '')
+    .split('\n')[0]!
+    .trim();
 }
 
 /** Times one row's assignment may be handed back for lack of a write slot before the row gives up as throttled. */
@@ -76,7 +109,11 @@ export const MAX_WRITE_DEFERRALS = 20;
  * on a durable timer until its resumeAt, then is called again with the slots it reserved, so no activity waits long
  * for the budget. Rows due together are called together; the answers are in the order of `indexes`.
  */
-function* assignGroup(context: OrchestrationContext, ref: { runKey: string; chunk: number }, indexes: readonly number[]): Generator<Task, (Settled<ChunkUserResult> | { gaveUp: GaveUp })[], unknown> {
+function* assignGroup(
+  context: OrchestrationContext,
+  ref: { runKey: string; chunk: number },
+  indexes: readonly number[],
+): Generator<Task, (Settled<ChunkUserResult> | { gaveUp: GaveUp })[], unknown> {
   const out = new Map<number, Settled<ChunkUserResult> | { gaveUp: GaveUp }>();
   let due: AssignInput[] = indexes.map((index) => ({ ...ref, index }));
   let waiting: { input: AssignInput; resumeAt: number }[] = [];
@@ -92,7 +129,10 @@ function* assignGroup(context: OrchestrationContext, ref: { runKey: string; chun
     }
     const calls = due;
     due = [];
-    const settled = yield* settleAll<AssignAnswer>(context, calls.map((c) => context.df.callActivityWithRetry(ASSIGN_ACTIVITY, GRAPH_RETRY, c)));
+    const settled = yield* settleAll<AssignAnswer>(
+      context,
+      calls.map((c) => context.df.callActivityWithRetry(ASSIGN_ACTIVITY, GRAPH_RETRY, c)),
+    );
     settled.forEach((s, k) => {
       const call = calls[k]!;
       if (!s.ok || !('deferred' in s.value)) {
@@ -101,11 +141,22 @@ function* assignGroup(context: OrchestrationContext, ref: { runKey: string; chun
       }
       const deferrals = (call.deferrals ?? 0) + 1;
       if (deferrals > MAX_WRITE_DEFERRALS) {
-        out.set(call.index, { gaveUp: { index: call.index, reason: 'throttled', message: `gave up: the app's Graph write budget had no slot for this row in ${MAX_WRITE_DEFERRALS} tries; run the batch again` } });
+        out.set(call.index, {
+          gaveUp: {
+            index: call.index,
+            reason: 'throttled',
+            message: `gave up: the app's Graph write budget had no slot for this row in ${MAX_WRITE_DEFERRALS} tries; run the batch again`,
+          },
+        });
         return;
       }
       const d = s.value;
-      const input: AssignInput = { ...ref, index: call.index, deferrals, ...(d.writeSlotAt ? { writeSlotAt: d.writeSlotAt, writeSlots: d.writeSlots ?? 1 } : {}) };
+      const input: AssignInput = {
+        ...ref,
+        index: call.index,
+        deferrals,
+        ...(d.writeSlotAt ? { writeSlotAt: d.writeSlotAt, writeSlots: d.writeSlots ?? 1 } : {}),
+      };
       const resumeAt = Date.parse(d.resumeAt);
       waiting.push({ input, resumeAt: Number.isFinite(resumeAt) ? resumeAt : context.df.currentUtcDateTime.getTime() });
     });
@@ -123,7 +174,10 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     if (Array.isArray((state as unknown as { pending: unknown }).pending)) {
       // Carried by a version that kept the rows in the input (it saved every change to the store too): count the
       // pending rows from the store, which a save without changes answers.
-      const progress = (yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { ...ref, results: [] } satisfies SaveChunkInput)) as ChunkProgress;
+      const progress = (yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, {
+        ...ref,
+        results: [],
+      } satisfies SaveChunkInput)) as ChunkProgress;
       state = { assignedAt: state.assignedAt, pending: progress.pending, lastCheckAt: null, polls: state.polls };
     }
   } else {
@@ -140,12 +194,17 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
         else if (s.ok) results.push({ ...s.value, assignedAt: s.value.outcome === 'assigned' ? at : null });
         else {
           const cause = activityFailure(s.message);
-          gaveUp.push({ index: indexes[k]!, reason: /^throttled\b/.test(cause) ? 'throttled' : 'graph_error', message: `gave up after repeated transient Graph errors: ${cause.slice(0, 400)}` });
+          gaveUp.push({
+            index: indexes[k]!,
+            reason: /^throttled\b/.test(cause) ? 'throttled' : 'graph_error',
+            message: `gave up after repeated transient Graph errors: ${cause.slice(0, 400)}`,
+          });
         }
       });
       // Each group's results are merged into the store as they come: only these few rows travel.
       const save: SaveChunkInput = { ...ref, results, ...(gaveUp.length > 0 ? { gaveUp } : {}) };
-      pending = ((yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, save)) as ChunkProgress).pending;
+      pending = ((yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, save)) as ChunkProgress)
+        .pending;
     }
     state = { assignedAt: now().toISOString(), pending, lastCheckAt: null, polls: 0 };
   }
@@ -160,9 +219,12 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
   if (pending > 0) {
     // The extension drops events that a generation had not processed when it continued as new: the requests are
     // also recorded in the store, and read here at the start of every generation.
-    const signals = (yield context.df.callActivityWithRetry(CHUNK_SIGNALS_ACTIVITY, STORE_RETRY, { runKey: ref.runKey })) as ChunkSignals;
+    const signals = (yield context.df.callActivityWithRetry(CHUNK_SIGNALS_ACTIVITY, STORE_RETRY, {
+      runKey: ref.runKey,
+    })) as ChunkSignals;
     if (signals.cancelled) cancelled = true;
-    if (signals.recheckRequestedAt && Date.parse(signals.recheckRequestedAt) > (lastCheckAt ?? assignedAt).getTime()) recheckDue = true;
+    if (signals.recheckRequestedAt && Date.parse(signals.recheckRequestedAt) > (lastCheckAt ?? assignedAt).getTime())
+      recheckDue = true;
   }
   // One waiter of each kind per generation, replaced only once it has fired: an event that arrives while a check runs
   // completes this waiter and is seen at the next wait (the SDK hands an event to the newest open waiter of its name,
@@ -206,8 +268,16 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     let checkAt = now();
     // A sweep of the Teams list made up to half the floor between checks before this one may answer it; a recheck
     // reads the chunk's users one by one; what Graph refused of the list is remembered (shared/domain/teams-reads.ts).
-    const sweep = { freshMs: minCheckIntervalMs(assignedAt, deadline) / 2, ...(rechecked ? { recheck: true as const } : {}), ...(teamsList ? { teamsList } : {}) };
-    let probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { ...ref, at: checkAt.toISOString(), ...sweep } satisfies ProbeInput)) as ProbeResult;
+    const sweep = {
+      freshMs: minCheckIntervalMs(assignedAt, deadline) / 2,
+      ...(rechecked ? { recheck: true as const } : {}),
+      ...(teamsList ? { teamsList } : {}),
+    };
+    let probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, {
+      ...ref,
+      at: checkAt.toISOString(),
+      ...sweep,
+    } satisfies ProbeInput)) as ProbeResult;
     teamsList = tighterMode(teamsList, probe.teamsList);
     // The shared Teams read budget has no room soon: the check's slots start at deferredUntil. Wait on a durable timer
     // until a little before them (resumeAt; a cancel still ends the wait) and check with the reservation; a check
@@ -230,7 +300,11 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
       // The reads happen at the reserved slots, not at the early wake-up: that is the check's time (provisionedAt, and
       // where the next check's minute counts from).
       checkAt = new Date(Math.max(now().getTime(), Date.parse(probe.deferredUntil)));
-      probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, { ...ref, at: checkAt.toISOString(), reservedAt: probe.deferredUntil } satisfies ProbeInput)) as ProbeResult;
+      probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, {
+        ...ref,
+        at: checkAt.toISOString(),
+        reservedAt: probe.deferredUntil,
+      } satisfies ProbeInput)) as ProbeResult;
       teamsList = tighterMode(teamsList, probe.teamsList);
     }
     // Still deferred here, the check will not run on its slots: the chunk ends at its deadline before them, is
@@ -238,7 +312,11 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     // so that the checks behind them do not wait for slots nobody uses (results recorded before
     // `reservedUntil` existed give nothing back, which keeps their histories replaying as recorded).
     if (probe.deferredUntil && probe.reservedUntil) {
-      yield context.df.callActivityWithRetry(RELEASE_READS_ACTIVITY, STORE_RETRY, { ...ref, from: probe.deferredUntil, until: probe.reservedUntil } satisfies ReleaseReadsInput);
+      yield context.df.callActivityWithRetry(RELEASE_READS_ACTIVITY, STORE_RETRY, {
+        ...ref,
+        from: probe.deferredUntil,
+        until: probe.reservedUntil,
+      } satisfies ReleaseReadsInput);
     }
     if (cancel?.isCompleted) {
       cancelled = true;
@@ -262,22 +340,48 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
       const step: NumbersInput = { runKey: ref.runKey, chunk: input.chunk, rows, parallelism: input.parallelism };
       let numbers: NumberResult[];
       try {
-        numbers = (yield context.df.callSubOrchestrator(NUMBERS_ORCHESTRATOR, step, numbersInstanceId(context.df.instanceId, polls, part))) as NumberResult[];
+        numbers = (yield context.df.callSubOrchestrator(
+          NUMBERS_ORCHESTRATOR,
+          step,
+          numbersInstanceId(context.df.instanceId, polls, part),
+        )) as NumberResult[];
       } catch (e) {
         const cause = activityFailure(e instanceof Error ? e.message : String(e)).slice(0, 400);
-        numbers = rows.map((row) => ({ row, outcome: 'flagged', reason: 'number_assignment_failed', message: `licences assigned and Teams shows the calling plan, but the number step failed: ${cause}; assign the number in the Teams admin center or send the row again` }));
+        numbers = rows.map((row) => ({
+          row,
+          outcome: 'flagged',
+          reason: 'number_assignment_failed',
+          message: `licences assigned and Teams shows the calling plan, but the number step failed: ${cause}; assign the number in the Teams admin center or send the row again`,
+        }));
       }
-      yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, { ...ref, numbers } satisfies SaveChunkInput);
+      yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, {
+        ...ref,
+        numbers,
+      } satisfies SaveChunkInput);
     }
     if (pending > 0 && polls % POLLS_PER_GENERATION === 0) {
-      const carried: ChunkInput = { ...input, state: { assignedAt: state.assignedAt, pending, lastCheckAt: lastCheckAt.toISOString(), polls, ...(recheck?.isCompleted ? { recheckDue: true } : {}), ...(teamsList ? { teamsList } : {}) } };
+      const carried: ChunkInput = {
+        ...input,
+        state: {
+          assignedAt: state.assignedAt,
+          pending,
+          lastCheckAt: lastCheckAt.toISOString(),
+          polls,
+          ...(recheck?.isCompleted ? { recheckDue: true } : {}),
+          ...(teamsList ? { teamsList } : {}),
+        },
+      };
       context.df.continueAsNew(carried);
       return undefined;
     }
   }
 
   // At the deadline the users still pending are flagged; a cancelled chunk's licensed rows end assigned (as recorded).
-  const settle: SettleChunkInput = { ...ref, deadline: input.deadline, ...(cancelled ? { cancelled: true as const } : {}) };
+  const settle: SettleChunkInput = {
+    ...ref,
+    deadline: input.deadline,
+    ...(cancelled ? { cancelled: true as const } : {}),
+  };
   const counts = (yield context.df.callActivityWithRetry(SETTLE_CHUNK_ACTIVITY, STORE_RETRY, settle)) as OutcomeCounts;
   const summary: ChunkSummary = { chunk: input.chunk, counts };
   return summary;

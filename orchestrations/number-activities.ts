@@ -8,7 +8,15 @@ import { takeSlots, type RateLedger } from '../shared/adapters/graph-budget';
 import type { NumberClaims } from '../shared/adapters/number-claims';
 import { chunkAssignments } from '../shared/domain/batch';
 import type { GraphFailure, GraphResult, PhoneNumberDirectory } from '../shared/domain/directory';
-import { NUMBER_MESSAGES, isFinished, normalisePhoneNumber, ownNumberProblem, type HeldNumber, type NumberOrder, type TeamsNumber } from '../shared/domain/phone-numbers';
+import {
+  NUMBER_MESSAGES,
+  isFinished,
+  normalisePhoneNumber,
+  ownNumberProblem,
+  type HeldNumber,
+  type NumberOrder,
+  type TeamsNumber,
+} from '../shared/domain/phone-numbers';
 import { errorText } from '../shared/domain/text';
 import { TransientGraphError } from './activities';
 import { SLOT_CHUNK_BASE } from './names';
@@ -61,10 +69,19 @@ export function createNumberActivities(deps: NumberActivityDeps) {
   const readSlots = (n: number) => takeSlots(deps.teamsReads, n, deps.time ?? wallClock);
   const readsPerGroup = numberReadsPerGroup(deps.teamsReads?.perSecond ?? Number.POSITIVE_INFINITY);
 
-  const flagged = (row: number, reason: NumberResult['reason'], message: string): NumberResult => ({ row, outcome: 'flagged', reason, message: errorText(message) });
+  const flagged = (row: number, reason: NumberResult['reason'], message: string): NumberResult => ({
+    row,
+    outcome: 'flagged',
+    reason,
+    message: errorText(message),
+  });
   const refused = (row: number, f: GraphFailure, what: string): NumberResult => {
     if (f.transient) throw new TransientGraphError(f);
-    return flagged(row, 'number_assignment_failed', `licences assigned and Teams shows the calling plan, but ${what}: ${f.message}`);
+    return flagged(
+      row,
+      'number_assignment_failed',
+      `licences assigned and Teams shows the calling plan, but ${what}: ${f.message}`,
+    );
   };
 
   /** The rows' number work from the stored plan (the orchestration passes row numbers only). */
@@ -73,8 +90,13 @@ export function createNumberActivities(deps: NumberActivityDeps) {
     if (!plan) throw new Error(`no stored plan for run ${input.runKey}`);
     const wanted = new Set(input.rows);
     // Rows licensed when their slot's time came are in a work list of their own, as the chunk loaded them.
-    const work = input.chunk >= SLOT_CHUNK_BASE ? ((await store.readWork(input.runKey, input.chunk)) ?? []) : (chunkAssignments(plan.rows, plan.chunkSize)[input.chunk] ?? []);
-    return work.flatMap((w) => (wanted.has(w.row) && w.number ? [{ runKey: input.runKey, row: w.row, userId: w.userId, number: w.number }] : []));
+    const work =
+      input.chunk >= SLOT_CHUNK_BASE
+        ? ((await store.readWork(input.runKey, input.chunk)) ?? [])
+        : (chunkAssignments(plan.rows, plan.chunkSize)[input.chunk] ?? []);
+    return work.flatMap((w) =>
+      wanted.has(w.row) && w.number ? [{ runKey: input.runKey, row: w.row, userId: w.userId, number: w.number }] : [],
+    );
   }
 
   /** Settles a row at once (a number kept, in use, none free) or sends its assignNumber order. */
@@ -84,21 +106,37 @@ export function createNumberActivities(deps: NumberActivityDeps) {
     await readSlots(1);
     const held = (await graph.readHeldNumbers([w.userId])).get(w.userId);
     if (!held) throw new Error('Graph returned no answer for the user');
-    if (!held.ok) return done(refused(w.row, held, 'Teams could not be read for the user\'s numbers'));
+    if (!held.ok) return done(refused(w.row, held, "Teams could not be read for the user's numbers"));
     const primary = held.value.find((n) => n.assignmentCategory.toLowerCase() === 'primary');
     if (primary) {
       // Already the row's number (an earlier attempt's order landed), or a number the user had before: kept either way.
       const same = primary.telephoneNumber === w.number.telephoneNumber;
-      return done({ row: w.row, outcome: 'provisioned', reason: '', message: '', phoneNumber: primary.telephoneNumber, numberedAt: now().toISOString(), ...(same ? {} : { advisories: ['number_kept'] }) });
+      return done({
+        row: w.row,
+        outcome: 'provisioned',
+        reason: '',
+        message: '',
+        phoneNumber: primary.telephoneNumber,
+        numberedAt: now().toISOString(),
+        ...(same ? {} : { advisories: ['number_kept'] }),
+      });
     }
 
     let chosen: TeamsNumber | undefined;
     if (w.number.telephoneNumber) {
       await readSlots(1);
       const found = await graph.findNumber(w.number.telephoneNumber);
-      if (!found.ok) return done(refused(w.row, found, `the tenant's number ${w.number.telephoneNumber} could not be read`));
+      if (!found.ok)
+        return done(refused(w.row, found, `the tenant's number ${w.number.telephoneNumber} could not be read`));
       const problem = ownNumberProblem(w.number.telephoneNumber, found.value, w.userId);
-      if (problem || !found.value) return done(flagged(w.row, problem?.reason ?? 'number_assignment_failed', problem?.message ?? NUMBER_MESSAGES.notInTenant(w.number.telephoneNumber)));
+      if (problem || !found.value)
+        return done(
+          flagged(
+            w.row,
+            problem?.reason ?? 'number_assignment_failed',
+            problem?.message ?? NUMBER_MESSAGES.notInTenant(w.number.telephoneNumber),
+          ),
+        );
       const holder = found.value.assignmentTargetId;
       if (!(await claims.claim(found.value.telephoneNumber, owner, now(), !holder))) {
         return done(flagged(w.row, 'number_in_use', NUMBER_MESSAGES.inUse(w.number.telephoneNumber)));
@@ -108,7 +146,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
       const country = w.number.isoCountryCode ?? '';
       await readSlots(1);
       const free = await graph.listFreeNumbers(w.number.numberType, country, POOL_PAGE);
-      if (!free.ok) return done(refused(w.row, free, 'the tenant\'s free numbers could not be listed'));
+      if (!free.ok) return done(refused(w.row, free, "the tenant's free numbers could not be listed"));
       for (const candidate of poolOrder(free.value, owner)) {
         // A listed number that is not E.164 (the docs' own examples are not always) is skipped, not ordered.
         if (normalisePhoneNumber(candidate.telephoneNumber) !== candidate.telephoneNumber) continue;
@@ -117,26 +155,48 @@ export function createNumberActivities(deps: NumberActivityDeps) {
           break;
         }
       }
-      if (!chosen) return done(flagged(w.row, 'no_free_number', NUMBER_MESSAGES.noFreeNumber(w.number.numberType, country)));
+      if (!chosen)
+        return done(flagged(w.row, 'no_free_number', NUMBER_MESSAGES.noFreeNumber(w.number.numberType, country)));
     }
 
-    const order = await graph.startNumberAssignment({ telephoneNumber: chosen.telephoneNumber, userId: w.userId, numberType: w.number.numberType, ...(w.number.locationId ? { locationId: w.number.locationId } : {}) });
+    const order = await graph.startNumberAssignment({
+      telephoneNumber: chosen.telephoneNumber,
+      userId: w.userId,
+      numberType: w.number.numberType,
+      ...(w.number.locationId ? { locationId: w.number.locationId } : {}),
+    });
     if (!order.ok) {
       // A transient failure keeps the claim: the order may have been taken, and the retry finds the claim its own.
       if (!order.transient) await claims.release(chosen.telephoneNumber, owner);
       return done(refused(w.row, order, `assigning ${chosen.telephoneNumber} was refused`));
     }
-    return { kind: 'ordered', order: { row: w.row, userId: w.userId, telephoneNumber: chosen.telephoneNumber, numberType: w.number.numberType, operationId: order.value.operationId } };
+    return {
+      kind: 'ordered',
+      order: {
+        row: w.row,
+        userId: w.userId,
+        telephoneNumber: chosen.telephoneNumber,
+        numberType: w.number.numberType,
+        operationId: order.value.operationId,
+      },
+    };
   }
 
   /** Where each order stands now; an order that cannot be read this time stays as it was (unknown, read again later). */
-  async function readOrders(input: { operationIds: readonly string[] }): Promise<Pick<NumberOrder, 'operationId' | 'status' | 'detail'>[]> {
+  async function readOrders(input: {
+    operationIds: readonly string[];
+  }): Promise<Pick<NumberOrder, 'operationId' | 'status' | 'detail'>[]> {
     const out: Pick<NumberOrder, 'operationId' | 'status' | 'detail'>[] = [];
     for (const [i, id] of input.operationIds.entries()) {
       if (i % readsPerGroup === 0) await readSlots(Math.min(readsPerGroup, input.operationIds.length - i));
       const r = await graph.readNumberOrder(id);
       if (r.ok) out.push({ operationId: id, status: r.value.status, detail: r.value.detail });
-      else if (!r.transient) out.push({ operationId: id, status: 'failed', detail: errorText(`its operation could not be read: ${r.message}`) });
+      else if (!r.transient)
+        out.push({
+          operationId: id,
+          status: 'failed',
+          detail: errorText(`its operation could not be read: ${r.message}`),
+        });
     }
     return out;
   }
@@ -160,14 +220,40 @@ export function createNumberActivities(deps: NumberActivityDeps) {
         const h = held.get(o.userId);
         if (h && !h.ok && h.transient) throw new TransientGraphError(h);
         if (h?.ok && h.value.some((n) => n.telephoneNumber === o.telephoneNumber)) {
-          out.push({ row: o.row, outcome: 'provisioned', reason: '', message: '', phoneNumber: o.telephoneNumber, numberedAt: now().toISOString() });
+          out.push({
+            row: o.row,
+            outcome: 'provisioned',
+            reason: '',
+            message: '',
+            phoneNumber: o.telephoneNumber,
+            numberedAt: now().toISOString(),
+          });
         } else if (h?.ok && input.retryReadBack) {
           // Graph documents no consistency between the number's order and Teams' view of the user: read again later.
-          out.push({ row: o.row, outcome: 'flagged', reason: 'number_assignment_failed', message: '', readBackPending: true });
+          out.push({
+            row: o.row,
+            outcome: 'flagged',
+            reason: 'number_assignment_failed',
+            message: '',
+            readBackPending: true,
+          });
         } else {
-          const later = input.readBackMinutes !== undefined ? ` ${input.readBackMinutes} minutes after its order succeeded` : '';
-          const why = h && !h.ok ? `Teams could not be read to confirm it: ${h.message}` : `Teams does not list it on the user${later}`;
-          out.push(flagged(o.row, 'number_assignment_failed', NUMBER_MESSAGES.failed(o.telephoneNumber, `its order succeeded but ${why}; check the user in the Teams admin center`)));
+          const later =
+            input.readBackMinutes !== undefined ? ` ${input.readBackMinutes} minutes after its order succeeded` : '';
+          const why =
+            h && !h.ok
+              ? `Teams could not be read to confirm it: ${h.message}`
+              : `Teams does not list it on the user${later}`;
+          out.push(
+            flagged(
+              o.row,
+              'number_assignment_failed',
+              NUMBER_MESSAGES.failed(
+                o.telephoneNumber,
+                `its order succeeded but ${why}; check the user in the Teams admin center`,
+              ),
+            ),
+          );
         }
         continue;
       }
@@ -179,7 +265,16 @@ export function createNumberActivities(deps: NumberActivityDeps) {
         out.push(flagged(o.row, 'number_assignment_failed', NUMBER_MESSAGES.failed(o.telephoneNumber, detail)));
         continue;
       }
-      out.push(flagged(o.row, 'number_assignment_failed', NUMBER_MESSAGES.failed(o.telephoneNumber, `its order (operation ${o.operationId}) was still ${o.state.status} after ${input.followedMinutes} minutes`)));
+      out.push(
+        flagged(
+          o.row,
+          'number_assignment_failed',
+          NUMBER_MESSAGES.failed(
+            o.telephoneNumber,
+            `its order (operation ${o.operationId}) was still ${o.state.status} after ${input.followedMinutes} minutes`,
+          ),
+        ),
+      );
     }
     return out;
   }

@@ -29,13 +29,17 @@ export interface SentOrder {
 }
 
 /** What the number step changes in a row's result. */
-export type NumberResult = Pick<ChunkUserResult, 'row' | 'outcome' | 'reason' | 'message' | 'phoneNumber' | 'numberedAt' | 'advisories'> & {
+export type NumberResult = Pick<
+  ChunkUserResult,
+  'row' | 'outcome' | 'reason' | 'message' | 'phoneNumber' | 'numberedAt' | 'advisories'
+> & {
   readonly outcome: 'provisioned' | 'flagged';
   /** Its order succeeded but Teams does not list the number on the user yet: read it back again later (not a result). */
   readonly readBackPending?: boolean;
 };
 
-export type NumberStart = { readonly kind: 'done'; readonly result: NumberResult } | { readonly kind: 'ordered'; readonly order: SentOrder };
+export type NumberStart =
+  { readonly kind: 'done'; readonly result: NumberResult } | { readonly kind: 'ordered'; readonly order: SentOrder };
 
 export interface ConfirmInput {
   readonly runKey: string;

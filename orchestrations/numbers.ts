@@ -7,7 +7,12 @@ import type { NumberOrder } from '../shared/domain/phone-numbers';
 import { isFinished } from '../shared/domain/phone-numbers';
 import { activityFailure, GRAPH_RETRY, settleAll, STORE_RETRY } from './chunk';
 import type { ConfirmInput, NumberResult, NumberStart, NumberWork, NumbersInput, SentOrder } from './number-contracts';
-import { CONFIRM_NUMBERS_ACTIVITY, NUMBER_WORK_ACTIVITY, READ_NUMBER_ORDERS_ACTIVITY, START_NUMBER_ACTIVITY } from './names';
+import {
+  CONFIRM_NUMBERS_ACTIVITY,
+  NUMBER_WORK_ACTIVITY,
+  READ_NUMBER_ORDERS_ACTIVITY,
+  START_NUMBER_ACTIVITY,
+} from './names';
 
 /**
  * Seconds to wait before each read of the open orders. Graph does not say how long an order takes; the Teams admin
@@ -26,27 +31,44 @@ type OrderState = Pick<NumberOrder, 'status' | 'detail'>;
 
 export const numbersOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<NumbersInput>();
-  const work = (yield context.df.callActivityWithRetry(NUMBER_WORK_ACTIVITY, STORE_RETRY, { runKey: input.runKey, chunk: input.chunk, rows: input.rows })) as NumberWork[];
+  const work = (yield context.df.callActivityWithRetry(NUMBER_WORK_ACTIVITY, STORE_RETRY, {
+    runKey: input.runKey,
+    chunk: input.chunk,
+    rows: input.rows,
+  })) as NumberWork[];
   const results: NumberResult[] = [];
   const orders: SentOrder[] = [];
   for (let i = 0; i < work.length; i += input.parallelism) {
     const group = work.slice(i, i + input.parallelism);
-    const settled = yield* settleAll<NumberStart>(context, group.map((w) => context.df.callActivityWithRetry(START_NUMBER_ACTIVITY, GRAPH_RETRY, w)));
+    const settled = yield* settleAll<NumberStart>(
+      context,
+      group.map((w) => context.df.callActivityWithRetry(START_NUMBER_ACTIVITY, GRAPH_RETRY, w)),
+    );
     settled.forEach((s, k) => {
       const row = group[k]!.row;
-      if (!s.ok) results.push({ row, outcome: 'flagged', reason: 'number_assignment_failed', message: `licences assigned and Teams shows the calling plan, but the number could not be assigned: gave up after repeated transient Graph errors: ${activityFailure(s.message).slice(0, 400)}` });
+      if (!s.ok)
+        results.push({
+          row,
+          outcome: 'flagged',
+          reason: 'number_assignment_failed',
+          message: `licences assigned and Teams shows the calling plan, but the number could not be assigned: gave up after repeated transient Graph errors: ${activityFailure(s.message).slice(0, 400)}`,
+        });
       else if (s.value.kind === 'done') results.push(s.value.result);
       else orders.push(s.value.order);
     });
   }
 
-  const states = new Map<string, OrderState>(orders.map((o) => [o.operationId, { status: 'notStarted', detail: null }]));
+  const states = new Map<string, OrderState>(
+    orders.map((o) => [o.operationId, { status: 'notStarted', detail: null }]),
+  );
   const started = context.df.currentUtcDateTime.getTime();
   for (const seconds of ORDER_CHECK_SECONDS) {
     const open = orders.filter((o) => !isFinished({ operationId: o.operationId, ...states.get(o.operationId)! }));
     if (open.length === 0) break;
     yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + seconds * 1000));
-    const read = (yield context.df.callActivityWithRetry(READ_NUMBER_ORDERS_ACTIVITY, GRAPH_RETRY, { operationIds: open.map((o) => o.operationId) })) as (OrderState & { operationId: string })[];
+    const read = (yield context.df.callActivityWithRetry(READ_NUMBER_ORDERS_ACTIVITY, GRAPH_RETRY, {
+      operationIds: open.map((o) => o.operationId),
+    })) as (OrderState & { operationId: string })[];
     for (const r of read) states.set(r.operationId, { status: r.status, detail: r.detail });
   }
 
@@ -59,14 +81,23 @@ export const numbersOrchestrator: OrchestrationHandler = function* (context: Orc
       runKey: input.runKey,
       orders: confirming,
       followedMinutes,
-      ...(last ? { readBackMinutes: Math.round((context.df.currentUtcDateTime.getTime() - readBackFrom) / 60_000) } : { retryReadBack: true }),
+      ...(last
+        ? { readBackMinutes: Math.round((context.df.currentUtcDateTime.getTime() - readBackFrom) / 60_000) }
+        : { retryReadBack: true }),
     };
-    const confirmed = (yield context.df.callActivityWithRetry(CONFIRM_NUMBERS_ACTIVITY, GRAPH_RETRY, confirm)) as NumberResult[];
+    const confirmed = (yield context.df.callActivityWithRetry(
+      CONFIRM_NUMBERS_ACTIVITY,
+      GRAPH_RETRY,
+      confirm,
+    )) as NumberResult[];
     // A history recorded before read-backs were retried has no readBackPending: it replays as one confirmation.
     const again = new Set(confirmed.filter((r) => r.readBackPending).map((r) => r.row));
     results.push(...confirmed.filter((r) => !r.readBackPending));
     confirming = confirming.filter((o) => again.has(o.row));
-    if (confirming.length > 0) yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + READ_BACK_SECONDS[attempt]! * 1000));
+    if (confirming.length > 0)
+      yield context.df.createTimer(
+        new Date(context.df.currentUtcDateTime.getTime() + READ_BACK_SECONDS[attempt]! * 1000),
+      );
   }
   return results;
 };

@@ -61,7 +61,10 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
 
   /** How many of a slot's waiting rows are not cancelled (a waiting slot checks now and then). */
   async function liveInSlot(input: { runKey: RunKey; slot: number }): Promise<number> {
-    const [slot, cancellations] = await Promise.all([slotState(input.runKey, input.slot), store.readCancellations(input.runKey)]);
+    const [slot, cancellations] = await Promise.all([
+      slotState(input.runKey, input.slot),
+      store.readCancellations(input.runKey),
+    ]);
     return cancellations.batch ? 0 : slot.waiting.filter((r) => !cancellations.rows.includes(r.row)).length;
   }
 
@@ -74,26 +77,50 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
 
     const skus = live.length > 0 ? await graph.listSubscribedSkus() : { ok: true as const, value: [] };
     if (!skus.ok && skus.transient) throw new TransientGraphError(skus);
-    const reads = skus.ok && live.length > 0 ? await graph.readUsers(live.map((r) => r.userPrincipalName)) : new Map<string, GraphResult<DirectoryUser>>();
+    const reads =
+      skus.ok && live.length > 0
+        ? await graph.readUsers(live.map((r) => r.userPrincipalName))
+        : new Map<string, GraphResult<DirectoryUser>>();
     const { users, readFailures } = usersFromReads(reads);
 
     const results: ChunkUserResult[] = [];
-    const settle = (row: number, outcome: ChunkUserResult['outcome'], reason: ChunkUserResult['reason'], message: string) => results.push({ row, outcome, reason, message, assignedAt: null, provisionedAt: null });
+    const settle = (
+      row: number,
+      outcome: ChunkUserResult['outcome'],
+      reason: ChunkUserResult['reason'],
+      message: string,
+    ) => results.push({ row, outcome, reason, message, assignedAt: null, provisionedAt: null });
     let round: ReturnType<typeof planSlotRound>;
     if (!skus.ok) {
-      for (const r of live) settle(r.row, 'failed', skus.reason === 'unknown_sku' ? 'graph_error' : skus.reason, `row ${r.row}: Graph refused to read the tenant's subscriptions when the row's time came: ${skus.message}`);
+      for (const r of live)
+        settle(
+          r.row,
+          'failed',
+          skus.reason === 'unknown_sku' ? 'graph_error' : skus.reason,
+          `row ${r.row}: Graph refused to read the tenant's subscriptions when the row's time came: ${skus.message}`,
+        );
       const liveRows = new Set(live.map((r) => r.row));
       round = { planned: [], cancelled: waiting.filter((r) => !liveRows.has(r.row)), stillWaiting: [] };
     } else {
       const blocked = new Set(live.filter((r) => readFailures.has(upnKey(r.userPrincipalName))));
       for (const r of blocked) {
         const f = readFailures.get(upnKey(r.userPrincipalName))!;
-        settle(r.row, 'failed', f.reason === 'unknown_sku' ? 'graph_error' : f.reason, `row ${r.row}: Graph refused to read the user: ${f.message}`);
+        settle(
+          r.row,
+          'failed',
+          f.reason === 'unknown_sku' ? 'graph_error' : f.reason,
+          `row ${r.row}: Graph refused to read the user: ${f.message}`,
+        );
       }
       round = planSlotRound(
         waiting.filter((r) => !blocked.has(r)),
         { catalog: resolveTenantCatalog(skus.value), users, planIds: planIdsOf(skus.value) },
-        { ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}), setUsageLocation: deps.setUsageLocation !== false, ...(deps.phoneNumbers ? { phoneNumbers: deps.phoneNumbers } : {}), ...(deps.directForGroupPlans ? { directForGroupPlans: true } : {}) },
+        {
+          ...(deps.defaultUsageLocation ? { defaultUsageLocation: deps.defaultUsageLocation } : {}),
+          setUsageLocation: deps.setUsageLocation !== false,
+          ...(deps.phoneNumbers ? { phoneNumbers: deps.phoneNumbers } : {}),
+          ...(deps.directForGroupPlans ? { directForGroupPlans: true } : {}),
+        },
         now,
         deps.accountWaitHours,
         cancellations,
@@ -120,11 +147,18 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
     });
     for (let i = 0; i * input.chunkSize < toAssign.length; i++) {
       const id = slotChunkId(input.slot, input.round, i);
-      await store.saveWork(input.runKey, id, toAssign.slice(i * input.chunkSize, (i + 1) * input.chunkSize).map((p) => assignmentOf(p, true)));
+      await store.saveWork(
+        input.runKey,
+        id,
+        toAssign.slice(i * input.chunkSize, (i + 1) * input.chunkSize).map((p) => assignmentOf(p, true)),
+      );
       chunks.push(id);
     }
     if (results.length > 0) await store.saveChunk(input.runKey, slotSettledChunkId(input.slot, input.round), results);
-    const until = round.stillWaiting.reduce((m, r) => Math.max(m, Date.parse(r.scheduledFor) + deps.accountWaitHours * 3_600_000), 0);
+    const until = round.stillWaiting.reduce(
+      (m, r) => Math.max(m, Date.parse(r.scheduledFor) + deps.accountWaitHours * 3_600_000),
+      0,
+    );
     return { chunks, waiting: round.stillWaiting.length, waitUntil: until > 0 ? new Date(until).toISOString() : null };
   }
 
@@ -151,10 +185,14 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
    */
   async function stopBatch(input: { batchInstanceId: string }, context: InvocationContext): Promise<number> {
     const client = df.getClient(context);
-    const running = await client.getStatusBy({ runtimeStatus: [df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending] });
+    const running = await client.getStatusBy({
+      runtimeStatus: [df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending],
+    });
     // Each instance once: a query answered in pages may list one twice, and a second event raced with the first
     // (observed on the real extension with Azurite) costs an aborted episode.
-    const ids = [...new Set(running.map((i) => i.instanceId))].filter((id) => id.startsWith(`${input.batchInstanceId}:chunk-`));
+    const ids = [...new Set(running.map((i) => i.instanceId))].filter((id) =>
+      id.startsWith(`${input.batchInstanceId}:chunk-`),
+    );
     let asked = 0;
     for (const id of ids) {
       try {

@@ -10,7 +10,15 @@ import { nextAccountCheckAt } from '../shared/domain/onboarding';
 import type { RunKey } from '../shared/adapters/batch-store';
 import type { ChunkInput } from './contracts';
 import type { PlanSlotInput, PlanSlotResult } from './onboarding-activities';
-import { CHUNK_ORCHESTRATOR, LIVE_IN_SLOT_ACTIVITY, LOAD_SLOT_ACTIVITY, PLAN_SLOT_ACTIVITY, SLOT_ORCHESTRATOR, chunkInstanceId, slotInstanceId } from './names';
+import {
+  CHUNK_ORCHESTRATOR,
+  LIVE_IN_SLOT_ACTIVITY,
+  LOAD_SLOT_ACTIVITY,
+  PLAN_SLOT_ACTIVITY,
+  SLOT_ORCHESTRATOR,
+  chunkInstanceId,
+  slotInstanceId,
+} from './names';
 
 export interface SlotInput {
   readonly batchId: string;
@@ -48,7 +56,9 @@ export const slotOrchestrator: OrchestrationHandler = function* (context: Orches
   if (input.round === 0) {
     slotAt = new Date((yield context.df.callActivityWithRetry(LOAD_SLOT_ACTIVITY, SLOT_RETRY, ids)) as string);
     while (context.df.currentUtcDateTime < slotAt) {
-      const step = new Date(Math.min(slotAt.getTime(), context.df.currentUtcDateTime.getTime() + SLOT_CHECK_HOURS * 3_600_000));
+      const step = new Date(
+        Math.min(slotAt.getTime(), context.df.currentUtcDateTime.getTime() + SLOT_CHECK_HOURS * 3_600_000),
+      );
       yield context.df.createTimer(step);
       if (step.getTime() >= slotAt.getTime()) break;
       if (((yield context.df.callActivityWithRetry(LIVE_IN_SLOT_ACTIVITY, SLOT_RETRY, ids)) as number) === 0) break;
@@ -63,13 +73,36 @@ export const slotOrchestrator: OrchestrationHandler = function* (context: Orches
   const r = (yield context.df.callActivityWithRetry(PLAN_SLOT_ACTIVITY, SLOT_RETRY, planInput)) as PlanSlotResult;
   const deadline = new Date(now.getTime() + input.deadlineHours * 3_600_000).toISOString();
   const tasks: Task[] = r.chunks.map((chunk) => {
-    const chunkInput: ChunkInput = { batchId: input.batchId, runKey: input.runKey, chunk, deadline, parallelism: input.parallelism, stopsLate: true };
-    return context.df.callSubOrchestrator(CHUNK_ORCHESTRATOR, chunkInput, chunkInstanceId(input.batchInstanceId, chunk));
+    const chunkInput: ChunkInput = {
+      batchId: input.batchId,
+      runKey: input.runKey,
+      chunk,
+      deadline,
+      parallelism: input.parallelism,
+      stopsLate: true,
+    };
+    return context.df.callSubOrchestrator(
+      CHUNK_ORCHESTRATOR,
+      chunkInput,
+      chunkInstanceId(input.batchInstanceId, chunk),
+    );
   });
-  const nextAt = r.waiting > 0 && r.waitUntil ? nextAccountCheckAt(slotAt, input.round, now, new Date(r.waitUntil)) : null;
+  const nextAt =
+    r.waiting > 0 && r.waitUntil ? nextAccountCheckAt(slotAt, input.round, now, new Date(r.waitUntil)) : null;
   if (nextAt) {
-    const next: SlotInput = { ...input, round: input.round + 1, checkAt: nextAt.toISOString(), slotAt: slotAt.toISOString() };
-    tasks.push(context.df.callSubOrchestrator(SLOT_ORCHESTRATOR, next, slotInstanceId(input.batchInstanceId, input.slot, input.round + 1)));
+    const next: SlotInput = {
+      ...input,
+      round: input.round + 1,
+      checkAt: nextAt.toISOString(),
+      slotAt: slotAt.toISOString(),
+    };
+    tasks.push(
+      context.df.callSubOrchestrator(
+        SLOT_ORCHESTRATOR,
+        next,
+        slotInstanceId(input.batchInstanceId, input.slot, input.round + 1),
+      ),
+    );
   }
   if (tasks.length > 0) {
     try {

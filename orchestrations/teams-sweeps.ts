@@ -36,9 +36,13 @@ export interface SweepRequest {
 }
 
 /** A sweep's answer for a check, or per-user reads; `learned` is what Graph refused during it (for the orchestration). */
-export type SweepAnswer = { readonly how: 'perUser'; readonly learned?: TeamsListMode } | { readonly how: 'swept'; readonly features: ReadonlyMap<string, string[]>; readonly learned?: TeamsListMode };
+export type SweepAnswer =
+  | { readonly how: 'perUser'; readonly learned?: TeamsListMode }
+  | { readonly how: 'swept'; readonly features: ReadonlyMap<string, string[]>; readonly learned?: TeamsListMode };
 
-type Outcome = { readonly ok: true; readonly features: Map<string, string[]>; readonly complete: boolean; readonly pages: number } | { readonly ok: false; readonly failure: GraphFailure | 'budget' };
+type Outcome =
+  | { readonly ok: true; readonly features: Map<string, string[]>; readonly complete: boolean; readonly pages: number }
+  | { readonly ok: false; readonly failure: GraphFailure | 'budget' };
 
 interface Sweep {
   readonly startedAt: number;
@@ -68,7 +72,9 @@ export function createTeamsSweeper(deps: SweeperDeps) {
     if (!deps.teamsReads) return;
     const start = await deps.teamsReads.reserve(1);
     if (start - time.now() > deps.maxWaitMs) {
-      await deps.teamsReads.release(`sweep/${start}`, start, start + 1000 / deps.teamsReads.perSecond).catch(() => undefined);
+      await deps.teamsReads
+        .release(`sweep/${start}`, start, start + 1000 / deps.teamsReads.perSecond)
+        .catch(() => undefined);
       throw new BudgetFull();
     }
     await sleepUntil(time, start);
@@ -79,7 +85,12 @@ export function createTeamsSweeper(deps: SweeperDeps) {
     const done = (async (): Promise<Outcome> => {
       if (!graph.listTeamsFeatures) return { ok: false, failure: 'budget' };
       try {
-        const r = await graph.listTeamsFeatures({ ...(since !== undefined ? { since } : {}), top: pageSize, maxPages, beforePage: pace });
+        const r = await graph.listTeamsFeatures({
+          ...(since !== undefined ? { since } : {}),
+          top: pageSize,
+          maxPages,
+          beforePage: pace,
+        });
         return r.ok ? { ok: true, ...r.value } : { ok: false, failure: r };
       } catch (e) {
         if (e instanceof BudgetFull) return { ok: false, failure: 'budget' };
@@ -110,8 +121,22 @@ export function createTeamsSweeper(deps: SweeperDeps) {
     for (;;) {
       const filtered = mode !== 'unfiltered' && mode !== 'perUser';
       const since = filtered ? sweepSince(req.earliestAssignedAt) : undefined;
-      const fresh = [...sweeps].reverse().find((s) => s.startedAt >= req.at - req.freshMs && (s.since === undefined || (since !== undefined && s.since <= since)));
-      const choice = chooseTeamsRead({ pending: req.pending, demand: wanted, ...(req.recheck ? { recheck: true } : {}), ...(mode ? { mode } : {}), freshSweep: fresh !== undefined, ...(pages[filtered ? 'filtered' : 'unfiltered'] !== undefined ? { estimatedPages: pages[filtered ? 'filtered' : 'unfiltered']! } : {}) });
+      const fresh = [...sweeps]
+        .reverse()
+        .find(
+          (s) =>
+            s.startedAt >= req.at - req.freshMs && (s.since === undefined || (since !== undefined && s.since <= since)),
+        );
+      const choice = chooseTeamsRead({
+        pending: req.pending,
+        demand: wanted,
+        ...(req.recheck ? { recheck: true } : {}),
+        ...(mode ? { mode } : {}),
+        freshSweep: fresh !== undefined,
+        ...(pages[filtered ? 'filtered' : 'unfiltered'] !== undefined
+          ? { estimatedPages: pages[filtered ? 'filtered' : 'unfiltered']! }
+          : {}),
+      });
       if (choice.how === 'perUser') return { how: 'perUser', ...learned() };
       const sweep = choice.how === 'cached' ? fresh! : run(since, choice.maxPages);
       const o = await sweep.done;
@@ -137,7 +162,12 @@ export function createTeamsSweeper(deps: SweeperDeps) {
     }
   }
 
-  return { answer, get mode() { return mode; } };
+  return {
+    answer,
+    get mode() {
+      return mode;
+    },
+  };
 }
 
 class BudgetFull extends Error {

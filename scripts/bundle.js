@@ -14,7 +14,14 @@ const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
 /** Packages the app requires only once a handler runs (wiring.ts and the adapters it builds), from node_modules. */
-const LOADED_ON_FIRST_USE = ['@azure/storage-blob', '@azure/storage-queue', '@azure/identity', '@azure/service-bus', '@microsoft/microsoft-graph-client', 'undici'];
+const LOADED_ON_FIRST_USE = [
+  '@azure/storage-blob',
+  '@azure/storage-queue',
+  '@azure/identity',
+  '@azure/service-bus',
+  '@microsoft/microsoft-graph-client',
+  'undici',
+];
 
 /** Writes the bundle of `entry` (the compiled dist/main.js) to `outfile`; throws with esbuild's errors on failure. */
 function bundleApp(outfile, entry = path.join(ROOT, 'dist', 'main.js')) {
@@ -32,7 +39,8 @@ function bundleApp(outfile, entry = path.join(ROOT, 'dist', 'main.js')) {
     legalComments: 'eof',
     logLevel: 'silent',
   });
-  if (result.errors.length > 0) throw new Error(`bundling ${entry} failed: ${result.errors.map((e) => e.text).join('; ')}`);
+  if (result.errors.length > 0)
+    throw new Error(`bundling ${entry} failed: ${result.errors.map((e) => e.text).join('; ')}`);
   return outfile;
 }
 

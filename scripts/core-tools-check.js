@@ -26,7 +26,10 @@ function minimumNodeMajor(range) {
 }
 
 function funcOnPath() {
-  const r = spawnSync(process.platform === 'win32' ? 'func.cmd' : 'func', ['--version'], { encoding: 'utf8', shell: process.platform === 'win32' });
+  const r = spawnSync(process.platform === 'win32' ? 'func.cmd' : 'func', ['--version'], {
+    encoding: 'utf8',
+    shell: process.platform === 'win32',
+  });
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
@@ -36,8 +39,10 @@ function coreToolsNotice() {
   const installed = existsSync(join(pkg, 'bin', process.platform === 'win32' ? 'func.exe' : 'func'));
   if (installed) return undefined;
   const onPath = funcOnPath();
-  const instead = 'Without it, `npm run demo` and `npm run dialtone -- host` run everything on the bundled local runtime.';
-  if (onPath) return `Core Tools: not installed in this folder; \`npm start\` will use the func ${onPath} on your PATH.`;
+  const instead =
+    'Without it, `npm run demo` and `npm run dialtone -- host` run everything on the bundled local runtime.';
+  if (onPath)
+    return `Core Tools: not installed in this folder; \`npm start\` will use the func ${onPath} on your PATH.`;
   const engines = lockedEngines();
   const needs = minimumNodeMajor(engines);
   const major = Number(process.versions.node.split('.')[0]);

@@ -8,7 +8,8 @@ const path = require('node:path');
 const project = path.join(__dirname, '..', 'local', 'extension-host');
 const probe = spawnSync('dotnet', ['--version'], { encoding: 'utf8' });
 if (probe.error || probe.status !== 0) {
-  const message = 'dotnet is not on the PATH: the real-extension host cannot be built, and the conformance tests (test/conformance) will be skipped';
+  const message =
+    'dotnet is not on the PATH: the real-extension host cannot be built, and the conformance tests (test/conformance) will be skipped';
   if (process.env.DIALTONE_REQUIRE_EXTENSION === '1') {
     console.error(`${message}, but DIALTONE_REQUIRE_EXTENSION=1 requires them.`);
     process.exit(1);
@@ -31,11 +32,16 @@ function newestSource(dir) {
   return newest;
 }
 if (fs.existsSync(built) && fs.statSync(built).mtimeMs > newestSource(project) && !process.argv.includes('--force')) {
-  console.error('[extension-host] up to date (the built host is newer than every file of local/extension-host; --force builds anyway).');
+  console.error(
+    '[extension-host] up to date (the built host is newer than every file of local/extension-host; --force builds anyway).',
+  );
   process.exit(0);
 }
 // MSBuild leaves two empty folders in the temporary folder on every build: give it one of its own under obj/.
 const tmp = path.join(project, 'obj', 'tmp');
 fs.mkdirSync(tmp, { recursive: true });
-const r = spawnSync('dotnet', ['build', project, '-c', 'Release', '--nologo', '-v', 'q', '-clp:ErrorsOnly'], { stdio: 'inherit', env: { ...process.env, TMPDIR: tmp } });
+const r = spawnSync('dotnet', ['build', project, '-c', 'Release', '--nologo', '-v', 'q', '-clp:ErrorsOnly'], {
+  stdio: 'inherit',
+  env: { ...process.env, TMPDIR: tmp },
+});
 process.exit(r.status ?? 1);

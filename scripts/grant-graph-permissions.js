@@ -30,10 +30,13 @@ const SCOPES = ['tenant', 'administrative-unit'];
  * an entry's `whenAdministrativeUnit` replaces its `when`: the tenant-wide writes give way to the unit-scoped role.
  */
 function wantedPermissions(setUsageLocation, spec = SPEC, phoneNumbers = 'row', profiles = {}, scope = 'tenant') {
-  if (!SCOPES.includes(scope)) throw new Error(`DIALTONE_GRAPH_SCOPE: "${String(scope).slice(0, 40)}" is not one of ${SCOPES.join(', ')}`);
+  if (!SCOPES.includes(scope))
+    throw new Error(`DIALTONE_GRAPH_SCOPE: "${String(scope).slice(0, 40)}" is not one of ${SCOPES.join(', ')}`);
   const numbering = phoneNumbers !== 'off' || profileNumbering(profiles);
   const when = (p) => (scope === 'administrative-unit' && p.whenAdministrativeUnit ? p.whenAdministrativeUnit : p.when);
-  return spec.permissions.filter((p) => when(p) === 'always' || when(p) === String(setUsageLocation) || (when(p) === 'numbering' && numbering));
+  return spec.permissions.filter(
+    (p) => when(p) === 'always' || when(p) === String(setUsageLocation) || (when(p) === 'numbering' && numbering),
+  );
 }
 
 /**
@@ -42,18 +45,34 @@ function wantedPermissions(setUsageLocation, spec = SPEC, phoneNumbers = 'row', 
  */
 function graphScope(env = process.env) {
   const scope = (env.DIALTONE_GRAPH_SCOPE ?? '').trim().toLowerCase() || 'tenant';
-  if (!SCOPES.includes(scope)) throw new Error(`DIALTONE_GRAPH_SCOPE: "${scope.slice(0, 40)}" is not one of ${SCOPES.join(', ')} (azd env set DIALTONE_GRAPH_SCOPE administrative-unit)`);
+  if (!SCOPES.includes(scope))
+    throw new Error(
+      `DIALTONE_GRAPH_SCOPE: "${scope.slice(0, 40)}" is not one of ${SCOPES.join(', ')} (azd env set DIALTONE_GRAPH_SCOPE administrative-unit)`,
+    );
   if (scope === 'tenant') return { scope };
   const unitId = (env.DIALTONE_ADMINISTRATIVE_UNIT_ID ?? '').trim();
-  if (!unitId) throw new Error('DIALTONE_ADMINISTRATIVE_UNIT_ID is not set: with DIALTONE_GRAPH_SCOPE=administrative-unit name the object id of the existing administrative unit of new hires (azd env set DIALTONE_ADMINISTRATIVE_UNIT_ID <id>; docs/least-privilege.md)');
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(unitId)) throw new Error(`DIALTONE_ADMINISTRATIVE_UNIT_ID: "${unitId.slice(0, 40)}" is not an object id (a GUID): give the unit's id, not its name`);
+  if (!unitId)
+    throw new Error(
+      'DIALTONE_ADMINISTRATIVE_UNIT_ID is not set: with DIALTONE_GRAPH_SCOPE=administrative-unit name the object id of the existing administrative unit of new hires (azd env set DIALTONE_ADMINISTRATIVE_UNIT_ID <id>; docs/least-privilege.md)',
+    );
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(unitId))
+    throw new Error(
+      `DIALTONE_ADMINISTRATIVE_UNIT_ID: "${unitId.slice(0, 40)}" is not an object id (a GUID): give the unit's id, not its name`,
+    );
   return { scope, unitId: unitId.toLowerCase() };
 }
 
 /** Whether any profile override asks for phone numbers (whatever DIALTONE_PHONE_NUMBERS says). */
 function profileNumbering(profiles) {
   if (typeof profiles !== 'object' || profiles === null) return false;
-  return Object.values(profiles).some((p) => typeof p === 'object' && p !== null && !Array.isArray(p) && typeof p.phoneNumbers === 'string' && p.phoneNumbers.trim().toLowerCase() !== 'off');
+  return Object.values(profiles).some(
+    (p) =>
+      typeof p === 'object' &&
+      p !== null &&
+      !Array.isArray(p) &&
+      typeof p.phoneNumbers === 'string' &&
+      p.phoneNumbers.trim().toLowerCase() !== 'off',
+  );
 }
 
 /** infra/profiles.json: the profile overrides the Bicep deploys as DIALTONE_PROFILES. */
@@ -65,14 +84,30 @@ function deployedProfiles() {
  * What to grant and revoke, from Graph's application roles and the identity's current assignments to Graph:
  * { grant: [{permission, appRoleId}], revoke: [{permission, assignmentId}], missing: [permission], kept: [permission] }.
  */
-function planGrants({ graphAppRoles, assignments, setUsageLocation, phoneNumbers = 'row', profiles = {}, spec = SPEC, scope = 'tenant' }) {
-  const offered = new Map(graphAppRoles.filter((r) => (r.allowedMemberTypes ?? []).includes('Application') && r.isEnabled !== false).map((r) => [r.value, r.id]));
+function planGrants({
+  graphAppRoles,
+  assignments,
+  setUsageLocation,
+  phoneNumbers = 'row',
+  profiles = {},
+  spec = SPEC,
+  scope = 'tenant',
+}) {
+  const offered = new Map(
+    graphAppRoles
+      .filter((r) => (r.allowedMemberTypes ?? []).includes('Application') && r.isEnabled !== false)
+      .map((r) => [r.value, r.id]),
+  );
   const names = new Map([...offered].map(([name, id]) => [id, name]));
   const held = new Map(assignments.map((a) => [names.get(a.appRoleId), a.id]));
   const plan = { grant: [], revoke: [], missing: [], kept: [] };
   const wantedNames = new Set();
   for (const p of wantedPermissions(setUsageLocation, spec, phoneNumbers, profiles, scope)) {
-    const name = offered.has(p.permission) ? p.permission : p.orIfNotOffered && offered.has(p.orIfNotOffered) ? p.orIfNotOffered : undefined;
+    const name = offered.has(p.permission)
+      ? p.permission
+      : p.orIfNotOffered && offered.has(p.orIfNotOffered)
+        ? p.orIfNotOffered
+        : undefined;
     if (!name) {
       plan.missing.push(p.permission);
       continue;
@@ -81,7 +116,9 @@ function planGrants({ graphAppRoles, assignments, setUsageLocation, phoneNumbers
     if (held.has(name)) plan.kept.push(name);
     else plan.grant.push({ permission: name, appRoleId: offered.get(name) });
   }
-  const managed = new Set(spec.permissions.flatMap((p) => [p.permission, ...(p.orIfNotOffered ? [p.orIfNotOffered] : [])]));
+  const managed = new Set(
+    spec.permissions.flatMap((p) => [p.permission, ...(p.orIfNotOffered ? [p.orIfNotOffered] : [])]),
+  );
   for (const [name, assignmentId] of held) {
     if (name && managed.has(name) && !wantedNames.has(name)) plan.revoke.push({ permission: name, assignmentId });
   }
@@ -91,7 +128,8 @@ function planGrants({ graphAppRoles, assignments, setUsageLocation, phoneNumbers
 function az(args) {
   // az is az.cmd on Windows, which only a shell can start; none of these arguments holds a character cmd.exe parses.
   const r = spawnSync('az', args, { encoding: 'utf8', shell: process.platform === 'win32' });
-  if (r.error || r.status !== 0) throw new Error(`az ${args.slice(0, 2).join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`);
+  if (r.error || r.status !== 0)
+    throw new Error(`az ${args.slice(0, 2).join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`);
   return r.stdout.trim();
 }
 
@@ -99,8 +137,20 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function graphClient() {
   // The Graph endpoint of the cloud az is signed in to (graph.microsoft.com, graph.microsoft.us, …).
-  const base = az(['cloud', 'show', '--query', 'endpoints.microsoftGraphResourceId', '--output', 'tsv']).replace(/\/+$/, '');
-  const token = az(['account', 'get-access-token', '--resource-type', 'ms-graph', '--query', 'accessToken', '--output', 'tsv']);
+  const base = az(['cloud', 'show', '--query', 'endpoints.microsoftGraphResourceId', '--output', 'tsv']).replace(
+    /\/+$/,
+    '',
+  );
+  const token = az([
+    'account',
+    'get-access-token',
+    '--resource-type',
+    'ms-graph',
+    '--query',
+    'accessToken',
+    '--output',
+    'tsv',
+  ]);
   return async (method, url, body) => {
     const res = await fetch(`${base}/v1.0${url}`, {
       method,
@@ -119,9 +169,12 @@ async function untilReplicated(what, call, attempts = Number(process.env.DIALTON
     if (r.status < 300) return r;
     const message = r.body?.error?.message ?? '';
     const notYet = r.status === 404 || (r.status === 400 && /does not exist|not found|principal/i.test(message));
-    if (!notYet || i >= attempts) throw new Error(`${what}: Graph answered ${r.status} ${r.body?.error?.code ?? ''} ${message}`.trim());
+    if (!notYet || i >= attempts)
+      throw new Error(`${what}: Graph answered ${r.status} ${r.body?.error?.code ?? ''} ${message}`.trim());
     const pause = Number(process.env.DIALTONE_GRANT_RETRY_SECONDS ?? 15);
-    console.log(`${what}: the identity is not visible in Microsoft Graph yet (attempt ${i} of ${attempts}); retrying in ${pause} s`);
+    console.log(
+      `${what}: the identity is not visible in Microsoft Graph yet (attempt ${i} of ${attempts}); retrying in ${pause} s`,
+    );
     await sleep(pause * 1000);
   }
 }
@@ -143,16 +196,34 @@ async function untilReplicated(what, call, attempts = Number(process.env.DIALTON
  */
 async function assignUnitRole(graph, principalId, unitId, role = SPEC.administrativeUnitRole) {
   const unit = await graph('GET', `/directory/administrativeUnits/${unitId}?$select=id,displayName`);
-  if (unit.status === 404) throw new Error(`DIALTONE_ADMINISTRATIVE_UNIT_ID: this tenant has no administrative unit ${unitId} (Graph answered 404); create the unit of new hires first (docs/least-privilege.md)`);
-  if (unit.status !== 200) throw new Error(`reading administrative unit ${unitId}: Graph answered ${unit.status} ${unit.body?.error?.code ?? ''} ${unit.body?.error?.message ?? ''}`.trim());
+  if (unit.status === 404)
+    throw new Error(
+      `DIALTONE_ADMINISTRATIVE_UNIT_ID: this tenant has no administrative unit ${unitId} (Graph answered 404); create the unit of new hires first (docs/least-privilege.md)`,
+    );
+  if (unit.status !== 200)
+    throw new Error(
+      `reading administrative unit ${unitId}: Graph answered ${unit.status} ${unit.body?.error?.code ?? ''} ${unit.body?.error?.message ?? ''}`.trim(),
+    );
   const scopeId = `/administrativeUnits/${unitId}`;
   const filter = encodeURIComponent(`principalId eq '${principalId}' and roleDefinitionId eq '${role.roleTemplateId}'`);
   const list = await graph('GET', `/roleManagement/directory/roleAssignments?$filter=${filter}`);
-  if (list.status !== 200) throw new Error(`listing the identity's ${role.name} assignments: Graph answered ${list.status} ${list.body?.error?.code ?? ''} ${list.body?.error?.message ?? ''}`.trim());
-  const held = (list.body?.value ?? []).filter((a) => a.principalId === principalId && a.roleDefinitionId === role.roleTemplateId);
+  if (list.status !== 200)
+    throw new Error(
+      `listing the identity's ${role.name} assignments: Graph answered ${list.status} ${list.body?.error?.code ?? ''} ${list.body?.error?.message ?? ''}`.trim(),
+    );
+  const held = (list.body?.value ?? []).filter(
+    (a) => a.principalId === principalId && a.roleDefinitionId === role.roleTemplateId,
+  );
   const tenantWide = held.some((a) => a.directoryScopeId === '/');
-  if (held.some((a) => String(a.directoryScopeId).toLowerCase() === scopeId.toLowerCase())) return { unitName: unit.body?.displayName, assigned: false, tenantWide };
-  await untilReplicated(`assigning ${role.name} at ${scopeId}`, () => graph('POST', '/roleManagement/directory/roleAssignments', { principalId, roleDefinitionId: role.roleTemplateId, directoryScopeId: scopeId }));
+  if (held.some((a) => String(a.directoryScopeId).toLowerCase() === scopeId.toLowerCase()))
+    return { unitName: unit.body?.displayName, assigned: false, tenantWide };
+  await untilReplicated(`assigning ${role.name} at ${scopeId}`, () =>
+    graph('POST', '/roleManagement/directory/roleAssignments', {
+      principalId,
+      roleDefinitionId: role.roleTemplateId,
+      directoryScopeId: scopeId,
+    }),
+  );
   return { unitName: unit.body?.displayName, assigned: true, tenantWide };
 }
 
@@ -164,7 +235,9 @@ async function main() {
   const principalId = process.env.DIALTONE_IDENTITY_PRINCIPAL_ID;
   const role = SPEC.administrativeUnitRole;
   const wanted = wantedPermissions(setUsageLocation, SPEC, phoneNumbers, profiles, scope).map((p) => p.permission);
-  const roleLine = unitId ? ` and assign it the directory role ${role.name} (role template ${role.roleTemplateId}) at the scope of administrative unit ${unitId} (directoryScopeId /administrativeUnits/${unitId}; docs/least-privilege.md)` : '';
+  const roleLine = unitId
+    ? ` and assign it the directory role ${role.name} (role template ${role.roleTemplateId}) at the scope of administrative unit ${unitId} (directoryScopeId /administrativeUnits/${unitId}; docs/least-privilege.md)`
+    : '';
   if (!/^true$/i.test(process.env.DIALTONE_GRANT_GRAPH_PERMISSIONS ?? '')) {
     console.log(
       `Microsoft Graph permissions were not granted (DIALTONE_GRANT_GRAPH_PERMISSIONS is not true). Grant these application permissions to the identity ${principalId ?? '(DIALTONE_IDENTITY_PRINCIPAL_ID)'} by hand (docs/deploying.md, "Step by step"): ${wanted.join(', ')}${roleLine}.`,
@@ -174,30 +247,63 @@ async function main() {
   if (!principalId) throw new Error('DIALTONE_IDENTITY_PRINCIPAL_ID is not set: run through azd after provisioning');
   const graph = await graphClient();
   const sp = await graph('GET', `/servicePrincipals(appId='${SPEC.graphAppId}')?$select=id,appRoles`);
-  if (sp.status !== 200) throw new Error(`reading Microsoft Graph's service principal: ${sp.status} ${JSON.stringify(sp.body?.error ?? {})}`);
-  const current = await untilReplicated('reading the identity\'s app roles', () => graph('GET', `/servicePrincipals/${principalId}/appRoleAssignments`));
+  if (sp.status !== 200)
+    throw new Error(
+      `reading Microsoft Graph's service principal: ${sp.status} ${JSON.stringify(sp.body?.error ?? {})}`,
+    );
+  const current = await untilReplicated("reading the identity's app roles", () =>
+    graph('GET', `/servicePrincipals/${principalId}/appRoleAssignments`),
+  );
   const assignments = (current.body.value ?? []).filter((a) => a.resourceId === sp.body.id);
-  const plan = planGrants({ graphAppRoles: sp.body.appRoles ?? [], assignments, setUsageLocation, phoneNumbers, profiles, scope });
-  if (plan.missing.length > 0) throw new Error(`Microsoft Graph in this tenant offers no application permission named ${plan.missing.join(', ')}`);
+  const plan = planGrants({
+    graphAppRoles: sp.body.appRoles ?? [],
+    assignments,
+    setUsageLocation,
+    phoneNumbers,
+    profiles,
+    scope,
+  });
+  if (plan.missing.length > 0)
+    throw new Error(`Microsoft Graph in this tenant offers no application permission named ${plan.missing.join(', ')}`);
   // The unit-scoped role first: tenant-wide writes it replaces are removed below only once it is in place.
   if (unitId) {
     const r = await assignUnitRole(graph, principalId, unitId, role);
     const unit = `administrative unit ${unitId}${r.unitName ? ` (${r.unitName})` : ''}`;
-    console.log(r.assigned ? `assigned ${role.name} at the scope of ${unit}` : `${role.name} at the scope of ${unit}: already assigned, kept`);
-    if (r.tenantWide) console.log(`NOTE: the identity also holds ${role.name} tenant-wide (directoryScopeId /), which reaches every user; this hook does not remove it: remove it by hand for the unit scope to limit anything`);
+    console.log(
+      r.assigned
+        ? `assigned ${role.name} at the scope of ${unit}`
+        : `${role.name} at the scope of ${unit}: already assigned, kept`,
+    );
+    if (r.tenantWide)
+      console.log(
+        `NOTE: the identity also holds ${role.name} tenant-wide (directoryScopeId /), which reaches every user; this hook does not remove it: remove it by hand for the unit scope to limit anything`,
+      );
   } else if (process.env.DIALTONE_ADMINISTRATIVE_UNIT_ID) {
-    console.log(`NOTE: DIALTONE_GRAPH_SCOPE is tenant, so DIALTONE_ADMINISTRATIVE_UNIT_ID is not used; a ${role.name} assignment at a unit's scope made earlier is left as it is (remove it by hand if it is no longer wanted)`);
+    console.log(
+      `NOTE: DIALTONE_GRAPH_SCOPE is tenant, so DIALTONE_ADMINISTRATIVE_UNIT_ID is not used; a ${role.name} assignment at a unit's scope made earlier is left as it is (remove it by hand if it is no longer wanted)`,
+    );
   }
   for (const g of plan.grant) {
-    await untilReplicated(`granting ${g.permission}`, () => graph('POST', `/servicePrincipals/${principalId}/appRoleAssignments`, { principalId, resourceId: sp.body.id, appRoleId: g.appRoleId }));
+    await untilReplicated(`granting ${g.permission}`, () =>
+      graph('POST', `/servicePrincipals/${principalId}/appRoleAssignments`, {
+        principalId,
+        resourceId: sp.body.id,
+        appRoleId: g.appRoleId,
+      }),
+    );
     console.log(`granted ${g.permission}`);
   }
   for (const r of plan.revoke) {
     const res = await graph('DELETE', `/servicePrincipals/${principalId}/appRoleAssignments/${r.assignmentId}`);
-    if (res.status >= 300 && res.status !== 404) throw new Error(`removing ${r.permission}: Graph answered ${res.status}`);
-    console.log(`removed ${r.permission} (${unitId ? `tenant-wide; not needed with ${role.name} at the unit's scope` : 'no longer needed'})`);
+    if (res.status >= 300 && res.status !== 404)
+      throw new Error(`removing ${r.permission}: Graph answered ${res.status}`);
+    console.log(
+      `removed ${r.permission} (${unitId ? `tenant-wide; not needed with ${role.name} at the unit's scope` : 'no longer needed'})`,
+    );
   }
-  console.log(`Microsoft Graph permissions of ${principalId}: ${[...plan.kept, ...plan.grant.map((g) => g.permission)].join(', ')}${unitId ? `; licence and usage-location writes through ${role.name} at the scope of administrative unit ${unitId} only` : ''}.`);
+  console.log(
+    `Microsoft Graph permissions of ${principalId}: ${[...plan.kept, ...plan.grant.map((g) => g.permission)].join(', ')}${unitId ? `; licence and usage-location writes through ${role.name} at the scope of administrative unit ${unitId} only` : ''}.`,
+  );
 }
 
 module.exports = { planGrants, wantedPermissions, graphScope };

@@ -32,14 +32,26 @@ function dotnetVersion() {
 }
 
 function quietDotnetEnv() {
-  return { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1', DOTNET_SKIP_FIRST_TIME_EXPERIENCE: '1' };
+  return {
+    ...process.env,
+    DOTNET_CLI_TELEMETRY_OPTOUT: '1',
+    DOTNET_NOLOGO: '1',
+    DOTNET_SKIP_FIRST_TIME_EXPERIENCE: '1',
+  };
 }
 
 /** Restores the Bicep CLI from NuGet once and returns the path of its executable. */
 function ensureBicep() {
   const rid = runtimeId();
   const pkg = `Azure.Bicep.CommandLine.${rid}`;
-  const exe = path.join(CACHE, 'packages', pkg.toLowerCase(), BICEP_VERSION, 'tools', rid.startsWith('win') ? 'bicep.exe' : 'bicep');
+  const exe = path.join(
+    CACHE,
+    'packages',
+    pkg.toLowerCase(),
+    BICEP_VERSION,
+    'tools',
+    rid.startsWith('win') ? 'bicep.exe' : 'bicep',
+  );
   if (!fs.existsSync(exe)) {
     fs.mkdirSync(CACHE, { recursive: true });
     // A project that builds nothing: PackageDownload fetches the package without referencing it.
@@ -54,7 +66,10 @@ function ensureBicep() {
         '',
       ].join('\n'),
     );
-    const r = spawnSync('dotnet', ['restore', project, '--packages', path.join(CACHE, 'packages')], { encoding: 'utf8', env: quietDotnetEnv() });
+    const r = spawnSync('dotnet', ['restore', project, '--packages', path.join(CACHE, 'packages')], {
+      encoding: 'utf8',
+      env: quietDotnetEnv(),
+    });
     if (r.status !== 0 || !fs.existsSync(exe)) {
       throw new Error(`could not restore ${pkg} ${BICEP_VERSION} from NuGet:\n${r.stdout}${r.stderr}`);
     }
@@ -70,13 +85,25 @@ function parseDiagnostics(text) {
   const out = [];
   for (const line of text.split(/\r?\n/)) {
     const m = DIAGNOSTIC.exec(line.trim());
-    if (m) out.push({ file: path.relative(ROOT, m[1]), line: Number(m[2]), column: Number(m[3]), level: m[4], code: m[5], message: m[6] });
+    if (m)
+      out.push({
+        file: path.relative(ROOT, m[1]),
+        line: Number(m[2]),
+        column: Number(m[3]),
+        level: m[4],
+        code: m[5],
+        message: m[6],
+      });
   }
   return out;
 }
 
 function files(dir) {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.bicep') ? [path.join(dir, e.name)] : []));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.bicep') ? [path.join(dir, e.name)] : [],
+    );
 }
 
 /**
@@ -98,10 +125,22 @@ function checkInfra() {
     // the system's (the test suite checks that).
     const tmp = path.join(CACHE, 'tmp');
     fs.mkdirSync(tmp, { recursive: true });
-    const r = spawnSync(bicep, args, { cwd: ROOT, encoding: 'utf8', env: { ...quietDotnetEnv(), TMPDIR: tmp, TMP: tmp, TEMP: tmp } });
+    const r = spawnSync(bicep, args, {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...quietDotnetEnv(), TMPDIR: tmp, TMP: tmp, TEMP: tmp },
+    });
     const found = parseDiagnostics(`${r.stdout}\n${r.stderr}`);
     problems.push(...found.filter((d) => d.level !== 'Info' && !ACCEPTED.has(d.code)));
-    if (r.status !== 0 && found.length === 0) problems.push({ file: 'infra', line: 0, column: 0, level: 'Error', code: `bicep ${args[0]}`, message: `exited with ${r.status}: ${r.stdout}${r.stderr}`.trim() });
+    if (r.status !== 0 && found.length === 0)
+      problems.push({
+        file: 'infra',
+        line: 0,
+        column: 0,
+        level: 'Error',
+        code: `bicep ${args[0]}`,
+        message: `exited with ${r.status}: ${r.stdout}${r.stderr}`.trim(),
+      });
   }
   const unique = [...new Map(problems.map((p) => [`${p.file}:${p.line}:${p.column}:${p.code}`, p])).values()];
   return { bicepVersion: BICEP_VERSION, checked, problems: unique, armDir: outDir };
@@ -112,19 +151,28 @@ function main() {
   const dotnet = dotnetVersion();
   if (!dotnet) {
     if (ci) {
-      console.error('infra:check FAILED: dotnet is not on the PATH, and CI must compile the Bicep (install the .NET SDK).');
+      console.error(
+        'infra:check FAILED: dotnet is not on the PATH, and CI must compile the Bicep (install the .NET SDK).',
+      );
       process.exit(1);
     }
-    console.log('infra:check SKIPPED: dotnet is not on the PATH, so the Bicep CLI cannot be restored from NuGet; infra/ was not compiled.');
+    console.log(
+      'infra:check SKIPPED: dotnet is not on the PATH, so the Bicep CLI cannot be restored from NuGet; infra/ was not compiled.',
+    );
     return;
   }
   const result = checkInfra();
-  for (const p of result.problems) console.error(`${p.file}(${p.line},${p.column}): ${p.level} ${p.code}: ${p.message}`);
+  for (const p of result.problems)
+    console.error(`${p.file}(${p.line},${p.column}): ${p.level} ${p.code}: ${p.message}`);
   if (result.problems.length > 0) {
-    console.error(`infra:check FAILED: ${result.problems.length} problem(s) in ${result.checked.length} Bicep files (Bicep ${result.bicepVersion}).`);
+    console.error(
+      `infra:check FAILED: ${result.problems.length} problem(s) in ${result.checked.length} Bicep files (Bicep ${result.bicepVersion}).`,
+    );
     process.exit(1);
   }
-  console.log(`infra:check passed: ${result.checked.length} Bicep files compiled and linted with no errors or warnings (Bicep ${result.bicepVersion}, dotnet ${dotnet}).`);
+  console.log(
+    `infra:check passed: ${result.checked.length} Bicep files compiled and linted with no errors or warnings (Bicep ${result.bicepVersion}, dotnet ${dotnet}).`,
+  );
 }
 
 module.exports = { checkInfra, dotnetVersion, parseDiagnostics, BICEP_VERSION };

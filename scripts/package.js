@@ -35,7 +35,9 @@ function walk(dir, rel, skip = () => false) {
 function lockedPackages(root) {
   const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8'));
   if (!lock.packages) throw new Error('package-lock.json has no "packages" map (lockfileVersion 2 or later is needed)');
-  return Object.entries(lock.packages).filter(([key, meta]) => key.startsWith('node_modules/') && !meta.dev && !meta.optional && !meta.devOptional && !meta.link);
+  return Object.entries(lock.packages).filter(
+    ([key, meta]) => key.startsWith('node_modules/') && !meta.dev && !meta.optional && !meta.devOptional && !meta.link,
+  );
 }
 
 /** Folders under node_modules of the packages npm installs with `--omit=dev --omit=optional`, per the lockfile. */
@@ -50,26 +52,45 @@ function checkInstalledVersions(root = ROOT) {
   const wrong = [];
   for (const [key, meta] of lockedPackages(root)) {
     const manifest = path.join(root, key, 'package.json');
-    if (!fs.existsSync(manifest)) throw new Error(`${key} is in package-lock.json but not installed: run \`npm ci\` first`);
+    if (!fs.existsSync(manifest))
+      throw new Error(`${key} is in package-lock.json but not installed: run \`npm ci\` first`);
     const installed = JSON.parse(fs.readFileSync(manifest, 'utf8')).version;
     if (installed !== meta.version) wrong.push(`${key} ${installed} (package-lock.json: ${meta.version})`);
   }
-  if (wrong.length > 0) throw new Error(`node_modules does not match package-lock.json: ${wrong.join(', ')}; run \`npm ci\` first`);
+  if (wrong.length > 0)
+    throw new Error(`node_modules does not match package-lock.json: ${wrong.join(', ')}; run \`npm ci\` first`);
 }
 
 /** The package.json the deployed app gets: what the Functions host and npm read at run time, nothing else. */
 function runtimeManifest(root = ROOT) {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   const { name, version, private: isPrivate, description, license, main, engines, dependencies, overrides } = pkg;
-  return { name, version, private: isPrivate, description, license, main, engines, dependencies, ...(overrides ? { overrides } : {}) };
+  return {
+    name,
+    version,
+    private: isPrivate,
+    description,
+    license,
+    main,
+    engines,
+    dependencies,
+    ...(overrides ? { overrides } : {}),
+  };
 }
 
 /** Every file of the package, as paths relative to the package root (package.json is written, not copied). */
 function planPackage(root = ROOT) {
-  if (!fs.existsSync(path.join(root, 'dist', 'main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first');
+  if (!fs.existsSync(path.join(root, 'dist', 'main.js')))
+    throw new Error('dist/main.js is missing: run `npm run build` first');
   checkInstalledVersions(root);
   const files = ['host.json', 'package.json'];
-  files.push(...walk(path.join(root, 'dist'), 'dist', (r, e) => DIST_EXCLUDED.some((x) => `${r}/`.startsWith(x)) || (e.isFile() && r.endsWith('.tsbuildinfo'))));
+  files.push(
+    ...walk(
+      path.join(root, 'dist'),
+      'dist',
+      (r, e) => DIST_EXCLUDED.some((x) => `${r}/`.startsWith(x)) || (e.isFile() && r.endsWith('.tsbuildinfo')),
+    ),
+  );
   for (const pkgDir of productionPackages(root)) {
     const abs = path.join(root, pkgDir);
     // Nested node_modules are packages of their own in the lockfile, listed (or left out) on their own.
@@ -100,7 +121,9 @@ if (require.main === module) {
       for (const f of planPackage()) console.log(f);
     } else {
       const files = writePackage();
-      console.log(`Deployment package staged in ${path.relative(ROOT, OUT)}/: ${files.length} files (${productionPackages().length} production packages).`);
+      console.log(
+        `Deployment package staged in ${path.relative(ROOT, OUT)}/: ${files.length} files (${productionPackages().length} production packages).`,
+      );
     }
   } catch (e) {
     console.error(`package FAILED: ${e instanceof Error ? e.message : String(e)}`);

@@ -6,7 +6,18 @@
 const API = '/api/console/api';
 const RUNNING = new Set(['Running', 'Pending', 'ContinuedAsNew', 'Suspended']);
 const POLL_MS = 2500;
-const COUNT_KEYS = ['total', 'provisioned', 'assigned', 'waiting', 'scheduled', 'flagged', 'failed', 'rejected', 'cancelled', 'pending'] as const;
+const COUNT_KEYS = [
+  'total',
+  'provisioned',
+  'assigned',
+  'waiting',
+  'scheduled',
+  'flagged',
+  'failed',
+  'rejected',
+  'cancelled',
+  'pending',
+] as const;
 type CountKey = (typeof COUNT_KEYS)[number];
 type Counts = Partial<Record<CountKey, number>>;
 
@@ -76,7 +87,11 @@ interface Me {
 
 type Child = Node | string | number | null | undefined | false;
 
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | boolean | undefined> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | boolean | undefined> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (/^on/i.test(k) || k === 'style') throw new Error(`attribute ${k} is not set from code`);
@@ -96,7 +111,11 @@ function append(parent: Node, children: Child[]): void {
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
-function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}, text?: string): SVGElementTagNameMap[K] {
+function s<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number> = {},
+  text?: string,
+): SVGElementTagNameMap[K] {
   const e = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   if (text !== undefined) e.textContent = text;
@@ -180,7 +199,10 @@ function problemText(a: Answer): string {
 
 function signedOut(): void {
   stopPolling();
-  main().replaceChildren(h('h1', {}, 'Signed out'), h('p', {}, 'Your sign-in has ended. ', h('a', { href: '/api/console' }, 'Sign in again'), '.'));
+  main().replaceChildren(
+    h('h1', {}, 'Signed out'),
+    h('p', {}, 'Your sign-in has ended. ', h('a', { href: '/api/console' }, 'Sign in again'), '.'),
+  );
 }
 
 let me: Me | undefined;
@@ -210,8 +232,21 @@ function countColumns(batches: readonly ListedBatch[]): CountKey[] {
 }
 
 function openByIdForm(): HTMLFormElement {
-  const input = h('input', { id: 'open-id', name: 'batchId', type: 'text', autocomplete: 'off', required: true, spellcheck: 'false' });
-  const form = h('form', { class: 'inline', id: 'open-form' }, h('label', { for: 'open-id' }, 'Open a batch by its id'), input, h('button', { type: 'submit' }, 'Open'));
+  const input = h('input', {
+    id: 'open-id',
+    name: 'batchId',
+    type: 'text',
+    autocomplete: 'off',
+    required: true,
+    spellcheck: 'false',
+  });
+  const form = h(
+    'form',
+    { class: 'inline', id: 'open-form' },
+    h('label', { for: 'open-id' }, 'Open a batch by its id'),
+    input,
+    h('button', { type: 'submit' }, 'Open'),
+  );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const id = input.value.trim();
@@ -231,17 +266,50 @@ interface HealthCheckView {
 
 function healthSection(): HTMLElement {
   const note = h('p', { id: 'health-note' }, 'Checking what the app needs…');
-  const section = h('section', { id: 'health', 'aria-labelledby': 'health-title' }, h('h2', { id: 'health-title' }, 'Health'), note);
+  const section = h(
+    'section',
+    { id: 'health', 'aria-labelledby': 'health-title' },
+    h('h2', { id: 'health-title' }, 'Health'),
+    note,
+  );
   void call('/health').then((a) => {
     if (a.status === 404) return void (note.textContent = 'This version of the app has no health check.');
     if (a.status !== 200) return void (note.textContent = `The health check could not run: ${problemText(a)}`);
     const checks = (a.body as { checks?: HealthCheckView[] }).checks ?? [];
     const failed = checks.filter((c) => !c.ok);
-    note.textContent = failed.length === 0 ? `All ${checks.length} checks passed.` : `${failed.length} of ${checks.length} checks failed; what is missing and how to grant it is below.`;
-    const rows = checks.map((c) => h('tr', { 'data-check': c.check, 'data-ok': String(c.ok) }, h('th', { scope: 'row' }, c.check), h('td', {}, c.ok ? 'ok' : 'failed'), h('td', {}, c.problem?.missing ?? '')));
-    const table = h('table', { id: 'health-checks' }, h('caption', {}, 'What the app needs, each proven by a harmless call'), h('thead', {}, h('tr', {}, ...['Check', 'Result', 'Missing'].map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, ...rows));
-    const fixes = failed.map((c) => h('li', {}, h('strong', {}, c.check), `: ${c.problem?.detail ?? 'failed'}`, ...(c.problem?.grant ? [h('br'), 'Grant: ', h('code', {}, c.problem.grant)] : [])));
-    append(section, [h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Health checks table' }, table), fixes.length > 0 && h('ul', { id: 'health-fixes' }, ...fixes)]);
+    note.textContent =
+      failed.length === 0
+        ? `All ${checks.length} checks passed.`
+        : `${failed.length} of ${checks.length} checks failed; what is missing and how to grant it is below.`;
+    const rows = checks.map((c) =>
+      h(
+        'tr',
+        { 'data-check': c.check, 'data-ok': String(c.ok) },
+        h('th', { scope: 'row' }, c.check),
+        h('td', {}, c.ok ? 'ok' : 'failed'),
+        h('td', {}, c.problem?.missing ?? ''),
+      ),
+    );
+    const table = h(
+      'table',
+      { id: 'health-checks' },
+      h('caption', {}, 'What the app needs, each proven by a harmless call'),
+      h('thead', {}, h('tr', {}, ...['Check', 'Result', 'Missing'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, ...rows),
+    );
+    const fixes = failed.map((c) =>
+      h(
+        'li',
+        {},
+        h('strong', {}, c.check),
+        `: ${c.problem?.detail ?? 'failed'}`,
+        ...(c.problem?.grant ? [h('br'), 'Grant: ', h('code', {}, c.problem.grant)] : []),
+      ),
+    );
+    append(section, [
+      h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Health checks table' }, table),
+      fixes.length > 0 && h('ul', { id: 'health-fixes' }, ...fixes),
+    ]);
   });
   return section;
 }
@@ -249,16 +317,16 @@ function healthSection(): HTMLElement {
 async function showList(): Promise<void> {
   lastShown = '';
   const body = h('tbody', { id: 'batches-body' });
-  const table = h(
-    'table',
-    { id: 'batches' },
-    h('caption', {}, 'Batches, newest first'),
-    h('thead', {}),
-    body,
-  );
+  const table = h('table', { id: 'batches' }, h('caption', {}, 'Batches, newest first'), h('thead', {}), body);
   const head = table.querySelector('thead')!;
   const note = h('p', { id: 'list-note' });
-  main().replaceChildren(h('h1', {}, 'Batches'), note, h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Batches table' }, table), openByIdForm(), healthSection());
+  main().replaceChildren(
+    h('h1', {}, 'Batches'),
+    note,
+    h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Batches table' }, table),
+    openByIdForm(),
+    healthSection(),
+  );
 
   const refresh = async (): Promise<void> => {
     if (!document.body.contains(body)) return;
@@ -281,11 +349,18 @@ async function showList(): Promise<void> {
     const text = JSON.stringify(batches);
     if (text !== lastShown) {
       lastShown = text;
-      note.textContent = batches.length === 0 ? 'No batches yet: upload a file to start one.' : running ? 'Updates by itself while a batch runs.' : '';
+      note.textContent =
+        batches.length === 0
+          ? 'No batches yet: upload a file to start one.'
+          : running
+            ? 'Updates by itself while a batch runs.'
+            : '';
       // Only the counts these batches have get a column (a count none of them has would be a column of zeros), so that
       // the list fits the page without scrolling sideways.
       const keys = countColumns(batches);
-      head.replaceChildren(h('tr', {}, ...['Batch', 'Source', 'Started', 'Status', ...keys].map((c) => h('th', { scope: 'col' }, c))));
+      head.replaceChildren(
+        h('tr', {}, ...['Batch', 'Source', 'Started', 'Status', ...keys].map((c) => h('th', { scope: 'col' }, c))),
+      );
       body.replaceChildren(
         ...batches.map((b) =>
           h(
@@ -318,7 +393,15 @@ const CALLING_PLAN = /^(MCOPSTN(?!C$|PP$)|MCOTEAMS_ESSENTIALS$)/;
  */
 function waitingRows(b: Batch): Row[] {
   if (!RUNNING.has(b.runtimeStatus ?? '') || !(b.counts?.waiting ?? 0)) return [];
-  return b.users.filter((u) => u.outcome === 'waiting' || (u.outcome === 'assigned' && !u.reason && u.assignedAt && !u.provisionedAt && u.skus.some((k) => CALLING_PLAN.test(k))));
+  return b.users.filter(
+    (u) =>
+      u.outcome === 'waiting' ||
+      (u.outcome === 'assigned' &&
+        !u.reason &&
+        u.assignedAt &&
+        !u.provisionedAt &&
+        u.skus.some((k) => CALLING_PLAN.test(k))),
+  );
 }
 
 /** "3 × MCOPSTN1, 1 × MCOEV": the seats a batch bought (the report's bought), or "nothing". */
@@ -333,7 +416,8 @@ function shownOutcome(u: Row, waiting: ReadonlySet<number>): string {
 
 /** The guide's next step for the row (its reason's, else its shown outcome's), as a sentence. */
 function nextStep(u: Row, outcome: string): string {
-  const step = (outcome !== 'cancelled' ? me?.guide?.reasons[u.reason] : undefined) ?? me?.guide?.outcomes[outcome]?.next ?? '';
+  const step =
+    (outcome !== 'cancelled' ? me?.guide?.reasons[u.reason] : undefined) ?? me?.guide?.outcomes[outcome]?.next ?? '';
   return step ? `${step[0]!.toUpperCase()}${step.slice(1)}.` : '';
 }
 
@@ -352,12 +436,18 @@ function chart(b: Batch, waiting: number): SVGSVGElement {
   const ms = (iso: string | null | undefined) => (iso ? new Date(iso).getTime() : NaN);
   const started = ms(b.startedAt);
   const deadline = ms(b.deadline);
-  const times = b.users.map((u) => ms(u.provisionedAt)).filter((t) => !Number.isNaN(t)).sort((x, y) => x - y);
+  const times = b.users
+    .map((u) => ms(u.provisionedAt))
+    .filter((t) => !Number.isNaN(t))
+    .sort((x, y) => x - y);
   const c = b.counts ?? {};
   const goal = Math.max(1, (c.provisioned ?? 0) + (c.flagged ?? 0) + waiting + (c.pending ?? 0) + (c.scheduled ?? 0));
   const waitMs = Number.isNaN(deadline) || Number.isNaN(started) ? 0 : deadline - started;
   // Rows with a start date get their licences later, and their own deadline as long after that as the batch's.
-  const later = b.users.filter((u) => u.scheduledFor).map((u) => ms(u.assignedAt ?? u.scheduledFor) + waitMs).filter((t) => !Number.isNaN(t));
+  const later = b.users
+    .filter((u) => u.scheduledFor)
+    .map((u) => ms(u.assignedAt ?? u.scheduledFor) + waitMs)
+    .filter((t) => !Number.isNaN(t));
   const lineEnd = b.finishedAt ? ms(b.finishedAt) : appNow();
   const start = Math.min(started, ...b.users.map((u) => ms(u.assignedAt)).filter((t) => !Number.isNaN(t)));
   const known = [deadline, lineEnd, ...times, ...later, start + 60_000].filter((t) => !Number.isNaN(t));
@@ -365,7 +455,16 @@ function chart(b: Batch, waiting: number): SVGSVGElement {
   const x = (t: number) => left + ((Math.min(Math.max(t, start), end) - start) / (end - start)) * (W - left - right);
   const y = (n: number) => top + (1 - n / goal) * (H - top - bottom);
   const titleId = `chart-title-${b.batchId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': titleId, class: 'chart', id: 'chart', focusable: 'false', 'data-start': new Date(Number.isNaN(start) ? 0 : start).toISOString(), 'data-end': new Date(Number.isNaN(end) ? 0 : end).toISOString() });
+  const svg = s('svg', {
+    viewBox: `0 0 ${W} ${H}`,
+    role: 'img',
+    'aria-labelledby': titleId,
+    class: 'chart',
+    id: 'chart',
+    focusable: 'false',
+    'data-start': new Date(Number.isNaN(start) ? 0 : start).toISOString(),
+    'data-end': new Date(Number.isNaN(end) ? 0 : end).toISOString(),
+  });
   const summary = Number.isNaN(start)
     ? 'No rows have been planned yet.'
     : `${times.length} of ${goal} rows with a calling plan provisioned${Number.isNaN(deadline) ? '' : `; deadline ${time(b.deadline)}`}`;
@@ -376,7 +475,9 @@ function chart(b: Batch, waiting: number): SVGSVGElement {
   svg.appendChild(s('text', { x: left - 6, y: y(goal) + 4, 'text-anchor': 'end', class: 'label' }, String(goal)));
   svg.appendChild(s('text', { x: left - 6, y: y(0) + 4, 'text-anchor': 'end', class: 'label' }, '0'));
   svg.appendChild(s('text', { x: left, y: H - 12, class: 'label' }, time(new Date(start).toISOString())));
-  svg.appendChild(s('text', { x: W - right, y: H - 12, 'text-anchor': 'end', class: 'label' }, time(new Date(end).toISOString())));
+  svg.appendChild(
+    s('text', { x: W - right, y: H - 12, 'text-anchor': 'end', class: 'label' }, time(new Date(end).toISOString())),
+  );
   let d = `M ${x(start)} ${y(0)}`;
   times.forEach((t, i) => (d += ` H ${x(t)} V ${y(i + 1)}`));
   // The line runs to the end of the batch or, while it runs, to now by the app's clock.
@@ -393,7 +494,7 @@ function chart(b: Batch, waiting: number): SVGSVGElement {
 function chartNote(b: Batch): string {
   const scheduled = b.users.some((u) => u.scheduledFor);
   return scheduled
-    ? "The line counts rows as Teams shows their calling plan. The dashed line is the deadline of the rows licensed when the batch started; rows with a start date were licensed on their day and have a deadline of their own, as long after their licences; rows still waiting at their deadline are flagged."
+    ? 'The line counts rows as Teams shows their calling plan. The dashed line is the deadline of the rows licensed when the batch started; rows with a start date were licensed on their day and have a deadline of their own, as long after their licences; rows still waiting at their deadline are flagged.'
     : 'The line counts rows as Teams shows their calling plan; the dashed line is the deadline, after which rows still waiting are flagged.';
 }
 
@@ -413,9 +514,21 @@ async function showBatch(batchId: string): Promise<void> {
   const facts = h('dl', { class: 'facts', id: 'facts' });
   const error = h('p', { class: 'error', role: 'alert', id: 'batch-error', hidden: true });
   const countsBox = h('section', { 'aria-labelledby': 'counts-h' }, h('h2', { id: 'counts-h' }, 'Counts'));
-  const actions = h('section', { 'aria-labelledby': 'actions-h', id: 'actions' }, h('h2', { id: 'actions-h' }, 'Actions'));
-  const waitingBox = h('section', { 'aria-labelledby': 'waiting-h', id: 'waiting' }, h('h2', { id: 'waiting-h' }, 'Waiting for Teams'));
-  const chartBox = h('section', { 'aria-labelledby': 'chart-h' }, h('h2', { id: 'chart-h' }, 'Rows provisioned over time'));
+  const actions = h(
+    'section',
+    { 'aria-labelledby': 'actions-h', id: 'actions' },
+    h('h2', { id: 'actions-h' }, 'Actions'),
+  );
+  const waitingBox = h(
+    'section',
+    { 'aria-labelledby': 'waiting-h', id: 'waiting' },
+    h('h2', { id: 'waiting-h' }, 'Waiting for Teams'),
+  );
+  const chartBox = h(
+    'section',
+    { 'aria-labelledby': 'chart-h' },
+    h('h2', { id: 'chart-h' }, 'Rows provisioned over time'),
+  );
   const filter = h('select', { id: 'filter', name: 'outcome' });
   const rowsBody = h('tbody', { id: 'rows-body' });
   const rowsHead = h('thead', {});
@@ -434,25 +547,63 @@ async function showBatch(batchId: string): Promise<void> {
   const drawRows = (): void => {
     if (!batch) return;
     const wanted = filter.value;
-    const cancellable = me?.features.cancelUser === true && RUNNING.has(batch.runtimeStatus ?? '') && batch.users.some((u) => u.outcome === 'scheduled');
-    rowsHead.replaceChildren(h('tr', {}, ...['Row', 'User', 'Outcome', 'Reason', 'Message', 'Phone number', 'Advisories', 'What to do', 'Bought', ...(cancellable ? ['Action'] : [])].map((c) => h('th', { scope: 'col' }, c))));
+    const cancellable =
+      me?.features.cancelUser === true &&
+      RUNNING.has(batch.runtimeStatus ?? '') &&
+      batch.users.some((u) => u.outcome === 'scheduled');
+    rowsHead.replaceChildren(
+      h(
+        'tr',
+        {},
+        ...[
+          'Row',
+          'User',
+          'Outcome',
+          'Reason',
+          'Message',
+          'Phone number',
+          'Advisories',
+          'What to do',
+          'Bought',
+          ...(cancellable ? ['Action'] : []),
+        ].map((c) => h('th', { scope: 'col' }, c)),
+      ),
+    );
     rowsBody.replaceChildren(
       ...batch.users
         .filter((u) => !wanted || shownOutcome(u, waitingSet) === wanted)
         .map((u) => {
           const outcome = shownOutcome(u, waitingSet);
-          const button = cancellable && outcome === 'scheduled' ? h('button', { type: 'button', 'data-upn': u.userPrincipalName }, 'Cancel row') : null;
+          const button =
+            cancellable && outcome === 'scheduled'
+              ? h('button', { type: 'button', 'data-upn': u.userPrincipalName }, 'Cancel row')
+              : null;
           button?.addEventListener('click', () => void cancelRow(u.row, u.userPrincipalName));
           return h(
             'tr',
             { 'data-outcome': outcome, 'data-row': String(u.row) },
             h('td', { class: 'num' }, String(u.row)),
-            h('th', { scope: 'row', class: 'upn' }, u.userPrincipalName, u.displayName ? h('span', { class: 'name' }, u.displayName) : null),
+            h(
+              'th',
+              { scope: 'row', class: 'upn' },
+              u.userPrincipalName,
+              u.displayName ? h('span', { class: 'name' }, u.displayName) : null,
+            ),
             h('td', {}, outcome),
             h('td', {}, u.reason || '—'),
-            h('td', { class: 'message' }, u.message || (outcome === 'scheduled' && u.scheduledFor ? `licences on ${time(u.scheduledFor)}` : '')),
+            h(
+              'td',
+              { class: 'message' },
+              u.message || (outcome === 'scheduled' && u.scheduledFor ? `licences on ${time(u.scheduledFor)}` : ''),
+            ),
             h('td', { class: 'phone', 'data-field': 'phone' }, u.phoneNumber ?? '—'),
-            h('td', { class: 'advisories', 'data-field': 'advisories' }, u.advisories.length === 0 ? '—' : h('ul', {}, ...u.advisories.map((a) => h('li', { 'data-advisory': a }, me?.advisories?.[a] ?? a)))),
+            h(
+              'td',
+              { class: 'advisories', 'data-field': 'advisories' },
+              u.advisories.length === 0
+                ? '—'
+                : h('ul', {}, ...u.advisories.map((a) => h('li', { 'data-advisory': a }, me?.advisories?.[a] ?? a))),
+            ),
             h('td', { class: 'next', 'data-field': 'next' }, nextStep(u, outcome)),
             h('td', { class: 'skus', 'data-field': 'bought' }, (u.addedSkus ?? []).join(', ') || '—'),
             cancellable ? h('td', {}, button) : null,
@@ -465,7 +616,9 @@ async function showBatch(batchId: string): Promise<void> {
   // By row number: a UPN never goes in a URL.
   const cancelRow = async (row: number, upn: string): Promise<void> => {
     const a = await call(`/batches/${encodeURIComponent(batchId)}/rows/${row}/cancel`, { method: 'POST' });
-    announce(a.status === 202 || a.status === 200 ? `Row ${upn} cancelled.` : `The row was not cancelled: ${problemText(a)}`);
+    announce(
+      a.status === 202 || a.status === 200 ? `Row ${upn} cancelled.` : `The row was not cancelled: ${problemText(a)}`,
+    );
     await refresh();
   };
 
@@ -478,7 +631,13 @@ async function showBatch(batchId: string): Promise<void> {
         void (async () => {
           const a = await call(`/batches/${encodeURIComponent(batchId)}/recheck`, { method: 'POST' });
           const said = (a.body as { message?: unknown } | null)?.message;
-          announce(a.status === 202 ? (typeof said === 'string' ? said : 'Asked Teams to check the waiting users now.') : `Recheck refused: ${problemText(a)}`);
+          announce(
+            a.status === 202
+              ? typeof said === 'string'
+                ? said
+                : 'Asked Teams to check the waiting users now.'
+              : `Recheck refused: ${problemText(a)}`,
+          );
           await refresh();
         })();
       });
@@ -503,8 +662,20 @@ async function showBatch(batchId: string): Promise<void> {
       items.push(h('p', {}, 'The report can be downloaded when the batch has finished.'));
     } else {
       const base = `${API}/batches/${encodeURIComponent(batchId)}/report`;
-      items.push(h('a', { href: `${base}/csv`, download: 'report.csv', id: 'download-csv', class: 'button' }, 'Download report.csv'));
-      items.push(h('a', { href: `${base}/json`, download: 'report.json', id: 'download-json', class: 'button' }, 'Download report.json'));
+      items.push(
+        h(
+          'a',
+          { href: `${base}/csv`, download: 'report.csv', id: 'download-csv', class: 'button' },
+          'Download report.csv',
+        ),
+      );
+      items.push(
+        h(
+          'a',
+          { href: `${base}/json`, download: 'report.json', id: 'download-json', class: 'button' },
+          'Download report.json',
+        ),
+      );
     }
     actions.replaceChildren(h('h2', { id: 'actions-h' }, 'Actions'), h('div', { class: 'buttons' }, ...items));
   };
@@ -513,14 +684,31 @@ async function showBatch(batchId: string): Promise<void> {
     const now = appNow();
     const deadline = b.deadline ? new Date(b.deadline).getTime() : NaN;
     const content: Child[] = [h('h2', { id: 'waiting-h' }, 'Waiting for Teams')];
-    if (rows.length === 0) content.push(h('p', {}, RUNNING.has(b.runtimeStatus ?? '') ? 'Nobody is waiting for Teams right now.' : 'The batch has finished: nobody is waiting.'));
+    if (rows.length === 0)
+      content.push(
+        h(
+          'p',
+          {},
+          RUNNING.has(b.runtimeStatus ?? '')
+            ? 'Nobody is waiting for Teams right now.'
+            : 'The batch has finished: nobody is waiting.',
+        ),
+      );
     else {
       content.push(
         h(
           'table',
           { id: 'waiting-table' },
           h('caption', {}, `${rows.length} users have their licences and wait for Teams to show the calling plan`),
-          h('thead', {}, h('tr', {}, ...['User', 'Licences assigned', 'Waiting for', 'Deadline in'].map((c) => h('th', { scope: 'col' }, c)))),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ...['User', 'Licences assigned', 'Waiting for', 'Deadline in'].map((c) => h('th', { scope: 'col' }, c)),
+            ),
+          ),
           h(
             'tbody',
             {},
@@ -547,7 +735,10 @@ async function showBatch(batchId: string): Promise<void> {
     if (!document.body.contains(rowsBody)) return; // left while the answer was on its way (see the list's refresh)
     if (a.status !== 200) {
       error.hidden = false;
-      error.textContent = a.status === 404 ? `There is no batch ${batchId} that this console may see.` : `The batch could not be read: ${problemText(a)}`;
+      error.textContent =
+        a.status === 404
+          ? `There is no batch ${batchId} that this console may see.`
+          : `The batch could not be read: ${problemText(a)}`;
       if (a.status !== 404) pollAgain(refresh);
       return;
     }
@@ -560,26 +751,36 @@ async function showBatch(batchId: string): Promise<void> {
       error.hidden = !b.error;
       error.textContent = b.error ?? '';
       facts.replaceChildren(
-        ...([
-          ['Source', b.source ?? '—'],
-          ['Started', time(b.startedAt)],
-          ['Deadline', time(b.deadline)],
-          ['Finished', b.finishedAt ? time(b.finishedAt) : 'not yet'],
-          ['Status', statusText(b.runtimeStatus, b.phase)],
-          ['Bought', boughtText(b.bought)],
-          ...(b.fileNotes ?? []).map((n) => ['File', n] as const),
-        ] as const).map(([k, v]) => h('div', { 'data-fact': k.toLowerCase() }, h('dt', {}, k), h('dd', {}, v))),
+        ...(
+          [
+            ['Source', b.source ?? '—'],
+            ['Started', time(b.startedAt)],
+            ['Deadline', time(b.deadline)],
+            ['Finished', b.finishedAt ? time(b.finishedAt) : 'not yet'],
+            ['Status', statusText(b.runtimeStatus, b.phase)],
+            ['Bought', boughtText(b.bought)],
+            ...(b.fileNotes ?? []).map((n) => ['File', n] as const),
+          ] as const
+        ).map(([k, v]) => h('div', { 'data-fact': k.toLowerCase() }, h('dt', {}, k), h('dd', {}, v))),
       );
       countsBox.replaceChildren(h('h2', { id: 'counts-h' }, 'Counts'), countsList(b.counts));
       const waiting = waitingRows(b);
       waitingSet = new Set(waiting.map((u) => u.row));
       drawActions(b);
       drawWaiting(b, waiting);
-      chartBox.replaceChildren(h('h2', { id: 'chart-h' }, 'Rows provisioned over time'), chart(b, b.counts?.waiting ?? 0), h('p', { class: 'chart-note', id: 'chart-note' }, chartNote(b)));
+      chartBox.replaceChildren(
+        h('h2', { id: 'chart-h' }, 'Rows provisioned over time'),
+        chart(b, b.counts?.waiting ?? 0),
+        h('p', { class: 'chart-note', id: 'chart-note' }, chartNote(b)),
+      );
       const present = new Map<string, number>();
-      for (const u of b.users) present.set(shownOutcome(u, waitingSet), (present.get(shownOutcome(u, waitingSet)) ?? 0) + 1);
+      for (const u of b.users)
+        present.set(shownOutcome(u, waitingSet), (present.get(shownOutcome(u, waitingSet)) ?? 0) + 1);
       const keep = filter.value;
-      filter.replaceChildren(h('option', { value: '' }, `all (${b.users.length})`), ...[...present].sort().map(([o, n]) => h('option', { value: o }, `${o} (${n})`)));
+      filter.replaceChildren(
+        h('option', { value: '' }, `all (${b.users.length})`),
+        ...[...present].sort().map(([o, n]) => h('option', { value: o }, `${o} (${n})`)),
+      );
       filter.value = present.has(keep) ? keep : '';
       drawRows();
     }
@@ -602,25 +803,57 @@ function contentTypeOf(file: File): string {
 function showUpload(): void {
   stopPolling();
   let chosen: File | undefined;
-  const file = h('input', { id: 'file', name: 'file', type: 'file', accept: '.csv,.txt,.json,text/csv,text/plain,application/json', 'aria-describedby': 'file-help' });
+  const file = h('input', {
+    id: 'file',
+    name: 'file',
+    type: 'file',
+    accept: '.csv,.txt,.json,text/csv,text/plain,application/json',
+    'aria-describedby': 'file-help',
+  });
   const chosenText = h('p', { id: 'chosen', class: 'chosen' }, 'No file chosen yet.');
   const drop = h(
     'div',
     { class: 'drop', id: 'drop' },
     h('label', { for: 'file' }, 'CSV file, list of UPNs (.txt) or JSON batch'),
     file,
-    h('p', { id: 'file-help', class: 'help' }, 'Or drop the file here. A CSV needs a UPN column (the Microsoft 365 admin center export works as it is); a list has one UPN per line.'),
+    h(
+      'p',
+      { id: 'file-help', class: 'help' },
+      'Or drop the file here. A CSV needs a UPN column (the Microsoft 365 admin center export works as it is); a list has one UPN per line.',
+    ),
     chosenText,
   );
-  const profile = h('select', { id: 'profile', name: 'profile' }, h('option', { value: '' }, `each row's own, else ${me?.defaultProfile ?? 'the default'}`), ...(me?.profiles ?? []).map((p) => h('option', { value: p }, p)));
-  const batchId = h('input', { id: 'batch-id', name: 'batchId', type: 'text', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'batch-id-help' });
+  const profile = h(
+    'select',
+    { id: 'profile', name: 'profile' },
+    h('option', { value: '' }, `each row's own, else ${me?.defaultProfile ?? 'the default'}`),
+    ...(me?.profiles ?? []).map((p) => h('option', { value: p }, p)),
+  );
+  const batchId = h('input', {
+    id: 'batch-id',
+    name: 'batchId',
+    type: 'text',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    'aria-describedby': 'batch-id-help',
+  });
   const result = h('p', { id: 'upload-result', role: 'status' });
   const form = h(
     'form',
     { id: 'upload-form', novalidate: true },
     drop,
     h('p', {}, h('label', { for: 'profile' }, 'Licence profile'), profile),
-    h('p', {}, h('label', { for: 'batch-id' }, 'Batch id (optional)'), batchId, h('span', { id: 'batch-id-help', class: 'help' }, 'Letters, digits, ., _ or -; sending the same id again returns the same batch.')),
+    h(
+      'p',
+      {},
+      h('label', { for: 'batch-id' }, 'Batch id (optional)'),
+      batchId,
+      h(
+        'span',
+        { id: 'batch-id-help', class: 'help' },
+        'Letters, digits, ., _ or -; sending the same id again returns the same batch.',
+      ),
+    ),
     h('p', {}, h('button', { type: 'submit', id: 'start' }, 'Start the batch')),
     result,
   );
@@ -651,13 +884,21 @@ function showUpload(): void {
       if (profile.value) query.set('profile', profile.value);
       if (batchId.value.trim()) query.set('batchId', batchId.value.trim());
       result.textContent = `Sending ${chosen.name}…`;
-      const a = await call(`/batches${query.size > 0 ? `?${query.toString()}` : ''}`, { method: 'POST', headers: { 'Content-Type': contentTypeOf(chosen) }, body: await chosen.arrayBuffer() });
+      const a = await call(`/batches${query.size > 0 ? `?${query.toString()}` : ''}`, {
+        method: 'POST',
+        headers: { 'Content-Type': contentTypeOf(chosen) },
+        body: await chosen.arrayBuffer(),
+      });
       if (a.status !== 202 && a.status !== 200) {
         result.textContent = `Not started: ${problemText(a)}`;
         return;
       }
       const started = a.body as { batchId: string; rows?: number; existing?: boolean };
-      announce(started.existing ? `Batch ${started.batchId} already exists: showing it.` : `Batch ${started.batchId} started with ${started.rows ?? 0} rows.`);
+      announce(
+        started.existing
+          ? `Batch ${started.batchId} already exists: showing it.`
+          : `Batch ${started.batchId} started with ${started.rows ?? 0} rows.`,
+      );
       location.hash = `#/batches/${encodeURIComponent(started.batchId)}`;
     })();
   });

@@ -57,7 +57,11 @@ export class NodeBridge {
       req.on('end', () => {
         const m = /^\/(orchestration|activity)\/([^/?]+)$/.exec(req.url ?? '');
         if (req.method !== 'POST' || !m) return void res.writeHead(404).end();
-        this.invoke(m[1] as 'orchestration' | 'activity', decodeURIComponent(m[2]!), Buffer.concat(chunks).toString('utf8'))
+        this.invoke(
+          m[1] as 'orchestration' | 'activity',
+          decodeURIComponent(m[2]!),
+          Buffer.concat(chunks).toString('utf8'),
+        )
           .then((answer) => {
             res.writeHead(200, { 'content-type': 'application/json' });
             res.end(answer);
@@ -100,7 +104,8 @@ export class NodeBridge {
       functionName: name,
       options: { trigger: { ...fn.trigger }, extraInputs, extraOutputs: [] },
       logHandler: (level, ...args) => {
-        if (level === 'error' || level === 'warning') this.log(`[${name}] ${level}: ${args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ')}`);
+        if (level === 'error' || level === 'warning')
+          this.log(`[${name}] ${level}: ${args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ')}`);
       },
     });
     try {

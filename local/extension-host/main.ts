@@ -27,15 +27,22 @@ function appRoot(): { main: string; hostJson: string } {
   const root = process.env['DIALTONE_APP_ROOT'];
   if (!root) return { main: join(__dirname, '..', '..', 'main.js'), hostJson: join(REPO, 'host.json') };
   const main = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main?: unknown }).main;
-  if (typeof main !== 'string' || /[*?{]/.test(main)) throw new Error(`${root}/package.json: "main" must name one file here (got ${JSON.stringify(main)})`);
+  if (typeof main !== 'string' || /[*?{]/.test(main))
+    throw new Error(`${root}/package.json: "main" must name one file here (got ${JSON.stringify(main)})`);
   return { main: join(root, main), hostJson: join(root, 'host.json') };
 }
 
 export function extensionHostDll(): string {
-  return process.env['DIALTONE_EXTENSION_HOST_DLL'] ?? join(REPO, 'local', 'extension-host', 'bin', 'Release', 'net10.0', 'DialtoneExtensionHost.dll');
+  return (
+    process.env['DIALTONE_EXTENSION_HOST_DLL'] ??
+    join(REPO, 'local', 'extension-host', 'bin', 'Release', 'net10.0', 'DialtoneExtensionHost.dll')
+  );
 }
 
-function startDotnet(env: Record<string, string>, log: (m: string) => void): Promise<{ child: ChildProcess; client: Record<string, unknown> }> {
+function startDotnet(
+  env: Record<string, string>,
+  log: (m: string) => void,
+): Promise<{ child: ChildProcess; client: Record<string, unknown> }> {
   const dll = extensionHostDll();
   if (!existsSync(dll)) throw new Error(`${dll} is missing: build it with \`npm run extension-host:build\``);
   return new Promise((resolve, reject) => {
@@ -59,7 +66,9 @@ function startDotnet(env: Record<string, string>, log: (m: string) => void): Pro
       for (const line of d.toString().split('\n')) if (line.trim()) log(line);
     });
     child.once('error', reject);
-    child.once('exit', (code, signal) => reject(new Error(`the .NET extension host exited (${code ?? signal}) before it was ready:\n${out.slice(-4000)}`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`the .NET extension host exited (${code ?? signal}) before it was ready:\n${out.slice(-4000)}`)),
+    );
   });
 }
 
@@ -76,7 +85,10 @@ async function main(): Promise<void> {
   const app = appRoot();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(app.main);
-  if (env['DIALTONE_APP_ROOT']) log(`app: ${app.main}, durable-functions from ${require.resolve('durable-functions/package.json', { paths: [dirname(app.main)] })}`);
+  if (env['DIALTONE_APP_ROOT'])
+    log(
+      `app: ${app.main}, durable-functions from ${require.resolve('durable-functions/package.json', { paths: [dirname(app.main)] })}`,
+    );
 
   // Filled in once the .NET host is ready; the HTTP server starts first because the extension needs its URL.
   const extension: { client?: Record<string, unknown>; pid?: number } = {};
@@ -95,7 +107,8 @@ async function main(): Promise<void> {
     // Which engine this is, the .NET process that runs it and what the bridge ran for it: the conformance tests read
     // these to prove a scenario ran on the real extension (the local host answers engine: 'local' and no bridge).
     status: () => ({ engine: 'extension', extensionPid: extension.pid, invocations: { ...bridge.counts } }),
-    webhookTarget: () => (typeof extension.client?.['rpcBaseUrl'] === 'string' ? extension.client['rpcBaseUrl'] : undefined),
+    webhookTarget: () =>
+      typeof extension.client?.['rpcBaseUrl'] === 'string' ? extension.client['rpcBaseUrl'] : undefined,
     ...(env['DIALTONE_HOST_PORT'] ? { port: Number(env['DIALTONE_HOST_PORT']) } : {}),
   });
   const url = await server.start();
@@ -135,10 +148,17 @@ async function main(): Promise<void> {
   });
 
   // Uploads: as the local host does it (Azurite has no Event Grid): BlobCreated events to the Event Grid trigger.
-  const watcher = uploadEventsWatcher(registry, stateDir, (trigger, event) => server.invoke(trigger, event, { ...event }), log);
+  const watcher = uploadEventsWatcher(
+    registry,
+    stateDir,
+    (trigger, event) => server.invoke(trigger, event, { ...event }),
+    log,
+  );
   watcher?.start();
 
-  process.stdout.write(`DIALTONE_HOST_READY ${JSON.stringify({ url, functionKey, extensionPid: dotnet.child.pid, consoleUrl: `${url}${server.signIn.mintLink()}` })}\n`);
+  process.stdout.write(
+    `DIALTONE_HOST_READY ${JSON.stringify({ url, functionKey, extensionPid: dotnet.child.pid, consoleUrl: `${url}${server.signIn.mintLink()}` })}\n`,
+  );
   let stopping = false;
   const stop = () => {
     if (stopping) return;

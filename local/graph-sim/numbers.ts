@@ -10,9 +10,19 @@ import { createHash } from 'node:crypto';
 export const SIM_NUMBER_TYPES = ['callingPlan', 'directRouting', 'operatorConnect'] as const;
 export type SimNumberType = (typeof SIM_NUMBER_TYPES)[number];
 /** numberassignment.md's capabilities: what a number may be assigned to. */
-export const SIM_NUMBER_CAPABILITIES = ['userAssignment', 'conferenceAssignment', 'voiceApplicationAssignment'] as const;
+export const SIM_NUMBER_CAPABILITIES = [
+  'userAssignment',
+  'conferenceAssignment',
+  'voiceApplicationAssignment',
+] as const;
 /** numberassignment.md's activationState values. */
-export const SIM_ACTIVATION_STATES = ['activated', 'assignmentPending', 'assignmentFailed', 'updatePending', 'updateFailed'] as const;
+export const SIM_ACTIVATION_STATES = [
+  'activated',
+  'assignmentPending',
+  'assignmentFailed',
+  'updatePending',
+  'updateFailed',
+] as const;
 export type SimActivationState = (typeof SIM_ACTIVATION_STATES)[number];
 
 export interface SimNumber {
@@ -89,11 +99,21 @@ export class SimNumberBook {
    */
   readBackDelayMs = 0;
 
-  constructor(numbers: readonly (Omit<SimNumber, 'activationState' | 'capabilities'> & { activationState?: SimActivationState; capabilities?: readonly string[] })[]) {
+  constructor(
+    numbers: readonly (Omit<SimNumber, 'activationState' | 'capabilities'> & {
+      activationState?: SimActivationState;
+      capabilities?: readonly string[];
+    })[],
+  ) {
     for (const n of numbers) {
       const number = recordedNumber(n.telephoneNumber);
       if (this.numbers.has(number)) throw new Error(`tenant file: number ${number} is listed twice`);
-      this.numbers.set(number, { ...n, telephoneNumber: number, activationState: n.activationState ?? 'activated', capabilities: [...(n.capabilities ?? ['userAssignment'])] });
+      this.numbers.set(number, {
+        ...n,
+        telephoneNumber: number,
+        activationState: n.activationState ?? 'activated',
+        capabilities: [...(n.capabilities ?? ['userAssignment'])],
+      });
     }
   }
 
@@ -103,7 +123,12 @@ export class SimNumberBook {
 
   /** Everything an order or an assignment changed, as JSON, for a local host whose state outlives it (SimTenant.snapshot). */
   snapshot(): NumberBookSnapshot {
-    return { numbers: [...this.numbers.values()].map((n) => ({ ...n })), operations: [...this.operations.values()].map((o) => ({ ...o, pending: this.pending.has(o) })), sequence: this.sequence, assignedAt: [...this.assignedAt] };
+    return {
+      numbers: [...this.numbers.values()].map((n) => ({ ...n })),
+      operations: [...this.operations.values()].map((o) => ({ ...o, pending: this.pending.has(o) })),
+      sequence: this.sequence,
+      assignedAt: [...this.assignedAt],
+    };
   }
 
   restore(s: NumberBookSnapshot): void {
@@ -125,8 +150,11 @@ export class SimNumberBook {
    * `seenAt`, as Teams' user view shows them then (a number assigned less than readBackDelayMs ago is not there yet).
    */
   heldBy(userId: string, seenAt?: number): { telephoneNumber: string; assignmentCategory: 'primary' }[] {
-    const visible = (n: SimNumber) => seenAt === undefined || seenAt >= (this.assignedAt.get(n.telephoneNumber) ?? -Infinity) + this.readBackDelayMs;
-    return [...this.numbers.values()].filter((n) => n.assignedTo === userId && n.activationState === 'activated' && visible(n)).map((n) => ({ telephoneNumber: n.telephoneNumber, assignmentCategory: 'primary' }));
+    const visible = (n: SimNumber) =>
+      seenAt === undefined || seenAt >= (this.assignedAt.get(n.telephoneNumber) ?? -Infinity) + this.readBackDelayMs;
+    return [...this.numbers.values()]
+      .filter((n) => n.assignedTo === userId && n.activationState === 'activated' && visible(n))
+      .map((n) => ({ telephoneNumber: n.telephoneNumber, assignmentCategory: 'primary' }));
   }
 
   find(telephoneNumber: string): SimNumber | undefined {
@@ -135,23 +163,41 @@ export class SimNumberBook {
 
   /** Starts an order. Malformed bodies are refused at once (400); everything about the tenant is decided when it runs. */
   assign(body: unknown, now: number): SimOperation {
-    const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+    const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<
+      string,
+      unknown
+    >;
     // The docs mark telephoneNumber, assignmentTargetId and numberType "Mandatory"; the error text is not documented.
     const missing = ['telephoneNumber', 'assignmentTargetId', 'numberType'].filter((k) => {
       const v = b[k];
       return typeof v !== 'string' || v.trim() === '';
     });
-    if (missing.length > 0) throw new NumberRequestError(400, 'BadRequest', `Missing mandatory parameter(s): ${missing.join(', ')}.`);
+    if (missing.length > 0)
+      throw new NumberRequestError(400, 'BadRequest', `Missing mandatory parameter(s): ${missing.join(', ')}.`);
     const numberType = b['numberType'] as string;
-    if (!(SIM_NUMBER_TYPES as readonly string[]).includes(numberType)) throw new NumberRequestError(400, 'BadRequest', `Invalid value '${numberType}' for parameter numberType.`);
+    if (!(SIM_NUMBER_TYPES as readonly string[]).includes(numberType))
+      throw new NumberRequestError(400, 'BadRequest', `Invalid value '${numberType}' for parameter numberType.`);
     const category = b['assignmentCategory'];
-    if (category !== undefined && category !== null && category !== 'primary' && category !== 'private' && category !== 'alternate') {
-      throw new NumberRequestError(400, 'BadRequest', `Invalid value ${JSON.stringify(category).slice(0, 40)} for parameter assignmentCategory.`);
+    if (
+      category !== undefined &&
+      category !== null &&
+      category !== 'primary' &&
+      category !== 'private' &&
+      category !== 'alternate'
+    ) {
+      throw new NumberRequestError(
+        400,
+        'BadRequest',
+        `Invalid value ${JSON.stringify(category).slice(0, 40)} for parameter assignmentCategory.`,
+      );
     }
     const locationId = b['locationId'];
-    if (locationId !== undefined && locationId !== null && typeof locationId !== 'string') throw new NumberRequestError(400, 'BadRequest', 'Invalid value for parameter locationId.');
+    if (locationId !== undefined && locationId !== null && typeof locationId !== 'string')
+      throw new NumberRequestError(400, 'BadRequest', 'Invalid value for parameter locationId.');
     const telephoneNumber = recordedNumber(b['telephoneNumber'] as string);
-    const id = Buffer.from(`Assignment|${createHash('sha256').update(`${telephoneNumber}|${++this.sequence}`).digest('hex').slice(0, 32)}`).toString('base64url');
+    const id = Buffer.from(
+      `Assignment|${createHash('sha256').update(`${telephoneNumber}|${++this.sequence}`).digest('hex').slice(0, 32)}`,
+    ).toString('base64url');
     const op: SimOperation = {
       id,
       createdAt: now,
@@ -187,7 +233,13 @@ export class SimNumberBook {
       if (refusal) {
         op.status = 'failed';
         op.statusDetail = refusal;
-        if (n && n.assignedTo === null && n.activationState === 'assignmentPending' && !this.pendingFor(op.telephoneNumber, op.id)) n.activationState = 'activated';
+        if (
+          n &&
+          n.assignedTo === null &&
+          n.activationState === 'assignmentPending' &&
+          !this.pendingFor(op.telephoneNumber, op.id)
+        )
+          n.activationState = 'activated';
         continue;
       }
       op.status = 'succeeded';
@@ -212,18 +264,25 @@ export class SimNumberBook {
     const n = this.numbers.get(op.telephoneNumber);
     if (!n) return `The telephone number ${op.telephoneNumber} was not found in the tenant.`;
     if (!user.exists) return `The assignment target ${op.userId} was not found.`;
-    if (n.assignedTo !== null && n.assignedTo !== op.userId) return `The telephone number ${op.telephoneNumber} is already assigned to another user.`;
-    if (n.numberType !== op.numberType) return `The telephone number ${op.telephoneNumber} is a ${n.numberType} number, not ${op.numberType}.`;
+    if (n.assignedTo !== null && n.assignedTo !== op.userId)
+      return `The telephone number ${op.telephoneNumber} is already assigned to another user.`;
+    if (n.numberType !== op.numberType)
+      return `The telephone number ${op.telephoneNumber} is a ${n.numberType} number, not ${op.numberType}.`;
     if (n.assignedTo === op.userId) return undefined;
     // numberassignment.md: capabilities say what a number may be assigned to; a conference or voice-application number
     // is never a user's. The texts are this simulator's own.
-    if (!n.capabilities.includes('userAssignment')) return `The telephone number ${op.telephoneNumber} cannot be assigned to a user; its capabilities are ${n.capabilities.join(', ') || 'none'}.`;
-    if (n.activationState !== 'activated' && n.activationState !== 'assignmentPending') return `The telephone number ${op.telephoneNumber} is not activated (${n.activationState}).`;
+    if (!n.capabilities.includes('userAssignment'))
+      return `The telephone number ${op.telephoneNumber} cannot be assigned to a user; its capabilities are ${n.capabilities.join(', ') || 'none'}.`;
+    if (n.activationState !== 'activated' && n.activationState !== 'assignmentPending')
+      return `The telephone number ${op.telephoneNumber} is not activated (${n.activationState}).`;
     if (this.heldBy(op.userId).length > 0) return 'The user already has a primary telephone number assigned.';
     if (n.numberType === 'callingPlan') {
-      if (!user.featureTypes.includes('CallingPlan')) return 'The user does not have a Calling Plan enabled in Microsoft Teams yet.';
-      if (n.isoCountryCode !== null && user.usageLocation !== n.isoCountryCode) return `The user's usage location ${user.usageLocation ?? 'none'} does not match the number's country ${n.isoCountryCode}.`;
-    } else if (!user.featureTypes.includes('PhoneSystem')) return 'The user does not have Phone System enabled in Microsoft Teams yet.';
+      if (!user.featureTypes.includes('CallingPlan'))
+        return 'The user does not have a Calling Plan enabled in Microsoft Teams yet.';
+      if (n.isoCountryCode !== null && user.usageLocation !== n.isoCountryCode)
+        return `The user's usage location ${user.usageLocation ?? 'none'} does not match the number's country ${n.isoCountryCode}.`;
+    } else if (!user.featureTypes.includes('PhoneSystem'))
+      return 'The user does not have Phone System enabled in Microsoft Teams yet.';
     return undefined;
   }
 
@@ -233,13 +292,23 @@ export class SimNumberBook {
 
   /** updateNumber: locationId '' clears it, null or absent keeps it (updatenumber.md). */
   update(body: unknown): void {
-    const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
-    if (typeof b['telephoneNumber'] !== 'string' || b['telephoneNumber'].trim() === '') throw new NumberRequestError(400, 'BadRequest', 'Missing mandatory parameter(s): telephoneNumber.');
+    const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<
+      string,
+      unknown
+    >;
+    if (typeof b['telephoneNumber'] !== 'string' || b['telephoneNumber'].trim() === '')
+      throw new NumberRequestError(400, 'BadRequest', 'Missing mandatory parameter(s): telephoneNumber.');
     const n = this.find(b['telephoneNumber']);
     // Not documented: a number the tenant does not have is answered 404 in Graph's error shape.
-    if (!n) throw new NumberRequestError(404, 'NotFound', `The telephone number ${recordedNumber(b['telephoneNumber'])} was not found in the tenant.`);
+    if (!n)
+      throw new NumberRequestError(
+        404,
+        'NotFound',
+        `The telephone number ${recordedNumber(b['telephoneNumber'])} was not found in the tenant.`,
+      );
     const location = b['locationId'];
-    if (location !== undefined && location !== null && typeof location !== 'string') throw new NumberRequestError(400, 'BadRequest', 'Invalid value for parameter locationId.');
+    if (location !== undefined && location !== null && typeof location !== 'string')
+      throw new NumberRequestError(400, 'BadRequest', 'Invalid value for parameter locationId.');
     if (typeof location === 'string') n.locationId = location === '' ? null : location;
   }
 
@@ -250,8 +319,14 @@ export class SimNumberBook {
     const top = topRaw === null ? 500 : Number(topRaw);
     const skip = skipRaw === null ? 0 : Number(skipRaw);
     // The docs say 1,000 at most but not what a larger $top answers; a 400 is assumed.
-    if (!Number.isInteger(top) || top < 0 || top > 1000) throw new NumberRequestError(400, 'BadRequest', `Invalid value '${topRaw}' for $top; it must be between 0 and 1000.`);
-    if (!Number.isInteger(skip) || skip < 0) throw new NumberRequestError(400, 'BadRequest', `Invalid value '${skipRaw}' for $skip.`);
+    if (!Number.isInteger(top) || top < 0 || top > 1000)
+      throw new NumberRequestError(
+        400,
+        'BadRequest',
+        `Invalid value '${topRaw}' for $top; it must be between 0 and 1000.`,
+      );
+    if (!Number.isInteger(skip) || skip < 0)
+      throw new NumberRequestError(400, 'BadRequest', `Invalid value '${skipRaw}' for $skip.`);
     const filter = query.get('$filter');
     const test = filter ? parseFilter(filter) : () => true;
     const all = [...this.numbers.values()].map((n) => this.resource(n)).filter(test);
@@ -261,7 +336,9 @@ export class SimNumberBook {
   resource(n: SimNumber): Record<string, unknown> {
     const assigned = n.assignedTo !== null;
     return {
-      id: Buffer.from(`${createHash('sha256').update('tenant-numbers').digest('hex').slice(0, 32)}|${n.telephoneNumber}`).toString('base64url'),
+      id: Buffer.from(
+        `${createHash('sha256').update('tenant-numbers').digest('hex').slice(0, 32)}|${n.telephoneNumber}`,
+      ).toString('base64url'),
       telephoneNumber: n.telephoneNumber,
       operatorId: null,
       numberType: n.numberType,
@@ -283,7 +360,21 @@ export class SimNumberBook {
   }
 }
 
-const FILTER_FIELDS = new Set(['telephoneNumber', 'operatorId', 'numberType', 'activationState', 'locationId', 'civicAddressId', 'networkSiteId', 'assignmentTargetId', 'assignmentCategory', 'portInStatus', 'assignmentStatus', 'isoCountryCode', 'numberSource']);
+const FILTER_FIELDS = new Set([
+  'telephoneNumber',
+  'operatorId',
+  'numberType',
+  'activationState',
+  'locationId',
+  'civicAddressId',
+  'networkSiteId',
+  'assignmentTargetId',
+  'assignmentCategory',
+  'portInStatus',
+  'assignmentStatus',
+  'isoCountryCode',
+  'numberSource',
+]);
 
 /**
  * `field eq 'value'` clauses joined by `and`, and `capabilities/any(c:c eq 'x')`, the forms list-numberassignments.md
@@ -292,12 +383,14 @@ const FILTER_FIELDS = new Set(['telephoneNumber', 'operatorId', 'numberType', 'a
 export function parseFilter(filter: string): (r: Record<string, unknown>) => boolean {
   if (filter.length > 2000) throw new NumberRequestError(400, 'BadRequest', 'Invalid $filter: too long.');
   // One clause at a time from the left, so that " and " or a doubled quote inside a literal stays in the literal.
-  const clause = /^\s*(?:capabilities\/any\((\w+):\1\s+eq\s+'((?:[^']|'')*)'\)|(\w+)\s+eq\s+(?:'((?:[^']|'')*)'|(null)))\s*(?:\band\b|$)/i;
+  const clause =
+    /^\s*(?:capabilities\/any\((\w+):\1\s+eq\s+'((?:[^']|'')*)'\)|(\w+)\s+eq\s+(?:'((?:[^']|'')*)'|(null)))\s*(?:\band\b|$)/i;
   const tests: ((r: Record<string, unknown>) => boolean)[] = [];
   let rest = filter;
   while (rest.trim() !== '') {
     const m = clause.exec(rest);
-    if (!m || (m[3] !== undefined && !FILTER_FIELDS.has(m[3]))) throw new NumberRequestError(400, 'BadRequest', `Invalid $filter clause: ${rest.trim().slice(0, 100)}`);
+    if (!m || (m[3] !== undefined && !FILTER_FIELDS.has(m[3])))
+      throw new NumberRequestError(400, 'BadRequest', `Invalid $filter clause: ${rest.trim().slice(0, 100)}`);
     rest = rest.slice(m[0].length);
     if (m[2] !== undefined) {
       const want = m[2].replace(/''/g, "'");

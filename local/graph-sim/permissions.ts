@@ -6,7 +6,17 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DirectoryRole, TokenClaims } from './authority';
 
-export type PermissionKind = 'subscribedSkus' | 'getUser' | 'patchUser' | 'assignLicense' | 'teamsUserConfiguration' | 'teamsUserConfigurationList' | 'listNumbers' | 'assignNumber' | 'updateNumber' | 'numberOperation';
+export type PermissionKind =
+  | 'subscribedSkus'
+  | 'getUser'
+  | 'patchUser'
+  | 'assignLicense'
+  | 'teamsUserConfiguration'
+  | 'teamsUserConfigurationList'
+  | 'listNumbers'
+  | 'assignNumber'
+  | 'updateNumber'
+  | 'numberOperation';
 
 interface EndpointRule {
   /** The Graph page whose permissions table this follows (microsoft-graph-docs-contrib, api-reference/v1.0). */
@@ -24,10 +34,32 @@ interface EndpointRule {
   readonly roles: readonly DirectoryRole[];
 }
 
-const DIRECTORY_READERS: readonly DirectoryRole[] = ['Global Administrator', 'Global Reader', 'Directory Readers', 'Directory Writers', 'User Administrator', 'License Administrator'];
-const LICENCE_WRITERS: readonly DirectoryRole[] = ['Global Administrator', 'License Administrator', 'User Administrator', 'Directory Writers'];
-const TEAMS_READERS: readonly DirectoryRole[] = ['Global Administrator', 'Global Reader', 'Teams Administrator', 'Teams Communications Administrator', 'Teams Communications Support Engineer'];
-const TEAMS_WRITERS: readonly DirectoryRole[] = ['Global Administrator', 'Teams Administrator', 'Teams Communications Administrator'];
+const DIRECTORY_READERS: readonly DirectoryRole[] = [
+  'Global Administrator',
+  'Global Reader',
+  'Directory Readers',
+  'Directory Writers',
+  'User Administrator',
+  'License Administrator',
+];
+const LICENCE_WRITERS: readonly DirectoryRole[] = [
+  'Global Administrator',
+  'License Administrator',
+  'User Administrator',
+  'Directory Writers',
+];
+const TEAMS_READERS: readonly DirectoryRole[] = [
+  'Global Administrator',
+  'Global Reader',
+  'Teams Administrator',
+  'Teams Communications Administrator',
+  'Teams Communications Support Engineer',
+];
+const TEAMS_WRITERS: readonly DirectoryRole[] = [
+  'Global Administrator',
+  'Teams Administrator',
+  'Teams Communications Administrator',
+];
 
 /** Each endpoint dialtone calls, with its page's permissions (includes/permissions/<page>-permissions.md). */
 export const ENDPOINT_PERMISSIONS: Readonly<Record<PermissionKind, EndpointRule>> = {
@@ -37,15 +69,33 @@ export const ENDPOINT_PERMISSIONS: Readonly<Record<PermissionKind, EndpointRule>
   // the licence and user administrators, who manage what it lists.
   subscribedSkus: {
     doc: 'https://learn.microsoft.com/graph/api/subscribedsku-list',
-    application: ['LicenseAssignment.Read.All', 'Organization.Read.All', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Organization.ReadWrite.All'],
-    delegated: ['LicenseAssignment.Read.All', 'Organization.Read.All', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Organization.ReadWrite.All'],
+    application: [
+      'LicenseAssignment.Read.All',
+      'Organization.Read.All',
+      'Directory.Read.All',
+      'Directory.ReadWrite.All',
+      'Organization.ReadWrite.All',
+    ],
+    delegated: [
+      'LicenseAssignment.Read.All',
+      'Organization.Read.All',
+      'Directory.Read.All',
+      'Directory.ReadWrite.All',
+      'Organization.ReadWrite.All',
+    ],
     roles: DIRECTORY_READERS,
   },
   // user-get.md: User.Read.All least privileged for an app; higher User.ReadWrite.All, Directory.Read.All, Directory.ReadWrite.All.
   getUser: {
     doc: 'https://learn.microsoft.com/graph/api/user-get',
     application: ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
-    delegated: ['User.Read.All', 'User.ReadBasic.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+    delegated: [
+      'User.Read.All',
+      'User.ReadBasic.All',
+      'User.ReadWrite.All',
+      'Directory.Read.All',
+      'Directory.ReadWrite.All',
+    ],
     roles: DIRECTORY_READERS,
   },
   // user-update.md: User.ReadWrite.All, Directory.ReadWrite.All (application and delegated work accounts).
@@ -112,9 +162,14 @@ export const ENDPOINT_PERMISSIONS: Readonly<Record<PermissionKind, EndpointRule>
 export type Refusal = { readonly why: 'permission' | 'role'; readonly kind: PermissionKind };
 
 /** Whether a valid token may call this endpoint, as Graph decides it: its permissions, then a person's roles. */
-export function refusal(kind: PermissionKind, claims: TokenClaims, rolesOf: (c: TokenClaims) => readonly DirectoryRole[]): Refusal | undefined {
+export function refusal(
+  kind: PermissionKind,
+  claims: TokenClaims,
+  rolesOf: (c: TokenClaims) => readonly DirectoryRole[],
+): Refusal | undefined {
   const rule = ENDPOINT_PERMISSIONS[kind];
-  if (claims.idtyp === 'app') return (claims.roles ?? []).some((r) => rule.application.includes(r)) ? undefined : { why: 'permission', kind };
+  if (claims.idtyp === 'app')
+    return (claims.roles ?? []).some((r) => rule.application.includes(r)) ? undefined : { why: 'permission', kind };
   const scopes = (claims.scp ?? '').split(' ');
   if (!scopes.some((s) => rule.delegated.includes(s))) return { why: 'permission', kind };
   // A delegated call acts as the person: Graph allows it only when the person's directory role allows it too.
@@ -123,7 +178,8 @@ export function refusal(kind: PermissionKind, claims: TokenClaims, rolesOf: (c: 
 
 /** The repository's root (where infra/ and scripts/ are), from the sources or from the build in dist/. */
 function repoRoot(): string {
-  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'infra', 'graph-permissions.json'))) return dir;
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir))
+    if (existsSync(join(dir, 'infra', 'graph-permissions.json'))) return dir;
   throw new Error('infra/graph-permissions.json not found above the simulator');
 }
 
@@ -135,7 +191,15 @@ function repoRoot(): string {
  */
 export function defaultGrant(settings: Readonly<Record<string, string | undefined>> = {}): string[] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const grant = require(join(repoRoot(), 'scripts', 'grant-graph-permissions.js')) as { wantedPermissions(setUsageLocation: boolean, spec?: unknown, phoneNumbers?: string, profiles?: unknown, scope?: string): { permission: string }[] };
+  const grant = require(join(repoRoot(), 'scripts', 'grant-graph-permissions.js')) as {
+    wantedPermissions(
+      setUsageLocation: boolean,
+      spec?: unknown,
+      phoneNumbers?: string,
+      profiles?: unknown,
+      scope?: string,
+    ): { permission: string }[];
+  };
   const setUsageLocation = (settings['DIALTONE_SET_USAGE_LOCATION'] ?? 'true').trim().toLowerCase() !== 'false';
   let profiles: unknown = {};
   try {
@@ -144,5 +208,13 @@ export function defaultGrant(settings: Readonly<Record<string, string | undefine
     /* the app refuses invalid profiles itself */
   }
   const scope = (settings['DIALTONE_GRAPH_SCOPE'] ?? '').trim().toLowerCase() || 'tenant';
-  return grant.wantedPermissions(setUsageLocation, undefined, (settings['DIALTONE_PHONE_NUMBERS'] ?? 'row').trim().toLowerCase(), profiles, scope).map((p) => p.permission);
+  return grant
+    .wantedPermissions(
+      setUsageLocation,
+      undefined,
+      (settings['DIALTONE_PHONE_NUMBERS'] ?? 'row').trim().toLowerCase(),
+      profiles,
+      scope,
+    )
+    .map((p) => p.permission);
 }

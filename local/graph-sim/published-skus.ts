@@ -34,4 +34,9 @@ function planIdOf(sku: string, name: string): string {
 
 export const PUBLISHED_SKUS: readonly PublishedSku[] = rows
   .filter((r) => r.complete && listed(r.stringId) === 1)
-  .map((r) => ({ partNumber: r.stringId, skuId: r.guid, productName: r.productName, servicePlans: r.servicePlans.map((p) => [p, planIdOf(r.stringId, p)] as const) }));
+  .map((r) => ({
+    partNumber: r.stringId,
+    skuId: r.guid,
+    productName: r.productName,
+    servicePlans: r.servicePlans.map((p) => [p, planIdOf(r.stringId, p)] as const),
+  }));

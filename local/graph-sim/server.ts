@@ -87,7 +87,14 @@ export type RequestKind =
   | 'other';
 
 /** The Teams administration calls: Graph's Teams service limit, not the identity one, applies to them. */
-const TEAMS_KINDS: ReadonlySet<RequestKind> = new Set(['teamsUserConfiguration', 'teamsUserConfigurationList', 'listNumbers', 'assignNumber', 'updateNumber', 'numberOperation']);
+const TEAMS_KINDS: ReadonlySet<RequestKind> = new Set([
+  'teamsUserConfiguration',
+  'teamsUserConfigurationList',
+  'listNumbers',
+  'assignNumber',
+  'updateNumber',
+  'numberOperation',
+]);
 
 export interface SimRecord {
   requests: number;
@@ -162,9 +169,27 @@ const TEAMS_GET_LIMIT = 30;
 const TEAMS_OTHER_LIMIT = 30;
 const TEAMS_WINDOW_MS = 1_000;
 /** The list's documented query options (teamsadministration-teamsadminroot-list-userconfigurations.md), and the simulator's own $skiptoken. */
-const TEAMS_LIST_OPTIONS: ReadonlySet<string> = new Set(['$select', '$filter', '$top', '$expand', '$orderby', '$skiptoken']);
+const TEAMS_LIST_OPTIONS: ReadonlySet<string> = new Set([
+  '$select',
+  '$filter',
+  '$top',
+  '$expand',
+  '$orderby',
+  '$skiptoken',
+]);
 /** The teamsUserConfiguration resource's properties (teamsadministration-teamsuserconfiguration.md, v1.0). */
-const TEAMS_CONFIGURATION_PROPERTIES: ReadonlySet<string> = new Set(['accountType', 'createdDateTime', 'effectivePolicyAssignments', 'featureTypes', 'id', 'isEnterpriseVoiceEnabled', 'modifiedDateTime', 'telephoneNumbers', 'tenantId', 'userPrincipalName']);
+const TEAMS_CONFIGURATION_PROPERTIES: ReadonlySet<string> = new Set([
+  'accountType',
+  'createdDateTime',
+  'effectivePolicyAssignments',
+  'featureTypes',
+  'id',
+  'isEnterpriseVoiceEnabled',
+  'modifiedDateTime',
+  'telephoneNumbers',
+  'tenantId',
+  'userPrincipalName',
+]);
 const TEAMS_LIST_DEFAULT_PAGE = 100;
 const TEAMS_LIST_MAX_PAGE = 999;
 
@@ -172,11 +197,19 @@ const TEAMS_LIST_MAX_PAGE = 999;
  * Graph's answers when the app lacks a permission: the directory's (Microsoft identity platform docs, web API
  * troubleshooting) and the Teams administration API's (a public test log of /admin/teams/userConfigurations).
  */
-const DIRECTORY_FORBIDDEN = () => graphError('Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
-const TEAMS_FORBIDDEN = () => graphError('Forbidden', 'Insufficient permission(s) for the request. API requires any of the following permission(s): TeamsUserConfiguration.Read.All.');
+const DIRECTORY_FORBIDDEN = () =>
+  graphError('Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+const TEAMS_FORBIDDEN = () =>
+  graphError(
+    'Forbidden',
+    'Insufficient permission(s) for the request. API requires any of the following permission(s): TeamsUserConfiguration.Read.All.',
+  );
 /** As a public log of a telephoneNumberManagement call answered it (code "forbidden", permissions comma-joined). */
 const NUMBERS_FORBIDDEN = (kind: RequestKind) =>
-  graphError('forbidden', `Insufficient permission(s) for the request. API requires any of the following permission(s): ${kind === 'listNumbers' || kind === 'numberOperation' ? 'TeamsTelephoneNumber.ReadWrite.All,TeamsTelephoneNumber.Read.All' : 'TeamsTelephoneNumber.ReadWrite.All'}.`);
+  graphError(
+    'forbidden',
+    `Insufficient permission(s) for the request. API requires any of the following permission(s): ${kind === 'listNumbers' || kind === 'numberOperation' ? 'TeamsTelephoneNumber.ReadWrite.All,TeamsTelephoneNumber.Read.All' : 'TeamsTelephoneNumber.ReadWrite.All'}.`,
+  );
 
 export class GraphSimulator {
   readonly tenant: SimTenant;
@@ -215,7 +248,36 @@ export class GraphSimulator {
     this.authority = new SimAuthority(this.tenant.tenantId, options.tenant.identity, this.initialGrant);
     this.rng = seededRandom(options.seed ?? 1);
     this.heldWrite = new Promise((resolve) => (this.heldSignal = resolve));
-    this.record = { requests: 0, assignLicenseRequests: new Map(), byKind: { subscribedSkus: 0, getUser: 0, patchUser: 0, assignLicense: 0, teamsUserConfiguration: 0, teamsUserConfigurationList: 0, listNumbers: 0, assignNumber: 0, updateNumber: 0, numberOperation: 0, batch: 0, other: 0 }, byUser: new Map(), stateChangingWrites: [], throttled: 0, throttledByKind: {}, forbiddenByKind: {}, faults: 0, resets: 0, callingPlanSeenAt: new Map(), teamsReads: [], teamsReadsBySecond: new Map(), teamsListRefused: 0, removeLicensesSent: [] };
+    this.record = {
+      requests: 0,
+      assignLicenseRequests: new Map(),
+      byKind: {
+        subscribedSkus: 0,
+        getUser: 0,
+        patchUser: 0,
+        assignLicense: 0,
+        teamsUserConfiguration: 0,
+        teamsUserConfigurationList: 0,
+        listNumbers: 0,
+        assignNumber: 0,
+        updateNumber: 0,
+        numberOperation: 0,
+        batch: 0,
+        other: 0,
+      },
+      byUser: new Map(),
+      stateChangingWrites: [],
+      throttled: 0,
+      throttledByKind: {},
+      forbiddenByKind: {},
+      faults: 0,
+      resets: 0,
+      callingPlanSeenAt: new Map(),
+      teamsReads: [],
+      teamsReadsBySecond: new Map(),
+      teamsListRefused: 0,
+      removeLicensesSent: [],
+    };
   }
 
   async start(): Promise<this> {
@@ -224,13 +286,20 @@ export class GraphSimulator {
       algorithm: 'sha256',
       extensions: [
         { name: 'basicConstraints', cA: true },
-        { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 7, ip: '127.0.0.1' },
+            { type: 2, value: 'localhost' },
+          ],
+        },
       ],
     });
     this.caPem = pems.cert;
     const server = createServer({ key: pems.private, cert: pems.cert }, (req, res) => {
       this.handle(req, res).catch((e: unknown) => {
-        if (!res.headersSent) sendJson(res, 500, graphError('InternalServerError', e instanceof Error ? e.message : 'internal error'));
+        if (!res.headersSent)
+          sendJson(res, 500, graphError('InternalServerError', e instanceof Error ? e.message : 'internal error'));
         else res.destroy();
       });
     });
@@ -300,11 +369,30 @@ export class GraphSimulator {
       try {
         parsed = JSON.parse(body.toString('utf8'));
       } catch {
-        return sendJson(res, 400, graphError('BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'));
+        return sendJson(
+          res,
+          400,
+          graphError(
+            'BadRequest',
+            'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+          ),
+        );
       }
     }
-    const r = this.dispatch({ id: '0', method: req.method ?? 'GET', url: path + url.search, body: parsed, headers: headersOf(req), arrivedAt, claims });
-    if (routeKind(req.method ?? 'GET', path) === 'assignLicense' && r.status < 300 && ++this.assignLicenseSeen === this.faults.holdAssignLicense) {
+    const r = this.dispatch({
+      id: '0',
+      method: req.method ?? 'GET',
+      url: path + url.search,
+      body: parsed,
+      headers: headersOf(req),
+      arrivedAt,
+      claims,
+    });
+    if (
+      routeKind(req.method ?? 'GET', path) === 'assignLicense' &&
+      r.status < 300 &&
+      ++this.assignLicenseSeen === this.faults.holdAssignLicense
+    ) {
       await new Promise<void>((resolve) => {
         this.release = resolve;
         res.once('close', () => resolve());
@@ -346,7 +434,13 @@ export class GraphSimulator {
       const at = sub.arrivedAt ?? now;
       const second = Math.floor(at / 1000);
       this.record.teamsReadsBySecond.set(second, (this.record.teamsReadsBySecond.get(second) ?? 0) + 1);
-      if (this.record.teamsReads.length < (this.options.teamsReadsKept ?? TEAMS_READS_KEPT)) this.record.teamsReads.push({ priority: sub.headers?.['x-ms-throttle-priority'] ?? null, inBatch: sub.inBatch === true, at, ...(kind === 'teamsUserConfigurationList' ? { list: true as const } : {}) });
+      if (this.record.teamsReads.length < (this.options.teamsReadsKept ?? TEAMS_READS_KEPT))
+        this.record.teamsReads.push({
+          priority: sub.headers?.['x-ms-throttle-priority'] ?? null,
+          inBatch: sub.inBatch === true,
+          at,
+          ...(kind === 'teamsUserConfigurationList' ? { list: true as const } : {}),
+        });
     }
     if ((this.faults.errorRate ?? 0) > 0 && this.rng() < (this.faults.errorRate ?? 0)) {
       this.record.faults++;
@@ -354,14 +448,23 @@ export class GraphSimulator {
     }
     if (kind === 'assignLicense' && this.faults.failAssignLicenseFor) {
       const user = this.tenant.findUser(decodeURIComponent(rel.pathname.split('/')[2] ?? ''));
-      const times = user ? Object.entries(this.faults.failAssignLicenseFor).find(([upn]) => upn.toLowerCase() === user.userPrincipalName.toLowerCase())?.[1] ?? 0 : 0;
+      const times = user
+        ? (Object.entries(this.faults.failAssignLicenseFor).find(
+            ([upn]) => upn.toLowerCase() === user.userPrincipalName.toLowerCase(),
+          )?.[1] ?? 0)
+        : 0;
       if (user && (this.assignLicenseFailed.get(user.id) ?? 0) < times) {
         this.assignLicenseFailed.set(user.id, (this.assignLicenseFailed.get(user.id) ?? 0) + 1);
         this.record.faults++;
         return unavailable(503);
       }
     }
-    let refused = kind in ENDPOINT_PERMISSIONS ? (sub.claims ? refusal(kind as PermissionKind, sub.claims, (c) => this.authority.rolesOf(c)) : { why: 'permission' }) : undefined;
+    let refused =
+      kind in ENDPOINT_PERMISSIONS
+        ? sub.claims
+          ? refusal(kind as PermissionKind, sub.claims, (c) => this.authority.rolesOf(c))
+          : { why: 'permission' }
+        : undefined;
     if (refused && sub.claims?.idtyp === 'app' && (kind === 'assignLicense' || kind === 'patchUser')) {
       // Without a tenant-wide write permission, the app's License Administrator role at the administrative unit's
       // scope (the tenant file's administrativeUnit) covers writes to the unit's members, and only theirs.
@@ -370,38 +473,59 @@ export class GraphSimulator {
     }
     if (refused) {
       this.record.forbiddenByKind[kind] = (this.record.forbiddenByKind[kind] ?? 0) + 1;
-      return { status: 403, headers: {}, body: kind === 'teamsUserConfiguration' || kind === 'teamsUserConfigurationList' ? TEAMS_FORBIDDEN() : TEAMS_KINDS.has(kind) ? NUMBERS_FORBIDDEN(kind) : DIRECTORY_FORBIDDEN() };
+      return {
+        status: 403,
+        headers: {},
+        body:
+          kind === 'teamsUserConfiguration' || kind === 'teamsUserConfigurationList'
+            ? TEAMS_FORBIDDEN()
+            : TEAMS_KINDS.has(kind)
+              ? NUMBERS_FORBIDDEN(kind)
+              : DIRECTORY_FORBIDDEN(),
+      };
     }
     const throttled = this.throttle(method, kind, now);
     if (throttled !== undefined) {
       this.record.throttled++;
       this.record.throttledByKind[kind] = (this.record.throttledByKind[kind] ?? 0) + 1;
       // The generic 429 body of Graph's throttling guidance (an earlier version of concepts/throttling.md).
-      return { status: 429, headers: { 'Retry-After': String(throttled) }, body: graphError('TooManyRequests', 'Please retry again later.') };
+      return {
+        status: 429,
+        headers: { 'Retry-After': String(throttled) },
+        body: graphError('TooManyRequests', 'Please retry again later.'),
+      };
     }
     this.tenant.usageLocationLagMs = this.faults.usageLocationLagMs ?? 0;
     this.tenant.settleNumberOrders(now);
     try {
       const r = this.route(rel, sub.body, kind, now);
-      if (kind === 'assignLicense' && r.status < 300 && (this.faults.lostWriteResponseRate ?? 0) > 0 && this.rng() < (this.faults.lostWriteResponseRate ?? 0)) {
+      if (
+        kind === 'assignLicense' &&
+        r.status < 300 &&
+        (this.faults.lostWriteResponseRate ?? 0) > 0 &&
+        this.rng() < (this.faults.lostWriteResponseRate ?? 0)
+      ) {
         this.record.faults++;
         return unavailable(504);
       }
       return r;
     } catch (e) {
-      if (e instanceof LicensingError || e instanceof NumberRequestError) return { status: e.status, headers: {}, body: graphError(e.code, e.message) };
+      if (e instanceof LicensingError || e instanceof NumberRequestError)
+        return { status: e.status, headers: {}, body: graphError(e.code, e.message) };
       throw e;
     }
   }
 
   /** Seconds to wait, when the request is over Graph's limits. */
   private throttle(method: string, kind: RequestKind, now: number): number | undefined {
-    if (this.faults.throttleStormUntil !== undefined && now < this.faults.throttleStormUntil) return Math.max(1, Math.ceil((this.faults.throttleStormUntil - now) / 1000));
+    if (this.faults.throttleStormUntil !== undefined && now < this.faults.throttleStormUntil)
+      return Math.max(1, Math.ceil((this.faults.throttleStormUntil - now) / 1000));
     if (!this.throttling || kind === 'other') return undefined;
     if (TEAMS_KINDS.has(kind)) {
       // Teams has its own per-second limits, one for GETs and one for the rest; the identity resource units below do
       // not cover /admin/teams/*.
-      const [window, limit] = method === 'GET' ? [this.teamsReads, TEAMS_GET_LIMIT] : [this.teamsWrites, TEAMS_OTHER_LIMIT];
+      const [window, limit] =
+        method === 'GET' ? [this.teamsReads, TEAMS_GET_LIMIT] : [this.teamsWrites, TEAMS_OTHER_LIMIT];
       while (window.length > 0 && window[0]! <= now - TEAMS_WINDOW_MS) window.shift();
       if (window.length >= limit) return Math.max(1, Math.ceil((window[0]! + TEAMS_WINDOW_MS - now) / 1000));
       window.push(now);
@@ -410,7 +534,8 @@ export class GraphSimulator {
     const isWrite = method !== 'GET';
     while (this.writes.length > 0 && this.writes[0]! <= now - WRITE_WINDOW_MS) this.writes.shift();
     while (this.reads.length > 0 && this.reads[0]!.at <= now - READ_WINDOW_MS) this.reads.shift();
-    if (isWrite && this.writes.length >= WRITE_LIMIT) return Math.max(1, Math.ceil((this.writes[0]! + WRITE_WINDOW_MS - now) / 1000));
+    if (isWrite && this.writes.length >= WRITE_LIMIT)
+      return Math.max(1, Math.ceil((this.writes[0]! + WRITE_WINDOW_MS - now) / 1000));
     const users = this.tenant.userCount();
     const readLimit = users < 50 ? 3500 : users <= 500 ? 5000 : 8000;
     const cost = kind === 'subscribedSkus' ? 3 : 1;
@@ -428,9 +553,17 @@ export class GraphSimulator {
   }
 
   private route(url: URL, body: unknown, kind: RequestKind, now: number): SubResponse {
-    const ok = (b: unknown, status = 200): SubResponse => ({ status, headers: { 'Content-Type': 'application/json' }, body: b });
+    const ok = (b: unknown, status = 200): SubResponse => ({
+      status,
+      headers: { 'Content-Type': 'application/json' },
+      body: b,
+    });
     const path = decodeURIComponent(url.pathname);
-    const select = url.searchParams.get('$select')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const select = url.searchParams
+      .get('$select')
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const context = (what: string) => `https://graph.microsoft.com/v1.0/$metadata#${what}`;
     switch (kind) {
       case 'subscribedSkus':
@@ -438,14 +571,19 @@ export class GraphSimulator {
       case 'getUser': {
         const user = this.tenant.requireUser(path.slice('/users/'.length));
         this.countUser(user.id, kind);
-        return ok({ '@odata.context': context(`users(${(select ?? []).join(',')})/$entity`), ...this.tenant.userResource(user, select, now) });
+        return ok({
+          '@odata.context': context(`users(${(select ?? []).join(',')})/$entity`),
+          ...this.tenant.userResource(user, select, now),
+        });
       }
       case 'patchUser': {
         const user = this.tenant.requireUser(path.slice('/users/'.length));
         this.countUser(user.id, kind);
-        if (typeof body !== 'object' || body === null) throw new LicensingError(400, 'BadRequest', 'Empty Payload. JSON content expected.');
+        if (typeof body !== 'object' || body === null)
+          throw new LicensingError(400, 'BadRequest', 'Empty Payload. JSON content expected.');
         const b = body as Record<string, unknown>;
-        if ('usageLocation' in b && this.tenant.setUsageLocation(user, b['usageLocation'], now)) this.record.stateChangingWrites.push({ kind: 'patchUser', userId: user.id, at: now });
+        if ('usageLocation' in b && this.tenant.setUsageLocation(user, b['usageLocation'], now))
+          this.record.stateChangingWrites.push({ kind: 'patchUser', userId: user.id, at: now });
         return { status: 204, headers: {}, body: undefined };
       }
       case 'assignLicense': {
@@ -456,28 +594,59 @@ export class GraphSimulator {
         const add = b['addLicenses'];
         const remove = b['removeLicenses'];
         if (!Array.isArray(add) || !Array.isArray(remove)) {
-          throw new LicensingError(400, 'Request_BadRequest', "One or more parameters of the operation 'assignLicense' are missing from the request payload. The missing parameters are: " + [!Array.isArray(add) ? 'addLicenses' : '', !Array.isArray(remove) ? 'removeLicenses' : ''].filter(Boolean).join(', ') + '.');
+          throw new LicensingError(
+            400,
+            'Request_BadRequest',
+            "One or more parameters of the operation 'assignLicense' are missing from the request payload. The missing parameters are: " +
+              [!Array.isArray(add) ? 'addLicenses' : '', !Array.isArray(remove) ? 'removeLicenses' : '']
+                .filter(Boolean)
+                .join(', ') +
+              '.',
+          );
         }
         const adds = add.map((l: unknown) => {
           const o = (typeof l === 'object' && l !== null ? l : {}) as Record<string, unknown>;
           const disabled = o['disabledPlans'] ?? [];
-          return { skuId: typeof o['skuId'] === 'string' ? o['skuId'] : '', disabledPlans: Array.isArray(disabled) && disabled.every((d) => typeof d === 'string') ? disabled : null };
+          return {
+            skuId: typeof o['skuId'] === 'string' ? o['skuId'] : '',
+            disabledPlans: Array.isArray(disabled) && disabled.every((d) => typeof d === 'string') ? disabled : null,
+          };
         });
         this.record.removeLicensesSent.push(...remove.map(String));
-        if (adds.some((a) => a.skuId === '' || a.disabledPlans === null) || remove.some((r) => typeof r !== 'string')) throw new LicensingError(400, 'Request_BadRequest', 'Invalid license assignment payload.');
-        if (this.tenant.assignLicense(user, adds.map((a) => ({ skuId: a.skuId, disabledPlans: a.disabledPlans ?? [] })), remove as string[], now)) this.record.stateChangingWrites.push({ kind: 'assignLicense', userId: user.id, at: now });
+        if (adds.some((a) => a.skuId === '' || a.disabledPlans === null) || remove.some((r) => typeof r !== 'string'))
+          throw new LicensingError(400, 'Request_BadRequest', 'Invalid license assignment payload.');
+        if (
+          this.tenant.assignLicense(
+            user,
+            adds.map((a) => ({ skuId: a.skuId, disabledPlans: a.disabledPlans ?? [] })),
+            remove as string[],
+            now,
+          )
+        )
+          this.record.stateChangingWrites.push({ kind: 'assignLicense', userId: user.id, at: now });
         return ok({ '@odata.context': context('users/$entity'), ...this.tenant.userResource(user, undefined, now) });
       }
       case 'teamsUserConfiguration': {
         const user = this.tenant.requireUser(path.slice('/admin/teams/userConfigurations/'.length));
         this.countUser(user.id, kind);
         const refused = user.teamsReadStatus ?? this.tenant.teamsReadStatus;
-        if (refused === 401) return { status: 401, headers: {}, body: graphError('InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.') };
+        if (refused === 401)
+          return {
+            status: 401,
+            headers: {},
+            body: graphError('InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.'),
+          };
         if (refused === 403) return { status: 403, headers: {}, body: TEAMS_FORBIDDEN() };
         // What Teams answers for a user not (yet) in Teams is undocumented: a 404 in Graph's error shape is assumed.
-        if (refused === 404) return { status: 404, headers: {}, body: graphError('NotFound', `User '${user.id}' was not found in Microsoft Teams.`) };
+        if (refused === 404)
+          return {
+            status: 404,
+            headers: {},
+            body: graphError('NotFound', `User '${user.id}' was not found in Microsoft Teams.`),
+          };
         const config = this.tenant.teamsConfiguration(user, now);
-        if ((config['featureTypes'] as string[]).includes('CallingPlan') && !this.record.callingPlanSeenAt.has(user.id)) this.record.callingPlanSeenAt.set(user.id, now);
+        if ((config['featureTypes'] as string[]).includes('CallingPlan') && !this.record.callingPlanSeenAt.has(user.id))
+          this.record.callingPlanSeenAt.set(user.id, now);
         // The documented v1.0 response wraps the entity in "value" (teamsadministration-teamsuserconfiguration-get.md).
         return ok({ value: { '@odata.context': context('admin/teams/userConfigurations/$entity'), ...config } });
       }
@@ -485,13 +654,20 @@ export class GraphSimulator {
         return this.teamsList(url, now);
       case 'listNumbers':
         // An array in "value", as OData collections are: the docs' examples repeat "value" as an object (malformed JSON).
-        return ok({ '@odata.context': context('admin/teams/telephoneNumberManagement/numberAssignments'), value: this.tenant.numbers.list(url.searchParams) });
+        return ok({
+          '@odata.context': context('admin/teams/telephoneNumberManagement/numberAssignments'),
+          value: this.tenant.numbers.list(url.searchParams),
+        });
       case 'assignNumber': {
         const op = this.tenant.numbers.assign(body, now);
         this.countUser(op.userId, kind);
         this.record.stateChangingWrites.push({ kind: 'assignNumber', userId: op.userId, at: now });
         // assignnumber.md: 202 Accepted, the operation's URL in Location, no body.
-        return { status: 202, headers: { Location: `${this.url}/v1.0/admin/teams/telephoneNumberManagement/operations('${op.id}')` }, body: undefined };
+        return {
+          status: 202,
+          headers: { Location: `${this.url}/v1.0/admin/teams/telephoneNumberManagement/operations('${op.id}')` },
+          body: undefined,
+        };
       }
       case 'updateNumber':
         this.tenant.numbers.update(body);
@@ -501,7 +677,9 @@ export class GraphSimulator {
         const op = this.tenant.numbers.operation(m?.[1] ?? m?.[2] ?? '');
         if (!op) return { status: 404, headers: {}, body: graphError('NotFound', 'The operation was not found.') };
         const number = this.tenant.numbers.find(op.telephoneNumber);
-        const resourceLocation = number ? `${this.url}/v1.0/admin/teams/telephoneNumberManagement/numberAssignments/${String(this.tenant.numbers.resource(number)['id'])}` : null;
+        const resourceLocation = number
+          ? `${this.url}/v1.0/admin/teams/telephoneNumberManagement/numberAssignments/${String(this.tenant.numbers.resource(number)['id'])}`
+          : null;
         // The documented response wraps the operation in "value" (teamsadministration-telephonenumberlongrunningoperation-get.md).
         return ok({
           value: {
@@ -514,7 +692,14 @@ export class GraphSimulator {
         });
       }
       default:
-        return { status: 400, headers: {}, body: graphError('BadRequest', `Resource not found for the segment '${path.split('/').filter(Boolean)[0] ?? ''}'.`) };
+        return {
+          status: 400,
+          headers: {},
+          body: graphError(
+            'BadRequest',
+            `Resource not found for the segment '${path.split('/').filter(Boolean)[0] ?? ''}'.`,
+          ),
+        };
     }
   }
 
@@ -537,27 +722,47 @@ export class GraphSimulator {
     for (const [k, v] of url.searchParams) {
       if (!k.startsWith('$')) continue;
       const name = k.toLowerCase();
-      if (!TEAMS_LIST_OPTIONS.has(name)) return bad(`Query option '${k}' is not allowed. The allowed query options are $select, $filter, $top, $expand and $orderBy.`);
-      if ((this.faults.teamsListRefuses as readonly string[] | undefined)?.includes(name)) return bad(`Query option '${k}' is not supported for this resource.`);
+      if (!TEAMS_LIST_OPTIONS.has(name))
+        return bad(
+          `Query option '${k}' is not allowed. The allowed query options are $select, $filter, $top, $expand and $orderBy.`,
+        );
+      if ((this.faults.teamsListRefuses as readonly string[] | undefined)?.includes(name))
+        return bad(`Query option '${k}' is not supported for this resource.`);
       options.set(name, v);
     }
-    if (options.has('$expand') || options.has('$orderby')) return { status: 501, headers: {}, body: graphError('NotImplemented', 'The Graph simulator does not implement $expand or $orderBy on this list.') };
-    const select = options.get('$select')?.split(',').map((p) => p.trim()).filter(Boolean);
+    if (options.has('$expand') || options.has('$orderby'))
+      return {
+        status: 501,
+        headers: {},
+        body: graphError('NotImplemented', 'The Graph simulator does not implement $expand or $orderBy on this list.'),
+      };
+    const select = options
+      .get('$select')
+      ?.split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
     const unknown = select?.find((p) => !TEAMS_CONFIGURATION_PROPERTIES.has(p));
-    if (unknown !== undefined) return bad(`Could not find a property named '${unknown}' on type 'microsoft.graph.teamsAdministration.teamsUserConfiguration'.`);
+    if (unknown !== undefined)
+      return bad(
+        `Could not find a property named '${unknown}' on type 'microsoft.graph.teamsAdministration.teamsUserConfiguration'.`,
+      );
     const topText = options.get('$top');
     const top = topText === undefined ? TEAMS_LIST_DEFAULT_PAGE : Number(topText);
     if (!Number.isInteger(top) || top < 1) return bad(`Invalid value '${topText ?? ''}' for query option $top.`);
     let test: ((u: SimUser) => boolean) | undefined;
     const filter = options.get('$filter');
     if (filter !== undefined) {
-      const m = /^\s*(createdDateTime|modifiedDateTime)\s+(ge|gt|le|lt)\s+(\d{4}-\d{2}-\d{2}T[\d:.]+Z)\s*$/.exec(filter);
+      const m = /^\s*(createdDateTime|modifiedDateTime)\s+(ge|gt|le|lt)\s+(\d{4}-\d{2}-\d{2}T[\d:.]+Z)\s*$/.exec(
+        filter,
+      );
       const at = m ? Date.parse(m[3]!) : Number.NaN;
-      if (!m || !Number.isFinite(at)) return bad(`Invalid filter clause: the filter '${filter.slice(0, 200)}' is not supported on this resource.`);
+      if (!m || !Number.isFinite(at))
+        return bad(`Invalid filter clause: the filter '${filter.slice(0, 200)}' is not supported on this resource.`);
       const prop = m[1]!;
       const op = m[2]!;
       const value = (u: SimUser) => (prop === 'createdDateTime' ? u.createdAt : this.tenant.teamsModifiedAt(u, now));
-      test = (u) => (op === 'ge' ? value(u) >= at : op === 'gt' ? value(u) > at : op === 'le' ? value(u) <= at : value(u) < at);
+      test = (u) =>
+        op === 'ge' ? value(u) >= at : op === 'gt' ? value(u) > at : op === 'le' ? value(u) <= at : value(u) < at;
     }
     const after = options.get('$skiptoken');
     const size = Math.min(top, TEAMS_LIST_MAX_PAGE);
@@ -574,15 +779,22 @@ export class GraphSimulator {
     }
     const value = page.map((u) => {
       const config = this.tenant.teamsConfiguration(u, now);
-      if ((config['featureTypes'] as string[]).includes('CallingPlan') && !this.record.callingPlanSeenAt.has(u.id)) this.record.callingPlanSeenAt.set(u.id, now);
+      if ((config['featureTypes'] as string[]).includes('CallingPlan') && !this.record.callingPlanSeenAt.has(u.id))
+        this.record.callingPlanSeenAt.set(u.id, now);
       return select ? Object.fromEntries(select.map((p) => [p, config[p] ?? null])) : config;
     });
     const context = `https://graph.microsoft.com/v1.0/$metadata#admin/teams/userConfigurations${select ? `(${select.join(',')})` : ''}`;
     const next = new URLSearchParams([...url.searchParams].filter(([k]) => k.toLowerCase() !== '$skiptoken'));
     if (more) next.set('$skiptoken', page[page.length - 1]!.id);
     // The query kept as sent, with '$' unescaped as Graph's own next links show it.
-    const nextLink = more ? `${this.url}/v1.0/admin/teams/userConfigurations?${next.toString().replace(/%24/g, '$')}` : undefined;
-    return { status: 200, headers: { 'Content-Type': 'application/json' }, body: { '@odata.context': context, value, ...(nextLink ? { '@odata.nextLink': nextLink } : {}) } };
+    const nextLink = more
+      ? `${this.url}/v1.0/admin/teams/userConfigurations?${next.toString().replace(/%24/g, '$')}`
+      : undefined;
+    return {
+      status: 200,
+      headers: { 'Content-Type': 'application/json' },
+      body: { '@odata.context': context, value, ...(nextLink ? { '@odata.nextLink': nextLink } : {}) },
+    };
   }
 
   private batch(raw: Buffer, res: ServerResponse, arrivedAt: number, claims: TokenClaims): void {
@@ -590,23 +802,72 @@ export class GraphSimulator {
     try {
       body = JSON.parse(raw.toString('utf8'));
     } catch {
-      return sendJson(res, 400, graphError('BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'));
+      return sendJson(
+        res,
+        400,
+        graphError(
+          'BadRequest',
+          'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+        ),
+      );
     }
     const requests = (body as { requests?: unknown } | null)?.requests;
-    if (!Array.isArray(requests) || requests.length === 0) return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format.'));
-    if (requests.length > 20) return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. The number of requests in the batch exceeds the maximum of 20.'));
+    if (!Array.isArray(requests) || requests.length === 0)
+      return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format.'));
+    if (requests.length > 20)
+      return sendJson(
+        res,
+        400,
+        graphError(
+          'BadRequest',
+          'Invalid batch payload format. The number of requests in the batch exceeds the maximum of 20.',
+        ),
+      );
     const subs: SubRequest[] = [];
     for (const r of requests) {
       const o = (r ?? {}) as Record<string, unknown>;
-      if (typeof o['id'] !== 'string' || typeof o['method'] !== 'string' || typeof o['url'] !== 'string') return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. Each request needs id, method and url.'));
-      const headers = o['headers'] && typeof o['headers'] === 'object' ? Object.fromEntries(Object.entries(o['headers'] as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string').map(([k, v]) => [k.toLowerCase(), v])) : {};
-      subs.push({ id: o['id'], method: o['method'], url: o['url'], body: o['body'], headers, inBatch: true, arrivedAt, claims, ...(Array.isArray(o['dependsOn']) ? { dependsOn: o['dependsOn'] as string[] } : {}) });
+      if (typeof o['id'] !== 'string' || typeof o['method'] !== 'string' || typeof o['url'] !== 'string')
+        return sendJson(
+          res,
+          400,
+          graphError('BadRequest', 'Invalid batch payload format. Each request needs id, method and url.'),
+        );
+      const headers =
+        o['headers'] && typeof o['headers'] === 'object'
+          ? Object.fromEntries(
+              Object.entries(o['headers'] as Record<string, unknown>)
+                .filter((e): e is [string, string] => typeof e[1] === 'string')
+                .map(([k, v]) => [k.toLowerCase(), v]),
+            )
+          : {};
+      subs.push({
+        id: o['id'],
+        method: o['method'],
+        url: o['url'],
+        body: o['body'],
+        headers,
+        inBatch: true,
+        arrivedAt,
+        claims,
+        ...(Array.isArray(o['dependsOn']) ? { dependsOn: o['dependsOn'] as string[] } : {}),
+      });
     }
-    if (new Set(subs.map((s) => s.id)).size !== subs.length) return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. Request ids must be unique.'));
+    if (new Set(subs.map((s) => s.id)).size !== subs.length)
+      return sendJson(res, 400, graphError('BadRequest', 'Invalid batch payload format. Request ids must be unique.'));
     const statuses = new Map<string, number>();
     const responses = subs.map((s) => {
       const failedDep = (s.dependsOn ?? []).find((d) => (statuses.get(d) ?? 424) >= 400);
-      const r: SubResponse = failedDep !== undefined ? { status: 424, headers: {}, body: graphError('FailedDependency', `Request ${s.id} depends on request ${failedDep}, which failed or is missing.`) } : this.dispatch(s);
+      const r: SubResponse =
+        failedDep !== undefined
+          ? {
+              status: 424,
+              headers: {},
+              body: graphError(
+                'FailedDependency',
+                `Request ${s.id} depends on request ${failedDep}, which failed or is missing.`,
+              ),
+            }
+          : this.dispatch(s);
       statuses.set(s.id, r.status);
       return { id: s.id, status: r.status, headers: r.headers, ...(r.body === undefined ? {} : { body: r.body }) };
     });
@@ -616,19 +877,39 @@ export class GraphSimulator {
   private control(method: string, url: URL, body: Buffer, res: ServerResponse): void {
     if (url.pathname === '/_sim/clock') {
       if (method === 'POST') {
-        const { offsetMs, rate, epoch } = JSON.parse(body.toString('utf8') || '{}') as { offsetMs?: number; rate?: number; epoch?: number };
-        const clock = this.clock as { setOffset?: (n: number) => void; setState?: (s: ClockState) => void; offset?: number };
+        const { offsetMs, rate, epoch } = JSON.parse(body.toString('utf8') || '{}') as {
+          offsetMs?: number;
+          rate?: number;
+          epoch?: number;
+        };
+        const clock = this.clock as {
+          setOffset?: (n: number) => void;
+          setState?: (s: ClockState) => void;
+          offset?: number;
+        };
         // The local host's governor changes the rate (local/clock.ts: governedRate) and sends the whole clock.
-        if (typeof offsetMs === 'number' && typeof rate === 'number' && typeof epoch === 'number' && clock.setState) clock.setState({ offsetMs, rate, epoch });
+        if (typeof offsetMs === 'number' && typeof rate === 'number' && typeof epoch === 'number' && clock.setState)
+          clock.setState({ offsetMs, rate, epoch });
         else if (typeof offsetMs === 'number' && clock.setOffset) clock.setOffset(offsetMs);
       }
       const offset = (this.clock as { offset?: number }).offset ?? 0;
       // The host builds its own clock from these, so that both count one simulated time (local/clock.ts).
       const epoch = (this.clock as { epoch?: number }).epoch ?? 0;
-      return sendJson(res, 200, { now: new Date(this.clock.now()).toISOString(), offsetMs: offset, rate: this.clock.rate ?? 1, epoch });
+      return sendJson(res, 200, {
+        now: new Date(this.clock.now()).toISOString(),
+        offsetMs: offset,
+        rate: this.clock.rate ?? 1,
+        epoch,
+      });
     }
     if (url.pathname === '/_sim/record') {
-      return sendJson(res, 200, { ...this.record, byUser: Object.fromEntries(this.record.byUser), assignLicenseRequests: Object.fromEntries(this.record.assignLicenseRequests), callingPlanSeenAt: Object.fromEntries(this.record.callingPlanSeenAt), teamsReadsBySecond: Object.fromEntries(this.record.teamsReadsBySecond) });
+      return sendJson(res, 200, {
+        ...this.record,
+        byUser: Object.fromEntries(this.record.byUser),
+        assignLicenseRequests: Object.fromEntries(this.record.assignLicenseRequests),
+        callingPlanSeenAt: Object.fromEntries(this.record.callingPlanSeenAt),
+        teamsReadsBySecond: Object.fromEntries(this.record.teamsReadsBySecond),
+      });
     }
     sendJson(res, 404, graphError('NotFound', 'unknown simulator control endpoint'));
   }
@@ -644,23 +925,39 @@ function routeKind(method: string, path: string): RequestKind {
   if (method === 'GET' && path === `${numbers}/numberAssignments`) return 'listNumbers';
   if (method === 'POST' && path === `${numbers}/numberAssignments/assignNumber`) return 'assignNumber';
   if (method === 'POST' && path === `${numbers}/numberAssignments/updateNumber`) return 'updateNumber';
-  if (method === 'GET' && /^\/admin\/teams\/telephoneNumberManagement\/operations(\('[^']+'\)|\/[^/]+)$/.test(path)) return 'numberOperation';
+  if (method === 'GET' && /^\/admin\/teams\/telephoneNumberManagement\/operations(\('[^']+'\)|\/[^/]+)$/.test(path))
+    return 'numberOperation';
   return 'other';
 }
 
 /** 503 and 504 in Graph's error shape (concepts/errors.md: code serviceNotAvailable; a 504 "may occur together with 503"). */
 function unavailable(status: 503 | 504): SubResponse {
-  return { status, headers: status === 503 ? { 'Retry-After': '2' } : {}, body: graphError('serviceNotAvailable', 'The service is not available. Try the request again after a delay.') };
+  return {
+    status,
+    headers: status === 503 ? { 'Retry-After': '2' } : {},
+    body: graphError('serviceNotAvailable', 'The service is not available. Try the request again after a delay.'),
+  };
 }
 
 export function graphError(code: string, message: string): { error: Record<string, unknown> } {
   const date = new Date().toISOString().replace(/\.\d{3}Z$/, '');
-  return { error: { code, message, innerError: { date, 'request-id': randomUUID(), 'client-request-id': randomUUID() } } };
+  return {
+    error: { code, message, innerError: { date, 'request-id': randomUUID(), 'client-request-id': randomUUID() } },
+  };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, { ...headers, ...(payload ? { 'Content-Type': 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8' } : {}), 'request-id': randomUUID() });
+  res.writeHead(status, {
+    ...headers,
+    ...(payload
+      ? {
+          'Content-Type':
+            'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8',
+        }
+      : {}),
+    'request-id': randomUUID(),
+  });
   res.end(payload);
 }
 

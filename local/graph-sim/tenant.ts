@@ -4,11 +4,23 @@
 // error texts Graph returns; Teams shows a feature some time after the licence that carries it is assigned, as it
 // does in a real tenant, and only while the plan is switched on.
 import { z } from 'zod';
-import { builtInSku, SERVICE_PLAN_IDS, canonicalPartNumber, capabilitiesOf, type Capability } from '../../shared/domain/catalog';
+import {
+  builtInSku,
+  SERVICE_PLAN_IDS,
+  canonicalPartNumber,
+  capabilitiesOf,
+  type Capability,
+} from '../../shared/domain/catalog';
 import { SERVICE_PLAN_DEPENDENCIES, unmetDependencies } from '../../shared/domain/holdings';
 import { closestName, jsonSyntaxErrorAt, lineAndColumn } from '../../shared/domain/input';
 import { identityFileSchema, stableId } from './authority';
-import { SIM_ACTIVATION_STATES, SIM_NUMBER_CAPABILITIES, SIM_NUMBER_TYPES, SimNumberBook, type NumberBookSnapshot } from './numbers';
+import {
+  SIM_ACTIVATION_STATES,
+  SIM_NUMBER_CAPABILITIES,
+  SIM_NUMBER_TYPES,
+  SimNumberBook,
+  type NumberBookSnapshot,
+} from './numbers';
 import { PUBLISHED_SKUS } from './published-skus';
 
 const heldSku = z.union([
@@ -21,7 +33,16 @@ const heldSku = z.union([
     viaGroup: z.string().min(1).optional(),
     state: z.enum(['Active', 'ActiveWithError', 'Error']).default('Active'),
     /** licenseAssignmentState.error for ActiveWithError / Error (default Other). */
-    error: z.enum(['CountViolation', 'MutuallyExclusiveViolation', 'DependencyViolation', 'ProhibitedInUsageLocationViolation', 'UniquenessViolation', 'Other']).optional(),
+    error: z
+      .enum([
+        'CountViolation',
+        'MutuallyExclusiveViolation',
+        'DependencyViolation',
+        'ProhibitedInUsageLocationViolation',
+        'UniquenessViolation',
+        'Other',
+      ])
+      .optional(),
   }),
 ]);
 
@@ -34,7 +55,14 @@ export const tenantFileSchema = z.strictObject({
     z.strictObject({
       skuPartNumber: z.string().min(1),
       skuId: z.string().optional(),
-      prepaidUnits: z.union([z.number().int().min(0), z.strictObject({ enabled: z.number().int().min(0), warning: z.number().int().min(0).optional(), suspended: z.number().int().min(0).optional() })]),
+      prepaidUnits: z.union([
+        z.number().int().min(0),
+        z.strictObject({
+          enabled: z.number().int().min(0),
+          warning: z.number().int().min(0).optional(),
+          suspended: z.number().int().min(0).optional(),
+        }),
+      ]),
       consumedUnits: z.number().int().min(0).default(0),
       capabilityStatus: z.enum(['Enabled', 'Warning', 'Suspended', 'Deleted', 'LockedOut']).optional(),
       servicePlans: z.array(z.string()).optional(),
@@ -92,14 +120,51 @@ export const tenantFileSchema = z.strictObject({
 export type TenantFile = z.input<typeof tenantFileSchema>;
 
 /** Every field name a tenant file may use, at any level: what an unknown field is compared with. */
-const TENANT_FILE_FIELDS = ['tenantId', 'skus', 'users', 'mutuallyExclusive', 'teamsReadStatus', 'dependencies', 'numbers', 'skuPartNumber', 'skuId', 'prepaidUnits', 'enabled', 'warning', 'suspended', 'consumedUnits', 'capabilityStatus', 'servicePlans', 'userPrincipalName', 'id', 'usageLocation', 'userType', 'assignedSkus', 'sku', 'disabledPlans', 'viaGroup', 'state', 'error', 'teamsProvisioningMinutes', 'createdAfterMinutes', 'telephoneNumber', 'numberType', 'isoCountryCode', 'assignedTo', 'locationId'];
+const TENANT_FILE_FIELDS = [
+  'tenantId',
+  'skus',
+  'users',
+  'mutuallyExclusive',
+  'teamsReadStatus',
+  'dependencies',
+  'numbers',
+  'skuPartNumber',
+  'skuId',
+  'prepaidUnits',
+  'enabled',
+  'warning',
+  'suspended',
+  'consumedUnits',
+  'capabilityStatus',
+  'servicePlans',
+  'userPrincipalName',
+  'id',
+  'usageLocation',
+  'userType',
+  'assignedSkus',
+  'sku',
+  'disabledPlans',
+  'viaGroup',
+  'state',
+  'error',
+  'teamsProvisioningMinutes',
+  'createdAfterMinutes',
+  'telephoneNumber',
+  'numberType',
+  'isoCountryCode',
+  'assignedTo',
+  'locationId',
+];
 
 /**
  * Reads a tenant file as strictly as the app reads a JSON batch (docs/strict-json.md): malformed JSON is named by line
  * and column, and a field the simulator does not know refuses the file, naming its path and the closest known name
  * (a misspelt "teamsProvisioningMinute" would otherwise silently give the default).
  */
-export function readTenantFile(text: string, name: string): { ok: true; tenant: z.output<typeof tenantFileSchema> } | { ok: false; message: string } {
+export function readTenantFile(
+  text: string,
+  name: string,
+): { ok: true; tenant: z.output<typeof tenantFileSchema> } | { ok: false; message: string } {
   let raw: unknown;
   try {
     raw = JSON.parse(text.replace(/^\uFEFF/, ''));
@@ -107,12 +172,18 @@ export function readTenantFile(text: string, name: string): { ok: true; tenant: 
     const body = text.replace(/^\uFEFF/, '');
     const at = jsonSyntaxErrorAt(body);
     const { line, column } = lineAndColumn(body, at);
-    return { ok: false, message: `${name}: not valid JSON: line ${line}, column ${column}${at >= body.length ? ': the text ends too early' : ''}` };
+    return {
+      ok: false,
+      message: `${name}: not valid JSON: line ${line}, column ${column}${at >= body.length ? ': the text ends too early' : ''}`,
+    };
   }
   const parsed = tenantFileSchema.safeParse(raw);
   if (parsed.success) return { ok: true, tenant: parsed.data };
   const problems = parsed.error.issues.flatMap((i) => {
-    const at = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    const at = i.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '');
     if (i.code === 'unrecognized_keys') {
       return i.keys.map((k) => {
         const closest = closestName(k, TENANT_FILE_FIELDS);
@@ -127,13 +198,19 @@ export function readTenantFile(text: string, name: string): { ok: true; tenant: 
 /** Minutes after assignment until Teams shows a feature other than CallingPlan. */
 export const DEFAULT_FEATURE_DELAY_MINUTES = 5;
 /** The capabilities featureTypes shows DEFAULT_FEATURE_DELAY_MINUTES after their licence (featureTypes below). */
-const FEATURE_CAPABILITIES: ReadonlySet<string> = new Set(['audioConferencing', 'audioConferencingPayPerMinute', 'phoneSystem']);
+const FEATURE_CAPABILITIES: ReadonlySet<string> = new Set([
+  'audioConferencing',
+  'audioConferencingPayPerMinute',
+  'phoneSystem',
+]);
 
 /** A GUID made from a seed, the same on every run (authority.ts makes the ids of the tenant's apps and admins alike). */
 export const stableGuid = stableId;
 
 const PUBLISHED_BY_PART = new Map(PUBLISHED_SKUS.map((s) => [canonicalPartNumber(s.partNumber), s]));
-const PUBLISHED_PLAN_IDS = new Map(PUBLISHED_SKUS.flatMap((s) => s.servicePlans.map(([name, id]) => [name.toUpperCase(), id] as const)));
+const PUBLISHED_PLAN_IDS = new Map(
+  PUBLISHED_SKUS.flatMap((s) => s.servicePlans.map(([name, id]) => [name.toUpperCase(), id] as const)),
+);
 
 export function planId(name: string): string {
   const upper = name.toUpperCase();
@@ -209,7 +286,10 @@ export interface TenantSnapshot {
     readonly usageLocation: string | null;
     readonly usageLocationSetAt: number | null;
     readonly createdAt: number;
-    readonly assignments: (Omit<SimAssignment, 'disabledPlans' | 'planSince'> & { disabledPlans: string[]; planSince: [string, number][] })[];
+    readonly assignments: (Omit<SimAssignment, 'disabledPlans' | 'planSince'> & {
+      disabledPlans: string[];
+      planSince: [string, number][];
+    })[];
   }[];
   readonly consumedUnits: [string, number][];
   readonly numbers: NumberBookSnapshot;
@@ -242,9 +322,14 @@ export class SimTenant {
     const t = tenantFileSchema.parse(file);
     this.tenantId = t.tenantId ?? stableGuid('tenant');
     this.exclusive = t.mutuallyExclusive.map(([a, b]) => [a.toUpperCase(), b.toUpperCase()] as const);
-    this.dependencies = [...SERVICE_PLAN_DEPENDENCIES, ...t.dependencies.map(([p, needs]) => [p.toUpperCase(), needs.map((n) => n.toUpperCase())] as const)];
+    this.dependencies = [
+      ...SERVICE_PLAN_DEPENDENCIES,
+      ...t.dependencies.map(([p, needs]) => [p.toUpperCase(), needs.map((n) => n.toUpperCase())] as const),
+    ];
     this.teamsReadStatus = t.teamsReadStatus;
-    this.unitMembers = t.administrativeUnit ? new Set(t.administrativeUnit.members.map((m) => m.toLowerCase())) : undefined;
+    this.unitMembers = t.administrativeUnit
+      ? new Set(t.administrativeUnit.members.map((m) => m.toLowerCase()))
+      : undefined;
     for (const s of t.skus) {
       const part = canonicalPartNumber(s.skuPartNumber);
       // Defaults from Microsoft's licensing table (published-skus.ts), else the built-in catalog's plans of note.
@@ -254,7 +339,12 @@ export class SimTenant {
       const sku: SimSku = {
         skuId: (s.skuId ?? published?.skuId ?? builtIn?.skuId ?? stableGuid(`sku:${part}`)).toLowerCase(),
         skuPartNumber: s.skuPartNumber.trim().toUpperCase(),
-        servicePlans: (s.servicePlans ?? published?.servicePlans.map(([name]) => name) ?? builtIn?.servicePlans ?? []).map((p) => p.toUpperCase()),
+        servicePlans: (
+          s.servicePlans ??
+          published?.servicePlans.map(([name]) => name) ??
+          builtIn?.servicePlans ??
+          []
+        ).map((p) => p.toUpperCase()),
         enabled: units.enabled,
         warning: units.warning ?? 0,
         suspended: units.suspended ?? 0,
@@ -275,14 +365,26 @@ export class SimTenant {
         teamsReadStatus: u.teamsReadStatus,
         createdAt: u.createdAfterMinutes === undefined ? now - 86_400_000 : now + u.createdAfterMinutes * 60_000,
       };
-      if (u.createdAfterMinutes !== undefined && u.assignedSkus.length > 0) throw new Error(`tenant file: user ${u.userPrincipalName} is created later (createdAfterMinutes), so it cannot hold licences yet`);
+      if (u.createdAfterMinutes !== undefined && u.assignedSkus.length > 0)
+        throw new Error(
+          `tenant file: user ${u.userPrincipalName} is created later (createdAfterMinutes), so it cannot hold licences yet`,
+        );
       for (const held of u.assignedSkus) {
-        const h = typeof held === 'string' ? { sku: held, disabledPlans: [], viaGroup: undefined, state: 'Active' as const, error: undefined } : held;
+        const h =
+          typeof held === 'string'
+            ? { sku: held, disabledPlans: [], viaGroup: undefined, state: 'Active' as const, error: undefined }
+            : held;
         const sku = this.skuByPart(h.sku);
-        if (!sku) throw new Error(`tenant file: user ${u.userPrincipalName} holds ${h.sku}, which is not among the tenant's skus`);
+        if (!sku)
+          throw new Error(
+            `tenant file: user ${u.userPrincipalName} holds ${h.sku}, which is not among the tenant's skus`,
+          );
         const disabled = new Set(h.disabledPlans.map((p) => p.toUpperCase()));
         const strange = [...disabled].filter((p) => !sku.servicePlans.includes(p));
-        if (strange.length > 0) throw new Error(`tenant file: user ${u.userPrincipalName}: ${strange.join(', ')} is not a service plan of ${h.sku} (${sku.servicePlans.join(', ')})`);
+        if (strange.length > 0)
+          throw new Error(
+            `tenant file: user ${u.userPrincipalName}: ${strange.join(', ')} is not a service plan of ${h.sku} (${sku.servicePlans.join(', ')})`,
+          );
         const since = now - 86_400_000 * 30;
         user.assignments.push({
           skuId: sku.skuId,
@@ -300,8 +402,19 @@ export class SimTenant {
     this.numbers = new SimNumberBook(
       t.numbers.map((n) => {
         const holder = n.assignedTo === null ? null : this.byUpn.get(n.assignedTo.toLowerCase());
-        if (holder === undefined) throw new Error(`tenant file: number ${n.telephoneNumber} is assigned to ${n.assignedTo}, who is not among the tenant's users`);
-        return { telephoneNumber: n.telephoneNumber, numberType: n.numberType, isoCountryCode: n.isoCountryCode?.toUpperCase() ?? null, assignedTo: holder?.id ?? null, locationId: n.locationId, capabilities: n.capabilities, activationState: n.activationState };
+        if (holder === undefined)
+          throw new Error(
+            `tenant file: number ${n.telephoneNumber} is assigned to ${n.assignedTo}, who is not among the tenant's users`,
+          );
+        return {
+          telephoneNumber: n.telephoneNumber,
+          numberType: n.numberType,
+          isoCountryCode: n.isoCountryCode?.toUpperCase() ?? null,
+          assignedTo: holder?.id ?? null,
+          locationId: n.locationId,
+          capabilities: n.capabilities,
+          activationState: n.activationState,
+        };
       }),
     );
     this.numbers.readBackDelayMs = t.numberReadBackDelayMinutes * 60_000;
@@ -323,7 +436,11 @@ export class SimTenant {
         usageLocation: u.usageLocation,
         usageLocationSetAt: u.usageLocationSetAt,
         createdAt: u.createdAt,
-        assignments: u.assignments.map((a) => ({ ...a, disabledPlans: [...a.disabledPlans], planSince: [...a.planSince] })),
+        assignments: u.assignments.map((a) => ({
+          ...a,
+          disabledPlans: [...a.disabledPlans],
+          planSince: [...a.planSince],
+        })),
       })),
       consumedUnits: [...this.skus.values()].map((k) => [k.skuId, k.consumedUnits]),
       numbers: this.numbers.snapshot(),
@@ -338,7 +455,15 @@ export class SimTenant {
       u.usageLocation = saved.usageLocation;
       u.usageLocationSetAt = saved.usageLocationSetAt;
       (u as { createdAt: number }).createdAt = saved.createdAt;
-      u.assignments.splice(0, u.assignments.length, ...saved.assignments.map((a) => ({ ...a, disabledPlans: new Set(a.disabledPlans), planSince: new Map(a.planSince) })));
+      u.assignments.splice(
+        0,
+        u.assignments.length,
+        ...saved.assignments.map((a) => ({
+          ...a,
+          disabledPlans: new Set(a.disabledPlans),
+          planSince: new Map(a.planSince),
+        })),
+      );
     }
     for (const [skuId, consumed] of s.consumedUnits) {
       const sku = this.skus.get(skuId);
@@ -371,7 +496,8 @@ export class SimTenant {
   /** Names of the switched-on service plans of every SKU the user holds. */
   private enabledPlans(licences: ReadonlyMap<string, EffectiveLicence>): Set<string> {
     const on = new Set<string>();
-    for (const l of licences.values()) for (const p of this.skus.get(l.skuId)?.servicePlans ?? []) if (!l.disabledPlans.has(p)) on.add(p);
+    for (const l of licences.values())
+      for (const p of this.skus.get(l.skuId)?.servicePlans ?? []) if (!l.disabledPlans.has(p)) on.add(p);
     return on;
   }
 
@@ -405,13 +531,22 @@ export class SimTenant {
 
   requireUser(idOrUpn: string): SimUser {
     const u = this.findUser(idOrUpn);
-    if (!u) throw new LicensingError(404, 'Request_ResourceNotFound', `Resource '${idOrUpn}' does not exist or one of its queried reference-property objects are not present.`);
+    if (!u)
+      throw new LicensingError(
+        404,
+        'Request_ResourceNotFound',
+        `Resource '${idOrUpn}' does not exist or one of its queried reference-property objects are not present.`,
+      );
     return u;
   }
 
   setUsageLocation(user: SimUser, location: unknown, now = 0): boolean {
     if (typeof location !== 'string' || !/^[A-Za-z]{2}$/.test(location)) {
-      throw new LicensingError(400, 'Request_BadRequest', `Invalid value specified for property 'usageLocation' of resource 'User'.`);
+      throw new LicensingError(
+        400,
+        'Request_BadRequest',
+        `Invalid value specified for property 'usageLocation' of resource 'User'.`,
+      );
     }
     const next = location.toUpperCase();
     const changed = user.usageLocation !== next;
@@ -425,26 +560,50 @@ export class SimTenant {
    * the user already holds directly has its disabled plans replaced (how assignLicense switches plans on and off:
    * user-assignlicense.md); that uses no seat.
    */
-  assignLicense(user: SimUser, add: readonly { skuId: string; disabledPlans: readonly string[] }[], remove: readonly string[], now: number): boolean {
+  assignLicense(
+    user: SimUser,
+    add: readonly { skuId: string; disabledPlans: readonly string[] }[],
+    remove: readonly string[],
+    now: number,
+  ): boolean {
     if (add.length === 0 && remove.length === 0) {
       // msgraph-sdk-powershell issue 3286 records this answer to an assignLicense with both arrays empty.
-      throw new LicensingError(400, 'Request_BadRequest', 'No license changes provided. At least one license to add or remove must be specified.');
+      throw new LicensingError(
+        400,
+        'Request_BadRequest',
+        'No license changes provided. At least one license to add or remove must be specified.',
+      );
     }
     // "Invalid usage location" straight after a PATCH set it: replication lag (Okta support article; Partner-Center-
     // DotNet-Samples issue 131). How long it lasts is not published; the simulator's fault option sets it.
-    const locationSeen = user.usageLocation !== null && (user.usageLocationSetAt === null || now >= user.usageLocationSetAt + this.usageLocationLagMs);
+    const locationSeen =
+      user.usageLocation !== null &&
+      (user.usageLocationSetAt === null || now >= user.usageLocationSetAt + this.usageLocationLagMs);
     if (add.length > 0 && !locationSeen) {
-      throw new LicensingError(400, 'Request_BadRequest', 'License assignment cannot be done for user with invalid usage location.');
+      throw new LicensingError(
+        400,
+        'Request_BadRequest',
+        'License assignment cannot be done for user with invalid usage location.',
+      );
     }
     for (const id of [...add.map((a) => a.skuId), ...remove]) {
-      if (!this.skus.has(id.toLowerCase())) throw new LicensingError(400, 'Request_BadRequest', `License ${id} does not correspond to a valid company License.`);
+      if (!this.skus.has(id.toLowerCase()))
+        throw new LicensingError(
+          400,
+          'Request_BadRequest',
+          `License ${id} does not correspond to a valid company License.`,
+        );
     }
     const direct = (skuId: string) => user.assignments.find((a) => a.group === null && a.skuId === skuId.toLowerCase());
     for (const id of remove) {
       if (!direct(id)) {
         if (this.licences(user).has(id.toLowerCase())) {
           // Entra licensing-group-advanced.md: an inherited licence cannot be removed from the user directly.
-          throw new LicensingError(400, 'Request_BadRequest', 'User license is inherited from a group membership and it cannot be removed directly from the user.');
+          throw new LicensingError(
+            400,
+            'Request_BadRequest',
+            'User license is inherited from a group membership and it cannot be removed directly from the user.',
+          );
         }
         throw new LicensingError(400, 'Request_BadRequest', 'User does not have a corresponding license.');
       }
@@ -456,11 +615,24 @@ export class SimTenant {
     for (const a of add) {
       const sku = this.skus.get(a.skuId.toLowerCase())!;
       // Unknown plan ids in disabledPlans are ignored here; what Graph answers to them is not recorded.
-      const disabled = new Set(a.disabledPlans.map((p) => this.planNameOf(sku, p)).filter((p): p is string => p !== undefined));
+      const disabled = new Set(
+        a.disabledPlans.map((p) => this.planNameOf(sku, p)).filter((p): p is string => p !== undefined),
+      );
       const existing = next.find((x) => x.group === null && x.skuId === sku.skuId);
-      const planSince = new Map(sku.servicePlans.filter((p) => !disabled.has(p)).map((p) => [p, existing?.planSince.get(p) ?? now]));
-      for (const p of sku.servicePlans) if (!disabled.has(p) && !(before.get(sku.skuId)?.planSince.has(p) ?? false)) switchedOn.add(p);
-      const replacement: SimAssignment = { skuId: sku.skuId, group: null, disabledPlans: disabled, planSince, state: 'Active', error: null, updatedAt: now };
+      const planSince = new Map(
+        sku.servicePlans.filter((p) => !disabled.has(p)).map((p) => [p, existing?.planSince.get(p) ?? now]),
+      );
+      for (const p of sku.servicePlans)
+        if (!disabled.has(p) && !(before.get(sku.skuId)?.planSince.has(p) ?? false)) switchedOn.add(p);
+      const replacement: SimAssignment = {
+        skuId: sku.skuId,
+        group: null,
+        disabledPlans: disabled,
+        planSince,
+        state: 'Active',
+        error: null,
+        updatedAt: now,
+      };
       if (existing && sameSet(existing.disabledPlans, disabled)) continue;
       if (existing) next.splice(next.indexOf(existing), 1, replacement);
       else next.push(replacement);
@@ -471,17 +643,32 @@ export class SimTenant {
     const unmet = unmetDependencies(switchedOn, plans, this.dependencies);
     if (unmet.length > 0) {
       const d = unmet[0]!;
-      throw new LicensingError(400, 'Request_BadRequest', `License assignment failed because service plan ${planId(d.plan)} depends on the service plan(s) ${d.needsOneOf.map(planId).join(', ')}`);
+      throw new LicensingError(
+        400,
+        'Request_BadRequest',
+        `License assignment failed because service plan ${planId(d.plan)} depends on the service plan(s) ${d.needsOneOf.map(planId).join(', ')}`,
+      );
     }
     for (const [a, b] of this.exclusive) {
-      if (plans.has(a) && plans.has(b)) throw new LicensingError(400, 'Request_BadRequest', `License assignment failed because service plans ${planId(a)}, ${planId(b)} are mutually exclusive.`);
+      if (plans.has(a) && plans.has(b))
+        throw new LicensingError(
+          400,
+          'Request_BadRequest',
+          `License assignment failed because service plans ${planId(a)}, ${planId(b)} are mutually exclusive.`,
+        );
     }
     const added = [...after.keys()].filter((id) => !before.has(id));
     const removed = [...before.keys()].filter((id) => !after.has(id));
     for (const id of added) {
       const sku = this.skus.get(id)!;
-      const assignable = sku.capabilityStatus === 'Enabled' || sku.capabilityStatus === 'Warning' ? sku.enabled + sku.warning : 0;
-      if (sku.consumedUnits + 1 > assignable) throw new LicensingError(400, 'Request_BadRequest', `Subscription with SKU ${sku.skuId} does not have any available licenses.`);
+      const assignable =
+        sku.capabilityStatus === 'Enabled' || sku.capabilityStatus === 'Warning' ? sku.enabled + sku.warning : 0;
+      if (sku.consumedUnits + 1 > assignable)
+        throw new LicensingError(
+          400,
+          'Request_BadRequest',
+          `Subscription with SKU ${sku.skuId} does not have any available licenses.`,
+        );
     }
     for (const id of removed) this.skus.get(id)!.consumedUnits--;
     for (const id of added) this.skus.get(id)!.consumedUnits++;
@@ -518,7 +705,11 @@ export class SimTenant {
     };
     const features: string[] = [];
     if (since.has('teams')) features.push('Teams');
-    if (after('audioConferencing', DEFAULT_FEATURE_DELAY_MINUTES) || after('audioConferencingPayPerMinute', DEFAULT_FEATURE_DELAY_MINUTES)) features.push('AudioConferencing');
+    if (
+      after('audioConferencing', DEFAULT_FEATURE_DELAY_MINUTES) ||
+      after('audioConferencingPayPerMinute', DEFAULT_FEATURE_DELAY_MINUTES)
+    )
+      features.push('AudioConferencing');
     if (after('phoneSystem', DEFAULT_FEATURE_DELAY_MINUTES)) features.push('PhoneSystem');
     if (after('callingPlan', user.teamsProvisioningMinutes)) features.push('CallingPlan');
     return features;
@@ -527,7 +718,9 @@ export class SimTenant {
   /** When Teams shows (or showed) the calling plan, or null when it never will under the current licences. */
   callingPlanVisibleAt(user: SimUser): number | null {
     const at = this.capabilitySince(user).get('callingPlan');
-    return at === undefined || user.teamsProvisioningMinutes === null ? null : at + user.teamsProvisioningMinutes * 60_000;
+    return at === undefined || user.teamsProvisioningMinutes === null
+      ? null
+      : at + user.teamsProvisioningMinutes * 60_000;
   }
 
   userResource(user: SimUser, select: readonly string[] | undefined, now: number): Record<string, unknown> {
@@ -540,7 +733,10 @@ export class SimTenant {
       mail: user.userPrincipalName,
       userType: user.userType,
       usageLocation: user.usageLocation,
-      assignedLicenses: [...licences.values()].map((l) => ({ disabledPlans: [...l.disabledPlans].map(planId), skuId: l.skuId })),
+      assignedLicenses: [...licences.values()].map((l) => ({
+        disabledPlans: [...l.disabledPlans].map(planId),
+        skuId: l.skuId,
+      })),
       // A plan switched off is listed with capabilityStatus Deleted (as admins report seeing it; the docs do not say);
       // a plan of a suspended or locked-out subscription carries the subscription's status (assignedplan.md).
       assignedPlans: [...licences.values()].flatMap((l) => {
@@ -564,7 +760,19 @@ export class SimTenant {
       })),
     };
     // Graph returns only a default set of properties unless $select asks; usageLocation and licences need $select.
-    const defaults = ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'];
+    const defaults = [
+      'businessPhones',
+      'displayName',
+      'givenName',
+      'jobTitle',
+      'mail',
+      'mobilePhone',
+      'officeLocation',
+      'preferredLanguage',
+      'surname',
+      'userPrincipalName',
+      'id',
+    ];
     const keys = select && select.length > 0 ? select : defaults;
     const out: Record<string, unknown> = {};
     for (const k of keys) out[k] = k in full ? full[k] : null;
@@ -595,7 +803,14 @@ export class SimTenant {
   teamsModifiedAt(user: SimUser, now: number): number {
     const shown: number[] = [];
     for (const [cap, at] of this.capabilitySince(user)) {
-      const minutes = cap === 'teams' ? 0 : cap === 'callingPlan' ? user.teamsProvisioningMinutes : FEATURE_CAPABILITIES.has(cap) ? DEFAULT_FEATURE_DELAY_MINUTES : null;
+      const minutes =
+        cap === 'teams'
+          ? 0
+          : cap === 'callingPlan'
+            ? user.teamsProvisioningMinutes
+            : FEATURE_CAPABILITIES.has(cap)
+              ? DEFAULT_FEATURE_DELAY_MINUTES
+              : null;
       if (minutes !== null && at + minutes * 60_000 <= now) shown.push(at + minutes * 60_000);
     }
     return Math.max(user.createdAt, ...user.assignments.map((a) => a.updatedAt), ...shown);
@@ -606,7 +821,11 @@ export class SimTenant {
    * those that exist, less the ones whose reads say they are not in Teams (teamsReadStatus 404).
    */
   teamsUsers(now: number): SimUser[] {
-    if (!this.teamsOrder || this.teamsOrder.size !== this.users.size) this.teamsOrder = { size: this.users.size, users: [...this.users.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) };
+    if (!this.teamsOrder || this.teamsOrder.size !== this.users.size)
+      this.teamsOrder = {
+        size: this.users.size,
+        users: [...this.users.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+      };
     return this.teamsOrder.users.filter((u) => u.createdAt <= now && u.teamsReadStatus !== 404);
   }
   private teamsOrder: { size: number; users: SimUser[] } | undefined;
@@ -615,7 +834,9 @@ export class SimTenant {
   settleNumberOrders(now: number): void {
     this.numbers.settle(now, (userId, at) => {
       const user = this.users.get(userId);
-      return user ? { exists: true, featureTypes: this.featureTypes(user, at), usageLocation: user.usageLocation } : { exists: false, featureTypes: [], usageLocation: null };
+      return user
+        ? { exists: true, featureTypes: this.featureTypes(user, at), usageLocation: user.usageLocation }
+        : { exists: false, featureTypes: [], usageLocation: null };
     });
   }
 
@@ -631,7 +852,12 @@ export class SimTenant {
       skuPartNumber: s.skuPartNumber,
       subscriptionIds: [stableGuid(`sub:${s.skuId}`)],
       prepaidUnits: { enabled: s.enabled, suspended: s.suspended, warning: s.warning, lockedOut: 0 },
-      servicePlans: s.servicePlans.map((p) => ({ servicePlanId: planId(p), servicePlanName: p, provisioningStatus: 'Success', appliesTo: 'User' })),
+      servicePlans: s.servicePlans.map((p) => ({
+        servicePlanId: planId(p),
+        servicePlanName: p,
+        provisioningStatus: 'Success',
+        appliesTo: 'User',
+      })),
     }));
   }
 }

@@ -62,7 +62,14 @@ export class BlobWatcher {
       const key = `${b.name}\n${b.properties.etag ?? ''}`;
       if (this.seen.has(key) || b.name.endsWith('/')) continue;
       const client = this.container.getBlobClient(b.name);
-      await this.onUpload({ name: b.name, etag: b.properties.etag ?? '', url: client.url, contentLength: b.properties.contentLength ?? 0, contentType: b.properties.contentType, lastModified: b.properties.lastModified });
+      await this.onUpload({
+        name: b.name,
+        etag: b.properties.etag ?? '',
+        url: client.url,
+        contentLength: b.properties.contentLength ?? 0,
+        contentType: b.properties.contentType,
+        lastModified: b.properties.lastModified,
+      });
       this.seen.add(key);
       writeFileSync(this.seenFile, JSON.stringify([...this.seen]));
     }
@@ -75,7 +82,12 @@ export class BlobWatcher {
  * the subject names container and blob, `data.eTag` is the ETag without quotes, `data.contentLength` the size.
  * Azurite has no resource ids or sequencers, so `topic` names a made-up local account and `sequencer` is a counter.
  */
-export function blobCreatedEvent(account: string, container: string, blob: UploadedBlob, sequence: number): Record<string, unknown> {
+export function blobCreatedEvent(
+  account: string,
+  container: string,
+  blob: UploadedBlob,
+  sequence: number,
+): Record<string, unknown> {
   const requestId = randomUUID();
   return {
     topic: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/Microsoft.Storage/storageAccounts/${account}`,
@@ -113,9 +125,16 @@ export function uploadEventsWatcher(
   const trigger = registry.byTrigger('eventGridTrigger')[0];
   if (!trigger) return undefined;
   const containerName = process.env['DIALTONE_INTAKE_CONTAINER'] || 'license-requests';
-  const container = BlobServiceClient.fromConnectionString(process.env['AzureWebJobsStorage'] ?? '').getContainerClient(containerName);
+  const container = BlobServiceClient.fromConnectionString(process.env['AzureWebJobsStorage'] ?? '').getContainerClient(
+    containerName,
+  );
   let sequence = 0;
-  return new BlobWatcher(container, stateDir, async (blob) => {
-    await invoke(trigger, blobCreatedEvent(container.accountName, containerName, blob, ++sequence));
-  }, log);
+  return new BlobWatcher(
+    container,
+    stateDir,
+    async (blob) => {
+      await invoke(trigger, blobCreatedEvent(container.accountName, containerName, blob, ++sequence));
+    },
+    log,
+  );
 }

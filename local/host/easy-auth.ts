@@ -32,7 +32,11 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 function text(status: number, body: string, headers: Record<string, string> = {}): SignInAnswer {
-  return { status, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...headers }, body };
+  return {
+    status,
+    headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...headers },
+    body,
+  };
 }
 
 export class LocalSignIn {
@@ -70,25 +74,46 @@ export class LocalSignIn {
       const token = [...this.links.keys()].find((t) => sameSecret(t, given));
       const expired = token !== undefined && this.links.get(token)! <= this.now();
       if (token) this.links.delete(token);
-      if (!token || expired) return text(401, `This sign-in link is unknown, was already used or is older than ${LINK_MINUTES} minutes. Start \`dialtone host\` again, or POST /.auth/local/links with the function key (x-functions-key) for a new one.`);
+      if (!token || expired)
+        return text(
+          401,
+          `This sign-in link is unknown, was already used or is older than ${LINK_MINUTES} minutes. Start \`dialtone host\` again, or POST /.auth/local/links with the function key (x-functions-key) for a new one.`,
+        );
       if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
       const session = randomBytes(32).toString('base64url');
       this.sessions.set(session, this.now());
       // No Secure flag: the local host speaks plain HTTP on loopback. HttpOnly keeps it from scripts; Strict keeps
       // other sites' pages from sending it.
-      return { status: 302, headers: { Location: '/api/console', 'Set-Cookie': `${this.cookieName}=${session}; Path=/; HttpOnly; SameSite=Strict`, 'Cache-Control': 'no-store' }, body: '' };
+      return {
+        status: 302,
+        headers: {
+          Location: '/api/console',
+          'Set-Cookie': `${this.cookieName}=${session}; Path=/; HttpOnly; SameSite=Strict`,
+          'Cache-Control': 'no-store',
+        },
+        body: '',
+      };
     }
     if (url.pathname === '/.auth/login/aad') {
-      return text(401, 'There is no Entra ID sign-in on the local host. Open the one-time console link `dialtone host` printed, or POST /.auth/local/links with the function key (x-functions-key) for a new one.');
+      return text(
+        401,
+        'There is no Entra ID sign-in on the local host. Open the one-time console link `dialtone host` printed, or POST /.auth/local/links with the function key (x-functions-key) for a new one.',
+      );
     }
     if (url.pathname === '/.auth/local/links' && method === 'POST') {
       if (!keyOk) return text(401, 'send the local function key as x-functions-key');
-      return { status: 201, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, body: JSON.stringify({ path: this.mintLink() }) };
+      return {
+        status: 201,
+        headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+        body: JSON.stringify({ path: this.mintLink() }),
+      };
     }
     if (url.pathname === '/.auth/logout') {
       const session = this.sessionOf(cookieHeader);
       if (session) this.sessions.delete(session);
-      return text(200, 'Signed out of the dialtone console.', { 'Set-Cookie': `${this.cookieName}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0` });
+      return text(200, 'Signed out of the dialtone console.', {
+        'Set-Cookie': `${this.cookieName}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
+      });
     }
     return undefined;
   }
@@ -124,7 +149,15 @@ export class LocalSignIn {
       headers[k] = v;
     }
     if (this.sessionOf(req.headers.cookie)) {
-      const principal = { auth_typ: 'local', name_typ: 'name', role_typ: 'roles', claims: [{ typ: 'name', val: 'local administrator' }, { typ: 'roles', val: this.role }] };
+      const principal = {
+        auth_typ: 'local',
+        name_typ: 'name',
+        role_typ: 'roles',
+        claims: [
+          { typ: 'name', val: 'local administrator' },
+          { typ: 'roles', val: this.role },
+        ],
+      };
       headers['x-ms-client-principal'] = Buffer.from(JSON.stringify(principal)).toString('base64');
       headers['x-ms-client-principal-name'] = 'local administrator';
       headers['x-ms-client-principal-idp'] = 'local';

@@ -35,7 +35,10 @@ type Loader = (request: string, parent: unknown, isMain: boolean) => unknown;
 export function installFunctionsCore(): FunctionRegistry {
   const registry = new FunctionRegistry();
   const core = {
-    registerFunction(metadata: { name: string; bindings: Record<string, BindingMetadata> }, handler: (...args: unknown[]) => unknown) {
+    registerFunction(
+      metadata: { name: string; bindings: Record<string, BindingMetadata> },
+      handler: (...args: unknown[]) => unknown,
+    ) {
       const trigger = Object.values(metadata.bindings).find((b) => b.direction === 'in' && /Trigger$/.test(b.type));
       if (!trigger) throw new Error(`function ${metadata.name} has no trigger binding`);
       if (registry.functions.has(metadata.name)) throw new Error(`function ${metadata.name} is registered twice`);

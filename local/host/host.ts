@@ -81,7 +81,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     syncClock = () => {
       if (!options.simulatorUrl) return Promise.resolve();
       const post = async () => {
-        await fetch(`${options.simulatorUrl}/_sim/clock`, { method: 'POST', body: JSON.stringify(skip.state()), ...(agent ? { dispatcher: agent } : {}) });
+        await fetch(`${options.simulatorUrl}/_sim/clock`, {
+          method: 'POST',
+          body: JSON.stringify(skip.state()),
+          ...(agent ? { dispatcher: agent } : {}),
+        });
       };
       syncing = syncing.catch(() => {}).then(post);
       return syncing;
@@ -126,23 +130,55 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     };
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require(options.appPath) as { registerApp: typeof registerApp }).registerApp(loadConfig(), appTime, options.graphCredential ? { graphCredential: options.graphCredential } : {});
+  (require(options.appPath) as { registerApp: typeof registerApp }).registerApp(
+    loadConfig(),
+    appTime,
+    options.graphCredential ? { graphCredential: options.graphCredential } : {},
+  );
 
   const store = new InstanceStore(options.stateDir);
   // The largest durable message so far, for benchmarks (payload-stats.json beside the instance files; sizes and
   // function names only).
-  const onLargestPayload = (bytes: number, what: string) => writeFileSync(join(options.stateDir, 'payload-stats.json'), JSON.stringify({ maxPayloadBytes: bytes, largest: what }));
+  const onLargestPayload = (bytes: number, what: string) =>
+    writeFileSync(
+      join(options.stateDir, 'payload-stats.json'),
+      JSON.stringify({ maxPayloadBytes: bytes, largest: what }),
+    );
   const timeoutMs = functionTimeoutMs(join(dirname(options.appPath), '..', 'host.json'));
-  const engine = new DurableEngine({ registry, store, clock, log, onLargestPayload, ...(timeoutMs !== undefined ? { functionTimeoutMs: timeoutMs } : {}) });
+  const engine = new DurableEngine({
+    registry,
+    store,
+    clock,
+    log,
+    onLargestPayload,
+    ...(timeoutMs !== undefined ? { functionTimeoutMs: timeoutMs } : {}),
+  });
   const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
-  const server = new HostServer({ registry, engine, functionKey, now: () => clock.now(), ...(options.extraFunctionKeys ? { extraFunctionKeys: options.extraFunctionKeys } : {}), taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone', log, status: () => ({ engine: 'local', engineRuns: { ...engine.counts } }), ...(options.maxRunningOrchestrations ? { maxRunningOrchestrations: options.maxRunningOrchestrations } : {}), ...(options.port !== undefined ? { port: options.port } : {}), ...(process.env['DIALTONE_CONSOLE_ROLE'] ? { consoleRole: process.env['DIALTONE_CONSOLE_ROLE'] } : {}) });
+  const server = new HostServer({
+    registry,
+    engine,
+    functionKey,
+    now: () => clock.now(),
+    ...(options.extraFunctionKeys ? { extraFunctionKeys: options.extraFunctionKeys } : {}),
+    taskHub: process.env['DIALTONE_TASK_HUB'] ?? 'dialtone',
+    log,
+    status: () => ({ engine: 'local', engineRuns: { ...engine.counts } }),
+    ...(options.maxRunningOrchestrations ? { maxRunningOrchestrations: options.maxRunningOrchestrations } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(process.env['DIALTONE_CONSOLE_ROLE'] ? { consoleRole: process.env['DIALTONE_CONSOLE_ROLE'] } : {}),
+  });
   const url = await server.start();
   engine.clientData = () => server.clientData();
   process.env['WEBSITE_HOSTNAME'] = new URL(url).host;
 
   // The Event Grid subscription of the deployment sends the intake container's BlobCreated events to the function
   // named batches-intake; here the blob watcher stands in for it.
-  const watcher = uploadEventsWatcher(registry, options.stateDir, (trigger, event) => server.invoke(trigger, event, { ...event }), log);
+  const watcher = uploadEventsWatcher(
+    registry,
+    options.stateDir,
+    (trigger, event) => server.invoke(trigger, event, { ...event }),
+    log,
+  );
 
   await engine.recover();
   watcher?.start();
@@ -160,7 +196,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const delays: number[] = [];
   let lastTick = performance.now();
   let windowStart = lastTick;
-  const syncFailed = (e: unknown) => log(`clock sync with the Graph simulator failed: ${e instanceof Error ? e.message : String(e)}`);
+  const syncFailed = (e: unknown) =>
+    log(`clock sync with the Graph simulator failed: ${e instanceof Error ? e.message : String(e)}`);
   const govern = (t: number) => {
     if (!skip || !governed || skipping || t - windowStart < 1000) return;
     const next = governedRate(skip.rate, maxRate, delays);

@@ -16,16 +16,22 @@ async function main(): Promise<void> {
     appPath: join(__dirname, '..', '..', 'app.js'),
     ...(env['DIALTONE_HOST_PORT'] ? { port: Number(env['DIALTONE_HOST_PORT']) } : {}),
     ...(env['DIALTONE_LOCAL_FUNCTION_KEY'] ? { functionKey: env['DIALTONE_LOCAL_FUNCTION_KEY'] } : {}),
-    ...(env['DIALTONE_LOCAL_EXTRA_KEYS'] ? { extraFunctionKeys: env['DIALTONE_LOCAL_EXTRA_KEYS'].split(',').filter(Boolean) } : {}),
+    ...(env['DIALTONE_LOCAL_EXTRA_KEYS']
+      ? { extraFunctionKeys: env['DIALTONE_LOCAL_EXTRA_KEYS'].split(',').filter(Boolean) }
+      : {}),
     skipAhead: env['DIALTONE_LOCAL_CLOCK'] === 'skip-ahead',
-    ...(env['DIALTONE_LOCAL_MAX_RUNNING'] ? { maxRunningOrchestrations: Number(env['DIALTONE_LOCAL_MAX_RUNNING']) } : {}),
+    ...(env['DIALTONE_LOCAL_MAX_RUNNING']
+      ? { maxRunningOrchestrations: Number(env['DIALTONE_LOCAL_MAX_RUNNING']) }
+      : {}),
     ...(env['DIALTONE_SIM_URL'] ? { simulatorUrl: env['DIALTONE_SIM_URL'] } : {}),
     ...(env['DIALTONE_LOCAL_TIME_RATE'] ? { maxRate: Number(env['DIALTONE_LOCAL_TIME_RATE']) } : {}),
     ...(env['DIALTONE_GRAPH_EXTRA_CA_FILE'] ? { simulatorCaPem: readCaFile(env['DIALTONE_GRAPH_EXTRA_CA_FILE']) } : {}),
     // A run from an admin's workstation: Graph tokens come from the dialtone process, where the admin signed in.
     ...(fromParent ? { graphCredential: new ParentProcessCredential() } : {}),
   });
-  process.stdout.write(`DIALTONE_HOST_READY ${JSON.stringify({ url: host.url, functionKey: host.functionKey, consoleUrl: host.consoleSignInUrl() })}\n`);
+  process.stdout.write(
+    `DIALTONE_HOST_READY ${JSON.stringify({ url: host.url, functionKey: host.functionKey, consoleUrl: host.consoleSignInUrl() })}\n`,
+  );
   const stop = () => void host.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

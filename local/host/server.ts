@@ -39,8 +39,6 @@ export interface HostServerOptions {
   readonly now?: () => number;
 }
 
-
-
 const MAX_BODY = 21 * 1024 * 1024;
 const WEBHOOK = '/runtime/webhooks/durabletask/';
 const RPC = '/_rpc/';
@@ -58,7 +56,10 @@ function keyMatches(given: string | null | undefined, keys: readonly string[]): 
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, { ...(payload && typeof body !== 'string' ? { 'Content-Type': 'application/json' } : {}), ...headers });
+  res.writeHead(status, {
+    ...(payload && typeof body !== 'string' ? { 'Content-Type': 'application/json' } : {}),
+    ...headers,
+  });
   res.end(payload);
 }
 
@@ -79,7 +80,16 @@ function routeRegex(route: string): RegExp {
 }
 
 export function statusBody(s: InstanceState): Record<string, unknown> {
-  return { name: s.name, instanceId: s.instanceId, createdTime: s.createdTime, lastUpdatedTime: s.lastUpdatedTime, runtimeStatus: s.runtimeStatus, input: s.input, output: s.output, customStatus: s.customStatus };
+  return {
+    name: s.name,
+    instanceId: s.instanceId,
+    createdTime: s.createdTime,
+    lastUpdatedTime: s.lastUpdatedTime,
+    runtimeStatus: s.runtimeStatus,
+    input: s.input,
+    output: s.output,
+    customStatus: s.customStatus,
+  };
 }
 
 export class HostServer {
@@ -148,7 +158,10 @@ export class HostServer {
     const inst = `${base}/instances/INSTANCEID`;
     return {
       taskHubName: this.options.taskHub,
-      creationUrls: { createNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?code=${this.options.functionKey}`, createAndWaitOnNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&code=${this.options.functionKey}` },
+      creationUrls: {
+        createNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?code=${this.options.functionKey}`,
+        createAndWaitOnNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&code=${this.options.functionKey}`,
+      },
       managementUrls: {
         id: 'INSTANCEID',
         statusQueryGetUri: `${inst}?${q}`,
@@ -167,7 +180,11 @@ export class HostServer {
   }
 
   /** Calls a registered function the way the worker would: a fresh InvocationContext with its bindings. */
-  async invoke(fn: FunctionRegistration, triggerInput: unknown, triggerMetadata: Record<string, unknown> = {}): Promise<unknown> {
+  async invoke(
+    fn: FunctionRegistration,
+    triggerInput: unknown,
+    triggerMetadata: Record<string, unknown> = {},
+  ): Promise<unknown> {
     const bindings = Object.values(fn.bindings);
     const toOption = (b: BindingMetadata) => ({ ...b });
     const extraInputs = bindings.filter((b) => b.direction === 'in' && b !== fn.trigger).map(toOption);
@@ -176,9 +193,14 @@ export class HostServer {
       functionName: fn.name,
       triggerMetadata,
       options: { trigger: toOption(fn.trigger), extraInputs: extraInputs, extraOutputs: [] },
-      logHandler: (level, ...args) => this.options.log(`[${fn.name}] ${level}: ${args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ')}`),
+      logHandler: (level, ...args) =>
+        this.options.log(
+          `[${fn.name}] ${level}: ${args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ')}`,
+        ),
     });
-    for (const input of extraInputs) if (input.type === 'durableClient' || input.type === 'orchestrationClient') context.extraInputs.set(input.name, this.clientData());
+    for (const input of extraInputs)
+      if (input.type === 'durableClient' || input.type === 'orchestrationClient')
+        context.extraInputs.set(input.name, this.clientData());
     return fn.handler(triggerInput, context);
   }
 
@@ -187,7 +209,17 @@ export class HostServer {
     // Core's host filtering answers such a request 400; so does this host, before reading anything.
     if (!this.allowedHosts.has((req.headers.host ?? '').toLowerCase())) {
       req.resume();
-      return send(res, 400, { type: 'about:blank', title: 'Bad Request - Invalid Hostname', status: 400, detail: 'this host answers only requests addressed to 127.0.0.1, localhost or [::1] with its port' }, { 'Content-Type': 'application/problem+json', Connection: 'close' });
+      return send(
+        res,
+        400,
+        {
+          type: 'about:blank',
+          title: 'Bad Request - Invalid Hostname',
+          status: 400,
+          detail: 'this host answers only requests addressed to 127.0.0.1, localhost or [::1] with its port',
+        },
+        { 'Content-Type': 'application/problem+json', Connection: 'close' },
+      );
     }
     res.setHeader(HOST_TIME_HEADER, new Date((this.options.now ?? Date.now)()).toISOString());
     const url = new URL(req.url ?? '/', this.url);
@@ -195,13 +227,24 @@ export class HostServer {
     // accepts work it then drops.
     if (this.inFlight > (this.options.maxInFlight ?? 200)) {
       req.resume();
-      return send(res, 429, { type: 'about:blank', title: 'Too busy', status: 429, detail: 'the host is at capacity; retry after the given seconds' }, { 'Retry-After': '5', 'Content-Type': 'application/problem+json' });
+      return send(
+        res,
+        429,
+        {
+          type: 'about:blank',
+          title: 'Too busy',
+          status: 429,
+          detail: 'the host is at capacity; retry after the given seconds',
+        },
+        { 'Retry-After': '5', 'Content-Type': 'application/problem+json' },
+      );
     }
     const refuse = (received: number) => {
       // Keep nothing more, but let the client finish sending (as Kestrel drains a refused body) so it reads the 413
       // instead of a reset: all of a declared body up to 64 MiB, else 8 MiB more; then the connection is cut.
       const declared = Number(req.headers['content-length']);
-      const drainLimit = Number.isFinite(declared) && declared <= 64 * 1024 * 1024 ? declared - received : 8 * 1024 * 1024;
+      const drainLimit =
+        Number.isFinite(declared) && declared <= 64 * 1024 * 1024 ? declared - received : 8 * 1024 * 1024;
       const socket = req.socket;
       let drained = 0;
       req.on('data', (c: Buffer) => {
@@ -211,7 +254,17 @@ export class HostServer {
       res.on('finish', () => (req.complete ? socket.destroy() : req.once('end', () => socket.destroy())));
       req.resume();
       // No "Connection: close": Node would then close the socket as soon as the answer is written, mid-upload.
-      return send(res, 413, { type: 'about:blank', title: 'Batch too large', status: 413, detail: 'the body is over 20 MiB; split the batch' }, { 'Content-Type': 'application/problem+json' });
+      return send(
+        res,
+        413,
+        {
+          type: 'about:blank',
+          title: 'Batch too large',
+          status: 413,
+          detail: 'the body is over 20 MiB; split the batch',
+        },
+        { 'Content-Type': 'application/problem+json' },
+      );
     };
     if (Number(req.headers['content-length'] ?? '0') > MAX_BODY) return refuse(0);
     // A chunked body (no Content-Length) is counted as it arrives and refused the moment it passes the limit.
@@ -234,7 +287,12 @@ export class HostServer {
     const body = read.body;
     if (url.pathname.startsWith(WEBHOOK)) {
       // Always the key, from loopback too: the Functions host has no exemption for local callers.
-      if (!keyMatches(url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined), [this.options.functionKey])) return send(res, 401, '');
+      if (
+        !keyMatches(url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined), [
+          this.options.functionKey,
+        ])
+      )
+        return send(res, 401, '');
       return this.webhook(req, res, url, url.pathname.slice(WEBHOOK.length), body);
     }
     if (url.pathname.startsWith(RPC)) {
@@ -263,11 +321,15 @@ export class HostServer {
       pathMatched = true;
       const methods = (fn.trigger['methods'] as string[] | undefined) ?? ['GET', 'POST'];
       if (methods.map((x) => x.toUpperCase()).includes(method)) {
-        matched = { fn, params: Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodePathSegment(v)])) };
+        matched = {
+          fn,
+          params: Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodePathSegment(v)])),
+        };
         break;
       }
     }
-    if (!matched) return send(res, pathMatched ? 405 : 404, pathMatched ? { error: 'method not allowed' } : { error: 'not found' });
+    if (!matched)
+      return send(res, pathMatched ? 405 : 404, pathMatched ? { error: 'method not allowed' } : { error: 'not found' });
     if ((matched.fn.trigger['authLevel'] ?? 'function') !== 'anonymous') {
       const given = (req.headers['x-functions-key'] as string | undefined) ?? url.searchParams.get('code');
       if (!keyMatches(given, this.keys)) return send(res, 401, '', {});
@@ -275,9 +337,16 @@ export class HostServer {
     const headers = this.signIn.headersFor(req);
     const query: Record<string, string> = {};
     url.searchParams.forEach((v, k) => (query[k] = v));
-    const request = new HttpRequest({ method, url: url.href, headers, query, params: matched.params, ...(body.length > 0 ? { body: { bytes: body } } : {}) });
+    const request = new HttpRequest({
+      method,
+      url: url.href,
+      headers,
+      query,
+      params: matched.params,
+      ...(body.length > 0 ? { body: { bytes: body } } : {}),
+    });
     const result = await this.invoke(matched.fn, request, { ...matched.params, query, headers });
-    const response = result instanceof HttpResponse ? result : new HttpResponse((result ?? {}));
+    const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? {});
     const out: Record<string, string> = {};
     response.headers.forEach((v, k) => (out[k] = v));
     const bytes = Buffer.from(await response.arrayBuffer());
@@ -285,7 +354,13 @@ export class HostServer {
     res.end(bytes);
   }
 
-  private async webhook(req: IncomingMessage, res: ServerResponse, url: URL, path: string, body: Buffer): Promise<void> {
+  private async webhook(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    path: string,
+    body: Buffer,
+  ): Promise<void> {
     const engine = this.options.engine;
     if (!engine) return this.forwardWebhook(req, res, url, path, body);
     const parts = path.split('/').map(decodePathSegment);
@@ -300,7 +375,12 @@ export class HostServer {
     };
     if (parts[0] === 'orchestrators' && method === 'POST' && parts[1]) {
       if (engine.runningCount() >= (this.options.maxRunningOrchestrations ?? 400)) {
-        return send(res, 429, { error: 'the local host is running as many orchestrations as it allows' }, { 'Retry-After': '5' });
+        return send(
+          res,
+          429,
+          { error: 'the local host is running as many orchestrations as it allows' },
+          { 'Retry-After': '5' },
+        );
       }
       const instanceId = parts[2] ?? crypto.randomUUID();
       try {
@@ -311,7 +391,10 @@ export class HostServer {
         // included: DurableClient.StartNewAsync's id rules apply to .NET callers, not to this endpoint.)
         const message = e instanceof Error ? e.message : String(e);
         if (e instanceof InstanceExistsError) return send(res, 409, { Message: message });
-        return send(res, 500, { Message: 'Something went wrong while processing your request', ExceptionMessage: message });
+        return send(res, 500, {
+          Message: 'Something went wrong while processing your request',
+          ExceptionMessage: message,
+        });
       }
       return send(res, 202, { id: instanceId });
     }
@@ -322,7 +405,11 @@ export class HostServer {
       // Here the token is the position in the instance-id order (the Azure Storage provider's order too: its
       // Instances table is keyed by instance id); the extension's own tokens are opaque, and nothing may read them.
       const q = url.searchParams;
-      const statuses = q.get('runtimeStatus')?.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+      const statuses = q
+        .get('runtimeStatus')
+        ?.split(',')
+        .map((x) => x.trim().toLowerCase())
+        .filter(Boolean);
       const from = q.get('createdTimeFrom') ? Date.parse(q.get('createdTimeFrom')!) : undefined;
       const to = q.get('createdTimeTo') ? Date.parse(q.get('createdTimeTo')!) : undefined;
       const prefix = q.get('instanceIdPrefix') ?? '';
@@ -332,14 +419,27 @@ export class HostServer {
         .list()
         .filter((i) => {
           const created = Date.parse(i.createdTime);
-          return i.instanceId.startsWith(prefix) && (!statuses || statuses.includes(i.runtimeStatus.toLowerCase())) && (from === undefined || created >= from) && (to === undefined || created <= to);
+          return (
+            i.instanceId.startsWith(prefix) &&
+            (!statuses || statuses.includes(i.runtimeStatus.toLowerCase())) &&
+            (from === undefined || created >= from) &&
+            (to === undefined || created <= to)
+          );
         })
         .sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0))
         .filter((i) => typeof after !== 'string' || i.instanceId > Buffer.from(after, 'base64url').toString('utf8'));
       const page = top > 0 ? matches.slice(0, top) : matches;
-      const more: Record<string, string> = page.length < matches.length ? { 'x-ms-continuation-token': Buffer.from(page[page.length - 1]!.instanceId, 'utf8').toString('base64url') } : {};
+      const more: Record<string, string> =
+        page.length < matches.length
+          ? { 'x-ms-continuation-token': Buffer.from(page[page.length - 1]!.instanceId, 'utf8').toString('base64url') }
+          : {};
       const showInput = q.get('showInput') !== 'false';
-      return send(res, 200, page.map((i) => (showInput ? statusBody(i) : { ...statusBody(i), input: null })), more);
+      return send(
+        res,
+        200,
+        page.map((i) => (showInput ? statusBody(i) : { ...statusBody(i), input: null })),
+        more,
+      );
     }
     if (parts[0] !== 'instances' || !parts[1]) return send(res, 404, { error: 'not found' });
     const id = parts[1];
@@ -364,11 +464,21 @@ export class HostServer {
   }
 
   /** With the real extension, its management links point here; its own listener answers them. */
-  private async forwardWebhook(req: IncomingMessage, res: ServerResponse, url: URL, path: string, body: Buffer): Promise<void> {
+  private async forwardWebhook(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    path: string,
+    body: Buffer,
+  ): Promise<void> {
     const target = this.options.webhookTarget?.();
     if (!target) return send(res, 503, { error: 'the durable extension is not ready' }, { 'Retry-After': '5' });
     const forwarded = new URL(`${path}${url.search}`, target);
-    const r = await fetch(forwarded, { method: req.method ?? 'GET', headers: { 'content-type': req.headers['content-type'] ?? 'application/json' }, ...(body.length > 0 ? { body } : {}) });
+    const r = await fetch(forwarded, {
+      method: req.method ?? 'GET',
+      headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
+      ...(body.length > 0 ? { body } : {}),
+    });
     const out: Record<string, string> = {};
     r.headers.forEach((v, k) => {
       if (k !== 'transfer-encoding' && k !== 'content-length' && k !== 'connection') out[k] = v;

@@ -4,7 +4,11 @@
  * Runs `work` on each item with at most `limit` under way at once. After a failure no new item starts, and the ones
  * under way end before the first failure is thrown (so a retry of the caller does not race them).
  */
-export async function eachAtMost<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function eachAtMost<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {

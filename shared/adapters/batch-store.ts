@@ -134,7 +134,11 @@ export class BlobBatchStore implements BatchStore {
 
   private async putJson(name: string, value: unknown, container = this.reportsContainer): Promise<void> {
     const body = JSON.stringify(value);
-    await (await this.container(container)).getBlockBlobClient(name).upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+    await (
+      await this.container(container)
+    )
+      .getBlockBlobClient(name)
+      .upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
   }
 
   private async getJson<T>(name: string, container = this.reportsContainer): Promise<T | undefined> {
@@ -152,13 +156,21 @@ export class BlobBatchStore implements BatchStore {
 
   async saveInput(runKey: RunKey, bytes: Uint8Array, contentType?: string): Promise<InputRef> {
     const name = `${runKey}/_work/input`;
-    const r = await (await this.container(this.privateContainer)).getBlockBlobClient(name).uploadData(bytes, { conditions: { ifNoneMatch: '*' }, ...(contentType ? { blobHTTPHeaders: { blobContentType: contentType } } : {}) });
+    const r = await (
+      await this.container(this.privateContainer)
+    )
+      .getBlockBlobClient(name)
+      .uploadData(bytes, {
+        conditions: { ifNoneMatch: '*' },
+        ...(contentType ? { blobHTTPHeaders: { blobContentType: contentType } } : {}),
+      });
     return { container: this.privateContainer, name, ...(r.etag ? { etag: r.etag } : {}) };
   }
 
   async readInput(ref: InputRef): Promise<InputRead> {
     const blob = (await this.container(ref.container)).getBlobClient(ref.name);
-    const tooBig = (n: number) => `${ref.name}: ${n} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file`;
+    const tooBig = (n: number) =>
+      `${ref.name}: ${n} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file`;
     try {
       const pinned = ref.etag ? { conditions: { ifMatch: quotedEtag(ref.etag) } } : {};
       // Its length first (a HEAD): an input over the limit is refused before a byte of it is sent to us.
@@ -188,7 +200,11 @@ export class BlobBatchStore implements BatchStore {
     } catch (e) {
       const status = (e as { statusCode?: number }).statusCode;
       if (status === 404) return { ok: false, message: `${ref.name}: the input is gone from ${ref.container}` };
-      if (status === 412) return { ok: false, message: `${ref.name}: the file was replaced after this batch was accepted; the new version is a batch of its own` };
+      if (status === 412)
+        return {
+          ok: false,
+          message: `${ref.name}: the file was replaced after this batch was accepted; the new version is a batch of its own`,
+        };
       throw e;
     }
   }
@@ -206,7 +222,9 @@ export class BlobBatchStore implements BatchStore {
   }
 
   async readChunk(runKey: RunKey, chunk: number): Promise<ChunkUserResult[]> {
-    return (await this.getJson<ChunkUserResult[]>(`${runKey}/_work/chunk-${String(chunk).padStart(5, '0')}.json`)) ?? [];
+    return (
+      (await this.getJson<ChunkUserResult[]>(`${runKey}/_work/chunk-${String(chunk).padStart(5, '0')}.json`)) ?? []
+    );
   }
 
   requestRecheck(runKey: RunKey, at: string): Promise<void> {
@@ -220,14 +238,19 @@ export class BlobBatchStore implements BatchStore {
   async readChunks(runKey: RunKey): Promise<ChunkUserResult[]> {
     const c = await this.container();
     const out: ChunkUserResult[] = [];
-    for await (const b of c.listBlobsFlat({ prefix: `${runKey}/_work/chunk-` })) out.push(...((await this.getJson<ChunkUserResult[]>(b.name)) ?? []));
+    for await (const b of c.listBlobsFlat({ prefix: `${runKey}/_work/chunk-` }))
+      out.push(...((await this.getJson<ChunkUserResult[]>(b.name)) ?? []));
     return out;
   }
 
   async saveReport(runKey: RunKey, report: BatchReport): Promise<void> {
     await this.putJson(`${runKey}/report.json`, report);
     const csv = reportToCsv(report);
-    await (await this.container()).getBlockBlobClient(`${runKey}/report.csv`).upload(csv, Buffer.byteLength(csv), { blobHTTPHeaders: { blobContentType: 'text/csv; charset=utf-8' } });
+    await (
+      await this.container()
+    )
+      .getBlockBlobClient(`${runKey}/report.csv`)
+      .upload(csv, Buffer.byteLength(csv), { blobHTTPHeaders: { blobContentType: 'text/csv; charset=utf-8' } });
   }
 
   readReport(runKey: RunKey): Promise<BatchReport | undefined> {
@@ -239,13 +262,18 @@ export class BlobBatchStore implements BatchStore {
   }
 
   async markDone(runKey: RunKey, step: string, detail = ''): Promise<void> {
-    await (await this.container()).getBlockBlobClient(`${runKey}/_work/${step}.done`).upload(detail, Buffer.byteLength(detail));
+    await (
+      await this.container()
+    )
+      .getBlockBlobClient(`${runKey}/_work/${step}.done`)
+      .upload(detail, Buffer.byteLength(detail));
   }
 
   async doneSteps(runKey: RunKey, prefix: string): Promise<Set<string>> {
     const folder = `${runKey}/_work/`;
     const steps = new Set<string>();
-    for await (const b of (await this.container()).listBlobsFlat({ prefix: `${folder}${prefix}` })) if (b.name.endsWith('.done')) steps.add(b.name.slice(folder.length, -'.done'.length));
+    for await (const b of (await this.container()).listBlobsFlat({ prefix: `${folder}${prefix}` }))
+      if (b.name.endsWith('.done')) steps.add(b.name.slice(folder.length, -'.done'.length));
     return steps;
   }
 
@@ -265,7 +293,10 @@ export class BlobBatchStore implements BatchStore {
 
   /** The registration, or one a run from before the private container kept beside its report. */
   async readCallback(runKey: RunKey): Promise<CallbackRegistration | undefined> {
-    return (await this.getJson<CallbackRegistration>(`${runKey}/callback.json`, this.privateContainer)) ?? (await this.getJson<CallbackRegistration>(`${runKey}/_work/callback.json`));
+    return (
+      (await this.getJson<CallbackRegistration>(`${runKey}/callback.json`, this.privateContainer)) ??
+      (await this.getJson<CallbackRegistration>(`${runKey}/_work/callback.json`))
+    );
   }
 
   saveWork(runKey: RunKey, chunk: number, work: readonly PlannedAssignment[]): Promise<void> {
@@ -296,10 +327,16 @@ export class BlobBatchStore implements BatchStore {
       } catch (e) {
         if ((e as { statusCode?: number }).statusCode !== 404) throw e;
       }
-      const next: Cancellations = 'batch' in change ? { ...current, batch: true } : { ...current, rows: current.rows.includes(change.row) ? current.rows : [...current.rows, change.row] };
+      const next: Cancellations =
+        'batch' in change
+          ? { ...current, batch: true }
+          : { ...current, rows: current.rows.includes(change.row) ? current.rows : [...current.rows, change.row] };
       const body = JSON.stringify(next);
       try {
-        await blob.upload(body, Buffer.byteLength(body), { conditions: etag ? { ifMatch: etag } : { ifNoneMatch: '*' }, blobHTTPHeaders: { blobContentType: 'application/json' } });
+        await blob.upload(body, Buffer.byteLength(body), {
+          conditions: etag ? { ifMatch: etag } : { ifNoneMatch: '*' },
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+        });
         return next;
       } catch (e) {
         const status = (e as { statusCode?: number }).statusCode;
@@ -326,6 +363,9 @@ export class BlobBatchStore implements BatchStore {
 
 /** A new run key for a batch of `owner` (a caller's name, or `uploads`): UTC time first so a folder lists in order. */
 export function newRunKey(owner: string, batchId: string, now: Date = new Date()): RunKey {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${owner}/${batchId}/${stamp}-${randomBytes(4).toString('hex')}`;
 }

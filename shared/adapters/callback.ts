@@ -38,8 +38,35 @@ export interface CallbackSender {
  * private ranges). IPv4-mapped IPv6 addresses are checked as their IPv4 address.
  */
 const NOT_PUBLIC = new BlockList();
-for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) NOT_PUBLIC.addSubnet(net, bits, 'ipv4');
-for (const [net, bits] of [['::', 128], ['::1', 128], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) NOT_PUBLIC.addSubnet(net, bits, 'ipv6');
+for (const [net, bits] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  NOT_PUBLIC.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [
+  ['::', 128],
+  ['::1', 128],
+  ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  ['100::', 64],
+  ['2001:db8::', 32],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  NOT_PUBLIC.addSubnet(net, bits, 'ipv6');
 
 /** Whether a callback may connect to `address` (an IP address as dns.lookup gives it). */
 export function isPublicAddress(address: string): boolean {
@@ -59,11 +86,16 @@ class PrivateAddressError extends Error {
 }
 
 /** dns.lookup for the connection, failing when any address the name resolves to is not public. */
-function publicLookup(hostname: string, options: LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void {
+function publicLookup(
+  hostname: string,
+  options: LookupOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+): void {
   dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
     if (err) return callback(err, []);
     const refused = addresses.find((a) => !isPublicAddress(a.address));
-    if (refused || addresses.length === 0) return callback(new PrivateAddressError(refused?.address ?? 'no address'), []);
+    if (refused || addresses.length === 0)
+      return callback(new PrivateAddressError(refused?.address ?? 'no address'), []);
     if (options.all) return callback(null, addresses);
     callback(null, addresses[0]!.address, addresses[0]!.family);
   });
@@ -89,25 +121,39 @@ export class HttpCallbackSender implements CallbackSender {
     const timestamp = String(Math.floor(this.now() / 1000));
     // A literal address is connected to without a lookup: checked here.
     const literal = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    if (!this.allowPrivateAddresses && isIP(literal) !== 0 && !isPublicAddress(literal)) return { status: null, delivered: false, message: `not sent: ${literal} is not a public address` };
+    if (!this.allowPrivateAddresses && isIP(literal) !== 0 && !isPublicAddress(literal))
+      return { status: null, delivered: false, message: `not sent: ${literal} is not a public address` };
     try {
       const res = await undiciFetch(url, {
         ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
         method: 'POST',
         redirect: 'manual',
         signal: AbortSignal.timeout(this.timeoutMs),
-        headers: { 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'dialtone-callback', [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signCallback(secret, timestamp, body) },
+        headers: {
+          'Content-Type': 'application/json; charset=utf-8',
+          'User-Agent': 'dialtone-callback',
+          [TIMESTAMP_HEADER]: timestamp,
+          [SIGNATURE_HEADER]: signCallback(secret, timestamp, body),
+        },
         body,
       });
       // The answer's body is not needed; dropping it frees the connection without reading what may be large.
       await res.body?.cancel().catch(() => undefined);
       const delivered = res.status >= 200 && res.status < 300;
-      const message = delivered ? 'delivered' : res.status >= 300 && res.status < 400 ? `HTTP ${res.status}: redirects are not followed` : `HTTP ${res.status}`;
+      const message = delivered
+        ? 'delivered'
+        : res.status >= 300 && res.status < 400
+          ? `HTTP ${res.status}: redirects are not followed`
+          : `HTTP ${res.status}`;
       return { status: res.status, delivered, message };
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string; name?: string } }).cause;
-      if (cause?.name === 'PrivateAddressError') return { status: null, delivered: false, message: `not sent: ${cause.message}` };
-      const detail = e instanceof Error && e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000} s` : (cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e)));
+      if (cause?.name === 'PrivateAddressError')
+        return { status: null, delivered: false, message: `not sent: ${cause.message}` };
+      const detail =
+        e instanceof Error && e.name === 'TimeoutError'
+          ? `no answer within ${this.timeoutMs / 1000} s`
+          : (cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e)));
       return { status: null, delivered: false, message: `not delivered: ${String(detail).slice(0, 200)}` };
     }
   }

@@ -39,7 +39,15 @@ export class ServiceBusFlagPublisher implements FlagPublisher {
   async publish(flags: readonly FlagMessage[]): Promise<void> {
     for (let i = 0; i < flags.length; i += 100) {
       await this.sender.sendMessages(
-        flags.slice(i, i + 100).map((f) => ({ messageId: flagMessageId(f.run ?? f.batchId, f.userPrincipalName), subject: f.outcome, contentType: 'application/json', body: f, applicationProperties: { batchId: f.batchId, reason: f.reason } })),
+        flags
+          .slice(i, i + 100)
+          .map((f) => ({
+            messageId: flagMessageId(f.run ?? f.batchId, f.userPrincipalName),
+            subject: f.outcome,
+            contentType: 'application/json',
+            body: f,
+            applicationProperties: { batchId: f.batchId, reason: f.reason },
+          })),
       );
     }
   }
@@ -113,7 +121,9 @@ export class StorageQueueFlagPublisher implements FlagPublisher {
         try {
           await eachAtMost(group, FLAG_SENDS_AT_ONCE, async ({ messageId, flag }) => {
             const envelope = { messageId, subject: flag.outcome, body: flag };
-            await this.queue.sendMessage(Buffer.from(JSON.stringify(envelope)).toString('base64'), { messageTimeToLive: -1 });
+            await this.queue.sendMessage(Buffer.from(JSON.stringify(envelope)).toString('base64'), {
+              messageTimeToLive: -1,
+            });
             done.push(messageId);
           });
         } finally {
@@ -136,7 +146,8 @@ export function sentFlagLedgerIn(store: {
   return {
     sentIds: async (run) => {
       const ids = new Set([...(await store.doneSteps(run, 'flag-'))].map((step) => step.slice('flag-'.length)));
-      for (const detail of (await store.doneStepDetails(run, 'flagsent-')).values()) for (const id of detail.split('\n')) if (id) ids.add(id);
+      for (const detail of (await store.doneStepDetails(run, 'flagsent-')).values())
+        for (const id of detail.split('\n')) if (id) ids.add(id);
       return ids;
     },
     recordSent: (run, messageIds) => store.markDone(run, `flagsent-${messageIds[0]}`, messageIds.join('\n')),

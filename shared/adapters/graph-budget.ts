@@ -61,7 +61,11 @@ const MAX_KEY_LENGTH = 200;
  * the first given-back interval that still has room for it after `now` (they are all before nextFreeAt), or else the
  * end of the queue; intervals whose end has passed are dropped.
  */
-export function reserveIn(state: LedgerState | undefined, now: number, ms: number): { start: number; next: LedgerState } {
+export function reserveIn(
+  state: LedgerState | undefined,
+  now: number,
+  ms: number,
+): { start: number; next: LedgerState } {
   const returned = (state?.returned ?? []).filter((r) => r.end > now);
   const fit = returned.findIndex((r) => r.end - Math.max(now, r.from) >= ms);
   if (fit >= 0) {
@@ -75,7 +79,13 @@ export function reserveIn(state: LedgerState | undefined, now: number, ms: numbe
 }
 
 /** Gives back [from, end) under key (see RateLedger.release); undefined when there is nothing to change. */
-export function releaseIn(state: LedgerState | undefined, now: number, key: string, from: number, end: number): LedgerState | undefined {
+export function releaseIn(
+  state: LedgerState | undefined,
+  now: number,
+  key: string,
+  from: number,
+  end: number,
+): LedgerState | undefined {
   if (!state) return undefined; // nothing was ever reserved here
   const returned = (state.returned ?? []).filter((r) => r.end > now);
   const start = Math.max(now, from);
@@ -84,7 +94,10 @@ export function releaseIn(state: LedgerState | undefined, now: number, key: stri
   // Full: these slots are not taken back (lost to all, as before they could be given back). Forgetting an interval
   // already listed instead would forget its key too, and a retry of its release would give its taken slots again.
   if (returned.length >= MAX_RETURNED) return undefined;
-  return { nextFreeAt: state.nextFreeAt, returned: [...returned, { key, from: start, end: Math.min(end, state.nextFreeAt) }].sort((a, b) => a.from - b.from) };
+  return {
+    nextFreeAt: state.nextFreeAt,
+    returned: [...returned, { key, from: start, end: Math.min(end, state.nextFreeAt) }].sort((a, b) => a.from - b.from),
+  };
 }
 
 export class BlobRateLedger implements RateLedger {
@@ -116,7 +129,9 @@ export class BlobRateLedger implements RateLedger {
   }
 
   /** Reads the ledger, applies the change (undefined: none) and writes it back on the ETag it read, until it lands. */
-  private async update(change: (state: LedgerState | undefined, now: number) => LedgerState | undefined): Promise<void> {
+  private async update(
+    change: (state: LedgerState | undefined, now: number) => LedgerState | undefined,
+  ): Promise<void> {
     this.ready ??= this.container.createIfNotExists();
     await this.ready;
     for (let attempt = 0; ; attempt++) {
@@ -125,7 +140,10 @@ export class BlobRateLedger implements RateLedger {
       if (!next) return;
       const body = JSON.stringify(next);
       try {
-        await this.blob.upload(body, Buffer.byteLength(body), { conditions: etag ? { ifMatch: etag } : { ifNoneMatch: '*' }, blobHTTPHeaders: { blobContentType: 'application/json' } });
+        await this.blob.upload(body, Buffer.byteLength(body), {
+          conditions: etag ? { ifMatch: etag } : { ifNoneMatch: '*' },
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+        });
         return;
       } catch (e) {
         const status = (e as { statusCode?: number }).statusCode;
@@ -154,7 +172,14 @@ function ledgerState(parsed: unknown): LedgerState | undefined {
   const p = parsed as { nextFreeAt?: unknown; returned?: unknown } | null;
   if (!p || typeof p.nextFreeAt !== 'number' || !Number.isFinite(p.nextFreeAt)) return undefined;
   const returned = Array.isArray(p.returned)
-    ? (p.returned as Partial<ReturnedSlots>[]).filter((r): r is ReturnedSlots => typeof r?.key === 'string' && Number.isFinite(r.from) && Number.isFinite(r.end) && r.from! <= r.end! && r.end! <= (p.nextFreeAt as number))
+    ? (p.returned as Partial<ReturnedSlots>[]).filter(
+        (r): r is ReturnedSlots =>
+          typeof r?.key === 'string' &&
+          Number.isFinite(r.from) &&
+          Number.isFinite(r.end) &&
+          r.from! <= r.end! &&
+          r.end! <= (p.nextFreeAt as number),
+      )
     : [];
   return { nextFreeAt: p.nextFreeAt, ...(returned.length > 0 ? { returned } : {}) };
 }
@@ -162,7 +187,7 @@ function ledgerState(parsed: unknown): LedgerState | undefined {
 async function streamText(stream: NodeJS.ReadableStream | undefined): Promise<string> {
   if (!stream) return '';
   const parts: Buffer[] = [];
-  for await (const chunk of stream) parts.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk));
+  for await (const chunk of stream) parts.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return Buffer.concat(parts).toString('utf8');
 }
 
@@ -219,7 +244,12 @@ export class WriteBudget {
   constructor(
     private readonly ledger: RateLedger,
     private readonly time: AppTime,
-    private readonly onLedgerUnavailable: (event: { name: typeof LEDGER_UNAVAILABLE; count: number; waitMs: number; error: string }) => void = () => {},
+    private readonly onLedgerUnavailable: (event: {
+      name: typeof LEDGER_UNAVAILABLE;
+      count: number;
+      waitMs: number;
+      error: string;
+    }) => void = () => {},
   ) {}
 
   get perSecond(): number {
@@ -234,14 +264,23 @@ export class WriteBudget {
    * (`retryAt`, after the same back-off as the waiting writes); the failure is counted and reported as
    * budget_ledger_unavailable like theirs. It never waits itself.
    */
-  async book(n: number, maxWaitMs: number, failuresSoFar = 0): Promise<{ at: number } | { deferredUntil: number } | { retryAt: number }> {
+  async book(
+    n: number,
+    maxWaitMs: number,
+    failuresSoFar = 0,
+  ): Promise<{ at: number } | { deferredUntil: number } | { retryAt: number }> {
     let start: number;
     try {
       start = await this.ledger.reserve(n);
     } catch (e) {
       this.ledgerUnavailable++;
       const waitMs = ledgerBackoffMs(failuresSoFar + 1);
-      this.onLedgerUnavailable({ name: LEDGER_UNAVAILABLE, count: this.ledgerUnavailable, waitMs: Math.round(waitMs), error: firstLine(e) });
+      this.onLedgerUnavailable({
+        name: LEDGER_UNAVAILABLE,
+        count: this.ledgerUnavailable,
+        waitMs: Math.round(waitMs),
+        error: firstLine(e),
+      });
       return { retryAt: this.time.now() + waitMs };
     }
     return start - this.time.now() > maxWaitMs ? { deferredUntil: start } : { at: start };
@@ -271,7 +310,12 @@ export class WriteBudget {
           failures++;
           this.ledgerUnavailable++;
           const waitMs = ledgerBackoffMs(failures);
-          this.onLedgerUnavailable({ name: LEDGER_UNAVAILABLE, count: this.ledgerUnavailable, waitMs: Math.round(waitMs), error: firstLine(e) });
+          this.onLedgerUnavailable({
+            name: LEDGER_UNAVAILABLE,
+            count: this.ledgerUnavailable,
+            waitMs: Math.round(waitMs),
+            error: firstLine(e),
+          });
           await this.time.sleep(waitMs);
           continue;
         }

@@ -23,8 +23,14 @@ export function graphCredential(signIn: GraphSignIn, extraCaPem?: string): Token
     disableInstanceDiscovery: !signIn.instanceDiscovery,
     ...(extraCaPem ? { tlsOptions: { ca: [...rootCertificates, extraCaPem] } } : {}),
   };
-  if (signIn.secret !== undefined) return new identity.ClientSecretCredential(signIn.tenantId, signIn.clientId, signIn.secret, options);
+  if (signIn.secret !== undefined)
+    return new identity.ClientSecretCredential(signIn.tenantId, signIn.clientId, signIn.secret, options);
   // The PEM holds the private key and its certificate (ClientCertificateCredential's certificatePath form).
   const certificate = readFileSync(signIn.certificatePath!, 'utf8');
-  return new identity.ClientCertificateCredential(signIn.tenantId, signIn.clientId, { certificate }, { ...options, sendCertificateChain: false });
+  return new identity.ClientCertificateCredential(
+    signIn.tenantId,
+    signIn.clientId,
+    { certificate },
+    { ...options, sendCertificateChain: false },
+  );
 }

@@ -7,9 +7,30 @@ import { Client, ResponseType, RetryHandlerOptions, type GraphRequest } from '@m
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { Agent } from 'undici';
 import type { SubscribedSkuFacts } from '../domain/catalog';
-import { classifyGraphError, missingPermissionMessage, type AssignOptions, type WriteOptions, type TeamsListOptions, type TeamsSweep, type DirectoryUser, type GraphFailure, type GraphOperation, type GraphResult, type LicensingDirectory, type PhoneNumberDirectory } from '../domain/directory';
+import {
+  classifyGraphError,
+  missingPermissionMessage,
+  type AssignOptions,
+  type WriteOptions,
+  type TeamsListOptions,
+  type TeamsSweep,
+  type DirectoryUser,
+  type GraphFailure,
+  type GraphOperation,
+  type GraphResult,
+  type LicensingDirectory,
+  type PhoneNumberDirectory,
+} from '../domain/directory';
 import type { AssignedLicence, AssignedPlan, LicenceAddition, LicenceAssignment } from '../domain/holdings';
-import { isFinished, userAssignable, type HeldNumber, type NumberOrder, type NumberRequest, type NumberType, type TeamsNumber } from '../domain/phone-numbers';
+import {
+  isFinished,
+  userAssignable,
+  type HeldNumber,
+  type NumberOrder,
+  type NumberRequest,
+  type NumberType,
+  type TeamsNumber,
+} from '../domain/phone-numbers';
 import { eachAtMost } from './at-once';
 
 /** The token scope of the Graph cloud at this base URL: each national cloud has its own (learn.microsoft.com/graph/deployments). */
@@ -19,7 +40,8 @@ export function graphScopeFor(baseUrl: string): string {
 const BATCH_SIZE = 20;
 // licenseAssignmentStates comes back only when $select-ed (user resource, Graph v1.0); it tells group from direct.
 // userType (Member or Guest) also only when $select-ed: guests are never licensed.
-const USER_SELECT = 'id,userPrincipalName,userType,usageLocation,assignedLicenses,assignedPlans,licenseAssignmentStates';
+const USER_SELECT =
+  'id,userPrincipalName,userType,usageLocation,assignedLicenses,assignedPlans,licenseAssignmentStates';
 
 export interface GraphAdapterOptions {
   readonly baseUrl: string;
@@ -100,9 +122,15 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
   constructor(options: GraphAdapterOptions) {
     const base = new URL(options.baseUrl);
     this.origin = base.origin;
-    if (base.protocol !== 'https:') throw new Error('Graph base URL must use https: the Graph client sends its bearer token only over https');
+    if (base.protocol !== 'https:')
+      throw new Error('Graph base URL must use https: the Graph client sends its bearer token only over https');
     const timeout = options.requestTimeoutMs ?? 30_000;
-    const dispatcher = new Agent({ headersTimeout: timeout, bodyTimeout: timeout, connections: 64, ...(options.extraCaPem ? { connect: { ca: options.extraCaPem } } : {}) });
+    const dispatcher = new Agent({
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      connections: 64,
+      ...(options.extraCaPem ? { connect: { ca: options.extraCaPem } } : {}),
+    });
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.clock = options.now ?? Date.now;
     this.pacer = options.writeBudget ?? new WritePacer(options.writesPerSecond ?? 18, this.sleep, options.now);
@@ -111,7 +139,9 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
     this.usageLocationDelays = options.usageLocationRetryDelaysMs ?? [2_000, 5_000, 10_000, 20_000];
     this.numberOrderDelays = options.numberOrderPollDelaysMs ?? [2_000, 3_000, 5_000, 10_000, 20_000, 30_000];
     this.client = Client.initWithMiddleware({
-      authProvider: new TokenCredentialAuthenticationProvider(options.credential, { scopes: [graphScopeFor(options.baseUrl)] }),
+      authProvider: new TokenCredentialAuthenticationProvider(options.credential, {
+        scopes: [graphScopeFor(options.baseUrl)],
+      }),
       baseUrl: `${base.origin}${base.pathname.replace(/\/+$/, '')}/`,
       defaultVersion: 'v1.0',
       customHosts: new Set([base.hostname]),
@@ -120,12 +150,20 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
   }
 
   async listSubscribedSkus(): Promise<GraphResult<SubscribedSkuFacts[]>> {
-    const r = await this.withRetry('listSubscribedSkus', async () => (await this.api('/subscribedSkus').get()) as { value?: (SubscribedSkuFacts & { appliesTo?: string })[] });
+    const r = await this.withRetry(
+      'listSubscribedSkus',
+      async () =>
+        (await this.api('/subscribedSkus').get()) as { value?: (SubscribedSkuFacts & { appliesTo?: string })[] },
+    );
     return r.ok ? { ok: true, value: (r.value.value ?? []).filter((s) => s.appliesTo !== 'Company') } : r;
   }
 
   async readUsers(idsOrUpns: readonly string[]): Promise<Map<string, GraphResult<DirectoryUser>>> {
-    const items = idsOrUpns.map((u, i): BatchItem => ({ id: String(i), method: 'GET', url: `/users/${encodeURIComponent(u)}?$select=${USER_SELECT}` }));
+    const items = idsOrUpns.map((u, i): BatchItem => ({
+      id: String(i),
+      method: 'GET',
+      url: `/users/${encodeURIComponent(u)}?$select=${USER_SELECT}`,
+    }));
     const responses = await this.runBatches('readUsers', items);
     const out = new Map<string, GraphResult<DirectoryUser>>();
     idsOrUpns.forEach((u, i) => {
@@ -135,7 +173,11 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
     return out;
   }
 
-  async setUsageLocation(userId: string, usageLocation: string, options: WriteOptions = {}): Promise<GraphResult<void>> {
+  async setUsageLocation(
+    userId: string,
+    usageLocation: string,
+    options: WriteOptions = {},
+  ): Promise<GraphResult<void>> {
     const slot = this.writeSlot(options);
     return this.withRetry('setUsageLocation', async () => {
       await slot();
@@ -157,10 +199,18 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
     };
   }
 
-  async assignLicenses(userId: string, add: readonly (string | LicenceAddition)[], options: AssignOptions = {}): Promise<GraphResult<void>> {
+  async assignLicenses(
+    userId: string,
+    add: readonly (string | LicenceAddition)[],
+    options: AssignOptions = {},
+  ): Promise<GraphResult<void>> {
     // Graph refuses an assignLicense with nothing to add or remove (400 "No license changes provided"): send none.
     if (add.length === 0) return { ok: true, value: undefined };
-    const addLicenses = add.map((a) => (typeof a === 'string' ? { skuId: a, disabledPlans: [] } : { skuId: a.skuId, disabledPlans: [...a.disabledPlanIds] }));
+    const addLicenses = add.map((a) =>
+      typeof a === 'string'
+        ? { skuId: a, disabledPlans: [] }
+        : { skuId: a.skuId, disabledPlans: [...a.disabledPlanIds] },
+    );
     // Graph answers 200 with the user's default properties, which do not include the licences: nothing to read back.
     const body = { addLicenses, removeLicenses: [] };
     const slot = this.writeSlot(options);
@@ -189,7 +239,11 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
     return this.client.api(path).middlewareOptions([new RetryHandlerOptions(0, 0)]);
   }
 
-  private async withRetry<T>(operation: GraphOperation, op: () => Promise<T>, retryable: (f: GraphFailure) => boolean = (f) => f.transient): Promise<GraphResult<T>> {
+  private async withRetry<T>(
+    operation: GraphOperation,
+    op: () => Promise<T>,
+    retryable: (f: GraphFailure) => boolean = (f) => f.transient,
+  ): Promise<GraphResult<T>> {
     for (let attempt = 0; ; attempt++) {
       try {
         return { ok: true, value: await op() };
@@ -203,7 +257,12 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
 
   async readTeamsFeatures(userIds: readonly string[]): Promise<Map<string, GraphResult<string[]>>> {
     const low = { 'x-ms-throttle-priority': 'low' };
-    const items = userIds.map((u, i): BatchItem => ({ id: String(i), method: 'GET', url: `/admin/teams/userConfigurations/${encodeURIComponent(u)}`, headers: low }));
+    const items = userIds.map((u, i): BatchItem => ({
+      id: String(i),
+      method: 'GET',
+      url: `/admin/teams/userConfigurations/${encodeURIComponent(u)}`,
+      headers: low,
+    }));
     const responses = await this.runBatches('readTeamsFeatures', items, low);
     const out = new Map<string, GraphResult<string[]>>();
     userIds.forEach((u, i) => {
@@ -222,7 +281,13 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
    */
   async listTeamsFeatures(options: TeamsListOptions): Promise<GraphResult<TeamsSweep>> {
     const low = { 'x-ms-throttle-priority': 'low' };
-    const query = [`$select=id,featureTypes`, `$top=${options.top}`, ...(options.since !== undefined ? [`$filter=${encodeURIComponent(`modifiedDateTime ge ${new Date(options.since).toISOString()}`)}`] : [])];
+    const query = [
+      `$select=id,featureTypes`,
+      `$top=${options.top}`,
+      ...(options.since !== undefined
+        ? [`$filter=${encodeURIComponent(`modifiedDateTime ge ${new Date(options.since).toISOString()}`)}`]
+        : []),
+    ];
     let next: string | undefined = `/admin/teams/userConfigurations?${query.join('&')}`;
     const features = new Map<string, string[]>();
     let pages = 0;
@@ -230,16 +295,31 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
       if (pages >= options.maxPages) return { ok: true, value: { features, pages, complete: false } };
       await options.beforePage?.(pages);
       const path: string = next;
-      const r = await this.withRetry('listTeamsFeatures', async () => (await this.api(path).headers(low).get()) as unknown);
+      const r = await this.withRetry(
+        'listTeamsFeatures',
+        async () => (await this.api(path).headers(low).get()) as unknown,
+      );
       pages++;
       if (!r.ok) return r;
       const body = (r.value ?? {}) as { value?: unknown; '@odata.nextLink'?: unknown };
-      if (!Array.isArray(body.value)) return classifyGraphError(200, 'UnexpectedResponse', 'the userConfigurations list came back without a "value" array');
+      if (!Array.isArray(body.value))
+        return classifyGraphError(
+          200,
+          'UnexpectedResponse',
+          'the userConfigurations list came back without a "value" array',
+        );
       for (const entry of body.value as unknown[]) {
-        const o = (typeof entry === 'object' && entry !== null ? entry : {}) as { id?: unknown; featureTypes?: unknown };
+        const o = (typeof entry === 'object' && entry !== null ? entry : {}) as {
+          id?: unknown;
+          featureTypes?: unknown;
+        };
         if (typeof o.id !== 'string') continue;
         // An entry without featureTypes cannot say the calling plan is missing: the user is left to a per-user read.
-        if (Array.isArray(o.featureTypes)) features.set(o.id, o.featureTypes.filter((f): f is string => typeof f === 'string'));
+        if (Array.isArray(o.featureTypes))
+          features.set(
+            o.id,
+            o.featureTypes.filter((f): f is string => typeof f === 'string'),
+          );
       }
       const link = body['@odata.nextLink'];
       if (link === undefined || link === null) next = undefined;
@@ -250,7 +330,11 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
     return { ok: true, value: { features, pages, complete: true } };
   }
 
-  async listFreeNumbers(numberType: NumberType, isoCountryCode: string, limit: number): Promise<GraphResult<TeamsNumber[]>> {
+  async listFreeNumbers(
+    numberType: NumberType,
+    isoCountryCode: string,
+    limit: number,
+  ): Promise<GraphResult<TeamsNumber[]>> {
     // Only numbers a user may have: the list page's example for user numbers filters on capabilities
     // (`capabilities/any(c:c eq 'userAssignment')`), and an activation or update still pending or failed is not ready.
     const filter = `assignmentStatus eq 'unassigned' and numberType eq '${numberType}' and isoCountryCode eq '${odataString(isoCountryCode)}' and activationState eq 'activated' and capabilities/any(c:c eq 'userAssignment')`;
@@ -276,7 +360,13 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
     const r = await this.withRetry('listNumbers', async () => this.api(path).get() as Promise<unknown>);
     if (!r.ok) return r;
     const numbers = numberAssignments(r.value);
-    return numbers ? { ok: true, value: numbers } : classifyGraphError(200, 'UnexpectedResponse', 'the numberAssignments list came back without a "value" holding numbers');
+    return numbers
+      ? { ok: true, value: numbers }
+      : classifyGraphError(
+          200,
+          'UnexpectedResponse',
+          'the numberAssignments list came back without a "value" holding numbers',
+        );
   }
 
   async startNumberAssignment(request: NumberRequest): Promise<GraphResult<NumberOrder>> {
@@ -292,7 +382,9 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
     const r = await this.withRetry(
       'assignNumber',
       async () => {
-        const res = (await this.api(`${NUMBERS}/numberAssignments/assignNumber`).responseType(ResponseType.RAW).post(body)) as Response;
+        const res = (await this.api(`${NUMBERS}/numberAssignments/assignNumber`)
+          .responseType(ResponseType.RAW)
+          .post(body)) as Response;
         if (!res.ok) throw new RawResponseFailure(await rawFailure(res));
         await res.body?.cancel();
         return res.headers.get('location');
@@ -301,16 +393,26 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
     );
     if (!r.ok) return r;
     const operationId = r.value ? operationIdOf(r.value) : undefined;
-    if (!operationId) return classifyGraphError(202, 'UnexpectedResponse', `assignNumber was accepted without a Location naming its operation (Location: ${String(r.value).slice(0, 200)})`);
+    if (!operationId)
+      return classifyGraphError(
+        202,
+        'UnexpectedResponse',
+        `assignNumber was accepted without a Location naming its operation (Location: ${String(r.value).slice(0, 200)})`,
+      );
     return { ok: true, value: { operationId, status: 'notStarted', detail: null } };
   }
 
   async readNumberOrder(operationId: string): Promise<GraphResult<NumberOrder>> {
     // Read from this adapter's own Graph base, by id, rather than following the Location to whatever host it names.
-    const r = await this.withRetry('readNumberOrder', async () => this.api(`${NUMBERS}/operations/${encodeURIComponent(operationId)}`).get() as Promise<unknown>);
+    const r = await this.withRetry(
+      'readNumberOrder',
+      async () => this.api(`${NUMBERS}/operations/${encodeURIComponent(operationId)}`).get() as Promise<unknown>,
+    );
     if (!r.ok) return r;
     const order = numberOrder(r.value, operationId);
-    return order ? { ok: true, value: order } : classifyGraphError(200, 'UnexpectedResponse', 'the number assignment operation came back without a status');
+    return order
+      ? { ok: true, value: order }
+      : classifyGraphError(200, 'UnexpectedResponse', 'the number assignment operation came back without a status');
   }
 
   async assignNumber(request: NumberRequest): Promise<GraphResult<NumberOrder>> {
@@ -334,7 +436,11 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
   }
 
   async readHeldNumbers(userIds: readonly string[]): Promise<Map<string, GraphResult<HeldNumber[]>>> {
-    const items = userIds.map((u, i): BatchItem => ({ id: String(i), method: 'GET', url: `/admin/teams/userConfigurations/${encodeURIComponent(u)}` }));
+    const items = userIds.map((u, i): BatchItem => ({
+      id: String(i),
+      method: 'GET',
+      url: `/admin/teams/userConfigurations/${encodeURIComponent(u)}`,
+    }));
     const responses = await this.runBatches('readTeamsFeatures', items);
     const out = new Map<string, GraphResult<HeldNumber[]>>();
     userIds.forEach((u, i) => {
@@ -345,23 +451,33 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
   }
 
   /** Sends items in $batch requests of 20, a few at a time, and returns a success body or a failure per item id. */
-  private async runBatches(operation: GraphOperation, items: readonly BatchItem[], headers: Record<string, string> = {}): Promise<Map<string, BatchItemResponse | GraphFailure>> {
+  private async runBatches(
+    operation: GraphOperation,
+    items: readonly BatchItem[],
+    headers: Record<string, string> = {},
+  ): Promise<Map<string, BatchItemResponse | GraphFailure>> {
     const out = new Map<string, BatchItemResponse | GraphFailure>();
     const groups: BatchItem[][] = [];
     for (let i = 0; i < items.length; i += BATCH_SIZE) groups.push(items.slice(i, i + BATCH_SIZE));
     await eachAtMost(groups, this.batchConcurrency, async (group) => {
-      for (const [id, r] of await this.runBatch(group, headers)) out.set(id, 'ok' in r ? namePermission(operation, r) : r);
+      for (const [id, r] of await this.runBatch(group, headers))
+        out.set(id, 'ok' in r ? namePermission(operation, r) : r);
     });
     return out;
   }
 
-  private async runBatch(items: readonly BatchItem[], headers: Record<string, string>): Promise<Map<string, BatchItemResponse | GraphFailure>> {
+  private async runBatch(
+    items: readonly BatchItem[],
+    headers: Record<string, string>,
+  ): Promise<Map<string, BatchItemResponse | GraphFailure>> {
     const out = new Map<string, BatchItemResponse | GraphFailure>();
     let pending = [...items];
     for (let attempt = 0; pending.length > 0; attempt++) {
       let responses: { id: string; status: number; headers?: Record<string, string>; body?: unknown }[];
       try {
-        const res = (await this.api('/$batch').headers(headers).post({ requests: pending })) as { responses?: typeof responses };
+        const res = (await this.api('/$batch').headers(headers).post({ requests: pending })) as {
+          responses?: typeof responses;
+        };
         responses = res.responses ?? [];
       } catch (e) {
         const failure = toFailure(e);
@@ -381,7 +497,9 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
           out.set(item.id, r);
           continue;
         }
-        const failure = r ? itemFailure(r) : classifyGraphError(0, 'MissingResponse', 'the $batch response had no entry for this request');
+        const failure = r
+          ? itemFailure(r)
+          : classifyGraphError(0, 'MissingResponse', 'the $batch response had no entry for this request');
         if (failure.transient && attempt < this.retries && !waitsTooLong(failure)) {
           retry.push(item);
           wait = Math.max(wait, backoffMs(attempt, failure.retryAfterSeconds));
@@ -396,7 +514,9 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
 
 /** A 401/403 says which permission the app lacks, so that the report and the flag can tell an admin what to grant. */
 function namePermission(operation: GraphOperation, f: GraphFailure): GraphFailure {
-  return f.reason === 'forbidden' && f.code !== SIGN_IN_FAILED ? { ...f, message: missingPermissionMessage(operation, f.status, f.message) } : f;
+  return f.reason === 'forbidden' && f.code !== SIGN_IN_FAILED
+    ? { ...f, message: missingPermissionMessage(operation, f.status, f.message) }
+    : f;
 }
 
 const SIGN_IN_FAILED = 'SignInFailed';
@@ -404,7 +524,8 @@ const SIGN_IN_FAILED = 'SignInFailed';
  * The identity platform's answers that no retry changes: a wrong secret or certificate, an unknown app, tenant or
  * resource (OAuth error codes with an AADSTS code: learn.microsoft.com/entra/identity-platform/reference-error-codes).
  */
-const SIGN_IN_REFUSED = /\b(invalid_client|unauthorized_client|invalid_grant|invalid_resource|invalid_request|invalid_scope)\b[\s\S]*AADSTS\d+/;
+const SIGN_IN_REFUSED =
+  /\b(invalid_client|unauthorized_client|invalid_grant|invalid_resource|invalid_request|invalid_scope)\b[\s\S]*AADSTS\d+/;
 
 interface UserBody {
   id?: string;
@@ -413,16 +534,32 @@ interface UserBody {
   usageLocation?: string | null;
   assignedLicenses?: { skuId?: string; disabledPlans?: string[] }[];
   assignedPlans?: { servicePlanId?: string; capabilityStatus?: string }[];
-  licenseAssignmentStates?: { skuId?: string; assignedByGroup?: string | null; disabledPlans?: string[]; state?: string; error?: string | null }[];
+  licenseAssignmentStates?: {
+    skuId?: string;
+    assignedByGroup?: string | null;
+    disabledPlans?: string[];
+    state?: string;
+    error?: string | null;
+  }[];
 }
 
 function directoryUser(raw: unknown, asked: string): DirectoryUser {
   const b = (raw ?? {}) as UserBody;
-  const licences: AssignedLicence[] = (b.assignedLicenses ?? []).filter((l) => typeof l.skuId === 'string').map((l) => ({ skuId: l.skuId!, disabledPlanIds: l.disabledPlans ?? [] }));
-  const plans: AssignedPlan[] = (b.assignedPlans ?? []).filter((p) => typeof p.servicePlanId === 'string').map((p) => ({ servicePlanId: p.servicePlanId!, capabilityStatus: p.capabilityStatus ?? 'Enabled' }));
+  const licences: AssignedLicence[] = (b.assignedLicenses ?? [])
+    .filter((l) => typeof l.skuId === 'string')
+    .map((l) => ({ skuId: l.skuId!, disabledPlanIds: l.disabledPlans ?? [] }));
+  const plans: AssignedPlan[] = (b.assignedPlans ?? [])
+    .filter((p) => typeof p.servicePlanId === 'string')
+    .map((p) => ({ servicePlanId: p.servicePlanId!, capabilityStatus: p.capabilityStatus ?? 'Enabled' }));
   const assignments: LicenceAssignment[] | undefined = b.licenseAssignmentStates
     ?.filter((a) => typeof a.skuId === 'string')
-    .map((a) => ({ skuId: a.skuId!, assignedByGroup: a.assignedByGroup ?? null, disabledPlanIds: a.disabledPlans ?? [], state: a.state ?? 'Active', error: a.error && a.error !== 'None' ? a.error : null }));
+    .map((a) => ({
+      skuId: a.skuId!,
+      assignedByGroup: a.assignedByGroup ?? null,
+      disabledPlanIds: a.disabledPlans ?? [],
+      state: a.state ?? 'Active',
+      error: a.error && a.error !== 'None' ? a.error : null,
+    }));
   return {
     id: b.id ?? '',
     userPrincipalName: b.userPrincipalName ?? asked,
@@ -442,9 +579,15 @@ function directoryUser(raw: unknown, asked: string): DirectoryUser {
  */
 export function teamsFeatures(raw: unknown): GraphResult<string[]> {
   const body = (raw ?? {}) as { value?: unknown; featureTypes?: unknown };
-  const entity = (typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? body.value : body) as { featureTypes?: unknown };
+  const entity = (
+    typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? body.value : body
+  ) as { featureTypes?: unknown };
   if (!Array.isArray(entity.featureTypes)) {
-    return classifyGraphError(200, 'UnexpectedResponse', 'the Teams user configuration came back without featureTypes; the calling plan cannot be told from it');
+    return classifyGraphError(
+      200,
+      'UnexpectedResponse',
+      'the Teams user configuration came back without featureTypes; the calling plan cannot be told from it',
+    );
   }
   return { ok: true, value: entity.featureTypes.filter((f): f is string => typeof f === 'string') };
 }
@@ -469,7 +612,11 @@ const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
  */
 export function numberAssignments(raw: unknown): TeamsNumber[] | undefined {
   const value = (raw as { value?: unknown } | null)?.value;
-  const entries = Array.isArray(value) ? (value as unknown[]) : typeof value === 'object' && value !== null ? [value] : undefined;
+  const entries = Array.isArray(value)
+    ? (value as unknown[])
+    : typeof value === 'object' && value !== null
+      ? [value]
+      : undefined;
   if (!entries) return undefined;
   return entries.flatMap((e): TeamsNumber[] => {
     const o = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>;
@@ -485,7 +632,9 @@ export function numberAssignments(raw: unknown): TeamsNumber[] | undefined {
         assignmentTargetId: text(o['assignmentTargetId']),
         activationState: text(o['activationState']),
         locationId: text(o['locationId']),
-        capabilities: Array.isArray(o['capabilities']) ? (o['capabilities'] as unknown[]).filter((c): c is string => typeof c === 'string') : [],
+        capabilities: Array.isArray(o['capabilities'])
+          ? (o['capabilities'] as unknown[]).filter((c): c is string => typeof c === 'string')
+          : [],
       },
     ];
   });
@@ -499,26 +648,48 @@ const ORDER_STATUSES = new Set(['notStarted', 'running', 'succeeded', 'failed', 
  */
 export function numberOrder(raw: unknown, operationId: string): NumberOrder | undefined {
   const body = (raw ?? {}) as { value?: unknown };
-  const entity = (typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? body.value : body) as Record<string, unknown>;
+  const entity = (
+    typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? body.value : body
+  ) as Record<string, unknown>;
   const status = text(entity['status']);
   if (!status) return undefined;
   const numbers = Array.isArray(entity['numbers']) ? (entity['numbers'] as unknown[]) : [];
-  const details = numbers.map((n) => text((n as Record<string, unknown> | null)?.['statusDetail'] ?? null)).filter((d): d is string => d !== null && d !== '');
-  return { operationId, status: ORDER_STATUSES.has(status) ? (status as NumberOrder['status']) : 'unknown', detail: details.length > 0 ? details.join('; ').slice(0, 1000) : null };
+  const details = numbers
+    .map((n) => text((n as Record<string, unknown> | null)?.['statusDetail'] ?? null))
+    .filter((d): d is string => d !== null && d !== '');
+  return {
+    operationId,
+    status: ORDER_STATUSES.has(status) ? (status as NumberOrder['status']) : 'unknown',
+    detail: details.length > 0 ? details.join('; ').slice(0, 1000) : null,
+  };
 }
 
 /** telephoneNumbers of a teamsUserConfiguration (wrapped in "value" as documented, or bare). */
 export function heldNumbers(raw: unknown): GraphResult<HeldNumber[]> {
   const body = (raw ?? {}) as { value?: unknown };
-  const entity = (typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? body.value : body) as Record<string, unknown>;
+  const entity = (
+    typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? body.value : body
+  ) as Record<string, unknown>;
   const list = entity['telephoneNumbers'];
-  if (!Array.isArray(list)) return classifyGraphError(200, 'UnexpectedResponse', 'the Teams user configuration came back without telephoneNumbers; the assignment cannot be confirmed from it');
+  if (!Array.isArray(list))
+    return classifyGraphError(
+      200,
+      'UnexpectedResponse',
+      'the Teams user configuration came back without telephoneNumbers; the assignment cannot be confirmed from it',
+    );
   return {
     ok: true,
     value: list.flatMap((n): HeldNumber[] => {
       const o = (typeof n === 'object' && n !== null ? n : {}) as Record<string, unknown>;
       const number = text(o['telephoneNumber']);
-      return number ? [{ telephoneNumber: number.startsWith('+') ? number : `+${number}`, assignmentCategory: text(o['assignmentCategory']) ?? 'primary' }] : [];
+      return number
+        ? [
+            {
+              telephoneNumber: number.startsWith('+') ? number : `+${number}`,
+              assignmentCategory: text(o['assignmentCategory']) ?? 'primary',
+            },
+          ]
+        : [];
     }),
   };
 }
@@ -565,7 +736,10 @@ function backoffMs(attempt: number, retryAfterSeconds: number | undefined): numb
 
 function retryAfterOf(headers: Record<string, string> | Headers | undefined): number | undefined {
   if (!headers) return undefined;
-  const raw = headers instanceof Headers ? headers.get('retry-after') : (Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after')?.[1] ?? null);
+  const raw =
+    headers instanceof Headers
+      ? headers.get('retry-after')
+      : (Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after')?.[1] ?? null);
   if (raw === null) return undefined;
   const n = Number(raw);
   return Number.isFinite(n) && n >= 0 ? n : undefined;
@@ -579,12 +753,26 @@ function itemFailure(r: { status: number; headers?: Record<string, string>; body
 /** Normalises whatever the Graph client threw (GraphError, GraphClientError, network errors) into a GraphFailure. */
 export function toFailure(e: unknown): GraphFailure {
   if (e instanceof RawResponseFailure) return e.failure;
-  const err = e as { statusCode?: number; code?: string; message?: string; headers?: Headers; body?: unknown; name?: string };
+  const err = e as {
+    statusCode?: number;
+    code?: string;
+    message?: string;
+    headers?: Headers;
+    body?: unknown;
+    name?: string;
+  };
   const status = typeof err?.statusCode === 'number' && err.statusCode > 0 ? err.statusCode : 0;
   let message = typeof err?.message === 'string' ? err.message : String(e);
   // The credential could not get a token at all: Graph never saw the request, and retrying cannot help.
   if (status === 0 && SIGN_IN_REFUSED.test(message)) {
-    return { ok: false, status: 0, code: SIGN_IN_FAILED, reason: 'forbidden', transient: false, message: `the app could not sign in for a Graph token; check its sign-in settings (AZURE_TENANT_ID, AZURE_CLIENT_ID and its secret or certificate, AZURE_AUTHORITY_HOST) or its managed identity. Entra ID said: ${message.slice(0, 800)}` };
+    return {
+      ok: false,
+      status: 0,
+      code: SIGN_IN_FAILED,
+      reason: 'forbidden',
+      transient: false,
+      message: `the app could not sign in for a Graph token; check its sign-in settings (AZURE_TENANT_ID, AZURE_CLIENT_ID and its secret or certificate, AZURE_AUTHORITY_HOST) or its managed identity. Entra ID said: ${message.slice(0, 800)}`,
+    };
   }
   let code = typeof err?.code === 'string' ? err.code : status === 0 ? 'NetworkError' : '';
   if (status === 0 && !/^(NetworkError)$/.test(code)) code = 'NetworkError';

@@ -31,7 +31,9 @@ export interface HealthCheck {
 }
 
 /** Something sends flag messages: probed without leaving a message where the service allows it. */
-export type FlagSink = { readonly kind: 'storageQueue'; readonly queue: QueueClient } | { readonly kind: 'serviceBus'; readonly sender: ServiceBusProbeSender; readonly queue: string };
+export type FlagSink =
+  | { readonly kind: 'storageQueue'; readonly queue: QueueClient }
+  | { readonly kind: 'serviceBus'; readonly sender: ServiceBusProbeSender; readonly queue: string };
 
 export interface ServiceBusProbeSender {
   scheduleMessages(message: { body: unknown; subject?: string }, at: Date): Promise<unknown>;
@@ -50,10 +52,12 @@ export interface HealthDependencies {
   readonly taskHub: () => Promise<void>;
 }
 
-const GRANT_GRAPH = 'azd env set DIALTONE_GRANT_GRAPH_PERMISSIONS true && azd hooks run postprovision (needs Privileged Role Administrator; or the by-hand script in docs/deploying.md)';
+const GRANT_GRAPH =
+  'azd env set DIALTONE_GRANT_GRAPH_PERMISSIONS true && azd hooks run postprovision (needs Privileged Role Administrator; or the by-hand script in docs/deploying.md)';
 const grantRole = (role: string, scope: string) =>
   `azd provision (infra/app/roles.bicep assigns it), or: az role assignment create --assignee-object-id "$(azd env get-value DIALTONE_IDENTITY_PRINCIPAL_ID)" --assignee-principal-type ServicePrincipal --role "${role}" --scope ${scope}`;
-const DATA_ACCOUNT = '"$(az storage account show --name "$(azd env get-value AZURE_STORAGE_ACCOUNT_NAME)" --query id --output tsv)"';
+const DATA_ACCOUNT =
+  '"$(az storage account show --name "$(azd env get-value AZURE_STORAGE_ACCOUNT_NAME)" --query id --output tsv)"';
 
 function problem(check: string, status: number, detail: string, missing?: string, grant?: string): HealthProblem {
   return {
@@ -71,10 +75,20 @@ function problem(check: string, status: number, detail: string, missing?: string
  * What a Graph call's failure means: a 401 or 403 is the permission the grant hook gives for that call (for the number
  * list, the ReadWrite permission numbering needs anyway, scripts/grant-graph-permissions.js).
  */
-function graphProblem(check: string, operation: keyof typeof GRAPH_PERMISSIONS, r: Exclude<GraphResult<unknown>, { ok: true }>, granted = GRAPH_PERMISSIONS[operation].permissions[0]!): HealthProblem {
+function graphProblem(
+  check: string,
+  operation: keyof typeof GRAPH_PERMISSIONS,
+  r: Exclude<GraphResult<unknown>, { ok: true }>,
+  granted = GRAPH_PERMISSIONS[operation].permissions[0]!,
+): HealthProblem {
   // For a 401 or 403 the adapter's message already names the call, the permissions it documents and Graph's words.
-  if (r.status === 401 || r.status === 403) return problem(check, r.status, r.message, `the Microsoft Graph application permission ${granted}`, GRANT_GRAPH);
-  return problem(check, r.status || 503, `Graph answered ${r.status || 'no response'} (${r.code}) to ${GRAPH_PERMISSIONS[operation].request}: ${r.message}`);
+  if (r.status === 401 || r.status === 403)
+    return problem(check, r.status, r.message, `the Microsoft Graph application permission ${granted}`, GRANT_GRAPH);
+  return problem(
+    check,
+    r.status || 503,
+    `Graph answered ${r.status || 'no response'} (${r.code}) to ${GRAPH_PERMISSIONS[operation].request}: ${r.message}`,
+  );
 }
 
 function storageStatus(e: unknown): number {
@@ -93,7 +107,13 @@ export async function runHealthChecks(deps: HealthDependencies): Promise<HealthC
           await deps.credential.getToken(graphScopeFor(deps.graphBaseUrl));
           return undefined;
         } catch (e) {
-          return problem('graph-token', 503, `no Microsoft Graph token for ${graphScopeFor(deps.graphBaseUrl)}: ${message(e)}`, 'a managed identity that can sign in (AZURE_CLIENT_ID names the user-assigned identity)', 'azd provision');
+          return problem(
+            'graph-token',
+            503,
+            `no Microsoft Graph token for ${graphScopeFor(deps.graphBaseUrl)}: ${message(e)}`,
+            'a managed identity that can sign in (AZURE_CLIENT_ID names the user-assigned identity)',
+            'azd provision',
+          );
         }
       },
     ],
@@ -119,7 +139,9 @@ export async function runHealthChecks(deps: HealthDependencies): Promise<HealthC
             'graph-phone-numbers',
             async () => {
               const r = await deps.graph.findNumber('+10000000000');
-              return r.ok ? undefined : graphProblem('graph-phone-numbers', 'listNumbers', r, GRAPH_PERMISSIONS.assignNumber.permissions[0]);
+              return r.ok
+                ? undefined
+                : graphProblem('graph-phone-numbers', 'listNumbers', r, GRAPH_PERMISSIONS.assignNumber.permissions[0]);
             },
           ] as [string, () => Promise<HealthProblem | undefined>],
         ]
@@ -132,7 +154,8 @@ export async function runHealthChecks(deps: HealthDependencies): Promise<HealthC
             const blob = client.getBlockBlobClient(`health-probe/${randomUUID()}.txt`);
             await blob.upload('probe', 5);
             try {
-              if ((await blob.downloadToBuffer()).toString('utf8') !== 'probe') throw new Error('the probe blob read back different');
+              if ((await blob.downloadToBuffer()).toString('utf8') !== 'probe')
+                throw new Error('the probe blob read back different');
             } finally {
               await blob.deleteIfExists();
             }
@@ -141,7 +164,14 @@ export async function runHealthChecks(deps: HealthDependencies): Promise<HealthC
         } catch (e) {
           const status = storageStatus(e);
           const role = 'Storage Blob Data Owner';
-          if (status === 403) return problem(`blob-${client.containerName}`, 403, `${writes ? 'writing, reading and deleting a probe blob' : 'listing'} in ${client.containerName}: ${message(e)}`, `the role ${role} on the data storage account`, grantRole(role, DATA_ACCOUNT));
+          if (status === 403)
+            return problem(
+              `blob-${client.containerName}`,
+              403,
+              `${writes ? 'writing, reading and deleting a probe blob' : 'listing'} in ${client.containerName}: ${message(e)}`,
+              `the role ${role} on the data storage account`,
+              grantRole(role, DATA_ACCOUNT),
+            );
           return problem(`blob-${client.containerName}`, status || 503, `${client.containerName}: ${message(e)}`);
         }
       },
@@ -158,20 +188,38 @@ export async function runHealthChecks(deps: HealthDependencies): Promise<HealthC
             return undefined;
           } catch (e) {
             const role = 'Storage Queue Data Contributor';
-            if (storageStatus(e) === 403) return problem('flags', 403, `sending to the queue ${f.queue.name}: ${message(e)}`, `the role ${role} on the data storage account`, grantRole(role, DATA_ACCOUNT));
+            if (storageStatus(e) === 403)
+              return problem(
+                'flags',
+                403,
+                `sending to the queue ${f.queue.name}: ${message(e)}`,
+                `the role ${role} on the data storage account`,
+                grantRole(role, DATA_ACCOUNT),
+              );
             return problem('flags', storageStatus(e) || 503, `the queue ${f.queue.name}: ${message(e)}`);
           }
         }
         try {
           // Scheduled a year ahead and cancelled at once, which the Sender role allows: nothing is ever delivered.
-          const seq = await f.sender.scheduleMessages({ body: 'dialtone health probe', subject: 'health-probe' }, new Date(Date.now() + 365 * 24 * 3600_000));
+          const seq = await f.sender.scheduleMessages(
+            { body: 'dialtone health probe', subject: 'health-probe' },
+            new Date(Date.now() + 365 * 24 * 3600_000),
+          );
           await f.sender.cancelScheduledMessages(seq);
           return undefined;
         } catch (e) {
           const code = (e as { code?: unknown }).code;
           const role = 'Azure Service Bus Data Sender';
-          const scope = '"$(az servicebus namespace list --resource-group "$(azd env get-value AZURE_RESOURCE_GROUP)" --query [0].id --output tsv)"';
-          if (code === 'UnauthorizedAccess') return problem('flags', 403, `scheduling a message on ${f.queue}: ${message(e)}`, `the role ${role} on the Service Bus namespace`, grantRole(role, scope));
+          const scope =
+            '"$(az servicebus namespace list --resource-group "$(azd env get-value AZURE_RESOURCE_GROUP)" --query [0].id --output tsv)"';
+          if (code === 'UnauthorizedAccess')
+            return problem(
+              'flags',
+              403,
+              `scheduling a message on ${f.queue}: ${message(e)}`,
+              `the role ${role} on the Service Bus namespace`,
+              grantRole(role, scope),
+            );
           return problem('flags', 503, `Service Bus queue ${f.queue}: ${message(e)}`);
         }
       },
@@ -183,7 +231,11 @@ export async function runHealthChecks(deps: HealthDependencies): Promise<HealthC
           await deps.taskHub();
           return undefined;
         } catch (e) {
-          return problem('task-hub', 503, `the Durable Functions task hub: ${message(e)} (the host needs Storage Blob Data Owner, Storage Queue Data Contributor and Storage Table Data Contributor on the data account)`);
+          return problem(
+            'task-hub',
+            503,
+            `the Durable Functions task hub: ${message(e)} (the host needs Storage Blob Data Owner, Storage Queue Data Contributor and Storage Table Data Contributor on the data account)`,
+          );
         }
       },
     ],

@@ -57,11 +57,15 @@ export class BlobNumberClaims implements NumberClaims {
       for await (const c of r.readableStreamBody ?? []) chunks.push(c as Buffer);
       const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<NumberClaim>;
       // A claim that cannot be read holds nothing: it lapses at once (claimedAt '' is never recent).
-      const claim: NumberClaim = { owner: typeof parsed.owner === 'string' ? parsed.owner : '', claimedAt: typeof parsed.claimedAt === 'string' ? parsed.claimedAt : '' };
+      const claim: NumberClaim = {
+        owner: typeof parsed.owner === 'string' ? parsed.owner : '',
+        claimedAt: typeof parsed.claimedAt === 'string' ? parsed.claimedAt : '',
+      };
       return { claim, etag: r.etag ?? '' };
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
-      if (e instanceof SyntaxError) return { claim: { owner: '', claimedAt: '' }, etag: (await blob.getProperties()).etag ?? '' };
+      if (e instanceof SyntaxError)
+        return { claim: { owner: '', claimedAt: '' }, etag: (await blob.getProperties()).etag ?? '' };
       throw e;
     }
   }
@@ -72,7 +76,10 @@ export class BlobNumberClaims implements NumberClaims {
     // Twice at most: a claim released between our create and our read leaves the number free for a second create.
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        await blob.upload(body, Buffer.byteLength(body), { conditions: { ifNoneMatch: '*' }, blobHTTPHeaders: { blobContentType: 'application/json' } });
+        await blob.upload(body, Buffer.byteLength(body), {
+          conditions: { ifNoneMatch: '*' },
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+        });
         return true;
       } catch (e) {
         if (statusOf(e) !== 409 && statusOf(e) !== 412) throw e;
@@ -82,7 +89,10 @@ export class BlobNumberClaims implements NumberClaims {
       if (held.claim.owner === owner) return true;
       if (!free || !claimHasLapsed(held.claim, now)) return false;
       try {
-        await blob.upload(body, Buffer.byteLength(body), { conditions: { ifMatch: held.etag }, blobHTTPHeaders: { blobContentType: 'application/json' } });
+        await blob.upload(body, Buffer.byteLength(body), {
+          conditions: { ifMatch: held.etag },
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+        });
         return true;
       } catch (e) {
         if (statusOf(e) === 412 || statusOf(e) === 404) return false;

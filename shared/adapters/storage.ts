@@ -23,12 +23,16 @@ export function azureCredential(clientId: string | undefined): TokenCredential {
 
 export function blobServiceFor(config: AppConfig): BlobServiceClient {
   const s = config.storage;
-  return 'connectionString' in s ? BlobServiceClient.fromConnectionString(s.connectionString) : new BlobServiceClient(s.blobServiceUri, azureCredential(s.clientId));
+  return 'connectionString' in s
+    ? BlobServiceClient.fromConnectionString(s.connectionString)
+    : new BlobServiceClient(s.blobServiceUri, azureCredential(s.clientId));
 }
 
 export function queueServiceFor(config: AppConfig): QueueServiceClient {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { QueueServiceClient: Client } = require('@azure/storage-queue') as typeof import('@azure/storage-queue');
   const s = config.storage;
-  return 'connectionString' in s ? Client.fromConnectionString(s.connectionString) : new Client(s.queueServiceUri, azureCredential(s.clientId));
+  return 'connectionString' in s
+    ? Client.fromConnectionString(s.connectionString)
+    : new Client(s.queueServiceUri, azureCredential(s.clientId));
 }

@@ -1,7 +1,16 @@
 // Read models of a batch that has not finished, built from what the store holds (the plan, the chunks' results, the
 // recorded cancellations) and what its durable status says: the live report the status route answers, and the one
 // rule for whether a batch is still open to a cancel or a recheck. The HTTP handlers only read and answer.
-import { liveCounts, liveUsers, mergeOutcomes, waitingRows, type ChunkUserResult, type LiveCounts, type LiveUserOutcome, type StoredPlan } from './batch';
+import {
+  liveCounts,
+  liveUsers,
+  mergeOutcomes,
+  waitingRows,
+  type ChunkUserResult,
+  type LiveCounts,
+  type LiveUserOutcome,
+  type StoredPlan,
+} from './batch';
 import { cancelledOutcome, isCancelled, type Cancellations } from './onboarding';
 import { seatsBought, type SeatsBought, type UserOutcome } from './outcomes';
 import { fileNotes } from './report';
@@ -48,16 +57,39 @@ export interface LiveReport {
  * time (or their account) are shown with when they are due and count as scheduled; a waiting row whose cancellation
  * is recorded will end cancelled (its slot honours it), so it is shown so now.
  */
-export function liveReport(plan: StoredPlan, results: readonly ChunkUserResult[], cancellations: Cancellations): LiveReport {
+export function liveReport(
+  plan: StoredPlan,
+  results: readonly ChunkUserResult[],
+  cancellations: Cancellations,
+): LiveReport {
   const users = mergeOutcomes(plan, results);
   const cancelled: UserOutcome[] = [];
   const waiting: ScheduledUserOutcome[] = [];
   for (const w of waitingRows(plan, results)) {
     if (isCancelled(cancellations, w.row)) cancelled.push(cancelledOutcome(w, cancellations));
-    else waiting.push({ row: w.row, userPrincipalName: w.userPrincipalName, profile: w.profile, skus: [...w.skus], addedSkus: [], outcome: 'scheduled', reason: '', message: `waiting until ${w.scheduledFor} (or for the account to exist)`, advisories: [], scheduledFor: w.scheduledFor, assignedAt: null, provisionedAt: null, phoneNumber: null });
+    else
+      waiting.push({
+        row: w.row,
+        userPrincipalName: w.userPrincipalName,
+        profile: w.profile,
+        skus: [...w.skus],
+        addedSkus: [],
+        outcome: 'scheduled',
+        reason: '',
+        message: `waiting until ${w.scheduledFor} (or for the account to exist)`,
+        advisories: [],
+        scheduledFor: w.scheduledFor,
+        assignedAt: null,
+        provisionedAt: null,
+        phoneNumber: null,
+      });
   }
   const settledUsers = [...users, ...cancelled];
-  const counts = { ...liveCounts(plan, settledUsers), pending: plan.rows.length - settledUsers.length - waiting.length, scheduled: waiting.length };
+  const counts = {
+    ...liveCounts(plan, settledUsers),
+    pending: plan.rows.length - settledUsers.length - waiting.length,
+    scheduled: waiting.length,
+  };
   const all = [...liveUsers(plan, settledUsers), ...waiting].sort((a, b) => a.row - b.row);
   return {
     batchId: plan.batchId,
@@ -68,7 +100,10 @@ export function liveReport(plan: StoredPlan, results: readonly ChunkUserResult[]
     ...(plan.error ? { error: plan.error } : {}),
     counts,
     bought: seatsBought(settledUsers),
-    fileNotes: fileNotes({ ...(plan.advisories ? { advisories: [...plan.advisories] } : {}), ...(plan.inputNotes ? { inputNotes: [...plan.inputNotes] } : {}) }),
+    fileNotes: fileNotes({
+      ...(plan.advisories ? { advisories: [...plan.advisories] } : {}),
+      ...(plan.inputNotes ? { inputNotes: [...plan.inputNotes] } : {}),
+    }),
     users: all,
   };
 }

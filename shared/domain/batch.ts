@@ -69,8 +69,22 @@ export interface StoredPlan {
 
 /** The chunk's work for a planned row; `inSlot` when planned as its slot's time came (its advice travels with it). */
 export function assignmentOf(p: AssignmentPlan, inSlot = false): PlannedAssignment {
-  const advice = inSlot && (p.advisories.length > 0 || p.note) ? { advice: { advisories: [...p.advisories], ...(p.note ? { note: p.note } : {}) } } : {};
-  return { row: p.row, userId: p.userId, addSkuIds: [...p.addSkuIds], ...(p.addedSkus && p.addedSkus.length > 0 ? { addedSkus: [...p.addedSkus] } : {}), ...advice, ...(p.enable.length > 0 ? { enable: p.enable.map((e) => ({ skuId: e.skuId, planIds: [...e.planIds] })) } : {}), setUsageLocation: p.setUsageLocation, pollTeams: p.pollTeams, ...(p.waitFor ? { waitFor: p.waitFor } : {}), ...(p.number ? { number: p.number } : {}) };
+  const advice =
+    inSlot && (p.advisories.length > 0 || p.note)
+      ? { advice: { advisories: [...p.advisories], ...(p.note ? { note: p.note } : {}) } }
+      : {};
+  return {
+    row: p.row,
+    userId: p.userId,
+    addSkuIds: [...p.addSkuIds],
+    ...(p.addedSkus && p.addedSkus.length > 0 ? { addedSkus: [...p.addedSkus] } : {}),
+    ...advice,
+    ...(p.enable.length > 0 ? { enable: p.enable.map((e) => ({ skuId: e.skuId, planIds: [...e.planIds] })) } : {}),
+    setUsageLocation: p.setUsageLocation,
+    pollTeams: p.pollTeams,
+    ...(p.waitFor ? { waitFor: p.waitFor } : {}),
+    ...(p.number ? { number: p.number } : {}),
+  };
 }
 
 /** The assignments of the plan, cut into chunks of at most `size`, in row order. */
@@ -94,7 +108,21 @@ export function mergeOutcomes(plan: StoredPlan, results: readonly ChunkUserResul
     if (!r) continue;
     if (p.kind === 'scheduled') {
       // Its outcome came from its slot: settled there (cancelled, rejected, failed), or from the chunk that licensed it.
-      out.push({ row: p.row, userPrincipalName: p.userPrincipalName, profile: p.profile, skus: [...p.skus], addedSkus: [...(r.addedSkus ?? [])], outcome: r.outcome, reason: r.reason, message: r.message, advisories: [...(r.advisories ?? [])], scheduledFor: p.scheduledFor, assignedAt: r.assignedAt, provisionedAt: r.provisionedAt, phoneNumber: r.phoneNumber ?? null });
+      out.push({
+        row: p.row,
+        userPrincipalName: p.userPrincipalName,
+        profile: p.profile,
+        skus: [...p.skus],
+        addedSkus: [...(r.addedSkus ?? [])],
+        outcome: r.outcome,
+        reason: r.reason,
+        message: r.message,
+        advisories: [...(r.advisories ?? [])],
+        scheduledFor: p.scheduledFor,
+        assignedAt: r.assignedAt,
+        provisionedAt: r.provisionedAt,
+        phoneNumber: r.phoneNumber ?? null,
+      });
       continue;
     }
     out.push({
@@ -148,12 +176,17 @@ export function liveCounts(plan: StoredPlan, users: readonly UserOutcome[]): Liv
 export function recheckOutlook(plan: StoredPlan, users: readonly UserOutcome[]): { waiting: number; coming: number } {
   const settled = new Set(users.map((u) => u.row));
   // A scheduled row's plan is made when its time comes: it may come to wait for Teams.
-  const coming = plan.rows.filter((r) => !settled.has(r.row) && ((r.kind === 'assign' && r.pollTeams) || r.kind === 'scheduled')).length;
+  const coming = plan.rows.filter(
+    (r) => !settled.has(r.row) && ((r.kind === 'assign' && r.pollTeams) || r.kind === 'scheduled'),
+  ).length;
   return { waiting: liveCounts(plan, users).waiting, coming };
 }
 
 /** A row of the live status: `waiting` while its licences are assigned and Teams does not show them yet. */
-export type LiveUserOutcome = Omit<UserOutcome, 'outcome' | 'reason'> & { outcome: UserOutcome['outcome'] | 'waiting'; reason: UserOutcome['reason'] };
+export type LiveUserOutcome = Omit<UserOutcome, 'outcome' | 'reason'> & {
+  outcome: UserOutcome['outcome'] | 'waiting';
+  reason: UserOutcome['reason'];
+};
 
 /**
  * The rows as the live status shows them, matching liveCounts: a licensed row that waits for Teams is `waiting` (with
@@ -161,7 +194,11 @@ export type LiveUserOutcome = Omit<UserOutcome, 'outcome' | 'reason'> & { outcom
  */
 export function liveUsers(plan: StoredPlan, users: readonly UserOutcome[]): LiveUserOutcome[] {
   const polled = polledRows(plan);
-  return users.map((u) => ({ ...u, addedSkus: [...(u.addedSkus ?? [])], ...(u.outcome === 'assigned' && polled.has(u.row) ? { outcome: 'waiting' as const, reason: '' as const } : {}) }));
+  return users.map((u) => ({
+    ...u,
+    addedSkus: [...(u.addedSkus ?? [])],
+    ...(u.outcome === 'assigned' && polled.has(u.row) ? { outcome: 'waiting' as const, reason: '' as const } : {}),
+  }));
 }
 
 export function finalReport(plan: StoredPlan, results: readonly ChunkUserResult[], finishedAt: string): BatchReport {

@@ -29,25 +29,42 @@ function isLoopback(hostname: string): boolean {
 
 /** Whether a batch may ask for a callback to `raw`; the message says what is wrong and which setting decides. */
 export function checkCallbackUrl(raw: unknown, policy: CallbackPolicy): CallbackUrlCheck {
-  if (typeof raw !== 'string' || raw.length === 0) return { ok: false, message: '"callbackUrl" must be an https URL string' };
-  if (raw.length > MAX_CALLBACK_URL_LENGTH) return { ok: false, message: `"callbackUrl" is longer than ${MAX_CALLBACK_URL_LENGTH} characters` };
+  if (typeof raw !== 'string' || raw.length === 0)
+    return { ok: false, message: '"callbackUrl" must be an https URL string' };
+  if (raw.length > MAX_CALLBACK_URL_LENGTH)
+    return { ok: false, message: `"callbackUrl" is longer than ${MAX_CALLBACK_URL_LENGTH} characters` };
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     return { ok: false, message: '"callbackUrl" is not a URL' };
   }
-  if (url.username || url.password) return { ok: false, message: '"callbackUrl" must not carry a user name or password; callbacks are signed instead' };
+  if (url.username || url.password)
+    return { ok: false, message: '"callbackUrl" must not carry a user name or password; callbacks are signed instead' };
   const loopback = isLoopback(url.hostname);
-  if (loopback && !policy.localRuntime) return { ok: false, message: `"callbackUrl" names a loopback host (${url.hostname}), which only the local runtime calls` };
-  if (url.protocol !== 'https:' && !(loopback && url.protocol === 'http:')) return { ok: false, message: '"callbackUrl" must use https' };
+  if (loopback && !policy.localRuntime)
+    return {
+      ok: false,
+      message: `"callbackUrl" names a loopback host (${url.hostname}), which only the local runtime calls`,
+    };
+  if (url.protocol !== 'https:' && !(loopback && url.protocol === 'http:'))
+    return { ok: false, message: '"callbackUrl" must use https' };
   const hostsSetting = policy.hostsSetting ?? 'DIALTONE_CALLBACK_HOSTS';
-  if (!policy.hasSecret) return { ok: false, message: `callbacks are off: the app has no ${policy.secretSetting ?? 'DIALTONE_CALLBACK_SECRET'} to sign them with; ask the operator to set it, or leave out "callbackUrl" and poll the status URL` };
+  if (!policy.hasSecret)
+    return {
+      ok: false,
+      message: `callbacks are off: the app has no ${policy.secretSetting ?? 'DIALTONE_CALLBACK_SECRET'} to sign them with; ask the operator to set it, or leave out "callbackUrl" and poll the status URL`,
+    };
   if (!loopback) {
     const host = url.host.toLowerCase();
-    const allowed = policy.allowedHosts.some((h) => h === host || (!h.includes(':') && h === url.hostname.toLowerCase() && url.port === ''));
+    const allowed = policy.allowedHosts.some(
+      (h) => h === host || (!h.includes(':') && h === url.hostname.toLowerCase() && url.port === ''),
+    );
     if (!allowed) {
-      return { ok: false, message: `"callbackUrl" host ${clip(host)} is not in ${hostsSetting}${policy.allowedHosts.length === 0 ? ' (empty: no callback host is allowed)' : ''}; ask the operator to add it` };
+      return {
+        ok: false,
+        message: `"callbackUrl" host ${clip(host)} is not in ${hostsSetting}${policy.allowedHosts.length === 0 ? ' (empty: no callback host is allowed)' : ''}; ask the operator to add it`,
+      };
     }
   }
   url.hash = '';
@@ -91,7 +108,10 @@ export interface ReportForCallback {
   readonly users: readonly UserOutcome[];
 }
 
-export function callbackPayload(report: ReportForCallback, target: { readonly integration: string; readonly runKey: string; readonly url: string; readonly statusUrl: string }): CallbackPayload {
+export function callbackPayload(
+  report: ReportForCallback,
+  target: { readonly integration: string; readonly runKey: string; readonly url: string; readonly statusUrl: string },
+): CallbackPayload {
   return {
     integration: target.integration,
     batchId: report.batchId,
@@ -100,7 +120,9 @@ export function callbackPayload(report: ReportForCallback, target: { readonly in
     statusUrl: target.statusUrl,
     counts: report.counts,
     bought: report.bought ?? seatsBought(report.users),
-    users: report.users.filter((u) => u.outcome === 'failed' || u.outcome === 'flagged').map((u) => ({ ...u, next: nextStepFor(u) })),
+    users: report.users
+      .filter((u) => u.outcome === 'failed' || u.outcome === 'flagged')
+      .map((u) => ({ ...u, next: nextStepFor(u) })),
   };
 }
 

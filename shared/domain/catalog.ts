@@ -77,7 +77,9 @@ const PLAN_BY_NAME = new Map(SERVICE_PLANS.filter((p) => p.name !== null).map((p
 const PLAN_BY_ID = new Map(SERVICE_PLANS.map((p) => [p.id, p]));
 
 /** Service plan ids by upper-cased name, for the plans above. */
-export const SERVICE_PLAN_IDS: Readonly<Record<string, string>> = Object.fromEntries([...PLAN_BY_NAME].map(([name, p]) => [name, p.id]));
+export const SERVICE_PLAN_IDS: Readonly<Record<string, string>> = Object.fromEntries(
+  [...PLAN_BY_NAME].map(([name, p]) => [name, p.id]),
+);
 
 export interface CatalogSku {
   /** Part number as dialtone and the Teams docs spell it (compared upper-cased). */
@@ -103,39 +105,209 @@ const O365 = ['MCOSTANDARD'];
 
 export const CATALOG: readonly CatalogSku[] = [
   // Suites with Teams.
-  { partNumber: 'STANDARDPACK', productName: 'Office 365 E1', skuId: '18181a46-0d4e-45cd-891e-60aabd171b4e', servicePlans: ['TEAMS1', ...O365], notSoldIn: [] },
-  { partNumber: 'ENTERPRISEPACK', productName: 'Office 365 E3', skuId: '6fd2c87f-b296-42f0-b197-1e91e994b900', servicePlans: ['TEAMS1', ...O365], notSoldIn: [] },
-  { partNumber: 'ENTERPRISEPREMIUM', productName: 'Office 365 E5', skuId: 'c7df2760-2c81-4ef7-b578-5b5392b571df', servicePlans: ['MCOMEETADV', 'MCOEV', 'TEAMS1', ...O365], notSoldIn: [], e5: true },
-  { partNumber: 'ENTERPRISEPREMIUM_NOPSTNCONF', productName: 'Office 365 E5 without Audio Conferencing', skuId: '26d45bd9-adf1-46cd-a9e1-51e9a5524128', servicePlans: ['MCOEV', 'TEAMS1', ...O365], notSoldIn: [], e5: true },
-  { partNumber: 'SPE_E3', productName: 'Microsoft 365 E3', skuId: '05e9a617-0261-4cee-bb44-138d3ef5d965', servicePlans: ['TEAMS1', ...O365], notSoldIn: [] },
-  { partNumber: 'SPE_E5', productName: 'Microsoft 365 E5', skuId: '06ebc4ee-1bb5-47dd-8120-11324bc54e06', servicePlans: ['MCOMEETADV', 'MCOEV', 'TEAMS1', ...O365], notSoldIn: [], e5: true },
-  { partNumber: 'SPE_E5_NOPSTNCONF', productName: 'Microsoft 365 E5 without Audio Conferencing', skuId: 'cd2925a3-5076-4233-8931-638a8c94f773', servicePlans: ['MCOEV', 'TEAMS1', ...O365], notSoldIn: [], e5: true },
-  { partNumber: 'SPB', productName: 'Microsoft 365 Business Premium', skuId: 'cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46', servicePlans: ['TEAMS1', ...O365], notSoldIn: [] },
-  { partNumber: 'SPE_E5_CALLINGMINUTES', productName: 'Microsoft 365 E5 with Calling Minutes', skuId: 'a91fc4e0-65e5-4266-aa76-4037509c1626', servicePlans: ['MCOMEETADV', 'MCOPSTN8', 'MCOEV', 'TEAMS1', ...O365], notSoldIn: [], e5: true },
+  {
+    partNumber: 'STANDARDPACK',
+    productName: 'Office 365 E1',
+    skuId: '18181a46-0d4e-45cd-891e-60aabd171b4e',
+    servicePlans: ['TEAMS1', ...O365],
+    notSoldIn: [],
+  },
+  {
+    partNumber: 'ENTERPRISEPACK',
+    productName: 'Office 365 E3',
+    skuId: '6fd2c87f-b296-42f0-b197-1e91e994b900',
+    servicePlans: ['TEAMS1', ...O365],
+    notSoldIn: [],
+  },
+  {
+    partNumber: 'ENTERPRISEPREMIUM',
+    productName: 'Office 365 E5',
+    skuId: 'c7df2760-2c81-4ef7-b578-5b5392b571df',
+    servicePlans: ['MCOMEETADV', 'MCOEV', 'TEAMS1', ...O365],
+    notSoldIn: [],
+    e5: true,
+  },
+  {
+    partNumber: 'ENTERPRISEPREMIUM_NOPSTNCONF',
+    productName: 'Office 365 E5 without Audio Conferencing',
+    skuId: '26d45bd9-adf1-46cd-a9e1-51e9a5524128',
+    servicePlans: ['MCOEV', 'TEAMS1', ...O365],
+    notSoldIn: [],
+    e5: true,
+  },
+  {
+    partNumber: 'SPE_E3',
+    productName: 'Microsoft 365 E3',
+    skuId: '05e9a617-0261-4cee-bb44-138d3ef5d965',
+    servicePlans: ['TEAMS1', ...O365],
+    notSoldIn: [],
+  },
+  {
+    partNumber: 'SPE_E5',
+    productName: 'Microsoft 365 E5',
+    skuId: '06ebc4ee-1bb5-47dd-8120-11324bc54e06',
+    servicePlans: ['MCOMEETADV', 'MCOEV', 'TEAMS1', ...O365],
+    notSoldIn: [],
+    e5: true,
+  },
+  {
+    partNumber: 'SPE_E5_NOPSTNCONF',
+    productName: 'Microsoft 365 E5 without Audio Conferencing',
+    skuId: 'cd2925a3-5076-4233-8931-638a8c94f773',
+    servicePlans: ['MCOEV', 'TEAMS1', ...O365],
+    notSoldIn: [],
+    e5: true,
+  },
+  {
+    partNumber: 'SPB',
+    productName: 'Microsoft 365 Business Premium',
+    skuId: 'cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46',
+    servicePlans: ['TEAMS1', ...O365],
+    notSoldIn: [],
+  },
+  {
+    partNumber: 'SPE_E5_CALLINGMINUTES',
+    productName: 'Microsoft 365 E5 with Calling Minutes',
+    skuId: 'a91fc4e0-65e5-4266-aa76-4037509c1626',
+    servicePlans: ['MCOMEETADV', 'MCOPSTN8', 'MCOEV', 'TEAMS1', ...O365],
+    notSoldIn: [],
+    e5: true,
+  },
   // "No Teams" suites (sold since 2024): Phone System and Audio Conferencing need a Teams SKU beside them.
-  { partNumber: 'Office_365_E3_(no_Teams)', productName: 'Office 365 E3 (no Teams)', skuId: '46c3a859-c90d-40b3-9551-6178a48d5c18', servicePlans: [...O365], notSoldIn: [] },
-  { partNumber: 'Office_365_w/o_Teams_Bundle_E5', productName: 'Office 365 E5 EEA (no Teams)', skuId: 'cf50bae9-29e8-4775-b07c-56ee10e3776d', servicePlans: ['MCOMEETADV', 'MCOEV', ...O365], notSoldIn: [], e5: true },
-  { partNumber: 'Microsoft_365_E3_(no_Teams)', productName: 'Microsoft 365 E3 (no Teams)', skuId: 'dcf0408c-aaec-446c-afd4-43e3683943ea', servicePlans: [...O365], notSoldIn: [] },
-  { partNumber: 'Microsoft_365_E5_(no_Teams)', productName: 'Microsoft 365 E5 (no Teams)', skuId: '18a4bd3f-0b5b-4887-b04f-61dd0ee15f5e', servicePlans: ['MCOMEETADV', 'MCOEV', ...O365], notSoldIn: [], e5: true },
+  {
+    partNumber: 'Office_365_E3_(no_Teams)',
+    productName: 'Office 365 E3 (no Teams)',
+    skuId: '46c3a859-c90d-40b3-9551-6178a48d5c18',
+    servicePlans: [...O365],
+    notSoldIn: [],
+  },
+  {
+    partNumber: 'Office_365_w/o_Teams_Bundle_E5',
+    productName: 'Office 365 E5 EEA (no Teams)',
+    skuId: 'cf50bae9-29e8-4775-b07c-56ee10e3776d',
+    servicePlans: ['MCOMEETADV', 'MCOEV', ...O365],
+    notSoldIn: [],
+    e5: true,
+  },
+  {
+    partNumber: 'Microsoft_365_E3_(no_Teams)',
+    productName: 'Microsoft 365 E3 (no Teams)',
+    skuId: 'dcf0408c-aaec-446c-afd4-43e3683943ea',
+    servicePlans: [...O365],
+    notSoldIn: [],
+  },
+  {
+    partNumber: 'Microsoft_365_E5_(no_Teams)',
+    productName: 'Microsoft 365 E5 (no Teams)',
+    skuId: '18a4bd3f-0b5b-4887-b04f-61dd0ee15f5e',
+    servicePlans: ['MCOMEETADV', 'MCOEV', ...O365],
+    notSoldIn: [],
+    e5: true,
+  },
   // The Teams SKU for those suites. The table lists no "Microsoft Teams Enterprise" row; this is its Teams row.
-  { partNumber: 'Microsoft_Teams_EEA_New', productName: 'Microsoft Teams EEA', skuId: '7e74bd05-2c47-404e-829a-ba95c66fe8e5', servicePlans: ['TEAMS1'], notSoldIn: [], teamsBesideSuite: true },
+  {
+    partNumber: 'Microsoft_Teams_EEA_New',
+    productName: 'Microsoft Teams EEA',
+    skuId: '7e74bd05-2c47-404e-829a-ba95c66fe8e5',
+    servicePlans: ['TEAMS1'],
+    notSoldIn: [],
+    teamsBesideSuite: true,
+  },
   // Phone System and Calling Plans.
-  { partNumber: 'MCOEV', productName: 'Microsoft Teams Phone Standard', skuId: 'e43b5b99-8dfb-405f-9987-dc307f34bcbd', servicePlans: ['MCOEV'], notSoldIn: [] },
-  { partNumber: 'MCOEVSMB_1', productName: 'Microsoft Teams Phone Standard for Small and Medium Business', skuId: 'aa6791d3-bb09-4bc2-afed-c30c3fe26032', servicePlans: ['MCOEVSMB'], notSoldIn: [] },
-  { partNumber: 'MCOTEAMS_ESSENTIALS', productName: 'Teams Phone with Calling Plan', skuId: 'ae2343d1-0999-43f6-ae18-d816516f6e78', servicePlans: ['MCOPSTN1', 'MCOEV'], notSoldIn: [] },
-  { partNumber: 'BUSINESS_VOICE_MED2', productName: 'Microsoft 365 Business Voice', skuId: 'a6051f20-9cbc-47d2-930d-419183bf6cf1', servicePlans: ['MCOMEETADV', 'MCOPSTN1', 'MCOEV'], notSoldIn: [] },
-  { partNumber: 'BUSINESS_VOICE_DIRECTROUTING', productName: 'Microsoft 365 Business Voice (without Calling Plan)', skuId: 'd52db95a-5ecb-46b6-beb0-190ab5cda4a8', servicePlans: ['MCOMEETADV', 'MCOEV'], notSoldIn: [] },
-  { partNumber: 'MCOPSTN1', productName: 'Domestic Calling Plan', skuId: '0dab259f-bf13-4952-b7f8-7db8f131b28d', servicePlans: ['MCOPSTN1'], notSoldIn: [] },
-  { partNumber: 'MCOPSTN2', productName: 'Domestic and International Calling Plan', skuId: 'd3b4fe1f-9992-4930-8acb-ca6ec609365e', servicePlans: ['MCOPSTN2'], notSoldIn: [] },
+  {
+    partNumber: 'MCOEV',
+    productName: 'Microsoft Teams Phone Standard',
+    skuId: 'e43b5b99-8dfb-405f-9987-dc307f34bcbd',
+    servicePlans: ['MCOEV'],
+    notSoldIn: [],
+  },
+  {
+    partNumber: 'MCOEVSMB_1',
+    productName: 'Microsoft Teams Phone Standard for Small and Medium Business',
+    skuId: 'aa6791d3-bb09-4bc2-afed-c30c3fe26032',
+    servicePlans: ['MCOEVSMB'],
+    notSoldIn: [],
+  },
+  {
+    partNumber: 'MCOTEAMS_ESSENTIALS',
+    productName: 'Teams Phone with Calling Plan',
+    skuId: 'ae2343d1-0999-43f6-ae18-d816516f6e78',
+    servicePlans: ['MCOPSTN1', 'MCOEV'],
+    notSoldIn: [],
+  },
+  {
+    partNumber: 'BUSINESS_VOICE_MED2',
+    productName: 'Microsoft 365 Business Voice',
+    skuId: 'a6051f20-9cbc-47d2-930d-419183bf6cf1',
+    servicePlans: ['MCOMEETADV', 'MCOPSTN1', 'MCOEV'],
+    notSoldIn: [],
+  },
+  {
+    partNumber: 'BUSINESS_VOICE_DIRECTROUTING',
+    productName: 'Microsoft 365 Business Voice (without Calling Plan)',
+    skuId: 'd52db95a-5ecb-46b6-beb0-190ab5cda4a8',
+    servicePlans: ['MCOMEETADV', 'MCOEV'],
+    notSoldIn: [],
+  },
+  {
+    partNumber: 'MCOPSTN1',
+    productName: 'Domestic Calling Plan',
+    skuId: '0dab259f-bf13-4952-b7f8-7db8f131b28d',
+    servicePlans: ['MCOPSTN1'],
+    notSoldIn: [],
+  },
+  {
+    partNumber: 'MCOPSTN2',
+    productName: 'Domestic and International Calling Plan',
+    skuId: 'd3b4fe1f-9992-4930-8acb-ca6ec609365e',
+    servicePlans: ['MCOPSTN2'],
+    notSoldIn: [],
+  },
   // The table's MCOPSTN5 row gives the service plan's id as the skuId, and a second MCOPSTN5 row exists: resolve
   // from the tenant.
-  { partNumber: 'MCOPSTN5', productName: 'Domestic Calling Plan (120 minutes)', skuId: undefined, servicePlans: ['MCOPSTN5'], notSoldIn: ['US'] },
-  { partNumber: 'MCOPSTN6', productName: 'Domestic Calling Plan (240 minutes)', skuId: '729dbb8f-8d56-4994-8e33-2f218f549544', servicePlans: ['MCOPSTN6'], notSoldIn: ['US'] },
-  { partNumber: 'MCOPSTNPP', productName: 'Skype for Business PSTN Usage Calling Plan', skuId: '06b48c5f-01d9-4b18-9015-03b52040f51a', servicePlans: ['MCOPSTN3'], notSoldIn: [] },
+  {
+    partNumber: 'MCOPSTN5',
+    productName: 'Domestic Calling Plan (120 minutes)',
+    skuId: undefined,
+    servicePlans: ['MCOPSTN5'],
+    notSoldIn: ['US'],
+  },
+  {
+    partNumber: 'MCOPSTN6',
+    productName: 'Domestic Calling Plan (240 minutes)',
+    skuId: '729dbb8f-8d56-4994-8e33-2f218f549544',
+    servicePlans: ['MCOPSTN6'],
+    notSoldIn: ['US'],
+  },
+  {
+    partNumber: 'MCOPSTNPP',
+    productName: 'Skype for Business PSTN Usage Calling Plan',
+    skuId: '06b48c5f-01d9-4b18-9015-03b52040f51a',
+    servicePlans: ['MCOPSTN3'],
+    notSoldIn: [],
+  },
   // Audio Conferencing and Communications Credits.
-  { partNumber: 'MCOMEETADV', productName: 'Audio Conferencing', skuId: '0c266dff-15dd-4b49-8397-2bb16070ed52', servicePlans: ['MCOMEETADV'], notSoldIn: [] },
-  { partNumber: 'MCOMEETACPEA', productName: 'Audio Conferencing Pay Per Minute', skuId: 'df9561a4-4969-4e6a-8e73-c601b68ec077', servicePlans: ['MCOMEETACPEA'], notSoldIn: [] },
-  { partNumber: 'MCOPSTNC', productName: 'Communications Credits', skuId: '47794cd0-f0e5-45c5-9033-2eb6b5fc84e0', servicePlans: ['MCOPSTNC'], notSoldIn: [] },
+  {
+    partNumber: 'MCOMEETADV',
+    productName: 'Audio Conferencing',
+    skuId: '0c266dff-15dd-4b49-8397-2bb16070ed52',
+    servicePlans: ['MCOMEETADV'],
+    notSoldIn: [],
+  },
+  {
+    partNumber: 'MCOMEETACPEA',
+    productName: 'Audio Conferencing Pay Per Minute',
+    skuId: 'df9561a4-4969-4e6a-8e73-c601b68ec077',
+    servicePlans: ['MCOMEETACPEA'],
+    notSoldIn: [],
+  },
+  {
+    partNumber: 'MCOPSTNC',
+    productName: 'Communications Credits',
+    skuId: '47794cd0-f0e5-45c5-9033-2eb6b5fc84e0',
+    servicePlans: ['MCOPSTNC'],
+    notSoldIn: [],
+  },
 ];
 
 /** Other spellings of the same SKU, upper-cased: the table's string ids against the Teams docs' names. */
@@ -194,11 +366,22 @@ export function capabilitiesOf(servicePlans: readonly ServicePlanRef[]): Set<Cap
  * Microsoft 365 enterprise and business suite of the table does, with or without Teams), Teams, Phone System, a
  * Calling Plan of a kind, Audio Conferencing (or its pay-per-minute form) and Communications Credits.
  */
-export type Need = 'suite' | 'teams' | 'phoneSystem' | `callingPlan:${CallingPlanKind}` | 'audioConferencing' | 'audioConferencingPayPerMinute' | 'communicationsCredits';
+export type Need =
+  | 'suite'
+  | 'teams'
+  | 'phoneSystem'
+  | `callingPlan:${CallingPlanKind}`
+  | 'audioConferencing'
+  | 'audioConferencingPayPerMinute'
+  | 'communicationsCredits';
 
 function planOf(plan: ServicePlanRef): ServicePlanCapability | undefined {
-  const { servicePlanName, servicePlanId } = typeof plan === 'string' ? { servicePlanName: plan, servicePlanId: undefined } : plan;
-  return (servicePlanId ? PLAN_BY_ID.get(servicePlanId.toLowerCase()) : undefined) ?? PLAN_BY_NAME.get(servicePlanName.toUpperCase());
+  const { servicePlanName, servicePlanId } =
+    typeof plan === 'string' ? { servicePlanName: plan, servicePlanId: undefined } : plan;
+  return (
+    (servicePlanId ? PLAN_BY_ID.get(servicePlanId.toLowerCase()) : undefined) ??
+    PLAN_BY_NAME.get(servicePlanName.toUpperCase())
+  );
 }
 
 /** The needs a set of service plans meets. */
@@ -247,7 +430,11 @@ export interface SubscribedSkuFacts {
 
 /** What a row's part number (or skuId) means in this tenant. */
 export type SkuLookup =
-  | { readonly kind: 'found'; readonly sku: TenantSku; /** Set when the part number was read as another SKU (READ_AS_WHEN_MISSING). */ readonly readAs?: string }
+  | {
+      readonly kind: 'found';
+      readonly sku: TenantSku;
+      /** Set when the part number was read as another SKU (READ_AS_WHEN_MISSING). */ readonly readAs?: string;
+    }
   | { readonly kind: 'ambiguous'; readonly skus: readonly TenantSku[] }
   | { readonly kind: 'missing' };
 
@@ -314,7 +501,8 @@ export function resolveTenantCatalog(subscribed: readonly SubscribedSkuFacts[]):
     const builtIn = CATALOG_BY_PART.get(partNumber);
     const listed = s.servicePlans && s.servicePlans.length > 0 ? s.servicePlans : undefined;
     const plans = listed ? listed.map((p) => p.servicePlanName.toUpperCase()) : [...(builtIn?.servicePlans ?? [])];
-    const usable = s.capabilityStatus === undefined || s.capabilityStatus === 'Enabled' || s.capabilityStatus === 'Warning';
+    const usable =
+      s.capabilityStatus === undefined || s.capabilityStatus === 'Enabled' || s.capabilityStatus === 'Warning';
     const seats = usable ? s.prepaidUnits.enabled + (s.prepaidUnits.warning ?? 0) - s.consumedUnits : 0;
     return {
       skuId: s.skuId,

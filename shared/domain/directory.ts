@@ -53,7 +53,11 @@ export interface LicensingDirectory {
    * (Graph refuses an empty assignLicense). A 5xx or timeout is not resent here: the first may have landed, so the
    * caller re-reads the user before trying again.
    */
-  assignLicenses(userId: string, add: readonly (string | LicenceAddition)[], options?: AssignOptions): Promise<GraphResult<void>>;
+  assignLicenses(
+    userId: string,
+    add: readonly (string | LicenceAddition)[],
+    options?: AssignOptions,
+  ): Promise<GraphResult<void>>;
   /** Teams' featureTypes per user id; a response without featureTypes is a failure, never "no features". */
   readTeamsFeatures(userIds: readonly string[]): Promise<Map<string, GraphResult<string[]>>>;
   /** One sweep of the Teams user configurations' list form (absent: this directory reads per user only). */
@@ -96,13 +100,25 @@ export interface PhoneNumberDirectory {
 }
 
 /** The Graph calls dialtone makes, for naming the permission a 401/403 means is missing. */
-export type GraphOperation = 'listSubscribedSkus' | 'readUsers' | 'setUsageLocation' | 'assignLicenses' | 'readTeamsFeatures' | 'listTeamsFeatures' | 'listNumbers' | 'assignNumber' | 'readNumberOrder' | 'updateNumber';
+export type GraphOperation =
+  | 'listSubscribedSkus'
+  | 'readUsers'
+  | 'setUsageLocation'
+  | 'assignLicenses'
+  | 'readTeamsFeatures'
+  | 'listTeamsFeatures'
+  | 'listNumbers'
+  | 'assignNumber'
+  | 'readNumberOrder'
+  | 'updateNumber';
 
 /**
  * Application permissions that allow each call, least privileged first, from each API page's permissions table in
  * microsoftgraph/microsoft-graph-docs-contrib (api-reference/v1.0/api/<page>.md and its includes/permissions file).
  */
-export const GRAPH_PERMISSIONS: Readonly<Record<GraphOperation, { readonly request: string; readonly permissions: readonly string[]; readonly doc: string }>> = {
+export const GRAPH_PERMISSIONS: Readonly<
+  Record<GraphOperation, { readonly request: string; readonly permissions: readonly string[]; readonly doc: string }>
+> = {
   // The page names LicenseAssignment.Read.All; one version of its generated include names Organization.Read.All as
   // least privileged. Either works, and so does Directory.Read.All.
   listSubscribedSkus: {
@@ -110,8 +126,16 @@ export const GRAPH_PERMISSIONS: Readonly<Record<GraphOperation, { readonly reque
     permissions: ['LicenseAssignment.Read.All', 'Organization.Read.All', 'Directory.Read.All'],
     doc: 'https://learn.microsoft.com/graph/api/subscribedsku-list',
   },
-  readUsers: { request: 'GET /users/{id}', permissions: ['User.Read.All', 'Directory.Read.All'], doc: 'https://learn.microsoft.com/graph/api/user-get' },
-  setUsageLocation: { request: 'PATCH /users/{id}', permissions: ['User.ReadWrite.All', 'Directory.ReadWrite.All'], doc: 'https://learn.microsoft.com/graph/api/user-update' },
+  readUsers: {
+    request: 'GET /users/{id}',
+    permissions: ['User.Read.All', 'Directory.Read.All'],
+    doc: 'https://learn.microsoft.com/graph/api/user-get',
+  },
+  setUsageLocation: {
+    request: 'PATCH /users/{id}',
+    permissions: ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
+    doc: 'https://learn.microsoft.com/graph/api/user-update',
+  },
   assignLicenses: {
     request: 'POST /users/{id}/assignLicense',
     permissions: ['LicenseAssignment.ReadWrite.All', 'Directory.ReadWrite.All', 'User.ReadWrite.All'],
@@ -157,8 +181,12 @@ export const GRAPH_PERMISSIONS: Readonly<Record<GraphOperation, { readonly reque
  */
 export function missingPermissionMessage(operation: GraphOperation, status: number, graphMessage: string): string {
   const p = GRAPH_PERMISSIONS[operation];
-  if (status === 401) return `Graph answered 401 to ${p.request}: it did not accept the app's token (expired, or issued for another resource or tenant); check the app's sign-in (its identity, tenant and Graph cloud). Graph said: ${graphMessage}`;
-  const which = p.permissions.length === 1 ? `the application permission ${p.permissions[0]!}` : `one of the application permissions ${p.permissions.join(', ')}`;
+  if (status === 401)
+    return `Graph answered 401 to ${p.request}: it did not accept the app's token (expired, or issued for another resource or tenant); check the app's sign-in (its identity, tenant and Graph cloud). Graph said: ${graphMessage}`;
+  const which =
+    p.permissions.length === 1
+      ? `the application permission ${p.permissions[0]!}`
+      : `one of the application permissions ${p.permissions.join(', ')}`;
   return `Graph answered ${status} to ${p.request}: the app's identity needs ${which}, with admin consent (${p.doc}). Graph said: ${graphMessage}`;
 }
 
@@ -171,12 +199,25 @@ const MESSAGE_REASONS: readonly (readonly [RegExp, GraphFailureReason])[] = [
 ];
 
 /** Maps a Graph error response (or a network failure, status 0) onto a domain failure. */
-export function classifyGraphError(status: number, code: string, message: string, retryAfterSeconds?: number): GraphFailure {
-  const base = { ok: false as const, status, code, message, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) };
+export function classifyGraphError(
+  status: number,
+  code: string,
+  message: string,
+  retryAfterSeconds?: number,
+): GraphFailure {
+  const base = {
+    ok: false as const,
+    status,
+    code,
+    message,
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+  };
   if (status === 429) return { ...base, transient: true, reason: 'throttled' };
   if (status === 0 || status === 408 || status >= 500) return { ...base, transient: true, reason: 'graph_error' };
-  if (status === 404 || /Request_ResourceNotFound/i.test(code)) return { ...base, transient: false, reason: 'user_not_found' };
+  if (status === 404 || /Request_ResourceNotFound/i.test(code))
+    return { ...base, transient: false, reason: 'user_not_found' };
   if (status === 401 || status === 403) return { ...base, transient: false, reason: 'forbidden' };
-  for (const [pattern, reason] of MESSAGE_REASONS) if (pattern.test(message)) return { ...base, transient: false, reason };
+  for (const [pattern, reason] of MESSAGE_REASONS)
+    if (pattern.test(message)) return { ...base, transient: false, reason };
   return { ...base, transient: false, reason: 'graph_error' };
 }

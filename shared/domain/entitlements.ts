@@ -19,12 +19,24 @@ export interface RowRights {
 }
 
 /** Capabilities a SKU bought for a row's own `skus` may give without the operator's list. */
-const PHONE_OR_MEETING: ReadonlySet<Capability> = new Set<Capability>(['phoneSystem', 'callingPlan', 'audioConferencing', 'audioConferencingPayPerMinute', 'communicationsCredits']);
-const CAPABILITY_OF = new Map(SERVICE_PLANS.flatMap((p) => (p.name ? [[p.name.toUpperCase(), p.capability] as const] : [])));
+const PHONE_OR_MEETING: ReadonlySet<Capability> = new Set<Capability>([
+  'phoneSystem',
+  'callingPlan',
+  'audioConferencing',
+  'audioConferencingPayPerMinute',
+  'communicationsCredits',
+]);
+const CAPABILITY_OF = new Map(
+  SERVICE_PLANS.flatMap((p) => (p.name ? [[p.name.toUpperCase(), p.capability] as const] : [])),
+);
 
 /** Part numbers (upper case) whose every capability plan is a Teams phone or meeting one: MCOEV, MCOPSTN1, MCOMEETADV … */
 export const TEAMS_PHONE_OR_MEETING_SKUS: ReadonlySet<string> = new Set(
-  CATALOG.filter((s) => s.servicePlans.length > 0 && s.servicePlans.every((p) => PHONE_OR_MEETING.has(CAPABILITY_OF.get(p.toUpperCase()) as Capability))).map((s) => s.partNumber.toUpperCase()),
+  CATALOG.filter(
+    (s) =>
+      s.servicePlans.length > 0 &&
+      s.servicePlans.every((p) => PHONE_OR_MEETING.has(CAPABILITY_OF.get(p.toUpperCase()) as Capability)),
+  ).map((s) => s.partNumber.toUpperCase()),
 );
 
 /** Whether a row's own `skus` may name `partNumber` (the catalog's phone and meeting SKUs, or the operator's extras). */
@@ -39,7 +51,13 @@ export function rowMayName(partNumber: string, extra: readonly string[] = []): b
  * the operator's extras. `input` gives the rows as read, to tell a row's own `skus` from its profile's; `who` names
  * the integration in messages.
  */
-export function enforceRights(validated: readonly ValidatedRow[], input: readonly Pick<InputRow, 'row' | 'skus'>[], rights: RowRights, who: string, extra: readonly string[] = []): ValidatedRow[] {
+export function enforceRights(
+  validated: readonly ValidatedRow[],
+  input: readonly Pick<InputRow, 'row' | 'skus'>[],
+  rights: RowRights,
+  who: string,
+  extra: readonly string[] = [],
+): ValidatedRow[] {
   const ownSkus = new Set(input.filter((r) => r.skus !== undefined && r.skus.length > 0).map((r) => r.row));
   return validated.map((v): ValidatedRow => {
     if (v.kind !== 'request') return v;
@@ -57,14 +75,25 @@ export function enforceRights(validated: readonly ValidatedRow[], input: readonl
       message: errorText(message),
     });
     if (ownSkus.has(r.row)) {
-      if (!rights.ownSkus) return reject(`${where}: ${who} may not list its own skus; name a profile${allowedProfiles(rights)} or ask the operator to allow its own skus`);
+      if (!rights.ownSkus)
+        return reject(
+          `${where}: ${who} may not list its own skus; name a profile${allowedProfiles(rights)} or ask the operator to allow its own skus`,
+        );
       const refused = r.partNumbers.filter((p) => !rowMayName(p, extra));
       if (refused.length > 0) {
-        return reject(`${where}: ${refused.slice(0, 3).map((p) => shown(p, 60)).join(', ')} ${refused.length === 1 ? 'is' : 'are'} not a Teams phone or meeting SKU, which is all a row's own skus may name; use a profile, or ask the operator to add ${refused.length === 1 ? 'it' : 'them'} to DIALTONE_EXTRA_ROW_SKUS`);
+        return reject(
+          `${where}: ${refused
+            .slice(0, 3)
+            .map((p) => shown(p, 60))
+            .join(
+              ', ',
+            )} ${refused.length === 1 ? 'is' : 'are'} not a Teams phone or meeting SKU, which is all a row's own skus may name; use a profile, or ask the operator to add ${refused.length === 1 ? 'it' : 'them'} to DIALTONE_EXTRA_ROW_SKUS`,
+        );
       }
       return v;
     }
-    if (rights.profiles && !rights.profiles.includes(r.profile)) return reject(`${where}: ${who} may not use profile "${shown(r.profile, 64)}"${allowedProfiles(rights)}`);
+    if (rights.profiles && !rights.profiles.includes(r.profile))
+      return reject(`${where}: ${who} may not use profile "${shown(r.profile, 64)}"${allowedProfiles(rights)}`);
     return v;
   });
 }

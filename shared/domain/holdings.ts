@@ -83,7 +83,13 @@ export type Holding =
   | { readonly kind: 'missing'; readonly groupErrors: readonly GroupLicenceError[] }
   | { readonly kind: 'held'; readonly byGroupOnly: boolean; readonly groupErrors: readonly GroupLicenceError[] }
   /** Held, but plans the row needs are switched off for the user. */
-  | { readonly kind: 'disabled'; readonly plans: readonly string[]; readonly planIds: readonly string[]; readonly direct: boolean; readonly groups: readonly string[] }
+  | {
+      readonly kind: 'disabled';
+      readonly plans: readonly string[];
+      readonly planIds: readonly string[];
+      readonly direct: boolean;
+      readonly groups: readonly string[];
+    }
   /** Held, but plans the row needs are suspended, locked out or deleted (a lapsed subscription). */
   | { readonly kind: 'suspended'; readonly plans: readonly string[]; readonly status: string };
 
@@ -92,12 +98,18 @@ export type Holding =
  * Business Online (MCOSTANDARD) is left out: tenants often switch it off on purpose, and TEAMS1 serves as the base.
  */
 export function neededPlans(sku: Pick<TenantSku, 'servicePlans'>): string[] {
-  return sku.servicePlans.map((p) => p.toUpperCase()).filter((p) => p !== 'MCOSTANDARD' && capabilitiesOf([p]).size > 0);
+  return sku.servicePlans
+    .map((p) => p.toUpperCase())
+    .filter((p) => p !== 'MCOSTANDARD' && capabilitiesOf([p]).size > 0);
 }
 
 const LIVE_PLAN_STATUS = new Set(['enabled', 'warning']);
 
-export function holdingOf(user: UserHoldings, sku: Pick<TenantSku, 'skuId' | 'servicePlans'>, planIds?: PlanIds): Holding {
+export function holdingOf(
+  user: UserHoldings,
+  sku: Pick<TenantSku, 'skuId' | 'servicePlans'>,
+  planIds?: PlanIds,
+): Holding {
   const id = sku.skuId.toLowerCase();
   const assignments = (user.assignments ?? []).filter((a) => a.skuId.toLowerCase() === id);
   const groupErrors = assignments
@@ -111,7 +123,9 @@ export function holdingOf(user: UserHoldings, sku: Pick<TenantSku, 'skuId' | 'se
   const off = needed.filter((p) => disabled.has((planIdOf(p, planIds) ?? '').toLowerCase()));
   // Without licenseAssignmentStates (not $select-ed) a licence is taken to be direct.
   const direct = assignments.length === 0 || assignments.some((a) => a.assignedByGroup === null && a.state !== 'Error');
-  const groups = assignments.filter((a) => a.assignedByGroup !== null && a.state !== 'Error').map((a) => a.assignedByGroup!);
+  const groups = assignments
+    .filter((a) => a.assignedByGroup !== null && a.state !== 'Error')
+    .map((a) => a.assignedByGroup!);
   if (off.length > 0) {
     return { kind: 'disabled', plans: off, planIds: off.map((p) => planIdOf(p, planIds)!), direct, groups };
   }
@@ -126,14 +140,19 @@ export function holdingOf(user: UserHoldings, sku: Pick<TenantSku, 'skuId' | 'se
 }
 
 /** Names of the service plans the user has switched on, over every SKU the user holds (for prerequisite checks). */
-export function enabledPlanNames(user: UserHoldings, skuOf: (skuId: string) => Pick<TenantSku, 'servicePlans'> | undefined, planIds?: PlanIds): Set<string> {
+export function enabledPlanNames(
+  user: UserHoldings,
+  skuOf: (skuId: string) => Pick<TenantSku, 'servicePlans'> | undefined,
+  planIds?: PlanIds,
+): Set<string> {
   const on = new Set<string>();
   for (const skuId of user.skuIds) {
     const sku = skuOf(skuId);
     if (!sku) continue;
     const licence = user.licences?.find((l) => l.skuId.toLowerCase() === skuId.toLowerCase());
     const disabled = new Set((licence?.disabledPlanIds ?? []).map((p) => p.toLowerCase()));
-    for (const p of sku.servicePlans) if (!disabled.has((planIdOf(p, planIds) ?? '').toLowerCase())) on.add(p.toUpperCase());
+    for (const p of sku.servicePlans)
+      if (!disabled.has((planIdOf(p, planIds) ?? '').toLowerCase())) on.add(p.toUpperCase());
   }
   return on;
 }
@@ -147,7 +166,11 @@ const GIVING_STATES = new Set(['active', 'activewitherror']);
  * plan switched off for the user (disabledPlans), and a plan whose assignedPlans entries are all suspended, locked
  * out or deleted.
  */
-export function metNeeds(user: UserHoldings, skuOf: (skuId: string) => Pick<TenantSku, 'partNumber' | 'servicePlans'> | undefined, planIds?: PlanIds): Map<Need, string[]> {
+export function metNeeds(
+  user: UserHoldings,
+  skuOf: (skuId: string) => Pick<TenantSku, 'partNumber' | 'servicePlans'> | undefined,
+  planIds?: PlanIds,
+): Map<Need, string[]> {
   const met = new Map<Need, string[]>();
   for (const skuId of user.skuIds) {
     const sku = skuOf(skuId);
@@ -194,11 +217,16 @@ export interface UnmetDependency {
 }
 
 /** The dependencies of `adding` that `all` (the plans the user will hold, `adding` included) does not meet. */
-export function unmetDependencies(adding: Iterable<string>, all: ReadonlySet<string>, dependencies: readonly (readonly [string, readonly string[]])[] = SERVICE_PLAN_DEPENDENCIES): UnmetDependency[] {
+export function unmetDependencies(
+  adding: Iterable<string>,
+  all: ReadonlySet<string>,
+  dependencies: readonly (readonly [string, readonly string[]])[] = SERVICE_PLAN_DEPENDENCIES,
+): UnmetDependency[] {
   const out: UnmetDependency[] = [];
   for (const plan of new Set([...adding].map((p) => p.toUpperCase()))) {
     for (const [p, needs] of dependencies) {
-      if (p.toUpperCase() === plan && !needs.some((n) => all.has(n.toUpperCase()))) out.push({ plan, needsOneOf: needs });
+      if (p.toUpperCase() === plan && !needs.some((n) => all.has(n.toUpperCase())))
+        out.push({ plan, needsOneOf: needs });
     }
   }
   return out;

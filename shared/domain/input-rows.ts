@@ -19,7 +19,8 @@ export function isBatchId(id: string): boolean {
   return BATCH_ID.test(id) && !id.includes('..');
 }
 
-export const BATCH_ID_RULE = "1-100 letters, digits, '.', '_' or '-', starting with a letter or digit, not ending with '.' and without '..'";
+export const BATCH_ID_RULE =
+  "1-100 letters, digits, '.', '_' or '-', starting with a letter or digit, not ending with '.' and without '..'";
 
 export type InputFormat = 'csv' | 'upn-list' | 'json';
 
@@ -67,7 +68,16 @@ export interface InputRow {
   readonly problem?: RowProblem;
 }
 
-export type InputErrorCode = 'too_large' | 'too_many_rows' | 'empty' | 'binary' | 'encoding' | 'unsupported_charset' | 'no_upn_column' | 'malformed' | 'unknown_field';
+export type InputErrorCode =
+  | 'too_large'
+  | 'too_many_rows'
+  | 'empty'
+  | 'binary'
+  | 'encoding'
+  | 'unsupported_charset'
+  | 'no_upn_column'
+  | 'malformed'
+  | 'unknown_field';
 
 /** A field a JSON batch has that dialtone does not know: where (`users[0].startdate`), and the known name it is closest to. */
 export interface UnknownField {
@@ -127,7 +137,12 @@ export function parseBoolean(value: string): boolean | undefined {
 }
 
 /** One problem for a row naming every field that cannot be read: `row 3 (line 4): field hybrid: "maybe" is …`. */
-export function rowProblem(reason: RowProblem['reason'], where: string, problems: readonly { field: string; message: string }[], noun: 'field' | ''): RowProblem {
+export function rowProblem(
+  reason: RowProblem['reason'],
+  where: string,
+  problems: readonly { field: string; message: string }[],
+  noun: 'field' | '',
+): RowProblem {
   return {
     reason,
     field: problems.map((p) => p.field).join(', '),
@@ -143,7 +158,8 @@ function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = cur;
   }
   return prev[b.length]!;
@@ -176,7 +192,10 @@ interface PhoneFields {
  * `badNumber` (the row is then `invalid_phone_number`); an unknown number type or a location that is not an
  * emergency location id is an ordinary field problem.
  */
-export function phoneFields(raw: { phoneNumber: unknown; numberType: unknown; emergencyLocationId: unknown }, name: (field: keyof PhoneFields) => string): { fields: PhoneFields; problems: { field: string; message: string }[]; badNumber: boolean } {
+export function phoneFields(
+  raw: { phoneNumber: unknown; numberType: unknown; emergencyLocationId: unknown },
+  name: (field: keyof PhoneFields) => string,
+): { fields: PhoneFields; problems: { field: string; message: string }[]; badNumber: boolean } {
   const fields: PhoneFields = {};
   const problems: { field: string; message: string }[] = [];
   let badNumber = false;
@@ -187,18 +206,29 @@ export function phoneFields(raw: { phoneNumber: unknown; numberType: unknown; em
     else {
       badNumber = true;
       const shown = typeof raw.phoneNumber === 'string' ? `"${truncate(raw.phoneNumber.trim())}" is not` : 'must be';
-      problems.push({ field: name('phoneNumber'), message: `${shown} an E.164 number ('+', country code and number, up to 15 digits, e.g. "+14255550100")` });
+      problems.push({
+        field: name('phoneNumber'),
+        message: `${shown} an E.164 number ('+', country code and number, up to 15 digits, e.g. "+14255550100")`,
+      });
     }
   }
   if (present(raw.numberType)) {
     const parsed = typeof raw.numberType === 'string' ? parseNumberType(raw.numberType) : undefined;
     if (parsed) fields.numberType = parsed;
-    else problems.push({ field: name('numberType'), message: `${typeof raw.numberType === 'string' ? `"${truncate(raw.numberType.trim())}"` : 'it'} is not a number type; expected callingPlan, directRouting or operatorConnect` });
+    else
+      problems.push({
+        field: name('numberType'),
+        message: `${typeof raw.numberType === 'string' ? `"${truncate(raw.numberType.trim())}"` : 'it'} is not a number type; expected callingPlan, directRouting or operatorConnect`,
+      });
   }
   if (present(raw.emergencyLocationId)) {
     const id = typeof raw.emergencyLocationId === 'string' ? raw.emergencyLocationId.trim() : undefined;
     if (id && isEmergencyLocationId(id)) fields.emergencyLocationId = id.toLowerCase();
-    else problems.push({ field: name('emergencyLocationId'), message: `${id ? `"${truncate(id)}"` : 'it'} is not an emergency location id (a GUID, as Get-CsOnlineLisLocation shows it)` });
+    else
+      problems.push({
+        field: name('emergencyLocationId'),
+        message: `${id ? `"${truncate(id)}"` : 'it'} is not an emergency location id (a GUID, as Get-CsOnlineLisLocation shows it)`,
+      });
   }
   return { fields, problems, badNumber };
 }

@@ -3,7 +3,14 @@
 // licence is assigned. This module decides, without I/O, which rows wait, in which slot, and what happens to waiting
 // rows when their slot's time comes or a cancellation arrives.
 import type { UserOutcome } from './outcomes';
-import { planBatch, type PlanOptions, type PlannedRow, type RowRequest, type TenantSnapshot, type ValidatedRow } from './planning';
+import {
+  planBatch,
+  type PlanOptions,
+  type PlannedRow,
+  type RowRequest,
+  type TenantSnapshot,
+  type ValidatedRow,
+} from './planning';
 import { upnKey } from './upn';
 
 /** A row waiting for its start date's lead day, or for its account to be created. */
@@ -37,9 +44,16 @@ export function slotHour(scheduledFor: string): number {
  * in slots (one per distinct due hour, in time order); the rest are planned against the tenant now, seats counted
  * only for them (waiting rows take seats when their time comes).
  */
-export function planOnboarding(rows: readonly ValidatedRow[], tenant: TenantSnapshot, options: PlanOptions, now: Date): { rows: StoredRow[]; slots: string[] } {
+export function planOnboarding(
+  rows: readonly ValidatedRow[],
+  tenant: TenantSnapshot,
+  options: PlanOptions,
+  now: Date,
+): { rows: StoredRow[]; slots: string[] } {
   const waits = (v: ValidatedRow): v is { kind: 'request'; request: RowRequest & { scheduledFor: string } } =>
-    v.kind === 'request' && v.request.scheduledFor !== undefined && (Date.parse(v.request.scheduledFor) > now.getTime() || !tenant.users.has(upnKey(v.request.userPrincipalName)));
+    v.kind === 'request' &&
+    v.request.scheduledFor !== undefined &&
+    (Date.parse(v.request.scheduledFor) > now.getTime() || !tenant.users.has(upnKey(v.request.userPrincipalName)));
   const hours = [...new Set(rows.filter(waits).map((v) => slotHour(v.request.scheduledFor)))].sort((a, b) => a - b);
   const slotOf = new Map(hours.map((h, i) => [h, i]));
   const now_ = rows.filter((v) => !waits(v));
@@ -47,7 +61,18 @@ export function planOnboarding(rows: readonly ValidatedRow[], tenant: TenantSnap
   const out = rows.map((v): StoredRow => {
     if (!waits(v)) return planned.get(v.kind === 'request' ? v.request.row : v.row)!;
     const r = v.request;
-    return { kind: 'scheduled', row: r.row, ...(r.line !== undefined ? { line: r.line } : {}), ...(r.displayName !== undefined ? { displayName: r.displayName } : {}), userPrincipalName: r.userPrincipalName, profile: r.profile, skus: r.partNumbers, scheduledFor: r.scheduledFor, slot: slotOf.get(slotHour(r.scheduledFor))!, request: r };
+    return {
+      kind: 'scheduled',
+      row: r.row,
+      ...(r.line !== undefined ? { line: r.line } : {}),
+      ...(r.displayName !== undefined ? { displayName: r.displayName } : {}),
+      userPrincipalName: r.userPrincipalName,
+      profile: r.profile,
+      skus: r.partNumbers,
+      scheduledFor: r.scheduledFor,
+      slot: slotOf.get(slotHour(r.scheduledFor))!,
+      request: r,
+    };
   });
   return { rows: out, slots: hours.map((h) => new Date(h).toISOString()) };
 }
@@ -66,11 +91,16 @@ export function isCancelled(c: Cancellations, row: number): boolean {
 
 /** Why a row ended cancelled: its batch's cancel, or its own. */
 export function cancelledMessage(c: Cancellations, row: number): string {
-  return c.batch && !c.rows.includes(row) ? 'the batch was cancelled before this row was licensed; nothing was assigned' : 'the row was cancelled before it was licensed; nothing was assigned';
+  return c.batch && !c.rows.includes(row)
+    ? 'the batch was cancelled before this row was licensed; nothing was assigned'
+    : 'the row was cancelled before it was licensed; nothing was assigned';
 }
 
 /** The report row of a row cancelled before its licences were assigned. */
-export function cancelledOutcome(row: ScheduledRow | { row: number; userPrincipalName: string; profile: string; skus: readonly string[] }, c: Cancellations): UserOutcome {
+export function cancelledOutcome(
+  row: ScheduledRow | { row: number; userPrincipalName: string; profile: string; skus: readonly string[] },
+  c: Cancellations,
+): UserOutcome {
   return {
     row: row.row,
     userPrincipalName: row.userPrincipalName,
@@ -103,7 +133,11 @@ export function planSlotRound(
   const order = [...waiting].sort((a, b) => Date.parse(a.scheduledFor) - Date.parse(b.scheduledFor) || a.row - b.row);
   const cancelled = order.filter((r) => isCancelled(cancellations, r.row));
   const live = order.filter((r) => !isCancelled(cancellations, r.row));
-  const stillWaiting = live.filter((r) => !tenant.users.has(upnKey(r.userPrincipalName)) && now.getTime() < Date.parse(r.scheduledFor) + accountWaitHours * HOUR_MS);
+  const stillWaiting = live.filter(
+    (r) =>
+      !tenant.users.has(upnKey(r.userPrincipalName)) &&
+      now.getTime() < Date.parse(r.scheduledFor) + accountWaitHours * HOUR_MS,
+  );
   const waitingRows = new Set(stillWaiting.map((r) => r.row));
   const due = live.filter((r) => !waitingRows.has(r.row));
   const planned = planBatch(
@@ -112,7 +146,10 @@ export function planSlotRound(
     options,
   ).map((p): PlannedRow =>
     p.kind === 'failed' && p.reason === 'user_not_found'
-      ? { ...p, message: `row ${p.row}: no user ${p.userPrincipalName} appeared in the tenant within ${accountWaitHours} hours (DIALTONE_ACCOUNT_WAIT_HOURS) after its scheduled time; create the account and send the row again` }
+      ? {
+          ...p,
+          message: `row ${p.row}: no user ${p.userPrincipalName} appeared in the tenant within ${accountWaitHours} hours (DIALTONE_ACCOUNT_WAIT_HOURS) after its scheduled time; create the account and send the row again`,
+        }
       : p,
   );
   return { planned, cancelled, stillWaiting };

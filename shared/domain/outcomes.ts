@@ -51,19 +51,25 @@ export type Reason = FailureReason | RejectionReason | FlagReason | 'already_lic
 /** Advisories never block; they are recorded in the report for the admin's next step. */
 export const ADVISORIES = {
   communications_credits_recommended: 'E5 users are recommended Communications Credits (MCOPSTNC) as well.',
-  audio_conferencing_provider_switched: 'Assigning Audio Conferencing switches the user from a third-party conferencing provider to Microsoft.',
+  audio_conferencing_provider_switched:
+    'Assigning Audio Conferencing switches the user from a third-party conferencing provider to Microsoft.',
   next_step_phone_number: 'Next step: assign the user a phone number (Teams admin center or Graph numberAssignments).',
   usage_location_kept: 'The user already had a different usage location; it was kept.',
   mcopstnpp_read_as_mcopstnc:
-    'The row names MCOPSTNPP, which this tenant does not have; it was read as Communications Credits (MCOPSTNC), the SKU the Teams docs call MCOPSTNPP. Microsoft\'s licensing table lists MCOPSTNPP as its own SKU (Skype for Business PSTN Usage Calling Plan).',
-  licensed_by_group: 'A licence of the row comes only from a group the user belongs to: it goes away if the user leaves the group.',
-  group_licence_error: 'A group assignment of a licence of the row is in an error state; the message names the group and the error.',
-  plans_enabled: 'Service plans the row needs were switched off in a licence the user holds; they were switched on, the other disabled plans kept.',
+    "The row names MCOPSTNPP, which this tenant does not have; it was read as Communications Credits (MCOPSTNC), the SKU the Teams docs call MCOPSTNPP. Microsoft's licensing table lists MCOPSTNPP as its own SKU (Skype for Business PSTN Usage Calling Plan).",
+  licensed_by_group:
+    'A licence of the row comes only from a group the user belongs to: it goes away if the user leaves the group.',
+  group_licence_error:
+    'A group assignment of a licence of the row is in an error state; the message names the group and the error.',
+  plans_enabled:
+    'Service plans the row needs were switched off in a licence the user holds; they were switched on, the other disabled plans kept.',
   direct_beside_group:
     'Service plans the row needs were switched off in a licence the user has only through a group: the same product was assigned to the user directly with them switched on (DIALTONE_DIRECT_FOR_GROUP_PLANS); a direct and a group licence of one product use one seat, and the direct one stays if the user leaves the group.',
   number_kept: 'The user already had a primary phone number in Teams; it was kept and no other number was assigned.',
-  already_covered: 'A licence of the row was not bought: the user\'s licences already give what it stands for; the message names the licence that does.',
-  teams_beside_suite: 'The user\'s suite qualifies but has no Teams ("no Teams" suite): the Teams licence sold beside such suites was bought instead of another suite.',
+  already_covered:
+    "A licence of the row was not bought: the user's licences already give what it stands for; the message names the licence that does.",
+  teams_beside_suite:
+    'The user\'s suite qualifies but has no Teams ("no Teams" suite): the Teams licence sold beside such suites was bought instead of another suite.',
 } as const;
 export type Advisory = keyof typeof ADVISORIES;
 

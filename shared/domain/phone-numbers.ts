@@ -21,13 +21,19 @@ const MAX_RAW_LENGTH = 64;
  */
 export function normalisePhoneNumber(raw: string): string | undefined {
   if (raw.length > MAX_RAW_LENGTH) return undefined;
-  const compact = raw.trim().replace(/^tel:/i, '').replace(/[\s-]+/g, '');
+  const compact = raw
+    .trim()
+    .replace(/^tel:/i, '')
+    .replace(/[\s-]+/g, '');
   return E164.test(compact) ? compact : undefined;
 }
 
 /** A number type as written in a row, matched case-insensitively ("CallingPlan", "direct routing"…). */
 export function parseNumberType(raw: string): NumberType | undefined {
-  const key = raw.trim().toLowerCase().replace(/[\s_-]+/g, '');
+  const key = raw
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '');
   return NUMBER_TYPES.find((t) => t.toLowerCase() === key);
 }
 
@@ -44,7 +50,11 @@ export function parsePhoneNumberPolicy(raw: string): PhoneNumberPolicy | undefin
 }
 
 /** The policy for a row's profile: the profile's own when it sets one, else the configured one. */
-export function phoneNumberPolicyFor(profile: string, configured: PhoneNumberPolicy, byProfile: ReadonlyMap<string, PhoneNumberPolicy>): PhoneNumberPolicy {
+export function phoneNumberPolicyFor(
+  profile: string,
+  configured: PhoneNumberPolicy,
+  byProfile: ReadonlyMap<string, PhoneNumberPolicy>,
+): PhoneNumberPolicy {
   return byProfile.get(profile) ?? configured;
 }
 
@@ -128,13 +138,24 @@ export function featureNeededFor(numberType: NumberType): 'CallingPlan' | 'Phone
  * row only), in the user's usage location's country.
  */
 export function planNumber(
-  row: { readonly phoneNumber?: string; readonly numberType?: NumberType; readonly emergencyLocationId?: string; readonly hybrid: boolean },
+  row: {
+    readonly phoneNumber?: string;
+    readonly numberType?: NumberType;
+    readonly emergencyLocationId?: string;
+    readonly hybrid: boolean;
+  },
   policy: PhoneNumberPolicy,
   user: { readonly country: string | null; readonly asksForCallingPlan: boolean },
 ): PlannedNumber | undefined {
   if (policy === 'off') return undefined;
   const location = row.emergencyLocationId ? { locationId: row.emergencyLocationId } : {};
-  if (row.phoneNumber) return { telephoneNumber: row.phoneNumber, numberType: row.numberType ?? defaultNumberType(row.hybrid), isoCountryCode: null, ...location };
+  if (row.phoneNumber)
+    return {
+      telephoneNumber: row.phoneNumber,
+      numberType: row.numberType ?? defaultNumberType(row.hybrid),
+      isoCountryCode: null,
+      ...location,
+    };
   if (policy !== 'pool' || row.hybrid || !user.asksForCallingPlan || !user.country) return undefined;
   return { numberType: row.numberType ?? 'callingPlan', isoCountryCode: user.country, ...location };
 }
@@ -144,12 +165,21 @@ export function planNumber(
  * `userId`: not the tenant's, another user's, or not for users; undefined when it can. The number step checks this
  * before it claims the number, and `dialtone plan` before any write.
  */
-export function ownNumberProblem(telephoneNumber: string, found: TeamsNumber | null, userId: string): { readonly reason: 'number_assignment_failed' | 'number_in_use'; readonly message: string } | undefined {
+export function ownNumberProblem(
+  telephoneNumber: string,
+  found: TeamsNumber | null,
+  userId: string,
+): { readonly reason: 'number_assignment_failed' | 'number_in_use'; readonly message: string } | undefined {
   if (!found) return { reason: 'number_assignment_failed', message: NUMBER_MESSAGES.notInTenant(telephoneNumber) };
   const holder = found.assignmentTargetId;
-  if (holder && holder.toLowerCase() !== userId.toLowerCase()) return { reason: 'number_in_use', message: NUMBER_MESSAGES.inUse(telephoneNumber) };
+  if (holder && holder.toLowerCase() !== userId.toLowerCase())
+    return { reason: 'number_in_use', message: NUMBER_MESSAGES.inUse(telephoneNumber) };
   // A number for conferences or voice applications only (or not activated) never goes to a user.
-  if (!holder && !userAssignable(found)) return { reason: 'number_assignment_failed', message: NUMBER_MESSAGES.notForUsers(found.telephoneNumber, found.capabilities, found.activationState) };
+  if (!holder && !userAssignable(found))
+    return {
+      reason: 'number_assignment_failed',
+      message: NUMBER_MESSAGES.notForUsers(found.telephoneNumber, found.capabilities, found.activationState),
+    };
   return undefined;
 }
 

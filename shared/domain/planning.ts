@@ -2,11 +2,36 @@
 // failed (the tenant cannot satisfy it: no such user, no usage location, no seat), or a plan of what to write.
 // Two stages: validateRows needs only configuration; planBatch adds the tenant snapshot read in preflight.
 import { type Advisory, type FailureReason, type RejectionReason, type UserOutcome } from './outcomes';
-import { canonicalPartNumber, capabilitiesOf, needMet, PREREQUISITES, type Capability, type Need, type TenantCatalog, type TenantSku } from './catalog';
+import {
+  canonicalPartNumber,
+  capabilitiesOf,
+  needMet,
+  PREREQUISITES,
+  type Capability,
+  type Need,
+  type TenantCatalog,
+  type TenantSku,
+} from './catalog';
 import { normaliseUsageLocation } from './countries';
-import { enabledPlanNames, holdingOf, metNeeds, unmetDependencies, type GroupLicenceError, type Holding, type PlanEnablement, type PlanIds, type UserHoldings } from './holdings';
+import {
+  enabledPlanNames,
+  holdingOf,
+  metNeeds,
+  unmetDependencies,
+  type GroupLicenceError,
+  type Holding,
+  type PlanEnablement,
+  type PlanIds,
+  type UserHoldings,
+} from './holdings';
 import type { InputFormat, InputRow } from './input';
-import { featureNeededFor, planNumber, type NumberType, type PhoneNumberPolicy, type PlannedNumber } from './phone-numbers';
+import {
+  featureNeededFor,
+  planNumber,
+  type NumberType,
+  type PhoneNumberPolicy,
+  type PlannedNumber,
+} from './phone-numbers';
 import { isProfileName, normaliseProfileName, PART_NUMBER, type Profiles } from './profiles';
 import { effectiveDueAt, readStartDate, type ScheduleSettings } from './schedule';
 import { errorText, hasHiddenCharacters, shown } from './text';
@@ -70,7 +95,11 @@ export function rowRef(r: { readonly row: number; readonly line?: number }): str
 }
 
 function located(r: { readonly row: number; readonly line?: number; readonly displayName?: string }) {
-  return { row: r.row, ...(r.line !== undefined ? { line: r.line } : {}), ...(r.displayName !== undefined ? { displayName: r.displayName } : {}) };
+  return {
+    row: r.row,
+    ...(r.line !== undefined ? { line: r.line } : {}),
+    ...(r.displayName !== undefined ? { displayName: r.displayName } : {}),
+  };
 }
 
 export function validateRows(rows: readonly InputRow[], options: ValidationOptions): ValidatedRow[] {
@@ -82,7 +111,9 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
     const profileOk = isProfileName(profileName);
     const ownSkus = r.skus && r.skus.length > 0 ? r.skus : undefined;
     const shownProfile = ownSkus ? (r.profile ? shown(profileName, 64) : CUSTOM_PROFILE) : shown(profileName, 64);
-    const rawSkus = ownSkus ? ownSkus.slice(0, MAX_ROW_SKUS + 1).map(canonicalPartNumber) : [...((profileOk ? options.profiles.get(profileName) : undefined) ?? [])];
+    const rawSkus = ownSkus
+      ? ownSkus.slice(0, MAX_ROW_SKUS + 1).map(canonicalPartNumber)
+      : [...((profileOk ? options.profiles.get(profileName) : undefined) ?? [])];
     const skus = [...new Set(rawSkus)];
     const where = rowRef(r);
     // Everything a rejected row keeps is cut and escaped: the plan and the report copy it once per row.
@@ -99,34 +130,63 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
     if (r.problem?.reason === 'invalid_upn') return reject('invalid_upn', r.problem.message);
     if (!isValidUpn(upn)) {
       if (upn.length === 0) return reject('invalid_upn', `${where}: userPrincipalName is empty`);
-      if (hasHiddenCharacters(upn)) return reject('invalid_upn', `${where}: "${clip(upn)}" holds control or text-direction characters (shown as \\u escapes), which could make a report show another user's name`);
+      if (hasHiddenCharacters(upn))
+        return reject(
+          'invalid_upn',
+          `${where}: "${clip(upn)}" holds control or text-direction characters (shown as \\u escapes), which could make a report show another user's name`,
+        );
       return reject('invalid_upn', `${where}: "${clip(upn)}" is not a user principal name (name@domain)`);
     }
     const key = upnKey(upn);
     const first = seen.get(key);
-    if (first !== undefined) return reject('duplicate', `${where}: ${upn} already appears in row ${first}; the first row is kept`);
+    if (first !== undefined)
+      return reject('duplicate', `${where}: ${upn} already appears in row ${first}; the first row is kept`);
     seen.set(key, r.row);
     if (r.problem) return reject(r.problem.reason, r.problem.message);
     if (ownSkus) {
-      if (ownSkus.length > MAX_ROW_SKUS) return reject('invalid_field', `${where}: skus lists more than ${MAX_ROW_SKUS} part numbers`);
+      if (ownSkus.length > MAX_ROW_SKUS)
+        return reject('invalid_field', `${where}: skus lists more than ${MAX_ROW_SKUS} part numbers`);
       const bad = rawSkus.filter((p) => !PART_NUMBER.test(p));
-      if (bad.length > 0) return reject('unknown_sku', `${where}: ${bad.slice(0, 3).map((b) => `"${clip(b)}"`).join(', ')} is not a part number (letters, digits and _ ( ) / . , -, e.g. MCOPSTN1)`);
+      if (bad.length > 0)
+        return reject(
+          'unknown_sku',
+          `${where}: ${bad
+            .slice(0, 3)
+            .map((b) => `"${clip(b)}"`)
+            .join(', ')} is not a part number (letters, digits and _ ( ) / . , -, e.g. MCOPSTN1)`,
+        );
     } else if (!profileOk) {
-      return reject('unknown_profile', `${where}: "${clip(profileName)}" is not a profile name (lower-case letters, digits, '.', '_' or '-', at most 64); known profiles: ${known()}`);
+      return reject(
+        'unknown_profile',
+        `${where}: "${clip(profileName)}" is not a profile name (lower-case letters, digits, '.', '_' or '-', at most 64); known profiles: ${known()}`,
+      );
     }
     if (r.profile && !profileOk) {
-      return reject('unknown_profile', `${where}: "${clip(profileName)}" is not a profile name (lower-case letters, digits, '.', '_' or '-', at most 64)`);
+      return reject(
+        'unknown_profile',
+        `${where}: "${clip(profileName)}" is not a profile name (lower-case letters, digits, '.', '_' or '-', at most 64)`,
+      );
     }
     if (!ownSkus && !options.profiles.has(profileName)) {
-      return reject('unknown_profile', `${where}: profile "${clip(profileName)}" does not exist; known profiles: ${known()}`);
+      return reject(
+        'unknown_profile',
+        `${where}: profile "${clip(profileName)}" does not exist; known profiles: ${known()}`,
+      );
     }
     let usageLocation: string | undefined;
     if (r.usageLocation !== undefined && r.usageLocation.trim() !== '') {
       usageLocation = normaliseUsageLocation(r.usageLocation);
-      if (!usageLocation) return reject('invalid_usage_location', `${where}: usage location "${clip(r.usageLocation)}" is not an ISO 3166-1 two-letter country code (e.g. US, GB, DE)`);
+      if (!usageLocation)
+        return reject(
+          'invalid_usage_location',
+          `${where}: usage location "${clip(r.usageLocation)}" is not an ISO 3166-1 two-letter country code (e.g. US, GB, DE)`,
+        );
     }
     if (r.onPremisesPstn === true && r.numberType !== undefined && r.numberType !== 'directRouting') {
-      return reject('calling_plan_not_allowed_hybrid', `${where}: a hybrid (on-premises PSTN) user takes a Direct Routing number, not a ${r.numberType} one; set numberType directRouting or leave it out`);
+      return reject(
+        'calling_plan_not_allowed_hybrid',
+        `${where}: a hybrid (on-premises PSTN) user takes a Direct Routing number, not a ${r.numberType} one; set numberType directRouting or leave it out`,
+      );
     }
     let scheduledFor: string | undefined;
     if (r.startDate !== undefined && options.schedule) {
@@ -169,7 +229,9 @@ export interface TenantUserState extends UserHoldings {
  * guests (Graph user resource, userType). Guests are never licensed here.
  */
 export function isGuest(user: Pick<TenantUserState, 'userType'>, userPrincipalName: string): boolean {
-  return user.userType !== undefined ? user.userType.toLowerCase() === 'guest' : userPrincipalName.toUpperCase().includes('#EXT#');
+  return user.userType !== undefined
+    ? user.userType.toLowerCase() === 'guest'
+    : userPrincipalName.toUpperCase().includes('#EXT#');
 }
 
 export interface TenantSnapshot {
@@ -187,7 +249,10 @@ export interface PlanOptions {
   /** false: usage locations are never set (the deployment holds only a read-only user permission); default true. */
   readonly setUsageLocation?: boolean;
   /** Whether rows get phone numbers (DIALTONE_PHONE_NUMBERS, default `row`) and the profiles that set their own. */
-  readonly phoneNumbers?: { readonly policy: PhoneNumberPolicy; readonly byProfile: ReadonlyMap<string, PhoneNumberPolicy> };
+  readonly phoneNumbers?: {
+    readonly policy: PhoneNumberPolicy;
+    readonly byProfile: ReadonlyMap<string, PhoneNumberPolicy>;
+  };
   /**
    * DIALTONE_DIRECT_FOR_GROUP_PLANS: a needed plan switched off in a licence the user has only through a group is
    * switched on by assigning the same product directly (no extra seat); default false (the row fails plan_disabled).
@@ -233,8 +298,10 @@ export interface AssignmentPlan {
 export type PlannedRow = RejectedRow | FailedRow | AssignmentPlan;
 
 const CAPABILITY_NAMES: Readonly<Record<Capability, string>> = {
-  teams: 'Teams (a suite with Teams such as SPE_E5 or ENTERPRISEPACK, or a Teams SKU such as Microsoft_Teams_EEA_New beside a "no Teams" suite)',
-  phoneSystem: 'Phone System (MCOEV, or a SKU that includes it such as SPE_E5, ENTERPRISEPREMIUM or MCOTEAMS_ESSENTIALS)',
+  teams:
+    'Teams (a suite with Teams such as SPE_E5 or ENTERPRISEPACK, or a Teams SKU such as Microsoft_Teams_EEA_New beside a "no Teams" suite)',
+  phoneSystem:
+    'Phone System (MCOEV, or a SKU that includes it such as SPE_E5, ENTERPRISEPREMIUM or MCOTEAMS_ESSENTIALS)',
   callingPlan: 'a Calling Plan',
   audioConferencing: 'Audio Conferencing',
   audioConferencingPayPerMinute: 'Audio Conferencing pay-per-minute',
@@ -242,26 +309,56 @@ const CAPABILITY_NAMES: Readonly<Record<Capability, string>> = {
   officeSuite: 'an Office suite',
 };
 
-export function planBatch(rows: readonly ValidatedRow[], tenant: TenantSnapshot, options: PlanOptions = {}): PlannedRow[] {
+export function planBatch(
+  rows: readonly ValidatedRow[],
+  tenant: TenantSnapshot,
+  options: PlanOptions = {},
+): PlannedRow[] {
   const seatsLeft = new Map(tenant.catalog.all().map((s) => [s.skuId.toLowerCase(), s.available]));
   return rows.map((v): PlannedRow => (v.kind === 'rejected' ? v : planRow(v.request, tenant, options, seatsLeft)));
 }
 
-function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, seatsLeft: Map<string, number>): PlannedRow {
-  const settled = { ...located(req), userPrincipalName: req.userPrincipalName, profile: req.profile, skus: req.partNumbers };
-  const reject = (reason: RejectionReason, message: string): RejectedRow => ({ kind: 'rejected', ...settled, reason, message });
-  const failed = (reason: FailureReason, message: string): FailedRow => ({ kind: 'failed', ...settled, reason, message });
+function planRow(
+  req: RowRequest,
+  tenant: TenantSnapshot,
+  options: PlanOptions,
+  seatsLeft: Map<string, number>,
+): PlannedRow {
+  const settled = {
+    ...located(req),
+    userPrincipalName: req.userPrincipalName,
+    profile: req.profile,
+    skus: req.partNumbers,
+  };
+  const reject = (reason: RejectionReason, message: string): RejectedRow => ({
+    kind: 'rejected',
+    ...settled,
+    reason,
+    message,
+  });
+  const failed = (reason: FailureReason, message: string): FailedRow => ({
+    kind: 'failed',
+    ...settled,
+    reason,
+    message,
+  });
   const where = rowRef(req);
 
   if (req.partNumbers.length === 0) return reject('unknown_sku', `${where}: no SKUs to assign`);
   const lookups = req.partNumbers.map((p) => ({ p, found: tenant.catalog.lookup(p) }));
   const unknown = lookups.filter((l) => l.found.kind === 'missing').map((l) => l.p);
   if (unknown.length > 0) {
-    return reject('unknown_sku', `${where}: the tenant has no subscription for ${unknown.join(', ')}; check the part number or buy the licence`);
+    return reject(
+      'unknown_sku',
+      `${where}: the tenant has no subscription for ${unknown.join(', ')}; check the part number or buy the licence`,
+    );
   }
   for (const { p, found } of lookups) {
     if (found.kind === 'ambiguous') {
-      return reject('unknown_sku', `${where}: ${p} matches ${found.skus.length} of the tenant's SKUs (skuIds ${found.skus.map((s) => s.skuId).join(', ')}); name the one meant by its skuId`);
+      return reject(
+        'unknown_sku',
+        `${where}: ${p} matches ${found.skus.length} of the tenant's SKUs (skuIds ${found.skus.map((s) => s.skuId).join(', ')}); name the one meant by its skuId`,
+      );
     }
   }
   const rowSkus: TenantSku[] = [];
@@ -274,21 +371,35 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
   const rowCaps = new Set<Capability>(rowSkus.flatMap((s) => [...s.capabilities]));
   if (req.hybrid && rowCaps.has('callingPlan')) {
     const plans = rowSkus.filter((s) => s.capabilities.has('callingPlan')).map((s) => s.partNumber);
-    return reject('calling_plan_not_allowed_hybrid', `${where}: users with on-premises PSTN connectivity get Phone System only, never a Calling Plan (${plans.join(', ')}); use the profile phone-system-only`);
+    return reject(
+      'calling_plan_not_allowed_hybrid',
+      `${where}: users with on-premises PSTN connectivity get Phone System only, never a Calling Plan (${plans.join(', ')}); use the profile phone-system-only`,
+    );
   }
 
   const user = tenant.users.get(upnKey(req.userPrincipalName));
-  if (!user) return failed('user_not_found', `${where}: no user ${req.userPrincipalName} in the tenant; create the account first or fix the UPN`);
+  if (!user)
+    return failed(
+      'user_not_found',
+      `${where}: no user ${req.userPrincipalName} in the tenant; create the account first or fix the UPN`,
+    );
   if (isGuest(user, req.userPrincipalName)) {
-    return failed('guest_account', `${where}: ${req.userPrincipalName} is a guest account (userType Guest); dialtone does not license guests. Licence the person's account in their own organisation, or, if they are an employee, send the row with their member account's UPN`);
+    return failed(
+      'guest_account',
+      `${where}: ${req.userPrincipalName} is a guest account (userType Guest); dialtone does not license guests. Licence the person's account in their own organisation, or, if they are an employee, send the row with their member account's UPN`,
+    );
   }
 
   const mayAssignLocation = options.setUsageLocation !== false;
-  const effectiveLocation = user.usageLocation ?? (mayAssignLocation ? (req.usageLocation ?? options.defaultUsageLocation) : undefined) ?? null;
+  const effectiveLocation =
+    user.usageLocation ?? (mayAssignLocation ? (req.usageLocation ?? options.defaultUsageLocation) : undefined) ?? null;
   if (effectiveLocation) {
     const blocked = rowSkus.filter((s) => s.notSoldIn.includes(effectiveLocation));
     if (blocked.length > 0) {
-      return reject('plan_not_available_in_country', `${where}: ${blocked.map((s) => s.partNumber).join(', ')} is not available for usage location ${effectiveLocation}; use MCOPSTN1 or MCOPSTN2`);
+      return reject(
+        'plan_not_available_in_country',
+        `${where}: ${blocked.map((s) => s.partNumber).join(', ')} is not available for usage location ${effectiveLocation}; use MCOPSTN1 or MCOPSTN2`,
+      );
     }
   }
 
@@ -300,11 +411,19 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
   for (const cap of rowCaps) {
     const needs = PREREQUISITES[cap];
     if (needs && !allCaps.has(needs)) {
-      return reject('missing_prerequisite', `${where}: ${CAPABILITY_NAMES[cap]} needs ${CAPABILITY_NAMES[needs]}, which neither the row nor the user has`);
+      return reject(
+        'missing_prerequisite',
+        `${where}: ${CAPABILITY_NAMES[cap]} needs ${CAPABILITY_NAMES[needs]}, which neither the row nor the user has`,
+      );
     }
   }
 
-  const { buy: missing, covered, besideSuite, active } = chooseSkus(holdings, metNeeds(user, skuOf, tenant.planIds), tenant.catalog);
+  const {
+    buy: missing,
+    covered,
+    besideSuite,
+    active,
+  } = chooseSkus(holdings, metNeeds(user, skuOf, tenant.planIds), tenant.catalog);
   const enable: PlanEnablement[] = [];
   const adding = new Set<string>(missing.flatMap((s) => s.servicePlans.map((p) => p.toUpperCase())));
   for (const { sku, h } of active) {
@@ -315,12 +434,18 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
   const unmet = unmetDependencies(adding, new Set([...enabledNow, ...adding]));
   if (unmet.length > 0) {
     const d = unmet[0]!;
-    return reject('missing_prerequisite', `${where}: service plan ${d.plan} needs one of the service plans ${d.needsOneOf.join(', ')} (a base licence such as ENTERPRISEPACK), which neither the row nor the user has switched on`);
+    return reject(
+      'missing_prerequisite',
+      `${where}: service plan ${d.plan} needs one of the service plans ${d.needsOneOf.join(', ')} (a base licence such as ENTERPRISEPACK), which neither the row nor the user has switched on`,
+    );
   }
 
   for (const { sku, h } of active) {
     if (h.kind === 'suspended') {
-      return failed('plan_disabled', `${where}: ${h.plans.join(', ')} of ${sku.partNumber} is ${h.status} for this user (its subscription is not active); renew the subscription or use another SKU that carries it`);
+      return failed(
+        'plan_disabled',
+        `${where}: ${h.plans.join(', ')} of ${sku.partNumber} is ${h.status} for this user (its subscription is not active); renew the subscription or use another SKU that carries it`,
+      );
     }
     if (h.kind === 'disabled' && !h.direct && !options.directForGroupPlans) {
       // Microsoft's group licensing docs (licensing-group-advanced.md, "Direct licenses coexist with group licenses"): an
@@ -339,35 +464,56 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
   }
   const short = missing.filter((s) => (seatsLeft.get(s.skuId.toLowerCase()) ?? 0) < 1);
   if (short.length > 0) {
-    return failed('insufficient_licenses', `${where}: no seats left for ${short.map((s) => s.partNumber).join(', ')}; buy more licences and run the batch again`);
+    return failed(
+      'insufficient_licenses',
+      `${where}: no seats left for ${short.map((s) => s.partNumber).join(', ')}; buy more licences and run the batch again`,
+    );
   }
   for (const s of missing) seatsLeft.set(s.skuId.toLowerCase(), (seatsLeft.get(s.skuId.toLowerCase()) ?? 0) - 1);
 
   const advisories: Advisory[] = [];
-  if (user.usageLocation && req.usageLocation && user.usageLocation !== req.usageLocation) advisories.push('usage_location_kept');
+  if (user.usageLocation && req.usageLocation && user.usageLocation !== req.usageLocation)
+    advisories.push('usage_location_kept');
   if (readAsCredits) advisories.push('mcopstnpp_read_as_mcopstnc');
   const isE5 = [...rowSkus, ...user.skuIds.map((id) => tenant.catalog.bySkuId(id))].some((s) => s?.e5 === true);
   if (isE5 && !allCaps.has('communicationsCredits')) advisories.push('communications_credits_recommended');
-  if (missing.some((s) => s.capabilities.has('audioConferencing') || s.capabilities.has('audioConferencingPayPerMinute'))) advisories.push('audio_conferencing_provider_switched');
+  if (
+    missing.some((s) => s.capabilities.has('audioConferencing') || s.capabilities.has('audioConferencingPayPerMinute'))
+  )
+    advisories.push('audio_conferencing_provider_switched');
   const policy = options.phoneNumbers?.byProfile.get(req.profile) ?? options.phoneNumbers?.policy ?? 'row';
-  const number = planNumber(req, policy, { country: effectiveLocation, asksForCallingPlan: rowCaps.has('callingPlan') });
+  const number = planNumber(req, policy, {
+    country: effectiveLocation,
+    asksForCallingPlan: rowCaps.has('callingPlan'),
+  });
   if (number) {
     const needs = featureNeededFor(number.numberType) === 'CallingPlan' ? 'callingPlan' : 'phoneSystem';
     if (!allCaps.has(needs)) {
-      return reject('missing_prerequisite', `${where}: a ${number.numberType} number needs ${CAPABILITY_NAMES[needs]}, which neither the row nor the user has`);
+      return reject(
+        'missing_prerequisite',
+        `${where}: a ${number.numberType} number needs ${CAPABILITY_NAMES[needs]}, which neither the row nor the user has`,
+      );
     }
   } else if (rowCaps.has('callingPlan')) advisories.push('next_step_phone_number');
   if (enable.length > 0) advisories.push('plans_enabled');
   if (holdings.some((x) => x.h.kind === 'disabled' && !x.h.direct)) advisories.push('direct_beside_group');
   if (holdings.some((x) => x.h.kind === 'held' && x.h.byGroupOnly)) advisories.push('licensed_by_group');
-  const groupErrors: GroupLicenceError[] = holdings.flatMap((x) => (x.h.kind === 'held' || x.h.kind === 'missing' ? [...x.h.groupErrors] : []));
+  const groupErrors: GroupLicenceError[] = holdings.flatMap((x) =>
+    x.h.kind === 'held' || x.h.kind === 'missing' ? [...x.h.groupErrors] : [],
+  );
   if (groupErrors.length > 0) advisories.push('group_licence_error');
   if (covered.length > 0) advisories.push('already_covered');
   if (besideSuite.length > 0) advisories.push('teams_beside_suite');
   const note = [
     ...covered.map((c) => `${c.sku.partNumber} not bought: already covered by ${c.by.join(', ')}`),
-    ...besideSuite.map((b) => `${b.instead.partNumber} bought instead of ${b.sku.partNumber}: the user's ${b.suites.join(', ')} has no Teams`),
-    ...groupErrors.map((g) => `group ${g.groupId}'s assignment of ${tenant.catalog.bySkuId(g.skuId)?.partNumber ?? g.skuId} is in state ${g.state} (${g.error})`),
+    ...besideSuite.map(
+      (b) =>
+        `${b.instead.partNumber} bought instead of ${b.sku.partNumber}: the user's ${b.suites.join(', ')} has no Teams`,
+    ),
+    ...groupErrors.map(
+      (g) =>
+        `group ${g.groupId}'s assignment of ${tenant.catalog.bySkuId(g.skuId)?.partNumber ?? g.skuId} is in state ${g.state} (${g.error})`,
+    ),
   ].join('; ');
 
   return {
@@ -380,7 +526,9 @@ function planRow(req: RowRequest, tenant: TenantSnapshot, options: PlanOptions, 
     ...(note ? { note } : {}),
     setUsageLocation: user.usageLocation ? null : effectiveLocation,
     pollTeams: rowCaps.has('callingPlan') || number !== undefined,
-    ...(number && !rowCaps.has('callingPlan') && featureNeededFor(number.numberType) === 'PhoneSystem' ? { waitFor: 'PhoneSystem' as const } : {}),
+    ...(number && !rowCaps.has('callingPlan') && featureNeededFor(number.numberType) === 'PhoneSystem'
+      ? { waitFor: 'PhoneSystem' as const }
+      : {}),
     ...(number ? { number } : {}),
     advisories,
   };
@@ -404,9 +552,19 @@ interface Choice {
  * need is Teams (the user holds a "no Teams" suite) becomes the tenant's Teams SKU for such suites, when the tenant
  * has one with a seat. A SKU whose plans meet no known need (not a Teams licence) is bought as written.
  */
-function chooseSkus(holdings: readonly { sku: TenantSku; h: Holding }[], met: ReadonlyMap<Need, readonly string[]>, catalog: TenantCatalog): Choice {
+function chooseSkus(
+  holdings: readonly { sku: TenantSku; h: Holding }[],
+  met: ReadonlyMap<Need, readonly string[]>,
+  catalog: TenantCatalog,
+): Choice {
   const held = new Set(met.keys());
-  const byOf = (needs: Iterable<Need>) => [...new Set([...needs].flatMap((n) => met.get(n) ?? (n === 'callingPlan:domestic' ? (met.get('callingPlan:international') ?? []) : [])))];
+  const byOf = (needs: Iterable<Need>) => [
+    ...new Set(
+      [...needs].flatMap(
+        (n) => met.get(n) ?? (n === 'callingPlan:domestic' ? (met.get('callingPlan:international') ?? []) : []),
+      ),
+    ),
+  ];
   const choice: Choice = { buy: [], covered: [], besideSuite: [], active: [] };
   const buy = (sku: TenantSku) => {
     if (!choice.buy.some((b) => b.skuId === sku.skuId)) choice.buy.push(sku);

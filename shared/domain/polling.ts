@@ -48,7 +48,11 @@ export function nextPollAt(assignedAt: Date, now: Date, deadline: Date): Date | 
   if (now.getTime() >= deadline.getTime()) return null;
   const scale = scaleOf(assignedAt, deadline);
   let t = assignedAt.getTime();
-  while (t <= now.getTime()) t += Math.max(MIN_SCALED_INTERVAL_MS, pollIntervalMinutes((t - assignedAt.getTime()) / MINUTE / Math.max(scale, 1e-9)) * MINUTE * scale);
+  while (t <= now.getTime())
+    t += Math.max(
+      MIN_SCALED_INTERVAL_MS,
+      pollIntervalMinutes((t - assignedAt.getTime()) / MINUTE / Math.max(scale, 1e-9)) * MINUTE * scale,
+    );
   return new Date(Math.min(t, deadline.getTime()));
 }
 

@@ -45,18 +45,28 @@ export type ProfilePhoneNumbers = ReadonlyMap<string, PhoneNumberPolicy>;
  * `{ "skus": [...], "phoneNumbers": "row" | "pool" | "off" }` to set the phone number policy for its rows. An
  * override with an empty list removes a profile. Returns the problems found instead of throwing.
  */
-export function mergeProfiles(overrides: unknown): { profiles: Profiles; phoneNumbers: ProfilePhoneNumbers; problems: string[] } {
+export function mergeProfiles(overrides: unknown): {
+  profiles: Profiles;
+  phoneNumbers: ProfilePhoneNumbers;
+  problems: string[];
+} {
   const problems: string[] = [];
   const merged = new Map<string, readonly string[]>(BUILT_IN_PROFILES);
   const phoneNumbers = new Map<string, PhoneNumberPolicy>();
   if (overrides === undefined || overrides === null) return { profiles: merged, phoneNumbers, problems };
   if (typeof overrides !== 'object' || Array.isArray(overrides)) {
-    return { profiles: merged, phoneNumbers, problems: ['must be a JSON object mapping profile names to arrays of part numbers'] };
+    return {
+      profiles: merged,
+      phoneNumbers,
+      problems: ['must be a JSON object mapping profile names to arrays of part numbers'],
+    };
   }
   for (const [name, entry] of Object.entries(overrides as Record<string, unknown>)) {
     const key = name.trim().toLowerCase();
     if (!PROFILE_NAME.test(key)) {
-      problems.push(`profile name "${shown(name, 80)}" must be lower-case letters, digits, '.', '_' or '-' (at most 64)`);
+      problems.push(
+        `profile name "${shown(name, 80)}" must be lower-case letters, digits, '.', '_' or '-' (at most 64)`,
+      );
       continue;
     }
     let value: unknown = entry;
@@ -65,7 +75,12 @@ export function mergeProfiles(overrides: unknown): { profiles: Profiles; phoneNu
       const o = entry as Record<string, unknown>;
       const unknownKeys = Object.keys(o).filter((k) => k !== 'skus' && k !== 'phoneNumbers');
       if (unknownKeys.length > 0) {
-        problems.push(`profile "${key}" has unknown keys ${unknownKeys.slice(0, 5).map((k) => `"${shown(k, 40)}"`).join(', ')}; expected "skus" and optionally "phoneNumbers"`);
+        problems.push(
+          `profile "${key}" has unknown keys ${unknownKeys
+            .slice(0, 5)
+            .map((k) => `"${shown(k, 40)}"`)
+            .join(', ')}; expected "skus" and optionally "phoneNumbers"`,
+        );
         continue;
       }
       value = o['skus'];
@@ -79,13 +94,22 @@ export function mergeProfiles(overrides: unknown): { profiles: Profiles; phoneNu
       }
     }
     if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-      problems.push(value === entry ? `profile "${key}" must be an array of part numbers` : `profile "${key}": "skus" must be an array of part numbers`);
+      problems.push(
+        value === entry
+          ? `profile "${key}" must be an array of part numbers`
+          : `profile "${key}": "skus" must be an array of part numbers`,
+      );
       continue;
     }
     const parts = (value as string[]).map(canonicalPartNumber);
     const bad = parts.filter((p) => !PART_NUMBER.test(p));
     if (bad.length > 0) {
-      problems.push(`profile "${key}" has invalid part numbers: ${bad.slice(0, 10).map((b) => shown(b, 80)).join(', ')}`);
+      problems.push(
+        `profile "${key}" has invalid part numbers: ${bad
+          .slice(0, 10)
+          .map((b) => shown(b, 80))
+          .join(', ')}`,
+      );
       continue;
     }
     phoneNumbers.delete(key);

@@ -46,13 +46,33 @@ export function boughtText(bought: SeatsBought | undefined): string {
   return parts.length > 0 ? `bought ${parts.join(', ')}` : 'bought nothing';
 }
 
-export function buildReport(fields: Omit<BatchReport, 'counts' | 'users'> & { users: UserOutcome[]; total?: number }): BatchReport {
-  const users = [...fields.users].sort((a, b) => a.row - b.row).map((u) => ({ ...u, addedSkus: [...(u.addedSkus ?? [])], scheduledFor: u.scheduledFor ?? null }));
+export function buildReport(
+  fields: Omit<BatchReport, 'counts' | 'users'> & { users: UserOutcome[]; total?: number },
+): BatchReport {
+  const users = [...fields.users]
+    .sort((a, b) => a.row - b.row)
+    .map((u) => ({ ...u, addedSkus: [...(u.addedSkus ?? [])], scheduledFor: u.scheduledFor ?? null }));
   const { total, ...rest } = fields;
   return { ...rest, counts: countOutcomes(users, total ?? users.length), bought: seatsBought(users), users };
 }
 
-export const REPORT_CSV_COLUMNS = ['row', 'line', 'displayName', 'userPrincipalName', 'profile', 'skus', 'addedSkus', 'outcome', 'reason', 'message', 'advisories', 'scheduledFor (UTC)', 'assignedAt (UTC)', 'provisionedAt (UTC)', 'phoneNumber'] as const;
+export const REPORT_CSV_COLUMNS = [
+  'row',
+  'line',
+  'displayName',
+  'userPrincipalName',
+  'profile',
+  'skus',
+  'addedSkus',
+  'outcome',
+  'reason',
+  'message',
+  'advisories',
+  'scheduledFor (UTC)',
+  'assignedAt (UTC)',
+  'provisionedAt (UTC)',
+  'phoneNumber',
+] as const;
 
 const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 
@@ -79,13 +99,32 @@ export function reportToCsv(report: BatchReport): string {
   const lines = [REPORT_CSV_COLUMNS.join(d)];
   // What concerns the file as a whole comes first, in a row of its own with no row number: a refused file's error (so
   // that a spreadsheet shows why there are no rows), and each note about the input (docs/strict-json.md).
-  const fileRow = (reason: string, message: string) => REPORT_CSV_COLUMNS.map((c) => (c === 'outcome' ? 'file' : c === 'reason' ? reason : c === 'message' ? message : '')).map(csvCell).join(d);
+  const fileRow = (reason: string, message: string) =>
+    REPORT_CSV_COLUMNS.map((c) => (c === 'outcome' ? 'file' : c === 'reason' ? reason : c === 'message' ? message : ''))
+      .map(csvCell)
+      .join(d);
   if (report.error) lines.push(fileRow('input_refused', report.error));
   for (const a of report.advisories ?? []) lines.push(fileRow(a, INPUT_ADVISORIES[a] ?? a));
   for (const n of report.inputNotes ?? []) lines.push(fileRow('column_not_read', n));
   for (const u of report.users) {
     lines.push(
-      [u.row, u.line, u.displayName, u.userPrincipalName, u.profile, u.skus.join('+'), (u.addedSkus ?? []).join('+'), u.outcome, u.reason, u.message, u.advisories.join(' '), spreadsheetTime(u.scheduledFor ?? null), spreadsheetTime(u.assignedAt), spreadsheetTime(u.provisionedAt), u.phoneNumber ?? null]
+      [
+        u.row,
+        u.line,
+        u.displayName,
+        u.userPrincipalName,
+        u.profile,
+        u.skus.join('+'),
+        (u.addedSkus ?? []).join('+'),
+        u.outcome,
+        u.reason,
+        u.message,
+        u.advisories.join(' '),
+        spreadsheetTime(u.scheduledFor ?? null),
+        spreadsheetTime(u.assignedAt),
+        spreadsheetTime(u.provisionedAt),
+        u.phoneNumber ?? null,
+      ]
         .map(csvCell)
         .join(d),
     );

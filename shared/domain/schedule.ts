@@ -42,7 +42,16 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatterFor(zone: string): Intl.DateTimeFormat {
   let f = formatters.get(zone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
     formatters.set(zone, f);
   }
   return f;
@@ -51,7 +60,8 @@ function formatterFor(zone: string): Intl.DateTimeFormat {
 /** The wall-clock fields in `zone` at instant `t`, as if they were UTC (ms). */
 function wallClock(zone: string, t: number): number {
   const p: Record<string, number> = {};
-  for (const part of formatterFor(zone).formatToParts(new Date(t))) if (part.type !== 'literal') p[part.type] = Number(part.value);
+  for (const part of formatterFor(zone).formatToParts(new Date(t)))
+    if (part.type !== 'literal') p[part.type] = Number(part.value);
   return Date.UTC(p['year']!, p['month']! - 1, p['day'], p['hour'], p['minute'], p['second']);
 }
 
@@ -62,7 +72,12 @@ function wallClock(zone: string, t: number): number {
 export function startOfDayIn(zone: string, year: number, month: number, day: number): Date {
   const midnight = Date.UTC(year, month - 1, day);
   // The zone's offset a little before and a little after the day begins: one of them is in force at its start.
-  const offsets = new Set([wallClock(zone, midnight - DAY_MS / 2) - (midnight - DAY_MS / 2), wallClock(zone, midnight + DAY_MS / 2) - (midnight + DAY_MS / 2)].map((o) => Math.round(o / 1000) * 1000));
+  const offsets = new Set(
+    [
+      wallClock(zone, midnight - DAY_MS / 2) - (midnight - DAY_MS / 2),
+      wallClock(zone, midnight + DAY_MS / 2) - (midnight + DAY_MS / 2),
+    ].map((o) => Math.round(o / 1000) * 1000),
+  );
   let best: number | undefined;
   for (const offset of offsets) {
     const t = midnight - offset;
@@ -112,9 +127,11 @@ export function readStartDate(raw: string, now: Date, settings: ScheduleSettings
   } else {
     const dt = DATE_TIME.exec(text);
     if (!dt) return fail(`is not a start date: ${EXPECTED}`);
-    if (!dt[7]) return fail('has a time but no offset, so it names no instant: add one (Z, +01:00) or send the date alone');
+    if (!dt[7])
+      return fail('has a time but no offset, so it names no instant: add one (Z, +01:00) or send the date alone');
     [year, month, day] = [Number(dt[1]), Number(dt[2]), Number(dt[3])];
-    if (Number(dt[4]) > 23 || Number(dt[5]) > 59 || Number(dt[6] ?? 0) > 59) return fail(`has no such time of day: ${EXPECTED}`);
+    if (Number(dt[4]) > 23 || Number(dt[5]) > 59 || Number(dt[6] ?? 0) > 59)
+      return fail(`has no such time of day: ${EXPECTED}`);
     const offset = offsetMinutes(dt[7]);
     if (offset === undefined) return fail('has an offset beyond ±18:00');
     dayStart = (y, m, d) => new Date(Date.UTC(y, m - 1, d) - offset * 60_000);
@@ -124,7 +141,9 @@ export function readStartDate(raw: string, now: Date, settings: ScheduleSettings
   const startsAt = dayStart(year, month, day);
   const horizon = now.getTime() + settings.horizonDays * DAY_MS;
   if (startsAt.getTime() > horizon) {
-    return fail(`is more than ${settings.horizonDays} days ahead (DIALTONE_SCHEDULE_HORIZON_DAYS); send the row nearer the start date`);
+    return fail(
+      `is more than ${settings.horizonDays} days ahead (DIALTONE_SCHEDULE_HORIZON_DAYS); send the row nearer the start date`,
+    );
   }
   const lead = new Date(Date.UTC(year, month - 1, day - settings.leadDays));
   const dueAt = dayStart(lead.getUTCFullYear(), lead.getUTCMonth() + 1, lead.getUTCDate());
@@ -139,7 +158,10 @@ export function effectiveDueAt(reading: { dueAt: Date }, now: Date): Date {
 /**
  * The order in which scheduled rows take seats when their time comes: by due time, then by input order.
  */
-export function byDueThenRow<T extends { readonly row: number; readonly scheduledFor: string | null }>(a: T, b: T): number {
+export function byDueThenRow<T extends { readonly row: number; readonly scheduledFor: string | null }>(
+  a: T,
+  b: T,
+): number {
   const ta = a.scheduledFor ? Date.parse(a.scheduledFor) : 0;
   const tb = b.scheduledFor ? Date.parse(b.scheduledFor) : 0;
   return ta - tb || a.row - b.row;

@@ -40,7 +40,8 @@ export interface TeamsReadSituation {
   readonly estimatedPages?: number;
 }
 
-export type TeamsReadChoice = { readonly how: 'perUser' } | { readonly how: 'cached' } | { readonly how: 'sweep'; readonly maxPages: number };
+export type TeamsReadChoice =
+  { readonly how: 'perUser' } | { readonly how: 'cached' } | { readonly how: 'sweep'; readonly maxPages: number };
 
 /**
  * Sweep when one sweep costs fewer requests than reading the users it answers for one by one; reuse a fresh sweep at

@@ -8,7 +8,8 @@ export function parseUpnList(text: string, source: string, meta: InputMeta): Par
     line++;
     const t = raw.trim();
     if (t.length === 0 || t.startsWith('#')) continue;
-    if (rows.length >= MAX_INPUT_ROWS) return fail('too_many_rows', `${source}: has more than ${MAX_INPUT_ROWS} UPNs; split the file`);
+    if (rows.length >= MAX_INPUT_ROWS)
+      return fail('too_many_rows', `${source}: has more than ${MAX_INPUT_ROWS} UPNs; split the file`);
     rows.push({ row: rows.length + 1, line, userPrincipalName: t });
   }
   if (rows.length === 0) return fail('empty', `${source}: has only comments and blank lines`);

@@ -15,7 +15,15 @@ import { chunkInstanceId } from '../../orchestrations/names';
 import { SINGLE_CALLER } from '../../shared/adapters/config';
 import type { BatchReport } from '../../shared/domain/report';
 import { getBatch, postBatch, waitForReport } from '../support/e2e';
-import { expectEngineRan, expectTaskHubEnded, graphView, HostLog, withoutTimesAndIds, type GraphView, type InstanceSummary } from '../support/conformance';
+import {
+  expectEngineRan,
+  expectTaskHubEnded,
+  graphView,
+  HostLog,
+  withoutTimesAndIds,
+  type GraphView,
+  type InstanceSummary,
+} from '../support/conformance';
 import { describeOnExtension } from '../support/extension';
 import { tenantSkus } from '../support/tenant';
 
@@ -32,10 +40,18 @@ const tenant: TenantFile = {
     { userPrincipalName: 'a-noloc@contoso.com', usageLocation: null },
     { userPrincipalName: 'a-seat1@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: QUICK },
     { userPrincipalName: 'a-seat2@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: QUICK },
-    ...Array.from({ length: 5 }, (_, i) => ({ userPrincipalName: `r${i}@contoso.com`, usageLocation: 'US', teamsProvisioningMinutes: QUICK })),
+    ...Array.from({ length: 5 }, (_, i) => ({
+      userPrincipalName: `r${i}@contoso.com`,
+      usageLocation: 'US',
+      teamsProvisioningMinutes: QUICK,
+    })),
     { userPrincipalName: 'w-never@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: null },
     { userPrincipalName: 'w-soon@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 0.25 },
-    ...Array.from({ length: BIG }, (_, i) => ({ userPrincipalName: `b${i}@contoso.com`, usageLocation: i % 100 === 7 ? null : 'US', teamsProvisioningMinutes: QUICK })),
+    ...Array.from({ length: BIG }, (_, i) => ({
+      userPrincipalName: `b${i}@contoso.com`,
+      usageLocation: i % 100 === 7 ? null : 'US',
+      teamsProvisioningMinutes: QUICK,
+    })),
   ],
 };
 
@@ -53,7 +69,17 @@ const EVERY_OUTCOME = {
     { userPrincipalName: 'not-a-upn' },
   ],
 };
-const EXPECTED_EVERY_OUTCOME = ['provisioned', 'flagged/no_calling_plan', 'assigned', 'rejected/calling_plan_not_allowed_hybrid', 'failed/usage_location_missing', 'failed/user_not_found', 'provisioned', 'failed/insufficient_licenses', 'rejected/invalid_upn'];
+const EXPECTED_EVERY_OUTCOME = [
+  'provisioned',
+  'flagged/no_calling_plan',
+  'assigned',
+  'rejected/calling_plan_not_allowed_hybrid',
+  'failed/usage_location_missing',
+  'failed/user_not_found',
+  'provisioned',
+  'failed/insufficient_licenses',
+  'rejected/invalid_upn',
+];
 const RESUBMIT_USERS = Array.from({ length: 5 }, (_, i) => ({ userPrincipalName: `r${i}@contoso.com` }));
 const BIG_USERS = Array.from({ length: BIG }, (_, i) => ({ userPrincipalName: `b${i}@contoso.com` }));
 
@@ -100,9 +126,16 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
   }
 }
 
-async function durableStatus(stack: Stack, instanceId: string): Promise<{ runtimeStatus: string; input: unknown } | undefined> {
-  const r = await fetch(`${stack.host.url}/runtime/webhooks/durabletask/instances/${instanceId}?code=${encodeURIComponent(stack.host.functionKey)}`);
-  return r.status === 200 || r.status === 202 ? ((await r.json()) as { runtimeStatus: string; input: unknown }) : undefined;
+async function durableStatus(
+  stack: Stack,
+  instanceId: string,
+): Promise<{ runtimeStatus: string; input: unknown } | undefined> {
+  const r = await fetch(
+    `${stack.host.url}/runtime/webhooks/durabletask/instances/${instanceId}?code=${encodeURIComponent(stack.host.functionKey)}`,
+  );
+  return r.status === 200 || r.status === 202
+    ? ((await r.json()) as { runtimeStatus: string; input: unknown })
+    : undefined;
 }
 
 /**
@@ -115,7 +148,12 @@ const ALL_UPNS = tenant.users.map((u) => u.userPrincipalName);
 
 /** What Graph saw that does not follow the clock: every count but the Teams checks and their $batch envelopes. */
 function comparable(v: GraphView): unknown {
-  const { teamsUserConfiguration: checks = 0, teamsUserConfigurationList: pages = 0, batch: _envelopes, ...byKind } = v.byKind;
+  const {
+    teamsUserConfiguration: checks = 0,
+    teamsUserConfigurationList: pages = 0,
+    batch: _envelopes,
+    ...byKind
+  } = v.byKind;
   return { ...v, byKind, reads: v.reads - checks - pages };
 }
 
@@ -146,9 +184,15 @@ const PROBE_COUNT = 7;
 const isProbe = (id: string) => !id.startsWith(`${SINGLE_CALLER}~`);
 
 async function settle(stack: Stack, engine: 'extension' | 'local', log: HostLog, probes: boolean): Promise<Ended> {
-  const instances = await expectTaskHubEnded(stack, 5 * 60_000, probes ? { failedOnPurpose: isProbe, failedCount: PROBE_COUNT } : {});
+  const instances = await expectTaskHubEnded(
+    stack,
+    5 * 60_000,
+    probes ? { failedOnPurpose: isProbe, failedCount: PROBE_COUNT } : {},
+  );
   const runs = await expectEngineRan(stack, engine);
-  const acceptedLogLines = log.expectClean(probes ? { name: 'dialtone-batch', appInstancePrefix: `${SINGLE_CALLER}~` } : undefined);
+  const acceptedLogLines = log.expectClean(
+    probes ? { name: 'dialtone-batch', appInstancePrefix: `${SINGLE_CALLER}~` } : undefined,
+  );
   return { runs, instances, acceptedLogLines };
 }
 
@@ -172,7 +216,10 @@ async function clientRules(stack: Stack, runningId: string): Promise<string[]> {
   const base = `${stack.host.url}/runtime/webhooks/durabletask`;
   const code = `code=${encodeURIComponent(stack.host.functionKey)}`;
   const ask = async (label: string, method: string, path: string, body?: string) => {
-    const r = await fetch(`${base}/${path}${path.includes('?') ? '&' : '?'}${code}`, { method, ...(body !== undefined ? { body, headers: { 'content-type': 'application/json' } } : {}) });
+    const r = await fetch(`${base}/${path}${path.includes('?') ? '&' : '?'}${code}`, {
+      method,
+      ...(body !== undefined ? { body, headers: { 'content-type': 'application/json' } } : {}),
+    });
     const text = await r.text();
     let message = '';
     try {
@@ -186,11 +233,27 @@ async function clientRules(stack: Stack, runningId: string): Promise<string[]> {
   const out: string[] = [];
   // '@' as the JS client sends it (it does not encode ids); '#', '?', '\\' and control characters can only travel
   // percent-encoded. The extension 3.19 decodes them and accepts them all, as it does 257 characters.
-  for (const [label, id] of [['leading @', '@probe'], ['encoded #', 'a%23b'], ['encoded ?', 'a%3Fb'], ['encoded backslash', 'a%5Cb'], ['encoded control character', 'a%01b'], ['257 characters', 'x'.repeat(257)]] as const) {
+  for (const [label, id] of [
+    ['leading @', '@probe'],
+    ['encoded #', 'a%23b'],
+    ['encoded ?', 'a%3Fb'],
+    ['encoded backslash', 'a%5Cb'],
+    ['encoded control character', 'a%01b'],
+    ['257 characters', 'x'.repeat(257)],
+  ] as const) {
     out.push(await ask(`startNew with ${label}`, 'POST', `orchestrators/dialtone-batch/${id}`, 'null'));
   }
-  out.push(await ask('getStatus of the encoded id, as sent', 'GET', 'instances/a%23b').then((x) => x.replace(/ \{.*$/, '')));
-  out.push(await ask('startNew on a running instance', 'POST', `orchestrators/dialtone-batch/${encodeURIComponent(runningId)}`, 'null'));
+  out.push(
+    await ask('getStatus of the encoded id, as sent', 'GET', 'instances/a%23b').then((x) => x.replace(/ \{.*$/, '')),
+  );
+  out.push(
+    await ask(
+      'startNew on a running instance',
+      'POST',
+      `orchestrators/dialtone-batch/${encodeURIComponent(runningId)}`,
+      'null',
+    ),
+  );
   out.push(await ask('getStatus of an unknown id', 'GET', 'instances/no-such-instance'));
   out.push(await ask('raiseEvent to an unknown id', 'POST', 'instances/no-such-instance/raiseEvent/recheck', 'null'));
   const started = await ask('startNew with a null input', 'POST', 'orchestrators/dialtone-batch/probe-failing', 'null');
@@ -199,16 +262,29 @@ async function clientRules(stack: Stack, runningId: string): Promise<string[]> {
     const st = await durableStatus(stack, 'probe-failing');
     return st && st.runtimeStatus !== 'Running' && st.runtimeStatus !== 'Pending' ? st : undefined;
   });
-  out.push(`the orchestrator with a null input ends ${failed.runtimeStatus}: ${String((failed as { output?: unknown }).output).split('\n')[0]}`);
+  out.push(
+    `the orchestrator with a null input ends ${failed.runtimeStatus}: ${String((failed as { output?: unknown }).output).split('\n')[0]}`,
+  );
   out.push(await ask('raiseEvent to a failed instance', 'POST', 'instances/probe-failing/raiseEvent/recheck', 'null'));
-  out.push((await ask('startNew on the failed instance', 'POST', 'orchestrators/dialtone-batch/probe-failing', 'null')).replace(/ \{.*$/, ''));
+  out.push(
+    (
+      await ask('startNew on the failed instance', 'POST', 'orchestrators/dialtone-batch/probe-failing', 'null')
+    ).replace(/ \{.*$/, ''),
+  );
   return out;
 }
 
 /** Every outcome, resubmission, recheck and continue-as-new, started together so that wall-clock waits overlap. */
 async function runShort(stack: Stack, engine: 'extension' | 'local', log: HostLog, timeoutMs: number): Promise<Short> {
   const t0 = Date.now();
-  for (const body of [EVERY_OUTCOME, { batchId: 'resubmit-1', users: RESUBMIT_USERS }, { batchId: 'waiting', users: [{ userPrincipalName: 'w-never@contoso.com' }, { userPrincipalName: 'w-soon@contoso.com' }] }]) {
+  for (const body of [
+    EVERY_OUTCOME,
+    { batchId: 'resubmit-1', users: RESUBMIT_USERS },
+    {
+      batchId: 'waiting',
+      users: [{ userPrincipalName: 'w-never@contoso.com' }, { userPrincipalName: 'w-soon@contoso.com' }],
+    },
+  ]) {
     const r = await postBatch(stack, body);
     expect([body.batchId, r.status]).toEqual([body.batchId, 202]);
   }
@@ -218,9 +294,18 @@ async function runShort(stack: Stack, engine: 'extension' | 'local', log: HostLo
   // A recheck while the waiting batch waits for Teams (its live row reads waiting).
   await until('the waiting batch to assign', timeoutMs, async () => {
     const live = await getBatch(stack, 'waiting');
-    return live.body?.users?.some((u: { userPrincipalName: string; outcome: string }) => u.userPrincipalName === 'w-never@contoso.com' && u.outcome === 'waiting') ? true : undefined;
+    return live.body?.users?.some(
+      (u: { userPrincipalName: string; outcome: string }) =>
+        u.userPrincipalName === 'w-never@contoso.com' && u.outcome === 'waiting',
+    )
+      ? true
+      : undefined;
   });
-  const recheckOnce = () => fetch(`${stack.host.url}/api/batches/waiting/recheck`, { method: 'POST', headers: { 'x-functions-key': stack.host.functionKey } });
+  const recheckOnce = () =>
+    fetch(`${stack.host.url}/api/batches/waiting/recheck`, {
+      method: 'POST',
+      headers: { 'x-functions-key': stack.host.functionKey },
+    });
   const r = await recheckOnce();
   const recheck = { status: r.status, chunksAsked: ((await r.json()) as { chunksAsked?: unknown }).chunksAsked };
   // More rechecks while it waits: each is a check of Teams at once, so the chunk reaches several continue-as-new
@@ -231,7 +316,13 @@ async function runShort(stack: Stack, engine: 'extension' | 'local', log: HostLo
   const pump = (async () => {
     while (!waitingDone) {
       await sleep(1500);
-      if (!waitingDone && (await recheckOnce().then((x) => x.status).catch(() => 0)) === 202) rechecksSent++;
+      if (
+        !waitingDone &&
+        (await recheckOnce()
+          .then((x) => x.status)
+          .catch(() => 0)) === 202
+      )
+        rechecksSent++;
     }
   })();
   // The client's rules meanwhile, with the waiting batch's own instance as the running one.
@@ -242,7 +333,8 @@ async function runShort(stack: Stack, engine: 'extension' | 'local', log: HostLo
 
   const reports: Record<string, BatchReport> = {};
   try {
-    for (const id of ['every-outcome', 'resubmit-1', 'resubmit-2', 'waiting']) reports[id] = await waitForReport(stack, id, timeoutMs);
+    for (const id of ['every-outcome', 'resubmit-1', 'resubmit-2', 'waiting'])
+      reports[id] = await waitForReport(stack, id, timeoutMs);
   } finally {
     waitingDone = true;
     await pump;
@@ -252,7 +344,18 @@ async function runShort(stack: Stack, engine: 'extension' | 'local', log: HostLo
   const neverUser = stack.sim.tenant.requireUser('w-never@contoso.com').id;
   const neverUserChecks = stack.sim.record.byUser.get(neverUser)?.teamsUserConfiguration ?? 0;
   const ended = await settle(stack, engine, log, true);
-  return { graph: graphView(stack, ALL_UPNS, TIMED_KINDS), clientRules: rules, reports, resubmitSame, recheck, rechecksSent, neverUserChecks, waitingChunkContinued, seconds: Math.round((Date.now() - t0) / 1000), ended };
+  return {
+    graph: graphView(stack, ALL_UPNS, TIMED_KINDS),
+    clientRules: rules,
+    reports,
+    resubmitSame,
+    recheck,
+    rechecksSent,
+    neverUserChecks,
+    waitingChunkContinued,
+    seconds: Math.round((Date.now() - t0) / 1000),
+    ended,
+  };
 }
 
 /** 1,000 users, with the worker killed (SIGKILL, the .NET host too) while they are being assigned, then restarted. */
@@ -268,13 +371,26 @@ async function runBig(stack: Stack, engine: 'extension' | 'local', log: HostLog,
   const report = await waitForReport(stack, 'big', timeoutMs);
   const t3 = Date.now();
   const perUser = new Map<string, number>();
-  for (const w of stack.sim.record.stateChangingWrites) if (w.kind === 'assignLicense') perUser.set(w.userId, (perUser.get(w.userId) ?? 0) + 1);
+  for (const w of stack.sim.record.stateChangingWrites)
+    if (w.kind === 'assignLicense') perUser.set(w.userId, (perUser.get(w.userId) ?? 0) + 1);
   const secs = (a: number, b: number) => Math.round((b - a) / 1000);
   const ended = await settle(stack, engine, log, false);
-  return { graph: graphView(stack, BIG_USERS.map((u) => u.userPrincipalName)), report, writesBeforeCrash, assignWrites: perUser, seconds: secs(t0, t3), phases: [secs(t0, t1), secs(t1, t2), secs(t2, t3)], ended };
+  return {
+    graph: graphView(
+      stack,
+      BIG_USERS.map((u) => u.userPrincipalName),
+    ),
+    report,
+    writesBeforeCrash,
+    assignWrites: perUser,
+    seconds: secs(t0, t3),
+    phases: [secs(t0, t1), secs(t1, t2), secs(t2, t3)],
+    ended,
+  };
 }
 
-const rows = (report: BatchReport) => report.users.map((u) => `${u.row} ${u.userPrincipalName} ${u.outcome}${u.reason ? `/${u.reason}` : ''}`);
+const rows = (report: BatchReport) =>
+  report.users.map((u) => `${u.row} ${u.userPrincipalName} ${u.outcome}${u.reason ? `/${u.reason}` : ''}`);
 
 describeOnExtension('the real Durable extension and the local engine give the same reports', () => {
   let real: Short;
@@ -282,7 +398,11 @@ describeOnExtension('the real Durable extension and the local engine give the sa
   let realBig: Big;
   let localBig: Big;
   const stacks: Stack[] = [];
-  const start = async (engine: 'extension' | 'local', settings: Record<string, string>, run: (s: Stack, engine: 'extension' | 'local', log: HostLog, timeoutMs: number) => Promise<Short | Big>) => {
+  const start = async (
+    engine: 'extension' | 'local',
+    settings: Record<string, string>,
+    run: (s: Stack, engine: 'extension' | 'local', log: HostLog, timeoutMs: number) => Promise<Short | Big>,
+  ) => {
     const log = new HostLog();
     const s = await startStack({ tenant, engine, settings, onHostLog: log.onHostLog });
     stacks.push(s);
@@ -292,7 +412,12 @@ describeOnExtension('the real Durable extension and the local engine give the sa
   beforeAll(async () => {
     // Each scenario starts as soon as its own stack is up, so that one stack's start overlaps another's wall-clock waits.
     const t0 = Date.now();
-    [real, realBig, local, localBig] = (await Promise.all([start('extension', SHORT, runShort), start('extension', LONG, runBig), start('local', SHORT, runShort), start('local', LONG, runBig)])) as [Short, Big, Short, Big];
+    [real, realBig, local, localBig] = (await Promise.all([
+      start('extension', SHORT, runShort),
+      start('extension', LONG, runBig),
+      start('local', SHORT, runShort),
+      start('local', LONG, runBig),
+    ])) as [Short, Big, Short, Big];
     process.stderr.write(
       `[conformance] wall-clock seconds: real extension ${real.seconds} (short-deadline batches), ${realBig.seconds} (1,000 users with a crash: ${realBig.phases.join(' + ')}); ` +
         `local engine ${local.seconds} and ${localBig.seconds} (${localBig.phases.join(' + ')}, skip-ahead clock); ${Math.round((Date.now() - t0) / 1000)} in all\n`,
@@ -310,7 +435,8 @@ describeOnExtension('the real Durable extension and the local engine give the sa
         `instances: ${[real, realBig, local, localBig].map((o) => o.ended.instances.length).join(', ')}; log lines of the failed probes: ${real.ended.acceptedLogLines} on the extension\n`,
     );
     // settle() asserted all of it as each stack ended; the same instances on both engines, by id and status.
-    const ids = (o: { ended: Ended }) => o.ended.instances.map((i) => `${i.instanceId} ${i.name} ${i.runtimeStatus}`).sort();
+    const ids = (o: { ended: Ended }) =>
+      o.ended.instances.map((i) => `${i.instanceId} ${i.name} ${i.runtimeStatus}`).sort();
     expect(ids(real)).toEqual(ids(local));
     expect(ids(realBig)).toEqual(ids(localBig));
     expect(real.ended.acceptedLogLines).toBeGreaterThan(0);
@@ -326,7 +452,8 @@ describeOnExtension('the real Durable extension and the local engine give the sa
   });
 
   it('gives whole reports that are equal but for times and ids', () => {
-    for (const id of Object.keys(local.reports)) expect([id, withoutTimesAndIds(real.reports[id])]).toEqual([id, withoutTimesAndIds(local.reports[id])]);
+    for (const id of Object.keys(local.reports))
+      expect([id, withoutTimesAndIds(real.reports[id])]).toEqual([id, withoutTimesAndIds(local.reports[id])]);
     expect(withoutTimesAndIds(realBig.report)).toEqual(withoutTimesAndIds(localBig.report));
   });
 
@@ -344,7 +471,10 @@ describeOnExtension('the real Durable extension and the local engine give the sa
   });
 
   it('covers every outcome, as the product contract says', () => {
-    for (const o of [real, local]) expect(o.reports['every-outcome']!.users.map((u) => (u.reason ? `${u.outcome}/${u.reason}` : u.outcome))).toEqual(EXPECTED_EVERY_OUTCOME);
+    for (const o of [real, local])
+      expect(o.reports['every-outcome']!.users.map((u) => (u.reason ? `${u.outcome}/${u.reason}` : u.outcome))).toEqual(
+        EXPECTED_EVERY_OUTCOME,
+      );
   });
 
   it('answers a resubmission with the same id with the existing run, and runs a new id', () => {
@@ -355,7 +485,9 @@ describeOnExtension('the real Durable extension and the local engine give the sa
   });
 
   it("follows the extension's durable client rules: refused ids, startNew on running and failed instances, unknown ids, failure text", () => {
-    process.stderr.write(`[conformance] durable client rules on the real extension:\n  ${real.clientRules.join('\n  ')}\n`);
+    process.stderr.write(
+      `[conformance] durable client rules on the real extension:\n  ${real.clientRules.join('\n  ')}\n`,
+    );
     expect(local.clientRules).toEqual(real.clientRules);
   });
 
@@ -375,7 +507,9 @@ describeOnExtension('the real Durable extension and the local engine give the sa
   });
 
   it('continues the waiting chunk as new several times on both engines', () => {
-    process.stderr.write(`[conformance] Teams checks of the never-provisioned waiting user: ${real.neverUserChecks} on the real extension (${real.rechecksSent} rechecks sent), ${local.neverUserChecks} on the local engine\n`);
+    process.stderr.write(
+      `[conformance] Teams checks of the never-provisioned waiting user: ${real.neverUserChecks} on the real extension (${real.rechecksSent} rechecks sent), ${local.neverUserChecks} on the local engine\n`,
+    );
     // The chunk continues as new after every POLLS_PER_GENERATION checks while a user is pending; this user was
     // pending at every check up to the deadline's, so more than twice that many checks means at least two generations.
     for (const o of [real, local]) {

@@ -93,7 +93,9 @@ const is = (e: HistoryEvent, name: keyof typeof EventType) => e.EventType === na
 
 async function chunkHistory(stack: Stack, batchId: string, index = 0): Promise<HistoryEvent[]> {
   const chunk = chunkInstanceId(instanceIdOf(SINGLE_CALLER, batchId), index);
-  const r = await fetch(`${stack.host.url}/runtime/webhooks/durabletask/instances/${encodeURIComponent(chunk)}?showHistory=true&showHistoryOutput=true&showInput=true&code=${encodeURIComponent(stack.host.functionKey)}`);
+  const r = await fetch(
+    `${stack.host.url}/runtime/webhooks/durabletask/instances/${encodeURIComponent(chunk)}?showHistory=true&showHistoryOutput=true&showInput=true&code=${encodeURIComponent(stack.host.functionKey)}`,
+  );
   return ((await r.json()) as { historyEvents?: HistoryEvent[] }).historyEvents ?? [];
 }
 
@@ -104,21 +106,36 @@ async function runFlaky(stack: Stack, engine: 'extension' | 'local'): Promise<Fl
   await expectTaskHubEnded(stack, 3 * 60_000);
   const history = await chunkHistory(stack, 'flaky');
   const failures = history.filter((e) => is(e, 'TaskFailed')).map((e) => String(e.Reason).split('\n')[0]!);
-  const assignTries = engine === 'extension' ? history.filter((e) => (is(e, 'TaskCompleted') || is(e, 'TaskFailed')) && e.FunctionName === ASSIGN_ACTIVITY).length : history.filter((e) => is(e, 'TaskScheduled') && e.Name === ASSIGN_ACTIVITY).length;
+  const assignTries =
+    engine === 'extension'
+      ? history.filter((e) => (is(e, 'TaskCompleted') || is(e, 'TaskFailed')) && e.FunctionName === ASSIGN_ACTIVITY)
+          .length
+      : history.filter((e) => is(e, 'TaskScheduled') && e.Name === ASSIGN_ACTIVITY).length;
   // The simulator records a request for the user only once it passes the fault (the ones it failed never reached the
   // tenant): the write Graph applied.
   const flaky = stableGuid(`user:${FLAKY}`);
-  return { report, failures, assignTries, appliedWrites: stack.sim.record.stateChangingWrites.filter((w) => w.userId === flaky && w.kind === 'assignLicense').length };
+  return {
+    report,
+    failures,
+    assignTries,
+    appliedWrites: stack.sim.record.stateChangingWrites.filter((w) => w.userId === flaky && w.kind === 'assignLicense')
+      .length,
+  };
 }
 
 /** The starved batch: the write budget taken for STARVED_MS by another instance just before it is sent. */
 async function runStarved(stack: Stack, engine: 'extension' | 'local'): Promise<Starved> {
-  const budgets = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('dialtone-budgets');
+  const budgets = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient(
+    'dialtone-budgets',
+  );
   await budgets.createIfNotExists();
   // These stacks run on the wall clock (no skip-ahead), as the app's ledgers then do.
   const other = new BlobRateLedger(budgets, 'graph-writes.json', WRITES_PER_SECOND, wallClock);
   const stretchEnd = (await other.reserve((WRITES_PER_SECOND * STARVED_MS) / 1000)) + STARVED_MS;
-  expect((await postBatch(stack, { batchId: 'starved', users: STARVED.map((userPrincipalName) => ({ userPrincipalName })) })).status).toBe(202);
+  expect(
+    (await postBatch(stack, { batchId: 'starved', users: STARVED.map((userPrincipalName) => ({ userPrincipalName })) }))
+      .status,
+  ).toBe(202);
   const report = await waitForReport(stack, 'starved', 8 * 60_000);
   await expectTaskHubEnded(stack, 3 * 60_000);
   // Two rows a chunk (DIALTONE_CHUNK_SIZE): the three rows are in two chunks.
@@ -127,7 +144,10 @@ async function runStarved(stack: Stack, engine: 'extension' | 'local'): Promise<
   const failures = history.filter((e) => is(e, 'TaskFailed')).map((e) => String(e.Reason).split('\n')[0]!);
   // The extension folds each TaskScheduled into its answer (naming the function there), and each TimerCreated into its
   // TimerFired; the local engine lists them raw.
-  const assignCalls = engine === 'extension' ? history.filter((e) => (is(e, 'TaskCompleted') || is(e, 'TaskFailed')) && e.FunctionName === ASSIGN_ACTIVITY) : history.filter((e) => is(e, 'TaskScheduled') && e.Name === ASSIGN_ACTIVITY);
+  const assignCalls =
+    engine === 'extension'
+      ? history.filter((e) => (is(e, 'TaskCompleted') || is(e, 'TaskFailed')) && e.FunctionName === ASSIGN_ACTIVITY)
+      : history.filter((e) => is(e, 'TaskScheduled') && e.Name === ASSIGN_ACTIVITY);
   const timers = histories
     .map((h) => {
       const firstProbe = h.findIndex((e) => e.Name === PROBE_TEAMS_ACTIVITY || e.FunctionName === PROBE_TEAMS_ACTIVITY);
@@ -135,9 +155,15 @@ async function runStarved(stack: Stack, engine: 'extension' | 'local'): Promise<
     })
     .reduce((a, b) => a + b, 0);
   const ids = new Set(STARVED.map((u) => stableGuid(`user:${u}`)));
-  const writesAt = stack.sim.record.stateChangingWrites.filter((w) => ids.has(w.userId) && w.kind === 'assignLicense').map((w) => w.at);
+  const writesAt = stack.sim.record.stateChangingWrites
+    .filter((w) => ids.has(w.userId) && w.kind === 'assignLicense')
+    .map((w) => w.at);
   // Only the assign activity answers `deferred: true` (its results are in both histories, as a string or as JSON).
-  const handedBack = history.filter((e) => is(e, 'TaskCompleted') && /"deferred":\s*true/.test(typeof e.Result === 'string' ? e.Result : JSON.stringify(e.Result ?? null))).length;
+  const handedBack = history.filter(
+    (e) =>
+      is(e, 'TaskCompleted') &&
+      /"deferred":\s*true/.test(typeof e.Result === 'string' ? e.Result : JSON.stringify(e.Result ?? null)),
+  ).length;
   return { report, failures, assignTries: assignCalls.length, timers, handedBack, stretchEnd, writesAt };
 }
 
@@ -160,7 +186,14 @@ async function run(engine: 'extension' | 'local', stacks: Stack[], log: HostLog)
     },
   });
   stacks.push(stack);
-  expect((await postBatch(stack, { batchId: 'timeout', users: [{ userPrincipalName: 'slow@contoso.com' }, { userPrincipalName: 'quick@contoso.com' }] })).status).toBe(202);
+  expect(
+    (
+      await postBatch(stack, {
+        batchId: 'timeout',
+        users: [{ userPrincipalName: 'slow@contoso.com' }, { userPrincipalName: 'quick@contoso.com' }],
+      })
+    ).status,
+  ).toBe(202);
   const report = await waitForReport(stack, 'timeout', 10 * 60_000);
   await expectTaskHubEnded(stack, 3 * 60_000);
   await expectEngineRan(stack, engine);
@@ -170,10 +203,18 @@ async function run(engine: 'extension' | 'local', stacks: Stack[], log: HostLog)
   // the function there: DurableClient in Azure/azure-functions-durable-extension); the local engine lists them raw.
   const assignTries =
     engine === 'extension'
-      ? history.filter((e) => (is(e, 'TaskCompleted') || is(e, 'TaskFailed')) && e.FunctionName === ASSIGN_ACTIVITY).length
+      ? history.filter((e) => (is(e, 'TaskCompleted') || is(e, 'TaskFailed')) && e.FunctionName === ASSIGN_ACTIVITY)
+          .length
       : history.filter((e) => is(e, 'TaskScheduled') && e.Name === ASSIGN_ACTIVITY).length;
   const assignLicenseRequests = [...stack.sim.record.assignLicenseRequests.values()].reduce((a, b) => a + b, 0);
-  return { report, failures, assignTries, assignLicenseRequests, starved: await runStarved(stack, engine), flaky: await runFlaky(stack, engine) };
+  return {
+    report,
+    failures,
+    assignTries,
+    assignLicenseRequests,
+    starved: await runStarved(stack, engine),
+    flaky: await runFlaky(stack, engine),
+  };
 }
 
 describeOnExtension("host.json's functionTimeout on both engines", () => {
@@ -182,19 +223,28 @@ describeOnExtension("host.json's functionTimeout on both engines", () => {
   let real: Outcome;
   let local: Outcome;
   beforeAll(async () => {
-    const [a, b] = await Promise.allSettled([run('extension', stacks, logs.extension), run('local', stacks, logs.local)]);
+    const [a, b] = await Promise.allSettled([
+      run('extension', stacks, logs.extension),
+      run('local', stacks, logs.local),
+    ]);
     if (a.status === 'rejected') throw a.reason;
     if (b.status === 'rejected') throw b.reason;
     [real, local] = [a.value, b.value];
-    process.stderr.write(`[function timeout] real extension: ${JSON.stringify({ failures: real.failures, assignTries: real.assignTries, assignLicenseRequests: real.assignLicenseRequests })}\n`);
+    process.stderr.write(
+      `[function timeout] real extension: ${JSON.stringify({ failures: real.failures, assignTries: real.assignTries, assignLicenseRequests: real.assignLicenseRequests })}\n`,
+    );
   }, 15 * 60_000);
   afterAll(() => Promise.all(stacks.map((s) => s.stop())), 60_000);
 
   it("fails the activity with the host's timeout text on the real extension, and the same on the local engine", () => {
     // WebJobs quotes the function's short name: the Functions host names its functions Functions.<name>, and the
     // local engine says what Azure says; the plain WebJobs host here names them by their function name alone.
-    expect(real.failures).toEqual([`Activity function '${ASSIGN_ACTIVITY}' failed: Timeout value of ${TIMEOUT} was exceeded by function: ${ASSIGN_ACTIVITY}`]);
-    expect(local.failures).toEqual([`Activity function '${ASSIGN_ACTIVITY}' failed: Timeout value of ${TIMEOUT} was exceeded by function: Functions.${ASSIGN_ACTIVITY}`]);
+    expect(real.failures).toEqual([
+      `Activity function '${ASSIGN_ACTIVITY}' failed: Timeout value of ${TIMEOUT} was exceeded by function: ${ASSIGN_ACTIVITY}`,
+    ]);
+    expect(local.failures).toEqual([
+      `Activity function '${ASSIGN_ACTIVITY}' failed: Timeout value of ${TIMEOUT} was exceeded by function: Functions.${ASSIGN_ACTIVITY}`,
+    ]);
     expect(local.failures.map((f) => f.replace('by function: Functions.', 'by function: '))).toEqual(real.failures);
   });
 
@@ -228,7 +278,7 @@ describeOnExtension("host.json's functionTimeout on both engines", () => {
       }
     });
 
-    it('wrote each row once, on its slots after the other instance\'s stretch of the budget', () => {
+    it("wrote each row once, on its slots after the other instance's stretch of the budget", () => {
       for (const o of [real, local]) {
         expect(o.starved.writesAt).toHaveLength(STARVED.length);
         // the simulator's clock is the wall clock on both stacks here; a second of slack for the two clocks' reads
@@ -253,7 +303,13 @@ describeOnExtension("host.json's functionTimeout on both engines", () => {
   });
 
   it('logged nothing troubling on the extension but the timeout itself and the failures Graph caused', () => {
-    expect(logs.extension.expectClean(undefined, ASSIGN_ACTIVITY, { name: ASSIGN_ACTIVITY, instanceId: chunkInstanceId(instanceIdOf(SINGLE_CALLER, 'flaky'), 0), times: FLAKY_FAILS })).toBeGreaterThan(0);
+    expect(
+      logs.extension.expectClean(undefined, ASSIGN_ACTIVITY, {
+        name: ASSIGN_ACTIVITY,
+        instanceId: chunkInstanceId(instanceIdOf(SINGLE_CALLER, 'flaky'), 0),
+        times: FLAKY_FAILS,
+      }),
+    ).toBeGreaterThan(0);
     expect(logs.local.expectClean()).toBe(0);
   });
 });

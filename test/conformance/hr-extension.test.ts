@@ -37,10 +37,16 @@ describeOnExtension('HR onboarding on the real Durable extension', () => {
     try {
       await runCancelScenario(stack, receiver, 240_000);
     } catch (e) {
-      const last = (await fetch(`${stack.host.url}/api/batches/cancel-1`, { headers: { 'x-functions-key': stack.host.functionKey } }).then((r) => r.json())) as Record<string, unknown>;
-      const instances = await fetch(`${stack.host.url}/runtime/webhooks/durabletask/instances?code=${stack.host.functionKey}`).then((r) => r.text());
+      const last = (await fetch(`${stack.host.url}/api/batches/cancel-1`, {
+        headers: { 'x-functions-key': stack.host.functionKey },
+      }).then((r) => r.json())) as Record<string, unknown>;
+      const instances = await fetch(
+        `${stack.host.url}/runtime/webhooks/durabletask/instances?code=${stack.host.functionKey}`,
+      ).then((r) => r.text());
       const { users, ...rest } = last;
-      throw new Error(`${e instanceof Error ? e.message : String(e)}\nstatus: ${JSON.stringify(rest)}\nusers: ${JSON.stringify((users as { outcome: string }[]).map((u) => u.outcome))}\ninstances: ${instances.slice(0, 4000)}\nhost log:\n${hostLog.lines.slice(-40).join('\n')}`);
+      throw new Error(
+        `${e instanceof Error ? e.message : String(e)}\nstatus: ${JSON.stringify(rest)}\nusers: ${JSON.stringify((users as { outcome: string }[]).map((u) => u.outcome))}\ninstances: ${instances.slice(0, 4000)}\nhost log:\n${hostLog.lines.slice(-40).join('\n')}`,
+      );
     }
   }, 600_000);
 
@@ -52,6 +58,8 @@ describeOnExtension('HR onboarding on the real Durable extension', () => {
   it('ends every instance Completed but the batch and the two slots still sleeping to their next check', async () => {
     // The slots take no events (orchestrations/slot.ts) and look at the cancel record every few hours; the batch waits
     // for them. Everything else (the chunk, the callback) has completed.
-    await expectTaskHubEnded(stack, 60_000, { stillRunning: ['default~cancel-1', 'default~cancel-1:slot-0', 'default~cancel-1:slot-1'] });
+    await expectTaskHubEnded(stack, 60_000, {
+      stillRunning: ['default~cancel-1', 'default~cancel-1:slot-0', 'default~cancel-1:slot-1'],
+    });
   });
 });

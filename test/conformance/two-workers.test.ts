@@ -30,7 +30,11 @@ const tenant: TenantFile = {
     { skuPartNumber: 'MCOEV', prepaidUnits: USERS },
     { skuPartNumber: 'MCOPSTN1', prepaidUnits: USERS },
   ],
-  users: Array.from({ length: USERS }, (_, i) => ({ userPrincipalName: `t${i}@contoso.com`, usageLocation: null, teamsProvisioningMinutes: 0.1 })),
+  users: Array.from({ length: USERS }, (_, i) => ({
+    userPrincipalName: `t${i}@contoso.com`,
+    usageLocation: null,
+    teamsProvisioningMinutes: 0.1,
+  })),
 };
 
 interface Run {
@@ -46,7 +50,11 @@ interface Run {
 }
 
 /** Starts a stack with two workers (`perWorker`: each one's own settings), runs the batch and measures the writes. */
-async function twoWorkers(taskHub: string, perWorker: [Record<string, string>, Record<string, string>], stacks: Stack[]): Promise<Run> {
+async function twoWorkers(
+  taskHub: string,
+  perWorker: [Record<string, string>, Record<string, string>],
+  stacks: Stack[],
+): Promise<Run> {
   const log = new HostLog();
   const stack = await startStack({
     tenant,
@@ -66,11 +74,22 @@ async function twoWorkers(taskHub: string, perWorker: [Record<string, string>, R
   stacks.push(stack);
   await stack.addWorker(perWorker[1]);
   const t0 = Date.now();
-  expect((await postBatch(stack, { batchId: 'two-workers', users: Array.from({ length: USERS }, (_, i) => ({ userPrincipalName: `t${i}@contoso.com` })) })).status).toBe(202);
+  expect(
+    (
+      await postBatch(stack, {
+        batchId: 'two-workers',
+        users: Array.from({ length: USERS }, (_, i) => ({ userPrincipalName: `t${i}@contoso.com` })),
+      })
+    ).status,
+  ).toBe(202);
   const report = await waitForReport(stack, 'two-workers', 12 * 60_000);
   const seconds = Math.round((Date.now() - t0) / 1000);
   const activities: number[] = [];
-  for (const h of [stack.host, ...stack.workers]) activities.push(((await (await fetch(`${h.url}/admin/host/status`)).json()) as { invocations: { activity: number } }).invocations.activity);
+  for (const h of [stack.host, ...stack.workers])
+    activities.push(
+      ((await (await fetch(`${h.url}/admin/host/status`)).json()) as { invocations: { activity: number } }).invocations
+        .activity,
+    );
   const writes = stack.sim.record.stateChangingWrites;
   return {
     stack,
@@ -95,11 +114,21 @@ describeOnExtension('two workers on one task hub', () => {
   beforeAll(async () => {
     // Side by side: the control's own budget containers make each worker pace alone at 3/s. Both end before a
     // failure of either is thrown, so that nothing is left running against a stopped stack.
-    const [a, b] = await Promise.allSettled([twoWorkers('twoworkers', [{}, {}], stacks), twoWorkers('twoworkerscontrol', [{ DIALTONE_BUDGET_CONTAINER: 'budget-worker-1' }, { DIALTONE_BUDGET_CONTAINER: 'budget-worker-2' }], stacks)]);
+    const [a, b] = await Promise.allSettled([
+      twoWorkers('twoworkers', [{}, {}], stacks),
+      twoWorkers(
+        'twoworkerscontrol',
+        [{ DIALTONE_BUDGET_CONTAINER: 'budget-worker-1' }, { DIALTONE_BUDGET_CONTAINER: 'budget-worker-2' }],
+        stacks,
+      ),
+    ]);
     if (a.status === 'rejected') throw a.reason;
     if (b.status === 'rejected') throw b.reason;
     [shared, control] = [a.value, b.value];
-    for (const [name, r] of [['one shared budget', shared], ['control, each worker its own', control]] as const) {
+    for (const [name, r] of [
+      ['one shared budget', shared],
+      ['control, each worker its own', control],
+    ] as const) {
       process.stderr.write(
         `[two workers] ${name}: ${USERS} users in ${r.seconds} s; activities run: ${r.activities.join(' and ')}; ${r.writes} writes, at most ${r.busiest} in any ${WINDOW_MS / 1000} s (bound ${BOUND}); budget_ledger_unavailable: ${r.ledgerUnavailable}\n`,
       );

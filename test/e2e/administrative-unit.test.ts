@@ -29,18 +29,35 @@ afterAll(() => stack?.stop());
 
 describe('License Administrator scoped to an administrative unit, with the read permissions only', () => {
   it('is the grant the hook makes in that mode: no tenant-wide write permission', () => {
-    expect([...stack.sim.permissions].sort()).toEqual(['LicenseAssignment.Read.All', 'TeamsTelephoneNumber.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.Read.All']);
+    expect([...stack.sim.permissions].sort()).toEqual([
+      'LicenseAssignment.Read.All',
+      'TeamsTelephoneNumber.ReadWrite.All',
+      'TeamsUserConfiguration.Read.All',
+      'User.Read.All',
+    ]);
   });
 
   it("licenses the unit's members and fails everyone else forbidden, writing nothing to them", async () => {
-    const users = ['hire', 'hire-nolocation', 'ceo', 'cfo'].map((u) => ({ userPrincipalName: `${u}@contoso.com`, profile: 'phone-system-only' }));
+    const users = ['hire', 'hire-nolocation', 'ceo', 'cfo'].map((u) => ({
+      userPrincipalName: `${u}@contoso.com`,
+      profile: 'phone-system-only',
+    }));
     expect((await postBatch(stack, { batchId: 'au-1', users })).status).toBe(202);
     const report = await waitForReport(stack, 'au-1');
-    expect(outcomesByUpn(report)).toEqual({ 'hire@contoso.com': 'assigned', 'hire-nolocation@contoso.com': 'assigned', 'ceo@contoso.com': 'failed/forbidden', 'cfo@contoso.com': 'failed/forbidden' });
+    expect(outcomesByUpn(report)).toEqual({
+      'hire@contoso.com': 'assigned',
+      'hire-nolocation@contoso.com': 'assigned',
+      'ceo@contoso.com': 'failed/forbidden',
+      'cfo@contoso.com': 'failed/forbidden',
+    });
     expect(stack.sim.tenant.findUser('hire-nolocation@contoso.com')!.usageLocation).toBe('US');
     for (const upn of ['ceo@contoso.com', 'cfo@contoso.com']) {
       const user = stack.sim.tenant.findUser(upn)!;
-      expect([upn, user.assignments.length, user.usageLocation]).toEqual([upn, 0, upn === 'cfo@contoso.com' ? null : 'US']);
+      expect([upn, user.assignments.length, user.usageLocation]).toEqual([
+        upn,
+        0,
+        upn === 'cfo@contoso.com' ? null : 'US',
+      ]);
     }
   });
 });

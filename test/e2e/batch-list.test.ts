@@ -13,11 +13,17 @@ const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
-    tenant: { skus: tenantSkus({ ENTERPRISEPACK: 50, MCOEV: 50 }), users: [{ userPrincipalName: 'ann@contoso.com', usageLocation: 'US' }] },
+    tenant: {
+      skus: tenantSkus({ ENTERPRISEPACK: 50, MCOEV: 50 }),
+      users: [{ userPrincipalName: 'ann@contoso.com', usageLocation: 'US' }],
+    },
     settings: {
       DIALTONE_LOCAL_FUNCTION_KEY: KEY_A,
       DIALTONE_LOCAL_EXTRA_KEYS: KEY_B,
-      DIALTONE_CALLERS: JSON.stringify({ 'hr-a': { keySha256: sha(KEY_A), uploads: true }, 'hr-b': { keySha256: sha(KEY_B) } }),
+      DIALTONE_CALLERS: JSON.stringify({
+        'hr-a': { keySha256: sha(KEY_A), uploads: true },
+        'hr-b': { keySha256: sha(KEY_B) },
+      }),
       DIALTONE_LIST_PER_MINUTE: '40',
     },
   });
@@ -42,10 +48,11 @@ describe('the batch list', () => {
     expect((await postBatch(stack, { batchId: 'b-1', users }, { key: KEY_B })).status).toBe(202);
     upload = await uploadBlob(stack, 'phone-system-only/p-upload.txt', 'ann@contoso.com\n');
     await waitForReport(stack, upload);
-    for (const b of (await list(KEY_A, '?top=100')).body.batches as { batchId: string; createdTime: string }[]) created.set(b.batchId, b.createdTime);
+    for (const b of (await list(KEY_A, '?top=100')).body.batches as { batchId: string; createdTime: string }[])
+      created.set(b.batchId, b.createdTime);
   });
 
-  it('pages through every batch once with the continuation token, own batches first, then the uploads\'', async () => {
+  it("pages through every batch once with the continuation token, own batches first, then the uploads'", async () => {
     const seen: string[] = [];
     let token: string | undefined;
     let pages = 0;
@@ -53,7 +60,11 @@ describe('the batch list', () => {
       const r = await list(KEY_A, `?top=2${token ? `&continuationToken=${token}` : ''}`);
       expect(r.status).toBe(200);
       expect(r.body.batches.length).toBeLessThanOrEqual(2);
-      seen.push(...r.body.batches.map((b: { batchId: string; upload?: boolean }) => `${b.batchId}${b.upload ? ' (upload)' : ''}`));
+      seen.push(
+        ...r.body.batches.map(
+          (b: { batchId: string; upload?: boolean }) => `${b.batchId}${b.upload ? ' (upload)' : ''}`,
+        ),
+      );
       token = r.body.continuationToken;
       pages++;
     } while (token && pages < 20);
@@ -63,7 +74,9 @@ describe('the batch list', () => {
   });
 
   it('narrows by batch-id prefix and created-time window, and hr-b sees only its own', async () => {
-    expect((await list(KEY_A, '?prefix=p-')).body.batches.map((b: { batchId: string }) => b.batchId).sort()).toEqual(['p-1', 'p-2', 'p-3', 'p-4', 'p-5', upload].filter((id) => id.startsWith('p-')).sort());
+    expect((await list(KEY_A, '?prefix=p-')).body.batches.map((b: { batchId: string }) => b.batchId).sort()).toEqual(
+      ['p-1', 'p-2', 'p-3', 'p-4', 'p-5', upload].filter((id) => id.startsWith('p-')).sort(),
+    );
     const from = created.get('p-3')!;
     const to = created.get('p-5')!;
     const windowed = await list(KEY_A, `?createdFrom=${encodeURIComponent(from)}&createdTo=${encodeURIComponent(to)}`);
@@ -90,7 +103,7 @@ describe('the batch list', () => {
     }
   });
 
-  it('answers 429 with Retry-After past the caller\'s rate, and only to that caller', async () => {
+  it("answers 429 with Retry-After past the caller's rate, and only to that caller", async () => {
     let limited: Awaited<ReturnType<typeof list>> | undefined;
     for (let i = 0; i < 60 && !limited; i++) {
       const r = await list(KEY_B, '?top=1');

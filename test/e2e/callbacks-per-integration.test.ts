@@ -12,7 +12,11 @@ import { startStack, type Stack } from '../../local/stack';
 import { postBatch, waitForReport } from '../support/e2e';
 import { tenantSkus } from '../support/tenant';
 
-type Verifier = (headers: IncomingHttpHeaders, rawBody: string, me: { secret: string; integration: string; url: string }) => { batchId: string; run: string; integration: string } | null;
+type Verifier = (
+  headers: IncomingHttpHeaders,
+  rawBody: string,
+  me: { secret: string; integration: string; url: string },
+) => { batchId: string; run: string; integration: string } | null;
 
 /** docs/http-api.md's callback verifier, as an HR integrator copies it. */
 export function readmeVerifier(): Verifier {
@@ -49,12 +53,18 @@ beforeAll(async () => {
   stack = await startStack({
     tenant: {
       skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10 }),
-      users: [{ userPrincipalName: 'ann@contoso.com', usageLocation: 'US' }, { userPrincipalName: 'bob@contoso.com', usageLocation: 'US' }],
+      users: [
+        { userPrincipalName: 'ann@contoso.com', usageLocation: 'US' },
+        { userPrincipalName: 'bob@contoso.com', usageLocation: 'US' },
+      ],
     },
     settings: {
       DIALTONE_LOCAL_FUNCTION_KEY: KEY_A,
       DIALTONE_LOCAL_EXTRA_KEYS: KEY_B,
-      DIALTONE_CALLERS: JSON.stringify({ 'hr-a': { keySha256: sha(KEY_A), callbackHosts: ['hr-a.example.com'] }, 'hr-b': { keySha256: sha(KEY_B), callbackHosts: ['hr-b.example.com'] } }),
+      DIALTONE_CALLERS: JSON.stringify({
+        'hr-a': { keySha256: sha(KEY_A), callbackHosts: ['hr-a.example.com'] },
+        'hr-b': { keySha256: sha(KEY_B), callbackHosts: ['hr-b.example.com'] },
+      }),
       DIALTONE_CALLBACK_SECRET_HR_A: SECRET_A,
       DIALTONE_CALLBACK_SECRET_HR_B: SECRET_B,
     },
@@ -69,7 +79,11 @@ afterAll(async () => {
 async function callbackOf(key: string, batchId: string): Promise<{ headers: IncomingHttpHeaders; body: string }> {
   const until = Date.now() + 90_000;
   for (;;) {
-    const found = received.find((c) => (JSON.parse(c.body) as { batchId: string; integration: string }).batchId === batchId && (JSON.parse(c.body) as { integration: string }).integration === (key === KEY_A ? 'hr-a' : 'hr-b'));
+    const found = received.find(
+      (c) =>
+        (JSON.parse(c.body) as { batchId: string; integration: string }).batchId === batchId &&
+        (JSON.parse(c.body) as { integration: string }).integration === (key === KEY_A ? 'hr-a' : 'hr-b'),
+    );
     if (found) return found;
     if (Date.now() > until) throw new Error(`no callback for ${batchId}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -81,7 +95,11 @@ describe('callbacks per integration', () => {
   const users = [{ userPrincipalName: 'ann@contoso.com', profile: 'phone-system-only' }];
 
   it("refuses A's callback URL on B's host: each integration names only its own hosts", async () => {
-    const r = await postBatch(stack, { batchId: 'hires', callbackUrl: 'https://hr-b.example.com/callback', users }, { key: KEY_A });
+    const r = await postBatch(
+      stack,
+      { batchId: 'hires', callbackUrl: 'https://hr-b.example.com/callback', users },
+      { key: KEY_A },
+    );
     expect(r.status).toBe(400);
     expect(r.body.detail).toContain("host hr-b.example.com is not in hr-a's callbackHosts in DIALTONE_CALLERS");
   });
@@ -93,11 +111,25 @@ describe('callbacks per integration', () => {
     const forged = await callbackOf(KEY_A, 'hires');
     expect(fromDialtone(forged.headers, forged.body, { secret: SECRET_B, integration: 'hr-b', url: urlB })).toBeNull();
     // It is A's callback, valid for A: only B's checks refuse it.
-    expect(fromDialtone(forged.headers, forged.body, { secret: SECRET_A, integration: 'hr-a', url: urlB })).toMatchObject({ batchId: 'hires', integration: 'hr-a' });
+    expect(
+      fromDialtone(forged.headers, forged.body, { secret: SECRET_A, integration: 'hr-a', url: urlB }),
+    ).toMatchObject({ batchId: 'hires', integration: 'hr-a' });
     // Even were A's secret B's by mistake, the signed body names hr-a: B refuses it.
     expect(fromDialtone(forged.headers, forged.body, { secret: SECRET_A, integration: 'hr-b', url: urlB })).toBeNull();
 
-    expect((await postBatch(stack, { batchId: 'hires', callbackUrl: urlB, users: [{ userPrincipalName: 'bob@contoso.com', profile: 'phone-system-only' }] }, { key: KEY_B })).status).toBe(202);
+    expect(
+      (
+        await postBatch(
+          stack,
+          {
+            batchId: 'hires',
+            callbackUrl: urlB,
+            users: [{ userPrincipalName: 'bob@contoso.com', profile: 'phone-system-only' }],
+          },
+          { key: KEY_B },
+        )
+      ).status,
+    ).toBe(202);
     const own = await callbackOf(KEY_B, 'hires');
     const body = fromDialtone(own.headers, own.body, { secret: SECRET_B, integration: 'hr-b', url: urlB });
     expect(body).toMatchObject({ integration: 'hr-b', batchId: 'hires', callbackUrl: urlB });
@@ -107,13 +139,23 @@ describe('callbacks per integration', () => {
 
   it("docs/http-api.md's verifier refuses a stale timestamp, another URL and a bad signature", () => {
     const body = JSON.stringify({ integration: 'hr-b', batchId: 'x', run: 'r', callbackUrl: urlB });
-    const sign = (ts: string, b: string) => `sha256=${createHmac('sha256', SECRET_B).update(`${ts}.${b}`).digest('hex')}`;
+    const sign = (ts: string, b: string) =>
+      `sha256=${createHmac('sha256', SECRET_B).update(`${ts}.${b}`).digest('hex')}`;
     const now = String(Math.floor(Date.now() / 1000));
     const me = { secret: SECRET_B, integration: 'hr-b', url: urlB };
-    expect(fromDialtone({ 'x-dialtone-timestamp': now, 'x-dialtone-signature': sign(now, body) }, body, me)).toMatchObject({ batchId: 'x' });
-    expect(fromDialtone({ 'x-dialtone-timestamp': now, 'x-dialtone-signature': sign(now, body) }, body, { ...me, url: `${urlB}/other` })).toBeNull();
+    expect(
+      fromDialtone({ 'x-dialtone-timestamp': now, 'x-dialtone-signature': sign(now, body) }, body, me),
+    ).toMatchObject({ batchId: 'x' });
+    expect(
+      fromDialtone({ 'x-dialtone-timestamp': now, 'x-dialtone-signature': sign(now, body) }, body, {
+        ...me,
+        url: `${urlB}/other`,
+      }),
+    ).toBeNull();
     const old = String(Math.floor(Date.now() / 1000) - 600);
     expect(fromDialtone({ 'x-dialtone-timestamp': old, 'x-dialtone-signature': sign(old, body) }, body, me)).toBeNull();
-    expect(fromDialtone({ 'x-dialtone-timestamp': now, 'x-dialtone-signature': sign(now, `${body} `) }, body, me)).toBeNull();
+    expect(
+      fromDialtone({ 'x-dialtone-timestamp': now, 'x-dialtone-signature': sign(now, `${body} `) }, body, me),
+    ).toBeNull();
   });
 });

@@ -8,7 +8,15 @@ import { tenantSkus } from '../support/tenant';
 const upns = ['e5', 'noteams', 'noteams-profile', 'pp', 'credits'].map((p) => `${p}@contoso.com`);
 
 const tenant: TenantFile = {
-  skus: tenantSkus({ SPE_E5: 10, 'Microsoft_365_E5_(no_Teams)': 10, Microsoft_Teams_EEA_New: 10, MCOEV: 10, MCOPSTN1: 10, MCOPSTNPP: 10, MCOPSTNC: 10 }),
+  skus: tenantSkus({
+    SPE_E5: 10,
+    'Microsoft_365_E5_(no_Teams)': 10,
+    Microsoft_Teams_EEA_New: 10,
+    MCOEV: 10,
+    MCOPSTN1: 10,
+    MCOPSTNPP: 10,
+    MCOPSTNC: 10,
+  }),
   users: upns.map((userPrincipalName) => ({ userPrincipalName, usageLocation: 'US', teamsProvisioningMinutes: 30 })),
 };
 
@@ -24,10 +32,12 @@ afterAll(async () => {
 /** The part numbers a user holds in the simulator, sorted. */
 function held(upn: string): string[] {
   const user = stack.sim.tenant.findUser(upn);
-  return [...(user ? stack.sim.tenant.licences(user).keys() : [])].map((id) => stack.sim.tenant.skus.get(id)!.skuPartNumber).sort();
+  return [...(user ? stack.sim.tenant.licences(user).keys() : [])]
+    .map((id) => stack.sim.tenant.skus.get(id)!.skuPartNumber)
+    .sort();
 }
 
-describe('licences from Microsoft\'s table, end to end', () => {
+describe("licences from Microsoft's table, end to end", () => {
   it('provisions an E5 user with a Calling Plan and no MCOEV, refuses a "no Teams" suite without a Teams SKU, and keeps MCOPSTNPP and MCOPSTNC apart', async () => {
     const accepted = await postBatch(stack, {
       batchId: 'catalog-1',
@@ -57,7 +67,11 @@ describe('licences from Microsoft\'s table, end to end', () => {
 
     expect(held('e5@contoso.com')).toEqual(['MCOPSTN1', 'SPE_E5']);
     expect(held('noteams@contoso.com')).toEqual([]);
-    expect(held('noteams-profile@contoso.com')).toEqual(['MCOPSTN1', 'MICROSOFT_365_E5_(NO_TEAMS)', 'MICROSOFT_TEAMS_EEA_NEW']);
+    expect(held('noteams-profile@contoso.com')).toEqual([
+      'MCOPSTN1',
+      'MICROSOFT_365_E5_(NO_TEAMS)',
+      'MICROSOFT_TEAMS_EEA_NEW',
+    ]);
     expect(held('pp@contoso.com')).toEqual(['MCOPSTNPP', 'SPE_E5']);
     expect(held('credits@contoso.com')).toEqual(['MCOPSTNC', 'SPE_E5']);
     const mcoev = stack.sim.tenant.skuByPart('MCOEV')!;

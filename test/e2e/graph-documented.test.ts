@@ -12,10 +12,27 @@ const tenant: TenantFile = {
   users: [
     { userPrincipalName: 'noconsent1@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 30 },
     { userPrincipalName: 'noconsent2@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 30 },
-    { userPrincipalName: 'e5off@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 30, assignedSkus: [{ sku: 'ENTERPRISEPREMIUM', disabledPlans: ['MCOEV', 'MCOSTANDARD'] }] },
-    { userPrincipalName: 'e5off-only@contoso.com', usageLocation: 'US', assignedSkus: [{ sku: 'ENTERPRISEPREMIUM', disabledPlans: ['MCOEV'] }] },
-    { userPrincipalName: 'e5group-off@contoso.com', usageLocation: 'US', assignedSkus: [{ sku: 'ENTERPRISEPREMIUM', disabledPlans: ['MCOEV'], viaGroup: 'Sales licences' }] },
-    { userPrincipalName: 'e5group@contoso.com', usageLocation: 'US', assignedSkus: [{ sku: 'ENTERPRISEPREMIUM', viaGroup: 'Sales licences' }] },
+    {
+      userPrincipalName: 'e5off@contoso.com',
+      usageLocation: 'US',
+      teamsProvisioningMinutes: 30,
+      assignedSkus: [{ sku: 'ENTERPRISEPREMIUM', disabledPlans: ['MCOEV', 'MCOSTANDARD'] }],
+    },
+    {
+      userPrincipalName: 'e5off-only@contoso.com',
+      usageLocation: 'US',
+      assignedSkus: [{ sku: 'ENTERPRISEPREMIUM', disabledPlans: ['MCOEV'] }],
+    },
+    {
+      userPrincipalName: 'e5group-off@contoso.com',
+      usageLocation: 'US',
+      assignedSkus: [{ sku: 'ENTERPRISEPREMIUM', disabledPlans: ['MCOEV'], viaGroup: 'Sales licences' }],
+    },
+    {
+      userPrincipalName: 'e5group@contoso.com',
+      usageLocation: 'US',
+      assignedSkus: [{ sku: 'ENTERPRISEPREMIUM', viaGroup: 'Sales licences' }],
+    },
     { userPrincipalName: 'nobase@contoso.com', usageLocation: 'US' },
     { userPrincipalName: 'lost1@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 30 },
     { userPrincipalName: 'lost2@contoso.com', usageLocation: null, teamsProvisioningMinutes: 30 },
@@ -40,9 +57,19 @@ describe('Graph as documented, end to end', () => {
   it('a tenant whose Teams reads answer 403 ends the batch within one poll: forbidden rows naming the permission, not flagged 24 h later', async () => {
     stack.sim.tenant.teamsReadStatus = 403;
     try {
-      expect((await postBatch(stack, { batchId: 'teams-403', users: [{ userPrincipalName: 'noconsent1@contoso.com' }, { userPrincipalName: 'noconsent2@contoso.com' }] })).status).toBe(202);
+      expect(
+        (
+          await postBatch(stack, {
+            batchId: 'teams-403',
+            users: [{ userPrincipalName: 'noconsent1@contoso.com' }, { userPrincipalName: 'noconsent2@contoso.com' }],
+          })
+        ).status,
+      ).toBe(202);
       const report = await waitForReport(stack, 'teams-403');
-      expect(outcomesByUpn(report)).toEqual({ 'noconsent1@contoso.com': 'failed/forbidden', 'noconsent2@contoso.com': 'failed/forbidden' });
+      expect(outcomesByUpn(report)).toEqual({
+        'noconsent1@contoso.com': 'failed/forbidden',
+        'noconsent2@contoso.com': 'failed/forbidden',
+      });
       for (const u of report.users) {
         expect(u.message).toMatch(/TeamsUserConfiguration\.Read\.All/);
         expect(u.assignedAt).not.toBeNull();
@@ -56,10 +83,15 @@ describe('Graph as documented, end to end', () => {
   });
 
   it('a 404 on Teams reads (user not in Teams yet) keeps polling until the deadline, then flags', async () => {
-    expect((await postBatch(stack, { batchId: 'teams-404', users: [{ userPrincipalName: 'notinteams@contoso.com' }] })).status).toBe(202);
+    expect(
+      (await postBatch(stack, { batchId: 'teams-404', users: [{ userPrincipalName: 'notinteams@contoso.com' }] }))
+        .status,
+    ).toBe(202);
     const report = await waitForReport(stack, 'teams-404');
     expect(outcomesByUpn(report)).toEqual({ 'notinteams@contoso.com': 'flagged/no_calling_plan' });
-    expect(stack.sim.record.byUser.get(simUser('notinteams@contoso.com').id)?.teamsUserConfiguration).toBeGreaterThan(20);
+    expect(stack.sim.record.byUser.get(simUser('notinteams@contoso.com').id)?.teamsUserConfiguration).toBeGreaterThan(
+      20,
+    );
   });
 
   it('an E5 user with Phone System switched off is never already_licensed: the plan is switched on (others kept off) and the calling plan follows', async () => {
@@ -86,7 +118,9 @@ describe('Graph as documented, end to end', () => {
     const by = Object.fromEntries(report.users.map((u) => [u.userPrincipalName, u]));
     expect(by['e5off@contoso.com']!.advisories).toContain('plans_enabled');
     expect(by['e5group@contoso.com']!.advisories).toContain('licensed_by_group');
-    expect(by['e5group-off@contoso.com']!.message).toMatch(/MCOEV is switched off in ENTERPRISEPREMIUM, which the user has only through group/);
+    expect(by['e5group-off@contoso.com']!.message).toMatch(
+      /MCOEV is switched off in ENTERPRISEPREMIUM, which the user has only through group/,
+    );
     expect(by['nobase@contoso.com']!.message).toMatch(/MCOMEETADV needs one of the service plans MCOSTANDARD, TEAMS1/);
     const licence = (upn: string) => stack.sim.tenant.licences(simUser(upn)).get(skuIdOf('ENTERPRISEPREMIUM'))!;
     expect([...licence('e5off@contoso.com').disabledPlans]).toEqual(['MCOSTANDARD']);
@@ -99,14 +133,22 @@ describe('Graph as documented, end to end', () => {
   it('re-reads the user after a lost assignLicense response instead of sending it again', async () => {
     stack.sim.faults = { lostWriteResponseRate: 1 };
     try {
-      const body = { batchId: 'lost-writes', users: [{ userPrincipalName: 'lost1@contoso.com' }, { userPrincipalName: 'lost2@contoso.com', usageLocation: 'GB' }] };
+      const body = {
+        batchId: 'lost-writes',
+        users: [
+          { userPrincipalName: 'lost1@contoso.com' },
+          { userPrincipalName: 'lost2@contoso.com', usageLocation: 'GB' },
+        ],
+      };
       expect((await postBatch(stack, body)).status).toBe(202);
       const report = await waitForReport(stack, 'lost-writes');
       expect(outcomesByUpn(report)).toEqual({ 'lost1@contoso.com': 'provisioned', 'lost2@contoso.com': 'provisioned' });
       for (const upn of ['lost1@contoso.com', 'lost2@contoso.com']) {
         const id = simUser(upn).id;
         expect(stack.sim.record.byUser.get(id)?.assignLicense).toBe(1);
-        expect(stack.sim.record.stateChangingWrites.filter((w) => w.userId === id && w.kind === 'assignLicense')).toHaveLength(1);
+        expect(
+          stack.sim.record.stateChangingWrites.filter((w) => w.userId === id && w.kind === 'assignLicense'),
+        ).toHaveLength(1);
       }
     } finally {
       stack.sim.faults = {};
@@ -115,26 +157,45 @@ describe('Graph as documented, end to end', () => {
 
   it('a 403 from Graph at the start of a batch names the missing permission in the report error and in each flag', async () => {
     // A token carries the roles granted when it was issued: the app's next sign-in (a new instance) gets the new grant.
-    stack.sim.permissions = ['User.Read.All', 'User.ReadWrite.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All'];
+    stack.sim.permissions = [
+      'User.Read.All',
+      'User.ReadWrite.All',
+      'LicenseAssignment.ReadWrite.All',
+      'TeamsUserConfiguration.Read.All',
+    ];
     await stack.crashAndRestartHost();
     try {
-      expect((await postBatch(stack, { batchId: 'start-403', users: [{ userPrincipalName: 'start403@contoso.com' }] })).status).toBe(202);
+      expect(
+        (await postBatch(stack, { batchId: 'start-403', users: [{ userPrincipalName: 'start403@contoso.com' }] }))
+          .status,
+      ).toBe(202);
       const report = await waitForReport(stack, 'start-403');
-      expect(report.error).toMatch(/^Graph answered 403 to GET \/subscribedSkus: the app's identity needs one of the application permissions LicenseAssignment\.Read\.All, Organization\.Read\.All, Directory\.Read\.All/);
+      expect(report.error).toMatch(
+        /^Graph answered 403 to GET \/subscribedSkus: the app's identity needs one of the application permissions LicenseAssignment\.Read\.All, Organization\.Read\.All, Directory\.Read\.All/,
+      );
       expect(outcomesByUpn(report)).toEqual({ 'start403@contoso.com': 'failed/forbidden' });
     } finally {
       stack.sim.permissions = undefined;
       await stack.crashAndRestartHost();
     }
-    const queue = QueueServiceClient.fromConnectionString(stack.azurite.connectionString).getQueueClient('license-flags');
+    const queue = QueueServiceClient.fromConnectionString(stack.azurite.connectionString).getQueueClient(
+      'license-flags',
+    );
     const messages: { subject: string; body: { batchId: string; reason: string; message: string } }[] = [];
     for (;;) {
       const got = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 });
       if (got.receivedMessageItems.length === 0) break;
-      for (const m of got.receivedMessageItems) messages.push(JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')));
+      for (const m of got.receivedMessageItems)
+        messages.push(JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')));
     }
     const flag = messages.find((m) => m.body.batchId === 'start-403');
-    expect(flag?.body).toMatchObject({ reason: 'forbidden', message: expect.stringMatching(/LicenseAssignment\.Read\.All/) });
-    expect(messages.filter((m) => m.body.batchId === 'teams-403').map((m) => m.body.message)).toEqual([expect.stringMatching(/TeamsUserConfiguration\.Read\.All/), expect.stringMatching(/TeamsUserConfiguration\.Read\.All/)]);
+    expect(flag?.body).toMatchObject({
+      reason: 'forbidden',
+      message: expect.stringMatching(/LicenseAssignment\.Read\.All/),
+    });
+    expect(messages.filter((m) => m.body.batchId === 'teams-403').map((m) => m.body.message)).toEqual([
+      expect.stringMatching(/TeamsUserConfiguration\.Read\.All/),
+      expect.stringMatching(/TeamsUserConfiguration\.Read\.All/),
+    ]);
   });
 });

@@ -9,12 +9,23 @@ import { outcomesByUpn, postBatch, waitForReport } from '../support/e2e';
 import { tenantSkus } from '../support/tenant';
 
 const SETTINGS = { DIALTONE_PHONE_NUMBERS: 'pool' };
-const RUNS = ['none', 'LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.ReadWrite.All', 'TeamsTelephoneNumber.ReadWrite.All'];
+const RUNS = [
+  'none',
+  'LicenseAssignment.Read.All',
+  'LicenseAssignment.ReadWrite.All',
+  'TeamsUserConfiguration.Read.All',
+  'User.ReadWrite.All',
+  'TeamsTelephoneNumber.ReadWrite.All',
+];
 const upn = (i: number) => `hire${i}@contoso.com`;
 const tenant: TenantFile = {
   skus: tenantSkus({ ENTERPRISEPACK: 20, MCOEV: 20, MCOPSTN1: 20 }),
   users: RUNS.map((_, i) => ({ userPrincipalName: upn(i), usageLocation: null, teamsProvisioningMinutes: 30 })),
-  numbers: RUNS.map((_, i) => ({ telephoneNumber: `+1425555010${i}`, numberType: 'callingPlan' as const, isoCountryCode: 'US' })),
+  numbers: RUNS.map((_, i) => ({
+    telephoneNumber: `+1425555010${i}`,
+    numberType: 'callingPlan' as const,
+    isoCountryCode: 'US',
+  })),
 };
 
 let stack: Stack;
@@ -26,21 +37,46 @@ afterAll(async () => {
 });
 
 /** One new hire's batch with the grant minus `missing`: the row's outcome, the report's error, what Graph refused. */
-async function runWithout(i: number): Promise<{ outcome: string; error: string | undefined; message: string; refused: string[]; number: string | null }> {
+async function runWithout(
+  i: number,
+): Promise<{ outcome: string; error: string | undefined; message: string; refused: string[]; number: string | null }> {
   const missing = RUNS[i]!;
   stack.sim.permissions = defaultGrant(SETTINGS).filter((p) => p !== missing);
   await stack.crashAndRestartHost();
   const before = { ...stack.sim.record.forbiddenByKind };
-  expect((await postBatch(stack, { batchId: `without-${i}`, profile: 'phone-domestic', users: [{ userPrincipalName: upn(i), usageLocation: 'US' }] })).status).toBe(202);
+  expect(
+    (
+      await postBatch(stack, {
+        batchId: `without-${i}`,
+        profile: 'phone-domestic',
+        users: [{ userPrincipalName: upn(i), usageLocation: 'US' }],
+      })
+    ).status,
+  ).toBe(202);
   const report = await waitForReport(stack, `without-${i}`, 300_000);
-  const refused = Object.entries(stack.sim.record.forbiddenByKind).filter(([k, n]) => n > (before[k as keyof typeof before] ?? 0)).map(([k]) => k).sort();
+  const refused = Object.entries(stack.sim.record.forbiddenByKind)
+    .filter(([k, n]) => n > (before[k as keyof typeof before] ?? 0))
+    .map(([k]) => k)
+    .sort();
   const row = report.users[0]!;
-  return { outcome: outcomesByUpn(report)[upn(i)]!, error: report.error, message: row.message ?? '', refused, number: row.phoneNumber ?? null };
+  return {
+    outcome: outcomesByUpn(report)[upn(i)]!,
+    error: report.error,
+    message: row.message ?? '',
+    refused,
+    number: row.phoneNumber ?? null,
+  };
 }
 
 describe('the permissions of infra/graph-permissions.json, checked by the tenant as Graph checks them', () => {
   it('grants exactly the list for the settings in force', () => {
-    expect([...stack.sim.permissions].sort()).toEqual(['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsTelephoneNumber.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.ReadWrite.All']);
+    expect([...stack.sim.permissions].sort()).toEqual([
+      'LicenseAssignment.Read.All',
+      'LicenseAssignment.ReadWrite.All',
+      'TeamsTelephoneNumber.ReadWrite.All',
+      'TeamsUserConfiguration.Read.All',
+      'User.ReadWrite.All',
+    ]);
   });
 
   it('with all of them, the row is provisioned with a number, and Graph refused nothing', async () => {
@@ -52,10 +88,12 @@ describe('the permissions of infra/graph-permissions.json, checked by the tenant
   it('without LicenseAssignment.Read.All the batch stops at preflight (GET /subscribedSkus), the row failed/forbidden naming it', async () => {
     const r = await runWithout(1);
     expect([r.outcome, r.refused]).toEqual(['failed/forbidden', ['subscribedSkus']]);
-    expect(r.error).toMatch(/^Graph answered 403 to GET \/subscribedSkus: the app's identity needs one of the application permissions LicenseAssignment\.Read\.All/);
+    expect(r.error).toMatch(
+      /^Graph answered 403 to GET \/subscribedSkus: the app's identity needs one of the application permissions LicenseAssignment\.Read\.All/,
+    );
   });
 
-  it('without LicenseAssignment.ReadWrite.All nothing fails while User.ReadWrite.All is granted: assignLicense\'s page lists it as a higher permission', async () => {
+  it("without LicenseAssignment.ReadWrite.All nothing fails while User.ReadWrite.All is granted: assignLicense's page lists it as a higher permission", async () => {
     const r = await runWithout(2);
     expect([r.outcome, r.refused]).toEqual(['provisioned', []]);
   });
@@ -63,8 +101,14 @@ describe('the permissions of infra/graph-permissions.json, checked by the tenant
   it('without TeamsUserConfiguration.Read.All the licences are assigned, the Teams check is refused, and the row failed/forbidden says so', async () => {
     const r = await runWithout(3);
     expect([r.outcome, r.refused]).toEqual(['failed/forbidden', ['teamsUserConfiguration']]);
-    expect(r.message).toMatch(/^licences assigned, but Teams cannot be read to confirm the calling plan: .*TeamsUserConfiguration\.Read\.All/);
-    expect(stack.sim.record.stateChangingWrites.filter((w) => w.kind === 'assignLicense' && w.userId === stack.sim.tenant.findUser(upn(3))!.id)).toHaveLength(1);
+    expect(r.message).toMatch(
+      /^licences assigned, but Teams cannot be read to confirm the calling plan: .*TeamsUserConfiguration\.Read\.All/,
+    );
+    expect(
+      stack.sim.record.stateChangingWrites.filter(
+        (w) => w.kind === 'assignLicense' && w.userId === stack.sim.tenant.findUser(upn(3))!.id,
+      ),
+    ).toHaveLength(1);
   });
 
   it('without User.ReadWrite.All the batch stops at preflight (GET /users/{id}), before any write', async () => {
@@ -78,6 +122,8 @@ describe('the permissions of infra/graph-permissions.json, checked by the tenant
   it('without TeamsTelephoneNumber.ReadWrite.All the calling plan goes live, then the free-number list is refused: flagged/number_assignment_failed', async () => {
     const r = await runWithout(5);
     expect([r.outcome, r.refused, r.number]).toEqual(['flagged/number_assignment_failed', ['listNumbers'], null]);
-    expect(r.message).toMatch(/the tenant's free numbers could not be listed: Graph answered 403 to GET \/admin\/teams\/telephoneNumberManagement\/numberAssignments/);
+    expect(r.message).toMatch(
+      /the tenant's free numbers could not be listed: Graph answered 403 to GET \/admin\/teams\/telephoneNumberManagement\/numberAssignments/,
+    );
   });
 });

@@ -10,7 +10,13 @@ import { doctor } from '../../local/doctor';
 import type { HealthReport } from '../../functions/health';
 import { tenantSkus } from '../support/tenant';
 
-const ALL = ['LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All', 'TeamsUserConfiguration.Read.All', 'User.ReadWrite.All', 'TeamsTelephoneNumber.ReadWrite.All'];
+const ALL = [
+  'LicenseAssignment.Read.All',
+  'LicenseAssignment.ReadWrite.All',
+  'TeamsUserConfiguration.Read.All',
+  'User.ReadWrite.All',
+  'TeamsTelephoneNumber.ReadWrite.All',
+];
 
 let stack: Stack;
 beforeAll(async () => {
@@ -18,15 +24,20 @@ beforeAll(async () => {
   // In Azure the template provisions the containers and the queue (infra/app/storage.bicep); locally the app makes
   // them on first use, so a fresh stack is given them here as a deployment would have them.
   const blobs = BlobServiceClient.fromConnectionString(stack.azurite.connectionString);
-  for (const c of ['license-requests', 'license-reports', 'dialtone-budgets']) await blobs.getContainerClient(c).createIfNotExists();
-  await QueueServiceClient.fromConnectionString(stack.azurite.connectionString).getQueueClient('license-flags').createIfNotExists();
+  for (const c of ['license-requests', 'license-reports', 'dialtone-budgets'])
+    await blobs.getContainerClient(c).createIfNotExists();
+  await QueueServiceClient.fromConnectionString(stack.azurite.connectionString)
+    .getQueueClient('license-flags')
+    .createIfNotExists();
 }, 180_000);
 afterAll(async () => {
   await stack?.stop();
 });
 
 const deep = async (): Promise<{ status: number; type: string | null; body: HealthReport }> => {
-  const r = await fetch(`${stack.host.url}/api/health/deep`, { headers: { 'x-functions-key': stack.host.functionKey } });
+  const r = await fetch(`${stack.host.url}/api/health/deep`, {
+    headers: { 'x-functions-key': stack.host.functionKey },
+  });
   return { status: r.status, type: r.headers.get('content-type'), body: (await r.json()) as HealthReport };
 };
 const failed = (report: HealthReport) => report.checks.filter((c) => !c.ok).map((c) => c.check);
@@ -46,14 +57,26 @@ describe('health', () => {
     stack.sim.permissions = ALL;
     const r = await deep();
     expect([r.status, r.body.status, failed(r.body)]).toEqual([200, 'ok', []]);
-    expect(r.body.checks.map((c) => c.check)).toEqual(['graph-token', 'graph-subscribed-skus', 'graph-teams-configuration', 'graph-phone-numbers', 'blob-license-reports', 'blob-dialtone-budgets', 'blob-license-requests', 'flags', 'task-hub']);
+    expect(r.body.checks.map((c) => c.check)).toEqual([
+      'graph-token',
+      'graph-subscribed-skus',
+      'graph-teams-configuration',
+      'graph-phone-numbers',
+      'blob-license-reports',
+      'blob-dialtone-budgets',
+      'blob-license-requests',
+      'flags',
+      'task-hub',
+    ]);
     const blobs = BlobServiceClient.fromConnectionString(stack.azurite.connectionString);
     for (const c of ['license-reports', 'dialtone-budgets']) {
       const left: string[] = [];
       for await (const b of blobs.getContainerClient(c).listBlobsFlat({ prefix: 'health-probe/' })) left.push(b.name);
       expect([c, left]).toEqual([c, []]);
     }
-    const queue = QueueServiceClient.fromConnectionString(stack.azurite.connectionString).getQueueClient('license-flags');
+    const queue = QueueServiceClient.fromConnectionString(stack.azurite.connectionString).getQueueClient(
+      'license-flags',
+    );
     expect((await queue.getProperties()).approximateMessagesCount).toBe(0);
     // The simulator saw the harmless reads: the SKU list, a Teams read (for an id that is no user), one number page.
     expect(stack.sim.record.byKind.subscribedSkus).toBeGreaterThan(0);
@@ -64,23 +87,43 @@ describe('health', () => {
     ['LicenseAssignment.Read.All', 'graph-subscribed-skus'],
     ['TeamsUserConfiguration.Read.All', 'graph-teams-configuration'],
     ['TeamsTelephoneNumber.ReadWrite.All', 'graph-phone-numbers'],
-  ])('without %s fails %s alone, as problem+json naming the permission and the command that grants it', async (permission, check) => {
-    // A token keeps the roles it was issued with (as Graph's do): the app signs in again after the grant changed.
-    stack.sim.permissions = ALL.filter((p) => p !== permission);
-    await stack.crashAndRestartHost();
-    const r = await deep();
-    expect([r.status, r.type, failed(r.body)]).toEqual([503, 'application/problem+json', [check]]);
-    expect(r.body).toMatchObject({ type: 'urn:dialtone:health:failed', status: 503, detail: `1 of 9 checks failed: ${check}` });
-    expect(r.body.problems).toEqual([
-      expect.objectContaining({ check, status: 403, type: 'urn:dialtone:health:missing-access', missing: `the Microsoft Graph application permission ${permission}`, grant: expect.stringContaining('azd hooks run postprovision') }),
-    ]);
-    const out: string[] = [];
-    expect(await doctor(['--url', stack.host.url, '--key', stack.host.functionKey], (t) => out.push(t))).toBe(1);
-    expect(out.join('')).toMatch(new RegExp(`^${check}\\s+FAILED\\s+\\d+ ms\\s+the Microsoft Graph application permission ${permission.replace(/\./g, '\\.')}$`, 'm'));
-    expect(out.join('')).toMatch(/grant: azd env set DIALTONE_GRANT_GRAPH_PERMISSIONS true && azd hooks run postprovision/);
-    stack.sim.permissions = ALL;
-    await stack.crashAndRestartHost();
-  });
+  ])(
+    'without %s fails %s alone, as problem+json naming the permission and the command that grants it',
+    async (permission, check) => {
+      // A token keeps the roles it was issued with (as Graph's do): the app signs in again after the grant changed.
+      stack.sim.permissions = ALL.filter((p) => p !== permission);
+      await stack.crashAndRestartHost();
+      const r = await deep();
+      expect([r.status, r.type, failed(r.body)]).toEqual([503, 'application/problem+json', [check]]);
+      expect(r.body).toMatchObject({
+        type: 'urn:dialtone:health:failed',
+        status: 503,
+        detail: `1 of 9 checks failed: ${check}`,
+      });
+      expect(r.body.problems).toEqual([
+        expect.objectContaining({
+          check,
+          status: 403,
+          type: 'urn:dialtone:health:missing-access',
+          missing: `the Microsoft Graph application permission ${permission}`,
+          grant: expect.stringContaining('azd hooks run postprovision'),
+        }),
+      ]);
+      const out: string[] = [];
+      expect(await doctor(['--url', stack.host.url, '--key', stack.host.functionKey], (t) => out.push(t))).toBe(1);
+      expect(out.join('')).toMatch(
+        new RegExp(
+          `^${check}\\s+FAILED\\s+\\d+ ms\\s+the Microsoft Graph application permission ${permission.replace(/\./g, '\\.')}$`,
+          'm',
+        ),
+      );
+      expect(out.join('')).toMatch(
+        /grant: azd env set DIALTONE_GRANT_GRAPH_PERMISSIONS true && azd hooks run postprovision/,
+      );
+      stack.sim.permissions = ALL;
+      await stack.crashAndRestartHost();
+    },
+  );
 
   it('fails graph-token when the app cannot sign in, and every Graph check with it, naming what Entra ID answered', async () => {
     // The secret the host signs in with is no longer the app's (as after a rotation that missed the app's settings).
@@ -90,8 +133,14 @@ describe('health', () => {
     try {
       await stack.crashAndRestartHost();
       const r = await deep();
-      expect([r.status, failed(r.body)]).toEqual([503, ['graph-token', 'graph-subscribed-skus', 'graph-teams-configuration', 'graph-phone-numbers']]);
-      expect(r.body.problems?.[0]).toMatchObject({ check: 'graph-token', detail: expect.stringMatching(/no Microsoft Graph token .*Invalid client secret/s) });
+      expect([r.status, failed(r.body)]).toEqual([
+        503,
+        ['graph-token', 'graph-subscribed-skus', 'graph-teams-configuration', 'graph-phone-numbers'],
+      ]);
+      expect(r.body.problems?.[0]).toMatchObject({
+        check: 'graph-token',
+        detail: expect.stringMatching(/no Microsoft Graph token .*Invalid client secret/s),
+      });
     } finally {
       app.secret = secret;
       await stack.crashAndRestartHost();
@@ -103,7 +152,9 @@ describe('health', () => {
     stack.sim.permissions = ALL;
     const blobs = BlobServiceClient.fromConnectionString(stack.azurite.connectionString);
     await blobs.getContainerClient('dialtone-budgets').delete();
-    const queue = QueueServiceClient.fromConnectionString(stack.azurite.connectionString).getQueueClient('license-flags');
+    const queue = QueueServiceClient.fromConnectionString(stack.azurite.connectionString).getQueueClient(
+      'license-flags',
+    );
     await queue.delete();
     try {
       const r = await deep();
@@ -133,6 +184,16 @@ describe('health', () => {
     expect(await doctor(['--url', stack.host.url, '--key', stack.host.functionKey], (t) => out.push(t))).toBe(0);
     const lines = out.join('').trim().split('\n');
     expect(lines[0]).toMatch(/^check\s+result\s+time\s+missing$/);
-    expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['graph-token ok', 'graph-subscribed-skus ok', 'graph-teams-configuration ok', 'graph-phone-numbers ok', 'blob-license-reports ok', 'blob-dialtone-budgets ok', 'blob-license-requests ok', 'flags ok', 'task-hub ok']);
+    expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual([
+      'graph-token ok',
+      'graph-subscribed-skus ok',
+      'graph-teams-configuration ok',
+      'graph-phone-numbers ok',
+      'blob-license-reports ok',
+      'blob-dialtone-budgets ok',
+      'blob-license-requests ok',
+      'flags ok',
+      'task-hub ok',
+    ]);
   });
 });

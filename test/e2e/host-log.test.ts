@@ -24,7 +24,10 @@ describe("the host's log", () => {
   afterAll(() => stack?.stop());
 
   it('says when a batch is accepted, enters each phase and finishes, once each, naming no user', async () => {
-    expect((await postBatch(stack, { batchId: 'log-1', users: users.map((userPrincipalName) => ({ userPrincipalName })) })).status).toBe(202);
+    expect(
+      (await postBatch(stack, { batchId: 'log-1', users: users.map((userPrincipalName) => ({ userPrincipalName })) }))
+        .status,
+    ).toBe(202);
     const report = await waitForReport(stack, 'log-1');
     expect(report.counts).toMatchObject({ total: 3, provisioned: 1, flagged: 1, failed: 1 });
     const about = lines.filter((l) => /\blog-1\b/.test(l));
@@ -43,10 +46,18 @@ describe("the host's log", () => {
   it("sends the host's time on every answer, ahead of the wall clock once a batch with a start date has run", async () => {
     const hostTime = (r: Response) => Date.parse(r.headers.get('x-dialtone-time') ?? '');
     const inFiveDays = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
-    expect((await postBatch(stack, { batchId: 'log-2', users: [{ userPrincipalName: users[0]!, startDate: inFiveDays }] })).status).toBe(202);
+    expect(
+      (await postBatch(stack, { batchId: 'log-2', users: [{ userPrincipalName: users[0]!, startDate: inFiveDays }] }))
+        .status,
+    ).toBe(202);
     await waitForReport(stack, 'log-2');
     const key = { 'x-functions-key': stack.host.functionKey };
-    const answers = [await fetch(`${stack.host.url}/api/batches/log-2`, { headers: key }), await fetch(`${stack.host.url}/api/batches/nope`, { headers: key }), await fetch(`${stack.host.url}/api/batches/log-2`), await fetch(`${stack.host.url}/api/nothing-here`, { headers: key })];
+    const answers = [
+      await fetch(`${stack.host.url}/api/batches/log-2`, { headers: key }),
+      await fetch(`${stack.host.url}/api/batches/nope`, { headers: key }),
+      await fetch(`${stack.host.url}/api/batches/log-2`),
+      await fetch(`${stack.host.url}/api/nothing-here`, { headers: key }),
+    ];
     expect(answers.map((r) => r.status)).toEqual([200, 404, 401, 404]);
     // The row was licensed a day before its start date (midnight UTC, five days on): the clock stands over three days ahead.
     for (const r of answers) expect(hostTime(r) - Date.now()).toBeGreaterThan(3 * 86_400_000);

@@ -17,12 +17,22 @@ const tenant = {
 let stack: Stack;
 const hostLog: string[] = [];
 beforeAll(async () => {
-  stack = await startStack({ tenant, onHostLog: (l) => { hostLog.push(l); if (process.env['DIALTONE_TEST_VERBOSE']) console.log(l); } });
+  stack = await startStack({
+    tenant,
+    onHostLog: (l) => {
+      hostLog.push(l);
+      if (process.env['DIALTONE_TEST_VERBOSE']) console.log(l);
+    },
+  });
 });
 afterAll(() => stack?.stop());
 
 const formula = fc.constantFrom('=1+1', '+cmd|/c calc', '-2+3', '@SUM(A1:A2)', '\t=x', '=HYPERLINK("http://x","y")');
-const field = fc.oneof(fc.string({ maxLength: 30 }), formula, fc.constantFrom('real@contoso.com', 'phone-domestic', 'US', 'yes', 'MCOEV;MCOPSTN1'));
+const field = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  formula,
+  fc.constantFrom('real@contoso.com', 'phone-domestic', 'US', 'yes', 'MCOEV;MCOPSTN1'),
+);
 
 async function expectSettles(batchId: string, rows: number) {
   const report = await waitForReport(stack, batchId);
@@ -34,17 +44,44 @@ async function expectSettles(batchId: string, rows: number) {
 describe('hostile input', () => {
   it('answers generated JSON bodies with 202 (every row then in the report once) or a 4xx problem', async () => {
     const body = fc.oneof(
-      fc.record({ users: fc.array(fc.oneof(fc.record({ userPrincipalName: field, profile: field, usageLocation: field, onPremisesPstn: fc.oneof(fc.boolean(), field) }, { requiredKeys: [] }), fc.anything()), { maxLength: 12 }) }),
+      fc.record({
+        users: fc.array(
+          fc.oneof(
+            fc.record(
+              {
+                userPrincipalName: field,
+                profile: field,
+                usageLocation: field,
+                onPremisesPstn: fc.oneof(fc.boolean(), field),
+              },
+              { requiredKeys: [] },
+            ),
+            fc.anything(),
+          ),
+          { maxLength: 12 },
+        ),
+      }),
       fc.anything(),
     );
     const samples = fc.sample(body, { numRuns: 30, seed: 7 });
     const accepted: { id: string; rows: number }[] = [];
     for (const [i, b] of samples.entries()) {
-      const payload = b !== null && typeof b === 'object' && !Array.isArray(b) && 'users' in b ? { ...(b as object), batchId: `fuzz-json-${i}` } : b;
+      const payload =
+        b !== null && typeof b === 'object' && !Array.isArray(b) && 'users' in b
+          ? { ...(b as object), batchId: `fuzz-json-${i}` }
+          : b;
       // The expected row count comes from the generated body, not from the server's answer.
       const users = (payload as { users?: unknown } | null)?.users;
       // A user with a field dialtone does not know refuses the whole batch (strict JSON, docs/strict-json.md).
-      const unknownField = Array.isArray(users) && users.some((u) => u !== null && typeof u === 'object' && !Array.isArray(u) && Object.keys(u as object).some((k) => !JSON_USER_FIELDS.has(k)));
+      const unknownField =
+        Array.isArray(users) &&
+        users.some(
+          (u) =>
+            u !== null &&
+            typeof u === 'object' &&
+            !Array.isArray(u) &&
+            Object.keys(u as object).some((k) => !JSON_USER_FIELDS.has(k)),
+        );
       const expectedRows = Array.isArray(users) && users.length > 0 && !unknownField ? users.length : undefined;
       const r = await postBatch(stack, JSON.stringify(payload) ?? 'undefined');
       if (expectedRows !== undefined) {
@@ -60,10 +97,25 @@ describe('hostile input', () => {
 
   it('answers generated CSVs and UPN lists, by HTTP and by upload, without losing a row', async () => {
     // Each generated file carries the number of rows it holds; the report must have exactly that many.
-    const csv = fc.array(fc.tuple(field, field, field), { minLength: 1, maxLength: 10 }).map((rows) => ({ text: 'userPrincipalName,profile,usageLocation\n' + rows.map((r) => r.map((c) => `"${c.replace(/"/g, '""')}"`).join(',')).join('\n'), rows: rows.length }));
-    const list = fc.array(field.filter((s) => !/[,;\r\n]/.test(s) && s.trim() !== '' && !s.trim().startsWith('#')), { minLength: 1, maxLength: 10 }).map((l) => ({ text: l.join('\n'), rows: /^\s*[[{]/.test(l.join('\n')) ? undefined : l.length }));
+    const csv = fc
+      .array(fc.tuple(field, field, field), { minLength: 1, maxLength: 10 })
+      .map((rows) => ({
+        text:
+          'userPrincipalName,profile,usageLocation\n' +
+          rows.map((r) => r.map((c) => `"${c.replace(/"/g, '""')}"`).join(',')).join('\n'),
+        rows: rows.length,
+      }));
+    const list = fc
+      .array(
+        field.filter((s) => !/[,;\r\n]/.test(s) && s.trim() !== '' && !s.trim().startsWith('#')),
+        { minLength: 1, maxLength: 10 },
+      )
+      .map((l) => ({ text: l.join('\n'), rows: /^\s*[[{]/.test(l.join('\n')) ? undefined : l.length }));
     let n = 0;
-    for (const { text, rows } of [...fc.sample(csv, { numRuns: 8, seed: 3 }), ...fc.sample(list, { numRuns: 6, seed: 4 })]) {
+    for (const { text, rows } of [
+      ...fc.sample(csv, { numRuns: 8, seed: 3 }),
+      ...fc.sample(list, { numRuns: 6, seed: 4 }),
+    ]) {
       const id = `fuzz-text-${n++}`;
       const r = await postBatch(stack, text, { contentType: 'text/csv', query: `?batchId=${id}` });
       const blobId = await uploadBlob(stack, `fuzz/upload-${n}.csv`, text);
@@ -92,14 +144,19 @@ describe('hostile input', () => {
     const many = 'upn\n' + Array.from({ length: 100_000 }, (_, i) => `u${i}@contoso.com`).join('\n');
     const r = await postBatch(stack, many, { contentType: 'text/csv' });
     expect([r.status, r.body.detail]).toEqual([413, expect.stringMatching(/more than 50000 rows/)]);
-    expect((await waitForReport(stack, await uploadBlob(stack, 'many.csv', many))).error).toMatch(/more than 50000 rows/);
+    expect((await waitForReport(stack, await uploadBlob(stack, 'many.csv', many))).error).toMatch(
+      /more than 50000 rows/,
+    );
     const binary = readFileSync(process.execPath).subarray(0, 4096);
     expect((await postBatch(stack, binary, { contentType: 'text/csv' })).status).toBe(400);
     expect((await waitForReport(stack, await uploadBlob(stack, 'tool.exe', binary))).error).toMatch(/not a text file/);
   });
 
   it('reads a UTF-16 file with a BOM, and survives deep nesting and a 1 MiB field', async () => {
-    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('UserPrincipalName,UsageLocation\r\nreal@contoso.com,US\r\n', 'utf16le')]);
+    const utf16 = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('UserPrincipalName,UsageLocation\r\nreal@contoso.com,US\r\n', 'utf16le'),
+    ]);
     const report = await waitForReport(stack, await uploadBlob(stack, 'excel-unicode.csv', utf16));
     expect(report.users.map((u) => [u.userPrincipalName, u.outcome])).toEqual([['real@contoso.com', 'provisioned']]);
 
@@ -117,7 +174,11 @@ describe('hostile input', () => {
   });
 
   it('neutralises formula payloads in every field of report.csv', async () => {
-    const users = ['=1+1@contoso.com', '+cmd@contoso.com', '-x@contoso.com', '@x@contoso.com'].map((u) => ({ userPrincipalName: u, profile: '=HYPERLINK("x")', usageLocation: '+1' }));
+    const users = ['=1+1@contoso.com', '+cmd@contoso.com', '-x@contoso.com', '@x@contoso.com'].map((u) => ({
+      userPrincipalName: u,
+      profile: '=HYPERLINK("x")',
+      usageLocation: '+1',
+    }));
     expect((await postBatch(stack, { batchId: 'formula-1', users })).status).toBe(202);
     await expectSettles('formula-1', 4);
     const csv = await readRunFile(stack, 'default', 'formula-1', 'report.csv');

@@ -54,17 +54,41 @@ afterAll(async () => {
 
 describe('HR callbacks and listing', () => {
   it('refuses callback URLs the operator did not allow, naming the setting, and starts nothing', async () => {
-    const r = await postBatch(stack, { batchId: 'cb-refused', callbackUrl: 'https://evil.example.net/x', users: [{ userPrincipalName: 'ann@contoso.com' }] });
+    const r = await postBatch(stack, {
+      batchId: 'cb-refused',
+      callbackUrl: 'https://evil.example.net/x',
+      users: [{ userPrincipalName: 'ann@contoso.com' }],
+    });
     expect(r.status).toBe(400);
     expect(r.body.detail).toContain('DIALTONE_CALLBACK_HOSTS');
-    const http = await postBatch(stack, { batchId: 'cb-refused', callbackUrl: 'http://hr.example.com/x', users: [{ userPrincipalName: 'ann@contoso.com' }] });
+    const http = await postBatch(stack, {
+      batchId: 'cb-refused',
+      callbackUrl: 'http://hr.example.com/x',
+      users: [{ userPrincipalName: 'ann@contoso.com' }],
+    });
     expect(http.status).toBe(400);
     expect(http.body.detail).toContain('must use https');
-    expect((await postBatch(stack, { batchId: 'cb-refused', callbackUrl: 7, users: [{ userPrincipalName: 'ann@contoso.com' }] })).status).toBe(400);
+    expect(
+      (
+        await postBatch(stack, {
+          batchId: 'cb-refused',
+          callbackUrl: 7,
+          users: [{ userPrincipalName: 'ann@contoso.com' }],
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it('delivers a signed callback after two failed attempts, every attempt recorded in the report', async () => {
-    const r = await postBatch(stack, { batchId: 'cb-1', callbackUrl: receiverUrl, users: [{ userPrincipalName: 'ann@contoso.com' }, { userPrincipalName: 'bob@contoso.com' }, { userPrincipalName: 'ghost@contoso.com' }] });
+    const r = await postBatch(stack, {
+      batchId: 'cb-1',
+      callbackUrl: receiverUrl,
+      users: [
+        { userPrincipalName: 'ann@contoso.com' },
+        { userPrincipalName: 'bob@contoso.com' },
+        { userPrincipalName: 'ghost@contoso.com' },
+      ],
+    });
     expect(r.status).toBe(202);
     let report = await waitForReport(stack, 'cb-1');
     const until = Date.now() + 60_000;
@@ -85,31 +109,54 @@ describe('HR callbacks and listing', () => {
     expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(120_000);
     for (const call of received) expect(verify(call.headers, call.body)).toBe(true);
     expect(verify({ ...received[2]!.headers, 'x-dialtone-timestamp': '1' }, received[2]!.body)).toBe(false);
-    const body = JSON.parse(received[2]!.body) as { batchId: string; statusUrl: string; counts: Record<string, number>; users: { userPrincipalName: string; outcome: string; reason: string }[] };
+    const body = JSON.parse(received[2]!.body) as {
+      batchId: string;
+      statusUrl: string;
+      counts: Record<string, number>;
+      users: { userPrincipalName: string; outcome: string; reason: string }[];
+    };
     expect(body.batchId).toBe('cb-1');
     expect(body.statusUrl).toBe(`${stack.host.url}/api/batches/cb-1`);
     expect(body.counts).toMatchObject({ total: 3, provisioned: 1, failed: 2 });
-    expect(body.users.map((u) => `${u.userPrincipalName} ${u.outcome}/${u.reason}`).sort()).toEqual(['bob@contoso.com failed/usage_location_missing', 'ghost@contoso.com failed/user_not_found']);
+    expect(body.users.map((u) => `${u.userPrincipalName} ${u.outcome}/${u.reason}`).sort()).toEqual([
+      'bob@contoso.com failed/usage_location_missing',
+      'ghost@contoso.com failed/user_not_found',
+    ]);
   });
 
   it('lists batches newest first with their counts, filtered by status, a page of top at a time', async () => {
-    expect((await postBatch(stack, { batchId: 'list-2', users: [{ userPrincipalName: 'ann@contoso.com' }] })).status).toBe(202);
+    expect(
+      (await postBatch(stack, { batchId: 'list-2', users: [{ userPrincipalName: 'ann@contoso.com' }] })).status,
+    ).toBe(202);
     await waitForReport(stack, 'list-2');
     const get = async (query: string) => {
-      const res = await fetch(`${stack.host.url}/api/batches${query}`, { headers: { 'x-functions-key': stack.host.functionKey } });
+      const res = await fetch(`${stack.host.url}/api/batches${query}`, {
+        headers: { 'x-functions-key': stack.host.functionKey },
+      });
       return { status: res.status, body: (await res.json()) as any };
     };
     const all = await get('');
     expect(all.status).toBe(200);
     expect(all.body.batches.map((b: { batchId: string }) => b.batchId)).toEqual(['list-2', 'cb-1']);
-    expect(all.body.batches[1]).toMatchObject({ batchId: 'cb-1', runtimeStatus: 'Completed', phase: 'done', statusUrl: `${stack.host.url}/api/batches/cb-1`, counts: { total: 3, provisioned: 1, failed: 2 } });
+    expect(all.body.batches[1]).toMatchObject({
+      batchId: 'cb-1',
+      runtimeStatus: 'Completed',
+      phase: 'done',
+      statusUrl: `${stack.host.url}/api/batches/cb-1`,
+      counts: { total: 3, provisioned: 1, failed: 2 },
+    });
     // A page of one, then the rest by its continuation token (pages follow the instance store's order).
     const first = await get('?status=completed&top=1');
     expect(first.body.batches).toHaveLength(1);
     const rest = await get(`?status=completed&top=1&continuationToken=${first.body.continuationToken}`);
-    expect([...first.body.batches, ...rest.body.batches].map((b: { batchId: string }) => b.batchId).sort()).toEqual(['cb-1', 'list-2']);
+    expect([...first.body.batches, ...rest.body.batches].map((b: { batchId: string }) => b.batchId).sort()).toEqual([
+      'cb-1',
+      'list-2',
+    ]);
     // The list ends where a page has no token (a page may come back with fewer batches than top, even none).
-    const end = rest.body.continuationToken ? await get(`?status=completed&top=1&continuationToken=${rest.body.continuationToken}`) : rest;
+    const end = rest.body.continuationToken
+      ? await get(`?status=completed&top=1&continuationToken=${rest.body.continuationToken}`)
+      : rest;
     expect([end.body.batches.length > 0 ? 'more' : 'none', end.body.continuationToken]).toEqual(['none', undefined]);
     expect((await get('?status=running')).body.batches).toEqual([]);
     expect((await get('?status=sleeping')).status).toBe(400);
@@ -121,7 +168,9 @@ describe('HR callbacks and listing', () => {
 
   it('answers a batch’s summary view (no rows, no blob read) as the list shows it, and refuses an unknown view', async () => {
     const get = async (path: string) => {
-      const res = await fetch(`${stack.host.url}/api/batches${path}`, { headers: { 'x-functions-key': stack.host.functionKey } });
+      const res = await fetch(`${stack.host.url}/api/batches${path}`, {
+        headers: { 'x-functions-key': stack.host.functionKey },
+      });
       return { status: res.status, body: (await res.json()) as any };
     };
     const listed = (await get('')).body.batches.find((b: { batchId: string }) => b.batchId === 'cb-1');
@@ -129,7 +178,11 @@ describe('HR callbacks and listing', () => {
     expect(summary.status).toBe(200);
     expect(summary.body).toEqual(listed);
     expect(summary.body).not.toHaveProperty('users');
-    expect(summary.body).toMatchObject({ runtimeStatus: 'Completed', phase: 'done', counts: { total: 3, provisioned: 1, failed: 2 } });
+    expect(summary.body).toMatchObject({
+      runtimeStatus: 'Completed',
+      phase: 'done',
+      counts: { total: 3, provisioned: 1, failed: 2 },
+    });
     // the full view is the default, and can be asked for by name
     expect((await get('/cb-1?view=full')).body.users).toHaveLength(3);
     const bad = await get('/cb-1?view=rows');

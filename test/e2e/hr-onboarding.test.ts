@@ -19,7 +19,12 @@ beforeAll(async () => {
         { userPrincipalName: 'start3a@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 45 },
         { userPrincipalName: 'start3b@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 45 },
         { userPrincipalName: 'now@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 45 },
-        { userPrincipalName: 'late@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 45, createdAfterMinutes: 120 },
+        {
+          userPrincipalName: 'late@contoso.com',
+          usageLocation: 'US',
+          teamsProvisioningMinutes: 45,
+          createdAfterMinutes: 120,
+        },
       ],
     },
     settings: { DIALTONE_ACCOUNT_WAIT_HOURS: '6' },

@@ -18,7 +18,11 @@ const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 
 const tenant = {
   skus: tenantSkus({ ENTERPRISEPACK: 50, MCOEV: 50, MCOPSTN1: 50 }),
-  users: ['real', 'b', 'c'].map((u) => ({ userPrincipalName: `${u}@contoso.com`, usageLocation: 'US', teamsProvisioningMinutes: 10 })),
+  users: ['real', 'b', 'c'].map((u) => ({
+    userPrincipalName: `${u}@contoso.com`,
+    usageLocation: 'US',
+    teamsProvisioningMinutes: 10,
+  })),
 };
 
 let stack: Stack;
@@ -31,7 +35,10 @@ beforeAll(async () => {
       // opens the host's routes (like a host key nobody mapped) but belongs to no integration.
       DIALTONE_LOCAL_FUNCTION_KEY: KEY_A,
       DIALTONE_LOCAL_EXTRA_KEYS: `${KEY_B},${KEY_STRANGER}`,
-      DIALTONE_CALLERS: JSON.stringify({ 'hr-a': { keySha256: sha(KEY_A), uploads: true }, 'hr-b': { keySha256: sha(KEY_B) } }),
+      DIALTONE_CALLERS: JSON.stringify({
+        'hr-a': { keySha256: sha(KEY_A), uploads: true },
+        'hr-b': { keySha256: sha(KEY_B) },
+      }),
     },
     onHostLog: (l) => hostLog.push(l),
   });
@@ -47,29 +54,47 @@ async function waitAs(host: { url: string; functionKey: string }, batchId: strin
   }
   throw new Error(`batch ${batchId} did not finish`);
 }
-const status = async (key: string, path: string, method = 'GET') => (await fetch(`${stack.host.url}${path}`, { method, headers: { 'x-functions-key': key } })).status;
+const status = async (key: string, path: string, method = 'GET') =>
+  (await fetch(`${stack.host.url}${path}`, { method, headers: { 'x-functions-key': key } })).status;
 
 /** Integration A's finished batch only-a, made once and shared, so each test that reads it also runs alone. */
 let onlyARun: Promise<unknown> | undefined;
 const onlyA = () =>
   (onlyARun ??= (async () => {
-    expect((await postBatch(stack, { batchId: 'only-a', users: [{ userPrincipalName: 'real@contoso.com' }] })).status).toBe(202);
+    expect(
+      (await postBatch(stack, { batchId: 'only-a', users: [{ userPrincipalName: 'real@contoso.com' }] })).status,
+    ).toBe(202);
     await waitForReport(stack, 'only-a');
   })());
 
 /** A raw request, so the Host header and the body's framing are exactly what the test says. */
-function raw(opts: { path: string; method?: string; host?: string; headers?: Record<string, string>; body?: (write: (chunk: Buffer) => Promise<boolean>) => Promise<void> }): Promise<{ status: number; text: string; sent: number }> {
+function raw(opts: {
+  path: string;
+  method?: string;
+  host?: string;
+  headers?: Record<string, string>;
+  body?: (write: (chunk: Buffer) => Promise<boolean>) => Promise<void>;
+}): Promise<{ status: number; text: string; sent: number }> {
   const url = new URL(stack.host.url);
   return new Promise((resolve, reject) => {
     let sent = 0;
     let closed = false;
     let answered: { status: number; text: string } | undefined;
-    const req = request({ host: url.hostname, port: url.port, path: opts.path, method: opts.method ?? 'GET', headers: { ...(opts.host ? { Host: opts.host } : {}), ...opts.headers } }, (res) => {
-      answered = { status: res.statusCode ?? 0, text: '' };
-      res.on('data', (c: Buffer) => (answered!.text += c.toString()));
-      res.on('end', () => resolve({ ...answered!, sent }));
-      res.on('error', () => resolve({ ...answered!, sent }));
-    });
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: opts.path,
+        method: opts.method ?? 'GET',
+        headers: { ...(opts.host ? { Host: opts.host } : {}), ...opts.headers },
+      },
+      (res) => {
+        answered = { status: res.statusCode ?? 0, text: '' };
+        res.on('data', (c: Buffer) => (answered!.text += c.toString()));
+        res.on('end', () => resolve({ ...answered!, sent }));
+        res.on('error', () => resolve({ ...answered!, sent }));
+      },
+    );
     // A host that refuses a body closes the connection while the client still writes: the answer counts, not the reset.
     req.on('error', (e) => (answered ? resolve({ ...answered, sent }) : reject(e)));
     req.on('close', () => {
@@ -96,8 +121,14 @@ function raw(opts: { path: string; method?: string; host?: string; headers?: Rec
 
 describe('integrations see only their own batches (DIALTONE_CALLERS)', () => {
   it('keeps one batch id of two integrations apart: own instance, own run folder, own report', async () => {
-    expect((await postBatch(stack, { batchId: 'shared-1', users: [{ userPrincipalName: 'real@contoso.com' }] })).status).toBe(202);
-    const b = await postBatch(stack, { batchId: 'shared-1', users: [{ userPrincipalName: 'b@contoso.com' }, { userPrincipalName: 'c@contoso.com' }] }, { key: KEY_B });
+    expect(
+      (await postBatch(stack, { batchId: 'shared-1', users: [{ userPrincipalName: 'real@contoso.com' }] })).status,
+    ).toBe(202);
+    const b = await postBatch(
+      stack,
+      { batchId: 'shared-1', users: [{ userPrincipalName: 'b@contoso.com' }, { userPrincipalName: 'c@contoso.com' }] },
+      { key: KEY_B },
+    );
     expect([b.status, b.body.existing]).toEqual([202, false]);
     const mine = await waitForReport(stack, 'shared-1');
     const theirs = await waitAs(asB(), 'shared-1');
@@ -115,13 +146,15 @@ describe('integrations see only their own batches (DIALTONE_CALLERS)', () => {
   });
 
   it('refuses a key that opens the host but belongs to no integration (403), and one that opens nothing (401)', async () => {
-    expect((await postBatch(stack, { users: [{ userPrincipalName: 'real@contoso.com' }] }, { key: KEY_STRANGER })).status).toBe(403);
+    expect(
+      (await postBatch(stack, { users: [{ userPrincipalName: 'real@contoso.com' }] }, { key: KEY_STRANGER })).status,
+    ).toBe(403);
     await onlyA();
     expect(await status(KEY_STRANGER, '/api/batches/only-a')).toBe(403);
     expect(await status('not-a-key', '/api/batches/only-a')).toBe(401);
   });
 
-  it('lets only an integration marked for uploads read an upload\'s batch', async () => {
+  it("lets only an integration marked for uploads read an upload's batch", async () => {
     const id = await uploadBlob(stack, 'admins/one.txt', 'real@contoso.com\n');
     await waitForReport(stack, id);
     expect(await status(KEY_B, `/api/batches/${id}`)).toBe(404);
@@ -135,7 +168,10 @@ describe('batch ids and runs', () => {
     for (const id of ['hr-2026.', 'a..b']) {
       const r = await postBatch(stack, { batchId: id, users: [{ userPrincipalName: 'real@contoso.com' }] });
       expect([r.status, r.body.detail]).toEqual([400, expect.stringMatching(/not ending with '\.'/)]);
-      const q = await postBatch(stack, 'real@contoso.com\n', { contentType: 'text/plain', query: `?batchId=${encodeURIComponent(id)}` });
+      const q = await postBatch(stack, 'real@contoso.com\n', {
+        contentType: 'text/plain',
+        query: `?batchId=${encodeURIComponent(id)}`,
+      });
       expect(q.status).toBe(400);
     }
   });
@@ -147,18 +183,28 @@ describe('batch ids and runs', () => {
     const other = await postBatch(stack, { batchId: 'shared-1', users: [{ userPrincipalName: 'c@contoso.com' }] });
     expect(other.status).toBe(409);
     expect(await runFolders(stack, 'hr-a', 'shared-1')).toHaveLength(1);
-    expect((await waitForReport(stack, 'shared-1')).users.map((u) => u.userPrincipalName)).toEqual(['real@contoso.com']);
+    expect((await waitForReport(stack, 'shared-1')).users.map((u) => u.userPrincipalName)).toEqual([
+      'real@contoso.com',
+    ]);
   });
 
-  it('runs a batch id again after its instance was purged in a new folder, leaving the first run\'s report alone', async () => {
-    expect(await status(KEY_A, `/runtime/webhooks/durabletask/instances/${encodeURIComponent('hr-a~shared-1')}`, 'DELETE')).toBe(200);
-    expect((await postBatch(stack, { batchId: 'shared-1', users: [{ userPrincipalName: 'c@contoso.com' }] })).status).toBe(202);
+  it("runs a batch id again after its instance was purged in a new folder, leaving the first run's report alone", async () => {
+    expect(
+      await status(KEY_A, `/runtime/webhooks/durabletask/instances/${encodeURIComponent('hr-a~shared-1')}`, 'DELETE'),
+    ).toBe(200);
+    expect(
+      (await postBatch(stack, { batchId: 'shared-1', users: [{ userPrincipalName: 'c@contoso.com' }] })).status,
+    ).toBe(202);
     const second = await waitForReport(stack, 'shared-1');
     expect(second.users.map((u) => u.userPrincipalName)).toEqual(['c@contoso.com']);
     const runs = await runFolders(stack, 'hr-a', 'shared-1');
     expect(runs).toHaveLength(2);
-    const reports = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('license-reports');
-    const first = JSON.parse((await reports.getBlobClient(`${runs[0]}/report.json`).downloadToBuffer()).toString()) as BatchReport;
+    const reports = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient(
+      'license-reports',
+    );
+    const first = JSON.parse(
+      (await reports.getBlobClient(`${runs[0]}/report.json`).downloadToBuffer()).toString(),
+    ) as BatchReport;
     expect(first.users.map((u) => u.userPrincipalName)).toEqual(['real@contoso.com']);
   });
 
@@ -181,8 +227,14 @@ describe('the local host is as strict as the Functions host', () => {
   it('answers a request for another host name 400 (DNS rebinding), on the API and the durable routes', async () => {
     await onlyA();
     const port = new URL(stack.host.url).port;
-    for (const path of ['/api/batches/only-a', `/runtime/webhooks/durabletask/instances?code=${KEY_A}`, '/admin/host/status']) {
-      expect((await raw({ path, host: `evil.example:${port}`, headers: { 'x-functions-key': KEY_A } })).status).toBe(400);
+    for (const path of [
+      '/api/batches/only-a',
+      `/runtime/webhooks/durabletask/instances?code=${KEY_A}`,
+      '/admin/host/status',
+    ]) {
+      expect((await raw({ path, host: `evil.example:${port}`, headers: { 'x-functions-key': KEY_A } })).status).toBe(
+        400,
+      );
       expect((await raw({ path, host: `localhost:${port}`, headers: { 'x-functions-key': KEY_A } })).status).toBe(200);
     }
   });
@@ -239,12 +291,14 @@ describe('hostile input stays small on its way through', () => {
     expect(JSON.stringify(report).length).toBeLessThan(2_048);
   });
 
-  it('cuts a batch\'s error to 500 characters in the report and in the orchestration\'s custom status', async () => {
+  it("cuts a batch's error to 500 characters in the report and in the orchestration's custom status", async () => {
     const name = `${'n'.repeat(900)}.bin`;
     const id = await uploadBlob(stack, name, Buffer.from([0x00, 0x01, 0x02]));
     const report = await waitForReport(stack, id);
     expect(report.error!.length).toBeLessThanOrEqual(501);
-    const r = await fetch(`${stack.host.url}/runtime/webhooks/durabletask/instances/${encodeURIComponent(`uploads~${id}`)}?code=${KEY_A}`);
+    const r = await fetch(
+      `${stack.host.url}/runtime/webhooks/durabletask/instances/${encodeURIComponent(`uploads~${id}`)}?code=${KEY_A}`,
+    );
     const custom = ((await r.json()) as { customStatus: { error: string } }).customStatus;
     expect(custom.error.length).toBeLessThanOrEqual(501);
   });
@@ -266,12 +320,36 @@ describe('hostile input stays small on its way through', () => {
     const badFolder = await waitForReport(stack, await uploadBlob(stack, 'Bad Folder!/hires.txt', 'b@contoso.com\n'));
     expect(badFolder.users.map((u) => [u.outcome, u.reason])).toEqual([['rejected', 'unknown_profile']]);
     expect(badFolder.users[0]!.message).toMatch(/is not a profile name/);
-    expect((await postBatch(stack, 'b@contoso.com\n', { contentType: 'text/plain', query: '?batchId=proto-q&profile=__proto__' })).status).toBe(400);
-    expect((await postBatch(stack, 'b@contoso.com\n', { contentType: 'text/plain', query: '?batchId=proto-q&profile=constructor' })).status).toBe(202);
+    expect(
+      (
+        await postBatch(stack, 'b@contoso.com\n', {
+          contentType: 'text/plain',
+          query: '?batchId=proto-q&profile=__proto__',
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await postBatch(stack, 'b@contoso.com\n', {
+          contentType: 'text/plain',
+          query: '?batchId=proto-q&profile=constructor',
+        })
+      ).status,
+    ).toBe(202);
     expect((await waitForReport(stack, 'proto-q')).users.map((u) => u.reason)).toEqual(['unknown_profile']);
-    expect((await postBatch(stack, { batchId: 'proto-row', users: [{ userPrincipalName: 'b@contoso.com', profile: 'toString' }] })).status).toBe(202);
+    expect(
+      (
+        await postBatch(stack, {
+          batchId: 'proto-row',
+          users: [{ userPrincipalName: 'b@contoso.com', profile: 'toString' }],
+        })
+      ).status,
+    ).toBe(202);
     expect((await waitForReport(stack, 'proto-row')).users.map((u) => u.reason)).toEqual(['unknown_profile']);
-    expect((await postBatch(stack, 'b@contoso.com\n', { contentType: 'text/plain', query: `?profile=${'x'.repeat(65)}` })).status).toBe(400);
+    expect(
+      (await postBatch(stack, 'b@contoso.com\n', { contentType: 'text/plain', query: `?profile=${'x'.repeat(65)}` }))
+        .status,
+    ).toBe(400);
   });
 
   it('is still up, with bounded peak memory, and never logged a UPN or a key', async () => {

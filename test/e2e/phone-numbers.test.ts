@@ -14,12 +14,24 @@ const tenant: TenantFile = {
     { userPrincipalName: 'own@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 30 },
     { userPrincipalName: 'pool@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 90 },
     { userPrincipalName: 'taken@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 30 },
-    { userPrincipalName: 'holder@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'] },
-    { userPrincipalName: 'kept@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'] },
+    {
+      userPrincipalName: 'holder@contoso.com',
+      usageLocation: 'US',
+      assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
+    },
+    {
+      userPrincipalName: 'kept@contoso.com',
+      usageLocation: 'US',
+      assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
+    },
     { userPrincipalName: 'gb@contoso.com', usageLocation: 'GB', teamsProvisioningMinutes: 30 },
     { userPrincipalName: 'hybrid@contoso.com', usageLocation: 'US' },
     { userPrincipalName: 'hybrid-pool@contoso.com', usageLocation: 'US' },
-    ...Array.from({ length: 6 }, (_, i) => ({ userPrincipalName: `c${i}@contoso.com`, usageLocation: 'DE', teamsProvisioningMinutes: 40 })),
+    ...Array.from({ length: 6 }, (_, i) => ({
+      userPrincipalName: `c${i}@contoso.com`,
+      usageLocation: 'DE',
+      teamsProvisioningMinutes: 40,
+    })),
   ],
   numbers: [
     { telephoneNumber: US(100), numberType: 'callingPlan', isoCountryCode: 'US' },
@@ -28,7 +40,11 @@ const tenant: TenantFile = {
     { telephoneNumber: US(198), numberType: 'callingPlan', isoCountryCode: 'US', assignedTo: 'kept@contoso.com' },
     { telephoneNumber: US(150), numberType: 'directRouting', isoCountryCode: 'US' },
     // Three German numbers for six users in two concurrent batches.
-    ...[1, 2, 3].map((n) => ({ telephoneNumber: `+4930123456${n}`, numberType: 'callingPlan' as const, isoCountryCode: 'DE' })),
+    ...[1, 2, 3].map((n) => ({
+      telephoneNumber: `+4930123456${n}`,
+      numberType: 'callingPlan' as const,
+      isoCountryCode: 'DE',
+    })),
   ],
 };
 
@@ -41,17 +57,26 @@ afterAll(async () => {
 });
 
 describe('phone numbers after the calling plan', () => {
-  it('assigns a row\'s own number and a pool number, refuses a number in use, keeps a held one, flags an empty pool, and gives a hybrid row its Direct Routing number', async () => {
+  it("assigns a row's own number and a pool number, refuses a number in use, keeps a held one, flags an empty pool, and gives a hybrid row its Direct Routing number", async () => {
     const r = await postBatch(stack, {
       batchId: 'numbers',
       profile: 'phone-domestic',
       users: [
-        { userPrincipalName: 'own@contoso.com', phoneNumber: `tel:${US(101).slice(0, 5)} ${US(101).slice(5)}`, emergencyLocationId: LOCATION },
+        {
+          userPrincipalName: 'own@contoso.com',
+          phoneNumber: `tel:${US(101).slice(0, 5)} ${US(101).slice(5)}`,
+          emergencyLocationId: LOCATION,
+        },
         { userPrincipalName: 'pool@contoso.com' },
         { userPrincipalName: 'taken@contoso.com', phoneNumber: US(199) },
         { userPrincipalName: 'kept@contoso.com' },
         { userPrincipalName: 'gb@contoso.com' },
-        { userPrincipalName: 'hybrid@contoso.com', profile: 'phone-system-only', onPremisesPstn: true, phoneNumber: US(150) },
+        {
+          userPrincipalName: 'hybrid@contoso.com',
+          profile: 'phone-system-only',
+          onPremisesPstn: true,
+          phoneNumber: US(150),
+        },
         { userPrincipalName: 'hybrid-pool@contoso.com', profile: 'phone-system-only', onPremisesPstn: true },
       ],
     });
@@ -71,14 +96,26 @@ describe('phone numbers after the calling plan', () => {
     expect(by.get('own@contoso.com')!.phoneNumber).toBe(US(101));
     // own was ready an hour earlier and took +…0101, so the pool had only +…0100 left.
     expect(by.get('pool@contoso.com')!.phoneNumber).toBe(US(100));
-    expect(by.get('kept@contoso.com')).toMatchObject({ phoneNumber: US(198), advisories: expect.arrayContaining(['number_kept']) });
+    expect(by.get('kept@contoso.com')).toMatchObject({
+      phoneNumber: US(198),
+      advisories: expect.arrayContaining(['number_kept']),
+    });
     expect(by.get('hybrid@contoso.com')!.phoneNumber).toBe(US(150));
-    expect(by.get('taken@contoso.com')).toMatchObject({ phoneNumber: null, message: expect.stringContaining(`${US(199)} belongs to another user`) });
-    expect(by.get('gb@contoso.com')).toMatchObject({ phoneNumber: null, message: expect.stringContaining('no free callingPlan number in GB') });
+    expect(by.get('taken@contoso.com')).toMatchObject({
+      phoneNumber: null,
+      message: expect.stringContaining(`${US(199)} belongs to another user`),
+    });
+    expect(by.get('gb@contoso.com')).toMatchObject({
+      phoneNumber: null,
+      message: expect.stringContaining('no free callingPlan number in GB'),
+    });
     expect(by.get('hybrid-pool@contoso.com')!.phoneNumber).toBeNull();
     // Teams' own record agrees: each number is held by the user the report names.
     const numbers = stack.sim.tenant.numbers;
-    expect(numbers.find(US(101))).toMatchObject({ assignedTo: stack.sim.tenant.findUser('own@contoso.com')!.id, locationId: LOCATION });
+    expect(numbers.find(US(101))).toMatchObject({
+      assignedTo: stack.sim.tenant.findUser('own@contoso.com')!.id,
+      locationId: LOCATION,
+    });
     expect(numbers.find(US(100))!.assignedTo).toBe(stack.sim.tenant.findUser('pool@contoso.com')!.id);
     expect(numbers.find(US(150))!.assignedTo).toBe(stack.sim.tenant.findUser('hybrid@contoso.com')!.id);
     expect(numbers.find(US(199))!.assignedTo).toBe(stack.sim.tenant.findUser('holder@contoso.com')!.id);
@@ -90,27 +127,44 @@ describe('phone numbers after the calling plan', () => {
     expect(csv).toContain(`'${US(101)}`);
     // The number step's Teams reads took their own share of the read budget (a ledger of their own, so they never
     // queue behind the checks' reservations); the checks took theirs.
-    const budgets = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('dialtone-budgets');
-    const ledger = async (name: string) => JSON.parse((await budgets.getBlockBlobClient(name).downloadToBuffer()).toString()) as { nextFreeAt: number };
+    const budgets = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient(
+      'dialtone-budgets',
+    );
+    const ledger = async (name: string) =>
+      JSON.parse((await budgets.getBlockBlobClient(name).downloadToBuffer()).toString()) as { nextFreeAt: number };
     expect((await ledger('teams-number-reads.json')).nextFreeAt).toBeGreaterThan(0);
     expect((await ledger('teams-reads.json')).nextFreeAt).toBeGreaterThan(0);
   }, 240_000);
 
   it('gives no number twice when two batches draw from one pool at once', async () => {
     const before = stack.sim.record.byKind.assignNumber;
-    const users = (from: number) => Array.from({ length: 3 }, (_, i) => ({ userPrincipalName: `c${from + i}@contoso.com` }));
-    const [a, b] = await Promise.all([postBatch(stack, { batchId: 'pool-a', profile: 'phone-domestic', users: users(0) }), postBatch(stack, { batchId: 'pool-b', profile: 'phone-domestic', users: users(3) })]);
+    const users = (from: number) =>
+      Array.from({ length: 3 }, (_, i) => ({ userPrincipalName: `c${from + i}@contoso.com` }));
+    const [a, b] = await Promise.all([
+      postBatch(stack, { batchId: 'pool-a', profile: 'phone-domestic', users: users(0) }),
+      postBatch(stack, { batchId: 'pool-b', profile: 'phone-domestic', users: users(3) }),
+    ]);
     expect([a.status, b.status]).toEqual([202, 202]);
-    const reports = await Promise.all([waitForReport(stack, 'pool-a', 180_000), waitForReport(stack, 'pool-b', 180_000)]);
+    const reports = await Promise.all([
+      waitForReport(stack, 'pool-a', 180_000),
+      waitForReport(stack, 'pool-b', 180_000),
+    ]);
     const rows = reports.flatMap((r) => r.users);
     expect(rows).toHaveLength(6);
     const given = rows.filter((u) => u.outcome === 'provisioned').map((u) => u.phoneNumber);
     expect(given).toHaveLength(3);
     expect(new Set(given).size).toBe(3);
-    expect(rows.filter((u) => u.outcome === 'flagged').map((u) => u.reason)).toEqual(['no_free_number', 'no_free_number', 'no_free_number']);
+    expect(rows.filter((u) => u.outcome === 'flagged').map((u) => u.reason)).toEqual([
+      'no_free_number',
+      'no_free_number',
+      'no_free_number',
+    ]);
     // Teams agrees: each German number went to exactly the user the report names, and no order was sent for a number
     // another order had claimed (the claims kept the losers from ordering at all).
-    for (const u of rows.filter((x) => x.outcome === 'provisioned')) expect(stack.sim.tenant.numbers.find(u.phoneNumber!)!.assignedTo).toBe(stack.sim.tenant.findUser(u.userPrincipalName)!.id);
+    for (const u of rows.filter((x) => x.outcome === 'provisioned'))
+      expect(stack.sim.tenant.numbers.find(u.phoneNumber!)!.assignedTo).toBe(
+        stack.sim.tenant.findUser(u.userPrincipalName)!.id,
+      );
     expect(stack.sim.record.byKind.assignNumber - before).toBe(3);
   }, 240_000);
 });

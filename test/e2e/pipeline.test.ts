@@ -24,7 +24,12 @@ function users(prefix: string): TenantFile['users'] {
 
 const tenant: TenantFile = {
   skus: tenantSkus({ ENTERPRISEPACK: 100, MCOEV: 100, MCOPSTN1: 100, MCOPSTN2: 3 }),
-  users: [...users('h'), ...users('c'), { userPrincipalName: 'r-once@contoso.com', usageLocation: 'US' }, { userPrincipalName: 'r-after@contoso.com', usageLocation: 'US' }],
+  users: [
+    ...users('h'),
+    ...users('c'),
+    { userPrincipalName: 'r-once@contoso.com', usageLocation: 'US' },
+    { userPrincipalName: 'r-after@contoso.com', usageLocation: 'US' },
+  ],
 };
 
 const expected = (p: string) => ({
@@ -53,7 +58,9 @@ afterAll(async () => {
  * The HTTP batch hr-http-1, sent once and shared: the tests that read its report, its flags and its files each ask
  * for it, so any of them runs alone (jest -t) as well as in order.
  */
-let httpBatchRun: Promise<{ accepted: Awaited<ReturnType<typeof postBatch>>; report: Awaited<ReturnType<typeof waitForReport>> }> | undefined;
+let httpBatchRun:
+  | Promise<{ accepted: Awaited<ReturnType<typeof postBatch>>; report: Awaited<ReturnType<typeof waitForReport>> }>
+  | undefined;
 function httpBatch() {
   httpBatchRun ??= (async () => {
     const body = {
@@ -79,23 +86,50 @@ function httpBatch() {
 
 describe('end to end through the local host', () => {
   it('refuses a request without a function key with 401 and starts nothing', async () => {
-    const r = await postBatch(stack, { batchId: 'nokey', users: [{ userPrincipalName: 'h-soon@contoso.com' }] }, { key: null });
+    const r = await postBatch(
+      stack,
+      { batchId: 'nokey', users: [{ userPrincipalName: 'h-soon@contoso.com' }] },
+      { key: null },
+    );
     expect(r.status).toBe(401);
-    const wrong = await postBatch(stack, { batchId: 'nokey', users: [{ userPrincipalName: 'h-soon@contoso.com' }] }, { key: 'wrong' });
+    const wrong = await postBatch(
+      stack,
+      { batchId: 'nokey', users: [{ userPrincipalName: 'h-soon@contoso.com' }] },
+      { key: 'wrong' },
+    );
     expect(wrong.status).toBe(401);
     expect((await getBatch(stack, 'nokey')).status).toBe(404);
   });
 
   it('answers unusable envelopes with problem+json 400/413/415 naming the problem', async () => {
     // RFC 9457: type (about:blank: the status says it all), title, status (the response's own) and detail.
-    const problem = async (r: Promise<{ status: number; body: any; headers: Headers }>, status: number, title: string, detail: RegExp) => {
+    const problem = async (
+      r: Promise<{ status: number; body: any; headers: Headers }>,
+      status: number,
+      title: string,
+      detail: RegExp,
+    ) => {
       const got = await r;
-      expect([got.status, got.headers.get('content-type'), got.body]).toEqual([status, 'application/problem+json', { type: 'about:blank', title, status, detail: expect.stringMatching(detail) }]);
+      expect([got.status, got.headers.get('content-type'), got.body]).toEqual([
+        status,
+        'application/problem+json',
+        { type: 'about:blank', title, status, detail: expect.stringMatching(detail) },
+      ]);
     };
     await problem(postBatch(stack, '{"users": [', {}), 400, 'Unusable batch', /not valid JSON/);
     await problem(postBatch(stack, { users: [] }), 400, 'Unusable batch', /no users|no rows|empty/i);
-    await problem(postBatch(stack, 'x', { contentType: 'application/xml' }), 415, 'Unsupported content type', /^send application\/json .* got "application\/xml"$/);
-    await problem(postBatch(stack, Buffer.alloc(21 * 1024 * 1024, 0x61), { contentType: 'text/plain' }), 413, 'Batch too large', /over 20971520 bytes \(20 MiB\); split the batch/);
+    await problem(
+      postBatch(stack, 'x', { contentType: 'application/xml' }),
+      415,
+      'Unsupported content type',
+      /^send application\/json .* got "application\/xml"$/,
+    );
+    await problem(
+      postBatch(stack, Buffer.alloc(21 * 1024 * 1024, 0x61), { contentType: 'text/plain' }),
+      413,
+      'Batch too large',
+      /over 20971520 bytes \(20 MiB\); split the batch/,
+    );
   });
 
   it('licenses an HTTP JSON batch: every row gets its outcome and reason, 20 h is provisioned, 25 h is flagged', async () => {
@@ -136,7 +170,10 @@ describe('end to end through the local host', () => {
 
     // The same batchId with other rows: refused (409), never a second run and never rows silently dropped.
     const requests = stack.sim.record.requests;
-    const again = await postBatch(stack, { batchId: 'hr-http-1', users: [{ userPrincipalName: 'h-soon@contoso.com' }] });
+    const again = await postBatch(stack, {
+      batchId: 'hr-http-1',
+      users: [{ userPrincipalName: 'h-soon@contoso.com' }],
+    });
     expect([again.status, again.body.title]).toEqual([409, 'Batch id in use']);
     expect((await getBatch(stack, 'hr-http-1')).body.runtimeStatus).toBe('Completed');
     expect(stack.sim.record.requests).toBe(requests);
@@ -166,9 +203,13 @@ describe('end to end through the local host', () => {
     // https://learn.microsoft.com/azure/event-grid/delivery-and-retry).
     await stack.crashAndRestartHost(() => rmSync(join(stack.workDir, 'host', 'blobs-seen.json')));
     // Wait until the intake has handled the repeated delivery, whichever way it went.
-    const handled = [`upload already has batch ${batchId}; not starting another`, `batch ${batchId} started from an upload`];
+    const handled = [
+      `upload already has batch ${batchId}; not starting another`,
+      `batch ${batchId} started from an upload`,
+    ];
     const logged = hostLog.length;
-    while (!hostLog.slice(logged).some((l) => handled.some((h) => l.includes(h)))) await new Promise((r) => setTimeout(r, 50));
+    while (!hostLog.slice(logged).some((l) => handled.some((h) => l.includes(h))))
+      await new Promise((r) => setTimeout(r, 50));
     const after = await getBatch(stack, batchId);
     expect([after.body.runtimeStatus, after.body.startedAt]).toEqual(['Completed', done.startedAt]);
     expect(stack.sim.record.requests).toBe(requests);
@@ -182,15 +223,22 @@ describe('end to end through the local host', () => {
 
   it('publishes every failed and flagged user to the flags queue, once, with subject = outcome', async () => {
     await httpBatch();
-    const queue = QueueServiceClient.fromConnectionString(stack.azurite.connectionString).getQueueClient('license-flags');
+    const queue = QueueServiceClient.fromConnectionString(stack.azurite.connectionString).getQueueClient(
+      'license-flags',
+    );
     const messages: { subject: string; body: { batchId: string; userPrincipalName: string } }[] = [];
     for (;;) {
       const got = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 });
       if (got.receivedMessageItems.length === 0) break;
-      for (const m of got.receivedMessageItems) messages.push(JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')));
+      for (const m of got.receivedMessageItems)
+        messages.push(JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')));
     }
     const http = messages.filter((m) => m.body.batchId === 'hr-http-1');
-    expect(http.map((m) => `${m.subject}:${m.body.userPrincipalName}`).sort()).toEqual(['failed:h-ghost@contoso.com', 'failed:h-noloc@contoso.com', 'flagged:h-25h@contoso.com']);
+    expect(http.map((m) => `${m.subject}:${m.body.userPrincipalName}`).sort()).toEqual([
+      'failed:h-ghost@contoso.com',
+      'failed:h-noloc@contoso.com',
+      'flagged:h-25h@contoso.com',
+    ]);
   });
 
   // Formula safety, cell by cell, is proved in hostile-input.test.ts ("neutralises formula payloads…").
@@ -198,14 +246,35 @@ describe('end to end through the local host', () => {
     await httpBatch();
     // The run's folder: <caller>/<batchId>/<run>; with DIALTONE_CALLERS unset the one caller is "default".
     const json = JSON.parse(await readRunFile(stack, 'default', 'hr-http-1', 'report.json'));
-    expect(json.counts).toEqual({ total: 10, provisioned: 4, assigned: 1, flagged: 1, failed: 2, rejected: 2, cancelled: 0 });
-    const [header, ...rows]: string[][] = parseCsv((await readRunFile(stack, 'default', 'hr-http-1', 'report.csv')).replace(/^\uFEFF/, ''));
+    expect(json.counts).toEqual({
+      total: 10,
+      provisioned: 4,
+      assigned: 1,
+      flagged: 1,
+      failed: 2,
+      rejected: 2,
+      cancelled: 0,
+    });
+    const [header, ...rows]: string[][] = parseCsv(
+      (await readRunFile(stack, 'default', 'hr-http-1', 'report.csv')).replace(/^\uFEFF/, ''),
+    );
     const col = (name: string) => header!.indexOf(name);
-    expect(rows.map((r) => [r[col('row')], r[col('userPrincipalName')], r[col('outcome')], r[col('reason')]])).toEqual(json.users.map((u: { row: number; userPrincipalName: string; outcome: string; reason: string }) => [String(u.row), u.userPrincipalName, u.outcome, u.reason]));
+    expect(rows.map((r) => [r[col('row')], r[col('userPrincipalName')], r[col('outcome')], r[col('reason')]])).toEqual(
+      json.users.map((u: { row: number; userPrincipalName: string; outcome: string; reason: string }) => [
+        String(u.row),
+        u.userPrincipalName,
+        u.outcome,
+        u.reason,
+      ]),
+    );
   });
 
   it('ends the run with a report error for a file that is no input at all', async () => {
-    const batchId = await uploadBlob(stack, 'phone-domestic/photo.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x00, 0x1a]));
+    const batchId = await uploadBlob(
+      stack,
+      'phone-domestic/photo.png',
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x00, 0x1a]),
+    );
     const report = await waitForReport(stack, batchId);
     expect(report.error).toBe('license-requests/phone-domestic/photo.png: is a picture, not a CSV');
     expect(report.counts.total).toBe(0);

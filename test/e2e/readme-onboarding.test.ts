@@ -39,23 +39,50 @@ describe("docs/http-api.md's onboarding steps", () => {
 
   it('make the key first, keep it off every command line, and set DIALTONE_CALLERS to its SHA-256', () => {
     const log = join(dir, 'calls.jsonl');
-    execFileSync('bash', ['-euo', 'pipefail', '-c', readmeBlock('workday.key')], { cwd: dir, env: { ...process.env, PATH: `${dir}:${process.env['PATH'] ?? ''}`, STAND_IN_LOG: log, RG: 'rg-dialtone', APP: 'func-dialtone' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('bash', ['-euo', 'pipefail', '-c', readmeBlock('workday.key')], {
+      cwd: dir,
+      env: {
+        ...process.env,
+        PATH: `${dir}:${process.env['PATH'] ?? ''}`,
+        STAND_IN_LOG: log,
+        RG: 'rg-dialtone',
+        APP: 'func-dialtone',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const key = readFileSync(join(dir, 'workday.key'), 'utf8');
     expect(key).toMatch(/^[A-Za-z0-9]{40,44}$/);
     expect(statSync(join(dir, 'workday.key')).mode & 0o077).toBe(0);
     expect(existsSync(join(dir, 'workday-key.json'))).toBe(false);
-    const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { tool: string; args: string[]; body?: string });
-    expect(calls.map((c) => `${c.tool} ${c.args.slice(0, 2).join(' ')}`)).toEqual(['az functionapp show', 'az rest --method', 'azd env set', 'azd provision']);
+    const calls = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { tool: string; args: string[]; body?: string });
+    expect(calls.map((c) => `${c.tool} ${c.args.slice(0, 2).join(' ')}`)).toEqual([
+      'az functionapp show',
+      'az rest --method',
+      'azd env set',
+      'azd provision',
+    ]);
     for (const c of calls) expect(c.args.join(' ')).not.toContain(key);
     const put = calls[1]!;
-    expect(put.args).toContain('https://management.azure.com/subscriptions/0000/resourceGroups/rg-dialtone/providers/Microsoft.Web/sites/func-dialtone/host/default/functionKeys/workday?api-version=2024-04-01');
+    expect(put.args).toContain(
+      'https://management.azure.com/subscriptions/0000/resourceGroups/rg-dialtone/providers/Microsoft.Web/sites/func-dialtone/host/default/functionKeys/workday?api-version=2024-04-01',
+    );
     expect(JSON.parse(put.body!)).toEqual({ properties: { name: 'workday', value: key } });
     const callers = calls[2]!.args[3]!;
     const sha = createHash('sha256').update(key).digest('hex');
     expect(callers).toBe(`workday:${sha}:profiles=phone-domestic@hr.workday.example`);
     // Not the SHA-256 of an empty key (an unset variable), and a value the app itself takes.
     expect(sha).not.toBe(createHash('sha256').update('').digest('hex'));
-    const caller = loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', DIALTONE_CALLERS: callers }).callers?.get(sha);
-    expect(caller).toMatchObject({ name: 'workday', callbackHosts: ['hr.workday.example'], rights: { profiles: ['phone-domestic'], ownSkus: false } });
+    const caller = loadConfig({
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      DIALTONE_CALLERS: callers,
+    }).callers?.get(sha);
+    expect(caller).toMatchObject({
+      name: 'workday',
+      callbackHosts: ['hr.workday.example'],
+      rights: { profiles: ['phone-domestic'], ownSkus: false },
+    });
   });
 });

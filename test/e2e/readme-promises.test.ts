@@ -15,7 +15,11 @@ import { tenantSkus } from '../support/tenant';
 const tenant: TenantFile = {
   skus: tenantSkus({ ENTERPRISEPACK: 50, MCOEV: 50, MCOPSTN1: 50, MCOPSTN2: 50, MCOMEETADV: 50 }),
   users: [
-    ...['fold1', 'fold2', 'query1', 'rr-cp', 'rr-ps', 'keys1', 'upnfree1'].map((u) => ({ userPrincipalName: `${u}@contoso.com`, usageLocation: 'US', teamsProvisioningMinutes: 30 })),
+    ...['fold1', 'fold2', 'query1', 'rr-cp', 'rr-ps', 'keys1', 'upnfree1'].map((u) => ({
+      userPrincipalName: `${u}@contoso.com`,
+      usageLocation: 'US',
+      teamsProvisioningMinutes: 30,
+    })),
     { userPrincipalName: 'kept@contoso.com', usageLocation: 'GB' },
     { userPrincipalName: 'mx@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN2'] },
     { userPrincipalName: 'dep@contoso.com', usageLocation: 'US' },
@@ -24,7 +28,10 @@ const tenant: TenantFile = {
   // one to refuse them. (A user holding MCOPSTN2 asked for MCOPSTN1 is not sent it: Domestic and International
   // covers Domestic, docs/licence-needs.md.)
   dependencies: [['MCOMEETADV', ['MCOPSTN2']]],
-  mutuallyExclusive: [['MCOPSTN1', 'MCOPSTN2'], ['MCOEV', 'MCOMEETADV']],
+  mutuallyExclusive: [
+    ['MCOPSTN1', 'MCOPSTN2'],
+    ['MCOEV', 'MCOMEETADV'],
+  ],
 };
 
 let stack: Stack;
@@ -36,23 +43,46 @@ afterAll(() => stack?.stop());
 const idOf = (upn: string) => stack.sim.tenant.findUser(upn)!.id;
 const requestsOf = (upn: string) => stack.sim.record.byUser.get(idOf(upn)) ?? {};
 
-describe('the docs\' promises, end to end', () => {
+describe("the docs' promises, end to end", () => {
   it('takes the profile from the upload folder (license-requests/<profile>/) and from ?profile=; a row naming its own wins', async () => {
-    const upload = await waitForReport(stack, await uploadBlob(stack, 'phone-system-only/hires.csv', 'upn,profile\nfold1@contoso.com,\nfold2@contoso.com,phone-domestic\n'));
+    const upload = await waitForReport(
+      stack,
+      await uploadBlob(
+        stack,
+        'phone-system-only/hires.csv',
+        'upn,profile\nfold1@contoso.com,\nfold2@contoso.com,phone-domestic\n',
+      ),
+    );
     expect(upload.users.map((u) => [u.userPrincipalName, u.profile, u.skus.join('+'), u.outcome])).toEqual([
       ['fold1@contoso.com', 'phone-system-only', 'ENTERPRISEPACK+MCOEV', 'assigned'],
       ['fold2@contoso.com', 'phone-domestic', 'ENTERPRISEPACK+MCOEV+MCOPSTN1', 'provisioned'],
     ]);
-    expect((await postBatch(stack, 'query1@contoso.com\n', { contentType: 'text/plain', query: '?batchId=query-1&profile=phone-system-only' })).status).toBe(202);
+    expect(
+      (
+        await postBatch(stack, 'query1@contoso.com\n', {
+          contentType: 'text/plain',
+          query: '?batchId=query-1&profile=phone-system-only',
+        })
+      ).status,
+    ).toBe(202);
     const query = await waitForReport(stack, 'query-1');
-    expect(query.users.map((u) => [u.profile, u.skus.join('+'), u.outcome])).toEqual([['phone-system-only', 'ENTERPRISEPACK+MCOEV', 'assigned']]);
+    expect(query.users.map((u) => [u.profile, u.skus.join('+'), u.outcome])).toEqual([
+      ['phone-system-only', 'ENTERPRISEPACK+MCOEV', 'assigned'],
+    ]);
   });
 
   it('reruns with a new batchId: no second seat or write, already_licensed, calling-plan rows polled again; never a licence removed', async () => {
-    const users = [{ userPrincipalName: 'rr-cp@contoso.com' }, { userPrincipalName: 'rr-ps@contoso.com', profile: 'phone-system-only' }];
+    const users = [
+      { userPrincipalName: 'rr-cp@contoso.com' },
+      { userPrincipalName: 'rr-ps@contoso.com', profile: 'phone-system-only' },
+    ];
     expect((await postBatch(stack, { batchId: 'rerun-1', users })).status).toBe(202);
-    expect(outcomesByUpn(await waitForReport(stack, 'rerun-1'))).toEqual({ 'rr-cp@contoso.com': 'provisioned', 'rr-ps@contoso.com': 'assigned' });
-    const consumed = () => Object.fromEntries(stack.sim.tenant.subscribedSkus().map((s) => [s['skuPartNumber'], s['consumedUnits']]));
+    expect(outcomesByUpn(await waitForReport(stack, 'rerun-1'))).toEqual({
+      'rr-cp@contoso.com': 'provisioned',
+      'rr-ps@contoso.com': 'assigned',
+    });
+    const consumed = () =>
+      Object.fromEntries(stack.sim.tenant.subscribedSkus().map((s) => [s['skuPartNumber'], s['consumedUnits']]));
     const seatsAfterFirst = consumed();
     const teamsReadsAfterFirst = requestsOf('rr-cp@contoso.com').teamsUserConfiguration ?? 0;
     expect(teamsReadsAfterFirst).toBeGreaterThan(0);
@@ -65,7 +95,9 @@ describe('the docs\' promises, end to end', () => {
     ]);
     // The calling-plan row was checked in Teams again; nobody got a second assignLicense or took a second seat.
     expect(requestsOf('rr-cp@contoso.com').teamsUserConfiguration).toBeGreaterThan(teamsReadsAfterFirst);
-    expect([requestsOf('rr-cp@contoso.com').assignLicense, requestsOf('rr-ps@contoso.com').assignLicense]).toEqual([1, 1]);
+    expect([requestsOf('rr-cp@contoso.com').assignLicense, requestsOf('rr-ps@contoso.com').assignLicense]).toEqual([
+      1, 1,
+    ]);
     expect(consumed()).toEqual(seatsAfterFirst);
     expect(stack.sim.record.removeLicensesSent).toEqual([]);
   });
@@ -85,7 +117,10 @@ describe('the docs\' promises, end to end', () => {
       const without = await fetch(`${stack.host.url}${path}`, init);
       expect([method, path, without.status]).toEqual([method, path, 401]);
       await without.arrayBuffer();
-      const withCode = await fetch(`${stack.host.url}${path}${path.includes('?') ? '&' : '?'}code=${encodeURIComponent(key)}`, init);
+      const withCode = await fetch(
+        `${stack.host.url}${path}${path.includes('?') ? '&' : '?'}code=${encodeURIComponent(key)}`,
+        init,
+      );
       expect([method, path, withCode.status === 401]).toEqual([method, path, false]);
       if (path.startsWith('/api/')) answers.push(JSON.stringify([...withCode.headers]) + (await withCode.text()));
       else await withCode.arrayBuffer();
@@ -93,13 +128,22 @@ describe('the docs\' promises, end to end', () => {
     // Nothing with a key or the extension's management API ever goes back to a caller of /api.
     answers.push(JSON.stringify(await waitForReport(stack, 'keys-1')));
     for (const text of answers) {
-      expect(text).not.toMatch(/runtime\/webhooks|durabletask|sendEventPostUri|terminatePostUri|purgeHistoryDeleteUri|[?&]code=/i);
+      expect(text).not.toMatch(
+        /runtime\/webhooks|durabletask|sendEventPostUri|terminatePostUri|purgeHistoryDeleteUri|[?&]code=/i,
+      );
       expect(text).not.toContain(key);
     }
   });
 
-  it('leaves no UPN in the host\'s persisted durable state (inputs, outputs, history)', async () => {
-    expect((await postBatch(stack, { batchId: 'upn-free-1', users: [{ userPrincipalName: 'upnfree1@contoso.com' }, { userPrincipalName: 'nobody-here@contoso.com' }] })).status).toBe(202);
+  it("leaves no UPN in the host's persisted durable state (inputs, outputs, history)", async () => {
+    expect(
+      (
+        await postBatch(stack, {
+          batchId: 'upn-free-1',
+          users: [{ userPrincipalName: 'upnfree1@contoso.com' }, { userPrincipalName: 'nobody-here@contoso.com' }],
+        })
+      ).status,
+    ).toBe(202);
     await waitForReport(stack, 'upn-free-1');
     const files: string[] = [];
     const walk = (dir: string) => {
@@ -117,9 +161,18 @@ describe('the docs\' promises, end to end', () => {
   });
 
   it('keeps a usage location the user already has (usage_location_kept), with no PATCH to the user', async () => {
-    expect((await postBatch(stack, { batchId: 'kept-1', users: [{ userPrincipalName: 'kept@contoso.com', profile: 'phone-system-only', usageLocation: 'US' }] })).status).toBe(202);
+    expect(
+      (
+        await postBatch(stack, {
+          batchId: 'kept-1',
+          users: [{ userPrincipalName: 'kept@contoso.com', profile: 'phone-system-only', usageLocation: 'US' }],
+        })
+      ).status,
+    ).toBe(202);
     const report = await waitForReport(stack, 'kept-1');
-    expect(report.users.map((u) => [u.outcome, u.advisories])).toEqual([['assigned', expect.arrayContaining(['usage_location_kept'])]]);
+    expect(report.users.map((u) => [u.outcome, u.advisories])).toEqual([
+      ['assigned', expect.arrayContaining(['usage_location_kept'])],
+    ]);
     expect(requestsOf('kept@contoso.com').patchUser).toBeUndefined();
     expect(stack.sim.tenant.findUser('kept@contoso.com')!.usageLocation).toBe('GB');
   });
@@ -131,7 +184,10 @@ describe('the docs\' promises, end to end', () => {
     ];
     expect((await postBatch(stack, { batchId: 'refused-1', users })).status).toBe(202);
     const report = await waitForReport(stack, 'refused-1');
-    expect(outcomesByUpn(report)).toEqual({ 'mx@contoso.com': 'failed/mutually_exclusive', 'dep@contoso.com': 'failed/dependency' });
+    expect(outcomesByUpn(report)).toEqual({
+      'mx@contoso.com': 'failed/mutually_exclusive',
+      'dep@contoso.com': 'failed/dependency',
+    });
     // Graph was asked (these are its refusals, not planning's), and the refusal's text reached the row.
     expect([requestsOf('mx@contoso.com').assignLicense, requestsOf('dep@contoso.com').assignLicense]).toEqual([1, 1]);
     for (const u of report.users) expect(u.message.length).toBeGreaterThan(0);
@@ -141,7 +197,12 @@ describe('the docs\' promises, end to end', () => {
     const port = Number(new URL(stack.host.url).port);
     expect(new URL(stack.host.url).hostname).toBe('127.0.0.1');
     // Every other address of this machine (IPv6 loopback, and the network's if it has one) refuses the connection.
-    const others = ['::1', ...Object.values(networkInterfaces()).flatMap((list) => (list ?? []).filter((a) => !a.internal).map((a) => a.address))];
+    const others = [
+      '::1',
+      ...Object.values(networkInterfaces()).flatMap((list) =>
+        (list ?? []).filter((a) => !a.internal).map((a) => a.address),
+      ),
+    ];
     for (const address of others) {
       const outcome = await new Promise<string>((resolve) => {
         const socket = connect({ host: address, port });
@@ -151,7 +212,10 @@ describe('the docs\' promises, end to end', () => {
         });
         socket.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
       });
-      expect([address, outcome]).toEqual([address, expect.stringMatching(/^(ECONNREFUSED|EADDRNOTAVAIL|ENETUNREACH|EHOSTUNREACH|EINVAL)$/)]);
+      expect([address, outcome]).toEqual([
+        address,
+        expect.stringMatching(/^(ECONNREFUSED|EADDRNOTAVAIL|ENETUNREACH|EHOSTUNREACH|EINVAL)$/),
+      ]);
     }
     // …while 127.0.0.1 answers.
     expect((await getBatch(stack, 'no-such-batch')).status).toBe(404);
@@ -162,12 +226,27 @@ describe('the 202 contract', () => {
   // A stack of its own whose simulator holds the first licence write, so that the batch is caught mid-run.
   let held: Stack;
   beforeAll(async () => {
-    held = await startStack({ tenant: { skus: tenant.skus, users: [{ userPrincipalName: 'c1@contoso.com', usageLocation: 'US' }, { userPrincipalName: 'c2@contoso.com', usageLocation: 'US' }] }, faults: { holdAssignLicense: 1 } });
+    held = await startStack({
+      tenant: {
+        skus: tenant.skus,
+        users: [
+          { userPrincipalName: 'c1@contoso.com', usageLocation: 'US' },
+          { userPrincipalName: 'c2@contoso.com', usageLocation: 'US' },
+        ],
+      },
+      faults: { holdAssignLicense: 1 },
+    });
   });
   afterAll(() => held?.stop());
 
   it('answers 202 with Location, Retry-After, a generated batchId, statusUrl, recheckUrl and rows; the status shows live pending counts', async () => {
-    const r = await postBatch(held, { users: [{ userPrincipalName: 'c1@contoso.com', profile: 'phone-system-only' }, { userPrincipalName: 'c2@contoso.com', profile: 'phone-system-only' }, { userPrincipalName: 'not-a-upn' }] });
+    const r = await postBatch(held, {
+      users: [
+        { userPrincipalName: 'c1@contoso.com', profile: 'phone-system-only' },
+        { userPrincipalName: 'c2@contoso.com', profile: 'phone-system-only' },
+        { userPrincipalName: 'not-a-upn' },
+      ],
+    });
     expect(r.status).toBe(202);
     const batchId = r.body.batchId as string;
     expect(batchId).toMatch(/^b-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -177,12 +256,26 @@ describe('the 202 contract', () => {
     // The first licence write is in Graph's hands: both users are still pending, the bad row is already settled.
     await held.sim.heldWrite;
     const live = await getBatch(held, batchId);
-    expect([live.body.finishedAt, live.body.counts]).toEqual([null, expect.objectContaining({ total: 3, pending: 2, rejected: 1, assigned: 0 })]);
+    expect([live.body.finishedAt, live.body.counts]).toEqual([
+      null,
+      expect.objectContaining({ total: 3, pending: 2, rejected: 1, assigned: 0 }),
+    ]);
     // Phone System alone is not waited for in Teams: a recheck has nothing to do for this batch, and says so.
-    const recheck = await fetch(`${statusUrl}/recheck`, { method: 'POST', headers: { 'x-functions-key': held.host.functionKey } });
+    const recheck = await fetch(`${statusUrl}/recheck`, {
+      method: 'POST',
+      headers: { 'x-functions-key': held.host.functionKey },
+    });
     expect([recheck.status, ((await recheck.json()) as { title: string }).title]).toEqual([409, 'Nothing to recheck']);
     held.sim.releaseHeldWrite();
     const report = await waitForReport(held, batchId);
-    expect(report.counts).toEqual({ total: 3, provisioned: 0, assigned: 2, flagged: 0, failed: 0, rejected: 1, cancelled: 0 });
+    expect(report.counts).toEqual({
+      total: 3,
+      provisioned: 0,
+      assigned: 2,
+      flagged: 0,
+      failed: 0,
+      rejected: 1,
+      cancelled: 0,
+    });
   });
 });

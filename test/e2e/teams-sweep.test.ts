@@ -16,7 +16,12 @@ async function run(batchId: string, faults: FaultOptions = {}) {
   // Teams provisions every licensed user within 2-42 minutes, so the batch ends once the last one shows (its wait is
   // the product's default 24 hours, checked on the schedule's one-minute grid at first).
   const workload = generateWorkload(USERS, { seed: 9, provisioningMinutes: (r) => 2 + Math.floor(r() * 40) });
-  const stack: Stack = await startStack({ tenant: workload.tenant, throttling: true, faults: { latencyMs: [50, 150], ...faults }, timeRate: RATE });
+  const stack: Stack = await startStack({
+    tenant: workload.tenant,
+    throttling: true,
+    faults: { latencyMs: [50, 150], ...faults },
+    timeRate: RATE,
+  });
   try {
     expect((await postBatch(stack, { batchId, users: workload.rows })).status).toBe(202);
     const report = await waitForReport(stack, batchId, 900_000);

@@ -19,7 +19,8 @@ const TEAMS_READS_PER_SECOND = 10;
 
 describe('the local clock rate', () => {
   it('refuses a rate that is not a number above 0 and at most 1000, saying where', () => {
-    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 1001]) expect(() => checkRate(bad, 'here')).toThrow(/^here: the time rate must be a number above 0 and at most 1000/);
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 1001])
+      expect(() => checkRate(bad, 'here')).toThrow(/^here: the time rate must be a number above 0 and at most 1000/);
     expect(() => new SkipAheadClock(0, 0)).toThrow(/SkipAheadClock: the time rate/);
     expect(checkRate(10, 'here')).toBe(10);
   });
@@ -70,12 +71,24 @@ describe('the local clock rate', () => {
     const stalled = Array.from({ length: 100 }, (_, i) => (i % 5 === 0 ? 50 : 0.5)); // one tick in five 50 ms late
     expect(governedRate(16, 16, stalled)).toBe(8);
     expect(governedRate(3, 16, stalled)).toBe(3); // 150 simulated ms at 3: within the 200 allowed, over 40% of it
-    expect(governedRate(1.5, 16, Array.from({ length: 100 }, () => 200))).toBe(1); // never below 1
+    expect(
+      governedRate(
+        1.5,
+        16,
+        Array.from({ length: 100 }, () => 200),
+      ),
+    ).toBe(1); // never below 1
     expect(governedRate(8, 16, quiet)).toBe(10);
     expect(governedRate(16, 16, quiet)).toBe(16);
     expect(governedRate(8, 16, [])).toBe(8);
     // 8 ms late at rate 16 is 128 simulated ms: between 40% of the 200 ms allowed and all of it, so the rate holds.
-    expect(governedRate(16, 16, Array.from({ length: 100 }, () => 8))).toBe(16);
+    expect(
+      governedRate(
+        16,
+        16,
+        Array.from({ length: 100 }, () => 8),
+      ),
+    ).toBe(16);
   });
 
   it('is lowered by the local host while its event loop stalls, shared with the simulator, and raised again after', async () => {
@@ -113,8 +126,12 @@ describe('the local clock rate', () => {
   }, 60_000);
 
   it('is refused on the real extension, whose timers follow the wall clock', async () => {
-    await expect(startStack({ tenant: { skus: [], users: [] }, engine: 'extension', timeRate: 10 })).rejects.toThrow(/a time rate other than 1 needs the skip-ahead clock/);
-    await expect(startStack({ tenant: { skus: [], users: [] }, timeRate: 0 })).rejects.toThrow(/startStack: the time rate must be/);
+    await expect(startStack({ tenant: { skus: [], users: [] }, engine: 'extension', timeRate: 10 })).rejects.toThrow(
+      /a time rate other than 1 needs the skip-ahead clock/,
+    );
+    await expect(startStack({ tenant: { skus: [], users: [] }, timeRate: 0 })).rejects.toThrow(
+      /startStack: the time rate must be/,
+    );
   });
 });
 
@@ -123,7 +140,10 @@ const RATE = 4;
 describe(`a batch through the local stack at time rate ${RATE}`, () => {
   let stack: Stack;
   const users = 250;
-  const workload = generateWorkload(users, { seed: 5, provisioningMinutes: (r) => (r() < 0.05 ? null : 2 + Math.floor(r() * 50)) });
+  const workload = generateWorkload(users, {
+    seed: 5,
+    provisioningMinutes: (r) => (r() < 0.05 ? null : 2 + Math.floor(r() * 50)),
+  });
 
   beforeAll(async () => {
     stack = await startStack({
@@ -133,7 +153,11 @@ describe(`a batch through the local stack at time rate ${RATE}`, () => {
       // this test holds to the read budget (sweeps of the list are held to it in test/e2e/teams-sweep.test.ts).
       faults: { latencyMs: [150, 400], teamsListRefuses: ['$top'] },
       timeRate: RATE,
-      settings: { DIALTONE_GRAPH_WRITES_PER_SECOND: String(WRITES_PER_SECOND), DIALTONE_TEAMS_READS_PER_SECOND: String(TEAMS_READS_PER_SECOND), DIALTONE_DEADLINE_HOURS: '2' },
+      settings: {
+        DIALTONE_GRAPH_WRITES_PER_SECOND: String(WRITES_PER_SECOND),
+        DIALTONE_TEAMS_READS_PER_SECOND: String(TEAMS_READS_PER_SECOND),
+        DIALTONE_DEADLINE_HOURS: '2',
+      },
     });
   }, 120_000);
 
@@ -146,7 +170,10 @@ describe(`a batch through the local stack at time rate ${RATE}`, () => {
     expect(submitted.status).toBe(202);
     const report = await waitForReport(stack, 'rate-x', 900_000);
     // The largest durable message, as the local engine recorded it (read before the stack removes its folder).
-    const payload = JSON.parse(readFileSync(join(stack.workDir, 'host', 'payload-stats.json'), 'utf8')) as { maxPayloadBytes: number; largest: string };
+    const payload = JSON.parse(readFileSync(join(stack.workDir, 'host', 'payload-stats.json'), 'utf8')) as {
+      maxPayloadBytes: number;
+      largest: string;
+    };
 
     expect(report.users).toHaveLength(users);
     expect(new Set(report.users.map((u) => u.userPrincipalName)).size).toBe(users);
@@ -166,14 +193,23 @@ describe(`a batch through the local stack at time rate ${RATE}`, () => {
     // its slot before it is sent; a stall of the shared machine between that check and the simulator's stamp is RATE
     // times longer in simulated time and can push one slice into the next one's window (measured: 110 in 10 s during
     // a full `npm test` at load 16). So: the budget plus at most one slice.
-    expect(maxInWindow(rec.teamsReads.map((r) => r.at), 10_000)).toBeLessThanOrEqual(TEAMS_READS_PER_SECOND * 10 + 20);
+    expect(
+      maxInWindow(
+        rec.teamsReads.map((r) => r.at),
+        10_000,
+      ),
+    ).toBeLessThanOrEqual(TEAMS_READS_PER_SECOND * 10 + 20);
     expect(rec.throttledByKind.assignLicense ?? 0).toBe(0);
     // The same stall can bring two slices within one simulated second at the simulator, past Graph's 30 Teams GETs a
     // second (seen once on a quiet machine: 10 reads refused, retried, every row settled): at most one slice's worth.
     expect(rec.throttledByKind.teamsUserConfiguration ?? 0).toBeLessThanOrEqual(20);
     // The users Teams never provisions were still checked until the 2 simulated hours ran out, which the stack got
     // through by skipping ahead.
-    const never = report.users.filter((u) => stack.sim.tenant.findUser(u.userPrincipalName)?.teamsProvisioningMinutes === null && u.skus.includes('MCOPSTN1'));
+    const never = report.users.filter(
+      (u) =>
+        stack.sim.tenant.findUser(u.userPrincipalName)?.teamsProvisioningMinutes === null &&
+        u.skus.includes('MCOPSTN1'),
+    );
     expect(never.length).toBeGreaterThan(0);
     for (const u of never) expect(u.outcome).toBe('flagged');
     // Recorded for the bench (maxDurablePayloadBytes); the 45,000-byte bound on it is tested with the chunk's

@@ -26,12 +26,20 @@ it('never writes a usage location when the option is off; the user without one f
   const r = await postBatch(stack, {
     batchId: 'no-usage-location-writes',
     profile: 'phone-system-only',
-    users: [{ userPrincipalName: 'located@contoso.com' }, { userPrincipalName: 'unlocated@contoso.com', usageLocation: 'US' }],
+    users: [
+      { userPrincipalName: 'located@contoso.com' },
+      { userPrincipalName: 'unlocated@contoso.com', usageLocation: 'US' },
+    ],
   });
   expect(r.status).toBe(202);
   const report = await waitForReport(stack, 'no-usage-location-writes');
-  expect(outcomesByUpn(report)).toEqual({ 'located@contoso.com': 'assigned', 'unlocated@contoso.com': 'failed/usage_location_missing' });
-  expect(report.users.find((u) => u.userPrincipalName === 'unlocated@contoso.com')?.message).toMatch(/DIALTONE_SET_USAGE_LOCATION=false/);
+  expect(outcomesByUpn(report)).toEqual({
+    'located@contoso.com': 'assigned',
+    'unlocated@contoso.com': 'failed/usage_location_missing',
+  });
+  expect(report.users.find((u) => u.userPrincipalName === 'unlocated@contoso.com')?.message).toMatch(
+    /DIALTONE_SET_USAGE_LOCATION=false/,
+  );
   expect(stack.sim.record.byKind.patchUser).toBe(0);
   expect(stack.sim.record.stateChangingWrites.map((w) => w.kind)).toEqual(['assignLicense']);
 });

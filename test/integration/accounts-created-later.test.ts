@@ -37,7 +37,10 @@ describe('accounts created after the simulator starts', () => {
     expect(before.get('newhire@contoso.com')).toMatchObject({ ok: false, reason: 'user_not_found', status: 404 });
 
     clock.skipTo(clock.now() + 119 * 60_000);
-    expect((await graph.readUsers(['newhire@contoso.com'])).get('newhire@contoso.com')).toMatchObject({ ok: false, reason: 'user_not_found' });
+    expect((await graph.readUsers(['newhire@contoso.com'])).get('newhire@contoso.com')).toMatchObject({
+      ok: false,
+      reason: 'user_not_found',
+    });
 
     clock.skipTo(clock.now() + 2 * 60_000);
     const after = (await graph.readUsers(['newhire@contoso.com'])).get('newhire@contoso.com');
@@ -49,6 +52,15 @@ describe('accounts created after the simulator starts', () => {
   });
 
   it('refuses a tenant file that gives licences to an account not created yet', () => {
-    expect(() => new SimTenant({ skus: tenantSkus({ ENTERPRISEPACK: 1 }), users: [{ userPrincipalName: 'x@contoso.com', createdAfterMinutes: 5, assignedSkus: ['ENTERPRISEPACK'] }] }, 0)).toThrow(/created later/);
+    expect(
+      () =>
+        new SimTenant(
+          {
+            skus: tenantSkus({ ENTERPRISEPACK: 1 }),
+            users: [{ userPrincipalName: 'x@contoso.com', createdAfterMinutes: 5, assignedSkus: ['ENTERPRISEPACK'] }],
+          },
+          0,
+        ),
+    ).toThrow(/created later/);
   });
 });

@@ -38,11 +38,17 @@ describe('batch store', () => {
   it('keeps raw inputs and callback registrations (receiver URLs with their tokens) out of the reports container people read', async () => {
     const run = newRunKey('hr-a', 'private');
     const ref = await store.saveInput(run, Buffer.from('userPrincipalName\nann@contoso.com'));
-    await store.saveCallback(run, { integration: 'hr-a', url: 'https://hr.example.com/cb?token=secret', statusUrl: 'https://app/api/batches/private', attempts: [] });
+    await store.saveCallback(run, {
+      integration: 'hr-a',
+      url: 'https://hr.example.com/cb?token=secret',
+      statusUrl: 'https://app/api/batches/private',
+      attempts: [],
+    });
     const names = async (container: string) => {
       const out: string[] = [];
       await service.getContainerClient(container).createIfNotExists();
-      for await (const b of service.getContainerClient(container).listBlobsFlat({ prefix: `${run}/` })) out.push(b.name.slice(run.length + 1));
+      for await (const b of service.getContainerClient(container).listBlobsFlat({ prefix: `${run}/` }))
+        out.push(b.name.slice(run.length + 1));
       return out.sort();
     };
     expect(ref.container).toBe('dialtone-private');
@@ -52,7 +58,10 @@ describe('batch store', () => {
     // A run registered before the private container still has its callback.
     const old = newRunKey('hr-a', 'legacy');
     const legacy = { url: 'https://hr.example.com/old', statusUrl: 's', attempts: [] };
-    await service.getContainerClient('license-reports').getBlockBlobClient(`${old}/_work/callback.json`).upload(JSON.stringify(legacy), JSON.stringify(legacy).length);
+    await service
+      .getContainerClient('license-reports')
+      .getBlockBlobClient(`${old}/_work/callback.json`)
+      .upload(JSON.stringify(legacy), JSON.stringify(legacy).length);
     expect(await store.readCallback(old)).toEqual(legacy);
   });
 
@@ -76,27 +85,52 @@ describe('batch store', () => {
     // The store talks to Azurite through a recording proxy: every request, and how many body bytes came back.
     const seen: { method: string; path: string; bodyBytes: number }[] = [];
     const proxy = createServer((req, res) => {
-      const upstream = httpRequest({ host: '127.0.0.1', port: azurite.blobPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        const entry = { method: req.method ?? '', path: decodeURIComponent((req.url ?? '').split('?')[0]!), bodyBytes: 0 };
-        seen.push(entry);
-        answer.on('data', (c: Buffer) => (entry.bodyBytes += c.length));
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const upstream = httpRequest(
+        { host: '127.0.0.1', port: azurite.blobPort, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          const entry = {
+            method: req.method ?? '',
+            path: decodeURIComponent((req.url ?? '').split('?')[0]!),
+            bodyBytes: 0,
+          };
+          seen.push(entry);
+          answer.on('data', (c: Buffer) => (entry.bodyBytes += c.length));
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       req.pipe(upstream);
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {
       const port = (proxy.address() as AddressInfo).port;
-      const viaProxy = new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString.replace(/BlobEndpoint=http:\/\/127\.0\.0\.1:\d+/, `BlobEndpoint=http://127.0.0.1:${port}`)), 'license-reports');
+      const viaProxy = new BlobBatchStore(
+        BlobServiceClient.fromConnectionString(
+          azurite.connectionString.replace(
+            /BlobEndpoint=http:\/\/127\.0\.0\.1:\d+/,
+            `BlobEndpoint=http://127.0.0.1:${port}`,
+          ),
+        ),
+        'license-reports',
+      );
       const read = await viaProxy.readInput({ container: 'license-requests', name: 'big.txt', etag: big.etag! });
-      expect(read).toEqual({ ok: false, message: `big.txt: ${MAX_INPUT_BYTES + 1} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file` });
+      expect(read).toEqual({
+        ok: false,
+        message: `big.txt: ${MAX_INPUT_BYTES + 1} bytes is over the limit of ${MAX_INPUT_BYTES} bytes (20 MiB); split the file`,
+      });
       const ofBig = seen.filter((r) => r.path.endsWith('/license-requests/big.txt'));
       expect(ofBig).toEqual([{ method: 'HEAD', path: expect.any(String), bodyBytes: 0 }]);
       // The same path reads a small input whole: one HEAD, one GET with its bytes (so the proxy sees a download).
-      const readSmall = await viaProxy.readInput({ container: 'license-requests', name: 'small.txt', etag: small.etag! });
+      const readSmall = await viaProxy.readInput({
+        container: 'license-requests',
+        name: 'small.txt',
+        etag: small.etag!,
+      });
       expect(readSmall.ok && readSmall.bytes.toString()).toBe('a@contoso.com\n');
-      expect(seen.filter((r) => r.path.endsWith('/small.txt')).map((r) => [r.method, r.bodyBytes])).toEqual([['HEAD', 0], ['GET', 14]]);
+      expect(seen.filter((r) => r.path.endsWith('/small.txt')).map((r) => [r.method, r.bodyBytes])).toEqual([
+        ['HEAD', 0],
+        ['GET', 14],
+      ]);
     } finally {
       proxy.closeAllConnections();
       await new Promise<void>((resolve) => proxy.close(() => resolve()));

@@ -39,7 +39,17 @@ const rk = (batchId: string) => `hr-system/${batchId}/20261125T100000Z-0001`;
 
 async function storeWithReport(batchId: string): Promise<BlobBatchStore> {
   const store = new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'license-reports');
-  await store.saveReport(rk(batchId), buildReport({ batchId, source: 'http', startedAt: '2026-11-25T10:00:00Z', finishedAt: '2026-11-25T11:00:00Z', deadline: null, users: [] }));
+  await store.saveReport(
+    rk(batchId),
+    buildReport({
+      batchId,
+      source: 'http',
+      startedAt: '2026-11-25T10:00:00Z',
+      finishedAt: '2026-11-25T11:00:00Z',
+      deadline: null,
+      users: [],
+    }),
+  );
   await store.saveCallback(rk(batchId), { url, statusUrl: `https://app/api/batches/${batchId}`, attempts: [] });
   return store;
 }
@@ -47,14 +57,30 @@ async function storeWithReport(batchId: string): Promise<BlobBatchStore> {
 describe('callback delivery', () => {
   it('records every attempt, does not send an attempt twice, and ends delivered', async () => {
     const store = await storeWithReport('cbd-1');
-    const deliver = createCallbackDelivery({ store, sender: new HttpCallbackSender(new Map([['default', 's'.repeat(32)]]), 5_000, Date.now, true) });
+    const deliver = createCallbackDelivery({
+      store,
+      sender: new HttpCallbackSender(new Map([['default', 's'.repeat(32)]]), 5_000, Date.now, true),
+    });
     answers.push(500);
     calls = 0;
-    expect(await deliver({ runKey: rk('cbd-1'), attempt: 1, at: '2026-11-25T11:00:00.000Z', last: false })).toEqual({ delivered: false, stop: false });
-    expect(await deliver({ runKey: rk('cbd-1'), attempt: 1, at: '2026-11-25T11:00:00.000Z', last: false })).toEqual({ delivered: false, stop: false });
+    expect(await deliver({ runKey: rk('cbd-1'), attempt: 1, at: '2026-11-25T11:00:00.000Z', last: false })).toEqual({
+      delivered: false,
+      stop: false,
+    });
+    expect(await deliver({ runKey: rk('cbd-1'), attempt: 1, at: '2026-11-25T11:00:00.000Z', last: false })).toEqual({
+      delivered: false,
+      stop: false,
+    });
     expect(calls).toBe(1);
-    expect((await store.readReport(rk('cbd-1')))?.callback).toMatchObject({ url: url.replace('?token=abc', ''), state: 'pending', attempts: [{ attempt: 1, status: 500, delivered: false }] });
-    expect(await deliver({ runKey: rk('cbd-1'), attempt: 2, at: '2026-11-25T11:01:00.000Z', last: false })).toEqual({ delivered: true, stop: false });
+    expect((await store.readReport(rk('cbd-1')))?.callback).toMatchObject({
+      url: url.replace('?token=abc', ''),
+      state: 'pending',
+      attempts: [{ attempt: 1, status: 500, delivered: false }],
+    });
+    expect(await deliver({ runKey: rk('cbd-1'), attempt: 2, at: '2026-11-25T11:01:00.000Z', last: false })).toEqual({
+      delivered: true,
+      stop: false,
+    });
     expect(calls).toBe(2);
     const report = await store.readReport(rk('cbd-1'));
     expect(report?.callback?.state).toBe('delivered');
@@ -64,19 +90,34 @@ describe('callback delivery', () => {
 
   it('gives up when the last attempt fails', async () => {
     const store = await storeWithReport('cbd-2');
-    const deliver = createCallbackDelivery({ store, sender: new HttpCallbackSender(new Map([['default', 's'.repeat(32)]]), 5_000, Date.now, true) });
+    const deliver = createCallbackDelivery({
+      store,
+      sender: new HttpCallbackSender(new Map([['default', 's'.repeat(32)]]), 5_000, Date.now, true),
+    });
     answers.push(503);
-    expect(await deliver({ runKey: rk('cbd-2'), attempt: 30, at: '2026-11-26T10:59:00.000Z', last: true })).toEqual({ delivered: false, stop: false });
-    expect((await store.readReport(rk('cbd-2')))?.callback).toMatchObject({ state: 'gave_up', attempts: [{ attempt: 30, status: 503 }] });
+    expect(await deliver({ runKey: rk('cbd-2'), attempt: 30, at: '2026-11-26T10:59:00.000Z', last: true })).toEqual({
+      delivered: false,
+      stop: false,
+    });
+    expect((await store.readReport(rk('cbd-2')))?.callback).toMatchObject({
+      state: 'gave_up',
+      attempts: [{ attempt: 30, status: 503 }],
+    });
   });
 
   it('sends nothing without a signing secret, and says so in the report', async () => {
     const store = await storeWithReport('cbd-3');
     calls = 0;
     const deliver = createCallbackDelivery({ store, sender: new HttpCallbackSender(new Map()) });
-    expect(await deliver({ runKey: rk('cbd-3'), attempt: 1, at: '2026-11-25T11:00:00.000Z', last: false })).toEqual({ delivered: false, stop: true });
+    expect(await deliver({ runKey: rk('cbd-3'), attempt: 1, at: '2026-11-25T11:00:00.000Z', last: false })).toEqual({
+      delivered: false,
+      stop: true,
+    });
     expect(calls).toBe(0);
-    expect((await store.readReport(rk('cbd-3')))?.callback).toMatchObject({ state: 'gave_up', attempts: [{ status: null, message: expect.stringContaining('DIALTONE_CALLBACK_SECRET') }] });
+    expect((await store.readReport(rk('cbd-3')))?.callback).toMatchObject({
+      state: 'gave_up',
+      attempts: [{ status: null, message: expect.stringContaining('DIALTONE_CALLBACK_SECRET') }],
+    });
   });
 
   it("signs with the registration's own integration's secret, never another's, and sends nothing for an integration without one", async () => {
@@ -84,9 +125,18 @@ describe('callback delivery', () => {
     const registration = await store.readCallback(rk('cbd-4'));
     await store.saveCallback(rk('cbd-4'), { ...registration!, integration: 'hr-b' });
     calls = 0;
-    const deliver = createCallbackDelivery({ store, sender: new HttpCallbackSender(new Map([['hr-a', 'a'.repeat(32)]]), 5_000, Date.now, true) });
-    expect(await deliver({ runKey: rk('cbd-4'), attempt: 1, at: '2026-11-25T11:00:00.000Z', last: false })).toEqual({ delivered: false, stop: true });
+    const deliver = createCallbackDelivery({
+      store,
+      sender: new HttpCallbackSender(new Map([['hr-a', 'a'.repeat(32)]]), 5_000, Date.now, true),
+    });
+    expect(await deliver({ runKey: rk('cbd-4'), attempt: 1, at: '2026-11-25T11:00:00.000Z', last: false })).toEqual({
+      delivered: false,
+      stop: true,
+    });
     expect(calls).toBe(0);
-    expect((await store.readReport(rk('cbd-4')))?.callback).toMatchObject({ state: 'gave_up', attempts: [{ status: null, message: expect.stringContaining('DIALTONE_CALLBACK_SECRET_HR_B') }] });
+    expect((await store.readReport(rk('cbd-4')))?.callback).toMatchObject({
+      state: 'gave_up',
+      attempts: [{ status: null, message: expect.stringContaining('DIALTONE_CALLBACK_SECRET_HR_B') }],
+    });
   });
 });

@@ -16,7 +16,13 @@ let activities: ReturnType<typeof createActivities>;
 let store: BlobBatchStore;
 
 const userId = (upn: string) => stableGuid(`user:${upn}`);
-const planned = (row: number, upn: string) => ({ row, userId: userId(upn), addSkuIds: [skuIdOf('ENTERPRISEPACK')], setUsageLocation: null, pollTeams: false });
+const planned = (row: number, upn: string) => ({
+  row,
+  userId: userId(upn),
+  addSkuIds: [skuIdOf('ENTERPRISEPACK')],
+  setUsageLocation: null,
+  pollTeams: false,
+});
 let workLists = 0;
 /** The row handed to a chunk as a slot hands rows over (a work list in the store), and the reference the chunk sends. */
 async function assignment(row: number, upn: string, runKey: string) {
@@ -36,18 +42,26 @@ beforeAll(async () => {
 
 afterAll(() => stack?.stop());
 
-describe('a licence write checks the run\'s cancellations just before it is sent', () => {
+describe("a licence write checks the run's cancellations just before it is sent", () => {
   it('sends nothing for any row of a batch whose cancellation is recorded', async () => {
     const run = 'hr/cancelled-batch/20261125T100000Z-0001';
     await store.addCancellation(run, { batch: true });
-    expect(await activities.assign(await assignment(1, 'a@contoso.com', run))).toMatchObject({ row: 1, outcome: 'cancelled', reason: '', message: 'the batch was cancelled before this row was licensed; nothing was assigned' });
+    expect(await activities.assign(await assignment(1, 'a@contoso.com', run))).toMatchObject({
+      row: 1,
+      outcome: 'cancelled',
+      reason: '',
+      message: 'the batch was cancelled before this row was licensed; nothing was assigned',
+    });
     expect(writesFor('a@contoso.com')).toBe(0);
   });
 
   it('sends nothing for a cancelled row, and licenses the row beside it', async () => {
     const run = 'hr/noshow/20261125T100000Z-0002';
     await store.addCancellation(run, { row: 2 });
-    expect(await activities.assign(await assignment(2, 'b@contoso.com', run))).toMatchObject({ outcome: 'cancelled', message: 'the row was cancelled before it was licensed; nothing was assigned' });
+    expect(await activities.assign(await assignment(2, 'b@contoso.com', run))).toMatchObject({
+      outcome: 'cancelled',
+      message: 'the row was cancelled before it was licensed; nothing was assigned',
+    });
     expect(await activities.assign(await assignment(3, 'c@contoso.com', run))).toMatchObject({ outcome: 'assigned' });
     expect([writesFor('b@contoso.com'), writesFor('c@contoso.com')]).toEqual([0, 1]);
   });

@@ -18,13 +18,27 @@ let store: BlobBatchStore;
 
 const userId = (name: string) => stableGuid(`user:${name}@contoso.com`);
 const work: PlannedAssignment[] = [
-  { row: 1, userId: userId('ready'), addSkuIds: [], setUsageLocation: null, pollTeams: true, number: { numberType: 'callingPlan', isoCountryCode: 'US' } },
+  {
+    row: 1,
+    userId: userId('ready'),
+    addSkuIds: [],
+    setUsageLocation: null,
+    pollTeams: true,
+    number: { numberType: 'callingPlan', isoCountryCode: 'US' },
+  },
   { row: 2, userId: userId('direct'), addSkuIds: [], setUsageLocation: null, pollTeams: true, waitFor: 'PhoneSystem' },
   { row: 3, userId: userId('never'), addSkuIds: [], setUsageLocation: null, pollTeams: true },
   { row: 4, userId: userId('refused'), addSkuIds: [], setUsageLocation: null, pollTeams: true },
   { row: 5, userId: userId('gaveup'), addSkuIds: [], setUsageLocation: null, pollTeams: true },
 ] as PlannedAssignment[];
-const assigned = (row: number, at: string): ChunkUserResult => ({ row, outcome: 'assigned', reason: '', message: '', assignedAt: at, provisionedAt: null });
+const assigned = (row: number, at: string): ChunkUserResult => ({
+  row,
+  outcome: 'assigned',
+  reason: '',
+  message: '',
+  assignedAt: at,
+  provisionedAt: null,
+});
 const T = '2026-11-25T08:00:00.000Z';
 const T1 = '2026-11-25T08:01:00.000Z';
 
@@ -32,10 +46,30 @@ beforeAll(async () => {
   stack = await startActivitiesStack({
     skus: tenantSkus({ ENTERPRISEPREMIUM: 10, MCOPSTN1: 10 }),
     users: [
-      { userPrincipalName: 'ready@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPREMIUM', 'MCOPSTN1'], teamsProvisioningMinutes: 0 },
-      { userPrincipalName: 'direct@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPREMIUM'], teamsProvisioningMinutes: 0 },
-      { userPrincipalName: 'never@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPREMIUM', 'MCOPSTN1'], teamsProvisioningMinutes: null },
-      { userPrincipalName: 'refused@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPREMIUM', 'MCOPSTN1'], teamsReadStatus: 403 },
+      {
+        userPrincipalName: 'ready@contoso.com',
+        usageLocation: 'US',
+        assignedSkus: ['ENTERPRISEPREMIUM', 'MCOPSTN1'],
+        teamsProvisioningMinutes: 0,
+      },
+      {
+        userPrincipalName: 'direct@contoso.com',
+        usageLocation: 'US',
+        assignedSkus: ['ENTERPRISEPREMIUM'],
+        teamsProvisioningMinutes: 0,
+      },
+      {
+        userPrincipalName: 'never@contoso.com',
+        usageLocation: 'US',
+        assignedSkus: ['ENTERPRISEPREMIUM', 'MCOPSTN1'],
+        teamsProvisioningMinutes: null,
+      },
+      {
+        userPrincipalName: 'refused@contoso.com',
+        usageLocation: 'US',
+        assignedSkus: ['ENTERPRISEPREMIUM', 'MCOPSTN1'],
+        teamsReadStatus: 403,
+      },
       { userPrincipalName: 'gaveup@contoso.com', usageLocation: 'US' },
     ],
   });
@@ -54,7 +88,15 @@ describe("a chunk's rows live in the store; activities merge into them", () => {
     await store.saveWork(run, chunk, work);
     expect(await activities.loadChunk(ref)).toBe(5);
     expect(await activities.saveChunk({ ...ref, results: [assigned(1, T), assigned(2, T)] })).toEqual({ pending: 2 });
-    expect(await activities.saveChunk({ ...ref, results: [assigned(3, T), assigned(4, T)], gaveUp: [{ index: 4, reason: 'throttled', message: 'gave up after repeated transient Graph errors: throttled' }] })).toEqual({ pending: 4 });
+    expect(
+      await activities.saveChunk({
+        ...ref,
+        results: [assigned(3, T), assigned(4, T)],
+        gaveUp: [
+          { index: 4, reason: 'throttled', message: 'gave up after repeated transient Graph errors: throttled' },
+        ],
+      }),
+    ).toEqual({ pending: 4 });
     const rows = await byRow();
     expect([...rows.keys()]).toEqual([1, 2, 3, 4, 5]);
     expect(rows.get(5)).toMatchObject({ outcome: 'failed', reason: 'throttled' });
@@ -76,11 +118,22 @@ describe("a chunk's rows live in the store; activities merge into them", () => {
   });
 
   it("merges the number step's outcome onto the row it changes, keeping when it was assigned and provisioned", async () => {
-    await activities.saveChunk({ ...ref, numbers: [{ row: 1, outcome: 'provisioned', reason: '', message: '', phoneNumber: '+14255550100', numberedAt: T1 }] });
-    expect((await byRow()).get(1)).toMatchObject({ outcome: 'provisioned', assignedAt: T, provisionedAt: T1, phoneNumber: '+14255550100', numberedAt: T1 });
+    await activities.saveChunk({
+      ...ref,
+      numbers: [
+        { row: 1, outcome: 'provisioned', reason: '', message: '', phoneNumber: '+14255550100', numberedAt: T1 },
+      ],
+    });
+    expect((await byRow()).get(1)).toMatchObject({
+      outcome: 'provisioned',
+      assignedAt: T,
+      provisionedAt: T1,
+      phoneNumber: '+14255550100',
+      numberedAt: T1,
+    });
   });
 
-  it('flags the rows still pending at the deadline and answers the chunk\'s counts', async () => {
+  it("flags the rows still pending at the deadline and answers the chunk's counts", async () => {
     const counts = await activities.settleChunk({ ...ref, deadline: '2026-11-26T08:00:00.000Z' });
     expect(counts).toMatchObject({ total: 5, provisioned: 2, flagged: 1, failed: 2, assigned: 0 });
     expect((await byRow()).get(3)).toMatchObject({ outcome: 'flagged', reason: 'no_calling_plan' });
@@ -90,7 +143,11 @@ describe("a chunk's rows live in the store; activities merge into them", () => {
     const other = { runKey: 'hr/refs-cancelled/20261125T080000Z-0002', chunk };
     await store.saveWork(other.runKey, chunk, work.slice(2, 3));
     await activities.saveChunk({ ...other, results: [assigned(3, T)] });
-    expect(await activities.settleChunk({ ...other, deadline: T1, cancelled: true })).toMatchObject({ total: 1, assigned: 1, flagged: 0 });
+    expect(await activities.settleChunk({ ...other, deadline: T1, cancelled: true })).toMatchObject({
+      total: 1,
+      assigned: 1,
+      flagged: 0,
+    });
   });
 });
 

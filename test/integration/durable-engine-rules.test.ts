@@ -11,7 +11,13 @@ import { InstanceStore } from '../../local/host/durable/store';
 import { FunctionRegistry } from '../../local/host/functions-core';
 import { TransientGraphError } from '../../orchestrations/activities';
 import { activityFailure, chunkOrchestrator } from '../../orchestrations/chunk';
-import { ASSIGN_ACTIVITY, CHUNK_ORCHESTRATOR, LOAD_CHUNK_ACTIVITY, SAVE_CHUNK_ACTIVITY, SETTLE_CHUNK_ACTIVITY } from '../../orchestrations/names';
+import {
+  ASSIGN_ACTIVITY,
+  CHUNK_ORCHESTRATOR,
+  LOAD_CHUNK_ACTIVITY,
+  SAVE_CHUNK_ACTIVITY,
+  SETTLE_CHUNK_ACTIVITY,
+} from '../../orchestrations/names';
 import { orchestratorHandler } from '../support/durable-sdk';
 
 type Handler = (...args: any[]) => unknown;
@@ -22,7 +28,11 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function setup(orchestrations: Record<string, (ctx: OrchestrationContext) => Generator<any, any, any>>, activities: Record<string, Handler> = {}, wrap?: (name: string, h: Handler) => Handler) {
+function setup(
+  orchestrations: Record<string, (ctx: OrchestrationContext) => Generator<any, any, any>>,
+  activities: Record<string, Handler> = {},
+  wrap?: (name: string, h: Handler) => Handler,
+) {
   const reg = new FunctionRegistry();
   for (const [name, fn] of Object.entries(orchestrations)) {
     const trigger = { type: 'orchestrationTrigger', name: 't', direction: 'in' as const };
@@ -90,14 +100,18 @@ describe('events across continueAsNew', () => {
     // generation, gets it. It must never be dropped by the episode that was running when it arrived.
     let raised = false;
     const ref: { engine?: DurableEngine } = {};
-    const { engine, drive } = setup({ gen: twoGenerations }, {}, (_name, h) => async (payload: unknown, ctx: unknown) => {
-      if (!raised) {
-        raised = true;
-        await new Promise((r) => setImmediate(r));
-        expect(ref.engine!.raiseEvent('can-2', 'x', 'during')).toBe('accepted');
-      }
-      return h(payload, ctx);
-    });
+    const { engine, drive } = setup(
+      { gen: twoGenerations },
+      {},
+      (_name, h) => async (payload: unknown, ctx: unknown) => {
+        if (!raised) {
+          raised = true;
+          await new Promise((r) => setImmediate(r));
+          expect(ref.engine!.raiseEvent('can-2', 'x', 'during')).toBe('accepted');
+        }
+        return h(payload, ctx);
+      },
+    );
     ref.engine = engine;
     engine.startNew('gen', 'can-2', 0);
     expect((await drive('can-2')).output).toBe('event');
@@ -105,7 +119,7 @@ describe('events across continueAsNew', () => {
 });
 
 describe('failure messages', () => {
-  it("words a failed activity and orchestrator as the extension does, and the chunk orchestrator still reads the cause", async () => {
+  it('words a failed activity and orchestrator as the extension does, and the chunk orchestrator still reads the cause', async () => {
     const { engine, drive } = setup(
       {
         main: function* (ctx) {
@@ -125,7 +139,12 @@ describe('failure messages', () => {
     // from the host's RpcException text (with the space after "Exception:"); the SDK adds " \n <details>".
     expect(s.customStatus).toBe("Activity function 'broken' failed:  throttled: 429 from Graph ");
     // OutOfProcOrchestrationShim: "Orchestrator function '<name>' failed: <error>".
-    expect([s.runtimeStatus, String(s.output)]).toEqual(['Failed', expect.stringMatching(/^Orchestrator function 'main' failed: Activity function 'broken' failed: {2}throttled: 429 from Graph/)]);
+    expect([s.runtimeStatus, String(s.output)]).toEqual([
+      'Failed',
+      expect.stringMatching(
+        /^Orchestrator function 'main' failed: Activity function 'broken' failed: {2}throttled: 429 from Graph/,
+      ),
+    ]);
     expect(activityFailure(String(s.customStatus))).toBe('throttled: 429 from Graph');
   });
 });
@@ -134,26 +153,53 @@ describe('a write Graph keeps throttling', () => {
   it('fails that row throttled once every retry is spent, and the chunk goes on with the others', async () => {
     let attempts = 0;
     const saved: { results: unknown[]; gaveUp?: unknown[] }[] = [];
-    const { engine, drive } = setup({ [CHUNK_ORCHESTRATOR]: chunkOrchestrator }, {
-      // The chunk's two users stay in the store; the orchestration sends positions.
-      [LOAD_CHUNK_ACTIVITY]: async () => 2,
-      [ASSIGN_ACTIVITY]: async (a: { index: number }) => {
-        if (a.index === 1) return { row: 2, outcome: 'assigned', reason: '', message: '', assignedAt: null, provisionedAt: null };
-        attempts++;
-        throw new TransientGraphError({ ok: false, transient: true, reason: 'throttled', status: 429, code: 'TooManyRequests', message: 'Please retry again later.' });
+    const { engine, drive } = setup(
+      { [CHUNK_ORCHESTRATOR]: chunkOrchestrator },
+      {
+        // The chunk's two users stay in the store; the orchestration sends positions.
+        [LOAD_CHUNK_ACTIVITY]: async () => 2,
+        [ASSIGN_ACTIVITY]: async (a: { index: number }) => {
+          if (a.index === 1)
+            return { row: 2, outcome: 'assigned', reason: '', message: '', assignedAt: null, provisionedAt: null };
+          attempts++;
+          throw new TransientGraphError({
+            ok: false,
+            transient: true,
+            reason: 'throttled',
+            status: 429,
+            code: 'TooManyRequests',
+            message: 'Please retry again later.',
+          });
+        },
+        [SAVE_CHUNK_ACTIVITY]: async (input: { results: unknown[]; gaveUp?: unknown[] }) => {
+          saved.push(input);
+          return { pending: 0 };
+        },
+        [SETTLE_CHUNK_ACTIVITY]: async () => ({ total: 2 }),
       },
-      [SAVE_CHUNK_ACTIVITY]: async (input: { results: unknown[]; gaveUp?: unknown[] }) => {
-        saved.push(input);
-        return { pending: 0 };
-      },
-      [SETTLE_CHUNK_ACTIVITY]: async () => ({ total: 2 }),
+    );
+    engine.startNew(CHUNK_ORCHESTRATOR, 'throttled-1', {
+      batchId: 'b',
+      runKey: 'default/b/r',
+      chunk: 0,
+      deadline: '2026-11-26T08:00:00.000Z',
+      parallelism: 10,
     });
-    engine.startNew(CHUNK_ORCHESTRATOR, 'throttled-1', { batchId: 'b', runKey: 'default/b/r', chunk: 0, deadline: '2026-11-26T08:00:00.000Z', parallelism: 10 });
     expect((await drive('throttled-1')).runtimeStatus).toBe('Completed');
     // callActivityWithRetry's 6 attempts (orchestrations/chunk.ts GRAPH_RETRY), then the row is given up, not dropped.
     expect(attempts).toBe(6);
-    expect(saved[0]!.results).toEqual([{ row: 2, outcome: 'assigned', reason: '', message: '', assignedAt: expect.any(String), provisionedAt: null }]);
-    expect(saved[0]!.gaveUp).toEqual([{ index: 0, reason: 'throttled', message: expect.stringMatching(/^gave up after repeated transient Graph errors: throttled: HTTP 429 TooManyRequests Please retry again later\./) }]);
+    expect(saved[0]!.results).toEqual([
+      { row: 2, outcome: 'assigned', reason: '', message: '', assignedAt: expect.any(String), provisionedAt: null },
+    ]);
+    expect(saved[0]!.gaveUp).toEqual([
+      {
+        index: 0,
+        reason: 'throttled',
+        message: expect.stringMatching(
+          /^gave up after repeated transient Graph errors: throttled: HTTP 429 TooManyRequests Please retry again later\./,
+        ),
+      },
+    ]);
   });
 });
 
@@ -171,7 +217,8 @@ describe('startNew', () => {
   it("accepts the instance ids the extension's HTTP API accepted in the conformance run", () => {
     // DurableClient.StartNewAsync refuses these for .NET callers; the HTTP API a Node app's client calls took them all.
     const { engine } = setup(once, { echo: async (x: unknown) => x });
-    for (const id of ['@entity', 'a#b', 'a?b', 'a\\b', 'a\u0001b', 'x'.repeat(257)]) expect(engine.startNew('main', id, null).instanceId).toBe(id);
+    for (const id of ['@entity', 'a#b', 'a?b', 'a\\b', 'a\u0001b', 'x'.repeat(257)])
+      expect(engine.startNew('main', id, null).instanceId).toBe(id);
   });
 
   it('replaces a finished instance, as the default OverridableExistingInstanceStates does, and refuses a running one', async () => {
@@ -182,7 +229,9 @@ describe('startNew', () => {
     const second = await drive('again');
     expect([second.output, second.history.filter((e) => e.EventType === 0).length]).toEqual(['second', 1]);
     engine.startNew('slow', 'busy', null);
-    expect(() => engine.startNew('slow', 'busy', null)).toThrow(/^An Orchestration instance with the status (Pending|Running) already exists\.$/);
+    expect(() => engine.startNew('slow', 'busy', null)).toThrow(
+      /^An Orchestration instance with the status (Pending|Running) already exists\.$/,
+    );
   });
 });
 
@@ -217,6 +266,9 @@ describe('payload sizes', () => {
     });
     engine.startNew('main', 'status-1', null);
     const s = await drive('status-1');
-    expect([s.runtimeStatus, s.output]).toEqual(['Failed', "Orchestrator function 'main' failed: The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is 18 KB."]);
+    expect([s.runtimeStatus, s.output]).toEqual([
+      'Failed',
+      "Orchestrator function 'main' failed: The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is 18 KB.",
+    ]);
   });
 });

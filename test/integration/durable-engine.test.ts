@@ -13,7 +13,10 @@ import { orchestratorHandler } from '../support/durable-sdk';
 
 type Handler = (...args: any[]) => unknown;
 
-function registry(orchestrations: Record<string, (ctx: OrchestrationContext) => Generator<any, any, any>>, activities: Record<string, Handler>): FunctionRegistry {
+function registry(
+  orchestrations: Record<string, (ctx: OrchestrationContext) => Generator<any, any, any>>,
+  activities: Record<string, Handler>,
+): FunctionRegistry {
   const r = new FunctionRegistry();
   for (const [name, fn] of Object.entries(orchestrations)) {
     const trigger = { type: 'orchestrationTrigger', name: 't', direction: 'in' as const };
@@ -165,7 +168,11 @@ describe('local durable engine', () => {
     const reg = registry(
       {
         parent: function* (ctx) {
-          const out = yield ctx.df.Task.all([0, 1].map((i) => ctx.df.callSubOrchestrator('counter', { n: 0, limit: 5 + i }, `${ctx.df.instanceId}:c${i}`)));
+          const out = yield ctx.df.Task.all(
+            [0, 1].map((i) =>
+              ctx.df.callSubOrchestrator('counter', { n: 0, limit: 5 + i }, `${ctx.df.instanceId}:c${i}`),
+            ),
+          );
           return out;
         },
         counter: function* (ctx) {
@@ -199,12 +206,29 @@ describe('local durable engine', () => {
         return [a, b];
       },
     };
-    const first = engineFor(registry(orchestrations, { step: async (x: string) => { calls.push(`1:${x}`); if (x === 'b') await gate; return x.toUpperCase(); } }));
+    const first = engineFor(
+      registry(orchestrations, {
+        step: async (x: string) => {
+          calls.push(`1:${x}`);
+          if (x === 'b') await gate;
+          return x.toUpperCase();
+        },
+      }),
+    );
     first.engine.startNew('main', 'c1', null);
     while (!calls.includes('1:b')) await new Promise((r) => setTimeout(r, 5));
     first.engine.stop(); // the process dies with step b in flight
     release();
-    const second = engineFor(registry(orchestrations, { step: async (x: string) => { calls.push(`2:${x}`); return x.toUpperCase(); } }), first.dir, first.clock);
+    const second = engineFor(
+      registry(orchestrations, {
+        step: async (x: string) => {
+          calls.push(`2:${x}`);
+          return x.toUpperCase();
+        },
+      }),
+      first.dir,
+      first.clock,
+    );
     await second.engine.recover();
     await drive(second.engine, second.clock, 'c1');
     expect(second.engine.getStatus('c1')!.output).toEqual(['A', 'B']);
@@ -217,12 +241,13 @@ describe('local durable engine', () => {
         return yield ctx.df.callSubOrchestrator('child', 21, 'kid-1');
       },
       child: function* (ctx: OrchestrationContext): Generator<unknown, unknown, unknown> {
-        return (yield ctx.df.callActivity('double', ctx.df.getInput<number>()));
+        return yield ctx.df.callActivity('double', ctx.df.getInput<number>());
       },
     };
     const first = engineFor(registry(orchestrations, { double: () => new Promise<number>(() => {}) })); // never answers
     first.engine.startNew('parent', 'p-crash', null);
-    for (let i = 0; i < 500 && !first.engine.getStatus('p-crash')?.pendingChildren.length; i++) await new Promise((r) => setTimeout(r, 2));
+    for (let i = 0; i < 500 && !first.engine.getStatus('p-crash')?.pendingChildren.length; i++)
+      await new Promise((r) => setTimeout(r, 2));
     expect(first.engine.getStatus('p-crash')!.pendingChildren).toHaveLength(1);
     first.engine.stop();
     first.engine.purge('kid-1'); // as if the child had never been written
@@ -241,19 +266,33 @@ describe('local durable engine', () => {
         return 'done';
       },
     };
-    const { engine, clock, logs } = engineFor(registry(orchestrations, { first: async () => 1, renamed: async () => 2 }));
+    const { engine, clock, logs } = engineFor(
+      registry(orchestrations, { first: async () => 1, renamed: async () => 2 }),
+    );
     engine.startNew('main', 'n1', null);
     while (!engine.getStatus('n1')!.pendingTimers.length) await new Promise((r) => setTimeout(r, 5));
     version = 2; // a deployment changed the code while the instance was waiting
     await drive(engine, clock, 'n1');
     const s = engine.getStatus('n1')!;
     expect(s.runtimeStatus).toBe('Failed');
-    expect(String(s.output)).toMatch(/Non-deterministic orchestrator main \(instance n1\): history has activity:first as task 1, but the code now schedules activity:renamed/);
+    expect(String(s.output)).toMatch(
+      /Non-deterministic orchestrator main \(instance n1\): history has activity:first as task 1, but the code now schedules activity:renamed/,
+    );
     expect(logs.join('\n')).toMatch(/Non-deterministic/);
   });
 
   it('fails an instance whose orchestrator throws, keeping the error', async () => {
-    const { engine, clock } = engineFor(registry({ main: function* () { yield* []; throw new Error('boom'); } }, {}));
+    const { engine, clock } = engineFor(
+      registry(
+        {
+          main: function* () {
+            yield* [];
+            throw new Error('boom');
+          },
+        },
+        {},
+      ),
+    );
     engine.startNew('main', 'x1', null);
     await drive(engine, clock, 'x1');
     expect(engine.getStatus('x1')).toMatchObject({ runtimeStatus: 'Failed' });
@@ -263,11 +302,21 @@ describe('local durable engine', () => {
   it('counts as idle when queued activities wait for slots that activities sleeping on the clock hold, and not before', async () => {
     const release: (() => void)[] = [];
     const reg = registry(
-      { fan: function* (ctx) { return yield ctx.df.Task.all([1, 2, 3].map((n) => ctx.df.callActivity('sleepy', n))); } },
+      {
+        fan: function* (ctx) {
+          return yield ctx.df.Task.all([1, 2, 3].map((n) => ctx.df.callActivity('sleepy', n)));
+        },
+      },
       { sleepy: (n: number) => new Promise((resolve) => release.push(() => resolve(n))) },
     );
     const clock = new SkipAheadClock();
-    const engine = new DurableEngine({ registry: reg, store: new InstanceStore(engineDir()), clock, log: () => {}, maxConcurrentActivities: 2 });
+    const engine = new DurableEngine({
+      registry: reg,
+      store: new InstanceStore(engineDir()),
+      clock,
+      log: () => {},
+      maxConcurrentActivities: 2,
+    });
     engine.startNew('fan', 'q1', null);
     for (let i = 0; i < 200 && release.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
     expect(release).toHaveLength(2); // two slots, the third activity queued

@@ -7,7 +7,13 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type Azurite } from '../../local/azurite';
 import { createActivities } from '../../orchestrations/activities';
 import { BlobBatchStore, newRunKey, type BatchStore } from '../../shared/adapters/batch-store';
-import { FLAGS_PER_RECORD, FLAG_SENDS_AT_ONCE, StorageQueueFlagPublisher, flagMessageId, sentFlagLedgerIn } from '../../shared/adapters/flags';
+import {
+  FLAGS_PER_RECORD,
+  FLAG_SENDS_AT_ONCE,
+  StorageQueueFlagPublisher,
+  flagMessageId,
+  sentFlagLedgerIn,
+} from '../../shared/adapters/flags';
 import type { LicensingDirectory } from '../../shared/domain/directory';
 import type { AssignmentPlan } from '../../shared/domain/planning';
 import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
@@ -35,8 +41,11 @@ async function drained(queue: QueueClient): Promise<{ messageId: string; body: {
 /** The run's ledger records of sent flags (blobs under its `_work` folder). */
 async function ledgerRecords(run: string): Promise<string[]> {
   const names: string[] = [];
-  const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('license-reports');
-  for await (const b of container.listBlobsFlat({ prefix: `${run}/_work/flag` })) names.push(b.name.slice(`${run}/_work/`.length));
+  const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+    'license-reports',
+  );
+  for await (const b of container.listBlobsFlat({ prefix: `${run}/_work/flag` }))
+    names.push(b.name.slice(`${run}/_work/`.length));
   return names;
 }
 
@@ -46,17 +55,39 @@ async function queued(queue: QueueClient): Promise<{ messageId: string; body: { 
   return peeked.peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')));
 }
 
-const row = (n: number): AssignmentPlan => ({ kind: 'assign', row: n, userPrincipalName: `flag${n}@contoso.com`, profile: 'phone-domestic', skus: ['ENTERPRISEPACK'], userId: `id-${n}`, addSkuIds: ['sku'], enable: [], setUsageLocation: null, pollTeams: false, advisories: [] });
+const row = (n: number): AssignmentPlan => ({
+  kind: 'assign',
+  row: n,
+  userPrincipalName: `flag${n}@contoso.com`,
+  profile: 'phone-domestic',
+  skus: ['ENTERPRISEPACK'],
+  userId: `id-${n}`,
+  addSkuIds: ['sku'],
+  enable: [],
+  setUsageLocation: null,
+  pollTeams: false,
+  advisories: [],
+});
 
 /** The finish activity never touches Graph; any call here is a defect. */
-const noGraph = new Proxy({}, { get: (_t, name) => () => Promise.reject(new Error(`finish called Graph (${String(name)})`)) }) as LicensingDirectory;
+const noGraph = new Proxy(
+  {},
+  { get: (_t, name) => () => Promise.reject(new Error(`finish called Graph (${String(name)})`)) },
+) as LicensingDirectory;
 
 describe('flags on a storage queue', () => {
-  it('are published once across a crash between publishing and marking them done; a lost chunk\'s rows reach the report', async () => {
+  it("are published once across a crash between publishing and marking them done; a lost chunk's rows reach the report", async () => {
     const queue = queueService.getQueueClient('flags-crash');
     const runKey = newRunKey('hr-a', 'flags-crash');
     // Three rows whose chunk never recorded a result: the finish reports each failed (graph_error) and flags it.
-    await store.savePlan(runKey, { batchId: 'flags-crash', source: 'http', startedAt: '2026-11-25T08:00:00.000Z', deadline: '2026-11-26T08:00:00.000Z', chunkSize: 200, rows: [row(1), row(2), row(3)] });
+    await store.savePlan(runKey, {
+      batchId: 'flags-crash',
+      source: 'http',
+      startedAt: '2026-11-25T08:00:00.000Z',
+      deadline: '2026-11-26T08:00:00.000Z',
+      chunkSize: 200,
+      rows: [row(1), row(2), row(3)],
+    });
     let crashes = 0;
     const crashingStore: BatchStore = Object.assign(Object.create(store) as BatchStore, {
       markDone: async (key: string, step: string) => {
@@ -64,51 +95,99 @@ describe('flags on a storage queue', () => {
         return store.markDone(key, step);
       },
     });
-    const activities = createActivities({ graph: noGraph, store: crashingStore, flags: new StorageQueueFlagPublisher(queue, sentFlagLedgerIn(store)), profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined });
+    const activities = createActivities({
+      graph: noGraph,
+      store: crashingStore,
+      flags: new StorageQueueFlagPublisher(queue, sentFlagLedgerIn(store)),
+      profiles: BUILT_IN_PROFILES,
+      defaultProfile: 'phone-domestic',
+      defaultUsageLocation: undefined,
+    });
 
     await expect(activities.finish({ batchId: 'flags-crash', runKey })).rejects.toThrow(/worker died/);
     // (sent a few at a time: their order in the queue is not theirs in the batch)
-    expect((await queued(queue)).map((m) => m.body.userPrincipalName).sort()).toEqual(['flag1@contoso.com', 'flag2@contoso.com', 'flag3@contoso.com']);
+    expect((await queued(queue)).map((m) => m.body.userPrincipalName).sort()).toEqual([
+      'flag1@contoso.com',
+      'flag2@contoso.com',
+      'flag3@contoso.com',
+    ]);
     // The durable retry (or replay) runs the finish again.
     await activities.finish({ batchId: 'flags-crash', runKey });
     const after = await queued(queue);
-    expect(after.map((m) => m.body.userPrincipalName).sort()).toEqual(['flag1@contoso.com', 'flag2@contoso.com', 'flag3@contoso.com']);
-    expect(after.map((m) => m.messageId).sort()).toEqual([1, 2, 3].map((n) => flagMessageId(runKey, `flag${n}@contoso.com`)).sort());
+    expect(after.map((m) => m.body.userPrincipalName).sort()).toEqual([
+      'flag1@contoso.com',
+      'flag2@contoso.com',
+      'flag3@contoso.com',
+    ]);
+    expect(after.map((m) => m.messageId).sort()).toEqual(
+      [1, 2, 3].map((n) => flagMessageId(runKey, `flag${n}@contoso.com`)).sort(),
+    );
     expect(await store.isDone(runKey, 'flags')).toBe(true);
     expect(crashes).toBe(2);
     // A chunk that never recorded a result (it failed outright) still reaches the report: each of its rows failed,
     // saying why and what to do.
     const report = await store.readReport(runKey);
-    expect(report?.users.map((u) => [u.row, u.outcome, u.reason, u.message])).toEqual([1, 2, 3].map((n) => [n, 'failed', 'graph_error', 'no result was recorded for this row (its chunk failed); run the batch again']));
+    expect(report?.users.map((u) => [u.row, u.outcome, u.reason, u.message])).toEqual(
+      [1, 2, 3].map((n) => [
+        n,
+        'failed',
+        'graph_error',
+        'no result was recorded for this row (its chunk failed); run the batch again',
+      ]),
+    );
   });
 
   it('sends only the messages a crash in the middle of publishing left unsent', async () => {
     const queue = queueService.getQueueClient('flags-midway');
     const run = newRunKey('hr-a', 'flags-midway');
-    const flags = [1, 2, 3, 4].map((n) => ({ batchId: 'flags-midway', run, row: n, userPrincipalName: `mid${n}@contoso.com`, outcome: 'failed' as const, reason: 'user_not_found', message: 'm' }));
+    const flags = [1, 2, 3, 4].map((n) => ({
+      batchId: 'flags-midway',
+      run,
+      row: n,
+      userPrincipalName: `mid${n}@contoso.com`,
+      outcome: 'failed' as const,
+      reason: 'user_not_found',
+      message: 'm',
+    }));
     await queue.createIfNotExists();
     // The worker dies while sending the third message (the queue never got it).
     let sends = 0;
     const dying = new Proxy(queue, {
       get: (target, name, receiver) => {
         if (name !== 'sendMessage') return Reflect.get(target, name, receiver) as unknown;
-        return (...args: Parameters<QueueClient['sendMessage']>) => (++sends === 3 ? Promise.reject(new Error('worker died mid-send')) : target.sendMessage(...args));
+        return (...args: Parameters<QueueClient['sendMessage']>) =>
+          ++sends === 3 ? Promise.reject(new Error('worker died mid-send')) : target.sendMessage(...args);
       },
     });
-    await expect(new StorageQueueFlagPublisher(dying, sentFlagLedgerIn(store)).publish(flags)).rejects.toThrow(/mid-send/);
+    await expect(new StorageQueueFlagPublisher(dying, sentFlagLedgerIn(store)).publish(flags)).rejects.toThrow(
+      /mid-send/,
+    );
     // Sends go a few at a time: the ones that were under way beside the failed one were sent and recorded.
     const before = (await queued(queue)).map((m) => m.body.userPrincipalName);
     expect(before).not.toContain('mid3@contoso.com');
     expect(before.length).toBeGreaterThanOrEqual(2);
     await new StorageQueueFlagPublisher(queue, sentFlagLedgerIn(store)).publish(flags);
     // The replay sent only what was missing: every user once.
-    expect((await queued(queue)).map((m) => m.body.userPrincipalName).sort()).toEqual(['mid1@contoso.com', 'mid2@contoso.com', 'mid3@contoso.com', 'mid4@contoso.com']);
+    expect((await queued(queue)).map((m) => m.body.userPrincipalName).sort()).toEqual([
+      'mid1@contoso.com',
+      'mid2@contoso.com',
+      'mid3@contoso.com',
+      'mid4@contoso.com',
+    ]);
   });
 
   it('sends many flags a few at a time, each once, and no new send after a failure', async () => {
     const queue = queueService.getQueueClient('flags-many');
     const run = newRunKey('hr-a', 'flags-many');
-    const flags = Array.from({ length: 100 }, (_, i) => ({ batchId: 'flags-many', run, row: i + 1, userPrincipalName: `many${i + 1}@contoso.com`, outcome: 'flagged' as const, reason: 'no_calling_plan', message: 'm' }));
+    const flags = Array.from({ length: 100 }, (_, i) => ({
+      batchId: 'flags-many',
+      run,
+      row: i + 1,
+      userPrincipalName: `many${i + 1}@contoso.com`,
+      outcome: 'flagged' as const,
+      reason: 'no_calling_plan',
+      message: 'm',
+    }));
     await queue.createIfNotExists();
     let inFlight = 0;
     let most = 0;
@@ -147,7 +226,11 @@ describe('flags on a storage queue', () => {
     for (;;) {
       const got = (await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 })).receivedMessageItems;
       if (got.length === 0) break;
-      for (const m of got) names.push((JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { body: { userPrincipalName: string } }).body.userPrincipalName);
+      for (const m of got)
+        names.push(
+          (JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { body: { userPrincipalName: string } })
+            .body.userPrincipalName,
+        );
     }
     expect(names).toHaveLength(100);
     expect(new Set(names).size).toBe(100);
@@ -157,7 +240,15 @@ describe('flags on a storage queue', () => {
     const queue = queueService.getQueueClient('flags-groups');
     const run = newRunKey('hr-a', 'flags-groups');
     const count = 2 * FLAGS_PER_RECORD + 50;
-    const flags = Array.from({ length: count }, (_, i) => ({ batchId: 'flags-groups', run, row: i + 1, userPrincipalName: `group${i + 1}@contoso.com`, outcome: 'failed' as const, reason: 'user_not_found', message: 'm' }));
+    const flags = Array.from({ length: count }, (_, i) => ({
+      batchId: 'flags-groups',
+      run,
+      row: i + 1,
+      userPrincipalName: `group${i + 1}@contoso.com`,
+      outcome: 'failed' as const,
+      reason: 'user_not_found',
+      message: 'm',
+    }));
     await new StorageQueueFlagPublisher(queue, sentFlagLedgerIn(store)).publish(flags);
     const records = await ledgerRecords(run);
     expect(records).toHaveLength(3);
@@ -174,12 +265,24 @@ describe('flags on a storage queue', () => {
     const queue = queueService.getQueueClient('flags-died');
     const run = newRunKey('hr-a', 'flags-died');
     const count = FLAGS_PER_RECORD + 10;
-    const flags = Array.from({ length: count }, (_, i) => ({ batchId: 'flags-died', run, row: i + 1, userPrincipalName: `died${i + 1}@contoso.com`, outcome: 'flagged' as const, reason: 'no_calling_plan', message: 'm' }));
+    const flags = Array.from({ length: count }, (_, i) => ({
+      batchId: 'flags-died',
+      run,
+      row: i + 1,
+      userPrincipalName: `died${i + 1}@contoso.com`,
+      outcome: 'flagged' as const,
+      reason: 'no_calling_plan',
+      message: 'm',
+    }));
     // The first group is sent, then the worker dies before its record is written (no `finally` runs in a dead process:
     // the record's write itself fails here).
     const ledger = sentFlagLedgerIn(store);
     let records = 0;
-    const dying = { ...ledger, recordSent: (r: string, ids: readonly string[]) => (records++ === 0 ? Promise.reject(new Error('worker died before the record')) : ledger.recordSent(r, ids)) };
+    const dying = {
+      ...ledger,
+      recordSent: (r: string, ids: readonly string[]) =>
+        records++ === 0 ? Promise.reject(new Error('worker died before the record')) : ledger.recordSent(r, ids),
+    };
     await expect(new StorageQueueFlagPublisher(queue, dying).publish(flags)).rejects.toThrow(/before the record/);
     await new StorageQueueFlagPublisher(queue, sentFlagLedgerIn(store)).publish(flags);
     const got = await drained(queue);
@@ -195,9 +298,20 @@ describe('flags on a storage queue', () => {
   it('honours the per-flag records of runs published before groups', async () => {
     const queue = queueService.getQueueClient('flags-legacy');
     const run = newRunKey('hr-a', 'flags-legacy');
-    const flags = [1, 2, 3].map((n) => ({ batchId: 'flags-legacy', run, row: n, userPrincipalName: `legacy${n}@contoso.com`, outcome: 'failed' as const, reason: 'user_not_found', message: 'm' }));
+    const flags = [1, 2, 3].map((n) => ({
+      batchId: 'flags-legacy',
+      run,
+      row: n,
+      userPrincipalName: `legacy${n}@contoso.com`,
+      outcome: 'failed' as const,
+      reason: 'user_not_found',
+      message: 'm',
+    }));
     await store.markDone(run, `flag-${flagMessageId(run, 'legacy1@contoso.com')}`);
     await new StorageQueueFlagPublisher(queue, sentFlagLedgerIn(store)).publish(flags);
-    expect((await drained(queue)).map((m) => m.body.userPrincipalName).sort()).toEqual(['legacy2@contoso.com', 'legacy3@contoso.com']);
+    expect((await drained(queue)).map((m) => m.body.userPrincipalName).sort()).toEqual([
+      'legacy2@contoso.com',
+      'legacy3@contoso.com',
+    ]);
   });
 });

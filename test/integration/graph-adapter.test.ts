@@ -27,7 +27,16 @@ beforeEach(async () => {
   clock = new SkipAheadClock();
   slept.length = 0;
   // The adapter's waits move the shared clock instead of the wall clock, so Retry-After of minutes costs nothing.
-  ({ sim, graph } = await simulatorWithAdapter({ tenant, clock }, { sleep: async (ms) => { slept.push(ms); clock.skipTo(clock.now() + ms); }, writesPerSecond: 100_000 }));
+  ({ sim, graph } = await simulatorWithAdapter(
+    { tenant, clock },
+    {
+      sleep: async (ms) => {
+        slept.push(ms);
+        clock.skipTo(clock.now() + ms);
+      },
+      writesPerSecond: 100_000,
+    },
+  ));
 });
 afterEach(() => sim.close());
 
@@ -55,12 +64,26 @@ describe('Graph adapter against the simulator', () => {
   });
 
   it('reads users in $batch requests of at most 20, with usage location and licences; unknown users are user_not_found', async () => {
-    const upns = ['holder@contoso.com', 'ghost@contoso.com', ...Array.from({ length: 45 }, (_, i) => `BULK${i}@contoso.com`)];
+    const upns = [
+      'holder@contoso.com',
+      'ghost@contoso.com',
+      ...Array.from({ length: 45 }, (_, i) => `BULK${i}@contoso.com`),
+    ];
     const users = await graph.readUsers(upns);
     expect(users.size).toBe(47);
-    expect(users.get('holder@contoso.com')).toMatchObject({ ok: true, value: { usageLocation: 'US', skuIds: [skuIdOf('MCOEV'), skuIdOf('MCOPSTN1')] } });
-    expect(failure(users.get('ghost@contoso.com'))).toMatchObject({ reason: 'user_not_found', transient: false, status: 404 });
-    expect(users.get('BULK44@contoso.com')).toMatchObject({ ok: true, value: { userPrincipalName: 'bulk44@contoso.com' } });
+    expect(users.get('holder@contoso.com')).toMatchObject({
+      ok: true,
+      value: { usageLocation: 'US', skuIds: [skuIdOf('MCOEV'), skuIdOf('MCOPSTN1')] },
+    });
+    expect(failure(users.get('ghost@contoso.com'))).toMatchObject({
+      reason: 'user_not_found',
+      transient: false,
+      status: 404,
+    });
+    expect(users.get('BULK44@contoso.com')).toMatchObject({
+      ok: true,
+      value: { userPrincipalName: 'bulk44@contoso.com' },
+    });
     expect(sim.record.byKind.batch).toBe(3);
     expect(sim.record.byKind.getUser).toBe(47);
   });
@@ -70,22 +93,43 @@ describe('Graph adapter against the simulator', () => {
     expect(await graph.setUsageLocation(id, 'GB')).toEqual({ ok: true, value: undefined });
     const r = await graph.assignLicenses(id, [skuIdOf('ENTERPRISEPACK')]);
     expect(r).toEqual({ ok: true, value: undefined });
-    expect((await graph.readUsers([id])).get(id)).toMatchObject({ ok: true, value: { usageLocation: 'GB', skuIds: [skuIdOf('ENTERPRISEPACK')] } });
+    expect((await graph.readUsers([id])).get(id)).toMatchObject({
+      ok: true,
+      value: { usageLocation: 'GB', skuIds: [skuIdOf('ENTERPRISEPACK')] },
+    });
   });
 
-  it('turns each Graph refusal into its domain reason, keeping Graph\'s message', async () => {
+  it("turns each Graph refusal into its domain reason, keeping Graph's message", async () => {
     const second = await idOf('second@contoso.com');
-    expect(failure(await graph.assignLicenses(await idOf('nolocation@contoso.com'), [skuIdOf('ENTERPRISEPACK')]))).toMatchObject({ reason: 'usage_location_missing', message: 'License assignment cannot be done for user with invalid usage location.' });
-    expect(failure(await graph.assignLicenses(second, [skuIdOf('ENTERPRISEPACK'), skuIdOf('MCOEV'), skuIdOf('MCOPSTN1')]))).toMatchObject({ reason: 'insufficient_licenses', transient: false });
+    expect(
+      failure(await graph.assignLicenses(await idOf('nolocation@contoso.com'), [skuIdOf('ENTERPRISEPACK')])),
+    ).toMatchObject({
+      reason: 'usage_location_missing',
+      message: 'License assignment cannot be done for user with invalid usage location.',
+    });
+    expect(
+      failure(await graph.assignLicenses(second, [skuIdOf('ENTERPRISEPACK'), skuIdOf('MCOEV'), skuIdOf('MCOPSTN1')])),
+    ).toMatchObject({ reason: 'insufficient_licenses', transient: false });
     expect(failure(await graph.assignLicenses(second, [skuIdOf('MCOPSTN2')]))).toMatchObject({ reason: 'dependency' });
-    expect(failure(await graph.assignLicenses(await idOf('holder@contoso.com'), [skuIdOf('MCOPSTN2')]))).toMatchObject({ reason: 'mutually_exclusive' });
-    expect(failure(await graph.assignLicenses(second, ['11111111-1111-4111-8111-111111111111']))).toMatchObject({ reason: 'unknown_sku' });
-    expect(failure(await graph.assignLicenses('ghost@contoso.com', [skuIdOf('MCOEV')]))).toMatchObject({ reason: 'user_not_found', status: 404 });
+    expect(failure(await graph.assignLicenses(await idOf('holder@contoso.com'), [skuIdOf('MCOPSTN2')]))).toMatchObject({
+      reason: 'mutually_exclusive',
+    });
+    expect(failure(await graph.assignLicenses(second, ['11111111-1111-4111-8111-111111111111']))).toMatchObject({
+      reason: 'unknown_sku',
+    });
+    expect(failure(await graph.assignLicenses('ghost@contoso.com', [skuIdOf('MCOEV')]))).toMatchObject({
+      reason: 'user_not_found',
+      status: 404,
+    });
     expect(sim.record.stateChangingWrites).toEqual([]);
   });
 
   it('reports forbidden when Graph refuses the token', async () => {
-    const anonymous = new GraphLicensingDirectory({ baseUrl: sim.url, extraCaPem: sim.caPem, credential: { getToken: async () => ({ token: '', expiresOnTimestamp: Date.now() + 60_000 }) } });
+    const anonymous = new GraphLicensingDirectory({
+      baseUrl: sim.url,
+      extraCaPem: sim.caPem,
+      credential: { getToken: async () => ({ token: '', expiresOnTimestamp: Date.now() + 60_000 }) },
+    });
     expect(failure(await anonymous.listSubscribedSkus())).toMatchObject({ reason: 'forbidden', status: 401 });
   });
 
@@ -100,14 +144,19 @@ describe('Graph adapter against the simulator', () => {
     // Both reads went as items of one $batch, each with the priority header Graph documents (throttling.md: low
     // priority requests are throttled first, so polling never crowds out the licence writes).
     expect(sim.record.byKind.batch - batchesBefore).toBe(1);
-    expect(sim.record.teamsReads.map(({ priority, inBatch }) => ({ priority, inBatch }))).toEqual([{ priority: 'low', inBatch: true }, { priority: 'low', inBatch: true }]);
+    expect(sim.record.teamsReads.map(({ priority, inBatch }) => ({ priority, inBatch }))).toEqual([
+      { priority: 'low', inBatch: true },
+      { priority: 'low', inBatch: true },
+    ]);
     // 25 users (under Teams' 30 reads a second): two $batch requests (20 and 5), every item low priority.
     sim.record.teamsReads.length = 0;
     const bulk = await Promise.all(Array.from({ length: 25 }, (_, i) => idOf(`bulk${i}@contoso.com`)));
     const before25 = sim.record.byKind.batch;
     expect((await graph.readTeamsFeatures(bulk)).size).toBe(25);
     expect(sim.record.byKind.batch - before25).toBe(2);
-    expect(sim.record.teamsReads.map(({ priority, inBatch }) => ({ priority, inBatch }))).toEqual(Array.from({ length: 25 }, () => ({ priority: 'low', inBatch: true })));
+    expect(sim.record.teamsReads.map(({ priority, inBatch }) => ({ priority, inBatch }))).toEqual(
+      Array.from({ length: 25 }, () => ({ priority: 'low', inBatch: true })),
+    );
   });
 
   it('retries a 429 inside a $batch after its Retry-After', async () => {
@@ -126,7 +175,11 @@ describe('Graph adapter against the simulator', () => {
     expect(failure(users.get('adele@contoso.com'))).toMatchObject({ status: 429, transient: true });
     expect(slept).toEqual([]);
     sim.faults = { throttleStormUntil: clock.now() + 3_000_000_000 };
-    expect(failure(await graph.listSubscribedSkus())).toMatchObject({ status: 429, transient: true, retryAfterSeconds: 3_000_000 });
+    expect(failure(await graph.listSubscribedSkus())).toMatchObject({
+      status: 429,
+      transient: true,
+      retryAfterSeconds: 3_000_000,
+    });
     expect(slept).toEqual([]);
     // Up to the cap it is still waited out in the activity.
     sim.faults = { throttleStormUntil: clock.now() + MAX_RETRY_AFTER_SECONDS * 1000 };
@@ -143,9 +196,17 @@ describe('Graph adapter against the simulator', () => {
     const f = failure(await graph.listSubscribedSkus());
     expect(f).toMatchObject({ transient: true, reason: 'graph_error' });
     expect([503, 504]).toContain(f.status);
-    expect(failure(await graph.setUsageLocation(ids[0]!, 'US'))).toMatchObject({ transient: true, reason: 'graph_error' });
-    expect(failure(await graph.assignLicenses(ids[0]!, [skuIdOf('ENTERPRISEPACK')]))).toMatchObject({ transient: true, reason: 'graph_error' });
-    expect([sim.record.byKind.subscribedSkus, sim.record.byKind.patchUser, sim.record.byKind.assignLicense]).toEqual([7, 7, 1]);
+    expect(failure(await graph.setUsageLocation(ids[0]!, 'US'))).toMatchObject({
+      transient: true,
+      reason: 'graph_error',
+    });
+    expect(failure(await graph.assignLicenses(ids[0]!, [skuIdOf('ENTERPRISEPACK')]))).toMatchObject({
+      transient: true,
+      reason: 'graph_error',
+    });
+    expect([sim.record.byKind.subscribedSkus, sim.record.byKind.patchUser, sim.record.byKind.assignLicense]).toEqual([
+      7, 7, 1,
+    ]);
     expect([slept.length, sim.record.faults, sim.record.stateChangingWrites]).toEqual([12, 15, []]);
     // Some requests fail: each write is sent again until it passes; the simulator saw one request per fault more.
     sim.faults = { errorRate: 0.5 };
@@ -161,7 +222,9 @@ describe('Graph adapter against the simulator', () => {
   it('finishes a burst of writes beyond the write quota with no request lost', async () => {
     const id = await idOf('adele@contoso.com');
     const start = clock.now();
-    const results = await Promise.all(Array.from({ length: 3100 }, (_, i) => graph.setUsageLocation(id, i % 2 === 0 ? 'US' : 'CA')));
+    const results = await Promise.all(
+      Array.from({ length: 3100 }, (_, i) => graph.setUsageLocation(id, i % 2 === 0 ? 'US' : 'CA')),
+    );
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(sim.record.throttled).toBeGreaterThan(0);
     // The writes beyond 3,000 could only pass once the first left the 150 s window: the adapter waited that out.
@@ -177,12 +240,21 @@ describe('Graph adapter against the simulator', () => {
     const { sim: vsim } = await simulatorWithAdapter({ tenant, clock: vclock });
     const waiters: { at: number; release: () => void }[] = [];
     try {
-      const paced = new GraphLicensingDirectory({ baseUrl: vsim.url, credential: simCredential(vsim), extraCaPem: vsim.caPem, now: vclock.now, sleep: (ms) => new Promise<void>((release) => waiters.push({ at: virtual + ms, release })) });
+      const paced = new GraphLicensingDirectory({
+        baseUrl: vsim.url,
+        credential: simCredential(vsim),
+        extraCaPem: vsim.caPem,
+        now: vclock.now,
+        sleep: (ms) => new Promise<void>((release) => waiters.push({ at: virtual + ms, release })),
+      });
       const read = await paced.readUsers(Array.from({ length: 45 }, (_, i) => `bulk${i}@contoso.com`));
       const bulk = [...read.values()].map((r) => (r.ok ? r.value.id : ''));
       const writes = () => vsim.record.byKind.patchUser + vsim.record.byKind.assignLicense;
       let done = false;
-      const all = Promise.all([...bulk.map((id) => paced.setUsageLocation(id, 'CA')), ...bulk.map((id) => paced.assignLicenses(id, [skuIdOf('ENTERPRISEPACK')]))]).finally(() => (done = true));
+      const all = Promise.all([
+        ...bulk.map((id) => paced.setUsageLocation(id, 'CA')),
+        ...bulk.map((id) => paced.assignLicenses(id, [skuIdOf('ENTERPRISEPACK')])),
+      ]).finally(() => (done = true));
       const tick = () => new Promise((r) => setTimeout(r, 5));
       while (!done) {
         // Every write not waiting for its slot has reached the simulator before the clock moves (one request each:

@@ -62,12 +62,14 @@ describe('shared Graph budgets in blob storage', () => {
     const time = virtualTime(t0);
     const budgets = [0, 1].map(() => new WriteBudget(new BlobRateLedger(container, 'writes.json', 18, time), time));
     const sentAt: number[] = [];
-    await time.runUntil(Promise.all(Array.from({ length: 120 }, (_, i) => budgets[i % 2]!.acquire().then(() => sentAt.push(time.now())))));
+    await time.runUntil(
+      Promise.all(Array.from({ length: 120 }, (_, i) => budgets[i % 2]!.acquire().then(() => sentAt.push(time.now())))),
+    );
     expect(sentAt).toHaveLength(120);
     const sorted = sentAt.sort((a, b) => a - b);
     for (const t of sorted) expect(sorted.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(18);
     // and it uses the budget: 120 writes at 18/s take 6.6 s of budget time, not more than a second over
-    expect(sorted.at(-1)! - t0).toBeLessThan(120 / 18 * 1000 + 1000);
+    expect(sorted.at(-1)! - t0).toBeLessThan((120 / 18) * 1000 + 1000);
   });
 
   /**
@@ -76,7 +78,10 @@ describe('shared Graph budgets in blob storage', () => {
    */
   async function checkChunks(ledgerName: string, t0: number, late: (chunk: number, deferral: number) => number) {
     const time = virtualTime(t0);
-    const store = new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'license-reports');
+    const store = new BlobBatchStore(
+      BlobServiceClient.fromConnectionString(azurite.connectionString),
+      'license-reports',
+    );
     // The check publishes no flags; a publisher that is created only when used, and fails then, proves it.
     const flags = new DeferredFlagPublisher(() => {
       throw new Error('a Teams check published flags');
@@ -93,15 +98,32 @@ describe('shared Graph budgets in blob storage', () => {
           readAt.push(time.now());
           readUsers.push(id);
         }
-        return new Map<string, GraphResult<string[]>>(ids.map((id) => [id, { ok: true, value: ['Teams', 'CallingPlan'] }]));
+        return new Map<string, GraphResult<string[]>>(
+          ids.map((id) => [id, { ok: true, value: ['Teams', 'CallingPlan'] }]),
+        );
       },
     } as unknown as LicensingDirectory;
     let reservations = 0;
     const ledger = () => {
       const l = new BlobRateLedger(container, ledgerName, 10, time);
-      return { perSecond: l.perSecond, reserve: (n: number) => (reservations++, l.reserve(n)), release: l.release.bind(l) };
+      return {
+        perSecond: l.perSecond,
+        reserve: (n: number) => (reservations++, l.reserve(n)),
+        release: l.release.bind(l),
+      };
     };
-    const instances = [0, 1].map(() => createActivities({ graph, store, flags, profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined, teamsReads: ledger(), time }));
+    const instances = [0, 1].map(() =>
+      createActivities({
+        graph,
+        store,
+        flags,
+        profiles: BUILT_IN_PROFILES,
+        defaultProfile: 'phone-domestic',
+        defaultUsageLocation: undefined,
+        teamsReads: ledger(),
+        time,
+      }),
+    );
     const chunks = 5;
     const perChunk = 60;
     const usersOf = (c: number) => Array.from({ length: perChunk }, (_, i) => `id-${c * perChunk + i + 1}`);
@@ -120,17 +142,22 @@ describe('shared Graph budgets in blob storage', () => {
     };
     const results = await time.runUntil(Promise.all(Array.from({ length: chunks }, (_, c) => check(c))));
     // every check ended with its reads done
-    expect(results.map((r) => [r.found.length, r.deferredUntil])).toEqual(Array.from({ length: chunks }, () => [perChunk, undefined]));
+    expect(results.map((r) => [r.found.length, r.deferredUntil])).toEqual(
+      Array.from({ length: chunks }, () => [perChunk, undefined]),
+    );
     // every pending user read exactly once
     expect([...readUsers].sort()).toEqual(Array.from({ length: chunks * perChunk }, (_, i) => `id-${i + 1}`).sort());
     const sorted = [...readAt].sort((a, b) => a - b);
-    const most = (windowMs: number) => Math.max(...sorted.map((t) => sorted.filter((u) => u >= t && u < t + windowMs).length));
+    const most = (windowMs: number) =>
+      Math.max(...sorted.map((t) => sorted.filter((u) => u >= t && u < t + windowMs).length));
     return { chunks, deferrals, reservations, most };
   }
 
   it('keeps the Teams reads of chunks on two instances within the read budget in every 10 s, late timers and slow answers included', async () => {
     // Chunk 3's first timer fires a second after its slots began: its reads are reserved again.
-    const { deferrals, most } = await checkChunks('teams-reads.json', Date.parse('2026-11-25T10:00:00Z'), (c, d) => (c === 3 && d === 0 ? TEAMS_DEFER_LEAD_MS + 1000 : 0));
+    const { deferrals, most } = await checkChunks('teams-reads.json', Date.parse('2026-11-25T10:00:00Z'), (c, d) =>
+      c === 3 && d === 0 ? TEAMS_DEFER_LEAD_MS + 1000 : 0,
+    );
     // some checks were deferred (300 reads at 10/s take half a minute)
     expect(deferrals).toBeGreaterThan(0);
     expect(most(10_000)).toBeLessThanOrEqual(100);
@@ -140,7 +167,11 @@ describe('shared Graph budgets in blob storage', () => {
   it('keeps a deferred check’s reservation when its timer fires late by less than the lead: each check reserves once', async () => {
     // Every deferred check's timer fires 4 s late (under the 5 s lead). Before the lead, each of them found its slots
     // begun, reserved again behind the others, further out than an activity may wait, and was deferred again.
-    const { chunks, deferrals, reservations, most } = await checkChunks('teams-reads-late.json', Date.parse('2026-11-25T11:00:00Z'), () => 4000);
+    const { chunks, deferrals, reservations, most } = await checkChunks(
+      'teams-reads-late.json',
+      Date.parse('2026-11-25T11:00:00Z'),
+      () => 4000,
+    );
     expect(deferrals).toBeGreaterThan(0);
     expect(reservations).toBe(chunks);
     expect(most(10_000)).toBeLessThanOrEqual(100);
@@ -161,7 +192,10 @@ describe('shared Graph budgets in blob storage', () => {
           const slots = { key: `k${i}`, from, end: from + n * 100 };
           held.push(slots);
           if (i % 2 === 1) {
-            await Promise.all([ledger.release(slots.key, slots.from, slots.end), instances[(i + 1) % 4]!.release(slots.key, slots.from, slots.end)]);
+            await Promise.all([
+              ledger.release(slots.key, slots.from, slots.end),
+              instances[(i + 1) % 4]!.release(slots.key, slots.from, slots.end),
+            ]);
             returned.add(slots.key);
           }
         }),
@@ -171,7 +205,9 @@ describe('shared Graph budgets in blob storage', () => {
     const kept = held.filter((h) => !returned.has(h.key)).sort((a, b) => a.from - b.from);
     for (let i = 1; i < kept.length; i++) expect(kept[i]!.from).toBeGreaterThanOrEqual(kept[i - 1]!.end);
     // and some reservations did take given-back slots: the queue's end is short of the sum of all reservations
-    const state = JSON.parse((await container.getBlockBlobClient('release-race.json').downloadToBuffer()).toString()) as { nextFreeAt: number };
+    const state = JSON.parse(
+      (await container.getBlockBlobClient('release-race.json').downloadToBuffer()).toString(),
+    ) as { nextFreeAt: number };
     const total = held.reduce((a, h) => a + (h.end - h.from), 0);
     expect(state.nextFreeAt - t0).toBeLessThan(total);
   });
@@ -179,15 +215,29 @@ describe('shared Graph budgets in blob storage', () => {
   it('lets the next reservation take the slots a chunk ending at its deadline gave back, on another instance', async () => {
     const t0 = Date.parse('2026-11-26T09:00:00Z');
     const time = virtualTime(t0);
-    const store = new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'license-reports');
+    const store = new BlobBatchStore(
+      BlobServiceClient.fromConnectionString(azurite.connectionString),
+      'license-reports',
+    );
     const flags = new DeferredFlagPublisher(() => {
       throw new Error('unused');
     });
-    const graph = { readTeamsFeatures: () => Promise.reject(new Error('a deferred check must not read')) } as unknown as LicensingDirectory;
+    const graph = {
+      readTeamsFeatures: () => Promise.reject(new Error('a deferred check must not read')),
+    } as unknown as LicensingDirectory;
     const [a, b] = [0, 1].map(() => new BlobRateLedger(container, 'release-deadline.json', 10, time));
     // Others have the next ten minutes; this chunk's check of 400 users is deferred behind them.
     await a!.reserve(6_000);
-    const activities = createActivities({ graph, store, flags, profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined, teamsReads: a!, time });
+    const activities = createActivities({
+      graph,
+      store,
+      flags,
+      profiles: BUILT_IN_PROFILES,
+      defaultProfile: 'phone-domestic',
+      defaultUsageLocation: undefined,
+      teamsReads: a!,
+      time,
+    });
     const seen = await activities.checkTeams({ userIds: Array.from({ length: 400 }, (_, i) => `id-${i}`) });
     expect(seen.deferredUntil).toBe(new Date(t0 + 600_000).toISOString());
     // 20 slices of 20 reads, each 2 s plus its guard
@@ -199,11 +249,16 @@ describe('shared Graph budgets in blob storage', () => {
     const release = { runKey: 'run-r', chunk: 4, from: seen.deferredUntil!, until: seen.reservedUntil! };
     expect(await activities.releaseReads(release)).toBe(true);
     expect(await activities.releaseReads(release)).toBe(true);
-    const returned = (JSON.parse((await container.getBlockBlobClient('release-deadline.json').downloadToBuffer()).toString()) as { returned: unknown[] }).returned;
-    expect(returned).toEqual([{ key: `run-r/4/${seen.deferredUntil!}`, from: t0 + 600_001, end: Date.parse(seen.reservedUntil!) }]);
+    const returned = (
+      JSON.parse((await container.getBlockBlobClient('release-deadline.json').downloadToBuffer()).toString()) as {
+        returned: unknown[];
+      }
+    ).returned;
+    expect(returned).toEqual([
+      { key: `run-r/4/${seen.deferredUntil!}`, from: t0 + 600_001, end: Date.parse(seen.reservedUntil!) },
+    ]);
     time.now = () => t0 + 600_000 - 30_000;
     const taken = await time.runUntil(Promise.all([b!.reserve(3), b!.reserve(3)]));
     expect([...taken].sort((x, y) => x - y)).toEqual([t0 + 600_001, t0 + 600_301]);
   });
 });
-

@@ -24,7 +24,11 @@ const tenant: TenantFile = {
     { userPrincipalName: 'adele@contoso.com', usageLocation: 'US' },
     { userPrincipalName: 'nolocation@contoso.com', usageLocation: null },
     { userPrincipalName: 'e5@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPREMIUM', 'MCOPSTN2'] },
-    { userPrincipalName: 'group@contoso.com', usageLocation: 'US', assignedSkus: [{ sku: 'ENTERPRISEPACK', viaGroup: 'All staff' }] },
+    {
+      userPrincipalName: 'group@contoso.com',
+      usageLocation: 'US',
+      assignedSkus: [{ sku: 'ENTERPRISEPACK', viaGroup: 'All staff' }],
+    },
     { userPrincipalName: 'notinteams@contoso.com', usageLocation: 'US', teamsReadStatus: 404 },
     { userPrincipalName: 'noconsent@contoso.com', usageLocation: 'US', teamsReadStatus: 403 },
     { userPrincipalName: 'badaudience@contoso.com', usageLocation: 'US', teamsReadStatus: 401 },
@@ -49,14 +53,35 @@ interface Answer {
   error: { code: string; message: string };
 }
 async function call(method: string, path: string, body?: unknown, auth = true): Promise<Answer> {
-  const res = await fetch(`${sim.url}${path}`, { method, dispatcher: agent, headers: { ...(auth ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
+  const res = await fetch(`${sim.url}${path}`, {
+    method,
+    dispatcher: agent,
+    headers: { ...(auth ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
   return { status: res.status, error: ((await res.json()) as { error: Answer['error'] }).error };
 }
-const assign = (user: string, add: string[], remove: string[] = []) => call('POST', `/v1.0/users/${user}/assignLicense`, { addLicenses: add.map((skuId) => ({ skuId, disabledPlans: [] })), removeLicenses: remove });
-const userId = async (upn: string) => ((await (await fetch(`${sim.url}/v1.0/users/${upn}`, { dispatcher: agent, headers: { authorization: `Bearer ${token}` } })).json()) as { id: string }).id;
+const assign = (user: string, add: string[], remove: string[] = []) =>
+  call('POST', `/v1.0/users/${user}/assignLicense`, {
+    addLicenses: add.map((skuId) => ({ skuId, disabledPlans: [] })),
+    removeLicenses: remove,
+  });
+const userId = async (upn: string) =>
+  (
+    (await (
+      await fetch(`${sim.url}/v1.0/users/${upn}`, { dispatcher: agent, headers: { authorization: `Bearer ${token}` } })
+    ).json()) as { id: string }
+  ).id;
 async function batchItem(requests: unknown[], id: string): Promise<Answer> {
-  const res = await fetch(`${sim.url}/v1.0/$batch`, { method: 'POST', dispatcher: agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ requests }) });
-  const item = ((await res.json()) as { responses: { id: string; status: number; body: { error: Answer['error'] } }[] }).responses.find((r) => r.id === id)!;
+  const res = await fetch(`${sim.url}/v1.0/$batch`, {
+    method: 'POST',
+    dispatcher: agent,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ requests }),
+  });
+  const item = (
+    (await res.json()) as { responses: { id: string; status: number; body: { error: Answer['error'] } }[] }
+  ).responses.find((r) => r.id === id)!;
   return { status: item.status, error: item.body.error };
 }
 
@@ -75,9 +100,13 @@ async function withToken<T>(other: string, f: () => Promise<T>): Promise<T> {
 const PRODUCERS: Record<string, () => Promise<Answer>> = {
   'no-token': () => call('GET', '/v1.0/subscribedSkus', undefined, false),
   // A token the authority issued for another resource (Azure Storage), sent to Graph.
-  'invalid-audience': async () => withToken((await simCredential(sim).getToken('https://storage.azure.com/.default'))!.token, () => call('GET', '/v1.0/subscribedSkus')),
+  'invalid-audience': async () =>
+    withToken((await simCredential(sim).getToken('https://storage.azure.com/.default'))!.token, () =>
+      call('GET', '/v1.0/subscribedSkus'),
+    ),
   // The tenant file's teamsReadStatus 401 answers the same.
-  'invalid-audience-teams': async () => call('GET', `/v1.0/admin/teams/userConfigurations/${await userId('badaudience@contoso.com')}`),
+  'invalid-audience-teams': async () =>
+    call('GET', `/v1.0/admin/teams/userConfigurations/${await userId('badaudience@contoso.com')}`),
   // A token whose lifetime has passed by Graph's clock.
   'expired-token': async () => {
     sim.tokenClockAheadMs = 2 * 3_600_000;
@@ -96,8 +125,10 @@ const PRODUCERS: Record<string, () => Promise<Answer>> = {
       sim.permissions = undefined;
     }
   },
-  'teams-forbidden': async () => call('GET', `/v1.0/admin/teams/userConfigurations/${await userId('noconsent@contoso.com')}`),
-  'teams-user-not-found': async () => call('GET', `/v1.0/admin/teams/userConfigurations/${await userId('notinteams@contoso.com')}`),
+  'teams-forbidden': async () =>
+    call('GET', `/v1.0/admin/teams/userConfigurations/${await userId('noconsent@contoso.com')}`),
+  'teams-user-not-found': async () =>
+    call('GET', `/v1.0/admin/teams/userConfigurations/${await userId('notinteams@contoso.com')}`),
   'user-not-found': () => call('GET', '/v1.0/users/ghost@contoso.com'),
   'invalid-usage-location': () => assign('nolocation@contoso.com', [skuIdOf('ENTERPRISEPACK')]),
   'no-seats': () => assign('e5@contoso.com', [skuIdOf('MCOPSTN1')], [skuIdOf('MCOPSTN2')]),
@@ -108,14 +139,25 @@ const PRODUCERS: Record<string, () => Promise<Answer>> = {
   'remove-inherited': () => assign('group@contoso.com', [], [skuIdOf('ENTERPRISEPACK')]),
   'no-license-changes': () => assign('adele@contoso.com', []),
   'missing-parameters': () => call('POST', '/v1.0/users/adele@contoso.com/assignLicense', { addLicenses: [] }),
-  'invalid-payload': () => call('POST', '/v1.0/users/adele@contoso.com/assignLicense', { addLicenses: [{ skuId: 7 }], removeLicenses: [] }),
+  'invalid-payload': () =>
+    call('POST', '/v1.0/users/adele@contoso.com/assignLicense', { addLicenses: [{ skuId: 7 }], removeLicenses: [] }),
   'invalid-usage-location-value': () => call('PATCH', '/v1.0/users/adele@contoso.com', { usageLocation: 'USA' }),
   'empty-patch': () => call('PATCH', '/v1.0/users/adele@contoso.com'),
   'not-json': () => call('POST', '/v1.0/users/adele@contoso.com/assignLicense', '{not json'),
   'unknown-segment': () => call('GET', '/v1.0/nothing/here'),
   'invalid-version': () => call('GET', '/beta/subscribedSkus'),
-  'batch-too-large': () => call('POST', '/v1.0/$batch', { requests: Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET', url: '/subscribedSkus' })) }),
-  'batch-failed-dependency': () => batchItem([{ id: 'a', method: 'GET', url: '/users/ghost@contoso.com' }, { id: 'b', method: 'GET', url: '/users/adele@contoso.com', dependsOn: ['a'] }], 'b'),
+  'batch-too-large': () =>
+    call('POST', '/v1.0/$batch', {
+      requests: Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET', url: '/subscribedSkus' })),
+    }),
+  'batch-failed-dependency': () =>
+    batchItem(
+      [
+        { id: 'a', method: 'GET', url: '/users/ghost@contoso.com' },
+        { id: 'b', method: 'GET', url: '/users/adele@contoso.com', dependsOn: ['a'] },
+      ],
+      'b',
+    ),
   throttled: async () => {
     sim.faults = { throttleStormUntil: sim.clock.now() + 60_000 };
     try {
@@ -140,16 +182,26 @@ const PRODUCERS: Record<string, () => Promise<Answer>> = {
 const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 describe('every simulator error has a fixture saying where its text comes from', () => {
-  const names = readdirSync(DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
+  const names = readdirSync(DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
 
   it('has one fixture per error the simulator produces, each with a source', () => {
     expect(names).toEqual(Object.keys(PRODUCERS).sort());
     for (const n of names) expect(fixture(n).source.length).toBeGreaterThan(20);
   });
 
-  it.each(Object.keys(PRODUCERS).sort())('%s: the simulator answers with the recorded status, code and text', async (name) => {
-    const want = fixture(name);
-    const got = await PRODUCERS[name]!();
-    expect({ status: got.status, code: got.error.code, message: got.error.message.replace(GUID, '<guid>') }).toEqual({ status: want.status, code: want.error.code, message: want.error.message });
-  });
+  it.each(Object.keys(PRODUCERS).sort())(
+    '%s: the simulator answers with the recorded status, code and text',
+    async (name) => {
+      const want = fixture(name);
+      const got = await PRODUCERS[name]!();
+      expect({ status: got.status, code: got.error.code, message: got.error.message.replace(GUID, '<guid>') }).toEqual({
+        status: want.status,
+        code: want.error.code,
+        message: want.error.message,
+      });
+    },
+  );
 });

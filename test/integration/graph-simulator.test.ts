@@ -10,11 +10,24 @@ import { skuIdOf, tenantSkus } from '../support/tenant';
 const doc = graphDoc;
 
 const tenant: TenantFile = {
-  skus: tenantSkus({ ENTERPRISEPACK: 10, ENTERPRISEPREMIUM: 10, MCOEV: 10, MCOPSTN1: 1, MCOPSTN2: 5, MCOMEETACPEA: 5, MCOPSTNC: 5 }),
+  skus: tenantSkus({
+    ENTERPRISEPACK: 10,
+    ENTERPRISEPREMIUM: 10,
+    MCOEV: 10,
+    MCOPSTN1: 1,
+    MCOPSTN2: 5,
+    MCOMEETACPEA: 5,
+    MCOPSTNC: 5,
+  }),
   users: [
     { userPrincipalName: 'adele@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 120 },
     { userPrincipalName: 'nolocation@contoso.com', usageLocation: null },
-    { userPrincipalName: 'e5@contoso.com', usageLocation: 'GB', assignedSkus: ['ENTERPRISEPREMIUM'], teamsProvisioningMinutes: null },
+    {
+      userPrincipalName: 'e5@contoso.com',
+      usageLocation: 'GB',
+      assignedSkus: ['ENTERPRISEPREMIUM'],
+      teamsProvisioningMinutes: null,
+    },
     { userPrincipalName: 'second@contoso.com', usageLocation: 'US' },
   ],
 };
@@ -24,7 +37,12 @@ let clock: SkipAheadClock;
 let agent: Agent;
 let token: string;
 
-async function call(method: string, path: string, body?: unknown, auth = true): Promise<{ status: number; body: any; headers: Headers }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  auth = true,
+): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${sim.url}${path}`, {
     method,
     dispatcher: agent,
@@ -34,7 +52,11 @@ async function call(method: string, path: string, body?: unknown, auth = true): 
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
 }
-const assign = (user: string, parts: string[], remove: string[] = []) => call('POST', `/v1.0/users/${user}/assignLicense`, { addLicenses: parts.map((p) => ({ skuId: skuIdOf(p), disabledPlans: [] })), removeLicenses: remove });
+const assign = (user: string, parts: string[], remove: string[] = []) =>
+  call('POST', `/v1.0/users/${user}/assignLicense`, {
+    addLicenses: parts.map((p) => ({ skuId: skuIdOf(p), disabledPlans: [] })),
+    removeLicenses: remove,
+  });
 
 beforeEach(async () => {
   clock = new SkipAheadClock();
@@ -50,7 +72,10 @@ afterEach(async () => {
 function expectSameShape(actual: Record<string, unknown>, documented: Record<string, unknown>) {
   for (const [k, v] of Object.entries(documented)) {
     expect(actual).toHaveProperty([k]);
-    expect([k, Array.isArray(actual[k]) ? 'array' : typeof actual[k]]).toEqual([k, Array.isArray(v) ? 'array' : typeof v]);
+    expect([k, Array.isArray(actual[k]) ? 'array' : typeof actual[k]]).toEqual([
+      k,
+      Array.isArray(v) ? 'array' : typeof v,
+    ]);
   }
 }
 
@@ -65,7 +90,10 @@ describe('Graph simulator: wire format', () => {
     const skus = await call('GET', '/v1.0/subscribedSkus');
     expectSameShape(skus.body, doc('subscribedSkus.json'));
     expectSameShape(skus.body.value[0], (doc('subscribedSkus.json')['value'] as Record<string, unknown>[])[0]!);
-    const user = await call('GET', '/v1.0/users/e5@contoso.com?$select=id,userPrincipalName,usageLocation,assignedLicenses,assignedPlans');
+    const user = await call(
+      'GET',
+      '/v1.0/users/e5@contoso.com?$select=id,userPrincipalName,usageLocation,assignedLicenses,assignedPlans',
+    );
     expectSameShape(user.body, doc('user-select.json'));
     expect(Object.keys(user.body).sort()).toEqual(Object.keys(doc('user-select.json')).sort());
     // The documented response wraps the configuration in "value" (teamsadministration-teamsuserconfiguration-get.md).
@@ -75,7 +103,9 @@ describe('Graph simulator: wire format', () => {
     const err = await assign('nolocation@contoso.com', ['ENTERPRISEPACK']);
     expectSameShape(err.body, doc('error.json'));
     expectSameShape(err.body.error, doc('error.json')['error'] as Record<string, unknown>);
-    const batch = await call('POST', '/v1.0/$batch', { requests: [{ id: '1', method: 'GET', url: '/users/adele@contoso.com' }] });
+    const batch = await call('POST', '/v1.0/$batch', {
+      requests: [{ id: '1', method: 'GET', url: '/users/adele@contoso.com' }],
+    });
     expectSameShape(batch.body, doc('batch-response.json'));
   });
 
@@ -89,10 +119,15 @@ describe('Graph simulator: wire format', () => {
     for (const r of [
       await call('POST', '/v1.0/users/adele@contoso.com/assignLicense', '{not json'),
       await call('POST', '/v1.0/$batch', '{"requests": 5}'),
-      await call('POST', '/v1.0/$batch', { requests: Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET', url: '/subscribedSkus' })) }),
+      await call('POST', '/v1.0/$batch', {
+        requests: Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET', url: '/subscribedSkus' })),
+      }),
       await call('GET', '/v1.0/nothing/here'),
       await call('GET', '/beta/subscribedSkus'),
-      await call('POST', '/v1.0/users/adele@contoso.com/assignLicense', { addLicenses: [{ skuId: 7 }], removeLicenses: [] }),
+      await call('POST', '/v1.0/users/adele@contoso.com/assignLicense', {
+        addLicenses: [{ skuId: 7 }],
+        removeLicenses: [],
+      }),
       await call('POST', '/v1.0/users/adele@contoso.com/assignLicense', { addLicenses: [] }),
     ]) {
       expect(r.status).toBe(400);
@@ -111,7 +146,11 @@ describe('Graph simulator: wire format', () => {
       ],
     });
     expect(r.status).toBe(200);
-    expect(r.body.responses.map((x: { id: string; status: number }) => [x.id, x.status])).toEqual([['a', 404], ['b', 424], ['c', 200]]);
+    expect(r.body.responses.map((x: { id: string; status: number }) => [x.id, x.status])).toEqual([
+      ['a', 404],
+      ['b', 424],
+      ['c', 200],
+    ]);
     expect(r.body.responses[2].body.usageLocation).toBe('US');
   });
 });
@@ -121,14 +160,20 @@ describe('Graph simulator: licensing rules', () => {
     expect((await assign('adele@contoso.com', ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'])).status).toBe(200);
     const again = await assign('adele@contoso.com', ['ENTERPRISEPACK']);
     expect(again.status).toBe(200);
-    const skus = (await call('GET', '/v1.0/subscribedSkus')).body.value as { skuPartNumber: string; consumedUnits: number }[];
+    const skus = (await call('GET', '/v1.0/subscribedSkus')).body.value as {
+      skuPartNumber: string;
+      consumedUnits: number;
+    }[];
     expect(skus.find((s) => s.skuPartNumber === 'ENTERPRISEPACK')!.consumedUnits).toBe(1);
     expect(sim.record.stateChangingWrites.map((w) => w.kind)).toEqual(['assignLicense']);
   });
 
   it('refuses without a usage location, with Graph text', async () => {
     const r = await assign('nolocation@contoso.com', ['ENTERPRISEPACK']);
-    expect([r.status, r.body.error.message]).toEqual([400, 'License assignment cannot be done for user with invalid usage location.']);
+    expect([r.status, r.body.error.message]).toEqual([
+      400,
+      'License assignment cannot be done for user with invalid usage location.',
+    ]);
     expect((await call('PATCH', '/v1.0/users/nolocation@contoso.com', { usageLocation: 'DE' })).status).toBe(204);
     expect((await assign('nolocation@contoso.com', ['ENTERPRISEPACK'])).status).toBe(200);
   });
@@ -136,24 +181,44 @@ describe('Graph simulator: licensing rules', () => {
   it('refuses when no seat is left', async () => {
     expect((await assign('adele@contoso.com', ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'])).status).toBe(200);
     const r = await assign('second@contoso.com', ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']);
-    expect(r.body.error.message).toBe(`Subscription with SKU ${skuIdOf('MCOPSTN1')} does not have any available licenses.`);
+    expect(r.body.error.message).toBe(
+      `Subscription with SKU ${skuIdOf('MCOPSTN1')} does not have any available licenses.`,
+    );
   });
 
   it('refuses a calling plan without Phone System, and accepts it when E5 carries Phone System', async () => {
-    expect((await assign('adele@contoso.com', ['MCOPSTN2'])).body.error.message).toMatch(/^License assignment failed because service plan 5a10155d-f5c1-411a-a8ec-e99aae125390 depends on the service plan\(s\) 4828c8ec/);
+    expect((await assign('adele@contoso.com', ['MCOPSTN2'])).body.error.message).toMatch(
+      /^License assignment failed because service plan 5a10155d-f5c1-411a-a8ec-e99aae125390 depends on the service plan\(s\) 4828c8ec/,
+    );
     expect((await assign('e5@contoso.com', ['MCOPSTN2'])).status).toBe(200);
   });
 
   it('refuses pay-per-minute conferencing without Communications Credits (MCOPSTNC carries them)', async () => {
-    expect((await assign('adele@contoso.com', ['MCOMEETACPEA'])).body.error.message).toMatch(/depends on the service plan/);
+    expect((await assign('adele@contoso.com', ['MCOMEETACPEA'])).body.error.message).toMatch(
+      /depends on the service plan/,
+    );
     expect((await assign('adele@contoso.com', ['MCOMEETACPEA', 'MCOPSTNC'])).status).toBe(200);
   });
 
   it('refuses mutually exclusive plans (from tenant data), unknown skuIds, removing what is not held, unknown users', async () => {
-    expect((await assign('e5@contoso.com', ['MCOPSTN1', 'MCOPSTN2'])).body.error.message).toMatch(/are mutually exclusive\.$/);
-    const unknown = await call('POST', '/v1.0/users/adele@contoso.com/assignLicense', { addLicenses: [{ skuId: '11111111-1111-4111-8111-111111111111', disabledPlans: [] }], removeLicenses: [] });
-    expect(unknown.body.error.message).toBe('License 11111111-1111-4111-8111-111111111111 does not correspond to a valid company License.');
-    expect((await call('POST', '/v1.0/users/adele@contoso.com/assignLicense', { addLicenses: [], removeLicenses: [skuIdOf('MCOEV')] })).body.error.message).toBe('User does not have a corresponding license.');
+    expect((await assign('e5@contoso.com', ['MCOPSTN1', 'MCOPSTN2'])).body.error.message).toMatch(
+      /are mutually exclusive\.$/,
+    );
+    const unknown = await call('POST', '/v1.0/users/adele@contoso.com/assignLicense', {
+      addLicenses: [{ skuId: '11111111-1111-4111-8111-111111111111', disabledPlans: [] }],
+      removeLicenses: [],
+    });
+    expect(unknown.body.error.message).toBe(
+      'License 11111111-1111-4111-8111-111111111111 does not correspond to a valid company License.',
+    );
+    expect(
+      (
+        await call('POST', '/v1.0/users/adele@contoso.com/assignLicense', {
+          addLicenses: [],
+          removeLicenses: [skuIdOf('MCOEV')],
+        })
+      ).body.error.message,
+    ).toBe('User does not have a corresponding license.');
     const ghost = await assign('ghost@contoso.com', ['MCOEV']);
     expect([ghost.status, ghost.body.error.code]).toEqual([404, 'Request_ResourceNotFound']);
     expect(sim.record.stateChangingWrites).toEqual([]);
@@ -161,12 +226,13 @@ describe('Graph simulator: licensing rules', () => {
 });
 
 describe('Graph simulator: Teams provisioning and time', () => {
-  it('shows CallingPlan only after the user\'s provisioning minutes, PhoneSystem after a short delay, and never when null', async () => {
+  it("shows CallingPlan only after the user's provisioning minutes, PhoneSystem after a short delay, and never when null", async () => {
     const adele = (await call('GET', '/v1.0/users/adele@contoso.com')).body.id as string;
     const e5 = (await call('GET', '/v1.0/users/e5@contoso.com')).body.id as string;
     await assign('adele@contoso.com', ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']);
     await assign('e5@contoso.com', ['MCOPSTN2']);
-    const features = async (id: string) => (await call('GET', `/v1.0/admin/teams/userConfigurations/${id}`)).body.value.featureTypes as string[];
+    const features = async (id: string) =>
+      (await call('GET', `/v1.0/admin/teams/userConfigurations/${id}`)).body.value.featureTypes as string[];
     expect(await features(adele)).toEqual(['Teams']);
     clock.skipTo(clock.now() + 6 * 60_000);
     expect(await features(adele)).toEqual(['Teams', 'PhoneSystem']);
@@ -180,7 +246,11 @@ describe('Graph simulator: Teams provisioning and time', () => {
   });
 
   it('shares its clock offset over /_sim/clock', async () => {
-    const r = await fetch(`${sim.url}/_sim/clock`, { method: 'POST', dispatcher: agent, body: JSON.stringify({ offsetMs: 3_600_000 }) });
+    const r = await fetch(`${sim.url}/_sim/clock`, {
+      method: 'POST',
+      dispatcher: agent,
+      body: JSON.stringify({ offsetMs: 3_600_000 }),
+    });
     expect(((await r.json()) as { offsetMs: number }).offsetMs).toBe(3_600_000);
     expect(clock.offset).toBe(3_600_000);
   });
@@ -188,7 +258,12 @@ describe('Graph simulator: Teams provisioning and time', () => {
 
 describe('Graph simulator: throttling and faults', () => {
   it('limits writes to 3,000 per 150 s with 429 and Retry-After, per $batch item too, and frees the window as time passes', async () => {
-    const requests = Array.from({ length: 20 }, (_, i) => ({ id: String(i), method: 'PATCH', url: '/users/adele@contoso.com', body: { usageLocation: 'US' } }));
+    const requests = Array.from({ length: 20 }, (_, i) => ({
+      id: String(i),
+      method: 'PATCH',
+      url: '/users/adele@contoso.com',
+      body: { usageLocation: 'US' },
+    }));
     for (let i = 0; i < 150; i++) expect((await call('POST', '/v1.0/$batch', { requests })).status).toBe(200);
     const over = await call('POST', '/v1.0/$batch', { requests: requests.slice(0, 2) });
     expect(over.body.responses.map((r: { status: number }) => r.status)).toEqual([429, 429]);

@@ -25,12 +25,17 @@ beforeAll(async () => {
 });
 afterAll(() => azurite?.stop());
 beforeEach(() => {
-  claims = new BlobNumberClaims(BlobServiceClient.fromConnectionString(azurite.connectionString), `claims-${++containerSeq}`);
+  claims = new BlobNumberClaims(
+    BlobServiceClient.fromConnectionString(azurite.connectionString),
+    `claims-${++containerSeq}`,
+  );
 });
 
 describe('number claims in storage', () => {
   it('gives a number to one of twenty owners claiming it at once, and again to the same owner when it asks twice', async () => {
-    const won = await Promise.all(Array.from({ length: 20 }, (_, i) => claims.claim('+14255550100', `run#${i}`, T0, true)));
+    const won = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => claims.claim('+14255550100', `run#${i}`, T0, true)),
+    );
     expect(won.filter(Boolean)).toHaveLength(1);
     const winner = `run#${won.indexOf(true)}`;
     expect(await claims.claim('+14255550100', winner, later(1), true)).toBe(true);
@@ -49,7 +54,11 @@ describe('number claims in storage', () => {
     expect(await claims.claim('+14255550102', 'dead#1', T0, true)).toBe(true);
     expect(await claims.claim('+14255550102', 'new#1', later(CLAIM_HOLD_MINUTES - 1), true)).toBe(false);
     expect(await claims.claim('+14255550102', 'new#1', later(CLAIM_HOLD_MINUTES + 1), false)).toBe(false);
-    const takers = await Promise.all(Array.from({ length: 10 }, (_, i) => claims.claim('+14255550102', `taker#${i}`, later(CLAIM_HOLD_MINUTES + 1), true)));
+    const takers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        claims.claim('+14255550102', `taker#${i}`, later(CLAIM_HOLD_MINUTES + 1), true),
+      ),
+    );
     expect(takers.filter(Boolean)).toHaveLength(1);
   });
 });
@@ -58,8 +67,16 @@ describe('the number step against the simulator', () => {
   const tenant: TenantFile = {
     skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }),
     users: [
-      { userPrincipalName: 'live@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'] },
-      { userPrincipalName: 'live2@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'] },
+      {
+        userPrincipalName: 'live@contoso.com',
+        usageLocation: 'US',
+        assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
+      },
+      {
+        userPrincipalName: 'live2@contoso.com',
+        usageLocation: 'US',
+        assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
+      },
       { userPrincipalName: 'noplan@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPACK', 'MCOEV'] },
     ],
     numbers: [{ telephoneNumber: '+14255550100', numberType: 'callingPlan', isoCountryCode: 'US' }],
@@ -70,42 +87,82 @@ describe('the number step against the simulator', () => {
   let now: Date;
   beforeEach(async () => {
     clock = new SkipAheadClock();
-    ({ sim, graph } = await simulatorWithAdapter({ tenant, clock }, { sleep: async (ms) => clock.skipTo(clock.now() + ms), writesPerSecond: 100_000 }));
+    ({ sim, graph } = await simulatorWithAdapter(
+      { tenant, clock },
+      { sleep: async (ms) => clock.skipTo(clock.now() + ms), writesPerSecond: 100_000 },
+    ));
     now = T0;
   });
   afterEach(() => sim.close());
-  const activities = () => createNumberActivities({ graph, claims, store: new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'unused'), now: () => now });
+  const activities = () =>
+    createNumberActivities({
+      graph,
+      claims,
+      store: new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'unused'),
+      now: () => now,
+    });
   const id = (upn: string) => sim.tenant.findUser(upn)!.id;
   const pool = { numberType: 'callingPlan' as const, isoCountryCode: 'US' };
 
   it('orders the number its own claim holds when the activity runs again after a crash between claim and order', async () => {
     expect(await claims.claim('+14255550100', claimOwner('run-a', 1), now, true)).toBe(true);
-    const step = await activities().startNumber({ runKey: 'run-a', row: 1, userId: id('live@contoso.com'), number: pool });
+    const step = await activities().startNumber({
+      runKey: 'run-a',
+      row: 1,
+      userId: id('live@contoso.com'),
+      number: pool,
+    });
     expect(step).toMatchObject({ kind: 'ordered', order: { telephoneNumber: '+14255550100' } });
   });
 
-  it("leaves a number claimed by a run that died to no one until the claim lapses, then gives it to the next row", async () => {
+  it('leaves a number claimed by a run that died to no one until the claim lapses, then gives it to the next row', async () => {
     expect(await claims.claim('+14255550100', claimOwner('dead-run', 7), now, true)).toBe(true);
-    const first = await activities().startNumber({ runKey: 'run-b', row: 1, userId: id('live@contoso.com'), number: pool });
+    const first = await activities().startNumber({
+      runKey: 'run-b',
+      row: 1,
+      userId: id('live@contoso.com'),
+      number: pool,
+    });
     expect(first).toMatchObject({ kind: 'done', result: { outcome: 'flagged', reason: 'no_free_number' } });
     now = later(CLAIM_HOLD_MINUTES + 5);
-    const second = await activities().startNumber({ runKey: 'run-b', row: 1, userId: id('live@contoso.com'), number: pool });
+    const second = await activities().startNumber({
+      runKey: 'run-b',
+      row: 1,
+      userId: id('live@contoso.com'),
+      number: pool,
+    });
     expect(second).toMatchObject({ kind: 'ordered', order: { telephoneNumber: '+14255550100' } });
     expect(sim.record.byKind.assignNumber).toBe(1);
   });
 
   it("takes a slot of the app's Teams read budget for every Teams GET of the number step", async () => {
     let reserved = 0;
-    const teamsReads = { perSecond: 10, reserve: (n: number) => ((reserved += n), Promise.resolve(Date.now())), release: () => Promise.resolve() };
-    const acts = createNumberActivities({ graph, claims, store: new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'unused'), now: () => now, teamsReads });
-    const teamsGets = () => sim.record.byKind.teamsUserConfiguration + sim.record.byKind.listNumbers + sim.record.byKind.numberOperation;
+    const teamsReads = {
+      perSecond: 10,
+      reserve: (n: number) => ((reserved += n), Promise.resolve(Date.now())),
+      release: () => Promise.resolve(),
+    };
+    const acts = createNumberActivities({
+      graph,
+      claims,
+      store: new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'unused'),
+      now: () => now,
+      teamsReads,
+    });
+    const teamsGets = () =>
+      sim.record.byKind.teamsUserConfiguration + sim.record.byKind.listNumbers + sim.record.byKind.numberOperation;
     const before = teamsGets();
     const step = await acts.startNumber({ runKey: 'run-d', row: 1, userId: id('live@contoso.com'), number: pool });
     if (step.kind !== 'ordered') throw new Error(`expected an order, got ${JSON.stringify(step)}`);
     clock.skipTo(clock.now() + 60_000);
     const states = await acts.readOrders({ operationIds: [step.order.operationId] });
     await acts.confirmNumbers({ runKey: 'run-d', orders: [{ ...step.order, state: states[0]! }], followedMinutes: 1 });
-    const own = await acts.startNumber({ runKey: 'run-d', row: 2, userId: id('live2@contoso.com'), number: { ...pool, telephoneNumber: '+14255550100' } });
+    const own = await acts.startNumber({
+      runKey: 'run-d',
+      row: 2,
+      userId: id('live2@contoso.com'),
+      number: { ...pool, telephoneNumber: '+14255550100' },
+    });
     expect(own.kind).toBe('done');
     // the user's numbers, the free list, the order, the read back; then the second row's numbers and its number
     expect(teamsGets() - before).toBe(6);
@@ -119,13 +176,25 @@ describe('the number step against the simulator', () => {
     clock.skipTo(clock.now() + 60_000);
     const [state] = await acts.readOrders({ operationIds: [step.order.operationId] });
     expect(state).toMatchObject({ status: 'failed', detail: expect.stringContaining('Calling Plan') });
-    const [result] = await acts.confirmNumbers({ runKey: 'run-c', orders: [{ ...step.order, state: state! }], followedMinutes: 1 });
-    expect(result).toMatchObject({ outcome: 'flagged', reason: 'number_assignment_failed', message: expect.stringContaining('Calling Plan') });
+    const [result] = await acts.confirmNumbers({
+      runKey: 'run-c',
+      orders: [{ ...step.order, state: state! }],
+      followedMinutes: 1,
+    });
+    expect(result).toMatchObject({
+      outcome: 'flagged',
+      reason: 'number_assignment_failed',
+      message: expect.stringContaining('Calling Plan'),
+    });
     const next = await acts.startNumber({ runKey: 'run-c', row: 2, userId: id('live2@contoso.com'), number: pool });
     expect(next).toMatchObject({ kind: 'ordered', order: { telephoneNumber: '+14255550100' } });
     clock.skipTo(clock.now() + 60_000);
     const [done] = await acts.readOrders({ operationIds: [next.kind === 'ordered' ? next.order.operationId : ''] });
-    const [confirmed] = await acts.confirmNumbers({ runKey: 'run-c', orders: [{ ...(next.kind === 'ordered' ? next.order : step.order), state: done! }], followedMinutes: 1 });
+    const [confirmed] = await acts.confirmNumbers({
+      runKey: 'run-c',
+      orders: [{ ...(next.kind === 'ordered' ? next.order : step.order), state: done! }],
+      followedMinutes: 1,
+    });
     expect(confirmed).toMatchObject({ outcome: 'provisioned', phoneNumber: '+14255550100' });
   });
 });

@@ -13,7 +13,10 @@ const tenant: TenantFile = {
 
 it('counts every Teams read and its second, and keeps the detail of the first few only', async () => {
   const clock = new SkipAheadClock();
-  const { sim, graph } = await simulatorWithAdapter({ tenant, clock, teamsReadsKept: 5 }, { sleep: async (ms) => clock.skipTo(clock.now() + ms), writesPerSecond: 100_000 });
+  const { sim, graph } = await simulatorWithAdapter(
+    { tenant, clock, teamsReadsKept: 5 },
+    { sleep: async (ms) => clock.skipTo(clock.now() + ms), writesPerSecond: 100_000 },
+  );
   try {
     const users = await graph.readUsers(tenant.users.map((u) => u.userPrincipalName));
     const ids = [...users.values()].map((r) => (r.ok ? r.value.id : 'missing'));
@@ -27,7 +30,12 @@ it('counts every Teams read and its second, and keeps the detail of the first fe
     expect([...rec.teamsReadsBySecond.values()].reduce((a, n) => a + n, 0)).toBe(50);
     // The tally gives the same busiest ten seconds as the kept detail would have (one round of 25 at a time).
     expect(maxInSeconds(rec.teamsReadsBySecond, 10)).toBe(25);
-    expect(maxInWindow(rec.teamsReads.map((r) => r.at), 10_000)).toBe(5);
+    expect(
+      maxInWindow(
+        rec.teamsReads.map((r) => r.at),
+        10_000,
+      ),
+    ).toBe(5);
   } finally {
     await sim.close();
   }

@@ -18,7 +18,11 @@ const tenant: TenantFile = {
     { skuPartNumber: 'MCOPSTN1', prepaidUnits: 100 },
   ],
   users: [
-    ...Array.from({ length: USERS }, (_, i) => ({ userPrincipalName: `u${i}@contoso.com`, usageLocation: 'US', teamsProvisioningMinutes: 10 })),
+    ...Array.from({ length: USERS }, (_, i) => ({
+      userPrincipalName: `u${i}@contoso.com`,
+      usageLocation: 'US',
+      teamsProvisioningMinutes: 10,
+    })),
     { userPrincipalName: 'notinteams@contoso.com', usageLocation: 'US', teamsReadStatus: 404 as const },
   ],
 };
@@ -36,7 +40,10 @@ let clock: StillClock;
 
 beforeEach(async () => {
   clock = new StillClock();
-  ({ sim, graph } = await simulatorWithAdapter({ tenant, clock }, { sleep: async (ms) => void (clock.t += ms), writesPerSecond: 100_000 }));
+  ({ sim, graph } = await simulatorWithAdapter(
+    { tenant, clock },
+    { sleep: async (ms) => void (clock.t += ms), writesPerSecond: 100_000 },
+  ));
 });
 afterEach(() => sim.close());
 
@@ -51,7 +58,10 @@ function failure<T>(r: GraphResult<T>): GraphFailure {
 async function raw(path: string): Promise<{ status: number; body: any }> {
   const agent = new Agent({ connect: { ca: sim.caPem } });
   try {
-    const res = await fetch(`${sim.url}${path}`, { dispatcher: agent, headers: { authorization: `Bearer ${await appToken(sim)}` } });
+    const res = await fetch(`${sim.url}${path}`, {
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${await appToken(sim)}` },
+    });
     return { status: res.status, body: JSON.parse(await res.text()) };
   } finally {
     await agent.close();
@@ -69,7 +79,9 @@ describe('the list of Teams user configurations', () => {
     expect(first.status).toBe(200);
     expect(first.body.value).toHaveLength(20);
     expect(Object.keys(first.body.value[0]).sort()).toEqual(['featureTypes', 'id']);
-    expect(first.body['@odata.nextLink']).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/v1\.0\/admin\/teams\/userConfigurations\?.*\$skiptoken=/);
+    expect(first.body['@odata.nextLink']).toMatch(
+      /^https:\/\/127\.0\.0\.1:\d+\/v1\.0\/admin\/teams\/userConfigurations\?.*\$skiptoken=/,
+    );
     const reads = sim.record.teamsReads.length;
     const r = swept(await graph.listTeamsFeatures({ top: 20, maxPages: 10 }));
     // 45 users in Teams (the one not in Teams is not listed): pages of 20, 20 and 5.
@@ -90,14 +102,19 @@ describe('the list of Teams user configurations', () => {
   it('shows the calling plan once Teams does, and a modifiedDateTime filter lists only what changed since', async () => {
     const ids = await Promise.all([0, 1, 2].map((i) => idOf(`u${i}@contoso.com`)));
     const assignedAt = clock.t;
-    for (const id of ids) expect((await graph.assignLicenses(id, [skuIdOf('ENTERPRISEPACK'), skuIdOf('MCOEV'), skuIdOf('MCOPSTN1')])).ok).toBe(true);
+    for (const id of ids)
+      expect(
+        (await graph.assignLicenses(id, [skuIdOf('ENTERPRISEPACK'), skuIdOf('MCOEV'), skuIdOf('MCOPSTN1')])).ok,
+      ).toBe(true);
     clock.t += 11 * 60_000;
     const all = swept(await graph.listTeamsFeatures({ top: 999, maxPages: 5 }));
     for (const id of ids) expect(all.features.get(id)).toEqual(expect.arrayContaining(['Teams', 'CallingPlan']));
     const since = swept(await graph.listTeamsFeatures({ since: assignedAt, top: 999, maxPages: 5 }));
     expect([...since.features.keys()].sort()).toEqual([...ids].sort());
     // modifiedDateTime moved when the calling plan came to show (the resource: updated "each time the user's details are changed").
-    const cfg = await raw(`/v1.0/admin/teams/userConfigurations?$select=id,modifiedDateTime&$filter=modifiedDateTime ge ${new Date(assignedAt + 10 * 60_000).toISOString()}`);
+    const cfg = await raw(
+      `/v1.0/admin/teams/userConfigurations?$select=id,modifiedDateTime&$filter=modifiedDateTime ge ${new Date(assignedAt + 10 * 60_000).toISOString()}`,
+    );
     expect(cfg.body.value.map((v: { id: string }) => v.id).sort()).toEqual([...ids].sort());
   });
 
@@ -108,9 +125,14 @@ describe('the list of Teams user configurations', () => {
       expect(r.body.error.message).toMatch(/^Query option '\$(skip|count|search)' is not allowed/);
     }
     expect((await raw('/v1.0/admin/teams/userConfigurations?$select=id,displayName')).status).toBe(400);
-    expect((await raw('/v1.0/admin/teams/userConfigurations?$filter=userPrincipalName eq \'u1@contoso.com\'')).status).toBe(400);
+    expect(
+      (await raw("/v1.0/admin/teams/userConfigurations?$filter=userPrincipalName eq 'u1@contoso.com'")).status,
+    ).toBe(400);
     sim.faults = { teamsListRefuses: ['$filter'] };
-    expect(failure(await graph.listTeamsFeatures({ since: clock.t, top: 999, maxPages: 5 }))).toMatchObject({ status: 400, transient: false });
+    expect(failure(await graph.listTeamsFeatures({ since: clock.t, top: 999, maxPages: 5 }))).toMatchObject({
+      status: 400,
+      transient: false,
+    });
     // The same list without the filter is still answered; with $top refused too, no sweep is.
     expect(swept(await graph.listTeamsFeatures({ top: 999, maxPages: 5 })).complete).toBe(true);
     sim.faults = { teamsListRefuses: ['$filter', '$top'] };
@@ -122,12 +144,16 @@ describe('the list of Teams user configurations', () => {
     graph = adapterFor(sim, { writesPerSecond: 100_000 });
     const refused = failure(await graph.listTeamsFeatures({ top: 999, maxPages: 5 }));
     expect(refused).toMatchObject({ status: 403, reason: 'forbidden' });
-    expect(refused.message).toMatch(/GET \/admin\/teams\/userConfigurations: the app's identity needs the application permission TeamsUserConfiguration\.Read\.All/);
+    expect(refused.message).toMatch(
+      /GET \/admin\/teams\/userConfigurations: the app's identity needs the application permission TeamsUserConfiguration\.Read\.All/,
+    );
   });
 
   it('counts each page against the Teams limit of 30 GETs a second', async () => {
     const before = sim.record.throttledByKind.teamsUserConfigurationList ?? 0;
-    const pages = await Promise.all(Array.from({ length: 35 }, () => raw('/v1.0/admin/teams/userConfigurations?$select=id&$top=1')));
+    const pages = await Promise.all(
+      Array.from({ length: 35 }, () => raw('/v1.0/admin/teams/userConfigurations?$select=id&$top=1')),
+    );
     expect(pages.filter((p) => p.status === 429)).toHaveLength(5);
     expect((sim.record.throttledByKind.teamsUserConfigurationList ?? 0) - before).toBe(5);
   });

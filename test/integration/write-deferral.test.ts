@@ -8,7 +8,12 @@ import { startAzurite, type Azurite } from '../../local/azurite';
 import { SkipAheadClock } from '../../local/clock';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import { stableGuid } from '../../local/graph-sim/tenant';
-import { createActivities, MAX_WRITE_WAIT_IN_ACTIVITY_MS, WRITE_DEFER_LEAD_MS, WRITE_SLOT_LATE_MS } from '../../orchestrations/activities';
+import {
+  createActivities,
+  MAX_WRITE_WAIT_IN_ACTIVITY_MS,
+  WRITE_DEFER_LEAD_MS,
+  WRITE_SLOT_LATE_MS,
+} from '../../orchestrations/activities';
 import type { AssignAnswer, AssignInput, WriteDeferred } from '../../orchestrations/contracts';
 import { SLOT_CHUNK_BASE } from '../../orchestrations/names';
 import type { AppTime } from '../../shared/adapters/app-time';
@@ -24,7 +29,11 @@ const T0 = Date.parse('2026-12-07T08:00:00Z');
 /** A clock that stands still and jumps to the end of every wait: the time the budget and the adapter count. */
 const jumpingTime = (start: number): AppTime & { set(t: number): void } => {
   let now = start;
-  return { now: () => now, sleep: (ms) => ((now += Math.max(0, ms)), Promise.resolve()), set: (t) => (now = Math.max(now, t)) };
+  return {
+    now: () => now,
+    sleep: (ms) => ((now += Math.max(0, ms)), Promise.resolve()),
+    set: (t) => (now = Math.max(now, t)),
+  };
 };
 
 let azurite: Azurite;
@@ -57,18 +66,37 @@ afterAll(async () => {
 
 /** The app's activities on a write budget of `perSecond` in the ledger blob `ledger`, on this clock. */
 function activitiesAt(perSecond: number, ledger: string, time: AppTime, events: unknown[] = []) {
-  const writeBudget = new WriteBudget(new BlobRateLedger(container, ledger, perSecond, time), time, (e) => events.push(e));
+  const writeBudget = new WriteBudget(new BlobRateLedger(container, ledger, perSecond, time), time, (e) =>
+    events.push(e),
+  );
   const graph = adapterFor(sim, { writeBudget, sleep: (ms) => time.sleep(ms), now: () => time.now() });
   const flags = new DeferredFlagPublisher(() => {
     throw new Error('an assignment published flags');
   });
-  return createActivities({ graph, store, flags, profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic', defaultUsageLocation: undefined, writeBudget, time });
+  return createActivities({
+    graph,
+    store,
+    flags,
+    profiles: BUILT_IN_PROFILES,
+    defaultProfile: 'phone-domestic',
+    defaultUsageLocation: undefined,
+    writeBudget,
+    time,
+  });
 }
 
 let lists = 0;
 async function rowOf(runKey: string, upn: string, row: number): Promise<AssignInput> {
   const chunk = SLOT_CHUNK_BASE + lists++;
-  await store.saveWork(runKey, chunk, [{ row, userId: userId(upn), addSkuIds: [skuIdOf('ENTERPRISEPACK')], setUsageLocation: upn.startsWith('w4') ? 'GB' : null, pollTeams: false }]);
+  await store.saveWork(runKey, chunk, [
+    {
+      row,
+      userId: userId(upn),
+      addSkuIds: [skuIdOf('ENTERPRISEPACK')],
+      setUsageLocation: upn.startsWith('w4') ? 'GB' : null,
+      pollTeams: false,
+    },
+  ]);
   return { runKey, chunk, index: 0 };
 }
 const isDeferred = (a: AssignAnswer): a is WriteDeferred => 'deferred' in a;
@@ -84,14 +112,25 @@ describe('the assign activity and the shared write budget', () => {
     const run = 'hr/starved/20261207T080000Z-0001';
     const first = await activities.assign(await rowOf(run, upns[0]!, 1));
     // Nothing was written and the row is handed back: its slot is the first after the other instance's, kept for it.
-    expect(first).toEqual({ deferred: true, row: 1, writeSlotAt: new Date(T0 + 30_000).toISOString(), writeSlots: 1, resumeAt: new Date(T0 + 30_000 - WRITE_DEFER_LEAD_MS).toISOString() });
+    expect(first).toEqual({
+      deferred: true,
+      row: 1,
+      writeSlotAt: new Date(T0 + 30_000).toISOString(),
+      writeSlots: 1,
+      resumeAt: new Date(T0 + 30_000 - WRITE_DEFER_LEAD_MS).toISOString(),
+    });
     expect(writesFor(upns[0]!)).toHaveLength(0);
     // The activity did not wait for it.
     expect(time.now()).toBe(T0);
 
     // Its durable timer fires at resumeAt: called again with its reservation, it writes on its slot, not before.
     time.set(T0 + 30_000 - WRITE_DEFER_LEAD_MS);
-    const again = (await activities.assign({ ...(await rowOf(run, upns[0]!, 1)), writeSlotAt: (first as WriteDeferred).writeSlotAt!, writeSlots: 1, deferrals: 1 })) as ChunkUserResult;
+    const again = (await activities.assign({
+      ...(await rowOf(run, upns[0]!, 1)),
+      writeSlotAt: (first as WriteDeferred).writeSlotAt!,
+      writeSlots: 1,
+      deferrals: 1,
+    })) as ChunkUserResult;
     expect(again).toMatchObject({ row: 1, outcome: 'assigned' });
     expect(writesFor(upns[0]!)).toHaveLength(1);
     expect(time.now()).toBe(T0 + 30_000);
@@ -107,7 +146,14 @@ describe('the assign activity and the shared write budget', () => {
     const first = await activities.assign(await rowOf(run, upns[3]!, 4));
     expect(first).toMatchObject({ deferred: true, writeSlots: 2, writeSlotAt: new Date(T0 + 3_620_000).toISOString() });
     time.set(Date.parse((first as WriteDeferred).resumeAt));
-    expect(await activities.assign({ ...(await rowOf(run, upns[3]!, 4)), writeSlotAt: (first as WriteDeferred).writeSlotAt!, writeSlots: 2, deferrals: 1 })).toMatchObject({ outcome: 'assigned' });
+    expect(
+      await activities.assign({
+        ...(await rowOf(run, upns[3]!, 4)),
+        writeSlotAt: (first as WriteDeferred).writeSlotAt!,
+        writeSlots: 2,
+        deferrals: 1,
+      }),
+    ).toMatchObject({ outcome: 'assigned' });
     expect(writesFor(upns[3]!).map((w) => w.kind)).toEqual(['patchUser', 'assignLicense']);
     // The second write went on the second slot, a second after the first.
     expect(time.now()).toBe(T0 + 3_621_000);
@@ -124,7 +170,12 @@ describe('the assign activity and the shared write budget', () => {
     // Meanwhile the other instance reserved the following 20 s, and the row's timer fired 3 s after its slot began.
     await other.reserve(20);
     time.set(T0 + 7_220_000 + WRITE_SLOT_LATE_MS + 1_000);
-    const late = await activities.assign({ ...(await rowOf(run, upns[1]!, 2)), writeSlotAt: first.writeSlotAt!, writeSlots: 1, deferrals: 1 });
+    const late = await activities.assign({
+      ...(await rowOf(run, upns[1]!, 2)),
+      writeSlotAt: first.writeSlotAt!,
+      writeSlots: 1,
+      deferrals: 1,
+    });
     expect(isDeferred(late) && late.writeSlotAt).toBe(new Date(T0 + 7_241_000).toISOString());
     expect(writesFor(upns[1]!)).toHaveLength(0);
   });

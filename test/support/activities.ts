@@ -24,8 +24,18 @@ export async function startActivitiesStack(tenant: TenantFile): Promise<Activiti
   const azurite = await startAzurite();
   const { sim, graph } = await simulatorWithAdapter({ clock: new SkipAheadClock(), throttling: false, tenant });
   const store = new BlobBatchStore(BlobServiceClient.fromConnectionString(azurite.connectionString), 'license-reports');
-  const flags = new StorageQueueFlagPublisher(QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('flags'), sentFlagLedgerIn(store));
-  const activities = createActivities({ graph, store, flags, profiles: new Map(), defaultProfile: 'phone-domestic', defaultUsageLocation: undefined });
+  const flags = new StorageQueueFlagPublisher(
+    QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('flags'),
+    sentFlagLedgerIn(store),
+  );
+  const activities = createActivities({
+    graph,
+    store,
+    flags,
+    profiles: new Map(),
+    defaultProfile: 'phone-domestic',
+    defaultUsageLocation: undefined,
+  });
   return {
     azurite,
     sim,

@@ -3,7 +3,19 @@
 // function names the azd file and function it follows; docs/deploying.md explains the design these rules lead to.
 // azd itself cannot run here (no Azure), and these few rules are all of it that decides the zip's content.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, statSync, writeSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  statSync,
+  writeSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 
@@ -46,7 +58,7 @@ export function readAzdService(projectDir: string, name: string): AzdService {
   const yaml = parseAzureYaml(readFileSync(join(projectDir, 'azure.yaml'), 'utf8'));
   const svc = (yaml['services'] as Yaml | undefined)?.[name];
   if (!svc || typeof svc === 'string') throw new Error(`azure.yaml has no service ${name}`);
-  const str = (k: string) => (typeof svc[k] === 'string' ? (svc[k]) : undefined);
+  const str = (k: string) => (typeof svc[k] === 'string' ? svc[k] : undefined);
   const hooks: Record<string, string> = {};
   for (const [hook, spec] of Object.entries((svc['hooks'] as Yaml | undefined) ?? {})) {
     if (typeof spec === 'string') continue;
@@ -124,8 +136,10 @@ export function resolveFunctionAppRemoteBuild(svc: AzdService): boolean {
   if (!existsSync(file)) return svc.remoteBuild ?? true;
   const excluded = gitignore(readFileSync(file, 'utf8'))('node_modules', true);
   if (svc.remoteBuild === undefined) return excluded;
-  if (svc.remoteBuild && !excluded) throw new Error(`'remoteBuild: true' requires '${ignoreFileOf(svc)}' to exclude node_modules`);
-  if (!svc.remoteBuild && excluded) throw new Error(`'remoteBuild: false' cannot be used when '${ignoreFileOf(svc)}' excludes node_modules`);
+  if (svc.remoteBuild && !excluded)
+    throw new Error(`'remoteBuild: true' requires '${ignoreFileOf(svc)}' to exclude node_modules`);
+  if (!svc.remoteBuild && excluded)
+    throw new Error(`'remoteBuild: false' cannot be used when '${ignoreFileOf(svc)}' excludes node_modules`);
   return svc.remoteBuild;
 }
 
@@ -136,7 +150,8 @@ export function resolveFunctionAppRemoteBuild(svc: AzdService): boolean {
 export function frameworkPackage(svc: AzdService, env: NodeJS.ProcessEnv): string {
   run('npm', ['run', 'build', '--if-present'], svc.path, env);
   const packagePath = svc.dist ? join(svc.path, svc.dist) : svc.path;
-  if (!existsSync(packagePath) || readdirSync(packagePath).length === 0) throw new Error(`package source '${packagePath}' is empty or does not exist`);
+  if (!existsSync(packagePath) || readdirSync(packagePath).length === 0)
+    throw new Error(`package source '${packagePath}' is empty or does not exist`);
   return packagePath;
 }
 
@@ -149,7 +164,8 @@ export function runServiceHook(svc: AzdService, hook: string, env: NodeJS.Proces
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): void {
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}) in ${cwd}:\n${(r.stdout + r.stderr).slice(-4000)}`);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}) in ${cwd}:\n${(r.stdout + r.stderr).slice(-4000)}`);
 }
 
 interface ZipEntry {
@@ -176,7 +192,8 @@ export function createDeployableZip(svc: AzdService, root: string, zipPath: stri
     if (name === ignoreFile && !isDir) return false;
     if (svc.host === 'function' && name === 'local.settings.json' && !isDir) return false;
     if (ignorer) return !ignorer(relative(root, src), isDir);
-    if ((svc.language === 'js' || svc.language === 'ts') && name === 'node_modules' && isDir) return svc.remoteBuild === false;
+    if ((svc.language === 'js' || svc.language === 'ts') && name === 'node_modules' && isDir)
+      return svc.remoteBuild === false;
     return true;
   };
   const entries: ZipEntry[] = [];
@@ -188,7 +205,8 @@ export function createDeployableZip(svc: AzdService, root: string, zipPath: stri
       const target = info.isSymbolicLink() ? statSync(src) : info;
       if (!onZip(src, target.isDirectory())) continue;
       const dest = destRoot ? `${destRoot}/${name}` : name;
-      if (target.isDirectory()) addDir(dest, info.isSymbolicLink() ? realpathSync(src) : src, depth + (info.isSymbolicLink() ? 1 : 0));
+      if (target.isDirectory())
+        addDir(dest, info.isSymbolicLink() ? realpathSync(src) : src, depth + (info.isSymbolicLink() ? 1 : 0));
       else entries.push({ name: dest, mode: target.mode, modified: target.mtime, source: src });
     }
   };
@@ -198,7 +216,10 @@ export function createDeployableZip(svc: AzdService, root: string, zipPath: stri
 }
 
 function dosTime(d: Date): { time: number; date: number } {
-  return { time: (d.getHours() << 11) | (d.getMinutes() << 5) | (d.getSeconds() >> 1), date: (Math.max(d.getFullYear() - 1980, 0) << 9) | ((d.getMonth() + 1) << 5) | d.getDate() };
+  return {
+    time: (d.getHours() << 11) | (d.getMinutes() << 5) | (d.getSeconds() >> 1),
+    date: (Math.max(d.getFullYear() - 1980, 0) << 9) | ((d.getMonth() + 1) << 5) | d.getDate(),
+  };
 }
 
 /** A plain zip (APPNOTE 6.3: local headers, deflated data, central directory), as Go's archive/zip writes one for rzip. */
@@ -218,7 +239,8 @@ function writeZip(zipPath: string, entries: readonly ZipEntry[]): void {
       const name = Buffer.from(e.name, 'utf8');
       const { time, date } = dosTime(e.modified);
       const crc = crc32(data);
-      if (offset > 0xffffffff || packed.length > 0xffffffff) throw new Error('the package needs Zip64, which this writer does not do');
+      if (offset > 0xffffffff || packed.length > 0xffffffff)
+        throw new Error('the package needs Zip64, which this writer does not do');
       const local = Buffer.alloc(30);
       local.writeUInt32LE(0x04034b50, 0);
       local.writeUInt16LE(20, 4);
@@ -288,7 +310,8 @@ export function readZip(zipPath: string): { name: string; data: Buffer }[] {
     const packed = zip.subarray(dataAt, dataAt + packedSize);
     const data = method === 8 ? inflateRawSync(packed) : method === 0 ? Buffer.from(packed) : undefined;
     if (!data) throw new Error(`${name}: compression method ${method}`);
-    if (data.length !== size || crc32(data) !== crc) throw new Error(`${name}: size or CRC-32 does not match its header`);
+    if (data.length !== size || crc32(data) !== crc)
+      throw new Error(`${name}: size or CRC-32 does not match its header`);
     out.push({ name, data });
     p += 46 + nameLength + extra + comment;
   }

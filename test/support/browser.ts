@@ -21,7 +21,9 @@ export function describeWithBrowser(name: string, fn: (executablePath: string) =
   if (process.env['DIALTONE_REQUIRE_BROWSER'] === '1') {
     describe(name, () => {
       it('needs Chromium', () => {
-        throw new Error('DIALTONE_REQUIRE_BROWSER=1 but no Chromium was found: apt-get install chromium, or set DIALTONE_CHROMIUM');
+        throw new Error(
+          'DIALTONE_REQUIRE_BROWSER=1 but no Chromium was found: apt-get install chromium, or set DIALTONE_CHROMIUM',
+        );
       });
     });
     return;

@@ -40,7 +40,11 @@ function commandLine(pid: number): string | undefined {
  * - local: the host says so, there is no .NET process and no bridge, and the local engine ran episodes and activities.
  * Returns the totals, for the log.
  */
-export async function expectEngineRan(stack: Stack, engine: Engine, options: { everyWorkerActive?: boolean } = {}): Promise<{ orchestration: number; activity: number }> {
+export async function expectEngineRan(
+  stack: Stack,
+  engine: Engine,
+  options: { everyWorkerActive?: boolean } = {},
+): Promise<{ orchestration: number; activity: number }> {
   const total = { orchestration: 0, activity: 0 };
   for (const h of [stack.host, ...stack.workers]) {
     const s = await hostStatus(h);
@@ -80,7 +84,10 @@ export async function listInstances(stack: Stack): Promise<InstanceSummary[]> {
   const out: InstanceSummary[] = [];
   let token: string | null = null;
   for (let page = 0; page < 1000; page++) {
-    const r = await fetch(`${stack.host.url}/runtime/webhooks/durabletask/instances?code=${encodeURIComponent(stack.host.functionKey)}`, token ? { headers: { 'x-ms-continuation-token': token } } : {});
+    const r = await fetch(
+      `${stack.host.url}/runtime/webhooks/durabletask/instances?code=${encodeURIComponent(stack.host.functionKey)}`,
+      token ? { headers: { 'x-ms-continuation-token': token } } : {},
+    );
     if (r.status !== 200) throw new Error(`listing the task hub's instances answered ${r.status}: ${await r.text()}`);
     out.push(...((await r.json()) as InstanceSummary[]));
     token = r.headers.get('x-ms-continuation-token');
@@ -97,7 +104,15 @@ const running = (s: string) => s === 'Running' || s === 'Pending';
  * there must be `failedCount` of them) and those still running, which must be exactly `stillRunning`. Returns the
  * instances, for the log.
  */
-export async function expectTaskHubEnded(stack: Stack, timeoutMs: number, opts: { failedOnPurpose?: (instanceId: string) => boolean; failedCount?: number; stillRunning?: readonly string[] } = {}): Promise<InstanceSummary[]> {
+export async function expectTaskHubEnded(
+  stack: Stack,
+  timeoutMs: number,
+  opts: {
+    failedOnPurpose?: (instanceId: string) => boolean;
+    failedCount?: number;
+    stillRunning?: readonly string[];
+  } = {},
+): Promise<InstanceSummary[]> {
   const allowed = new Set(opts.stillRunning ?? []);
   const end = Date.now() + timeoutMs;
   let all = await listInstances(stack);
@@ -110,12 +125,18 @@ export async function expectTaskHubEnded(stack: Stack, timeoutMs: number, opts: 
   const missing = [...allowed].filter((id) => !all.some((i) => i.instanceId === id));
   if (wrong.length > 0 || missing.length > 0) {
     const detail = wrong
-      .map((i) => `${JSON.stringify(i.instanceId)} ${i.name} ${i.runtimeStatus}, expected ${want(i.instanceId)}: ${String(typeof i.output === 'string' ? i.output : JSON.stringify(i.output)).split('\n')[0]}`)
+      .map(
+        (i) =>
+          `${JSON.stringify(i.instanceId)} ${i.name} ${i.runtimeStatus}, expected ${want(i.instanceId)}: ${String(typeof i.output === 'string' ? i.output : JSON.stringify(i.output)).split('\n')[0]}`,
+      )
       .slice(0, 20)
       .join('\n  ');
-    throw new Error(`instances of the task hub that did not end as expected (of ${all.length}):\n  ${detail}${missing.length ? `\nmissing: ${missing.join(', ')}` : ''}`);
+    throw new Error(
+      `instances of the task hub that did not end as expected (of ${all.length}):\n  ${detail}${missing.length ? `\nmissing: ${missing.join(', ')}` : ''}`,
+    );
   }
-  if (opts.failedCount !== undefined) expect(all.filter((i) => opts.failedOnPurpose?.(i.instanceId)).length).toBe(opts.failedCount);
+  if (opts.failedCount !== undefined)
+    expect(all.filter((i) => opts.failedOnPurpose?.(i.instanceId)).length).toBe(opts.failedCount);
   expect(all.filter((i) => i.runtimeStatus === 'Completed').length).toBeGreaterThan(0);
   return all;
 }
@@ -127,18 +148,37 @@ export async function expectTaskHubEnded(stack: Stack, timeoutMs: number, opts: 
  * away: a scenario that fails an orchestration on purpose names it (HostLog.expectClean), and only the lines of that
  * failure are accepted.
  */
-export const EXTENSION_TROUBLE = /^\[extension-host\] (?:Error|Critical) |split.?brain|FunctionAborted|out of order|^bridge: |^episode for .* failed in the host/i;
+export const EXTENSION_TROUBLE =
+  /^\[extension-host\] (?:Error|Critical) |split.?brain|FunctionAborted|out of order|^bridge: |^episode for .* failed in the host/i;
 
 /** WebJobs' "Executed '…' (Failed" line for a function (named by its name, or its short name Functions.<name>). */
 function executedFailed(l: string, name: string): boolean {
-  return l.startsWith(`[extension-host] Error Function.${name}: Executed '${name}' (Failed`) || l.startsWith(`[extension-host] Error Function.${name}: Executed 'Functions.${name}' (Failed`);
+  return (
+    l.startsWith(`[extension-host] Error Function.${name}: Executed '${name}' (Failed`) ||
+    l.startsWith(`[extension-host] Error Function.${name}: Executed 'Functions.${name}' (Failed`)
+  );
 }
 
 /** Which of the lines the extension logs for an activity's failure in an instance this is, if it is one. */
-function failedActivityLine(l: string, activity: string, instanceId: string): 'executed' | 'user' | 'results' | undefined {
+function failedActivityLine(
+  l: string,
+  activity: string,
+  instanceId: string,
+): 'executed' | 'user' | 'results' | undefined {
   if (executedFailed(l, activity)) return 'executed';
-  if (l.startsWith(`[extension-host] Error Function.${activity}.User: ${instanceId}: Function '${activity} (Activity)' failed with an error.`)) return 'user';
-  if (/^\[extension-host\] Error Host\.Results: +\(FunctionInvocationException: Exception while executing function: (?:Functions\.)?/.test(l) && l.endsWith(`${activity})`)) return 'results';
+  if (
+    l.startsWith(
+      `[extension-host] Error Function.${activity}.User: ${instanceId}: Function '${activity} (Activity)' failed with an error.`,
+    )
+  )
+    return 'user';
+  if (
+    /^\[extension-host\] Error Host\.Results: +\(FunctionInvocationException: Exception while executing function: (?:Functions\.)?/.test(
+      l,
+    ) &&
+    l.endsWith(`${activity})`)
+  )
+    return 'results';
   return undefined;
 }
 
@@ -146,10 +186,16 @@ function failedActivityLine(l: string, activity: string, instanceId: string): 'e
 function timeoutLine(l: string, activity: string): boolean {
   const shortName = `(?:Functions\\.)?${activity.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
   return (
-    new RegExp(`^\\[extension-host\\] Error Function\\.${shortName}: Timeout value of \\S+ exceeded by function '${shortName}'`).test(l) ||
+    new RegExp(
+      `^\\[extension-host\\] Error Function\\.${shortName}: Timeout value of \\S+ exceeded by function '${shortName}'`,
+    ).test(l) ||
     executedFailed(l, activity) ||
-    new RegExp(`^\\[extension-host\\] Error Function\\.${shortName}\\.User: .*Function '${shortName} \\(Activity\\)' failed with an error\\. Reason: Microsoft\\.Azure\\.WebJobs\\.Host\\.FunctionTimeoutException$`).test(l) ||
-    new RegExp(`^\\[extension-host\\] Error Host\\.Results: +\\(FunctionTimeoutException: Timeout value of \\S+ was exceeded by function: ${shortName}\\)$`).test(l)
+    new RegExp(
+      `^\\[extension-host\\] Error Function\\.${shortName}\\.User: .*Function '${shortName} \\(Activity\\)' failed with an error\\. Reason: Microsoft\\.Azure\\.WebJobs\\.Host\\.FunctionTimeoutException$`,
+    ).test(l) ||
+    new RegExp(
+      `^\\[extension-host\\] Error Host\\.Results: +\\(FunctionTimeoutException: Timeout value of \\S+ was exceeded by function: ${shortName}\\)$`,
+    ).test(l)
   );
 }
 
@@ -172,7 +218,11 @@ export class HostLog {
    * (`timedOutActivity`), the lines of its timeout; and for an activity a scenario makes fail on purpose `times` times
    * in one instance (`failedActivity`), the lines of those failures. Returns how many lines were accepted so.
    */
-  expectClean(failedOrchestrator?: { name: string; appInstancePrefix: string }, timedOutActivity?: string, failedActivity?: { name: string; instanceId: string; times: number }): number {
+  expectClean(
+    failedOrchestrator?: { name: string; appInstancePrefix: string },
+    timedOutActivity?: string,
+    failedActivity?: { name: string; instanceId: string; times: number },
+  ): number {
     const f = failedOrchestrator;
     const accepted = (l: string) =>
       (f !== undefined &&
@@ -185,13 +235,17 @@ export class HostLog {
     // extension's line naming the instance, and Host.Results' line naming the function; no more of them.
     const allowance = new Map<string, number>();
     const allowed = (l: string) => {
-      const kind = failedActivity === undefined ? undefined : failedActivityLine(l, failedActivity.name, failedActivity.instanceId);
+      const kind =
+        failedActivity === undefined
+          ? undefined
+          : failedActivityLine(l, failedActivity.name, failedActivity.instanceId);
       if (kind === undefined) return false;
       allowance.set(kind, (allowance.get(kind) ?? 0) + 1);
       return allowance.get(kind)! <= failedActivity!.times;
     };
     const bad = troubling.filter((l) => !accepted(l) && !allowed(l));
-    if (bad.length > 0) throw new Error(`the extension host logged ${bad.length} troubling line(s):\n${bad.slice(0, 30).join('\n')}`);
+    if (bad.length > 0)
+      throw new Error(`the extension host logged ${bad.length} troubling line(s):\n${bad.slice(0, 30).join('\n')}`);
     return troubling.length;
   }
 }
@@ -210,7 +264,10 @@ export function withoutTimesAndIds(value: unknown, key = ''): unknown {
   if (TIME_OR_ID_KEY.test(key) && (typeof value === 'string' || typeof value === 'number')) return '<time-or-id>';
   if (typeof value === 'string') return value.replace(ISO_TIME, '<time>').replace(GUID, '<guid>');
   if (Array.isArray(value)) return value.map((v) => withoutTimesAndIds(v));
-  if (typeof value === 'object') return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, withoutTimesAndIds(v, k)]));
+  if (typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, withoutTimesAndIds(v, k)]),
+    );
   return value;
 }
 
@@ -240,7 +297,9 @@ export function graphView(stack: Stack, upns: readonly string[], excludeKinds: r
     const user = stack.sim.tenant.findUser(upn);
     if (!user) continue;
     byId.set(user.id, upn);
-    const kinds = Object.entries(record.byUser.get(user.id) ?? {}).filter(([k, n]) => (n ?? 0) > 0 && !excludeKinds.includes(k));
+    const kinds = Object.entries(record.byUser.get(user.id) ?? {}).filter(
+      ([k, n]) => (n ?? 0) > 0 && !excludeKinds.includes(k),
+    );
     if (kinds.length > 0) perUser[upn] = Object.fromEntries(kinds.sort(([a], [b]) => a.localeCompare(b)));
   }
   for (const w of record.stateChangingWrites) {
@@ -250,7 +309,14 @@ export function graphView(stack: Stack, upns: readonly string[], excludeKinds: r
   }
   const byKind = Object.fromEntries(Object.entries(record.byKind).filter(([, n]) => n > 0)) as Record<string, number>;
   const writes = Object.entries(record.byKind).reduce((s, [k, n]) => s + (WRITE_KINDS.has(k) ? n : 0), 0);
-  const reads = Object.entries(record.byKind).reduce((s, [k, n]) => s + (!WRITE_KINDS.has(k) && k !== 'batch' ? n : 0), 0);
-  const consumedUnits = Object.fromEntries([...stack.sim.tenant.skus.values()].map((s) => [s.skuPartNumber, s.consumedUnits]).sort(([a], [b]) => String(a).localeCompare(String(b))));
+  const reads = Object.entries(record.byKind).reduce(
+    (s, [k, n]) => s + (!WRITE_KINDS.has(k) && k !== 'batch' ? n : 0),
+    0,
+  );
+  const consumedUnits = Object.fromEntries(
+    [...stack.sim.tenant.skus.values()]
+      .map((s) => [s.skuPartNumber, s.consumedUnits])
+      .sort(([a], [b]) => String(a).localeCompare(String(b))),
+  );
   return { perUser, changesPerUser, writes, reads, byKind, consumedUnits };
 }

@@ -33,8 +33,23 @@ export interface ReplayState {
 }
 
 /** Replays `history` through the real SDK, as the extension does on each turn; returns the SDK's state. */
-export async function replay(fn: (...args: never[]) => unknown, history: readonly unknown[], input: unknown, instanceId: string): Promise<ReplayState> {
-  const trigger = { history, input, instanceId, isReplaying: false, parentInstanceId: '', upperSchemaVersion: 1, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '6.00:00:00', defaultHttpAsyncRequestSleepTimeMillseconds: 30000 };
+export async function replay(
+  fn: (...args: never[]) => unknown,
+  history: readonly unknown[],
+  input: unknown,
+  instanceId: string,
+): Promise<ReplayState> {
+  const trigger = {
+    history,
+    input,
+    instanceId,
+    isReplaying: false,
+    parentInstanceId: '',
+    upperSchemaVersion: 1,
+    longRunningTimerIntervalDuration: '3.00:00:00',
+    maximumShortTimerDuration: '6.00:00:00',
+    defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+  };
   return (await orchestratorHandler(fn)(trigger, new InvocationContext({ logHandler: () => {} }))) as ReplayState;
 }
 
@@ -59,6 +74,8 @@ export function flatActions(groups: readonly (readonly ReplayedAction[])[], each
 /** The deterministic GUID durable-functions makes for context.df.newGuid (replayed from history). */
 export function deterministicGuid(name: string): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { GuidManager } = require('durable-functions/lib/src/util/GuidManager') as { GuidManager: { UrlNamespaceValue: string; createDeterministicGuid(ns: string, name: string): string } };
+  const { GuidManager } = require('durable-functions/lib/src/util/GuidManager') as {
+    GuidManager: { UrlNamespaceValue: string; createDeterministicGuid(ns: string, name: string): string };
+  };
   return GuidManager.createDeterministicGuid(GuidManager.UrlNamespaceValue, name);
 }

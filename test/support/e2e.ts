@@ -6,7 +6,11 @@ import type { BatchReport } from '../../shared/domain/report';
 import { finishedReport } from '../../local/batch-client';
 import type { Stack } from '../../local/stack';
 
-export async function postBatch(stack: Stack, body: unknown, opts: { key?: string | null; contentType?: string; query?: string } = {}): Promise<{ status: number; body: any; headers: Headers }> {
+export async function postBatch(
+  stack: Stack,
+  body: unknown,
+  opts: { key?: string | null; contentType?: string; query?: string } = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
   const key = opts.key === undefined ? stack.host.functionKey : opts.key;
   const r = await fetch(`${stack.host.url}/api/batches${opts.query ?? ''}`, {
     method: 'POST',
@@ -24,18 +28,31 @@ export async function postBatch(stack: Stack, body: unknown, opts: { key?: strin
 }
 
 export async function uploadBlob(stack: Stack, name: string, content: string | Buffer): Promise<string> {
-  const container = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('license-requests');
+  const container = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient(
+    'license-requests',
+  );
   await container.createIfNotExists();
-  const r = await container.getBlockBlobClient(name).uploadData(typeof content === 'string' ? Buffer.from(content) : content);
+  const r = await container
+    .getBlockBlobClient(name)
+    .uploadData(typeof content === 'string' ? Buffer.from(content) : content);
   return blobBatchId(name, r.etag ?? '');
 }
 
 export async function getBatch(stack: Stack, batchId: string): Promise<{ status: number; body: any }> {
-  const r = await fetch(`${stack.host.url}/api/batches/${encodeURIComponent(batchId)}`, { headers: { 'x-functions-key': stack.host.functionKey } });
-  return { status: r.status, body: r.status === 200 || r.status === 404 ? await r.json().catch(() => undefined) : await r.text() };
+  const r = await fetch(`${stack.host.url}/api/batches/${encodeURIComponent(batchId)}`, {
+    headers: { 'x-functions-key': stack.host.functionKey },
+  });
+  return {
+    status: r.status,
+    body: r.status === 200 || r.status === 404 ? await r.json().catch(() => undefined) : await r.text(),
+  };
 }
 
-export async function waitForReport(stack: Stack, batchId: string, timeoutMs = 90_000): Promise<BatchReport & { runtimeStatus: string }> {
+export async function waitForReport(
+  stack: Stack,
+  batchId: string,
+  timeoutMs = 90_000,
+): Promise<BatchReport & { runtimeStatus: string }> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const report = await finishedReport(stack.host, batchId);
@@ -46,14 +63,19 @@ export async function waitForReport(stack: Stack, batchId: string, timeoutMs = 9
 }
 
 export function outcomesByUpn(report: BatchReport): Record<string, string> {
-  return Object.fromEntries(report.users.map((u) => [u.userPrincipalName.toLowerCase(), u.reason ? `${u.outcome}/${u.reason}` : u.outcome]));
+  return Object.fromEntries(
+    report.users.map((u) => [u.userPrincipalName.toLowerCase(), u.reason ? `${u.outcome}/${u.reason}` : u.outcome]),
+  );
 }
 
 /** The run folders (run keys) of a batch in the reports container: `<owner>/<batchId>/<run>`, oldest first. */
 export async function runFolders(stack: Stack, owner: string, batchId: string): Promise<string[]> {
-  const reports = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('license-reports');
+  const reports = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient(
+    'license-reports',
+  );
   const runs = new Set<string>();
-  for await (const b of reports.listBlobsFlat({ prefix: `${owner}/${batchId}/` })) runs.add(b.name.split('/').slice(0, 3).join('/'));
+  for await (const b of reports.listBlobsFlat({ prefix: `${owner}/${batchId}/` }))
+    runs.add(b.name.split('/').slice(0, 3).join('/'));
   return [...runs].sort();
 }
 
@@ -61,7 +83,9 @@ export async function runFolders(stack: Stack, owner: string, batchId: string): 
 export async function readRunFile(stack: Stack, owner: string, batchId: string, file: string): Promise<string> {
   const runs = await runFolders(stack, owner, batchId);
   if (runs.length !== 1) throw new Error(`expected one run of ${owner}/${batchId}, found ${runs.length}`);
-  const reports = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient('license-reports');
+  const reports = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient(
+    'license-reports',
+  );
   return (await reports.getBlobClient(`${runs[0]}/${file}`).downloadToBuffer()).toString('utf8');
 }
 

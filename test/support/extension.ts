@@ -5,11 +5,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const EXTENSION_HOST_DLL = process.env['DIALTONE_EXTENSION_HOST_DLL'] ?? join(__dirname, '..', '..', 'local', 'extension-host', 'bin', 'Release', 'net10.0', 'DialtoneExtensionHost.dll');
+export const EXTENSION_HOST_DLL =
+  process.env['DIALTONE_EXTENSION_HOST_DLL'] ??
+  join(__dirname, '..', '..', 'local', 'extension-host', 'bin', 'Release', 'net10.0', 'DialtoneExtensionHost.dll');
 
 export function extensionUnavailable(): string | undefined {
   const dotnet = spawnSync('dotnet', ['--version'], { encoding: 'utf8' });
-  if (dotnet.error || dotnet.status !== 0) return 'dotnet is not on the PATH (the .NET 10 SDK hosts the real Durable extension)';
+  if (dotnet.error || dotnet.status !== 0)
+    return 'dotnet is not on the PATH (the .NET 10 SDK hosts the real Durable extension)';
   if (!existsSync(EXTENSION_HOST_DLL)) return `${EXTENSION_HOST_DLL} is missing: run \`npm run extension-host:build\``;
   return undefined;
 }

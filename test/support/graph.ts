@@ -12,8 +12,15 @@ import { startGraphSimulator, type GraphSimulator, type SimulatorOptions } from 
 /** The tenant's first app signing in with its client secret at the simulator's authority. */
 export function simSignIn(sim: GraphSimulator): GraphSignIn {
   const app = sim.authority.defaultApp;
-  if (app.secret === undefined) throw new Error('the tenant file\'s first app has no secret');
-  return { kind: 'appRegistration', tenantId: sim.authority.tenantId, clientId: app.clientId, secret: app.secret, authorityHost: sim.url, instanceDiscovery: false };
+  if (app.secret === undefined) throw new Error("the tenant file's first app has no secret");
+  return {
+    kind: 'appRegistration',
+    tenantId: sim.authority.tenantId,
+    clientId: app.clientId,
+    secret: app.secret,
+    authorityHost: sim.url,
+    instanceDiscovery: false,
+  };
 }
 
 /** A new credential (its own token cache) for the simulator's first app. */
@@ -30,15 +37,27 @@ export async function appToken(sim: GraphSimulator): Promise<string> {
 
 /** A real Graph adapter for the simulator, signed in with a new credential. */
 export function adapterFor(sim: GraphSimulator, adapter: Partial<GraphAdapterOptions> = {}): GraphLicensingDirectory {
-  return new GraphLicensingDirectory({ baseUrl: sim.url, credential: simCredential(sim), extraCaPem: sim.caPem, writesPerSecond: 1000, ...adapter });
+  return new GraphLicensingDirectory({
+    baseUrl: sim.url,
+    credential: simCredential(sim),
+    extraCaPem: sim.caPem,
+    writesPerSecond: 1000,
+    ...adapter,
+  });
 }
 
-export async function simulatorWithAdapter(options: SimulatorOptions, adapter: Partial<GraphAdapterOptions> = {}): Promise<{ sim: GraphSimulator; graph: GraphLicensingDirectory }> {
+export async function simulatorWithAdapter(
+  options: SimulatorOptions,
+  adapter: Partial<GraphAdapterOptions> = {},
+): Promise<{ sim: GraphSimulator; graph: GraphLicensingDirectory }> {
   const sim = await startGraphSimulator(options);
   return { sim, graph: adapterFor(sim, adapter) };
 }
 
 /** A documented Graph response from test/fixtures/graph-docs. */
 export function graphDoc(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'graph-docs', name), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'graph-docs', name), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 }

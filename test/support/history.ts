@@ -30,13 +30,24 @@ export function ev(type: number, fields: Record<string, unknown>, ts: string): H
 }
 
 /** The start of a generation: the orchestrator's turn begins, and its input. */
-export const started = (input: unknown, ts: string): HistoryEvent[] => [ev(EVENT.OrchestratorStarted, {}, ts), ev(EVENT.ExecutionStarted, { Name: 'x', Input: JSON.stringify(input) }, ts)];
+export const started = (input: unknown, ts: string): HistoryEvent[] => [
+  ev(EVENT.OrchestratorStarted, {}, ts),
+  ev(EVENT.ExecutionStarted, { Name: 'x', Input: JSON.stringify(input) }, ts),
+];
 
 /** An activity the orchestrator scheduled, as event `id`. */
-export const scheduled = (id: number, name: string, ts: string): HistoryEvent => ev(EVENT.TaskScheduled, { EventId: id, Name: name }, ts);
+export const scheduled = (id: number, name: string, ts: string): HistoryEvent =>
+  ev(EVENT.TaskScheduled, { EventId: id, Name: name }, ts);
 
 /** A new turn in which activity `id` answered with `result`. */
-export const completed = (id: number, result: unknown, ts: string): HistoryEvent[] => [ev(EVENT.OrchestratorStarted, {}, ts), ev(EVENT.TaskCompleted, { TaskScheduledId: id, Result: JSON.stringify(result) }, ts)];
+export const completed = (id: number, result: unknown, ts: string): HistoryEvent[] => [
+  ev(EVENT.OrchestratorStarted, {}, ts),
+  ev(EVENT.TaskCompleted, { TaskScheduledId: id, Result: JSON.stringify(result) }, ts),
+];
 
 /** Timer `id` created, and fired at `fireAt` in a turn of its own. */
-export const timer = (id: number, fireAt: string, ts: string): HistoryEvent[] => [ev(EVENT.TimerCreated, { EventId: id, FireAt: fireAt }, ts), ev(EVENT.OrchestratorStarted, {}, fireAt), ev(EVENT.TimerFired, { TimerId: id, FireAt: fireAt }, fireAt)];
+export const timer = (id: number, fireAt: string, ts: string): HistoryEvent[] => [
+  ev(EVENT.TimerCreated, { EventId: id, FireAt: fireAt }, ts),
+  ev(EVENT.OrchestratorStarted, {}, fireAt),
+  ev(EVENT.TimerFired, { TimerId: id, FireAt: fireAt }, fireAt),
+];

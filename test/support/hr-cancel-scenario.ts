@@ -58,7 +58,9 @@ export class CallbackReceiver {
 export function verifyCallback(headers: IncomingHttpHeaders, body: string): boolean {
   const timestamp = String(headers['x-dialtone-timestamp'] ?? '');
   const given = Buffer.from(String(headers['x-dialtone-signature'] ?? ''));
-  const expected = Buffer.from(`sha256=${createHmac('sha256', CALLBACK_SECRET).update(`${timestamp}.${body}`).digest('hex')}`);
+  const expected = Buffer.from(
+    `sha256=${createHmac('sha256', CALLBACK_SECRET).update(`${timestamp}.${body}`).digest('hex')}`,
+  );
   return /^\d+$/.test(timestamp) && given.length === expected.length && timingSafeEqual(given, expected);
 }
 
@@ -75,12 +77,30 @@ async function until<T>(what: string, timeoutMs: number, get: () => Promise<T | 
 const userId = (upn: string) => stableGuid(`user:${upn.toLowerCase()}`);
 
 /** Runs the scenario on `stack` (started with CANCEL_TENANT and CANCEL_SETTINGS) and checks every step. */
-export async function runCancelScenario(stack: Stack, receiver: CallbackReceiver, timeoutMs: number): Promise<BatchReport> {
+export async function runCancelScenario(
+  stack: Stack,
+  receiver: CallbackReceiver,
+  timeoutMs: number,
+): Promise<BatchReport> {
   const post = async (path: string, body?: unknown) => {
-    const r = await fetch(`${stack.host.url}/api/batches/${path}`, { method: 'POST', headers: { 'x-functions-key': stack.host.functionKey, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const r = await fetch(`${stack.host.url}/api/batches/${path}`, {
+      method: 'POST',
+      headers: { 'x-functions-key': stack.host.functionKey, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
     return { status: r.status, body: (await r.json().catch(() => undefined)) as any };
   };
-  const running = async () => ((await (await fetch(`${stack.host.url}/runtime/webhooks/durabletask/instances?runtimeStatus=Running,Pending&code=${stack.host.functionKey}`)).json()) as { instanceId: string }[]).map((i) => i.instanceId).filter((id) => id.startsWith('default~cancel-1')).sort();
+  const running = async () =>
+    (
+      (await (
+        await fetch(
+          `${stack.host.url}/runtime/webhooks/durabletask/instances?runtimeStatus=Running,Pending&code=${stack.host.functionKey}`,
+        )
+      ).json()) as { instanceId: string }[]
+    )
+      .map((i) => i.instanceId)
+      .filter((id) => id.startsWith('default~cancel-1'))
+      .sort();
   const day = (offset: number) => new Date(stack.clock.now() + offset * DAY).toISOString().slice(0, 10);
   const r = await postBatch(stack, {
     batchId: 'cancel-1',
@@ -100,14 +120,18 @@ export async function runCancelScenario(stack: Stack, receiver: CallbackReceiver
   });
   // Licensed and waiting for Teams: counted as `waiting` while the batch runs.
   expect(live.counts).toMatchObject({ scheduled: 3, waiting: 1 });
-  expect(live.users.find((u: { userPrincipalName: string }) => u.userPrincipalName === 'monday@contoso.com')).toMatchObject({ outcome: 'scheduled', scheduledFor: `${day(4)}T00:00:00.000Z` });
+  expect(
+    live.users.find((u: { userPrincipalName: string }) => u.userPrincipalName === 'monday@contoso.com'),
+  ).toMatchObject({ outcome: 'scheduled', scheduledFor: `${day(4)}T00:00:00.000Z` });
 
   // A row by its UPN in the body (never in the URL), or by its number.
   expect((await post('cancel-1/users/cancel', { userPrincipalName: 'NoShow@contoso.com' })).status).toBe(202);
   expect((await post('cancel-1/rows/3/cancel')).status).toBe(200);
   const afterNoShow = (await getBatch(stack, 'cancel-1')).body;
   expect(afterNoShow.counts).toMatchObject({ scheduled: 2, cancelled: 1, waiting: 1 });
-  expect(afterNoShow.users.find((u: { userPrincipalName: string }) => u.userPrincipalName === 'noshow@contoso.com')).toMatchObject({ outcome: 'cancelled' });
+  expect(
+    afterNoShow.users.find((u: { userPrincipalName: string }) => u.userPrincipalName === 'noshow@contoso.com'),
+  ).toMatchObject({ outcome: 'cancelled' });
   const licensed = await post('cancel-1/rows/1/cancel');
   expect(licensed.status).toBe(409);
   expect(licensed.body.detail).toContain('licences');
@@ -116,11 +140,20 @@ export async function runCancelScenario(stack: Stack, receiver: CallbackReceiver
 
   // Before the cancel: the batch, its chunk and its slots run (the filter below sees them).
   const before = await running();
-  expect(before).toEqual(expect.arrayContaining(['default~cancel-1', 'default~cancel-1:chunk-0', 'default~cancel-1:slot-0', 'default~cancel-1:slot-1']));
+  expect(before).toEqual(
+    expect.arrayContaining([
+      'default~cancel-1',
+      'default~cancel-1:chunk-0',
+      'default~cancel-1:slot-0',
+      'default~cancel-1:slot-1',
+    ]),
+  );
   expect((await post('cancel-1/cancel')).status).toBe(202);
   const report = await until('the report with its callback delivered', timeoutMs, async () => {
     const s = await getBatch(stack, 'cancel-1');
-    return s.body?.phase === 'done' && s.body.finishedAt && s.body.callback?.state === 'delivered' ? (s.body as BatchReport) : undefined;
+    return s.body?.phase === 'done' && s.body.finishedAt && s.body.callback?.state === 'delivered'
+      ? (s.body as BatchReport)
+      : undefined;
   });
   expect(outcomesByUpn(report)).toEqual({
     'today@contoso.com': 'assigned',
@@ -138,20 +171,35 @@ export async function runCancelScenario(stack: Stack, receiver: CallbackReceiver
 
   // Nothing was ever written for a cancelled row; the licensed row was written once.
   const writes = stack.sim.record.stateChangingWrites;
-  for (const upn of ['monday@contoso.com', 'noshow@contoso.com', 'later@contoso.com']) expect(writes.filter((w) => w.userId === userId(upn))).toEqual([]);
+  for (const upn of ['monday@contoso.com', 'noshow@contoso.com', 'later@contoso.com'])
+    expect(writes.filter((w) => w.userId === userId(upn))).toEqual([]);
   expect(writes.filter((w) => w.userId === userId('today@contoso.com')).map((w) => w.kind)).toEqual(['assignLicense']);
 
   // The chunk and the callback have ended; the two slots sleep until their next check (orchestrations/slot.ts), when
   // they end with their (already reported) rows cancelled without a write, and the batch instance, whose report is
   // final, waits for them.
-  expect(await until('the chunk to end', timeoutMs, async () => ((await running()).join() === 'default~cancel-1,default~cancel-1:slot-0,default~cancel-1:slot-1' ? true : undefined))).toBe(true);
+  expect(
+    await until('the chunk to end', timeoutMs, async () =>
+      (await running()).join() === 'default~cancel-1,default~cancel-1:slot-0,default~cancel-1:slot-1'
+        ? true
+        : undefined,
+    ),
+  ).toBe(true);
   expect((await post('cancel-1/cancel')).status).toBe(409);
 
   // One signed callback, sent after the report was written, with the counts.
   expect(receiver.received).toHaveLength(1);
   const call = receiver.received[0]!;
   expect(verifyCallback(call.headers, call.body)).toBe(true);
-  expect(JSON.parse(call.body)).toMatchObject({ batchId: 'cancel-1', counts: { total: 4, assigned: 1, cancelled: 3 }, users: [] });
-  expect(report.callback).toMatchObject({ url: receiver.url, state: 'delivered', attempts: [{ attempt: 1, status: 200, delivered: true }] });
+  expect(JSON.parse(call.body)).toMatchObject({
+    batchId: 'cancel-1',
+    counts: { total: 4, assigned: 1, cancelled: 3 },
+    users: [],
+  });
+  expect(report.callback).toMatchObject({
+    url: receiver.url,
+    state: 'delivered',
+    attempts: [{ attempt: 1, status: 200, delivered: true }],
+  });
   return report;
 }

@@ -9,7 +9,8 @@ import { ev } from './history';
 export type DrivenAction = ReplayedAction;
 
 /** An activity's or sub-orchestration's answer: a result, or a failure; `raiseBefore` lands first (events raised meanwhile). */
-export type Answer = { result: unknown; raiseBefore?: readonly RaisedEvent[] } | { fail: string; raiseBefore?: readonly RaisedEvent[] };
+export type Answer =
+  { result: unknown; raiseBefore?: readonly RaisedEvent[] } | { fail: string; raiseBefore?: readonly RaisedEvent[] };
 export interface RaisedEvent {
   readonly name: string;
   readonly input?: unknown;
@@ -60,7 +61,14 @@ export async function drive(fn: OrchestrationHandler, input: unknown, options: D
     const r = await driveOne(fn, input, { ...options, start });
     scheduled.push(...r.scheduled);
     if (r.largestMessageBytes > largest.bytes) largest = { bytes: r.largestMessageBytes, what: r.largestMessage };
-    if (r.continuedAsNew === undefined) return { ...r, scheduled, largestMessageBytes: largest.bytes, largestMessage: largest.what, generations: generation };
+    if (r.continuedAsNew === undefined)
+      return {
+        ...r,
+        scheduled,
+        largestMessageBytes: largest.bytes,
+        largestMessage: largest.what,
+        generations: generation,
+      };
     input = r.continuedAsNew;
     start = r.now;
   }
@@ -82,15 +90,34 @@ async function driveOne(fn: OrchestrationHandler, input: unknown, options: Drive
   for (let step = 0; step < (options.maxSteps ?? 100_000); step++) {
     const state = await replay(fn, history, input, instanceId);
     const tasks = state.flat.filter((a) => a.actionType !== 6);
-    if (state.error) return { scheduled: tasks, error: state.error, largestMessageBytes: largest.bytes, largestMessage: largest.what, now };
+    if (state.error)
+      return {
+        scheduled: tasks,
+        error: state.error,
+        largestMessageBytes: largest.bytes,
+        largestMessage: largest.what,
+        now,
+      };
     const can = tasks.find((a) => a.actionType === 4);
     if (can) {
       note('continue-as-new input', JSON.stringify(can.input));
-      return { scheduled: tasks, continuedAsNew: can.input, largestMessageBytes: largest.bytes, largestMessage: largest.what, now };
+      return {
+        scheduled: tasks,
+        continuedAsNew: can.input,
+        largestMessageBytes: largest.bytes,
+        largestMessage: largest.what,
+        now,
+      };
     }
     if (state.isDone) {
       note('output', JSON.stringify(state.output));
-      return { scheduled: tasks, output: state.output, largestMessageBytes: largest.bytes, largestMessage: largest.what, now };
+      return {
+        scheduled: tasks,
+        output: state.output,
+        largestMessageBytes: largest.bytes,
+        largestMessage: largest.what,
+        now,
+      };
     }
     const fresh = tasks.slice(known);
     const completions: unknown[] = [];
@@ -103,10 +130,22 @@ async function driveOne(fn: OrchestrationHandler, input: unknown, options: Drive
         const sub = a.actionType === 2 || a.actionType === 3;
         const inJson = JSON.stringify(a.input);
         note(`${a.functionName} input`, inJson);
-        history.push(ev(sub ? 7 : 4, { EventId: id, Name: a.functionName, ...(sub ? { InstanceId: a.instanceId, Input: inJson } : { Input: inJson }) }, now));
+        history.push(
+          ev(
+            sub ? 7 : 4,
+            {
+              EventId: id,
+              Name: a.functionName,
+              ...(sub ? { InstanceId: a.instanceId, Input: inJson } : { Input: inJson }),
+            },
+            now,
+          ),
+        );
         const answer = options.answer(a, now);
-        for (const e of answer.raiseBefore ?? []) completions.push(ev(15, { Name: e.name, Input: JSON.stringify(e.input ?? null) }, now));
-        if ('fail' in answer) completions.push(ev(sub ? 9 : 6, { TaskScheduledId: id, Reason: answer.fail, Details: answer.fail }, now));
+        for (const e of answer.raiseBefore ?? [])
+          completions.push(ev(15, { Name: e.name, Input: JSON.stringify(e.input ?? null) }, now));
+        if ('fail' in answer)
+          completions.push(ev(sub ? 9 : 6, { TaskScheduledId: id, Reason: answer.fail, Details: answer.fail }, now));
         else {
           const json = JSON.stringify(answer.result);
           note(`${a.functionName} result`, json);
@@ -119,7 +158,14 @@ async function driveOne(fn: OrchestrationHandler, input: unknown, options: Drive
     for (const [id] of pendingTimers) if (tasks[id]?.isCanceled) pendingTimers.delete(id);
     if (completions.length === 0) {
       const next = [...pendingTimers].sort((a, b) => Date.parse(a[1]) - Date.parse(b[1]))[0];
-      if (!next) return { scheduled: tasks, error: 'stuck: nothing scheduled and no timer pending', largestMessageBytes: largest.bytes, largestMessage: largest.what, now };
+      if (!next)
+        return {
+          scheduled: tasks,
+          error: 'stuck: nothing scheduled and no timer pending',
+          largestMessageBytes: largest.bytes,
+          largestMessage: largest.what,
+          now,
+        };
       const raised = options.beforeTimer?.(next[1], now);
       if (raised && raised.length > 0) {
         for (const e of raised) completions.push(ev(15, { Name: e.name, Input: JSON.stringify(e.input ?? null) }, now));

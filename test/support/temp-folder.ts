@@ -20,5 +20,6 @@ export function checkNothingLeftBehind(): void {
   if (!dir) return;
   const left = readdirSync(dir);
   rmSync(dir, { recursive: true, force: true });
-  if (left.length > 0) throw new Error(`tests left ${left.length} entries in the temporary folder: ${left.slice(0, 20).join(', ')}`);
+  if (left.length > 0)
+    throw new Error(`tests left ${left.length} entries in the temporary folder: ${left.slice(0, 20).join(', ')}`);
 }

@@ -7,7 +7,9 @@ import type { TenantFile } from '../../local/graph-sim/tenant';
 
 export function subscribed(seats: Record<string, number>, consumed: Record<string, number> = {}): SubscribedSkuFacts[] {
   return Object.entries(seats).map(([part, enabled]) => ({
-    skuId: CATALOG.find((c) => c.partNumber === part)?.skuId ?? `00000000-0000-4000-8000-${createHash('sha256').update(part).digest('hex').slice(0, 12)}`,
+    skuId:
+      CATALOG.find((c) => c.partNumber === part)?.skuId ??
+      `00000000-0000-4000-8000-${createHash('sha256').update(part).digest('hex').slice(0, 12)}`,
     skuPartNumber: part,
     capabilityStatus: 'Enabled',
     consumedUnits: consumed[part] ?? 0,
@@ -29,7 +31,11 @@ export function snapshot(
   const map = new Map<string, TenantUserState>();
   let n = 0;
   for (const [upn, u] of Object.entries(users)) {
-    map.set(upn.toLowerCase(), { id: `id-${++n}`, usageLocation: u.usageLocation ?? null, skuIds: (u.skus ?? []).map((p) => catalog.byPartNumber(p)!.skuId) });
+    map.set(upn.toLowerCase(), {
+      id: `id-${++n}`,
+      usageLocation: u.usageLocation ?? null,
+      skuIds: (u.skus ?? []).map((p) => catalog.byPartNumber(p)!.skuId),
+    });
   }
   return { catalog, users: map };
 }

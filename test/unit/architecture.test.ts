@@ -3,7 +3,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
-const sources = (dir: string) => readdirSync(join(root, dir)).filter((f) => f.endsWith('.ts')).map((f) => [f, readFileSync(join(root, dir, f), 'utf8')] as const);
+const sources = (dir: string) =>
+  readdirSync(join(root, dir))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => [f, readFileSync(join(root, dir, f), 'utf8')] as const);
 
 describe('architecture', () => {
   it.each(sources('shared/domain'))('shared/domain/%s imports no SDK and reads no environment', (_f, text) => {
@@ -16,7 +19,10 @@ describe('architecture', () => {
     expect(text).not.toMatch(/Date\.now|new Date\(\)|performance\.now|Math\.random|randomUUID/);
   });
 
-  it.each(sources('orchestrations').filter(([f]) => ['batch.ts', 'chunk.ts', 'callback.ts', 'slot.ts'].includes(f)))('orchestrations/%s uses no clock, randomness or I/O of its own', (_f, text) => {
-    expect(text).not.toMatch(/Date\.now|new Date\(\)|Math\.random|process\.env|from ['"]node:|\bfetch\(/);
-  });
+  it.each(sources('orchestrations').filter(([f]) => ['batch.ts', 'chunk.ts', 'callback.ts', 'slot.ts'].includes(f)))(
+    'orchestrations/%s uses no clock, randomness or I/O of its own',
+    (_f, text) => {
+      expect(text).not.toMatch(/Date\.now|new Date\(\)|Math\.random|process\.env|from ['"]node:|\bfetch\(/);
+    },
+  );
 });

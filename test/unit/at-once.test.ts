@@ -9,12 +9,16 @@ describe('eachAtMost', () => {
     let inFlight = 0;
     let most = 0;
     const done: number[] = [];
-    await eachAtMost(Array.from({ length: 50 }, (_, i) => i), 4, async (i) => {
-      most = Math.max(most, ++inFlight);
-      await tick();
-      inFlight--;
-      done.push(i);
-    });
+    await eachAtMost(
+      Array.from({ length: 50 }, (_, i) => i),
+      4,
+      async (i) => {
+        most = Math.max(most, ++inFlight);
+        await tick();
+        inFlight--;
+        done.push(i);
+      },
+    );
     expect(done.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect(most).toBe(4);
   });
@@ -22,13 +26,17 @@ describe('eachAtMost', () => {
   it('starts nothing after a failure and throws it once the items under way have ended', async () => {
     let inFlight = 0;
     const started: number[] = [];
-    const outcome = eachAtMost(Array.from({ length: 50 }, (_, i) => i), 4, async (i) => {
-      started.push(i);
-      inFlight++;
-      await tick();
-      inFlight--;
-      if (i === 5) throw new Error('refused');
-    }).catch((e: unknown) => ({ error: e, inFlight }));
+    const outcome = eachAtMost(
+      Array.from({ length: 50 }, (_, i) => i),
+      4,
+      async (i) => {
+        started.push(i);
+        inFlight++;
+        await tick();
+        inFlight--;
+        if (i === 5) throw new Error('refused');
+      },
+    ).catch((e: unknown) => ({ error: e, inFlight }));
     const r = (await outcome) as { error: Error; inFlight: number };
     expect(r.error.message).toBe('refused');
     expect(r.inFlight).toBe(0);

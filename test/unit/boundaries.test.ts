@@ -17,7 +17,18 @@ interface LintMessage {
 
 /** Lints `text` as if it were the file at `asPath`, with the project's eslint.config.mjs; returns its messages. */
 function lintAs(asPath: string, text: string): LintMessage[] {
-  const run = spawnSync(process.execPath, [join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--format', 'json', '--stdin', '--stdin-filename', asPath], { cwd: root, input: text, encoding: 'utf8', timeout: 110_000 });
+  const run = spawnSync(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'),
+      '--format',
+      'json',
+      '--stdin',
+      '--stdin-filename',
+      asPath,
+    ],
+    { cwd: root, input: text, encoding: 'utf8', timeout: 110_000 },
+  );
   const results = JSON.parse(run.stdout) as { messages: LintMessage[] }[];
   return results.flatMap((r) => r.messages);
 }
@@ -33,19 +44,26 @@ const violations = [
 
 describe('product code never imports local/, bench/ or test/', () => {
   it('lint fails on each kind of import from a product file', () => {
-    const boundary = lintAs('functions/health.ts', violations).filter((m) => m.message.includes('never imports local/, bench/ or test/'));
+    const boundary = lintAs('functions/health.ts', violations).filter((m) =>
+      m.message.includes('never imports local/, bench/ or test/'),
+    );
     expect(boundary.map((m) => m.line).sort()).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('the same imports are allowed in local/ (the rule is about product code only)', () => {
-    const boundary = lintAs('local/doctor.ts', violations.replaceAll("'../", "'../../")).filter((m) => m.message.includes('never imports local/, bench/ or test/'));
+    const boundary = lintAs('local/doctor.ts', violations.replaceAll("'../", "'../../")).filter((m) =>
+      m.message.includes('never imports local/, bench/ or test/'),
+    );
     expect(boundary).toEqual([]);
   });
 });
 
 /** Every TypeScript file of the product (web/ is a browser bundle of its own and imports nothing of the app). */
 function productFiles(): string[] {
-  const walk = (dir: string): string[] => readdirSync(join(root, dir)).flatMap((f) => (statSync(join(root, dir, f)).isDirectory() ? walk(join(dir, f)) : f.endsWith('.ts') ? [join(dir, f)] : []));
+  const walk = (dir: string): string[] =>
+    readdirSync(join(root, dir)).flatMap((f) =>
+      statSync(join(root, dir, f)).isDirectory() ? walk(join(dir, f)) : f.endsWith('.ts') ? [join(dir, f)] : [],
+    );
   return ['main.ts', 'app.ts', 'wiring.ts', ...['functions', 'orchestrations', 'shared'].flatMap(walk)];
 }
 
@@ -100,7 +118,16 @@ function cycles(graph: Map<string, string[]>): string[][] {
 
 describe('the product has no import cycle', () => {
   it('finds a cycle when there is one (the check can fail)', () => {
-    expect(cycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', ['a.ts']]]))).toEqual([['a.ts', 'b.ts', 'c.ts']]);
+    expect(
+      cycles(
+        new Map([
+          ['a.ts', ['b.ts']],
+          ['b.ts', ['c.ts']],
+          ['c.ts', ['a.ts']],
+          ['d.ts', ['a.ts']],
+        ]),
+      ),
+    ).toEqual([['a.ts', 'b.ts', 'c.ts']]);
   });
 
   it('no module of main.ts, app.ts, functions/, orchestrations/ or shared/ imports itself through others', () => {

@@ -12,7 +12,14 @@ const root = join(__dirname, '..', '..');
 
 // Files outside the repository that earlier code cited, by name, and the phrase that pointed at them. The names are
 // put together from parts, so that this file does not itself name them and is scanned like any other.
-const [design, protocol, licensing, deploy, toolchain, conventions] = [['DES', 'IGN'], ['durable-', 'protocol'], ['graph-', 'licensing'], ['azure-', 'deploy'], ['tool', 'chain'], ['CONVEN', 'TIONS']].map((parts) => parts.join(''));
+const [design, protocol, licensing, deploy, toolchain, conventions] = [
+  ['DES', 'IGN'],
+  ['durable-', 'protocol'],
+  ['graph-', 'licensing'],
+  ['azure-', 'deploy'],
+  ['tool', 'chain'],
+  ['CONVEN', 'TIONS'],
+].map((parts) => parts.join(''));
 const outsideFiles: RegExp[] = [
   new RegExp(`\\b${design}\\.md\\b`),
   new RegExp(`\\b${design}'s\\b`),
@@ -72,7 +79,7 @@ describe('citations', () => {
     expect(paths.some((p) => p.startsWith('docs/'))).toBe(true);
   });
 
-  it('recognises the forbidden forms and allows a public repository\'s issue', () => {
+  it("recognises the forbidden forms and allows a public repository's issue", () => {
     // The samples are put together here, so that this file cites nothing itself and is scanned like any other.
     const issue = ['iss', 'ue'].join('');
     const Issue = ['Iss', 'ue'].join('');
@@ -90,7 +97,7 @@ describe('citations', () => {
     expect(offences(`expect(body).not.toMatch(/${design}|seed/);`)).toEqual([]);
   });
 
-  it('no tracked file cites a file outside the repository or one of the project\'s issue numbers', () => {
+  it("no tracked file cites a file outside the repository or one of the project's issue numbers", () => {
     const report = files.flatMap(({ path, text }) => offences(text).map((o) => `${path}:${o}`));
     expect(report).toEqual([]);
   });

@@ -9,7 +9,10 @@ import { RELEASE_READS_ACTIVITY } from '../../orchestrations/names';
 
 const repo = join(__dirname, '..', '..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const bundle = require('../../scripts/bundle.js') as { bundleApp(out: string, entry?: string): string; LOADED_ON_FIRST_USE: readonly string[] };
+const bundle = require('../../scripts/bundle.js') as {
+  bundleApp(out: string, entry?: string): string;
+  LOADED_ON_FIRST_USE: readonly string[];
+};
 
 describe('cold start', () => {
   const saved = { ...process.env };
@@ -52,7 +55,15 @@ describe('cold start', () => {
     const handlers = new Map<string, (...args: unknown[]) => unknown>();
     jest.doMock('durable-functions', () => {
       const actual = jest.requireActual('durable-functions');
-      return { ...actual, app: { ...actual.app, activity: (name: string, options: { handler: (...args: unknown[]) => unknown }) => handlers.set(name, options.handler), orchestration: () => undefined } };
+      return {
+        ...actual,
+        app: {
+          ...actual.app,
+          activity: (name: string, options: { handler: (...args: unknown[]) => unknown }) =>
+            handlers.set(name, options.handler),
+          orchestration: () => undefined,
+        },
+      };
     });
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
@@ -70,7 +81,9 @@ describe('cold start', () => {
     await Promise.resolve()
       .then(() => releaseReads!({ batchId: 'b', chunk: 0 }, {}))
       .catch(() => undefined);
-    expect([...new Set(loaded)].sort()).toEqual(expect.arrayContaining(['@azure/storage-blob', '@microsoft/microsoft-graph-client', 'undici']));
+    expect([...new Set(loaded)].sort()).toEqual(
+      expect.arrayContaining(['@azure/storage-blob', '@microsoft/microsoft-graph-client', 'undici']),
+    );
   });
 
   it('bundles the app into one file that leaves those SDKs out and starts', () => {
@@ -80,7 +93,14 @@ describe('cold start', () => {
       const text = readFileSync(out, 'utf8');
       for (const name of bundle.LOADED_ON_FIRST_USE) expect(text).toContain(`require("${name}")`);
       // The worker provides @azure/functions-core; without it the library runs in its test mode, as here.
-      const run = spawnSync(process.execPath, [out], { env: { ...process.env, AzureWebJobsStorage: 'UseDevelopmentStorage=true', NODE_PATH: join(repo, 'node_modules') }, encoding: 'utf8' });
+      const run = spawnSync(process.execPath, [out], {
+        env: {
+          ...process.env,
+          AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+          NODE_PATH: join(repo, 'node_modules'),
+        },
+        encoding: 'utf8',
+      });
       expect(run.stderr.split('\n').filter((l) => l && !l.startsWith('WARNING:'))).toEqual([]);
       expect(run.status).toBe(0);
       expect(run.stdout + run.stderr).toContain('register function "dialtone-batch"');

@@ -11,7 +11,17 @@ export function settingsTable(markdown: string): string[][] {
   const start = markdown.indexOf('| setting | default | meaning |');
   if (start < 0) throw new Error('no "| setting | default | meaning |" table');
   const lines = markdown.slice(start).split('\n').slice(2);
-  return lines.slice(0, lines.findIndex((l) => !l.startsWith('|'))).map((l) => l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()));
+  return lines
+    .slice(
+      0,
+      lines.findIndex((l) => !l.startsWith('|')),
+    )
+    .map((l) =>
+      l
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim()),
+    );
 }
 
 /** A row names exactly one setting, in backticks; `<NAME>` stands for an integration's name. */

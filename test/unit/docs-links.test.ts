@@ -4,7 +4,14 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
 const root = join(__dirname, '..', '..');
-const pages = ['README.md', 'infra/README.md', 'bench/README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const pages = [
+  'README.md',
+  'infra/README.md',
+  'bench/README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as '-', a repeat numbered -1, -2 … */
 export function anchorsOf(markdown: string): Set<string> {
@@ -15,7 +22,10 @@ export function anchorsOf(markdown: string): Set<string> {
     if (/^\s*```/.test(line)) fenced = !fenced;
     const m = fenced ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!m) continue;
-    const base = m[1]!.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    const base = m[1]!
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     anchors.add(n === 0 ? base : `${base}-${n}`);
@@ -44,21 +54,36 @@ function broken(page: string, text = readFileSync(join(root, page), 'utf8')): st
       problems.push(`${page}: ${link} (no such file)`);
       continue;
     }
-    if (anchor !== undefined && (self !== undefined || (statSync(target).isFile() && target.endsWith('.md'))) && !anchorsOf(self ?? readFileSync(target, 'utf8')).has(anchor)) problems.push(`${page}: ${link} (no such heading)`);
+    if (
+      anchor !== undefined &&
+      (self !== undefined || (statSync(target).isFile() && target.endsWith('.md'))) &&
+      !anchorsOf(self ?? readFileSync(target, 'utf8')).has(anchor)
+    )
+      problems.push(`${page}: ${link} (no such heading)`);
   }
   return problems;
 }
 
 describe('links in README.md and docs/', () => {
   it('reads headings and links as GitHub does', () => {
-    expect([...anchorsOf("# A `code` title\n## Azure's settings\n## Twice\n## Twice\n```\n# not a heading\n```\n")]).toEqual(['a-code-title', 'azures-settings', 'twice', 'twice-1']);
-    expect(linksOf('see [a](a.md#x), ![p](p.png) and `[no](code.md)`\n```\n[no](block.md)\n```\n[web](https://example.com)')).toEqual(['a.md#x', 'p.png', 'https://example.com']);
+    expect([
+      ...anchorsOf("# A `code` title\n## Azure's settings\n## Twice\n## Twice\n```\n# not a heading\n```\n"),
+    ]).toEqual(['a-code-title', 'azures-settings', 'twice', 'twice-1']);
+    expect(
+      linksOf('see [a](a.md#x), ![p](p.png) and `[no](code.md)`\n```\n[no](block.md)\n```\n[web](https://example.com)'),
+    ).toEqual(['a.md#x', 'p.png', 'https://example.com']);
   });
 
   it('finds a broken link: a missing file and a missing heading are both reported', () => {
     expect(pages).toEqual(expect.arrayContaining(['README.md', 'docs/outcomes.md', 'docs/configuration.md']));
-    const text = '[gone](gone.md) [bad anchor](outcomes.md#no-such-heading) [ok](outcomes.md#outcomes) [self](#nowhere) [out](../../x.md)';
-    expect(broken('docs/sample.md', text)).toEqual(['docs/sample.md: gone.md (no such file)', 'docs/sample.md: outcomes.md#no-such-heading (no such heading)', 'docs/sample.md: #nowhere (no such heading)', 'docs/sample.md: ../../x.md leaves the repository']);
+    const text =
+      '[gone](gone.md) [bad anchor](outcomes.md#no-such-heading) [ok](outcomes.md#outcomes) [self](#nowhere) [out](../../x.md)';
+    expect(broken('docs/sample.md', text)).toEqual([
+      'docs/sample.md: gone.md (no such file)',
+      'docs/sample.md: outcomes.md#no-such-heading (no such heading)',
+      'docs/sample.md: #nowhere (no such heading)',
+      'docs/sample.md: ../../x.md leaves the repository',
+    ]);
   });
 
   it.each(pages)('%s: every relative link points at an existing file and heading', (page) => {

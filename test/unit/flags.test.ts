@@ -9,7 +9,14 @@ class RecordingSender implements FlagSender {
   }
 }
 
-const flag = (i: number, outcome: 'failed' | 'flagged' = 'failed'): FlagMessage => ({ batchId: 'b1', row: i, userPrincipalName: `User${i}@contoso.com`, outcome, reason: outcome === 'failed' ? 'user_not_found' : 'no_calling_plan', message: 'm' });
+const flag = (i: number, outcome: 'failed' | 'flagged' = 'failed'): FlagMessage => ({
+  batchId: 'b1',
+  row: i,
+  userPrincipalName: `User${i}@contoso.com`,
+  outcome,
+  reason: outcome === 'failed' ? 'user_not_found' : 'no_calling_plan',
+  message: 'm',
+});
 
 describe('Service Bus flag publisher', () => {
   it('sends one message per user, subject = outcome, with a message id made from batch and user', async () => {
@@ -28,7 +35,9 @@ describe('Service Bus flag publisher', () => {
     expect(flagMessageId('b1', 'USER1@contoso.com')).toBe(flagMessageId('b1', 'user1@contoso.com'));
     expect(flagMessageId('b1', 'user1@contoso.com')).not.toBe(flagMessageId('b2', 'user1@contoso.com'));
     // Two integrations may both call a batch b1: their runs' keys keep the messages apart.
-    expect(flagMessageId('hr-a/b1/20261125T080000Z-00000001', 'user1@contoso.com')).not.toBe(flagMessageId('hr-b/b1/20261125T080000Z-00000002', 'user1@contoso.com'));
+    expect(flagMessageId('hr-a/b1/20261125T080000Z-00000001', 'user1@contoso.com')).not.toBe(
+      flagMessageId('hr-b/b1/20261125T080000Z-00000002', 'user1@contoso.com'),
+    );
   });
 
   it('sends in batches of at most 100', async () => {

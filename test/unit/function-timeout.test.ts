@@ -17,7 +17,11 @@ describe('functionTimeout on the local engine', () => {
 
   it("reads host.json's functionTimeout, and the app setting that overrides it", () => {
     expect(functionTimeoutMs(join(__dirname, '..', '..', 'host.json'), {})).toBe(10 * 60_000);
-    expect(functionTimeoutMs(hostJson({ functionTimeout: '00:05:00' }), { AzureFunctionsJobHost__functionTimeout: '00:00:15' })).toBe(15_000);
+    expect(
+      functionTimeoutMs(hostJson({ functionTimeout: '00:05:00' }), {
+        AzureFunctionsJobHost__functionTimeout: '00:00:15',
+      }),
+    ).toBe(15_000);
     expect(functionTimeoutMs(hostJson({ functionTimeout: '1.02:03:04' }), {})).toBe(((26 * 60 + 3) * 60 + 4) * 1000);
   });
 
@@ -25,12 +29,16 @@ describe('functionTimeout on the local engine', () => {
     expect(functionTimeoutMs(hostJson({ functionTimeout: '-1' }), {})).toBeUndefined();
     expect(functionTimeoutMs(hostJson({}), {})).toBeUndefined();
     expect(functionTimeoutMs(join(dir, 'missing.json'), {})).toBeUndefined();
-    expect(() => functionTimeoutMs(hostJson({ functionTimeout: '10 minutes' }), {})).toThrow(/functionTimeout '10 minutes' is not a time span/);
+    expect(() => functionTimeoutMs(hostJson({ functionTimeout: '10 minutes' }), {})).toThrow(
+      /functionTimeout '10 minutes' is not a time span/,
+    );
   });
 
   it("words the failure as WebJobs does, with .NET's time span", () => {
     expect(timeSpanText(15_000)).toBe('00:00:15');
     expect(timeSpanText(((26 * 60 + 3) * 60 + 4) * 1000)).toBe('1.02:03:04');
-    expect(functionTimeoutMessage(600_000, 'dialtone-assign')).toBe('Timeout value of 00:10:00 was exceeded by function: Functions.dialtone-assign');
+    expect(functionTimeoutMessage(600_000, 'dialtone-assign')).toBe(
+      'Timeout value of 00:10:00 was exceeded by function: Functions.dialtone-assign',
+    );
   });
 });

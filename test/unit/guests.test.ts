@@ -12,14 +12,19 @@ const withTypes = (tenant: TenantSnapshot, types: Record<string, string>): Tenan
 describe('guest accounts', () => {
   it('fails a guest row guest_account, saying what to do, and gives its seat to the next member', () => {
     const guest = 'ann_fabrikam.com#EXT#@contoso.onmicrosoft.com';
-    const tenant = withTypes(snapshot({ ENTERPRISEPACK: 1, MCOEV: 1, MCOPSTN1: 1 }, { [guest]: {}, 'bob@contoso.com': {} }), { [guest.toLowerCase()]: 'Guest', 'bob@contoso.com': 'Member' });
+    const tenant = withTypes(
+      snapshot({ ENTERPRISEPACK: 1, MCOEV: 1, MCOPSTN1: 1 }, { [guest]: {}, 'bob@contoso.com': {} }),
+      { [guest.toLowerCase()]: 'Guest', 'bob@contoso.com': 'Member' },
+    );
     const rows = validateRows(
       [guest, 'bob@contoso.com'].map((u, i) => ({ row: i + 1, userPrincipalName: u, usageLocation: 'US' })),
       { profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic' },
     );
     const [g, b] = planBatch(rows, tenant);
     expect(g).toMatchObject({ kind: 'failed', reason: 'guest_account' });
-    expect(g?.kind === 'failed' && g.message).toMatch(/^row 1: .* is a guest account \(userType Guest\); dialtone does not license guests\. Licence the person's account in their own organisation/);
+    expect(g?.kind === 'failed' && g.message).toMatch(
+      /^row 1: .* is a guest account \(userType Guest\); dialtone does not license guests\. Licence the person's account in their own organisation/,
+    );
     expect(b).toMatchObject({ kind: 'assign', addedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'] });
   });
 

@@ -45,18 +45,23 @@ describe('batch ids', () => {
   });
 
   it('refuses a JSON batchId Azure would fold into another', () => {
-    const r = parseInput(bytes('{"batchId":"hr-2026.","users":[{"userPrincipalName":"a@contoso.com"}]}'), 'body', { json: true });
+    const r = parseInput(bytes('{"batchId":"hr-2026.","users":[{"userPrincipalName":"a@contoso.com"}]}'), 'body', {
+      json: true,
+    });
     expect(r.ok || r.error.message).toMatch(/not ending with '\.'/);
   });
 });
 
 describe('caller strings as keys', () => {
-  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])('rejects a row asking for profile %s as unknown_profile, without crashing', (name) => {
-    const [v] = validateRows([{ row: 1, userPrincipalName: 'a@contoso.com', profile: name }], options);
-    expect(v).toMatchObject({ kind: 'rejected', reason: 'unknown_profile' });
-    const [w] = validateRows([{ row: 1, userPrincipalName: 'a@contoso.com' }], { ...options, batchProfile: name });
-    expect(w).toMatchObject({ kind: 'rejected', reason: 'unknown_profile' });
-  });
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])(
+    'rejects a row asking for profile %s as unknown_profile, without crashing',
+    (name) => {
+      const [v] = validateRows([{ row: 1, userPrincipalName: 'a@contoso.com', profile: name }], options);
+      expect(v).toMatchObject({ kind: 'rejected', reason: 'unknown_profile' });
+      const [w] = validateRows([{ row: 1, userPrincipalName: 'a@contoso.com' }], { ...options, batchProfile: name });
+      expect(w).toMatchObject({ kind: 'rejected', reason: 'unknown_profile' });
+    },
+  );
 
   it('refuses a configured "__proto__" profile by name, keeps "constructor", and leaves Object.prototype alone', () => {
     const { profiles, problems } = mergeProfiles(JSON.parse('{"__proto__":["MCOEV"],"constructor":["MCOEV"]}'));
@@ -111,7 +116,12 @@ describe('amplification: stored fields and messages are bounded', () => {
       ],
       options,
     );
-    expect([a, b, c, d].map((v) => v?.kind === 'rejected' && v.reason)).toEqual(['unknown_profile', 'invalid_upn', 'invalid_field', 'unknown_sku']);
+    expect([a, b, c, d].map((v) => v?.kind === 'rejected' && v.reason)).toEqual([
+      'unknown_profile',
+      'invalid_upn',
+      'invalid_field',
+      'unknown_sku',
+    ]);
     for (const v of [a, b, c, d]) {
       if (v?.kind !== 'rejected') throw new Error('expected a rejected row');
       const out = settledOutcome(v);
@@ -151,7 +161,11 @@ describe('UPNs that would spoof a report', () => {
     expect(filler.length).toBeGreaterThan(65_536);
     const rows = rowsOf(parseInput(bytes(`${filler}\nceo\u202E@contoso.com\n`), 'list.txt'));
     const last = validateRows(rows, options).at(-1);
-    expect(last).toMatchObject({ kind: 'rejected', reason: 'invalid_upn', userPrincipalName: 'ceo\\u202e@contoso.com' });
+    expect(last).toMatchObject({
+      kind: 'rejected',
+      reason: 'invalid_upn',
+      userPrincipalName: 'ceo\\u202e@contoso.com',
+    });
   });
 
   it('scans the whole input for control characters, not its first 64K', () => {

@@ -9,7 +9,11 @@ const root = join(__dirname, '..', '..');
 const ROOTS = ['main.ts', 'app.ts', 'wiring.ts', 'functions/', 'orchestrations/', 'shared/', 'local/', 'bench/'];
 
 /** Each module and the modules it imports (relative imports only; packages are not the house). */
-export function importGraph(files: readonly string[], read: (path: string) => string, exists: (path: string) => boolean): Map<string, string[]> {
+export function importGraph(
+  files: readonly string[],
+  read: (path: string) => string,
+  exists: (path: string) => boolean,
+): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of files) {
     const deps: string[] = [];
@@ -65,7 +69,15 @@ describe('imports', () => {
       'c.ts': "import { a } from './a';\nimport { z } from 'zod';",
       'd.ts': "import { a } from './a';",
     };
-    expect(cycles(importGraph(Object.keys(files), (f) => files[f]!, (f) => f in files))).toEqual([['a.ts', 'b.ts', 'c.ts']]);
+    expect(
+      cycles(
+        importGraph(
+          Object.keys(files),
+          (f) => files[f]!,
+          (f) => f in files,
+        ),
+      ),
+    ).toEqual([['a.ts', 'b.ts', 'c.ts']]);
   });
 
   it('run one way through the app, the local runtime and the benchmarks', () => {
@@ -73,7 +85,11 @@ describe('imports', () => {
       .split('\0')
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && existsSync(join(root, f)));
     expect(files.length).toBeGreaterThan(50);
-    const graph = importGraph(files, (f) => readFileSync(join(root, f), 'utf8'), (f) => files.includes(f));
+    const graph = importGraph(
+      files,
+      (f) => readFileSync(join(root, f), 'utf8'),
+      (f) => files.includes(f),
+    );
     expect(cycles(graph)).toEqual([]);
   });
 });

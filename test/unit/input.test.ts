@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { jsonSyntaxErrorAt, MAX_INPUT_BYTES, MAX_INPUT_ROWS, parseInput, type ParseOutcome } from '../../shared/domain/input';
+import {
+  jsonSyntaxErrorAt,
+  MAX_INPUT_BYTES,
+  MAX_INPUT_ROWS,
+  parseInput,
+  type ParseOutcome,
+} from '../../shared/domain/input';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '..', 'fixtures', 'inputs', name));
 const bytes = (s: string) => Buffer.from(s, 'utf8');
@@ -27,8 +33,22 @@ describe('input parsing', () => {
 
   it('reads a semicolon CSV with a BOM, CRLF, quotes, header aliases and yes/no/0 hybrid values, skipping blank lines', () => {
     expect(rowsOf(parseInput(fixture('semicolon-bom-crlf.csv'), 'x.csv'))).toEqual([
-      { row: 1, line: 2, userPrincipalName: 'meganb@contoso.com', usageLocation: 'DE', profile: 'phone-international', onPremisesPstn: false },
-      { row: 2, line: 3, userPrincipalName: 'lynner@contoso.com', usageLocation: 'GB', profile: 'phone-system-only', onPremisesPstn: true },
+      {
+        row: 1,
+        line: 2,
+        userPrincipalName: 'meganb@contoso.com',
+        usageLocation: 'DE',
+        profile: 'phone-international',
+        onPremisesPstn: false,
+      },
+      {
+        row: 2,
+        line: 3,
+        userPrincipalName: 'lynner@contoso.com',
+        usageLocation: 'GB',
+        profile: 'phone-system-only',
+        onPremisesPstn: true,
+      },
       { row: 3, line: 5, userPrincipalName: 'isaiahl@contoso.com', onPremisesPstn: false },
     ]);
   });
@@ -48,21 +68,46 @@ describe('input parsing', () => {
     if (!r.ok) throw new Error(r.error.message);
     expect(r.input.batchId).toBe('hr-2026-11-25');
     expect(r.input.profile).toBe('phone-domestic');
-    expect(r.input.rows[2]).toEqual({ row: 3, userPrincipalName: 'new.hire3@contoso.com', skus: ['ENTERPRISEPREMIUM', 'MCOPSTN2'], onPremisesPstn: false });
+    expect(r.input.rows[2]).toEqual({
+      row: 3,
+      userPrincipalName: 'new.hire3@contoso.com',
+      skus: ['ENTERPRISEPREMIUM', 'MCOPSTN2'],
+      onPremisesPstn: false,
+    });
   });
 
   it('matches headers case-insensitively ignoring spaces and underscores, and splits skus on ; or +', () => {
-    const rows = rowsOf(parseInput(bytes('USER_PRINCIPAL_NAME,SKUs,on premises pstn\na@b.com,"ENTERPRISEPACK;MCOEV+MCOPSTN1",TRUE\n'), 'x'));
-    expect(rows).toEqual([{ row: 1, line: 2, userPrincipalName: 'a@b.com', skus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'], onPremisesPstn: true }]);
+    const rows = rowsOf(
+      parseInput(
+        bytes('USER_PRINCIPAL_NAME,SKUs,on premises pstn\na@b.com,"ENTERPRISEPACK;MCOEV+MCOPSTN1",TRUE\n'),
+        'x',
+      ),
+    );
+    expect(rows).toEqual([
+      {
+        row: 1,
+        line: 2,
+        userPrincipalName: 'a@b.com',
+        skus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
+        onPremisesPstn: true,
+      },
+    ]);
   });
 
   it('accepts a one-column CSV whose only header is UPN, and LF endings', () => {
-    expect(rowsOf(parseInput(bytes('UPN\na@b.com\nc@d.com'), 'x')).map((r) => r.userPrincipalName)).toEqual(['a@b.com', 'c@d.com']);
+    expect(rowsOf(parseInput(bytes('UPN\na@b.com\nc@d.com'), 'x')).map((r) => r.userPrincipalName)).toEqual([
+      'a@b.com',
+      'c@d.com',
+    ]);
   });
 
   it('keeps an unreadable hybrid value on its row, naming row and field', () => {
     const [row] = rowsOf(parseInput(bytes('upn,hybrid\na@b.com,maybe\n'), 'x'));
-    expect(row?.problem).toEqual({ reason: 'invalid_field', field: 'hybrid', message: 'row 1 (line 2): field hybrid: "maybe" is not true/false/yes/no/1/0' });
+    expect(row?.problem).toEqual({
+      reason: 'invalid_field',
+      field: 'hybrid',
+      message: 'row 1 (line 2): field hybrid: "maybe" is not true/false/yes/no/1/0',
+    });
   });
 
   it('decodes UTF-16 with a BOM', () => {
@@ -99,7 +144,9 @@ describe('input parsing', () => {
   });
 
   it('names the columns it found when no UPN column exists', () => {
-    expect(errorOf(parseInput(bytes('name;mail\nA;a@b.com\n'), 'f.csv')).message).toContain('found columns: name, mail');
+    expect(errorOf(parseInput(bytes('name;mail\nA;a@b.com\n'), 'f.csv')).message).toContain(
+      'found columns: name, mail',
+    );
   });
 
   it('refuses more than 50,000 rows and more than 20 MiB', () => {
@@ -112,7 +159,21 @@ describe('input parsing', () => {
   });
 
   it('turns JSON users of the wrong shape into rows with problems rather than failing the batch', () => {
-    const rows = rowsOf(parseInput(bytes(JSON.stringify({ users: [42, { userPrincipalName: 7 }, { userPrincipalName: 'a@b.com', skus: 'MCOEV' }, { userPrincipalName: 'c@d.com', onPremisesPstn: 'perhaps' }] })), 'body'));
+    const rows = rowsOf(
+      parseInput(
+        bytes(
+          JSON.stringify({
+            users: [
+              42,
+              { userPrincipalName: 7 },
+              { userPrincipalName: 'a@b.com', skus: 'MCOEV' },
+              { userPrincipalName: 'c@d.com', onPremisesPstn: 'perhaps' },
+            ],
+          }),
+        ),
+        'body',
+      ),
+    );
     expect(rows.map((r) => [r.row, r.problem?.reason, r.problem?.field])).toEqual([
       [1, 'invalid_upn', 'users'],
       [2, 'invalid_upn', 'userPrincipalName'],
@@ -127,7 +188,12 @@ describe('the files admins really have', () => {
   it('reads Excel\'s Windows "CSV" (Windows-1252, semicolons) with accented names, and says it was read as Windows-1252', () => {
     const r = parseInput(fixture('excel-windows-1252.csv'), 'people.csv');
     if (!r.ok) throw new Error(r.error.message);
-    expect([r.input.format, r.input.encoding, r.input.delimiter, r.input.advisories]).toEqual(['csv', 'windows-1252', ';', ['input_decoded_windows_1252']]);
+    expect([r.input.format, r.input.encoding, r.input.delimiter, r.input.advisories]).toEqual([
+      'csv',
+      'windows-1252',
+      ';',
+      ['input_decoded_windows_1252'],
+    ]);
     expect(r.input.rows.map((x) => [x.line, x.displayName, x.userPrincipalName, x.usageLocation])).toEqual([
       [2, 'Zoë Müller', 'zoe.mueller@contoso.com', 'DE'],
       [3, 'François Lefèvre', 'francois.lefevre@contoso.com', 'FR'],
@@ -138,7 +204,12 @@ describe('the files admins really have', () => {
   it('reads Excel\'s "Unicode Text" (UTF-16LE with a BOM, tab-delimited) as CSV', () => {
     const r = parseInput(fixture('excel-unicode-text.txt'), 'people.txt');
     if (!r.ok) throw new Error(r.error.message);
-    expect([r.input.format, r.input.encoding, r.input.delimiter, r.input.advisories]).toEqual(['csv', 'utf-16le', '\t', []]);
+    expect([r.input.format, r.input.encoding, r.input.delimiter, r.input.advisories]).toEqual([
+      'csv',
+      'utf-16le',
+      '\t',
+      [],
+    ]);
     expect(r.input.rows.map((x) => [x.row, x.line, x.displayName, x.userPrincipalName])).toEqual([
       [1, 2, 'Łukasz Żółć', 'lukasz.zolc@contoso.com'],
       [2, 3, '小林 さくら', 'sakura.kobayashi@contoso.com'],
@@ -160,22 +231,34 @@ describe('the files admins really have', () => {
   it("honours a body's declared charset, and refuses one it cannot read", () => {
     const latin = Buffer.from('Display name,UPN\r\nZoë,zoe@contoso.com\r\n', 'latin1');
     const declared = parseInput(latin, 'request body', { charset: 'ISO-8859-1' });
-    expect(declared.ok && [declared.input.encoding, declared.input.rows[0]?.displayName, declared.input.advisories]).toEqual(['windows-1252', 'Zoë', []]);
-    const utf16 = parseInput(Buffer.from('UPN\r\nzoe@contoso.com\r\n', 'utf16le'), 'request body', { charset: 'utf-16' });
+    expect(
+      declared.ok && [declared.input.encoding, declared.input.rows[0]?.displayName, declared.input.advisories],
+    ).toEqual(['windows-1252', 'Zoë', []]);
+    const utf16 = parseInput(Buffer.from('UPN\r\nzoe@contoso.com\r\n', 'utf16le'), 'request body', {
+      charset: 'utf-16',
+    });
     expect(utf16.ok && utf16.input.rows.map((x) => x.userPrincipalName)).toEqual(['zoe@contoso.com']);
     // UTF-8 declared, but not UTF-8: the declaration is believed, so the bytes are refused rather than guessed at.
-    expect(errorOf(parseInput(latin, 'request body', { charset: 'utf-8' })).message).toBe('request body: is not valid utf-8 text, the charset it declared; save it as UTF-8 (in Excel: "CSV UTF-8")');
-    expect(errorOf(parseInput(latin, 'request body', { charset: 'shift_jis' }))).toEqual({ code: 'unsupported_charset', message: 'request body: charset "shift_jis" is not supported; send utf-8, utf-16 or windows-1252' });
+    expect(errorOf(parseInput(latin, 'request body', { charset: 'utf-8' })).message).toBe(
+      'request body: is not valid utf-8 text, the charset it declared; save it as UTF-8 (in Excel: "CSV UTF-8")',
+    );
+    expect(errorOf(parseInput(latin, 'request body', { charset: 'shift_jis' }))).toEqual({
+      code: 'unsupported_charset',
+      message: 'request body: charset "shift_jis" is not supported; send utf-8, utf-16 or windows-1252',
+    });
   });
 
   it('names a workbook for what it is, and what to do instead', () => {
     expect(errorOf(parseInput(fixture('workbook.xlsx'), 'C:\\Users\\admin\\new-hires.xlsx'))).toEqual({
       code: 'binary',
-      message: 'C:\\Users\\admin\\new-hires.xlsx: is an Excel workbook (.xlsx), not a CSV: open it in Excel and save it as "CSV UTF-8 (Comma delimited)"',
+      message:
+        'C:\\Users\\admin\\new-hires.xlsx: is an Excel workbook (.xlsx), not a CSV: open it in Excel and save it as "CSV UTF-8 (Comma delimited)"',
     });
     const xls = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0, 0]);
     expect(errorOf(parseInput(xls, 'old.xls')).message).toMatch(/^old\.xls: is an Excel 97-2003 workbook \(\.xls\)/);
-    expect(errorOf(parseInput(Buffer.from('%PDF-1.7\n'), 'list.pdf')).message).toBe('list.pdf: is a PDF document, not a CSV: export the users from the system that made it as CSV');
+    expect(errorOf(parseInput(Buffer.from('%PDF-1.7\n'), 'list.pdf')).message).toBe(
+      'list.pdf: is a PDF document, not a CSV: export the users from the system that made it as CSV',
+    );
   });
 
   it.each([
@@ -185,7 +268,9 @@ describe('the files admins really have', () => {
     ['a line break inside a string', '{"users": [{"userPrincipalName": "a@b\n.com"}]}', 1, 38],
     ['the end of the text', '{"users": [', 1, 12],
   ])('says line and column of broken JSON: %s', (_name, text, line, column) => {
-    expect(errorOf(parseInput(bytes(text), 'batch.json')).message).toMatch(new RegExp(`^batch\\.json: is not valid JSON: line ${line}, column ${column}: `));
+    expect(errorOf(parseInput(bytes(text), 'batch.json')).message).toMatch(
+      new RegExp(`^batch\\.json: is not valid JSON: line ${line}, column ${column}: `),
+    );
   });
 
   it('finds no error in valid JSON', () => {
@@ -196,11 +281,21 @@ describe('the files admins really have', () => {
   });
 
   it('names every problem of a JSON row, counting rows from 1', () => {
-    const [row] = rowsOf(parseInput(bytes(JSON.stringify({ users: [{ userPrincipalName: 'a@b.com', skus: 'MCOEV', onPremisesPstn: 'perhaps', usageLocation: 7 }] })), 'body'));
+    const [row] = rowsOf(
+      parseInput(
+        bytes(
+          JSON.stringify({
+            users: [{ userPrincipalName: 'a@b.com', skus: 'MCOEV', onPremisesPstn: 'perhaps', usageLocation: 7 }],
+          }),
+        ),
+        'body',
+      ),
+    );
     expect(row?.problem).toEqual({
       reason: 'invalid_field',
       field: 'skus, usageLocation, onPremisesPstn',
-      message: 'row 1 (users[0]): skus: must be an array of part numbers; usageLocation: must be a two-letter country code; onPremisesPstn: must be true or false',
+      message:
+        'row 1 (users[0]): skus: must be an array of part numbers; usageLocation: must be a two-letter country code; onPremisesPstn: must be true or false',
     });
   });
 });

@@ -1,10 +1,24 @@
 // Planning by need, not by part number: what a row buys for users who already hold E5, Microsoft 365 E5, Business
 // Premium, E3, a "no Teams" suite or nothing, how many seats preflight counts, and what the report says was bought.
 import { needsOf, resolveTenantCatalog } from '../../shared/domain/catalog';
-import { assignmentOf, finalReport, liveUsers, mergeOutcomes, type ChunkUserResult, type StoredPlan } from '../../shared/domain/batch';
+import {
+  assignmentOf,
+  finalReport,
+  liveUsers,
+  mergeOutcomes,
+  type ChunkUserResult,
+  type StoredPlan,
+} from '../../shared/domain/batch';
 import { callbackPayload } from '../../shared/domain/callback';
 import type { InputRow } from '../../shared/domain/input';
-import { planBatch, validateRows, type AssignmentPlan, type PlannedRow, type TenantSnapshot, type TenantUserState } from '../../shared/domain/planning';
+import {
+  planBatch,
+  validateRows,
+  type AssignmentPlan,
+  type PlannedRow,
+  type TenantSnapshot,
+  type TenantUserState,
+} from '../../shared/domain/planning';
 import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
 import { boughtText, reportToCsv } from '../../shared/domain/report';
 import { summary } from '../../local/run-summary';
@@ -12,15 +26,30 @@ import { skuIdOf, snapshot, subscribed } from '../support/tenant';
 
 let n = 0;
 beforeEach(() => (n = 0));
-const row = (upn: string, extra: Partial<InputRow> = {}): InputRow => ({ row: ++n, userPrincipalName: upn, usageLocation: 'US', ...extra });
-const plan = (rows: InputRow[], tenant: TenantSnapshot): PlannedRow[] => planBatch(validateRows(rows, { profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic' }), tenant);
+const row = (upn: string, extra: Partial<InputRow> = {}): InputRow => ({
+  row: ++n,
+  userPrincipalName: upn,
+  usageLocation: 'US',
+  ...extra,
+});
+const plan = (rows: InputRow[], tenant: TenantSnapshot): PlannedRow[] =>
+  planBatch(validateRows(rows, { profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic' }), tenant);
 const assigned = (p: PlannedRow | undefined): AssignmentPlan => {
   if (p?.kind !== 'assign') throw new Error(`expected an assignment, got ${JSON.stringify(p)}`);
   return p;
 };
 
 /** Every SKU a row might buy, and the suites the users hold; seats as given. */
-const SEATS = { ENTERPRISEPREMIUM: 10, SPE_E5: 10, SPB: 10, ENTERPRISEPACK: 10, 'Microsoft_365_E3_(no_Teams)': 10, Microsoft_Teams_EEA_New: 10, MCOEV: 10, MCOPSTN1: 10 };
+const SEATS = {
+  ENTERPRISEPREMIUM: 10,
+  SPE_E5: 10,
+  SPB: 10,
+  ENTERPRISEPACK: 10,
+  'Microsoft_365_E3_(no_Teams)': 10,
+  Microsoft_Teams_EEA_New: 10,
+  MCOEV: 10,
+  MCOPSTN1: 10,
+};
 const HOLDERS = {
   'o365e5@c.com': { skus: ['ENTERPRISEPREMIUM'] },
   'm365e5@c.com': { skus: ['SPE_E5'] },
@@ -43,7 +72,11 @@ describe('what a need is', () => {
 describe('the phone-domestic profile (ENTERPRISEPACK, MCOEV, MCOPSTN1) for users who hold …', () => {
   const tenant = snapshot(SEATS, HOLDERS);
   const upns = Object.keys(HOLDERS);
-  const planned = () => plan(upns.map((u) => row(u)), tenant).map(assigned);
+  const planned = () =>
+    plan(
+      upns.map((u) => row(u)),
+      tenant,
+    ).map(assigned);
 
   it('buys exactly what each user lacks', () => {
     expect(planned().map((p) => [p.userPrincipalName, p.addedSkus])).toEqual([
@@ -70,19 +103,28 @@ describe('the phone-domestic profile (ENTERPRISEPACK, MCOEV, MCOPSTN1) for users
   it('says which held licence met a need (already_covered), and never for the SKU the user holds itself', () => {
     const [o365e5, m365e5, bp, e3, noTeams, none] = planned();
     expect(o365e5!.advisories).toContain('already_covered');
-    expect(o365e5!.note).toBe('ENTERPRISEPACK not bought: already covered by ENTERPRISEPREMIUM; MCOEV not bought: already covered by ENTERPRISEPREMIUM');
-    expect(m365e5!.note).toBe('ENTERPRISEPACK not bought: already covered by SPE_E5; MCOEV not bought: already covered by SPE_E5');
+    expect(o365e5!.note).toBe(
+      'ENTERPRISEPACK not bought: already covered by ENTERPRISEPREMIUM; MCOEV not bought: already covered by ENTERPRISEPREMIUM',
+    );
+    expect(m365e5!.note).toBe(
+      'ENTERPRISEPACK not bought: already covered by SPE_E5; MCOEV not bought: already covered by SPE_E5',
+    );
     expect(bp!.note).toBe('ENTERPRISEPACK not bought: already covered by SPB');
     expect(e3!.advisories).not.toContain('already_covered');
     expect(noTeams!.advisories).toEqual(expect.arrayContaining(['teams_beside_suite']));
-    expect(noTeams!.note).toBe("MICROSOFT_TEAMS_EEA_NEW bought instead of ENTERPRISEPACK: the user's MICROSOFT_365_E3_(NO_TEAMS) has no Teams");
+    expect(noTeams!.note).toBe(
+      "MICROSOFT_TEAMS_EEA_NEW bought instead of ENTERPRISEPACK: the user's MICROSOFT_365_E3_(NO_TEAMS) has no Teams",
+    );
     expect(none!.advisories).not.toContain('already_covered');
   });
 
   it('counts seats only for what will be bought: E5 users need no Phone System seat', () => {
     // One MCOEV seat, one ENTERPRISEPACK seat: both E5 users, and the first user needing each SKU, go ahead.
     const tight = snapshot({ ...SEATS, ENTERPRISEPACK: 1, MCOEV: 1 }, { ...HOLDERS, 'none2@c.com': {} });
-    const rows = plan(['o365e5@c.com', 'm365e5@c.com', 'none@c.com', 'none2@c.com', 'bp@c.com'].map((u) => row(u)), tight);
+    const rows = plan(
+      ['o365e5@c.com', 'm365e5@c.com', 'none@c.com', 'none2@c.com', 'bp@c.com'].map((u) => row(u)),
+      tight,
+    );
     expect(rows.map((p) => (p.kind === 'assign' ? p.addedSkus : `${p.kind}:${p.reason}`))).toEqual([
       ['MCOPSTN1'],
       ['MCOPSTN1'],
@@ -112,12 +154,18 @@ describe('a need is met only by plans the user really has on', () => {
   const id = (part: string) => catalog.byPartNumber(part)!.skuId;
   const MCOEV_PLAN = '4828c8ec-dc2e-4779-b502-87ac9ce28ab7';
   const plan1 = (user: Omit<TenantUserState, 'id' | 'usageLocation'>) => {
-    const tenant: TenantSnapshot = { catalog, users: new Map([['u@c.com', { id: 'id-1', usageLocation: 'US', ...user }]]) };
+    const tenant: TenantSnapshot = {
+      catalog,
+      users: new Map([['u@c.com', { id: 'id-1', usageLocation: 'US', ...user }]]),
+    };
     return assigned(plan([row('u@c.com')], tenant)[0]);
   };
 
   it('counts an E5 held through a group', () => {
-    const p = plan1({ skuIds: [id('SPE_E5')], assignments: [{ skuId: id('SPE_E5'), assignedByGroup: 'g-1', disabledPlanIds: [], state: 'Active', error: null }] });
+    const p = plan1({
+      skuIds: [id('SPE_E5')],
+      assignments: [{ skuId: id('SPE_E5'), assignedByGroup: 'g-1', disabledPlanIds: [], state: 'Active', error: null }],
+    });
     expect(p.addedSkus).toEqual(['MCOPSTN1']);
   });
 
@@ -125,13 +173,20 @@ describe('a need is met only by plans the user really has on', () => {
     const p = plan1({
       skuIds: [id('SPE_E5')],
       licences: [{ skuId: id('SPE_E5'), disabledPlanIds: [MCOEV_PLAN] }],
-      assignments: [{ skuId: id('SPE_E5'), assignedByGroup: 'g-1', disabledPlanIds: [MCOEV_PLAN], state: 'Active', error: null }],
+      assignments: [
+        { skuId: id('SPE_E5'), assignedByGroup: 'g-1', disabledPlanIds: [MCOEV_PLAN], state: 'Active', error: null },
+      ],
     });
     expect(p.addedSkus).toEqual(['MCOEV', 'MCOPSTN1']);
   });
 
   it('does not count an E5 whose only assignment is in the Error state', () => {
-    const p = plan1({ skuIds: [id('SPE_E5')], assignments: [{ skuId: id('SPE_E5'), assignedByGroup: 'g-1', disabledPlanIds: [], state: 'Error', error: 'CountViolation' }] });
+    const p = plan1({
+      skuIds: [id('SPE_E5')],
+      assignments: [
+        { skuId: id('SPE_E5'), assignedByGroup: 'g-1', disabledPlanIds: [], state: 'Error', error: 'CountViolation' },
+      ],
+    });
     expect(p.addedSkus).toEqual(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']);
   });
 
@@ -143,7 +198,10 @@ describe('a need is met only by plans the user really has on', () => {
   it('counts a Domestic and International plan as meeting a Domestic one', () => {
     const p = plan1({ skuIds: [id('ENTERPRISEPACK')] });
     expect(p.addedSkus).toEqual(['MCOEV', 'MCOPSTN1']);
-    const tenant = snapshot({ ...SEATS, MCOPSTN2: 5 }, { 'u@c.com': { skus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN2'] } });
+    const tenant = snapshot(
+      { ...SEATS, MCOPSTN2: 5 },
+      { 'u@c.com': { skus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN2'] } },
+    );
     const [q] = plan([row('u@c.com')], tenant);
     expect(assigned(q).addedSkus).toEqual([]);
     expect(assigned(q).note).toBe('MCOPSTN1 not bought: already covered by MCOPSTN2');
@@ -152,31 +210,87 @@ describe('a need is met only by plans the user really has on', () => {
 
 describe('what the report says was bought', () => {
   const tenant = snapshot(SEATS, HOLDERS);
-  const rows = plan(Object.keys(HOLDERS).map((u) => row(u)), tenant);
-  const stored: StoredPlan = { batchId: 'b', source: 'test', startedAt: '2026-12-01T00:00:00Z', deadline: '2026-12-02T00:00:00Z', rows, chunkSize: 10 };
+  const rows = plan(
+    Object.keys(HOLDERS).map((u) => row(u)),
+    tenant,
+  );
+  const stored: StoredPlan = {
+    batchId: 'b',
+    source: 'test',
+    startedAt: '2026-12-01T00:00:00Z',
+    deadline: '2026-12-02T00:00:00Z',
+    rows,
+    chunkSize: 10,
+  };
   // The assign activity's results: every row licensed, the E5 user's Teams confirmed, the others still waiting.
-  const results: ChunkUserResult[] = rows.map((p, i) => ({ row: p.row, outcome: i === 0 ? 'provisioned' : 'assigned', reason: '', message: '', addedSkus: assigned(p).addedSkus!, assignedAt: null, provisionedAt: null }));
+  const results: ChunkUserResult[] = rows.map((p, i) => ({
+    row: p.row,
+    outcome: i === 0 ? 'provisioned' : 'assigned',
+    reason: '',
+    message: '',
+    addedSkus: assigned(p).addedSkus!,
+    assignedAt: null,
+    provisionedAt: null,
+  }));
 
   it('carries addedSkus on every row, JSON and CSV, and counts seats per SKU', () => {
     const report = finalReport(stored, results, '2026-12-01T01:00:00Z');
-    expect(report.users.map((u) => u.addedSkus)).toEqual([['MCOPSTN1'], ['MCOPSTN1'], ['MCOEV', 'MCOPSTN1'], ['MCOEV', 'MCOPSTN1'], ['MICROSOFT_TEAMS_EEA_NEW', 'MCOEV', 'MCOPSTN1'], ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']]);
+    expect(report.users.map((u) => u.addedSkus)).toEqual([
+      ['MCOPSTN1'],
+      ['MCOPSTN1'],
+      ['MCOEV', 'MCOPSTN1'],
+      ['MCOEV', 'MCOPSTN1'],
+      ['MICROSOFT_TEAMS_EEA_NEW', 'MCOEV', 'MCOPSTN1'],
+      ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
+    ]);
     expect(report.bought).toEqual({ MCOPSTN1: 6, MCOEV: 4, MICROSOFT_TEAMS_EEA_NEW: 1, ENTERPRISEPACK: 1 });
-    expect(boughtText(report.bought)).toBe('bought 6 × MCOPSTN1, 4 × MCOEV, 1 × MICROSOFT_TEAMS_EEA_NEW, 1 × ENTERPRISEPACK');
+    expect(boughtText(report.bought)).toBe(
+      'bought 6 × MCOPSTN1, 4 × MCOEV, 1 × MICROSOFT_TEAMS_EEA_NEW, 1 × ENTERPRISEPACK',
+    );
     const csv = reportToCsv(report).split('\r\n');
     expect(csv[0]).toContain(',skus,addedSkus,outcome,');
     expect(csv[1]).toContain(',ENTERPRISEPACK+MCOEV+MCOPSTN1,MCOPSTN1,provisioned,');
-    expect(report.users[0]!.message).toBe('ENTERPRISEPACK not bought: already covered by ENTERPRISEPREMIUM; MCOEV not bought: already covered by ENTERPRISEPREMIUM');
-    expect(summary(report)).toContain('licences: bought 6 × MCOPSTN1, 4 × MCOEV, 1 × MICROSOFT_TEAMS_EEA_NEW, 1 × ENTERPRISEPACK');
-    expect(callbackPayload(report, { integration: 'hr', runKey: 'hr/b/r1', url: 'https://hr.example/cb', statusUrl: 'https://x/status' }).bought).toEqual(report.bought);
+    expect(report.users[0]!.message).toBe(
+      'ENTERPRISEPACK not bought: already covered by ENTERPRISEPREMIUM; MCOEV not bought: already covered by ENTERPRISEPREMIUM',
+    );
+    expect(summary(report)).toContain(
+      'licences: bought 6 × MCOPSTN1, 4 × MCOEV, 1 × MICROSOFT_TEAMS_EEA_NEW, 1 × ENTERPRISEPACK',
+    );
+    expect(
+      callbackPayload(report, {
+        integration: 'hr',
+        runKey: 'hr/b/r1',
+        url: 'https://hr.example/cb',
+        statusUrl: 'https://x/status',
+      }).bought,
+    ).toEqual(report.bought);
   });
 
   it('gives [] to rows that bought nothing, and keeps what a row bought before Teams refused to be read', () => {
-    const failed: ChunkUserResult = { row: 1, outcome: 'failed', reason: 'graph_error', message: 'x', assignedAt: null, provisionedAt: null };
-    const forbidden: ChunkUserResult = { ...results[1]!, outcome: 'failed', reason: 'forbidden', message: 'licences assigned, but Teams cannot be read' };
+    const failed: ChunkUserResult = {
+      row: 1,
+      outcome: 'failed',
+      reason: 'graph_error',
+      message: 'x',
+      assignedAt: null,
+      provisionedAt: null,
+    };
+    const forbidden: ChunkUserResult = {
+      ...results[1]!,
+      outcome: 'failed',
+      reason: 'forbidden',
+      message: 'licences assigned, but Teams cannot be read',
+    };
     const report = finalReport(stored, [failed, forbidden], '2026-12-01T01:00:00Z');
-    expect(report.users.map((u) => [u.outcome, u.addedSkus])).toEqual([['failed', []], ['failed', ['MCOPSTN1']]]);
+    expect(report.users.map((u) => [u.outcome, u.addedSkus])).toEqual([
+      ['failed', []],
+      ['failed', ['MCOPSTN1']],
+    ]);
     expect(report.bought).toEqual({ MCOPSTN1: 1 });
-    const nothing = planBatch(validateRows([row('u@c.com')], { profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic' }), snapshot(SEATS, { 'u@c.com': { skus: ['SPE_E5', 'MCOPSTN1'] } }));
+    const nothing = planBatch(
+      validateRows([row('u@c.com')], { profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic' }),
+      snapshot(SEATS, { 'u@c.com': { skus: ['SPE_E5', 'MCOPSTN1'] } }),
+    );
     expect(assigned(nothing[0]).addedSkus).toEqual([]);
   });
 
@@ -189,6 +303,9 @@ describe('what the report says was bought', () => {
   it("hands a slot-planned row's advice to its chunk, so a row with a start date keeps its advisories", () => {
     const p = assigned(rows[0]);
     expect(assignmentOf(p)).not.toHaveProperty('advice');
-    expect(assignmentOf(p, true)).toMatchObject({ addedSkus: ['MCOPSTN1'], advice: { advisories: expect.arrayContaining(['already_covered', 'next_step_phone_number']), note: p.note } });
+    expect(assignmentOf(p, true)).toMatchObject({
+      addedSkus: ['MCOPSTN1'],
+      advice: { advisories: expect.arrayContaining(['already_covered', 'next_step_phone_number']), note: p.note },
+    });
   });
 });

@@ -10,7 +10,8 @@ function setUp() {
   const signIn = new LocalSignIn('Dialtone.Admin', () => now);
   signIn.port = 7123;
   const open = (path: string) => signIn.answer('GET', new URL(`http://127.0.0.1:7123${path}`), false, undefined);
-  const signedIn = (cookie: string) => signIn.headersFor({ headers: { cookie } } as unknown as IncomingMessage)['x-ms-client-principal'] !== undefined;
+  const signedIn = (cookie: string) =>
+    signIn.headersFor({ headers: { cookie } } as unknown as IncomingMessage)['x-ms-client-principal'] !== undefined;
   return { signIn, open, signedIn, advance: (ms: number) => (now += ms) };
 }
 
@@ -21,11 +22,16 @@ describe('local sign-in', () => {
     advance(LINK_MINUTES * MIN - 1_000);
     const first = open(link);
     expect(first?.status).toBe(302);
-    expect(first?.headers['Set-Cookie']).toMatch(/^dialtone_console_session_7123=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect(first?.headers['Set-Cookie']).toMatch(
+      /^dialtone_console_session_7123=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict$/,
+    );
     expect(open(link)?.status).toBe(401);
     const late = signIn.mintLink();
     advance(LINK_MINUTES * MIN);
-    expect(open(late)).toMatchObject({ status: 401, body: expect.stringContaining(`older than ${LINK_MINUTES} minutes`) });
+    expect(open(late)).toMatchObject({
+      status: 401,
+      body: expect.stringContaining(`older than ${LINK_MINUTES} minutes`),
+    });
   });
 
   it(`ends a session after ${SESSION_IDLE_MINUTES} idle minutes, each request restarting them, and takes no cookie of another port`, () => {

@@ -30,18 +30,32 @@ describe('package-lock.json', () => {
 
   it('locks every direct dependency at the version package.json pins', () => {
     const all = { ...pkg.dependencies, ...pkg.devDependencies, ...pkg.optionalDependencies } as Record<string, string>;
-    for (const [name, version] of Object.entries(all)) expect([name, lock.packages[`node_modules/${name}`]?.version]).toEqual([name, version]);
+    for (const [name, version] of Object.entries(all))
+      expect([name, lock.packages[`node_modules/${name}`]?.version]).toEqual([name, version]);
   });
 });
 
 describe('npm install and Core Tools', () => {
   it('says plainly when Core Tools was skipped, and why', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { coreToolsNotice } = require('../../scripts/core-tools-check.js') as { coreToolsNotice: () => string | undefined };
-    const installed = existsSync(join(root, 'node_modules', 'azure-functions-core-tools', 'bin', process.platform === 'win32' ? 'func.exe' : 'func'));
+    const { coreToolsNotice } = require('../../scripts/core-tools-check.js') as {
+      coreToolsNotice: () => string | undefined;
+    };
+    const installed = existsSync(
+      join(
+        root,
+        'node_modules',
+        'azure-functions-core-tools',
+        'bin',
+        process.platform === 'win32' ? 'func.exe' : 'func',
+      ),
+    );
     const notice = coreToolsNotice();
     if (installed) expect(notice).toBeUndefined();
-    else expect(notice).toMatch(/^Core Tools (skipped: .+\. `npm start` \(func start\) needs it|: not installed in this folder; `npm start` will use the func)/);
+    else
+      expect(notice).toMatch(
+        /^Core Tools (skipped: .+\. `npm start` \(func start\) needs it|: not installed in this folder; `npm start` will use the func)/,
+      );
     expect(read('package.json').scripts.postinstall).toBe('node scripts/core-tools-check.js');
   });
 });

@@ -17,7 +17,12 @@ const funcOnPath = spawnSync('func', ['--version']).status === 0;
     writeFileSync(probe, 'left by the test');
     // npm and node stay reachable; nothing else on the PATH is needed.
     const path = [join(process.execPath, '..'), ...(process.env['PATH'] ?? '').split(delimiter)].join(delimiter);
-    const r = spawnSync('npm', ['start', '--silent'], { cwd: root, encoding: 'utf8', env: { ...process.env, PATH: path }, timeout: 60_000 });
+    const r = spawnSync('npm', ['start', '--silent'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, PATH: path },
+      timeout: 60_000,
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/Core Tools \(func\) is not installed/);
     expect(r.stderr).toMatch(/dialtone host/);

@@ -52,7 +52,17 @@ function documentedRoutes(): string[] {
 /** A validator for schemas of the document: its components' schemas as $defs of one schema, refs rewritten to them. */
 function validatorFor(): (schema: Json, value: unknown) => string[] {
   const ID = 'urn:dialtone:openapi';
-  const rewrite = (v: Json): Json => (Array.isArray(v) ? v.map(rewrite) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === '$ref' && typeof x === 'string' ? x.replace('#/components/schemas/', `${ID}#/$defs/`) : rewrite(x)])) : v);
+  const rewrite = (v: Json): Json =>
+    Array.isArray(v)
+      ? v.map(rewrite)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v).map(([k, x]) => [
+              k,
+              k === '$ref' && typeof x === 'string' ? x.replace('#/components/schemas/', `${ID}#/$defs/`) : rewrite(x),
+            ]),
+          )
+        : v;
   // Formats are annotations in JSON Schema 2020-12 unless a vocabulary asserts them; the file uses none.
   const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, validateFormats: false });
   ajv.addSchema({ $id: ID, $defs: rewrite(doc.components.schemas) });
@@ -75,15 +85,20 @@ function examples(): { where: string; schema: Json; value: unknown }[] {
   const found: { where: string; schema: Json; value: unknown }[] = [];
   const media = (where: string, content: Json) => {
     for (const [type, m] of Object.entries((content ?? {}) as Record<string, Json>)) {
-      for (const [name, ex] of Object.entries((m.examples ?? {}) as Record<string, Json>)) found.push({ where: `${where} ${type} ${name}`, schema: m.schema, value: exampleValue(ex) });
+      for (const [name, ex] of Object.entries((m.examples ?? {}) as Record<string, Json>))
+        found.push({ where: `${where} ${type} ${name}`, schema: m.schema, value: exampleValue(ex) });
     }
   };
-  const operations = [...Object.entries(doc.paths as Record<string, Json>), ...Object.entries((doc.webhooks ?? {}) as Record<string, Json>)];
+  const operations = [
+    ...Object.entries(doc.paths as Record<string, Json>),
+    ...Object.entries((doc.webhooks ?? {}) as Record<string, Json>),
+  ];
   for (const [path, item] of operations) {
     for (const m of METHODS.filter((x) => item[x])) {
       const op = item[m];
       media(`${m.toUpperCase()} ${path} request`, op.requestBody?.content);
-      for (const [status, r] of Object.entries((op.responses ?? {}) as Record<string, Json>)) media(`${m.toUpperCase()} ${path} ${status}`, r.content);
+      for (const [status, r] of Object.entries((op.responses ?? {}) as Record<string, Json>))
+        media(`${m.toUpperCase()} ${path} ${status}`, r.content);
     }
   }
   return found;
@@ -104,7 +119,9 @@ describe('docs/openapi.json', () => {
 
   it('has every route the app registers, and no other', () => {
     const registered = registeredRoutes();
-    expect(registered).toEqual(expect.arrayContaining(['POST /batches', 'GET /batches/{batchId}', 'GET /health', 'GET /console/api/me']));
+    expect(registered).toEqual(
+      expect.arrayContaining(['POST /batches', 'GET /batches/{batchId}', 'GET /health', 'GET /console/api/me']),
+    );
     expect(documentedRoutes()).toEqual(registered);
   });
 
@@ -128,7 +145,12 @@ describe('docs/openapi.json', () => {
     const report = { $ref: '#/components/schemas/Report' };
     expect(check(report, { batchId: 'b1', counts: null, users: [] })).toEqual([]);
     expect(check(report, { batchId: 'b 1', counts: null, users: [{ row: 0 }] }).length).toBeGreaterThan(1);
-    expect(check({ $ref: '#/components/schemas/BatchRequest' }, { users: [{ userPrincipalName: 'a@b.c', startdate: '2026-12-07' }] })).toEqual([expect.stringContaining('must NOT have additional properties')]);
+    expect(
+      check(
+        { $ref: '#/components/schemas/BatchRequest' },
+        { users: [{ userPrincipalName: 'a@b.c', startdate: '2026-12-07' }] },
+      ),
+    ).toEqual([expect.stringContaining('must NOT have additional properties')]);
   });
 
   it('has examples that fit their schemas', () => {
@@ -142,7 +164,9 @@ describe('docs/openapi.json', () => {
     const batch = doc.components.schemas.BatchRequest;
     expect(Object.keys(batch.properties).sort()).toEqual([...JSON_BATCH_FIELDS].sort());
     expect(Object.keys(doc.components.schemas.UserRow.properties).sort()).toEqual([...JSON_USER_FIELDS.keys()].sort());
-    const bodies = Object.values(doc.paths['/batches'].post.requestBody.content['application/json'].examples as Record<string, Json>);
+    const bodies = Object.values(
+      doc.paths['/batches'].post.requestBody.content['application/json'].examples as Record<string, Json>,
+    );
     expect(bodies.length).toBeGreaterThan(0);
     for (const { value } of bodies) {
       const parsed = parseInput(Buffer.from(JSON.stringify(value)), 'example.json', { json: true });
@@ -152,10 +176,38 @@ describe('docs/openapi.json', () => {
   });
 
   it('describes the report and the callback the domain builds', () => {
-    const user = (row: number, outcome: UserOutcome['outcome'], reason: UserOutcome['reason']): UserOutcome => ({ row, line: row + 1, displayName: `User ${row}`, userPrincipalName: `u${row}@contoso.com`, profile: 'phone-domestic', skus: ['MCOEV'], addedSkus: ['MCOEV'], outcome, reason, message: `row ${row}`, advisories: ['number_kept'], scheduledFor: null, assignedAt: '2026-11-25T16:49:22.000Z', provisionedAt: null, phoneNumber: '+14255550100' });
-    const report = buildReport({ batchId: 'b1', source: 'upload', startedAt: '2026-11-25T16:49:20.000Z', finishedAt: '2026-11-25T17:49:20.000Z', deadline: '2026-11-26T16:49:20.000Z', users: [user(1, 'provisioned', ''), user(2, 'failed', 'user_not_found'), user(3, 'flagged', 'no_calling_plan')] });
+    const user = (row: number, outcome: UserOutcome['outcome'], reason: UserOutcome['reason']): UserOutcome => ({
+      row,
+      line: row + 1,
+      displayName: `User ${row}`,
+      userPrincipalName: `u${row}@contoso.com`,
+      profile: 'phone-domestic',
+      skus: ['MCOEV'],
+      addedSkus: ['MCOEV'],
+      outcome,
+      reason,
+      message: `row ${row}`,
+      advisories: ['number_kept'],
+      scheduledFor: null,
+      assignedAt: '2026-11-25T16:49:22.000Z',
+      provisionedAt: null,
+      phoneNumber: '+14255550100',
+    });
+    const report = buildReport({
+      batchId: 'b1',
+      source: 'upload',
+      startedAt: '2026-11-25T16:49:20.000Z',
+      finishedAt: '2026-11-25T17:49:20.000Z',
+      deadline: '2026-11-26T16:49:20.000Z',
+      users: [user(1, 'provisioned', ''), user(2, 'failed', 'user_not_found'), user(3, 'flagged', 'no_calling_plan')],
+    });
     expect(check({ $ref: '#/components/schemas/Report' }, report)).toEqual([]);
-    const payload = callbackPayload(report, { integration: 'workday', runKey: 'workday/b1/20261125T164920Z-0a1b2c3d', url: 'https://hr.workday.example/cb', statusUrl: 'https://app/api/batches/b1' });
+    const payload = callbackPayload(report, {
+      integration: 'workday',
+      runKey: 'workday/b1/20261125T164920Z-0a1b2c3d',
+      url: 'https://hr.workday.example/cb',
+      statusUrl: 'https://app/api/batches/b1',
+    });
     expect(check({ $ref: '#/components/schemas/CallbackPayload' }, JSON.parse(JSON.stringify(payload)))).toEqual([]);
   });
 });

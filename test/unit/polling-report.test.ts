@@ -1,4 +1,12 @@
-import { MIN_CHECK_INTERVAL_MS, minCheckIntervalMs, nextCheckAt, nextPollAt, pollsUntilDeadline, recheckAt, tooLateToCheck } from '../../shared/domain/polling';
+import {
+  MIN_CHECK_INTERVAL_MS,
+  minCheckIntervalMs,
+  nextCheckAt,
+  nextPollAt,
+  pollsUntilDeadline,
+  recheckAt,
+  tooLateToCheck,
+} from '../../shared/domain/polling';
 import { buildReport, csvCell, reportToCsv } from '../../shared/domain/report';
 import type { UserOutcome } from '../../shared/domain/outcomes';
 
@@ -64,7 +72,8 @@ describe('polling policy', () => {
   });
 
   it('always moves forward', () => {
-    for (let m = 0; m < 24 * 60; m += 7) expect(nextPollAt(t0, at(m), deadline)!.getTime()).toBeGreaterThan(at(m).getTime());
+    for (let m = 0; m < 24 * 60; m += 7)
+      expect(nextPollAt(t0, at(m), deadline)!.getTime()).toBeGreaterThan(at(m).getTime());
   });
 
   it('shrinks the grid and the floor with a shorter wait: a 3-minute deadline still checks several times, a second apart at least', () => {
@@ -114,13 +123,35 @@ const user = (row: number, outcome: UserOutcome['outcome'], extra: Partial<UserO
 
 describe('report', () => {
   it('counts every outcome and sorts users by row', () => {
-    const r = buildReport({ batchId: 'b', source: 'http', startedAt: t0.toISOString(), finishedAt: null, deadline: null, users: [user(3, 'flagged'), user(1, 'provisioned'), user(2, 'rejected')] });
+    const r = buildReport({
+      batchId: 'b',
+      source: 'http',
+      startedAt: t0.toISOString(),
+      finishedAt: null,
+      deadline: null,
+      users: [user(3, 'flagged'), user(1, 'provisioned'), user(2, 'rejected')],
+    });
     expect(r.users.map((u) => u.row)).toEqual([1, 2, 3]);
-    expect(r.counts).toEqual({ total: 3, provisioned: 1, assigned: 0, flagged: 1, failed: 0, rejected: 1, cancelled: 0 });
+    expect(r.counts).toEqual({
+      total: 3,
+      provisioned: 1,
+      assigned: 0,
+      flagged: 1,
+      failed: 0,
+      rejected: 1,
+      cancelled: 0,
+    });
   });
 
   it('counts cancelled rows and gives every row its scheduledFor (null when it never waited)', () => {
-    const r = buildReport({ batchId: 'b', source: 'http', startedAt: t0.toISOString(), finishedAt: null, deadline: null, users: [user(1, 'cancelled', { scheduledFor: '2026-12-06T00:00:00.000Z' }), user(2, 'assigned')] });
+    const r = buildReport({
+      batchId: 'b',
+      source: 'http',
+      startedAt: t0.toISOString(),
+      finishedAt: null,
+      deadline: null,
+      users: [user(1, 'cancelled', { scheduledFor: '2026-12-06T00:00:00.000Z' }), user(2, 'assigned')],
+    });
     expect(r.counts).toMatchObject({ total: 2, cancelled: 1, assigned: 1 });
     expect(r.users.map((u) => u.scheduledFor)).toEqual(['2026-12-06T00:00:00.000Z', null]);
     expect(reportToCsv(r)).toContain('cancelled,,,,2026-12-06 00:00:00,,');
@@ -138,12 +169,36 @@ describe('report', () => {
   });
 
   it('writes a CSV with a header and one line per user, formula-safe in every field', () => {
-    const r = buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: [user(1, 'failed', { userPrincipalName: '=cmd@c.com', message: '+evil', reason: 'graph_error', advisories: ['next_step_phone_number'] }), user(2, 'provisioned', { phoneNumber: '+14255550100', addedSkus: ['MCOEV', 'MCOPSTN1'] })] });
-    const lines = reportToCsv(r).replace(/^\uFEFF/, '').trim().split('\r\n');
-    expect(lines[0]).toBe('row,line,displayName,userPrincipalName,profile,skus,addedSkus,outcome,reason,message,advisories,scheduledFor (UTC),assignedAt (UTC),provisionedAt (UTC),phoneNumber');
-    expect(lines[1]).toBe("1,,,'=cmd@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,,failed,graph_error,'+evil,next_step_phone_number,,,,");
+    const r = buildReport({
+      batchId: 'b',
+      source: 'x',
+      startedAt: '',
+      finishedAt: '',
+      deadline: '',
+      users: [
+        user(1, 'failed', {
+          userPrincipalName: '=cmd@c.com',
+          message: '+evil',
+          reason: 'graph_error',
+          advisories: ['next_step_phone_number'],
+        }),
+        user(2, 'provisioned', { phoneNumber: '+14255550100', addedSkus: ['MCOEV', 'MCOPSTN1'] }),
+      ],
+    });
+    const lines = reportToCsv(r)
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
+    expect(lines[0]).toBe(
+      'row,line,displayName,userPrincipalName,profile,skus,addedSkus,outcome,reason,message,advisories,scheduledFor (UTC),assignedAt (UTC),provisionedAt (UTC),phoneNumber',
+    );
+    expect(lines[1]).toBe(
+      "1,,,'=cmd@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,,failed,graph_error,'+evil,next_step_phone_number,,,,",
+    );
     // The number is shown as text: a leading '+' would make a spreadsheet read it as a formula.
-    expect(lines[2]).toBe("2,,,u2@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,MCOEV+MCOPSTN1,provisioned,,,,,,,'+14255550100");
+    expect(lines[2]).toBe(
+      "2,,,u2@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,MCOEV+MCOPSTN1,provisioned,,,,,,,'+14255550100",
+    );
   });
 
   it("writes the report of a ';' file with ';', a UTF-8 BOM, the row's line and name, and times a spreadsheet reads as dates", () => {
@@ -154,7 +209,14 @@ describe('report', () => {
       finishedAt: '',
       deadline: '',
       input: { format: 'csv', encoding: 'windows-1252', delimiter: ';' },
-      users: [user(1, 'provisioned', { line: 2, displayName: 'Zoë Müller', assignedAt: '2026-11-25T16:49:22.123Z', provisionedAt: '2026-11-25T17:19:00Z' })],
+      users: [
+        user(1, 'provisioned', {
+          line: 2,
+          displayName: 'Zoë Müller',
+          assignedAt: '2026-11-25T16:49:22.123Z',
+          provisionedAt: '2026-11-25T17:19:00Z',
+        }),
+      ],
     });
     const csv = reportToCsv(r);
     expect(csv.startsWith('\uFEFFrow;line;displayName;userPrincipalName;')).toBe(true);

@@ -2,7 +2,13 @@
 // are taken by the next reservations that fit, once each, whatever the retries.
 import { teamsReadsPerSlice } from '../../orchestrations/activities';
 import { numberReadsPerGroup } from '../../orchestrations/number-activities';
-import { LocalRateLedger, MAX_RETURNED, releaseIn, reserveIn, type LedgerState } from '../../shared/adapters/graph-budget';
+import {
+  LocalRateLedger,
+  MAX_RETURNED,
+  releaseIn,
+  reserveIn,
+  type LedgerState,
+} from '../../shared/adapters/graph-budget';
 
 const T0 = Date.parse('2026-11-26T08:00:00Z');
 
@@ -46,7 +52,9 @@ describe('rate ledger', () => {
   it('gives back only what is still ahead, and nothing beyond the end of the queue', () => {
     const s = reserveIn(undefined, T0, 10_000).next;
     expect(releaseIn(s, T0 + 20_000, 'past', T0, T0 + 10_000)).toBeUndefined();
-    expect(releaseIn(s, T0 + 3_000, 'part', T0, T0 + 60_000)!.returned).toEqual([{ key: 'part', from: T0 + 3_000, end: T0 + 10_000 }]);
+    expect(releaseIn(s, T0 + 3_000, 'part', T0, T0 + 60_000)!.returned).toEqual([
+      { key: 'part', from: T0 + 3_000, end: T0 + 10_000 },
+    ]);
     expect(releaseIn(undefined, T0, 'none', T0, T0 + 1_000)).toBeUndefined();
   });
 
@@ -72,13 +80,19 @@ describe('rate ledger', () => {
     expect(await ledger.reserve(20)).toBe(T0 + 3_000);
   });
 
-  it('cuts the checks\' slices and the number step\'s groups so that both budgets together stay within Graph\'s 30 a second', () => {
+  it("cuts the checks' slices and the number step's groups so that both budgets together stay within Graph's 30 a second", () => {
     // in any second: one slice (the next one is more than a second later) and up to two groups of number reads (a
     // group is a second of their budget; one may be late)
     expect(teamsReadsPerSlice(10)).toBe(20);
     expect(teamsReadsPerSlice(10, 5)).toBe(15);
     expect(numberReadsPerGroup(5)).toBe(5);
-    for (const [checks, numbers] of [[10, 5], [20, 10], [25, 5], [1, 1], [12, 3]] as const) {
+    for (const [checks, numbers] of [
+      [10, 5],
+      [20, 10],
+      [25, 5],
+      [1, 1],
+      [12, 3],
+    ] as const) {
       expect(teamsReadsPerSlice(checks, numbers) + 2 * numberReadsPerGroup(numbers)).toBeLessThanOrEqual(30);
       expect(teamsReadsPerSlice(checks, numbers)).toBeGreaterThanOrEqual(1);
     }

@@ -10,23 +10,102 @@ import { buildReport } from '../../shared/domain/report';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { needsBuild } = require('../../bin/stale-build') as { needsBuild: (root: string, built: string) => boolean };
 
-const counts = (c: Partial<Record<string, number>>) => ({ total: 17, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, cancelled: 0, ...c });
-const user = (row: number, outcome: UserOutcome['outcome']): UserOutcome => ({ row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], outcome, reason: '', message: '', advisories: [], assignedAt: null, provisionedAt: null, phoneNumber: null });
+const counts = (c: Partial<Record<string, number>>) => ({
+  total: 17,
+  provisioned: 0,
+  assigned: 0,
+  flagged: 0,
+  failed: 0,
+  rejected: 0,
+  cancelled: 0,
+  ...c,
+});
+const user = (row: number, outcome: UserOutcome['outcome']): UserOutcome => ({
+  row,
+  userPrincipalName: `u${row}@c.com`,
+  profile: 'p',
+  skus: [],
+  outcome,
+  reason: '',
+  message: '',
+  advisories: [],
+  assignedAt: null,
+  provisionedAt: null,
+  phoneNumber: null,
+});
 
 describe('dialtone run output', () => {
   it('counts users waiting for Teams apart from assigned while the batch runs', () => {
-    const assign = (row: number, pollTeams: boolean) => ({ kind: 'assign' as const, row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], userId: `id${row}`, addSkuIds: [], setUsageLocation: null, enable: [], pollTeams, advisories: [] });
-    const plan: StoredPlan = { batchId: 'b', source: 'x', startedAt: '', deadline: '', chunkSize: 10, rows: [assign(1, true), assign(2, true), assign(3, false), assign(4, true)] };
-    expect(liveCounts(plan, [user(1, 'assigned'), user(2, 'provisioned'), user(3, 'assigned')])).toEqual({ total: 4, provisioned: 1, assigned: 1, flagged: 0, failed: 0, rejected: 0, cancelled: 0, pending: 1, waiting: 1 });
+    const assign = (row: number, pollTeams: boolean) => ({
+      kind: 'assign' as const,
+      row,
+      userPrincipalName: `u${row}@c.com`,
+      profile: 'p',
+      skus: [],
+      userId: `id${row}`,
+      addSkuIds: [],
+      setUsageLocation: null,
+      enable: [],
+      pollTeams,
+      advisories: [],
+    });
+    const plan: StoredPlan = {
+      batchId: 'b',
+      source: 'x',
+      startedAt: '',
+      deadline: '',
+      chunkSize: 10,
+      rows: [assign(1, true), assign(2, true), assign(3, false), assign(4, true)],
+    };
+    expect(liveCounts(plan, [user(1, 'assigned'), user(2, 'provisioned'), user(3, 'assigned')])).toEqual({
+      total: 4,
+      provisioned: 1,
+      assigned: 1,
+      flagged: 0,
+      failed: 0,
+      rejected: 0,
+      cancelled: 0,
+      pending: 1,
+      waiting: 1,
+    });
   });
 
   it('tells a recheck who waits for Teams now and who may still come to wait', () => {
-    const assign = (row: number, pollTeams: boolean) => ({ kind: 'assign' as const, row, userPrincipalName: `u${row}@c.com`, profile: 'p', skus: [], userId: `id${row}`, addSkuIds: [], setUsageLocation: null, enable: [], pollTeams, advisories: [] });
-    const scheduled = { kind: 'scheduled' as const, row: 5, userPrincipalName: 'u5@c.com', profile: 'p', skus: [], scheduledFor: '2026-12-10T00:00:00.000Z', slot: 0 };
-    const plan = { batchId: 'b', source: 'x', startedAt: '', deadline: '', chunkSize: 10, rows: [assign(1, true), assign(2, true), assign(3, false), assign(4, true), scheduled] } as unknown as StoredPlan;
+    const assign = (row: number, pollTeams: boolean) => ({
+      kind: 'assign' as const,
+      row,
+      userPrincipalName: `u${row}@c.com`,
+      profile: 'p',
+      skus: [],
+      userId: `id${row}`,
+      addSkuIds: [],
+      setUsageLocation: null,
+      enable: [],
+      pollTeams,
+      advisories: [],
+    });
+    const scheduled = {
+      kind: 'scheduled' as const,
+      row: 5,
+      userPrincipalName: 'u5@c.com',
+      profile: 'p',
+      skus: [],
+      scheduledFor: '2026-12-10T00:00:00.000Z',
+      slot: 0,
+    };
+    const plan = {
+      batchId: 'b',
+      source: 'x',
+      startedAt: '',
+      deadline: '',
+      chunkSize: 10,
+      rows: [assign(1, true), assign(2, true), assign(3, false), assign(4, true), scheduled],
+    } as unknown as StoredPlan;
     // 1 waits; 4 (to be polled) and the scheduled row 5 may still come to wait; 3 is never polled; 2 is done.
     expect(recheckOutlook(plan, [user(1, 'assigned'), user(2, 'provisioned')])).toEqual({ waiting: 1, coming: 2 });
-    expect(recheckOutlook(plan, [user(1, 'provisioned'), user(2, 'provisioned'), user(4, 'flagged'), user(5, 'cancelled')])).toEqual({ waiting: 0, coming: 0 });
+    expect(
+      recheckOutlook(plan, [user(1, 'provisioned'), user(2, 'provisioned'), user(4, 'flagged'), user(5, 'cancelled')]),
+    ).toEqual({ waiting: 0, coming: 0 });
   });
 
   it("says the host's time and how far it runs ahead of the wall clock", () => {
@@ -37,21 +116,49 @@ describe('dialtone run output', () => {
     expect(hostTimeText(wall + 5 * 60_000, wall)).toBe('2026-12-06 10:05 UTC (+5 min)');
   });
 
-  it.each([20, 40, 60, 80, 120, 200])('keeps the progress line within a terminal %i columns wide, waiting for Teams named', (width) => {
-    const line = progressLine({ ...counts({ provisioned: 2, assigned: 3, failed: 3, rejected: 7 }), pending: 0, waiting: 2 }, false, '12h05m simulated', width);
-    expect(line.length).toBeLessThan(width);
-    expect(line).toMatch(/15\/17 settled/);
-    if (width >= 80) expect(line).toMatch(/waiting for Teams 2 · provisioned 2 · assigned 3/);
-  });
+  it.each([20, 40, 60, 80, 120, 200])(
+    'keeps the progress line within a terminal %i columns wide, waiting for Teams named',
+    (width) => {
+      const line = progressLine(
+        { ...counts({ provisioned: 2, assigned: 3, failed: 3, rejected: 7 }), pending: 0, waiting: 2 },
+        false,
+        '12h05m simulated',
+        width,
+      );
+      expect(line.length).toBeLessThan(width);
+      expect(line).toMatch(/15\/17 settled/);
+      if (width >= 80) expect(line).toMatch(/waiting for Teams 2 · provisioned 2 · assigned 3/);
+    },
+  );
 
   it('exits 0 when every row is provisioned or assigned, 3 when some need a person', () => {
     expect(exitCodeFor({ counts: counts({ total: 2, provisioned: 1, assigned: 1 }) })).toBe(0);
-    for (const o of ['failed', 'flagged', 'rejected', 'cancelled']) expect(exitCodeFor({ counts: counts({ total: 2, provisioned: 1, [o]: 1 }) })).toBe(3);
+    for (const o of ['failed', 'flagged', 'rejected', 'cancelled'])
+      expect(exitCodeFor({ counts: counts({ total: 2, provisioned: 1, [o]: 1 }) })).toBe(3);
   });
 
   it('lists the rows that need a person, each with what to do for its reason, up to 20, then how many more', () => {
-    const why = (row: number, outcome: UserOutcome['outcome'], reason: UserOutcome['reason']): UserOutcome => ({ ...user(row, outcome), reason, line: row + 1 });
-    const few = summary(buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: [why(1, 'failed', 'guest_account'), user(2, 'provisioned'), why(3, 'rejected', 'duplicate'), why(4, 'flagged', 'no_free_number'), user(5, 'cancelled')] }));
+    const why = (row: number, outcome: UserOutcome['outcome'], reason: UserOutcome['reason']): UserOutcome => ({
+      ...user(row, outcome),
+      reason,
+      line: row + 1,
+    });
+    const few = summary(
+      buildReport({
+        batchId: 'b',
+        source: 'x',
+        startedAt: '',
+        finishedAt: '',
+        deadline: '',
+        users: [
+          why(1, 'failed', 'guest_account'),
+          user(2, 'provisioned'),
+          why(3, 'rejected', 'duplicate'),
+          why(4, 'flagged', 'no_free_number'),
+          user(5, 'cancelled'),
+        ],
+      }),
+    );
     expect(few).toContain(
       [
         'rows that need a person',
@@ -61,14 +168,36 @@ describe('dialtone run output', () => {
         '  row 5 u5@c.com: cancelled → nothing; send the row again if the hire comes after all',
       ].join('\n'),
     );
-    const many = summary(buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: Array.from({ length: 23 }, (_, i) => why(i + 1, 'failed', 'user_not_found')) }));
+    const many = summary(
+      buildReport({
+        batchId: 'b',
+        source: 'x',
+        startedAt: '',
+        finishedAt: '',
+        deadline: '',
+        users: Array.from({ length: 23 }, (_, i) => why(i + 1, 'failed', 'user_not_found')),
+      }),
+    );
     expect(many.match(/^ {2}row \d+/gm)).toHaveLength(20);
-    expect(many).toMatch(/ {2}row 20 \(line 21\) u20@c\.com: failed\/user_not_found → create the account, or correct the UPN, then send the row again\n {2}and 3 more: see report\.csv$/);
+    expect(many).toMatch(
+      / {2}row 20 \(line 21\) u20@c\.com: failed\/user_not_found → create the account, or correct the UPN, then send the row again\n {2}and 3 more: see report\.csv$/,
+    );
   });
 
   it('explains each outcome present and what to do next', () => {
-    const text = summary(buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: [user(1, 'flagged'), user(2, 'provisioned')] }));
-    expect(text).toMatch(/flagged\s+licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned\n\s+→ see the row's reason and message; for no_calling_plan, check the user in the Teams admin center/);
+    const text = summary(
+      buildReport({
+        batchId: 'b',
+        source: 'x',
+        startedAt: '',
+        finishedAt: '',
+        deadline: '',
+        users: [user(1, 'flagged'), user(2, 'provisioned')],
+      }),
+    );
+    expect(text).toMatch(
+      /flagged\s+licences assigned, but Teams showed no calling plan by the deadline, or the phone number could not be assigned\n\s+→ see the row's reason and message; for no_calling_plan, check the user in the Teams admin center/,
+    );
     expect(text).not.toMatch(/rejected\s+the row itself/);
     expect(text).not.toMatch(/no_free_number →/);
   });
@@ -76,8 +205,19 @@ describe('dialtone run output', () => {
   it('says what to do about each phone number reason present, and how many users hold a number', () => {
     const numbered = { ...user(2, 'provisioned'), phoneNumber: '+14255550100' };
     const noNumber = { ...user(1, 'flagged'), reason: 'no_free_number' as const };
-    const text = summary(buildReport({ batchId: 'b', source: 'x', startedAt: '', finishedAt: '', deadline: '', users: [noNumber, numbered] }));
-    expect(text).toMatch(/no_free_number → the pool has no free number of that type in the user's country: get more numbers/);
+    const text = summary(
+      buildReport({
+        batchId: 'b',
+        source: 'x',
+        startedAt: '',
+        finishedAt: '',
+        deadline: '',
+        users: [noNumber, numbered],
+      }),
+    );
+    expect(text).toMatch(
+      /no_free_number → the pool has no free number of that type in the user's country: get more numbers/,
+    );
     expect(text).not.toMatch(/number_in_use →/);
     expect(text).toContain('1 user(s) hold a Teams phone number now');
   });

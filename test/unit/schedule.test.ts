@@ -1,10 +1,19 @@
 import { parseInput } from '../../shared/domain/input';
 import { validateRows } from '../../shared/domain/planning';
 import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
-import { byDueThenRow, DEFAULT_SCHEDULE, effectiveDueAt, isTimeZone, readStartDate, startOfDayIn, type ScheduleSettings } from '../../shared/domain/schedule';
+import {
+  byDueThenRow,
+  DEFAULT_SCHEDULE,
+  effectiveDueAt,
+  isTimeZone,
+  readStartDate,
+  startOfDayIn,
+  type ScheduleSettings,
+} from '../../shared/domain/schedule';
 
 const now = new Date('2026-11-25T10:00:00Z');
-const read = (raw: string, settings: Partial<ScheduleSettings> = {}, at = now) => readStartDate(raw, at, { ...DEFAULT_SCHEDULE, ...settings });
+const read = (raw: string, settings: Partial<ScheduleSettings> = {}, at = now) =>
+  readStartDate(raw, at, { ...DEFAULT_SCHEDULE, ...settings });
 const due = (raw: string, settings: Partial<ScheduleSettings> = {}, at = now) => {
   const r = read(raw, settings, at);
   if (!r.ok) throw new Error(r.message);
@@ -49,8 +58,17 @@ describe('start dates', () => {
       // Chile starts DST on the first Saturday night of September: 2026-09-06 00:00 (UTC-4) becomes 01:00 (UTC-3).
       const start = startOfDayIn('America/Santiago', 2026, 9, 6);
       expect(start.toISOString()).toBe('2026-09-06T04:00:00.000Z');
-      expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'America/Santiago', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(start)).toBe('01:00');
-      expect(due('2026-09-07', { timeZone: 'America/Santiago' }, new Date('2026-09-01T00:00:00Z'))).toBe('2026-09-06T04:00:00.000Z');
+      expect(
+        new Intl.DateTimeFormat('en-GB', {
+          timeZone: 'America/Santiago',
+          hour: '2-digit',
+          minute: '2-digit',
+          hourCycle: 'h23',
+        }).format(start),
+      ).toBe('01:00');
+      expect(due('2026-09-07', { timeZone: 'America/Santiago' }, new Date('2026-09-01T00:00:00Z'))).toBe(
+        '2026-09-06T04:00:00.000Z',
+      );
     });
 
     it('uses the first midnight when midnight happens twice (Havana falls back from 01:00 to 00:00)', () => {
@@ -59,7 +77,9 @@ describe('start dates', () => {
     });
 
     it('gives a day of 23 or 25 hours its true length', () => {
-      const len = (y: number, m: number, d: number) => (startOfDayIn('Europe/Berlin', y, m, d + 1).getTime() - startOfDayIn('Europe/Berlin', y, m, d).getTime()) / 3_600_000;
+      const len = (y: number, m: number, d: number) =>
+        (startOfDayIn('Europe/Berlin', y, m, d + 1).getTime() - startOfDayIn('Europe/Berlin', y, m, d).getTime()) /
+        3_600_000;
       expect(len(2026, 3, 29)).toBe(23);
       expect(len(2026, 10, 25)).toBe(25);
       expect(len(2026, 10, 26)).toBe(24);
@@ -81,7 +101,10 @@ describe('start dates', () => {
 
   it('refuses start dates beyond the horizon, and accepts one just inside it', () => {
     const far = read('2027-03-26');
-    expect(far).toEqual({ ok: false, message: expect.stringContaining('more than 120 days ahead (DIALTONE_SCHEDULE_HORIZON_DAYS)') });
+    expect(far).toEqual({
+      ok: false,
+      message: expect.stringContaining('more than 120 days ahead (DIALTONE_SCHEDULE_HORIZON_DAYS)'),
+    });
     expect(read('2027-03-25').ok).toBe(true);
     expect(read('2026-12-30', { horizonDays: 30 }).ok).toBe(false);
     expect(read('2026-12-24', { horizonDays: 30 }).ok).toBe(true);
@@ -131,24 +154,56 @@ describe('start dates in the input', () => {
     if (!r.ok) throw new Error(r.error.message);
     return r.input.rows;
   };
-  const validate = (text: string, json = false) => validateRows(rows(text, json), { profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic', schedule: { settings: { ...DEFAULT_SCHEDULE, timeZone: 'Europe/Berlin' }, now } });
+  const validate = (text: string, json = false) =>
+    validateRows(rows(text, json), {
+      profiles: BUILT_IN_PROFILES,
+      defaultProfile: 'phone-domestic',
+      schedule: { settings: { ...DEFAULT_SCHEDULE, timeZone: 'Europe/Berlin' }, now },
+    });
 
-  it.each(['startDate', 'Start date', 'hireDate', 'employeeHireDate', 'start_date'])('reads the CSV column %j', (header) => {
-    expect(rows(`userPrincipalName,${header}\na@contoso.com,2026-12-07\n`)).toEqual([{ row: 1, line: 2, userPrincipalName: 'a@contoso.com', startDate: '2026-12-07' }]);
-  });
+  it.each(['startDate', 'Start date', 'hireDate', 'employeeHireDate', 'start_date'])(
+    'reads the CSV column %j',
+    (header) => {
+      expect(rows(`userPrincipalName,${header}\na@contoso.com,2026-12-07\n`)).toEqual([
+        { row: 1, line: 2, userPrincipalName: 'a@contoso.com', startDate: '2026-12-07' },
+      ]);
+    },
+  );
 
   it('reads JSON startDate and refuses one that is not a string', () => {
-    const r = rows(JSON.stringify({ users: [{ userPrincipalName: 'a@contoso.com', startDate: '2026-12-07' }, { userPrincipalName: 'b@contoso.com', startDate: 20261207 }] }), true);
+    const r = rows(
+      JSON.stringify({
+        users: [
+          { userPrincipalName: 'a@contoso.com', startDate: '2026-12-07' },
+          { userPrincipalName: 'b@contoso.com', startDate: 20261207 },
+        ],
+      }),
+      true,
+    );
     expect(r[0]).toEqual({ row: 1, userPrincipalName: 'a@contoso.com', startDate: '2026-12-07' });
-    expect(r[1]!.problem).toEqual({ reason: 'invalid_start_date', field: 'startDate', message: expect.stringContaining('startDate: must be a date') });
+    expect(r[1]!.problem).toEqual({
+      reason: 'invalid_start_date',
+      field: 'startDate',
+      message: expect.stringContaining('startDate: must be a date'),
+    });
   });
 
   it('schedules valid rows, lets rows whose time has come go at once, and rejects the rest as invalid_start_date naming row and field', () => {
-    const v = validate('userPrincipalName;startDate\na@contoso.com;2026-12-07\nb@contoso.com;2026-11-01\nc@contoso.com;tomorrow\nd@contoso.com;2027-06-01\ne@contoso.com;\n');
+    const v = validate(
+      'userPrincipalName;startDate\na@contoso.com;2026-12-07\nb@contoso.com;2026-11-01\nc@contoso.com;tomorrow\nd@contoso.com;2027-06-01\ne@contoso.com;\n',
+    );
     expect(v[0]).toMatchObject({ kind: 'request', request: { row: 1, scheduledFor: '2026-12-05T23:00:00.000Z' } });
     expect(v[1]).toMatchObject({ kind: 'request', request: { row: 2, scheduledFor: now.toISOString() } });
-    expect(v[2]).toMatchObject({ kind: 'rejected', reason: 'invalid_start_date', message: expect.stringContaining('field startDate: "tomorrow" is not a start date') });
-    expect(v[3]).toMatchObject({ kind: 'rejected', reason: 'invalid_start_date', message: expect.stringContaining('more than 120 days ahead') });
+    expect(v[2]).toMatchObject({
+      kind: 'rejected',
+      reason: 'invalid_start_date',
+      message: expect.stringContaining('field startDate: "tomorrow" is not a start date'),
+    });
+    expect(v[3]).toMatchObject({
+      kind: 'rejected',
+      reason: 'invalid_start_date',
+      message: expect.stringContaining('more than 120 days ahead'),
+    });
     expect(v[4]).toMatchObject({ kind: 'request' });
     expect(v[4]!.kind === 'request' && v[4]!.request.scheduledFor).toBeUndefined();
   });

@@ -5,7 +5,13 @@
 // on a virtual clock, so that what it sends is counted exactly.
 import { LocalRateLedger } from '../../shared/adapters/graph-budget';
 import type { AppTime } from '../../shared/adapters/app-time';
-import { classifyGraphError, type GraphResult, type LicensingDirectory, type TeamsListOptions, type TeamsSweep } from '../../shared/domain/directory';
+import {
+  classifyGraphError,
+  type GraphResult,
+  type LicensingDirectory,
+  type TeamsListOptions,
+  type TeamsSweep,
+} from '../../shared/domain/directory';
 import { chooseTeamsRead, SMALL_CHECK, sweepSince, tighterMode } from '../../shared/domain/teams-reads';
 import { createTeamsSweeper } from '../../orchestrations/teams-sweeps';
 
@@ -17,7 +23,10 @@ describe('chooseTeamsRead', () => {
     expect(chooseTeamsRead({ ...base, estimatedPages: 200 })).toEqual({ how: 'perUser' });
     expect(chooseTeamsRead({ ...base, estimatedPages: 199 })).toEqual({ how: 'sweep', maxPages: 199 });
     // other chunks' users due about now count: a sweep of 300 pages is cheaper than 10,000 per-user reads
-    expect(chooseTeamsRead({ ...base, demand: 10_000, estimatedPages: 300 })).toEqual({ how: 'sweep', maxPages: 9_999 });
+    expect(chooseTeamsRead({ ...base, demand: 10_000, estimatedPages: 300 })).toEqual({
+      how: 'sweep',
+      maxPages: 9_999,
+    });
   });
 
   it('reuses a fresh sweep at no cost, but never for a recheck or once Graph refused the list', () => {
@@ -29,10 +38,16 @@ describe('chooseTeamsRead', () => {
 
   it('reads a small check per user until a sweep has shown what the list costs', () => {
     expect(chooseTeamsRead({ ...base, pending: SMALL_CHECK, demand: SMALL_CHECK })).toEqual({ how: 'perUser' });
-    expect(chooseTeamsRead({ ...base, pending: SMALL_CHECK + 1, demand: SMALL_CHECK + 1 })).toEqual({ how: 'sweep', maxPages: SMALL_CHECK });
+    expect(chooseTeamsRead({ ...base, pending: SMALL_CHECK + 1, demand: SMALL_CHECK + 1 })).toEqual({
+      how: 'sweep',
+      maxPages: SMALL_CHECK,
+    });
     // a few users of a chunk, but many across the chunks due now: one sweep
     expect(chooseTeamsRead({ ...base, pending: 3, demand: 400 })).toEqual({ how: 'sweep', maxPages: 399 });
-    expect(chooseTeamsRead({ ...base, pending: 3, demand: 3, estimatedPages: 1 })).toEqual({ how: 'sweep', maxPages: 2 });
+    expect(chooseTeamsRead({ ...base, pending: 3, demand: 3, estimatedPages: 1 })).toEqual({
+      how: 'sweep',
+      maxPages: 2,
+    });
     expect(chooseTeamsRead({ ...base, pending: 0, demand: 400 })).toEqual({ how: 'perUser' });
   });
 
@@ -64,7 +79,14 @@ function virtualTime(start = Date.parse('2026-11-25T09:00:00Z')): AppTime & { t:
  * A directory whose list holds `users` ids (`ready` of them with a calling plan), paged `page` to a request, refusing
  * a filter or the whole list with 400 as told; every page and every per-user read is counted.
  */
-function scripted(o: { users: number; ready: number; page: number; refuseFilter?: boolean; refuseList?: boolean; time: AppTime }) {
+function scripted(o: {
+  users: number;
+  ready: number;
+  page: number;
+  refuseFilter?: boolean;
+  refuseList?: boolean;
+  time: AppTime;
+}) {
   const calls = { pages: [] as { since?: number; at: number }[], perUser: 0 };
   const ids = Array.from({ length: o.users }, (_, i) => `u${String(i).padStart(5, '0')}`);
   const graph: LicensingDirectory = {
@@ -82,8 +104,10 @@ function scripted(o: { users: number; ready: number; page: number; refuseFilter?
         if (k >= q.maxPages) return { ok: true, value: { features, pages: k, complete: false } };
         await q.beforePage?.(k);
         calls.pages.push({ ...(q.since !== undefined ? { since: q.since } : {}), at: o.time.now() });
-        if ((q.since !== undefined && o.refuseFilter) || o.refuseList) return classifyGraphError(400, 'BadRequest', 'Invalid filter clause');
-        for (const id of ids.slice(k * o.page, (k + 1) * o.page)) features.set(id, Number(id.slice(1)) < o.ready ? ['Teams', 'CallingPlan'] : ['Teams']);
+        if ((q.since !== undefined && o.refuseFilter) || o.refuseList)
+          return classifyGraphError(400, 'BadRequest', 'Invalid filter clause');
+        for (const id of ids.slice(k * o.page, (k + 1) * o.page))
+          features.set(id, Number(id.slice(1)) < o.ready ? ['Teams', 'CallingPlan'] : ['Teams']);
       }
       return { ok: true, value: { features, pages: calls.pages.length, complete: true } };
     },
@@ -91,8 +115,21 @@ function scripted(o: { users: number; ready: number; page: number; refuseFilter?
   return { graph, calls, ids };
 }
 
-describe('the activities\' sweeps', () => {
-  const request = (key: string, at: number, o: Partial<{ pending: number; recheck: boolean; mode: 'perUser' | 'unfiltered'; run: string }> = {}) => ({ run: o.run ?? 'run', key, pending: o.pending ?? 200, earliestAssignedAt: at - 600_000, at, freshMs: 30_000, ...(o.recheck ? { recheck: true } : {}), ...(o.mode ? { mode: o.mode } : {}) });
+describe("the activities' sweeps", () => {
+  const request = (
+    key: string,
+    at: number,
+    o: Partial<{ pending: number; recheck: boolean; mode: 'perUser' | 'unfiltered'; run: string }> = {},
+  ) => ({
+    run: o.run ?? 'run',
+    key,
+    pending: o.pending ?? 200,
+    earliestAssignedAt: at - 600_000,
+    at,
+    freshMs: 30_000,
+    ...(o.recheck ? { recheck: true } : {}),
+    ...(o.mode ? { mode: o.mode } : {}),
+  });
 
   it('answers many chunks due about now with one sweep, paced by the Teams read budget', async () => {
     const time = virtualTime();
@@ -100,7 +137,9 @@ describe('the activities\' sweeps', () => {
     const sweeper = createTeamsSweeper({ graph, time, teamsReads: new LocalRateLedger(10, time), maxWaitMs: 10_000 });
     const first = await sweeper.answer(request('0', time.now()));
     expect(first.how).toBe('swept');
-    expect(first.how === 'swept' && [...first.features.values()].filter((f) => f.includes('CallingPlan')).length).toBe(1000);
+    expect(first.how === 'swept' && [...first.features.values()].filter((f) => f.includes('CallingPlan')).length).toBe(
+      1000,
+    );
     expect(calls.pages).toHaveLength(3);
     // the pages went no faster than the budget's 10 a second
     expect(calls.pages[2]!.at - calls.pages[0]!.at).toBeGreaterThanOrEqual(200);
@@ -120,10 +159,15 @@ describe('the activities\' sweeps', () => {
     const time = virtualTime();
     const { graph, calls } = scripted({ users: 2500, ready: 0, page: 999, time });
     const sweeper = createTeamsSweeper({ graph, time, maxWaitMs: 10_000 });
-    for (let r = 0; r < 5; r++) expect(await sweeper.answer(request('0', time.now(), { pending: 10, run: `run-${r}` }))).toEqual({ how: 'perUser' });
+    for (let r = 0; r < 5; r++)
+      expect(await sweeper.answer(request('0', time.now(), { pending: 10, run: `run-${r}` }))).toEqual({
+        how: 'perUser',
+      });
     expect(calls.pages).toHaveLength(0);
     // the same run's chunks do
-    expect(await sweeper.answer(request('1', time.now(), { pending: 15, run: 'run-0' }))).toMatchObject({ how: 'swept' });
+    expect(await sweeper.answer(request('1', time.now(), { pending: 15, run: 'run-0' }))).toMatchObject({
+      how: 'swept',
+    });
   });
 
   it('keeps per-user reads for rechecks and small checks', async () => {

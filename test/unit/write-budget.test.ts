@@ -2,7 +2,13 @@
 // goes out on the process's own pace; the writes wait, the ledger is asked again after a back-off, and each failure is
 // counted and reported as budget_ledger_unavailable. On a virtual clock that moves only when someone sleeps.
 import type { AppTime } from '../../shared/adapters/app-time';
-import { LEDGER_UNAVAILABLE, LocalRateLedger, WriteBudget, ledgerBackoffMs, type RateLedger } from '../../shared/adapters/graph-budget';
+import {
+  LEDGER_UNAVAILABLE,
+  LocalRateLedger,
+  WriteBudget,
+  ledgerBackoffMs,
+  type RateLedger,
+} from '../../shared/adapters/graph-budget';
 
 function virtualTime(start: number): AppTime & { settle(): Promise<void>; advance(): Promise<boolean> } {
   let now = start;
@@ -120,7 +126,10 @@ describe('the write budget for a caller that must not wait (WriteBudget.book)', 
     const budget = new WriteBudget(new FlakyLedger(1, 2, time), time, (e) => events.push(e));
     const first = await budget.book(1, 5_000, 0);
     const second = await budget.book(1, 5_000, 3);
-    expect(events.map((e) => [e.name, e.count])).toEqual([[LEDGER_UNAVAILABLE, 1], [LEDGER_UNAVAILABLE, 2]]);
+    expect(events.map((e) => [e.name, e.count])).toEqual([
+      [LEDGER_UNAVAILABLE, 1],
+      [LEDGER_UNAVAILABLE, 2],
+    ]);
     expect(budget.ledgerUnavailable).toBe(2);
     // the back-off follows the caller's count of earlier failures (0.5 s ceiling for the first, 4 s for the fourth)
     expect('retryAt' in first && first.retryAt - t0).toBeLessThanOrEqual(500);

@@ -52,7 +52,12 @@ interface SdkAction {
   instanceId?: string;
   fireAt?: string | Date;
   isCanceled?: boolean;
-  retryOptions?: { firstRetryIntervalInMilliseconds: number; maxNumberOfAttempts: number; backoffCoefficient?: number; maxRetryIntervalInMilliseconds?: number };
+  retryOptions?: {
+    firstRetryIntervalInMilliseconds: number;
+    maxNumberOfAttempts: number;
+    backoffCoefficient?: number;
+    maxRetryIntervalInMilliseconds?: number;
+  };
   compoundActions?: SdkAction[];
 }
 
@@ -110,7 +115,8 @@ function flattenActions(actions: SdkAction[][]): SdkAction[] {
   const walk = (a: SdkAction) => {
     if (seen.has(a)) return;
     seen.add(a);
-    if (a.actionType === ActionType.WhenAll || a.actionType === ActionType.WhenAny) (a.compoundActions ?? []).forEach(walk);
+    if (a.actionType === ActionType.WhenAll || a.actionType === ActionType.WhenAny)
+      (a.compoundActions ?? []).forEach(walk);
     else out.push(a);
   };
   for (const group of actions) for (const a of group) walk(a);
@@ -139,7 +145,12 @@ function signature(a: SdkAction): string {
 
 function retryDelayMs(options: NonNullable<SdkAction['retryOptions']>, failures: number): number {
   const base = options.firstRetryIntervalInMilliseconds * (options.backoffCoefficient ?? 1) ** (failures - 1);
-  return Math.min(base, options.maxRetryIntervalInMilliseconds && options.maxRetryIntervalInMilliseconds > 0 ? options.maxRetryIntervalInMilliseconds : Number.POSITIVE_INFINITY);
+  return Math.min(
+    base,
+    options.maxRetryIntervalInMilliseconds && options.maxRetryIntervalInMilliseconds > 0
+      ? options.maxRetryIntervalInMilliseconds
+      : Number.POSITIVE_INFINITY,
+  );
 }
 
 /** The Azure Storage provider compresses a message, input or output over about this size into a blob. */
@@ -166,7 +177,13 @@ export class DurableEngine {
   /** Instances with events waiting for an episode, in arrival order. */
   private readonly dirty = new Set<string>();
   private readonly inboxes = new Map<string, HistoryEvent[]>();
-  private readonly activityQueue: { instanceId: string; execution: number; taskId: number; name: string; input: unknown }[] = [];
+  private readonly activityQueue: {
+    instanceId: string;
+    execution: number;
+    taskId: number;
+    name: string;
+    input: unknown;
+  }[] = [];
   private runningActivities = 0;
   private episodeLoop: Promise<void> | undefined;
   private timerHandle: NodeJS.Timeout | undefined;
@@ -201,7 +218,8 @@ export class DurableEngine {
   async recover(): Promise<void> {
     for (const state of this.store.all()) {
       if (!isRunning(state.runtimeStatus)) continue;
-      for (const a of state.pendingActivities) this.enqueueActivity(state.instanceId, state.execution, a.taskId, a.name, a.input);
+      for (const a of state.pendingActivities)
+        this.enqueueActivity(state.instanceId, state.execution, a.taskId, a.name, a.input);
       for (const c of state.pendingChildren) {
         const child = this.store.get(c.instanceId);
         // A crash between recording the parent's episode and creating the child leaves no child: create it now.
@@ -237,12 +255,21 @@ export class DurableEngine {
     return next;
   }
 
-  startNew(name: string, instanceId: string, input: unknown, parent?: { instanceId: string; taskId: number }): InstanceState {
+  startNew(
+    name: string,
+    instanceId: string,
+    input: unknown,
+    parent?: { instanceId: string; taskId: number },
+  ): InstanceState {
     // The extension's default OverridableExistingInstanceStates (NonRunningStates): a completed, failed or
     // terminated instance is replaced by the new one; a pending or running one is refused.
     const existing = this.store.get(instanceId);
-    if (existing && isRunning(existing.runtimeStatus)) throw new InstanceExistsError(`An Orchestration instance with the status ${existing.runtimeStatus} already exists.`);
-    if (!this.registry.get(name) || this.registry.get(name)!.trigger.type !== 'orchestrationTrigger') throw new Error(`no orchestrator named ${name}`);
+    if (existing && isRunning(existing.runtimeStatus))
+      throw new InstanceExistsError(
+        `An Orchestration instance with the status ${existing.runtimeStatus} already exists.`,
+      );
+    if (!this.registry.get(name) || this.registry.get(name)!.trigger.type !== 'orchestrationTrigger')
+      throw new Error(`no orchestrator named ${name}`);
     const now = new Date(this.clock.now()).toISOString();
     const state: InstanceState = {
       instanceId,
@@ -255,7 +282,16 @@ export class DurableEngine {
       output: null,
       execution: 0,
       history: [],
-      inbox: [{ EventType: EventType.ExecutionStarted, EventId: -1, IsPlayed: false, Timestamp: now, Name: name, Input: JSON.stringify(input ?? null) }],
+      inbox: [
+        {
+          EventType: EventType.ExecutionStarted,
+          EventId: -1,
+          IsPlayed: false,
+          Timestamp: now,
+          Name: name,
+          Input: JSON.stringify(input ?? null),
+        },
+      ],
       nextTaskId: 0,
       scheduled: [],
       actionIds: [],
@@ -285,7 +321,9 @@ export class DurableEngine {
     if (kind === 'event') return;
     if (bytes <= OFFLOAD_BYTES) return;
     this.offloaded[kind]++;
-    this.log(`${kind} of ${name} is ${Math.round(bytes / 1024)} KB: the Azure Storage provider would move it to a blob (over ~45 KB)`);
+    this.log(
+      `${kind} of ${name} is ${Math.round(bytes / 1024)} KB: the Azure Storage provider would move it to a blob (over ~45 KB)`,
+    );
   }
 
   /** Orchestration instances not yet finished. */
@@ -310,7 +348,14 @@ export class DurableEngine {
     if (!isRunning(state.runtimeStatus)) return 'gone';
     const event = JSON.stringify(data ?? null);
     this.notePayload('event', name, event);
-    state.inbox.push({ EventType: EventType.EventRaised, EventId: -1, IsPlayed: false, Timestamp: new Date(this.clock.now()).toISOString(), Name: name, Input: event });
+    state.inbox.push({
+      EventType: EventType.EventRaised,
+      EventId: -1,
+      IsPlayed: false,
+      Timestamp: new Date(this.clock.now()).toISOString(),
+      Name: name,
+      Input: event,
+    });
     this.store.put(state);
     this.markDirty(instanceId);
     return 'accepted';
@@ -347,7 +392,18 @@ export class DurableEngine {
       if (due.length === 0) continue;
       for (const t of due) {
         t.delivered = true;
-        this.pushEvent(s.instanceId, { EventType: EventType.TimerFired, EventId: -1, IsPlayed: false, Timestamp: new Date(now).toISOString(), TimerId: t.taskId, FireAt: new Date(t.fireAt).toISOString() }, s.execution);
+        this.pushEvent(
+          s.instanceId,
+          {
+            EventType: EventType.TimerFired,
+            EventId: -1,
+            IsPlayed: false,
+            Timestamp: new Date(now).toISOString(),
+            TimerId: t.taskId,
+            FireAt: new Date(t.fireAt).toISOString(),
+          },
+          s.execution,
+        );
       }
     }
     this.scheduleTimerCheck();
@@ -420,12 +476,20 @@ export class DurableEngine {
     if (!allocating(candidates[0]!)) while (take < candidates.length && !allocating(candidates[take]!)) take++;
     const events = candidates.slice(0, take);
     const leftover = candidates.slice(take);
-    const persistedLeft = leftover.filter((e) => e.EventType === EventType.EventRaised || e.EventType === EventType.SubOrchestrationInstanceCompleted || e.EventType === EventType.SubOrchestrationInstanceFailed || e.EventType === EventType.ExecutionStarted);
+    const persistedLeft = leftover.filter(
+      (e) =>
+        e.EventType === EventType.EventRaised ||
+        e.EventType === EventType.SubOrchestrationInstanceCompleted ||
+        e.EventType === EventType.SubOrchestrationInstanceFailed ||
+        e.EventType === EventType.ExecutionStarted,
+    );
     const memoryLeft = leftover.filter((e) => !persistedLeft.includes(e));
 
     const now = this.clock.now();
     const nowIso = new Date(now).toISOString();
-    const newEvents: HistoryEvent[] = [{ EventType: EventType.OrchestratorStarted, EventId: -1, IsPlayed: false, Timestamp: nowIso }];
+    const newEvents: HistoryEvent[] = [
+      { EventType: EventType.OrchestratorStarted, EventId: -1, IsPlayed: false, Timestamp: nowIso },
+    ];
     for (const e of events) newEvents.push({ ...e, IsPlayed: false });
     const history = [...state.history.map((e) => ({ ...e, IsPlayed: true })), ...newEvents];
 
@@ -442,12 +506,25 @@ export class DurableEngine {
         alloc.retry.timerId = id;
         alloc.retry.failures++;
         state.pendingTimers.push({ taskId: id, fireAt, retryKey: alloc.key });
-        appended.push({ EventType: EventType.TimerCreated, EventId: id, IsPlayed: false, Timestamp: nowIso, FireAt: new Date(fireAt).toISOString() });
+        appended.push({
+          EventType: EventType.TimerCreated,
+          EventId: id,
+          IsPlayed: false,
+          Timestamp: nowIso,
+          FireAt: new Date(fireAt).toISOString(),
+        });
       } else {
         alloc.retry.currentTaskId = id;
         alloc.retry.timerId = undefined;
         newActivities.push({ taskId: id, name: alloc.retry.name, input: alloc.retry.input });
-        appended.push({ EventType: EventType.TaskScheduled, EventId: id, IsPlayed: false, Timestamp: nowIso, Name: alloc.retry.name, Input: serialiseInput(alloc.retry.input) });
+        appended.push({
+          EventType: EventType.TaskScheduled,
+          EventId: id,
+          IsPlayed: false,
+          Timestamp: nowIso,
+          Name: alloc.retry.name,
+          Input: serialiseInput(alloc.retry.input),
+        });
       }
     }
     for (const e of events) this.consume(state, e);
@@ -504,7 +581,8 @@ export class DurableEngine {
     if (result.customStatus !== undefined && failure === undefined) {
       // MessagePayloadDataConverter.Serialize(value, 16): the UTF-16 size, in whole KB, must not exceed 16.
       const kb = Math.trunc(Buffer.byteLength(JSON.stringify(result.customStatus), 'utf16le') / 1024);
-      if (kb > MAX_CUSTOM_STATUS_KB) failure = `The UTF-16 size of the JSON-serialized payload must not exceed ${MAX_CUSTOM_STATUS_KB} KB. The current payload size is ${kb} KB.`;
+      if (kb > MAX_CUSTOM_STATUS_KB)
+        failure = `The UTF-16 size of the JSON-serialized payload must not exceed ${MAX_CUSTOM_STATUS_KB} KB. The current payload size is ${kb} KB.`;
       else state.customStatus = result.customStatus;
     }
     state.runtimeStatus = 'Running';
@@ -515,7 +593,11 @@ export class DurableEngine {
     // The SDK does not check that history matches the code; the host does.
     const mismatch = this.findMismatch(state, idActions, result.isDone || failure !== undefined);
     if (mismatch) {
-      this.finish(state, 'Failed', `Non-deterministic orchestrator ${state.name} (instance ${instanceId}): ${mismatch}. The orchestrator code changed while this instance was running, or it used a non-deterministic API (Date.now, Math.random, I/O) to decide what to schedule.`);
+      this.finish(
+        state,
+        'Failed',
+        `Non-deterministic orchestrator ${state.name} (instance ${instanceId}): ${mismatch}. The orchestrator code changed while this instance was running, or it used a non-deterministic API (Date.now, Math.random, I/O) to decide what to schedule.`,
+      );
       return false;
     }
     if (failure !== undefined) {
@@ -535,24 +617,61 @@ export class DurableEngine {
         case ActionType.CallActivityWithRetry: {
           const input = activityInput(a.input);
           if (a.actionType === ActionType.CallActivityWithRetry && a.retryOptions) {
-            state.retries[String(i)] = { name: a.functionName ?? '', input, options: a.retryOptions, failures: 0, currentTaskId: id };
+            state.retries[String(i)] = {
+              name: a.functionName ?? '',
+              input,
+              options: a.retryOptions,
+              failures: 0,
+              currentTaskId: id,
+            };
           }
           newActivities.push({ taskId: id, name: a.functionName ?? '', input });
           this.notePayload('activityInput', a.functionName ?? '', serialiseInput(a.input));
-          state.history.push({ EventType: EventType.TaskScheduled, EventId: id, IsPlayed: false, Timestamp: nowIso, Name: a.functionName, Input: serialiseInput(a.input) });
+          state.history.push({
+            EventType: EventType.TaskScheduled,
+            EventId: id,
+            IsPlayed: false,
+            Timestamp: nowIso,
+            Name: a.functionName,
+            Input: serialiseInput(a.input),
+          });
           break;
         }
         case ActionType.CreateTimer: {
           const fireAt = new Date(a.fireAt as string).getTime();
           state.pendingTimers.push({ taskId: id, fireAt });
-          state.history.push({ EventType: EventType.TimerCreated, EventId: id, IsPlayed: false, Timestamp: nowIso, FireAt: new Date(fireAt).toISOString() });
+          state.history.push({
+            EventType: EventType.TimerCreated,
+            EventId: id,
+            IsPlayed: false,
+            Timestamp: nowIso,
+            FireAt: new Date(fireAt).toISOString(),
+          });
           break;
         }
         case ActionType.CallSubOrchestrator: {
           const childId = a.instanceId || `${instanceId}:${id}`;
-          newChildren.push({ taskId: id, name: a.functionName ?? '', instanceId: childId, input: activityInput(a.input) });
-          state.pendingChildren.push({ taskId: id, instanceId: childId, name: a.functionName ?? '', input: activityInput(a.input) });
-          state.history.push({ EventType: EventType.SubOrchestrationInstanceCreated, EventId: id, IsPlayed: false, Timestamp: nowIso, Name: a.functionName, InstanceId: childId, Input: serialiseInput(a.input) });
+          newChildren.push({
+            taskId: id,
+            name: a.functionName ?? '',
+            instanceId: childId,
+            input: activityInput(a.input),
+          });
+          state.pendingChildren.push({
+            taskId: id,
+            instanceId: childId,
+            name: a.functionName ?? '',
+            input: activityInput(a.input),
+          });
+          state.history.push({
+            EventType: EventType.SubOrchestrationInstanceCreated,
+            EventId: id,
+            IsPlayed: false,
+            Timestamp: nowIso,
+            Name: a.functionName,
+            InstanceId: childId,
+            Input: serialiseInput(a.input),
+          });
           break;
         }
         default:
@@ -562,7 +681,8 @@ export class DurableEngine {
     }
     // A timer the orchestrator cancelled (it lost a Task.any) never fires.
     idActions.forEach((a, i) => {
-      if (a.actionType === ActionType.CreateTimer && a.isCanceled) state.pendingTimers = state.pendingTimers.filter((t) => t.taskId !== state.actionIds[i]);
+      if (a.actionType === ActionType.CreateTimer && a.isCanceled)
+        state.pendingTimers = state.pendingTimers.filter((t) => t.taskId !== state.actionIds[i]);
     });
     state.pendingActivities.push(...newActivities);
     state.history.push({ EventType: EventType.OrchestratorCompleted, EventId: -1, IsPlayed: false, Timestamp: nowIso });
@@ -576,7 +696,17 @@ export class DurableEngine {
       state.input = activityInput(continueAsNew.input) ?? null;
       this.notePayload('input', state.name, JSON.stringify(state.input));
       state.history = [];
-      state.inbox = [{ EventType: EventType.ExecutionStarted, EventId: -1, IsPlayed: false, Timestamp: nowIso, Name: state.name, Input: JSON.stringify(state.input) }, ...carried];
+      state.inbox = [
+        {
+          EventType: EventType.ExecutionStarted,
+          EventId: -1,
+          IsPlayed: false,
+          Timestamp: nowIso,
+          Name: state.name,
+          Input: JSON.stringify(state.input),
+        },
+        ...carried,
+      ];
       state.nextTaskId = 0;
       state.scheduled = [];
       state.actionIds = [];
@@ -607,19 +737,24 @@ export class DurableEngine {
   }
 
   /** Whether processing this event makes the SDK take a task id (retry back-off timer, retried attempt). */
-  private allocationFor(state: InstanceState, e: HistoryEvent):
+  private allocationFor(
+    state: InstanceState,
+    e: HistoryEvent,
+  ):
     | { kind: 'retry-timer'; key: string; retry: InstanceState['retries'][string]; delayMs: number }
     | { kind: 'retry-attempt'; key: string; retry: InstanceState['retries'][string] }
     | undefined {
     if (e.EventType === EventType.TaskFailed) {
       for (const [key, r] of Object.entries(state.retries)) {
-        if (r.currentTaskId === e['TaskScheduledId'] && r.timerId === undefined) return { kind: 'retry-timer', key, retry: r, delayMs: retryDelayMs(r.options, r.failures + 1) };
+        if (r.currentTaskId === e['TaskScheduledId'] && r.timerId === undefined)
+          return { kind: 'retry-timer', key, retry: r, delayMs: retryDelayMs(r.options, r.failures + 1) };
       }
     }
     if (e.EventType === EventType.TimerFired) {
       for (const [key, r] of Object.entries(state.retries)) {
         // After the last allowed attempt the SDK fails the task instead of taking an id for another attempt.
-        if (r.timerId === e['TimerId'] && r.failures < r.options.maxNumberOfAttempts) return { kind: 'retry-attempt', key, retry: r };
+        if (r.timerId === e['TimerId'] && r.failures < r.options.maxNumberOfAttempts)
+          return { kind: 'retry-attempt', key, retry: r };
       }
     }
     return undefined;
@@ -630,12 +765,17 @@ export class DurableEngine {
     if (e.EventType === EventType.TaskCompleted || e.EventType === EventType.TaskFailed) {
       state.pendingActivities = state.pendingActivities.filter((a) => a.taskId !== e['TaskScheduledId']);
       if (e.EventType === EventType.TaskCompleted) {
-        for (const [key, r] of Object.entries(state.retries)) if (r.currentTaskId === e['TaskScheduledId']) delete state.retries[key];
+        for (const [key, r] of Object.entries(state.retries))
+          if (r.currentTaskId === e['TaskScheduledId']) delete state.retries[key];
       }
     } else if (e.EventType === EventType.TimerFired) {
       state.pendingTimers = state.pendingTimers.filter((t) => t.taskId !== e['TimerId']);
-      for (const [key, r] of Object.entries(state.retries)) if (r.timerId === e['TimerId'] && r.failures >= r.options.maxNumberOfAttempts) delete state.retries[key];
-    } else if (e.EventType === EventType.SubOrchestrationInstanceCompleted || e.EventType === EventType.SubOrchestrationInstanceFailed) {
+      for (const [key, r] of Object.entries(state.retries))
+        if (r.timerId === e['TimerId'] && r.failures >= r.options.maxNumberOfAttempts) delete state.retries[key];
+    } else if (
+      e.EventType === EventType.SubOrchestrationInstanceCompleted ||
+      e.EventType === EventType.SubOrchestrationInstanceFailed
+    ) {
       state.pendingChildren = state.pendingChildren.filter((c) => c.taskId !== e['TaskScheduledId']);
     } else if (e.EventType === EventType.ExecutionStarted) {
       state.runtimeStatus = 'Running';
@@ -646,9 +786,11 @@ export class DurableEngine {
     const n = Math.min(state.scheduled.length, idActions.length);
     for (let i = 0; i < n; i++) {
       const now = signature(idActions[i]!);
-      if (now !== state.scheduled[i]) return `history has ${state.scheduled[i]} as task ${i + 1}, but the code now schedules ${now}`;
+      if (now !== state.scheduled[i])
+        return `history has ${state.scheduled[i]} as task ${i + 1}, but the code now schedules ${now}`;
     }
-    if (idActions.length < state.scheduled.length && !ended) return `history has ${state.scheduled.length} scheduled tasks, but the code now schedules only ${idActions.length}`;
+    if (idActions.length < state.scheduled.length && !ended)
+      return `history has ${state.scheduled.length} scheduled tasks, but the code now schedules only ${idActions.length}`;
     return undefined;
   }
 
@@ -662,7 +804,8 @@ export class DurableEngine {
     this.store.put(state);
     this.inboxes.delete(state.instanceId);
     if (status !== 'Completed') this.log(`orchestration ${state.name} ${state.instanceId} ${status}: ${error ?? ''}`);
-    if (state.parentInstanceId !== undefined && state.parentTaskId !== undefined) this.deliverChildResult(state.parentInstanceId, state.parentTaskId, state);
+    if (state.parentInstanceId !== undefined && state.parentTaskId !== undefined)
+      this.deliverChildResult(state.parentInstanceId, state.parentTaskId, state);
     for (const resolve of this.waiters.get(state.instanceId) ?? []) resolve();
     this.waiters.delete(state.instanceId);
   }
@@ -671,13 +814,39 @@ export class DurableEngine {
     const parent = this.store.get(parentId);
     if (!parent || !isRunning(parent.runtimeStatus)) return;
     if (!parent.pendingChildren.some((c) => c.taskId === taskId)) return;
-    if (parent.inbox.some((e) => e['TaskScheduledId'] === taskId && (e.EventType === EventType.SubOrchestrationInstanceCompleted || e.EventType === EventType.SubOrchestrationInstanceFailed))) return;
+    if (
+      parent.inbox.some(
+        (e) =>
+          e['TaskScheduledId'] === taskId &&
+          (e.EventType === EventType.SubOrchestrationInstanceCompleted ||
+            e.EventType === EventType.SubOrchestrationInstanceFailed),
+      )
+    )
+      return;
     const ts = new Date(this.clock.now()).toISOString();
     parent.inbox.push(
       child.runtimeStatus === 'Completed'
-        ? { EventType: EventType.SubOrchestrationInstanceCompleted, EventId: -1, IsPlayed: false, Timestamp: ts, TaskScheduledId: taskId, Result: JSON.stringify(child.output ?? null) }
+        ? {
+            EventType: EventType.SubOrchestrationInstanceCompleted,
+            EventId: -1,
+            IsPlayed: false,
+            Timestamp: ts,
+            TaskScheduledId: taskId,
+            Result: JSON.stringify(child.output ?? null),
+          }
         : // A failed child's reason reaches the parent as DTFx passes it: the child's own failure message.
-          { EventType: EventType.SubOrchestrationInstanceFailed, EventId: -1, IsPlayed: false, Timestamp: ts, TaskScheduledId: taskId, Reason: child.runtimeStatus === 'Failed' ? String(child.output) : `sub-orchestration ${child.instanceId} ${child.runtimeStatus}: ${String(child.output)}`, Details: '' },
+          {
+            EventType: EventType.SubOrchestrationInstanceFailed,
+            EventId: -1,
+            IsPlayed: false,
+            Timestamp: ts,
+            TaskScheduledId: taskId,
+            Reason:
+              child.runtimeStatus === 'Failed'
+                ? String(child.output)
+                : `sub-orchestration ${child.instanceId} ${child.runtimeStatus}: ${String(child.output)}`,
+            Details: '',
+          },
     );
     this.store.put(parent);
     this.markDirty(parentId);
@@ -698,12 +867,26 @@ export class DurableEngine {
     }
   }
 
-  private async runActivity(job: { instanceId: string; execution: number; taskId: number; name: string; input: unknown }): Promise<void> {
+  private async runActivity(job: {
+    instanceId: string;
+    execution: number;
+    taskId: number;
+    name: string;
+    input: unknown;
+  }): Promise<void> {
     const registration = this.registry.get(job.name);
     const ts = () => new Date(this.clock.now()).toISOString();
     let event: HistoryEvent;
     if (!registration || registration.trigger.type !== 'activityTrigger') {
-      event = { EventType: EventType.TaskFailed, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Reason: `no activity named ${job.name}`, Details: '' };
+      event = {
+        EventType: EventType.TaskFailed,
+        EventId: -1,
+        IsPlayed: false,
+        Timestamp: ts(),
+        TaskScheduledId: job.taskId,
+        Reason: `no activity named ${job.name}`,
+        Details: '',
+      };
     } else {
       const extraInputs = Object.values(registration.bindings)
         .filter((b) => b.direction === 'in' && b !== registration.trigger)
@@ -716,11 +899,23 @@ export class DurableEngine {
           if (level === 'error' || level === 'warning') this.log(`${job.name}: ${args.map(String).join(' ')}`);
         },
       });
-      for (const b of extraInputs) if ((b.type === 'durableClient' || b.type === 'orchestrationClient') && this.clientData) context.extraInputs.set(b.name, this.clientData());
+      for (const b of extraInputs)
+        if ((b.type === 'durableClient' || b.type === 'orchestrationClient') && this.clientData)
+          context.extraInputs.set(b.name, this.clientData());
       this.counts.activity++;
       try {
-        const output = await this.withinFunctionTimeout(job.name, Promise.resolve(registration.handler(job.input, context)));
-        event = { EventType: EventType.TaskCompleted, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Result: JSON.stringify(output ?? null) };
+        const output = await this.withinFunctionTimeout(
+          job.name,
+          Promise.resolve(registration.handler(job.input, context)),
+        );
+        event = {
+          EventType: EventType.TaskCompleted,
+          EventId: -1,
+          IsPlayed: false,
+          Timestamp: ts(),
+          TaskScheduledId: job.taskId,
+          Result: JSON.stringify(output ?? null),
+        };
         this.notePayload('activityResult', job.name, event['Result'] as string);
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
@@ -731,7 +926,15 @@ export class DurableEngine {
         // (two spaces; seen on the real extension in test/conformance/function-timeout.test.ts). A timeout is the
         // host's own exception and keeps its message as it is.
         const message = err instanceof FunctionTimeoutError ? err.message : ` ${err.message}`;
-        event = { EventType: EventType.TaskFailed, EventId: -1, IsPlayed: false, Timestamp: ts(), TaskScheduledId: job.taskId, Reason: `Activity function '${job.name}' failed: ${message}`, Details: err.stack ?? '' };
+        event = {
+          EventType: EventType.TaskFailed,
+          EventId: -1,
+          IsPlayed: false,
+          Timestamp: ts(),
+          TaskScheduledId: job.taskId,
+          Reason: `Activity function '${job.name}' failed: ${message}`,
+          Details: err.stack ?? '',
+        };
       }
     }
     if (!this.stopped) this.pushEvent(job.instanceId, event, job.execution);
@@ -748,7 +951,9 @@ export class DurableEngine {
     if (limit === undefined) return work;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.log(`Timeout value of ${timeSpanText(limit)} exceeded by function 'Functions.${name}'. The worker is not restarted here: the invocation runs on, its result dropped.`);
+        this.log(
+          `Timeout value of ${timeSpanText(limit)} exceeded by function 'Functions.${name}'. The worker is not restarted here: the invocation runs on, its result dropped.`,
+        );
         reject(new FunctionTimeoutError(functionTimeoutMessage(limit, name)));
       }, limit);
       work.then(

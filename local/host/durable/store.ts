@@ -1,6 +1,17 @@
 // Durable state of the local host: one JSON file per orchestration instance, replaced atomically (write to a
 // temporary file, fsync, rename) so that a process killed at any moment leaves either the old or the new state.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -17,7 +28,12 @@ export interface HistoryEvent {
 export interface RetryState {
   name: string;
   input: unknown;
-  options: { firstRetryIntervalInMilliseconds: number; maxNumberOfAttempts: number; backoffCoefficient?: number; maxRetryIntervalInMilliseconds?: number };
+  options: {
+    firstRetryIntervalInMilliseconds: number;
+    maxNumberOfAttempts: number;
+    backoffCoefficient?: number;
+    maxRetryIntervalInMilliseconds?: number;
+  };
   /** Failed attempts so far. */
   failures: number;
   currentTaskId: number;
@@ -84,7 +100,10 @@ export class InstanceStore {
     const tmp = `${target}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
-      writeSync(fd, JSON.stringify(state, (k, v: unknown) => (k === 'delivered' ? undefined : v)));
+      writeSync(
+        fd,
+        JSON.stringify(state, (k, v: unknown) => (k === 'delivered' ? undefined : v)),
+      );
       fsyncSync(fd);
     } finally {
       closeSync(fd);
