@@ -88,9 +88,10 @@ function coldStartMs(runs: number, file?: string): number {
   if (!main) {
     main = join(__dirname, 'cold-start', 'main.js');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (
-      require(join(__dirname, '..', '..', 'scripts', 'bundle.js')) as { bundleApp(out: string, entry: string): string }
-    ).bundleApp(main, join(__dirname, '..', 'main.js'));
+    const bundle = require(join(__dirname, '..', '..', 'scripts', 'bundle.js')) as {
+      bundleApp(out: string, entry: string): string;
+    };
+    bundle.bundleApp(main, join(__dirname, '..', 'main.js'));
   }
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {

@@ -1211,8 +1211,9 @@ describe('the deployment package', () => {
   });
 
   it("refuses to stage a package whose installed version is not package-lock.json's, and keeps package.json's overrides", () => {
-    const check = (require('../../scripts/package.js') as { checkInstalledVersions(root: string): void })
-      .checkInstalledVersions; // eslint-disable-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pkg = require('../../scripts/package.js') as { checkInstalledVersions(root: string): void };
+    const check = pkg.checkInstalledVersions;
     const dir = mkdtempSync(join(tmpdir(), 'dialtone-package-'));
     try {
       writeFileSync(
