@@ -156,14 +156,10 @@ export class BlobBatchStore implements BatchStore {
 
   async saveInput(runKey: RunKey, bytes: Uint8Array, contentType?: string): Promise<InputRef> {
     const name = `${runKey}/_work/input`;
-    const r = await (
-      await this.container(this.privateContainer)
-    )
-      .getBlockBlobClient(name)
-      .uploadData(bytes, {
-        conditions: { ifNoneMatch: '*' },
-        ...(contentType ? { blobHTTPHeaders: { blobContentType: contentType } } : {}),
-      });
+    const r = await (await this.container(this.privateContainer)).getBlockBlobClient(name).uploadData(bytes, {
+      conditions: { ifNoneMatch: '*' },
+      ...(contentType ? { blobHTTPHeaders: { blobContentType: contentType } } : {}),
+    });
     return { container: this.privateContainer, name, ...(r.etag ? { etag: r.etag } : {}) };
   }
 

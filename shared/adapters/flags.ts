@@ -39,15 +39,13 @@ export class ServiceBusFlagPublisher implements FlagPublisher {
   async publish(flags: readonly FlagMessage[]): Promise<void> {
     for (let i = 0; i < flags.length; i += 100) {
       await this.sender.sendMessages(
-        flags
-          .slice(i, i + 100)
-          .map((f) => ({
-            messageId: flagMessageId(f.run ?? f.batchId, f.userPrincipalName),
-            subject: f.outcome,
-            contentType: 'application/json',
-            body: f,
-            applicationProperties: { batchId: f.batchId, reason: f.reason },
-          })),
+        flags.slice(i, i + 100).map((f) => ({
+          messageId: flagMessageId(f.run ?? f.batchId, f.userPrincipalName),
+          subject: f.outcome,
+          contentType: 'application/json',
+          body: f,
+          applicationProperties: { batchId: f.batchId, reason: f.reason },
+        })),
       );
     }
   }

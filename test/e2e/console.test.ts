@@ -362,15 +362,13 @@ describeWithBrowser('admin console in Chromium', (executablePath) => {
 
   it('uploads a CSV with a profile, which then runs to its report', async () => {
     await page.goto(`${stack.host.url}/api/console#/upload`);
-    await page
-      .locator('#file')
-      .setInputFiles({
-        name: 'new-hires.csv',
-        mimeType: 'text/csv',
-        buffer: Buffer.from(
-          'userPrincipalName,usageLocation\r\nnestor.wilke@contoso.com,US\r\njoni.sherman@contoso.com,US\r\n',
-        ),
-      });
+    await page.locator('#file').setInputFiles({
+      name: 'new-hires.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        'userPrincipalName,usageLocation\r\nnestor.wilke@contoso.com,US\r\njoni.sherman@contoso.com,US\r\n',
+      ),
+    });
     await page.selectOption('#profile', 'phone-domestic');
     await page.locator('#chosen', { hasText: 'new-hires.csv' }).waitFor({ timeout: WAIT });
     await page.screenshot({ path: join(shots(), 'console-upload.png'), fullPage: true });

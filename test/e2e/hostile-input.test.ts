@@ -97,14 +97,12 @@ describe('hostile input', () => {
 
   it('answers generated CSVs and UPN lists, by HTTP and by upload, without losing a row', async () => {
     // Each generated file carries the number of rows it holds; the report must have exactly that many.
-    const csv = fc
-      .array(fc.tuple(field, field, field), { minLength: 1, maxLength: 10 })
-      .map((rows) => ({
-        text:
-          'userPrincipalName,profile,usageLocation\n' +
-          rows.map((r) => r.map((c) => `"${c.replace(/"/g, '""')}"`).join(',')).join('\n'),
-        rows: rows.length,
-      }));
+    const csv = fc.array(fc.tuple(field, field, field), { minLength: 1, maxLength: 10 }).map((rows) => ({
+      text:
+        'userPrincipalName,profile,usageLocation\n' +
+        rows.map((r) => r.map((c) => `"${c.replace(/"/g, '""')}"`).join(',')).join('\n'),
+      rows: rows.length,
+    }));
     const list = fc
       .array(
         field.filter((s) => !/[,;\r\n]/.test(s) && s.trim() !== '' && !s.trim().startsWith('#')),
