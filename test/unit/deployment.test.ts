@@ -1212,8 +1212,8 @@ describe('the deployment package', () => {
 
   it("refuses to stage a package whose installed version is not package-lock.json's, and keeps package.json's overrides", () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const pkg = require('../../scripts/package.js') as { checkInstalledVersions(root: string): void };
-    const check = pkg.checkInstalledVersions;
+    const packager = require('../../scripts/package.js') as { checkInstalledVersions(root: string): void };
+    const check = packager.checkInstalledVersions;
     const dir = mkdtempSync(join(tmpdir(), 'dialtone-package-'));
     try {
       writeFileSync(
