@@ -21,7 +21,7 @@ import {
   sentFlagLedgerIn,
   type FlagPublisher,
 } from './shared/adapters/flags';
-import { GraphLicensingDirectory } from './shared/adapters/graph';
+import { GraphLicensingDirectory } from './shared/adapters/graph/directory';
 import { graphCredential } from './shared/adapters/graph-credential';
 import { runHealthChecks, type FlagSink } from './shared/adapters/health';
 import type { AppTime } from './shared/adapters/app-time';

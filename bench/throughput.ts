@@ -15,7 +15,7 @@ import { startGraphSimulator } from '../local/graph-sim/server';
 import type { TenantFile } from '../local/graph-sim/tenant';
 import { awaitFinishedReport } from '../local/batch-client';
 import { startStack } from '../local/stack';
-import { GraphLicensingDirectory } from '../shared/adapters/graph';
+import { GraphLicensingDirectory } from '../shared/adapters/graph/directory';
 import { graphCredential } from '../shared/adapters/graph-credential';
 import type { BatchReport } from '../shared/domain/report';
 import { generateWorkload, maxInSeconds, maxInWindow, percentile } from './workload';

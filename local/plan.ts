@@ -13,7 +13,7 @@ import { planBatch, TransientGraphError, type BatchPlanning } from '../orchestra
 import { POOL_PAGE } from '../orchestrations/number-activities';
 import type { TokenCredential } from '@azure/identity';
 import { DEVELOPMENT_STORAGE, loadConfig, type AppConfig, type Environment } from '../shared/adapters/config';
-import { GraphLicensingDirectory } from '../shared/adapters/graph';
+import { GraphLicensingDirectory } from '../shared/adapters/graph/directory';
 import { graphCredential } from '../shared/adapters/graph-credential';
 import { resolveTenantCatalog } from '../shared/domain/catalog';
 import type { GraphFailure } from '../shared/domain/directory';

@@ -18,7 +18,7 @@ import {
   type AppConfig,
   type Environment,
 } from '../shared/adapters/config';
-import { graphScopeFor } from '../shared/adapters/graph';
+import { graphScopeFor } from '../shared/adapters/graph/client';
 import type { TokenAnswer, TokenRequest } from './host/parent-credential';
 
 export const SIGN_IN_METHODS = ['device-code', 'browser', 'azure-cli', 'certificate'] as const;

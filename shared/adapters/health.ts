@@ -8,7 +8,8 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { QueueClient } from '@azure/storage-queue';
 import type { GraphResult } from '../domain/directory';
 import { GRAPH_PERMISSIONS } from '../domain/directory';
-import { graphScopeFor, type GraphLicensingDirectory } from './graph';
+import { graphScopeFor } from './graph/client';
+import type { GraphLicensingDirectory } from './graph/directory';
 
 /** One failed check, as an RFC 9457 problem details entry with the fields a person needs to fix it. */
 export interface HealthProblem {

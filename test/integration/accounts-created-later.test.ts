@@ -4,7 +4,7 @@
 import { SkipAheadClock } from '../../local/clock';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import { SimTenant } from '../../local/graph-sim/tenant';
-import type { GraphLicensingDirectory } from '../../shared/adapters/graph';
+import type { GraphLicensingDirectory } from '../../shared/adapters/graph/directory';
 import { simulatorWithAdapter } from '../support/graph';
 import { tenantSkus } from '../support/tenant';
 

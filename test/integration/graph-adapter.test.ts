@@ -2,7 +2,8 @@
 import { SkipAheadClock } from '../../local/clock';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
-import { GraphLicensingDirectory, MAX_RETRY_AFTER_SECONDS } from '../../shared/adapters/graph';
+import { MAX_RETRY_AFTER_SECONDS } from '../../shared/adapters/graph/client';
+import { GraphLicensingDirectory } from '../../shared/adapters/graph/directory';
 import type { GraphFailure, GraphResult } from '../../shared/domain/directory';
 import { simCredential, simulatorWithAdapter } from '../support/graph';
 import { skuIdOf, tenantSkus } from '../support/tenant';

@@ -3,7 +3,8 @@
 import { Agent, fetch } from 'undici';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import { planId, type TenantFile } from '../../local/graph-sim/tenant';
-import { teamsFeatures, type GraphLicensingDirectory } from '../../shared/adapters/graph';
+import type { GraphLicensingDirectory } from '../../shared/adapters/graph/directory';
+import { teamsFeatures } from '../../shared/adapters/graph/licensing';
 import type { GraphFailure, GraphResult } from '../../shared/domain/directory';
 import { adapterFor, appToken, graphDoc, simulatorWithAdapter } from '../support/graph';
 import { skuIdOf, tenantSkus } from '../support/tenant';

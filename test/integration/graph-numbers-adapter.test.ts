@@ -2,7 +2,7 @@
 import { SkipAheadClock } from '../../local/clock';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
-import { GraphLicensingDirectory } from '../../shared/adapters/graph';
+import { GraphLicensingDirectory } from '../../shared/adapters/graph/directory';
 import type { GraphResult } from '../../shared/domain/directory';
 import { simulatorWithAdapter } from '../support/graph';
 import { tenantSkus } from '../support/tenant';

@@ -13,7 +13,7 @@ import { SkipAheadClock } from '../../local/clock';
 import { startGraphSimulator, type GraphSimulator } from '../../local/graph-sim/server';
 import { defaultGrant, ENDPOINT_PERMISSIONS } from '../../local/graph-sim/permissions';
 import type { TenantFile } from '../../local/graph-sim/tenant';
-import { GraphLicensingDirectory } from '../../shared/adapters/graph';
+import { GraphLicensingDirectory } from '../../shared/adapters/graph/directory';
 import { graphCredential } from '../../shared/adapters/graph-credential';
 import type { GraphFailure, GraphResult } from '../../shared/domain/directory';
 import { adapterFor, simCredential } from '../support/graph';

@@ -8,7 +8,7 @@ import type { GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { claimOwner, createNumberActivities } from '../../orchestrations/number-activities';
 import { BlobBatchStore } from '../../shared/adapters/batch-store';
-import type { GraphLicensingDirectory } from '../../shared/adapters/graph';
+import type { GraphLicensingDirectory } from '../../shared/adapters/graph/directory';
 import { BlobNumberClaims } from '../../shared/adapters/number-claims';
 import { CLAIM_HOLD_MINUTES } from '../../shared/domain/phone-numbers';
 import { simulatorWithAdapter } from '../support/graph';

@@ -5,7 +5,7 @@
 import { Agent, fetch } from 'undici';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
-import type { GraphLicensingDirectory } from '../../shared/adapters/graph';
+import type { GraphLicensingDirectory } from '../../shared/adapters/graph/directory';
 import type { GraphFailure, GraphResult, TeamsSweep } from '../../shared/domain/directory';
 import { adapterFor, appToken, simulatorWithAdapter } from '../support/graph';
 import { skuIdOf } from '../support/tenant';

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TokenCredential } from '@azure/identity';
-import { GraphLicensingDirectory, type GraphAdapterOptions } from '../../shared/adapters/graph';
+import { GraphLicensingDirectory, type GraphAdapterOptions } from '../../shared/adapters/graph/directory';
 import { graphCredential } from '../../shared/adapters/graph-credential';
 import type { GraphSignIn } from '../../shared/adapters/config';
 import { startGraphSimulator, type GraphSimulator, type SimulatorOptions } from '../../local/graph-sim/server';

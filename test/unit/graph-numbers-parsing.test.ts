@@ -1,6 +1,6 @@
 // The adapter reads Graph's telephoneNumberManagement answers defensively: the documented examples are not always
 // well-formed (numberAssignments repeats "value" as an object), and fields may be missing.
-import { heldNumbers, numberAssignments, numberOrder, operationIdOf } from '../../shared/adapters/graph';
+import { heldNumbers, numberAssignments, numberOrder, operationIdOf } from '../../shared/adapters/graph/phone-numbers';
 
 describe('reading Graph telephone number answers', () => {
   it('reads a list whose "value" is an array, or the docs\' repeated "value" object (JSON.parse keeps the last)', () => {
