@@ -6,6 +6,7 @@
 // simulated seconds later, and whether it can is decided then (so two orders for one number race as they would).
 // Where the docs are silent (the statusDetail texts, what is refused synchronously), the choices are said beside them.
 import { createHash } from 'node:crypto';
+import { stableId } from './authority';
 
 export const SIM_NUMBER_TYPES = ['callingPlan', 'directRouting', 'operatorConnect'] as const;
 export type SimNumberType = (typeof SIM_NUMBER_TYPES)[number];
@@ -340,7 +341,9 @@ export class SimNumberBook {
         `${createHash('sha256').update('tenant-numbers').digest('hex').slice(0, 32)}|${n.telephoneNumber}`,
       ).toString('base64url'),
       telephoneNumber: n.telephoneNumber,
-      operatorId: null,
+      // Graph's CSDL declares operatorId Nullable="false", and the list page's examples give a GUID for calling-plan
+      // and direct-routing numbers alike: one stable id per number type stands for the operator here.
+      operatorId: stableId(`operator:${n.numberType}`),
       numberType: n.numberType,
       activationState: n.activationState,
       capabilities: [...n.capabilities],

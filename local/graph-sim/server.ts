@@ -70,6 +70,16 @@ export interface SimulatorOptions {
   appSettings?: Readonly<Record<string, string | undefined>>;
   /** Teams reads whose detail the record keeps (TEAMS_READS_KEPT by default); past them, only counts. */
   teamsReadsKept?: number;
+  /**
+   * Called with each routed Graph answer, top-level or a $batch item, before it is sent: what a test checks the
+   * simulator's bodies against (test/integration/graph-schema.test.ts holds them to Graph's CSDL).
+   */
+  onAnswer?: (answer: {
+    readonly kind: RequestKind;
+    readonly url: string;
+    readonly status: number;
+    readonly body: unknown;
+  }) => void;
 }
 
 export type RequestKind =
@@ -499,6 +509,7 @@ export class GraphSimulator {
     this.tenant.settleNumberOrders(now);
     try {
       const r = this.route(rel, sub.body, kind, now);
+      this.options.onAnswer?.({ kind, url: sub.url, status: r.status, body: r.body });
       if (
         kind === 'assignLicense' &&
         r.status < 300 &&

@@ -728,6 +728,8 @@ export class SimTenant {
     const licences = this.licences(user);
     const full: Record<string, unknown> = {
       id: user.id,
+      // A collection, never null (Nullable="false" in Graph's CSDL; the user resource's examples show []).
+      businessPhones: [],
       userPrincipalName: user.userPrincipalName,
       displayName: user.userPrincipalName.split('@')[0],
       mail: user.userPrincipalName,
