@@ -17,7 +17,7 @@ const ROOTS = [
   'microsoft.graph.teamsAdministration.numberAssignment',
   'microsoft.graph.teamsAdministration.telephoneNumberLongRunningOperation',
 ];
-// What dialtone $selects (shared/adapters/graph.ts) and Graph's default set without $select (user resource, v1.0).
+// What dialtone $selects (shared/adapters/graph/licensing.ts) and Graph's default set without $select (user resource, v1.0).
 const USER_PROPERTIES = new Set([
   'id',
   'userPrincipalName',

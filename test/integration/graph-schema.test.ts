@@ -7,7 +7,7 @@ import { Agent, fetch } from 'undici';
 import { SkipAheadClock } from '../../local/clock';
 import type { GraphSimulator, RequestKind } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
-import type { GraphLicensingDirectory } from '../../shared/adapters/graph';
+import type { GraphLicensingDirectory } from '../../shared/adapters/graph/directory';
 import type { GraphResult } from '../../shared/domain/directory';
 import { appToken, simulatorWithAdapter } from '../support/graph';
 import { graphSchema, parseCsdl, schemaProblems } from '../support/graph-schema';
