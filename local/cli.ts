@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { blobBatchId } from '../functions/intake-blob';
 import { mergeProfiles, normaliseProfileName, type Profiles } from '../shared/domain/profiles';
-import { reportToCsv, type BatchReport } from '../shared/domain/report';
+import { countOutcomes, reportToCsv, type BatchReport } from '../shared/domain/report';
 import { readTenantFile, type TenantFile } from './graph-sim/tenant';
 import { HOST_TIME_HEADER, isFinished, type LiveReport } from './batch-client';
 import { DEMO_INTRO, exitCodeFor, hostTimeText, progressLine, simulatedElapsed, summary } from './run-summary';
@@ -341,17 +341,7 @@ async function run(args: string[]): Promise<number> {
       batchId = await Promise.race([submit(stack, file, shownAs, values.profile), interrupted]);
     } catch (e) {
       if (!(e instanceof InputRefused)) throw e;
-      const now = new Date().toISOString();
-      const report: BatchReport = {
-        batchId: '',
-        source: 'http',
-        startedAt: now,
-        finishedAt: now,
-        deadline: null,
-        error: e.message,
-        counts: { total: 0, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, cancelled: 0 },
-        users: [],
-      };
+      const report = refusedInputReport(e.message);
       writeReport(out, report);
       process.stderr.write(`${e.message}\n`);
       return EXIT.notInput;
@@ -433,7 +423,11 @@ export async function planCommand(args: string[], onSimulator?: (sim: GraphSimul
     settings,
     ...(onSimulator ? { onSimulator } : {}),
   });
-  writePlan(out, plan);
+  return sayPlan(out, plan);
+}
+
+/** Writes plan.json and plan.csv, says the plan (or why the file could not be read) and gives the exit code. */
+export function sayPlan(out: string, plan: FilePlan): number {
   const written = `plan: ${join(out, 'plan.json')} and ${join(out, 'plan.csv')}`;
   if (plan.error && plan.rows.length === 0) {
     process.stderr.write(`${plan.error}\n${written}\n`);
@@ -441,6 +435,21 @@ export async function planCommand(args: string[], onSimulator?: (sim: GraphSimul
   }
   process.stdout.write(`${planSummary(plan)}\n\n${written}\n`);
   return needsPerson(plan) ? EXIT.needsPerson : EXIT.ok;
+}
+
+/** The report of a run whose file was refused before any row was read: its error, and no row. */
+export function refusedInputReport(message: string): BatchReport {
+  const now = new Date().toISOString();
+  return {
+    batchId: '',
+    source: 'http',
+    startedAt: now,
+    finishedAt: now,
+    deadline: null,
+    error: message,
+    counts: countOutcomes([]),
+    users: [],
+  };
 }
 
 export function writePlan(out: string, plan: FilePlan): void {

@@ -29,14 +29,15 @@ import {
   knownProfiles,
   numbersJoined,
   positiveNumber,
+  refusedInputReport,
+  sayPlan,
   submit,
   waitForReport,
-  writePlan,
   writeReport,
   type RunningStack,
 } from './cli';
 import { RealClock } from './clock';
-import { needsPerson, planOnTenant, planSummary } from './plan';
+import { planOnTenant } from './plan';
 import { exitCodeFor, progressLine, summary, type LiveCounts } from './run-summary';
 import {
   serveTokens,
@@ -180,14 +181,7 @@ export async function workstationPlan(args: string[]): Promise<number> {
     json: file.toLowerCase().endsWith('.json'),
     ...(values.profile ? { profile: values.profile } : {}),
   });
-  writePlan(out, plan);
-  const written = `plan: ${join(out, 'plan.json')} and ${join(out, 'plan.csv')}`;
-  if (plan.error && plan.rows.length === 0) {
-    process.stderr.write(`${plan.error}\n${written}\n`);
-    return EXIT.notInput;
-  }
-  process.stdout.write(`${planSummary(plan)}\n\n${written}\n`);
-  return needsPerson(plan) ? EXIT.needsPerson : EXIT.ok;
+  return sayPlan(out, plan);
 }
 
 /** A workstation run's stack: Azurite and the local host from the state folder, the host's tokens from `credential`. */
@@ -301,18 +295,9 @@ async function drive(
         record.batchId = await Promise.race([submit(stack, record.path, record.file, record.profile), stopAsked]);
       } catch (e) {
         if (!(e instanceof InputRefused)) throw e;
-        const now = new Date().toISOString();
-        writeReport(record.out, {
-          batchId: '',
-          source: 'http',
-          startedAt: now,
-          finishedAt: now,
-          deadline: null,
-          error: e.message,
-          counts: { total: 0, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, cancelled: 0 },
-          users: [],
-        });
-        Object.assign(record, { status: 'finished', finishedAt: now, exitCode: EXIT.notInput });
+        const report = refusedInputReport(e.message);
+        writeReport(record.out, report);
+        Object.assign(record, { status: 'finished', finishedAt: report.finishedAt, exitCode: EXIT.notInput });
         keep();
         process.stderr.write(`${e.message}\n`);
         return EXIT.notInput;
