@@ -428,6 +428,7 @@ export async function planCommand(args: string[], onSimulator?: (sim: GraphSimul
 
 /** Writes plan.json and plan.csv, says the plan (or why the file could not be read) and gives the exit code. */
 export function sayPlan(out: string, plan: FilePlan): number {
+  writePlan(out, plan);
   const written = `plan: ${join(out, 'plan.json')} and ${join(out, 'plan.csv')}`;
   if (plan.error && plan.rows.length === 0) {
     process.stderr.write(`${plan.error}\n${written}\n`);
