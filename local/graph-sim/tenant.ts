@@ -640,7 +640,15 @@ export class SimTenant {
     }
     const after = this.licencesOf(next);
     const plans = this.enabledPlans(after);
-    const unmet = unmetDependencies(switchedOn, plans, this.dependencies);
+    // Removing a licence whose plan another kept plan needs is refused with the same answer as adding a plan without
+    // what it needs (Microsoft 365 docs, "Remove Microsoft 365 licenses from user accounts with PowerShell": remove
+    // the dependent licence first). Only plans this request takes away are checked, so a user the tenant file gives
+    // an unmet dependency to can still have other licences changed.
+    const lost = new Set([...this.enabledPlans(before)].filter((p) => !plans.has(p)));
+    const orphaned = this.dependencies
+      .filter(([p, needs]) => plans.has(p) && needs.some((n) => lost.has(n)))
+      .map(([p]) => p);
+    const unmet = unmetDependencies([...switchedOn, ...orphaned], plans, this.dependencies);
     if (unmet.length > 0) {
       const d = unmet[0]!;
       throw new LicensingError(
