@@ -640,10 +640,11 @@ export class SimTenant {
     }
     const after = this.licencesOf(next);
     const plans = this.enabledPlans(after);
-    // Removing a licence whose plan another kept plan needs is refused with the same answer as adding a plan without
-    // what it needs (Microsoft 365 docs, "Remove Microsoft 365 licenses from user accounts with PowerShell": remove
-    // the dependent licence first). Only plans this request takes away are checked, so a user the tenant file gives
-    // an unmet dependency to can still have other licences changed.
+    // Removing a licence whose plan a kept plan needs is refused with the same answer as adding a plan without what
+    // it needs: a public log of removing a base licence before its Audio Conferencing add-on records it
+    // (MicrosoftDocs/microsoft-365-docs pull request 3864, on the page "Remove Microsoft 365 licenses from user
+    // accounts with PowerShell"). Only plans this request takes away are checked, so a user the tenant file gives an
+    // unmet dependency can still have other licences changed.
     const lost = new Set([...this.enabledPlans(before)].filter((p) => !plans.has(p)));
     const orphaned = this.dependencies
       .filter(([p, needs]) => plans.has(p) && needs.some((n) => lost.has(n)))
