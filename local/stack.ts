@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkRate, SkipAheadClock } from './clock';
 import { startAzurite, type Azurite } from './azurite';
+import { startStorageMeter, type StorageMeter, type StorageOperation, type StorageService } from './storage-meter';
 import { startGraphSimulator, type FaultOptions, type GraphSimulator } from './graph-sim/server';
 import type { TenantFile, TenantSnapshot } from './graph-sim/tenant';
 
@@ -49,6 +50,11 @@ export interface StackOptions {
   readonly hostPort?: number;
   /** The host's function key (a new random one by default, or the one a kept state folder holds). */
   readonly functionKey?: string;
+  /**
+   * Put a counting proxy between the hosts and Azurite (local/storage-meter.ts), leaving out of its tally the requests
+   * this picks (a local stand-in's); the tally is `stack.storageMeter`.
+   */
+  readonly storageMeter?: { exclude?: (service: StorageService, o: StorageOperation) => boolean };
 }
 
 /** What a kept state folder remembers beside Azurite's data and the host's instances (stack-state.json). */
@@ -88,6 +94,8 @@ export interface HostProcess {
 
 export interface Stack {
   readonly azurite: Azurite;
+  /** The counting proxy in front of Azurite, when StackOptions.storageMeter asked for one. */
+  readonly storageMeter?: StorageMeter;
   readonly sim: GraphSimulator;
   readonly clock: SkipAheadClock;
   readonly workDir: string;
@@ -190,6 +198,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     removeOwnFolder();
     throw e;
   }
+  let meter: StorageMeter | undefined;
+  if (options.storageMeter) {
+    try {
+      meter = await startStorageMeter(azurite, options.storageMeter.exclude);
+    } catch (e) {
+      await sim.close();
+      await azurite.stop();
+      removeOwnFolder();
+      throw e;
+    }
+  }
   const keptTenant = join(workDir, KEPT_TENANT);
   if (options.keepState && existsSync(keptTenant))
     sim.tenant.restore(JSON.parse(readFileSync(keptTenant, 'utf8')) as TenantSnapshot);
@@ -218,6 +237,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     delete inherited[k];
   const app = sim.authority.defaultApp;
   if (app.secret === undefined) {
+    await meter?.close();
     await sim.close();
     await azurite.stop();
     removeOwnFolder();
@@ -228,7 +248,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const env: Record<string, string> = {
     ...inherited,
     FUNCTIONS_WORKER_RUNTIME: 'node',
-    AzureWebJobsStorage: azurite.connectionString,
+    AzureWebJobsStorage: meter?.connectionString ?? azurite.connectionString,
     ...graphSignInSettings(sim, caFile),
     DIALTONE_HOST_STATE_DIR: join(workDir, 'host'),
     DIALTONE_LOCAL_FUNCTION_KEY: functionKey,
@@ -248,6 +268,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     host = await launch();
   } catch (e) {
+    await meter?.close();
     await sim.close();
     await azurite.stop();
     removeOwnFolder();
@@ -282,6 +303,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return worker;
     },
     azurite,
+    ...(meter ? { storageMeter: meter } : {}),
     sim: started,
     clock,
     workDir,
@@ -301,6 +323,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     async stop() {
       await Promise.all([stack.host, ...stack.workers].map(stopHost));
       keepState();
+      await meter?.close();
       await started.close();
       await azurite.stop();
       removeOwnFolder();

@@ -29,6 +29,16 @@ export class NodeBridge {
   private invocations = 0;
   /** Invocations this process ran for the extension, by kind. */
   readonly counts = { orchestration: 0, activity: 0 };
+  /** Invocations by function name. */
+  readonly byFunction: Record<string, number> = {};
+  /**
+   * Wall-clock milliseconds during which at least one invocation was running (Flex Consumption bills an instance's
+   * memory for the time it is executing functions: learn.microsoft.com, azure/azure-functions/functions-consumption-costs),
+   * and the sum of every invocation's own duration.
+   */
+  readonly time = { busyMs: 0, invocationMs: 0 };
+  private running = 0;
+  private busySince = 0;
 
   constructor(
     private readonly registry: FunctionRegistry,
@@ -96,6 +106,9 @@ export class NodeBridge {
     // The Functions host sends both payloads as JSON and the worker parses them before calling the handler.
     const input: unknown = JSON.parse(payload);
     this.counts[kind]++;
+    this.byFunction[name] = (this.byFunction[name] ?? 0) + 1;
+    const started = performance.now();
+    if (this.running++ === 0) this.busySince = started;
     const extraInputs = Object.values(fn.bindings)
       .filter((b) => b.direction === 'in' && b !== fn.trigger)
       .map((b) => ({ ...b }));
@@ -120,6 +133,10 @@ export class NodeBridge {
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       return JSON.stringify({ ok: false, message: err.message, stack: err.stack ?? '' });
+    } finally {
+      const ended = performance.now();
+      this.time.invocationMs += ended - started;
+      if (--this.running === 0) this.time.busyMs += ended - this.busySince;
     }
   }
 }

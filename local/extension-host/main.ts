@@ -106,7 +106,13 @@ async function main(): Promise<void> {
     },
     // Which engine this is, the .NET process that runs it and what the bridge ran for it: the conformance tests read
     // these to prove a scenario ran on the real extension (the local host answers engine: 'local' and no bridge).
-    status: () => ({ engine: 'extension', extensionPid: extension.pid, invocations: { ...bridge.counts } }),
+    status: () => ({
+      engine: 'extension',
+      extensionPid: extension.pid,
+      invocations: { ...bridge.counts },
+      invocationsByFunction: { ...bridge.byFunction },
+      invocationTime: { ...bridge.time },
+    }),
     webhookTarget: () =>
       typeof extension.client?.['rpcBaseUrl'] === 'string' ? extension.client['rpcBaseUrl'] : undefined,
     ...(env['DIALTONE_HOST_PORT'] ? { port: Number(env['DIALTONE_HOST_PORT']) } : {}),
