@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { uploadEventsWatcher } from '../host/blob-watcher';
-import { installFunctionsCore } from '../host/functions-core';
+import { installFunctionsCore, loadExtraFunctions } from '../host/functions-core';
 import { HostServer } from '../host/server';
 import { bridgeFunctions, NodeBridge } from './bridge';
 
@@ -85,6 +85,7 @@ async function main(): Promise<void> {
   const app = appRoot();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(app.main);
+  loadExtraFunctions();
   if (env['DIALTONE_APP_ROOT'])
     log(
       `app: ${app.main}, durable-functions from ${require.resolve('durable-functions/package.json', { paths: [dirname(app.main)] })}`,

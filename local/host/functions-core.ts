@@ -62,3 +62,14 @@ export function installFunctionsCore(): FunctionRegistry {
   };
   return registry;
 }
+
+/**
+ * Loads the modules named in DIALTONE_EXTRA_FUNCTIONS (comma-separated paths) after the app: the tests register small
+ * probe orchestrations and activities there (test/support/durable-probes.ts) to compare the engines on durable
+ * behaviours the app itself avoids. Both hosts call it; nothing in Azure sets it.
+ */
+export function loadExtraFunctions(env: NodeJS.ProcessEnv = process.env): void {
+  for (const file of (env['DIALTONE_EXTRA_FUNCTIONS'] ?? '').split(',').filter(Boolean))
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(file);
+}

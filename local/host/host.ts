@@ -13,7 +13,7 @@ import { governedRate, RealClock, SkipAheadClock, type Clock } from '../clock';
 import { uploadEventsWatcher } from './blob-watcher';
 import { DurableEngine } from './durable/engine';
 import { InstanceStore } from './durable/store';
-import { installFunctionsCore } from './functions-core';
+import { installFunctionsCore, loadExtraFunctions } from './functions-core';
 import { HostServer } from './server';
 
 export interface LocalHostOptions {
@@ -135,6 +135,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     appTime,
     options.graphCredential ? { graphCredential: options.graphCredential } : {},
   );
+  loadExtraFunctions();
 
   const store = new InstanceStore(options.stateDir);
   // The largest durable message so far, for benchmarks (payload-stats.json beside the instance files; sizes and

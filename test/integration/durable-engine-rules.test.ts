@@ -273,3 +273,125 @@ describe('payload sizes', () => {
     ]);
   });
 });
+
+describe('actions the SDK no longer waits for', () => {
+  // OutOfProcOrchestrationShim.ProcessAsyncActionsV2 starts the SDK's actions one after the other and completes the
+  // instance only once each has ended; Task.all in the SDK fails on its first failed task, the extension's on its last.
+  const orchestrations = {
+    caught: function* (ctx: OrchestrationContext): Generator<any, any, any> {
+      try {
+        yield ctx.df.Task.all([ctx.df.callActivity('fail', null), ctx.df.waitForExternalEvent('release')]);
+      } catch {
+        /* the SDK settles Task.all on the failure */
+      }
+      return 'caught';
+    },
+    thenMore: function* (ctx: OrchestrationContext): Generator<any, any, any> {
+      try {
+        yield ctx.df.Task.all([ctx.df.callActivity('fail', null), ctx.df.waitForExternalEvent('release')]);
+      } catch {
+        /* as above */
+      }
+      return yield ctx.df.callActivity('echo', 'after');
+    },
+    raced: function* (ctx: OrchestrationContext): Generator<any, any, any> {
+      const winner = yield ctx.df.Task.any([ctx.df.callActivity('echo', 'fast'), ctx.df.waitForExternalEvent('never')]);
+      return (winner as { result: unknown }).result;
+    },
+  };
+  const activities = { fail: async () => Promise.reject(new Error('no')), echo: async (x: unknown) => x };
+  const settle = () => new Promise((r) => setTimeout(r, 100));
+
+  it('does not complete an instance while a task of a Task.all that failed is still open, and completes it once that ends', async () => {
+    const { engine, drive } = setup(orchestrations, activities);
+    engine.startNew('caught', 'open-1', null);
+    await settle();
+    const s = engine.getStatus('open-1')!;
+    expect([s.runtimeStatus, s.history.some((e) => e.EventType === 6)]).toEqual(['Running', true]);
+    expect(engine.raiseEvent('open-1', 'release', null)).toBe('accepted');
+    const done = await drive('open-1');
+    expect([done.runtimeStatus, done.output]).toEqual(['Completed', 'caught']);
+  });
+
+  it('starts the next action only once the open one has ended', async () => {
+    let echoed = 0;
+    const { engine, drive } = setup(orchestrations, {
+      ...activities,
+      echo: async (x: unknown) => {
+        echoed++;
+        return x;
+      },
+    });
+    engine.startNew('thenMore', 'open-2', null);
+    await settle();
+    expect([engine.getStatus('open-2')!.runtimeStatus, echoed]).toEqual(['Running', 0]);
+    engine.raiseEvent('open-2', 'release', null);
+    const s = await drive('open-2');
+    expect([s.runtimeStatus, s.output, echoed]).toEqual(['Completed', 'after', 1]);
+  });
+
+  it('completes once Task.any has settled, the other task still open', async () => {
+    const { engine, drive } = setup(orchestrations, activities);
+    engine.startNew('raced', 'open-3', null);
+    const s = await drive('open-3');
+    expect([s.runtimeStatus, s.output]).toEqual(['Completed', 'fast']);
+  });
+});
+
+describe('timers days ahead', () => {
+  const timers = (s: { history: { EventType: number; FireAt?: unknown }[] }, start: number) =>
+    s.history.filter((e) => e.EventType === 10).map((e) => (Date.parse(String(e.FireAt)) - start) / 86_400_000);
+
+  it('waits for a timer over 6 days ahead in segments of 3 days, as the extension does on Azure Storage', async () => {
+    const { engine, drive } = setup({
+      main: function* (ctx: OrchestrationContext): Generator<any, any, any> {
+        yield ctx.df.createTimer(new Date(ctx.df.currentUtcDateTime.getTime() + 10 * 86_400_000));
+        return ctx.df.currentUtcDateTime.toISOString();
+      },
+    });
+    const start = engine.startNew('main', 'long-1', null).createdTime;
+    const s = await drive('long-1');
+    const t0 = Date.parse(start);
+    // DurableOrchestrationContext.CreateTimer: 3 days at a time, the last segment what is left.
+    expect(timers(s, t0).map((d) => Math.round(d * 100) / 100)).toEqual([3, 6, 9, 10]);
+    expect(s.runtimeStatus).toBe('Completed');
+    expect(Date.parse(String(s.output)) - t0).toBeGreaterThanOrEqual(10 * 86_400_000);
+  });
+
+  it('keeps a timer up to 6 days ahead whole, and wakes an instance waiting on a long one for an event', async () => {
+    const { engine, drive } = setup({
+      main: function* (ctx: OrchestrationContext): Generator<any, any, any> {
+        const days = ctx.df.getInput<number>();
+        const timer = ctx.df.createTimer(new Date(ctx.df.currentUtcDateTime.getTime() + days * 86_400_000));
+        const wake = ctx.df.waitForExternalEvent('wake');
+        const winner = yield ctx.df.Task.any([timer, wake]);
+        if (winner === wake) timer.cancel();
+        return winner === wake ? 'event' : 'timer';
+      },
+    });
+    const t4 = Date.parse(engine.startNew('main', 'long-4', 4).createdTime);
+    const t10 = Date.parse(engine.startNew('main', 'long-10', 10).createdTime);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(timers(engine.getStatus('long-4')!, t4).map(Math.round)).toEqual([4]);
+    expect(timers(engine.getStatus('long-10')!, t10).map(Math.round)).toEqual([3]);
+    engine.raiseEvent('long-10', 'wake', null);
+    expect((await drive('long-10')).output).toBe('event');
+  });
+});
+
+describe('racing events', () => {
+  it('keeps every event raised at once, in the order they were accepted', async () => {
+    const { engine, drive } = setup({
+      main: function* (ctx: OrchestrationContext): Generator<any, any, any> {
+        const got: unknown[] = [];
+        for (let i = 0; i < 6; i++) got.push(yield ctx.df.waitForExternalEvent('e'));
+        return got;
+      },
+    });
+    engine.startNew('main', 'race-1', null);
+    await Promise.all([0, 1, 2].map(async (i) => engine.raiseEvent('race-1', 'e', `a${i}`)));
+    await new Promise((r) => setTimeout(r, 20));
+    await Promise.all([0, 1, 2].map(async (i) => engine.raiseEvent('race-1', 'e', `b${i}`)));
+    expect((await drive('race-1')).output).toEqual(['a0', 'a1', 'a2', 'b0', 'b1', 'b2']);
+  });
+});

@@ -9,7 +9,7 @@
 import { InvocationContext } from '@azure/functions';
 import type { Clock } from '../../clock';
 import type { FunctionRegistry } from '../functions-core';
-import { InstanceStore, type HistoryEvent, type InstanceState, type RuntimeStatus } from './store';
+import { InstanceStore, type HistoryEvent, type InstanceState, type LongTimerState, type RuntimeStatus } from './store';
 
 export const EventType = {
   ExecutionStarted: 0,
@@ -42,8 +42,23 @@ const ActionType = {
   WhenAll: 12,
 } as const;
 
-/** Replay schema V2: compound actions, no long-timer splitting. */
+/**
+ * The replay schemas the extension offers a Node worker (OrchestrationTriggerAttributeBindingProvider in
+ * Azure/azure-functions-durable-extension): "upperSchemaVersion" V2 for older SDKs and "upperSchemaVersionNew" V3,
+ * which durable-functions 3.x takes. With V3 the SDK waits for a timer further ahead than maximumShortTimerDuration as
+ * a LongTimerTask and sends it as one CreateTimer action; the extension then waits for it in segments (below).
+ */
 const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION_NEW = 2;
+
+/**
+ * The Azure Storage provider's timer limits (AzureStorageDurabilityProvider: MaximumDelayTime 6 days,
+ * LongRunningTimerIntervalLength 3 days). A timer more than 6 days ahead is waited for in segments of 3 days, the last
+ * one shorter (DurableOrchestrationContext.CreateTimer): each segment is a timer of its own in the history, with an id
+ * of its own, and the SDK's LongTimerTask takes an id for each next segment as the previous one fires.
+ */
+export const MAX_SHORT_TIMER_MS = 6 * 86_400_000;
+export const LONG_TIMER_INTERVAL_MS = 3 * 86_400_000;
 
 interface SdkAction {
   actionType: number;
@@ -59,6 +74,7 @@ interface SdkAction {
     maxRetryIntervalInMilliseconds?: number;
   };
   compoundActions?: SdkAction[];
+  externalEventName?: string;
 }
 
 interface SdkOrchestratorState {
@@ -471,7 +487,8 @@ export class DurableEngine {
     if (candidates.length === 0) return false;
     // An event that makes the SDK take a task id while it is processed (a failed retryable activity, a retry timer)
     // goes into an episode of its own, first, so that the ids handed out here match the ones the SDK assigns.
-    const allocating = (e: HistoryEvent) => this.allocationFor(state, e) !== undefined;
+    const now = this.clock.now();
+    const allocating = (e: HistoryEvent) => this.allocationFor(state, e, now) !== undefined;
     let take = 1;
     if (!allocating(candidates[0]!)) while (take < candidates.length && !allocating(candidates[take]!)) take++;
     const events = candidates.slice(0, take);
@@ -485,7 +502,6 @@ export class DurableEngine {
     );
     const memoryLeft = leftover.filter((e) => !persistedLeft.includes(e));
 
-    const now = this.clock.now();
     const nowIso = new Date(now).toISOString();
     const newEvents: HistoryEvent[] = [
       { EventType: EventType.OrchestratorStarted, EventId: -1, IsPlayed: false, Timestamp: nowIso },
@@ -498,10 +514,23 @@ export class DurableEngine {
     const newChildren: { taskId: number; name: string; instanceId: string; input: unknown }[] = [];
     // Ids the SDK takes while processing this episode's one allocating event.
     for (const e of events) {
-      const alloc = this.allocationFor(state, e);
+      const alloc = this.allocationFor(state, e, now);
       if (!alloc) continue;
       const id = state.nextTaskId++;
-      if (alloc.kind === 'retry-timer') {
+      if (alloc.kind === 'long-timer') {
+        // The next segment: 3 days, or what is left when that is less (DurableOrchestrationContext.CreateTimer).
+        const left = alloc.timer.fireAt - now;
+        const fireAt = left < LONG_TIMER_INTERVAL_MS ? alloc.timer.fireAt : now + LONG_TIMER_INTERVAL_MS;
+        alloc.timer.currentTaskId = id;
+        state.pendingTimers.push({ taskId: id, fireAt, longKey: alloc.key });
+        appended.push({
+          EventType: EventType.TimerCreated,
+          EventId: id,
+          IsPlayed: false,
+          Timestamp: nowIso,
+          FireAt: new Date(fireAt).toISOString(),
+        });
+      } else if (alloc.kind === 'retry-timer') {
         const fireAt = now + alloc.delayMs;
         alloc.retry.timerId = id;
         alloc.retry.failures++;
@@ -527,7 +556,7 @@ export class DurableEngine {
         });
       }
     }
-    for (const e of events) this.consume(state, e);
+    for (const e of events) this.consume(state, e, now);
 
     const registration = this.registry.get(state.name);
     if (!registration) throw new Error(`no orchestrator named ${state.name}`);
@@ -547,6 +576,7 @@ export class DurableEngine {
       isReplaying: state.history.length > 0,
       parentInstanceId: state.parentInstanceId ?? '',
       upperSchemaVersion: SCHEMA_VERSION,
+      upperSchemaVersionNew: SCHEMA_VERSION_NEW,
       longRunningTimerIntervalDuration: '3.00:00:00',
       maximumShortTimerDuration: '6.00:00:00',
       defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
@@ -600,14 +630,20 @@ export class DurableEngine {
       );
       return false;
     }
-    if (failure !== undefined) {
+    // What the extension does with the SDK's actions (OutOfProcOrchestrationShim.ProcessAsyncActionsV2): it starts
+    // them one after the other, each only once the one before it has ended, and it completes (or fails, or continues
+    // as new) only once the last has ended, whatever the SDK says. An action the SDK no longer waits for (Task.all
+    // fails on its first failed task, Task.any settles on its first) is still waited for there.
+    const shim = shimProgress(state, result.actions ?? [], idActions);
+    const ended = shim.allEnded;
+    if (failure !== undefined && ended) {
       // The extension's wording (OutOfProcOrchestrationShim): "Orchestrator function '<name>' failed: <error>".
       this.finish(state, 'Failed', `Orchestrator function '${state.name}' failed: ${failure}`);
       return false;
     }
 
-    const continueAsNew = actions.find((a) => a.actionType === ActionType.ContinueAsNew);
-    for (let i = state.scheduled.length; i < idActions.length; i++) {
+    const continueAsNew = ended ? actions.find((a) => a.actionType === ActionType.ContinueAsNew) : undefined;
+    for (let i = state.scheduled.length; i < idActions.length && i < shim.startedIdActions; i++) {
       const a = idActions[i]!;
       const id = state.nextTaskId++;
       state.scheduled.push(signature(a));
@@ -638,8 +674,13 @@ export class DurableEngine {
           break;
         }
         case ActionType.CreateTimer: {
-          const fireAt = new Date(a.fireAt as string).getTime();
-          state.pendingTimers.push({ taskId: id, fireAt });
+          let fireAt = new Date(a.fireAt as string).getTime();
+          if (fireAt - now > MAX_SHORT_TIMER_MS) {
+            // Waited for in segments, as the extension does with the Azure Storage provider.
+            (state.longTimers ??= {})[String(i)] = { fireAt, currentTaskId: id, done: false };
+            fireAt = now + LONG_TIMER_INTERVAL_MS;
+            state.pendingTimers.push({ taskId: id, fireAt, longKey: String(i) });
+          } else state.pendingTimers.push({ taskId: id, fireAt });
           state.history.push({
             EventType: EventType.TimerCreated,
             EventId: id,
@@ -681,8 +722,12 @@ export class DurableEngine {
     }
     // A timer the orchestrator cancelled (it lost a Task.any) never fires.
     idActions.forEach((a, i) => {
-      if (a.actionType === ActionType.CreateTimer && a.isCanceled)
-        state.pendingTimers = state.pendingTimers.filter((t) => t.taskId !== state.actionIds[i]);
+      if (a.actionType !== ActionType.CreateTimer || !a.isCanceled || i >= state.actionIds.length) return;
+      state.pendingTimers = state.pendingTimers.filter(
+        (t) => t.taskId !== state.actionIds[i] && t.longKey !== String(i),
+      );
+      const long = state.longTimers?.[String(i)];
+      if (long) long.done = true;
     });
     state.pendingActivities.push(...newActivities);
     state.history.push({ EventType: EventType.OrchestratorCompleted, EventId: -1, IsPlayed: false, Timestamp: nowIso });
@@ -714,11 +759,12 @@ export class DurableEngine {
       state.pendingTimers = [];
       state.pendingChildren = [];
       state.retries = {};
+      delete state.longTimers;
       this.store.put(state);
       this.inboxes.delete(instanceId);
       return true;
     }
-    if (result.isDone) {
+    if (result.isDone && ended) {
       state.output = result.output === undefined ? null : result.output;
       this.notePayload('output', state.name, JSON.stringify(state.output));
       this.finish(state, 'Completed');
@@ -740,9 +786,11 @@ export class DurableEngine {
   private allocationFor(
     state: InstanceState,
     e: HistoryEvent,
+    now: number,
   ):
     | { kind: 'retry-timer'; key: string; retry: InstanceState['retries'][string]; delayMs: number }
     | { kind: 'retry-attempt'; key: string; retry: InstanceState['retries'][string] }
+    | { kind: 'long-timer'; key: string; timer: LongTimerState }
     | undefined {
     if (e.EventType === EventType.TaskFailed) {
       for (const [key, r] of Object.entries(state.retries)) {
@@ -751,6 +799,10 @@ export class DurableEngine {
       }
     }
     if (e.EventType === EventType.TimerFired) {
+      // A segment of a long timer that fired before the timer's time: the extension and the SDK each take an id for
+      // the next segment.
+      for (const [key, t] of Object.entries(state.longTimers ?? {}))
+        if (!t.done && t.currentTaskId === e['TimerId'] && now < t.fireAt) return { kind: 'long-timer', key, timer: t };
       for (const [key, r] of Object.entries(state.retries)) {
         // After the last allowed attempt the SDK fails the task instead of taking an id for another attempt.
         if (r.timerId === e['TimerId'] && r.failures < r.options.maxNumberOfAttempts)
@@ -761,7 +813,7 @@ export class DurableEngine {
   }
 
   /** Removes what an event settles from the pending lists. */
-  private consume(state: InstanceState, e: HistoryEvent): void {
+  private consume(state: InstanceState, e: HistoryEvent, now: number): void {
     if (e.EventType === EventType.TaskCompleted || e.EventType === EventType.TaskFailed) {
       state.pendingActivities = state.pendingActivities.filter((a) => a.taskId !== e['TaskScheduledId']);
       if (e.EventType === EventType.TaskCompleted) {
@@ -770,6 +822,8 @@ export class DurableEngine {
       }
     } else if (e.EventType === EventType.TimerFired) {
       state.pendingTimers = state.pendingTimers.filter((t) => t.taskId !== e['TimerId']);
+      for (const t of Object.values(state.longTimers ?? {}))
+        if (t.currentTaskId === e['TimerId'] && now >= t.fireAt) t.done = true;
       for (const [key, r] of Object.entries(state.retries))
         if (r.timerId === e['TimerId'] && r.failures >= r.options.maxNumberOfAttempts) delete state.retries[key];
     } else if (
@@ -972,6 +1026,109 @@ export class DurableEngine {
 
 /** WebJobs' FunctionTimeoutException, as the local engine raises it (its message is the host's, not the worker's). */
 class FunctionTimeoutError extends Error {}
+
+/**
+ * How far the extension's out-of-process shim gets with an episode's actions (OutOfProcOrchestrationShim.
+ * ProcessAsyncActionsV2 in Azure/azure-functions-durable-extension): it replays the history and starts the SDK's
+ * top-level actions in order, each only once the one before has ended; an activity, timer or sub-orchestration ends
+ * with its answer (a failure too), a cancelled timer at once, a retried call when its retries are over, a long timer
+ * when its last segment fires, an event wait when an event of its name reaches it (the latest open wait of a name
+ * takes the next event, DurableOrchestrationContext's stack; an event nobody waits for yet is kept for the next
+ * wait), Task.all when all its tasks have, Task.any when one has. Returns how many id-taking actions it has started
+ * (the engine schedules no more) and whether every action has ended (only then does the instance complete, fail or
+ * continue as new there).
+ */
+export function shimProgress(
+  state: InstanceState,
+  groups: SdkAction[][],
+  idActions: SdkAction[],
+): { startedIdActions: number; allEnded: boolean } {
+  const top = groups.flat();
+  const indexOf = new Map(idActions.map((a, i) => [a, i]));
+  const answered = new Set<number>();
+  const waits = new Map<SdkAction, { done: boolean }>();
+  const open = new Map<string, { done: boolean }[]>();
+  const kept = new Map<string, number>();
+  let started = 0;
+  let startedIds = 0;
+  let cursor = 0;
+  const start = (a: SdkAction): void => {
+    if (a.actionType === ActionType.WhenAll || a.actionType === ActionType.WhenAny) {
+      (a.compoundActions ?? []).forEach(start);
+      return;
+    }
+    const i = indexOf.get(a);
+    if (i !== undefined) startedIds = Math.max(startedIds, i + 1);
+    if (a.actionType !== ActionType.WaitForExternalEvent || waits.has(a)) return;
+    const wait = { done: false };
+    waits.set(a, wait);
+    const name = a.externalEventName ?? '';
+    const early = kept.get(name) ?? 0;
+    if (early > 0) {
+      kept.set(name, early - 1);
+      wait.done = true;
+    } else open.set(name, [...(open.get(name) ?? []), wait]);
+  };
+  const done = (a: SdkAction): boolean => {
+    switch (a.actionType) {
+      case ActionType.WhenAll:
+        return (a.compoundActions ?? []).every(done);
+      case ActionType.WhenAny:
+        return (a.compoundActions ?? []).some(done);
+      case ActionType.WaitForExternalEvent:
+        return waits.get(a)?.done ?? false;
+      case ActionType.ContinueAsNew:
+        return true;
+      default: {
+        if (a.actionType === ActionType.CreateTimer && a.isCanceled) return true;
+        const i = indexOf.get(a);
+        if (i === undefined || i >= state.actionIds.length) return false;
+        const long = state.longTimers?.[String(i)];
+        if (long) return long.done;
+        if (a.actionType === ActionType.CallActivityWithRetry && a.retryOptions) return !(String(i) in state.retries);
+        return answered.has(state.actionIds[i]!);
+      }
+    }
+  };
+  const advance = (): void => {
+    while (cursor < top.length) {
+      if (started === cursor) {
+        start(top[cursor]!);
+        started++;
+      }
+      if (!done(top[cursor]!)) return;
+      cursor++;
+    }
+  };
+  for (const e of state.history) {
+    switch (e.EventType) {
+      case EventType.ExecutionStarted:
+        break;
+      case EventType.TaskCompleted:
+      case EventType.TaskFailed:
+      case EventType.SubOrchestrationInstanceCompleted:
+      case EventType.SubOrchestrationInstanceFailed:
+        answered.add(e['TaskScheduledId'] as number);
+        break;
+      case EventType.TimerFired:
+        answered.add(e['TimerId'] as number);
+        break;
+      case EventType.EventRaised: {
+        const name = String(e['Name']);
+        const waiting = open.get(name);
+        const wait = waiting?.pop();
+        if (wait) wait.done = true;
+        else kept.set(name, (kept.get(name) ?? 0) + 1);
+        break;
+      }
+      default:
+        continue;
+    }
+    advance();
+  }
+  advance();
+  return { startedIdActions: startedIds, allEnded: cursor >= top.length };
+}
 
 function serialiseInput(input: unknown): string {
   return typeof input === 'string' ? input : JSON.stringify(input ?? null);

@@ -61,9 +61,23 @@ export interface InstanceState {
   scheduled: string[];
   actionIds: number[];
   pendingActivities: { taskId: number; name: string; input: unknown }[];
-  pendingTimers: { taskId: number; fireAt: number; retryKey?: string; delivered?: boolean }[];
+  pendingTimers: { taskId: number; fireAt: number; retryKey?: string; longKey?: string; delivered?: boolean }[];
   pendingChildren: { taskId: number; instanceId: string; name: string; input: unknown }[];
   retries: Record<string, RetryState>;
+  /**
+   * Timers further ahead than the Azure Storage provider's longest single timer, by the index of their action: waited
+   * for in segments (engine.ts, LONG_TIMER_INTERVAL_MS), the current one `currentTaskId`. Absent in older state files.
+   */
+  longTimers?: Record<string, LongTimerState>;
+}
+
+export interface LongTimerState {
+  /** When the orchestrator asked it to fire. */
+  fireAt: number;
+  /** The id of the segment now pending (or the last one). */
+  currentTaskId: number;
+  /** Its last segment fired (or it was cancelled). */
+  done: boolean;
 }
 
 export class InstanceStore {
