@@ -23,9 +23,18 @@ const ROOTS = [
 // -updatenumber.md).
 const ACTIONS = [
   ['microsoft.graph.assignLicense', 'microsoft.graph.user'],
-  ['microsoft.graph.teamsAdministration.assignNumber', 'Collection(microsoft.graph.teamsAdministration.numberAssignment)'],
-  ['microsoft.graph.teamsAdministration.unassignNumber', 'Collection(microsoft.graph.teamsAdministration.numberAssignment)'],
-  ['microsoft.graph.teamsAdministration.updateNumber', 'Collection(microsoft.graph.teamsAdministration.numberAssignment)'],
+  [
+    'microsoft.graph.teamsAdministration.assignNumber',
+    'Collection(microsoft.graph.teamsAdministration.numberAssignment)',
+  ],
+  [
+    'microsoft.graph.teamsAdministration.unassignNumber',
+    'Collection(microsoft.graph.teamsAdministration.numberAssignment)',
+  ],
+  [
+    'microsoft.graph.teamsAdministration.updateNumber',
+    'Collection(microsoft.graph.teamsAdministration.numberAssignment)',
+  ],
 ];
 // What dialtone $selects (shared/adapters/graph/licensing.ts) and Graph's default set without $select (user resource, v1.0).
 const USER_PROPERTIES = new Set([
