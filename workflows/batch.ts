@@ -14,10 +14,8 @@ import {
   SLOT_ORCHESTRATOR,
   STOP_BATCH_ACTIVITY,
   WRITES_SETTLED_ACTIVITY,
-  callbackInstanceId,
-  chunkInstanceId,
-  slotInstanceId,
 } from '../contracts/names';
+import { callbackInstanceId, chunkInstanceId, slotInstanceId } from '../contracts/instance-ids';
 import type { SlotInput } from '../contracts/slot';
 
 /** A failed chunk's own message, first line, cut to fit a report row. */

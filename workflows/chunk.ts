@@ -33,8 +33,8 @@ import {
   RELEASE_READS_ACTIVITY,
   SAVE_CHUNK_ACTIVITY,
   SETTLE_CHUNK_ACTIVITY,
-  numbersInstanceId,
 } from '../contracts/names';
+import { numbersInstanceId } from '../contracts/instance-ids';
 import { activityFailure, call, GRAPH_RETRY, settleAll, STORE_RETRY, type Settled } from './durable';
 import { chunkStateOf, runKeyOf, stopsLate, unusedReservation, wakeFor } from './versions';
 

@@ -14,9 +14,8 @@ import {
   LOAD_SLOT_ACTIVITY,
   PLAN_SLOT_ACTIVITY,
   SLOT_ORCHESTRATOR,
-  chunkInstanceId,
-  slotInstanceId,
 } from '../contracts/names';
+import { slotChunkInstanceId, slotInstanceId } from '../contracts/instance-ids';
 import { call, SLOT_RETRY } from './durable';
 
 /** How often a waiting slot looks whether its rows were cancelled (one blob read each time). */
@@ -50,7 +49,8 @@ export const slotOrchestrator: OrchestrationHandler = function* (context: Orches
   const planInput: PlanSlotInput = { ...ids, round: input.round, now: now.toISOString(), chunkSize: input.chunkSize };
   const r = yield* call(context, PLAN_SLOT_ACTIVITY, SLOT_RETRY, planInput);
   const deadline = new Date(now.getTime() + input.deadlineHours * 3_600_000).toISOString();
-  const tasks: Task[] = r.chunks.map((chunk) => {
+  // The plan answers the round's chunks in order: the index is the chunk's part of the round.
+  const tasks: Task[] = r.chunks.map((chunk, part) => {
     const chunkInput: ChunkInput = {
       batchId: input.batchId,
       runKey: input.runKey,
@@ -62,7 +62,7 @@ export const slotOrchestrator: OrchestrationHandler = function* (context: Orches
     return context.df.callSubOrchestrator(
       CHUNK_ORCHESTRATOR,
       chunkInput,
-      chunkInstanceId(input.batchInstanceId, chunk),
+      slotChunkInstanceId(input.batchInstanceId, input.slot, input.round, part),
     );
   });
   const nextAt =
