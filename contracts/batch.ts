@@ -49,12 +49,15 @@ export interface PreflightInput {
 export interface PreflightResult {
   readonly total: number;
   readonly chunks: number;
-  /** Slots that rows with a later start date (or a missing account) wait in. */
+  /** Start-date slots that rows with a later start date (or a missing account) wait in. */
   readonly slots: number;
   readonly error?: string;
   /** Rows settled before any write (rejected, failed). */
   readonly settled: OutcomeCounts;
 }
+
+/** A preflight's answer as any version recorded it (workflows/versions.ts reads it as a PreflightResult). */
+export type PreflightAnswer = Omit<PreflightResult, 'slots'> & { readonly slots?: number };
 
 /** What a chunk orchestration carries across continue-as-new: counts and times, never rows (those are in the store). */
 export interface ChunkState {
