@@ -392,6 +392,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     const {
       counts,
       bought,
+      released,
       fileNotes: notes,
       users,
       ...head
@@ -404,6 +405,7 @@ export function createBatchApi(deps: BatchApiDeps) {
         phase: custom.phase ?? 'licensing',
         counts,
         bought,
+        released,
         fileNotes: notes,
         users,
       },

@@ -33,7 +33,7 @@ import {
   type PlannedNumber,
 } from './phone-numbers';
 import { isProfileName, normaliseProfileName, PART_NUMBER, type Profiles } from './profiles';
-import { effectiveDueAt, readStartDate, type ScheduleSettings } from './schedule';
+import { effectiveDueAt, readEndDate, readStartDate, type ScheduleSettings } from './schedule';
 import { errorText, hasHiddenCharacters, shown } from './text';
 import { isValidUpn, upnKey } from './upn';
 
@@ -61,6 +61,8 @@ export interface RowRequest {
   readonly emergencyLocationId?: string;
   /** For a row with a start date: when its licences are due (the batch's start when that time has passed). */
   readonly scheduledFor?: string;
+  /** A leaver's or a mover's row (docs/leavers-and-movers.md); absent for a new hire's (`join`). */
+  readonly action?: 'leave' | 'move';
 }
 
 interface Settled {
@@ -189,6 +191,16 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
       );
     }
     let scheduledFor: string | undefined;
+    if (r.action === 'leave' && r.startDate !== undefined)
+      return reject(
+        'invalid_field',
+        `${where}, field startDate: a leave row gives back the line on its endDate; a start date is for join and move rows`,
+      );
+    if (r.action === 'leave' && r.endDate !== undefined && options.schedule) {
+      const reading = readEndDate(r.endDate, options.schedule.now, options.schedule.settings);
+      if (!reading.ok) return reject('invalid_end_date', `${where}, field endDate: ${reading.message}`);
+      scheduledFor = effectiveDueAt(reading, options.schedule.now).toISOString();
+    }
     if (r.startDate !== undefined && options.schedule) {
       const reading = readStartDate(r.startDate, options.schedule.now, options.schedule.settings);
       if (!reading.ok) return reject('invalid_start_date', `row ${r.row}, field startDate: ${reading.message}`);
@@ -207,6 +219,7 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
         ...(r.numberType ? { numberType: r.numberType } : {}),
         ...(r.emergencyLocationId ? { emergencyLocationId: r.emergencyLocationId } : {}),
         ...(scheduledFor ? { scheduledFor } : {}),
+        ...(r.action === 'leave' || r.action === 'move' ? { action: r.action } : {}),
       },
     };
   });
@@ -343,6 +356,13 @@ function planRow(
     message,
   });
   const where = rowRef(req);
+  // Never license a leaver or a mover as a new hire: until their releases are wired into the batch, such rows are
+  // refused before any write (docs/leavers-and-movers.md).
+  if (req.action)
+    return reject(
+      'invalid_field',
+      `${where}, field action: "${req.action}" rows are not carried out by this deployment yet; nothing was sent to Graph`,
+    );
 
   if (req.partNumbers.length === 0) return reject('unknown_sku', `${where}: no SKUs to assign`);
   const lookups = req.partNumbers.map((p) => ({ p, found: tenant.catalog.lookup(p) }));
