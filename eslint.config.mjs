@@ -6,7 +6,7 @@ const environmentRule = {
   message: 'Read the environment only in shared/adapters/config.ts, local/ and bench/.',
 };
 const boundary =
-  'Product code (main.ts, app.ts, wiring.ts, functions/, orchestrations/, shared/, web/) never imports local/, bench/ or test/.';
+  'Product code (main.ts, app.ts, wiring.ts, functions/, workflows/, activities/, contracts/, shared/, web/) never imports local/, bench/ or test/.';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'dist-bench*/**', 'node_modules/**', 'coverage/**', '*.js', '*.mjs', 'bin/**', 'scripts/**'] },
@@ -23,7 +23,17 @@ export default tseslint.config(
   // never the other way. By import or by require() and import() with a literal path; test/unit/boundaries.test.ts shows
   // this failing on a violation. Before the exemptions below, which turn the environment rule off where it may be read.
   {
-    files: ['main.ts', 'app.ts', 'wiring.ts', 'functions/**', 'orchestrations/**', 'shared/**', 'web/**'],
+    files: [
+      'main.ts',
+      'app.ts',
+      'wiring.ts',
+      'functions/**',
+      'workflows/**',
+      'activities/**',
+      'contracts/**',
+      'shared/**',
+      'web/**',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

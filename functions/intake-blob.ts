@@ -13,8 +13,8 @@ import * as df from 'durable-functions';
 import { newRunKey } from '../shared/adapters/batch-store';
 import { UPLOADS_OWNER, type AppConfig } from '../shared/adapters/config';
 import { shown } from '../shared/domain/text';
-import type { BatchInput } from '../orchestrations/contracts';
-import { BATCH_ORCHESTRATOR } from '../orchestrations/names';
+import type { BatchInput } from '../contracts/batch';
+import { BATCH_ORCHESTRATOR } from '../contracts/names';
 import { uploadInstanceId } from './callers';
 import { lookUpInstance } from './instance-lookup';
 

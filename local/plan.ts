@@ -1,5 +1,5 @@
 // `dialtone plan`: what a run of a file would do, before anything is written. It is the preflight's own reading and
-// planning (planBatch in orchestrations/activities.ts: parse, validate, read the tenant's SKUs and users, plan every
+// planning (planBatch in activities/batch.ts: parse, validate, read the tenant's SKUs and users, plan every
 // row), then a look at the numbers the rows would take, all through Graph reads only.
 //
 // It calls the app's Graph adapter directly, signed in as the app signs in (the AZURE_* settings the local host gets,
@@ -9,8 +9,8 @@
 // host, and every request it can make is one of GraphLicensingDirectory's reads, which the simulator records by kind
 // (the test also grants the app read permissions only, and gets the same plan). Against an admin's own tenant
 // (planOnTenant, `dialtone plan --tenant-id`: local/workstation.ts) it is the same planning, signed in as the admin.
-import { planBatch, TransientGraphError, type BatchPlanning } from '../orchestrations/activities';
-import { POOL_PAGE } from '../orchestrations/number-activities';
+import { planBatch, TransientGraphError, type BatchPlanning } from '../activities/batch';
+import { POOL_PAGE } from '../activities/numbers';
 import type { TokenCredential } from '@azure/identity';
 import { DEVELOPMENT_STORAGE, loadConfig, type AppConfig, type Environment } from '../shared/adapters/config';
 import { GraphLicensingDirectory } from '../shared/adapters/graph/directory';
@@ -289,7 +289,7 @@ async function describe(
  * The numbers the rows planned now would take, read from Teams as the number step reads them: a row's own number is
  * checked as the step checks it (ownNumberProblem), and a user who holds a number keeps it. A pool row is given one of
  * the pool's free numbers here in row order; the run hands the same free numbers out in an order of its own
- * (number-activities.ts poolOrder), and a run at the same time may take some of them first. Rows in `rows` are updated.
+ * (activities/numbers.ts poolOrder), and a run at the same time may take some of them first. Rows in `rows` are updated.
  */
 async function planNumbers(
   planned: Extract<BatchPlanning, { ok: true }>,
@@ -305,7 +305,7 @@ async function planNumbers(
   const taken = new Set<string>();
   const update = (i: number, change: Partial<PlanRow>) => (rows[i] = { ...rows[i]!, ...change });
   for (const { i, plan, number } of numbered) {
-    // What Graph refused is flagged as the number step flags it (number-activities.ts): the licences would be
+    // What Graph refused is flagged as the number step flags it (activities/numbers.ts): the licences would be
     // assigned, the number would not.
     const refused = (what: string, f: GraphFailure) => {
       if (f.transient) throw new TransientGraphError(f);

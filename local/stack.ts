@@ -399,7 +399,7 @@ export function freshBuild(root: string, file: string): string {
     }
     return best;
   };
-  const sources = ['functions', 'orchestrations', 'shared', 'local']
+  const sources = ['functions', 'workflows', 'activities', 'contracts', 'shared', 'local']
     .map((d) => newest(join(root, d)))
     .concat(['main.ts', 'app.ts'].map((f) => ({ file: join(root, f), at: statSync(join(root, f)).mtimeMs })));
   const latest = sources.reduce((a, b) => (b.at > a.at ? b : a));

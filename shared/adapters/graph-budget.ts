@@ -257,7 +257,7 @@ export class WriteBudget {
   }
 
   /**
-   * For a caller that must not wait long (an activity: see the assign activity in orchestrations/activities.ts): reserves
+   * For a caller that must not wait long (an activity: see the assign activity in activities/batch.ts): reserves
    * n consecutive write slots in the shared ledger and answers when they start (`at`, epoch ms) if that is within
    * `maxWaitMs`; otherwise the reservation is kept and handed back (`deferredUntil`) for the caller to come back to on a
    * durable timer. When the ledger cannot be used, nothing is reserved and the caller is told when to ask again

@@ -10,8 +10,8 @@
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { startStack, type Stack } from '../../local/stack';
 import { instanceIdOf } from '../../functions/callers';
-import { POLLS_PER_GENERATION } from '../../orchestrations/chunk';
-import { chunkInstanceId } from '../../orchestrations/names';
+import { POLLS_PER_GENERATION } from '../../workflows/chunk';
+import { chunkInstanceId } from '../../contracts/names';
 import { SINGLE_CALLER } from '../../shared/adapters/config';
 import type { BatchReport } from '../../shared/domain/report';
 import { getBatch, postBatch, waitForReport } from '../support/e2e';

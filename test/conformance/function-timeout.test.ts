@@ -17,7 +17,7 @@ import { stableGuid } from '../../local/graph-sim/tenant';
 import type { TenantFile } from '../../local/graph-sim/tenant';
 import { startStack, type Stack } from '../../local/stack';
 import { instanceIdOf } from '../../functions/callers';
-import { chunkInstanceId, ASSIGN_ACTIVITY, PROBE_TEAMS_ACTIVITY } from '../../orchestrations/names';
+import { chunkInstanceId, ASSIGN_ACTIVITY, PROBE_TEAMS_ACTIVITY } from '../../contracts/names';
 import { SINGLE_CALLER } from '../../shared/adapters/config';
 import { EventType } from '../../local/host/durable/engine';
 import type { BatchReport } from '../../shared/domain/report';

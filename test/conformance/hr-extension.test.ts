@@ -56,7 +56,7 @@ describeOnExtension('HR onboarding on the real Durable extension', () => {
   });
 
   it('ends every instance Completed but the batch and the two slots still sleeping to their next check', async () => {
-    // The slots take no events (orchestrations/slot.ts) and look at the cancel record every few hours; the batch waits
+    // The slots take no events (workflows/slot.ts) and look at the cancel record every few hours; the batch waits
     // for them. Everything else (the chunk, the callback) has completed.
     await expectTaskHubEnded(stack, 60_000, {
       stillRunning: ['default~cancel-1', 'default~cancel-1:slot-0', 'default~cancel-1:slot-1'],

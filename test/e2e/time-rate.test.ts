@@ -189,7 +189,7 @@ describe(`a batch through the local stack at time rate ${RATE}`, () => {
     expect(maxInWindow(writes, 30_000)).toBeLessThanOrEqual(WRITES_PER_SECOND * 30 * 1.5);
     // Every Teams configuration read, throttled ones included: the app's read budget, in simulated time.
     expect(rec.teamsReads.length).toBeGreaterThan(users * 3);
-    // Each slice of 20 owns 2 s of the budget plus a 0.5 s guard (orchestrations/activities.ts) and is checked against
+    // Each slice of 20 owns 2 s of the budget plus a 0.5 s guard (activities/batch.ts) and is checked against
     // its slot before it is sent; a stall of the shared machine between that check and the simulator's stamp is RATE
     // times longer in simulated time and can push one slice into the next one's window (measured: 110 in 10 s during
     // a full `npm test` at load 16). So: the budget plus at most one slice.

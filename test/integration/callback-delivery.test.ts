@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type Azurite } from '../../local/azurite';
-import { createCallbackDelivery } from '../../orchestrations/callback-delivery';
+import { createCallbackDelivery } from '../../activities/callback';
 import { BlobBatchStore } from '../../shared/adapters/batch-store';
 import { HttpCallbackSender } from '../../shared/adapters/callback';
 import { buildReport } from '../../shared/domain/report';

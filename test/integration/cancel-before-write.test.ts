@@ -4,10 +4,10 @@
 // while a row whose write already landed (a retried activity) stays assigned.
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import { stableGuid } from '../../local/graph-sim/tenant';
-import type { createActivities } from '../../orchestrations/activities';
+import type { createActivities } from '../../activities/batch';
 import { startActivitiesStack, type ActivitiesStack } from '../support/activities';
 import type { BlobBatchStore } from '../../shared/adapters/batch-store';
-import { SLOT_CHUNK_BASE } from '../../orchestrations/names';
+import { SLOT_CHUNK_BASE } from '../../contracts/names';
 import { skuIdOf, tenantSkus } from '../support/tenant';
 
 let stack: ActivitiesStack;

@@ -4,9 +4,9 @@
 // chunk reads at the start of each generation: a recheck request and a batch cancel.
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import { stableGuid } from '../../local/graph-sim/tenant';
-import type { createActivities } from '../../orchestrations/activities';
+import type { createActivities } from '../../activities/batch';
 import { startActivitiesStack, type ActivitiesStack } from '../support/activities';
-import { SLOT_CHUNK_BASE } from '../../orchestrations/names';
+import { SLOT_CHUNK_BASE } from '../../contracts/names';
 import type { BlobBatchStore } from '../../shared/adapters/batch-store';
 import type { ChunkUserResult, PlannedAssignment } from '../../shared/domain/batch';
 import { tenantSkus } from '../support/tenant';

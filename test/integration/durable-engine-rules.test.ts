@@ -9,15 +9,16 @@ import { SkipAheadClock } from '../../local/clock';
 import { DurableEngine } from '../../local/host/durable/engine';
 import { InstanceStore } from '../../local/host/durable/store';
 import { FunctionRegistry } from '../../local/host/functions-core';
-import { TransientGraphError } from '../../orchestrations/activities';
-import { activityFailure, chunkOrchestrator } from '../../orchestrations/chunk';
+import { TransientGraphError } from '../../activities/batch';
+import { chunkOrchestrator } from '../../workflows/chunk';
+import { activityFailure } from '../../workflows/durable';
 import {
   ASSIGN_ACTIVITY,
   CHUNK_ORCHESTRATOR,
   LOAD_CHUNK_ACTIVITY,
   SAVE_CHUNK_ACTIVITY,
   SETTLE_CHUNK_ACTIVITY,
-} from '../../orchestrations/names';
+} from '../../contracts/names';
 import { orchestratorHandler } from '../support/durable-sdk';
 
 type Handler = (...args: any[]) => unknown;
@@ -186,7 +187,7 @@ describe('a write Graph keeps throttling', () => {
       parallelism: 10,
     });
     expect((await drive('throttled-1')).runtimeStatus).toBe('Completed');
-    // callActivityWithRetry's 6 attempts (orchestrations/chunk.ts GRAPH_RETRY), then the row is given up, not dropped.
+    // callActivityWithRetry's 6 attempts (workflows/durable.ts GRAPH_RETRY), then the row is given up, not dropped.
     expect(attempts).toBe(6);
     expect(saved[0]!.results).toEqual([
       { row: 2, outcome: 'assigned', reason: '', message: '', assignedAt: expect.any(String), provisionedAt: null },

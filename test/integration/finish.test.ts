@@ -3,7 +3,7 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type Azurite } from '../../local/azurite';
-import { createActivities } from '../../orchestrations/activities';
+import { createActivities } from '../../activities/batch';
 import { BlobBatchStore } from '../../shared/adapters/batch-store';
 import { StorageQueueFlagPublisher, sentFlagLedgerIn } from '../../shared/adapters/flags';
 import type { LicensingDirectory } from '../../shared/domain/directory';

@@ -5,7 +5,7 @@
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type Azurite } from '../../local/azurite';
-import { createActivities } from '../../orchestrations/activities';
+import { createActivities } from '../../activities/batch';
 import { BlobBatchStore, newRunKey, type BatchStore } from '../../shared/adapters/batch-store';
 import {
   FLAGS_PER_RECORD,

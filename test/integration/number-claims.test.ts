@@ -6,7 +6,7 @@ import { startAzurite, type Azurite } from '../../local/azurite';
 import { SkipAheadClock } from '../../local/clock';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
-import { claimOwner, createNumberActivities } from '../../orchestrations/number-activities';
+import { claimOwner, createNumberActivities } from '../../activities/numbers';
 import { BlobBatchStore } from '../../shared/adapters/batch-store';
 import type { GraphLicensingDirectory } from '../../shared/adapters/graph/directory';
 import { BlobNumberClaims } from '../../shared/adapters/number-claims';

@@ -13,9 +13,9 @@ import {
   MAX_WRITE_WAIT_IN_ACTIVITY_MS,
   WRITE_DEFER_LEAD_MS,
   WRITE_SLOT_LATE_MS,
-} from '../../orchestrations/activities';
-import type { AssignAnswer, AssignInput, WriteDeferred } from '../../orchestrations/contracts';
-import { SLOT_CHUNK_BASE } from '../../orchestrations/names';
+} from '../../activities/batch';
+import type { AssignAnswer, AssignInput, WriteDeferred } from '../../contracts/batch';
+import { SLOT_CHUNK_BASE } from '../../contracts/names';
 import type { AppTime } from '../../shared/adapters/app-time';
 import { BlobBatchStore } from '../../shared/adapters/batch-store';
 import { DeferredFlagPublisher } from '../../shared/adapters/flags';

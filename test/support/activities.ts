@@ -6,7 +6,7 @@ import { startAzurite, type Azurite } from '../../local/azurite';
 import { SkipAheadClock } from '../../local/clock';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
-import { createActivities } from '../../orchestrations/activities';
+import { createActivities } from '../../activities/batch';
 import { BlobBatchStore } from '../../shared/adapters/batch-store';
 import { StorageQueueFlagPublisher, sentFlagLedgerIn } from '../../shared/adapters/flags';
 import { simulatorWithAdapter } from './graph';

@@ -3,7 +3,7 @@
 // for their start date and a no-show, and a callback. The no-show row is cancelled alone, then the whole batch. Rows not
 // yet licensed end cancelled with nothing assigned; the licensed row keeps its licences and ends assigned; the batch's
 // report is final and its chunk ends (the chunk's Teams wait is ended by an event an activity raises with the durable
-// client it binds), while the slots sleep on to their next check (they take no events: see orchestrations/slot.ts);
+// client it binds), while the slots sleep on to their next check (they take no events: see workflows/slot.ts);
 // the signed callback arrives once the report is written. On the real clock: the start dates are days ahead.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -175,7 +175,7 @@ export async function runCancelScenario(
     expect(writes.filter((w) => w.userId === userId(upn))).toEqual([]);
   expect(writes.filter((w) => w.userId === userId('today@contoso.com')).map((w) => w.kind)).toEqual(['assignLicense']);
 
-  // The chunk and the callback have ended; the two slots sleep until their next check (orchestrations/slot.ts), when
+  // The chunk and the callback have ended; the two slots sleep until their next check (workflows/slot.ts), when
   // they end with their (already reported) rows cancelled without a write, and the batch instance, whose report is
   // final, waits for them.
   expect(

@@ -1,5 +1,5 @@
-// The boundary `npm run lint` enforces: product code (main.ts, app.ts, functions/, orchestrations/, shared/, web/) never
-// imports the local runtime, the benchmarks or the tests. These run the project's own ESLint configuration on a
+// The boundary `npm run lint` enforces: product code (main.ts, app.ts, wiring.ts, functions/, workflows/,
+// activities/, contracts/, shared/, web/) never imports the local runtime, the benchmarks or the tests. These run the project's own ESLint configuration on a
 // violation given as the text of a real product file (so the type-checked project finds it), and on the same text
 // given as a file of local/, where it is allowed. And the product's modules import one another without a cycle.
 import { spawnSync } from 'node:child_process';
@@ -64,7 +64,12 @@ function productFiles(): string[] {
     readdirSync(join(root, dir)).flatMap((f) =>
       statSync(join(root, dir, f)).isDirectory() ? walk(join(dir, f)) : f.endsWith('.ts') ? [join(dir, f)] : [],
     );
-  return ['main.ts', 'app.ts', 'wiring.ts', ...['functions', 'orchestrations', 'shared'].flatMap(walk)];
+  return [
+    'main.ts',
+    'app.ts',
+    'wiring.ts',
+    ...['functions', 'workflows', 'activities', 'contracts', 'shared'].flatMap(walk),
+  ];
 }
 
 /** The product's own modules each file imports (type-only imports and re-exports too), as paths from the root. */
@@ -130,7 +135,7 @@ describe('the product has no import cycle', () => {
     ).toEqual([['a.ts', 'b.ts', 'c.ts']]);
   });
 
-  it('no module of main.ts, app.ts, functions/, orchestrations/ or shared/ imports itself through others', () => {
+  it('no module of main.ts, app.ts, functions/, workflows/, activities/, contracts/ or shared/ imports itself through others', () => {
     const graph = importGraph(productFiles());
     expect(graph.get('app.ts')).toEqual(expect.arrayContaining(['functions/batches.ts', 'shared/adapters/config.ts']));
     expect(cycles(graph)).toEqual([]);

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RELEASE_READS_ACTIVITY } from '../../orchestrations/names';
+import { RELEASE_READS_ACTIVITY } from '../../contracts/names';
 
 const repo = join(__dirname, '..', '..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports

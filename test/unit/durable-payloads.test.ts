@@ -5,11 +5,11 @@
 // chunk (1,000 rows) and parallelism (50), every error message at its cap (500 characters), every user found ready at
 // once and handed to the number step. A 10,000-user batch is its own messages plus its chunks': the batch is driven
 // with its 10 (or 50) chunks, and one chunk of each size through assignment, a day of checks and the deadline.
-import { batchOrchestrator } from '../../orchestrations/batch';
-import { chunkOrchestrator } from '../../orchestrations/chunk';
-import type { BatchInput, ChunkInput } from '../../orchestrations/contracts';
-import { numbersOrchestrator } from '../../orchestrations/numbers';
-import type { NumbersInput } from '../../orchestrations/number-contracts';
+import { batchOrchestrator } from '../../workflows/batch';
+import { chunkOrchestrator } from '../../workflows/chunk';
+import type { BatchInput, ChunkInput } from '../../contracts/batch';
+import { numbersOrchestrator } from '../../workflows/numbers';
+import type { NumbersInput } from '../../contracts/numbers';
 import type { ChunkUserResult } from '../../shared/domain/batch';
 import { MAX_ERROR_CHARS } from '../../shared/domain/text';
 import { drive, type Answer, type DrivenAction } from '../support/orchestration-driver';

@@ -1,4 +1,4 @@
-// The app's modules import one another without a cycle (main.ts, functions/, orchestrations/, shared/, local/,
+// The app's modules import one another without a cycle (main.ts, functions/, workflows/, activities/, contracts/, shared/, local/,
 // bench/): a cycle makes a module's exports undefined while the other one loads, and blurs which layer depends on
 // which. Type-only imports count too, since they tie the modules' meanings together all the same.
 import { existsSync, readFileSync } from 'node:fs';
@@ -6,7 +6,18 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join, normalize } from 'node:path';
 
 const root = join(__dirname, '..', '..');
-const ROOTS = ['main.ts', 'app.ts', 'wiring.ts', 'functions/', 'orchestrations/', 'shared/', 'local/', 'bench/'];
+const ROOTS = [
+  'main.ts',
+  'app.ts',
+  'wiring.ts',
+  'functions/',
+  'workflows/',
+  'activities/',
+  'contracts/',
+  'shared/',
+  'local/',
+  'bench/',
+];
 
 /** Each module and the modules it imports (relative imports only; packages are not the house). */
 export function importGraph(

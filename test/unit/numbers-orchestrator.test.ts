@@ -1,10 +1,10 @@
 // The phone number step's orchestration, and the chunk handing users to it, driven through the real durable-functions
 // SDK with hand-built histories as the Durable extension would replay them.
 import type { OrchestrationHandler } from 'durable-functions';
-import { chunkOrchestrator } from '../../orchestrations/chunk';
-import type { ChunkInput } from '../../orchestrations/contracts';
-import type { NumbersInput, NumberWork } from '../../orchestrations/number-contracts';
-import { numbersOrchestrator, ORDER_CHECK_SECONDS, READ_BACK_SECONDS } from '../../orchestrations/numbers';
+import { chunkOrchestrator } from '../../workflows/chunk';
+import type { ChunkInput } from '../../contracts/batch';
+import type { NumbersInput, NumberWork } from '../../contracts/numbers';
+import { numbersOrchestrator, ORDER_CHECK_SECONDS, READ_BACK_SECONDS } from '../../workflows/numbers';
 import { flatActions, replay as replayState, type ReplayedAction } from '../support/durable-sdk';
 import * as history from '../support/history';
 

@@ -1,18 +1,18 @@
 // The orchestrators driven through the real durable-functions SDK with hand-built histories, as the Durable
 // extension would replay them: what they schedule, and what they decide from what the activities returned.
-import { batchOrchestrator } from '../../orchestrations/batch';
+import { batchOrchestrator } from '../../workflows/batch';
 import {
   chunkOrchestrator,
   MAX_DEFERRALS,
   MAX_WRITE_DEFERRALS,
   NUMBERS_PER_STEP,
   POLLS_PER_GENERATION,
-} from '../../orchestrations/chunk';
+} from '../../workflows/chunk';
 import { pollsUntilDeadline } from '../../shared/domain/polling';
 import { drive, type Answer, type DrivenAction, type DriveResult } from '../support/orchestration-driver';
 import { flatActions, replay as replayState, type ReplayedAction } from '../support/durable-sdk';
 import * as history from '../support/history';
-import type { AssignInput, BatchInput, ChunkInput } from '../../orchestrations/contracts';
+import type { AssignInput, BatchInput, ChunkInput } from '../../contracts/batch';
 import type { ChunkUserResult } from '../../shared/domain/batch';
 
 const T0 = '2026-11-25T08:00:00.000Z';

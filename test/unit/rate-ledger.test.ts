@@ -1,7 +1,7 @@
 // The read and write budgets' ledger arithmetic (graph-budget.ts): reservations queue at the rate, and slots given back
 // are taken by the next reservations that fit, once each, whatever the retries.
-import { teamsReadsPerSlice } from '../../orchestrations/activities';
-import { numberReadsPerGroup } from '../../orchestrations/number-activities';
+import { teamsReadsPerSlice } from '../../activities/batch';
+import { numberReadsPerGroup } from '../../activities/numbers';
 import {
   LocalRateLedger,
   MAX_RETURNED,

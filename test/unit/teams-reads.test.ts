@@ -1,5 +1,5 @@
 // How a Teams check learns who is provisioned (shared/domain/teams-reads.ts) and the activities' sweeps built on it
-// (orchestrations/teams-sweeps.ts): sweep when one sweep costs fewer requests than per-user reads, share a fresh one,
+// (activities/teams-sweeps.ts): sweep when one sweep costs fewer requests than per-user reads, share a fresh one,
 // keep per-user reads for rechecks and small checks, and remember what Graph refused so that it is not asked again.
 // The sweeper runs here against a scripted directory that answers the list as the simulator does (its pages, 400s),
 // on a virtual clock, so that what it sends is counted exactly.
@@ -13,7 +13,7 @@ import {
   type TeamsSweep,
 } from '../../shared/domain/directory';
 import { chooseTeamsRead, SMALL_CHECK, sweepSince, tighterMode } from '../../shared/domain/teams-reads';
-import { createTeamsSweeper } from '../../orchestrations/teams-sweeps';
+import { createTeamsSweeper } from '../../activities/teams-sweeps';
 
 describe('chooseTeamsRead', () => {
   const base = { pending: 200, demand: 200, freshSweep: false };

@@ -1,11 +1,17 @@
 // The batch orchestration: preflight (read the tenant, plan every row), one sub-orchestration per chunk of users,
 // then the report and the flags. Deterministic: time comes only from context.df.currentUtcDateTime and every
 // decision from activity results.
-import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import { countOutcomes } from '../shared/domain/report';
-import type { BatchInput, BatchStatus, ChunkInput, FailedChunk, FinishInput, PreflightResult } from './contracts';
-import { activityFailure } from './chunk';
+import type {
+  BatchInput,
+  BatchStatus,
+  ChunkInput,
+  FailedChunk,
+  FinishInput,
+  PreflightResult,
+} from '../contracts/batch';
+import { activityFailure, STEP_RETRY } from './durable';
 import {
   CALLBACK_ORCHESTRATOR,
   CANCEL_EVENT,
@@ -18,13 +24,8 @@ import {
   callbackInstanceId,
   chunkInstanceId,
   slotInstanceId,
-} from './names';
-import type { SlotInput } from './slot';
-
-/** Storage and Graph reads in preflight and finish: retried for about two minutes. */
-export const STEP_RETRY = new df.RetryOptions(5_000, 6);
-STEP_RETRY.backoffCoefficient = 2;
-STEP_RETRY.maxRetryIntervalInMilliseconds = 60_000;
+} from '../contracts/names';
+import type { SlotInput } from '../contracts/slot';
 
 /** A failed chunk's own message, first line, cut to fit a report row. */
 function chunkFailure(error: unknown): string {

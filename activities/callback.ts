@@ -5,7 +5,7 @@ import type { BatchStore } from '../shared/adapters/batch-store';
 import { SINGLE_CALLER, callbackSecretSetting } from '../shared/adapters/config';
 import type { CallbackSender } from '../shared/adapters/callback';
 import { callbackPayload, shownUrl, type CallbackAttempt } from '../shared/domain/callback';
-import type { DeliverCallbackInput, DeliverCallbackResult } from './callback';
+import type { DeliverCallbackInput, DeliverCallbackResult } from '../contracts/callback';
 
 export interface CallbackDeliveryDeps {
   readonly store: BatchStore;

@@ -4,7 +4,6 @@
 // their results live in the batch store, where activities read and merge them, so no message grows with the chunk
 // (docs/architecture.md, "Durable messages carry references"). A recheck (an event, and a record in the store that survives continue-as-new) brings the
 // next check forward, never to within the floor of the last one; a cancel (event, and the store's record) ends the wait.
-import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { ChunkUserResult } from '../shared/domain/batch';
 import { minCheckIntervalMs, nextCheckAt, recheckAt, tooLateToCheck } from '../shared/domain/polling';
@@ -24,8 +23,8 @@ import type {
   ReleaseReadsInput,
   SaveChunkInput,
   SettleChunkInput,
-} from './contracts';
-import type { NumberResult, NumbersInput } from './number-contracts';
+} from '../contracts/batch';
+import type { NumberResult, NumbersInput } from '../contracts/numbers';
 import {
   ASSIGN_ACTIVITY,
   CANCEL_EVENT,
@@ -38,15 +37,8 @@ import {
   SAVE_CHUNK_ACTIVITY,
   SETTLE_CHUNK_ACTIVITY,
   numbersInstanceId,
-} from './names';
-
-/** Transient Graph failures (429, 5xx, resets) for one user: retried for about ten minutes before giving up. */
-export const GRAPH_RETRY = new df.RetryOptions(10_000, 6);
-GRAPH_RETRY.backoffCoefficient = 2;
-GRAPH_RETRY.maxRetryIntervalInMilliseconds = 300_000;
-
-export const STORE_RETRY = new df.RetryOptions(2_000, 5);
-STORE_RETRY.backoffCoefficient = 2;
+} from '../contracts/names';
+import { activityFailure, GRAPH_RETRY, settleAll, STORE_RETRY, type Settled } from './durable';
 
 /** Times one check waits for its slots in the shared Teams read budget before it counts as a poll that read nothing. */
 export const MAX_DEFERRALS = 4;
@@ -56,8 +48,6 @@ export const NUMBERS_PER_STEP = 25;
 
 /** Polls between continue-as-new, which keeps each history bounded. */
 export const POLLS_PER_GENERATION = 8;
-
-type Settled<T> = { ok: true; value: T } | { ok: false; message: string };
 
 /** Waits until the deadline, unless a cancel comes first (then true). At once when the deadline has passed. */
 function* untilDeadline(
@@ -70,35 +60,6 @@ function* untilDeadline(
   if ((yield context.df.Task.any([end, cancel])) !== cancel) return false;
   if (!end.isCompleted) end.cancel();
   return true;
-}
-
-/** Waits for every task, keeping each one's result or failure (Task.all would stop at the first failure). */
-export function* settleAll<T>(context: OrchestrationContext, tasks: Task[]): Generator<Task, Settled<T>[], unknown> {
-  try {
-    yield context.df.Task.all(tasks);
-  } catch {
-    // some failed; each is collected below
-  }
-  const out: Settled<T>[] = [];
-  for (const t of tasks) {
-    try {
-      out.push({ ok: true, value: (yield t) as T });
-    } catch (e) {
-      out.push({ ok: false, message: e instanceof Error ? e.message : String(e) });
-    }
-  }
-  return out;
-}
-
-/**
- * The activity's own message from a failed task: the Durable extension reports it as
- * "Activity function '<name>' failed: <message>" (TaskActivityShim), and the SDK appends " \n <details>".
- */
-export function activityFailure(message: string): string {
-  return message
-    .replace(/^Activity function '[^']*' failed: /, '')
-    .split('\n')[0]!
-    .trim();
 }
 
 /** Times one row's assignment may be handed back for lack of a write slot before the row gives up as throttled. */

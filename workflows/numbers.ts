@@ -5,14 +5,21 @@
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import type { NumberOrder } from '../shared/domain/phone-numbers';
 import { isFinished } from '../shared/domain/phone-numbers';
-import { activityFailure, GRAPH_RETRY, settleAll, STORE_RETRY } from './chunk';
-import type { ConfirmInput, NumberResult, NumberStart, NumberWork, NumbersInput, SentOrder } from './number-contracts';
+import { activityFailure, GRAPH_RETRY, settleAll, STORE_RETRY } from './durable';
+import type {
+  ConfirmInput,
+  NumberResult,
+  NumberStart,
+  NumberWork,
+  NumbersInput,
+  SentOrder,
+} from '../contracts/numbers';
 import {
   CONFIRM_NUMBERS_ACTIVITY,
   NUMBER_WORK_ACTIVITY,
   READ_NUMBER_ORDERS_ACTIVITY,
   START_NUMBER_ACTIVITY,
-} from './names';
+} from '../contracts/names';
 
 /**
  * Seconds to wait before each read of the open orders. Graph does not say how long an order takes; the Teams admin

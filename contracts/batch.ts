@@ -5,7 +5,7 @@ import type { ChunkUserResult } from '../shared/domain/batch';
 import type { RowRights } from '../shared/domain/entitlements';
 import type { TeamsListMode } from '../shared/domain/teams-reads';
 import type { OutcomeCounts } from '../shared/domain/report';
-import type { NumberResult } from './number-contracts';
+import type { NumberResult } from './numbers';
 
 export interface BatchInput {
   /** The id the caller sees (its own, or an upload's). */

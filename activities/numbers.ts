@@ -18,9 +18,9 @@ import {
   type TeamsNumber,
 } from '../shared/domain/phone-numbers';
 import { errorText } from '../shared/domain/text';
-import { TransientGraphError } from './activities';
-import { SLOT_CHUNK_BASE } from './names';
-import type { ConfirmInput, NumberResult, NumberStart, NumberWork } from './number-contracts';
+import { TransientGraphError } from './batch';
+import { SLOT_CHUNK_BASE } from '../contracts/names';
+import type { ConfirmInput, NumberResult, NumberStart, NumberWork } from '../contracts/numbers';
 
 export interface NumberActivityDeps {
   readonly graph: PhoneNumberDirectory;

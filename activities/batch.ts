@@ -54,8 +54,8 @@ import type {
   TeamsCheck,
   TeamsSeen,
   WriteDeferred,
-} from './contracts';
-import { SLOT_CHUNK_BASE } from './names';
+} from '../contracts/batch';
+import { SLOT_CHUNK_BASE } from '../contracts/names';
 import { createTeamsSweeper } from './teams-sweeps';
 
 export interface ActivityDeps {

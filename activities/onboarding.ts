@@ -10,8 +10,9 @@ import type { DirectoryUser, GraphResult, LicensingDirectory } from '../shared/d
 import { cancelledOutcome, planSlotRound } from '../shared/domain/onboarding';
 import type { AssignmentPlan, PlanOptions } from '../shared/domain/planning';
 import { upnKey } from '../shared/domain/upn';
-import { TransientGraphError, planIdsOf, usersFromReads } from './activities';
-import { CANCEL_EVENT, SLOT_CHUNK_BASE, slotChunkId, slotSettledChunkId } from './names';
+import type { PlanSlotInput, PlanSlotResult } from '../contracts/slot';
+import { TransientGraphError, planIdsOf, usersFromReads } from './batch';
+import { CANCEL_EVENT, SLOT_CHUNK_BASE, slotChunkId, slotSettledChunkId } from '../contracts/names';
 
 export interface OnboardingDeps {
   readonly graph: LicensingDirectory;
@@ -24,25 +25,6 @@ export interface OnboardingDeps {
   readonly phoneNumbers?: PlanOptions['phoneNumbers'];
   /** DIALTONE_DIRECT_FOR_GROUP_PLANS (PlanOptions.directForGroupPlans). */
   readonly directForGroupPlans?: boolean;
-}
-
-export interface PlanSlotInput {
-  readonly runKey: RunKey;
-  readonly slot: number;
-  readonly round: number;
-  /** The orchestration's time (the local runtime's clock skips ahead; activities must not read their own). */
-  readonly now: string;
-  /** Rows per chunk handed out. */
-  readonly chunkSize: number;
-}
-
-export interface PlanSlotResult {
-  /** Chunks handed rows to license now. */
-  readonly chunks: number[];
-  /** Rows still waiting for their account. */
-  readonly waiting: number;
-  /** The last moment any of them may still appear (ISO), when some wait. */
-  readonly waitUntil: string | null;
 }
 
 export function createOnboardingActivities(deps: OnboardingDeps) {

@@ -4,12 +4,10 @@
 // checked with back-off until DIALTONE_ACCOUNT_WAIT_HOURS after their time. Cancelled rows end cancelled then.
 // Deterministic: times come from
 // context.df.currentUtcDateTime, decisions from activity results.
-import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import { nextAccountCheckAt } from '../shared/domain/onboarding';
-import type { RunKey } from '../shared/adapters/batch-store';
-import type { ChunkInput } from './contracts';
-import type { PlanSlotInput, PlanSlotResult } from './onboarding-activities';
+import type { ChunkInput } from '../contracts/batch';
+import type { PlanSlotInput, PlanSlotResult, SlotInput } from '../contracts/slot';
 import {
   CHUNK_ORCHESTRATOR,
   LIVE_IN_SLOT_ACTIVITY,
@@ -18,28 +16,8 @@ import {
   SLOT_ORCHESTRATOR,
   chunkInstanceId,
   slotInstanceId,
-} from './names';
-
-export interface SlotInput {
-  readonly batchId: string;
-  /** Where the run's blobs live. */
-  readonly runKey: RunKey;
-  /** The batch orchestration's instance id, which its chunks' and slots' ids start with. */
-  readonly batchInstanceId: string;
-  readonly slot: number;
-  readonly round: number;
-  readonly deadlineHours: number;
-  readonly parallelism: number;
-  readonly chunkSize: number;
-  /** Later rounds: when to look for the missing accounts, and the slot's time. */
-  readonly checkAt?: string;
-  readonly slotAt?: string;
-}
-
-/** Graph reads while planning a slot: transient failures retried for about ten minutes. */
-export const SLOT_RETRY = new df.RetryOptions(10_000, 6);
-SLOT_RETRY.backoffCoefficient = 2;
-SLOT_RETRY.maxRetryIntervalInMilliseconds = 300_000;
+} from '../contracts/names';
+import { SLOT_RETRY } from './durable';
 
 /** How often a waiting slot looks whether its rows were cancelled (one blob read each time). */
 export const SLOT_CHECK_HOURS = 6;
