@@ -1,8 +1,8 @@
 // The simulated tenant's Teams phone numbers and their assignment orders, as Graph's telephoneNumberManagement
 // serves them (microsoft-graph-docs-contrib, api-reference/v1.0: teamsadministration-numberassignment-assignnumber.md,
-// -updatenumber.md, teamsadministration-telephonenumbermanagementroot-list-numberassignments.md,
+// -updatenumber.md, -unassignnumber.md, teamsadministration-telephonenumbermanagementroot-list-numberassignments.md,
 // teamsadministration-telephonenumberlongrunningoperation-get.md and the resources of the same names).
-// assignNumber is "an asynchronous order": the number changes hands only when its operation finishes, a few
+// assignNumber and unassignNumber are "an asynchronous order": the number changes hands only when its operation finishes, a few
 // simulated seconds later, and whether it can is decided then (so two orders for one number race as they would).
 // Where the docs are silent (the statusDetail texts, what is refused synchronously), the choices are said beside them.
 import { createHash } from 'node:crypto';
@@ -40,8 +40,11 @@ export interface SimNumber {
 
 export interface SimOperation {
   readonly id: string;
+  /** assignNumber's order, or unassignNumber's (absent in a state saved before unassignment existed: an assignment). */
+  readonly action?: 'assign' | 'unassign';
   readonly createdAt: number;
   readonly telephoneNumber: string;
+  /** The assignment target; for an unassignment, the user holding the number when it was ordered ('' if none). */
   readonly userId: string;
   readonly numberType: SimNumberType;
   readonly locationId: string | null;
@@ -201,6 +204,7 @@ export class SimNumberBook {
     ).toString('base64url');
     const op: SimOperation = {
       id,
+      action: 'assign',
       createdAt: now,
       telephoneNumber,
       userId: (b['assignmentTargetId'] as string).trim().toLowerCase(),
@@ -218,6 +222,48 @@ export class SimNumberBook {
     return op;
   }
 
+  /**
+   * Starts an unassignment order (unassignnumber.md: telephoneNumber and numberType, 202 with the operation's
+   * Location). As for assignNumber, a malformed body is refused at once and the tenant is looked at when it runs.
+   */
+  unassign(body: unknown, now: number): SimOperation {
+    const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<
+      string,
+      unknown
+    >;
+    // The page lists both parameters as "required" (the CSDL leaves them nullable); the error text is not documented.
+    const missing = ['telephoneNumber', 'numberType'].filter((k) => {
+      const v = b[k];
+      return typeof v !== 'string' || v.trim() === '';
+    });
+    if (missing.length > 0)
+      throw new NumberRequestError(400, 'BadRequest', `Missing mandatory parameter(s): ${missing.join(', ')}.`);
+    const numberType = b['numberType'] as string;
+    if (!(SIM_NUMBER_TYPES as readonly string[]).includes(numberType))
+      throw new NumberRequestError(400, 'BadRequest', `Invalid value '${numberType}' for parameter numberType.`);
+    const telephoneNumber = recordedNumber(b['telephoneNumber'] as string);
+    // The documented example's operation id is base64 of "Unassignment|<guid>" (assignNumber's is "Assignment|…").
+    const id = Buffer.from(
+      `Unassignment|${createHash('sha256').update(`${telephoneNumber}|${++this.sequence}`).digest('hex').slice(0, 32)}`,
+    ).toString('base64url');
+    const op: SimOperation = {
+      id,
+      action: 'unassign',
+      createdAt: now,
+      telephoneNumber,
+      userId: this.numbers.get(telephoneNumber)?.assignedTo ?? '',
+      numberType: numberType as SimNumberType,
+      locationId: null,
+      startsAt: now + OPERATION_QUEUE_MS,
+      finishesAt: now + OPERATION_QUEUE_MS + OPERATION_RUN_MS,
+      status: 'notStarted',
+      statusDetail: null,
+    };
+    this.operations.set(id, op);
+    this.pending.add(op);
+    return op;
+  }
+
   /** Moves every order on to `now`, finishing them in the order they finish; `view` tells about the target user then. */
   settle(now: number, view: (userId: string, at: number) => NumberTargetView): void {
     if (this.pending.size === 0) return;
@@ -229,8 +275,21 @@ export class SimNumberBook {
         continue;
       }
       this.pending.delete(op);
-      const refusal = this.refusal(op, view(op.userId, op.finishesAt));
       const n = this.numbers.get(op.telephoneNumber);
+      if (op.action === 'unassign') {
+        const refused = this.unassignRefusal(op);
+        op.status = refused ? 'failed' : 'succeeded';
+        op.statusDetail = refused ?? null;
+        if (!refused) {
+          // Remove-CsPhoneNumberAssignment's page: the number "continues to be available in the tenant". Its emergency
+          // location is the number's own (updatenumber.md sets it on the number), so it stays with it.
+          n!.assignedTo = null;
+          n!.activationState = 'activated';
+          this.assignedAt.delete(op.telephoneNumber);
+        }
+        continue;
+      }
+      const refusal = this.refusal(op, view(op.userId, op.finishesAt));
       if (refusal) {
         op.status = 'failed';
         op.statusDetail = refusal;
@@ -284,6 +343,19 @@ export class SimNumberBook {
         return `The user's usage location ${user.usageLocation ?? 'none'} does not match the number's country ${n.isoCountryCode}.`;
     } else if (!user.featureTypes.includes('PhoneSystem'))
       return 'The user does not have Phone System enabled in Microsoft Teams yet.';
+    return undefined;
+  }
+
+  /**
+   * Why Teams would refuse to unassign the number, or undefined. The texts are this simulator's own (Graph publishes
+   * no statusDetail texts): a number the tenant does not have, of another type than the order names, or held by nobody.
+   */
+  private unassignRefusal(op: SimOperation): string | undefined {
+    const n = this.numbers.get(op.telephoneNumber);
+    if (!n) return `The telephone number ${op.telephoneNumber} was not found in the tenant.`;
+    if (n.numberType !== op.numberType)
+      return `The telephone number ${op.telephoneNumber} is a ${n.numberType} number, not ${op.numberType}.`;
+    if (n.assignedTo === null) return `The telephone number ${op.telephoneNumber} is not assigned.`;
     return undefined;
   }
 

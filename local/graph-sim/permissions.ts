@@ -15,6 +15,7 @@ export type PermissionKind =
   | 'teamsUserConfigurationList'
   | 'listNumbers'
   | 'assignNumber'
+  | 'unassignNumber'
   | 'updateNumber'
   | 'numberOperation';
 
@@ -145,6 +146,13 @@ export const ENDPOINT_PERMISSIONS: Readonly<Record<PermissionKind, EndpointRule>
   // teamsadministration-numberassignment-assignnumber.md: TeamsTelephoneNumber.ReadWrite.All only.
   assignNumber: {
     doc: 'https://learn.microsoft.com/graph/api/teamsadministration-numberassignment-assignnumber',
+    application: ['TeamsTelephoneNumber.ReadWrite.All'],
+    delegated: ['TeamsTelephoneNumber.ReadWrite.All'],
+    roles: TEAMS_WRITERS,
+  },
+  // teamsadministration-numberassignment-unassignnumber.md: TeamsTelephoneNumber.ReadWrite.All only.
+  unassignNumber: {
+    doc: 'https://learn.microsoft.com/graph/api/teamsadministration-numberassignment-unassignnumber',
     application: ['TeamsTelephoneNumber.ReadWrite.All'],
     delegated: ['TeamsTelephoneNumber.ReadWrite.All'],
     roles: TEAMS_WRITERS,

@@ -91,6 +91,7 @@ export type RequestKind =
   | 'teamsUserConfigurationList'
   | 'listNumbers'
   | 'assignNumber'
+  | 'unassignNumber'
   | 'updateNumber'
   | 'numberOperation'
   | 'batch'
@@ -102,6 +103,7 @@ const TEAMS_KINDS: ReadonlySet<RequestKind> = new Set([
   'teamsUserConfigurationList',
   'listNumbers',
   'assignNumber',
+  'unassignNumber',
   'updateNumber',
   'numberOperation',
 ]);
@@ -114,7 +116,11 @@ export interface SimRecord {
   /** Requests per user (object id), by kind. */
   byUser: Map<string, Partial<Record<RequestKind, number>>>;
   /** Writes that changed the tenant. */
-  stateChangingWrites: { kind: 'assignLicense' | 'patchUser' | 'assignNumber'; userId: string; at: number }[];
+  stateChangingWrites: {
+    kind: 'assignLicense' | 'patchUser' | 'assignNumber' | 'unassignNumber';
+    userId: string;
+    at: number;
+  }[];
   throttled: number;
   /** The 429s above, by kind of request: Graph's write limit and its Teams read limit are counted apart. */
   throttledByKind: Partial<Record<RequestKind, number>>;
@@ -139,7 +145,7 @@ export interface SimRecord {
   teamsReadsBySecond: Map<number, number>;
   /** Requests for the Teams list answered 400 for their query (an option or a filter it does not take). */
   teamsListRefused: number;
-  /** Every skuId any assignLicense asked to remove (dialtone never removes a licence: this stays empty). */
+  /** Every skuId any assignLicense asked to remove, in the order asked (whether or not Graph then refused it). */
   removeLicensesSent: string[];
 }
 
@@ -175,7 +181,7 @@ const WRITE_WINDOW_MS = 150_000;
 const READ_WINDOW_MS = 10_000;
 /** Graph's Teams service limit, concepts/throttling-limits.md: "Other GET API calls for Microsoft Teams", 30 rps per app per tenant. */
 const TEAMS_GET_LIMIT = 30;
-/** The same page: "Other API calls for Microsoft Teams", 30 rps per app per tenant (assignNumber, updateNumber). */
+/** The same page: "Other API calls for Microsoft Teams", 30 rps per app per tenant (assignNumber, unassignNumber, updateNumber). */
 const TEAMS_OTHER_LIMIT = 30;
 const TEAMS_WINDOW_MS = 1_000;
 /** The list's documented query options (teamsadministration-teamsadminroot-list-userconfigurations.md), and the simulator's own $skiptoken. */
@@ -270,6 +276,7 @@ export class GraphSimulator {
         teamsUserConfigurationList: 0,
         listNumbers: 0,
         assignNumber: 0,
+        unassignNumber: 0,
         updateNumber: 0,
         numberOperation: 0,
         batch: 0,
@@ -680,6 +687,17 @@ export class GraphSimulator {
           body: undefined,
         };
       }
+      case 'unassignNumber': {
+        const op = this.tenant.numbers.unassign(body, now);
+        if (op.userId !== '') this.countUser(op.userId, kind);
+        this.record.stateChangingWrites.push({ kind: 'unassignNumber', userId: op.userId, at: now });
+        // unassignnumber.md: 202 Accepted with a Location "to get the action results", no body.
+        return {
+          status: 202,
+          headers: { Location: `${this.url}/v1.0/admin/teams/telephoneNumberManagement/operations('${op.id}')` },
+          body: undefined,
+        };
+      }
       case 'updateNumber':
         this.tenant.numbers.update(body);
         return { status: 200, headers: {}, body: undefined };
@@ -935,6 +953,7 @@ function routeKind(method: string, path: string): RequestKind {
   const numbers = '/admin/teams/telephoneNumberManagement';
   if (method === 'GET' && path === `${numbers}/numberAssignments`) return 'listNumbers';
   if (method === 'POST' && path === `${numbers}/numberAssignments/assignNumber`) return 'assignNumber';
+  if (method === 'POST' && path === `${numbers}/numberAssignments/unassignNumber`) return 'unassignNumber';
   if (method === 'POST' && path === `${numbers}/numberAssignments/updateNumber`) return 'updateNumber';
   if (method === 'GET' && /^\/admin\/teams\/telephoneNumberManagement\/operations(\('[^']+'\)|\/[^/]+)$/.test(path))
     return 'numberOperation';

@@ -640,7 +640,16 @@ export class SimTenant {
     }
     const after = this.licencesOf(next);
     const plans = this.enabledPlans(after);
-    const unmet = unmetDependencies(switchedOn, plans, this.dependencies);
+    // Removing a licence whose plan a kept plan needs is refused with the same answer as adding a plan without what
+    // it needs: a public log of removing a base licence before its Audio Conferencing add-on records it
+    // (MicrosoftDocs/microsoft-365-docs pull request 3864, on the page "Remove Microsoft 365 licenses from user
+    // accounts with PowerShell"). Only plans this request takes away are checked, so a user the tenant file gives an
+    // unmet dependency can still have other licences changed.
+    const lost = new Set([...this.enabledPlans(before)].filter((p) => !plans.has(p)));
+    const orphaned = this.dependencies
+      .filter(([p, needs]) => plans.has(p) && needs.some((n) => lost.has(n)))
+      .map(([p]) => p);
+    const unmet = unmetDependencies([...switchedOn, ...orphaned], plans, this.dependencies);
     if (unmet.length > 0) {
       const d = unmet[0]!;
       throw new LicensingError(

@@ -3,10 +3,26 @@
 import type { SubscribedSkuFacts } from './catalog';
 import type { LicenceAddition } from './holdings';
 import type { FailureReason } from './outcomes';
-import type { HeldNumber, NumberOrder, NumberRequest, NumberType, TeamsNumber } from './phone-numbers';
+import type {
+  HeldNumber,
+  NumberOrder,
+  NumberRelease,
+  NumberReleaseRequest,
+  NumberRequest,
+  NumberType,
+  TeamsNumber,
+} from './phone-numbers';
 import type { TenantUserState } from './planning';
 
 export type GraphFailureReason = FailureReason | 'unknown_sku';
+
+/**
+ * Why Graph refused to take a licence away, when it says so: the user does not hold the SKU at all
+ * (`licence_not_held`), or holds it only through a group, which group-based licensing does not let a direct removal
+ * touch (`licence_held_by_group`; Entra's licensing-group-advanced.md), or another licence the user keeps has a plan
+ * that needs a plan of this one (`dependent_plan`).
+ */
+export type GraphRefusal = 'licence_not_held' | 'licence_held_by_group' | 'dependent_plan';
 
 export interface GraphFailure {
   readonly ok: false;
@@ -18,6 +34,8 @@ export interface GraphFailure {
   /** Graph's own message, kept for the report (for 401/403, prefixed with the permission the app lacks). */
   readonly message: string;
   readonly retryAfterSeconds?: number;
+  /** Set when a removal was refused for one of the reasons the domain words itself (GraphRefusal). */
+  readonly refusal?: GraphRefusal;
 }
 
 export type GraphResult<T> = { readonly ok: true; readonly value: T } | GraphFailure;
@@ -64,6 +82,25 @@ export interface LicensingDirectory {
   listTeamsFeatures?(options: TeamsListOptions): Promise<GraphResult<TeamsSweep>>;
 }
 
+/** An assignLicense that adds and removes at once: one request, which Graph applies whole or refuses whole. */
+export interface LicenceChange {
+  readonly add: readonly (string | LicenceAddition)[];
+  /** skuIds of licences assigned directly to the user. */
+  readonly remove: readonly string[];
+}
+
+/** Giving licences back (leavers) and swapping them (movers), through Graph's assignLicense. */
+export interface LicenceReleases {
+  /**
+   * Removes these directly assigned licences in one assignLicense (removeLicenses); none sends nothing. A refusal
+   * carries its GraphRefusal: not held, held only through a group, or needed by a plan the user keeps. As for
+   * assignLicenses, only a 429 is resent: after a 5xx or a timeout the caller reads the user again.
+   */
+  removeLicenses(userId: string, skuIds: readonly string[], options?: WriteOptions): Promise<GraphResult<void>>;
+  /** Adds and removes in one assignLicense (a mover's calling plan for another); nothing either way sends nothing. */
+  changeLicenses(userId: string, change: LicenceChange, options?: AssignOptions): Promise<GraphResult<void>>;
+}
+
 export interface TeamsListOptions {
   /** Only configurations modified at or after this time (ms), by $filter; absent: every configuration. */
   readonly since?: number;
@@ -99,6 +136,17 @@ export interface PhoneNumberDirectory {
   readHeldNumbers(userIds: readonly string[]): Promise<Map<string, GraphResult<HeldNumber[]>>>;
 }
 
+/** Giving a Teams phone number back (unassignNumber, teamsadministration-numberassignment-unassignnumber.md). */
+export interface NumberReleases {
+  /**
+   * Reads the number, and unless it is the user's own (skipped, with the reason), sends unassignNumber and follows
+   * its operation until it finishes or the adapter's patience runs out (`unfinished`, to read again later).
+   */
+  unassignNumber(request: NumberReleaseRequest): Promise<GraphResult<NumberRelease>>;
+  /** Sends unassignNumber only and returns its operation, not yet finished (readNumberOrder reads it on). */
+  startNumberUnassignment(telephoneNumber: string, numberType: NumberType): Promise<GraphResult<NumberOrder>>;
+}
+
 /** The Graph calls dialtone makes, for naming the permission a 401/403 means is missing. */
 export type GraphOperation =
   | 'listSubscribedSkus'
@@ -109,6 +157,7 @@ export type GraphOperation =
   | 'listTeamsFeatures'
   | 'listNumbers'
   | 'assignNumber'
+  | 'unassignNumber'
   | 'readNumberOrder'
   | 'updateNumber';
 
@@ -162,6 +211,11 @@ export const GRAPH_PERMISSIONS: Readonly<
     permissions: ['TeamsTelephoneNumber.ReadWrite.All'],
     doc: 'https://learn.microsoft.com/graph/api/teamsadministration-numberassignment-assignnumber',
   },
+  unassignNumber: {
+    request: 'POST /admin/teams/telephoneNumberManagement/numberAssignments/unassignNumber',
+    permissions: ['TeamsTelephoneNumber.ReadWrite.All'],
+    doc: 'https://learn.microsoft.com/graph/api/teamsadministration-numberassignment-unassignnumber',
+  },
   readNumberOrder: {
     request: 'GET /admin/teams/telephoneNumberManagement/operations/{id}',
     permissions: ['TeamsTelephoneNumber.Read.All', 'TeamsTelephoneNumber.ReadWrite.All'],
@@ -197,6 +251,19 @@ const MESSAGE_REASONS: readonly (readonly [RegExp, GraphFailureReason])[] = [
   [/depends on the service plan/i, 'dependency'],
   [/does not correspond to a valid company license/i, 'unknown_sku'],
 ];
+
+/** Graph's texts for a removal it refuses (test/fixtures/graph-errors: remove-not-held, remove-inherited, dependency). */
+const REFUSALS: readonly (readonly [RegExp, GraphRefusal])[] = [
+  [/does not have a corresponding license/i, 'licence_not_held'],
+  [/inherited from (?:a )?group/i, 'licence_held_by_group'],
+  [/depends on the service plan/i, 'dependent_plan'],
+];
+
+/** An assignLicense failure that removed licences, with its GraphRefusal when Graph's 400 says one. */
+export function withRemovalRefusal(f: GraphFailure): GraphFailure {
+  const refusal = f.status === 400 ? REFUSALS.find(([pattern]) => pattern.test(f.message))?.[1] : undefined;
+  return refusal ? { ...f, refusal } : f;
+}
 
 /** Maps a Graph error response (or a network failure, status 0) onto a domain failure. */
 export function classifyGraphError(

@@ -105,6 +105,53 @@ export interface NumberRequest {
   readonly locationId?: string;
 }
 
+/** A number to give back: the user it should be taken from, and the type the caller expects it to be (if known). */
+export interface NumberReleaseRequest {
+  readonly telephoneNumber: string;
+  /** The user's object id. */
+  readonly userId: string;
+  readonly numberType?: NumberType;
+}
+
+/**
+ * Why a number was not sent for unassignment: the tenant has no such number, nobody holds it, another user (or a
+ * resource account, a conference bridge) holds it, or it is not of the type the caller expected or not a user's number.
+ */
+export type NumberReleaseSkip = 'number_not_in_tenant' | 'not_assigned' | 'held_by_another_user' | 'other_type';
+
+/** What became of a number to give back. */
+export type NumberRelease =
+  /** unassignNumber was sent and its operation succeeded: the number is the tenant's again. */
+  | {
+      readonly outcome: 'released';
+      readonly telephoneNumber: string;
+      readonly numberType: NumberType;
+      readonly operationId: string;
+    }
+  /** Nothing was sent. */
+  | {
+      readonly outcome: 'skipped';
+      readonly telephoneNumber: string;
+      readonly reason: NumberReleaseSkip;
+      readonly detail: string;
+    }
+  /** Sent; the operation failed (detail: its statusDetail) or was skipped by Teams. */
+  | {
+      readonly outcome: 'failed';
+      readonly telephoneNumber: string;
+      readonly numberType: NumberType;
+      readonly operationId: string;
+      readonly detail: string | null;
+    }
+  /** Sent; not finished when the adapter stopped reading (read it on with readNumberOrder). */
+  | {
+      readonly outcome: 'unfinished';
+      readonly telephoneNumber: string;
+      readonly numberType: NumberType;
+      readonly operationId: string;
+      readonly status: NumberOrder['status'];
+    };
+
 /** A number a user holds, as Teams' user configuration lists it (telephoneNumbers, assignedTelephoneNumber). */
 export interface HeldNumber {
   readonly telephoneNumber: string;

@@ -36,6 +36,7 @@ const ANSWERS: Record<
   listNumbers: { type: `${T}.numberAssignment`, at: 'value[]' },
   numberOperation: { type: `${T}.telephoneNumberLongRunningOperation`, at: 'value' },
   assignNumber: null,
+  unassignNumber: null,
   updateNumber: null,
 };
 
@@ -172,6 +173,12 @@ describe("the simulator's responses against Graph's v1.0 CSDL", () => {
       userId: id('held@contoso.com'),
       numberType: 'callingPlan',
     });
+    // A leaver's requests: a number given back (its operation followed) and a licence removed.
+    const released = value(
+      await graph.unassignNumber({ telephoneNumber: '+12060000009', userId: id('held@contoso.com') }),
+    );
+    expect(released.outcome).toBe('released');
+    value(await graph.removeLicenses(id('held@contoso.com'), [skuIdOf('MCOPSTN1')]));
     // The forms without $select, which return each type's default or full set of properties.
     await raw('GET', `/users/${encodeURIComponent('e5off@contoso.com')}`);
     await raw('GET', '/admin/teams/userConfigurations');

@@ -9,21 +9,34 @@ import type {
   AssignOptions,
   DirectoryUser,
   GraphResult,
+  LicenceChange,
+  LicenceReleases,
   LicensingDirectory,
+  NumberReleases,
   PhoneNumberDirectory,
   TeamsListOptions,
   TeamsSweep,
   WriteOptions,
 } from '../../domain/directory';
 import type { LicenceAddition } from '../../domain/holdings';
-import type { HeldNumber, NumberOrder, NumberRequest, NumberType, TeamsNumber } from '../../domain/phone-numbers';
+import type {
+  HeldNumber,
+  NumberOrder,
+  NumberRelease,
+  NumberReleaseRequest,
+  NumberRequest,
+  NumberType,
+  TeamsNumber,
+} from '../../domain/phone-numbers';
 import { GraphClient, type GraphClientOptions } from './client';
 import { GraphLicensing, type GraphLicensingOptions } from './licensing';
 import { GraphPhoneNumbers, type GraphPhoneNumbersOptions } from './phone-numbers';
 
 export type GraphAdapterOptions = GraphClientOptions & GraphLicensingOptions & GraphPhoneNumbersOptions;
 
-export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberDirectory {
+export class GraphLicensingDirectory
+  implements LicensingDirectory, LicenceReleases, PhoneNumberDirectory, NumberReleases
+{
   private readonly licensing: GraphLicensing;
   private readonly numbers: GraphPhoneNumbers;
 
@@ -53,6 +66,14 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
     return this.licensing.assignLicenses(userId, add, options);
   }
 
+  removeLicenses(userId: string, skuIds: readonly string[], options?: WriteOptions): Promise<GraphResult<void>> {
+    return this.licensing.removeLicenses(userId, skuIds, options);
+  }
+
+  changeLicenses(userId: string, change: LicenceChange, options?: AssignOptions): Promise<GraphResult<void>> {
+    return this.licensing.changeLicenses(userId, change, options);
+  }
+
   readTeamsFeatures(userIds: readonly string[]): Promise<Map<string, GraphResult<string[]>>> {
     return this.licensing.readTeamsFeatures(userIds);
   }
@@ -79,6 +100,14 @@ export class GraphLicensingDirectory implements LicensingDirectory, PhoneNumberD
 
   assignNumber(request: NumberRequest): Promise<GraphResult<NumberOrder>> {
     return this.numbers.assignNumber(request);
+  }
+
+  unassignNumber(request: NumberReleaseRequest): Promise<GraphResult<NumberRelease>> {
+    return this.numbers.unassignNumber(request);
+  }
+
+  startNumberUnassignment(telephoneNumber: string, numberType: NumberType): Promise<GraphResult<NumberOrder>> {
+    return this.numbers.startNumberUnassignment(telephoneNumber, numberType);
   }
 
   setEmergencyLocation(telephoneNumber: string, locationId: string): Promise<GraphResult<void>> {

@@ -1,11 +1,14 @@
 // The licensing half of the Graph adapter (the domain's LicensingDirectory): the tenant's subscribed SKUs, users
-// read in $batch, usage location and licence assignment as paced writes, and the Teams user configurations read per
+// read in $batch, usage location and licence assignment (adding, removing, or both in one request) as paced writes, and the Teams user configurations read per
 // user or swept as a list, for the calling plan. It sends every request through the shared GraphClient (client.ts).
 // Graph v1.0's pages: user-assignlicense.md and teamsadministration-teamsadminroot-list-userconfigurations.md.
 import type { SubscribedSkuFacts } from '../../domain/catalog';
 import {
   classifyGraphError,
+  withRemovalRefusal,
   type AssignOptions,
+  type LicenceChange,
+  type LicenceReleases,
   type WriteOptions,
   type TeamsListOptions,
   type TeamsSweep,
@@ -30,7 +33,7 @@ export interface GraphLicensingOptions {
   readonly usageLocationRetryDelaysMs?: readonly number[];
 }
 
-export class GraphLicensing implements LicensingDirectory {
+export class GraphLicensing implements LicensingDirectory, LicenceReleases {
   private readonly usageLocationDelays: readonly number[];
 
   constructor(
@@ -81,15 +84,39 @@ export class GraphLicensing implements LicensingDirectory {
     add: readonly (string | LicenceAddition)[],
     options: AssignOptions = {},
   ): Promise<GraphResult<void>> {
+    return this.sendAssignLicense(userId, add, [], options);
+  }
+
+  async removeLicenses(
+    userId: string,
+    skuIds: readonly string[],
+    options: WriteOptions = {},
+  ): Promise<GraphResult<void>> {
+    const r = await this.sendAssignLicense(userId, [], skuIds, options);
+    return r.ok ? r : withRemovalRefusal(r);
+  }
+
+  async changeLicenses(userId: string, change: LicenceChange, options: AssignOptions = {}): Promise<GraphResult<void>> {
+    const r = await this.sendAssignLicense(userId, change.add, change.remove, options);
+    return r.ok || change.remove.length === 0 ? r : withRemovalRefusal(r);
+  }
+
+  /** One assignLicense (user-assignlicense.md: addLicenses and removeLicenses both required, either may be empty). */
+  private async sendAssignLicense(
+    userId: string,
+    add: readonly (string | LicenceAddition)[],
+    remove: readonly string[],
+    options: AssignOptions,
+  ): Promise<GraphResult<void>> {
     // Graph refuses an assignLicense with nothing to add or remove (400 "No license changes provided"): send none.
-    if (add.length === 0) return { ok: true, value: undefined };
+    if (add.length === 0 && remove.length === 0) return { ok: true, value: undefined };
     const addLicenses = add.map((a) =>
       typeof a === 'string'
         ? { skuId: a, disabledPlans: [] }
         : { skuId: a.skuId, disabledPlans: [...a.disabledPlanIds] },
     );
     // Graph answers 200 with the user's default properties, which do not include the licences: nothing to read back.
-    const body = { addLicenses, removeLicenses: [] };
+    const body = { addLicenses, removeLicenses: [...remove] };
     const slot = this.graph.writeSlot(options);
     const send = () =>
       this.graph.withRetry(
@@ -103,7 +130,7 @@ export class GraphLicensing implements LicensingDirectory {
         (f) => f.reason === 'throttled',
       );
     let r = await send();
-    for (const delay of options.usageLocationJustSet ? this.usageLocationDelays : []) {
+    for (const delay of options.usageLocationJustSet && add.length > 0 ? this.usageLocationDelays : []) {
       if (r.ok || r.reason !== 'usage_location_missing') break;
       await this.graph.sleep(delay);
       r = await send();

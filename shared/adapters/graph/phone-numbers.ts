@@ -1,14 +1,23 @@
 // The phone-number half of the Graph adapter (the domain's PhoneNumberDirectory): Teams telephone numbers listed and
-// found, assigned as a long-running operation read back by id, given an emergency location, and read back from a
+// found, assigned and unassigned as long-running operations read back by id, given an emergency location, and read back from a
 // user's Teams configuration. It sends every request through the shared GraphClient (client.ts). Graph v1.0's pages
 // on telephoneNumberManagement (list-numberassignments.md, numberassignment.md, telephonenumberlongrunningoperation-get.md).
 import { ResponseType } from '@microsoft/microsoft-graph-client';
-import { classifyGraphError, type GraphResult, type PhoneNumberDirectory } from '../../domain/directory';
+import {
+  classifyGraphError,
+  type GraphResult,
+  type NumberReleases,
+  type PhoneNumberDirectory,
+} from '../../domain/directory';
 import {
   isFinished,
+  NUMBER_TYPES,
   userAssignable,
   type HeldNumber,
   type NumberOrder,
+  type NumberRelease,
+  type NumberReleaseRequest,
+  type NumberReleaseSkip,
   type NumberRequest,
   type NumberType,
   type TeamsNumber,
@@ -27,7 +36,7 @@ export interface GraphPhoneNumbersOptions {
   readonly numberOrderPollDelaysMs?: readonly number[];
 }
 
-export class GraphPhoneNumbers implements PhoneNumberDirectory {
+export class GraphPhoneNumbers implements PhoneNumberDirectory, NumberReleases {
   private readonly numberOrderDelays: readonly number[];
 
   constructor(
@@ -77,20 +86,32 @@ export class GraphPhoneNumbers implements PhoneNumberDirectory {
   }
 
   async startNumberAssignment(request: NumberRequest): Promise<GraphResult<NumberOrder>> {
-    const body = {
+    return this.startOrder('assignNumber', {
       telephoneNumber: request.telephoneNumber,
       assignmentTargetId: request.userId,
       numberType: request.numberType,
       assignmentCategory: 'primary',
       ...(request.locationId ? { locationId: request.locationId } : {}),
-    };
+    });
+  }
+
+  async startNumberUnassignment(telephoneNumber: string, numberType: NumberType): Promise<GraphResult<NumberOrder>> {
+    // unassignnumber.md: telephoneNumber and numberType, both required.
+    return this.startOrder('unassignNumber', { telephoneNumber, numberType });
+  }
+
+  /** POSTs an order action and returns its operation from the 202's Location (assignnumber.md, unassignnumber.md). */
+  private async startOrder(
+    action: 'assignNumber' | 'unassignNumber',
+    body: Record<string, unknown>,
+  ): Promise<GraphResult<NumberOrder>> {
     // Only a 429 is resent: after a 5xx or a timeout the order may have been taken, and a second order for the same
-    // number and user would fail as "already assigned"; the caller reads the number back instead.
+    // number would fail ("already assigned", "not assigned"); the caller reads the number back instead.
     const r = await this.graph.withRetry(
-      'assignNumber',
+      action,
       async () => {
         const res = (await this.graph
-          .api(`${NUMBERS}/numberAssignments/assignNumber`)
+          .api(`${NUMBERS}/numberAssignments/${action}`)
           .responseType(ResponseType.RAW)
           .post(body)) as Response;
         if (!res.ok) throw new RawResponseFailure(await rawFailure(res));
@@ -105,7 +126,7 @@ export class GraphPhoneNumbers implements PhoneNumberDirectory {
       return classifyGraphError(
         202,
         'UnexpectedResponse',
-        `assignNumber was accepted without a Location naming its operation (Location: ${String(r.value).slice(0, 200)})`,
+        `${action} was accepted without a Location naming its operation (Location: ${String(r.value).slice(0, 200)})`,
       );
     return { ok: true, value: { operationId, status: 'notStarted', detail: null } };
   }
@@ -125,8 +146,50 @@ export class GraphPhoneNumbers implements PhoneNumberDirectory {
 
   async assignNumber(request: NumberRequest): Promise<GraphResult<NumberOrder>> {
     const started = await this.startNumberAssignment(request);
+    return started.ok ? this.followOrder(started.value) : started;
+  }
+
+  async unassignNumber(request: NumberReleaseRequest): Promise<GraphResult<NumberRelease>> {
+    const { telephoneNumber, userId } = request;
+    const found = await this.findNumber(telephoneNumber);
+    if (!found.ok) return found;
+    const n = found.value;
+    const skip = (reason: NumberReleaseSkip, detail: string): GraphResult<NumberRelease> => ({
+      ok: true,
+      value: { outcome: 'skipped', telephoneNumber, reason, detail },
+    });
+    if (!n) return skip('number_not_in_tenant', `the tenant has no number ${telephoneNumber}`);
+    if (n.assignmentTargetId === null || n.assignmentStatus === 'unassigned')
+      return skip('not_assigned', `${telephoneNumber} is not assigned to anyone`);
+    // numberassignment.md's assignmentStatus: a conference bridge's or a voice application's number is not a user's,
+    // even when its target id is this user's (a resource account is a user object too).
+    if (n.assignmentStatus !== 'userAssigned')
+      return skip('other_type', `${telephoneNumber} is ${n.assignmentStatus}, not a user's number`);
+    if (n.assignmentTargetId.toLowerCase() !== userId.toLowerCase())
+      return skip('held_by_another_user', `${telephoneNumber} is assigned to another user`);
+    if (
+      !(NUMBER_TYPES as readonly string[]).includes(n.numberType) ||
+      (request.numberType && request.numberType !== n.numberType)
+    )
+      return skip(
+        'other_type',
+        `${telephoneNumber} is a ${n.numberType || 'untyped'} number${request.numberType ? `, not ${request.numberType}` : ''}`,
+      );
+    const numberType = n.numberType as NumberType;
+    const started = await this.startNumberUnassignment(n.telephoneNumber, numberType);
     if (!started.ok) return started;
-    let order = started.value;
+    const followed = await this.followOrder(started.value);
+    if (!followed.ok) return followed;
+    const order = followed.value;
+    const sent = { telephoneNumber: n.telephoneNumber, numberType, operationId: order.operationId };
+    if (order.status === 'succeeded') return { ok: true, value: { outcome: 'released', ...sent } };
+    if (isFinished(order)) return { ok: true, value: { outcome: 'failed', ...sent, detail: order.detail } };
+    return { ok: true, value: { outcome: 'unfinished', ...sent, status: order.status } };
+  }
+
+  /** Reads an order after each of the adapter's waits until it finishes; unfinished when they run out. */
+  private async followOrder(started: NumberOrder): Promise<GraphResult<NumberOrder>> {
+    let order = started;
     for (const delay of this.numberOrderDelays) {
       await this.graph.sleep(delay);
       const read = await this.readNumberOrder(order.operationId);
