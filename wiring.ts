@@ -102,6 +102,7 @@ export function wireApp(config: AppConfig, time: AppTime, overrides: AppOverride
   });
   const activities = createActivities({
     graph,
+    releases: graph,
     store,
     flags: flagPublisherFor(config, store),
     profiles: config.profiles,
