@@ -98,6 +98,8 @@ export interface ActivityDeps {
   readonly extraRowSkus?: readonly string[];
   /** What gives a leaver's licences and number back (the Graph adapter); a leave row cannot run without it. */
   readonly releases?: LicenceReleases & NumberReleases & Pick<PhoneNumberDirectory, 'readHeldNumbers'>;
+  /** Whether a leaver's Teams number is given back (numbering on: the permission unassignNumber needs); default true. */
+  readonly releaseNumbers?: boolean;
 }
 
 /** What the assign activity needs of the write budget. */
@@ -374,8 +376,13 @@ export function createActivities(deps: ActivityDeps) {
     const heldNumbers = (await releases.readHeldNumbers([a.userId])).get(a.userId);
     if (!heldNumbers) throw new Error('Teams returned no answer for the user');
     // A user Teams does not know (never enabled for Teams) holds no number.
-    const numbers = heldNumbers.ok ? heldNumbers.value : heldNumbers.reason === 'user_not_found' ? [] : undefined;
-    if (!numbers && !heldNumbers.ok) return failed(heldNumbers, "reading the user's Teams numbers");
+    const held = heldNumbers.ok ? heldNumbers.value : heldNumbers.reason === 'user_not_found' ? [] : undefined;
+    if (!held && !heldNumbers.ok) return failed(heldNumbers, "reading the user's Teams numbers");
+    const numbers = deps.releaseNumbers === false ? [] : held;
+    const numbersKept =
+      deps.releaseNumbers === false && (held ?? []).length > 0
+        ? `kept ${(held ?? []).map((n) => n.telephoneNumber).join(', ')} (numbering is off, DIALTONE_PHONE_NUMBERS=off: unassign it in the Teams admin center)`
+        : '';
     if (remove.length > 0 || (numbers ?? []).length > 0) {
       const cancelled = await cancelledBeforeWrite(input.runKey, a);
       if (cancelled) return cancelled;
@@ -409,7 +416,7 @@ export function createActivities(deps: ActivityDeps) {
       removeSkus.length > 0 ? `gave back ${removeSkus.join(', ')}` : '',
       releasedNumber ? `unassigned ${releasedNumber}` : '',
     ].filter(Boolean);
-    const keptNote = kept.length > 0 ? `kept ${keptText(kept)}` : '';
+    const keptNote = [kept.length > 0 ? `kept ${keptText(kept)}` : '', numbersKept].filter(Boolean).join('; ');
     const given = {
       ...(removeSkus.length > 0 ? { releasedSkus: removeSkus } : {}),
       ...(releasedNumber ? { releasedNumber } : {}),
@@ -425,14 +432,16 @@ export function createActivities(deps: ActivityDeps) {
       outcome: 'released',
       reason: kept.some((k) => k.groups.length > 0)
         ? 'group_licences_kept'
-        : gave.length === 0
+        : gave.length === 0 && !keptNote
           ? 'nothing_to_release'
           : '',
       message: errorText(
         [
           ...gave,
           keptNote,
-          gave.length === 0 ? "the user held none of the row's phone licences directly and no Teams number" : '',
+          gave.length === 0 && !keptNote
+            ? "the user held none of the row's phone licences directly and no Teams number"
+            : '',
         ]
           .filter(Boolean)
           .join('; '),
