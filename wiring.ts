@@ -100,8 +100,12 @@ export function wireApp(config: AppConfig, time: AppTime, overrides: AppOverride
     sleep: (ms) => time.sleep(ms),
     now: () => time.now(),
   });
+  const numbering = config.phoneNumbers !== 'off' || [...config.profilePhoneNumbers.values()].some((p) => p !== 'off');
   const activities = createActivities({
     graph,
+    releases: graph,
+    // unassignNumber needs TeamsTelephoneNumber.ReadWrite.All, which the deployment holds only while numbering is on.
+    releaseNumbers: numbering,
     store,
     flags: flagPublisherFor(config, store),
     profiles: config.profiles,
@@ -136,7 +140,6 @@ export function wireApp(config: AppConfig, time: AppTime, overrides: AppOverride
   const api = createBatchApi({ config, store, time });
   // Liveness for anyone; the deep check (every dependency, with what is missing) for key holders.
   let flagSink: FlagSink | undefined;
-  const numbering = config.phoneNumbers !== 'off' || [...config.profilePhoneNumbers.values()].some((p) => p !== 'off');
   const healthChecks = (context: InvocationContext) =>
     runHealthChecks({
       graphBaseUrl: config.graphBaseUrl,

@@ -12,7 +12,15 @@ import {
   type StoredPlan,
 } from '../shared/domain/batch';
 import { resolveTenantCatalog, type SubscribedSkuFacts } from '../shared/domain/catalog';
-import type { DirectoryUser, GraphFailure, GraphResult, LicensingDirectory } from '../shared/domain/directory';
+import type {
+  DirectoryUser,
+  GraphFailure,
+  GraphResult,
+  LicenceReleases,
+  LicensingDirectory,
+  NumberReleases,
+  PhoneNumberDirectory,
+} from '../shared/domain/directory';
 import { enforceRights, type RowRights } from '../shared/domain/entitlements';
 import { enablementFor, type LicenceAddition } from '../shared/domain/holdings';
 import { parseInput } from '../shared/domain/input';
@@ -31,6 +39,7 @@ import {
   type PlanOptions,
   type TenantUserState,
 } from '../shared/domain/planning';
+import { heldHow, keptText, type KeptLicence } from '../shared/domain/releases';
 import { DEFAULT_SCHEDULE, type ScheduleSettings } from '../shared/domain/schedule';
 import type { Profiles } from '../shared/domain/profiles';
 import { countOutcomes, type OutcomeCounts } from '../shared/domain/report';
@@ -87,6 +96,10 @@ export interface ActivityDeps {
   readonly time?: AppTime;
   /** Part numbers a row's own skus may name besides the Teams phone and meeting SKUs (DIALTONE_EXTRA_ROW_SKUS). */
   readonly extraRowSkus?: readonly string[];
+  /** What gives a leaver's licences and number back (the Graph adapter); a leave row cannot run without it. */
+  readonly releases?: LicenceReleases & NumberReleases & Pick<PhoneNumberDirectory, 'readHeldNumbers'>;
+  /** Whether a leaver's Teams number is given back (numbering on: the permission unassignNumber needs); default true. */
+  readonly releaseNumbers?: boolean;
 }
 
 /** What the assign activity needs of the write budget. */
@@ -326,10 +339,122 @@ export function createActivities(deps: ActivityDeps) {
     return { at: booked.at, interval };
   }
 
+  /**
+   * Gives a leaver's phone licences and number back (docs/leavers-and-movers.md). Idempotent like assign: it reads the
+   * user first and removes only the planned licences the user still holds directly and through no group; the numbers
+   * come from Teams' own record of the user, and each is unassigned only when Graph's record says it is this user's.
+   */
+  async function release(input: AssignInput, a: PlannedAssignment & { release: PlannedAssignment['release'] & {} }) {
+    const releases = deps.releases;
+    if (!releases) throw new Error('this deployment cannot give licences back (no Graph releases adapter)');
+    const settle = (r: Omit<ChunkUserResult, 'row' | 'assignedAt' | 'provisionedAt'>): ChunkUserResult => ({
+      row: a.row,
+      assignedAt: null,
+      provisionedAt: null,
+      ...r,
+    });
+    const failed = (f: GraphFailure, what: string): ChunkUserResult => {
+      if (f.transient) throw new TransientGraphError(f);
+      return settle({ outcome: 'failed', reason: f.reason, message: errorText(`${what}: ${f.message}`) });
+    };
+    const read = (await graph.readUsers([a.userId])).get(a.userId);
+    if (!read) throw new Error('Graph returned no answer for the user');
+    if (!read.ok) return failed(read, 'reading the user');
+    const kept: KeptLicence[] = [...a.release.kept];
+    const remove: string[] = [];
+    const removeSkus: string[] = [];
+    a.release.removeSkuIds.forEach((skuId, i) => {
+      const how = heldHow(read.value, skuId);
+      const partNumber = a.release.removeSkus[i] ?? skuId;
+      // A group that gives the licence now keeps it (the seat would not come back), as planning decides.
+      if (how.groups.length > 0) kept.push({ partNumber, groups: how.groups });
+      else if (how.direct) {
+        remove.push(skuId);
+        removeSkus.push(partNumber);
+      }
+    });
+    const heldNumbers = (await releases.readHeldNumbers([a.userId])).get(a.userId);
+    if (!heldNumbers) throw new Error('Teams returned no answer for the user');
+    // A user Teams does not know (never enabled for Teams) holds no number.
+    const held = heldNumbers.ok ? heldNumbers.value : heldNumbers.reason === 'user_not_found' ? [] : undefined;
+    if (!held && !heldNumbers.ok) return failed(heldNumbers, "reading the user's Teams numbers");
+    const numbers = deps.releaseNumbers === false ? [] : held;
+    const numbersKept =
+      deps.releaseNumbers === false && (held ?? []).length > 0
+        ? `kept ${(held ?? []).map((n) => n.telephoneNumber).join(', ')} (numbering is off, DIALTONE_PHONE_NUMBERS=off: unassign it in the Teams admin center)`
+        : '';
+    if (remove.length > 0 || (numbers ?? []).length > 0) {
+      const cancelled = await cancelledBeforeWrite(input.runKey, a);
+      if (cancelled) return cancelled;
+    }
+    let slots: { at: number; interval: number } | undefined;
+    if (remove.length > 0 && deps.writeBudget) {
+      const booked = await bookWrites(deps.writeBudget, input, a.row, 1);
+      if ('deferred' in booked) return booked;
+      slots = booked;
+    }
+    // The number first: a user without a calling plan keeps a number Teams can no longer route, and the licences are
+    // the cheaper half to redo by hand.
+    let releasedNumber: string | undefined;
+    const numberProblems: string[] = [];
+    for (const n of numbers ?? []) {
+      const r = await releases.unassignNumber({ telephoneNumber: n.telephoneNumber, userId: a.userId });
+      if (!r.ok) return failed(r, `unassigning ${n.telephoneNumber}`);
+      if (r.value.outcome === 'released') releasedNumber = r.value.telephoneNumber;
+      else if (r.value.outcome === 'unfinished')
+        throw new Error(`unassignNumber of the user's number is still ${r.value.status}; read again`);
+      else if (r.value.outcome === 'failed')
+        numberProblems.push(`Teams refused to take ${n.telephoneNumber} back: ${r.value.detail ?? 'no detail given'}`);
+    }
+    if (remove.length > 0) {
+      const removed = await releases.removeLicenses(a.userId, remove, slots ? { slotAt: slots.at } : {});
+      // Not held any more: an earlier attempt's removal landed, or an admin was quicker; nothing is lost.
+      if (!removed.ok && removed.refusal !== 'licence_not_held')
+        return failed(removed, `removing ${removeSkus.join(', ')}`);
+    }
+    const gave = [
+      removeSkus.length > 0 ? `gave back ${removeSkus.join(', ')}` : '',
+      releasedNumber ? `unassigned ${releasedNumber}` : '',
+    ].filter(Boolean);
+    const keptNote = [kept.length > 0 ? `kept ${keptText(kept)}` : '', numbersKept].filter(Boolean).join('; ');
+    const given = {
+      ...(removeSkus.length > 0 ? { releasedSkus: removeSkus } : {}),
+      ...(releasedNumber ? { releasedNumber } : {}),
+    };
+    if (numberProblems.length > 0)
+      return settle({
+        outcome: 'flagged',
+        reason: 'number_release_failed',
+        message: errorText([...numberProblems, ...gave, keptNote].filter(Boolean).join('; ')),
+        ...given,
+      });
+    return settle({
+      outcome: 'released',
+      reason: kept.some((k) => k.groups.length > 0)
+        ? 'group_licences_kept'
+        : gave.length === 0 && !keptNote
+          ? 'nothing_to_release'
+          : '',
+      message: errorText(
+        [
+          ...gave,
+          keptNote,
+          gave.length === 0 && !keptNote
+            ? "the user held none of the row's phone licences directly and no Teams number"
+            : '',
+        ]
+          .filter(Boolean)
+          .join('; '),
+      ),
+      ...given,
+    });
+  }
+
   /** Assigns one user's missing licences. Idempotent: it reads the user first and sends only what is still missing. */
   async function assign(input: AssignInput): Promise<AssignAnswer> {
     const a = (await chunkWork(input))[input.index];
     if (!a) throw new Error(`chunk ${input.chunk} of run ${input.runKey} has no user at position ${input.index}`);
+    if (a.release) return release(input, { ...a, release: a.release });
     const failed = (f: GraphFailure): ChunkUserResult => {
       if (f.transient) throw new TransientGraphError(f);
       return {

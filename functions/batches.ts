@@ -393,6 +393,7 @@ export function createBatchApi(deps: BatchApiDeps) {
     const {
       counts,
       bought,
+      released,
       fileNotes: notes,
       users,
       ...head
@@ -405,6 +406,7 @@ export function createBatchApi(deps: BatchApiDeps) {
         phase: custom.phase ?? 'licensing',
         counts,
         bought,
+        released,
         fileNotes: notes,
         users,
       },

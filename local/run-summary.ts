@@ -2,8 +2,16 @@
 // admin does next (shared/domain/outcome-guide.ts, the words every surface uses), and the exit code a script acts on.
 // Kept apart from the CLI's I/O so each piece is tested alone.
 import { NUMBER_REASONS, OUTCOME_GUIDE, REASON_GUIDE, nextStepFor } from '../shared/domain/outcome-guide';
-import { OUTCOMES } from '../shared/domain/outcomes';
-import { boughtText, fileNotes, seatsBought, type BatchReport, type OutcomeCounts } from '../shared/domain/report';
+import { OUTCOMES, RELEASE_REASONS } from '../shared/domain/outcomes';
+import {
+  boughtText,
+  fileNotes,
+  givenBack,
+  givenBackText,
+  seatsBought,
+  type BatchReport,
+  type OutcomeCounts,
+} from '../shared/domain/report';
 
 export const DEMO_INTRO = `This is the demo: the sample file goes to a simulated Microsoft 365 tenant (local/samples/demo-tenant.json)
 built so that every outcome shows up: some users get Teams calling at once, one only after 20 simulated hours, one
@@ -22,7 +30,12 @@ export const LISTED_ROWS = 20;
 /** The rows a person must look at (failed, flagged, rejected, cancelled), each with what to do, at most LISTED_ROWS. */
 export function rowsNeedingAPerson(report: Pick<BatchReport, 'users'>): string[] {
   const needy = report.users.filter(
-    (u) => u.outcome === 'failed' || u.outcome === 'flagged' || u.outcome === 'rejected' || u.outcome === 'cancelled',
+    (u) =>
+      u.outcome === 'failed' ||
+      u.outcome === 'flagged' ||
+      u.outcome === 'rejected' ||
+      u.outcome === 'cancelled' ||
+      (u.outcome === 'released' && (RELEASE_REASONS as readonly string[]).includes(u.reason)),
   );
   const lines = needy.slice(0, LISTED_ROWS).map((u) => {
     const what = nextStepFor(u);
@@ -75,6 +88,7 @@ export function progressLine(c: LiveCounts, finished: boolean, elapsed: string, 
     ...(waiting > 0 ? [`waiting for Teams ${waiting}`] : []),
     `provisioned ${c.provisioned}`,
     `assigned ${c.assigned}`,
+    ...(c.released > 0 ? [`released ${c.released}`] : []),
     `flagged ${c.flagged}`,
     `failed ${c.failed}`,
     `rejected ${c.rejected}`,
@@ -104,6 +118,11 @@ export function summary(report: BatchReport): string {
     '',
     `licences: ${boughtText(report.bought ?? seatsBought(report.users))} (each row's addedSkus in report.csv)`,
   );
+  const released = report.released ?? givenBack(report.users);
+  if (Object.keys(released.seats).length > 0 || released.numbers > 0)
+    lines.push(
+      `given back: ${givenBackText(released).replace(/^gave back /, '')} (each row's releasedSkus and releasedNumber in report.csv)`,
+    );
   const notes = fileNotes(report);
   if (notes.length > 0) lines.push('', 'about the file', ...notes.map((n) => `  ${n}`));
   const reasons = new Map<string, number>();

@@ -10,6 +10,7 @@ const COUNT_KEYS = [
   'total',
   'provisioned',
   'assigned',
+  'released',
   'waiting',
   'scheduled',
   'flagged',
@@ -52,6 +53,8 @@ interface Batch {
   counts: Counts | null;
   /** Seats bought so far, by part number. */
   bought?: Record<string, number>;
+  /** Seats given back so far by part number, and numbers unassigned (leavers and movers). */
+  released?: { seats: Record<string, number>; numbers: number };
   /** Notes about the input file as a whole (encoding, columns read or not), as sentences. */
   fileNotes?: string[];
   users: Row[];
@@ -410,6 +413,14 @@ function boughtText(bought: Record<string, number> | undefined): string {
   return parts.length > 0 ? parts.join(', ') : 'nothing';
 }
 
+/** "2 × MCOEV, 1 × MCOPSTN1, 1 number": what a batch gave back (the report's released), or "nothing". */
+function givenBackText(released: Batch['released']): string {
+  const parts = Object.entries(released?.seats ?? {}).map(([sku, n]) => `${n} × ${sku}`);
+  const numbers = released?.numbers ?? 0;
+  if (numbers > 0) parts.push(`${numbers} number${numbers === 1 ? '' : 's'}`);
+  return parts.length > 0 ? parts.join(', ') : 'nothing';
+}
+
 function shownOutcome(u: Row, waiting: ReadonlySet<number>): string {
   return waiting.has(u.row) ? 'waiting' : u.outcome;
 }
@@ -759,6 +770,7 @@ async function showBatch(batchId: string): Promise<void> {
             ['Finished', b.finishedAt ? time(b.finishedAt) : 'not yet'],
             ['Status', statusText(b.runtimeStatus, b.phase)],
             ['Bought', boughtText(b.bought)],
+            ['Given back', givenBackText(b.released)],
             ...(b.fileNotes ?? []).map((n) => ['File', n] as const),
           ] as const
         ).map(([k, v]) => h('div', { 'data-fact': k.toLowerCase() }, h('dt', {}, k), h('dd', {}, v))),

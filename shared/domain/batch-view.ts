@@ -12,7 +12,7 @@ import {
   type StoredPlan,
 } from './batch';
 import { cancelledOutcome, isCancelled, type Cancellations } from './onboarding';
-import { seatsBought, type SeatsBought, type UserOutcome } from './outcomes';
+import { givenBack, seatsBought, type GivenBack, type SeatsBought, type UserOutcome } from './outcomes';
 import { fileNotes } from './report';
 
 /**
@@ -48,6 +48,8 @@ export interface LiveReport {
   readonly error?: string;
   readonly counts: LiveReportCounts;
   readonly bought: SeatsBought;
+  /** Seats and numbers given back so far (docs/leavers-and-movers.md). */
+  readonly released: GivenBack;
   readonly fileNotes: string[];
   readonly users: (LiveUserOutcome | ScheduledUserOutcome)[];
 }
@@ -100,6 +102,7 @@ export function liveReport(
     ...(plan.error ? { error: plan.error } : {}),
     counts,
     bought: seatsBought(settledUsers),
+    released: givenBack(settledUsers),
     fileNotes: fileNotes({
       ...(plan.advisories ? { advisories: [...plan.advisories] } : {}),
       ...(plan.inputNotes ? { inputNotes: [...plan.inputNotes] } : {}),

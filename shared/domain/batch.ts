@@ -6,6 +6,7 @@ import type { Advisory, Reason, UserOutcome } from './outcomes';
 import type { ScheduledRow, StoredRow } from './onboarding';
 import type { PlannedNumber } from './phone-numbers';
 import type { AssignmentPlan } from './planning';
+import type { PlannedRelease } from './releases';
 import { settledOutcome } from './planning';
 import type { InputAdvisory } from './input';
 import { buildReport, countOutcomes, type BatchReport, type InputDescription, type OutcomeCounts } from './report';
@@ -28,12 +29,14 @@ export interface PlannedAssignment {
   /** Teams must show Phone System (not a Calling Plan) before the number: a hybrid Direct Routing row. */
   readonly waitFor?: 'PhoneSystem';
   readonly number?: PlannedNumber;
+  /** A leaver's row: what to give back instead of anything to add (shared/domain/releases.ts). */
+  readonly release?: PlannedRelease;
 }
 
 /** Where a chunk has got to with one user. */
 export interface ChunkUserResult {
   readonly row: number;
-  readonly outcome: 'assigned' | 'failed' | 'provisioned' | 'flagged' | 'rejected' | 'cancelled';
+  readonly outcome: 'assigned' | 'failed' | 'provisioned' | 'flagged' | 'rejected' | 'cancelled' | 'released';
   /**
    * Advisories of a row planned in its slot (a row planned in preflight has them in the plan), and those the number
    * step adds (number_kept).
@@ -49,6 +52,10 @@ export interface ChunkUserResult {
   readonly phoneNumber?: string;
   /** When the number step confirmed the number in Teams. */
   readonly numberedAt?: string;
+  /** Part numbers this run took back from the user (a leaver's; absent: none). */
+  readonly releasedSkus?: readonly string[];
+  /** The Teams number this run unassigned from the user (absent: none). */
+  readonly releasedNumber?: string;
 }
 
 export interface StoredPlan {
@@ -84,6 +91,15 @@ export function assignmentOf(p: AssignmentPlan, inSlot = false): PlannedAssignme
     pollTeams: p.pollTeams,
     ...(p.waitFor ? { waitFor: p.waitFor } : {}),
     ...(p.number ? { number: p.number } : {}),
+    ...(p.release
+      ? {
+          release: {
+            removeSkuIds: [...p.release.removeSkuIds],
+            removeSkus: [...p.release.removeSkus],
+            kept: p.release.kept.map((k) => ({ ...k, groups: [...k.groups] })),
+          },
+        }
+      : {}),
   };
 }
 
@@ -122,6 +138,8 @@ export function mergeOutcomes(plan: StoredPlan, results: readonly ChunkUserResul
         assignedAt: r.assignedAt,
         provisionedAt: r.provisionedAt,
         phoneNumber: r.phoneNumber ?? null,
+        releasedSkus: [...(r.releasedSkus ?? [])],
+        releasedNumber: r.releasedNumber ?? null,
       });
       continue;
     }
@@ -140,6 +158,8 @@ export function mergeOutcomes(plan: StoredPlan, results: readonly ChunkUserResul
       assignedAt: r.assignedAt,
       provisionedAt: r.provisionedAt,
       phoneNumber: r.phoneNumber ?? null,
+      releasedSkus: [...(r.releasedSkus ?? [])],
+      releasedNumber: r.releasedNumber ?? null,
     });
   }
   return out;

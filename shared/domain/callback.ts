@@ -2,7 +2,14 @@
 // so a batch cannot make the app call anywhere it likes), what is sent when the batch is done, and how long and how
 // often delivery is tried. Signing and sending are the adapter's (shared/adapters/callback.ts).
 import { nextStepFor } from './outcome-guide';
-import { seatsBought, type OutcomeCounts, type SeatsBought, type UserOutcome } from './outcomes';
+import {
+  givenBack,
+  seatsBought,
+  type GivenBack,
+  type OutcomeCounts,
+  type SeatsBought,
+  type UserOutcome,
+} from './outcomes';
 
 export const MAX_CALLBACK_URL_LENGTH = 2048;
 
@@ -91,6 +98,8 @@ export interface CallbackPayload {
   readonly counts: OutcomeCounts;
   /** Seats the run bought, by part number (the report's bought). */
   readonly bought: SeatsBought;
+  /** Seats given back by part number, and numbers unassigned (the report's released; docs/leavers-and-movers.md). */
+  readonly released: GivenBack;
   /** The failed and flagged rows, each with `next`: what an admin does about it (shared/domain/outcome-guide.ts). */
   readonly users: (UserOutcome & { readonly next: string })[];
 }
@@ -105,6 +114,7 @@ export interface ReportForCallback {
   readonly batchId: string;
   readonly counts: OutcomeCounts;
   readonly bought?: SeatsBought;
+  readonly released?: GivenBack;
   readonly users: readonly UserOutcome[];
 }
 
@@ -120,6 +130,7 @@ export function callbackPayload(
     statusUrl: target.statusUrl,
     counts: report.counts,
     bought: report.bought ?? seatsBought(report.users),
+    released: report.released ?? givenBack(report.users),
     users: report.users
       .filter((u) => u.outcome === 'failed' || u.outcome === 'flagged')
       .map((u) => ({ ...u, next: nextStepFor(u) })),

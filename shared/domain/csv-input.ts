@@ -8,7 +8,9 @@ import {
   type InputMeta,
   type InputRow,
   MAX_INPUT_ROWS,
+  actionProblem,
   parseBoolean,
+  parseRowAction,
   type ParseOutcome,
   phoneFields,
   rowProblem,
@@ -26,7 +28,9 @@ type Column =
   | 'phoneNumber'
   | 'numberType'
   | 'emergencyLocationId'
-  | 'startDate';
+  | 'startDate'
+  | 'action'
+  | 'endDate';
 
 // A Map, not an object: a header cell named `constructor` or `__proto__` must not find Object.prototype's members.
 const HEADER_ALIASES: ReadonlyMap<string, Column> = new Map([
@@ -47,6 +51,10 @@ const HEADER_ALIASES: ReadonlyMap<string, Column> = new Map([
   ['startdate', 'startDate'],
   ['hiredate', 'startDate'],
   ['employeehiredate', 'startDate'],
+  ['action', 'action'],
+  ['enddate', 'endDate'],
+  ['leavedate', 'endDate'],
+  ['employeeleavedatetime', 'endDate'],
 ]);
 
 /**
@@ -84,6 +92,10 @@ const CSV_COLUMN_NAMES = [
   'startDate',
   'hireDate',
   'employeeHireDate',
+  'action',
+  'endDate',
+  'leaveDate',
+  'employeeLeaveDateTime',
 ];
 
 export function headerColumn(header: string): Column | undefined {
@@ -191,6 +203,7 @@ export function parseCsvText(
     ? header.findIndex((h, k) => columns[k] === 'phoneNumber' && h.trim().toLowerCase() !== 'phone number')
     : index('phoneNumber');
   const [typeIdx, locIdx] = [index('numberType'), index('emergencyLocationId')];
+  const [aIdx, eIdx] = [index('action'), index('endDate')];
   if (adminExport) meta = { ...meta, advisories: [...meta.advisories, 'admin_export_phone_numbers_ignored'] };
   // Extra columns are fine (exports carry dozens), but one whose name is nearly a column dialtone reads is named.
   const nearMisses = header.flatMap((h, k) => {
@@ -210,6 +223,9 @@ export function parseCsvText(
     const usage = cell(uIdx);
     const hybridRaw = cell(hIdx);
     const startDate = cell(dIdx);
+    const actionRaw = cell(aIdx);
+    const action = actionRaw === undefined ? 'join' : parseRowAction(actionRaw);
+    const endDate = cell(eIdx);
     const hybrid = hybridRaw === undefined ? undefined : parseBoolean(hybridRaw);
     const problems: { field: string; message: string }[] = [];
     if (hybridRaw !== undefined && hybrid === undefined)
@@ -222,6 +238,12 @@ export function parseCsvText(
       (f) => shown(header[f === 'phoneNumber' ? telIdx : f === 'numberType' ? typeIdx : locIdx] ?? f, 40),
     );
     problems.push(...phone.problems);
+    if (action === undefined) problems.push(actionProblem(shown(header[aIdx] ?? 'action', 40), actionRaw));
+    if (endDate && action !== 'leave')
+      problems.push({
+        field: shown(header[eIdx] ?? 'endDate', 40),
+        message: `is for leave rows only (${shown(header[aIdx] ?? 'action', 40)} leave); this row is a ${action ?? 'join'} row`,
+      });
     return {
       row: i + 1,
       line,
@@ -233,6 +255,8 @@ export function parseCsvText(
       ...(hybrid !== undefined ? { onPremisesPstn: hybrid } : {}),
       ...phone.fields,
       ...(startDate ? { startDate } : {}),
+      ...(action && action !== 'join' ? { action } : {}),
+      ...(endDate ? { endDate } : {}),
       ...(problems.length > 0
         ? {
             problem: rowProblem(

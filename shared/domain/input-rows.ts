@@ -42,7 +42,7 @@ export const INPUT_ADVISORIES = {
 export type InputAdvisory = keyof typeof INPUT_ADVISORIES;
 
 export interface RowProblem {
-  readonly reason: 'invalid_field' | 'invalid_upn' | 'invalid_phone_number' | 'invalid_start_date';
+  readonly reason: 'invalid_field' | 'invalid_upn' | 'invalid_phone_number' | 'invalid_start_date' | 'invalid_end_date';
   /** The field (or fields, comma-separated) that cannot be read. */
   readonly field: string;
   readonly message: string;
@@ -65,7 +65,28 @@ export interface InputRow {
   readonly emergencyLocationId?: string;
   /** The start date as sent; read (and refused if unreadable) when the batch is planned, which knows the time. */
   readonly startDate?: string;
+  /** What the row asks for (docs/leavers-and-movers.md): absent means `join`. */
+  readonly action?: RowAction;
+  /** A leaver's end date as sent: the day the phone line is given back, read like the start date. */
+  readonly endDate?: string;
   readonly problem?: RowProblem;
+}
+
+/** What a row asks for: a new hire's line (`join`), a leaver's line given back (`leave`), or a move of country. */
+export const ROW_ACTIONS = ['join', 'leave', 'move'] as const;
+export type RowAction = (typeof ROW_ACTIONS)[number];
+
+/** An action as written in a row, case and spaces ignored; blank is `join`; undefined when it is no action. */
+export function parseRowAction(raw: string): RowAction | undefined {
+  const key = raw.trim().toLowerCase();
+  if (key === '') return 'join';
+  return ROW_ACTIONS.find((a) => a === key);
+}
+
+/** The problem of an action that is not one, naming the field as the input spells it. */
+export function actionProblem(field: string, raw: unknown): { field: string; message: string } {
+  const what = typeof raw === 'string' ? `"${truncate(raw.trim())}" is not an action` : 'must be a string';
+  return { field, message: `${what}; expected ${ROW_ACTIONS.join(', ')} (blank means join)` };
 }
 
 export type InputErrorCode =

@@ -27,6 +27,9 @@ export {
   type ParsedInput,
   type ParseHints,
   type ParseOutcome,
+  parseRowAction,
+  ROW_ACTIONS,
+  type RowAction,
   type RowProblem,
   type UnknownField,
 } from './input-rows';

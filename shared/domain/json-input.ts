@@ -8,7 +8,9 @@ import {
   type InputRow,
   isBatchId,
   MAX_INPUT_ROWS,
+  actionProblem,
   parseBoolean,
+  parseRowAction,
   type ParseOutcome,
   phoneFields,
   rowProblem,
@@ -44,6 +46,10 @@ export const JSON_USER_FIELDS: ReadonlyMap<string, string> = new Map([
   ['startDate', 'startDate'],
   ['hireDate', 'startDate'],
   ['employeeHireDate', 'startDate'],
+  ['action', 'action'],
+  ['endDate', 'endDate'],
+  ['leaveDate', 'endDate'],
+  ['employeeLeaveDateTime', 'endDate'],
 ]);
 
 /** How many unknown fields an error lists: a 50,000-row batch with one wrong key per user is told about the first few. */
@@ -196,6 +202,8 @@ function jsonRow(u: unknown, row: number): InputRow {
     numberType,
     emergencyLocationId,
     startDate,
+    action: actionRaw,
+    endDate,
   } = o;
   const problems: { field: string; message: string }[] = [];
   for (const field of new Set(twice))
@@ -221,6 +229,23 @@ function jsonRow(u: unknown, row: number): InputRow {
       field: 'startDate',
       message: 'must be a date (2026-12-07) or a date-time with an offset, as a string',
     });
+  const action =
+    actionRaw === undefined || actionRaw === null
+      ? 'join'
+      : typeof actionRaw === 'string'
+        ? parseRowAction(actionRaw)
+        : undefined;
+  if (action === undefined) problems.push(actionProblem('action', actionRaw));
+  if (endDate !== undefined && endDate !== null && typeof endDate !== 'string')
+    problems.push({
+      field: 'endDate',
+      message: 'must be a date (2026-12-07) or a date-time with an offset, as a string',
+    });
+  else if (typeof endDate === 'string' && endDate.trim() !== '' && action !== undefined && action !== 'leave')
+    problems.push({
+      field: 'endDate',
+      message: `is for leave rows only ("action": "leave"); this row is a ${action} row`,
+    });
   let hybrid: boolean | undefined;
   if (typeof onPremisesPstn === 'boolean') hybrid = onPremisesPstn;
   else if (typeof onPremisesPstn === 'string') {
@@ -245,7 +270,9 @@ function jsonRow(u: unknown, row: number): InputRow {
           ? 'invalid_phone_number'
           : twice.length === 0 && problems.every((p) => p.field === 'startDate')
             ? 'invalid_start_date'
-            : 'invalid_field';
+            : twice.length === 0 && problems.every((p) => p.field === 'endDate') && typeof endDate !== 'string'
+              ? 'invalid_end_date'
+              : 'invalid_field';
     return { ...base, problem: rowProblem(reason, where, problems, '') };
   }
   return {
@@ -258,5 +285,7 @@ function jsonRow(u: unknown, row: number): InputRow {
     ...(hybrid !== undefined ? { onPremisesPstn: hybrid } : {}),
     ...phone.fields,
     ...(typeof startDate === 'string' && startDate.trim() ? { startDate: startDate.trim() } : {}),
+    ...(action && action !== 'join' ? { action } : {}),
+    ...(typeof endDate === 'string' && endDate.trim() ? { endDate: endDate.trim() } : {}),
   };
 }

@@ -53,7 +53,9 @@ export function planOnboarding(
   const waits = (v: ValidatedRow): v is { kind: 'request'; request: RowRequest & { scheduledFor: string } } =>
     v.kind === 'request' &&
     v.request.scheduledFor !== undefined &&
-    (Date.parse(v.request.scheduledFor) > now.getTime() || !tenant.users.has(upnKey(v.request.userPrincipalName)));
+    (Date.parse(v.request.scheduledFor) > now.getTime() ||
+      // A leaver whose account is gone has nothing to wait for (planning says so at once).
+      (v.request.action !== 'leave' && !tenant.users.has(upnKey(v.request.userPrincipalName))));
   const hours = [...new Set(rows.filter(waits).map((v) => slotHour(v.request.scheduledFor)))].sort((a, b) => a - b);
   const slotOf = new Map(hours.map((h, i) => [h, i]));
   const now_ = rows.filter((v) => !waits(v));
@@ -135,6 +137,7 @@ export function planSlotRound(
   const live = order.filter((r) => !isCancelled(cancellations, r.row));
   const stillWaiting = live.filter(
     (r) =>
+      r.request.action !== 'leave' &&
       !tenant.users.has(upnKey(r.userPrincipalName)) &&
       now.getTime() < Date.parse(r.scheduledFor) + accountWaitHours * HOUR_MS,
   );

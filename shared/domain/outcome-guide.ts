@@ -6,6 +6,7 @@ import {
   FAILURE_REASONS,
   FLAG_REASONS,
   REJECTION_REASONS,
+  RELEASE_REASONS,
   type Outcome,
   type Reason,
   type UserOutcome,
@@ -28,6 +29,11 @@ export const OUTCOME_GUIDE: Readonly<Record<Outcome, OutcomeWords>> = {
   assigned: {
     meaning: 'licences assigned, nothing to wait for (no calling plan in the row, or already licensed)',
     next: 'nothing',
+  },
+  released: {
+    meaning:
+      "a leaver's phone licences held directly and phone number were given back (rows with action leave); base licences kept",
+    next: 'nothing; for group_licences_kept, take the user out of the group the message names',
   },
   flagged: {
     meaning:
@@ -63,8 +69,11 @@ export const LIVE_STATE_GUIDE: Readonly<Record<LiveState, OutcomeWords>> = {
   pending: { meaning: 'no result yet', next: 'nothing yet' },
 };
 
-/** The reasons a row needs a person: every failure, rejection and flag reason (already_licensed needs nobody). */
-export type ActionReason = Exclude<Reason, 'already_licensed'>;
+/**
+ * The reasons a row needs a person: every failure, rejection, flag and release reason (already_licensed and
+ * nothing_to_release need nobody).
+ */
+export type ActionReason = Exclude<Reason, 'already_licensed' | 'nothing_to_release'>;
 
 /** The outcome each reason belongs to. */
 export const REASON_OUTCOME: Readonly<Record<ActionReason, Outcome>> = {
@@ -77,6 +86,10 @@ export const REASON_OUTCOME: Readonly<Record<ActionReason, Outcome>> = {
     Outcome
   >),
   ...(Object.fromEntries(FLAG_REASONS.map((r) => [r, 'flagged'])) as Record<(typeof FLAG_REASONS)[number], Outcome>),
+  ...(Object.fromEntries(RELEASE_REASONS.map((r) => [r, 'released'])) as Record<
+    (typeof RELEASE_REASONS)[number],
+    Outcome
+  >),
 };
 
 /**
@@ -107,13 +120,16 @@ export const REASON_GUIDE: Readonly<Record<ActionReason, string>> = {
   invalid_usage_location: 'use a two-letter ISO country code (US, GB, DE)',
   calling_plan_not_allowed_hybrid:
     'a hybrid (on-premises PSTN) user gets Phone System only: use the profile phone-system-only',
-  plan_not_available_in_country: "that calling plan is not sold in the user's country: use MCOPSTN1 or MCOPSTN2",
+  plan_not_available_in_country:
+    "that calling plan is not sold in the user's country: use MCOPSTN1 or MCOPSTN2 where they are sold; where no Calling Plan is sold (a mover's new country), use Direct Routing or Operator Connect (profile phone-system-only)",
   missing_prerequisite:
     'add the licence the message says is needed (e.g. Phone System for a Calling Plan) to the row or the user',
   invalid_field: 'correct the field the message names in the file',
   invalid_phone_number: 'give the number in E.164 form (+ country code and number, e.g. +14255550100)',
   invalid_start_date:
     'give the start date as 2026-12-07 (or a date-time with an offset), within the horizon the message gives',
+  invalid_end_date:
+    'give the end date as 2026-12-07 (or a date-time with an offset), within the horizon the message gives',
   sku_not_allowed:
     "the row's integration may not use that profile or list its own part numbers: use a profile it may use, or ask the operator to allow it (DIALTONE_CALLERS)",
   no_calling_plan:
@@ -124,6 +140,10 @@ export const REASON_GUIDE: Readonly<Record<ActionReason, string>> = {
     "the row's number belongs to another user: give the row a free number (or leave it out under DIALTONE_PHONE_NUMBERS=pool), or unassign it from the other user first, then send the row again",
   number_assignment_failed:
     'Teams refused the number (the message holds its statusDetail): fix what it says, then assign the number in the Teams admin center or send the row again',
+  number_release_failed:
+    'Teams would not take the number back (the message holds its statusDetail): remove it in the Teams admin center (Voice > Phone numbers); the licences were handled as the row says',
+  group_licences_kept:
+    'a phone licence comes to the user through a group, which dialtone never changes: take the user out of the group the message names (or remove the licence from the group)',
 };
 
 /** The phone number reasons (a flagged row whose licensing worked), which the summary explains apart. */
@@ -131,6 +151,12 @@ export const NUMBER_REASONS = FLAG_REASONS.filter((r) => r !== 'no_calling_plan'
 
 /** What to do about one row: its reason's step, else its outcome's (a cancelled row's is always the outcome's). */
 export function nextStepFor(row: Pick<UserOutcome, 'outcome' | 'reason'>): string {
-  if (row.outcome !== 'cancelled' && row.reason && row.reason !== 'already_licensed') return REASON_GUIDE[row.reason];
+  if (
+    row.outcome !== 'cancelled' &&
+    row.reason &&
+    row.reason !== 'already_licensed' &&
+    row.reason !== 'nothing_to_release'
+  )
+    return REASON_GUIDE[row.reason];
   return OUTCOME_GUIDE[row.outcome].next;
 }

@@ -1,7 +1,7 @@
 // The vocabulary every row ends in: one outcome, and a reason from a fixed list, as docs/outcomes.md's tables
 // give them (their words: outcome-guide.ts).
 
-export const OUTCOMES = ['provisioned', 'assigned', 'flagged', 'failed', 'rejected', 'cancelled'] as const;
+export const OUTCOMES = ['provisioned', 'assigned', 'released', 'flagged', 'failed', 'rejected', 'cancelled'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export const FAILURE_REASONS = [
@@ -37,16 +37,39 @@ export const REJECTION_REASONS = [
   // A row's phone number that is not E.164 (docs/phone-numbers.md).
   'invalid_phone_number',
   'invalid_start_date',
+  // A leaver's end date that cannot be read, or lies beyond the horizon (read as the start date is).
+  'invalid_end_date',
   // A profile or own skus the row's integration (or the uploads) may not use (shared/domain/entitlements.ts).
   'sku_not_allowed',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /** Why a licensed user is `flagged`: Teams showed no calling plan, or the phone number could not be assigned. */
-export const FLAG_REASONS = ['no_calling_plan', 'no_free_number', 'number_in_use', 'number_assignment_failed'] as const;
+export const FLAG_REASONS = [
+  'no_calling_plan',
+  'no_free_number',
+  'number_in_use',
+  'number_assignment_failed',
+  // A leaver's or mover's old number that Teams would not take back (its operation failed).
+  'number_release_failed',
+] as const;
 export type FlagReason = (typeof FLAG_REASONS)[number];
 
-export type Reason = FailureReason | RejectionReason | FlagReason | 'already_licensed';
+/**
+ * Why a leaver's row is `released` with something left for a person: a phone licence of the row that the user has
+ * only through a group (dialtone never changes group licences; the message names the group).
+ */
+export const RELEASE_REASONS = ['group_licences_kept'] as const;
+export type ReleaseReason = (typeof RELEASE_REASONS)[number];
+
+export type Reason =
+  | FailureReason
+  | RejectionReason
+  | FlagReason
+  | ReleaseReason
+  | 'already_licensed'
+  // A leaver who held none of the row's phone licences directly and no number: nothing to give back.
+  | 'nothing_to_release';
 
 /** Advisories never block; they are recorded in the report for the admin's next step. */
 export const ADVISORIES = {
@@ -98,13 +121,20 @@ export interface UserOutcome {
   provisionedAt: string | null;
   /** The Teams phone number the user holds after the run (assigned by it, or kept), or null. */
   phoneNumber: string | null;
+  /**
+   * Part numbers this run took back from the user (a leaver's phone licences, a mover's old calling plan); [] when
+   * none (absent only in rows built before the report, which buildReport fills in).
+   */
+  releasedSkus?: string[];
+  /** The Teams number this run unassigned from the user (a leaver's, or a mover's old one), or null. */
+  releasedNumber?: string | null;
 }
 
 /** How many rows ended in each outcome, of `total` rows: the counts the report, the callback and the CLI give. */
 export type OutcomeCounts = { total: number } & Record<Outcome, number>;
 
 export function countOutcomes(users: readonly Pick<UserOutcome, 'outcome'>[], total = users.length): OutcomeCounts {
-  const counts = { total, provisioned: 0, assigned: 0, flagged: 0, failed: 0, rejected: 0, cancelled: 0 };
+  const counts = { total, provisioned: 0, assigned: 0, released: 0, flagged: 0, failed: 0, rejected: 0, cancelled: 0 };
   for (const u of users) counts[u.outcome]++;
   return counts;
 }
@@ -116,4 +146,20 @@ export function seatsBought(users: readonly Pick<UserOutcome, 'addedSkus'>[]): S
   const bought: SeatsBought = {};
   for (const u of users) for (const sku of u.addedSkus ?? []) bought[sku] = (bought[sku] ?? 0) + 1;
   return bought;
+}
+
+/** What a run gave back: seats per part number, and how many numbers were unassigned. */
+export interface GivenBack {
+  readonly seats: SeatsBought;
+  readonly numbers: number;
+}
+
+export function givenBack(users: readonly Pick<UserOutcome, 'releasedSkus' | 'releasedNumber'>[]): GivenBack {
+  const seats: SeatsBought = {};
+  let numbers = 0;
+  for (const u of users) {
+    for (const sku of u.releasedSkus ?? []) seats[sku] = (seats[sku] ?? 0) + 1;
+    if (u.releasedNumber) numbers++;
+  }
+  return { seats, numbers };
 }

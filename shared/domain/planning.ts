@@ -33,7 +33,8 @@ import {
   type PlannedNumber,
 } from './phone-numbers';
 import { isProfileName, normaliseProfileName, PART_NUMBER, type Profiles } from './profiles';
-import { effectiveDueAt, readStartDate, type ScheduleSettings } from './schedule';
+import { chooseReleases, type PlannedRelease } from './releases';
+import { effectiveDueAt, readEndDate, readStartDate, type ScheduleSettings } from './schedule';
 import { errorText, hasHiddenCharacters, shown } from './text';
 import { isValidUpn, upnKey } from './upn';
 
@@ -61,6 +62,8 @@ export interface RowRequest {
   readonly emergencyLocationId?: string;
   /** For a row with a start date: when its licences are due (the batch's start when that time has passed). */
   readonly scheduledFor?: string;
+  /** A leaver's or a mover's row (docs/leavers-and-movers.md); absent for a new hire's (`join`). */
+  readonly action?: 'leave' | 'move';
 }
 
 interface Settled {
@@ -189,6 +192,16 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
       );
     }
     let scheduledFor: string | undefined;
+    if (r.action === 'leave' && r.startDate !== undefined)
+      return reject(
+        'invalid_field',
+        `${where}, field startDate: a leave row gives back the line on its endDate; a start date is for join and move rows`,
+      );
+    if (r.action === 'leave' && r.endDate !== undefined && options.schedule) {
+      const reading = readEndDate(r.endDate, options.schedule.now, options.schedule.settings);
+      if (!reading.ok) return reject('invalid_end_date', `${where}, field endDate: ${reading.message}`);
+      scheduledFor = effectiveDueAt(reading, options.schedule.now).toISOString();
+    }
     if (r.startDate !== undefined && options.schedule) {
       const reading = readStartDate(r.startDate, options.schedule.now, options.schedule.settings);
       if (!reading.ok) return reject('invalid_start_date', `row ${r.row}, field startDate: ${reading.message}`);
@@ -207,6 +220,7 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
         ...(r.numberType ? { numberType: r.numberType } : {}),
         ...(r.emergencyLocationId ? { emergencyLocationId: r.emergencyLocationId } : {}),
         ...(scheduledFor ? { scheduledFor } : {}),
+        ...(r.action === 'leave' || r.action === 'move' ? { action: r.action } : {}),
       },
     };
   });
@@ -293,6 +307,11 @@ export interface AssignmentPlan {
   /** The phone number to assign once Teams shows it may be (absent: none). */
   readonly number?: PlannedNumber;
   readonly advisories: readonly Advisory[];
+  /**
+   * A leaver's row (docs/leavers-and-movers.md): nothing is added; these licences are removed and the user's Teams
+   * number unassigned. addSkuIds is then empty, and pollTeams false.
+   */
+  readonly release?: PlannedRelease;
 }
 
 export type PlannedRow = RejectedRow | FailedRow | AssignmentPlan;
@@ -343,6 +362,14 @@ function planRow(
     message,
   });
   const where = rowRef(req);
+  // Never license a mover as a new hire: until a move is wired into the batch, such rows are refused before any write
+  // (docs/leavers-and-movers.md).
+  if (req.action === 'move')
+    return reject(
+      'invalid_field',
+      `${where}, field action: "${req.action}" rows are not carried out by this deployment yet; nothing was sent to Graph`,
+    );
+  if (req.action === 'leave') return planLeave(req, tenant, settled, failed);
 
   if (req.partNumbers.length === 0) return reject('unknown_sku', `${where}: no SKUs to assign`);
   const lookups = req.partNumbers.map((p) => ({ p, found: tenant.catalog.lookup(p) }));
@@ -531,6 +558,42 @@ function planRow(
       : {}),
     ...(number ? { number } : {}),
     advisories,
+  };
+}
+
+/**
+ * A leaver's row: the phone licences of its profile (or own skus) the user holds directly, and the number
+ * (releases.ts). Part numbers the tenant has no subscription for are nothing to give back, not a rejection.
+ */
+function planLeave(
+  req: RowRequest,
+  tenant: TenantSnapshot,
+  settled: Pick<AssignmentPlan, 'row' | 'line' | 'displayName' | 'userPrincipalName' | 'profile' | 'skus'>,
+  failed: (reason: FailureReason, message: string) => FailedRow,
+): PlannedRow {
+  const user = tenant.users.get(upnKey(req.userPrincipalName));
+  if (!user)
+    return failed(
+      'user_not_found',
+      `${rowRef(req)}: no user ${req.userPrincipalName} in the tenant: a deleted account's licences go back with it; if it had a Teams number, check it in the Teams admin center (Voice > Phone numbers)`,
+    );
+  const rowSkus: TenantSku[] = [];
+  for (const p of req.partNumbers) {
+    const found = tenant.catalog.lookup(p);
+    if (found.kind === 'found' && !rowSkus.some((s) => s.skuId === found.sku.skuId)) rowSkus.push(found.sku);
+  }
+  const { remove, kept } = chooseReleases(user, rowSkus, tenant.catalog, tenant.planIds);
+  return {
+    kind: 'assign',
+    ...settled,
+    userId: user.id,
+    addSkuIds: [],
+    addedSkus: [],
+    enable: [],
+    setUsageLocation: null,
+    pollTeams: false,
+    advisories: [],
+    release: { removeSkuIds: remove.map((s) => s.skuId), removeSkus: remove.map((s) => s.partNumber), kept },
   };
 }
 

@@ -2,10 +2,18 @@
 // (no formula injection: HR data travels through here into Excel).
 import { INPUT_ADVISORIES, type CsvDelimiter, type InputAdvisory, type InputEncoding, type InputFormat } from './input';
 import type { CallbackRecord } from './callback';
-import { countOutcomes, seatsBought, type OutcomeCounts, type SeatsBought, type UserOutcome } from './outcomes';
+import {
+  countOutcomes,
+  givenBack,
+  seatsBought,
+  type GivenBack,
+  type OutcomeCounts,
+  type SeatsBought,
+  type UserOutcome,
+} from './outcomes';
 
 // The counts and seats live with the outcomes (the callback takes them too); imported from here as well.
-export { countOutcomes, seatsBought, type OutcomeCounts, type SeatsBought };
+export { countOutcomes, givenBack, seatsBought, type GivenBack, type OutcomeCounts, type SeatsBought };
 
 /** What the input was read as: helps an admin check that accented names came through. */
 export interface InputDescription {
@@ -32,12 +40,26 @@ export interface BatchReport {
   counts: OutcomeCounts;
   /** Seats this run bought, by part number: each row's addedSkus counted (docs/licence-needs.md). */
   bought?: SeatsBought;
+  /**
+   * What this run gave back (docs/leavers-and-movers.md): seats by part number (each row's releasedSkus counted) and
+   * how many numbers were unassigned (each row's releasedNumber).
+   */
+  released?: GivenBack;
   users: UserOutcome[];
 }
 
 /** What the report says about the input file as a whole, as sentences: its advisories' texts, then its notes. */
 export function fileNotes(report: Pick<BatchReport, 'advisories' | 'inputNotes'>): string[] {
   return [...(report.advisories ?? []).map((a) => INPUT_ADVISORIES[a] ?? a), ...(report.inputNotes ?? [])];
+}
+
+/** "gave back 2 × MCOEV, 1 × MCOPSTN1 and 1 number", or "gave back nothing": what a run released in one line. */
+export function givenBackText(released: GivenBack | undefined): string {
+  const parts = Object.entries(released?.seats ?? {}).map(([sku, n]) => `${n} × ${sku}`);
+  const numbers = released?.numbers ?? 0;
+  if (numbers > 0) parts.push(`${numbers} number${numbers === 1 ? '' : 's'}`);
+  if (parts.length === 0) return 'gave back nothing';
+  return `gave back ${parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)!}` : parts[0]!}`;
 }
 
 /** "bought 3 × MCOPSTN1, 1 × MCOEV", or "bought nothing": the cost of a run in one line. */
@@ -51,9 +73,21 @@ export function buildReport(
 ): BatchReport {
   const users = [...fields.users]
     .sort((a, b) => a.row - b.row)
-    .map((u) => ({ ...u, addedSkus: [...(u.addedSkus ?? [])], scheduledFor: u.scheduledFor ?? null }));
+    .map((u) => ({
+      ...u,
+      addedSkus: [...(u.addedSkus ?? [])],
+      scheduledFor: u.scheduledFor ?? null,
+      releasedSkus: [...(u.releasedSkus ?? [])],
+      releasedNumber: u.releasedNumber ?? null,
+    }));
   const { total, ...rest } = fields;
-  return { ...rest, counts: countOutcomes(users, total ?? users.length), bought: seatsBought(users), users };
+  return {
+    ...rest,
+    counts: countOutcomes(users, total ?? users.length),
+    bought: seatsBought(users),
+    released: givenBack(users),
+    users,
+  };
 }
 
 export const REPORT_CSV_COLUMNS = [
@@ -72,6 +106,8 @@ export const REPORT_CSV_COLUMNS = [
   'assignedAt (UTC)',
   'provisionedAt (UTC)',
   'phoneNumber',
+  'releasedSkus',
+  'releasedNumber',
 ] as const;
 
 const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
@@ -124,6 +160,8 @@ export function reportToCsv(report: BatchReport): string {
         spreadsheetTime(u.assignedAt),
         spreadsheetTime(u.provisionedAt),
         u.phoneNumber ?? null,
+        (u.releasedSkus ?? []).join('+'),
+        u.releasedNumber ?? null,
       ]
         .map(csvCell)
         .join(d),

@@ -115,7 +115,12 @@ function clip(s: string, n = 40): string {
  *   identifies the day (the licences go on at the start of a day, not at the hour).
  * A date-time without an offset is refused: it names no instant anywhere.
  */
-export function readStartDate(raw: string, now: Date, settings: ScheduleSettings): StartDateReading {
+export function readStartDate(
+  raw: string,
+  now: Date,
+  settings: ScheduleSettings,
+  noun: 'start date' | 'end date' = 'start date',
+): StartDateReading {
   const text = raw.trim();
   const fail = (why: string): StartDateReading => ({ ok: false, message: `"${clip(text)}" ${why}` });
   let year: number, month: number, day: number;
@@ -126,7 +131,7 @@ export function readStartDate(raw: string, now: Date, settings: ScheduleSettings
     dayStart = (y, m, d) => startOfDayIn(settings.timeZone, y, m, d);
   } else {
     const dt = DATE_TIME.exec(text);
-    if (!dt) return fail(`is not a start date: ${EXPECTED}`);
+    if (!dt) return fail(`is not ${noun === 'start date' ? 'a' : 'an'} ${noun}: ${EXPECTED}`);
     if (!dt[7])
       return fail('has a time but no offset, so it names no instant: add one (Z, +01:00) or send the date alone');
     [year, month, day] = [Number(dt[1]), Number(dt[2]), Number(dt[3])];
@@ -137,17 +142,25 @@ export function readStartDate(raw: string, now: Date, settings: ScheduleSettings
     dayStart = (y, m, d) => new Date(Date.UTC(y, m - 1, d) - offset * 60_000);
   }
   if (!validDate(year, month, day)) return fail(`is not a day of the calendar: ${EXPECTED}`);
-  if (year < 2000) return fail('is before the year 2000: check the column holds the start date');
+  if (year < 2000) return fail(`is before the year 2000: check the column holds the ${noun}`);
   const startsAt = dayStart(year, month, day);
   const horizon = now.getTime() + settings.horizonDays * DAY_MS;
   if (startsAt.getTime() > horizon) {
     return fail(
-      `is more than ${settings.horizonDays} days ahead (DIALTONE_SCHEDULE_HORIZON_DAYS); send the row nearer the start date`,
+      `is more than ${settings.horizonDays} days ahead (DIALTONE_SCHEDULE_HORIZON_DAYS); send the row nearer the ${noun}`,
     );
   }
   const lead = new Date(Date.UTC(year, month - 1, day - settings.leadDays));
   const dueAt = dayStart(lead.getUTCFullYear(), lead.getUTCMonth() + 1, lead.getUTCDate());
   return { ok: true, startsAt, dueAt };
+}
+
+/**
+ * Reads a leaver's end date (docs/leavers-and-movers.md): the same forms and horizon as a start date, and the phone
+ * licences and number are given back at the start of that day, with no lead days (the line works until the day).
+ */
+export function readEndDate(raw: string, now: Date, settings: ScheduleSettings): StartDateReading {
+  return readStartDate(raw, now, { ...settings, leadDays: 0 }, 'end date');
 }
 
 /** When a row's licences go on: its due time, or `now` when that has passed (the row goes at once). */

@@ -58,6 +58,7 @@ describe('dialtone run', () => {
       total: 17,
       provisioned: 3,
       assigned: 2,
+      released: 0,
       flagged: 2,
       failed: 3,
       rejected: 7,

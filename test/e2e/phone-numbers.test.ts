@@ -122,7 +122,7 @@ describe('phone numbers after the calling plan', () => {
     // Three orders: own, pool, hybrid; none for the kept, in-use and empty-pool rows.
     expect(stack.sim.record.byKind.assignNumber).toBe(3);
     const csv = await readRunFile(stack, 'default', 'numbers', 'report.csv');
-    expect(csv.split('\r\n')[0]).toMatch(/,phoneNumber$/);
+    expect(csv.split('\r\n')[0]).toMatch(/,phoneNumber,releasedSkus,releasedNumber$/);
     // A leading '+' is shown as text in a spreadsheet, not read as a formula.
     expect(csv).toContain(`'${US(101)}`);
     // The number step's Teams reads took their own share of the read budget (a ledger of their own, so they never

@@ -250,6 +250,7 @@ describe('end to end through the local host', () => {
       total: 10,
       provisioned: 4,
       assigned: 1,
+      released: 0,
       flagged: 1,
       failed: 2,
       rejected: 2,

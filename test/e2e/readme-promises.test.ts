@@ -272,6 +272,7 @@ describe('the 202 contract', () => {
       total: 3,
       provisioned: 0,
       assigned: 2,
+      released: 0,
       flagged: 0,
       failed: 0,
       rejected: 1,

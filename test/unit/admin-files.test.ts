@@ -43,7 +43,7 @@ describe('files admins have', () => {
       .split('\r\n');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toBe(
-      ',,,,,,,file,input_refused,"x.json: users[0].startdate: unknown field; did you mean startDate?",,,,,',
+      ',,,,,,,file,input_refused,"x.json: users[0].startdate: unknown field; did you mean startDate?",,,,,,,',
     );
     const noted = buildReport({
       batchId: 'b',

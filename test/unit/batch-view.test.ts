@@ -82,6 +82,7 @@ describe('the live report', () => {
       total: 6,
       provisioned: 0,
       assigned: 1,
+      released: 0,
       flagged: 0,
       failed: 0,
       rejected: 1,

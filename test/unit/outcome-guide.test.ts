@@ -16,6 +16,7 @@ import {
   FLAG_REASONS,
   OUTCOMES,
   REJECTION_REASONS,
+  RELEASE_REASONS,
   type UserOutcome,
 } from '../../shared/domain/outcomes';
 import { buildReport } from '../../shared/domain/report';
@@ -99,6 +100,7 @@ function disagreements(t: Table): string[] {
       const expected = [
         ...Object.keys(REASON_OUTCOME).filter((r) => REASON_OUTCOME[r as keyof typeof REASON_OUTCOME] === key),
         ...(key === 'assigned' ? ['already_licensed'] : []),
+        ...(key === 'released' ? ['nothing_to_release'] : []),
       ].sort();
       if (listed.join() !== expected.join())
         out.push(`${t.page}: ${row[0]}: reasons ${listed.join(', ')} are not ${expected.join(', ')}`);
@@ -111,8 +113,9 @@ describe('the outcome guide', () => {
   it('has words for every outcome and every reason that needs a person, each reason under its outcome', () => {
     expect(Object.keys(OUTCOME_GUIDE).sort()).toEqual([...OUTCOMES].sort());
     expect(Object.keys(REASON_GUIDE).sort()).toEqual(
-      [...FAILURE_REASONS, ...REJECTION_REASONS, ...FLAG_REASONS].sort(),
+      [...FAILURE_REASONS, ...REJECTION_REASONS, ...FLAG_REASONS, ...RELEASE_REASONS].sort(),
     );
+    for (const r of RELEASE_REASONS) expect(REASON_OUTCOME[r]).toBe('released');
     for (const r of FAILURE_REASONS) expect(REASON_OUTCOME[r]).toBe('failed');
     for (const r of REJECTION_REASONS) expect(REASON_OUTCOME[r]).toBe('rejected');
     for (const r of FLAG_REASONS) expect(REASON_OUTCOME[r]).toBe('flagged');
@@ -122,6 +125,8 @@ describe('the outcome guide', () => {
     expect(nextStepFor({ outcome: 'failed', reason: 'user_not_found' })).toBe(REASON_GUIDE.user_not_found);
     expect(nextStepFor({ outcome: 'assigned', reason: 'already_licensed' })).toBe(OUTCOME_GUIDE.assigned.next);
     expect(nextStepFor({ outcome: 'provisioned', reason: '' })).toBe(OUTCOME_GUIDE.provisioned.next);
+    expect(nextStepFor({ outcome: 'released', reason: 'nothing_to_release' })).toBe(OUTCOME_GUIDE.released.next);
+    expect(nextStepFor({ outcome: 'released', reason: 'group_licences_kept' })).toBe(REASON_GUIDE.group_licences_kept);
     expect(nextStepFor({ outcome: 'cancelled', reason: 'user_not_found' })).toBe(OUTCOME_GUIDE.cancelled.next);
   });
 

@@ -136,6 +136,7 @@ describe('report', () => {
       total: 3,
       provisioned: 1,
       assigned: 0,
+      released: 0,
       flagged: 1,
       failed: 0,
       rejected: 1,
@@ -190,14 +191,14 @@ describe('report', () => {
       .trim()
       .split('\r\n');
     expect(lines[0]).toBe(
-      'row,line,displayName,userPrincipalName,profile,skus,addedSkus,outcome,reason,message,advisories,scheduledFor (UTC),assignedAt (UTC),provisionedAt (UTC),phoneNumber',
+      'row,line,displayName,userPrincipalName,profile,skus,addedSkus,outcome,reason,message,advisories,scheduledFor (UTC),assignedAt (UTC),provisionedAt (UTC),phoneNumber,releasedSkus,releasedNumber',
     );
     expect(lines[1]).toBe(
-      "1,,,'=cmd@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,,failed,graph_error,'+evil,next_step_phone_number,,,,",
+      "1,,,'=cmd@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,,failed,graph_error,'+evil,next_step_phone_number,,,,,,",
     );
     // The number is shown as text: a leading '+' would make a spreadsheet read it as a formula.
     expect(lines[2]).toBe(
-      "2,,,u2@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,MCOEV+MCOPSTN1,provisioned,,,,,,,'+14255550100",
+      "2,,,u2@c.com,phone-domestic,ENTERPRISEPACK+MCOEV,MCOEV+MCOPSTN1,provisioned,,,,,,,'+14255550100,,",
     );
   });
 
@@ -220,6 +221,6 @@ describe('report', () => {
     });
     const csv = reportToCsv(r);
     expect(csv.startsWith('\uFEFFrow;line;displayName;userPrincipalName;')).toBe(true);
-    expect(csv.split('\r\n')[1]).toMatch(/^1;2;Zoë Müller;.*;2026-11-25 16:49:22;2026-11-25 17:19:00;$/);
+    expect(csv.split('\r\n')[1]).toMatch(/^1;2;Zoë Müller;.*;2026-11-25 16:49:22;2026-11-25 17:19:00;;;$/);
   });
 });

@@ -1,0 +1,130 @@
+// What a leaver gives back (docs/leavers-and-movers.md): only the phone licences of the row's profile held directly,
+// never a base licence, never a licence a group gives (named), never one a kept licence depends on; nothing for a
+// rejected row; a leave row for a user dialtone never licensed works the same way.
+import type { InputRow } from '../../shared/domain/input';
+import type { LicenceAssignment } from '../../shared/domain/holdings';
+import { planBatch, validateRows, type PlannedRow, type TenantSnapshot } from '../../shared/domain/planning';
+import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
+import { chooseReleases, isPhoneLicence } from '../../shared/domain/releases';
+import { ALL_SKUS, skuIdOf, snapshot } from '../support/tenant';
+
+const options = { profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic' };
+const leave = (upn: string, extra: Partial<InputRow> = {}): InputRow => ({
+  row: 1,
+  userPrincipalName: upn,
+  action: 'leave',
+  ...extra,
+});
+const GROUP = '0d6f5c1a-8d4e-4a39-9a51-2b3f2f9c7e10';
+
+/** A tenant whose one user holds `direct` part numbers directly and `viaGroup` through GROUP. */
+function tenantWith(direct: string[], viaGroup: string[] = []): TenantSnapshot {
+  const base = snapshot(ALL_SKUS, { 'leaver@c.com': { usageLocation: 'US', skus: [...direct, ...viaGroup] } });
+  const user = base.users.get('leaver@c.com')!;
+  const state = (part: string, group: string | null): LicenceAssignment => ({
+    skuId: skuIdOf(part),
+    assignedByGroup: group,
+    disabledPlanIds: [],
+    state: 'Active',
+    error: null,
+  });
+  const assignments = [...direct.map((p) => state(p, null)), ...viaGroup.map((p) => state(p, GROUP))];
+  return { ...base, users: new Map([['leaver@c.com', { ...user, skuIds: [...new Set(user.skuIds)], assignments }]]) };
+}
+
+function plan(rows: InputRow[], tenant: TenantSnapshot): PlannedRow[] {
+  return planBatch(validateRows(rows, options), tenant);
+}
+
+describe('a leaver', () => {
+  it('gives back the directly held phone licences of the default profile and keeps the base licence', () => {
+    const [p] = plan([leave('leaver@c.com')], tenantWith(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']));
+    expect(p).toMatchObject({
+      kind: 'assign',
+      profile: 'phone-domestic',
+      addSkuIds: [],
+      pollTeams: false,
+      release: { removeSkus: ['MCOEV', 'MCOPSTN1'], removeSkuIds: [skuIdOf('MCOEV'), skuIdOf('MCOPSTN1')], kept: [] },
+    });
+    expect(p!.kind === 'assign' && p!.number).toBeUndefined();
+  });
+
+  it('gives back Audio Conferencing and Communications Credits of its own profile, and nothing outside it', () => {
+    const [p] = plan(
+      [leave('leaver@c.com', { skus: ['MCOMEETADV', 'MCOPSTNC', 'ENTERPRISEPACK'] })],
+      tenantWith(['ENTERPRISEPACK', 'MCOMEETADV', 'MCOPSTNC', 'MCOEV']),
+    );
+    expect(p).toMatchObject({ release: { removeSkus: ['MCOMEETADV', 'MCOPSTNC'], kept: [] } });
+  });
+
+  it('never touches a licence a group gives, naming the group, and keeps Phone System a group calling plan needs', () => {
+    const [p] = plan([leave('leaver@c.com')], tenantWith(['ENTERPRISEPACK', 'MCOEV'], ['MCOPSTN1']));
+    expect(p).toMatchObject({
+      release: {
+        removeSkus: [],
+        kept: [
+          { partNumber: 'MCOPSTN1', groups: [GROUP] },
+          { partNumber: 'MCOEV', groups: [], neededBy: 'MCOPSTN1' },
+        ],
+      },
+    });
+  });
+
+  it('keeps a licence held both directly and through a group (its seat would not come back)', () => {
+    const [p] = plan([leave('leaver@c.com')], tenantWith(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'], ['MCOEV']));
+    expect(p).toMatchObject({ release: { kept: [{ partNumber: 'MCOEV', groups: [GROUP] }] } });
+    // With MCOEV kept, the calling plan that depends on it may still go.
+    expect(p).toMatchObject({ release: { removeSkus: ['MCOPSTN1'] } });
+  });
+
+  it('works for a user dialtone never licensed, and only on phone licences: an E5 base stays', () => {
+    const [p] = plan(
+      [leave('leaver@c.com', { profile: 'e5-phone-domestic' })],
+      tenantWith(['ENTERPRISEPREMIUM', 'MCOPSTN1']),
+    );
+    expect(p).toMatchObject({ release: { removeSkus: ['MCOPSTN1'], kept: [] } });
+    expect(isPhoneLicence(snapshot(ALL_SKUS, {}).catalog.byPartNumber('ENTERPRISEPREMIUM')!)).toBe(false);
+  });
+
+  it('has nothing to give back when the user holds none of the phone licences', () => {
+    const [p] = plan([leave('leaver@c.com')], tenantWith(['ENTERPRISEPACK']));
+    expect(p).toMatchObject({ kind: 'assign', release: { removeSkus: [], kept: [] } });
+  });
+
+  it('fails user_not_found for an account that is gone, saying its licences went with it', () => {
+    const [p] = plan([leave('gone@c.com')], tenantWith([]));
+    expect(p).toMatchObject({ kind: 'failed', reason: 'user_not_found' });
+    expect(p!.kind === 'failed' && p!.message).toMatch(/licences go back with it/);
+  });
+
+  it('is planned with nothing to remove when its row is rejected (a bad end date, a start date on a leave row)', () => {
+    const tenant = tenantWith(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']);
+    const schedule = {
+      settings: { timeZone: 'UTC', leadDays: 1, horizonDays: 120 },
+      now: new Date('2026-12-07T00:00:00Z'),
+    };
+    for (const extra of [{ endDate: 'tomorrow' }, { startDate: '2026-12-08' }]) {
+      const planned = planBatch(validateRows([leave('leaver@c.com', extra)], { ...options, schedule }), tenant);
+      expect(planned).toEqual([expect.objectContaining({ kind: 'rejected' })]);
+      expect('release' in planned[0]!).toBe(false);
+    }
+  });
+
+  it('chooses from the SKUs it is given, whatever their order', () => {
+    const tenant = tenantWith(['MCOPSTN1', 'MCOEV', 'ENTERPRISEPACK']);
+    const skus = ['MCOPSTN1', 'ENTERPRISEPACK', 'MCOEV'].map((p) => tenant.catalog.byPartNumber(p)!);
+    expect(
+      chooseReleases(tenant.users.get('leaver@c.com')!, skus, tenant.catalog).remove.map((s) => s.partNumber),
+    ).toEqual(['MCOPSTN1', 'MCOEV']);
+  });
+});
+
+describe('a mover', () => {
+  it('is refused before any write until moves are carried out, so nothing is bought or removed', () => {
+    const [p] = plan(
+      [{ row: 1, userPrincipalName: 'leaver@c.com', action: 'move', usageLocation: 'GB' }],
+      tenantWith(['MCOEV']),
+    );
+    expect(p).toMatchObject({ kind: 'rejected', reason: 'invalid_field' });
+  });
+});
