@@ -34,6 +34,7 @@ function loadPrices(file: string): AzurePrices {
 interface ExtensionHostStatus {
   readonly invocations: { orchestration: number; activity: number };
   readonly invocationsByFunction: Record<string, number>;
+  readonly invocationMsByFunction: Record<string, number>;
   readonly invocationTime: { busyMs: number; invocationMs: number };
 }
 
@@ -41,7 +42,13 @@ async function hostStatusOf(host: { url: string }): Promise<ExtensionHostStatus>
   const r = await fetch(`${host.url}/admin/host/status`);
   if (r.status !== 200) throw new Error(`/admin/host/status answered ${r.status}`);
   const s = (await r.json()) as Partial<ExtensionHostStatus> & { engine?: string };
-  if (s.engine !== 'extension' || !s.invocations || !s.invocationTime || !s.invocationsByFunction)
+  if (
+    s.engine !== 'extension' ||
+    !s.invocations ||
+    !s.invocationTime ||
+    !s.invocationsByFunction ||
+    !s.invocationMsByFunction
+  )
     throw new Error(`the host is not the real-extension host with invocation counts: ${JSON.stringify(s)}`);
   return s as ExtensionHostStatus;
 }
@@ -56,6 +63,12 @@ const delta = (a: ExtensionHostStatus, b: ExtensionHostStatus) => ({
   byFunction: Object.fromEntries(
     Object.entries(b.invocationsByFunction)
       .map(([k, v]) => [k, v - (a.invocationsByFunction[k] ?? 0)] as const)
+      .filter(([, v]) => v > 0)
+      .sort(([, x], [, y]) => y - x),
+  ),
+  secondsByFunction: Object.fromEntries(
+    Object.entries(b.invocationMsByFunction)
+      .map(([k, v]) => [k, Number(((v - (a.invocationMsByFunction[k] ?? 0)) / 1000).toFixed(1))] as const)
       .filter(([, v]) => v > 0)
       .sort(([, x], [, y]) => y - x),
   ),

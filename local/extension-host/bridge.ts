@@ -31,6 +31,8 @@ export class NodeBridge {
   readonly counts = { orchestration: 0, activity: 0 };
   /** Invocations by function name. */
   readonly byFunction: Record<string, number> = {};
+  /** Milliseconds of invocations by function name. */
+  readonly msByFunction: Record<string, number> = {};
   /**
    * Wall-clock milliseconds during which at least one invocation was running (Flex Consumption bills an instance's
    * memory for the time it is executing functions: learn.microsoft.com, azure/azure-functions/functions-consumption-costs),
@@ -136,6 +138,7 @@ export class NodeBridge {
     } finally {
       const ended = performance.now();
       this.time.invocationMs += ended - started;
+      this.msByFunction[name] = (this.msByFunction[name] ?? 0) + (ended - started);
       if (--this.running === 0) this.time.busyMs += ended - this.busySince;
     }
   }

@@ -112,6 +112,7 @@ async function main(): Promise<void> {
       extensionPid: extension.pid,
       invocations: { ...bridge.counts },
       invocationsByFunction: { ...bridge.byFunction },
+      invocationMsByFunction: { ...bridge.msByFunction },
       invocationTime: { ...bridge.time },
     }),
     webhookTarget: () =>
