@@ -2,6 +2,7 @@
 // endpoints the JS durable client calls), the same way on both engines, so that a conformance test can compare what
 // each engine did.
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { buildSync } from 'esbuild';
 import type { Stack } from '../../local/stack';
@@ -150,9 +151,14 @@ export async function runRacingEvents(stack: Stack, n: number, id = 'probe-event
 export interface LargeOutcome {
   readonly final: string;
   readonly output: { input: number; result: number; echo: string } | undefined;
-  /** Blobs of `<taskhub>-largemessages`, with the instance id taken out of their names. */
+  /** Blobs of `<taskhub>-largemessages`, their random parts replaced by <id> and <r>. */
   readonly blobs: string[];
+  /** The contents of the history blobs (gunzipped), by their names as in `blobs`. */
+  readonly history: Record<string, string>;
 }
+
+/** A large-message blob's name without its random parts (a message's id, a history blob's 8 hex digits). */
+export const blobShape = (name: string) => name.replace(/-[0-9a-f]{32}-/, '-<id>-').replace(/-[0-9A-F]{8}-/, '-<r>-');
 
 export async function runLarge(
   stack: Stack,
@@ -165,13 +171,28 @@ export async function runLarge(
   const container = BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient(
     `${taskHub}-largemessages`,
   );
-  const blobs: string[] = [];
-  if (await container.exists()) for await (const b of container.listBlobsFlat()) blobs.push(b.name);
-  return {
-    final: after.runtimeStatus,
-    output: after.output as LargeOutcome['output'],
-    blobs: blobs.sort(),
+  // The local engine writes its blobs beside its episodes, not before the instance's status changes: wait until the
+  // listing stands still for a second.
+  const names = async () => {
+    const out: string[] = [];
+    if (await container.exists()) for await (const b of container.listBlobsFlat({ prefix: `${id}/` })) out.push(b.name);
+    return out.sort().join('\n');
   };
+  for (let i = 0, last = await names(); i < 10; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await names();
+    if (now === last) break;
+    last = now;
+  }
+  const blobs: string[] = [];
+  const history: Record<string, string> = {};
+  if (await container.exists())
+    for await (const b of container.listBlobsFlat({ prefix: `${id}/` })) {
+      blobs.push(blobShape(b.name));
+      if (b.name.includes('/history-'))
+        history[blobShape(b.name)] = gunzipSync(await container.getBlobClient(b.name).downloadToBuffer()).toString();
+    }
+  return { final: after.runtimeStatus, output: after.output as LargeOutcome['output'], blobs: blobs.sort(), history };
 }
 
 function expectAccepted(status: number): void {
