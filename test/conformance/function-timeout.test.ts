@@ -82,6 +82,8 @@ interface Probes {
   readonly long4: LongTimerOutcome;
   readonly events: EventsOutcome;
   readonly large: LargeOutcome;
+  /** 'ok' when every instance of the task hub ended Completed after the probes, else why not. */
+  readonly hubEnded: string;
 }
 
 const TASK_HUB = 'functiontimeout';
@@ -97,8 +99,13 @@ async function runProbes(stack: Stack): Promise<Probes> {
   const long4 = await runLongTimer(stack, 4, 'probe-long-4');
   const events = await runRacingEvents(stack, RACING);
   const large = await runLarge(stack, TASK_HUB, LARGE);
-  await expectTaskHubEnded(stack, 60_000);
-  return { unfinished, long10, long4, events, large };
+  // Every instance of the hub ended Completed, the probes' too (an error here is asserted below, not thrown, so that a
+  // probe that failed shows in its own check).
+  const hubEnded = await expectTaskHubEnded(stack, 60_000).then(
+    () => 'ok',
+    (e: unknown) => String(e instanceof Error ? e.message : e),
+  );
+  return { unfinished, long10, long4, events, large, hubEnded };
 }
 
 interface Flaky {
@@ -354,7 +361,7 @@ describeOnExtension("host.json's functionTimeout on both engines", () => {
       // the extension's shim waits for every task of the Task.all before it completes the instance.
       for (const o of [real, local]) {
         expect(o.probes.unfinished.statusBeforeEvent).toBe('Running');
-        expect(o.probes.unfinished.final).toBe('Completed');
+        expect([o.probes.unfinished.raised, o.probes.unfinished.final]).toEqual([202, 'Completed']);
       }
       expect(real.probes.unfinished.output).toBe(
         `Activity function '${PROBE.fail}' failed:  probe activity failed on purpose`,
@@ -368,9 +375,13 @@ describeOnExtension("host.json's functionTimeout on both engines", () => {
       expect([local.probes.long10.firstTimerDays, local.probes.long4.firstTimerDays]).toEqual([3, 4]);
       for (const o of [real, local])
         for (const p of [o.probes.long10, o.probes.long4]) {
-          expect(p.final).toBe('Completed');
+          expect([p.raised, p.final]).toEqual([[202, 202], 'Completed']);
           expect(p.output).toEqual(['wake-0', 'wake-1']);
         }
+    });
+
+    it('leaves every instance Completed, the probes too', () => {
+      expect([real.probes.hubEnded, local.probes.hubEnded]).toEqual(['ok', 'ok']);
     });
 
     it('takes every one of several events raised at once, on both engines', () => {

@@ -80,6 +80,8 @@ const isEvent = (e: { EventType: string | number }, name: string, code: number) 
 export interface UnfinishedOutcome {
   /** The status a few seconds after the failure was recorded, with the event not yet raised. */
   readonly statusBeforeEvent: string;
+  /** What raiseEvent answered then. */
+  readonly raised: number;
   readonly final: string;
   readonly output: unknown;
 }
@@ -94,12 +96,14 @@ export async function runUnfinished(stack: Stack, id = 'probe-unfinished-1'): Pr
   );
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const before = await probeStatus(stack, id);
-  expectAccepted(await raise(stack, id, RELEASE_EVENT, 'go'));
-  const after = await waitUntil(stack, id, 'the instance to end', ended);
-  return { statusBeforeEvent: before.runtimeStatus, final: after.runtimeStatus, output: after.output };
+  const raised = await raise(stack, id, RELEASE_EVENT, 'go');
+  const after = await settled(stack, id);
+  return { statusBeforeEvent: before.runtimeStatus, raised, final: after.runtimeStatus, output: after.output };
 }
 
 export interface LongTimerOutcome {
+  /** What raiseEvent answered each time. */
+  readonly raised: number[];
   readonly final: string;
   readonly output: unknown;
   /** The first timer's fire time, as days after the instance started (rounded to a tenth). */
@@ -118,14 +122,16 @@ export async function runLongTimer(stack: Stack, days: number, id: string): Prom
     ).length;
   const first = await waitUntil(stack, id, 'the first timer', (s) => timers(s).length > 0);
   const fireAt = timers(first)[0]!.FireAt;
+  const raised: number[] = [];
   for (let round = 0; round < 2; round++) {
     // the episode that created the timer and the event wait is recorded: an event now finds it waiting
     await new Promise((r) => setTimeout(r, 1_500));
-    expectAccepted(await raise(stack, id, WAKE_EVENT, `wake-${round}`));
-    if (round === 0) await waitUntil(stack, id, 'the first echo', (s) => echoes(s) > 0 || ended(s));
+    raised.push(await raise(stack, id, WAKE_EVENT, `wake-${round}`));
+    if (round === 0) await waitUntil(stack, id, 'the first echo', (s) => echoes(s) > 0 || ended(s)).catch(() => {});
   }
-  const after = await waitUntil(stack, id, 'the instance to end', ended, 90_000);
+  const after = await settled(stack, id);
   return {
+    raised,
     final: after.runtimeStatus,
     output: after.output,
     firstTimerDays: fireAt ? Math.round((Date.parse(fireAt) - started) / 8_640_000) / 10 : undefined,
@@ -144,7 +150,7 @@ export async function runRacingEvents(stack: Stack, n: number, id = 'probe-event
   const first = await Promise.all(Array.from({ length: n }, (_, i) => raise(stack, id, RACE_EVENT, `a${i}`)));
   await waitUntil(stack, id, 'the instance to run', (s) => s.runtimeStatus === 'Running');
   const second = await Promise.all(Array.from({ length: n }, (_, i) => raise(stack, id, RACE_EVENT, `b${i}`)));
-  const after = await waitUntil(stack, id, 'the instance to end', ended);
+  const after = await settled(stack, id);
   return { statuses: [...first, ...second], final: after.runtimeStatus, output: after.output };
 }
 
@@ -195,6 +201,10 @@ export async function runLarge(
   return { final: after.runtimeStatus, output: after.output as LargeOutcome['output'], blobs: blobs.sort(), history };
 }
 
-function expectAccepted(status: number): void {
-  if (status !== 202) throw new Error(`raiseEvent answered ${status}`);
+/**
+ * The instance's status once it has ended, or as it is after 30 s (a probe that goes wrong is reported by its own
+ * check, not by a time-out that would fail the whole file).
+ */
+function settled(stack: Stack, id: string): Promise<ProbeStatus> {
+  return waitUntil(stack, id, 'the instance to end', ended, 30_000).catch(() => probeStatus(stack, id));
 }

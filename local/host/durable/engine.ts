@@ -1114,7 +1114,9 @@ class FunctionTimeoutError extends Error {}
  * takes the next event, DurableOrchestrationContext's stack; an event nobody waits for yet is kept for the next
  * wait), Task.all when all its tasks have, Task.any when one has. Returns how many id-taking actions it has started
  * (the engine schedules no more) and whether every action has ended (only then does the instance complete, fail or
- * continue as new there).
+ * continue as new there). Where it is coarser than the shim (docs/conformance.md, "The local engine as strict as the
+ * extension"): a retried call counts as ended from the instance's state after the episode, not at its place in the
+ * replay; a task yielded twice is one action here, where the shim starts its action again.
  */
 export function shimProgress(
   state: InstanceState,
