@@ -2,6 +2,8 @@
 // engine, serves its HTTP routes and the durable client endpoints, turns uploads into Event Grid events, and, with
 // the skip-ahead clock, jumps to the next durable timer whenever nothing else is running.
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TokenCredential } from '@azure/identity';
@@ -11,7 +13,7 @@ import { wallClock, type AppTime } from '../../shared/adapters/app-time';
 import { loadConfig } from '../../shared/adapters/config';
 import { governedRate, RealClock, SkipAheadClock, type Clock } from '../clock';
 import { uploadEventsWatcher } from './blob-watcher';
-import { DurableEngine } from './durable/engine';
+import { DurableEngine, type LargeMessageStore } from './durable/engine';
 import { InstanceStore } from './durable/store';
 import { installFunctionsCore, loadExtraFunctions } from './functions-core';
 import { HostServer } from './server';
@@ -146,12 +148,14 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       JSON.stringify({ maxPayloadBytes: bytes, largest: what }),
     );
   const timeoutMs = functionTimeoutMs(join(dirname(options.appPath), '..', 'host.json'));
+  const largeMessages = largeMessageContainer(process.env['AzureWebJobsStorage'], process.env['DIALTONE_TASK_HUB']);
   const engine = new DurableEngine({
     registry,
     store,
     clock,
     log,
     onLargestPayload,
+    ...(largeMessages ? { largeMessages } : {}),
     ...(timeoutMs !== undefined ? { functionTimeoutMs: timeoutMs } : {}),
   });
   const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
@@ -284,4 +288,28 @@ export function functionTimeoutMs(hostJsonPath: string, env: NodeJS.ProcessEnv =
 
 export function readCaFile(path: string | undefined): string | undefined {
   return path ? readFileSync(path, 'utf8') : undefined;
+}
+
+/**
+ * The task hub's large-message container (`<taskhub>-largemessages`, the Azure Storage provider's name for it) in the
+ * host's storage account, where the local engine writes payloads over that provider's thresholds gzip-compressed, as
+ * it does (engine.ts, OFFLOAD_BYTES). None without a storage connection string.
+ */
+function largeMessageContainer(connection: string | undefined, taskHub = 'dialtone'): LargeMessageStore | undefined {
+  if (!connection) return undefined;
+  const container = BlobServiceClient.fromConnectionString(connection).getContainerClient(
+    `${taskHub.toLowerCase()}-largemessages`,
+  );
+  let created: Promise<unknown> | undefined;
+  return {
+    async upload(name, json) {
+      created ??= container.createIfNotExists().catch((e: unknown) => {
+        created = undefined;
+        throw e;
+      });
+      await created;
+      const body = gzipSync(Buffer.from(json, 'utf8'));
+      await container.getBlockBlobClient(name).uploadData(body);
+    },
+  };
 }

@@ -10,6 +10,11 @@
 // reserves it in the shared ledger blob), far beyond the 15 s limit. No activity may wait for its slots: each row is
 // handed back with its slots reserved, the chunk waits on a durable timer, and every row is licensed on its slot with
 // no activity timing out, the same on both engines.
+//
+// Last, small probe orchestrations that only these hosts register (test/support/durable-probes.ts) drive four durable
+// behaviours where the local engine must do what the extension does (docs/conformance.md, "The local engine as strict
+// as the extension"): an orchestration that returns while a task it started is still open, an event to an instance
+// waiting on a timer days ahead, events raised at once, and payloads over the large-message threshold.
 import { BlobServiceClient } from '@azure/storage-blob';
 import { BlobRateLedger } from '../../shared/adapters/graph-budget';
 import { wallClock } from '../../shared/adapters/app-time';
@@ -26,6 +31,18 @@ import { postBatch, waitForReport } from '../support/e2e';
 import { expectEngineRan, expectTaskHubEnded, HostLog, withoutTimesAndIds } from '../support/conformance';
 import { describeOnExtension } from '../support/extension';
 import { tenantSkus } from '../support/tenant';
+import { PROBE } from '../support/durable-probes';
+import {
+  probeModule,
+  runLarge,
+  runLongTimer,
+  runRacingEvents,
+  runUnfinished,
+  type EventsOutcome,
+  type LargeOutcome,
+  type LongTimerOutcome,
+  type UnfinishedOutcome,
+} from '../support/probe-scenarios';
 
 const STARVED = ['starved1@contoso.com', 'starved2@contoso.com', 'starved3@contoso.com'];
 /** How long the write budget is taken by "another instance" before the starved batch, ms: well past the limit. */
@@ -57,6 +74,39 @@ interface Outcome {
   readonly assignLicenseRequests: number;
   readonly starved: Starved;
   readonly flaky: Flaky;
+  readonly probes: Probes;
+}
+
+interface Probes {
+  readonly unfinished: UnfinishedOutcome;
+  readonly long10: LongTimerOutcome;
+  readonly long4: LongTimerOutcome;
+  readonly events: EventsOutcome;
+  readonly large: LargeOutcome;
+  /** 'ok' when every instance of the task hub ended Completed after the probes, else why not. */
+  readonly hubEnded: string;
+}
+
+const TASK_HUB = 'functiontimeout';
+/** Over both thresholds: 45 KB of UTF-8 for a queue message, 60 KB of UTF-16 for a history property. */
+const LARGE = 50_000;
+/** Events raised at once, twice. */
+const RACING = 5;
+
+/** The probes, one after the other, once the app's batches are over (each a few seconds on the extension). */
+async function runProbes(stack: Stack): Promise<Probes> {
+  const unfinished = await runUnfinished(stack);
+  const long10 = await runLongTimer(stack, 10, 'probe-long-10');
+  const long4 = await runLongTimer(stack, 4, 'probe-long-4');
+  const events = await runRacingEvents(stack, RACING);
+  const large = await runLarge(stack, TASK_HUB, LARGE);
+  // Every instance of the hub ended Completed, the probes' too (an error here is asserted below, not thrown, so that a
+  // probe that failed shows in its own check).
+  const hubEnded = await expectTaskHubEnded(stack, 60_000).then(
+    () => 'ok',
+    (e: unknown) => String(e instanceof Error ? e.message : e),
+  );
+  return { unfinished, long10, long4, events, large, hubEnded };
 }
 
 interface Flaky {
@@ -168,7 +218,7 @@ async function runStarved(stack: Stack, engine: 'extension' | 'local'): Promise<
   return { report, failures, assignTries: assignCalls.length, timers, handedBack, stretchEnd, writesAt };
 }
 
-async function run(engine: 'extension' | 'local', stacks: Stack[], log: HostLog): Promise<Outcome> {
+async function run(engine: 'extension' | 'local', stacks: Stack[], log: HostLog, probes: string): Promise<Outcome> {
   const stack = await startStack({
     tenant,
     engine,
@@ -180,7 +230,8 @@ async function run(engine: 'extension' | 'local', stacks: Stack[], log: HostLog)
     settings: {
       AzureFunctionsJobHost__functionTimeout: TIMEOUT,
       DIALTONE_DEADLINE_HOURS: '0.08',
-      DIALTONE_TASK_HUB: 'functiontimeout',
+      DIALTONE_TASK_HUB: TASK_HUB,
+      DIALTONE_EXTRA_FUNCTIONS: probes,
       // One user per assign activity, one after the other: the held write is the first user's.
       DIALTONE_CHUNK_SIZE: '2',
       AzureWebJobs__Extensions__DurableTask__StorageProvider__MaxQueuePollingInterval: '00:00:01',
@@ -215,6 +266,7 @@ async function run(engine: 'extension' | 'local', stacks: Stack[], log: HostLog)
     assignLicenseRequests,
     starved: await runStarved(stack, engine),
     flaky: await runFlaky(stack, engine),
+    probes: await runProbes(stack),
   };
 }
 
@@ -224,9 +276,10 @@ describeOnExtension("host.json's functionTimeout on both engines", () => {
   let real: Outcome;
   let local: Outcome;
   beforeAll(async () => {
+    const probes = probeModule();
     const [a, b] = await Promise.allSettled([
-      run('extension', stacks, logs.extension),
-      run('local', stacks, logs.local),
+      run('extension', stacks, logs.extension, probes),
+      run('local', stacks, logs.local, probes),
     ]);
     if (a.status === 'rejected') throw a.reason;
     if (b.status === 'rejected') throw b.reason;
@@ -303,13 +356,76 @@ describeOnExtension("host.json's functionTimeout on both engines", () => {
     });
   });
 
+  describe('the local engine as strict as the extension (probe orchestrations on both engines)', () => {
+    it('does not complete an orchestration that returned while a task it started is still open, until that task ends', () => {
+      // Task.all of a failing activity and an event: the SDK settles it on the failure and the orchestrator returns;
+      // the extension's shim waits for every task of the Task.all before it completes the instance.
+      for (const o of [real, local]) {
+        expect(o.probes.unfinished.statusBeforeEvent).toBe('Running');
+        expect([o.probes.unfinished.raised, o.probes.unfinished.final]).toEqual([202, 'Completed']);
+      }
+      expect(real.probes.unfinished.output).toBe(
+        `Activity function '${PROBE.fail}' failed:  probe activity failed on purpose`,
+      );
+      expect(local.probes.unfinished.output).toEqual(real.probes.unfinished.output);
+    });
+
+    it('waits for a timer days ahead as the Azure Storage provider does, and an event wakes the instance the same way', () => {
+      // Over 6 days: a first segment of 3 days; up to 6 days: the timer whole.
+      expect([real.probes.long10.firstTimerDays, real.probes.long4.firstTimerDays]).toEqual([3, 4]);
+      expect([local.probes.long10.firstTimerDays, local.probes.long4.firstTimerDays]).toEqual([3, 4]);
+      for (const o of [real, local])
+        for (const p of [o.probes.long10, o.probes.long4]) {
+          expect([p.raised, p.final]).toEqual([[202, 202], 'Completed']);
+          expect(p.output).toEqual(['wake-0', 'wake-1']);
+        }
+    });
+
+    it('leaves every instance Completed, the probes too', () => {
+      expect([real.probes.hubEnded, local.probes.hubEnded]).toEqual(['ok', 'ok']);
+    });
+
+    it('takes every one of several events raised at once, on both engines', () => {
+      const all = [
+        ...Array.from({ length: RACING }, (_, i) => `a${i}`),
+        ...Array.from({ length: RACING }, (_, i) => `b${i}`),
+      ];
+      for (const o of [real, local]) {
+        expect(o.probes.events.statuses).toEqual(all.map(() => 202));
+        expect([o.probes.events.final, o.probes.events.output]).toEqual(['Completed', all]);
+      }
+    });
+
+    it('moves an input, an activity result and an output over the thresholds into <taskhub>-largemessages, and they round-trip', () => {
+      for (const o of [real, local]) {
+        expect(o.probes.large.final).toBe('Completed');
+        expect([o.probes.large.output?.input, o.probes.large.output?.result]).toEqual([LARGE, LARGE]);
+      }
+      expect(local.probes.large.output).toEqual(real.probes.large.output);
+      expect(real.probes.large.blobs).toEqual([
+        'probe-large-1/history-0000000000000001-ExecutionStarted-<r>-Input.json.gz',
+        'probe-large-1/history-0000000000000005-TaskCompleted-<r>-Result.json.gz',
+        'probe-large-1/history-0000000000000006-ExecutionCompleted-<r>-Result.json.gz',
+        'probe-large-1/message-<id>-ExecutionStarted.json.gz',
+        'probe-large-1/message-<id>-TaskCompleted.json.gz',
+      ]);
+      expect(local.probes.large.blobs).toEqual(real.probes.large.blobs);
+      // The history blobs hold the payloads themselves, the same on both.
+      expect(Object.keys(real.probes.large.history)).toHaveLength(3);
+      expect(local.probes.large.history).toEqual(real.probes.large.history);
+    });
+  });
+
   it('logged nothing troubling on the extension but the timeout itself and the failures Graph caused', () => {
     expect(
-      logs.extension.expectClean(undefined, ASSIGN_ACTIVITY, {
-        name: ASSIGN_ACTIVITY,
-        instanceId: chunkInstanceId(instanceIdOf(SINGLE_CALLER, 'flaky'), 0),
-        times: FLAKY_FAILS,
-      }),
+      logs.extension.expectClean(undefined, ASSIGN_ACTIVITY, [
+        {
+          name: ASSIGN_ACTIVITY,
+          instanceId: chunkInstanceId(instanceIdOf(SINGLE_CALLER, 'flaky'), 0),
+          times: FLAKY_FAILS,
+        },
+        { name: PROBE.fail, instanceId: 'probe-unfinished-1', times: 1 },
+      ]),
     ).toBeGreaterThan(0);
     expect(logs.local.expectClean()).toBe(0);
   });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OrchestrationContext } from 'durable-functions';
 import { SkipAheadClock } from '../../local/clock';
-import { DurableEngine } from '../../local/host/durable/engine';
+import { DurableEngine, type LargeMessageStore } from '../../local/host/durable/engine';
 import { InstanceStore } from '../../local/host/durable/store';
 import { FunctionRegistry } from '../../local/host/functions-core';
 import { TransientGraphError } from '../../activities/batch';
@@ -33,6 +33,7 @@ function setup(
   orchestrations: Record<string, (ctx: OrchestrationContext) => Generator<any, any, any>>,
   activities: Record<string, Handler> = {},
   wrap?: (name: string, h: Handler) => Handler,
+  largeMessages?: LargeMessageStore,
 ) {
   const reg = new FunctionRegistry();
   for (const [name, fn] of Object.entries(orchestrations)) {
@@ -48,7 +49,13 @@ function setup(
   dirs.push(dir);
   const clock = new SkipAheadClock();
   const logs: string[] = [];
-  const engine = new DurableEngine({ registry: reg, store: new InstanceStore(dir), clock, log: (m) => logs.push(m) });
+  const engine = new DurableEngine({
+    registry: reg,
+    store: new InstanceStore(dir),
+    clock,
+    log: (m) => logs.push(m),
+    ...(largeMessages ? { largeMessages } : {}),
+  });
   engines.push(engine);
   const drive = async (id: string) => {
     for (let i = 0; i < 500; i++) {
@@ -237,8 +244,10 @@ describe('startNew', () => {
 });
 
 describe('payload sizes', () => {
-  it('counts and logs every payload the Azure Storage provider would move to a blob (over ~45 KB)', async () => {
+  it('writes every payload over the Azure Storage provider thresholds to a blob, named as that provider names them', async () => {
+    // 50 KB of UTF-8 is over the queue's 45 KB but under the history table's 60 KB of UTF-16 (100 KB here: over too).
     const big = 'x'.repeat(50 * 1024);
+    const blobs = new Map<string, string>();
     const { engine, logs, drive } = setup(
       {
         main: function* (ctx) {
@@ -248,11 +257,24 @@ describe('payload sizes', () => {
         },
       },
       { grow: async () => big },
+      undefined,
+      { upload: async (name, json) => void blobs.set(name, json) },
     );
     engine.startNew('main', 'big-1', null);
     expect((await drive('big-1')).output).toBe(big.length);
-    expect(engine.offloaded).toEqual({ input: 0, output: 0, activityInput: 1, activityResult: 2 });
-    expect(logs.filter((l) => /would move it to a blob/.test(l))).toHaveLength(3);
+    // Messages: two activity results and one activity input; history: the same three properties.
+    expect(engine.offloaded).toEqual({ messages: 3, history: 3 });
+    expect(logs.filter((l) => /moved to the large-message blob/.test(l))).toHaveLength(3);
+    const names = [...blobs.keys()].map((n) => n.replace(/[0-9a-f]{32}/, '<id>').replace(/-[0-9A-F]{8}-/, '-<r>-'));
+    expect(names.sort()).toEqual([
+      'big-1/history-0000000000000005-TaskCompleted-<r>-Result.json.gz',
+      'big-1/history-0000000000000006-TaskScheduled-<r>-Input.json.gz',
+      'big-1/history-0000000000000009-TaskCompleted-<r>-Result.json.gz',
+      'big-1/message-<id>-TaskCompleted.json.gz',
+      'big-1/message-<id>-TaskCompleted.json.gz',
+      'big-1/message-<id>-TaskScheduled.json.gz',
+    ]);
+    for (const [name, json] of blobs) expect([name, json]).toEqual([name, JSON.stringify(big)]);
   });
 
   it('fails an orchestrator whose custom status is over 16 KB of UTF-16, as the extension does', async () => {

@@ -199,6 +199,13 @@ function timeoutLine(l: string, activity: string): boolean {
   );
 }
 
+/** An activity a scenario makes fail on purpose `times` times in one instance. */
+export interface FailedActivity {
+  readonly name: string;
+  readonly instanceId: string;
+  readonly times: number;
+}
+
 /** Collects a stack's host log (StackOptions.onHostLog) and names the lines that fail a scenario. */
 export class HostLog {
   readonly lines: string[] = [];
@@ -221,7 +228,7 @@ export class HostLog {
   expectClean(
     failedOrchestrator?: { name: string; appInstancePrefix: string },
     timedOutActivity?: string,
-    failedActivity?: { name: string; instanceId: string; times: number },
+    failedActivity?: FailedActivity | readonly FailedActivity[],
   ): number {
     const f = failedOrchestrator;
     const accepted = (l: string) =>
@@ -234,15 +241,16 @@ export class HostLog {
     // An activity failed on purpose (a fault injected) `times` times: for each, WebJobs' "Executed … (Failed" line, the
     // extension's line naming the instance, and Host.Results' line naming the function; no more of them.
     const allowance = new Map<string, number>();
-    const allowed = (l: string) => {
-      const kind =
-        failedActivity === undefined
-          ? undefined
-          : failedActivityLine(l, failedActivity.name, failedActivity.instanceId);
-      if (kind === undefined) return false;
-      allowance.set(kind, (allowance.get(kind) ?? 0) + 1);
-      return allowance.get(kind)! <= failedActivity!.times;
-    };
+    const failures =
+      failedActivity === undefined ? [] : Array.isArray(failedActivity) ? failedActivity : [failedActivity];
+    const allowed = (l: string) =>
+      failures.some((f: FailedActivity) => {
+        const kind = failedActivityLine(l, f.name, f.instanceId);
+        if (kind === undefined) return false;
+        const key = `${f.name}\u0000${f.instanceId}\u0000${kind}`;
+        allowance.set(key, (allowance.get(key) ?? 0) + 1);
+        return allowance.get(key)! <= f.times;
+      });
     const bad = troubling.filter((l) => !accepted(l) && !allowed(l));
     if (bad.length > 0)
       throw new Error(`the extension host logged ${bad.length} troubling line(s):\n${bad.slice(0, 30).join('\n')}`);

@@ -6,6 +6,7 @@
 // Every instance is persisted after each episode; activities run at least once, so a crash
 // re-runs the activities whose results were not yet recorded. It also does what the SDK leaves to the host:
 // detecting an orchestrator whose code no longer matches its history.
+import { randomBytes, randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
 import type { Clock } from '../../clock';
 import type { FunctionRegistry } from '../functions-core';
@@ -85,6 +86,12 @@ interface SdkOrchestratorState {
   customStatus?: unknown;
 }
 
+/** Where payloads over the large-message thresholds go: the task hub's `<taskhub>-largemessages` blob container. */
+export interface LargeMessageStore {
+  /** Stores `json` gzip-compressed as the blob `name`. */
+  upload(name: string, json: string): Promise<void>;
+}
+
 export interface EngineOptions {
   readonly registry: FunctionRegistry;
   readonly store: InstanceStore;
@@ -93,6 +100,8 @@ export interface EngineOptions {
   readonly log?: (message: string) => void;
   /** Told each time a durable message larger than any before is exchanged (its size in bytes and what it was). */
   readonly onLargestPayload?: (bytes: number, what: string) => void;
+  /** Payloads over the Azure Storage provider's thresholds are written there as that provider writes them. */
+  readonly largeMessages?: LargeMessageStore;
   /** host.json's functionTimeout in ms (functionTimeoutMs in local/host/host.ts): an activity that runs longer fails. */
   readonly functionTimeoutMs?: number;
 }
@@ -169,8 +178,24 @@ function retryDelayMs(options: NonNullable<SdkAction['retryOptions']>, failures:
   );
 }
 
-/** The Azure Storage provider compresses a message, input or output over about this size into a blob. */
+/**
+ * The Azure Storage provider (DurableTask.AzureStorage) moves a queue message over 45 KB of UTF-8 (MessageManager:
+ * MaxStorageQueuePayloadSizeInBytes) into a gzip-compressed blob `<instance>/message-<id>-<event type>.json.gz`, and
+ * a history property (an input, a result, an output, a failure's reason or details) over 60 KB of UTF-16
+ * (AzureTableTrackingStore: MaxTablePropertySizeInBytes) into `<instance>/history-<sequence, X16>-<event type>-<random,
+ * X8>-<property>.json.gz`, both in the container `<taskhub>-largemessages`. The local engine writes the same blobs
+ * with the same contents for history properties; a message blob holds the event's JSON, where the provider's holds
+ * its whole queue message, and the size counted is the event's payload, not the provider's envelope (within a few
+ * hundred bytes of 45 KB the two may decide differently). Its own store keeps the payload as well (it has no property
+ * limit) and reads it from there.
+ */
 export const OFFLOAD_BYTES = 45 * 1024;
+export const HISTORY_PROPERTY_UTF16_BYTES = 60 * 1024;
+const HISTORY_BLOB_PROPERTIES = ['Input', 'Result', 'Reason', 'Details'] as const;
+const EVENT_TYPE_NAMES = Object.fromEntries(Object.entries(EventType).map(([k, v]) => [v, k])) as Record<
+  number,
+  string
+>;
 /** The extension refuses a custom status whose UTF-16 JSON is over 16 KB (DurableOrchestrationContext.SetCustomStatus). */
 const MAX_CUSTOM_STATUS_KB = 16;
 
@@ -210,8 +235,8 @@ export class DurableEngine {
    * `/admin/host/status`, so a conformance test can tell which engine ran a scenario.
    */
   readonly counts = { orchestration: 0, activity: 0 };
-  /** Payloads that the Azure Storage provider would have moved to a blob (see OFFLOAD_BYTES), by kind. */
-  readonly offloaded = { input: 0, output: 0, activityInput: 0, activityResult: 0 };
+  /** Payloads moved to blobs as the Azure Storage provider moves them (see OFFLOAD_BYTES): queue messages, history properties. */
+  readonly offloaded = { messages: 0, history: 0 };
   /**
    * The largest input, output, activity input or result, or raised event any instance exchanged, in bytes of JSON
    * (benchmarks report it: the Azure Storage provider moves any message over about 45 KB to a blob).
@@ -219,8 +244,10 @@ export class DurableEngine {
   maxPayloadBytes = 0;
   private readonly onLargestPayload: ((bytes: number, what: string) => void) | undefined;
   private readonly functionTimeoutMs: number | undefined;
+  private readonly largeMessages: LargeMessageStore | undefined;
 
   constructor(options: EngineOptions) {
+    this.largeMessages = options.largeMessages;
     this.functionTimeoutMs = options.functionTimeoutMs;
     this.registry = options.registry;
     this.store = options.store;
@@ -318,28 +345,54 @@ export class DurableEngine {
       ...(parent ? { parentInstanceId: parent.instanceId, parentTaskId: parent.taskId } : {}),
     };
     this.store.put(state);
-    this.notePayload('input', name, JSON.stringify(state.input));
+    this.notePayload('input', name, JSON.stringify(state.input), instanceId, EventType.ExecutionStarted);
     this.markDirty(instanceId);
     return state;
   }
 
   /**
-   * The local engine keeps every payload inline; the Azure Storage provider compresses one over about 45 KB into a
-   * blob (a storage round trip and memory for each). Counted and logged (sizes and function names only) so that a
-   * test or benchmark shows where the real engine would pay for it.
+   * A durable message sent to `instanceId` (`eventType` names it in the blob, as the Azure Storage provider names
+   * it): its size is noted for benchmarks, and over 45 KB it is written to a blob as that provider does (OFFLOAD_BYTES;
+   * a storage round trip and memory for each), and logged (sizes and function names only).
    */
-  private notePayload(kind: keyof DurableEngine['offloaded'] | 'event', name: string, json: string): void {
+  private notePayload(kind: string, name: string, json: string, instanceId?: string, eventType?: number): void {
     const bytes = Buffer.byteLength(json, 'utf8');
     if (bytes > this.maxPayloadBytes) {
       this.maxPayloadBytes = bytes;
       this.onLargestPayload?.(bytes, `${kind} of ${name}`);
     }
-    if (kind === 'event') return;
-    if (bytes <= OFFLOAD_BYTES) return;
-    this.offloaded[kind]++;
-    this.log(
-      `${kind} of ${name} is ${Math.round(bytes / 1024)} KB: the Azure Storage provider would move it to a blob (over ~45 KB)`,
-    );
+    if (instanceId === undefined || eventType === undefined || bytes <= OFFLOAD_BYTES) return;
+    const blob = `${instanceId}/message-${randomUUID().replace(/-/g, '')}-${EVENT_TYPE_NAMES[eventType]}.json.gz`;
+    this.offloaded.messages++;
+    this.log(`${kind} of ${name} is ${Math.round(bytes / 1024)} KB: moved to the large-message blob ${blob}`);
+    this.uploadLarge(blob, json);
+  }
+
+  /** History properties of events from `from` on that are over 60 KB of UTF-16, to blobs (see OFFLOAD_BYTES). */
+  private offloadHistory(state: InstanceState, from: number): void {
+    for (let seq = from; seq < state.history.length; seq++) {
+      const e = state.history[seq]!;
+      for (const property of HISTORY_BLOB_PROPERTIES)
+        this.offloadProperty(state.instanceId, seq, e.EventType, property, e[property]);
+    }
+  }
+
+  private offloadProperty(instanceId: string, seq: number, eventType: number, property: string, value: unknown): void {
+    // A JS string's length is its count of UTF-16 code units: two bytes each.
+    if (typeof value !== 'string' || value.length * 2 <= HISTORY_PROPERTY_UTF16_BYTES) return;
+    const row = seq.toString(16).toUpperCase().padStart(16, '0');
+    const random = randomBytes(4).toString('hex').toUpperCase();
+    const blob = `${instanceId}/history-${row}-${EVENT_TYPE_NAMES[eventType]}-${random}-${property}.json.gz`;
+    this.offloaded.history++;
+    this.uploadLarge(blob, value);
+  }
+
+  private uploadLarge(blob: string, json: string): void {
+    this.largeMessages
+      ?.upload(blob, json)
+      .catch((e: unknown) =>
+        this.log(`large-message blob ${blob} not written: ${e instanceof Error ? e.message : String(e)}`),
+      );
   }
 
   /** Orchestration instances not yet finished. */
@@ -363,7 +416,7 @@ export class DurableEngine {
     if (!state) return 'not_found';
     if (!isRunning(state.runtimeStatus)) return 'gone';
     const event = JSON.stringify(data ?? null);
-    this.notePayload('event', name, event);
+    this.notePayload('event', name, event, instanceId, EventType.EventRaised);
     state.inbox.push({
       EventType: EventType.EventRaised,
       EventId: -1,
@@ -602,6 +655,7 @@ export class DurableEngine {
       }
     }
 
+    const historyBefore = state.history.length;
     state.history = [...state.history, ...newEvents, ...appended];
     state.inbox = [...persistedLeft, ...state.inbox.slice(inboxTaken)];
     if (memoryLeft.length > 0) {
@@ -662,7 +716,13 @@ export class DurableEngine {
             };
           }
           newActivities.push({ taskId: id, name: a.functionName ?? '', input });
-          this.notePayload('activityInput', a.functionName ?? '', serialiseInput(a.input));
+          this.notePayload(
+            'activityInput',
+            a.functionName ?? '',
+            serialiseInput(a.input),
+            instanceId,
+            EventType.TaskScheduled,
+          );
           state.history.push({
             EventType: EventType.TaskScheduled,
             EventId: id,
@@ -731,6 +791,7 @@ export class DurableEngine {
     });
     state.pendingActivities.push(...newActivities);
     state.history.push({ EventType: EventType.OrchestratorCompleted, EventId: -1, IsPlayed: false, Timestamp: nowIso });
+    this.offloadHistory(state, historyBefore);
 
     if (continueAsNew) {
       // As on the extension: events this generation received and did not wait for are gone with its history
@@ -739,7 +800,7 @@ export class DurableEngine {
       const carried = state.inbox.filter((e) => e.EventType === EventType.EventRaised);
       state.execution++;
       state.input = activityInput(continueAsNew.input) ?? null;
-      this.notePayload('input', state.name, JSON.stringify(state.input));
+      this.notePayload('input', state.name, JSON.stringify(state.input), instanceId, EventType.ExecutionStarted);
       state.history = [];
       state.inbox = [
         {
@@ -766,7 +827,18 @@ export class DurableEngine {
     }
     if (result.isDone && ended) {
       state.output = result.output === undefined ? null : result.output;
-      this.notePayload('output', state.name, JSON.stringify(state.output));
+      const output = JSON.stringify(state.output);
+      this.notePayload('output', state.name, output);
+      // DTFx writes ExecutionCompleted just before the episode's OrchestratorCompleted.
+      this.offloadProperty(instanceId, state.history.length - 1, EventType.ExecutionCompleted, 'Result', output);
+      if (state.parentInstanceId !== undefined)
+        this.notePayload(
+          'output',
+          state.name,
+          output,
+          state.parentInstanceId,
+          EventType.SubOrchestrationInstanceCompleted,
+        );
       this.finish(state, 'Completed');
       return false;
     }
@@ -970,7 +1042,13 @@ export class DurableEngine {
           TaskScheduledId: job.taskId,
           Result: JSON.stringify(output ?? null),
         };
-        this.notePayload('activityResult', job.name, event['Result'] as string);
+        this.notePayload(
+          'activityResult',
+          job.name,
+          event['Result'] as string,
+          job.instanceId,
+          EventType.TaskCompleted,
+        );
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
         // The extension's wording (TaskActivityShim): the orchestrator sees "Activity function '<name>' failed: <message>".
@@ -1036,7 +1114,9 @@ class FunctionTimeoutError extends Error {}
  * takes the next event, DurableOrchestrationContext's stack; an event nobody waits for yet is kept for the next
  * wait), Task.all when all its tasks have, Task.any when one has. Returns how many id-taking actions it has started
  * (the engine schedules no more) and whether every action has ended (only then does the instance complete, fail or
- * continue as new there).
+ * continue as new there). Where it is coarser than the shim (docs/conformance.md, "The local engine as strict as the
+ * extension"): a retried call counts as ended from the instance's state after the episode, not at its place in the
+ * replay; a task yielded twice is one action here, where the shim starts its action again.
  */
 export function shimProgress(
   state: InstanceState,
