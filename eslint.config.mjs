@@ -9,7 +9,19 @@ const boundary =
   'Product code (main.ts, app.ts, wiring.ts, functions/, workflows/, activities/, contracts/, shared/, web/) never imports local/, bench/ or test/.';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-bench*/**', 'node_modules/**', 'coverage/**', '*.js', '*.mjs', 'bin/**', 'scripts/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'dist-dev/**',
+      'dist-bench*/**',
+      'node_modules/**',
+      'coverage/**',
+      '*.js',
+      '*.mjs',
+      'bin/**',
+      'scripts/**',
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -84,10 +84,10 @@ export interface ActivityDeps {
   readonly schedule?: ScheduleSettings;
   readonly now?: () => Date;
   /**
-   * The app's write budget, shared by every instance (graph-budget.ts): the assign activity takes its rows' write slots
+   * The app's write budget, shared by every instance (graph-budget.ts): the assign activity takes its rows' reserved writes
    * from it and hands a row back when they are not soon. Without it, the Graph adapter paces the writes as they go.
    */
-  readonly writeBudget?: WriteSlots;
+  readonly writeBudget?: WriteReservations;
   /** The app's Teams read budget, shared by every instance (graph-budget.ts); without it, reads are not paced. */
   readonly teamsReads?: RateLedger;
   /** The number step's read budget beside it (DIALTONE_NUMBER_READS_PER_SECOND): slices leave room for its reads. */
@@ -103,32 +103,32 @@ export interface ActivityDeps {
 }
 
 /** What the assign activity needs of the write budget. */
-export type WriteSlots = Pick<WriteBudget, 'book' | 'perSecond'>;
+export type WriteReservations = Pick<WriteBudget, 'book' | 'perSecond'>;
 
 /**
- * Write slots that start within this are waited for inside the assign activity; further out, the row is handed back to
+ * Reserved writes that start within this are waited for inside the assign activity; further out, the row is handed back to
  * the orchestration, which waits on a durable timer (WriteDeferred). A few seconds: a durable timer costs history
  * events and queue messages and can fire late by the queue's polling interval (see TEAMS_DEFER_LEAD_MS), while a wait
  * this short holds the worker no longer than a slow Graph answer does and stays far inside any functionTimeout
  * (host.json; docs/conformance.md).
  */
 export const MAX_WRITE_WAIT_IN_ACTIVITY_MS = 5_000;
-/** A deferred row's timer fires this long before its write slots, and the activity waits the rest (at most the above). */
+/** A deferred row's timer fires this long before its reserved writes, and the activity waits the rest (at most the above). */
 export const WRITE_DEFER_LEAD_MS = 2_000;
 /**
- * A reserved write slot is still written on this long after it began (a timer that fired late); later, the row reserves
+ * A reserved write turn is still written on this long after it began (a timer that fired late); later, the row reserves
  * again. Graph counts writes over 150 s (throttling-limits.md); writes up to 2 s late put at most 2 s of the budget's
  * writes (36 at 18/s) into a window, far inside the margin between the budget (2,700 per 150 s) and Graph's 3,000.
  */
-export const WRITE_SLOT_LATE_MS = 2_000;
+export const WRITE_RESERVATION_LATE_MS = 2_000;
 
 /** A check whose reads would start further out than this is handed back to the orchestration as a durable timer. */
 export const MAX_BUDGET_WAIT_IN_ACTIVITY_MS = 10_000;
 /**
- * A deferred check's timer fires this long before its slots start, and the activity waits the rest. Without it, a
- * timer that fired a little late (on Azure, by the queue's polling interval; locally, by a stall) found its slots
+ * A deferred check's timer fires this long before its turns start, and the activity waits the rest. Without it, a
+ * timer that fired a little late (on Azure, by the queue's polling interval; locally, by a stall) found its turns
  * begun, gave them up and reserved again behind everyone else, further out than it could wait, and was deferred
- * again: with many chunks reserving, checks went round without reading, and the slots they gave up were lost to all.
+ * again: with many chunks reserving, checks went round without reading, and the turns they gave up were lost to all.
  * Azure: a durable timer is a queue message that becomes visible at its due time (Microsoft Learn,
  * durable-functions-timers.md, "Timer limitations"), and the Azure Storage provider polls its queues with a back-off
  * up to `maxQueuePollingInterval`, 30 s by default (durable-functions-host-json-settings.md; AzureStorageOptions.
@@ -136,13 +136,13 @@ export const MAX_BUDGET_WAIT_IN_ACTIVITY_MS = 10_000;
  * a later one still reserves again, bounded by MAX_DEFERRALS.
  */
 export const TEAMS_DEFER_LEAD_MS = 5_000;
-/** Added to each slice's slot in the read budget: room for a slice sent late or answered slowly. */
+/** Added to each slice's turn in the read budget: room for a slice sent late or answered slowly. */
 export const TEAMS_SLICE_GUARD_MS = 500;
-/** A slice is sent no later than this after its slot starts; later, its reads are reserved again. */
+/** A slice is sent no later than this after its turn starts; later, its reads are reserved again. */
 export const TEAMS_SLICE_LATE_MS = 250;
 
 /**
- * Teams reads sent together (one $batch) at their slots in the read budget: Graph's $batch limit of 20, and no more than
+ * Teams reads sent together (one $batch) at their turns in the read budget: Graph's $batch limit of 20, and no more than
  * keeps any one second under Graph's 30 Teams GETs per second (throttling-limits.md, Teams service limits) when the
  * next slice follows at the budget's pace and the number step's reads go beside it at theirs (`besidePerSecond`). At
  * the defaults (10/s for the checks, 5/s for the number step): 15 reads every 2 seconds.
@@ -305,13 +305,13 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   /**
-   * n consecutive write slots for a row: those it reserved on an earlier call (AssignInput.writeSlotAt) while they are
-   * still usable, else new ones. Slots that start within MAX_WRITE_WAIT_IN_ACTIVITY_MS are the row's to write on now;
+   * n consecutive reserved writes for a row: those it reserved on an earlier call (AssignInput.writeSlotAt) while they are
+   * still usable, else new ones. Turns that start within MAX_WRITE_WAIT_IN_ACTIVITY_MS are the row's to write on now;
    * later ones are kept for it and handed back (WriteDeferred), as is a ledger that cannot be used (nothing reserved,
    * asked again after its back-off).
    */
   async function bookWrites(
-    budget: WriteSlots,
+    budget: WriteReservations,
     input: AssignInput,
     row: number,
     n: number,
@@ -326,15 +326,15 @@ export function createActivities(deps: ActivityDeps) {
       writeSlotAt: new Date(at).toISOString(),
       writeSlots: slotsFor,
     });
-    // Kept slots are used while they have not begun more than WRITE_SLOT_LATE_MS ago (and are enough: a row that now
+    // Kept turns are used while they have not begun more than WRITE_RESERVATION_LATE_MS ago (and are enough: a row that now
     // needs one write more than when it reserved takes new ones; the kept ones go unused, as a reservation left does).
-    if (Number.isFinite(kept) && time.now() <= kept + WRITE_SLOT_LATE_MS && (input.writeSlots ?? 1) >= n) {
+    if (Number.isFinite(kept) && time.now() <= kept + WRITE_RESERVATION_LATE_MS && (input.writeSlots ?? 1) >= n) {
       if (kept - time.now() > MAX_WRITE_WAIT_IN_ACTIVITY_MS) return handBack(kept, input.writeSlots ?? 1);
       return { at: kept, interval };
     }
     const booked = await budget.book(n, MAX_WRITE_WAIT_IN_ACTIVITY_MS, deferrals);
     if ('retryAt' in booked) return { deferred: true, row, resumeAt: new Date(booked.retryAt).toISOString() };
-    // Whole milliseconds, rounded up: a slot of a rate that does not divide 1,000 starts at a fraction, never earlier.
+    // Whole milliseconds, rounded up: a turn of a rate that does not divide 1,000 starts at a fraction, never earlier.
     if ('deferredUntil' in booked) return handBack(Math.ceil(booked.deferredUntil), n);
     return { at: booked.at, interval };
   }
@@ -509,25 +509,25 @@ export function createActivities(deps: ActivityDeps) {
         provisionedAt: null,
       };
     }
-    // The row's writes take their slots in the app's write budget first: slots soon are waited for here, later ones
+    // The row's writes take their turns in the app's write budget first: turns soon are waited for here, later ones
     // are handed back to the orchestration, which comes back on a durable timer (no long wait holds a worker).
-    let slots: { at: number; interval: number } | undefined;
+    let turns: { at: number; interval: number } | undefined;
     if (changes.length > 0 && deps.writeBudget) {
       const booked = await bookWrites(deps.writeBudget, input, a.row, setsLocation ? 2 : 1);
       if ('deferred' in booked) return booked;
-      slots = booked;
+      turns = booked;
     }
     let usageLocationJustSet = false;
     if (setsLocation) {
-      const set = await graph.setUsageLocation(a.userId, a.setUsageLocation!, slots ? { slotAt: slots.at } : {});
+      const set = await graph.setUsageLocation(a.userId, a.setUsageLocation!, turns ? { reservedAt: turns.at } : {});
       if (!set.ok) return failed(set);
       usageLocationJustSet = true;
     }
     if (changes.length > 0) {
-      const slotAt = slots ? slots.at + (setsLocation ? slots.interval : 0) : undefined;
+      const reservedAt = turns ? turns.at + (setsLocation ? turns.interval : 0) : undefined;
       const assigned = await graph.assignLicenses(a.userId, changes, {
         usageLocationJustSet,
-        ...(slotAt !== undefined ? { slotAt } : {}),
+        ...(reservedAt !== undefined ? { reservedAt } : {}),
       });
       if (!assigned.ok) return failed(assigned);
     }
@@ -593,15 +593,15 @@ export function createActivities(deps: ActivityDeps) {
     const perSecond = deps.teamsReads?.perSecond ?? Number.POSITIVE_INFINITY;
     const slice = teamsReadsPerSlice(perSecond, deps.numberReadsPerSecond ?? 0);
     const slices = Math.ceil(userIds.length / slice);
-    // Each slice owns a slot of slice/perSecond seconds plus a guard, and is sent within TEAMS_SLICE_LATE_MS of the
-    // slot's start or reserved again: sends are then at least (slot - lateness) apart, so no window of Graph's sees
+    // Each slice owns a turn of slice/perSecond seconds plus a guard, and is sent within TEAMS_SLICE_LATE_MS of the
+    // turn's start or reserved again: sends are then at least (turn - lateness) apart, so no window of Graph's sees
     // more than the budget, also when a timer fires late (on Azure, by up to the queue polling interval) or a request
     // is slow.
-    const slotMs = deps.teamsReads ? (slice * 1000) / perSecond + TEAMS_SLICE_GUARD_MS : 0;
-    const reserve = (n: number) => deps.teamsReads!.reserve(n * (slotMs / 1000) * perSecond);
+    const turnMs = deps.teamsReads ? (slice * 1000) / perSecond + TEAMS_SLICE_GUARD_MS : 0;
+    const reserve = (n: number) => deps.teamsReads!.reserve(n * (turnMs / 1000) * perSecond);
     let start = input.reservedAt ? Date.parse(input.reservedAt) : time.now();
     if (deps.teamsReads && (!input.reservedAt || !Number.isFinite(start) || time.now() > start + TEAMS_SLICE_LATE_MS)) {
-      // No reservation yet, or a deferred check that came back after its slots began: those slots are given up and
+      // No reservation yet, or a deferred check that came back after its turns began: those turns are given up and
       // the reads reserved again behind everyone else's.
       start = await reserve(slices);
       // Far out: the orchestration waits on a durable timer instead of this activity holding a worker.
@@ -611,14 +611,14 @@ export function createActivities(deps: ActivityDeps) {
           refused: [],
           deferredUntil: new Date(start).toISOString(),
           resumeAt: new Date(start - TEAMS_DEFER_LEAD_MS).toISOString(),
-          reservedUntil: new Date(start + slices * slotMs).toISOString(),
+          reservedUntil: new Date(start + slices * turnMs).toISOString(),
         };
     }
     const features = new Map<string, GraphResult<string[]>>();
     for (let k = 0, i = 0; i < userIds.length; k++, i += slice) {
-      if (deps.teamsReads && time.now() > start + k * slotMs + TEAMS_SLICE_LATE_MS)
-        start = (await reserve(slices - k)) - k * slotMs;
-      await sleepUntil(time, start + k * slotMs);
+      if (deps.teamsReads && time.now() > start + k * turnMs + TEAMS_SLICE_LATE_MS)
+        start = (await reserve(slices - k)) - k * turnMs;
+      await sleepUntil(time, start + k * turnMs);
       for (const [id, r] of await graph.readTeamsFeatures(userIds.slice(i, i + slice))) features.set(id, r);
     }
     const phoneSystemOnly = new Set(input.phoneSystemOnly ?? []);
@@ -658,7 +658,7 @@ export function createActivities(deps: ActivityDeps) {
       ...(phoneSystemOnly.length > 0 ? { phoneSystemOnly } : {}),
       ...(input.reservedAt ? { reservedAt: input.reservedAt } : {}),
     };
-    // A check that holds slots of the read budget (deferred earlier) reads per user on them; otherwise a sweep of the
+    // A check that holds turns of the read budget (deferred earlier) reads per user on them; otherwise a sweep of the
     // Teams list may answer it (teams-sweeps.ts), when the chunk's orchestration asked for one (freshMs).
     let learned: TeamsListMode | undefined;
     let seen: TeamsSeen;
@@ -727,13 +727,13 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   /**
-   * Gives a deferred check's slots back to the Teams read budget when its chunk will not use them (it ends at its
+   * Gives a deferred check's turns back to the Teams read budget when its chunk will not use them (it ends at its
    * deadline before them, or was cancelled): other checks reserving after it take them instead of
-   * waiting behind them. Keyed by chunk and slots, so a retry gives nothing twice. Best effort: if the ledger cannot
-   * be written the slots stay unused, as they would have, and the chunk goes on.
+   * waiting behind them. Keyed by chunk and turns, so a retry gives nothing twice. Best effort: if the ledger cannot
+   * be written the turns stay unused, as they would have, and the chunk goes on.
    */
   async function releaseReads(input: ReleaseReadsInput): Promise<boolean> {
-    // The times travelled as ISO strings, cut to whole milliseconds: the slots began up to 1 ms after `from` (a rate
+    // The times travelled as ISO strings, cut to whole milliseconds: the turns began up to 1 ms after `from` (a rate
     // that does not divide 1,000 gives fractions), so what is given back starts a millisecond later, never earlier.
     const from = Date.parse(input.from) + 1;
     const until = Date.parse(input.until);

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { wallClock, type AppTime } from '../shared/adapters/app-time';
 import type { BatchStore } from '../shared/adapters/batch-store';
-import { takeSlots, type RateLedger } from '../shared/adapters/graph-budget';
+import { takeTurns, type RateLedger } from '../shared/adapters/graph-budget';
 import type { NumberClaims } from '../shared/adapters/number-claims';
 import { chunkAssignments } from '../shared/domain/batch';
 import type { GraphFailure, GraphResult, PhoneNumberDirectory } from '../shared/domain/directory';
@@ -30,7 +30,7 @@ export interface NumberActivityDeps {
   /**
    * The number step's Teams read budget (graph-budget.ts; DIALTONE_NUMBER_READS_PER_SECOND, beside the checks'). Every
    * GET of this step is a Teams GET under Graph's 30 per second per app (the user's numbers, the number list, an
-   * order's operation), so each takes a slot; without it, reads are not paced.
+   * order's operation), so each takes a turn; without it, reads are not paced.
    */
   readonly teamsReads?: RateLedger;
   /** The clock the read budget's waits follow (the app's time; the wall clock when none is given). */
@@ -38,7 +38,7 @@ export interface NumberActivityDeps {
 }
 
 /**
- * Teams reads sent together after one wait for their slots: Graph's $batch limit of 20, and no more than a second of
+ * Teams reads sent together after one wait for their turns: Graph's $batch limit of 20, and no more than a second of
  * the step's budget, so that a group and a slice of the checks' budget beside it stay within Graph's 30 a second.
  */
 export function numberReadsPerGroup(perSecond: number): number {
@@ -66,7 +66,7 @@ export function poolOrder(free: readonly TeamsNumber[], owner: string): TeamsNum
 export function createNumberActivities(deps: NumberActivityDeps) {
   const { graph, store, claims } = deps;
   const now = deps.now ?? (() => new Date());
-  const readSlots = (n: number) => takeSlots(deps.teamsReads, n, deps.time ?? wallClock);
+  const awaitReads = (n: number) => takeTurns(deps.teamsReads, n, deps.time ?? wallClock);
   const readsPerGroup = numberReadsPerGroup(deps.teamsReads?.perSecond ?? Number.POSITIVE_INFINITY);
 
   const flagged = (row: number, reason: NumberResult['reason'], message: string): NumberResult => ({
@@ -103,7 +103,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
   async function startNumber(w: NumberWork): Promise<NumberStart> {
     const done = (result: NumberResult): NumberStart => ({ kind: 'done', result });
     const owner = claimOwner(w.runKey, w.row);
-    await readSlots(1);
+    await awaitReads(1);
     const held = (await graph.readHeldNumbers([w.userId])).get(w.userId);
     if (!held) throw new Error('Graph returned no answer for the user');
     if (!held.ok) return done(refused(w.row, held, "Teams could not be read for the user's numbers"));
@@ -124,7 +124,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
 
     let chosen: TeamsNumber | undefined;
     if (w.number.telephoneNumber) {
-      await readSlots(1);
+      await awaitReads(1);
       const found = await graph.findNumber(w.number.telephoneNumber);
       if (!found.ok)
         return done(refused(w.row, found, `the tenant's number ${w.number.telephoneNumber} could not be read`));
@@ -144,7 +144,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
       chosen = found.value;
     } else {
       const country = w.number.isoCountryCode ?? '';
-      await readSlots(1);
+      await awaitReads(1);
       const free = await graph.listFreeNumbers(w.number.numberType, country, POOL_PAGE);
       if (!free.ok) return done(refused(w.row, free, "the tenant's free numbers could not be listed"));
       for (const candidate of poolOrder(free.value, owner)) {
@@ -188,7 +188,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
   }): Promise<Pick<NumberOrder, 'operationId' | 'status' | 'detail'>[]> {
     const out: Pick<NumberOrder, 'operationId' | 'status' | 'detail'>[] = [];
     for (const [i, id] of input.operationIds.entries()) {
-      if (i % readsPerGroup === 0) await readSlots(Math.min(readsPerGroup, input.operationIds.length - i));
+      if (i % readsPerGroup === 0) await awaitReads(Math.min(readsPerGroup, input.operationIds.length - i));
       const r = await graph.readNumberOrder(id);
       if (r.ok) out.push({ operationId: id, status: r.value.status, detail: r.value.detail });
       else if (!r.transient)
@@ -210,7 +210,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
     const held = new Map<string, GraphResult<HeldNumber[]>>();
     for (let i = 0; i < succeeded.length; i += readsPerGroup) {
       const group = succeeded.slice(i, i + readsPerGroup);
-      await readSlots(group.length);
+      await awaitReads(group.length);
       for (const [userId, r] of await graph.readHeldNumbers(group.map((o) => o.userId))) held.set(userId, r);
     }
     const out: NumberResult[] = [];

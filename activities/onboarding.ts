@@ -13,6 +13,7 @@ import { upnKey } from '../shared/domain/upn';
 import type { PlanSlotInput, PlanSlotResult } from '../contracts/slot';
 import { TransientGraphError, planIdsOf, usersFromReads } from './batch';
 import { CANCEL_EVENT, SLOT_CHUNK_BASE, slotChunkId, slotSettledChunkId } from '../contracts/names';
+import { parseInstanceId } from '../contracts/instance-ids';
 
 export interface OnboardingDeps {
   readonly graph: LicensingDirectory;
@@ -172,9 +173,7 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
     });
     // Each instance once: a query answered in pages may list one twice, and a second event raced with the first
     // (observed on the real extension with Azurite) costs an aborted episode.
-    const ids = [...new Set(running.map((i) => i.instanceId))].filter((id) =>
-      id.startsWith(`${input.batchInstanceId}:chunk-`),
-    );
+    const ids = [...new Set(running.map((i) => i.instanceId))].filter((id) => isChunkOf(input.batchInstanceId, id));
     let asked = 0;
     for (const id of ids) {
       try {
@@ -188,4 +187,11 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
   }
 
   return { loadSlot, liveInSlot, planSlot, writesSettled, stopBatch };
+}
+
+/** Whether `id` is one of the batch's chunks: one preflight planned, or one a slot's round handed rows to. */
+function isChunkOf(batchInstanceId: string, id: string): boolean {
+  const parsed = parseInstanceId(id);
+  const child = parsed?.batch === batchInstanceId && parsed.path.length === 1 ? parsed.path[0]! : undefined;
+  return child?.kind === 'chunk' || child?.kind === 'slot-chunk';
 }

@@ -54,7 +54,7 @@ export interface SweeperDeps {
   readonly graph: LicensingDirectory;
   readonly time: AppTime;
   readonly teamsReads?: RateLedger;
-  /** A page whose slot is further out than this is not waited for: the check reads per user (and defers). */
+  /** A page whose turn is further out than this is not waited for: the check reads per user (and defers). */
   readonly maxWaitMs: number;
   readonly pageSize?: number;
 }
@@ -67,7 +67,7 @@ export function createTeamsSweeper(deps: SweeperDeps) {
   let sweeps: Sweep[] = [];
   const demand = new Map<string, { run: string; pending: number; at: number }>();
 
-  /** Waits for page k's slot in the Teams read budget, one page at a time (pages follow each other's next links). */
+  /** Waits for page k's turn in the Teams read budget, one page at a time (pages follow each other's next links). */
   async function pace(): Promise<void> {
     if (!deps.teamsReads) return;
     const start = await deps.teamsReads.reserve(1);

@@ -80,8 +80,8 @@ async function sequentialBaseline(tenant: TenantFile, upns: readonly string[]): 
 
 /**
  * Median time to load the app as the Functions worker loads the deployed package: its dist/main.js is the bundle
- * scripts/bundle.js makes (scripts/package.js), written here under dist/bench so that node_modules resolves as it does
- * in the package. `file` names another entry (the unbundled dist/main.js the local hosts load) to time that instead.
+ * scripts/bundle.js makes (scripts/package.js), written here under dist-dev/bench so that node_modules resolves as it does
+ * in the package. `file` names another entry (the unbundled dist-dev/main.js the local hosts load) to time that instead.
  */
 function coldStartMs(runs: number, file?: string): number {
   let main = file;

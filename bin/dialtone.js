@@ -1,19 +1,17 @@
 #!/usr/bin/env node
 // Entry point of the `dialtone` command (installed with `npm link` or `npm install -g .`, or run as
-// `npm run dialtone -- …`): builds the TypeScript first when dist/ is missing or older than the sources.
+// `npm run dialtone -- …`): builds the TypeScript first when dist-dev/ (the local runtime's build, scripts/build.js) is missing or older than
+// the sources.
 const { join } = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { needsBuild } = require('./stale-build');
 
 const root = join(__dirname, '..');
-const cli = join(root, 'dist', 'local', 'cli.js');
+const cli = join(root, 'dist-dev', 'local', 'cli.js');
 if (needsBuild(root, cli)) {
-  process.stderr.write('dialtone: building (the sources are newer than dist/)…\n');
+  process.stderr.write('dialtone: building (the sources are newer than dist-dev/)…\n');
   try {
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
-      stdio: 'inherit',
-      cwd: root,
-    });
+    execFileSync(process.execPath, [join(root, 'scripts', 'build.js'), '--local'], { stdio: 'inherit', cwd: root });
   } catch {
     process.stderr.write('dialtone: the build failed (see above); run npm install in the dialtone folder first\n');
     process.exit(1);

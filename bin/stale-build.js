@@ -1,9 +1,9 @@
-// Whether the compiled app in dist/ is older than its TypeScript sources, so that `dialtone` rebuilds after a
+// Whether the local runtime's build in dist-dev/ is older than its TypeScript sources, so that `dialtone` rebuilds after a
 // `git pull` or an edit instead of running yesterday's code. Plain JavaScript: it runs before anything is compiled.
 const { existsSync, readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 
-/** The folders and files tsconfig.build.json compiles. */
+/** The folders and files tsconfig.local.json compiles (scripts/build.js). */
 const SOURCES = [
   'main.ts',
   'app.ts',
@@ -16,7 +16,8 @@ const SOURCES = [
   'local',
   'bench',
   'tsconfig.json',
-  'tsconfig.build.json',
+  'tsconfig.local.json',
+  'web',
   'package.json',
 ];
 

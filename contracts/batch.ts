@@ -49,12 +49,15 @@ export interface PreflightInput {
 export interface PreflightResult {
   readonly total: number;
   readonly chunks: number;
-  /** Slots that rows with a later start date (or a missing account) wait in. */
+  /** Start-date slots that rows with a later start date (or a missing account) wait in. */
   readonly slots: number;
   readonly error?: string;
   /** Rows settled before any write (rejected, failed). */
   readonly settled: OutcomeCounts;
 }
+
+/** A preflight's answer as any version recorded it (workflows/versions.ts reads it as a PreflightResult). */
+export type PreflightAnswer = Omit<PreflightResult, 'slots'> & { readonly slots?: number };
 
 /** What a chunk orchestration carries across continue-as-new: counts and times, never rows (those are in the store). */
 export interface ChunkState {
@@ -116,18 +119,18 @@ export interface BatchStatus {
 export interface AssignInput extends ChunkRef {
   readonly index: number;
   /**
-   * Write slots this row reserved in the app's write budget on an earlier call that handed back WriteDeferred: where
+   * Write turns this row reserved in the app's write budget on an earlier call that handed back WriteDeferred: where
    * they start (ISO) and how many. The activity writes on them when they are still ahead (or only just begun).
    */
   readonly writeSlotAt?: string;
   readonly writeSlots?: number;
-  /** How many times the row's call was handed back for lack of a write slot (for the ledger's back-off). */
+  /** How many times the row's call was handed back for lack of a write turn (for the ledger's back-off). */
   readonly deferrals?: number;
 }
 
 /**
- * The assign activity's answer when the app's write budget has no slot for the row soon: nothing was written, and the
- * orchestration calls it again on a durable timer at `resumeAt`. With `writeSlotAt` the slots are reserved and kept
+ * The assign activity's answer when the app's write budget has no turn for the row soon: nothing was written, and the
+ * orchestration calls it again on a durable timer at `resumeAt`. With `writeSlotAt` the turns are reserved and kept
  * for the row (pass them back); without, the budget's ledger could not be used and nothing is reserved.
  */
 export interface WriteDeferred {
@@ -138,7 +141,7 @@ export interface WriteDeferred {
   readonly writeSlots?: number;
 }
 
-/** What one assign call answers: the row's result, or a hand-back until its write slots come. */
+/** What one assign call answers: the row's result, or a hand-back until its reserved writes come. */
 export type AssignAnswer = ChunkUserResult | WriteDeferred;
 
 /** A user whose assignment failed after every retry, by position in the chunk's work. */
@@ -165,7 +168,7 @@ export interface ChunkProgress {
 export interface ProbeInput extends ChunkRef {
   /** The orchestration's time of the check, recorded as provisionedAt. */
   readonly at: string;
-  /** The start of the slots a deferred check reserved in the Teams read budget (its `deferredUntil`). */
+  /** The start of the turns a deferred check reserved in the Teams read budget (its `deferredUntil`). */
   readonly reservedAt?: string;
   /** How old a sweep of the Teams list may be and still answer this check (ms; absent: sweeps are not used). */
   readonly freshMs?: number;
@@ -185,24 +188,24 @@ export interface ProbeResult extends ChunkProgress {
   /** Of the users found, the rows whose phone number step follows (row numbers only). */
   readonly numbered: readonly number[];
   /**
-   * Set when nothing was read: the check's slots in the shared Teams read budget start then. The orchestration waits
+   * Set when nothing was read: the check's turns in the shared Teams read budget start then. The orchestration waits
    * on a durable timer until `resumeAt` and checks again with `reservedAt` set to it.
    */
   readonly deferredUntil?: string;
   /**
-   * When the deferred check's timer should fire: a little before its slots, so that a timer or an activity that runs
+   * When the deferred check's timer should fire: a little before its turns, so that a timer or an activity that runs
    * late still finds them ahead (absent in results recorded before it existed: the timer then fires at
    * `deferredUntil`).
    */
   readonly resumeAt?: string;
   /**
-   * Where the deferred check's reserved slots end: with `deferredUntil`, what a chunk that will not use them (it ends
+   * Where the deferred check's reserved turns end: with `deferredUntil`, what a chunk that will not use them (it ends
    * at its deadline, or is cancelled) gives back to the budget (absent in results recorded before it existed).
    */
   readonly reservedUntil?: string;
 }
 
-/** Slots of the Teams read budget that a chunk's deferred check reserved and will not use (given back). */
+/** Turns of the Teams read budget that a chunk's deferred check reserved and will not use (given back). */
 export interface ReleaseReadsInput extends ChunkRef {
   readonly from: string;
   readonly until: string;

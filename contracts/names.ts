@@ -22,10 +22,6 @@ export const STOP_BATCH_ACTIVITY = 'dialtone-stop-batch';
 export const CANCEL_EVENT = 'cancel';
 export const RECHECK_EVENT = 'recheck';
 
-export function chunkInstanceId(batchInstanceId: string, chunk: number): string {
-  return `${batchInstanceId}:chunk-${chunk}`;
-}
-
 // The phone number step (docs/phone-numbers.md): its own sub-orchestration and activities, after Teams shows
 // the calling plan.
 export const NUMBERS_ORCHESTRATOR = 'dialtone-numbers';
@@ -35,23 +31,10 @@ export const READ_NUMBER_ORDERS_ACTIVITY = 'dialtone-number-orders';
 export const CONFIRM_NUMBERS_ACTIVITY = 'dialtone-number-confirm';
 
 /**
- * One number step of a chunk: `polls` (the chunk's count of Teams checks) makes each one's id unique, across
- * continue-as-new too; `part` numbers the steps of one check when its users are handed over a few at a time.
+ * Chunk numbers in the run's folder (the batch store's blob names) for rows licensed when their slot's time came,
+ * apart from the preflight's chunks 0, 1, 2 … Runs in flight have blobs under these numbers, so they keep this form;
+ * instance ids name slot, round and part apart (contracts/instance-ids.ts).
  */
-export function numbersInstanceId(chunkInstanceId: string, polls: number, part = 0): string {
-  return part === 0 ? `${chunkInstanceId}:numbers-${polls}` : `${chunkInstanceId}:numbers-${polls}-${part}`;
-}
-
-export function callbackInstanceId(batchInstanceId: string): string {
-  return `${batchInstanceId}:callback`;
-}
-
-/** A slot's first round waits for the slot's time; later rounds wait for accounts that do not exist yet. */
-export function slotInstanceId(batchInstanceId: string, slot: number, round = 0): string {
-  return round === 0 ? `${batchInstanceId}:slot-${slot}` : `${batchInstanceId}:slot-${slot}-r${round}`;
-}
-
-/** Chunk numbers for rows licensed when their slot's time came, apart from the preflight's chunks 0, 1, 2 … */
 export const SLOT_CHUNK_BASE = 1_000_000_000;
 
 export function slotChunkId(slot: number, round: number, part: number): number {

@@ -94,7 +94,7 @@ settings (environment variables, passed to the app as its configuration):
   DIALTONE_LOCAL_FUNCTION_KEY      (host) a fixed function key instead of a new random one (or the state folder's)
 `;
 
-/** The checkout's root: this file runs compiled, from dist/local/. */
+/** The checkout's root: this file runs compiled, from dist-dev/local/. */
 const ROOT = join(__dirname, '..', '..');
 export const SAMPLES = join(ROOT, 'local', 'samples');
 const DEMO_TENANT = join(SAMPLES, 'demo-tenant.json');

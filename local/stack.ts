@@ -381,9 +381,9 @@ async function killAndWait(pid: number): Promise<void> {
   for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
 }
 
-/** `dist/<file>` under `root`, or an error saying to build when it is missing or older than a source file. */
+/** `dist-dev/<file>` under `root` (the local runtime's build, scripts/build.js), or an error saying to build when it is missing or older than a source file. */
 export function freshBuild(root: string, file: string): string {
-  const script = join(root, 'dist', file);
+  const script = join(root, 'dist-dev', file);
   if (!existsSync(script)) throw new Error(`no build at ${script}: run \`npm run build\` before the end-to-end tests`);
   const built = statSync(script).mtimeMs;
   const newest = (dir: string): { file: string; at: number } => {
@@ -405,7 +405,7 @@ export function freshBuild(root: string, file: string): string {
   const latest = sources.reduce((a, b) => (b.at > a.at ? b : a));
   if (latest.at > built)
     throw new Error(
-      `the build in dist/ is older than ${latest.file}: run \`npm run build\` before the end-to-end tests`,
+      `the build in dist-dev/ is older than ${latest.file}: run \`npm run build\` before the end-to-end tests`,
     );
   return script;
 }

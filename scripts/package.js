@@ -4,8 +4,9 @@
 // which source files say so); it never runs a `package` script, so azure.yaml runs this one as the service's
 // `prepackage` hook (`npm run package`: the build, then this). The folder holds only what the app needs at run
 // time: host.json, a package.json without devDependencies, optionalDependencies or scripts (its `overrides` kept), the
-// compiled app (its dist/main.js the bundle scripts/bundle.js makes, for a shorter cold start) without dist/local
-// (the local runtime and simulator), dist/bench and dist/test, and node_modules with only the production packages
+// compiled app, the whole of dist/ (scripts/build.js compiles the app alone there; the local runtime, simulator and
+// benchmarks go to dist-dev/), its dist/main.js the bundle scripts/bundle.js makes for a shorter cold start, and
+// node_modules with only the production packages
 // of package-lock.json, each checked to be the version the lockfile records (overrides included), so the deployed
 // app runs on exactly the tree `npm ci` installed. No devDependencies, and not the optional Azure Functions Core Tools
 // package, whose installer downloads the whole Functions host. azure.yaml sets `remoteBuild: false`, so azd keeps
@@ -18,8 +19,6 @@ const { bundleApp } = require('./bundle');
 
 const ROOT = path.join(__dirname, '..');
 const OUT = path.join(ROOT, '.azd-package');
-/** Compiled folders that exist only for local runs, benchmarks and tests. */
-const DIST_EXCLUDED = ['dist/local/', 'dist/bench/', 'dist/test/'];
 
 function walk(dir, rel, skip = () => false) {
   const out = [];
@@ -84,13 +83,7 @@ function planPackage(root = ROOT) {
     throw new Error('dist/main.js is missing: run `npm run build` first');
   checkInstalledVersions(root);
   const files = ['host.json', 'package.json'];
-  files.push(
-    ...walk(
-      path.join(root, 'dist'),
-      'dist',
-      (r, e) => DIST_EXCLUDED.some((x) => `${r}/`.startsWith(x)) || (e.isFile() && r.endsWith('.tsbuildinfo')),
-    ),
-  );
+  files.push(...walk(path.join(root, 'dist'), 'dist', (r, e) => e.isFile() && r.endsWith('.tsbuildinfo')));
   for (const pkgDir of productionPackages(root)) {
     const abs = path.join(root, pkgDir);
     // Nested node_modules are packages of their own in the lockfile, listed (or left out) on their own.

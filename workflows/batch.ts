@@ -2,16 +2,9 @@
 // then the report and the flags. Deterministic: time comes only from context.df.currentUtcDateTime and every
 // decision from activity results.
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
-import { countOutcomes } from '../shared/domain/report';
-import type {
-  BatchInput,
-  BatchStatus,
-  ChunkInput,
-  FailedChunk,
-  FinishInput,
-  PreflightResult,
-} from '../contracts/batch';
-import { activityFailure, STEP_RETRY } from './durable';
+import type { BatchInput, BatchStatus, ChunkInput, FailedChunk, FinishInput } from '../contracts/batch';
+import { activityFailure, call, STEP_RETRY } from './durable';
+import { preflightOf, runKeyOf } from './versions';
 import {
   CALLBACK_ORCHESTRATOR,
   CANCEL_EVENT,
@@ -21,10 +14,8 @@ import {
   SLOT_ORCHESTRATOR,
   STOP_BATCH_ACTIVITY,
   WRITES_SETTLED_ACTIVITY,
-  callbackInstanceId,
-  chunkInstanceId,
-  slotInstanceId,
 } from '../contracts/names';
+import { callbackInstanceId, chunkInstanceId, slotInstanceId } from '../contracts/instance-ids';
 import type { SlotInput } from '../contracts/slot';
 
 /** A failed chunk's own message, first line, cut to fit a report row. */
@@ -67,23 +58,25 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
     if (s.phase !== lastPhase && !context.df.isReplaying) context.log(phaseLine(input.batchId, s));
     lastPhase = s.phase;
   };
-  const runKey = input.runKey ?? input.batchId;
+  const runKey = runKeyOf(input);
   const batchInstanceId = context.df.instanceId;
   status({ phase: 'preflight', chunks: 0 });
 
-  const pre = (yield context.df.callActivityWithRetry(PREFLIGHT_ACTIVITY, STEP_RETRY, {
-    batchId: input.batchId,
-    runKey,
-    source: input.source,
-    input: input.input,
-    ...(input.profile ? { profile: input.profile } : {}),
-    ...(input.json ? { json: true } : {}),
-    startedAt: startedAt.toISOString(),
-    deadline,
-    chunkSize: input.chunkSize,
-    ...(input.rights ? { rights: input.rights } : {}),
-    ...(input.caller ? { caller: input.caller } : {}),
-  })) as PreflightResult;
+  const pre = preflightOf(
+    yield* call(context, PREFLIGHT_ACTIVITY, STEP_RETRY, {
+      batchId: input.batchId,
+      runKey,
+      source: input.source,
+      input: input.input,
+      ...(input.profile ? { profile: input.profile } : {}),
+      ...(input.json ? { json: true } : {}),
+      startedAt: startedAt.toISOString(),
+      deadline,
+      chunkSize: input.chunkSize,
+      ...(input.rights ? { rights: input.rights } : {}),
+      ...(input.caller ? { caller: input.caller } : {}),
+    }),
+  );
   // Published while it runs (the batch list and the summary view show it): every row in `total`, and the rows settled
   // before any write; the chunks' outcomes come with the report.
   const settled = { ...pre.settled, total: pre.total };
@@ -148,11 +141,11 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
       // but we could not parse its exception data", TaskOrchestrationExecutor) and which fails the parent.
       cancelled = true;
       status({ phase: 'reporting', chunks: pre.chunks, slots: pre.slots, counts: settled, cancelled });
-      yield context.df.callActivityWithRetry(STOP_BATCH_ACTIVITY, STEP_RETRY, { batchInstanceId });
+      yield* call(context, STOP_BATCH_ACTIVITY, STEP_RETRY, { batchInstanceId });
       // Licence writes under way finish and are recorded (those rows keep their licences and end assigned). At most
       // ten minutes: a chunk that failed outright never records its rows (finish reports them as failed).
       for (let check = 0; check < 20; check++) {
-        if ((yield context.df.callActivityWithRetry(WRITES_SETTLED_ACTIVITY, STEP_RETRY, { runKey })) as boolean) break;
+        if (yield* call(context, WRITES_SETTLED_ACTIVITY, STEP_RETRY, { runKey })) break;
         yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + 30_000));
       }
     }
@@ -171,9 +164,7 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
     finishedAt: context.df.currentUtcDateTime.toISOString(),
     ...(failedChunks.length > 0 ? { failedChunks } : {}),
   };
-  const counts = (yield context.df.callActivityWithRetry(FINISH_ACTIVITY, STEP_RETRY, finish)) as ReturnType<
-    typeof countOutcomes
-  >;
+  const counts = yield* call(context, FINISH_ACTIVITY, STEP_RETRY, finish);
   if (input.callback) {
     // The report is written; the HR system is told. Delivery retries for up to a day and never fails the batch.
     status({

@@ -1,30 +1,27 @@
-// One chunk of users: assign their licences a few at a time (each assignment retried on transient Graph errors),
-// then watch Teams on durable timers until every calling plan shows or the deadline passes, continuing as new every
-// few checks so the history stays short. Messages carry references (run, chunk, position) and counts: the rows and
-// their results live in the batch store, where activities read and merge them, so no message grows with the chunk
-// (docs/architecture.md, "Durable messages carry references"). A recheck (an event, and a record in the store that survives continue-as-new) brings the
-// next check forward, never to within the floor of the last one; a cancel (event, and the store's record) ends the wait.
+// One chunk of users, as the flow reads in chunkOrchestrator at the bottom: assign their licences a few at a time
+// (assignInGroups), then until every calling plan shows or the deadline passes wait for the next check
+// (untilNextCheck), check Teams within the shared read budget (checkWithinBudget), give the users Teams shows ready
+// their phone numbers (numberSteps), and at the end settle the rows still pending. Every few checks the chunk
+// continues as new so its history stays short. Messages carry references (run, chunk, position) and counts: the rows
+// and their results live in the batch store, where activities read and merge them, so no message grows with the chunk
+// (docs/architecture.md, "Durable messages carry references"). A recheck (an event, and a record in the store that
+// survives continue-as-new) brings the next check forward, never to within the floor of the last one; a cancel
+// (event, and the store's record) ends the wait.
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { ChunkUserResult } from '../shared/domain/batch';
 import { minCheckIntervalMs, nextCheckAt, recheckAt, tooLateToCheck } from '../shared/domain/polling';
-import { tighterMode } from '../shared/domain/teams-reads';
-import type { OutcomeCounts } from '../shared/domain/report';
+import { tighterMode, type TeamsListMode } from '../shared/domain/teams-reads';
 import type {
-  AssignAnswer,
   AssignInput,
   ChunkInput,
-  ChunkProgress,
-  ChunkSignals,
+  ChunkRef,
   ChunkState,
   ChunkSummary,
   GaveUp,
   ProbeInput,
-  ProbeResult,
-  ReleaseReadsInput,
-  SaveChunkInput,
-  SettleChunkInput,
 } from '../contracts/batch';
 import type { NumberResult, NumbersInput } from '../contracts/numbers';
+import { numberStepAnswer } from '../contracts/activities';
 import {
   ASSIGN_ACTIVITY,
   CANCEL_EVENT,
@@ -36,11 +33,12 @@ import {
   RELEASE_READS_ACTIVITY,
   SAVE_CHUNK_ACTIVITY,
   SETTLE_CHUNK_ACTIVITY,
-  numbersInstanceId,
 } from '../contracts/names';
-import { activityFailure, GRAPH_RETRY, settleAll, STORE_RETRY, type Settled } from './durable';
+import { numbersInstanceId } from '../contracts/instance-ids';
+import { activityFailure, call, GRAPH_RETRY, settleAll, STORE_RETRY, type Settled } from './durable';
+import { chunkStateOf, runKeyOf, stopsLate, unusedReservation, wakeFor } from './versions';
 
-/** Times one check waits for its slots in the shared Teams read budget before it counts as a poll that read nothing. */
+/** Times one check waits for its reservation in the shared Teams read budget before it counts as a poll that read nothing. */
 export const MAX_DEFERRALS = 4;
 
 /** Users handed to one number step: its result (a row each, messages up to ~500 characters) stays far below 45 KB. */
@@ -49,32 +47,97 @@ export const NUMBERS_PER_STEP = 25;
 /** Polls between continue-as-new, which keeps each history bounded. */
 export const POLLS_PER_GENERATION = 8;
 
-/** Waits until the deadline, unless a cancel comes first (then true). At once when the deadline has passed. */
-function* untilDeadline(
-  context: OrchestrationContext,
-  deadline: Date,
-  cancel: Task,
-): Generator<Task, boolean, unknown> {
-  if (context.df.currentUtcDateTime.getTime() >= deadline.getTime()) return false;
-  const end = context.df.createTimer(deadline);
-  if ((yield context.df.Task.any([end, cancel])) !== cancel) return false;
-  if (!end.isCompleted) end.cancel();
-  return true;
-}
-
-/** Times one row's assignment may be handed back for lack of a write slot before the row gives up as throttled. */
+/** Times one row's assignment may be handed back for lack of a write reservation before the row gives up as throttled. */
 export const MAX_WRITE_DEFERRALS = 20;
 
+type Step<T> = Generator<Task, T, unknown>;
+
+/** The chunk's watch over Teams in this generation: what it carries over continue-as-new, and its two waiters. */
+interface Watch {
+  /** As the state carried it (the carried state repeats it unchanged). */
+  readonly assignedAtText: string;
+  readonly assignedAt: Date;
+  readonly deadline: Date;
+  pending: number;
+  polls: number;
+  lastCheckAt: Date | null;
+  recheckDue: boolean;
+  teamsList: TeamsListMode | undefined;
+  cancelled: boolean;
+  /**
+   * One waiter of each kind per generation, replaced only once it has fired: an event that arrives while a check runs
+   * completes this waiter and is seen at the next wait (the SDK hands an event to the newest open waiter of its name,
+   * which would otherwise be one whose race was already lost). A Task.any built with a child that has already
+   * completed never completes from it (durable-js WhenAnyTask), so completed waiters are looked at before each wait.
+   */
+  recheck?: Task;
+  cancel?: Task;
+}
+
+export const chunkOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput<ChunkInput>();
+  const ref: ChunkRef = { runKey: runKeyOf(input), chunk: input.chunk };
+  const state = input.state
+    ? yield* chunkStateOf(input.state, () => savedPending(context, ref))
+    : yield* assignInGroups(context, ref, input.parallelism);
+  const watch = yield* startWatch(context, ref, state, input.deadline);
+  while (watch.pending > 0 && !watch.cancelled) {
+    const due = yield* untilNextCheck(context, watch, stopsLate(input));
+    if (due === 'end') break;
+    if (due === 'woken') continue;
+    const numbered = yield* checkWithinBudget(context, ref, watch, due);
+    if (numbered === 'end') break;
+    yield* numberSteps(context, ref, input.parallelism, watch.polls, numbered);
+    if (watch.pending > 0 && watch.polls % POLLS_PER_GENERATION === 0) {
+      context.df.continueAsNew({ ...input, state: carried(watch) } satisfies ChunkInput);
+      return undefined;
+    }
+  }
+  return yield* settle(context, ref, input.deadline, watch.cancelled);
+};
+
+/** The first generation: every user's assignment, a group at a time, each group's results merged into the store. */
+function* assignInGroups(context: OrchestrationContext, ref: ChunkRef, parallelism: number): Step<ChunkState> {
+  const size = yield* call(context, LOAD_CHUNK_ACTIVITY, STORE_RETRY, ref);
+  let pending = 0;
+  for (let i = 0; i < size; i += parallelism) {
+    const indexes = Array.from({ length: Math.min(parallelism, size - i) }, (_, k) => i + k);
+    const settled = yield* assignGroup(context, ref, indexes);
+    const at = context.df.currentUtcDateTime.toISOString();
+    const results: ChunkUserResult[] = [];
+    const gaveUp: GaveUp[] = [];
+    settled.forEach((s, k) => {
+      if ('gaveUp' in s) gaveUp.push(s.gaveUp);
+      else if (s.ok) results.push({ ...s.value, assignedAt: s.value.outcome === 'assigned' ? at : null });
+      else {
+        const cause = activityFailure(s.message);
+        gaveUp.push({
+          index: indexes[k]!,
+          reason: /^throttled\b/.test(cause) ? 'throttled' : 'graph_error',
+          message: `gave up after repeated transient Graph errors: ${cause.slice(0, 400)}`,
+        });
+      }
+    });
+    // Each group's results are merged into the store as they come: only these few rows travel.
+    pending = (yield* call(context, SAVE_CHUNK_ACTIVITY, STORE_RETRY, {
+      ...ref,
+      results,
+      ...(gaveUp.length > 0 ? { gaveUp } : {}),
+    })).pending;
+  }
+  return { assignedAt: context.df.currentUtcDateTime.toISOString(), pending, lastCheckAt: null, polls: 0 };
+}
+
 /**
- * One group's assignments. A row the write budget has no slot for soon comes back deferred (nothing written): it waits
- * on a durable timer until its resumeAt, then is called again with the slots it reserved, so no activity waits long
- * for the budget. Rows due together are called together; the answers are in the order of `indexes`.
+ * One group's assignments. A row the write budget has no reservation for soon comes back deferred (nothing written):
+ * it waits on a durable timer until its resumeAt, then is called again with the writes it reserved, so no activity
+ * waits long for the budget. Rows due together are called together; the answers are in the order of `indexes`.
  */
 function* assignGroup(
   context: OrchestrationContext,
-  ref: { runKey: string; chunk: number },
+  ref: ChunkRef,
   indexes: readonly number[],
-): Generator<Task, (Settled<ChunkUserResult> | { gaveUp: GaveUp })[], unknown> {
+): Step<(Settled<ChunkUserResult> | { gaveUp: GaveUp })[]> {
   const out = new Map<number, Settled<ChunkUserResult> | { gaveUp: GaveUp }>();
   let due: AssignInput[] = indexes.map((index) => ({ ...ref, index }));
   let waiting: { input: AssignInput; resumeAt: number }[] = [];
@@ -90,14 +153,16 @@ function* assignGroup(
     }
     const calls = due;
     due = [];
-    const settled = yield* settleAll<AssignAnswer>(
-      context,
-      calls.map((c) => context.df.callActivityWithRetry(ASSIGN_ACTIVITY, GRAPH_RETRY, c)),
-    );
+    const settled = yield* settleAll(context, ASSIGN_ACTIVITY, GRAPH_RETRY, calls);
     settled.forEach((s, k) => {
       const call = calls[k]!;
-      if (!s.ok || !('deferred' in s.value)) {
-        out.set(call.index, s as Settled<ChunkUserResult>);
+      if (!s.ok) {
+        out.set(call.index, s);
+        return;
+      }
+      const answer = s.value;
+      if (!('deferred' in answer)) {
+        out.set(call.index, { ok: true, value: answer });
         return;
       }
       const deferrals = (call.deferrals ?? 0) + 1;
@@ -111,239 +176,236 @@ function* assignGroup(
         });
         return;
       }
-      const d = s.value;
       const input: AssignInput = {
         ...ref,
         index: call.index,
         deferrals,
-        ...(d.writeSlotAt ? { writeSlotAt: d.writeSlotAt, writeSlots: d.writeSlots ?? 1 } : {}),
+        ...(answer.writeSlotAt ? { writeSlotAt: answer.writeSlotAt, writeSlots: answer.writeSlots ?? 1 } : {}),
       };
-      const resumeAt = Date.parse(d.resumeAt);
+      const resumeAt = Date.parse(answer.resumeAt);
       waiting.push({ input, resumeAt: Number.isFinite(resumeAt) ? resumeAt : context.df.currentUtcDateTime.getTime() });
     });
   }
   return indexes.map((index) => out.get(index)!);
 }
 
-export const chunkOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<ChunkInput>();
-  const ref = { runKey: input.runKey ?? input.batchId, chunk: input.chunk };
-  const now = () => context.df.currentUtcDateTime;
-  let state: ChunkState;
-  if (input.state) {
-    state = input.state;
-    if (Array.isArray((state as unknown as { pending: unknown }).pending)) {
-      // Carried by a version that kept the rows in the input (it saved every change to the store too): count the
-      // pending rows from the store, which a save without changes answers.
-      const progress = (yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, {
-        ...ref,
-        results: [],
-      } satisfies SaveChunkInput)) as ChunkProgress;
-      state = { assignedAt: state.assignedAt, pending: progress.pending, lastCheckAt: null, polls: state.polls };
-    }
-  } else {
-    const size = (yield context.df.callActivityWithRetry(LOAD_CHUNK_ACTIVITY, STORE_RETRY, ref)) as number;
-    let pending = 0;
-    for (let i = 0; i < size; i += input.parallelism) {
-      const indexes = Array.from({ length: Math.min(input.parallelism, size - i) }, (_, k) => i + k);
-      const settled = yield* assignGroup(context, ref, indexes);
-      const at = now().toISOString();
-      const results: ChunkUserResult[] = [];
-      const gaveUp: GaveUp[] = [];
-      settled.forEach((s, k) => {
-        if ('gaveUp' in s) gaveUp.push(s.gaveUp);
-        else if (s.ok) results.push({ ...s.value, assignedAt: s.value.outcome === 'assigned' ? at : null });
-        else {
-          const cause = activityFailure(s.message);
-          gaveUp.push({
-            index: indexes[k]!,
-            reason: /^throttled\b/.test(cause) ? 'throttled' : 'graph_error',
-            message: `gave up after repeated transient Graph errors: ${cause.slice(0, 400)}`,
-          });
-        }
-      });
-      // Each group's results are merged into the store as they come: only these few rows travel.
-      const save: SaveChunkInput = { ...ref, results, ...(gaveUp.length > 0 ? { gaveUp } : {}) };
-      pending = ((yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, save)) as ChunkProgress)
-        .pending;
-    }
-    state = { assignedAt: now().toISOString(), pending, lastCheckAt: null, polls: 0 };
-  }
+/** The chunk's users still pending, counted from the store (a save without changes answers it). */
+function* savedPending(context: OrchestrationContext, ref: ChunkRef): Step<number> {
+  return (yield* call(context, SAVE_CHUNK_ACTIVITY, STORE_RETRY, { ...ref, results: [] })).pending;
+}
 
-  const assignedAt = new Date(state.assignedAt);
-  const deadline = new Date(input.deadline);
-  let { pending, polls } = state;
-  let lastCheckAt = state.lastCheckAt ? new Date(state.lastCheckAt) : null;
-  let recheckDue = state.recheckDue === true;
-  let teamsList = state.teamsList;
-  let cancelled = false;
-  if (pending > 0) {
-    // The extension drops events that a generation had not processed when it continued as new: the requests are
-    // also recorded in the store, and read here at the start of every generation.
-    const signals = (yield context.df.callActivityWithRetry(CHUNK_SIGNALS_ACTIVITY, STORE_RETRY, {
-      runKey: ref.runKey,
-    })) as ChunkSignals;
-    if (signals.cancelled) cancelled = true;
-    if (signals.recheckRequestedAt && Date.parse(signals.recheckRequestedAt) > (lastCheckAt ?? assignedAt).getTime())
-      recheckDue = true;
+/**
+ * The watch as this generation starts it. The extension drops events that a generation had not processed when it
+ * continued as new: recheck and cancel requests are also recorded in the store, and read here.
+ */
+function* startWatch(context: OrchestrationContext, ref: ChunkRef, state: ChunkState, deadline: string): Step<Watch> {
+  const watch: Watch = {
+    assignedAtText: state.assignedAt,
+    assignedAt: new Date(state.assignedAt),
+    deadline: new Date(deadline),
+    pending: state.pending,
+    polls: state.polls,
+    lastCheckAt: state.lastCheckAt ? new Date(state.lastCheckAt) : null,
+    recheckDue: state.recheckDue === true,
+    teamsList: state.teamsList,
+    cancelled: false,
+  };
+  if (watch.pending > 0) {
+    const signals = yield* call(context, CHUNK_SIGNALS_ACTIVITY, STORE_RETRY, { runKey: ref.runKey });
+    if (signals.cancelled) watch.cancelled = true;
+    const since = (watch.lastCheckAt ?? watch.assignedAt).getTime();
+    if (signals.recheckRequestedAt && Date.parse(signals.recheckRequestedAt) > since) watch.recheckDue = true;
   }
-  // One waiter of each kind per generation, replaced only once it has fired: an event that arrives while a check runs
-  // completes this waiter and is seen at the next wait (the SDK hands an event to the newest open waiter of its name,
-  // which would otherwise be one whose race was already lost). A Task.any built with a child that has already
-  // completed never completes from it (durable-js WhenAnyTask), so completed waiters are looked at before each wait.
-  let recheck: Task | undefined;
-  let cancel: Task | undefined;
-  while (pending > 0 && !cancelled) {
-    if (cancel?.isCompleted) {
-      cancelled = true;
+  return watch;
+}
+
+/**
+ * Waits for the next check: its time on the polling schedule (shared/domain/polling.ts), or sooner for a recheck.
+ * Answers whether the check is due (and whether a recheck brought it), the wait was woken by an event (look again), or
+ * the watch ends: cancelled, no check left before the deadline (waited out), or a check overdue past the deadline.
+ */
+function* untilNextCheck(
+  context: OrchestrationContext,
+  watch: Watch,
+  skipsLateChecks: boolean,
+): Step<'end' | 'woken' | { rechecked: boolean }> {
+  const now = context.df.currentUtcDateTime;
+  if (watch.cancel?.isCompleted) {
+    watch.cancelled = true;
+    return 'end';
+  }
+  if (watch.recheck?.isCompleted) {
+    watch.recheck = undefined;
+    watch.recheckDue = true;
+  }
+  const { assignedAt, lastCheckAt, deadline } = watch;
+  const rechecked = watch.recheckDue ? recheckAt(assignedAt, lastCheckAt, now, deadline) : null;
+  const next = rechecked ?? nextCheckAt(assignedAt, lastCheckAt, deadline);
+  if (!next) {
+    // The last check was within the floor of the deadline: no read is left, but the rows are flagged at the
+    // deadline, not before it (a cancel still ends the wait).
+    yield* waitOutDeadline(context, watch);
+    return 'end';
+  }
+  // A check already overdue when the chunk gets to it (its number steps or a busy host took the time) is not started
+  // once the deadline is more than the floor behind: the pending rows are flagged as of the deadline. A check whose
+  // timer fired late, the deadline's own included, still runs.
+  if (skipsLateChecks && next.getTime() <= now.getTime() && tooLateToCheck(assignedAt, now, deadline)) return 'end';
+  if (next.getTime() > now.getTime()) {
+    watch.recheck ??= context.df.waitForExternalEvent(RECHECK_EVENT);
+    watch.cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
+    const timer = context.df.createTimer(next);
+    const winner = (yield context.df.Task.any([timer, watch.recheck, watch.cancel])) as Task;
+    if (winner !== timer) {
+      if (!timer.isCompleted) timer.cancel();
+      return 'woken';
+    }
+  }
+  return { rechecked: rechecked !== null };
+}
+
+/**
+ * One Teams check of the chunk's pending users, within the shared Teams read budget. When the budget has no room
+ * soon, the check's reads are reserved later: the chunk waits on a durable timer until a little before its reservation
+ * (a cancel still ends the wait) and checks with it; a check that comes back after its reservation began reserves
+ * again, so this is bounded by the deferrals' count, not by time. Answers the rows whose number step follows, or 'end'
+ * when the watch ends here (cancelled, or no read left before the deadline).
+ */
+function* checkWithinBudget(
+  context: OrchestrationContext,
+  ref: ChunkRef,
+  watch: Watch,
+  due: { rechecked: boolean },
+): Step<readonly number[] | 'end'> {
+  let checkAt = context.df.currentUtcDateTime;
+  // A sweep of the Teams list made up to half the floor between checks before this one may answer it; a recheck
+  // reads the chunk's users one by one; what Graph refused of the list is remembered (shared/domain/teams-reads.ts).
+  const first: ProbeInput = {
+    ...ref,
+    at: checkAt.toISOString(),
+    freshMs: minCheckIntervalMs(watch.assignedAt, watch.deadline) / 2,
+    ...(due.rechecked ? { recheck: true as const } : {}),
+    ...(watch.teamsList ? { teamsList: watch.teamsList } : {}),
+  };
+  let probe = yield* call(context, PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, first);
+  watch.teamsList = tighterMode(watch.teamsList, probe.teamsList);
+  let afterDeadline = false;
+  for (let d = 0; probe.deferredUntil && d < MAX_DEFERRALS; d++) {
+    watch.cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
+    if (watch.cancel.isCompleted) break;
+    // Reads the budget can only give after the deadline would hold the report back by up to a whole round of the
+    // budget (for 50,000 users, over an hour): the chunk ends at its deadline instead (below).
+    if (Date.parse(probe.deferredUntil) >= watch.deadline.getTime()) {
+      afterDeadline = true;
       break;
     }
-    if (recheck?.isCompleted) {
-      recheck = undefined;
-      recheckDue = true;
-    }
-    const rechecked = recheckDue ? recheckAt(assignedAt, lastCheckAt, now(), deadline) : null;
-    const next = rechecked ?? nextCheckAt(assignedAt, lastCheckAt, deadline);
-    if (!next) {
-      // The last check was within the floor of the deadline: no read is left, but the rows are flagged at the
-      // deadline, not before it (a cancel still ends the wait).
-      cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
-      if (yield* untilDeadline(context, deadline, cancel)) cancelled = true;
+    const wake = context.df.createTimer(new Date(wakeFor(probe, probe.deferredUntil)));
+    if ((yield context.df.Task.any([wake, watch.cancel])) === watch.cancel) {
+      if (!wake.isCompleted) wake.cancel();
       break;
     }
-    // A check already overdue when the chunk gets to it (its number steps or a busy host took the time) is not started
-    // once the deadline is more than the floor behind: the pending rows are flagged as of the deadline. A check whose
-    // timer fired late, the deadline's own included, still runs.
-    if (input.stopsLate && next.getTime() <= now().getTime() && tooLateToCheck(assignedAt, now(), deadline)) break;
-    if (next.getTime() > now().getTime()) {
-      recheck ??= context.df.waitForExternalEvent(RECHECK_EVENT);
-      cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
-      const timer = context.df.createTimer(next);
-      const winner = (yield context.df.Task.any([timer, recheck, cancel])) as Task;
-      if (winner !== timer) {
-        if (!timer.isCompleted) timer.cancel();
-        // the top of the loop takes the recheck or the cancel
-        continue;
-      }
-    }
-    let checkAt = now();
-    // A sweep of the Teams list made up to half the floor between checks before this one may answer it; a recheck
-    // reads the chunk's users one by one; what Graph refused of the list is remembered (shared/domain/teams-reads.ts).
-    const sweep = {
-      freshMs: minCheckIntervalMs(assignedAt, deadline) / 2,
-      ...(rechecked ? { recheck: true as const } : {}),
-      ...(teamsList ? { teamsList } : {}),
-    };
-    let probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, {
+    // The reads happen in the reservation, not at the early wake-up: that is the check's time (provisionedAt, and
+    // where the next check's minute counts from).
+    checkAt = new Date(Math.max(context.df.currentUtcDateTime.getTime(), Date.parse(probe.deferredUntil)));
+    probe = yield* call(context, PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, {
       ...ref,
       at: checkAt.toISOString(),
-      ...sweep,
-    } satisfies ProbeInput)) as ProbeResult;
-    teamsList = tighterMode(teamsList, probe.teamsList);
-    // The shared Teams read budget has no room soon: the check's slots start at deferredUntil. Wait on a durable timer
-    // until a little before them (resumeAt; a cancel still ends the wait) and check with the reservation; a check
-    // that comes back after its slots began reserves again, so this is bounded by the deferrals' count, not by time.
-    let afterDeadline = false;
-    for (let d = 0; probe.deferredUntil && d < MAX_DEFERRALS; d++) {
-      cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
-      if (cancel.isCompleted) break;
-      // Reads the budget can only give after the deadline would hold the report back by up to a whole round of the
-      // budget (for 50,000 users, over an hour): the chunk ends at its deadline instead (below).
-      if (Date.parse(probe.deferredUntil) >= deadline.getTime()) {
-        afterDeadline = true;
-        break;
-      }
-      const slots = context.df.createTimer(new Date(probe.resumeAt ?? probe.deferredUntil));
-      if ((yield context.df.Task.any([slots, cancel])) === cancel) {
-        if (!slots.isCompleted) slots.cancel();
-        break;
-      }
-      // The reads happen at the reserved slots, not at the early wake-up: that is the check's time (provisionedAt, and
-      // where the next check's minute counts from).
-      checkAt = new Date(Math.max(now().getTime(), Date.parse(probe.deferredUntil)));
-      probe = (yield context.df.callActivityWithRetry(PROBE_TEAMS_ACTIVITY, GRAPH_RETRY, {
-        ...ref,
-        at: checkAt.toISOString(),
-        reservedAt: probe.deferredUntil,
-      } satisfies ProbeInput)) as ProbeResult;
-      teamsList = tighterMode(teamsList, probe.teamsList);
-    }
-    // Still deferred here, the check will not run on its slots: the chunk ends at its deadline before them, is
-    // cancelled, or was deferred MAX_DEFERRALS times (a poll that read nothing). The slots go back to the budget now,
-    // so that the checks behind them do not wait for slots nobody uses (results recorded before
-    // `reservedUntil` existed give nothing back, which keeps their histories replaying as recorded).
-    if (probe.deferredUntil && probe.reservedUntil) {
-      yield context.df.callActivityWithRetry(RELEASE_READS_ACTIVITY, STORE_RETRY, {
-        ...ref,
-        from: probe.deferredUntil,
-        until: probe.reservedUntil,
-      } satisfies ReleaseReadsInput);
-    }
-    if (cancel?.isCompleted) {
-      cancelled = true;
-      break;
-    }
-    if (afterDeadline) {
-      // No read is left before the deadline: the rows are flagged at the deadline, not before it (a cancel still
-      // ends the wait).
-      cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
-      if (yield* untilDeadline(context, deadline, cancel)) cancelled = true;
-      break;
-    }
-    polls++;
-    lastCheckAt = checkAt;
-    recheckDue = false;
-    pending = probe.pending;
-    // Users ready for their phone number get it now, in the number step's own orchestration, a few at a time: its
-    // output (one result per row) stays small whatever the chunk's size.
-    for (let part = 0; part * NUMBERS_PER_STEP < probe.numbered.length; part++) {
-      const rows = probe.numbered.slice(part * NUMBERS_PER_STEP, (part + 1) * NUMBERS_PER_STEP);
-      const step: NumbersInput = { runKey: ref.runKey, chunk: input.chunk, rows, parallelism: input.parallelism };
-      let numbers: NumberResult[];
-      try {
-        numbers = (yield context.df.callSubOrchestrator(
+      reservedAt: probe.deferredUntil,
+    });
+    watch.teamsList = tighterMode(watch.teamsList, probe.teamsList);
+  }
+  // Still deferred here, the check will not read in its reservation: the chunk ends at its deadline before it, is
+  // cancelled, or was deferred MAX_DEFERRALS times (a poll that read nothing). The reservation goes back to the budget
+  // now, so that the checks behind it do not wait for reads nobody makes.
+  const unused = unusedReservation(probe);
+  if (unused) yield* call(context, RELEASE_READS_ACTIVITY, STORE_RETRY, { ...ref, ...unused });
+  if (watch.cancel?.isCompleted) {
+    watch.cancelled = true;
+    return 'end';
+  }
+  if (afterDeadline) {
+    // No read is left before the deadline: the rows are flagged at the deadline, not before it (a cancel still
+    // ends the wait).
+    yield* waitOutDeadline(context, watch);
+    return 'end';
+  }
+  watch.polls++;
+  watch.lastCheckAt = checkAt;
+  watch.recheckDue = false;
+  watch.pending = probe.pending;
+  return probe.numbered;
+}
+
+/**
+ * The users Teams has just shown ready get their phone numbers, in the number step's own orchestration, a few at a
+ * time: its output (one result per row) stays small whatever the chunk's size. What it changed is merged into the
+ * store; a step that failed outright flags its rows.
+ */
+function* numberSteps(
+  context: OrchestrationContext,
+  ref: ChunkRef,
+  parallelism: number,
+  polls: number,
+  numbered: readonly number[],
+): Step<void> {
+  for (let part = 0; part * NUMBERS_PER_STEP < numbered.length; part++) {
+    const rows = numbered.slice(part * NUMBERS_PER_STEP, (part + 1) * NUMBERS_PER_STEP);
+    const step: NumbersInput = { runKey: ref.runKey, chunk: ref.chunk, rows, parallelism };
+    let numbers: NumberResult[];
+    try {
+      numbers = numberStepAnswer(
+        yield context.df.callSubOrchestrator(
           NUMBERS_ORCHESTRATOR,
           step,
           numbersInstanceId(context.df.instanceId, polls, part),
-        )) as NumberResult[];
-      } catch (e) {
-        const cause = activityFailure(e instanceof Error ? e.message : String(e)).slice(0, 400);
-        numbers = rows.map((row) => ({
-          row,
-          outcome: 'flagged',
-          reason: 'number_assignment_failed',
-          message: `licences assigned and Teams shows the calling plan, but the number step failed: ${cause}; assign the number in the Teams admin center or send the row again`,
-        }));
-      }
-      yield context.df.callActivityWithRetry(SAVE_CHUNK_ACTIVITY, STORE_RETRY, {
-        ...ref,
-        numbers,
-      } satisfies SaveChunkInput);
+        ),
+      );
+    } catch (e) {
+      const cause = activityFailure(e instanceof Error ? e.message : String(e)).slice(0, 400);
+      numbers = rows.map((row) => ({
+        row,
+        outcome: 'flagged',
+        reason: 'number_assignment_failed',
+        message: `licences assigned and Teams shows the calling plan, but the number step failed: ${cause}; assign the number in the Teams admin center or send the row again`,
+      }));
     }
-    if (pending > 0 && polls % POLLS_PER_GENERATION === 0) {
-      const carried: ChunkInput = {
-        ...input,
-        state: {
-          assignedAt: state.assignedAt,
-          pending,
-          lastCheckAt: lastCheckAt.toISOString(),
-          polls,
-          ...(recheck?.isCompleted ? { recheckDue: true } : {}),
-          ...(teamsList ? { teamsList } : {}),
-        },
-      };
-      context.df.continueAsNew(carried);
-      return undefined;
-    }
+    yield* call(context, SAVE_CHUNK_ACTIVITY, STORE_RETRY, { ...ref, numbers });
   }
+}
 
-  // At the deadline the users still pending are flagged; a cancelled chunk's licensed rows end assigned (as recorded).
-  const settle: SettleChunkInput = {
-    ...ref,
-    deadline: input.deadline,
-    ...(cancelled ? { cancelled: true as const } : {}),
+/** What the next generation starts from: counts and times, never rows. */
+function carried(watch: Watch): ChunkState {
+  return {
+    assignedAt: watch.assignedAtText,
+    pending: watch.pending,
+    lastCheckAt: watch.lastCheckAt!.toISOString(),
+    polls: watch.polls,
+    ...(watch.recheck?.isCompleted ? { recheckDue: true } : {}),
+    ...(watch.teamsList ? { teamsList: watch.teamsList } : {}),
   };
-  const counts = (yield context.df.callActivityWithRetry(SETTLE_CHUNK_ACTIVITY, STORE_RETRY, settle)) as OutcomeCounts;
-  const summary: ChunkSummary = { chunk: input.chunk, counts };
-  return summary;
-};
+}
+
+/** Waits until the deadline, unless a cancel comes first (the watch is then cancelled). At once when it has passed. */
+function* waitOutDeadline(context: OrchestrationContext, watch: Watch): Step<void> {
+  watch.cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
+  if (context.df.currentUtcDateTime.getTime() >= watch.deadline.getTime()) return;
+  const end = context.df.createTimer(watch.deadline);
+  if ((yield context.df.Task.any([end, watch.cancel])) !== watch.cancel) return;
+  if (!end.isCompleted) end.cancel();
+  watch.cancelled = true;
+}
+
+/** The chunk's end: at the deadline the users still pending are flagged; a cancelled chunk's licensed rows end assigned. */
+function* settle(
+  context: OrchestrationContext,
+  ref: ChunkRef,
+  deadline: string,
+  cancelled: boolean,
+): Step<ChunkSummary> {
+  const counts = yield* call(context, SETTLE_CHUNK_ACTIVITY, STORE_RETRY, {
+    ...ref,
+    deadline,
+    ...(cancelled ? { cancelled: true as const } : {}),
+  });
+  return { chunk: ref.chunk, counts };
+}

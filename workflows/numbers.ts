@@ -5,15 +5,9 @@
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import type { NumberOrder } from '../shared/domain/phone-numbers';
 import { isFinished } from '../shared/domain/phone-numbers';
-import { activityFailure, GRAPH_RETRY, settleAll, STORE_RETRY } from './durable';
-import type {
-  ConfirmInput,
-  NumberResult,
-  NumberStart,
-  NumberWork,
-  NumbersInput,
-  SentOrder,
-} from '../contracts/numbers';
+import { activityFailure, call, GRAPH_RETRY, settleAll, STORE_RETRY } from './durable';
+import { readBackAgain } from './versions';
+import type { ConfirmInput, NumberResult, NumbersInput, SentOrder } from '../contracts/numbers';
 import {
   CONFIRM_NUMBERS_ACTIVITY,
   NUMBER_WORK_ACTIVITY,
@@ -38,19 +32,16 @@ type OrderState = Pick<NumberOrder, 'status' | 'detail'>;
 
 export const numbersOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<NumbersInput>();
-  const work = (yield context.df.callActivityWithRetry(NUMBER_WORK_ACTIVITY, STORE_RETRY, {
+  const work = yield* call(context, NUMBER_WORK_ACTIVITY, STORE_RETRY, {
     runKey: input.runKey,
     chunk: input.chunk,
     rows: input.rows,
-  })) as NumberWork[];
+  });
   const results: NumberResult[] = [];
   const orders: SentOrder[] = [];
   for (let i = 0; i < work.length; i += input.parallelism) {
     const group = work.slice(i, i + input.parallelism);
-    const settled = yield* settleAll<NumberStart>(
-      context,
-      group.map((w) => context.df.callActivityWithRetry(START_NUMBER_ACTIVITY, GRAPH_RETRY, w)),
-    );
+    const settled = yield* settleAll(context, START_NUMBER_ACTIVITY, GRAPH_RETRY, group);
     settled.forEach((s, k) => {
       const row = group[k]!.row;
       if (!s.ok)
@@ -73,9 +64,9 @@ export const numbersOrchestrator: OrchestrationHandler = function* (context: Orc
     const open = orders.filter((o) => !isFinished({ operationId: o.operationId, ...states.get(o.operationId)! }));
     if (open.length === 0) break;
     yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + seconds * 1000));
-    const read = (yield context.df.callActivityWithRetry(READ_NUMBER_ORDERS_ACTIVITY, GRAPH_RETRY, {
+    const read = yield* call(context, READ_NUMBER_ORDERS_ACTIVITY, GRAPH_RETRY, {
       operationIds: open.map((o) => o.operationId),
-    })) as (OrderState & { operationId: string })[];
+    });
     for (const r of read) states.set(r.operationId, { status: r.status, detail: r.detail });
   }
 
@@ -92,14 +83,9 @@ export const numbersOrchestrator: OrchestrationHandler = function* (context: Orc
         ? { readBackMinutes: Math.round((context.df.currentUtcDateTime.getTime() - readBackFrom) / 60_000) }
         : { retryReadBack: true }),
     };
-    const confirmed = (yield context.df.callActivityWithRetry(
-      CONFIRM_NUMBERS_ACTIVITY,
-      GRAPH_RETRY,
-      confirm,
-    )) as NumberResult[];
-    // A history recorded before read-backs were retried has no readBackPending: it replays as one confirmation.
-    const again = new Set(confirmed.filter((r) => r.readBackPending).map((r) => r.row));
-    results.push(...confirmed.filter((r) => !r.readBackPending));
+    const confirmed = yield* call(context, CONFIRM_NUMBERS_ACTIVITY, GRAPH_RETRY, confirm);
+    const again = new Set(confirmed.filter(readBackAgain).map((r) => r.row));
+    results.push(...confirmed.filter((r) => !readBackAgain(r)));
     confirming = confirming.filter((o) => again.has(o.row));
     if (confirming.length > 0)
       yield context.df.createTimer(

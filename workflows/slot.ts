@@ -7,17 +7,16 @@
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import { nextAccountCheckAt } from '../shared/domain/onboarding';
 import type { ChunkInput } from '../contracts/batch';
-import type { PlanSlotInput, PlanSlotResult, SlotInput } from '../contracts/slot';
+import type { PlanSlotInput, SlotInput } from '../contracts/slot';
 import {
   CHUNK_ORCHESTRATOR,
   LIVE_IN_SLOT_ACTIVITY,
   LOAD_SLOT_ACTIVITY,
   PLAN_SLOT_ACTIVITY,
   SLOT_ORCHESTRATOR,
-  chunkInstanceId,
-  slotInstanceId,
 } from '../contracts/names';
-import { SLOT_RETRY } from './durable';
+import { slotChunkInstanceId, slotInstanceId } from '../contracts/instance-ids';
+import { call, SLOT_RETRY } from './durable';
 
 /** How often a waiting slot looks whether its rows were cancelled (one blob read each time). */
 export const SLOT_CHECK_HOURS = 6;
@@ -32,14 +31,14 @@ export const slotOrchestrator: OrchestrationHandler = function* (context: Orches
   // ("split brain detected", conflicting completion of the work item) and never completed; seen in
   // test/conformance/hr-extension.test.ts while it raised events.
   if (input.round === 0) {
-    slotAt = new Date((yield context.df.callActivityWithRetry(LOAD_SLOT_ACTIVITY, SLOT_RETRY, ids)) as string);
+    slotAt = new Date(yield* call(context, LOAD_SLOT_ACTIVITY, SLOT_RETRY, ids));
     while (context.df.currentUtcDateTime < slotAt) {
       const step = new Date(
         Math.min(slotAt.getTime(), context.df.currentUtcDateTime.getTime() + SLOT_CHECK_HOURS * 3_600_000),
       );
       yield context.df.createTimer(step);
       if (step.getTime() >= slotAt.getTime()) break;
-      if (((yield context.df.callActivityWithRetry(LIVE_IN_SLOT_ACTIVITY, SLOT_RETRY, ids)) as number) === 0) break;
+      if ((yield* call(context, LIVE_IN_SLOT_ACTIVITY, SLOT_RETRY, ids)) === 0) break;
     }
   } else {
     slotAt = new Date(input.slotAt!);
@@ -48,9 +47,10 @@ export const slotOrchestrator: OrchestrationHandler = function* (context: Orches
 
   const now = context.df.currentUtcDateTime;
   const planInput: PlanSlotInput = { ...ids, round: input.round, now: now.toISOString(), chunkSize: input.chunkSize };
-  const r = (yield context.df.callActivityWithRetry(PLAN_SLOT_ACTIVITY, SLOT_RETRY, planInput)) as PlanSlotResult;
+  const r = yield* call(context, PLAN_SLOT_ACTIVITY, SLOT_RETRY, planInput);
   const deadline = new Date(now.getTime() + input.deadlineHours * 3_600_000).toISOString();
-  const tasks: Task[] = r.chunks.map((chunk) => {
+  // The plan answers the round's chunks in order: the index is the chunk's part of the round.
+  const tasks: Task[] = r.chunks.map((chunk, part) => {
     const chunkInput: ChunkInput = {
       batchId: input.batchId,
       runKey: input.runKey,
@@ -62,7 +62,7 @@ export const slotOrchestrator: OrchestrationHandler = function* (context: Orches
     return context.df.callSubOrchestrator(
       CHUNK_ORCHESTRATOR,
       chunkInput,
-      chunkInstanceId(input.batchInstanceId, chunk),
+      slotChunkInstanceId(input.batchInstanceId, input.slot, input.round, part),
     );
   });
   const nextAt =

@@ -1,4 +1,4 @@
-// The app on the real Durable Functions extension, as a process (`node dist/local/extension-host/main.js`): loads
+// The app on the real Durable Functions extension, as a process (`node dist-dev/local/extension-host/main.js`): loads
 // the compiled app through the worker contract, serves its HTTP routes and the intake like the local host, and
 // starts the .NET extension host (DialtoneExtensionHost) as its child, which runs the orchestrations and activities
 // by calling back into this process. Configured like the local host (DIALTONE_HOST_STATE_DIR, DIALTONE_HOST_PORT,

@@ -184,7 +184,7 @@ export function refusal(
   return rolesOf(claims).some((r) => rule.roles.includes(r)) ? undefined : { why: 'role', kind };
 }
 
-/** The repository's root (where infra/ and scripts/ are), from the sources or from the build in dist/. */
+/** The repository's root (where infra/ and scripts/ are), from the sources or from the build in dist-dev/. */
 function repoRoot(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir))
     if (existsSync(join(dir, 'infra', 'graph-permissions.json'))) return dir;

@@ -1,4 +1,4 @@
-// The local host as a process (`node dist/local/host/main.js`), configured by environment like the Functions host:
+// The local host as a process (`node dist-dev/local/host/main.js`), configured by environment like the Functions host:
 // the app's own settings, plus DIALTONE_HOST_STATE_DIR, DIALTONE_HOST_PORT, DIALTONE_LOCAL_FUNCTION_KEY,
 // DIALTONE_LOCAL_EXTRA_KEYS (comma-separated), DIALTONE_LOCAL_CLOCK=skip-ahead, DIALTONE_LOCAL_TIME_RATE (the rate governor's ceiling), DIALTONE_SIM_URL and DIALTONE_LOCAL_GRAPH_TOKENS=parent (Graph tokens from the parent process over IPC). Prints one READY line with its URL and function key.
 import { join } from 'node:path';

@@ -1,11 +1,11 @@
 // The app's own sense of time for waiting: its shared Graph budgets (graph-budget.ts), the Graph adapter's write
 // pacing and retry waits, the Teams read slices and the recheck's record. The wall clock in Azure. It is injected:
 // the composition root (app.ts) hands one AppTime to every part that waits, and the local host hands its skip-ahead
-// clock there instead, so that the budgets' slots, the durable timers that wait for them and the Graph simulator's
+// clock there instead, so that the budgets' turns, the durable timers that wait for them and the Graph simulator's
 // throttling windows all count one time, at one rate: when the local stack runs time R times faster than
 // the wall clock (local/clock.ts), a wait of 1 s here takes 1/R s, as the simulator's latency does; and so that it can
 // skip ahead while activities only wait on the clock. Tests give a virtual clock instead, so that pacing is proven by
-// counted slots, not by the machine's speed. Orchestrators never use this (they use context.df.currentUtcDateTime).
+// counted turns, not by the machine's speed. Orchestrators never use this (they use context.df.currentUtcDateTime).
 
 export interface AppTime {
   now(): number;

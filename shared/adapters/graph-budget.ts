@@ -4,43 +4,43 @@
 // GETs (its Teams service limits). Per-process pacing stays within them only while one process runs.
 //
 // Design: a rate ledger in one small blob, `{ "nextFreeAt": <epoch ms> }`, updated only with an ETag condition
-// (If-Match, or If-None-Match: * to create it). A caller reserves n consecutive slots at the configured rate: the
+// (If-Match, or If-None-Match: * to create it). A caller reserves n consecutive turns at the configured rate: the
 // reservation starts at max(now, nextFreeAt) and moves nextFreeAt on by n / rate seconds. Two instances racing for
 // the blob cannot both win (the loser gets 412 and reads again), so reservations never overlap, and a caller that
-// uses its slots no faster than the rate keeps the whole app at the rate over any window. Writes are reserved in
+// uses its turns no faster than the rate keeps the whole app at the rate over any window. Writes are reserved in
 // blocks (up to one second's worth per storage round trip, only as many as there are writes waiting), so the blob
 // sees a few requests per second at most, far below a blob's documented target of 500 requests per second. It works
 // wherever blob storage does: Azure, Azurite, the local host and the real Durable extension alike (durable entities
 // would not run on the local engine).
 //
-// Slots a caller reserved and will not use can be given back (`release`, under a key): the blob then also holds
+// Turns a caller reserved and will not use can be given back (`release`, under a key): the blob then also holds
 // `returned: [{ key, from, end }]`, and a later reservation that fits in one of them takes its front instead of going
 // to the back of the queue. This matters for the Teams reads: a chunk that ends at its deadline (or is cancelled)
-// while its check waits for slots an hour out would otherwise leave them unused, and every reservation made after it
+// while its check waits for turns an hour out would otherwise leave them unused, and every reservation made after it
 // would queue behind them (seen with 50,000 rows). A given-back interval stays listed under its key until its end has
-// passed, so an activity retried after it gave the slots back does not give them twice.
+// passed, so an activity retried after it gave the turns back does not give them twice.
 //
 // Limits, said plainly: instances' clocks differ by their skew (Azure keeps them NTP-synced, well under a second), a
-// slot used late overlaps the next caller's by the delay, and slots an instance reserved but did not use are lost
+// turn used late overlaps the next caller's by the delay, and turns an instance reserved but did not use are lost
 // unless given back (write reservations are only as large as the writes already waiting). The budget's rates stay
 // under Graph's limits by a margin that absorbs this: 18 writes/s against 20, 10 Teams reads/s against 30.
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { sleepUntil, type AppTime } from './app-time';
 
-/** Reserves slots at a fixed rate in a ledger every instance of the app shares. */
+/** Reserves turns at a fixed rate in a ledger every instance of the app shares. */
 export interface RateLedger {
   readonly perSecond: number;
-  /** Reserves n consecutive slots; returns when the first one starts (epoch ms). */
+  /** Reserves n consecutive turns; returns when the first one starts (epoch ms). */
   reserve(n: number): Promise<number>;
   /**
-   * Gives back the slots from `from` to `end` (epoch ms) of a reservation that will not be used, under a key unique to
+   * Gives back the turns from `from` to `end` (epoch ms) of a reservation that will not be used, under a key unique to
    * it: giving the same key again changes nothing. Only what is still ahead is given back.
    */
   release(key: string, from: number, end: number): Promise<void>;
 }
 
-/** Slots given back, taken from the front by reservations that fit. */
-export interface ReturnedSlots {
+/** Turns given back, taken from the front by reservations that fit. */
+export interface ReturnedReservation {
   readonly key: string;
   readonly from: number;
   readonly end: number;
@@ -48,11 +48,11 @@ export interface ReturnedSlots {
 
 export interface LedgerState {
   readonly nextFreeAt: number;
-  readonly returned?: readonly ReturnedSlots[];
+  readonly returned?: readonly ReturnedReservation[];
 }
 
 const MAX_CONFLICT_RETRIES = 50;
-/** Given-back intervals kept at most (each about 100 bytes in the blob); beyond it, slots given back are not taken. */
+/** Given-back intervals kept at most (each about 100 bytes in the blob); beyond it, turns given back are not taken. */
 export const MAX_RETURNED = 500;
 const MAX_KEY_LENGTH = 200;
 
@@ -91,8 +91,8 @@ export function releaseIn(
   const start = Math.max(now, from);
   key = key.slice(0, MAX_KEY_LENGTH);
   if (returned.some((r) => r.key === key) || !(end > start) || start >= state.nextFreeAt) return undefined;
-  // Full: these slots are not taken back (lost to all, as before they could be given back). Forgetting an interval
-  // already listed instead would forget its key too, and a retry of its release would give its taken slots again.
+  // Full: these turns are not taken back (lost to all, as before they could be given back). Forgetting an interval
+  // already listed instead would forget its key too, and a retry of its release would give its taken turns again.
   if (returned.length >= MAX_RETURNED) return undefined;
   return {
     nextFreeAt: state.nextFreeAt,
@@ -172,8 +172,8 @@ function ledgerState(parsed: unknown): LedgerState | undefined {
   const p = parsed as { nextFreeAt?: unknown; returned?: unknown } | null;
   if (!p || typeof p.nextFreeAt !== 'number' || !Number.isFinite(p.nextFreeAt)) return undefined;
   const returned = Array.isArray(p.returned)
-    ? (p.returned as Partial<ReturnedSlots>[]).filter(
-        (r): r is ReturnedSlots =>
+    ? (p.returned as Partial<ReturnedReservation>[]).filter(
+        (r): r is ReturnedReservation =>
           typeof r?.key === 'string' &&
           Number.isFinite(r.from) &&
           Number.isFinite(r.end) &&
@@ -222,7 +222,7 @@ export function ledgerBackoffMs(failures: number, random: () => number = Math.ra
 
 /**
  * Paces one process's Graph writes within the shared ledger: writes that are waiting are reserved together (at most
- * one second's worth per reservation), and each one goes at its own slot.
+ * one second's worth per reservation), and each one goes at its own turn.
  *
  * It fails closed: when the ledger cannot be used (its storage unreachable, or the blob contended past its retries),
  * no write goes out on this process's own pace, because several instances each pacing alone write at a multiple of
@@ -230,9 +230,9 @@ export function ledgerBackoffMs(failures: number, random: () => number = Math.ra
  * (ledgerBackoffMs), and every such failure is counted (`ledgerUnavailable`) and reported through `onLedgerUnavailable`
  * under the name budget_ledger_unavailable.
  *
- * The licence writes do not wait here for long: the assign activity books its row's slots first (`book`) and, when
+ * The licence writes do not wait here for long: the assign activity books its row's turns first (`book`) and, when
  * they are not soon, hands the row back to its orchestration, which waits on a durable timer (docs/conformance.md, "No
- * activity waits long for a write slot"). `acquire` paces the writes that book nothing: a resend after a 429 or after
+ * activity waits long for a write turn"). `acquire` paces the writes that book nothing: a resend after a 429 or after
  * the usage location's replication lag, and callers without the activity (benchmarks, tests).
  */
 export class WriteBudget {
@@ -258,7 +258,7 @@ export class WriteBudget {
 
   /**
    * For a caller that must not wait long (an activity: see the assign activity in activities/batch.ts): reserves
-   * n consecutive write slots in the shared ledger and answers when they start (`at`, epoch ms) if that is within
+   * n consecutive reserved writes in the shared ledger and answers when they start (`at`, epoch ms) if that is within
    * `maxWaitMs`; otherwise the reservation is kept and handed back (`deferredUntil`) for the caller to come back to on a
    * durable timer. When the ledger cannot be used, nothing is reserved and the caller is told when to ask again
    * (`retryAt`, after the same back-off as the waiting writes); the failure is counted and reported as
@@ -335,11 +335,11 @@ function firstLine(e: unknown): string {
 }
 
 /**
- * Waits in the caller for n consecutive slots of a ledger, then returns: for Teams reads too few to be worth a durable
+ * Waits in the caller for n consecutive turns of a ledger, then returns: for Teams reads too few to be worth a durable
  * timer (the number step's reads of a user's numbers, the free-number list and order status, from its own budget).
  * Without a ledger it returns at once.
  */
-export async function takeSlots(ledger: RateLedger | undefined, n: number, time: AppTime): Promise<void> {
+export async function takeTurns(ledger: RateLedger | undefined, n: number, time: AppTime): Promise<void> {
   if (!ledger || n <= 0) return;
   await sleepUntil(time, await ledger.reserve(n));
 }

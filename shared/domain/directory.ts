@@ -46,11 +46,11 @@ export interface DirectoryUser extends TenantUserState {
 
 export interface WriteOptions {
   /**
-   * A slot (epoch ms) the caller already reserved for this write in the app's shared write budget: the write is sent
-   * at it, without taking another. A resend (after a 429, or after the usage location's replication lag) takes a slot
+   * A turn (epoch ms) the caller already reserved for this write in the app's shared write budget: the write is sent
+   * at it, without taking another. A resend (after a 429, or after the usage location's replication lag) takes a turn
    * of its own as any write does.
    */
-  readonly slotAt?: number;
+  readonly reservedAt?: number;
 }
 
 export interface AssignOptions extends WriteOptions {

@@ -12,7 +12,7 @@ import {
   createActivities,
   MAX_WRITE_WAIT_IN_ACTIVITY_MS,
   WRITE_DEFER_LEAD_MS,
-  WRITE_SLOT_LATE_MS,
+  WRITE_RESERVATION_LATE_MS,
 } from '../../activities/batch';
 import type { AssignAnswer, AssignInput, WriteDeferred } from '../../contracts/batch';
 import { SLOT_CHUNK_BASE } from '../../contracts/names';
@@ -102,7 +102,7 @@ async function rowOf(runKey: string, upn: string, row: number): Promise<AssignIn
 const isDeferred = (a: AssignAnswer): a is WriteDeferred => 'deferred' in a;
 
 describe('the assign activity and the shared write budget', () => {
-  it('writes at once on a slot within the threshold, and hands a row back with its reserved slots when the budget is taken further out', async () => {
+  it('writes at once on a turn within the threshold, and hands a row back with its reservation when the budget is taken further out', async () => {
     const time = jumpingTime(T0);
     const activities = activitiesAt(1, 'starved.json', time);
     // Another instance of the app took the next 30 s of the write budget (30 writes at 1/s).
@@ -169,7 +169,7 @@ describe('the assign activity and the shared write budget', () => {
     expect(first.writeSlotAt).toBe(new Date(T0 + 7_220_000).toISOString());
     // Meanwhile the other instance reserved the following 20 s, and the row's timer fired 3 s after its slot began.
     await other.reserve(20);
-    time.set(T0 + 7_220_000 + WRITE_SLOT_LATE_MS + 1_000);
+    time.set(T0 + 7_220_000 + WRITE_RESERVATION_LATE_MS + 1_000);
     const late = await activities.assign({
       ...(await rowOf(run, upns[1]!, 2)),
       writeSlotAt: first.writeSlotAt!,

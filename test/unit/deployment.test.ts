@@ -1173,6 +1173,17 @@ describe('the deployment package', () => {
     expect(read('azure.yaml')).toMatch(/dist: \.azd-package/);
   });
 
+  it('ships dist/ whole, which holds the app alone (scripts/build.js): no list of what to leave out of it', () => {
+    const app = /^dist\/((main|app|wiring)\.js(\.map)?|(functions|workflows|activities|contracts|shared|web)\/.+)$/;
+    const built = files.filter((f) => f.startsWith('dist/'));
+    expect(built.filter((f) => !app.test(f))).toEqual([]);
+    expect(built).toEqual(
+      expect.arrayContaining(['dist/workflows/chunk.js', 'dist/web/console.js', 'dist/web/console.css']),
+    );
+    expect(read('scripts/package.js')).not.toMatch(/dist\/(local|bench|test)/);
+    expect(read('.funcignore')).not.toMatch(/dist\/(local|bench|test)/);
+  });
+
   it('leaves out the local runtime, benchmarks, tests, sources, devDependencies and Core Tools', () => {
     const manifest = JSON.parse(read('package.json'));
     const shipped = packages();

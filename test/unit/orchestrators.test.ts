@@ -262,13 +262,13 @@ describe('chunk orchestrator', () => {
     expect(r.output).toEqual({ chunk: 0, counts: { total: 3 } });
   });
 
-  describe('when the write budget has no slot for a row soon', () => {
+  describe('when the write budget has no turn for a row soon', () => {
     const slotAt = new Date(Date.parse(T0) + 60_000).toISOString();
     const resumeAt = new Date(Date.parse(T0) + 58_000).toISOString();
     const assigns = (r: DriveResult) =>
       r.scheduled.filter((a) => a.functionName === 'dialtone-assign').map((a) => a.input);
 
-    it("waits on a durable timer until the row's resumeAt, then calls it again with the slots it reserved", async () => {
+    it("waits on a durable timer until the row's resumeAt, then calls it again with the writes it reserved", async () => {
       // the second row is handed back on its first call, with its slot a minute out
       const assign = (i: AssignInput) =>
         i.index === 1 && !i.writeSlotAt
@@ -302,7 +302,7 @@ describe('chunk orchestrator', () => {
       expect(r.output).toEqual({ chunk: 0, counts: { total: 3 } });
     });
 
-    it("calls a row handed back without slots (the budget's ledger unavailable) again at its resumeAt, without a reservation", async () => {
+    it("calls a row handed back without a reservation (the budget's ledger unavailable) again at its resumeAt, without one", async () => {
       const assign = (i: AssignInput) =>
         i.index === 0 && !i.deferrals ? { deferred: true, row: 1, resumeAt } : undefined;
       const r = await drive(chunkOrchestrator, input, {
@@ -579,7 +579,7 @@ describe('chunk orchestrator', () => {
     ]);
   });
 
-  it('waits on a durable timer for its slots in the shared Teams read budget, then checks with the reservation', async () => {
+  it('waits on a durable timer for its reservation in the shared Teams read budget, then checks with the reservation', async () => {
     const slots = new Date(Date.parse(at(1)) + 45_000).toISOString();
     const state = { assignedAt: T0, pending: 2, lastCheckAt: null, polls: 0 };
     const r = await drive(
@@ -606,7 +606,7 @@ describe('chunk orchestrator', () => {
     expect(probes(r).map((p) => p.input.reservedAt)).toEqual([undefined, slots]);
   });
 
-  it('wakes a little before its reserved slots when the check says when (resumeAt), and checks with the reservation', async () => {
+  it('wakes a little before its reservation when the check says when (resumeAt), and checks with the reservation', async () => {
     const slots = new Date(Date.parse(at(1)) + 45_000).toISOString();
     const resume = new Date(Date.parse(slots) - 5_000).toISOString();
     const state = { assignedAt: T0, pending: 2, lastCheckAt: null, polls: 0 };
@@ -652,7 +652,7 @@ describe('chunk orchestrator', () => {
     expect(r.scheduled.at(-1)).toMatchObject({ functionName: 'dialtone-settle-chunk', input: { deadline } });
   });
 
-  it('gives the slots of a check it will not make back to the read budget at once, then ends at its deadline', async () => {
+  it('gives the reservation of a check it will not make back to the read budget at once, then ends at its deadline', async () => {
     const deadline = at(30);
     const state = { assignedAt: T0, pending: 2, lastCheckAt: at(28), polls: 20 };
     const r = await drive(
@@ -697,7 +697,7 @@ describe('chunk orchestrator', () => {
 
   it('gives back the last slots of a check deferred every time it was allowed to wait (a poll that read nothing)', async () => {
     const state = { assignedAt: T0, pending: 1, lastCheckAt: null, polls: 0 };
-    // every check, the reserved one too, is told its slots are 40 s on (as when each timer fires after its slots began)
+    // every check, the reserved one too, is told its reservation is 40 s on (as when each timer fires after its reservation began)
     const r = await drive(
       chunkOrchestrator,
       { ...input, state },
@@ -795,7 +795,7 @@ describe('chunk orchestrator', () => {
     expect(reads.slice(0, 3)).toEqual([slots, at(4.5), at(5.5)]);
   });
 
-  it('ends a wait for read-budget slots when the batch is cancelled: the licensed rows end assigned', async () => {
+  it('ends a wait for its read-budget reservation when the batch is cancelled: the licensed rows end assigned', async () => {
     const slots = new Date(Date.parse(at(1)) + 45_000).toISOString();
     const state = { assignedAt: T0, pending: 1, lastCheckAt: null, polls: 0 };
     let timers = 0;

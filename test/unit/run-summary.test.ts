@@ -229,11 +229,11 @@ describe('dialtone rebuilds a stale build', () => {
   const root = mkdtempSync(join(tmpdir(), 'dialtone-stale-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('builds when dist is missing or older than any source, and not otherwise', () => {
+  it('builds when dist-dev is missing or older than any source, and not otherwise', () => {
     mkdirSync(join(root, 'shared', 'domain'), { recursive: true });
-    mkdirSync(join(root, 'dist', 'local'), { recursive: true });
+    mkdirSync(join(root, 'dist-dev', 'local'), { recursive: true });
     const source = join(root, 'shared', 'domain', 'input.ts');
-    const built = join(root, 'dist', 'local', 'cli.js');
+    const built = join(root, 'dist-dev', 'local', 'cli.js');
     writeFileSync(source, '');
     expect(needsBuild(root, built)).toBe(true);
     writeFileSync(built, '');

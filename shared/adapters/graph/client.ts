@@ -114,11 +114,11 @@ export class GraphClient {
   }
 
   /**
-   * Waits for a write's turn: the slot the caller reserved (WriteOptions.slotAt) for the first send, the budget's next
-   * slot for every other.
+   * Waits for a write's turn: the turn the caller reserved (WriteOptions.reservedAt) for the first send, the budget's next
+   * turn for every other.
    */
   writeSlot(options: WriteOptions): () => Promise<void> {
-    let reserved = options.slotAt;
+    let reserved = options.reservedAt;
     return async () => {
       if (reserved === undefined) return this.pacer.acquire();
       const wait = reserved - this.clock();
