@@ -5,7 +5,8 @@
 // Usage: node scripts/cut-graph-schema.js <cleanMetadata.xml> > test/fixtures/graph-schema/v1.0-cut.xml
 // Each root type is kept whole (its Property and NavigationProperty elements), except user, of which only the
 // properties in USER_PROPERTIES are kept. The types a kept Property or BaseType names are added, and theirs, to the
-// end; the types a NavigationProperty names are not (they would pull in most of Graph), nor Actions and Functions.
+// end; the types a NavigationProperty names are not (they would pull in most of Graph). Of the Actions, only those in
+// ACTIONS are kept (the request bodies dialtone sends), with the types their parameters name; no Functions.
 'use strict';
 const { readFileSync } = require('node:fs');
 
@@ -16,6 +17,24 @@ const ROOTS = [
   'microsoft.graph.teamsAdministration.teamsUserConfiguration',
   'microsoft.graph.teamsAdministration.numberAssignment',
   'microsoft.graph.teamsAdministration.telephoneNumberLongRunningOperation',
+];
+// The bound actions dialtone calls, [namespace.name, binding parameter type]: the test holds their request bodies to
+// the parameters (user-assignlicense.md; teamsadministration-numberassignment-assignnumber.md, -unassignnumber.md,
+// -updatenumber.md).
+const ACTIONS = [
+  ['microsoft.graph.assignLicense', 'microsoft.graph.user'],
+  [
+    'microsoft.graph.teamsAdministration.assignNumber',
+    'Collection(microsoft.graph.teamsAdministration.numberAssignment)',
+  ],
+  [
+    'microsoft.graph.teamsAdministration.unassignNumber',
+    'Collection(microsoft.graph.teamsAdministration.numberAssignment)',
+  ],
+  [
+    'microsoft.graph.teamsAdministration.updateNumber',
+    'Collection(microsoft.graph.teamsAdministration.numberAssignment)',
+  ],
 ];
 // What dialtone $selects (shared/adapters/graph/licensing.ts) and Graph's default set without $select (user resource, v1.0).
 const USER_PROPERTIES = new Set([
@@ -70,11 +89,12 @@ function element(full) {
   return m ? m[0] : undefined;
 }
 
-const kept = new Map(); // full name -> element text
+const kept = new Map(); // full name (an action's with its binding type) -> element text
 const queue = [...ROOTS];
-while (queue.length > 0) {
-  const name = queue.shift();
-  if (kept.has(name) || name.startsWith('Edm.')) continue;
+
+/** Keeps one type, and queues the types its base and properties name. */
+function keep(name) {
+  if (kept.has(name) || name.startsWith('Edm.')) return;
   let text = element(name);
   if (text === undefined) {
     console.error(`${name} is not in ${file}`);
@@ -92,6 +112,36 @@ while (queue.length > 0) {
   for (const p of text.matchAll(/<Property Name="[^"]+" Type="(?:Collection\()?([^")]+)\)?"/g))
     if (!p[1].startsWith('Edm.')) queue.push(fullName(p[1]));
 }
+while (queue.length > 0) keep(queue.shift());
+
+/** A type as written in a Type attribute, with the alias of its namespace replaced (inside Collection() too). */
+function fullType(type) {
+  const item = /^Collection\((.+)\)$/.exec(type);
+  return item ? `Collection(${fullName(item[1])})` : fullName(type);
+}
+
+for (const [name, binding] of ACTIONS) {
+  const dot = name.lastIndexOf('.');
+  const schema = schemas.find((s) => s.namespace === name.slice(0, dot));
+  const text = [
+    ...(schema?.text ?? '').matchAll(
+      new RegExp(`^[ \\t]*<Action Name="${name.slice(dot + 1)}" IsBound="true">[\\s\\S]*?</Action>`, 'gm'),
+    ),
+  ]
+    .map((m) => m[0])
+    .find((a) => {
+      const b = /<Parameter Name="bindingParameter" Type="([^"]+)"/.exec(a);
+      return b && fullType(b[1]) === binding;
+    });
+  if (text === undefined) {
+    console.error(`${name} bound to ${binding} is not in ${file}`);
+    process.exit(1);
+  }
+  kept.set(`${name}(${binding})`, text);
+  const types = [...text.matchAll(/<Parameter Name="(?!bindingParameter")[^"]+" Type="(?:Collection\()?([^")]+)\)?"/g)];
+  for (const p of types) if (!p[1].startsWith('Edm.')) queue.push(fullName(p[1]));
+}
+while (queue.length > 0) keep(queue.shift());
 
 const out = [
   '<?xml version="1.0" encoding="utf-8"?>',
@@ -99,10 +149,15 @@ const out = [
   '  <edmx:DataServices>',
 ];
 for (const s of schemas) {
-  const mine = [...kept.entries()].filter(([n]) => n.slice(0, n.lastIndexOf('.')) === s.namespace);
+  const namespaceOf = (n) => n.replace(/\(.*\)$/, '').slice(0, n.replace(/\(.*\)$/, '').lastIndexOf('.'));
+  const mine = [...kept.entries()].filter(([n]) => namespaceOf(n) === s.namespace);
   if (mine.length === 0) continue;
   // In the order of the source, so that a new cut's diff shows only what Graph changed.
-  mine.sort((a, b) => s.text.indexOf(a[1].split('\n')[0]) - s.text.indexOf(b[1].split('\n')[0]));
+  const position = (text) => {
+    const whole = s.text.indexOf(text);
+    return whole >= 0 ? whole : s.text.indexOf(text.split('\n')[0]);
+  };
+  mine.sort((a, b) => position(a[1]) - position(b[1]));
   out.push(
     `    <Schema Namespace="${s.namespace}"${s.alias ? ` Alias="${s.alias}"` : ''} xmlns="http://docs.oasis-open.org/odata/ns/edm">`,
   );

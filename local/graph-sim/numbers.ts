@@ -359,6 +359,32 @@ export class SimNumberBook {
     return undefined;
   }
 
+  /**
+   * What Teams does to the user's numbers when a licence change leaves the user without a prerequisite (Microsoft
+   * Teams docs, "How licensing affects phone number management", phone-numbers-licensing-changes.md): without the
+   * Calling Plan a Calling Plan number is unassigned; without Phone System an Operator Connect number is unassigned
+   * and a Direct Routing number is removed from the tenant's numbers. A change made in one request that keeps the
+   * prerequisite (one calling plan for another) keeps the number. `before` and `after`: what the user's licences give
+   * before and after the change; only a prerequisite the change took away acts (a tenant file may give a number to a
+   * user without its licence). Returns the numbers that changed.
+   */
+  licencesChanged(userId: string, before: ReadonlySet<string>, after: ReadonlySet<string>): string[] {
+    const changed: string[] = [];
+    for (const n of [...this.numbers.values()]) {
+      if (n.assignedTo !== userId) continue;
+      const needs = n.numberType === 'callingPlan' ? 'callingPlan' : 'phoneSystem';
+      if (after.has(needs) || !before.has(needs)) continue;
+      changed.push(n.telephoneNumber);
+      this.assignedAt.delete(n.telephoneNumber);
+      if (n.numberType === 'directRouting') this.numbers.delete(n.telephoneNumber);
+      else {
+        n.assignedTo = null;
+        n.activationState = 'activated';
+      }
+    }
+    return changed;
+  }
+
   operation(id: string): SimOperation | undefined {
     return this.operations.get(id);
   }

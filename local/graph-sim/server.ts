@@ -72,13 +72,15 @@ export interface SimulatorOptions {
   teamsReadsKept?: number;
   /**
    * Called with each routed Graph answer, top-level or a $batch item, before it is sent: what a test checks the
-   * simulator's bodies against (test/integration/graph-schema.test.ts holds them to Graph's CSDL).
+   * simulator's bodies, and the requests' bodies, against (test/integration/graph-schema.test.ts holds them to Graph's CSDL).
    */
   onAnswer?: (answer: {
     readonly kind: RequestKind;
     readonly url: string;
     readonly status: number;
     readonly body: unknown;
+    /** The request's own body, parsed (undefined without one): the test holds action bodies to their parameters. */
+    readonly request: unknown;
   }) => void;
 }
 
@@ -516,7 +518,7 @@ export class GraphSimulator {
     this.tenant.settleNumberOrders(now);
     try {
       const r = this.route(rel, sub.body, kind, now);
-      this.options.onAnswer?.({ kind, url: sub.url, status: r.status, body: r.body });
+      this.options.onAnswer?.({ kind, url: sub.url, status: r.status, body: r.body, request: sub.body });
       if (
         kind === 'assignLicense' &&
         r.status < 300 &&

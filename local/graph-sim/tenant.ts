@@ -683,6 +683,8 @@ export class SimTenant {
     for (const id of added) this.skus.get(id)!.consumedUnits++;
     const wasChanged = changed.size > 0 || next.length !== user.assignments.length;
     user.assignments.splice(0, user.assignments.length, ...next);
+    if (removed.length > 0 || changed.size > 0)
+      this.numbers.licencesChanged(user.id, capabilitiesOf([...this.enabledPlans(before)]), capabilitiesOf([...plans]));
     return wasChanged;
   }
 

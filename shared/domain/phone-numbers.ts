@@ -107,6 +107,7 @@ export interface NumberRequest {
 
 /** A number to give back: the user it should be taken from, and the type the caller expects it to be (if known). */
 export interface NumberReleaseRequest {
+  /** E.164 with its '+' (as normalisePhoneNumber gives it, and as the numbers list records numbers). */
   readonly telephoneNumber: string;
   /** The user's object id. */
   readonly userId: string;

@@ -33,6 +33,7 @@ const tenant: TenantFile = {
       usageLocation: 'US',
       assignedSkus: ['ENTERPRISEPACK', 'MCOEV', { sku: 'MCOEV', viaGroup: 'Voice users' }],
     },
+    { userPrincipalName: 'router@contoso.com', usageLocation: 'US', assignedSkus: ['ENTERPRISEPACK', 'MCOEV'] },
     {
       userPrincipalName: 'other@contoso.com',
       usageLocation: 'US',
@@ -54,6 +55,7 @@ const tenant: TenantFile = {
     },
     { telephoneNumber: '+12065550102', numberType: 'callingPlan', isoCountryCode: 'US' },
     { telephoneNumber: '+14255550100', numberType: 'directRouting', assignedTo: 'both@contoso.com' },
+    { telephoneNumber: '+14255550101', numberType: 'directRouting', assignedTo: 'router@contoso.com' },
     ...Array.from({ length: 40 }, (_, i) => ({
       telephoneNumber: `+1206555${String(200 + i).padStart(4, '0')}`,
       numberType: 'callingPlan' as const,
@@ -122,6 +124,9 @@ describe('Graph adapter: giving licences back', () => {
   it('removes direct licences in one assignLicense and returns their seats to subscribedSkus', async () => {
     const before = await consumed();
     const id = await idOf('leaver@contoso.com');
+    const voice = async () =>
+      value((await graph.readTeamsFeatures([id])).get(id)).filter((f) => f === 'PhoneSystem' || f === 'CallingPlan');
+    expect((await voice()).sort()).toEqual(['CallingPlan', 'PhoneSystem']);
     value(await graph.removeLicenses(id, [skuIdOf('MCOEV'), skuIdOf('MCOPSTN1')]));
     expect((await holdings('leaver@contoso.com')).direct).toEqual([skuIdOf('ENTERPRISEPACK')]);
     const after = await consumed();
@@ -132,6 +137,8 @@ describe('Graph adapter: giving licences back', () => {
     ]);
     expect(sim.record.byKind.assignLicense).toBe(1);
     expect(sim.record.removeLicensesSent).toEqual([skuIdOf('MCOEV'), skuIdOf('MCOPSTN1')]);
+    // Teams no longer shows the plans that went with the seats.
+    expect(await voice()).toEqual([]);
     // Nothing to remove sends nothing (Graph refuses an assignLicense that changes nothing).
     value(await graph.removeLicenses(id, []));
     expect(sim.record.byKind.assignLicense).toBe(1);
@@ -171,6 +178,8 @@ describe('Graph adapter: giving licences back', () => {
     });
     // Entra: a user holding a product directly and through a group uses one licence; the group's keeps it.
     expect(await consumed()).toEqual(before);
+    // Phone System is still there (through the group), so the Direct Routing number stays.
+    expect(value(await graph.findNumber('+14255550100'))).toMatchObject({ assignmentStatus: 'userAssigned' });
   });
 
   it('refuses to remove Phone System while the Calling Plan that depends on it stays, and removes both together', async () => {
@@ -199,6 +208,8 @@ describe('Graph adapter: giving licences back', () => {
     );
     const after = await consumed();
     expect([after['MCOPSTN1'], after['MCOPSTN2']]).toEqual([before['MCOPSTN1']! - 1, before['MCOPSTN2']! + 1]);
+    // Teams' "How licensing affects phone number management": a change saved at once keeps the user's number.
+    expect(value(await graph.findNumber('+12065550100'))).toMatchObject({ assignmentTargetId: id });
     // The last MCOPSTN2 seat is gone: the next swap is refused, and its removal not applied either.
     const other = await idOf('other@contoso.com');
     const r = await graph.changeLicenses(other, { add: [skuIdOf('MCOPSTN2')], remove: [skuIdOf('MCOPSTN1')] });
@@ -206,6 +217,25 @@ describe('Graph adapter: giving licences back', () => {
     expect(!r.ok && r.refusal).toBeUndefined();
     expect((await holdings('other@contoso.com')).direct).toContain(skuIdOf('MCOPSTN1'));
     expect(await consumed()).toEqual(after);
+  });
+
+  it('takes the number away with the licence it needs, as Teams documents: a Calling Plan number is unassigned, a Direct Routing number leaves the tenant', async () => {
+    // Teams' "How licensing affects phone number management": removing a prerequisite licence unassigns the number
+    // (Calling Plan, Operator Connect) or removes it from the phone number database (Direct Routing).
+    const leaver = await idOf('leaver@contoso.com');
+    value(await graph.removeLicenses(leaver, [skuIdOf('MCOPSTN1')]));
+    expect(value(await graph.findNumber('+12065550100'))).toMatchObject({
+      assignmentStatus: 'unassigned',
+      assignmentTargetId: null,
+    });
+    value(await graph.removeLicenses(await idOf('router@contoso.com'), [skuIdOf('MCOEV')]));
+    expect(value(await graph.findNumber('+14255550101'))).toBeNull();
+    // Removing the licence and adding it back in two requests loses the number; it is not given back.
+    const other = await idOf('other@contoso.com');
+    value(await graph.removeLicenses(other, [skuIdOf('MCOPSTN1')]));
+    value(await graph.assignLicenses(other, [skuIdOf('MCOPSTN1')]));
+    expect(value(await graph.findNumber('+12065550101'))).toMatchObject({ assignmentStatus: 'unassigned' });
+    expect(sim.record.byKind.unassignNumber).toBe(0);
   });
 
   it('refuses an assignLicense whose removeLicenses is not a list of skuIds, or is missing', async () => {

@@ -10,7 +10,7 @@ import type { TenantFile } from '../../local/graph-sim/tenant';
 import type { GraphLicensingDirectory } from '../../shared/adapters/graph/directory';
 import type { GraphResult } from '../../shared/domain/directory';
 import { appToken, simulatorWithAdapter } from '../support/graph';
-import { graphSchema, parseCsdl, schemaProblems } from '../support/graph-schema';
+import { actionKey, graphSchema, parseCsdl, requestProblems, schemaProblems } from '../support/graph-schema';
 import { skuIdOf, tenantSkus } from '../support/tenant';
 
 const G = 'microsoft.graph';
@@ -38,6 +38,18 @@ const ANSWERS: Record<
   assignNumber: null,
   unassignNumber: null,
   updateNumber: null,
+};
+
+/**
+ * The bound action each kind of write invokes, [action, binding type], whose parameters its request body is held to:
+ * user-assignlicense.md and the numberAssignment actions (assignnumber.md, unassignnumber.md, updatenumber.md).
+ */
+const NUMBERS_BINDING = `Collection(${T}.numberAssignment)`;
+const ACTIONS: Partial<Record<RequestKind, string>> = {
+  assignLicense: actionKey(`${G}.assignLicense`, `${G}.user`),
+  assignNumber: actionKey(`${T}.assignNumber`, NUMBERS_BINDING),
+  unassignNumber: actionKey(`${T}.unassignNumber`, NUMBERS_BINDING),
+  updateNumber: actionKey(`${T}.updateNumber`, NUMBERS_BINDING),
 };
 
 /** Every problem of one answer's body: the envelope carries only `value` and OData annotations, then each entity. */
@@ -112,7 +124,7 @@ function value<T>(r: GraphResult<T> | undefined): T {
 describe("the simulator's responses against Graph's v1.0 CSDL", () => {
   let sim: GraphSimulator;
   let graph: GraphLicensingDirectory;
-  const answers: { kind: RequestKind; url: string; status: number; body: unknown }[] = [];
+  const answers: { kind: RequestKind; url: string; status: number; body: unknown; request: unknown }[] = [];
 
   beforeAll(async () => {
     const clock = new SkipAheadClock();
@@ -138,7 +150,7 @@ describe("the simulator's responses against Graph's v1.0 CSDL", () => {
     }
   }
 
-  it("answers every request the app makes with properties Graph's schema declares, of the declared types", async () => {
+  it("answers every request the app makes with properties Graph's schema declares, and sends the actions' declared parameters", async () => {
     // The app's own requests, through the real adapter.
     value(await graph.listSubscribedSkus());
     const users = await graph.readUsers(UPNS);
@@ -179,6 +191,12 @@ describe("the simulator's responses against Graph's v1.0 CSDL", () => {
     );
     expect(released.outcome).toBe('released');
     value(await graph.removeLicenses(id('held@contoso.com'), [skuIdOf('MCOPSTN1')]));
+    value(
+      await graph.changeLicenses(id('held@contoso.com'), {
+        add: [skuIdOf('ENTERPRISEPREMIUM')],
+        remove: [skuIdOf('ENTERPRISEPACK')],
+      }),
+    );
     // The forms without $select, which return each type's default or full set of properties.
     await raw('GET', `/users/${encodeURIComponent('e5off@contoso.com')}`);
     await raw('GET', '/admin/teams/userConfigurations');
@@ -198,6 +216,13 @@ describe("the simulator's responses against Graph's v1.0 CSDL", () => {
     ).toBe(true);
     expect(bodies('numberOperation').some((b) => b.includes('"status":"failed"'))).toBe(true);
     expect(ok.flatMap((a) => answerProblems(a.kind, a.url, a.body))).toEqual([]);
+
+    // And the bodies the adapter sent, each action's at least once (a removal and a swap among them), hold to the
+    // parameters Graph's schema declares for the action, of the declared types.
+    const sent = answers.filter((a) => a.status < 300 && ACTIONS[a.kind] !== undefined);
+    expect([...new Set(sent.map((a) => a.kind))].sort()).toEqual(Object.keys(ACTIONS).sort());
+    expect(sent.some((a) => JSON.stringify(a.request).includes('"removeLicenses":["'))).toBe(true);
+    expect(sent.flatMap((a) => requestProblems(schema, ACTIONS[a.kind]!, a.request))).toEqual([]);
   });
 });
 
@@ -246,6 +271,22 @@ describe('the schema checker', () => {
     ).toEqual([
       `${T}.teamsUserConfiguration.featureTypes: "Teams" is not an array`,
       `${T}.teamsUserConfiguration.isEnterpriseVoiceEnabled: "true" is not a boolean`,
+    ]);
+  });
+
+  it("finds a request body's unknown parameters, wrong types, and missing parameters Graph's schema requires", () => {
+    const assign = actionKey(`${G}.assignLicense`, `${G}.user`);
+    expect(requestProblems(schema, assign, { addLicenses: [{ skuId: 'x' }], remove: [] })).toEqual([
+      `${assign}.addLicenses[0].skuId: "x" is not a GUID string`,
+      `${assign}.remove: not a property of ${assign} or its base types`,
+      `${assign}.removeLicenses: missing, but the parameter is Nullable="false"`,
+    ]);
+    const unassign = actionKey(`${T}.unassignNumber`, NUMBERS_BINDING);
+    expect(requestProblems(schema, unassign, { telephoneNumber: '+12065550100', numberType: 'CallingPlan' })).toEqual([
+      `${unassign}.numberType: 'CallingPlan' is not a member of ${T}.numberType`,
+    ]);
+    expect(requestProblems(schema, actionKey(`${T}.unassignNumber`, `${T}.numberAssignment`), {})).toEqual([
+      `${T}.unassignNumber(${T}.numberAssignment): not an action in the schema`,
     ]);
   });
 

@@ -11,7 +11,8 @@ interface PropertyDecl {
   readonly nullable: boolean;
 }
 interface TypeDecl {
-  readonly kind: 'EntityType' | 'ComplexType' | 'EnumType';
+  /** An Action stands for its request body: its parameters (the binding one left out) are the body's properties. */
+  readonly kind: 'EntityType' | 'ComplexType' | 'EnumType' | 'Action';
   readonly baseType: string | undefined;
   readonly properties: Map<string, PropertyDecl>;
   readonly navigation: Set<string>;
@@ -61,8 +62,55 @@ export function parseCsdl(xml: string): GraphSchema {
         flags: attr(tag, 'IsFlags') === 'true',
       });
     }
+    // Bound actions, keyed `namespace.name(binding type)` as actionKey writes it.
+    for (const el of schema[2]!.matchAll(/<Action ([^>]*?)>([\s\S]*?)<\/Action>/g)) {
+      const properties = new Map<string, PropertyDecl>();
+      let binding = '';
+      for (const p of el[2]!.matchAll(/<Parameter ([^>]*?)\/?>/g)) {
+        const type = attr(p[1]!, 'Type')!;
+        const item = /^Collection\((.+)\)$/.exec(type);
+        const decl = {
+          type: full(item ? item[1]! : type),
+          collection: item !== null,
+          nullable: attr(p[1]!, 'Nullable') !== 'false',
+        };
+        if (attr(p[1]!, 'Name') === 'bindingParameter')
+          binding = decl.collection ? `Collection(${decl.type})` : decl.type;
+        else properties.set(attr(p[1]!, 'Name')!, decl);
+      }
+      types.set(actionKey(`${namespace}.${attr(el[1]!, 'Name')!}`, binding), {
+        kind: 'Action',
+        baseType: undefined,
+        properties,
+        navigation: new Set(),
+        members: new Set(),
+        flags: false,
+      });
+    }
   }
   return types;
+}
+
+/** How parseCsdl keys a bound action: its full name and the full type of its binding parameter. */
+export function actionKey(action: string, binding: string): string {
+  return `${action}(${binding})`;
+}
+
+/**
+ * Every way a request body departs from a bound action's parameters: a name that is not a parameter, a value of the
+ * wrong type, and a Nullable="false" parameter missing or null (OData JSON 4.01, "Action Invocation": a parameter not
+ * in the body is taken as null).
+ */
+export function requestProblems(schema: GraphSchema, key: string, body: unknown): string[] {
+  const action = schema.get(key);
+  if (action?.kind !== 'Action') return [`${key}: not an action in the schema`];
+  const missing =
+    typeof body === 'object' && body !== null
+      ? [...action.properties]
+          .filter(([name, p]) => !p.nullable && !(name in body))
+          .map(([name]) => `${key}.${name}: missing, but the parameter is Nullable="false"`)
+      : [];
+  return [...schemaProblems(schema, key, body), ...missing];
 }
 
 /** The cut of Graph's v1.0 CSDL kept in the repository (its README says where it came from). */

@@ -491,7 +491,7 @@ describe('Graph permissions: one list for the grant hook and the docs', () => {
   });
 
   it('covers every number call with the one permission the adapter table lists for all of them', () => {
-    for (const op of ['listNumbers', 'assignNumber', 'readNumberOrder', 'updateNumber'] as const)
+    for (const op of ['listNumbers', 'assignNumber', 'unassignNumber', 'readNumberOrder', 'updateNumber'] as const)
       expect([op, GRAPH_PERMISSIONS[op].permissions]).toEqual([
         op,
         expect.arrayContaining(['TeamsTelephoneNumber.ReadWrite.All']),
