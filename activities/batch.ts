@@ -407,7 +407,7 @@ export function createActivities(deps: ActivityDeps) {
         numberProblems.push(`Teams refused to take ${n.telephoneNumber} back: ${r.value.detail ?? 'no detail given'}`);
     }
     if (remove.length > 0) {
-      const removed = await releases.removeLicenses(a.userId, remove, slots ? { slotAt: slots.at } : {});
+      const removed = await releases.removeLicenses(a.userId, remove, slots ? { reservedAt: slots.at } : {});
       // Not held any more: an earlier attempt's removal landed, or an admin was quicker; nothing is lost.
       if (!removed.ok && removed.refusal !== 'licence_not_held')
         return failed(removed, `removing ${removeSkus.join(', ')}`);

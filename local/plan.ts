@@ -26,6 +26,7 @@ import {
 import { csvCell, fileNotes, spreadsheetTime, type BatchReport, type InputDescription } from '../shared/domain/report';
 import { MAX_INPUT_BYTES } from '../shared/domain/input';
 import type { StoredRow } from '../shared/domain/onboarding';
+import { keptText } from '../shared/domain/releases';
 import { errorText } from '../shared/domain/text';
 import { SkipAheadClock } from './clock';
 import { startGraphSimulator, type GraphSimulator } from './graph-sim/server';
@@ -36,7 +37,7 @@ import { graphSignInSettings } from './stack';
  * What planning decides for a row: `assign` (its licences would be assigned now; it ends provisioned or assigned),
  * `wait` (a start date: planned against the tenant when its time comes), or an outcome that needs a person.
  */
-export type PlannedOutcome = 'assign' | 'wait' | 'rejected' | 'failed' | 'flagged';
+export type PlannedOutcome = 'release' | 'assign' | 'wait' | 'rejected' | 'failed' | 'flagged';
 
 export interface PlanRow {
   readonly row: number;
@@ -58,6 +59,10 @@ export interface PlanRow {
   /** The number the user would get: the row's own, one of the pool's free numbers, or the one the user keeps. */
   readonly phoneNumber: string | null;
   readonly numberFrom: 'row' | 'pool' | 'kept' | null;
+  /** A leaver's row: the phone licences that would be given back (held directly), by part number. */
+  readonly releasedSkus: readonly string[];
+  /** A leaver's row: the Teams number the user holds now, which would be unassigned. */
+  readonly releasedNumber: string | null;
 }
 
 export interface PlanSku {
@@ -215,13 +220,30 @@ async function planWith(
   });
 }
 
-const emptyCounts = (): FilePlan['counts'] => ({ total: 0, assign: 0, wait: 0, rejected: 0, failed: 0, flagged: 0 });
+const emptyCounts = (): FilePlan['counts'] => ({
+  total: 0,
+  release: 0,
+  assign: 0,
+  wait: 0,
+  rejected: 0,
+  failed: 0,
+  flagged: 0,
+});
 
 function baseRow(
   r: StoredRow,
 ): Omit<
   PlanRow,
-  'outcome' | 'reason' | 'message' | 'addedSkus' | 'setUsageLocation' | 'scheduledFor' | 'phoneNumber' | 'numberFrom'
+  | 'outcome'
+  | 'reason'
+  | 'message'
+  | 'addedSkus'
+  | 'setUsageLocation'
+  | 'scheduledFor'
+  | 'phoneNumber'
+  | 'numberFrom'
+  | 'releasedSkus'
+  | 'releasedNumber'
 > {
   return {
     row: r.row,
@@ -242,11 +264,28 @@ async function describe(
   if (!planned.ok)
     return { ...head, error: planned.message, counts: emptyCounts(), skus: [], numberPools: [], rows: [] };
   const rows: PlanRow[] = planned.rows.map((r): PlanRow => {
-    const none = { addedSkus: [], setUsageLocation: null, scheduledFor: null, phoneNumber: null, numberFrom: null };
+    const none = {
+      addedSkus: [],
+      setUsageLocation: null,
+      scheduledFor: null,
+      phoneNumber: null,
+      numberFrom: null,
+      releasedSkus: [],
+      releasedNumber: null,
+    };
     if (r.kind === 'rejected' || r.kind === 'failed')
       return { ...baseRow(r), ...none, outcome: r.kind, reason: r.reason, message: r.message };
     if (r.kind === 'scheduled')
       return { ...baseRow(r), ...none, outcome: 'wait', reason: '', message: '', scheduledFor: r.scheduledFor };
+    if (r.release)
+      return {
+        ...baseRow(r),
+        ...none,
+        outcome: 'release',
+        reason: '',
+        message: r.release.kept.length > 0 ? `would keep ${keptText(r.release.kept)}` : '',
+        releasedSkus: [...r.release.removeSkus],
+      };
     const own = r.number?.telephoneNumber;
     return {
       ...baseRow(r),
@@ -260,6 +299,7 @@ async function describe(
     };
   });
   const numberPools = await planNumbers(planned, rows, graph);
+  await planReleasedNumbers(planned, rows, graph);
 
   const catalog = resolveTenantCatalog(planned.skus);
   const needed = new Map<string, number>();
@@ -377,6 +417,23 @@ async function planNumbers(
   return [...pools.values()].map((p) => ({ ...p.pool, needed: p.needed }));
 }
 
+/** The Teams number each leaver holds now (read only): the one its release would unassign. Rows are updated. */
+async function planReleasedNumbers(
+  planned: Extract<BatchPlanning, { ok: true }>,
+  rows: PlanRow[],
+  graph: GraphLicensingDirectory,
+): Promise<void> {
+  const leavers = planned.rows.flatMap((r, i) => (r.kind === 'assign' && r.release ? [{ i, userId: r.userId }] : []));
+  if (leavers.length === 0) return;
+  const held = await graph.readHeldNumbers(leavers.map((l) => l.userId));
+  for (const { i, userId } of leavers) {
+    const h = held.get(userId);
+    if (h && !h.ok && h.transient) throw new TransientGraphError(h);
+    const numbers = h?.ok ? h.value.map((n) => n.telephoneNumber) : [];
+    if (numbers.length > 0) rows[i] = { ...rows[i]!, releasedNumber: numbers.join(' ') };
+  }
+}
+
 /** A plan that needs a person: a row rejected, failed or flagged, or a file that is no input. */
 export function needsPerson(plan: FilePlan): boolean {
   return plan.counts.rejected + plan.counts.failed + plan.counts.flagged > 0;
@@ -397,6 +454,8 @@ export const PLAN_CSV_COLUMNS = [
   'scheduledFor (UTC)',
   'phoneNumber',
   'numberFrom',
+  'releasedSkus',
+  'releasedNumber',
 ] as const;
 
 /** The plan's rows as CSV, safe for spreadsheets as report.csv is (csvCell, a BOM, the input's own delimiter). */
@@ -426,6 +485,8 @@ export function planToCsv(plan: FilePlan): string {
         spreadsheetTime(r.scheduledFor),
         r.phoneNumber,
         r.numberFrom,
+        r.releasedSkus.join('+'),
+        r.releasedNumber,
       ]
         .map(csvCell)
         .join(d),
@@ -437,15 +498,32 @@ export function planToCsv(plan: FilePlan): string {
 /** The plan in a few lines for the terminal. */
 export function planSummary(plan: FilePlan): string {
   const c = plan.counts;
-  const lines = [`plan for ${plan.file}: nothing was written`, '', 'would         users', '------------  -----'];
+  const lines = [`plan for ${plan.file}: nothing was written`];
+  // What would be given back comes first: removing is the step a person most wants to see before it happens.
+  const leavers = plan.rows.filter((r) => r.outcome === 'release');
+  if (leavers.length > 0) {
+    const seats = new Map<string, number>();
+    for (const r of leavers) for (const s of r.releasedSkus) seats.set(s, (seats.get(s) ?? 0) + 1);
+    const numbers = leavers.filter((r) => r.releasedNumber).length;
+    lines.push(
+      '',
+      `would give back (leavers): ${[...[...seats].map(([s, n]) => `${n} × ${s}`), ...(numbers > 0 ? [`${numbers} number(s)`] : [])].join(', ') || 'nothing'}`,
+      ...leavers.map(
+        (r) =>
+          `  row ${r.row} ${r.userPrincipalName}: ${[r.releasedSkus.join(', '), r.releasedNumber ?? ''].filter(Boolean).join(', ') || 'nothing held directly'}${r.message ? ` (${r.message})` : ''}`,
+      ),
+    );
+  }
+  lines.push('', 'would         users', '------------  -----');
   const label: Record<PlannedOutcome, string> = {
+    release: 'release',
     assign: 'assign',
     wait: 'wait (start)',
     rejected: 'be rejected',
     failed: 'fail',
     flagged: 'be flagged',
   };
-  for (const o of ['assign', 'wait', 'rejected', 'failed', 'flagged'] as const)
+  for (const o of ['release', 'assign', 'wait', 'rejected', 'failed', 'flagged'] as const)
     lines.push(`${label[o].padEnd(12)}  ${String(c[o]).padStart(5)}`);
   lines.push(`${'total'.padEnd(12)}  ${String(c.total).padStart(5)}`);
   lines.push('', plan.skus.length === 0 ? 'licences: none to buy' : 'licences to buy (seats needed / free now)');

@@ -5,6 +5,9 @@
 // back.
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stableGuid } from '../../local/graph-sim/tenant';
+import type { GraphSimulator } from '../../local/graph-sim/server';
+import type { TenantFile } from '../../local/graph-sim/tenant';
+import { planFile, planSummary, planToCsv } from '../../local/plan';
 import { startStack, type Stack } from '../../local/stack';
 import { getBatch, outcomesByUpn, postBatch, readRunFile, waitForReport } from '../support/e2e';
 import { tenantSkus } from '../support/tenant';
@@ -13,49 +16,49 @@ const DAY = 86_400_000;
 const userId = (upn: string) => stableGuid(`user:${upn.toLowerCase()}`);
 const NUMBER = '+12065550100';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({
-    tenant: {
-      skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }),
-      users: [
-        {
-          userPrincipalName: 'leaver@contoso.com',
-          usageLocation: 'US',
-          assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
-        },
-        {
-          userPrincipalName: 'grouped@contoso.com',
-          usageLocation: 'US',
-          assignedSkus: [
-            'ENTERPRISEPACK',
-            { sku: 'MCOEV', viaGroup: 'Voice users' },
-            { sku: 'MCOPSTN1', viaGroup: 'Voice users' },
-          ],
-        },
-        {
-          userPrincipalName: 'later@contoso.com',
-          usageLocation: 'US',
-          assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
-        },
-        {
-          userPrincipalName: 'badrow@contoso.com',
-          usageLocation: 'US',
-          assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
-        },
-        { userPrincipalName: 'hire@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 30 },
-      ],
-      numbers: [
-        { telephoneNumber: NUMBER, numberType: 'callingPlan', isoCountryCode: 'US', assignedTo: 'leaver@contoso.com' },
-        {
-          telephoneNumber: '+12065550101',
-          numberType: 'callingPlan',
-          isoCountryCode: 'US',
-          assignedTo: 'grouped@contoso.com',
-        },
+const TENANT: TenantFile = {
+  skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }),
+  users: [
+    {
+      userPrincipalName: 'leaver@contoso.com',
+      usageLocation: 'US',
+      assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
+    },
+    {
+      userPrincipalName: 'grouped@contoso.com',
+      usageLocation: 'US',
+      assignedSkus: [
+        'ENTERPRISEPACK',
+        { sku: 'MCOEV', viaGroup: 'Voice users' },
+        { sku: 'MCOPSTN1', viaGroup: 'Voice users' },
       ],
     },
-  });
+    {
+      userPrincipalName: 'later@contoso.com',
+      usageLocation: 'US',
+      assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
+    },
+    {
+      userPrincipalName: 'badrow@contoso.com',
+      usageLocation: 'US',
+      assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
+    },
+    { userPrincipalName: 'hire@contoso.com', usageLocation: 'US', teamsProvisioningMinutes: 30 },
+  ],
+  numbers: [
+    { telephoneNumber: NUMBER, numberType: 'callingPlan', isoCountryCode: 'US', assignedTo: 'leaver@contoso.com' },
+    {
+      telephoneNumber: '+12065550101',
+      numberType: 'callingPlan',
+      isoCountryCode: 'US',
+      assignedTo: 'grouped@contoso.com',
+    },
+  ],
+};
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ tenant: TENANT });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -156,5 +159,40 @@ describe('leavers', () => {
     expect(writes[0]!.at).toBeGreaterThanOrEqual(dueAt);
     expect(writes[0]!.at).toBeLessThan(dueAt + DAY);
     expect(heldParts('later@contoso.com')).toEqual(['ENTERPRISEPACK']);
+  });
+
+  it('dialtone plan shows the releases first, each leaver with the seats and the number it would give back, and writes nothing', async () => {
+    let sim: GraphSimulator | undefined;
+    let before = '';
+    const plan = await planFile({
+      tenant: TENANT,
+      bytes: Buffer.from(
+        'userPrincipalName,action,profile\nhire@contoso.com,,phone-domestic\nleaver@contoso.com,leave,\ngrouped@contoso.com,leave,\n',
+      ),
+      shownAs: 'hr.csv',
+      json: false,
+      settings: {},
+      onSimulator: (s) => {
+        sim = s;
+        before = JSON.stringify(s.tenant.snapshot());
+      },
+    });
+    expect(plan.counts).toMatchObject({ total: 3, release: 2, assign: 1 });
+    expect(plan.rows[1]).toMatchObject({
+      outcome: 'release',
+      releasedSkus: ['MCOEV', 'MCOPSTN1'],
+      releasedNumber: NUMBER,
+    });
+    expect(plan.rows[2]).toMatchObject({ outcome: 'release', releasedSkus: [], releasedNumber: '+12065550101' });
+    expect(plan.rows[2]!.message).toMatch(/^would keep MCOEV \(held through group [0-9a-f-]{36}\), MCOPSTN1/);
+    const text = planSummary(plan).split('\n');
+    expect(text[2]).toBe('would give back (leavers): 1 × MCOEV, 1 × MCOPSTN1, 2 number(s)');
+    expect(text[3]).toBe(`  row 2 leaver@contoso.com: MCOEV, MCOPSTN1, ${NUMBER}`);
+    expect(text.findIndex((l) => l.startsWith('would give back'))).toBeLessThan(
+      text.findIndex((l) => l.startsWith('would ') && l.includes('users')),
+    );
+    expect(planToCsv(plan).split('\r\n')[2]).toMatch(/,release,.*,MCOEV\+MCOPSTN1,'\+12065550100$/);
+    expect(sim!.record.stateChangingWrites).toEqual([]);
+    expect(JSON.stringify(sim!.tenant.snapshot())).toBe(before);
   });
 });
