@@ -15,3 +15,12 @@ export function normaliseUsageLocation(value: string): string | undefined {
   const code = value.trim().toUpperCase();
   return COUNTRIES.has(code) ? code : undefined;
 }
+
+/**
+ * Where Microsoft sells Calling Plans (Microsoft Learn, "Country and region availability for Audio Conferencing and
+ * Calling Plans", which lists per country whether Calling Plans are available): elsewhere a user's phone line needs
+ * Direct Routing or Operator Connect. Used for a mover's new country (docs/leavers-and-movers.md).
+ */
+export const CALLING_PLAN_COUNTRIES: ReadonlySet<string> = new Set(
+  'AT AU BE CA CH CZ DE DK EE ES FI FR GB HK HR HU IE IT JP LT LU LV NL NO NZ PL PR PT RO SE SG SI SK US'.split(' '),
+);

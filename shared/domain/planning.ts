@@ -12,7 +12,7 @@ import {
   type TenantCatalog,
   type TenantSku,
 } from './catalog';
-import { normaliseUsageLocation } from './countries';
+import { CALLING_PLAN_COUNTRIES, normaliseUsageLocation } from './countries';
 import {
   enabledPlanNames,
   holdingOf,
@@ -363,7 +363,24 @@ function planRow(
   });
   const where = rowRef(req);
   // Never license a mover as a new hire: until a move is wired into the batch, such rows are refused before any write
-  // (docs/leavers-and-movers.md).
+  // (docs/leavers-and-movers.md); a move to a country where the row's calling plan is not sold is refused for that.
+  if (req.action === 'move' && !req.usageLocation)
+    return reject(
+      'invalid_field',
+      `${where}, field usageLocation: a move row needs the user's new country (a two-letter country code)`,
+    );
+  if (req.action === 'move') {
+    const country = req.usageLocation!;
+    const plans = req.partNumbers
+      .map((p) => tenant.catalog.lookup(p))
+      .flatMap((l) => (l.kind === 'found' && l.sku.capabilities.has('callingPlan') ? [l.sku] : []));
+    const unsold = plans.filter((s) => !CALLING_PLAN_COUNTRIES.has(country) || s.notSoldIn.includes(country));
+    if (unsold.length > 0)
+      return reject(
+        'plan_not_available_in_country',
+        `${where}: ${unsold.map((s) => s.partNumber).join(', ')} is not sold for usage location ${country}${CALLING_PLAN_COUNTRIES.has(country) ? '' : ' (Microsoft sells no Calling Plan there)'}; nothing was changed: the user keeps its licences, usage location and number. Use Direct Routing or Operator Connect there (profile phone-system-only)`,
+      );
+  }
   if (req.action === 'move')
     return reject(
       'invalid_field',

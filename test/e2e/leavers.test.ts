@@ -39,6 +39,11 @@ const TENANT: TenantFile = {
       assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
     },
     {
+      userPrincipalName: 'mover@contoso.com',
+      usageLocation: 'US',
+      assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
+    },
+    {
       userPrincipalName: 'badrow@contoso.com',
       usageLocation: 'US',
       assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
@@ -47,6 +52,12 @@ const TENANT: TenantFile = {
   ],
   numbers: [
     { telephoneNumber: NUMBER, numberType: 'callingPlan', isoCountryCode: 'US', assignedTo: 'leaver@contoso.com' },
+    {
+      telephoneNumber: '+12065550102',
+      numberType: 'callingPlan',
+      isoCountryCode: 'US',
+      assignedTo: 'mover@contoso.com',
+    },
     {
       telephoneNumber: '+12065550101',
       numberType: 'callingPlan',
@@ -194,5 +205,20 @@ describe('leavers', () => {
     expect(planToCsv(plan).split('\r\n')[2]).toMatch(/,release,.*,MCOEV\+MCOPSTN1,'\+12065550100$/);
     expect(sim!.record.stateChangingWrites).toEqual([]);
     expect(JSON.stringify(sim!.tenant.snapshot())).toBe(before);
+  });
+
+  it('refuses a mover to a country where no Calling Plan is sold before any write: licences, usage location and number stay', async () => {
+    const r = await postBatch(stack, {
+      batchId: 'movers-br',
+      users: [{ userPrincipalName: 'mover@contoso.com', action: 'move', usageLocation: 'BR' }],
+    });
+    expect(r.status).toBe(202);
+    const report = await waitForReport(stack, 'movers-br', 180_000);
+    expect(outcomesByUpn(report)).toEqual({ 'mover@contoso.com': 'rejected/plan_not_available_in_country' });
+    expect(report.users[0]!.message).toMatch(/MCOPSTN1 is not sold for usage location BR .*nothing was changed/);
+    expect(writesOf('mover@contoso.com')).toEqual([]);
+    expect(heldParts('mover@contoso.com')).toEqual(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']);
+    expect(stack.sim.tenant.findUser('mover@contoso.com')!.usageLocation).toBe('US');
+    expect(stack.sim.tenant.numbers.find('+12065550102')!.assignedTo).toBe(userId('mover@contoso.com'));
   });
 });

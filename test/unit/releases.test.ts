@@ -120,11 +120,34 @@ describe('a leaver', () => {
 });
 
 describe('a mover', () => {
-  it('is refused before any write until moves are carried out, so nothing is bought or removed', () => {
-    const [p] = plan(
-      [{ row: 1, userPrincipalName: 'leaver@c.com', action: 'move', usageLocation: 'GB' }],
-      tenantWith(['MCOEV']),
+  const move = (usageLocation: string | undefined, profile = 'phone-domestic'): InputRow => ({
+    row: 1,
+    userPrincipalName: 'leaver@c.com',
+    action: 'move',
+    profile,
+    ...(usageLocation ? { usageLocation } : {}),
+  });
+
+  it('is rejected before any write when the calling plan is not sold in its new country, saying nothing was changed', () => {
+    const [p] = plan([move('BR')], tenantWith(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']));
+    expect(p).toMatchObject({ kind: 'rejected', reason: 'plan_not_available_in_country' });
+    expect(p!.kind === 'rejected' && p!.message).toMatch(
+      /^row 1: MCOPSTN1 is not sold for usage location BR \(Microsoft sells no Calling Plan there\); nothing was changed/,
     );
-    expect(p).toMatchObject({ kind: 'rejected', reason: 'invalid_field' });
+  });
+
+  it('needs its new country', () => {
+    expect(plan([move(undefined)], tenantWith(['MCOEV']))[0]).toMatchObject({
+      kind: 'rejected',
+      reason: 'invalid_field',
+    });
+  });
+
+  it('is otherwise refused before any write until moves are carried out, so nothing is bought or removed', () => {
+    expect(plan([move('GB')], tenantWith(['MCOEV']))[0]).toMatchObject({ kind: 'rejected', reason: 'invalid_field' });
+    // Without a calling plan in the row there is nothing a country can refuse.
+    expect(plan([move('BR', 'phone-system-only')], tenantWith(['MCOEV']))[0]).toMatchObject({
+      reason: 'invalid_field',
+    });
   });
 });
