@@ -378,26 +378,46 @@ export function createActivities(deps: ActivityDeps) {
     // A user Teams does not know (never enabled for Teams) holds no number.
     const held = heldNumbers.ok ? heldNumbers.value : heldNumbers.reason === 'user_not_found' ? [] : undefined;
     if (!held && !heldNumbers.ok) return failed(heldNumbers, "reading the user's Teams numbers");
-    const numbers = deps.releaseNumbers === false ? [] : held;
-    const numbersKept =
-      deps.releaseNumbers === false && (held ?? []).length > 0
-        ? `kept ${(held ?? []).map((n) => n.telephoneNumber).join(', ')} (numbering is off, DIALTONE_PHONE_NUMBERS=off: unassign it in the Teams admin center)`
-        : '';
-    if (remove.length > 0 || (numbers ?? []).length > 0) {
+    const numbers = held ?? [];
+    // Removing the licence a number needs takes the number with it (Teams: a Calling Plan number is unassigned, a
+    // Direct Routing number leaves the tenant; docs/phone-numbers.md): a number dialtone does not give back itself
+    // keeps every licence of the row, and the row says what to do.
+    const keptAll = (why: string, given: { releasedNumber?: string } = {}) =>
+      settle({
+        outcome: 'flagged',
+        reason: 'number_release_failed',
+        message: errorText(
+          [
+            why,
+            removeSkus.length > 0
+              ? `kept ${removeSkus.join(', ')}: removing them would take the number with it; send the leave row again once the number is back in the pool`
+              : '',
+            kept.length > 0 ? `kept ${keptText(kept)}` : '',
+          ]
+            .filter(Boolean)
+            .join('; '),
+        ),
+        ...(given.releasedNumber ? given : {}),
+      });
+    if (deps.releaseNumbers === false && numbers.length > 0)
+      return keptAll(
+        `kept ${numbers.map((n) => n.telephoneNumber).join(', ')} (numbering is off, DIALTONE_PHONE_NUMBERS=off: unassign it in the Teams admin center)`,
+      );
+    if (remove.length > 0 || numbers.length > 0) {
       const cancelled = await cancelledBeforeWrite(input.runKey, a);
       if (cancelled) return cancelled;
     }
-    let slots: { at: number; interval: number } | undefined;
+    let reservation: { at: number; interval: number } | undefined;
     if (remove.length > 0 && deps.writeBudget) {
       const booked = await bookWrites(deps.writeBudget, input, a.row, 1);
       if ('deferred' in booked) return booked;
-      slots = booked;
+      reservation = booked;
     }
     // The number first: a user without a calling plan keeps a number Teams can no longer route, and the licences are
     // the cheaper half to redo by hand.
     let releasedNumber: string | undefined;
     const numberProblems: string[] = [];
-    for (const n of numbers ?? []) {
+    for (const n of numbers) {
       const r = await releases.unassignNumber({ telephoneNumber: n.telephoneNumber, userId: a.userId });
       if (!r.ok) return failed(r, `unassigning ${n.telephoneNumber}`);
       if (r.value.outcome === 'released') releasedNumber = r.value.telephoneNumber;
@@ -406,8 +426,13 @@ export function createActivities(deps: ActivityDeps) {
       else if (r.value.outcome === 'failed')
         numberProblems.push(`Teams refused to take ${n.telephoneNumber} back: ${r.value.detail ?? 'no detail given'}`);
     }
+    if (numberProblems.length > 0) return keptAll(numberProblems.join('; '), releasedNumber ? { releasedNumber } : {});
     if (remove.length > 0) {
-      const removed = await releases.removeLicenses(a.userId, remove, slots ? { reservedAt: slots.at } : {});
+      const removed = await releases.removeLicenses(
+        a.userId,
+        remove,
+        reservation ? { reservedAt: reservation.at } : {},
+      );
       // Not held any more: an earlier attempt's removal landed, or an admin was quicker; nothing is lost.
       if (!removed.ok && removed.refusal !== 'licence_not_held')
         return failed(removed, `removing ${removeSkus.join(', ')}`);
@@ -416,18 +441,11 @@ export function createActivities(deps: ActivityDeps) {
       removeSkus.length > 0 ? `gave back ${removeSkus.join(', ')}` : '',
       releasedNumber ? `unassigned ${releasedNumber}` : '',
     ].filter(Boolean);
-    const keptNote = [kept.length > 0 ? `kept ${keptText(kept)}` : '', numbersKept].filter(Boolean).join('; ');
+    const keptNote = kept.length > 0 ? `kept ${keptText(kept)}` : '';
     const given = {
       ...(removeSkus.length > 0 ? { releasedSkus: removeSkus } : {}),
       ...(releasedNumber ? { releasedNumber } : {}),
     };
-    if (numberProblems.length > 0)
-      return settle({
-        outcome: 'flagged',
-        reason: 'number_release_failed',
-        message: errorText([...numberProblems, ...gave, keptNote].filter(Boolean).join('; ')),
-        ...given,
-      });
     return settle({
       outcome: 'released',
       reason: kept.some((k) => k.groups.length > 0)

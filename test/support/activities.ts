@@ -6,7 +6,7 @@ import { startAzurite, type Azurite } from '../../local/azurite';
 import { SkipAheadClock } from '../../local/clock';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import type { TenantFile } from '../../local/graph-sim/tenant';
-import { createActivities } from '../../activities/batch';
+import { createActivities, type ActivityDeps } from '../../activities/batch';
 import { BlobBatchStore } from '../../shared/adapters/batch-store';
 import { StorageQueueFlagPublisher, sentFlagLedgerIn } from '../../shared/adapters/flags';
 import { simulatorWithAdapter } from './graph';
@@ -16,6 +16,8 @@ export interface ActivitiesStack {
   readonly sim: GraphSimulator;
   readonly store: BlobBatchStore;
   readonly activities: ReturnType<typeof createActivities>;
+  /** The same activities on the same store and simulator, with some dependencies replaced or added. */
+  activitiesWith(deps: Partial<ActivityDeps>): ReturnType<typeof createActivities>;
   stop(): Promise<void>;
 }
 
@@ -28,19 +30,22 @@ export async function startActivitiesStack(tenant: TenantFile): Promise<Activiti
     QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('flags'),
     sentFlagLedgerIn(store),
   );
-  const activities = createActivities({
+  const base: ActivityDeps = {
     graph,
     store,
     flags,
+    releases: graph,
     profiles: new Map(),
     defaultProfile: 'phone-domestic',
     defaultUsageLocation: undefined,
-  });
+  };
+  const activities = createActivities(base);
   return {
     azurite,
     sim,
     store,
     activities,
+    activitiesWith: (deps) => createActivities({ ...base, ...deps }),
     async stop() {
       await sim.close();
       await azurite.stop();
