@@ -123,7 +123,7 @@ export class SkipAheadClock implements Clock {
 /**
  * A local-runtime device with no Azure counterpart (Azure runs on the wall clock; rate 1 and the real extension
  * never govern). Keeps simulated time from running ahead of the work. At rate R, a stall of the host's event loop of d wall-clock ms
- * is R·d simulated ms in which nothing the host owes happens (a budget slot's send, a timer's episode), so on a busy
+ * is R·d simulated ms in which nothing the host owes happens (a budget turn's send, a timer's episode), so on a busy
  * machine a fast rate measures the machine, not the app. Given the event loop's delays over a window, this picks the
  * rate for the next one: halved while the host's stalls (90th percentile, in simulated ms) exceed `stallMs`, raised by
  * a quarter while they stay under 40% of it, never above `maxRate` nor below 1.

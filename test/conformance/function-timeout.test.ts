@@ -7,8 +7,8 @@
 // tries and the same report on both engines.
 //
 // On the same stacks, a second batch finds the app's write budget taken for the next 40 s by another instance (the test
-// reserves it in the shared ledger blob), far beyond the 15 s limit. No activity may wait for its slots: each row is
-// handed back with its slots reserved, the chunk waits on a durable timer, and every row is licensed on its slot with
+// reserves it in the shared ledger blob), far beyond the 15 s limit. No activity may wait for its turns: each row is
+// handed back with its turns reserved, the chunk waits on a durable timer, and every row is licensed on its turn with
 // no activity timing out, the same on both engines.
 //
 // Last, small probe orchestrations that only these hosts register (test/support/durable-probes.ts) drive four durable
@@ -224,7 +224,7 @@ async function run(engine: 'extension' | 'local', stacks: Stack[], log: HostLog,
     engine,
     onHostLog: log.onHostLog,
     faults: { holdAssignLicense: 1, failAssignLicenseFor: { [FLAKY]: FLAKY_FAILS } },
-    // Both on the wall clock: the local engine's skip-ahead clock would jump over an activity's wait for its slots, and
+    // Both on the wall clock: the local engine's skip-ahead clock would jump over an activity's wait for its turns, and
     // the wait the starved batch must not make would pass unseen there.
     skipAhead: false,
     settings: {
@@ -324,7 +324,7 @@ describeOnExtension("host.json's functionTimeout on both engines", () => {
 
     it('waited on durable timers: its rows were handed back and called again, not held in an activity', () => {
       for (const o of [real, local]) {
-        // every row handed back at least once, and called again (handed back, then written on its slots) after a
+        // every row handed back at least once, and called again (handed back, then written on its turns) after a
         // timer in each chunk before its first Teams check
         expect(o.starved.handedBack).toBeGreaterThanOrEqual(STARVED.length);
         expect(o.starved.assignTries).toBeGreaterThanOrEqual(2 * STARVED.length);
@@ -332,7 +332,7 @@ describeOnExtension("host.json's functionTimeout on both engines", () => {
       }
     });
 
-    it("wrote each row once, on its slots after the other instance's stretch of the budget", () => {
+    it("wrote each row once, on its turns after the other instance's stretch of the budget", () => {
       for (const o of [real, local]) {
         expect(o.starved.writesAt).toHaveLength(STARVED.length);
         // the simulator's clock is the wall clock on both stacks here; a second of slack for the two clocks' reads
