@@ -19,7 +19,8 @@ export function normaliseUsageLocation(value: string): string | undefined {
 /**
  * Where Microsoft sells Calling Plans (Microsoft Learn, "Country and region availability for Audio Conferencing and
  * Calling Plans", which lists per country whether Calling Plans are available): elsewhere a user's phone line needs
- * Direct Routing or Operator Connect. Used for a mover's new country (docs/leavers-and-movers.md).
+ * Direct Routing or Operator Connect. Used for a mover's new country (docs/leavers-and-movers.md). Not yet checked
+ * country by country against that page's per-country pages: check an entry there before relying on a rejection.
  */
 export const CALLING_PLAN_COUNTRIES: ReadonlySet<string> = new Set(
   'AT AU BE CA CH CZ DE DK EE ES FI FR GB HK HR HU IE IT JP LT LU LV NL NO NZ PL PR PT RO SE SG SI SK US'.split(' '),
