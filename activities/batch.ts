@@ -67,6 +67,16 @@ import type {
 import { SLOT_CHUNK_BASE } from '../contracts/names';
 import { createTeamsSweeper } from './teams-sweeps';
 
+/** What a leaver's row has already sent, kept in the run's work store between attempts of its release. */
+interface ReleaseState {
+  /** An unassignNumber order sent and not seen finished. */
+  readonly pending?: { readonly telephoneNumber: string; readonly operationId: string };
+  /** The number Teams took back. */
+  readonly releasedNumber?: string;
+  /** The licences a removal was sent for (it may have landed with its answer lost). */
+  readonly removing?: readonly { readonly skuId: string; readonly partNumber: string }[];
+}
+
 export interface ActivityDeps {
   readonly graph: LicensingDirectory;
   readonly store: BatchStore;
@@ -97,7 +107,9 @@ export interface ActivityDeps {
   /** Part numbers a row's own skus may name besides the Teams phone and meeting SKUs (DIALTONE_EXTRA_ROW_SKUS). */
   readonly extraRowSkus?: readonly string[];
   /** What gives a leaver's licences and number back (the Graph adapter); a leave row cannot run without it. */
-  readonly releases?: LicenceReleases & NumberReleases & Pick<PhoneNumberDirectory, 'readHeldNumbers'>;
+  readonly releases?: LicenceReleases &
+    NumberReleases &
+    Pick<PhoneNumberDirectory, 'readHeldNumbers' | 'readNumberOrder'>;
   /** Whether a leaver's Teams number is given back (numbering on: the permission unassignNumber needs); default true. */
   readonly releaseNumbers?: boolean;
 }
@@ -357,9 +369,40 @@ export function createActivities(deps: ActivityDeps) {
       if (f.transient) throw new TransientGraphError(f);
       return settle({ outcome: 'failed', reason: f.reason, message: errorText(`${what}: ${f.message}`) });
     };
+    // What an earlier attempt of this row already sent (docs/leavers-and-movers.md): an unassignNumber order still
+    // running, a number given back, a removal sent. A retry follows that order instead of sending a second one for the
+    // same number (which Teams fails, "not assigned", once the first finishes), and its result still says what was
+    // given back before it, once.
+    const step = `release/${input.chunk}/${a.row}`;
+    const earlier = await store.readDone(input.runKey, step);
+    const state: ReleaseState = earlier ? (JSON.parse(earlier) as ReleaseState) : {};
+    let current = state;
+    const record = async (change: ReleaseState) => {
+      current = { ...current, ...change };
+      await store.markDone(input.runKey, step, JSON.stringify(current));
+    };
+    let releasedNumber = state.releasedNumber;
+    const numberProblems: string[] = [];
+    if (state.pending) {
+      const order = await releases.readNumberOrder(state.pending.operationId);
+      if (!order.ok) return failed(order, `reading the unassignNumber order of ${state.pending.telephoneNumber}`);
+      if (order.value.status === 'succeeded') {
+        releasedNumber = state.pending.telephoneNumber;
+        await record({ pending: undefined, releasedNumber });
+      } else if (order.value.status === 'failed' || order.value.status === 'skipped')
+        numberProblems.push(
+          `Teams refused to take ${state.pending.telephoneNumber} back: ${order.value.detail ?? 'no detail given'}`,
+        );
+      else throw new Error(`unassignNumber of the user's number is still ${order.value.status}; read again`);
+    }
     const read = (await graph.readUsers([a.userId])).get(a.userId);
     if (!read) throw new Error('Graph returned no answer for the user');
     if (!read.ok) return failed(read, 'reading the user');
+    // A removal an earlier attempt sent that landed (its answer lost, or a later step failed): given back by dialtone.
+    const removedEarlier = (state.removing ?? []).filter(({ skuId }) => {
+      const how = heldHow(read.value, skuId);
+      return !how.direct && how.groups.length === 0;
+    });
     const kept: KeptLicence[] = [...a.release.kept];
     const remove: string[] = [];
     const removeSkus: string[] = [];
@@ -378,11 +421,13 @@ export function createActivities(deps: ActivityDeps) {
     // A user Teams does not know (never enabled for Teams) holds no number.
     const held = heldNumbers.ok ? heldNumbers.value : heldNumbers.reason === 'user_not_found' ? [] : undefined;
     if (!held && !heldNumbers.ok) return failed(heldNumbers, "reading the user's Teams numbers");
-    const numbers = held ?? [];
+    // A number whose order this row already sent is not sent again, even while Teams still lists it.
+    const sent = new Set([state.pending?.telephoneNumber, state.releasedNumber].filter(Boolean));
+    const numbers = (held ?? []).filter((n) => !sent.has(n.telephoneNumber));
     // Removing the licence a number needs takes the number with it (Teams: a Calling Plan number is unassigned, a
     // Direct Routing number leaves the tenant; docs/phone-numbers.md): a number dialtone does not give back itself
     // keeps every licence of the row, and the row says what to do.
-    const keptAll = (why: string, given: { releasedNumber?: string } = {}) =>
+    const keptAll = (why: string, given: { releasedNumber?: string; releasedSkus?: string[] } = {}) =>
       settle({
         outcome: 'flagged',
         reason: 'number_release_failed',
@@ -397,11 +442,15 @@ export function createActivities(deps: ActivityDeps) {
             .filter(Boolean)
             .join('; '),
         ),
-        ...(given.releasedNumber ? given : {}),
+        ...(given.releasedNumber ? { releasedNumber: given.releasedNumber } : {}),
+        ...(given.releasedSkus && given.releasedSkus.length > 0 ? { releasedSkus: given.releasedSkus } : {}),
       });
+    const earlierSkus = removedEarlier.map((r) => r.partNumber);
+    if (numberProblems.length > 0) return keptAll(numberProblems.join('; '), { releasedSkus: earlierSkus });
     if (deps.releaseNumbers === false && numbers.length > 0)
       return keptAll(
         `kept ${numbers.map((n) => n.telephoneNumber).join(', ')} (numbering is off, DIALTONE_PHONE_NUMBERS=off: unassign it in the Teams admin center)`,
+        { ...(releasedNumber ? { releasedNumber } : {}), releasedSkus: earlierSkus },
       );
     if (remove.length > 0 || numbers.length > 0) {
       const cancelled = await cancelledBeforeWrite(input.runKey, a);
@@ -415,19 +464,31 @@ export function createActivities(deps: ActivityDeps) {
     }
     // The number first: a user without a calling plan keeps a number Teams can no longer route, and the licences are
     // the cheaper half to redo by hand.
-    let releasedNumber: string | undefined;
-    const numberProblems: string[] = [];
     for (const n of numbers) {
       const r = await releases.unassignNumber({ telephoneNumber: n.telephoneNumber, userId: a.userId });
       if (!r.ok) return failed(r, `unassigning ${n.telephoneNumber}`);
-      if (r.value.outcome === 'released') releasedNumber = r.value.telephoneNumber;
-      else if (r.value.outcome === 'unfinished')
+      if (r.value.outcome === 'released') {
+        releasedNumber = r.value.telephoneNumber;
+        await record({ releasedNumber });
+      } else if (r.value.outcome === 'unfinished') {
+        // Kept before the retry: the retry reads this order on rather than sending another for the number.
+        await record({
+          pending: { telephoneNumber: r.value.telephoneNumber, operationId: r.value.operationId },
+        });
         throw new Error(`unassignNumber of the user's number is still ${r.value.status}; read again`);
-      else if (r.value.outcome === 'failed')
+      } else if (r.value.outcome === 'failed')
         numberProblems.push(`Teams refused to take ${n.telephoneNumber} back: ${r.value.detail ?? 'no detail given'}`);
     }
-    if (numberProblems.length > 0) return keptAll(numberProblems.join('; '), releasedNumber ? { releasedNumber } : {});
+    if (numberProblems.length > 0)
+      return keptAll(numberProblems.join('; '), {
+        ...(releasedNumber ? { releasedNumber } : {}),
+        releasedSkus: earlierSkus,
+      });
     if (remove.length > 0) {
+      // Kept before the write: a removal that lands while its answer is lost still counts, once, on the retry.
+      await record({
+        removing: [...removedEarlier, ...remove.map((skuId, i) => ({ skuId, partNumber: removeSkus[i] ?? skuId }))],
+      });
       const removed = await releases.removeLicenses(
         a.userId,
         remove,
@@ -437,13 +498,14 @@ export function createActivities(deps: ActivityDeps) {
       if (!removed.ok && removed.refusal !== 'licence_not_held')
         return failed(removed, `removing ${removeSkus.join(', ')}`);
     }
+    const releasedSkus = [...new Set([...earlierSkus, ...removeSkus])];
     const gave = [
-      removeSkus.length > 0 ? `gave back ${removeSkus.join(', ')}` : '',
+      releasedSkus.length > 0 ? `gave back ${releasedSkus.join(', ')}` : '',
       releasedNumber ? `unassigned ${releasedNumber}` : '',
     ].filter(Boolean);
     const keptNote = kept.length > 0 ? `kept ${keptText(kept)}` : '';
     const given = {
-      ...(removeSkus.length > 0 ? { releasedSkus: removeSkus } : {}),
+      ...(releasedSkus.length > 0 ? { releasedSkus } : {}),
       ...(releasedNumber ? { releasedNumber } : {}),
     };
     return settle({

@@ -74,6 +74,8 @@ export interface BatchStore {
   isDone(runKey: RunKey, step: string): Promise<boolean>;
   /** Records a one-time step as done, with a short text kept beside it (the message ids of a group of flags sent). */
   markDone(runKey: RunKey, step: string, detail?: string): Promise<void>;
+  /** The text a step was recorded with, or undefined when it was not recorded. */
+  readDone(runKey: RunKey, step: string): Promise<string | undefined>;
   /** The steps recorded as done for the run whose names start with `prefix` (one listing, not one read per step). */
   doneSteps(runKey: RunKey, prefix: string): Promise<Set<string>>;
   /** Those steps with the text each was recorded with ('' for none): the listing, then one read per step. */
@@ -263,6 +265,16 @@ export class BlobBatchStore implements BatchStore {
     )
       .getBlockBlobClient(`${runKey}/_work/${step}.done`)
       .upload(detail, Buffer.byteLength(detail));
+  }
+
+  async readDone(runKey: RunKey, step: string): Promise<string | undefined> {
+    const blob = (await this.container()).getBlobClient(`${runKey}/_work/${step}.done`);
+    try {
+      return (await streamToBuffer((await blob.download()).readableStreamBody)).toString('utf8');
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw e;
+    }
   }
 
   async doneSteps(runKey: RunKey, prefix: string): Promise<Set<string>> {
