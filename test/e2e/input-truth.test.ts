@@ -71,7 +71,7 @@ describe('input read as it was meant', () => {
     );
     const report = await waitForReport(stack, batchId);
     expect(report.error).toBe(
-      'license-requests/hires.json: users[0].usagelocation: unknown field; did you mean usageLocation?. Nothing was licensed: fix the field names and send the batch again (a batch has batchId, profile, callbackUrl, users; a user has userPrincipalName, upn, displayName, profile, skus, sku, usageLocation, onPremisesPstn, hybrid, phoneNumber, telephoneNumber, numberType, emergencyLocationId, locationId, startDate, hireDate, employeeHireDate)',
+      'license-requests/hires.json: users[0].usagelocation: unknown field; did you mean usageLocation?. Nothing was licensed: fix the field names and send the batch again (a batch has batchId, profile, callbackUrl, users; a user has userPrincipalName, upn, displayName, profile, skus, sku, usageLocation, onPremisesPstn, hybrid, phoneNumber, telephoneNumber, numberType, emergencyLocationId, locationId, startDate, hireDate, employeeHireDate, action, endDate, leaveDate, employeeLeaveDateTime)',
     );
     expect(report.counts.total).toBe(0);
     const csv = (await uploadCsv(batchId)).replace(/^\uFEFF/, '').split('\r\n');
