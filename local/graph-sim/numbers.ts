@@ -77,6 +77,24 @@ export class NumberRequestError extends Error {
 }
 
 /** '+' prefixed, as Graph records it; assignNumber's own example sends the number without one ("12061234567"). */
+/** An order's body as an object, its mandatory strings present (400 otherwise) and its numberType one Teams knows. */
+function orderBody(
+  body: unknown,
+  mandatory: readonly string[],
+): { b: Record<string, unknown>; numberType: SimNumberType } {
+  const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+  const missing = mandatory.filter((k) => {
+    const v = b[k];
+    return typeof v !== 'string' || v.trim() === '';
+  });
+  if (missing.length > 0)
+    throw new NumberRequestError(400, 'BadRequest', `Missing mandatory parameter(s): ${missing.join(', ')}.`);
+  const numberType = b['numberType'] as string;
+  if (!(SIM_NUMBER_TYPES as readonly string[]).includes(numberType))
+    throw new NumberRequestError(400, 'BadRequest', `Invalid value '${numberType}' for parameter numberType.`);
+  return { b, numberType: numberType as SimNumberType };
+}
+
 export function recordedNumber(raw: string): string {
   const t = raw.trim();
   return t.startsWith('+') ? t : `+${t}`;
@@ -167,20 +185,8 @@ export class SimNumberBook {
 
   /** Starts an order. Malformed bodies are refused at once (400); everything about the tenant is decided when it runs. */
   assign(body: unknown, now: number): SimOperation {
-    const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<
-      string,
-      unknown
-    >;
     // The docs mark telephoneNumber, assignmentTargetId and numberType "Mandatory"; the error text is not documented.
-    const missing = ['telephoneNumber', 'assignmentTargetId', 'numberType'].filter((k) => {
-      const v = b[k];
-      return typeof v !== 'string' || v.trim() === '';
-    });
-    if (missing.length > 0)
-      throw new NumberRequestError(400, 'BadRequest', `Missing mandatory parameter(s): ${missing.join(', ')}.`);
-    const numberType = b['numberType'] as string;
-    if (!(SIM_NUMBER_TYPES as readonly string[]).includes(numberType))
-      throw new NumberRequestError(400, 'BadRequest', `Invalid value '${numberType}' for parameter numberType.`);
+    const { b, numberType } = orderBody(body, ['telephoneNumber', 'assignmentTargetId', 'numberType']);
     const category = b['assignmentCategory'];
     if (
       category !== undefined &&
@@ -199,24 +205,10 @@ export class SimNumberBook {
     if (locationId !== undefined && locationId !== null && typeof locationId !== 'string')
       throw new NumberRequestError(400, 'BadRequest', 'Invalid value for parameter locationId.');
     const telephoneNumber = recordedNumber(b['telephoneNumber'] as string);
-    const id = Buffer.from(
-      `Assignment|${createHash('sha256').update(`${telephoneNumber}|${++this.sequence}`).digest('hex').slice(0, 32)}`,
-    ).toString('base64url');
-    const op: SimOperation = {
-      id,
-      action: 'assign',
-      createdAt: now,
-      telephoneNumber,
+    const op = this.start('assign', telephoneNumber, numberType, now, {
       userId: (b['assignmentTargetId'] as string).trim().toLowerCase(),
-      numberType: numberType as SimNumberType,
       locationId: typeof locationId === 'string' && locationId !== '' ? locationId : null,
-      startsAt: now + OPERATION_QUEUE_MS,
-      finishesAt: now + OPERATION_QUEUE_MS + OPERATION_RUN_MS,
-      status: 'notStarted',
-      statusDetail: null,
-    };
-    this.operations.set(id, op);
-    this.pending.add(op);
+    });
     const n = this.numbers.get(telephoneNumber);
     if (n && n.assignedTo === null && n.activationState === 'activated') n.activationState = 'assignmentPending';
     return op;
@@ -227,33 +219,38 @@ export class SimNumberBook {
    * Location). As for assignNumber, a malformed body is refused at once and the tenant is looked at when it runs.
    */
   unassign(body: unknown, now: number): SimOperation {
-    const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<
-      string,
-      unknown
-    >;
     // The page lists both parameters as "required" (the CSDL leaves them nullable); the error text is not documented.
-    const missing = ['telephoneNumber', 'numberType'].filter((k) => {
-      const v = b[k];
-      return typeof v !== 'string' || v.trim() === '';
-    });
-    if (missing.length > 0)
-      throw new NumberRequestError(400, 'BadRequest', `Missing mandatory parameter(s): ${missing.join(', ')}.`);
-    const numberType = b['numberType'] as string;
-    if (!(SIM_NUMBER_TYPES as readonly string[]).includes(numberType))
-      throw new NumberRequestError(400, 'BadRequest', `Invalid value '${numberType}' for parameter numberType.`);
+    const { b, numberType } = orderBody(body, ['telephoneNumber', 'numberType']);
     const telephoneNumber = recordedNumber(b['telephoneNumber'] as string);
-    // The documented example's operation id is base64 of "Unassignment|<guid>" (assignNumber's is "Assignment|…").
+    const op = this.start('unassign', telephoneNumber, numberType, now, {
+      userId: this.numbers.get(telephoneNumber)?.assignedTo ?? '',
+      locationId: null,
+    });
+    return op;
+  }
+
+  /**
+   * Records a new order, queued then run like Teams' own. The documented examples' operation ids are base64 of
+   * "Assignment|<guid>" and "Unassignment|<guid>".
+   */
+  private start(
+    action: SimOperation['action'],
+    telephoneNumber: string,
+    numberType: SimNumberType,
+    now: number,
+    target: Pick<SimOperation, 'userId' | 'locationId'>,
+  ): SimOperation {
+    const kind = action === 'assign' ? 'Assignment' : 'Unassignment';
     const id = Buffer.from(
-      `Unassignment|${createHash('sha256').update(`${telephoneNumber}|${++this.sequence}`).digest('hex').slice(0, 32)}`,
+      `${kind}|${createHash('sha256').update(`${telephoneNumber}|${++this.sequence}`).digest('hex').slice(0, 32)}`,
     ).toString('base64url');
     const op: SimOperation = {
       id,
-      action: 'unassign',
+      action,
       createdAt: now,
       telephoneNumber,
-      userId: this.numbers.get(telephoneNumber)?.assignedTo ?? '',
-      numberType: numberType as SimNumberType,
-      locationId: null,
+      ...target,
+      numberType,
       startsAt: now + OPERATION_QUEUE_MS,
       finishesAt: now + OPERATION_QUEUE_MS + OPERATION_RUN_MS,
       status: 'notStarted',
