@@ -130,7 +130,8 @@ export interface StorageCounts {
   readonly total: number;
 }
 
-const emptyClasses = (): Record<BillingClass, number> => ({
+/** Every billing class at zero. */
+export const emptyClasses = (): Record<BillingClass, number> => ({
   blobWrite: 0,
   blobListCreate: 0,
   blobRead: 0,

@@ -6,34 +6,17 @@ import { stableGuid } from '../../local/graph-sim/tenant';
 import type { GraphSimulator } from '../../local/graph-sim/server';
 import type { SkipAheadClock } from '../../local/clock';
 import { startActivitiesStack, type ActivitiesStack } from '../support/activities';
-import type { BlobBatchStore } from '../../shared/adapters/batch-store';
-import { SLOT_CHUNK_BASE } from '../../contracts/names';
-import { skuIdOf, tenantSkus } from '../support/tenant';
+import { tenantSkus } from '../support/tenant';
 import { adapterFor } from '../support/graph';
 import { TransientGraphError } from '../../activities/batch';
 
 let stack: ActivitiesStack;
 let sim: GraphSimulator;
-let store: BlobBatchStore;
 const userId = (upn: string) => stableGuid(`user:${upn}`);
 const PHONE = ['MCOEV', 'MCOPSTN1'];
 const USERS = ['slow', 'failing', 'lost'];
 
-let lists = 0;
-async function leaver(upn: string, runKey: string) {
-  const chunk = SLOT_CHUNK_BASE + lists++;
-  await store.saveWork(runKey, chunk, [
-    {
-      row: 1,
-      userId: userId(upn),
-      addSkuIds: [],
-      setUsageLocation: null,
-      pollTeams: false,
-      release: { removeSkuIds: PHONE.map(skuIdOf), removeSkus: PHONE, kept: [] },
-    },
-  ]);
-  return { runKey, chunk, index: 0 };
-}
+const leaver = (upn: string, runKey: string) => stack.leaverWork(upn, runKey, PHONE);
 const writesFor = (upn: string, kind: string) =>
   sim.record.stateChangingWrites.filter((w) => w.userId === userId(upn) && w.kind === kind);
 const held = (upn: string) => [...sim.tenant.licences(sim.tenant.findUser(upn)!).keys()].length;
@@ -62,7 +45,7 @@ beforeAll(async () => {
       assignedTo: `${u}@contoso.com`,
     })),
   });
-  ({ sim, store } = stack);
+  ({ sim } = stack);
 });
 afterAll(() => stack?.stop());
 

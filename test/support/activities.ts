@@ -10,6 +10,15 @@ import { createActivities, type ActivityDeps } from '../../activities/batch';
 import { BlobBatchStore } from '../../shared/adapters/batch-store';
 import { StorageQueueFlagPublisher, sentFlagLedgerIn } from '../../shared/adapters/flags';
 import { simulatorWithAdapter } from './graph';
+import { SLOT_CHUNK_BASE } from '../../contracts/names';
+import { stableGuid } from '../../local/graph-sim/tenant';
+import { skuIdOf } from './tenant';
+
+export interface AssignReference {
+  readonly runKey: string;
+  readonly chunk: number;
+  readonly index: number;
+}
 
 export interface ActivitiesStack {
   readonly azurite: Azurite;
@@ -18,6 +27,8 @@ export interface ActivitiesStack {
   readonly activities: ReturnType<typeof createActivities>;
   /** The same activities on the same store and simulator, with some dependencies replaced or added. */
   activitiesWith(deps: Partial<ActivityDeps>): ReturnType<typeof createActivities>;
+  /** A leave row giving back these part numbers, stored as a slot hands rows to a chunk; the reference assign takes. */
+  leaverWork(upn: string, runKey: string, partNumbers: readonly string[]): Promise<AssignReference>;
   stop(): Promise<void>;
 }
 
@@ -40,12 +51,27 @@ export async function startActivitiesStack(tenant: TenantFile): Promise<Activiti
     defaultUsageLocation: undefined,
   };
   const activities = createActivities(base);
+  let workLists = 0;
   return {
     azurite,
     sim,
     store,
     activities,
     activitiesWith: (deps) => createActivities({ ...base, ...deps }),
+    async leaverWork(upn, runKey, partNumbers) {
+      const chunk = SLOT_CHUNK_BASE + workLists++;
+      await store.saveWork(runKey, chunk, [
+        {
+          row: 1,
+          userId: stableGuid(`user:${upn}`),
+          addSkuIds: [],
+          setUsageLocation: null,
+          pollTeams: false,
+          release: { removeSkuIds: partNumbers.map(skuIdOf), removeSkus: [...partNumbers], kept: [] },
+        },
+      ]);
+      return { runKey, chunk, index: 0 };
+    },
     async stop() {
       await sim.close();
       await azurite.stop();

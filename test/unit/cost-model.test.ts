@@ -11,7 +11,7 @@ import {
   type AzurePrices,
   type ClassCounts,
 } from '../../bench/cost-model';
-import { classifyStorageRequest } from '../../local/storage-meter';
+import { classifyStorageRequest, emptyClasses } from '../../local/storage-meter';
 
 const prices: AzurePrices = {
   functions: { onDemandGbSecondUsd: 0.000026, perMillionExecutionsUsd: 0.4, alwaysReadyBaselineGbSecondUsd: 0.000004 },
@@ -32,16 +32,7 @@ const prices: AzurePrices = {
   },
 };
 
-const none: ClassCounts = {
-  blobWrite: 0,
-  blobListCreate: 0,
-  blobRead: 0,
-  blobOther: 0,
-  blobFree: 0,
-  queueClass1: 0,
-  queueClass2: 0,
-  table: 0,
-};
+const none: ClassCounts = emptyClasses();
 
 const close = (actual: number, expected: number) => expect(actual).toBeCloseTo(expected, 10);
 
