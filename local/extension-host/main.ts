@@ -72,6 +72,34 @@ function startDotnet(
   });
 }
 
+/**
+ * Starts the .NET host, again (at most twice more) when it exits before it is ready. The extension opens its local
+ * RPC listener on 127.0.0.1:17071 first and on a random port of 30000-31000 after a failure (LocalHttpListener in
+ * Azure/azure-functions-durable-extension); when several hosts start on one machine at the same moment, as parallel
+ * test files do here and as never happens in Azure (one host per instance), a start-up can still end with the port
+ * taken. A host that was ready and then died is not restarted: that ends this process (below).
+ */
+async function startDotnetWithRetry(
+  env: Record<string, string>,
+  log: (m: string) => void,
+): Promise<{ child: ChildProcess; client: Record<string, unknown> }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDotnet(env, log);
+    } catch (e) {
+      if (attempt >= 3 || !(e instanceof Error) || !e.message.startsWith('the .NET extension host exited')) throw e;
+      const why = /address already in use|Failed to bind/i.test(e.message)
+        ? 'a port was taken'
+        : 'see its output above';
+      log(
+        `the .NET extension host exited before it was ready (${why}); starting it again (attempt ${attempt + 1} of 3)`,
+      );
+      log(`its last output: ${e.message.slice(-600).replace(/\s+/g, ' ')}`);
+      await new Promise((r) => setTimeout(r, 500 * attempt + Math.floor(Math.random() * 500)));
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -129,7 +157,7 @@ async function main(): Promise<void> {
   // only on a clean exit; a worker killed with SIGKILL would leave them behind. They go to the host's state folder.
   const dotnetTmp = join(stateDir, 'dotnet-tmp');
   mkdirSync(dotnetTmp, { recursive: true });
-  const dotnet = await startDotnet(
+  const dotnet = await startDotnetWithRetry(
     {
       ...inherited,
       TMPDIR: dotnetTmp,
