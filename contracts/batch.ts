@@ -3,6 +3,7 @@
 import type { InputRef, RunKey } from '../shared/adapters/batch-store';
 import type { ChunkUserResult } from '../shared/domain/batch';
 import type { RowRights } from '../shared/domain/entitlements';
+import type { LearnedDelays } from '../shared/domain/polling';
 import type { TeamsListMode } from '../shared/domain/teams-reads';
 import type { OutcomeCounts } from '../shared/domain/report';
 import type { NumberResult } from './numbers';
@@ -72,6 +73,8 @@ export interface ChunkState {
   readonly recheckDue?: boolean;
   /** What Graph refused of the Teams list, as learned by this chunk's checks. */
   readonly teamsList?: TeamsListMode;
+  /** The provisioning delays this chunk's checks have seen (a fixed histogram: its size never grows with the chunk). */
+  readonly delays?: LearnedDelays;
 }
 
 export interface ChunkInput {
@@ -87,6 +90,12 @@ export interface ChunkInput {
    * recorded, so that they replay unchanged.
    */
   readonly stopsLate?: true;
+  /**
+   * Set by batches and slots that start chunks from this version on: the chunk learns its users' provisioning delays
+   * and checks on the schedule learned from them (learnedNextCheckAt). Chunks started before it keep the fixed
+   * schedule, as their histories recorded.
+   */
+  readonly learnsSchedule?: true;
 }
 
 /** A chunk in the batch store: activities read and merge its rows themselves, so no message grows with the chunk. */

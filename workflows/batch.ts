@@ -100,6 +100,7 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
         deadline,
         parallelism: input.parallelism,
         stopsLate: true,
+        learnsSchedule: true,
       };
       return context.df.callSubOrchestrator(CHUNK_ORCHESTRATOR, chunkInput, chunkInstanceId(batchInstanceId, i));
     });

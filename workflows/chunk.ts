@@ -9,7 +9,15 @@
 // (event, and the store's record) ends the wait.
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { ChunkUserResult } from '../shared/domain/batch';
-import { minCheckIntervalMs, nextCheckAt, recheckAt, tooLateToCheck } from '../shared/domain/polling';
+import {
+  learnedNextCheckAt,
+  learnFromCheck,
+  minCheckIntervalMs,
+  nextCheckAt,
+  recheckAt,
+  tooLateToCheck,
+  type LearnedDelays,
+} from '../shared/domain/polling';
 import { tighterMode, type TeamsListMode } from '../shared/domain/teams-reads';
 import type {
   AssignInput,
@@ -36,7 +44,7 @@ import {
 } from '../contracts/names';
 import { numbersInstanceId } from '../contracts/instance-ids';
 import { activityFailure, call, GRAPH_RETRY, settleAll, STORE_RETRY, type Settled } from './durable';
-import { chunkStateOf, runKeyOf, stopsLate, unusedReservation, wakeFor } from './versions';
+import { chunkStateOf, learnsSchedule, runKeyOf, stopsLate, unusedReservation, wakeFor } from './versions';
 
 /** Times one check waits for its reservation in the shared Teams read budget before it counts as a poll that read nothing. */
 export const MAX_DEFERRALS = 4;
@@ -63,6 +71,11 @@ interface Watch {
   lastCheckAt: Date | null;
   recheckDue: boolean;
   teamsList: TeamsListMode | undefined;
+  /**
+   * The provisioning delays the chunk's checks have seen, when it learns its schedule from them (undefined in chunks
+   * started before, which keep the fixed schedule): what untilNextCheck times the next check by.
+   */
+  learned: { delays: LearnedDelays | undefined } | undefined;
   cancelled: boolean;
   /**
    * One waiter of each kind per generation, replaced only once it has fired: an event that arrives while a check runs
@@ -80,7 +93,7 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
   const state = input.state
     ? yield* chunkStateOf(input.state, () => savedPending(context, ref))
     : yield* assignInGroups(context, ref, input.parallelism);
-  const watch = yield* startWatch(context, ref, state, input.deadline);
+  const watch = yield* startWatch(context, ref, state, input.deadline, learnsSchedule(input));
   while (watch.pending > 0 && !watch.cancelled) {
     const due = yield* untilNextCheck(context, watch, stopsLate(input));
     if (due === 'end') break;
@@ -198,7 +211,13 @@ function* savedPending(context: OrchestrationContext, ref: ChunkRef): Step<numbe
  * The watch as this generation starts it. The extension drops events that a generation had not processed when it
  * continued as new: recheck and cancel requests are also recorded in the store, and read here.
  */
-function* startWatch(context: OrchestrationContext, ref: ChunkRef, state: ChunkState, deadline: string): Step<Watch> {
+function* startWatch(
+  context: OrchestrationContext,
+  ref: ChunkRef,
+  state: ChunkState,
+  deadline: string,
+  learns: boolean,
+): Step<Watch> {
   const watch: Watch = {
     assignedAtText: state.assignedAt,
     assignedAt: new Date(state.assignedAt),
@@ -208,6 +227,7 @@ function* startWatch(context: OrchestrationContext, ref: ChunkRef, state: ChunkS
     lastCheckAt: state.lastCheckAt ? new Date(state.lastCheckAt) : null,
     recheckDue: state.recheckDue === true,
     teamsList: state.teamsList,
+    learned: learns ? { delays: state.delays } : undefined,
     cancelled: false,
   };
   if (watch.pending > 0) {
@@ -240,7 +260,11 @@ function* untilNextCheck(
   }
   const { assignedAt, lastCheckAt, deadline } = watch;
   const rechecked = watch.recheckDue ? recheckAt(assignedAt, lastCheckAt, now, deadline) : null;
-  const next = rechecked ?? nextCheckAt(assignedAt, lastCheckAt, deadline);
+  const next =
+    rechecked ??
+    (watch.learned
+      ? learnedNextCheckAt(assignedAt, lastCheckAt, deadline, watch.learned.delays)
+      : nextCheckAt(assignedAt, lastCheckAt, deadline));
   if (!next) {
     // The last check was within the floor of the deadline: no read is left, but the rows are flagged at the
     // deadline, not before it (a cancel still ends the wait).
@@ -329,6 +353,17 @@ function* checkWithinBudget(
     yield* waitOutDeadline(context, watch);
     return 'end';
   }
+  // A check that read nothing (deferred every time it was allowed) teaches nothing: its users were not looked at.
+  if (watch.learned && !probe.deferredUntil)
+    watch.learned.delays = learnFromCheck(watch.learned.delays, {
+      assignedAt: watch.assignedAt,
+      deadline: watch.deadline,
+      from: watch.lastCheckAt ?? watch.assignedAt,
+      to: checkAt,
+      waiting: watch.pending,
+      pending: probe.pending,
+      found: probe.found,
+    });
   watch.polls++;
   watch.lastCheckAt = checkAt;
   watch.recheckDue = false;
@@ -382,6 +417,7 @@ function carried(watch: Watch): ChunkState {
     polls: watch.polls,
     ...(watch.recheck?.isCompleted ? { recheckDue: true } : {}),
     ...(watch.teamsList ? { teamsList: watch.teamsList } : {}),
+    ...(watch.learned?.delays ? { delays: watch.learned.delays } : {}),
   };
 }
 

@@ -58,6 +58,7 @@ export const slotOrchestrator: OrchestrationHandler = function* (context: Orches
       deadline,
       parallelism: input.parallelism,
       stopsLate: true,
+      learnsSchedule: true,
     };
     return context.df.callSubOrchestrator(
       CHUNK_ORCHESTRATOR,

@@ -36,6 +36,16 @@ export function stopsLate(input: ChunkInput): boolean {
 }
 
 /**
+ * Whether the chunk learns its users' provisioning delays and checks on the schedule learned from them
+ * (shared/domain/polling.ts, learnedNextCheckAt). Chunks started before it carry no `learnsSchedule` and keep the fixed
+ * schedule, whose timers their histories recorded.
+ * Remove when: no chunk started before `learnsSchedule` is running (then every chunk learns).
+ */
+export function learnsSchedule(input: ChunkInput): boolean {
+  return input.learnsSchedule === true;
+}
+
+/**
  * The state a chunk carried over continue-as-new as a version that kept its rows in the input wrote it (`pending`
  * an array of rows, saved to the store at every change too): the pending rows are then counted from the store, which
  * a save without changes answers (`countPending`).

@@ -8,7 +8,14 @@ import {
   NUMBERS_PER_STEP,
   POLLS_PER_GENERATION,
 } from '../../workflows/chunk';
-import { pollsUntilDeadline } from '../../shared/domain/polling';
+import {
+  DELAY_BUCKET_EDGES_MINUTES,
+  learnedNextCheckAt,
+  learnFromCheck,
+  nextCheckAt,
+  pollsUntilDeadline,
+  type LearnedDelays,
+} from '../../shared/domain/polling';
 import { drive, type Answer, type DrivenAction, type DriveResult } from '../support/orchestration-driver';
 import { flatActions, replay as replayState, type ReplayedAction } from '../support/durable-sdk';
 import * as history from '../support/history';
@@ -82,6 +89,7 @@ describe('batch orchestrator', () => {
       deadline: at(24 * 60),
       parallelism: 10,
       stopsLate: true,
+      learnsSchedule: true,
     });
     // what the batch list and the summary view show while it runs: every row in the total, none settled yet
     expect(r.customStatus).toMatchObject({ phase: 'licensing', chunks: 3, counts: { total: 450 } });
@@ -834,6 +842,88 @@ describe('chunk orchestrator', () => {
     expect(times.length).toBeGreaterThanOrEqual(5);
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1_000);
     expect(r.scheduled.at(-1)).toMatchObject({ functionName: 'dialtone-settle-chunk' });
+  });
+
+  describe('the schedule learned from its users (shared/domain/polling.ts)', () => {
+    /** 200 users, ready one after another from 30 to 60 minutes after assignment. */
+    const readyAt = Array.from({ length: 200 }, (_, i) => 30 + (i * 30) / 200);
+    function provisioning() {
+      let pending = readyAt.length;
+      return (a: DrivenAction, now: string): Answer => {
+        switch (a.functionName) {
+          case 'dialtone-chunk-signals':
+            return { result: { recheckRequestedAt: null, cancelled: false } };
+          case 'dialtone-probe-teams': {
+            const still = readyAt.filter((m) => Date.parse(at(m)) > Date.parse(now)).length;
+            const found = pending - still;
+            pending = still;
+            return { result: { pending, found, refused: 0, numbered: [] } };
+          }
+          case 'dialtone-settle-chunk':
+            return { result: { total: readyAt.length } };
+          default:
+            throw new Error(`unexpected ${a.functionName}`);
+        }
+      };
+    }
+    const state = { assignedAt: T0, pending: readyAt.length, lastCheckAt: null, polls: 0 };
+    const minutes = (r: DriveResult) => probes(r).map((p) => (Date.parse(p.input.at) - Date.parse(T0)) / 60_000);
+
+    it('learns the delays its checks see, carries them across continue-as-new, and checks as the learned schedule says', async () => {
+      const chunk: ChunkInput = { ...input, state, stopsLate: true, learnsSchedule: true };
+      const r = await drive(chunkOrchestrator, chunk, { start: T0, answer: provisioning(), followContinueAsNew: true });
+      // each check where the domain's functions put it after the check before, from what the checks before found (the
+      // history keeps a timer's time to the second)
+      const times = probes(r).map((p) => new Date(p.input.at));
+      const deadline = new Date(chunk.deadline);
+      let learned: LearnedDelays | undefined;
+      let pending = readyAt.length;
+      times.forEach((t, i) => {
+        const last = i === 0 ? null : times[i - 1]!;
+        const due = learnedNextCheckAt(new Date(T0), last, deadline, learned)!;
+        expect(Math.abs(t.getTime() - due.getTime())).toBeLessThan(1_000);
+        const still = readyAt.filter((m) => Date.parse(at(m)) > t.getTime()).length;
+        learned = learnFromCheck(learned, {
+          assignedAt: new Date(T0),
+          deadline,
+          from: last ?? new Date(T0),
+          to: t,
+          waiting: pending,
+          pending: still,
+          found: pending - still,
+        });
+        pending = still;
+      });
+      expect(pending).toBe(0);
+      // it did learn: the checks differ from the fixed schedule's
+      expect(
+        times.some((t, i) => t.getTime() !== nextCheckAt(new Date(T0), times[i - 1] ?? null, deadline)!.getTime()),
+      ).toBe(true);
+      // denser than the fixed schedule's 2 minutes between 30 and 60 once 20 users were seen ready
+      expect(minutes(r).filter((m) => m > 30 && m <= 60).length).toBeGreaterThan(20);
+      expect(r.generations).toBeGreaterThan(1);
+      expect(r.scheduled.at(-1)).toMatchObject({ functionName: 'dialtone-settle-chunk' });
+      // one generation's carried state holds what it learned: a histogram, never a list per user
+      const one = await drive(chunkOrchestrator, chunk, { start: T0, answer: provisioning() });
+      const carried = (one.continuedAsNew as ChunkInput).state!;
+      expect(carried.delays!.ready).toHaveLength(DELAY_BUCKET_EDGES_MINUTES.length + 1);
+      expect(carried.delays!.waited.reduce((a, n) => a + n, 0)).toBeGreaterThan(0);
+      expect(r.largestMessageBytes).toBeLessThan(1_000);
+    });
+
+    it('keeps the fixed schedule in a chunk started before it learned (no learnsSchedule), as its history recorded', async () => {
+      const chunk: ChunkInput = { ...input, state, stopsLate: true };
+      const r = await drive(chunkOrchestrator, chunk, { start: T0, answer: provisioning(), followContinueAsNew: true });
+      const fixed: number[] = [];
+      for (let t = nextCheckAt(new Date(T0), null, new Date(chunk.deadline)); t;) {
+        fixed.push((t.getTime() - Date.parse(T0)) / 60_000);
+        if (fixed.at(-1)! >= 60) break;
+        t = nextCheckAt(new Date(T0), t, new Date(chunk.deadline));
+      }
+      expect(minutes(r)).toEqual(fixed);
+      const one = await drive(chunkOrchestrator, chunk, { start: T0, answer: provisioning() });
+      expect((one.continuedAsNew as ChunkInput).state!.delays).toBeUndefined();
+    });
   });
 
   it('hands the users Teams shows ready to the number step a few at a time, and merges each step into the store', async () => {
