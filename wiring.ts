@@ -136,6 +136,7 @@ export function wireApp(config: AppConfig, time: AppTime, overrides: AppOverride
     claims: new BlobNumberClaims(blobServiceFor(config), config.reportsContainer),
     teamsReads: numberReads,
     time,
+    releases: graph,
   });
   const api = createBatchApi({ config, store, time });
   // Liveness for anyone; the deep check (every dependency, with what is missing) for key holders.

@@ -568,14 +568,32 @@ export function createActivities(deps: ActivityDeps) {
       const change = enablementFor(read.value, e);
       if (change) changes.push(change);
     }
+    // A mover (docs/leavers-and-movers.md, "Movers"): the calling plans it gives up that the user still holds directly
+    // and through no group go in the same assignLicense, and its usage location is set even though it has one. What an
+    // earlier attempt of this row removed (its answer lost, or a later step failed) still counts, once.
+    const move = a.move;
+    const moveStep = `move/${input.chunk}/${a.row}`;
+    const movedEarlier = (
+      move ? JSON.parse((await store.readDone(input.runKey, moveStep)) ?? '{}') : {}
+    ) as ReleaseState;
+    const removedEarlier = (movedEarlier.removing ?? []).filter(({ skuId }) => {
+      const how = heldHow(read.value, skuId);
+      return !how.direct && how.groups.length === 0;
+    });
+    const removing = (move?.removeSkuIds ?? []).flatMap((skuId, i) => {
+      const how = heldHow(read.value, skuId);
+      return how.direct && how.groups.length === 0 ? [{ skuId, partNumber: move!.removeSkus[i] ?? skuId }] : [];
+    });
+    const relocating = move !== undefined && read.value.usageLocation !== move.to;
+    const licenceWrite = changes.length > 0 || removing.length > 0;
     // Nothing missing means an earlier attempt's write landed (or there was nothing to do): the row is licensed, and a
     // cancel that came since does not undo it. Otherwise a recorded cancel stops the row before anything is sent.
-    if (changes.length > 0) {
+    if (licenceWrite || relocating) {
       const cancelled = await cancelledBeforeWrite(input.runKey, a);
       if (cancelled) return cancelled;
     }
-    const setsLocation = changes.length > 0 && !read.value.usageLocation;
-    if (setsLocation && (!a.setUsageLocation || deps.setUsageLocation === false)) {
+    const setsLocation = relocating || (changes.length > 0 && !read.value.usageLocation);
+    if (setsLocation && (deps.setUsageLocation === false || (!relocating && !a.setUsageLocation))) {
       const message =
         deps.setUsageLocation === false
           ? USAGE_LOCATION_NOT_SET_HERE
@@ -589,33 +607,53 @@ export function createActivities(deps: ActivityDeps) {
         provisionedAt: null,
       };
     }
+    if (removing.length > 0 && !deps.releases)
+      throw new Error('this deployment cannot swap licences (no Graph releases adapter)');
     // The row's writes take their turns in the app's write budget first: turns soon are waited for here, later ones
     // are handed back to the orchestration, which comes back on a durable timer (no long wait holds a worker).
     let turns: { at: number; interval: number } | undefined;
-    if (changes.length > 0 && deps.writeBudget) {
-      const booked = await bookWrites(deps.writeBudget, input, a.row, setsLocation ? 2 : 1);
+    const writes = (setsLocation ? 1 : 0) + (licenceWrite ? 1 : 0);
+    if (writes > 0 && deps.writeBudget) {
+      const booked = await bookWrites(deps.writeBudget, input, a.row, writes);
       if ('deferred' in booked) return booked;
       turns = booked;
     }
     let usageLocationJustSet = false;
     if (setsLocation) {
-      const set = await graph.setUsageLocation(a.userId, a.setUsageLocation!, turns ? { reservedAt: turns.at } : {});
+      const location = relocating ? move.to : a.setUsageLocation!;
+      const set = await graph.setUsageLocation(a.userId, location, turns ? { reservedAt: turns.at } : {});
       if (!set.ok) return failed(set);
       usageLocationJustSet = true;
     }
-    if (changes.length > 0) {
+    if (licenceWrite) {
       const reservedAt = turns ? turns.at + (setsLocation ? turns.interval : 0) : undefined;
-      const assigned = await graph.assignLicenses(a.userId, changes, {
-        usageLocationJustSet,
-        ...(reservedAt !== undefined ? { reservedAt } : {}),
-      });
-      if (!assigned.ok) return failed(assigned);
+      const options = { usageLocationJustSet, ...(reservedAt !== undefined ? { reservedAt } : {}) };
+      if (removing.length > 0) {
+        // Kept before the write: a swap that lands while its answer is lost still counts, once, on the retry.
+        await store.markDone(input.runKey, moveStep, JSON.stringify({ removing: [...removedEarlier, ...removing] }));
+        const swapped = await deps.releases!.changeLicenses(
+          a.userId,
+          { add: changes, remove: removing.map((r) => r.skuId) },
+          options,
+        );
+        if (!swapped.ok) return failed(swapped);
+      } else {
+        const assigned = await graph.assignLicenses(a.userId, changes, options);
+        if (!assigned.ok) return failed(assigned);
+      }
     }
     const nothingToDo = a.addSkuIds.length === 0 && (a.enable ?? []).length === 0;
+    const releasedSkus = [...new Set([...removedEarlier, ...removing].map((r) => r.partNumber))];
     // addedSkus is what the plan found missing and the user now holds: also when an earlier attempt's write landed
     // and this one found nothing left to send.
     const said = [
-      nothingToDo ? "the user's licences already give everything the row needs; nothing was bought" : '',
+      move ? `usage location set to ${move.to} (was ${move.from ?? 'none'})` : '',
+      releasedSkus.length > 0 ? `gave back ${releasedSkus.join(', ')}` : '',
+      nothingToDo
+        ? move
+          ? 'nothing was bought'
+          : "the user's licences already give everything the row needs; nothing was bought"
+        : '',
       a.advice?.note ?? '',
     ]
       .filter(Boolean)
@@ -623,9 +661,10 @@ export function createActivities(deps: ActivityDeps) {
     return {
       row: a.row,
       outcome: 'assigned',
-      reason: nothingToDo ? 'already_licensed' : '',
+      reason: nothingToDo && !move ? 'already_licensed' : '',
       message: said,
       ...(a.addedSkus && a.addedSkus.length > 0 ? { addedSkus: [...a.addedSkus] } : {}),
+      ...(releasedSkus.length > 0 ? { releasedSkus } : {}),
       ...(a.advice && a.advice.advisories.length > 0 ? { advisories: [...a.advice.advisories] } : {}),
       assignedAt: null,
       provisionedAt: null,
@@ -649,14 +688,17 @@ export function createActivities(deps: ActivityDeps) {
             provisionedAt: null,
           });
       }
+      const moving = new Set(work.filter((w) => w.move).map((w) => w.row));
       for (const n of input.numbers ?? []) {
         const r = byRow.get(n.row);
         // A slot-planned row's advisories are in its result: the number step's are added to them, not put in their place.
+        // A mover's message says what its swap gave back; the number step's follows it.
         if (r)
           byRow.set(n.row, {
             ...r,
             ...n,
             ...(n.advisories && r.advisories ? { advisories: [...r.advisories, ...n.advisories] } : {}),
+            ...(moving.has(n.row) ? { message: [r.message, n.message].filter(Boolean).join('; ') } : {}),
           });
       }
     });

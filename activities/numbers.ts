@@ -7,7 +7,7 @@ import type { BatchStore } from '../shared/adapters/batch-store';
 import { takeTurns, type RateLedger } from '../shared/adapters/graph-budget';
 import type { NumberClaims } from '../shared/adapters/number-claims';
 import { chunkAssignments } from '../shared/domain/batch';
-import type { GraphFailure, GraphResult, PhoneNumberDirectory } from '../shared/domain/directory';
+import type { GraphFailure, GraphResult, NumberReleases, PhoneNumberDirectory } from '../shared/domain/directory';
 import {
   NUMBER_MESSAGES,
   isFinished,
@@ -20,7 +20,7 @@ import {
 import { errorText } from '../shared/domain/text';
 import { TransientGraphError } from './batch';
 import { SLOT_CHUNK_BASE } from '../contracts/names';
-import type { ConfirmInput, NumberResult, NumberStart, NumberWork } from '../contracts/numbers';
+import type { ConfirmInput, NumberResult, NumberStart, NumberWork, SentOrder } from '../contracts/numbers';
 
 export interface NumberActivityDeps {
   readonly graph: PhoneNumberDirectory;
@@ -35,6 +35,11 @@ export interface NumberActivityDeps {
   readonly teamsReads?: RateLedger;
   /** The clock the read budget's waits follow (the app's time; the wall clock when none is given). */
   readonly time?: AppTime;
+  /**
+   * Gives a mover's old number back when Teams still lists it on the user after the new one was confirmed (the
+   * Graph adapter); without it such a row is flagged for a person to unassign the number.
+   */
+  readonly releases?: Pick<NumberReleases, 'unassignNumber'>;
 }
 
 /**
@@ -95,31 +100,65 @@ export function createNumberActivities(deps: NumberActivityDeps) {
         ? ((await store.readWork(input.runKey, input.chunk)) ?? [])
         : (chunkAssignments(plan.rows, plan.chunkSize)[input.chunk] ?? []);
     return work.flatMap((w) =>
-      wanted.has(w.row) && w.number ? [{ runKey: input.runKey, row: w.row, userId: w.userId, number: w.number }] : [],
+      wanted.has(w.row) && w.number
+        ? [
+            {
+              runKey: input.runKey,
+              row: w.row,
+              userId: w.userId,
+              number: w.number,
+              ...(w.move ? { moving: true as const } : {}),
+            },
+          ]
+        : [],
     );
   }
 
-  /** Settles a row at once (a number kept, in use, none free) or sends its assignNumber order. */
+  /**
+   * Settles a row at once (a number kept, in use, none free) or sends its assignNumber order. A mover's number from
+   * another country is not kept: the new number's order replaces it (docs/leavers-and-movers.md, "Movers"), and a row
+   * settled here without a new number says the user keeps the old one.
+   */
   async function startNumber(w: NumberWork): Promise<NumberStart> {
-    const done = (result: NumberResult): NumberStart => ({ kind: 'done', result });
+    let replacing: string | undefined;
+    const done = (result: NumberResult): NumberStart => ({
+      kind: 'done',
+      result:
+        replacing && result.outcome === 'flagged'
+          ? { ...result, message: errorText(`${result.message}; ${NUMBER_MESSAGES.oldKept(replacing)}`) }
+          : result,
+    });
     const owner = claimOwner(w.runKey, w.row);
     await awaitReads(1);
     const held = (await graph.readHeldNumbers([w.userId])).get(w.userId);
     if (!held) throw new Error('Graph returned no answer for the user');
     if (!held.ok) return done(refused(w.row, held, "Teams could not be read for the user's numbers"));
     const primary = held.value.find((n) => n.assignmentCategory.toLowerCase() === 'primary');
-    if (primary) {
+    const keep = (telephoneNumber: string): NumberStart => {
       // Already the row's number (an earlier attempt's order landed), or a number the user had before: kept either way.
-      const same = primary.telephoneNumber === w.number.telephoneNumber;
+      const same = telephoneNumber === w.number.telephoneNumber;
       return done({
         row: w.row,
         outcome: 'provisioned',
         reason: '',
         message: '',
-        phoneNumber: primary.telephoneNumber,
+        phoneNumber: telephoneNumber,
         numberedAt: now().toISOString(),
         ...(same ? {} : { advisories: ['number_kept'] }),
       });
+    };
+    if (primary && (!w.moving || primary.telephoneNumber === w.number.telephoneNumber))
+      return keep(primary.telephoneNumber);
+    if (primary) {
+      // A mover keeps a number of its new country (a pool row), and gives up any other.
+      if (!w.number.telephoneNumber) {
+        await awaitReads(1);
+        const record = await graph.findNumber(primary.telephoneNumber);
+        if (!record.ok)
+          return done(refused(w.row, record, `the user's number ${primary.telephoneNumber} could not be read`));
+        if (record.value?.isoCountryCode === w.number.isoCountryCode) return keep(primary.telephoneNumber);
+      }
+      replacing = primary.telephoneNumber;
     }
 
     let chosen: TeamsNumber | undefined;
@@ -178,6 +217,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
         telephoneNumber: chosen.telephoneNumber,
         numberType: w.number.numberType,
         operationId: order.value.operationId,
+        ...(replacing ? { replacing } : {}),
       },
     };
   }
@@ -202,6 +242,51 @@ export function createNumberActivities(deps: NumberActivityDeps) {
   }
 
   /**
+   * A mover's row once Teams lists its new number: the old one is given back. Teams does that itself (a new primary
+   * number takes the old one's place: docs/leavers-and-movers.md, "Movers"), which the tenant's record of the old
+   * number confirms; should Teams still list it on the user, it is unassigned here, and only now, with the new number
+   * in place. A number that cannot be given back leaves the row flagged, the new number kept.
+   */
+  async function replaced(
+    o: SentOrder,
+    old: string,
+    held: readonly HeldNumber[],
+    numbered: NumberResult,
+  ): Promise<NumberResult> {
+    const given = (how: string): NumberResult => ({
+      ...numbered,
+      message: `${o.telephoneNumber} assigned in place of ${old}, ${how}`,
+      releasedNumber: old,
+    });
+    if (!held.some((n) => n.telephoneNumber === old)) {
+      await awaitReads(1);
+      const record = await graph.findNumber(old);
+      if (!record.ok && record.transient) throw new TransientGraphError(record);
+      const holder = record.ok ? record.value?.assignmentTargetId : undefined;
+      if (record.ok && holder?.toLowerCase() !== o.userId.toLowerCase()) return given('which Teams took back');
+    }
+    const cannot = (why: string): NumberResult => ({
+      ...numbered,
+      outcome: 'flagged',
+      reason: 'number_release_failed',
+      message: errorText(
+        `${o.telephoneNumber} assigned, but ${old} is still the user's: ${why}; unassign it in the Teams admin center (Voice > Phone numbers)`,
+      ),
+    });
+    if (!deps.releases) return cannot('this deployment does not give numbers back');
+    const r = await deps.releases.unassignNumber({ telephoneNumber: old, userId: o.userId });
+    if (!r.ok) {
+      if (r.transient) throw new TransientGraphError(r);
+      return cannot(r.message);
+    }
+    if (r.value.outcome === 'released') return given('which dialtone unassigned once the new one worked');
+    if (r.value.outcome === 'skipped') return cannot(r.value.detail);
+    if (r.value.outcome === 'failed')
+      return cannot(`Teams refused to take it back: ${r.value.detail ?? 'no detail given'}`);
+    return cannot(`its unassignment (operation ${r.value.operationId}) was still ${r.value.status}`);
+  }
+
+  /**
    * Ends each order's row: a succeeded order counts only once Teams lists the number on the user; a failed one gives
    * its number back to the pool; one that never finished keeps its claim (it may still finish) and is flagged.
    */
@@ -220,14 +305,15 @@ export function createNumberActivities(deps: NumberActivityDeps) {
         const h = held.get(o.userId);
         if (h && !h.ok && h.transient) throw new TransientGraphError(h);
         if (h?.ok && h.value.some((n) => n.telephoneNumber === o.telephoneNumber)) {
-          out.push({
+          const numbered = {
             row: o.row,
-            outcome: 'provisioned',
-            reason: '',
+            outcome: 'provisioned' as const,
+            reason: '' as const,
             message: '',
             phoneNumber: o.telephoneNumber,
             numberedAt: now().toISOString(),
-          });
+          };
+          out.push(o.replacing ? await replaced(o, o.replacing, h.value, numbered) : numbered);
         } else if (h?.ok && input.retryReadBack) {
           // Graph documents no consistency between the number's order and Teams' view of the user: read again later.
           out.push({

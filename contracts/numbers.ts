@@ -17,6 +17,11 @@ export interface NumberWork {
   readonly row: number;
   readonly userId: string;
   readonly number: PlannedNumber;
+  /**
+   * A mover's row (docs/leavers-and-movers.md, "Movers"): a number the user holds from another country is replaced
+   * (assigning a new primary number takes the old one's place in Teams), not kept.
+   */
+  readonly moving?: true;
 }
 
 /** An assignNumber order sent and not yet followed to its end. */
@@ -26,12 +31,14 @@ export interface SentOrder {
   readonly telephoneNumber: string;
   readonly numberType: NumberType;
   readonly operationId: string;
+  /** A mover's old number, which the new one takes the place of once its order succeeds. */
+  readonly replacing?: string;
 }
 
 /** What the number step changes in a row's result. */
 export type NumberResult = Pick<
   ChunkUserResult,
-  'row' | 'outcome' | 'reason' | 'message' | 'phoneNumber' | 'numberedAt' | 'advisories'
+  'row' | 'outcome' | 'reason' | 'message' | 'phoneNumber' | 'numberedAt' | 'advisories' | 'releasedNumber'
 > & {
   readonly outcome: 'provisioned' | 'flagged';
   /** Its order succeeded but Teams does not list the number on the user yet: read it back again later (not a result). */

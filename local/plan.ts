@@ -34,10 +34,12 @@ import type { TenantFile } from './graph-sim/tenant';
 import { graphSignInSettings } from './stack';
 
 /**
- * What planning decides for a row: `assign` (its licences would be assigned now; it ends provisioned or assigned),
+ * What planning decides for a row: `release` (a leaver's line given back), `move` (a mover's calling plan, usage
+ * location and number swapped: docs/leavers-and-movers.md), `assign` (its licences would be assigned now; it ends
+ * provisioned or assigned),
  * `wait` (a start date: planned against the tenant when its time comes), or an outcome that needs a person.
  */
-export type PlannedOutcome = 'release' | 'assign' | 'wait' | 'rejected' | 'failed' | 'flagged';
+export type PlannedOutcome = 'release' | 'move' | 'assign' | 'wait' | 'rejected' | 'failed' | 'flagged';
 
 export interface PlanRow {
   readonly row: number;
@@ -59,9 +61,9 @@ export interface PlanRow {
   /** The number the user would get: the row's own, one of the pool's free numbers, or the one the user keeps. */
   readonly phoneNumber: string | null;
   readonly numberFrom: 'row' | 'pool' | 'kept' | null;
-  /** A leaver's row: the phone licences that would be given back (held directly), by part number. */
+  /** A leaver's row, or a mover's calling plans: the licences that would be given back (held directly), by part number. */
   readonly releasedSkus: readonly string[];
-  /** A leaver's row: the Teams number the user holds now, which would be unassigned. */
+  /** A leaver's row: the Teams number the user holds now, which would be unassigned; a mover's: the one replaced. */
   readonly releasedNumber: string | null;
 }
 
@@ -223,6 +225,7 @@ async function planWith(
 const emptyCounts = (): FilePlan['counts'] => ({
   total: 0,
   release: 0,
+  move: 0,
   assign: 0,
   wait: 0,
   rejected: 0,
@@ -290,9 +293,12 @@ async function describe(
     return {
       ...baseRow(r),
       ...none,
-      outcome: 'assign',
+      outcome: r.move ? 'move' : 'assign',
       reason: '',
-      message: r.note ?? '',
+      message: r.move
+        ? [`would move ${r.move.from ?? '(no usage location)'} to ${r.move.to}`, r.note].filter(Boolean).join('; ')
+        : (r.note ?? ''),
+      releasedSkus: [...(r.move?.removeSkus ?? [])],
       addedSkus: [...(r.addedSkus ?? [])],
       setUsageLocation: r.setUsageLocation,
       ...(own ? { phoneNumber: own, numberFrom: 'row' as const } : {}),
@@ -361,10 +367,23 @@ async function planNumbers(
       continue;
     }
     const primary = h?.ok ? h.value.find((n) => n.assignmentCategory.toLowerCase() === 'primary') : undefined;
-    if (primary) {
+    let replacing: string | undefined;
+    if (primary && plan.move && primary.telephoneNumber !== number.telephoneNumber) {
+      // A mover keeps a number of its new country and gives up any other, as the number step decides.
+      const record = number.telephoneNumber ? undefined : await graph.findNumber(primary.telephoneNumber);
+      if (record && !record.ok) {
+        refused(`the user's number ${primary.telephoneNumber} could not be read`, record);
+        continue;
+      }
+      if (record?.value?.isoCountryCode !== number.isoCountryCode || number.telephoneNumber)
+        replacing = primary.telephoneNumber;
+    }
+    if (primary && !replacing) {
       update(i, { phoneNumber: primary.telephoneNumber, numberFrom: 'kept' });
       continue;
     }
+    if (replacing) update(i, { releasedNumber: replacing });
+    const oldKept = (message: string) => (replacing ? `${message}; ${NUMBER_MESSAGES.oldKept(replacing)}` : message);
     if (number.telephoneNumber) {
       const found = await graph.findNumber(number.telephoneNumber);
       if (!found.ok) {
@@ -377,7 +396,13 @@ async function planNumbers(
           ? { reason: 'number_in_use' as const, message: NUMBER_MESSAGES.inUse(number.telephoneNumber) }
           : undefined);
       taken.add(number.telephoneNumber);
-      if (problem) update(i, { outcome: 'flagged', reason: problem.reason, message: problem.message });
+      if (problem)
+        update(i, {
+          outcome: 'flagged',
+          reason: problem.reason,
+          message: oldKept(problem.message),
+          releasedNumber: null,
+        });
       continue;
     }
     const country = number.isoCountryCode ?? '';
@@ -411,7 +436,8 @@ async function planNumbers(
       update(i, {
         outcome: 'flagged',
         reason: 'no_free_number',
-        message: NUMBER_MESSAGES.noFreeNumber(number.numberType, country),
+        message: oldKept(NUMBER_MESSAGES.noFreeNumber(number.numberType, country)),
+        releasedNumber: null,
       });
   }
   return [...pools.values()].map((p) => ({ ...p.pool, needed: p.needed }));
@@ -514,16 +540,41 @@ export function planSummary(plan: FilePlan): string {
       ),
     );
   }
+  // Then the moves: what each would buy, remove and give back (docs/leavers-and-movers.md, "Movers").
+  const movers = plan.rows.filter((r) => r.outcome === 'move');
+  if (movers.length > 0) {
+    const tally = (pick: (r: PlanRow) => readonly string[]) => {
+      const n = new Map<string, number>();
+      for (const r of movers) for (const s of pick(r)) n.set(s, (n.get(s) ?? 0) + 1);
+      return [...n].map(([s, k]) => `${k} × ${s}`).join(', ');
+    };
+    const numbers = movers.filter((r) => r.releasedNumber).length;
+    lines.push(
+      '',
+      `would move (movers): buy ${tally((r) => r.addedSkus) || 'nothing'}; give back ${[tally((r) => r.releasedSkus), ...(numbers > 0 ? [`${numbers} number(s)`] : [])].filter(Boolean).join(', ') || 'nothing'}`,
+      ...movers.map(
+        (r) =>
+          `  row ${r.row} ${r.userPrincipalName}: ${[
+            r.addedSkus.length > 0 ? `buy ${r.addedSkus.join(', ')}` : '',
+            r.releasedSkus.length > 0 ? `give back ${r.releasedSkus.join(', ')}` : '',
+            r.phoneNumber ? `number ${r.phoneNumber}${r.releasedNumber ? ` in place of ${r.releasedNumber}` : ''}` : '',
+          ]
+            .filter(Boolean)
+            .join('; ')}${r.message ? ` (${r.message})` : ''}`,
+      ),
+    );
+  }
   lines.push('', 'would         users', '------------  -----');
   const label: Record<PlannedOutcome, string> = {
     release: 'release',
+    move: 'move',
     assign: 'assign',
     wait: 'wait (start)',
     rejected: 'be rejected',
     failed: 'fail',
     flagged: 'be flagged',
   };
-  for (const o of ['release', 'assign', 'wait', 'rejected', 'failed', 'flagged'] as const)
+  for (const o of ['release', 'move', 'assign', 'wait', 'rejected', 'failed', 'flagged'] as const)
     lines.push(`${label[o].padEnd(12)}  ${String(c[o]).padStart(5)}`);
   lines.push(`${'total'.padEnd(12)}  ${String(c.total).padStart(5)}`);
   lines.push('', plan.skus.length === 0 ? 'licences: none to buy' : 'licences to buy (seats needed / free now)');
@@ -531,7 +582,9 @@ export function planSummary(plan: FilePlan): string {
   if (c.wait > 0)
     lines.push(`  (rows waiting for their start date take their seats when their time comes: not counted here)`);
   const fromPool = plan.rows.filter((r) => r.numberFrom === 'pool').length;
-  const own = plan.rows.filter((r) => r.numberFrom === 'row' && r.outcome === 'assign').length;
+  const own = plan.rows.filter(
+    (r) => r.numberFrom === 'row' && (r.outcome === 'assign' || r.outcome === 'move'),
+  ).length;
   if (plan.numberPools.length > 0 || own > 0) {
     lines.push('', `numbers: ${own} of the rows' own, ${fromPool} from the pool`);
     for (const p of plan.numberPools)

@@ -48,6 +48,8 @@ export interface SimOperation {
   readonly userId: string;
   readonly numberType: SimNumberType;
   readonly locationId: string | null;
+  /** assignNumber's assignmentCategory (primary when the body gives none); absent for an unassignment. */
+  readonly category?: 'primary' | 'private' | 'alternate';
   /** When it leaves notStarted, and when it finishes (ms). */
   readonly startsAt: number;
   readonly finishesAt: number;
@@ -100,6 +102,21 @@ export function recordedNumber(raw: string): string {
   return t.startsWith('+') ? t : `+${t}`;
 }
 
+/**
+ * One change of a number's holder, in the order the simulator made them: what a test reads to see which number went
+ * where first (kept in memory only, not in snapshots).
+ */
+export interface NumberChange {
+  readonly telephoneNumber: string;
+  readonly change: 'assigned' | 'unassigned';
+  readonly userId: string;
+  readonly at: number;
+  /** The order that made it; for a number an assignment replaced, that assignment's order. */
+  readonly operationId: string | null;
+  /** Why an unassignment happened: its own order, another number assigned as primary, or a licence taken away. */
+  readonly cause: 'order' | 'replaced' | 'licence';
+}
+
 export interface NumberBookSnapshot {
   readonly numbers: SimNumber[];
   readonly operations: (SimOperation & { pending: boolean })[];
@@ -120,6 +137,8 @@ export class SimNumberBook {
    * documents no consistency between telephoneNumberManagement and userConfigurations; 0 by default.
    */
   readBackDelayMs = 0;
+  /** Every change of a number's holder since this book was made or restored (NumberChange). */
+  readonly history: NumberChange[] = [];
 
   constructor(
     numbers: readonly (Omit<SimNumber, 'activationState' | 'capabilities'> & {
@@ -163,6 +182,7 @@ export class SimNumberBook {
       if (pending) this.pending.add(o);
     }
     this.sequence = s.sequence;
+    this.history.length = 0;
     this.assignedAt.clear();
     for (const [n, at] of s.assignedAt) this.assignedAt.set(n, at);
   }
@@ -208,6 +228,7 @@ export class SimNumberBook {
     const op = this.start('assign', telephoneNumber, numberType, now, {
       userId: (b['assignmentTargetId'] as string).trim().toLowerCase(),
       locationId: typeof locationId === 'string' && locationId !== '' ? locationId : null,
+      category: typeof category === 'string' ? category : 'primary',
     });
     const n = this.numbers.get(telephoneNumber);
     if (n && n.assignedTo === null && n.activationState === 'activated') n.activationState = 'assignmentPending';
@@ -238,7 +259,7 @@ export class SimNumberBook {
     telephoneNumber: string,
     numberType: SimNumberType,
     now: number,
-    target: Pick<SimOperation, 'userId' | 'locationId'>,
+    target: Pick<SimOperation, 'userId' | 'locationId' | 'category'>,
   ): SimOperation {
     const kind = action === 'assign' ? 'Assignment' : 'Unassignment';
     const id = Buffer.from(
@@ -280,6 +301,14 @@ export class SimNumberBook {
         if (!refused) {
           // Remove-CsPhoneNumberAssignment's page: the number "continues to be available in the tenant". Its emergency
           // location is the number's own (updatenumber.md sets it on the number), so it stays with it.
+          this.history.push({
+            telephoneNumber: op.telephoneNumber,
+            change: 'unassigned',
+            userId: n!.assignedTo!,
+            at: op.finishesAt,
+            operationId: op.id,
+            cause: 'order',
+          });
           n!.assignedTo = null;
           n!.activationState = 'activated';
           this.assignedAt.delete(op.telephoneNumber);
@@ -300,10 +329,36 @@ export class SimNumberBook {
         continue;
       }
       op.status = 'succeeded';
+      const replaced =
+        (op.category ?? 'primary') === 'primary' && n!.assignedTo !== op.userId ? this.heldBy(op.userId) : [];
       this.assignedAt.set(op.telephoneNumber, op.finishesAt);
       n!.assignedTo = op.userId;
       n!.activationState = 'activated';
       if (op.locationId !== null) n!.locationId = op.locationId;
+      this.history.push({
+        telephoneNumber: op.telephoneNumber,
+        change: 'assigned',
+        userId: op.userId,
+        at: op.finishesAt,
+        operationId: op.id,
+        cause: 'order',
+      });
+      // A new primary number takes the place of the one the user had (see refusal): that number is the tenant's
+      // again, unassigned, with its own emergency location, as an unassignment leaves it.
+      for (const { telephoneNumber } of replaced) {
+        const old = this.numbers.get(telephoneNumber)!;
+        old.assignedTo = null;
+        old.activationState = 'activated';
+        this.assignedAt.delete(telephoneNumber);
+        this.history.push({
+          telephoneNumber,
+          change: 'unassigned',
+          userId: op.userId,
+          at: op.finishesAt,
+          operationId: op.id,
+          cause: 'replaced',
+        });
+      }
     }
   }
 
@@ -313,9 +368,19 @@ export class SimNumberBook {
 
   /**
    * Why Teams would refuse the order, or undefined. The conditions are Teams' documented rules for assigning numbers
-   * (Microsoft Teams docs, "Assign, change, or remove a phone number for a user": a Calling Plan number needs the
-   * user's Calling Plan licence and a usage location in the number's country; Direct Routing needs Phone System);
-   * the texts are this simulator's own, as Graph's statusDetail texts are not published.
+   * (Microsoft Learn, "Manage phone numbers for users", Teams/assign-change-or-remove-a-phone-number-for-a-user.md:
+   * "make sure the phone number and the usage location of the user are of the same country/region", and a Calling
+   * Plan number needs the user's Calling Plan licence; Direct Routing needs Phone System); the texts are this
+   * simulator's own, as Graph's statusDetail texts are not published.
+   *
+   * A user who already has a primary number is not refused: the same page changes a user's number in one step (the
+   * user's "Assigned phone number", Edit, pick the new number, Save), and for PowerShell points to
+   * Set-CsPhoneNumberAssignment, whose Assignment parameter set is what assignNumber takes (telephoneNumber,
+   * assignmentTargetId, numberType, assignmentCategory, locationId; teamsadministration-numberassignment-assignnumber.md
+   * says nothing either way). So a primary assignment replaces the user's number when its order succeeds (settle), and
+   * a refused or failed order leaves the old one where it was. Private and alternate numbers (Set-CsPhoneNumberAssignment
+   * examples 12 and 14; an alternate one "can be from any country/region") are not modelled: such an order for a user
+   * who holds a number is still refused.
    */
   private refusal(op: SimOperation, user: NumberTargetView): string | undefined {
     const n = this.numbers.get(op.telephoneNumber);
@@ -332,7 +397,8 @@ export class SimNumberBook {
       return `The telephone number ${op.telephoneNumber} cannot be assigned to a user; its capabilities are ${n.capabilities.join(', ') || 'none'}.`;
     if (n.activationState !== 'activated' && n.activationState !== 'assignmentPending')
       return `The telephone number ${op.telephoneNumber} is not activated (${n.activationState}).`;
-    if (this.heldBy(op.userId).length > 0) return 'The user already has a primary telephone number assigned.';
+    if ((op.category ?? 'primary') !== 'primary' && this.heldBy(op.userId).length > 0)
+      return 'The user already has a telephone number assigned; this simulator does not model private or alternate numbers.';
     if (n.numberType === 'callingPlan') {
       if (!user.featureTypes.includes('CallingPlan'))
         return 'The user does not have a Calling Plan enabled in Microsoft Teams yet.';
@@ -365,13 +431,21 @@ export class SimNumberBook {
    * before and after the change; only a prerequisite the change took away acts (a tenant file may give a number to a
    * user without its licence). Returns the numbers that changed.
    */
-  licencesChanged(userId: string, before: ReadonlySet<string>, after: ReadonlySet<string>): string[] {
+  licencesChanged(userId: string, before: ReadonlySet<string>, after: ReadonlySet<string>, at = 0): string[] {
     const changed: string[] = [];
     for (const n of [...this.numbers.values()]) {
       if (n.assignedTo !== userId) continue;
       const needs = n.numberType === 'callingPlan' ? 'callingPlan' : 'phoneSystem';
       if (after.has(needs) || !before.has(needs)) continue;
       changed.push(n.telephoneNumber);
+      this.history.push({
+        telephoneNumber: n.telephoneNumber,
+        change: 'unassigned',
+        userId,
+        at,
+        operationId: null,
+        cause: 'licence',
+      });
       this.assignedAt.delete(n.telephoneNumber);
       if (n.numberType === 'directRouting') this.numbers.delete(n.telephoneNumber);
       else {

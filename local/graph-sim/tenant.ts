@@ -684,7 +684,12 @@ export class SimTenant {
     const wasChanged = changed.size > 0 || next.length !== user.assignments.length;
     user.assignments.splice(0, user.assignments.length, ...next);
     if (removed.length > 0 || changed.size > 0)
-      this.numbers.licencesChanged(user.id, capabilitiesOf([...this.enabledPlans(before)]), capabilitiesOf([...plans]));
+      this.numbers.licencesChanged(
+        user.id,
+        capabilitiesOf([...this.enabledPlans(before)]),
+        capabilitiesOf([...plans]),
+        now,
+      );
     return wasChanged;
   }
 

@@ -6,7 +6,7 @@ import type { Advisory, Reason, UserOutcome } from './outcomes';
 import type { ScheduledRow, StoredRow } from './onboarding';
 import type { PlannedNumber } from './phone-numbers';
 import type { AssignmentPlan } from './planning';
-import type { PlannedRelease } from './releases';
+import type { PlannedMove, PlannedRelease } from './releases';
 import { settledOutcome } from './planning';
 import type { InputAdvisory } from './input';
 import { buildReport, countOutcomes, type BatchReport, type InputDescription, type OutcomeCounts } from './report';
@@ -31,6 +31,8 @@ export interface PlannedAssignment {
   readonly number?: PlannedNumber;
   /** A leaver's row: what to give back instead of anything to add (shared/domain/releases.ts). */
   readonly release?: PlannedRelease;
+  /** A mover's row: the new usage location and the calling plans to remove beside addSkuIds (releases.ts). */
+  readonly move?: PlannedMove;
 }
 
 /** Where a chunk has got to with one user. */
@@ -52,9 +54,9 @@ export interface ChunkUserResult {
   readonly phoneNumber?: string;
   /** When the number step confirmed the number in Teams. */
   readonly numberedAt?: string;
-  /** Part numbers this run took back from the user (a leaver's; absent: none). */
+  /** Part numbers this run took back from the user (a leaver's, or a mover's calling plans; absent: none). */
   readonly releasedSkus?: readonly string[];
-  /** The Teams number this run unassigned from the user (absent: none). */
+  /** The Teams number this run gave back (a leaver's, or the number a mover's new one replaced; absent: none). */
   readonly releasedNumber?: string;
 }
 
@@ -97,6 +99,17 @@ export function assignmentOf(p: AssignmentPlan, inSlot = false): PlannedAssignme
             removeSkuIds: [...p.release.removeSkuIds],
             removeSkus: [...p.release.removeSkus],
             kept: p.release.kept.map((k) => ({ ...k, groups: [...k.groups] })),
+          },
+        }
+      : {}),
+    ...(p.move
+      ? {
+          move: {
+            from: p.move.from,
+            to: p.move.to,
+            removeSkuIds: [...p.move.removeSkuIds],
+            removeSkus: [...p.move.removeSkus],
+            kept: p.move.kept.map((k) => ({ ...k, groups: [...k.groups] })),
           },
         }
       : {}),

@@ -18,9 +18,18 @@ export function normaliseUsageLocation(value: string): string | undefined {
 
 /**
  * Where Microsoft sells Calling Plans (Microsoft Learn, "Country and region availability for Audio Conferencing and
- * Calling Plans", which lists per country whether Calling Plans are available): elsewhere a user's phone line needs
- * Direct Routing or Operator Connect. Used for a mover's new country (docs/leavers-and-movers.md). Not yet checked
- * country by country against that page's per-country pages: check an entry there before relying on a rejection.
+ * Calling Plans", /microsoftteams/calling-plan-overview, which lists per country whether Calling Plans are available):
+ * elsewhere a user's phone line needs Direct Routing or Operator Connect. Used for a mover's new country
+ * (docs/leavers-and-movers.md).
+ *
+ * Checked on 2026-12-07 against what could be read of that page's source (MicrosoftDocs/OfficeDocs-SkypeForBusiness):
+ * the landing page (Teams/calling-plan-overview.md, ms.date 11/29/2017, its spreadsheet "v-19OCT2021") lists the
+ * countries but not the answer, which is on one page per country; the per-country pages readable here are the old
+ * ones (Teams/country-and-region-availability-for-audio-conferencing-and-calling-plans/availability-in-*.md, "Skype for
+ * Business" era, no ms.date), and they answer "No" for Croatia and Estonia, which this list has. The current
+ * per-country pages (/microsoftteams/phone-reference/plan-availability/availability-in-*) could not be read. The list
+ * is kept as it is rather than narrowed to a page older than it: a country wrongly left out would reject a mover whose
+ * plan is sold there. Check an entry on the current page before relying on a rejection.
  */
 export const CALLING_PLAN_COUNTRIES: ReadonlySet<string> = new Set(
   'AT AU BE CA CH CZ DE DK EE ES FI FR GB HK HR HU IE IT JP LT LU LV NL NO NZ PL PR PT RO SE SG SI SK US'.split(' '),

@@ -54,8 +54,8 @@ export function planOnboarding(
     v.kind === 'request' &&
     v.request.scheduledFor !== undefined &&
     (Date.parse(v.request.scheduledFor) > now.getTime() ||
-      // A leaver whose account is gone has nothing to wait for (planning says so at once).
-      (v.request.action !== 'leave' && !tenant.users.has(upnKey(v.request.userPrincipalName))));
+      // A leaver or a mover whose account is gone has nothing to wait for (planning says so at once).
+      (v.request.action === undefined && !tenant.users.has(upnKey(v.request.userPrincipalName))));
   const hours = [...new Set(rows.filter(waits).map((v) => slotHour(v.request.scheduledFor)))].sort((a, b) => a - b);
   const slotOf = new Map(hours.map((h, i) => [h, i]));
   const now_ = rows.filter((v) => !waits(v));

@@ -141,7 +141,7 @@ export const REASON_GUIDE: Readonly<Record<ActionReason, string>> = {
   number_assignment_failed:
     'Teams refused the number (the message holds its statusDetail): fix what it says, then assign the number in the Teams admin center or send the row again',
   number_release_failed:
-    "the leaver's number was not given back (Teams refused it, the message holds its statusDetail, or numbering is off here), so its phone licences were kept: removing them would take the number with it; unassign the number in the Teams admin center (Voice > Phone numbers), then send the leave row again",
+    "the leaver's number was not given back (Teams refused it, the message holds its statusDetail, or numbering is off here), so its phone licences were kept: removing them would take the number with it; unassign the number in the Teams admin center (Voice > Phone numbers), then send the leave row again. A mover's: its new number is assigned, but Teams still lists the old one; unassign the old one there",
   group_licences_kept:
     'a phone licence comes to the user through a group, which dialtone never changes: take the user out of the group the message names (or remove the licence from the group)',
 };

@@ -260,6 +260,8 @@ export const NUMBER_MESSAGES = {
     `licences assigned and Teams shows the calling plan, but the tenant has no number ${telephoneNumber}; acquire or port it (Teams admin center, Voice > Phone numbers), or correct the row, then send it again`,
   notForUsers: (telephoneNumber: string, capabilities: readonly string[], activationState: string | null) =>
     `licences assigned and Teams shows the calling plan, but ${telephoneNumber} cannot be assigned to a user (${capabilities.includes('userAssignment') ? `its activation state is ${activationState ?? 'unknown'}` : `it is for ${capabilities.length > 0 ? capabilities.join(', ') : 'no assignment'} only`}); give the row a user number (Teams admin center, Voice > Phone numbers), then send it again`,
+  oldKept: (telephoneNumber: string) =>
+    `the user keeps ${telephoneNumber}: a mover's old number is given back only once a number of the new country is in place`,
   failed: (telephoneNumber: string, detail: string) =>
     `licences assigned and Teams shows the calling plan, but assigning ${telephoneNumber} failed: ${detail}; fix what Teams says, then assign the number in the Teams admin center or send the row again`,
 } as const;

@@ -33,7 +33,14 @@ import {
   type PlannedNumber,
 } from './phone-numbers';
 import { isProfileName, normaliseProfileName, PART_NUMBER, type Profiles } from './profiles';
-import { chooseReleases, type PlannedRelease } from './releases';
+import {
+  chooseMoveRemovals,
+  chooseReleases,
+  keptText,
+  movedHoldings,
+  type PlannedMove,
+  type PlannedRelease,
+} from './releases';
 import { effectiveDueAt, readEndDate, readStartDate, type ScheduleSettings } from './schedule';
 import { errorText, hasHiddenCharacters, shown } from './text';
 import { isValidUpn, upnKey } from './upn';
@@ -312,6 +319,12 @@ export interface AssignmentPlan {
    * number unassigned. addSkuIds is then empty, and pollTeams false.
    */
   readonly release?: PlannedRelease;
+  /**
+   * A mover's row (docs/leavers-and-movers.md, "Movers"): the usage location is set to `to` even though the user has
+   * one, and these calling plans are removed in the same assignLicense that adds addSkuIds. The number step then
+   * assigns a number of the new country in place of the old one.
+   */
+  readonly move?: PlannedMove;
 }
 
 export type PlannedRow = RejectedRow | FailedRow | AssignmentPlan;
@@ -342,6 +355,8 @@ function planRow(
   tenant: TenantSnapshot,
   options: PlanOptions,
   seatsLeft: Map<string, number>,
+  /** A mover as it will be (new country, calling plans to remove gone): planned against instead of the tenant's. */
+  moved?: TenantUserState,
 ): PlannedRow {
   const settled = {
     ...located(req),
@@ -362,8 +377,6 @@ function planRow(
     message,
   });
   const where = rowRef(req);
-  // Never license a mover as a new hire: until a move is wired into the batch, such rows are refused before any write
-  // (docs/leavers-and-movers.md); a move to a country where the row's calling plan is not sold is refused for that.
   if (req.action === 'move' && !req.usageLocation)
     return reject(
       'invalid_field',
@@ -380,12 +393,8 @@ function planRow(
         'plan_not_available_in_country',
         `${where}: ${unsold.map((s) => s.partNumber).join(', ')} is not sold for usage location ${country}${CALLING_PLAN_COUNTRIES.has(country) ? '' : ' (Microsoft sells no Calling Plan there)'}; nothing was changed: the user keeps its licences, usage location and number. Use Direct Routing or Operator Connect there (profile phone-system-only)`,
       );
+    return planMove(req, tenant, options, seatsLeft, failed);
   }
-  if (req.action === 'move')
-    return reject(
-      'invalid_field',
-      `${where}, field action: "${req.action}" rows are not carried out by this deployment yet; nothing was sent to Graph`,
-    );
   if (req.action === 'leave') return planLeave(req, tenant, settled, failed);
 
   if (req.partNumbers.length === 0) return reject('unknown_sku', `${where}: no SKUs to assign`);
@@ -421,7 +430,7 @@ function planRow(
     );
   }
 
-  const user = tenant.users.get(upnKey(req.userPrincipalName));
+  const user = moved ?? tenant.users.get(upnKey(req.userPrincipalName));
   if (!user)
     return failed(
       'user_not_found',
@@ -575,6 +584,54 @@ function planRow(
       : {}),
     ...(number ? { number } : {}),
     advisories,
+  };
+}
+
+/**
+ * A mover's row (docs/leavers-and-movers.md, "Movers"): a hire's plan of the row in the new country, planned against
+ * the user as the move leaves it (the calling plans it gives up removed, the new usage location), so that what the user
+ * keeps is never bought again and a seat is needed only for what the user lacks. A move to the country the user is in
+ * already is no move: the row is planned as a hire's (nothing swapped, the user's number kept).
+ */
+function planMove(
+  req: RowRequest,
+  tenant: TenantSnapshot,
+  options: PlanOptions,
+  seatsLeft: Map<string, number>,
+  failed: (reason: FailureReason, message: string) => FailedRow,
+): PlannedRow {
+  const { action: _move, ...join } = req;
+  const to = req.usageLocation!;
+  const user = tenant.users.get(upnKey(req.userPrincipalName));
+  // No such user, a guest, or already there: a hire's planning says what becomes of the row.
+  if (!user || isGuest(user, req.userPrincipalName)) return planRow(join, tenant, options, seatsLeft);
+  if (user.usageLocation === to) {
+    const same = planRow(join, tenant, options, seatsLeft);
+    if (same.kind !== 'assign') return same;
+    const note = [`the user's usage location is ${to} already: nothing to swap`, same.note].filter(Boolean).join('; ');
+    return { ...same, note };
+  }
+  if (options.setUsageLocation === false)
+    return failed(
+      'usage_location_missing',
+      `${rowRef(req)}: a move changes the user's usage location (${user.usageLocation ?? 'none'} to ${to}), and ${USAGE_LOCATION_NOT_SET_HERE.replace(/^the user has no usage location, and /, '')}`,
+    );
+  const rowSkus = req.partNumbers.flatMap((p) => {
+    const found = tenant.catalog.lookup(p);
+    return found.kind === 'found' ? [found.sku] : [];
+  });
+  const swap = chooseMoveRemovals(user, rowSkus, to, tenant.catalog);
+  // A calling plan the new country does not sell meets no need there, also one a group keeps giving.
+  const unsold = user.skuIds.filter((id) => tenant.catalog.bySkuId(id)?.notSoldIn.includes(to));
+  const moved = movedHoldings(user, to, [...swap.removeSkuIds, ...unsold]);
+  const plan = planRow(join, tenant, options, seatsLeft, moved);
+  if (plan.kind !== 'assign') return plan;
+  const note = [plan.note, swap.kept.length > 0 ? `kept ${keptText(swap.kept)}` : ''].filter(Boolean).join('; ');
+  return {
+    ...plan,
+    ...(note ? { note } : {}),
+    setUsageLocation: to,
+    move: { from: user.usageLocation, to, ...swap },
   };
 }
 

@@ -119,3 +119,75 @@ export function keptText(kept: readonly KeptLicence[]): string {
     )
     .join(', ');
 }
+
+/**
+ * What a mover's row swaps (docs/leavers-and-movers.md, "Movers"): the user's usage location, and the calling plans
+ * the user holds directly that the new country does not sell or the row no longer asks for. What the row needs in the
+ * new country is planned as for a hire (planning.ts), against the user without those plans.
+ */
+export interface PlannedMove {
+  /** The usage location the user had when the row was planned (null: none). */
+  readonly from: string | null;
+  readonly to: string;
+  /** skuIds of the directly held calling plans to remove in the same assignLicense that adds the row's licences. */
+  readonly removeSkuIds: readonly string[];
+  /** The same by part number, in the same order. */
+  readonly removeSkus: readonly string[];
+  /** Calling plans that should go but stay: held through a group (named), or kept for the user's number. */
+  readonly kept: readonly KeptLicence[];
+}
+
+/** Why a calling plan stays when the move row brings no calling plan in its place. */
+export const KEPT_FOR_NUMBER =
+  "the user's Calling Plan number: the row brings no calling plan, and Teams unassigns the number with the last one; give the number back first (a leave row, or the Teams admin center)";
+
+/**
+ * The calling plans a mover gives up: each one the user holds that `to` does not sell, or that the row's SKUs do not
+ * name. Only direct licences are removed (a group's stay, naming the group), never a base licence (a suite's calling
+ * plan is not a phone licence), and none at all when the row brings no calling plan of its own: taking the last
+ * calling plan takes the user's Calling Plan number with it (Teams, phone-numbers-licensing-changes.md), while one
+ * calling plan swapped for another in one assignLicense keeps it.
+ */
+export function chooseMoveRemovals(
+  user: UserHoldings,
+  rowSkus: readonly TenantSku[],
+  to: string,
+  catalog: TenantCatalog,
+): Pick<PlannedMove, 'removeSkuIds' | 'removeSkus' | 'kept'> {
+  const wanted = new Set(rowSkus.map((s) => s.skuId.toLowerCase()));
+  const bringsPlan = rowSkus.some((s) => s.capabilities.has('callingPlan') && !s.notSoldIn.includes(to));
+  const remove: TenantSku[] = [];
+  const kept: KeptLicence[] = [];
+  const seen = new Set<string>();
+  for (const id of user.skuIds) {
+    const sku = catalog.bySkuId(id);
+    if (!sku || seen.has(sku.skuId.toLowerCase())) continue;
+    seen.add(sku.skuId.toLowerCase());
+    if (!isPhoneLicence(sku) || !sku.capabilities.has('callingPlan')) continue;
+    if (wanted.has(sku.skuId.toLowerCase()) && !sku.notSoldIn.includes(to)) continue;
+    const how = heldHow(user, sku.skuId);
+    if (how.groups.length > 0) kept.push({ partNumber: sku.partNumber, groups: how.groups });
+    else if (!bringsPlan) kept.push({ partNumber: sku.partNumber, groups: [], neededBy: KEPT_FOR_NUMBER });
+    else if (how.direct) remove.push(sku);
+  }
+  return { removeSkuIds: remove.map((s) => s.skuId), removeSkus: remove.map((s) => s.partNumber), kept };
+}
+
+/**
+ * The user as planning sees it in the new country: without the licences `gone` (the calling plans the move removes,
+ * and any the new country does not sell, whoever gives them: they meet no need there), with the new usage location.
+ */
+export function movedHoldings<U extends UserHoldings & { readonly usageLocation: string | null }>(
+  user: U,
+  to: string,
+  gone: readonly string[],
+): U {
+  const out = new Set(gone.map((s) => s.toLowerCase()));
+  const assignments = user.assignments?.filter((a) => !out.has(a.skuId.toLowerCase()));
+  return {
+    ...user,
+    usageLocation: to,
+    skuIds: user.skuIds.filter((s) => !out.has(s.toLowerCase())),
+    ...(assignments ? { assignments } : {}),
+  };
+}

@@ -72,7 +72,16 @@ describe('dialtone plan', () => {
     expect(code).toBe(3);
     const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as FilePlan;
     const row = (n: number) => plan.rows.find((r) => r.row === n)!;
-    expect(plan.counts).toEqual({ total: 17, release: 0, assign: 7, wait: 0, rejected: 7, failed: 3, flagged: 0 });
+    expect(plan.counts).toEqual({
+      total: 17,
+      release: 0,
+      move: 0,
+      assign: 7,
+      wait: 0,
+      rejected: 7,
+      failed: 3,
+      flagged: 0,
+    });
     expect(row(1)).toMatchObject({
       userPrincipalName: 'AdeleV@contoso.com',
       outcome: 'assign',

@@ -240,7 +240,7 @@ describe('Graph simulator: Teams phone numbers', () => {
     expect((await operation(later)).status).toBe('succeeded');
   });
 
-  it('gives a number to the first of two orders only, and refuses a second primary number, a wrong type, a wrong country and unknown numbers', async () => {
+  it("gives a number to the first of two orders only, replaces a user's primary number with a new one, and refuses a wrong type, a wrong country and unknown numbers", async () => {
     await start();
     const first = (await order('+12060000002', 'live@contoso.com')).headers.get('location')!;
     const second = (await order('+12060000002', 'other@contoso.com')).headers.get('location')!;
@@ -258,9 +258,12 @@ describe('Graph simulator: Teams phone numbers', () => {
     const wrongCountry = (await order('+442079460001', 'other@contoso.com')).headers.get('location')!;
     const unknown = (await order('+19999999999', 'other@contoso.com')).headers.get('location')!;
     clock.skipTo(clock.now() + 10_000);
-    expect((await operation(again)).numbers[0]!.statusDetail).toBe(
-      'The user already has a primary telephone number assigned.',
-    );
+    // A second primary number takes the first one's place in the same order (Teams' "change a phone number").
+    expect((await operation(again)).status).toBe('succeeded');
+    const holder = async (n: string) =>
+      (await list(`?$filter=${encodeURIComponent(`telephoneNumber eq '${n}'`)}`)).body.value[0];
+    expect(await holder('+12060000003')).toMatchObject({ assignmentStatus: 'userAssigned' });
+    expect(await holder('+12060000002')).toMatchObject({ assignmentStatus: 'unassigned', assignmentTargetId: null });
     expect((await operation(wrongType)).numbers[0]!.statusDetail).toBe(
       'The telephone number +12060000004 is a callingPlan number, not directRouting.',
     );

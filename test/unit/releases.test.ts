@@ -3,10 +3,17 @@
 // rejected row; a leave row for a user dialtone never licensed works the same way.
 import type { InputRow } from '../../shared/domain/input';
 import type { LicenceAssignment } from '../../shared/domain/holdings';
-import { planBatch, validateRows, type PlannedRow, type TenantSnapshot } from '../../shared/domain/planning';
+import {
+  planBatch,
+  validateRows,
+  type PlanOptions,
+  type PlannedRow,
+  type TenantSnapshot,
+} from '../../shared/domain/planning';
 import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
-import { chooseReleases, isPhoneLicence } from '../../shared/domain/releases';
-import { ALL_SKUS, skuIdOf, snapshot } from '../support/tenant';
+import { chooseReleases, isPhoneLicence, KEPT_FOR_NUMBER } from '../../shared/domain/releases';
+import { resolveTenantCatalog } from '../../shared/domain/catalog';
+import { ALL_SKUS, skuIdOf, snapshot, subscribed } from '../support/tenant';
 
 const options = { profiles: BUILT_IN_PROFILES, defaultProfile: 'phone-domestic' };
 const leave = (upn: string, extra: Partial<InputRow> = {}): InputRow => ({
@@ -18,8 +25,8 @@ const leave = (upn: string, extra: Partial<InputRow> = {}): InputRow => ({
 const GROUP = '0d6f5c1a-8d4e-4a39-9a51-2b3f2f9c7e10';
 
 /** A tenant whose one user holds `direct` part numbers directly and `viaGroup` through GROUP. */
-function tenantWith(direct: string[], viaGroup: string[] = []): TenantSnapshot {
-  const base = snapshot(ALL_SKUS, { 'leaver@c.com': { usageLocation: 'US', skus: [...direct, ...viaGroup] } });
+function tenantWith(direct: string[], viaGroup: string[] = [], usageLocation = 'US'): TenantSnapshot {
+  const base = snapshot(ALL_SKUS, { 'leaver@c.com': { usageLocation, skus: [...direct, ...viaGroup] } });
   const user = base.users.get('leaver@c.com')!;
   const state = (part: string, group: string | null): LicenceAssignment => ({
     skuId: skuIdOf(part),
@@ -32,8 +39,8 @@ function tenantWith(direct: string[], viaGroup: string[] = []): TenantSnapshot {
   return { ...base, users: new Map([['leaver@c.com', { ...user, skuIds: [...new Set(user.skuIds)], assignments }]]) };
 }
 
-function plan(rows: InputRow[], tenant: TenantSnapshot): PlannedRow[] {
-  return planBatch(validateRows(rows, options), tenant);
+function plan(rows: InputRow[], tenant: TenantSnapshot, planOptions: PlanOptions = {}): PlannedRow[] {
+  return planBatch(validateRows(rows, options), tenant, planOptions);
 }
 
 describe('a leaver', () => {
@@ -143,11 +150,74 @@ describe('a mover', () => {
     });
   });
 
-  it('is otherwise refused before any write until moves are carried out, so nothing is bought or removed', () => {
-    expect(plan([move('GB')], tenantWith(['MCOEV']))[0]).toMatchObject({ kind: 'rejected', reason: 'invalid_field' });
-    // Without a calling plan in the row there is nothing a country can refuse.
-    expect(plan([move('BR', 'phone-system-only')], tenantWith(['MCOEV']))[0]).toMatchObject({
-      reason: 'invalid_field',
+  const pool: PlanOptions = { phoneNumbers: { policy: 'pool', byProfile: new Map() } };
+
+  it('US to GB keeping its domestic calling plan: buys nothing, removes nothing, sets GB and takes a GB pool number', () => {
+    const [p] = plan([move('GB')], tenantWith(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']), pool);
+    expect(p).toMatchObject({
+      kind: 'assign',
+      addSkuIds: [],
+      addedSkus: [],
+      setUsageLocation: 'GB',
+      pollTeams: true,
+      number: { numberType: 'callingPlan', isoCountryCode: 'GB' },
+      move: { from: 'US', to: 'GB', removeSkuIds: [], removeSkus: [], kept: [] },
     });
+  });
+
+  it('swaps a calling plan the new country does not sell for the profile’s, in one change, taking one seat', () => {
+    const [p] = plan([move('US')], tenantWith(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN6'], [], 'GB'));
+    expect(p).toMatchObject({
+      addSkuIds: [skuIdOf('MCOPSTN1')],
+      addedSkus: ['MCOPSTN1'],
+      setUsageLocation: 'US',
+      move: { from: 'GB', to: 'US', removeSkuIds: [skuIdOf('MCOPSTN6')], removeSkus: ['MCOPSTN6'], kept: [] },
+    });
+  });
+
+  it('gives up a calling plan its profile no longer names, and then buys the one it does (not covered any more)', () => {
+    const [p] = plan([move('GB')], tenantWith(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN2']));
+    expect(p).toMatchObject({ addedSkus: ['MCOPSTN1'], move: { removeSkus: ['MCOPSTN2'] } });
+    // With the international plan in its profile it keeps it and buys nothing.
+    const [same] = plan([move('GB', 'phone-international')], tenantWith(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN2']));
+    expect(same).toMatchObject({ addedSkus: [], move: { removeSkus: [] } });
+  });
+
+  it('never removes a calling plan a group gives: the row says which group, and what the user lacks is bought', () => {
+    const [p] = plan([move('US')], tenantWith(['ENTERPRISEPACK', 'MCOEV'], ['MCOPSTN6'], 'GB'));
+    expect(p).toMatchObject({
+      addedSkus: ['MCOPSTN1'],
+      move: { removeSkus: [], kept: [{ partNumber: 'MCOPSTN6', groups: [GROUP] }] },
+    });
+    expect(p!.kind === 'assign' && p!.note).toBe(`kept MCOPSTN6 (held through group ${GROUP})`);
+  });
+
+  it('keeps the calling plans when its row brings none (Teams would take the number with the last one)', () => {
+    const [p] = plan([move('BR', 'phone-system-only')], tenantWith(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']));
+    expect(p).toMatchObject({
+      addedSkus: [],
+      pollTeams: false,
+      move: { to: 'BR', removeSkus: [], kept: [{ partNumber: 'MCOPSTN1', groups: [], neededBy: KEPT_FOR_NUMBER }] },
+    });
+  });
+
+  it('to the country the user is in already is planned as a hire’s row: nothing to swap, nothing bought again', () => {
+    const [p] = plan([move('US')], tenantWith(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']), pool);
+    expect(p).toMatchObject({ kind: 'assign', addedSkus: [], setUsageLocation: null });
+    expect(p!.kind === 'assign' && p!.move).toBeUndefined();
+    expect(p!.kind === 'assign' && p!.note).toMatch(/^the user's usage location is US already: nothing to swap/);
+  });
+
+  it('fails before any write where the deployment does not set usage locations, or a seat is missing', () => {
+    expect(plan([move('GB')], tenantWith(['MCOEV', 'ENTERPRISEPACK']), { setUsageLocation: false })[0]).toMatchObject({
+      kind: 'failed',
+      reason: 'usage_location_missing',
+    });
+    const full = tenantWith(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN6'], [], 'GB');
+    const noSeat = {
+      ...full,
+      catalog: resolveTenantCatalog(subscribed({ ...ALL_SKUS, MCOPSTN1: 0 })),
+    };
+    expect(plan([move('US')], noSeat)[0]).toMatchObject({ kind: 'failed', reason: 'insufficient_licenses' });
   });
 });
