@@ -218,7 +218,7 @@ export const MAX_INTERVAL_MINUTES = Math.max(...POLL_SCHEDULE.map(([, every]) =>
  * The next check after the last one on the schedule learned from `learned` (nextCheckAt's fixed schedule while too few
  * users have been seen): the first time, a floor at a time after the last check, by which the wait since it reaches
  * the interval the learned density asks for then (the floor where it is highest, longer as the cube root of how much
- * lower, at most MAX_INTERVAL_MINUTES), so that a dense stretch ahead is not stepped over. Scaled with a short wait as
+ * lower, at least half the fixed schedule's interval there, at most MAX_INTERVAL_MINUTES), so that a dense stretch ahead is not stepped over. Scaled with a short wait as
  * the fixed schedule is; never after the deadline; null when nextCheckAt would be.
  */
 export function learnedNextCheckAt(
@@ -243,7 +243,10 @@ export function learnedNextCheckAt(
     const start = Math.max(earliest, timeOf(bucketStart(b)));
     if (start >= next) break;
     const relative = density[b]!;
-    const wanted = relative > 0 ? Math.min(longest, floor / Math.cbrt(relative)) : longest;
+    // Never more than twice as often as the fixed schedule there (its steps are bucket edges), which bounds what a
+    // user never provisioned costs at twice the fixed schedule's reads, however the delays are spread.
+    const least = Math.max(floor, (pollIntervalMinutes(bucketStart(b)) * MINUTE * scale) / 2);
+    const wanted = relative > 0 ? Math.min(longest, Math.max(least, floor / Math.cbrt(relative))) : longest;
     const t = Math.max(start, from.getTime() + wanted);
     if (t < timeOf(bucketEnd(b))) {
       next = Math.min(next, t);

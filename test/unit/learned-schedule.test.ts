@@ -9,6 +9,8 @@ import {
   MAX_INTERVAL_MINUTES,
   minCheckIntervalMs,
   nextCheckAt,
+  pollIntervalMinutes,
+  pollsUntilDeadline,
   type LearnedDelays,
 } from '../../shared/domain/polling';
 
@@ -21,6 +23,15 @@ const day = at(24 * 60);
 function random(seed: number): () => number {
   let s = seed;
   return () => (s = (s * 48_271) % 2_147_483_647) / 2_147_483_647;
+}
+
+/** The bench's provisioning delays (bench/throughput.ts): 73% within the hour, 18% to 6 hours, 7% to 30 hours, 2% never. */
+function benchDelay(g: () => number): number | null {
+  const x = g();
+  if (x < 0.02) return null;
+  if (x < 0.75) return 5 + g() * 55;
+  if (x < 0.93) return 60 + g() * 300;
+  return 360 * Math.exp(g() * Math.log(5));
 }
 
 /**
@@ -129,13 +140,7 @@ describe('the check schedule learned from the chunk’s own users', () => {
     const shapes: (readonly (number | null)[])[] = [
       halfHourToHour,
       // most within the hour, a long tail to 30 hours, some never (the bench's workload)
-      Array.from({ length: 200 }, () => {
-        const x = g();
-        if (x < 0.02) return null;
-        if (x < 0.75) return 5 + g() * 55;
-        if (x < 0.93) return 60 + g() * 300;
-        return 360 * Math.exp(g() * Math.log(5));
-      }),
+      Array.from({ length: 200 }, () => benchDelay(g)),
       // everyone at once, early; and a chunk where 40 are ready in minutes and 160 never
       Array.from({ length: 200 }, () => 12),
       Array.from({ length: 200 }, (_, i) => (i < 40 ? 2 + g() * 3 : null)),
@@ -152,6 +157,26 @@ describe('the check schedule learned from the chunk’s own users', () => {
           if (i > 0) expect(gap).toBeGreaterThanOrEqual(Math.min(floor, minutesOf(deadline) - checks[i - 1]!) - 1e-9);
         });
       }
+  });
+
+  it('checks at most twice as often as the fixed schedule, however the delays are spread: a user never provisioned costs at most twice its reads', () => {
+    // users ready evenly over the whole day, and a chunk where most are never ready: the learned density is flat
+    const g = random(5);
+    const evenly = Array.from({ length: 200 }, () => g() * 24 * 60);
+    const mostlyNever = Array.from({ length: 200 }, (_, i) => (i < 25 ? g() * 24 * 60 : null));
+    const fixed = pollsUntilDeadline(t0, day);
+    for (const delays of [evenly, mostlyNever]) {
+      const { checks } = watch(delays, { learns: true });
+      expect(checks.length).toBeLessThanOrEqual(2 * fixed);
+      // and more often than the fixed schedule where users keep becoming ready (this test can fail)
+      expect(within(checks, 360, 24 * 60)).toBeGreaterThan(
+        within(watch(delays, { learns: false }).checks, 360, 24 * 60),
+      );
+      // (the check at the deadline, and the one it may move, aside)
+      checks.slice(0, -2).forEach((m, i) => {
+        if (i > 0) expect(m - checks[i - 1]!).toBeGreaterThanOrEqual(pollIntervalMinutes(m) / 2 - 1e-9);
+      });
+    }
   });
 
   it('learns in a histogram of fixed size, whatever the number of users and checks', () => {
@@ -173,15 +198,7 @@ describe('the check schedule learned from the chunk’s own users', () => {
 
   it('with the bench’s workload, checks the tail more often than the fixed schedule (its users are 7% of the chunk) and lowers the 95th percentile lag', () => {
     const g = random(3);
-    const chunks = Array.from({ length: 10 }, () =>
-      Array.from({ length: 200 }, () => {
-        const x = g();
-        if (x < 0.02) return null;
-        if (x < 0.75) return 5 + g() * 55;
-        if (x < 0.93) return 60 + g() * 300;
-        return 360 * Math.exp(g() * Math.log(5));
-      }),
-    );
+    const chunks = Array.from({ length: 10 }, () => Array.from({ length: 200 }, () => benchDelay(g)));
     const fixed = chunks.map((c) => watch(c, { learns: false }));
     const learned = chunks.map((c) => watch(c, { learns: true }));
     const lags = (ws: typeof fixed) => ws.flatMap((w) => w.lags);
