@@ -147,8 +147,23 @@ export function createNumberActivities(deps: NumberActivityDeps) {
         ...(same ? {} : { advisories: ['number_kept'] }),
       });
     };
+    // A mover's old number, kept in the run's work store before its new number's order is sent: a retry that finds
+    // the new number in place still says which number it took the place of.
+    const moveStep = `move-number/${w.row}`;
+    const sentFor = w.moving ? await store.readDone(w.runKey, moveStep) : undefined;
+    const kept = (telephoneNumber: string): NumberStart => {
+      const result = keep(telephoneNumber);
+      if (result.kind !== 'done' || !sentFor || sentFor === telephoneNumber) return result;
+      if (held.value.some((n) => n.telephoneNumber === sentFor)) return result;
+      return done({
+        ...result.result,
+        message: `${telephoneNumber} assigned in place of ${sentFor}, which Teams took back`,
+        releasedNumber: sentFor,
+        advisories: [],
+      });
+    };
     if (primary && (!w.moving || primary.telephoneNumber === w.number.telephoneNumber))
-      return keep(primary.telephoneNumber);
+      return kept(primary.telephoneNumber);
     if (primary) {
       // A mover keeps a number of its new country (a pool row), and gives up any other.
       if (!w.number.telephoneNumber) {
@@ -156,7 +171,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
         const record = await graph.findNumber(primary.telephoneNumber);
         if (!record.ok)
           return done(refused(w.row, record, `the user's number ${primary.telephoneNumber} could not be read`));
-        if (record.value?.isoCountryCode === w.number.isoCountryCode) return keep(primary.telephoneNumber);
+        if (record.value?.isoCountryCode === w.number.isoCountryCode) return kept(primary.telephoneNumber);
       }
       replacing = primary.telephoneNumber;
     }
@@ -198,6 +213,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
         return done(flagged(w.row, 'no_free_number', NUMBER_MESSAGES.noFreeNumber(w.number.numberType, country)));
     }
 
+    if (replacing) await store.markDone(w.runKey, moveStep, replacing);
     const order = await graph.startNumberAssignment({
       telephoneNumber: chosen.telephoneNumber,
       userId: w.userId,

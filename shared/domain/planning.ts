@@ -210,7 +210,10 @@ export function validateRows(rows: readonly InputRow[], options: ValidationOptio
       scheduledFor = effectiveDueAt(reading, options.schedule.now).toISOString();
     }
     if (r.startDate !== undefined && options.schedule) {
-      const reading = readStartDate(r.startDate, options.schedule.now, options.schedule.settings);
+      // A move happens at the start of its day, not DIALTONE_LEAD_DAYS before: until then the user keeps its old
+      // country's number (docs/leavers-and-movers.md, "Movers").
+      const settings = r.action === 'move' ? { ...options.schedule.settings, leadDays: 0 } : options.schedule.settings;
+      const reading = readStartDate(r.startDate, options.schedule.now, settings);
       if (!reading.ok) return reject('invalid_start_date', `row ${r.row}, field startDate: ${reading.message}`);
       scheduledFor = effectiveDueAt(reading, options.schedule.now).toISOString();
     }

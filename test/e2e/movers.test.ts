@@ -85,7 +85,8 @@ describe('movers', () => {
       batchId: 'movers-1',
       users: [
         { userPrincipalName: 'mover@contoso.com', action: 'move', usageLocation: 'GB' },
-        { userPrincipalName: 'swap@contoso.com', action: 'move', usageLocation: 'US' },
+        // Its own number: the US pool gains the mover's old number during the run, and either could be drawn.
+        { userPrincipalName: 'swap@contoso.com', action: 'move', usageLocation: 'US', phoneNumber: US_NEW },
         { userPrincipalName: 'stuck@contoso.com', action: 'move', usageLocation: 'FR' },
         { userPrincipalName: 'nowhere@contoso.com', action: 'move', usageLocation: 'BR' },
       ],

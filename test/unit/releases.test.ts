@@ -12,6 +12,7 @@ import {
 } from '../../shared/domain/planning';
 import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
 import { chooseReleases, isPhoneLicence, KEPT_FOR_NUMBER } from '../../shared/domain/releases';
+import { DEFAULT_SCHEDULE } from '../../shared/domain/schedule';
 import { resolveTenantCatalog } from '../../shared/domain/catalog';
 import { ALL_SKUS, skuIdOf, snapshot, subscribed } from '../support/tenant';
 
@@ -219,5 +220,18 @@ describe('a mover', () => {
       catalog: resolveTenantCatalog(subscribed({ ...ALL_SKUS, MCOPSTN1: 0 })),
     };
     expect(plan([move('US')], noSeat)[0]).toMatchObject({ kind: 'failed', reason: 'insufficient_licenses' });
+  });
+
+  it('moves at the start of its start date, not DIALTONE_LEAD_DAYS before as a hire is licensed', () => {
+    const schedule = { settings: { ...DEFAULT_SCHEDULE, leadDays: 3 }, now: new Date('2026-12-07T09:00:00Z') };
+    const due = (action: InputRow['action']) => {
+      const [v] = validateRows([{ ...move('GB'), startDate: '2026-12-20', ...(action ? { action } : {}) }], {
+        ...options,
+        schedule,
+      });
+      return v!.kind === 'request' ? v!.request.scheduledFor : v!.message;
+    };
+    expect(due('move')).toBe('2026-12-20T00:00:00.000Z');
+    expect(due('join')).toBe('2026-12-17T00:00:00.000Z');
   });
 });

@@ -1,0 +1,118 @@
+// A mover's number step (docs/leavers-and-movers.md, "Movers") against Azurite and the Graph simulator: the user,
+// already in GB, holds a US number; the step orders a GB pool number, and once Teams lists it the US number is the
+// tenant's again (the new primary number took its place) and the row says it was given back. A retried start after
+// the order landed keeps the new number and still says which number it replaced; a number of the new country is kept.
+import { BlobServiceClient } from '@azure/storage-blob';
+import { startAzurite, type Azurite } from '../../local/azurite';
+import { SkipAheadClock } from '../../local/clock';
+import type { GraphSimulator } from '../../local/graph-sim/server';
+import type { TenantFile } from '../../local/graph-sim/tenant';
+import { createNumberActivities } from '../../activities/numbers';
+import { BlobBatchStore } from '../../shared/adapters/batch-store';
+import type { GraphLicensingDirectory } from '../../shared/adapters/graph/directory';
+import { BlobNumberClaims } from '../../shared/adapters/number-claims';
+import { simulatorWithAdapter } from '../support/graph';
+import { tenantSkus } from '../support/tenant';
+
+const US_OLD = '+12065550102';
+const GB_NEW = '+442079460001';
+const GB_HELD = '+442079460002';
+const tenant: TenantFile = {
+  skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }),
+  users: [
+    {
+      userPrincipalName: 'mover@contoso.com',
+      usageLocation: 'GB',
+      assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
+    },
+    {
+      userPrincipalName: 'there@contoso.com',
+      usageLocation: 'GB',
+      assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
+    },
+  ],
+  numbers: [
+    { telephoneNumber: US_OLD, numberType: 'callingPlan', isoCountryCode: 'US', assignedTo: 'mover@contoso.com' },
+    { telephoneNumber: GB_HELD, numberType: 'callingPlan', isoCountryCode: 'GB', assignedTo: 'there@contoso.com' },
+    { telephoneNumber: GB_NEW, numberType: 'callingPlan', isoCountryCode: 'GB' },
+  ],
+};
+
+let azurite: Azurite;
+let sim: GraphSimulator;
+let graph: GraphLicensingDirectory;
+let clock: SkipAheadClock;
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(() => azurite?.stop());
+beforeEach(async () => {
+  clock = new SkipAheadClock();
+  ({ sim, graph } = await simulatorWithAdapter(
+    { tenant, clock },
+    { sleep: async (ms) => clock.skipTo(clock.now() + ms), writesPerSecond: 100_000 },
+  ));
+});
+afterEach(() => sim.close());
+
+let seq = 0;
+const activities = () => {
+  const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
+  return createNumberActivities({
+    graph,
+    releases: graph,
+    claims: new BlobNumberClaims(blobs, `mover-claims-${++seq}`),
+    store: new BlobBatchStore(blobs, 'mover-numbers'),
+  });
+};
+const id = (upn: string) => sim.tenant.findUser(upn)!.id;
+const gbPool = { numberType: 'callingPlan' as const, isoCountryCode: 'GB' };
+
+describe("a mover's number step", () => {
+  it('orders a number of the new country, and once Teams lists it says the old one was given back', async () => {
+    const acts = activities();
+    const work = { runKey: 'run-m1', row: 1, userId: id('mover@contoso.com'), number: gbPool, moving: true as const };
+    const step = await acts.startNumber(work);
+    expect(step).toMatchObject({ kind: 'ordered', order: { telephoneNumber: GB_NEW, replacing: US_OLD } });
+    if (step.kind !== 'ordered') throw new Error('not ordered');
+    // Until the order has run, the user keeps the old number.
+    expect(sim.tenant.numbers.find(US_OLD)!.assignedTo).toBe(id('mover@contoso.com'));
+    clock.skipTo(clock.now() + 60_000);
+    const [state] = await acts.readOrders({ operationIds: [step.order.operationId] });
+    expect(state!.status).toBe('succeeded');
+    const [result] = await acts.confirmNumbers({
+      runKey: 'run-m1',
+      orders: [{ ...step.order, state: state! }],
+      followedMinutes: 1,
+    });
+    expect(result).toMatchObject({
+      outcome: 'provisioned',
+      phoneNumber: GB_NEW,
+      releasedNumber: US_OLD,
+      message: `${GB_NEW} assigned in place of ${US_OLD}, which Teams took back`,
+    });
+    expect(sim.tenant.numbers.find(US_OLD)!.assignedTo).toBeNull();
+    // Teams replaced it: dialtone sent no unassignNumber of its own.
+    expect(sim.record.stateChangingWrites.filter((w) => w.kind === 'unassignNumber')).toEqual([]);
+
+    // The activity run again after its order landed keeps the new number and still names the one it replaced.
+    const again = await activities().startNumber(work);
+    expect(again).toMatchObject({
+      kind: 'done',
+      result: { outcome: 'provisioned', phoneNumber: GB_NEW, releasedNumber: US_OLD },
+    });
+  });
+
+  it('keeps a number of the new country the mover holds already, and gives nothing back', async () => {
+    const step = await activities().startNumber({
+      runKey: 'run-m2',
+      row: 1,
+      userId: id('there@contoso.com'),
+      number: gbPool,
+      moving: true,
+    });
+    expect(step).toMatchObject({ kind: 'done', result: { outcome: 'provisioned', phoneNumber: GB_HELD } });
+    expect(step.kind === 'done' && step.result.releasedNumber).toBeUndefined();
+    expect(sim.record.stateChangingWrites).toEqual([]);
+  });
+});
