@@ -260,46 +260,44 @@ export function createNumberActivities(deps: NumberActivityDeps) {
   /**
    * A mover's row once Teams lists its new number: the old one is given back. Teams does that itself (a new primary
    * number takes the old one's place: docs/leavers-and-movers.md, "Movers"), which the tenant's record of the old
-   * number confirms; should Teams still list it on the user, it is unassigned here, and only now, with the new number
-   * in place. A number that cannot be given back leaves the row flagged, the new number kept.
+   * number confirms (the record, not the user's Teams view, which Graph does not promise to be current); should the
+   * record still give it to the user, it is unassigned here, and only now, with the new number in place. A number that
+   * cannot be given back leaves the row flagged, the new number kept.
    */
-  async function replaced(
-    o: SentOrder,
-    old: string,
-    held: readonly HeldNumber[],
-    numbered: NumberResult,
-  ): Promise<NumberResult> {
+  async function replaced(o: SentOrder, old: string, numbered: NumberResult): Promise<NumberResult> {
     const given = (how: string): NumberResult => ({
       ...numbered,
       message: `${o.telephoneNumber} assigned in place of ${old}, ${how}`,
       releasedNumber: old,
     });
-    if (!held.some((n) => n.telephoneNumber === old)) {
-      await awaitReads(1);
-      const record = await graph.findNumber(old);
-      if (!record.ok && record.transient) throw new TransientGraphError(record);
-      const holder = record.ok ? record.value?.assignmentTargetId : undefined;
-      if (record.ok && holder?.toLowerCase() !== o.userId.toLowerCase()) return given('which Teams took back');
-    }
-    const cannot = (why: string): NumberResult => ({
+    const cannot = (what: string): NumberResult => ({
       ...numbered,
       outcome: 'flagged',
       reason: 'number_release_failed',
       message: errorText(
-        `${o.telephoneNumber} assigned, but ${old} is still the user's: ${why}; unassign it in the Teams admin center (Voice > Phone numbers)`,
+        `${o.telephoneNumber} assigned, but ${what}; check ${old} in the Teams admin center (Voice > Phone numbers) and unassign it if it is still the user's`,
       ),
     });
-    if (!deps.releases) return cannot('this deployment does not give numbers back');
+    await awaitReads(1);
+    const record = await graph.findNumber(old);
+    if (!record.ok) {
+      if (record.transient) throw new TransientGraphError(record);
+      return cannot(`whether ${old} went back could not be read: ${record.message}`);
+    }
+    if (record.value?.assignmentTargetId?.toLowerCase() !== o.userId.toLowerCase())
+      return given('which Teams took back');
+    const still = (why: string) => cannot(`${old} is still the user's: ${why}`);
+    if (!deps.releases) return still('this deployment does not give numbers back');
     const r = await deps.releases.unassignNumber({ telephoneNumber: old, userId: o.userId });
     if (!r.ok) {
       if (r.transient) throw new TransientGraphError(r);
-      return cannot(r.message);
+      return still(r.message);
     }
     if (r.value.outcome === 'released') return given('which dialtone unassigned once the new one worked');
-    if (r.value.outcome === 'skipped') return cannot(r.value.detail);
+    if (r.value.outcome === 'skipped') return still(r.value.detail);
     if (r.value.outcome === 'failed')
-      return cannot(`Teams refused to take it back: ${r.value.detail ?? 'no detail given'}`);
-    return cannot(`its unassignment (operation ${r.value.operationId}) was still ${r.value.status}`);
+      return still(`Teams refused to take it back: ${r.value.detail ?? 'no detail given'}`);
+    return still(`its unassignment (operation ${r.value.operationId}) was still ${r.value.status}`);
   }
 
   /**
@@ -329,7 +327,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
             phoneNumber: o.telephoneNumber,
             numberedAt: now().toISOString(),
           };
-          out.push(o.replacing ? await replaced(o, o.replacing, h.value, numbered) : numbered);
+          out.push(o.replacing ? await replaced(o, o.replacing, numbered) : numbered);
         } else if (h?.ok && input.retryReadBack) {
           // Graph documents no consistency between the number's order and Teams' view of the user: read again later.
           out.push({

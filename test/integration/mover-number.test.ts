@@ -10,6 +10,7 @@ import type { TenantFile } from '../../local/graph-sim/tenant';
 import { createNumberActivities } from '../../activities/numbers';
 import { BlobBatchStore } from '../../shared/adapters/batch-store';
 import type { GraphLicensingDirectory } from '../../shared/adapters/graph/directory';
+import type { PhoneNumberDirectory } from '../../shared/domain/directory';
 import { BlobNumberClaims } from '../../shared/adapters/number-claims';
 import { simulatorWithAdapter } from '../support/graph';
 import { tenantSkus } from '../support/tenant';
@@ -56,10 +57,10 @@ beforeEach(async () => {
 afterEach(() => sim.close());
 
 let seq = 0;
-const activities = () => {
+const activities = (directory: PhoneNumberDirectory = graph) => {
   const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
   return createNumberActivities({
-    graph,
+    graph: directory,
     releases: graph,
     claims: new BlobNumberClaims(blobs, `mover-claims-${++seq}`),
     store: new BlobBatchStore(blobs, 'mover-numbers'),
@@ -114,5 +115,34 @@ describe("a mover's number step", () => {
     expect(step).toMatchObject({ kind: 'done', result: { outcome: 'provisioned', phoneNumber: GB_HELD } });
     expect(step.kind === 'done' && step.result.releasedNumber).toBeUndefined();
     expect(sim.record.stateChangingWrites).toEqual([]);
+  });
+
+  it('does not say the old number went back while the tenant’s record still gives it to the user: flagged, new number kept', async () => {
+    const work = { runKey: 'run-m3', row: 1, userId: id('mover@contoso.com'), number: gbPool, moving: true as const };
+    // Graph documents no consistency between its number records and a change just made: this directory answers the
+    // old number's record as it was before the order, still the mover's.
+    const before = await graph.findNumber(US_OLD);
+    const stale: PhoneNumberDirectory = {
+      listFreeNumbers: (...a) => graph.listFreeNumbers(...a),
+      startNumberAssignment: (r) => graph.startNumberAssignment(r),
+      readNumberOrder: (op) => graph.readNumberOrder(op),
+      readHeldNumbers: (ids) => graph.readHeldNumbers(ids),
+      assignNumber: (r) => graph.assignNumber(r),
+      setEmergencyLocation: (n, l) => graph.setEmergencyLocation(n, l),
+      findNumber: async (n) => (n === US_OLD ? before : graph.findNumber(n)),
+    };
+    const acts = activities(stale);
+    const step = await acts.startNumber(work);
+    if (step.kind !== 'ordered') throw new Error('not ordered');
+    clock.skipTo(clock.now() + 60_000);
+    const [state] = await acts.readOrders({ operationIds: [step.order.operationId] });
+    const [result] = await acts.confirmNumbers({
+      runKey: 'run-m3',
+      orders: [{ ...step.order, state: state! }],
+      followedMinutes: 1,
+    });
+    expect(result).toMatchObject({ outcome: 'flagged', reason: 'number_release_failed', phoneNumber: GB_NEW });
+    expect(result!.releasedNumber).toBeUndefined();
+    expect(result!.message).toMatch(new RegExp(`^\\${GB_NEW} assigned, but \\${US_OLD} is still the user's: `));
   });
 });
