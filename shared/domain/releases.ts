@@ -144,9 +144,10 @@ export const KEPT_FOR_NUMBER =
 /**
  * The calling plans a mover gives up: each one the user holds that `to` does not sell, or that the row's SKUs do not
  * name. Only direct licences are removed (a group's stay, naming the group), never a base licence (a suite's calling
- * plan is not a phone licence), and none at all when the row brings no calling plan of its own: taking the last
- * calling plan takes the user's Calling Plan number with it (Teams, phone-numbers-licensing-changes.md), while one
- * calling plan swapped for another in one assignLicense keeps it.
+ * plan is not a phone licence), never one that gives more than a calling plan (its Phone System would go with it),
+ * and none at all when the row brings no calling plan of its own: taking the last calling plan takes the user's
+ * Calling Plan number with it (Teams, phone-numbers-licensing-changes.md), while one calling plan swapped for another
+ * in one assignLicense keeps it.
  */
 export function chooseMoveRemovals(
   user: UserHoldings,
@@ -164,6 +165,10 @@ export function chooseMoveRemovals(
     if (!sku || seen.has(sku.skuId.toLowerCase())) continue;
     seen.add(sku.skuId.toLowerCase());
     if (!isPhoneLicence(sku) || !sku.capabilities.has('callingPlan')) continue;
+    // A SKU that gives Phone System, Audio Conferencing or credits beside its calling plan (Teams Phone with Calling
+    // Plan, Microsoft 365 Business Voice) is not a calling plan alone: a move never removes those
+    // (docs/leavers-and-movers.md, "Movers"), so it stays, and planning counts what it gives as held.
+    if (PHONE_CAPABILITIES.some((c) => c !== 'callingPlan' && sku.capabilities.has(c))) continue;
     if (wanted.has(sku.skuId.toLowerCase()) && !sku.notSoldIn.includes(to)) continue;
     const how = heldHow(user, sku.skuId);
     if (how.groups.length > 0) kept.push({ partNumber: sku.partNumber, groups: how.groups });

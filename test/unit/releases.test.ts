@@ -184,6 +184,13 @@ describe('a mover', () => {
     expect(same).toMatchObject({ addedSkus: [], move: { removeSkus: [] } });
   });
 
+  it('never removes a licence that gives Phone System or Audio Conferencing beside its calling plan, nor buys what it gives', () => {
+    for (const bundle of ['MCOTEAMS_ESSENTIALS', 'BUSINESS_VOICE_MED2']) {
+      const [p] = plan([move('GB')], tenantWith(['ENTERPRISEPACK', bundle]));
+      expect(p).toMatchObject({ kind: 'assign', addedSkus: [], move: { removeSkus: [], kept: [] } });
+    }
+  });
+
   it('never removes a calling plan a group gives: the row says which group, and what the user lacks is bought', () => {
     const [p] = plan([move('US')], tenantWith(['ENTERPRISEPACK', 'MCOEV'], ['MCOPSTN6'], 'GB'));
     expect(p).toMatchObject({
