@@ -129,6 +129,7 @@ export function wireApp(config: AppConfig, time: AppTime, overrides: AppOverride
     accountWaitHours: config.accountWaitHours,
     phoneNumbers: { policy: config.phoneNumbers, byProfile: config.profilePhoneNumbers },
     directForGroupPlans: config.directForGroupPlans,
+    writesPerSecond: config.graphWritesPerSecond,
   });
   const numbers = createNumberActivities({
     graph,

@@ -6,6 +6,7 @@ import type { RateLedger, WriteBudget } from '../shared/adapters/graph-budget';
 import type { FlagMessage, FlagPublisher } from '../shared/adapters/flags';
 import {
   chunkAssignments,
+  chunkStaggerMs,
   finalReport,
   type ChunkUserResult,
   type PlannedAssignment,
@@ -232,12 +233,15 @@ export function createActivities(deps: ActivityDeps) {
       rows.flatMap((r) => (r.kind === 'rejected' || r.kind === 'failed' ? [{ outcome: r.kind }] : [])),
       0,
     );
+    const chunks = chunkAssignments(rows, input.chunkSize);
+    const stagger = deps.writeBudget ? chunkStaggerMs(chunks, deps.writeBudget.perSecond) : 0;
     return {
       total: rows.length,
-      chunks: chunkAssignments(rows, input.chunkSize).length,
+      chunks: chunks.length,
       slots: slots.length,
       settled,
       ...(error ? { error } : {}),
+      ...(stagger > 0 ? { chunkStaggerMs: stagger } : {}),
     };
   }
 
@@ -872,7 +876,28 @@ export function createActivities(deps: ActivityDeps) {
   async function settleChunk(input: SettleChunkInput): Promise<OutcomeCounts> {
     const work = await chunkWork(input);
     const results = await store.readChunk(input.runKey, input.chunk);
-    const late = input.cancelled ? [] : pendingOf(work, results);
+    if (input.cancelled) {
+      // A chunk cancelled while it waited for its turn to start assigning (workflows/chunk.ts, untilStart) wrote
+      // nothing: its rows end cancelled now, not at the report.
+      const have = new Set(results.map((r) => r.row));
+      const unstarted = work.filter((w) => !have.has(w.row));
+      if (unstarted.length === 0) return countOutcomes(results);
+      const c = await store.readCancellations(input.runKey);
+      return countOutcomes(
+        await mergeChunk(input, (byRow) => {
+          for (const w of unstarted)
+            byRow.set(w.row, {
+              row: w.row,
+              outcome: 'cancelled',
+              reason: '',
+              message: cancelledMessage(c, w.row),
+              assignedAt: null,
+              provisionedAt: null,
+            });
+        }),
+      );
+    }
+    const late = pendingOf(work, results);
     if (late.length === 0) return countOutcomes(results);
     const message = `Teams showed no calling plan by the deadline (${input.deadline}); if it still has none, contact Microsoft support`;
     const rows = new Set(late.map((p) => p.row));

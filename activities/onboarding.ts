@@ -4,7 +4,7 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { BatchStore, RunKey, SlotState } from '../shared/adapters/batch-store';
-import { assignmentOf, type ChunkUserResult } from '../shared/domain/batch';
+import { assignmentOf, chunkStaggerMs, type ChunkUserResult, type PlannedAssignment } from '../shared/domain/batch';
 import { resolveTenantCatalog } from '../shared/domain/catalog';
 import type { DirectoryUser, GraphResult, LicensingDirectory } from '../shared/domain/directory';
 import { cancelledOutcome, planSlotRound } from '../shared/domain/onboarding';
@@ -26,6 +26,8 @@ export interface OnboardingDeps {
   readonly phoneNumbers?: PlanOptions['phoneNumbers'];
   /** DIALTONE_DIRECT_FOR_GROUP_PLANS (PlanOptions.directForGroupPlans). */
   readonly directForGroupPlans?: boolean;
+  /** The shared Graph write budget's rate (DIALTONE_GRAPH_WRITES_PER_SECOND): a round's chunks start in turn by it. */
+  readonly writesPerSecond?: number;
 }
 
 export function createOnboardingActivities(deps: OnboardingDeps) {
@@ -123,6 +125,7 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
     await store.saveSlot(input.runKey, input.slot, { at: slot.at, waiting: round.stillWaiting });
     const latest = assign.length > 0 ? await store.readCancellations(input.runKey) : cancellations;
     const chunks: number[] = [];
+    const work: PlannedAssignment[][] = [];
     const toAssign = assign.filter((p) => {
       if (!latest.batch && !latest.rows.includes(p.row)) return true;
       settle(p.row, 'cancelled', '', cancelledOutcome(p, latest).message);
@@ -130,19 +133,25 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
     });
     for (let i = 0; i * input.chunkSize < toAssign.length; i++) {
       const id = slotChunkId(input.slot, input.round, i);
-      await store.saveWork(
-        input.runKey,
-        id,
-        toAssign.slice(i * input.chunkSize, (i + 1) * input.chunkSize).map((p) => assignmentOf(p, true)),
-      );
+      const assignments = toAssign
+        .slice(i * input.chunkSize, (i + 1) * input.chunkSize)
+        .map((p) => assignmentOf(p, true));
+      await store.saveWork(input.runKey, id, assignments);
       chunks.push(id);
+      work.push(assignments);
     }
     if (results.length > 0) await store.saveChunk(input.runKey, slotSettledChunkId(input.slot, input.round), results);
     const until = round.stillWaiting.reduce(
       (m, r) => Math.max(m, Date.parse(r.scheduledFor) + deps.accountWaitHours * 3_600_000),
       0,
     );
-    return { chunks, waiting: round.stillWaiting.length, waitUntil: until > 0 ? new Date(until).toISOString() : null };
+    const stagger = deps.writesPerSecond ? chunkStaggerMs(work, deps.writesPerSecond) : 0;
+    return {
+      chunks,
+      waiting: round.stillWaiting.length,
+      waitUntil: until > 0 ? new Date(until).toISOString() : null,
+      ...(stagger > 0 ? { chunkStaggerMs: stagger } : {}),
+    };
   }
 
   /**

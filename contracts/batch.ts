@@ -55,6 +55,11 @@ export interface PreflightResult {
   readonly error?: string;
   /** Rows settled before any write (rejected, failed). */
   readonly settled: OutcomeCounts;
+  /**
+   * How long after the previous chunk each chunk starts assigning (ms; shared/domain/batch.ts, chunkStaggerMs). Absent
+   * in answers recorded before chunks started in turn, and when there is no write budget: all start at once.
+   */
+  readonly chunkStaggerMs?: number;
 }
 
 /** A preflight's answer as any version recorded it (workflows/versions.ts reads it as a PreflightResult). */
@@ -96,6 +101,11 @@ export interface ChunkInput {
    * schedule, as their histories recorded.
    */
   readonly learnsSchedule?: true;
+  /**
+   * When the chunk starts assigning (ISO): its batch or slot round starts chunks in turn, each a share of the write
+   * budget after the previous one (chunkStaggerMs). Absent: at once (the first chunk, and chunks started before it).
+   */
+  readonly startAt?: string;
 }
 
 /** A chunk in the batch store: activities read and merge its rows themselves, so no message grows with the chunk. */

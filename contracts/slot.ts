@@ -34,4 +34,6 @@ export interface PlanSlotResult {
   readonly waiting: number;
   /** The last moment any of them may still appear (ISO), when some wait. */
   readonly waitUntil: string | null;
+  /** How long after the previous chunk of the round each starts assigning (ms), as PreflightResult.chunkStaggerMs. */
+  readonly chunkStaggerMs?: number;
 }

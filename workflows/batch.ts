@@ -24,6 +24,15 @@ function chunkFailure(error: unknown): string {
   return text.length > 300 ? `${text.slice(0, 299)}…` : text;
 }
 
+/**
+ * The `startAt` of a batch's or a slot round's chunk `i`, started at `now`: `i` staggers after it (none for the first
+ * chunk, nor when there is no stagger, as in answers recorded before chunks started in turn: all start at once).
+ */
+export function chunkStartAt(now: Date, staggerMs: number | undefined): (i: number) => { startAt?: string } {
+  return (i) =>
+    staggerMs && staggerMs > 0 && i > 0 ? { startAt: new Date(now.getTime() + i * staggerMs).toISOString() } : {};
+}
+
 /** One log line for a batch entering a phase: its id, and the counts known then (never a user). */
 export function phaseLine(batchId: string, s: BatchStatus): string {
   const counts = s.counts
@@ -92,6 +101,9 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
   let slots: Task[] = [];
   const failedChunks: FailedChunk[] = [];
   if (pre.chunks > 0 || pre.slots > 0) {
+    // Chunks start assigning in turn, each about its share of the write budget after the previous one
+    // (PreflightResult.chunkStaggerMs, docs/architecture.md "Chunks start in turn").
+    const startAt = chunkStartAt(context.df.currentUtcDateTime, pre.chunkStaggerMs);
     const chunks = Array.from({ length: pre.chunks }, (_, i) => {
       const chunkInput: ChunkInput = {
         batchId: input.batchId,
@@ -101,6 +113,7 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
         parallelism: input.parallelism,
         stopsLate: true,
         learnsSchedule: true,
+        ...startAt(i),
       };
       return context.df.callSubOrchestrator(CHUNK_ORCHESTRATOR, chunkInput, chunkInstanceId(batchInstanceId, i));
     });

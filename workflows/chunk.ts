@@ -90,10 +90,13 @@ interface Watch {
 export const chunkOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<ChunkInput>();
   const ref: ChunkRef = { runKey: runKeyOf(input), chunk: input.chunk };
+  const start = input.state ? undefined : yield* untilStart(context, input);
+  if (start?.cancelled) return yield* settle(context, ref, input.deadline, true);
   const state = input.state
     ? yield* chunkStateOf(input.state, () => savedPending(context, ref))
     : yield* assignInGroups(context, ref, input.parallelism);
   const watch = yield* startWatch(context, ref, state, input.deadline, learnsSchedule(input));
+  watch.cancel ??= start?.cancel;
   while (watch.pending > 0 && !watch.cancelled) {
     const due = yield* untilNextCheck(context, watch, stopsLate(input));
     if (due === 'end') break;
@@ -108,6 +111,24 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
   }
   return yield* settle(context, ref, input.deadline, watch.cancelled);
 };
+
+/**
+ * The chunk's turn to start assigning (ChunkInput.startAt): its batch or slot round starts chunks in turn, each about
+ * its share of the shared write budget after the previous one, so that its assignments are not spread over the whole
+ * batch's and its first users are checked soon after they are licensed (docs/architecture.md, "Chunks start in turn").
+ * A chunk without startAt (the first, and those started before chunks started in turn) starts at once, with no timer,
+ * as their histories recorded. A cancel during the wait ends it: nothing was written, the rows end cancelled. The
+ * cancel waiter is handed on to the watch, so that a cancel arriving while the chunk assigns is seen there.
+ */
+function* untilStart(context: OrchestrationContext, input: ChunkInput): Step<{ cancelled: boolean; cancel?: Task }> {
+  if (!input.startAt || Date.parse(input.startAt) <= context.df.currentUtcDateTime.getTime())
+    return { cancelled: false };
+  const cancel = context.df.waitForExternalEvent(CANCEL_EVENT);
+  const timer = context.df.createTimer(new Date(input.startAt));
+  if ((yield context.df.Task.any([timer, cancel])) === timer) return { cancelled: false, cancel };
+  if (!timer.isCompleted) timer.cancel();
+  return { cancelled: true };
+}
 
 /** The first generation: every user's assignment, a group at a time, each group's results merged into the store. */
 function* assignInGroups(context: OrchestrationContext, ref: ChunkRef, parallelism: number): Step<ChunkState> {

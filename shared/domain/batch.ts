@@ -255,3 +255,41 @@ export function waitingRows(plan: StoredPlan, results: readonly ChunkUserResult[
   const have = new Set(results.map((r) => r.row));
   return plan.rows.filter((r): r is ScheduledRow => r.kind === 'scheduled' && !have.has(r.row));
 }
+
+/**
+ * The share of a chunk's estimated write time after which the next chunk starts assigning (chunkStaggerMs): below 1,
+ * so the write budget is not left idle when a chunk writes a little faster than estimated, or writes less (a user who
+ * already holds a licence needs no write).
+ */
+export const STAGGER_SHARE = 0.8;
+
+/**
+ * The Graph writes a row's assignment is planned to make, at most (the assign activity re-reads the user and writes
+ * only what is still missing): one to set the usage location (a mover's new one, or a user who has none), one
+ * assignLicense for what it adds, switches on or removes.
+ */
+export function plannedWrites(a: PlannedAssignment): number {
+  const location = a.move || a.setUsageLocation ? 1 : 0;
+  const licences =
+    a.addSkuIds.length > 0 ||
+    (a.enable?.length ?? 0) > 0 ||
+    (a.move?.removeSkuIds.length ?? 0) > 0 ||
+    (a.release?.removeSkuIds.length ?? 0) > 0
+      ? 1
+      : 0;
+  return location + licences;
+}
+
+/**
+ * How long after the previous one each chunk starts assigning (ms; 0: all at once): a chunk's share of the planned
+ * writes at the shared write budget's rate, times STAGGER_SHARE. All chunks share one write budget; started together,
+ * their assignments interleave and each chunk's spans the whole batch's, so its first users wait that long for their
+ * first Teams check. Staggered, each chunk assigns in about its own share of the time and starts its checks then
+ * (docs/architecture.md, "Chunks start in turn"). When Graph or the host is slower than the budget, chunks overlap as
+ * they did when started together.
+ */
+export function chunkStaggerMs(chunks: readonly (readonly PlannedAssignment[])[], writesPerSecond: number): number {
+  if (chunks.length < 2 || !(writesPerSecond > 0)) return 0;
+  const writes = chunks.reduce((n, c) => n + c.reduce((m, a) => m + plannedWrites(a), 0), 0);
+  return Math.floor(((STAGGER_SHARE * writes) / chunks.length / writesPerSecond) * 1000);
+}

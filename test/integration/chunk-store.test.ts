@@ -149,6 +149,21 @@ describe("a chunk's rows live in the store; activities merge into them", () => {
       flagged: 0,
     });
   });
+
+  it('ends cancelled the rows of a chunk cancelled while it waited for its turn to start (nothing was written)', async () => {
+    const other = { runKey: 'hr/refs-unstarted/20261125T080000Z-0004', chunk };
+    await store.saveWork(other.runKey, chunk, work.slice(0, 2));
+    await store.addCancellation(other.runKey, { batch: true });
+    expect(await activities.settleChunk({ ...other, deadline: T1, cancelled: true })).toMatchObject({
+      total: 2,
+      cancelled: 2,
+      assigned: 0,
+    });
+    expect((await store.readChunk(other.runKey, chunk)).map((r) => [r.row, r.outcome, r.message])).toEqual([
+      [1, 'cancelled', 'the batch was cancelled before this row was licensed; nothing was assigned'],
+      [2, 'cancelled', 'the batch was cancelled before this row was licensed; nothing was assigned'],
+    ]);
+  });
 });
 
 describe('what a chunk reads at the start of each generation', () => {

@@ -101,5 +101,19 @@ describe('child instance ids', () => {
     expect(subs.map((a) => a.instanceId)).toEqual([`${batch}:slot-2-r1-chunk-0`, `${batch}:slot-2-r1-chunk-1`]);
     expect(subs.map((a) => a.input.chunk)).toEqual(chunks);
     expect(r.output).toBe(2);
+    // a plan recorded before chunks started in turn has no chunkStaggerMs: the round's chunks all start at once
+    expect(subs.map((a) => a.input.startAt)).toEqual([undefined, undefined]);
+    const staggered = await drive(slotOrchestrator, input, {
+      instanceId: slotInstanceId(batch, 2, 1),
+      start: '2026-11-25T08:30:00.000Z',
+      answer: (a) =>
+        a.functionName === 'dialtone-plan-slot'
+          ? { result: { chunks, waiting: 0, waitUntil: null, chunkStaggerMs: 60_000 } }
+          : answer(a),
+    });
+    expect(staggered.scheduled.filter((a) => a.functionName === 'dialtone-chunk').map((a) => a.input.startAt)).toEqual([
+      undefined,
+      '2026-11-25T09:01:00.000Z',
+    ]);
   });
 });

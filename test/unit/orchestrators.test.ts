@@ -95,6 +95,21 @@ describe('batch orchestrator', () => {
     expect(r.customStatus).toMatchObject({ phase: 'licensing', chunks: 3, counts: { total: 450 } });
   });
 
+  it('starts chunks in turn: each chunkStaggerMs after the previous, the first at once (docs/architecture.md)', async () => {
+    const history = [
+      ...started(input),
+      scheduled('dialtone-preflight'),
+      ...completed(0, { total: 450, chunks: 3, slots: 0, settled: { total: 0 }, chunkStaggerMs: 84_000 }),
+    ];
+    const r = await replay(batchOrchestrator, history, input);
+    const subs = r.actions.filter((a) => a.actionType === 2);
+    expect(subs.map((a) => a.input.startAt)).toEqual([
+      undefined,
+      new Date(Date.parse(T0) + 84_000).toISOString(),
+      new Date(Date.parse(T0) + 168_000).toISOString(),
+    ]);
+  });
+
   it('waits for every chunk when one fails while others run, then reports its rows with its failure (11.5)', async () => {
     const sub = (id: number) => ev(7, { EventId: id, Name: 'dialtone-chunk', InstanceId: `b1:chunk-${id - 1}` });
     const failedAt = at(5);
@@ -384,6 +399,70 @@ describe('chunk orchestrator', () => {
         [0, slotAt],
         [1, later],
       ]);
+    });
+  });
+
+  describe('its turn to start assigning (startAt)', () => {
+    const startAt = at(3);
+
+    it('waits on a durable timer until its startAt, then assigns and checks about a minute after the assignment', async () => {
+      const r = await drive(
+        chunkOrchestrator,
+        { ...input, startAt },
+        { start: T0, answer: tenant({ size: 1, foundAt: at(4) }) },
+      );
+      expect(names(r).slice(0, 5)).toEqual([
+        `timer@${startAt}`,
+        'dialtone-load-chunk',
+        'dialtone-assign',
+        'dialtone-save-chunk',
+        'dialtone-chunk-signals',
+      ]);
+      // its checks count from its own assignment, after its turn: the first about a minute after it
+      const first = Date.parse(probes(r)[0]!.input.at);
+      expect(first).toBeGreaterThan(Date.parse(startAt));
+      expect(first).toBeLessThanOrEqual(Date.parse(at(4)));
+      expect(r.scheduled.at(-1)).toMatchObject({ functionName: 'dialtone-settle-chunk' });
+    });
+
+    it('assigns at once, with no timer, when its input has no startAt (a chunk started before chunks started in turn) or it has passed', async () => {
+      for (const chunk of [input, { ...input, startAt: T0 }]) {
+        const r = await drive(chunkOrchestrator, chunk, { start: T0, answer: tenant({ size: 1, foundAt: at(1) }) });
+        expect(names(r).slice(0, 2)).toEqual(['dialtone-load-chunk', 'dialtone-assign']);
+      }
+    });
+
+    it('ends at once when the batch is cancelled while it waits: nothing assigned, its rows settled as cancelled', async () => {
+      const r = await drive(
+        chunkOrchestrator,
+        { ...input, startAt },
+        {
+          start: T0,
+          answer: tenant({ size: 2 }),
+          beforeTimer: (fireAt) => (Date.parse(fireAt) === Date.parse(startAt) ? [{ name: 'cancel' }] : undefined),
+        },
+      );
+      expect(names(r)).toEqual([`timer@${startAt}`, 'dialtone-settle-chunk']);
+      expect(r.scheduled.at(-1)!.input).toEqual({ runKey, chunk: 0, deadline: input.deadline, cancelled: true });
+    });
+
+    it('sees a cancel that arrives while it assigns after its wait (the waiter goes on to the watch)', async () => {
+      let raised = false;
+      const r = await drive(
+        chunkOrchestrator,
+        { ...input, startAt },
+        {
+          start: T0,
+          answer: (a, now) => {
+            const answer = tenant({ size: 1, foundAt: at(60) })(a, now);
+            if (a.functionName !== 'dialtone-assign' || raised) return answer;
+            raised = true;
+            return { ...answer, raiseBefore: [{ name: 'cancel' }] };
+          },
+        },
+      );
+      expect(probes(r)).toHaveLength(0);
+      expect(r.scheduled.at(-1)).toMatchObject({ functionName: 'dialtone-settle-chunk', input: { cancelled: true } });
     });
   });
 

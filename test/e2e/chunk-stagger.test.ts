@@ -1,0 +1,101 @@
+// Chunks start in turn on the local stack (docs/architecture.md, "Chunks start in turn"): with a write budget of one
+// write a second, four chunks of three users start about 2.4 s apart, so the first chunk's users are checked in Teams
+// (and found: Teams shows their calling plan at once) before the last chunk's first licence is written. Started all
+// at once, the chunks' writes interleave and the first chunk's check waits for nearly all twelve writes. A batch
+// cancelled while a chunk waits for its turn ends that chunk's rows cancelled at once, with nothing written for them.
+import { startStack, type Stack } from '../../local/stack';
+import { stableGuid } from '../../local/graph-sim/tenant';
+import { outcomesByUpn, postBatch, waitForReport } from '../support/e2e';
+import { tenantSkus } from '../support/tenant';
+
+const upns = Array.from({ length: 12 }, (_, i) => `hire${i + 1}@contoso.com`);
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({
+    tenant: {
+      skus: tenantSkus({ ENTERPRISEPACK: 12, MCOEV: 12, MCOPSTN1: 12 }),
+      users: upns.map((userPrincipalName) => ({ userPrincipalName, usageLocation: 'US', teamsProvisioningMinutes: 0 })),
+    },
+    settings: {
+      DIALTONE_CHUNK_SIZE: '3',
+      DIALTONE_ASSIGN_PARALLELISM: '1',
+      DIALTONE_GRAPH_WRITES_PER_SECOND: '1',
+      // a 15-minute deadline checks a second after assignment at first (docs/teams-checks.md)
+      DIALTONE_DEADLINE_HOURS: '0.25',
+      DIALTONE_PHONE_NUMBERS: 'off',
+    },
+  });
+});
+afterAll(() => stack?.stop());
+
+it("checks the first chunk's users before the last chunk's licences are written", async () => {
+  expect(
+    (await postBatch(stack, { batchId: 'stagger-1', users: upns.map((userPrincipalName) => ({ userPrincipalName })) }))
+      .status,
+  ).toBe(202);
+  const report = await waitForReport(stack, 'stagger-1', 120_000);
+  expect(report.users.map((u: { outcome: string }) => u.outcome)).toEqual(upns.map(() => 'provisioned'));
+  const id = (upn: string) => stableGuid(`user:${upn}`);
+  const written = new Map(
+    stack.sim.record.stateChangingWrites.filter((w) => w.kind === 'assignLicense').map((w) => [w.userId, w.at]),
+  );
+  const seen = stack.sim.record.callingPlanSeenAt;
+  const firstChunkChecked = Math.max(...upns.slice(0, 3).map((u) => seen.get(id(u))!));
+  const lastChunkWritten = Math.min(...upns.slice(9).map((u) => written.get(id(u))!));
+  expect(upns.every((u) => written.has(id(u)) && seen.has(id(u)))).toBe(true);
+  expect(firstChunkChecked).toBeLessThan(lastChunkWritten);
+});
+
+describe('a batch cancelled while a chunk waits for its turn', () => {
+  const hires = Array.from({ length: 20 }, (_, i) => `waiter${i + 1}@contoso.com`);
+  let real: Stack;
+  beforeAll(async () => {
+    // The real clock: the second chunk's turn (10 writes x 0.8 at one write a second, 8 s) is certainly still ahead
+    // when the cancel comes after the first chunk's first write.
+    real = await startStack({
+      skipAhead: false,
+      tenant: {
+        skus: tenantSkus({ ENTERPRISEPACK: 20, MCOEV: 20, MCOPSTN1: 20 }),
+        users: hires.map((userPrincipalName) => ({
+          userPrincipalName,
+          usageLocation: 'US',
+          teamsProvisioningMinutes: 0,
+        })),
+      },
+      settings: {
+        DIALTONE_CHUNK_SIZE: '10',
+        DIALTONE_ASSIGN_PARALLELISM: '1',
+        DIALTONE_GRAPH_WRITES_PER_SECOND: '1',
+        DIALTONE_PHONE_NUMBERS: 'off',
+      },
+    });
+  });
+  afterAll(() => real?.stop());
+
+  it("ends the waiting chunk's rows cancelled at once, nothing written for them", async () => {
+    expect(
+      (
+        await postBatch(real, {
+          batchId: 'stagger-cancel',
+          users: hires.map((userPrincipalName) => ({ userPrincipalName })),
+        })
+      ).status,
+    ).toBe(202);
+    while (!real.sim.record.stateChangingWrites.some((w) => w.kind === 'assignLicense'))
+      await new Promise((r) => setTimeout(r, 50));
+    const cancel = await fetch(`${real.host.url}/api/batches/stagger-cancel/cancel`, {
+      method: 'POST',
+      headers: { 'x-functions-key': real.host.functionKey },
+    });
+    expect(cancel.status).toBe(202);
+    // Well within the ten minutes a cancelled batch waits for licence writes to be recorded: the waiting chunk
+    // recorded its rows as cancelled when the cancel ended its wait.
+    const report = await waitForReport(real, 'stagger-cancel', 60_000);
+    const outcomes = outcomesByUpn(report);
+    for (const upn of hires.slice(10)) expect(outcomes[upn]).toBe('cancelled');
+    const second = new Set(hires.slice(10).map((u) => stableGuid(`user:${u}`)));
+    expect(real.sim.record.stateChangingWrites.filter((w) => second.has(w.userId))).toEqual([]);
+    const row = report.users.find((u: { userPrincipalName: string }) => u.userPrincipalName === hires[19]);
+    expect(row?.message).toContain('the batch was cancelled before this row was licensed');
+  });
+});
