@@ -1,11 +1,12 @@
-// `npm run bench -- [--users N] [--batches K] [--time-rate R] [--fixed-rate] [--deadline-hours H] [--no-baseline] [--host-log] [--json]`:
+// `npm run bench -- [--users N] [--batches K] [--time-rate R] [--fixed-rate] [--deadline-hours H] [--no-baseline] [--host-log] [--meter] [--json]`:
 // licences per minute against Graph's write quota, the app's Teams read rate and detection lag, the size of durable
 // messages, and the local runtime's cost. The full pipeline (local host, simulator, Azurite) licenses K generated
 // batches of N users at once with throttling on and every Graph request taking 150-400 ms (simulated); the seed's
 // loop (three sequential assignLicense calls per user) runs on the same tenant in this process for comparison. With
 // --time-rate R the whole local stack runs up to R simulated seconds per wall-clock second while work is in flight
 // (local/clock.ts; the host's governor lowers it while its event loop lags, unless --fixed-rate). --host-log prints
-// the host's log. Prints a table, or one JSON object.
+// the host's log; --meter counts the storage requests (local/storage-meter.ts). The CPU-seconds of the bench (with the
+// simulator), the host and Azurite are read from /proc when the last report is in. Prints a table, or one JSON object.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { startGraphSimulator } from '../local/graph-sim/server';
 import type { TenantFile } from '../local/graph-sim/tenant';
 import { awaitFinishedReport } from '../local/batch-client';
 import { startStack } from '../local/stack';
+import type { StorageCounts } from '../local/storage-meter';
 import { GraphLicensingDirectory } from '../shared/adapters/graph/directory';
 import { graphCredential } from '../shared/adapters/graph-credential';
 import type { BatchReport } from '../shared/domain/report';
@@ -30,6 +32,18 @@ function skewedMinutes(r: () => number): number | null {
   if (x < 0.75) return 5 + r() * 55;
   if (x < 0.93) return 60 + r() * 300;
   return 360 * Math.exp(r() * Math.log(1800 / 360));
+}
+
+/** CPU-seconds (user + system) a live process has used so far, from /proc/<pid>/stat (clock ticks, 100 a second). */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
+    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (fields 14 and 15)
+  } catch {
+    return 0;
+  }
 }
 
 function peakRssKiB(pid: number | undefined): number {
@@ -146,6 +160,7 @@ async function main(): Promise<void> {
       'no-baseline': { type: 'boolean', default: false },
       'fixed-rate': { type: 'boolean', default: false },
       'host-log': { type: 'boolean', default: false },
+      meter: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       chart: { type: 'string' },
       seed: { type: 'string', default: '11' },
@@ -181,6 +196,8 @@ async function main(): Promise<void> {
     throttling: true,
     faults: { latencyMs: LATENCY },
     timeRate,
+    // --meter: a counting proxy between the host and Azurite (local/storage-meter.ts); it costs the bench process CPU.
+    ...(values.meter ? { storageMeter: {} } : {}),
     ...(values['host-log'] ? { onHostLog: (l: string) => log(`host: ${l}`) } : {}),
     settings: {
       DIALTONE_GRAPH_WRITES_PER_SECOND: '19',
@@ -199,6 +216,8 @@ async function main(): Promise<void> {
   let simulatedHours = Number.NaN;
   const reports: BatchReport[] = [];
   const peaks = { bench: 0, host: 0, azurite: 0 };
+  const cpu = { bench: 0, host: 0, azurite: 0 };
+  let storage: StorageCounts | undefined;
   let maxHistoryEvents = 0;
   let payload = { maxPayloadBytes: 0, largest: '' };
   try {
@@ -224,6 +243,10 @@ async function main(): Promise<void> {
     peaks.bench = peakRssKiB(process.pid);
     peaks.host = peakRssKiB(stack.host.child.pid);
     peaks.azurite = peakRssKiB(stack.azurite.pid);
+    cpu.bench = cpuSeconds(process.pid);
+    cpu.host = cpuSeconds(stack.host.child.pid);
+    cpu.azurite = cpuSeconds(stack.azurite.pid);
+    storage = stack.storageMeter?.counts();
     const dir = join(stack.workDir, 'host', 'instances');
     for (const f of readdirSync(dir))
       maxHistoryEvents = Math.max(
@@ -354,6 +377,25 @@ async function main(): Promise<void> {
       host: Math.round(peaks.host / 1024),
       azurite: Math.round(peaks.azurite / 1024),
     },
+    // CPU-seconds from the stack's start to the last report (the host and Azurite from their own start), per user.
+    cpuSeconds: Math.round(cpu.bench + cpu.host + cpu.azurite),
+    cpuMsPerUser: Math.round(((cpu.bench + cpu.host + cpu.azurite) * 1000) / users),
+    cpuSecondsByProcess: {
+      benchAndSimulator: Math.round(cpu.bench),
+      host: Math.round(cpu.host),
+      azurite: Math.round(cpu.azurite),
+    },
+    ...(storage
+      ? {
+          storageRequestsPerUser: Math.round((storage.total / users) * 10) / 10,
+          storageRequestsPerUserByOperation: Object.fromEntries(
+            Object.entries(storage.byOperation)
+              .sort(([, a], [, b]) => b - a)
+              .map(([k, n]) => [k, Math.round((n / users) * 100) / 100]),
+          ),
+          storageRequestsByResource: storage.byResource,
+        }
+      : {}),
     maxHistoryEvents,
     coldStartMs: cold,
     coldStartUnbundledMs: coldUnbundled,

@@ -1,7 +1,7 @@
 // The app-wide Graph budgets on real Azurite: several instances (ledger objects) sharing one blob never get
 // overlapping reservations, and writes paced through them stay at the rate in every window, counted in the
 // budget's own time (a virtual clock that moves only when someone sleeps, so nothing here depends on the machine).
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { BlobServiceClient, BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
 import { startAzurite, type Azurite } from '../../local/azurite';
 import type { AppTime } from '../../shared/adapters/app-time';
 import { BlobRateLedger, WriteBudget } from '../../shared/adapters/graph-budget';
@@ -55,6 +55,27 @@ describe('shared Graph budgets in blob storage', () => {
     const starts = await time.runUntil(Promise.all(Array.from({ length: 40 }, (_, i) => instances[i % 4]!.reserve(5))));
     // 40 reservations of 5 reads at 10/s: back to back, half a second each, none shared, from t0 on.
     expect([...starts].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => t0 + i * 500));
+  });
+
+  it('makes the reservations an instance is asked for while its round trip is in flight together, still disjoint', async () => {
+    const t0 = Date.parse('2026-11-25T08:30:00Z');
+    const time = virtualTime(t0);
+    const instances = [0, 1].map(() => new BlobRateLedger(container, 'grouped.json', 10, time));
+    const uploads = jest.spyOn(BlockBlobClient.prototype, 'upload');
+    try {
+      // 100 reservations of different sizes asked at once of two instances racing for the same blob
+      const sizes = Array.from({ length: 100 }, (_, i) => 1 + (i % 3));
+      const starts = await time.runUntil(Promise.all(sizes.map((n, i) => instances[i % 2]!.reserve(n))));
+      const spans = starts.map((s, i) => ({ s, e: s + sizes[i]! * 100 })).sort((a, b) => a.s - b.s);
+      // back to back from t0, none shared: together exactly the turns asked for
+      expect(spans[0]!.s).toBe(t0);
+      for (let i = 1; i < spans.length; i++) expect(spans[i]!.s).toBe(spans[i - 1]!.e);
+      expect(spans.at(-1)!.e - t0).toBe(sizes.reduce((a, b) => a + b, 0) * 100);
+      // one conditional write per group, not per reservation (412s included): far fewer than 100
+      expect(uploads.mock.calls.length).toBeLessThan(20);
+    } finally {
+      uploads.mockRestore();
+    }
   });
 
   it('paces the writes of two instances together at the shared rate in every one-second window', async () => {
