@@ -151,16 +151,12 @@ export function createNumberActivities(deps: NumberActivityDeps) {
     // the new number in place still says which number it took the place of.
     const moveStep = `move-number/${w.row}`;
     const sentFor = w.moving ? await store.readDone(w.runKey, moveStep) : undefined;
-    const kept = (telephoneNumber: string): NumberStart => {
+    // Whether the old number went back is read from the tenant's record of it, as once an order is confirmed
+    // (replaced), not from this Teams view of the user, which Graph does not promise to be current.
+    const kept = async (telephoneNumber: string): Promise<NumberStart> => {
       const result = keep(telephoneNumber);
       if (result.kind !== 'done' || !sentFor || sentFor === telephoneNumber) return result;
-      if (held.value.some((n) => n.telephoneNumber === sentFor)) return result;
-      return done({
-        ...result.result,
-        message: `${telephoneNumber} assigned in place of ${sentFor}, which Teams took back`,
-        releasedNumber: sentFor,
-        advisories: [],
-      });
+      return done(await replaced({ telephoneNumber, userId: w.userId }, sentFor, { ...result.result, advisories: [] }));
     };
     if (primary && (!w.moving || primary.telephoneNumber === w.number.telephoneNumber))
       return kept(primary.telephoneNumber);
@@ -264,7 +260,11 @@ export function createNumberActivities(deps: NumberActivityDeps) {
    * record still give it to the user, it is unassigned here, and only now, with the new number in place. A number that
    * cannot be given back leaves the row flagged, the new number kept.
    */
-  async function replaced(o: SentOrder, old: string, numbered: NumberResult): Promise<NumberResult> {
+  async function replaced(
+    o: Pick<SentOrder, 'telephoneNumber' | 'userId'>,
+    old: string,
+    numbered: NumberResult,
+  ): Promise<NumberResult> {
     const given = (how: string): NumberResult => ({
       ...numbered,
       message: `${o.telephoneNumber} assigned in place of ${old}, ${how}`,

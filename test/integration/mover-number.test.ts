@@ -117,12 +117,10 @@ describe("a mover's number step", () => {
     expect(sim.record.stateChangingWrites).toEqual([]);
   });
 
-  it('does not say the old number went back while the tenant’s record still gives it to the user: flagged, new number kept', async () => {
-    const work = { runKey: 'run-m3', row: 1, userId: id('mover@contoso.com'), number: gbPool, moving: true as const };
-    // Graph documents no consistency between its number records and a change just made: this directory answers the
-    // old number's record as it was before the order, still the mover's.
+  /** A directory that answers the old number's record as it was before the order, still the mover's. */
+  async function staleDirectory(): Promise<PhoneNumberDirectory> {
     const before = await graph.findNumber(US_OLD);
-    const stale: PhoneNumberDirectory = {
+    return {
       listFreeNumbers: (...a) => graph.listFreeNumbers(...a),
       startNumberAssignment: (r) => graph.startNumberAssignment(r),
       readNumberOrder: (op) => graph.readNumberOrder(op),
@@ -131,7 +129,12 @@ describe("a mover's number step", () => {
       setEmergencyLocation: (n, l) => graph.setEmergencyLocation(n, l),
       findNumber: async (n) => (n === US_OLD ? before : graph.findNumber(n)),
     };
-    const acts = activities(stale);
+  }
+
+  it('does not say the old number went back while the tenant’s record still gives it to the user: flagged, new number kept', async () => {
+    const work = { runKey: 'run-m3', row: 1, userId: id('mover@contoso.com'), number: gbPool, moving: true as const };
+    // Graph documents no consistency between its number records and a change just made.
+    const acts = activities(await staleDirectory());
     const step = await acts.startNumber(work);
     if (step.kind !== 'ordered') throw new Error('not ordered');
     clock.skipTo(clock.now() + 60_000);
@@ -144,5 +147,22 @@ describe("a mover's number step", () => {
     expect(result).toMatchObject({ outcome: 'flagged', reason: 'number_release_failed', phoneNumber: GB_NEW });
     expect(result!.releasedNumber).toBeUndefined();
     expect(result!.message).toMatch(new RegExp(`^\\${GB_NEW} assigned, but \\${US_OLD} is still the user's: `));
+  });
+
+  it("a start retried after its order landed reads the old number's record too, not only the user's Teams view", async () => {
+    const work = { runKey: 'run-m4', row: 1, userId: id('mover@contoso.com'), number: gbPool, moving: true as const };
+    const acts = activities(await staleDirectory());
+    const step = await acts.startNumber(work);
+    if (step.kind !== 'ordered') throw new Error('not ordered');
+    clock.skipTo(clock.now() + 60_000);
+    await acts.readOrders({ operationIds: [step.order.operationId] });
+    // The order landed and its answer was lost: the retried start finds the new number in Teams' view of the user,
+    // but the record of the old one still gives it to the user, so the row cannot say it went back.
+    const again = await acts.startNumber(work);
+    expect(again).toMatchObject({
+      kind: 'done',
+      result: { outcome: 'flagged', reason: 'number_release_failed', phoneNumber: GB_NEW },
+    });
+    expect(again.kind === 'done' && again.result.releasedNumber).toBeUndefined();
   });
 });
