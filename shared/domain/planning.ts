@@ -34,6 +34,7 @@ import {
 } from './phone-numbers';
 import { isProfileName, normaliseProfileName, PART_NUMBER, type Profiles } from './profiles';
 import {
+  callingPlanSoldIn,
   chooseMoveRemovals,
   chooseReleases,
   keptText,
@@ -390,7 +391,7 @@ function planRow(
     const plans = req.partNumbers
       .map((p) => tenant.catalog.lookup(p))
       .flatMap((l) => (l.kind === 'found' && l.sku.capabilities.has('callingPlan') ? [l.sku] : []));
-    const unsold = plans.filter((s) => !CALLING_PLAN_COUNTRIES.has(country) || s.notSoldIn.includes(country));
+    const unsold = plans.filter((s) => !callingPlanSoldIn(s, country));
     if (unsold.length > 0)
       return reject(
         'plan_not_available_in_country',

@@ -6,6 +6,7 @@
 // kept too (Graph refuses such a removal: user-assignlicense.md, and the dependencies in holdings.ts). Pure: the
 // activity that removes applies the same rules to the user as Graph shows it at that moment.
 import type { Capability, TenantCatalog, TenantSku } from './catalog';
+import { CALLING_PLAN_COUNTRIES } from './countries';
 import { enabledPlanNames, SERVICE_PLAN_DEPENDENCIES, type PlanIds, type UserHoldings } from './holdings';
 
 /** The capabilities that make a SKU a phone licence: what a phone line costs beyond the base licence. */
@@ -122,8 +123,9 @@ export function keptText(kept: readonly KeptLicence[]): string {
 
 /**
  * What a mover's row swaps (docs/leavers-and-movers.md, "Movers"): the user's usage location, and the calling plans
- * the user holds directly that the new country does not sell or the row no longer asks for. What the row needs in the
- * new country is planned as for a hire (planning.ts), against the user without those plans.
+ * the user holds directly that the new country does not sell. What the row needs in the new country is planned as for
+ * a hire (planning.ts), against the user without those plans: a calling plan the user keeps meets the row's calling-plan
+ * need as it would a hire's, and is not bought again.
  */
 export interface PlannedMove {
   /** The usage location the user had when the row was planned (null: none). */
@@ -137,13 +139,22 @@ export interface PlannedMove {
   readonly kept: readonly KeptLicence[];
 }
 
+/**
+ * Whether a calling plan is sold in a country: Microsoft sells Calling Plans there (CALLING_PLAN_COUNTRIES) and this
+ * one is not among those it does not sell there (docs/leavers-and-movers.md, "Movers").
+ */
+export function callingPlanSoldIn(sku: TenantSku, country: string): boolean {
+  return CALLING_PLAN_COUNTRIES.has(country) && !sku.notSoldIn.includes(country);
+}
+
 /** Why a calling plan stays when the move row brings no calling plan in its place. */
 export const KEPT_FOR_NUMBER =
   "the user's Calling Plan number: the row brings no calling plan, and Teams unassigns the number with the last one; give the number back first (a leave row, or the Teams admin center)";
 
 /**
- * The calling plans a mover gives up: each one the user holds that `to` does not sell, or that the row's SKUs do not
- * name. Only direct licences are removed (a group's stay, naming the group), never a base licence (a suite's calling
+ * The calling plans a mover gives up: each one the user holds that `to` does not sell. One sold there stays, whether
+ * or not the row's SKUs name it: what it gives meets the row's needs as it would a hire's, and a need met by a licence
+ * the user holds is never bought again (docs/licence-needs.md). Only direct licences are removed (a group's stay, naming the group), never a base licence (a suite's calling
  * plan is not a phone licence), never one that gives more than a calling plan (its Phone System would go with it),
  * and none at all when the row brings no calling plan of its own: taking the last calling plan takes the user's
  * Calling Plan number with it (Teams, phone-numbers-licensing-changes.md), while one calling plan swapped for another
@@ -155,8 +166,7 @@ export function chooseMoveRemovals(
   to: string,
   catalog: TenantCatalog,
 ): Pick<PlannedMove, 'removeSkuIds' | 'removeSkus' | 'kept'> {
-  const wanted = new Set(rowSkus.map((s) => s.skuId.toLowerCase()));
-  const bringsPlan = rowSkus.some((s) => s.capabilities.has('callingPlan') && !s.notSoldIn.includes(to));
+  const bringsPlan = rowSkus.some((s) => s.capabilities.has('callingPlan') && callingPlanSoldIn(s, to));
   const remove: TenantSku[] = [];
   const kept: KeptLicence[] = [];
   const seen = new Set<string>();
@@ -169,7 +179,7 @@ export function chooseMoveRemovals(
     // Plan, Microsoft 365 Business Voice) is not a calling plan alone: a move never removes those
     // (docs/leavers-and-movers.md, "Movers"), so it stays, and planning counts what it gives as held.
     if (PHONE_CAPABILITIES.some((c) => c !== 'callingPlan' && sku.capabilities.has(c))) continue;
-    if (wanted.has(sku.skuId.toLowerCase()) && !sku.notSoldIn.includes(to)) continue;
+    if (callingPlanSoldIn(sku, to)) continue;
     const how = heldHow(user, sku.skuId);
     if (how.groups.length > 0) kept.push({ partNumber: sku.partNumber, groups: how.groups });
     else if (!bringsPlan) kept.push({ partNumber: sku.partNumber, groups: [], neededBy: KEPT_FOR_NUMBER });

@@ -176,10 +176,13 @@ describe('a mover', () => {
     });
   });
 
-  it('gives up a calling plan its profile no longer names, and then buys the one it does (not covered any more)', () => {
+  it('keeps a calling plan the new country sells that its profile does not name, when it covers the need: nothing bought', () => {
+    // The international plan gives domestic calling too: the domestic profile's need is met, so MCOPSTN1 is not bought.
     const [p] = plan([move('GB')], tenantWith(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN2']));
-    expect(p).toMatchObject({ addedSkus: ['MCOPSTN1'], move: { removeSkus: ['MCOPSTN2'] } });
-    // With the international plan in its profile it keeps it and buys nothing.
+    expect(p).toMatchObject({ kind: 'assign', addSkuIds: [], addedSkus: [], setUsageLocation: 'GB' });
+    expect(p!.kind === 'assign' && p!.move).toMatchObject({ removeSkuIds: [], removeSkus: [], kept: [] });
+    expect(p!.kind === 'assign' && p!.note).toMatch(/MCOPSTN1 not bought: already covered by MCOPSTN2/);
+    // With the international plan in its profile it keeps it and buys nothing as well.
     const [same] = plan([move('GB', 'phone-international')], tenantWith(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN2']));
     expect(same).toMatchObject({ addedSkus: [], move: { removeSkus: [] } });
   });
