@@ -651,7 +651,11 @@ export function createActivities(deps: ActivityDeps) {
     // addedSkus is what the plan found missing and the user now holds: also when an earlier attempt's write landed
     // and this one found nothing left to send.
     const said = [
-      move ? `usage location set to ${move.to} (was ${move.from ?? 'none'})` : '',
+      move
+        ? move.from === move.to
+          ? `usage location ${move.to} already`
+          : `usage location set to ${move.to} (was ${move.from ?? 'none'})`
+        : '',
       releasedSkus.length > 0 ? `gave back ${releasedSkus.join(', ')}` : '',
       nothingToDo
         ? move

@@ -296,7 +296,14 @@ async function describe(
       outcome: r.move ? 'move' : 'assign',
       reason: '',
       message: r.move
-        ? [`would move ${r.move.from ?? '(no usage location)'} to ${r.move.to}`, r.note].filter(Boolean).join('; ')
+        ? [
+            r.move.from === r.move.to
+              ? `would swap in ${r.move.to} (usage location kept)`
+              : `would move ${r.move.from ?? '(no usage location)'} to ${r.move.to}`,
+            r.note,
+          ]
+            .filter(Boolean)
+            .join('; ')
         : (r.note ?? ''),
       releasedSkus: [...(r.move?.removeSkus ?? [])],
       addedSkus: [...(r.addedSkus ?? [])],

@@ -269,7 +269,7 @@ export const STAGGER_SHARE = 0.8;
  * assignLicense for what it adds, switches on or removes.
  */
 export function plannedWrites(a: PlannedAssignment): number {
-  const location = a.move || a.setUsageLocation ? 1 : 0;
+  const location = (a.move && a.move.from !== a.move.to) || a.setUsageLocation ? 1 : 0;
   const licences =
     a.addSkuIds.length > 0 ||
     (a.enable?.length ?? 0) > 0 ||

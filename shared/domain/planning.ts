@@ -595,7 +595,8 @@ function planRow(
  * A mover's row (docs/leavers-and-movers.md, "Movers"): a hire's plan of the row in the new country, planned against
  * the user as the move leaves it (the calling plans it gives up removed, the new usage location), so that what the user
  * keeps is never bought again and a seat is needed only for what the user lacks. A move to the country the user is in
- * already is no move: the row is planned as a hire's (nothing swapped, the user's number kept).
+ * already (an HR system that synced the usage location before sending the row) skips only the usage location's PATCH:
+ * the calling plans that country does not sell are still swapped, and a number of another country still replaced.
  */
 function planMove(
   req: RowRequest,
@@ -607,15 +608,10 @@ function planMove(
   const { action: _move, ...join } = req;
   const to = req.usageLocation!;
   const user = tenant.users.get(upnKey(req.userPrincipalName));
-  // No such user, a guest, or already there: a hire's planning says what becomes of the row.
+  // No such user, or a guest: a hire's planning says what becomes of the row.
   if (!user || isGuest(user, req.userPrincipalName)) return planRow(join, tenant, options, seatsLeft);
-  if (user.usageLocation === to) {
-    const same = planRow(join, tenant, options, seatsLeft);
-    if (same.kind !== 'assign') return same;
-    const note = [`the user's usage location is ${to} already: nothing to swap`, same.note].filter(Boolean).join('; ');
-    return { ...same, note };
-  }
-  if (options.setUsageLocation === false)
+  const there = user.usageLocation === to;
+  if (!there && options.setUsageLocation === false)
     return failed(
       'usage_location_missing',
       `${rowRef(req)}: a move changes the user's usage location (${user.usageLocation ?? 'none'} to ${to}), and ${USAGE_LOCATION_NOT_SET_HERE.replace(/^the user has no usage location, and /, '')}`,
@@ -634,7 +630,7 @@ function planMove(
   return {
     ...plan,
     ...(note ? { note } : {}),
-    setUsageLocation: to,
+    setUsageLocation: there ? null : to,
     move: { from: user.usageLocation, to, ...swap },
   };
 }

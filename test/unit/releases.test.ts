@@ -10,6 +10,7 @@ import {
   type PlannedRow,
   type TenantSnapshot,
 } from '../../shared/domain/planning';
+import { plannedWrites, type PlannedAssignment } from '../../shared/domain/batch';
 import { BUILT_IN_PROFILES } from '../../shared/domain/profiles';
 import { chooseReleases, isPhoneLicence, KEPT_FOR_NUMBER } from '../../shared/domain/releases';
 import { DEFAULT_SCHEDULE } from '../../shared/domain/schedule';
@@ -212,11 +213,34 @@ describe('a mover', () => {
     });
   });
 
-  it('to the country the user is in already is planned as a hire’s row: nothing to swap, nothing bought again', () => {
+  it('to the country the user is in already: no usage location write, nothing bought again, the number step still run as a mover’s', () => {
     const [p] = plan([move('US')], tenantWith(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1']), pool);
-    expect(p).toMatchObject({ kind: 'assign', addedSkus: [], setUsageLocation: null });
-    expect(p!.kind === 'assign' && p!.move).toBeUndefined();
-    expect(p!.kind === 'assign' && p!.note).toMatch(/^the user's usage location is US already: nothing to swap/);
+    expect(p).toMatchObject({
+      kind: 'assign',
+      addedSkus: [],
+      setUsageLocation: null,
+      number: { numberType: 'callingPlan', isoCountryCode: 'US' },
+      move: { from: 'US', to: 'US', removeSkuIds: [], removeSkus: [], kept: [] },
+    });
+    expect(plannedWrites(p as PlannedAssignment)).toBe(0);
+  });
+
+  it('to the country the user is in already still swaps a calling plan that country does not sell', () => {
+    // An HR system that syncs the usage location before it sends the move row: the user is in US with MCOPSTN6.
+    const [p] = plan([move('US')], tenantWith(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN6'], [], 'US'), pool);
+    expect(p).toMatchObject({
+      kind: 'assign',
+      addSkuIds: [skuIdOf('MCOPSTN1')],
+      addedSkus: ['MCOPSTN1'],
+      setUsageLocation: null,
+      number: { numberType: 'callingPlan', isoCountryCode: 'US' },
+      move: { from: 'US', to: 'US', removeSkuIds: [skuIdOf('MCOPSTN6')], removeSkus: ['MCOPSTN6'], kept: [] },
+    });
+    expect(plannedWrites(p as PlannedAssignment)).toBe(1);
+    // It needs no usage location write, so a deployment that never sets one can still run it.
+    expect(
+      plan([move('US')], tenantWith(['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN6'], [], 'US'), { setUsageLocation: false })[0],
+    ).toMatchObject({ kind: 'assign', setUsageLocation: null, move: { removeSkus: ['MCOPSTN6'] } });
   });
 
   it('fails before any write where the deployment does not set usage locations, or a seat is missing', () => {
