@@ -15,6 +15,7 @@ import {
   ownNumberProblem,
   type HeldNumber,
   type NumberOrder,
+  type NumberUnassignmentSent,
   type TeamsNumber,
 } from '../shared/domain/phone-numbers';
 import { errorText } from '../shared/domain/text';
@@ -39,7 +40,7 @@ export interface NumberActivityDeps {
    * Gives a mover's old number back when Teams still lists it on the user after the new one was confirmed (the
    * Graph adapter); without it such a row is flagged for a person to unassign the number.
    */
-  readonly releases?: Pick<NumberReleases, 'unassignNumber'>;
+  readonly releases?: Pick<NumberReleases, 'unassignNumber' | 'followNumberUnassignment'>;
 }
 
 /**
@@ -156,7 +157,12 @@ export function createNumberActivities(deps: NumberActivityDeps) {
     const kept = async (telephoneNumber: string): Promise<NumberStart> => {
       const result = keep(telephoneNumber);
       if (result.kind !== 'done' || !sentFor || sentFor === telephoneNumber) return result;
-      return done(await replaced({ telephoneNumber, userId: w.userId }, sentFor, { ...result.result, advisories: [] }));
+      return done(
+        await replaced({ telephoneNumber, userId: w.userId, row: w.row, runKey: w.runKey }, sentFor, {
+          ...result.result,
+          advisories: [],
+        }),
+      );
     };
     if (primary && (!w.moving || primary.telephoneNumber === w.number.telephoneNumber))
       return kept(primary.telephoneNumber);
@@ -258,10 +264,12 @@ export function createNumberActivities(deps: NumberActivityDeps) {
    * number takes the old one's place: docs/leavers-and-movers.md, "Movers"), which the tenant's record of the old
    * number confirms (the record, not the user's Teams view, which Graph does not promise to be current); should the
    * record still give it to the user, it is unassigned here, and only now, with the new number in place. A number that
-   * cannot be given back leaves the row flagged, the new number kept.
+   * cannot be given back leaves the row flagged, the new number kept. The unassignNumber order is kept in the run's
+   * work store once sent, as a leaver's is: a retry of the activity (a transient failure while following it) follows
+   * that order on instead of sending a second one, which Teams fails ("not assigned") once the first finishes.
    */
   async function replaced(
-    o: Pick<SentOrder, 'telephoneNumber' | 'userId'>,
+    o: Pick<SentOrder, 'telephoneNumber' | 'userId' | 'row'> & { readonly runKey: string },
     old: string,
     numbered: NumberResult,
   ): Promise<NumberResult> {
@@ -278,17 +286,28 @@ export function createNumberActivities(deps: NumberActivityDeps) {
         `${o.telephoneNumber} assigned, but ${what}; check ${old} in the Teams admin center (Voice > Phone numbers) and unassign it if it is still the user's`,
       ),
     });
-    await awaitReads(1);
-    const record = await graph.findNumber(old);
-    if (!record.ok) {
-      if (record.transient) throw new TransientGraphError(record);
-      return cannot(`whether ${old} went back could not be read: ${record.message}`);
-    }
-    if (record.value?.assignmentTargetId?.toLowerCase() !== o.userId.toLowerCase())
-      return given('which Teams took back');
     const still = (why: string) => cannot(`${old} is still the user's: ${why}`);
+    const releaseStep = `move-release/${o.row}`;
+    const earlier = await store.readDone(o.runKey, releaseStep);
+    const sent = earlier ? (JSON.parse(earlier) as NumberUnassignmentSent) : undefined;
+    if (!sent) {
+      await awaitReads(1);
+      const record = await graph.findNumber(old);
+      if (!record.ok) {
+        if (record.transient) throw new TransientGraphError(record);
+        return cannot(`whether ${old} went back could not be read: ${record.message}`);
+      }
+      if (record.value?.assignmentTargetId?.toLowerCase() !== o.userId.toLowerCase())
+        return given('which Teams took back');
+    }
     if (!deps.releases) return still('this deployment does not give numbers back');
-    const r = await deps.releases.unassignNumber({ telephoneNumber: old, userId: o.userId });
+    const r = sent
+      ? await deps.releases.followNumberUnassignment(sent)
+      : await deps.releases.unassignNumber({
+          telephoneNumber: old,
+          userId: o.userId,
+          onSent: (order) => store.markDone(o.runKey, releaseStep, JSON.stringify(order)),
+        });
     if (!r.ok) {
       if (r.transient) throw new TransientGraphError(r);
       return still(r.message);
@@ -327,7 +346,7 @@ export function createNumberActivities(deps: NumberActivityDeps) {
             phoneNumber: o.telephoneNumber,
             numberedAt: now().toISOString(),
           };
-          out.push(o.replacing ? await replaced(o, o.replacing, numbered) : numbered);
+          out.push(o.replacing ? await replaced({ ...o, runKey: input.runKey }, o.replacing, numbered) : numbered);
         } else if (h?.ok && input.retryReadBack) {
           // Graph documents no consistency between the number's order and Teams' view of the user: read again later.
           out.push({

@@ -8,6 +8,7 @@ import type {
   NumberOrder,
   NumberRelease,
   NumberReleaseRequest,
+  NumberUnassignmentSent,
   NumberRequest,
   NumberType,
   TeamsNumber,
@@ -143,6 +144,8 @@ export interface NumberReleases {
    * its operation until it finishes or the adapter's patience runs out (`unfinished`, to read again later).
    */
   unassignNumber(request: NumberReleaseRequest): Promise<GraphResult<NumberRelease>>;
+  /** Follows an unassignNumber order sent earlier (request.onSent) as unassignNumber does, sending nothing. */
+  followNumberUnassignment(sent: NumberUnassignmentSent): Promise<GraphResult<NumberRelease>>;
   /** Sends unassignNumber only and returns its operation, not yet finished (readNumberOrder reads it on). */
   startNumberUnassignment(telephoneNumber: string, numberType: NumberType): Promise<GraphResult<NumberOrder>>;
 }

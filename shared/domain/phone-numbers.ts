@@ -112,6 +112,19 @@ export interface NumberReleaseRequest {
   /** The user's object id. */
   readonly userId: string;
   readonly numberType?: NumberType;
+  /**
+   * Called once the unassignNumber order is sent, before it is followed: a caller that keeps the order can follow it
+   * on after a failure (followNumberUnassignment) instead of sending a second order for the same number, which Teams
+   * fails ("not assigned") once the first finishes.
+   */
+  readonly onSent?: (sent: NumberUnassignmentSent) => Promise<void>;
+}
+
+/** An unassignNumber order sent: its number and operation. */
+export interface NumberUnassignmentSent {
+  readonly telephoneNumber: string;
+  readonly numberType: NumberType;
+  readonly operationId: string;
 }
 
 /**

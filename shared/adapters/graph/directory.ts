@@ -24,6 +24,7 @@ import type {
   NumberOrder,
   NumberRelease,
   NumberReleaseRequest,
+  NumberUnassignmentSent,
   NumberRequest,
   NumberType,
   TeamsNumber,
@@ -108,6 +109,10 @@ export class GraphLicensingDirectory
 
   startNumberUnassignment(telephoneNumber: string, numberType: NumberType): Promise<GraphResult<NumberOrder>> {
     return this.numbers.startNumberUnassignment(telephoneNumber, numberType);
+  }
+
+  followNumberUnassignment(sent: NumberUnassignmentSent): Promise<GraphResult<NumberRelease>> {
+    return this.numbers.followNumberUnassignment(sent);
   }
 
   setEmergencyLocation(telephoneNumber: string, locationId: string): Promise<GraphResult<void>> {

@@ -18,6 +18,7 @@ import {
   type NumberRelease,
   type NumberReleaseRequest,
   type NumberReleaseSkip,
+  type NumberUnassignmentSent,
   type NumberRequest,
   type NumberType,
   type TeamsNumber,
@@ -178,10 +179,22 @@ export class GraphPhoneNumbers implements PhoneNumberDirectory, NumberReleases {
     const numberType = n.numberType as NumberType;
     const started = await this.startNumberUnassignment(n.telephoneNumber, numberType);
     if (!started.ok) return started;
-    const followed = await this.followOrder(started.value);
+    const sent = { telephoneNumber: n.telephoneNumber, numberType, operationId: started.value.operationId };
+    await request.onSent?.(sent);
+    return this.followUnassignment(sent, started.value);
+  }
+
+  followNumberUnassignment(sent: NumberUnassignmentSent): Promise<GraphResult<NumberRelease>> {
+    return this.followUnassignment(sent, { operationId: sent.operationId, status: 'notStarted', detail: null });
+  }
+
+  private async followUnassignment(
+    sent: NumberUnassignmentSent,
+    from: NumberOrder,
+  ): Promise<GraphResult<NumberRelease>> {
+    const followed = await this.followOrder(from);
     if (!followed.ok) return followed;
     const order = followed.value;
-    const sent = { telephoneNumber: n.telephoneNumber, numberType, operationId: order.operationId };
     if (order.status === 'succeeded') return { ok: true, value: { outcome: 'released', ...sent } };
     if (isFinished(order)) return { ok: true, value: { outcome: 'failed', ...sent, detail: order.detail } };
     return { ok: true, value: { outcome: 'unfinished', ...sent, status: order.status } };
