@@ -469,11 +469,16 @@ export function createActivities(deps: ActivityDeps) {
     // The number first: a user without a calling plan keeps a number Teams can no longer route, and the licences are
     // the cheaper half to redo by hand.
     for (const n of numbers) {
-      const r = await releases.unassignNumber({ telephoneNumber: n.telephoneNumber, userId: a.userId });
+      const r = await releases.unassignNumber({
+        telephoneNumber: n.telephoneNumber,
+        userId: a.userId,
+        // Kept once sent: a retry after a failure while following the order reads it on instead of sending another.
+        onSent: (sent) => record({ pending: { telephoneNumber: sent.telephoneNumber, operationId: sent.operationId } }),
+      });
       if (!r.ok) return failed(r, `unassigning ${n.telephoneNumber}`);
       if (r.value.outcome === 'released') {
         releasedNumber = r.value.telephoneNumber;
-        await record({ releasedNumber });
+        await record({ pending: undefined, releasedNumber });
       } else if (r.value.outcome === 'unfinished') {
         // Kept before the retry: the retry reads this order on rather than sending another for the number.
         await record({

@@ -14,7 +14,7 @@ let stack: ActivitiesStack;
 let sim: GraphSimulator;
 const userId = (upn: string) => stableGuid(`user:${upn}`);
 const PHONE = ['MCOEV', 'MCOPSTN1'];
-const USERS = ['slow', 'failing', 'lost'];
+const USERS = ['slow', 'failing', 'lost', 'flaky'];
 
 const leaver = (upn: string, runKey: string) => stack.leaverWork(upn, runKey, PHONE);
 const writesFor = (upn: string, kind: string) =>
@@ -22,10 +22,15 @@ const writesFor = (upn: string, kind: string) =>
 const held = (upn: string) => [...sim.tenant.licences(sim.tenant.findUser(upn)!).keys()].length;
 const clock = () => sim.clock as SkipAheadClock;
 /** The simulator's Graph, following number orders on the simulator's clock (no wall time), with these waits. */
+/** While set, the adapter's waits do not move the clock and every Graph request fails (503/504) from the next wait on. */
+let failFromNextWait = false;
 const releasesWith = (numberOrderPollDelaysMs?: number[]) =>
   stack.activitiesWith({
     releases: adapterFor(sim, {
-      sleep: async (ms) => clock().skipTo(clock().now() + ms),
+      sleep: async (ms) => {
+        if (failFromNextWait) sim.faults = { ...sim.faults, errorRate: 1 };
+        else clock().skipTo(clock().now() + ms);
+      },
       ...(numberOrderPollDelaysMs ? { numberOrderPollDelaysMs } : {}),
     }),
   });
@@ -64,6 +69,24 @@ describe("a leaver's retried release", () => {
     expect(r).toMatchObject({ outcome: 'released', releasedNumber: '+12065550110', releasedSkus: PHONE });
     expect(writesFor('slow@contoso.com', 'unassignNumber')).toHaveLength(1);
     expect(held('slow@contoso.com')).toBe(1);
+  });
+
+  it('follows the order it sent when following it failed for a moment, sending none again', async () => {
+    const work = await leaver('flaky@contoso.com', 'hr/flaky/20261207T110000Z-0004');
+    failFromNextWait = true;
+    try {
+      await expect(releasesWith().assign(work)).rejects.toBeInstanceOf(TransientGraphError);
+    } finally {
+      failFromNextWait = false;
+      sim.faults = { ...sim.faults, errorRate: 0 };
+    }
+    expect(writesFor('flaky@contoso.com', 'unassignNumber')).toHaveLength(1);
+    expect(held('flaky@contoso.com')).toBe(3);
+    clock().skipTo(clock().now() + 60_000);
+    const r = await releasesWith().assign(work);
+    expect(r).toMatchObject({ outcome: 'released', releasedNumber: '+12065550113', releasedSkus: PHONE });
+    expect(writesFor('flaky@contoso.com', 'unassignNumber')).toHaveLength(1);
+    expect(held('flaky@contoso.com')).toBe(1);
   });
 
   it('still reports the number it gave back when the licence removal failed and was retried', async () => {
