@@ -184,7 +184,13 @@ interface Ended {
 const PROBE_COUNT = 7;
 const isProbe = (id: string) => !id.startsWith(`${SINGLE_CALLER}~`);
 
-async function settle(stack: Stack, engine: 'extension' | 'local', log: HostLog, probes: boolean): Promise<Ended> {
+async function settle(
+  stack: Stack,
+  engine: 'extension' | 'local',
+  log: HostLog,
+  probes: boolean,
+  workerKilled = false,
+): Promise<Ended> {
   const instances = await expectTaskHubEnded(
     stack,
     5 * 60_000,
@@ -193,6 +199,9 @@ async function settle(stack: Stack, engine: 'extension' | 'local', log: HostLog,
   const runs = await expectEngineRan(stack, engine);
   const acceptedLogLines = log.expectClean(
     probes ? { name: 'dialtone-batch', appInstancePrefix: `${SINGLE_CALLER}~` } : undefined,
+    undefined,
+    undefined,
+    workerKilled,
   );
   return { runs, instances, acceptedLogLines };
 }
@@ -375,7 +384,7 @@ async function runBig(stack: Stack, engine: 'extension' | 'local', log: HostLog,
   for (const w of stack.sim.record.stateChangingWrites)
     if (w.kind === 'assignLicense') perUser.set(w.userId, (perUser.get(w.userId) ?? 0) + 1);
   const secs = (a: number, b: number) => Math.round((b - a) / 1000);
-  const ended = await settle(stack, engine, log, false);
+  const ended = await settle(stack, engine, log, false, true);
   return {
     graph: graphView(
       stack,
