@@ -140,7 +140,8 @@ describeOnExtension('two workers on one task hub', () => {
     for (const r of [shared, control]) {
       await expectEngineRan(r.stack, 'extension', { everyWorkerActive: true });
       await expectTaskHubEnded(r.stack, 2 * 60_000);
-      r.log.expectClean();
+      // The second worker takes partitions from the first as both start: the leases move on purpose.
+      r.log.expectClean(undefined, undefined, undefined, true);
     }
   });
 
