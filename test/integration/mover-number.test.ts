@@ -6,38 +6,18 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type Azurite } from '../../local/azurite';
 import { SkipAheadClock } from '../../local/clock';
 import type { GraphSimulator } from '../../local/graph-sim/server';
-import type { TenantFile } from '../../local/graph-sim/tenant';
 import { createNumberActivities } from '../../activities/numbers';
 import { BlobBatchStore } from '../../shared/adapters/batch-store';
 import type { GraphLicensingDirectory } from '../../shared/adapters/graph/directory';
 import type { PhoneNumberDirectory } from '../../shared/domain/directory';
 import { BlobNumberClaims } from '../../shared/adapters/number-claims';
 import { simulatorWithAdapter } from '../support/graph';
-import { tenantSkus } from '../support/tenant';
+import { MOVER_GB_NEW, MOVER_US_OLD, moverTenant, MOVER_GB_HELD } from '../support/tenant';
 
-const US_OLD = '+12065550102';
-const GB_NEW = '+442079460001';
-const GB_HELD = '+442079460002';
-const tenant: TenantFile = {
-  skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }),
-  users: [
-    {
-      userPrincipalName: 'mover@contoso.com',
-      usageLocation: 'GB',
-      assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
-    },
-    {
-      userPrincipalName: 'there@contoso.com',
-      usageLocation: 'GB',
-      assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
-    },
-  ],
-  numbers: [
-    { telephoneNumber: US_OLD, numberType: 'callingPlan', isoCountryCode: 'US', assignedTo: 'mover@contoso.com' },
-    { telephoneNumber: GB_HELD, numberType: 'callingPlan', isoCountryCode: 'GB', assignedTo: 'there@contoso.com' },
-    { telephoneNumber: GB_NEW, numberType: 'callingPlan', isoCountryCode: 'GB' },
-  ],
-};
+const US_OLD = MOVER_US_OLD;
+const GB_NEW = MOVER_GB_NEW;
+const GB_HELD = MOVER_GB_HELD;
+const tenant = moverTenant();
 
 let azurite: Azurite;
 let sim: GraphSimulator;

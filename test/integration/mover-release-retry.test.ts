@@ -8,31 +8,17 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type Azurite } from '../../local/azurite';
 import { SkipAheadClock } from '../../local/clock';
 import type { GraphSimulator } from '../../local/graph-sim/server';
-import type { TenantFile } from '../../local/graph-sim/tenant';
 import { TransientGraphError } from '../../activities/batch';
 import { createNumberActivities } from '../../activities/numbers';
 import { BlobBatchStore } from '../../shared/adapters/batch-store';
 import type { GraphLicensingDirectory } from '../../shared/adapters/graph/directory';
 import { BlobNumberClaims } from '../../shared/adapters/number-claims';
 import { simulatorWithAdapter } from '../support/graph';
-import { tenantSkus } from '../support/tenant';
+import { MOVER_GB_NEW, MOVER_US_OLD, moverTenant } from '../support/tenant';
 
-const US_OLD = '+12065550102';
-const GB_NEW = '+442079460001';
-const tenant: TenantFile = {
-  skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }),
-  users: [
-    {
-      userPrincipalName: 'mover@contoso.com',
-      usageLocation: 'GB',
-      assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
-    },
-  ],
-  numbers: [
-    { telephoneNumber: US_OLD, numberType: 'callingPlan', isoCountryCode: 'US', assignedTo: 'mover@contoso.com' },
-    { telephoneNumber: GB_NEW, numberType: 'callingPlan', isoCountryCode: 'GB' },
-  ],
-};
+const US_OLD = MOVER_US_OLD;
+const GB_NEW = MOVER_GB_NEW;
+const tenant = moverTenant();
 
 let azurite: Azurite;
 let sim: GraphSimulator;

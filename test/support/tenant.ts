@@ -46,3 +46,34 @@ export const ALL_SKUS = Object.fromEntries(CATALOG.filter((c) => c.skuId).map((c
 export function tenantSkus(seats: Record<string, number>): TenantFile['skus'] {
   return Object.entries(seats).map(([skuPartNumber, prepaidUnits]) => ({ skuPartNumber, prepaidUnits }));
 }
+
+/** The movers' number tests' tenant: a mover in GB still holding its US number, a user with a GB number, one free. */
+export const MOVER_US_OLD = '+12065550102';
+export const MOVER_GB_NEW = '+442079460001';
+export const MOVER_GB_HELD = '+442079460002';
+export function moverTenant(): TenantFile {
+  const user = (upn: string) => ({
+    userPrincipalName: upn,
+    usageLocation: 'GB',
+    assignedSkus: ['ENTERPRISEPACK', 'MCOEV', 'MCOPSTN1'],
+  });
+  return {
+    skus: tenantSkus({ ENTERPRISEPACK: 10, MCOEV: 10, MCOPSTN1: 10 }),
+    users: [user('mover@contoso.com'), user('there@contoso.com')],
+    numbers: [
+      {
+        telephoneNumber: MOVER_US_OLD,
+        numberType: 'callingPlan',
+        isoCountryCode: 'US',
+        assignedTo: 'mover@contoso.com',
+      },
+      {
+        telephoneNumber: MOVER_GB_HELD,
+        numberType: 'callingPlan',
+        isoCountryCode: 'GB',
+        assignedTo: 'there@contoso.com',
+      },
+      { telephoneNumber: MOVER_GB_NEW, numberType: 'callingPlan', isoCountryCode: 'GB' },
+    ],
+  };
+}
