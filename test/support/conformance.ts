@@ -4,6 +4,7 @@
 // holds no error and none of the lines that mark an episode gone wrong (split brain, aborted functions, messages
 // out of order). See local/extension-host/README.md.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { HostProcess, Stack } from '../../local/stack';
 
 export type Engine = 'local' | 'extension';
@@ -207,19 +208,85 @@ export interface FailedActivity {
 }
 
 /**
- * The Azure Storage provider's warnings of a partition lease that moved between workers while an orchestration was in
- * an episode: a message put back on its control queue because the instance's history has not recorded what it answers
- * yet (ReceivedOutOfOrderMessage), and an episode's results discarded because the new owner wrote the history first
- * (SplitBrainDetected). Its source (Azure/durabletask: OrchestrationSession.IsOutOfOrderMessage and the comment where
- * AzureStorageOrchestrationService logs it; the history's ETag check in the table tracking store) handles both: the
- * message is processed again once the history is written, the discarded episode is replayed by the owner. A scenario
- * where leases move on purpose (a worker killed, a second worker taking partitions) accepts a few of these lines
- * (LEASE_MOVE_LINES_ACCEPTED); more, or any of them elsewhere, fail it, as the same split brain repeated would when two
- * workers shared a name and owned the same partitions for the whole run.
+ * Where partition leases move between workers on purpose in a scenario (a worker killed and restarted, a second worker
+ * taking partitions as it starts): from which line of the log on (`from`, the log's length at that moment), and the
+ * most tasks one orchestrator episode of the scenario schedules at once (`episodeWidth`: a chunk's group of
+ * assignments is the app's assign parallelism; a batch starts all its chunks in one episode).
  */
-const LEASE_MOVE_WARNING =
-  /^\[extension-host\] Warning DurableTask\.AzureStorage: \S+: (?:Message \[\w+#\d+\] was received out of order and will be temporarily returned back to \S+|Split brain detected: Another worker already updated the history for this instance - the \d+ history event result\(s\) will be discarded)$/;
-const LEASE_MOVE_LINES_ACCEPTED = 5;
+export interface LeaseMove {
+  readonly from: number;
+  readonly episodeWidth: number;
+}
+
+/**
+ * The Azure Storage provider's warning of a message that answers a task the instance's history does not record yet
+ * (ReceivedOutOfOrderMessage): a worker sent an episode's messages and was gone before it wrote that episode's history
+ * (the provider sends first, then writes: AzureStorageOrchestrationService.CompleteTaskOrchestrationWorkItemAsync in
+ * Azure/durabletask), and the answers reached the worker that took the partition over. Its source
+ * (OrchestrationSession.IsOutOfOrderMessage, and the comment where it logs this) handles it: the message goes back to
+ * the control queue with a visibility delay that doubles from 2 s (TaskHubQueue.AbandonMessageAsync) until the episode
+ * has been replayed from its own message and its history written; that message is visible again after the control
+ * queue's visibility timeout at the latest (5 minutes by default: ControlQueueVisibilityTimeout). So after a lease move
+ * one killed worker can leave this warning for at most the episodes it ran at once (host.json
+ * maxConcurrentOrchestratorFunctions), each for at most the tasks it scheduled, each returned at most
+ * OUT_OF_ORDER_RETURNS times (2 + 4 + … + 256 s = 510 s is past those 5 minutes). Groups 1-3: instance, message.
+ */
+const OUT_OF_ORDER =
+  /^\[extension-host\] Warning DurableTask\.AzureStorage: (\S+): Message \[(\w+#\d+)\] was received out of order and will be temporarily returned back to \S+$/;
+const OUT_OF_ORDER_RETURNS = 8;
+
+/**
+ * The provider's warning that an episode's results were discarded because another worker wrote the instance's history
+ * first (the history's ETag check in its table tracking store): one per episode that was in flight as its partition
+ * moved, which the new owner replays. At most that many (maxConcurrentOrchestratorFunctions) after a lease move; the
+ * same split brain repeated, as when two workers shared a name and owned the same partitions the whole run, fails.
+ */
+const SPLIT_BRAIN =
+  /^\[extension-host\] Warning DurableTask\.AzureStorage: \S+: Split brain detected: Another worker already updated the history for this instance - the \d+ history event result\(s\) will be discarded$/;
+
+/** The orchestrator episodes one worker runs at once: host.json's extensions.durableTask.maxConcurrentOrchestratorFunctions. */
+export function episodesAtOnce(): number {
+  const hostJson = JSON.parse(readFileSync(join(__dirname, '..', '..', 'host.json'), 'utf8')) as {
+    extensions?: { durableTask?: { maxConcurrentOrchestratorFunctions?: number } };
+  };
+  const n = hostJson.extensions?.durableTask?.maxConcurrentOrchestratorFunctions;
+  if (typeof n !== 'number' || !(n > 0)) throw new Error('host.json sets no maxConcurrentOrchestratorFunctions');
+  return n;
+}
+
+/**
+ * Of a log's lines, those the provider's lease-move warnings explain (see OUT_OF_ORDER and SPLIT_BRAIN): only lines at
+ * or after `move.from`; out-of-order lines of at most episodesAtOnce() instances, at most `move.episodeWidth` messages
+ * each, each message at most OUT_OF_ORDER_RETURNS times; at most episodesAtOnce() split brains. The first lines within
+ * those bounds are accepted, in order; the rest are not.
+ */
+function leaseMoveLines(lines: readonly string[], move: LeaseMove): Set<number> {
+  const episodes = episodesAtOnce();
+  const returns = new Map<string, number>();
+  const messages = new Map<string, Set<string>>();
+  let splitBrains = 0;
+  const ok = new Set<number>();
+  for (let i = move.from; i < lines.length; i++) {
+    const l = lines[i]!;
+    const o = OUT_OF_ORDER.exec(l);
+    if (o) {
+      const [, instance, message] = o as unknown as [string, string, string];
+      const mine = messages.get(instance) ?? new Set<string>();
+      if (!messages.has(instance) && messages.size >= episodes) continue;
+      if (!mine.has(message) && mine.size >= move.episodeWidth) continue;
+      const key = `${instance}\u0000${message}`;
+      if ((returns.get(key) ?? 0) >= OUT_OF_ORDER_RETURNS) continue;
+      mine.add(message);
+      messages.set(instance, mine);
+      returns.set(key, (returns.get(key) ?? 0) + 1);
+      ok.add(i);
+    } else if (SPLIT_BRAIN.test(l) && splitBrains < episodes) {
+      splitBrains++;
+      ok.add(i);
+    }
+  }
+  return ok;
+}
 
 /** Collects a stack's host log (StackOptions.onHostLog) and names the lines that fail a scenario. */
 export class HostLog {
@@ -239,14 +306,14 @@ export class HostLog {
    * lines that name the function; and for an activity a scenario makes exceed functionTimeout on purpose
    * (`timedOutActivity`), the lines of its timeout; and for an activity a scenario makes fail on purpose `times` times
    * in one instance (`failedActivity`), the lines of those failures; and, in a scenario where partition leases move
-   * between workers on purpose (`leasesMoved`), up to LEASE_MOVE_LINES_ACCEPTED of the provider's warnings of that
-   * (LEASE_MOVE_WARNING). Returns how many lines were accepted so.
+   * between workers on purpose (`leasesMoved`), the provider's warnings of that within their bounds (leaseMoveLines).
+   * Returns how many lines were accepted so.
    */
   expectClean(
     failedOrchestrator?: { name: string; appInstancePrefix: string },
     timedOutActivity?: string,
     failedActivity?: FailedActivity | readonly FailedActivity[],
-    leasesMoved = false,
+    leasesMoved?: LeaseMove,
   ): number {
     const f = failedOrchestrator;
     const accepted = (l: string) =>
@@ -255,7 +322,8 @@ export class HostLog {
           executedFailed(l, f.name) ||
           (l.startsWith('[extension-host] Error Host.Results: ') && l.endsWith(`executing function: ${f.name})`)))) ||
       (timedOutActivity !== undefined && timeoutLine(l, timedOutActivity));
-    const troubling = this.trouble();
+    const moved = leasesMoved ? leaseMoveLines(this.lines, leasesMoved) : new Set<number>();
+    const troubling = this.lines.map((l, i) => ({ l, i })).filter(({ l }) => EXTENSION_TROUBLE.test(l));
     // An activity failed on purpose (a fault injected) `times` times: for each, WebJobs' "Executed … (Failed" line, the
     // extension's line naming the instance, and Host.Results' line naming the function; no more of them.
     const allowance = new Map<string, number>();
@@ -269,10 +337,7 @@ export class HostLog {
         allowance.set(key, (allowance.get(key) ?? 0) + 1);
         return allowance.get(key)! <= f.times;
       });
-    let leaseLines = 0;
-    const leaseMove = (l: string) =>
-      leasesMoved && LEASE_MOVE_WARNING.test(l) && ++leaseLines <= LEASE_MOVE_LINES_ACCEPTED;
-    const bad = troubling.filter((l) => !accepted(l) && !allowed(l) && !leaseMove(l));
+    const bad = troubling.filter(({ l, i }) => !accepted(l) && !allowed(l) && !moved.has(i)).map(({ l }) => l);
     if (bad.length > 0)
       throw new Error(`the extension host logged ${bad.length} troubling line(s):\n${bad.slice(0, 30).join('\n')}`);
     return troubling.length;
