@@ -59,7 +59,7 @@ export function registerApp(config: AppConfig, time: AppTime, overrides: AppOver
   );
   const onboarding = onFirstCall(
     () => wired().onboarding,
-    ['loadSlot', 'liveInSlot', 'planSlot', 'writesSettled', 'stopBatch'],
+    ['loadSlot', 'liveInSlot', 'planSlot', 'writesSettled', 'stopBatch', 'passTurn'],
   );
   const numbers = onFirstCall(() => wired().numbers, ['numberWork', 'startNumber', 'readOrders', 'confirmNumbers']);
   const client = df.input.durableClient();
@@ -153,6 +153,7 @@ export function registerApp(config: AppConfig, time: AppTime, overrides: AppOver
   df.app.activity(names.PLAN_SLOT_ACTIVITY, { handler: onboarding.planSlot });
   df.app.activity(names.WRITES_SETTLED_ACTIVITY, { handler: onboarding.writesSettled });
   df.app.activity(names.STOP_BATCH_ACTIVITY, { handler: onboarding.stopBatch, extraInputs: [client] });
+  df.app.activity(names.PASS_TURN_ACTIVITY, { handler: onboarding.passTurn, extraInputs: [client] });
   df.app.orchestration(names.CALLBACK_ORCHESTRATOR, callbackOrchestrator);
   df.app.activity(names.DELIVER_CALLBACK_ACTIVITY, {
     handler: (input: Parameters<Wiring['deliverCallback']>[0]) => wired().deliverCallback(input),

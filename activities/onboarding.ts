@@ -12,7 +12,7 @@ import type { AssignmentPlan, PlanOptions } from '../shared/domain/planning';
 import { upnKey } from '../shared/domain/upn';
 import type { PlanSlotInput, PlanSlotResult } from '../contracts/slot';
 import { TransientGraphError, planIdsOf, usersFromReads } from './batch';
-import { CANCEL_EVENT, SLOT_CHUNK_BASE, slotChunkId, slotSettledChunkId } from '../contracts/names';
+import { CANCEL_EVENT, TURN_EVENT, SLOT_CHUNK_BASE, slotChunkId, slotSettledChunkId } from '../contracts/names';
 import { parseInstanceId } from '../contracts/instance-ids';
 
 export interface OnboardingDeps {
@@ -195,7 +195,29 @@ export function createOnboardingActivities(deps: OnboardingDeps) {
     return asked;
   }
 
-  return { loadSlot, liveInSlot, planSlot, writesSettled, stopBatch };
+  /**
+   * Hands a chunk its turn to start assigning (workflows/chunk.ts, untilStart): the chunk before it has recorded its
+   * assignments. Orchestrations cannot raise events to other instances, so this activity does it with its durable
+   * client. Answers false when that chunk no longer runs (it started at its latest time, or was cancelled, and ended):
+   * there is nobody to hand the turn to. Any other failure is thrown, to be retried.
+   */
+  async function passTurn(input: { instanceId: string }, context: InvocationContext): Promise<boolean> {
+    const client = df.getClient(context);
+    try {
+      await client.raiseEvent(input.instanceId, TURN_EVENT, null);
+      return true;
+    } catch (e) {
+      const status = await client.getStatus(input.instanceId).catch(() => undefined);
+      const ended =
+        status !== undefined &&
+        status.runtimeStatus !== df.OrchestrationRuntimeStatus.Running &&
+        status.runtimeStatus !== df.OrchestrationRuntimeStatus.Pending;
+      if (ended) return false;
+      throw e;
+    }
+  }
+
+  return { loadSlot, liveInSlot, planSlot, writesSettled, stopBatch, passTurn };
 }
 
 /** Whether `id` is one of the batch's chunks: one preflight planned, or one a slot's round handed rows to. */

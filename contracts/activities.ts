@@ -44,6 +44,7 @@ import {
   SETTLE_CHUNK_ACTIVITY,
   START_NUMBER_ACTIVITY,
   STOP_BATCH_ACTIVITY,
+  PASS_TURN_ACTIVITY,
   WRITES_SETTLED_ACTIVITY,
 } from './names';
 import type { ConfirmInput, NumberResult, NumberStart, NumberWork } from './numbers';
@@ -72,6 +73,7 @@ export interface ActivityContracts {
   [PLAN_SLOT_ACTIVITY]: { input: PlanSlotInput; output: PlanSlotResult };
   [WRITES_SETTLED_ACTIVITY]: { input: { runKey: RunKey }; output: boolean };
   [STOP_BATCH_ACTIVITY]: { input: { batchInstanceId: string }; output: number };
+  [PASS_TURN_ACTIVITY]: { input: { instanceId: string }; output: boolean };
   [DELIVER_CALLBACK_ACTIVITY]: { input: DeliverCallbackInput; output: DeliverCallbackResult };
 }
 
@@ -131,6 +133,7 @@ export const ACTIVITY_ANSWERS: { readonly [N in ActivityName]: z.ZodType } = {
   [PLAN_SLOT_ACTIVITY]: z.looseObject({ chunks: z.array(z.number()), waiting: z.number(), waitUntil: iso.nullable() }),
   [WRITES_SETTLED_ACTIVITY]: z.boolean(),
   [STOP_BATCH_ACTIVITY]: z.unknown(),
+  [PASS_TURN_ACTIVITY]: z.unknown(),
   [DELIVER_CALLBACK_ACTIVITY]: z.looseObject({ delivered: z.boolean(), stop: z.boolean() }),
 };
 

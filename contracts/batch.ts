@@ -106,6 +106,16 @@ export interface ChunkInput {
    * budget after the previous one (chunkStaggerMs). Absent: at once (the first chunk, and chunks started before it).
    */
   readonly startAt?: string;
+  /**
+   * The chunk that waits for this one's assignments (its instance id): handed its turn (TURN_EVENT) once this chunk has
+   * recorded them, so that only a few chunks assign at once (CHUNKS_ASSIGNING). Absent: none waits for it.
+   */
+  readonly handsTurnTo?: string;
+  /**
+   * Set on a chunk that waits for its turn from the chunk CHUNKS_ASSIGNING before it (after startAt): the latest it
+   * waits (ISO), should that chunk never hand it on (it failed). Absent: it does not wait (chunks started before).
+   */
+  readonly turnBy?: string;
 }
 
 /** A chunk in the batch store: activities read and merge its rows themselves, so no message grows with the chunk. */

@@ -18,9 +18,12 @@ export const LIVE_IN_SLOT_ACTIVITY = 'dialtone-live-in-slot';
 export const PLAN_SLOT_ACTIVITY = 'dialtone-plan-slot';
 export const WRITES_SETTLED_ACTIVITY = 'dialtone-writes-settled';
 export const STOP_BATCH_ACTIVITY = 'dialtone-stop-batch';
+export const PASS_TURN_ACTIVITY = 'dialtone-pass-turn';
 /** Raised on a batch when it is cancelled, and by the batch on its chunks. */
 export const CANCEL_EVENT = 'cancel';
 export const RECHECK_EVENT = 'recheck';
+/** A chunk's turn to start assigning, handed to it by the chunk before it (ChunkInput.handsTurnTo). */
+export const TURN_EVENT = 'turn';
 
 // The phone number step (docs/phone-numbers.md): its own sub-orchestration and activities, after Teams shows
 // the calling plan.

@@ -3,6 +3,7 @@
 // decision from activity results.
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { BatchInput, BatchStatus, ChunkInput, FailedChunk, FinishInput } from '../contracts/batch';
+import { CHUNKS_ASSIGNING, turnByMs } from '../shared/domain/batch';
 import { activityFailure, call, STEP_RETRY } from './durable';
 import { preflightOf, runKeyOf } from './versions';
 import {
@@ -25,12 +26,29 @@ function chunkFailure(error: unknown): string {
 }
 
 /**
- * The `startAt` of a batch's or a slot round's chunk `i`, started at `now`: `i` staggers after it (none for the first
- * chunk, nor when there is no stagger, as in answers recorded before chunks started in turn: all start at once).
+ * When a batch's or a slot round's chunk `i` of `count` starts assigning, its chunks started at `now` (instance ids
+ * from `idOf`): its `startAt`, `i` staggers after `now` (none for the first); from chunk CHUNKS_ASSIGNING on, once the
+ * chunk that many before it hands it the turn (`turnBy` the latest: turnByMs), which that chunk knows by `handsTurnTo`.
+ * Nothing when there is no stagger (one chunk, no write budget, or an answer recorded before chunks started in turn):
+ * all start at once.
  */
-export function chunkStartAt(now: Date, staggerMs: number | undefined): (i: number) => { startAt?: string } {
+export function chunkStarts(
+  now: Date,
+  staggerMs: number | undefined,
+  deadline: string,
+  count: number,
+  idOf: (i: number) => string,
+): (i: number) => Pick<ChunkInput, 'startAt' | 'handsTurnTo' | 'turnBy'> {
+  const at = (ms: number) => new Date(now.getTime() + ms).toISOString();
+  const untilDeadline = Date.parse(deadline) - now.getTime();
   return (i) =>
-    staggerMs && staggerMs > 0 && i > 0 ? { startAt: new Date(now.getTime() + i * staggerMs).toISOString() } : {};
+    staggerMs && staggerMs > 0
+      ? {
+          ...(i > 0 ? { startAt: at(i * staggerMs) } : {}),
+          ...(i + CHUNKS_ASSIGNING < count ? { handsTurnTo: idOf(i + CHUNKS_ASSIGNING) } : {}),
+          ...(i >= CHUNKS_ASSIGNING ? { turnBy: at(turnByMs(i, staggerMs, untilDeadline)) } : {}),
+        }
+      : {};
 }
 
 /** One log line for a batch entering a phase: its id, and the counts known then (never a user). */
@@ -103,7 +121,9 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
   if (pre.chunks > 0 || pre.slots > 0) {
     // Chunks start assigning in turn, each about its share of the write budget after the previous one
     // (PreflightResult.chunkStaggerMs, docs/architecture.md "Chunks start in turn").
-    const startAt = chunkStartAt(context.df.currentUtcDateTime, pre.chunkStaggerMs);
+    const starts = chunkStarts(context.df.currentUtcDateTime, pre.chunkStaggerMs, deadline, pre.chunks, (i) =>
+      chunkInstanceId(batchInstanceId, i),
+    );
     const chunks = Array.from({ length: pre.chunks }, (_, i) => {
       const chunkInput: ChunkInput = {
         batchId: input.batchId,
@@ -113,7 +133,7 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
         parallelism: input.parallelism,
         stopsLate: true,
         learnsSchedule: true,
-        ...startAt(i),
+        ...starts(i),
       };
       return context.df.callSubOrchestrator(CHUNK_ORCHESTRATOR, chunkInput, chunkInstanceId(batchInstanceId, i));
     });

@@ -36,11 +36,13 @@ import {
   CHUNK_SIGNALS_ACTIVITY,
   LOAD_CHUNK_ACTIVITY,
   NUMBERS_ORCHESTRATOR,
+  PASS_TURN_ACTIVITY,
   PROBE_TEAMS_ACTIVITY,
   RECHECK_EVENT,
   RELEASE_READS_ACTIVITY,
   SAVE_CHUNK_ACTIVITY,
   SETTLE_CHUNK_ACTIVITY,
+  TURN_EVENT,
 } from '../contracts/names';
 import { numbersInstanceId } from '../contracts/instance-ids';
 import { activityFailure, call, GRAPH_RETRY, settleAll, STORE_RETRY, type Settled } from './durable';
@@ -94,7 +96,7 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
   if (start?.cancelled) return yield* settle(context, ref, input.deadline, true);
   const state = input.state
     ? yield* chunkStateOf(input.state, () => savedPending(context, ref))
-    : yield* assignInGroups(context, ref, input.parallelism);
+    : yield* assignAndHandOn(context, ref, input);
   const watch = yield* startWatch(context, ref, state, input.deadline, learnsSchedule(input));
   watch.cancel ??= start?.cancel;
   while (watch.pending > 0 && !watch.cancelled) {
@@ -113,21 +115,62 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
 };
 
 /**
- * The chunk's turn to start assigning (ChunkInput.startAt): its batch or slot round starts chunks in turn, each about
- * its share of the shared write budget after the previous one, so that its assignments are not spread over the whole
- * batch's and its first users are checked soon after they are licensed (docs/architecture.md, "Chunks start in turn").
- * A chunk without startAt (the first, and those started before chunks started in turn) starts at once, with no timer,
- * as their histories recorded. A cancel during the wait ends it: nothing was written, the rows end cancelled. The
- * cancel waiter is handed on to the watch, so that a cancel arriving while the chunk assigns is seen there.
+ * The chunk's turn to start assigning: its batch or slot round starts chunks in turn (docs/architecture.md, "Chunks
+ * start in turn"), so that its assignments are not spread over the whole batch's and its first users are checked soon
+ * after they are licensed. It waits until its startAt (its share of the shared write budget after the previous
+ * chunk), then, when it has a turnBy, until the chunk CHUNKS_ASSIGNING before it hands it the turn (TURN_EVENT, which
+ * waits for it if it comes early), or turnBy passes should that chunk never do so. A chunk without either (the first,
+ * and those started before chunks started in turn) starts at once, with no timer, as their histories recorded. A
+ * cancel during the wait ends it: nothing was written, the rows end cancelled. The cancel waiter is handed on to the
+ * watch, so that a cancel arriving while the chunk assigns is seen there.
  */
 function* untilStart(context: OrchestrationContext, input: ChunkInput): Step<{ cancelled: boolean; cancel?: Task }> {
-  if (!input.startAt || Date.parse(input.startAt) <= context.df.currentUtcDateTime.getTime())
-    return { cancelled: false };
+  const ahead = (iso: string | undefined) =>
+    iso !== undefined && Date.parse(iso) > context.df.currentUtcDateTime.getTime() ? new Date(iso) : undefined;
+  const startAt = ahead(input.startAt);
+  if (!startAt && !ahead(input.turnBy)) return { cancelled: false };
   const cancel = context.df.waitForExternalEvent(CANCEL_EVENT);
-  const timer = context.df.createTimer(new Date(input.startAt));
-  if ((yield context.df.Task.any([timer, cancel])) === timer) return { cancelled: false, cancel };
-  if (!timer.isCompleted) timer.cancel();
-  return { cancelled: true };
+  if (startAt) {
+    const timer = context.df.createTimer(startAt);
+    if ((yield context.df.Task.any([timer, cancel])) !== timer) {
+      if (!timer.isCompleted) timer.cancel();
+      return { cancelled: true };
+    }
+  }
+  const turnBy = ahead(input.turnBy);
+  if (turnBy) {
+    const turn = context.df.waitForExternalEvent(TURN_EVENT);
+    const timer = context.df.createTimer(turnBy);
+    const first = yield context.df.Task.any([turn, timer, cancel]);
+    if (!timer.isCompleted) timer.cancel();
+    if (first === cancel) return { cancelled: true };
+  }
+  return { cancelled: false, cancel };
+}
+
+/**
+ * The first generation's assignments (assignInGroups), then the turn handed to the chunk that waits for them
+ * (ChunkInput.handsTurnTo), also when they failed outright, so that it does not wait until its latest time. A turn that
+ * cannot be handed on after retries is left: that chunk starts at its turnBy.
+ */
+function* assignAndHandOn(context: OrchestrationContext, ref: ChunkRef, input: ChunkInput): Step<ChunkState> {
+  const handOn = function* () {
+    if (!input.handsTurnTo) return;
+    try {
+      yield* call(context, PASS_TURN_ACTIVITY, STORE_RETRY, { instanceId: input.handsTurnTo });
+    } catch {
+      // the next chunk starts at its turnBy
+    }
+  };
+  let state: ChunkState;
+  try {
+    state = yield* assignInGroups(context, ref, input.parallelism);
+  } catch (e) {
+    yield* handOn();
+    throw e;
+  }
+  yield* handOn();
+  return state;
 }
 
 /** The first generation: every user's assignment, a group at a time, each group's results merged into the store. */

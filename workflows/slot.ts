@@ -16,7 +16,7 @@ import {
   SLOT_ORCHESTRATOR,
 } from '../contracts/names';
 import { slotChunkInstanceId, slotInstanceId } from '../contracts/instance-ids';
-import { chunkStartAt } from './batch';
+import { chunkStarts } from './batch';
 import { call, SLOT_RETRY } from './durable';
 
 /** How often a waiting slot looks whether its rows were cancelled (one blob read each time). */
@@ -51,8 +51,10 @@ export const slotOrchestrator: OrchestrationHandler = function* (context: Orches
   const r = yield* call(context, PLAN_SLOT_ACTIVITY, SLOT_RETRY, planInput);
   const deadline = new Date(now.getTime() + input.deadlineHours * 3_600_000).toISOString();
   // The plan answers the round's chunks in order: the index is the chunk's part of the round. They start assigning in
-  // turn, as a batch's do (chunkStartAt).
-  const startAt = chunkStartAt(context.df.currentUtcDateTime, r.chunkStaggerMs);
+  // turn, as a batch's do (chunkStarts).
+  const starts = chunkStarts(context.df.currentUtcDateTime, r.chunkStaggerMs, deadline, r.chunks.length, (part) =>
+    slotChunkInstanceId(input.batchInstanceId, input.slot, input.round, part),
+  );
   const tasks: Task[] = r.chunks.map((chunk, part) => {
     const chunkInput: ChunkInput = {
       batchId: input.batchId,
@@ -62,7 +64,7 @@ export const slotOrchestrator: OrchestrationHandler = function* (context: Orches
       parallelism: input.parallelism,
       stopsLate: true,
       learnsSchedule: true,
-      ...startAt(part),
+      ...starts(part),
     };
     return context.df.callSubOrchestrator(
       CHUNK_ORCHESTRATOR,

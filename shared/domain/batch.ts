@@ -264,6 +264,25 @@ export function waitingRows(plan: StoredPlan, results: readonly ChunkUserResult[
 export const STAGGER_SHARE = 0.8;
 
 /**
+ * How many chunks of a batch (or a slot round) assign at once: from the one after these on, each chunk starts once the
+ * chunk this many before it has recorded its assignments (and not before its startAt). Timed by the budget alone, the
+ * chunks still overlapped whenever the host or Graph wrote slower than the budget allows, and each chunk's assignments
+ * then spanned the whole batch's; handed on, a chunk's assignments take about this many chunks' share of the host's
+ * real pace, so its first users are checked soon after they are licensed (docs/architecture.md, "Chunks start in
+ * turn"). Two keep a group of each in flight while the other records its results.
+ */
+export const CHUNKS_ASSIGNING = 2;
+
+/**
+ * The latest chunk `i` waits for its turn, in ms after its batch or round started its chunks, should the chunk before it
+ * never hand it on (that chunk failed outright): eight times its place in the budget's pace, plus ten minutes, and never
+ * past half the time to the deadline, so that its users are still licensed and checked in time.
+ */
+export function turnByMs(i: number, staggerMs: number, untilDeadlineMs: number): number {
+  return Math.max(0, Math.min(i * staggerMs * 8 + 600_000, untilDeadlineMs / 2));
+}
+
+/**
  * The Graph writes a row's assignment is planned to make, at most (the assign activity re-reads the user and writes
  * only what is still missing): one to set the usage location (a mover's new one, or a user who has none), one
  * assignLicense for what it adds, switches on or removes.

@@ -1,8 +1,10 @@
 // Chunks start in turn on the local stack (docs/architecture.md, "Chunks start in turn"): with a write budget of one
 // write a second, four chunks of three users start about 2.4 s apart, so the first chunk's users are checked in Teams
 // (and found: Teams shows their calling plan at once) before the last chunk's first licence is written. Started all
-// at once, the chunks' writes interleave and the first chunk's check waits for nearly all twelve writes. A batch
-// cancelled while a chunk waits for its turn ends that chunk's rows cancelled at once, with nothing written for them.
+// at once, the chunks' writes interleave and the first chunk's check waits for nearly all twelve writes. When Graph
+// answers slower than the budget's pace, a chunk still starts only once the chunk two before it has recorded its
+// assignments (it hands on the turn). A batch cancelled while a chunk waits for its turn ends that chunk's rows
+// cancelled at once, with nothing written for them.
 import { startStack, type Stack } from '../../local/stack';
 import { stableGuid } from '../../local/graph-sim/tenant';
 import { outcomesByUpn, postBatch, waitForReport } from '../support/e2e';
@@ -44,6 +46,52 @@ it("checks the first chunk's users before the last chunk's licences are written"
   const lastChunkWritten = Math.min(...upns.slice(9).map((u) => written.get(id(u))!));
   expect(upns.every((u) => written.has(id(u)) && seen.has(id(u)))).toBe(true);
   expect(firstChunkChecked).toBeLessThan(lastChunkWritten);
+});
+
+describe('chunks when Graph answers slower than the write budget', () => {
+  const hires = Array.from({ length: 12 }, (_, i) => `slow${i + 1}@contoso.com`);
+  let slow: Stack;
+  beforeAll(async () => {
+    slow = await startStack({
+      tenant: {
+        skus: tenantSkus({ ENTERPRISEPACK: 12, MCOEV: 12, MCOPSTN1: 12 }),
+        users: hires.map((userPrincipalName) => ({
+          userPrincipalName,
+          usageLocation: 'US',
+          teamsProvisioningMinutes: 0,
+        })),
+      },
+      // Every Graph request takes 400 ms; the budget (20 writes a second, one write per user here) would start a chunk
+      // of three every 120 ms, long before the one before it has written its three licences.
+      faults: { latencyMs: [400, 400] },
+      settings: {
+        DIALTONE_CHUNK_SIZE: '3',
+        DIALTONE_ASSIGN_PARALLELISM: '1',
+        DIALTONE_GRAPH_WRITES_PER_SECOND: '20',
+        DIALTONE_DEADLINE_HOURS: '0.25',
+        DIALTONE_PHONE_NUMBERS: 'off',
+      },
+    });
+  });
+  afterAll(() => slow?.stop());
+
+  it('starts a chunk once the chunk two before it has recorded its assignments, two chunks assigning at a time', async () => {
+    expect(
+      (await postBatch(slow, { batchId: 'turns', users: hires.map((userPrincipalName) => ({ userPrincipalName })) }))
+        .status,
+    ).toBe(202);
+    const report = await waitForReport(slow, 'turns', 120_000);
+    expect(report.users.map((u: { outcome: string }) => u.outcome)).toEqual(hires.map(() => 'provisioned'));
+    const written = new Map(
+      slow.sim.record.stateChangingWrites.filter((w) => w.kind === 'assignLicense').map((w) => [w.userId, w.at]),
+    );
+    const chunk = (c: number) => hires.slice(3 * c, 3 * c + 3).map((u) => written.get(stableGuid(`user:${u}`))!);
+    for (let c = 0; c < 4; c++) expect(chunk(c).every((at) => at !== undefined)).toBe(true);
+    // Chunks 0 and 1 overlap (their turns are the budget's); 2 follows 0, 3 follows 1.
+    expect(Math.min(...chunk(1))).toBeLessThan(Math.max(...chunk(0)));
+    expect(Math.min(...chunk(2))).toBeGreaterThan(Math.max(...chunk(0)));
+    expect(Math.min(...chunk(3))).toBeGreaterThan(Math.max(...chunk(1)));
+  });
 });
 
 describe('a batch cancelled while a chunk waits for its turn', () => {

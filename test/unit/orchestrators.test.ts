@@ -246,6 +246,7 @@ describe('chunk orchestrator', () => {
         case 'dialtone-settle-chunk':
           return { result: { total: o.size } };
         case 'dialtone-release-teams-reads':
+        case 'dialtone-pass-turn':
           return { result: true };
         default:
           throw new Error(`unexpected ${a.functionName}`);
@@ -444,6 +445,88 @@ describe('chunk orchestrator', () => {
       );
       expect(names(r)).toEqual([`timer@${startAt}`, 'dialtone-settle-chunk']);
       expect(r.scheduled.at(-1)!.input).toEqual({ runKey, chunk: 0, deadline: input.deadline, cancelled: true });
+    });
+
+    describe('its turn handed on by the chunk two before it (turnBy, handsTurnTo)', () => {
+      const turnBy = at(30);
+      /** The chunk's activities as `tenant` answers them, and the time its assignments began (its load). */
+      const timed = () => {
+        const answer = tenant({ size: 1, foundAt: at(60) });
+        const seen: { loadAt?: string } = {};
+        return {
+          seen,
+          answer: (a: DrivenAction, now: string) => {
+            if (a.functionName === 'dialtone-load-chunk') seen.loadAt = now;
+            return answer(a, now);
+          },
+        };
+      };
+
+      it('after its startAt, waits for the turn and starts when it comes, well before its turnBy', async () => {
+        const t = timed();
+        const r = await drive(
+          chunkOrchestrator,
+          { ...input, startAt, turnBy },
+          {
+            start: T0,
+            answer: t.answer,
+            // the turn comes while it waits for it (before the turnBy timer would fire)
+            beforeTimer: (fireAt) => (Date.parse(fireAt) === Date.parse(turnBy) ? [{ name: 'turn' }] : undefined),
+          },
+        );
+        expect(names(r).slice(0, 3)).toEqual([`timer@${startAt}`, `timer@${turnBy}`, 'dialtone-load-chunk']);
+        expect(t.seen.loadAt).toBe(startAt);
+      });
+
+      it('keeps a turn that came before its startAt, and starts at its startAt', async () => {
+        const t = timed();
+        let raised = false;
+        const r = await drive(
+          chunkOrchestrator,
+          { ...input, startAt, turnBy },
+          {
+            start: T0,
+            answer: t.answer,
+            beforeTimer: (fireAt) =>
+              Date.parse(fireAt) === Date.parse(startAt) && !raised ? ((raised = true), [{ name: 'turn' }]) : undefined,
+          },
+        );
+        expect(names(r)[0]).toBe(`timer@${startAt}`);
+        expect(t.seen.loadAt).toBe(startAt);
+      });
+
+      it('starts at its turnBy when the chunk before it never hands it on', async () => {
+        const t = timed();
+        await drive(chunkOrchestrator, { ...input, startAt, turnBy }, { start: T0, answer: t.answer });
+        expect(t.seen.loadAt).toBe(turnBy);
+      });
+
+      it('ends at once when the batch is cancelled while it waits for the turn', async () => {
+        const r = await drive(
+          chunkOrchestrator,
+          { ...input, turnBy },
+          {
+            start: T0,
+            answer: tenant({ size: 2 }),
+            beforeTimer: (fireAt) => (Date.parse(fireAt) === Date.parse(turnBy) ? [{ name: 'cancel' }] : undefined),
+          },
+        );
+        expect(names(r)).toEqual([`timer@${turnBy}`, 'dialtone-settle-chunk']);
+        expect(r.scheduled.at(-1)!.input).toMatchObject({ cancelled: true });
+      });
+
+      it('hands the turn on once its assignments are recorded, before its first check', async () => {
+        const r = await drive(
+          chunkOrchestrator,
+          { ...input, handsTurnTo: 'b1:chunk-2' },
+          { start: T0, answer: tenant({ size: 3, foundAt: at(1) }) },
+        );
+        const n = names(r);
+        const handed = n.indexOf('dialtone-pass-turn');
+        expect(handed).toBe(n.lastIndexOf('dialtone-save-chunk', n.indexOf('dialtone-probe-teams')) + 1);
+        expect(n.filter((x) => x === 'dialtone-pass-turn')).toHaveLength(1);
+        expect(r.scheduled[handed]!.input).toEqual({ instanceId: 'b1:chunk-2' });
+      });
     });
 
     it('sees a cancel that arrives while it assigns after its wait (the waiter goes on to the watch)', async () => {
