@@ -54,7 +54,10 @@ internal sealed class StderrLoggerProvider(bool verbose) : ILoggerProvider
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= (verbose ? LogLevel.Information : LogLevel.Warning);
+        /// <summary>WebJobs' startup category (LogCategories.Startup), where a listener's retries are logged.</summary>
+        private const string StartupCategory = "Host.Startup";
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= (verbose || category == StartupCategory ? LogLevel.Information : LogLevel.Warning);
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
@@ -63,7 +66,16 @@ internal sealed class StderrLoggerProvider(bool verbose) : ILoggerProvider
                 return;
             }
 
-            Console.Error.WriteLine($"[extension-host] {logLevel} {category}: {formatter(state, exception)}{(exception is null ? string.Empty : $" ({exception.GetType().Name}: {exception.Message})")}");
+            var message = formatter(state, exception);
+            // Below Warning, and unless verbose, only a listener's retries (WebJobs' FunctionListener, in partial host
+            // startup: "Retrying to start listener…", "Listener successfully started…"), which the conformance tests read
+            // to accept the failed start before them.
+            if (!verbose && logLevel < LogLevel.Warning && !message.Contains("listener", StringComparison.OrdinalIgnoreCase))
+            {
+                return;
+            }
+
+            Console.Error.WriteLine($"[extension-host] {logLevel} {category}: {message}{(exception is null ? string.Empty : $" ({exception.GetType().Name}: {exception.Message})")}");
         }
     }
 }

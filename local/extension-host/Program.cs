@@ -32,7 +32,11 @@ var host = new HostBuilder()
         l.ClearProviders();
         l.AddProvider(new StderrLoggerProvider(settings.Verbose));
     })
-    .ConfigureWebJobs(b => b.AddDurableTask())
+    // Partial startup, as the Functions host runs WebJobs (ScriptHostBuilderExtensions in Azure/azure-functions-host sets
+    // JobHostOptions.AllowPartialHostStartup): a listener that cannot start, such as the extension's when a storage
+    // request fails as it creates the task hub, is logged and retried in the background with a growing delay
+    // (WebJobs' FunctionListener) instead of failing the whole host.
+    .ConfigureWebJobs(b => b.AddDurableTask(), o => o.AllowPartialHostStartup = true)
     .ConfigureServices(s =>
     {
         s.AddSingleton<ITypeLocator>(new FixedTypeLocator(functionsType, typeof(ClientCapture)));

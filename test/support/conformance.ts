@@ -288,6 +288,26 @@ function leaseMoveLines(lines: readonly string[], move: LeaseMove): Set<number> 
   return ok;
 }
 
+/**
+ * A listener that failed to start and was started again (WebJobs' FunctionListener in partial host startup, as the
+ * Functions host runs it: local/extension-host/Program.cs): its Error line is accepted when the log later says that the
+ * same function's listener started. A listener that never starts is not, and leaves its instances unprocessed.
+ */
+const LISTENER_FAILED =
+  /^\[extension-host\] Error Host\.Startup: The listener for function '([^']+)' was unable to start\./;
+const LISTENER_STARTED =
+  /^\[extension-host\] Information Host\.Startup: Listener successfully started for function '([^']+)' after \d+ retries\.$/;
+
+function recoveredListenerLines(lines: readonly string[]): Set<number> {
+  const ok = new Set<number>();
+  lines.forEach((l, i) => {
+    const failed = LISTENER_FAILED.exec(l)?.[1];
+    if (failed !== undefined && lines.slice(i + 1).some((later) => LISTENER_STARTED.exec(later)?.[1] === failed))
+      ok.add(i);
+  });
+  return ok;
+}
+
 /** Collects a stack's host log (StackOptions.onHostLog) and names the lines that fail a scenario. */
 export class HostLog {
   readonly lines: string[] = [];
@@ -306,7 +326,8 @@ export class HostLog {
    * lines that name the function; and for an activity a scenario makes exceed functionTimeout on purpose
    * (`timedOutActivity`), the lines of its timeout; and for an activity a scenario makes fail on purpose `times` times
    * in one instance (`failedActivity`), the lines of those failures; and, in a scenario where partition leases move
-   * between workers on purpose (`leasesMoved`), the provider's warnings of that within their bounds (leaseMoveLines).
+   * between workers on purpose (`leasesMoved`), the provider's warnings of that within their bounds (leaseMoveLines);
+   * and, in any scenario, a listener's failed start that a later line shows started (recoveredListenerLines).
    * Returns how many lines were accepted so.
    */
   expectClean(
@@ -323,6 +344,7 @@ export class HostLog {
           (l.startsWith('[extension-host] Error Host.Results: ') && l.endsWith(`executing function: ${f.name})`)))) ||
       (timedOutActivity !== undefined && timeoutLine(l, timedOutActivity));
     const moved = leasesMoved ? leaseMoveLines(this.lines, leasesMoved) : new Set<number>();
+    const restarted = recoveredListenerLines(this.lines);
     const troubling = this.lines.map((l, i) => ({ l, i })).filter(({ l }) => EXTENSION_TROUBLE.test(l));
     // An activity failed on purpose (a fault injected) `times` times: for each, WebJobs' "Executed … (Failed" line, the
     // extension's line naming the instance, and Host.Results' line naming the function; no more of them.
@@ -337,7 +359,9 @@ export class HostLog {
         allowance.set(key, (allowance.get(key) ?? 0) + 1);
         return allowance.get(key)! <= f.times;
       });
-    const bad = troubling.filter(({ l, i }) => !accepted(l) && !allowed(l) && !moved.has(i)).map(({ l }) => l);
+    const bad = troubling
+      .filter(({ l, i }) => !accepted(l) && !allowed(l) && !moved.has(i) && !restarted.has(i))
+      .map(({ l }) => l);
     if (bad.length > 0)
       throw new Error(`the extension host logged ${bad.length} troubling line(s):\n${bad.slice(0, 30).join('\n')}`);
     return troubling.length;

@@ -70,4 +70,21 @@ describe("the conformance tests' reading of the extension's log", () => {
       clean(logOf('[extension-host] Warning DurableTask.AzureStorage: x: Split brain detected, something else')),
     ).toThrow(/1 troubling line/);
   });
+
+  it("accepts a listener's failed start only when the same listener started later", () => {
+    const failed = (fn: string) =>
+      `[extension-host] Error Host.Startup: The listener for function '${fn}' was unable to start. (FunctionListenerException: The listener for function '${fn}' was unable to start.)`;
+    const started = (fn: string) =>
+      `[extension-host] Information Host.Startup: Listener successfully started for function '${fn}' after 2 retries.`;
+    expect(logOf(failed('dialtone-batch'), started('dialtone-batch')).expectClean()).toBe(1);
+    expect(() => logOf(failed('dialtone-batch')).expectClean()).toThrow(/1 troubling line/);
+    expect(() => logOf(started('dialtone-batch'), failed('dialtone-batch')).expectClean()).toThrow(/1 troubling line/);
+    expect(() => logOf(failed('dialtone-batch'), started('dialtone-assign')).expectClean()).toThrow(/1 troubling line/);
+    expect(() =>
+      logOf(
+        '[extension-host] Error Microsoft.Extensions.Hosting.Internal.Host: Hosting failed to start (FunctionListenerException: x)',
+        started('dialtone-batch'),
+      ).expectClean(),
+    ).toThrow(/1 troubling line/);
+  });
 });
