@@ -5,27 +5,43 @@
 // answers slower than the budget's pace, a chunk still starts only once the chunk two before it has recorded its
 // assignments (it hands on the turn). A batch cancelled while a chunk waits for its turn ends that chunk's rows
 // cancelled at once, with nothing written for them.
-import { startStack, type Stack } from '../../local/stack';
+import { startStack, type Stack, type StackOptions } from '../../local/stack';
 import { stableGuid } from '../../local/graph-sim/tenant';
 import { outcomesByUpn, postBatch, waitForReport } from '../support/e2e';
 import { tenantSkus } from '../support/tenant';
 
+/**
+ * A stack whose tenant has `hires` (in the US, shown ready in Teams at once) and a seat of each licence for each; one
+ * assignment at a time per chunk, no phone numbers, and `settings` besides.
+ */
+function stackOf(
+  hires: readonly string[],
+  settings: Record<string, string>,
+  options: Omit<StackOptions, 'tenant' | 'settings'> = {},
+): Promise<Stack> {
+  const n = hires.length;
+  return startStack({
+    ...options,
+    tenant: {
+      skus: tenantSkus({ ENTERPRISEPACK: n, MCOEV: n, MCOPSTN1: n }),
+      users: hires.map((userPrincipalName) => ({
+        userPrincipalName,
+        usageLocation: 'US',
+        teamsProvisioningMinutes: 0,
+      })),
+    },
+    settings: { DIALTONE_ASSIGN_PARALLELISM: '1', DIALTONE_PHONE_NUMBERS: 'off', ...settings },
+  });
+}
+
 const upns = Array.from({ length: 12 }, (_, i) => `hire${i + 1}@contoso.com`);
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({
-    tenant: {
-      skus: tenantSkus({ ENTERPRISEPACK: 12, MCOEV: 12, MCOPSTN1: 12 }),
-      users: upns.map((userPrincipalName) => ({ userPrincipalName, usageLocation: 'US', teamsProvisioningMinutes: 0 })),
-    },
-    settings: {
-      DIALTONE_CHUNK_SIZE: '3',
-      DIALTONE_ASSIGN_PARALLELISM: '1',
-      DIALTONE_GRAPH_WRITES_PER_SECOND: '1',
-      // a 15-minute deadline checks a second after assignment at first (docs/teams-checks.md)
-      DIALTONE_DEADLINE_HOURS: '0.25',
-      DIALTONE_PHONE_NUMBERS: 'off',
-    },
+  stack = await stackOf(upns, {
+    DIALTONE_CHUNK_SIZE: '3',
+    DIALTONE_GRAPH_WRITES_PER_SECOND: '1',
+    // a 15-minute deadline checks a second after assignment at first (docs/teams-checks.md)
+    DIALTONE_DEADLINE_HOURS: '0.25',
   });
 });
 afterAll(() => stack?.stop());
@@ -52,26 +68,13 @@ describe('chunks when Graph answers slower than the write budget', () => {
   const hires = Array.from({ length: 12 }, (_, i) => `slow${i + 1}@contoso.com`);
   let slow: Stack;
   beforeAll(async () => {
-    slow = await startStack({
-      tenant: {
-        skus: tenantSkus({ ENTERPRISEPACK: 12, MCOEV: 12, MCOPSTN1: 12 }),
-        users: hires.map((userPrincipalName) => ({
-          userPrincipalName,
-          usageLocation: 'US',
-          teamsProvisioningMinutes: 0,
-        })),
-      },
-      // Every Graph request takes 400 ms; the budget (20 writes a second, one write per user here) would start a chunk
-      // of three every 120 ms, long before the one before it has written its three licences.
-      faults: { latencyMs: [400, 400] },
-      settings: {
-        DIALTONE_CHUNK_SIZE: '3',
-        DIALTONE_ASSIGN_PARALLELISM: '1',
-        DIALTONE_GRAPH_WRITES_PER_SECOND: '20',
-        DIALTONE_DEADLINE_HOURS: '0.25',
-        DIALTONE_PHONE_NUMBERS: 'off',
-      },
-    });
+    // Every Graph request takes 400 ms; the budget (20 writes a second, one write per user here) would start a chunk of
+    // three every 120 ms, long before the one before it has written its three licences.
+    slow = await stackOf(
+      hires,
+      { DIALTONE_CHUNK_SIZE: '3', DIALTONE_GRAPH_WRITES_PER_SECOND: '20', DIALTONE_DEADLINE_HOURS: '0.25' },
+      { faults: { latencyMs: [400, 400] } },
+    );
   });
   afterAll(() => slow?.stop());
 
@@ -100,23 +103,11 @@ describe('a batch cancelled while a chunk waits for its turn', () => {
   beforeAll(async () => {
     // The real clock: the second chunk's turn (10 writes x 0.8 at one write a second, 8 s) is certainly still ahead
     // when the cancel comes after the first chunk's first write.
-    real = await startStack({
-      skipAhead: false,
-      tenant: {
-        skus: tenantSkus({ ENTERPRISEPACK: 20, MCOEV: 20, MCOPSTN1: 20 }),
-        users: hires.map((userPrincipalName) => ({
-          userPrincipalName,
-          usageLocation: 'US',
-          teamsProvisioningMinutes: 0,
-        })),
-      },
-      settings: {
-        DIALTONE_CHUNK_SIZE: '10',
-        DIALTONE_ASSIGN_PARALLELISM: '1',
-        DIALTONE_GRAPH_WRITES_PER_SECOND: '1',
-        DIALTONE_PHONE_NUMBERS: 'off',
-      },
-    });
+    real = await stackOf(
+      hires,
+      { DIALTONE_CHUNK_SIZE: '10', DIALTONE_GRAPH_WRITES_PER_SECOND: '1' },
+      { skipAhead: false },
+    );
   });
   afterAll(() => real?.stop());
 
