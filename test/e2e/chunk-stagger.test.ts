@@ -2,11 +2,12 @@
 // write a second, four chunks of three users start about 2.4 s apart, so the first chunk's users are checked in Teams
 // (and found: Teams shows their calling plan at once) before the last chunk's first licence is written. Started all
 // at once, the chunks' writes interleave and the first chunk's check waits for nearly all twelve writes. When Graph
-// answers slower than the budget's pace, a chunk still starts only once the chunk two before it has recorded its
-// assignments (it hands on the turn). A batch cancelled while a chunk waits for its turn ends that chunk's rows
+// answers slower than the budget's pace, a chunk still starts only once the chunk CHUNKS_ASSIGNING before it has
+// recorded its assignments (it hands on the turn). A batch cancelled while a chunk waits for its turn ends that chunk's rows
 // cancelled at once, with nothing written for them.
 import { startStack, type Stack, type StackOptions } from '../../local/stack';
 import { stableGuid } from '../../local/graph-sim/tenant';
+import { CHUNKS_ASSIGNING } from '../../shared/domain/batch';
 import { outcomesByUpn, postBatch, waitForReport } from '../support/e2e';
 import { tenantSkus } from '../support/tenant';
 
@@ -65,7 +66,9 @@ it("checks the first chunk's users before the last chunk's licences are written"
 });
 
 describe('chunks when Graph answers slower than the write budget', () => {
-  const hires = Array.from({ length: 12 }, (_, i) => `slow${i + 1}@contoso.com`);
+  // Two chunks more than assign at once: the last two each wait for their turn.
+  const chunks = CHUNKS_ASSIGNING + 2;
+  const hires = Array.from({ length: 3 * chunks }, (_, i) => `slow${i + 1}@contoso.com`);
   let slow: Stack;
   beforeAll(async () => {
     // Every Graph request takes 400 ms; the budget (20 writes a second, one write per user here) would start a chunk of
@@ -78,7 +81,7 @@ describe('chunks when Graph answers slower than the write budget', () => {
   });
   afterAll(() => slow?.stop());
 
-  it('starts a chunk once the chunk two before it has recorded its assignments, two chunks assigning at a time', async () => {
+  it('starts a chunk once the chunk CHUNKS_ASSIGNING before it has recorded its assignments, no more assigning at once', async () => {
     expect(
       (await postBatch(slow, { batchId: 'turns', users: hires.map((userPrincipalName) => ({ userPrincipalName })) }))
         .status,
@@ -89,11 +92,12 @@ describe('chunks when Graph answers slower than the write budget', () => {
       slow.sim.record.stateChangingWrites.filter((w) => w.kind === 'assignLicense').map((w) => [w.userId, w.at]),
     );
     const chunk = (c: number) => hires.slice(3 * c, 3 * c + 3).map((u) => written.get(stableGuid(`user:${u}`))!);
-    for (let c = 0; c < 4; c++) expect(chunk(c).every((at) => at !== undefined)).toBe(true);
-    // Chunks 0 and 1 overlap (their turns are the budget's); 2 follows 0, 3 follows 1.
-    expect(Math.min(...chunk(1))).toBeLessThan(Math.max(...chunk(0)));
-    expect(Math.min(...chunk(2))).toBeGreaterThan(Math.max(...chunk(0)));
-    expect(Math.min(...chunk(3))).toBeGreaterThan(Math.max(...chunk(1)));
+    for (let c = 0; c < chunks; c++) expect(chunk(c).every((at) => at !== undefined)).toBe(true);
+    // The first CHUNKS_ASSIGNING overlap (their turns are the budget's): the last of them starts before the first ends.
+    expect(Math.min(...chunk(CHUNKS_ASSIGNING - 1))).toBeLessThan(Math.max(...chunk(0)));
+    // Each later one follows the chunk CHUNKS_ASSIGNING before it.
+    for (let c = CHUNKS_ASSIGNING; c < chunks; c++)
+      expect(Math.min(...chunk(c))).toBeGreaterThan(Math.max(...chunk(c - CHUNKS_ASSIGNING)));
   });
 });
 

@@ -20,7 +20,7 @@ import { drive, type Answer, type DrivenAction, type DriveResult } from '../supp
 import { flatActions, replay as replayState, type ReplayedAction } from '../support/durable-sdk';
 import * as history from '../support/history';
 import type { AssignInput, BatchInput, ChunkInput } from '../../contracts/batch';
-import type { ChunkUserResult } from '../../shared/domain/batch';
+import { CHUNKS_ASSIGNING, turnByMs, type ChunkUserResult } from '../../shared/domain/batch';
 
 const T0 = '2026-11-25T08:00:00.000Z';
 const at = (minutes: number) => new Date(Date.parse(T0) + minutes * 60_000).toISOString();
@@ -108,6 +108,33 @@ describe('batch orchestrator', () => {
       new Date(Date.parse(T0) + 84_000).toISOString(),
       new Date(Date.parse(T0) + 168_000).toISOString(),
     ]);
+  });
+
+  it('has each chunk from CHUNKS_ASSIGNING on wait for its turn from the chunk that many before it, until its turnBy at the latest', async () => {
+    const n = CHUNKS_ASSIGNING + 2;
+    const stagger = 84_000;
+    const history = [
+      ...started(input),
+      scheduled('dialtone-preflight'),
+      ...completed(0, { total: 150 * n, chunks: n, slots: 0, settled: { total: 0 }, chunkStaggerMs: stagger }),
+    ];
+    const subs = (await replay(batchOrchestrator, history, input)).actions.filter((a) => a.actionType === 2);
+    expect(subs.map((a) => a.input.handsTurnTo)).toEqual(
+      Array.from({ length: n }, (_, i) => (i + CHUNKS_ASSIGNING < n ? `b1:chunk-${i + CHUNKS_ASSIGNING}` : undefined)),
+    );
+    const untilDeadline = 24 * 3_600_000;
+    expect(subs.map((a) => a.input.turnBy)).toEqual(
+      Array.from({ length: n }, (_, i) =>
+        i < CHUNKS_ASSIGNING ? undefined : new Date(Date.parse(T0) + turnByMs(i, stagger, untilDeadline)).toISOString(),
+      ),
+    );
+    // each one's latest start is after its budget turn, and before half the time to the deadline
+    for (const [i, a] of subs.entries())
+      if (a.input.turnBy) {
+        expect(Date.parse(a.input.turnBy)).toBeGreaterThan(Date.parse(a.input.startAt));
+        expect(Date.parse(a.input.turnBy)).toBeLessThanOrEqual(Date.parse(T0) + untilDeadline / 2);
+        expect(i).toBeGreaterThanOrEqual(CHUNKS_ASSIGNING);
+      }
   });
 
   it('waits for every chunk when one fails while others run, then reports its rows with its failure (11.5)', async () => {
@@ -447,7 +474,7 @@ describe('chunk orchestrator', () => {
       expect(r.scheduled.at(-1)!.input).toEqual({ runKey, chunk: 0, deadline: input.deadline, cancelled: true });
     });
 
-    describe('its turn handed on by the chunk two before it (turnBy, handsTurnTo)', () => {
+    describe('its turn handed on by the chunk CHUNKS_ASSIGNING before it (turnBy, handsTurnTo)', () => {
       const turnBy = at(30);
       /** The chunk's activities as `tenant` answers them, and the time its assignments began (its load). */
       const timed = () => {
