@@ -688,10 +688,14 @@ export function createActivities(deps: ActivityDeps) {
   async function saveChunk(input: SaveChunkInput): Promise<ChunkProgress> {
     const work = await chunkWork(input);
     const merged = await mergeChunk(input, (byRow) => {
-      for (const r of input.results ?? []) byRow.set(r.row, r);
+      // A row's assignment result is recorded once. A second save of it can only be its group's save delivered again
+      // (activities run at least once: a worker lost after sending one, before recording that it had, has it sent
+      // again when its episode replays), and must not undo what a Teams check, the number step or the settling
+      // recorded since: seen on the real extension after a worker was killed, rows found ready ended `assigned`.
+      for (const r of input.results ?? []) if (!byRow.has(r.row)) byRow.set(r.row, r);
       for (const g of input.gaveUp ?? []) {
         const w = work[g.index];
-        if (w)
+        if (w && !byRow.has(w.row))
           byRow.set(w.row, {
             row: w.row,
             outcome: 'failed',

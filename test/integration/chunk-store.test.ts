@@ -133,6 +133,18 @@ describe("a chunk's rows live in the store; activities merge into them", () => {
     });
   });
 
+  it("keeps what the checks and the number step recorded when a group's save is delivered again (a replayed episode)", async () => {
+    const before = await byRow();
+    expect(
+      await activities.saveChunk({
+        ...ref,
+        results: [assigned(1, T), assigned(2, T)],
+        gaveUp: [{ index: 0, reason: 'graph_error', message: 'gave up' }],
+      }),
+    ).toEqual({ pending: 1 });
+    expect(await byRow()).toEqual(before);
+  });
+
   it("flags the rows still pending at the deadline and answers the chunk's counts", async () => {
     const counts = await activities.settleChunk({ ...ref, deadline: '2026-11-26T08:00:00.000Z' });
     expect(counts).toMatchObject({ total: 5, provisioned: 2, flagged: 1, failed: 2, assigned: 0 });
