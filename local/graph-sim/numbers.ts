@@ -57,6 +57,12 @@ export interface SimOperation {
   statusDetail: string | null;
 }
 
+/** A number as teamsUserConfiguration's telephoneNumbers lists it. */
+export interface HeldNumber {
+  readonly telephoneNumber: string;
+  readonly assignmentCategory: 'primary';
+}
+
 /** How long an order stays notStarted, then running (simulated ms). Real orders take seconds to minutes; not published. */
 export const OPERATION_QUEUE_MS = 1_000;
 export const OPERATION_RUN_MS = 4_000;
@@ -191,12 +197,35 @@ export class SimNumberBook {
    * Numbers held by the user, as teamsUserConfiguration's telephoneNumbers (assignedTelephoneNumber) lists them; with
    * `seenAt`, as Teams' user view shows them then (a number assigned less than readBackDelayMs ago is not there yet).
    */
-  heldBy(userId: string, seenAt?: number): { telephoneNumber: string; assignmentCategory: 'primary' }[] {
-    const visible = (n: SimNumber) =>
-      seenAt === undefined || seenAt >= (this.assignedAt.get(n.telephoneNumber) ?? -Infinity) + this.readBackDelayMs;
-    return [...this.numbers.values()]
-      .filter((n) => n.assignedTo === userId && n.activationState === 'activated' && visible(n))
-      .map((n) => ({ telephoneNumber: n.telephoneNumber, assignmentCategory: 'primary' }));
+  heldBy(userId: string, seenAt?: number): HeldNumber[] {
+    const out: HeldNumber[] = [];
+    for (const n of this.numbers.values())
+      if (n.assignedTo === userId && this.shows(n, seenAt))
+        out.push({ telephoneNumber: n.telephoneNumber, assignmentCategory: 'primary' });
+    return out;
+  }
+
+  /**
+   * heldBy for every user at once, in one pass over the numbers: what a page of the Teams user list reads, instead of
+   * a pass per user on the page. Users holding none are absent.
+   */
+  holders(seenAt?: number): ReadonlyMap<string, readonly HeldNumber[]> {
+    const out = new Map<string, HeldNumber[]>();
+    for (const n of this.numbers.values()) {
+      if (n.assignedTo === null || !this.shows(n, seenAt)) continue;
+      const held = out.get(n.assignedTo) ?? [];
+      held.push({ telephoneNumber: n.telephoneNumber, assignmentCategory: 'primary' });
+      out.set(n.assignedTo, held);
+    }
+    return out;
+  }
+
+  /** Whether Teams' user view lists the number on its holder at `seenAt` (always, without a time). */
+  private shows(n: SimNumber, seenAt: number | undefined): boolean {
+    return (
+      n.activationState === 'activated' &&
+      (seenAt === undefined || seenAt >= (this.assignedAt.get(n.telephoneNumber) ?? -Infinity) + this.readBackDelayMs)
+    );
   }
 
   find(telephoneNumber: string): SimNumber | undefined {

@@ -799,8 +799,7 @@ export class GraphSimulator {
     const size = Math.min(top, TEAMS_LIST_MAX_PAGE);
     const page: SimUser[] = [];
     let more = false;
-    for (const u of this.tenant.teamsUsers(now)) {
-      if (after !== undefined && u.id <= after) continue;
+    for (const u of this.tenant.teamsUsers(now, after)) {
       if (test && !test(u)) continue;
       if (page.length === size) {
         more = true;
@@ -808,8 +807,9 @@ export class GraphSimulator {
       }
       page.push(u);
     }
+    const holders = this.tenant.numbers.holders(now);
     const value = page.map((u) => {
-      const config = this.tenant.teamsConfiguration(u, now);
+      const config = this.tenant.teamsConfiguration(u, now, holders);
       if ((config['featureTypes'] as string[]).includes('CallingPlan') && !this.record.callingPlanSeenAt.has(u.id))
         this.record.callingPlanSeenAt.set(u.id, now);
       return select ? Object.fromEntries(select.map((p) => [p, config[p] ?? null])) : config;

@@ -19,6 +19,7 @@ import {
   SIM_NUMBER_CAPABILITIES,
   SIM_NUMBER_TYPES,
   SimNumberBook,
+  type HeldNumber,
   type NumberBookSnapshot,
 } from './numbers';
 import { PUBLISHED_SKUS } from './published-skus';
@@ -228,19 +229,22 @@ export interface SimSku {
   consumedUnits: number;
 }
 
-/** One licence assignment: direct (group null) or inherited from a group, as licenseAssignmentStates lists them. */
+/**
+ * One licence assignment: direct (group null) or inherited from a group, as licenseAssignmentStates lists them. Never
+ * changed once made: a change replaces it in the user's list (SimTenant caches what it derives from the list's entries).
+ */
 export interface SimAssignment {
   /** Lower case. */
   readonly skuId: string;
   /** Group display name, or null for a direct assignment. */
   readonly group: string | null;
   /** Service plan names switched off. */
-  disabledPlans: Set<string>;
+  readonly disabledPlans: ReadonlySet<string>;
   /** When each switched-on plan was switched on (ms). */
-  readonly planSince: Map<string, number>;
+  readonly planSince: ReadonlyMap<string, number>;
   readonly state: 'Active' | 'ActiveWithError' | 'Error';
   readonly error: string | null;
-  updatedAt: number;
+  readonly updatedAt: number;
 }
 
 export interface SimUser {
@@ -697,8 +701,29 @@ export class SimTenant {
     return this.licences({ assignments } as SimUser);
   }
 
-  /** When each capability was first switched on for the user (its plan enabled in a licence the user holds). */
-  capabilitySince(user: SimUser): Map<Capability, number> {
+  /**
+   * When each capability was first switched on for the user (its plan enabled in a licence the user holds). Kept per
+   * user until an entry of its assignments is replaced: every Teams read asks it, for every user a list page or its
+   * filter looks at, so that a sweep of a large tenant costs the simulator little beside the stack it stands in for.
+   */
+  capabilitySince(user: SimUser): ReadonlyMap<Capability, number> {
+    const cached = this.sinceCache.get(user);
+    if (
+      cached &&
+      cached.assignments.length === user.assignments.length &&
+      cached.assignments.every((a, i) => a === user.assignments[i])
+    )
+      return cached.since;
+    const since = this.computeCapabilitySince(user);
+    this.sinceCache.set(user, { assignments: [...user.assignments], since });
+    return since;
+  }
+  private readonly sinceCache = new WeakMap<
+    SimUser,
+    { assignments: readonly SimAssignment[]; since: ReadonlyMap<Capability, number> }
+  >();
+
+  private computeCapabilitySince(user: SimUser): Map<Capability, number> {
     const since = new Map<Capability, number>();
     for (const l of this.licences(user).values()) {
       for (const [plan, at] of l.planSince) {
@@ -797,7 +822,12 @@ export class SimTenant {
     return out;
   }
 
-  teamsConfiguration(user: SimUser, now: number): Record<string, unknown> {
+  /** `holders`, when given, is the number book's holders(now), read once for a page of users. */
+  teamsConfiguration(
+    user: SimUser,
+    now: number,
+    holders?: ReadonlyMap<string, readonly HeldNumber[]>,
+  ): Record<string, unknown> {
     const features = this.featureTypes(user, now);
     return {
       id: user.id,
@@ -806,7 +836,7 @@ export class SimTenant {
       accountType: 'user',
       featureTypes: features,
       isEnterpriseVoiceEnabled: features.includes('PhoneSystem'),
-      telephoneNumbers: this.numbers.heldBy(user.id, now),
+      telephoneNumbers: holders ? [...(holders.get(user.id) ?? [])] : this.numbers.heldBy(user.id, now),
       effectivePolicyAssignments: [],
       createdDateTime: new Date(user.createdAt).toISOString(),
       modifiedDateTime: new Date(this.teamsModifiedAt(user, now)).toISOString(),
@@ -836,15 +866,30 @@ export class SimTenant {
 
   /**
    * The users the Teams list answers for at `now` ("all Teams users who belong to a tenant"), in object id order:
-   * those that exist, less the ones whose reads say they are not in Teams (teamsReadStatus 404).
+   * those that exist, less the ones whose reads say they are not in Teams (teamsReadStatus 404); with `after`, those
+   * whose id sorts after it (a next link's $skiptoken).
    */
-  teamsUsers(now: number): SimUser[] {
+  teamsUsers(now: number, after?: string): Generator<SimUser> {
     if (!this.teamsOrder || this.teamsOrder.size !== this.users.size)
       this.teamsOrder = {
         size: this.users.size,
         users: [...this.users.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
       };
-    return this.teamsOrder.users.filter((u) => u.createdAt <= now && u.teamsReadStatus !== 404);
+    const users = this.teamsOrder.users;
+    // The first user after `after`, found by halving (ids are sorted): a page does not walk the pages before it.
+    let from = 0;
+    if (after !== undefined)
+      for (let to = users.length; from < to;) {
+        const mid = (from + to) >>> 1;
+        if (users[mid]!.id <= after) from = mid + 1;
+        else to = mid;
+      }
+    return (function* () {
+      for (let i = from; i < users.length; i++) {
+        const u = users[i]!;
+        if (u.createdAt <= now && u.teamsReadStatus !== 404) yield u;
+      }
+    })();
   }
   private teamsOrder: { size: number; users: SimUser[] } | undefined;
 

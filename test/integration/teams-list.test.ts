@@ -25,6 +25,10 @@ const tenant: TenantFile = {
     })),
     { userPrincipalName: 'notinteams@contoso.com', usageLocation: 'US', teamsReadStatus: 404 as const },
   ],
+  numbers: [
+    { telephoneNumber: '+14255550101', numberType: 'callingPlan', isoCountryCode: 'US', assignedTo: 'u4@contoso.com' },
+    { telephoneNumber: '+14255550102', numberType: 'callingPlan', isoCountryCode: 'US' },
+  ],
 };
 
 class StillClock {
@@ -116,6 +120,42 @@ describe('the list of Teams user configurations', () => {
       `/v1.0/admin/teams/userConfigurations?$select=id,modifiedDateTime&$filter=modifiedDateTime ge ${new Date(assignedAt + 10 * 60_000).toISOString()}`,
     );
     expect(cfg.body.value.map((v: { id: string }) => v.id).sort()).toEqual([...ids].sort());
+  });
+
+  it('answers each user on a page as the per-user read does, a licence taken away and a number held included', async () => {
+    const [a, b] = await Promise.all(['u4@contoso.com', 'u5@contoso.com'].map(idOf));
+    const licences = [skuIdOf('ENTERPRISEPACK'), skuIdOf('MCOEV'), skuIdOf('MCOPSTN1')];
+    for (const id of [a!, b!]) expect((await graph.assignLicenses(id, licences)).ok).toBe(true);
+    clock.t += 11 * 60_000;
+    const page = async () => {
+      const all: any[] = [];
+      for (let next: string | undefined = '/v1.0/admin/teams/userConfigurations?$top=7'; next;) {
+        const r = await raw(next);
+        expect(r.status).toBe(200);
+        all.push(...r.body.value);
+        next = r.body['@odata.nextLink']?.slice(sim.url.length);
+      }
+      return new Map(all.map((v) => [v.id as string, v]));
+    };
+    // The entity as its own read answers it (in "value", as the get page's example shows), less its @odata.context.
+    const one = async (id: string) => {
+      const { ['@odata.context']: _context, ...entity } = (await raw(`/v1.0/admin/teams/userConfigurations/${id}`)).body
+        .value;
+      return entity;
+    };
+    let listed = await page();
+    // Every user once, across pages of 7 resumed after each page's last id.
+    expect(listed.size).toBe(USERS);
+    for (const id of [a!, b!]) expect(listed.get(id)).toEqual(await one(id));
+    expect(listed.get(a!).telephoneNumbers).toEqual([
+      { telephoneNumber: '+14255550101', assignmentCategory: 'primary' },
+    ]);
+    expect(listed.get(b!).featureTypes).toContain('CallingPlan');
+    // The calling plan taken away: the next page no longer shows it (nothing the simulator kept of the user is stale).
+    expect((await graph.removeLicenses(b!, [skuIdOf('MCOPSTN1')])).ok).toBe(true);
+    listed = await page();
+    expect(listed.get(b!).featureTypes).not.toContain('CallingPlan');
+    expect(listed.get(b!)).toEqual(await one(b!));
   });
 
   it('answers 400 for query options the page does not document, for properties the resource has not, and for a refused filter', async () => {
