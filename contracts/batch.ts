@@ -102,6 +102,12 @@ export interface ChunkInput {
    */
   readonly learnsSchedule?: true;
   /**
+   * Set by batches and slots that start chunks from this version on: the chunk runs the number steps for the users a
+   * check found ready beside its next checks, rather than check only once they are done. Chunks started before it wait
+   * for each step, as their histories recorded.
+   */
+  readonly numbersAside?: true;
+  /**
    * When the chunk starts assigning (ISO): its batch or slot round starts chunks in turn, each a share of the write
    * budget after the previous one (chunkStaggerMs). Absent: at once (the first chunk, and chunks started before it).
    */

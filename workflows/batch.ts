@@ -133,6 +133,7 @@ export const batchOrchestrator: OrchestrationHandler = function* (context: Orche
         parallelism: input.parallelism,
         stopsLate: true,
         learnsSchedule: true,
+        numbersAside: true,
         ...starts(i),
       };
       return context.df.callSubOrchestrator(CHUNK_ORCHESTRATOR, chunkInput, chunkInstanceId(batchInstanceId, i));

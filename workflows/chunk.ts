@@ -1,7 +1,8 @@
 // One chunk of users, as the flow reads in chunkOrchestrator at the bottom: assign their licences a few at a time
 // (assignInGroups), then until every calling plan shows or the deadline passes wait for the next check
 // (untilNextCheck), check Teams within the shared read budget (checkWithinBudget), give the users Teams shows ready
-// their phone numbers (numberSteps), and at the end settle the rows still pending. Every few checks the chunk
+// their phone numbers in number steps that run beside the next checks (startNumberSteps; numberSteps in chunks started
+// before that, which wait for each), and at the end settle the rows still pending. Every few checks the chunk
 // continues as new so its history stays short. Messages carry references (run, chunk, position) and counts: the rows
 // and their results live in the batch store, where activities read and merge them, so no message grows with the chunk
 // (docs/architecture.md, "Durable messages carry references"). A recheck (an event, and a record in the store that
@@ -46,7 +47,15 @@ import {
 } from '../contracts/names';
 import { numbersInstanceId } from '../contracts/instance-ids';
 import { activityFailure, call, GRAPH_RETRY, settleAll, STORE_RETRY, type Settled } from './durable';
-import { chunkStateOf, learnsSchedule, runKeyOf, stopsLate, unusedReservation, wakeFor } from './versions';
+import {
+  chunkStateOf,
+  learnsSchedule,
+  numbersAside,
+  runKeyOf,
+  stopsLate,
+  unusedReservation,
+  wakeFor,
+} from './versions';
 
 /** Times one check waits for its reservation in the shared Teams read budget before it counts as a poll that read nothing. */
 export const MAX_DEFERRALS = 4;
@@ -54,8 +63,18 @@ export const MAX_DEFERRALS = 4;
 /** Users handed to one number step: its result (a row each, messages up to ~500 characters) stays far below 45 KB. */
 export const NUMBERS_PER_STEP = 25;
 
+/** Number steps that run at once beside a chunk's checks (numbersAside): a whole chunk of 200 found at once. */
+export const NUMBER_STEPS_ASIDE = 8;
+
 /** Polls between continue-as-new, which keeps each history bounded. */
 export const POLLS_PER_GENERATION = 8;
+
+/**
+ * With number steps beside the checks, a generation that has made its POLLS_PER_GENERATION polls continues as new
+ * only once no step is under way (a new generation cannot wait for the old one's steps), so that it does not stop
+ * checking to wait for them; past this many polls it waits for them all the same, which bounds its history.
+ */
+export const MAX_POLLS_PER_GENERATION = 4 * POLLS_PER_GENERATION;
 
 /** Times one row's assignment may be handed back for lack of a write reservation before the row gives up as throttled. */
 export const MAX_WRITE_DEFERRALS = 20;
@@ -70,6 +89,8 @@ interface Watch {
   readonly deadline: Date;
   pending: number;
   polls: number;
+  /** polls as this generation started. */
+  readonly pollsAtStart: number;
   lastCheckAt: Date | null;
   recheckDue: boolean;
   teamsList: TeamsListMode | undefined;
@@ -87,6 +108,18 @@ interface Watch {
    */
   recheck?: Task;
   cancel?: Task;
+  /**
+   * Number steps under way beside the checks (numbersAside), oldest first, each with the rows it was handed; and
+   * whether one was started since the chunk last waited (a task is scheduled only once the orchestrator yields it).
+   */
+  numbering: NumberStep[];
+  unscheduled: boolean;
+}
+
+/** A number step (its own orchestration) under way, and the rows it was handed. */
+interface NumberStep {
+  readonly task: Task;
+  readonly rows: readonly number[];
 }
 
 export const chunkOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -99,18 +132,24 @@ export const chunkOrchestrator: OrchestrationHandler = function* (context: Orche
     : yield* assignAndHandOn(context, ref, input);
   const watch = yield* startWatch(context, ref, state, input.deadline, learnsSchedule(input));
   watch.cancel ??= start?.cancel;
+  const aside = numbersAside(input);
   while (watch.pending > 0 && !watch.cancelled) {
+    yield* saveFinishedSteps(context, ref, watch);
     const due = yield* untilNextCheck(context, watch, stopsLate(input));
+    yield* saveFinishedSteps(context, ref, watch);
     if (due === 'end') break;
     if (due === 'woken') continue;
     const numbered = yield* checkWithinBudget(context, ref, watch, due);
     if (numbered === 'end') break;
-    yield* numberSteps(context, ref, input.parallelism, watch.polls, numbered);
-    if (watch.pending > 0 && watch.polls % POLLS_PER_GENERATION === 0) {
+    if (aside) yield* startNumberSteps(context, ref, input.parallelism, watch, numbered);
+    else yield* numberSteps(context, ref, input.parallelism, watch.polls, numbered);
+    if (watch.pending > 0 && (aside ? generationEnds(watch) : watch.polls % POLLS_PER_GENERATION === 0)) {
+      yield* finishNumberSteps(context, ref, watch);
       context.df.continueAsNew({ ...input, state: carried(watch) } satisfies ChunkInput);
       return undefined;
     }
   }
+  yield* finishNumberSteps(context, ref, watch);
   return yield* settle(context, ref, input.deadline, watch.cancelled);
 };
 
@@ -288,11 +327,14 @@ function* startWatch(
     deadline: new Date(deadline),
     pending: state.pending,
     polls: state.polls,
+    pollsAtStart: state.polls,
     lastCheckAt: state.lastCheckAt ? new Date(state.lastCheckAt) : null,
     recheckDue: state.recheckDue === true,
     teamsList: state.teamsList,
     learned: learns ? { delays: state.delays } : undefined,
     cancelled: false,
+    numbering: [],
+    unscheduled: false,
   };
   if (watch.pending > 0) {
     const signals = yield* call(context, CHUNK_SIGNALS_ACTIVITY, STORE_RETRY, { runKey: ref.runKey });
@@ -339,11 +381,15 @@ function* untilNextCheck(
   // once the deadline is more than the floor behind: the pending rows are flagged as of the deadline. A check whose
   // timer fired late, the deadline's own included, still runs.
   if (skipsLateChecks && next.getTime() <= now.getTime() && tooLateToCheck(assignedAt, now, deadline)) return 'end';
-  if (next.getTime() > now.getTime()) {
+  // Number steps under way wake the wait as each finishes (its rows are saved then). One just started is scheduled
+  // here even when the check is already due: a timer at once, rather than leave the step unsent until the next wait.
+  const steps = watch.numbering.filter((s) => !s.task.isCompleted).map((s) => s.task);
+  if (next.getTime() > now.getTime() || watch.unscheduled) {
+    watch.unscheduled = false;
     watch.recheck ??= context.df.waitForExternalEvent(RECHECK_EVENT);
     watch.cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
-    const timer = context.df.createTimer(next);
-    const winner = (yield context.df.Task.any([timer, watch.recheck, watch.cancel])) as Task;
+    const timer = context.df.createTimer(next.getTime() > now.getTime() ? next : now);
+    const winner = (yield context.df.Task.any([timer, watch.recheck, watch.cancel, ...steps])) as Task;
     if (winner !== timer) {
       if (!timer.isCompleted) timer.cancel();
       return 'woken';
@@ -460,16 +506,96 @@ function* numberSteps(
         ),
       );
     } catch (e) {
-      const cause = activityFailure(e instanceof Error ? e.message : String(e)).slice(0, 400);
-      numbers = rows.map((row) => ({
-        row,
-        outcome: 'flagged',
-        reason: 'number_assignment_failed',
-        message: `licences assigned and Teams shows the calling plan, but the number step failed: ${cause}; assign the number in the Teams admin center or send the row again`,
-      }));
+      numbers = numberStepFailed(rows, e);
     }
     yield* call(context, SAVE_CHUNK_ACTIVITY, STORE_RETRY, { ...ref, numbers });
   }
+}
+
+/**
+ * Starts the number steps for the users a check has just found ready, and goes back to checking while they run
+ * (docs/architecture.md, "Numbers beside the checks"): a step takes minutes of order-following, which checks that
+ * waited for it would add to every other user's time to dial tone. At most NUMBER_STEPS_ASIDE run at once; past that,
+ * the oldest is waited for first.
+ */
+function* startNumberSteps(
+  context: OrchestrationContext,
+  ref: ChunkRef,
+  parallelism: number,
+  watch: Watch,
+  numbered: readonly number[],
+): Step<void> {
+  for (let part = 0; part * NUMBERS_PER_STEP < numbered.length; part++) {
+    while (watch.numbering.length >= NUMBER_STEPS_ASIDE) {
+      // Waiting on all of them schedules those not sent yet, so they run together.
+      const open = watch.numbering.filter((s) => !s.task.isCompleted).map((s) => s.task);
+      if (open.length > 0) yield context.df.Task.any(open);
+      watch.unscheduled = false;
+      yield* saveFinishedSteps(context, ref, watch);
+    }
+    const rows = numbered.slice(part * NUMBERS_PER_STEP, (part + 1) * NUMBERS_PER_STEP);
+    const step: NumbersInput = { runKey: ref.runKey, chunk: ref.chunk, rows, parallelism };
+    const task = context.df.callSubOrchestrator(
+      NUMBERS_ORCHESTRATOR,
+      step,
+      numbersInstanceId(context.df.instanceId, watch.polls, part),
+    );
+    watch.numbering.push({ task, rows });
+    watch.unscheduled = true;
+  }
+}
+
+/** Saves the number steps that have finished, oldest first; those still running stay under way. */
+function* saveFinishedSteps(context: OrchestrationContext, ref: ChunkRef, watch: Watch): Step<void> {
+  const done = watch.numbering.filter((s) => s.task.isCompleted);
+  if (done.length === 0) return;
+  watch.numbering = watch.numbering.filter((s) => !s.task.isCompleted);
+  for (const s of done) yield* saveNumberStep(context, ref, s);
+}
+
+/** Waits for every number step under way, saving each: before continue-as-new, and before the chunk settles. */
+function* finishNumberSteps(context: OrchestrationContext, ref: ChunkRef, watch: Watch): Step<void> {
+  const open = watch.numbering.filter((s) => !s.task.isCompleted).map((s) => s.task);
+  if (open.length > 1) {
+    // All of them sent at once (a task is sent when first waited for); a failed one ends this wait early and is
+    // flagged below like the others are saved.
+    try {
+      yield context.df.Task.all(open);
+    } catch {
+      // saved per step below
+    }
+  }
+  watch.unscheduled = false;
+  while (watch.numbering.length > 0) yield* saveNumberStep(context, ref, watch.numbering.shift()!);
+}
+
+/** One number step's answer (waited for when it has not finished), merged into the store; a failed step flags its rows. */
+function* saveNumberStep(context: OrchestrationContext, ref: ChunkRef, step: NumberStep): Step<void> {
+  let numbers: NumberResult[];
+  try {
+    numbers = numberStepAnswer(yield step.task);
+  } catch (e) {
+    numbers = numberStepFailed(step.rows, e);
+  }
+  yield* call(context, SAVE_CHUNK_ACTIVITY, STORE_RETRY, { ...ref, numbers });
+}
+
+/** The rows of a number step that failed outright: flagged, the licences kept. */
+function numberStepFailed(rows: readonly number[], e: unknown): NumberResult[] {
+  const cause = activityFailure(e instanceof Error ? e.message : String(e)).slice(0, 400);
+  return rows.map((row) => ({
+    row,
+    outcome: 'flagged',
+    reason: 'number_assignment_failed',
+    message: `licences assigned and Teams shows the calling plan, but the number step failed: ${cause}; assign the number in the Teams admin center or send the row again`,
+  }));
+}
+
+/** Whether a generation that numbers beside its checks continues as new now (MAX_POLLS_PER_GENERATION). */
+function generationEnds(watch: Watch): boolean {
+  const polls = watch.polls - watch.pollsAtStart;
+  if (polls < POLLS_PER_GENERATION) return false;
+  return polls >= MAX_POLLS_PER_GENERATION || watch.numbering.every((s) => s.task.isCompleted);
 }
 
 /** What the next generation starts from: counts and times, never rows. */
@@ -485,12 +611,21 @@ function carried(watch: Watch): ChunkState {
   };
 }
 
-/** Waits until the deadline, unless a cancel comes first (the watch is then cancelled). At once when it has passed. */
+/**
+ * Waits until the deadline, unless a cancel comes first (the watch is then cancelled). At once when it has passed.
+ * Number steps under way run on meanwhile (they are sent by this wait if not yet); they are saved after it.
+ */
 function* waitOutDeadline(context: OrchestrationContext, watch: Watch): Step<void> {
   watch.cancel ??= context.df.waitForExternalEvent(CANCEL_EVENT);
   if (context.df.currentUtcDateTime.getTime() >= watch.deadline.getTime()) return;
   const end = context.df.createTimer(watch.deadline);
-  if ((yield context.df.Task.any([end, watch.cancel])) !== watch.cancel) return;
+  for (;;) {
+    const steps = watch.numbering.filter((s) => !s.task.isCompleted).map((s) => s.task);
+    watch.unscheduled = false;
+    const winner = (yield context.df.Task.any([end, watch.cancel, ...steps])) as Task;
+    if (winner === end) return;
+    if (winner === watch.cancel) break;
+  }
   if (!end.isCompleted) end.cancel();
   watch.cancelled = true;
 }

@@ -64,6 +64,7 @@ export const slotOrchestrator: OrchestrationHandler = function* (context: Orches
       parallelism: input.parallelism,
       stopsLate: true,
       learnsSchedule: true,
+      numbersAside: true,
       ...starts(part),
     };
     return context.df.callSubOrchestrator(

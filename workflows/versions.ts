@@ -46,6 +46,15 @@ export function learnsSchedule(input: ChunkInput): boolean {
 }
 
 /**
+ * Whether the chunk runs its number steps beside its checks (numbersAside in workflows/chunk.ts) rather than check
+ * after each step. Chunks started before it carry no `numbersAside` and wait for each step, as their histories recorded.
+ * Remove when: no chunk started before `numbersAside` is running (then every chunk numbers beside its checks).
+ */
+export function numbersAside(input: ChunkInput): boolean {
+  return input.numbersAside === true;
+}
+
+/**
  * The state a chunk carried over continue-as-new as a version that kept its rows in the input wrote it (`pending`
  * an array of rows, saved to the store at every change too): the pending rows are then counted from the store, which
  * a save without changes answers (`countPending`).

@@ -8,9 +8,14 @@ import { ev } from './history';
 
 export type DrivenAction = ReplayedAction;
 
-/** An activity's or sub-orchestration's answer: a result, or a failure; `raiseBefore` lands first (events raised meanwhile). */
-export type Answer =
-  { result: unknown; raiseBefore?: readonly RaisedEvent[] } | { fail: string; raiseBefore?: readonly RaisedEvent[] };
+/**
+ * An activity's or sub-orchestration's answer: a result, or a failure; `raiseBefore` lands first (events raised
+ * meanwhile); with `afterMs`, it comes that long after it was scheduled (in time order with timers), not at once.
+ */
+export type Answer = ({ result: unknown } | { fail: string }) & {
+  raiseBefore?: readonly RaisedEvent[];
+  afterMs?: number;
+};
 export interface RaisedEvent {
   readonly name: string;
   readonly input?: unknown;
@@ -86,6 +91,8 @@ async function driveOne(fn: OrchestrationHandler, input: unknown, options: Drive
   note('input', inputJson);
   const history: unknown[] = [ev(12, {}, now), ev(0, { Name: 'x', Input: inputJson }, now)];
   const pendingTimers = new Map<number, string>();
+  /** Answers that come later (afterMs), with when. */
+  const later: { at: number; events: unknown[] }[] = [];
   let known = 0;
   for (let step = 0; step < (options.maxSteps ?? 100_000); step++) {
     const state = await replay(fn, history, input, instanceId);
@@ -142,20 +149,33 @@ async function driveOne(fn: OrchestrationHandler, input: unknown, options: Drive
           ),
         );
         const answer = options.answer(a, now);
+        const events: unknown[] = [];
         for (const e of answer.raiseBefore ?? [])
-          completions.push(ev(15, { Name: e.name, Input: JSON.stringify(e.input ?? null) }, now));
+          events.push(ev(15, { Name: e.name, Input: JSON.stringify(e.input ?? null) }, now));
         if ('fail' in answer)
-          completions.push(ev(sub ? 9 : 6, { TaskScheduledId: id, Reason: answer.fail, Details: answer.fail }, now));
+          events.push(ev(sub ? 9 : 6, { TaskScheduledId: id, Reason: answer.fail, Details: answer.fail }, now));
         else {
           const json = JSON.stringify(answer.result);
           note(`${a.functionName} result`, json);
-          completions.push(ev(sub ? 8 : 5, { TaskScheduledId: id, Result: json }, now));
+          events.push(ev(sub ? 8 : 5, { TaskScheduledId: id, Result: json }, now));
         }
+        if (answer.afterMs) later.push({ at: Date.parse(now) + answer.afterMs, events });
+        else completions.push(...events);
       }
     }
     known = tasks.length;
     // Cancelled timers never fire.
     for (const [id] of pendingTimers) if (tasks[id]?.isCanceled) pendingTimers.delete(id);
+    if (completions.length === 0 && later.length > 0) {
+      // An answer due before the next timer lands first.
+      later.sort((a, b) => a.at - b.at);
+      const timerAt = Math.min(...[...pendingTimers.values()].map((t) => Date.parse(t)));
+      if (later[0]!.at <= timerAt) {
+        const { at: due, events } = later.shift()!;
+        if (due > Date.parse(now)) now = new Date(due).toISOString();
+        completions.push(...events.map((e) => ({ ...(e as object), Timestamp: now })));
+      }
+    }
     if (completions.length === 0) {
       const next = [...pendingTimers].sort((a, b) => Date.parse(a[1]) - Date.parse(b[1]))[0];
       if (!next)

@@ -4,6 +4,7 @@ import { batchOrchestrator } from '../../workflows/batch';
 import {
   chunkOrchestrator,
   MAX_DEFERRALS,
+  MAX_POLLS_PER_GENERATION,
   MAX_WRITE_DEFERRALS,
   NUMBERS_PER_STEP,
   POLLS_PER_GENERATION,
@@ -20,6 +21,7 @@ import { drive, type Answer, type DrivenAction, type DriveResult } from '../supp
 import { flatActions, replay as replayState, type ReplayedAction } from '../support/durable-sdk';
 import * as history from '../support/history';
 import type { AssignInput, BatchInput, ChunkInput } from '../../contracts/batch';
+import type { NumberResult } from '../../contracts/numbers';
 import { CHUNKS_ASSIGNING, turnByMs, type ChunkUserResult } from '../../shared/domain/batch';
 
 const T0 = '2026-11-25T08:00:00.000Z';
@@ -90,6 +92,7 @@ describe('batch orchestrator', () => {
       parallelism: 10,
       stopsLate: true,
       learnsSchedule: true,
+      numbersAside: true,
     });
     // what the batch list and the summary view show while it runs: every row in the total, none settled yet
     expect(r.customStatus).toMatchObject({ phase: 'licensing', chunks: 3, counts: { total: 450 } });
@@ -1112,6 +1115,111 @@ describe('chunk orchestrator', () => {
       expect(minutes(r)).toEqual(fixed);
       const one = await drive(chunkOrchestrator, chunk, { start: T0, answer: provisioning() });
       expect((one.continuedAsNew as ChunkInput).state!.delays).toBeUndefined();
+    });
+  });
+
+  describe('number steps beside the checks (numbersAside)', () => {
+    /** 60 users: 30 ready at the first check, the rest from 5 minutes on; each number step takes 10 minutes. */
+    function slowNumbers(o: { fail?: boolean; never?: number } = {}) {
+      let pending = 60;
+      return (a: DrivenAction, now: string): Answer => {
+        switch (a.functionName) {
+          case 'dialtone-chunk-signals':
+            return { result: { recheckRequestedAt: null, cancelled: false } };
+          case 'dialtone-probe-teams': {
+            const first = pending === 60;
+            const late = Date.parse(now) >= Date.parse(at(5));
+            const found = first ? 30 : late ? pending - (o.never ?? 0) : 0;
+            const rows = Array.from({ length: found }, (_, i) => 60 - pending + i + 1);
+            pending -= found;
+            return { result: { pending, found, refused: 0, numbered: rows } };
+          }
+          case 'dialtone-numbers':
+            if (o.fail) return { fail: 'Orchestrator function dialtone-numbers failed: boom', afterMs: 10 * 60_000 };
+            return {
+              afterMs: 10 * 60_000,
+              result: a.input.rows.map((row: number) => ({
+                row,
+                outcome: 'provisioned',
+                reason: '',
+                message: '',
+                phoneNumber: `+1425555${String(row).padStart(4, '0')}`,
+              })),
+            };
+          case 'dialtone-save-chunk':
+            return { result: { pending } };
+          case 'dialtone-settle-chunk':
+            return { result: { total: 60 } };
+          default:
+            throw new Error(`unexpected ${a.functionName}`);
+        }
+      };
+    }
+    const state = { assignedAt: T0, pending: 60, lastCheckAt: null, polls: 0 };
+    const savedRows = (r: DriveResult) =>
+      r.scheduled
+        .filter((a) => a.functionName === 'dialtone-save-chunk' && a.input.numbers)
+        .flatMap((a) => a.input.numbers.map((n: NumberResult) => n.row));
+
+    it('checks again while the numbers of the users found before are being assigned, and saves every row once', async () => {
+      const chunk: ChunkInput = { ...input, state, stopsLate: true, learnsSchedule: true, numbersAside: true };
+      const r = await drive(chunkOrchestrator, chunk, { start: T0, answer: slowNumbers(), followContinueAsNew: true });
+      const order = r.scheduled.map((a) => a.functionName);
+      const firstSave = order.findIndex((n, i) => n === 'dialtone-save-chunk' && r.scheduled[i]!.input.numbers);
+      const probeTimes = probes(r).map((p) => Date.parse(p.input.at));
+      // the users ready from 5 minutes on were found at 5 minutes, not once the first steps had taken their 10
+      expect(probeTimes.filter((t) => t < Date.parse(at(10))).length).toBeGreaterThan(2);
+      expect(Math.max(...probeTimes)).toBeLessThan(Date.parse(at(6)));
+      expect(order.lastIndexOf('dialtone-probe-teams')).toBeLessThan(firstSave);
+      // two steps for the first 30, two for the other 30: every row saved once, all before the chunk settles
+      expect(r.scheduled.filter((a) => a.actionType === 2)).toHaveLength(4);
+      expect(savedRows(r).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      expect(order.at(-1)).toBe('dialtone-settle-chunk');
+      expect(order.lastIndexOf('dialtone-save-chunk')).toBeLessThan(order.length - 1);
+    });
+
+    it('continues as new once no step is under way, not by stopping its checks to wait for them', async () => {
+      const chunk: ChunkInput = { ...input, state, stopsLate: true, learnsSchedule: true, numbersAside: true };
+      const r = await drive(chunkOrchestrator, chunk, { start: T0, answer: slowNumbers({ never: 10 }) });
+      expect(r.continuedAsNew).toBeDefined();
+      // past its 8 polls while the steps ran (until 15 minutes), checking all the while, and every step saved before
+      const times = probes(r).map((p) => Date.parse(p.input.at));
+      expect(times.length).toBeGreaterThan(POLLS_PER_GENERATION);
+      expect(times.length).toBeLessThanOrEqual(MAX_POLLS_PER_GENERATION);
+      expect(Math.max(...times)).toBeGreaterThanOrEqual(Date.parse(at(14)));
+      // (a generation that waited for its steps after 8 polls would not check between 9 and 15 minutes)
+      expect(times.some((t) => t > Date.parse(at(9)) && t < Date.parse(at(15)))).toBe(true);
+      for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeLessThanOrEqual(5 * 60_000);
+      expect(savedRows(r)).toHaveLength(50);
+      expect((r.continuedAsNew as ChunkInput).state).toMatchObject({ pending: 10, polls: times.length });
+    });
+
+    it('flags the rows of a step that failed outright, and still settles', async () => {
+      const chunk: ChunkInput = { ...input, state, stopsLate: true, learnsSchedule: true, numbersAside: true };
+      const r = await drive(chunkOrchestrator, chunk, {
+        start: T0,
+        answer: slowNumbers({ fail: true }),
+        followContinueAsNew: true,
+      });
+      const saved = r.scheduled
+        .filter((a) => a.functionName === 'dialtone-save-chunk' && a.input.numbers)
+        .flatMap((a) => a.input.numbers as NumberResult[]);
+      expect(saved).toHaveLength(60);
+      expect(new Set(saved.map((n) => n.reason))).toEqual(new Set(['number_assignment_failed']));
+      expect(saved[0]!.message).toMatch(/the number step failed: .*boom/);
+      expect(r.scheduled.at(-1)).toMatchObject({ functionName: 'dialtone-settle-chunk' });
+    });
+
+    it('waits for each step before checking again in a chunk started before it (no numbersAside), as its history recorded', async () => {
+      const chunk: ChunkInput = { ...input, state, stopsLate: true, learnsSchedule: true };
+      const r = await drive(chunkOrchestrator, chunk, { start: T0, answer: slowNumbers(), followContinueAsNew: true });
+      const order = r.scheduled.map((a) => a.functionName);
+      const firstSave = order.findIndex((n, i) => n === 'dialtone-save-chunk' && r.scheduled[i]!.input.numbers);
+      expect(order.indexOf('dialtone-probe-teams')).toBeLessThan(firstSave);
+      expect(order.indexOf('dialtone-probe-teams', order.indexOf('dialtone-probe-teams') + 1)).toBeGreaterThan(
+        firstSave,
+      );
+      expect(savedRows(r)).toHaveLength(60);
     });
   });
 
