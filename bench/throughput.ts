@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SkipAheadClock } from '../local/clock';
 import { startGraphSimulator } from '../local/graph-sim/server';
-import type { TenantFile } from '../local/graph-sim/tenant';
+import type { SimTenant, TenantFile } from '../local/graph-sim/tenant';
 import { awaitFinishedReport } from '../local/batch-client';
 import { startStack } from '../local/stack';
 import type { StorageCounts } from '../local/storage-meter';
@@ -150,6 +150,34 @@ function sumCounts(all: readonly BatchReport['counts'][]): Record<string, number
   return out;
 }
 
+/**
+ * `--rows FILE`: one JSON line per report row, for reading where a batch's time went: the row's index and outcome,
+ * and in simulated minutes after the batch's first assignment when its licences were assigned (`assigned`), when Teams
+ * showed its calling plan (`visible`), when a check found it (`found`) and when its number was assigned (`numbered`).
+ * No user names: rows are known by their place in the workload (chunk = index / 200).
+ */
+function rowTimeline(users: BatchReport['users'], tenant: SimTenant, firstAssignment: number): string {
+  const minutes = (ms: number | null | undefined) =>
+    ms === null || ms === undefined ? null : Math.round(((ms - firstAssignment) / 60_000) * 100) / 100;
+  const iso = (s: string | null) => (s ? Date.parse(s) : null);
+  return (
+    users
+      .map((u, index) => {
+        const user = tenant.findUser(u.userPrincipalName);
+        return JSON.stringify({
+          index,
+          outcome: u.outcome,
+          reason: u.reason,
+          assigned: minutes(iso(u.assignedAt)),
+          visible: user ? minutes(tenant.callingPlanVisibleAt(user)) : null,
+          found: minutes(iso(u.provisionedAt)),
+          numbered: u.phoneNumber ? minutes(tenant.numbers.assignedAt.get(u.phoneNumber)) : null,
+        });
+      })
+      .join('\n') + '\n'
+  );
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -163,6 +191,7 @@ async function main(): Promise<void> {
       meter: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       chart: { type: 'string' },
+      rows: { type: 'string' },
       seed: { type: 'string', default: '11' },
     },
   });
@@ -299,6 +328,7 @@ async function main(): Promise<void> {
           stack.sim.tenant.callingPlanVisibleAt(stack.sim.tenant.findUser(u.userPrincipalName)!)!) /
         60_000,
     );
+  if (values.rows) writeFileSync(values.rows, rowTimeline(report.users, stack.sim.tenant, first));
   const numbers = report.users.filter((u) => u.phoneNumber).map((u) => u.phoneNumber!);
   // Every Graph request the app made, a $batch's items counted as the requests they are (the $batch itself not).
   const graphRequestsCounted = Object.entries(rec.byKind)
