@@ -383,7 +383,7 @@ function* untilNextCheck(
   if (skipsLateChecks && next.getTime() <= now.getTime() && tooLateToCheck(assignedAt, now, deadline)) return 'end';
   // Number steps under way wake the wait as each finishes (its rows are saved then). One just started is scheduled
   // here even when the check is already due: a timer at once, rather than leave the step unsent until the next wait.
-  const steps = watch.numbering.filter((s) => !s.task.isCompleted).map((s) => s.task);
+  const steps = openSteps(watch);
   if (next.getTime() > now.getTime() || watch.unscheduled) {
     watch.unscheduled = false;
     watch.recheck ??= context.df.waitForExternalEvent(RECHECK_EVENT);
@@ -493,23 +493,32 @@ function* numberSteps(
   polls: number,
   numbered: readonly number[],
 ): Step<void> {
-  for (let part = 0; part * NUMBERS_PER_STEP < numbered.length; part++) {
-    const rows = numbered.slice(part * NUMBERS_PER_STEP, (part + 1) * NUMBERS_PER_STEP);
-    const step: NumbersInput = { runKey: ref.runKey, chunk: ref.chunk, rows, parallelism };
-    let numbers: NumberResult[];
-    try {
-      numbers = numberStepAnswer(
-        yield context.df.callSubOrchestrator(
-          NUMBERS_ORCHESTRATOR,
-          step,
-          numbersInstanceId(context.df.instanceId, polls, part),
-        ),
-      );
-    } catch (e) {
-      numbers = numberStepFailed(rows, e);
-    }
-    yield* call(context, SAVE_CHUNK_ACTIVITY, STORE_RETRY, { ...ref, numbers });
-  }
+  for (let part = 0; part * NUMBERS_PER_STEP < numbered.length; part++)
+    yield* saveNumberStep(context, ref, numberStep(context, ref, parallelism, polls, part, numbered));
+}
+
+/** The number step for part `part` (NUMBERS_PER_STEP rows) of what a check found ready: sent when first waited for. */
+function numberStep(
+  context: OrchestrationContext,
+  ref: ChunkRef,
+  parallelism: number,
+  polls: number,
+  part: number,
+  numbered: readonly number[],
+): NumberStep {
+  const rows = numbered.slice(part * NUMBERS_PER_STEP, (part + 1) * NUMBERS_PER_STEP);
+  const step: NumbersInput = { runKey: ref.runKey, chunk: ref.chunk, rows, parallelism };
+  const task = context.df.callSubOrchestrator(
+    NUMBERS_ORCHESTRATOR,
+    step,
+    numbersInstanceId(context.df.instanceId, polls, part),
+  );
+  return { task, rows };
+}
+
+/** The tasks of the number steps still under way. */
+function openSteps(watch: Watch): Task[] {
+  return watch.numbering.filter((s) => !s.task.isCompleted).map((s) => s.task);
 }
 
 /**
@@ -528,19 +537,12 @@ function* startNumberSteps(
   for (let part = 0; part * NUMBERS_PER_STEP < numbered.length; part++) {
     while (watch.numbering.length >= NUMBER_STEPS_ASIDE) {
       // Waiting on all of them schedules those not sent yet, so they run together.
-      const open = watch.numbering.filter((s) => !s.task.isCompleted).map((s) => s.task);
+      const open = openSteps(watch);
       if (open.length > 0) yield context.df.Task.any(open);
       watch.unscheduled = false;
       yield* saveFinishedSteps(context, ref, watch);
     }
-    const rows = numbered.slice(part * NUMBERS_PER_STEP, (part + 1) * NUMBERS_PER_STEP);
-    const step: NumbersInput = { runKey: ref.runKey, chunk: ref.chunk, rows, parallelism };
-    const task = context.df.callSubOrchestrator(
-      NUMBERS_ORCHESTRATOR,
-      step,
-      numbersInstanceId(context.df.instanceId, watch.polls, part),
-    );
-    watch.numbering.push({ task, rows });
+    watch.numbering.push(numberStep(context, ref, parallelism, watch.polls, part, numbered));
     watch.unscheduled = true;
   }
 }
@@ -555,7 +557,7 @@ function* saveFinishedSteps(context: OrchestrationContext, ref: ChunkRef, watch:
 
 /** Waits for every number step under way, saving each: before continue-as-new, and before the chunk settles. */
 function* finishNumberSteps(context: OrchestrationContext, ref: ChunkRef, watch: Watch): Step<void> {
-  const open = watch.numbering.filter((s) => !s.task.isCompleted).map((s) => s.task);
+  const open = openSteps(watch);
   if (open.length > 1) {
     // All of them sent at once (a task is sent when first waited for); a failed one ends this wait early and is
     // flagged below like the others are saved.
@@ -620,7 +622,7 @@ function* waitOutDeadline(context: OrchestrationContext, watch: Watch): Step<voi
   if (context.df.currentUtcDateTime.getTime() >= watch.deadline.getTime()) return;
   const end = context.df.createTimer(watch.deadline);
   for (;;) {
-    const steps = watch.numbering.filter((s) => !s.task.isCompleted).map((s) => s.task);
+    const steps = openSteps(watch);
     watch.unscheduled = false;
     const winner = (yield context.df.Task.any([end, watch.cancel, ...steps])) as Task;
     if (winner === end) return;
