@@ -14,6 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { checkRate, SkipAheadClock } from './clock';
 import { startAzurite, type Azurite } from './azurite';
 import { startStorageMeter, type StorageMeter, type StorageOperation, type StorageService } from './storage-meter';
@@ -374,10 +375,16 @@ export function launchHostProcess(
       }
     };
     child.stdout?.on('data', onLine);
-    child.stderr?.on('data', (d: Buffer) => {
-      for (const line of d.toString().split('\n')) if (line.trim()) onHostLog?.(line);
-      tail = (tail + d.toString()).slice(-4000);
-    });
+    // Whole lines, however the pipe cut them: .NET's console writes a long line in 256-byte pieces, and a piece
+    // boundary inside a line made two half-lines of it (a check of the log then misread the first half).
+    if (child.stderr) {
+      child.stderr.on('data', (d: Buffer) => {
+        tail = (tail + d.toString()).slice(-4000);
+      });
+      createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', (line) => {
+        if (line.trim()) onHostLog?.(line);
+      });
+    }
     child.once('exit', (code, signal) =>
       reject(new Error(`the local host exited (${code ?? signal}) before it was ready:\n${tail}`)),
     );

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { uploadEventsWatcher } from '../host/blob-watcher';
 import { installFunctionsCore, loadExtraFunctions } from '../host/functions-core';
 import { HostServer } from '../host/server';
@@ -62,9 +63,11 @@ function startDotnet(
       }
     };
     child.stdout?.on('data', onData);
-    child.stderr?.on('data', (d: Buffer) => {
-      for (const line of d.toString().split('\n')) if (line.trim()) log(line);
-    });
+    // Whole lines, however the pipe cut them (.NET's console writes a long line in 256-byte pieces).
+    if (child.stderr)
+      createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', (line) => {
+        if (line.trim()) log(line);
+      });
     child.once('error', reject);
     child.once('exit', (code, signal) =>
       reject(new Error(`the .NET extension host exited (${code ?? signal}) before it was ready:\n${out.slice(-4000)}`)),
