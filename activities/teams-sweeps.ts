@@ -18,6 +18,15 @@ import { chooseTeamsRead, sweepSince, tighterMode, type TeamsListMode } from '..
 export const SWEEP_PAGE_SIZE = 999;
 /** Sweeps a process keeps for later checks to reuse. */
 const KEPT_SWEEPS = 4;
+/**
+ * A later sweep of the same filter asks only for the configurations modified since the last complete one began, less
+ * this margin, and lays them over what that one listed (docs/teams-checks.md, "Sweeps that ask only for what
+ * changed"): a change whose modifiedDateTime is up to this much older than the moment the list first shows it is still
+ * seen.
+ */
+export const SWEEP_OVERLAP_MS = 10 * 60_000;
+/** A sweep of a bound whose last full sweep began this long ago is full again: a change shown later still is caught. */
+export const FULL_SWEEP_EVERY_MS = 60 * 60_000;
 
 export interface SweepRequest {
   /** The asking chunk's run: the users a sweep would answer for are counted over the run's chunks due about now. */
@@ -46,8 +55,16 @@ type Outcome =
 
 interface Sweep {
   readonly startedAt: number;
+  /** The filter's lower bound the sweep answers for (what it lists is complete from there), undefined: unfiltered. */
   readonly since: number | undefined;
   readonly done: Promise<Outcome>;
+}
+
+/** What the last complete filtered sweep of one lower bound listed, when it began, and when the last full one began. */
+interface Listed {
+  readonly features: ReadonlyMap<string, string[]>;
+  readonly asOf: number;
+  readonly fullAt: number;
 }
 
 export interface SweeperDeps {
@@ -65,6 +82,8 @@ export function createTeamsSweeper(deps: SweeperDeps) {
   let mode: TeamsListMode | undefined;
   const pages: { filtered?: number; unfiltered?: number } = {};
   let sweeps: Sweep[] = [];
+  /** By lower bound, the newest few: a sweep of a bound listed before asks only for what changed since. */
+  const listed = new Map<number, Listed>();
   const demand = new Map<string, { run: string; pending: number; at: number }>();
 
   /** Waits for page k's turn in the Teams read budget, one page at a time (pages follow each other's next links). */
@@ -82,16 +101,29 @@ export function createTeamsSweeper(deps: SweeperDeps) {
 
   function run(since: number | undefined, maxPages: number): Sweep {
     const started = time.now();
+    const kept = since !== undefined ? listed.get(since) : undefined;
+    const before = kept && started - kept.fullAt < FULL_SWEEP_EVERY_MS ? kept : undefined;
+    const from = since !== undefined && before ? Math.max(since, before.asOf - SWEEP_OVERLAP_MS) : since;
     const done = (async (): Promise<Outcome> => {
       if (!graph.listTeamsFeatures) return { ok: false, failure: 'budget' };
       try {
         const r = await graph.listTeamsFeatures({
-          ...(since !== undefined ? { since } : {}),
+          ...(from !== undefined ? { since: from } : {}),
           top: pageSize,
           maxPages,
           beforePage: pace,
         });
-        return r.ok ? { ok: true, ...r.value } : { ok: false, failure: r };
+        if (!r.ok) return { ok: false, failure: r };
+        if (since === undefined || !r.value.complete) return { ok: true, ...r.value };
+        // What changed since the last sweep of this bound, over what that one listed: the whole list from the bound.
+        const features = before ? new Map([...before.features, ...r.value.features]) : r.value.features;
+        // Kept unless a sweep of the bound that began later has finished first (it knows more).
+        if ((listed.get(since)?.asOf ?? -Infinity) <= started) {
+          listed.delete(since);
+          listed.set(since, { features, asOf: started, fullAt: before?.fullAt ?? started });
+          for (const k of listed.keys()) if (listed.size > KEPT_SWEEPS) listed.delete(k);
+        }
+        return { ok: true, ...r.value, features };
       } catch (e) {
         if (e instanceof BudgetFull) return { ok: false, failure: 'budget' };
         throw e;

@@ -13,7 +13,7 @@ import {
   type TeamsSweep,
 } from '../../shared/domain/directory';
 import { chooseTeamsRead, SMALL_CHECK, sweepSince, tighterMode } from '../../shared/domain/teams-reads';
-import { createTeamsSweeper } from '../../activities/teams-sweeps';
+import { createTeamsSweeper, FULL_SWEEP_EVERY_MS, SWEEP_OVERLAP_MS } from '../../activities/teams-sweeps';
 
 describe('chooseTeamsRead', () => {
   const base = { pending: 200, demand: 200, freshSweep: false };
@@ -224,5 +224,85 @@ describe("the activities' sweeps", () => {
     const sweeper = createTeamsSweeper({ graph, time, teamsReads: ledger, maxWaitMs: 10_000 });
     expect(await sweeper.answer(request('a', time.now()))).toEqual({ how: 'perUser' });
     expect(calls.pages).toHaveLength(0);
+  });
+
+  it('asks a later sweep of the same bound only for what changed since the last one began, less the overlap, and answers with the whole list', async () => {
+    const time = virtualTime();
+    const MIN = 60_000;
+    const t0 = time.now();
+    // 2,500 users whose configurations last changed at their licensing, five minutes ago; a list that honours the
+    // modifiedDateTime filter as Graph documents it, 999 to a page.
+    const users = Array.from({ length: 2500 }, (_, i) => ({
+      id: `u${String(i).padStart(5, '0')}`,
+      modifiedAt: t0 - 5 * MIN,
+      features: ['Teams'],
+    }));
+    const asked: { since: number | undefined; pages: number }[] = [];
+    const graph: LicensingDirectory = {
+      ...scripted({ users: 0, ready: 0, page: 999, time }).graph,
+      async listTeamsFeatures(q: TeamsListOptions): Promise<GraphResult<TeamsSweep>> {
+        const listed = users.filter((u) => q.since === undefined || u.modifiedAt >= q.since);
+        const pages = Math.max(1, Math.ceil(listed.length / 999));
+        for (let k = 0; k < pages; k++) await q.beforePage?.(k);
+        asked.push({ since: q.since, pages });
+        return {
+          ok: true,
+          value: { features: new Map(listed.map((u) => [u.id, [...u.features]])), pages, complete: true },
+        };
+      },
+    };
+    const sweeper = createTeamsSweeper({ graph, time, maxWaitMs: 10_000 });
+    const check = async () => {
+      const a = await sweeper.answer({
+        ...request('0', time.now(), { pending: 2500 }),
+        earliestAssignedAt: t0 - 5 * MIN,
+      });
+      if (a.how !== 'swept') throw new Error(`expected a sweep, got ${a.how}`);
+      return a.features;
+    };
+    const bound = sweepSince(t0 - 5 * MIN);
+
+    expect((await check()).size).toBe(2500);
+    expect(asked).toEqual([{ since: bound, pages: 3 }]);
+
+    // Twenty minutes on: from ten minutes before the first sweep began, which still takes every user in.
+    time.t = t0 + 20 * MIN;
+    expect((await check()).size).toBe(2500);
+    expect(asked[1]).toEqual({ since: t0 - SWEEP_OVERLAP_MS, pages: 3 });
+
+    // Thirty users show a calling plan at +30 minutes, one of them stamped twelve minutes earlier than that; one user
+    // loses the Teams feature (a licence removed). The next sweep asks from ten minutes before the last one began: one
+    // page, and the answer is the whole list with the changes laid over it.
+    for (const u of users.slice(0, 30))
+      Object.assign(u, { modifiedAt: t0 + 30 * MIN, features: ['Teams', 'CallingPlan'] });
+    users[0]!.modifiedAt = t0 + 18 * MIN;
+    Object.assign(users[2499]!, { modifiedAt: t0 + 30 * MIN, features: [] });
+    time.t = t0 + 40 * MIN;
+    const third = await check();
+    expect(asked[2]).toEqual({ since: t0 + 20 * MIN - SWEEP_OVERLAP_MS, pages: 1 });
+    expect(third.size).toBe(2500);
+    expect([...third].filter(([, f]) => f.includes('CallingPlan')).map(([id]) => id)).toEqual(
+      users.slice(0, 30).map((u) => u.id),
+    );
+    expect(third.get(users[2499]!.id)).toEqual([]);
+    expect(third.get(users[100]!.id)).toEqual(['Teams']);
+
+    // Nothing changed since: one page (the thirty again, within the overlap), and the same answer.
+    time.t = t0 + 50 * MIN;
+    const fourth = await check();
+    expect(asked[3]).toEqual({ since: t0 + 40 * MIN - SWEEP_OVERLAP_MS, pages: 1 });
+    expect(fourth).toEqual(third);
+
+    // A change the list shows later than the overlap allows (stamped at +35 minutes, shown only now, at +58) is not in
+    // the next sweep's pages; an hour after the last full sweep began, the sweep is full again and finds it.
+    Object.assign(users[500]!, { modifiedAt: t0 + 35 * MIN, features: ['Teams', 'CallingPlan'] });
+    time.t = t0 + 58 * MIN;
+    const fifth = await check();
+    expect(asked[4]).toEqual({ since: t0 + 50 * MIN - SWEEP_OVERLAP_MS, pages: 1 });
+    expect(fifth.get(users[500]!.id)).toEqual(['Teams']);
+    time.t = t0 + FULL_SWEEP_EVERY_MS;
+    const full = await check();
+    expect(asked[5]).toEqual({ since: bound, pages: 3 });
+    expect(full.get(users[500]!.id)).toEqual(['Teams', 'CallingPlan']);
   });
 });
